@@ -1,0 +1,53 @@
+/**
+ * The composition root: builds every dependency once (configuration, logger, clock, database) and
+ * hands it down. Nothing else in src/ creates these; tests build their own.
+ */
+import path from 'node:path';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { openDatabase, type Db } from './store/db.js';
+import type { Dialect } from './store/dialect.js';
+import { version } from './version.js';
+
+export type Clock = () => Date;
+
+export interface AppContext {
+  config: Config;
+  db: Db;
+  dialect: Dialect;
+  logger: Logger;
+  clock: Clock;
+  version: string;
+}
+
+export interface App {
+  ctx: AppContext;
+  close(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const opened = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    sqliteFile: path.join(config.dataDir, 'qbo-connect.db'),
+  });
+  const ctx: AppContext = {
+    config,
+    db: opened.db,
+    dialect: opened.dialect,
+    logger,
+    clock: opts.clock ?? (() => new Date()),
+    version,
+  };
+  return {
+    ctx,
+    close: async () => {
+      await opened.close();
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/** What every command shares: configuration from env + global flags, and a clean way to fail. */
+import type { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+
+export interface GlobalFlags {
+  dataDir?: string;
+  logLevel?: string;
+  port?: string;
+  host?: string;
+}
+
+export function configFrom(cmd: Command): Config {
+  const flags = cmd.optsWithGlobals<GlobalFlags>();
+  return loadConfig(process.env, { dataDir: flags.dataDir, logLevel: flags.logLevel, port: flags.port, host: flags.host });
+}
+
+/** An error a person can act on: printed as one line, exit code 2, no stack trace. */
+export class UserError extends Error {
+  override name = 'UserError';
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
+export function isUserFacing(err: unknown): err is Error {
+  return err instanceof UserError || err instanceof ConfigError;
+}

@@ -1,0 +1,24 @@
+/** Entry point of the `qbo-connect` command. User-facing errors print one line; bugs print a stack. */
+import { CommanderError } from 'commander';
+import { buildProgram } from './program.js';
+import { isUserFacing, UserError } from './context.js';
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (isUserFacing(err)) {
+      console.error(`qbo-connect: ${err.message}`);
+      process.exitCode = err instanceof UserError ? err.exitCode : 2;
+      return;
+    }
+    console.error(err);
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,18 @@
+/** The `qbo-connect` command: global flags here, one file per command in `commands/`. */
+import { Command, Option } from 'commander';
+import { version } from '../version.js';
+import { registerStart } from './commands/start.js';
+
+export function buildProgram(): Command {
+  const program = new Command('qbo-connect')
+    .description('Keep a QuickBooks Online company in step with a practice ledger.')
+    .version(version)
+    .option('--data-dir <dir>', 'data folder (default ./data, or QBO_CONNECT_DATA_DIR)')
+    .option('--port <port>', 'HTTP port (default 3000, or QBO_CONNECT_PORT)')
+    .option('--host <host>', 'HTTP host (default 127.0.0.1, or QBO_CONNECT_HOST)')
+    .addOption(new Option('--log-level <level>', 'log level (or QBO_CONNECT_LOG_LEVEL)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .showHelpAfterError()
+    .exitOverride();
+  registerStart(program);
+  return program;
+}

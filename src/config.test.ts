@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('config', () => {
+  it('has defaults that run the product against the embedded emulator', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.dialect).toBe('sqlite');
+    expect(c.qboEnv).toBe('emulator');
+    expect(c.dataDir.endsWith('/data')).toBe(true);
+    expect(c.publicUrl).toBe('http://127.0.0.1:3000');
+  });
+
+  it('lets a flag win over the environment', () => {
+    const c = loadConfig({ QBO_CONNECT_PORT: '4000', QBO_CONNECT_DATA_DIR: '/tmp/a' }, { port: '5000', dataDir: '/tmp/b' });
+    expect(c.port).toBe(5000);
+    expect(c.dataDir).toBe('/tmp/b');
+  });
+
+  it.each([
+    [{ QBO_CONNECT_PORT: 'abc' }, 'QBO_CONNECT_PORT=abc: must be a port number (1-65535)'],
+    [{ QBO_CONNECT_PORT: '70000' }, 'QBO_CONNECT_PORT=70000: must be a port number (1-65535)'],
+    [{ QBO_CONNECT_LOG_LEVEL: 'loud' }, 'QBO_CONNECT_LOG_LEVEL=loud: must be one of fatal, error, warn, info, debug, trace, silent'],
+    [{ QBO_ENV: 'prod' }, 'QBO_ENV=prod: must be one of emulator, sandbox, production'],
+    [{ QBO_EMULATOR_URL: 'localhost:4010' }, 'QBO_EMULATOR_URL=localhost:4010: must be an http(s) URL'],
+  ])('refuses %j with one line naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('names the flag when the bad value came from a flag', () => {
+    expect(() => loadConfig({}, { port: 'x' })).toThrow('--port=x: must be a port number');
+  });
+
+  it('never echoes a secret value back', () => {
+    let message = '';
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/x' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('DATABASE_URL: must be a PostgreSQL URL');
+    expect(message).not.toContain('hunter2');
+    expect(() => loadConfig({ QBO_CONNECT_SECRET: 'short-secret' })).toThrow(/^QBO_CONNECT_SECRET: must be at least 32/);
+  });
+
+  it('chooses PostgreSQL when DATABASE_URL is set', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@localhost:5432/db' }).dialect).toBe('postgres');
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Configuration: parsed once, from the environment and command-line flags (a flag wins), with zod.
+ * A bad value stops start-up with one line that names the variable and the form it must take;
+ * a secret's value is never echoed back.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce
+  .number({ error: 'must be a port number (1-65535)' })
+  .int({ error: 'must be a port number (1-65535)' })
+  .min(1, { error: 'must be a port number (1-65535)' })
+  .max(65535, { error: 'must be a port number (1-65535)' });
+
+const httpUrl = z
+  .string()
+  .refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), { error: 'must be an http(s) URL, e.g. http://127.0.0.1:4010' });
+
+const databaseUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), {
+    error: 'must be a PostgreSQL URL, e.g. postgres://user:password@host:5432/database',
+  });
+
+/** Where each setting comes from: the environment variable, the flag, and whether its value is secret. */
+export const configSources = {
+  port: { env: 'QBO_CONNECT_PORT', flag: '--port', secret: false },
+  host: { env: 'QBO_CONNECT_HOST', flag: '--host', secret: false },
+  dataDir: { env: 'QBO_CONNECT_DATA_DIR', flag: '--data-dir', secret: false },
+  databaseUrl: { env: 'DATABASE_URL', flag: undefined, secret: true },
+  secret: { env: 'QBO_CONNECT_SECRET', flag: undefined, secret: true },
+  logLevel: { env: 'QBO_CONNECT_LOG_LEVEL', flag: '--log-level', secret: false },
+  publicUrl: { env: 'QBO_CONNECT_PUBLIC_URL', flag: undefined, secret: false },
+  qboEnv: { env: 'QBO_ENV', flag: undefined, secret: false },
+  emulatorUrl: { env: 'QBO_EMULATOR_URL', flag: undefined, secret: false },
+  emulatorPort: { env: 'QBO_EMULATOR_PORT', flag: undefined, secret: false },
+  clientId: { env: 'QBO_CLIENT_ID', flag: undefined, secret: false },
+  clientSecret: { env: 'QBO_CLIENT_SECRET', flag: undefined, secret: true },
+  redirectUri: { env: 'QBO_REDIRECT_URI', flag: undefined, secret: false },
+} as const;
+
+export const configSchema = z.object({
+  port: port.default(3000),
+  host: z.string().min(1, { error: 'must be a host name or address, e.g. 127.0.0.1' }).default('127.0.0.1'),
+  dataDir: z.string().min(1, { error: 'must be a folder path' }).default('./data'),
+  databaseUrl: databaseUrl.optional(),
+  secret: z
+    .string()
+    .min(32, { error: 'must be at least 32 characters (a random string; it encrypts QBO tokens at rest)' })
+    .optional(),
+  logLevel: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  publicUrl: httpUrl.optional(),
+  qboEnv: z
+    .enum(['emulator', 'sandbox', 'production'], { error: 'must be one of emulator, sandbox, production' })
+    .default('emulator'),
+  emulatorUrl: httpUrl.optional(),
+  emulatorPort: port.default(4010),
+  clientId: z.string().min(1).optional(),
+  clientSecret: z.string().min(1).optional(),
+  redirectUri: httpUrl.optional(),
+});
+
+export type Config = z.infer<typeof configSchema> & {
+  /** Absolute data folder. */
+  dataDir: string;
+  /** The URL people and Intuit reach the product on. */
+  publicUrl: string;
+  dialect: 'sqlite' | 'postgres';
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Key = keyof typeof configSources;
+export type ConfigFlags = Partial<Record<Key, string | number | undefined>>;
+
+/** Builds the configuration from the environment and flags, or throws a ConfigError naming the bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [key, source] of Object.entries(configSources) as [Key, (typeof configSources)[Key]][]) {
+    const fromFlag = flags[key];
+    const fromEnv = env[source.env];
+    const value = fromFlag !== undefined ? fromFlag : fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
+    if (value !== undefined) raw[key] = value;
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path[0] as Key;
+    const source = configSources[key];
+    const given = flags[key] !== undefined && source.flag ? source.flag : source.env;
+    const shown = source.secret ? '' : `=${String(raw[key])}`;
+    throw new ConfigError(`${given}${shown}: ${issue.message}`);
+  }
+  const c = parsed.data;
+  const publicUrl = (c.publicUrl ?? `http://${c.host === '0.0.0.0' ? '127.0.0.1' : c.host}:${c.port}`).replace(/\/$/, '');
+  return {
+    ...c,
+    dataDir: path.resolve(c.dataDir),
+    publicUrl,
+    dialect: c.databaseUrl ? 'postgres' : 'sqlite',
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The HTTP app: pages, the JSON API and the health check, behind security headers. Parts add their
+ * routes here; handlers stay thin and call `connect` / `practice`.
+ */
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppContext } from '../app.js';
+import { homePage } from './pages/home.js';
+
+export function createHttpApp(ctx: AppContext): Hono {
+  const app = new Hono();
+
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+      referrerPolicy: 'same-origin',
+      xFrameOptions: 'DENY',
+    }),
+  );
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', version: ctx.version, database: ctx.dialect }));
+  app.get('/', (c) => c.html(homePage(ctx)));
+
+  app.notFound((c) => c.json({ error: { code: 'not-found', message: `Nothing at ${c.req.path}.` } }, 404));
+  app.onError((err, c) => {
+    // Never a stack trace to the client; the log has the detail.
+    ctx.logger.error({ err, path: c.req.path }, 'request failed');
+    return c.json({ error: { code: 'internal', message: 'Something went wrong on our side; the log has the details.' } }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,69 @@
+/**
+ * Opening the database: SQLite (better-sqlite3) in the data folder by default, PostgreSQL (pg) when
+ * a DATABASE_URL is given. Migrations run on open.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
+import type { Database } from './schema.js';
+import { migrations } from './migrations/index.js';
+import type { Dialect } from './dialect.js';
+
+export type Db = Kysely<Database>;
+
+// node-postgres returns int8 as a string; our bigints are cents and counters well below 2^53.
+pg.types.setTypeParser(20, (v: string) => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new Error(`database value ${v} is beyond the safe integer range`);
+  return n;
+});
+
+export interface OpenOptions {
+  /** `postgres://…` for PostgreSQL; otherwise SQLite at `sqliteFile` (`:memory:` allowed). */
+  databaseUrl?: string | undefined;
+  sqliteFile?: string;
+  migrate?: boolean;
+}
+
+export interface OpenDb {
+  db: Db;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
+  let db: Db;
+  let dialect: Dialect;
+  if (opts.databaseUrl) {
+    dialect = 'postgres';
+    db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: 10 }) }),
+    });
+  } else {
+    dialect = 'sqlite';
+    const file = opts.sqliteFile ?? ':memory:';
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('synchronous = NORMAL');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  if (opts.migrate !== false) await migrateToLatest(db);
+  return { db, dialect, close: () => db.destroy() };
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrateToLatest(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${cause}`);
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The one migration set, in order. Add a file per change and list it here; never edit a migration
+ * that has shipped. Each file may ask `dialectOf(db)` for the few SQL differences.
+ */
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_meta.js';
+
+export const migrations: Record<string, Migration> = {
+  '0001_meta': m0001,
+};

