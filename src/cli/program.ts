@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { version } from '../version.js';
 import { registerStart } from './commands/start.js';
+import { registerUsers } from './commands/users.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -14,5 +15,6 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerStart(program);
+  registerUsers(program);
   return program;
 }

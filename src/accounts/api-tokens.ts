@@ -1,0 +1,71 @@
+/**
+ * API tokens for the JSON API (`Authorization: Bearer qbc_…`). The token is shown once when made;
+ * only its SHA-256 is stored, so a copy of the database gives nobody access.
+ */
+import crypto from 'node:crypto';
+import type { Db } from '../store/db.js';
+import type { User } from './users.js';
+
+const PREFIX = 'qbc_';
+
+function hash(token: string): string {
+  return crypto.createHash('sha256').update(token).digest('hex');
+}
+
+export interface ApiTokenInfo {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** Makes a token for a user; returns the token itself (shown once) and its listing. */
+export async function createApiToken(db: Db, userId: string, name: string, now: Date = new Date()): Promise<{ token: string; info: ApiTokenInfo }> {
+  const token = PREFIX + crypto.randomBytes(32).toString('base64url');
+  const row = {
+    id: crypto.randomUUID(),
+    user_id: userId,
+    name: name.trim().slice(0, 100) || 'API token',
+    token_hash: hash(token),
+    prefix: token.slice(0, PREFIX.length + 6),
+    created_at: now.toISOString(),
+    last_used_at: null,
+    revoked_at: null,
+  };
+  await db.insertInto('api_tokens').values(row).execute();
+  return { token, info: { id: row.id, name: row.name, prefix: row.prefix, createdAt: row.created_at, lastUsedAt: null, revokedAt: null } };
+}
+
+/** The user a bearer token belongs to, or undefined when it is unknown, revoked or its user disabled. */
+export async function userForApiToken(db: Db, token: string, now: Date = new Date()): Promise<User | undefined> {
+  if (!token.startsWith(PREFIX) || token.length > 200) return undefined;
+  const row = await db
+    .selectFrom('api_tokens')
+    .innerJoin('users', 'users.id', 'api_tokens.user_id')
+    .select(['api_tokens.id as token_id', 'users.id', 'users.email', 'users.name', 'users.role'])
+    .where('api_tokens.token_hash', '=', hash(token))
+    .where('api_tokens.revoked_at', 'is', null)
+    .where('users.disabled_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  await db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.token_id).execute();
+  return { id: row.id, email: row.email, name: row.name, role: row.role };
+}
+
+export async function listApiTokens(db: Db, userId: string): Promise<ApiTokenInfo[]> {
+  const rows = await db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, prefix: r.prefix, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at }));
+}
+
+export async function revokeApiToken(db: Db, userId: string, tokenId: string, now: Date = new Date()): Promise<boolean> {
+  const r = await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: now.toISOString() })
+    .where('id', '=', tokenId)
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}

@@ -1,0 +1,47 @@
+/** `qbo-connect users add|list` and `qbo-connect token create`: people and API tokens from the terminal. */
+import { Option, type Command } from 'commander';
+import { createApp } from '../../app.js';
+import { createApiToken } from '../../accounts/api-tokens.js';
+import { AccountError, createUser, findUserByEmail, roles } from '../../accounts/users.js';
+import { configFrom, UserError } from '../context.js';
+
+export function registerUsers(program: Command): void {
+  const users = program.command('users').description('people who use QBO Connect');
+  users
+    .command('add')
+    .description('add a user (without a password: for API use, or set one in the web app)')
+    .argument('<email>')
+    .requiredOption('--name <name>', 'full name')
+    .addOption(new Option('--role <role>', 'role').choices(roles).default('viewer'))
+    .action(async (email: string, opts: { name: string; role: string }, cmd: Command) => {
+      const app = await createApp(configFrom(cmd));
+      try {
+        const user = await createUser(app.ctx.db, { email, name: opts.name, role: opts.role }, app.ctx.clock());
+        console.log(`Added ${user.email} (${user.role}).`);
+      } catch (err) {
+        if (err instanceof AccountError) throw new UserError(err.message);
+        throw err;
+      } finally {
+        await app.close();
+      }
+    });
+
+  program
+    .command('token')
+    .description('API tokens for the JSON API')
+    .command('create')
+    .description('make an API token for a user; it is printed once')
+    .requiredOption('--user <email>', 'the user the token acts as')
+    .option('--name <name>', 'what the token is for', 'API token')
+    .action(async (opts: { user: string; name: string }, cmd: Command) => {
+      const app = await createApp(configFrom(cmd));
+      try {
+        const user = await findUserByEmail(app.ctx.db, opts.user);
+        if (!user) throw new UserError(`--user ${opts.user}: no such user; add one with "qbo-connect users add"`);
+        const { token } = await createApiToken(app.ctx.db, user.id, opts.name, app.ctx.clock());
+        console.log(token);
+      } finally {
+        await app.close();
+      }
+    });
+}
