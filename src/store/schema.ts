@@ -6,5 +6,4 @@
 import type { MetaTables } from './tables/meta.js';
 import type { AccountTables } from './tables/accounts.js';
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- each part's tables are mixed in here
 export interface Database extends MetaTables, AccountTables {}
