@@ -1,0 +1,97 @@
+/**
+ * The one place that decides what happens after an attempt: retry or not, how long to wait, and why.
+ * Pure (time and randomness come in as arguments) so every branch is tested directly.
+ *
+ * Rules (qbo-api.md §7–§8, reliability.md §2):
+ * - network errors and timeouts: retry with backoff (writes keep their requestid, so a replay is safe);
+ * - 429 / fault 3001: retry after Retry-After when given, else the throttle pause plus jitter;
+ * - 5xx: retry with backoff;
+ * - 401: refresh the token and retry once; a second 401 is final;
+ * - 5010 (stale SyncToken): re-read and retry once, when the operation can re-read;
+ * - every other fault: final — business errors are for a person, not a loop.
+ */
+import { fullJitter, parseRetryAfter, type BackoffPolicy, type Random } from './backoff.js';
+
+export type AttemptOutcome =
+  | { type: 'network'; timedOut: boolean }
+  | { type: 'http'; status: number; retryAfter?: string | null | undefined; faultCode?: string | undefined; throttled?: boolean };
+
+export type RetryReason =
+  | 'ok'
+  | 'network'
+  | 'timeout'
+  | 'throttled'
+  | 'server-error'
+  | 'unauthorized'
+  | 'stale-object'
+  | 'fault';
+
+export interface RetryPolicy extends BackoffPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  /** Pause after a 429 without Retry-After (Intuit: "wait 60 seconds"). */
+  throttleWaitMs: number;
+  /** Longest Retry-After we honour. */
+  maxRetryAfterMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = {
+  maxAttempts: 6,
+  baseMs: 500,
+  capMs: 30_000,
+  throttleWaitMs: 60_000,
+  maxRetryAfterMs: 10 * 60_000,
+};
+
+export interface ClassifyInput {
+  outcome: AttemptOutcome;
+  /** The attempt that just finished, 1-based. */
+  attempt: number;
+  policy: RetryPolicy;
+  /** A token refresh was already spent on this request. */
+  refreshed: boolean;
+  /** A stale-object re-read was already spent, or the operation cannot re-read. */
+  rereadSpent: boolean;
+  now: Date;
+  random: Random;
+}
+
+export interface Decision {
+  retry: boolean;
+  /** Milliseconds to wait before the next attempt (0 when not retrying). */
+  wait: number;
+  reason: RetryReason;
+}
+
+export function classify(input: ClassifyInput): Decision {
+  const { outcome, attempt, policy, random } = input;
+  const attemptsLeft = attempt < policy.maxAttempts;
+  const backoff = () => fullJitter(attempt, policy, random);
+
+  if (outcome.type === 'network') {
+    const reason: RetryReason = outcome.timedOut ? 'timeout' : 'network';
+    return attemptsLeft ? { retry: true, wait: backoff(), reason } : { retry: false, wait: 0, reason };
+  }
+
+  const { status } = outcome;
+  if (outcome.throttled || status === 429 || outcome.faultCode === '3001') {
+    if (!attemptsLeft) return { retry: false, wait: 0, reason: 'throttled' };
+    const after = parseRetryAfter(outcome.retryAfter, input.now, policy.maxRetryAfterMs);
+    // Honour the server's number exactly as a floor; jitter on top keeps many clients from lining up.
+    const wait = after !== undefined ? after + Math.floor(random() * Math.min(1000, policy.baseMs)) : policy.throttleWaitMs + backoff();
+    return { retry: true, wait, reason: 'throttled' };
+  }
+  if (status >= 200 && status < 300 && outcome.faultCode === undefined) return { retry: false, wait: 0, reason: 'ok' };
+  if (status === 401) {
+    return input.refreshed || !attemptsLeft ? { retry: false, wait: 0, reason: 'unauthorized' } : { retry: true, wait: 0, reason: 'unauthorized' };
+  }
+  if (outcome.faultCode === '5010') {
+    return input.rereadSpent || !attemptsLeft ? { retry: false, wait: 0, reason: 'stale-object' } : { retry: true, wait: 0, reason: 'stale-object' };
+  }
+  if (status >= 500) {
+    if (!attemptsLeft) return { retry: false, wait: 0, reason: 'server-error' };
+    const after = parseRetryAfter(outcome.retryAfter, input.now, policy.maxRetryAfterMs);
+    return { retry: true, wait: Math.max(after ?? 0, backoff()), reason: 'server-error' };
+  }
+  return { retry: false, wait: 0, reason: 'fault' };
+}
