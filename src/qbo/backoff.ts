@@ -30,7 +30,7 @@ export function parseRetryAfter(value: string | null | undefined, now: Date, max
   const v = value.trim();
   if (v === '') return undefined;
   let ms: number;
-  if (/^\d+(\.\d+)?$/.test(v)) {
+  if (/^\d+$|^\d+\.\d+$/.test(v)) {
     ms = Math.round(Number(v) * 1000);
   } else {
     const at = Date.parse(v);

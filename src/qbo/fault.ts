@@ -118,14 +118,14 @@ function fromXml(body: string): { errors: FaultError[]; type: string | undefined
   for (let m = errRe.exec(faultMatch[2] ?? ''); m; m = errRe.exec(faultMatch[2] ?? '')) {
     const attrs = m[1] ?? '';
     const inner = m[2] ?? '';
-    const tag = (name: string) => {
-      const t = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'i').exec(inner)?.[1];
+    const tag = (re: RegExp) => {
+      const t = re.exec(inner)?.[1];
       return t === undefined ? undefined : xmlText(t);
     };
     errors.push({
       code: /\bcode\s*=\s*"([^"]*)"/i.exec(attrs)?.[1] ?? 'unknown',
-      message: tag('Message') ?? '',
-      detail: tag('Detail'),
+      message: tag(/<Message>([\s\S]*?)<\/Message>/i) ?? '',
+      detail: tag(/<Detail>([\s\S]*?)<\/Detail>/i),
       element: /\belement\s*=\s*"([^"]*)"/i.exec(attrs)?.[1],
     });
   }

@@ -26,7 +26,7 @@ export class MoneyError extends Error {
 
 export type Rounding = 'exact' | 'half-up' | 'half-even';
 
-const decimalText = /^-?(\d+)(\.\d+)?$/;
+const decimalText = /^-?\d+$|^-?\d+\.\d+$/;
 
 /**
  * QBO decimal (a JSON number or decimal string) → integer cents. By default the value must have at

@@ -18,10 +18,10 @@ export class QueryBuildError extends Error {
   }
 }
 
-const namePattern = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
+const namePart = /^[A-Za-z][A-Za-z0-9]*$/;
 
 function checkName(name: string, what: string): string {
-  if (!namePattern.test(name)) throw new QueryBuildError('query.bad-name', `${what} "${name}" is not a QBO property or entity name`);
+  if (!name.split('.').every((part) => namePart.test(part))) throw new QueryBuildError('query.bad-name', `${what} "${name}" is not a QBO property or entity name`);
   return name;
 }
 
