@@ -1,0 +1,95 @@
+/**
+ * Armed faults, rolled per API request from a seeded PRNG so a failing run replays from its seed.
+ *
+ * Kinds (reliability.md §5.7): latency with jitter; 429, 500, 503 answered before anything is
+ * stored; `hang` (no answer until the client gives up); `commit-then-drop` (the write is stored,
+ * then the socket is destroyed, so the client never learns it); `commit-then-500` (stored, then a
+ * 500 — a real server can fail after committing). Besides rates, a queue of `next` faults hits the
+ * next matching requests in order, for tests that need one exact fault.
+ */
+import { z } from 'zod';
+import { createPrng, type Prng } from '../prng.js';
+
+export const faultKinds = ['429', '500', '503', 'hang', 'commit-then-drop', 'commit-then-500'] as const;
+export type FaultKind = (typeof faultKinds)[number];
+
+const rate = z.number().min(0).max(1);
+
+export const faultSettingsSchema = z
+  .object({
+    seed: z.number().int(),
+    /** Added latency in (real) milliseconds, plus a uniform jitter of up to `jitterMs`. */
+    latencyMs: z.number().min(0).max(600_000),
+    jitterMs: z.number().min(0).max(600_000),
+    rates: z
+      .object({
+        '429': rate,
+        '500': rate,
+        '503': rate,
+        hang: rate,
+        'commit-then-drop': rate,
+        'commit-then-500': rate,
+      })
+      .partial()
+      .strict(),
+    /** Which API requests faults may hit: all of them, only writes (POST), or only reads. */
+    appliesTo: z.enum(['all', 'writes', 'reads']),
+    /** Only this company's requests (default: every company). */
+    realmId: z.string().optional(),
+    /** Faults for the next matching requests, in order, before any rate is rolled. */
+    next: z.array(z.enum(faultKinds)),
+    /** Retry-After seconds on fault 429s (none by default, as Intuit does not promise one). */
+    retryAfterSeconds: z.number().min(0).optional(),
+  })
+  .strict();
+export type FaultSettings = z.infer<typeof faultSettingsSchema>;
+export const faultPatchSchema = faultSettingsSchema.partial();
+
+export const noFaults: FaultSettings = { seed: 1, latencyMs: 0, jitterMs: 0, rates: {}, appliesTo: 'all', next: [] };
+
+export interface FaultDecision {
+  delayMs: number;
+  fault?: FaultKind;
+}
+
+export interface FaultPlan {
+  settings(): FaultSettings;
+  /** Replaces the listed settings; a new `seed` restarts the PRNG so the sequence replays. */
+  arm(patch: Partial<FaultSettings>): FaultSettings;
+  clear(): void;
+  decide(realmId: string, method: string): FaultDecision;
+}
+
+export function createFaultPlan(seed: number): FaultPlan {
+  let settings: FaultSettings = { ...noFaults, seed };
+  let prng: Prng = createPrng(seed);
+  return {
+    settings: () => structuredClone(settings),
+    arm(patch) {
+      const p = faultPatchSchema.parse(patch);
+      settings = { ...settings, ...p, rates: p.rates ?? settings.rates, next: p.next ?? settings.next };
+      if (p.seed !== undefined) prng = createPrng(p.seed);
+      return structuredClone(settings);
+    },
+    clear() {
+      settings = { ...noFaults, seed: settings.seed };
+    },
+    decide(realmId, method) {
+      if (settings.realmId !== undefined && settings.realmId !== realmId) return { delayMs: 0 };
+      const isWrite = method === 'POST';
+      if ((settings.appliesTo === 'writes' && !isWrite) || (settings.appliesTo === 'reads' && isWrite)) return { delayMs: 0 };
+      // Two draws per request, always, so the sequence does not depend on which faults are armed.
+      const roll = prng.next();
+      const jitter = prng.next();
+      const delayMs = settings.latencyMs + jitter * settings.jitterMs;
+      const queued = settings.next.shift();
+      if (queued) return { delayMs, fault: queued };
+      let acc = 0;
+      for (const kind of faultKinds) {
+        acc += settings.rates[kind] ?? 0;
+        if (roll < acc) return { delayMs, fault: kind };
+      }
+      return { delayMs };
+    },
+  };
+}
