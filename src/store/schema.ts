@@ -5,5 +5,6 @@
  */
 import type { MetaTables } from './tables/meta.js';
 import type { AccountTables } from './tables/accounts.js';
+import type { PracticeTables } from './tables/practice.js';
 
-export interface Database extends MetaTables, AccountTables {}
+export interface Database extends MetaTables, AccountTables, PracticeTables {}

@@ -1,0 +1,410 @@
+/**
+ * The practice ledger's store: create, update, get and list records of every kind, and the read the
+ * preview uses (documents in an export window with their references resolved). One transaction per
+ * write; a record's version moves only when its content changes.
+ */
+import crypto from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { Db } from '../store/db.js';
+import type { Database } from '../store/schema.js';
+import { documentKinds, kindInfo, kinds, type DocumentKind, type Kind, type RecordOf } from './kinds.js';
+import { issue, reasonCodes, say, type PracticeIssue } from './messages.js';
+import type { RecordState, Stage } from './schemas.js';
+import { ReferenceIndex, validateRecords, type InputRecord, type ValidRecord } from './validate.js';
+
+type Executor = Db | Transaction<Database>;
+
+/** A record as stored: its content plus the ledger's bookkeeping. */
+export interface StoredRecord<K extends Kind = Kind> {
+  id: string;
+  kind: K;
+  key: string;
+  state: RecordState;
+  version: number;
+  contentHash: string;
+  createdAt: string;
+  updatedAt: string;
+  record: RecordOf[K];
+}
+
+/** Refused input: every problem, each naming record and field. `status` is the HTTP status to answer with. */
+export class PracticeError extends Error {
+  override name = 'PracticeError';
+  constructor(
+    readonly issues: PracticeIssue[],
+    readonly status: 400 | 404 | 409 = 400,
+  ) {
+    super(issues.length === 1 ? issues[0]!.message : `${issues.length} problems; the first: ${issues[0]?.message ?? ''}`);
+  }
+}
+
+/** JSON with sorted keys and no null/undefined members: equal content ⇒ equal text ⇒ equal hash. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortDeep(value));
+}
+function sortDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortDeep);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined && x !== null) out[k] = sortDeep(x);
+    }
+    return out;
+  }
+  return v;
+}
+export function contentHash(canonical: string): string {
+  return crypto.createHash('sha256').update(canonical).digest('hex');
+}
+
+type Row = Database['practice_records'];
+
+function fromRow<K extends Kind>(row: Row): StoredRecord<K> {
+  return {
+    id: row.id,
+    kind: row.kind as K,
+    key: row.key,
+    state: row.state as RecordState,
+    version: Number(row.version),
+    contentHash: row.content_hash,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    record: JSON.parse(row.content) as RecordOf[K],
+  };
+}
+
+// ---- reference index ---------------------------------------------------------------------------
+
+const CHUNK = 500;
+function chunks<T>(xs: T[], n = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/**
+ * What exists already, for reference checks: every list and name record in full (there are few), and
+ * of the invoices only those the inputs name (there may be 50,000).
+ */
+export async function loadReferenceIndex(db: Executor, inputs: InputRecord[]): Promise<ReferenceIndex> {
+  const index = new ReferenceIndex();
+  const lists = kinds.filter((k) => !kindInfo[k].document);
+  const rows = await db.selectFrom('practice_records').select(['kind', 'key', 'content']).where('kind', 'in', lists).execute();
+  for (const r of rows) index.set(r.kind as Kind, r.key, JSON.parse(r.content));
+  const invoiceNumbers = new Set<string>();
+  for (const i of inputs) {
+    const v = i.value as Record<string, unknown> | null;
+    if (!v || typeof v !== 'object') continue;
+    if (i.kind === 'credit-note' && typeof v.invoiceNumber === 'string') invoiceNumbers.add(v.invoiceNumber);
+    if (i.kind === 'payment' && Array.isArray(v.allocations)) {
+      for (const a of v.allocations as Array<Record<string, unknown> | null>) if (a && typeof a.invoiceNumber === 'string') invoiceNumbers.add(a.invoiceNumber);
+    }
+  }
+  for (const part of chunks([...invoiceNumbers])) {
+    const inv = await db.selectFrom('practice_records').select(['key', 'party_key']).where('kind', '=', 'invoice').where('key', 'in', part).execute();
+    for (const r of inv) index.set('invoice', r.key, { number: r.key, contactCode: r.party_key });
+  }
+  return index;
+}
+
+// ---- writes --------------------------------------------------------------------------------------
+
+export interface WriteSummary {
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Per kind: how many were created / updated / unchanged. */
+  byKind: Partial<Record<Kind, { created: number; updated: number; unchanged: number }>>;
+}
+
+/** Writes validated records: inserts new keys in batches, updates changed content (version + 1), leaves equal content alone. */
+export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Date): Promise<WriteSummary & { stored: StoredRecord[] }> {
+  const at = now.toISOString();
+  const summary: WriteSummary & { stored: StoredRecord[] } = { created: 0, updated: 0, unchanged: 0, byKind: {}, stored: [] };
+  const byKind = new Map<Kind, ValidRecord[]>();
+  for (const v of valid) {
+    const list = byKind.get(v.kind) ?? [];
+    list.push(v);
+    byKind.set(v.kind, list);
+  }
+  for (const [kind, list] of byKind) {
+    const counts = { created: 0, updated: 0, unchanged: 0 };
+    summary.byKind[kind] = counts;
+    const existing = new Map<string, { id: string; hash: string; version: number; created_at: string }>();
+    for (const part of chunks(list.map((v) => v.key))) {
+      const rows = await trx.selectFrom('practice_records').select(['id', 'key', 'content_hash', 'version', 'created_at']).where('kind', '=', kind).where('key', 'in', part).execute();
+      for (const r of rows) existing.set(r.key, { id: r.id, hash: r.content_hash, version: Number(r.version), created_at: r.created_at });
+    }
+    const inserts: Row[] = [];
+    for (const v of list) {
+      const content = canonicalJson(v.record);
+      const hash = contentHash(content);
+      const cols = (kindInfo[kind].columns as (r: unknown) => ReturnType<(typeof kindInfo)['invoice']['columns']>)(v.record);
+      const state = (v.record as { state?: RecordState }).state ?? 'active';
+      const old = existing.get(v.key);
+      const row: Row = {
+        id: old?.id ?? crypto.randomUUID(),
+        kind,
+        key: v.key,
+        state,
+        version: old ? old.version + 1 : 1,
+        content_hash: hash,
+        content,
+        date: cols.date,
+        party_key: cols.partyKey,
+        project_key: cols.projectKey,
+        total_cents: cols.totalCents,
+        created_at: old?.created_at ?? at,
+        updated_at: at,
+      };
+      if (!old) {
+        inserts.push(row);
+        counts.created++;
+      } else if (old.hash !== hash) {
+        const { id, kind: _k, key: _key, created_at: _c, ...changes } = row;
+        await trx.updateTable('practice_records').set(changes).where('id', '=', id).execute();
+        counts.updated++;
+      } else {
+        counts.unchanged++;
+        continue;
+      }
+      summary.stored.push(fromRow(row));
+    }
+    // 13 columns × 500 rows stays under both dialects' bound-parameter limits.
+    for (const part of chunks(inserts)) await trx.insertInto('practice_records').values(part).execute();
+    summary.created += counts.created;
+    summary.updated += counts.updated;
+    summary.unchanged += counts.unchanged;
+  }
+  return summary;
+}
+
+/**
+ * Validates and writes many records of any kinds in ONE transaction: all or nothing. Throws a
+ * PracticeError listing every problem, and then nothing was written.
+ */
+export async function putRecords(db: Db, inputs: InputRecord[], now: Date): Promise<WriteSummary> {
+  return db.transaction().execute(async (trx) => {
+    const index = await loadReferenceIndex(trx, inputs);
+    const { valid, issues } = validateRecords(inputs, index);
+    if (issues.length) throw new PracticeError(issues);
+    const { stored: _s, ...summary } = await writeRecords(trx, valid, now);
+    return summary;
+  });
+}
+
+async function exists(db: Executor, kind: Kind, key: string): Promise<boolean> {
+  return !!(await db.selectFrom('practice_records').select('id').where('kind', '=', kind).where('key', '=', key).executeTakeFirst());
+}
+
+/** Creates one record; 409 when its key is taken. */
+export async function createRecord<K extends Kind>(db: Db, kind: K, input: unknown, now: Date): Promise<StoredRecord<K>> {
+  return db.transaction().execute(async (trx) => {
+    const index = await loadReferenceIndex(trx, [{ kind, value: input }]);
+    const { valid, issues } = validateRecords([{ kind, value: input }], index);
+    if (issues.length) throw new PracticeError(issues);
+    const v = valid[0]!;
+    if (await exists(trx, kind, v.key)) throw new PracticeError([issue(reasonCodes.exists, kind, v.key, kindInfo[kind].keyField, say.exists())], 409);
+    const { stored } = await writeRecords(trx, valid, now);
+    return stored[0] as StoredRecord<K>;
+  });
+}
+
+/**
+ * Replaces a record's content (the whole record, as on create). The version moves only when the
+ * content changed; cancelling is an update with `state: "cancelled"`. 404 when there is no such record.
+ */
+export async function updateRecord<K extends Kind>(db: Db, kind: K, key: string, input: unknown, now: Date): Promise<{ stored: StoredRecord<K>; changed: boolean }> {
+  return db.transaction().execute(async (trx) => {
+    const keyField = kindInfo[kind].keyField;
+    if (!(await exists(trx, kind, key))) throw new PracticeError([issue(reasonCodes.notFound, kind, key, '', say.notFound())], 404);
+    const value = input && typeof input === 'object' && !Array.isArray(input) ? { [keyField]: key, ...(input as object) } : input;
+    const given = (value as Record<string, unknown> | null)?.[keyField];
+    if (given !== key) throw new PracticeError([issue(reasonCodes.keyChanged, kind, key, keyField, say.keyChanged(key, String(given)))]);
+    const index = await loadReferenceIndex(trx, [{ kind, value }]);
+    const { valid, issues } = validateRecords([{ kind, value }], index);
+    if (issues.length) throw new PracticeError(issues);
+    const { stored, updated } = await writeRecords(trx, valid, now);
+    if (updated) return { stored: stored[0] as StoredRecord<K>, changed: true };
+    return { stored: (await getRecord(trx, kind, key))!, changed: false };
+  });
+}
+
+// ---- reads ---------------------------------------------------------------------------------------
+
+export async function getRecord<K extends Kind>(db: Executor, kind: K, key: string): Promise<StoredRecord<K> | undefined> {
+  const row = await db.selectFrom('practice_records').selectAll().where('kind', '=', kind).where('key', '=', key).executeTakeFirst();
+  return row ? fromRow<K>(row) : undefined;
+}
+
+/** Records of a kind by natural key (missing keys are absent from the map). */
+export async function getRecordsByKeys<K extends Kind>(db: Executor, kind: K, keys: Iterable<string>): Promise<Map<string, StoredRecord<K>>> {
+  const out = new Map<string, StoredRecord<K>>();
+  for (const part of chunks([...new Set(keys)])) {
+    const rows = await db.selectFrom('practice_records').selectAll().where('kind', '=', kind).where('key', 'in', part).execute();
+    for (const r of rows) out.set(r.key, fromRow<K>(r));
+  }
+  return out;
+}
+
+export interface ListOptions {
+  /** Documents dated on or after (YYYY-MM-DD). */
+  from?: string | undefined;
+  /** Documents dated on or before (YYYY-MM-DD). */
+  to?: string | undefined;
+  state?: RecordState | undefined;
+  /** Page size, 1–1000 (default 100). */
+  limit?: number | undefined;
+  offset?: number | undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+  /** The offset of the next page, or null on the last page. */
+  nextOffset: number | null;
+}
+
+/** One page of a kind: documents by date then number, everything else by key. */
+export async function listRecords<K extends Kind>(db: Executor, kind: K, opts: ListOptions = {}): Promise<Page<StoredRecord<K>>> {
+  const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 100), 1), 1000);
+  const offset = Math.max(Math.trunc(opts.offset ?? 0), 0);
+  let q = db.selectFrom('practice_records').where('kind', '=', kind);
+  if (opts.from) q = q.where('date', '>=', opts.from);
+  if (opts.to) q = q.where('date', '<=', opts.to);
+  if (opts.state) q = q.where('state', '=', opts.state);
+  const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const rows = await q.selectAll().orderBy('date').orderBy('key').limit(limit).offset(offset).execute();
+  const total = Number(n);
+  return { items: rows.map((r) => fromRow<K>(r)), total, limit, offset, nextOffset: offset + rows.length < total ? offset + rows.length : null };
+}
+
+/** Counts per kind (all states): for the home page, the CLI and tests. */
+export async function countRecords(db: Executor): Promise<Partial<Record<Kind, number>>> {
+  const rows = await db
+    .selectFrom('practice_records')
+    .select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('kind')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)]));
+}
+
+// ---- the preview's read ------------------------------------------------------------------------------
+
+/** A line's references, resolved. Absent when the line does not name one (or it no longer exists). */
+export interface ResolvedLine {
+  project?: StoredRecord<'project'>;
+  stage?: Stage;
+  costCentre?: StoredRecord<'cost-centre'>;
+  discipline?: StoredRecord<'discipline'>;
+  expenseType?: StoredRecord<'expense-type'>;
+  taxCode?: StoredRecord<'tax-code'>;
+}
+
+export interface ExportDocument<K extends DocumentKind = DocumentKind> {
+  stored: StoredRecord<K>;
+  /** The client (invoices, credit notes, payments) or supplier (bills). */
+  contact?: StoredRecord<'contact'>;
+  /** Staff expenses: the staff member. */
+  staff?: StoredRecord<'staff'>;
+  /** The header's project (invoices, credit notes, staff expenses). */
+  project?: StoredRecord<'project'>;
+  /** Credit notes: the original invoice. */
+  invoice?: StoredRecord<'invoice'>;
+  /** Payments: the payment type. */
+  paymentType?: StoredRecord<'payment-type'>;
+  /** One per line (staff expenses: one, for the expense itself). */
+  lines: ResolvedLine[];
+  /** Payments: one per allocation, the invoice it pays. */
+  allocations: Array<{ invoice?: StoredRecord<'invoice'> }>;
+}
+
+export interface ExportQuery<K extends DocumentKind> {
+  kind: K;
+  /** The export-from date: documents dated on or after it. */
+  fromDate: string;
+  toDate?: string;
+  /** Default: active and cancelled (the engine decides what a cancelled, synced document means). */
+  states?: RecordState[];
+}
+
+/**
+ * Documents of one kind in the export window, oldest first, with every reference resolved in bulk
+ * (a handful of queries whatever the number of documents).
+ */
+export async function listDocumentsForExport<K extends DocumentKind>(db: Executor, q: ExportQuery<K>): Promise<ExportDocument<K>[]> {
+  if (!(documentKinds as readonly string[]).includes(q.kind)) throw new Error(`${q.kind} is not a document kind`);
+  let sel = db.selectFrom('practice_records').selectAll().where('kind', '=', q.kind).where('date', '>=', q.fromDate);
+  if (q.toDate) sel = sel.where('date', '<=', q.toDate);
+  if (q.states?.length) sel = sel.where('state', 'in', q.states);
+  const docs = (await sel.orderBy('date').orderBy('key').execute()).map((r) => fromRow<K>(r));
+
+  // Every list and name record is small enough to read whole; invoices only by the keys named.
+  const all = new Map<Kind, Map<string, StoredRecord>>();
+  const lists = kinds.filter((k) => !kindInfo[k].document);
+  const rows = await db.selectFrom('practice_records').selectAll().where('kind', 'in', lists).execute();
+  for (const r of rows) {
+    const m = all.get(r.kind as Kind) ?? new Map<string, StoredRecord>();
+    m.set(r.key, fromRow(r));
+    all.set(r.kind as Kind, m);
+  }
+  const invoiceKeys: string[] = [];
+  for (const d of docs) {
+    const r = d.record as unknown as Record<string, unknown>;
+    if (typeof r.invoiceNumber === 'string') invoiceKeys.push(r.invoiceNumber);
+    if (Array.isArray(r.allocations)) for (const a of r.allocations as Array<{ invoiceNumber: string }>) invoiceKeys.push(a.invoiceNumber);
+  }
+  const invoices = invoiceKeys.length ? await getRecordsByKeys(db, 'invoice', invoiceKeys) : new Map<string, StoredRecord<'invoice'>>();
+  const find = <T extends Kind>(kind: T, key: string | null | undefined) => (key ? (all.get(kind)?.get(key) as StoredRecord<T> | undefined) : undefined);
+  const opt = <T>(name: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [name]: v });
+
+  const resolveLine = (l: { projectNumber?: string | null; stageCode?: string | null; expenseTypeCode?: string; taxCode: string }, headerProject: string | null | undefined): ResolvedLine => {
+    const project = find('project', l.projectNumber ?? headerProject);
+    const stage = l.stageCode ? project?.record.stages.find((s) => s.code === l.stageCode) : undefined;
+    return {
+      ...opt('project', project),
+      ...opt('stage', stage),
+      ...opt('costCentre', find('cost-centre', stage?.costCentreCode)),
+      ...opt('discipline', find('discipline', stage?.disciplineCode)),
+      ...opt('expenseType', find('expense-type', l.expenseTypeCode)),
+      ...opt('taxCode', find('tax-code', l.taxCode)),
+    };
+  };
+
+  return docs.map((stored) => {
+    const out: ExportDocument<K> = { stored, lines: [], allocations: [] };
+    const r = stored.record;
+    switch (stored.kind) {
+      case 'invoice':
+      case 'credit-note': {
+        const d = r as RecordOf['invoice'] | RecordOf['credit-note'];
+        Object.assign(out, opt('contact', find('contact', d.contactCode)), opt('project', find('project', d.projectNumber)));
+        if ('invoiceNumber' in d && d.invoiceNumber) Object.assign(out, opt('invoice', invoices.get(d.invoiceNumber)));
+        out.lines = d.lines.map((l) => resolveLine(l, d.projectNumber));
+        break;
+      }
+      case 'payment': {
+        const d = r as RecordOf['payment'];
+        Object.assign(out, opt('contact', find('contact', d.contactCode)), opt('paymentType', find('payment-type', d.paymentTypeCode)));
+        out.allocations = d.allocations.map((a) => opt('invoice', invoices.get(a.invoiceNumber)));
+        break;
+      }
+      case 'bill': {
+        const d = r as RecordOf['bill'];
+        Object.assign(out, opt('contact', find('contact', d.supplierCode)));
+        out.lines = d.lines.map((l) => resolveLine(l, undefined));
+        break;
+      }
+      case 'staff-expense': {
+        const d = r as RecordOf['staff-expense'];
+        Object.assign(out, opt('staff', find('staff', d.staffUniqueId)), opt('project', find('project', d.projectNumber)));
+        out.lines = [resolveLine(d, d.projectNumber)];
+        break;
+      }
+    }
+    return out;
+  });
+}

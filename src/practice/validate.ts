@@ -1,0 +1,229 @@
+/**
+ * Integrity on the way in: the schema of each record, then what needs other records — references
+ * exist (in the store or in the same input), totals add up, allocations fit the payment, due dates
+ * follow dates. Collects EVERY problem, so an import can report them all at once.
+ */
+import type { z } from 'zod';
+import { kindInfo, kinds, type Kind, type RecordOf } from './kinds.js';
+import { issue, reasonCodes, say, type PracticeIssue } from './messages.js';
+import type { Bill, Contact, CreditNote, Invoice, Payment, Project, StaffExpense, TaxCode } from './schemas.js';
+
+/** What reference checks need to know about records that exist (stored, or earlier in the input). */
+export class ReferenceIndex {
+  private readonly byKind = new Map<Kind, Map<string, unknown>>();
+
+  set(kind: Kind, key: string, content: unknown): void {
+    let m = this.byKind.get(kind);
+    if (!m) this.byKind.set(kind, (m = new Map()));
+    m.set(key, content);
+  }
+  has(kind: Kind, key: string): boolean {
+    return this.byKind.get(kind)?.has(key) ?? false;
+  }
+  get<K extends Kind>(kind: K, key: string): Partial<RecordOf[K]> | undefined {
+    return this.byKind.get(kind)?.get(key) as Partial<RecordOf[K]> | undefined;
+  }
+}
+
+export interface InputRecord {
+  kind: Kind;
+  value: unknown;
+  /** Where it came from, for the report: `invoices[3]`, `invoices.csv row 7`. */
+  at?: string;
+}
+
+export interface ValidRecord<K extends Kind = Kind> {
+  kind: K;
+  key: string;
+  record: RecordOf[K];
+}
+
+/** `['lines', 2, 'taxCode']` → `lines[2].taxCode`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+function rawKey(kind: Kind, value: unknown, fallback: string): string {
+  const k = value && typeof value === 'object' ? (value as Record<string, unknown>)[kindInfo[kind].keyField] : undefined;
+  return typeof k === 'string' && k.length > 0 && k.length <= 50 ? k : fallback;
+}
+
+function zodIssues(kind: Kind, key: string, error: z.ZodError, at: string | undefined): PracticeIssue[] {
+  return error.issues.map((i) => {
+    let text = i.message;
+    if (i.code === 'unrecognized_keys') text = `has unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}: remove them (see docs/practice-import.schema.json)`;
+    else if (i.code === 'invalid_type' && i.input === undefined) text = 'is required';
+    return issue(reasonCodes.invalid, kind, key, fieldPath(i.path), text, at);
+  });
+}
+
+/** The record with `state` defaulted, so equal content always hashes equal. */
+function normalise<K extends Kind>(record: RecordOf[K]): RecordOf[K] {
+  return { ...record, state: record.state ?? 'active' };
+}
+
+/**
+ * Validates records against their schema and against `index` (what exists already). Valid records of
+ * the input are added to the index in kind order, so a file may hold a contact and its invoices.
+ */
+export function validateRecords(inputs: InputRecord[], index: ReferenceIndex): { valid: ValidRecord[]; issues: PracticeIssue[] } {
+  const issues: PracticeIssue[] = [];
+  const parsed: Array<ValidRecord & { at?: string }> = [];
+  const seen = new Map<Kind, Set<string>>();
+  const counters = new Map<Kind, number>();
+  for (const input of inputs) {
+    const n = (counters.get(input.kind) ?? 0) + 1;
+    counters.set(input.kind, n);
+    const info = kindInfo[input.kind];
+    const key = rawKey(input.kind, input.value, `#${n}`);
+    const r = info.schema.safeParse(input.value);
+    if (!r.success) {
+      issues.push(...zodIssues(input.kind, key, r.error, input.at));
+      // A record with a readable key still "exists" for references, so one bad contact does not
+      // also fail every invoice that names it.
+      if (!key.startsWith('#')) index.set(input.kind, key, input.value);
+      continue;
+    }
+    let keys = seen.get(input.kind);
+    if (!keys) seen.set(input.kind, (keys = new Set()));
+    if (keys.has(key)) {
+      issues.push(issue(reasonCodes.duplicateKey, input.kind, key, info.keyField, say.duplicateInFile(key), input.at));
+      continue;
+    }
+    keys.add(key);
+    parsed.push({ kind: input.kind, key, record: normalise(r.data as RecordOf[Kind]), ...(input.at ? { at: input.at } : {}) });
+  }
+  // Index the input's own records first, so references within the input resolve in any order.
+  for (const p of parsed) index.set(p.kind, p.key, p.record);
+  const valid: ValidRecord[] = [];
+  const order = new Map(kinds.map((k, i) => [k, i]));
+  parsed.sort((a, b) => order.get(a.kind)! - order.get(b.kind)!);
+  for (const p of parsed) {
+    const found = checkReferences(p, index, p.at);
+    if (found.length) issues.push(...found);
+    else valid.push({ kind: p.kind, key: p.key, record: p.record });
+  }
+  return { valid, issues };
+}
+
+function checkReferences(v: ValidRecord, index: ReferenceIndex, at: string | undefined): PracticeIssue[] {
+  const out: PracticeIssue[] = [];
+  const bad = (code: (typeof reasonCodes)[keyof typeof reasonCodes], field: string, text: string) => out.push(issue(code, v.kind, v.key, field, text, at));
+  const ref = (kind: Kind, value: string | null | undefined, field: string): boolean => {
+    if (value === undefined || value === null) return false;
+    if (index.has(kind, value)) return true;
+    bad(reasonCodes.unknownReference, field, say.unknown(value, kindInfo[kind].label));
+    return false;
+  };
+  const client = (value: string, field: string) => {
+    if (ref('contact', value, field) && (index.get('contact', value) as Partial<Contact>).isClient === false) bad(reasonCodes.wrongReference, field, say.notClient(value));
+  };
+  const supplier = (value: string, field: string) => {
+    if (ref('contact', value, field) && (index.get('contact', value) as Partial<Contact>).isSupplier === false) bad(reasonCodes.wrongReference, field, say.notSupplier(value));
+  };
+  const tax = (value: string, field: string, use: 'sales' | 'purchases') => {
+    if (!ref('tax-code', value, field)) return;
+    const t = index.get('tax-code', value) as Partial<TaxCode>;
+    if ((use === 'sales' ? t.forSales : t.forPurchases) === false) bad(reasonCodes.wrongReference, field, say.taxNotFor(value, use));
+  };
+  const stage = (projectNumber: string | null | undefined, stageCode: string | null | undefined, field: string) => {
+    if (stageCode === undefined || stageCode === null) return;
+    if (projectNumber === undefined || projectNumber === null) return bad(reasonCodes.unknownReference, field, say.stageNeedsProject(stageCode));
+    const p = index.get('project', projectNumber) as Partial<Project> | undefined;
+    if (!p) return; // the project itself is reported
+    if (!Array.isArray(p.stages) || !p.stages.some((s) => s && s.code === stageCode)) bad(reasonCodes.unknownReference, field, say.unknownStage(stageCode, projectNumber));
+  };
+  const dueAfter = (date: string, dueDate: string) => {
+    if (dueDate < date) bad(reasonCodes.dateOrder, 'dueDate', say.dueBeforeDate());
+  };
+  const totals = (lines: Array<{ amountCents: number; taxCents: number }>, taxCents: number, totalCents: number) => {
+    const tax = lines.reduce((s, l) => s + l.taxCents, 0);
+    const amount = lines.reduce((s, l) => s + l.amountCents, 0);
+    if (tax !== taxCents) bad(reasonCodes.totalMismatch, 'taxCents', say.sumMismatch(tax, taxCents, 'the sum of lines[].taxCents'));
+    if (amount + tax !== totalCents) bad(reasonCodes.totalMismatch, 'totalCents', say.sumMismatch(amount + tax, totalCents, 'the sum of lines[].amountCents plus lines[].taxCents'));
+  };
+
+  switch (v.kind) {
+    case 'staff': {
+      const r = v.record as RecordOf['staff'];
+      ref('office', r.officeCode, 'officeCode');
+      break;
+    }
+    case 'project': {
+      const r = v.record as Project;
+      client(r.clientCode, 'clientCode');
+      ref('office', r.officeCode, 'officeCode');
+      ref('staff', r.managerUniqueId, 'managerUniqueId');
+      const codes = new Set<string>();
+      r.stages.forEach((s, i) => {
+        if (codes.has(s.code)) bad(reasonCodes.duplicateKey, `stages[${i}].code`, say.duplicateStage(s.code));
+        codes.add(s.code);
+        ref('cost-centre', s.costCentreCode, `stages[${i}].costCentreCode`);
+        ref('discipline', s.disciplineCode, `stages[${i}].disciplineCode`);
+      });
+      break;
+    }
+    case 'invoice':
+    case 'credit-note': {
+      const r = v.record as Invoice | CreditNote;
+      if ('dueDate' in r) dueAfter(r.date, r.dueDate);
+      client(r.contactCode, 'contactCode');
+      ref('project', r.projectNumber, 'projectNumber');
+      if ('invoiceNumber' in r && r.invoiceNumber) ref('invoice', r.invoiceNumber, 'invoiceNumber');
+      r.lines.forEach((l, i) => {
+        stage(r.projectNumber, l.stageCode, `lines[${i}].stageCode`);
+        tax(l.taxCode, `lines[${i}].taxCode`, 'sales');
+      });
+      totals(r.lines, r.taxCents, r.totalCents);
+      break;
+    }
+    case 'payment': {
+      const r = v.record as Payment;
+      client(r.contactCode, 'contactCode');
+      ref('payment-type', r.paymentTypeCode, 'paymentTypeCode');
+      const invoices = new Set<string>();
+      r.allocations.forEach((a, i) => {
+        const field = `allocations[${i}].invoiceNumber`;
+        if (invoices.has(a.invoiceNumber)) bad(reasonCodes.duplicateKey, field, say.duplicateInFile(a.invoiceNumber));
+        invoices.add(a.invoiceNumber);
+        if (!ref('invoice', a.invoiceNumber, field)) return;
+        const inv = index.get('invoice', a.invoiceNumber) as Partial<Invoice>;
+        if (inv.contactCode !== undefined && inv.contactCode !== r.contactCode) bad(reasonCodes.wrongReference, field, say.otherContact(a.invoiceNumber, String(inv.contactCode)));
+      });
+      const allocated = r.allocations.reduce((s, a) => s + a.amountCents, 0);
+      if (allocated > r.amountCents) bad(reasonCodes.overAllocated, 'allocations', say.overAllocated(allocated, r.amountCents));
+      break;
+    }
+    case 'bill': {
+      const r = v.record as Bill;
+      dueAfter(r.date, r.dueDate);
+      supplier(r.supplierCode, 'supplierCode');
+      r.lines.forEach((l, i) => {
+        ref('project', l.projectNumber, `lines[${i}].projectNumber`);
+        stage(l.projectNumber, l.stageCode, `lines[${i}].stageCode`);
+        ref('expense-type', l.expenseTypeCode, `lines[${i}].expenseTypeCode`);
+        tax(l.taxCode, `lines[${i}].taxCode`, 'purchases');
+      });
+      totals(r.lines, r.taxCents, r.totalCents);
+      break;
+    }
+    case 'staff-expense': {
+      const r = v.record as StaffExpense;
+      ref('staff', r.staffUniqueId, 'staffUniqueId');
+      ref('expense-type', r.expenseTypeCode, 'expenseTypeCode');
+      ref('project', r.projectNumber, 'projectNumber');
+      stage(r.projectNumber, r.stageCode, 'stageCode');
+      tax(r.taxCode, 'taxCode', 'purchases');
+      if (r.amountCents + r.taxCents !== r.totalCents) bad(reasonCodes.totalMismatch, 'totalCents', say.sumMismatch(r.amountCents + r.taxCents, r.totalCents, 'amountCents plus taxCents'));
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
