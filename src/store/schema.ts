@@ -6,5 +6,6 @@
 import type { MetaTables } from './tables/meta.js';
 import type { AccountTables } from './tables/accounts.js';
 import type { PracticeTables } from './tables/practice.js';
+import type { SettingsTables } from './tables/settings.js';
 
-export interface Database extends MetaTables, AccountTables, PracticeTables {}
+export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables {}
