@@ -156,9 +156,9 @@ export function createTokenStore(clock: EmulatorClock, initial: Partial<TokenLif
     return Math.min(now + sec(life.refreshSeconds), grant.createdAt + sec(life.refreshHardSeconds));
   }
 
+  // Access tokens stay known until pruned, so a call with one answers "revoked", not "invalid".
   function endGrant(grant: Grant) {
     grant.revoked = true;
-    for (const [h, a] of access) if (a.grantId === grant.id) access.delete(h);
   }
 
   return {
@@ -256,7 +256,7 @@ export function createTokenStore(clock: EmulatorClock, initial: Partial<TokenLif
       const now = clock.nowMs();
       return {
         grants: [...grants.values()].filter((g) => !g.revoked && g.refreshExpiresAt > now).map((g) => ({ ...g, previous: [...g.previous] })),
-        access: [...access.entries()].filter(([, a]) => a.expiresAt > now).map(([hash, a]) => ({ hash, ...a })),
+        access: [...access.entries()].filter(([, a]) => a.expiresAt > now && grants.get(a.grantId)?.revoked === false).map(([hash, a]) => ({ hash, ...a })),
         lifetimes: { ...life },
       };
     },

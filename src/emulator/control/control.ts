@@ -1,0 +1,152 @@
+/**
+ * The control surface as functions, for in-process tests; `routes.ts` serves the same operations as
+ * JSON under /control when enabled. Every input is checked with zod here, whichever way it came.
+ */
+import { z } from 'zod';
+import type { EmulatorClock } from '../clock.js';
+import type { CompanySummary, CorePort } from '../core-port.js';
+import { faultPatchSchema, type FaultPlan, type FaultSettings } from '../faults/plan.js';
+import { limitPatchSchema, type CompanyStats, type LimitSettings, type Limiter } from '../limits/limiter.js';
+import type { TokenLifetimes, TokenStore } from '../oauth/tokens.js';
+import { lifetimesPatchSchema } from '../oauth/tokens.js';
+import { regions, type Region } from '../presets/data.js';
+import { seedPreset } from '../presets/seed.js';
+
+export const presetSchema = z
+  .string()
+  .transform((s) => s.toUpperCase())
+  .pipe(z.enum(regions as [Region, ...Region[]]));
+
+export const seedSchema = z.object({ preset: presetSchema, name: z.string().trim().min(1).max(100).optional() }).strict();
+export const advanceSchema = z
+  .object({ seconds: z.number().min(0).optional(), ms: z.number().min(0).optional() })
+  .strict()
+  .refine((v) => v.seconds !== undefined || v.ms !== undefined, 'give seconds or ms');
+export const timeScaleSchema = z.object({ scale: z.number().positive().max(100_000) }).strict();
+export const requestIdMemorySchema = z.object({ size: z.number().int().min(0).max(10_000_000) }).strict();
+export const autoConsentSchema = z.object({ enabled: z.boolean() }).strict();
+export const expireSchema = z.object({ realmId: z.string().optional() }).strict();
+export const resetSchema = z.object({ preset: presetSchema.optional(), name: z.string().trim().min(1).max(100).optional() }).strict();
+
+export interface EmulatorStats {
+  now: string;
+  timeScale: number;
+  companies: CompanyStats[];
+}
+
+export interface EmulatorControl {
+  companies(): CompanySummary[];
+  seedCompany(input: { preset: string; name?: string }): CompanySummary;
+  /** Forgets every company and grant; seeds one company again when a preset is given. */
+  reset(input?: { preset?: string; name?: string }): CompanySummary[];
+  advanceClock(input: { seconds?: number; ms?: number }): { now: string };
+  setTimeScale(scale: number): { timeScale: number };
+  limits(): LimitSettings;
+  setLimits(patch: Partial<LimitSettings>): LimitSettings;
+  setRequestIdMemory(size: number): { size: number };
+  faults(): FaultSettings;
+  armFaults(patch: Partial<FaultSettings>): FaultSettings;
+  clearFaults(): FaultSettings;
+  autoConsent(): boolean;
+  setAutoConsent(enabled: boolean): boolean;
+  tokenLifetimes(): TokenLifetimes;
+  setTokenLifetimes(patch: Partial<TokenLifetimes>): TokenLifetimes;
+  /** Ends the access tokens of one company (or all) now: the next API call gets 401. */
+  expireAccessTokens(realmId?: string): { expired: number };
+  dump(realmId: string): unknown;
+  stats(realmId?: string): EmulatorStats;
+  resetStats(): void;
+}
+
+export class ControlError extends Error {
+  override name = 'ControlError';
+  constructor(
+    message: string,
+    readonly status: 400 | 404 = 400,
+  ) {
+    super(message);
+  }
+}
+
+export interface ControlDeps {
+  core: CorePort;
+  clock: EmulatorClock;
+  limiter: Limiter;
+  faults: FaultPlan;
+  tokens: TokenStore;
+  settings: { autoConsent: boolean };
+  changed(): void;
+}
+
+export function createControl(deps: ControlDeps): EmulatorControl {
+  const { core, clock, limiter, faults, tokens, settings } = deps;
+  const summary = (realmId: string) => core.companies().find((c) => c.realmId === realmId)!;
+  const requireCompany = (realmId: string) => {
+    if (!core.hasCompany(realmId)) throw new ControlError(`company ${realmId} does not exist in this emulator`, 404);
+  };
+  const control: EmulatorControl = {
+    companies: () => core.companies(),
+    seedCompany(input) {
+      const { preset, name } = seedSchema.parse(input);
+      const realmId = seedPreset(core, preset, name);
+      deps.changed();
+      return summary(realmId);
+    },
+    reset(input = {}) {
+      const { preset, name } = resetSchema.parse(input);
+      for (const c of core.companies()) tokens.forgetCompany(c.realmId);
+      core.reset();
+      limiter.resetStats();
+      if (preset) seedPreset(core, preset, name);
+      deps.changed();
+      return core.companies();
+    },
+    advanceClock(input) {
+      const v = advanceSchema.parse(input);
+      clock.advance((v.seconds ?? 0) * 1000 + (v.ms ?? 0));
+      return { now: clock.now().toISOString() };
+    },
+    setTimeScale(scale) {
+      clock.setScale(timeScaleSchema.parse({ scale }).scale);
+      return { timeScale: clock.scale };
+    },
+    limits: () => limiter.settings(),
+    setLimits: (patch) => limiter.set(limitPatchSchema.parse(patch)),
+    setRequestIdMemory(size) {
+      const v = requestIdMemorySchema.parse({ size });
+      core.setRequestIdMemory(v.size);
+      return v;
+    },
+    faults: () => faults.settings(),
+    armFaults: (patch) => faults.arm(faultPatchSchema.parse(patch)),
+    clearFaults() {
+      faults.clear();
+      return faults.settings();
+    },
+    autoConsent: () => settings.autoConsent,
+    setAutoConsent(enabled) {
+      settings.autoConsent = autoConsentSchema.parse({ enabled }).enabled;
+      return settings.autoConsent;
+    },
+    tokenLifetimes: () => tokens.lifetimes(),
+    setTokenLifetimes(patch) {
+      const next = tokens.setLifetimes(lifetimesPatchSchema.parse(patch));
+      deps.changed();
+      return next;
+    },
+    expireAccessTokens(realmId) {
+      if (realmId !== undefined) requireCompany(realmId);
+      return { expired: tokens.expireAccessTokens(realmId) };
+    },
+    dump(realmId) {
+      requireCompany(realmId);
+      return core.dump(realmId);
+    },
+    stats(realmId) {
+      if (realmId !== undefined) requireCompany(realmId);
+      return { now: clock.now().toISOString(), timeScale: clock.scale, companies: limiter.stats(realmId) };
+    },
+    resetStats: () => limiter.resetStats(),
+  };
+  return control;
+}
