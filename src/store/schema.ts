@@ -7,5 +7,6 @@ import type { MetaTables } from './tables/meta.js';
 import type { AccountTables } from './tables/accounts.js';
 import type { PracticeTables } from './tables/practice.js';
 import type { SettingsTables } from './tables/settings.js';
+import type { ConnectionTables } from './tables/connections.js';
 
-export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables {}
+export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables {}

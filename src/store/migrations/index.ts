@@ -6,11 +6,13 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_meta.js';
 import * as m0002 from './0002_accounts.js';
 import * as m0003 from './0003_practice.js';
+import * as m0004 from './0004_connections.js';
 import * as m0005 from './0005_settings.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
   '0002_accounts': m0002,
   '0003_practice': m0003,
+  '0004_connections': m0004,
   '0005_settings': m0005,
 };
