@@ -3,6 +3,8 @@ import { Command, Option } from 'commander';
 import { version } from '../version.js';
 import { registerStart } from './commands/start.js';
 import { registerUsers } from './commands/users.js';
+import { registerSettings } from './commands/settings.js';
+import { registerSkip } from './commands/skip.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -16,5 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStart(program);
   registerUsers(program);
+  registerSettings(program);
+  registerSkip(program);
   return program;
 }

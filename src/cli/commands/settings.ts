@@ -1,0 +1,109 @@
+/** `qbo-connect settings show|set|audit`: the connect settings of a company, and their audit trail. */
+import os from 'node:os';
+import type { Command } from 'commander';
+import { createApp, type App } from '../../app.js';
+import { isConnectError } from '../../connect/messages.js';
+import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
+import { flatten, resolvePath, coerceCliValue } from '../../connect/settings/paths.js';
+import { settingsSchemaAt } from '../../connect/settings/model.js';
+import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
+import { configFrom, UserError } from '../context.js';
+
+/** Who did it, as the audit trail records a change made from this terminal. */
+export function cliActor(): string {
+  let name: string | undefined;
+  try {
+    name = os.userInfo().username;
+  } catch {
+    name = process.env.USER ?? process.env.USERNAME;
+  }
+  return `cli:${name || 'unknown'}`;
+}
+
+/** Opens the app, runs `fn`, closes; a connect or company-choice error becomes one line, exit 2. */
+export async function withApp<T>(cmd: Command, fn: (app: App) => Promise<T>): Promise<T> {
+  const app = await createApp(configFrom(cmd));
+  try {
+    return await fn(app);
+  } catch (err) {
+    if (isConnectError(err) || err instanceof RealmChoiceError) throw new UserError(err.message);
+    throw err;
+  } finally {
+    await app.close();
+  }
+}
+
+export function realmOf(app: App, opts: { realm?: string }): Promise<string> {
+  return resolveRealm(app.ctx.db, opts.realm, '--realm ID');
+}
+
+/** How a value reads on the terminal: switches as on/off, unset as none. */
+export function showValue(v: unknown): string {
+  if (v === true) return 'on';
+  if (v === false) return 'off';
+  if (v === null || v === undefined) return 'none';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && Object.keys(v).length === 0) return '(empty)';
+  return JSON.stringify(v);
+}
+
+export function registerSettings(program: Command): void {
+  const settings = program.command('settings').description('the connect settings of a QBO company, with their audit trail');
+
+  settings
+    .command('show')
+    .description('show every setting (path = value)')
+    .option('--realm <id>', 'the QBO company (default: the connected one)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { realm?: string; json?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const realmId = await realmOf(app, opts);
+        const s = await getSettings(app.ctx.db, realmId, app.ctx.clock);
+        if (opts.json) {
+          console.log(JSON.stringify({ realmId, settings: s }, null, 2));
+          return;
+        }
+        console.log(`Settings of company ${realmId}:`);
+        for (const { path, value } of flatten(s)) console.log(`  ${path} = ${showValue(value)}`);
+      });
+    });
+
+  settings
+    .command('set')
+    .description('change one setting, e.g. "settings set invoices.memo none" or "settings set tax.sales.GST 10"')
+    .argument('<path>', 'the setting, e.g. invoices.memo or tax.sales.GST')
+    .argument('<value>', 'on/off for switches, none to unset, JSON for a whole mapping')
+    .option('--realm <id>', 'the QBO company (default: the connected one)')
+    .action(async (path: string, raw: string, opts: { realm?: string }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const realmId = await realmOf(app, opts);
+        const node = resolvePath(settingsSchemaAt(app.ctx.clock), path);
+        const r = await setSetting(app.ctx.db, { realmId, path, value: coerceCliValue(node, raw), actor: cliActor(), clock: app.ctx.clock });
+        console.log(r.changed ? `${path}: ${showValue(r.oldValue)} -> ${showValue(r.newValue)}` : `${path} is already ${showValue(r.newValue)}; nothing changed.`);
+      });
+    });
+
+  settings
+    .command('audit')
+    .description('who changed which setting, when, from what to what (newest first)')
+    .option('--realm <id>', 'the QBO company (default: the connected one)')
+    .option('--path <path>', 'one setting, or a group such as tax')
+    .option('--actor <actor>', 'changes by one actor, e.g. cli:alice')
+    .option('--since <date>', 'changes at or after this date (YYYY-MM-DD) or time')
+    .option('--json', 'print JSON')
+    .action(async (opts: { realm?: string; path?: string; actor?: string; since?: string; json?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const realmId = await realmOf(app, opts);
+        const rows = await listAudit(app.ctx.db, realmId, { path: opts.path, actor: opts.actor, since: opts.since });
+        if (opts.json) {
+          console.log(JSON.stringify({ realmId, audit: rows }, null, 2));
+          return;
+        }
+        if (rows.length === 0) {
+          console.log('No settings changes recorded.');
+          return;
+        }
+        for (const a of rows) console.log(`${a.changedAt}  ${a.actor}  ${a.path}: ${showValue(a.oldValue)} -> ${showValue(a.newValue)}`);
+      });
+    });
+}
