@@ -64,3 +64,55 @@ export async function countUsers(db: Db): Promise<number> {
   const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+export interface UserListing extends User {
+  createdAt: string;
+  disabledAt: string | null;
+  hasPassword: boolean;
+}
+
+export async function findUserById(db: Db, id: string): Promise<User | undefined> {
+  return db.selectFrom('users').select(['id', 'email', 'name', 'role']).where('id', '=', id).where('disabled_at', 'is', null).executeTakeFirst();
+}
+
+/** The stored password hash of an enabled user, for sign-in; undefined when unknown or disabled. */
+export async function credentialsFor(db: Db, email: string): Promise<{ user: User; passwordHash: string | null } | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .select(['id', 'email', 'name', 'role', 'password_hash'])
+    .where('email', '=', email.trim().toLowerCase())
+    .where('disabled_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { password_hash, ...user } = row;
+  return { user, passwordHash: password_hash };
+}
+
+export async function listUsers(db: Db): Promise<UserListing[]> {
+  const rows = await db.selectFrom('users').selectAll().orderBy('email').execute();
+  return rows.map((r) => ({ id: r.id, email: r.email, name: r.name, role: r.role, createdAt: r.created_at, disabledAt: r.disabled_at, hasPassword: r.password_hash !== null }));
+}
+
+export async function setPasswordHash(db: Db, userId: string, passwordHash: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+}
+
+/**
+ * Disables a user (kept for the audit trail, never deleted). Refuses to disable the last enabled
+ * administrator, which would leave nobody able to manage users or the connection.
+ */
+export async function disableUser(db: Db, userId: string, now: Date = new Date()): Promise<void> {
+  const target = await findUserById(db, userId);
+  if (!target) throw new AccountError(`user ${userId}: no enabled user with this id`, 'user');
+  if (target.role === 'administrator') {
+    const admins = await db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('role', '=', 'administrator')
+      .where('disabled_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    if (Number(admins.n) <= 1) throw new AccountError(`user ${target.email}: is the last administrator; make another administrator first`, 'user');
+  }
+  await db.updateTable('users').set({ disabled_at: now.toISOString() }).where('id', '=', userId).execute();
+  await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+}

@@ -19,7 +19,7 @@ describe('http app', () => {
   });
 
   it('sends security headers on every page', async () => {
-    const res = await createHttpApp(app.ctx).request('/');
+    const res = await createHttpApp(app.ctx).request('/setup');
     expect(res.status).toBe(200);
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("frame-ancestors 'none'");
@@ -30,7 +30,7 @@ describe('http app', () => {
   });
 
   it('answers unknown paths with a JSON 404', async () => {
-    const res = await createHttpApp(app.ctx).request('/nope');
+    const res = await createHttpApp(app.ctx).request('/api/nope');
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not-found');
   });
@@ -39,12 +39,12 @@ describe('http app', () => {
     const http = createHttpApp(app.ctx);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    http.get('/slow', async (c) => {
+    http.get('/api/slow', async (c) => {
       await gate;
       return c.text('done');
     });
     const server = await listen(http, '127.0.0.1', 0);
-    const pending = fetch(`${server.url}/slow`).then((r) => r.text());
+    const pending = fetch(`${server.url}/api/slow`).then((r) => r.text());
     await new Promise((r) => setTimeout(r, 50));
     const closed = server.close();
     release();

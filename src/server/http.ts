@@ -5,9 +5,9 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppContext } from '../app.js';
-import { homePage } from './pages/home.js';
+import { mountWeb, type WebOptions } from './web/index.js';
 
-export function createHttpApp(ctx: AppContext): Hono {
+export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   const app = new Hono();
 
   app.use(
@@ -29,7 +29,8 @@ export function createHttpApp(ctx: AppContext): Hono {
   );
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: ctx.version, database: ctx.dialect }));
-  app.get('/', (c) => c.html(homePage(ctx)));
+  // Pages, sessions, CSRF and sign-in; before the API so API routes see the session user.
+  mountWeb(app, ctx, web);
 
   app.notFound((c) => c.json({ error: { code: 'not-found', message: `Nothing at ${c.req.path}.` } }, 404));
   app.onError((err, c) => {

@@ -1,0 +1,68 @@
+/**
+ * Reason codes of the connection flow and their sentences. Kept beside the connection (rather than
+ * in messages.ts, which the settings part owns) so the two parts could land in parallel; a later
+ * change may fold them together. No message ever contains a token, code or state value.
+ */
+
+export type ConnectionReason =
+  | 'connection.not-configured'
+  | 'connection.missing-state'
+  | 'connection.unknown-state'
+  | 'connection.expired-state'
+  | 'connection.used-state'
+  | 'connection.foreign-state'
+  | 'connection.missing-code'
+  | 'connection.missing-realm'
+  | 'connection.denied'
+  | 'connection.exchange-failed'
+  | 'connection.company-unreadable'
+  | 'connection.not-connected'
+  | 'connection.unreachable';
+
+export interface ConnectionMessageContext {
+  /** OAuth `error` value from the callback (an Intuit error code, never a secret). */
+  error?: string;
+  /** Short, non-secret detail, e.g. "HTTP 400 invalid_grant". */
+  detail?: string;
+  realmId?: string;
+}
+
+const sentences: Record<ConnectionReason, (c: ConnectionMessageContext) => string> = {
+  'connection.not-configured': (c) =>
+    `QuickBooks is not configured${c.detail ? ` (${c.detail})` : ''}: set QBO_CLIENT_ID, QBO_CLIENT_SECRET and QBO_REDIRECT_URI, or use QBO_ENV=emulator.`,
+  'connection.missing-state': () => 'The answer from QuickBooks had no state parameter, so it cannot be matched to a connect request. Start again with "Connect to QuickBooks".',
+  'connection.unknown-state': () => 'The answer from QuickBooks does not match any connect request made here. Start again with "Connect to QuickBooks".',
+  'connection.expired-state': () => 'The connect request expired (it is valid for 10 minutes). Start again with "Connect to QuickBooks".',
+  'connection.used-state': () => 'This connect request was already used; each one works once. Start again with "Connect to QuickBooks".',
+  'connection.foreign-state': () => 'This connect request was started in another browser session. Start again with "Connect to QuickBooks" in this browser.',
+  'connection.missing-code': () => 'The answer from QuickBooks had no authorization code. Start again with "Connect to QuickBooks".',
+  'connection.missing-realm': () => 'The answer from QuickBooks did not say which company (realmId). Start again and pick a company on the QuickBooks page.',
+  'connection.denied': (c) =>
+    c.error === 'access_denied'
+      ? 'QuickBooks access was not granted (the consent page was cancelled). Connect again and choose "Connect" on the QuickBooks page.'
+      : `QuickBooks refused the connect request (${c.error ?? 'unknown error'}). Check the app's client id and redirect URI, then connect again.`,
+  'connection.exchange-failed': (c) =>
+    `QuickBooks did not accept the authorization code${c.detail ? ` (${c.detail})` : ''}. Codes work once and for a few minutes: connect again.`,
+  'connection.company-unreadable': (c) => `Connected, but company ${c.realmId ?? ''} could not be read${c.detail ? ` (${c.detail})` : ''}. Try "Connect to QuickBooks" again.`,
+  'connection.not-connected': () => 'Disconnected — connect again: no QuickBooks company is connected.',
+  'connection.unreachable': (c) => `QuickBooks could not be reached${c.detail ? ` (${c.detail})` : ''}. Check the network and try again.`,
+};
+
+export function connectionMessage(code: ConnectionReason, ctx: ConnectionMessageContext = {}): string {
+  return sentences[code](ctx);
+}
+
+export class ConnectionError extends Error {
+  override name = 'ConnectionError';
+  readonly userFacing = true;
+  constructor(
+    readonly code: ConnectionReason,
+    readonly ctx: ConnectionMessageContext = {},
+  ) {
+    super(connectionMessage(code, ctx));
+  }
+}
+
+export function isConnectionError(err: unknown): err is ConnectionError {
+  return err instanceof ConnectionError;
+}

@@ -1,0 +1,151 @@
+/** Your account: who you are, change your password, and your API tokens (create — shown once —, list, revoke). */
+import type { Context } from 'hono';
+import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
+import { CsrfField, Notice, renderPage } from '../web/layout.js';
+import { currentUser, startSession } from '../web/session.js';
+import { hashPassword, passwordProblem, verifyPassword } from '../../accounts/passwords.js';
+import { createApiToken, listApiTokens, revokeApiToken } from '../../accounts/api-tokens.js';
+import { credentialsFor, setPasswordHash } from '../../accounts/users.js';
+import { endSessionsOfUser } from '../../accounts/sessions.js';
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+interface Extra {
+  notice?: { kind: 'ok' | 'error'; text: string };
+  /** A token just made: shown this once, never again. */
+  newToken?: { name: string; token: string };
+  status?: 200 | 400 | 404;
+}
+
+async function show(c: Context<WebEnv>, deps: WebDeps, extra: Extra = {}) {
+  const me = currentUser(c)!;
+  const tokens = await listApiTokens(deps.ctx.db, me.id);
+  const csrf = c.get('csrfToken');
+  return renderPage(c, {
+    title: 'Account',
+    status: extra.status ?? 200,
+    body: (
+      <>
+        <h1>Your account</h1>
+        <p>
+          {me.name} · {me.email} · {me.role}
+        </p>
+        {extra.notice ? <Notice kind={extra.notice.kind}>{extra.notice.text}</Notice> : null}
+
+        <section aria-labelledby="tokens-h">
+          <h2 id="tokens-h">API tokens</h2>
+          <p>Scripts use an API token to call the JSON API as you (header <code>Authorization: Bearer …</code>).</p>
+          {extra.newToken ? (
+            <div class="notice notice-ok" role="status">
+              <p>
+                New token “{extra.newToken.name}”. Copy it now: it is shown only this once.
+              </p>
+              <label for="new-token">Token</label>
+              <input id="new-token" class="token" readonly value={extra.newToken.token} />
+            </div>
+          ) : null}
+          {tokens.length ? (
+            <table>
+              <caption class="visually-hidden">Your API tokens</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Starts with</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">State</th>
+                </tr>
+              </thead>
+              <tbody>
+                {tokens.map((t) => (
+                  <tr>
+                    <td>{t.name}</td>
+                    <td>
+                      <code>{t.prefix}…</code>
+                    </td>
+                    <td>{t.createdAt.slice(0, 16).replace('T', ' ')}</td>
+                    <td>{t.lastUsedAt ? t.lastUsedAt.slice(0, 16).replace('T', ' ') : 'never'}</td>
+                    <td>
+                      {t.revokedAt ? (
+                        'revoked'
+                      ) : (
+                        <form method="post" action={`/account/tokens/${t.id}/revoke`} class="inline">
+                          <CsrfField token={csrf} />
+                          <button type="submit" class="danger" aria-label={`Revoke token ${t.name}`}>
+                            Revoke
+                          </button>
+                        </form>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <p>You have no API tokens.</p>
+          )}
+          <form method="post" action="/account/tokens" class="stack">
+            <CsrfField token={csrf} />
+            <label for="token-name">What the token is for</label>
+            <input id="token-name" name="name" required maxlength={100} placeholder="e.g. nightly import script" />
+            <button type="submit">Create API token</button>
+          </form>
+        </section>
+
+        <section aria-labelledby="pw-h">
+          <h2 id="pw-h">Change password</h2>
+          <form method="post" action="/account/password" class="stack">
+            <CsrfField token={csrf} />
+            <label for="current">Current password</label>
+            <input id="current" name="current" type="password" required autocomplete="current-password" />
+            <label for="new">New password (at least 10 characters)</label>
+            <input id="new" name="password" type="password" required minlength={10} autocomplete="new-password" />
+            <button type="submit">Change password</button>
+          </form>
+        </section>
+      </>
+    ),
+  });
+}
+
+export const accountPage: WebPage = {
+  nav: { label: 'Account', href: '/account', order: 90 },
+  mount(app, deps) {
+    app.get('/account', (c) => show(c, deps));
+
+    app.post('/account/tokens', async (c) => {
+      const body = await c.req.parseBody();
+      const me = currentUser(c)!;
+      const { token, info } = await createApiToken(deps.ctx.db, me.id, str(body.name), deps.ctx.clock());
+      deps.ctx.logger.info({ user: me.email, token: info.prefix }, 'API token created');
+      return show(c, deps, { newToken: { name: info.name, token } });
+    });
+
+    app.post('/account/tokens/:id/revoke', async (c) => {
+      const me = currentUser(c)!;
+      const ok = await revokeApiToken(deps.ctx.db, me.id, c.req.param('id'), deps.ctx.clock());
+      return ok
+        ? show(c, deps, { notice: { kind: 'ok', text: 'Token revoked: scripts using it are refused from now on.' } })
+        : show(c, deps, { status: 404, notice: { kind: 'error', text: 'No such token of yours, or it was already revoked.' } });
+    });
+
+    app.post('/account/password', async (c) => {
+      const body = await c.req.parseBody();
+      const me = currentUser(c)!;
+      const creds = await credentialsFor(deps.ctx.db, me.email);
+      if (!creds || !(await verifyPassword(str(body.current), creds.passwordHash))) {
+        return show(c, deps, { status: 400, notice: { kind: 'error', text: 'Current password: not right. Type the password you signed in with.' } });
+      }
+      const problem = passwordProblem(str(body.password));
+      if (problem) return show(c, deps, { status: 400, notice: { kind: 'error', text: `New password: ${problem}.` } });
+      await setPasswordHash(deps.ctx.db, me.id, await hashPassword(str(body.password)));
+      // Other browsers signed in with the old password are signed out; this one gets a fresh session.
+      await endSessionsOfUser(deps.ctx.db, me.id);
+      c.set('session', undefined as never);
+      await startSession(c, deps, me);
+      return show(c, deps, { notice: { kind: 'ok', text: 'Password changed. Other browsers signed in as you were signed out.' } });
+    });
+  },
+};

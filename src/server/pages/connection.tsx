@@ -1,0 +1,200 @@
+/**
+ * The connection to QuickBooks: company, region, state, the refresh token's expiry (with a warning
+ * from 14 days before), and — for administrators — Connect, Disconnect and "Log out of QuickBooks".
+ * `/connect/callback` is where QuickBooks sends the browser back after consent.
+ */
+import type { Context } from 'hono';
+import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
+import { roleAtLeast } from '../web/env.js';
+import { CsrfField, Notice, renderPage } from '../web/layout.js';
+import { pageRole } from '../web/guards.js';
+import { currentUser } from '../web/session.js';
+import type { ConnectionStatus } from '../../connect/connection.js';
+import { isConnectionError } from '../../connect/connection-messages.js';
+
+const done: Record<string, string> = {
+  connected: 'Connected to QuickBooks.',
+  disconnected: 'Disconnected: the tokens were revoked at QuickBooks and forgotten here.',
+  'logged-out': 'Logged out of QuickBooks here: the tokens were forgotten. Connect again to sign in to QuickBooks (as the same or another QuickBooks user).',
+};
+
+function when(iso: string | undefined): string {
+  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : '—';
+}
+
+function StatusView({ status }: { status: ConnectionStatus }) {
+  return (
+    <dl class="facts">
+      <dt>State</dt>
+      <dd>{status.state === 'connected' ? 'Connected' : 'Not connected'}</dd>
+      {status.company ? (
+        <>
+          <dt>Company</dt>
+          <dd>{status.company}</dd>
+        </>
+      ) : null}
+      {status.region ? (
+        <>
+          <dt>Region</dt>
+          <dd>{status.region}</dd>
+        </>
+      ) : null}
+      {status.realmId ? (
+        <>
+          <dt>Company id (realm)</dt>
+          <dd>{status.realmId}</dd>
+        </>
+      ) : null}
+      {status.state === 'connected' ? (
+        <>
+          <dt>Connection expires</dt>
+          <dd>{when(status.refreshTokenExpiresAt)} unless QBO Connect is used before then (each use extends it)</dd>
+          {status.refreshTokenHardExpiresAt ? (
+            <>
+              <dt>Must reconnect by</dt>
+              <dd>{when(status.refreshTokenHardExpiresAt)}</dd>
+            </>
+          ) : null}
+          {status.connectedBy ? (
+            <>
+              <dt>Connected by</dt>
+              <dd>
+                {status.connectedBy} on {when(status.connectedAt)}
+              </dd>
+            </>
+          ) : null}
+        </>
+      ) : null}
+    </dl>
+  );
+}
+
+async function show(c: Context<WebEnv>, deps: WebDeps, extra: { error?: string; status?: 200 | 400 | 403 | 503 } = {}) {
+  const me = currentUser(c)!;
+  const admin = roleAtLeast(me, 'administrator');
+  const csrf = c.get('csrfToken');
+  if (!deps.connection) {
+    return renderPage(c, {
+      title: 'Connection',
+      status: 503,
+      body: (
+        <>
+          <h1>Connection</h1>
+          <Notice kind="error">QuickBooks is not configured: set QBO_CLIENT_ID, QBO_CLIENT_SECRET and QBO_REDIRECT_URI, or QBO_ENV=emulator, and restart.</Notice>
+        </>
+      ),
+    });
+  }
+  const status = await deps.connection.connectionStatus();
+  const doneKey = c.req.query('done');
+  return renderPage(c, {
+    title: 'Connection',
+    status: extra.status ?? 200,
+    body: (
+      <>
+        <h1>Connection to QuickBooks</h1>
+        {doneKey && done[doneKey] ? <Notice kind="ok">{done[doneKey]}</Notice> : null}
+        {extra.error ? <Notice kind="error">{extra.error}</Notice> : null}
+        {status.warning ? <Notice kind="warn">{status.warning}</Notice> : null}
+        <p class="lead">{status.message}</p>
+        <StatusView status={status} />
+        {status.state === 'connected' ? (
+          admin ? (
+            <div class="actions">
+              <form method="post" action="/connection/disconnect" class="inline">
+                <CsrfField token={csrf} />
+                <button type="submit" class="danger">
+                  Disconnect
+                </button>
+              </form>
+              <form method="post" action="/connection/logout" class="inline">
+                <CsrfField token={csrf} />
+                <button type="submit" class="link-button">
+                  Log out of QuickBooks
+                </button>
+              </form>
+            </div>
+          ) : (
+            <p>Only an administrator can disconnect.</p>
+          )
+        ) : admin ? (
+          <form method="post" action="/connection/connect">
+            <CsrfField token={csrf} />
+            <button type="submit" class="primary">
+              Connect to QuickBooks
+            </button>
+          </form>
+        ) : (
+          <p>Ask an administrator to connect QBO Connect to your QuickBooks company.</p>
+        )}
+      </>
+    ),
+  });
+}
+
+export const connectionPage: WebPage = {
+  nav: { label: 'Connection', href: '/connection', order: 10 },
+  mount(app, deps) {
+    app.get('/', async (c) => {
+      const status = deps.connection ? await deps.connection.connectionStatus().catch(() => undefined) : undefined;
+      if (!status || status.state !== 'connected') return c.redirect('/connection', 303);
+      const home = (c.get('nav') ?? []).filter((n) => n.home && roleAtLeast(currentUser(c), n.minRole ?? 'viewer')).sort((a, b) => b.order - a.order)[0];
+      return c.redirect(home?.href ?? '/connection', 303);
+    });
+
+    app.get('/connection', (c) => show(c, deps));
+
+    app.post('/connection/connect', pageRole('administrator'), async (c) => {
+      if (!deps.connection) return show(c, deps);
+      const me = currentUser(c)!;
+      try {
+        const { url } = await deps.connection.beginConnect({ sessionId: c.get('session').id, actor: me.email });
+        return c.redirect(url, 303);
+      } catch (err) {
+        if (isConnectionError(err)) return show(c, deps, { error: err.message, status: 400 });
+        throw err;
+      }
+    });
+
+    // Public path (see guards): a person coming back from QuickBooks whose product session ended
+    // still sees why it failed; the state check binds the answer to the session that asked.
+    app.get('/connect/callback', async (c) => {
+      if (!deps.connection) return c.redirect('/connection', 303);
+      const q = c.req.query();
+      const session = c.get('session') as WebEnv['Variables']['session'] | undefined;
+      try {
+        await deps.connection.completeConnect({ code: q.code, state: q.state, realmId: q.realmId, error: q.error, sessionId: session?.id });
+        if (!session) {
+          return renderPage(c, { title: 'Connected', bare: true, body: <Notice kind="ok">Connected to QuickBooks. You can close this window.</Notice> });
+        }
+        return c.redirect('/connection?done=connected', 303);
+      } catch (err) {
+        if (!isConnectionError(err)) throw err;
+        if (!session) return renderPage(c, { title: 'Not connected', bare: true, status: 400, body: <Notice kind="error">{err.message}</Notice> });
+        return show(c, deps, { error: err.message, status: 400 });
+      }
+    });
+
+    app.post('/connection/disconnect', pageRole('administrator'), async (c) => {
+      if (!deps.connection) return show(c, deps);
+      try {
+        await deps.connection.disconnect(undefined, currentUser(c)!.email, { revoke: true });
+      } catch (err) {
+        if (isConnectionError(err)) return show(c, deps, { error: err.message, status: 400 });
+        throw err;
+      }
+      return c.redirect('/connection?done=disconnected', 303);
+    });
+
+    // "Log out of QuickBooks". QBO Connect cannot end a person's session on intuit.com (that is a
+    // cookie in their browser for Intuit's site), so here it means: forget this product's link to
+    // QuickBooks without revoking it at Intuit. The tokens are deleted, so nothing can use the old
+    // grant; the next Connect goes through QuickBooks' sign-in again, where another QuickBooks user
+    // may sign in. It also works when Intuit cannot be reached (Disconnect needs the revoke call).
+    app.post('/connection/logout', pageRole('administrator'), async (c) => {
+      if (!deps.connection) return show(c, deps);
+      await deps.connection.disconnect(undefined, currentUser(c)!.email, { revoke: false });
+      return c.redirect('/connection?done=logged-out', 303);
+    });
+  },
+};

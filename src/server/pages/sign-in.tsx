@@ -1,0 +1,128 @@
+/** First-run set-up (the first administrator), sign in and sign out. */
+import type { Context } from 'hono';
+import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
+import { CsrfField, Notice, renderPage } from '../web/layout.js';
+import { closeSession, startSession } from '../web/session.js';
+import { safeNext } from '../web/guards.js';
+import { hashPassword, passwordProblem, verifyPassword, dummyHash } from '../../accounts/passwords.js';
+import { AccountError, countUsers, createUser, credentialsFor } from '../../accounts/users.js';
+
+function field(body: Record<string, unknown>, name: string): string {
+  const v = body[name];
+  return typeof v === 'string' ? v : '';
+}
+
+function SetupForm({ csrf, error, values }: { csrf: string; error?: string; values?: { name: string; email: string } }) {
+  return (
+    <>
+      <h1>Set up QBO Connect</h1>
+      <p>No one uses QBO Connect yet. Create the first administrator: they can connect QuickBooks, change settings and add other users.</p>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <form method="post" action="/setup" class="stack">
+        <CsrfField token={csrf} />
+        <label for="name">Your name</label>
+        <input id="name" name="name" required maxlength={100} autocomplete="name" value={values?.name ?? ''} />
+        <label for="email">Email</label>
+        <input id="email" name="email" type="email" required autocomplete="username" value={values?.email ?? ''} />
+        <label for="password">Password (at least 10 characters)</label>
+        <input id="password" name="password" type="password" required minlength={10} autocomplete="new-password" />
+        <label for="confirm">Password again</label>
+        <input id="confirm" name="confirm" type="password" required minlength={10} autocomplete="new-password" />
+        <button type="submit">Create administrator</button>
+      </form>
+    </>
+  );
+}
+
+function SignInForm({ csrf, error, email, next }: { csrf: string; error?: string; email?: string; next: string }) {
+  return (
+    <>
+      <h1>Sign in</h1>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <form method="post" action="/signin" class="stack">
+        <CsrfField token={csrf} />
+        <input type="hidden" name="next" value={next} />
+        <label for="email">Email</label>
+        <input id="email" name="email" type="email" required autocomplete="username" value={email ?? ''} />
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" required autocomplete="current-password" />
+        <button type="submit">Sign in</button>
+      </form>
+    </>
+  );
+}
+
+function minutes(ms: number): string {
+  const m = Math.max(1, Math.ceil(ms / 60_000));
+  return `${m} minute${m === 1 ? '' : 's'}`;
+}
+
+export const signInPage: WebPage = {
+  mount(app, deps: WebDeps) {
+    let dummy: Promise<string> | undefined;
+
+    app.get('/setup', (c) => renderPage(c, { title: 'Set up', bare: true, body: <SetupForm csrf={c.get('csrfToken')} /> }));
+
+    app.post('/setup', async (c) => {
+      const body = await c.req.parseBody();
+      const values = { name: field(body, 'name'), email: field(body, 'email') };
+      const again = (error: string, status: 400 | 409 = 400) =>
+        renderPage(c, { title: 'Set up', bare: true, status, body: <SetupForm csrf={c.get('csrfToken')} error={error} values={values} /> });
+      const password = field(body, 'password');
+      const problem = passwordProblem(password);
+      if (problem) return again(`Password ${problem}.`);
+      // Both values came from this same form; this is not a secret comparison.
+      // eslint-disable-next-line security/detect-possible-timing-attacks
+      if (password !== field(body, 'confirm')) return again('The two passwords differ: type the same password in both boxes.');
+      // Checked again here (the gate already did): two browsers racing through set-up get one administrator.
+      if ((await countUsers(deps.ctx.db)) > 0) return c.redirect('/signin', 303);
+      try {
+        const user = await createUser(deps.ctx.db, { ...values, role: 'administrator', passwordHash: await hashPassword(password) }, deps.ctx.clock());
+        deps.ctx.logger.info({ user: user.email }, 'first administrator created');
+        await startSession(c, deps, user);
+        return c.redirect('/', 303);
+      } catch (err) {
+        if (err instanceof AccountError) return again(err.message.replace(/^user [^:]*: /, `${err.field ?? 'value'}: `));
+        throw err;
+      }
+    });
+
+    app.get('/signin', (c) => {
+      if (c.get('session')) return c.redirect(safeNext(c.req.query('next')), 303);
+      return renderPage(c, { title: 'Sign in', bare: true, body: <SignInForm csrf={c.get('csrfToken')} next={safeNext(c.req.query('next'))} /> });
+    });
+
+    app.post('/signin', async (c: Context<WebEnv>) => {
+      const body = await c.req.parseBody();
+      const email = field(body, 'email').trim().toLowerCase().slice(0, 254);
+      const password = field(body, 'password');
+      const next = safeNext(field(body, 'next'));
+      const show = (error: string, status: 401 | 429) =>
+        renderPage(c, { title: 'Sign in', bare: true, status, body: <SignInForm csrf={c.get('csrfToken')} error={error} email={email} next={next} /> });
+      const now = deps.ctx.clock().getTime();
+      const ip = c.get('clientIp');
+      const wait = Math.max(deps.limiters.perEmail.retryAfter(`email:${email}`, now), deps.limiters.perIp.retryAfter(`ip:${ip}`, now));
+      if (wait > 0) {
+        c.header('Retry-After', String(Math.ceil(wait / 1000)));
+        return show(`Too many failed sign-in attempts. Try again in ${minutes(wait)}, or ask an administrator to check your account.`, 429);
+      }
+      const creds = await credentialsFor(deps.ctx.db, email);
+      // An unknown email still costs one scrypt, so timing does not reveal who has an account.
+      const ok = creds?.passwordHash ? await verifyPassword(password, creds.passwordHash) : (await verifyPassword(password, await (dummy ??= dummyHash())), false);
+      if (!creds || !ok) {
+        deps.limiters.perEmail.fail(`email:${email}`, now);
+        deps.limiters.perIp.fail(`ip:${ip}`, now);
+        deps.ctx.logger.info({ email, ip }, 'sign-in refused');
+        return show('That email and password do not match an account. Check both and try again.', 401);
+      }
+      deps.limiters.perEmail.succeed(`email:${email}`);
+      await startSession(c, deps, creds.user);
+      return c.redirect(next, 303);
+    });
+
+    app.post('/signout', async (c) => {
+      await closeSession(c, deps);
+      return c.redirect('/signin', 303);
+    });
+  },
+};

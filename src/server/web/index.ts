@@ -1,0 +1,44 @@
+/**
+ * The web app's middleware and pages, mounted on the product's HTTP app. Order matters:
+ * static assets (no session needed) → `setupGate` → `sessionMiddleware` → `csrfProtection` →
+ * `signedIn` → pages. The JSON API mounted after this sees the session user too (apiTokenAuth
+ * accepts it), and its state-changing calls from a browser session need the CSRF header.
+ */
+import type { Hono } from 'hono';
+import type { AppContext } from '../../app.js';
+import { signInLimiters } from '../../accounts/rate-limit.js';
+import type { ConnectionService } from '../../connect/connection.js';
+import { pages } from '../pages/index.js';
+import type { NavItem, WebDeps, WebEnv } from './env.js';
+import { csrfProtection } from './csrf.js';
+import { setupGate, signedIn } from './guards.js';
+import { sessionMiddleware } from './session.js';
+import { mountStatic } from './static.js';
+
+export interface WebOptions {
+  connection?: ConnectionService | undefined;
+}
+
+export function mountWeb(app: Hono, ctx: AppContext, opts: WebOptions = {}): WebDeps {
+  const deps: WebDeps = {
+    ctx,
+    connection: opts.connection,
+    limiters: signInLimiters(),
+    secureCookies: ctx.config.publicUrl.startsWith('https://'),
+  };
+  const web = app as unknown as Hono<WebEnv>;
+  const nav: NavItem[] = pages.flatMap((p) => (p.nav ? [p.nav] : []));
+
+  mountStatic(web);
+  web.use('*', setupGate(deps));
+  web.use('*', sessionMiddleware(deps));
+  web.use('*', csrfProtection(deps));
+  web.use('*', signedIn());
+  web.use('*', async (c, next) => {
+    c.set('nav', nav);
+    c.set('connection', deps.connection);
+    await next();
+  });
+  for (const page of pages) page.mount(web, deps);
+  return deps;
+}
