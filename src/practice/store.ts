@@ -161,6 +161,7 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
       if (!old) {
         inserts.push(row);
         counts.created++;
+      // eslint-disable-next-line security/detect-possible-timing-attacks -- content hashes, not secrets
       } else if (old.hash !== hash) {
         const { id, kind: _k, key: _key, created_at: _c, ...changes } = row;
         await trx.updateTable('practice_records').set(changes).where('id', '=', id).execute();

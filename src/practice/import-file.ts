@@ -1,0 +1,174 @@
+/**
+ * The import file: one JSON document holding records of every kind, or one CSV per kind. Its JSON
+ * Schema is generated from the same zod schemas (`npm run schema` writes
+ * docs/practice-import.schema.json); the importer validates with those zod schemas, so the published
+ * schema and the checks cannot drift apart.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import { z } from 'zod';
+import { kindFromName, kindInfo, kinds, type Kind } from './kinds.js';
+import { issue, reasonCodes, type PracticeIssue } from './messages.js';
+import type { InputRecord } from './validate.js';
+
+const fileShape = Object.fromEntries(kinds.map((k) => [kindInfo[k].fileKey, z.array(kindInfo[k].schema).optional()]));
+
+/** The whole import document. */
+export const importFileSchema = z.strictObject({ $schema: z.string().optional(), ...fileShape });
+
+export const jsonSchemaId = 'urn:qbo-connect:practice-import:v1';
+
+/** The published JSON Schema of the import document (draft 2020-12), as committed in docs/. */
+export function practiceImportJsonSchema(): Record<string, unknown> {
+  const generated = z.toJSONSchema(importFileSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return {
+    $schema: generated.$schema,
+    $id: jsonSchemaId,
+    title: 'QBO Connect practice ledger import',
+    description:
+      'Records of a practice ledger, any kinds, in one document. Money is integer cents; dates are YYYY-MM-DD; references name other records by natural key (code, unique ID or number). Importing is all-or-nothing and idempotent by natural key.',
+    ...Object.fromEntries(Object.entries(generated).filter(([k]) => k !== '$schema')),
+  };
+}
+
+export interface ParsedImport {
+  inputs: InputRecord[];
+  issues: PracticeIssue[];
+}
+
+/** The records of a JSON import document; structural problems (not an object, unknown kind) as issues. */
+export function parseJsonImport(text: string, fileName = 'import file'): ParsedImport {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return { inputs: [], issues: [issue(reasonCodes.badFile, undefined, fileName, '', `is not valid JSON (${(err as Error).message}): check the file`)] };
+  }
+  return recordsFromDocument(doc, fileName);
+}
+
+export function recordsFromDocument(doc: unknown, fileName = 'import file'): ParsedImport {
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
+    return { inputs: [], issues: [issue(reasonCodes.badFile, undefined, fileName, '', 'must be a JSON object with one list per kind, e.g. {"contacts": […], "invoices": […]}')] };
+  }
+  const inputs: InputRecord[] = [];
+  const issues: PracticeIssue[] = [];
+  for (const [name, value] of Object.entries(doc)) {
+    if (name === '$schema') continue;
+    const kind = kinds.find((k) => kindInfo[k].fileKey === name);
+    if (!kind) {
+      issues.push(issue(reasonCodes.unknownKind, undefined, fileName, name, `is not a kind of record; use one of ${kinds.map((k) => kindInfo[k].fileKey).join(', ')}`));
+      continue;
+    }
+    if (!Array.isArray(value)) {
+      issues.push(issue(reasonCodes.badFile, undefined, fileName, name, 'must be a list of records'));
+      continue;
+    }
+    value.forEach((v, i) => inputs.push({ kind, value: v, at: `${name}[${i}]` }));
+  }
+  return { inputs, issues };
+}
+
+// ---- CSV ------------------------------------------------------------------------------------------
+
+type FieldType = 'integer' | 'boolean' | 'string' | 'other';
+
+/** Field types of a kind (and of its child rows), read off the JSON Schema so CSV text becomes the right JSON type. */
+function fieldTypes(kind: Kind): { header: Map<string, FieldType>; child: Map<string, FieldType> } {
+  const js = z.toJSONSchema(kindInfo[kind].schema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, JsonProp> };
+  const typeOf = (p: JsonProp): FieldType => {
+    const t = p.type ?? p.anyOf?.map((a) => a.type).find((x) => x && x !== 'null');
+    return t === 'integer' || t === 'number' ? 'integer' : t === 'boolean' ? 'boolean' : t === 'string' ? 'string' : 'other';
+  };
+  const header = new Map<string, FieldType>();
+  const child = new Map<string, FieldType>();
+  for (const [name, p] of Object.entries(js.properties)) header.set(name, typeOf(p));
+  const childField = kindInfo[kind].childField;
+  const items = childField ? js.properties[childField]?.items : undefined;
+  if (items?.properties) for (const [name, p] of Object.entries(items.properties)) child.set(name, typeOf(p));
+  return { header, child };
+}
+interface JsonProp {
+  type?: string;
+  anyOf?: JsonProp[];
+  items?: { properties?: Record<string, JsonProp> };
+  properties?: Record<string, JsonProp>;
+}
+
+/** CSV text to JSON values; text that does not fit is left as text, so the schema names the field. */
+function coerce(text: string, type: FieldType): unknown {
+  if (type === 'integer' && /^-?\d{1,16}$/.test(text.trim())) return Number(text.trim());
+  if (type === 'boolean') {
+    const t = text.trim().toLowerCase();
+    if (['true', 'yes', '1', 'y'].includes(t)) return true;
+    if (['false', 'no', '0', 'n'].includes(t)) return false;
+  }
+  return text;
+}
+
+/**
+ * One CSV per kind. Columns are the record's fields; child rows (invoice lines, project stages,
+ * payment allocations) use prefixed columns (`lines.amountCents`) and one CSV row per child, the
+ * header fields repeated on each row of the same record (rows with the same key are one record).
+ */
+export function parseCsvImport(text: string, kind: Kind, fileName: string): ParsedImport {
+  let rows: string[][];
+  try {
+    rows = parseCsv(text, { bom: true, skip_empty_lines: true, relax_column_count: false }) as string[][];
+  } catch (err) {
+    return { inputs: [], issues: [issue(reasonCodes.badFile, kind, fileName, '', `is not valid CSV (${(err as Error).message}): check the file`)] };
+  }
+  const [head, ...body] = rows;
+  if (!head) return { inputs: [], issues: [issue(reasonCodes.badFile, kind, fileName, '', 'is empty: the first row must name the columns')] };
+  const info = kindInfo[kind];
+  const types = fieldTypes(kind);
+  const issues: PracticeIssue[] = [];
+  const childPrefix = info.childField ? `${info.childField}.` : undefined;
+  head.forEach((col, i) => {
+    const known = childPrefix && col.startsWith(childPrefix) ? types.child.has(col.slice(childPrefix.length)) : col !== info.childField && types.header.has(col);
+    if (!known) issues.push(issue(reasonCodes.badFile, kind, fileName, `column ${i + 1} "${col}"`, `is not a field of ${info.label} records (see docs/practice-import.schema.json)`));
+  });
+  if (issues.length) return { inputs: [], issues };
+
+  const records = new Map<string, { value: Record<string, unknown>; at: string }>();
+  const inputs: InputRecord[] = [];
+  body.forEach((cells, r) => {
+    const rowNo = r + 2; // the header is row 1
+    const headerValues: Record<string, unknown> = {};
+    const childValues: Record<string, unknown> = {};
+    head.forEach((col, i) => {
+      const cell = cells[i] ?? '';
+      if (cell === '') return;
+      if (childPrefix && col.startsWith(childPrefix)) {
+        const f = col.slice(childPrefix.length);
+        childValues[f] = coerce(cell, types.child.get(f)!);
+      } else headerValues[col] = coerce(cell, types.header.get(col)!);
+    });
+    const key = headerValues[info.keyField];
+    const existing = typeof key === 'string' ? records.get(key) : undefined;
+    if (existing) {
+      if (Object.keys(childValues).length && info.childField) (existing.value[info.childField] as unknown[]).push(childValues);
+      return;
+    }
+    const value: Record<string, unknown> = { ...headerValues };
+    if (info.childField) value[info.childField] = Object.keys(childValues).length ? [childValues] : [];
+    const at = `${fileName} row ${rowNo}`;
+    if (typeof key === 'string') records.set(key, { value, at });
+    inputs.push({ kind, value, at });
+  });
+  return { inputs, issues };
+}
+
+/** A file by name: `.json` is a whole document; `.csv` is one kind, from `kind` or from the file name (`credit-notes.csv`). */
+export function parseImportFile(fileName: string, text: string, kind?: Kind): ParsedImport {
+  if (/\.csv$/i.test(fileName) || kind) {
+    const k = kind ?? kindFromName(fileName.split(/[\\/]/).pop() ?? fileName);
+    if (!k) {
+      return {
+        inputs: [],
+        issues: [issue(reasonCodes.unknownKind, undefined, fileName, '', `does not say which kind of record it holds: name it after the kind (e.g. invoices.csv) or pass --kind (${kinds.join(', ')})`)],
+      };
+    }
+    return parseCsvImport(text, k, fileName.split(/[\\/]/).pop() ?? fileName);
+  }
+  return parseJsonImport(text, fileName.split(/[\\/]/).pop() ?? fileName);
+}

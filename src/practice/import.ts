@@ -1,0 +1,44 @@
+/**
+ * Importing into the practice ledger: a whole file at once, all or nothing, idempotent by natural
+ * key. The answer is a report that lists EVERY problem (record, field, sentence) or what changed.
+ */
+import type { Db } from '../store/db.js';
+import { parseImportFile, recordsFromDocument } from './import-file.js';
+import type { Kind } from './kinds.js';
+import type { PracticeIssue } from './messages.js';
+import { PracticeError, putRecords, type WriteSummary } from './store.js';
+import type { InputRecord } from './validate.js';
+
+export interface ImportReport extends WriteSummary {
+  ok: boolean;
+  /** Records read from the input. */
+  records: number;
+  /** Every problem; when there is one, nothing was written. */
+  issues: PracticeIssue[];
+}
+
+const empty = { created: 0, updated: 0, unchanged: 0, byKind: {} };
+
+/** Validates and writes records in one transaction; never throws for bad input. */
+export async function importRecords(db: Db, inputs: InputRecord[], now: Date, parseIssues: PracticeIssue[] = []): Promise<ImportReport> {
+  if (parseIssues.length) return { ok: false, records: inputs.length, issues: parseIssues, ...empty };
+  try {
+    const summary = await putRecords(db, inputs, now);
+    return { ok: true, records: inputs.length, issues: [], ...summary };
+  } catch (err) {
+    if (err instanceof PracticeError) return { ok: false, records: inputs.length, issues: err.issues, ...empty };
+    throw err;
+  }
+}
+
+/** Imports a JSON document already parsed (the JSON API's bulk import). */
+export async function importDocument(db: Db, doc: unknown, now: Date): Promise<ImportReport> {
+  const { inputs, issues } = recordsFromDocument(doc, 'request body');
+  return importRecords(db, inputs, now, issues);
+}
+
+/** Imports one file's text: `.json` (all kinds) or `.csv` (one kind, from the name or `kind`). */
+export async function importFile(db: Db, fileName: string, text: string, now: Date, kind?: Kind): Promise<ImportReport> {
+  const { inputs, issues } = parseImportFile(fileName, text, kind);
+  return importRecords(db, inputs, now, issues);
+}
