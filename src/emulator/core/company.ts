@@ -1,0 +1,824 @@
+// One emulated QBO company: rows per entity, shared Id sequences, SyncTokens and MetaData, indexes
+// (DocNumber, DisplayName, Name) so lookups and IN queries skip full scans, links between payments
+// and the documents they settle, the change log behind CDC, and the requestid memory.
+
+import { ENTITIES, NAMED_REFS, REF_TARGETS, entityByName, type EntityName } from './entities.js';
+import { QboFault, faults } from './faults.js';
+import { centsToNumber, toCents, isDecimal } from './money.js';
+import { envelopeTime, localDate, metaTime } from './time.js';
+import { isObj, refValue, prune, type BuildContext, type Json, type Region } from './context.js';
+import { buildName } from './names.js';
+import { buildTxn, type TxnState } from './txns.js';
+import { parseQuery } from './query/parse.js';
+import { runQuery, type QueryResult } from './query/evaluate.js';
+import type { Literal } from './query/parse.js';
+
+export interface RowMeta {
+  createdMs: number;
+  updatedMs: number;
+  lineSeq: number;
+  taxOverride: boolean;
+  deposited: boolean;
+}
+
+export interface ChangeEntry {
+  seq: number;
+  at: string;
+  entity: EntityName;
+  id: string;
+  operation: 'Create' | 'Update' | 'Delete' | 'Void';
+}
+
+export interface WriteOptions {
+  /** `include=allowduplicatedocnum`. */
+  allowDuplicateDocNum?: boolean;
+}
+
+export interface CdcEntityResult {
+  entity: EntityName;
+  rows: Json[];
+}
+
+export interface CompanySnapshot {
+  realmId: string;
+  name: string;
+  region: Region;
+  offsetMinutes: number;
+  seqs: Record<string, number>;
+  docCounters: Record<string, number>;
+  rows: Record<string, [string, Json, RowMeta][]>;
+  tombstones: Record<string, [string, number][]>;
+  changeLog: ChangeEntry[];
+  changeSeq: number;
+  requestIds: [string, unknown][];
+}
+
+const OFFSETS: Record<Region, number> = { US: -7 * 60, AU: 10 * 60, UK: 0, CA: -5 * 60 };
+const COUNTRY: Record<Region, string> = { US: 'US', AU: 'AU', UK: 'GB', CA: 'CA' };
+const PEOPLE: EntityName[] = ['Customer', 'Vendor', 'Employee'];
+const DOC_UNIQUE: Partial<Record<EntityName, 'type' | 'vendor'>> = {
+  Invoice: 'type', CreditMemo: 'type', Purchase: 'type', BillPayment: 'type', Bill: 'vendor', VendorCredit: 'vendor',
+};
+const AUTO_NUMBERED = new Set<EntityName>(['Invoice', 'CreditMemo']);
+const INDEXED = ['DocNumber', 'DisplayName', 'Name'] as const;
+const DAY_MS = 86_400_000;
+
+export interface CompanyDeps {
+  clock: () => Date;
+  requestIdMemory: () => number;
+}
+
+export class Company {
+  readonly realmId: string;
+  readonly region: Region;
+  name: string;
+  offsetMinutes: number;
+  private rows = new Map<EntityName, Map<string, Json>>();
+  private meta = new Map<EntityName, Map<string, RowMeta>>();
+  private tombstones = new Map<EntityName, Map<string, number>>();
+  private index = new Map<string, Map<string, Set<string>>>(); // `${entity}.${field}` → lower value → ids
+  /** target document Id → (payment Id → cents applied). Derived from payments; rebuilt on restore. */
+  private applied = new Map<string, Map<string, bigint>>();
+  private seqs: Record<string, number> = {};
+  private docCounters: Record<string, number> = {};
+  private changeLog: ChangeEntry[] = [];
+  private changeSeq = 0;
+  private requestIds = new Map<string, unknown>();
+
+  constructor(
+    private readonly deps: CompanyDeps,
+    init: { realmId: string; name: string; region: Region; offsetMinutes?: number },
+  ) {
+    this.realmId = init.realmId;
+    this.name = init.name;
+    this.region = init.region;
+    this.offsetMinutes = init.offsetMinutes ?? OFFSETS[init.region];
+  }
+
+  // ---------- time ----------
+  private nowMs(): number {
+    return this.deps.clock().getTime();
+  }
+  today(): string {
+    return localDate(this.deps.clock(), this.offsetMinutes);
+  }
+  /** The envelope `time` value for a response produced now. */
+  time(): string {
+    return envelopeTime(this.deps.clock(), this.offsetMinutes);
+  }
+
+  // ---------- setup ----------
+  /** Creates CompanyInfo, Preferences and (US) the TAX/NON pseudo tax codes. */
+  initialise(): void {
+    const now = this.nowMs();
+    const country = COUNTRY[this.region];
+    const info: Json = {
+      CompanyName: this.name, LegalName: this.name, CompanyAddr: { Id: '1', Country: country },
+      Country: country, SupportedLanguages: 'en', CompanyStartDate: this.today(),
+      FiscalYearStartMonth: this.region === 'AU' ? 'July' : this.region === 'UK' ? 'April' : 'January',
+      DefaultTimeZone: 'UTC', NameValue: [{ Name: 'OfferingSku', Value: 'QuickBooks Online Plus' }, { Name: 'SubscriptionStatus', Value: 'PAYING' }],
+    };
+    this.put('CompanyInfo', '1', info, now, true);
+    const prefs: Json = {
+      AccountingInfoPrefs: { TrackDepartments: false, ClassTrackingPerTxn: false, ClassTrackingPerTxnLine: false, CustomerTerminology: 'Customers' },
+      ProductAndServicesPrefs: { ForSales: true, ForPurchase: true },
+      SalesFormsPrefs: { CustomTxnNumbers: false, AllowDeposit: false, AllowDiscount: true, AllowShipping: false, AutoApplyCredit: true, AutoApplyPayments: true },
+      VendorAndPurchasesPrefs: { TrackingByCustomer: true, BillableExpenseTracking: true },
+      TaxPrefs: { UsingSalesTax: true, PartnerTaxEnabled: false },
+      CurrencyPrefs: { MultiCurrencyEnabled: false, HomeCurrency: { value: this.region === 'US' ? 'USD' : this.region === 'AU' ? 'AUD' : this.region === 'UK' ? 'GBP' : 'CAD' } },
+      OtherPrefs: { NameValue: [] },
+    };
+    this.put('Preferences', '1', prefs, now, true);
+    if (this.region === 'US') {
+      this.put('TaxCode', 'TAX', { Name: 'TAX', Description: 'TAX', Active: true, Taxable: true, TaxGroup: false }, now, true);
+      this.put('TaxCode', 'NON', { Name: 'NON', Description: 'NON', Active: true, Taxable: false, TaxGroup: false }, now, true);
+    }
+  }
+
+  private put(entity: EntityName, id: string, body: Json, now: number, fresh: boolean): Json {
+    const obj: Json = { ...body, domain: 'QBO', sparse: false, Id: id, SyncToken: '0' };
+    obj.MetaData = { CreateTime: metaTime(new Date(now), this.offsetMinutes), LastUpdatedTime: metaTime(new Date(now), this.offsetMinutes) };
+    this.store(entity, id, obj, { createdMs: now, updatedMs: now, lineSeq: 0, taxOverride: false, deposited: false });
+    if (fresh) this.log(entity, id, 'Create', now);
+    return obj;
+  }
+
+  // ---------- storage + indexes ----------
+  private table(entity: EntityName): Map<string, Json> {
+    let t = this.rows.get(entity);
+    if (!t) this.rows.set(entity, (t = new Map()));
+    return t;
+  }
+  private metaTable(entity: EntityName): Map<string, RowMeta> {
+    let t = this.meta.get(entity);
+    if (!t) this.meta.set(entity, (t = new Map()));
+    return t;
+  }
+  private idx(entity: EntityName, field: string): Map<string, Set<string>> {
+    const k = `${entity}.${field}`;
+    let m = this.index.get(k);
+    if (!m) this.index.set(k, (m = new Map()));
+    return m;
+  }
+  private unindex(entity: EntityName, id: string, obj: Json): void {
+    for (const f of INDEXED) {
+      const v = obj[f];
+      if (typeof v !== 'string') continue;
+      const set = this.idx(entity, f).get(v.toLowerCase());
+      set?.delete(id);
+      if (set && set.size === 0) this.idx(entity, f).delete(v.toLowerCase());
+    }
+  }
+  private addIndex(entity: EntityName, id: string, obj: Json): void {
+    for (const f of INDEXED) {
+      const v = obj[f];
+      if (typeof v !== 'string') continue;
+      const m = this.idx(entity, f);
+      const key = v.toLowerCase();
+      let set = m.get(key);
+      if (!set) m.set(key, (set = new Set()));
+      set.add(id);
+    }
+  }
+  private store(entity: EntityName, id: string, obj: Json, meta: RowMeta): void {
+    const t = this.table(entity);
+    const old = t.get(id);
+    if (old) this.unindex(entity, id, old);
+    t.set(id, obj);
+    this.metaTable(entity).set(id, meta);
+    this.addIndex(entity, id, obj);
+  }
+  private log(entity: EntityName, id: string, operation: ChangeEntry['operation'], now: number): void {
+    this.changeLog.push({ seq: ++this.changeSeq, at: new Date(now).toISOString(), entity, id, operation });
+  }
+  private nextId(entity: EntityName): string {
+    const seq = ENTITIES[entity].seq;
+    const start = seq === 'people' ? 1 : seq === 'txn' ? 1 : 1;
+    this.seqs[seq] = (this.seqs[seq] ?? start - 1) + 1;
+    return String(this.seqs[seq]);
+  }
+
+  /** The live row (not a copy: callers inside the core must not mutate it). */
+  get(entity: EntityName, id: string): Json | undefined {
+    return this.rows.get(entity)?.get(id);
+  }
+
+  private ctx(): BuildContext {
+    return {
+      region: this.region,
+      get: (e, id) => this.get(e, id),
+      today: () => this.today(),
+      prefs: () => this.get('Preferences', '1') ?? {},
+    };
+  }
+
+  // ---------- public read API ----------
+  read(entityName: string, id: string): Json {
+    const entity = this.entity(entityName);
+    if (ENTITIES[entity].kind !== 'singleton' && !/^\d+$/.test(id) && !(entity === 'TaxCode' && this.get(entity, id))) {
+      throw faults.invalidId(id);
+    }
+    const row = this.get(entity, ENTITIES[entity].kind === 'singleton' ? '1' : id);
+    if (!row) throw faults.objectNotFound(entity, id);
+    return structuredClone(row);
+  }
+
+  entity(name: string): EntityName {
+    const e = entityByName(name);
+    if (!e) throw faults.unsupportedOperation(`on resource ${name}`);
+    return e;
+  }
+
+  preferences(): Json {
+    return structuredClone(this.get('Preferences', '1') ?? {});
+  }
+
+  companyInfo(): Json {
+    return structuredClone(this.get('CompanyInfo', '1') ?? {});
+  }
+
+  /** Sets preference fields directly (for tests and the control surface), merging one level deep. */
+  setPreferences(patch: Json): Json {
+    return this.update('Preferences', { ...patch, Id: '1', SyncToken: String(this.get('Preferences', '1')?.SyncToken ?? '0'), sparse: true });
+  }
+
+  /** Every live row of an entity (copies). */
+  list(entityName: string): Json[] {
+    return [...this.table(this.entity(entityName)).values()].map((r) => structuredClone(r));
+  }
+
+  count(entityName: string): number {
+    return this.table(this.entity(entityName)).size;
+  }
+
+  changes(sinceSeq = 0): ChangeEntry[] {
+    return this.changeLog.filter((c) => c.seq > sinceSeq);
+  }
+
+  // ---------- validation helpers ----------
+  private checkProps(entity: EntityName, body: Json): void {
+    const def = ENTITIES[entity];
+    for (const k of Object.keys(body)) {
+      if (!def.props.has(k)) throw faults.unknownProperty(entity, k);
+    }
+  }
+
+  /** Validates and names every reference in the object (recursively, lines included). */
+  private resolveRefs(entity: EntityName, node: unknown, key?: string): void {
+    if (Array.isArray(node)) {
+      for (const n of node) this.resolveRefs(entity, n, key);
+      return;
+    }
+    if (!isObj(node)) return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'LinkedTxn') continue;
+      const targets = k === 'ParentRef' ? [entity] : REF_TARGETS[k];
+      if (targets && isObj(v)) {
+        const id = refValue(v);
+        if (id === undefined) {
+          delete node[k];
+          continue;
+        }
+        let found: Json | undefined;
+        let foundType: EntityName | undefined;
+        for (const t of targets) {
+          found = this.get(t, id);
+          if (found) {
+            foundType = t;
+            break;
+          }
+        }
+        if (!found || !foundType) throw faults.invalidReference(k, targets[0]!, id);
+        if (found.Active === false) throw faults.inactiveReference(k, foundType, id);
+        const ref: Json = { value: id };
+        const name = found.FullyQualifiedName ?? found.DisplayName ?? found.Name;
+        if (NAMED_REFS.has(k) && typeof name === 'string') ref.name = name;
+        if (k === 'EntityRef') ref.type = foundType;
+        node[k] = ref;
+      } else if (isObj(v) || Array.isArray(v)) {
+        this.resolveRefs(entity, v, k);
+      }
+    }
+  }
+
+  private checkName(entity: EntityName, id: string | undefined, obj: Json): void {
+    const def = ENTITIES[entity];
+    if (def.nameField === 'DisplayName') {
+      const key = String(obj.DisplayName).toLowerCase();
+      for (const e of PEOPLE) {
+        for (const other of this.idx(e, 'DisplayName').get(key) ?? []) {
+          if (!(e === entity && other === id)) throw faults.duplicateName();
+        }
+      }
+    } else if (def.nameField === 'Name') {
+      const key = String(obj.Name).toLowerCase();
+      const parent = refValue(obj.ParentRef) ?? '';
+      for (const other of this.idx(entity, 'Name').get(key) ?? []) {
+        if (other === id) continue;
+        const row = this.get(entity, other);
+        if ((refValue(row?.ParentRef) ?? '') === parent) throw faults.duplicateName();
+      }
+    }
+  }
+
+  private checkDocNumber(entity: EntityName, id: string | undefined, obj: Json, opts: WriteOptions): void {
+    const scope = DOC_UNIQUE[entity];
+    const doc = obj.DocNumber;
+    if (!scope || typeof doc !== 'string' || doc === '' || opts.allowDuplicateDocNum) return;
+    for (const other of this.idx(entity, 'DocNumber').get(doc.toLowerCase()) ?? []) {
+      if (other === id) continue;
+      if (scope === 'vendor' && refValue(this.get(entity, other)?.VendorRef) !== refValue(obj.VendorRef)) continue;
+      throw faults.duplicateDocNumber(doc, entity, other);
+    }
+  }
+
+  private assignDocNumber(entity: EntityName, obj: Json, body: Json, isNew: boolean): void {
+    if (!AUTO_NUMBERED.has(entity)) return;
+    const prefs = this.get('Preferences', '1');
+    const custom = isObj(prefs?.SalesFormsPrefs) && prefs.SalesFormsPrefs.CustomTxnNumbers === true;
+    const auto = body.DocNumber === 'AUTO_GENERATE' || (isNew && body.DocNumber === undefined && !custom);
+    const counter = this.docCounters[entity] ?? 1001;
+    if (auto) {
+      let n = counter;
+      while (this.idx(entity, 'DocNumber').has(String(n))) n++;
+      obj.DocNumber = String(n);
+      this.docCounters[entity] = n + 1;
+    } else if (typeof obj.DocNumber === 'string' && /^\d{1,15}$/.test(obj.DocNumber)) {
+      // QBO continues numbering from the last number entered.
+      const n = Number(obj.DocNumber);
+      if (n >= counter) this.docCounters[entity] = n + 1;
+    }
+  }
+
+  private checkClosedBooks(entity: EntityName, ...dates: unknown[]): void {
+    if (ENTITIES[entity].kind !== 'txn') return;
+    const prefs = this.get('Preferences', '1');
+    const close = isObj(prefs?.AccountingInfoPrefs) ? prefs.AccountingInfoPrefs.BookCloseDate : undefined;
+    if (typeof close !== 'string') return;
+    for (const d of dates) if (typeof d === 'string' && d <= close) throw faults.periodClosed(d, close);
+  }
+
+  private checkWritable(entity: EntityName): void {
+    if (!ENTITIES[entity].writable) throw faults.unsupportedOperation(`Create/Update on ${entity} (read-only; use taxservice)`);
+  }
+
+  // ---------- builders ----------
+  private build(entity: EntityName, body: Json, state: TxnState, previous: Json | undefined): Json {
+    const def = ENTITIES[entity];
+    const input: Json = { ...body };
+    for (const k of ['Id', 'SyncToken', 'MetaData', 'domain', 'sparse', 'status']) delete input[k];
+    let obj: Json;
+    if (def.kind === 'txn') obj = buildTxn(entity, input, this.ctx(), state, previous);
+    else if (def.kind === 'list') obj = buildName(entity, input, this.ctx(), previous === undefined);
+    else obj = input;
+    this.resolveRefs(entity, obj);
+    return obj;
+  }
+
+  /** Final shape: QBO's key order (domain/sparse/Id/SyncToken/MetaData first) and no empty fields. */
+  private finish(entity: EntityName, id: string, obj: Json, syncToken: string, meta: RowMeta): Json {
+    const head: Json = {
+      domain: 'QBO', sparse: false, Id: id, SyncToken: syncToken,
+      MetaData: {
+        CreateTime: metaTime(new Date(meta.createdMs), this.offsetMinutes),
+        LastUpdatedTime: metaTime(new Date(meta.updatedMs), this.offsetMinutes),
+      },
+    };
+    const keepEmpty = new Set(['SubTotalLineDetail']);
+    const rest = prune(obj, keepEmpty);
+    if (entity === 'Invoice' && !Array.isArray(rest.LinkedTxn)) rest.LinkedTxn = [];
+    return { ...head, ...rest };
+  }
+
+  // ---------- writes ----------
+  create(entityName: string, body: unknown, opts: WriteOptions = {}): Json {
+    const entity = this.entity(entityName);
+    if (!isObj(body)) throw faults.requiredMissing(entity);
+    this.checkWritable(entity);
+    if (ENTITIES[entity].kind === 'singleton') throw faults.unsupportedOperation(`Create on ${entity}`);
+    this.checkProps(entity, body);
+    const state: TxnState = { lineSeq: 0, taxOverride: false };
+    const obj = this.build(entity, body, state, undefined);
+    this.assignDocNumber(entity, obj, body, true);
+    this.checkClosedBooks(entity, obj.TxnDate);
+    this.checkName(entity, undefined, obj);
+    this.checkDocNumber(entity, undefined, obj, opts);
+    this.prepareLinks(entity, undefined, obj);
+    const now = this.nowMs();
+    const id = this.nextId(entity);
+    const meta: RowMeta = { createdMs: now, updatedMs: now, lineSeq: state.lineSeq, taxOverride: state.taxOverride, deposited: false };
+    this.setBalance(entity, id, obj);
+    const row = this.finish(entity, id, obj, '0', meta);
+    this.store(entity, id, row, meta);
+    this.log(entity, id, 'Create', now);
+    this.applyLinks(entity, id, row, now);
+    return structuredClone(this.get(entity, id)!);
+  }
+
+  /** Full update, or sparse when `body.sparse === true`. A no-op update leaves SyncToken unchanged. */
+  update(entityName: string, body: unknown, opts: WriteOptions = {}): Json {
+    const entity = this.entity(entityName);
+    if (!isObj(body)) throw faults.requiredMissing(entity);
+    this.checkWritable(entity);
+    this.checkProps(entity, body);
+    const def = ENTITIES[entity];
+    const id = def.kind === 'singleton' ? '1' : body.Id === undefined ? undefined : String(body.Id);
+    if (id === undefined) throw faults.requiredMissing('Id');
+    if (body.SyncToken === undefined) throw faults.requiredMissing('SyncToken');
+    const existing = this.get(entity, id);
+    if (!existing) throw faults.objectNotFound(entity, id);
+    if (String(body.SyncToken) !== existing.SyncToken) throw faults.stale();
+    const meta = this.metaTable(entity).get(id)!;
+    if (meta.deposited) throw faults.deposited();
+
+    const sparse = body.sparse === true;
+    let merged: Json;
+    if (def.kind === 'singleton') {
+      // Preferences/CompanyInfo: sub-objects merge so a patch need not repeat every preference.
+      merged = { ...existing };
+      for (const [k, v] of Object.entries(body)) merged[k] = isObj(v) && isObj(existing[k]) ? { ...(existing[k] as Json), ...v } : v;
+    } else if (sparse) {
+      merged = { ...existing, ...body };
+    } else {
+      merged = { ...body };
+      // Full update keeps what QBO keeps: DocNumber and the links made by other documents.
+      if (def.kind === 'txn' && merged.DocNumber === undefined && existing.DocNumber !== undefined) merged.DocNumber = existing.DocNumber;
+    }
+    if (def.kind === 'txn') for (const k of ['Balance', 'UnappliedAmt', 'RemainingCredit', 'TotalAmt']) if (!['Payment', 'BillPayment'].includes(entity) || k !== 'TotalAmt') delete merged[k];
+    if (entity === 'Invoice') merged.LinkedTxn = existing.LinkedTxn;
+    const state: TxnState = { lineSeq: meta.lineSeq, taxOverride: meta.taxOverride };
+    const bodyForTax: Json = sparse ? body : merged;
+    const obj = def.kind === 'singleton' ? this.buildSingleton(merged) : this.buildForUpdate(entity, merged, bodyForTax, state, existing);
+    this.assignDocNumber(entity, obj, body, false);
+    this.checkClosedBooks(entity, existing.TxnDate, obj.TxnDate);
+    this.checkName(entity, id, obj);
+    this.checkDocNumber(entity, id, obj, opts);
+    this.prepareLinks(entity, id, obj);
+    this.setBalance(entity, id, obj);
+    const candidate = this.finish(entity, id, obj, existing.SyncToken as string, meta);
+    if (sameContent(candidate, existing)) return structuredClone(existing);
+    const now = this.nowMs();
+    const newMeta: RowMeta = { ...meta, updatedMs: now, lineSeq: state.lineSeq, taxOverride: state.taxOverride };
+    this.unapplyLinks(entity, id, existing, now);
+    const row = this.finish(entity, id, obj, String(Number(existing.SyncToken) + 1), newMeta);
+    this.store(entity, id, row, newMeta);
+    this.log(entity, id, 'Update', now);
+    this.applyLinks(entity, id, row, now);
+    return structuredClone(this.get(entity, id)!);
+  }
+
+  private buildSingleton(merged: Json): Json {
+    const out: Json = { ...merged };
+    for (const k of ['Id', 'SyncToken', 'MetaData', 'domain', 'sparse']) delete out[k];
+    const acct = out.AccountingInfoPrefs;
+    if (isObj(acct) && acct.BookCloseDate !== undefined && acct.BookCloseDate !== null && !/^\d{4}-\d{2}-\d{2}$/.test(String(acct.BookCloseDate))) {
+      throw faults.invalidDate('BookCloseDate', acct.BookCloseDate);
+    }
+    return out;
+  }
+
+  private buildForUpdate(entity: EntityName, merged: Json, taxBody: Json, state: TxnState, existing: Json): Json {
+    // TxnTaxDetail counts as an override only when this request sent it.
+    const withTax: Json = { ...merged };
+    if (!('TxnTaxDetail' in taxBody)) delete withTax.TxnTaxDetail;
+    const obj = this.build(entity, withTax, state, existing);
+    return obj;
+  }
+
+  /** Delete (transactions only): `{"domain":"QBO","status":"Deleted","Id":…}`. */
+  remove(entityName: string, body: unknown): Json {
+    const entity = this.entity(entityName);
+    if (!isObj(body)) throw faults.requiredMissing('Id');
+    if (ENTITIES[entity].kind !== 'txn') throw faults.unsupportedOperation(`Delete on ${entity} (name-list entities are deactivated, not deleted)`);
+    const id = body.Id === undefined ? undefined : String(body.Id);
+    if (id === undefined) throw faults.requiredMissing('Id');
+    if (body.SyncToken === undefined) throw faults.requiredMissing('SyncToken');
+    const existing = this.get(entity, id);
+    if (!existing) throw faults.objectNotFound(entity, id);
+    if (String(body.SyncToken) !== existing.SyncToken) throw faults.stale();
+    if (this.metaTable(entity).get(id)!.deposited) throw faults.deposited();
+    this.checkClosedBooks(entity, existing.TxnDate);
+    const now = this.nowMs();
+    this.unapplyLinks(entity, id, existing, now);
+    this.detachPayments(id, now);
+    this.unindex(entity, id, existing);
+    this.table(entity).delete(id);
+    this.metaTable(entity).delete(id);
+    let tomb = this.tombstones.get(entity);
+    if (!tomb) this.tombstones.set(entity, (tomb = new Map()));
+    tomb.set(id, now);
+    this.log(entity, id, 'Delete', now);
+    return { domain: 'QBO', status: 'Deleted', Id: id };
+  }
+
+  /** Void: amounts to zero, PrivateNote "Voided", SyncToken +1; links to payments are released. */
+  voidTxn(entityName: string, body: unknown): Json {
+    const entity = this.entity(entityName);
+    if (!isObj(body)) throw faults.requiredMissing('Id');
+    if (!ENTITIES[entity].voidable) throw faults.unsupportedOperation(`Void on ${entity}`);
+    const id = body.Id === undefined ? undefined : String(body.Id);
+    if (id === undefined) throw faults.requiredMissing('Id');
+    if (body.SyncToken === undefined) throw faults.requiredMissing('SyncToken');
+    const existing = this.get(entity, id);
+    if (!existing) throw faults.objectNotFound(entity, id);
+    if (String(body.SyncToken) !== existing.SyncToken) throw faults.stale();
+    const meta = this.metaTable(entity).get(id)!;
+    if (meta.deposited) throw faults.deposited();
+    this.checkClosedBooks(entity, existing.TxnDate);
+    const now = this.nowMs();
+    this.unapplyLinks(entity, id, existing, now);
+    this.detachPayments(id, now);
+    const fresh = this.get(entity, id)!;
+    const row: Json = structuredClone(fresh);
+    row.PrivateNote = 'Voided';
+    if (Array.isArray(row.Line)) row.Line = (row.Line as Json[]).map((l) => ({ ...l, Amount: 0 }));
+    if (isObj(row.TxnTaxDetail)) row.TxnTaxDetail = { ...row.TxnTaxDetail, TotalTax: 0 };
+    if (Array.isArray((row.TxnTaxDetail as Json | undefined)?.TaxLine)) delete (row.TxnTaxDetail as Json).TaxLine;
+    row.TotalAmt = 0;
+    if ('Balance' in row) row.Balance = 0;
+    if ('UnappliedAmt' in row) row.UnappliedAmt = 0;
+    if ('RemainingCredit' in row) row.RemainingCredit = 0;
+    const newMeta: RowMeta = { ...meta, updatedMs: now };
+    const out = this.finish(entity, id, row, String(Number(fresh.SyncToken) + 1), newMeta);
+    this.store(entity, id, out, newMeta);
+    this.log(entity, id, 'Void', now);
+    return structuredClone(out);
+  }
+
+  /** Marks a payment as included in a bank deposit: later writes to it fail with 6540. */
+  markDeposited(entityName: string, id: string, deposited = true): void {
+    const entity = this.entity(entityName);
+    const meta = this.metaTable(entity).get(id);
+    if (!meta) throw faults.objectNotFound(entity, id);
+    meta.deposited = deposited;
+  }
+
+  /** Inserts a row that the API cannot create (TaxCode, TaxRate) or seeds any entity without checks
+   *  beyond the builders; used by presets. */
+  insert(entityName: string, body: Json): Json {
+    const entity = this.entity(entityName);
+    const def = ENTITIES[entity];
+    if (def.writable && def.kind !== 'singleton') return this.create(entity, body);
+    const id = typeof body.Id === 'string' ? body.Id : this.nextId(entity);
+    const input: Json = { ...body };
+    delete input.Id;
+    if (entity === 'TaxCode' || entity === 'TaxRate') input.Active = input.Active !== false;
+    this.resolveRefs(entity, input);
+    return structuredClone(this.put(entity, id, prune(input), this.nowMs(), true));
+  }
+
+  // ---------- balances and links ----------
+  private linkTargets(entity: EntityName): Record<string, EntityName> | undefined {
+    if (entity === 'Payment') return { Invoice: 'Invoice', CreditMemo: 'CreditMemo' };
+    if (entity === 'BillPayment') return { Bill: 'Bill', VendorCredit: 'VendorCredit' };
+    return undefined;
+  }
+
+  private appliedTo(targetId: string, exceptSource?: string): bigint {
+    let sum = 0n;
+    for (const [src, c] of this.applied.get(targetId) ?? []) if (src !== exceptSource) sum += c;
+    return sum;
+  }
+
+  /** Balance fields that depend on links: invoice/bill Balance, credit RemainingCredit, UnappliedAmt. */
+  private setBalance(entity: EntityName, id: string, obj: Json): void {
+    const total = isDecimal(obj.TotalAmt) ? toCents(obj.TotalAmt) : 0n;
+    if (entity === 'Invoice' || entity === 'Bill' || entity === 'CreditMemo' || entity === 'VendorCredit') {
+      const applied = this.appliedTo(id);
+      if (total < applied) throw faults.business(`The total of ${entity} ${id} cannot be less than the ${centsToNumber(applied)} already applied to it.`, 'TotalAmt');
+      obj.Balance = centsToNumber(total - applied);
+      if (entity === 'CreditMemo') obj.RemainingCredit = obj.Balance;
+    }
+    if (entity === 'Payment') {
+      let used = 0n;
+      for (const l of obj.Line as Json[]) {
+        for (const t of l.LinkedTxn as Json[]) {
+          const c = toCents(l.Amount as number);
+          used += t.TxnType === 'CreditMemo' ? -c : c;
+        }
+      }
+      if (used > total) throw faults.business(`The amount applied (${centsToNumber(used)}) is more than the payment total (${centsToNumber(total)}).`, 'TotalAmt');
+      obj.UnappliedAmt = centsToNumber(total - used);
+    }
+  }
+
+  /** Checks the documents a payment links to before anything is written. */
+  private prepareLinks(entity: EntityName, id: string | undefined, obj: Json): void {
+    const targets = this.linkTargets(entity);
+    if (!targets) return;
+    const partyField = entity === 'Payment' ? 'CustomerRef' : 'VendorRef';
+    const perTarget = new Map<string, bigint>();
+    for (const l of obj.Line as Json[]) {
+      for (const t of l.LinkedTxn as Json[]) {
+        const type = targets[String(t.TxnType)];
+        if (!type) throw faults.invalidEnum('LinkedTxn.TxnType', t.TxnType);
+        const target = this.get(type, String(t.TxnId));
+        if (!target) throw faults.invalidReference('LinkedTxn.TxnId', type, String(t.TxnId));
+        if (refValue(target[partyField]) !== refValue(obj[partyField])) {
+          throw faults.business(`${type} ${String(t.TxnId)} belongs to another ${partyField === 'CustomerRef' ? 'customer' : 'vendor'}.`, 'LinkedTxn');
+        }
+        const k = String(t.TxnId);
+        perTarget.set(k, (perTarget.get(k) ?? 0n) + toCents(l.Amount as number));
+      }
+    }
+    for (const [targetId, amt] of perTarget) {
+      const type = this.typeOfTxn(targetId)!;
+      const target = this.get(type, targetId)!;
+      const open = toCents(target.TotalAmt as number) - this.appliedTo(targetId, id);
+      if (amt > open) {
+        throw faults.business(`The amount applied to ${type} ${targetId} (${centsToNumber(amt)}) is more than its open balance (${centsToNumber(open)}).`, 'Line.Amount');
+      }
+    }
+  }
+
+  private typeOfTxn(id: string): EntityName | undefined {
+    for (const e of ['Invoice', 'CreditMemo', 'Bill', 'VendorCredit'] as EntityName[]) if (this.get(e, id)) return e;
+    return undefined;
+  }
+
+  /** Side effect on a linked document: new Balance, LinkedTxn entry, SyncToken + 1. */
+  private touchTarget(targetId: string, sourceId: string, sourceType: EntityName, now: number, link: boolean): void {
+    const type = this.typeOfTxn(targetId);
+    if (!type) return;
+    const row = structuredClone(this.get(type, targetId)!);
+    const meta = this.metaTable(type).get(targetId)!;
+    const total = toCents(row.TotalAmt as number);
+    row.Balance = centsToNumber(total - this.appliedTo(targetId));
+    if (type === 'CreditMemo') row.RemainingCredit = row.Balance;
+    const links = (Array.isArray(row.LinkedTxn) ? (row.LinkedTxn as Json[]) : []).filter((t) => t.TxnId !== sourceId);
+    if (link) links.push({ TxnId: sourceId, TxnType: sourceType });
+    if (links.length || type === 'Invoice') row.LinkedTxn = links;
+    else delete row.LinkedTxn;
+    row.SyncToken = String(Number(row.SyncToken) + 1);
+    const newMeta = { ...meta, updatedMs: now };
+    (row.MetaData as Json).LastUpdatedTime = metaTime(new Date(now), this.offsetMinutes);
+    this.store(type, targetId, row, newMeta);
+    this.log(type, targetId, 'Update', now);
+  }
+
+  private linksOf(row: Json): Map<string, bigint> {
+    const out = new Map<string, bigint>();
+    for (const l of (Array.isArray(row.Line) ? row.Line : []) as Json[]) {
+      for (const t of (Array.isArray(l.LinkedTxn) ? l.LinkedTxn : []) as Json[]) {
+        const k = String(t.TxnId);
+        out.set(k, (out.get(k) ?? 0n) + (isDecimal(l.Amount) ? toCents(l.Amount) : 0n));
+      }
+    }
+    return out;
+  }
+
+  private applyLinks(entity: EntityName, id: string, row: Json, now: number): void {
+    if (!this.linkTargets(entity)) return;
+    for (const [target, amt] of this.linksOf(row)) {
+      let m = this.applied.get(target);
+      if (!m) this.applied.set(target, (m = new Map()));
+      m.set(id, amt);
+      this.touchTarget(target, id, entity, now, true);
+    }
+  }
+
+  private unapplyLinks(entity: EntityName, id: string, row: Json, now: number): void {
+    if (!this.linkTargets(entity)) return;
+    for (const target of this.linksOf(row).keys()) {
+      this.applied.get(target)?.delete(id);
+      this.touchTarget(target, id, entity, now, false);
+    }
+  }
+
+  /** A settled document is deleted or voided: the payments that settled it keep their money as
+   *  unapplied credit (lines linking it are removed; their SyncToken moves). */
+  private detachPayments(targetId: string, now: number): void {
+    const sources = this.applied.get(targetId);
+    if (!sources || sources.size === 0) return;
+    for (const sourceId of [...sources.keys()]) {
+      const type: EntityName = this.get('Payment', sourceId) ? 'Payment' : 'BillPayment';
+      const row = structuredClone(this.get(type, sourceId)!);
+      row.Line = (row.Line as Json[]).filter((l) => !(l.LinkedTxn as Json[]).some((t) => t.TxnId === targetId));
+      sources.delete(sourceId);
+      if (type === 'Payment') {
+        const obj = { ...row };
+        this.setBalance('Payment', sourceId, obj);
+        row.UnappliedAmt = obj.UnappliedAmt;
+      }
+      row.SyncToken = String(Number(row.SyncToken) + 1);
+      (row.MetaData as Json).LastUpdatedTime = metaTime(new Date(now), this.offsetMinutes);
+      const meta = { ...this.metaTable(type).get(sourceId)!, updatedMs: now };
+      this.store(type, sourceId, row, meta);
+      this.log(type, sourceId, 'Update', now);
+    }
+    this.applied.delete(targetId);
+  }
+
+  // ---------- query + CDC ----------
+  query(sql: string): QueryResult {
+    const q = parseQuery(sql);
+    return runQuery(q, {
+      rows: (e) => this.table(e).values(),
+      lookup: (e, field, values) => this.lookup(e, field, values),
+    });
+  }
+
+  private lookup(entity: EntityName, field: string, values: Literal[]): Json[] | undefined {
+    const t = this.table(entity);
+    if (field === 'Id') return values.map((v) => t.get(String(v))).filter((r): r is Json => r !== undefined);
+    if (!(INDEXED as readonly string[]).includes(field)) return undefined;
+    const m = this.idx(entity, field);
+    const out: Json[] = [];
+    for (const v of values) for (const id of m.get(String(v).toLowerCase()) ?? []) out.push(t.get(id)!);
+    return out;
+  }
+
+  /** Change data capture: changed rows (full) and deleted rows (`status: "Deleted"`) per entity,
+   *  oldest first, at most `limit` per entity. */
+  cdc(entityNames: string[], changedSince: Date, limit = 1000): CdcEntityResult[] {
+    const now = this.nowMs();
+    if (Number.isNaN(changedSince.getTime())) throw faults.queryInvalid('changedSince is not a valid date-time');
+    if (changedSince.getTime() < now - 30 * DAY_MS) {
+      throw faults.queryInvalid('changedSince must be within the last 30 days');
+    }
+    const since = changedSince.getTime();
+    return entityNames.map((n) => {
+      const entity = this.entity(n.trim());
+      if (entity === 'TaxCode' || entity === 'TaxRate') throw faults.queryInvalid(`Change data capture is not supported for ${entity}`);
+      const items: { ms: number; row: Json }[] = [];
+      for (const [id, m] of this.metaTable(entity)) if (m.updatedMs >= since) items.push({ ms: m.updatedMs, row: this.get(entity, id)! });
+      for (const [id, ms] of this.tombstones.get(entity) ?? []) {
+        if (ms >= since) {
+          items.push({ ms, row: { domain: 'QBO', status: 'Deleted', Id: id, MetaData: { LastUpdatedTime: metaTime(new Date(ms), this.offsetMinutes) } } });
+        }
+      }
+      items.sort((a, b) => a.ms - b.ms);
+      return { entity, rows: items.slice(0, limit).map((i) => structuredClone(i.row)) };
+    });
+  }
+
+  // ---------- requestid memory ----------
+  recallRequest(requestId: string): unknown {
+    return this.requestIds.get(requestId);
+  }
+  rememberRequest(requestId: string, response: unknown): void {
+    const size = this.deps.requestIdMemory();
+    if (size <= 0) return;
+    this.requestIds.delete(requestId);
+    this.requestIds.set(requestId, response);
+    while (this.requestIds.size > size) {
+      const first = this.requestIds.keys().next().value as string;
+      this.requestIds.delete(first);
+    }
+  }
+  forgetRequests(): void {
+    this.requestIds.clear();
+  }
+
+  // ---------- persistence ----------
+  toJSON(): CompanySnapshot {
+    const rows: CompanySnapshot['rows'] = {};
+    for (const [e, t] of this.rows) rows[e] = [...t].map(([id, r]) => [id, r, this.metaTable(e).get(id)!]);
+    const tombstones: CompanySnapshot['tombstones'] = {};
+    for (const [e, t] of this.tombstones) tombstones[e] = [...t];
+    return {
+      realmId: this.realmId, name: this.name, region: this.region, offsetMinutes: this.offsetMinutes,
+      seqs: { ...this.seqs }, docCounters: { ...this.docCounters }, rows, tombstones,
+      changeLog: [...this.changeLog], changeSeq: this.changeSeq, requestIds: [...this.requestIds],
+    };
+  }
+
+  static fromJSON(deps: CompanyDeps, s: CompanySnapshot): Company {
+    const c = new Company(deps, { realmId: s.realmId, name: s.name, region: s.region, offsetMinutes: s.offsetMinutes });
+    c.seqs = { ...s.seqs };
+    c.docCounters = { ...s.docCounters };
+    for (const [e, list] of Object.entries(s.rows)) {
+      for (const [id, row, meta] of list) c.store(e as EntityName, id, row, meta);
+    }
+    for (const [e, list] of Object.entries(s.tombstones)) c.tombstones.set(e as EntityName, new Map(list));
+    c.changeLog = [...s.changeLog];
+    c.changeSeq = s.changeSeq;
+    c.requestIds = new Map(s.requestIds);
+    for (const e of ['Payment', 'BillPayment'] as EntityName[]) {
+      for (const [id, row] of c.table(e)) {
+        for (const [target, amt] of c.linksOf(row)) {
+          let m = c.applied.get(target);
+          if (!m) c.applied.set(target, (m = new Map()));
+          m.set(id, amt);
+        }
+      }
+    }
+    return c;
+  }
+}
+
+function sameContent(a: Json, b: Json): boolean {
+  const strip = (o: Json) => {
+    const { MetaData: _m, SyncToken: _s, ...rest } = o;
+    return JSON.stringify(sortKeys(rest));
+  };
+  return strip(a) === strip(b);
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (isObj(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+  return v;
+}
+
+export { QboFault };
