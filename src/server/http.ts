@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppContext } from '../app.js';
+import { settingsApi } from './api/settings.js';
 import { mountWeb, type WebOptions } from './web/index.js';
 
 export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
@@ -31,6 +32,7 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok', version: ctx.version, database: ctx.dialect }));
   // Pages, sessions, CSRF and sign-in; before the API so API routes see the session user.
   mountWeb(app, ctx, web);
+  app.route('/api/v1/settings', settingsApi(ctx));
 
   app.notFound((c) => c.json({ error: { code: 'not-found', message: `Nothing at ${c.req.path}.` } }, 404));
   app.onError((err, c) => {

@@ -1,0 +1,82 @@
+/**
+ * The settings JSON API: `GET /` (every setting), `PUT /{path}` with `{ "value": … }` (one change,
+ * audited under the signed-in user), `GET /audit` (the trail, filterable). The company is `?realm=ID`,
+ * or the single connected one. Errors: `{ error: { code, message, field } }` naming the setting.
+ */
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import type { AppContext } from '../../app.js';
+import { isConnectError } from '../../connect/messages.js';
+import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
+import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
+import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
+
+type Ctx = Context<AuthEnv>;
+
+function fail(c: Ctx, status: 400 | 404, code: string, message: string, field?: string) {
+  return c.json({ error: { code, message, ...(field !== undefined ? { field } : {}) } }, status);
+}
+
+const auditQuery = z.object({
+  path: z.string().min(1).max(300).optional(),
+  actor: z.string().min(1).max(200).optional(),
+  since: z
+    .string()
+    .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) || /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v), { error: 'must be a date (YYYY-MM-DD) or a UTC time (2026-11-26T01:00:00Z)' })
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
+/** Who a change is recorded under: the person behind the token or session. */
+function actorOf(c: Ctx): string {
+  return `user:${c.get('user').email}`;
+}
+
+export function settingsApi(ctx: AppContext): Hono<AuthEnv> {
+  const api = new Hono<AuthEnv>();
+  api.use('*', apiTokenAuth(ctx));
+
+  const realm = (c: Ctx) => resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
+
+  // A bad setting or company answers 400 naming it; anything else is the app's 500.
+  api.onError((err, c) => {
+    if (isConnectError(err)) return fail(c, 400, err.code, err.message, err.field);
+    if (err instanceof RealmChoiceError) return fail(c, 400, 'settings.realm-required', err.message, 'realm');
+    throw err;
+  });
+
+  api.get('/', requireRole('viewer'), async (c) => {
+    const realmId = await realm(c);
+    return c.json({ realmId, settings: await getSettings(ctx.db, realmId, ctx.clock) });
+  });
+
+  api.get('/audit', requireRole('viewer'), async (c) => {
+    const q = auditQuery.safeParse(c.req.query());
+    if (!q.success) {
+      const issue = q.error.issues[0]!;
+      const field = String(issue.path[0] ?? 'query');
+      return fail(c, 400, 'request.invalid-query', `${field}: ${issue.message}`, field);
+    }
+    const realmId = await realm(c);
+    return c.json({ realmId, audit: await listAudit(ctx.db, realmId, q.data) });
+  });
+
+  // Settings decide what reaches the books: only administrators change them.
+  api.put('/:path', requireRole('administrator'), async (c) => {
+    const path = c.req.param('path');
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return fail(c, 400, 'request.invalid-json', `Setting ${path}: send a JSON body such as {"value": "none"}.`, path);
+    }
+    if (body === null || typeof body !== 'object' || !Object.hasOwn(body, 'value')) {
+      return fail(c, 400, 'request.missing-value', `Setting ${path}: the body must be {"value": …}.`, path);
+    }
+    const realmId = await realm(c);
+    const result = await setSetting(ctx.db, { realmId, path, value: (body as { value: unknown }).value, actor: actorOf(c), clock: ctx.clock });
+    return c.json({ realmId, ...result });
+  });
+
+  return api;
+}
