@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { version } from '../version.js';
 import { registerStart } from './commands/start.js';
+import { registerPractice } from './commands/practice.js';
 import { registerUsers } from './commands/users.js';
 import { registerSettings } from './commands/settings.js';
 import { registerSkip } from './commands/skip.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStart(program);
   registerUsers(program);
+  registerPractice(program);
   registerSettings(program);
   registerSkip(program);
   return program;

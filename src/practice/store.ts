@@ -220,8 +220,10 @@ export async function updateRecord<K extends Kind>(db: Db, kind: K, key: string,
   return db.transaction().execute(async (trx) => {
     const keyField = kindInfo[kind].keyField;
     if (!(await exists(trx, kind, key))) throw new PracticeError([issue(reasonCodes.notFound, kind, key, '', say.notFound())], 404);
-    const value = input && typeof input === 'object' && !Array.isArray(input) ? { [keyField]: key, ...(input as object) } : input;
-    const given = (value as Record<string, unknown> | null)?.[keyField];
+    const isObject = !!input && typeof input === 'object' && !Array.isArray(input);
+    // The key comes from the URL; a body may repeat it, but never change it.
+    const value = isObject ? { [keyField]: key, ...(input as object) } : input;
+    const given = isObject ? (value as Record<string, unknown>)[keyField] : key;
     if (given !== key) throw new PracticeError([issue(reasonCodes.keyChanged, kind, key, keyField, say.keyChanged(key, String(given)))]);
     const index = await loadReferenceIndex(trx, [{ kind, value }]);
     const { valid, issues } = validateRecords([{ kind, value }], index);

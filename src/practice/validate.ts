@@ -53,11 +53,22 @@ function rawKey(kind: Kind, value: unknown, fallback: string): string {
   return typeof k === 'string' && k.length > 0 && k.length <= 50 ? k : fallback;
 }
 
-function zodIssues(kind: Kind, key: string, error: z.ZodError, at: string | undefined): PracticeIssue[] {
+/** The value at a path, or undefined (zod 4 issues do not carry the input unless asked to). */
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const p of path) {
+    if (!v || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function zodIssues(kind: Kind, key: string, value: unknown, error: z.ZodError, at: string | undefined): PracticeIssue[] {
   return error.issues.map((i) => {
     let text = i.message;
     if (i.code === 'unrecognized_keys') text = `has unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}: remove them (see docs/practice-import.schema.json)`;
-    else if (i.code === 'invalid_type' && i.input === undefined) text = 'is required';
+    else if (i.code === 'invalid_type' && i.path.length > 0 && valueAt(value, i.path) === undefined) text = 'is required';
+    else if (i.code === 'invalid_type' && i.path.length === 0) text = 'must be a JSON object';
     return issue(reasonCodes.invalid, kind, key, fieldPath(i.path), text, at);
   });
 }
@@ -83,7 +94,7 @@ export function validateRecords(inputs: InputRecord[], index: ReferenceIndex): {
     const key = rawKey(input.kind, input.value, `#${n}`);
     const r = info.schema.safeParse(input.value);
     if (!r.success) {
-      issues.push(...zodIssues(input.kind, key, r.error, input.at));
+      issues.push(...zodIssues(input.kind, key, input.value, r.error, input.at));
       // A record with a readable key still "exists" for references, so one bad contact does not
       // also fail every invoice that names it.
       if (!key.startsWith('#')) index.set(input.kind, key, input.value);

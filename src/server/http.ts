@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppContext } from '../app.js';
+import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
 import { mountWeb, type WebOptions } from './web/index.js';
 
@@ -32,6 +33,7 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok', version: ctx.version, database: ctx.dialect }));
   // Pages, sessions, CSRF and sign-in; before the API so API routes see the session user.
   mountWeb(app, ctx, web);
+  app.route('/api/v1/practice', practiceApi(ctx));
   app.route('/api/v1/settings', settingsApi(ctx));
 
   app.notFound((c) => c.json({ error: { code: 'not-found', message: `Nothing at ${c.req.path}.` } }, 404));

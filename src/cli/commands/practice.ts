@@ -1,0 +1,126 @@
+/** `qbo-connect practice import|demo|list`: the practice ledger from the terminal. */
+import fs from 'node:fs';
+import { Option, type Command } from 'commander';
+import { createApp, type App } from '../../app.js';
+import { demoSizes, loadDemoPractice, type DemoSize } from '../../practice/demo.js';
+import { importFile, type ImportReport } from '../../practice/import.js';
+import { kindFromName, kindInfo, kinds, type Kind } from '../../practice/kinds.js';
+import { isCalendarDate, recordStates, type RecordState } from '../../practice/schemas.js';
+import { listRecords } from '../../practice/store.js';
+import { configFrom, UserError } from '../context.js';
+
+async function withApp<T>(cmd: Command, body: (app: App) => Promise<T>): Promise<T> {
+  const app = await createApp(configFrom(cmd));
+  try {
+    return await body(app);
+  } finally {
+    await app.close();
+  }
+}
+
+function kindArg(value: string, flag: string): Kind {
+  const kind = kindFromName(value);
+  if (!kind) throw new UserError(`${flag} ${value}: not a kind of practice record; use one of ${kinds.map((k) => kindInfo[k].slug).join(', ')}`);
+  return kind;
+}
+
+function dateArg(value: string | undefined, flag: string): string | undefined {
+  if (value !== undefined && !isCalendarDate(value)) throw new UserError(`${flag} ${value}: must be a date YYYY-MM-DD`);
+  return value;
+}
+
+function summary(r: ImportReport): string {
+  const changed = Object.entries(r.byKind)
+    .filter(([, c]) => c.created + c.updated > 0)
+    .map(([k, c]) => `${k} ${c.created} new, ${c.updated} updated`)
+    .join('; ');
+  return `${r.records} records: ${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged${changed ? ` (${changed})` : ''}`;
+}
+
+function refuse(r: ImportReport, what: string, json: boolean): never {
+  if (json) console.log(JSON.stringify(r, null, 2));
+  else for (const i of r.issues) console.error(i.message);
+  throw new UserError(`${what}: ${r.issues.length} problem${r.issues.length === 1 ? '' : 's'}; nothing was imported`);
+}
+
+export function registerPractice(program: Command): void {
+  const practice = program.command('practice').description('the practice ledger: import records, load the demo practice, list records');
+
+  practice
+    .command('import')
+    .description('import a JSON document (all kinds) or a CSV file (one kind); all or nothing, idempotent by natural key')
+    .argument('<file>', 'a .json import document or a .csv file named after its kind (invoices.csv)')
+    .option('--kind <kind>', 'the kind a CSV file holds, when its name does not say')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, opts: { kind?: string; json?: boolean }, cmd: Command) => {
+      const kind = opts.kind ? kindArg(opts.kind, '--kind') : undefined;
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new UserError(`${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      await withApp(cmd, async (app) => {
+        const report = await importFile(app.ctx.db, file, text, app.ctx.clock(), kind);
+        if (!report.ok) refuse(report, file, !!opts.json);
+        console.log(opts.json ? JSON.stringify(report, null, 2) : `Imported ${file}: ${summary(report)}.`);
+      });
+    });
+
+  practice
+    .command('demo')
+    .description('load a realistic demo architecture practice (Australia, GST 10%) with a year of documents')
+    .addOption(new Option('--size <size>', 'how big').choices(demoSizes).default('small'))
+    .option('--seed <n>', 'random seed (same seed, same practice)', '1')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { size: DemoSize; seed: string; json?: boolean }, cmd: Command) => {
+      if (!/^\d{1,9}$/.test(opts.seed)) throw new UserError(`--seed ${opts.seed}: must be a whole number`);
+      await withApp(cmd, async (app) => {
+        const now = app.ctx.clock();
+        const report = await loadDemoPractice(app.ctx.db, { size: opts.size, seed: Number(opts.seed), today: now, now });
+        if (!report.ok) refuse(report, 'demo practice', !!opts.json);
+        console.log(opts.json ? JSON.stringify(report, null, 2) : `Loaded the ${opts.size} demo practice: ${summary(report)}.`);
+      });
+    });
+
+  practice
+    .command('list')
+    .description('list records of one kind (documents by date)')
+    .argument('<kind>', `one of ${kinds.map((k) => kindInfo[k].slug).join(', ')}`)
+    .option('--from <date>', 'dated on or after YYYY-MM-DD')
+    .option('--to <date>', 'dated on or before YYYY-MM-DD')
+    .addOption(new Option('--state <state>', 'only this state').choices(recordStates))
+    .option('--limit <n>', 'at most this many (1–1000)', '100')
+    .option('--offset <n>', 'skip this many', '0')
+    .option('--json', 'print JSON')
+    .action(async (kindName: string, opts: { from?: string; to?: string; state?: RecordState; limit: string; offset: string; json?: boolean }, cmd: Command) => {
+      const kind = kindArg(kindName, 'kind');
+      const from = dateArg(opts.from, '--from');
+      const to = dateArg(opts.to, '--to');
+      if (!/^\d{1,4}$/.test(opts.limit) || Number(opts.limit) < 1 || Number(opts.limit) > 1000) throw new UserError(`--limit ${opts.limit}: must be a whole number from 1 to 1000`);
+      if (!/^\d{1,9}$/.test(opts.offset)) throw new UserError(`--offset ${opts.offset}: must be a whole number`);
+      await withApp(cmd, async (app) => {
+        const page = await listRecords(app.ctx.db, kind, { from, to, state: opts.state, limit: Number(opts.limit), offset: Number(opts.offset) });
+        if (opts.json) {
+          console.log(JSON.stringify(page, null, 2));
+          return;
+        }
+        const info = kindInfo[kind];
+        for (const s of page.items) {
+          const r = s.record as unknown as Record<string, unknown>;
+          const date = typeof r.date === 'string' ? `${r.date}  ` : '';
+          const name = typeof r.name === 'string' ? r.name : '';
+          const total = typeof s.record === 'object' && info.document ? `  ${money(Number(r.totalCents ?? r.amountCents ?? 0))}` : '';
+          console.log(`${date}${s.key}  ${name}${total}  v${s.version}${s.state === 'active' ? '' : `  (${s.state})`}`);
+        }
+        console.log(`${page.items.length} of ${page.total} ${info.fileKey}${page.nextOffset !== null ? ` (next: --offset ${page.nextOffset})` : ''}`);
+      });
+    });
+}
+
+/** Cents to a display amount, in integers only. */
+function money(cents: number): string {
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(cents);
+  return `${sign}$${Math.floor(abs / 100).toLocaleString('en-AU')}.${String(abs % 100).padStart(2, '0')}`;
+}

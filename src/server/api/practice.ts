@@ -1,0 +1,119 @@
+/**
+ * The practice ledger JSON API, mounted at /api/v1/practice:
+ *   GET  /{kind}?from=&to=&state=&limit=&offset=   one page (documents by date, others by key)
+ *   GET  /{kind}/{key}                              one record
+ *   POST /{kind}                                    create (bookkeeper)
+ *   PUT  /{kind}/{key}                              replace content; version moves only on change (bookkeeper)
+ *   POST /import                                    a whole import document, all or nothing (bookkeeper)
+ * `{kind}` is the plural slug (`credit-notes`) or the kind (`credit-note`). Errors:
+ * `{ error: { code, message, record: { kind, key }, field, issues? } }` with 400 / 404 / 409.
+ */
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import type { AppContext } from '../../app.js';
+import { importDocument } from '../../practice/import.js';
+import { kindFromName, kindInfo, kinds, type Kind } from '../../practice/kinds.js';
+import type { PracticeIssue } from '../../practice/messages.js';
+import { dateSchema, recordStates } from '../../practice/schemas.js';
+import { createRecord, getRecord, listRecords, PracticeError, updateRecord } from '../../practice/store.js';
+import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
+
+type Ctx = Context<AuthEnv>;
+
+function errorBody(first: PracticeIssue, all?: PracticeIssue[]) {
+  return {
+    error: {
+      code: first.code,
+      message: first.message,
+      ...(first.kind ? { record: { kind: first.kind, key: first.key ?? null } } : {}),
+      field: first.field,
+      ...(all && all.length > 1 ? { issues: all } : {}),
+    },
+  };
+}
+
+function fail(c: Ctx, status: 400 | 404 | 409, code: string, message: string, field: string, record?: { kind: Kind; key: string }) {
+  return c.json({ error: { code, message, ...(record ? { record } : {}), field } }, status);
+}
+
+const listQuery = z.strictObject({
+  from: dateSchema.optional(),
+  to: dateSchema.optional(),
+  state: z.enum(recordStates, { error: 'must be active or cancelled' }).optional(),
+  limit: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(1000, { error: 'must be at most 1000' }).optional(),
+  offset: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must not be negative' }).optional(),
+});
+
+async function jsonBody(c: Ctx): Promise<{ ok: true; value: unknown } | { ok: false }> {
+  try {
+    return { ok: true, value: await c.req.json() };
+  } catch {
+    return { ok: false };
+  }
+}
+
+export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
+  const api = new Hono<AuthEnv>();
+  api.use('*', apiTokenAuth(ctx));
+
+  api.onError((err, c) => {
+    if (err instanceof PracticeError && err.issues[0]) return c.json(errorBody(err.issues[0], err.issues), err.status);
+    throw err;
+  });
+
+  const badJson = (c: Ctx) => fail(c, 400, 'request.invalid-json', 'The request body is not valid JSON: send a JSON object (Content-Type: application/json).', 'body');
+  const kindOf = (c: Ctx): Kind | undefined => kindFromName(c.req.param('kind') ?? '');
+  const unknownKind = (c: Ctx) =>
+    fail(c, 404, 'practice.unknown-kind', `"${c.req.param('kind')}" is not a kind of practice record; use one of ${kinds.map((k) => kindInfo[k].slug).join(', ')}.`, 'kind');
+
+  // Import documents can be large (a year of a big practice); everything else is one record.
+  api.post('/import', requireRole('bookkeeper'), bodyLimit({ maxSize: 200 * 1024 * 1024, onError: (c) => fail(c as Ctx, 400, 'request.too-large', 'The import document is over 200 MB: split it into several files.', 'body') }), async (c) => {
+    const body = await jsonBody(c);
+    if (!body.ok) return badJson(c);
+    const report = await importDocument(ctx.db, body.value, ctx.clock());
+    if (!report.ok) return c.json({ ...errorBody(report.issues[0]!, report.issues), report }, 400);
+    return c.json({ report });
+  });
+
+  api.get('/:kind', requireRole('viewer'), async (c) => {
+    const kind = kindOf(c);
+    if (!kind) return unknownKind(c);
+    const q = listQuery.safeParse(c.req.query());
+    if (!q.success) {
+      const i = q.error.issues[0]!;
+      const field = i.code === 'unrecognized_keys' ? i.keys.join(',') : String(i.path[0] ?? 'query');
+      const message = i.code === 'unrecognized_keys' ? `${field}: not a filter of this list; use from, to, state, limit, offset` : `${field} ${i.message}`;
+      return fail(c, 400, 'request.invalid-query', message, field);
+    }
+    return c.json(await listRecords(ctx.db, kind, q.data));
+  });
+
+  api.get('/:kind/:key', requireRole('viewer'), async (c) => {
+    const kind = kindOf(c);
+    if (!kind) return unknownKind(c);
+    const key = c.req.param('key');
+    const stored = await getRecord(ctx.db, kind, key);
+    if (!stored) return fail(c, 404, 'practice.not-found', `${kindInfo[kind].label} ${key}: no such record.`, kindInfo[kind].keyField, { kind, key });
+    return c.json(stored);
+  });
+
+  api.post('/:kind', requireRole('bookkeeper'), bodyLimit({ maxSize: 5 * 1024 * 1024, onError: (c) => fail(c as Ctx, 400, 'request.too-large', 'One record is limited to 5 MB.', 'body') }), async (c) => {
+    const kind = kindOf(c);
+    if (!kind) return unknownKind(c);
+    const body = await jsonBody(c);
+    if (!body.ok) return badJson(c);
+    return c.json(await createRecord(ctx.db, kind, body.value, ctx.clock()), 201);
+  });
+
+  api.put('/:kind/:key', requireRole('bookkeeper'), bodyLimit({ maxSize: 5 * 1024 * 1024, onError: (c) => fail(c as Ctx, 400, 'request.too-large', 'One record is limited to 5 MB.', 'body') }), async (c) => {
+    const kind = kindOf(c);
+    if (!kind) return unknownKind(c);
+    const body = await jsonBody(c);
+    if (!body.ok) return badJson(c);
+    const { stored, changed } = await updateRecord(ctx.db, kind, c.req.param('key'), body.value, ctx.clock());
+    return c.json({ ...stored, changed });
+  });
+
+  return api;
+}
