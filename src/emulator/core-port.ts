@@ -28,5 +28,5 @@ export interface CorePort {
   toJSON(): unknown;
   fromJSON(raw: unknown): void;
   /** The /v3/company/:realmId/... routes; `authorize` re-checks the bearer token for the realm. */
-  routes(authorize: (req: Request, realmId: string) => Response | undefined): Hono;
+  routes(authorize: (req: Request, realmId: string) => Response | undefined, tid: () => string): Hono;
 }

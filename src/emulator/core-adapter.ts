@@ -1,0 +1,37 @@
+/** The core port over E1's core (`createCore`) and API routes (`apiRoutes`). */
+import type { EmulatorClock } from './clock.js';
+import type { CorePort } from './core-port.js';
+import { createCore, ENTITIES, type CoreSnapshot, type EntityName } from './core/index.js';
+import { apiRoutes } from './wire/api.js';
+
+export function createCoreAdapter(opts: { clock: EmulatorClock; seed: number }): CorePort {
+  const core = createCore({ clock: () => opts.clock.now(), seed: opts.seed });
+  const company = (realmId: string) => {
+    const c = core.company(realmId);
+    if (!c) throw new Error(`company ${realmId} does not exist`);
+    return c;
+  };
+  return {
+    companies: () => core.companies().map((c) => ({ realmId: c.realmId, name: c.name, region: c.region })),
+    hasCompany: (realmId) => core.company(realmId) !== undefined,
+    createCompany: ({ region, name }) => core.createCompany({ region, name }).realmId,
+    insert: (realmId, entity, body) => {
+      const row = company(realmId).insert(entity, body);
+      return { Id: String(row.Id) };
+    },
+    reset: () => core.reset(),
+    setRequestIdMemory: (size) => core.setRequestIdMemory(size),
+    dump(realmId) {
+      const c = company(realmId);
+      const entities: Record<string, unknown[]> = {};
+      for (const name of Object.keys(ENTITIES) as EntityName[]) {
+        const rows = c.list(name);
+        if (rows.length) entities[name] = rows;
+      }
+      return { realmId: c.realmId, name: c.name, region: c.region, entities, changes: c.changes().length };
+    },
+    toJSON: () => core.toJSON(),
+    fromJSON: (raw) => core.fromJSON(raw as CoreSnapshot),
+    routes: (authorize, tid) => apiRoutes({ core, authorize, tid }),
+  };
+}

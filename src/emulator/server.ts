@@ -1,0 +1,188 @@
+/**
+ * `startEmulator`: the local QBO on a port — OAuth, the API behind the gateway (token, limits,
+ * faults), the optional control surface, an `intuit_tid` on every answer, and optional persistence.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import type { Logger } from '../log.js';
+import { createEmulatorClock, type EmulatorClock } from './clock.js';
+import { createControl, presetSchema, type EmulatorControl } from './control/control.js';
+import { controlRoutes } from './control/routes.js';
+import { createCoreAdapter } from './core-adapter.js';
+import type { CorePort } from './core-port.js';
+import { createFaultPlan } from './faults/plan.js';
+import { apiGateway, bearerToken, type AuthEnvelopes } from './gateway.js';
+import { createLimiter } from './limits/limiter.js';
+import { createClientRegistry, demoClient, type OAuthClientSpec } from './oauth/clients.js';
+import { oauthPaths, oauthRoutes } from './oauth/routes.js';
+import { createTokenStore, type TokenLifetimes } from './oauth/tokens.js';
+import { openPersistence, type Persistence } from './persist.js';
+import { seedPreset } from './presets/seed.js';
+import { forbiddenBody, forbiddenResponse, unauthorizedResponse } from './wire/errors.js';
+
+export interface StartEmulatorOptions {
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** SQLite file to persist to and restore from. */
+  dataFile?: string;
+  /** Region of the company seeded when the emulator starts empty ('none' seeds nothing). Default au. */
+  preset?: 'au' | 'us' | 'uk' | 'ca' | 'AU' | 'US' | 'UK' | 'CA' | 'none';
+  /** Seed of every PRNG (core and faults), so a failing run replays. Default 1. */
+  seed?: number;
+  limits?: 'real' | 'off';
+  batchMetering?: 'request' | 'item';
+  /** An emulated minute lasts 60/timeScale seconds (limits and token lifetimes). Default 1. */
+  timeScale?: number;
+  /** Serve /control/… (always available programmatically). Default false. */
+  control?: boolean;
+  autoConsent?: boolean;
+  /** OAuth clients besides the demo client (e.g. the product's, from QBO_CLIENT_ID/…). */
+  clients?: OAuthClientSpec[];
+  tokenLifetimes?: Partial<TokenLifetimes>;
+  /** requestids remembered per company (0 = none). Default: the core's default. */
+  requestIdMemory?: number;
+  logger?: Logger;
+}
+
+export interface RunningEmulator {
+  url: string;
+  urls: { authorize: string; token: string; revoke: string; api: string; control: string | undefined };
+  port: number;
+  control: EmulatorControl;
+  core: CorePort;
+  close(): Promise<void>;
+}
+
+/** `1-<8 hex seconds>-<24 hex>`, the shape of Intuit's transaction ids. */
+function newTid(): string {
+  return `1-${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
+}
+
+export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<RunningEmulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const seed = opts.seed ?? 1;
+  const clock = createEmulatorClock({ scale: opts.timeScale ?? 1 });
+  const core = createCoreAdapter({ clock, seed });
+  if (opts.requestIdMemory !== undefined) core.setRequestIdMemory(opts.requestIdMemory);
+  const tokens = createTokenStore(clock, opts.tokenLifetimes);
+  const limiter = createLimiter(clock, { enabled: opts.limits !== 'off', batchMetering: opts.batchMetering ?? 'request' });
+  const faults = createFaultPlan(seed);
+  const clients = createClientRegistry([demoClient, ...(opts.clients ?? [])]);
+  const settings = { autoConsent: opts.autoConsent ?? false };
+  const log = opts.logger;
+
+  let persistence: Persistence | undefined;
+  if (opts.dataFile) {
+    persistence = openPersistence(opts.dataFile, () => ({ core: core.toJSON(), oauth: tokens.snapshot() }));
+    const saved = persistence.load();
+    if (saved) {
+      core.fromJSON(saved.core);
+      tokens.restore(saved.oauth);
+    }
+  }
+  if (core.companies().length === 0 && opts.preset !== 'none') {
+    seedPreset(core, presetSchema.parse(opts.preset ?? 'au'));
+    persistence?.changed();
+  }
+  const changed = () => persistence?.changed();
+
+  let releaseClosing!: () => void;
+  const closing = new Promise<void>((r) => (releaseClosing = r));
+
+  const control = createControl({ core, clock, limiter, faults, tokens, settings, changed });
+  const envelopes = gatewayEnvelopes(clock);
+
+  const app = new Hono();
+  app.use('*', async (c, next) => {
+    const tid = newTid();
+    const started = Date.now();
+    await next();
+    // The API routes set their own; everything else (OAuth, control, gateway answers) gets one here.
+    if (!c.res.headers.has('intuit_tid')) c.res.headers.set('intuit_tid', tid);
+    log?.debug({ method: c.req.method, path: c.req.path, status: c.res.status, intuit_tid: tid, ms: Date.now() - started }, 'emulator request');
+  });
+  app.route(
+    '/',
+    oauthRoutes({
+      clients,
+      tokens,
+      companies: () => core.companies().map((co) => ({ realmId: co.realmId, name: co.name })),
+      autoConsent: () => settings.autoConsent,
+      changed,
+    }),
+  );
+  if (opts.control) app.route('/control', controlRoutes(control));
+  app.use('/v3/company/:realmId/*', apiGateway({ tokens, limiter, faults, clock, envelopes, closing, hasCompany: (id) => core.hasCompany(id) }));
+  app.use('/v3/company/:realmId/*', async (c, next) => {
+    await next();
+    if (c.req.method === 'POST') changed();
+  });
+  // The gateway has already checked the token; the routes check again so they are safe on their own.
+  app.route(
+    '/',
+    core.routes(
+      (req, realmId) => {
+        const token = bearerToken(req.headers.get('authorization') ?? undefined);
+        const check = token ? tokens.checkAccess(token, realmId) : undefined;
+        if (check?.ok) return undefined;
+        if (check?.reason === 'wrong-realm') return forbiddenResponse(clock.nowMs());
+        return unauthorizedResponse('Token invalid', clock.nowMs());
+      },
+      newTid,
+    ),
+  );
+
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s: ServerType = serve({ fetch: app.fetch, hostname: host, port: opts.port ?? 0 }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log?.info({ url }, 'QBO emulator listening');
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    urls: {
+      authorize: url + oauthPaths.authorize,
+      token: url + oauthPaths.token,
+      revoke: url + oauthPaths.revoke,
+      api: url,
+      control: opts.control ? `${url}/control` : undefined,
+    },
+    port,
+    control,
+    core,
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        releaseClosing();
+        server.close(() => {
+          persistence?.close();
+          resolve();
+        });
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+        // Hung and delayed requests were let go above; anything still open after that is cut.
+        setTimeout(() => {
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        }, 200).unref();
+      });
+      return closed;
+    },
+  };
+}
+
+function gatewayEnvelopes(clock: EmulatorClock): AuthEnvelopes {
+  return {
+    unauthorized: (_c, detail) => unauthorizedResponse(detail, clock.nowMs()),
+    forbidden: () => forbiddenResponse(clock.nowMs()),
+    serverError: (c: Context) => {
+      // The gateway's 500 uses the same lower-case envelope (qbo-api.md §8.1).
+      const body = forbiddenBody(clock.nowMs());
+      body.fault.error[0]!.message = 'message=InternalServerError; errorCode=003100; statusCode=500';
+      return c.json(body, 500);
+    },
+  };
+}
