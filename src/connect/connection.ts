@@ -2,9 +2,20 @@
  * The connection flow (ARCHITECTURE §6): begin (authorize URL with a single-use, short-lived state
  * bound to the browser session), complete (check state, exchange the code once, store the tokens
  * encrypted, record company name and region), disconnect (revoke and forget), status.
+ * The web app's Connect button and `qbo-connect connect` both use this.
  */
+import crypto from 'node:crypto';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import { endpointsFromConfig, type QboEndpoints } from '../qbo/endpoints.js';
+import { authorizeUrl, exchangeCode, OAuthError, revokeToken, type OAuthDeps } from '../qbo/oauth.js';
+import { createQboClient } from '../qbo/client.js';
+import { ConnectionStore, type ConnectionInfo } from './connection-store.js';
+import { createTokenCipher, loadOrCreateKey } from './crypto.js';
+import { ConnectionError } from './connection-messages.js';
 
-export type DisconnectedReason = 'never-connected' | 'disconnected' | 'expired' | 'revoked';
+export type DisconnectedReason = 'never-connected' | 'disconnected' | 'logged-out' | 'expired' | 'revoked';
 
 export interface ConnectionStatus {
   state: 'connected' | 'disconnected';
@@ -30,8 +41,183 @@ export interface ConnectionService {
   /** The authorize URL to send the person (or the CLI) to. */
   beginConnect(opts: { sessionId?: string; actor: string; company?: string }): Promise<{ url: string; redirectUri: string }>;
   /** Finishes the flow from the callback's query; throws ConnectionError with a clear message. */
-  completeConnect(opts: { code?: string; state?: string; realmId?: string; error?: string; sessionId?: string }): Promise<ConnectionStatus>;
+  completeConnect(opts: { code?: string; state?: string; realmId?: string; error?: string; sessionId?: string; actor?: string }): Promise<ConnectionStatus>;
   /** Revokes at QBO (when `revoke` is not false) and forgets the tokens. */
   disconnect(realmId: string | undefined, actor: string, opts?: { revoke?: boolean }): Promise<ConnectionStatus>;
   connectionStatus(): Promise<ConnectionStatus>;
+}
+
+/** A connect request lives this long: enough to sign in at Intuit, short enough to be useless if leaked. */
+export const STATE_TTL_MS = 10 * 60 * 1000;
+/** Warn this long before the refresh token (or its 5-year cap) runs out. */
+export const EXPIRY_WARNING_MS = 14 * 24 * 60 * 60 * 1000;
+
+export interface ConnectionDeps {
+  db: Db;
+  config: Pick<Config, 'qboEnv' | 'emulatorUrl' | 'clientId' | 'clientSecret' | 'redirectUri' | 'publicUrl' | 'secret' | 'dataDir'>;
+  logger: Logger;
+  clock: () => Date;
+  fetch?: typeof fetch;
+}
+
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+function describe(info: ConnectionInfo): string {
+  return `${info.companyName ?? `company ${info.realmId}`}${info.region ? ` (${info.region})` : ''}`;
+}
+
+/** The status of one stored connection at `now`. */
+export function statusOf(info: ConnectionInfo | undefined, now: Date): ConnectionStatus {
+  if (!info) return { state: 'disconnected', reason: 'never-connected', message: 'Not connected to QuickBooks yet — connect to start.' };
+  const base = {
+    realmId: info.realmId,
+    ...(info.companyName ? { company: info.companyName } : {}),
+    ...(info.region ? { region: info.region } : {}),
+  };
+  const t = now.getTime();
+  const expired =
+    (info.refreshExpiresAt && info.refreshExpiresAt.getTime() <= t) || (info.refreshHardExpiresAt && info.refreshHardExpiresAt.getTime() <= t);
+  if (info.status !== 'connected' || expired) {
+    const stored = info.disconnectedReason;
+    const reason: DisconnectedReason = expired
+      ? 'expired'
+      : stored === 'invalid_grant' || stored === 'revoked'
+        ? 'revoked'
+        : stored === 'logged-out'
+          ? 'logged-out'
+          : 'disconnected';
+    const why: Record<DisconnectedReason, string> = {
+      'never-connected': '',
+      disconnected: 'was disconnected',
+      'logged-out': 'was logged out of QuickBooks',
+      expired: 'expired',
+      revoked: 'is no longer accepted by QuickBooks (it expired or was revoked there)',
+    };
+    return { state: 'disconnected', reason, ...base, message: `Disconnected — connect again. The connection to ${describe(info)} ${why[reason]}.` };
+  }
+  const status: ConnectionStatus = {
+    state: 'connected',
+    ...base,
+    connectedAt: info.connectedAt.toISOString(),
+    ...(info.connectedBy ? { connectedBy: info.connectedBy } : {}),
+    ...(info.refreshExpiresAt ? { refreshTokenExpiresAt: info.refreshExpiresAt.toISOString() } : {}),
+    ...(info.refreshHardExpiresAt ? { refreshTokenHardExpiresAt: info.refreshHardExpiresAt.toISOString() } : {}),
+    message: `Connected to ${describe(info)}.`,
+  };
+  const hard = info.refreshHardExpiresAt;
+  const rolling = info.refreshExpiresAt;
+  if (hard && hard.getTime() - t <= EXPIRY_WARNING_MS) {
+    status.warning = `QuickBooks ends this connection on ${day(hard)} (its 5-year limit): an administrator must connect again before then.`;
+  } else if (rolling && rolling.getTime() - t <= EXPIRY_WARNING_MS) {
+    status.warning = `The connection to QuickBooks expires on ${day(rolling)} unless QBO Connect uses it before then: run a preview or sync, or connect again.`;
+  }
+  return status;
+}
+
+/** The connection the product works with: the most recently connected live one, else the latest known. */
+function current(list: ConnectionInfo[], now: Date): ConnectionInfo | undefined {
+  const byRecent = [...list].sort((a, b) => b.connectedAt.getTime() - a.connectedAt.getTime());
+  return byRecent.find((i) => statusOf(i, now).state === 'connected') ?? [...list].sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime())[0];
+}
+
+export function createConnectionService(deps: ConnectionDeps): ConnectionService & { store: ConnectionStore; endpoints: QboEndpoints } {
+  const endpoints = endpointsFromConfig(deps.config);
+  const store = new ConnectionStore({ db: deps.db, cipher: createTokenCipher(loadOrCreateKey(deps.config)), clock: deps.clock });
+  const oauth: OAuthDeps = { endpoints, clock: deps.clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) };
+  const log = deps.logger;
+
+  const configured = () => {
+    if (!endpoints.clientId || !endpoints.clientSecret) throw new ConnectionError('connection.not-configured');
+  };
+
+  async function checkState(state: string, sessionId: string | undefined): Promise<void> {
+    const row = await deps.db.selectFrom('oauth_states').selectAll().where('state_hash', '=', sha256(state)).executeTakeFirst();
+    if (!row) throw new ConnectionError('connection.unknown-state');
+    if (row.used_at) throw new ConnectionError('connection.used-state');
+    if (Date.parse(row.expires_at) <= deps.clock().getTime()) throw new ConnectionError('connection.expired-state');
+    // A state made for a browser session must come back in that session; one made without a
+    // session (the CLI, which has server-side access) comes back wherever the browser lands.
+    if (row.session_id !== null && row.session_id !== (sessionId ?? null)) throw new ConnectionError('connection.foreign-state');
+    if (!(await store.consumeState(state, row.session_id))) throw new ConnectionError('connection.used-state');
+  }
+
+  const service = {
+    store,
+    endpoints,
+
+    async beginConnect(opts: { sessionId?: string; actor: string; company?: string }) {
+      configured();
+      await store.pruneStates();
+      const state = await store.createState({ sessionId: opts.sessionId ?? null, ttlMs: STATE_TTL_MS });
+      const url = new URL(authorizeUrl(endpoints, state));
+      // The emulator's consent page can pick a company by name or id; Intuit ignores unknown parameters.
+      if (opts.company && endpoints.env === 'emulator') url.searchParams.set('company', opts.company);
+      log.info({ actor: opts.actor, env: endpoints.env }, 'QuickBooks connect started');
+      return { url: url.toString(), redirectUri: endpoints.redirectUri };
+    },
+
+    async completeConnect(opts: { code?: string; state?: string; realmId?: string; error?: string; sessionId?: string; actor?: string }) {
+      configured();
+      if (!opts.state) throw new ConnectionError('connection.missing-state');
+      // The state is spent even when QuickBooks reports an error, so a replay cannot reuse it.
+      await checkState(opts.state, opts.sessionId);
+      if (opts.error) throw new ConnectionError('connection.denied', { error: opts.error.slice(0, 60) });
+      if (!opts.code) throw new ConnectionError('connection.missing-code');
+      if (!opts.realmId || !/^\d{1,30}$/.test(opts.realmId)) throw new ConnectionError('connection.missing-realm');
+      let tokens;
+      try {
+        tokens = await exchangeCode(oauth, opts.code);
+      } catch (err) {
+        if (err instanceof OAuthError) {
+          log.warn({ kind: err.kind, status: err.status, intuit_tid: err.intuitTid }, 'code exchange refused');
+          if (err.kind === 'temporary') throw new ConnectionError('connection.unreachable', { detail: err.message });
+          throw new ConnectionError('connection.exchange-failed', { detail: err.status ? `HTTP ${err.status}, ${err.kind}` : err.kind });
+        }
+        throw err;
+      }
+      const realmId = opts.realmId;
+      await store.saveConnection({ realmId, tokens, connectedBy: opts.actor ?? null });
+      try {
+        const client = createQboClient({ endpoints, store, clock: deps.clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+        const info = await client.company(realmId).companyInfo();
+        await store.updateCompany(realmId, { companyName: info.CompanyName, region: info.Country ?? null });
+      } catch (err) {
+        // The tokens are good; the name can be read later. The page shows the realm id meanwhile.
+        log.warn({ realmId, err: err instanceof Error ? err.message : String(err) }, 'company info not read after connecting');
+      }
+      log.info({ realmId, actor: opts.actor }, 'QuickBooks connected');
+      return statusOf(await store.get(realmId), deps.clock());
+    },
+
+    async disconnect(realmId: string | undefined, actor: string, opts: { revoke?: boolean } = {}) {
+      const now = deps.clock();
+      const target = realmId ? await store.get(realmId) : current(await store.list(), now);
+      if (!target || target.status !== 'connected') throw new ConnectionError('connection.not-connected');
+      let revokeNote = '';
+      if (opts.revoke !== false) {
+        const tokens = await store.load(target.realmId);
+        if (tokens?.status === 'connected') {
+          try {
+            configured();
+            await revokeToken(oauth, tokens.refreshToken);
+          } catch (err) {
+            // Forget the tokens anyway: keeping them after someone asked to disconnect is worse.
+            log.warn({ realmId: target.realmId, err: err instanceof Error ? err.message : String(err) }, 'revoke failed; tokens forgotten anyway');
+            revokeNote = ' QuickBooks could not be told (revoke failed); remove QBO Connect under Apps in QuickBooks to be sure.';
+          }
+        }
+      }
+      await store.markDisconnected(target.realmId, opts.revoke === false ? 'logged-out' : 'disconnected');
+      log.info({ realmId: target.realmId, actor, revoked: opts.revoke !== false && !revokeNote }, 'QuickBooks disconnected');
+      const status = statusOf(await store.get(target.realmId), deps.clock());
+      return { ...status, message: status.message + revokeNote };
+    },
+
+    async connectionStatus() {
+      const now = deps.clock();
+      return statusOf(current(await store.list(), now), now);
+    },
+  };
+  return service;
 }

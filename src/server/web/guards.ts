@@ -11,7 +11,7 @@ import { forbiddenPage } from './layout.js';
 import { currentUser } from './session.js';
 
 /** Paths open without a session. */
-const PUBLIC = [/^\/static\//, /^\/healthz$/, /^\/setup$/, /^\/signin$/, /^\/api\//];
+const PUBLIC = [/^\/static\//, /^\/healthz$/, /^\/setup$/, /^\/signin$/, /^\/api\//, /^\/connect\/callback$/];
 
 export function setupGate(deps: WebDeps) {
   // Once a user exists there is no way back to zero users through the app (the last administrator

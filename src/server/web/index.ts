@@ -7,7 +7,7 @@
 import type { Hono } from 'hono';
 import type { AppContext } from '../../app.js';
 import { signInLimiters } from '../../accounts/rate-limit.js';
-import type { ConnectionService } from '../../connect/connection.js';
+import { createConnectionService, type ConnectionService } from '../../connect/connection.js';
 import { pages } from '../pages/index.js';
 import type { NavItem, WebDeps, WebEnv } from './env.js';
 import { csrfProtection } from './csrf.js';
@@ -22,7 +22,8 @@ export interface WebOptions {
 export function mountWeb(app: Hono, ctx: AppContext, opts: WebOptions = {}): WebDeps {
   const deps: WebDeps = {
     ctx,
-    connection: opts.connection,
+    // Tests may pass their own (or `undefined` for "not available"); the product builds the real one.
+    connection: 'connection' in opts ? opts.connection : createConnectionService({ db: ctx.db, config: ctx.config, logger: ctx.logger, clock: ctx.clock }),
     limiters: signInLimiters(),
     secureCookies: ctx.config.publicUrl.startsWith('https://'),
   };
