@@ -386,6 +386,7 @@ export class Company {
     };
     const keepEmpty = new Set(['SubTotalLineDetail']);
     const rest = prune(obj, keepEmpty);
+    for (const k of Object.keys(head)) delete rest[k];
     if (entity === 'Invoice' && !Array.isArray(rest.LinkedTxn)) rest.LinkedTxn = [];
     return { ...head, ...rest };
   }

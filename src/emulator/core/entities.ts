@@ -234,7 +234,7 @@ export const REF_TARGETS: Record<string, EntityName[]> = {
 export const NAMED_REFS = new Set([
   'CustomerRef', 'VendorRef', 'ItemRef', 'AccountRef', 'ClassRef', 'DepartmentRef', 'SalesTermRef', 'TermRef',
   'PaymentMethodRef', 'APAccountRef', 'ARAccountRef', 'IncomeAccountRef', 'ExpenseAccountRef', 'AssetAccountRef',
-  'BankAccountRef', 'CCAccountRef', 'EntityRef', 'ParentRef', 'PrefVendorRef', 'TaxRateRef',
+  'BankAccountRef', 'CCAccountRef', 'EntityRef', 'ParentRef', 'PrefVendorRef',
 ]);
 
 export const CURRENCIES: Record<string, { value: string; name: string }> = {
