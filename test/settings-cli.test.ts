@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/store/db.js';
 
 const bin = path.resolve('bin/qbo-connect.js');
 let dataDir: string;
@@ -84,5 +85,18 @@ describe('qbo-connect settings', () => {
     const bad = run('skip', 'receipt', 'R-1', '--realm', '9130');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('acts on the single connected company when --realm is left out', async () => {
+    const opened = await openDatabase({ sqliteFile: path.join(dataDir, 'qbo-connect.db') });
+    const at = '2026-11-01T00:00:00.000Z';
+    await opened.db
+      .insertInto('connections')
+      .values({ realm_id: '9130', company_name: 'Demo', region: 'AU', status: 'connected', access_token_enc: null, refresh_token_enc: null, access_expires_at: null, refresh_expires_at: null, refresh_hard_expires_at: null, connected_at: at, connected_by: null, disconnected_reason: null, updated_at: at, lock_owner: null, lock_until: null })
+      .execute();
+    await opened.close();
+    const r = run('settings', 'set', 'invoices.jobItems', 'fixed-item');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(run('settings', 'show', '--json').stdout)).toMatchObject({ realmId: '9130', settings: { invoices: { jobItems: 'fixed-item' } } });
   });
 });

@@ -1,26 +1,42 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, type OpenDb } from '../store/db.js';
+import { expect, it } from 'vitest';
+import { describeEachDialect } from '../../test/helpers/db.js';
 import { RealmChoiceError, resolveRealm } from './realm.js';
 
-// An unmigrated database: this is about the presence of another part's table, not our migrations.
-describe('choosing the company', () => {
-  let opened: OpenDb | undefined;
-  afterEach(async () => opened?.close());
+describeEachDialect('choosing the company', (ctx) => {
+  const connection = (realm: string, status: 'connected' | 'disconnected') =>
+    ctx.db
+      .insertInto('connections')
+      .values({
+        realm_id: realm,
+        company_name: `Company ${realm}`,
+        region: 'AU',
+        status,
+        access_token_enc: null,
+        refresh_token_enc: null,
+        access_expires_at: null,
+        refresh_expires_at: null,
+        refresh_hard_expires_at: null,
+        connected_at: '2026-11-01T00:00:00.000Z',
+        connected_by: null,
+        disconnected_reason: null,
+        updated_at: '2026-11-01T00:00:00.000Z',
+        lock_owner: null,
+        lock_until: null,
+      })
+      .execute();
 
-  it('takes the company named, and asks for one while no connections table exists', async () => {
-    opened = await openDatabase({ sqliteFile: ':memory:', migrate: false });
-    expect(await resolveRealm(opened.db, ' 4620 ', '--realm ID')).toBe('4620');
-    await expect(resolveRealm(opened.db, undefined, '--realm ID')).rejects.toThrow('No QBO company is connected: name the company with --realm ID.');
+  it('takes the company named, and asks for one while none is connected', async () => {
+    expect(await resolveRealm(ctx.db, ' 4620 ', '--realm ID')).toBe('4620');
+    await expect(resolveRealm(ctx.db, undefined, '--realm ID')).rejects.toThrow('No QBO company is connected: connect one with "qbo-connect connect", or name the company with --realm ID.');
   });
 
-  it('defaults to the single connected company, and asks when there are several', async () => {
-    opened = await openDatabase({ sqliteFile: ':memory:', migrate: false });
-    await opened.db.schema.createTable('connections').addColumn('realm_id', 'text').execute();
-    const insert = (realm: string) => opened!.db.insertInto('connections' as never).values({ realm_id: realm } as never).execute();
-    await expect(resolveRealm(opened.db, undefined, '?realm=ID')).rejects.toBeInstanceOf(RealmChoiceError);
-    await insert('111');
-    expect(await resolveRealm(opened.db, undefined, '?realm=ID')).toBe('111');
-    await insert('222');
-    await expect(resolveRealm(opened.db, undefined, '?realm=ID')).rejects.toThrow('Several QBO companies are known (111, 222): name one with ?realm=ID.');
+  it('defaults to the single connected company, ignoring disconnected ones, and asks when there are several', async () => {
+    await connection('100', 'disconnected');
+    await expect(resolveRealm(ctx.db, undefined, '?realm=ID')).rejects.toBeInstanceOf(RealmChoiceError);
+    await connection('111', 'connected');
+    expect(await resolveRealm(ctx.db, undefined, '?realm=ID')).toBe('111');
+    await connection('222', 'connected');
+    await expect(resolveRealm(ctx.db, undefined, '?realm=ID')).rejects.toThrow('Several QBO companies are connected (111, 222): name one with ?realm=ID.');
+    expect(await resolveRealm(ctx.db, '222', '?realm=ID')).toBe('222');
   });
 });

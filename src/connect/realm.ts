@@ -1,9 +1,7 @@
 /**
  * Which company a command or request is about: the one named, else the single connected company
- * once the QBO client's `connections` table exists. Read through introspection and plain SQL so
- * this part does not depend on another part's table types.
+ * (the `connections` table of the QBO client part).
  */
-import { sql } from 'kysely';
 import type { Db } from '../store/db.js';
 
 export class RealmChoiceError extends Error {
@@ -16,13 +14,10 @@ export class RealmChoiceError extends Error {
   }
 }
 
-/** The company ids in the connections table, or undefined when there is no such table yet. */
-export async function connectedRealms(db: Db): Promise<string[] | undefined> {
-  const tables = await db.introspection.getTables();
-  const t = tables.find((x) => x.name === 'connections');
-  if (!t || !t.columns.some((c) => c.name === 'realm_id')) return undefined;
-  const rows = await sql<{ realm_id: string }>`select distinct realm_id from connections order by realm_id`.execute(db);
-  return rows.rows.map((r) => String(r.realm_id));
+/** The companies connected now, by realm id. */
+export async function connectedRealms(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('connections').select('realm_id').where('status', '=', 'connected').orderBy('realm_id').execute();
+  return rows.map((r) => r.realm_id);
 }
 
 /**
@@ -33,11 +28,11 @@ export async function resolveRealm(db: Db, given: string | undefined, how: strin
   const g = given?.trim();
   if (g) return g;
   const realms = await connectedRealms(db);
-  if (realms === undefined || realms.length === 0) {
-    throw new RealmChoiceError(`No QBO company is connected: name the company with ${how}.`, []);
+  if (realms.length === 0) {
+    throw new RealmChoiceError(`No QBO company is connected: connect one with "qbo-connect connect", or name the company with ${how}.`, []);
   }
   if (realms.length > 1) {
-    throw new RealmChoiceError(`Several QBO companies are known (${realms.join(', ')}): name one with ${how}.`, realms);
+    throw new RealmChoiceError(`Several QBO companies are connected (${realms.join(', ')}): name one with ${how}.`, realms);
   }
   return realms[0]!;
 }
