@@ -6,6 +6,7 @@ import { registerPractice } from './commands/practice.js';
 import { registerUsers } from './commands/users.js';
 import { registerSettings } from './commands/settings.js';
 import { registerSkip } from './commands/skip.js';
+import { registerEmulator } from './commands/emulator.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -22,5 +23,6 @@ export function buildProgram(): Command {
   registerPractice(program);
   registerSettings(program);
   registerSkip(program);
+  registerEmulator(program);
   return program;
 }

@@ -1,0 +1,107 @@
+/**
+ * `qbo-connect emulator`: the local QuickBooks Online on its own, for this product's development and
+ * for any other QBO integrator. Prints one line per base URL and serves until Ctrl-C.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { createLogger } from '../../log.js';
+import { clientFromEnv } from '../../emulator/oauth/clients.js';
+import { startEmulator, type StartEmulatorOptions } from '../../emulator/server.js';
+import { UserError } from '../context.js';
+
+interface EmulatorFlags {
+  host?: string;
+  port?: string;
+  data?: string;
+  preset?: string;
+  seed: string;
+  limits: string;
+  batchMetering: string;
+  timeScale: string;
+  control: string;
+  autoConsent?: boolean;
+}
+
+/** Turns the flags into options, or one UserError line naming the flag. */
+export function emulatorOptions(flags: EmulatorFlags, env: NodeJS.ProcessEnv): StartEmulatorOptions {
+  const int = (name: string, raw: string, min: number, max: number) => {
+    const n = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UserError(`--${name}=${raw}: must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const oneOf = <T extends string>(name: string, raw: string, values: readonly T[]): T => {
+    const v = raw.trim().toLowerCase();
+    if (!(values as readonly string[]).includes(v)) throw new UserError(`--${name}=${raw}: must be one of ${values.join(', ')}`);
+    return v as T;
+  };
+  const scale = Number(flags.timeScale);
+  if (!/^\d+(\.\d+)?$/.test(flags.timeScale.trim()) || !(scale > 0) || scale > 100_000) throw new UserError(`--time-scale=${flags.timeScale}: must be a positive number (e.g. 20 runs an emulated minute in 3 seconds)`);
+  const host = (flags.host ?? '127.0.0.1').trim();
+  if (!host) throw new UserError('--host: must not be empty');
+  const envClient = clientFromEnv(env);
+  return {
+    host,
+    port: int('port', flags.port ?? '4010', 0, 65535),
+    dataFile: flags.data ? path.resolve(flags.data) : undefined,
+    preset: flags.preset === undefined ? undefined : oneOf('preset', flags.preset, ['au', 'us', 'uk', 'ca'] as const),
+    seed: int('seed', flags.seed, 0, 2 ** 31 - 1),
+    limits: oneOf('limits', flags.limits, ['real', 'off'] as const),
+    batchMetering: oneOf('batch-metering', flags.batchMetering, ['request', 'item'] as const),
+    timeScale: scale,
+    control: oneOf('control', flags.control, ['on', 'off'] as const) === 'on',
+    autoConsent: flags.autoConsent === true,
+    clients: envClient ? [envClient] : [],
+  };
+}
+
+export function registerEmulator(program: Command): void {
+  program
+    .command('emulator')
+    .description('run a local QuickBooks Online emulator (OAuth + accounting API) for development and tests')
+    // --host and --port are also global flags; whichever position they come in, the emulator
+    // takes them, with its own defaults (127.0.0.1:4010) rather than the web app's.
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on, 0 = any free port (default 4010)')
+    .option('--data <file>', 'SQLite file to keep companies and connections in across restarts')
+    .option('--preset <region>', 'region of the company created when starting empty: au, us, uk or ca (default au)')
+    .option('--seed <n>', 'seed for every random choice (faults, jitter), so a run replays', '1')
+    .option('--limits <mode>', 'QBO throttling: real (500/min, 10 in flight, 40 batches/min) or off', 'real')
+    .option('--batch-metering <model>', 'how a batch counts toward 500/min: request (once) or item (each operation)', 'request')
+    .option('--time-scale <n>', 'run an emulated minute in 60/n seconds (limits and token lifetimes)', '1')
+    .option('--control <on|off>', 'serve the /control endpoints (seed, faults, clock, stats)', 'off')
+    .option('--auto-consent', 'skip the consent page: the authorize URL redirects at once')
+    .action(async (flags: EmulatorFlags, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<{ logLevel?: string; host?: string; port?: string }>();
+      const options = emulatorOptions({ ...flags, host: flags.host ?? globals.host, port: flags.port ?? globals.port }, process.env);
+      const logger = createLogger(globals.logLevel ?? process.env.QBO_CONNECT_LOG_LEVEL ?? 'warn');
+      let emu;
+      try {
+        emu = await startEmulator({ ...options, logger });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') throw new UserError(`--port=${options.port}: port ${options.port} on ${options.host} is already in use; pick another with --port`);
+        if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UserError(`--host=${options.host}: cannot listen on this address`);
+        throw err;
+      }
+      const companies = emu.core.companies();
+      console.log(`QBO emulator running. Press Ctrl-C to stop.`);
+      console.log(`authorize: ${emu.urls.authorize}`);
+      console.log(`token:     ${emu.urls.token}`);
+      console.log(`revoke:    ${emu.urls.revoke}`);
+      console.log(`api:       ${emu.urls.api}  (paths /v3/company/{realmId}/...)`);
+      console.log(`control:   ${emu.urls.control ?? 'off (start with --control on)'}`);
+      console.log(`companies: ${companies.map((c) => `${c.realmId} ${c.name} (${c.region})`).join('; ') || 'none'}`);
+      console.log(`demo client: client_id=qbo-connect-demo client_secret=qbo-connect-demo-secret (any http://127.0.0.1:<port>/ or http://localhost:<port>/ redirect)`);
+
+      let stopping = false;
+      const stop = async () => {
+        if (stopping) return;
+        stopping = true;
+        await emu.close();
+        console.log('QBO emulator stopped.');
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    });
+}
