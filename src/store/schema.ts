@@ -8,5 +8,6 @@ import type { AccountTables } from './tables/accounts.js';
 import type { PracticeTables } from './tables/practice.js';
 import type { SettingsTables } from './tables/settings.js';
 import type { ConnectionTables } from './tables/connections.js';
+import type { SyncTables } from './tables/sync.js';
 
-export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables {}
+export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables {}

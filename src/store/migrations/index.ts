@@ -8,6 +8,7 @@ import * as m0002 from './0002_accounts.js';
 import * as m0003 from './0003_practice.js';
 import * as m0004 from './0004_connections.js';
 import * as m0005 from './0005_settings.js';
+import * as m0006 from './0006_sync.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0003_practice': m0003,
   '0004_connections': m0004,
   '0005_settings': m0005,
+  '0006_sync': m0006,
 };
