@@ -35,7 +35,7 @@ export function emulatorOptions(flags: EmulatorFlags, env: NodeJS.ProcessEnv): S
     return v as T;
   };
   const scale = Number(flags.timeScale);
-  if (!/^\d+(\.\d+)?$/.test(flags.timeScale.trim()) || !(scale > 0) || scale > 100_000) throw new UserError(`--time-scale=${flags.timeScale}: must be a positive number (e.g. 20 runs an emulated minute in 3 seconds)`);
+  if (!/^[0-9.]+$/.test(flags.timeScale.trim()) || !Number.isFinite(scale) || !(scale > 0) || scale > 100_000) throw new UserError(`--time-scale=${flags.timeScale}: must be a positive number (e.g. 20 runs an emulated minute in 3 seconds)`);
   const host = (flags.host ?? '127.0.0.1').trim();
   if (!host) throw new UserError('--host: must not be empty');
   const envClient = clientFromEnv(env);
