@@ -58,6 +58,9 @@ describe('qbo-connect settings', () => {
     const one = run('settings', 'audit', '--realm', '9130', '--path', 'bills');
     expect(one.stdout.trim().split('\n')).toHaveLength(1);
     expect(one.stdout).toContain('bills.export: on -> off');
+    const badSince = run('settings', 'audit', '--realm', '9130', '--since', 'last week');
+    expect(badSince.status).toBe(2);
+    expect(badSince.stderr).toContain('--since=last week: must be a date');
   });
 
   it.each([

@@ -7,6 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { AppContext } from '../app.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
+import { skippedApi } from './api/skipped.js';
 import { mountWeb, type WebOptions } from './web/index.js';
 
 export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
@@ -35,6 +36,7 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   mountWeb(app, ctx, web);
   app.route('/api/v1/practice', practiceApi(ctx));
   app.route('/api/v1/settings', settingsApi(ctx));
+  app.route('/api/v1/skipped', skippedApi(ctx));
 
   app.notFound((c) => c.json({ error: { code: 'not-found', message: `Nothing at ${c.req.path}.` } }, 404));
   app.onError((err, c) => {

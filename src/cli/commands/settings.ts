@@ -93,6 +93,9 @@ export function registerSettings(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { realm?: string; path?: string; actor?: string; since?: string; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
+        if (opts.since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.since) && !/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(opts.since)) {
+          throw new UserError(`--since=${opts.since}: must be a date (YYYY-MM-DD) or a UTC time (2026-11-26T01:00:00Z)`);
+        }
         const realmId = await realmOf(app, opts);
         const rows = await listAudit(app.ctx.db, realmId, { path: opts.path, actor: opts.actor, since: opts.since });
         if (opts.json) {

@@ -1,0 +1,68 @@
+/**
+ * Skipped records over the JSON API: `GET /` lists them (within the export window), `POST /` skips
+ * `{ kind, id }` or `{ refs: [{ kind, id, date? }, …] }` (a row with its linked rows, or a whole
+ * group), `DELETE /{kind}/{id}` adds one back. The company is `?realm=ID`, or the single connected one.
+ */
+import { Hono, type Context } from 'hono';
+import type { AppContext } from '../../app.js';
+import { isConnectError } from '../../connect/messages.js';
+import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
+import { getSettings } from '../../connect/settings/store.js';
+import { listSkipped, parseRef, skipMany, unskip, type RecordRef } from '../../connect/skips.js';
+import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
+
+type Ctx = Context<AuthEnv>;
+
+function fail(c: Ctx, code: string, message: string, field?: string) {
+  return c.json({ error: { code, message, ...(field !== undefined ? { field } : {}) } }, 400);
+}
+
+export function skippedApi(ctx: AppContext): Hono<AuthEnv> {
+  const api = new Hono<AuthEnv>();
+  api.use('*', apiTokenAuth(ctx));
+  const realm = (c: Ctx) => resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
+  const actor = (c: Ctx) => `user:${c.get('user').email}`;
+
+  api.onError((err, c) => {
+    if (isConnectError(err)) return fail(c, err.code, err.message, err.field);
+    if (err instanceof RealmChoiceError) return fail(c, 'settings.realm-required', err.message, 'realm');
+    throw err;
+  });
+
+  api.get('/', requireRole('viewer'), async (c) => {
+    const realmId = await realm(c);
+    const settings = await getSettings(ctx.db, realmId, ctx.clock);
+    return c.json({ realmId, skipped: await listSkipped(ctx.db, realmId, { exportFrom: settings.general.exportFrom }) });
+  });
+
+  api.post('/', requireRole('bookkeeper'), async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return fail(c, 'request.invalid-json', 'Send a JSON body such as {"kind": "invoice", "id": "INV-1"}.');
+    }
+    const b = (body ?? {}) as { kind?: unknown; id?: unknown; date?: unknown; refs?: unknown };
+    let refs: RecordRef[];
+    if (Array.isArray(b.refs)) {
+      refs = b.refs.map((r: unknown) => {
+        const x = (r ?? {}) as { kind?: unknown; id?: unknown; date?: unknown };
+        return parseRef(x.kind, x.id, x.date);
+      });
+    } else {
+      refs = [parseRef(b.kind, b.id, b.date)];
+    }
+    const realmId = await realm(c);
+    const added = await skipMany(ctx.db, { realmId, refs, actor: actor(c), clock: ctx.clock });
+    return c.json({ realmId, skipped: added });
+  });
+
+  api.delete('/:kind/:id', requireRole('bookkeeper'), async (c) => {
+    const realmId = await realm(c);
+    const { kind, id } = c.req.param();
+    await unskip(ctx.db, { realmId, kind, id, actor: actor(c), clock: ctx.clock });
+    return c.json({ realmId, restored: { kind, id } });
+  });
+
+  return api;
+}
