@@ -115,17 +115,17 @@ export function parseCsvImport(text: string, kind: Kind, fileName: string): Pars
   try {
     rows = parseCsv(text, { bom: true, skip_empty_lines: true, relax_column_count: false }) as string[][];
   } catch (err) {
-    return { inputs: [], issues: [issue(reasonCodes.badFile, kind, fileName, '', `is not valid CSV (${(err as Error).message}): check the file`)] };
+    return { inputs: [], issues: [issue(reasonCodes.badFile, undefined, fileName, '', `is not valid CSV (${(err as Error).message}): check the file`)] };
   }
   const [head, ...body] = rows;
-  if (!head) return { inputs: [], issues: [issue(reasonCodes.badFile, kind, fileName, '', 'is empty: the first row must name the columns')] };
+  if (!head) return { inputs: [], issues: [issue(reasonCodes.badFile, undefined, fileName, '', 'is empty: the first row must name the columns')] };
   const info = kindInfo[kind];
   const types = fieldTypes(kind);
   const issues: PracticeIssue[] = [];
   const childPrefix = info.childField ? `${info.childField}.` : undefined;
   head.forEach((col, i) => {
     const known = childPrefix && col.startsWith(childPrefix) ? types.child.has(col.slice(childPrefix.length)) : col !== info.childField && types.header.has(col);
-    if (!known) issues.push(issue(reasonCodes.badFile, kind, fileName, `column ${i + 1} "${col}"`, `is not a field of ${info.label} records (see docs/practice-import.schema.json)`));
+    if (!known) issues.push(issue(reasonCodes.badFile, undefined, fileName, `column ${i + 1} "${col}"`, `is not a field of ${info.label} records (see docs/practice-import.schema.json)`));
   });
   if (issues.length) return { inputs: [], issues };
 
@@ -171,4 +171,29 @@ export function parseImportFile(fileName: string, text: string, kind?: Kind): Pa
     return parseCsvImport(text, k, fileName.split(/[\\/]/).pop() ?? fileName);
   }
   return parseJsonImport(text, fileName.split(/[\\/]/).pop() ?? fileName);
+}
+
+// ---- writing (export, and CSV templates) -------------------------------------------------------------
+
+function csvCell(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** Records of one kind as CSV in the layout parseCsvImport reads (one row per child row). */
+export function recordsToCsv(kind: Kind, records: ReadonlyArray<object>): string {
+  const info = kindInfo[kind];
+  const types = fieldTypes(kind);
+  const header = [...types.header.keys()].filter((f) => f !== info.childField);
+  const child = info.childField ? [...types.child.keys()] : [];
+  const lines = [[...header, ...child.map((f) => `${info.childField}.${f}`)].join(',')];
+  for (const rec of records) {
+    const r = rec as Record<string, unknown>;
+    const head = header.map((f) => csvCell(r[f]));
+    const kids = info.childField ? ((r[info.childField] as Array<Record<string, unknown>> | undefined) ?? []) : [];
+    if (!kids.length) lines.push([...head, ...child.map(() => '')].join(','));
+    for (const k of kids) lines.push([...head, ...child.map((f) => csvCell(k[f]))].join(','));
+  }
+  return `${lines.join('\n')}\n`;
 }

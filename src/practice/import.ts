@@ -4,9 +4,9 @@
  */
 import type { Db } from '../store/db.js';
 import { parseImportFile, recordsFromDocument } from './import-file.js';
-import type { Kind } from './kinds.js';
+import { kindInfo, kinds, type Kind } from './kinds.js';
 import type { PracticeIssue } from './messages.js';
-import { PracticeError, putRecords, type WriteSummary } from './store.js';
+import { checkRecords, PracticeError, putRecords, type WriteSummary } from './store.js';
 import type { InputRecord } from './validate.js';
 
 export interface ImportReport extends WriteSummary {
@@ -21,7 +21,8 @@ const empty = { created: 0, updated: 0, unchanged: 0, byKind: {} };
 
 /** Validates and writes records in one transaction; never throws for bad input. */
 export async function importRecords(db: Db, inputs: InputRecord[], now: Date, parseIssues: PracticeIssue[] = []): Promise<ImportReport> {
-  if (parseIssues.length) return { ok: false, records: inputs.length, issues: parseIssues, ...empty };
+  // A file with structural problems is refused, but its records are still checked: the report lists everything.
+  if (parseIssues.length) return { ok: false, records: inputs.length, issues: [...parseIssues, ...(await checkRecords(db, inputs))], ...empty };
   try {
     const summary = await putRecords(db, inputs, now);
     return { ok: true, records: inputs.length, issues: [], ...summary };
@@ -41,4 +42,14 @@ export async function importDocument(db: Db, doc: unknown, now: Date): Promise<I
 export async function importFile(db: Db, fileName: string, text: string, now: Date, kind?: Kind): Promise<ImportReport> {
   const { inputs, issues } = parseImportFile(fileName, text, kind);
   return importRecords(db, inputs, now, issues);
+}
+
+/** The whole ledger as an import document (what `importDocument` reads back to the same content). */
+export async function exportDocument(db: Db): Promise<Record<string, object[]>> {
+  const doc: Record<string, object[]> = {};
+  for (const kind of kinds) {
+    const rows = await db.selectFrom('practice_records').select('content').where('kind', '=', kind).orderBy('key').execute();
+    if (rows.length) doc[kindInfo[kind].fileKey] = rows.map((r) => JSON.parse(r.content) as object);
+  }
+  return doc;
 }

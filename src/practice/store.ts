@@ -195,6 +195,12 @@ export async function putRecords(db: Db, inputs: InputRecord[], now: Date): Prom
   });
 }
 
+/** Validation only, nothing written: every problem of the inputs against what is stored. */
+export async function checkRecords(db: Db, inputs: InputRecord[]): Promise<PracticeIssue[]> {
+  const index = await loadReferenceIndex(db, inputs);
+  return validateRecords(inputs, index).issues;
+}
+
 async function exists(db: Executor, kind: Kind, key: string): Promise<boolean> {
   return !!(await db.selectFrom('practice_records').select('id').where('kind', '=', kind).where('key', '=', key).executeTakeFirst());
 }

@@ -1,0 +1,170 @@
+import fs from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { describeEachDialect, freshDatabase } from '../../test/helpers/db.js';
+import { practiceSnapshot, sampleLedger } from '../../test/helpers/practice.js';
+import { parseCsvImport, parseImportFile, recordsToCsv } from './import-file.js';
+import { exportDocument, importDocument, importFile, importRecords } from './import.js';
+import { kindInfo, kinds } from './kinds.js';
+import { jsonSchemaPath, jsonSchemaText } from './json-schema-file.js';
+import { getRecord } from './store.js';
+
+const t1 = new Date('2026-11-20T10:00:00Z');
+const t2 = new Date('2026-11-21T10:00:00Z');
+const t3 = new Date('2026-11-22T10:00:00Z');
+
+describe('practice import file', () => {
+  it('commits the JSON Schema generated from the zod schemas (run `npm run schema` after changing them)', () => {
+    expect(fs.readFileSync(jsonSchemaPath, 'utf8')).toBe(jsonSchemaText());
+  });
+
+  it('names the kind of a CSV file from its name, or asks for --kind', () => {
+    expect(parseImportFile('data/credit-notes.csv', 'number\n').issues).toEqual([]);
+    const r = parseImportFile('export.csv', 'number\n');
+    expect(r.issues[0]?.message).toMatch(/export\.csv: does not say which kind .* --kind/);
+  });
+
+  it('reports unknown CSV columns by position and name', () => {
+    const r = parseCsvImport('code,name,colour\nA,B,red\n', 'office', 'offices.csv');
+    expect(r.issues[0]?.message).toBe('offices.csv: column 3 "colour" is not a field of office records (see docs/practice-import.schema.json)');
+  });
+
+  it('groups CSV rows of one document into its lines', () => {
+    const csv = recordsToCsv('invoice', sampleLedger().invoices);
+    expect(csv.trim().split('\n')).toHaveLength(3);
+    const r = parseCsvImport(csv, 'invoice', 'invoices.csv');
+    expect(r.issues).toEqual([]);
+    expect(r.inputs).toHaveLength(1);
+    expect((r.inputs[0]!.value as { lines: unknown[] }).lines).toHaveLength(2);
+  });
+});
+
+describeEachDialect('practice import', (ctx) => {
+  it('imports a JSON document; the same file again changes nothing, not even versions or times', async () => {
+    const text = JSON.stringify(sampleLedger());
+    const first = await importFile(ctx.db, 'ledger.json', text, t1);
+    expect(first).toMatchObject({ ok: true, created: 17, updated: 0, unchanged: 0 });
+    const before = await practiceSnapshot(ctx.db);
+    const again = await importFile(ctx.db, 'ledger.json', text, t2);
+    expect(again).toMatchObject({ ok: true, created: 0, updated: 0, unchanged: 17 });
+    expect(await practiceSnapshot(ctx.db)).toBe(before);
+  });
+
+  it('updates only the changed rows of a file, bumping their versions', async () => {
+    const doc = sampleLedger();
+    doc.invoices[0]!.text = 'Fees for November';
+    const r = await importDocument(ctx.db, doc, t3);
+    expect(r).toMatchObject({ ok: true, created: 0, updated: 1, unchanged: 16 });
+    expect(await getRecord(ctx.db, 'invoice', 'INV-1')).toMatchObject({ version: 2, updatedAt: t3.toISOString() });
+    expect(await getRecord(ctx.db, 'bill', 'B-1')).toMatchObject({ version: 1, updatedAt: t1.toISOString() });
+  });
+
+  it('round-trips: export, import into an empty ledger, same content; and the same through CSV per kind', async () => {
+    const exported = await exportDocument(ctx.db);
+    const other = await freshDatabase(ctx.dialect);
+    try {
+      expect((await importDocument(other.db, exported, t1)).ok).toBe(true);
+      expect(await exportDocument(other.db)).toEqual(exported);
+    } finally {
+      await other.close();
+    }
+    const viaCsv = await freshDatabase(ctx.dialect);
+    try {
+      for (const kind of kinds) {
+        const records = exported[kindInfo[kind].fileKey] ?? [];
+        const r = await importFile(viaCsv.db, `${kindInfo[kind].slug}.csv`, recordsToCsv(kind, records), t1);
+        expect(r.issues).toEqual([]);
+      }
+      expect(await exportDocument(viaCsv.db)).toEqual(exported);
+    } finally {
+      await viaCsv.close();
+    }
+  });
+
+  it('refuses a whole file for one bad row, reporting EVERY bad row and field', async () => {
+    const before = await practiceSnapshot(ctx.db);
+    const doc = sampleLedger();
+    doc.contacts.push({ code: 'C2', name: 'New client', isClient: true, isSupplier: false });
+    doc.invoices.push({ ...doc.invoices[0]!, number: 'INV-2', date: '2026-13-01' });
+    doc.bills[0]!.totalCents = 1;
+    (doc.staffExpenses[0] as Record<string, unknown>).amountCents = 'lots';
+    const r = await importDocument(ctx.db, doc, t3);
+    expect(r.ok).toBe(false);
+    expect(r.issues.map((i) => i.message)).toEqual([
+      'invoice INV-2 (invoices[1]): date is not a calendar date',
+      'staff expense EXP-1 (staffExpenses[0]): amountCents must be a whole number of cents',
+      'bill B-1 (bills[0]): totalCents is 1 cents but the sum of lines[].amountCents plus lines[].taxCents is 132000 cents: correct the total or the lines',
+    ]);
+    expect(await practiceSnapshot(ctx.db)).toBe(before);
+  });
+
+  it('resolves references within a file in any order, and across files', async () => {
+    const r = await importDocument(
+      ctx.db,
+      {
+        invoices: [{ ...sampleLedger().invoices[0]!, number: 'INV-X', contactCode: 'C-X', projectNumber: null, lines: [{ description: 'x', amountCents: 100, taxCode: 'GST', taxCents: 10 }], taxCents: 10, totalCents: 110 }],
+        contacts: [{ code: 'C-X', name: 'Later', isClient: true, isSupplier: false }],
+      },
+      t3,
+    );
+    expect(r.issues).toEqual([]);
+  });
+
+  it('survives malformed import files: no crash, nothing written, every rejection names record and field', async () => {
+    const base = sampleLedger();
+    const before = await practiceSnapshot(ctx.db);
+    type Leaf = { fileKey: string; index: number; path: Array<string | number>; value: unknown };
+    const leaves: Leaf[] = [];
+    const walk = (fileKey: string, index: number, path: Array<string | number>, v: unknown) => {
+      if (Array.isArray(v)) v.forEach((x, i) => walk(fileKey, index, [...path, i], x));
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(fileKey, index, [...path, k], x);
+      else leaves.push({ fileKey, index, path, value: v });
+    };
+    for (const [fileKey, list] of Object.entries(base)) (list as object[]).forEach((r, i) => walk(fileKey, i, [], r));
+
+    // Each mutation is invalid whatever it hits, so every generated file must be refused.
+    const mutation = fc.constantFrom('wrong-type', 'too-long', 'negative-or-bad', 'unknown-field', 'not-a-record', 'unknown-kind');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(leaves.length - 1), mutation), { minLength: 1, maxLength: 4 }), async (muts) => {
+        // Changed text on every record, so a partial write would show in the snapshot.
+        const doc = structuredClone(base) as unknown as Record<string, Array<Record<string, unknown>>>;
+        doc.invoices![0]!.text = 'fuzzed';
+        for (const [i, m] of muts) {
+          const leaf = leaves[i]!;
+          const record = doc[leaf.fileKey]![leaf.index]!;
+          if (m === 'not-a-record') {
+            doc[leaf.fileKey]![leaf.index] = 42 as unknown as Record<string, unknown>;
+            continue;
+          }
+          if (m === 'unknown-kind') {
+            doc.widgets = [{}];
+            continue;
+          }
+          if (typeof record !== 'object') continue; // already replaced by a non-record
+          let parent: Record<string | number, unknown> = record;
+          for (const p of leaf.path.slice(0, -1)) parent = parent[p] as Record<string | number, unknown>;
+          const last = leaf.path[leaf.path.length - 1]!;
+          if (m === 'wrong-type') parent[last] = { nested: true };
+          else if (m === 'too-long') parent[last] = 'x'.repeat(5000);
+          else if (m === 'unknown-field') parent[`zz${String(last)}`] = 1;
+          else parent[last] = typeof leaf.value === 'number' ? -1 : typeof leaf.value === 'boolean' ? 'yes' : leaf.path.includes('date') || String(last).endsWith('Date') ? '2026-02-30' : 'x'.repeat(5000);
+        }
+        const report = await importRecords(ctx.db, ...argsFor(doc));
+        expect(report.ok).toBe(false);
+        expect(report.issues.length).toBeGreaterThan(0);
+        for (const issue of report.issues) {
+          expect(issue.message.length).toBeGreaterThan(0);
+          // A field, or for a whole record or file, where it is.
+          expect(issue.field !== '' || issue.at !== undefined || issue.key !== undefined, JSON.stringify(issue)).toBe(true);
+        }
+        expect(await practiceSnapshot(ctx.db)).toBe(before);
+      }),
+      { numRuns: ctx.dialect === 'sqlite' ? 150 : 40, seed: 20261126 },
+    );
+  });
+});
+
+function argsFor(doc: unknown): [Parameters<typeof importRecords>[1], Date, Parameters<typeof importRecords>[3]] {
+  const { inputs, issues } = parseImportFile('fuzz.json', JSON.stringify(doc));
+  return [inputs, t3, issues];
+}
