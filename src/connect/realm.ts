@@ -36,3 +36,9 @@ export async function resolveRealm(db: Db, given: string | undefined, how: strin
   }
   return realms[0]!;
 }
+
+/** The company's country as QBO reported it at connection (AU, US, …), when known. */
+export async function regionOf(db: Pick<Db, 'selectFrom'>, realmId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('connections').select('region').where('realm_id', '=', realmId).executeTakeFirst();
+  return row?.region?.toUpperCase() ?? undefined;
+}

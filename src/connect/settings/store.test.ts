@@ -135,4 +135,25 @@ describeEachDialect('connect settings store', (ctx) => {
     expect(s.invoices.memo).toBe('project-number');
     expect(s.invoices.lineDescription).toBe('stage');
   });
+
+  it('holds tax mappings to the company region: TAX/NON for US companies, real codes elsewhere', async () => {
+    const at = '2026-11-01T00:00:00.000Z';
+    const connect = (realm: string, region: string) =>
+      ctx.db
+        .insertInto('connections')
+        .values({ realm_id: realm, company_name: realm, region, status: 'connected', access_token_enc: null, refresh_token_enc: null, access_expires_at: null, refresh_expires_at: null, refresh_hard_expires_at: null, connected_at: at, connected_by: null, disconnected_reason: null, updated_at: at, lock_owner: null, lock_until: null })
+        .execute();
+    await connect('us-co', 'US');
+    await connect('au-co', 'AU');
+    const set = (realmId: string, path: string, value: unknown) => setSetting(ctx.db, { realmId, path, value, actor: 'cli:alice', clock });
+    await expect(set('us-co', 'tax.sales.ST', 'TAX')).resolves.toMatchObject({ changed: true });
+    await expect(set('us-co', 'tax.purchases.EX', 'NON')).resolves.toMatchObject({ changed: true });
+    await expect(set('us-co', 'tax.sales.ST', '2')).rejects.toThrow('Setting tax.sales.ST: 2 is not allowed; allowed values: TAX, NON (a US company');
+    await expect(set('us-co', 'tax.sales', { ST: 'TAX', X: '5' })).rejects.toThrow('Setting tax.sales:');
+    await expect(set('us-co', 'tax.transactionTaxCodeId', '2')).resolves.toMatchObject({ changed: true });
+    await expect(set('au-co', 'tax.sales.GST', 'TAX')).rejects.toThrow('TAX and NON are for US companies only');
+    await expect(set('au-co', 'tax.sales.GST', '10')).resolves.toMatchObject({ changed: true });
+    // Removing an entry is always allowed.
+    await expect(set('us-co', 'tax.sales.ST', null)).resolves.toMatchObject({ changed: true, newValue: null });
+  });
 });

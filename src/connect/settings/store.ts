@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Clock } from '../../app.js';
 import type { Db } from '../../store/db.js';
 import { ConnectError } from '../messages.js';
+import { regionOf } from '../realm.js';
 import { defaultSettings, settingsSchemaAt, type Settings } from './model.js';
 import { getAt, parseValueAt, resolvePath, setAt, type PathNode } from './paths.js';
 import { prefillSuggestions, type PrefillInput } from './prefill.js';
@@ -121,6 +122,7 @@ export async function setSettings(db: Db, input: SetSettingsInput): Promise<Sett
         }
         const changed = results.filter((r) => r.changed);
         if (changed.length === 0) return results;
+        await checkTaxForRegion(trx, realmId, changed);
         // The whole document must still be valid (e.g. a mapping replaced wholesale).
         const whole = settingsSchemaAt(input.clock).safeParse(doc);
         if (!whole.success) {
@@ -152,6 +154,28 @@ export async function setSettings(db: Db, input: SetSettingsInput): Promise<Sett
     } catch (err) {
       if (!(err instanceof VersionConflict)) throw err;
       if (attempt >= 9) throw new ConnectError('settings.conflict', { path: input.changes.map((c) => c.path).join(', ') });
+    }
+  }
+}
+
+const usLineCodes = ['TAX', 'NON'];
+
+/**
+ * US companies take TAX or NON on each line (the rate comes from the transaction's tax code); other
+ * regions take real tax code ids, never the US pseudo codes. Checked when the region is known.
+ */
+async function checkTaxForRegion(trx: Tx, realmId: string, changed: SettingChangeResult[]): Promise<void> {
+  const taxChanges = changed.filter((r) => /^tax\.(sales|purchases)(\.|$)/.test(r.path) && r.newValue !== null);
+  if (taxChanges.length === 0) return;
+  const region = await regionOf(trx, realmId);
+  if (!region) return;
+  const us = region === 'US';
+  for (const r of taxChanges) {
+    const values = typeof r.newValue === 'string' ? [r.newValue] : Object.values(r.newValue as Record<string, string>);
+    const bad = values.find((v) => (us ? !usLineCodes.includes(v) : usLineCodes.includes(v)));
+    if (bad !== undefined) {
+      const allowed = us ? 'TAX, NON (a US company: the rate comes from tax.transactionTaxCodeId)' : `a QBO tax code id of this ${region} company (TAX and NON are for US companies only)`;
+      throw new ConnectError('settings.invalid-value', { path: r.path, value: r.newValue, allowed }, r.path);
     }
   }
 }
