@@ -713,10 +713,12 @@ export class Company {
   // ---------- query + CDC ----------
   query(sql: string): QueryResult {
     const q = parseQuery(sql);
-    return runQuery(q, {
+    const r = runQuery(q, {
       rows: (e) => this.table(e).values(),
       lookup: (e, field, values) => this.lookup(e, field, values),
     });
+    if (r.rows) r.rows = r.rows.map((row) => structuredClone(row));
+    return r;
   }
 
   private lookup(entity: EntityName, field: string, values: Literal[]): Json[] | undefined {

@@ -72,6 +72,19 @@ function normaliseTime(v: string): string {
   return /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v;
 }
 
+/** A key equal for two values exactly when compare() says they are equal. */
+function inKey(field: string, v: Literal): string {
+  if (typeof v === 'boolean') return v ? 'b:true' : 'b:false';
+  const s = String(v);
+  if (isTime(field)) {
+    const t = Date.parse(normaliseTime(s));
+    return Number.isNaN(t) ? `s:${s.toLowerCase()}` : `t:${t}`;
+  }
+  if (NUMERIC.test(s)) return `n:${toScaled(s, 7)}`;
+  if (s === 'true' || s === 'false') return `b:${s}`;
+  return `s:${s.toLowerCase()}`;
+}
+
 function likeRegex(pattern: string): RegExp {
   const body = pattern
     .split('%')
@@ -89,7 +102,14 @@ function matcher(c: Condition): (row: Json) => boolean {
       return v !== undefined && v !== null && re.test(String(v));
     };
   }
-  if (c.op === 'IN') return (row) => c.values.some((v) => compare(c.field, fieldValue(row, c.field), v) === 0);
+  if (c.op === 'IN') {
+    // Large IN lists (1,000 DocNumbers) must not cost a comparison per value per row.
+    const keys = new Set(c.values.map((v) => inKey(c.field, v)));
+    return (row) => {
+      const v = fieldValue(row, c.field);
+      return v !== undefined && v !== null && keys.has(inKey(c.field, v as Literal));
+    };
+  }
   const lit = c.values[0] as Literal;
   const want: Record<string, (n: number) => boolean> = {
     '=': (n) => n === 0,
@@ -139,16 +159,20 @@ export function runQuery(q: Query, src: QuerySource): QueryResult {
 
   // Candidates from an index when one condition allows it; otherwise a full scan.
   let candidates: Iterable<Json> | undefined;
+  let served: Condition | undefined;
   for (const c of where) {
     if (c.op === '=' || c.op === 'IN') {
       const hit = src.lookup(entity, c.field, c.values);
       if (hit) {
-        candidates = hit;
+        candidates = new Set(hit); // IN ('a','a') must not return a row twice
+        served = c;
         break;
       }
     }
   }
-  const tests = where.map(matcher);
+  // The index answers exact (case-insensitive) equality, so the condition it served is re-tested
+  // only when a value is numeric (where '01' = 1 needs the numeric comparison).
+  const tests = where.filter((c) => c !== served || c.values.some((v) => NUMERIC.test(String(v)))).map(matcher);
   const hideInactive = def.kind === 'list' && def.props.has('Active') && !where.some((c) => c.field === 'Active');
   const rows: Json[] = [];
   for (const row of candidates ?? src.rows(entity)) {
