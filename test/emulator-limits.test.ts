@@ -64,6 +64,13 @@ describe('emulator limits', () => {
     expect(withRetry.headers.get('retry-after')).toBe('7');
     expect(await withRetry.text()).toContain('<IntuitResponse');
     expect(e.control.stats(e.control.companies()[0]!.realmId).companies[0]).toMatchObject({ sent429: 3, throttled: { rate: 3 } });
+
+    // 'auto': seconds until the minute has room again.
+    e.control.setLimits({ retryAfter: 'auto', throttleFormat: 'auto' });
+    const auto = Number((await query(call)).headers.get('retry-after'));
+    expect(Number.isInteger(auto)).toBe(true);
+    expect(auto).toBeGreaterThanOrEqual(1);
+    expect(auto).toBeLessThanOrEqual(60);
   });
 
   it('serves at most 500 requests a minute per company and keeps other companies apart', async () => {
@@ -84,7 +91,7 @@ describe('emulator limits', () => {
   it('never has more than 10 requests in flight for a company', async () => {
     const { e, call } = await setup();
     // Latency keeps every admitted request in flight while the rest arrive.
-    e.control.armFaults({ latencyMs: 400 });
+    e.control.armFaults({ latencyMs: 1500 });
     const results = await Promise.all(Array.from({ length: 25 }, () => query(call)));
     const ok = results.filter((r) => r.status === 200).length;
     const throttled = results.filter((r) => r.status === 429).length;
@@ -128,16 +135,16 @@ describe('emulator limits', () => {
   });
 
   it('runs an emulated minute in 60/N seconds, for limits and token lifetimes', async () => {
-    const { e, call, t } = await setup({ timeScale: 60 });
+    const { e, call, t } = await setup({ timeScale: 30 });
     e.control.setLimits({ perMinute: 5 });
     const first = await burst(6, () => query(call), 1);
     expect(first.slice(0, 5).every((s) => s === 200)).toBe(true);
     expect(first[5]).toBe(429);
-    // One emulated minute is one real second here.
-    await new Promise((r) => setTimeout(r, 1100));
+    // One emulated minute is two real seconds here.
+    await new Promise((r) => setTimeout(r, 2200));
     expect((await query(call)).status).toBe(200);
 
-    // The access token's hour would last 60 real seconds at ×60; a 1-minute token lasts one.
+    // The access token's hour would last 120 real seconds at ×30; a 1-minute token lasts two.
     e.control.setTokenLifetimes({ accessSeconds: 60 });
     const { access_token } = (await (
       await fetch(e.urls.token, {
@@ -148,7 +155,7 @@ describe('emulator limits', () => {
     ).json()) as Tokens;
     const short = api(e, { realmId: t.realmId, access_token });
     expect((await short(`companyinfo/${t.realmId}`)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 2200));
     expect((await short(`companyinfo/${t.realmId}`)).status).toBe(401);
   });
 });
