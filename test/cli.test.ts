@@ -35,7 +35,8 @@ describe('qbo-connect command', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-cli-'));
     const port = await freePort();
     const child = spawn(process.execPath, [bin, 'start', '--port', String(port), '--data-dir', dataDir], {
-      env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'warn' },
+      // start also runs the embedded emulator: on a free port, so parallel tests never collide.
+      env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'warn', QBO_EMULATOR_PORT: String(await freePort()) },
     });
     let out = '';
     child.stdout.on('data', (d) => (out += String(d)));

@@ -6,6 +6,7 @@ import { registerPractice } from './commands/practice.js';
 import { registerUsers } from './commands/users.js';
 import { registerSettings } from './commands/settings.js';
 import { registerSkip } from './commands/skip.js';
+import { registerConnection } from './commands/connection.js';
 import { registerEmulator } from './commands/emulator.js';
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerPractice(program);
   registerSettings(program);
   registerSkip(program);
+  registerConnection(program);
   registerEmulator(program);
   return program;
 }

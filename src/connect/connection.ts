@@ -54,7 +54,7 @@ export const EXPIRY_WARNING_MS = 14 * 24 * 60 * 60 * 1000;
 
 export interface ConnectionDeps {
   db: Db;
-  config: Pick<Config, 'qboEnv' | 'emulatorUrl' | 'clientId' | 'clientSecret' | 'redirectUri' | 'publicUrl' | 'secret' | 'dataDir'>;
+  config: Pick<Config, 'qboEnv' | 'emulatorUrl' | 'emulatorPort' | 'clientId' | 'clientSecret' | 'redirectUri' | 'publicUrl' | 'secret' | 'dataDir'>;
   logger: Logger;
   clock: () => Date;
   fetch?: typeof fetch;
@@ -122,7 +122,8 @@ function current(list: ConnectionInfo[], now: Date): ConnectionInfo | undefined 
 }
 
 export function createConnectionService(deps: ConnectionDeps): ConnectionService & { store: ConnectionStore; endpoints: QboEndpoints } {
-  const endpoints = endpointsFromConfig(deps.config);
+  // Without QBO_EMULATOR_URL the emulator is the one `npm start` embeds, on QBO_EMULATOR_PORT.
+  const endpoints = endpointsFromConfig({ ...deps.config, emulatorUrl: deps.config.emulatorUrl ?? `http://127.0.0.1:${deps.config.emulatorPort}` });
   const store = new ConnectionStore({ db: deps.db, cipher: createTokenCipher(loadOrCreateKey(deps.config)), clock: deps.clock });
   const oauth: OAuthDeps = { endpoints, clock: deps.clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) };
   const log = deps.logger;
