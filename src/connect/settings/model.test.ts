@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConnectError } from '../messages.js';
 import { defaultSettings, firstDayOfMonth } from './model.js';
@@ -141,5 +142,23 @@ describe('command-line values', () => {
     expect(coerceCliValue(validateChange('tax.sales', {}, clock).node, '{"GST":"10"}')).toEqual({ GST: '10' });
     // memo's "none" is a value of its own, not an unset.
     expect(coerceCliValue(validateChange('invoices.memo', 'none', clock).node, 'none')).toBe('none');
+  });
+});
+
+describe('any value for any setting', () => {
+  it('is either taken as the model takes it, or refused naming the setting — never another error', () => {
+    const leaves = flatten(defaultSettings(clock)).map((l) => l.path.replace(/^(tax\.(sales|purchases)|.*By[A-Za-z]+)$/, '$1.X'));
+    fc.assert(
+      fc.property(fc.constantFrom(...leaves), fc.anything(), (path, value) => {
+        try {
+          const { value: taken } = validateChange(path, value, clock);
+          expect(validateChange(path, taken, clock).value).toEqual(taken);
+        } catch (err) {
+          expect(err).toBeInstanceOf(ConnectError);
+          expect((err as ConnectError).message).toContain(`Setting ${path}:`);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

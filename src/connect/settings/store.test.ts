@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/helpers/db.js';
 import { ConnectError } from '../messages.js';
-import { applyPrefill, getSettings, listAudit, setSetting, setSettings } from './store.js';
+import { applyPrefill, getSettings, getSettingsWithVersion, listAudit, setSetting, setSettings } from './store.js';
 
 let now = new Date('2026-11-26T01:00:00Z');
 const clock = () => now;
@@ -30,9 +30,13 @@ describeEachDialect('connect settings store', (ctx) => {
 
   it('writes nothing and audits nothing when the value is already the one given', async () => {
     const before = await listAudit(ctx.db, 'realm-c');
+    const { version } = await getSettingsWithVersion(ctx.db, 'realm-c', clock);
     const r = await setSetting(ctx.db, { realmId: 'realm-c', path: 'invoices.memo', value: 'client-reference', actor: 'cli:bob', clock });
     expect(r.changed).toBe(false);
     expect(await listAudit(ctx.db, 'realm-c')).toEqual(before);
+    expect((await getSettingsWithVersion(ctx.db, 'realm-c', clock)).version).toBe(version);
+    await setSetting(ctx.db, { realmId: 'realm-c', path: 'invoices.memo', value: 'none', actor: 'cli:bob', clock });
+    expect((await getSettingsWithVersion(ctx.db, 'realm-c', clock)).version).toBe(version + 1);
   });
 
   it('adds, changes and removes mapping entries, each audited with old and new value', async () => {

@@ -77,6 +77,14 @@ export async function getSettings(db: Db, realmId: string, clock: Clock): Promis
   return (await load(db, checkRealm(realmId), clock)).settings;
 }
 
+/**
+ * The settings with their document version, which rises with every change: a run can record the
+ * version it used, and the audit trail then tells exactly which settings were in force.
+ */
+export async function getSettingsWithVersion(db: Db, realmId: string, clock: Clock): Promise<{ settings: Settings; version: number }> {
+  return load(db, checkRealm(realmId), clock);
+}
+
 /** Resolves and checks one change without writing it: the node, and the value as the model takes it. */
 export function validateChange(path: string, value: unknown, clock: Clock): { node: PathNode; value: unknown } {
   const node = resolvePath(settingsSchemaAt(clock), path);
