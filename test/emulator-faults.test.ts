@@ -1,7 +1,7 @@
 /** Armed faults over real HTTP: latency, 429/500/503, hang, commit-then-drop, commit-then-500; seeded replay. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
-import { api, connect } from './helpers/emulator-connect.js';
+import { api, connect, tokenRequest } from './helpers/emulator-connect.js';
 
 let emu: RunningEmulator | undefined;
 afterEach(async () => {
@@ -109,5 +109,20 @@ describe('emulator faults', () => {
     expect((await createCustomer(call, 'Never')).status).toBe(503);
     e.control.clearFaults();
     expect((await createCustomer(call, 'Now')).status).toBe(200);
+  });
+
+  it('drops a refresh reply after rotating (token endpoint commit-then-drop); the old token then works only within the grace', async () => {
+    const { e, t } = await setup();
+    e.control.setTokenLifetimes({ refreshGraceSeconds: 30 });
+    e.control.armFaults({ tokenNext: ['commit-then-drop', '503'] });
+    await expect(tokenRequest(e, { grant_type: 'refresh_token', refresh_token: t.refresh_token })).rejects.toThrow();
+    const unavailable = await tokenRequest(e, { grant_type: 'refresh_token', refresh_token: t.refresh_token });
+    expect(unavailable.status).toBe(503);
+    // The rotation happened: the token the client still holds is now the previous one.
+    const inGrace = await tokenRequest(e, { grant_type: 'refresh_token', refresh_token: t.refresh_token });
+    expect(inGrace.status).toBe(200);
+    e.control.advanceClock({ seconds: 31 });
+    expect(await (await tokenRequest(e, { grant_type: 'refresh_token', refresh_token: t.refresh_token })).json()).toMatchObject({ error: 'invalid_grant' });
+    expect(e.control.stats().tokenEndpoint).toMatchObject({ faults: { 'commit-then-drop': 1, '503': 1 } });
   });
 });

@@ -13,6 +13,7 @@ import { controlRoutes } from './control/routes.js';
 import { createCoreAdapter } from './core-adapter.js';
 import type { CorePort } from './core-port.js';
 import { createFaultPlan } from './faults/plan.js';
+import { tokenFaults, type TokenEndpointStats } from './faults/token.js';
 import { apiGateway, bearerToken, type AuthEnvelopes } from './gateway.js';
 import { createLimiter } from './limits/limiter.js';
 import { createClientRegistry, demoClient, type OAuthClientSpec } from './oauth/clients.js';
@@ -92,7 +93,8 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
   let releaseClosing!: () => void;
   const closing = new Promise<void>((r) => (releaseClosing = r));
 
-  const control = createControl({ core, clock, limiter, faults, tokens, settings, changed });
+  const tokenStats: TokenEndpointStats = { requests: 0, faults: {} };
+  const control = createControl({ core, clock, limiter, faults, tokens, settings, changed, tokenStats });
   const envelopes = gatewayEnvelopes(clock);
 
   const app = new Hono();
@@ -104,6 +106,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
     if (!c.res.headers.has('intuit_tid')) c.res.headers.set('intuit_tid', tid);
     log?.debug({ method: c.req.method, path: c.req.path, status: c.res.status, intuit_tid: tid, ms: Date.now() - started }, 'emulator request');
   });
+  app.use(oauthPaths.token, tokenFaults(faults, tokenStats, closing));
   app.route(
     '/',
     oauthRoutes({

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { EmulatorClock } from '../clock.js';
 import type { CompanySummary, CorePort } from '../core-port.js';
 import { faultPatchSchema, type FaultPlan, type FaultSettings } from '../faults/plan.js';
+import type { TokenEndpointStats } from '../faults/token.js';
 import { limitPatchSchema, type CompanyStats, type LimitSettings, type Limiter } from '../limits/limiter.js';
 import type { TokenLifetimes, TokenStore } from '../oauth/tokens.js';
 import { lifetimesPatchSchema } from '../oauth/tokens.js';
@@ -32,6 +33,8 @@ export interface EmulatorStats {
   now: string;
   timeScale: number;
   companies: CompanyStats[];
+  /** Calls to the token endpoint (all clients) and the faults served there. */
+  tokenEndpoint: TokenEndpointStats;
 }
 
 export interface EmulatorControl {
@@ -76,6 +79,7 @@ export interface ControlDeps {
   tokens: TokenStore;
   settings: { autoConsent: boolean };
   changed(): void;
+  tokenStats: TokenEndpointStats;
 }
 
 export function createControl(deps: ControlDeps): EmulatorControl {
@@ -144,9 +148,13 @@ export function createControl(deps: ControlDeps): EmulatorControl {
     },
     stats(realmId) {
       if (realmId !== undefined) requireCompany(realmId);
-      return { now: clock.now().toISOString(), timeScale: clock.scale, companies: limiter.stats(realmId) };
+      return { now: clock.now().toISOString(), timeScale: clock.scale, companies: limiter.stats(realmId), tokenEndpoint: structuredClone(deps.tokenStats) };
     },
-    resetStats: () => limiter.resetStats(),
+    resetStats() {
+      limiter.resetStats();
+      deps.tokenStats.requests = 0;
+      deps.tokenStats.faults = {};
+    },
   };
   return control;
 }

@@ -38,6 +38,9 @@ export const faultSettingsSchema = z
     realmId: z.string().optional(),
     /** Faults for the next matching requests, in order, before any rate is rolled. */
     next: z.array(z.enum(faultKinds)),
+    /** Faults for the next calls to the token endpoint, in order (e.g. a refresh whose reply is
+     *  lost after the token rotated: `commit-then-drop`). */
+    tokenNext: z.array(z.enum(faultKinds)),
     /** Retry-After seconds on fault 429s (none by default, as Intuit does not promise one). */
     retryAfterSeconds: z.number().min(0).optional(),
   })
@@ -45,7 +48,7 @@ export const faultSettingsSchema = z
 export type FaultSettings = z.infer<typeof faultSettingsSchema>;
 export const faultPatchSchema = faultSettingsSchema.partial();
 
-export const noFaults: FaultSettings = { seed: 1, latencyMs: 0, jitterMs: 0, rates: {}, appliesTo: 'all', next: [] };
+export const noFaults: FaultSettings = { seed: 1, latencyMs: 0, jitterMs: 0, rates: {}, appliesTo: 'all', next: [], tokenNext: [] };
 
 export interface FaultDecision {
   delayMs: number;
@@ -58,22 +61,25 @@ export interface FaultPlan {
   arm(patch: Partial<FaultSettings>): FaultSettings;
   clear(): void;
   decide(realmId: string, method: string): FaultDecision;
+  /** The next queued fault for the token endpoint, if any. */
+  decideToken(): FaultKind | undefined;
 }
 
 export function createFaultPlan(seed: number): FaultPlan {
-  let settings: FaultSettings = { ...noFaults, seed };
+  let settings: FaultSettings = { ...structuredClone(noFaults), seed };
   let prng: Prng = createPrng(seed);
   return {
     settings: () => structuredClone(settings),
     arm(patch) {
       const p = faultPatchSchema.parse(patch);
-      settings = { ...settings, ...p, rates: p.rates ?? settings.rates, next: p.next ?? settings.next };
+      settings = { ...settings, ...p, rates: p.rates ?? settings.rates, next: p.next ?? settings.next, tokenNext: p.tokenNext ?? settings.tokenNext };
       if (p.seed !== undefined) prng = createPrng(p.seed);
       return structuredClone(settings);
     },
     clear() {
-      settings = { ...noFaults, seed: settings.seed };
+      settings = { ...structuredClone(noFaults), seed: settings.seed };
     },
+    decideToken: () => settings.tokenNext.shift(),
     decide(realmId, method) {
       if (settings.realmId !== undefined && settings.realmId !== realmId) return { delayMs: 0 };
       const isWrite = method === 'POST';
