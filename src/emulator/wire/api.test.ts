@@ -255,7 +255,7 @@ describe('authorization', () => {
     const app = createApiApp(core, (req) => {
       const auth = req.headers.get('authorization');
       if (!auth) return unauthorizedResponse('Token expired: AB0…', 1_700_000_000_000);
-      if (auth === 'Bearer other-realm') return forbiddenResponse(1_700_000_000_000);
+      if (auth.endsWith('other-realm')) return forbiddenResponse(1_700_000_000_000);
       return undefined;
     });
     const server = await new Promise<ServerType>((resolve) => {
