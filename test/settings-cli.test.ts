@@ -61,6 +61,12 @@ describe('qbo-connect settings', () => {
     const badSince = run('settings', 'audit', '--realm', '9130', '--since', 'last week');
     expect(badSince.status).toBe(2);
     expect(badSince.stderr).toContain('--since=last week: must be a date');
+    expect(run('settings', 'audit', '--realm', '9130', '--limit', '2').stdout.trim().split('\n')).toHaveLength(2);
+    const group = run('settings', 'show', 'tax', '--realm', '9130');
+    expect(group.stdout).toContain('tax.sales.GST = 10');
+    expect(group.stdout).not.toContain('invoices.memo');
+    expect(JSON.parse(run('settings', 'show', 'invoices.memo', '--json', '--realm', '9130').stdout)).toEqual({ realmId: '9130', path: 'invoices.memo', value: 'client-reference' });
+    expect(run('settings', 'show', 'invoice', '--realm', '9130').status).toBe(2);
   });
 
   it.each([

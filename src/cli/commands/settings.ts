@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { createApp, type App } from '../../app.js';
 import { isConnectError } from '../../connect/messages.js';
 import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
-import { flatten, resolvePath, coerceCliValue } from '../../connect/settings/paths.js';
+import { coerceCliValue, flatten, getAt, resolvePath } from '../../connect/settings/paths.js';
 import { settingsSchemaAt } from '../../connect/settings/model.js';
 import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
 import { configFrom, UserError } from '../context.js';
@@ -52,19 +52,24 @@ export function registerSettings(program: Command): void {
 
   settings
     .command('show')
-    .description('show every setting (path = value)')
+    .description('show every setting (path = value), or those under PATH (e.g. tax)')
+    .argument('[path]', 'one setting or a group, e.g. invoices or tax.sales')
     .option('--realm <id>', 'the QBO company (default: the connected one)')
     .option('--json', 'print JSON')
-    .action(async (opts: { realm?: string; json?: boolean }, cmd: Command) => {
+    .action(async (path: string | undefined, opts: { realm?: string; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
+        // An unknown path is refused before anything is opened for the company.
+        if (path) resolvePath(settingsSchemaAt(app.ctx.clock), path);
         const realmId = await realmOf(app, opts);
         const s = await getSettings(app.ctx.db, realmId, app.ctx.clock);
         if (opts.json) {
-          console.log(JSON.stringify({ realmId, settings: s }, null, 2));
+          console.log(JSON.stringify(path ? { realmId, path, value: getAt(s, path) ?? null } : { realmId, settings: s }, null, 2));
           return;
         }
         console.log(`Settings of company ${realmId}:`);
-        for (const { path, value } of flatten(s)) console.log(`  ${path} = ${showValue(value)}`);
+        for (const l of flatten(s)) {
+          if (!path || l.path === path || l.path.startsWith(`${path}.`)) console.log(`  ${l.path} = ${showValue(l.value)}`);
+        }
       });
     });
 
@@ -90,14 +95,19 @@ export function registerSettings(program: Command): void {
     .option('--path <path>', 'one setting, or a group such as tax')
     .option('--actor <actor>', 'changes by one actor, e.g. cli:alice')
     .option('--since <date>', 'changes at or after this date (YYYY-MM-DD) or time')
+    .option('--limit <n>', 'at most this many changes (default 1000)')
     .option('--json', 'print JSON')
-    .action(async (opts: { realm?: string; path?: string; actor?: string; since?: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { realm?: string; path?: string; actor?: string; since?: string; limit?: string; json?: boolean }, cmd: Command) => {
+      const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 10_000)) {
+        throw new UserError(`--limit=${opts.limit}: must be a whole number from 1 to 10000`);
+      }
       await withApp(cmd, async (app) => {
         if (opts.since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.since) && !/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(opts.since)) {
           throw new UserError(`--since=${opts.since}: must be a date (YYYY-MM-DD) or a UTC time (2026-11-26T01:00:00Z)`);
         }
         const realmId = await realmOf(app, opts);
-        const rows = await listAudit(app.ctx.db, realmId, { path: opts.path, actor: opts.actor, since: opts.since });
+        const rows = await listAudit(app.ctx.db, realmId, { path: opts.path, actor: opts.actor, since: opts.since, limit });
         if (opts.json) {
           console.log(JSON.stringify({ realmId, audit: rows }, null, 2));
           return;
