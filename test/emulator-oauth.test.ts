@@ -1,5 +1,7 @@
 /** The emulator's OAuth 2.0 over real HTTP: consent page, code exchange, refresh rotation, revoke, API access. */
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/log.js';
 import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../src/emulator/server.js';
 import { api, authorizeUrl, basic, connect, demo, tokenRequest } from './helpers/emulator-connect.js';
 
@@ -196,5 +198,17 @@ describe('emulator OAuth', () => {
     });
     expect(r.status).toBe(200);
     expect((await fetch(authorizeUrl(e, { client_id: 'prod-app', redirect_uri: 'https://app.example/other' }), { redirect: 'manual' })).status).toBe(400);
+  });
+
+  it('never writes a token, code or secret to its log', async () => {
+    let logged = '';
+    const sink = new Writable({ write: (chunk, _enc, cb) => ((logged += String(chunk)), cb()) });
+    const e = await start({ logger: createLogger('trace', sink) });
+    const t = await connect(e);
+    await api(e, t)(`companyinfo/${t.realmId}`);
+    await tokenRequest(e, { grant_type: 'refresh_token', refresh_token: t.refresh_token });
+    expect(logged).toContain('emulator request');
+    for (const secret of [t.access_token, t.refresh_token, demo.secret]) expect(logged).not.toContain(secret);
+    expect(logged).not.toMatch(/code=/);
   });
 });

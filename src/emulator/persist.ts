@@ -41,14 +41,19 @@ export function openPersistence(file: string, take: () => Snapshot, debounceMs =
   let timer: NodeJS.Timeout | undefined;
   let dirty = false;
   let closed = false;
+  // A big company takes a while to serialise; spacing snapshots by a multiple of that keeps the
+  // emulator from spending most of a write burst saving.
+  let lastCostMs = 0;
 
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
     if (!dirty || closed) return;
     dirty = false;
+    const started = Date.now();
     const snap = take();
     upsert.run(FORMAT, new Date().toISOString(), JSON.stringify(snap.core), JSON.stringify(snap.oauth));
+    lastCostMs = Date.now() - started;
   };
 
   return {
@@ -62,7 +67,7 @@ export function openPersistence(file: string, take: () => Snapshot, debounceMs =
     changed() {
       if (closed) return;
       dirty = true;
-      if (!timer) timer = setTimeout(flush, debounceMs);
+      if (!timer) timer = setTimeout(flush, Math.max(debounceMs, lastCostMs * 10));
     },
     flush,
     close() {
