@@ -121,9 +121,13 @@ function current(list: ConnectionInfo[], now: Date): ConnectionInfo | undefined 
   return byRecent.find((i) => statusOf(i, now).state === 'connected') ?? [...list].sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime())[0];
 }
 
+/** Where QuickBooks is for this configuration. Without QBO_EMULATOR_URL the emulator is the one `npm start` embeds, on QBO_EMULATOR_PORT. */
+export function endpointsFor(config: ConnectionDeps['config']): QboEndpoints {
+  return endpointsFromConfig({ ...config, emulatorUrl: config.emulatorUrl ?? `http://127.0.0.1:${config.emulatorPort}` });
+}
+
 export function createConnectionService(deps: ConnectionDeps): ConnectionService & { store: ConnectionStore; endpoints: QboEndpoints } {
-  // Without QBO_EMULATOR_URL the emulator is the one `npm start` embeds, on QBO_EMULATOR_PORT.
-  const endpoints = endpointsFromConfig({ ...deps.config, emulatorUrl: deps.config.emulatorUrl ?? `http://127.0.0.1:${deps.config.emulatorPort}` });
+  const endpoints = endpointsFor(deps.config);
   const store = new ConnectionStore({ db: deps.db, cipher: createTokenCipher(loadOrCreateKey(deps.config)), clock: deps.clock });
   const oauth: OAuthDeps = { endpoints, clock: deps.clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) };
   const log = deps.logger;

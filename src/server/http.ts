@@ -9,6 +9,7 @@ import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
 import { skippedApi } from './api/skipped.js';
 import { mountWeb, type WebOptions } from './web/index.js';
+import { endpointsFor } from '../connect/connection.js';
 
 export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   const app = new Hono();
@@ -21,7 +22,8 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
-        formAction: ["'self'"],
+        // The Connect form redirects to QuickBooks' authorize page; browsers apply form-action to that redirect.
+        formAction: ["'self'", new URL(endpointsFor(ctx.config).authorizeUrl).origin],
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
         objectSrc: ["'none'"],

@@ -1,0 +1,37 @@
+/**
+ * A headless Chromium for browser tests, found without manual steps (ARCHITECTURE §10), in order:
+ * CHROMIUM_PATH, Debian's /usr/bin/chromium, then the @sparticuz/chromium dev dependency (which
+ * unpacks a Linux Chromium to /tmp on first use). The flags keep it off the network: these machines
+ * have none, and a test must not depend on one. Screenshots go to test-results/.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium as playwright, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+export async function findChromium(): Promise<{ path: string; source: string }> {
+  const fromEnv = process.env.CHROMIUM_PATH;
+  if (fromEnv) {
+    if (!fs.existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH=${fromEnv}: no such file`);
+    return { path: fromEnv, source: 'CHROMIUM_PATH' };
+  }
+  if (fs.existsSync('/usr/bin/chromium')) return { path: '/usr/bin/chromium', source: '/usr/bin/chromium' };
+  const { default: sparticuz } = await import('@sparticuz/chromium');
+  return { path: await sparticuz.executablePath(), source: '@sparticuz/chromium' };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const found = await findChromium();
+  return playwright.launch({ executablePath: found.path, headless: true, args: CHROMIUM_ARGS });
+}
+
+export const RESULTS_DIR = path.resolve('test-results');
+
+/** Saves a full-page screenshot as test-results/<name>.png and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${name.replace(/[^a-z0-9._-]+/gi, '-')}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
