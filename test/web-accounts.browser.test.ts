@@ -124,7 +124,8 @@ describe('web app in a browser: accounts and connection', () => {
     await page.setViewportSize({ width: 768, height: 1024 });
     await page.goto(`${base}/connection`);
     await expect(page.getByRole('button', { name: 'Connect to QuickBooks' }).isVisible()).resolves.toBe(true);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    // A string expression: it runs in the page, where `document` exists (this file compiles without DOM types).
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, '08-tablet');
   });
