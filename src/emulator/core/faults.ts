@@ -13,6 +13,8 @@ export class QboFault extends Error {
   readonly errors: FaultError[];
   readonly type: string;
   readonly status: number;
+  /** QBO answers some faults without the envelope `time` (recorded: 2030 Invalid ID). */
+  omitTime = false;
   constructor(errors: FaultError[], type = 'ValidationFault', status = 400) {
     super(errors.map((e) => `${e.code} ${e.Message}: ${e.Detail}`).join('; '));
     this.name = 'QboFault';
@@ -49,8 +51,11 @@ export const faults = {
       `Required parameter ${field} is missing in the request`,
       field,
     ),
-  invalidId: (value: string) =>
-    fault('2030', 'Invalid ID', `Id should be a valid number. Supplied value:${value}`, 'Id'),
+  invalidId: (value: string) => {
+    const f = fault('2030', 'Invalid ID', `Id should be a valid number. Supplied value:${value}`, 'Id');
+    f.omitTime = true;
+    return f;
+  },
   invalidChars: (field: string) =>
     fault('2040', 'Invalid String', `Invalid String : ${field} must not contain a colon (:)`, field),
   invalidLength: (field: string, max: number, supplied: number) =>

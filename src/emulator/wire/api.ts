@@ -141,7 +141,7 @@ export function apiRoutes(deps: ApiDeps): Hono {
   const send = (c: Context, a: Answer) => c.json(a.body as object, a.status as 200);
   const faultAnswer = (e: QboFault, company: Company | undefined): Answer => ({
     status: e.status,
-    body: faultBody(e.errors, company?.time() ?? new Date(core.clock().getTime()).toISOString(), e.type),
+    body: faultBody(e.errors, e.omitTime ? undefined : (company?.time() ?? new Date(core.clock().getTime()).toISOString()), e.type),
   });
 
   app.use('/v3/company/:realmId/*', async (c, next) => {

@@ -144,7 +144,7 @@ const byId = (a: Json, b: Json) => {
 
 export function runQuery(q: Query, src: QuerySource): QueryResult {
   const entity = entityByName(q.entity);
-  if (!entity) throw faults.queryParse(`Invalid entity name: ${q.entity}`);
+  if (!entity) throw faults.queryInvalid(`invalid context declaration: ${q.entity}`);
   const def = ENTITIES[entity];
   const resolve = (f: string): string => {
     const known = [...def.filterable].find((k) => k.toLowerCase() === f.toLowerCase());

@@ -121,8 +121,8 @@ describe('runQuery through a company', () => {
     expect(c.query('select * from companyinfo').rows![0]).toMatchObject({ CompanyName: 'Test Co' });
   });
 
-  it('an unknown entity is a 4000 fault', () => {
+  it('an unknown entity is 4001 "invalid context declaration" (recorded error/400.yml)', () => {
     const { c } = setup();
-    expect(faultOf(() => c.query('select * from Widget')).code).toBe('4000');
+    expect(faultOf(() => c.query('SELECT * FROM Custmoer'))).toMatchObject({ code: '4001', Message: 'Invalid query', Detail: 'QueryValidationError: invalid context declaration: Custmoer' });
   });
 });
