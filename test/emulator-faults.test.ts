@@ -106,6 +106,8 @@ describe('emulator faults', () => {
     const { e, t, call } = await setup();
     e.control.armFaults({ rates: { '503': 1 }, appliesTo: 'writes' });
     expect((await call(`companyinfo/${t.realmId}`)).status).toBe(200);
+    // A query sent by POST is still a read.
+    expect((await call('query', { method: 'POST', headers: { 'Content-Type': 'application/text' }, body: 'select * from Term' })).status).toBe(200);
     expect((await createCustomer(call, 'Never')).status).toBe(503);
     e.control.clearFaults();
     expect((await createCustomer(call, 'Now')).status).toBe(200);

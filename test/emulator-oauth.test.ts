@@ -36,6 +36,13 @@ describe('emulator OAuth', () => {
     expect(html).toMatch(/<button[^>]*value="connect"[^>]*>Connect</);
     expect(html).toMatch(/<button[^>]*value="cancel"[^>]*>Cancel</);
     expect(page.headers.get('intuit_tid')).toMatch(/^1-[0-9a-f]{8}-[0-9a-f]{24}$/);
+    const first = e.control.companies()[0]!;
+    expect(html).toContain(`value="${first.realmId}" checked`);
+    // `company` preselects one.
+    const second = e.control.companies()[1]!;
+    const pre = await (await fetch(authorizeUrl(e, { company: second.realmId }))).text();
+    expect(pre).toContain(`value="${second.realmId}" checked`);
+    expect(pre).not.toContain(`value="${first.realmId}" checked`);
   });
 
   it('redirects with code, state and realmId on Connect, and access_denied on Cancel', async () => {

@@ -78,7 +78,8 @@ export function apiGateway(deps: GatewayDeps): MiddlewareHandler {
       return throttleResponse(c, { format: s.throttleFormat, retryAfterSeconds, now: deps.clock.now() });
     }
     try {
-      const decision = deps.faults.decide(realmId, c.req.method);
+      // A query sent by POST is a read; batch counts as a write, since it may hold writes.
+      const decision = deps.faults.decide(realmId, kind === 'write' || kind === 'batch' ? 'POST' : 'GET');
       await sleep(decision.delayMs, deps.closing);
       const fault = decision.fault;
       if (!fault) return await next();

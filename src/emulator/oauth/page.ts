@@ -7,6 +7,8 @@ export interface ConsentPageInput {
   ticket: string;
   companies: { realmId: string; name: string }[];
   scope: string;
+  /** realmId to preselect (the `company` parameter); the first company otherwise. */
+  selected?: string;
 }
 
 const escape = (s: string) =>
@@ -18,10 +20,11 @@ h1{font-size:1.4rem}fieldset{border:1px solid #c8ced6;border-radius:6px;padding:
 button[value=connect]{background:#2c7be5;color:#fff}button[value=cancel]{background:#fff;color:#2c7be5}.note{color:#5b6573;font-size:.9rem}`;
 
 export function consentPage(input: ConsentPageInput): string {
+  const selected = input.companies.some((c) => c.realmId === input.selected) ? input.selected : input.companies[0]?.realmId;
   const options = input.companies
     .map(
-      (c, i) =>
-        `<label><input type="radio" name="realmId" value="${escape(c.realmId)}"${i === 0 ? ' checked' : ''}> ${escape(c.name)} <span class="note">(company ${escape(c.realmId)})</span></label>`,
+      (c) =>
+        `<label><input type="radio" name="realmId" value="${escape(c.realmId)}"${c.realmId === selected ? ' checked' : ''}> ${escape(c.name)} <span class="note">(company ${escape(c.realmId)})</span></label>`,
     )
     .join('\n');
   const body = input.companies.length

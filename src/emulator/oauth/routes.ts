@@ -113,7 +113,7 @@ export function oauthRoutes(deps: OAuthDeps): Hono {
     const ticket = randomBytes(18).toString('base64url');
     tickets.set(ticket, { clientId: client.clientId, redirectUri, state: q.state, scope, expiresAt: now + TICKET_MS });
     htmlHeaders(c, redirectUri);
-    return c.html(consentPage({ clientId: client.clientId, ticket, companies: deps.companies(), scope }));
+    return c.html(consentPage({ clientId: client.clientId, ticket, companies: deps.companies(), scope, selected: pickCompany(q.company)?.realmId }));
   });
 
   app.post(oauthPaths.authorize, async (c) => {
