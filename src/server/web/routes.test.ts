@@ -14,6 +14,7 @@ import { hashPassword } from '../../accounts/passwords.js';
 import { createUser } from '../../accounts/users.js';
 import type { ConnectionService, ConnectionStatus } from '../../connect/connection.js';
 import { ConnectionError } from '../../connect/connection-messages.js';
+import { pages } from '../pages/index.js';
 
 const ADMIN = { email: 'ada@example.com', password: 'correct horse battery', name: 'Ada Admin' };
 const BOOK = { email: 'bob@example.com', password: 'bookkeeper pass 1', name: 'Bob Books' };
@@ -149,6 +150,24 @@ describe('web app routes', () => {
       });
     }
 
+    // Every page in the nav, including those added later, is checked the same way.
+    const navPages = pages.flatMap((p) => (p.nav ? [p.nav] : []));
+    it.each(navPages.map((n) => [n.href, n.minRole ?? 'viewer'] as const))('nav page %s (min role %s): anonymous, below and at the role', async (href, min) => {
+      const anon = await new WebClient(http).get(href);
+      expect(anon.status).toBe(303);
+      expect(anon.headers.get('location')).toMatch(/^\/signin/);
+      for (const role of ['administrator', 'bookkeeper', 'viewer'] as const) {
+        const c = new WebClient(http);
+        await signIn(c, people[role].email, people[role].password);
+        const res = await c.get(href);
+        if (rank[role] >= rank[min]) expect(res.status, `${href} as ${role}`).toBeLessThan(400);
+        else {
+          expect(res.status, `${href} as ${role}`).toBe(403);
+          expect(c.lastHtml).toContain(`This needs the ${min} role`);
+        }
+      }
+    });
+
     it('refuses administrator actions to bookkeepers and viewers with a 403 message', async () => {
       for (const who of [BOOK, VIEW]) {
         const c = new WebClient(http);
@@ -241,6 +260,16 @@ describe('web app routes', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded', origin: c.origin, 'x-csrf-token': token, 'hx-request': 'true' },
       });
       expect(viaHeader.status).toBe(200);
+    });
+
+    it('asks a browser session for the token on the JSON API too, but not a bearer token without cookies', async () => {
+      const c = new WebClient(http);
+      await signIn(c, ADMIN.email, ADMIN.password);
+      const viaSession = await c.request('/api/v1/practice/contacts', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', origin: c.origin } });
+      expect(viaSession.status).toBe(403);
+      expect(((await viaSession.json()) as { error: { code: string } }).error.code).toBe('auth.forbidden');
+      const bearer = await http.request('/api/v1/practice/contacts', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', authorization: 'Bearer qbc_unknown' } });
+      expect(bearer.status).toBe(401);
     });
 
     it("does not accept one session's token for another session", async () => {
@@ -336,6 +365,13 @@ describe('web app routes', () => {
       expect(conn.calls.disconnect.at(-1)).toEqual({ revoke: true });
       await c.get('/connection');
       expect(c.lastHtml).toContain('Disconnected — connect again');
+      // "Log out of QuickBooks" forgets the tokens here without revoking them at QuickBooks.
+      await c.get('/connection');
+      await c.post('/connection/connect');
+      await c.get('/connect/callback?code=abc&state=s1&realmId=9130');
+      await c.get('/connection');
+      expect((await c.post('/connection/logout')).headers.get('location')).toBe('/connection?done=logged-out');
+      expect(conn.calls.disconnect.at(-1)).toEqual({ revoke: false });
     });
   });
 

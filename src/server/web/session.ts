@@ -10,7 +10,7 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { createSession, endSession, sessionFromCookie, SESSION_MAX_MS } from '../../accounts/sessions.js';
+import { createSession, endSession, pruneSessions, sessionFromCookie, SESSION_MAX_MS } from '../../accounts/sessions.js';
 import type { User } from '../../accounts/users.js';
 import type { WebDeps, WebEnv } from './env.js';
 
@@ -56,6 +56,8 @@ export function sessionMiddleware(deps: WebDeps) {
 export async function startSession(c: Context<WebEnv>, deps: WebDeps, user: User): Promise<void> {
   const old = c.get('session') as WebEnv['Variables']['session'] | undefined;
   if (old) await endSession(deps.ctx.db, old.id);
+  // Sign-in is rare enough to sweep expired sessions here, so the table never grows without bound.
+  await pruneSessions(deps.ctx.db, deps.ctx.clock());
   const { cookieValue, session } = await createSession(deps.ctx.db, user, deps.ctx.clock());
   setCookie(c, SESSION_COOKIE, cookieValue, {
     httpOnly: true,
