@@ -57,6 +57,16 @@ describe('qbo-connect emulator', () => {
     expect(r.stderr).toContain(message);
   });
 
+  it('refuses a data file that is not an emulator database with one line naming --data', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-emu-cli-'));
+    const bad = path.join(dir, 'notes.txt');
+    fs.writeFileSync(bad, 'these are not the droids\n'.repeat(200));
+    const r = spawnSync(process.execPath, [bin, 'emulator', '--port', '0', '--data', bad], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`--data=${bad}: cannot be used as the emulator's data file`);
+  });
+
   it('prints one line per base URL, serves, and keeps its companies across a restart with --data', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-emu-cli-'));
     const data = path.join(dir, 'emulator.db');

@@ -20,20 +20,30 @@ export interface Persistence {
   close(): void;
 }
 
+/** The data file cannot be used (not SQLite, another format, damaged): the message says which and what to do. */
+export class PersistenceError extends Error {
+  override name = 'PersistenceError';
+}
+
 const FORMAT = 1;
 const rowSchema = z.object({ format: z.number(), core: z.string(), oauth: z.string() });
 
 export function openPersistence(file: string, take: () => Snapshot, debounceMs = 200): Persistence {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 5000');
-  db.exec(`CREATE TABLE IF NOT EXISTS emulator_snapshot (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    format INTEGER NOT NULL,
-    saved_at TEXT NOT NULL,
-    core TEXT NOT NULL,
-    oauth TEXT NOT NULL
-  )`);
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(`CREATE TABLE IF NOT EXISTS emulator_snapshot (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      format INTEGER NOT NULL,
+      saved_at TEXT NOT NULL,
+      core TEXT NOT NULL,
+      oauth TEXT NOT NULL
+    )`);
+  } catch (err) {
+    throw new PersistenceError(`${file}: cannot be used as the emulator's data file (${(err as Error).message}); give a new file name or an earlier emulator data file`);
+  }
   const upsert = db.prepare(
     `INSERT INTO emulator_snapshot (id, format, saved_at, core, oauth) VALUES (1, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET format = excluded.format, saved_at = excluded.saved_at, core = excluded.core, oauth = excluded.oauth`,
@@ -61,8 +71,12 @@ export function openPersistence(file: string, take: () => Snapshot, debounceMs =
       const raw = db.prepare('SELECT format, core, oauth FROM emulator_snapshot WHERE id = 1').get();
       if (!raw) return undefined;
       const row = rowSchema.parse(raw);
-      if (row.format !== FORMAT) throw new Error(`${file}: emulator data format ${row.format} is not supported by this version (expected ${FORMAT}); start with a new --data file`);
-      return { core: JSON.parse(row.core) as unknown, oauth: JSON.parse(row.oauth) as unknown };
+      if (row.format !== FORMAT) throw new PersistenceError(`${file}: emulator data format ${row.format} is not supported by this version (expected ${FORMAT}); start with a new data file`);
+      try {
+        return { core: JSON.parse(row.core) as unknown, oauth: JSON.parse(row.oauth) as unknown };
+      } catch {
+        throw new PersistenceError(`${file}: the saved emulator state is damaged; start with a new data file`);
+      }
     },
     changed() {
       if (closed) return;

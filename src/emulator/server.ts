@@ -19,7 +19,7 @@ import { createLimiter } from './limits/limiter.js';
 import { createClientRegistry, demoClient, type OAuthClientSpec } from './oauth/clients.js';
 import { oauthPaths, oauthRoutes } from './oauth/routes.js';
 import { createTokenStore, type TokenLifetimes } from './oauth/tokens.js';
-import { openPersistence, type Persistence } from './persist.js';
+import { openPersistence, PersistenceError, type Persistence } from './persist.js';
 import { seedPreset } from './presets/seed.js';
 import { forbiddenBody, forbiddenResponse, unauthorizedResponse } from './wire/errors.js';
 
@@ -80,8 +80,13 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
     persistence = openPersistence(opts.dataFile, () => ({ core: core.toJSON(), oauth: tokens.snapshot() }));
     const saved = persistence.load();
     if (saved) {
-      core.fromJSON(saved.core);
-      tokens.restore(saved.oauth);
+      try {
+        core.fromJSON(saved.core);
+        tokens.restore(saved.oauth);
+      } catch (err) {
+        persistence.close();
+        throw new PersistenceError(`${opts.dataFile}: the saved emulator state cannot be restored (${(err as Error).message}); start with a new data file`);
+      }
     }
   }
   if (core.companies().length === 0 && opts.preset !== 'none') {

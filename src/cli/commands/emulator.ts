@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../../log.js';
 import { clientFromEnv } from '../../emulator/oauth/clients.js';
+import { PersistenceError } from '../../emulator/persist.js';
 import { startEmulator, type StartEmulatorOptions } from '../../emulator/server.js';
 import { UserError } from '../context.js';
 
@@ -81,6 +82,7 @@ export function registerEmulator(program: Command): void {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE') throw new UserError(`--port=${options.port}: port ${options.port} on ${options.host} is already in use; pick another with --port`);
         if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UserError(`--host=${options.host}: cannot listen on this address`);
+        if (err instanceof PersistenceError) throw new UserError(`--data=${err.message}`);
         throw err;
       }
       const companies = emu.core.companies();
