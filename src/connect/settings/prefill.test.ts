@@ -174,3 +174,18 @@ describe('regional aliases', () => {
     expect(r.sales.VAT).toBe('3');
   });
 });
+
+describe('practice tax codes used on one side only', () => {
+  it('get a mapping on that side only', () => {
+    const r = suggestTaxMappings({
+      region: 'AU',
+      qboTaxCodes: auCodes,
+      practiceTaxCodes: [
+        { code: 'CAP', name: 'Capital purchases', ratePercent: 10, forSales: false, forPurchases: true },
+        { code: 'EXPORT', ratePercent: 0, forSales: true, forPurchases: false },
+      ],
+    });
+    expect(r.sales).toEqual({ EXPORT: '12' });
+    expect(r.purchases).toEqual({ CAP: '14' });
+  });
+});

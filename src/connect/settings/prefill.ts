@@ -34,6 +34,10 @@ export interface PracticeTaxCodeInfo {
   code: string;
   name?: string | undefined;
   ratePercent: number;
+  /** Used on sales documents (default true); a purchases-only code gets no sales mapping. */
+  forSales?: boolean | undefined;
+  /** Used on purchases (default true). */
+  forPurchases?: boolean | undefined;
 }
 export interface PracticeNamedCode {
   code: string;
@@ -137,11 +141,11 @@ export function suggestTaxMappings(input: {
   if (input.region.toUpperCase() === 'US') {
     for (const p of input.practiceTaxCodes) {
       const v = p.ratePercent > 0 ? 'TAX' : 'NON';
-      sales[p.code] = v;
-      purchases[p.code] = v;
+      if (p.forSales !== false) sales[p.code] = v;
+      if (p.forPurchases !== false) purchases[p.code] = v;
     }
     const counts = new Map<number, number>();
-    for (const p of input.practiceTaxCodes) if (p.ratePercent > 0) counts.set(p.ratePercent, (counts.get(p.ratePercent) ?? 0) + 1);
+    for (const p of input.practiceTaxCodes) if (p.ratePercent > 0 && p.forSales !== false) counts.set(p.ratePercent, (counts.get(p.ratePercent) ?? 0) + 1);
     const usual = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
     const txn =
       usual === undefined
@@ -152,9 +156,9 @@ export function suggestTaxMappings(input: {
   const salesCandidates = codes.filter((c) => c.salesRatePercent !== null).map((code) => ({ code, rate: code.salesRatePercent! }));
   const purchaseCandidates = codes.filter((c) => c.purchaseRatePercent !== null).map((code) => ({ code, rate: code.purchaseRatePercent! }));
   for (const p of input.practiceTaxCodes) {
-    const s = pickTaxCode(input.region, p, salesCandidates);
+    const s = p.forSales === false ? undefined : pickTaxCode(input.region, p, salesCandidates);
     if (s) sales[p.code] = s;
-    const b = pickTaxCode(input.region, p, purchaseCandidates);
+    const b = p.forPurchases === false ? undefined : pickTaxCode(input.region, p, purchaseCandidates);
     if (b) purchases[p.code] = b;
   }
   return { sales, purchases, transactionTaxCodeId: null };
