@@ -57,6 +57,8 @@ describe('qbo-connect practice', () => {
     [['practice', 'list', 'invoices', '--from', '2026-02-30'], '--from 2026-02-30: must be a date YYYY-MM-DD'],
     [['practice', 'import', '/nonexistent/file.json'], '/nonexistent/file.json: cannot read the file (ENOENT)'],
     [['practice', 'demo', '--seed', 'abc'], '--seed abc: must be a whole number'],
+    [['practice', 'demo', '--size', 'huge'], '--size huge: must be one of small, medium, large'],
+    [['practice', 'list', 'invoices', '--state', 'gone'], '--state gone: must be one of active, cancelled'],
   ])('answers bad input %j with one line and exit 2', (args, message) => {
     const r = run(dir, args);
     expect(r.status).toBe(2);

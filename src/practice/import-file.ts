@@ -73,8 +73,8 @@ export function recordsFromDocument(doc: unknown, fileName = 'import file'): Par
 type FieldType = 'integer' | 'boolean' | 'string' | 'other';
 
 /** Field types of a kind (and of its child rows), read off the JSON Schema so CSV text becomes the right JSON type. */
-function fieldTypes(kind: Kind): { header: Map<string, FieldType>; child: Map<string, FieldType> } {
-  const js = z.toJSONSchema(kindInfo[kind].schema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, JsonProp> };
+function fieldTypes(kind: Kind): { header: Map<string, FieldType>; child: Map<string, FieldType>; required: Set<string> } {
+  const js = z.toJSONSchema(kindInfo[kind].schema, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, JsonProp>; required?: string[] };
   const typeOf = (p: JsonProp): FieldType => {
     const t = p.type ?? p.anyOf?.map((a) => a.type).find((x) => x && x !== 'null');
     return t === 'integer' || t === 'number' ? 'integer' : t === 'boolean' ? 'boolean' : t === 'string' ? 'string' : 'other';
@@ -85,12 +85,14 @@ function fieldTypes(kind: Kind): { header: Map<string, FieldType>; child: Map<st
   const childField = kindInfo[kind].childField;
   const items = childField ? js.properties[childField]?.items : undefined;
   if (items?.properties) for (const [name, p] of Object.entries(items.properties)) child.set(name, typeOf(p));
-  return { header, child };
+  // An empty cell is an absent value, except for required text (a line's description may be empty).
+  const required = new Set([...(js.required ?? []), ...(items?.required ?? []).map((f) => `${childField}.${f}`)]);
+  return { header, child, required };
 }
 interface JsonProp {
   type?: string;
   anyOf?: JsonProp[];
-  items?: { properties?: Record<string, JsonProp> };
+  items?: { properties?: Record<string, JsonProp>; required?: string[] };
   properties?: Record<string, JsonProp>;
 }
 
@@ -137,12 +139,14 @@ export function parseCsvImport(text: string, kind: Kind, fileName: string): Pars
     const childValues: Record<string, unknown> = {};
     head.forEach((col, i) => {
       const cell = cells[i] ?? '';
-      if (cell === '') return;
+      if (cell === '' && !(types.required.has(col) && (childPrefix && col.startsWith(childPrefix) ? types.child.get(col.slice(childPrefix.length)) : types.header.get(col)) === 'string')) return;
       if (childPrefix && col.startsWith(childPrefix)) {
         const f = col.slice(childPrefix.length);
         childValues[f] = coerce(cell, types.child.get(f)!);
       } else headerValues[col] = coerce(cell, types.header.get(col)!);
     });
+    // A row whose child columns are all empty carries no child row.
+    if (!Object.values(childValues).some((v) => v !== '')) for (const f of Object.keys(childValues)) delete childValues[f];
     const key = headerValues[info.keyField];
     const existing = typeof key === 'string' ? records.get(key) : undefined;
     if (existing) {

@@ -29,6 +29,14 @@ describe('practice import file', () => {
     expect(r.issues[0]?.message).toBe('offices.csv: column 3 "colour" is not a field of office records (see docs/practice-import.schema.json)');
   });
 
+  it('reads an empty CSV cell as absent, but as empty text for required text', () => {
+    const csv = 'number,date,dueDate,contactCode,taxCents,totalCents,lines.description,lines.amountCents,lines.taxCode,lines.taxCents,lines.stageCode\nI1,2026-11-01,2026-11-30,C1,0,0,,0,FRE,0,\n';
+    const r = parseCsvImport(csv, 'invoice', 'invoices.csv');
+    expect(r.inputs[0]?.value).toEqual({ number: 'I1', date: '2026-11-01', dueDate: '2026-11-30', contactCode: 'C1', taxCents: 0, totalCents: 0, lines: [{ description: '', amountCents: 0, taxCode: 'FRE', taxCents: 0 }] });
+    const noLines = parseCsvImport('number,date,lines.description,lines.amountCents\nI2,2026-11-01,,\n', 'invoice', 'invoices.csv');
+    expect((noLines.inputs[0]?.value as { lines: unknown[] }).lines).toEqual([]);
+  });
+
   it('groups CSV rows of one document into its lines', () => {
     const csv = recordsToCsv('invoice', sampleLedger().invoices);
     expect(csv.trim().split('\n')).toHaveLength(3);

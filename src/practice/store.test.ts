@@ -81,6 +81,8 @@ describeEachDialect('practice store', (ctx) => {
     ['a due date before the date', 'bill', { ...sampleOf('bill'), number: 'B-B12', dueDate: '2026-11-01' }, 'dueDate', /before the document date/],
     ['allocations over the payment', 'payment', { ...sampleOf('payment'), number: 'RCT-B13', amountCents: 100 }, 'allocations', /more than the payment amount/],
     ['an allocation to an unknown invoice', 'payment', { ...sampleOf('payment'), number: 'RCT-B14', allocations: [{ invoiceNumber: 'INV-404', amountCents: 1 }] }, 'allocations[0].invoiceNumber', /"INV-404" is not a known invoice/],
+    ['an allocation over its invoice', 'payment', { ...sampleOf('payment'), number: 'RCT-B24', amountCents: 1_000_000, allocations: [{ invoiceNumber: 'INV-1', amountCents: 800_000 }] }, 'allocations[0].amountCents', /more than the total of invoice INV-1/],
+    ['a credit note over its invoice', 'credit-note', { ...sampleOf('credit-note'), number: 'CN-B25', lines: [{ description: 'all', amountCents: 800_000, taxCode: 'GST', taxCents: 80_000 }], taxCents: 80_000, totalCents: 880_000 }, 'totalCents', /cannot credit more than its invoice/],
     ['a zero payment', 'payment', { ...sampleOf('payment'), number: 'RCT-B15', amountCents: 0, allocations: [] }, 'amountCents', /more than zero/],
     ['a negative credit note line', 'credit-note', { ...sampleOf('credit-note'), number: 'CN-B16', lines: [{ ...(sampleOf('credit-note').lines as object[])[0], amountCents: -10_000 }] }, 'lines[0].amountCents', /must not be negative/],
     ['an unknown credit note kind', 'credit-note', { ...sampleOf('credit-note'), number: 'CN-B17', kind: 'refund' }, 'kind', /discount, cancellation or write-off/],

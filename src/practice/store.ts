@@ -102,8 +102,8 @@ export async function loadReferenceIndex(db: Executor, inputs: InputRecord[]): P
     }
   }
   for (const part of chunks([...invoiceNumbers])) {
-    const inv = await db.selectFrom('practice_records').select(['key', 'party_key']).where('kind', '=', 'invoice').where('key', 'in', part).execute();
-    for (const r of inv) index.set('invoice', r.key, { number: r.key, contactCode: r.party_key });
+    const inv = await db.selectFrom('practice_records').select(['key', 'party_key', 'total_cents']).where('kind', '=', 'invoice').where('key', 'in', part).execute();
+    for (const r of inv) index.set('invoice', r.key, { number: r.key, contactCode: r.party_key, totalCents: Number(r.total_cents) });
   }
   return index;
 }
@@ -186,13 +186,32 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
  * PracticeError listing every problem, and then nothing was written.
  */
 export async function putRecords(db: Db, inputs: InputRecord[], now: Date): Promise<WriteSummary> {
-  return db.transaction().execute(async (trx) => {
+  return concurrentWrite(undefined, undefined, () => db.transaction().execute(async (trx) => {
     const index = await loadReferenceIndex(trx, inputs);
     const { valid, issues } = validateRecords(inputs, index);
     if (issues.length) throw new PracticeError(issues);
     const { stored: _s, ...summary } = await writeRecords(trx, valid, now);
     return summary;
-  });
+  }));
+}
+
+/** True for a unique-key violation on either dialect. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * Two writers creating the same key at once: the loser's insert hits the unique constraint. That is
+ * a conflict (409, try again), not a server error.
+ */
+async function concurrentWrite<T>(kind: Kind | undefined, key: string | undefined, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    throw new PracticeError([issue(reasonCodes.exists, kind, key, kind ? kindInfo[kind].keyField : '', 'was created by another write at the same moment: send the request again (it will update the record)')], 409);
+  }
 }
 
 /** Validation only, nothing written: every problem of the inputs against what is stored. */
@@ -207,7 +226,8 @@ async function exists(db: Executor, kind: Kind, key: string): Promise<boolean> {
 
 /** Creates one record; 409 when its key is taken. */
 export async function createRecord<K extends Kind>(db: Db, kind: K, input: unknown, now: Date): Promise<StoredRecord<K>> {
-  return db.transaction().execute(async (trx) => {
+  const key = input && typeof input === 'object' ? String((input as Record<string, unknown>)[kindInfo[kind].keyField]) : undefined;
+  return concurrentWrite(kind, key, () => db.transaction().execute(async (trx) => {
     const index = await loadReferenceIndex(trx, [{ kind, value: input }]);
     const { valid, issues } = validateRecords([{ kind, value: input }], index);
     if (issues.length) throw new PracticeError(issues);
@@ -215,7 +235,7 @@ export async function createRecord<K extends Kind>(db: Db, kind: K, input: unkno
     if (await exists(trx, kind, v.key)) throw new PracticeError([issue(reasonCodes.exists, kind, v.key, kindInfo[kind].keyField, say.exists())], 409);
     const { stored } = await writeRecords(trx, valid, now);
     return stored[0] as StoredRecord<K>;
-  });
+  }));
 }
 
 /**

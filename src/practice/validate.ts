@@ -185,7 +185,11 @@ function checkReferences(v: ValidRecord, index: ReferenceIndex, at: string | und
       if ('dueDate' in r) dueAfter(r.date, r.dueDate);
       client(r.contactCode, 'contactCode');
       ref('project', r.projectNumber, 'projectNumber');
-      if ('invoiceNumber' in r && r.invoiceNumber) ref('invoice', r.invoiceNumber, 'invoiceNumber');
+      if ('invoiceNumber' in r && r.invoiceNumber && ref('invoice', r.invoiceNumber, 'invoiceNumber')) {
+        const inv = index.get('invoice', r.invoiceNumber) as Partial<Invoice>;
+        if (inv.contactCode !== undefined && inv.contactCode !== r.contactCode) bad(reasonCodes.wrongReference, 'invoiceNumber', say.creditOtherContact(r.invoiceNumber, String(inv.contactCode)));
+        if (typeof inv.totalCents === 'number' && r.totalCents > inv.totalCents) bad(reasonCodes.overAllocated, 'totalCents', say.creditOverInvoice(r.totalCents, r.invoiceNumber, inv.totalCents));
+      }
       r.lines.forEach((l, i) => {
         stage(r.projectNumber, l.stageCode, `lines[${i}].stageCode`);
         tax(l.taxCode, `lines[${i}].taxCode`, 'sales');
@@ -205,6 +209,7 @@ function checkReferences(v: ValidRecord, index: ReferenceIndex, at: string | und
         if (!ref('invoice', a.invoiceNumber, field)) return;
         const inv = index.get('invoice', a.invoiceNumber) as Partial<Invoice>;
         if (inv.contactCode !== undefined && inv.contactCode !== r.contactCode) bad(reasonCodes.wrongReference, field, say.otherContact(a.invoiceNumber, String(inv.contactCode)));
+        if (typeof inv.totalCents === 'number' && a.amountCents > inv.totalCents) bad(reasonCodes.overAllocated, `allocations[${i}].amountCents`, say.allocationOverInvoice(a.amountCents, a.invoiceNumber, inv.totalCents));
       });
       const allocated = r.allocations.reduce((s, a) => s + a.amountCents, 0);
       if (allocated > r.amountCents) bad(reasonCodes.overAllocated, 'allocations', say.overAllocated(allocated, r.amountCents));

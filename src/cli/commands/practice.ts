@@ -1,6 +1,6 @@
 /** `qbo-connect practice import|demo|list`: the practice ledger from the terminal. */
 import fs from 'node:fs';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { createApp, type App } from '../../app.js';
 import { demoSizes, loadDemoPractice, type DemoSize } from '../../practice/demo.js';
 import { importFile, type ImportReport } from '../../practice/import.js';
@@ -70,14 +70,15 @@ export function registerPractice(program: Command): void {
   practice
     .command('demo')
     .description('load a realistic demo architecture practice (Australia, GST 10%) with a year of documents')
-    .addOption(new Option('--size <size>', 'how big').choices(demoSizes).default('small'))
+    .option('--size <size>', `how big: ${demoSizes.join(', ')} (≈ 60, 2,000, 50,000 documents)`, 'small')
     .option('--seed <n>', 'random seed (same seed, same practice)', '1')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { size: DemoSize; seed: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { size: string; seed: string; json?: boolean }, cmd: Command) => {
+      if (!(demoSizes as readonly string[]).includes(opts.size)) throw new UserError(`--size ${opts.size}: must be one of ${demoSizes.join(', ')}`);
       if (!/^\d{1,9}$/.test(opts.seed)) throw new UserError(`--seed ${opts.seed}: must be a whole number`);
       await withApp(cmd, async (app) => {
         const now = app.ctx.clock();
-        const report = await loadDemoPractice(app.ctx.db, { size: opts.size, seed: Number(opts.seed), today: now, now });
+        const report = await loadDemoPractice(app.ctx.db, { size: opts.size as DemoSize, seed: Number(opts.seed), today: now, now });
         if (!report.ok) refuse(report, 'demo practice', !!opts.json);
         console.log(opts.json ? JSON.stringify(report, null, 2) : `Loaded the ${opts.size} demo practice: ${summary(report)}.`);
       });
@@ -89,18 +90,19 @@ export function registerPractice(program: Command): void {
     .argument('<kind>', `one of ${kinds.map((k) => kindInfo[k].slug).join(', ')}`)
     .option('--from <date>', 'dated on or after YYYY-MM-DD')
     .option('--to <date>', 'dated on or before YYYY-MM-DD')
-    .addOption(new Option('--state <state>', 'only this state').choices(recordStates))
+    .option('--state <state>', `only this state: ${recordStates.join(', ')}`)
     .option('--limit <n>', 'at most this many (1–1000)', '100')
     .option('--offset <n>', 'skip this many', '0')
     .option('--json', 'print JSON')
-    .action(async (kindName: string, opts: { from?: string; to?: string; state?: RecordState; limit: string; offset: string; json?: boolean }, cmd: Command) => {
+    .action(async (kindName: string, opts: { from?: string; to?: string; state?: string; limit: string; offset: string; json?: boolean }, cmd: Command) => {
       const kind = kindArg(kindName, 'kind');
       const from = dateArg(opts.from, '--from');
       const to = dateArg(opts.to, '--to');
+      if (opts.state !== undefined && !(recordStates as readonly string[]).includes(opts.state)) throw new UserError(`--state ${opts.state}: must be one of ${recordStates.join(', ')}`);
       if (!/^\d{1,4}$/.test(opts.limit) || Number(opts.limit) < 1 || Number(opts.limit) > 1000) throw new UserError(`--limit ${opts.limit}: must be a whole number from 1 to 1000`);
       if (!/^\d{1,9}$/.test(opts.offset)) throw new UserError(`--offset ${opts.offset}: must be a whole number`);
       await withApp(cmd, async (app) => {
-        const page = await listRecords(app.ctx.db, kind, { from, to, state: opts.state, limit: Number(opts.limit), offset: Number(opts.offset) });
+        const page = await listRecords(app.ctx.db, kind, { from, to, state: opts.state as RecordState | undefined, limit: Number(opts.limit), offset: Number(opts.offset) });
         if (opts.json) {
           console.log(JSON.stringify(page, null, 2));
           return;
