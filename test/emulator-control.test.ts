@@ -84,6 +84,36 @@ describe('emulator control surface', () => {
   });
 });
 
+describe('emulator control of company state', () => {
+  it('closes the books through preferences and locks a deposited payment', async () => {
+    const e = await start({ preset: 'us', control: true });
+    const realmId = e.control.companies()[0]!.realmId;
+    const t = await connect(e);
+    const call = api(e, t);
+    const c = e.urls.control!;
+
+    const prefs = await fetch(`${c}/companies/${realmId}/preferences`, json('PUT', { AccountingInfoPrefs: { BookCloseDate: '2026-01-31' } }));
+    expect(prefs.status).toBe(200);
+    const customer = ((await (await call('customer', { method: 'POST', body: JSON.stringify({ DisplayName: 'Closed Books Co' }) })).json()) as { Customer: { Id: string } }).Customer;
+    const closed = await call('payment', { method: 'POST', body: JSON.stringify({ CustomerRef: { value: customer.Id }, TotalAmt: 10, TxnDate: '2026-01-15' }) });
+    expect(closed.status).toBe(400);
+    expect(JSON.stringify(await closed.json())).toContain('"6210"');
+
+    const paid = await call('payment', { method: 'POST', body: JSON.stringify({ CustomerRef: { value: customer.Id }, TotalAmt: 10, TxnDate: '2026-02-15' }) });
+    expect(paid.status).toBe(200);
+    const payment = ((await paid.json()) as { Payment: { Id: string; SyncToken: string } }).Payment;
+    const dep = await fetch(`${c}/companies/${realmId}/deposited`, json('POST', { entity: 'Payment', id: payment.Id }));
+    expect(await dep.json()).toEqual({ deposited: true });
+    const edit = await call('payment', { method: 'POST', body: JSON.stringify({ Id: payment.Id, SyncToken: payment.SyncToken, sparse: true, PrivateNote: 'too late' }) });
+    expect(edit.status).toBe(400);
+    expect(JSON.stringify(await edit.json())).toContain('"6540"');
+
+    const missing = await fetch(`${c}/companies/${realmId}/deposited`, json('POST', { entity: 'Payment', id: '99999' }));
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toBeTruthy();
+  });
+});
+
 describe('emulator persistence', () => {
   it('keeps companies, records and connections across a restart with a data file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-emu-'));

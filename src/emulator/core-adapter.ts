@@ -19,6 +19,8 @@ export function createCoreAdapter(opts: { clock: EmulatorClock; seed: number }):
       const row = company(realmId).insert(entity, body);
       return { Id: String(row.Id) };
     },
+    setPreferences: (realmId, patch) => company(realmId).setPreferences(patch),
+    markDeposited: (realmId, entity, id, deposited) => company(realmId).markDeposited(entity, id, deposited),
     reset: () => core.reset(),
     setRequestIdMemory: (size) => core.setRequestIdMemory(size),
     dump(realmId) {

@@ -19,6 +19,10 @@ export interface CorePort {
   createCompany(opts: { region: Region; name: string }): string;
   /** Stores a record as the core would on create, for preset data the API refuses (TaxCode, TaxRate). */
   insert(realmId: string, entity: string, body: Record<string, unknown>): { Id: string };
+  /** Merges preference fields (e.g. AccountingInfoPrefs.BookCloseDate, SalesFormsPrefs.CustomTxnNumbers). */
+  setPreferences(realmId: string, patch: Record<string, unknown>): unknown;
+  /** Marks a payment as sitting in a bank deposit (later writes fail with 6540), or clears it. */
+  markDeposited(realmId: string, entity: string, id: string, deposited: boolean): void;
   /** Forgets every company. */
   reset(): void;
   /** How many requestids each company remembers (0 = none). */

@@ -27,6 +27,8 @@ export const timeScaleSchema = z.object({ scale: z.number().positive().max(100_0
 export const requestIdMemorySchema = z.object({ size: z.number().int().min(0).max(10_000_000) }).strict();
 export const autoConsentSchema = z.object({ enabled: z.boolean() }).strict();
 export const expireSchema = z.object({ realmId: z.string().optional() }).strict();
+export const preferencesSchema = z.record(z.string(), z.unknown());
+export const depositedSchema = z.object({ entity: z.string().min(1), id: z.string().regex(/^\d+$/, 'must be a numeric Id'), deposited: z.boolean().default(true) }).strict();
 export const resetSchema = z.object({ preset: presetSchema.optional(), name: z.string().trim().min(1).max(100).optional() }).strict();
 
 export interface EmulatorStats {
@@ -57,6 +59,10 @@ export interface EmulatorControl {
   /** Ends the access tokens of one company (or all) now: the next API call gets 401. */
   expireAccessTokens(realmId?: string): { expired: number };
   dump(realmId: string): unknown;
+  /** Merges preference fields into a company's Preferences (as a sparse update would). */
+  setPreferences(realmId: string, patch: Record<string, unknown>): unknown;
+  /** A payment now sits in a bank deposit (writes to it fail with 6540), or no longer does. */
+  markDeposited(realmId: string, input: { entity: string; id: string; deposited?: boolean }): { deposited: boolean };
   stats(realmId?: string): EmulatorStats;
   resetStats(): void;
 }
@@ -68,6 +74,17 @@ export class ControlError extends Error {
     readonly status: 400 | 404 = 400,
   ) {
     super(message);
+  }
+}
+
+/** The core's faults (QboFault: errors[0].Detail) become control errors naming what was wrong. */
+function asControlError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const detail = (err as { errors?: { Detail?: string; Message?: string }[] }).errors?.[0];
+    if (detail) throw new ControlError(detail.Detail ?? detail.Message ?? 'refused by the emulator core');
+    throw err;
   }
 }
 
@@ -145,6 +162,19 @@ export function createControl(deps: ControlDeps): EmulatorControl {
     dump(realmId) {
       requireCompany(realmId);
       return core.dump(realmId);
+    },
+    setPreferences(realmId, patch) {
+      requireCompany(realmId);
+      const result = asControlError(() => core.setPreferences(realmId, preferencesSchema.parse(patch)));
+      deps.changed();
+      return result;
+    },
+    markDeposited(realmId, input) {
+      requireCompany(realmId);
+      const v = depositedSchema.parse(input);
+      asControlError(() => core.markDeposited(realmId, v.entity, v.id, v.deposited));
+      deps.changed();
+      return { deposited: v.deposited };
     },
     stats(realmId) {
       if (realmId !== undefined) requireCompany(realmId);

@@ -33,6 +33,8 @@ export function controlRoutes(control: EmulatorControl): Hono {
         'GET  /control/companies',
         'POST /control/companies {"preset":"au|us|uk|ca","name"?}',
         'GET  /control/companies/:realmId/dump',
+        'PUT  /control/companies/:realmId/preferences {…Preferences fields}',
+        'POST /control/companies/:realmId/deposited {"entity":"Payment","id","deposited"?}',
         'POST /control/reset {"preset"?,"name"?}',
         'POST /control/clock/advance {"seconds"|"ms"}',
         'PUT  /control/time-scale {"scale"}',
@@ -50,6 +52,8 @@ export function controlRoutes(control: EmulatorControl): Hono {
   app.get('/companies', (c) => c.json({ companies: control.companies() }));
   app.post('/companies', async (c) => c.json(control.seedCompany((await body(c)) as { preset: string }), 201));
   app.get('/companies/:realmId/dump', (c) => c.json(control.dump(c.req.param('realmId')) as object));
+  app.put('/companies/:realmId/preferences', async (c) => c.json(control.setPreferences(c.req.param('realmId'), await body(c)) as object));
+  app.post('/companies/:realmId/deposited', async (c) => c.json(control.markDeposited(c.req.param('realmId'), (await body(c)) as { entity: string; id: string })));
   app.post('/reset', async (c) => c.json({ companies: control.reset(await body(c)) }));
   app.post('/clock/advance', async (c) => c.json(control.advanceClock(await body(c))));
   app.put('/time-scale', async (c) => {
