@@ -7,7 +7,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp, type App } from '../src/app.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
 import { ConnectionStore } from '../src/connect/connection-store.js';
@@ -15,6 +17,7 @@ import { createTokenCipher, loadOrCreateKey } from '../src/connect/crypto.js';
 import { endpointsFromConfig } from '../src/qbo/endpoints.js';
 import { testConfig } from './helpers/config.js';
 import { capturingLogger, connectCompany } from './helpers/qbo.js';
+import { dialects } from './helpers/db.js';
 
 const child = fileURLToPath(new URL('./fixtures/qbo-refresh-child.ts', import.meta.url));
 const secret = 'two-process-test-secret-0123456789abcdef';
@@ -30,18 +33,42 @@ function run(env: Record<string, string>): Promise<{ code: number | null; out: s
   });
 }
 
-describe('two processes refreshing one company at once', () => {
+/** A throw-away PostgreSQL database cloned from the migrated template, by URL (the children connect to it too). */
+async function pgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = inject('pgAdminUrl');
+  const name = `qbo_refresh_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('pgTemplate')}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+describe.each(dialects)('two processes refreshing one company at once [%s]', (dialect) => {
   let emu: RunningEmulator;
   let app: App;
+  let pgDb: { url: string; drop(): Promise<void> } | undefined;
   const emuLog = capturingLogger();
 
   beforeAll(async () => {
     emu = await startEmulator({ preset: 'au', logger: emuLog.logger, tokenLifetimes: { refreshGraceSeconds: 0, refreshRotateAfterSeconds: 0 } });
-    app = await createApp(testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_SECRET: secret }));
+    if (dialect === 'postgres') pgDb = await pgDatabase();
+    app = await createApp(testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_SECRET: secret, ...(pgDb ? { DATABASE_URL: pgDb.url } : {}) }));
   });
   afterAll(async () => {
     await app?.close();
     await emu?.close();
+    await pgDb?.drop();
   });
 
   it('sends exactly one token request and both processes carry on', async () => {
@@ -55,7 +82,7 @@ describe('two processes refreshing one company at once', () => {
     const before = tokenPosts();
 
     const env = {
-      CHILD_SQLITE_FILE: path.join(app.ctx.config.dataDir, 'qbo-connect.db'),
+      ...(pgDb ? { CHILD_DATABASE_URL: pgDb.url } : { CHILD_SQLITE_FILE: path.join(app.ctx.config.dataDir, 'qbo-connect.db') }),
       CHILD_SECRET: secret,
       CHILD_DATA_DIR: app.ctx.config.dataDir,
       CHILD_EMULATOR_URL: emu.url,
