@@ -9,6 +9,7 @@ import * as m0003 from './0003_practice.js';
 import * as m0004 from './0004_connections.js';
 import * as m0005 from './0005_settings.js';
 import * as m0006 from './0006_sync.js';
+import * as m0008 from './0008_sync_more.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004_connections': m0004,
   '0005_settings': m0005,
   '0006_sync': m0006,
+  '0008_sync_more': m0008,
 };

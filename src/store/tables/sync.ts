@@ -52,6 +52,16 @@ export interface SyncTables {
     /** Why it is held or failed: reason code and sentence. */
     outcome_code: string | null;
     outcome_message: string | null;
+    // 0008_sync_more: what recovery needs without the plan that wrote the row.
+    group_kind: Generated<string>;
+    label: Generated<string>;
+    record_version: Generated<number>;
+    /** QBO's total the plan predicted, in cents: a look-up match with another total is held. */
+    expected_total_cents: number | null;
+    /** The SyncToken an update or void was based on. */
+    base_sync_token: string | null;
+    /** The requestid of the batch this write went in (null when sent alone). */
+    batch_request_id: string | null;
   };
   runs: {
     id: string;
@@ -72,6 +82,12 @@ export interface SyncTables {
     failed: number;
     held: number;
     message: string | null;
+    // 0008_sync_more: progress, readable by another process (the web app's progress bar).
+    progress_done: Generated<number>;
+    progress_total: Generated<number>;
+    progress_group: string | null;
+    /** QBO requests the run made. */
+    requests: Generated<number>;
   };
   /** Per-record results of a run. */
   run_records: {

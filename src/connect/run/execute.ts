@@ -1,0 +1,516 @@
+/**
+ * Executes the plan's write groups: adopt (link only), create and update in batches of up to 30,
+ * void one by one. Each write is journaled with its deterministic requestid before it is sent; its
+ * result (link, run record, counters) is stored in the transaction that resolves the journal row.
+ * A row whose dependencies did not land is not sent; a row whose record was changed by hand in QBO
+ * is never overwritten (it is held as diverged).
+ */
+import { MAX_BATCH_ITEMS, type BatchItem, type BatchResult } from '../../qbo/client.js';
+import { OutcomeUnknownError, QboFault, QboUnavailableError } from '../../qbo/fault.js';
+import { toCents } from '../../qbo/money.js';
+import type { EntityName } from '../../qbo/wire-types.js';
+import type { PlanRow } from '../plan/types.js';
+import { hasMarker, markerOf, nameEntities, type RunDeps, type RunState } from './context.js';
+import { generationOf, heldWrites, journalWrites, recordProblem, resolveWrite, type JournalEntry, type JournalRow } from './journal.js';
+import { runMessage, type RunReasonCode } from './messages.js';
+import { settleWrites } from './recover.js';
+import { batchRequestIdFor, bIdFor, requestIdFor, type WriteOperation } from './request-id.js';
+
+type QboRow = Record<string, unknown> & { Id: string; SyncToken?: string };
+
+/** QBO voids these (Payment and SalesReceipt through update&include=void, the client picks); Bills and Purchases cannot be voided. */
+const voidable = new Set(['Invoice', 'CreditMemo', 'Payment', 'SalesReceipt', 'BillPayment', 'Check']);
+const writeActions = new Set(['create', 'update', 'void', 'adopt']);
+const totalCents = (e: Record<string, unknown>): number | null => (typeof e['TotalAmt'] === 'number' ? toCents(e['TotalAmt'] as number, 'half-up') : null);
+
+/** Rows of a group the run acts on (not skipped, no errors, something to do). */
+export function actionableRows(rows: PlanRow[]): PlanRow[] {
+  return rows.filter((r) => !r.skipped && writeActions.has(r.action) && !r.issues.some((i) => i.severity === 'error'));
+}
+
+interface Prepared {
+  row: PlanRow;
+  operation: WriteOperation;
+  body: Record<string, unknown>;
+  entry: JournalEntry;
+}
+
+function recordLabel(row: PlanRow): string {
+  return row.record.label || `${row.record.kind} ${row.record.id}`;
+}
+
+/**
+ * Replaces every `"@row:<key>"` string (`{ value: "@row:…" }` references, and `LinkedTxn[].TxnId` of
+ * payments) with the QBO Id written for that row; lists the keys it could not fill.
+ */
+export function fillReferences(payload: unknown, idOf: (rowKey: string) => string | undefined, missing: string[]): unknown {
+  if (typeof payload === 'string' && payload.startsWith('@row:')) {
+    const id = idOf(payload.slice(5));
+    if (id === undefined) missing.push(payload.slice(5));
+    return id ?? payload;
+  }
+  if (Array.isArray(payload)) return payload.map((v) => fillReferences(v, idOf, missing));
+  if (payload && typeof payload === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(payload as Record<string, unknown>)) out[k] = fillReferences(v, idOf, missing);
+    return out;
+  }
+  return payload;
+}
+
+/** Row keys a payload refers to with `@row:` (in case the plan's dependsOn leaves one out). */
+export function referencedRows(payload: unknown, out: Set<string> = new Set()): Set<string> {
+  if (typeof payload === 'string' && payload.startsWith('@row:')) out.add(payload.slice(5));
+  else if (Array.isArray(payload)) for (const v of payload) referencedRows(v, out);
+  else if (payload && typeof payload === 'object') for (const v of Object.values(payload)) referencedRows(v, out);
+  return out;
+}
+
+/** Puts the marker in a transaction's PrivateNote (kept if the plan already wrote it). */
+export function withMarker(entity: string, body: Record<string, unknown>, recordKind: string, recordKey: string): Record<string, unknown> {
+  if (nameEntities.has(entity)) return body;
+  const marker = markerOf(recordKind, recordKey);
+  const note = typeof body['PrivateNote'] === 'string' ? (body['PrivateNote'] as string) : '';
+  if (hasMarker(note, marker)) return body;
+  const joined = note ? `${note}\n${marker}` : marker;
+  // PrivateNote holds 4,000 characters; the marker wins over the end of a long note.
+  return { ...body, PrivateNote: joined.length > 4000 ? `${note.slice(0, 4000 - marker.length - 1)}\n${marker}` : joined };
+}
+
+export class GroupExecutor {
+  constructor(
+    private readonly deps: RunDeps,
+    private readonly state: RunState,
+    private readonly plan: { rows: Map<string, PlanRow> },
+  ) {}
+
+  private now() {
+    return this.deps.clock();
+  }
+
+  private tick(group: string, n = 1) {
+    this.state.done += n;
+    this.state.onProgress?.({ done: this.state.done, total: this.state.total, group });
+  }
+
+  private async linkOf(rowKey: string): Promise<string | undefined> {
+    const row = this.plan.rows.get(rowKey);
+    if (!row) return undefined;
+    const l = await this.deps.db
+      .selectFrom('links')
+      .select('qbo_id')
+      .where('realm_id', '=', this.state.realmId)
+      .where('record_kind', '=', row.record.kind)
+      .where('record_key', '=', row.record.id)
+      .executeTakeFirst();
+    return l?.qbo_id;
+  }
+
+  private async problem(row: PlanRow, journalId: number | null, status: 'failed' | 'held' | 'pending', code: RunReasonCode, message: string, qboId: string | null = null) {
+    this.state.notWritten.add(row.key);
+    await recordProblem(
+      this.deps.db,
+      {
+        journalId,
+        journalStatus: status,
+        runId: this.state.runId,
+        rowKey: row.key,
+        groupKind: row.group,
+        label: recordLabel(row),
+        recordKind: row.record.kind,
+        recordKey: row.record.id,
+        action: row.action,
+        qboEntity: row.qbo.entity,
+        qboId: qboId ?? row.qbo.id ?? null,
+        code,
+        message,
+      },
+      this.now(),
+    );
+  }
+
+  async run(group: string, rows: PlanRow[]): Promise<void> {
+    const held = await heldWrites(this.deps.db, this.state.realmId);
+    const ready: PlanRow[] = [];
+    for (const row of rows) {
+      const h = held.get(`${row.record.kind}\u0000${row.record.id}`);
+      if (h) {
+        await this.problem(row, null, 'held', 'run.held-earlier', runMessage('run.held-earlier', { record: recordLabel(row), detail: h.outcome_message ?? '' }));
+        this.tick(group);
+        continue;
+      }
+      const failedDep = row.dependsOn.find((k) => this.state.notWritten.has(k));
+      if (failedDep) {
+        const dep = this.plan.rows.get(failedDep);
+        await this.problem(row, null, 'failed', 'run.dependency-failed', runMessage('run.dependency-failed', { record: recordLabel(row), detail: dep ? recordLabel(dep) : failedDep }));
+        this.tick(group);
+        continue;
+      }
+      ready.push(row);
+    }
+    for (const row of ready.filter((r) => r.action === 'adopt')) await this.adopt(row);
+    const writes = ready.filter((r) => r.action === 'create' || r.action === 'update');
+    // A batch cannot see what an earlier item of the same batch created: a row that depends on a row
+    // of the batch being filled starts the next batch.
+    let batch: PlanRow[] = [];
+    const inBatch = new Set<string>();
+    for (const row of writes) {
+      if (batch.length === MAX_BATCH_ITEMS || row.dependsOn.some((k) => inBatch.has(k))) {
+        await this.sendBatch(group, batch);
+        batch = [];
+        inBatch.clear();
+      }
+      batch.push(row);
+      inBatch.add(row.key);
+    }
+    if (batch.length) await this.sendBatch(group, batch);
+    for (const row of ready.filter((r) => r.action === 'void')) await this.voidOne(group, row);
+  }
+
+  private async adopt(row: PlanRow): Promise<void> {
+    if (!row.qbo.id) {
+      await this.problem(row, null, 'failed', 'run.unresolved-reference', runMessage('run.unresolved-reference', { record: recordLabel(row), field: 'QBO Id', detail: `the ${row.qbo.entity} to adopt` }));
+      this.tick(row.group);
+      return;
+    }
+    await resolveWrite(
+      this.deps.db,
+      {
+        journalId: null,
+        runId: this.state.runId,
+        realmId: this.state.realmId,
+        rowKey: row.key,
+        groupKind: row.group,
+        label: recordLabel(row),
+        recordKind: row.record.kind,
+        recordKey: row.record.id,
+        recordVersion: row.record.version ?? 0,
+        payloadHash: row.payloadHash ?? '',
+        action: 'adopt',
+        qboEntity: row.qbo.entity,
+        qboId: row.qbo.id,
+        syncToken: row.qbo.syncToken ?? '0',
+        qboTotalCents: row.qboTotalCents,
+        linkState: 'linked',
+        counter: 'adopted',
+      },
+      this.now(),
+    );
+    this.state.qboIds.set(row.key, row.qbo.id);
+    this.tick(row.group);
+  }
+
+  /** The body to send and its journal entry; undefined (and the row reported) when it cannot be built. */
+  private async prepare(row: PlanRow, batchRequestId: string | null): Promise<Prepared | undefined> {
+    const operation: WriteOperation = row.action === 'void' ? 'void' : row.action === 'update' ? 'update' : 'create';
+    const missing: string[] = [];
+    const ids = new Map<string, string>();
+    for (const k of new Set([...row.dependsOn, ...referencedRows(row.payload)])) {
+      const id = this.state.qboIds.get(k) ?? (await this.linkOf(k));
+      if (id) ids.set(k, id);
+    }
+    let body = fillReferences(row.payload ?? {}, (k) => ids.get(k) ?? this.state.qboIds.get(k), missing) as Record<string, unknown>;
+    if (missing.length) {
+      const dep = this.plan.rows.get(missing[0]!);
+      await this.problem(row, null, 'failed', 'run.unresolved-reference', runMessage('run.unresolved-reference', { record: recordLabel(row), detail: dep ? recordLabel(dep) : missing[0] }));
+      return undefined;
+    }
+    let baseSyncToken: string | null = null;
+    if (operation !== 'create') {
+      const link = await this.deps.db
+        .selectFrom('links')
+        .selectAll()
+        .where('realm_id', '=', this.state.realmId)
+        .where('record_kind', '=', row.record.kind)
+        .where('record_key', '=', row.record.id)
+        .executeTakeFirst();
+      const id = row.qbo.id ?? link?.qbo_id;
+      if (!link || !id) {
+        await this.problem(row, null, 'failed', 'run.unresolved-reference', runMessage('run.unresolved-reference', { record: recordLabel(row), field: 'QBO Id', detail: `the ${row.qbo.entity} it was synced to` }));
+        return undefined;
+      }
+      if (link.state === 'diverged' || (row.qbo.syncToken !== undefined && row.qbo.syncToken !== link.sync_token && !(await this.sameAsWeLeftIt(row, link.qbo_id, link.sync_token)))) {
+        await this.diverged(row, null, link.qbo_id, `QuickBooks SyncToken ${row.qbo.syncToken ?? '?'}, ours ${link.sync_token}`);
+        return undefined;
+      }
+      baseSyncToken = this.syncTokens.get(row.key) ?? link.sync_token;
+      body = operation === 'void' ? { Id: id, SyncToken: baseSyncToken } : { ...body, Id: id, SyncToken: baseSyncToken, sparse: true };
+    }
+    if (operation === 'create') body = withMarker(row.qbo.entity, body, row.record.kind, row.record.id);
+    const payloadHash = row.payloadHash ?? '';
+    const generation = await generationOf(this.deps.db, this.state.realmId, row.record.kind, row.record.id, operation, payloadHash);
+    const requestId = requestIdFor({ realmId: this.state.realmId, recordKind: row.record.kind, recordKey: row.record.id, payloadHash, operation, generation });
+    return {
+      row,
+      operation,
+      body,
+      entry: {
+        realmId: this.state.realmId,
+        runId: this.state.runId,
+        rowKey: row.key,
+        groupKind: row.group,
+        label: recordLabel(row),
+        recordKind: row.record.kind,
+        recordKey: row.record.id,
+        recordVersion: row.record.version ?? 0,
+        operation,
+        qboEntity: row.qbo.entity,
+        requestId,
+        body: JSON.stringify(body),
+        payloadHash,
+        expectedTotalCents: operation === 'create' ? row.qboTotalCents : null,
+        baseSyncToken,
+        batchRequestId,
+      },
+    };
+  }
+
+  /** SyncTokens learnt from a re-read in this run (a payment applied to an invoice moves its SyncToken). */
+  private readonly syncTokens = new Map<string, string>();
+
+  /**
+   * A SyncToken that moved is not proof of a hand edit: applying a payment to an invoice moves it too.
+   * Compare what we last sent with what QBO holds now; when they agree, carry on with QBO's token.
+   */
+  private async sameAsWeLeftIt(row: PlanRow, qboId: string, ourToken: string): Promise<boolean> {
+    const last = await this.deps.db
+      .selectFrom('journal')
+      .select(['body'])
+      .where('realm_id', '=', this.state.realmId)
+      .where('record_kind', '=', row.record.kind)
+      .where('record_key', '=', row.record.id)
+      .where('status', '=', 'resolved')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    const link = await this.deps.db
+      .selectFrom('links')
+      .select(['qbo_total_cents'])
+      .where('realm_id', '=', this.state.realmId)
+      .where('record_kind', '=', row.record.kind)
+      .where('record_key', '=', row.record.id)
+      .executeTakeFirst();
+    let current: QboRow;
+    try {
+      current = (await this.deps.client.read(row.qbo.entity as EntityName, qboId)) as QboRow;
+    } catch {
+      return false;
+    }
+    if (String(current.SyncToken) === ourToken) return true;
+    const sent = last ? (JSON.parse(last.body) as Record<string, unknown>) : undefined;
+    if (!sent) return false;
+    for (const f of ['TxnDate', 'DocNumber', 'DisplayName']) {
+      if (sent[f] !== undefined && current[f] !== undefined && sent[f] !== current[f]) return false;
+    }
+    for (const ref of ['CustomerRef', 'VendorRef', 'EntityRef']) {
+      const a = (sent[ref] as { value?: string } | undefined)?.value;
+      const b = (current[ref] as { value?: string } | undefined)?.value;
+      if (a !== undefined && b !== undefined && a !== b) return false;
+    }
+    const total = totalCents(current);
+    if (link?.qbo_total_cents != null && total !== null && Number(link.qbo_total_cents) !== total) return false;
+    this.syncTokens.set(row.key, String(current.SyncToken));
+    return true;
+  }
+
+  private async diverged(row: PlanRow, journalId: number | null, qboId: string, detail: string) {
+    await this.problem(row, journalId, 'held', 'run.diverged', runMessage('run.diverged', { record: recordLabel(row), entity: row.qbo.entity, qboId, detail }), qboId);
+    await this.deps.db
+      .updateTable('links')
+      .set({ state: 'diverged', updated_at: this.now().toISOString() })
+      .where('realm_id', '=', this.state.realmId)
+      .where('record_kind', '=', row.record.kind)
+      .where('record_key', '=', row.record.id)
+      .execute();
+  }
+
+  private async sendBatch(group: string, rows: PlanRow[]): Promise<void> {
+    const prepared: Prepared[] = [];
+    for (const row of rows) {
+      const p = await this.prepare(row, null);
+      if (p) prepared.push(p);
+      else this.tick(group);
+    }
+    if (!prepared.length) return;
+    const batchId = batchRequestIdFor(prepared.map((p) => p.entry.requestId));
+    if (prepared.length > 1) for (const p of prepared) p.entry.batchRequestId = batchId;
+    const crash = this.deps.crash;
+    crash('before-journal', group);
+    const journalIds = await journalWrites(this.deps.db, prepared.map((p) => p.entry), this.now());
+    crash('after-journal-before-send', group);
+
+    let results: BatchResult[] | undefined;
+    let failure: unknown;
+    try {
+      if (prepared.length === 1) {
+        const p = prepared[0]!;
+        const entity = p.row.qbo.entity as EntityName;
+        const value =
+          p.operation === 'create'
+            ? await this.deps.client.create(entity, p.body as never, { requestId: p.entry.requestId })
+            : await this.sparseUpdateNoReread(entity, p);
+        results = [{ bId: bIdFor(0), ok: true, entity, value: value as Record<string, unknown> }];
+      } else {
+        const items: BatchItem[] = prepared.map((p, i) => ({ bId: bIdFor(i), operation: p.operation === 'create' ? 'create' : 'update', entity: p.row.qbo.entity as EntityName, body: p.body }));
+        results = await this.deps.client.batch(items, { requestId: batchId });
+      }
+    } catch (err) {
+      if (err instanceof QboFault && prepared.length === 1) results = [{ bId: bIdFor(0), ok: false, fault: err }];
+      else failure = err;
+    }
+
+    if (failure !== undefined) {
+      const rowsNow = await this.deps.db.selectFrom('journal').selectAll().where('id', 'in', journalIds).execute();
+      if (failure instanceof OutcomeUnknownError || !(failure instanceof QboFault || failure instanceof QboUnavailableError)) {
+        // Maybe applied: look the records up now rather than leave them for the next run.
+        this.deps.logger.warn({ realmId: this.state.realmId, err: failure instanceof Error ? failure.message : String(failure) }, 'batch outcome unknown; looking the records up');
+        const settled = await settleWrites(this.deps, this.state.realmId, this.state.runId, rowsNow as JournalRow[]);
+        for (const [k, id] of settled.qboIds) this.state.qboIds.set(k, id);
+        const still = await this.deps.db.selectFrom('journal').select(['id', 'row_key', 'status']).where('id', 'in', journalIds).execute();
+        for (const s of still) {
+          const p = prepared.find((x) => x.row.key === s.row_key)!;
+          if (s.status === 'pending') {
+            await this.problem(p.row, s.id, 'pending', 'run.outcome-unknown', runMessage('run.outcome-unknown', { record: recordLabel(p.row), detail: failure instanceof Error ? failure.message : String(failure) }));
+          } else if (s.status === 'failed') {
+            // Not in QBO: the next sync sends it again.
+            this.state.notWritten.add(p.row.key);
+            await this.problem(p.row, null, 'failed', 'run.qbo-unavailable', runMessage('run.qbo-unavailable', { record: recordLabel(p.row), detail: failure instanceof Error ? failure.message : String(failure) }));
+          }
+        }
+      } else {
+        for (const [i, p] of prepared.entries()) {
+          const code: RunReasonCode = failure instanceof QboFault ? 'run.qbo-refused' : 'run.qbo-unavailable';
+          const message = failure instanceof QboFault ? runMessage(code, { record: recordLabel(p.row), field: failure.element, detail: failure.errors[0]?.message }) : runMessage(code, { record: recordLabel(p.row), detail: failure.message });
+          await this.problem(p.row, journalIds[i]!, 'failed', code, message);
+        }
+      }
+      this.tick(group, prepared.length);
+      return;
+    }
+
+    crash('after-response-before-commit', group);
+    for (const [i, p] of prepared.entries()) {
+      const r = results![i]!;
+      if (i === 1) crash('mid-batch', group);
+      await this.settleResult(p, journalIds[i]!, r);
+      this.tick(group);
+    }
+  }
+
+  /** A sparse update whose 5010 is reported to us, not retried over someone else's change. */
+  private async sparseUpdateNoReread(entity: EntityName, p: Prepared): Promise<unknown> {
+    const r = await this.deps.client.batch([{ bId: bIdFor(0), operation: 'update', entity, body: p.body }], { requestId: `${p.entry.requestId.slice(0, 2)}B${p.entry.requestId.slice(3)}` });
+    const first = r[0]!;
+    if (!first.ok) throw first.fault;
+    return first.value;
+  }
+
+  private async settleResult(p: Prepared, journalId: number, r: BatchResult): Promise<void> {
+    const row = p.row;
+    if (r.ok) {
+      const e = r.value as QboRow;
+      await resolveWrite(
+        this.deps.db,
+        {
+          journalId,
+          runId: this.state.runId,
+          realmId: this.state.realmId,
+          rowKey: row.key,
+          groupKind: row.group,
+          label: recordLabel(row),
+          recordKind: row.record.kind,
+          recordKey: row.record.id,
+          recordVersion: row.record.version ?? 0,
+          payloadHash: row.payloadHash ?? '',
+          action: p.operation === 'create' ? 'create' : 'update',
+          qboEntity: row.qbo.entity,
+          qboId: e.Id,
+          syncToken: String(e.SyncToken ?? '0'),
+          qboTotalCents: totalCents(e),
+          linkState: 'linked',
+          counter: p.operation === 'create' ? 'created' : 'updated',
+        },
+        this.now(),
+      );
+      this.state.qboIds.set(row.key, e.Id);
+      return;
+    }
+    const f = r.fault;
+    if (f.code === '5010' && p.operation === 'update') {
+      // Stale SyncToken: re-read once; someone else changed it since our last write.
+      let current: QboRow | undefined;
+      try {
+        current = (await this.deps.client.read(row.qbo.entity as EntityName, String(p.body['Id']))) as QboRow;
+      } catch {
+        current = undefined;
+      }
+      await this.diverged(row, journalId, String(p.body['Id']), current ? `QuickBooks SyncToken ${current.SyncToken}, ours ${p.entry.baseSyncToken}` : 'stale SyncToken');
+      return;
+    }
+    await this.problem(row, journalId, 'failed', 'run.qbo-refused', runMessage('run.qbo-refused', { record: recordLabel(row), field: f.element, detail: f.errors[0]?.message ?? f.message }));
+  }
+
+  private async voidOne(group: string, row: PlanRow): Promise<void> {
+    if (!voidable.has(row.qbo.entity)) {
+      await this.problem(row, null, 'failed', 'run.void-not-supported', runMessage('run.void-not-supported', { record: recordLabel(row), entity: row.qbo.entity, qboId: row.qbo.id ?? '' }));
+      this.tick(group);
+      return;
+    }
+    const p = await this.prepare(row, null);
+    if (!p) {
+      this.tick(group);
+      return;
+    }
+    const entity = row.qbo.entity as EntityName;
+    const id = String(p.body['Id']);
+    // Read first: a void must not land on a document someone changed by hand since our last write.
+    const current = (await this.deps.client.read(entity, id)) as QboRow;
+    if (String(current.SyncToken) !== p.entry.baseSyncToken && !(await this.sameAsWeLeftIt(row, id, p.entry.baseSyncToken ?? ''))) {
+      await this.diverged(row, null, id, `QuickBooks SyncToken ${current.SyncToken}, ours ${p.entry.baseSyncToken}`);
+      this.tick(group);
+      return;
+    }
+    if (String(current.SyncToken) !== p.entry.baseSyncToken) {
+      p.entry.baseSyncToken = String(current.SyncToken);
+      p.body = { Id: id, SyncToken: String(current.SyncToken) };
+      p.entry.body = JSON.stringify(p.body);
+    }
+    this.deps.crash('before-journal', group);
+    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now());
+    this.deps.crash('after-journal-before-send', group);
+    try {
+      const e = (await this.deps.client.void(entity, { Id: id, SyncToken: p.entry.baseSyncToken! }, { requestId: p.entry.requestId })) as QboRow;
+      this.deps.crash('after-response-before-commit', group);
+      await resolveWrite(
+        this.deps.db,
+        {
+          journalId: journalId!,
+          runId: this.state.runId,
+          realmId: this.state.realmId,
+          rowKey: row.key,
+          groupKind: row.group,
+          label: recordLabel(row),
+          recordKind: row.record.kind,
+          recordKey: row.record.id,
+          recordVersion: row.record.version ?? 0,
+          payloadHash: row.payloadHash ?? '',
+          action: 'void',
+          qboEntity: row.qbo.entity,
+          qboId: id,
+          syncToken: String(e.SyncToken ?? '0'),
+          qboTotalCents: totalCents(e),
+          linkState: 'voided',
+          counter: 'voided',
+        },
+        this.now(),
+      );
+    } catch (err) {
+      if (err instanceof QboFault) {
+        await this.problem(row, journalId!, 'failed', 'run.qbo-refused', runMessage('run.qbo-refused', { record: recordLabel(row), field: err.element, detail: err.errors[0]?.message }));
+      } else {
+        const rowsNow = await this.deps.db.selectFrom('journal').selectAll().where('id', '=', journalId!).execute();
+        await settleWrites(this.deps, this.state.realmId, this.state.runId, rowsNow as JournalRow[]);
+      }
+    }
+    this.tick(group);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Reason codes of the sync (run, journal, recovery, lock, payment import) and their sentences.
+ * Kept beside the run so the connect part's shared messages module (preview and settings codes)
+ * is not edited by two helpers at once; every sentence names the record and says what to do.
+ */
+
+export type RunReasonCode =
+  | 'run.locked'
+  | 'run.plan-errors'
+  | 'run.not-connected'
+  | 'run.qbo-refused'
+  | 'run.qbo-unavailable'
+  | 'run.outcome-unknown'
+  | 'run.lookup-several'
+  | 'run.lookup-mismatch'
+  | 'run.diverged'
+  | 'run.held-earlier'
+  | 'run.dependency-failed'
+  | 'run.unresolved-reference'
+  | 'run.recovered'
+  | 'run.not-in-qbo'
+  | 'run.interrupted'
+  | 'run.import-no-invoice'
+  | 'run.import-refused'
+  | 'run.no-such-run'
+  | 'run.void-not-supported';
+
+export interface RunMessageContext {
+  /** "invoice INV-1042 — Harbour Trust" */
+  record?: string;
+  entity?: string;
+  qboId?: string;
+  ids?: string[];
+  field?: string;
+  ours?: string;
+  theirs?: string;
+  detail?: string;
+  holder?: string;
+  startedAt?: string;
+  count?: number;
+  list?: string[];
+  seconds?: number;
+  runId?: string;
+}
+
+const listed = (items: string[] | undefined, max = 10) =>
+  !items?.length ? '' : items.slice(0, max).join('; ') + (items.length > max ? `; and ${items.length - max} more` : '');
+
+export const runMessages: Record<RunReasonCode, (c: RunMessageContext) => string> = {
+  'run.locked': (c) =>
+    `A sync of this company is already running: started by ${c.holder ?? 'someone'} at ${c.startedAt ?? 'an unknown time'}. Wait for it to finish; if its process stopped, the next sync takes over after ${c.seconds ?? 60} seconds without a heartbeat.`,
+  'run.plan-errors': (c) =>
+    `The sync did not start: ${c.count ?? 0} record${c.count === 1 ? ' has an error' : 's have errors'}: ${listed(c.list)}. Fix them in the practice system or skip them (\`qbo-connect skip <kind> <id>\`), then sync again.`,
+  'run.not-connected': () => 'No QuickBooks company is connected: run `qbo-connect connect` (or use Connect in the web app), then sync again.',
+  'run.qbo-refused': (c) =>
+    `${c.record}: QuickBooks refused it${c.field ? ` (field ${c.field})` : ''}: ${c.detail ?? 'no detail given'}. Correct the record in the practice system, or skip it, then sync again.`,
+  'run.qbo-unavailable': (c) => `${c.record}: QuickBooks could not be reached or was too busy (${c.detail ?? 'no answer'}); nothing was written for it. Sync again later.`,
+  'run.outcome-unknown': (c) =>
+    `${c.record}: QuickBooks did not say whether it was saved (${c.detail ?? 'no answer'}); it is looked up before anything is sent again — run \`qbo-connect recover\` or the next sync.`,
+  'run.lookup-several': (c) =>
+    `${c.record}: QuickBooks holds ${c.ids?.length ?? 'several'} ${c.entity ?? 'records'} that match it (Ids ${(c.ids ?? []).join(', ')}); nothing is deleted automatically. Void the extra ones in QuickBooks, then run \`qbo-connect recover\`.`,
+  'run.lookup-mismatch': (c) =>
+    `${c.record}: QuickBooks has ${c.entity} ${c.qboId} that looks like it, but its ${c.field} is ${c.theirs} where this sync sent ${c.ours}. Check it in QuickBooks; correct or void it there, then run \`qbo-connect recover\`.`,
+  'run.diverged': (c) =>
+    `${c.record}: ${c.entity} ${c.qboId} was changed in QuickBooks by someone else since the last sync${c.detail ? ` (${c.detail})` : ''}, so it was not overwritten. Make the two sides agree (in QuickBooks or the practice system), then sync again.`,
+  'run.held-earlier': (c) => `${c.record}: held for review since an earlier run: ${c.detail ?? ''} It is not sent again until that is resolved.`,
+  'run.dependency-failed': (c) => `${c.record}: not sent because ${c.detail ?? 'a record it needs'} was not written to QuickBooks; fix that record first, then sync again.`,
+  'run.unresolved-reference': (c) => `${c.record}: its ${c.field ?? 'reference'} points at ${c.detail ?? 'a record'} that has no QuickBooks Id yet; sync again after that record is written.`,
+  'run.recovered': (c) => `${c.record}: found in QuickBooks as ${c.entity} ${c.qboId} after an interrupted run, and linked (nothing sent twice).`,
+  'run.not-in-qbo': (c) => `${c.record}: not found in QuickBooks after an interrupted run; the sync sends it again with a new request id.`,
+  'run.interrupted': (c) => `Run ${c.runId ?? ''} stopped before it finished (its process ended); its unfinished writes were recovered by the next run.`,
+  'run.import-no-invoice': (c) => `${c.record}: not applied to any invoice the practice has, so it was not imported.`,
+  'run.import-refused': (c) => `${c.record}: the practice ledger refused it: ${c.detail ?? ''} Check the payment in QuickBooks and the practice's payment types, then sync again.`,
+  'run.void-not-supported': (c) =>
+    `${c.record}: was cancelled in the practice, but QuickBooks cannot void a ${c.entity}; QBO Connect never deletes anything in QuickBooks. Delete or reverse ${c.entity} ${c.qboId} in QuickBooks by hand, then skip this record.`,
+  'run.no-such-run': (c) => `There is no run ${c.runId ?? ''}; \`qbo-connect history\` lists the runs.`,
+};
+
+export function runMessage(code: RunReasonCode, ctx: RunMessageContext = {}): string {
+  return runMessages[code](ctx);
+}
+
+/** A refusal a person can act on (the CLI prints the message as one line; the API answers 409/400). */
+export class RunError extends Error {
+  override name = 'RunError';
+  readonly userFacing = true;
+  constructor(
+    readonly code: RunReasonCode,
+    readonly ctx: RunMessageContext = {},
+  ) {
+    super(runMessage(code, ctx));
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Deterministic request ids (reliability.md §1.2): the same logical write always carries the same
+ * id, so a retry or a replay is recognised by QBO; a new write (new payload, new generation after a
+ * write was found missing) gets a new one. 36 characters, so an id also fits a batch.
+ */
+import crypto from 'node:crypto';
+
+export type WriteOperation = 'create' | 'update' | 'void';
+
+export interface RequestIdParts {
+  realmId: string;
+  recordKind: string;
+  recordKey: string;
+  payloadHash: string;
+  operation: WriteOperation;
+  /** 0 for the first attempt at this write; +1 each time recovery found it missing in QBO. */
+  generation: number;
+}
+
+const hex = (s: string, n: number) => crypto.createHash('sha256').update(s).digest('hex').slice(0, n);
+
+/** `qc` + operation letter + `-` + 32 hex = 36 characters. */
+export function requestIdFor(p: RequestIdParts): string {
+  const key = [p.realmId, p.recordKind, p.recordKey, p.payloadHash, p.operation, String(p.generation)].join('\u0000');
+  return `qc${p.operation[0]}-${hex(key, 32)}`;
+}
+
+/** The batch's own id, from its items' ids in order (≤ 36 characters, as Intuit requires for batch). */
+export function batchRequestIdFor(itemRequestIds: readonly string[]): string {
+  return `qcb-${hex(itemRequestIds.join(','), 32)}`;
+}
+
+/** A batch item's id (≤ 10 characters): its place in the batch. */
+export function bIdFor(index: number): string {
+  return `r${index}`;
+}

@@ -1,0 +1,223 @@
+/**
+ * One sync of one company (ARCHITECTURE §4 step 3): take the company's lock, recover unresolved
+ * writes, re-plan, refuse while errors remain, write the groups in order, import payments, and
+ * record the run. `startSync` answers with the run id as soon as the run exists (the web app and the
+ * API poll its progress); `sync` waits for the end.
+ */
+import crypto from 'node:crypto';
+import { getSettings } from '../settings/store.js';
+import type { Settings } from '../settings/model.js';
+import { groupOrder, type Plan, type PlanRow } from '../plan/types.js';
+import type { Progress, RunDeps, RunState } from './context.js';
+import { actionableRows, GroupExecutor } from './execute.js';
+import { getRun, type RunSummary } from './history.js';
+import { acquireSyncLock, DEFAULT_LOCK_TTL_MS, keepAlive, type SyncLock } from './lock.js';
+import { runMessage } from './messages.js';
+import { importPayments } from './payments-import.js';
+import { markInterruptedRuns, settleWrites, type RecoverySummary } from './recover.js';
+
+export interface SyncDeps extends RunDeps {
+  /** Builds the plan afresh (connect/plan's buildPlan); called at the start of every sync. */
+  buildPlan: (realmId: string) => Promise<Plan>;
+  lockTtlMs?: number;
+  /** QBO requests made so far by this process's client (for the run's record). */
+  requestCount?: () => number;
+}
+
+export interface SyncOptions {
+  realmId: string;
+  /** Who started it: "alice@example.com (web)", "cli:alice", an API token's user. */
+  actor: string;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface SyncResult {
+  runId: string;
+  /** succeeded | failed (some records failed or are held) | refused (plan errors) | interrupted */
+  status: string;
+  message: string | null;
+  /** The plan errors that refused the run, one sentence each. */
+  errors: string[];
+  summary: RunSummary;
+  recovery: RecoverySummary;
+}
+
+export interface StartedSync {
+  runId: string;
+  done: Promise<SyncResult>;
+}
+
+/** Plan rows with errors that are not skipped: each blocks the sync until fixed or skipped. */
+export function blockingErrors(plan: Plan): string[] {
+  const out: string[] = [];
+  for (const g of plan.groups) {
+    for (const r of g.rows) {
+      if (r.skipped) continue;
+      for (const i of r.issues) if (i.severity === 'error') out.push(i.message);
+    }
+  }
+  return out;
+}
+
+function settingsJson(settings: Settings | undefined, plan?: Plan): string {
+  return JSON.stringify({ settingsHash: plan?.settingsHash ?? null, settings: settings ?? null });
+}
+
+async function openRun(deps: Pick<RunDeps, 'db' | 'clock'>, realmId: string, actor: string, settings: Settings | undefined): Promise<string> {
+  const id = `run-${deps.clock().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${crypto.randomBytes(4).toString('hex')}`;
+  await deps.db
+    .insertInto('runs')
+    .values({
+      id,
+      realm_id: realmId,
+      started_by: actor,
+      started_at: deps.clock().toISOString(),
+      finished_at: null,
+      status: 'running',
+      settings: settingsJson(settings),
+      processed: 0,
+      created: 0,
+      adopted: 0,
+      updated: 0,
+      voided: 0,
+      imported: 0,
+      failed: 0,
+      held: 0,
+      message: null,
+    })
+    .execute();
+  return id;
+}
+
+async function closeRun(deps: SyncDeps | RunDeps, runId: string, status: string, message: string | null, requestsAtStart: number): Promise<void> {
+  const requests = 'requestCount' in deps && deps.requestCount ? deps.requestCount() - requestsAtStart : 0;
+  await deps.db.updateTable('runs').set({ status, message, finished_at: deps.clock().toISOString(), requests }).where('id', '=', runId).execute();
+}
+
+export async function startSync(deps: SyncDeps, opts: SyncOptions): Promise<StartedSync> {
+  const ttl = deps.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+  const lock = await acquireSyncLock(deps.db, { realmId: opts.realmId, holder: opts.actor, clock: deps.clock, ttlMs: ttl });
+  let runId: string;
+  let settings: Settings | undefined;
+  try {
+    settings = await getSettings(deps.db, opts.realmId, deps.clock);
+    runId = await openRun(deps, opts.realmId, opts.actor, settings);
+    await lock.setRunId(runId);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+  let lost = false;
+  const stop = keepAlive(lock, ttl, () => {
+    lost = true;
+    deps.logger.error({ realmId: opts.realmId, runId }, 'sync lock lost (heartbeat lapsed); the run stops');
+  });
+  const done = runBody(deps, opts, lock, runId, settings, () => lost).finally(async () => {
+    stop();
+    await lock.release().catch(() => {});
+  });
+  // The caller may only want the run id; a rejection is still reported through `done`.
+  done.catch(() => {});
+  return { runId, done };
+}
+
+export async function sync(deps: SyncDeps, opts: SyncOptions): Promise<SyncResult> {
+  return (await startSync(deps, opts)).done;
+}
+
+async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId: string, settings: Settings, lost: () => boolean): Promise<SyncResult> {
+  const realmId = opts.realmId;
+  const requestsAtStart = deps.requestCount?.() ?? 0;
+  let lastWrite = 0;
+  let pendingWrite: Promise<unknown> = Promise.resolve();
+  const persistProgress = (p: Progress, force = false) => {
+    const t = Date.now();
+    if (!force && t - lastWrite < 250) return;
+    lastWrite = t;
+    pendingWrite = pendingWrite
+      .then(() => deps.db.updateTable('runs').set({ progress_done: p.done, progress_total: p.total, progress_group: p.group }).where('id', '=', runId).execute())
+      .catch(() => {});
+  };
+  const state: RunState = {
+    realmId,
+    runId,
+    done: 0,
+    total: 0,
+    qboIds: new Map(),
+    notWritten: new Set(),
+    onProgress: (p) => {
+      opts.onProgress?.(p);
+      persistProgress(p);
+    },
+  };
+  const finish = async (status: string, message: string | null, errors: string[], recovery: RecoverySummary): Promise<SyncResult> => {
+    persistProgress({ done: state.done, total: state.total, group: 'done' }, true);
+    await pendingWrite;
+    await closeRun(deps, runId, status, message, requestsAtStart);
+    return { runId, status, message, errors, summary: await getRun(deps.db, runId), recovery };
+  };
+
+  let recovery: RecoverySummary = { found: 0, adopted: 0, settled: 0, notSent: 0, held: 0, unknown: 0, interrupted: 0 };
+  try {
+    recovery.interrupted = await markInterruptedRuns(deps, realmId, runId);
+    const settled = await settleWrites(deps, realmId, runId);
+    recovery = { ...settled, interrupted: recovery.interrupted };
+    if (recovery.unknown > 0) {
+      // QBO could not tell us what happened to earlier writes: sending more now could duplicate them.
+      return await finish('failed', `${recovery.unknown} earlier write(s) could not be checked in QuickBooks; nothing new was sent. Run \`qbo-connect recover\` or sync again later.`, [], recovery);
+    }
+
+    const plan = await deps.buildPlan(realmId);
+    await deps.db.updateTable('runs').set({ settings: settingsJson(settings, plan) }).where('id', '=', runId).execute();
+    const errors = blockingErrors(plan);
+    if (errors.length) return await finish('refused', runMessage('run.plan-errors', { count: errors.length, list: errors }), errors, recovery);
+
+    const rows = new Map<string, PlanRow>();
+    for (const g of plan.groups) for (const r of g.rows) rows.set(r.key, r);
+    for (const g of plan.groups) if (g.kind !== 'payments-import') state.total += actionableRows(g.rows).length;
+    state.onProgress?.({ done: 0, total: state.total, group: 'start' });
+
+    const executor = new GroupExecutor(deps, state, { rows });
+    for (const kind of groupOrder) {
+      if (lost()) return await finish('interrupted', 'The sync lock was lost (this process stalled past its heartbeat); another sync may have taken over.', [], recovery);
+      const group = plan.groups.find((g) => g.kind === kind);
+      if (kind === 'payments-import') {
+        await importPayments(deps, state, settings, group?.rows ?? []);
+        continue;
+      }
+      if (!group) continue;
+      await executor.run(kind, actionableRows(group.rows));
+      await lock.heartbeat();
+    }
+    const run = await getRun(deps.db, runId);
+    const problems = run.failed + run.held;
+    return await finish(
+      problems ? 'failed' : 'succeeded',
+      problems ? `${run.failed} record(s) failed and ${run.held} are held for review; \`qbo-connect history --run ${runId}\` says why for each.` : null,
+      [],
+      recovery,
+    );
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    deps.logger.error({ realmId, runId, err: message }, 'sync stopped');
+    return finish('failed', `The sync stopped: ${message}`, [], recovery);
+  }
+}
+
+/** `qbo-connect recover`: settle unresolved writes now, under the company's lock, as a run of its own. */
+export async function recoverCompany(deps: SyncDeps | RunDeps, opts: { realmId: string; actor: string; lockTtlMs?: number }): Promise<RecoverySummary & { runId: string }> {
+  const lock = await acquireSyncLock(deps.db, { realmId: opts.realmId, holder: opts.actor, clock: deps.clock, ttlMs: opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS });
+  try {
+    const settings = await getSettings(deps.db, opts.realmId, deps.clock).catch(() => undefined);
+    const runId = await openRun(deps, opts.realmId, opts.actor, settings);
+    await lock.setRunId(runId);
+    const interrupted = await markInterruptedRuns(deps, opts.realmId, runId);
+    const s = await settleWrites(deps, opts.realmId, runId);
+    const status = s.held || s.unknown ? 'failed' : 'succeeded';
+    const message = `Recovery: ${s.found} unresolved write(s); ${s.adopted} found in QuickBooks and linked, ${s.settled} updates/voids settled, ${s.notSent} not in QuickBooks (the next sync sends them), ${s.held} held for review, ${s.unknown} still unknown.`;
+    await closeRun(deps, runId, status, message, 0);
+    return { ...s, interrupted, runId };
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The sync over HTTP against the emulator, on hand-made plans: every record once, totals to the cent,
+ * a second sync sends nothing, history, and the lock.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { qboClientFor } from '../../src/connect/qbo-client.js';
+import { noCrash } from '../../src/connect/run/crash-point.js';
+import { getRun, listRuns } from '../../src/connect/run/history.js';
+import { sync, type SyncDeps } from '../../src/connect/run/sync.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { companyIds, handPlanner, smallPractice, type CompanyIds } from './hand-plan.js';
+
+interface Dump {
+  entities: Record<string, Array<Record<string, unknown>>>;
+}
+
+describe('sync on a hand-made plan', () => {
+  let emu: RunningEmulator;
+  let c: ConnectedApp;
+  let ids: CompanyIds;
+  let deps: SyncDeps;
+
+  beforeAll(async () => {
+    emu = await startEmulator({ preset: 'au', limits: 'off' });
+    c = await connectedApp(emu);
+    const client = qboClientFor(c.app.ctx, c.realmId);
+    ids = await companyIds(client);
+    deps = { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client, crash: noCrash, buildPlan: handPlanner(c.app.ctx.db, () => smallPractice(ids, 3)) };
+  });
+  afterAll(async () => {
+    await c?.app.close();
+    await emu?.close();
+  });
+
+  it('writes every record once, in group order, with totals equal to the cent; then a second sync sends nothing', async () => {
+    const progress: Array<{ done: number; total: number; group: string }> = [];
+    const first = await sync(deps, { realmId: c.realmId, actor: 'test', onProgress: (p) => progress.push(p) });
+    expect(first.status, first.message ?? '').toBe('succeeded');
+    expect(first.summary).toMatchObject({ created: 24, failed: 0, held: 0 });
+    expect(progress.at(-1)).toMatchObject({ done: 24, total: 24 });
+
+    const dump = emu.control.dump(c.realmId) as Dump;
+    const docs = (e: string) => dump.entities[e] ?? [];
+    expect(docs('Customer')).toHaveLength(3);
+    expect(docs('Vendor')).toHaveLength(6);
+    expect(docs('Invoice').map((i) => i['DocNumber']).sort()).toEqual(['AINV-1', 'AINV-2', 'AINV-3']);
+    expect(docs('Invoice').every((i) => i['TotalAmt'] === 165.61)).toBe(true);
+    // The payment of 50 is applied to its invoice.
+    expect(docs('Invoice').every((i) => i['Balance'] === 115.61)).toBe(true);
+    expect(docs('Payment')).toHaveLength(3);
+    expect(docs('CreditMemo').every((i) => i['TotalAmt'] === 11)).toBe(true);
+    expect(docs('Bill')).toHaveLength(6);
+    for (const inv of docs('Invoice')) expect(String(inv['PrivateNote'])).toContain(`qbo-connect:invoice:${String(inv['DocNumber'])}`);
+
+    const links = await c.app.ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    expect(links).toHaveLength(24);
+    const journal = await c.app.ctx.db.selectFrom('journal').selectAll().execute();
+    expect(journal.every((j) => j.status === 'resolved' && j.request_id.length <= 36)).toBe(true);
+
+    const second = await sync(deps, { realmId: c.realmId, actor: 'test' });
+    expect(second.status).toBe('succeeded');
+    expect(second.summary.processed).toBe(0);
+    expect((emu.control.dump(c.realmId) as Dump).entities['Invoice']).toHaveLength(3);
+    expect(await c.app.ctx.db.selectFrom('journal').selectAll().execute()).toHaveLength(journal.length);
+
+    const runs = await listRuns(c.app.ctx.db, { realmId: c.realmId });
+    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    const detail = await getRun(c.app.ctx.db, first.runId);
+    expect(detail.records).toHaveLength(24);
+    expect(detail.records.find((r) => r.recordKey === 'AINV-1')).toMatchObject({ action: 'create', status: 'done', qboEntity: 'Invoice' });
+    expect(detail.settings).toMatchObject({ settingsHash: 'test' });
+  });
+});
