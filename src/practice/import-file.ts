@@ -10,7 +10,13 @@ import { kindFromName, kindInfo, kinds, type Kind } from './kinds.js';
 import { issue, reasonCodes, type PracticeIssue } from './messages.js';
 import type { InputRecord } from './validate.js';
 
-const fileShape = Object.fromEntries(kinds.map((k) => [kindInfo[k].fileKey, z.array(kindInfo[k].schema).optional()]));
+const fileShape = Object.fromEntries(
+  kinds.map((k) => {
+    const i = kindInfo[k];
+    const description = `${i.label} records (natural key: ${i.keyField}${i.childField ? `; ${i.childField} inside each record` : ''}). Records may refer to records earlier or later in the same document, or already stored.`;
+    return [i.fileKey, z.array(i.schema).optional().describe(description)];
+  }),
+);
 
 /** The whole import document. */
 export const importFileSchema = z.strictObject({ $schema: z.string().optional(), ...fileShape });

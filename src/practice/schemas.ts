@@ -38,13 +38,15 @@ export function isCalendarDate(s: string): boolean {
 export const dateSchema = z
   .string({ error: 'must be a date YYYY-MM-DD' })
   .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date YYYY-MM-DD' })
-  .refine(isCalendarDate, { error: 'is not a calendar date' });
+  .refine(isCalendarDate, { error: 'is not a calendar date' })
+  .describe('A calendar date, YYYY-MM-DD');
 
 /** Integer cents, zero or more. */
 export const centsSchema = z
   .int({ error: 'must be a whole number of cents' })
   .min(0, { error: 'must not be negative' })
-  .max(limits.maxCents, { error: 'is too large' });
+  .max(limits.maxCents, { error: 'is too large' })
+  .describe('Money in integer cents (12345 = $123.45), zero or more');
 /** Integer cents, more than zero. */
 export const positiveCentsSchema = centsSchema.refine((n) => n > 0, { error: 'must be more than zero' });
 
