@@ -71,3 +71,123 @@ export class ConnectError extends Error {
 export function isConnectError(err: unknown): err is ConnectError {
   return err instanceof ConnectError;
 }
+
+// ---- the preview's reason codes ------------------------------------------------------------------
+// Each sentence names the record, the field and what to do. Document checks exist per document kind
+// (`invoice.number-too-long`, `bill.number-too-long`, …), so a code alone says what it is about.
+
+export const planDocumentKinds = ['invoice', 'credit-note', 'payment', 'bill', 'staff-expense'] as const;
+type PlanDocumentKind = (typeof planDocumentKinds)[number];
+export const documentChecks = [
+  'number-too-long',
+  'zero-value',
+  'closed-period',
+  'number-in-qbo-differs',
+  'total-differs',
+  'changed-in-qbo',
+  'deleted-in-qbo',
+  'contact-missing',
+  'income-account-unmapped',
+  'expense-account-unmapped',
+] as const;
+type DocumentCheck = (typeof documentChecks)[number];
+const nameKinds = ['contact', 'supplier', 'staff'] as const;
+type NameKind = (typeof nameKinds)[number];
+export const nameChecks = [
+  'missing-unique-id',
+  'duplicate-unique-id',
+  'name-too-long',
+  'name-has-colon',
+  'invalid-email',
+  'name-used-by-customer',
+  'name-used-by-supplier',
+  'name-used-by-employee',
+  'name-exists-unmatched',
+  'several-matches',
+  'no-match',
+] as const;
+type NameCheck = (typeof nameChecks)[number];
+
+export type PlanReasonCode =
+  | `${PlanDocumentKind}.${DocumentCheck}`
+  | `${NameKind}.${NameCheck}`
+  | 'item.income-account-unmapped'
+  | 'item.name-changed'
+  | 'tax.unmapped'
+  | 'tax.transaction-code-unmapped'
+  | 'invoice.item-unmapped'
+  | 'payment.type-unmapped'
+  | 'payment.invoice-before-export-from'
+  | 'payment.invoice-unknown'
+  | 'payment.invoice-skipped'
+  | 'credit-note.invoice-unknown'
+  | 'payment-import.invoice-unknown'
+  | 'payment-import.no-payment-type';
+
+export interface PlanMessageContext {
+  /** "invoice INV-1042 (Harbour Trust)". */
+  record: string;
+  field?: string;
+  value?: unknown;
+  /** A limit, a QBO name or date the sentence quotes. */
+  limit?: number | string;
+  /** What will be sent instead, or another detail. */
+  detail?: string;
+  /** The document that brings a name into the export. */
+  via?: string;
+}
+
+const cents = (n: unknown) => (typeof n === 'number' ? `${n < 0 ? '-' : ''}${(Math.abs(n) / 100).toFixed(2)}` : String(n));
+
+const documentSentences: Record<DocumentCheck, (c: PlanMessageContext) => string> = {
+  'number-too-long': (c) => `${c.record}: number "${shown(c.value)}" (field ${c.field ?? 'number'}) is longer than the ${c.limit ?? 21} characters QBO accepts. Renumber it in the practice, or skip it.`,
+  'zero-value': (c) => `${c.record} totals 0.00 (field ${c.field ?? 'totalCents'}), so it is not sent to QBO. Nothing to do unless it should carry an amount.`,
+  'closed-period': (c) => `${c.record} is dated ${shown(c.value)} (field date), on or before QBO's closed-books date ${c.limit}. Re-open the period in QBO, move the document's date in the practice, or skip it.`,
+  'number-in-qbo-differs': (c) => `${c.record}: QBO already has number "${shown(c.value)}" (field ${c.field ?? 'number'}) with different content (${c.detail}). Review both: renumber the practice document, correct QBO, or skip it.`,
+  'total-differs': (c) => `${c.record}: QBO would total ${c.detail} because it rounds tax per line, while the practice total is ${cents(c.value)} (field totalCents); the payload sets TxnTaxDetail.TotalTax to ${cents(c.limit)} so QBO keeps the practice's figure.`,
+  'changed-in-qbo': (c) => `${c.record} was changed in QBO after it was synced (${c.detail}); the two sides differ and QBO Connect will not overwrite it. Make the same change on the other side, or skip the record.`,
+  'deleted-in-qbo': (c) => `${c.record} was deleted in QBO after it was synced; QBO Connect will not re-create it on its own. Skip it, or remove the link by re-creating it deliberately.`,
+  'contact-missing': (c) => `${c.record}: its contact ${shown(c.value)} (field ${c.field ?? 'contactCode'}) is not in the practice ledger. Add the contact, or skip the document.`,
+  'income-account-unmapped': (c) => `${c.record}: no QBO income account for ${c.detail} (field ${c.field}). Set it under ${c.limit} in the settings.`,
+  'expense-account-unmapped': (c) => `${c.record}: no QBO expense account for ${c.detail} (field ${c.field}). Set it under ${c.limit} in the settings.`,
+};
+
+const nameSentences: Record<NameCheck, (c: PlanMessageContext) => string> = {
+  'missing-unique-id': (c) => `${c.record} has no unique ID (field uniqueId); QBO Connect matches contacts by it${c.via ? ` (it is needed for ${c.via})` : ''}. Give it a unique ID in the practice, or skip the documents that need it.`,
+  'duplicate-unique-id': (c) => `${c.record}: unique ID "${shown(c.value)}" (field uniqueId) is also used by ${c.detail}. Give each contact its own unique ID in the practice.`,
+  'name-too-long': (c) =>
+    c.detail
+      ? `${c.record}: name (field name) is longer than the ${c.limit} characters QBO Connect sends; it will be sent as "${c.detail}". Shorten it in the practice to choose the name yourself.`
+      : `${c.record}: name (field name) is longer than the ${c.limit} characters QBO Connect sends. Shorten it in the practice, or turn on contacts.shortenLongNames.`,
+  'name-has-colon': (c) => `${c.record}: name "${shown(c.value)}" (field name) contains a colon, which QBO does not allow in names; it will be sent as "${c.detail}". Rename it in the practice to choose the name yourself.`,
+  'invalid-email': (c) => `${c.record}: email "${shown(c.value)}" (field email) is not a valid address, so it is sent without one. Correct the email in the practice.`,
+  'name-used-by-customer': (c) => `${c.record}: QBO already has a customer named "${shown(c.value)}" (field name), and names must be unique across customers, suppliers and employees. Rename one of them, or skip the record.`,
+  'name-used-by-supplier': (c) => `${c.record}: QBO already has a supplier named "${shown(c.value)}" (field name), and names must be unique across customers, suppliers and employees. Rename the contact in the practice or the supplier in QBO, or skip the documents that need it.`,
+  'name-used-by-employee': (c) => `${c.record}: QBO already has an employee named "${shown(c.value)}" (field name), and names must be unique across customers, suppliers and employees. Rename one of them, or skip the record.`,
+  'name-exists-unmatched': (c) => `${c.record}: QBO has a record named "${shown(c.value)}" (field name) that does not carry unique ID ${c.detail}, and matching is by unique ID only. Link it by setting contacts.matchOrder to unique-id-then-name, or rename one of them.`,
+  'several-matches': (c) => `${c.record}: ${c.detail} in QBO match "${shown(c.value)}" (field name); QBO Connect will not guess. Make the QBO names distinct, or rename the contact.`,
+  'no-match': (c) => `${c.record}: no QBO record matches "${shown(c.value)}" (field name) and contacts.createWhenNoMatch is off. Create it in QBO, or turn the setting on.`,
+};
+
+const otherSentences: Record<string, (c: PlanMessageContext) => string> = {
+  'item.income-account-unmapped': (c) => `${c.record}: the job item needs a QBO income account and none is set (${c.field}). Choose one under ${c.limit} in the settings.`,
+  'item.name-changed': (c) => `${c.record}: the item name "${shown(c.value)}" is not accepted by QBO as it is; it will be sent as "${c.detail}".`,
+  'tax.unmapped': (c) => `${c.record}: tax code ${shown(c.value)} (field ${c.field}) has no QBO tax code for ${c.detail}. Map it under ${c.limit} in the settings.`,
+  'tax.transaction-code-unmapped': (c) => `${c.record}: taxed lines in a US company need a transaction tax code and none is set. Choose one under tax.transactionTaxCodeId in the settings.`,
+  'invoice.item-unmapped': (c) => `${c.record}: invoices use one fixed QBO item but none is chosen. Set invoices.fixedItemId, or set invoices.jobItems to per-project.`,
+  'payment.type-unmapped': (c) => `${c.record}: payment type ${shown(c.value)} (field ${c.field ?? 'paymentTypeCode'}) has no QBO payment method. Map it under payments.methodByPaymentType.${shown(c.value)} in the settings.`,
+  'payment.invoice-before-export-from': (c) => `${c.record}: it pays ${c.detail}, which is dated before the export-from date ${c.limit} and is not in QBO (field ${c.field}). Move general.exportFrom.invoices back to include it, or skip the payment.`,
+  'payment.invoice-unknown': (c) => `${c.record}: it pays invoice ${shown(c.value)} (field ${c.field}), which is neither in the practice ledger nor in QBO. Correct the allocation, or skip the payment.`,
+  'payment.invoice-skipped': (c) => `${c.record}: it pays invoice ${shown(c.value)} (field ${c.field}), which is skipped. Skip the payment too, or add the invoice back.`,
+  'credit-note.invoice-unknown': (c) => `${c.record}: its original invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}) is neither in the practice ledger nor in QBO. Correct the invoice number, or skip the credit note.`,
+  'payment-import.invoice-unknown': (c) => `${c.record}: it pays ${c.detail} in QBO, which is not linked to a practice invoice, so it is not imported. Sync the invoice first or record the payment in the practice.`,
+  'payment-import.no-payment-type': (c) => `${c.record}: the practice has no payment type to give an imported payment. Add a payment type to the practice.`,
+};
+
+export function planMessage(code: PlanReasonCode, ctx: PlanMessageContext): string {
+  const [prefix, rest] = [code.slice(0, code.indexOf('.')), code.slice(code.indexOf('.') + 1)];
+  if ((planDocumentKinds as readonly string[]).includes(prefix) && rest in documentSentences) return documentSentences[rest as DocumentCheck](ctx);
+  if ((nameKinds as readonly string[]).includes(prefix) && rest in nameSentences) return nameSentences[rest as NameCheck](ctx);
+  const f = otherSentences[code];
+  return f ? f(ctx) : `${ctx.record}: ${code}.`;
+}

@@ -1,0 +1,672 @@
+/**
+ * buildPlan: the preview (ARCHITECTURE §4 step 2). Reads the practice documents in the export window,
+ * leaves out what is already synced and unchanged, maps the rest to the exact QBO payloads the
+ * settings call for, checks both sides (QBO asked in bulk: see qbo-snapshot.ts), predicts QBO's
+ * totals, and returns the plan as data. It writes nothing, except the one-time pre-fill of settings
+ * from what both sides hold (audited like any other change).
+ */
+import crypto from 'node:crypto';
+import type { Clock } from '../../app.js';
+import type { CompanyClient } from '../../qbo/client.js';
+import type { QboLogger } from '../../qbo/log.js';
+import { toCents } from '../../qbo/money.js';
+import type { DocumentKind } from '../../practice/kinds.js';
+import type { Invoice, Payment } from '../../practice/schemas.js';
+import { canonicalJson, getRecordsByKeys, listDocumentsForExport, listRecords, type ExportDocument, type StoredRecord } from '../../practice/store.js';
+import type { Db } from '../../store/db.js';
+import { getMeta, setMeta } from '../../store/meta.js';
+import type { Settings } from '../settings/model.js';
+import { applyPrefill, getSettings } from '../settings/store.js';
+import { listSkipped, type RecordKind as SkipKind } from '../skips.js';
+import { amount, issue, makeRow, marker, payloadHash, QBO_DOC_NUMBER_LIMIT, rowKey, type EntityRef, type MapContext, type PracticeLists } from './context.js';
+import { lastLinkWrite, linksByKey, linksByQboId, linksOfKinds, type Link } from './links.js';
+import { contactLabel, customerDraft, staffLabel, vendorDraft, type NameDraft } from './mapping/contacts.js';
+import { itemKey, itemName, itemPayload } from './mapping/items.js';
+import { purchaseDraft } from './mapping/purchases.js';
+import type { RefResolver } from './mapping/refs.js';
+import { salesDraft, type DocumentDraft } from './mapping/sales.js';
+import { QueryBuilder } from '../../qbo/query.js';
+import { nameKey, QboSnapshot, type QboLists, type QboRow } from './qbo-snapshot.js';
+import { contentHash, resolveRowRefs } from './refs.js';
+import { groupOrder, type GroupKind, type Issue, type Plan, type PlanGroup, type PlanRow } from './types.js';
+
+export interface PlanDeps {
+  db: Db;
+  clock: Clock;
+  logger: QboLogger;
+  /** The QBO client for the realm (see connect/qbo-client.ts). */
+  qbo: CompanyClient;
+}
+
+export interface BuildPlanOptions {
+  /** Pre-fill unset mappings from both sides on the company's first preview (default true). */
+  prefill?: boolean;
+  /** Who the pre-fill is audited as. */
+  actor?: string;
+}
+
+/** Which skip kind (connect/skips.ts) a plan row's record is skipped under. */
+export function skipKindOf(recordKind: string): SkipKind {
+  switch (recordKind) {
+    case 'supplier':
+      return 'contact';
+    case 'project':
+      return 'job-item';
+    case 'qbo-payment':
+      return 'imported-payment';
+    default:
+      return recordKind as SkipKind;
+  }
+}
+
+/** The id a row's record is skipped under (items are skipped per project). */
+export function skipIdOf(recordKind: string, id: string): string {
+  return recordKind === 'project' ? id.split('|')[0]! : id;
+}
+
+const entityOf: Record<DocumentKind, string> = { invoice: 'Invoice', 'credit-note': 'CreditMemo', payment: 'Payment', bill: 'Bill', 'staff-expense': 'Bill' };
+const groupOf: Record<DocumentKind, GroupKind> = { invoice: 'invoices', 'credit-note': 'credit-notes', payment: 'payments-export', bill: 'bills', 'staff-expense': 'staff-expenses' };
+
+type DocStatus = 'new' | 'update' | 'void' | 'synced';
+interface DocItem {
+  kind: DocumentKind;
+  doc: ExportDocument;
+  link?: Link | undefined;
+  status: DocStatus;
+  label: string;
+}
+
+function docLabel(kind: DocumentKind, doc: ExportDocument): string {
+  const who = doc.contact?.record.name ?? doc.staff?.record.name;
+  const word = kind === 'staff-expense' ? 'staff expense' : kind === 'credit-note' ? 'credit note' : kind;
+  return `${word} ${doc.stored.key}${who ? ` (${who})` : ''}`;
+}
+
+async function loadPracticeLists(db: Db): Promise<PracticeLists & { costCentres: StoredRecord<'cost-centre'>[]; disciplines: StoredRecord<'discipline'>[] }> {
+  const all = async <K extends 'contact' | 'staff' | 'project' | 'tax-code' | 'payment-type' | 'expense-type' | 'cost-centre' | 'discipline'>(kind: K) => {
+    const out: StoredRecord<K>[] = [];
+    for (let offset: number | null = 0; offset !== null; ) {
+      const page: Awaited<ReturnType<typeof listRecords<K>>> = await listRecords(db, kind, { limit: 1000, offset });
+      out.push(...page.items);
+      offset = page.nextOffset;
+    }
+    return out;
+  };
+  const byKey = <K extends 'contact' | 'staff' | 'project' | 'tax-code' | 'payment-type' | 'expense-type'>(xs: StoredRecord<K>[]) => new Map(xs.map((x) => [x.key, x]));
+  return {
+    contacts: byKey(await all('contact')),
+    staff: byKey(await all('staff')),
+    projects: byKey(await all('project')),
+    taxCodes: byKey(await all('tax-code')),
+    paymentTypes: byKey(await all('payment-type')),
+    expenseTypes: byKey(await all('expense-type')),
+    costCentres: await all('cost-centre'),
+    disciplines: await all('discipline'),
+  };
+}
+
+export const prefillDoneKey = (realmId: string) => `connect.prefill.${realmId}`;
+
+/** Once per company: fill the still-unset mappings from QBO's lists and the practice's (connect/settings/prefill.ts). */
+async function prefillOnce(deps: PlanDeps, realmId: string, lists: QboLists, practice: Awaited<ReturnType<typeof loadPracticeLists>>, actor: string): Promise<void> {
+  if (await getMeta(deps.db, prefillDoneKey(realmId))) return;
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  await applyPrefill(deps.db, {
+    realmId,
+    actor,
+    clock: deps.clock,
+    input: {
+      region: lists.region,
+      qboTaxCodes: [...lists.taxCodes.values()].map((t) => ({ id: t.id, name: t.name, active: t.active, salesRatePercent: t.hasSales ? sum(t.salesRates) : null, purchaseRatePercent: t.hasPurchases ? sum(t.purchaseRates) : null })),
+      qboPaymentMethods: lists.paymentMethods.map((m) => ({ id: m.Id, name: String(m['Name'] ?? ''), active: m['Active'] !== false })),
+      qboAccounts: lists.accounts.map((a) => ({
+        id: a.Id,
+        name: String(a['Name'] ?? ''),
+        accountType: String(a['AccountType'] ?? ''),
+        accountSubType: typeof a['AccountSubType'] === 'string' ? a['AccountSubType'] : undefined,
+        acctNum: typeof a['AcctNum'] === 'string' ? a['AcctNum'] : undefined,
+        active: a['Active'] !== false,
+      })),
+      practiceTaxCodes: [...practice.taxCodes.values()].map((t) => ({ code: t.key, name: t.record.name, ratePercent: t.record.rateBasisPoints / 100 })),
+      practicePaymentTypes: [...practice.paymentTypes.values()].map((p) => ({ code: p.key, name: p.record.name })),
+      costCentres: practice.costCentres.map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.incomeAccountCode ?? null })),
+      disciplines: practice.disciplines.map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.incomeAccountCode ?? null })),
+      expenseTypes: [...practice.expenseTypes.values()].map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.expenseAccountCode ?? null })),
+    },
+  });
+  await setMeta(deps.db, prefillDoneKey(realmId), deps.clock().toISOString(), deps.clock());
+}
+
+function settingsHash(settings: Settings): string {
+  return crypto.createHash('sha256').update(canonicalJson(settings)).digest('hex');
+}
+
+/** CDC answers at most 30 days back; stay a day inside it. */
+const CDC_WINDOW_MS = 29 * 86_400_000;
+
+export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlanOptions = {}): Promise<Plan> {
+  const { db } = deps;
+  const snap = new QboSnapshot(deps.qbo);
+  const lists = await snap.lists();
+  const practice = await loadPracticeLists(db);
+  if (opts.prefill !== false) await prefillOnce(deps, realmId, lists, practice, opts.actor ?? 'qbo-connect (pre-fill)');
+  const settings = await getSettings(db, realmId, deps.clock);
+  const ctx: MapContext = { realmId, settings, lists, us: lists.region === 'US', practice };
+  const ef = settings.general.exportFrom;
+
+  const skippedList = await listSkipped(db, realmId);
+  const skips = new Map(skippedList.map((s) => [`${s.kind}:${s.recordId}`, s]));
+  const skipOf = (recordKind: string, id: string) => skips.get(`${skipKindOf(recordKind)}:${skipIdOf(recordKind, id)}`);
+
+  // ---- the practice documents in the window, and what the links say about each ----------------------
+  const load = async <K extends DocumentKind>(kind: K, from: string, on: boolean) => (on ? await listDocumentsForExport(db, { kind, fromDate: from }) : []);
+  const byKind: Record<DocumentKind, ExportDocument[]> = {
+    invoice: await load('invoice', ef.invoices, true),
+    'credit-note': await load('credit-note', ef.creditNotes, true),
+    payment: await load('payment', ef.payments, settings.payments.direction === 'export'),
+    bill: await load('bill', ef.bills, settings.bills.export),
+    'staff-expense': await load('staff-expense', ef.staffExpenses, settings.staffExpenses.export),
+  };
+  const items: DocItem[] = [];
+  for (const kind of Object.keys(byKind) as DocumentKind[]) {
+    const docs = byKind[kind];
+    const links = await linksByKey(db, realmId, kind, docs.map((d) => d.stored.key));
+    for (const doc of docs) {
+      const link = links.get(doc.stored.key);
+      const cancelled = doc.stored.state === 'cancelled';
+      let status: DocStatus | null;
+      if (!link) status = cancelled ? null : 'new';
+      else if (link.state === 'voided') status = null;
+      else if (cancelled) status = 'void';
+      else status = Number(link.record_version) < doc.stored.version ? 'update' : 'synced';
+      if (status) items.push({ kind, doc, link, status, label: docLabel(kind, doc) });
+    }
+  }
+
+  // ---- names and items: linked ones by Id, new ones as rows of this plan ------------------------------
+  const nameLinks = await linksOfKinds(db, realmId, ['contact', 'supplier', 'staff', 'project']);
+  const needs = {
+    customers: new Map<string, string>(), // contact code → the first document that needs it
+    suppliers: new Map<string, string>(),
+    staff: new Map<string, string>(),
+    items: new Map<string, { project: string; account: string | null; via: string }>(),
+  };
+  let registering: string | null = null;
+  const splitIncome = settings.invoices.incomeAccount !== 'fixed';
+  const refs: RefResolver = {
+    customer(code) {
+      if (!practice.contacts.has(code)) return undefined;
+      const link = nameLinks.get(`contact:${code}`);
+      if (link) return { value: link.qbo_id };
+      if (registering && !needs.customers.has(code)) needs.customers.set(code, registering);
+      const k = rowKey('customers', code);
+      return { value: `@row:${k}`, rowKey: k };
+    },
+    vendor(kind, key) {
+      if (kind === 'supplier' ? !practice.contacts.has(key) : !practice.staff.has(key)) return undefined;
+      const link = nameLinks.get(`${kind}:${key}`);
+      if (link) return { value: link.qbo_id };
+      const m = kind === 'supplier' ? needs.suppliers : needs.staff;
+      if (registering && !m.has(key)) m.set(key, registering);
+      const k = rowKey('suppliers', `${kind === 'staff' ? 'staff:' : ''}${key}`);
+      return { value: `@row:${k}`, rowKey: k };
+    },
+    item(project, account) {
+      const key = itemKey(project, account, splitIncome);
+      const link = nameLinks.get(`project:${key}`);
+      if (link) return { value: link.qbo_id };
+      if (registering && !needs.items.has(key)) needs.items.set(key, { project, account, via: registering });
+      const k = rowKey('items', key);
+      return { value: `@row:${k}`, rowKey: k };
+    },
+  };
+
+  // ---- QBO: document numbers of NEW documents (and invoices that payments and credits name) ----------
+  const newNumbers = (kind: DocumentKind) => items.filter((i) => i.kind === kind && i.status === 'new' && i.doc.stored.key.length <= QBO_DOC_NUMBER_LIMIT).map((i) => i.doc.stored.key);
+  const planInvoices = new Map(items.filter((i) => i.kind === 'invoice').map((i) => [i.doc.stored.key, i]));
+  const referencedInvoices = new Set<string>();
+  for (const i of items) {
+    if (i.status !== 'new') continue;
+    if (i.kind === 'payment') for (const a of (i.doc.stored.record as Payment).allocations) referencedInvoices.add(a.invoiceNumber);
+    if (i.kind === 'credit-note') {
+      const n = (i.doc.stored.record as { invoiceNumber?: string | null }).invoiceNumber;
+      if (n) referencedInvoices.add(n);
+    }
+  }
+  const invoiceLinks = await linksByKey(db, realmId, 'invoice', referencedInvoices);
+  const practiceInvoices = await getRecordsByKeys(db, 'invoice', referencedInvoices);
+  const outside = [...referencedInvoices].filter((n) => !planInvoices.has(n) && !invoiceLinks.has(n) && n.length <= QBO_DOC_NUMBER_LIMIT);
+  const qboDocs = {
+    Invoice: byDocNumber(await snap.byIn('Invoice', 'DocNumber', [...newNumbers('invoice'), ...outside])),
+    CreditMemo: byDocNumber(await snap.byIn('CreditMemo', 'DocNumber', newNumbers('credit-note'))),
+    Bill: byDocNumber(await snap.byIn('Bill', 'DocNumber', [...newNumbers('bill'), ...newNumbers('staff-expense')])),
+    Payment: byField(await snap.byIn('Payment', 'PaymentRefNum', newNumbers('payment')), 'PaymentRefNum'),
+  };
+
+  // ---- QBO: what changed there since the last sync, for the linked documents in the window ---------
+  const linkedEntities = [...new Set(items.filter((i) => i.link).map((i) => entityOf[i.kind]))] as Array<'Invoice' | 'CreditMemo' | 'Payment' | 'Bill'>;
+  const cdcRows = new Map<string, QboRow>();
+  let cdcBlind = false;
+  if (linkedEntities.length) {
+    const since = await lastLinkWrite(db, realmId);
+    const now = deps.clock().getTime();
+    if (since && now - Date.parse(since) < CDC_WINDOW_MS) {
+      const r = await snap.cdc(linkedEntities, new Date(Date.parse(since) - 60_000).toISOString());
+      for (const [entity, rows] of Object.entries(r.changes)) for (const row of rows ?? []) cdcRows.set(`${entity}:${row.Id}`, row as QboRow);
+      cdcBlind = r.truncated;
+    } else {
+      cdcBlind = true;
+    }
+    if (cdcBlind) {
+      // Too long since the last sync (or too many changes) for CDC: read just the records about to be
+      // written (updates and voids) by Id, so no write goes out with a stale view.
+      for (const entity of linkedEntities) {
+        const ids = items.filter((i) => i.link && entityOf[i.kind] === entity && (i.status === 'update' || i.status === 'void')).map((i) => i.link!.qbo_id);
+        for (const row of await snap.byIn(entity, 'Id', ids)) cdcRows.set(`${entity}:${row.Id}`, row);
+      }
+    }
+  }
+
+  // ---- document rows ------------------------------------------------------------------------------------
+  const rows: PlanRow[] = [];
+  const bookClose = lists.bookCloseDate;
+  for (const it of items) {
+    const { kind, doc, link } = it;
+    const stored = doc.stored;
+    const group = groupOf[kind];
+    const entity = entityOf[kind];
+    const date = (stored.record as { date: string }).date;
+    const base = { group, kind, id: stored.key, label: it.label, version: stored.version, date, entity };
+    const skipped = skipOf(kind, stored.key);
+    if (skipped) {
+      const row = makeRow({ ...base, action: it.status === 'new' ? 'create' : it.status === 'synced' ? 'none' : it.status, qboId: link?.qbo_id, practiceTotalCents: totalOf(kind, stored.record) });
+      row.skipped = { by: skipped.skippedBy, at: skipped.skippedAt, ...(skipped.reasonCode ? { reason: skipped.reasonCode } : {}) };
+      rows.push(row);
+      continue;
+    }
+    const qboNow = link ? cdcRows.get(`${entity}:${link.qbo_id}`) : undefined;
+    const issues: Issue[] = [];
+
+    if (it.status === 'synced') {
+      // Already in QBO and unchanged here; shown only when QBO changed it since (never overwritten).
+      const change = qboNow ? qboSideChange(qboNow, link!) : null;
+      if (change) {
+        issues.push(issue(change === 'deleted' ? `${kind}.deleted-in-qbo` : `${kind}.changed-in-qbo`, 'warning', { record: it.label, detail: change }));
+        rows.push(makeRow({ ...base, action: 'none', qboId: link!.qbo_id, syncToken: qboNow!.SyncToken, practiceTotalCents: totalOf(kind, stored.record), issues }));
+      }
+      continue;
+    }
+
+    if (it.status === 'void') {
+      if (bookClose && date <= bookClose) issues.push(issue(`${kind}.closed-period`, 'error', { record: it.label, value: date, limit: bookClose }, 'date'));
+      if (qboNow?.['status'] === 'Deleted') issues.push(issue(`${kind}.deleted-in-qbo`, 'warning', { record: it.label }));
+      const syncToken = qboNow?.SyncToken ?? link!.sync_token;
+      const deleted = qboNow?.['status'] === 'Deleted';
+      rows.push(makeRow({ ...base, action: deleted ? 'none' : 'void', qboId: link!.qbo_id, syncToken, payload: deleted ? null : { Id: link!.qbo_id, SyncToken: syncToken }, practiceTotalCents: 0, qboTotalCents: 0, issues }));
+      continue;
+    }
+
+    const total = totalOf(kind, stored.record);
+    if (total === 0 && it.status === 'new') {
+      issues.push(issue(`${kind}.zero-value`, 'warning', { record: it.label, field: kind === 'payment' ? 'amountCents' : 'totalCents' }, kind === 'payment' ? 'amountCents' : 'totalCents'));
+      rows.push(makeRow({ ...base, action: 'none', practiceTotalCents: 0, qboTotalCents: 0, issues }));
+      continue;
+    }
+
+    registering = it.label;
+    let draft: DocumentDraft;
+    if (kind === 'invoice' || kind === 'credit-note') draft = salesDraft(kind, doc as ExportDocument<'invoice'>, ctx, refs, it.label);
+    else if (kind === 'bill' || kind === 'staff-expense') draft = purchaseDraft(kind, doc as ExportDocument<'bill'>, ctx, refs, it.label);
+    else draft = paymentDraft(doc as ExportDocument<'payment'>, it.label);
+    registering = null;
+    issues.push(...draft.issues);
+
+    if (stored.key.length > QBO_DOC_NUMBER_LIMIT) issues.push(issue(`${kind}.number-too-long`, 'error', { record: it.label, value: stored.key, field: 'number', limit: QBO_DOC_NUMBER_LIMIT }, 'number'));
+    if (bookClose && date <= bookClose) issues.push(issue(`${kind}.closed-period`, 'error', { record: it.label, value: date, limit: bookClose }, 'date'));
+    if (kind === 'credit-note' && it.status === 'new') {
+      const n = (stored.record as { invoiceNumber?: string | null }).invoiceNumber;
+      if (n && !doc.invoice && !invoiceLinks.has(n) && !qboDocs.Invoice.has(n.toLowerCase())) {
+        issues.push(issue('credit-note.invoice-unknown', 'error', { record: it.label, value: n, field: 'invoiceNumber' }, 'invoiceNumber'));
+      }
+    }
+
+    if (it.status === 'update') {
+      const syncToken = qboNow?.SyncToken ?? link!.sync_token;
+      const change = qboNow ? qboSideChange(qboNow, link!) : null;
+      if (change) issues.push(issue(change === 'deleted' ? `${kind}.deleted-in-qbo` : `${kind}.changed-in-qbo`, 'error', { record: it.label, detail: change }));
+      const payload = { ...draft.payload, Id: link!.qbo_id, SyncToken: syncToken, sparse: true };
+      const row = makeRow({ ...base, action: 'update', qboId: link!.qbo_id, syncToken, payload, dependsOn: draft.dependsOn, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: draft.qboTotalCents, issues });
+      // The practice version moved but nothing QBO holds changed: nothing to send.
+      if (contentHash(draft.payload) === link!.payload_hash) continue;
+      rows.push(row);
+      continue;
+    }
+
+    // New: is the number in QBO already? Same content → adopt it; different → a person decides.
+    const existing = kind === 'payment' ? qboDocs.Payment.get(stored.key.toLowerCase()) : qboDocs[entity as 'Invoice' | 'CreditMemo' | 'Bill'].get(stored.key.toLowerCase());
+    if (existing) {
+      const qboTotal = typeof existing['TotalAmt'] === 'number' ? toCents(existing['TotalAmt']) : null;
+      const sameDate = existing['TxnDate'] === date;
+      if (qboTotal === draft.qboTotalCents && sameDate && existing['status'] !== 'Deleted') {
+        rows.push(makeRow({ ...base, action: 'adopt', qboId: existing.Id, syncToken: existing.SyncToken, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: qboTotal, issues }));
+        continue;
+      }
+      const diff = [qboTotal !== draft.qboTotalCents ? `QBO total ${qboTotal === null ? '?' : amount(qboTotal).toFixed(2)}, here ${amount(draft.qboTotalCents).toFixed(2)}` : null, sameDate ? null : `QBO date ${String(existing['TxnDate'])}, here ${date}`].filter(Boolean).join('; ');
+      issues.push(issue(`${kind}.number-in-qbo-differs`, 'error', { record: it.label, value: stored.key, field: 'number', detail: diff || 'it was voided or deleted' }, 'number'));
+    }
+    rows.push(makeRow({ ...base, action: 'create', payload: draft.payload, dependsOn: draft.dependsOn, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: draft.qboTotalCents, issues }));
+  }
+
+  function paymentDraft(doc: ExportDocument<'payment'>, label: string): DocumentDraft {
+    const p = doc.stored.record;
+    const issues: Issue[] = [];
+    const deps: string[] = [];
+    const payload: Record<string, unknown> = { TxnDate: p.date, TotalAmt: amount(p.amountCents), PaymentRefNum: p.number };
+    const customer = refs.customer(p.contactCode);
+    if (customer) payload['CustomerRef'] = refOf(customer, deps);
+    else issues.push(issue('payment.contact-missing', 'error', { record: label, value: p.contactCode, field: 'contactCode' }, 'contactCode'));
+    const method = settings.payments.methodByPaymentType[p.paymentTypeCode];
+    if (method) payload['PaymentMethodRef'] = { value: method };
+    else issues.push(issue('payment.type-unmapped', 'error', { record: label, value: p.paymentTypeCode, field: 'paymentTypeCode' }, 'paymentTypeCode'));
+    if (settings.payments.depositAccountId) payload['DepositToAccountRef'] = { value: settings.payments.depositAccountId };
+    const lines: Record<string, unknown>[] = [];
+    p.allocations.forEach((a, i) => {
+      const field = `allocations[${i}].invoiceNumber`;
+      const ref = invoiceRef(a.invoiceNumber);
+      if (ref.kind === 'ok') lines.push({ Amount: amount(a.amountCents), LinkedTxn: [{ TxnId: refOf(ref.ref, deps).value, TxnType: 'Invoice' }] });
+      else if (ref.kind === 'skipped') issues.push(issue('payment.invoice-skipped', 'error', { record: label, value: a.invoiceNumber, field }, field));
+      else if (ref.kind === 'before-window') issues.push(issue('payment.invoice-before-export-from', 'error', { record: label, value: a.invoiceNumber, field, detail: `invoice ${a.invoiceNumber} (dated ${ref.date})`, limit: ef.invoices }, field));
+      else issues.push(issue('payment.invoice-unknown', 'error', { record: label, value: a.invoiceNumber, field }, field));
+    });
+    if (lines.length) payload['Line'] = lines;
+    payload['PrivateNote'] = [p.reference, marker('payment', p.number)].filter(Boolean).join('\n');
+    if (p.number.length > QBO_DOC_NUMBER_LIMIT) delete payload['PaymentRefNum'];
+    return { payload, dependsOn: deps, issues, practiceTotalCents: p.amountCents, qboTotalCents: p.amountCents };
+  }
+
+  function invoiceRef(n: string): { kind: 'ok'; ref: EntityRef } | { kind: 'skipped' } | { kind: 'before-window'; date: string } | { kind: 'unknown' } {
+    const link = invoiceLinks.get(n);
+    if (link && link.state !== 'voided') return { kind: 'ok', ref: { value: link.qbo_id } };
+    const inPlan = planInvoices.get(n);
+    if (inPlan) {
+      if (skipOf('invoice', n)) return { kind: 'skipped' };
+      const k = rowKey('invoices', n);
+      return { kind: 'ok', ref: { value: `@row:${k}`, rowKey: k } };
+    }
+    const inQbo = qboDocs.Invoice.get(n.toLowerCase());
+    if (inQbo) return { kind: 'ok', ref: { value: inQbo.Id } };
+    const practiceInvoice = practiceInvoices.get(n);
+    if (practiceInvoice) return { kind: 'before-window', date: practiceInvoice.record.date };
+    return { kind: 'unknown' };
+  }
+  // ---- name and item rows for what the documents need ---------------------------------------------
+  rows.push(...(await nameRows(ctx, snap, needs, nameLinks)));
+  rows.push(...(await itemRows(ctx, snap, needs.items)));
+
+  // ---- payments to import (the default direction) ------------------------------------------------
+  if (settings.payments.direction === 'import') rows.push(...(await importRows(db, realmId, snap, ef.payments, practice, settings, skipOf)));
+
+  return finish(realmId, deps.clock, settings, rows, snap.requests);
+}
+
+// ---- helpers -------------------------------------------------------------------------------------------
+
+function byField(rows: QboRow[], field: string): Map<string, QboRow> {
+  const out = new Map<string, QboRow>();
+  for (const r of rows) if (typeof r[field] === 'string') out.set((r[field] as string).toLowerCase(), r);
+  return out;
+}
+const byDocNumber = (rows: QboRow[]) => byField(rows, 'DocNumber');
+
+function totalOf(kind: DocumentKind, record: unknown): number {
+  const r = record as { totalCents?: number; amountCents?: number };
+  return kind === 'payment' ? (r.amountCents ?? 0) : (r.totalCents ?? 0);
+}
+
+function refOf(r: EntityRef, deps: string[]): { value: string } {
+  if (r.rowKey) deps.push(r.rowKey);
+  return { value: r.value };
+}
+
+/** How QBO's copy differs from what we last wrote; null when only bookkeeping moved (a payment applied bumps the SyncToken). */
+function qboSideChange(row: QboRow, link: Link): string | null {
+  if (row['status'] === 'Deleted') return 'deleted';
+  const total = typeof row['TotalAmt'] === 'number' ? toCents(row['TotalAmt']) : null;
+  const was = link.qbo_total_cents === null ? null : Number(link.qbo_total_cents);
+  if (typeof row['PrivateNote'] === 'string' && /voided/i.test(row['PrivateNote']) && total === 0 && was !== 0) return 'voided in QBO';
+  if (total !== null && was !== null && total !== was) return `QBO total now ${amount(total).toFixed(2)}, ${amount(was).toFixed(2)} when synced`;
+  return null;
+}
+
+type Needs = {
+  customers: Map<string, string>;
+  suppliers: Map<string, string>;
+  staff: Map<string, string>;
+  items: Map<string, { project: string; account: string | null; via: string }>;
+};
+
+interface NameCandidate {
+  group: 'customers' | 'suppliers';
+  kind: 'contact' | 'supplier' | 'staff';
+  id: string;
+  key: string;
+  label: string;
+  version: number;
+  entity: 'Customer' | 'Vendor';
+  draft: NameDraft;
+  via: string;
+}
+
+async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs, _links: Map<string, Link>): Promise<PlanRow[]> {
+  const { practice, settings } = ctx;
+  const cands: NameCandidate[] = [];
+  for (const [code, via] of [...needs.customers].sort(([a], [b]) => a.localeCompare(b))) {
+    const c = practice.contacts.get(code)!;
+    cands.push({ group: 'customers', kind: 'contact', id: code, key: rowKey('customers', code), label: contactLabel(c), version: c.version, entity: 'Customer', draft: customerDraft(c, settings), via });
+  }
+  for (const [code, via] of [...needs.suppliers].sort(([a], [b]) => a.localeCompare(b))) {
+    const c = practice.contacts.get(code)!;
+    cands.push({ group: 'suppliers', kind: 'supplier', id: code, key: rowKey('suppliers', code), label: contactLabel(c), version: c.version, entity: 'Vendor', draft: vendorDraft('supplier', c, settings), via });
+  }
+  for (const [uid, via] of [...needs.staff].sort(([a], [b]) => a.localeCompare(b))) {
+    const s = practice.staff.get(uid)!;
+    cands.push({ group: 'suppliers', kind: 'staff', id: uid, key: rowKey('suppliers', `staff:${uid}`), label: staffLabel(s), version: s.version, entity: 'Vendor', draft: vendorDraft('staff', s, settings), via });
+  }
+  if (cands.length === 0) return [];
+
+  // Unique IDs must exist and be unique among the practice's contacts.
+  const byUid = new Map<string, string[]>();
+  for (const c of practice.contacts.values()) if (c.record.uniqueId) byUid.set(c.record.uniqueId, [...(byUid.get(c.record.uniqueId) ?? []), c.key]);
+
+  const found = await snap.names(cands.map((c) => c.draft.displayName));
+  const index = (rows: QboRow[]) => {
+    const m = new Map<string, QboRow[]>();
+    for (const r of rows) {
+      const k = nameKey(String(r['DisplayName'] ?? ''));
+      m.set(k, [...(m.get(k) ?? []), r]);
+    }
+    return m;
+  };
+  const idx = { Customer: index(found.Customer), Vendor: index(found.Vendor), Employee: index(found.Employee) };
+
+  const out: PlanRow[] = [];
+  for (const c of cands) {
+    const issues: Issue[] = [...c.draft.issues];
+    const uid = c.kind === 'staff' ? c.id : practice.contacts.get(c.id)!.record.uniqueId;
+    if (c.kind !== 'staff') {
+      if (!uid) issues.push(issue(`${c.kind}.missing-unique-id`, 'error', { record: c.label, via: c.via }, 'uniqueId'));
+      else if ((byUid.get(uid) ?? []).length > 1) {
+        const others = byUid.get(uid)!.filter((k) => k !== c.id).map((k) => `contact ${k}`).join(', ');
+        issues.push(issue(`${c.kind}.duplicate-unique-id`, 'error', { record: c.label, value: uid, detail: others }, 'uniqueId'));
+      }
+    }
+    const nk = nameKey(c.draft.displayName);
+    const same = idx[c.entity].get(nk) ?? [];
+    const marked = c.draft.uniqueId ? same.filter((r) => typeof r['Notes'] === 'string' && (r['Notes'] as string).includes(`uid:${c.draft.uniqueId}`)) : [];
+    let match: QboRow | undefined;
+    if (marked.length === 1) match = marked[0];
+    else if (marked.length > 1 || (same.length > 1 && settings.contacts.matchOrder === 'unique-id-then-name')) {
+      issues.push(issue(`${c.kind}.several-matches`, 'error', { record: c.label, value: c.draft.displayName, detail: `${marked.length > 1 ? marked.length : same.length} ${c.entity === 'Customer' ? 'customers' : 'suppliers'}` }, 'name'));
+    } else if (same.length === 1) {
+      if (settings.contacts.matchOrder === 'unique-id-then-name') match = same[0];
+      else issues.push(issue(`${c.kind}.name-exists-unmatched`, 'error', { record: c.label, value: c.draft.displayName, detail: c.draft.uniqueId ?? '(none)' }, 'name'));
+    }
+    const base = { group: c.group, kind: c.kind, id: c.id, label: c.label, version: c.version, entity: c.entity };
+    let row: PlanRow;
+    if (match) {
+      row = makeRow({ ...base, action: 'adopt', qboId: match.Id, syncToken: match.SyncToken, issues });
+    } else {
+      // Creating: the name must be free across customers, suppliers and employees.
+      const clashes: Array<['Customer' | 'Vendor' | 'Employee', 'customer' | 'supplier' | 'employee']> = [
+        ['Customer', 'customer'],
+        ['Vendor', 'supplier'],
+        ['Employee', 'employee'],
+      ];
+      for (const [entity, word] of clashes) {
+        if (entity === c.entity) continue;
+        if ((idx[entity].get(nk) ?? []).length) issues.push(issue(`${c.kind}.name-used-by-${word}`, 'error', { record: c.label, value: c.draft.displayName }, 'name'));
+      }
+      if (!settings.contacts.createWhenNoMatch && !issues.some((i) => i.severity === 'error')) {
+        issues.push(issue(`${c.kind}.no-match`, 'error', { record: c.label, value: c.draft.displayName }, 'name'));
+      }
+      row = makeRow({ ...base, action: 'create', payload: c.draft.payload, issues });
+    }
+    row.key = c.key;
+    out.push(row);
+  }
+  return out;
+}
+
+async function itemRows(ctx: MapContext, snap: QboSnapshot, needs: Needs['items']): Promise<PlanRow[]> {
+  if (needs.size === 0) return [];
+  const split = ctx.settings.invoices.incomeAccount !== 'fixed';
+  const accounts = new Map(ctx.lists.accounts.map((a) => [a.Id, String(a['Name'] ?? a.Id)]));
+  const drafts = [...needs].sort(([a], [b]) => a.localeCompare(b)).map(([key, n]) => {
+    const project = ctx.practice.projects.get(n.project);
+    const account = split ? n.account : ctx.settings.invoices.fixedIncomeAccountId;
+    const name = project ? itemName(project, account ? (accounts.get(account) ?? account) : null, split) : n.project;
+    return { key, n, project, account, name };
+  });
+  const existing = new Map<string, QboRow>();
+  for (const r of await snap.byIn('Item', 'Name', drafts.map((d) => d.name), true)) existing.set(nameKey(String(r['Name'] ?? '')), r);
+  return drafts.map((d) => {
+    const label = `job item for project ${d.n.project}${d.project ? ` (${d.project.record.name})` : ''}`;
+    const base = { group: 'items' as const, kind: 'project', id: d.key, label, version: d.project?.version, entity: 'Item' };
+    const hit = existing.get(nameKey(d.name));
+    if (hit) return makeRow({ ...base, action: 'adopt', qboId: hit.Id, syncToken: hit.SyncToken });
+    const issues: Issue[] = [];
+    if (!d.account) issues.push(issue('item.income-account-unmapped', 'error', { record: label, field: 'invoices.fixedIncomeAccountId', limit: 'invoices.fixedIncomeAccountId' }, 'invoices.fixedIncomeAccountId'));
+    const payload = d.project && d.account ? itemPayload(d.project, d.name, d.account) : null;
+    return makeRow({ ...base, action: 'create', payload, issues });
+  });
+}
+
+async function importRows(
+  db: Db,
+  realmId: string,
+  snap: QboSnapshot,
+  from: string,
+  practice: PracticeLists,
+  settings: Settings,
+  skipOf: (kind: string, id: string) => { skippedBy: string; skippedAt: string; reasonCode: string | null } | undefined,
+): Promise<PlanRow[]> {
+  const payments = await snap.all(QueryBuilder.from('Payment').where('TxnDate', '>=', from).orderBy('Id'));
+  if (payments.length === 0) return [];
+  const ids = payments.map((p) => p.Id);
+  const ours = await linksByQboId(db, realmId, 'Payment', ids);
+  const fresh = payments.filter((p) => !ours.has(p.Id));
+  const invoiceIds = fresh.flatMap((p) => linkedInvoices(p).map((l) => l.id));
+  const invLinks = await linksByQboId(db, realmId, 'Invoice', invoiceIds);
+  const invoices = await getRecordsByKeys(db, 'invoice', [...invLinks.values()].map((l) => l.record_key));
+  const methodToType = new Map(Object.entries(settings.payments.methodByPaymentType).map(([code, id]) => [id, code]));
+  const defaultType = [...practice.paymentTypes.keys()].sort()[0];
+  return fresh.map((p) => {
+    const id = `qbo:${p.Id}`;
+    const customer = (p['CustomerRef'] as { name?: string } | undefined)?.name;
+    const label = `QBO payment ${p.Id}${customer ? ` (${customer})` : ''}`;
+    const base = { group: 'payments-import' as const, kind: 'qbo-payment', id, label, date: String(p['TxnDate'] ?? ''), entity: 'Payment', qboId: p.Id, syncToken: p.SyncToken };
+    const total = typeof p['TotalAmt'] === 'number' ? toCents(p['TotalAmt']) : 0;
+    const skipped = skipOf('qbo-payment', id);
+    if (skipped) {
+      const row = makeRow({ ...base, action: 'import', practiceTotalCents: total, qboTotalCents: total });
+      row.skipped = { by: skipped.skippedBy, at: skipped.skippedAt, ...(skipped.reasonCode ? { reason: skipped.reasonCode } : {}) };
+      return row;
+    }
+    const issues: Issue[] = [];
+    const allocations: Payment['allocations'] = [];
+    let contactCode: string | undefined;
+    for (const l of linkedInvoices(p)) {
+      const link = invLinks.get(l.id);
+      const inv = link ? invoices.get(link.record_key) : undefined;
+      if (!inv) {
+        issues.push(issue('payment-import.invoice-unknown', 'warning', { record: label, detail: `QBO invoice ${l.id}` }));
+        continue;
+      }
+      contactCode ??= (inv.record as Invoice).contactCode;
+      allocations.push({ invoiceNumber: inv.key, amountCents: l.cents });
+    }
+    if (issues.length || allocations.length === 0 || !contactCode) return makeRow({ ...base, action: 'none', practiceTotalCents: null, qboTotalCents: total, issues });
+    const method = (p['PaymentMethodRef'] as { value?: string } | undefined)?.value;
+    const paymentTypeCode = (method && methodToType.get(method)) ?? defaultType;
+    if (!paymentTypeCode) {
+      issues.push(issue('payment-import.no-payment-type', 'error', { record: label }));
+      return makeRow({ ...base, action: 'none', qboTotalCents: total, issues });
+    }
+    const record: Payment = {
+      number: `QBO-${p.Id}`,
+      date: String(p['TxnDate']),
+      contactCode,
+      paymentTypeCode,
+      reference: typeof p['PaymentRefNum'] === 'string' ? p['PaymentRefNum'] : null,
+      amountCents: total,
+      allocations,
+    };
+    // For an import the payload is the practice payment to record (the practice side is written).
+    return makeRow({ ...base, action: 'import', payload: record as unknown as Record<string, unknown>, practiceTotalCents: total, qboTotalCents: total, issues });
+  });
+}
+
+function linkedInvoices(p: QboRow): Array<{ id: string; cents: number }> {
+  const lines = (p['Line'] as Array<{ Amount?: number; LinkedTxn?: Array<{ TxnId: string; TxnType: string }> }> | undefined) ?? [];
+  return lines.flatMap((l) => (l.LinkedTxn ?? []).filter((t) => t.TxnType === 'Invoice').map((t) => ({ id: t.TxnId, cents: typeof l.Amount === 'number' ? toCents(l.Amount) : 0 })));
+}
+
+/** Adopted rows' Ids fill the `@row:` references; rows needing a skipped row are skipped with it; groups and counts. */
+function finish(realmId: string, clock: Clock, settings: Settings, rows: PlanRow[], requests: number): Plan {
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const adopted = new Map<string, string>();
+  for (const r of rows) if (r.action === 'adopt' && r.qbo.id) adopted.set(r.key, r.qbo.id);
+  for (const r of rows) {
+    if (!r.payload || !r.dependsOn.some((k) => adopted.has(k))) continue;
+    r.payload = resolveRowRefs(r.payload, adopted);
+    r.dependsOn = r.dependsOn.filter((k) => !adopted.has(k));
+    r.payloadHash = payloadHash(r.payload);
+  }
+  const now = clock().toISOString();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const r of rows) {
+      if (r.skipped) continue;
+      const dep = r.dependsOn.find((k) => byKey.get(k)?.skipped);
+      if (dep) {
+        r.skipped = { by: 'qbo-connect', at: now, reason: `needs ${dep}, which is skipped` };
+        changed = true;
+      }
+    }
+  }
+  const groups: PlanGroup[] = groupOrder.map((kind) => {
+    const rs = rows.filter((r) => r.group === kind);
+    const live = rs.filter((r) => !r.skipped);
+    const count = (sev: 'error' | 'warning') => live.reduce((n, r) => n + r.issues.filter((i) => i.severity === sev).length, 0);
+    return { kind, rows: rs, records: rs.length, errors: count('error'), warnings: count('warning'), totalCents: live.reduce((s, r) => s + (r.practiceTotalCents ?? 0), 0) };
+  });
+  return {
+    realmId,
+    builtAt: now,
+    settingsHash: settingsHash(settings),
+    groups,
+    errors: groups.reduce((n, g) => n + g.errors, 0),
+    warnings: groups.reduce((n, g) => n + g.warnings, 0),
+    qboRequests: requests,
+  };
+}

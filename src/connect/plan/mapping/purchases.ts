@@ -1,0 +1,109 @@
+/**
+ * Bills and staff expenses as QBO Bills: a bill to its supplier, a staff expense to the staff member
+ * as a supplier (a Vendor). Each line books to an expense account (fixed, or by expense type) with
+ * the purchase tax code mapped from the practice's.
+ */
+import type { ExportDocument, ResolvedLine } from '../../../practice/store.js';
+import type { Bill, StaffExpense } from '../../../practice/schemas.js';
+import { amount, issue, marker, type MapContext } from '../context.js';
+import { predictTotals } from '../totals.js';
+import type { Issue } from '../types.js';
+import { refValue, type RefResolver } from './refs.js';
+import { lineTax, txnTaxFields, type LineTax } from './tax.js';
+import type { DocumentDraft } from './sales.js';
+
+type PurchaseKind = 'bill' | 'staff-expense';
+
+interface PurchaseLine {
+  description: string;
+  expenseTypeCode: string;
+  amountCents: number;
+  taxCode: string;
+  projectNumber?: string | null | undefined;
+  stageCode?: string | null | undefined;
+}
+
+function lineText(ctx: MapContext, kind: PurchaseKind, l: PurchaseLine, r: ResolvedLine): string {
+  const setting = (kind === 'bill' ? ctx.settings.bills : ctx.settings.staffExpenses).lineDescription;
+  const project = r.project ? `${r.project.record.number} ${r.project.record.name}` : l.projectNumber ?? undefined;
+  const stage = r.stage?.name;
+  const type = r.expenseType?.record.name ?? l.expenseTypeCode;
+  const rate = `${amount(l.amountCents).toFixed(2)}`;
+  switch (setting) {
+    case 'project-stage-and-expense-type':
+      return [project, stage, type].filter(Boolean).join(' – ');
+    case 'project-and-stage':
+      return [project, stage].filter(Boolean).join(' – ') || l.description;
+    case 'rate-and-expense-type':
+      return `${type} @ ${rate}`;
+    case 'expense-type':
+      return type;
+    case 'note':
+      return l.description;
+  }
+}
+
+export function purchaseDraft(kind: PurchaseKind, doc: ExportDocument<'bill'> | ExportDocument<'staff-expense'>, ctx: MapContext, refs: RefResolver, label: string): DocumentDraft {
+  const issues: Issue[] = [];
+  const deps: string[] = [];
+  const s = kind === 'bill' ? ctx.settings.bills : ctx.settings.staffExpenses;
+  const settingPrefix = kind === 'bill' ? 'bills' : 'staffExpenses';
+  let lines: PurchaseLine[];
+  let vendor;
+  let header: { number: string; date: string; dueDate?: string; taxCents: number; totalCents: number; note?: string | null };
+  if (kind === 'bill') {
+    const b = doc.stored.record as Bill;
+    lines = b.lines;
+    vendor = refs.vendor('supplier', b.supplierCode);
+    header = { number: b.number, date: b.date, dueDate: b.dueDate, taxCents: b.taxCents, totalCents: b.totalCents, note: b.supplierReference ? `Supplier invoice ${b.supplierReference}` : null };
+  } else {
+    const e = doc.stored.record as StaffExpense;
+    lines = [e];
+    vendor = refs.vendor('staff', e.staffUniqueId);
+    header = { number: e.number, date: e.date, taxCents: e.taxCents, totalCents: e.totalCents, note: `${e.kind === 'travel' ? 'Travel' : 'Cash'} expense claim` };
+  }
+  const payload: Record<string, unknown> = { DocNumber: header.number, TxnDate: header.date };
+  if (header.dueDate) payload['DueDate'] = header.dueDate;
+  if (vendor) payload['VendorRef'] = refValue(vendor, deps);
+  else issues.push(issue(`${kind}.contact-missing`, 'error', { record: label, value: kind === 'bill' ? (doc.stored.record as Bill).supplierCode : (doc.stored.record as StaffExpense).staffUniqueId, field: kind === 'bill' ? 'supplierCode' : 'staffUniqueId' }, kind === 'bill' ? 'supplierCode' : 'staffUniqueId'));
+
+  const taxes: LineTax[] = [];
+  const wire: Record<string, unknown>[] = [];
+  lines.forEach((l, i) => {
+    const r = doc.lines[i] ?? {};
+    const f = (name: string) => (kind === 'bill' ? `lines[${i}].${name}` : name);
+    const tax = lineTax(ctx, 'purchases', l.taxCode, label, f('taxCode'), issues);
+    if (tax) taxes.push(tax);
+    const account = s.expenseAccount === 'fixed' ? s.fixedExpenseAccountId : (s.expenseAccountByExpenseType[l.expenseTypeCode] ?? null);
+    if (!account) {
+      const setting = s.expenseAccount === 'fixed' ? `${settingPrefix}.fixedExpenseAccountId` : `${settingPrefix}.expenseAccountByExpenseType.${l.expenseTypeCode}`;
+      issues.push(issue(`${kind}.expense-account-unmapped`, 'error', { record: label, detail: s.expenseAccount === 'fixed' ? 'these expenses' : `expense type ${l.expenseTypeCode}`, field: f('expenseTypeCode'), limit: setting }, f('expenseTypeCode')));
+    }
+    const detail: Record<string, unknown> = {};
+    if (account) detail['AccountRef'] = { value: account };
+    if (tax) detail['TaxCodeRef'] = { value: tax.code };
+    wire.push({ DetailType: 'AccountBasedExpenseLineDetail', Amount: amount(l.amountCents), Description: lineText(ctx, kind, l, r).slice(0, 4000), AccountBasedExpenseLineDetail: detail });
+  });
+  payload['Line'] = wire;
+  const tx = txnTaxFields(ctx, taxes, label, issues, 'purchases');
+  Object.assign(payload, tx.header);
+  const txnTaxDetail = tx.txnTaxDetail;
+  const allTaxKnown = taxes.length === lines.length;
+  const predicted = predictTotals(lines.map((l, i) => ({ amountCents: l.amountCents, ratesPercent: allTaxKnown ? taxes[i]!.ratesPercent : [] })));
+  let qboTotal = predicted.totalCents;
+  if (allTaxKnown && predicted.taxCents !== header.taxCents) {
+    issues.push(
+      issue(`${kind}.total-differs`, 'warning', {
+        record: label,
+        value: header.totalCents,
+        limit: header.taxCents,
+        detail: `${amount(predicted.totalCents).toFixed(2)} (tax ${amount(predicted.taxCents).toFixed(2)}), ${Math.abs(predicted.totalCents - header.totalCents)} cent(s) ${predicted.totalCents > header.totalCents ? 'more' : 'less'}`,
+      }, 'taxCents'),
+    );
+    txnTaxDetail['TotalTax'] = amount(header.taxCents);
+    qboTotal = predicted.netCents + header.taxCents;
+  }
+  if (Object.keys(txnTaxDetail).length) payload['TxnTaxDetail'] = txnTaxDetail;
+  payload['PrivateNote'] = [header.note, marker(kind, header.number)].filter(Boolean).join('\n');
+  return { payload, dependsOn: deps, issues, practiceTotalCents: header.totalCents, qboTotalCents: qboTotal };
+}

@@ -1,0 +1,137 @@
+/**
+ * What the preview asks QBO, always in bulk: a handful of list reads, `IN` queries for the names and
+ * document numbers of NEW records (chunked at 1,000 values), change data capture since the last sync
+ * for the records already linked, and the preferences for the closed-books date. Never one request
+ * per record: the count grows with new records ÷ 1,000. Every request goes through `counted`, so the
+ * plan can report exactly how many were made.
+ */
+import { rowsOf, type CdcRow, type CompanyClient } from '../../qbo/client.js';
+import { chunkedIn, QueryBuilder, type QueryValue } from '../../qbo/query.js';
+import type { EntityName } from '../../qbo/wire-types.js';
+
+export type QboRow = Record<string, unknown> & { Id: string; SyncToken?: string };
+
+export interface QboTaxCode {
+  id: string;
+  name: string;
+  active: boolean;
+  /** Rates in percent (10 means 10 %), one per component. */
+  salesRates: number[];
+  purchaseRates: number[];
+  hasSales: boolean;
+  hasPurchases: boolean;
+}
+
+export interface QboLists {
+  region: string;
+  companyName: string;
+  bookCloseDate: string | null;
+  taxCodes: Map<string, QboTaxCode>;
+  accounts: QboRow[];
+  paymentMethods: QboRow[];
+  items: QboRow[];
+  /** Raw tax codes and rates, for pre-filling the settings. */
+  rawTaxCodes: QboRow[];
+  taxRatePercent: Map<string, number>;
+}
+
+/** Lower case, single spaces, trimmed: "ABC  Constructions" and "abc constructions" are one name. */
+export function nameKey(s: string): string {
+  return s.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+export class QboSnapshot {
+  requests = 0;
+  constructor(readonly client: CompanyClient) {}
+
+  private async raw(text: string): Promise<QboRow[]> {
+    this.requests++;
+    return rowsOf(await this.client.rawQuery(text)) as QboRow[];
+  }
+
+  /** Every row of a query, 1,000 per page. */
+  async all(q: QueryBuilder): Promise<QboRow[]> {
+    const out: QboRow[] = [];
+    for (let start = 1; ; start += 1000) {
+      const rows = await this.raw(q.page(start, 1000));
+      out.push(...rows);
+      if (rows.length < 1000) return out;
+    }
+  }
+
+  /** Rows whose property is one of the values: one query per 1,000 values (plus pages). */
+  async byIn(entity: EntityName, property: string, values: readonly QueryValue[], withInactive = false): Promise<QboRow[]> {
+    if (values.length === 0) return [];
+    let base = QueryBuilder.from(entity);
+    if (withInactive) base = base.whereIn('Active', [true, false]);
+    const out: QboRow[] = [];
+    for (const q of chunkedIn(base, property, values)) out.push(...(await this.all(q)));
+    return out;
+  }
+
+  async lists(): Promise<QboLists> {
+    this.requests++;
+    const info = await this.client.companyInfo();
+    this.requests++;
+    const prefs = await this.client.preferences();
+    const [rawTaxCodes, taxRates, accounts, paymentMethods, items] = [
+      await this.all(QueryBuilder.from('TaxCode')),
+      await this.all(QueryBuilder.from('TaxRate')),
+      await this.all(QueryBuilder.from('Account')),
+      await this.all(QueryBuilder.from('PaymentMethod')),
+      // Items are few in a practice's company (services); read them all for fixed-item checks.
+      [] as QboRow[],
+    ];
+    const taxRatePercent = new Map<string, number>();
+    for (const r of taxRates) if (typeof r['RateValue'] === 'number') taxRatePercent.set(r.Id, r['RateValue']);
+    const rates = (list: unknown): number[] => {
+      const details = (list as { TaxRateDetail?: Array<{ TaxRateRef?: { value?: string } }> } | undefined)?.TaxRateDetail ?? [];
+      return details.map((d) => taxRatePercent.get(d.TaxRateRef?.value ?? '') ?? 0);
+    };
+    const taxCodes = new Map<string, QboTaxCode>();
+    for (const t of rawTaxCodes) {
+      const sales = (t['SalesTaxRateList'] as { TaxRateDetail?: unknown[] } | undefined)?.TaxRateDetail ?? [];
+      const purchases = (t['PurchaseTaxRateList'] as { TaxRateDetail?: unknown[] } | undefined)?.TaxRateDetail ?? [];
+      taxCodes.set(t.Id, {
+        id: t.Id,
+        name: String(t['Name'] ?? t.Id),
+        active: t['Active'] !== false,
+        salesRates: rates(t['SalesTaxRateList']),
+        purchaseRates: rates(t['PurchaseTaxRateList']),
+        hasSales: sales.length > 0,
+        hasPurchases: purchases.length > 0,
+      });
+    }
+    return {
+      region: (info.Country ?? 'US').toUpperCase(),
+      companyName: info.CompanyName,
+      bookCloseDate: prefs.AccountingInfoPrefs?.BookCloseDate ?? null,
+      taxCodes,
+      accounts,
+      paymentMethods,
+      items,
+      rawTaxCodes,
+      taxRatePercent,
+    };
+  }
+
+  /**
+   * Customers, vendors and employees (active or not) whose DisplayName is one of `names`: QBO keeps
+   * display names unique across the three lists, so every clash is found here.
+   */
+  async names(names: readonly string[]): Promise<{ Customer: QboRow[]; Vendor: QboRow[]; Employee: QboRow[] }> {
+    const unique = [...new Set(names.flatMap((n) => [n, n.trim().replace(/\s+/g, ' ')]))];
+    return {
+      Customer: await this.byIn('Customer', 'DisplayName', unique, true),
+      Vendor: await this.byIn('Vendor', 'DisplayName', unique, true),
+      Employee: await this.byIn('Employee', 'DisplayName', unique, true),
+    };
+  }
+
+  async cdc(entities: readonly EntityName[], since: string): Promise<{ changes: Partial<Record<EntityName, CdcRow[]>>; truncated: boolean }> {
+    if (entities.length === 0) return { changes: {}, truncated: false };
+    this.requests++;
+    const r = await this.client.cdc(entities, since);
+    return { changes: r.changes, truncated: r.anyTruncated };
+  }
+}
