@@ -74,4 +74,12 @@ describeEachDialect('skipped records', (ctx) => {
     expect(() => parseRef('receipt', 'X')).toThrow(/no record kind receipt; use one of: invoice, credit-note, payment/);
     expect(() => parseRef('invoice', '  ')).toThrow(ConnectError);
   });
+
+  it('counts a record skipped by several people at once as skipped once', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => skip(ctx.db, { realmId: 'r6', kind: 'bill', id: 'B-1', actor: `cli:user${i}`, clock })),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await listSkipped(ctx.db, 'r6')).toHaveLength(1);
+  });
 });

@@ -90,13 +90,14 @@ export async function skipMany(db: Db, input: SkipInput): Promise<RecordRef[]> {
   const now = input.clock().toISOString();
   return db.transaction().execute(async (trx) => {
     const open = await openKeys(trx, input.realmId, refs);
-    const fresh = refs.filter((r) => !open.has(key(r)));
+    const candidates = refs.filter((r) => !open.has(key(r)));
+    const inserted = new Set<string>();
     // Chunks keep each statement under SQLite's bound-parameter limit.
-    for (let i = 0; i < fresh.length; i += 500) {
-      await trx
+    for (let i = 0; i < candidates.length; i += 500) {
+      const rows = await trx
         .insertInto('skips')
         .values(
-          fresh.slice(i, i + 500).map((r) => ({
+          candidates.slice(i, i + 500).map((r) => ({
             realm_id: input.realmId,
             record_kind: r.kind,
             record_id: r.id,
@@ -107,9 +108,13 @@ export async function skipMany(db: Db, input: SkipInput): Promise<RecordRef[]> {
             skipped_at: now,
           })),
         )
+        // Two people skipping the same record at once: the second finds it skipped.
+        .onConflict((oc) => oc.columns(['realm_id', 'record_kind', 'record_id']).where('unskipped_at', 'is', null).doNothing())
+        .returning(['record_kind', 'record_id'])
         .execute();
+      for (const r of rows) inserted.add(`${r.record_kind}:${r.record_id}`);
     }
-    return fresh;
+    return candidates.filter((r) => inserted.has(key(r)));
   });
 }
 
