@@ -9,6 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import type { Command } from 'commander';
 import { createApp, type App } from '../../app.js';
+import { createLogger } from '../../log.js';
 import { createConnectionService, STATE_TTL_MS, type ConnectionStatus } from '../../connect/connection.js';
 import { isConnectionError } from '../../connect/connection-messages.js';
 import { OAuthError } from '../../qbo/oauth.js';
@@ -18,7 +19,11 @@ import { ConsentError, followEmulatorConsent } from '../auto-consent.js';
 type Service = ReturnType<typeof createConnectionService>;
 
 async function withService<T>(cmd: Command, fn: (svc: Service, app: App) => Promise<T>): Promise<T> {
-  const app = await createApp(configFrom(cmd));
+  const config = configFrom(cmd);
+  // These commands print their result on stdout; info-level log lines there would get in the way
+  // (e.g. of `status --json | jq`), so they log warnings only unless a level was asked for.
+  const asked = cmd.optsWithGlobals<{ logLevel?: string }>().logLevel ?? process.env.QBO_CONNECT_LOG_LEVEL;
+  const app = await createApp(config, { logger: createLogger(asked ? config.logLevel : 'warn') });
   try {
     const svc = createConnectionService({ db: app.ctx.db, config: app.ctx.config, logger: app.ctx.logger, clock: app.ctx.clock });
     return await fn(svc, app);

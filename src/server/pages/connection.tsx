@@ -163,7 +163,7 @@ export const connectionPage: WebPage = {
       const q = c.req.query();
       const session = c.get('session') as WebEnv['Variables']['session'] | undefined;
       try {
-        await deps.connection.completeConnect({ code: q.code, state: q.state, realmId: q.realmId, error: q.error, sessionId: session?.id, actor: session?.user.email ?? 'browser (not signed in)' });
+        await deps.connection.completeConnect({ code: q.code, state: q.state, realmId: q.realmId, error: q.error, sessionId: session?.id, actor: session?.user.email ?? 'qbo-connect connect (command line)' });
         if (!session) {
           return renderPage(c, { title: 'Connected', bare: true, body: <Notice kind="ok">Connected to QuickBooks. You can close this window.</Notice> });
         }

@@ -20,7 +20,8 @@ export function setupGate(deps: WebDeps) {
   return createMiddleware<WebEnv>(async (c, next) => {
     if (!hasUsers) hasUsers = (await countUsers(deps.ctx.db)) > 0;
     const p = c.req.path;
-    if (!hasUsers && p !== '/setup' && !p.startsWith('/static/') && p !== '/healthz' && !p.startsWith('/api/')) {
+    // The OAuth callback passes too: `qbo-connect connect` may run before anyone has set up the web app.
+    if (!hasUsers && p !== '/setup' && p !== '/connect/callback' && !p.startsWith('/static/') && p !== '/healthz' && !p.startsWith('/api/')) {
       return c.redirect('/setup', 303);
     }
     if (hasUsers && p === '/setup') return c.redirect('/', 303);
