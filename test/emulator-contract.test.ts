@@ -155,9 +155,17 @@ async function replay(x: Interaction, adapt: (s: string) => string = (s) => s, r
   return got.json;
 }
 
+/** Replaces recorded ids with the emulator's in one pass (so a replacement is never replaced again). */
 const ids = (pairs: Record<string, string>) => (s: string) => {
-  let out = s;
-  for (const [from, to] of Object.entries(pairs)) out = out.split(from).join(to);
+  const keys = Object.keys(pairs).sort((x, y) => y.length - x.length);
+  let out = '';
+  for (let i = 0; i < s.length; ) {
+    const k = keys.find((key) => s.startsWith(key, i));
+    if (k) {
+      out += pairs[k];
+      i += k.length;
+    } else out += s.charAt(i++);
+  }
   return out;
 };
 
@@ -200,6 +208,33 @@ describe('recorded contract: create, read, void, delete', () => {
     await replay(read!, map);
     const got = await replay(deactivate!, map);
     expect((got.Employee as J).SyncToken).toBe(off.SyncToken);
+  });
+});
+
+describe('recorded contract: updates and deactivation', () => {
+  it('update/customer: read, then a full update with DisplayName and PrimaryPhone', async () => {
+    const c = company.create('Customer', { DisplayName: 'Jack Moe Original' });
+    const [read, update] = readCassette('update/customer.yml');
+    const map = ids({ '68': String(c.Id) });
+    await replay(read!, map);
+    const got = await replay(update!, map);
+    expect(got.Customer).toMatchObject({ DisplayName: 'Jack Moe', PrimaryPhone: { FreeFormNumber: '(415) 444-1234' }, SyncToken: '1' });
+  });
+
+  it('deactivate/account: read, then a sparse deactivate with Name of an inactive account is a no-op', async () => {
+    const a = company.create('Account', { Name: 'Fees Billed', AccountType: 'Income', AccountSubType: 'ServiceFeeIncome' });
+    company.update('Account', { Id: a.Id, SyncToken: '0', sparse: true, Active: false, Name: 'Fees Billed' });
+    const [read, deactivate] = readCassette('deactivate/account.yml');
+    const map = ids({ '/account/5': `/account/${String(a.Id)}`, '"Id":"5"': `"Id":"${String(a.Id)}"` });
+    const before = await replay(read!, map);
+    expect(before.Account).toMatchObject({ Name: 'Fees Billed (deleted)', Active: false, Classification: 'Revenue' });
+    const got = await replay(deactivate!, map);
+    expect(got.Account).toMatchObject({ SyncToken: '1', Name: 'Fees Billed (deleted)' });
+  });
+
+  it('get/id: read a customer', async () => {
+    const [x] = readCassette('get/id.yml');
+    await replay(x!, ids({ '/customer/5': `/customer/${b.customer}` }));
   });
 });
 

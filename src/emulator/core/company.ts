@@ -62,6 +62,10 @@ const DOC_UNIQUE: Partial<Record<EntityName, 'type' | 'vendor'>> = {
 const AUTO_NUMBERED = new Set<EntityName>(['Invoice', 'CreditMemo']);
 const INDEXED = ['DocNumber', 'DisplayName', 'Name'] as const;
 const DAY_MS = 86_400_000;
+const DELETED = ' (deleted)';
+/** Index key: case-insensitive, and an inactive name's " (deleted)" suffix still reserves the name. */
+const indexKey = (field: string, v: string): string =>
+  (field !== 'DocNumber' && v.endsWith(DELETED) ? v.slice(0, -DELETED.length) : v).toLowerCase();
 
 export interface CompanyDeps {
   clock: () => Date;
@@ -164,9 +168,10 @@ export class Company {
     for (const f of INDEXED) {
       const v = obj[f];
       if (typeof v !== 'string') continue;
-      const set = this.idx(entity, f).get(v.toLowerCase());
+      const key = indexKey(f, v);
+      const set = this.idx(entity, f).get(key);
       set?.delete(id);
-      if (set && set.size === 0) this.idx(entity, f).delete(v.toLowerCase());
+      if (set && set.size === 0) this.idx(entity, f).delete(key);
     }
   }
   private addIndex(entity: EntityName, id: string, obj: Json): void {
@@ -174,7 +179,7 @@ export class Company {
       const v = obj[f];
       if (typeof v !== 'string') continue;
       const m = this.idx(entity, f);
-      const key = v.toLowerCase();
+      const key = indexKey(f, v);
       let set = m.get(key);
       if (!set) m.set(key, (set = new Set()));
       set.add(id);
@@ -304,14 +309,14 @@ export class Company {
   private checkName(entity: EntityName, id: string | undefined, obj: Json): void {
     const def = ENTITIES[entity];
     if (def.nameField === 'DisplayName') {
-      const key = String(obj.DisplayName).toLowerCase();
+      const key = indexKey('DisplayName', String(obj.DisplayName));
       for (const e of PEOPLE) {
         for (const other of this.idx(e, 'DisplayName').get(key) ?? []) {
           if (!(e === entity && other === id)) throw faults.duplicateName();
         }
       }
     } else if (def.nameField === 'Name') {
-      const key = String(obj.Name).toLowerCase();
+      const key = indexKey('Name', String(obj.Name));
       const parent = refValue(obj.ParentRef) ?? '';
       for (const other of this.idx(entity, 'Name').get(key) ?? []) {
         if (other === id) continue;
@@ -450,6 +455,7 @@ export class Company {
     const state: TxnState = { lineSeq: meta.lineSeq, taxOverride: meta.taxOverride };
     const bodyForTax: Json = sparse ? body : merged;
     const obj = def.kind === 'singleton' ? this.buildSingleton(merged) : this.buildForUpdate(entity, merged, bodyForTax, state, existing);
+    if (def.nameField) markInactiveName(def.nameField, obj);
     this.assignDocNumber(entity, obj, body, false);
     this.checkClosedBooks(entity, existing.TxnDate, obj.TxnDate);
     this.checkName(entity, id, obj);
@@ -727,7 +733,7 @@ export class Company {
     if (!(INDEXED as readonly string[]).includes(field)) return undefined;
     const m = this.idx(entity, field);
     const out: Json[] = [];
-    for (const v of values) for (const id of m.get(String(v).toLowerCase()) ?? []) out.push(t.get(id)!);
+    for (const v of values) for (const id of m.get(indexKey(field, String(v))) ?? []) out.push(t.get(id)!);
     return out;
   }
 
@@ -807,6 +813,21 @@ export class Company {
       }
     }
     return c;
+  }
+}
+
+/** QBO renames a made-inactive list entry "Name (deleted)" and drops the suffix when it is made
+ *  active again (recorded deactivate/account.yml, deactivate/employee.yml). */
+function markInactiveName(field: 'DisplayName' | 'Name', obj: Json): void {
+  const name = obj[field];
+  if (typeof name !== 'string') return;
+  const base = name.endsWith(DELETED) ? name.slice(0, -DELETED.length) : name;
+  const shown = obj.Active === false ? base + DELETED : base;
+  obj[field] = shown;
+  const fqn = obj.FullyQualifiedName;
+  if (typeof fqn === 'string') {
+    const cut = fqn.lastIndexOf(':');
+    obj.FullyQualifiedName = cut < 0 ? shown : `${fqn.slice(0, cut + 1)}${shown}`;
   }
 }
 

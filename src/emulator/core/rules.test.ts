@@ -71,6 +71,22 @@ describe('name lists', () => {
     expect(company.query('select * from Vendor where Active = false').rows).toHaveLength(1);
   });
 
+  it('a made-inactive name reads "Name (deleted)", still reserves its name, and loses the suffix when reactivated', () => {
+    const { company, basics } = testCompany();
+    const off = company.update('Vendor', { Id: basics.vendor, SyncToken: '0', sparse: true, Active: false });
+    expect(off).toMatchObject({ DisplayName: 'Supplies Co (deleted)', PrintOnCheckName: 'Supplies Co' });
+    expect(faultOf(() => company.create('Customer', { DisplayName: 'Supplies Co' })).code).toBe('6240');
+    expect(company.query("select * from Vendor where DisplayName = 'Supplies Co' and Active = false").rows ?? []).toHaveLength(0);
+    expect(company.query("select * from Vendor where DisplayName = 'Supplies Co (deleted)' and Active = false").rows).toHaveLength(1);
+    const on = company.update('Vendor', { Id: basics.vendor, SyncToken: '1', sparse: true, Active: true });
+    expect(on).toMatchObject({ DisplayName: 'Supplies Co', Active: true, SyncToken: '2' });
+    const acct = company.update('Account', { Id: basics.expense, SyncToken: '0', sparse: true, Active: false, Name: 'Office' });
+    expect(acct).toMatchObject({ Name: 'Office (deleted)', FullyQualifiedName: 'Office (deleted)' });
+    // Sending the shown name back is a no-op (recorded deactivate/account.yml).
+    const same = company.update('Account', { Id: basics.expense, SyncToken: '1', sparse: true, Active: false, Name: 'Office (deleted)' });
+    expect(same.SyncToken).toBe('1');
+  });
+
   it('6010 for an Account without type; 2020 for an Item without IncomeAccountRef or Name', () => {
     const { company } = testCompany();
     expect(faultOf(() => company.create('Account', { Name: 'X' }))).toMatchObject({ code: '6010', Message: 'AccountType or AccountSubType required' });
@@ -212,6 +228,9 @@ describe('amounts and tax', () => {
       TaxLine: [{ Amount: 1.6, DetailType: 'TaxLineDetail', TaxLineDetail: { TaxRateRef: { value: expect.any(String) }, PercentBased: true, TaxPercent: 8, NetAmountTaxable: 20.1 } }],
     });
     expect(inv.TotalAmt).toBe(71.7);
+    // A sparse update that does not touch tax keeps the transaction tax code and the tax.
+    const up = company.update('Invoice', { Id: inv.Id, SyncToken: '0', sparse: true, PrivateNote: 'note' });
+    expect(up).toMatchObject({ TotalAmt: 71.7, TxnTaxDetail: { TxnTaxCodeRef: { value: basics.taxCode }, TotalTax: 1.6 } });
     expect(faultOf(() => company.create('Invoice', { CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 1, { TaxCodeRef: { value: '5' } })] }))).toMatchObject({
       code: '6100', Detail: 'Valid Line TaxCodes for US should be TAX or NON. Supplied value:5',
     });

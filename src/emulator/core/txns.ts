@@ -187,7 +187,9 @@ export function buildTxn(
   // US transaction-level tax: TxnTaxCodeRef's rates over the TAX lines.
   const txnTax: Json = {};
   if (us && side === 'sales') {
-    const txnCode = inputTax ? refValue(inputTax.TxnTaxCodeRef) : undefined;
+    // An update that does not send TxnTaxDetail keeps the document's transaction tax code.
+    const prevTax = isObj(previous?.TxnTaxDetail) ? previous.TxnTaxDetail : undefined;
+    const txnCode = inputTax ? refValue(inputTax.TxnTaxCodeRef) : refValue(prevTax?.TxnTaxCodeRef);
     if (txnCode) {
       const code = ctx.get('TaxCode', txnCode);
       if (!code) throw faults.invalidReference('TxnTaxCodeRef', 'TaxCode', txnCode);

@@ -159,20 +159,18 @@ export function runQuery(q: Query, src: QuerySource): QueryResult {
 
   // Candidates from an index when one condition allows it; otherwise a full scan.
   let candidates: Iterable<Json> | undefined;
-  let served: Condition | undefined;
   for (const c of where) {
     if (c.op === '=' || c.op === 'IN') {
       const hit = src.lookup(entity, c.field, c.values);
       if (hit) {
         candidates = new Set(hit); // IN ('a','a') must not return a row twice
-        served = c;
         break;
       }
     }
   }
-  // The index answers exact (case-insensitive) equality, so the condition it served is re-tested
-  // only when a value is numeric (where '01' = 1 needs the numeric comparison).
-  const tests = where.filter((c) => c !== served || c.values.some((v) => NUMERIC.test(String(v)))).map(matcher);
+  // The index may return a superset (names are indexed without their " (deleted)" suffix), so every
+  // condition is still tested; IN tests are set lookups, so this stays cheap.
+  const tests = where.map(matcher);
   const hideInactive = def.kind === 'list' && def.props.has('Active') && !where.some((c) => c.field === 'Active');
   const rows: Json[] = [];
   for (const row of candidates ?? src.rows(entity)) {
