@@ -11,6 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
 import { followEmulatorConsent } from '../src/cli/auto-consent.js';
 import { freePort } from './helpers/net.js';
+import { createApp } from '../src/app.js';
+import { createHttpApp } from '../src/server/http.js';
+import { listen } from '../src/server/serve.js';
+import { loadConfig } from '../src/config.js';
 
 const bin = path.resolve('bin/qbo-connect.js');
 
@@ -101,5 +105,40 @@ describe('qbo-connect connect, status, disconnect', () => {
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(out).toContain('Connected to');
+  });
+
+  it('completes through the product server when it runs on the redirect URI, even before set-up', async () => {
+    const app = await createApp(loadConfig({ ...env }));
+    const server = await listen(createHttpApp(app.ctx), '127.0.0.1', Number(env.QBO_CONNECT_PORT));
+    try {
+      const child = spawn(process.execPath, [bin, 'connect'], { env });
+      let out = '';
+      child.stdout.on('data', (d) => (out += String(d)));
+      child.stderr.on('data', (d) => (out += String(d)));
+      const url = await new Promise<string>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
+        child.stdout.on('data', () => {
+          const m = /(http:\/\/\S+\/connect\/oauth2\?\S+)/.exec(out);
+          if (m && out.includes('Waiting')) {
+            clearTimeout(t);
+            resolve(m[1]!);
+          }
+        });
+      });
+      const cb = await followEmulatorConsent(url, undefined);
+      const redirect = new URL(new URL(url).searchParams.get('redirect_uri')!);
+      expect(redirect.origin).toBe(server.url);
+      for (const [k, v] of Object.entries(cb)) redirect.searchParams.set(k, v);
+      const page = await fetch(redirect, { redirect: 'manual' });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Connected to QuickBooks. You can close this window.');
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      expect(code).toBe(0);
+      expect(out).toContain('Connected to');
+      expect(out).toContain('connected by: qbo-connect connect (command line)');
+    } finally {
+      await server.close();
+      await app.close();
+    }
   });
 });
