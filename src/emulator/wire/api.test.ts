@@ -127,6 +127,19 @@ describe('requestid', () => {
     }
   });
 
+  it('keeps requestids per company: the same id in another company is a new request', async () => {
+    const other = s.core.createCompany({ name: 'Other Co', region: 'US' });
+    const here = await post('/customer?requestid=shared-id', { DisplayName: 'Per Company' });
+    const res = await fetch(`${s.url}/v3/company/${other.realmId}/customer?requestid=shared-id`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ DisplayName: 'Per Company' }),
+    });
+    const there = (await res.json()) as Body;
+    expect(there.Customer.DisplayName).toBe('Per Company');
+    expect(other.count('Customer')).toBe(1);
+    expect(here.body.Customer.Id).toBeDefined();
+    s.core.removeCompany(other.realmId);
+  });
+
   it('rejects a requestid longer than 50 characters', async () => {
     expect((await post(`/customer?requestid=${'x'.repeat(51)}`, { DisplayName: 'Long Req' })).body.Fault.Error[0].code).toBe('2130');
   });
@@ -141,6 +154,20 @@ describe('query endpoint', () => {
     expect(g.body.QueryResponse.Customer.map((c: Body) => c.DisplayName)).toEqual(['Acme Pty', 'Reader']);
     const p = await post('/query', q, { 'content-type': 'application/text' });
     expect(p.body.QueryResponse).toEqual(g.body.QueryResponse);
+  });
+
+  it('POST /query also takes the SELECT in the query parameter', async () => {
+    const r = await post(`/query?query=${encodeURIComponent('select count(*) from Vendor')}`, '', { 'content-type': 'application/text' });
+    expect(r.body.QueryResponse.totalCount).toBeGreaterThan(0);
+  });
+
+  it('deactivation over HTTP: sparse Active false, the name shows (deleted), default queries hide it', async () => {
+    const v = (await post('/vendor', { DisplayName: 'Soon Gone' })).body.Vendor;
+    const off = (await post('/vendor', { Id: v.Id, SyncToken: v.SyncToken, sparse: true, Active: false })).body.Vendor;
+    expect(off).toMatchObject({ Active: false, DisplayName: 'Soon Gone (deleted)', SyncToken: '1' });
+    const q = (sql: string) => get(`/query?query=${encodeURIComponent(sql)}`);
+    expect((await q("select count(*) from Vendor where DisplayName LIKE 'Soon Gone%'")).body.QueryResponse.totalCount).toBe(0);
+    expect((await q("select count(*) from Vendor where DisplayName LIKE 'Soon Gone%' and Active IN (true, false)")).body.QueryResponse.totalCount).toBe(1);
   });
 
   it('count answers totalCount only; no match answers {}', async () => {
@@ -195,6 +222,14 @@ describe('batch', () => {
       ],
     });
     expect(r2.body.BatchItemResponse[1].Fault.Error[0]).toMatchObject({ code: '2500', element: 'CustomerRef' });
+  });
+
+  it('answers CDCQuery items with a CDCResponse', async () => {
+    const since = new Date(Date.parse('2026-03-02T11:00:00Z')).toISOString();
+    const r = await post('/batch', { BatchItemRequest: [{ bId: 'cdc', CDCQuery: { Entities: 'Vendor', ChangedSince: since } }] });
+    const item = r.body.BatchItemResponse[0];
+    expect(item.bId).toBe('cdc');
+    expect(item.CDCResponse[0].QueryResponse[0].Vendor.length).toBeGreaterThan(0);
   });
 
   it('refuses more than 30 items (1040) and an empty batch', async () => {
