@@ -406,7 +406,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
   // ---- payments to import (the default direction) ------------------------------------------------
   if (settings.payments.direction === 'import') rows.push(...(await importRows(db, realmId, snap, ef.payments, practice, settings, skipOf)));
 
-  return finish(realmId, deps.clock, settings, rows, snap.requests);
+  return finish(realmId, deps.clock, settings, rows, snap.requests, skipOf);
 }
 
 // ---- helpers -------------------------------------------------------------------------------------------
@@ -632,8 +632,20 @@ function linkedInvoices(p: QboRow): Array<{ id: string; cents: number }> {
 }
 
 /** Adopted rows' Ids fill the `@row:` references; rows needing a skipped row are skipped with it; groups and counts. */
-function finish(realmId: string, clock: Clock, settings: Settings, rows: PlanRow[], requests: number): Plan {
+function finish(
+  realmId: string,
+  clock: Clock,
+  settings: Settings,
+  rows: PlanRow[],
+  requests: number,
+  skipOf: (kind: string, id: string) => { skippedBy: string; skippedAt: string; reasonCode: string | null } | undefined,
+): Plan {
   const byKey = new Map(rows.map((r) => [r.key, r]));
+  // Names and items skipped by a person (documents were marked as they were read).
+  for (const r of rows) {
+    const s = r.skipped ? undefined : skipOf(r.record.kind, r.record.id);
+    if (s) r.skipped = { by: s.skippedBy, at: s.skippedAt, ...(s.reasonCode ? { reason: s.reasonCode } : {}) };
+  }
   const adopted = new Map<string, string>();
   for (const r of rows) if (r.action === 'adopt' && r.qbo.id) adopted.set(r.key, r.qbo.id);
   for (const r of rows) {
