@@ -9,6 +9,7 @@ import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
 import { skippedApi } from './api/skipped.js';
 import { mountWeb, type WebOptions } from './web/index.js';
+import { notFoundPage } from './web/layout.js';
 import { endpointsFor } from '../connect/connection.js';
 
 export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
@@ -40,7 +41,10 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.route('/api/v1/settings', settingsApi(ctx));
   app.route('/api/v1/skipped', skippedApi(ctx));
 
-  app.notFound((c) => c.json({ error: { code: 'not-found', message: `Nothing at ${c.req.path}.` } }, 404));
+  app.notFound((c) =>
+    !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')
+      ? notFoundPage(c as never)
+      : c.json({ error: { code: 'not-found', message: `Nothing at ${c.req.path}.` } }, 404));
   app.onError((err, c) => {
     // Never a stack trace to the client; the log has the detail.
     ctx.logger.error({ err, path: c.req.path }, 'request failed');

@@ -146,3 +146,20 @@ export function Notice({ kind, children }: { kind: 'ok' | 'error' | 'warn'; chil
     </div>
   );
 }
+
+/** 404 for people (the API answers JSON). */
+export function notFoundPage(c: Context<WebEnv>): Promise<Response> {
+  return renderPage(c, {
+    title: 'Not found',
+    status: 404,
+    body: (
+      <>
+        <h1>Not found</h1>
+        <p>There is no page at {c.req.path}.</p>
+        <p>
+          <a href="/">Back to QBO Connect</a>
+        </p>
+      </>
+    ),
+  });
+}

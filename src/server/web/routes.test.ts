@@ -391,6 +391,9 @@ describe('web app routes', () => {
         expect(res.headers.get('cache-control')).toBe('no-store');
         expect(client.lastHtml).not.toMatch(/<script>|<script [^>]*>[^<]+<\/script>|style="/);
       }
+      const missing = await c.request('/no-such-page', { headers: { accept: 'text/html' } });
+      expect(missing.status).toBe(404);
+      expect(c.lastHtml).toContain('There is no page at /no-such-page');
       expect((await c.get('/static/htmx.min.js')).status).toBe(200);
       expect((await c.get('/static/app.css')).headers.get('content-type')).toContain('text/css');
     });
