@@ -185,13 +185,50 @@ export class Company {
       set.add(id);
     }
   }
-  private store(entity: EntityName, id: string, obj: Json, meta: RowMeta): void {
+  private store(entity: EntityName, id: string, obj: Json, meta: RowMeta, restoring = false): void {
     const t = this.table(entity);
     const old = t.get(id);
     if (old) this.unindex(entity, id, old);
     t.set(id, obj);
     this.metaTable(entity).set(id, meta);
     this.addIndex(entity, id, obj);
+    if (!restoring) this.moveOpenBalance(entity, old, obj);
+  }
+
+  /** Customer/Vendor `Balance` (and `BalanceWithJobs` up the job tree) follow their open documents:
+   *  invoices and bills add their Balance, credits and unapplied payments take theirs away. QBO does
+   *  not move the name's SyncToken for this, so neither does the emulator. */
+  private moveOpenBalance(entity: EntityName, before: Json | undefined, after: Json | undefined): void {
+    const share = (row: Json | undefined): [string | undefined, bigint] => {
+      if (!row) return [undefined, 0n];
+      const cents = (v: unknown) => (isDecimal(v) ? toCents(v) : 0n);
+      switch (entity) {
+        case 'Invoice': return [refValue(row.CustomerRef), cents(row.Balance)];
+        case 'CreditMemo': return [refValue(row.CustomerRef), -cents(row.Balance)];
+        case 'Payment': return [refValue(row.CustomerRef), -cents(row.UnappliedAmt)];
+        case 'Bill': return [refValue(row.VendorRef), cents(row.Balance)];
+        case 'VendorCredit': return [refValue(row.VendorRef), -cents(row.Balance)];
+        default: return [undefined, 0n];
+      }
+    };
+    const party: EntityName = entity === 'Bill' || entity === 'VendorCredit' ? 'Vendor' : 'Customer';
+    const [oldId, oldAmt] = share(before);
+    const [newId, newAmt] = share(after);
+    if (oldId) this.adjustParty(party, oldId, -oldAmt, true);
+    if (newId) this.adjustParty(party, newId, newAmt, true);
+  }
+
+  private adjustParty(party: EntityName, id: string, delta: bigint, own: boolean): void {
+    if (delta === 0n) return;
+    const row = this.get(party, id);
+    if (!row) return;
+    const next: Json = { ...row };
+    const add = (v: unknown) => centsToNumber((isDecimal(v) ? toCents(v) : 0n) + delta);
+    if (own) next.Balance = add(row.Balance);
+    if (party === 'Customer') next.BalanceWithJobs = add(row.BalanceWithJobs);
+    this.table(party).set(id, next);
+    const parent = party === 'Customer' ? refValue(row.ParentRef) : undefined;
+    if (parent) this.adjustParty(party, parent, delta, false);
   }
   private log(entity: EntityName, id: string, operation: ChangeEntry['operation'], now: number): void {
     this.changeLog.push({ seq: ++this.changeSeq, at: new Date(now).toISOString(), entity, id, operation });
@@ -452,6 +489,11 @@ export class Company {
     }
     if (def.kind === 'txn') for (const k of ['Balance', 'UnappliedAmt', 'RemainingCredit', 'TotalAmt']) if (!['Payment', 'BillPayment'].includes(entity) || k !== 'TotalAmt') delete merged[k];
     if (entity === 'Invoice') merged.LinkedTxn = existing.LinkedTxn;
+    // Open balances are the core's to keep once the name exists.
+    if (entity === 'Customer' || entity === 'Vendor') {
+      merged.Balance = existing.Balance;
+      if (entity === 'Customer') merged.BalanceWithJobs = existing.BalanceWithJobs;
+    }
     const state: TxnState = { lineSeq: meta.lineSeq, taxOverride: meta.taxOverride };
     const bodyForTax: Json = sparse ? body : merged;
     const obj = def.kind === 'singleton' ? this.buildSingleton(merged) : this.buildForUpdate(entity, merged, bodyForTax, state, existing);
@@ -510,6 +552,7 @@ export class Company {
     this.detachPayments(id, now);
     this.unindex(entity, id, existing);
     this.table(entity).delete(id);
+    this.moveOpenBalance(entity, existing, undefined);
     this.metaTable(entity).delete(id);
     let tomb = this.tombstones.get(entity);
     if (!tomb) this.tombstones.set(entity, (tomb = new Map()));
@@ -797,7 +840,7 @@ export class Company {
     c.seqs = { ...s.seqs };
     c.docCounters = { ...s.docCounters };
     for (const [e, list] of Object.entries(s.rows)) {
-      for (const [id, row, meta] of list) c.store(e as EntityName, id, row, meta);
+      for (const [id, row, meta] of list) c.store(e as EntityName, id, row, meta, true);
     }
     for (const [e, list] of Object.entries(s.tombstones)) c.tombstones.set(e as EntityName, new Map(list));
     c.changeLog = [...s.changeLog];

@@ -311,6 +311,23 @@ describe('payments and balances', () => {
     expect(company.read('Invoice', String(inv.Id))).toMatchObject({ Balance: 100, LinkedTxn: [] });
   });
 
+  it('customer Balance follows open invoices, credits and unapplied payments; BalanceWithJobs includes jobs', () => {
+    const { company, basics, inv } = setup();
+    const bal = () => company.read('Customer', basics.customer);
+    expect(bal()).toMatchObject({ Balance: 100, BalanceWithJobs: 100, SyncToken: '0' });
+    const pay = company.create('Payment', { CustomerRef: { value: basics.customer }, TotalAmt: 70, Line: [{ Amount: 60, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] });
+    expect(bal().Balance).toBe(30); // 40 open − 10 unapplied
+    const job = company.create('Customer', { DisplayName: 'Job 1', ParentRef: { value: basics.customer } });
+    company.create('Invoice', { CustomerRef: { value: String(job.Id) }, Line: [sales(basics.item, 25)] });
+    expect(bal()).toMatchObject({ Balance: 30, BalanceWithJobs: 55 });
+    expect(company.read('Customer', String(job.Id))).toMatchObject({ Balance: 25, BalanceWithJobs: 25 });
+    company.remove('Payment', { Id: pay.Id, SyncToken: '0' });
+    expect(bal().Balance).toBe(100);
+    // A full update of the customer does not reset the balance.
+    const c = bal();
+    expect(company.update('Customer', { Id: c.Id, SyncToken: c.SyncToken, DisplayName: 'Acme Pty' }).Balance).toBe(100);
+  });
+
   it('refuses applying more than the open balance or more than the payment total (6000)', () => {
     const { company, basics, inv } = setup();
     expect(faultOf(() => company.create('Payment', { CustomerRef: { value: basics.customer }, TotalAmt: 500, Line: [{ Amount: 101, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] })).code).toBe('6000');
@@ -345,8 +362,10 @@ describe('payments and balances', () => {
     const bill = company.create('Bill', { VendorRef: { value: basics.vendor }, Line: [{ Amount: 200, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: basics.expense } } }] });
     const bp = company.create('BillPayment', { VendorRef: { value: basics.vendor }, PayType: 'Check', TotalAmt: 150, CheckPayment: { BankAccountRef: { value: basics.bank } }, Line: [{ Amount: 150, LinkedTxn: [{ TxnId: bill.Id, TxnType: 'Bill' }] }] });
     expect(company.read('Bill', String(bill.Id))).toMatchObject({ Balance: 50, SyncToken: '1', LinkedTxn: [{ TxnId: bp.Id, TxnType: 'BillPayment' }] });
+    expect(company.read('Vendor', basics.vendor).Balance).toBe(50);
     company.voidTxn('BillPayment', { Id: bp.Id, SyncToken: '0' });
     expect(company.read('Bill', String(bill.Id)).Balance).toBe(200);
+    expect(company.read('Vendor', basics.vendor).Balance).toBe(200);
     expect(faultOf(() => company.create('BillPayment', { VendorRef: { value: basics.vendor }, PayType: 'Check', TotalAmt: 1 })).element).toBe('CheckPayment.BankAccountRef');
   });
 
