@@ -29,6 +29,15 @@ const str = (max: number) => z.string({ error: 'must be text' }).max(max, { erro
 const required = (max: number) => str(max).min(1, { error: 'must not be empty' });
 const optional = (max: number) => str(max).nullable().optional();
 
+/** Keys and references: no surrounding spaces or control characters, so " INV-1" is never a second INV-1. */
+function isCleanKey(s: string): boolean {
+  if (s !== s.trim()) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 32 || s.charCodeAt(i) === 127) return false;
+  return true;
+}
+const key = (max: number) => required(max).refine(isCleanKey, { error: 'must not start or end with spaces or hold control characters' });
+const optionalKey = (max: number) => key(max).nullable().optional();
+
 /** A real calendar date `YYYY-MM-DD` (2026-02-30 is refused). */
 export function isCalendarDate(s: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
@@ -59,26 +68,26 @@ const bool = z.boolean({ error: 'must be true or false' });
 // ---- lists and names -----------------------------------------------------------------------
 
 export const officeSchema = z.strictObject({
-  code: required(limits.code),
+  code: key(limits.code),
   name: required(limits.name),
   state,
 });
 
 export const staffSchema = z.strictObject({
   /** The staff member's unique ID (sent to QBO as a supplier for staff expenses). */
-  uniqueId: required(limits.code),
+  uniqueId: key(limits.code),
   name: required(limits.name),
   /** Not checked as an address here: an invalid email is a preview warning, not a reason to refuse. */
   email: optional(limits.email),
-  officeCode: optional(limits.code),
+  officeCode: optionalKey(limits.code),
   state,
 });
 
 export const contactSchema = z.strictObject({
   /** The practice system's own contact code: the natural key, always present. */
-  code: required(limits.code),
+  code: key(limits.code),
   /** The accounting unique ID (Synergy's "Card ID"): the matching key in QBO. May be missing (a preview error). */
-  uniqueId: optional(limits.code),
+  uniqueId: optionalKey(limits.code),
   name: required(limits.name),
   legalName: optional(limits.name),
   email: optional(limits.email),
@@ -93,31 +102,31 @@ export const contactSchema = z.strictObject({
 });
 
 export const costCentreSchema = z.strictObject({
-  code: required(limits.code),
+  code: key(limits.code),
   name: required(limits.name),
   /** Income account code in the accounting system, when revenue is mapped by cost centre. */
-  incomeAccountCode: optional(limits.code),
+  incomeAccountCode: optionalKey(limits.code),
   state,
 });
 
 export const disciplineSchema = z.strictObject({
-  code: required(limits.code),
+  code: key(limits.code),
   name: required(limits.name),
   /** Income account code in the accounting system, when revenue is mapped by discipline. */
-  incomeAccountCode: optional(limits.code),
+  incomeAccountCode: optionalKey(limits.code),
   state,
 });
 
 export const expenseTypeSchema = z.strictObject({
-  code: required(limits.code),
+  code: key(limits.code),
   name: required(limits.name),
   /** Expense account code in the accounting system, when costs are mapped by expense type. */
-  expenseAccountCode: optional(limits.code),
+  expenseAccountCode: optionalKey(limits.code),
   state,
 });
 
 export const taxCodeSchema = z.strictObject({
-  code: required(limits.code),
+  code: key(limits.code),
   name: required(limits.name),
   /** Rate in basis points: 1000 = 10 %. Integer, so no float ever touches a rate. */
   rateBasisPoints: z.int({ error: 'must be a whole number of basis points (1000 = 10 %)' }).min(0, { error: 'must not be negative' }).max(10_000, { error: 'must be at most 10000 (100 %)' }),
@@ -127,7 +136,7 @@ export const taxCodeSchema = z.strictObject({
 });
 
 export const paymentTypeSchema = z.strictObject({
-  code: required(limits.code),
+  code: key(limits.code),
   name: required(limits.name),
   state,
 });
@@ -136,21 +145,21 @@ export const projectStatuses = ['active', 'on-hold', 'complete'] as const;
 
 export const stageSchema = z.strictObject({
   /** Unique within its project. */
-  code: required(limits.code),
+  code: key(limits.code),
   name: required(limits.name),
-  costCentreCode: optional(limits.code),
-  disciplineCode: optional(limits.code),
+  costCentreCode: optionalKey(limits.code),
+  disciplineCode: optionalKey(limits.code),
   feeCents: centsSchema,
 });
 
 export const projectSchema = z.strictObject({
-  number: required(limits.number),
+  number: key(limits.number),
   name: required(limits.name),
   /** The client contact's code. */
-  clientCode: required(limits.code),
-  officeCode: optional(limits.code),
+  clientCode: key(limits.code),
+  officeCode: optionalKey(limits.code),
   /** Project manager: a staff unique ID. */
-  managerUniqueId: optional(limits.code),
+  managerUniqueId: optionalKey(limits.code),
   clientReference: optional(limits.reference),
   status: z.enum(projectStatuses, { error: 'must be active, on-hold or complete' }),
   stages: z.array(stageSchema, { error: 'must be a list of stages' }).max(500, { error: 'must have at most 500 stages' }),
@@ -161,10 +170,10 @@ export const projectSchema = z.strictObject({
 
 export const invoiceLineSchema = z.strictObject({
   /** A stage of the invoice's project. */
-  stageCode: optional(limits.code),
+  stageCode: optionalKey(limits.code),
   description: str(limits.description),
   amountCents: centsSchema,
-  taxCode: required(limits.code),
+  taxCode: key(limits.code),
   taxCents: centsSchema,
 });
 
@@ -172,11 +181,11 @@ const lines = <T extends z.ZodType>(line: T) =>
   z.array(line, { error: 'must be a list of lines' }).min(1, { error: 'must have at least one line' }).max(1000, { error: 'must have at most 1000 lines' });
 
 export const invoiceSchema = z.strictObject({
-  number: required(limits.number),
+  number: key(limits.number),
   date: dateSchema,
   dueDate: dateSchema,
-  contactCode: required(limits.code),
-  projectNumber: optional(limits.number),
+  contactCode: key(limits.code),
+  projectNumber: optionalKey(limits.number),
   clientReference: optional(limits.reference),
   /** The invoice text (shown at the top of the invoice). */
   text: optional(limits.text),
@@ -194,12 +203,12 @@ export const creditNoteKinds = ['discount', 'cancellation', 'write-off'] as cons
 export const creditNoteLineSchema = invoiceLineSchema;
 
 export const creditNoteSchema = z.strictObject({
-  number: required(limits.number),
+  number: key(limits.number),
   date: dateSchema,
-  contactCode: required(limits.code),
-  projectNumber: optional(limits.number),
+  contactCode: key(limits.code),
+  projectNumber: optionalKey(limits.number),
   /** The invoice this credit note reduces. */
-  invoiceNumber: optional(limits.number),
+  invoiceNumber: optionalKey(limits.number),
   kind: z.enum(creditNoteKinds, { error: 'must be discount, cancellation or write-off' }),
   text: optional(limits.text),
   lines: lines(creditNoteLineSchema),
@@ -209,16 +218,16 @@ export const creditNoteSchema = z.strictObject({
 });
 
 export const allocationSchema = z.strictObject({
-  invoiceNumber: required(limits.number),
+  invoiceNumber: key(limits.number),
   amountCents: positiveCentsSchema,
 });
 
 export const paymentSchema = z.strictObject({
   /** The receipt number: the natural key of a payment received. */
-  number: required(limits.number),
+  number: key(limits.number),
   date: dateSchema,
-  contactCode: required(limits.code),
-  paymentTypeCode: required(limits.code),
+  contactCode: key(limits.code),
+  paymentTypeCode: key(limits.code),
   reference: optional(limits.reference),
   amountCents: positiveCentsSchema,
   /** Σ allocations[].amountCents ≤ amountCents; the rest is unallocated. */
@@ -227,19 +236,19 @@ export const paymentSchema = z.strictObject({
 });
 
 export const billLineSchema = z.strictObject({
-  projectNumber: optional(limits.number),
-  stageCode: optional(limits.code),
-  expenseTypeCode: required(limits.code),
+  projectNumber: optionalKey(limits.number),
+  stageCode: optionalKey(limits.code),
+  expenseTypeCode: key(limits.code),
   description: str(limits.description),
   amountCents: centsSchema,
-  taxCode: required(limits.code),
+  taxCode: key(limits.code),
   taxCents: centsSchema,
 });
 
 export const billSchema = z.strictObject({
   /** The practice's own bill number: the natural key (supplier invoice numbers repeat across suppliers). */
-  number: required(limits.number),
-  supplierCode: required(limits.code),
+  number: key(limits.number),
+  supplierCode: key(limits.code),
   /** The supplier's invoice number. */
   supplierReference: optional(limits.reference),
   date: dateSchema,
@@ -254,16 +263,16 @@ export const staffExpenseKinds = ['cash', 'travel'] as const;
 
 export const staffExpenseSchema = z.strictObject({
   /** The claim number: the natural key. */
-  number: required(limits.number),
-  staffUniqueId: required(limits.code),
+  number: key(limits.number),
+  staffUniqueId: key(limits.code),
   date: dateSchema,
   kind: z.enum(staffExpenseKinds, { error: 'must be cash or travel' }),
-  expenseTypeCode: required(limits.code),
-  projectNumber: optional(limits.number),
-  stageCode: optional(limits.code),
+  expenseTypeCode: key(limits.code),
+  projectNumber: optionalKey(limits.number),
+  stageCode: optionalKey(limits.code),
   description: str(limits.description),
   amountCents: centsSchema,
-  taxCode: required(limits.code),
+  taxCode: key(limits.code),
   taxCents: centsSchema,
   /** amountCents + taxCents. */
   totalCents: centsSchema,
