@@ -66,11 +66,13 @@ export const faults = {
       field,
     ),
   invalidNumber: (field: string, value: unknown) =>
-    fault('2100', 'Invalid Number', `Invalid Number : ${field} ${String(value)}`, field),
+    fault('2110', 'Invalid Decimal', `Invalid Decimal : ${field} ${JSON.stringify(value) ?? 'undefined'} is not a decimal number`, field),
   invalidEnum: (field: string, value: unknown) =>
     fault('2170', 'Invalid Enumeration', `Invalid Enumeration : ${String(value)}`, field),
   invalidDate: (field: string, value: unknown) =>
-    fault('2080', 'Invalid Date', `Invalid Date : ${field} ${String(value)} (expected YYYY-MM-DD)`, field),
+    typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)
+      ? fault('2070', 'Invalid Date', `Invalid Date : ${field} ${value} is not a calendar date`, field)
+      : fault('2060', 'Invalid Date Format', `Invalid Date Format : ${field} ${JSON.stringify(value) ?? 'undefined'} (expected YYYY-MM-DD)`, field),
   invalidReference: (field: string, entity: string, id: string) =>
     fault('2500', 'Invalid Reference Id', `Invalid Reference Id : ${field} ${entity} Id=${id} does not exist`, field),
   unsupportedOperation: (what: string) =>

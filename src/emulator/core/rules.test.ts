@@ -154,6 +154,15 @@ describe('common write rules', () => {
     expect((relined.Line as { Id?: string }[])[0]!.Id).toBe('2');
   });
 
+  it('2060/2070 for bad dates and 2110 for amounts that are not decimals', () => {
+    const { company, basics } = testCompany();
+    const mk = (extra: Record<string, unknown>, amount: unknown = 1) => () =>
+      company.create('Invoice', { CustomerRef: { value: basics.customer }, Line: [{ Amount: amount, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: {} }], ...extra });
+    expect(faultOf(mk({ TxnDate: '03/02/2026' }))).toMatchObject({ code: '2060', Message: 'Invalid Date Format', element: 'TxnDate' });
+    expect(faultOf(mk({ TxnDate: '2026-02-30' }))).toMatchObject({ code: '2070', Message: 'Invalid Date', element: 'TxnDate' });
+    expect(faultOf(mk({}, 'ten'))).toMatchObject({ code: '2110', Message: 'Invalid Decimal', element: 'Line.Amount' });
+  });
+
   it('MetaData.LastUpdatedTime moves with the clock on update', () => {
     const t = testCompany();
     const inv = t.company.create('Invoice', { CustomerRef: { value: t.basics.customer }, Line: [sales(t.basics.item, 10)] });
