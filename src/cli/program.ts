@@ -8,6 +8,7 @@ import { registerSettings } from './commands/settings.js';
 import { registerSkip } from './commands/skip.js';
 import { registerConnection } from './commands/connection.js';
 import { registerEmulator } from './commands/emulator.js';
+import { registerPreview } from './commands/preview.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -26,5 +27,6 @@ export function buildProgram(): Command {
   registerSkip(program);
   registerConnection(program);
   registerEmulator(program);
+  registerPreview(program);
   return program;
 }

@@ -30,19 +30,27 @@ export function createTokenSource(opts: TokenSourceOptions): TokenSource {
   const clock = opts.clock ?? (() => new Date());
   const skew = opts.skewMs ?? 60_000;
   const inFlight = new Map<string, Promise<string>>();
+  // The last tokens seen per company, so a busy run does not read and decrypt the row on every
+  // request. Safe across processes: an access token stays valid until it expires even after another
+  // process refreshes, and a 401 always goes back to the database.
+  const cache = new Map<string, StoredTokens>();
 
   const usable = (t: StoredTokens, rejected?: string) => t.accessToken !== rejected && t.accessExpiresAt.getTime() - skew > clock().getTime();
 
   async function loadConnected(realmId: string): Promise<StoredTokens> {
     const t = await opts.store.load(realmId);
-    if (!t) throw new ConnectionLostError(realmId, 'this company has not been connected');
-    if (t.status !== 'connected') throw new ConnectionLostError(realmId, 'the connection was ended');
+    if (!t || t.status !== 'connected') {
+      cache.delete(realmId);
+      throw new ConnectionLostError(realmId, t ? 'the connection was ended' : 'this company has not been connected');
+    }
+    cache.set(realmId, t);
     return t;
   }
 
   async function tryRefresh(realmId: string, current: StoredTokens): Promise<string> {
     const next = await refreshTokens(opts.oauth, current.refreshToken);
     await opts.store.saveRotated(realmId, next);
+    cache.set(realmId, { ...next, realmId, status: 'connected' });
     opts.logger.info({ realmId, accessExpiresAt: next.accessExpiresAt.toISOString() }, 'qbo: access token refreshed');
     return next.accessToken;
   }
@@ -67,6 +75,7 @@ export function createTokenSource(opts: TokenSourceOptions): TokenSource {
             }
           }
           await opts.store.markDisconnected(realmId, 'invalid_grant');
+          cache.delete(realmId);
           opts.logger.warn({ realmId, intuit_tid: err.intuitTid }, 'qbo: refresh token rejected (invalid_grant); connection marked disconnected');
           throw new ConnectionLostError(realmId, 'Intuit no longer accepts its refresh token');
         }
@@ -93,11 +102,14 @@ export function createTokenSource(opts: TokenSourceOptions): TokenSource {
 
   return {
     async accessToken(realmId) {
+      const cached = cache.get(realmId);
+      if (cached && usable(cached)) return cached.accessToken;
       const t = await loadConnected(realmId);
       if (usable(t)) return t.accessToken;
       return singleFlight(realmId, undefined);
     },
     async afterUnauthorized(realmId, rejected) {
+      cache.delete(realmId);
       const t = await loadConnected(realmId);
       if (usable(t, rejected)) return t.accessToken;
       return singleFlight(realmId, rejected);

@@ -8,6 +8,7 @@ import type { AppContext } from '../app.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
 import { skippedApi } from './api/skipped.js';
+import { previewApi } from './api/preview.js';
 import { mountWeb, type WebOptions } from './web/index.js';
 import { notFoundPage } from './web/layout.js';
 import { endpointsFor } from '../connect/connection.js';
@@ -40,6 +41,7 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.route('/api/v1/practice', practiceApi(ctx));
   app.route('/api/v1/settings', settingsApi(ctx));
   app.route('/api/v1/skipped', skippedApi(ctx));
+  app.route('/api/v1/preview', previewApi(ctx));
 
   app.notFound((c) =>
     !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')
