@@ -124,8 +124,8 @@ export function createTokenStore(clock: EmulatorClock, initial: Partial<TokenLif
     for (const [h, a] of access) if (a.expiresAt + 86_400_000 < now) access.delete(h);
   }
 
-  function mint(grant: Grant, refreshToken: string, withHard: boolean): TokenSet {
-    const now = clock.nowMs();
+  // `now` is the instant of the request, so the lifetimes answered are exact, not a millisecond short.
+  function mint(grant: Grant, refreshToken: string, withHard: boolean, now: number): TokenSet {
     pruneAccess(now);
     const at = newToken('eyJ', 48);
     access.set(digest(at), { grantId: grant.id, expiresAt: now + sec(life.accessSeconds) });
@@ -195,7 +195,7 @@ export function createTokenStore(clock: EmulatorClock, initial: Partial<TokenLif
       grant.refreshExpiresAt = rollingExpiry(grant, now);
       grants.set(grant.id, grant);
       byRefresh.set(grant.refreshHash, grant.id);
-      return mint(grant, rt, withHard);
+      return mint(grant, rt, withHard, now);
     },
     refresh(clientId, refreshToken, withHard) {
       const h = digest(refreshToken);
@@ -217,7 +217,7 @@ export function createTokenStore(clock: EmulatorClock, initial: Partial<TokenLif
         rt = rotate(grant, now);
       }
       grant.refreshExpiresAt = rollingExpiry(grant, now);
-      return { tokens: mint(grant, rt, withHard), realmId: grant.realmId };
+      return { tokens: mint(grant, rt, withHard, now), realmId: grant.realmId };
     },
     revoke(clientId, token) {
       const h = digest(token);
