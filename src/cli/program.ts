@@ -8,6 +8,8 @@ import { registerSettings } from './commands/settings.js';
 import { registerSkip } from './commands/skip.js';
 import { registerConnection } from './commands/connection.js';
 import { registerEmulator } from './commands/emulator.js';
+import { registerSync } from './commands/sync.js';
+import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
 
 export function buildProgram(): Command {
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerSkip(program);
   registerConnection(program);
   registerEmulator(program);
+  registerSync(program);
+  registerHistory(program);
   registerPreview(program);
   return program;
 }

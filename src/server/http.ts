@@ -9,6 +9,7 @@ import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
 import { skippedApi } from './api/skipped.js';
 import { previewApi } from './api/preview.js';
+import { historyApi, syncApi } from './api/sync.js';
 import { mountWeb, type WebOptions } from './web/index.js';
 import { notFoundPage } from './web/layout.js';
 import { endpointsFor } from '../connect/connection.js';
@@ -42,6 +43,8 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.route('/api/v1/settings', settingsApi(ctx));
   app.route('/api/v1/skipped', skippedApi(ctx));
   app.route('/api/v1/preview', previewApi(ctx));
+  app.route('/api/v1/sync', syncApi(ctx));
+  app.route('/api/v1/history', historyApi(ctx));
 
   app.notFound((c) =>
     !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')

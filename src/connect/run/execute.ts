@@ -10,7 +10,7 @@ import { OutcomeUnknownError, QboFault, QboUnavailableError } from '../../qbo/fa
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
 import type { PlanRow } from '../plan/types.js';
-import { hasMarker, markerOf, nameEntities, type RunDeps, type RunState } from './context.js';
+import { hasMarker, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
 import { generationOf, heldWrites, journalWrites, recordProblem, resolveWrite, type JournalEntry, type JournalRow } from './journal.js';
 import { runMessage, type RunReasonCode } from './messages.js';
 import { settleWrites } from './recover.js';
@@ -130,6 +130,7 @@ export class GroupExecutor {
   }
 
   async run(group: string, rows: PlanRow[]): Promise<void> {
+    if (this.deps.scope) this.deps.scope.group = group;
     const held = await heldWrites(this.deps.db, this.state.realmId);
     const ready: PlanRow[] = [];
     for (const row of rows) {
@@ -420,7 +421,7 @@ export class GroupExecutor {
           recordKind: row.record.kind,
           recordKey: row.record.id,
           recordVersion: row.record.version ?? 0,
-          payloadHash: row.payloadHash ?? '',
+          payloadHash: sentContentHash(p.body),
           action: p.operation === 'create' ? 'create' : 'update',
           qboEntity: row.qbo.entity,
           qboId: e.Id,

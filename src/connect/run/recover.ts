@@ -15,7 +15,7 @@
 import { OutcomeUnknownError, QboFault } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
-import { hasMarker, markerOf, nameEntities, type RunDeps } from './context.js';
+import { hasMarker, markerOf, nameEntities, sentContentHash, type RunDeps } from './context.js';
 import { markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalRow } from './journal.js';
 import { runMessage } from './messages.js';
 
@@ -119,7 +119,7 @@ function base(row: JournalRow, runId: string) {
     recordKind: row.record_kind,
     recordKey: row.record_key,
     recordVersion: row.record_version,
-    payloadHash: row.payload_hash,
+    payloadHash: sentContentHash(JSON.parse(row.body) as Record<string, unknown>),
     qboEntity: row.qbo_entity,
   };
 }

@@ -10,10 +10,10 @@ import type { Settings } from '../settings/model.js';
 import { groupOrder, type Plan, type PlanRow } from '../plan/types.js';
 import type { Progress, RunDeps, RunState } from './context.js';
 import { actionableRows, GroupExecutor } from './execute.js';
-import { getRun, type RunSummary } from './history.js';
+import { getRun, type RunDetail } from './history.js';
 import { acquireSyncLock, DEFAULT_LOCK_TTL_MS, keepAlive, type SyncLock } from './lock.js';
 import { runMessage } from './messages.js';
-import { importPayments } from './payments-import.js';
+import { importPayments, importRows } from './payments-import.js';
 import { markInterruptedRuns, settleWrites, type RecoverySummary } from './recover.js';
 
 export interface SyncDeps extends RunDeps {
@@ -38,7 +38,7 @@ export interface SyncResult {
   message: string | null;
   /** The plan errors that refused the run, one sentence each. */
   errors: string[];
-  summary: RunSummary;
+  summary: RunDetail;
   recovery: RecoverySummary;
 }
 
@@ -174,7 +174,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
 
     const rows = new Map<string, PlanRow>();
     for (const g of plan.groups) for (const r of g.rows) rows.set(r.key, r);
-    for (const g of plan.groups) if (g.kind !== 'payments-import') state.total += actionableRows(g.rows).length;
+    for (const g of plan.groups) state.total += g.kind === 'payments-import' ? importRows(g.rows).length : actionableRows(g.rows).length;
     state.onProgress?.({ done: 0, total: state.total, group: 'start' });
 
     const executor = new GroupExecutor(deps, state, { rows });
@@ -182,7 +182,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       if (lost()) return await finish('interrupted', 'The sync lock was lost (this process stalled past its heartbeat); another sync may have taken over.', [], recovery);
       const group = plan.groups.find((g) => g.kind === kind);
       if (kind === 'payments-import') {
-        await importPayments(deps, state, settings, group?.rows ?? []);
+        await importPayments(deps, state, group?.rows ?? []);
         continue;
       }
       if (!group) continue;

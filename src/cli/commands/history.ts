@@ -1,0 +1,54 @@
+/** `qbo-connect history [--json] [--run ID]`: the runs of a company, or one run record by record. */
+import type { Command } from 'commander';
+import { getRun, listRuns, type RunSummary } from '../../connect/run/history.js';
+import { RunError } from '../../connect/run/messages.js';
+import { UserError } from '../context.js';
+import { realmOf, withApp } from './settings.js';
+
+function runLine(r: RunSummary): string {
+  const secs = r.durationMs === null ? 'running' : `${(r.durationMs / 1000).toFixed(1)} s`;
+  return `${r.id}  ${r.startedAt}  ${r.startedBy}  ${r.status}  ${secs}  processed ${r.processed}: created ${r.created}, adopted ${r.adopted}, updated ${r.updated}, voided ${r.voided}, imported ${r.imported}, failed ${r.failed}, held ${r.held}`;
+}
+
+export function registerHistory(program: Command): void {
+  program
+    .command('history')
+    .description('what each sync did: who ran it, when, how long, the counts; with --run, every record')
+    .option('--realm <id>', 'the QBO company (default: the connected one)')
+    .option('--run <id>', 'one run, record by record')
+    .option('--limit <n>', 'how many runs (default 20)', '20')
+    .option('--json', 'print JSON')
+    .action(async (opts: { realm?: string; run?: string; limit: string; json?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        if (opts.run) {
+          let run;
+          try {
+            run = await getRun(app.ctx.db, opts.run);
+          } catch (err) {
+            if (err instanceof RunError) throw new UserError(err.message);
+            throw err;
+          }
+          if (opts.json) {
+            console.log(JSON.stringify(run, null, 2));
+            return;
+          }
+          console.log(runLine(run));
+          if (run.message) console.log(run.message);
+          for (const r of run.records) {
+            console.log(`  ${r.status.padEnd(6)} ${r.action.padEnd(6)} ${r.label}${r.qboId ? ` → ${r.qboEntity} ${r.qboId}` : ''}${r.status !== 'done' && r.message ? `: ${r.message}` : ''}`);
+          }
+          return;
+        }
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UserError(`--limit ${opts.limit}: give a whole number from 1 to 1000`);
+        const realmId = await realmOf(app, opts);
+        const runs = await listRuns(app.ctx.db, { realmId, limit });
+        if (opts.json) {
+          console.log(JSON.stringify({ realmId, runs }, null, 2));
+          return;
+        }
+        if (!runs.length) console.log('No syncs yet.');
+        for (const r of runs) console.log(runLine(r));
+      });
+    });
+}

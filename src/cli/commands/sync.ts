@@ -1,0 +1,97 @@
+/** `qbo-connect sync [--json] [--yes]` and `qbo-connect recover`: write the plan to QBO; settle interrupted writes. */
+import readline from 'node:readline/promises';
+import type { Command } from 'commander';
+import { syncDepsFor } from '../../connect/run/deps.js';
+import { RunError } from '../../connect/run/messages.js';
+import { recoverCompany, sync, type SyncResult } from '../../connect/run/sync.js';
+import type { Progress } from '../../connect/run/context.js';
+import { UserError } from '../context.js';
+import { cliActor, realmOf, withApp } from './settings.js';
+
+/** One line, redrawn in place: `[#########-----------]  45/100  invoices`. */
+export function progressLine(p: Progress, width = 30): string {
+  const filled = p.total ? Math.round((p.done / p.total) * width) : width;
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(p.done).padStart(String(p.total).length)}/${p.total}  ${p.group}`;
+}
+
+export function summaryLine(r: SyncResult): string {
+  const s = r.summary;
+  const secs = s.durationMs === null ? '' : ` in ${(s.durationMs / 1000).toFixed(1)} s`;
+  const counts = `${s.created} created, ${s.adopted} adopted, ${s.updated} updated, ${s.voided} voided, ${s.imported} imported, ${s.failed} failed, ${s.held} held`;
+  return `Run ${r.runId} ${r.status}${secs}: ${s.processed} records (${counts}); ${s.requests} QuickBooks requests.`;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export function registerSync(program: Command): void {
+  program
+    .command('sync')
+    .description('send the preview to QuickBooks: each record exactly once, in dependency order, then import payments')
+    .option('--realm <id>', 'the QBO company (default: the connected one)')
+    .option('--json', 'print the result as JSON')
+    .option('--yes', 'do not ask before writing to QuickBooks')
+    .action(async (opts: { realm?: string; json?: boolean; yes?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const realmId = await realmOf(app, opts);
+        if (!opts.yes) {
+          if (!process.stdin.isTTY) throw new UserError('sync writes to QuickBooks: add --yes to run it without a terminal to confirm on');
+          if (!(await confirm(`Write the preview of company ${realmId} to QuickBooks now? [y/N] `))) {
+            console.error('Nothing sent.');
+            return;
+          }
+        }
+        const actor = cliActor();
+        const deps = syncDepsFor(app.ctx, realmId, { actor });
+        const tty = !opts.json && process.stderr.isTTY;
+        let result: SyncResult;
+        try {
+          result = await sync(deps, { realmId, actor, onProgress: tty ? (p) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) : undefined });
+        } catch (err) {
+          if (err instanceof RunError) throw new UserError(err.message);
+          throw err;
+        }
+        if (tty) process.stderr.write('\n');
+        if (opts.json) console.log(JSON.stringify(result, null, 2));
+        else {
+          console.log(summaryLine(result));
+          if (result.message) console.log(result.message);
+          for (const r of result.summary.records.filter((x) => x.status !== 'done')) console.log(`  ${r.status}: ${r.message ?? r.label}`);
+        }
+        // 0 all written; 1 some records failed or are held; 3 refused (plan errors).
+        if (result.status === 'refused') process.exitCode = 3;
+        else if (result.status !== 'succeeded') process.exitCode = 1;
+      });
+    });
+
+  program
+    .command('recover')
+    .description('settle writes an interrupted sync left unresolved: look each up in QuickBooks, link it, or mark it for resending')
+    .option('--realm <id>', 'the QBO company (default: the connected one)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { realm?: string; json?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const realmId = await realmOf(app, opts);
+        const deps = syncDepsFor(app.ctx, realmId);
+        let r;
+        try {
+          r = await recoverCompany(deps, { realmId, actor: cliActor() });
+        } catch (err) {
+          if (err instanceof RunError) throw new UserError(err.message);
+          throw err;
+        }
+        if (opts.json) console.log(JSON.stringify(r, null, 2));
+        else
+          console.log(
+            `Recovery (run ${r.runId}): ${r.found} unresolved write(s); ${r.adopted} found in QuickBooks and linked, ${r.settled} updates/voids settled, ${r.notSent} not in QuickBooks (the next sync sends them), ${r.held} held for review, ${r.unknown} still unknown.`,
+          );
+        if (r.held || r.unknown) process.exitCode = 1;
+      });
+    });
+}

@@ -1,0 +1,47 @@
+/**
+ * Wires a sync for one company from the app's context: the QBO client (with a request counter and
+ * the `after-send-before-response` crash point around fetch), the preview as planner, the crash
+ * points from the environment. The CLI, the web app and the API all start syncs through this.
+ */
+import type { AppContext } from '../../app.js';
+import { buildPlan } from '../plan/index.js';
+import { qboClientFor } from '../qbo-client.js';
+
+type QboClientOverrides = NonNullable<Parameters<typeof qboClientFor>[2]>;
+import { crashPointFromEnv, type CrashPoint } from './crash-point.js';
+import type { SyncDeps } from './sync.js';
+
+export interface SyncWiringOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Client options a caller may tighten (tests: a short throttle pause). */
+  client?: QboClientOverrides;
+  lockTtlMs?: number;
+  /** Who the one-time settings pre-fill of the preview is audited as. */
+  actor?: string;
+}
+
+export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | 'clock'>, realmId: string, opts: SyncWiringOptions = {}): SyncDeps {
+  const crash: CrashPoint = crashPointFromEnv(opts.env ?? process.env);
+  const scope = { group: '' };
+  let requests = 0;
+  const baseFetch = opts.client?.fetch ?? fetch;
+  const countingFetch: typeof fetch = async (input, init) => {
+    requests += 1;
+    const res = await baseFetch(input, init);
+    // QBO has the write (and answered); we have not read the answer yet.
+    if (init?.method === 'POST' && String(input instanceof Request ? input.url : input).includes('requestid=')) crash('after-send-before-response', scope.group);
+    return res;
+  };
+  const client = qboClientFor(ctx, realmId, { ...opts.client, fetch: countingFetch });
+  return {
+    db: ctx.db,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    client,
+    crash,
+    scope,
+    requestCount: () => requests,
+    ...(opts.lockTtlMs !== undefined ? { lockTtlMs: opts.lockTtlMs } : {}),
+    buildPlan: (id) => buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: client }, id, { ...(opts.actor ? { actor: opts.actor } : {}) }),
+  };
+}
