@@ -442,6 +442,11 @@ export class Company {
     this.checkProps(entity, body);
     const state: TxnState = { lineSeq: 0, taxOverride: false };
     const obj = this.build(entity, body, state, undefined);
+    if (entity === 'Payment' && obj.DepositToAccountRef === undefined) {
+      // Payments land in Undeposited Funds unless told otherwise (returned without a name).
+      const undeposited = this.query("select * from Account where AccountSubType = 'UndepositedFunds'").rows?.[0];
+      if (undeposited) obj.DepositToAccountRef = { value: String(undeposited.Id) };
+    }
     this.assignDocNumber(entity, obj, body, true);
     this.checkClosedBooks(entity, obj.TxnDate);
     this.checkName(entity, undefined, obj);
@@ -475,6 +480,12 @@ export class Company {
     if (meta.deposited) throw faults.deposited();
 
     const sparse = body.sparse === true;
+    // QBO quirk (qbo-api.md §3.8): a sparse update that replaces lines must still carry the
+    // header fields those lines hang on.
+    if (sparse && body.Line !== undefined) {
+      const needs: Partial<Record<EntityName, string[]>> = { Bill: ['VendorRef'], VendorCredit: ['VendorRef'], Purchase: ['PaymentType', 'AccountRef'] };
+      for (const f of needs[entity] ?? []) if (body[f] === undefined) throw faults.requiredMissing(f);
+    }
     let merged: Json;
     if (def.kind === 'singleton') {
       // Preferences/CompanyInfo: sub-objects merge so a patch need not repeat every preference.

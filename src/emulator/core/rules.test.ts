@@ -378,6 +378,23 @@ describe('payments and balances', () => {
     expect(faultOf(() => company.create('BillPayment', { VendorRef: { value: basics.vendor }, PayType: 'Check', TotalAmt: 1 })).element).toBe('CheckPayment.BankAccountRef');
   });
 
+  it('a payment defaults DepositToAccountRef to Undeposited Funds', () => {
+    const { company, basics } = setup();
+    const uf = company.create('Account', { Name: 'Undeposited Funds', AccountSubType: 'UndepositedFunds' });
+    expect(company.create('Payment', { CustomerRef: { value: basics.customer }, TotalAmt: 5 }).DepositToAccountRef).toEqual({ value: uf.Id });
+  });
+
+  it('2020 when a sparse update of Bill or Purchase lines omits VendorRef / PaymentType / AccountRef', () => {
+    const { company, basics } = testCompany();
+    const line = { Amount: 5, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: basics.expense } } };
+    const bill = company.create('Bill', { VendorRef: { value: basics.vendor }, Line: [line] });
+    expect(faultOf(() => company.update('Bill', { Id: bill.Id, SyncToken: '0', sparse: true, Line: [line] }))).toMatchObject({ code: '2020', element: 'VendorRef' });
+    expect(company.update('Bill', { Id: bill.Id, SyncToken: '0', sparse: true, VendorRef: { value: basics.vendor }, Line: [{ ...line, Amount: 7 }] }).TotalAmt).toBe(7);
+    const p = company.create('Purchase', { PaymentType: 'Cash', AccountRef: { value: basics.bank }, Line: [line] });
+    expect(faultOf(() => company.update('Purchase', { Id: p.Id, SyncToken: '0', sparse: true, Line: [line] })).element).toBe('PaymentType');
+    expect(company.update('Purchase', { Id: p.Id, SyncToken: '0', sparse: true, PrivateNote: 'ok' }).SyncToken).toBe('1');
+  });
+
   it('6540: a deposited payment cannot be changed, deleted or voided', () => {
     const { company, basics } = setup();
     const pay = company.create('Payment', { CustomerRef: { value: basics.customer }, TotalAmt: 10 });
