@@ -91,6 +91,20 @@ describe('web app in a browser: accounts and connection', () => {
     await expect(page.getByRole('cell', { name: 'browser test', exact: true }).isVisible()).resolves.toBe(true);
   });
 
+  it('revokes the token in place with htmx (CSRF token sent as a header), and the API refuses it', async () => {
+    const token = (await app.ctx.db.selectFrom('api_tokens').select('id').where('name', '=', 'browser test').executeTakeFirstOrThrow()).id;
+    let reloaded = false;
+    page.once('framenavigated', () => (reloaded = true));
+    const answer = page.waitForResponse((r) => r.url().endsWith(`/account/tokens/${token}/revoke`));
+    await page.getByRole('button', { name: 'Revoke token browser test' }).click();
+    const res = await answer;
+    expect(res.status()).toBe(200);
+    expect(await res.request().headerValue('x-csrf-token')).toBeTruthy();
+    await page.locator(`#token-${token}`).getByText('revoked').waitFor();
+    expect(reloaded).toBe(false); // htmx swapped the row; no page load
+    await screenshot(page, '04b-token-revoked');
+  });
+
   it("connects through the emulator's consent page and shows the company", async () => {
     const company = emu.control.companies()[0]!;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Connection' }).click();

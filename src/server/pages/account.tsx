@@ -4,12 +4,41 @@ import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { currentUser, startSession } from '../web/session.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../../accounts/passwords.js';
-import { createApiToken, listApiTokens, revokeApiToken } from '../../accounts/api-tokens.js';
+import { createApiToken, listApiTokens, revokeApiToken, type ApiTokenInfo } from '../../accounts/api-tokens.js';
 import { credentialsFor, setPasswordHash } from '../../accounts/users.js';
 import { endSessionsOfUser } from '../../accounts/sessions.js';
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
+}
+
+/**
+ * One token's row. The Revoke form works without JavaScript (a full page comes back); with htmx it
+ * posts in place and only this row is swapped (the CSRF token travels in the hx-headers header).
+ */
+function TokenRow({ t, csrf }: { t: ApiTokenInfo; csrf: string }) {
+  return (
+    <tr id={`token-${t.id}`}>
+      <td>{t.name}</td>
+      <td>
+        <code>{t.prefix}…</code>
+      </td>
+      <td>{t.createdAt.slice(0, 16).replace('T', ' ')}</td>
+      <td>{t.lastUsedAt ? t.lastUsedAt.slice(0, 16).replace('T', ' ') : 'never'}</td>
+      <td>
+        {t.revokedAt ? (
+          'revoked'
+        ) : (
+          <form method="post" action={`/account/tokens/${t.id}/revoke`} class="inline" hx-post={`/account/tokens/${t.id}/revoke`} hx-target={`#token-${t.id}`} hx-swap="outerHTML">
+            <CsrfField token={csrf} />
+            <button type="submit" class="danger" aria-label={`Revoke token ${t.name}`}>
+              Revoke
+            </button>
+          </form>
+        )}
+      </td>
+    </tr>
+  );
 }
 
 interface Extra {
@@ -60,26 +89,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, extra: Extra = {}) {
               </thead>
               <tbody>
                 {tokens.map((t) => (
-                  <tr>
-                    <td>{t.name}</td>
-                    <td>
-                      <code>{t.prefix}…</code>
-                    </td>
-                    <td>{t.createdAt.slice(0, 16).replace('T', ' ')}</td>
-                    <td>{t.lastUsedAt ? t.lastUsedAt.slice(0, 16).replace('T', ' ') : 'never'}</td>
-                    <td>
-                      {t.revokedAt ? (
-                        'revoked'
-                      ) : (
-                        <form method="post" action={`/account/tokens/${t.id}/revoke`} class="inline">
-                          <CsrfField token={csrf} />
-                          <button type="submit" class="danger" aria-label={`Revoke token ${t.name}`}>
-                            Revoke
-                          </button>
-                        </form>
-                      )}
-                    </td>
-                  </tr>
+                  <TokenRow t={t} csrf={csrf} />
                 ))}
               </tbody>
             </table>
@@ -126,6 +136,11 @@ export const accountPage: WebPage = {
     app.post('/account/tokens/:id/revoke', async (c) => {
       const me = currentUser(c)!;
       const ok = await revokeApiToken(deps.ctx.db, me.id, c.req.param('id'), deps.ctx.clock());
+      if (ok && c.req.header('hx-request') === 'true') {
+        const t = (await listApiTokens(deps.ctx.db, me.id)).find((x) => x.id === c.req.param('id'))!;
+        c.header('Cache-Control', 'no-store');
+        return c.html(<TokenRow t={t} csrf={c.get('csrfToken')} />);
+      }
       return ok
         ? show(c, deps, { notice: { kind: 'ok', text: 'Token revoked: scripts using it are refused from now on.' } })
         : show(c, deps, { status: 404, notice: { kind: 'error', text: 'No such token of yours, or it was already revoked.' } });

@@ -314,6 +314,26 @@ describe('web app routes', () => {
       expect((await c.post(`/users/${me}/disable`)).status).toBe(400);
     });
 
+    it('changes a password only with the current one, and signs out other browsers', async () => {
+      const email = 'pw@example.com';
+      await createUser(app.ctx.db, { email, name: 'Pat', role: 'viewer', passwordHash: await hashPassword('first password 1') });
+      const other = new WebClient(http);
+      await signIn(other, email, 'first password 1');
+      const c = new WebClient(http);
+      await signIn(c, email, 'first password 1');
+      await c.get('/account');
+      expect((await c.post('/account/password', { current: 'wrong password', password: 'second password 2' })).status).toBe(400);
+      expect(c.lastHtml).toContain('Current password: not right');
+      expect((await c.post('/account/password', { current: 'first password 1', password: 'short' })).status).toBe(400);
+      expect((await c.post('/account/password', { current: 'first password 1', password: 'second password 2' })).status).toBe(200);
+      expect(c.lastHtml).toContain('Password changed');
+      expect(c.lastHtml).not.toMatch(/first password 1|second password 2/);
+      expect((await c.get('/account')).status).toBe(200);
+      expect((await other.get('/account')).status).toBe(303);
+      expect((await signIn(new WebClient(http), email, 'first password 1')).status).toBe(401);
+      expect((await signIn(new WebClient(http), email, 'second password 2')).status).toBe(303);
+    });
+
     it('shows a new API token once, lists it by prefix, and revokes it', async () => {
       const c = new WebClient(http);
       await signIn(c, BOOK.email, BOOK.password);
