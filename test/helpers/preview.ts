@@ -2,7 +2,7 @@
  * A connected company on a running emulator, the way the product has one: tokens in the connections
  * table (encrypted), and the client built by `qboClientFor`. For the preview and sync tests.
  */
-import type { Config } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config.js';
 import { createConnectionService } from '../../src/connect/connection.js';
 import { qboClientFor } from '../../src/connect/qbo-client.js';
 import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../../src/emulator/server.js';
@@ -25,9 +25,12 @@ export interface ConnectedCompany {
 
 export const silentLogger = createLogger('silent');
 
-export async function connectedCompany(db: Db, clock: () => Date, opts: StartEmulatorOptions & { company?: string } = {}): Promise<ConnectedCompany> {
-  const emu = await startEmulator({ preset: 'au', limits: 'off', ...opts });
-  const config = testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url });
+export async function connectedCompany(db: Db, clock: () => Date, opts: StartEmulatorOptions & { company?: string; dataDir?: string } = {}): Promise<ConnectedCompany> {
+  const { company: _c, dataDir: _d, ...emuOpts } = opts;
+  const emu = await startEmulator({ preset: 'au', limits: 'off', ...emuOpts });
+  const env = { QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url };
+  // A given data folder is shared with a child `qbo-connect` process (same token key, same database).
+  const config = opts.dataDir ? loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', ...env, QBO_CONNECT_DATA_DIR: opts.dataDir }) : testConfig(env);
   const tokens = await connect(emu, opts.company);
   const service = createConnectionService({ db, config, logger: silentLogger, clock });
   const now = clock().getTime();

@@ -1,0 +1,46 @@
+/** The plan as text for a terminal: one line per group (counts, totals), then every error and warning. */
+import { centsToDecimalString } from '../../qbo/money.js';
+import type { Plan } from './types.js';
+
+const titles: Record<string, string> = {
+  customers: 'Customers to create',
+  suppliers: 'Suppliers to create',
+  items: 'Job items to create',
+  invoices: 'Invoices',
+  'credit-notes': 'Credit notes',
+  'payments-export': 'Payments to export',
+  bills: 'Bills',
+  'staff-expenses': 'Staff expenses',
+  'payments-import': 'Payments to import',
+};
+
+export function groupTitle(kind: string): string {
+  return titles[kind] ?? kind;
+}
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+export function renderPlanText(plan: Plan): string {
+  const out: string[] = [];
+  out.push(`Preview for QBO company ${plan.realmId} at ${plan.builtAt} (${plan.qboRequests} QBO requests)`);
+  out.push('');
+  out.push(`${pad('Group', 22)}${pad('Records', 9, true)}${pad('Skipped', 9, true)}${pad('Errors', 8, true)}${pad('Warnings', 10, true)}${pad('Total', 16, true)}`);
+  for (const g of plan.groups) {
+    const skipped = g.rows.filter((r) => r.skipped).length;
+    out.push(`${pad(groupTitle(g.kind), 22)}${pad(String(g.records), 9, true)}${pad(String(skipped), 9, true)}${pad(String(g.errors), 8, true)}${pad(String(g.warnings), 10, true)}${pad(centsToDecimalString(g.totalCents), 16, true)}`);
+  }
+  out.push('');
+  const lines = (sev: 'error' | 'warning') =>
+    plan.groups.flatMap((g) => g.rows.filter((r) => !r.skipped).flatMap((r) => r.issues.filter((i) => i.severity === sev).map((i) => `  [${i.code}] ${r.key}: ${i.message}`)));
+  const errors = lines('error');
+  const warnings = lines('warning');
+  out.push(errors.length ? `Errors (${errors.length}) — the sync will not run until each is fixed or its record skipped:` : 'No errors: the sync can run.');
+  out.push(...errors);
+  if (warnings.length) {
+    out.push(`Warnings (${warnings.length}):`);
+    out.push(...warnings);
+  }
+  return out.join('\n');
+}

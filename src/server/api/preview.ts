@@ -1,0 +1,61 @@
+/**
+ * The preview over the JSON API: `GET /` builds the plan now (QBO asked in bulk) and answers it as
+ * JSON; `POST /skip` with `{ "row": "invoices:INV-1042" }` skips a row with its linked rows (an
+ * invoice takes its payments). The company is `?realm=ID`, or the single connected one.
+ */
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import type { AppContext } from '../../app.js';
+import { isConnectError } from '../../connect/messages.js';
+import { buildPlan, skipWithLinked } from '../../connect/plan/index.js';
+import { qboClientFor } from '../../connect/qbo-client.js';
+import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
+import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
+
+type Ctx = Context<AuthEnv>;
+
+function fail(c: Ctx, status: 400 | 502, code: string, message: string, field?: string) {
+  return c.json({ error: { code, message, ...(field !== undefined ? { field } : {}) } }, status);
+}
+
+const qboErrors = ['QboFault', 'QboUnavailableError', 'ConnectionLostError', 'OAuthError', 'QboProtocolError', 'RefreshLockBusyError'];
+
+const skipBody = z.object({ row: z.string().min(1).max(300) }).strict();
+
+export function previewApi(ctx: AppContext): Hono<AuthEnv> {
+  const api = new Hono<AuthEnv>();
+  api.use('*', apiTokenAuth(ctx));
+  const realm = (c: Ctx) => resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
+  const actor = (c: Ctx) => `user:${c.get('user').email}`;
+  const plan = (realmId: string, who: string) => buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: qboClientFor(ctx, realmId) }, realmId, { actor: who });
+
+  api.onError((err, c) => {
+    if (isConnectError(err)) return fail(c, 400, err.code, err.message, err.field);
+    if (err instanceof RealmChoiceError) return fail(c, 400, 'settings.realm-required', err.message, 'realm');
+    // QBO could not be asked (not connected, unreachable, refused): the message never carries a token.
+    if (qboErrors.includes(err.name)) return fail(c, 502, 'qbo.unavailable', `QuickBooks could not be asked for the preview: ${err.message}`);
+    throw err;
+  });
+
+  api.get('/', requireRole('viewer'), async (c) => {
+    const realmId = await realm(c);
+    return c.json(await plan(realmId, actor(c)));
+  });
+
+  api.post('/skip', requireRole('bookkeeper'), async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return fail(c, 400, 'request.invalid-json', 'Send a JSON body such as {"row": "invoices:INV-1042"}.');
+    }
+    const parsed = skipBody.safeParse(body);
+    if (!parsed.success) return fail(c, 400, 'request.invalid-body', 'row: give the row key from the preview, e.g. invoices:INV-1042.', 'row');
+    const realmId = await realm(c);
+    const current = await plan(realmId, actor(c));
+    const skipped = await skipWithLinked(ctx.db, { realmId, plan: current, row: parsed.data.row, actor: actor(c), clock: ctx.clock });
+    return c.json({ realmId, skipped });
+  });
+
+  return api;
+}
