@@ -172,6 +172,40 @@ describeEachDialect('practice import', (ctx) => {
   });
 });
 
+describeEachDialect('practice CSV import under fuzz', (ctx) => {
+  it('never crashes on damaged CSV files and never imports part of one', async () => {
+    expect((await importDocument(ctx.db, sampleLedger(), t1)).ok).toBe(true);
+    let before = await practiceSnapshot(ctx.db);
+    let refused = 0;
+    const ledger = sampleLedger() as unknown as Record<string, object[]>;
+    const files = kinds.map((k) => ({ kind: k, text: recordsToCsv(k, (ledger[kindInfo[k].fileKey] ?? []).map((r) => ({ ...r, ...('name' in r ? { name: 'Renamed' } : {}) }))) }));
+    const damage = fc.record({ at: fc.nat(), cut: fc.nat({ max: 8 }), insert: fc.constantFrom('"', ',', '\n', '-1', 'x'.repeat(300), '2026-02-30', '', '\u0000', ',,,,', 'true') });
+    await fc.assert(
+      fc.asyncProperty(fc.nat(files.length - 1), fc.array(damage, { minLength: 1, maxLength: 3 }), async (f, damages) => {
+        const file = files[f]!;
+        let text = file.text;
+        for (const d of damages) {
+          const i = d.at % (text.length + 1);
+          text = text.slice(0, i) + d.insert + text.slice(i + d.cut);
+        }
+        const report = await importFile(ctx.db, `${kindInfo[file.kind].slug}.csv`, text, t3);
+        if (report.ok) {
+          // Some damage leaves a valid file (a changed name): it is imported, and becomes the new baseline.
+          before = await practiceSnapshot(ctx.db);
+          return;
+        }
+        refused++;
+        expect(report.issues.length).toBeGreaterThan(0);
+        for (const issue of report.issues) expect(issue.field !== '' || issue.at !== undefined || issue.key !== undefined, JSON.stringify(issue)).toBe(true);
+        expect(await practiceSnapshot(ctx.db)).toBe(before);
+      }),
+      { numRuns: ctx.dialect === 'sqlite' ? 150 : 40, seed: 7 },
+    );
+    // The damage must mostly break files, or the property above proves little.
+    expect(refused).toBeGreaterThan(ctx.dialect === 'sqlite' ? 50 : 12);
+  });
+});
+
 function argsFor(doc: unknown): [Parameters<typeof importRecords>[1], Date, Parameters<typeof importRecords>[3]] {
   const { inputs, issues } = parseImportFile('fuzz.json', JSON.stringify(doc));
   return [inputs, t3, issues];
