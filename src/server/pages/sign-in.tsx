@@ -52,6 +52,9 @@ function SignInForm({ csrf, error, email, next }: { csrf: string; error?: string
   );
 }
 
+/** Someone else finished set-up first. */
+class SetupTaken extends Error {}
+
 function minutes(ms: number): string {
   const m = Math.max(1, Math.ceil(ms / 60_000));
   return `${m} minute${m === 1 ? '' : 's'}`;
@@ -74,14 +77,25 @@ export const signInPage: WebPage = {
       // Both values came from this same form; this is not a secret comparison.
       // eslint-disable-next-line security/detect-possible-timing-attacks
       if (password !== field(body, 'confirm')) return again('The two passwords differ: type the same password in both boxes.');
-      // Checked again here (the gate already did): two browsers racing through set-up get one administrator.
       if ((await countUsers(deps.ctx.db)) > 0) return c.redirect('/signin', 303);
+      const passwordHash = await hashPassword(password);
       try {
-        const user = await createUser(deps.ctx.db, { ...values, role: 'administrator', passwordHash: await hashPassword(password) }, deps.ctx.clock());
+        // Two browsers racing through set-up get one administrator: the first claims a unique
+        // app_meta key in the same transaction that creates the user; the second's insert fails.
+        const user = await deps.ctx.db.transaction().execute(async (trx) => {
+          const now = deps.ctx.clock();
+          try {
+            await trx.insertInto('app_meta').values({ key: 'setup.first-administrator', value: values.email.trim().toLowerCase(), updated_at: now.toISOString() }).execute();
+          } catch {
+            throw new SetupTaken();
+          }
+          return createUser(trx, { ...values, role: 'administrator', passwordHash }, now);
+        });
         deps.ctx.logger.info({ user: user.email }, 'first administrator created');
         await startSession(c, deps, user);
         return c.redirect('/', 303);
       } catch (err) {
+        if (err instanceof SetupTaken) return c.redirect('/signin', 303);
         if (err instanceof AccountError) return again(err.message.replace(/^user [^:]*: /, `${err.field ?? 'value'}: `));
         throw err;
       }

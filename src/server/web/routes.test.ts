@@ -418,6 +418,27 @@ describe('web app routes', () => {
       expect((await c.get('/static/app.css')).headers.get('content-type')).toContain('text/css');
     });
 
+    it('gives two browsers racing through set-up one administrator', async () => {
+      const fresh = await createApp(testConfig());
+      try {
+        const web = createHttpApp(fresh.ctx, { connection: fakeConnection().svc });
+        const a = new WebClient(web);
+        const b = new WebClient(web);
+        await a.get('/setup');
+        await b.get('/setup');
+        const [ra, rb] = await Promise.all([
+          a.post('/setup', { name: 'A', email: 'a@example.com', password: 'password of a', confirm: 'password of a' }),
+          b.post('/setup', { name: 'B', email: 'b@example.com', password: 'password of b', confirm: 'password of b' }),
+        ]);
+        expect([ra.headers.get('location'), rb.headers.get('location')].sort()).toEqual(['/', '/signin']);
+        const users = await fresh.ctx.db.selectFrom('users').select(['email', 'role']).execute();
+        expect(users).toHaveLength(1);
+        expect(users[0]!.role).toBe('administrator');
+      } finally {
+        await fresh.close();
+      }
+    });
+
     it('marks cookies Secure when the public URL is https', async () => {
       const secureApp = await createApp(testConfig({ QBO_CONNECT_PUBLIC_URL: 'https://connect.example.com' }));
       try {
