@@ -69,6 +69,7 @@ function zodIssues(kind: Kind, key: string, value: unknown, error: z.ZodError, a
     if (i.code === 'unrecognized_keys') text = `has unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}: remove them (see docs/practice-import.schema.json)`;
     else if (i.code === 'invalid_type' && i.path.length > 0 && valueAt(value, i.path) === undefined) text = 'is required';
     else if (i.code === 'invalid_type' && i.path.length === 0) text = 'must be a JSON object';
+    else if (i.code === 'invalid_type' && text.startsWith('Invalid input')) text = i.expected === 'object' ? 'must be a JSON object' : i.expected === 'array' ? 'must be a list' : `must be of type ${i.expected}`;
     return issue(reasonCodes.invalid, kind, key, fieldPath(i.path), text, at);
   });
 }
