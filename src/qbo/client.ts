@@ -187,9 +187,14 @@ export function createQboClient(opts: QboClientOptions): QboClient {
     let refreshed = false;
     let rereadSpent = !call.reread;
     let maybeApplied = false;
+    let justRefreshed = false;
     let lastTid: string | undefined;
 
     for (let attempt = 1; ; attempt++) {
+      // A long throttle pause can outlast the token; ask again (cheap: the source caches it),
+      // except right after a 401, when `token` is already the replacement.
+      if (attempt > 1 && !justRefreshed) token = await tokens.accessToken(realmId);
+      justRefreshed = false;
       const url = new URL(call.path, base);
       for (const [k, v] of Object.entries(call.params ?? {})) url.searchParams.set(k, v);
       url.searchParams.set('minorversion', String(MINOR_VERSION));
@@ -250,6 +255,7 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         if (decision.reason === 'unauthorized') {
           token = await tokens.afterUnauthorized(realmId, token);
           refreshed = true;
+          justRefreshed = true;
         } else if (decision.reason === 'stale-object' && call.reread) {
           call = await call.reread();
           rereadSpent = true;
