@@ -499,7 +499,11 @@ export class Company {
       if (def.kind === 'txn' && merged.DocNumber === undefined && existing.DocNumber !== undefined) merged.DocNumber = existing.DocNumber;
     }
     if (def.kind === 'txn') for (const k of ['Balance', 'UnappliedAmt', 'RemainingCredit', 'TotalAmt']) if (!['Payment', 'BillPayment'].includes(entity) || k !== 'TotalAmt') delete merged[k];
-    if (entity === 'Invoice') merged.LinkedTxn = existing.LinkedTxn;
+    // Links made by payments belong to the core, whatever the client echoes back.
+    if (['Invoice', 'CreditMemo', 'Bill', 'VendorCredit'].includes(entity)) {
+      if (existing.LinkedTxn !== undefined) merged.LinkedTxn = existing.LinkedTxn;
+      else delete merged.LinkedTxn;
+    }
     // Open balances are the core's to keep once the name exists.
     if (entity === 'Customer' || entity === 'Vendor') {
       merged.Balance = existing.Balance;
@@ -731,6 +735,7 @@ export class Company {
   private applyLinks(entity: EntityName, id: string, row: Json, now: number): void {
     if (!this.linkTargets(entity)) return;
     for (const [target, amt] of this.linksOf(row)) {
+      if (amt === 0n) continue;
       let m = this.applied.get(target);
       if (!m) this.applied.set(target, (m = new Map()));
       m.set(id, amt);
@@ -758,7 +763,18 @@ export class Company {
       sources.delete(sourceId);
       if (type === 'Payment') {
         const obj = { ...row };
-        this.setBalance('Payment', sourceId, obj);
+        try {
+          this.setBalance('Payment', sourceId, obj);
+        } catch {
+          // The released credit memo was funding the rest of this payment: release every link.
+          for (const other of this.linksOf(row).keys()) {
+            this.applied.get(other)?.delete(sourceId);
+            this.touchTarget(other, sourceId, type, now, false);
+          }
+          row.Line = [];
+          obj.Line = [];
+          this.setBalance('Payment', sourceId, obj);
+        }
         row.UnappliedAmt = obj.UnappliedAmt;
       }
       row.SyncToken = String(Number(row.SyncToken) + 1);
@@ -860,6 +876,7 @@ export class Company {
     for (const e of ['Payment', 'BillPayment'] as EntityName[]) {
       for (const [id, row] of c.table(e)) {
         for (const [target, amt] of c.linksOf(row)) {
+          if (amt === 0n) continue;
           let m = c.applied.get(target);
           if (!m) c.applied.set(target, (m = new Map()));
           m.set(id, amt);

@@ -356,6 +356,28 @@ describe('payments and balances', () => {
     expect(company.read('CreditMemo', String(cm.Id))).toMatchObject({ Balance: 0, RemainingCredit: 0 });
   });
 
+  it('voiding an applied credit memo releases the payment that used it, and the invoice reopens', () => {
+    const { company, basics, inv } = setup();
+    const cm = company.create('CreditMemo', { CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 30)] });
+    const pay = company.create('Payment', {
+      CustomerRef: { value: basics.customer }, TotalAmt: 0,
+      Line: [{ Amount: 30, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }, { Amount: 30, LinkedTxn: [{ TxnId: cm.Id, TxnType: 'CreditMemo' }] }],
+    });
+    const cur = company.read('CreditMemo', String(cm.Id));
+    company.voidTxn('CreditMemo', { Id: cm.Id, SyncToken: cur.SyncToken });
+    expect(company.read('Invoice', String(inv.Id)).Balance).toBe(100);
+    expect(company.read('Payment', String(pay.Id))).toMatchObject({ Line: [], UnappliedAmt: 0 });
+  });
+
+  it('a full update of a bill keeps the links made by its bill payments', () => {
+    const { company, basics } = testCompany();
+    const line = { Amount: 50, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: basics.expense } } };
+    const bill = company.create('Bill', { VendorRef: { value: basics.vendor }, Line: [line] });
+    const bp = company.create('BillPayment', { VendorRef: { value: basics.vendor }, PayType: 'Check', TotalAmt: 20, CheckPayment: { BankAccountRef: { value: basics.bank } }, Line: [{ Amount: 20, LinkedTxn: [{ TxnId: bill.Id, TxnType: 'Bill' }] }] });
+    const up = company.update('Bill', { Id: bill.Id, SyncToken: '1', VendorRef: { value: basics.vendor }, Line: [{ ...line, Amount: 60 }] });
+    expect(up).toMatchObject({ TotalAmt: 60, Balance: 40, LinkedTxn: [{ TxnId: bp.Id, TxnType: 'BillPayment' }] });
+  });
+
   it('voiding a paid invoice zeroes it and leaves the payment unapplied', () => {
     const { company, basics, inv } = setup();
     const pay = company.create('Payment', { CustomerRef: { value: basics.customer }, TotalAmt: 100, Line: [{ Amount: 100, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] });
