@@ -1,11 +1,12 @@
 /** The core port over E1's core (`createCore`) and API routes (`apiRoutes`). */
 import type { EmulatorClock } from './clock.js';
 import type { CorePort } from './core-port.js';
-import { createCore, ENTITIES, type CoreSnapshot, type EntityName } from './core/index.js';
+import { createCore, ENTITIES, type Core, type CoreSnapshot, type EntityName } from './core/index.js';
 import { apiRoutes } from './wire/api.js';
 
-export function createCoreAdapter(opts: { clock: EmulatorClock; seed: number }): CorePort {
-  const core = createCore({ clock: () => opts.clock.now(), seed: opts.seed });
+/** `core` may be given (tests that also drive the core directly); otherwise one is made on `clock`. */
+export function createCoreAdapter(opts: { clock: EmulatorClock; seed: number; core?: Core }): CorePort {
+  const core = opts.core ?? createCore({ clock: () => opts.clock.now(), seed: opts.seed });
   const company = (realmId: string) => {
     const c = core.company(realmId);
     if (!c) throw new Error(`company ${realmId} does not exist`);
