@@ -57,3 +57,76 @@ describe('client guards', () => {
     expect(rowsOf({})).toEqual([]);
   });
 });
+
+describe('pipeline decisions with a scripted server', () => {
+  type Step = { status: number; body?: string; headers?: Record<string, string> } | 'network';
+  function scripted(steps: Step[]) {
+    const seen: { url: string; auth: string | undefined }[] = [];
+    const f = (async (url: string | URL | Request, init?: RequestInit) => {
+      const u = String(url);
+      if (u.includes('/oauth2/v1/tokens/bearer')) {
+        return new Response(JSON.stringify({ access_token: `fresh-${seen.length}`, refresh_token: 'r2', expires_in: 3600 }), { status: 200 });
+      }
+      seen.push({ url: u, auth: (init?.headers as Record<string, string>)['authorization'] });
+      const step = steps.shift() ?? { status: 200, body: '{"CompanyInfo":{"Id":"1","CompanyName":"X"}}' };
+      if (step === 'network') throw new TypeError('fetch failed');
+      return new Response(step.body ?? '', { status: step.status, headers: step.headers });
+    }) as typeof fetch;
+    return { f, seen };
+  }
+  const memStore = (): TokenStore & { saved: number; disconnected: number } => {
+    let t = { accessToken: 'first', refreshToken: 'r1', accessExpiresAt: new Date(Date.now() + 3600_000), refreshExpiresAt: null, refreshHardExpiresAt: null };
+    const s = {
+      saved: 0,
+      disconnected: 0,
+      load: async (realmId: string) => ({ ...t, realmId, status: 'connected' as const }),
+      saveRotated: async (_r: string, n: typeof t) => {
+        t = n;
+        s.saved++;
+      },
+      withRefreshLock: async <T>(_r: string, fn: () => Promise<T>) => fn(),
+      markDisconnected: async () => {
+        s.disconnected++;
+      },
+    };
+    return s;
+  };
+  const waits: number[] = [];
+  const opts = (f: typeof fetch, store: TokenStore) => ({ endpoints, store, fetch: f, sleep: async (ms: number) => void waits.push(ms), random: () => 0.5, retry: { maxAttempts: 3 } });
+
+  it('refreshes once on 401 and gives up on a second 401 without disconnecting', async () => {
+    const s = memStore();
+    const gateway401 = JSON.stringify({ fault: { error: [{ message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', detail: 'Token expired: first', code: '3200' }], type: 'AUTHENTICATION' } });
+    const { f, seen } = scripted([{ status: 401, body: gateway401 }, { status: 401, body: gateway401 }]);
+    const err = await createQboClient(opts(f, s)).company('1').companyInfo().catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'fault', code: '3200', status: 401 });
+    expect(String((err as Error).message)).not.toContain('first');
+    expect(seen.map((x) => x.auth)).toEqual(['Bearer first', 'Bearer fresh-1']);
+    expect(s.saved).toBe(1);
+    expect(s.disconnected).toBe(0);
+  });
+
+  it('retries an XML 429 and a 503, then succeeds, every request carrying minorversion=75', async () => {
+    const xml = '<IntuitResponse><Fault type="SERVICE"><Error code="3001"><Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message></Error></Fault></IntuitResponse>';
+    const { f, seen } = scripted([{ status: 429, body: xml, headers: { 'retry-after': '1' } }, { status: 503 }]);
+    const info = await createQboClient(opts(f, memStore())).company('1').companyInfo();
+    expect(info.CompanyName).toBe('X');
+    expect(seen).toHaveLength(3);
+    expect(seen.every((x) => new URL(x.url).searchParams.get('minorversion') === '75')).toBe(true);
+  });
+
+  it('ends a write that never got an answer as outcome-unknown, carrying the same requestid on every attempt', async () => {
+    const { f, seen } = scripted(['network', { status: 502 }, 'network']);
+    const err = await createQboClient(opts(f, memStore())).company('1').create('Customer', { DisplayName: 'A' }, { requestId: 'cust-1' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'outcome-unknown', requestId: 'cust-1', attempts: 3 });
+    expect(seen.map((x) => new URL(x.url).searchParams.get('requestid'))).toEqual(['cust-1', 'cust-1', 'cust-1']);
+  });
+
+  it('ends a read that never got an answer as unavailable, and a business fault at once', async () => {
+    const a = scripted(['network', 'network', 'network']);
+    await expect(createQboClient(opts(a.f, memStore())).company('1').companyInfo()).rejects.toMatchObject({ kind: 'unavailable' });
+    const b = scripted([{ status: 400, body: JSON.stringify({ Fault: { Error: [{ Message: 'Duplicate Name Exists Error', code: '6240', element: '' }], type: 'ValidationFault' } }) }]);
+    await expect(createQboClient(opts(b.f, memStore())).company('1').create('Customer', { DisplayName: 'A' }, { requestId: 'c2' })).rejects.toMatchObject({ kind: 'fault', code: '6240' });
+    expect(b.seen).toHaveLength(1);
+  });
+});
