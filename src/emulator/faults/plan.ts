@@ -8,7 +8,7 @@
  * next matching requests in order, for tests that need one exact fault.
  */
 import { z } from 'zod';
-import { createPrng, type Prng } from '../prng.js';
+import { createPrng, type Prng } from '../core/prng.js';
 
 export const faultKinds = ['429', '500', '503', 'hang', 'commit-then-drop', 'commit-then-500'] as const;
 export type FaultKind = (typeof faultKinds)[number];
