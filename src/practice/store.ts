@@ -136,7 +136,7 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
       const rows = await trx.selectFrom('practice_records').select(['id', 'key', 'content_hash', 'version', 'created_at']).where('kind', '=', kind).where('key', 'in', part).execute();
       for (const r of rows) existing.set(r.key, { id: r.id, hash: r.content_hash, version: Number(r.version), created_at: r.created_at });
     }
-    const inserts: Row[] = [];
+    const writes: Row[] = [];
     for (const v of list) {
       const content = canonicalJson(v.record);
       const hash = contentHash(content);
@@ -158,22 +158,36 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
         created_at: old?.created_at ?? at,
         updated_at: at,
       };
-      if (!old) {
-        inserts.push(row);
-        counts.created++;
-      // eslint-disable-next-line security/detect-possible-timing-attacks -- content hashes, not secrets
-      } else if (old.hash !== hash) {
-        const { id, kind: _k, key: _key, created_at: _c, ...changes } = row;
-        await trx.updateTable('practice_records').set(changes).where('id', '=', id).execute();
-        counts.updated++;
-      } else {
+      if (old && old.hash === hash) {
         counts.unchanged++;
         continue;
       }
+      if (old) counts.updated++;
+      else counts.created++;
+      writes.push(row);
       summary.stored.push(fromRow(row));
     }
-    // 13 columns × 500 rows stays under both dialects' bound-parameter limits.
-    for (const part of chunks(inserts)) await trx.insertInto('practice_records').values(part).execute();
+    // New and changed rows alike, in batches: an upsert on the natural key keeps id and created_at
+    // of existing rows. 13 columns × 500 rows stays under both dialects' bound-parameter limits.
+    for (const part of chunks(writes)) {
+      await trx
+        .insertInto('practice_records')
+        .values(part)
+        .onConflict((oc) =>
+          oc.columns(['kind', 'key']).doUpdateSet((eb) => ({
+            state: eb.ref('excluded.state'),
+            version: eb.ref('excluded.version'),
+            content_hash: eb.ref('excluded.content_hash'),
+            content: eb.ref('excluded.content'),
+            date: eb.ref('excluded.date'),
+            party_key: eb.ref('excluded.party_key'),
+            project_key: eb.ref('excluded.project_key'),
+            total_cents: eb.ref('excluded.total_cents'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute();
+    }
     summary.created += counts.created;
     summary.updated += counts.updated;
     summary.unchanged += counts.unchanged;
