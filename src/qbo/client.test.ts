@@ -130,3 +130,30 @@ describe('pipeline decisions with a scripted server', () => {
     expect(b.seen).toHaveLength(1);
   });
 });
+
+describe('change data capture', () => {
+  const cdcClient = (perEntity: Record<string, number>) => {
+    const body = {
+      CDCResponse: [{ QueryResponse: Object.entries(perEntity).map(([e, n]) => ({ [e]: Array.from({ length: n }, (_, i) => ({ Id: String(i + 1), SyncToken: '0' })), startPosition: 1, maxResults: n })) }],
+      time: '2026-01-01T00:00:00.000-08:00',
+    };
+    let url = '';
+    const f = (async (u: string | URL | Request) => {
+      url = String(u);
+      return new Response(JSON.stringify(body), { status: 200 });
+    }) as typeof fetch;
+    return { co: createQboClient({ endpoints, store, fetch: f }).company('1'), url: () => url };
+  };
+
+  it('groups rows per entity and flags an answer that reached the 1,000 cap', async () => {
+    const small = cdcClient({ Customer: 3, Invoice: 2 });
+    const r = await small.co.cdc(['Customer', 'Invoice', 'Bill'], new Date('2025-12-31T00:00:00Z'));
+    expect(new URL(small.url()).searchParams.get('entities')).toBe('Customer,Invoice,Bill');
+    expect(new URL(small.url()).searchParams.get('changedSince')).toBe('2025-12-31T00:00:00.000Z');
+    expect([r.changes.Customer!.length, r.changes.Invoice!.length, r.changes.Bill!.length]).toEqual([3, 2, 0]);
+    expect(r).toMatchObject({ time: '2026-01-01T00:00:00.000-08:00', anyTruncated: false, truncated: { Customer: false, Invoice: false, Bill: false } });
+    const big = await cdcClient({ Customer: 1000, Invoice: 5 }).co.cdc(['Customer', 'Invoice', 'Bill'], '2025-12-31T00:00:00Z');
+    expect(big.truncated).toEqual({ Customer: true, Invoice: true, Bill: false });
+    expect(big.anyTruncated).toBe(true);
+  });
+});
