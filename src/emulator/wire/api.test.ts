@@ -283,6 +283,24 @@ describe('CompanyInfo and Preferences', () => {
   });
 });
 
+describe('internal errors', () => {
+  it('answer 500 with a SystemFault (code 10000) and intuit_tid', async () => {
+    const company = s.core.company(s.realmId)!;
+    const original = company.read.bind(company);
+    company.read = () => {
+      throw new Error('boom');
+    };
+    try {
+      const r = await get('/customer/1');
+      expect(r.status).toBe(500);
+      expect(r.body.Fault).toMatchObject({ type: 'SystemFault', Error: [{ code: '10000', Detail: 'System Failure Error: boom' }] });
+      expect(r.headers.get('intuit_tid')).toBeTruthy();
+    } finally {
+      company.read = original;
+    }
+  });
+});
+
 describe('authorization', () => {
   it('sends what authorize returns (401 lower-case envelope, 403), with intuit_tid; unknown realms get 403', async () => {
     const core = createCore({ clock: () => new Date('2026-03-02T00:00:00Z'), seed: 2 });

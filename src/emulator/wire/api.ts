@@ -275,6 +275,16 @@ export function apiRoutes(deps: ApiDeps): Hono {
     }, true),
   );
 
+  // A bug in the emulator answers like QBO's own system failures (500, code 10000), not a bare 500.
+  app.onError((err, c) => {
+    const body = faultBody(
+      [{ Message: 'An application error has occurred while processing your request', Detail: `System Failure Error: ${err.message}`, code: '10000', element: '' }],
+      new Date(core.clock().getTime()).toISOString(),
+      'SystemFault',
+    );
+    return c.json(body, 500);
+  });
+
   // Anything else under the company (e.g. /customer/1/5) is QBO's "Unsupported Operation" (code 500, HTTP 400).
   app.all(
     '/v3/company/:realmId/*',
