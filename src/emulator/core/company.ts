@@ -498,7 +498,11 @@ export class Company {
       // Full update keeps what QBO keeps: DocNumber and the links made by other documents.
       if (def.kind === 'txn' && merged.DocNumber === undefined && existing.DocNumber !== undefined) merged.DocNumber = existing.DocNumber;
     }
-    if (def.kind === 'txn') for (const k of ['Balance', 'UnappliedAmt', 'RemainingCredit', 'TotalAmt']) if (!['Payment', 'BillPayment'].includes(entity) || k !== 'TotalAmt') delete merged[k];
+    // Computed fields are recomputed, never taken from the request (payments' TotalAmt is input).
+    if (def.kind === 'txn') {
+      const computed = entity === 'Payment' || entity === 'BillPayment' ? ['UnappliedAmt'] : ['Balance', 'RemainingCredit', 'TotalAmt'];
+      for (const k of computed) delete merged[k];
+    }
     // Links made by payments belong to the core, whatever the client echoes back.
     if (['Invoice', 'CreditMemo', 'Bill', 'VendorCredit'].includes(entity)) {
       if (existing.LinkedTxn !== undefined) merged.LinkedTxn = existing.LinkedTxn;
