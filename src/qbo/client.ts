@@ -177,7 +177,8 @@ export function createQboClient(opts: QboClientOptions): QboClient {
   const policy: RetryPolicy = { ...defaultRetryPolicy, ...opts.retry };
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const limiters = createLimiterRegistry(opts.limits);
-  const tokens = createTokenSource({ store: opts.store, oauth: { endpoints: opts.endpoints, fetch: doFetch, clock }, clock, logger, skewMs: opts.tokenSkewMs });
+  // The refresh POST must finish well inside the refresh lock's 30 s lifetime (ConnectionStore).
+  const tokens = createTokenSource({ store: opts.store, oauth: { endpoints: opts.endpoints, fetch: doFetch, clock, timeoutMs: 15_000 }, clock, logger, skewMs: opts.tokenSkewMs });
 
   async function send(realmId: string, first: Call): Promise<unknown> {
     const base = companyBaseUrl(opts.endpoints, realmId);
