@@ -96,12 +96,15 @@ describeEachDialect('practice import', (ctx) => {
     doc.invoices.push({ ...doc.invoices[0]!, number: 'INV-2', date: '2026-13-01' });
     doc.bills[0]!.totalCents = 1;
     (doc.staffExpenses[0] as Record<string, unknown>).amountCents = 'lots';
+    doc.staffExpenses[0]!.expenseTypeCode = 'NOPE';
     const r = await importDocument(ctx.db, doc, t3);
     expect(r.ok).toBe(false);
     expect(r.issues.map((i) => i.message)).toEqual([
       'invoice INV-2 (invoices[1]): date is not a calendar date',
       'staff expense EXP-1 (staffExpenses[0]): amountCents must be a whole number of cents',
       'bill B-1 (bills[0]): totalCents is 1 cents but the sum of lines[].amountCents plus lines[].taxCents is 132000 cents: correct the total or the lines',
+      // A record refused by its schema still has its references checked, so the report is complete.
+      'staff expense EXP-1 (staffExpenses[0]): expenseTypeCode "NOPE" is not a known expense type: add the expense type first, or correct the reference',
     ]);
     expect(await practiceSnapshot(ctx.db)).toBe(before);
   });

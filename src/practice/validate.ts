@@ -86,6 +86,7 @@ function normalise<K extends Kind>(record: RecordOf[K]): RecordOf[K] {
 export function validateRecords(inputs: InputRecord[], index: ReferenceIndex): { valid: ValidRecord[]; issues: PracticeIssue[] } {
   const issues: PracticeIssue[] = [];
   const parsed: Array<ValidRecord & { at?: string }> = [];
+  const refused: Array<{ input: InputRecord; key: string; fields: Set<string> }> = [];
   const seen = new Map<Kind, Set<string>>();
   const counters = new Map<Kind, number>();
   for (const input of inputs) {
@@ -95,7 +96,9 @@ export function validateRecords(inputs: InputRecord[], index: ReferenceIndex): {
     const key = rawKey(input.kind, input.value, `#${n}`);
     const r = info.schema.safeParse(input.value);
     if (!r.success) {
-      issues.push(...zodIssues(input.kind, key, input.value, r.error, input.at));
+      const found = zodIssues(input.kind, key, input.value, r.error, input.at);
+      issues.push(...found);
+      if (input.value && typeof input.value === 'object' && !Array.isArray(input.value)) refused.push({ input, key, fields: new Set(found.map((i) => i.field)) });
       // A record with a readable key still "exists" for references, so one bad contact does not
       // also fail every invoice that names it.
       if (!key.startsWith('#')) index.set(input.kind, key, input.value);
@@ -120,6 +123,17 @@ export function validateRecords(inputs: InputRecord[], index: ReferenceIndex): {
     if (found.length) issues.push(...found);
     else valid.push({ kind: p.kind, key: p.key, record: p.record });
   }
+  // Records that failed their schema are refused already; their references are still checked, best
+  // effort, so one report names every bad field. Only reference problems count here: sums over
+  // malformed numbers would only repeat the schema's complaint.
+  for (const r of refused) {
+    try {
+      const found = checkReferences({ kind: r.input.kind, key: r.key, record: r.input.value as RecordOf[Kind] }, index, r.input.at);
+      issues.push(...found.filter((i) => (i.code === reasonCodes.unknownReference || i.code === reasonCodes.wrongReference) && !r.fields.has(i.field)));
+    } catch {
+      // A shape the checks cannot walk (e.g. lines that are not a list): its schema issues say it all.
+    }
+  }
   return { valid, issues };
 }
 
@@ -127,7 +141,7 @@ function checkReferences(v: ValidRecord, index: ReferenceIndex, at: string | und
   const out: PracticeIssue[] = [];
   const bad = (code: (typeof reasonCodes)[keyof typeof reasonCodes], field: string, text: string) => out.push(issue(code, v.kind, v.key, field, text, at));
   const ref = (kind: Kind, value: string | null | undefined, field: string): boolean => {
-    if (value === undefined || value === null) return false;
+    if (typeof value !== 'string') return false;
     if (index.has(kind, value)) return true;
     bad(reasonCodes.unknownReference, field, say.unknown(value, kindInfo[kind].label));
     return false;
