@@ -1,0 +1,142 @@
+/**
+ * The preview reads QBO's side: a US company (TAX/NON on lines, one transaction tax code), edits made
+ * in QBO after a sync (found by change data capture, never overwritten), and payments received in QBO
+ * imported against the practice's invoices.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPlan, resolveRowRefs, type Plan, type PlanRow } from '../src/connect/plan/index.js';
+import { setSetting } from '../src/connect/settings/store.js';
+import { loadDemoPractice } from '../src/practice/demo.js';
+import { getRecord, updateRecord } from '../src/practice/store.js';
+import { toCents } from '../src/qbo/money.js';
+import type { Db } from '../src/store/db.js';
+import { freshDatabase } from './helpers/db.js';
+import { connectedCompany, qboCreate, silentLogger, type ConnectedCompany } from './helpers/preview.js';
+
+const clock = () => new Date();
+const rows = (plan: Plan): PlanRow[] => plan.groups.flatMap((g) => g.rows);
+const row = (plan: Plan, key: string) => rows(plan).find((r) => r.key === key);
+
+async function itemId(co: ConnectedCompany): Promise<string> {
+  for await (const r of co.qbo.query('Item')) if ((r as { Name?: string }).Name === 'Services') return r.Id;
+  throw new Error('no Services item');
+}
+
+/** Writes a plan row to QBO the simple way (customer and items made by hand), as a sync would have. */
+async function sendRow(co: ConnectedCompany, r: PlanRow, customerName: string): Promise<Record<string, unknown> & { Id: string; SyncToken: string }> {
+  const customer = await qboCreate(co, 'Customer', { DisplayName: customerName });
+  const item = await itemId(co);
+  const body = resolveRowRefs(r.payload!, Object.fromEntries(r.dependsOn.map((k) => [k, k.startsWith('items:') ? item : customer.Id])));
+  return qboCreate(co, r.qbo.entity, body);
+}
+
+function linkOf(realmId: string, r: PlanRow, qbo: { Id: string; SyncToken: string; TotalAmt?: unknown }) {
+  const now = clock().toISOString();
+  return {
+    realm_id: realmId,
+    record_kind: r.record.kind,
+    record_key: r.record.id,
+    qbo_entity: r.qbo.entity,
+    qbo_id: qbo.Id,
+    sync_token: qbo.SyncToken,
+    payload_hash: r.payloadHash!,
+    record_version: r.record.version!,
+    state: 'linked',
+    qbo_total_cents: toCents(qbo.TotalAmt as number),
+    created_at: now,
+    updated_at: now,
+    last_run_id: null,
+  };
+}
+
+describe('a US company: TAX or NON on each line, one tax code on the transaction', () => {
+  let db: Db;
+  let closeDb: () => Promise<void>;
+  let co: ConnectedCompany;
+  beforeAll(async () => {
+    ({ db, close: closeDb } = await freshDatabase('sqlite'));
+    co = await connectedCompany(db, clock, { preset: 'us' });
+    await loadDemoPractice(db, { size: 'small', seed: 1, today: clock() });
+  });
+  afterAll(async () => {
+    await co?.close();
+    await closeDb?.();
+  });
+
+  it('maps tax to TAX/NON with the transaction tax code, and QBO computes the predicted total', async () => {
+    const rate = co.emu.core.insert(co.realmId, 'TaxRate', { Name: 'City sales tax', RateValue: 10, Active: true });
+    const code = co.emu.core.insert(co.realmId, 'TaxCode', { Name: 'City', Active: true, Taxable: true, TaxGroup: true, SalesTaxRateList: { TaxRateDetail: [{ TaxRateRef: { value: rate.Id }, TaxTypeApplicable: 'TaxOnAmount', TaxOrder: 0 }] } });
+    const set = (path: string, value: unknown) => setSetting(db, { realmId: co.realmId, path, value, actor: 'tester', clock });
+    let plan = await buildPlan({ db, clock, logger: silentLogger, qbo: co.qbo }, co.realmId);
+    // The pre-fill gave every taxed code TAX, the untaxed ones NON, and picked the one 10 % code.
+    const { getSettings } = await import('../src/connect/settings/store.js');
+    const s = await getSettings(db, co.realmId, clock);
+    expect([s.tax.sales['GST'], s.tax.sales['FRE'], s.tax.transactionTaxCodeId]).toEqual(['TAX', 'NON', code.Id]);
+    await set('tax.transactionTaxCodeId', null);
+    plan = await buildPlan({ db, clock, logger: silentLogger, qbo: co.qbo }, co.realmId);
+    expect(row(plan, 'invoices:INV-90001')!.issues.map((i) => i.code)).toContain('tax.transaction-code-unmapped');
+    await set('tax.transactionTaxCodeId', code.Id);
+    plan = await buildPlan({ db, clock, logger: silentLogger, qbo: co.qbo }, co.realmId);
+    const r = row(plan, 'invoices:INV-90001')!;
+    expect(r.issues).toEqual([]);
+    expect(r.payload!['GlobalTaxCalculation']).toBeUndefined();
+    expect(r.payload!['TxnTaxDetail']).toEqual({ TxnTaxCodeRef: { value: code.Id } });
+    const line = (r.payload!['Line'] as Array<Record<string, unknown>>).find((l) => l['DetailType'] === 'SalesItemLineDetail')!;
+    expect(line['SalesItemLineDetail']).toMatchObject({ TaxCodeRef: { value: 'TAX' } });
+    const sent = await sendRow(co, r, 'US Client');
+    expect(toCents(sent['TotalAmt'] as number)).toBe(r.qboTotalCents);
+    // Bills work for US companies too: lines carry the mapped TAX/NON code, no sales tax.
+    const bill = rows(plan).find((x) => x.group === 'bills' && x.record.id !== 'B-90005')!;
+    expect(bill.payload!['Line']).toEqual(expect.arrayContaining([expect.objectContaining({ AccountBasedExpenseLineDetail: expect.objectContaining({ TaxCodeRef: { value: 'TAX' } }) })]));
+  });
+});
+
+describe('QBO-side edits after a sync, and payments imported from QBO', () => {
+  let db: Db;
+  let closeDb: () => Promise<void>;
+  let co: ConnectedCompany;
+  let invoice: PlanRow;
+  let sent: Record<string, unknown> & { Id: string; SyncToken: string };
+  const plan = () => buildPlan({ db, clock, logger: silentLogger, qbo: co.qbo }, co.realmId);
+  beforeAll(async () => {
+    ({ db, close: closeDb } = await freshDatabase('sqlite'));
+    co = await connectedCompany(db, clock);
+    await loadDemoPractice(db, { size: 'small', seed: 1, today: clock() });
+    invoice = row(await plan(), 'invoices:INV-90001')!;
+    sent = await sendRow(co, invoice, 'Kestrel Landscapes Pty Ltd');
+    await db.insertInto('links').values(linkOf(co.realmId, invoice, sent)).execute();
+  });
+  afterAll(async () => {
+    await co?.close();
+    await closeDb?.();
+  });
+
+  it('imports a payment received in QBO against a linked invoice (payments are imported by default)', async () => {
+    expect(row(await plan(), invoice.key)).toBeUndefined();
+    const pay = await qboCreate(co, 'Payment', { CustomerRef: sent['CustomerRef'], TotalAmt: 100, TxnDate: invoice.record.date, PaymentRefNum: 'CHQ-77', Line: [{ Amount: 100, LinkedTxn: [{ TxnId: sent.Id, TxnType: 'Invoice' }] }] });
+    const p = await plan();
+    const imp = row(p, `payments-import:qbo:${pay.Id}`)!;
+    expect(imp.action).toBe('import');
+    expect(imp.payload).toMatchObject({ number: `QBO-${pay.Id}`, contactCode: 'C9001', reference: 'CHQ-77', amountCents: 10_000, allocations: [{ invoiceNumber: 'INV-90001', amountCents: 10_000 }] });
+    // A payment applied in QBO bumps the invoice's SyncToken: that is not an edit.
+    expect(row(p, invoice.key)).toBeUndefined();
+  });
+
+  it('an invoice edited in QBO after the sync is shown as differing and never overwritten', async () => {
+    const current = (await (await co.call(`invoice/${sent.Id}`)).json()) as { Invoice: Record<string, unknown> & { SyncToken: string; Line: Array<Record<string, unknown>> } };
+    const editedLines = current.Invoice.Line.filter((l) => l['DetailType'] !== 'SubTotalLineDetail').map((l) => (l['DetailType'] === 'SalesItemLineDetail' ? { ...l, Amount: (l['Amount'] as number) + 50 } : l));
+    const res = await co.call('invoice', { method: 'POST', body: JSON.stringify({ Id: sent.Id, SyncToken: current.Invoice.SyncToken, sparse: true, Line: editedLines }) });
+    expect(res.status, await res.text()).toBe(200);
+    let r = row(await plan(), invoice.key)!;
+    expect(r.action).toBe('none');
+    expect(r.issues.map((i) => `${i.severity} ${i.code}`)).toEqual(['warning invoice.changed-in-qbo']);
+    // A practice change on top: the update is held back as an error, for a person.
+    const rec = (await getRecord(db, 'invoice', 'INV-90001'))!;
+    await updateRecord(db, 'invoice', 'INV-90001', { ...rec.record, text: 'Revised text' }, clock());
+    r = row(await plan(), invoice.key)!;
+    expect(r.action).toBe('update');
+    expect(r.issues.find((i) => i.code === 'invoice.changed-in-qbo')?.severity).toBe('error');
+    expect(r.payload).toMatchObject({ Id: sent.Id, sparse: true });
+    expect(Number(r.payload!['SyncToken'])).toBeGreaterThan(Number(sent.SyncToken));
+  });
+});
