@@ -301,7 +301,7 @@ export class Company {
   private checkProps(entity: EntityName, body: Json): void {
     const def = ENTITIES[entity];
     for (const k of Object.keys(body)) {
-      if (!def.props.has(k)) throw faults.unknownProperty(entity, k);
+      if (!def.props.has(k)) throw faults.unknownProperty(entity, k, [...def.props]);
     }
   }
 

@@ -38,12 +38,16 @@ export const faults = {
       `Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees. ${field}: ${entity} Id=${id}`,
       field,
     ),
-  unknownProperty: (entityClass: string, prop: string) =>
-    fault(
+  unknownProperty: (entityClass: string, prop: string, known: readonly string[] = []) => {
+    // Same text as QBO's (recorded error/400_json.yml), listing the first known properties.
+    const shown = known.slice(0, 20).map((k) => `"${k}"`).join(', ');
+    const list = known.length ? ` (${known.length} known properties: ${shown}${known.length > 20 ? ' [truncated]' : ''}])` : '';
+    return fault(
       '2010',
       'Request has invalid or unsupported property',
-      `Property Name:Unrecognized field "${prop}" (class com.intuit.schema.finance.v3.${entityClass}), not marked as ignorable`,
-    ),
+      `Property Name:Unrecognized field "${prop}" (class com.intuit.schema.finance.v3.${entityClass}), not marked as ignorable${list}\n specified is unsupported or invalid`,
+    );
+  },
   requiredMissing: (field: string) =>
     fault(
       '2020',

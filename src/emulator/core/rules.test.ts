@@ -109,6 +109,7 @@ describe('common write rules', () => {
     const f = faultOf(() => company.create('Invoice', { BadJson: true }));
     expect(f).toMatchObject({ code: '2010', Message: 'Request has invalid or unsupported property' });
     expect(f.Detail).toContain('Unrecognized field "BadJson" (class com.intuit.schema.finance.v3.Invoice)');
+    expect(f.Detail).toMatch(/not marked as ignorable \(\d+ known properties: "Id", .* \[truncated\]\]\)\n specified is unsupported or invalid$/);
   });
 
   it('2020 for a missing required field', () => {
