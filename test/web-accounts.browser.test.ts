@@ -10,6 +10,7 @@ import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
 import { createHttpApp } from '../src/server/http.js';
 import { listen, type RunningServer } from '../src/server/serve.js';
 import { launchBrowser, screenshot } from './helpers/browser.js';
+import { createConnectionService } from '../src/connect/connection.js';
 import { testConfig } from './helpers/config.js';
 import { freePort } from './helpers/net.js';
 
@@ -23,6 +24,8 @@ describe('web app in a browser: accounts and connection', () => {
   let page: Page;
   let base: string;
   const consoleErrors: string[] = [];
+  /** Every HTML page the browser received, to check no secret ever reached one. */
+  const pagesSeen: string[] = [];
 
   beforeAll(async () => {
     emu = await startEmulator({ preset: 'au' });
@@ -38,6 +41,9 @@ describe('web app in a browser: accounts and connection', () => {
       if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(e.message));
+    page.on('response', async (r) => {
+      if ((r.headers()['content-type'] ?? '').includes('text/html') && r.url().startsWith(base)) pagesSeen.push(await r.text().catch(() => ''));
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -120,6 +126,14 @@ describe('web app in a browser: accounts and connection', () => {
     expect(text).toContain('AU');
     expect(await page.locator('header').textContent()).toContain(`${company.name} — connected`);
     await screenshot(page, '06-connected');
+    // No token, client secret or password in any page the browser was sent.
+    const svc = createConnectionService({ db: app.ctx.db, config: app.ctx.config, logger: app.ctx.logger, clock: app.ctx.clock });
+    const tokens = await svc.store.load(company.realmId);
+    expect(tokens?.accessToken).toBeTruthy();
+    expect(pagesSeen.length).toBeGreaterThan(5);
+    for (const secret of [tokens!.accessToken, tokens!.refreshToken, svc.endpoints.clientSecret!, ADMIN.password]) {
+      expect(pagesSeen.some((html) => html.includes(secret))).toBe(false);
+    }
   });
 
   it('disconnects and shows the connect prompt again', async () => {
