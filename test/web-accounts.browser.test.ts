@@ -137,7 +137,9 @@ describe('web app in a browser: accounts and connection', () => {
   });
 
   it('disconnects and shows the connect prompt again', async () => {
-    await page.getByRole('button', { name: 'Disconnect' }).click();
+    // The header has Disconnect too (the seed's top toolbar); this is the connection page's own.
+    expect(await page.locator('header').getByRole('button', { name: 'Disconnect' }).isVisible()).toBe(true);
+    await page.locator('main').getByRole('button', { name: 'Disconnect' }).click();
     await page.waitForURL(`${base}/connection?done=disconnected`);
     expect(await page.locator('main').textContent()).toContain('Disconnected — connect again');
     await expect(page.getByRole('button', { name: 'Connect to QuickBooks' }).isVisible()).resolves.toBe(true);

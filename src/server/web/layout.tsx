@@ -96,6 +96,23 @@ export async function renderPage(c: Context<WebEnv>, opts: PageOptions): Promise
               {user && !opts.bare ? (
                 <div class="header-right">
                   <ConnectionBadge status={status} />
+                  {/* The seed's top toolbar: Disconnect and "Log out of QuickBooks" wherever you are. */}
+                  {status?.state === 'connected' && user.role === 'administrator' ? (
+                    <>
+                      <form method="post" action="/connection/disconnect" class="inline">
+                        <CsrfField token={csrfToken} />
+                        <button type="submit" class="link-button">
+                          Disconnect
+                        </button>
+                      </form>
+                      <form method="post" action="/connection/logout" class="inline">
+                        <CsrfField token={csrfToken} />
+                        <button type="submit" class="link-button">
+                          Log out of QuickBooks
+                        </button>
+                      </form>
+                    </>
+                  ) : null}
                   <span class="who">
                     {user.name} <span class="role">({user.role})</span>
                   </span>
