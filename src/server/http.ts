@@ -12,6 +12,7 @@ import { previewApi } from './api/preview.js';
 import { historyApi, syncApi } from './api/sync.js';
 import { mountWeb, type WebOptions } from './web/index.js';
 import { notFoundPage } from './web/layout.js';
+import { connectionApi } from './api/connection.js';
 import { endpointsFor } from '../connect/connection.js';
 
 export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
@@ -38,7 +39,8 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: ctx.version, database: ctx.dialect }));
   // Pages, sessions, CSRF and sign-in; before the API so API routes see the session user.
-  mountWeb(app, ctx, web);
+  const webDeps = mountWeb(app, ctx, web);
+  app.route('/api/v1/connection', connectionApi(ctx, webDeps.connection));
   app.route('/api/v1/practice', practiceApi(ctx));
   app.route('/api/v1/settings', settingsApi(ctx));
   app.route('/api/v1/skipped', skippedApi(ctx));

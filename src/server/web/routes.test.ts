@@ -371,6 +371,9 @@ describe('web app routes', () => {
       const back = await c.get('/connect/callback?code=abc&state=s1&realmId=9130');
       expect(back.headers.get('location')).toBe('/connection?done=connected');
       expect(conn.calls.complete.at(-1)).toMatchObject({ code: 'abc', state: 's1', realmId: '9130', sessionId });
+      const api = await c.get('/api/v1/connection');
+      expect(await api.json()).toMatchObject({ state: 'connected', company: 'Sandbox Company AU', region: 'AU' });
+      expect((await http.request('/api/v1/connection')).status).toBe(401);
       await c.get('/connection?done=connected');
       expect(c.lastHtml).toContain('Sandbox Company AU');
       expect(c.lastHtml).toContain('AU');
