@@ -112,6 +112,14 @@ describe('common write rules', () => {
     expect(f.Detail).toMatch(/not marked as ignorable \(\d+ known properties: "Id", .* \[truncated\]\]\)\n specified is unsupported or invalid$/);
   });
 
+  it('2010 for an unknown property inside a line or its detail', () => {
+    const { company, basics } = testCompany();
+    const f = faultOf(() => company.create('Invoice', { CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 1, { TaxCode: 'TAX' })] }));
+    expect(f).toMatchObject({ code: '2010', Message: 'Request has invalid or unsupported property' });
+    expect(f.Detail).toContain('Unrecognized field "TaxCode" (class com.intuit.schema.finance.v3.SalesItemLineDetail)');
+    expect(faultOf(() => company.create('Invoice', { CustomerRef: { value: basics.customer }, Line: [{ ...sales(basics.item, 1), Memo: 'x' }] })).code).toBe('2010');
+  });
+
   it('2020 for a missing required field', () => {
     const { company, basics } = testCompany();
     expect(faultOf(() => company.create('Invoice', { CustomerRef: { value: basics.customer } }))).toMatchObject({ code: '2020', element: 'Line', Detail: 'Required parameter Line is missing in the request' });
@@ -274,7 +282,7 @@ describe('amounts and tax', () => {
     const inv = company.create('Invoice', { GlobalTaxCalculation: 'TaxInclusive', CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 110, { TaxCodeRef: { value: basics.taxCode } })] });
     expect((inv.TxnTaxDetail as { TotalTax: number }).TotalTax).toBe(10);
     expect(inv.TotalAmt).toBe(110);
-    expect((inv.Line as Record<string, unknown>[])[0]).toMatchObject({ Amount: 110, TaxInclusiveAmt: 110 });
+    expect((inv.Line as Record<string, unknown>[])[0]).toMatchObject({ Amount: 110, SalesItemLineDetail: { TaxInclusiveAmt: 110 } });
   });
 
   it('TxnTaxDetail.TotalTax overrides the computed tax and survives a sparse update that does not send it', () => {

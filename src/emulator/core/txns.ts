@@ -13,6 +13,28 @@ import { checkLength } from './names.js';
 const TAX_WORD: Record<string, string> = { AU: 'GST', UK: 'VAT', CA: 'GST/HST', US: 'sales tax' };
 const SALES_DETAIL = new Set(['SalesItemLineDetail', 'DescriptionOnly', 'DiscountLineDetail', 'SubTotalLineDetail', 'GroupLineDetail']);
 const PURCHASE_DETAIL = new Set(['AccountBasedExpenseLineDetail', 'ItemBasedExpenseLineDetail', 'DescriptionOnly']);
+const LINE_PROPS = new Set(['Id', 'LineNum', 'Description', 'Amount', 'DetailType', 'LinkedTxn', 'CustomField', 'LineEx', 'ProjectRef']);
+const DETAIL_PROPS: Record<string, ReadonlySet<string>> = {
+  SalesItemLineDetail: new Set(['ItemRef', 'ClassRef', 'UnitPrice', 'Qty', 'RatePercent', 'ItemAccountRef', 'TaxCodeRef', 'TaxClassificationRef', 'ServiceDate', 'TaxInclusiveAmt', 'DiscountRate', 'DiscountAmt', 'MarkupInfo', 'PriceLevelRef']),
+  DescriptionLineDetail: new Set(['ServiceDate', 'TaxCodeRef']),
+  DiscountLineDetail: new Set(['PercentBased', 'DiscountPercent', 'DiscountAccountRef', 'DiscountRef', 'ClassRef', 'TaxCodeRef', 'ServiceDate']),
+  SubTotalLineDetail: new Set(['ItemRef', 'ServiceDate']),
+  GroupLineDetail: new Set(['GroupItemRef', 'Quantity', 'Line']),
+  AccountBasedExpenseLineDetail: new Set(['AccountRef', 'CustomerRef', 'ClassRef', 'BillableStatus', 'MarkupInfo', 'TaxAmount', 'TaxCodeRef', 'TaxInclusiveAmt']),
+  ItemBasedExpenseLineDetail: new Set(['ItemRef', 'UnitPrice', 'Qty', 'TaxCodeRef', 'ClassRef', 'MarkupInfo', 'CustomerRef', 'BillableStatus', 'TaxInclusiveAmt', 'PriceLevelRef', 'ItemAccountRef']),
+};
+
+/** Unknown properties inside a line are refused like top-level ones (2010). */
+function checkLineProps(line: Json, detailKey: string): void {
+  for (const k of Object.keys(line)) {
+    if (!LINE_PROPS.has(k) && !(k in DETAIL_PROPS)) throw faults.unknownProperty('Line', k, [...LINE_PROPS]);
+  }
+  const detail = line[detailKey];
+  const known = DETAIL_PROPS[detailKey];
+  if (isObj(detail) && known) {
+    for (const k of Object.keys(detail)) if (!known.has(k)) throw faults.unknownProperty(detailKey, k, [...known]);
+  }
+}
 
 export interface TxnState {
   /** Highest line Id handed out on this document, so re-created lines get fresh Ids. */
@@ -117,6 +139,7 @@ export function buildTxn(
     const line: Json = { ...raw };
     lineNum++;
     const detailKey = dt === 'DescriptionOnly' ? 'DescriptionLineDetail' : dt;
+    checkLineProps(line, detailKey);
     const detail: Json = isObj(line[detailKey]) ? { ...(line[detailKey] as Json) } : {};
     checkLength(line, 'Description', 4000);
     const id = line.Id !== undefined ? String(line.Id) : '';
@@ -176,7 +199,7 @@ export function buildTxn(
         slot.tax += tax;
         taxByRate.set(r.rateId, slot);
       }
-      if (gtc === 'TaxInclusive') line.TaxInclusiveAmt = centsToNumber(amount);
+      if (gtc === 'TaxInclusive') detail.TaxInclusiveAmt = centsToNumber(amount);
     }
     line.Amount = centsToNumber(amount);
     line[detailKey] = detail;
