@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Context, Hono } from 'hono';
 import type { WebEnv } from './env.js';
 
@@ -16,7 +17,14 @@ function readAsset(resolve: () => string): string {
 
 export function mountStatic(app: Hono<WebEnv>): void {
   const htmx = readAsset(() => require.resolve('htmx.org/dist/htmx.min.js'));
-  const css = readAsset(() => new URL('../static/app.css', import.meta.url).pathname);
+  // Beside this module in the source tree; from a `npm run build` (dist/, which tsc does not copy
+  // CSS into) the same file is found in src/, which ships alongside dist/.
+  const css = readAsset(() => {
+    const candidates = [new URL('../static/app.css', import.meta.url), new URL('../../../src/server/static/app.css', import.meta.url)].map((u) => fileURLToPath(u));
+    const found = candidates.find((f) => fs.existsSync(f));
+    if (!found) throw new Error(`The stylesheet app.css is missing (looked in ${candidates.join(', ')}); reinstall QBO Connect.`);
+    return found;
+  });
   const serve = (body: string, type: string) => (c: Context<WebEnv>) => {
     c.header('Cache-Control', 'public, max-age=3600');
     return c.body(body, 200, { 'Content-Type': type });
