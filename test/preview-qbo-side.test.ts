@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlan, resolveRowRefs, type Plan, type PlanRow } from '../src/connect/plan/index.js';
 import { setSetting } from '../src/connect/settings/store.js';
 import { loadDemoPractice } from '../src/practice/demo.js';
-import { getRecord, updateRecord } from '../src/practice/store.js';
+import { createRecord, getRecord, updateRecord } from '../src/practice/store.js';
 import { toCents } from '../src/qbo/money.js';
 import type { Db } from '../src/store/db.js';
 import { freshDatabase } from './helpers/db.js';
@@ -138,5 +138,25 @@ describe('QBO-side edits after a sync, and payments imported from QBO', () => {
     expect(r.issues.find((i) => i.code === 'invoice.changed-in-qbo')?.severity).toBe('error');
     expect(r.payload).toMatchObject({ Id: sent.Id, sparse: true });
     expect(Number(r.payload!['SyncToken'])).toBeGreaterThan(Number(sent.SyncToken));
+  });
+
+  it('a credit note and its application to the invoice are accepted by QBO as planned', async () => {
+    const inv = (await getRecord(db, 'invoice', 'INV-90001'))!.record;
+    const line = inv.lines[0]!;
+    await createRecord(db, 'credit-note', { number: 'CN-APPLY-1', date: inv.date, contactCode: inv.contactCode, projectNumber: inv.projectNumber, invoiceNumber: inv.number, kind: 'discount', text: 'Discount', lines: [{ ...line, amountCents: 1000, taxCents: 100 }], taxCents: 100, totalCents: 1100 }, clock());
+    const p = await plan();
+    const cn = row(p, 'credit-notes:CN-APPLY-1')!;
+    const app = row(p, 'payments-export:CN-APPLY-1')!;
+    const customerId = (sent['CustomerRef'] as { value: string }).value;
+    const item = await itemId(co);
+    const memo = await qboCreate(co, 'CreditMemo', resolveRowRefs(cn.payload!, Object.fromEntries(cn.dependsOn.map((k) => [k, k.startsWith('items:') ? item : customerId]))));
+    expect(toCents(memo['TotalAmt'] as number)).toBe(cn.qboTotalCents);
+    const before = (await (await co.call(`invoice/${sent.Id}`)).json()) as { Invoice: { Balance: number } };
+    const ids = Object.fromEntries(app.dependsOn.map((k) => [k, k === cn.key ? memo.Id : customerId]));
+    // The invoice is linked already: the application names its QBO Id, not a row.
+    expect(app.dependsOn).not.toContain('invoices:INV-90001');
+    await qboCreate(co, 'Payment', resolveRowRefs(app.payload!, ids));
+    const after = (await (await co.call(`invoice/${sent.Id}`)).json()) as { Invoice: { Balance: number } };
+    expect(toCents(before.Invoice.Balance) - toCents(after.Invoice.Balance)).toBe(1100);
   });
 });

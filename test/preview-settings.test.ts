@@ -165,14 +165,14 @@ describe('each setting changes the payloads as it says, and is audited', () => {
 
   it('payments.direction, depositAccountId and methodByPaymentType', async () => {
     let p = await plan();
-    expect(p.groups.find((g) => g.kind === 'payments-export')!.rows).toEqual([]);
+    expect(p.groups.find((g) => g.kind === 'payments-export')!.rows.filter((r) => r.record.kind === 'payment')).toEqual([]);
     await change('payments.direction', 'export');
     const bank = await idOf('Account', 'Business Cheque Account');
     const cash = await idOf('PaymentMethod', 'Cash');
     await change('payments.depositAccountId', bank);
     for (const code of ['EFT', 'BPAY', 'CHQ', 'CARD']) await change(`payments.methodByPaymentType.${code}`, cash);
     p = await plan();
-    const pay = p.groups.find((g) => g.kind === 'payments-export')!.rows.find((r) => r.record.id !== 'RCT-90007')!;
+    const pay = p.groups.find((g) => g.kind === 'payments-export')!.rows.find((r) => r.record.kind === 'payment' && r.record.id !== 'RCT-90007')!;
     expect(pay.payload).toMatchObject({ DepositToAccountRef: { value: bank }, PaymentMethodRef: { value: cash } });
     const allocated = (pay.payload!['Line'] as Array<{ LinkedTxn: Array<{ TxnId: string; TxnType: string }> }>)[0]!.LinkedTxn[0]!;
     expect(allocated.TxnType).toBe('Invoice');
@@ -232,6 +232,48 @@ describe('each setting changes the payloads as it says, and is audited', () => {
     expect(r.payload!['GlobalTaxCalculation']).toBe('TaxExcluded');
     await change('tax.purchases.GST-CAP', await idOf('TaxCode', 'GST on capital'));
     expect(row(await plan(), 'bills:B-90005').issues.map((i) => i.code)).not.toContain('tax.unmapped');
+  });
+
+  it('invoices.applyCreditToInvoice: a credit note applied to its original invoice by a 0.00 payment', async () => {
+    let p = await plan();
+    const cn = p.groups.find((g) => g.kind === 'credit-notes')!.rows[0]!;
+    const rec = (await getRecord(db, 'credit-note', cn.record.id))!.record;
+    const app = row(p, `payments-export:${cn.record.id}`);
+    expect(app.record.kind).toBe('credit-application');
+    expect(app.dependsOn).toEqual(expect.arrayContaining([cn.key, `invoices:${rec.invoiceNumber}`]));
+    expect(app.payload).toMatchObject({
+      TotalAmt: 0,
+      Line: [
+        { Amount: rec.totalCents / 100, LinkedTxn: [{ TxnId: `@row:invoices:${rec.invoiceNumber}`, TxnType: 'Invoice' }] },
+        { Amount: rec.totalCents / 100, LinkedTxn: [{ TxnId: `@row:${cn.key}`, TxnType: 'CreditMemo' }] },
+      ],
+    });
+    expect(cn.payload!['PrivateNote']).toContain(`Credit for invoice ${rec.invoiceNumber}`);
+    await change('invoices.applyCreditToInvoice', false);
+    p = await plan();
+    expect(rows(p).find((r) => r.record.kind === 'credit-application')).toBeUndefined();
+    await change('invoices.applyCreditToInvoice', true);
+  });
+
+  it('two new contacts QBO would see as one name are both held back', async () => {
+    const c1 = (await getRecord(db, 'contact', 'C0001'))!.record;
+    await createRecord(db, 'contact', { ...c1, code: 'C-DUP', uniqueId: 'CL-DUP', name: `  ${c1.name.toUpperCase()} ` }, clock());
+    const inv = (await getRecord(db, 'invoice', 'INV-90001'))!.record;
+    await createRecord(db, 'invoice', { ...inv, number: 'INV-DUP-1', contactCode: 'C-DUP' }, clock());
+    const p = await plan();
+    for (const key of ['customers:C0001', 'customers:C-DUP']) expect(row(p, key).issues.map((i) => i.code), key).toContain('contact.duplicate-name');
+  });
+
+  it("QBO's closed-books date: documents dated on or before it are errors", async () => {
+    const today = clock().toISOString().slice(0, 10);
+    co.emu.core.setPreferences(co.realmId, { AccountingInfoPrefs: { BookCloseDate: today } });
+    const p = await plan();
+    const closed = rows(p).filter((r) => r.issues.some((i) => i.code.endsWith('.closed-period')));
+    expect(closed.length).toBeGreaterThan(0);
+    expect(closed.every((r) => r.record.date! <= today)).toBe(true);
+    expect(closed.find((r) => r.key === 'invoices:INV-90001')!.issues.find((i) => i.code === 'invoice.closed-period')!.message).toContain(today);
+    co.emu.core.setPreferences(co.realmId, { AccountingInfoPrefs: { BookCloseDate: '2000-01-01' } });
+    expect(rows(await plan()).some((r) => r.issues.some((i) => i.code.endsWith('.closed-period')))).toBe(false);
   });
 
   it('general.exportFrom: how far back each kind of document is looked at', async () => {

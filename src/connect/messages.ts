@@ -105,6 +105,7 @@ export const nameChecks = [
   'name-exists-unmatched',
   'several-matches',
   'no-match',
+  'duplicate-name',
 ] as const;
 type NameCheck = (typeof nameChecks)[number];
 
@@ -166,6 +167,7 @@ const nameSentences: Record<NameCheck, (c: PlanMessageContext) => string> = {
   'name-used-by-employee': (c) => `${c.record}: QBO already has an employee named "${shown(c.value)}" (field name), and names must be unique across customers, suppliers and employees. Rename one of them, or skip the record.`,
   'name-exists-unmatched': (c) => `${c.record}: QBO has a record named "${shown(c.value)}" (field name) that does not carry unique ID ${c.detail}, and matching is by unique ID only. Link it by setting contacts.matchOrder to unique-id-then-name, or rename one of them.`,
   'several-matches': (c) => `${c.record}: ${c.detail} in QBO match "${shown(c.value)}" (field name); QBO Connect will not guess. Make the QBO names distinct, or rename the contact.`,
+  'duplicate-name': (c) => `${c.record}: ${c.detail} would be sent to QBO with the same name "${shown(c.value)}" (field name), and QBO keeps names unique. Rename one of them in the practice, or skip one.`,
   'no-match': (c) => `${c.record}: no QBO record matches "${shown(c.value)}" (field name) and contacts.createWhenNoMatch is off. Create it in QBO, or turn the setting on.`,
 };
 

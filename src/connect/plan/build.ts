@@ -54,6 +54,8 @@ export function skipKindOf(recordKind: string): SkipKind {
       return 'job-item';
     case 'qbo-payment':
       return 'imported-payment';
+    case 'credit-application':
+      return 'credit-note';
     default:
       return recordKind as SkipKind;
   }
@@ -355,6 +357,10 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
       issues.push(issue(`${kind}.number-in-qbo-differs`, 'error', { record: it.label, value: stored.key, field: 'number', detail: diff || 'it was voided or deleted' }, 'number'));
     }
     rows.push(makeRow({ ...base, action: 'create', payload: draft.payload, dependsOn: draft.dependsOn, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: draft.qboTotalCents, issues }));
+    if (kind === 'credit-note' && settings.invoices.applyCreditToInvoice) {
+      const application = creditApplication(doc as ExportDocument<'credit-note'>, it.label, draft);
+      if (application) rows.push(application);
+    }
   }
 
   function paymentDraft(doc: ExportDocument<'payment'>, label: string): DocumentDraft {
@@ -382,6 +388,46 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     payload['PrivateNote'] = [p.reference, marker('payment', p.number)].filter(Boolean).join('\n');
     if (p.number.length > QBO_DOC_NUMBER_LIMIT) delete payload['PaymentRefNum'];
     return { payload, dependsOn: deps, issues, practiceTotalCents: p.amountCents, qboTotalCents: p.amountCents };
+  }
+
+  /**
+   * A new credit note applied to its original invoice: in QBO a Payment of 0.00 linking both, written
+   * after the credit note (payments-export group) so it can refer to it. Only when the invoice is known.
+   */
+  function creditApplication(doc: ExportDocument<'credit-note'>, label: string, draft: DocumentDraft): PlanRow | undefined {
+    const cn = doc.stored.record;
+    if (!cn.invoiceNumber || !draft.payload['CustomerRef']) return undefined;
+    const ref = invoiceRef(cn.invoiceNumber);
+    if (ref.kind !== 'ok') return undefined;
+    const deps: string[] = [];
+    const customer = refOf({ value: (draft.payload['CustomerRef'] as { value: string }).value, ...(draft.dependsOn.find((k) => k.startsWith('customers:')) ? { rowKey: draft.dependsOn.find((k) => k.startsWith('customers:'))! } : {}) }, deps);
+    const creditKey = rowKey('credit-notes', cn.number);
+    const credit = refOf({ value: `@row:${creditKey}`, rowKey: creditKey }, deps);
+    const invoice = refOf(ref.ref, deps);
+    const amt = amount(cn.totalCents);
+    return makeRow({
+      group: 'payments-export',
+      kind: 'credit-application',
+      id: cn.number,
+      label: `${label} applied to invoice ${cn.invoiceNumber}`,
+      version: doc.stored.version,
+      date: cn.date,
+      action: 'create',
+      entity: 'Payment',
+      payload: {
+        CustomerRef: customer,
+        TxnDate: cn.date,
+        TotalAmt: 0,
+        Line: [
+          { Amount: amt, LinkedTxn: [{ TxnId: invoice.value, TxnType: 'Invoice' }] },
+          { Amount: amt, LinkedTxn: [{ TxnId: credit.value, TxnType: 'CreditMemo' }] },
+        ],
+        PrivateNote: `Credit note ${cn.number} applied to invoice ${cn.invoiceNumber}\n${marker('credit-application', cn.number)}`,
+      },
+      dependsOn: deps,
+      practiceTotalCents: 0,
+      qboTotalCents: 0,
+    });
   }
 
   function invoiceRef(n: string): { kind: 'ok'; ref: EntityRef } | { kind: 'skipped' } | { kind: 'before-window'; date: string } | { kind: 'unknown' } {
@@ -533,6 +579,20 @@ async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs, _links
     }
     row.key = c.key;
     out.push(row);
+  }
+  // Two new names that QBO would see as one: the second would be refused (6240), so neither goes blind.
+  const byName = new Map<string, Array<{ row: PlanRow; c: NameCandidate }>>();
+  out.forEach((row, i) => {
+    if (row.action !== 'create') return;
+    const k = nameKey(cands[i]!.draft.displayName);
+    byName.set(k, [...(byName.get(k) ?? []), { row, c: cands[i]! }]);
+  });
+  for (const same of byName.values()) {
+    if (same.length < 2) continue;
+    for (const { row, c } of same) {
+      const others = same.filter((x) => x.row !== row).map((x) => x.c.label).join(', ');
+      row.issues.push(issue(`${c.kind}.duplicate-name`, 'error', { record: c.label, value: c.draft.displayName, detail: others }, 'name'));
+    }
   }
   return out;
 }
