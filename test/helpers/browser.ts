@@ -5,6 +5,7 @@
  * have none, and a test must not depend on one. Screenshots go to test-results/.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium as playwright, type Browser, type Page } from 'playwright-core';
 
@@ -17,8 +18,37 @@ export async function findChromium(): Promise<{ path: string; source: string }> 
     return { path: fromEnv, source: 'CHROMIUM_PATH' };
   }
   if (fs.existsSync('/usr/bin/chromium')) return { path: '/usr/bin/chromium', source: '/usr/bin/chromium' };
+  return { path: await unpackSparticuz(), source: '@sparticuz/chromium' };
+}
+
+/**
+ * @sparticuz/chromium unpacks to /tmp/chromium on first use and afterwards returns that path as soon
+ * as the file exists, even while another process is still writing it. Test files run in parallel
+ * processes, so the first one unpacks under a lock directory and the others wait for it.
+ */
+async function unpackSparticuz(): Promise<string> {
   const { default: sparticuz } = await import('@sparticuz/chromium');
-  return { path: await sparticuz.executablePath(), source: '@sparticuz/chromium' };
+  const lock = path.join(os.tmpdir(), 'qbo-connect-chromium.lock');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // A lock older than two minutes belongs to a process that died while unpacking.
+      const held = fs.statSync(lock, { throwIfNoEntry: false });
+      if (!held) continue; // released just now: try again
+      const age = Date.now() - held.mtimeMs;
+      if (age > 120_000 || Date.now() > deadline) fs.rmSync(lock, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await sparticuz.executablePath();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export async function launchBrowser(): Promise<Browser> {
