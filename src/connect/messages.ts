@@ -181,7 +181,7 @@ const otherSentences: Record<string, (c: PlanMessageContext) => string> = {
   'payment.invoice-before-export-from': (c) => `${c.record}: it pays ${c.detail}, which is dated before the export-from date ${c.limit} and is not in QBO (field ${c.field}). Move general.exportFrom.invoices back to include it, or skip the payment.`,
   'payment.invoice-unknown': (c) => `${c.record}: it pays invoice ${shown(c.value)} (field ${c.field}), which is neither in the practice ledger nor in QBO. Correct the allocation, or skip the payment.`,
   'payment.invoice-skipped': (c) => `${c.record}: it pays invoice ${shown(c.value)} (field ${c.field}), which is skipped. Skip the payment too, or add the invoice back.`,
-  'credit-note.invoice-unknown': (c) => `${c.record}: its original invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}) is neither in the practice ledger nor in QBO. Correct the invoice number, or skip the credit note.`,
+  'credit-note.invoice-unknown': (c) => `${c.record}: its original invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}) is not in QBO and not in this sync (${c.detail ?? 'unknown'}), so the credit cannot be applied to it. Include the invoice (general.exportFrom.invoices), add it back, or skip the credit note.`,
   'payment-import.invoice-unknown': (c) => `${c.record}: it pays ${c.detail} in QBO, which is not linked to a practice invoice, so it is not imported. Sync the invoice first or record the payment in the practice.`,
   'payment-import.no-payment-type': (c) => `${c.record}: the practice has no payment type to give an imported payment. Add a payment type to the practice.`,
 };

@@ -327,8 +327,12 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     if (bookClose && date <= bookClose) issues.push(issue(`${kind}.closed-period`, 'error', { record: it.label, value: date, limit: bookClose }, 'date'));
     if (kind === 'credit-note' && it.status === 'new') {
       const n = (stored.record as { invoiceNumber?: string | null }).invoiceNumber;
-      if (n && !doc.invoice && !invoiceLinks.has(n) && !qboDocs.Invoice.has(n.toLowerCase())) {
-        issues.push(issue('credit-note.invoice-unknown', 'error', { record: it.label, value: n, field: 'invoiceNumber' }, 'invoiceNumber'));
+      // The original invoice must be in QBO (linked or found) or go in this sync; otherwise QBO cannot
+      // know which invoice the credit reduces. Only an error when the credit is to be applied to it.
+      const ref = n ? invoiceRef(n) : undefined;
+      if (n && ref && ref.kind !== 'ok') {
+        const why = ref.kind === 'skipped' ? 'it is skipped' : ref.kind === 'before-window' ? `it is dated ${ref.date}, before the export-from date ${ef.invoices}` : 'it is not in the practice ledger';
+        issues.push(issue('credit-note.invoice-unknown', settings.invoices.applyCreditToInvoice ? 'error' : 'warning', { record: it.label, value: n, field: 'invoiceNumber', detail: why }, 'invoiceNumber'));
       }
     }
 
