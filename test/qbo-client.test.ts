@@ -105,7 +105,7 @@ describe('QBO client against the emulator', () => {
           Line: [{ DetailType: 'SalesItemLineDetail', Amount: fromCents(amount), SalesItemLineDetail: { ItemRef: { value: item.Id }, Qty: 1, UnitPrice: fromCents(amount), ...lineTax } }],
         };
         const invoice = await co.create('Invoice', invoiceBody, { requestId: rid(`${region}-inv1`) });
-        expect(toCents(invoice.Line.find((l) => l.DetailType === 'SalesItemLineDetail')!.Amount)).toBe(amount);
+        expect(toCents(invoice.Line.find((l) => l.DetailType === 'SalesItemLineDetail')!.Amount!)).toBe(amount);
         expect(invoice.TotalAmt).toBeDefined();
         const read = await co.read('Invoice', invoice.Id);
         expect(read.SyncToken).toBe(invoice.SyncToken);
@@ -136,7 +136,7 @@ describe('QBO client against the emulator', () => {
           { VendorRef: { value: vendor.Id }, Line: [{ DetailType: 'AccountBasedExpenseLineDetail', Amount: 55.5, AccountBasedExpenseLineDetail: { AccountRef: { value: expense.Id }, ...lineTax } }] },
           { requestId: rid(`${region}-bill`) },
         );
-        expect(toCents(bill.Line[0]!.Amount)).toBe(5550);
+        expect(toCents(bill.Line[0]!.Amount!)).toBe(5550);
 
         const toVoid = await co.create('Invoice', invoiceBody, { requestId: rid(`${region}-inv2`) });
         const voided = await co.void('Invoice', { Id: toVoid.Id, SyncToken: toVoid.SyncToken }, { requestId: rid(`${region}-inv2-void`) });

@@ -128,7 +128,8 @@ export const Line = z.looseObject({
   Id: z.string().optional(),
   LineNum: z.number().optional(),
   Description: z.string().optional(),
-  Amount: Amount,
+  // Description-only and subtotal lines may come back without an Amount.
+  Amount: Amount.optional(),
   DetailType: z.string(),
   LinkedTxn: z.array(LinkedTxn).optional(),
   SalesItemLineDetail: z

@@ -15,6 +15,8 @@ export interface RunDeps {
   crash: CrashPoint;
   /** The group being written, for crash points that sit below the executor (around fetch). */
   scope?: { group: string };
+  /** Items per batch, 1–30 (default 30, QBO's maximum); smaller only to test batch boundaries. */
+  batchSize?: number;
 }
 
 export interface Progress {

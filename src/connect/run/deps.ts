@@ -21,7 +21,10 @@ export interface SyncWiringOptions {
 }
 
 export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | 'clock'>, realmId: string, opts: SyncWiringOptions = {}): SyncDeps {
-  const crash: CrashPoint = crashPointFromEnv(opts.env ?? process.env);
+  const env = opts.env ?? process.env;
+  const crash: CrashPoint = crashPointFromEnv(env);
+  // QBO_CONNECT_BATCH_SIZE (1–30) narrows batches, so tests can cross batch boundaries with few records.
+  const batchSize = env['QBO_CONNECT_BATCH_SIZE'] ? Number(env['QBO_CONNECT_BATCH_SIZE']) : undefined;
   const scope = { group: '' };
   let requests = 0;
   const baseFetch = opts.client?.fetch ?? fetch;
@@ -41,6 +44,7 @@ export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | '
     crash,
     scope,
     requestCount: () => requests,
+    ...(batchSize !== undefined && Number.isInteger(batchSize) ? { batchSize } : {}),
     ...(opts.lockTtlMs !== undefined ? { lockTtlMs: opts.lockTtlMs } : {}),
     buildPlan: (id) => buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: client }, id, { ...(opts.actor ? { actor: opts.actor } : {}) }),
   };

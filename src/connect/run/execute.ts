@@ -153,10 +153,11 @@ export class GroupExecutor {
     const writes = ready.filter((r) => r.action === 'create' || r.action === 'update');
     // A batch cannot see what an earlier item of the same batch created: a row that depends on a row
     // of the batch being filled starts the next batch.
+    const size = Math.min(Math.max(Math.trunc(this.deps.batchSize ?? MAX_BATCH_ITEMS), 1), MAX_BATCH_ITEMS);
     let batch: PlanRow[] = [];
     const inBatch = new Set<string>();
     for (const row of writes) {
-      if (batch.length === MAX_BATCH_ITEMS || row.dependsOn.some((k) => inBatch.has(k))) {
+      if (batch.length === size || row.dependsOn.some((k) => inBatch.has(k))) {
         await this.sendBatch(group, batch);
         batch = [];
         inBatch.clear();

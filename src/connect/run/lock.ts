@@ -2,8 +2,9 @@
  * One sync per company at a time, across processes and machines sharing the database. The lock is a
  * row in `sync_locks`; its holder renews `expires_at` with a heartbeat, so a holder that died (kill
  * -9, power cut) stops renewing and the next sync takes the lock over once it has lapsed.
- * Claims are single statements (insert, or update guarded by the old expiry), so two processes
- * racing for the same lock cannot both win.
+ * A holder on the same machine whose process is gone is taken over at once.
+ * Claims are single statements (insert, or update guarded by the old expiry or holder), so two
+ * processes racing for the same lock cannot both win.
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
@@ -27,6 +28,20 @@ export interface AcquireLockInput {
   holder: string;
   clock: () => Date;
   ttlMs?: number;
+}
+
+/** True when the holder id names a process on this host that no longer exists. */
+export function holderIsDeadHere(holderId: string): boolean {
+  const [host, pid] = holderId.split(':');
+  if (host !== os.hostname() || !pid || !/^\d+$/.test(pid)) return false;
+  if (Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 export async function acquireSyncLock(db: Db, input: AcquireLockInput): Promise<SyncLock> {
@@ -55,6 +70,14 @@ export async function acquireSyncLock(db: Db, input: AcquireLockInput): Promise<
       .where('expires_at', '<=', now.toISOString())
       .executeTakeFirst();
     won = Number(r.numUpdatedRows) === 1;
+  }
+  if (!won) {
+    // A holder on this machine whose process is gone (kill -9, crash) is not waited for.
+    const held = await db.selectFrom('sync_locks').select('holder_id').where('realm_id', '=', input.realmId).executeTakeFirst();
+    if (held && holderIsDeadHere(held.holder_id)) {
+      const r = await db.updateTable('sync_locks').set(row).where('realm_id', '=', input.realmId).where('holder_id', '=', held.holder_id).executeTakeFirst();
+      won = Number(r.numUpdatedRows) === 1;
+    }
   }
   if (!won) {
     const current = await db.selectFrom('sync_locks').selectAll().where('realm_id', '=', input.realmId).executeTakeFirst();

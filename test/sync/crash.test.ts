@@ -1,0 +1,149 @@
+/**
+ * Crash matrix (reliability.md §5.6–5.7 T2): `qbo-connect sync` runs as a real child process and is
+ * SIGKILLed at each labelled point (QBO_CONNECT_CRASH_AT=<label>:1:<group>) in each document group —
+ * invoices, credit notes, exported payments, bills, staff expenses. Each restart recovers what the
+ * previous process left and is killed at the next point; a last run finishes. QBO must then hold
+ * exactly what an uninterrupted sync of the same practice writes. One chain (company, data folder)
+ * per label; done with the emulator's requestid memory on, and off (so recovery must find records by
+ * look-up, never by replay) for the points where QBO may already hold the write.
+ *
+ * Batches of 3 (QBO_CONNECT_BATCH_SIZE) keep the small demo under the client's 40 batches a minute
+ * and still give mid-batch a batch to be in the middle of.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncDepsFor } from '../../src/connect/run/deps.js';
+import { sync } from '../../src/connect/run/sync.js';
+import { crashLabels, type CrashLabel } from '../../src/connect/run/crash-point.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { connectedApp } from '../helpers/emulator-company.js';
+import { readyDemo } from './demo-setup.js';
+
+const bin = path.resolve('bin/qbo-connect.js');
+const groups = ['invoices', 'credit-notes', 'payments-export', 'bills', 'staff-expenses'] as const;
+/** The points where QBO may already hold the write: the look-up path matters there. */
+const committedLabels: CrashLabel[] = ['after-send-before-response', 'after-response-before-commit', 'mid-batch'];
+
+type Row = Record<string, unknown>;
+interface Dump {
+  entities: Record<string, Row[]>;
+}
+
+/** What QBO holds, without its Ids: names, and documents by number, date, amounts and marker. */
+function signature(emu: RunningEmulator, realmId: string): Record<string, string[]> {
+  const d = emu.control.dump(realmId) as Dump;
+  const out: Record<string, string[]> = {};
+  for (const e of ['Customer', 'Vendor', 'Item', 'Invoice', 'CreditMemo', 'Payment', 'Bill']) {
+    out[e] = (d.entities[e] ?? [])
+      .map((r) =>
+        ['DisplayName', 'Name', 'DocNumber', 'TxnDate', 'TotalAmt', 'Balance', 'UnappliedAmt', 'PaymentRefNum', 'PrivateNote']
+          .map((k) => (r[k] === undefined ? '' : String(r[k])))
+          .join('|'),
+      )
+      .sort();
+  }
+  return out;
+}
+
+interface Chain {
+  emu: RunningEmulator;
+  realmId: string;
+  env: NodeJS.ProcessEnv;
+}
+
+async function prepare(emu: RunningEmulator, name: string, from: string): Promise<Chain> {
+  const company = emu.control.seedCompany({ preset: 'au', name });
+  const c = await connectedApp(emu, { company: company.realmId });
+  const client = syncDepsFor(c.app.ctx, c.realmId).client;
+  await readyDemo(c.app.ctx, client, c.realmId, { size: 'small', direction: 'export', exportFrom: from, applyCredits: false });
+  await c.app.close();
+  return {
+    emu,
+    realmId: c.realmId,
+    env: { ...process.env, QBO_CONNECT_DATA_DIR: c.config.dataDir, QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_BATCH_SIZE: '3' },
+  };
+}
+
+function runSync(chain: Chain, crashAt?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env = { ...chain.env };
+    if (crashAt) env['QBO_CONNECT_CRASH_AT'] = crashAt;
+    const child = spawn(process.execPath, [bin, 'sync', '--yes', '--realm', chain.realmId], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Kills the sync at the label in each group in turn (each restart recovers first), then lets one run finish. */
+async function crashChain(chain: Chain, label: CrashLabel): Promise<string[]> {
+  const missed: string[] = [];
+  for (const group of groups) {
+    const r = await runSync(chain, `${label}:1:${group}`);
+    if (r.signal !== 'SIGKILL') missed.push(`${label} in ${group} was not reached (exit ${r.code}: ${r.stdout.trim()} ${r.stderr.trim()})`);
+  }
+  const last = await runSync(chain);
+  if (last.code !== 0) missed.push(`${label}: the final run did not succeed (exit ${last.code}): ${last.stdout} ${last.stderr}`);
+  return missed;
+}
+
+/** Runs the tasks two at a time (two cores). */
+async function twoAtATime<T>(tasks: Array<() => Promise<T>>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < tasks.length; i += 2) out.push(...(await Promise.all(tasks.slice(i, i + 2).map((t) => t()))));
+  return out;
+}
+
+describe('crash matrix: SIGKILL at each labelled point, restart, same result as an uninterrupted sync', () => {
+  let remembering: RunningEmulator;
+  let amnesiac: RunningEmulator;
+  let reference: Record<string, string[]>;
+  let from: string;
+
+  beforeAll(async () => {
+    remembering = await startEmulator({ preset: 'none', limits: 'off' });
+    amnesiac = await startEmulator({ preset: 'none', limits: 'off', requestIdMemory: 0 });
+    from = new Date(Date.now() - 400 * 86_400_000).toISOString().slice(0, 10);
+    // The uninterrupted run, in process, in batches of 2 like the chains.
+    const company = remembering.control.seedCompany({ preset: 'au', name: 'Reference' });
+    const c = await connectedApp(remembering, { company: company.realmId });
+    const deps = { ...syncDepsFor(c.app.ctx, c.realmId), batchSize: 3 };
+    await readyDemo(c.app.ctx, deps.client, c.realmId, { size: 'small', direction: 'export', exportFrom: from, applyCredits: false });
+    const r = await sync(deps, { realmId: c.realmId, actor: 'reference' });
+    expect(r.status, r.message ?? '').toBe('succeeded');
+    const perGroup = r.summary.records.reduce<Record<string, number>>((m, x) => ({ ...m, [x.group]: (m[x.group] ?? 0) + 1 }), {});
+    for (const g of groups) expect(perGroup[g] ?? 0, `${g} rows in the small demo`).toBeGreaterThanOrEqual(2);
+    reference = signature(remembering, c.realmId);
+    await c.app.close();
+  }, 120_000);
+  afterAll(async () => {
+    await remembering?.close();
+    await amnesiac?.close();
+  });
+
+  it('every label × group, with requestid memory on and off: QBO ends identical to the uninterrupted run', async () => {
+    const chains: Array<{ emu: RunningEmulator; label: CrashLabel }> = [
+      ...crashLabels.map((label) => ({ emu: remembering, label })),
+      ...committedLabels.map((label) => ({ emu: amnesiac, label })),
+    ];
+    const results = await twoAtATime(
+      chains.map(({ emu, label }) => async () => {
+        const chain = await prepare(emu, `Crash ${label} ${emu === amnesiac ? 'amnesia' : 'memory'}`, from);
+        const missed = await crashChain(chain, label);
+        return { label, memory: emu === remembering, missed, signature: signature(emu, chain.realmId) };
+      }),
+    );
+    for (const r of results) {
+      expect(r.missed, `${r.label}, requestid memory ${r.memory ? 'on' : 'off'}`).toEqual([]);
+      expect(r.signature, `${r.label}, requestid memory ${r.memory ? 'on' : 'off'}`).toEqual(reference);
+    }
+  }, 300_000);
+});
