@@ -249,6 +249,15 @@ describe('each setting changes the payloads as it says, and is audited', () => {
       ],
     });
     expect(cn.payload!['PrivateNote']).toContain(`Credit for invoice ${rec.invoiceNumber}`);
+    // Payments of this sync come first: a credit never applies more than the invoice has left.
+    await change('payments.direction', 'export');
+    const inv = (await getRecord(db, 'invoice', rec.invoiceNumber!))!.record;
+    await createRecord(db, 'payment', { number: 'RCT-CREDIT-1', date: rec.date, contactCode: inv.contactCode, paymentTypeCode: 'EFT', amountCents: inv.totalCents - 300, allocations: [{ invoiceNumber: inv.number, amountCents: inv.totalCents - 300 }] }, clock());
+    p = await plan();
+    expect((row(p, app.key).payload!['Line'] as Array<{ Amount: number }>).map((l) => l.Amount)).toEqual([3, 3]);
+    expect(row(p, cn.key).issues.find((i) => i.code === 'credit-note.partly-applied')!.message).toContain('3.00 of');
+    await import('../src/connect/skips.js').then((m) => m.skip(db, { realmId: co.realmId, kind: 'payment', id: 'RCT-CREDIT-1', actor: 'tester', clock }));
+    await change('payments.direction', 'import');
     // A credit note for an invoice QBO does not have and this sync does not send (dated last month).
     const old = (await getRecord(db, 'invoice', 'INV-90070'))!.record;
     await createRecord(db, 'credit-note', { number: 'CN-OLD-1', date: clock().toISOString().slice(0, 10), contactCode: old.contactCode, projectNumber: old.projectNumber, invoiceNumber: 'INV-90070', kind: 'discount', text: null, lines: [{ ...old.lines[0]!, amountCents: 100, taxCents: 10 }], taxCents: 10, totalCents: 110 }, clock());

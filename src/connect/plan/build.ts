@@ -271,6 +271,9 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
 
   // ---- document rows ------------------------------------------------------------------------------------
   const rows: PlanRow[] = [];
+  /** What this sync pays on each invoice, and the credit applications it plans (limited below). */
+  const paidByInvoice = new Map<string, number>();
+  const applications = new Map<string, { invoiceNumber: string; creditKey: string; totalCents: number }>();
   const bookClose = lists.bookCloseDate;
   for (const it of items) {
     const { kind, doc, link } = it;
@@ -383,6 +386,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     p.allocations.forEach((a, i) => {
       const field = `allocations[${i}].invoiceNumber`;
       const ref = invoiceRef(a.invoiceNumber);
+      if (ref.kind === 'ok') paidByInvoice.set(a.invoiceNumber, (paidByInvoice.get(a.invoiceNumber) ?? 0) + a.amountCents);
       if (ref.kind === 'ok') lines.push({ Amount: amount(a.amountCents), LinkedTxn: [{ TxnId: refOf(ref.ref, deps).value, TxnType: 'Invoice' }] });
       else if (ref.kind === 'skipped') issues.push(issue('payment.invoice-skipped', 'error', { record: label, value: a.invoiceNumber, field }, field));
       else if (ref.kind === 'before-window') issues.push(issue('payment.invoice-before-export-from', 'error', { record: label, value: a.invoiceNumber, field, detail: `invoice ${a.invoiceNumber} (dated ${ref.date})`, limit: ef.invoices }, field));
@@ -409,6 +413,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     const credit = refOf({ value: `@row:${creditKey}`, rowKey: creditKey }, deps);
     const invoice = refOf(ref.ref, deps);
     const amt = amount(cn.totalCents);
+    applications.set(rowKey('payments-export', cn.number), { invoiceNumber: cn.invoiceNumber, creditKey, totalCents: cn.totalCents });
     return makeRow({
       group: 'payments-export',
       kind: 'credit-application',
@@ -456,7 +461,32 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
   // ---- payments to import (the default direction) ------------------------------------------------
   if (settings.payments.direction === 'import') rows.push(...(await importRows(db, realmId, snap, ef.payments, practice, settings, skipOf)));
 
-  return finish(realmId, deps.clock, settings, rows, snap.requests, skipOf);
+  // ---- credits never apply more than an invoice has left after this sync's payments -------------------
+  for (const r of rows) if (r.action === 'import' && r.payload) for (const a of (r.payload as unknown as Payment).allocations) paidByInvoice.set(a.invoiceNumber, (paidByInvoice.get(a.invoiceNumber) ?? 0) + a.amountCents);
+  const invoiceTotal = (n: string) => ((planInvoices.get(n)?.doc.stored.record as Invoice | undefined) ?? practiceInvoices.get(n)?.record)?.totalCents;
+  const dropped = new Set<string>();
+  for (const r of rows) {
+    const a = applications.get(r.key);
+    const total = a ? invoiceTotal(a.invoiceNumber) : undefined;
+    if (!a || total === undefined || r.skipped) continue;
+    const left = total - (paidByInvoice.get(a.invoiceNumber) ?? 0);
+    const applied = Math.min(a.totalCents, left);
+    const credit = rows.find((x) => x.key === a.creditKey);
+    if (applied <= 0) {
+      dropped.add(r.key);
+      credit?.issues.push(issue('credit-note.not-applied', 'warning', { record: credit.record.label, value: a.invoiceNumber, field: 'invoiceNumber' }, 'invoiceNumber'));
+      continue;
+    }
+    paidByInvoice.set(a.invoiceNumber, (paidByInvoice.get(a.invoiceNumber) ?? 0) + applied);
+    if (applied < a.totalCents) {
+      r.payload = { ...r.payload!, Line: (r.payload!['Line'] as Array<Record<string, unknown>>).map((l) => ({ ...l, Amount: amount(applied) })) };
+      r.payloadHash = payloadHash(r.payload);
+      credit?.issues.push(issue('credit-note.partly-applied', 'warning', { record: credit.record.label, value: a.invoiceNumber, field: 'invoiceNumber', detail: `${amount(applied).toFixed(2)} of ${amount(a.totalCents).toFixed(2)}` }, 'invoiceNumber'));
+    }
+  }
+  const kept = rows.filter((r) => !dropped.has(r.key));
+
+  return finish(realmId, deps.clock, settings, kept, snap.requests, skipOf);
 }
 
 // ---- helpers -------------------------------------------------------------------------------------------
