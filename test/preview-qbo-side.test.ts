@@ -159,4 +159,20 @@ describe('QBO-side edits after a sync, and payments imported from QBO', () => {
     const after = (await (await co.call(`invoice/${sent.Id}`)).json()) as { Invoice: { Balance: number } };
     expect(toCents(before.Invoice.Balance) - toCents(after.Invoice.Balance)).toBe(1100);
   });
+
+  it('a linked customer made inactive in QBO: new documents for it are held back', async () => {
+    const customerId = (sent['CustomerRef'] as { value: string }).value;
+    const now = clock().toISOString();
+    await db.insertInto('links').values({ realm_id: co.realmId, record_kind: 'contact', record_key: 'C9001', qbo_entity: 'Customer', qbo_id: customerId, sync_token: '0', payload_hash: '', record_version: 1, state: 'linked', qbo_total_cents: null, created_at: now, updated_at: now, last_run_id: null }).execute();
+    const inv = (await getRecord(db, 'invoice', 'INV-90001'))!.record;
+    await createRecord(db, 'invoice', { ...inv, number: 'INV-90001-B', text: null }, clock());
+    let r = row(await plan(), 'invoices:INV-90001-B')!;
+    expect(r.payload!['CustomerRef']).toEqual({ value: customerId });
+    expect(r.issues.map((i) => i.code)).not.toContain('qbo.reference-inactive');
+    const c = (await (await co.call(`customer/${customerId}`)).json()) as { Customer: { SyncToken: string } };
+    const res = await co.call('customer', { method: 'POST', body: JSON.stringify({ Id: customerId, SyncToken: c.Customer.SyncToken, sparse: true, Active: false }) });
+    expect(res.status, await res.text()).toBe(200);
+    r = row(await plan(), 'invoices:INV-90001-B')!;
+    expect(r.issues.find((i) => i.code === 'qbo.reference-inactive')).toMatchObject({ severity: 'error', field: 'contactCode' });
+  });
 });

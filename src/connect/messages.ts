@@ -123,6 +123,7 @@ export type PlanReasonCode =
   | 'payment.invoice-skipped'
   | 'credit-note.invoice-unknown'
   | 'credit-note.not-applied'
+  | 'qbo.reference-inactive'
   | 'credit-note.partly-applied'
   | 'payment-import.invoice-unknown'
   | 'payment-import.no-payment-type';
@@ -184,6 +185,7 @@ const otherSentences: Record<string, (c: PlanMessageContext) => string> = {
   'payment.invoice-unknown': (c) => `${c.record}: it pays invoice ${shown(c.value)} (field ${c.field}), which is neither in the practice ledger nor in QBO. Correct the allocation, or skip the payment.`,
   'payment.invoice-skipped': (c) => `${c.record}: it pays invoice ${shown(c.value)} (field ${c.field}), which is skipped. Skip the payment too, or add the invoice back.`,
   'credit-note.invoice-unknown': (c) => `${c.record}: its original invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}) is not in QBO and not in this sync (${c.detail ?? 'unknown'}), so the credit cannot be applied to it. Include the invoice (general.exportFrom.invoices), add it back, or skip the credit note.`,
+  'qbo.reference-inactive': (c) => `${c.record}: it refers to ${shown(c.value)} (QBO ${c.detail}, through field ${c.field}), which is deleted or inactive in QBO, so QBO would refuse it. Make it active again in QBO, or skip the record.`,
   'credit-note.not-applied': (c) => `${c.record}: invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}) is paid in full by this sync's payments, so the credit is sent as an open credit, not applied to it. Apply it in QBO where you mean it to go.`,
   'credit-note.partly-applied': (c) => `${c.record}: only ${c.detail} of the credit is applied to invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}), what this sync's payments leave open; the rest stays as an open credit in QBO.`,
   'payment-import.invoice-unknown': (c) => `${c.record}: it pays ${c.detail} in QBO, which is not linked to a practice invoice, so it is not imported. Sync the invoice first or record the payment in the practice.`,

@@ -194,12 +194,25 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     items: new Map<string, { project: string; account: string | null; via: string }>(),
   };
   let registering: string | null = null;
+  /** The row being drafted, and which linked QBO names each row refers to (checked against QBO below). */
+  let drafting: string | null = null;
+  const usedLinks = new Map<string, { link: Link; rows: Set<string> }>();
+  const used = (link: Link) => {
+    if (!drafting) return;
+    const k = `${link.qbo_entity}:${link.qbo_id}`;
+    const u = usedLinks.get(k) ?? { link, rows: new Set<string>() };
+    u.rows.add(drafting);
+    usedLinks.set(k, u);
+  };
   const splitIncome = settings.invoices.incomeAccount !== 'fixed';
   const refs: RefResolver = {
     customer(code) {
       if (!practice.contacts.has(code)) return undefined;
       const link = nameLinks.get(`contact:${code}`);
-      if (link) return { value: link.qbo_id };
+      if (link) {
+        used(link);
+        return { value: link.qbo_id };
+      }
       if (registering && !needs.customers.has(code)) needs.customers.set(code, registering);
       const k = rowKey('customers', code);
       return { value: `@row:${k}`, rowKey: k };
@@ -207,7 +220,10 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     vendor(kind, key) {
       if (kind === 'supplier' ? !practice.contacts.has(key) : !practice.staff.has(key)) return undefined;
       const link = nameLinks.get(`${kind}:${key}`);
-      if (link) return { value: link.qbo_id };
+      if (link) {
+        used(link);
+        return { value: link.qbo_id };
+      }
       const m = kind === 'supplier' ? needs.suppliers : needs.staff;
       if (registering && !m.has(key)) m.set(key, registering);
       const k = rowKey('suppliers', `${kind === 'staff' ? 'staff:' : ''}${key}`);
@@ -216,7 +232,10 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     item(project, account) {
       const key = itemKey(project, account, splitIncome);
       const link = nameLinks.get(`project:${key}`);
-      if (link) return { value: link.qbo_id };
+      if (link) {
+        used(link);
+        return { value: link.qbo_id };
+      }
       if (registering && !needs.items.has(key)) needs.items.set(key, { project, account, via: registering });
       const k = rowKey('items', key);
       return { value: `@row:${k}`, rowKey: k };
@@ -247,13 +266,16 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
 
   // ---- QBO: what changed there since the last sync, for the linked documents in the window ---------
   const linkedEntities = [...new Set(items.filter((i) => i.link).map((i) => entityOf[i.kind]))] as Array<'Invoice' | 'CreditMemo' | 'Payment' | 'Bill'>;
+  // Linked names and items are watched in the same request: one deleted or made inactive in QBO
+  // would make every new document that refers to it fail.
+  const nameEntities = [...new Set([...nameLinks.values()].map((l) => l.qbo_entity))].filter((e): e is 'Customer' | 'Vendor' | 'Item' => e === 'Customer' || e === 'Vendor' || e === 'Item');
   const cdcRows = new Map<string, QboRow>();
   let cdcBlind = false;
-  if (linkedEntities.length) {
+  if (linkedEntities.length || (nameEntities.length && items.some((i) => i.status !== 'synced'))) {
     const since = await lastLinkWrite(db, realmId);
     const now = deps.clock().getTime();
     if (since && now - Date.parse(since) < CDC_WINDOW_MS) {
-      const r = await snap.cdc(linkedEntities, new Date(Date.parse(since) - 60_000).toISOString());
+      const r = await snap.cdc([...linkedEntities, ...nameEntities], new Date(Date.parse(since) - 60_000).toISOString());
       for (const [entity, rows] of Object.entries(r.changes)) for (const row of rows ?? []) cdcRows.set(`${entity}:${row.Id}`, row as QboRow);
       cdcBlind = r.truncated;
     } else {
@@ -319,11 +341,13 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     }
 
     registering = it.label;
+    drafting = rowKey(group, stored.key);
     let draft: DocumentDraft;
     if (kind === 'invoice' || kind === 'credit-note') draft = salesDraft(kind, doc as ExportDocument<'invoice'>, ctx, refs, it.label);
     else if (kind === 'bill' || kind === 'staff-expense') draft = purchaseDraft(kind, doc as ExportDocument<'bill'>, ctx, refs, it.label);
     else draft = paymentDraft(doc as ExportDocument<'payment'>, it.label);
     registering = null;
+    drafting = null;
     issues.push(...draft.issues);
 
     if (stored.key.length > QBO_DOC_NUMBER_LIMIT) issues.push(issue(`${kind}.number-too-long`, 'error', { record: it.label, value: stored.key, field: 'number', limit: QBO_DOC_NUMBER_LIMIT }, 'number'));
@@ -461,6 +485,26 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
   // ---- payments to import (the default direction) ------------------------------------------------
   if (settings.payments.direction === 'import') rows.push(...(await importRows(db, realmId, snap, ef.payments, practice, settings, skipOf)));
 
+  // ---- linked names and items the new documents refer to: still usable in QBO? ------------------------
+  if (usedLinks.size) {
+    if (cdcBlind) {
+      for (const entity of ['Customer', 'Vendor', 'Item'] as const) {
+        const ids = [...usedLinks.values()].filter((u) => u.link.qbo_entity === entity).map((u) => u.link.qbo_id);
+        for (const row of await snap.byIn(entity, 'Id', ids, true)) cdcRows.set(`${entity}:${row.Id}`, row);
+      }
+    }
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    for (const [k, u] of usedLinks) {
+      const now = cdcRows.get(k);
+      if (!now || (now['status'] !== 'Deleted' && now['Active'] !== false)) continue;
+      const name = String(now['DisplayName'] ?? now['Name'] ?? u.link.record_key);
+      for (const rk of u.rows) {
+        const r = byKey.get(rk);
+        if (r) r.issues.push(issue('qbo.reference-inactive', 'error', { record: r.record.label, value: name, detail: `${u.link.qbo_entity} ${u.link.qbo_id}`, field: refField[u.link.qbo_entity] ?? 'reference' }, refField[u.link.qbo_entity]));
+      }
+    }
+  }
+
   // ---- credits never apply more than an invoice has left after this sync's payments -------------------
   for (const r of rows) if (r.action === 'import' && r.payload) for (const a of (r.payload as unknown as Payment).allocations) paidByInvoice.set(a.invoiceNumber, (paidByInvoice.get(a.invoiceNumber) ?? 0) + a.amountCents);
   const invoiceTotal = (n: string) => ((planInvoices.get(n)?.doc.stored.record as Invoice | undefined) ?? practiceInvoices.get(n)?.record)?.totalCents;
@@ -490,6 +534,8 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
 }
 
 // ---- helpers -------------------------------------------------------------------------------------------
+
+const refField: Record<string, string> = { Customer: 'contactCode', Vendor: 'supplierCode', Item: 'projectNumber' };
 
 function byField(rows: QboRow[], field: string): Map<string, QboRow> {
   const out = new Map<string, QboRow>();
@@ -594,6 +640,7 @@ async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs, _links
     const base = { group: c.group, kind: c.kind, id: c.id, label: c.label, version: c.version, entity: c.entity };
     let row: PlanRow;
     if (match) {
+      if (match['Active'] === false) issues.push(issue('qbo.reference-inactive', 'error', { record: c.label, value: c.draft.displayName, detail: `${c.entity} ${match.Id}`, field: 'name' }, 'name'));
       row = makeRow({ ...base, action: 'adopt', qboId: match.Id, syncToken: match.SyncToken, issues });
     } else {
       // Creating: the name must be free across customers, suppliers and employees.
@@ -647,7 +694,10 @@ async function itemRows(ctx: MapContext, snap: QboSnapshot, needs: Needs['items'
     const label = `job item for project ${d.n.project}${d.project ? ` (${d.project.record.name})` : ''}`;
     const base = { group: 'items' as const, kind: 'project', id: d.key, label, version: d.project?.version, entity: 'Item' };
     const hit = existing.get(nameKey(d.name));
-    if (hit) return makeRow({ ...base, action: 'adopt', qboId: hit.Id, syncToken: hit.SyncToken });
+    if (hit) {
+      const inactive = hit['Active'] === false ? [issue('qbo.reference-inactive', 'error', { record: label, value: d.name, detail: `Item ${hit.Id}`, field: 'name' }, 'name')] : [];
+      return makeRow({ ...base, action: 'adopt', qboId: hit.Id, syncToken: hit.SyncToken, issues: inactive });
+    }
     const issues: Issue[] = [];
     if (!d.account) issues.push(issue('item.income-account-unmapped', 'error', { record: label, field: 'invoices.fixedIncomeAccountId', limit: 'invoices.fixedIncomeAccountId' }, 'invoices.fixedIncomeAccountId'));
     const payload = d.project && d.account ? itemPayload(d.project, d.name, d.account) : null;
