@@ -1,0 +1,144 @@
+/**
+ * Recovery on its own (the preview's own DocNumber check is a second net in a full sync, so here
+ * journal rows are written by hand): a write QBO holds is found by its marker and adopted; one QBO
+ * never got is marked for resending with a new requestid; two matches or a different total are held
+ * for a person, and the sync then leaves that record alone; an update is settled by re-reading.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { qboClientFor } from '../../src/connect/qbo-client.js';
+import { noCrash } from '../../src/connect/run/crash-point.js';
+import type { RunDeps } from '../../src/connect/run/context.js';
+import { journalWrites, type JournalEntry } from '../../src/connect/run/journal.js';
+import { settleWrites } from '../../src/connect/run/recover.js';
+import { requestIdFor } from '../../src/connect/run/request-id.js';
+import { sync } from '../../src/connect/run/sync.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { companyIds, handPlanner, row, type CompanyIds } from './hand-plan.js';
+
+describe('recovery of unresolved writes against the emulator (requestid memory off)', () => {
+  let emu: RunningEmulator;
+  let c: ConnectedApp;
+  let ids: CompanyIds;
+  let deps: RunDeps;
+  let customer: string;
+  let n = 0;
+
+  const invoiceBody = (no: string, amount = 100) => ({
+    DocNumber: no,
+    TxnDate: '2026-11-02',
+    CustomerRef: { value: customer },
+    PrivateNote: `qbo-connect:invoice:${no}`,
+    Line: [{ DetailType: 'SalesItemLineDetail', Amount: amount, SalesItemLineDetail: { ItemRef: { value: ids.item }, Qty: 1, UnitPrice: amount, TaxCodeRef: { value: ids.gst } } }],
+  });
+  const entry = (no: string, body: Record<string, unknown>, extra: Partial<JournalEntry> = {}): JournalEntry => ({
+    realmId: c.realmId,
+    runId: 'run-crashed',
+    rowKey: `invoices:${no}`,
+    groupKind: 'invoices',
+    label: `invoice ${no}`,
+    recordKind: 'invoice',
+    recordKey: no,
+    recordVersion: 1,
+    operation: 'create',
+    qboEntity: 'Invoice',
+    requestId: requestIdFor({ realmId: c.realmId, recordKind: 'invoice', recordKey: no, payloadHash: `h${(n += 1)}`, operation: 'create', generation: 0 }),
+    body: JSON.stringify(body),
+    payloadHash: 'h',
+    expectedTotalCents: 11000,
+    baseSyncToken: null,
+    batchRequestId: null,
+    ...extra,
+  });
+  const runRow = async (id: string) =>
+    c.app.ctx.db
+      .insertInto('runs')
+      .values({ id, realm_id: c.realmId, started_by: 'test', started_at: new Date().toISOString(), finished_at: null, status: 'running', settings: '{}', processed: 0, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, failed: 0, held: 0, message: null })
+      .execute();
+
+  beforeAll(async () => {
+    emu = await startEmulator({ preset: 'au', limits: 'off', requestIdMemory: 0 });
+    c = await connectedApp(emu);
+    const client = qboClientFor(c.app.ctx, c.realmId);
+    ids = await companyIds(client);
+    deps = { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client, crash: noCrash };
+    customer = (await client.create('Customer', { DisplayName: 'Recovery Client' }, { requestId: 'test-customer-1' })).Id;
+    await runRow('run-crashed');
+    await runRow('run-recover');
+  });
+  afterAll(async () => {
+    await c?.app.close();
+    await emu?.close();
+  });
+
+  it('adopts the one match, marks the missing one for resending, holds several and a mismatch', async () => {
+    const client = deps.client;
+    // QBO holds INV-R1 (the answer was lost), INV-R3 twice, INV-R4 with another total; INV-R2 never arrived.
+    const r1 = await client.create('Invoice', invoiceBody('INV-R1'), { requestId: 'test-r1' });
+    await client.create('Invoice', invoiceBody('INV-R3'), { requestId: 'test-r3a' });
+    await client.create('Invoice', { ...invoiceBody('INV-R3'), DocNumber: 'INV-R3b' }, { requestId: 'test-r3b' });
+    await client.create('Invoice', invoiceBody('INV-R4', 90), { requestId: 'test-r4' });
+    const named = await client.create('Customer', { DisplayName: 'Lost Answer Pty Ltd' }, { requestId: 'test-customer-2' });
+    await journalWrites(
+      c.app.ctx.db,
+      [
+        entry('INV-R1', invoiceBody('INV-R1')),
+        entry('INV-R2', invoiceBody('INV-R2')),
+        entry('INV-R3', invoiceBody('INV-R3')),
+        entry('INV-R4', invoiceBody('INV-R4')),
+        entry('C-LOST', { DisplayName: 'Lost Answer Pty Ltd' }, { rowKey: 'customers:C-LOST', groupKind: 'customers', recordKind: 'contact', qboEntity: 'Customer', expectedTotalCents: null }),
+      ],
+      new Date(),
+    );
+
+    const s = await settleWrites(deps, c.realmId, 'run-recover');
+    expect(s).toMatchObject({ found: 5, adopted: 2, notSent: 1, held: 2, unknown: 0 });
+    const links = await c.app.ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    expect(links.map((l) => [l.record_key, l.qbo_id]).sort()).toEqual([
+      ['C-LOST', named.Id],
+      ['INV-R1', r1.Id],
+    ]);
+    const journal = await c.app.ctx.db.selectFrom('journal').selectAll().orderBy('id').execute();
+    const byKey = Object.fromEntries(journal.map((j) => [j.record_key, j]));
+    expect(byKey['INV-R2']).toMatchObject({ status: 'failed', outcome_code: 'run.not-in-qbo' });
+    expect(byKey['INV-R3']).toMatchObject({ status: 'held', outcome_code: 'run.lookup-several' });
+    expect(byKey['INV-R3']!.outcome_message).toContain('invoice INV-R3');
+    expect(byKey['INV-R4']).toMatchObject({ status: 'held', outcome_code: 'run.lookup-mismatch' });
+    expect(byKey['INV-R4']!.outcome_message).toContain('TotalAmt is 99.00 where this sync sent 110.00');
+    const history = await c.app.ctx.db.selectFrom('run_records').selectAll().where('run_id', '=', 'run-recover').execute();
+    expect(history.find((h) => h.record_key === 'INV-R1')).toMatchObject({ status: 'done', code: 'run.recovered', qbo_id: r1.Id });
+
+    // A sync now sends INV-R2 again (new requestid), and leaves the held ones alone.
+    const plan = handPlanner(c.app.ctx.db, () =>
+      ['INV-R1', 'INV-R2', 'INV-R3', 'INV-R4'].map((no) => row('invoices', 'invoice', no, 'Invoice', invoiceBody(no), { practiceTotalCents: 11000, qboTotalCents: 11000 })),
+    );
+    const before = ((emu.control.dump(c.realmId) as { entities: Record<string, unknown[]> }).entities['Invoice'] ?? []).length;
+    const result = await sync({ ...deps, buildPlan: plan }, { realmId: c.realmId, actor: 'test' });
+    expect(result.summary).toMatchObject({ created: 1, held: 2 });
+    expect(result.summary.records.filter((r) => r.status === 'held').map((r) => r.code)).toEqual(['run.held-earlier', 'run.held-earlier']);
+    const after = (emu.control.dump(c.realmId) as { entities: Record<string, Array<{ DocNumber?: string }>> }).entities['Invoice'] ?? [];
+    expect(after.length).toBe(before + 1);
+    expect(after.filter((i) => i.DocNumber === 'INV-R2')).toHaveLength(1);
+    const resent = (await c.app.ctx.db.selectFrom('journal').selectAll().where('record_key', '=', 'INV-R2').orderBy('id').execute()).map((j) => j.request_id);
+    expect(resent).toHaveLength(2);
+    expect(resent[0]).not.toBe(resent[1]);
+  });
+
+  it('settles an update by re-reading: replays it when QBO does not have it, records it when QBO does', async () => {
+    const client = deps.client;
+    const inv = await client.create('Invoice', invoiceBody('INV-U1'), { requestId: 'test-u1' });
+    const body = { Id: inv.Id, SyncToken: inv.SyncToken, sparse: true, CustomerMemo: { value: 'Thanks' } };
+    const upd = (no: string): Partial<JournalEntry> => ({ operation: 'update', baseSyncToken: inv.SyncToken, expectedTotalCents: null, rowKey: `invoices:${no}`, recordKey: no });
+    await journalWrites(c.app.ctx.db, [entry('INV-U1', body, upd('INV-U1'))], new Date());
+    const s = await settleWrites(deps, c.realmId, 'run-recover');
+    expect(s).toMatchObject({ settled: 1 });
+    const now = await client.read('Invoice', inv.Id);
+    expect(now.SyncToken).toBe(String(Number(inv.SyncToken) + 1));
+    expect((now as { CustomerMemo?: { value: string } }).CustomerMemo?.value).toBe('Thanks');
+    const link = await c.app.ctx.db.selectFrom('links').selectAll().where('record_key', '=', 'INV-U1').executeTakeFirstOrThrow();
+    expect(link.sync_token).toBe(now.SyncToken);
+    // Settling again finds nothing left to do, and QBO is not written again.
+    expect(await settleWrites(deps, c.realmId, 'run-recover')).toMatchObject({ found: 0 });
+    expect((await client.read('Invoice', inv.Id)).SyncToken).toBe(now.SyncToken);
+  });
+});
