@@ -5,30 +5,30 @@
  * totals, and returns the plan as data. It writes nothing, except the one-time pre-fill of settings
  * from what both sides hold (audited like any other change).
  */
-import crypto from 'node:crypto';
 import type { Clock } from '../../app.js';
 import type { CompanyClient } from '../../qbo/client.js';
 import type { QboLogger } from '../../qbo/log.js';
 import { toCents } from '../../qbo/money.js';
 import type { DocumentKind } from '../../practice/kinds.js';
 import type { Invoice, Payment } from '../../practice/schemas.js';
-import { canonicalJson, getRecordsByKeys, listDocumentsForExport, listRecords, type ExportDocument, type StoredRecord } from '../../practice/store.js';
+import { getRecordsByKeys, listDocumentsForExport, type ExportDocument } from '../../practice/store.js';
 import type { Db } from '../../store/db.js';
-import { getMeta, setMeta } from '../../store/meta.js';
-import type { Settings } from '../settings/model.js';
-import { applyPrefill, getSettings } from '../settings/store.js';
-import { listSkipped, type RecordKind as SkipKind } from '../skips.js';
-import { amount, issue, makeRow, marker, payloadHash, QBO_DOC_NUMBER_LIMIT, rowKey, type EntityRef, type MapContext, type PracticeLists } from './context.js';
-import { lastLinkWrite, linksByKey, linksByQboId, linksOfKinds, type Link } from './links.js';
-import { contactLabel, customerDraft, staffLabel, vendorDraft, type NameDraft } from './mapping/contacts.js';
-import { itemKey, itemName, itemPayload } from './mapping/items.js';
+import { getSettings } from '../settings/store.js';
+import { listSkipped } from '../skips.js';
+import { amount, issue, makeRow, marker, payloadHash, QBO_DOC_NUMBER_LIMIT, rowKey, type EntityRef, type MapContext } from './context.js';
+import { lastLinkWrite, linksByKey, linksOfKinds, type Link } from './links.js';
+import { itemKey } from './mapping/items.js';
 import { purchaseDraft } from './mapping/purchases.js';
 import type { RefResolver } from './mapping/refs.js';
 import { salesDraft, type DocumentDraft } from './mapping/sales.js';
-import { QueryBuilder } from '../../qbo/query.js';
-import { nameKey, QboSnapshot, type QboLists, type QboRow } from './qbo-snapshot.js';
-import { contentHash, resolveRowRefs } from './refs.js';
-import { groupOrder, type GroupKind, type Issue, type Plan, type PlanGroup, type PlanRow } from './types.js';
+import { QboSnapshot, type QboRow } from './qbo-snapshot.js';
+import { finish } from './assemble.js';
+import { importRows } from './imports.js';
+import { itemRows, nameRows } from './name-rows.js';
+import { loadPracticeLists, prefillOnce } from './practice-lists.js';
+import { skipIdOf, skipKindOf } from './skip-kinds.js';
+import { contentHash } from './refs.js';
+import type { GroupKind, Issue, Plan, PlanRow } from './types.js';
 
 export interface PlanDeps {
   db: Db;
@@ -43,27 +43,6 @@ export interface BuildPlanOptions {
   prefill?: boolean;
   /** Who the pre-fill is audited as. */
   actor?: string;
-}
-
-/** Which skip kind (connect/skips.ts) a plan row's record is skipped under. */
-export function skipKindOf(recordKind: string): SkipKind {
-  switch (recordKind) {
-    case 'supplier':
-      return 'contact';
-    case 'project':
-      return 'job-item';
-    case 'qbo-payment':
-      return 'imported-payment';
-    case 'credit-application':
-      return 'credit-note';
-    default:
-      return recordKind as SkipKind;
-  }
-}
-
-/** The id a row's record is skipped under (items are skipped per project). */
-export function skipIdOf(recordKind: string, id: string): string {
-  return recordKind === 'project' ? id.split('|')[0]! : id;
 }
 
 const entityOf: Record<DocumentKind, string> = { invoice: 'Invoice', 'credit-note': 'CreditMemo', payment: 'Payment', bill: 'Bill', 'staff-expense': 'Bill' };
@@ -82,65 +61,6 @@ function docLabel(kind: DocumentKind, doc: ExportDocument): string {
   const who = doc.contact?.record.name ?? doc.staff?.record.name;
   const word = kind === 'staff-expense' ? 'staff expense' : kind === 'credit-note' ? 'credit note' : kind;
   return `${word} ${doc.stored.key}${who ? ` (${who})` : ''}`;
-}
-
-async function loadPracticeLists(db: Db): Promise<PracticeLists & { costCentres: StoredRecord<'cost-centre'>[]; disciplines: StoredRecord<'discipline'>[] }> {
-  const all = async <K extends 'contact' | 'staff' | 'project' | 'tax-code' | 'payment-type' | 'expense-type' | 'cost-centre' | 'discipline'>(kind: K) => {
-    const out: StoredRecord<K>[] = [];
-    for (let offset: number | null = 0; offset !== null; ) {
-      const page: Awaited<ReturnType<typeof listRecords<K>>> = await listRecords(db, kind, { limit: 1000, offset });
-      out.push(...page.items);
-      offset = page.nextOffset;
-    }
-    return out;
-  };
-  const byKey = <K extends 'contact' | 'staff' | 'project' | 'tax-code' | 'payment-type' | 'expense-type'>(xs: StoredRecord<K>[]) => new Map(xs.map((x) => [x.key, x]));
-  return {
-    contacts: byKey(await all('contact')),
-    staff: byKey(await all('staff')),
-    projects: byKey(await all('project')),
-    taxCodes: byKey(await all('tax-code')),
-    paymentTypes: byKey(await all('payment-type')),
-    expenseTypes: byKey(await all('expense-type')),
-    costCentres: await all('cost-centre'),
-    disciplines: await all('discipline'),
-  };
-}
-
-export const prefillDoneKey = (realmId: string) => `connect.prefill.${realmId}`;
-
-/** Once per company: fill the still-unset mappings from QBO's lists and the practice's (connect/settings/prefill.ts). */
-async function prefillOnce(deps: PlanDeps, realmId: string, lists: QboLists, practice: Awaited<ReturnType<typeof loadPracticeLists>>, actor: string): Promise<void> {
-  if (await getMeta(deps.db, prefillDoneKey(realmId))) return;
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  await applyPrefill(deps.db, {
-    realmId,
-    actor,
-    clock: deps.clock,
-    input: {
-      region: lists.region,
-      qboTaxCodes: [...lists.taxCodes.values()].map((t) => ({ id: t.id, name: t.name, active: t.active, salesRatePercent: t.hasSales ? sum(t.salesRates) : null, purchaseRatePercent: t.hasPurchases ? sum(t.purchaseRates) : null })),
-      qboPaymentMethods: lists.paymentMethods.map((m) => ({ id: m.Id, name: String(m['Name'] ?? ''), active: m['Active'] !== false })),
-      qboAccounts: lists.accounts.map((a) => ({
-        id: a.Id,
-        name: String(a['Name'] ?? ''),
-        accountType: String(a['AccountType'] ?? ''),
-        accountSubType: typeof a['AccountSubType'] === 'string' ? a['AccountSubType'] : undefined,
-        acctNum: typeof a['AcctNum'] === 'string' ? a['AcctNum'] : undefined,
-        active: a['Active'] !== false,
-      })),
-      practiceTaxCodes: [...practice.taxCodes.values()].map((t) => ({ code: t.key, name: t.record.name, ratePercent: t.record.rateBasisPoints / 100 })),
-      practicePaymentTypes: [...practice.paymentTypes.values()].map((p) => ({ code: p.key, name: p.record.name })),
-      costCentres: practice.costCentres.map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.incomeAccountCode ?? null })),
-      disciplines: practice.disciplines.map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.incomeAccountCode ?? null })),
-      expenseTypes: [...practice.expenseTypes.values()].map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.expenseAccountCode ?? null })),
-    },
-  });
-  await setMeta(deps.db, prefillDoneKey(realmId), deps.clock().toISOString(), deps.clock());
-}
-
-function settingsHash(settings: Settings): string {
-  return crypto.createHash('sha256').update(canonicalJson(settings)).digest('hex');
 }
 
 /** CDC answers at most 30 days back; stay a day inside it. */
@@ -479,7 +399,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     return { kind: 'unknown' };
   }
   // ---- name and item rows for what the documents need ---------------------------------------------
-  rows.push(...(await nameRows(ctx, snap, needs, nameLinks)));
+  rows.push(...(await nameRows(ctx, snap, needs)));
   rows.push(...(await itemRows(ctx, snap, needs.items)));
 
   // ---- payments to import (the default direction) ------------------------------------------------
@@ -562,267 +482,4 @@ function qboSideChange(row: QboRow, link: Link): string | null {
   if (typeof row['PrivateNote'] === 'string' && /voided/i.test(row['PrivateNote']) && total === 0 && was !== 0) return 'voided in QBO';
   if (total !== null && was !== null && total !== was) return `QBO total now ${amount(total).toFixed(2)}, ${amount(was).toFixed(2)} when synced`;
   return null;
-}
-
-type Needs = {
-  customers: Map<string, string>;
-  suppliers: Map<string, string>;
-  staff: Map<string, string>;
-  items: Map<string, { project: string; account: string | null; via: string }>;
-};
-
-interface NameCandidate {
-  group: 'customers' | 'suppliers';
-  kind: 'contact' | 'supplier' | 'staff';
-  id: string;
-  key: string;
-  label: string;
-  version: number;
-  entity: 'Customer' | 'Vendor';
-  draft: NameDraft;
-  via: string;
-}
-
-async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs, _links: Map<string, Link>): Promise<PlanRow[]> {
-  const { practice, settings } = ctx;
-  const cands: NameCandidate[] = [];
-  for (const [code, via] of [...needs.customers].sort(([a], [b]) => a.localeCompare(b))) {
-    const c = practice.contacts.get(code)!;
-    cands.push({ group: 'customers', kind: 'contact', id: code, key: rowKey('customers', code), label: contactLabel(c), version: c.version, entity: 'Customer', draft: customerDraft(c, settings), via });
-  }
-  for (const [code, via] of [...needs.suppliers].sort(([a], [b]) => a.localeCompare(b))) {
-    const c = practice.contacts.get(code)!;
-    cands.push({ group: 'suppliers', kind: 'supplier', id: code, key: rowKey('suppliers', code), label: contactLabel(c), version: c.version, entity: 'Vendor', draft: vendorDraft('supplier', c, settings), via });
-  }
-  for (const [uid, via] of [...needs.staff].sort(([a], [b]) => a.localeCompare(b))) {
-    const s = practice.staff.get(uid)!;
-    cands.push({ group: 'suppliers', kind: 'staff', id: uid, key: rowKey('suppliers', `staff:${uid}`), label: staffLabel(s), version: s.version, entity: 'Vendor', draft: vendorDraft('staff', s, settings), via });
-  }
-  if (cands.length === 0) return [];
-
-  // Unique IDs must exist and be unique among the practice's contacts.
-  const byUid = new Map<string, string[]>();
-  for (const c of practice.contacts.values()) if (c.record.uniqueId) byUid.set(c.record.uniqueId, [...(byUid.get(c.record.uniqueId) ?? []), c.key]);
-
-  const found = await snap.names(cands.map((c) => c.draft.displayName));
-  const index = (rows: QboRow[]) => {
-    const m = new Map<string, QboRow[]>();
-    for (const r of rows) {
-      const k = nameKey(String(r['DisplayName'] ?? ''));
-      m.set(k, [...(m.get(k) ?? []), r]);
-    }
-    return m;
-  };
-  const idx = { Customer: index(found.Customer), Vendor: index(found.Vendor), Employee: index(found.Employee) };
-
-  const out: PlanRow[] = [];
-  for (const c of cands) {
-    const issues: Issue[] = [...c.draft.issues];
-    const uid = c.kind === 'staff' ? c.id : practice.contacts.get(c.id)!.record.uniqueId;
-    if (c.kind !== 'staff') {
-      if (!uid) issues.push(issue(`${c.kind}.missing-unique-id`, 'error', { record: c.label, via: c.via }, 'uniqueId'));
-      else if ((byUid.get(uid) ?? []).length > 1) {
-        const others = byUid.get(uid)!.filter((k) => k !== c.id).map((k) => `contact ${k}`).join(', ');
-        issues.push(issue(`${c.kind}.duplicate-unique-id`, 'error', { record: c.label, value: uid, detail: others }, 'uniqueId'));
-      }
-    }
-    const nk = nameKey(c.draft.displayName);
-    const same = idx[c.entity].get(nk) ?? [];
-    const marked = c.draft.uniqueId ? same.filter((r) => typeof r['Notes'] === 'string' && (r['Notes'] as string).includes(`uid:${c.draft.uniqueId}`)) : [];
-    let match: QboRow | undefined;
-    if (marked.length === 1) match = marked[0];
-    else if (marked.length > 1 || (same.length > 1 && settings.contacts.matchOrder === 'unique-id-then-name')) {
-      issues.push(issue(`${c.kind}.several-matches`, 'error', { record: c.label, value: c.draft.displayName, detail: `${marked.length > 1 ? marked.length : same.length} ${c.entity === 'Customer' ? 'customers' : 'suppliers'}` }, 'name'));
-    } else if (same.length === 1) {
-      if (settings.contacts.matchOrder === 'unique-id-then-name') match = same[0];
-      else issues.push(issue(`${c.kind}.name-exists-unmatched`, 'error', { record: c.label, value: c.draft.displayName, detail: c.draft.uniqueId ?? '(none)' }, 'name'));
-    }
-    const base = { group: c.group, kind: c.kind, id: c.id, label: c.label, version: c.version, entity: c.entity };
-    let row: PlanRow;
-    if (match) {
-      if (match['Active'] === false) issues.push(issue('qbo.reference-inactive', 'error', { record: c.label, value: c.draft.displayName, detail: `${c.entity} ${match.Id}`, field: 'name' }, 'name'));
-      row = makeRow({ ...base, action: 'adopt', qboId: match.Id, syncToken: match.SyncToken, issues });
-    } else {
-      // Creating: the name must be free across customers, suppliers and employees.
-      const clashes: Array<['Customer' | 'Vendor' | 'Employee', 'customer' | 'supplier' | 'employee']> = [
-        ['Customer', 'customer'],
-        ['Vendor', 'supplier'],
-        ['Employee', 'employee'],
-      ];
-      for (const [entity, word] of clashes) {
-        if (entity === c.entity) continue;
-        if ((idx[entity].get(nk) ?? []).length) issues.push(issue(`${c.kind}.name-used-by-${word}`, 'error', { record: c.label, value: c.draft.displayName }, 'name'));
-      }
-      if (!settings.contacts.createWhenNoMatch && !issues.some((i) => i.severity === 'error')) {
-        issues.push(issue(`${c.kind}.no-match`, 'error', { record: c.label, value: c.draft.displayName }, 'name'));
-      }
-      row = makeRow({ ...base, action: 'create', payload: c.draft.payload, issues });
-    }
-    row.key = c.key;
-    out.push(row);
-  }
-  // Two new names that QBO would see as one: the second would be refused (6240), so neither goes blind.
-  const byName = new Map<string, Array<{ row: PlanRow; c: NameCandidate }>>();
-  out.forEach((row, i) => {
-    if (row.action !== 'create') return;
-    const k = nameKey(cands[i]!.draft.displayName);
-    byName.set(k, [...(byName.get(k) ?? []), { row, c: cands[i]! }]);
-  });
-  for (const same of byName.values()) {
-    if (same.length < 2) continue;
-    for (const { row, c } of same) {
-      const others = same.filter((x) => x.row !== row).map((x) => x.c.label).join(', ');
-      row.issues.push(issue(`${c.kind}.duplicate-name`, 'error', { record: c.label, value: c.draft.displayName, detail: others }, 'name'));
-    }
-  }
-  return out;
-}
-
-async function itemRows(ctx: MapContext, snap: QboSnapshot, needs: Needs['items']): Promise<PlanRow[]> {
-  if (needs.size === 0) return [];
-  const split = ctx.settings.invoices.incomeAccount !== 'fixed';
-  const accounts = new Map(ctx.lists.accounts.map((a) => [a.Id, String(a['Name'] ?? a.Id)]));
-  const drafts = [...needs].sort(([a], [b]) => a.localeCompare(b)).map(([key, n]) => {
-    const project = ctx.practice.projects.get(n.project);
-    const account = split ? n.account : ctx.settings.invoices.fixedIncomeAccountId;
-    const name = project ? itemName(project, account ? (accounts.get(account) ?? account) : null, split) : n.project;
-    return { key, n, project, account, name };
-  });
-  const existing = new Map<string, QboRow>();
-  for (const r of await snap.byIn('Item', 'Name', drafts.map((d) => d.name), true)) existing.set(nameKey(String(r['Name'] ?? '')), r);
-  return drafts.map((d) => {
-    const label = `job item for project ${d.n.project}${d.project ? ` (${d.project.record.name})` : ''}`;
-    const base = { group: 'items' as const, kind: 'project', id: d.key, label, version: d.project?.version, entity: 'Item' };
-    const hit = existing.get(nameKey(d.name));
-    if (hit) {
-      const inactive = hit['Active'] === false ? [issue('qbo.reference-inactive', 'error', { record: label, value: d.name, detail: `Item ${hit.Id}`, field: 'name' }, 'name')] : [];
-      return makeRow({ ...base, action: 'adopt', qboId: hit.Id, syncToken: hit.SyncToken, issues: inactive });
-    }
-    const issues: Issue[] = [];
-    if (!d.account) issues.push(issue('item.income-account-unmapped', 'error', { record: label, field: 'invoices.fixedIncomeAccountId', limit: 'invoices.fixedIncomeAccountId' }, 'invoices.fixedIncomeAccountId'));
-    const payload = d.project && d.account ? itemPayload(d.project, d.name, d.account) : null;
-    return makeRow({ ...base, action: 'create', payload, issues });
-  });
-}
-
-async function importRows(
-  db: Db,
-  realmId: string,
-  snap: QboSnapshot,
-  from: string,
-  practice: PracticeLists,
-  settings: Settings,
-  skipOf: (kind: string, id: string) => { skippedBy: string; skippedAt: string; reasonCode: string | null } | undefined,
-): Promise<PlanRow[]> {
-  const payments = await snap.all(QueryBuilder.from('Payment').where('TxnDate', '>=', from).orderBy('Id'));
-  if (payments.length === 0) return [];
-  const ids = payments.map((p) => p.Id);
-  const ours = await linksByQboId(db, realmId, 'Payment', ids);
-  const fresh = payments.filter((p) => !ours.has(p.Id));
-  const invoiceIds = fresh.flatMap((p) => linkedInvoices(p).map((l) => l.id));
-  const invLinks = await linksByQboId(db, realmId, 'Invoice', invoiceIds);
-  const invoices = await getRecordsByKeys(db, 'invoice', [...invLinks.values()].map((l) => l.record_key));
-  const methodToType = new Map(Object.entries(settings.payments.methodByPaymentType).map(([code, id]) => [id, code]));
-  const defaultType = [...practice.paymentTypes.keys()].sort()[0];
-  return fresh.map((p) => {
-    const id = `qbo:${p.Id}`;
-    const customer = (p['CustomerRef'] as { name?: string } | undefined)?.name;
-    const label = `QBO payment ${p.Id}${customer ? ` (${customer})` : ''}`;
-    const base = { group: 'payments-import' as const, kind: 'qbo-payment', id, label, date: String(p['TxnDate'] ?? ''), entity: 'Payment', qboId: p.Id, syncToken: p.SyncToken };
-    const total = typeof p['TotalAmt'] === 'number' ? toCents(p['TotalAmt']) : 0;
-    const skipped = skipOf('qbo-payment', id);
-    if (skipped) {
-      const row = makeRow({ ...base, action: 'import', practiceTotalCents: total, qboTotalCents: total });
-      row.skipped = { by: skipped.skippedBy, at: skipped.skippedAt, ...(skipped.reasonCode ? { reason: skipped.reasonCode } : {}) };
-      return row;
-    }
-    const issues: Issue[] = [];
-    const allocations: Payment['allocations'] = [];
-    let contactCode: string | undefined;
-    for (const l of linkedInvoices(p)) {
-      const link = invLinks.get(l.id);
-      const inv = link ? invoices.get(link.record_key) : undefined;
-      if (!inv) {
-        issues.push(issue('payment-import.invoice-unknown', 'warning', { record: label, detail: `QBO invoice ${l.id}` }));
-        continue;
-      }
-      contactCode ??= (inv.record as Invoice).contactCode;
-      allocations.push({ invoiceNumber: inv.key, amountCents: l.cents });
-    }
-    if (issues.length || allocations.length === 0 || !contactCode) return makeRow({ ...base, action: 'none', practiceTotalCents: null, qboTotalCents: total, issues });
-    const method = (p['PaymentMethodRef'] as { value?: string } | undefined)?.value;
-    const paymentTypeCode = (method && methodToType.get(method)) ?? defaultType;
-    if (!paymentTypeCode) {
-      issues.push(issue('payment-import.no-payment-type', 'error', { record: label }));
-      return makeRow({ ...base, action: 'none', qboTotalCents: total, issues });
-    }
-    const record: Payment = {
-      number: `QBO-${p.Id}`,
-      date: String(p['TxnDate']),
-      contactCode,
-      paymentTypeCode,
-      reference: typeof p['PaymentRefNum'] === 'string' ? p['PaymentRefNum'] : null,
-      amountCents: total,
-      allocations,
-    };
-    // For an import the payload is the practice payment to record (the practice side is written).
-    return makeRow({ ...base, action: 'import', payload: record as unknown as Record<string, unknown>, practiceTotalCents: total, qboTotalCents: total, issues });
-  });
-}
-
-function linkedInvoices(p: QboRow): Array<{ id: string; cents: number }> {
-  const lines = (p['Line'] as Array<{ Amount?: number; LinkedTxn?: Array<{ TxnId: string; TxnType: string }> }> | undefined) ?? [];
-  return lines.flatMap((l) => (l.LinkedTxn ?? []).filter((t) => t.TxnType === 'Invoice').map((t) => ({ id: t.TxnId, cents: typeof l.Amount === 'number' ? toCents(l.Amount) : 0 })));
-}
-
-/** Adopted rows' Ids fill the `@row:` references; rows needing a skipped row are skipped with it; groups and counts. */
-function finish(
-  realmId: string,
-  clock: Clock,
-  settings: Settings,
-  rows: PlanRow[],
-  requests: number,
-  skipOf: (kind: string, id: string) => { skippedBy: string; skippedAt: string; reasonCode: string | null } | undefined,
-): Plan {
-  const byKey = new Map(rows.map((r) => [r.key, r]));
-  // Names and items skipped by a person (documents were marked as they were read).
-  for (const r of rows) {
-    const s = r.skipped ? undefined : skipOf(r.record.kind, r.record.id);
-    if (s) r.skipped = { by: s.skippedBy, at: s.skippedAt, ...(s.reasonCode ? { reason: s.reasonCode } : {}) };
-  }
-  const adopted = new Map<string, string>();
-  for (const r of rows) if (r.action === 'adopt' && r.qbo.id) adopted.set(r.key, r.qbo.id);
-  for (const r of rows) {
-    if (!r.payload || !r.dependsOn.some((k) => adopted.has(k))) continue;
-    r.payload = resolveRowRefs(r.payload, adopted);
-    r.dependsOn = r.dependsOn.filter((k) => !adopted.has(k));
-    r.payloadHash = payloadHash(r.payload);
-  }
-  const now = clock().toISOString();
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const r of rows) {
-      if (r.skipped) continue;
-      const dep = r.dependsOn.find((k) => byKey.get(k)?.skipped);
-      if (dep) {
-        r.skipped = { by: 'qbo-connect', at: now, reason: `needs ${dep}, which is skipped` };
-        changed = true;
-      }
-    }
-  }
-  const groups: PlanGroup[] = groupOrder.map((kind) => {
-    const rs = rows.filter((r) => r.group === kind);
-    const live = rs.filter((r) => !r.skipped);
-    const count = (sev: 'error' | 'warning') => live.reduce((n, r) => n + r.issues.filter((i) => i.severity === sev).length, 0);
-    return { kind, rows: rs, records: rs.length, errors: count('error'), warnings: count('warning'), totalCents: live.reduce((s, r) => s + (r.practiceTotalCents ?? 0), 0) };
-  });
-  return {
-    realmId,
-    builtAt: now,
-    settingsHash: settingsHash(settings),
-    groups,
-    errors: groups.reduce((n, g) => n + g.errors, 0),
-    warnings: groups.reduce((n, g) => n + g.warnings, 0),
-    qboRequests: requests,
-  };
 }

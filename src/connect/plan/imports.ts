@@ -1,0 +1,86 @@
+/**
+ * Payments received in QBO, to import into the practice (the default direction): each QBO Payment not
+ * yet linked, applied to invoices the practice knows through links, becomes a practice payment.
+ */
+import type { Invoice, Payment } from '../../practice/schemas.js';
+import { getRecordsByKeys } from '../../practice/store.js';
+import { toCents } from '../../qbo/money.js';
+import { QueryBuilder } from '../../qbo/query.js';
+import type { Db } from '../../store/db.js';
+import type { Settings } from '../settings/model.js';
+import { issue, makeRow, type PracticeLists } from './context.js';
+import { linksByQboId } from './links.js';
+import type { QboRow, QboSnapshot } from './qbo-snapshot.js';
+import type { Issue, PlanRow } from './types.js';
+
+export type SkipLookup = (kind: string, id: string) => { skippedBy: string; skippedAt: string; reasonCode: string | null } | undefined;
+
+export async function importRows(
+  db: Db,
+  realmId: string,
+  snap: QboSnapshot,
+  from: string,
+  practice: PracticeLists,
+  settings: Settings,
+  skipOf: SkipLookup,
+): Promise<PlanRow[]> {
+  const payments = await snap.all(QueryBuilder.from('Payment').where('TxnDate', '>=', from).orderBy('Id'));
+  if (payments.length === 0) return [];
+  const ids = payments.map((p) => p.Id);
+  const ours = await linksByQboId(db, realmId, 'Payment', ids);
+  const fresh = payments.filter((p) => !ours.has(p.Id));
+  const invoiceIds = fresh.flatMap((p) => linkedInvoices(p).map((l) => l.id));
+  const invLinks = await linksByQboId(db, realmId, 'Invoice', invoiceIds);
+  const invoices = await getRecordsByKeys(db, 'invoice', [...invLinks.values()].map((l) => l.record_key));
+  const methodToType = new Map(Object.entries(settings.payments.methodByPaymentType).map(([code, id]) => [id, code]));
+  const defaultType = [...practice.paymentTypes.keys()].sort()[0];
+  return fresh.map((p) => {
+    const id = `qbo:${p.Id}`;
+    const customer = (p['CustomerRef'] as { name?: string } | undefined)?.name;
+    const label = `QBO payment ${p.Id}${customer ? ` (${customer})` : ''}`;
+    const base = { group: 'payments-import' as const, kind: 'qbo-payment', id, label, date: String(p['TxnDate'] ?? ''), entity: 'Payment', qboId: p.Id, syncToken: p.SyncToken };
+    const total = typeof p['TotalAmt'] === 'number' ? toCents(p['TotalAmt']) : 0;
+    const skipped = skipOf('qbo-payment', id);
+    if (skipped) {
+      const row = makeRow({ ...base, action: 'import', practiceTotalCents: total, qboTotalCents: total });
+      row.skipped = { by: skipped.skippedBy, at: skipped.skippedAt, ...(skipped.reasonCode ? { reason: skipped.reasonCode } : {}) };
+      return row;
+    }
+    const issues: Issue[] = [];
+    const allocations: Payment['allocations'] = [];
+    let contactCode: string | undefined;
+    for (const l of linkedInvoices(p)) {
+      const link = invLinks.get(l.id);
+      const inv = link ? invoices.get(link.record_key) : undefined;
+      if (!inv) {
+        issues.push(issue('payment-import.invoice-unknown', 'warning', { record: label, detail: `QBO invoice ${l.id}` }));
+        continue;
+      }
+      contactCode ??= (inv.record as Invoice).contactCode;
+      allocations.push({ invoiceNumber: inv.key, amountCents: l.cents });
+    }
+    if (issues.length || allocations.length === 0 || !contactCode) return makeRow({ ...base, action: 'none', practiceTotalCents: null, qboTotalCents: total, issues });
+    const method = (p['PaymentMethodRef'] as { value?: string } | undefined)?.value;
+    const paymentTypeCode = (method && methodToType.get(method)) ?? defaultType;
+    if (!paymentTypeCode) {
+      issues.push(issue('payment-import.no-payment-type', 'error', { record: label }));
+      return makeRow({ ...base, action: 'none', qboTotalCents: total, issues });
+    }
+    const record: Payment = {
+      number: `QBO-${p.Id}`,
+      date: String(p['TxnDate']),
+      contactCode,
+      paymentTypeCode,
+      reference: typeof p['PaymentRefNum'] === 'string' ? p['PaymentRefNum'] : null,
+      amountCents: total,
+      allocations,
+    };
+    // For an import the payload is the practice payment to record (the practice side is written).
+    return makeRow({ ...base, action: 'import', payload: record as unknown as Record<string, unknown>, practiceTotalCents: total, qboTotalCents: total, issues });
+  });
+}
+
+function linkedInvoices(p: QboRow): Array<{ id: string; cents: number }> {
+  const lines = (p['Line'] as Array<{ Amount?: number; LinkedTxn?: Array<{ TxnId: string; TxnType: string }> }> | undefined) ?? [];
+  return lines.flatMap((l) => (l.LinkedTxn ?? []).filter((t) => t.TxnType === 'Invoice').map((t) => ({ id: t.TxnId, cents: typeof l.Amount === 'number' ? toCents(l.Amount) : 0 })));
+}
