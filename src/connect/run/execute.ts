@@ -77,6 +77,15 @@ export function withMarker(entity: string, body: Record<string, unknown>, record
   return { ...body, PrivateNote: joined.length > 4000 ? `${note.slice(0, 4000 - marker.length - 1)}\n${marker}` : joined };
 }
 
+/** The lines as a person would see them: kind, description, amount (QBO's added Ids and tax left out). */
+function lineSignature(lines: unknown): string {
+  if (!Array.isArray(lines)) return '';
+  return lines
+    .filter((l: Record<string, unknown>) => l['DetailType'] !== 'SubTotalLineDetail')
+    .map((l: Record<string, unknown>) => `${String(l['DetailType'])}|${String(l['Description'] ?? '')}|${typeof l['Amount'] === 'number' ? toCents(l['Amount'] as number, 'half-up') : ''}`)
+    .join('\n');
+}
+
 export class GroupExecutor {
   constructor(
     private readonly deps: RunDeps,
@@ -310,6 +319,9 @@ export class GroupExecutor {
     }
     const total = totalCents(current);
     if (link?.qbo_total_cents != null && total !== null && Number(link.qbo_total_cents) !== total) return false;
+    // A payment applied in QBO touches LinkedTxn and Balance only; a hand edit shows in the note or the lines.
+    if (sent['PrivateNote'] !== undefined && current['PrivateNote'] !== sent['PrivateNote']) return false;
+    if (Array.isArray(sent['Line']) && lineSignature(current['Line']) !== lineSignature(sent['Line'])) return false;
     this.syncTokens.set(row.key, String(current.SyncToken));
     return true;
   }

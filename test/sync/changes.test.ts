@@ -1,0 +1,92 @@
+/**
+ * Changes after a sync, against the emulator with the real preview: a practice invoice edited after
+ * it was synced goes as a sparse update with its SyncToken (also after a payment moved the SyncToken
+ * in QBO); a cancelled invoice is voided; a cancelled bill, which QBO cannot void, is reported and
+ * nothing is deleted; an invoice changed by hand in QBO between preview and write is not overwritten
+ * (5010 → re-read → held as diverged).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncDepsFor } from '../../src/connect/run/deps.js';
+import { sync } from '../../src/connect/run/sync.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { getRecord, listRecords, updateRecord } from '../../src/practice/store.js';
+import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { readyDemo } from './demo-setup.js';
+
+type Row = Record<string, unknown> & { Id: string; SyncToken: string };
+const entities = (emu: RunningEmulator, realmId: string) => (emu.control.dump(realmId) as { entities: Record<string, Row[]> }).entities;
+
+describe('changes after a sync', () => {
+  let emu: RunningEmulator;
+  let c: ConnectedApp;
+  beforeAll(async () => {
+    emu = await startEmulator({ preset: 'au', limits: 'off' });
+    c = await connectedApp(emu);
+  });
+  afterAll(async () => {
+    await c?.app.close();
+    await emu?.close();
+  });
+
+  it('updates an edited invoice, voids a cancelled one, reports a cancelled bill, never overwrites a hand edit', async () => {
+    const ctx = c.app.ctx;
+    const deps = syncDepsFor(ctx, c.realmId, { client: { limits: { intervalMs: 1000 } } });
+    await readyDemo(ctx, deps.client, c.realmId, { size: 'small', direction: 'export', applyCredits: false });
+    const first = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(first.status, first.message ?? '').toBe('succeeded');
+    const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    const invoiceLinks = links.filter((l) => l.record_kind === 'invoice');
+    const billLink = links.find((l) => l.record_kind === 'bill');
+    expect(invoiceLinks.length).toBeGreaterThanOrEqual(3);
+    expect(billLink).toBeDefined();
+    const paid = new Set(
+      (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)),
+    );
+    // One edited (preferably one a payment touched, so QBO's SyncToken moved), one cancelled.
+    const edited = invoiceLinks.find((l) => paid.has(l.record_key)) ?? invoiceLinks[0]!;
+    const cancelled = invoiceLinks.find((l) => l !== edited && !paid.has(l.record_key))!;
+    expect(cancelled, 'an unpaid synced invoice to cancel').toBeDefined();
+    // The payment applied to it moved its SyncToken past the one we wrote: not a hand edit.
+    expect(paid.has(edited.record_key)).toBe(true);
+    expect(((await deps.client.read('Invoice', edited.qbo_id)) as Row).SyncToken).not.toBe(edited.sync_token);
+    const inv = (await getRecord(ctx.db, 'invoice', edited.record_key))!;
+    // The invoice text goes as the first, description-only line.
+    await updateRecord(ctx.db, 'invoice', inv.key, { ...inv.record, text: `${inv.record.text ?? 'Fees'} (revised)` }, ctx.clock());
+    const can = (await getRecord(ctx.db, 'invoice', cancelled.record_key))!;
+    await updateRecord(ctx.db, 'invoice', can.key, { ...can.record, state: 'cancelled' }, ctx.clock());
+    const bill = (await getRecord(ctx.db, 'bill', billLink!.record_key))!;
+    await updateRecord(ctx.db, 'bill', bill.key, { ...bill.record, state: 'cancelled' }, ctx.clock());
+
+    const second = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(second.summary).toMatchObject({ updated: 1, voided: 1, failed: 1 });
+    const failed = second.summary.records.find((r) => r.status === 'failed')!;
+    expect(failed).toMatchObject({ code: 'run.void-not-supported', recordKey: bill.key });
+    expect(failed.message).toContain('never deletes');
+    const e = entities(emu, c.realmId);
+    const qboEdited = e['Invoice']!.find((x) => x.Id === edited.qbo_id)!;
+    expect(JSON.stringify(qboEdited['Line'])).toContain('(revised)');
+    const qboCancelled = e['Invoice']!.find((x) => x.Id === cancelled.qbo_id)!;
+    expect(qboCancelled['TotalAmt']).toBe(0);
+    expect(e['Bill']!.some((x) => x.Id === billLink!.qbo_id)).toBe(true);
+    const after = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    expect(after.find((l) => l.record_key === cancelled.record_key)!.state).toBe('voided');
+    expect(after.find((l) => l.record_key === edited.record_key)!.sync_token).toBe(qboEdited.SyncToken);
+
+    // A hand edit in QBO after the preview and before the write: the plan still carries the old
+    // SyncToken, QBO answers 5010, the run re-reads once and holds the row as diverged.
+    const target = invoiceLinks.find((l) => l !== edited && l !== cancelled)!;
+    const rec = (await getRecord(ctx.db, 'invoice', target.record_key))!;
+    await updateRecord(ctx.db, 'invoice', rec.key, { ...rec.record, text: `${rec.record.text ?? 'Fees'} (ours)` }, ctx.clock());
+    const plan = await deps.buildPlan(c.realmId);
+    const current = (await deps.client.read('Invoice', target.qbo_id)) as Row;
+    await deps.client.sparseUpdate('Invoice', { Id: current.Id, SyncToken: current.SyncToken, PrivateNote: `${String(current['PrivateNote'])}\nchanged by hand` } as never, { requestId: 'test-hand-edit' });
+    const third = await sync({ ...deps, buildPlan: async () => plan }, { realmId: c.realmId, actor: 'tester' });
+    expect(third.summary).toMatchObject({ held: 1, updated: 0 });
+    expect(third.summary.records.find((r) => r.recordKey === target.record_key)).toMatchObject({ status: 'held', code: 'run.diverged' });
+    const now = (await deps.client.read('Invoice', target.qbo_id)) as Row;
+    expect(String(now['PrivateNote'])).toContain('changed by hand');
+    expect(JSON.stringify(now['Line'])).not.toContain('(ours)');
+    const link = await ctx.db.selectFrom('links').selectAll().where('record_key', '=', target.record_key).executeTakeFirstOrThrow();
+    expect(link.state).toBe('diverged');
+  }, 120_000);
+});
