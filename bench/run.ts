@@ -1,0 +1,233 @@
+/**
+ * `npm run bench`: the whole product over HTTP on 127.0.0.1 against the emulator with QBO's real
+ * limits (500 requests/min, 10 in flight, 40 batches/min, ≤ 30 per batch), under both batch-metering
+ * models, with 100 ms latency per request, run under a time scale so it finishes. Prints a table and
+ * writes bench/results/<date>.json.
+ *
+ *   npm run bench                      medium demo for syncs, large demo for plan at scale
+ *   npm run bench -- --quick           small demo for syncs, medium for plan at scale
+ *   options: --time-scale 20  --latency-ms 100  --models request,item  --no-scale
+ *
+ * Time: the emulator's clock runs timeScale× real time (its minute windows, token lifetimes); the
+ * emulated latency L sleeps L / timeScale real ms; the client's limiter (which measures real time)
+ * gets a window of 60 / timeScale s with QBO's caps, and its 429 pause and backoff shrink alike. The
+ * product's own CPU time is therefore magnified timeScale× in emulated time — a handicap, not a help.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import type { PlanRow } from '../src/connect/plan/index.js';
+import { sync } from '../src/connect/run/sync.js';
+import { createRecord, getRecord } from '../src/practice/store.js';
+import { perRecordSync } from './baseline.js';
+import { ceilingRatio, leastMinutes, round, type BatchMetering } from './ceiling.js';
+import { planAtScale, type PlanScaleResult } from './plan-scale.js';
+import { companyStats, freshMinute, readyDemo, startStack, type StackOptions } from './setup.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'time-scale': { type: 'string', default: '20' },
+    'latency-ms': { type: 'string', default: '100' },
+    models: { type: 'string', default: 'request,item' },
+    'no-scale': { type: 'boolean', default: false },
+  },
+});
+const timeScale = Number(args['time-scale']);
+const latencyMs = Number(args['latency-ms']);
+const models = args.models!.split(',').map((m) => m.trim()) as BatchMetering[];
+if (!(timeScale > 0) || !(latencyMs >= 0) || models.some((m) => m !== 'request' && m !== 'item')) {
+  console.error('usage: npm run bench -- [--quick] [--time-scale N>0] [--latency-ms N>=0] [--models request,item] [--no-scale]');
+  process.exit(2);
+}
+const syncSize = args.quick ? 'small' : 'medium';
+const scaleSize = args.quick ? 'medium' : 'large';
+const wallStart = performance.now();
+const log = (msg: string) => console.log(`[${((performance.now() - wallStart) / 1000).toFixed(0).padStart(4)} s] ${msg}`);
+
+const documentGroups = new Set(['invoices', 'credit-notes', 'payments-export', 'bills', 'staff-expenses']);
+const createRows = (rows: PlanRow[]) => rows.filter((r) => !r.skipped && r.action === 'create' && !r.issues.some((i) => i.severity === 'error'));
+
+interface SyncMeasure {
+  status: string;
+  records: number;
+  documents: number;
+  created: number;
+  failed: number;
+  requests: Record<string, number> & { total: number };
+  batchItems: number;
+  sent429: number;
+  maxInFlight: number;
+  maxPerMinute: number;
+  requestsPerDocument: number;
+  emulatedMinutes: number;
+  wallSeconds: number;
+  least: { minutes: number; how: string; writes: number; reads: number };
+  ceilingRatio: number;
+}
+
+function measureFrom(stack: Awaited<ReturnType<typeof startStack>>, model: BatchMetering, t0: number, w0: number, documents: number) {
+  const s = companyStats(stack);
+  const writes = s.batchItems + s.requests.write;
+  const reads = s.total - s.requests.batch - s.requests.write;
+  const emulatedMinutes = (stack.emulatedNow() - t0) / 60_000;
+  const least = leastMinutes({ writes, reads }, model);
+  return {
+    requests: { ...s.requests, total: s.total },
+    batchItems: s.batchItems,
+    sent429: s.sent429,
+    maxInFlight: s.maxInFlight,
+    maxPerMinute: s.maxPerMinute,
+    requestsPerDocument: s.total / Math.max(1, documents),
+    emulatedMinutes,
+    wallSeconds: (performance.now() - w0) / 1000,
+    least: { ...least, writes, reads },
+    ceilingRatio: ceilingRatio(least.minutes, emulatedMinutes),
+  };
+}
+
+const stackOpts = (metering: BatchMetering): StackOptions => ({ metering, timeScale, latencyMs });
+
+async function engineRun(model: BatchMetering) {
+  const stack = await startStack(stackOpts(model));
+  try {
+    log(`${model} metering: loading the ${syncSize} demo and previewing`);
+    const plan = await readyDemo(stack, syncSize);
+    const rows = plan.groups.flatMap((g) => createRows(g.rows));
+    const documents = rows.filter((r) => documentGroups.has(r.group)).length;
+    await freshMinute(stack, timeScale);
+    log(`${model} metering: initial sync of ${rows.length} records (${documents} documents)`);
+    const t0 = stack.emulatedNow();
+    const w0 = performance.now();
+    const result = await sync(stack.deps, { realmId: stack.realmId, actor: 'bench' });
+    const initial: SyncMeasure = {
+      status: result.status,
+      records: rows.length,
+      documents,
+      created: result.summary.created + result.summary.adopted,
+      failed: result.summary.failed + result.summary.held,
+      ...measureFrom(stack, model, t0, w0, documents),
+    };
+    log(`${model} metering: sync ${result.status}, ${initial.requests.total} requests, ${round(initial.emulatedMinutes)} emulated min, ceiling ratio ${round(initial.ceilingRatio)}`);
+
+    // Incremental preview at real time (scale 1) and real 100 ms latency: its wall time is a person's wait.
+    stack.emu.control.advanceClock({ seconds: 61 });
+    stack.emu.control.setTimeScale(1);
+    stack.emu.control.armFaults({ latencyMs });
+    const { db, clock } = stack.app.ctx;
+    const template = (await getRecord(db, 'invoice', rows.find((r) => r.group === 'invoices')!.record.id))!.record;
+    const today = clock().toISOString().slice(0, 10);
+    for (let i = 1; i <= 20; i++) await createRecord(db, 'invoice', { ...template, number: `INV-BENCH-${i}`, date: today, dueDate: today }, clock());
+    await new Promise((r) => setTimeout(r, 61_000 / timeScale));
+    stack.emu.control.resetStats();
+    const p0 = performance.now();
+    const next = await stack.deps.buildPlan(stack.realmId);
+    const wallMs = performance.now() - p0;
+    const newRows = next.groups.flatMap((g) => createRows(g.rows));
+    const incremental = { newDocuments: newRows.filter((r) => documentGroups.has(r.group)).length, requests: companyStats(stack).total, planRequests: next.qboRequests, wallMs };
+    log(`${model} metering: incremental preview of ${incremental.newDocuments} new documents: ${incremental.requests} requests, ${Math.round(wallMs)} ms`);
+    return { initial, incremental };
+  } finally {
+    await stack.close();
+  }
+}
+
+async function baselineRun(model: BatchMetering) {
+  const stack = await startStack(stackOpts(model));
+  try {
+    log(`${model} metering: per-record baseline, loading the ${syncSize} demo`);
+    const plan = await readyDemo(stack, syncSize);
+    const rows = plan.groups.flatMap((g) => createRows(g.rows));
+    const documents = rows.filter((r) => documentGroups.has(r.group)).length;
+    await freshMinute(stack, timeScale);
+    const t0 = stack.emulatedNow();
+    const w0 = performance.now();
+    const r = await perRecordSync(stack.deps.client, plan);
+    const m = measureFrom(stack, model, t0, w0, documents);
+    log(`${model} metering: baseline ${r.created} created, ${r.failed} failed, ${m.requests.total} requests, ${round(m.emulatedMinutes)} emulated min`);
+    // The best any one-look-up-one-create method could do: every request at QBO's 500 a minute.
+    const rateBoundMinutes = (2 * rows.length) / 500;
+    return { ...r, documents, ...m, rateBoundMinutes };
+  } finally {
+    await stack.close();
+  }
+}
+
+const perModel: Record<string, { initial: SyncMeasure; incremental: { newDocuments: number; requests: number; planRequests: number; wallMs: number }; baseline: Awaited<ReturnType<typeof baselineRun>> }> = {};
+for (const model of models) {
+  const engine = await engineRun(model);
+  const baseline = await baselineRun(model);
+  perModel[model] = { ...engine, baseline };
+}
+let scale: PlanScaleResult | undefined;
+if (!args['no-scale']) {
+  log(`plan at scale: the ${scaleSize} demo against a company holding half of it (setup takes a while)`);
+  scale = await planAtScale({ size: scaleSize, timeScale, latencyMs });
+  log(`plan at scale: ${scale.rows} rows, ${scale.qboRequests} requests, ${round(scale.cpuSeconds)} CPU s, ${Math.round(scale.maxRssMb)} MB peak RSS`);
+}
+
+// ---- the table -----------------------------------------------------------------------------------
+const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+type Line = { measure: string; values: Record<string, string>; target?: string; verdict?: string };
+const lines: Line[] = [];
+const each = (f: (m: (typeof perModel)[string], model: string) => string) => Object.fromEntries(models.map((m) => [m, f(perModel[m]!, m)]));
+const all = (f: (m: (typeof perModel)[string], model: BatchMetering) => boolean) => models.every((m) => f(perModel[m]!, m));
+const speedTarget = (model: string) => (model === 'request' ? 5 : 2);
+
+lines.push({ measure: `1. initial sync (${syncSize} demo): records / documents`, values: each((m) => `${m.initial.records} / ${m.initial.documents}`) });
+lines.push({ measure: '   sync status (created+adopted, failed+held)', values: each((m) => `${m.initial.status} (${m.initial.created}, ${m.initial.failed})`) });
+lines.push({ measure: '   QBO requests (batches, items in them)', values: each((m) => `${m.initial.requests.total} (${m.initial.requests.batch}, ${m.initial.batchItems})`) });
+lines.push({ measure: '   requests per document', values: each((m) => round(m.initial.requestsPerDocument, 3).toString()) });
+lines.push({ measure: '   emulated minutes taken', values: each((m) => round(m.initial.emulatedMinutes, 3).toString()) });
+lines.push({ measure: '   least minutes QBO allows', values: each((m) => m.initial.least.how) });
+lines.push({
+  measure: '   ceiling ratio (least ÷ taken)',
+  values: each((m) => round(m.initial.ceilingRatio).toString()),
+  target: '≥ 0.85 both',
+  verdict: pass(all((m) => m.initial.ceilingRatio >= 0.85)),
+});
+lines.push({ measure: '   429s seen / most in flight / most in a minute', values: each((m) => `${m.initial.sent429} / ${m.initial.maxInFlight} / ${m.initial.maxPerMinute}`) });
+lines.push({
+  measure: '2. incremental preview (20 new): requests',
+  values: each((m) => `${m.incremental.requests} (${m.incremental.newDocuments} new)`),
+  target: '≤ 12',
+  verdict: pass(all((m) => m.incremental.requests <= 12)),
+});
+lines.push({ measure: '   wall time at real latency', values: each((m) => `${Math.round(m.incremental.wallMs)} ms`), target: '< 2 s', verdict: pass(all((m) => m.incremental.wallMs < 2000)) });
+lines.push({ measure: '4. per-record baseline: QBO requests', values: each((m) => `${m.baseline.requests.total} (${m.baseline.created} created, ${m.baseline.failed} failed)`) });
+lines.push({ measure: '   emulated minutes (rate-bound best)', values: each((m) => `${round(m.baseline.emulatedMinutes, 3)} (${round(m.baseline.rateBoundMinutes, 3)})`) });
+lines.push({
+  measure: '   speed-up of the sync over the baseline',
+  values: each((m) => `${round(m.baseline.emulatedMinutes / m.initial.emulatedMinutes, 1)}× (vs rate-bound best ${round(m.baseline.rateBoundMinutes / m.initial.emulatedMinutes, 1)}×)`),
+  target: '≥ 5× request, ≥ 2× item',
+  verdict: pass(all((m, model) => m.baseline.emulatedMinutes / m.initial.emulatedMinutes >= speedTarget(model))),
+});
+if (scale) {
+  const v = { [models[0]!]: '' };
+  lines.push({ measure: `3. plan at scale (${scaleSize} demo: ${scale.documents} documents, ${scale.heldInQbo} already in QBO)`, values: v });
+  lines.push({ measure: '   QBO requests', values: { [models[0]!]: String(scale.qboRequests) } });
+  lines.push({ measure: '   CPU seconds (buildPlan)', values: { [models[0]!]: round(scale.cpuSeconds).toString() }, target: '< 10 s', verdict: pass(scale.cpuSeconds < 10) });
+  lines.push({ measure: '   peak RSS of the preview process', values: { [models[0]!]: `${Math.round(scale.maxRssMb)} MB (${Math.round(scale.maxRssBeforeMb)} MB before)` }, target: '< 1 GB', verdict: pass(scale.maxRssMb < 1024) });
+}
+
+const header = ['measure', ...models.map((m) => (m === 'request' ? 'batch counts once' : 'every operation counts')), 'target', 'result'];
+const table = [
+  `| ${header.join(' | ')} |`,
+  `|${header.map(() => '---').join('|')}|`,
+  ...lines.map((l) => `| ${[l.measure.trim(), ...models.map((m) => l.values[m] ?? ''), l.target ?? '', l.verdict ?? ''].join(' | ')} |`),
+].join('\n');
+const date = new Date().toISOString().slice(0, 10);
+const command = `npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+const totalSeconds = Math.round((performance.now() - wallStart) / 1000);
+console.log(`\n${table}\n`);
+console.log(`${command} — ${date}, time scale ${timeScale}×, ${latencyMs} ms emulated latency per request, ${totalSeconds} s wall`);
+
+const out = path.resolve(import.meta.dirname, 'results');
+fs.mkdirSync(out, { recursive: true });
+const file = path.join(out, `${date}${args.quick ? '-quick' : ''}.json`);
+fs.writeFileSync(
+  file,
+  `${JSON.stringify({ at: new Date().toISOString(), command, node: process.version, timeScale, latencyMs, syncSize, scaleSize, wallSeconds: totalSeconds, models: perModel, planAtScale: scale ?? null, table }, null, 2)}\n`,
+);
+console.log(`written ${path.relative(process.cwd(), file)}`);
