@@ -7,10 +7,22 @@ import { accountPage } from './account.js';
 import { connectionPage } from './connection.js';
 import { signInPage } from './sign-in.js';
 import { usersPage } from './users.js';
+import { previewPage } from './preview.js';
+import { syncPage } from './sync.js';
+import { historyPage } from './history.js';
+import { skippedPage } from './skipped.js';
+import { settingsPage } from './settings.js';
+import { practicePage } from './practice.js';
 
 export const pages: WebPage[] = [
   signInPage,
   connectionPage,
   usersPage,
   accountPage,
+  previewPage,
+  syncPage,
+  historyPage,
+  skippedPage,
+  settingsPage,
+  practicePage,
 ];

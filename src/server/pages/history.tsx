@@ -1,0 +1,175 @@
+/**
+ * History: the runs of the connected company, newest first (failures in red); a run opens to what
+ * happened to each record, each linking to its practice record and to the QuickBooks record
+ * (QuickBooks' own page, or the emulator's company dump in the demo).
+ */
+import type { Context } from 'hono';
+import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
+import { Notice, renderPage } from '../web/layout.js';
+import { getRun, listRuns } from '../../connect/run/history.js';
+import { RunError } from '../../connect/run/messages.js';
+import { notConnectedPage, practiceHref, qboHref, webRealm, when, who } from './work-common.js';
+import { runStatusText } from './sync.js';
+
+function seconds(ms: number | null): string {
+  if (ms === null) return 'running';
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+async function list(c: Context<WebEnv>, deps: WebDeps) {
+  const realmId = await webRealm(deps.ctx);
+  if (!realmId) return notConnectedPage(c, 'History');
+  const runs = await listRuns(deps.ctx.db, { realmId, limit: 200 });
+  return renderPage(c, {
+    title: 'History',
+    body: (
+      <>
+        <h1>History of syncs</h1>
+        {runs.length === 0 ? (
+          <p>
+            No sync has run yet. Start one from the <a href="/preview">preview</a>.
+          </p>
+        ) : (
+          <table>
+            <caption class="visually-hidden">Syncs, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Started</th>
+                <th scope="col">By</th>
+                <th scope="col">Result</th>
+                <th scope="col" class="num">
+                  Created
+                </th>
+                <th scope="col" class="num">
+                  Linked
+                </th>
+                <th scope="col" class="num">
+                  Updated
+                </th>
+                <th scope="col" class="num">
+                  Failed
+                </th>
+                <th scope="col">Took</th>
+              </tr>
+            </thead>
+            <tbody>
+              {runs.map((r) => {
+                const bad = r.status !== 'succeeded' && r.status !== 'running';
+                return (
+                  <tr class={bad ? 'row-failed' : ''}>
+                    <td>
+                      <a href={`/history/${encodeURIComponent(r.id)}`}>{when(r.startedAt)}</a>
+                    </td>
+                    <td>{who(r.startedBy)}</td>
+                    <td class={bad ? 'text-error' : ''}>{runStatusText(r.status)}</td>
+                    <td class="num">{r.created}</td>
+                    <td class="num">{r.adopted}</td>
+                    <td class="num">{r.updated}</td>
+                    <td class={`num${r.failed ? ' text-error' : ''}`}>{r.failed}</td>
+                    <td>{seconds(r.durationMs)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </>
+    ),
+  });
+}
+
+async function one(c: Context<WebEnv>, deps: WebDeps) {
+  let run;
+  try {
+    run = await getRun(deps.ctx.db, c.req.param('id') ?? '');
+  } catch (err) {
+    if (err instanceof RunError) return renderPage(c, { title: 'History', status: 404, body: <Notice kind="error">{err.message}</Notice> });
+    throw err;
+  }
+  const bad = run.status !== 'succeeded' && run.status !== 'running';
+  return renderPage(c, {
+    title: `Sync of ${when(run.startedAt)}`,
+    body: (
+      <>
+        <p>
+          <a href="/history">← All syncs</a>
+        </p>
+        <h1>Sync of {when(run.startedAt)}</h1>
+        <Notice kind={bad ? 'error' : run.status === 'running' ? 'warn' : 'ok'}>
+          {runStatusText(run.status)}. {run.message ?? ''}
+        </Notice>
+        <dl class="facts">
+          <dt>Started by</dt>
+          <dd>{who(run.startedBy)}</dd>
+          <dt>Started</dt>
+          <dd>{when(run.startedAt)}</dd>
+          <dt>Finished</dt>
+          <dd>{when(run.finishedAt)}</dd>
+          <dt>Records</dt>
+          <dd>
+            {run.created} created, {run.adopted} linked, {run.updated} updated, {run.voided} voided, {run.imported} imported, {run.failed} failed, {run.held} held
+          </dd>
+          <dt>Requests to QuickBooks</dt>
+          <dd>{run.requests}</dd>
+        </dl>
+        {run.status === 'running' ? (
+          <p>
+            <a href={`/sync/runs/${encodeURIComponent(run.id)}`}>Follow its progress</a>
+          </p>
+        ) : null}
+        <h2>Records</h2>
+        {run.records.length === 0 ? (
+          <p>No record was written in this run.</p>
+        ) : (
+          <table>
+            <caption class="visually-hidden">What happened to each record</caption>
+            <thead>
+              <tr>
+                <th scope="col">Record</th>
+                <th scope="col">What was done</th>
+                <th scope="col">Result</th>
+                <th scope="col">In QuickBooks</th>
+              </tr>
+            </thead>
+            <tbody>
+              {run.records.map((r) => {
+                const failed = r.status !== 'ok' && r.status !== 'done' && r.status !== 'succeeded';
+                const p = practiceHref(r.recordKind, r.recordKey);
+                const q = qboHref(deps.ctx, run.realmId, r.qboEntity, r.qboId);
+                return (
+                  <tr class={failed ? 'row-failed' : ''}>
+                    <td>{p ? <a href={p}>{r.label}</a> : r.label}</td>
+                    <td>{r.action}</td>
+                    <td class={failed ? 'text-error' : ''}>
+                      {r.status}
+                      {r.message ? <div>{r.message}</div> : null}
+                    </td>
+                    <td>
+                      {q ? (
+                        <a href={q} rel="noopener" target="_blank">
+                          {r.qboEntity} {r.qboId}
+                          <span class="visually-hidden"> (opens QuickBooks in a new tab)</span>
+                        </a>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </>
+    ),
+  });
+}
+
+export const historyPage: WebPage = {
+  nav: { label: 'History', href: '/history', order: 40 },
+  mount(app, deps) {
+    app.get('/history', (c) => list(c, deps));
+    app.get('/history/:id', (c) => one(c, deps));
+  },
+};

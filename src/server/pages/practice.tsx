@@ -1,0 +1,290 @@
+/**
+ * Practice data: browse contacts, projects and documents with their sync state (linked to a
+ * QuickBooks record, not yet, or skipped), paged; open one record (the page a preview error links
+ * to); bookkeepers edit a contact's unique ID and email here, through the practice store, so the
+ * record's version moves and the next preview sees the change.
+ */
+import type { Context } from 'hono';
+import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
+import { roleAtLeast } from '../web/env.js';
+import { CsrfField, Notice, renderPage } from '../web/layout.js';
+import { pageRole } from '../web/guards.js';
+import { currentUser } from '../web/session.js';
+import { kindInfo, type Kind } from '../../practice/kinds.js';
+import { getRecord, listRecords, PracticeError, updateRecord, type StoredRecord } from '../../practice/store.js';
+import { skippedKeys } from '../../connect/skips.js';
+import { money, qboHref, str, webRealm } from './work-common.js';
+
+/** The kinds browsed here, in the order of the tabs. */
+const browsed = ['contact', 'project', 'invoice', 'credit-note', 'payment', 'bill', 'staff-expense', 'staff'] as const satisfies readonly Kind[];
+type Browsed = (typeof browsed)[number];
+const tabTitle: Record<Browsed, string> = {
+  contact: 'Contacts',
+  project: 'Projects',
+  invoice: 'Invoices',
+  'credit-note': 'Credit notes',
+  payment: 'Payments',
+  bill: 'Bills',
+  'staff-expense': 'Staff expenses',
+  staff: 'Staff',
+};
+const PAGE = 50;
+
+/** Link kinds (the plan's record kinds) and skip kinds a practice record appears under. */
+const linkKinds: Record<Browsed, string[]> = {
+  contact: ['contact', 'supplier'],
+  project: ['project'],
+  invoice: ['invoice'],
+  'credit-note': ['credit-note'],
+  payment: ['payment'],
+  bill: ['bill'],
+  'staff-expense': ['staff-expense'],
+  staff: ['staff'],
+};
+const skipKind: Record<Browsed, string> = { contact: 'contact', project: 'job-item', invoice: 'invoice', 'credit-note': 'credit-note', payment: 'payment', bill: 'bill', 'staff-expense': 'staff-expense', staff: 'staff' };
+
+interface SyncState {
+  state: 'linked' | 'not yet' | 'skipped';
+  qbo: Array<{ entity: string; id: string }>;
+}
+
+/** Sync state of a page of records, in three queries (links of the page's keys, and the skips). */
+async function syncStates(deps: WebDeps, realmId: string | undefined, kind: Browsed, keys: string[]): Promise<Map<string, SyncState>> {
+  const out = new Map<string, SyncState>();
+  for (const k of keys) out.set(k, { state: 'not yet', qbo: [] });
+  if (!realmId || keys.length === 0) return out;
+  let q = deps.ctx.db.selectFrom('links').select(['record_key', 'qbo_entity', 'qbo_id']).where('realm_id', '=', realmId).where('record_kind', 'in', linkKinds[kind]);
+  // A project's job items are keyed `<number>|…`; everything else by its own key.
+  if (kind !== 'project') q = q.where('record_key', 'in', keys);
+  for (const l of await q.execute()) {
+    const key = kind === 'project' ? l.record_key.split('|')[0]! : l.record_key;
+    const s = out.get(key);
+    if (!s) continue;
+    s.state = 'linked';
+    s.qbo.push({ entity: l.qbo_entity, id: l.qbo_id });
+  }
+  const skipped = await skippedKeys(deps.ctx.db, realmId);
+  for (const k of keys) if (skipped.has(`${skipKind[kind]}:${k}`)) out.get(k)!.state = 'skipped';
+  return out;
+}
+
+function nameOf(r: StoredRecord): string {
+  const x = r.record as unknown as Record<string, unknown>;
+  return String(x['name'] ?? x['description'] ?? x['reference'] ?? '');
+}
+
+function StateTag({ s }: { s: SyncState | undefined }) {
+  const state = s?.state ?? 'not yet';
+  return <span class={`tag tag-${state.replace(' ', '-')}`}>{state === 'linked' ? 'Linked' : state === 'skipped' ? 'Skipped' : 'Not yet in QuickBooks'}</span>;
+}
+
+function Tabs({ active }: { active: Browsed }) {
+  return (
+    <nav aria-label="Kinds of practice records" class="tabs">
+      <ul>
+        {browsed.map((k) => (
+          <li>
+            <a href={`/practice?kind=${k}`} aria-current={k === active ? 'page' : undefined}>
+              {tabTitle[k]}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+async function browse(c: Context<WebEnv>, deps: WebDeps) {
+  const kind = (browsed as readonly string[]).includes(c.req.query('kind') ?? '') ? (c.req.query('kind') as Browsed) : 'contact';
+  const offset = Math.max(0, Math.trunc(Number(c.req.query('offset') ?? '0')) || 0);
+  const page = await listRecords(deps.ctx.db, kind, { limit: PAGE, offset });
+  const realmId = await webRealm(deps.ctx);
+  const states = await syncStates(deps, realmId, kind, page.items.map((r) => r.key));
+  const doc = kindInfo[kind].document;
+  return renderPage(c, {
+    title: `Practice data: ${tabTitle[kind]}`,
+    body: (
+      <>
+        <h1>Practice data</h1>
+        <p>The records in the practice system, and whether each is in QuickBooks yet.</p>
+        <Tabs active={kind} />
+        <h2>
+          {tabTitle[kind]} <span class="count">({page.total})</span>
+        </h2>
+        {!realmId ? <Notice kind="warn">No QuickBooks company is connected, so every record shows as not yet in QuickBooks.</Notice> : null}
+        {page.items.length === 0 ? (
+          <p>None.</p>
+        ) : (
+          <table>
+            <caption class="visually-hidden">{tabTitle[kind]}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{kindInfo[kind].keyField === 'number' ? 'Number' : 'Code'}</th>
+                {kind === 'contact' ? <th scope="col">Unique ID</th> : null}
+                <th scope="col">{doc ? 'Description' : 'Name'}</th>
+                {doc ? <th scope="col">Date</th> : null}
+                {doc ? (
+                  <th scope="col" class="num">
+                    Total
+                  </th>
+                ) : null}
+                <th scope="col">State</th>
+                <th scope="col">Sync</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.items.map((r) => {
+                const x = r.record as unknown as Record<string, unknown>;
+                const href = `/practice/${kind}/${encodeURIComponent(r.key)}`;
+                return (
+                  <tr>
+                    <td>
+                      <a href={href}>{r.key}</a>
+                    </td>
+                    {kind === 'contact' ? <td>{x['uniqueId'] ? String(x['uniqueId']) : <span class="text-error">missing</span>}</td> : null}
+                    <td>{nameOf(r)}</td>
+                    {doc ? <td>{String(x['date'] ?? '')}</td> : null}
+                    {doc ? <td class="num">{money((x['totalCents'] ?? x['amountCents']) as number | undefined)}</td> : null}
+                    <td>{r.state}</td>
+                    <td>
+                      <StateTag s={states.get(r.key)} />
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+        <nav aria-label="Pages" class="pager">
+          {offset > 0 ? <a href={`/practice?kind=${kind}&offset=${Math.max(0, offset - PAGE)}`}>← Previous {PAGE}</a> : null}
+          <span>
+            {page.total === 0 ? 0 : offset + 1}–{offset + page.items.length} of {page.total}
+          </span>
+          {page.nextOffset !== null ? <a href={`/practice?kind=${kind}&offset=${page.nextOffset}`}>Next {PAGE} →</a> : null}
+        </nav>
+      </>
+    ),
+  });
+}
+
+function Value({ v }: { v: unknown }) {
+  if (v === null || v === undefined) return <>—</>;
+  if (typeof v === 'object') return <pre class="payload">{JSON.stringify(v, null, 2)}</pre>;
+  return <>{String(v)}</>;
+}
+
+async function one(c: Context<WebEnv>, deps: WebDeps, kindParam: string, key: string, notice?: { kind: 'ok' | 'error'; text: string }, status: 200 | 400 | 404 = 200, values?: { uniqueId: string; email: string }) {
+  if (!(browsed as readonly string[]).includes(kindParam)) {
+    return renderPage(c, { title: 'Practice data', status: 404, body: <Notice kind="error">There is no kind of practice record called “{kindParam}”.</Notice> });
+  }
+  const kind = kindParam as Browsed;
+  const stored = await getRecord(deps.ctx.db, kind, key);
+  if (!stored) {
+    return renderPage(c, {
+      title: 'Practice data',
+      status: 404,
+      body: (
+        <Notice kind="error">
+          {kindInfo[kind].label} {key}: no such record in the practice data. <a href={`/practice?kind=${kind}`}>See all {tabTitle[kind].toLowerCase()}</a>.
+        </Notice>
+      ),
+    });
+  }
+  const realmId = await webRealm(deps.ctx);
+  const state = (await syncStates(deps, realmId, kind, [key])).get(key);
+  const x = stored.record as unknown as Record<string, unknown>;
+  const canEdit = kind === 'contact' && roleAtLeast(currentUser(c), 'bookkeeper');
+  const csrf = c.get('csrfToken');
+  const title = `${kindInfo[kind].label[0]!.toUpperCase()}${kindInfo[kind].label.slice(1)} ${key}`;
+  return renderPage(c, {
+    title,
+    status,
+    body: (
+      <>
+        <p>
+          <a href={`/practice?kind=${kind}`}>← All {tabTitle[kind].toLowerCase()}</a>
+        </p>
+        <h1>
+          {title}
+          {nameOf(stored) ? ` — ${nameOf(stored)}` : ''}
+        </h1>
+        {notice ? <Notice kind={notice.kind}>{notice.text}</Notice> : null}
+        <p>
+          <StateTag s={state} />{' '}
+          {state?.qbo.map((q) => {
+            const href = realmId ? qboHref(deps.ctx, realmId, q.entity, q.id) : undefined;
+            return href ? (
+              <a href={href} rel="noopener" target="_blank">
+                {q.entity} {q.id}
+              </a>
+            ) : (
+              <span>
+                {q.entity} {q.id}
+              </span>
+            );
+          })}
+        </p>
+        {canEdit ? (
+          <section aria-labelledby="edit-title">
+            <h2 id="edit-title">Correct this contact</h2>
+            <p>The unique ID is how QuickBooks Connect finds this contact in QuickBooks; the email goes on the QuickBooks record.</p>
+            <form method="post" action={`/practice/contact/${encodeURIComponent(key)}`} class="stack">
+              <CsrfField token={csrf} />
+              <label for="uniqueId">Unique ID</label>
+              <input id="uniqueId" name="uniqueId" value={values?.uniqueId ?? str(x['uniqueId'])} maxlength={100} aria-describedby="uniqueId-help" />
+              <p class="hint" id="uniqueId-help">
+                The accounting ID from the practice system (its “Card ID”), e.g. CL90001. Leave empty only if the contact has none.
+              </p>
+              <label for="email">Email</label>
+              <input id="email" name="email" type="email" value={values?.email ?? str(x['email'])} />
+              <button type="submit">Save the contact</button>
+            </form>
+          </section>
+        ) : null}
+        <h2>Details</h2>
+        <dl class="facts">
+          <dt>Version</dt>
+          <dd>
+            {stored.version} (changed {stored.updatedAt.slice(0, 16).replace('T', ' ')} UTC)
+          </dd>
+          <dt>State</dt>
+          <dd>{stored.state}</dd>
+          {Object.entries(x).map(([k, v]) => (
+            <>
+              <dt>{k}</dt>
+              <dd>
+                <Value v={v} />
+              </dd>
+            </>
+          ))}
+        </dl>
+      </>
+    ),
+  });
+}
+
+export const practicePage: WebPage = {
+  nav: { label: 'Practice data', href: '/practice', order: 70 },
+  mount(app, deps) {
+    app.get('/practice', (c) => browse(c, deps));
+    app.get('/practice/:kind/:key', (c) => one(c, deps, c.req.param('kind'), c.req.param('key')));
+    app.post('/practice/contact/:key', pageRole('bookkeeper'), async (c) => {
+      const key = c.req.param('key');
+      const body = await c.req.parseBody();
+      const values = { uniqueId: str(body.uniqueId).trim(), email: str(body.email).trim() };
+      const stored = await getRecord(deps.ctx.db, 'contact', key);
+      if (!stored) return one(c, deps, 'contact', key);
+      // The whole record goes back with the two fields changed; an empty field is removed.
+      const { uniqueId: _u, email: _e, ...rest } = stored.record;
+      const next = { ...rest, ...(values.uniqueId ? { uniqueId: values.uniqueId } : {}), ...(values.email ? { email: values.email } : {}) };
+      try {
+        const { changed, stored: after } = await updateRecord(deps.ctx.db, 'contact', key, next, deps.ctx.clock());
+        deps.ctx.logger.info({ contact: key, by: currentUser(c)!.email, version: after.version }, 'contact corrected in the web app');
+        return one(c, deps, 'contact', key, { kind: 'ok', text: changed ? `Saved contact ${key} (now version ${after.version}). The next preview uses it.` : `Contact ${key} already had these values; nothing changed.` });
+      } catch (err) {
+        if (err instanceof PracticeError) return one(c, deps, 'contact', key, { kind: 'error', text: err.message }, 400, values);
+        throw err;
+      }
+    });
+  },
+};

@@ -1,0 +1,288 @@
+/**
+ * Preview: what the next sync would do, built afresh from both sides on every visit (the seed's
+ * "real-time check"). Groups with counts, errors, warnings and totals; each row opens to its issues
+ * (linked to the record they name), practice-versus-QBO totals and the exact payload. Bookkeepers
+ * skip a row (with the rows that need it) or a whole group. "Sync" stays disabled while an error
+ * remains, and says why.
+ */
+import type { Context } from 'hono';
+import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
+import { roleAtLeast } from '../web/env.js';
+import { CsrfField, Notice, renderPage } from '../web/layout.js';
+import { pageRole } from '../web/guards.js';
+import { currentUser } from '../web/session.js';
+import { isConnectError } from '../../connect/messages.js';
+import { buildPlan, skipGroup, skipWithLinked, groupOrder, type GroupKind, type Plan, type PlanGroup, type PlanRow } from '../../connect/plan/index.js';
+import { qboClientFor } from '../../connect/qbo-client.js';
+import { blockingErrors } from '../../connect/run/sync.js';
+import { actorOf, money, notConnectedPage, practiceHref, str, webRealm, when, who } from './work-common.js';
+
+export const groupTitles: Record<GroupKind, string> = {
+  customers: 'Customers',
+  suppliers: 'Suppliers',
+  items: 'Job items',
+  invoices: 'Invoices',
+  'credit-notes': 'Credit notes',
+  'payments-export': 'Payments sent to QuickBooks',
+  bills: 'Bills',
+  'staff-expenses': 'Staff expenses',
+  'payments-import': 'Payments imported from QuickBooks',
+};
+
+const actionText: Record<string, string> = {
+  create: 'Create in QuickBooks',
+  adopt: 'Link to the matching QuickBooks record',
+  update: 'Update in QuickBooks',
+  void: 'Void in QuickBooks',
+  import: 'Import into the practice',
+  none: 'Nothing to send',
+};
+
+/** Rows shown per group; the rest are counted (rows with problems always come first). */
+const ROWS_SHOWN = 200;
+
+/** The plan, built now against QuickBooks. The pre-fill of empty settings is audited under the viewer. */
+export function planFor(deps: WebDeps, realmId: string, actor: string): Promise<Plan> {
+  const { ctx } = deps;
+  return buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: qboClientFor(ctx, realmId) }, realmId, { actor });
+}
+
+const qboErrorNames = ['QboFault', 'QboUnavailableError', 'ConnectionLostError', 'OAuthError', 'QboProtocolError', 'RefreshLockBusyError'];
+
+/** A QBO failure a person can act on (reconnect, try later), or undefined for a bug. */
+export function qboProblem(err: unknown): string | undefined {
+  if (err instanceof Error && qboErrorNames.includes(err.name)) return `QuickBooks could not be asked: ${err.message}`;
+  if (isConnectError(err)) return err.message;
+  return undefined;
+}
+
+function rowAnchor(key: string): string {
+  return `row-${key.replace(/[^a-zA-Z0-9_-]+/g, '-')}`;
+}
+
+function IssueList({ row }: { row: PlanRow }) {
+  if (row.issues.length === 0) return null;
+  return (
+    <ul class="issues">
+      {row.issues.map((i) => {
+        const ref = i.record ?? row.record;
+        const href = practiceHref(ref.kind, ref.id);
+        return (
+          <li class={i.severity === 'error' ? 'issue-error' : 'issue-warn'}>
+            <strong>{i.severity === 'error' ? 'Error' : 'Warning'}:</strong> {i.message}{' '}
+            {href ? (
+              <a href={href}>
+                Open {ref.kind.replace('-', ' ')} {ref.id.split('|')[0]}
+              </a>
+            ) : null}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+function RowView({ row, canSkip, csrf }: { row: PlanRow; canSkip: boolean; csrf: string }) {
+  const errors = row.issues.filter((i) => i.severity === 'error').length;
+  const warnings = row.issues.length - errors;
+  const totalsDiffer = row.practiceTotalCents !== null && row.qboTotalCents !== null && row.practiceTotalCents !== row.qboTotalCents;
+  return (
+    <details id={rowAnchor(row.key)} class={`plan-row${errors ? ' has-error' : warnings ? ' has-warning' : ''}${row.skipped ? ' is-skipped' : ''}`}>
+      <summary>
+        <span class="row-label">{row.record.label}</span>
+        <span class="row-action">{row.skipped ? 'Skipped' : actionText[row.action] ?? row.action}</span>
+        {row.practiceTotalCents !== null ? <span class="row-total">{money(row.practiceTotalCents)}</span> : null}
+        {errors ? <span class="tag tag-error">{errors} error{errors === 1 ? '' : 's'}</span> : null}
+        {warnings ? <span class="tag tag-warn">{warnings} warning{warnings === 1 ? '' : 's'}</span> : null}
+      </summary>
+      <div class="row-body">
+        {row.skipped ? (
+          <p>
+            Skipped by {who(row.skipped.by)} on {when(row.skipped.at)}
+            {row.skipped.reason ? ` (${row.skipped.reason})` : ''}. <a href="/skipped">Add it back on the Skipped page.</a>
+          </p>
+        ) : null}
+        <IssueList row={row} />
+        <dl class="facts">
+          <dt>Practice total</dt>
+          <dd>{money(row.practiceTotalCents)}</dd>
+          <dt>QuickBooks will compute</dt>
+          <dd>
+            {money(row.qboTotalCents)}
+            {totalsDiffer ? ' — differs from the practice total (tax is rounded per line in QuickBooks)' : ''}
+          </dd>
+          <dt>QuickBooks record</dt>
+          <dd>
+            {row.qbo.entity}
+            {row.qbo.id ? ` Id ${row.qbo.id}` : ' (new)'}
+          </dd>
+          {row.dependsOn.length ? (
+            <>
+              <dt>Written after</dt>
+              <dd>{row.dependsOn.join(', ')}</dd>
+            </>
+          ) : null}
+        </dl>
+        {row.payload ? (
+          <>
+            <p class="hint">What will be sent to QuickBooks:</p>
+            <pre class="payload" tabindex={0} aria-label={`Payload for ${row.record.label}`}>
+              {JSON.stringify(row.payload, null, 2)}
+            </pre>
+          </>
+        ) : null}
+        {canSkip && !row.skipped ? (
+          <form method="post" action="/preview/skip" class="inline">
+            <CsrfField token={csrf} />
+            <input type="hidden" name="row" value={row.key} />
+            <button type="submit" aria-label={`Skip ${row.record.label}`}>
+              Skip this record
+            </button>
+          </form>
+        ) : null}
+      </div>
+    </details>
+  );
+}
+
+function GroupView({ group, canSkip, csrf }: { group: PlanGroup; canSkip: boolean; csrf: string }) {
+  const ordered = [...group.rows].sort((a, b) => Number(b.issues.length > 0) - Number(a.issues.length > 0));
+  const shown = ordered.slice(0, ROWS_SHOWN);
+  const id = `group-${group.kind}`;
+  const open = group.rows.filter((r) => !r.skipped).length;
+  return (
+    <section class="plan-group" aria-labelledby={id}>
+      <h2 id={id}>
+        {groupTitles[group.kind]} <span class="count">({group.records})</span>
+      </h2>
+      <p class="group-facts">
+        {group.records} record{group.records === 1 ? '' : 's'} · <span class={group.errors ? 'text-error' : ''}>{group.errors} error{group.errors === 1 ? '' : 's'}</span> · {group.warnings} warning
+        {group.warnings === 1 ? '' : 's'} · total {money(group.totalCents)}
+      </p>
+      {canSkip && open > 0 ? (
+        <form method="post" action="/preview/skip-group" class="inline">
+          <CsrfField token={csrf} />
+          <input type="hidden" name="group" value={group.kind} />
+          <button type="submit" class="danger" aria-label={`Skip all ${groupTitles[group.kind]}`}>
+            Skip the whole group
+          </button>
+        </form>
+      ) : null}
+      {shown.map((r) => (
+        <RowView row={r} canSkip={canSkip} csrf={csrf} />
+      ))}
+      {ordered.length > shown.length ? <p>…and {ordered.length - shown.length} more without problems.</p> : null}
+    </section>
+  );
+}
+
+/** The Sync button, disabled with the reason while errors remain (the sync would refuse anyway). */
+export function SyncButton({ errors, canSync, csrf }: { errors: number; canSync: boolean; csrf: string }) {
+  if (!canSync) return <p>Only a bookkeeper or an administrator can run the sync.</p>;
+  return (
+    <form method="post" action="/sync" class="sync-form">
+      <CsrfField token={csrf} />
+      <button type="submit" class="primary" disabled={errors > 0} aria-describedby={errors > 0 ? 'sync-blocked' : undefined}>
+        Sync
+      </button>
+      {errors > 0 ? (
+        <p id="sync-blocked" class="text-error">
+          The sync is disabled: {errors} error{errors === 1 ? ' remains' : 's remain'}. Fix each one (follow its link) or skip its record, then refresh the preview.
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | 'error'; text: string }, status: 200 | 400 | 502 = 200) {
+  const realmId = await webRealm(deps.ctx);
+  if (!realmId) return notConnectedPage(c, 'Preview');
+  const me = currentUser(c)!;
+  const canSkip = roleAtLeast(me, 'bookkeeper');
+  const csrf = c.get('csrfToken');
+  let plan: Plan;
+  try {
+    plan = await planFor(deps, realmId, actorOf(c));
+  } catch (err) {
+    const problem = qboProblem(err);
+    if (!problem) throw err;
+    return renderPage(c, {
+      title: 'Preview',
+      status: 502,
+      body: (
+        <>
+          <h1>Preview</h1>
+          <Notice kind="error">
+            {problem} Check the <a href="/connection">connection</a>, then <a href="/preview">try again</a>.
+          </Notice>
+        </>
+      ),
+    });
+  }
+  const errors = blockingErrors(plan).length;
+  const groups = groupOrder.map((k) => plan.groups.find((g) => g.kind === k)).filter((g): g is PlanGroup => !!g && g.rows.length > 0);
+  const done = c.req.query('skipped');
+  return renderPage(c, {
+    title: 'Preview',
+    status,
+    body: (
+      <>
+        <h1>Preview of the next sync</h1>
+        {notice ? <Notice kind={notice.kind}>{notice.text}</Notice> : null}
+        {done !== undefined && /^\d+$/.test(done) ? <Notice kind="ok">Skipped {done} record{done === '1' ? '' : 's'}. They stay out of syncs until added back on the Skipped page.</Notice> : null}
+        <p class="lead">
+          Checked against QuickBooks at {when(plan.builtAt)}: {plan.groups.reduce((n, g) => n + g.records, 0)} records, <span class={errors ? 'text-error' : ''}>{errors} error{errors === 1 ? '' : 's'}</span>, {plan.warnings} warning
+          {plan.warnings === 1 ? '' : 's'}.
+        </p>
+        <div class="actions">
+          <SyncButton errors={errors} canSync={canSkip} csrf={csrf} />
+          <a href="/preview" class="button-link">
+            Refresh the preview
+          </a>
+        </div>
+        {groups.length === 0 ? <p>Nothing to send: QuickBooks is up to date with the practice.</p> : null}
+        {groups.map((g) => (
+          <GroupView group={g} canSkip={canSkip} csrf={csrf} />
+        ))}
+      </>
+    ),
+  });
+}
+
+export const previewPage: WebPage = {
+  nav: { label: 'Preview', href: '/preview', order: 20, home: true },
+  mount(app, deps) {
+    app.get('/preview', (c) => show(c, deps));
+
+    app.post('/preview/skip', pageRole('bookkeeper'), async (c) => {
+      const realmId = await webRealm(deps.ctx);
+      if (!realmId) return notConnectedPage(c, 'Preview');
+      const row = str((await c.req.parseBody()).row);
+      try {
+        const plan = await planFor(deps, realmId, actorOf(c));
+        const added = await skipWithLinked(deps.ctx.db, { realmId, plan, row, actor: actorOf(c), clock: deps.ctx.clock });
+        return c.redirect(`/preview?skipped=${added.length}`, 303);
+      } catch (err) {
+        const problem = qboProblem(err);
+        if (problem) return show(c, deps, { kind: 'error', text: problem }, 400);
+        throw err;
+      }
+    });
+
+    app.post('/preview/skip-group', pageRole('bookkeeper'), async (c) => {
+      const realmId = await webRealm(deps.ctx);
+      if (!realmId) return notConnectedPage(c, 'Preview');
+      const group = str((await c.req.parseBody()).group);
+      if (!(groupOrder as readonly string[]).includes(group)) return show(c, deps, { kind: 'error', text: `There is no group "${group}" in the preview; reload the page and try again.` }, 400);
+      try {
+        const plan = await planFor(deps, realmId, actorOf(c));
+        const added = await skipGroup(deps.ctx.db, { realmId, plan, group: group as GroupKind, actor: actorOf(c), clock: deps.ctx.clock });
+        return c.redirect(`/preview?skipped=${added.length}`, 303);
+      } catch (err) {
+        const problem = qboProblem(err);
+        if (problem) return show(c, deps, { kind: 'error', text: problem }, 400);
+        throw err;
+      }
+    });
+  },
+};

@@ -1,0 +1,151 @@
+/**
+ * Sync: a bookkeeper starts it; the page then shows a progress bar with live counts. The bar is a
+ * fragment htmx fetches every second (`hx-trigger="every 1s"`) until the run ends, when the server
+ * answers the summary without the trigger, so polling stops; without JavaScript the page refreshes
+ * itself by link. A second sync while one runs is refused with who started it and when.
+ */
+import type { Context } from 'hono';
+import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
+import { roleAtLeast } from '../web/env.js';
+import { CsrfField, Notice, renderPage } from '../web/layout.js';
+import { pageRole } from '../web/guards.js';
+import { currentUser } from '../web/session.js';
+import { syncDepsFor } from '../../connect/run/deps.js';
+import { getRun, latestRun, type RunSummary } from '../../connect/run/history.js';
+import { RunError } from '../../connect/run/messages.js';
+import { startSync } from '../../connect/run/sync.js';
+import { actorOf, notConnectedPage, webRealm, when, who } from './work-common.js';
+
+const statusText: Record<string, string> = {
+  running: 'Running',
+  succeeded: 'Finished',
+  failed: 'Finished with problems',
+  refused: 'Did not start',
+  interrupted: 'Interrupted',
+};
+
+export function runStatusText(status: string): string {
+  return statusText[status] ?? status;
+}
+
+/** The progress fragment: polls itself while the run is going. */
+export function ProgressView({ run }: { run: RunSummary }) {
+  const running = run.status === 'running';
+  const { done, total, group } = run.progress;
+  const url = `/sync/runs/${encodeURIComponent(run.id)}/progress`;
+  if (running) {
+    const preparing = total === 0;
+    return (
+      <div id="sync-progress" class="sync-progress" hx-get={url} hx-trigger="every 1s" hx-swap="outerHTML">
+        <label for="sync-bar">{preparing ? 'Checking QuickBooks and preparing the records…' : `Sending to QuickBooks: ${done} of ${total} records${group && group !== 'start' ? ` (${group.replace('-', ' ')})` : ''}`}</label>
+        {preparing ? <progress id="sync-bar" /> : <progress id="sync-bar" max={total} value={done} />}
+        <p class="hint">
+          Started by {who(run.startedBy)} at {when(run.startedAt)}. You can leave this page; the sync carries on. <a href={`/sync/runs/${encodeURIComponent(run.id)}`}>Refresh</a>
+        </p>
+      </div>
+    );
+  }
+  const max = Math.max(total, 1);
+  const value = run.status === 'succeeded' ? max : Math.min(done, max);
+  const bad = run.status !== 'succeeded';
+  return (
+    <div id="sync-progress" class="sync-progress" role="status">
+      <label for="sync-bar">
+        {runStatusText(run.status)}: {done} of {total} records processed
+      </label>
+      <progress id="sync-bar" max={max} value={value} />
+      <div class={`notice ${bad ? 'notice-error' : 'notice-ok'}`}>
+        <p>
+          {run.status === 'succeeded' ? 'The sync finished. ' : ''}
+          {run.created} created, {run.adopted} linked to existing records, {run.updated} updated, {run.voided} voided, {run.imported} imported, <strong>{run.failed} failed</strong>, {run.held} held for review.
+        </p>
+        {run.message ? <p>{run.message}</p> : null}
+        <p>
+          <a href={`/history/${encodeURIComponent(run.id)}`}>See this run in the history</a>
+        </p>
+      </div>
+    </div>
+  );
+}
+
+async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; error?: string; status?: 200 | 409 | 400 } = {}) {
+  const realmId = await webRealm(deps.ctx);
+  if (!realmId) return notConnectedPage(c, 'Sync');
+  const canSync = roleAtLeast(currentUser(c), 'bookkeeper');
+  let run: RunSummary | undefined;
+  if (opts.runId) {
+    try {
+      run = await getRun(deps.ctx.db, opts.runId);
+    } catch (err) {
+      if (err instanceof RunError) return renderPage(c, { title: 'Sync', status: 404, body: <Notice kind="error">{err.message}</Notice> });
+      throw err;
+    }
+  } else {
+    run = await latestRun(deps.ctx.db, realmId);
+  }
+  const csrf = c.get('csrfToken');
+  return renderPage(c, {
+    title: 'Sync',
+    status: opts.status ?? 200,
+    body: (
+      <>
+        <h1>Sync to QuickBooks</h1>
+        {opts.error ? <Notice kind="error">{opts.error}</Notice> : null}
+        <p>
+          The sync sends what the <a href="/preview">preview</a> shows. Check the preview first: the sync does not start while an error remains.
+        </p>
+        {canSync && run?.status !== 'running' ? (
+          <form method="post" action="/sync">
+            <CsrfField token={csrf} />
+            <button type="submit" class="primary">
+              Start the sync
+            </button>
+          </form>
+        ) : null}
+        {!canSync ? <p>Only a bookkeeper or an administrator can run the sync.</p> : null}
+        {run ? (
+          <section aria-labelledby="run-title">
+            <h2 id="run-title">{run.status === 'running' ? 'Sync in progress' : opts.runId ? 'This sync' : 'The last sync'}</h2>
+            <ProgressView run={run} />
+          </section>
+        ) : (
+          <p>No sync has run yet.</p>
+        )}
+      </>
+    ),
+  });
+}
+
+export const syncPage: WebPage = {
+  nav: { label: 'Sync', href: '/sync', order: 30 },
+  mount(app, deps) {
+    app.get('/sync', (c) => show(c, deps));
+    app.get('/sync/runs/:id', (c) => show(c, deps, { runId: c.req.param('id') }));
+    app.get('/sync/runs/:id/progress', async (c) => {
+      try {
+        return c.html(<ProgressView run={await getRun(deps.ctx.db, c.req.param('id'))} />);
+      } catch (err) {
+        if (err instanceof RunError) return c.html(<Notice kind="error">{err.message}</Notice>, 404);
+        throw err;
+      }
+    });
+
+    app.post('/sync', pageRole('bookkeeper'), async (c) => {
+      const realmId = await webRealm(deps.ctx);
+      if (!realmId) return notConnectedPage(c, 'Sync');
+      const actor = actorOf(c);
+      try {
+        const started = await startSync(syncDepsFor(deps.ctx, realmId, { actor }), { realmId, actor });
+        started.done.then(
+          (r) => deps.ctx.logger.info({ realmId, runId: r.runId, status: r.status }, 'sync finished'),
+          (err: unknown) => deps.ctx.logger.error({ realmId, runId: started.runId, err: err instanceof Error ? err.message : String(err) }, 'sync failed'),
+        );
+        return c.redirect(`/sync/runs/${encodeURIComponent(started.runId)}`, 303);
+      } catch (err) {
+        // "Already running: started by … at …" — the person sees who holds the company.
+        if (err instanceof RunError) return show(c, deps, { error: err.message, status: err.code === 'run.locked' ? 409 : 400 });
+        throw err;
+      }
+    });
+  },
+};
