@@ -193,7 +193,13 @@ export const connectionPage: WebPage = {
     // may sign in. It also works when Intuit cannot be reached (Disconnect needs the revoke call).
     app.post('/connection/logout', pageRole('administrator'), async (c) => {
       if (!deps.connection) return show(c, deps);
-      await deps.connection.disconnect(undefined, currentUser(c)!.email, { revoke: false });
+      try {
+        await deps.connection.disconnect(undefined, currentUser(c)!.email, { revoke: false });
+      } catch (err) {
+        // Not connected (a second tab, or a stale page): say so rather than answer 500.
+        if (isConnectionError(err)) return show(c, deps, { error: err.message, status: 400 });
+        throw err;
+      }
       return c.redirect('/connection?done=logged-out', 303);
     });
   },

@@ -1,0 +1,114 @@
+/**
+ * The security rehearsal's test bench: the product app on a SQLite file (so the database file and
+ * its WAL can be searched), a debug-level logger whose every line is kept, one user per role with a
+ * browser session and an API token each, and helpers that call the app in-process as any of them.
+ */
+import type { Hono } from 'hono';
+import { createApp, type App } from '../../src/app.js';
+import { createApiToken } from '../../src/accounts/api-tokens.js';
+import { createSession } from '../../src/accounts/sessions.js';
+import { createUser, type Role } from '../../src/accounts/users.js';
+import { hashPassword } from '../../src/accounts/passwords.js';
+import { createHttpApp } from '../../src/server/http.js';
+import type { WebOptions } from '../../src/server/web/index.js';
+import { testConfig } from '../helpers/config.js';
+import { capturingLogger } from '../helpers/qbo.js';
+
+export const roleNames = ['viewer', 'bookkeeper', 'administrator'] as const satisfies readonly Role[];
+export const rank: Record<Role, number> = { viewer: 0, bookkeeper: 1, administrator: 2 };
+
+export interface Person {
+  role: Role;
+  email: string;
+  password: string;
+  /** The session cookie's value (`qbc_session`) and the session's CSRF token. */
+  cookie: string;
+  csrf: string;
+  apiToken: string;
+}
+
+export interface Bench {
+  app: App;
+  http: Hono;
+  lines: string[];
+  people: Record<Role, Person>;
+  origin: string;
+  /** A request as `who` (a session or an API token; nobody when undefined). */
+  call(path: string, init?: CallInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export interface CallInit {
+  method?: string;
+  as?: { person: Person; via: 'session' | 'token' } | undefined;
+  /** Leave the CSRF token out of a session's state-changing request. */
+  noCsrf?: boolean;
+  body?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface BenchOptions {
+  env?: NodeJS.ProcessEnv;
+  web?: WebOptions;
+  clock?: () => Date;
+}
+
+export async function makeBench(opts: BenchOptions = {}): Promise<Bench> {
+  const { logger, lines } = capturingLogger();
+  const config = testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: 'http://127.0.0.1:9', ...opts.env });
+  const app = await createApp(config, { logger, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const http = createHttpApp(app.ctx, opts.web);
+  const people = {} as Record<Role, Person>;
+  for (const role of roleNames) {
+    const email = `${role}@example.com`;
+    const password = `${role} password 123`;
+    const user = await createUser(app.ctx.db, { email, name: `The ${role}`, role, passwordHash: await hashPassword(password) });
+    const { cookieValue, session } = await createSession(app.ctx.db, user, app.ctx.clock());
+    const { token } = await createApiToken(app.ctx.db, user.id, `${role} token`);
+    people[role] = { role, email, password, cookie: cookieValue, csrf: session.csrfToken, apiToken: token };
+  }
+  const origin = new URL(config.publicUrl).origin;
+  const call = async (path: string, init: CallInit = {}): Promise<Response> => {
+    const method = init.method ?? 'GET';
+    const headers: Record<string, string> = { accept: path.startsWith('/api/') ? 'application/json' : 'text/html', ...init.headers };
+    if (init.body !== undefined) headers['content-type'] = init.contentType ?? 'application/json';
+    if (method !== 'GET' && method !== 'HEAD') headers.origin ??= origin;
+    const who = init.as;
+    if (who?.via === 'session') {
+      headers.cookie = `qbc_session=${who.person.cookie}`;
+      if (!init.noCsrf && method !== 'GET') headers['x-csrf-token'] = who.person.csrf;
+    } else if (who?.via === 'token') {
+      headers.authorization = `Bearer ${who.person.apiToken}`;
+    }
+    return http.request(`${origin}${path}`, { method, headers, redirect: 'manual', ...(init.body !== undefined ? { body: init.body } : {}) });
+  };
+  return { app, http, lines, people, origin, call, close: () => app.close() };
+}
+
+/** What a server-side stack trace, source path or raw JavaScript error looks like in a body. */
+const stackPatterns = [/\n\s+at \S/, /\(file:\/\//, /node_modules\//, /\/src\/\S+\.tsx?\b/, /\b(TypeError|ReferenceError|SyntaxError|RangeError)\b/];
+
+/** The first stack-trace-like piece of `text`, or undefined when there is none. */
+export function stackTraceIn(text: string): string | undefined {
+  for (const p of stackPatterns) {
+    const m = p.exec(text);
+    if (m) return text.slice(Math.max(0, m.index - 40), m.index + 80);
+  }
+  return undefined;
+}
+
+/** The routes the app answers, as `METHOD /path`, from Hono's own table (middleware excluded). */
+export function routesOf(http: Hono): string[] {
+  return [...new Set(http.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))].sort();
+}
+
+/** A concrete path for a route pattern: every `:param` gets a harmless value. */
+export function concrete(path: string): string {
+  const values: Record<string, string> = { kind: 'invoices', key: 'INV-1', id: '1', path: 'general.exportFrom' };
+  // Segment by segment (a Hono pattern may carry a `{regex}` after the name).
+  return path
+    .split('/')
+    .map((seg) => (seg.startsWith(':') ? (values[/^:(\w+)/.exec(seg)![1]!] ?? '1') : seg === '*' ? 'x' : seg))
+    .join('/');
+}
