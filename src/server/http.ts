@@ -4,6 +4,8 @@
  */
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
+import { bodyLimit } from 'hono/body-limit';
+import type { Context, Next } from 'hono';
 import type { AppContext } from '../app.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
@@ -11,7 +13,7 @@ import { skippedApi } from './api/skipped.js';
 import { previewApi } from './api/preview.js';
 import { historyApi, syncApi } from './api/sync.js';
 import { mountWeb, type WebOptions } from './web/index.js';
-import { notFoundPage } from './web/layout.js';
+import { notFoundPage, renderPage } from './web/layout.js';
 import { connectionApi } from './api/connection.js';
 import { endpointsFor } from '../connect/connection.js';
 
@@ -35,6 +37,18 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
       referrerPolicy: 'same-origin',
       xFrameOptions: 'DENY',
     }),
+  );
+
+  // Every request body has a ceiling, checked before anything reads it (CSRF parses forms early):
+  // 1 MB for forms and JSON, 200 MB for import documents. The practice API sets its own per-route limits.
+  const tooLarge = (what: string) => (c: Context) =>
+    c.req.path.startsWith('/api/')
+      ? c.json({ error: { code: 'request.too-large', message: `The request body is over ${what}, so it was refused and nothing was changed.`, field: 'body' } }, 413)
+      : renderPage(c as never, { title: 'Too large', bare: true, status: 413, body: `What you sent is over ${what}, so it was refused and nothing was changed.` });
+  const formLimit = bodyLimit({ maxSize: 1024 * 1024, onError: tooLarge('1 MB') });
+  const importLimit = bodyLimit({ maxSize: 200 * 1024 * 1024, onError: tooLarge('200 MB') });
+  app.use('*', (c: Context, next: Next) =>
+    c.req.path.startsWith('/api/v1/practice/') ? next() : c.req.path.endsWith('/import') ? importLimit(c, next) : formLimit(c, next),
   );
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: ctx.version, database: ctx.dialect }));
