@@ -63,6 +63,16 @@ describe('each setting changes the payloads as it says, and is audited', () => {
     expect(audit.some((a) => a.path === 'tax.sales.GST' && a.oldValue === null && a.actor === 'qbo-connect (pre-fill)')).toBe(true);
   });
 
+  it('pre-fill: a practice code added later is filled; a mapping removed on purpose stays removed', async () => {
+    await change('tax.sales.FRE', null);
+    await createRecord(db, 'payment-type', { code: 'CASH', name: 'Cash' }, clock());
+    await plan();
+    const s = await getSettings(db, co.realmId, clock);
+    expect(s.tax.sales['FRE']).toBeUndefined();
+    expect(s.payments.methodByPaymentType['CASH']).toBe(await idOf('PaymentMethod', 'Cash'));
+    await change('tax.sales.FRE', await idOf('TaxCode', 'GST free'));
+  });
+
   it('invoices.invoiceTextLine: the invoice text as a first description-only line', async () => {
     await change('invoices.invoiceTextLine', false);
     expect(lines(row(await plan(), 'invoices:INV-90001')).some((l) => l.DetailType === 'DescriptionOnly')).toBe(false);

@@ -35,9 +35,44 @@ export async function loadPracticeLists(db: Db): Promise<PracticeLists & { costC
 
 export const prefillDoneKey = (realmId: string) => `connect.prefill.${realmId}`;
 
-/** Once per company: fill the still-unset mappings from QBO's lists and the practice's (connect/settings/prefill.ts). */
+interface Seen {
+  taxCodes: string[];
+  paymentTypes: string[];
+  costCentres: string[];
+  disciplines: string[];
+  expenseTypes: string[];
+}
+
+function parseSeen(text: string | undefined): Seen | null {
+  if (!text) return null;
+  try {
+    const v = JSON.parse(text) as Partial<Seen>;
+    const list = (x: unknown) => (Array.isArray(x) ? x.filter((y): y is string => typeof y === 'string') : []);
+    return { taxCodes: list(v.taxCodes), paymentTypes: list(v.paymentTypes), costCentres: list(v.costCentres), disciplines: list(v.disciplines), expenseTypes: list(v.expenseTypes) };
+  } catch {
+    // An older marker (a timestamp): everything known then was pre-filled; nothing is known to be new.
+    return { taxCodes: [], paymentTypes: [], costCentres: [], disciplines: [], expenseTypes: [] };
+  }
+}
+
+/**
+ * Fills still-unset mappings from QBO's lists and the practice's (connect/settings/prefill.ts): on the
+ * company's first preview for every practice code, later only for practice codes not seen before, so
+ * a mapping someone removed on purpose is not filled again, and codes imported after connecting are.
+ */
 export async function prefillOnce(deps: { db: Db; clock: Clock }, realmId: string, lists: QboLists, practice: Awaited<ReturnType<typeof loadPracticeLists>>, actor: string): Promise<void> {
-  if (await getMeta(deps.db, prefillDoneKey(realmId))) return;
+  const seen = parseSeen(await getMeta(deps.db, prefillDoneKey(realmId)));
+  const now: Seen = {
+    taxCodes: [...practice.taxCodes.keys()],
+    paymentTypes: [...practice.paymentTypes.keys()],
+    costCentres: practice.costCentres.map((c) => c.key),
+    disciplines: practice.disciplines.map((c) => c.key),
+    expenseTypes: [...practice.expenseTypes.keys()],
+  };
+  const fresh = (k: keyof Seen) => new Set(now[k].filter((code) => !seen || !seen[k].includes(code)));
+  const isNew = { taxCodes: fresh('taxCodes'), paymentTypes: fresh('paymentTypes'), costCentres: fresh('costCentres'), disciplines: fresh('disciplines'), expenseTypes: fresh('expenseTypes') };
+  const anyNew = Object.values(isNew).some((x) => x.size > 0);
+  if (seen && !anyNew) return;
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   await applyPrefill(deps.db, {
     realmId,
@@ -47,20 +82,25 @@ export async function prefillOnce(deps: { db: Db; clock: Clock }, realmId: strin
       region: lists.region,
       qboTaxCodes: [...lists.taxCodes.values()].map((t) => ({ id: t.id, name: t.name, active: t.active, salesRatePercent: t.hasSales ? sum(t.salesRates) : null, purchaseRatePercent: t.hasPurchases ? sum(t.purchaseRates) : null })),
       qboPaymentMethods: lists.paymentMethods.map((m) => ({ id: m.Id, name: String(m['Name'] ?? ''), active: m['Active'] !== false })),
-      qboAccounts: lists.accounts.map((a) => ({
-        id: a.Id,
-        name: String(a['Name'] ?? ''),
-        accountType: String(a['AccountType'] ?? ''),
-        accountSubType: typeof a['AccountSubType'] === 'string' ? a['AccountSubType'] : undefined,
-        acctNum: typeof a['AcctNum'] === 'string' ? a['AcctNum'] : undefined,
-        active: a['Active'] !== false,
-      })),
-      practiceTaxCodes: [...practice.taxCodes.values()].map((t) => ({ code: t.key, name: t.record.name, ratePercent: t.record.rateBasisPoints / 100 })),
-      practicePaymentTypes: [...practice.paymentTypes.values()].map((p) => ({ code: p.key, name: p.record.name })),
-      costCentres: practice.costCentres.map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.incomeAccountCode ?? null })),
-      disciplines: practice.disciplines.map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.incomeAccountCode ?? null })),
-      expenseTypes: [...practice.expenseTypes.values()].map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.expenseAccountCode ?? null })),
+      // The fixed accounts are suggested on the first preview only.
+      ...(seen && isNew.costCentres.size + isNew.disciplines.size + isNew.expenseTypes.size === 0
+        ? {}
+        : {
+            qboAccounts: lists.accounts.map((a) => ({
+              id: a.Id,
+              name: String(a['Name'] ?? ''),
+              accountType: String(a['AccountType'] ?? ''),
+              accountSubType: typeof a['AccountSubType'] === 'string' ? a['AccountSubType'] : undefined,
+              acctNum: typeof a['AcctNum'] === 'string' ? a['AcctNum'] : undefined,
+              active: a['Active'] !== false,
+            })),
+          }),
+      practiceTaxCodes: [...practice.taxCodes.values()].filter((t) => isNew.taxCodes.has(t.key)).map((t) => ({ code: t.key, name: t.record.name, ratePercent: t.record.rateBasisPoints / 100 })),
+      practicePaymentTypes: [...practice.paymentTypes.values()].filter((p) => isNew.paymentTypes.has(p.key)).map((p) => ({ code: p.key, name: p.record.name })),
+      costCentres: practice.costCentres.filter((c) => isNew.costCentres.has(c.key)).map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.incomeAccountCode ?? null })),
+      disciplines: practice.disciplines.filter((c) => isNew.disciplines.has(c.key)).map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.incomeAccountCode ?? null })),
+      expenseTypes: [...practice.expenseTypes.values()].filter((c) => isNew.expenseTypes.has(c.key)).map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.expenseAccountCode ?? null })),
     },
   });
-  await setMeta(deps.db, prefillDoneKey(realmId), deps.clock().toISOString(), deps.clock());
+  await setMeta(deps.db, prefillDoneKey(realmId), JSON.stringify(now), deps.clock());
 }

@@ -29,7 +29,6 @@ export interface QboLists {
   taxCodes: Map<string, QboTaxCode>;
   accounts: QboRow[];
   paymentMethods: QboRow[];
-  items: QboRow[];
   /** Raw tax codes and rates, for pre-filling the settings. */
   rawTaxCodes: QboRow[];
   taxRatePercent: Map<string, number>;
@@ -74,14 +73,12 @@ export class QboSnapshot {
     const info = await this.client.companyInfo();
     this.requests++;
     const prefs = await this.client.preferences();
-    const [rawTaxCodes, taxRates, accounts, paymentMethods, items] = [
-      await this.all(QueryBuilder.from('TaxCode')),
-      await this.all(QueryBuilder.from('TaxRate')),
-      await this.all(QueryBuilder.from('Account')),
-      await this.all(QueryBuilder.from('PaymentMethod')),
-      // Items are few in a practice's company (services); read them all for fixed-item checks.
-      [] as QboRow[],
-    ];
+    // Small lists, read whole (one page each in any practice's company). Items are not: a company
+    // with a job item per project has thousands, so they are looked up by name (IN) instead.
+    const rawTaxCodes = await this.all(QueryBuilder.from('TaxCode'));
+    const taxRates = await this.all(QueryBuilder.from('TaxRate'));
+    const accounts = await this.all(QueryBuilder.from('Account'));
+    const paymentMethods = await this.all(QueryBuilder.from('PaymentMethod'));
     const taxRatePercent = new Map<string, number>();
     for (const r of taxRates) if (typeof r['RateValue'] === 'number') taxRatePercent.set(r.Id, r['RateValue']);
     const rates = (list: unknown): number[] => {
@@ -109,7 +106,6 @@ export class QboSnapshot {
       taxCodes,
       accounts,
       paymentMethods,
-      items,
       rawTaxCodes,
       taxRatePercent,
     };

@@ -9,7 +9,7 @@ import type { RefResolver } from './refs.js';
 import { salesDraft } from './sales.js';
 
 const clock = () => new Date('2026-11-26T00:00:00Z');
-const lists = { region: 'AU', companyName: 'Co', bookCloseDate: null, accounts: [], paymentMethods: [], items: [], rawTaxCodes: [], taxRatePercent: new Map(), taxCodes: new Map([['7', { id: '7', name: 'GST', active: true, salesRates: [10], purchaseRates: [10], hasSales: true, hasPurchases: true }]]) } as unknown as QboLists;
+const lists = { region: 'AU', companyName: 'Co', bookCloseDate: null, accounts: [], paymentMethods: [], rawTaxCodes: [], taxRatePercent: new Map(), taxCodes: new Map([['7', { id: '7', name: 'GST', active: true, salesRates: [10], purchaseRates: [10], hasSales: true, hasPurchases: true }]]) } as unknown as QboLists;
 const ctx = (): MapContext => {
   const settings = defaultSettings(clock);
   settings.tax.sales = { GST: '7' };
