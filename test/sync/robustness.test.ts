@@ -113,6 +113,34 @@ describe('lock: two sync processes started together', () => {
     expect(refused).toHaveLength(1);
     expect(refused[0]!.out).toMatch(/A sync of this company is already running: started by cli:\S+ at 20\d\d-\d\d-\d\dT/);
     expect(ok[0]!.out).toMatch(/Run run-\S+ succeeded/);
+
+    // The history, and recover with nothing to recover, from the command line.
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.resolve('bin/qbo-connect.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+    const recover = await cli(['recover']);
+    const history = await cli(['history', '--json']);
+    expect(history.code).toBe(0);
+    const runs = (JSON.parse(history.out) as { runs: Array<{ id: string; status: string; startedBy: string; created: number; durationMs: number }> }).runs;
+    // Newest first: the recovery, then the sync.
+    expect(runs.length).toBe(2);
+    const done = runs[1]!;
+    expect(done.status).toBe('succeeded');
+    expect(done.created).toBeGreaterThan(20);
+    expect(done.startedBy).toMatch(/^cli:/);
+    expect(recover.code).toBe(0);
+    expect(recover.out).toMatch(/Recovery \(run run-\S+\): 0 unresolved write/);
+    const one = await cli(['history', '--run', done.id]);
+    expect(one.code).toBe(0);
+    expect(one.out).toMatch(/done\s+create\s+invoice INV-\S+ .*→ Invoice \d+/);
+    const none = await cli(['history', '--run', 'run-missing']);
+    expect(none.code).toBe(2);
+    expect(none.out).toContain('There is no run run-missing');
   }, 120_000);
 });
 
