@@ -71,4 +71,27 @@ describe('sync on a hand-made plan', () => {
     expect(detail.records.find((r) => r.recordKey === 'AINV-1')).toMatchObject({ action: 'create', status: 'done', qboEntity: 'Invoice' });
     expect(detail.settings).toMatchObject({ settingsHash: 'test' });
   });
+
+  it('refuses to start while the plan has errors, listing each, and sends nothing', async () => {
+    const bad = smallPractice(ids, 1, 'E');
+    bad[1]!.issues.push({ code: 'invoice.number-too-long', severity: 'error', message: 'Invoice EINV-1: number is longer than 21 characters; shorten it or skip the invoice.', field: 'number' });
+    bad[2]!.issues.push({ code: 'tax.unmapped', severity: 'error', message: 'Credit note ECN-1: tax code X has no QBO tax code; map it in settings.', field: 'lines[0].taxCode' });
+    const before = (emu.control.dump(c.realmId) as Dump).entities['Customer']!.length;
+    const r = await sync({ ...deps, buildPlan: handPlanner(c.app.ctx.db, () => bad) }, { realmId: c.realmId, actor: 'test' });
+    expect(r.status).toBe('refused');
+    expect(r.errors).toHaveLength(2);
+    expect(r.message).toContain('2 records have errors');
+    expect(r.message).toContain('Invoice EINV-1: number is longer');
+    expect(r.message).toContain('Credit note ECN-1');
+    expect(r.summary.processed).toBe(0);
+    expect((emu.control.dump(c.realmId) as Dump).entities['Customer']).toHaveLength(before);
+    // A skipped row's error does not block.
+    bad[1]!.skipped = { by: 'test', at: new Date().toISOString() };
+    bad[2]!.skipped = { by: 'test', at: new Date().toISOString() };
+    // The payment needs the skipped invoice; the preview skips it with it.
+    bad[3]!.skipped = { by: 'test', at: new Date().toISOString() };
+    const ok = await sync({ ...deps, buildPlan: handPlanner(c.app.ctx.db, () => bad) }, { realmId: c.realmId, actor: 'test' });
+    expect(ok.status, ok.message ?? '').toBe('succeeded');
+    expect(ok.summary).toMatchObject({ created: 5, failed: 0 });
+  });
 });
