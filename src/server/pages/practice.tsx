@@ -231,7 +231,7 @@ async function one(c: Context<WebEnv>, deps: WebDeps, kindParam: string, key: st
             <form method="post" action={`/practice/contact/${encodeURIComponent(key)}`} class="stack">
               <CsrfField token={csrf} />
               <label for="uniqueId">Unique ID</label>
-              <input id="uniqueId" name="uniqueId" value={values?.uniqueId ?? str(x['uniqueId'])} maxlength={100} aria-describedby="uniqueId-help" />
+              <input id="uniqueId" name="uniqueId" value={values?.uniqueId ?? str(x["uniqueId"])} maxlength={30} aria-describedby="uniqueId-help" />
               <p class="hint" id="uniqueId-help">
                 The accounting ID from the practice system (its “Card ID”), e.g. CL90001. Leave empty only if the contact has none.
               </p>
