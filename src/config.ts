@@ -34,6 +34,7 @@ export const configSources = {
   qboEnv: { env: 'QBO_ENV', flag: undefined, secret: false },
   emulatorUrl: { env: 'QBO_EMULATOR_URL', flag: undefined, secret: false },
   emulatorPort: { env: 'QBO_EMULATOR_PORT', flag: undefined, secret: false },
+  emulatorTimeScale: { env: 'QBO_EMULATOR_TIME_SCALE', flag: undefined, secret: false },
   clientId: { env: 'QBO_CLIENT_ID', flag: undefined, secret: false },
   clientSecret: { env: 'QBO_CLIENT_SECRET', flag: undefined, secret: true },
   redirectUri: { env: 'QBO_REDIRECT_URI', flag: undefined, secret: false },
@@ -59,6 +60,13 @@ export const configSchema = z.object({
     .default('emulator'),
   emulatorUrl: httpUrl.optional(),
   emulatorPort: port.default(4010),
+  /** The emulator's `--time-scale`: its minutes last 60/scale seconds, so the client's minute-based
+   *  waits (rate window, 429 pause, timeouts) shrink to match. Only read when QBO_ENV=emulator. */
+  emulatorTimeScale: z.coerce
+    .number({ error: 'must be a number from 1 to 1000, e.g. 20' })
+    .min(1, { error: 'must be a number from 1 to 1000, e.g. 20' })
+    .max(1000, { error: 'must be a number from 1 to 1000, e.g. 20' })
+    .default(1),
   clientId: z.string().min(1).optional(),
   clientSecret: z.string().min(1).optional(),
   redirectUri: httpUrl.optional(),
