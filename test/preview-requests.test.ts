@@ -6,7 +6,9 @@
  * rates, accounts, payment methods), at most one CDC, and `IN` queries chunked at 1,000 values for
  * eight look-ups (DocNumber of invoices, credit memos, bills; payment reference numbers; DisplayName in
  * customers, vendors, employees; item names). Σ⌈n/1000⌉ ≤ 8 + Σn/1000, and a name is looked up in all
- * three name lists, so the bound is 15 + (documents + items + 3 × names) / 1000.
+ * three name lists, so the bound is 15 + (documents + items + 3 × names) / 1000. (An IN list is also
+ * cut at 20,000 characters, so long names take a few more queries; still one per several hundred:
+ * the large demo, 50,000 new documents with 3,879 names and 3,951 items, took 86 requests.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlan, contentHash, type Plan, type PlanRow } from '../src/connect/plan/index.js';
