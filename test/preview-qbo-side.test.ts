@@ -3,14 +3,14 @@
  * in QBO after a sync (found by change data capture, never overwritten), and payments received in QBO
  * imported against the practice's invoices.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildPlan, resolveRowRefs, type Plan, type PlanRow } from '../src/connect/plan/index.js';
 import { setSetting } from '../src/connect/settings/store.js';
 import { loadDemoPractice } from '../src/practice/demo.js';
 import { createRecord, getRecord, updateRecord } from '../src/practice/store.js';
 import { toCents } from '../src/qbo/money.js';
 import type { Db } from '../src/store/db.js';
-import { freshDatabase } from './helpers/db.js';
+import { describeEachDialect } from './helpers/db.js';
 import { connectedCompany, qboCreate, silentLogger, type ConnectedCompany } from './helpers/preview.js';
 
 const clock = () => new Date();
@@ -49,18 +49,16 @@ function linkOf(realmId: string, r: PlanRow, qbo: { Id: string; SyncToken: strin
   };
 }
 
-describe('a US company: TAX or NON on each line, one tax code on the transaction', () => {
+describeEachDialect('a US company: TAX or NON on each line, one tax code on the transaction', (t) => {
   let db: Db;
-  let closeDb: () => Promise<void>;
   let co: ConnectedCompany;
   beforeAll(async () => {
-    ({ db, close: closeDb } = await freshDatabase('sqlite'));
+    db = t.db;
     co = await connectedCompany(db, clock, { preset: 'us' });
     await loadDemoPractice(db, { size: 'small', seed: 1, today: clock() });
   });
   afterAll(async () => {
     await co?.close();
-    await closeDb?.();
   });
 
   it('maps tax to TAX/NON with the transaction tax code, and QBO computes the predicted total', async () => {
@@ -91,15 +89,14 @@ describe('a US company: TAX or NON on each line, one tax code on the transaction
   });
 });
 
-describe('QBO-side edits after a sync, and payments imported from QBO', () => {
+describeEachDialect('QBO-side edits after a sync, and payments imported from QBO', (t) => {
   let db: Db;
-  let closeDb: () => Promise<void>;
   let co: ConnectedCompany;
   let invoice: PlanRow;
   let sent: Record<string, unknown> & { Id: string; SyncToken: string };
   const plan = () => buildPlan({ db, clock, logger: silentLogger, qbo: co.qbo }, co.realmId);
   beforeAll(async () => {
-    ({ db, close: closeDb } = await freshDatabase('sqlite'));
+    db = t.db;
     co = await connectedCompany(db, clock);
     await loadDemoPractice(db, { size: 'small', seed: 1, today: clock() });
     invoice = row(await plan(), 'invoices:INV-90001')!;
@@ -108,7 +105,6 @@ describe('QBO-side edits after a sync, and payments imported from QBO', () => {
   });
   afterAll(async () => {
     await co?.close();
-    await closeDb?.();
   });
 
   it('imports a payment received in QBO against a linked invoice (payments are imported by default)', async () => {

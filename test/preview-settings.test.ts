@@ -2,7 +2,7 @@
  * Each setting changes the payloads the way it says, and each change is in the audit with its old and
  * new value. One company on the emulator, the small demo practice; each test sets what it needs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildPlan, type Plan, type PlanRow } from '../src/connect/plan/index.js';
 import { qboClientFor } from '../src/connect/qbo-client.js';
 import { getSettings, listAudit, setSetting } from '../src/connect/settings/store.js';
@@ -10,7 +10,7 @@ import { getAt } from '../src/connect/settings/paths.js';
 import { loadDemoPractice } from '../src/practice/demo.js';
 import { createRecord, getRecord } from '../src/practice/store.js';
 import type { Db } from '../src/store/db.js';
-import { freshDatabase } from './helpers/db.js';
+import { describeEachDialect } from './helpers/db.js';
 import { connectedCompany, qboCreate, silentLogger, type ConnectedCompany } from './helpers/preview.js';
 
 const clock = () => new Date();
@@ -20,9 +20,8 @@ type Line = Record<string, unknown> & { DetailType: string; Description?: string
 const lines = (r: PlanRow) => r.payload!['Line'] as Line[];
 const salesLine = (r: PlanRow) => lines(r).find((l) => l.DetailType === 'SalesItemLineDetail')!;
 
-describe('each setting changes the payloads as it says, and is audited', () => {
+describeEachDialect('each setting changes the payloads as it says, and is audited', (t) => {
   let db: Db;
-  let closeDb: () => Promise<void>;
   let co: ConnectedCompany;
   let n = 0;
   const plan = () => buildPlan({ db, clock, logger: silentLogger, qbo: co.qbo }, co.realmId);
@@ -41,7 +40,7 @@ describe('each setting changes the payloads as it says, and is audited', () => {
   }
 
   beforeAll(async () => {
-    ({ db, close: closeDb } = await freshDatabase('sqlite'));
+    db = t.db;
     co = await connectedCompany(db, clock);
     // ~30 previews of 14 requests each: more than QBO's 500 a minute, which the client honours. The
     // emulator's limits are off here, so the client's may be too.
@@ -51,7 +50,6 @@ describe('each setting changes the payloads as it says, and is audited', () => {
   }, 60_000);
   afterAll(async () => {
     await co?.close();
-    await closeDb?.();
   });
 
   it('the first preview pre-fills unset mappings from both sides, audited', async () => {
