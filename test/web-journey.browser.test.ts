@@ -35,10 +35,17 @@ describe('web app in a browser: the whole sync journey', () => {
   const snap = (name: string) => screenshot(page, `journey-${String(++shot).padStart(2, '0')}-${name}`);
   const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
   const mainText = async () => (await page.locator('main').textContent()) ?? '';
+  /** A preview row by the text of its summary, opened (rows with errors start open). */
+  const openRow = async (text: string) => {
+    const row = page.locator('details').filter({ has: page.locator('summary', { hasText: text }) }).first();
+    if ((await row.getAttribute('open')) === null) await row.locator('summary').click();
+    return row;
+  };
   const errorCount = async () => Number(/(\d+) errors?,/.exec(await page.locator('main .lead').textContent() ?? '')?.[1] ?? NaN);
 
   beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
+    // control: the demo's emulator serves its company view, where the history's QuickBooks links lead.
+    emu = await startEmulator({ preset: 'au', limits: 'off', control: true });
     const port = await freePort();
     app = await createApp(testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_PORT: String(port) }));
     const loaded = await loadDemoPractice(app.ctx.db, { size: 'small', seed: 1, today: app.ctx.clock() });
@@ -93,15 +100,15 @@ describe('web app in a browser: the whole sync journey', () => {
     expect(await sync.isDisabled()).toBe(true);
     expect(await page.locator('#sync-blocked').textContent()).toMatch(/The sync is disabled: \d+ errors? remains?/);
     // A row opens to its exact payload and the totals.
-    const row = page.locator('details', { hasText: 'C0001' }).first();
-    await row.locator('summary').click();
+    const row = await openRow('contact C0001');
     expect(await row.locator('pre.payload').textContent()).toContain('"DisplayName"');
     await snap('preview-with-problems');
   }, 30_000);
 
   it('fixes a contact with no unique ID from the error link', async () => {
-    const row = page.locator('details', { hasText: 'Kestrel Landscapes' }).first();
-    await row.locator('summary').click();
+    // The list of errors at the top leads to the row; the row's error links to the record.
+    expect(await page.getByRole('region', { name: 'To resolve before the sync' }).textContent()).toContain('contact C9001');
+    const row = await openRow('contact C9001');
     await row.getByRole('link', { name: 'Open contact C9001' }).click();
     await page.waitForURL(`${base}/practice/contact/C9001`);
     await page.getByLabel('Unique ID').fill('CL90001');
@@ -116,15 +123,13 @@ describe('web app in a browser: the whole sync journey', () => {
   it('skips one record and the long invoice number; maps the capital-purchases tax code; skips the staff expenses', async () => {
     const before = await errorCount();
     // Skip one clean record (it comes back later).
-    const bill = page.locator('details', { hasText: CLEAN_BILL }).first();
-    await bill.locator('summary').click();
+    const bill = await openRow(`bill ${CLEAN_BILL}`);
     await bill.getByRole('button', { name: /^Skip / }).click();
     await page.waitForURL(/\/preview\?skipped=1$/);
     expect(await page.getByRole('status').first().textContent()).toContain('Skipped 1 record');
 
     // An invoice number QuickBooks cannot take: skip it.
-    const longInvoice = page.locator('details', { hasText: 'INV-2026-HARBOURVIEW-000077' }).first();
-    await longInvoice.locator('summary').click();
+    const longInvoice = await openRow('invoice INV-2026-HARBOURVIEW-000077');
     await longInvoice.getByRole('button', { name: /^Skip / }).click();
     await page.waitForURL(/\/preview\?skipped=\d+$/);
     expect(await errorCount()).toBe(before - 1);
@@ -149,14 +154,27 @@ describe('web app in a browser: the whole sync journey', () => {
   }, 40_000);
 
   it('syncs with the progress bar reaching 100%, then shows the run in the history', async () => {
+    // QuickBooks answers writes slowly here, so the bar is seen moving (htmx polls the fragment).
+    emu.control.armFaults({ latencyMs: 300, appliesTo: 'writes' });
+    const polled: string[] = [];
+    const onResponse = async (r: { url(): string; text(): Promise<string> }) => {
+      if (/\/sync\/runs\/[^/]+\/progress$/.test(r.url())) polled.push(await r.text().catch(() => ''));
+    };
+    page.on('response', onResponse);
     await page.locator('main').getByRole('button', { name: 'Sync', exact: true }).click();
     await page.waitForURL(/\/sync\/runs\/run-/);
+    await snap('sync-running');
     // The final fragment (role=status) replaces the polling one when the run ends.
     const done = page.locator('#sync-progress[role="status"]');
     await done.waitFor({ timeout: 30_000 });
     const bar = done.locator('progress');
     expect(await bar.getAttribute('value')).toBe(await bar.getAttribute('max'));
     expect(await done.textContent()).toContain('The sync finished.');
+    page.off('response', onResponse);
+    emu.control.clearFaults();
+    // At least one poll answered while the run was going (a bar that polls itself), then the end.
+    expect(polled.some((html) => html.includes('hx-trigger="every 1s"') && /<progress/.test(html))).toBe(true);
+    expect(polled.at(-1)).toContain('role="status"');
     await snap('sync-done');
     await done.getByRole('link', { name: 'See this run in the history' }).click();
     await page.waitForURL(/\/history\/run-/);
@@ -166,7 +184,10 @@ describe('web app in a browser: the whole sync journey', () => {
     expect(text).not.toContain(CLEAN_BILL);
     expect(await page.locator('tr.row-failed').count()).toBe(0);
     // Each record links to QuickBooks (the emulator's company view in the demo).
-    expect(await page.locator('main a[href*="/control/companies/"]').count()).toBeGreaterThan(0);
+    const qboLinks = page.locator('main a[href*="/control/companies/"]');
+    expect(await qboLinks.count()).toBeGreaterThan(0);
+    const dump = await (await fetch((await qboLinks.first().getAttribute('href'))!)).text();
+    expect(dump).toContain('Redgum Couriers');
     await snap('history-run');
     await nav('History');
     expect(await page.locator('main tbody tr').count()).toBe(1);
@@ -212,6 +233,17 @@ describe('web app in a browser: the whole sync journey', () => {
     expect(row).toContain('(not set)');
     await snap('audit');
   }, 20_000);
+
+  it('fits a tablet: the preview, history and settings have no sideways scroll at 768px', async () => {
+    await page.setViewportSize({ width: 768, height: 1024 });
+    for (const p of ['/preview', '/history', '/settings?tab=tax', '/skipped', '/practice?kind=invoice']) {
+      await page.goto(`${base}${p}`);
+      // A string expression: it runs in the page (this file compiles without DOM types).
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      expect(overflow, p).toBeLessThanOrEqual(0);
+    }
+    await snap('tablet-practice');
+  }, 30_000);
 
   it('disconnects from the header toolbar', async () => {
     await page.locator('header').getByRole('button', { name: 'Disconnect' }).click();

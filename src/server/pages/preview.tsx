@@ -87,7 +87,7 @@ function RowView({ row, canSkip, csrf }: { row: PlanRow; canSkip: boolean; csrf:
   const warnings = row.issues.length - errors;
   const totalsDiffer = row.practiceTotalCents !== null && row.qboTotalCents !== null && row.practiceTotalCents !== row.qboTotalCents;
   return (
-    <details id={rowAnchor(row.key)} class={`plan-row${errors ? ' has-error' : warnings ? ' has-warning' : ''}${row.skipped ? ' is-skipped' : ''}`}>
+    <details id={rowAnchor(row.key)} open={errors > 0 && !row.skipped} class={`plan-row${errors ? ' has-error' : warnings ? ' has-warning' : ''}${row.skipped ? ' is-skipped' : ''}`}>
       <summary>
         <span class="row-label">{row.record.label}</span>
         <span class="row-action">{row.skipped ? 'Skipped' : actionText[row.action] ?? row.action}</span>
@@ -176,6 +176,24 @@ function GroupView({ group, canSkip, csrf }: { group: PlanGroup; canSkip: boolea
   );
 }
 
+/** Every blocking error in one list at the top, each a link to its row (rows with errors start open). */
+function ErrorSummary({ plan }: { plan: Plan }) {
+  const rows = plan.groups.flatMap((g) => g.rows).filter((r) => !r.skipped && r.issues.some((i) => i.severity === 'error'));
+  if (rows.length === 0) return null;
+  return (
+    <section class="notice notice-error" aria-labelledby="to-resolve">
+      <h2 id="to-resolve">To resolve before the sync</h2>
+      <ul>
+        {rows.map((r) => (
+          <li>
+            <a href={`#${rowAnchor(r.key)}`}>{r.record.label}</a>: {r.issues.filter((i) => i.severity === 'error').map((i) => i.message).join(' ')}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 /** The Sync button, disabled with the reason while errors remain (the sync would refuse anyway). */
 export function SyncButton({ errors, canSync, csrf }: { errors: number; canSync: boolean; csrf: string }) {
   if (!canSync) return <p>Only a bookkeeper or an administrator can run the sync.</p>;
@@ -240,6 +258,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
             Refresh the preview
           </a>
         </div>
+        <ErrorSummary plan={plan} />
         {groups.length === 0 ? <p>Nothing to send: QuickBooks is up to date with the practice.</p> : null}
         {groups.map((g) => (
           <GroupView group={g} canSkip={canSkip} csrf={csrf} />
