@@ -4,6 +4,7 @@
  * browser session and an API token each, and helpers that call the app in-process as any of them.
  */
 import type { Hono } from 'hono';
+import { expect } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { createApiToken } from '../../src/accounts/api-tokens.js';
 import { createSession } from '../../src/accounts/sessions.js';
@@ -111,4 +112,32 @@ export function concrete(path: string): string {
     .split('/')
     .map((seg) => (seg.startsWith(':') ? (values[/^:(\w+)/.exec(seg)![1]!] ?? '1') : seg === '*' ? 'x' : seg))
     .join('/');
+}
+
+/** CSP, nosniff, referrer policy, no framing: on every answer, pages, API, errors and redirects alike. */
+export function expectSecurityHeaders(res: Response, what: string): void {
+  const csp = res.headers.get('content-security-policy') ?? '';
+  expect(csp, `${what}: CSP`).toMatch(/default-src 'self'/);
+  expect(csp, `${what}: CSP script-src`).toMatch(/script-src 'self'(;|$)/);
+  expect(csp, `${what}: no unsafe-inline/eval`).not.toMatch(/unsafe-inline|unsafe-eval/);
+  expect(csp, `${what}: frame-ancestors`).toMatch(/frame-ancestors 'none'/);
+  expect(csp, `${what}: object-src`).toMatch(/object-src 'none'/);
+  expect(csp, `${what}: base-uri`).toMatch(/base-uri 'none'/);
+  expect(res.headers.get('x-content-type-options'), `${what}: nosniff`).toBe('nosniff');
+  expect(res.headers.get('referrer-policy'), `${what}: referrer policy`).toMatch(/^(same-origin|no-referrer|strict-origin(-when-cross-origin)?)$/);
+  expect(res.headers.get('x-frame-options'), `${what}: x-frame-options`).toBe('DENY');
+  if ((res.headers.get('content-type') ?? '').includes('text/html') && res.status === 200) {
+    expect(res.headers.get('cache-control'), `${what}: pages are not cached`).toMatch(/no-store/);
+  }
+}
+
+export function expectSafeCookies(res: Response, what: string, secure: boolean): void {
+  for (const sc of res.headers.getSetCookie()) {
+    // A deletion (empty value, Max-Age=0) carries nothing to protect.
+    if (/^[^=]+=;/.test(sc) && /max-age=0/i.test(sc)) continue;
+    expect(sc, `${what}: HttpOnly`).toMatch(/;\s*HttpOnly/i);
+    expect(sc, `${what}: SameSite`).toMatch(/;\s*SameSite=(Lax|Strict)/i);
+    if (secure) expect(sc, `${what}: Secure`).toMatch(/;\s*Secure/i);
+    else expect(sc, `${what}: no Secure over http`).not.toMatch(/;\s*Secure/i);
+  }
 }

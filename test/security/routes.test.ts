@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/accounts/users.js';
 import { createSession } from '../../src/accounts/sessions.js';
 import { findUserByEmail } from '../../src/accounts/users.js';
-import { concrete, makeBench, rank, roleNames, routesOf, stackTraceIn, type Bench, type Person } from './harness.js';
+import { concrete, expectSafeCookies, expectSecurityHeaders, makeBench, rank, roleNames, routesOf, stackTraceIn, type Bench, type Person } from './harness.js';
 
 type Expectation = {
   /** 'public': answered without a session; otherwise the lowest role allowed. */
@@ -77,34 +77,6 @@ const expected: Record<string, Expectation> = {
   'GET /api/v1/history': { min: 'viewer' },
   'GET /api/v1/history/:id': { min: 'viewer' },
 };
-
-/** CSP, nosniff, referrer policy, no framing: on every answer, pages, API, errors and redirects alike. */
-export function expectSecurityHeaders(res: Response, what: string): void {
-  const csp = res.headers.get('content-security-policy') ?? '';
-  expect(csp, `${what}: CSP`).toMatch(/default-src 'self'/);
-  expect(csp, `${what}: CSP script-src`).toMatch(/script-src 'self'(;|$)/);
-  expect(csp, `${what}: no unsafe-inline/eval`).not.toMatch(/unsafe-inline|unsafe-eval/);
-  expect(csp, `${what}: frame-ancestors`).toMatch(/frame-ancestors 'none'/);
-  expect(csp, `${what}: object-src`).toMatch(/object-src 'none'/);
-  expect(csp, `${what}: base-uri`).toMatch(/base-uri 'none'/);
-  expect(res.headers.get('x-content-type-options'), `${what}: nosniff`).toBe('nosniff');
-  expect(res.headers.get('referrer-policy'), `${what}: referrer policy`).toMatch(/^(same-origin|no-referrer|strict-origin(-when-cross-origin)?)$/);
-  expect(res.headers.get('x-frame-options'), `${what}: x-frame-options`).toBe('DENY');
-  if ((res.headers.get('content-type') ?? '').includes('text/html') && res.status === 200) {
-    expect(res.headers.get('cache-control'), `${what}: pages are not cached`).toMatch(/no-store/);
-  }
-}
-
-export function expectSafeCookies(res: Response, what: string, secure: boolean): void {
-  for (const sc of res.headers.getSetCookie()) {
-    // A deletion (empty value, Max-Age=0) carries nothing to protect.
-    if (/^[^=]+=;/.test(sc) && /max-age=0/i.test(sc)) continue;
-    expect(sc, `${what}: HttpOnly`).toMatch(/;\s*HttpOnly/i);
-    expect(sc, `${what}: SameSite`).toMatch(/;\s*SameSite=(Lax|Strict)/i);
-    if (secure) expect(sc, `${what}: Secure`).toMatch(/;\s*Secure/i);
-    else expect(sc, `${what}: no Secure over http`).not.toMatch(/;\s*Secure/i);
-  }
-}
 
 async function expectNoStack(res: Response, what: string): Promise<string> {
   const body = await res.clone().text();
