@@ -6,7 +6,7 @@
  * is never overwritten (it is held as diverged).
  */
 import { MAX_BATCH_ITEMS, type BatchItem, type BatchResult } from '../../qbo/client.js';
-import { OutcomeUnknownError, QboFault, QboUnavailableError } from '../../qbo/fault.js';
+import { ConnectionLostError, OutcomeUnknownError, QboFault, QboUnavailableError } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
 import type { PlanRow } from '../plan/types.js';
@@ -373,6 +373,9 @@ export class GroupExecutor {
     }
 
     if (failure !== undefined) {
+      // No usable connection: every later write would fail the same way. The rows stay pending and
+      // are looked up once the company is connected again.
+      if (failure instanceof ConnectionLostError) throw failure;
       const rowsNow = await this.deps.db.selectFrom('journal').selectAll().where('id', 'in', journalIds).execute();
       if (failure instanceof OutcomeUnknownError || !(failure instanceof QboFault || failure instanceof QboUnavailableError)) {
         // Maybe applied: look the records up now rather than leave them for the next run.
