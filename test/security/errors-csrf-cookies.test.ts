@@ -9,7 +9,7 @@ import { listen } from '../../src/server/serve.js';
 import type { ConnectionService } from '../../src/connect/connection.js';
 import { snapshotTables } from '../helpers/snapshot.js';
 import { signIn, WebClient } from '../helpers/web-client.js';
-import { concrete, expectSafeCookies, expectSecurityHeaders, makeBench, routesOf, stackTraceIn, type Bench } from './harness.js';
+import { concrete, expectSafeCookies, expectSecurityHeaders, makeBench, routesOf, stackTraceIn, type Bench, type CallInit } from './harness.js';
 
 describe('security rehearsal: CSRF on every state-changing route', () => {
   let b: Bench;
@@ -29,7 +29,7 @@ describe('security rehearsal: CSRF on every state-changing route', () => {
       const api = p.startsWith('/api/');
       const body = api ? '{"value":"x"}' : 'name=x&email=x%40example.com';
       const contentType = api ? 'application/json' : 'application/x-www-form-urlencoded';
-      const attempts = [
+      const attempts: { what: string; init: CallInit }[] = [
         { what: 'no token', init: { noCsrf: true } },
         { what: 'wrong token', init: { noCsrf: true, headers: { 'x-csrf-token': b.people.viewer.csrf } } },
         { what: 'wrong form field', init: { noCsrf: true, body: `${body}&_csrf=${b.people.viewer.csrf}` } },
