@@ -11,6 +11,9 @@ import { RunError } from '../../connect/run/messages.js';
 import { notConnectedPage, practiceHref, qboHref, webRealm, when, who } from './work-common.js';
 import { runStatusText } from './sync.js';
 
+const doneText: Record<string, string> = { create: 'Created', adopt: 'Linked to an existing record', update: 'Updated', void: 'Voided', import: 'Imported', none: 'Nothing sent' };
+const resultText: Record<string, string> = { done: 'Done', failed: 'Failed', held: 'Held for review', pending: 'Not known yet' };
+
 function seconds(ms: number | null): string {
   if (ms === null) return 'running';
   const s = Math.round(ms / 1000);
@@ -140,9 +143,9 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
                 return (
                   <tr class={failed ? 'row-failed' : ''}>
                     <td>{p ? <a href={p}>{r.label}</a> : r.label}</td>
-                    <td>{r.action}</td>
+                    <td>{doneText[r.action] ?? r.action}</td>
                     <td class={failed ? 'text-error' : ''}>
-                      {r.status}
+                      {resultText[r.status] ?? r.status}
                       {r.message ? <div>{r.message}</div> : null}
                     </td>
                     <td>

@@ -167,8 +167,19 @@ async function browse(c: Context<WebEnv>, deps: WebDeps) {
   });
 }
 
-function Value({ v }: { v: unknown }) {
+const fieldNames: Record<string, string> = { code: 'Code', uniqueId: 'Unique ID', isClient: 'Client', isSupplier: 'Supplier', totalCents: 'Total', taxCents: 'Tax', amountCents: 'Amount' };
+
+/** `projectNumber` → `Project number`; a few fields have plainer names. */
+function fieldName(k: string): string {
+  if (fieldNames[k]) return fieldNames[k];
+  const words = k.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function Value({ k, v }: { k: string; v: unknown }) {
   if (v === null || v === undefined) return <>—</>;
+  if (typeof v === 'boolean') return <>{v ? 'Yes' : 'No'}</>;
+  if (typeof v === 'number' && k.endsWith('Cents')) return <>{money(v)}</>;
   if (typeof v === 'object') return <pre class="payload">{JSON.stringify(v, null, 2)}</pre>;
   return <>{String(v)}</>;
 }
@@ -227,7 +238,7 @@ async function one(c: Context<WebEnv>, deps: WebDeps, kindParam: string, key: st
         {canEdit ? (
           <section aria-labelledby="edit-title">
             <h2 id="edit-title">Correct this contact</h2>
-            <p>The unique ID is how QuickBooks Connect finds this contact in QuickBooks; the email goes on the QuickBooks record.</p>
+            <p>The unique ID is how QBO Connect finds this contact in QuickBooks; the email goes on the QuickBooks record.</p>
             <form method="post" action={`/practice/contact/${encodeURIComponent(key)}`} class="stack">
               <CsrfField token={csrf} />
               <label for="uniqueId">Unique ID</label>
@@ -249,11 +260,13 @@ async function one(c: Context<WebEnv>, deps: WebDeps, kindParam: string, key: st
           </dd>
           <dt>State</dt>
           <dd>{stored.state}</dd>
-          {Object.entries(x).map(([k, v]) => (
+          {Object.entries(x)
+            .filter(([k]) => k !== 'state')
+            .map(([k, v]) => (
             <>
-              <dt>{k}</dt>
+              <dt>{fieldName(k)}</dt>
               <dd>
-                <Value v={v} />
+                <Value k={k} v={v} />
               </dd>
             </>
           ))}

@@ -20,7 +20,7 @@ import { listRecords } from '../../practice/store.js';
 import type { Kind } from '../../practice/kinds.js';
 import { actorOf, notConnectedPage, str, webRealm, when, who } from './work-common.js';
 
-type QboSource = 'income-account' | 'expense-account' | 'bank-account' | 'item' | 'tax-code' | 'payment-method';
+type QboSource = 'income-account' | 'expense-account' | 'bank-account' | 'item' | 'tax-code' | 'sales-tax-code' | 'purchase-tax-code' | 'payment-method';
 
 type Field =
   | { type: 'bool'; path: string; label: string; help: string }
@@ -181,8 +181,8 @@ export const sections: Section[] = [
     title: 'Tax',
     intro: 'Which QuickBooks tax code each practice tax code becomes. Invoices and expenses need these.',
     fields: [
-      { type: 'map', path: 'tax.sales', label: 'Sales (invoices and credit notes)', help: 'The QuickBooks tax code used on sales for each practice tax code.', keys: 'tax-code', source: 'tax-code' },
-      { type: 'map', path: 'tax.purchases', label: 'Purchases (bills and staff expenses)', help: 'The QuickBooks tax code used on purchases for each practice tax code.', keys: 'tax-code', source: 'tax-code' },
+      { type: 'map', path: 'tax.sales', label: 'Sales (invoices and credit notes)', help: 'The QuickBooks tax code used on sales for each practice tax code.', keys: 'tax-code', source: 'sales-tax-code' },
+      { type: 'map', path: 'tax.purchases', label: 'Purchases (bills and staff expenses)', help: 'The QuickBooks tax code used on purchases for each practice tax code.', keys: 'tax-code', source: 'purchase-tax-code' },
       { type: 'qbo', path: 'tax.transactionTaxCodeId', label: 'Transaction tax code (US companies)', help: 'US companies only: the tax code on the whole transaction.', source: 'tax-code' },
     ],
   },
@@ -200,13 +200,19 @@ async function qboChoices(deps: WebDeps, realmId: string): Promise<Choices> {
       lists.accounts
         .filter((a) => a['Active'] !== false && types.includes(String(a['AccountType'] ?? '')))
         .map((a): [string, string] => [a.Id, `${a['AcctNum'] ? `${String(a['AcctNum'])} ` : ''}${String(a['Name'] ?? a.Id)}`]);
+    const taxCodes = [...lists.taxCodes.values()].filter((t) => t.active);
+    // Percentages as QBO gives them (10 means 10 %); summed in hundredths so 5 + 7 never reads 11.99.
+    const pct = (rates: number[]) => `${rates.reduce((a, r) => a + Math.round(r * 100), 0) / 100}%`;
     const itemRows = ((items as Record<string, unknown>)['Item'] as Array<{ Id: string; Name?: string }> | undefined) ?? [];
     return {
       'income-account': account(['Income', 'Other Income']),
       'expense-account': account(['Expense', 'Cost of Goods Sold', 'Other Expense']),
       'bank-account': account(['Bank', 'Other Current Asset']),
       item: itemRows.map((i) => [i.Id, i.Name ?? i.Id]),
-      'tax-code': [...lists.taxCodes.values()].map((t) => [t.id, t.name]),
+      'tax-code': taxCodes.map((t) => [t.id, t.name]),
+      // A code with rates on one side only is not offered for the other (a purchases-only code on an invoice).
+      'sales-tax-code': taxCodes.filter((t) => t.hasSales || !t.hasPurchases).map((t) => [t.id, `${t.name}${t.hasSales ? ` (${pct(t.salesRates)})` : ''}`]),
+      'purchase-tax-code': taxCodes.filter((t) => t.hasPurchases || !t.hasSales).map((t) => [t.id, `${t.name}${t.hasPurchases ? ` (${pct(t.purchaseRates)})` : ''}`]),
       'payment-method': lists.paymentMethods.filter((m) => m['Active'] !== false).map((m) => [m.Id, String(m['Name'] ?? m.Id)]),
     };
   } catch (err) {
