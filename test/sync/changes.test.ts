@@ -1,9 +1,9 @@
 /**
  * Changes after a sync, against the emulator with the real preview: a practice invoice edited after
  * it was synced goes as a sparse update with its SyncToken (also after a payment moved the SyncToken
- * in QBO); a cancelled invoice is voided; a cancelled bill, which QBO cannot void, is reported and
- * nothing is deleted; an invoice changed by hand in QBO between preview and write is not overwritten
- * (5010 → re-read → held as diverged).
+ * in QBO); a cancelled invoice is voided, a cancelled payment too (the Payment way); a cancelled bill,
+ * which QBO cannot void, is reported and nothing is deleted; an invoice changed by hand in QBO between
+ * preview and write is not overwritten (5010 → re-read → held as diverged).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
@@ -54,11 +54,15 @@ describe('changes after a sync', () => {
     await updateRecord(ctx.db, 'invoice', inv.key, { ...inv.record, text: `${inv.record.text ?? 'Fees'} (revised)` }, ctx.clock());
     const can = (await getRecord(ctx.db, 'invoice', cancelled.record_key))!;
     await updateRecord(ctx.db, 'invoice', can.key, { ...can.record, state: 'cancelled' }, ctx.clock());
+    // A cancelled payment is voided the Payment way (update with include=void); its invoice opens again.
+    const paymentLink = links.find((l) => l.record_kind === 'payment')!;
+    const payment = (await getRecord(ctx.db, 'payment', paymentLink.record_key))!;
+    await updateRecord(ctx.db, 'payment', payment.key, { ...payment.record, state: 'cancelled' }, ctx.clock());
     const bill = (await getRecord(ctx.db, 'bill', billLink!.record_key))!;
     await updateRecord(ctx.db, 'bill', bill.key, { ...bill.record, state: 'cancelled' }, ctx.clock());
 
     const second = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(second.summary).toMatchObject({ updated: 1, voided: 1, failed: 1 });
+    expect(second.summary, second.summary.records.map((r) => `${r.status} ${r.label} ${r.message ?? ''}`).join('\n')).toMatchObject({ updated: 1, voided: 2, failed: 1 });
     const failed = second.summary.records.find((r) => r.status === 'failed')!;
     expect(failed).toMatchObject({ code: 'run.void-not-supported', recordKey: bill.key });
     expect(failed.message).toContain('never deletes');
@@ -68,6 +72,9 @@ describe('changes after a sync', () => {
     const qboCancelled = e['Invoice']!.find((x) => x.Id === cancelled.qbo_id)!;
     expect(qboCancelled['TotalAmt']).toBe(0);
     expect(e['Bill']!.some((x) => x.Id === billLink!.qbo_id)).toBe(true);
+    const qboPayment = e['Payment']!.find((x) => x.Id === paymentLink.qbo_id)!;
+    expect(qboPayment['TotalAmt']).toBe(0);
+    expect(String(qboPayment['PrivateNote'])).toMatch(/^Voided/);
     const after = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
     expect(after.find((l) => l.record_key === cancelled.record_key)!.state).toBe('voided');
     expect(after.find((l) => l.record_key === edited.record_key)!.sync_token).toBe(qboEdited.SyncToken);

@@ -35,6 +35,9 @@ export async function readyDemo(ctx: Ctx, qbo: CompanyClient, realmId: string, o
   await set('tax.purchases.GST-CAP', await idOf(qbo, 'TaxCode', 'GST on capital'));
   await set('staffExpenses.fixedExpenseAccountId', await idOf(qbo, 'Account', 'Office Expenses'));
   const eft = await idOf(qbo, 'PaymentMethod', 'EFT');
+  let bank: string | undefined;
+  for await (const a of qbo.query('Account')) if ((a as { AccountType?: string }).AccountType === 'Bank') bank ??= a.Id;
+  if (bank) await set('payments.depositAccountId', bank);
   for (const code of ['EFT', 'BPAY', 'CHQ', 'CARD']) await set(`payments.methodByPaymentType.${code}`, eft);
   const deps = { db: ctx.db, clock, logger: ctx.logger, qbo };
   let plan = await buildPlan(deps, realmId);

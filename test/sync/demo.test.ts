@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { getRun } from '../../src/connect/run/history.js';
 import { sync } from '../../src/connect/run/sync.js';
+import { getSettings } from '../../src/connect/settings/store.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { listRecords } from '../../src/practice/store.js';
 import { toCents } from '../../src/qbo/money.js';
@@ -83,6 +84,16 @@ describe('the medium demo syncs to an empty AU company', () => {
       expect(marked.length).toBe(byKind(kind).length);
     }
     expect(documents).toBeGreaterThan(1000);
+
+    // Exported payments: deposited to the configured account, with the mapped payment method.
+    const settings = await getSettings(ctx.db, c.realmId, ctx.clock);
+    const exported = all('Payment').filter((p) => cents(p['TotalAmt']) > 0);
+    expect(exported.length).toBeGreaterThan(100);
+    for (const p of exported) {
+      expect(refOf(p['DepositToAccountRef'])).toBe(settings.payments.depositAccountId);
+      expect(refOf(p['PaymentMethodRef'])).toBe(settings.payments.methodByPaymentType['EFT']);
+      expect(((p['Line'] as Array<{ LinkedTxn?: Array<{ TxnType: string }> }>) ?? []).every((l) => l.LinkedTxn?.[0]?.TxnType === 'Invoice')).toBe(true);
+    }
 
     // Customer balances: QBO's open invoices less open credits and unapplied payments, against the
     // practice's invoices less credit notes less payments (of the synced documents).
