@@ -162,14 +162,17 @@ describe('web app: the working screens, route by route', () => {
   it('saves a setting as an administrator (audited) and refuses a bad value naming the setting', async () => {
     const c = await as(ADMIN);
     const ok = await post(c, '/settings?tab=invoices', '/settings', { path: 'invoices.memo', value: 'invoice-text', tab: 'invoices' });
-    expect(ok.status).toBe(200);
-    expect(await ok.text()).toContain('Saved invoices.memo.');
+    // Post, then redirect back to the tab, scrolled to the setting, which says it was saved.
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('location')).toBe('/settings?tab=invoices&saved=invoices.memo&changed=1#form-s-invoices-memo');
+    const back = await (await c.get('/settings?tab=invoices&saved=invoices.memo&changed=1')).text();
+    expect(back).toMatch(/<p class="saved" role="status">Saved invoices.memo.<\/p>/);
     expect((await getSettings(app.ctx.db, co.realmId, app.ctx.clock)).invoices.memo).toBe('invoice-text');
     const bad = await post(c, '/settings?tab=invoices', '/settings', { path: 'invoices.memo', value: 'everything' });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('Setting invoices.memo: everything is not allowed');
     const off = await post(c, '/settings?tab=bills', '/settings', { path: 'bills.export', value: 'off' });
-    expect(off.status).toBe(200);
+    expect(off.status).toBe(303);
     expect((await getSettings(app.ctx.db, co.realmId, app.ctx.clock)).bills.export).toBe(false);
     await post(c, '/settings?tab=bills', '/settings', { path: 'bills.export', value: 'on' });
 

@@ -245,7 +245,13 @@ function fieldId(path: string): string {
 }
 
 /** One setting: the value now, and for administrators a small form to change it. */
-function SettingForm({ tab, path, title, help, current, control, admin, csrf }: { tab: string; path: string; title: string; help: string; current: string; control: unknown; admin: boolean; csrf: string }) {
+interface Flash {
+  path: string;
+  kind: 'ok' | 'error';
+  text: string;
+}
+
+function SettingForm({ tab, path, title, help, current, control, admin, csrf, flash }: { tab: string; path: string; title: string; help: string; current: string; control: unknown; admin: boolean; csrf: string; flash: Flash | undefined }) {
   const id = fieldId(path);
   return (
     <form method="post" action="/settings" class="setting" id={`form-${id}`}>
@@ -264,6 +270,11 @@ function SettingForm({ tab, path, title, help, current, control, admin, csrf }: 
           </button>
         ) : null}
       </div>
+      {flash?.path === path ? (
+        <p class={flash.kind === 'ok' ? 'saved' : 'text-error'} role={flash.kind === 'ok' ? 'status' : 'alert'}>
+          {flash.text}
+        </p>
+      ) : null}
     </form>
   );
 }
@@ -298,7 +309,7 @@ function qboControl(id: string, source: QboSource, value: unknown, choices: Choi
   return <input id={id} name="value" value={value === null || value === undefined ? '' : String(value)} disabled={disabled} aria-describedby={`${id}-help`} placeholder="QuickBooks Id, empty for none" />;
 }
 
-async function sectionView({ deps, section, settings, choices, admin, csrf }: { deps: WebDeps; section: Section; settings: Settings; choices: Choices; admin: boolean; csrf: string }) {
+async function sectionView({ deps, section, settings, choices, admin, csrf, flash }: { deps: WebDeps; section: Section; settings: Settings; choices: Choices; admin: boolean; csrf: string; flash: Flash | undefined }) {
   const out: unknown[] = [];
   for (const f of section.fields) {
     const value = getAt(settings, f.path);
@@ -323,6 +334,7 @@ async function sectionView({ deps, section, settings, choices, admin, csrf }: { 
               control={qboControl(fieldId(`${f.path}.${code}`), f.source, map[code], choices, !admin)}
               admin={admin}
               csrf={csrf}
+              flash={flash}
             />
           ))}
         </fieldset>,
@@ -339,7 +351,7 @@ async function sectionView({ deps, section, settings, choices, admin, csrf }: { 
       ) : (
         qboControl(id, f.source, value, choices, !admin)
       );
-    out.push(<SettingForm tab={section.id} path={f.path} title={f.label} help={f.help} current={shown(f, value, choices)} control={control} admin={admin} csrf={csrf} />);
+    out.push(<SettingForm tab={section.id} path={f.path} title={f.label} help={f.help} current={shown(f, value, choices)} control={control} admin={admin} csrf={csrf} flash={flash} />);
   }
   return <>{out}</>;
 }
@@ -380,7 +392,7 @@ function valueFor(path: string, raw: string): unknown {
   return raw;
 }
 
-async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | 'error'; text: string }, status: 200 | 400 = 200, tabGiven?: string) {
+async function show(c: Context<WebEnv>, deps: WebDeps, flashGiven?: Flash, status: 200 | 400 = 200, tabGiven?: string) {
   const realmId = await webRealm(deps.ctx);
   if (!realmId) return notConnectedPage(c, 'Settings');
   const tab = sections.find((s) => s.id === (tabGiven ?? c.req.query('tab'))) ?? sections[0]!;
@@ -389,7 +401,12 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
   const needsQbo = tab.fields.some((f) => f.type === 'qbo' || f.type === 'map');
   const choices = needsQbo ? await qboChoices(deps, realmId) : undefined;
   const csrf = c.get('csrfToken');
-  const content = await sectionView({ deps, section: tab, settings, choices, admin, csrf });
+  // After a save the browser comes back here (`?saved=<path>`) scrolled to the setting it saved.
+  const savedPath = c.req.query('saved');
+  const flash: Flash | undefined =
+    flashGiven ?? (savedPath && fieldOf(savedPath) ? { path: savedPath, kind: 'ok', text: c.req.query('changed') === '0' ? `${savedPath} already had that value; nothing changed.` : `Saved ${savedPath}.` } : undefined);
+  const notice = flash;
+  const content = await sectionView({ deps, section: tab, settings, choices, admin, csrf, flash });
   return renderPage(c, {
     title: `Settings: ${tab.title}`,
     status,
@@ -500,10 +517,9 @@ export const settingsPage: WebPage = {
       const tab = fieldOf(path)?.section.id ?? str(body.tab);
       try {
         const r = await setSetting(deps.ctx.db, { realmId, path, value: valueFor(path, str(body.value)), actor: actorOf(c), clock: deps.ctx.clock });
-        const text = r.changed ? `Saved ${path}.` : `${path} already had that value; nothing changed.`;
-        return show(c, deps, { kind: 'ok', text }, 200, tab);
+        return c.redirect(`/settings?tab=${encodeURIComponent(tab)}&saved=${encodeURIComponent(path)}&changed=${r.changed ? 1 : 0}#form-${fieldId(path)}`, 303);
       } catch (err) {
-        if (isConnectError(err)) return show(c, deps, { kind: 'error', text: err.message }, 400, tab);
+        if (isConnectError(err)) return show(c, deps, { path, kind: 'error', text: err.message }, 400, tab);
         throw err;
       }
     });
