@@ -135,8 +135,10 @@ describe('web app in a browser: the whole sync journey', () => {
     expect(await errorCount()).toBe(before - 1);
 
     // The bill with an unmapped tax code: map it in the Tax settings (administrators).
-    await nav('Settings');
-    await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Tax' }).click();
+    // Its error links to the settings that fix it: the Tax tab.
+    const taxBill = await openRow('bill B-90005');
+    await taxBill.getByRole('link', { name: 'Open the settings that fix it' }).click();
+    await page.waitForURL(`${base}/settings?tab=tax`);
     const select = page.locator('#s-tax-purchases-GST-CAP');
     const option = await select.locator('option', { hasText: 'GST on capital' }).getAttribute('value');
     await select.selectOption(option!);

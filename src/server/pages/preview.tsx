@@ -56,6 +56,16 @@ export function qboProblem(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The settings tab that fixes an issue, when a setting is the fix (a mapping, an account). */
+export function settingsTabFor(code: string): string | undefined {
+  if (code.startsWith('tax.')) return 'tax';
+  if (code === 'staff-expense.expense-account-unmapped') return 'staffExpenses';
+  if (code === 'bill.expense-account-unmapped') return 'bills';
+  if (code.endsWith('.income-account-unmapped') || code === 'invoice.item-unmapped') return 'invoices';
+  if (code === 'payment.type-unmapped' || code === 'payment-import.no-payment-type') return 'payments';
+  return undefined;
+}
+
 function rowAnchor(key: string): string {
   return `row-${key.replace(/[^a-zA-Z0-9_-]+/g, '-')}`;
 }
@@ -67,6 +77,7 @@ function IssueList({ row }: { row: PlanRow }) {
       {row.issues.map((i) => {
         const ref = i.record ?? row.record;
         const href = practiceHref(ref.kind, ref.id);
+        const tab = settingsTabFor(i.code);
         return (
           <li class={i.severity === 'error' ? 'issue-error' : 'issue-warn'}>
             <strong>{i.severity === 'error' ? 'Error' : 'Warning'}:</strong> {i.message}{' '}
@@ -74,6 +85,12 @@ function IssueList({ row }: { row: PlanRow }) {
               <a href={href}>
                 Open {ref.kind.replace('-', ' ')} {ref.id.split('|')[0]}
               </a>
+            ) : null}
+            {tab ? (
+              <>
+                {href ? ' · ' : ''}
+                <a href={`/settings?tab=${tab}`}>Open the settings that fix it</a>
+              </>
             ) : null}
           </li>
         );
