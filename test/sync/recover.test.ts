@@ -124,6 +124,16 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
     expect(resent[0]).not.toBe(resent[1]);
   });
 
+  it('finds a write older than change data capture reaches by its document number', async () => {
+    const client = deps.client;
+    const found = await client.create('Invoice', invoiceBody('INV-OLD1'), { requestId: 'test-old1' });
+    await journalWrites(c.app.ctx.db, [entry('INV-OLD1', invoiceBody('INV-OLD1')), entry('INV-OLD2', invoiceBody('INV-OLD2'))], new Date(Date.now() - 40 * 86_400_000));
+    const s = await settleWrites(deps, c.realmId, 'run-recover');
+    expect(s).toMatchObject({ found: 2, adopted: 1, notSent: 1, unknown: 0 });
+    const link = await c.app.ctx.db.selectFrom('links').selectAll().where('record_key', '=', 'INV-OLD1').executeTakeFirstOrThrow();
+    expect(link.qbo_id).toBe(found.Id);
+  });
+
   it('settles an update by re-reading: replays it when QBO does not have it, records it when QBO does', async () => {
     const client = deps.client;
     const inv = await client.create('Invoice', invoiceBody('INV-U1'), { requestId: 'test-u1' });

@@ -57,15 +57,19 @@ async function findCreated(deps: RunDeps, rows: JournalRow[]): Promise<Map<numbe
     // CDC from a day before the oldest write: the emulator's clock may run ahead, never behind.
     const oldest = Math.min(...rows.filter((r) => !nameEntities.has(r.qbo_entity)).map((r) => Date.parse(r.created_at)));
     const since = new Date(oldest - 24 * 3600_000);
-    const cdc = await deps.client.cdc(txnEntities as EntityName[], since);
+    // CDC reaches back 30 days; older writes (a sync abandoned for a month) are found by number.
+    const cdcReach = deps.clock().getTime() - 29 * 24 * 3600_000;
+    const cdc = since.getTime() > cdcReach ? await deps.client.cdc(txnEntities as EntityName[], since) : undefined;
     for (const entity of txnEntities) {
-      let candidates = (cdc.changes[entity as EntityName] ?? []) as QboRow[];
+      let candidates = (cdc?.changes[entity as EntityName] ?? []) as QboRow[];
       const pending = byEntity.get(entity)!;
-      if (cdc.truncated[entity as EntityName]) {
-        // More changes than one CDC answer holds: fall back to the document numbers we sent.
-        const numbers = pending.map((r) => (JSON.parse(r.body) as Record<string, unknown>)['DocNumber']).filter((n): n is string => typeof n === 'string');
+      if (!cdc || cdc.truncated[entity as EntityName]) {
+        // More changes than one CDC answer holds, or too old for CDC: the numbers we sent.
+        const field = entity === 'Payment' ? 'PaymentRefNum' : 'DocNumber';
+        const numbers = pending.map((r) => (JSON.parse(r.body) as Record<string, unknown>)[field]).filter((n): n is string => typeof n === 'string');
+        if (numbers.length < pending.length) throw new Error(`${entity} writes without a ${field} cannot be looked up beyond change data capture's 30 days`);
         candidates = [];
-        for await (const e of deps.client.queryIn(entity as EntityName, 'DocNumber', numbers)) candidates.push(e as QboRow);
+        for await (const e of deps.client.queryIn(entity as EntityName, field, numbers)) candidates.push(e as QboRow);
       }
       for (const r of pending) {
         const marker = markerOf(r.record_kind, r.record_key);
