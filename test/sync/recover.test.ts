@@ -134,6 +134,21 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
     expect(link.qbo_id).toBe(found.Id);
   });
 
+  it('a sync that cannot check earlier writes in QBO sends nothing new', async () => {
+    await journalWrites(c.app.ctx.db, [entry('INV-UNK', invoiceBody('INV-UNK'))], new Date());
+    const slow = { ...deps, client: qboClientFor(c.app.ctx, c.realmId, { retry: { baseMs: 1, capMs: 5, maxAttempts: 2 } }) };
+    let planned = false;
+    emu.control.armFaults({ rates: { '503': 1 } });
+    const r = await sync({ ...slow, buildPlan: async () => ((planned = true), Promise.reject(new Error('not reached'))) }, { realmId: c.realmId, actor: 'test' });
+    emu.control.clearFaults();
+    expect(r.status).toBe('failed');
+    expect(r.message).toContain('could not be checked in QuickBooks; nothing new was sent');
+    expect(planned).toBe(false);
+    expect((await c.app.ctx.db.selectFrom('journal').select('status').where('record_key', '=', 'INV-UNK').executeTakeFirstOrThrow()).status).toBe('pending');
+    // Once QBO answers again, recovery settles it (it never arrived: sent again by the next sync).
+    expect(await settleWrites(deps, c.realmId, 'run-recover')).toMatchObject({ notSent: 1 });
+  });
+
   it('settles an update by re-reading: replays it when QBO does not have it, records it when QBO does', async () => {
     const client = deps.client;
     const inv = await client.create('Invoice', invoiceBody('INV-U1'), { requestId: 'test-u1' });
