@@ -13,11 +13,12 @@ import { createApp, type App } from '../src/app.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
 import { createHttpApp } from '../src/server/http.js';
 import { listen, type RunningServer } from '../src/server/serve.js';
-import { loadDemoPractice, plantedProblems } from '../src/practice/demo.js';
+import { clashingSupplierName, loadDemoPractice, plantedProblems } from '../src/practice/demo.js';
 import { getRecord } from '../src/practice/store.js';
 import { launchBrowser, screenshot } from './helpers/browser.js';
 import { testConfig } from './helpers/config.js';
 import { freePort } from './helpers/net.js';
+import { api, connect } from './helpers/emulator-connect.js';
 
 const ADMIN = { name: 'Ada Admin', email: 'ada@example.com', password: 'a long admin passphrase' };
 /** A clean bill: skipped first, added back later and sent by the second sync. */
@@ -46,6 +47,10 @@ describe('web app in a browser: the whole sync journey', () => {
   beforeAll(async () => {
     // control: the demo's emulator serves its company view, where the history's QuickBooks links lead.
     emu = await startEmulator({ preset: 'au', limits: 'off', control: true });
+    // The QuickBooks company already has a supplier named like one of the demo's clients (planted).
+    const tokens = await connect(emu);
+    const vendor = await api(emu, tokens)('vendor', { method: 'POST', body: JSON.stringify({ DisplayName: clashingSupplierName }) });
+    expect(vendor.status).toBe(200);
     const port = await freePort();
     app = await createApp(testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_PORT: String(port) }));
     const loaded = await loadDemoPractice(app.ctx.db, { size: 'small', seed: 1, today: app.ctx.clock() });
@@ -88,12 +93,12 @@ describe('web app in a browser: the whole sync journey', () => {
   }, 30_000);
 
   it('shows the planted problems in the preview, with Sync disabled and the reason', async () => {
-    const text = await mainText();
     for (const p of plantedProblems) {
-      // Each planted record that reaches the preview is named there (the payment is not exported:
-      // payments are imported by default).
+      // Each planted record that reaches the preview carries its error or warning there (the payment
+      // is not: payments are imported from QuickBooks by default, not exported).
       if (p.kind === 'payment') continue;
-      expect(text, p.code).toContain(p.key);
+      const summary = page.locator('details summary', { hasText: `${p.kind} ${p.key} ` }).first();
+      expect(await summary.locator('.tag').count(), p.code).toBeGreaterThan(0);
     }
     expect(await errorCount()).toBeGreaterThan(0);
     const sync = page.locator('main').getByRole('button', { name: 'Sync', exact: true });
@@ -133,6 +138,12 @@ describe('web app in a browser: the whole sync journey', () => {
     await longInvoice.getByRole('button', { name: /^Skip / }).click();
     await page.waitForURL(/\/preview\?skipped=\d+$/);
     expect(await errorCount()).toBe(before - 1);
+
+    // A client named like a QuickBooks supplier: skip it (its invoice goes with it).
+    const clash = await openRow('contact C9003');
+    await clash.getByRole('button', { name: /^Skip / }).click();
+    await page.waitForURL(/\/preview\?skipped=2$/);
+    expect(await errorCount()).toBe(before - 2);
 
     // The bill with an unmapped tax code: map it in the Tax settings (administrators).
     // Its error links to the settings that fix it: the Tax tab.
