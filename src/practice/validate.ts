@@ -66,11 +66,13 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
 function zodIssues(kind: Kind, key: string, value: unknown, error: z.ZodError, at: string | undefined): PracticeIssue[] {
   return error.issues.map((i) => {
     let text = i.message;
-    if (i.code === 'unrecognized_keys') text = `has unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}: remove them (see docs/practice-import.schema.json)`;
+    if (i.code === 'unrecognized_keys') text = `${i.keys.length === 1 ? 'is an unknown field' : 'are unknown fields'}: remove ${i.keys.length === 1 ? 'it' : 'them'} (see docs/practice-import.schema.json)`;
     else if (i.code === 'invalid_type' && i.path.length > 0 && valueAt(value, i.path) === undefined) text = 'is required';
     else if (i.code === 'invalid_type' && i.path.length === 0) text = 'must be a JSON object';
     else if (i.code === 'invalid_type' && text.startsWith('Invalid input')) text = i.expected === 'object' ? 'must be a JSON object' : i.expected === 'array' ? 'must be a list' : `must be of type ${i.expected}`;
-    return issue(reasonCodes.invalid, kind, key, fieldPath(i.path), text, at);
+    // An unknown field is named by its own path, so API clients see which one (not the record's root).
+    const field = i.code === 'unrecognized_keys' ? i.keys.map((k) => fieldPath([...i.path, k])).join(', ') : fieldPath(i.path);
+    return issue(reasonCodes.invalid, kind, key, field, text, at);
   });
 }
 
