@@ -1,0 +1,34 @@
+/**
+ * The small chaos soak inside `npm test` (the full one is `npm run chaos`): three companies with the
+ * small demo each, every fault of issue 9 armed per request, access tokens expiring every two
+ * emulated minutes, sync child processes SIGKILLed at seeded moments and restarted; once with the
+ * emulator's request-id memory on and once with it off. The seed is random per run and printed
+ * with every failure, so a failure replays with `npm run chaos -- --small --seed N`.
+ */
+import { describe, expect, it } from 'vitest';
+import { chaosOptions } from './modes.js';
+import { companyTable, figuresOf, roundTable } from './report.js';
+import { runSoak } from './soak.js';
+
+const seed = process.env['CHAOS_SEED'] ? Number(process.env['CHAOS_SEED']) : Math.floor(Math.random() * 2 ** 31);
+
+describe(`chaos soak, small (seed ${seed})`, () => {
+  for (const memory of ['on', 'off'] as const) {
+    it(`requestid memory ${memory}: every document once, totals and balances to the cent, no invalid_grant, limits kept, held explained`, async () => {
+      const lines: string[] = [];
+      const report = await runSoak(chaosOptions('small', seed + (memory === 'off' ? 1 : 0), memory, (l) => lines.push(l)));
+      const replay = `seed ${seed} — replay: npm run chaos -- --small --seed ${seed} --memory ${memory}`;
+      console.log(`${replay}\n${companyTable(`memory ${memory}`, report)}\n${roundTable([figuresOf(`memory ${memory}`, report)])}`);
+      expect(report.problems, `${replay}\n${lines.join('\n')}`).toEqual([]);
+      // The soak did what it says: faults were served, processes were killed, and there was work.
+      const faults = report.stats.companies.reduce((n, s) => n + Object.values(s.faults).reduce((a, b) => a + b, 0), 0);
+      expect(faults, replay).toBeGreaterThan(0);
+      expect(report.killsDelivered, `${replay}\n${lines.join('\n')}`).toBeGreaterThan(0);
+      for (const c of report.companies) {
+        expect(c.finished, `${replay}: company ${c.index + 1}`).toBe(true);
+        expect(c.verdict.documents, replay).toBeGreaterThan(20);
+        expect(c.verdict.documentsOnce + c.verdict.held, replay).toBe(c.verdict.documents);
+      }
+    }, 180_000);
+  }
+});

@@ -1,0 +1,112 @@
+/** The soak's summary table: one line per company and round, then the faults QBO served. */
+import type { SoakReport } from './soak.js';
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export interface RoundFigures {
+  round: string;
+  documents: number;
+  names: number;
+  requests: number;
+  faults: Record<string, number>;
+  limitRefusals: number;
+  maxPerMinute: number;
+  maxInFlight: number;
+  tokenCalls: number;
+  kills: number;
+  syncRuns: number;
+  duplicates: number;
+  missing: number;
+  held: number;
+  seconds: number;
+}
+
+export function figuresOf(round: string, r: SoakReport): RoundFigures {
+  const sum = (f: (c: SoakReport['companies'][number]) => number) => r.companies.reduce((n, c) => n + f(c), 0);
+  const faults: Record<string, number> = {};
+  let requests = 0;
+  let limitRefusals = 0;
+  let maxPerMinute = 0;
+  let maxInFlight = 0;
+  for (const s of r.stats.companies) {
+    for (const [k, v] of Object.entries(s.faults)) faults[k] = (faults[k] ?? 0) + v;
+    requests += Object.values(s.requests).reduce((a, b) => a + b, 0);
+    limitRefusals += s.throttled.rate + s.throttled.concurrency + s.throttled['batch-rate'];
+    maxPerMinute = Math.max(maxPerMinute, s.maxPerMinute);
+    maxInFlight = Math.max(maxInFlight, s.maxInFlight);
+  }
+  return {
+    round,
+    documents: sum((c) => c.verdict.documents),
+    names: sum((c) => c.verdict.names),
+    requests,
+    faults,
+    limitRefusals,
+    maxPerMinute,
+    maxInFlight,
+    tokenCalls: r.stats.tokenEndpoint.requests,
+    kills: r.killsDelivered,
+    syncRuns: sum((c) => c.runs.length),
+    duplicates: sum((c) => c.verdict.duplicates),
+    missing: sum((c) => c.verdict.missing),
+    held: sum((c) => c.verdict.held),
+    seconds: Math.round((r.prepareMs + r.soakMs + r.verifyMs) / 1000),
+  };
+}
+
+export function companyTable(round: string, r: SoakReport): string {
+  return table(
+    ['round / company', 'realm', 'documents', 'once', 'names', 'dupes', 'missing', 'orphans', 'totals ok', 'balances', 'held', 'explained', 'runs', 'kills', 'connection', 'busiest min', 'max in flight'],
+    r.companies.map((c) => {
+      const s = r.stats.companies.find((x) => x.realmId === c.realmId);
+      const v = c.verdict;
+      return [
+        `${round} ${c.index + 1}`,
+        c.realmId,
+        String(v.documents),
+        String(v.documentsOnce),
+        String(v.names),
+        String(v.duplicates),
+        String(v.missing),
+        String(v.orphans),
+        String(v.totalsChecked),
+        String(v.balancesChecked),
+        String(v.held),
+        String(v.heldExplained),
+        String(c.runs.length),
+        String(c.runs.filter((x) => x.killed).length),
+        v.connection,
+        `${s?.maxPerMinute ?? '?'}/${r.limits.perMinute}`,
+        `${s?.maxInFlight ?? '?'}/${r.limits.concurrent}`,
+      ];
+    }),
+  );
+}
+
+export function roundTable(rounds: RoundFigures[]): string {
+  return table(
+    ['round', 'documents', 'names', 'QBO requests', '429', '500', 'hang', 'commit-drop', 'limit 429s', 'token calls', 'kills', 'sync runs', 'duplicates', 'missing', 'held', 'seconds'],
+    rounds.map((f) => [
+      f.round,
+      String(f.documents),
+      String(f.names),
+      String(f.requests),
+      String(f.faults['429'] ?? 0),
+      String(f.faults['500'] ?? 0),
+      String(f.faults['hang'] ?? 0),
+      String(f.faults['commit-then-drop'] ?? 0),
+      String(f.limitRefusals),
+      String(f.tokenCalls),
+      String(f.kills),
+      String(f.syncRuns),
+      String(f.duplicates),
+      String(f.missing),
+      String(f.held),
+      String(f.seconds),
+    ]),
+  );
+}

@@ -1,0 +1,222 @@
+/**
+ * After a soak, one company is checked against the emulator's state dump and the product's own
+ * database: every planned document in QBO exactly once (by its PrivateNote marker and its link), no
+ * orphan, QBO totals and customer balances equal to the practice's to the cent, the connection still
+ * connected (no invalid_grant), the observed rate and concurrency within QBO's limits, no write left
+ * unresolved, and every held record explained by a reason code and a sentence.
+ */
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { Plan } from '../../src/connect/plan/types.js';
+import { nameEntities } from '../../src/connect/run/context.js';
+import type { CompanyStats, RunningEmulator, LimitSettings } from '../../src/emulator/index.js';
+import { listRecords } from '../../src/practice/store.js';
+import { toCents } from '../../src/qbo/money.js';
+import type { ChildRun } from './soak.js';
+
+type Row = Record<string, unknown> & { Id: string };
+interface Dump {
+  entities: Record<string, Row[]>;
+}
+
+export interface CompanyVerdict {
+  /** Documents the plan had to create, and how many QBO holds exactly once with the right total. */
+  documents: number;
+  documentsOnce: number;
+  names: number;
+  duplicates: number;
+  missing: number;
+  orphans: number;
+  totalsChecked: number;
+  balancesChecked: number;
+  held: number;
+  heldExplained: number;
+  pending: number;
+  connection: string;
+  problems: string[];
+}
+
+export interface VerifyInput {
+  emu: RunningEmulator;
+  realmId: string;
+  dataDir: string;
+  /** The plan the company started from (before any sync). */
+  plan: Plan;
+  exportFrom: string;
+  stats: CompanyStats | undefined;
+  limits: LimitSettings;
+  runs: ChildRun[];
+}
+
+const docEntities = ['Invoice', 'CreditMemo', 'Payment', 'Bill'];
+const markerPattern = /qbo-connect:([a-z-]+):(\S+)/g;
+const cents = (v: unknown) => (typeof v === 'number' ? toCents(v, 'half-up') : 0);
+const refOf = (v: unknown) => (v as { value?: string } | undefined)?.value;
+type Kind = 'invoice' | 'credit-note' | 'payment' | 'bill' | 'staff-expense';
+const docKinds: Kind[] = ['invoice', 'credit-note', 'payment', 'bill', 'staff-expense'];
+
+export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict> {
+  const problems: string[] = [];
+  const dump = input.emu.control.dump(input.realmId) as Dump;
+  const all = (e: string) => dump.entities[e] ?? [];
+  const config = loadConfig({ QBO_CONNECT_DATA_DIR: input.dataDir, QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: input.emu.url });
+  const app = await createApp(config);
+  try {
+    const db = app.ctx.db;
+    const links = await db.selectFrom('links').selectAll().where('realm_id', '=', input.realmId).execute();
+    const linkOf = new Map(links.map((l) => [`${l.record_kind}:${l.record_key}`, l]));
+    const journal = await db.selectFrom('journal').selectAll().where('realm_id', '=', input.realmId).execute();
+
+    // What the plan had to create: documents (by marker) and names (by link).
+    const rows = input.plan.groups.flatMap((g) => g.rows).filter((r) => !r.skipped && r.action === 'create' && !r.issues.some((i) => i.severity === 'error'));
+    const docRows = rows.filter((r) => !nameEntities.has(r.qbo.entity));
+    const nameRows = rows.filter((r) => nameEntities.has(r.qbo.entity));
+    const expected = new Map(docRows.map((r) => [`${r.record.kind}:${r.record.id}`, r]));
+
+    // Every marker QBO holds, with the entity that holds it.
+    const byMarker = new Map<string, Row[]>();
+    for (const entity of docEntities) {
+      for (const e of all(entity)) {
+        for (const m of String(e['PrivateNote'] ?? '').matchAll(markerPattern)) {
+          const k = `${m[1]}:${m[2]}`;
+          byMarker.set(k, [...(byMarker.get(k) ?? []), { ...e, _entity: entity }]);
+        }
+      }
+    }
+
+    // Held records: each must say why (reason code and a sentence).
+    const held = journal.filter((j) => j.status === 'held');
+    const heldExplained = held.filter((j) => j.outcome_code && j.outcome_message && j.outcome_message.length > 10);
+    for (const j of held) if (!heldExplained.includes(j)) problems.push(`${j.record_kind} ${j.record_key}: held without a reason (${j.outcome_code ?? 'no code'})`);
+    const heldKeys = new Set(held.map((j) => `${j.record_kind}:${j.record_key}`));
+    const pending = journal.filter((j) => j.status === 'pending');
+    for (const j of pending) problems.push(`${j.record_kind} ${j.record_key}: write ${j.request_id} still unresolved (pending)`);
+
+    // Practice totals of the planned documents.
+    const practiceTotal = new Map<string, { total: number; contact: string }>();
+    for (const kind of docKinds) {
+      for (let offset = 0; ; ) {
+        const page = await listRecords(db, kind, { limit: 1000, offset, from: input.exportFrom });
+        for (const r of page.items) {
+          const rec = r.record as unknown as { totalCents?: number; amountCents?: number; contactCode?: string };
+          practiceTotal.set(`${kind}:${r.key}`, { total: (kind === 'payment' ? rec.amountCents : rec.totalCents) ?? 0, contact: rec.contactCode ?? '' });
+        }
+        if (page.nextOffset === null) break;
+        offset = page.nextOffset;
+      }
+    }
+
+    let duplicates = 0;
+    let missing = 0;
+    let once = 0;
+    let totalsChecked = 0;
+    for (const [k, row] of expected) {
+      const found = byMarker.get(k) ?? [];
+      if (found.length > 1) {
+        duplicates += found.length - 1;
+        problems.push(`${k}: in QBO ${found.length} times (${found.map((f) => `${String(f['_entity'])} ${f.Id}`).join(', ')})`);
+        continue;
+      }
+      if (found.length === 0) {
+        if (heldKeys.has(k)) continue;
+        missing += 1;
+        problems.push(`${k}: not in QBO and not held (${row.record.label ?? row.key})`);
+        continue;
+      }
+      const e = found[0]!;
+      const link = linkOf.get(k);
+      if (!link) problems.push(`${k}: in QBO as ${String(e['_entity'])} ${e.Id} but not linked`);
+      else if (link.qbo_id !== e.Id || link.qbo_entity !== e['_entity']) problems.push(`${k}: linked to ${link.qbo_entity} ${link.qbo_id}, but QBO holds it as ${String(e['_entity'])} ${e.Id}`);
+      // A credit note applied to its invoice is a 0.00 payment of its own, with no ledger record:
+      // its total is the plan's.
+      const practice = practiceTotal.get(k)?.total ?? (row.record.kind === 'credit-application' ? row.qboTotalCents : undefined);
+      if (practice === undefined || practice === null) problems.push(`${k}: not found in the practice ledger`);
+      else {
+        totalsChecked += 1;
+        if (cents(e['TotalAmt']) !== practice) problems.push(`${k}: QBO total ${cents(e['TotalAmt'])} cents, practice ${practice} cents`);
+      }
+      once += 1;
+    }
+    let orphans = 0;
+    for (const [k, found] of byMarker) {
+      if (expected.has(k)) continue;
+      orphans += found.length;
+      problems.push(`${k}: in QBO (${found.map((f) => `${String(f['_entity'])} ${f.Id}`).join(', ')}) but not in the plan`);
+    }
+
+    // Names: each linked to an entity QBO holds, and no name twice (QBO's own 6240 makes that an
+    // emulator check as much as ours, so it is counted, not trusted).
+    for (const r of nameRows) {
+      const k = `${r.record.kind}:${r.record.id}`;
+      if (heldKeys.has(k)) continue;
+      const link = linkOf.get(k);
+      if (!link) {
+        problems.push(`${k}: ${r.qbo.entity} not linked`);
+        continue;
+      }
+      if (!all(link.qbo_entity).some((e) => e.Id === link.qbo_id)) problems.push(`${k}: linked to ${link.qbo_entity} ${link.qbo_id}, which QBO does not hold`);
+    }
+    for (const entity of ['Customer', 'Vendor', 'Item']) {
+      const field = entity === 'Item' ? 'Name' : 'DisplayName';
+      const seen = new Map<string, number>();
+      for (const e of all(entity)) {
+        const n = String(e[field] ?? '').toLowerCase();
+        seen.set(n, (seen.get(n) ?? 0) + 1);
+      }
+      for (const [n, count] of seen) if (count > 1) problems.push(`${entity} "${n}" in QBO ${count} times`);
+    }
+
+    // Customer balances: QBO's open documents against the practice's synced ones, to the cent.
+    const contactOf = new Map(links.filter((l) => l.record_kind === 'contact' && l.qbo_entity === 'Customer').map((l) => [l.qbo_id, l.record_key]));
+    const qboBalance = new Map<string, number>();
+    const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
+    for (const i of all('Invoice')) add(qboBalance, refOf(i['CustomerRef'])!, cents(i['Balance']));
+    for (const m of all('CreditMemo')) add(qboBalance, refOf(m['CustomerRef'])!, -cents(m['Balance'] ?? m['RemainingCredit']));
+    for (const p of all('Payment')) add(qboBalance, refOf(p['CustomerRef'])!, -cents(p['UnappliedAmt']));
+    const practiceBalance = new Map<string, number>();
+    for (const l of links) {
+      if (!['invoice', 'credit-note', 'payment'].includes(l.record_kind)) continue;
+      const p = practiceTotal.get(`${l.record_kind}:${l.record_key}`);
+      if (p) add(practiceBalance, p.contact, l.record_kind === 'invoice' ? p.total : -p.total);
+    }
+    let balancesChecked = 0;
+    for (const [customerId, balance] of qboBalance) {
+      const contact = contactOf.get(customerId);
+      if (!contact) continue;
+      balancesChecked += 1;
+      if (balance !== (practiceBalance.get(contact) ?? 0)) problems.push(`customer ${contact} (QBO ${customerId}): QBO balance ${balance} cents, practice ${practiceBalance.get(contact) ?? 0} cents`);
+    }
+
+    // The connection survived every token expiry: no invalid_grant, never disconnected.
+    const conn = await db.selectFrom('connections').selectAll().where('realm_id', '=', input.realmId).executeTakeFirst();
+    const connection = conn ? `${conn.status}${conn.disconnected_reason ? ` (${conn.disconnected_reason})` : ''}` : 'missing';
+    if (!conn || conn.status !== 'connected') problems.push(`connection ${connection}: expected connected`);
+    for (const r of input.runs) if (/invalid_grant|no longer accepts its refresh token/i.test(`${r.stderr} ${r.message ?? ''}`)) problems.push(`a sync reported invalid_grant: ${r.message ?? r.stderr}`);
+
+    // What QBO saw: never more than its limits allow.
+    const s = input.stats;
+    if (!s) problems.push('the emulator has no request statistics for this company');
+    else {
+      if (s.maxPerMinute > input.limits.perMinute) problems.push(`busiest minute ${s.maxPerMinute} requests > ${input.limits.perMinute}`);
+      if (s.maxInFlight > input.limits.concurrent) problems.push(`${s.maxInFlight} requests in flight > ${input.limits.concurrent}`);
+    }
+
+    return {
+      documents: expected.size,
+      documentsOnce: once,
+      names: nameRows.length,
+      duplicates,
+      missing,
+      orphans,
+      totalsChecked,
+      balancesChecked,
+      held: held.length,
+      heldExplained: heldExplained.length,
+      pending: pending.length,
+      connection,
+      problems,
+    };
+  } finally {
+    await app.close();
+  }
+}
