@@ -72,6 +72,26 @@ describe('sync on a hand-made plan', () => {
     expect(detail.settings).toMatchObject({ settingsHash: 'test' });
   });
 
+  it('stops between groups when another process took the lock over (its heartbeat was lost)', async () => {
+    emu.control.armFaults({ latencyMs: 60 });
+    const started = sync({ ...deps, lockTtlMs: 300, batchSize: 1, buildPlan: handPlanner(c.app.ctx.db, () => smallPractice(ids, 2, 'L')) }, { realmId: c.realmId, actor: 'test' });
+    // Another process takes the company over, as after a lapse.
+    await new Promise((r) => setTimeout(r, 150));
+    await c.app.ctx.db.updateTable('sync_locks').set({ holder_id: 'elsewhere:1:x', holder: 'someone else' }).where('realm_id', '=', c.realmId).execute();
+    const r = await started;
+    emu.control.clearFaults();
+    expect(r.status).toBe('interrupted');
+    expect(r.message).toContain('lock was lost');
+    expect(r.summary.processed).toBeLessThan(16);
+    // The other holder's lock is left alone.
+    expect((await c.app.ctx.db.selectFrom('sync_locks').select('holder').where('realm_id', '=', c.realmId).executeTakeFirstOrThrow()).holder).toBe('someone else');
+    await c.app.ctx.db.deleteFrom('sync_locks').where('realm_id', '=', c.realmId).execute();
+    // The rest is sent by the next sync.
+    const next = await sync({ ...deps, buildPlan: handPlanner(c.app.ctx.db, () => smallPractice(ids, 2, 'L')) }, { realmId: c.realmId, actor: 'test' });
+    expect(next.status, next.summary.records.filter((x) => x.status !== 'done').map((x) => x.message).join('\n') + next.message).toBe('succeeded');
+    expect(next.summary.created + r.summary.created).toBe(16);
+  });
+
   it('refuses to start while the plan has errors, listing each, and sends nothing', async () => {
     const bad = smallPractice(ids, 1, 'E');
     bad[1]!.issues.push({ code: 'invoice.number-too-long', severity: 'error', message: 'Invoice EINV-1: number is longer than 21 characters; shorten it or skip the invoice.', field: 'number' });

@@ -18,6 +18,18 @@ import { batchRequestIdFor, bIdFor, requestIdFor, type WriteOperation } from './
 
 type QboRow = Record<string, unknown> & { Id: string; SyncToken?: string };
 
+/** Practice record kinds each group's rows are about (for row keys of rows the plan no longer holds). */
+const kindsOfGroup: Record<string, string[]> = {
+  customers: ['contact'],
+  suppliers: ['supplier', 'staff'],
+  items: ['project'],
+  invoices: ['invoice'],
+  'credit-notes': ['credit-note'],
+  'payments-export': ['payment', 'credit-application'],
+  bills: ['bill'],
+  'staff-expenses': ['staff-expense'],
+};
+
 /** QBO voids these (Payment and SalesReceipt through update&include=void, the client picks); Bills and Purchases cannot be voided. */
 const voidable = new Set(['Invoice', 'CreditMemo', 'Payment', 'SalesReceipt', 'BillPayment', 'Check']);
 const writeActions = new Set(['create', 'update', 'void', 'adopt']);
@@ -102,17 +114,36 @@ export class GroupExecutor {
     this.state.onProgress?.({ done: this.state.done, total: this.state.total, group });
   }
 
+  /**
+   * The QBO Id of a row written before this run. A row the plan no longer holds (linked meanwhile) is
+   * found from its key, `<group>:<record id>` (suppliers: `staff:<id>` for staff).
+   */
   private async linkOf(rowKey: string): Promise<string | undefined> {
     const row = this.plan.rows.get(rowKey);
-    if (!row) return undefined;
-    const l = await this.deps.db
+    let kinds: string[];
+    let key: string;
+    if (row) {
+      kinds = [row.record.kind];
+      key = row.record.id;
+    } else {
+      const at = rowKey.indexOf(':');
+      const group = rowKey.slice(0, at);
+      key = rowKey.slice(at + 1);
+      kinds = kindsOfGroup[group] ?? [];
+      if (group === 'suppliers' && key.startsWith('staff:')) {
+        kinds = ['staff'];
+        key = key.slice('staff:'.length);
+      }
+      if (!kinds.length) return undefined;
+    }
+    const found = await this.deps.db
       .selectFrom('links')
       .select('qbo_id')
       .where('realm_id', '=', this.state.realmId)
-      .where('record_kind', '=', row.record.kind)
-      .where('record_key', '=', row.record.id)
-      .executeTakeFirst();
-    return l?.qbo_id;
+      .where('record_kind', 'in', kinds)
+      .where('record_key', '=', key)
+      .execute();
+    return found.length === 1 ? found[0]!.qbo_id : undefined;
   }
 
   private async problem(row: PlanRow, journalId: number | null, status: 'failed' | 'held' | 'pending', code: RunReasonCode, message: string, qboId: string | null = null) {
