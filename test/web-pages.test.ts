@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config.js';
 import { hashPassword } from '../src/accounts/passwords.js';
 import { createUser } from '../src/accounts/users.js';
 import { acquireSyncLock } from '../src/connect/run/lock.js';
+import { createConnectionService } from '../src/connect/connection.js';
 import { getSettings } from '../src/connect/settings/store.js';
 import { listSkipped } from '../src/connect/skips.js';
 import { loadDemoPractice } from '../src/practice/demo.js';
@@ -23,6 +24,7 @@ import { createHttpApp } from '../src/server/http.js';
 import { connectedCompany, type ConnectedCompany } from './helpers/preview.js';
 import { testConfig } from './helpers/config.js';
 import { signIn, WebClient } from './helpers/web-client.js';
+import { basic } from './helpers/emulator-connect.js';
 
 const PASS = 'a long enough password';
 const ADMIN = { email: 'ada@example.com', name: 'Ada Admin', role: 'administrator' };
@@ -257,6 +259,23 @@ describe('web app: the working screens, route by route', () => {
     expect(res.status).toBe(404);
     expect(await res.text()).toContain('contact NOPE: no such record');
     expect((await c.get('/practice/widget/1')).status).toBe(404);
+  });
+
+  // Last: it ends the company's connection.
+  it('says so when QuickBooks refuses the connection, then asks to connect again', async () => {
+    const svc = createConnectionService({ db: app.ctx.db, config: co.config, logger: app.ctx.logger, clock: app.ctx.clock });
+    const stored = await svc.store.load(co.realmId);
+    // Revoked at "Intuit" behind the product's back (as a person can do from their QuickBooks account).
+    const revoked = await fetch(co.emu.urls.revoke, { method: 'POST', headers: { Authorization: basic(), 'Content-Type': 'application/json' }, body: JSON.stringify({ token: stored!.refreshToken }) });
+    expect(revoked.status).toBe(200);
+    const c = await as(ADMIN);
+    const preview = await c.get('/preview');
+    expect(preview.status).toBe(502);
+    const text = await preview.text();
+    expect(text).toContain('QuickBooks could not be asked');
+    expect(text).toContain('href="/connection"');
+    // QuickBooks said the grant is gone: the company now shows as not connected.
+    expect(await (await c.get('/preview')).text()).toContain('No QuickBooks company is connected');
   });
 });
 
