@@ -3,7 +3,7 @@
  * it was synced goes as a sparse update with its SyncToken (also after a payment moved the SyncToken
  * in QBO); a cancelled invoice is voided, a cancelled payment too (the Payment way); a cancelled bill,
  * which QBO cannot void, is reported and nothing is deleted; an invoice changed by hand in QBO between
- * preview and write is not overwritten (5010 → re-read → held as diverged).
+ * preview and write is not overwritten (5010 → re-read → held as diverged) until the edit is undone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
@@ -95,5 +95,14 @@ describe('changes after a sync', () => {
     expect(JSON.stringify(now['Line'])).not.toContain('(ours)');
     const link = await ctx.db.selectFrom('links').selectAll().where('record_key', '=', target.record_key).executeTakeFirstOrThrow();
     expect(link.state).toBe('diverged');
+    // Still held on the next sync while QBO differs.
+    const fourth = await sync({ ...deps, buildPlan: async () => plan }, { realmId: c.realmId, actor: 'tester' });
+    expect(fourth.summary.records.find((r) => r.recordKey === target.record_key)).toMatchObject({ status: 'held', code: 'run.diverged' });
+    // The person undoes the edit in QBO: the update goes through and the link is whole again.
+    await deps.client.sparseUpdate('Invoice', { Id: now.Id, SyncToken: now.SyncToken, PrivateNote: current['PrivateNote'] } as never, { requestId: 'test-hand-undo' });
+    const fifth = await sync({ ...deps, buildPlan: async () => plan }, { realmId: c.realmId, actor: 'tester' });
+    expect(fifth.summary).toMatchObject({ updated: 1, held: 0 });
+    expect(JSON.stringify(((await deps.client.read('Invoice', target.qbo_id)) as Row)['Line'])).toContain('(ours)');
+    expect((await ctx.db.selectFrom('links').select('state').where('record_key', '=', target.record_key).executeTakeFirstOrThrow()).state).toBe('linked');
   }, 120_000);
 });

@@ -11,7 +11,7 @@ import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
 import type { PlanRow } from '../plan/types.js';
 import { hasMarker, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
-import { generationOf, heldWrites, journalWrites, recordProblem, resolveWrite, type JournalEntry, type JournalRow } from './journal.js';
+import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, type JournalEntry, type JournalRow } from './journal.js';
 import { runMessage, type RunReasonCode } from './messages.js';
 import { settleWrites } from './recover.js';
 import { batchRequestIdFor, bIdFor, requestIdFor, type WriteOperation } from './request-id.js';
@@ -271,7 +271,9 @@ export class GroupExecutor {
         await this.problem(row, null, 'failed', 'run.unresolved-reference', runMessage('run.unresolved-reference', { record: recordLabel(row), field: 'QBO Id', detail: `the ${row.qbo.entity} it was synced to` }));
         return undefined;
       }
-      if (link.state === 'diverged' || (row.qbo.syncToken !== undefined && row.qbo.syncToken !== link.sync_token && !(await this.sameAsWeLeftIt(row, link.qbo_id, link.sync_token)))) {
+      // Held as diverged until QBO again holds what we last wrote (the person undid their edit there).
+      const moved = link.state === 'diverged' || (row.qbo.syncToken !== undefined && row.qbo.syncToken !== link.sync_token);
+      if (moved && !(await this.sameAsWeLeftIt(row, link.qbo_id, link.sync_token))) {
         await this.diverged(row, null, link.qbo_id, `QuickBooks SyncToken ${row.qbo.syncToken ?? '?'}, ours ${link.sync_token}`);
         return undefined;
       }
@@ -358,7 +360,10 @@ export class GroupExecutor {
   }
 
   private async diverged(row: PlanRow, journalId: number | null, qboId: string, detail: string) {
-    await this.problem(row, journalId, 'held', 'run.diverged', runMessage('run.diverged', { record: recordLabel(row), entity: row.qbo.entity, qboId, detail }), qboId);
+    const message = runMessage('run.diverged', { record: recordLabel(row), entity: row.qbo.entity, qboId, detail });
+    // The write itself did not happen (5010); the link, not the journal, keeps the row held.
+    if (journalId !== null) await markNotSent(this.deps.db, journalId, 'run.diverged', message, this.now());
+    await this.problem(row, null, 'held', 'run.diverged', message, qboId);
     await this.deps.db
       .updateTable('links')
       .set({ state: 'diverged', updated_at: this.now().toISOString() })
