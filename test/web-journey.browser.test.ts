@@ -129,19 +129,19 @@ describe('web app in a browser: the whole sync journey', () => {
     const before = await errorCount();
     // Skip one clean record (it comes back later).
     const bill = await openRow(`bill ${CLEAN_BILL}`);
-    await bill.getByRole('button', { name: /^Skip / }).click();
+    await bill.getByRole('button', { name: /^Skip this record: / }).click();
     await page.waitForURL(/\/preview\?skipped=1$/);
     expect(await page.getByRole('status').first().textContent()).toContain('Skipped 1 record');
 
     // An invoice number QuickBooks cannot take: skip it.
     const longInvoice = await openRow('invoice INV-2026-HARBOURVIEW-000077');
-    await longInvoice.getByRole('button', { name: /^Skip / }).click();
+    await longInvoice.getByRole('button', { name: /^Skip this record: / }).click();
     await page.waitForURL(/\/preview\?skipped=\d+$/);
     expect(await errorCount()).toBe(before - 1);
 
     // A client named like a QuickBooks supplier: skip it (its invoice goes with it).
     const clash = await openRow('contact C9003');
-    await clash.getByRole('button', { name: /^Skip / }).click();
+    await clash.getByRole('button', { name: /^Skip this record: / }).click();
     await page.waitForURL(/\/preview\?skipped=2$/);
     expect(await errorCount()).toBe(before - 2);
 
@@ -159,7 +159,7 @@ describe('web app in a browser: the whole sync journey', () => {
 
     // The staff expenses have no expense account yet: leave them out of this sync, as a group.
     await nav('Preview');
-    await page.getByRole('button', { name: 'Skip all Staff expenses' }).click();
+    await page.getByRole('button', { name: 'Skip the whole group: Staff expenses' }).click();
     await page.waitForURL(/\/preview\?skipped=\d+$/);
     expect(await errorCount()).toBe(0);
     expect(await page.locator('main').getByRole('button', { name: 'Sync', exact: true }).isEnabled()).toBe(true);

@@ -152,7 +152,7 @@ function RowView({ row, canSkip, csrf }: { row: PlanRow; canSkip: boolean; csrf:
           <form method="post" action="/preview/skip" class="inline">
             <CsrfField token={csrf} />
             <input type="hidden" name="row" value={row.key} />
-            <button type="submit" aria-label={`Skip ${row.record.label}`}>
+            <button type="submit" aria-label={`Skip this record: ${row.record.label}`}>
               Skip this record
             </button>
           </form>
@@ -180,7 +180,7 @@ function GroupView({ group, canSkip, csrf }: { group: PlanGroup; canSkip: boolea
         <form method="post" action="/preview/skip-group" class="inline">
           <CsrfField token={csrf} />
           <input type="hidden" name="group" value={group.kind} />
-          <button type="submit" class="danger" aria-label={`Skip all ${groupTitles[group.kind]}`}>
+          <button type="submit" class="danger" aria-label={`Skip the whole group: ${groupTitles[group.kind]}`}>
             Skip the whole group
           </button>
         </form>
