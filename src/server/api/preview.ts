@@ -47,7 +47,7 @@ export function previewApi(ctx: AppContext): Hono<AuthEnv> {
     try {
       body = await c.req.json();
     } catch {
-      return fail(c, 400, 'request.invalid-json', 'Send a JSON body such as {"row": "invoices:INV-1042"}.');
+      return fail(c, 400, 'request.invalid-json', 'The request body is not JSON: send a JSON body such as {"row": "invoices:INV-1042"}.', 'body');
     }
     const parsed = skipBody.safeParse(body);
     if (!parsed.success) return fail(c, 400, 'request.invalid-body', 'row: give the row key from the preview, e.g. invoices:INV-1042.', 'row');

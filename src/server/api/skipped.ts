@@ -40,7 +40,7 @@ export function skippedApi(ctx: AppContext): Hono<AuthEnv> {
     try {
       body = await c.req.json();
     } catch {
-      return fail(c, 'request.invalid-json', 'Send a JSON body such as {"kind": "invoice", "id": "INV-1"}.');
+      return fail(c, 'request.invalid-json', 'The request body is not JSON: send a JSON body such as {"kind": "invoice", "id": "INV-1"}.', 'body');
     }
     const b = (body ?? {}) as { kind?: unknown; id?: unknown; date?: unknown; refs?: unknown };
     let refs: RecordRef[];

@@ -30,7 +30,8 @@ function fail(c: Ctx, status: 400 | 404 | 409, code: string, message: string, fi
 
 function errors(api: Hono<AuthEnv>) {
   api.onError((err, c) => {
-    if (err instanceof RunError) return fail(c, err.code === 'run.locked' ? 409 : err.code === 'run.no-such-run' ? 404 : 400, err.code, err.message);
+    // An unknown run names the id it was asked for, like every refusal names its field.
+    if (err instanceof RunError) return fail(c, err.code === 'run.locked' ? 409 : err.code === 'run.no-such-run' ? 404 : 400, err.code, err.message, err.code === 'run.no-such-run' ? 'id' : undefined);
     if (err instanceof RealmChoiceError) return fail(c, 400, 'sync.realm-required', err.message, 'realm');
     throw err;
   });
