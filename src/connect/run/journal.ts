@@ -29,7 +29,7 @@ export interface JournalEntry {
   batchRequestId: string | null;
 }
 
-export type JournalRow = Selectable<Database["journal"]>;
+export type JournalRow = Selectable<Database['journal']>;
 
 /** Commits the entries as pending (may have been sent) and returns their ids, in order. */
 export async function journalWrites(db: Db, entries: JournalEntry[], now: Date): Promise<number[]> {

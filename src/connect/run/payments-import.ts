@@ -13,7 +13,6 @@ import type { RunDeps, RunState } from './context.js';
 import { recordProblem, resolveWrite } from './journal.js';
 import { runMessage } from './messages.js';
 
-export const importedKey = (paymentId: string) => `qbo:${paymentId}`;
 
 /** Import rows the run acts on: not skipped, no errors, with the practice payment to record. */
 export function importRows(rows: PlanRow[]): PlanRow[] {
