@@ -160,7 +160,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
   let recovery: RecoverySummary = { found: 0, adopted: 0, settled: 0, notSent: 0, held: 0, unknown: 0, interrupted: 0 };
   try {
     recovery.interrupted = await markInterruptedRuns(deps, realmId, runId);
-    const settled = await settleWrites(deps, realmId, runId);
+    const { qboIds: _ids, ...settled } = await settleWrites(deps, realmId, runId);
     recovery = { ...settled, interrupted: recovery.interrupted };
     if (recovery.unknown > 0) {
       // QBO could not tell us what happened to earlier writes: sending more now could duplicate them.
@@ -212,7 +212,7 @@ export async function recoverCompany(deps: SyncDeps | RunDeps, opts: { realmId: 
     const runId = await openRun(deps, opts.realmId, opts.actor, settings);
     await lock.setRunId(runId);
     const interrupted = await markInterruptedRuns(deps, opts.realmId, runId);
-    const s = await settleWrites(deps, opts.realmId, runId);
+    const { qboIds: _ids, ...s } = await settleWrites(deps, opts.realmId, runId);
     const status = s.held || s.unknown ? 'failed' : 'succeeded';
     const message = `Recovery: ${s.found} unresolved write(s); ${s.adopted} found in QuickBooks and linked, ${s.settled} updates/voids settled, ${s.notSent} not in QuickBooks (the next sync sends them), ${s.held} held for review, ${s.unknown} still unknown.`;
     await closeRun(deps, runId, status, message, 0);
