@@ -52,7 +52,8 @@ describe('faults: 429s, 500s, commit-then-drop and a 2-second access token', () 
 
   it('completes with every record once and nothing missing', async () => {
     const ctx = c.app.ctx;
-    const deps = { ...syncDepsFor(ctx, c.realmId, { client: fastRetry }), batchSize: 3 };
+    // One record per request, so the faults land on many writes.
+    const deps = { ...syncDepsFor(ctx, c.realmId, { client: fastRetry }), batchSize: 1 };
     await readyDemo(ctx, deps.client, c.realmId, { size: 'small', direction: 'export', exportFrom: from(), applyCredits: false });
     emu.control.resetStats();
     emu.control.armFaults({ seed: 7, rates: { '429': 0.1, '500': 0.05, 'commit-then-drop': 0.02 } });
