@@ -77,6 +77,14 @@ export interface WriteOptions {
   requestId: string;
   /** Extra `include=` (e.g. `allowduplicatedocnum`). */
   include?: string;
+  /**
+   * Resend the same request (same requestid) after an answer that may hide a stored write — a
+   * network error, a timeout, a 5xx. Default true: QBO answers a requestid it remembers with the
+   * first answer. false: end at once in OutcomeUnknownError so the caller looks the record up —
+   * for creates, since QBO's memory of request ids is undocumented and a create replayed to a QBO
+   * that forgot it is a duplicate.
+   */
+  replayUncertain?: boolean;
 }
 
 export interface QueryOptions {
@@ -140,6 +148,8 @@ interface Call {
   body?: string;
   contentType?: string;
   requestId?: string;
+  /** false: an uncertain outcome is not retried (see WriteOptions.replayUncertain). */
+  replayUncertain?: boolean;
   kind: 'request' | 'batch';
   what: string;
   /** For 5010: the same call with a fresh SyncToken (and so a new requestid). */
@@ -250,6 +260,10 @@ export function createQboClient(opts: QboClientOptions): QboClient {
 
       const uncertain: RetryReason[] = ['network', 'timeout', 'server-error'];
       if (call.requestId && uncertain.includes(decision.reason)) maybeApplied = true;
+      if (decision.retry && call.requestId && call.replayUncertain === false && uncertain.includes(decision.reason)) {
+        logger.warn({ realmId, op: call.what, attempt, reason: decision.reason, intuit_tid: lastTid, requestid: call.requestId }, 'qbo: write outcome unknown; not replayed, the caller looks it up');
+        throw new OutcomeUnknownError(call.requestId, realmId, attempt, decision.reason, lastTid);
+      }
 
       if (decision.retry) {
         logger.warn({ realmId, op: call.what, attempt, reason: decision.reason, waitMs: decision.wait, intuit_tid: lastTid, requestid: call.requestId }, 'qbo: retrying');
@@ -309,6 +323,7 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         params: allParams,
         body: JSON.stringify(b),
         requestId,
+        ...(o.replayUncertain === false ? { replayUncertain: false } : {}),
         kind: 'request',
         what,
         reread:
@@ -408,7 +423,7 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         const wire = items.map((it) =>
           'query' in it ? { bId: it.bId, Query: it.query } : { bId: it.bId, operation: it.operation, [it.entity]: it.body, ...(it.optionsData ? { optionsData: it.optionsData } : {}) },
         );
-        const json = await send(realmId, { method: 'POST', path: 'batch', body: JSON.stringify({ BatchItemRequest: wire }), requestId: o.requestId, kind: 'batch', what: `batch of ${items.length}` });
+        const json = await send(realmId, { method: 'POST', path: 'batch', body: JSON.stringify({ BatchItemRequest: wire }), requestId: o.requestId, ...(o.replayUncertain === false ? { replayUncertain: false } : {}), kind: 'batch', what: `batch of ${items.length}` });
         const resp = parseAs(BatchResponse, json, 'a batch');
         const byId = new Map(resp.BatchItemResponse.map((r) => [r.bId, r]));
         return items.map((it): BatchResult => {

@@ -33,6 +33,8 @@ const kindsOfGroup: Record<string, string[]> = {
 /** QBO voids these (Payment and SalesReceipt through update&include=void, the client picks); Bills and Purchases cannot be voided. */
 const voidable = new Set(['Invoice', 'CreditMemo', 'Payment', 'SalesReceipt', 'BillPayment', 'Check']);
 const writeActions = new Set(['create', 'update', 'void', 'adopt']);
+/** Times a write found not in QBO after an unknown outcome is sent again in the same run. */
+const MAX_RESENDS = 3;
 const totalCents = (e: Record<string, unknown>): number | null => (typeof e['TotalAmt'] === 'number' ? toCents(e['TotalAmt'] as number, 'half-up') : null);
 
 /** Rows of a group the run acts on (not skipped, no errors, something to do). */
@@ -373,7 +375,8 @@ export class GroupExecutor {
       .execute();
   }
 
-  private async sendBatch(group: string, rows: PlanRow[]): Promise<void> {
+  /** `resend`: how many times these rows were already found not in QBO after an unknown outcome. */
+  private async sendBatch(group: string, rows: PlanRow[], resend = 0): Promise<void> {
     const prepared: Prepared[] = [];
     for (const row of rows) {
       const p = await this.prepare(row, null);
@@ -396,12 +399,14 @@ export class GroupExecutor {
         const entity = p.row.qbo.entity as EntityName;
         const value =
           p.operation === 'create'
-            ? await this.deps.client.create(entity, p.body as never, { requestId: p.entry.requestId })
+            ? await this.deps.client.create(entity, p.body as never, { requestId: p.entry.requestId, replayUncertain: false })
             : await this.sparseUpdateNoReread(entity, p);
         results = [{ bId: bIdFor(0), ok: true, entity, value: value as Record<string, unknown> }];
       } else {
         const items: BatchItem[] = prepared.map((p, i) => ({ bId: bIdFor(i), operation: p.operation === 'create' ? 'create' : 'update', entity: p.row.qbo.entity as EntityName, body: p.body }));
-        results = await this.deps.client.batch(items, { requestId: batchId });
+        // A create is never replayed blind (QBO may have forgotten the requestid): an unknown
+        // outcome is looked up below, and what is not in QBO is sent again with a new requestid.
+        results = await this.deps.client.batch(items, { requestId: batchId, ...(prepared.some((p) => p.operation === 'create') ? { replayUncertain: false } : {}) });
       }
     } catch (err) {
       if (err instanceof QboFault && prepared.length === 1) results = [{ bId: bIdFor(0), ok: false, fault: err }];
@@ -413,6 +418,7 @@ export class GroupExecutor {
       // are looked up once the company is connected again.
       if (failure instanceof ConnectionLostError) throw failure;
       const rowsNow = await this.deps.db.selectFrom('journal').selectAll().where('id', 'in', journalIds).execute();
+      const again: PlanRow[] = [];
       if (failure instanceof OutcomeUnknownError || !(failure instanceof QboFault || failure instanceof QboUnavailableError)) {
         // Maybe applied: look the records up now rather than leave them for the next run.
         this.deps.logger.warn({ realmId: this.state.realmId, err: failure instanceof Error ? failure.message : String(failure) }, 'batch outcome unknown; looking the records up');
@@ -423,6 +429,9 @@ export class GroupExecutor {
           const p = prepared.find((x) => x.row.key === s.row_key)!;
           if (s.status === 'pending') {
             await this.problem(p.row, s.id, 'pending', 'run.outcome-unknown', runMessage('run.outcome-unknown', { record: recordLabel(p.row), detail: failure instanceof Error ? failure.message : String(failure) }));
+          } else if (s.status === 'failed' && resend < MAX_RESENDS) {
+            // Not in QBO: send it again now, with a new requestid (its generation moved on).
+            again.push(p.row);
           } else if (s.status === 'failed') {
             // Not in QBO: the next sync sends it again.
             this.state.notWritten.add(p.row.key);
@@ -436,7 +445,8 @@ export class GroupExecutor {
           await this.problem(p.row, journalIds[i]!, 'failed', code, message);
         }
       }
-      this.tick(group, prepared.length);
+      this.tick(group, prepared.length - again.length);
+      if (again.length) await this.sendBatch(group, again, resend + 1);
       return;
     }
 
