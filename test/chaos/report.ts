@@ -22,6 +22,8 @@ export interface RoundFigures {
   duplicates: number;
   missing: number;
   held: number;
+  recovered: number;
+  notInQbo: number;
   seconds: number;
 }
 
@@ -54,6 +56,8 @@ export function figuresOf(round: string, r: SoakReport): RoundFigures {
     duplicates: sum((c) => c.verdict.duplicates),
     missing: sum((c) => c.verdict.missing),
     held: sum((c) => c.verdict.held),
+    recovered: sum((c) => c.verdict.recoveredByLookup),
+    notInQbo: sum((c) => c.verdict.notInQbo),
     seconds: Math.round((r.prepareMs + r.soakMs + r.verifyMs) / 1000),
   };
 }
@@ -87,9 +91,17 @@ export function companyTable(round: string, r: SoakReport): string {
   );
 }
 
+/** Per-record failures on the way (each sent again by a later run), by reason code. */
+export function failuresLine(r: SoakReport): string {
+  const all: Record<string, number> = {};
+  for (const c of r.companies) for (const [k, v] of Object.entries(c.verdict.failedByCode)) all[k] = (all[k] ?? 0) + v;
+  const parts = Object.entries(all).map(([k, v]) => `${k} ${v}`);
+  return `record failures on the way (retried by later runs): ${parts.length ? parts.join(', ') : 'none'}`;
+}
+
 export function roundTable(rounds: RoundFigures[]): string {
   return table(
-    ['round', 'documents', 'names', 'QBO requests', '429', '500', 'hang', 'commit-drop', 'limit 429s', 'token calls', 'kills', 'sync runs', 'duplicates', 'missing', 'held', 'seconds'],
+    ['round', 'documents', 'names', 'QBO requests', '429', '500', 'hang', 'commit-drop', 'limit 429s', 'token calls', 'kills', 'sync runs', 'recovered', 'resent', 'duplicates', 'missing', 'held', 'seconds'],
     rounds.map((f) => [
       f.round,
       String(f.documents),
@@ -103,6 +115,8 @@ export function roundTable(rounds: RoundFigures[]): string {
       String(f.tokenCalls),
       String(f.kills),
       String(f.syncRuns),
+      String(f.recovered),
+      String(f.notInQbo),
       String(f.duplicates),
       String(f.missing),
       String(f.held),

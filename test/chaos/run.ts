@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { chaosOptions, type Mode } from './modes.js';
-import { companyTable, figuresOf, roundTable, type RoundFigures } from './report.js';
+import { companyTable, failuresLine, figuresOf, roundTable, type RoundFigures } from './report.js';
 import { runSoak } from './soak.js';
 
 const { values } = parseArgs({
@@ -44,7 +44,7 @@ for (const [i, memory] of memories.entries()) {
   console.log(`\n== round ${i + 1}: requestid memory ${memory}, ${opts.companies} companies, ${opts.size} demo, ${opts.kills} kills, time scale ${opts.timeScale} (round seed ${roundSeed})`);
   const report = await runSoak(opts);
   figures.push(figuresOf(round, report));
-  tables.push(companyTable(round, report));
+  tables.push(`${companyTable(round, report)}\n${failuresLine(report)}`);
   problems.push(...report.problems.map((p) => `[${round}, seed ${seed}] ${p}`));
 }
 

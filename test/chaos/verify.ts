@@ -32,6 +32,14 @@ export interface CompanyVerdict {
   held: number;
   heldExplained: number;
   pending: number;
+  /** Writes whose answer was lost (a kill or a dropped connection) and that recovery settled by look-up. */
+  recoveredByLookup: number;
+  /** Writes recovery found not in QBO (sent again with a new requestid). */
+  notInQbo: number;
+  /** Runs a kill left "running", marked interrupted by the next. */
+  interruptedRuns: number;
+  /** Per-record failures along the way (each retried by a later run), by reason code. */
+  failedByCode: Record<string, number>;
   connection: string;
   problems: string[];
 }
@@ -187,6 +195,18 @@ export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict>
       if (balance !== (practiceBalance.get(contact) ?? 0)) problems.push(`customer ${contact} (QBO ${customerId}): QBO balance ${balance} cents, practice ${practiceBalance.get(contact) ?? 0} cents`);
     }
 
+    const recoveredByLookup = Number((await db.selectFrom('run_records').select((eb) => eb.fn.countAll<number>().as('n')).where('code', '=', 'run.recovered').where('run_id', 'in', db.selectFrom('runs').select('id').where('realm_id', '=', input.realmId)).executeTakeFirstOrThrow()).n);
+    const failedByCode: Record<string, number> = {};
+    const failedRecords = await db
+      .selectFrom('run_records')
+      .select(['code'])
+      .where('status', '=', 'failed')
+      .where('run_id', 'in', db.selectFrom('runs').select('id').where('realm_id', '=', input.realmId))
+      .execute();
+    for (const f of failedRecords) failedByCode[f.code ?? 'none'] = (failedByCode[f.code ?? 'none'] ?? 0) + 1;
+    const notInQbo = journal.filter((j) => j.outcome_code === 'run.not-in-qbo').length;
+    const interruptedRuns = (await db.selectFrom('runs').select('id').where('realm_id', '=', input.realmId).where('status', '=', 'interrupted').execute()).length;
+
     // The connection survived every token expiry: no invalid_grant, never disconnected.
     const conn = await db.selectFrom('connections').selectAll().where('realm_id', '=', input.realmId).executeTakeFirst();
     const connection = conn ? `${conn.status}${conn.disconnected_reason ? ` (${conn.disconnected_reason})` : ''}` : 'missing';
@@ -213,6 +233,10 @@ export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict>
       held: held.length,
       heldExplained: heldExplained.length,
       pending: pending.length,
+      recoveredByLookup,
+      notInQbo,
+      interruptedRuns,
+      failedByCode,
       connection,
       problems,
     };
