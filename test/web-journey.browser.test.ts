@@ -7,6 +7,8 @@
  * the progress bar reaching 100%; the run in the history; add the skipped record back and sync it;
  * the setting change in the audit; disconnect. A screenshot of each step goes to test-results/.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createApp, type App } from '../src/app.js';
@@ -15,7 +17,8 @@ import { createHttpApp } from '../src/server/http.js';
 import { listen, type RunningServer } from '../src/server/serve.js';
 import { clashingSupplierName, loadDemoPractice, plantedProblems } from '../src/practice/demo.js';
 import { getRecord } from '../src/practice/store.js';
-import { launchBrowser, screenshot } from './helpers/browser.js';
+import { listSkipped } from '../src/connect/skips.js';
+import { launchBrowser, RESULTS_DIR, screenshot } from './helpers/browser.js';
 import { testConfig } from './helpers/config.js';
 import { freePort } from './helpers/net.js';
 import { api, connect } from './helpers/emulator-connect.js';
@@ -42,9 +45,12 @@ describe('web app in a browser: the whole sync journey', () => {
     if ((await row.getAttribute('open')) === null) await row.locator('summary').click();
     return row;
   };
+  const skippedNow = async () => listSkipped(app.ctx.db, (await app.ctx.db.selectFrom('connections').select('realm_id').executeTakeFirstOrThrow()).realm_id);
   const errorCount = async () => Number(/(\d+) errors?,/.exec(await page.locator('main .lead').textContent() ?? '')?.[1] ?? NaN);
 
   beforeAll(async () => {
+    // This run's screenshots only: an earlier run's steps would read as this one's.
+    if (fs.existsSync(RESULTS_DIR)) for (const f of fs.readdirSync(RESULTS_DIR)) if (/^journey-.*\.png$/.test(f)) fs.rmSync(path.join(RESULTS_DIR, f));
     // control: the demo's emulator serves its company view, where the history's QuickBooks links lead.
     emu = await startEmulator({ preset: 'au', limits: 'off', control: true });
     // The QuickBooks company already has a supplier named like one of the demo's clients (planted).
@@ -132,6 +138,7 @@ describe('web app in a browser: the whole sync journey', () => {
     await bill.getByRole('button', { name: /^Skip this record: / }).click();
     await page.waitForURL(/\/preview\?skipped=1$/);
     expect(await page.getByRole('status').first().textContent()).toContain('Skipped 1 record');
+    expect((await skippedNow()).map((x) => `${x.kind}:${x.recordId}`)).toEqual([`bill:${CLEAN_BILL}`]);
 
     // An invoice number QuickBooks cannot take: skip it.
     const longInvoice = await openRow('invoice INV-2026-HARBOURVIEW-000077');
@@ -209,7 +216,8 @@ describe('web app in a browser: the whole sync journey', () => {
   it('adds the skipped record back and sends it in the next sync', async () => {
     await nav('Skipped records');
     const text = await mainText();
-    expect(text).toContain(CLEAN_BILL);
+    const inDb = (await skippedNow()).map((x) => `${x.kind}:${x.recordId}@${x.recordDate ?? '-'}`).join(', ');
+    expect(text, `skipped in the database: ${inDb}`).toContain(CLEAN_BILL);
     expect(text).toContain(ADMIN.email);
     await snap('skipped');
     await page.getByLabel(`Select Bill ${CLEAN_BILL}`).check();

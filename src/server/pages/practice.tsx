@@ -11,7 +11,7 @@ import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { kindInfo, type Kind } from '../../practice/kinds.js';
-import { getRecord, listRecords, PracticeError, updateRecord, type StoredRecord } from '../../practice/store.js';
+import { getRecord, getRecordsByKeys, listRecords, PracticeError, updateRecord, type StoredRecord } from '../../practice/store.js';
 import { skippedKeys } from '../../connect/skips.js';
 import { money, qboHref, str, webRealm } from './work-common.js';
 
@@ -68,6 +68,20 @@ async function syncStates(deps: WebDeps, realmId: string | undefined, kind: Brow
   return out;
 }
 
+/** Who a document is with: the contact (or, for staff expenses, the staff member), by name. */
+async function partyNames(deps: WebDeps, kind: Browsed, items: StoredRecord[]): Promise<Map<string, string>> {
+  const field = kind === 'bill' ? 'supplierCode' : kind === 'staff-expense' ? 'staffUniqueId' : kind === 'project' ? 'clientCode' : 'contactCode';
+  const keyOf = (r: StoredRecord) => (r.record as unknown as Record<string, unknown>)[field];
+  const keys = items.map(keyOf).filter((k): k is string => typeof k === 'string');
+  const found = await getRecordsByKeys(deps.ctx.db, kind === 'staff-expense' ? 'staff' : 'contact', keys);
+  const out = new Map<string, string>();
+  for (const r of items) {
+    const k = keyOf(r);
+    if (typeof k === 'string') out.set(r.key, `${found.get(k) ? nameOf(found.get(k)!) : k}`);
+  }
+  return out;
+}
+
 function nameOf(r: StoredRecord): string {
   const x = r.record as unknown as Record<string, unknown>;
   return String(x['name'] ?? x['description'] ?? x['reference'] ?? '');
@@ -101,6 +115,7 @@ async function browse(c: Context<WebEnv>, deps: WebDeps) {
   const realmId = await webRealm(deps.ctx);
   const states = await syncStates(deps, realmId, kind, page.items.map((r) => r.key));
   const doc = kindInfo[kind].document;
+  const parties = doc ? await partyNames(deps, kind, page.items) : new Map<string, string>();
   return renderPage(c, {
     title: `Practice data: ${tabTitle[kind]}`,
     body: (
@@ -121,7 +136,7 @@ async function browse(c: Context<WebEnv>, deps: WebDeps) {
               <tr>
                 <th scope="col">{kindInfo[kind].keyField === 'number' ? 'Number' : 'Code'}</th>
                 {kind === 'contact' ? <th scope="col">Unique ID</th> : null}
-                <th scope="col">{doc ? 'Description' : 'Name'}</th>
+                <th scope="col">{doc ? (kind === 'bill' ? 'Supplier' : kind === 'staff-expense' ? 'Staff member' : 'Client') : 'Name'}</th>
                 {doc ? <th scope="col">Date</th> : null}
                 {doc ? (
                   <th scope="col" class="num">
@@ -142,8 +157,8 @@ async function browse(c: Context<WebEnv>, deps: WebDeps) {
                       <a href={href}>{r.key}</a>
                     </td>
                     {kind === 'contact' ? <td>{x['uniqueId'] ? String(x['uniqueId']) : <span class="text-error">missing</span>}</td> : null}
-                    <td>{nameOf(r)}</td>
-                    {doc ? <td>{String(x['date'] ?? '')}</td> : null}
+                    <td>{doc ? parties.get(r.key) ?? '' : nameOf(r)}</td>
+                    {doc ? <td class="nowrap">{String(x['date'] ?? '')}</td> : null}
                     {doc ? <td class="num">{money((x['totalCents'] ?? x['amountCents']) as number | undefined)}</td> : null}
                     <td>{r.state}</td>
                     <td>
