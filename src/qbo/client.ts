@@ -5,10 +5,10 @@
  * engine looks the record up instead of creating it again. Tokens never reach a log or an error.
  */
 import crypto from 'node:crypto';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { classify, defaultRetryPolicy, type AttemptOutcome, type RetryPolicy, type RetryReason } from './classify.js';
 import { companyBaseUrl, type QboEndpoints } from './endpoints.js';
-import { OutcomeUnknownError, QboFault, QboUnavailableError, faultFromResponse, faultInJson, isThrottleFault } from './fault.js';
+import { OutcomeUnknownError, QboFault, QboUnavailableError, faultFromResponse, faultInJson, isThrottleFault, parseFaultBody } from './fault.js';
 import { createLimiterRegistry, type LimiterOptions } from './limiter.js';
 import { silentLogger, type QboLogger } from './log.js';
 import { QueryBuilder, chunkedIn, type ChunkOptions, type QueryValue } from './query.js';
@@ -19,7 +19,9 @@ import {
   CDCResponse,
   CompanyInfo,
   DeletedEntity,
+  Id as IdShape,
   Preferences,
+  SyncToken as SyncTokenShape,
   QueryResponse,
   entitySchemas,
   voidByUpdate,
@@ -101,6 +103,7 @@ export type BatchResult =
   | { bId: string; ok: false; fault: QboFault };
 
 export type CdcRow = { Id: string; status?: string; SyncToken?: string } & Record<string, unknown>;
+const CdcRowShape = z.looseObject({ Id: IdShape, status: z.string().optional(), SyncToken: SyncTokenShape.optional() });
 
 export interface CdcResult {
   /** QBO's server time: the next `changedSince`. */
@@ -232,7 +235,8 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         if (status >= 200 && status < 300) {
           try {
             json = JSON.parse(text);
-            const inBody = faultInJson(json);
+            // A Fault inside a 2xx is read from the scrubbed text too: QBO may echo the token in Detail.
+            const inBody = faultInJson(json) ? parseFaultBody(scrub(text, token)) : undefined;
             if (inBody) {
               fault = new QboFault(status, inBody.errors, inBody.type, r.tid, realmId);
               faultCode = fault.code;
@@ -397,6 +401,7 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         const q = (build ?? ((x: QueryBuilder) => x))(QueryBuilder.from(entity));
         const resp = await api.rawQuery(q.count());
         if (typeof resp.totalCount !== 'number') throw new QboProtocolError(`QuickBooks answered a count of ${entity} without totalCount`);
+        if (!Number.isSafeInteger(resp.totalCount) || resp.totalCount < 0) throw new QboProtocolError(`QuickBooks answered a count of ${entity} that is not a whole number of rows (${resp.totalCount})`);
         return resp.totalCount;
       },
       async rawQuery(text) {
@@ -452,7 +457,8 @@ export function createQboClient(opts: QboClientOptions): QboClient {
           for (const qr of block.QueryResponse ?? []) {
             for (const e of entities) {
               const rows = qr[e];
-              if (Array.isArray(rows)) changes[e] = [...(changes[e] ?? []), ...(rows as CdcRow[])];
+              // Each row is checked for what the plan keys on (an object with Id and a well-formed SyncToken).
+              if (Array.isArray(rows)) changes[e] = [...(changes[e] ?? []), ...rows.map((row, i) => parseAs(CdcRowShape, row, `a change data capture (${e} row ${i + 1})`) as CdcRow)];
             }
           }
         }
