@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { chaosOptions } from './modes.js';
-import { companyTable, figuresOf, roundTable } from './report.js';
+import { companyTable, failuresLine, figuresOf, roundTable } from './report.js';
 import { runSoak } from './soak.js';
 
 const seed = process.env['CHAOS_SEED'] ? Number(process.env['CHAOS_SEED']) : Math.floor(Math.random() * 2 ** 31);
@@ -18,7 +18,7 @@ describe(`chaos soak, small (seed ${seed})`, () => {
       const lines: string[] = [];
       const report = await runSoak(chaosOptions('small', seed + (memory === 'off' ? 1 : 0), memory, (l) => lines.push(l)));
       const replay = `seed ${seed} — replay: npm run chaos -- --small --seed ${seed} --memory ${memory}`;
-      console.log(`${replay}\n${companyTable(`memory ${memory}`, report)}\n${roundTable([figuresOf(`memory ${memory}`, report)])}`);
+      console.log(`${replay}\n${companyTable(`memory ${memory}`, report)}\n${failuresLine(report)}\n${roundTable([figuresOf(`memory ${memory}`, report)])}`);
       expect(report.problems, `${replay}\n${lines.join('\n')}`).toEqual([]);
       // The soak did what it says: faults were served, processes were killed, and there was work.
       const faults = report.stats.companies.reduce((n, s) => n + Object.values(s.faults).reduce((a, b) => a + b, 0), 0);

@@ -96,7 +96,13 @@ export function failuresLine(r: SoakReport): string {
   const all: Record<string, number> = {};
   for (const c of r.companies) for (const [k, v] of Object.entries(c.verdict.failedByCode)) all[k] = (all[k] ?? 0) + v;
   const parts = Object.entries(all).map(([k, v]) => `${k} ${v}`);
-  return `record failures on the way (retried by later runs): ${parts.length ? parts.join(', ') : 'none'}`;
+  const killed: Record<string, number> = {};
+  for (const c of r.companies) for (const [k, v] of Object.entries(c.verdict.killedIn)) killed[k] = (killed[k] ?? 0) + v;
+  const where = Object.entries(killed).map(([k, v]) => `${k} ${v}`);
+  return [
+    `record failures on the way (retried by later runs): ${parts.length ? parts.join(', ') : 'none'}`,
+    `runs a kill interrupted, by where they were: ${where.length ? where.join(', ') : 'none'} (kills during process start-up leave no run)`,
+  ].join('\n');
 }
 
 export function roundTable(rounds: RoundFigures[]): string {

@@ -38,6 +38,8 @@ export interface CompanyVerdict {
   notInQbo: number;
   /** Runs a kill left "running", marked interrupted by the next. */
   interruptedRuns: number;
+  /** Where the interrupted runs were: the group they were writing (or recovery/planning before the first). */
+  killedIn: Record<string, number>;
   /** Per-record failures along the way (each retried by a later run), by reason code. */
   failedByCode: Record<string, number>;
   connection: string;
@@ -205,7 +207,13 @@ export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict>
       .execute();
     for (const f of failedRecords) failedByCode[f.code ?? 'none'] = (failedByCode[f.code ?? 'none'] ?? 0) + 1;
     const notInQbo = journal.filter((j) => j.outcome_code === 'run.not-in-qbo').length;
-    const interruptedRuns = (await db.selectFrom('runs').select('id').where('realm_id', '=', input.realmId).where('status', '=', 'interrupted').execute()).length;
+    const interrupted = await db.selectFrom('runs').select(['progress_group']).where('realm_id', '=', input.realmId).where('status', '=', 'interrupted').execute();
+    const interruptedRuns = interrupted.length;
+    const killedIn: Record<string, number> = {};
+    for (const r of interrupted) {
+      const where = !r.progress_group || r.progress_group === 'start' ? 'recovery or planning' : r.progress_group;
+      killedIn[where] = (killedIn[where] ?? 0) + 1;
+    }
 
     // The connection survived every token expiry: no invalid_grant, never disconnected.
     const conn = await db.selectFrom('connections').selectAll().where('realm_id', '=', input.realmId).executeTakeFirst();
@@ -236,6 +244,7 @@ export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict>
       recoveredByLookup,
       notInQbo,
       interruptedRuns,
+      killedIn,
       failedByCode,
       connection,
       problems,
