@@ -72,7 +72,7 @@ describe('sync on a hand-made plan', () => {
     expect(detail.settings).toMatchObject({ settingsHash: 'test' });
   });
 
-  it('stops between groups when another process took the lock over (its heartbeat was lost)', async () => {
+  it('stops before its next write when another process took the lock over (its heartbeat was lost)', async () => {
     emu.control.armFaults({ latencyMs: 60 });
     const started = sync({ ...deps, lockTtlMs: 300, batchSize: 1, buildPlan: handPlanner(c.app.ctx.db, () => smallPractice(ids, 2, 'L')) }, { realmId: c.realmId, actor: 'test' });
     // Another process takes the company over, as after a lapse.

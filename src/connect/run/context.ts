@@ -35,6 +35,16 @@ export interface RunState {
   /** Rows that did not land in this run: rows depending on them are not sent. */
   notWritten: Set<string>;
   onProgress?: ((p: Progress) => void) | undefined;
+  /** True once another process took the company's lock over: nothing more may be sent. */
+  lockLost?: (() => boolean) | undefined;
+}
+
+/** Thrown before a write when the lock was lost, so two processes never write the same records. */
+export class LockLostError extends Error {
+  override name = 'LockLostError';
+  constructor() {
+    super('The sync lock was lost (this process stalled past its heartbeat); another sync may have taken over.');
+  }
 }
 
 /** Names are matched by DisplayName/Name; transactions carry the marker in PrivateNote. */

@@ -10,7 +10,7 @@ import { ConnectionLostError, OutcomeUnknownError, QboFault, QboUnavailableError
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
 import type { PlanRow } from '../plan/types.js';
-import { hasMarker, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
+import { hasMarker, LockLostError, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
 import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, type JournalEntry, type JournalRow } from './journal.js';
 import { runMessage, type RunReasonCode } from './messages.js';
 import { settleWrites } from './recover.js';
@@ -387,6 +387,7 @@ export class GroupExecutor {
     const batchId = batchRequestIdFor(prepared.map((p) => p.entry.requestId));
     if (prepared.length > 1) for (const p of prepared) p.entry.batchRequestId = batchId;
     const crash = this.deps.crash;
+    if (this.state.lockLost?.()) throw new LockLostError();
     crash('before-journal', group);
     const journalIds = await journalWrites(this.deps.db, prepared.map((p) => p.entry), this.now());
     crash('after-journal-before-send', group);
@@ -537,6 +538,7 @@ export class GroupExecutor {
       p.body = { Id: id, SyncToken: String(current.SyncToken) };
       p.entry.body = JSON.stringify(p.body);
     }
+    if (this.state.lockLost?.()) throw new LockLostError();
     this.deps.crash('before-journal', group);
     const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now());
     this.deps.crash('after-journal-before-send', group);

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { getSettings } from '../settings/store.js';
 import type { Settings } from '../settings/model.js';
 import { groupOrder, type Plan, type PlanRow } from '../plan/types.js';
-import type { Progress, RunDeps, RunState } from './context.js';
+import { LockLostError, type Progress, type RunDeps, type RunState } from './context.js';
 import { actionableRows, GroupExecutor } from './execute.js';
 import { getRun, type RunDetail } from './history.js';
 import { acquireSyncLock, DEFAULT_LOCK_TTL_MS, keepAlive, type SyncLock } from './lock.js';
@@ -145,6 +145,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     total: 0,
     qboIds: new Map(),
     notWritten: new Set(),
+    lockLost: lost,
     onProgress: (p) => {
       opts.onProgress?.(p);
       persistProgress(p);
@@ -179,7 +180,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
 
     const executor = new GroupExecutor(deps, state, { rows });
     for (const kind of groupOrder) {
-      if (lost()) return await finish('interrupted', 'The sync lock was lost (this process stalled past its heartbeat); another sync may have taken over.', [], recovery);
+      if (lost()) return await finish('interrupted', new LockLostError().message, [], recovery);
       const group = plan.groups.find((g) => g.kind === kind);
       if (kind === 'payments-import') {
         await importPayments(deps, state, group?.rows ?? []);
@@ -198,6 +199,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       recovery,
     );
   } catch (err) {
+    if (err instanceof LockLostError) return finish('interrupted', err.message, [], recovery);
     const message = err instanceof Error ? err.message : String(err);
     deps.logger.error({ realmId, runId, err: message }, 'sync stopped');
     return finish('failed', `The sync stopped: ${message}`, [], recovery);
