@@ -116,6 +116,14 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
           <dt>Requests to QuickBooks</dt>
           <dd>{run.requests}</dd>
         </dl>
+        {run.settings ? (
+          <details class="plan-row">
+            <summary>Settings in force for this run</summary>
+            <pre class="payload" tabindex={0} aria-label="Settings in force for this run">
+              {JSON.stringify(run.settings, null, 2)}
+            </pre>
+          </details>
+        ) : null}
         {run.status === 'running' ? (
           <p>
             <a href={`/sync/runs/${encodeURIComponent(run.id)}`}>Follow its progress</a>
