@@ -92,6 +92,7 @@ export function qboHref(ctx: AppContext, realmId: string, entity: string | null,
     const base = ctx.config.emulatorUrl ?? `http://127.0.0.1:${ctx.config.emulatorPort}`;
     return `${base.replace(/\/$/, '')}/control/companies/${encodeURIComponent(realmId)}/dump`;
   }
+  id = encodeURIComponent(id);
   const host = ctx.config.qboEnv === 'sandbox' ? 'https://app.sandbox.qbo.intuit.com' : 'https://app.qbo.intuit.com';
   const page: Record<string, string> = {
     Invoice: `app/invoice?txnId=${id}`,
