@@ -234,7 +234,17 @@ async function one(c: Context<WebEnv>, deps: WebDeps, kindParam: string, key: st
           {title}
           {nameOf(stored) ? ` — ${nameOf(stored)}` : ''}
         </h1>
-        {notice ? <Notice kind={notice.kind}>{notice.text}</Notice> : null}
+        {notice ? (
+          <Notice kind={notice.kind}>
+            {notice.text}
+            {notice.kind === 'ok' ? (
+              <>
+                {' '}
+                <a href="/preview">Back to the preview</a>
+              </>
+            ) : null}
+          </Notice>
+        ) : null}
         <p>
           <StateTag s={state} />{' '}
           {state?.qbo.map((q) => {
