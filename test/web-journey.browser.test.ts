@@ -127,7 +127,8 @@ describe('web app in a browser: the whole sync journey', () => {
     await page.getByRole('button', { name: 'Save the contact' }).click();
     expect(await mainText()).toContain('Saved contact C9001 (now version 2)');
     expect((await getRecord(app.ctx.db, 'contact', 'C9001'))?.record.uniqueId).toBe('CL90001');
-    await nav('Preview');
+    await page.getByRole('link', { name: 'Back to the preview' }).click();
+    await page.waitForURL(`${base}/preview`);
     expect(await page.locator('details.has-error', { hasText: 'Kestrel Landscapes' }).count()).toBe(0);
   }, 30_000);
 
