@@ -105,7 +105,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; e
         {!canSync ? <p>Only a bookkeeper or an administrator can run the sync.</p> : null}
         {run ? (
           <section aria-labelledby="run-title">
-            <h2 id="run-title">{run.status === 'running' ? 'Sync in progress' : opts.runId ? 'This sync' : 'The last sync'}</h2>
+            <h2 id="run-title">{opts.runId ? 'This sync' : 'The last sync'}</h2>
             <ProgressView run={run} />
           </section>
         ) : (
