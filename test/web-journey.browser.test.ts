@@ -267,6 +267,24 @@ describe('web app in a browser: the whole sync journey', () => {
     await snap('tablet-practice');
   }, 30_000);
 
+  it('names every control and has one main landmark and one h1 on each page (labels for screen readers)', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // A string expression: it runs in the page (this file compiles without DOM types).
+    const audit = `(() => {
+      const unnamed = [];
+      for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea, button')) {
+        const name = (el.getAttribute('aria-label') || '').trim() || (el.labels && [...el.labels].map((l) => l.textContent).join(' ').trim()) || (el.tagName === 'BUTTON' ? el.textContent.trim() : '');
+        if (!name) unnamed.push(el.outerHTML.slice(0, 80));
+      }
+      return { unnamed, mains: document.querySelectorAll('main').length, h1s: document.querySelectorAll('h1').length, lang: document.documentElement.lang };
+    })()`;
+    for (const p of ['/preview', '/sync', '/history', '/skipped', '/settings?tab=payments', '/settings?tab=tax', '/settings/audit', '/practice', '/practice/contact/C0001']) {
+      await page.goto(`${base}${p}`);
+      const r = await page.evaluate<{ unnamed: string[]; mains: number; h1s: number; lang: string }>(audit);
+      expect(r, p).toEqual({ unnamed: [], mains: 1, h1s: 1, lang: 'en' });
+    }
+  }, 30_000);
+
   it('disconnects from the header toolbar', async () => {
     await page.locator('header').getByRole('button', { name: 'Disconnect' }).click();
     await page.waitForURL(`${base}/connection?done=disconnected`);
