@@ -86,7 +86,7 @@ describe('bad input over every JSON API route', () => {
       } else if (res.status !== 403) {
         expect(typeof body.error?.field, what).toBe('string');
         // (A list named "" in an import document is refused with that empty name as its field.)
-        const whole = /^(request body|[\w -]+ [^:]+): (must be a JSON object| is not a kind of record)/.test(body.error!.message as string);
+        const whole = /^(request body|[\w -]+ [^:]+): (must be a JSON object|is not a kind of record)/.test(body.error!.message as string);
         if (!whole) expect((body.error!.field as string).length, what).toBeGreaterThan(0);
       } else {
         expect(body.error!.message as string, what).toMatch(/needs the \w+ role/);
