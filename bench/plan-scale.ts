@@ -117,7 +117,7 @@ function runChild(env: Record<string, string>): Promise<ChildResult> {
   const script = path.join(import.meta.dirname, 'plan-child.ts');
   return new Promise((resolve, reject) => {
     // tsx as a loader of plain node, so the measured process is node itself (no tsx watcher parent).
-    const p = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('error', reject);

@@ -18,7 +18,9 @@ import { setSettings } from '../src/connect/settings/store.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/index.js';
 import { loadDemoPractice, type DemoSize } from '../src/practice/demo.js';
 import { getRecord, updateRecord } from '../src/practice/store.js';
+import { defaultRetryPolicy } from '../src/qbo/classify.js';
 import type { CompanyClient, QboClientOptions } from '../src/qbo/client.js';
+import { defaultLimits } from '../src/qbo/limiter.js';
 import type { BatchMetering } from './ceiling.js';
 
 export interface StackOptions {
@@ -43,14 +45,14 @@ export interface Stack {
 }
 
 /**
- * The client's limiter measures real time (p-queue's interval), so it is told the scale by a window
- * of 60 / timeScale real seconds with QBO's own caps (500, 10 in flight, 40 batches); the pause after
- * a 429 and the backoff shrink by the same factor.
+ * The client's limiter measures real time (p-queue's interval), so it is told the scale: its own
+ * window (QBO's minute plus the product's margin, `defaultLimits`) divided by the time scale, with
+ * QBO's caps (500, 10 in flight, 40 batches); the pause after a 429 and the backoff shrink alike.
  */
 export function scaledClientOptions(timeScale: number): Stack['clientOptions'] {
   return {
-    limits: { requestsPerMinute: 500, concurrency: 10, batchesPerMinute: 40, intervalMs: 60_000 / timeScale },
-    retry: { throttleWaitMs: 60_000 / timeScale, baseMs: 500 / timeScale, capMs: 30_000 / timeScale },
+    limits: { ...defaultLimits, intervalMs: defaultLimits.intervalMs / timeScale },
+    retry: { throttleWaitMs: defaultRetryPolicy.throttleWaitMs / timeScale, baseMs: defaultRetryPolicy.baseMs / timeScale, capMs: defaultRetryPolicy.capMs / timeScale },
   };
 }
 
