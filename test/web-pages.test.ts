@@ -259,6 +259,12 @@ describe('web app: the working screens, route by route', () => {
     expect(res.status).toBe(404);
     expect(await res.text()).toContain('contact NOPE: no such record');
     expect((await c.get('/practice/widget/1')).status).toBe(404);
+    // "Open" by number leads to the record's page.
+    const go = await c.get('/practice/go?kind=invoice&key=%20INV-10001%20');
+    expect(go.status).toBe(303);
+    expect(go.headers.get('location')).toBe('/practice/invoice/INV-10001');
+    expect((await c.get('/practice/invoice/INV-10001')).status).toBe(200);
+    expect((await c.get('/practice/go?kind=nonsense&key=')).headers.get('location')).toBe('/practice?kind=contact');
   });
 
   // Last: it ends the company's connection.

@@ -126,6 +126,14 @@ async function browse(c: Context<WebEnv>, deps: WebDeps) {
         <h2>
           {tabTitle[kind]} <span class="count">({page.total})</span>
         </h2>
+        <form method="get" action="/practice/go" class="filters" role="search" aria-label={`Open one of the ${tabTitle[kind].toLowerCase()}`}>
+          <input type="hidden" name="kind" value={kind} />
+          <div>
+            <label for="go-key">{kindInfo[kind].keyField === 'number' ? 'Number' : kind === 'staff' ? 'Unique ID' : 'Code'}</label>
+            <input id="go-key" name="key" required maxlength={100} />
+          </div>
+          <button type="submit">Open</button>
+        </form>
         {!realmId ? <Notice kind="warn">No QuickBooks company is connected, so every record shows as not yet in QuickBooks.</Notice> : null}
         {page.items.length === 0 ? (
           <p>None.</p>
@@ -305,6 +313,12 @@ export const practicePage: WebPage = {
   nav: { label: 'Practice data', href: '/practice', order: 70 },
   mount(app, deps) {
     app.get('/practice', (c) => browse(c, deps));
+    // "Open" by number or code: the record's own page answers, or says there is no such record.
+    app.get('/practice/go', (c) => {
+      const kind = (browsed as readonly string[]).includes(c.req.query('kind') ?? '') ? (c.req.query('kind') as Browsed) : 'contact';
+      const key = (c.req.query('key') ?? '').trim();
+      return c.redirect(key ? `/practice/${kind}/${encodeURIComponent(key)}` : `/practice?kind=${kind}`, 303);
+    });
     app.get('/practice/:kind/:key', (c) => one(c, deps, c.req.param('kind'), c.req.param('key')));
     app.post('/practice/contact/:key', pageRole('bookkeeper'), async (c) => {
       const key = c.req.param('key');
