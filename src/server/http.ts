@@ -36,8 +36,15 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
       },
       referrerPolicy: 'same-origin',
       xFrameOptions: 'DENY',
+      // ASVS 3.4.1 asks for at least a year (Hono's default is 180 days); browsers ignore it over http.
+      strictTransportSecurity: 'max-age=31536000; includeSubDomains',
     }),
   );
+  // JSON answers (the API) carry ledger and company data: no browser or proxy keeps a copy (ASVS 14.3.2).
+  app.use('*', async (c, next) => {
+    await next();
+    if ((c.res.headers.get('content-type') ?? '').includes('application/json') && !c.res.headers.has('cache-control')) c.header('Cache-Control', 'no-store');
+  });
 
   // Every request body has a ceiling, checked before anything reads it (CSRF parses forms early):
   // 1 MB for forms and JSON, 200 MB for import documents. The practice API sets its own per-route limits.

@@ -126,6 +126,11 @@ export function expectSecurityHeaders(res: Response, what: string): void {
   expect(res.headers.get('x-content-type-options'), `${what}: nosniff`).toBe('nosniff');
   expect(res.headers.get('referrer-policy'), `${what}: referrer policy`).toMatch(/^(same-origin|no-referrer|strict-origin(-when-cross-origin)?)$/);
   expect(res.headers.get('x-frame-options'), `${what}: x-frame-options`).toBe('DENY');
+  const hsts = /max-age=(\d+)/.exec(res.headers.get('strict-transport-security') ?? '');
+  expect(Number(hsts?.[1] ?? 0), `${what}: HSTS for at least a year`).toBeGreaterThanOrEqual(31_536_000);
+  if ((res.headers.get('content-type') ?? '').includes('application/json')) {
+    expect(res.headers.get('cache-control') ?? '', `${what}: API answers are not cached`).toMatch(/no-store/);
+  }
   if ((res.headers.get('content-type') ?? '').includes('text/html') && res.status === 200) {
     expect(res.headers.get('cache-control'), `${what}: pages are not cached`).toMatch(/no-store/);
   }
