@@ -56,6 +56,7 @@ const expected: Record<string, Expectation> = {
   'POST /settings': { min: 'administrator' },
   'GET /practice': { min: 'viewer' },
   'GET /practice/:kind/:key': { min: 'viewer' },
+  'GET /practice/go': { min: 'viewer' },
   'POST /practice/contact/:key': { min: 'bookkeeper' },
   'GET /api/v1/connection': { min: 'viewer' },
   'POST /api/v1/practice/import': { min: 'bookkeeper' },
