@@ -215,7 +215,8 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
   const rows: PlanRow[] = [];
   /** What this sync pays on each invoice, and the credit applications it plans (limited below). */
   const paidByInvoice = new Map<string, number>();
-  const applications = new Map<string, { invoiceNumber: string; creditKey: string; totalCents: number }>();
+  /** `openCents`: what the invoice still owes in QBO, when it was synced before this run. */
+  const applications = new Map<string, { invoiceNumber: string; creditKey: string; totalCents: number; openCents?: number }>();
   const bookClose = lists.bookCloseDate;
   for (const it of items) {
     const { kind, doc, link } = it;
@@ -425,13 +426,80 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     }
   }
 
+  // ---- credit notes in QBO whose application never landed ---------------------------------------------
+  // An interrupted or partly failed sync can write a credit note and not its 0.00 payment (that group
+  // comes later, or the invoice failed that run); the credit note is then linked and the row above is
+  // never planned again. Apply it now when QBO shows it untouched and its invoice still open (found by
+  // the chaos soak). A credit a person applied in QBO, even in part, is left alone.
+  if (settings.invoices.applyCreditToInvoice) {
+    const invoiceOf = (i: DocItem) => (i.doc.stored.record as { invoiceNumber?: string | null }).invoiceNumber ?? null;
+    const synced = items.filter((i) => i.kind === 'credit-note' && i.status === 'synced' && i.link && invoiceOf(i) && !skipOf('credit-note', i.doc.stored.key) && !skipOf('credit-application', i.doc.stored.key));
+    const appliedLinks = synced.length ? await linksByKey(db, realmId, 'credit-application', synced.map((i) => i.doc.stored.key)) : new Map<string, Link>();
+    // What earlier syncs paid on each invoice: a credit whose invoice was settled that way was left
+    // unapplied on purpose (see below), and needs no look at QBO.
+    const paidBefore = new Map<string, number>();
+    for (const i of items) {
+      if (i.kind !== 'payment' || i.status !== 'synced') continue;
+      for (const a of (i.doc.stored.record as Payment).allocations) paidBefore.set(a.invoiceNumber, (paidBefore.get(a.invoiceNumber) ?? 0) + a.amountCents);
+    }
+    const settled = (n: string) => {
+      const total = (planInvoices.get(n)?.doc.stored.record as Invoice | undefined)?.totalCents;
+      return total !== undefined && total - (paidBefore.get(n) ?? 0) <= 0;
+    };
+    const open = synced.filter((i) => !appliedLinks.has(i.doc.stored.key) && !settled(invoiceOf(i)!));
+    if (open.length) {
+      const invLinks = await linksByKey(db, realmId, 'invoice', open.map((i) => invoiceOf(i)!));
+      const credits = new Map((await snap.byIn('CreditMemo', 'Id', open.map((i) => i.link!.qbo_id))).map((r) => [r.Id, r]));
+      const invoices = new Map((await snap.byIn('Invoice', 'Id', [...new Set([...invLinks.values()].map((l) => l.qbo_id))])).map((r) => [r.Id, r]));
+      for (const it of open) {
+        const n = invoiceOf(it)!;
+        const credit = credits.get(it.link!.qbo_id);
+        const invLink = invLinks.get(n);
+        const invoice = invLink && invLink.state !== 'voided' ? invoices.get(invLink.qbo_id) : undefined;
+        if (!credit || !invoice || credit['status'] === 'Deleted' || invoice['status'] === 'Deleted') continue;
+        const creditTotal = toCents(Number(credit['TotalAmt'] ?? 0));
+        const creditLeft = toCents(Number(credit['Balance'] ?? 0));
+        const invoiceLeft = toCents(Number(invoice['Balance'] ?? 0));
+        if (creditTotal <= 0 || creditLeft !== creditTotal || invoiceLeft <= 0) continue;
+        const cnKey = it.doc.stored.key;
+        const key = rowKey('payments-export', cnKey);
+        applications.set(key, { invoiceNumber: n, creditKey: rowKey('credit-notes', cnKey), totalCents: creditTotal, openCents: invoiceLeft });
+        rows.push(
+          makeRow({
+            group: 'payments-export',
+            kind: 'credit-application',
+            id: cnKey,
+            label: `${it.label} applied to invoice ${n}`,
+            version: it.doc.stored.version,
+            date: (it.doc.stored.record as { date: string }).date,
+            action: 'create',
+            entity: 'Payment',
+            payload: {
+              CustomerRef: credit['CustomerRef'],
+              TxnDate: (it.doc.stored.record as { date: string }).date,
+              TotalAmt: 0,
+              Line: [
+                { Amount: amount(creditTotal), LinkedTxn: [{ TxnId: invoice.Id, TxnType: 'Invoice' }] },
+                { Amount: amount(creditTotal), LinkedTxn: [{ TxnId: credit.Id, TxnType: 'CreditMemo' }] },
+              ],
+              PrivateNote: `Credit note ${cnKey} applied to invoice ${n}\n${marker('credit-application', cnKey)}`,
+            },
+            dependsOn: [],
+            practiceTotalCents: 0,
+            qboTotalCents: 0,
+          }),
+        );
+      }
+    }
+  }
+
   // ---- credits never apply more than an invoice has left after this sync's payments -------------------
   for (const r of rows) if (r.action === 'import' && r.payload) for (const a of (r.payload as unknown as Payment).allocations) paidByInvoice.set(a.invoiceNumber, (paidByInvoice.get(a.invoiceNumber) ?? 0) + a.amountCents);
   const invoiceTotal = (n: string) => ((planInvoices.get(n)?.doc.stored.record as Invoice | undefined) ?? practiceInvoices.get(n)?.record)?.totalCents;
   const dropped = new Set<string>();
   for (const r of rows) {
     const a = applications.get(r.key);
-    const total = a ? invoiceTotal(a.invoiceNumber) : undefined;
+    const total = a ? (a.openCents ?? invoiceTotal(a.invoiceNumber)) : undefined;
     if (!a || total === undefined || r.skipped) continue;
     const left = total - (paidByInvoice.get(a.invoiceNumber) ?? 0);
     const applied = Math.min(a.totalCents, left);
