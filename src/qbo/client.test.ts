@@ -106,6 +106,17 @@ describe('pipeline decisions with a scripted server', () => {
     expect(s.disconnected).toBe(0);
   });
 
+  it('refreshes again on a 401 that comes after other failures (the refreshed token expired during the retries)', async () => {
+    const s = memStore();
+    const gateway401 = JSON.stringify({ fault: { error: [{ message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', detail: 'Token expired', code: '3200' }], type: 'AUTHENTICATION' } });
+    const { f, seen } = scripted([{ status: 401, body: gateway401 }, { status: 503 }, { status: 401, body: gateway401 }]);
+    const info = await createQboClient({ ...opts(f, s), retry: { maxAttempts: 6 } }).company('1').companyInfo();
+    expect(info.CompanyName).toBe('X');
+    expect(seen).toHaveLength(4);
+    expect(s.saved).toBe(2);
+    expect(s.disconnected).toBe(0);
+  });
+
   it('retries an XML 429 and a 503, then succeeds, every request carrying minorversion=75', async () => {
     const xml = '<IntuitResponse><Fault type="SERVICE"><Error code="3001"><Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message></Error></Fault></IntuitResponse>';
     const { f, seen } = scripted([{ status: 429, body: xml, headers: { 'retry-after': '1' } }, { status: 503 }]);

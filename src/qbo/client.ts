@@ -261,6 +261,9 @@ export function createQboClient(opts: QboClientOptions): QboClient {
       const decision = classify({ outcome, attempt, policy, refreshed, rereadSpent, now: clock(), random });
       logger.debug({ realmId, op: call.what, attempt, status, reason: decision.reason, intuit_tid: lastTid, requestid: call.requestId }, 'qbo: attempt');
       if (decision.reason === 'ok') return json;
+      // Only a 401 straight after a refresh means the new token is refused. Once other failures came
+      // between (a throttle pause, a timeout), a 401 is the refreshed token expiring in turn: refresh again.
+      if (decision.reason !== 'unauthorized') refreshed = false;
 
       const uncertain: RetryReason[] = ['network', 'timeout', 'server-error'];
       if (call.requestId && uncertain.includes(decision.reason)) maybeApplied = true;
