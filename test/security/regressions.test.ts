@@ -1,6 +1,7 @@
 /**
  * Holes the security rehearsal found, each pinned by a test: "Log out of QuickBooks" with nothing
- * connected answered 500; request bodies had no size limit outside the practice API.
+ * connected answered 500; request bodies had no size limit outside the practice API; a NUL character
+ * in a path or query answered 500 on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBench, stackTraceIn, type Bench } from './harness.js';
@@ -19,6 +20,23 @@ describe('security rehearsal: regressions', () => {
     const html = await res.text();
     expect(html).toContain('no QuickBooks company is connected');
     expect(stackTraceIn(html)).toBeUndefined();
+  });
+
+  it('refuses a NUL character in the path, the query or a form field with 400 naming where (PostgreSQL text cannot hold one)', async () => {
+    const admin = { person: b.people.administrator, via: 'token' as const };
+    for (const [path, field] of [
+      ['/api/v1/history/%00', 'path'],
+      ['/api/v1/sync/runs/a%00b', 'path'],
+      ['/api/v1/settings/audit?actor=%00', 'actor'],
+      ['/api/v1/practice/invoices/INV%001', 'path'],
+    ] as const) {
+      const res = await b.call(path, { as: admin });
+      expect(res.status, path).toBe(400);
+      expect(await res.json(), path).toMatchObject({ error: { code: 'request.invalid-character', field } });
+    }
+    const page = await b.call('/account/tokens', { method: 'POST', body: 'name=a%00b', contentType: 'application/x-www-form-urlencoded', as: { person: b.people.viewer, via: 'session' } });
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain('name contains a NUL character');
   });
 
   describe('request bodies have a ceiling', () => {
