@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { sampleLedger } from '../helpers/practice.js';
 import { changedTables, snapshotTables } from '../helpers/snapshot.js';
+import { dialects } from '../helpers/db.js';
 import { concrete, makeBench, roleNames, routesOf, stackTraceIn, type Bench } from '../security/harness.js';
 import { callbackPath, consentAs } from '../security/web-connect.js';
 import { oddString } from './arbitraries.js';
@@ -16,13 +17,13 @@ import { oddString } from './arbitraries.js';
 /** Field names the app's forms use, so odd values reach real handlers, not only "unknown field". */
 const fieldNames = ['name', 'email', 'role', 'password', 'current', 'confirm', 'next', 'row', 'group', 'kind', 'id', 'key', 'refs', 'path', 'value', 'uniqueId', 'tab', 'realm', 'date', 'ids', 'memo', 'general.exportFrom.invoices', 'invoices.memo', 'zz'];
 
-describe('bad input through every web form', () => {
+for (const dialect of dialects) describe(`bad input through every web form [${dialect}]`, () => {
   let emu: RunningEmulator;
   let b: Bench;
 
   beforeAll(async () => {
     emu = await startEmulator({ preset: 'au' });
-    b = await makeBench({ env: { QBO_EMULATOR_URL: emu.url } });
+    b = await makeBench({ env: { QBO_EMULATOR_URL: emu.url }, dialect });
     const cb = await consentAs(b, b.people.administrator);
     expect((await b.call(callbackPath(cb), { as: { person: b.people.administrator, via: 'session' } })).status).toBe(303);
     expect((await b.call('/api/v1/practice/import', { method: 'POST', body: JSON.stringify(sampleLedger()), as: { person: b.people.bookkeeper, via: 'token' } })).status).toBe(200);

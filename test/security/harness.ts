@@ -3,8 +3,11 @@
  * its WAL can be searched), a debug-level logger whose every line is kept, one user per role with a
  * browser session and an API token each, and helpers that call the app in-process as any of them.
  */
+import crypto from 'node:crypto';
 import type { Hono } from 'hono';
-import { expect } from 'vitest';
+import pg from 'pg';
+import { expect, inject } from 'vitest';
+import type { Dialect } from '../../src/store/dialect.js';
 import { createApp, type App } from '../../src/app.js';
 import { createApiToken } from '../../src/accounts/api-tokens.js';
 import { createSession } from '../../src/accounts/sessions.js';
@@ -53,11 +56,35 @@ export interface BenchOptions {
   env?: NodeJS.ProcessEnv;
   web?: WebOptions;
   clock?: () => Date;
+  /** SQLite (a file in the data folder, the default) or a fresh PostgreSQL database cloned from the migrated template. */
+  dialect?: Dialect;
+}
+
+/** A fresh PostgreSQL database for one bench: its URL and how to drop it. */
+async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const adminUrl = inject('pgAdminUrl');
+  const name = `qbo_bench_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('pgTemplate')}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
 }
 
 export async function makeBench(opts: BenchOptions = {}): Promise<Bench> {
   const { logger, lines } = capturingLogger();
-  const config = testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: 'http://127.0.0.1:9', ...opts.env });
+  const pgDb = opts.dialect === 'postgres' ? await freshPostgres() : undefined;
+  const config = testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: 'http://127.0.0.1:9', ...opts.env, ...(pgDb ? { DATABASE_URL: pgDb.url } : {}) });
   const app = await createApp(config, { logger, ...(opts.clock ? { clock: opts.clock } : {}) });
   const http = createHttpApp(app.ctx, opts.web);
   const people = {} as Record<Role, Person>;
@@ -84,7 +111,18 @@ export async function makeBench(opts: BenchOptions = {}): Promise<Bench> {
     }
     return http.request(`${origin}${path}`, { method, headers, redirect: 'manual', ...(init.body !== undefined ? { body: init.body } : {}) });
   };
-  return { app, http, lines, people, origin, call, close: () => app.close() };
+  return {
+    app,
+    http,
+    lines,
+    people,
+    origin,
+    call,
+    close: async () => {
+      await app.close();
+      await pgDb?.drop();
+    },
+  };
 }
 
 /** What a server-side stack trace, source path or raw JavaScript error looks like in a body. */
