@@ -225,6 +225,19 @@ describe('web app: the working screens, route by route', () => {
       expect(res.status).toBe(409);
       const text = await res.text();
       expect(text).toContain('A sync of this company is already running: started by user:someone@example.com at 20');
+      // The preview says a sync is running, and leads to it.
+      const counters = { processed: 0, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, failed: 0, held: 0 };
+      await app.ctx.db
+        .insertInto('runs')
+        .values({ id: 'run-elsewhere', realm_id: co.realmId, started_by: 'user:someone@example.com', started_at: new Date().toISOString(), finished_at: null, status: 'running', settings: '{}', message: null, ...counters })
+        .execute();
+      try {
+        const preview = await (await c.get('/preview')).text();
+        expect(preview).toContain('A sync is running now, started by someone@example.com');
+        expect(preview).toContain('href="/sync/runs/run-elsewhere"');
+      } finally {
+        await app.ctx.db.deleteFrom('runs').where('id', '=', 'run-elsewhere').execute();
+      }
     } finally {
       await lock.release();
     }

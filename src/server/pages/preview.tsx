@@ -15,6 +15,7 @@ import { isConnectError } from '../../connect/messages.js';
 import { buildPlan, skipGroup, skipWithLinked, groupOrder, type GroupKind, type Plan, type PlanGroup, type PlanRow } from '../../connect/plan/index.js';
 import { qboClientFor } from '../../connect/qbo-client.js';
 import { blockingErrors } from '../../connect/run/sync.js';
+import { latestRun } from '../../connect/run/history.js';
 import { actorOf, money, notConnectedPage, practiceHref, str, webRealm, when, who } from './work-common.js';
 
 export const groupTitles: Record<GroupKind, string> = {
@@ -255,6 +256,8 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
     });
   }
   const errors = blockingErrors(plan).length;
+  const last = await latestRun(deps.ctx.db, realmId);
+  const running = last?.status === 'running' ? last : undefined;
   const groups = groupOrder.map((k) => plan.groups.find((g) => g.kind === k)).filter((g): g is PlanGroup => !!g && g.rows.length > 0);
   const done = c.req.query('skipped');
   return renderPage(c, {
@@ -269,6 +272,11 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
           Checked against QuickBooks at {when(plan.builtAt)}: {plan.groups.reduce((n, g) => n + g.records, 0)} records, <span class={errors ? 'text-error' : ''}>{errors} error{errors === 1 ? '' : 's'}</span>, {plan.warnings} warning
           {plan.warnings === 1 ? '' : 's'}.
         </p>
+        {running ? (
+          <Notice kind="warn">
+            A sync is running now, started by {who(running.startedBy)} at {when(running.startedAt)}. <a href={`/sync/runs/${encodeURIComponent(running.id)}`}>Follow its progress</a>; start another when it has finished.
+          </Notice>
+        ) : null}
         <div class="actions">
           <SyncButton errors={errors} canSync={canSkip} csrf={csrf} />
           <a href="/preview" class="button-link">
