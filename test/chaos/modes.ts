@@ -13,5 +13,5 @@ export function chaosOptions(mode: Mode, seed: number, memory: 'on' | 'off', log
     return { ...common, size: 'small', kills: 4, killAfterMs: [1_200, 6_000], timeScale: 60, batchSize: 3 };
   }
   // QBO's limits scaled ×20 (reliability.md §5.7 T1): a 429's minute lasts 3 s.
-  return { ...common, size: 'medium', kills: 20, killAfterMs: [1_500, 20_000], timeScale: 20 };
+  return { ...common, size: 'medium', kills: 20, killAfterMs: [2_000, 12_000], timeScale: 20 };
 }
