@@ -38,5 +38,7 @@ describeEachDialect('choosing the company', (ctx) => {
     await connection('222', 'connected');
     await expect(resolveRealm(ctx.db, undefined, '?realm=ID')).rejects.toThrow('Several QBO companies are connected (111, 222): name one with ?realm=ID.');
     expect(await resolveRealm(ctx.db, '222', '?realm=ID')).toBe('222');
+    // Not a company id at all: refused here with a sentence, not deep inside a sync (found by the bad-input fuzz).
+    await expect(resolveRealm(ctx.db, ':', '?realm=ID')).rejects.toThrow('realm ":" is not a QuickBooks company id (a number such as 9130350000000000): name one with ?realm=ID.');
   });
 });

@@ -26,6 +26,8 @@ export async function connectedRealms(db: Db): Promise<string[]> {
  */
 export async function resolveRealm(db: Db, given: string | undefined, how: string): Promise<string> {
   const g = given?.trim();
+  // A realm id is QBO's number for a company; anything else would only fail later, deeper down.
+  if (g && !/^\d{1,30}$/.test(g)) throw new RealmChoiceError(`realm "${g.slice(0, 40)}" is not a QuickBooks company id (a number such as 9130350000000000): name one with ${how}.`, []);
   if (g) return g;
   const realms = await connectedRealms(db);
   if (realms.length === 0) {
