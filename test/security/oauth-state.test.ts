@@ -86,12 +86,16 @@ describe('security rehearsal: OAuth state on the web callback', () => {
     await refused(callbackPath(denied), 'administrator', /already used/);
   });
 
-  it('never shows the code or state it was given in the page', async () => {
+  it('never shows the code or state it was given in the page, nor writes either to the log', async () => {
     const cb = await consentAs(b, b.people.administrator);
     const res = await b.call(callbackPath(cb), { as: { person: b.people.bookkeeper, via: 'session' } });
     const html = await res.text();
     expect(html).not.toContain(cb.code!);
     expect(html).not.toContain(cb.state!);
+    expect(b.lines.length).toBeGreaterThan(0);
+    const log = b.lines.join('\n');
+    expect(log).not.toContain(cb.code!);
+    expect(log).not.toContain(cb.state!);
   });
 });
 
