@@ -67,7 +67,7 @@ interface SyncMeasure {
   requestsPerDocument: number;
   emulatedMinutes: number;
   wallSeconds: number;
-  least: { minutes: number; how: string; writes: number; reads: number };
+  least: { minutes: number; steadyMinutes: number; how: string; writes: number; reads: number };
   ceilingRatio: number;
 }
 
@@ -193,6 +193,7 @@ if (models.length) {
     target: '≥ 0.85 both',
     verdict: pass(all((m) => m.initial.ceilingRatio >= 0.85)),
   });
+  lines.push({ measure: '   (steady-rate bound N / C ÷ taken, for comparison)', values: each((m) => round(m.initial.least.steadyMinutes / m.initial.emulatedMinutes).toString()) });
   lines.push({ measure: '   429s seen / most in flight / most in a minute', values: each((m) => `${m.initial.sent429}${m.initial.sent429 ? ` (${Object.entries(m.initial.throttled).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''} / ${m.initial.maxInFlight} / ${m.initial.maxPerMinute}`) });
   lines.push({
     measure: '2. incremental preview (20 new): requests',
