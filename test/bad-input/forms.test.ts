@@ -1,6 +1,7 @@
 /**
- * Bad input through the web app's forms: every page route that takes a POST (read from the route
- * table, so new forms are covered) gets fast-check's odd form fields — known field names with odd
+ * Bad input through the web app: every page GET gets odd path parameters and query strings, and
+ * every page route that takes a POST (read from the route table, so new forms are covered) gets
+ * fast-check's odd form fields — known field names with odd
  * values, unknown fields, repeated fields — from a signed-in user of each role, with the right CSRF
  * token. The answer is never a 500 nor a stack trace, and a refused form (4xx) changes nothing stored.
  */
@@ -32,6 +33,30 @@ for (const dialect of dialects) describe(`bad input through every web form [${di
   afterAll(async () => {
     await b?.close();
     await emu?.close();
+  });
+
+  it('answers every GET page with odd path parameters and query strings without a 500', async () => {
+    const pages = routesOf(b.http).filter((r) => r.startsWith('GET ') && !r.includes(' /api/') && !r.includes('/static/') && r !== 'GET /connect/callback');
+    const q = fc.array(fc.tuple(fc.constantFrom('kind', 'key', 'tab', 'page', 'from', 'to', 'q', 'next', 'done', 'group', 'realm', 'limit', 'offset', 'zz'), oddString), { maxLength: 4 });
+    const param = fc.oneof(fc.constantFrom('1', 'INV-1', 'C1', 'contact', 'invoice'), oddString);
+    const enc = (x: string) => {
+      try {
+        return encodeURIComponent(x);
+      } catch {
+        return 'x';
+      }
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...pages), fc.constantFrom(...roleNames), param, q, async (route, role, p, query) => {
+        const path = `${concrete(route.slice(4)).replace(/\/(1|invoices|INV-1|general\.exportFrom)(?=\/|$)/g, `/${enc(p) || 'x'}`)}?${query.map(([k, v]) => `${k}=${enc(v)}`).join('&')}`;
+        const res = await b.call(path, { as: { person: b.people[role], via: 'session' } });
+        const text = await res.text();
+        const what = `${role} GET ${path.slice(0, 200)} → ${res.status}`;
+        expect(res.status, `${what} ${text.slice(0, 300)}`).toBeLessThan(500);
+        expect(stackTraceIn(text), what).toBeUndefined();
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('answers every odd form on every POST page route without a 500, and a refusal changes nothing', async () => {
