@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/accounts/users.js';
+import { createApiToken, revokeApiToken } from '../../src/accounts/api-tokens.js';
 import { createSession } from '../../src/accounts/sessions.js';
-import { findUserByEmail } from '../../src/accounts/users.js';
+import { createUser, disableUser, findUserByEmail } from '../../src/accounts/users.js';
 import { concrete, expectSafeCookies, expectSecurityHeaders, makeBench, rank, roleNames, routesOf, stackTraceIn, type Bench, type Person } from './harness.js';
 
 type Expectation = {
@@ -167,6 +168,23 @@ describe('security rehearsal: every route against every role', () => {
       const res = await b.call('/account', { as: { person: b.people[role], via: 'session' } });
       expect(res.status, role).toBe(200);
     }
+  });
+
+  it("refuses a revoked API token, and every token and session of a disabled user", async () => {
+    const db = b.app.ctx.db;
+    const user = await createUser(db, { email: 'leaver@example.com', name: 'Leaver', role: 'administrator' });
+    const kept = await createApiToken(db, user.id, 'kept');
+    const revoked = await createApiToken(db, user.id, 'revoked');
+    const { cookieValue } = await createSession(db, user, b.app.ctx.clock());
+    const asToken = (t: string) => b.call('/api/v1/connection', { headers: { authorization: `Bearer ${t}` } });
+    expect((await asToken(kept.token)).status).toBe(200);
+    expect(await revokeApiToken(db, user.id, revoked.info.id)).toBe(true);
+    expect((await asToken(revoked.token)).status).toBe(401);
+    await disableUser(db, user.id);
+    expect((await asToken(kept.token)).status).toBe(401);
+    const page = await b.call('/account', { headers: { cookie: `qbc_session=${cookieValue}` } });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toMatch(/^\/signin/);
   });
 
   it('refuses an unknown or revoked API token and a malformed Authorization header', async () => {
