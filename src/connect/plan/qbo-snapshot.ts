@@ -69,16 +69,19 @@ export class QboSnapshot {
   }
 
   async lists(): Promise<QboLists> {
-    this.requests++;
-    const info = await this.client.companyInfo();
-    this.requests++;
-    const prefs = await this.client.preferences();
+    this.requests += 2;
     // Small lists, read whole (one page each in any practice's company). Items are not: a company
     // with a job item per project has thousands, so they are looked up by name (IN) instead.
-    const rawTaxCodes = await this.all(QueryBuilder.from('TaxCode'));
-    const taxRates = await this.all(QueryBuilder.from('TaxRate'));
-    const accounts = await this.all(QueryBuilder.from('Account'));
-    const paymentMethods = await this.all(QueryBuilder.from('PaymentMethod'));
+    // The six reads do not depend on each other: sent together (the client's limiter still caps
+    // them at QBO's 10 in flight), a preview waits one round trip for them, not six.
+    const [info, prefs, rawTaxCodes, taxRates, accounts, paymentMethods] = await Promise.all([
+      this.client.companyInfo(),
+      this.client.preferences(),
+      this.all(QueryBuilder.from('TaxCode')),
+      this.all(QueryBuilder.from('TaxRate')),
+      this.all(QueryBuilder.from('Account')),
+      this.all(QueryBuilder.from('PaymentMethod')),
+    ]);
     const taxRatePercent = new Map<string, number>();
     for (const r of taxRates) if (typeof r['RateValue'] === 'number') taxRatePercent.set(r.Id, r['RateValue']);
     const rates = (list: unknown): number[] => {
@@ -117,11 +120,12 @@ export class QboSnapshot {
    */
   async names(names: readonly string[]): Promise<{ Customer: QboRow[]; Vendor: QboRow[]; Employee: QboRow[] }> {
     const unique = [...new Set(names.flatMap((n) => [n, n.trim().replace(/\s+/g, ' ')]))];
-    return {
-      Customer: await this.byIn('Customer', 'DisplayName', unique, true),
-      Vendor: await this.byIn('Vendor', 'DisplayName', unique, true),
-      Employee: await this.byIn('Employee', 'DisplayName', unique, true),
-    };
+    const [Customer, Vendor, Employee] = await Promise.all([
+      this.byIn('Customer', 'DisplayName', unique, true),
+      this.byIn('Vendor', 'DisplayName', unique, true),
+      this.byIn('Employee', 'DisplayName', unique, true),
+    ]);
+    return { Customer, Vendor, Employee };
   }
 
   async cdc(entities: readonly EntityName[], since: string): Promise<{ changes: Partial<Record<EntityName, CdcRow[]>>; truncated: boolean }> {
