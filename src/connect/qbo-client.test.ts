@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
+import { defaultLimits } from '../qbo/limiter.js';
 import { timeScaledOptions } from './qbo-client.js';
 
 describe('timeScaledOptions', () => {
@@ -11,7 +12,7 @@ describe('timeScaledOptions', () => {
 
   it('shrinks the rate window, the 429 pause, the backoff and the timeout by the emulator time scale', () => {
     const o = timeScaledOptions(loadConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_TIME_SCALE: '20' }));
-    expect(o.limits).toEqual({ intervalMs: 3_000 });
+    expect(o.limits).toEqual({ intervalMs: defaultLimits.intervalMs / 20 });
     expect(o.retry).toEqual({ throttleWaitMs: 3_000, baseMs: 25, capMs: 1_500 });
     expect(o.timeoutMs).toBe(3_000);
     // The timeout keeps a floor, so a busy machine does not turn slow answers into timeouts.
