@@ -1,7 +1,6 @@
 /**
- * "A standard client written by others works unmodified." No third-party QBO client (node-quickbooks,
- * intuit-oauth) is installed here and none may be installed, so this suite plays one: plain `fetch`
- * with exactly the requests Intuit's documentation shows — the OAuth 2.0 code flow with Basic auth,
+ * A client written from Intuit's documentation alone (node-quickbooks itself is driven in
+ * emulator-node-quickbooks.test.ts): plain `fetch` with exactly the requests Intuit's documentation shows — the OAuth 2.0 code flow with Basic auth,
  * then create a customer and an invoice, query, batch, change data capture, and a duplicate name.
  * Nothing here uses the emulator's own helpers or control surface: only its printed base URLs.
  */
