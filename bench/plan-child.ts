@@ -21,7 +21,7 @@ const need = (k: string) => {
 const config = loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: need('BENCH_EMULATOR_URL'), QBO_CONNECT_DATA_DIR: need('BENCH_DATA_DIR') });
 const app = await createApp(config);
 const realmId = need('BENCH_REALM_ID');
-const qbo = qboClientFor(app.ctx, realmId, scaledClientOptions(Number(need('BENCH_TIME_SCALE'))));
+const qbo = qboClientFor(app.ctx, realmId, scaledClientOptions(Number(need('BENCH_TIME_SCALE')), 'request' /* as plan-scale.ts starts its emulator */));
 const rssBeforeKb = process.resourceUsage().maxRSS;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();

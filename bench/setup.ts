@@ -45,13 +45,14 @@ export interface Stack {
 }
 
 /**
- * The client's limiter measures real time (p-queue's interval), so it is told the scale: its own
+ * The client's limiter measures real time (its sliding log), so it is told the scale: its own
  * window (QBO's minute plus the product's margin, `defaultLimits`) divided by the time scale, with
  * QBO's caps (500, 10 in flight, 40 batches); the pause after a 429 and the backoff shrink alike.
  */
-export function scaledClientOptions(timeScale: number): Stack['clientOptions'] {
+export function scaledClientOptions(timeScale: number, metering: BatchMetering): Stack['clientOptions'] {
   return {
-    limits: { ...defaultLimits, intervalMs: defaultLimits.intervalMs / timeScale },
+    // The client is told the model the emulator meters by (QBO_BATCH_METERING), as a practice would set it.
+    limits: { ...defaultLimits, batchMetering: metering, intervalMs: defaultLimits.intervalMs / timeScale },
     retry: { throttleWaitMs: defaultRetryPolicy.throttleWaitMs / timeScale, baseMs: defaultRetryPolicy.baseMs / timeScale, capMs: defaultRetryPolicy.capMs / timeScale },
   };
 }
@@ -61,14 +62,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   emu.control.armFaults({ latencyMs: opts.latencyMs / opts.timeScale });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-bench-'));
   // An explicit environment: the bench always uses a fresh SQLite file, whatever DATABASE_URL says.
-  const config = loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_DATA_DIR: dataDir });
+  const config = loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_DATA_DIR: dataDir, QBO_BATCH_METERING: opts.metering });
   const app = await createApp(config);
   const svc = createConnectionService({ db: app.ctx.db, config: app.ctx.config, logger: app.ctx.logger, clock: app.ctx.clock });
   const begun = await svc.beginConnect({ actor: 'bench' });
   const q = await followEmulatorConsent(begun.url, emu.control.companies()[0]!.realmId);
   const status = await svc.completeConnect({ ...q, actor: 'bench' });
   if (status.state !== 'connected' || !q.realmId) throw new Error(`the bench could not connect to the emulator: ${status.message}`);
-  const clientOptions = scaledClientOptions(opts.timeScale);
+  const clientOptions = scaledClientOptions(opts.timeScale, opts.metering);
   const deps = syncDepsFor(app.ctx, q.realmId, { env: {}, actor: 'bench', client: clientOptions });
   return {
     emu,

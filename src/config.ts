@@ -35,6 +35,7 @@ export const configSources = {
   emulatorUrl: { env: 'QBO_EMULATOR_URL', flag: undefined, secret: false },
   emulatorPort: { env: 'QBO_EMULATOR_PORT', flag: undefined, secret: false },
   emulatorTimeScale: { env: 'QBO_EMULATOR_TIME_SCALE', flag: undefined, secret: false },
+  batchMetering: { env: 'QBO_BATCH_METERING', flag: undefined, secret: false },
   clientId: { env: 'QBO_CLIENT_ID', flag: undefined, secret: false },
   clientSecret: { env: 'QBO_CLIENT_SECRET', flag: undefined, secret: true },
   redirectUri: { env: 'QBO_REDIRECT_URI', flag: undefined, secret: false },
@@ -67,6 +68,11 @@ export const configSchema = z.object({
     .min(1, { error: 'must be a number from 1 to 1000, e.g. 20' })
     .max(1000, { error: 'must be a number from 1 to 1000, e.g. 20' })
     .default(1),
+  /** How QBO counts a batch toward its 500 requests a minute: once ('request') or once per operation
+   *  ('item'). Intuit's documentation does not say which; 'item' is the default because it can never
+   *  overshoot QBO's limit (a batch weighed once could, and a 429 pauses the company for a minute),
+   *  at the cost of sending slower when QBO in fact counts a batch once. */
+  batchMetering: z.enum(['request', 'item'], { error: 'must be request or item' }).default('item'),
   clientId: z.string().min(1).optional(),
   clientSecret: z.string().min(1).optional(),
   redirectUri: httpUrl.optional(),

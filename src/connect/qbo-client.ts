@@ -37,10 +37,12 @@ export function timeScaledOptions(config: Pick<Config, 'qboEnv' | 'emulatorTimeS
 export function qboClientFor(ctx: QboClientContext, realmId: string, opts: ClientOverrides = {}): CompanyClient {
   const service = createConnectionService({ db: ctx.db, config: ctx.config, logger: ctx.logger, clock: ctx.clock, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
   const scaled = timeScaledOptions(ctx.config);
+  // QBO_BATCH_METERING: how the limiter weighs a batch (a caller's own limits still win).
+  const metering = ctx.config.batchMetering ?? defaultLimits.batchMetering;
   const merged: ClientOverrides = {
     ...scaled,
     ...opts,
-    ...(scaled.limits || opts.limits ? { limits: { ...scaled.limits, ...opts.limits } } : {}),
+    limits: { ...(metering ? { batchMetering: metering } : {}), ...scaled.limits, ...opts.limits },
     ...(scaled.retry || opts.retry ? { retry: { ...scaled.retry, ...opts.retry } } : {}),
   };
   const client = createQboClient({ endpoints: service.endpoints, store: service.store, logger: ctx.logger, clock: ctx.clock, ...merged });

@@ -134,6 +134,8 @@ export interface CompanyClient {
   rawQuery(text: string): Promise<QueryResponse>;
   /** At most 30 items; results in item order, per-item faults included. */
   batch(items: readonly BatchItem[], opts: WriteOptions): Promise<BatchResult[]>;
+  /** True while a batch would wait for the batches-per-minute limit (a single request would go sooner). */
+  batchesThrottled?(): boolean;
   cdc(entities: readonly EntityName[], changedSince: Date | string): Promise<CdcResult>;
   companyInfo(): Promise<z.infer<typeof CompanyInfo>>;
   preferences(): Promise<z.infer<typeof Preferences>>;
@@ -154,6 +156,8 @@ interface Call {
   /** false: an uncertain outcome is not retried (see WriteOptions.replayUncertain). */
   replayUncertain?: boolean;
   kind: 'request' | 'batch';
+  /** Operations in a batch (weighed by the limiter under item metering). */
+  units?: number;
   what: string;
   /** For 5010: the same call with a fresh SyncToken (and so a new requestid). */
   reread?: () => Promise<Call>;
@@ -226,7 +230,7 @@ export function createQboClient(opts: QboClientOptions): QboClient {
           const res = await doFetch(url, { method: call.method, headers, body: call.body, signal: AbortSignal.timeout(timeoutMs) });
           const body = await res.text();
           return { status: res.status, body, tid: res.headers.get('intuit_tid') ?? res.headers.get('intuit-tid') ?? undefined, retryAfter: res.headers.get('retry-after') };
-        });
+        }, call.units);
         status = r.status;
         text = r.body;
         lastTid = r.tid;
@@ -356,6 +360,7 @@ export function createQboClient(opts: QboClientOptions): QboClient {
 
     const api: CompanyClient = {
       realmId,
+      batchesThrottled: () => limiters.forRealm(realmId).batchesThrottled,
       async create(entity, body, o) {
         return entityFrom(entity, await write(entity, body, o, {}, `create ${entity}`, false), `create ${entity}`);
       },
@@ -431,7 +436,7 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         const wire = items.map((it) =>
           'query' in it ? { bId: it.bId, Query: it.query } : { bId: it.bId, operation: it.operation, [it.entity]: it.body, ...(it.optionsData ? { optionsData: it.optionsData } : {}) },
         );
-        const json = await send(realmId, { method: 'POST', path: 'batch', body: JSON.stringify({ BatchItemRequest: wire }), requestId: o.requestId, ...(o.replayUncertain === false ? { replayUncertain: false } : {}), kind: 'batch', what: `batch of ${items.length}` });
+        const json = await send(realmId, { method: 'POST', path: 'batch', body: JSON.stringify({ BatchItemRequest: wire }), requestId: o.requestId, ...(o.replayUncertain === false ? { replayUncertain: false } : {}), kind: 'batch', units: items.length, what: `batch of ${items.length}` });
         const resp = parseAs(BatchResponse, json, 'a batch');
         const byId = new Map(resp.BatchItemResponse.map((r) => [r.bId, r]));
         return items.map((it): BatchResult => {

@@ -58,6 +58,30 @@ describe('realm limiter (fake clock)', () => {
     expect(maxInWindow(batchStarts, 1000)).toBeLessThanOrEqual(2);
   });
 
+  it('weighs a batch by its operations under item metering, once under request metering', async () => {
+    for (const batchMetering of ['item', 'request'] as const) {
+      const limiter = createRealmLimiter({ requestsPerMinute: 40, concurrency: 10, batchesPerMinute: 40, intervalMs: 1000, batchMetering });
+      const starts: number[] = [];
+      await drive(Array.from({ length: 4 }, () => limiter.run('batch', async () => void starts.push(Date.now()), 30)));
+      expect(starts).toHaveLength(4);
+      // 30 operations each: one batch a window under item metering; all four at once otherwise.
+      expect(maxInWindow(starts, 1000)).toBe(batchMetering === 'item' ? 1 : 4);
+    }
+  });
+
+  it('says batches are throttled once the minute holds its batches, and still lets single requests through', async () => {
+    const limiter = createRealmLimiter({ requestsPerMinute: 100, concurrency: 10, batchesPerMinute: 2, intervalMs: 1000, batchMetering: 'request' });
+    expect(limiter.batchesThrottled).toBe(false);
+    await drive([limiter.run('batch', async () => undefined, 30), limiter.run('batch', async () => undefined, 30)]);
+    expect(limiter.batchesThrottled).toBe(true);
+    const t0 = Date.now();
+    let single = 0;
+    await drive([limiter.run('request', async () => void (single = Date.now()))]);
+    expect(single - t0).toBeLessThan(1000);
+    await drive([new Promise((r) => setTimeout(r, 1100))]);
+    expect(limiter.batchesThrottled).toBe(false);
+  });
+
   it('holds every new request while paused after a 429', async () => {
     const limiter = createRealmLimiter({ requestsPerMinute: 100, concurrency: 10, batchesPerMinute: 10, intervalMs: 1000 });
     const t0 = Date.now();

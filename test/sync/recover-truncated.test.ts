@@ -22,8 +22,10 @@ describe('recovery of a payment when the change feed holds more than 1,000 payme
 
   beforeAll(async () => {
     emu = await startEmulator({ preset: 'au', limits: 'off', requestIdMemory: 0 });
+    // The seeding below sends 1,020 operations in 34 batches; weighed per operation (the default)
+    // the client would wait out a minute that this emulator, limits off, does not enforce.
     c = await connectedApp(emu);
-    deps = { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client: qboClientFor(c.app.ctx, c.realmId), crash: noCrash };
+    deps = { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client: qboClientFor(c.app.ctx, c.realmId, { limits: { batchMetering: 'request' } }), crash: noCrash };
   });
   afterAll(async () => {
     await c?.app.close();

@@ -17,6 +17,8 @@ export interface RunDeps {
   scope?: { group: string };
   /** Items per batch, 1–30 (default 30, QBO's maximum); smaller only to test batch boundaries. */
   batchSize?: number;
+  /** Sends a group keeps in flight at once, 1–10 (default 10, QBO's limit); 1 sends them one by one. */
+  parallelRequests?: number;
 }
 
 export interface Progress {

@@ -100,6 +100,59 @@ function lineSignature(lines: unknown): string {
     .join('\n');
 }
 
+/** Sends a group keeps in flight at once, at most: QBO allows 10 requests in flight per company. */
+export const DEFAULT_PARALLEL_REQUESTS = 10;
+
+/**
+ * The rows in waves: a row comes one wave after the latest row of the same list it depends on, so no
+ * wave holds a row together with one it needs. Order inside a wave follows the input.
+ */
+export function writeWaves(rows: readonly PlanRow[]): PlanRow[][] {
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const level = new Map<string, number>();
+  const visiting = new Set<string>();
+  const levelOf = (row: PlanRow): number => {
+    const known = level.get(row.key);
+    if (known !== undefined) return known;
+    // A cycle cannot be ordered; its rows stay in the wave reached so far (prepare reports what is missing).
+    if (visiting.has(row.key)) return 0;
+    visiting.add(row.key);
+    let l = 0;
+    for (const k of row.dependsOn) {
+      const dep = byKey.get(k);
+      if (dep && dep !== row) l = Math.max(l, levelOf(dep) + 1);
+    }
+    visiting.delete(row.key);
+    level.set(row.key, l);
+    return l;
+  };
+  const waves: PlanRow[][] = [];
+  for (const row of rows) (waves[levelOf(row)] ??= []).push(row);
+  return waves.filter((w) => w !== undefined);
+}
+
+/**
+ * Runs `workers` copies of `work` at once. After a failure `stopped()` turns true so no worker starts
+ * another send; the sends already going finish (their writes are journaled and resolved) before the
+ * first failure is rethrown, as a crash or a lost lock must stop the run.
+ */
+export async function inParallel(workers: number, work: (stopped: () => boolean) => Promise<void>): Promise<void> {
+  let failed = false;
+  const stopped = () => failed;
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.max(1, workers) }, async () => {
+      try {
+        await work(stopped);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }),
+  );
+  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+}
+
 export class GroupExecutor {
   constructor(
     private readonly deps: RunDeps,
@@ -193,21 +246,24 @@ export class GroupExecutor {
     }
     for (const row of ready.filter((r) => r.action === 'adopt')) await this.adopt(row);
     const writes = ready.filter((r) => r.action === 'create' || r.action === 'update');
-    // A batch cannot see what an earlier item of the same batch created: a row that depends on a row
-    // of the batch being filled starts the next batch.
+    // A batch cannot see what an earlier item of the same batch (or of a batch still in flight)
+    // created, so a row that depends on a row of this group goes in a later wave. The rows of one
+    // wave are independent: up to `parallel` batches of a wave are in flight at once (the client's
+    // limiter still holds QBO's 10 in flight and its per-minute caps). When the minute's batches are
+    // spent, single requests still have room (QBO: 40 batches but 500 requests a minute), so a worker
+    // then sends one row instead of waiting to send thirty. Each send journals its rows before it
+    // goes and resolves them in its own transaction, as one at a time did.
     const size = Math.min(Math.max(Math.trunc(this.deps.batchSize ?? MAX_BATCH_ITEMS), 1), MAX_BATCH_ITEMS);
-    let batch: PlanRow[] = [];
-    const inBatch = new Set<string>();
-    for (const row of writes) {
-      if (batch.length === size || row.dependsOn.some((k) => inBatch.has(k))) {
-        await this.sendBatch(group, batch);
-        batch = [];
-        inBatch.clear();
-      }
-      batch.push(row);
-      inBatch.add(row.key);
+    const parallel = Math.min(Math.max(Math.trunc(this.deps.parallelRequests ?? DEFAULT_PARALLEL_REQUESTS), 1), DEFAULT_PARALLEL_REQUESTS);
+    for (const wave of writeWaves(writes)) {
+      const queue = [...wave];
+      await inParallel(Math.min(parallel, queue.length), async (stopped) => {
+        while (queue.length && !stopped()) {
+          const take = size > 1 && this.deps.client.batchesThrottled?.() ? 1 : size;
+          await this.sendBatch(group, queue.splice(0, take));
+        }
+      });
     }
-    if (batch.length) await this.sendBatch(group, batch);
     for (const row of ready.filter((r) => r.action === 'void')) await this.voidOne(group, row);
   }
 
