@@ -90,10 +90,13 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     'staff-expense': await load('staff-expense', ef.staffExpenses, settings.staffExpenses.export),
   };
   const items: DocItem[] = [];
+  const imported = await importedPayments(db, realmId, byKind.payment);
   for (const kind of Object.keys(byKind) as DocumentKind[]) {
     const docs = byKind[kind];
     const links = await linksByKey(db, realmId, kind, docs.map((d) => d.stored.key));
     for (const doc of docs) {
+      // A payment that came from QBO is QBO's already: sending it back would post it twice (issue 19).
+      if (kind === 'payment' && imported.has(doc.stored.key)) continue;
       const link = links.get(doc.stored.key);
       const cancelled = doc.stored.state === 'cancelled';
       let status: DocStatus | null;
@@ -522,6 +525,22 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
 }
 
 // ---- helpers -------------------------------------------------------------------------------------------
+
+/**
+ * The practice payments an import recorded (number `QBO-<Id>`, linked as `qbo:<Id>`; see
+ * run/payments-import.ts): never exported, whatever the direction is now. Only a number whose import
+ * link exists counts, so a practice's own payment that happens to be numbered `QBO-…` still goes.
+ */
+async function importedPayments(db: Db, realmId: string, payments: ExportDocument[]): Promise<Set<string>> {
+  const byLinkKey = new Map<string, string>();
+  for (const p of payments) {
+    const m = /^QBO-(.+)$/.exec(p.stored.key);
+    if (m) byLinkKey.set(`qbo:${m[1]}`, p.stored.key);
+  }
+  if (byLinkKey.size === 0) return new Set();
+  const links = await linksByKey(db, realmId, 'qbo-payment', byLinkKey.keys());
+  return new Set([...links.keys()].map((k) => byLinkKey.get(k)!));
+}
 
 const refField: Record<string, string> = { Customer: 'contactCode', Vendor: 'supplierCode', Item: 'projectNumber' };
 
