@@ -16,7 +16,7 @@ import type { Db } from '../../store/db.js';
 import { getSettings } from '../settings/store.js';
 import { listSkipped } from '../skips.js';
 import { amount, issue, makeRow, marker, payloadHash, QBO_DOC_NUMBER_LIMIT, rowKey, type EntityRef, type MapContext } from './context.js';
-import { lastLinkWrite, linksByKey, linksOfKinds, type Link } from './links.js';
+import { lastLinkWrite, linksByKey, linksByQboId, linksOfKinds, type Link } from './links.js';
 import { itemKey } from './mapping/items.js';
 import { purchaseDraft } from './mapping/purchases.js';
 import type { RefResolver } from './mapping/refs.js';
@@ -24,7 +24,7 @@ import { salesDraft, type DocumentDraft } from './mapping/sales.js';
 import { QboSnapshot, type QboRow } from './qbo-snapshot.js';
 import { finish } from './assemble.js';
 import { importRows } from './imports.js';
-import { itemRows, nameRows } from './name-rows.js';
+import { itemRows, linkedElsewhere, linkedRecordName, nameRows } from './name-rows.js';
 import { loadPracticeLists, prefillOnce } from './practice-lists.js';
 import { skipIdOf, skipKindOf } from './skip-kinds.js';
 import { contentHash } from './refs.js';
@@ -187,6 +187,12 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     Payment: byField(await snap.byIn('Payment', 'PaymentRefNum', newNumbers('payment')), 'PaymentRefNum'),
   };
 
+  // Documents found by number that another practice record holds already: never adopted twice.
+  const docLinks = new Map<string, Link>();
+  for (const [entity, found] of Object.entries(qboDocs)) {
+    for (const l of (await linksByQboId(db, realmId, entity, [...found.values()].map((r) => r.Id))).values()) docLinks.set(`${entity}:${l.qbo_id}`, l);
+  }
+
   // ---- QBO: what changed there since the last sync, for the linked documents in the window ---------
   const linkedEntities = [...new Set(items.filter((i) => i.link).map((i) => entityOf[i.kind]))] as Array<'Invoice' | 'CreditMemo' | 'Payment' | 'Bill'>;
   // Linked names and items are watched in the same request: one deleted or made inactive in QBO
@@ -301,7 +307,10 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
 
     // New: is the number in QBO already? Same content → adopt it; different → a person decides.
     const existing = kind === 'payment' ? qboDocs.Payment.get(stored.key.toLowerCase()) : qboDocs[entity as 'Invoice' | 'CreditMemo' | 'Bill'].get(stored.key.toLowerCase());
-    if (existing) {
+    const taken = existing ? linkedElsewhere((e, id) => docLinks.get(`${e}:${id}`), entity, existing.Id, kind, stored.key) : null;
+    if (existing && taken) {
+      issues.push(issue('qbo.linked-to-another', 'error', { record: it.label, value: stored.key, detail: `${entity} ${existing.Id}`, field: 'number', limit: linkedRecordName(taken) }, 'number'));
+    } else if (existing) {
       const qboTotal = typeof existing['TotalAmt'] === 'number' ? toCents(existing['TotalAmt']) : null;
       const sameDate = existing['TxnDate'] === date;
       if (qboTotal === draft.qboTotalCents && sameDate && existing['status'] !== 'Deleted') {
@@ -403,8 +412,10 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     return { kind: 'unknown' };
   }
   // ---- name and item rows for what the documents need ---------------------------------------------
-  rows.push(...(await nameRows(ctx, snap, needs)));
-  rows.push(...(await itemRows(ctx, snap, needs.items)));
+  const nameByQbo = new Map([...nameLinks.values()].map((l) => [`${l.qbo_entity}:${l.qbo_id}`, l]));
+  const linkedName = (entity: string, id: string) => nameByQbo.get(`${entity}:${id}`);
+  rows.push(...(await nameRows(ctx, snap, needs, linkedName)));
+  rows.push(...(await itemRows(ctx, snap, needs.items, linkedName)));
 
   // ---- payments to import (the default direction) ------------------------------------------------
   if (settings.payments.direction === 'import') rows.push(...(await importRows(db, realmId, snap, ef.payments, practice, settings, skipOf)));
