@@ -39,9 +39,12 @@ export interface PlanDeps {
 }
 
 export interface BuildPlanOptions {
-  /** Pre-fill unset mappings from both sides on the company's first preview (default true). */
+  /**
+   * Pre-fill unset mappings from both sides first (default true), audited as PREFILL_ACTOR. False for
+   * anything a page view or a viewer starts: those never write (issue 19).
+   */
   prefill?: boolean;
-  /** Who the pre-fill is audited as. */
+  /** Who asked for the plan. Not the pre-fill's author: that is always PREFILL_ACTOR. */
   actor?: string;
 }
 
@@ -66,12 +69,18 @@ function docLabel(kind: DocumentKind, doc: ExportDocument): string {
 /** CDC answers at most 30 days back; stay a day inside it. */
 const CDC_WINDOW_MS = 29 * 86_400_000;
 
+/** The pre-fill on its own (on connecting, or a bookkeeper's "fill in"): QBO's lists and the practice's. */
+export async function prefillSettings(deps: Pick<PlanDeps, 'db' | 'clock' | 'qbo'>, realmId: string): Promise<void> {
+  const lists = await new QboSnapshot(deps.qbo).lists();
+  await prefillOnce(deps, realmId, lists, await loadPracticeLists(deps.db));
+}
+
 export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlanOptions = {}): Promise<Plan> {
   const { db } = deps;
   const snap = new QboSnapshot(deps.qbo);
   const lists = await snap.lists();
   const practice = await loadPracticeLists(db);
-  if (opts.prefill !== false) await prefillOnce(deps, realmId, lists, practice, opts.actor ?? 'qbo-connect (pre-fill)');
+  if (opts.prefill !== false) await prefillOnce(deps, realmId, lists, practice);
   const settings = await getSettings(db, realmId, deps.clock);
   const ctx: MapContext = { realmId, settings, lists, us: lists.region === 'US', practice };
   const ef = settings.general.exportFrom;

@@ -12,7 +12,7 @@ import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { isConnectError } from '../../connect/messages.js';
-import { buildPlan, skipGroup, skipWithLinked, groupOrder, type GroupKind, type Plan, type PlanGroup, type PlanRow } from '../../connect/plan/index.js';
+import { buildPlan, prefillPending, prefillSettings, PREFILL_ACTOR, skipGroup, skipWithLinked, groupOrder, type GroupKind, type Plan, type PlanGroup, type PlanRow } from '../../connect/plan/index.js';
 import { qboClientFor } from '../../connect/qbo-client.js';
 import { blockingErrors } from '../../connect/run/sync.js';
 import { latestRun } from '../../connect/run/history.js';
@@ -42,10 +42,31 @@ const actionText: Record<string, string> = {
 /** Rows shown per group; the rest are counted (rows with problems always come first). */
 const ROWS_SHOWN = 200;
 
-/** The plan, built now against QuickBooks. The pre-fill of empty settings is audited under the viewer. */
+/**
+ * The plan, built now against QuickBooks. It writes nothing: the pre-fill of empty settings happens on
+ * connecting or when a bookkeeper asks for it (POST /preview/prefill), audited as PREFILL_ACTOR —
+ * never because someone, perhaps a viewer, opened the page (issue 19).
+ */
 export function planFor(deps: WebDeps, realmId: string, actor: string): Promise<Plan> {
   const { ctx } = deps;
-  return buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: qboClientFor(ctx, realmId) }, realmId, { actor });
+  return buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: qboClientFor(ctx, realmId) }, realmId, { actor, prefill: false });
+}
+
+/** Offers the pre-fill when practice codes have no suggestion looked for yet (a bookkeeper runs it). */
+function PrefillOffer({ canRun, csrf }: { canRun: boolean; csrf: string }) {
+  return (
+    <Notice kind="warn">
+      Some practice codes (tax codes, payment types, cost centres, disciplines or expense types) have not been matched with QuickBooks yet.{' '}
+      {canRun ? (
+        <form method="post" action="/preview/prefill" class="inline">
+          <CsrfField token={csrf} />
+          <button type="submit">Fill in the mappings that match</button>
+        </form>
+      ) : (
+        'A bookkeeper or an administrator can fill in the mappings that match from this page.'
+      )}
+    </Notice>
+  );
 }
 
 const qboErrorNames = ['QboFault', 'QboUnavailableError', 'ConnectionLostError', 'OAuthError', 'QboProtocolError', 'RefreshLockBusyError'];
@@ -256,6 +277,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
     });
   }
   const errors = blockingErrors(plan).length;
+  const pending = await prefillPending(deps.ctx.db, realmId);
   const last = await latestRun(deps.ctx.db, realmId);
   const running = last?.status === 'running' ? last : undefined;
   const groups = groupOrder.map((k) => plan.groups.find((g) => g.kind === k)).filter((g): g is PlanGroup => !!g && g.rows.length > 0);
@@ -267,6 +289,8 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
       <>
         <h1>Preview of the next sync</h1>
         {notice ? <Notice kind={notice.kind}>{notice.text}</Notice> : null}
+        {c.req.query('prefilled') !== undefined ? <Notice kind="ok">Filled in the mappings that match; each is in the settings changes as {PREFILL_ACTOR}.</Notice> : null}
+        {pending ? <PrefillOffer canRun={canSkip} csrf={csrf} /> : null}
         {done !== undefined && /^\d+$/.test(done) ? <Notice kind="ok">Skipped {done} record{done === '1' ? '' : 's'}. They stay out of syncs until added back on the Skipped page.</Notice> : null}
         <p class="lead">
           Checked against QuickBooks at {when(plan.builtAt)}: {plan.groups.reduce((n, g) => n + g.records, 0)} records, <span class={errors ? 'text-error' : ''}>{errors} error{errors === 1 ? '' : 's'}</span>, {plan.warnings} warning
@@ -297,6 +321,19 @@ export const previewPage: WebPage = {
   nav: { label: 'Preview', href: '/preview', order: 20, home: true },
   mount(app, deps) {
     app.get('/preview', (c) => show(c, deps));
+
+    app.post('/preview/prefill', pageRole('bookkeeper'), async (c) => {
+      const realmId = await webRealm(deps.ctx);
+      if (!realmId) return notConnectedPage(c, 'Preview');
+      try {
+        await prefillSettings({ db: deps.ctx.db, clock: deps.ctx.clock, qbo: qboClientFor(deps.ctx, realmId) }, realmId);
+        return c.redirect('/preview?prefilled=1', 303);
+      } catch (err) {
+        const problem = qboProblem(err);
+        if (problem) return show(c, deps, { kind: 'error', text: problem }, 400);
+        throw err;
+      }
+    });
 
     app.post('/preview/skip', pageRole('bookkeeper'), async (c) => {
       const realmId = await webRealm(deps.ctx);
