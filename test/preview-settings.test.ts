@@ -231,9 +231,11 @@ describeEachDialect('each setting changes the payloads as it says, and is audite
     await change('tax.sales.GST', gstFree);
     let r = row(await plan(), 'invoices:INV-90001');
     expect(salesLine(r)['SalesItemLineDetail']).toMatchObject({ TaxCodeRef: { value: gstFree } });
-    // QBO would charge no tax now: the practice's GST is sent as an override, with the warning.
-    expect(r.issues.map((i) => i.code)).toContain('invoice.total-differs');
-    expect(r.payload!['TxnTaxDetail']).toEqual({ TotalTax: r.practiceTotalCents! / 100 - (salesLine(r).Amount as number) });
+    // QBO would charge no tax on a 10% code: an error naming both rates, and no tax forced (issue 19).
+    expect(r.issues.find((i) => i.code === 'tax.rate-differs')).toMatchObject({ severity: 'error', field: 'lines[0].taxCode' });
+    expect(r.issues.find((i) => i.code === 'tax.rate-differs')!.message).toMatch(/10% in the practice and 0% on QBO tax code GST free.*tax\.sales\.GST/);
+    expect(r.issues.map((i) => i.code)).not.toContain('invoice.total-differs');
+    expect(r.payload!['TxnTaxDetail']).toBeUndefined();
     await change('tax.sales.GST', gst);
     r = row(await plan(), 'invoices:INV-90001');
     expect(r.issues.map((i) => i.code)).not.toContain('invoice.total-differs');
