@@ -2,7 +2,10 @@
  * Issue 19, what people see and who is blamed, through the web pages in-process against an emulator
  * company with the small demo practice: a page view (even a viewer's) never writes, the settings
  * pre-fill is audited as `qbo-connect (pre-fill)` whoever starts it, and the audit shows the settings
- * page's labels and QuickBooks names instead of paths and Ids.
+ * page's labels and QuickBooks names instead of paths and Ids; the preview's counts leave skipped rows
+ * out, a credit application shows what it applies, a total gap rounding does not explain is not called
+ * rounding, a document before the export-from date says so, and history and skipped records stay
+ * readable after disconnecting.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,12 +16,16 @@ import { createApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { hashPassword } from '../src/accounts/passwords.js';
 import { createUser } from '../src/accounts/users.js';
-import { prefillDoneKey } from '../src/connect/plan/index.js';
+import { buildPlan, prefillDoneKey, type Plan, type PlanRow } from '../src/connect/plan/index.js';
+import { createConnectionService } from '../src/connect/connection.js';
+import { toCents } from '../src/qbo/money.js';
+import { money } from '../src/server/pages/work-common.js';
 import { getSettings, listAudit } from '../src/connect/settings/store.js';
 import { loadDemoPractice } from '../src/practice/demo.js';
+import { createRecord, getRecord } from '../src/practice/store.js';
 import { createHttpApp } from '../src/server/http.js';
 import { getMeta } from '../src/store/meta.js';
-import { connectedCompany, type ConnectedCompany } from './helpers/preview.js';
+import { connectedCompany, silentLogger, type ConnectedCompany } from './helpers/preview.js';
 import { signIn, WebClient } from './helpers/web-client.js';
 
 const PASS = 'a long enough password';
@@ -87,5 +94,83 @@ describe('web: nothing written by a page view, nothing blamed on the wrong perso
     // The income account by its name, not its Id.
     expect(s.invoices.fixedIncomeAccountId).toBeTruthy();
     expect(html).toMatch(/title="invoices.fixedIncomeAccountId">Invoices and credit notes › The one income account<\/td><td>\(not set\)<\/td><td>[^<]*Services<\/td>/);
+  });
+
+  const plan = (): Promise<Plan> => buildPlan({ db: app.ctx.db, clock: app.ctx.clock, logger: silentLogger, qbo: co.qbo }, co.realmId, { prefill: false });
+  /** One preview row's HTML (its <details> element). */
+  const rowHtml = (html: string, key: string) => {
+    const start = html.indexOf(`id="row-${key.replace(/[^a-zA-Z0-9_-]+/g, '-')}"`);
+    expect(start, key).toBeGreaterThan(0);
+    return html.slice(start, html.indexOf('</details>', start));
+  };
+
+  it('preview counts leave skipped rows out and show them apart', async () => {
+    const book = await as(BOOK);
+    await book.get('/preview');
+    const skip = await book.post('/preview/skip', { row: 'invoices:INV-10001' });
+    expect(skip.status).toBe(303);
+    const p = await plan();
+    const invoices = p.groups.find((g) => g.kind === 'invoices')!;
+    const live = (rs: PlanRow[]) => rs.filter((r) => !r.skipped).length;
+    expect(invoices.skipped).toBeGreaterThanOrEqual(1);
+    expect(invoices.records).toBe(live(invoices.rows));
+    for (const g of p.groups) expect(g.records + (g.skipped ?? 0), g.kind).toBe(g.rows.length);
+    const html = await (await book.get('/preview')).text();
+    const total = p.groups.reduce((n, g) => n + g.records, 0);
+    const skipped = p.groups.reduce((n, g) => n + (g.skipped ?? 0), 0);
+    expect(html).toContain(`${total} records to sync`);
+    expect(html).toContain(`(and ${skipped} skipped)`);
+    expect(html).toContain(`${invoices.records} record${invoices.records === 1 ? '' : 's'} to sync · ${invoices.skipped} skipped`);
+  });
+
+  it('a credit application shows the amount it applies, not $0.00', async () => {
+    // A new invoice and a credit note of $833.80 against it (the demo's own credit meets a paid invoice).
+    const inv = (await getRecord(app.ctx.db, 'invoice', 'INV-90001'))!.record;
+    const line = { ...inv.lines[0]!, amountCents: 100_000, taxCents: 10_000 };
+    await createRecord(app.ctx.db, 'invoice', { ...inv, number: 'INV-CA1', lines: [line], taxCents: 10_000, totalCents: 110_000 }, app.ctx.clock());
+    const cnLine = { ...line, amountCents: 75_800, taxCents: 7_580 };
+    await createRecord(app.ctx.db, 'credit-note', { number: 'CN-CA1', date: inv.date, contactCode: inv.contactCode, projectNumber: inv.projectNumber, invoiceNumber: 'INV-CA1', kind: 'discount', text: null, lines: [cnLine], taxCents: 7_580, totalCents: 83_380 }, app.ctx.clock());
+    const p = await plan();
+    const app1 = p.groups.flatMap((g) => g.rows).find((r) => r.record.kind === 'credit-application' && !r.skipped)!;
+    expect(app1, 'the demo applies a credit note').toBeDefined();
+    const applied = toCents((app1.payload!['Line'] as Array<{ Amount: number }>)[0]!.Amount);
+    expect(applied).toBeGreaterThan(0);
+    const html = rowHtml(await (await (await as(VIEW)).get('/preview')).text(), app1.key);
+    expect(applied).toBe(83_380);
+    expect(html).toContain(`${money(applied)} applied`);
+    expect(html).toContain('Credit applied to the invoice');
+  });
+
+  it("an unmapped tax code's missing tax is not explained as per-line rounding", async () => {
+    const p = await plan();
+    const bill = p.groups.flatMap((g) => g.rows).find((r) => r.key === 'bills:B-90005')!;
+    expect(bill.issues.map((i) => i.code)).toContain('tax.unmapped');
+    expect(bill.qboTotalCents).not.toBe(bill.practiceTotalCents);
+    const html = rowHtml(await (await (await as(VIEW)).get('/preview')).text(), bill.key);
+    expect(html).not.toContain('rounding in QuickBooks');
+    expect(html).not.toContain('rounded per line');
+    expect(html).toContain('see the errors above (not rounding)');
+  });
+
+  it('a document before the export-from date is labelled so, not "Not yet in QuickBooks"', async () => {
+    const html = await (await (await as(VIEW)).get('/practice/invoice/INV-90070')).text();
+    expect(html).toContain('Before the export-from date (not synced)');
+    expect(html).not.toContain('Not yet in QuickBooks');
+  });
+
+  it('history and skipped records stay readable after disconnecting', async () => {
+    const book = await as(BOOK);
+    await book.get('/sync');
+    // Errors remain: the sync is refused, and the refusal is in the history.
+    await book.post('/sync');
+    const svc = createConnectionService({ db: app.ctx.db, config: co.config, logger: app.ctx.logger, clock: app.ctx.clock });
+    await svc.disconnect(co.realmId, 'test', { revoke: false });
+    const history = await (await book.get('/history')).text();
+    expect(history).not.toContain('nothing to show yet');
+    expect(history).toContain('QuickBooks is not connected now');
+    expect(history).toContain('href="/history/');
+    const skipped = await (await book.get('/skipped')).text();
+    expect(skipped).not.toContain('nothing to show yet');
+    expect(skipped).toContain('INV-10001');
   });
 });

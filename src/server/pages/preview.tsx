@@ -16,6 +16,7 @@ import { buildPlan, prefillPending, prefillSettings, PREFILL_ACTOR, skipGroup, s
 import { qboClientFor } from '../../connect/qbo-client.js';
 import { blockingErrors } from '../../connect/run/sync.js';
 import { latestRun } from '../../connect/run/history.js';
+import { toCents } from '../../qbo/money.js';
 import { actorOf, money, notConnectedPage, practiceHref, str, webRealm, when, who } from './work-common.js';
 
 export const groupTitles: Record<GroupKind, string> = {
@@ -121,16 +122,34 @@ function IssueList({ row }: { row: PlanRow }) {
   );
 }
 
+/**
+ * What a credit application applies: its payment totals 0.00 (the credit and the invoice cancel out),
+ * so the amount shown is its lines' (issue 19: $833.80 applied showed as $0.00).
+ */
+export function appliedCents(row: PlanRow): number | null {
+  if (row.record.kind !== 'credit-application' || !row.payload) return null;
+  const first = (row.payload['Line'] as Array<{ Amount?: unknown }> | undefined)?.[0]?.Amount;
+  return typeof first === 'number' ? toCents(first) : null;
+}
+
+/** Why QBO's total differs from the practice's: per-line rounding only when that is what the row says. */
+function totalsNote(row: PlanRow): string {
+  if (row.issues.some((i) => i.code.endsWith('.total-differs'))) return ' — differs from the practice total by per-line tax rounding in QuickBooks; the practice’s tax is sent so QuickBooks keeps its figure';
+  if (row.issues.some((i) => i.severity === 'error')) return ' — differs from the practice total: see the errors above (not rounding)';
+  return ' — differs from the practice total';
+}
+
 function RowView({ row, canSkip, csrf }: { row: PlanRow; canSkip: boolean; csrf: string }) {
   const errors = row.issues.filter((i) => i.severity === 'error').length;
   const warnings = row.issues.length - errors;
   const totalsDiffer = row.practiceTotalCents !== null && row.qboTotalCents !== null && row.practiceTotalCents !== row.qboTotalCents;
+  const applied = appliedCents(row);
   return (
     <details id={rowAnchor(row.key)} open={errors > 0 && !row.skipped} class={`plan-row${errors ? ' has-error' : warnings ? ' has-warning' : ''}${row.skipped ? ' is-skipped' : ''}`}>
       <summary>
         <span class="row-label">{row.record.label}</span>
         <span class="row-action">{row.skipped ? 'Skipped' : actionText[row.action] ?? row.action}</span>
-        {row.practiceTotalCents !== null ? <span class="row-total">{money(row.practiceTotalCents)}</span> : null}
+        {applied !== null ? <span class="row-total">{money(applied)} applied</span> : row.practiceTotalCents !== null ? <span class="row-total">{money(row.practiceTotalCents)}</span> : null}
         {errors ? <span class="tag tag-error">{errors} error{errors === 1 ? '' : 's'}</span> : null}
         {warnings ? <span class="tag tag-warn">{warnings} warning{warnings === 1 ? '' : 's'}</span> : null}
       </summary>
@@ -143,12 +162,18 @@ function RowView({ row, canSkip, csrf }: { row: PlanRow; canSkip: boolean; csrf:
         ) : null}
         <IssueList row={row} />
         <dl class="facts">
+          {applied !== null ? (
+            <>
+              <dt>Credit applied to the invoice</dt>
+              <dd>{money(applied)}</dd>
+            </>
+          ) : null}
           <dt>Practice total</dt>
           <dd>{money(row.practiceTotalCents)}</dd>
           <dt>QuickBooks will compute</dt>
           <dd>
             {money(row.qboTotalCents)}
-            {totalsDiffer ? ' — differs from the practice total (tax is rounded per line in QuickBooks)' : ''}
+            {totalsDiffer ? totalsNote(row) : ''}
           </dd>
           <dt>QuickBooks record</dt>
           <dd>
@@ -195,7 +220,7 @@ function GroupView({ group, canSkip, csrf }: { group: PlanGroup; canSkip: boolea
         {groupTitles[group.kind]} <span class="count">({group.records})</span>
       </h2>
       <p class="group-facts">
-        {group.records} record{group.records === 1 ? '' : 's'} · <span class={group.errors ? 'text-error' : ''}>{group.errors} error{group.errors === 1 ? '' : 's'}</span> · {group.warnings} warning
+        {group.records} record{group.records === 1 ? '' : 's'} to sync · {group.skipped ? `${group.skipped} skipped · ` : ''}<span class={group.errors ? 'text-error' : ''}>{group.errors} error{group.errors === 1 ? '' : 's'}</span> · {group.warnings} warning
         {group.warnings === 1 ? '' : 's'} · total {money(group.totalCents)}
       </p>
       {canSkip && open > 0 ? (
@@ -277,6 +302,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
     });
   }
   const errors = blockingErrors(plan).length;
+  const skippedCount = plan.groups.reduce((n, g) => n + (g.skipped ?? 0), 0);
   const pending = await prefillPending(deps.ctx.db, realmId);
   const last = await latestRun(deps.ctx.db, realmId);
   const running = last?.status === 'running' ? last : undefined;
@@ -293,7 +319,8 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
         {pending ? <PrefillOffer canRun={canSkip} csrf={csrf} /> : null}
         {done !== undefined && /^\d+$/.test(done) ? <Notice kind="ok">Skipped {done} record{done === '1' ? '' : 's'}. They stay out of syncs until added back on the Skipped page.</Notice> : null}
         <p class="lead">
-          Checked against QuickBooks at {when(plan.builtAt)}: {plan.groups.reduce((n, g) => n + g.records, 0)} records, <span class={errors ? 'text-error' : ''}>{errors} error{errors === 1 ? '' : 's'}</span>, {plan.warnings} warning
+          Checked against QuickBooks at {when(plan.builtAt)}: {plan.groups.reduce((n, g) => n + g.records, 0)} records to sync
+          {skippedCount ? ` (and ${skippedCount} skipped)` : ''}, <span class={errors ? 'text-error' : ''}>{errors} error{errors === 1 ? '' : 's'}</span>, {plan.warnings} warning
           {plan.warnings === 1 ? '' : 's'}.
         </p>
         {running ? (
