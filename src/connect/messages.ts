@@ -129,6 +129,7 @@ export type PlanReasonCode =
   | 'payment-import.invoice-unknown'
   | 'payment-import.no-payment-type'
   | 'qbo.linked-to-another'
+  | 'company.currency-differs'
   | 'tax.rate-differs';
 
 export interface PlanMessageContext {
@@ -193,6 +194,7 @@ const otherSentences: Record<string, (c: PlanMessageContext) => string> = {
   'credit-note.not-applied': (c) => `${c.record}: invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}) is paid in full by this sync's payments, so the credit is sent as an open credit, not applied to it. Apply it in QBO where you mean it to go.`,
   'credit-note.partly-applied': (c) => `${c.record}: only ${c.detail} of the credit is applied to invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}), what this sync's payments leave open; the rest stays as an open credit in QBO.`,
   'payment-import.invoice-unknown': (c) => `${c.record}: it pays ${c.detail} in QBO, which is not linked to a practice invoice, so it is not imported. Sync the invoice first or record the payment in the practice.`,
+  'company.currency-differs': (c) => `${c.record}: the practice's amounts are in ${shown(c.value)} (general.practiceCurrency) but the QBO company's home currency is ${c.limit}; QBO would book them as ${c.limit}. Connect the practice to a ${shown(c.value)} company, or correct general.practiceCurrency in the settings.`,
   'qbo.linked-to-another': (c) => `${c.record}: QBO ${c.detail} "${shown(c.value)}" (field ${c.field ?? 'name'}) is already linked to ${c.limit}, so it is not linked to this record too. Rename one of them (in the practice or in QBO) so each has its own, or skip the record.`,
   'tax.rate-differs': (c) => `${c.record}: tax code ${shown(c.value)} (field ${c.field}) is ${c.detail}, mapped under ${c.limit}: QBO would charge another tax than the practice. Map ${shown(c.value)} to a QBO tax code of the same rate under ${c.limit}.`,
   'payment-import.no-payment-type': (c) => `${c.record}: the practice has no payment type to give an imported payment. Add a payment type to the practice.`,

@@ -272,6 +272,11 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
       continue;
     }
 
+    // Amounts go as they are: in another currency than the company's they would be booked wrongly.
+    const currency = settings.general.practiceCurrency;
+    if (lists.homeCurrency && lists.homeCurrency.toUpperCase() !== currency.toUpperCase()) {
+      issues.push(issue('company.currency-differs', 'error', { record: it.label, value: currency, limit: lists.homeCurrency }, 'general.practiceCurrency'));
+    }
     const total = totalOf(kind, stored.record);
     if (total === 0 && it.status === 'new') {
       issues.push(issue(`${kind}.zero-value`, 'warning', { record: it.label, field: kind === 'payment' ? 'amountCents' : 'totalCents' }, kind === 'payment' ? 'amountCents' : 'totalCents'));

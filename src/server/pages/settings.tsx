@@ -69,13 +69,26 @@ export const sections: Section[] = [
   {
     id: 'general',
     title: 'General',
-    intro: 'From what date QBO Connect looks for documents to send.',
+    intro: 'From what date QBO Connect looks for documents to send, and in what currency they are.',
     fields: [
       { type: 'date', path: 'general.exportFrom.invoices', label: 'Invoices from', help: 'Invoices dated on or after this day are sent.' },
       { type: 'date', path: 'general.exportFrom.creditNotes', label: 'Credit notes from', help: 'Credit notes dated on or after this day are sent.' },
       { type: 'date', path: 'general.exportFrom.payments', label: 'Payments from', help: 'Payments dated on or after this day are sent or imported.' },
       { type: 'date', path: 'general.exportFrom.bills', label: 'Bills from', help: 'Bills dated on or after this day are sent.' },
       { type: 'date', path: 'general.exportFrom.staffExpenses', label: 'Staff expenses from', help: 'Staff expenses dated on or after this day are sent.' },
+      {
+        type: 'enum',
+        path: 'general.practiceCurrency',
+        label: 'The practice’s currency',
+        help: 'The currency of the practice’s amounts; it must be the QuickBooks company’s home currency.',
+        options: [
+          ['AUD', 'Australian dollar (AUD)'],
+          ['NZD', 'New Zealand dollar (NZD)'],
+          ['GBP', 'Pound sterling (GBP)'],
+          ['USD', 'US dollar (USD)'],
+          ['CAD', 'Canadian dollar (CAD)'],
+        ],
+      },
     ],
   },
   {
