@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { testClockEnv } from './test/helpers/test-time.js';
 
 export default defineConfig({
   test: {
@@ -8,5 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Every test, and every CLI it spawns with process.env, runs on the fixed test date (test/helpers/test-time.ts).
+    env: testClockEnv(),
   },
 });
