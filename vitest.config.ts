@@ -6,6 +6,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // One throw-away PostgreSQL server for the whole run (or DATABASE_URL when set).
     globalSetup: ['test/helpers/global-setup.ts'],
+    // Every property test on the run's printed seed (FC_SEED; test/helpers/seed.ts).
+    setupFiles: ['test/helpers/fast-check-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -8,6 +8,7 @@ import { exportDocument, importDocument, importFile, importRecords } from './imp
 import { kindInfo, kinds } from './kinds.js';
 import { jsonSchemaPath, jsonSchemaText } from './json-schema-file.js';
 import { getRecord } from './store.js';
+import { numRuns } from '../../test/helpers/seed.js';
 
 const t1 = new Date('2026-11-20T10:00:00Z');
 const t2 = new Date('2026-11-21T10:00:00Z');
@@ -170,7 +171,7 @@ describeEachDialect('practice import', (ctx) => {
         }
         expect(await practiceSnapshot(ctx.db)).toBe(before);
       }),
-      { numRuns: ctx.dialect === 'sqlite' ? 150 : 40, seed: 20261126 },
+      { numRuns: numRuns(ctx.dialect === 'sqlite' ? 150 : 40) },
     );
   });
 });
@@ -202,7 +203,7 @@ describeEachDialect('practice CSV import under fuzz', (ctx) => {
         for (const issue of report.issues) expect(issue.field !== '' || issue.at !== undefined || issue.key !== undefined, JSON.stringify(issue)).toBe(true);
         expect(await practiceSnapshot(ctx.db)).toBe(before);
       }),
-      { numRuns: ctx.dialect === 'sqlite' ? 150 : 40, seed: 7 },
+      { numRuns: numRuns(ctx.dialect === 'sqlite' ? 150 : 40) },
     );
     // The damage must mostly break files, or the property above proves little.
     expect(refused).toBeGreaterThan(ctx.dialect === 'sqlite' ? 50 : 12);
