@@ -38,6 +38,28 @@ describe('practice import file', () => {
     expect((noLines.inputs[0]?.value as { lines: unknown[] }).lines).toEqual([]);
   });
 
+  it('refuses CSV rows of one document that disagree on its own fields, naming both rows and each field', () => {
+    // Used to merge the rows and silently keep only the first row's date and contact.
+    const csv =
+      'number,date,dueDate,contactCode,taxCents,totalCents,lines.description,lines.amountCents,lines.taxCode,lines.taxCents\n' +
+      'I1,2026-11-01,2026-11-30,C1,0,200,a,100,FRE,0\n' +
+      'I1,2026-11-01,2026-11-30,C1,0,200,b,100,FRE,0\n' +
+      'I1,2026-11-02,2026-11-30,C2,0,200,c,100,FRE,0\n';
+    const r = parseCsvImport(csv, 'invoice', 'invoices.csv');
+    expect(r.issues.map((i) => [i.key, i.field, i.at, i.code])).toEqual([
+      ['I1', 'date', 'invoices.csv rows 2 and 4', 'practice.rows-disagree'],
+      ['I1', 'contactCode', 'invoices.csv rows 2 and 4', 'practice.rows-disagree'],
+    ]);
+    expect(r.issues[0]!.message).toBe('invoice I1 (invoices.csv rows 2 and 4): date is "2026-11-01" on row 2 but "2026-11-02" on row 4: the rows of one invoice (one per lines entry) must repeat the same date');
+    const blank = parseCsvImport('number,date,lines.description,lines.amountCents\nI2,2026-11-01,a,1\nI2,,b,2\n', 'invoice', 'invoices.csv');
+    expect(blank.issues[0]!.message).toContain('date is "2026-11-01" on row 2 but empty on row 3');
+  });
+
+  it('refuses a second CSV row with the key of a record without child rows, naming both rows', () => {
+    const r = parseCsvImport('code,name\nSYD,Sydney\nSYD,Sydney two\n', 'office', 'offices.csv');
+    expect(r.issues).toMatchObject([{ code: 'practice.duplicate-key', key: 'SYD', field: 'code', at: 'offices.csv rows 2 and 3' }]);
+  });
+
   it('groups CSV rows of one document into its lines', () => {
     const csv = recordsToCsv('invoice', sampleLedger().invoices);
     expect(csv.trim().split('\n')).toHaveLength(3);

@@ -29,6 +29,7 @@ import { loadPracticeLists, prefillOnce } from './practice-lists.js';
 import { skipIdOf, skipKindOf } from './skip-kinds.js';
 import { contentHash } from './refs.js';
 import type { GroupKind, Issue, Plan, PlanRow } from './types.js';
+import { mappedId } from '../settings/lookup.js';
 
 export interface PlanDeps {
   db: Db;
@@ -323,7 +324,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     const customer = refs.customer(p.contactCode);
     if (customer) payload['CustomerRef'] = refOf(customer, deps);
     else issues.push(issue('payment.contact-missing', 'error', { record: label, value: p.contactCode, field: 'contactCode' }, 'contactCode'));
-    const method = settings.payments.methodByPaymentType[p.paymentTypeCode];
+    const method = mappedId(settings.payments.methodByPaymentType, p.paymentTypeCode);
     if (method) payload['PaymentMethodRef'] = { value: method };
     else issues.push(issue('payment.type-unmapped', 'error', { record: label, value: p.paymentTypeCode, field: 'paymentTypeCode' }, 'paymentTypeCode'));
     if (settings.payments.depositAccountId) payload['DepositToAccountRef'] = { value: settings.payments.depositAccountId };
