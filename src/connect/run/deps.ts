@@ -35,7 +35,11 @@ export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | '
     if (init?.method === 'POST' && String(input instanceof Request ? input.url : input).includes('requestid=')) crash('after-send-before-response', scope.group);
     return res;
   };
-  const client = qboClientFor(ctx, realmId, { ...opts.client, fetch: countingFetch });
+  // QBO_CONNECT_REQUESTS_PER_MINUTE (≥ 1) lowers the client's own rate cap, so a test can cross
+  // more than one limiter window with a small company (a caller's explicit limits still win).
+  const perMinute = env['QBO_CONNECT_REQUESTS_PER_MINUTE'] ? Number(env['QBO_CONNECT_REQUESTS_PER_MINUTE']) : undefined;
+  const capped = perMinute !== undefined && Number.isInteger(perMinute) && perMinute >= 1 ? { limits: { requestsPerMinute: perMinute, ...opts.client?.limits } } : {};
+  const client = qboClientFor(ctx, realmId, { ...opts.client, ...capped, fetch: countingFetch });
   return {
     db: ctx.db,
     clock: ctx.clock,
