@@ -4,7 +4,9 @@
  * again while the first could still be stored: each is looked up, looked up again once QBO's
  * processing window has passed, and linked — every record once in QBO, payments included (QBO has
  * no duplicate-number rule for payments to stop a second copy), and history says what happened.
- * Then commit-then-drop (stored, the answer lost) on the payments: found at once, linked, no copy.
+ * Then half the writes stored with their answer dropped (commit-then-drop) and some refused with a
+ * 500 before being stored, on a second company: the dropped ones are found and linked, the refused
+ * ones sent again, nothing twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
@@ -74,5 +76,34 @@ describe('a slow QBO: answers after the client gave up', () => {
     const again = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(again.summary.processed).toBe(0);
     expect(duplicates(emu, c.realmId).dup).toEqual([]);
+  }, 120_000);
+
+  it('commit-then-drop and 500s on the writes: each record once, nothing missing', async () => {
+    const company = emu.control.seedCompany({ preset: 'au', name: 'Dropping Answers' });
+    const d = await connectedApp(emu, { company: company.realmId });
+    try {
+      const ctx = d.app.ctx;
+      const deps = syncDepsFor(ctx, d.realmId, { client: { timeoutMs: 2_000, retry: { baseMs: 5, capMs: 20 } }, processingWindowMs: 300 });
+      await readyDemo(ctx, deps.client, d.realmId, { size: 'small', direction: 'export', applyCredits: false });
+      const seed = 11;
+      console.log(`commit-then-drop seed ${seed}`);
+      emu.control.armFaults({ seed, rates: { 'commit-then-drop': 0.5, '500': 0.2 }, appliesTo: 'writes', realmId: d.realmId });
+      const result = await sync({ ...deps, batchSize: 5 }, { realmId: d.realmId, actor: 'tester' });
+      emu.control.clearFaults();
+      const { dup, byEntity } = duplicates(emu, d.realmId);
+      expect(dup).toEqual([]);
+      const s = result.summary;
+      expect(s.created + s.adopted + s.updated + s.voided + s.imported + s.failed + s.held).toBe(s.processed);
+      expect(s.adopted).toBeGreaterThan(0);
+      // Whatever did not land this time lands on the next sync, once.
+      await sync(deps, { realmId: d.realmId, actor: 'tester' });
+      const after = duplicates(emu, d.realmId);
+      expect(after.dup).toEqual([]);
+      const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', d.realmId).where('qbo_entity', 'in', ['Invoice', 'CreditMemo', 'Payment', 'Bill']).execute();
+      expect(Object.entries(after.byEntity).filter(([e]) => ['Invoice', 'CreditMemo', 'Payment', 'Bill'].includes(e)).reduce((a, [, n]) => a + n, 0)).toBe(links.length);
+      expect(byEntity['Payment'] ?? 0).toBeGreaterThanOrEqual(1);
+    } finally {
+      await d.app.close();
+    }
   }, 120_000);
 });
