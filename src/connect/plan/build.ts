@@ -27,6 +27,7 @@ import { importRows } from './imports.js';
 import { itemRows, nameRows } from './name-rows.js';
 import { loadPracticeLists, prefillOnce } from './practice-lists.js';
 import { skipIdOf, skipKindOf } from './skip-kinds.js';
+import { adoptedFields } from './sent-fields.js';
 import { basesOf, baseOf, nameUpdateRows, updateRow } from './updates.js';
 import type { GroupKind, Issue, Plan, PlanRow } from './types.js';
 
@@ -312,7 +313,9 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
       const qboTotal = typeof existing['TotalAmt'] === 'number' ? toCents(existing['TotalAmt']) : null;
       const sameDate = existing['TxnDate'] === date;
       if (qboTotal === draft.qboTotalCents && sameDate && existing['status'] !== 'Deleted') {
-        rows.push(makeRow({ ...base, action: 'adopt', qboId: existing.Id, syncToken: existing.SyncToken, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: qboTotal, issues }));
+        const adopted = makeRow({ ...base, action: 'adopt', qboId: existing.Id, syncToken: existing.SyncToken, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: qboTotal, issues });
+        adopted.fields = adoptedFields(entity, draft.payload, existing);
+        rows.push(adopted);
         continue;
       }
       const diff = [qboTotal !== draft.qboTotalCents ? `QBO total ${qboTotal === null ? '?' : amount(qboTotal).toFixed(2)}, here ${amount(draft.qboTotalCents).toFixed(2)}` : null, sameDate ? null : `QBO date ${String(existing['TxnDate'])}, here ${date}`].filter(Boolean).join('; ');

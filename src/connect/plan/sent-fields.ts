@@ -223,6 +223,19 @@ export function compareFields(entity: string, draft: Record<string, unknown>, qb
   return { base, practice, qbo, send, conflicts, ...(legacyBase ? { legacyBase } : {}) };
 }
 
+/**
+ * The base of a record adopted (found equal in QBO, nothing sent): the practice's values as if sent,
+ * QBO's as its answer. A field that already differed then (a memo typed in QBO) is neither side's
+ * change later, so it is not sent and survives.
+ */
+export function adoptedFields(entity: string, draft: Record<string, unknown>, qboNow: Record<string, unknown>): RowFields {
+  const fields = fieldsOf(entity, draft);
+  const practice = normalizeAll(fields, draft);
+  const qbo = normalizeAll(fields, qboNow);
+  const base: SentFields = Object.fromEntries(fields.map((f) => [f, { sent: practice[f]!, qbo: qbo[f]! }]));
+  return { base, practice, qbo, send: [], conflicts: [] };
+}
+
 /** The sparse body of an update: the fields to send (and their companions), blanks for emptied ones. */
 export function sparseBody(draft: Record<string, unknown>, send: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};

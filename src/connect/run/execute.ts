@@ -296,6 +296,18 @@ export class GroupExecutor {
         counter: 'adopted',
       },
       this.now(),
+      // The values both sides held when adopted: the base a later update is compared with.
+      row.fields
+        ? async (trx) => {
+            await trx
+              .updateTable('links')
+              .set({ sent_fields: JSON.stringify(row.fields!.base) })
+              .where('realm_id', '=', this.state.realmId)
+              .where('record_kind', '=', row.record.kind)
+              .where('record_key', '=', row.record.id)
+              .execute();
+          }
+        : undefined,
     );
     this.state.qboIds.set(row.key, row.qbo.id);
     this.tick(row.group);
