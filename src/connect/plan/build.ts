@@ -27,7 +27,8 @@ import { importRows } from './imports.js';
 import { itemRows, nameRows } from './name-rows.js';
 import { loadPracticeLists, prefillOnce } from './practice-lists.js';
 import { skipIdOf, skipKindOf } from './skip-kinds.js';
-import { contentHash } from './refs.js';
+import { adoptedFields } from './sent-fields.js';
+import { basesOf, baseOf, nameUpdateRows, updateRow } from './updates.js';
 import type { GroupKind, Issue, Plan, PlanRow } from './types.js';
 import { mappedId } from '../settings/lookup.js';
 
@@ -212,6 +213,16 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     }
   }
 
+  // ---- QBO: the current copy of every document about to be updated, in bulk, and what we last sent ----
+  // The three-way comparison needs QBO's values whether or not CDC saw a change (a link from before
+  // migration 0010 takes them as its base), so those not in the CDC answer are read by Id.
+  const updating = items.filter((i) => i.link && i.status === 'update');
+  for (const entity of linkedEntities) {
+    const ids = updating.filter((i) => entityOf[i.kind] === entity && !cdcRows.has(`${entity}:${i.link!.qbo_id}`)).map((i) => i.link!.qbo_id);
+    for (const row of await snap.byIn(entity, 'Id', ids)) cdcRows.set(`${entity}:${row.Id}`, row);
+  }
+  const bases = await basesOf(db, realmId, updating.map((i) => i.link!));
+
   // ---- document rows ------------------------------------------------------------------------------------
   const rows: PlanRow[] = [];
   /** What this sync pays on each invoice, and the credit applications it plans (limited below). */
@@ -286,14 +297,14 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     }
 
     if (it.status === 'update') {
-      const syncToken = qboNow?.SyncToken ?? link!.sync_token;
-      const change = qboNow ? qboSideChange(qboNow, link!) : null;
-      if (change) issues.push(issue(change === 'deleted' ? `${kind}.deleted-in-qbo` : `${kind}.changed-in-qbo`, 'error', { record: it.label, detail: change }));
-      const payload = { ...draft.payload, Id: link!.qbo_id, SyncToken: syncToken, sparse: true };
-      const row = makeRow({ ...base, action: 'update', qboId: link!.qbo_id, syncToken, payload, dependsOn: draft.dependsOn, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: draft.qboTotalCents, issues });
-      // The practice version moved but nothing QBO holds changed: nothing to send.
-      if (contentHash(draft.payload) === link!.payload_hash) continue;
-      rows.push(row);
+      if (!qboNow || qboNow['status'] === 'Deleted') {
+        issues.push(issue(`${kind}.deleted-in-qbo`, 'error', { record: it.label }));
+        rows.push(makeRow({ ...base, action: 'update', qboId: link!.qbo_id, syncToken: link!.sync_token, dependsOn: draft.dependsOn, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: draft.qboTotalCents, issues }));
+        continue;
+      }
+      // Only the fields the practice changed since the last sync go; a field QBO changed too holds it.
+      const row = updateRow({ ...base, version: stored.version, link: link!, draft, qboNow, base: baseOf(bases, link!), issues, divergedCode: `${kind}.diverged` });
+      if (row) rows.push(row);
       continue;
     }
 
@@ -303,7 +314,9 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
       const qboTotal = typeof existing['TotalAmt'] === 'number' ? toCents(existing['TotalAmt']) : null;
       const sameDate = existing['TxnDate'] === date;
       if (qboTotal === draft.qboTotalCents && sameDate && existing['status'] !== 'Deleted') {
-        rows.push(makeRow({ ...base, action: 'adopt', qboId: existing.Id, syncToken: existing.SyncToken, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: qboTotal, issues }));
+        const adopted = makeRow({ ...base, action: 'adopt', qboId: existing.Id, syncToken: existing.SyncToken, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: qboTotal, issues });
+        adopted.fields = adoptedFields(entity, draft.payload, existing);
+        rows.push(adopted);
         continue;
       }
       const diff = [qboTotal !== draft.qboTotalCents ? `QBO total ${qboTotal === null ? '?' : amount(qboTotal).toFixed(2)}, here ${amount(draft.qboTotalCents).toFixed(2)}` : null, sameDate ? null : `QBO date ${String(existing['TxnDate'])}, here ${date}`].filter(Boolean).join('; ');
@@ -402,6 +415,8 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
   }
   // ---- name and item rows for what the documents need ---------------------------------------------
   rows.push(...(await nameRows(ctx, snap, needs)));
+  // Linked names changed in the practice since their last sync (a new email reaches QBO's invoices).
+  rows.push(...(await nameUpdateRows(db, ctx, snap, nameLinks)));
   rows.push(...(await itemRows(ctx, snap, needs.items)));
 
   // ---- payments to import (the default direction) ------------------------------------------------
