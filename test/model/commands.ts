@@ -376,9 +376,16 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
     dropSync: fc.constant(new Sync('commit-then-drop')),
     errorSync: fc.constant(new Sync('server-errors')),
     killSync: fc.tuple(fc.constantFrom(...crashLabels), fc.integer({ min: 1, max: 4 })).map(([l, n]) => new KillSync(l, n)),
-    disconnect: fc.boolean().map((b) => new Connection(b)),
+    disconnect: fc.constant(new Connection(false)),
   };
+  const reconnectArb = fc.constant(new Connection(true));
   // Syncs come often: every other kind of step matters only when a sync follows it.
-  const weighted: CommandKind[] = [...commandKinds, 'sync', 'sync', 'importInvoice', 'importInvoice'];
-  return weighted.filter((k) => !excluded.includes(k)).map((k) => all[k]);
+  const weighted: CommandKind[] = [...commandKinds, 'sync', 'sync', 'sync', 'importInvoice', 'importInvoice', 'practicePayment', 'accountantEdit', 'accountantPayment', 'editInvoice'];
+  // Reconnecting is not a kind of its own: it only undoes a disconnect, and comes soon after one.
+  return [...weighted.filter((k) => !excluded.includes(k)).map((k) => all[k]), reconnectArb, reconnectArb, reconnectArb];
+}
+
+/** Every sequence starts from a synced practice (three invoices, one per client), so its steps meet synced records. */
+export function warmUp(): Cmd[] {
+  return [new ImportInvoice(0, 20, [100_005, 50_015]), new ImportInvoice(1, 25, [200_005]), new ImportInvoice(2, 32, [75_005]), new Sync('none')];
 }
