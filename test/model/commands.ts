@@ -391,3 +391,19 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
 export function warmUp(direction: Model['direction']): Cmd[] {
   return [new SetSetting('payments.direction', direction), new ImportInvoice(0, 20, [100_005, 50_015]), new ImportInvoice(1, 25, [200_005]), new ImportInvoice(2, 32, [75_005]), new Sync('none')];
 }
+
+/**
+ * The end of every sequence: connected again, no faults, two plain syncs. Then every active practice
+ * invoice in the export window that is not skipped must be in QBO (`settled` in invariants.ts):
+ * nothing may be lost or wedged by what came before.
+ */
+export class Settle implements Cmd {
+  check = () => true;
+  async run(m: Model, r: Real) {
+    if (!m.connected) await new Connection(true).run(m, r);
+    await new Sync('none').run(m, r);
+    await new Sync('none').run(m, r);
+    m.settled = true;
+  }
+  toString = () => 'settle';
+}

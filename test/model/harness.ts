@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import type { RunningEmulator } from '../../src/emulator/server.js';
 import type { Dialect } from '../../src/store/dialect.js';
-import { warmUp, type Cmd, type Real } from './commands.js';
+import { Settle, warmUp, type Cmd, type Real } from './commands.js';
 import { checkInvariants, type Violations } from './invariants.js';
 import { initialModel, type Model } from './model.js';
 import { contactCodes } from './practice.js';
@@ -35,7 +35,7 @@ export function checked(cmd: Cmd): Cmd {
   };
 }
 
-/** A new company and database, the warm-up (direction, three synced invoices), then `cmds` (each wrapped in `checked`). */
+/** A new company and database, the warm-up (direction, three synced invoices), then `cmds` (each wrapped in `checked`), then the settle step. */
 export async function runSequence(emu: RunningEmulator, dialect: Dialect, name: string, direction: Model['direction'], cmds: Iterable<Cmd>): Promise<void> {
   counters.sequences += 1;
   const sys = await startSystem(emu, dialect, name);
@@ -44,6 +44,7 @@ export async function runSequence(emu: RunningEmulator, dialect: Dialect, name: 
     const model = initialModel(contactCodes);
     for (const w of warmUp(direction)) await checked(w).run(model, real);
     await fc.asyncModelRun(() => ({ model, real }), cmds);
+    await checked(new Settle()).run(model, real);
   } finally {
     if (process.env.MODEL_VERBOSE === '1') console.log(`${name} [${dialect}]:\n${real.log.join('\n')}`);
     await sys.close();

@@ -8,7 +8,9 @@
  *                practice changed; a conflict is held as diverged, never overwritten);
  *  - totals:     when no write is unresolved, each linked invoice's total and balance, and each
  *                customer's balance, equal the practice's to the cent;
- *  - counts:     every finished run's counts add up to its records, and to what it planned.
+ *  - counts:     every finished run's counts add up to its records, and to what it planned;
+ *  - settled:    after the closing settle step (reconnected, no faults, two syncs), every active,
+ *                unskipped practice invoice in the export window is linked to a QBO invoice.
  * Each returns sentences; an empty list is a pass.
  */
 import { marker } from '../../src/connect/plan/index.js';
@@ -18,7 +20,7 @@ import type { System } from './system.js';
 
 type QboRow = Record<string, unknown> & { Id: string; SyncToken: string };
 
-export const invariantNames = ['once', 'one-link', 'survives', 'totals', 'counts'] as const;
+export const invariantNames = ['once', 'one-link', 'survives', 'totals', 'counts', 'settled'] as const;
 export type InvariantName = (typeof invariantNames)[number];
 export type Violations = Partial<Record<InvariantName, string[]>>;
 
@@ -143,6 +145,16 @@ export async function checkInvariants(sys: System, m: Model, cx: CheckContext): 
     const counted = ['created', 'adopted', 'updated', 'voided', 'imported', 'failed', 'held'].reduce((s, k) => s + Number(r[k as 'created']), 0);
     if (counted !== recs.length) say('counts', `run ${r.id} (${r.status}): its counts add up to ${counted}, it has ${recs.length} records`);
     if (Number(r.progress_total) > 0 && Number(r.progress_done) !== Number(r.progress_total)) say('counts', `run ${r.id} (${r.status}, "${r.message ?? ''}"): ${String(r.progress_done)} of ${String(r.progress_total)} planned records accounted for`);
+  }
+  // ---- settled ------------------------------------------------------------------------------------
+  if (m.settled) {
+    const skipped = await db.selectFrom('skips').select(['record_kind', 'record_id']).where('realm_id', '=', sys.realmId).where('unskipped_at', 'is', null).execute();
+    const isSkipped = new Set(skipped.map((x) => `${x.record_kind}:${x.record_id}`));
+    const last = runs.sort((a, b) => a.started_at.localeCompare(b.started_at) || a.id.localeCompare(b.id)).at(-1);
+    for (const inv of practiceInvoices) {
+      if (inv.state === 'cancelled' || inv.record.date < m.exportFrom || isSkipped.has(`invoice:${inv.key}`)) continue;
+      if (!linkOf.has(`invoice:${inv.key}`)) say('settled', `invoice ${inv.key} is not in QBO after two clean syncs (last run ${last?.status ?? 'none'}: ${last?.message ?? ''})`);
+    }
   }
   return v;
 }

@@ -44,6 +44,8 @@ export interface Model {
   accountantPayments: Map<string, { invoiceNumber: string; qboInvoiceId: string; amountCents: number }>;
   /** Every step so far, for the report. */
   steps: number;
+  /** Set by the closing settle step: from then on every syncable invoice must be in QBO. */
+  settled: boolean;
 }
 
 export function initialModel(contacts: readonly string[]): Model {
@@ -60,6 +62,7 @@ export function initialModel(contacts: readonly string[]): Model {
     edits: new Map(),
     accountantPayments: new Map(),
     steps: 0,
+    settled: false,
   };
 }
 
