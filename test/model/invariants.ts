@@ -117,7 +117,11 @@ export async function checkInvariants(sys: System, m: Model, cx: CheckContext): 
       const cust = refOf(q['CustomerRef']) ?? '';
       const acc = expectedByCustomer.get(cust) ?? { cents: 0, checkable: true };
       expectedByCustomer.set(cust, acc);
-      if (link.state === 'voided') continue;
+      // QBO leaves a payment on a voided invoice unapplied: the customer is in credit by that much.
+      if (link.state === 'voided') {
+        acc.cents -= paidTo.get(inv.key) ?? 0;
+        continue;
+      }
       const current = Number(link.record_version) === inv.version && link.state === 'linked' && inv.state !== 'cancelled';
       if (!current || amountEdited.has(inv.key)) {
         acc.checkable = false;

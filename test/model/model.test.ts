@@ -48,6 +48,6 @@ describe('stateful model: any sequence of changes, faults and kills keeps QBO tr
         { seed: params.seed, numRuns: params.numRuns, endOnFailure: process.env.MODEL_SHRINK !== '1' },
       );
       expect(commandKinds.length).toBeGreaterThan(excluded.length);
-    }, 600_000);
+    }, 120_000 + params.numRuns * params.maxCommands * 2_000);
   }
 });
