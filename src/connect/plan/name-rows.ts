@@ -7,6 +7,7 @@ import { contactLabel, customerDraft, staffLabel, vendorDraft, type NameDraft } 
 import { itemName, itemPayload } from './mapping/items.js';
 import { nameKey, type QboRow, type QboSnapshot } from './qbo-snapshot.js';
 import type { Link } from './links.js';
+import { adoptedFields } from './sent-fields.js';
 import type { Issue, PlanRow } from './types.js';
 
 /** The link that holds a QBO record already (`Customer:58`), whichever practice record it is. */
@@ -109,6 +110,7 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs,
     } else if (match) {
       if (match['Active'] === false) issues.push(issue('qbo.reference-inactive', 'error', { record: c.label, value: c.draft.displayName, detail: `${c.entity} ${match.Id}`, field: 'name' }, 'name'));
       row = makeRow({ ...base, action: 'adopt', qboId: match.Id, syncToken: match.SyncToken, issues });
+      row.fields = adoptedFields(c.entity, c.draft.payload, match);
     } else {
       // Creating: the name must be free across customers, suppliers and employees.
       const clashes: Array<['Customer' | 'Vendor' | 'Employee', 'customer' | 'supplier' | 'employee']> = [
