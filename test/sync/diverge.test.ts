@@ -4,7 +4,7 @@
  * holds now). Against the emulator with the real preview and run:
  * (a) memo and due date edited in QBO, invoice text edited in the practice → only the lines go;
  * (b) the invoice date edited on both sides → held as diverged, fields side by side, nothing sent;
- * (c) a credit note our own credit application touched is updated, not held;
+ * (c) a credit note our own credit application touched is updated (and, cancelled, voided), not held;
  * (d) a contact's email and address reach QBO (a phone edited in QBO survives);
  * (e) a change made only in QBO sends nothing;
  * and a link from before migration 0010 (no stored "last sent") is based on the journal's bodies.
@@ -112,7 +112,12 @@ describe('three-way updates', () => {
     expect(row.fields?.conflicts).toEqual([{ field: 'TxnDate', lastSent: before['TxnDate'], qboNow: qboDate, practiceNow: practiceDate }]);
     const warning = row.issues.find((i) => i.code === 'invoice.diverged')!;
     expect(warning.message).toContain(`TxnDate: last sent "${String(before['TxnDate'])}", QBO now "${qboDate}", practice now "${practiceDate}"`);
-    expect(renderPlanText(plan)).toContain(`QBO now "${qboDate}"`);
+    const text = renderPlanText(plan);
+    expect(text).toContain(`QBO now "${qboDate}"`);
+    const table = text.slice(text.indexOf('Held as diverged'));
+    expect(table).toContain('Last sent');
+    const line = table.split('\n').find((l) => l.trim().startsWith('TxnDate'))!;
+    expect(line.trim().split(/\s+/)).toEqual(['TxnDate', String(before['TxnDate']), qboDate, practiceDate]);
 
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     const held = r.summary.records.find((x) => x.recordKey === target!.record_key)!;
@@ -155,6 +160,22 @@ describe('three-way updates', () => {
     const after = await read('CreditMemo', link.qbo_id);
     expect(JSON.stringify(after['Line'])).toContain('(revised c)');
     expect(after['Balance']).toBe(now['Balance']);
+  }, 60_000);
+
+  it('(c) voids a cancelled credit note our own credit application touched, without holding it', async () => {
+    const ctx = c.app.ctx;
+    const creditLinks = new Map((await links('credit-note')).map((l) => [l.record_key, l]));
+    const applied = (await links('credit-application')).map((a) => creditLinks.get(a.record_key)).filter((l) => l !== undefined);
+    // Not the one the test above updated.
+    const link = applied.find((l) => l.sync_token !== undefined && !l.sent_fields?.includes('(revised c)'))!;
+    expect(link).toBeDefined();
+    const now = await read('CreditMemo', link.qbo_id);
+    expect(now.SyncToken).not.toBe(link.sync_token);
+    const cn = (await getRecord(ctx.db, 'credit-note', link.record_key))!;
+    await updateRecord(ctx.db, 'credit-note', cn.key, { ...cn.record, state: 'cancelled' }, ctx.clock());
+    const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(r.summary.records.find((x) => x.recordKey === cn.key && x.recordKind === 'credit-note'), records(r)).toMatchObject({ status: 'done', action: 'void' });
+    expect((await read('CreditMemo', link.qbo_id))['TotalAmt']).toBe(0);
   }, 60_000);
 
   it('(d) a contact\'s new email and address reach QBO; a phone the accountant changed there survives', async () => {
