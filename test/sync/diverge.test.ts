@@ -15,6 +15,7 @@ import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync, type SyncResult } from '../../src/connect/run/sync.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { getRecord, listRecords, updateRecord } from '../../src/practice/store.js';
+import { toCents } from '../../src/qbo/money.js';
 import type { EntityName } from '../../src/qbo/wire-types.js';
 import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
 import { readyDemo } from './demo-setup.js';
@@ -215,6 +216,23 @@ describe('three-way updates', () => {
     const after = await read('Invoice', target!.qbo_id);
     expect(after.SyncToken).toBe(edited.SyncToken);
     expect(after['CustomerMemo']).toMatchObject({ value: 'Accountant only' });
+  }, 60_000);
+
+  it('a bill\'s line change goes with the vendor QBO holds (QBO refuses a sparse Line without VendorRef)', async () => {
+    const ctx = c.app.ctx;
+    const [link] = await links('bill');
+    const qboBefore = await read('Bill', link!.qbo_id);
+    const bill = (await getRecord(ctx.db, 'bill', link!.record_key))!;
+    // 10.00 more on the first line (GST 10 % where it carries tax), the totals with it.
+    const extraTax = bill.record.lines[0]!.taxCents > 0 ? 100 : 0;
+    const lines = bill.record.lines.map((l, i) => (i === 0 ? { ...l, amountCents: l.amountCents + 1000, taxCents: l.taxCents + extraTax } : l));
+    await updateRecord(ctx.db, 'bill', bill.key, { ...bill.record, lines, taxCents: bill.record.taxCents + extraTax, totalCents: bill.record.totalCents + 1000 + extraTax }, ctx.clock());
+    const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(r.summary.records.find((x) => x.recordKey === bill.key && x.recordKind === 'bill'), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    const [sent] = await sentBodies(r.runId, bill.key);
+    expect(Object.keys(sent!.body).filter((k) => !['Id', 'SyncToken', 'sparse', 'TxnTaxDetail'].includes(k)).sort()).toEqual(['Line', 'VendorRef']);
+    expect(sent!.body['VendorRef']).toEqual({ value: (qboBefore['VendorRef'] as { value: string }).value });
+    expect(toCents((await read('Bill', link!.qbo_id))['TotalAmt'] as number)).toBe(toCents(qboBefore['TotalAmt'] as number) + 1000 + extraTax);
   }, 60_000);
 
   it('bases a link from before migration 0010 on the journal: the memo edited in QBO still survives', async () => {
