@@ -30,6 +30,7 @@ import { skipIdOf, skipKindOf } from './skip-kinds.js';
 import { adoptedFields } from './sent-fields.js';
 import { basesOf, baseOf, nameUpdateRows, updateRow } from './updates.js';
 import type { GroupKind, Issue, Plan, PlanRow } from './types.js';
+import { mappedId } from '../settings/lookup.js';
 
 export interface PlanDeps {
   db: Db;
@@ -182,7 +183,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     Invoice: byDocNumber(await snap.byIn('Invoice', 'DocNumber', [...newNumbers('invoice'), ...outside])),
     CreditMemo: byDocNumber(await snap.byIn('CreditMemo', 'DocNumber', newNumbers('credit-note'))),
     Bill: byDocNumber(await snap.byIn('Bill', 'DocNumber', [...newNumbers('bill'), ...newNumbers('staff-expense')])),
-    Payment: byField(await snap.byIn('Payment', 'PaymentRefNum', newNumbers('payment')), 'PaymentRefNum'),
+    Payment: byField(await paymentsByReference(snap, items.filter((i) => i.kind === 'payment' && i.status === 'new').map((i) => i.doc.stored.record as Payment)), 'PaymentRefNum'),
   };
 
   // ---- QBO: what changed there since the last sync, for the linked documents in the window ---------
@@ -336,7 +337,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     const customer = refs.customer(p.contactCode);
     if (customer) payload['CustomerRef'] = refOf(customer, deps);
     else issues.push(issue('payment.contact-missing', 'error', { record: label, value: p.contactCode, field: 'contactCode' }, 'contactCode'));
-    const method = settings.payments.methodByPaymentType[p.paymentTypeCode];
+    const method = mappedId(settings.payments.methodByPaymentType, p.paymentTypeCode);
     if (method) payload['PaymentMethodRef'] = { value: method };
     else issues.push(issue('payment.type-unmapped', 'error', { record: label, value: p.paymentTypeCode, field: 'paymentTypeCode' }, 'paymentTypeCode'));
     if (settings.payments.depositAccountId) payload['DepositToAccountRef'] = { value: settings.payments.depositAccountId };
@@ -539,6 +540,20 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
 // ---- helpers -------------------------------------------------------------------------------------------
 
 const refField: Record<string, string> = { Customer: 'contactCode', Vendor: 'supplierCode', Item: 'projectNumber' };
+
+/**
+ * QBO's payments whose reference (PaymentRefNum) is one of the new payments' numbers. No Intuit
+ * source marks PaymentRefNum filterable (qbo-api.md §4.2; issue 13), so the payments are read by
+ * their dates (`TxnDate IN (…)`: TxnDate is filterable on every transaction) and matched here:
+ * one query per 1,000 distinct dates, growing with the payments QBO holds on those days.
+ */
+async function paymentsByReference(snap: QboSnapshot, payments: Payment[]): Promise<QboRow[]> {
+  const numbers = new Set(payments.filter((p) => p.number.length <= QBO_DOC_NUMBER_LIMIT).map((p) => p.number.toLowerCase()));
+  if (!numbers.size) return [];
+  const dates = [...new Set(payments.filter((p) => numbers.has(p.number.toLowerCase())).map((p) => p.date))].sort();
+  const rows = await snap.byIn('Payment', 'TxnDate', dates);
+  return rows.filter((r) => typeof r['PaymentRefNum'] === 'string' && numbers.has((r['PaymentRefNum'] as string).toLowerCase()));
+}
 
 function byField(rows: QboRow[], field: string): Map<string, QboRow> {
   const out = new Map<string, QboRow>();

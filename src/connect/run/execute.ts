@@ -12,7 +12,7 @@ import type { EntityName } from '../../qbo/wire-types.js';
 import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict } from '../plan/sent-fields.js';
 import type { PlanRow } from '../plan/types.js';
 import { hasMarker, LockLostError, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
-import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, type JournalEntry, type JournalRow } from './journal.js';
+import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalEntry, type JournalRow } from './journal.js';
 import { runMessage, type RunReasonCode } from './messages.js';
 import { settleWrites } from './recover.js';
 import { batchRequestIdFor, bIdFor, requestIdFor, type WriteOperation } from './request-id.js';
@@ -34,7 +34,7 @@ const kindsOfGroup: Record<string, string[]> = {
 /** QBO voids these (Payment and SalesReceipt through update&include=void, the client picks); Bills and Purchases cannot be voided. */
 const voidable = new Set(['Invoice', 'CreditMemo', 'Payment', 'SalesReceipt', 'BillPayment', 'Check']);
 const writeActions = new Set(['create', 'update', 'void', 'adopt']);
-/** Times a write found not in QBO after an unknown outcome is sent again in the same run. */
+/** Times a write found not in QBO (after its processing window) following an unknown outcome is sent again in the same run. */
 const MAX_RESENDS = 3;
 const totalCents = (e: Record<string, unknown>): number | null => (typeof e['TotalAmt'] === 'number' ? toCents(e['TotalAmt'] as number, 'half-up') : null);
 
@@ -228,11 +228,21 @@ export class GroupExecutor {
   async run(group: string, rows: PlanRow[]): Promise<void> {
     if (this.deps.scope) this.deps.scope.group = group;
     const held = await heldWrites(this.deps.db, this.state.realmId);
+    // A write still pending (recovery could not tell whether QBO has it) holds its record: sending
+    // it again could make a duplicate. Recovery already named it in this run's history.
+    const unsettled = new Map((await unresolvedWrites(this.deps.db, this.state.realmId)).map((r) => [`${r.record_kind}\u0000${r.record_key}`, r]));
+    const told = new Set(
+      (await this.deps.db.selectFrom('run_records').select(['record_kind', 'record_key']).where('run_id', '=', this.state.runId).execute()).map((r) => `${r.record_kind}\u0000${r.record_key}`),
+    );
     const ready: PlanRow[] = [];
     for (const row of rows) {
-      const h = held.get(`${row.record.kind}\u0000${row.record.id}`);
-      if (h) {
-        await this.problem(row, null, 'held', 'run.held-earlier', runMessage('run.held-earlier', { record: recordLabel(row), detail: h.outcome_message ?? '' }));
+      const id = `${row.record.kind}\u0000${row.record.id}`;
+      const h = held.get(id);
+      const u = unsettled.get(id);
+      if (h || u) {
+        if (told.has(id)) this.state.notWritten.add(row.key);
+        else if (h) await this.problem(row, null, 'held', 'run.held-earlier', runMessage('run.held-earlier', { record: recordLabel(row), detail: h.outcome_message ?? '' }));
+        else await this.problem(row, null, 'held', 'run.unsettled', runMessage('run.unsettled', { record: recordLabel(row), journalId: u!.id, detail: u!.outcome_message ?? 'not checked yet' }));
         this.tick(group);
         continue;
       }
@@ -524,17 +534,26 @@ export class GroupExecutor {
       const rowsNow = await this.deps.db.selectFrom('journal').selectAll().where('id', 'in', journalIds).execute();
       const again: PlanRow[] = [];
       if (failure instanceof OutcomeUnknownError || !(failure instanceof QboFault || failure instanceof QboUnavailableError)) {
-        // Maybe applied: look the records up now rather than leave them for the next run.
-        this.deps.logger.warn({ realmId: this.state.realmId, err: failure instanceof Error ? failure.message : String(failure) }, 'batch outcome unknown; looking the records up');
-        const settled = await settleWrites(this.deps, this.state.realmId, this.state.runId, rowsNow as JournalRow[]);
+        // Maybe applied, maybe still being stored: look the records up. Nothing is sent again while
+        // QBO could still store the first request (a new requestid would not be de-duplicated, and
+        // QBO documents no de-duplication of concurrent requests even under the same one): what is
+        // not found is looked up again once QBO's processing window has passed (settleWrites waits
+        // it out), and only what is still not found then is sent again.
+        const reason = failure instanceof Error ? failure.message : String(failure);
+        this.deps.logger.warn({ realmId: this.state.realmId, err: reason }, 'batch outcome unknown; looking the records up');
+        // A 500 is QBO's own answer: the request is over there, stored or not, and a look-up is final.
+        // A timeout, a dropped connection or a gateway's 502/503/504 say nothing of that.
+        const answered = failure instanceof OutcomeUnknownError && failure.status === 500;
+        const settled = await settleWrites(this.deps, this.state.realmId, this.state.runId, rowsNow as JournalRow[], { sentBefore: this.now(), final: answered, context: 'in-run' });
         for (const [k, id] of settled.qboIds) this.state.qboIds.set(k, id);
         const still = await this.deps.db.selectFrom('journal').select(['id', 'row_key', 'status']).where('id', 'in', journalIds).execute();
         for (const s of still) {
           const p = prepared.find((x) => x.row.key === s.row_key)!;
           if (s.status === 'pending') {
-            await this.problem(p.row, s.id, 'pending', 'run.outcome-unknown', runMessage('run.outcome-unknown', { record: recordLabel(p.row), detail: failure instanceof Error ? failure.message : String(failure) }));
+            await this.problem(p.row, s.id, 'pending', 'run.unsettled', runMessage('run.unsettled', { record: recordLabel(p.row), journalId: s.id, detail: `${reason}; then ${settled.unsettled.get(s.id) ?? 'no answer'}` }));
           } else if (s.status === 'failed' && resend < MAX_RESENDS) {
-            // Not in QBO: send it again now, with a new requestid (its generation moved on).
+            // Not in QBO after its window: the first request can no longer be stored, so sending it
+            // again (with a new requestid: its generation moved on) cannot make a second copy.
             again.push(p.row);
           } else if (s.status === 'failed') {
             // Not in QBO: the next sync sends it again.
