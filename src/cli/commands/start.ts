@@ -69,8 +69,8 @@ export function registerStart(program: Command): void {
         throw err;
       });
       logger.info({ url: server.url, database: app.ctx.dialect }, 'QBO Connect is running');
-      console.log(`QBO Connect is running at ${server.url} (database: ${app.ctx.dialect}). Press Ctrl-C to stop.`);
       if (setupCode) console.log(`First-run set-up: open ${config.publicUrl}/setup and enter the set-up code ${setupCode}`);
+      console.log(`QBO Connect is running at ${server.url} (database: ${app.ctx.dialect}). Press Ctrl-C to stop.`);
 
       let stopping = false;
       const stop = async (signal: string) => {
