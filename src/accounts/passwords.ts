@@ -34,7 +34,7 @@ export function passwordProblem(password: string, context: string[] = []): strin
   if (password.length < PASSWORD_MIN) return `must be at least ${PASSWORD_MIN} characters`;
   if (password.length > PASSWORD_MAX) return `must be at most ${PASSWORD_MAX} characters`;
   estimator ??= new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs, useLevenshteinDistance: true });
-  const words = context.flatMap((c) => c.toLowerCase().split(/[^a-z0-9]+/)).filter((w) => w.length >= 3);
+  const words = context.flatMap((c) => [c.toLowerCase(), ...c.toLowerCase().split(/[^a-z0-9]+/)]).filter((w) => w.length >= 3);
   const result = estimator.check(password, words);
   if (result.score >= MIN_SCORE) return undefined;
   const patterns = new Set(result.sequence.map((m) => m.pattern));
