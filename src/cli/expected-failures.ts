@@ -24,12 +24,14 @@ const DB_REFUSED: Record<string, string> = {
   '53300': 'the server has too many connections',
 };
 
-function codeOf(err: unknown): string | undefined {
-  const e = err as ErrnoLike;
-  if (typeof e?.code === 'string') return e.code;
+function codeOf(err: unknown, depth = 0): string | undefined {
+  const e = err as ErrnoLike & { cause?: unknown };
+  if (!e || depth > 5) return undefined;
+  if (typeof e.code === 'string') return e.code;
   // Node reports a refused connection to a name with several addresses as an AggregateError.
-  if (Array.isArray(e?.errors)) for (const inner of e.errors) if (typeof (inner as ErrnoLike)?.code === 'string') return (inner as ErrnoLike).code as string;
-  return undefined;
+  if (Array.isArray(e.errors)) for (const inner of e.errors) if (typeof (inner as ErrnoLike)?.code === 'string') return (inner as ErrnoLike).code as string;
+  // A wrapped failure (the migration's "database migration failed") keeps the original as its cause.
+  return e.cause !== undefined ? codeOf(e.cause, depth + 1) : undefined;
 }
 
 /** The one line for an expected failure, or undefined when `err` is not one. */

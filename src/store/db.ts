@@ -64,6 +64,7 @@ export async function migrateToLatest(db: Db): Promise<void> {
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     const cause = error instanceof Error ? error.message : String(error);
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${cause}`);
+    // The cause keeps its code (ECONNREFUSED, 28P01…), so the CLI can say what to fix in one line.
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${cause}`, { cause: error });
   }
 }
