@@ -103,7 +103,10 @@ describe('security: the token key is checked at start', () => {
     const attempt = createApp(loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', QBO_CONNECT_DATA_DIR: dataDir, QBO_CONNECT_SECRET: SECRET_B }));
     await expect(attempt).rejects.toThrow(/QBO_CONNECT_SECRET cannot read the QuickBooks tokens/);
     await expect(attempt).rejects.toThrow(path.join(dataDir, KEY_FILE));
-    const message = await attempt.catch((e: Error) => e.message);
+    const message = await attempt.then(
+      () => '',
+      (e: Error) => e.message,
+    );
     expect(message.split('\n')).toHaveLength(1);
     expect(message).not.toContain(SECRET_A);
     expect(message).not.toContain(SECRET_B);
