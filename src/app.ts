@@ -44,7 +44,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     await opened.close();
     throw err;
   }
-  warnLooseModes(config.dataDir, logger);
+  warnLooseModes(config.dataDir);
   const ctx: AppContext = {
     config,
     db: opened.db,

@@ -6,7 +6,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from './log.js';
 
 export const FOLDER_MODE = 0o700;
 export const FILE_MODE = 0o600;
@@ -35,6 +34,10 @@ export function looseModes(dir: string): string[] {
   return found;
 }
 
-export function warnLooseModes(dir: string, logger: Logger): void {
-  for (const line of looseModes(dir)) logger.warn({ path: line.split(' is ')[0] }, `data folder permissions too loose (others can read it): ${line}`);
+/**
+ * One warning line per loose path, on stderr: not through the logger, whose lines go to stdout where
+ * `--json` output is read by scripts.
+ */
+export function warnLooseModes(dir: string, warn: (line: string) => void = (line) => console.error(`qbo-connect: warning: ${line}`)): void {
+  for (const line of looseModes(dir)) warn(`data folder permissions too loose (others can read it): ${line}`);
 }

@@ -44,7 +44,11 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
   } else {
     dialect = 'sqlite';
     const file = opts.sqliteFile ?? ':memory:';
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      // Made 0600 before SQLite opens it, so the database (and its -wal/-shm, which copy its mode) is private.
+      if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
+    }
     const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');

@@ -7,13 +7,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { KEY_FILE } from '../../src/connect/crypto.js';
 import { createHttpApp } from '../../src/server/http.js';
 import { testConfig } from '../helpers/config.js';
-import { capturingLogger } from '../helpers/qbo.js';
 import { WebClient } from '../helpers/web-client.js';
 import { makeBench, type Bench } from './harness.js';
 import { dataDirWithTokens, SECRET_A, SECRET_B } from './stored-tokens.js';
@@ -88,10 +87,15 @@ describe('security: data folder permissions', () => {
     const dataDir = await dataDirWithTokens(undefined);
     fs.chmodSync(dataDir, 0o755);
     fs.chmodSync(path.join(dataDir, 'qbo-connect.db'), 0o644);
-    const { logger, lines } = capturingLogger();
-    const app = await createApp(loadConfig({ QBO_CONNECT_DATA_DIR: dataDir }), { logger });
-    await app.close();
-    const warnings = lines.filter((l) => l.includes('"level":40') || l.includes('permissions too loose'));
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((line: unknown) => void lines.push(String(line)));
+    try {
+      const app = await createApp(loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', QBO_CONNECT_DATA_DIR: dataDir }));
+      await app.close();
+    } finally {
+      spy.mockRestore();
+    }
+    const warnings = lines.filter((l) => l.includes('permissions too loose'));
     expect(warnings.join('')).toContain(`chmod 700 ${dataDir}`);
     expect(warnings.join('')).toContain(`chmod 600 ${path.join(dataDir, 'qbo-connect.db')}`);
   });
