@@ -31,6 +31,8 @@ async function startEmbeddedEmulator(config: Config, logger: Logger): Promise<{ 
       control: config.emulatorControl === 'on',
       clients,
       logger,
+      // The embedded QBO keeps the product's date (QBO_CONNECT_CLOCK_START), so a demo on a fixed date agrees with itself.
+      ...(config.clockStart ? { startMs: Date.parse(config.clockStart) } : {}),
     });
     console.log(`QBO emulator (stands in for QuickBooks Online): ${emulator.url}`);
     if (config.emulatorControl === 'on') console.log(`Emulator control surface: ${emulator.url}/control (writes need X-Control-Token: ${emulator.controlToken})`);
