@@ -10,6 +10,4 @@ export const KNOWN_BUGS: readonly CommandKind[] = [
   'slowSync',
   // "A rename blocks every future sync"
   'renameReusingName',
-  // "The accountant's edits are overwritten"
-  'accountantDueDate',
 ];
