@@ -35,3 +35,8 @@ export function fixedClock(iso: string = testNow()): Clock {
 export function testClock(): Clock {
   return clockFrom(testNow());
 }
+
+/** The test instant (plus `offsetMs`) as a Date: what a test writes where the product would write "now". */
+export function testDate(offsetMs = 0): Date {
+  return new Date(Date.parse(testNow()) + offsetMs);
+}
