@@ -19,10 +19,14 @@ export function testNow(): string {
   return new Date(v).toISOString();
 }
 
-/** The environment that starts the product's and the emulator's clocks at the test instant. */
+/**
+ * The environment that sets the product's and the emulator's clocks: the test instant at the real
+ * moment the test run began (`<instant>@<epoch ms>`), fixed once in vitest.config.ts and inherited by
+ * every worker and spawned CLI, so all of them share one timeline (a CLI spawned later reads later).
+ */
 export function testClockEnv(): { QBO_CONNECT_CLOCK_START: string; QBO_EMULATOR_CLOCK_START: string } {
-  const now = testNow();
-  return { QBO_CONNECT_CLOCK_START: now, QBO_EMULATOR_CLOCK_START: now };
+  const value = process.env.QBO_CONNECT_CLOCK_START || `${testNow()}@${Date.now()}`;
+  return { QBO_CONNECT_CLOCK_START: value, QBO_EMULATOR_CLOCK_START: value };
 }
 
 /** A clock that stands still at `iso` (default: the test instant). */
@@ -31,9 +35,9 @@ export function fixedClock(iso: string = testNow()): Clock {
   return () => new Date(ms);
 }
 
-/** A clock that starts at the test instant and runs on at real speed (leases, timeouts and TTLs move). */
+/** The tests' shared timeline (the product's clock in tests): leases, timeouts and TTLs move. */
 export function testClock(): Clock {
-  return clockFrom(testNow());
+  return clockFrom(testClockEnv().QBO_CONNECT_CLOCK_START);
 }
 
 /** The test instant (plus `offsetMs`) as a Date: what a test writes where the product would write "now". */

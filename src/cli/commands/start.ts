@@ -1,7 +1,7 @@
 /** `qbo-connect start`: the product — HTTP server, database, and the embedded emulator in emulator mode. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createApp } from '../../app.js';
+import { clockFrom, createApp } from '../../app.js';
 import { loadDemoOnFirstStart } from '../../practice/demo.js';
 import { createHttpApp } from '../../server/http.js';
 import { listen } from '../../server/serve.js';
@@ -29,7 +29,7 @@ async function startEmbeddedEmulator(config: Config, logger: Logger): Promise<{ 
       clients,
       logger,
       // The embedded QBO keeps the product's date (QBO_CONNECT_CLOCK_START), so a demo on a fixed date agrees with itself.
-      ...(config.clockStart ? { startMs: Date.parse(config.clockStart) } : {}),
+      ...(config.clockStart ? { startMs: clockFrom(config.clockStart)().getTime() } : {}),
     });
     console.log(`QBO emulator (stands in for QuickBooks Online): ${emulator.url}`);
     return emulator;
