@@ -70,7 +70,7 @@ function clockStartFromEnv(v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
   const [instant, anchor] = v.split('@');
   const ms = Date.parse(instant!);
-  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+Z(@\d{1,15})?$/.test(v) || Number.isNaN(ms)) throw new RangeError(`QBO_EMULATOR_CLOCK_START=${v}: must be a UTC instant, e.g. 2026-11-26T02:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]{5,12}Z$/.test(instant!) || (anchor !== undefined && !/^\d{1,15}$/.test(anchor)) || Number.isNaN(ms)) throw new RangeError(`QBO_EMULATOR_CLOCK_START=${v}: must be a UTC instant, e.g. 2026-11-26T02:00:00Z`);
   return anchor ? ms + (Date.now() - Number(anchor)) : ms;
 }
 
