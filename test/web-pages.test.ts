@@ -25,7 +25,7 @@ import { connectedCompany, type ConnectedCompany } from './helpers/preview.js';
 import { testConfig } from './helpers/config.js';
 import { signIn, WebClient } from './helpers/web-client.js';
 import { basic } from './helpers/emulator-connect.js';
-import { testClockEnv } from './helpers/test-time.js';
+import { testClockEnv, testDate } from './helpers/test-time.js';
 
 const PASS = 'a long enough password';
 const ADMIN = { email: 'ada@example.com', name: 'Ada Admin', role: 'administrator' };
@@ -229,7 +229,7 @@ describe('web app: the working screens, route by route', () => {
       const counters = { processed: 0, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, failed: 0, held: 0 };
       await app.ctx.db
         .insertInto('runs')
-        .values({ id: 'run-elsewhere', realm_id: co.realmId, started_by: 'user:someone@example.com', started_at: new Date().toISOString(), finished_at: null, status: 'running', settings: '{}', message: null, ...counters })
+        .values({ id: 'run-elsewhere', realm_id: co.realmId, started_by: 'user:someone@example.com', started_at: testDate().toISOString(), finished_at: null, status: 'running', settings: '{}', message: null, ...counters })
         .execute();
       try {
         const preview = await (await c.get('/preview')).text();

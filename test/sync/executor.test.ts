@@ -10,6 +10,7 @@ import { sync, type SyncDeps } from '../../src/connect/run/sync.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
 import { companyIds, handPlanner, smallPractice, type CompanyIds } from './hand-plan.js';
+import { testDate } from '../helpers/test-time.js';
 
 interface Dump {
   entities: Record<string, Array<Record<string, unknown>>>;
@@ -106,10 +107,10 @@ describe('sync on a hand-made plan', () => {
     expect(r.summary.processed).toBe(0);
     expect((emu.control.dump(c.realmId) as Dump).entities['Customer']).toHaveLength(before);
     // A skipped row's error does not block.
-    bad[1]!.skipped = { by: 'test', at: new Date().toISOString() };
-    bad[2]!.skipped = { by: 'test', at: new Date().toISOString() };
+    bad[1]!.skipped = { by: 'test', at: testDate().toISOString() };
+    bad[2]!.skipped = { by: 'test', at: testDate().toISOString() };
     // The payment needs the skipped invoice; the preview skips it with it.
-    bad[3]!.skipped = { by: 'test', at: new Date().toISOString() };
+    bad[3]!.skipped = { by: 'test', at: testDate().toISOString() };
     const ok = await sync({ ...deps, buildPlan: handPlanner(c.app.ctx.db, () => bad) }, { realmId: c.realmId, actor: 'test' });
     expect(ok.status, ok.message ?? '').toBe('succeeded');
     expect(ok.summary).toMatchObject({ created: 5, failed: 0 });

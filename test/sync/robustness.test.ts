@@ -16,10 +16,11 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/server.j
 import { getRecord, listRecords } from '../../src/practice/store.js';
 import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
 import { readyDemo } from './demo-setup.js';
+import { testDate } from '../helpers/test-time.js';
 
 type Row = Record<string, unknown> & { Id: string };
 const dump = (emu: RunningEmulator, realmId: string) => (emu.control.dump(realmId) as { entities: Record<string, Row[]> }).entities;
-const from = () => new Date(Date.now() - 400 * 86_400_000).toISOString().slice(0, 10);
+const from = () => testDate(-400 * 86_400_000).toISOString().slice(0, 10);
 /** Short waits, so a 429 costs milliseconds here (the waits themselves are tested in src/qbo). */
 const fastRetry = { retry: { baseMs: 5, capMs: 50, throttleWaitMs: 20, maxAttempts: 12 }, limits: { intervalMs: 1000 } };
 
