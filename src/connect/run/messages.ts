@@ -27,6 +27,7 @@ export type RunReasonCode =
   | 'run.resolve-not-found'
   | 'run.not-in-qbo'
   | 'run.interrupted'
+  | 'run.lapsed'
   | 'run.import-no-invoice'
   | 'run.import-refused'
   | 'run.no-such-run'
@@ -87,6 +88,8 @@ export const runMessages: Record<RunReasonCode, (c: RunMessageContext) => string
   'run.resolve-not-found': (c) => `QuickBooks has no ${c.entity ?? 'record'} ${c.qboId ?? ''} to link write ${c.journalId ?? ''} to (${c.detail ?? 'not found'}); check the Id in QuickBooks.`,
   'run.not-in-qbo': (c) => `${c.record}: not found in QuickBooks after an interrupted run; the sync sends it again with a new request id.`,
   'run.interrupted': (c) => `Run ${c.runId ?? ''} stopped before it finished (its process ended); its unfinished writes were recovered by the next run.`,
+  'run.lapsed': (c) =>
+    `Run ${c.runId ?? ''} stopped before it finished: its process ended (its lock lapsed without a heartbeat). The next sync, or \`qbo-connect recover\`, settles the writes it left unfinished.`,
   'run.import-no-invoice': (c) => `${c.record}: not applied to any invoice the practice has, so it was not imported.`,
   'run.import-refused': (c) => `${c.record}: the practice ledger refused it: ${c.detail ?? ''} Check the payment in QuickBooks and the practice's payment types, then sync again.`,
   'run.void-not-supported': (c) =>

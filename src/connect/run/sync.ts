@@ -156,7 +156,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     persistProgress({ done: state.done, total: state.total, group: 'done' }, true);
     await pendingWrite;
     await closeRun(deps, runId, status, message, requestsAtStart);
-    return { runId, status, message, errors, summary: await getRun(deps.db, runId), recovery };
+    return { runId, status, message, errors, summary: await getRun(deps.db, runId, { now: deps.clock() }), recovery };
   };
 
   let recovery: RecoverySummary = { found: 0, adopted: 0, settled: 0, notSent: 0, held: 0, unknown: 0, interrupted: 0 };
@@ -192,7 +192,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       await executor.run(kind, actionableRows(group.rows));
       await lock.heartbeat();
     }
-    const run = await getRun(deps.db, runId);
+    const run = await getRun(deps.db, runId, { now: deps.clock() });
     const problems = run.failed + run.held;
     return await finish(
       problems ? 'failed' : 'succeeded',

@@ -23,7 +23,7 @@ function seconds(ms: number | null): string {
 async function list(c: Context<WebEnv>, deps: WebDeps) {
   const realmId = await webRealm(deps.ctx);
   if (!realmId) return notConnectedPage(c, 'History');
-  const runs = await listRuns(deps.ctx.db, { realmId, limit: 200 });
+  const runs = await listRuns(deps.ctx.db, { realmId, limit: 200, now: deps.ctx.clock() });
   return renderPage(c, {
     title: 'History',
     body: (
@@ -85,7 +85,7 @@ async function list(c: Context<WebEnv>, deps: WebDeps) {
 async function one(c: Context<WebEnv>, deps: WebDeps) {
   let run;
   try {
-    run = await getRun(deps.ctx.db, c.req.param('id') ?? '');
+    run = await getRun(deps.ctx.db, c.req.param('id') ?? '', { now: deps.ctx.clock() });
   } catch (err) {
     if (err instanceof RunError) return renderPage(c, { title: 'History', status: 404, body: <Notice kind="error">{err.message}</Notice> });
     throw err;

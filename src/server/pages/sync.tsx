@@ -75,13 +75,13 @@ async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; e
   let run: RunSummary | undefined;
   if (opts.runId) {
     try {
-      run = await getRun(deps.ctx.db, opts.runId);
+      run = await getRun(deps.ctx.db, opts.runId, { now: deps.ctx.clock() });
     } catch (err) {
       if (err instanceof RunError) return renderPage(c, { title: 'Sync', status: 404, body: <Notice kind="error">{err.message}</Notice> });
       throw err;
     }
   } else {
-    run = await latestRun(deps.ctx.db, realmId);
+    run = await latestRun(deps.ctx.db, realmId, { now: deps.ctx.clock() });
   }
   const csrf = c.get('csrfToken');
   return renderPage(c, {
@@ -123,7 +123,7 @@ export const syncPage: WebPage = {
     app.get('/sync/runs/:id', (c) => show(c, deps, { runId: c.req.param('id') }));
     app.get('/sync/runs/:id/progress', async (c) => {
       try {
-        return c.html(<ProgressView run={await getRun(deps.ctx.db, c.req.param('id'))} />);
+        return c.html(<ProgressView run={await getRun(deps.ctx.db, c.req.param('id'), { now: deps.ctx.clock() })} />);
       } catch (err) {
         if (err instanceof RunError) return c.html(<Notice kind="error">{err.message}</Notice>, 404);
         throw err;
