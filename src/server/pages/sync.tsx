@@ -12,7 +12,7 @@ import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
 import { getRun, latestRun, type RunSummary } from '../../connect/run/history.js';
-import { RunError } from '../../connect/run/messages.js';
+import { actorName, localWhen, RunError } from '../../connect/run/messages.js';
 import { startSync } from '../../connect/run/sync.js';
 import { actorOf, notConnectedPage, webRealm, when, who } from './work-common.js';
 
@@ -83,6 +83,9 @@ async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; e
   } else {
     run = await latestRun(deps.ctx.db, realmId, { now: deps.ctx.clock() });
   }
+  // The company's running sync, whichever run this page shows: the button waits for it.
+  const latest = run && !opts.runId ? run : await latestRun(deps.ctx.db, realmId, { now: deps.ctx.clock() });
+  const busy = latest?.status === 'running' ? latest : undefined;
   const csrf = c.get('csrfToken');
   return renderPage(c, {
     title: 'Sync',
@@ -94,12 +97,17 @@ async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; e
         <p>
           The sync sends what the <a href="/preview">preview</a> shows. Check the preview first: the sync does not start while an error remains.
         </p>
-        {canSync && run?.status !== 'running' ? (
+        {canSync ? (
           <form method="post" action="/sync">
             <CsrfField token={csrf} />
-            <button type="submit" class="primary">
+            <button type="submit" class="primary" disabled={!!busy} aria-describedby={busy ? 'sync-busy' : undefined}>
               Start the sync
             </button>
+            {busy ? (
+              <p id="sync-busy">
+                A sync is running now, started by {actorName(busy.startedBy)} {localWhen(busy.startedAt, deps.ctx.clock())}; you can start another when it has finished.
+              </p>
+            ) : null}
           </form>
         ) : null}
         {!canSync ? <p>Only a bookkeeper or an administrator can run the sync.</p> : null}
