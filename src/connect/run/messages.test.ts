@@ -14,7 +14,8 @@ describe('who and when, as a person reads them', () => {
     const local = `${String(started.getHours()).padStart(2, '0')}:${String(started.getMinutes()).padStart(2, '0')}`;
     expect(soon).toBe(`at ${local} today (3 minutes ago)`);
     const later = localWhen(started.toISOString(), new Date(started.getTime() + 3 * 86_400_000));
-    expect(later).toMatch(new RegExp(`^at ${local} on \\d{1,2} [A-Z][a-z]{2} \\(72 hours ago\\)$`));
+    expect(later.startsWith(`at ${local} on `)).toBe(true);
+    expect(later).toMatch(/^at \d\d:\d\d on \d{1,2} [A-Z][a-z]{2} \(72 hours ago\)$/);
     expect(localWhen('not a time', started)).toBe('at an unknown time');
   });
 
