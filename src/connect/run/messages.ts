@@ -29,6 +29,7 @@ export type RunReasonCode =
   | 'run.interrupted'
   | 'run.lapsed'
   | 'run.stopped'
+  | 'run.store-refused'
   | 'run.import-no-invoice'
   | 'run.import-refused'
   | 'run.no-such-run'
@@ -92,6 +93,10 @@ export const runMessages: Record<RunReasonCode, (c: RunMessageContext) => string
   'run.lapsed': (c) =>
     `Run ${c.runId ?? ''} stopped before it finished: its process ended (its lock lapsed without a heartbeat). The next sync, or \`qbo-connect recover\`, settles the writes it left unfinished.`,
   'run.stopped': (c) => `${c.record}: not sent: the sync stopped before reaching it (${c.detail ?? 'it was interrupted'}). The next sync sends it.`,
+  'run.store-refused': (c) =>
+    c.detail === 'written'
+      ? `${c.record}: written to QuickBooks as ${c.entity} ${c.qboId}, but its link could not be stored here; it is held and not sent again. Another practice record may already be linked to ${c.entity} ${c.qboId}: check both, then run \`qbo-connect recover\`.`
+      : `${c.record}: could not be linked to ${c.entity} ${c.qboId}: another practice record may already be linked to it. Check both records (rename or skip one), then sync again.`,
   'run.import-no-invoice': (c) => `${c.record}: not applied to any invoice the practice has, so it was not imported.`,
   'run.import-refused': (c) => `${c.record}: the practice ledger refused it: ${c.detail ?? ''} Check the payment in QuickBooks and the practice's payment types, then sync again.`,
   'run.void-not-supported': (c) =>
