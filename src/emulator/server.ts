@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { createEmulatorClock, type EmulatorClock } from './clock.js';
 import { createControl, presetSchema, type EmulatorControl } from './control/control.js';
 import { controlRoutes } from './control/routes.js';
+import { controlGuard, newControlToken } from './control/guard.js';
 import { createCoreAdapter } from './core-adapter.js';
 import type { CorePort } from './core-port.js';
 import { createFaultPlan } from './faults/plan.js';
@@ -37,8 +38,13 @@ export interface StartEmulatorOptions {
   batchMetering?: 'request' | 'item';
   /** An emulated minute lasts 60/timeScale seconds (limits and token lifetimes). Default 1. */
   timeScale?: number;
+  /** Epoch ms the emulated clock starts at (tests and demos on a fixed date). Default: the
+   *  QBO_EMULATOR_CLOCK_START instant when set, else real time. */
+  startMs?: number;
   /** Serve /control/… (always available programmatically). Default false. */
   control?: boolean;
+  /** The X-Control-Token control writes must carry; a random one when not given. */
+  controlToken?: string;
   autoConsent?: boolean;
   /** OAuth clients besides the demo client (e.g. the product's, from QBO_CLIENT_ID/…). */
   clients?: OAuthClientSpec[];
@@ -53,6 +59,8 @@ export interface RunningEmulator {
   urls: { authorize: string; token: string; revoke: string; api: string; control: string | undefined };
   port: number;
   control: EmulatorControl;
+  /** What control writes over HTTP must send as X-Control-Token (only meaningful with `control`). */
+  controlToken: string;
   core: CorePort;
   close(): Promise<void>;
 }
@@ -62,10 +70,18 @@ function newTid(): string {
   return `1-${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
 }
 
+function clockStartFromEnv(v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const ms = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) || Number.isNaN(ms)) throw new RangeError(`QBO_EMULATOR_CLOCK_START=${v}: must be a UTC instant, e.g. 2026-11-26T02:00:00Z`);
+  return ms;
+}
+
 export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<RunningEmulator> {
   const host = opts.host ?? '127.0.0.1';
   const seed = opts.seed ?? 1;
-  const clock = createEmulatorClock({ scale: opts.timeScale ?? 1 });
+  const startMs = opts.startMs ?? clockStartFromEnv(process.env.QBO_EMULATOR_CLOCK_START);
+  const clock = createEmulatorClock({ scale: opts.timeScale ?? 1, ...(startMs !== undefined ? { startMs } : {}) });
   const core = createCoreAdapter({ clock, seed });
   if (opts.requestIdMemory !== undefined) core.setRequestIdMemory(opts.requestIdMemory);
   const tokens = createTokenStore(clock, opts.tokenLifetimes);
@@ -122,7 +138,12 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
       changed,
     }),
   );
-  if (opts.control) app.route('/control', controlRoutes(control));
+  const controlToken = opts.controlToken ?? newControlToken();
+  if (opts.control) {
+    app.use('/control', controlGuard(controlToken));
+    app.use('/control/*', controlGuard(controlToken));
+    app.route('/control', controlRoutes(control));
+  }
   app.use('/v3/company/:realmId/*', apiGateway({ tokens, limiter, faults, clock, envelopes, closing, hasCompany: (id) => core.hasCompany(id) }));
   app.use('/v3/company/:realmId/*', async (c, next) => {
     await next();
@@ -175,6 +196,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
     },
     port,
     control,
+    controlToken,
     core,
     close() {
       closed ??= new Promise<void>((resolve) => {

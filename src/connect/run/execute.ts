@@ -9,6 +9,7 @@ import { MAX_BATCH_ITEMS, type BatchItem, type BatchResult } from '../../qbo/cli
 import { ConnectionLostError, OutcomeUnknownError, QboFault, QboUnavailableError } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
+import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict } from '../plan/sent-fields.js';
 import type { PlanRow } from '../plan/types.js';
 import { hasMarker, LockLostError, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
 import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalEntry, type JournalRow } from './journal.js';
@@ -307,6 +308,18 @@ export class GroupExecutor {
           counter: 'adopted',
         },
         this.now(),
+        // The values both sides held when adopted: the base a later update is compared with.
+        row.fields
+          ? async (trx) => {
+              await trx
+                .updateTable('links')
+                .set({ sent_fields: JSON.stringify(row.fields!.base) })
+                .where('realm_id', '=', this.state.realmId)
+                .where('record_kind', '=', row.record.kind)
+                .where('record_key', '=', row.record.id)
+                .execute();
+            }
+          : undefined,
       ),
     );
     this.tick(row.group);
@@ -341,6 +354,19 @@ export class GroupExecutor {
         await this.problem(row, null, 'failed', 'run.unresolved-reference', runMessage('run.unresolved-reference', { record: recordLabel(row), field: 'QBO Id', detail: `the ${row.qbo.entity} it was synced to` }));
         return undefined;
       }
+      if (operation === 'update' && row.fields) {
+        // The preview compared field values three ways: a field both sides changed holds the row.
+        if (row.fields.conflicts.length) {
+          await this.diverged(row, null, link.qbo_id, conflictText(row.fields.conflicts));
+          return undefined;
+        }
+        // Based on QBO's SyncToken at preview time: our own writes since the last sync (a payment, a
+        // credit application) moved it, and the field comparison already showed they changed nothing
+        // we send. A change made in QBO after the preview gets a 5010, handled in settleResult.
+        baseSyncToken = this.syncTokens.get(row.key) ?? row.qbo.syncToken ?? link.sync_token;
+        body = { ...body, Id: id, SyncToken: baseSyncToken, sparse: true };
+        return this.prepared(row, operation, body, baseSyncToken, batchRequestId);
+      }
       // Held as diverged until QBO again holds what we last wrote (the person undid their edit there).
       const moved = link.state === 'diverged' || (row.qbo.syncToken !== undefined && row.qbo.syncToken !== link.sync_token);
       if (moved && !(await this.sameAsWeLeftIt(row, link.qbo_id, link.sync_token))) {
@@ -351,6 +377,10 @@ export class GroupExecutor {
       body = operation === 'void' ? { Id: id, SyncToken: baseSyncToken } : { ...body, Id: id, SyncToken: baseSyncToken, sparse: true };
     }
     if (operation === 'create') body = withMarker(row.qbo.entity, body, row.record.kind, row.record.id);
+    return this.prepared(row, operation, body, baseSyncToken, batchRequestId);
+  }
+
+  private async prepared(row: PlanRow, operation: WriteOperation, body: Record<string, unknown>, baseSyncToken: string | null, batchRequestId: string | null): Promise<Prepared> {
     const payloadHash = row.payloadHash ?? '';
     const generation = await generationOf(this.deps.db, this.state.realmId, row.record.kind, row.record.id, operation, payloadHash);
     const requestId = requestIdFor({ realmId: this.state.realmId, recordKind: row.record.kind, recordKey: row.record.id, payloadHash, operation, generation });
@@ -398,7 +428,7 @@ export class GroupExecutor {
       .executeTakeFirst();
     const link = await this.deps.db
       .selectFrom('links')
-      .select(['qbo_total_cents'])
+      .select(['qbo_total_cents', 'sent_fields'])
       .where('realm_id', '=', this.state.realmId)
       .where('record_kind', '=', row.record.kind)
       .where('record_key', '=', row.record.id)
@@ -410,6 +440,18 @@ export class GroupExecutor {
       return false;
     }
     if (String(current.SyncToken) === ourToken) return true;
+    // What QBO answered to our last write, field by field: our own later writes (a payment, a credit
+    // application) move the SyncToken and the balance but none of these values.
+    const base = parseSentFields(link?.sent_fields);
+    if (base) {
+      const moved = Object.entries(base).filter(([f, b]) => !same(normalizeField(f, current[f]), b.qbo));
+      if (moved.length) {
+        this.lastMoved.set(row.key, moved.map(([f, b]) => ({ field: f, lastSent: b.sent, qboNow: normalizeField(f, current[f]), practiceNow: row.action === 'void' ? 'cancelled' : null })));
+        return false;
+      }
+      this.syncTokens.set(row.key, String(current.SyncToken));
+      return true;
+    }
     const sent = last ? (JSON.parse(last.body) as Record<string, unknown>) : undefined;
     if (!sent) return false;
     for (const f of ['TxnDate', 'DocNumber', 'DisplayName']) {
@@ -429,7 +471,12 @@ export class GroupExecutor {
     return true;
   }
 
+  /** The fields QBO changed, found by `sameAsWeLeftIt`, shown when the row is held. */
+  private readonly lastMoved = new Map<string, FieldConflict[]>();
+
   private async diverged(row: PlanRow, journalId: number | null, qboId: string, detail: string) {
+    const moved = this.lastMoved.get(row.key);
+    if (moved?.length) detail = conflictText(moved);
     const message = runMessage('run.diverged', { record: recordLabel(row), entity: row.qbo.entity, qboId, detail });
     // The write itself did not happen (5010); the link, not the journal, keeps the row held.
     if (journalId !== null) await markNotSent(this.deps.db, journalId, 'run.diverged', message, this.now());
@@ -590,22 +637,75 @@ export class GroupExecutor {
           counter: p.operation === 'create' ? 'created' : 'updated',
         },
         this.now(),
+        // What we sent and what QBO answered, field by field: the base of the next three-way
+        // comparison, so our own write never reads as someone else's change.
+        async (trx) => {
+          const base = nextBase(row.qbo.entity, p.body, e, p.operation === 'update' ? row.fields : undefined);
+          await trx
+            .updateTable('links')
+            .set({ sent_fields: JSON.stringify(base) })
+            .where('realm_id', '=', this.state.realmId)
+            .where('record_kind', '=', row.record.kind)
+            .where('record_key', '=', row.record.id)
+            .execute();
+        },
       ));
       return;
     }
     const f = r.fault;
     if (f.code === '5010' && p.operation === 'update') {
-      // Stale SyncToken: re-read once; someone else changed it since our last write.
+      // Stale SyncToken: re-read once; someone changed it after the preview read it.
       let current: QboRow | undefined;
       try {
         current = (await this.deps.client.read(row.qbo.entity as EntityName, String(p.body['Id']))) as QboRow;
       } catch {
         current = undefined;
       }
+      const fields = row.fields;
+      if (current && fields) {
+        // Compare values, not SyncTokens: when none of the fields we send moved in QBO, the change
+        // was elsewhere (it survives the sparse update); send again once on QBO's current SyncToken.
+        const moved = fields.send.filter((k) => !same(normalizeField(k, current![k]), fields.qbo[k] ?? null));
+        if (!moved.length && !this.resent.has(row.key)) {
+          this.resent.add(row.key);
+          await markNotSent(this.deps.db, journalId, 'run.stale-sync-token', `${recordLabel(row)}: QuickBooks SyncToken moved to ${current.SyncToken} after the preview, in fields this update does not send; sent again on it.`, this.now());
+          this.syncTokens.set(row.key, String(current.SyncToken));
+          await this.updateAgain(row);
+          return;
+        }
+        const conflicts = moved.map((k) => ({ field: k, lastSent: fields.base[k]?.sent ?? null, qboNow: normalizeField(k, current![k]), practiceNow: fields.practice[k] ?? null }));
+        if (conflicts.length) {
+          await this.diverged(row, journalId, String(p.body['Id']), conflictText(conflicts));
+          return;
+        }
+      }
       await this.diverged(row, journalId, String(p.body['Id']), current ? `QuickBooks SyncToken ${current.SyncToken}, ours ${p.entry.baseSyncToken}` : 'stale SyncToken');
       return;
     }
     await this.problem(row, journalId, 'failed', 'run.qbo-refused', runMessage('run.qbo-refused', { record: recordLabel(row), field: f.element, detail: f.errors[0]?.message ?? f.message }));
+  }
+
+  /** Rows sent a second time after a 5010 that touched none of their fields (once per run). */
+  private readonly resent = new Set<string>();
+
+  /** An update sent again alone, journaled under a new requestid, on the SyncToken just read. */
+  private async updateAgain(row: PlanRow): Promise<void> {
+    const p = await this.prepare(row, null);
+    if (!p) return;
+    if (this.state.lockLost?.()) throw new LockLostError();
+    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now());
+    let r: BatchResult;
+    try {
+      r = { bId: bIdFor(0), ok: true, entity: row.qbo.entity as EntityName, value: (await this.sparseUpdateNoReread(row.qbo.entity as EntityName, p)) as Record<string, unknown> };
+    } catch (err) {
+      if (!(err instanceof QboFault)) {
+        const rowsNow = await this.deps.db.selectFrom('journal').selectAll().where('id', '=', journalId!).execute();
+        await settleWrites(this.deps, this.state.realmId, this.state.runId, rowsNow as JournalRow[]);
+        return;
+      }
+      r = { bId: bIdFor(0), ok: false, fault: err };
+    }
+    await this.settleResult(p, journalId!, r);
   }
 
   private async voidOne(group: string, row: PlanRow): Promise<void> {

@@ -4,6 +4,7 @@ import { ConnectError } from '../messages.js';
 import { defaultSettings, firstDayOfMonth } from './model.js';
 import { coerceCliValue, flatten } from './paths.js';
 import { validateChange } from './store.js';
+import { numRuns } from '../../../test/helpers/seed.js';
 
 const clock = () => new Date('2026-11-26T01:00:00Z');
 
@@ -58,6 +59,7 @@ describe('each setting is validated', () => {
     ['general.exportFrom.payments', '2026-07-01', '', 'YYYY-MM-DD'],
     ['general.exportFrom.bills', '2026-07-01', 20260701, 'YYYY-MM-DD'],
     ['general.exportFrom.staffExpenses', '2026-07-01', null, 'YYYY-MM-DD'],
+    ['general.practiceCurrency', 'GBP', 'pounds', 'a three-letter currency code'],
     ['contacts.shortenLongNames', false, 'maybe', 'on, off'],
     ['contacts.supplierPrefix', false, 1, 'on, off'],
     ['contacts.matchOrder', 'unique-id-only', 'name-only', 'unique-id-then-name, unique-id-only'],
@@ -158,7 +160,7 @@ describe('any value for any setting', () => {
           expect((err as ConnectError).message).toContain(`Setting ${path}:`);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: numRuns(500) },
     );
   });
 });

@@ -37,7 +37,10 @@ export const practiceCode = z
   .min(1)
   .max(100)
   .regex(/^[^\p{Cc}.]+$/u)
-  .describe('a practice code of 1 to 100 characters without dots');
+  // A mapping is a plain JSON object: `__proto__` would set its prototype, not add an entry, and
+  // zod drops it, so a mapping for that code would be audited and silently lost.
+  .refine((c) => c !== '__proto__')
+  .describe('a practice code of 1 to 100 characters without dots (not __proto__)');
 
 const onOff = z.boolean().describe('on, off');
 const mapping = (what: string) => z.record(practiceCode, qboId).describe(`a mapping from ${what} to QBO ids`);
@@ -79,6 +82,16 @@ export function settingsSchemaAt(clock: Clock) {
         exportFrom: z
           .object({ invoices: from(), creditNotes: from(), payments: from(), bills: from(), staffExpenses: from() })
           .prefault({}),
+        /**
+         * The currency the practice's amounts are in (ISO 4217). QBO Connect sends amounts as they are,
+         * so it must be the QBO company's home currency (issue 19: a GBP company was sent AUD amounts).
+         * AUD by default: the practice system is an Australian one, like the demo practice.
+         */
+        practiceCurrency: z
+          .string()
+          .regex(/^[A-Z]{3}$/)
+          .describe('a three-letter currency code, e.g. AUD')
+          .default('AUD'),
       })
       .prefault({}),
     contacts: z
