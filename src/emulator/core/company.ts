@@ -12,6 +12,7 @@ import { buildTxn, type TxnState } from './txns.js';
 import { parseQuery } from './query/parse.js';
 import { runQuery, type QueryResult } from './query/evaluate.js';
 import type { Literal } from './query/parse.js';
+import { CDC_MAX_OBJECTS, DEFAULT_REQUESTID_RETENTION_MS, type Fidelity } from './fidelity.js';
 
 export interface RowMeta {
   createdMs: number;
@@ -50,7 +51,7 @@ export interface CompanySnapshot {
   tombstones: Record<string, [string, number][]>;
   changeLog: ChangeEntry[];
   changeSeq: number;
-  requestIds: [string, unknown][];
+  requestIds: [string, RememberedRequest | unknown][];
 }
 
 const OFFSETS: Record<Region, number> = { US: -7 * 60, AU: 10 * 60, UK: 0, CA: -5 * 60 };
@@ -70,6 +71,17 @@ const indexKey = (field: string, v: string): string =>
 export interface CompanyDeps {
   clock: () => Date;
   requestIdMemory: () => number;
+  fidelity?: () => Fidelity;
+  requestIdRetentionMs?: () => number;
+}
+
+/** What a company remembers of an answered write sent with a requestid. */
+export interface RememberedRequest {
+  answer: unknown;
+  /** Method, path, query (without requestid) and body of the request, to tell a replay from a reuse. */
+  fingerprint: string;
+  /** When it was answered (emulated ms). */
+  atMs: number;
 }
 
 export class Company {
@@ -87,7 +99,7 @@ export class Company {
   private docCounters: Record<string, number> = {};
   private changeLog: ChangeEntry[] = [];
   private changeSeq = 0;
-  private requestIds = new Map<string, unknown>();
+  private requestIds = new Map<string, RememberedRequest>();
 
   constructor(
     private readonly deps: CompanyDeps,
@@ -97,6 +109,10 @@ export class Company {
     this.name = init.name;
     this.region = init.region;
     this.offsetMinutes = init.offsetMinutes ?? OFFSETS[init.region];
+  }
+
+  fidelity(): Fidelity {
+    return this.deps.fidelity?.() ?? 'generous';
   }
 
   // ---------- time ----------
@@ -794,6 +810,7 @@ export class Company {
   query(sql: string): QueryResult {
     const q = parseQuery(sql);
     const r = runQuery(q, {
+      strict: this.fidelity() === 'strict',
       rows: (e) => this.table(e).values(),
       lookup: (e, field, values) => this.lookup(e, field, values),
     });
@@ -812,15 +829,16 @@ export class Company {
   }
 
   /** Change data capture: changed rows (full) and deleted rows (`status: "Deleted"`) per entity,
-   *  oldest first, at most `limit` per entity. */
-  cdc(entityNames: string[], changedSince: Date, limit = 1000): CdcEntityResult[] {
+   *  oldest first. Generous: at most `limit` per entity. Strict: at most 1,000 objects in the whole
+   *  answer (Intuit's documented cap), the oldest changes across the requested entities kept. */
+  cdc(entityNames: string[], changedSince: Date, limit = CDC_MAX_OBJECTS): CdcEntityResult[] {
     const now = this.nowMs();
     if (Number.isNaN(changedSince.getTime())) throw faults.queryInvalid('changedSince is not a valid date-time');
     if (changedSince.getTime() < now - 30 * DAY_MS) {
       throw faults.queryInvalid('changedSince must be within the last 30 days');
     }
     const since = changedSince.getTime();
-    return entityNames.map((n) => {
+    const perEntity = entityNames.map((n) => {
       const entity = this.entity(n.trim());
       if (entity === 'TaxCode' || entity === 'TaxRate') throw faults.queryInvalid(`Change data capture is not supported for ${entity}`);
       const items: { ms: number; row: Json }[] = [];
@@ -831,19 +849,37 @@ export class Company {
         }
       }
       items.sort((a, b) => a.ms - b.ms);
-      return { entity, rows: items.slice(0, limit).map((i) => structuredClone(i.row)) };
+      return { entity, items };
     });
+    if (this.fidelity() === 'strict') {
+      // Keep the `limit` oldest changes over all entities: the cut-off time, then ties by entity order.
+      const all = perEntity.flatMap((p, i) => p.items.map((it, j) => ({ ms: it.ms, i, j })));
+      all.sort((a, b) => a.ms - b.ms || a.i - b.i || a.j - b.j);
+      const keep = new Set(all.slice(0, limit).map((x) => `${x.i}:${x.j}`));
+      return perEntity.map((p, i) => ({ entity: p.entity, rows: p.items.filter((_, j) => keep.has(`${i}:${j}`)).map((it) => structuredClone(it.row)) }));
+    }
+    return perEntity.map((p) => ({ entity: p.entity, rows: p.items.slice(0, limit).map((i) => structuredClone(i.row)) }));
   }
 
   // ---------- requestid memory ----------
-  recallRequest(requestId: string): unknown {
-    return this.requestIds.get(requestId);
+  /** The remembered answer for a requestid. Strict: only within the retention time. */
+  recallRequest(requestId: string): RememberedRequest | undefined {
+    const seen = this.requestIds.get(requestId);
+    if (!seen) return undefined;
+    if (this.fidelity() === 'strict') {
+      const keep = this.deps.requestIdRetentionMs?.() ?? DEFAULT_REQUESTID_RETENTION_MS;
+      if (this.nowMs() - seen.atMs > keep) {
+        this.requestIds.delete(requestId);
+        return undefined;
+      }
+    }
+    return seen;
   }
-  rememberRequest(requestId: string, response: unknown): void {
+  rememberRequest(requestId: string, response: unknown, fingerprint = ''): void {
     const size = this.deps.requestIdMemory();
     if (size <= 0) return;
     this.requestIds.delete(requestId);
-    this.requestIds.set(requestId, response);
+    this.requestIds.set(requestId, { answer: response, fingerprint, atMs: this.nowMs() });
     while (this.requestIds.size > size) {
       const first = this.requestIds.keys().next().value as string;
       this.requestIds.delete(first);
@@ -876,7 +912,10 @@ export class Company {
     for (const [e, list] of Object.entries(s.tombstones)) c.tombstones.set(e as EntityName, new Map(list));
     c.changeLog = [...s.changeLog];
     c.changeSeq = s.changeSeq;
-    c.requestIds = new Map(s.requestIds);
+    // Snapshots from before issue 13 hold the bare answer.
+    c.requestIds = new Map(
+      s.requestIds.map(([k, v]) => [k, isObj(v) && 'fingerprint' in v && 'answer' in v ? (v as unknown as RememberedRequest) : { answer: v, fingerprint: '', atMs: 0 }]),
+    );
     for (const e of ['Payment', 'BillPayment'] as EntityName[]) {
       for (const [id, row] of c.table(e)) {
         for (const [target, amt] of c.linksOf(row)) {

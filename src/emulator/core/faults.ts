@@ -29,6 +29,11 @@ function fault(code: string, Message: string, Detail: string, element = ''): Qbo
 }
 
 export const faults = {
+  /** A used requestid with another request (strict fidelity). Code and text from Intuit's IPP error
+   *  code table: 600 "RequestId already exists in the system, duplicate request is detected"
+   *  (developer.intuit.com error codes, mirrored at quickbooksrepairpro.com/IPP-Error-Codes.aspx). */
+  duplicateRequest: (requestId: string) =>
+    fault('600', 'Duplicate RequestId detected', `RequestId is duplicate and already exists in the system: ${requestId}`, 'requestid'),
   objectNotFound: (entity: string, id: string) =>
     fault('610', 'Object Not Found', `Object Not Found : Another user has deleted this transaction. ${entity} Id=${id}`),
   inactiveReference: (field: string, entity: string, id: string) =>
