@@ -39,7 +39,7 @@ const NAMES = {
   DisplayName: 'XSD NameBase.DisplayName; VCR get/display_name', Active: 'XSD NameBase.Active; VCR all/alt_select',
 };
 
-export const STRICT_FILTERABLE: Partial<Record<EntityName, Record<string, string>>> = {
+export const STRICT_FILTERABLE: Record<EntityName, Record<string, string>> = {
   Account: { ...META, Name: 'XSD Account.Name', Active: 'XSD Account.Active', Classification: 'XSD Account.Classification', AccountType: 'XSD Account.AccountType', AccountSubType: 'REF §4.2' },
   TaxCode: { ...META, Name: 'XSD TaxCode.Name', Active: 'XSD TaxCode.Active', Hidden: 'XSD TaxCode.Hidden' },
   TaxRate: { ...META, Name: 'XSD TaxRate.Name', Active: 'XSD TaxRate.Active', RateValue: 'XSD TaxRate.RateValue' },
@@ -54,15 +54,15 @@ export const STRICT_FILTERABLE: Partial<Record<EntityName, Record<string, string
   Item: { ...META, Name: 'XSD Item.Name', Sku: 'XSD Item.Sku', Description: 'XSD Item.Description', Active: 'XSD Item.Active', UnitPrice: 'XSD Item.UnitPrice', Type: 'XSD Item.Type' },
   Invoice: SALES,
   CreditMemo: SALES,
-  // SalesReceipt: SALES,
-  // Estimate: SALES,
+  SalesReceipt: SALES,
+  Estimate: SALES,
   // Not DocNumber (qbo-api.md §3 "Not filterable for Payment") and not PaymentRefNum (no source marks it).
   Payment: { ...META, TxnDate: 'XSD Transaction.TxnDate', CustomerRef: 'XSD Payment.CustomerRef', TotalAmt: 'XSD Payment.TotalAmt' },
   Bill: { ...BY_VENDOR, Balance: 'XSD Bill.Balance' },
   BillPayment: { ...TXN, PayType: 'XSD BillPayment.PayType', TotalAmt: 'XSD BillPayment.TotalAmt' },
   VendorCredit: { ...BY_VENDOR, Balance: 'XSD VendorCredit.Balance' },
   Purchase: { ...TXN, PaymentType: 'XSD Purchase.PaymentType', Credit: 'XSD Purchase.Credit', TotalAmt: 'XSD Purchase.TotalAmt' },
-  // Attachable: { ...META },
+  Attachable: { ...META },
   CompanyInfo: { ...META },
   Preferences: { ...META },
 };

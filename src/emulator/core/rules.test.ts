@@ -468,9 +468,15 @@ describe('CDC and the change log', () => {
     expect(t.company.changes().map((c) => c.operation)).toContain('Delete');
   });
 
-  it('refuses changedSince more than 30 days back and caps at the limit', () => {
+  it('looks back 30 days at most in strict mode (all in generous), and caps at the limit', () => {
     const t = testCompany();
-    expect(faultOf(() => t.company.cdc(['Invoice'], new Date(t.now().getTime() - 31 * 86_400_000))).code).toBe('4001');
+    const old = new Date(t.now().getTime() - 31 * 86_400_000);
+    t.advance(31 * 86_400_000);
+    t.company.create('Vendor', { DisplayName: 'Recent' });
+    expect(t.company.cdc(['Vendor'], old)[0]!.rows.map((r) => r.DisplayName)).toContain('Supplies Co');
+    t.core.setFidelity('strict');
+    expect(t.company.cdc(['Vendor'], old)[0]!.rows.map((r) => r.DisplayName)).toEqual(['Recent']);
+    t.core.setFidelity('generous');
     for (let i = 0; i < 5; i++) t.company.create('Vendor', { DisplayName: `V${i}` });
     expect(t.company.cdc(['Vendor'], new Date(t.now().getTime() - 1000), 3)[0]!.rows).toHaveLength(3);
   });

@@ -256,6 +256,42 @@ export function apiRoutes(deps: ApiDeps): Hono {
     }, true),
   );
 
+  // Attachments with files: multipart parts file_metadata_NN (JSON) and file_content_NN, answered
+  // per file in AttachableResponse, faults included, with HTTP 200 (recorded attachment/*.yml).
+  app.post(
+    '/v3/company/:realmId/upload',
+    handle(async (c, company) => {
+      let form: Record<string, unknown>;
+      try {
+        form = await c.req.parseBody({ all: false });
+      } catch {
+        throw faults.requiredMissing('file_content');
+      }
+      const suffixes = Object.keys(form).filter((k) => k.startsWith('file_content_')).map((k) => k.slice('file_content_'.length)).sort();
+      if (suffixes.length === 0) throw faults.requiredMissing('file_content');
+      const out: Json[] = [];
+      for (const n of suffixes) {
+        const content = form[`file_content_${n}`];
+        const metaPart = form[`file_metadata_${n}`];
+        try {
+          const metaText = metaPart instanceof File ? await metaPart.text() : typeof metaPart === 'string' ? metaPart : '{}';
+          let meta: unknown;
+          try {
+            meta = JSON.parse(metaText) as unknown;
+          } catch {
+            throw faults.requiredMissing(`file_metadata_${n}`);
+          }
+          const file = content instanceof File ? { name: content.name, type: content.type || 'application/octet-stream', size: content.size } : { name: `file_${n}`, type: 'text/plain', size: String(content ?? '').length };
+          out.push({ Attachable: company.upload(meta, file) });
+        } catch (e) {
+          if (e instanceof QboFault) out.push({ Fault: faultBody(e.errors, undefined, e.type).Fault });
+          else throw e;
+        }
+      }
+      return { status: 200, body: { AttachableResponse: out, time: company.time() } };
+    }, true),
+  );
+
   app.get(
     '/v3/company/:realmId/companyinfo/:id',
     handle((_c, company) => ({ status: 200, body: { CompanyInfo: company.companyInfo(), time: company.time() } }), false),
