@@ -361,7 +361,8 @@ export class Company {
         if (found.Active === false) throw faults.inactiveReference(k, foundType, id);
         const ref: Json = { value: id };
         const name = found.FullyQualifiedName ?? found.DisplayName ?? found.Name;
-        if (NAMED_REFS.has(k) && typeof name === 'string') ref.name = name;
+        const named = NAMED_REFS.has(k) || (k === 'DepositToAccountRef' && entity === 'SalesReceipt');
+        if (named && typeof name === 'string') ref.name = name;
         if (k === 'EntityRef') ref.type = foundType;
         node[k] = ref;
       } else if (isObj(v) || Array.isArray(v)) {
@@ -478,6 +479,26 @@ export class Company {
     return structuredClone(ordered);
   }
 
+  /** Addresses get an Id (two equal addresses on one record share it) and Lat/Long, "INVALID"
+   *  when not geocoded — the emulator never geocodes (recorded sandbox customers: BillAddr and
+   *  ShipAddr both `"Id":"2"`, `"Lat":"INVALID","Long":"INVALID"`). */
+  private addressIds(obj: Json): void {
+    const seen = new Map<string, string>();
+    for (const [k, v] of Object.entries(obj)) {
+      if (!k.endsWith('Addr') || !isObj(v)) continue;
+      const { Id: id, Lat: _lat, Long: _long, ...content } = v;
+      if (Object.keys(content).length === 0) continue;
+      const key = JSON.stringify(sortKeys(content));
+      let addrId = typeof id === 'string' && id !== '' ? id : seen.get(key);
+      if (!addrId) {
+        this.seqs.addr = (this.seqs.addr ?? 0) + 1;
+        addrId = String(this.seqs.addr);
+      }
+      seen.set(key, addrId);
+      obj[k] = { Id: addrId, ...content, Lat: v.Lat ?? 'INVALID', Long: v.Long ?? 'INVALID' };
+    }
+  }
+
   /** Final shape: QBO's key order (domain/sparse/Id/SyncToken/MetaData first) and no empty fields. */
   private finish(entity: EntityName, id: string, obj: Json, syncToken: string, meta: RowMeta): Json {
     const head: Json = {
@@ -488,6 +509,7 @@ export class Company {
       },
     };
     const keepEmpty = new Set(['SubTotalLineDetail']);
+    this.addressIds(obj);
     const rest = prune(obj, keepEmpty);
     for (const k of Object.keys(head)) delete rest[k];
     if (entity === 'Invoice' && !Array.isArray(rest.LinkedTxn)) rest.LinkedTxn = [];
@@ -507,8 +529,9 @@ export class Company {
     const obj = this.build(entity, body, state, undefined);
     if ((entity === 'Payment' || entity === 'SalesReceipt') && obj.DepositToAccountRef === undefined) {
       // Payments land in Undeposited Funds unless told otherwise (returned without a name).
+      // Sales receipts name it (recorded update/sales_receipt.yml); payments do not.
       const undeposited = this.query("select * from Account where AccountSubType = 'UndepositedFunds'").rows?.[0];
-      if (undeposited) obj.DepositToAccountRef = { value: String(undeposited.Id) };
+      if (undeposited) obj.DepositToAccountRef = entity === 'SalesReceipt' ? { value: String(undeposited.Id), name: String(undeposited.Name) } : { value: String(undeposited.Id) };
     }
     this.assignDocNumber(entity, obj, body, true);
     this.checkClosedBooks(entity, obj.TxnDate);
@@ -623,10 +646,11 @@ export class Company {
     if (ENTITIES[entity].kind !== 'txn' && entity !== 'Attachable') throw faults.unsupportedOperation(`Delete on ${entity} (name-list entities are deactivated, not deleted)`);
     const id = body.Id === undefined ? undefined : String(body.Id);
     if (id === undefined) throw faults.requiredMissing('Id');
-    if (body.SyncToken === undefined) throw faults.requiredMissing('SyncToken');
+    // An attachment is deleted by Id alone (recorded attachment/delete_attachment.yml).
+    if (body.SyncToken === undefined && entity !== 'Attachable') throw faults.requiredMissing('SyncToken');
     const existing = this.get(entity, id);
     if (!existing) throw faults.objectNotFound(entity, id);
-    if (String(body.SyncToken) !== existing.SyncToken) throw faults.stale();
+    if (body.SyncToken !== undefined && String(body.SyncToken) !== existing.SyncToken) throw faults.stale();
     if (this.metaTable(entity).get(id)!.deposited) throw faults.deposited();
     this.checkClosedBooks(entity, existing.TxnDate);
     const now = this.nowMs();

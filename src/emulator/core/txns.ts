@@ -94,7 +94,8 @@ export function buildTxn(
   if (entity === 'BillPayment') return buildBillPayment(obj);
 
   // Required header fields.
-  if (def.side === 'sales' && !refValue(obj.CustomerRef)) throw faults.requiredMissing('CustomerRef');
+  // A sales receipt may have no customer (recorded update/sales_receipt.yml).
+  if (def.side === 'sales' && entity !== 'SalesReceipt' && !refValue(obj.CustomerRef)) throw faults.requiredMissing('CustomerRef');
   if ((entity === 'Bill' || entity === 'VendorCredit') && !refValue(obj.VendorRef)) throw faults.requiredMissing('VendorRef');
   if (entity === 'Purchase') {
     if (typeof obj.PaymentType !== 'string') throw faults.requiredMissing('PaymentType');
@@ -284,7 +285,8 @@ export function buildTxn(
     obj.PrintStatus = obj.PrintStatus ?? 'NotSet';
     obj.EmailStatus = obj.EmailStatus ?? 'NotSet';
     if (obj.EmailStatus === 'NeedToSend' && !isObj(obj.BillEmail)) throw faults.business('Email Address required for delivery method Email (BillEmail).', 'BillEmail');
-    const customer = ctx.get('Customer', refValue(obj.CustomerRef)!);
+    const customerId = refValue(obj.CustomerRef);
+    const customer = customerId === undefined ? undefined : ctx.get('Customer', customerId);
     if (customer) {
       if (obj.BillAddr === undefined && isObj(customer.BillAddr)) obj.BillAddr = customer.BillAddr;
       if (obj.ShipAddr === undefined && isObj(customer.ShipAddr)) obj.ShipAddr = customer.ShipAddr;

@@ -101,9 +101,9 @@ describe('entity envelopes', () => {
     expect(ok.body.Invoice.DocNumber).toBe('DUP-1');
   });
 
-  it('6240 for a duplicate DisplayName', async () => {
+  it('6240 for a duplicate DisplayName, without `element` (recorded error/validation.yml)', async () => {
     const r = await post('/vendor', { DisplayName: 'Acme Pty' });
-    expect(r.body).toEqual({ Fault: { Error: [{ Message: 'Duplicate Name Exists Error', Detail: 'The name supplied already exists. : null', code: '6240', element: '' }], type: 'ValidationFault' }, time: expect.any(String) });
+    expect(r.body).toEqual({ Fault: { Error: [{ Message: 'Duplicate Name Exists Error', Detail: 'The name supplied already exists. : null', code: '6240' }], type: 'ValidationFault' }, time: expect.any(String) });
   });
 });
 

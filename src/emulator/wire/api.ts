@@ -217,7 +217,7 @@ export function apiRoutes(deps: ApiDeps): Hono {
     try {
       return JSON.parse(text) as unknown;
     } catch (e) {
-      throw new QboFault([{ Message: 'Request has invalid or unsupported property', Detail: `Error parsing the request body as JSON: ${(e as Error).message}`, code: '2010', element: '' }]);
+      throw new QboFault([{ Message: 'Request has invalid or unsupported property', Detail: `Error parsing the request body as JSON: ${(e as Error).message}`, code: '2010' }]);
     }
   };
 
