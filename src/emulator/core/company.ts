@@ -5,7 +5,7 @@
 import { ENTITIES, NAMED_REFS, REF_TARGETS, entityByName, type EntityName } from './entities.js';
 import { QboFault, faults } from './faults.js';
 import { centsToNumber, toCents, isDecimal } from './money.js';
-import { envelopeTime, localDate, metaTime } from './time.js';
+import { localDate, pacificEnvelopeTime, pacificMetaTime } from './time.js';
 import { isObj, refValue, prune, type BuildContext, type Json, type Region } from './context.js';
 import { buildName } from './names.js';
 import { buildTxn, type TxnState } from './txns.js';
@@ -122,9 +122,9 @@ export class Company {
   today(): string {
     return localDate(this.deps.clock(), this.offsetMinutes);
   }
-  /** The envelope `time` value for a response produced now. */
+  /** The envelope `time` value for a response produced now (US Pacific, as QBO). */
   time(): string {
-    return envelopeTime(this.deps.clock(), this.offsetMinutes);
+    return pacificEnvelopeTime(this.deps.clock());
   }
 
   // ---------- setup ----------
@@ -157,7 +157,7 @@ export class Company {
 
   private put(entity: EntityName, id: string, body: Json, now: number, fresh: boolean): Json {
     const obj: Json = { ...body, domain: 'QBO', sparse: false, Id: id, SyncToken: '0' };
-    obj.MetaData = { CreateTime: metaTime(new Date(now), this.offsetMinutes), LastUpdatedTime: metaTime(new Date(now), this.offsetMinutes) };
+    obj.MetaData = { CreateTime: pacificMetaTime(new Date(now)), LastUpdatedTime: pacificMetaTime(new Date(now)) };
     this.store(entity, id, obj, { createdMs: now, updatedMs: now, lineSeq: 0, taxOverride: false, deposited: false });
     if (fresh) this.log(entity, id, 'Create', now);
     return obj;
@@ -504,8 +504,8 @@ export class Company {
     const head: Json = {
       domain: 'QBO', sparse: false, Id: id, SyncToken: syncToken,
       MetaData: {
-        CreateTime: metaTime(new Date(meta.createdMs), this.offsetMinutes),
-        LastUpdatedTime: metaTime(new Date(meta.updatedMs), this.offsetMinutes),
+        CreateTime: pacificMetaTime(new Date(meta.createdMs)),
+        LastUpdatedTime: pacificMetaTime(new Date(meta.updatedMs)),
       },
     };
     const keepEmpty = new Set(['SubTotalLineDetail']);
@@ -808,7 +808,7 @@ export class Company {
     else delete row.LinkedTxn;
     row.SyncToken = String(Number(row.SyncToken) + 1);
     const newMeta = { ...meta, updatedMs: now };
-    (row.MetaData as Json).LastUpdatedTime = metaTime(new Date(now), this.offsetMinutes);
+    (row.MetaData as Json).LastUpdatedTime = pacificMetaTime(new Date(now));
     this.store(type, targetId, row, newMeta);
     this.log(type, targetId, 'Update', now);
   }
@@ -870,7 +870,7 @@ export class Company {
         row.UnappliedAmt = obj.UnappliedAmt;
       }
       row.SyncToken = String(Number(row.SyncToken) + 1);
-      (row.MetaData as Json).LastUpdatedTime = metaTime(new Date(now), this.offsetMinutes);
+      (row.MetaData as Json).LastUpdatedTime = pacificMetaTime(new Date(now));
       const meta = { ...this.metaTable(type).get(sourceId)!, updatedMs: now };
       this.store(type, sourceId, row, meta);
       this.log(type, sourceId, 'Update', now);
@@ -916,7 +916,7 @@ export class Company {
       for (const [id, m] of this.metaTable(entity)) if (m.updatedMs >= since) items.push({ ms: m.updatedMs, row: this.get(entity, id)! });
       for (const [id, ms] of this.tombstones.get(entity) ?? []) {
         if (ms >= since) {
-          items.push({ ms, row: { domain: 'QBO', status: 'Deleted', Id: id, MetaData: { LastUpdatedTime: metaTime(new Date(ms), this.offsetMinutes) } } });
+          items.push({ ms, row: { domain: 'QBO', status: 'Deleted', Id: id, MetaData: { LastUpdatedTime: pacificMetaTime(new Date(ms)) } } });
         }
       }
       items.sort((a, b) => a.ms - b.ms);

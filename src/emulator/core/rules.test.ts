@@ -177,7 +177,7 @@ describe('common write rules', () => {
     const inv = t.company.create('Invoice', { CustomerRef: { value: t.basics.customer }, Line: [sales(t.basics.item, 10)] });
     t.advance(65_000);
     const up = t.company.update('Invoice', { Id: inv.Id, SyncToken: '0', sparse: true, PrivateNote: 'x' });
-    expect(up.MetaData).toEqual({ CreateTime: '2026-03-02T05:00:00-07:00', LastUpdatedTime: '2026-03-02T05:01:05-07:00' });
+    expect(up.MetaData).toEqual({ CreateTime: '2026-03-02T04:00:00-08:00', LastUpdatedTime: '2026-03-02T04:01:05-08:00' });
   });
 });
 
