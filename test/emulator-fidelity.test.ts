@@ -126,6 +126,27 @@ describe('strict fidelity', () => {
   });
 });
 
+describe('tax-inclusive lines', () => {
+  const body = (b: Basics) => ({
+    CustomerRef: { value: b.customer }, GlobalTaxCalculation: 'TaxInclusive',
+    Line: [{ Amount: 110, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: b.item }, Qty: 2, UnitPrice: 55, TaxCodeRef: { value: b.taxCode } } }],
+  });
+  it('strict answers the net line Amount and SubTotal and a back-computed UnitPrice; generous echoes the gross', () => {
+    for (const fidelity of ['strict', 'generous'] as const) {
+      const core = createCore({ clock: () => new Date('2026-03-02T12:00:00Z'), seed: 1, fidelity });
+      const c = core.createCompany({ name: 'Inc', region: 'AU' });
+      const inv = c.create('Invoice', body(seedBasics(c)));
+      const [line, sub] = inv.Line as J[];
+      const detail = line!.SalesItemLineDetail as J;
+      expect(inv.TotalAmt).toBe(110);
+      expect((inv.TxnTaxDetail as J).TotalTax).toBe(10);
+      expect(detail.TaxInclusiveAmt).toBe(110);
+      if (fidelity === 'strict') expect([line!.Amount, detail.UnitPrice, sub!.Amount]).toEqual([100, 50, 100]);
+      else expect([line!.Amount, detail.UnitPrice, sub!.Amount]).toEqual([110, 55, 110]);
+    }
+  });
+});
+
 describe('generous fidelity (the emulator before issue 13)', () => {
   let s: Served;
   beforeAll(async () => (s = await serveCore('generous')));

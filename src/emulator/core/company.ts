@@ -272,6 +272,7 @@ export class Company {
       get: (e, id) => this.get(e, id),
       today: () => this.today(),
       prefs: () => this.get('Preferences', '1') ?? {},
+      strict: this.fidelity() === 'strict',
     };
   }
 

@@ -167,6 +167,7 @@ export function buildTxn(
     }
     if (line.Amount === undefined) throw faults.requiredMissing('Line.Amount');
     const amount = money(line, 'Amount', 'Line.Amount');
+    let lineNet = amount;
     if (amount < 0n) throw faults.business('Negative amounts are not supported on transaction lines.', 'Line.Amount');
     if (dt === 'SalesItemLineDetail' || dt === 'ItemBasedExpenseLineDetail') {
       if (dt === 'ItemBasedExpenseLineDetail' && !refValue(detail.ItemRef)) throw faults.requiredMissing('ItemRef');
@@ -193,18 +194,29 @@ export function buildTxn(
       }
       const taxCode = ctx.get('TaxCode', code);
       if (!taxCode) throw faults.invalidReference('TaxCodeRef', 'TaxCode', code);
+      let lineTax = 0n;
       for (const r of ratesOf(taxCode, side, ctx)) {
         const tax = gtc === 'TaxInclusive' ? taxInGross(amount, r.percent) : taxOnNet(amount, r.percent);
         const slot = taxByRate.get(r.rateId) ?? { percent: r.percent, base: 0n, tax: 0n };
         slot.base += gtc === 'TaxInclusive' ? amount - tax : amount;
         slot.tax += tax;
+        lineTax += tax;
         taxByRate.set(r.rateId, slot);
       }
-      if (gtc === 'TaxInclusive') detail.TaxInclusiveAmt = centsToNumber(amount);
+      if (gtc === 'TaxInclusive') {
+        detail.TaxInclusiveAmt = centsToNumber(amount);
+        // QBO answers a tax-inclusive line with its net Amount and a UnitPrice back-computed from
+        // it (issue 13; qbo-api.md §3 TaxInclusiveAmt). Strict only, until the product expects it.
+        if (ctx.strict) {
+          lineNet = amount - lineTax;
+          if (isDecimal(detail.Qty) && Number(detail.Qty) !== 0) detail.UnitPrice = Number((Number(centsToNumber(lineNet)) / Number(detail.Qty)).toFixed(7));
+          else if (detail.UnitPrice !== undefined) detail.UnitPrice = centsToNumber(lineNet);
+        }
+      }
     }
-    line.Amount = centsToNumber(amount);
+    line.Amount = centsToNumber(lineNet);
     line[detailKey] = detail;
-    net += amount;
+    net += lineNet;
     lines.push(line);
   }
 
@@ -263,7 +275,8 @@ export function buildTxn(
   txnTax.TotalTax = centsToNumber(totalTax);
 
   const subtotal = net;
-  const total = gtc === 'TaxInclusive' ? subtotal - discount : subtotal - discount + (gtc === 'NotApplicable' ? 0n : totalTax);
+  const netLines = gtc === 'TaxInclusive' && ctx.strict;
+  const total = gtc === 'TaxInclusive' && !netLines ? subtotal - discount : subtotal - discount + (gtc === 'NotApplicable' ? 0n : totalTax);
   if (side === 'sales') lines.push({ Amount: centsToNumber(subtotal), DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} });
   obj.Line = lines;
   if (gtc !== 'NotApplicable' && (side === 'sales' || taxByRate.size > 0 || overrideGiven)) obj.TxnTaxDetail = txnTax;
