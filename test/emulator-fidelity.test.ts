@@ -147,6 +147,21 @@ describe('tax-inclusive lines', () => {
   });
 });
 
+describe('payment lines', () => {
+  it('carry LineEx (txnId, txnOpenBalance, txnReferenceNumber) in strict mode only', () => {
+    for (const fidelity of ['strict', 'generous'] as const) {
+      const core = createCore({ clock: () => new Date('2026-03-02T12:00:00Z'), seed: 1, fidelity });
+      const c = core.createCompany({ name: 'Pay', region: 'AU' });
+      const b = seedBasics(c);
+      const inv = c.create('Invoice', invoice(b, 100));
+      const pay = c.create('Payment', { CustomerRef: { value: b.customer }, TotalAmt: 40, Line: [{ Amount: 40, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] });
+      const lineEx = (pay.Line as J[])[0]!.LineEx as { any: { value: { Name: string; Value: string } }[] } | undefined;
+      if (fidelity === 'generous') expect(lineEx).toBeUndefined();
+      else expect(lineEx!.any.map((a) => [a.value.Name, a.value.Value])).toEqual([['txnId', inv.Id], ['txnOpenBalance', '110.00'], ['txnReferenceNumber', inv.DocNumber]]);
+    }
+  });
+});
+
 describe('generous fidelity (the emulator before issue 13)', () => {
   let s: Served;
   beforeAll(async () => (s = await serveCore('generous')));

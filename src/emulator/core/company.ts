@@ -543,6 +543,7 @@ export class Company {
     const id = this.nextId(entity);
     const meta: RowMeta = { createdMs: now, updatedMs: now, lineSeq: state.lineSeq, taxOverride: state.taxOverride, deposited: false };
     this.setBalance(entity, id, obj);
+    this.paymentLineEx(entity, id, obj);
     const row = this.finish(entity, id, obj, '0', meta);
     this.store(entity, id, row, meta);
     this.log(entity, id, 'Create', now);
@@ -610,6 +611,7 @@ export class Company {
     this.checkDocNumber(entity, id, obj, opts);
     this.prepareLinks(entity, id, obj);
     this.setBalance(entity, id, obj);
+    this.paymentLineEx(entity, id, obj);
     const candidate = this.finish(entity, id, obj, existing.SyncToken as string, meta);
     if (sameContent(candidate, existing)) return structuredClone(existing);
     const now = this.nowMs();
@@ -757,6 +759,25 @@ export class Company {
       }
       if (used > total) throw faults.business(`The amount applied (${centsToNumber(used)}) is more than the payment total (${centsToNumber(total)}).`, 'TotalAmt');
       obj.UnappliedAmt = centsToNumber(total - used);
+    }
+  }
+
+  /** Strict: payment lines carry QBO's JAXB-style `LineEx` echoing the linked document's id, open
+   *  balance and number (qbo-api.md §3 Payment, "observed in multiple public fixtures"). */
+  private paymentLineEx(entity: EntityName, id: string, obj: Json): void {
+    if (entity !== 'Payment' || this.fidelity() !== 'strict' || !Array.isArray(obj.Line)) return;
+    const nv = (Name: string, Value: string) => ({
+      name: '{http://schema.intuit.com/finance/v3}NameValue', declaredType: 'com.intuit.schema.finance.v3.NameValue',
+      scope: 'javax.xml.bind.JAXBElement$GlobalScope', value: { Name, Value }, nil: false, globalScope: true, typeSubstituted: false,
+    });
+    for (const l of obj.Line as Json[]) {
+      const t = (Array.isArray(l.LinkedTxn) ? (l.LinkedTxn as Json[]) : [])[0];
+      const target = t ? this.get(this.typeOfTxn(String(t.TxnId)) ?? 'Invoice', String(t.TxnId)) : undefined;
+      if (!t || !target) continue;
+      const open = toCents(target.TotalAmt as number) - this.appliedTo(String(t.TxnId), id);
+      const any = [nv('txnId', String(t.TxnId)), nv('txnOpenBalance', (Number(open) / 100).toFixed(2))];
+      if (typeof target.DocNumber === 'string') any.push(nv('txnReferenceNumber', target.DocNumber));
+      l.LineEx = { any };
     }
   }
 
