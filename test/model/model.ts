@@ -1,0 +1,80 @@
+/**
+ * The pure model: what the practice holds (as the test wrote it), the settings in force, and what
+ * the accountant did in QBO. It never predicts what the sync does; the invariants compare QBO, read
+ * back through its API, with the practice's own store and with these facts.
+ */
+
+export interface ModelInvoice {
+  contactCode: string;
+  date: string;
+  dueDate: string;
+  text: string;
+  lineCents: number[];
+  cancelled: boolean;
+}
+
+export interface ModelPayment {
+  contactCode: string;
+  invoiceNumber: string;
+  amountCents: number;
+}
+
+/** What the accountant set on a QBO invoice by hand: each must survive every later sync. */
+export interface AccountantEdit {
+  invoiceNumber: string;
+  memo?: string;
+  dueDate?: string;
+  /** The total after a hand change of a line amount (QBO's TotalAmt, in cents). */
+  totalCents?: number;
+}
+
+export interface Model {
+  contacts: Map<string, string>;
+  invoices: Map<string, ModelInvoice>;
+  payments: Map<string, ModelPayment>;
+  next: { contact: number; invoice: number; payment: number; edit: number };
+  direction: 'import' | 'export';
+  exportFrom: string;
+  memo: 'none' | 'invoice-text';
+  skipped: Set<string>;
+  connected: boolean;
+  /** QBO invoice Id → the accountant's edits. */
+  edits: Map<string, AccountantEdit>;
+  /** Payments the accountant entered in QBO, by QBO Id. */
+  accountantPayments: Map<string, { invoiceNumber: string; qboInvoiceId: string; amountCents: number }>;
+  /** Every step so far, for the report. */
+  steps: number;
+  /** Set by the closing settle step: from then on every syncable invoice must be in QBO. */
+  settled: boolean;
+}
+
+export function initialModel(contacts: readonly string[]): Model {
+  return {
+    contacts: new Map(contacts.map((c) => [c, `Client ${c}`])),
+    invoices: new Map(),
+    payments: new Map(),
+    next: { contact: contacts.length + 1, invoice: 1, payment: 1, edit: 1 },
+    direction: 'import',
+    exportFrom: '2026-10-01',
+    memo: 'none',
+    skipped: new Set(),
+    connected: true,
+    edits: new Map(),
+    accountantPayments: new Map(),
+    steps: 0,
+    settled: false,
+  };
+}
+
+/** Cents the practice's own payments allocate to an invoice. */
+export function practicePaid(m: Model, invoiceNumber: string): number {
+  let s = 0;
+  for (const p of m.payments.values()) if (p.invoiceNumber === invoiceNumber) s += p.amountCents;
+  return s;
+}
+
+export function hasAnyPayment(m: Model, invoiceNumber: string): boolean {
+  if (practicePaid(m, invoiceNumber) > 0) return true;
+  for (const p of m.accountantPayments.values()) if (p.invoiceNumber === invoiceNumber) return true;
+  return false;
+}
