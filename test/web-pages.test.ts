@@ -224,7 +224,9 @@ describe('web app: the working screens, route by route', () => {
       const res = await post(c, '/sync', '/sync', {});
       expect(res.status).toBe(409);
       const text = await res.text();
-      expect(text).toContain('A sync of this company is already running: started by user:someone@example.com at 20');
+      // Who (the person, not `user:…`) and since when in local time; no ISO time, no "heartbeat".
+      expect(text).toMatch(/A sync of this company is already running: started by someone@example\.com at \d\d:\d\d (today|on \d{1,2} [A-Z][a-z]{2}) \(/);
+      expect(text).not.toMatch(/user:someone|heartbeat/);
       // The preview says a sync is running, and leads to it.
       const counters = { processed: 0, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, failed: 0, held: 0 };
       await app.ctx.db
@@ -235,6 +237,10 @@ describe('web app: the working screens, route by route', () => {
         const preview = await (await c.get('/preview')).text();
         expect(preview).toContain('A sync is running now, started by someone@example.com');
         expect(preview).toContain('href="/sync/runs/run-elsewhere"');
+        // The sync page's button is disabled while it runs (the preview's is disabled by its errors here).
+        const page = await (await c.get('/sync')).text();
+        expect(page).toMatch(/<button type="submit" class="primary" disabled[^>]*>\s*Start the sync\s*<\/button>/);
+        expect(page).toContain('A sync is running now, started by someone@example.com at ');
       } finally {
         await app.ctx.db.deleteFrom('runs').where('id', '=', 'run-elsewhere').execute();
       }
