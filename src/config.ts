@@ -90,7 +90,8 @@ export const configSchema = z.object({
    *  from there at real speed, whatever the machine's date. Unset (always, in production): real time. */
   clockStart: z
     .string()
-    .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/.test(v) && !Number.isNaN(Date.parse(v)), {
+    // Three flat shapes rather than one nested pattern (no backtracking for eslint-plugin-security to fear).
+    .refine((v) => [/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,3}Z$/].some((r) => r.test(v)) && !Number.isNaN(Date.parse(v)), {
       error: 'must be a UTC instant, e.g. 2026-11-26T02:00:00Z',
     })
     .optional(),
