@@ -12,6 +12,4 @@ export const KNOWN_BUGS: readonly CommandKind[] = [
   'directionSwitch',
   // "A rename blocks every future sync"
   'renameReusingName',
-  // "The accountant's edits are overwritten"
-  'accountantDueDate',
 ];

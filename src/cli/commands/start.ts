@@ -53,8 +53,11 @@ export function registerStart(program: Command): void {
       const config = configFrom(cmd);
       const app = await createApp(config);
       const { logger } = app.ctx;
-      // A newcomer sees a real-looking practice at once; only on the first start of an installation.
-      await loadDemoOnFirstStart(app.ctx);
+      // A newcomer sees a real-looking practice at once: on the first start, with the emulator, into
+      // an empty ledger; otherwise one line says how to load it.
+      const demo = await loadDemoOnFirstStart(app.ctx, { qboEnv: config.qboEnv });
+      if (demo && 'hint' in demo) console.log(demo.hint);
+      else if (demo?.loaded.ok) console.log('Loaded the small demo practice (an architecture practice in Australia) into the empty ledger.');
       const emulator = await startEmbeddedEmulator(config, logger).catch(async (err: unknown) => {
         await app.close();
         throw err;
