@@ -45,6 +45,7 @@ const expected: Record<string, Expectation> = {
   'POST /preview/prefill': { min: 'bookkeeper' },
   'POST /preview/skip': { min: 'bookkeeper' },
   'POST /preview/skip-group': { min: 'bookkeeper' },
+  'POST /preview/prefill': { min: 'bookkeeper' },
   'GET /sync': { min: 'viewer' },
   'GET /sync/runs/:id': { min: 'viewer' },
   'GET /sync/runs/:id/progress': { min: 'viewer' },
