@@ -42,7 +42,6 @@ const expected: Record<string, Expectation> = {
   'POST /account/tokens/:id/revoke': { min: 'viewer' },
   'POST /account/password': { min: 'viewer' },
   'GET /preview': { min: 'viewer' },
-  'POST /preview/prefill': { min: 'bookkeeper' },
   'POST /preview/skip': { min: 'bookkeeper' },
   'POST /preview/skip-group': { min: 'bookkeeper' },
   'POST /preview/prefill': { min: 'bookkeeper' },
