@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import type { KyselyPlugin } from 'kysely';
 import { crashLabels, type CrashLabel } from '../../src/connect/run/crash-point.js';
+import { skipWithLinked } from '../../src/connect/plan/index.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { DEFAULT_LOCK_TTL_MS } from '../../src/connect/run/lock.js';
 import { sync } from '../../src/connect/run/sync.js';
@@ -314,6 +315,31 @@ export class KillSync implements Cmd {
   toString = () => `killSync(${this.label} #${this.nth})`;
 }
 
+/**
+ * A disconnect while a sync runs (issue 19: "Disconnect is allowed mid-sync"): the person disconnects
+ * as soon as the run reports its first record. Either the disconnect is refused, or the run stops
+ * between batches with every record accounted for — the counts invariant checks the latter.
+ */
+export class DisconnectMidSync implements Cmd {
+  check = (m: Readonly<Model>) => m.connected;
+  async run(m: Model, r: Real) {
+    let disconnecting: Promise<unknown> | undefined;
+    // Batches of one, so there are batches left to send after the disconnect.
+    const deps = syncDepsFor(r.sys.app.ctx, r.sys.realmId, { env: { QBO_CONNECT_BATCH_SIZE: '1' }, client: clientOptions });
+    const res = await sync(deps, {
+      realmId: r.sys.realmId,
+      actor: 'model',
+      onProgress: (p) => {
+        if (p.done >= 1 && !disconnecting) disconnecting = disconnect(r.sys).then(() => 'disconnected', (err: unknown) => `refused: ${String(err)}`);
+      },
+    });
+    const outcome = disconnecting ? await disconnecting : 'not reached';
+    if (outcome === 'disconnected') m.connected = false;
+    r.log.push(`  disconnectMidSync: ${String(outcome)}; sync ${res.status} ${JSON.stringify(pickCounts(res.summary))}${res.message ? ` — ${res.message.slice(0, 200)}` : ''}`);
+  }
+  toString = () => 'disconnectMidSync';
+}
+
 export class Connection implements Cmd {
   constructor(readonly connect: boolean) {}
   check = (m: Readonly<Model>) => m.connected !== this.connect;
@@ -349,6 +375,7 @@ export const commandKinds = [
   'errorSync',
   'killSync',
   'disconnect',
+  'disconnectMidSync',
 ] as const;
 export type CommandKind = (typeof commandKinds)[number];
 
@@ -379,6 +406,7 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
     errorSync: fc.constant(new Sync('server-errors')),
     killSync: fc.tuple(fc.constantFrom(...crashLabels), fc.integer({ min: 1, max: 4 })).map(([l, n]) => new KillSync(l, n)),
     disconnect: fc.constant(new Connection(false)),
+    disconnectMidSync: fc.constant(new DisconnectMidSync()),
   };
   const reconnectArb = fc.constant(new Connection(true));
   // Syncs come often: every other kind of step matters only when a sync follows it.
@@ -393,7 +421,8 @@ export function warmUp(direction: Model['direction']): Cmd[] {
 }
 
 /**
- * The end of every sequence: connected again, no faults, two plain syncs. Then every active practice
+ * The end of every sequence: connected again, no faults, what the preview refuses skipped, two plain
+ * syncs. Then every active practice
  * invoice in the export window that is not skipped must be in QBO (`settled` in invariants.ts):
  * nothing may be lost or wedged by what came before.
  */
@@ -401,6 +430,19 @@ export class Settle implements Cmd {
   check = () => true;
   async run(m: Model, r: Real) {
     if (!m.connected) await new Connection(true).run(m, r);
+    const realmId = r.sys.realmId;
+    const deps = syncDepsFor(r.sys.app.ctx, realmId, { env: {}, client: clientOptions });
+    // As a bookkeeper would: what the preview refuses (say, an invoice changed in QBO) is skipped.
+    for (let round = 0; round < 3; round++) {
+      const plan = await deps.buildPlan(realmId);
+      const errors = plan.groups.flatMap((g) => g.rows.filter((x) => !x.skipped && x.issues.some((i) => i.severity === 'error')));
+      if (!errors.length) break;
+      for (const row of errors) {
+        await skipWithLinked(r.sys.app.ctx.db, { realmId, plan, row: row.key, actor: 'model', clock: r.sys.clock }).catch(() => undefined);
+        if (row.record.kind === 'invoice') m.skipped.add(row.record.id);
+      }
+      r.log.push(`  settle: skipped what the preview refuses: ${errors.map((x) => `${x.key} (${x.issues.map((i) => i.code).join(', ')})`).join('; ')}`);
+    }
     await new Sync('none').run(m, r);
     await new Sync('none').run(m, r);
     m.settled = true;
