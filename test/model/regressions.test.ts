@@ -62,6 +62,14 @@ describe('model test counterexamples (SQLite)', () => {
     await run('amount', 'import', [new AccountantEdit(0, 'amount'), new EditInvoice(0, 'text'), new Sync('none')]);
   }, 60_000);
 
+  // The same bullet, for a memo the product manages: with the memo setting on "invoice text", the
+  // accountant rewrites INV-1's memo in QBO and the practice edits the text; the update replaces the
+  // accountant's memo instead of holding the row. Found by the model test (FC_SEED=2026, `npm run fuzz`).
+  // Today: "survives: invoice INV-1: the accountant's memo "Accountant note 1" became "Fees INV-1 rev 2"".
+  it.fails("an update never replaces a memo the accountant changed in QBO", async () => {
+    await run('managed memo', 'import', [new SetSetting('invoices.memo', 'invoice-text'), new Sync('none'), new AccountantEdit(0, 'memo'), new EditInvoice(0, 'text'), new Sync('none')]);
+  }, 60_000);
+
   // The same bullet ("Fields we do not manage survive every update"): a memo the accountant wrote, with
   // the memo setting on "none", survives the next update (it does today: the update is sparse).
   it("an update after the accountant's memo keeps the memo", async () => {
