@@ -30,6 +30,13 @@ export interface CreateAppOptions {
   clock?: Clock;
 }
 
+/** Real time, or (QBO_CONNECT_CLOCK_START) real time shifted so that it starts at the given instant. */
+export function clockFrom(start: string | undefined, realNow: () => number = Date.now): Clock {
+  if (start === undefined) return () => new Date(realNow());
+  const offset = Date.parse(start) - realNow();
+  return () => new Date(realNow() + offset);
+}
+
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const opened = await openDatabase({
@@ -41,7 +48,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     db: opened.db,
     dialect: opened.dialect,
     logger,
-    clock: opts.clock ?? (() => new Date()),
+    clock: opts.clock ?? clockFrom(config.clockStart),
     version,
   };
   return {

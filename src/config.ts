@@ -39,6 +39,7 @@ export const configSources = {
   clientId: { env: 'QBO_CLIENT_ID', flag: undefined, secret: false },
   clientSecret: { env: 'QBO_CLIENT_SECRET', flag: undefined, secret: true },
   redirectUri: { env: 'QBO_REDIRECT_URI', flag: undefined, secret: false },
+  clockStart: { env: 'QBO_CONNECT_CLOCK_START', flag: undefined, secret: false },
 } as const;
 
 export const configSchema = z.object({
@@ -76,6 +77,14 @@ export const configSchema = z.object({
   clientId: z.string().min(1).optional(),
   clientSecret: z.string().min(1).optional(),
   redirectUri: httpUrl.optional(),
+  /** Tests and demos on a fixed date: the product's clock starts at this UTC instant and runs on
+   *  from there at real speed, whatever the machine's date. Unset (always, in production): real time. */
+  clockStart: z
+    .string()
+    .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/.test(v) && !Number.isNaN(Date.parse(v)), {
+      error: 'must be a UTC instant, e.g. 2026-11-26T02:00:00Z',
+    })
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema> & {

@@ -52,6 +52,16 @@ describe('qbo-connect practice', () => {
     expect((JSON.parse(list.stdout) as { items: Array<{ key: string }> }).items.map((i) => i.key)).not.toContain('N1');
   });
 
+  it('refuses NUL in an imported CSV with the row, record and field, exit 2, nothing imported', () => {
+    const file = path.join(dir, 'offices.csv');
+    fs.writeFileSync(file, 'code,name\nOK1,Fine\nNUL1,Bad\u0000name\n');
+    const r = run(dir, ['practice', 'import', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')[0]).toBe('office NUL1 (offices.csv row 3): name must not hold control characters (such as NUL, a tab or a line break)');
+    const list = run(dir, ['practice', 'list', 'offices', '--json', '--limit', '1000']);
+    expect((JSON.parse(list.stdout) as { items: Array<{ key: string }> }).items.map((i) => i.key)).not.toContain('OK1');
+  });
+
   it.each([
     [['practice', 'list', 'widgets'], 'kind widgets: not a kind of practice record'],
     [['practice', 'list', 'invoices', '--from', '2026-02-30'], '--from 2026-02-30: must be a date YYYY-MM-DD'],

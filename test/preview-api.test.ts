@@ -13,8 +13,9 @@ import { loadDemoPractice, plantedProblems } from '../src/practice/demo.js';
 import { previewApi } from '../src/server/api/preview.js';
 import { openDatabase, type OpenDb } from '../src/store/db.js';
 import { connectedCompany, silentLogger, type ConnectedCompany } from './helpers/preview.js';
+import { testClock } from './helpers/test-time.js';
 
-const clock = () => new Date();
+const clock = testClock();
 const bin = path.resolve('bin/qbo-connect.js');
 
 /** Async, so the emulator in this process keeps answering the child. */

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildPlan, resolveRowRefs, type Plan, type PlanRow } from '../src/connect/plan/index.js';
+import { nextBase } from '../src/connect/plan/sent-fields.js';
 import { setSetting } from '../src/connect/settings/store.js';
 import { loadDemoPractice } from '../src/practice/demo.js';
 import { createRecord, getRecord, updateRecord } from '../src/practice/store.js';
@@ -12,8 +13,9 @@ import { toCents } from '../src/qbo/money.js';
 import type { Db } from '../src/store/db.js';
 import { describeEachDialect } from './helpers/db.js';
 import { connectedCompany, qboCreate, silentLogger, type ConnectedCompany } from './helpers/preview.js';
+import { testClock } from './helpers/test-time.js';
 
-const clock = () => new Date();
+const clock = testClock();
 const rows = (plan: Plan): PlanRow[] => plan.groups.flatMap((g) => g.rows);
 const row = (plan: Plan, key: string) => rows(plan).find((r) => r.key === key);
 
@@ -101,7 +103,8 @@ describeEachDialect('QBO-side edits after a sync, and payments imported from QBO
     await loadDemoPractice(db, { size: 'small', seed: 1, today: clock() });
     invoice = row(await plan(), 'invoices:INV-90001')!;
     sent = await sendRow(co, invoice, 'Kestrel Landscapes Pty Ltd');
-    await db.insertInto('links').values(linkOf(co.realmId, invoice, sent)).execute();
+    // As a sync leaves it: the link with what was sent and what QBO answered, field by field.
+    await db.insertInto('links').values({ ...linkOf(co.realmId, invoice, sent), sent_fields: JSON.stringify(nextBase('Invoice', sent, sent)) }).execute();
   });
   afterAll(async () => {
     await co?.close();
@@ -126,12 +129,15 @@ describeEachDialect('QBO-side edits after a sync, and payments imported from QBO
     let r = row(await plan(), invoice.key)!;
     expect(r.action).toBe('none');
     expect(r.issues.map((i) => `${i.severity} ${i.code}`)).toEqual(['warning invoice.changed-in-qbo']);
-    // A practice change on top: the update is held back as an error, for a person.
+    // A practice change to the lines on top: both sides changed the lines, so the row is held as
+    // diverged (a warning here; the sync holds the row and sends nothing), the lines side by side.
     const rec = (await getRecord(db, 'invoice', 'INV-90001'))!;
     await updateRecord(db, 'invoice', 'INV-90001', { ...rec.record, text: 'Revised text' }, clock());
     r = row(await plan(), invoice.key)!;
     expect(r.action).toBe('update');
-    expect(r.issues.find((i) => i.code === 'invoice.changed-in-qbo')?.severity).toBe('error');
+    expect(r.issues.map((i) => `${i.severity} ${i.code}`)).toEqual(['warning invoice.diverged']);
+    expect(r.fields?.conflicts.map((c) => c.field)).toEqual(['Line']);
+    expect(r.issues[0]!.message).toMatch(/Line: last sent ".*", QBO now ".*", practice now ".*Revised text/);
     expect(r.payload).toMatchObject({ Id: sent.Id, sparse: true });
     expect(Number(r.payload!['SyncToken'])).toBeGreaterThan(Number(sent.SyncToken));
   });

@@ -18,8 +18,9 @@ import { createRecord, getRecord } from '../src/practice/store.js';
 import type { Db } from '../src/store/db.js';
 import { freshDatabase } from './helpers/db.js';
 import { connectedCompany, requestCount, silentLogger, type ConnectedCompany } from './helpers/preview.js';
+import { testClock } from './helpers/test-time.js';
 
-const clock = () => new Date();
+const clock = testClock();
 const rows = (plan: Plan): PlanRow[] => plan.groups.flatMap((g) => g.rows);
 
 function bound(plan: Plan): { bound: number; documents: number; names: number; items: number } {

@@ -12,8 +12,9 @@ import { createRecord, getRecord } from '../src/practice/store.js';
 import type { Db } from '../src/store/db.js';
 import { describeEachDialect } from './helpers/db.js';
 import { connectedCompany, qboCreate, silentLogger, type ConnectedCompany } from './helpers/preview.js';
+import { testClock } from './helpers/test-time.js';
 
-const clock = () => new Date();
+const clock = testClock();
 const rows = (plan: Plan): PlanRow[] => plan.groups.flatMap((g) => g.rows);
 const row = (plan: Plan, key: string) => rows(plan).find((r) => r.key === key)!;
 type Line = Record<string, unknown> & { DetailType: string; Description?: string };

@@ -13,8 +13,9 @@ import { toCents } from '../src/qbo/money.js';
 import type { Db } from '../src/store/db.js';
 import { describeEachDialect, freshDatabase } from './helpers/db.js';
 import { connectedCompany, qboCreate, requestCount, silentLogger, type ConnectedCompany } from './helpers/preview.js';
+import { testClock } from './helpers/test-time.js';
 
-const clock = () => new Date();
+const clock = testClock();
 const rows = (plan: Plan): PlanRow[] => plan.groups.flatMap((g) => g.rows);
 const row = (plan: Plan, key: string) => rows(plan).find((r) => r.key === key);
 
@@ -190,7 +191,14 @@ describe('preview against a company that already holds some of the practice', ()
       updated_at: now,
       last_run_id: null,
     });
-    await db.insertInto('links').values([link(a!, '7001'), link(b!, '7002')]).execute();
+    // The two invoices as a sync would have left them in QBO (a customer and the Services item made
+    // by hand): the preview reads linked documents it updates, and one QBO does not hold is an error.
+    const customer = await qboCreate(co, 'Customer', { DisplayName: 'Linked Invoices Client' });
+    let item = '';
+    for await (const r of co.qbo.query('Item')) if ((r as { Name?: string }).Name === 'Services') item = r.Id;
+    const inQbo = async (r: PlanRow) => (await qboCreate(co, 'Invoice', resolveRowRefs(r.payload!, Object.fromEntries(r.dependsOn.map((k) => [k, k.startsWith('items:') ? item : customer.Id]))))).Id;
+    const [idA, idB] = [await inQbo(a!), await inQbo(b!)];
+    await db.insertInto('links').values([link(a!, idA), link(b!, idB)]).execute();
     let next = await buildPlan(deps, co.realmId);
     expect(row(next, a!.key)).toBeUndefined(); // synced and unchanged: not in the plan
     const rec = (await getRecord(db, 'invoice', a!.record.id))!;
@@ -200,10 +208,10 @@ describe('preview against a company that already holds some of the practice', ()
     next = await buildPlan(deps, co.realmId);
     const u = row(next, a!.key)!;
     expect(u.action).toBe('update');
-    expect(u.payload).toMatchObject({ Id: '7001', SyncToken: '0', sparse: true });
+    expect(u.payload).toMatchObject({ Id: idA, SyncToken: '0', sparse: true });
     expect(JSON.stringify(u.payload)).toContain('(revised)');
     const v = row(next, b!.key)!;
     expect(v.action).toBe('void');
-    expect(v.payload).toEqual({ Id: '7002', SyncToken: '0' });
+    expect(v.payload).toEqual({ Id: idB, SyncToken: '0' });
   });
 });

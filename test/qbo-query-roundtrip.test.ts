@@ -16,6 +16,7 @@ import { createQboClient, type CompanyClient } from '../src/qbo/client.js';
 import { QueryBuilder, chunkedIn } from '../src/qbo/query.js';
 import { testConfig } from './helpers/config.js';
 import { connectCompany } from './helpers/qbo.js';
+import { numRuns } from './helpers/seed.js';
 
 describe('query builder ↔ the emulator’s parser', () => {
   it('parses every quoted string back to exactly itself, in = , LIKE and IN', () => {
@@ -29,7 +30,7 @@ describe('query builder ↔ the emulator’s parser', () => {
         const inList = parseQuery(QueryBuilder.from('Invoice').whereIn('DocNumber', [a, b, `${a}\\`]).text());
         expect(inList.where[0]!.values).toEqual([a, b, `${a}\\`]);
       }),
-      { numRuns: 2000 },
+      { numRuns: numRuns(2000) },
     );
   });
 
@@ -81,7 +82,7 @@ describe('name queries over HTTP find exactly the typed name', () => {
         for await (const row of co.query('Customer', (q) => q.where('DisplayName', '=', unique))) found.push(row);
         expect(found.map((r) => [r.Id, r.DisplayName])).toEqual([[c.Id, unique]]);
       }),
-      { numRuns: 60 },
+      { numRuns: numRuns(60) },
     );
   });
 });

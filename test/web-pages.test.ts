@@ -25,6 +25,7 @@ import { connectedCompany, type ConnectedCompany } from './helpers/preview.js';
 import { testConfig } from './helpers/config.js';
 import { signIn, WebClient } from './helpers/web-client.js';
 import { basic } from './helpers/emulator-connect.js';
+import { testClockEnv } from './helpers/test-time.js';
 
 const PASS = 'a long enough password';
 const ADMIN = { email: 'ada@example.com', name: 'Ada Admin', role: 'administrator' };
@@ -52,7 +53,7 @@ describe('web app: the working screens, route by route', () => {
 
   beforeAll(async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-web-pages-'));
-    app = await createApp(loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', QBO_CONNECT_DATA_DIR: dataDir }));
+    app = await createApp(loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', ...testClockEnv(), QBO_CONNECT_DATA_DIR: dataDir }));
     // Same data folder, so the tokens the helper stores are readable by the app's connection service.
     co = await connectedCompany(app.ctx.db, app.ctx.clock, { dataDir });
     expect((await loadDemoPractice(app.ctx.db, { size: 'small', seed: 1, today: app.ctx.clock() })).ok).toBe(true);

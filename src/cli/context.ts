@@ -1,6 +1,9 @@
 /** What every command shares: configuration from env + global flags, and a clean way to fail. */
 import type { Command } from 'commander';
+import { pino } from 'pino';
+import { createApp, type App } from '../app.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
 
 export interface GlobalFlags {
   dataDir?: string;
@@ -27,4 +30,17 @@ export class UserError extends Error {
 
 export function isUserFacing(err: unknown): err is Error {
   return err instanceof UserError || err instanceof ConfigError;
+}
+
+/**
+ * The CLI's logger writes to stderr (synchronously, so nothing is lost at exit): stdout carries only
+ * the command's answer, so `--json` output stays one JSON document whatever is logged.
+ */
+export function cliLogger(level: string): Logger {
+  return createLogger(level, pino.destination({ dest: 2, sync: true }));
+}
+
+/** The app for one CLI command, logging to stderr. */
+export function cliApp(config: Config, level = config.logLevel): Promise<App> {
+  return createApp(config, { logger: cliLogger(level) });
 }

@@ -86,6 +86,7 @@ export const documentChecks = [
   'total-differs',
   'changed-in-qbo',
   'deleted-in-qbo',
+  'diverged',
   'contact-missing',
   'income-account-unmapped',
   'expense-account-unmapped',
@@ -106,6 +107,7 @@ export const nameChecks = [
   'several-matches',
   'no-match',
   'duplicate-name',
+  'diverged',
 ] as const;
 type NameCheck = (typeof nameChecks)[number];
 
@@ -151,6 +153,7 @@ const documentSentences: Record<DocumentCheck, (c: PlanMessageContext) => string
   'total-differs': (c) => `${c.record}: QBO would total ${c.detail} because it rounds tax per line, while the practice total is ${cents(c.value)} (field totalCents); the payload sets TxnTaxDetail.TotalTax to ${cents(c.limit)} so QBO keeps the practice's figure.`,
   'changed-in-qbo': (c) => `${c.record} was changed in QBO after it was synced (${c.detail}); the two sides differ and QBO Connect will not overwrite it. Make the same change on the other side, or skip the record.`,
   'deleted-in-qbo': (c) => `${c.record} was deleted in QBO after it was synced; QBO Connect will not re-create it on its own. Skip it, or remove the link by re-creating it deliberately.`,
+  'diverged': (c) => `${c.record} was changed both here and in QBO since the last sync: ${c.detail}. It is held, nothing is sent, and QBO's edit stays. Make the two sides agree (change it in QBO or in the practice), then sync again.`,
   'contact-missing': (c) => `${c.record}: its contact ${shown(c.value)} (field ${c.field ?? 'contactCode'}) is not in the practice ledger. Add the contact, or skip the document.`,
   'income-account-unmapped': (c) => `${c.record}: no QBO income account for ${c.detail} (field ${c.field}). Set it under ${c.limit} in the settings.`,
   'expense-account-unmapped': (c) => `${c.record}: no QBO expense account for ${c.detail} (field ${c.field}). Set it under ${c.limit} in the settings.`,
@@ -171,6 +174,7 @@ const nameSentences: Record<NameCheck, (c: PlanMessageContext) => string> = {
   'name-exists-unmatched': (c) => `${c.record}: QBO has a record named "${shown(c.value)}" (field name) that does not carry unique ID ${c.detail}, and matching is by unique ID only. Link it by setting contacts.matchOrder to unique-id-then-name, or rename one of them.`,
   'several-matches': (c) => `${c.record}: ${c.detail} in QBO match "${shown(c.value)}" (field name); QBO Connect will not guess. Make the QBO names distinct, or rename the contact.`,
   'duplicate-name': (c) => `${c.record}: ${c.detail} would be sent to QBO with the same name "${shown(c.value)}" (field name), and QBO keeps names unique. Rename one of them in the practice, or skip one.`,
+  'diverged': (c) => `${c.record} was changed both here and in QBO since the last sync: ${c.detail}. It is held, nothing is sent, and QBO's edit stays. Make the two sides agree (change it in QBO or in the practice), then sync again.`,
   'no-match': (c) => `${c.record}: no QBO record matches "${shown(c.value)}" (field name) and contacts.createWhenNoMatch is off. Create it in QBO, or turn the setting on.`,
 };
 

@@ -37,6 +37,9 @@ export interface StartEmulatorOptions {
   batchMetering?: 'request' | 'item';
   /** An emulated minute lasts 60/timeScale seconds (limits and token lifetimes). Default 1. */
   timeScale?: number;
+  /** Epoch ms the emulated clock starts at (tests and demos on a fixed date). Default: the
+   *  QBO_EMULATOR_CLOCK_START instant when set, else real time. */
+  startMs?: number;
   /** Serve /control/… (always available programmatically). Default false. */
   control?: boolean;
   autoConsent?: boolean;
@@ -62,10 +65,18 @@ function newTid(): string {
   return `1-${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
 }
 
+function clockStartFromEnv(v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const ms = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) || Number.isNaN(ms)) throw new RangeError(`QBO_EMULATOR_CLOCK_START=${v}: must be a UTC instant, e.g. 2026-11-26T02:00:00Z`);
+  return ms;
+}
+
 export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<RunningEmulator> {
   const host = opts.host ?? '127.0.0.1';
   const seed = opts.seed ?? 1;
-  const clock = createEmulatorClock({ scale: opts.timeScale ?? 1 });
+  const startMs = opts.startMs ?? clockStartFromEnv(process.env.QBO_EMULATOR_CLOCK_START);
+  const clock = createEmulatorClock({ scale: opts.timeScale ?? 1, ...(startMs !== undefined ? { startMs } : {}) });
   const core = createCoreAdapter({ clock, seed });
   if (opts.requestIdMemory !== undefined) core.setRequestIdMemory(opts.requestIdMemory);
   const tokens = createTokenStore(clock, opts.tokenLifetimes);

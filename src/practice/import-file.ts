@@ -7,7 +7,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
 import { kindFromName, kindInfo, kinds, type Kind } from './kinds.js';
-import { issue, reasonCodes, type PracticeIssue } from './messages.js';
+import { issue, reasonCodes, say, type PracticeIssue } from './messages.js';
 import type { InputRecord } from './validate.js';
 
 const fileShape = Object.fromEntries(
@@ -137,8 +137,10 @@ export function parseCsvImport(text: string, kind: Kind, fileName: string): Pars
   });
   if (issues.length) return { inputs: [], issues };
 
-  const records = new Map<string, { value: Record<string, unknown>; at: string }>();
+  const records = new Map<string, { value: Record<string, unknown>; at: string; rowNo: number; cells: string[] }>();
   const inputs: InputRecord[] = [];
+  const isChildColumn = (col: string) => childPrefix !== undefined && col.startsWith(childPrefix);
+  const shown = (cell: string) => (cell === '' ? 'empty' : JSON.stringify(cell.length > 60 ? `${cell.slice(0, 60)}…` : cell));
   body.forEach((cells, r) => {
     const rowNo = r + 2; // the header is row 1
     const headerValues: Record<string, unknown> = {};
@@ -155,14 +157,32 @@ export function parseCsvImport(text: string, kind: Kind, fileName: string): Pars
     if (!Object.values(childValues).some((v) => v !== '')) for (const f of Object.keys(childValues)) delete childValues[f];
     const key = headerValues[info.keyField];
     const existing = typeof key === 'string' ? records.get(key) : undefined;
-    if (existing) {
-      if (Object.keys(childValues).length && info.childField) (existing.value[info.childField] as unknown[]).push(childValues);
+    if (existing && typeof key === 'string') {
+      const at = `${fileName} rows ${existing.rowNo} and ${rowNo}`;
+      // A kind without child rows has one row per record: a second row is a second record.
+      if (!info.childField) {
+        issues.push(issue(reasonCodes.duplicateKey, kind, key, info.keyField, say.duplicateInFile(key), at));
+        return;
+      }
+      // The document's own fields are repeated on each of its rows; a row that gives another value
+      // (a date, a contact) would be silently dropped, so the rows must agree.
+      head.forEach((col, i) => {
+        if (isChildColumn(col)) return;
+        const first = existing.cells[i] ?? '';
+        const here = cells[i] ?? '';
+        if (first !== here) {
+          issues.push(
+            issue(reasonCodes.rowsDisagree, kind, key, col, `is ${shown(first)} on row ${existing.rowNo} but ${shown(here)} on row ${rowNo}: the rows of one ${info.label} (one per ${info.childField} entry) must repeat the same ${col}`, at),
+          );
+        }
+      });
+      if (Object.keys(childValues).length) (existing.value[info.childField] as unknown[]).push(childValues);
       return;
     }
     const value: Record<string, unknown> = { ...headerValues };
     if (info.childField) value[info.childField] = Object.keys(childValues).length ? [childValues] : [];
     const at = `${fileName} row ${rowNo}`;
-    if (typeof key === 'string') records.set(key, { value, at });
+    if (typeof key === 'string') records.set(key, { value, at, rowNo, cells });
     inputs.push({ kind, value, at });
   });
   return { inputs, issues };

@@ -17,6 +17,7 @@ export const reasonCodes = {
   keyChanged: 'practice.key-changed',
   unknownKind: 'practice.unknown-kind',
   badFile: 'practice.bad-file',
+  rowsDisagree: 'practice.rows-disagree', // CSV rows of one document give different values for a document field
 } as const;
 export type ReasonCode = (typeof reasonCodes)[keyof typeof reasonCodes];
 

@@ -25,17 +25,44 @@ export const limits = {
   maxCents: 10_000_000_000_000,
 } as const;
 
-const str = (max: number) => z.string({ error: 'must be text' }).max(max, { error: `must be at most ${max} characters` });
+/**
+ * Text is refused, with the field named, when it holds a control character (C0, DEL, C1) or half of
+ * a surrogate pair: PostgreSQL cannot store NUL at all (a 500, "invalid byte sequence for encoding
+ * UTF8: 0x00") and SQLite would store it, so the two dialects would disagree; a lone surrogate would
+ * be stored as U+FFFD, silently changed; and QBO refuses tabs and line breaks in names. One-line
+ * fields (names, numbers, references, emails) allow none; multi-line fields (addresses, the invoice
+ * text, line descriptions) also allow tab, line feed and carriage return, which people type there
+ * and QBO keeps.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const oneLineControl = /[\u0000-\u001F\u007F-\u009F]/;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const multiLineControl = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export function hasForbiddenCharacters(s: string, multiLine = false): boolean {
+  return (multiLine ? multiLineControl : oneLineControl).test(s) || loneSurrogate.test(s);
+}
+const forbidden = (multiLine: boolean) => ({
+  error: multiLine
+    ? 'must not hold control characters (such as NUL) other than tabs and line breaks'
+    : 'must not hold control characters (such as NUL, a tab or a line break)',
+});
+const str = (max: number) =>
+  z
+    .string({ error: 'must be text' })
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine((s) => !hasForbiddenCharacters(s), forbidden(false));
+const multiLineStr = (max: number) =>
+  z
+    .string({ error: 'must be text' })
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine((s) => !hasForbiddenCharacters(s, true), forbidden(true));
 const required = (max: number) => str(max).min(1, { error: 'must not be empty' });
 const optional = (max: number) => str(max).nullable().optional();
+const optionalMultiLine = (max: number) => multiLineStr(max).nullable().optional();
 
-/** Keys and references: no surrounding spaces or control characters, so " INV-1" is never a second INV-1. */
-function isCleanKey(s: string): boolean {
-  if (s !== s.trim()) return false;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 32 || s.charCodeAt(i) === 127) return false;
-  return true;
-}
-const key = (max: number) => required(max).refine(isCleanKey, { error: 'must not start or end with spaces or hold control characters' });
+/** Keys and references: no surrounding spaces (nor, as all one-line text, control characters), so " INV-1" is never a second INV-1. */
+const key = (max: number) => required(max).refine((s) => s === s.trim(), { error: 'must not start or end with spaces' });
 const optionalKey = (max: number) => key(max).nullable().optional();
 
 /** A real calendar date `YYYY-MM-DD` (2026-02-30 is refused). */
@@ -92,8 +119,8 @@ export const contactSchema = z.strictObject({
   legalName: optional(limits.name),
   email: optional(limits.email),
   phone: optional(limits.phone),
-  postalAddress: optional(limits.address),
-  streetAddress: optional(limits.address),
+  postalAddress: optionalMultiLine(limits.address),
+  streetAddress: optionalMultiLine(limits.address),
   /** ABN or other tax registration number. */
   taxNumber: optional(limits.taxNumber),
   isClient: bool,
@@ -171,7 +198,7 @@ export const projectSchema = z.strictObject({
 export const invoiceLineSchema = z.strictObject({
   /** A stage of the invoice's project. */
   stageCode: optionalKey(limits.code),
-  description: str(limits.description),
+  description: multiLineStr(limits.description),
   amountCents: centsSchema,
   taxCode: key(limits.code),
   taxCents: centsSchema,
@@ -188,7 +215,7 @@ export const invoiceSchema = z.strictObject({
   projectNumber: optionalKey(limits.number),
   clientReference: optional(limits.reference),
   /** The invoice text (shown at the top of the invoice). */
-  text: optional(limits.text),
+  text: optionalMultiLine(limits.text),
   lines: lines(invoiceLineSchema),
   /** Σ lines[].taxCents. */
   taxCents: centsSchema,
@@ -210,7 +237,7 @@ export const creditNoteSchema = z.strictObject({
   /** The invoice this credit note reduces. */
   invoiceNumber: optionalKey(limits.number),
   kind: z.enum(creditNoteKinds, { error: 'must be discount, cancellation or write-off' }),
-  text: optional(limits.text),
+  text: optionalMultiLine(limits.text),
   lines: lines(creditNoteLineSchema),
   taxCents: centsSchema,
   totalCents: centsSchema,
@@ -239,7 +266,7 @@ export const billLineSchema = z.strictObject({
   projectNumber: optionalKey(limits.number),
   stageCode: optionalKey(limits.code),
   expenseTypeCode: key(limits.code),
-  description: str(limits.description),
+  description: multiLineStr(limits.description),
   amountCents: centsSchema,
   taxCode: key(limits.code),
   taxCents: centsSchema,
@@ -270,7 +297,7 @@ export const staffExpenseSchema = z.strictObject({
   expenseTypeCode: key(limits.code),
   projectNumber: optionalKey(limits.number),
   stageCode: optionalKey(limits.code),
-  description: str(limits.description),
+  description: multiLineStr(limits.description),
   amountCents: centsSchema,
   taxCode: key(limits.code),
   taxCents: centsSchema,

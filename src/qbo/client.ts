@@ -273,7 +273,8 @@ export function createQboClient(opts: QboClientOptions): QboClient {
       if (call.requestId && uncertain.includes(decision.reason)) maybeApplied = true;
       if (decision.retry && call.requestId && call.replayUncertain === false && uncertain.includes(decision.reason)) {
         logger.warn({ realmId, op: call.what, attempt, reason: decision.reason, intuit_tid: lastTid, requestid: call.requestId }, 'qbo: write outcome unknown; not replayed, the caller looks it up');
-        throw new OutcomeUnknownError(call.requestId, realmId, attempt, decision.reason, lastTid);
+        // The status tells the caller whether QBO itself answered this, the only uncertain attempt.
+        throw new OutcomeUnknownError(call.requestId, realmId, attempt, decision.reason, lastTid, outcome.type === 'http' ? status : undefined);
       }
 
       if (decision.retry) {

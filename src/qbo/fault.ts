@@ -48,6 +48,8 @@ export class OutcomeUnknownError extends Error {
     readonly attempts: number,
     readonly lastReason: string,
     readonly intuitTid?: string,
+    /** The HTTP status of the last answer, when there was one (none after a timeout or a dropped connection). */
+    readonly status?: number,
   ) {
     super(`QuickBooks did not confirm write ${requestId} for company ${realmId} after ${attempts} attempts (${lastReason}); look the record up before sending it again`);
   }

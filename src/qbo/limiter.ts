@@ -95,7 +95,9 @@ export function createRealmLimiter(opts: LimiterOptions, now: () => number = Dat
       },
       Math.max(1, next - t + 1),
     );
-    timer.unref?.();
+    // Not unref'd: a waiter is a request someone awaits. An unref'd timer let the event loop empty
+    // while a CLI sync waited for the next window, and Node ended the command's top-level await
+    // with exit code 13 and no output (issue 19). With no waiter there is no timer.
   };
 
   return {

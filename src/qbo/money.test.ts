@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MAX_ABS_CENTS, MoneyError, centsToDecimalString, fromCents, toCents } from './money.js';
+import { numRuns } from '../../test/helpers/seed.js';
 
 const cents = fc.integer({ min: -MAX_ABS_CENTS, max: MAX_ABS_CENTS });
 
@@ -14,7 +15,7 @@ describe('money', () => {
         expect(toCents(wire.Amount)).toBe(c);
         expect(toCents(centsToDecimalString(c))).toBe(c);
       }),
-      { numRuns: 5000 },
+      { numRuns: numRuns(5000) },
     );
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { QueryBuilder, QueryBuildError, chunkedIn, literal, quote } from './query.js';
+import { numRuns } from '../../test/helpers/seed.js';
 
 /** An independent reader of one QBO string literal: `\x` means x, the first bare quote ends it. */
 function readLiteral(text: string): { value: string; rest: string } {
@@ -29,7 +30,7 @@ describe('query builder', () => {
         expect(value).toBe(s);
         expect(rest).toBe(' AND');
       }),
-      { numRuns: 3000 },
+      { numRuns: numRuns(3000) },
     );
   });
 

@@ -17,6 +17,7 @@ import { dialects } from '../helpers/db.js';
 import { makeBench, roleNames, routesOf, stackTraceIn, type Bench } from '../security/harness.js';
 import { callbackPath, consentAs } from '../security/web-connect.js';
 import { damage, damageArb, oddString, oddValue } from './arbitraries.js';
+import { numRuns as scaledRuns } from '../helpers/seed.js';
 
 interface Attempt {
   method: string;
@@ -114,7 +115,7 @@ for (const dialect of dialects) describe(`bad input over every JSON API route [$
   const run = async (arb: fc.Arbitrary<Attempt>, route: string, numRuns: number) => {
     // Each property starts from what is stored now, so one failure does not cascade into the next.
     baseline = await snapshotTables(b.app.ctx.db);
-    await fc.assert(fc.asyncProperty(arb, async (a) => void (await attempt(a, route))), { numRuns });
+    await fc.assert(fc.asyncProperty(arb, async (a) => void (await attempt(a, route))), { numRuns: scaledRuns(numRuns) });
   };
 
   it('POST /api/v1/practice/import: damaged documents, duplicates and missing references are refused whole', async () => {

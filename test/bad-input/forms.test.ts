@@ -14,6 +14,7 @@ import { dialects } from '../helpers/db.js';
 import { concrete, makeBench, roleNames, routesOf, stackTraceIn, type Bench } from '../security/harness.js';
 import { callbackPath, consentAs } from '../security/web-connect.js';
 import { oddString } from './arbitraries.js';
+import { numRuns } from '../helpers/seed.js';
 
 /** Field names the app's forms use, so odd values reach real handlers, not only "unknown field". */
 const fieldNames = ['name', 'email', 'role', 'password', 'current', 'confirm', 'next', 'row', 'group', 'kind', 'id', 'key', 'refs', 'path', 'value', 'uniqueId', 'tab', 'realm', 'date', 'ids', 'memo', 'general.exportFrom.invoices', 'invoices.memo', 'zz'];
@@ -55,7 +56,7 @@ for (const dialect of dialects) describe(`bad input through every web form [${di
         expect(res.status, `${what} ${text.slice(0, 300)}`).toBeLessThan(500);
         expect(stackTraceIn(text), what).toBeUndefined();
       }),
-      { numRuns: 100 },
+      { numRuns: numRuns(100) },
     );
   });
 
@@ -94,7 +95,7 @@ for (const dialect of dialects) describe(`bad input through every web form [${di
         expect(stackTraceIn(text), what).toBeUndefined();
         if (res.status >= 400) expect(changedTables(before, await snapshotTables(b.app.ctx.db)), `${what}: a refused form changed what was stored`).toEqual({});
       }),
-      { numRuns: 100 },
+      { numRuns: numRuns(100) },
     );
     // Plenty were refused by the handlers themselves (not only by role checks).
     expect((statuses.get(400) ?? 0) + (statuses.get(404) ?? 0)).toBeGreaterThan(10);

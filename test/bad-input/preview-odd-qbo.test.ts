@@ -13,6 +13,7 @@ import { sampleLedger } from '../helpers/practice.js';
 import { changedTables, snapshotTables } from '../helpers/snapshot.js';
 import { makeBench, stackTraceIn, type Bench } from '../security/harness.js';
 import { damage, damageArb } from './arbitraries.js';
+import { numRuns } from '../helpers/seed.js';
 
 const ACCESS = 'ACCESS-TOKEN-IN-THE-VAULT-0001';
 const REALM = '9130357766';
@@ -89,7 +90,7 @@ describe('preview API against a QuickBooks that answers oddly', () => {
           expect(changedTables(before, await snapshotTables(b.app.ctx.db)), what).toEqual({});
         }
       }),
-      { numRuns: 30 },
+      { numRuns: numRuns(30) },
     );
     expect(statuses.get(502) ?? 0).toBeGreaterThan(10);
     expect(b.lines.join('\n')).not.toContain(ACCESS);

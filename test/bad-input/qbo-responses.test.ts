@@ -14,6 +14,7 @@ import { createQboClient, type CompanyClient } from '../../src/qbo/client.js';
 import { endpointsFromConfig } from '../../src/qbo/endpoints.js';
 import type { TokenStore } from '../../src/qbo/token-store.js';
 import { damage, damageArb, oddValue } from './arbitraries.js';
+import { numRuns } from '../helpers/seed.js';
 
 const ACCESS = 'ACCESS-TOKEN-SECRET-VALUE-123';
 const REFRESH = 'REFRESH-TOKEN-SECRET-VALUE-456';
@@ -212,7 +213,7 @@ describe('bad answers from QuickBooks reach the client', () => {
           expect(e.message, what).not.toContain(REFRESH);
           expect(e.message, what).not.toContain('/opt/app/index.js');
         }),
-        { numRuns: 60 },
+        { numRuns: numRuns(60) },
       );
       // Mostly refusals, or the property proves little.
       expect(failures).toBeGreaterThan(20);

@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/store/db.js';
 import { freePort } from './net.js';
+import { seedLine } from './seed.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -34,6 +35,7 @@ async function loadEmbeddedPostgres() {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  console.log(seedLine());
   let adminUrl = process.env.DATABASE_URL;
   let server: { stop(): Promise<void> } | undefined;
   let dir: string | undefined;

@@ -11,6 +11,7 @@ import type { CompanyClient } from '../../src/qbo/client.js';
 import type { Db } from '../../src/store/db.js';
 import { testConfig } from './config.js';
 import { api, connect, type Tokens } from './emulator-connect.js';
+import { testClockEnv } from './test-time.js';
 
 export interface ConnectedCompany {
   emu: RunningEmulator;
@@ -30,7 +31,7 @@ export async function connectedCompany(db: Db, clock: () => Date, opts: StartEmu
   const emu = await startEmulator({ preset: 'au', limits: 'off', ...emuOpts });
   const env = { QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url };
   // A given data folder is shared with a child `qbo-connect` process (same token key, same database).
-  const config = opts.dataDir ? loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', ...env, QBO_CONNECT_DATA_DIR: opts.dataDir }) : testConfig(env);
+  const config = opts.dataDir ? loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', ...testClockEnv(), ...env, QBO_CONNECT_DATA_DIR: opts.dataDir }) : testConfig(env);
   const tokens = await connect(emu, opts.company);
   const service = createConnectionService({ db, config, logger: silentLogger, clock });
   const now = clock().getTime();

@@ -1,10 +1,10 @@
 /**
- * Recovery when QBO's change feed is full: CDC answers at most 1,000 objects per entity, and the
- * look-up then falls back to queries. Invoices and bills are found by DocNumber; payments cannot be
- * (QBO refuses DocNumber in a Payment query), so they are found by their reference (PaymentRefNum)
- * and matched by their marker. Were they not looked up at all, a payment QBO already holds would be
- * taken for "never arrived" and sent again: a duplicate, in any company with more than 1,000
- * payments changed since the write.
+ * Recovery when QBO's change feed is full: CDC answers at most 1,000 objects, and the look-up then
+ * pages through the documents created since the write (`MetaData.CreateTime`, filterable on every
+ * entity), matched by our marker — never by PaymentRefNum, which no Intuit source marks filterable,
+ * so a credit application (a payment with no reference number) is found too. Once, such a payment
+ * could not be looked up at all and every later sync of the company refused (issue 19); were it
+ * taken for "never arrived", it would be sent again: a duplicate.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qboClientFor } from '../../src/connect/qbo-client.js';
@@ -25,14 +25,15 @@ describe('recovery of a payment when the change feed holds more than 1,000 payme
     // The seeding below sends 1,020 operations in 34 batches; weighed per operation (the default)
     // the client would wait out a minute that this emulator, limits off, does not enforce.
     c = await connectedApp(emu);
-    deps = { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client: qboClientFor(c.app.ctx, c.realmId, { limits: { batchMetering: 'request' } }), crash: noCrash };
+    // No write here is in flight at QBO: no processing window to wait out.
+    deps = { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client: qboClientFor(c.app.ctx, c.realmId, { limits: { batchMetering: 'request' } }), crash: noCrash, processingWindowMs: 0 };
   });
   afterAll(async () => {
     await c?.app.close();
     await emu?.close();
   });
 
-  it('finds the payment by its reference and marker and adopts it, instead of sending it again', async () => {
+  it('finds each payment, with or without a reference, by its marker and adopts it; one never sent is marked for resending', async () => {
     const client = deps.client;
     const customer = (await client.create('Customer', { DisplayName: 'Busy Client' }, { requestId: 'trunc-customer' })).Id;
     // 1,020 other payments (unapplied), in batches of 30.
@@ -44,6 +45,10 @@ describe('recovery of a payment when the change feed holds more than 1,000 payme
     // Ours landed; its answer was lost.
     const body = { CustomerRef: { value: customer }, TotalAmt: 25, TxnDate: '2026-11-05', PaymentRefNum: 'RCT-1', PrivateNote: 'qbo-connect:payment:RCT-1' };
     const landed = await client.create('Payment', body as never, { requestId: 'trunc-ours' });
+    // A credit application: a payment with no reference number (landed), and another that never arrived.
+    const credit = { CustomerRef: { value: customer }, TotalAmt: 0, TxnDate: '2026-11-05', PrivateNote: 'qbo-connect:credit-application:CN-1' };
+    const creditLanded = await client.create('Payment', credit as never, { requestId: 'trunc-credit' });
+    const lost = { ...credit, PrivateNote: 'qbo-connect:credit-application:CN-2' };
     const cdc = await client.cdc(['Payment'], new Date(Date.now() - 3600_000));
     expect(cdc.truncated['Payment']).toBe(true);
 
@@ -72,11 +77,33 @@ describe('recovery of a payment when the change feed holds more than 1,000 payme
           baseSyncToken: null,
           batchRequestId: null,
         },
+        ...['CN-1', 'CN-2'].map((key) => ({
+          realmId: c.realmId,
+          runId: 'run-t',
+          rowKey: `payments-export:credit:${key}`,
+          groupKind: 'payments-export',
+          label: `credit application ${key}`,
+          recordKind: 'credit-application',
+          recordKey: key,
+          recordVersion: 1,
+          operation: 'create' as const,
+          qboEntity: 'Payment',
+          requestId: `trunc-${key}-journal`,
+          body: JSON.stringify(key === 'CN-1' ? credit : lost),
+          payloadHash: 'h',
+          expectedTotalCents: 0,
+          baseSyncToken: null,
+          batchRequestId: null,
+        })),
       ],
       new Date(),
     );
     const s = await settleWrites(deps, c.realmId, 'run-t');
-    expect(s).toMatchObject({ found: 1, adopted: 1, notSent: 0, held: 0, unknown: 0 });
+    expect(s).toMatchObject({ found: 3, adopted: 2, notSent: 1, held: 0, unknown: 0 });
+    const creditLink = await c.app.ctx.db.selectFrom('links').selectAll().where('record_key', '=', 'CN-1').executeTakeFirst();
+    expect(creditLink?.qbo_id).toBe(creditLanded.Id);
+    const lostRow = await c.app.ctx.db.selectFrom('journal').selectAll().where('record_key', '=', 'CN-2').executeTakeFirstOrThrow();
+    expect(lostRow).toMatchObject({ status: 'failed', outcome_code: 'run.not-in-qbo' });
     const link = await c.app.ctx.db.selectFrom('links').selectAll().where('record_key', '=', 'RCT-1').executeTakeFirst();
     expect(link?.qbo_id).toBe(landed.Id);
   }, 60_000);

@@ -9,7 +9,7 @@ import { qboClientFor } from '../../src/connect/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import type { RunDeps } from '../../src/connect/run/context.js';
 import { journalWrites, type JournalEntry } from '../../src/connect/run/journal.js';
-import { settleWrites } from '../../src/connect/run/recover.js';
+import { resolveByPerson, settleWrites } from '../../src/connect/run/recover.js';
 import { requestIdFor } from '../../src/connect/run/request-id.js';
 import { sync } from '../../src/connect/run/sync.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
@@ -61,7 +61,9 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
     c = await connectedApp(emu);
     const client = qboClientFor(c.app.ctx, c.realmId);
     ids = await companyIds(client);
-    deps = { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client, crash: noCrash };
+    // The journal rows here are written by hand for writes that are not in flight at QBO: no
+    // processing window to wait out (the window has its own test below).
+    deps = { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client, crash: noCrash, processingWindowMs: 0 };
     customer = (await client.create('Customer', { DisplayName: 'Recovery Client' }, { requestId: 'test-customer-1' })).Id;
     await runRow('run-crashed');
     await runRow('run-recover');
@@ -134,19 +136,66 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
     expect(link.qbo_id).toBe(found.Id);
   });
 
-  it('a sync that cannot check earlier writes in QBO sends nothing new', async () => {
-    await journalWrites(c.app.ctx.db, [entry('INV-UNK', invoiceBody('INV-UNK'))], new Date());
-    const slow = { ...deps, client: qboClientFor(c.app.ctx, c.realmId, { retry: { baseMs: 1, capMs: 5, maxAttempts: 2 } }) };
-    let planned = false;
-    emu.control.armFaults({ rates: { '503': 1 } });
-    const r = await sync({ ...slow, buildPlan: async () => ((planned = true), Promise.reject(new Error('not reached'))) }, { realmId: c.realmId, actor: 'test' });
-    emu.control.clearFaults();
-    expect(r.status).toBe('failed');
-    expect(r.message).toContain('could not be checked in QuickBooks; nothing new was sent');
-    expect(planned).toBe(false);
-    expect((await c.app.ctx.db.selectFrom('journal').select('status').where('record_key', '=', 'INV-UNK').executeTakeFirstOrThrow()).status).toBe('pending');
-    // Once QBO answers again, recovery settles it (it never arrived: sent again by the next sync).
-    expect(await settleWrites(deps, c.realmId, 'run-recover')).toMatchObject({ notSent: 1 });
+  it('a write QBO cannot check holds only its own record, named with its journal id; a person resolves it', async () => {
+    const [unk] = await journalWrites(c.app.ctx.db, [entry('INV-UNK', invoiceBody('INV-UNK'))], new Date());
+    // Every look-up of invoices fails (the change feed and the query); writes still go through.
+    const failing = (): AsyncIterable<never> => ({
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('QuickBooks answered 503 three times')) }),
+    });
+    const blind = {
+      ...deps.client,
+      cdc: () => Promise.reject(new Error('QuickBooks answered 503 three times')),
+      query: ((entity: string, build?: never) => (entity === 'Invoice' ? failing() : deps.client.query(entity as never, build))) as typeof deps.client.query,
+    };
+    const plan = handPlanner(c.app.ctx.db, () => ['INV-UNK', 'INV-OK'].map((no) => row('invoices', 'invoice', no, 'Invoice', invoiceBody(no), { practiceTotalCents: 11000, qboTotalCents: 11000 })));
+    const r = await sync({ ...deps, client: blind, buildPlan: plan }, { realmId: c.realmId, actor: 'test' });
+    // The rest of the company is synced; the unchecked write's record is held, once, and named.
+    expect(r.summary).toMatchObject({ created: 1, held: 1, failed: 0, processed: 2 });
+    const held = r.summary.records.filter((x) => x.status === 'held');
+    expect(held).toHaveLength(1);
+    expect(held[0]).toMatchObject({ recordKey: 'INV-UNK', code: 'run.unsettled' });
+    expect(held[0]!.message).toContain(`invoice INV-UNK: an earlier write of it (journal ${unk}) may or may not be in QuickBooks`);
+    expect(held[0]!.message).toContain(`qbo-connect recover --resolve ${unk} not-sent`);
+    expect((await c.app.ctx.db.selectFrom('journal').select('status').where('id', '=', unk!).executeTakeFirstOrThrow()).status).toBe('pending');
+    const invoices = () => ((emu.control.dump(c.realmId) as { entities: Record<string, Array<{ DocNumber?: string }>> }).entities['Invoice'] ?? []).filter((i) => i.DocNumber === 'INV-UNK');
+    expect(invoices()).toHaveLength(0);
+
+    // A person checked QuickBooks: it is not there. The next sync (QBO still blind) sends it, once.
+    await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: 999_999, verdict: 'not-sent', actor: 'test' })).rejects.toThrow('There is no write 999999');
+    await resolveByPerson(deps, c.realmId, 'run-recover', { journalId: unk!, verdict: 'not-sent', actor: 'alice@example.com' });
+    await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: unk!, verdict: 'not-sent', actor: 'test' })).rejects.toThrow('already settled');
+    const again = await sync({ ...deps, client: blind, buildPlan: plan }, { realmId: c.realmId, actor: 'test' });
+    expect(again.summary).toMatchObject({ created: 1, held: 0, processed: 1 });
+    expect(invoices()).toHaveLength(1);
+  });
+
+  it('a person links a write they found in QuickBooks; a wrong Id is refused', async () => {
+    const inv = await deps.client.create('Invoice', invoiceBody('INV-P1'), { requestId: 'test-p1' });
+    const [j] = await journalWrites(c.app.ctx.db, [entry('INV-P1', invoiceBody('INV-P1'))], new Date());
+    await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', actor: 'test' })).rejects.toThrow('--qbo-id');
+    await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: '987654', actor: 'test' })).rejects.toThrow('QuickBooks has no Invoice 987654');
+    await resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: inv.Id, actor: 'test' });
+    const link = await c.app.ctx.db.selectFrom('links').selectAll().where('record_key', '=', 'INV-P1').executeTakeFirstOrThrow();
+    expect(link.qbo_id).toBe(inv.Id);
+  });
+
+  it('a create not found yet is looked up again only after QBO processing window, then adopted', async () => {
+    // It lands at QBO only after the first look-up (a slow QBO still storing it).
+    const [j] = await journalWrites(c.app.ctx.db, [entry('INV-SLOW', invoiceBody('INV-SLOW'))], new Date());
+    const waits: number[] = [];
+    let landed = '';
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+      landed = (await deps.client.create('Invoice', invoiceBody('INV-SLOW'), { requestId: 'test-slow' })).Id;
+    };
+    const s = await settleWrites({ ...deps, processingWindowMs: 60_000, sleep }, c.realmId, 'run-recover', undefined, { sentBefore: c.app.ctx.clock(), context: 'in-run' });
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThan(59_000);
+    expect(s).toMatchObject({ adopted: 1, notSent: 0 });
+    const journal = await c.app.ctx.db.selectFrom('journal').selectAll().where('id', '=', j!).executeTakeFirstOrThrow();
+    expect(journal).toMatchObject({ status: 'resolved', qbo_id: landed });
+    const told = await c.app.ctx.db.selectFrom('run_records').selectAll().where('run_id', '=', 'run-recover').where('record_key', '=', 'INV-SLOW').executeTakeFirstOrThrow();
+    expect(told.message).toContain('waited until QuickBooks could no longer be saving it');
   });
 
   it('settles an update by re-reading: replays it when QBO does not have it, records it when QBO does', async () => {

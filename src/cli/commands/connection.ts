@@ -8,12 +8,11 @@
 import http from 'node:http';
 import os from 'node:os';
 import type { Command } from 'commander';
-import { createApp, type App } from '../../app.js';
-import { createLogger } from '../../log.js';
+import type { App } from '../../app.js';
 import { createConnectionService, STATE_TTL_MS, type ConnectionStatus } from '../../connect/connection.js';
 import { isConnectionError } from '../../connect/connection-messages.js';
 import { OAuthError } from '../../qbo/oauth.js';
-import { configFrom, UserError } from '../context.js';
+import { cliApp, configFrom, UserError } from '../context.js';
 import { ConsentError, followEmulatorConsent } from '../auto-consent.js';
 
 type Service = ReturnType<typeof createConnectionService>;
@@ -23,7 +22,7 @@ async function withService<T>(cmd: Command, fn: (svc: Service, app: App) => Prom
   // These commands print their result on stdout; info-level log lines there would get in the way
   // (e.g. of `status --json | jq`), so they log warnings only unless a level was asked for.
   const asked = cmd.optsWithGlobals<{ logLevel?: string }>().logLevel ?? process.env.QBO_CONNECT_LOG_LEVEL;
-  const app = await createApp(config, { logger: createLogger(asked ? config.logLevel : 'warn') });
+  const app = await cliApp(config, asked ? config.logLevel : 'warn');
   try {
     const svc = createConnectionService({ db: app.ctx.db, config: app.ctx.config, logger: app.ctx.logger, clock: app.ctx.clock });
     return await fn(svc, app);

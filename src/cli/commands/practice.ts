@@ -1,16 +1,16 @@
 /** `qbo-connect practice import|demo|list`: the practice ledger from the terminal. */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { createApp, type App } from '../../app.js';
+import type { App } from '../../app.js';
 import { demoSizes, loadDemoPractice, type DemoSize } from '../../practice/demo.js';
 import { importFile, type ImportReport } from '../../practice/import.js';
 import { kindFromName, kindInfo, kinds, type Kind } from '../../practice/kinds.js';
 import { isCalendarDate, recordStates, type RecordState } from '../../practice/schemas.js';
 import { listRecords } from '../../practice/store.js';
-import { configFrom, UserError } from '../context.js';
+import { cliApp, configFrom, UserError } from '../context.js';
 
 async function withApp<T>(cmd: Command, body: (app: App) => Promise<T>): Promise<T> {
-  const app = await createApp(configFrom(cmd));
+  const app = await cliApp(configFrom(cmd));
   try {
     return await body(app);
   } finally {

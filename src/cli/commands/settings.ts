@@ -1,13 +1,13 @@
 /** `qbo-connect settings show|set|audit`: the connect settings of a company, and their audit trail. */
 import os from 'node:os';
 import type { Command } from 'commander';
-import { createApp, type App } from '../../app.js';
+import type { App } from '../../app.js';
 import { isConnectError } from '../../connect/messages.js';
 import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
 import { coerceCliValue, flatten, getAt, resolvePath } from '../../connect/settings/paths.js';
 import { settingsSchemaAt } from '../../connect/settings/model.js';
 import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
-import { configFrom, UserError } from '../context.js';
+import { cliApp, configFrom, UserError } from '../context.js';
 
 /** Who did it, as the audit trail records a change made from this terminal. */
 export function cliActor(): string {
@@ -22,7 +22,7 @@ export function cliActor(): string {
 
 /** Opens the app, runs `fn`, closes; a connect or company-choice error becomes one line, exit 2. */
 export async function withApp<T>(cmd: Command, fn: (app: App) => Promise<T>): Promise<T> {
-  const app = await createApp(configFrom(cmd));
+  const app = await cliApp(configFrom(cmd));
   try {
     return await fn(app);
   } catch (err) {

@@ -28,6 +28,8 @@ async function startEmbeddedEmulator(config: Config, logger: Logger): Promise<{ 
       control: true,
       clients,
       logger,
+      // The embedded QBO keeps the product's date (QBO_CONNECT_CLOCK_START), so a demo on a fixed date agrees with itself.
+      ...(config.clockStart ? { startMs: Date.parse(config.clockStart) } : {}),
     });
     console.log(`QBO emulator (stands in for QuickBooks Online): ${emulator.url}`);
     return emulator;

@@ -30,6 +30,16 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
+/** `--resolve 42 sent --qbo-id 130` / `--resolve 42 not-sent`, checked before anything is opened. */
+export function resolveArgs(values: string[], qboId: string | undefined): { journalId: number; verdict: 'sent' | 'not-sent'; qboId?: string } {
+  const [id, verdict, ...extra] = values;
+  if (!id || !/^\d+$/.test(id) || (verdict !== 'sent' && verdict !== 'not-sent') || extra.length) {
+    throw new UserError(`--resolve takes a journal id and sent or not-sent (e.g. \`--resolve 42 not-sent\`); got "${values.join(' ')}"`);
+  }
+  if (verdict === 'not-sent' && qboId !== undefined) throw new UserError('--qbo-id goes with --resolve ID sent, not with not-sent');
+  return { journalId: Number(id), verdict, ...(qboId !== undefined ? { qboId } : {}) };
+}
+
 export function registerSync(program: Command): void {
   program
     .command('sync')
@@ -75,22 +85,28 @@ export function registerSync(program: Command): void {
     .description('settle writes an interrupted sync left unresolved: look each up in QuickBooks, link it, or mark it for resending')
     .option('--realm <id>', 'the QBO company (default: the connected one)')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { realm?: string; json?: boolean }, cmd: Command) => {
+    .option('--resolve <journal-id-and-verdict...>', 'settle one write yourself after checking QuickBooks: `--resolve 42 not-sent` (it is not there: the next sync sends it) or `--resolve 42 sent --qbo-id 130` (it is there: link it)')
+    .option('--qbo-id <id>', 'with --resolve ID sent: the QuickBooks Id of the record that arrived')
+    .action(async (opts: { realm?: string; json?: boolean; resolve?: string[]; qboId?: string }, cmd: Command) => {
+      const resolve = opts.resolve ? resolveArgs(opts.resolve, opts.qboId) : undefined;
       await withApp(cmd, async (app) => {
         const realmId = await realmOf(app, opts);
         const deps = syncDepsFor(app.ctx, realmId);
         let r;
         try {
-          r = await recoverCompany(deps, { realmId, actor: cliActor() });
+          r = await recoverCompany(deps, { realmId, actor: cliActor(), ...(resolve ? { resolve } : {}) });
         } catch (err) {
           if (err instanceof RunError) throw new UserError(err.message);
           throw err;
         }
         if (opts.json) console.log(JSON.stringify(r, null, 2));
-        else
+        else {
+          if (r.resolved) console.log(r.resolved);
           console.log(
             `Recovery (run ${r.runId}): ${r.found} unresolved write(s); ${r.adopted} found in QuickBooks and linked, ${r.settled} updates/voids settled, ${r.notSent} not in QuickBooks (the next sync sends them), ${r.held} held for review, ${r.unknown} still unknown.`,
           );
+          for (const u of r.unsettled) console.log(`  write ${u.journalId} (${u.record}) could not be checked: ${u.reason}. After checking QuickBooks: \`qbo-connect recover --resolve ${u.journalId} not-sent\` or \`--resolve ${u.journalId} sent --qbo-id <Id>\`.`);
+        }
         if (r.held || r.unknown) process.exitCode = 1;
       });
     });

@@ -1,9 +1,8 @@
 /** `qbo-connect users add|list` and `qbo-connect token create`: people and API tokens from the terminal. */
 import { Option, type Command } from 'commander';
-import { createApp } from '../../app.js';
 import { createApiToken } from '../../accounts/api-tokens.js';
 import { AccountError, createUser, findUserByEmail, roles } from '../../accounts/users.js';
-import { configFrom, UserError } from '../context.js';
+import { cliApp, configFrom, UserError } from '../context.js';
 
 export function registerUsers(program: Command): void {
   const users = program.command('users').description('people who use QBO Connect');
@@ -14,7 +13,7 @@ export function registerUsers(program: Command): void {
     .requiredOption('--name <name>', 'full name')
     .addOption(new Option('--role <role>', 'role').choices(roles).default('viewer'))
     .action(async (email: string, opts: { name: string; role: string }, cmd: Command) => {
-      const app = await createApp(configFrom(cmd));
+      const app = await cliApp(configFrom(cmd));
       try {
         const user = await createUser(app.ctx.db, { email, name: opts.name, role: opts.role }, app.ctx.clock());
         console.log(`Added ${user.email} (${user.role}).`);
@@ -34,7 +33,7 @@ export function registerUsers(program: Command): void {
     .requiredOption('--user <email>', 'the user the token acts as')
     .option('--name <name>', 'what the token is for', 'API token')
     .action(async (opts: { user: string; name: string }, cmd: Command) => {
-      const app = await createApp(configFrom(cmd));
+      const app = await cliApp(configFrom(cmd));
       try {
         const user = await findUserByEmail(app.ctx.db, opts.user);
         if (!user) throw new UserError(`--user ${opts.user}: no such user; add one with "qbo-connect users add"`);

@@ -27,8 +27,10 @@ import { importRows } from './imports.js';
 import { itemRows, nameRows } from './name-rows.js';
 import { loadPracticeLists, prefillOnce } from './practice-lists.js';
 import { skipIdOf, skipKindOf } from './skip-kinds.js';
-import { contentHash } from './refs.js';
+import { adoptedFields } from './sent-fields.js';
+import { basesOf, baseOf, nameUpdateRows, updateRow } from './updates.js';
 import type { GroupKind, Issue, Plan, PlanRow } from './types.js';
+import { mappedId } from '../settings/lookup.js';
 
 export interface PlanDeps {
   db: Db;
@@ -181,7 +183,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     Invoice: byDocNumber(await snap.byIn('Invoice', 'DocNumber', [...newNumbers('invoice'), ...outside])),
     CreditMemo: byDocNumber(await snap.byIn('CreditMemo', 'DocNumber', newNumbers('credit-note'))),
     Bill: byDocNumber(await snap.byIn('Bill', 'DocNumber', [...newNumbers('bill'), ...newNumbers('staff-expense')])),
-    Payment: byField(await snap.byIn('Payment', 'PaymentRefNum', newNumbers('payment')), 'PaymentRefNum'),
+    Payment: byField(await paymentsByReference(snap, items.filter((i) => i.kind === 'payment' && i.status === 'new').map((i) => i.doc.stored.record as Payment)), 'PaymentRefNum'),
   };
 
   // ---- QBO: what changed there since the last sync, for the linked documents in the window ---------
@@ -210,6 +212,16 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
       }
     }
   }
+
+  // ---- QBO: the current copy of every document about to be updated, in bulk, and what we last sent ----
+  // The three-way comparison needs QBO's values whether or not CDC saw a change (a link from before
+  // migration 0010 takes them as its base), so those not in the CDC answer are read by Id.
+  const updating = items.filter((i) => i.link && i.status === 'update');
+  for (const entity of linkedEntities) {
+    const ids = updating.filter((i) => entityOf[i.kind] === entity && !cdcRows.has(`${entity}:${i.link!.qbo_id}`)).map((i) => i.link!.qbo_id);
+    for (const row of await snap.byIn(entity, 'Id', ids)) cdcRows.set(`${entity}:${row.Id}`, row);
+  }
+  const bases = await basesOf(db, realmId, updating.map((i) => i.link!));
 
   // ---- document rows ------------------------------------------------------------------------------------
   const rows: PlanRow[] = [];
@@ -285,14 +297,14 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     }
 
     if (it.status === 'update') {
-      const syncToken = qboNow?.SyncToken ?? link!.sync_token;
-      const change = qboNow ? qboSideChange(qboNow, link!) : null;
-      if (change) issues.push(issue(change === 'deleted' ? `${kind}.deleted-in-qbo` : `${kind}.changed-in-qbo`, 'error', { record: it.label, detail: change }));
-      const payload = { ...draft.payload, Id: link!.qbo_id, SyncToken: syncToken, sparse: true };
-      const row = makeRow({ ...base, action: 'update', qboId: link!.qbo_id, syncToken, payload, dependsOn: draft.dependsOn, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: draft.qboTotalCents, issues });
-      // The practice version moved but nothing QBO holds changed: nothing to send.
-      if (contentHash(draft.payload) === link!.payload_hash) continue;
-      rows.push(row);
+      if (!qboNow || qboNow['status'] === 'Deleted') {
+        issues.push(issue(`${kind}.deleted-in-qbo`, 'error', { record: it.label }));
+        rows.push(makeRow({ ...base, action: 'update', qboId: link!.qbo_id, syncToken: link!.sync_token, dependsOn: draft.dependsOn, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: draft.qboTotalCents, issues }));
+        continue;
+      }
+      // Only the fields the practice changed since the last sync go; a field QBO changed too holds it.
+      const row = updateRow({ ...base, version: stored.version, link: link!, draft, qboNow, base: baseOf(bases, link!), issues, divergedCode: `${kind}.diverged` });
+      if (row) rows.push(row);
       continue;
     }
 
@@ -302,7 +314,9 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
       const qboTotal = typeof existing['TotalAmt'] === 'number' ? toCents(existing['TotalAmt']) : null;
       const sameDate = existing['TxnDate'] === date;
       if (qboTotal === draft.qboTotalCents && sameDate && existing['status'] !== 'Deleted') {
-        rows.push(makeRow({ ...base, action: 'adopt', qboId: existing.Id, syncToken: existing.SyncToken, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: qboTotal, issues }));
+        const adopted = makeRow({ ...base, action: 'adopt', qboId: existing.Id, syncToken: existing.SyncToken, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: qboTotal, issues });
+        adopted.fields = adoptedFields(entity, draft.payload, existing);
+        rows.push(adopted);
         continue;
       }
       const diff = [qboTotal !== draft.qboTotalCents ? `QBO total ${qboTotal === null ? '?' : amount(qboTotal).toFixed(2)}, here ${amount(draft.qboTotalCents).toFixed(2)}` : null, sameDate ? null : `QBO date ${String(existing['TxnDate'])}, here ${date}`].filter(Boolean).join('; ');
@@ -323,7 +337,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     const customer = refs.customer(p.contactCode);
     if (customer) payload['CustomerRef'] = refOf(customer, deps);
     else issues.push(issue('payment.contact-missing', 'error', { record: label, value: p.contactCode, field: 'contactCode' }, 'contactCode'));
-    const method = settings.payments.methodByPaymentType[p.paymentTypeCode];
+    const method = mappedId(settings.payments.methodByPaymentType, p.paymentTypeCode);
     if (method) payload['PaymentMethodRef'] = { value: method };
     else issues.push(issue('payment.type-unmapped', 'error', { record: label, value: p.paymentTypeCode, field: 'paymentTypeCode' }, 'paymentTypeCode'));
     if (settings.payments.depositAccountId) payload['DepositToAccountRef'] = { value: settings.payments.depositAccountId };
@@ -401,6 +415,8 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
   }
   // ---- name and item rows for what the documents need ---------------------------------------------
   rows.push(...(await nameRows(ctx, snap, needs)));
+  // Linked names changed in the practice since their last sync (a new email reaches QBO's invoices).
+  rows.push(...(await nameUpdateRows(db, ctx, snap, nameLinks)));
   rows.push(...(await itemRows(ctx, snap, needs.items)));
 
   // ---- payments to import (the default direction) ------------------------------------------------
@@ -524,6 +540,20 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
 // ---- helpers -------------------------------------------------------------------------------------------
 
 const refField: Record<string, string> = { Customer: 'contactCode', Vendor: 'supplierCode', Item: 'projectNumber' };
+
+/**
+ * QBO's payments whose reference (PaymentRefNum) is one of the new payments' numbers. No Intuit
+ * source marks PaymentRefNum filterable (qbo-api.md §4.2; issue 13), so the payments are read by
+ * their dates (`TxnDate IN (…)`: TxnDate is filterable on every transaction) and matched here:
+ * one query per 1,000 distinct dates, growing with the payments QBO holds on those days.
+ */
+async function paymentsByReference(snap: QboSnapshot, payments: Payment[]): Promise<QboRow[]> {
+  const numbers = new Set(payments.filter((p) => p.number.length <= QBO_DOC_NUMBER_LIMIT).map((p) => p.number.toLowerCase()));
+  if (!numbers.size) return [];
+  const dates = [...new Set(payments.filter((p) => numbers.has(p.number.toLowerCase())).map((p) => p.date))].sort();
+  const rows = await snap.byIn('Payment', 'TxnDate', dates);
+  return rows.filter((r) => typeof r['PaymentRefNum'] === 'string' && numbers.has((r['PaymentRefNum'] as string).toLowerCase()));
+}
 
 function byField(rows: QboRow[], field: string): Map<string, QboRow> {
   const out = new Map<string, QboRow>();

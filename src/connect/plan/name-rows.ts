@@ -6,6 +6,7 @@ import { issue, makeRow, rowKey, type MapContext } from './context.js';
 import { contactLabel, customerDraft, staffLabel, vendorDraft, type NameDraft } from './mapping/contacts.js';
 import { itemName, itemPayload } from './mapping/items.js';
 import { nameKey, type QboRow, type QboSnapshot } from './qbo-snapshot.js';
+import { adoptedFields } from './sent-fields.js';
 import type { Issue, PlanRow } from './types.js';
 
 export type Needs = {
@@ -86,6 +87,7 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs)
     if (match) {
       if (match['Active'] === false) issues.push(issue('qbo.reference-inactive', 'error', { record: c.label, value: c.draft.displayName, detail: `${c.entity} ${match.Id}`, field: 'name' }, 'name'));
       row = makeRow({ ...base, action: 'adopt', qboId: match.Id, syncToken: match.SyncToken, issues });
+      row.fields = adoptedFields(c.entity, c.draft.payload, match);
     } else {
       // Creating: the name must be free across customers, suppliers and employees.
       const clashes: Array<['Customer' | 'Vendor' | 'Employee', 'customer' | 'supplier' | 'employee']> = [

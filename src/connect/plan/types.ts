@@ -11,6 +11,8 @@
  * the QBO Id once that row is done. `dependsOn` lists those row keys.
  */
 
+import type { RowFields } from './sent-fields.js';
+
 /** Groups in the order a sync writes them (names → documents → payments → purchases → import). */
 export const groupOrder = [
   'customers',
@@ -79,6 +81,11 @@ export interface PlanRow {
   practiceTotalCents: number | null;
   qboTotalCents: number | null;
   issues: Issue[];
+  /**
+   * Updates only: the three-way comparison (see sent-fields.ts) — the base it was made against, the
+   * fields sent, and any field both sides changed (then the row is held as diverged, nothing sent).
+   */
+  fields?: RowFields;
   /** Set when a person (or the engine, with a reason) left the row out of syncs. */
   skipped?: { by: string; at: string; reason?: string };
 }

@@ -19,7 +19,24 @@ export interface RunDeps {
   batchSize?: number;
   /** Sends a group keeps in flight at once, 1–10 (default 10, QBO's limit); 1 sends them one by one. */
   parallelRequests?: number;
+  /**
+   * How long after a create left us QBO may still store it (default DEFAULT_PROCESSING_WINDOW_MS).
+   * A create whose answer was lost is looked up; when it is not found yet, it is looked up again
+   * only once this window has passed, and sent again only if still not found — never while the
+   * first request could still commit (issue 19: a slow QBO got every partial payment twice).
+   */
+  processingWindowMs?: number;
+  /** Waits out the processing window (injectable for tests; real timers by default). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * QBO's processing window: "requests that take >120 s time out" (Intuit, limits and throttles,
+ * https://developer.intuit.com/app/developer/qbo/docs/learn/limits-and-throttles; reliability.md
+ * §2.1). A request that reached QBO before our client gave up is stored within that time or not at
+ * all, so 120 s after the last moment a request could have left us, a look-up is final.
+ */
+export const DEFAULT_PROCESSING_WINDOW_MS = 120_000;
 
 export interface Progress {
   done: number;

@@ -8,6 +8,7 @@ import { buildPlan } from '../plan/index.js';
 import { qboClientFor } from '../qbo-client.js';
 
 type QboClientOverrides = NonNullable<Parameters<typeof qboClientFor>[2]>;
+import { DEFAULT_PROCESSING_WINDOW_MS } from './context.js';
 import { crashPointFromEnv, type CrashPoint } from './crash-point.js';
 import type { SyncDeps } from './sync.js';
 
@@ -18,6 +19,8 @@ export interface SyncWiringOptions {
   lockTtlMs?: number;
   /** Who the one-time settings pre-fill of the preview is audited as. */
   actor?: string;
+  /** QBO's processing window (RunDeps.processingWindowMs); wins over the environment. */
+  processingWindowMs?: number;
 }
 
 export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | 'clock'>, realmId: string, opts: SyncWiringOptions = {}): SyncDeps {
@@ -35,9 +38,20 @@ export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | '
     if (init?.method === 'POST' && String(input instanceof Request ? input.url : input).includes('requestid=')) crash('after-send-before-response', scope.group);
     return res;
   };
-  const client = qboClientFor(ctx, realmId, { ...opts.client, fetch: countingFetch });
+  // QBO_CONNECT_REQUESTS_PER_MINUTE (≥ 1) lowers the client's own rate cap, so a test can cross
+  // more than one limiter window with a small company (a caller's explicit limits still win).
+  const perMinute = env['QBO_CONNECT_REQUESTS_PER_MINUTE'] ? Number(env['QBO_CONNECT_REQUESTS_PER_MINUTE']) : undefined;
+  const capped = perMinute !== undefined && Number.isInteger(perMinute) && perMinute >= 1 ? { limits: { requestsPerMinute: perMinute, ...opts.client?.limits } } : {};
+  const client = qboClientFor(ctx, realmId, { ...opts.client, ...capped, fetch: countingFetch });
+  // QBO's processing window in the emulator's time (its time scale shrinks it as it shrinks the
+  // client's timeout); QBO_CONNECT_PROCESSING_WINDOW_MS sets it outright, for tests whose kills
+  // leave nothing in flight at QBO and that must not wait two minutes per restart.
+  const scale = ctx.config.qboEnv === 'emulator' ? Math.max(1, ctx.config.emulatorTimeScale ?? 1) : 1;
+  const windowEnv = env['QBO_CONNECT_PROCESSING_WINDOW_MS'] ? Number(env['QBO_CONNECT_PROCESSING_WINDOW_MS']) : undefined;
+  const processingWindowMs = opts.processingWindowMs ?? (windowEnv !== undefined && Number.isFinite(windowEnv) && windowEnv >= 0 ? windowEnv : Math.round(DEFAULT_PROCESSING_WINDOW_MS / scale));
   return {
     db: ctx.db,
+    processingWindowMs,
     clock: ctx.clock,
     logger: ctx.logger,
     client,

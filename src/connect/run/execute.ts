@@ -9,9 +9,10 @@ import { MAX_BATCH_ITEMS, type BatchItem, type BatchResult } from '../../qbo/cli
 import { ConnectionLostError, OutcomeUnknownError, QboFault, QboUnavailableError } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
+import { conflictText, nextBase, normalizeField, same } from '../plan/sent-fields.js';
 import type { PlanRow } from '../plan/types.js';
 import { hasMarker, LockLostError, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
-import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, type JournalEntry, type JournalRow } from './journal.js';
+import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalEntry, type JournalRow } from './journal.js';
 import { runMessage, type RunReasonCode } from './messages.js';
 import { settleWrites } from './recover.js';
 import { batchRequestIdFor, bIdFor, requestIdFor, type WriteOperation } from './request-id.js';
@@ -33,7 +34,7 @@ const kindsOfGroup: Record<string, string[]> = {
 /** QBO voids these (Payment and SalesReceipt through update&include=void, the client picks); Bills and Purchases cannot be voided. */
 const voidable = new Set(['Invoice', 'CreditMemo', 'Payment', 'SalesReceipt', 'BillPayment', 'Check']);
 const writeActions = new Set(['create', 'update', 'void', 'adopt']);
-/** Times a write found not in QBO after an unknown outcome is sent again in the same run. */
+/** Times a write found not in QBO (after its processing window) following an unknown outcome is sent again in the same run. */
 const MAX_RESENDS = 3;
 const totalCents = (e: Record<string, unknown>): number | null => (typeof e['TotalAmt'] === 'number' ? toCents(e['TotalAmt'] as number, 'half-up') : null);
 
@@ -227,11 +228,21 @@ export class GroupExecutor {
   async run(group: string, rows: PlanRow[]): Promise<void> {
     if (this.deps.scope) this.deps.scope.group = group;
     const held = await heldWrites(this.deps.db, this.state.realmId);
+    // A write still pending (recovery could not tell whether QBO has it) holds its record: sending
+    // it again could make a duplicate. Recovery already named it in this run's history.
+    const unsettled = new Map((await unresolvedWrites(this.deps.db, this.state.realmId)).map((r) => [`${r.record_kind}\u0000${r.record_key}`, r]));
+    const told = new Set(
+      (await this.deps.db.selectFrom('run_records').select(['record_kind', 'record_key']).where('run_id', '=', this.state.runId).execute()).map((r) => `${r.record_kind}\u0000${r.record_key}`),
+    );
     const ready: PlanRow[] = [];
     for (const row of rows) {
-      const h = held.get(`${row.record.kind}\u0000${row.record.id}`);
-      if (h) {
-        await this.problem(row, null, 'held', 'run.held-earlier', runMessage('run.held-earlier', { record: recordLabel(row), detail: h.outcome_message ?? '' }));
+      const id = `${row.record.kind}\u0000${row.record.id}`;
+      const h = held.get(id);
+      const u = unsettled.get(id);
+      if (h || u) {
+        if (told.has(id)) this.state.notWritten.add(row.key);
+        else if (h) await this.problem(row, null, 'held', 'run.held-earlier', runMessage('run.held-earlier', { record: recordLabel(row), detail: h.outcome_message ?? '' }));
+        else await this.problem(row, null, 'held', 'run.unsettled', runMessage('run.unsettled', { record: recordLabel(row), journalId: u!.id, detail: u!.outcome_message ?? 'not checked yet' }));
         this.tick(group);
         continue;
       }
@@ -295,6 +306,18 @@ export class GroupExecutor {
         counter: 'adopted',
       },
       this.now(),
+      // The values both sides held when adopted: the base a later update is compared with.
+      row.fields
+        ? async (trx) => {
+            await trx
+              .updateTable('links')
+              .set({ sent_fields: JSON.stringify(row.fields!.base) })
+              .where('realm_id', '=', this.state.realmId)
+              .where('record_kind', '=', row.record.kind)
+              .where('record_key', '=', row.record.id)
+              .execute();
+          }
+        : undefined,
     );
     this.state.qboIds.set(row.key, row.qbo.id);
     this.tick(row.group);
@@ -329,6 +352,19 @@ export class GroupExecutor {
         await this.problem(row, null, 'failed', 'run.unresolved-reference', runMessage('run.unresolved-reference', { record: recordLabel(row), field: 'QBO Id', detail: `the ${row.qbo.entity} it was synced to` }));
         return undefined;
       }
+      if (operation === 'update' && row.fields) {
+        // The preview compared field values three ways: a field both sides changed holds the row.
+        if (row.fields.conflicts.length) {
+          await this.diverged(row, null, link.qbo_id, conflictText(row.fields.conflicts));
+          return undefined;
+        }
+        // Based on QBO's SyncToken at preview time: our own writes since the last sync (a payment, a
+        // credit application) moved it, and the field comparison already showed they changed nothing
+        // we send. A change made in QBO after the preview gets a 5010, handled in settleResult.
+        baseSyncToken = this.syncTokens.get(row.key) ?? row.qbo.syncToken ?? link.sync_token;
+        body = { ...body, Id: id, SyncToken: baseSyncToken, sparse: true };
+        return this.prepared(row, operation, body, baseSyncToken, batchRequestId);
+      }
       // Held as diverged until QBO again holds what we last wrote (the person undid their edit there).
       const moved = link.state === 'diverged' || (row.qbo.syncToken !== undefined && row.qbo.syncToken !== link.sync_token);
       if (moved && !(await this.sameAsWeLeftIt(row, link.qbo_id, link.sync_token))) {
@@ -339,6 +375,10 @@ export class GroupExecutor {
       body = operation === 'void' ? { Id: id, SyncToken: baseSyncToken } : { ...body, Id: id, SyncToken: baseSyncToken, sparse: true };
     }
     if (operation === 'create') body = withMarker(row.qbo.entity, body, row.record.kind, row.record.id);
+    return this.prepared(row, operation, body, baseSyncToken, batchRequestId);
+  }
+
+  private async prepared(row: PlanRow, operation: WriteOperation, body: Record<string, unknown>, baseSyncToken: string | null, batchRequestId: string | null): Promise<Prepared> {
     const payloadHash = row.payloadHash ?? '';
     const generation = await generationOf(this.deps.db, this.state.realmId, row.record.kind, row.record.id, operation, payloadHash);
     const requestId = requestIdFor({ realmId: this.state.realmId, recordKind: row.record.kind, recordKey: row.record.id, payloadHash, operation, generation });
@@ -477,17 +517,26 @@ export class GroupExecutor {
       const rowsNow = await this.deps.db.selectFrom('journal').selectAll().where('id', 'in', journalIds).execute();
       const again: PlanRow[] = [];
       if (failure instanceof OutcomeUnknownError || !(failure instanceof QboFault || failure instanceof QboUnavailableError)) {
-        // Maybe applied: look the records up now rather than leave them for the next run.
-        this.deps.logger.warn({ realmId: this.state.realmId, err: failure instanceof Error ? failure.message : String(failure) }, 'batch outcome unknown; looking the records up');
-        const settled = await settleWrites(this.deps, this.state.realmId, this.state.runId, rowsNow as JournalRow[]);
+        // Maybe applied, maybe still being stored: look the records up. Nothing is sent again while
+        // QBO could still store the first request (a new requestid would not be de-duplicated, and
+        // QBO documents no de-duplication of concurrent requests even under the same one): what is
+        // not found is looked up again once QBO's processing window has passed (settleWrites waits
+        // it out), and only what is still not found then is sent again.
+        const reason = failure instanceof Error ? failure.message : String(failure);
+        this.deps.logger.warn({ realmId: this.state.realmId, err: reason }, 'batch outcome unknown; looking the records up');
+        // A 500 is QBO's own answer: the request is over there, stored or not, and a look-up is final.
+        // A timeout, a dropped connection or a gateway's 502/503/504 say nothing of that.
+        const answered = failure instanceof OutcomeUnknownError && failure.status === 500;
+        const settled = await settleWrites(this.deps, this.state.realmId, this.state.runId, rowsNow as JournalRow[], { sentBefore: this.now(), final: answered, context: 'in-run' });
         for (const [k, id] of settled.qboIds) this.state.qboIds.set(k, id);
         const still = await this.deps.db.selectFrom('journal').select(['id', 'row_key', 'status']).where('id', 'in', journalIds).execute();
         for (const s of still) {
           const p = prepared.find((x) => x.row.key === s.row_key)!;
           if (s.status === 'pending') {
-            await this.problem(p.row, s.id, 'pending', 'run.outcome-unknown', runMessage('run.outcome-unknown', { record: recordLabel(p.row), detail: failure instanceof Error ? failure.message : String(failure) }));
+            await this.problem(p.row, s.id, 'pending', 'run.unsettled', runMessage('run.unsettled', { record: recordLabel(p.row), journalId: s.id, detail: `${reason}; then ${settled.unsettled.get(s.id) ?? 'no answer'}` }));
           } else if (s.status === 'failed' && resend < MAX_RESENDS) {
-            // Not in QBO: send it again now, with a new requestid (its generation moved on).
+            // Not in QBO after its window: the first request can no longer be stored, so sending it
+            // again (with a new requestid: its generation moved on) cannot make a second copy.
             again.push(p.row);
           } else if (s.status === 'failed') {
             // Not in QBO: the next sync sends it again.
@@ -550,23 +599,76 @@ export class GroupExecutor {
           counter: p.operation === 'create' ? 'created' : 'updated',
         },
         this.now(),
+        // What we sent and what QBO answered, field by field: the base of the next three-way
+        // comparison, so our own write never reads as someone else's change.
+        async (trx) => {
+          const base = nextBase(row.qbo.entity, p.body, e, p.operation === 'update' ? row.fields : undefined);
+          await trx
+            .updateTable('links')
+            .set({ sent_fields: JSON.stringify(base) })
+            .where('realm_id', '=', this.state.realmId)
+            .where('record_kind', '=', row.record.kind)
+            .where('record_key', '=', row.record.id)
+            .execute();
+        },
       );
       this.state.qboIds.set(row.key, e.Id);
       return;
     }
     const f = r.fault;
     if (f.code === '5010' && p.operation === 'update') {
-      // Stale SyncToken: re-read once; someone else changed it since our last write.
+      // Stale SyncToken: re-read once; someone changed it after the preview read it.
       let current: QboRow | undefined;
       try {
         current = (await this.deps.client.read(row.qbo.entity as EntityName, String(p.body['Id']))) as QboRow;
       } catch {
         current = undefined;
       }
+      const fields = row.fields;
+      if (current && fields) {
+        // Compare values, not SyncTokens: when none of the fields we send moved in QBO, the change
+        // was elsewhere (it survives the sparse update); send again once on QBO's current SyncToken.
+        const moved = fields.send.filter((k) => !same(normalizeField(k, current![k]), fields.qbo[k] ?? null));
+        if (!moved.length && !this.resent.has(row.key)) {
+          this.resent.add(row.key);
+          await markNotSent(this.deps.db, journalId, 'run.stale-sync-token', `${recordLabel(row)}: QuickBooks SyncToken moved to ${current.SyncToken} after the preview, in fields this update does not send; sent again on it.`, this.now());
+          this.syncTokens.set(row.key, String(current.SyncToken));
+          await this.updateAgain(row);
+          return;
+        }
+        const conflicts = moved.map((k) => ({ field: k, lastSent: fields.base[k]?.sent ?? null, qboNow: normalizeField(k, current![k]), practiceNow: fields.practice[k] ?? null }));
+        if (conflicts.length) {
+          await this.diverged(row, journalId, String(p.body['Id']), conflictText(conflicts));
+          return;
+        }
+      }
       await this.diverged(row, journalId, String(p.body['Id']), current ? `QuickBooks SyncToken ${current.SyncToken}, ours ${p.entry.baseSyncToken}` : 'stale SyncToken');
       return;
     }
     await this.problem(row, journalId, 'failed', 'run.qbo-refused', runMessage('run.qbo-refused', { record: recordLabel(row), field: f.element, detail: f.errors[0]?.message ?? f.message }));
+  }
+
+  /** Rows sent a second time after a 5010 that touched none of their fields (once per run). */
+  private readonly resent = new Set<string>();
+
+  /** An update sent again alone, journaled under a new requestid, on the SyncToken just read. */
+  private async updateAgain(row: PlanRow): Promise<void> {
+    const p = await this.prepare(row, null);
+    if (!p) return;
+    if (this.state.lockLost?.()) throw new LockLostError();
+    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now());
+    let r: BatchResult;
+    try {
+      r = { bId: bIdFor(0), ok: true, entity: row.qbo.entity as EntityName, value: (await this.sparseUpdateNoReread(row.qbo.entity as EntityName, p)) as Record<string, unknown> };
+    } catch (err) {
+      if (!(err instanceof QboFault)) {
+        const rowsNow = await this.deps.db.selectFrom('journal').selectAll().where('id', '=', journalId!).execute();
+        await settleWrites(this.deps, this.state.realmId, this.state.runId, rowsNow as JournalRow[]);
+        return;
+      }
+      r = { bId: bIdFor(0), ok: false, fault: err };
+    }
+    await this.settleResult(p, journalId!, r);
   }
 
   private async voidOne(group: string, row: PlanRow): Promise<void> {

@@ -18,6 +18,13 @@ export type RunReasonCode =
   | 'run.dependency-failed'
   | 'run.unresolved-reference'
   | 'run.recovered'
+  | 'run.found-after-lost-answer'
+  | 'run.unsettled'
+  | 'run.resolved-by-person'
+  | 'run.no-such-write'
+  | 'run.write-settled'
+  | 'run.resolve-needs-id'
+  | 'run.resolve-not-found'
   | 'run.not-in-qbo'
   | 'run.interrupted'
   | 'run.import-no-invoice'
@@ -41,6 +48,8 @@ export interface RunMessageContext {
   list?: string[];
   seconds?: number;
   runId?: string;
+  /** The journal id of a write (what `qbo-connect recover --resolve` takes). */
+  journalId?: number;
 }
 
 const listed = (items: string[] | undefined, max = 10) =>
@@ -67,6 +76,15 @@ export const runMessages: Record<RunReasonCode, (c: RunMessageContext) => string
   'run.dependency-failed': (c) => `${c.record}: not sent because ${c.detail ?? 'a record it needs'} was not written to QuickBooks; fix that record first, then sync again.`,
   'run.unresolved-reference': (c) => `${c.record}: its ${c.field ?? 'reference'} points at ${c.detail ?? 'a record'} that has no QuickBooks Id yet; sync again after that record is written.`,
   'run.recovered': (c) => `${c.record}: found in QuickBooks as ${c.entity} ${c.qboId} after an interrupted run, and linked (nothing sent twice).`,
+  'run.found-after-lost-answer': (c) =>
+    `${c.record}: QuickBooks did not answer in time; QBO Connect waited until QuickBooks could no longer be saving it, found it as ${c.entity} ${c.qboId}, and linked it (nothing sent twice).`,
+  'run.unsettled': (c) =>
+    `${c.record}: an earlier write of it (journal ${c.journalId ?? '?'}) may or may not be in QuickBooks and could not be checked (${c.detail ?? 'no answer'}); it is not sent again until that is settled. The next sync or \`qbo-connect recover\` looks again; if you have checked QuickBooks yourself, run \`qbo-connect recover --resolve ${c.journalId ?? '<journal id>'} not-sent\` (it is not there: send it) or \`qbo-connect recover --resolve ${c.journalId ?? '<journal id>'} sent --qbo-id <Id>\` (it is there: link it).`,
+  'run.resolved-by-person': (c) => `${c.record}: journal ${c.journalId ?? '?'} settled by a person: ${c.detail ?? ''}`,
+  'run.no-such-write': (c) => `There is no write ${c.journalId ?? ''} for this company; \`qbo-connect history --run <run id>\` names each unsettled write with its journal id.`,
+  'run.write-settled': (c) => `Write ${c.journalId ?? ''} is already settled (${c.detail ?? 'resolved'}); nothing to resolve.`,
+  'run.resolve-needs-id': (c) => `Write ${c.journalId ?? ''} created a ${c.entity ?? 'record'}: say which one QuickBooks holds with \`--qbo-id <Id>\`.`,
+  'run.resolve-not-found': (c) => `QuickBooks has no ${c.entity ?? 'record'} ${c.qboId ?? ''} to link write ${c.journalId ?? ''} to (${c.detail ?? 'not found'}); check the Id in QuickBooks.`,
   'run.not-in-qbo': (c) => `${c.record}: not found in QuickBooks after an interrupted run; the sync sends it again with a new request id.`,
   'run.interrupted': (c) => `Run ${c.runId ?? ''} stopped before it finished (its process ended); its unfinished writes were recovered by the next run.`,
   'run.import-no-invoice': (c) => `${c.record}: not applied to any invoice the practice has, so it was not imported.`,

@@ -15,9 +15,9 @@
 import { OutcomeUnknownError, QboFault } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
-import { hasMarker, markerOf, nameEntities, sentContentHash, type RunDeps } from './context.js';
+import { DEFAULT_PROCESSING_WINDOW_MS, hasMarker, markerOf, nameEntities, sentContentHash, type RunDeps } from './context.js';
 import { markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalRow } from './journal.js';
-import { runMessage } from './messages.js';
+import { RunError, runMessage } from './messages.js';
 
 export interface RecoverySummary {
   /** Unresolved writes found. */
@@ -47,33 +47,63 @@ export async function markInterruptedRuns(deps: Pick<RunDeps, 'db' | 'clock'>, r
   return Number(r.numUpdatedRows);
 }
 
-async function findCreated(deps: RunDeps, rows: JournalRow[]): Promise<Map<number, QboRow[]>> {
-  const found = new Map<number, QboRow[]>(rows.map((r) => [r.id, []]));
+/** Look-up results: the candidates found for each write, or why a write could not be looked up. */
+interface LookUp {
+  found: Map<number, QboRow[]>;
+  failed: Map<number, string>;
+}
+
+const errText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** QBO's query literal for a time: second precision with an explicit offset, as Intuit's examples write it. */
+const queryTime = (d: Date) => `${d.toISOString().slice(0, 19)}+00:00`;
+
+/**
+ * Finds what QBO holds for each pending create, entity by entity: one entity's failure leaves only
+ * its own writes unchecked. Transactions: the change feed (one request) when it is complete for the
+ * entity; otherwise (more changes than one answer holds, or older than its 30 days) the documents
+ * created since the oldest write, page by page (`MetaData.CreateTime`, filterable on every entity per
+ * Intuit's schema, qbo-api.md §4.2) — never by PaymentRefNum, which no Intuit source marks
+ * filterable — matched by our marker. Names: by DisplayName/Name.
+ */
+async function findCreated(deps: RunDeps, rows: JournalRow[]): Promise<LookUp> {
+  const out: LookUp = { found: new Map(), failed: new Map() };
   const byEntity = new Map<string, JournalRow[]>();
   for (const r of rows) byEntity.set(r.qbo_entity, [...(byEntity.get(r.qbo_entity) ?? []), r]);
+  const fail = (pending: JournalRow[], err: unknown) => {
+    for (const r of pending) out.failed.set(r.id, errText(err));
+  };
 
   const txnEntities = [...byEntity.keys()].filter((e) => !nameEntities.has(e));
   if (txnEntities.length) {
-    // CDC from a day before the oldest write: the emulator's clock may run ahead, never behind.
+    // From a day before the oldest write: the emulator's clock may run ahead, never behind.
     const oldest = Math.min(...rows.filter((r) => !nameEntities.has(r.qbo_entity)).map((r) => Date.parse(r.created_at)));
     const since = new Date(oldest - 24 * 3600_000);
-    // CDC reaches back 30 days; older writes (a sync abandoned for a month) are found by number.
+    // CDC reaches back 30 days; older writes are found by creation time.
     const cdcReach = deps.clock().getTime() - 29 * 24 * 3600_000;
-    const cdc = since.getTime() > cdcReach ? await deps.client.cdc(txnEntities as EntityName[], since) : undefined;
+    let cdc: Awaited<ReturnType<RunDeps['client']['cdc']>> | undefined;
+    if (since.getTime() > cdcReach) {
+      try {
+        cdc = await deps.client.cdc(txnEntities as EntityName[], since);
+      } catch (err) {
+        deps.logger.warn({ err: errText(err) }, 'recovery: the change feed failed; looking writes up by creation time');
+      }
+    }
     for (const entity of txnEntities) {
-      let candidates = (cdc?.changes[entity as EntityName] ?? []) as QboRow[];
       const pending = byEntity.get(entity)!;
+      let candidates = (cdc?.changes[entity as EntityName] ?? []) as QboRow[];
       if (!cdc || cdc.truncated[entity as EntityName]) {
-        // More changes than one CDC answer holds, or too old for CDC: the numbers we sent.
-        const field = entity === 'Payment' ? 'PaymentRefNum' : 'DocNumber';
-        const numbers = pending.map((r) => (JSON.parse(r.body) as Record<string, unknown>)[field]).filter((n): n is string => typeof n === 'string');
-        if (numbers.length < pending.length) throw new Error(`${entity} writes without a ${field} cannot be looked up beyond change data capture's 30 days`);
-        candidates = [];
-        for await (const e of deps.client.queryIn(entity as EntityName, field, numbers)) candidates.push(e as QboRow);
+        try {
+          candidates = [];
+          for await (const e of deps.client.query(entity as EntityName, (q) => q.where('MetaData.CreateTime', '>=', queryTime(since)))) candidates.push(e as QboRow);
+        } catch (err) {
+          fail(pending, err);
+          continue;
+        }
       }
       for (const r of pending) {
         const marker = markerOf(r.record_kind, r.record_key);
-        found.set(
+        out.found.set(
           r.id,
           candidates.filter((c) => c['status'] !== 'Deleted' && hasMarker(c['PrivateNote'], marker)),
         );
@@ -85,16 +115,21 @@ async function findCreated(deps: RunDeps, rows: JournalRow[]): Promise<Map<numbe
     const field = entity === 'Item' ? 'Name' : 'DisplayName';
     const names = pending.map((r) => (JSON.parse(r.body) as Record<string, unknown>)[field]).filter((n): n is string => typeof n === 'string');
     const matches: QboRow[] = [];
-    for await (const e of deps.client.queryIn(entity as EntityName, field, names)) matches.push(e as QboRow);
+    try {
+      for await (const e of deps.client.queryIn(entity as EntityName, field, names)) matches.push(e as QboRow);
+    } catch (err) {
+      fail(pending, err);
+      continue;
+    }
     for (const r of pending) {
       const name = String((JSON.parse(r.body) as Record<string, unknown>)[field] ?? '').toLowerCase();
-      found.set(
+      out.found.set(
         r.id,
         matches.filter((m) => String(m[field] ?? '').toLowerCase() === name),
       );
     }
   }
-  return found;
+  return out;
 }
 
 /** The first field where a found transaction differs from what we sent, if any. */
@@ -128,26 +163,77 @@ function base(row: JournalRow, runId: string) {
   };
 }
 
+export interface SettleOptions {
+  /**
+   * The latest moment these writes could have left us (the run that sent them has just seen them
+   * fail). Default: when the run that journaled them ended — for a run whose process died, the
+   * moment it was found dead — or now.
+   */
+  sentBefore?: Date;
+  /** The request is known to be over at QBO (it answered, e.g. a 500): a look-up is final at once. */
+  final?: boolean;
+  /** How history words a write found in QBO: after an interrupted run, or after a lost answer in this run. */
+  context?: 'recovery' | 'in-run';
+}
+
+/** When each write's run stopped sending: its end, or (still open) now. */
+async function sentBeforeOf(deps: RunDeps, rows: JournalRow[]): Promise<Map<number, number>> {
+  const runIds = [...new Set(rows.map((r) => r.run_id))];
+  const runs = runIds.length ? await deps.db.selectFrom('runs').select(['id', 'finished_at']).where('id', 'in', runIds).execute() : [];
+  const ended = new Map(runs.map((r) => [r.id, r.finished_at ? Date.parse(r.finished_at) : null]));
+  const now = deps.clock().getTime();
+  return new Map(rows.map((r) => [r.id, ended.get(r.run_id) ?? now]));
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
- * Settles the given pending writes (all of them for the company when `rows` is omitted). Results go
- * into `runId`'s history. Returns what happened, and the QBO Ids of the writes that landed by row key.
+ * Settles the given pending writes (all of them for the company when `rows` is omitted), each on its
+ * own: a write that cannot be looked up stays pending (counted as unknown, named in history by the
+ * caller) and never stops the others. A create not found while QBO could still be storing it (inside
+ * the processing window after it left us) is looked up again once the window has passed, and only
+ * then taken as never arrived. Results go into `runId`'s history. Returns what happened, the QBO Ids
+ * of the writes that landed by row key, and why each still-unknown write could not be settled.
  */
-export async function settleWrites(deps: RunDeps, realmId: string, runId: string, rows?: JournalRow[]): Promise<RecoverySummary & { qboIds: Map<string, string> }> {
+export async function settleWrites(
+  deps: RunDeps,
+  realmId: string,
+  runId: string,
+  rows?: JournalRow[],
+  opts: SettleOptions = {},
+): Promise<RecoverySummary & { qboIds: Map<string, string>; unsettled: Map<number, string> }> {
   const pending = rows ?? (await unresolvedWrites(deps.db, realmId));
-  const out = { found: pending.length, adopted: 0, settled: 0, notSent: 0, held: 0, unknown: 0, interrupted: 0, qboIds: new Map<string, string>() };
+  const out = { found: pending.length, adopted: 0, settled: 0, notSent: 0, held: 0, unknown: 0, interrupted: 0, qboIds: new Map<string, string>(), unsettled: new Map<number, string>() };
   if (!pending.length) return out;
   const now = () => deps.clock();
+  const window = Math.max(0, deps.processingWindowMs ?? DEFAULT_PROCESSING_WINDOW_MS);
 
   const creates = pending.filter((r) => r.operation === 'create');
-  let found: Map<number, QboRow[]>;
-  try {
-    found = await findCreated(deps, creates);
-  } catch (err) {
-    deps.logger.warn({ realmId, err: err instanceof Error ? err.message : String(err) }, 'recovery look-up failed; writes stay unresolved');
-    out.unknown += creates.length;
-    found = new Map();
+  const look = await findCreated(deps, creates);
+  // Not found yet, and QBO may still be storing it: wait the window out, then look once more. The
+  // wait is measured in real time from the injected clock's reading, so a fixed test clock ends too.
+  const sentBefore = opts.sentBefore ? new Map(creates.map((r) => [r.id, opts.sentBefore!.getTime()])) : await sentBeforeOf(deps, creates);
+  const early = opts.final ? [] : creates.filter((r) => look.found.get(r.id)?.length === 0 && sentBefore.get(r.id)! + window > now().getTime());
+  if (early.length) {
+    const waitMs = Math.max(...early.map((r) => sentBefore.get(r.id)! + window)) - now().getTime();
+    deps.logger.info({ realmId, writes: early.length, waitMs }, 'recovery: writes not found yet; waiting until QuickBooks can no longer be storing them');
+    await (deps.sleep ?? defaultSleep)(waitMs);
+    const again = await findCreated(deps, early);
+    for (const r of early) {
+      look.found.delete(r.id);
+      const f = again.found.get(r.id);
+      if (f) look.found.set(r.id, f);
+      const e = again.failed.get(r.id);
+      if (e !== undefined) look.failed.set(r.id, e);
+    }
   }
-  for (const row of creates) {
+  for (const [id, why] of look.failed) {
+    deps.logger.warn({ realmId, journalId: id, err: why }, 'recovery look-up failed; the write stays unresolved');
+    out.unsettled.set(id, why);
+    out.unknown += 1;
+  }
+  const found = look.found;
+  for (const row of creates.filter((r) => !look.failed.has(r.id))) {
     const matches = found.get(row.id);
     if (!matches) continue;
     const record = row.label || `${row.record_kind} ${row.record_key}`;
@@ -173,6 +259,7 @@ export async function settleWrites(deps: RunDeps, realmId: string, runId: string
       out.held += 1;
       continue;
     }
+    const code = opts.context === 'in-run' ? 'run.found-after-lost-answer' : 'run.recovered';
     await resolveWrite(
       deps.db,
       {
@@ -184,8 +271,8 @@ export async function settleWrites(deps: RunDeps, realmId: string, runId: string
         qboTotalCents: totalCents(e),
         linkState: 'linked',
         counter: 'adopted',
-        code: 'run.recovered',
-        message: runMessage('run.recovered', { record, entity: row.qbo_entity, qboId: e.Id }),
+        code,
+        message: runMessage(code, { record, entity: row.qbo_entity, qboId: e.Id }),
       },
       now(),
     );
@@ -229,13 +316,78 @@ export async function settleWrites(deps: RunDeps, realmId: string, runId: string
         await recordProblem(deps.db, { ...base(row, runId), journalId: row.id, journalStatus: 'failed', action: row.operation, qboId: id, code: 'run.qbo-refused', message: runMessage('run.qbo-refused', { record, field: err.element, detail: err.errors[0]?.message }) }, now());
         continue;
       }
-      if (err instanceof OutcomeUnknownError) {
-        out.unknown += 1;
-        continue;
-      }
-      deps.logger.warn({ realmId, err: err instanceof Error ? err.message : String(err) }, 'recovery of an update/void failed; it stays unresolved');
+      if (!(err instanceof OutcomeUnknownError)) deps.logger.warn({ realmId, err: errText(err) }, 'recovery of an update/void failed; it stays unresolved');
+      out.unsettled.set(row.id, errText(err));
       out.unknown += 1;
     }
   }
   return out;
+}
+
+/**
+ * Names each write recovery could not settle in the run's history, with its journal id and how a
+ * person settles it; the write stays pending and its record is held, the rest of the company goes on.
+ */
+export async function recordUnsettled(deps: Pick<RunDeps, 'db' | 'clock'>, runId: string, rows: JournalRow[], unsettled: Map<number, string>): Promise<void> {
+  for (const row of rows) {
+    const why = unsettled.get(row.id);
+    if (why === undefined) continue;
+    const record = row.label || `${row.record_kind} ${row.record_key}`;
+    await recordProblem(
+      deps.db,
+      { ...base(row, runId), journalId: row.id, journalStatus: 'pending', action: row.operation, qboId: null, code: 'run.unsettled', message: runMessage('run.unsettled', { record, journalId: row.id, detail: why }) },
+      deps.clock(),
+    );
+  }
+}
+
+export interface PersonVerdict {
+  journalId: number;
+  /** sent: QBO holds it (as `qboId`), link it; not-sent: it is not in QBO, the next sync sends it. */
+  verdict: 'sent' | 'not-sent';
+  qboId?: string | undefined;
+  actor: string;
+}
+
+/**
+ * A person settles a write recovery could not (`qbo-connect recover --resolve ID sent|not-sent`):
+ * after checking QuickBooks themselves, they say whether it arrived. "sent" reads the entity they
+ * name, so a wrong Id is refused before anything is linked; nothing is written to QBO.
+ */
+export async function resolveByPerson(deps: RunDeps, realmId: string, runId: string, v: PersonVerdict): Promise<string> {
+  const row = (await deps.db.selectFrom('journal').selectAll().where('id', '=', v.journalId).where('realm_id', '=', realmId).executeTakeFirst()) as JournalRow | undefined;
+  if (!row) throw new RunError('run.no-such-write', { journalId: v.journalId });
+  if (row.status !== 'pending' && row.status !== 'held') throw new RunError('run.write-settled', { journalId: v.journalId, detail: row.status });
+  const record = row.label || `${row.record_kind} ${row.record_key}`;
+  if (v.verdict === 'not-sent') {
+    const message = runMessage('run.resolved-by-person', { record, journalId: row.id, detail: `${v.actor} checked QuickBooks and found it not there; the next sync sends it.` });
+    await markNotSent(deps.db, row.id, 'run.resolved-by-person', message, deps.clock());
+    return message;
+  }
+  const id = v.qboId ?? (row.operation === 'create' ? undefined : String((JSON.parse(row.body) as Record<string, unknown>)['Id']));
+  if (!id) throw new RunError('run.resolve-needs-id', { journalId: row.id, entity: row.qbo_entity });
+  let e: QboRow;
+  try {
+    e = (await deps.client.read(row.qbo_entity as EntityName, id)) as QboRow;
+  } catch (err) {
+    throw new RunError('run.resolve-not-found', { journalId: row.id, entity: row.qbo_entity, qboId: id, detail: errText(err) });
+  }
+  const message = runMessage('run.resolved-by-person', { record, journalId: row.id, detail: `${v.actor} found it in QuickBooks as ${row.qbo_entity} ${e.Id}; linked.` });
+  await resolveWrite(
+    deps.db,
+    {
+      ...base(row, runId),
+      journalId: row.id,
+      action: row.operation === 'void' ? 'void' : row.operation === 'update' ? 'update' : 'create',
+      qboId: e.Id,
+      syncToken: String(e.SyncToken ?? '0'),
+      qboTotalCents: totalCents(e),
+      linkState: row.operation === 'void' ? 'voided' : 'linked',
+      counter: row.operation === 'create' ? 'adopted' : row.operation === 'void' ? 'voided' : 'updated',
+      code: 'run.resolved-by-person',
+      message,
+    },
+    deps.clock(),
+  );
+  return message;
 }

@@ -14,7 +14,8 @@ import { getRun, type RunDetail } from './history.js';
 import { acquireSyncLock, DEFAULT_LOCK_TTL_MS, keepAlive, type SyncLock } from './lock.js';
 import { runMessage } from './messages.js';
 import { importPayments, importRows } from './payments-import.js';
-import { markInterruptedRuns, settleWrites, type RecoverySummary } from './recover.js';
+import { markInterruptedRuns, recordUnsettled, resolveByPerson, settleWrites, type PersonVerdict, type RecoverySummary } from './recover.js';
+import { unresolvedWrites } from './journal.js';
 
 export interface SyncDeps extends RunDeps {
   /** Builds the plan afresh (connect/plan's buildPlan); called at the start of every sync. */
@@ -161,12 +162,13 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
   let recovery: RecoverySummary = { found: 0, adopted: 0, settled: 0, notSent: 0, held: 0, unknown: 0, interrupted: 0 };
   try {
     recovery.interrupted = await markInterruptedRuns(deps, realmId, runId);
-    const { qboIds: _ids, ...settled } = await settleWrites(deps, realmId, runId);
+    // Each earlier write is settled on its own. One QBO could not tell us about stays pending and is
+    // named in this run's history; its record (and what depends on it) is held below, and the rest
+    // of the company is synced — one unanswerable look-up must not stop every later sync.
+    const earlier = await unresolvedWrites(deps.db, realmId);
+    const { qboIds: _ids, unsettled, ...settled } = await settleWrites(deps, realmId, runId, earlier);
+    await recordUnsettled(deps, runId, earlier, unsettled);
     recovery = { ...settled, interrupted: recovery.interrupted };
-    if (recovery.unknown > 0) {
-      // QBO could not tell us what happened to earlier writes: sending more now could duplicate them.
-      return await finish('failed', `${recovery.unknown} earlier write(s) could not be checked in QuickBooks; nothing new was sent. Run \`qbo-connect recover\` or sync again later.`, [], recovery);
-    }
 
     const plan = await deps.buildPlan(realmId);
     await deps.db.updateTable('runs').set({ settings: settingsJson(settings, plan) }).where('id', '=', runId).execute();
@@ -207,18 +209,33 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
 }
 
 /** `qbo-connect recover`: settle unresolved writes now, under the company's lock, as a run of its own. */
-export async function recoverCompany(deps: SyncDeps | RunDeps, opts: { realmId: string; actor: string; lockTtlMs?: number }): Promise<RecoverySummary & { runId: string }> {
+export async function recoverCompany(
+  deps: SyncDeps | RunDeps,
+  opts: { realmId: string; actor: string; lockTtlMs?: number; resolve?: Omit<PersonVerdict, 'actor'> },
+): Promise<RecoverySummary & { runId: string; resolved: string | null; unsettled: Array<{ journalId: number; record: string; reason: string }> }> {
   const lock = await acquireSyncLock(deps.db, { realmId: opts.realmId, holder: opts.actor, clock: deps.clock, ttlMs: opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS });
   try {
     const settings = await getSettings(deps.db, opts.realmId, deps.clock).catch(() => undefined);
     const runId = await openRun(deps, opts.realmId, opts.actor, settings);
     await lock.setRunId(runId);
     const interrupted = await markInterruptedRuns(deps, opts.realmId, runId);
-    const { qboIds: _ids, ...s } = await settleWrites(deps, opts.realmId, runId);
+    let resolved: string | null = null;
+    if (opts.resolve) {
+      try {
+        resolved = await resolveByPerson(deps, opts.realmId, runId, { ...opts.resolve, actor: opts.actor });
+      } catch (err) {
+        await closeRun(deps, runId, 'failed', err instanceof Error ? err.message : String(err), 0);
+        throw err;
+      }
+    }
+    const earlier = await unresolvedWrites(deps.db, opts.realmId);
+    const { qboIds: _ids, unsettled, ...s } = await settleWrites(deps, opts.realmId, runId, earlier);
+    await recordUnsettled(deps, runId, earlier, unsettled);
     const status = s.held || s.unknown ? 'failed' : 'succeeded';
     const message = `Recovery: ${s.found} unresolved write(s); ${s.adopted} found in QuickBooks and linked, ${s.settled} updates/voids settled, ${s.notSent} not in QuickBooks (the next sync sends them), ${s.held} held for review, ${s.unknown} still unknown.`;
-    await closeRun(deps, runId, status, message, 0);
-    return { ...s, interrupted, runId };
+    await closeRun(deps, runId, status, resolved ? `${resolved} ${message}` : message, 0);
+    const unsettledList = earlier.filter((r) => unsettled.has(r.id)).map((r) => ({ journalId: r.id, record: r.label || `${r.record_kind} ${r.record_key}`, reason: unsettled.get(r.id)! }));
+    return { ...s, interrupted, runId, resolved, unsettled: unsettledList };
   } finally {
     await lock.release();
   }

@@ -4,6 +4,7 @@ import { ConnectError } from '../messages.js';
 import { defaultSettings, firstDayOfMonth } from './model.js';
 import { coerceCliValue, flatten } from './paths.js';
 import { validateChange } from './store.js';
+import { numRuns } from '../../../test/helpers/seed.js';
 
 const clock = () => new Date('2026-11-26T01:00:00Z');
 
@@ -158,7 +159,7 @@ describe('any value for any setting', () => {
           expect((err as ConnectError).message).toContain(`Setting ${path}:`);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: numRuns(500) },
     );
   });
 });

@@ -37,7 +37,10 @@ export const practiceCode = z
   .min(1)
   .max(100)
   .regex(/^[^\p{Cc}.]+$/u)
-  .describe('a practice code of 1 to 100 characters without dots');
+  // A mapping is a plain JSON object: `__proto__` would set its prototype, not add an entry, and
+  // zod drops it, so a mapping for that code would be audited and silently lost.
+  .refine((c) => c !== '__proto__')
+  .describe('a practice code of 1 to 100 characters without dots (not __proto__)');
 
 const onOff = z.boolean().describe('on, off');
 const mapping = (what: string) => z.record(practiceCode, qboId).describe(`a mapping from ${what} to QBO ids`);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { divRound, formatCents, isDecimal, lineAmountCents, taxInGross, taxOnNet, toCents, toScaled } from './money.js';
 import { envelopeTime, localDate, metaTime } from './time.js';
 import { testCompany } from './testing.js';
+import { numRuns } from '../../../test/helpers/seed.js';
 
 /** Exact reference: a decimal text as a fraction n / 10^k. */
 function frac(text: string): { n: bigint; d: bigint } {
@@ -70,7 +71,7 @@ describe('money', () => {
         expect(toCents((inv.TxnTaxDetail as { TotalTax: number }).TotalTax)).toBe(tax);
         expect(inv.Balance).toBe(inv.TotalAmt);
       }),
-      { numRuns: 60 },
+      { numRuns: numRuns(60) },
     );
   });
 });

@@ -114,4 +114,17 @@ describeEachDialect('practice JSON API over HTTP', (ctx) => {
 
     expect(await practiceSnapshot(ctx.db)).toBe(before);
   });
+
+  it('refuses NUL and control characters in a record or an import with 400 naming the record and field (PostgreSQL gave a 500)', async () => {
+    const before = await practiceSnapshot(ctx.db);
+    const one = await call('/offices', bookkeeper, { method: 'POST', body: { code: 'NUL', name: 'Null\u0000office' } });
+    expect(one.status).toBe(400);
+    expect(((await one.json()) as ErrorBody).error).toMatchObject({ record: { kind: 'office', key: 'NUL' }, field: 'name', message: expect.stringContaining('control characters') });
+    const doc = sampleLedger();
+    doc.contacts[1]!.name = 'Rock\u0000Engineers';
+    const imp = await call('/import', bookkeeper, { method: 'POST', body: doc });
+    expect(imp.status).toBe(400);
+    expect(((await imp.json()) as ErrorBody).error).toMatchObject({ record: { kind: 'contact', key: 'S1' }, field: 'name' });
+    expect(await practiceSnapshot(ctx.db)).toBe(before);
+  });
 });

@@ -27,6 +27,8 @@ export interface SyncTables {
     created_at: string;
     updated_at: string;
     last_run_id: string | null;
+    /** 0010_sent_fields: per field, what we last sent and QBO's value after that write (JSON); null before 0010. */
+    sent_fields: string | null;
   };
   /** Every write, recorded with its deterministic requestid before it is sent. */
   journal: {

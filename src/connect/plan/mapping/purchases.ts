@@ -11,6 +11,7 @@ import type { Issue } from '../types.js';
 import { refValue, type RefResolver } from './refs.js';
 import { lineTax, txnTaxFields, type LineTax } from './tax.js';
 import type { DocumentDraft } from './sales.js';
+import { mappedId } from '../../settings/lookup.js';
 
 type PurchaseKind = 'bill' | 'staff-expense';
 
@@ -74,7 +75,7 @@ export function purchaseDraft(kind: PurchaseKind, doc: ExportDocument<'bill'> | 
     const f = (name: string) => (kind === 'bill' ? `lines[${i}].${name}` : name);
     const tax = lineTax(ctx, 'purchases', l.taxCode, label, f('taxCode'), issues);
     if (tax) taxes.push(tax);
-    const account = s.expenseAccount === 'fixed' ? s.fixedExpenseAccountId : (s.expenseAccountByExpenseType[l.expenseTypeCode] ?? null);
+    const account = s.expenseAccount === 'fixed' ? s.fixedExpenseAccountId : (mappedId(s.expenseAccountByExpenseType, l.expenseTypeCode) ?? null);
     if (!account) {
       const setting = s.expenseAccount === 'fixed' ? `${settingPrefix}.fixedExpenseAccountId` : `${settingPrefix}.expenseAccountByExpenseType.${l.expenseTypeCode}`;
       issues.push(issue(`${kind}.expense-account-unmapped`, 'error', { record: label, detail: s.expenseAccount === 'fixed' ? 'these expenses' : `expense type ${l.expenseTypeCode}`, field: f('expenseTypeCode'), limit: setting }, f('expenseTypeCode')));

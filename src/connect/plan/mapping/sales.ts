@@ -12,6 +12,7 @@ import { predictTotals } from '../totals.js';
 import type { Issue } from '../types.js';
 import { refValue, type RefResolver } from './refs.js';
 import { lineTax, txnTaxFields, type LineTax } from './tax.js';
+import { mappedId } from '../../settings/lookup.js';
 
 export interface DocumentDraft {
   payload: Record<string, unknown>;
@@ -30,7 +31,7 @@ function incomeAccount(ctx: MapContext, line: ResolvedLine, label: string, i: nu
   if (s.incomeAccount === 'fixed') return s.fixedIncomeAccountId;
   const byCc = s.incomeAccount === 'by-cost-centre';
   const code = byCc ? line.stage?.costCentreCode : line.stage?.disciplineCode;
-  const mapped = code ? (byCc ? s.incomeAccountByCostCentre : s.incomeAccountByDiscipline)[code] : undefined;
+  const mapped = mappedId(byCc ? s.incomeAccountByCostCentre : s.incomeAccountByDiscipline, code);
   if (mapped) return mapped;
   const what = code ? `${byCc ? 'cost centre' : 'discipline'} ${code}` : `a line without a ${byCc ? 'cost centre' : 'discipline'}`;
   const setting = code ? `invoices.${byCc ? 'incomeAccountByCostCentre' : 'incomeAccountByDiscipline'}.${code}` : 'the stage in the practice';

@@ -5,6 +5,7 @@
 import type { MapContext } from '../context.js';
 import { issue } from '../context.js';
 import type { Issue } from '../types.js';
+import { mappedId } from '../../settings/lookup.js';
 
 export interface LineTax {
   /** The TaxCodeRef value for the line (a TaxCode Id, or TAX/NON in the US). */
@@ -14,7 +15,7 @@ export interface LineTax {
 }
 
 export function lineTax(ctx: MapContext, side: 'sales' | 'purchases', practiceCode: string, label: string, field: string, issues: Issue[]): LineTax | undefined {
-  const mapped = ctx.settings.tax[side][practiceCode];
+  const mapped = mappedId(ctx.settings.tax[side], practiceCode);
   if (!mapped) {
     issues.push(issue('tax.unmapped', 'error', { record: label, value: practiceCode, field, detail: side, limit: `tax.${side}.${practiceCode}` }, field));
     return undefined;

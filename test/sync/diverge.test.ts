@@ -1,0 +1,213 @@
+/**
+ * The accountant's edits survive (issue 19): an update sends only the fields the practice changed
+ * since the last sync, compared three ways (what we last sent, what QBO holds now, what the practice
+ * holds now). Against the emulator with the real preview and run:
+ * (a) memo and due date edited in QBO, invoice text edited in the practice → only the lines go;
+ * (b) the invoice date edited on both sides → held as diverged, fields side by side, nothing sent;
+ * (c) a credit note our own credit application touched is updated, not held;
+ * (d) a contact's email and address reach QBO (a phone edited in QBO survives);
+ * (e) a change made only in QBO sends nothing;
+ * and a link from before migration 0010 (no stored "last sent") is based on the journal's bodies.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderPlanText } from '../../src/connect/plan/render.js';
+import { syncDepsFor } from '../../src/connect/run/deps.js';
+import { sync, type SyncResult } from '../../src/connect/run/sync.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { getRecord, listRecords, updateRecord } from '../../src/practice/store.js';
+import type { EntityName } from '../../src/qbo/wire-types.js';
+import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { readyDemo } from './demo-setup.js';
+
+type Row = Record<string, unknown> & { Id: string; SyncToken: string };
+const records = (r: SyncResult) => r.summary.records.map((x) => `${x.status} ${x.label} ${x.message ?? ''}`).join('\n');
+
+describe('three-way updates', () => {
+  let emu: RunningEmulator;
+  let c: ConnectedApp;
+  let deps: ReturnType<typeof syncDepsFor>;
+  let edits = 0;
+  beforeAll(async () => {
+    emu = await startEmulator({ preset: 'au', limits: 'off' });
+    c = await connectedApp(emu);
+    const ctx = c.app.ctx;
+    deps = syncDepsFor(ctx, c.realmId, { client: { limits: { intervalMs: 1000 } } });
+    const from = new Date(ctx.clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
+    await readyDemo(ctx, deps.client, c.realmId, { size: 'medium', direction: 'export', exportFrom: from });
+    const first = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(first.status, first.message ?? '').toBe('succeeded');
+  }, 240_000);
+  afterAll(async () => {
+    await c?.app.close();
+    await emu?.close();
+  });
+
+  const read = async (entity: EntityName, id: string) => (await deps.client.read(entity, id)) as Row;
+  /** An edit made by the accountant in QBO, through its API. */
+  const accountant = async (entity: EntityName, id: string, fields: Record<string, unknown>) => {
+    const now = await read(entity, id);
+    return (await deps.client.sparseUpdate(entity, { Id: id, SyncToken: now.SyncToken, ...fields } as never, { requestId: `accountant-${++edits}` })) as Row;
+  };
+  const links = async (kind: string) => c.app.ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).where('record_kind', '=', kind).where('state', '=', 'linked').execute();
+  /** Synced invoices no payment or credit of the demo touches, so each test has its own. */
+  const quietInvoices = async () => {
+    const ctx = c.app.ctx;
+    const touched = new Set([
+      ...(await listRecords(ctx.db, 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)),
+      ...(await listRecords(ctx.db, 'credit-note', { limit: 5000 })).items.map((n) => n.record.invoiceNumber ?? ''),
+    ]);
+    return (await links('invoice')).filter((l) => !touched.has(l.record_key));
+  };
+  const sentBodies = async (runId: string, key: string) =>
+    (await c.app.ctx.db.selectFrom('journal').select(['body', 'status']).where('run_id', '=', runId).where('record_key', '=', key).execute()).map((j) => ({ ...j, body: JSON.parse(j.body) as Record<string, unknown> }));
+  const editText = async (key: string, suffix: string) => {
+    const ctx = c.app.ctx;
+    const inv = (await getRecord(ctx.db, 'invoice', key))!;
+    await updateRecord(ctx.db, 'invoice', key, { ...inv.record, text: `${inv.record.text ?? 'Fees'} ${suffix}` }, ctx.clock());
+  };
+
+  it('(a) sends only the invoice text when the accountant edited the memo and due date in QBO; both survive', async () => {
+    const [target] = await quietInvoices();
+    expect(target).toBeDefined();
+    const before = await read('Invoice', target!.qbo_id);
+    await accountant('Invoice', target!.qbo_id, { CustomerMemo: { value: 'Thanks — pay by EFT please' }, DueDate: '2031-01-31' });
+    await editText(target!.record_key, '(revised a)');
+
+    const plan = await deps.buildPlan(c.realmId);
+    const row = plan.groups.flatMap((g) => g.rows).find((r) => r.key === `invoices:${target!.record_key}`)!;
+    expect(row.action).toBe('update');
+    expect(row.fields?.send).toEqual(['Line']);
+    expect(Object.keys(row.payload!).sort()).toEqual(['Id', 'Line', 'SyncToken', 'TxnTaxDetail', 'sparse'].filter((k) => k !== 'TxnTaxDetail' || 'TxnTaxDetail' in row.payload!).sort());
+
+    const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(r.summary.records.find((x) => x.recordKey === target!.record_key), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    const [sent] = await sentBodies(r.runId, target!.record_key);
+    expect(sent!.body).not.toHaveProperty('CustomerMemo');
+    expect(sent!.body).not.toHaveProperty('DueDate');
+    expect(sent!.body).not.toHaveProperty('PrivateNote');
+    const after = await read('Invoice', target!.qbo_id);
+    expect(after['CustomerMemo']).toMatchObject({ value: 'Thanks — pay by EFT please' });
+    expect(after['DueDate']).toBe('2031-01-31');
+    expect(JSON.stringify(after['Line'])).toContain('(revised a)');
+    expect(after['TxnDate']).toBe(before['TxnDate']);
+    expect(after['TotalAmt']).toBe(before['TotalAmt']);
+    // The next sync has nothing to send for it.
+    const again = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(again.summary.records.filter((x) => x.recordKey === target!.record_key)).toEqual([]);
+  }, 60_000);
+
+  it('(b) holds an invoice whose date both sides changed, each field side by side, and sends nothing', async () => {
+    const [, target] = await quietInvoices();
+    const ctx = c.app.ctx;
+    const before = await read('Invoice', target!.qbo_id);
+    const daysBefore = (n: number) => new Date(Date.parse(`${String(before['TxnDate'])}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
+    const qboDate = daysBefore(2);
+    const practiceDate = daysBefore(1);
+    const edited = await accountant('Invoice', target!.qbo_id, { TxnDate: qboDate });
+    const inv = (await getRecord(ctx.db, 'invoice', target!.record_key))!;
+    await updateRecord(ctx.db, 'invoice', inv.key, { ...inv.record, date: practiceDate, text: `${inv.record.text ?? 'Fees'} (ours b)` }, ctx.clock());
+
+    const plan = await deps.buildPlan(c.realmId);
+    const row = plan.groups.flatMap((g) => g.rows).find((r) => r.key === `invoices:${target!.record_key}`)!;
+    expect(row.fields?.conflicts).toEqual([{ field: 'TxnDate', lastSent: before['TxnDate'], qboNow: qboDate, practiceNow: practiceDate }]);
+    const warning = row.issues.find((i) => i.code === 'invoice.diverged')!;
+    expect(warning.message).toContain(`TxnDate: last sent "${String(before['TxnDate'])}", QBO now "${qboDate}", practice now "${practiceDate}"`);
+    expect(renderPlanText(plan)).toContain(`QBO now "${qboDate}"`);
+
+    const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    const held = r.summary.records.find((x) => x.recordKey === target!.record_key)!;
+    expect(held, records(r)).toMatchObject({ status: 'held', code: 'run.diverged' });
+    expect(held.message).toContain('practice now');
+    expect(await sentBodies(r.runId, target!.record_key)).toEqual([]);
+    const after = await read('Invoice', target!.qbo_id);
+    expect(after.SyncToken).toBe(edited.SyncToken);
+    expect(after['TxnDate']).toBe(qboDate);
+    expect(JSON.stringify(after['Line'])).not.toContain('(ours b)');
+    expect((await c.app.ctx.db.selectFrom('links').select('state').where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', target!.record_key).executeTakeFirstOrThrow()).state).toBe('diverged');
+
+    // The person makes the practice agree with QBO's date: the text goes, the link is whole again.
+    await updateRecord(ctx.db, 'invoice', inv.key, { ...inv.record, date: qboDate, text: `${inv.record.text ?? 'Fees'} (ours b)` }, ctx.clock());
+    const next = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(next.summary.records.find((x) => x.recordKey === target!.record_key), records(next)).toMatchObject({ status: 'done', action: 'update' });
+    expect(JSON.stringify((await read('Invoice', target!.qbo_id))['Line'])).toContain('(ours b)');
+    expect((await c.app.ctx.db.selectFrom('links').select('state').where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', target!.record_key).executeTakeFirstOrThrow()).state).toBe('linked');
+  }, 60_000);
+
+  it('(c) updates a credit note after our own credit application moved its SyncToken and balance', async () => {
+    const ctx = c.app.ctx;
+    const applied = await links('credit-application');
+    expect(applied.length).toBeGreaterThan(0);
+    const creditLinks = new Map((await links('credit-note')).map((l) => [l.record_key, l]));
+    const link = applied.map((a) => creditLinks.get(a.record_key)).find((l) => l !== undefined)!;
+    const now = await read('CreditMemo', link.qbo_id);
+    // Our application moved it in QBO: another SyncToken, a lower balance.
+    expect(now.SyncToken).not.toBe(link.sync_token);
+    expect(Number(now['Balance'])).toBeLessThan(Number(now['TotalAmt']));
+    const cn = (await getRecord(ctx.db, 'credit-note', link.record_key))!;
+    await updateRecord(ctx.db, 'credit-note', cn.key, { ...cn.record, text: `${cn.record.text ?? 'Credit'} (revised c)` }, ctx.clock());
+
+    const plan = await deps.buildPlan(c.realmId);
+    const row = plan.groups.flatMap((g) => g.rows).find((r) => r.key === `credit-notes:${cn.key}`)!;
+    expect(row.issues).toEqual([]);
+    expect(row.fields?.conflicts).toEqual([]);
+    const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(r.summary.records.find((x) => x.recordKey === cn.key && x.recordKind === 'credit-note'), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    const after = await read('CreditMemo', link.qbo_id);
+    expect(JSON.stringify(after['Line'])).toContain('(revised c)');
+    expect(after['Balance']).toBe(now['Balance']);
+  }, 60_000);
+
+  it('(d) a contact\'s new email and address reach QBO; a phone the accountant changed there survives', async () => {
+    const ctx = c.app.ctx;
+    const [link] = await links('contact');
+    const before = await read('Customer', link!.qbo_id);
+    await accountant('Customer', link!.qbo_id, { PrimaryPhone: { FreeFormNumber: '+61 2 5550 0199' } });
+    const contact = (await getRecord(ctx.db, 'contact', link!.record_key))!;
+    await updateRecord(ctx.db, 'contact', contact.key, { ...contact.record, email: 'accounts-new@example.com', postalAddress: 'PO Box 42, Newtown NSW 2042', streetAddress: null }, ctx.clock());
+
+    const plan = await deps.buildPlan(c.realmId);
+    const row = plan.groups.flatMap((g) => g.rows).find((r) => r.key === `customers:${contact.key}`)!;
+    expect(row, renderPlanText(plan)).toMatchObject({ action: 'update', qbo: { entity: 'Customer', id: link!.qbo_id } });
+    expect(row.fields?.send.sort()).toEqual(['BillAddr', 'PrimaryEmailAddr']);
+    const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(r.summary.records.find((x) => x.recordKey === contact.key && x.recordKind === 'contact'), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    const after = await read('Customer', link!.qbo_id);
+    expect(after['PrimaryEmailAddr']).toMatchObject({ Address: 'accounts-new@example.com' });
+    expect(after['BillAddr']).toMatchObject({ Line1: 'PO Box 42, Newtown NSW 2042' });
+    expect(after['PrimaryPhone']).toMatchObject({ FreeFormNumber: '+61 2 5550 0199' });
+    expect(after['DisplayName']).toBe(before['DisplayName']);
+    // Nothing left to send for it.
+    const again = await deps.buildPlan(c.realmId);
+    expect(again.groups.flatMap((g) => g.rows).find((x) => x.key === `customers:${contact.key}`)).toBeUndefined();
+  }, 60_000);
+
+  it('(e) a change made only in QBO sends nothing, also when the practice record is saved unchanged', async () => {
+    const ctx = c.app.ctx;
+    const [, , target] = await quietInvoices();
+    await accountant('Invoice', target!.qbo_id, { CustomerMemo: { value: 'Accountant only' }, PrivateNote: 'checked by the accountant' });
+    const edited = await read('Invoice', target!.qbo_id);
+    // A new version in the practice whose QBO fields are all as last sent.
+    const inv = (await getRecord(ctx.db, 'invoice', target!.record_key))!;
+    await updateRecord(ctx.db, 'invoice', inv.key, { ...inv.record, clientReference: `${inv.record.clientReference ?? 'PO'}-2` }, ctx.clock());
+    const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(r.summary.records.filter((x) => x.recordKey === target!.record_key), records(r)).toEqual([]);
+    const after = await read('Invoice', target!.qbo_id);
+    expect(after.SyncToken).toBe(edited.SyncToken);
+    expect(after['CustomerMemo']).toMatchObject({ value: 'Accountant only' });
+  }, 60_000);
+
+  it('bases a link from before migration 0010 on the journal: the memo edited in QBO still survives', async () => {
+    const ctx = c.app.ctx;
+    const [, , , target] = await quietInvoices();
+    await ctx.db.updateTable('links').set({ sent_fields: null }).where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', target!.record_key).execute();
+    await accountant('Invoice', target!.qbo_id, { CustomerMemo: { value: 'Legacy memo' } });
+    await editText(target!.record_key, '(revised legacy)');
+    const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(r.summary.records.find((x) => x.recordKey === target!.record_key), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    const after = await read('Invoice', target!.qbo_id);
+    expect(after['CustomerMemo']).toMatchObject({ value: 'Legacy memo' });
+    expect(JSON.stringify(after['Line'])).toContain('(revised legacy)');
+    const link = await ctx.db.selectFrom('links').select('sent_fields').where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', target!.record_key).executeTakeFirstOrThrow();
+    expect(link.sent_fields).not.toBeNull();
+  }, 60_000);
+});
