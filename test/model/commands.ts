@@ -29,6 +29,11 @@ export interface Real {
 
 export type Cmd = fc.AsyncCommand<Model, Real, boolean>;
 
+/**
+ * QBO's processing window as this emulator has it: the slowest armed write (slow-writes) is stored
+ * 500 ms after it arrives, so 1.5 s after a create left us a look-up is final (QBO's own is 120 s).
+ */
+const processingWindowMs = 1_500;
 const clientOptions = { retry: { baseMs: 1, capMs: 5, throttleWaitMs: 10 }, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 20))) };
 const totalOf = (lines: number[]) => lines.reduce((s, c) => s + c + Math.round(c / 10), 0);
 
@@ -234,7 +239,7 @@ export class Sync implements Cmd {
     if (this.fault === 'commit-then-drop') faults.armFaults({ realmId, appliesTo: 'writes', latencyMs: 0, rates: { 'commit-then-drop': 0.3 }, seed: m.steps + 1 });
     if (this.fault === 'server-errors') faults.armFaults({ realmId, appliesTo: 'all', latencyMs: 0, rates: { '500': 0.1, '503': 0.1 }, seed: m.steps + 1 });
     try {
-      const deps = syncDepsFor(r.sys.app.ctx, realmId, { env: {}, client: { ...clientOptions, timeoutMs } });
+      const deps = syncDepsFor(r.sys.app.ctx, realmId, { processingWindowMs, env: {}, client: { ...clientOptions, timeoutMs } });
       const res = await sync(deps, { realmId, actor: 'model' });
       r.log.push(`  sync(${this.fault}): ${res.status} ${JSON.stringify(pickCounts(res.summary))}${res.message ? ` — ${res.message.slice(0, 300)}` : ''}`);
     } finally {
@@ -292,7 +297,7 @@ export class KillSync implements Cmd {
       if (init?.method === 'POST' && String(input instanceof Request ? input.url : input).includes('requestid=')) die('after-send-before-response');
       return res;
     };
-    const deps = syncDepsFor(ctx, r.sys.realmId, { env: {}, client: { ...clientOptions, fetch: killingFetch } });
+    const deps = syncDepsFor(ctx, r.sys.realmId, { processingWindowMs, env: {}, client: { ...clientOptions, fetch: killingFetch } });
     deps.crash = (label) => die(label);
     let runId: string | undefined;
     const before = new Set((await r.sys.app.ctx.db.selectFrom('runs').select('id').where('realm_id', '=', r.sys.realmId).execute()).map((x) => x.id));
@@ -325,7 +330,7 @@ export class DisconnectMidSync implements Cmd {
   async run(m: Model, r: Real) {
     let disconnecting: Promise<unknown> | undefined;
     // Batches of one, so there are batches left to send after the disconnect.
-    const deps = syncDepsFor(r.sys.app.ctx, r.sys.realmId, { env: { QBO_CONNECT_BATCH_SIZE: '1' }, client: clientOptions });
+    const deps = syncDepsFor(r.sys.app.ctx, r.sys.realmId, { processingWindowMs, env: { QBO_CONNECT_BATCH_SIZE: '1' }, client: clientOptions });
     const res = await sync(deps, {
       realmId: r.sys.realmId,
       actor: 'model',
@@ -431,7 +436,7 @@ export class Settle implements Cmd {
   async run(m: Model, r: Real) {
     if (!m.connected) await new Connection(true).run(m, r);
     const realmId = r.sys.realmId;
-    const deps = syncDepsFor(r.sys.app.ctx, realmId, { env: {}, client: clientOptions });
+    const deps = syncDepsFor(r.sys.app.ctx, realmId, { processingWindowMs, env: {}, client: clientOptions });
     // As a bookkeeper would: what the preview refuses (say, an invoice changed in QBO) is skipped.
     for (let round = 0; round < 3; round++) {
       const plan = await deps.buildPlan(realmId);

@@ -6,16 +6,10 @@
 import type { CommandKind } from './commands.js';
 
 export const KNOWN_BUGS: readonly CommandKind[] = [
-  // "A slow QBO gets a create twice"
-  'slowSync',
   // "Duplicate payments" (payments.direction import → export)
   'directionSwitch',
   // "A rename blocks every future sync"
   'renameReusingName',
-  // "The accountant's edits are overwritten"
-  'accountantDueDate',
-  // the same bullet: with the memo mapped from the invoice text, an accountant's memo is replaced
-  'memoMapping',
   // "Disconnect is allowed mid-sync"
   'disconnectMidSync',
 ];

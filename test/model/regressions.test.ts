@@ -2,7 +2,8 @@
  * The model test's counterexamples, pinned: each is the shrunk sequence fast-check found (after the
  * shared warm-up: payments direction, three invoices on three clients, one sync), run through the same
  * harness and invariants. `it.fails` marks a bug issue 19 lists and another change is fixing: flip it
- * to `it` when that fix is merged (and take its kind out of KNOWN_BUGS in known-bugs.ts).
+ * to `it` when that fix is merged (and take its kind out of KNOWN_BUGS in known-bugs.ts). The `it`
+ * ones failed before their fix was merged, or guard a neighbouring promise.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
@@ -21,9 +22,9 @@ describe('model test counterexamples (SQLite)', () => {
   const run = (name: string, direction: Model['direction'], cmds: Cmd[]) => runSequence(emu, 'sqlite', name, direction, cmds.map(checked));
 
   // Issue 19, "A slow QBO gets a create twice": a partial payment whose create answer is lost to the
-  // client's timeout is looked up at once, not found (QBO is still processing it) and sent again.
-  // Today: "once: payment R-1 is in QBO 2 times", INV-1's and Client C1's QBO balance too low.
-  it.fails('a payment created while QBO is slower than the client waits is in QBO once', async () => {
+  // client's timeout was looked up at once, not found (QBO was still processing it) and sent again:
+  // "once: payment R-1 is in QBO 2 times", INV-1's and Client C1's QBO balance too low. Fixed on main.
+  it('a payment created while QBO is slower than the client waits is in QBO once', async () => {
     await run('slow payment', 'export', [new PracticePayment(0, 50), new Sync('slow-writes')]);
   }, 60_000);
 
@@ -42,9 +43,9 @@ describe('model test counterexamples (SQLite)', () => {
   }, 60_000);
 
   // Issue 19, "The accountant's edits are overwritten": the accountant moves INV-1's due date in QBO,
-  // the practice edits the invoice text, the sync's update replaces QBO's due date.
-  // Today: "survives: invoice INV-1: the accountant's due date … became 2026-11-20 (link linked)".
-  it.fails("an update after the accountant's due date change keeps the accountant's due date", async () => {
+  // the practice edits the invoice text, the sync's update replaced QBO's due date ("survives: invoice
+  // INV-1: the accountant's due date … became 2026-11-20 (link linked)"). Fixed on main.
+  it("an update after the accountant's due date change keeps the accountant's due date", async () => {
     await run('due date', 'import', [new AccountantEdit(0, 'dueDate'), new EditInvoice(0, 'text'), new Sync('none')]);
   }, 60_000);
 
@@ -65,8 +66,9 @@ describe('model test counterexamples (SQLite)', () => {
   // The same bullet, for a memo the product manages: with the memo setting on "invoice text", the
   // accountant rewrites INV-1's memo in QBO and the practice edits the text; the update replaces the
   // accountant's memo instead of holding the row. Found by the model test (FC_SEED=2026, `npm run fuzz`).
-  // Today: "survives: invoice INV-1: the accountant's memo "Accountant note 1" became "Fees INV-1 rev 2"".
-  it.fails("an update never replaces a memo the accountant changed in QBO", async () => {
+  // It was: "survives: invoice INV-1: the accountant's memo "Accountant note 1" became "Fees INV-1 rev 2"".
+  // Fixed on main.
+  it("an update never replaces a memo the accountant changed in QBO", async () => {
     await run('managed memo', 'import', [new SetSetting('invoices.memo', 'invoice-text'), new Sync('none'), new AccountantEdit(0, 'memo'), new EditInvoice(0, 'text'), new Sync('none')]);
   }, 60_000);
 
