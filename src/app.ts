@@ -8,6 +8,8 @@ import { createLogger, type Logger } from './log.js';
 import { openDatabase, type Db } from './store/db.js';
 import type { Dialect } from './store/dialect.js';
 import { version } from './version.js';
+import { prepareDataFolder, warnLooseModes } from './data-folder.js';
+import { checkTokenKey } from './connect/connection-key-check.js';
 
 export type Clock = () => Date;
 
@@ -39,10 +41,17 @@ export function clockFrom(start: string | undefined, realNow: () => number = Dat
 
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const opened = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    sqliteFile: path.join(config.dataDir, 'qbo-connect.db'),
-  });
+  const sqliteFile = path.join(config.dataDir, 'qbo-connect.db');
+  // The folder holds the key file unless a secret is set, and the database under SQLite.
+  if (!config.databaseUrl || !config.secret) prepareDataFolder(config.dataDir, config.databaseUrl ? undefined : sqliteFile);
+  const opened = await openDatabase({ databaseUrl: config.databaseUrl, sqliteFile });
+  try {
+    await checkTokenKey(opened.db, config);
+  } catch (err) {
+    await opened.close();
+    throw err;
+  }
+  warnLooseModes(config.dataDir);
   const ctx: AppContext = {
     config,
     db: opened.db,

@@ -67,7 +67,15 @@ describeEachDialect('a US company: TAX or NON on each line, one tax code on the 
     const rate = co.emu.core.insert(co.realmId, 'TaxRate', { Name: 'City sales tax', RateValue: 10, Active: true });
     const code = co.emu.core.insert(co.realmId, 'TaxCode', { Name: 'City', Active: true, Taxable: true, TaxGroup: true, SalesTaxRateList: { TaxRateDetail: [{ TaxRateRef: { value: rate.Id }, TaxTypeApplicable: 'TaxOnAmount', TaxOrder: 0 }] } });
     const set = (path: string, value: unknown) => setSetting(db, { realmId: co.realmId, path, value, actor: 'tester', clock });
+    // The demo practice is Australian (AUD): a USD company refuses every document until it is said to
+    // be in USD (issue 19: a GBP company was sent AUD amounts without a word).
     let plan = await buildPlan({ db, clock, logger: silentLogger, qbo: co.qbo }, co.realmId);
+    const inv = row(plan, 'invoices:INV-90001')!;
+    expect(inv.issues.find((i) => i.code === 'company.currency-differs')).toMatchObject({ severity: 'error', field: 'general.practiceCurrency' });
+    expect(inv.issues.find((i) => i.code === 'company.currency-differs')!.message).toMatch(/AUD.*USD/);
+    await set('general.practiceCurrency', 'USD');
+    plan = await buildPlan({ db, clock, logger: silentLogger, qbo: co.qbo }, co.realmId);
+    expect(plan.groups.flatMap((g) => g.rows).flatMap((r) => r.issues).map((i) => i.code)).not.toContain('company.currency-differs');
     // The pre-fill gave every taxed code TAX, the untaxed ones NON, and picked the one 10 % code.
     const { getSettings } = await import('../src/connect/settings/store.js');
     const s = await getSettings(db, co.realmId, clock);

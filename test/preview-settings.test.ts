@@ -211,10 +211,14 @@ describeEachDialect('each setting changes the payloads as it says, and is audite
   });
 
   it('staffExpenses: the staff member as supplier, fixed account, export on/off', async () => {
+    // Pre-filled with the one office and administrative account (issue 19: it never was, blocking every
+    // new company's first preview); unset, the preview says so.
+    const office = await idOf('Account', 'Office Expenses');
+    expect((await getSettings(db, co.realmId, clock)).staffExpenses.fixedExpenseAccountId).toBe(office);
+    await change('staffExpenses.fixedExpenseAccountId', null);
     let p = await plan();
     const e = p.groups.find((g) => g.kind === 'staff-expenses')!.rows[0]!;
     expect(e.issues.map((i) => i.code)).toContain('staff-expense.expense-account-unmapped');
-    const office = await idOf('Account', 'Office Expenses');
     await change('staffExpenses.fixedExpenseAccountId', office);
     p = await plan();
     const again = row(p, e.key);
@@ -232,9 +236,11 @@ describeEachDialect('each setting changes the payloads as it says, and is audite
     await change('tax.sales.GST', gstFree);
     let r = row(await plan(), 'invoices:INV-90001');
     expect(salesLine(r)['SalesItemLineDetail']).toMatchObject({ TaxCodeRef: { value: gstFree } });
-    // QBO would charge no tax now: the practice's GST is sent as an override, with the warning.
-    expect(r.issues.map((i) => i.code)).toContain('invoice.total-differs');
-    expect(r.payload!['TxnTaxDetail']).toEqual({ TotalTax: r.practiceTotalCents! / 100 - (salesLine(r).Amount as number) });
+    // QBO would charge no tax on a 10% code: an error naming both rates, and no tax forced (issue 19).
+    expect(r.issues.find((i) => i.code === 'tax.rate-differs')).toMatchObject({ severity: 'error', field: 'lines[0].taxCode' });
+    expect(r.issues.find((i) => i.code === 'tax.rate-differs')!.message).toMatch(/10% in the practice and 0% on QBO tax code GST free.*tax\.sales\.GST/);
+    expect(r.issues.map((i) => i.code)).not.toContain('invoice.total-differs');
+    expect(r.payload!['TxnTaxDetail']).toBeUndefined();
     await change('tax.sales.GST', gst);
     r = row(await plan(), 'invoices:INV-90001');
     expect(r.issues.map((i) => i.code)).not.toContain('invoice.total-differs');

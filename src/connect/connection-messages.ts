@@ -43,7 +43,8 @@ const sentences: Record<ConnectionReason, (c: ConnectionMessageContext) => strin
       : `QuickBooks refused the connect request (${c.error ?? 'unknown error'}). Check the app's client id and redirect URI, then connect again.`,
   'connection.exchange-failed': (c) =>
     `QuickBooks did not accept the authorization code${c.detail ? ` (${c.detail})` : ''}. Codes work once and for a few minutes: connect again.`,
-  'connection.company-unreadable': (c) => `Connected, but company ${c.realmId ?? ''} could not be read${c.detail ? ` (${c.detail})` : ''}. Try "Connect to QuickBooks" again.`,
+  'connection.company-unreadable': (c) =>
+    `QuickBooks did not let the new connection read company ${c.realmId ?? ''}${c.detail ? ` (${c.detail})` : ''}, so nothing was stored and any earlier connection is kept. Connect again and pick the company on the QuickBooks page.`,
   'connection.not-connected': () => 'Disconnected — connect again: no QuickBooks company is connected.',
   'connection.unreachable': (c) => `QuickBooks could not be reached${c.detail ? ` (${c.detail})` : ''}. Check the network and try again.`,
 };

@@ -84,6 +84,7 @@ export const documentChecks = [
   'closed-period',
   'number-in-qbo-differs',
   'total-differs',
+  'tax-differs',
   'changed-in-qbo',
   'deleted-in-qbo',
   'diverged',
@@ -128,7 +129,10 @@ export type PlanReasonCode =
   | 'qbo.reference-inactive'
   | 'credit-note.partly-applied'
   | 'payment-import.invoice-unknown'
-  | 'payment-import.no-payment-type';
+  | 'payment-import.no-payment-type'
+  | 'qbo.linked-to-another'
+  | 'company.currency-differs'
+  | 'tax.rate-differs';
 
 export interface PlanMessageContext {
   /** "invoice INV-1042 (Harbour Trust)". */
@@ -151,6 +155,7 @@ const documentSentences: Record<DocumentCheck, (c: PlanMessageContext) => string
   'closed-period': (c) => `${c.record} is dated ${shown(c.value)} (field date), on or before QBO's closed-books date ${c.limit}. Re-open the period in QBO, move the document's date in the practice, or skip it.`,
   'number-in-qbo-differs': (c) => `${c.record}: QBO already has number "${shown(c.value)}" (field ${c.field ?? 'number'}) with different content (${c.detail}). Review both: renumber the practice document, correct QBO, or skip it.`,
   'total-differs': (c) => `${c.record}: QBO would total ${c.detail} because it rounds tax per line, while the practice total is ${cents(c.value)} (field totalCents); the payload sets TxnTaxDetail.TotalTax to ${cents(c.limit)} so QBO keeps the practice's figure.`,
+  'tax-differs': (c) => `${c.record}: the practice's tax is ${cents(c.value)} (field taxCents) but QBO would charge ${cents(c.limit)} at the mapped tax codes' rates, ${c.detail} apart — more than rounding per line explains, so QBO Connect will not force the practice's figure. Check the lines' tax in the practice and the tax mapping in the settings.`,
   'changed-in-qbo': (c) => `${c.record} was changed in QBO after it was synced (${c.detail}); the two sides differ and QBO Connect will not overwrite it. Make the same change on the other side, or skip the record.`,
   'deleted-in-qbo': (c) => `${c.record} was deleted in QBO after it was synced; QBO Connect will not re-create it on its own. Skip it, or remove the link by re-creating it deliberately.`,
   'diverged': (c) => `${c.record} was changed both here and in QBO since the last sync: ${c.detail}. It is held, nothing is sent, and QBO's edit stays. Make the two sides agree (change it in QBO or in the practice), then sync again.`,
@@ -193,6 +198,9 @@ const otherSentences: Record<string, (c: PlanMessageContext) => string> = {
   'credit-note.not-applied': (c) => `${c.record}: invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}) is paid in full by this sync's payments, so the credit is sent as an open credit, not applied to it. Apply it in QBO where you mean it to go.`,
   'credit-note.partly-applied': (c) => `${c.record}: only ${c.detail} of the credit is applied to invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}), what this sync's payments leave open; the rest stays as an open credit in QBO.`,
   'payment-import.invoice-unknown': (c) => `${c.record}: it pays ${c.detail} in QBO, which is not linked to a practice invoice, so it is not imported. Sync the invoice first or record the payment in the practice.`,
+  'company.currency-differs': (c) => `${c.record}: the practice's amounts are in ${shown(c.value)} (general.practiceCurrency) but the QBO company's home currency is ${c.limit}; QBO would book them as ${c.limit}. Connect the practice to a ${shown(c.value)} company, or correct general.practiceCurrency in the settings.`,
+  'qbo.linked-to-another': (c) => `${c.record}: QBO ${c.detail} "${shown(c.value)}" (field ${c.field ?? 'name'}) is already linked to ${c.limit}, so it is not linked to this record too. Rename one of them (in the practice or in QBO) so each has its own, or skip the record.`,
+  'tax.rate-differs': (c) => `${c.record}: tax code ${shown(c.value)} (field ${c.field}) is ${c.detail}, mapped under ${c.limit}: QBO would charge another tax than the practice. Map ${shown(c.value)} to a QBO tax code of the same rate under ${c.limit}.`,
   'payment-import.no-payment-type': (c) => `${c.record}: the practice has no payment type to give an imported payment. Add a payment type to the practice.`,
 };
 

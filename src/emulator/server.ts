@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { createEmulatorClock, type EmulatorClock } from './clock.js';
 import { createControl, presetSchema, type EmulatorControl } from './control/control.js';
 import { controlRoutes } from './control/routes.js';
+import { controlGuard, newControlToken } from './control/guard.js';
 import { createCoreAdapter } from './core-adapter.js';
 import type { CorePort } from './core-port.js';
 import { createFaultPlan } from './faults/plan.js';
@@ -42,6 +43,8 @@ export interface StartEmulatorOptions {
   startMs?: number;
   /** Serve /control/… (always available programmatically). Default false. */
   control?: boolean;
+  /** The X-Control-Token control writes must carry; a random one when not given. */
+  controlToken?: string;
   autoConsent?: boolean;
   /** OAuth clients besides the demo client (e.g. the product's, from QBO_CLIENT_ID/…). */
   clients?: OAuthClientSpec[];
@@ -56,6 +59,8 @@ export interface RunningEmulator {
   urls: { authorize: string; token: string; revoke: string; api: string; control: string | undefined };
   port: number;
   control: EmulatorControl;
+  /** What control writes over HTTP must send as X-Control-Token (only meaningful with `control`). */
+  controlToken: string;
   core: CorePort;
   close(): Promise<void>;
 }
@@ -133,7 +138,12 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
       changed,
     }),
   );
-  if (opts.control) app.route('/control', controlRoutes(control));
+  const controlToken = opts.controlToken ?? newControlToken();
+  if (opts.control) {
+    app.use('/control', controlGuard(controlToken));
+    app.use('/control/*', controlGuard(controlToken));
+    app.route('/control', controlRoutes(control));
+  }
   app.use('/v3/company/:realmId/*', apiGateway({ tokens, limiter, faults, clock, envelopes, closing, hasCompany: (id) => core.hasCompany(id) }));
   app.use('/v3/company/:realmId/*', async (c, next) => {
     await next();
@@ -186,6 +196,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
     },
     port,
     control,
+    controlToken,
     core,
     close() {
       closed ??= new Promise<void>((resolve) => {

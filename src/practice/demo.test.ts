@@ -7,7 +7,7 @@ import { clashingSupplierName, generateDemoPractice, loadDemoOnFirstStart, loadD
 import { recordsFromDocument } from './import-file.js';
 import { kindInfo, kinds, type Kind } from './kinds.js';
 import { validateRecords, ReferenceIndex } from './validate.js';
-import { countRecords, getRecord, listDocumentsForExport } from './store.js';
+import { countRecords, createRecord, getRecord, listDocumentsForExport } from './store.js';
 
 const today = new Date('2026-11-26T09:30:00Z');
 const monthStart = '2026-11-01';
@@ -98,11 +98,11 @@ describe('demo practice generator', () => {
 describeEachDialect('demo practice in the store', (ctx) => {
   it('loads once on first start, then leaves the ledger alone', async () => {
     const app = { db: ctx.db, clock: () => today, logger: createLogger('silent') };
-    const first = await loadDemoOnFirstStart(app);
-    expect(first?.ok).toBe(true);
+    const first = await loadDemoOnFirstStart(app, { qboEnv: 'emulator' });
+    expect(first && 'loaded' in first && first.loaded.ok).toBe(true);
     expect(await getMeta(ctx.db, 'demo-loaded')).toBe(today.toISOString());
     const before = await practiceSnapshot(ctx.db);
-    expect(await loadDemoOnFirstStart(app)).toBeUndefined();
+    expect(await loadDemoOnFirstStart(app, { qboEnv: 'emulator' })).toBeUndefined();
     expect(await practiceSnapshot(ctx.db)).toBe(before);
     const counts = await countRecords(ctx.db);
     for (const k of kinds) expect(counts[k], k).toBeGreaterThan(0);
@@ -124,5 +124,32 @@ describeEachDialect('demo practice in the store', (ctx) => {
     const payments = await listDocumentsForExport(ctx.db, { kind: 'payment', fromDate: monthStart });
     expect(String(payments.find((d) => d.stored.key === 'RCT-90007')?.allocations[0]?.invoice?.record.date) < monthStart).toBe(true);
     expect((await getRecord(ctx.db, 'tax-code', 'GST-CAP'))?.record.forSales).toBe(false);
+  });
+});
+
+describeEachDialect('the first start leaves a real ledger alone (issue 19)', (ctx) => {
+  const app = () => ({ db: ctx.db, clock: () => today, logger: createLogger('silent') });
+  const total = async () => Object.values(await countRecords(ctx.db)).reduce((a, b) => a + (b ?? 0), 0);
+
+  it('does not load the demo with QBO_ENV=production or sandbox, and says how to load it', async () => {
+    for (const qboEnv of ['production', 'sandbox'] as const) {
+      const r = await loadDemoOnFirstStart(app(), { qboEnv });
+      expect(r && 'hint' in r ? r.hint : '').toContain(`QBO_ENV=${qboEnv}`);
+      expect(r && 'hint' in r ? r.hint.split('\n') : []).toHaveLength(1);
+    }
+    expect(await total()).toBe(0);
+    expect(await getMeta(ctx.db, 'demo-loaded')).toBeUndefined();
+  });
+
+  it('does not load the demo into a ledger that holds records, and writes nothing', async () => {
+    const demo = generateDemoPractice({ size: 'small', seed: 1, today });
+    // An imported record the demo also has (same key, other content): it would be overwritten.
+    const mine = { ...demo.contacts[0]!, name: 'Our own client, imported' };
+    await createRecord(ctx.db, 'contact', mine, today);
+    const before = await practiceSnapshot(ctx.db);
+    const r = await loadDemoOnFirstStart(app(), { qboEnv: 'emulator' });
+    expect(r && 'hint' in r ? r.hint : '').toMatch(/already holds \d+ record/);
+    expect(await practiceSnapshot(ctx.db)).toBe(before);
+    expect(await getMeta(ctx.db, 'demo-loaded')).toBeUndefined();
   });
 });

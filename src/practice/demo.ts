@@ -8,6 +8,7 @@ import type { AppContext } from '../app.js';
 import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/meta.js';
 import { importDocument, type ImportReport } from './import.js';
+import { countRecords } from './store.js';
 import type { Bill, Contact, CostCentre, CreditNote, Discipline, ExpenseType, Invoice, InvoiceLine, Office, Payment, PaymentType, Project, Staff, StaffExpense, TaxCode } from './schemas.js';
 
 export const demoSizes = ['small', 'medium', 'large'] as const;
@@ -428,16 +429,31 @@ export async function loadDemoPractice(db: Db, opts: DemoOptions & { now?: Date 
 
 export const demoLoadedKey = 'demo-loaded';
 
-/** On the first start of an installation: load the small demo once, so there is something to see. */
-export async function loadDemoOnFirstStart(ctx: Pick<AppContext, 'db' | 'clock' | 'logger'>): Promise<ImportReport | undefined> {
+/** What the first start did about the demo: loaded it, or why not and how to load it (one line). */
+export type FirstStartDemo = { loaded: ImportReport } | { hint: string } | undefined;
+
+/**
+ * On the first start of an installation: load the small demo once, so there is something to see — only
+ * with the emulator and only into an empty ledger (issue 19: it overwrote imported records, and reached
+ * production and sandbox companies, some demo invoices falling inside the default export window).
+ * Otherwise a one-line hint says how to load it on purpose. Undefined once it has been loaded.
+ */
+export async function loadDemoOnFirstStart(ctx: Pick<AppContext, 'db' | 'clock' | 'logger'>, opts: { qboEnv: 'emulator' | 'sandbox' | 'production' }): Promise<FirstStartDemo> {
   if (await getMeta(ctx.db, demoLoadedKey)) return undefined;
+  if (opts.qboEnv !== 'emulator') {
+    return { hint: `Demo practice not loaded: QBO_ENV=${opts.qboEnv} reaches a real QuickBooks company. To try QBO Connect on the demo, start with QBO_ENV=emulator and an empty data folder.` };
+  }
+  const held = Object.values(await countRecords(ctx.db)).reduce((a, b) => a + (b ?? 0), 0);
+  if (held > 0) {
+    return { hint: `Demo practice not loaded: the practice ledger already holds ${held} record${held === 1 ? '' : 's'}. To load it anyway, run \`qbo-connect practice demo\` (it writes into this ledger).` };
+  }
   const now = ctx.clock();
   const report = await loadDemoPractice(ctx.db, { size: 'small', seed: 1, today: now });
   if (!report.ok) {
     ctx.logger.error({ issues: report.issues.slice(0, 5) }, 'the demo practice did not load');
-    return report;
+    return { loaded: report };
   }
   await setMeta(ctx.db, demoLoadedKey, now.toISOString(), now);
   ctx.logger.info({ created: report.created }, 'loaded the small demo practice');
-  return report;
+  return { loaded: report };
 }

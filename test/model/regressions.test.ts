@@ -43,8 +43,8 @@ describe('model test counterexamples (SQLite)', () => {
   }, 60_000);
 
   // Issue 19, "The accountant's edits are overwritten": the accountant moves INV-1's due date in QBO,
-  // the practice edits the invoice text, the sync's update replaced QBO's due date ("survives: invoice
-  // INV-1: the accountant's due date … became 2026-11-20 (link linked)"). Fixed on main.
+  // the practice edits the invoice text; the update sends only the lines (three-way, h/diverge), so
+  // QBO's due date survives. Before: "survives: invoice INV-1: the accountant's due date … became 2026-11-20".
   it("an update after the accountant's due date change keeps the accountant's due date", async () => {
     await run('due date', 'import', [new AccountantEdit(0, 'dueDate'), new EditInvoice(0, 'text'), new Sync('none')]);
   }, 60_000);

@@ -54,7 +54,7 @@ export function finish(
     const rs = rows.filter((r) => r.group === kind);
     const live = rs.filter((r) => !r.skipped);
     const count = (sev: 'error' | 'warning') => live.reduce((n, r) => n + r.issues.filter((i) => i.severity === sev).length, 0);
-    return { kind, rows: rs, records: rs.length, errors: count('error'), warnings: count('warning'), totalCents: live.reduce((s, r) => s + (r.practiceTotalCents ?? 0), 0) };
+    return { kind, rows: rs, records: live.length, skipped: rs.length - live.length, errors: count('error'), warnings: count('warning'), totalCents: live.reduce((s, r) => s + (r.practiceTotalCents ?? 0), 0) };
   });
   return {
     realmId,

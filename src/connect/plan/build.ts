@@ -16,7 +16,7 @@ import type { Db } from '../../store/db.js';
 import { getSettings } from '../settings/store.js';
 import { listSkipped } from '../skips.js';
 import { amount, issue, makeRow, marker, payloadHash, QBO_DOC_NUMBER_LIMIT, rowKey, type EntityRef, type MapContext } from './context.js';
-import { lastLinkWrite, linksByKey, linksOfKinds, type Link } from './links.js';
+import { lastLinkWrite, linksByKey, linksByQboId, linksOfKinds, type Link } from './links.js';
 import { itemKey } from './mapping/items.js';
 import { purchaseDraft } from './mapping/purchases.js';
 import type { RefResolver } from './mapping/refs.js';
@@ -24,7 +24,7 @@ import { salesDraft, type DocumentDraft } from './mapping/sales.js';
 import { QboSnapshot, type QboRow } from './qbo-snapshot.js';
 import { finish } from './assemble.js';
 import { importRows } from './imports.js';
-import { itemRows, nameRows } from './name-rows.js';
+import { itemRows, linkedElsewhere, linkedRecordName, nameRows } from './name-rows.js';
 import { loadPracticeLists, prefillOnce } from './practice-lists.js';
 import { skipIdOf, skipKindOf } from './skip-kinds.js';
 import { adoptedFields } from './sent-fields.js';
@@ -41,9 +41,12 @@ export interface PlanDeps {
 }
 
 export interface BuildPlanOptions {
-  /** Pre-fill unset mappings from both sides on the company's first preview (default true). */
+  /**
+   * Pre-fill unset mappings from both sides first (default true), audited as PREFILL_ACTOR. False for
+   * anything a page view or a viewer starts: those never write (issue 19).
+   */
   prefill?: boolean;
-  /** Who the pre-fill is audited as. */
+  /** Who asked for the plan. Not the pre-fill's author: that is always PREFILL_ACTOR. */
   actor?: string;
 }
 
@@ -68,12 +71,18 @@ function docLabel(kind: DocumentKind, doc: ExportDocument): string {
 /** CDC answers at most 30 days back; stay a day inside it. */
 const CDC_WINDOW_MS = 29 * 86_400_000;
 
+/** The pre-fill on its own (on connecting, or a bookkeeper's "fill in"): QBO's lists and the practice's. */
+export async function prefillSettings(deps: Pick<PlanDeps, 'db' | 'clock' | 'qbo'>, realmId: string): Promise<void> {
+  const lists = await new QboSnapshot(deps.qbo).lists();
+  await prefillOnce(deps, realmId, lists, await loadPracticeLists(deps.db));
+}
+
 export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlanOptions = {}): Promise<Plan> {
   const { db } = deps;
   const snap = new QboSnapshot(deps.qbo);
   const lists = await snap.lists();
   const practice = await loadPracticeLists(db);
-  if (opts.prefill !== false) await prefillOnce(deps, realmId, lists, practice, opts.actor ?? 'qbo-connect (pre-fill)');
+  if (opts.prefill !== false) await prefillOnce(deps, realmId, lists, practice);
   const settings = await getSettings(db, realmId, deps.clock);
   const ctx: MapContext = { realmId, settings, lists, us: lists.region === 'US', practice };
   const ef = settings.general.exportFrom;
@@ -92,10 +101,13 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     'staff-expense': await load('staff-expense', ef.staffExpenses, settings.staffExpenses.export),
   };
   const items: DocItem[] = [];
+  const imported = await importedPayments(db, realmId, byKind.payment);
   for (const kind of Object.keys(byKind) as DocumentKind[]) {
     const docs = byKind[kind];
     const links = await linksByKey(db, realmId, kind, docs.map((d) => d.stored.key));
     for (const doc of docs) {
+      // A payment that came from QBO is QBO's already: sending it back would post it twice (issue 19).
+      if (kind === 'payment' && imported.has(doc.stored.key)) continue;
       const link = links.get(doc.stored.key);
       const cancelled = doc.stored.state === 'cancelled';
       let status: DocStatus | null;
@@ -186,6 +198,12 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     Payment: byField(await paymentsByReference(snap, items.filter((i) => i.kind === 'payment' && i.status === 'new').map((i) => i.doc.stored.record as Payment)), 'PaymentRefNum'),
   };
 
+  // Documents found by number that another practice record holds already: never adopted twice.
+  const docLinks = new Map<string, Link>();
+  for (const [entity, found] of Object.entries(qboDocs)) {
+    for (const l of (await linksByQboId(db, realmId, entity, [...found.values()].map((r) => r.Id))).values()) docLinks.set(`${entity}:${l.qbo_id}`, l);
+  }
+
   // ---- QBO: what changed there since the last sync, for the linked documents in the window ---------
   const linkedEntities = [...new Set(items.filter((i) => i.link).map((i) => entityOf[i.kind]))] as Array<'Invoice' | 'CreditMemo' | 'Payment' | 'Bill'>;
   // Linked names and items are watched in the same request: one deleted or made inactive in QBO
@@ -266,6 +284,11 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
       continue;
     }
 
+    // Amounts go as they are: in another currency than the company's they would be booked wrongly.
+    const currency = settings.general.practiceCurrency;
+    if (lists.homeCurrency && lists.homeCurrency.toUpperCase() !== currency.toUpperCase()) {
+      issues.push(issue('company.currency-differs', 'error', { record: it.label, value: currency, limit: lists.homeCurrency }, 'general.practiceCurrency'));
+    }
     const total = totalOf(kind, stored.record);
     if (total === 0 && it.status === 'new') {
       issues.push(issue(`${kind}.zero-value`, 'warning', { record: it.label, field: kind === 'payment' ? 'amountCents' : 'totalCents' }, kind === 'payment' ? 'amountCents' : 'totalCents'));
@@ -310,7 +333,10 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
 
     // New: is the number in QBO already? Same content → adopt it; different → a person decides.
     const existing = kind === 'payment' ? qboDocs.Payment.get(stored.key.toLowerCase()) : qboDocs[entity as 'Invoice' | 'CreditMemo' | 'Bill'].get(stored.key.toLowerCase());
-    if (existing) {
+    const taken = existing ? linkedElsewhere((e, id) => docLinks.get(`${e}:${id}`), entity, existing.Id, kind, stored.key) : null;
+    if (existing && taken) {
+      issues.push(issue('qbo.linked-to-another', 'error', { record: it.label, value: stored.key, detail: `${entity} ${existing.Id}`, field: 'number', limit: linkedRecordName(taken) }, 'number'));
+    } else if (existing) {
       const qboTotal = typeof existing['TotalAmt'] === 'number' ? toCents(existing['TotalAmt']) : null;
       const sameDate = existing['TxnDate'] === date;
       if (qboTotal === draft.qboTotalCents && sameDate && existing['status'] !== 'Deleted') {
@@ -414,10 +440,12 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     return { kind: 'unknown' };
   }
   // ---- name and item rows for what the documents need ---------------------------------------------
-  rows.push(...(await nameRows(ctx, snap, needs)));
+  const nameByQbo = new Map([...nameLinks.values()].map((l) => [`${l.qbo_entity}:${l.qbo_id}`, l]));
+  const linkedName = (entity: string, id: string) => nameByQbo.get(`${entity}:${id}`);
+  rows.push(...(await nameRows(ctx, snap, needs, linkedName)));
   // Linked names changed in the practice since their last sync (a new email reaches QBO's invoices).
   rows.push(...(await nameUpdateRows(db, ctx, snap, nameLinks)));
-  rows.push(...(await itemRows(ctx, snap, needs.items)));
+  rows.push(...(await itemRows(ctx, snap, needs.items, linkedName)));
 
   // ---- payments to import (the default direction) ------------------------------------------------
   if (settings.payments.direction === 'import') rows.push(...(await importRows(db, realmId, snap, ef.payments, practice, settings, skipOf)));
@@ -538,6 +566,22 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
 }
 
 // ---- helpers -------------------------------------------------------------------------------------------
+
+/**
+ * The practice payments an import recorded (number `QBO-<Id>`, linked as `qbo:<Id>`; see
+ * run/payments-import.ts): never exported, whatever the direction is now. Only a number whose import
+ * link exists counts, so a practice's own payment that happens to be numbered `QBO-…` still goes.
+ */
+async function importedPayments(db: Db, realmId: string, payments: ExportDocument[]): Promise<Set<string>> {
+  const byLinkKey = new Map<string, string>();
+  for (const p of payments) {
+    const m = /^QBO-(.+)$/.exec(p.stored.key);
+    if (m) byLinkKey.set(`qbo:${m[1]}`, p.stored.key);
+  }
+  if (byLinkKey.size === 0) return new Set();
+  const links = await linksByKey(db, realmId, 'qbo-payment', byLinkKey.keys());
+  return new Set([...links.keys()].map((k) => byLinkKey.get(k)!));
+}
 
 const refField: Record<string, string> = { Customer: 'contactCode', Vendor: 'supplierCode', Item: 'projectNumber' };
 

@@ -6,8 +6,27 @@ import { issue, makeRow, rowKey, type MapContext } from './context.js';
 import { contactLabel, customerDraft, staffLabel, vendorDraft, type NameDraft } from './mapping/contacts.js';
 import { itemName, itemPayload } from './mapping/items.js';
 import { nameKey, type QboRow, type QboSnapshot } from './qbo-snapshot.js';
+import type { Link } from './links.js';
 import { adoptedFields } from './sent-fields.js';
 import type { Issue, PlanRow } from './types.js';
+
+/** The link that holds a QBO record already (`Customer:58`), whichever practice record it is. */
+export type LinkedQbo = (entity: string, qboId: string) => Link | undefined;
+
+/** "contact C0001" for a link's practice record, as the sentences name it. */
+export function linkedRecordName(link: Link): string {
+  return `${link.record_kind === 'project' ? 'job item' : link.record_kind} ${link.record_key}`;
+}
+
+/**
+ * A QBO record already linked to another practice record is never adopted for this one (issue 19: a
+ * renamed contact's old name re-used by a new contact adopted the first one's customer, and the link's
+ * unique key then stopped every sync). Null when the QBO record is free or linked to this very record.
+ */
+export function linkedElsewhere(linked: LinkedQbo, entity: string, qboId: string, kind: string, key: string): Link | null {
+  const l = linked(entity, qboId);
+  return l && !(l.record_kind === kind && l.record_key === key) ? l : null;
+}
 
 export type Needs = {
   customers: Map<string, string>;
@@ -28,7 +47,7 @@ interface NameCandidate {
   via: string;
 }
 
-export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs): Promise<PlanRow[]> {
+export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs, linked: LinkedQbo): Promise<PlanRow[]> {
   const { practice, settings } = ctx;
   const cands: NameCandidate[] = [];
   for (const [code, via] of [...needs.customers].sort(([a], [b]) => a.localeCompare(b))) {
@@ -84,7 +103,11 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs)
     }
     const base = { group: c.group, kind: c.kind, id: c.id, label: c.label, version: c.version, entity: c.entity };
     let row: PlanRow;
-    if (match) {
+    const taken = match ? linkedElsewhere(linked, c.entity, match.Id, c.kind, c.id) : null;
+    if (match && taken) {
+      issues.push(issue('qbo.linked-to-another', 'error', { record: c.label, value: c.draft.displayName, detail: `${c.entity === 'Customer' ? 'customer' : 'supplier'} ${match.Id}`, field: 'name', limit: linkedRecordName(taken) }, 'name'));
+      row = makeRow({ ...base, action: 'create', payload: c.draft.payload, issues });
+    } else if (match) {
       if (match['Active'] === false) issues.push(issue('qbo.reference-inactive', 'error', { record: c.label, value: c.draft.displayName, detail: `${c.entity} ${match.Id}`, field: 'name' }, 'name'));
       row = makeRow({ ...base, action: 'adopt', qboId: match.Id, syncToken: match.SyncToken, issues });
       row.fields = adoptedFields(c.entity, c.draft.payload, match);
@@ -124,7 +147,7 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs)
   return out;
 }
 
-export async function itemRows(ctx: MapContext, snap: QboSnapshot, needs: Needs['items']): Promise<PlanRow[]> {
+export async function itemRows(ctx: MapContext, snap: QboSnapshot, needs: Needs['items'], linked: LinkedQbo): Promise<PlanRow[]> {
   if (needs.size === 0) return [];
   const split = ctx.settings.invoices.incomeAccount !== 'fixed';
   const accounts = new Map(ctx.lists.accounts.map((a) => [a.Id, String(a['Name'] ?? a.Id)]));
@@ -140,6 +163,11 @@ export async function itemRows(ctx: MapContext, snap: QboSnapshot, needs: Needs[
     const label = `job item for project ${d.n.project}${d.project ? ` (${d.project.record.name})` : ''}`;
     const base = { group: 'items' as const, kind: 'project', id: d.key, label, version: d.project?.version, entity: 'Item' };
     const hit = existing.get(nameKey(d.name));
+    const taken = hit ? linkedElsewhere(linked, 'Item', hit.Id, 'project', d.key) : null;
+    if (hit && taken) {
+      const issues = [issue('qbo.linked-to-another', 'error', { record: label, value: d.name, detail: `item ${hit.Id}`, field: 'name', limit: linkedRecordName(taken) }, 'name')];
+      return makeRow({ ...base, action: 'create', payload: d.project && d.account ? itemPayload(d.project, d.name, d.account) : null, issues });
+    }
     if (hit) {
       const inactive = hit['Active'] === false ? [issue('qbo.reference-inactive', 'error', { record: label, value: d.name, detail: `Item ${hit.Id}`, field: 'name' }, 'name')] : [];
       return makeRow({ ...base, action: 'adopt', qboId: hit.Id, syncToken: hit.SyncToken, issues: inactive });

@@ -35,6 +35,9 @@ export async function loadPracticeLists(db: Db): Promise<PracticeLists & { costC
 
 export const prefillDoneKey = (realmId: string) => `connect.prefill.${realmId}`;
 
+/** Who the pre-fill is audited as, whoever's action started it (README, "Preview"). */
+export const PREFILL_ACTOR = 'qbo-connect (pre-fill)';
+
 interface Seen {
   taxCodes: string[];
   paymentTypes: string[];
@@ -56,12 +59,17 @@ function parseSeen(text: string | undefined): Seen | null {
 }
 
 /**
- * Fills still-unset mappings from QBO's lists and the practice's (connect/settings/prefill.ts): on the
- * company's first preview for every practice code, later only for practice codes not seen before, so
- * a mapping someone removed on purpose is not filled again, and codes imported after connecting are.
+ * Fills still-unset mappings from QBO's lists and the practice's (connect/settings/prefill.ts): the
+ * first time for every practice code, later only for practice codes not seen before, so a mapping
+ * someone removed on purpose is not filled again, and codes imported after connecting are. Always
+ * audited as PREFILL_ACTOR. Run on connecting, by a bookkeeper's "fill in" and by the CLI preview;
+ * never by a page view (a GET writes nothing, and a viewer never causes a write).
  */
-export async function prefillOnce(deps: { db: Db; clock: Clock }, realmId: string, lists: QboLists, practice: Awaited<ReturnType<typeof loadPracticeLists>>, actor: string): Promise<void> {
-  const seen = parseSeen(await getMeta(deps.db, prefillDoneKey(realmId)));
+type Practice = Awaited<ReturnType<typeof loadPracticeLists>>;
+
+/** What the last pre-fill saw, what the practice holds now, and which codes are new since. */
+async function prefillState(db: Db, realmId: string, practice: Practice) {
+  const seen = parseSeen(await getMeta(db, prefillDoneKey(realmId)));
   const now: Seen = {
     taxCodes: [...practice.taxCodes.keys()],
     paymentTypes: [...practice.paymentTypes.keys()],
@@ -71,8 +79,19 @@ export async function prefillOnce(deps: { db: Db; clock: Clock }, realmId: strin
   };
   const fresh = (k: keyof Seen) => new Set(now[k].filter((code) => !seen || !seen[k].includes(code)));
   const isNew = { taxCodes: fresh('taxCodes'), paymentTypes: fresh('paymentTypes'), costCentres: fresh('costCentres'), disciplines: fresh('disciplines'), expenseTypes: fresh('expenseTypes') };
-  const anyNew = Object.values(isNew).some((x) => x.size > 0);
-  if (seen && !anyNew) return;
+  const pending = !seen || Object.values(isNew).some((x) => x.size > 0);
+  return { seen, now, isNew, pending };
+}
+
+/** True when a pre-fill would look at something: the company's first, or practice codes new since the last. */
+export async function prefillPending(db: Db, realmId: string, practice?: Practice): Promise<boolean> {
+  return (await prefillState(db, realmId, practice ?? (await loadPracticeLists(db)))).pending;
+}
+
+export async function prefillOnce(deps: { db: Db; clock: Clock }, realmId: string, lists: QboLists, practice: Practice): Promise<void> {
+  const { seen, now, isNew, pending } = await prefillState(deps.db, realmId, practice);
+  if (!pending) return;
+  const actor = PREFILL_ACTOR;
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   await applyPrefill(deps.db, {
     realmId,

@@ -26,6 +26,8 @@ export interface QboLists {
   region: string;
   companyName: string;
   bookCloseDate: string | null;
+  /** The company's home currency (Preferences.CurrencyPrefs.HomeCurrency), when QBO says. */
+  homeCurrency: string | null;
   taxCodes: Map<string, QboTaxCode>;
   accounts: QboRow[];
   paymentMethods: QboRow[];
@@ -106,6 +108,7 @@ export class QboSnapshot {
       region: (info.Country ?? 'US').toUpperCase(),
       companyName: info.CompanyName,
       bookCloseDate: prefs.AccountingInfoPrefs?.BookCloseDate ?? null,
+      homeCurrency: prefs.CurrencyPrefs?.HomeCurrency?.value ?? null,
       taxCodes,
       accounts,
       paymentMethods,

@@ -1,5 +1,6 @@
 /** The plan as text for a terminal: one line per group (counts, totals), then every error and warning. */
 import { centsToDecimalString } from '../../qbo/money.js';
+import { shownValue, type Json } from './sent-fields.js';
 import type { Plan } from './types.js';
 
 const titles: Record<string, string> = {
@@ -18,6 +19,12 @@ export function groupTitle(kind: string): string {
   return titles[kind] ?? kind;
 }
 
+/** A value in a column of 28: shortened with an ellipsis. */
+function cell(v: Json): string {
+  const s = shownValue(v);
+  return s.length > 26 ? `${s.slice(0, 25)}…` : s;
+}
+
 function pad(s: string, n: number, right = false): string {
   return right ? s.padStart(n) : s.padEnd(n);
 }
@@ -28,8 +35,7 @@ export function renderPlanText(plan: Plan): string {
   out.push('');
   out.push(`${pad('Group', 22)}${pad('Records', 9, true)}${pad('Skipped', 9, true)}${pad('Errors', 8, true)}${pad('Warnings', 10, true)}${pad('Total', 16, true)}`);
   for (const g of plan.groups) {
-    const skipped = g.rows.filter((r) => r.skipped).length;
-    out.push(`${pad(groupTitle(g.kind), 22)}${pad(String(g.records), 9, true)}${pad(String(skipped), 9, true)}${pad(String(g.errors), 8, true)}${pad(String(g.warnings), 10, true)}${pad(centsToDecimalString(g.totalCents), 16, true)}`);
+    out.push(`${pad(groupTitle(g.kind), 22)}${pad(String(g.records), 9, true)}${pad(String(g.skipped ?? 0), 9, true)}${pad(String(g.errors), 8, true)}${pad(String(g.warnings), 10, true)}${pad(centsToDecimalString(g.totalCents), 16, true)}`);
   }
   out.push('');
   const lines = (sev: 'error' | 'warning') =>
@@ -41,6 +47,16 @@ export function renderPlanText(plan: Plan): string {
   if (warnings.length) {
     out.push(`Warnings (${warnings.length}):`);
     out.push(...warnings);
+  }
+  // Rows held because both sides changed the same field: each field side by side.
+  const diverged = plan.groups.flatMap((g) => g.rows.filter((r) => !r.skipped && r.fields?.conflicts.length));
+  if (diverged.length) {
+    out.push(`Held as diverged (${diverged.length}) — changed here and in QBO since the last sync; nothing is sent for these:`);
+    out.push(`  ${pad('Record / field', 36)}${pad('Last sent', 28)}${pad('QBO now', 28)}Practice now`);
+    for (const r of diverged) {
+      out.push(`  ${r.record.label}`);
+      for (const c of r.fields!.conflicts) out.push(`    ${pad(c.field, 34)}${pad(cell(c.lastSent), 28)}${pad(cell(c.qboNow), 28)}${cell(c.practiceNow)}`);
+    }
   }
   return out.join('\n');
 }

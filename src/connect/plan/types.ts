@@ -93,7 +93,10 @@ export interface PlanRow {
 export interface PlanGroup {
   kind: GroupKind;
   rows: PlanRow[];
+  /** Rows the sync acts on: skipped rows are not counted here (issue 19) but in `skipped`. */
   records: number;
+  /** Skipped rows of the group (a hand-made plan may leave it out: none). */
+  skipped?: number;
   errors: number;
   warnings: number;
   totalCents: number;

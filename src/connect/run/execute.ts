@@ -9,7 +9,7 @@ import { MAX_BATCH_ITEMS, type BatchItem, type BatchResult } from '../../qbo/cli
 import { ConnectionLostError, OutcomeUnknownError, QboFault, QboUnavailableError } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
-import { conflictText, nextBase, normalizeField, same } from '../plan/sent-fields.js';
+import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict } from '../plan/sent-fields.js';
 import type { PlanRow } from '../plan/types.js';
 import { hasMarker, LockLostError, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
 import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalEntry, type JournalRow } from './journal.js';
@@ -426,7 +426,7 @@ export class GroupExecutor {
       .executeTakeFirst();
     const link = await this.deps.db
       .selectFrom('links')
-      .select(['qbo_total_cents'])
+      .select(['qbo_total_cents', 'sent_fields'])
       .where('realm_id', '=', this.state.realmId)
       .where('record_kind', '=', row.record.kind)
       .where('record_key', '=', row.record.id)
@@ -438,6 +438,18 @@ export class GroupExecutor {
       return false;
     }
     if (String(current.SyncToken) === ourToken) return true;
+    // What QBO answered to our last write, field by field: our own later writes (a payment, a credit
+    // application) move the SyncToken and the balance but none of these values.
+    const base = parseSentFields(link?.sent_fields);
+    if (base) {
+      const moved = Object.entries(base).filter(([f, b]) => !same(normalizeField(f, current[f]), b.qbo));
+      if (moved.length) {
+        this.lastMoved.set(row.key, moved.map(([f, b]) => ({ field: f, lastSent: b.sent, qboNow: normalizeField(f, current[f]), practiceNow: row.action === 'void' ? 'cancelled' : null })));
+        return false;
+      }
+      this.syncTokens.set(row.key, String(current.SyncToken));
+      return true;
+    }
     const sent = last ? (JSON.parse(last.body) as Record<string, unknown>) : undefined;
     if (!sent) return false;
     for (const f of ['TxnDate', 'DocNumber', 'DisplayName']) {
@@ -457,7 +469,12 @@ export class GroupExecutor {
     return true;
   }
 
+  /** The fields QBO changed, found by `sameAsWeLeftIt`, shown when the row is held. */
+  private readonly lastMoved = new Map<string, FieldConflict[]>();
+
   private async diverged(row: PlanRow, journalId: number | null, qboId: string, detail: string) {
+    const moved = this.lastMoved.get(row.key);
+    if (moved?.length) detail = conflictText(moved);
     const message = runMessage('run.diverged', { record: recordLabel(row), entity: row.qbo.entity, qboId, detail });
     // The write itself did not happen (5010); the link, not the journal, keeps the row held.
     if (journalId !== null) await markNotSent(this.deps.db, journalId, 'run.diverged', message, this.now());

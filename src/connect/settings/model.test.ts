@@ -59,6 +59,7 @@ describe('each setting is validated', () => {
     ['general.exportFrom.payments', '2026-07-01', '', 'YYYY-MM-DD'],
     ['general.exportFrom.bills', '2026-07-01', 20260701, 'YYYY-MM-DD'],
     ['general.exportFrom.staffExpenses', '2026-07-01', null, 'YYYY-MM-DD'],
+    ['general.practiceCurrency', 'GBP', 'pounds', 'a three-letter currency code'],
     ['contacts.shortenLongNames', false, 'maybe', 'on, off'],
     ['contacts.supplierPrefix', false, 1, 'on, off'],
     ['contacts.matchOrder', 'unique-id-only', 'name-only', 'unique-id-then-name, unique-id-only'],

@@ -82,6 +82,16 @@ export function settingsSchemaAt(clock: Clock) {
         exportFrom: z
           .object({ invoices: from(), creditNotes: from(), payments: from(), bills: from(), staffExpenses: from() })
           .prefault({}),
+        /**
+         * The currency the practice's amounts are in (ISO 4217). QBO Connect sends amounts as they are,
+         * so it must be the QBO company's home currency (issue 19: a GBP company was sent AUD amounts).
+         * AUD by default: the practice system is an Australian one, like the demo practice.
+         */
+        practiceCurrency: z
+          .string()
+          .regex(/^[A-Z]{3}$/)
+          .describe('a three-letter currency code, e.g. AUD')
+          .default('AUD'),
       })
       .prefault({}),
     contacts: z

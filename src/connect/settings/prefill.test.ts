@@ -9,6 +9,7 @@ import {
   type QboAccountInfo,
   type QboTaxCodeInfo,
 } from './prefill.js';
+import { presets, regions } from '../../emulator/presets/data.js';
 
 const auCodes: QboTaxCodeInfo[] = [
   { id: '10', name: 'GST', salesRatePercent: 10, purchaseRatePercent: 10 },
@@ -187,5 +188,25 @@ describe('practice tax codes used on one side only', () => {
     });
     expect(r.sales).toEqual({ EXPORT: '12' });
     expect(r.purchases).toEqual({ CAP: '14' });
+  });
+});
+
+describe('every region\'s new company: each fixed account pre-filled (issue 19)', () => {
+  it.each(regions)('%s preset: income, deposit, bills and staff expenses each find exactly one account', (region) => {
+    const accounts = presets[region].accounts.map((a, i) => ({ id: String(i + 1), name: a.Name, accountType: a.AccountType, accountSubType: a.AccountSubType, acctNum: a.AcctNum }));
+    const s = suggestFixedAccounts(accounts);
+    for (const [k, v] of Object.entries(s)) expect(v, `${region} ${k}`).not.toBeNull();
+    // Staff claims book to the office and general administrative account, never the cost of sales.
+    expect(accounts.find((a) => a.id === s.staffExpensesAccountId)?.name).toBe('Office Expenses');
+    const paths = prefillSuggestions({ region, qboAccounts: accounts }).map((c) => c.path);
+    expect(paths).toContain('staffExpenses.fixedExpenseAccountId');
+  });
+
+  it('two office accounts: nothing is guessed', () => {
+    const two = [
+      { id: '1', name: 'Office Expenses', accountType: 'Expense', accountSubType: 'OfficeGeneralAdministrativeExpenses' },
+      { id: '2', name: 'Office Running Expenses', accountType: 'Expense', accountSubType: 'OfficeGeneralAdministrativeExpenses' },
+    ];
+    expect(suggestFixedAccounts(two).staffExpensesAccountId).toBeNull();
   });
 });

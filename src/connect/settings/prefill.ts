@@ -224,7 +224,16 @@ export function suggestFixedAccounts(accounts: QboAccountInfo[]): {
       (a) => a.accountType === 'Cost of Goods Sold',
       (a) => /subcontract|sub-contract|consultant/i.test(a.name),
     ]),
-    staffExpensesAccountId: firstSingle(expense, [(a) => /travel/i.test(a.name), (a) => /^general expenses?$/i.test(a.name.trim())]),
+    // Staff claims (travel, cash) go to travel or staff-expense accounts, else to the office and general
+    // administrative account most charts have exactly one of (issue 19: none of these tests fitted a
+    // new company, so every first preview was blocked on this setting).
+    staffExpensesAccountId: firstSingle(expense, [
+      (a) => /travel/i.test(a.name),
+      (a) => /staff|employee|reimburs/i.test(a.name),
+      (a) => /^general expenses?$/i.test(a.name.trim()),
+      (a) => a.accountType === 'Expense' && a.accountSubType === 'OfficeGeneralAdministrativeExpenses',
+      (a) => a.accountType === 'Expense' && /^(office|general|administrative)\b.*expenses?$/i.test(a.name.trim()),
+    ]),
   };
 }
 

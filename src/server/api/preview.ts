@@ -27,7 +27,8 @@ export function previewApi(ctx: AppContext): Hono<AuthEnv> {
   api.use('*', apiTokenAuth(ctx));
   const realm = (c: Ctx) => resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
   const actor = (c: Ctx) => `user:${c.get('user').email}`;
-  const plan = (realmId: string, who: string) => buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: qboClientFor(ctx, realmId) }, realmId, { actor: who });
+  // A GET never writes, whoever asks: the settings pre-fill happens on connecting or when asked for (issue 19).
+  const plan = (realmId: string, who: string) => buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: qboClientFor(ctx, realmId) }, realmId, { actor: who, prefill: false });
 
   api.onError((err, c) => {
     if (isConnectError(err)) return fail(c, 400, err.code, err.message, err.field);

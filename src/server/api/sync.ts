@@ -12,6 +12,7 @@ import { Hono, type Context } from 'hono';
 import type { AppContext } from '../../app.js';
 import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
+import { resolveKnownRealm, UnknownRealmError } from './known-realm.js';
 import { getRun, latestRun, listRuns } from '../../connect/run/history.js';
 import { RunError } from '../../connect/run/messages.js';
 import { startSync, type SyncDeps } from '../../connect/run/sync.js';
@@ -33,6 +34,7 @@ function errors(api: Hono<AuthEnv>) {
     // An unknown run names the id it was asked for, like every refusal names its field.
     if (err instanceof RunError) return fail(c, err.code === 'run.locked' ? 409 : err.code === 'run.no-such-run' ? 404 : 400, err.code, err.message, err.code === 'run.no-such-run' ? 'id' : undefined);
     if (err instanceof RealmChoiceError) return fail(c, 400, 'sync.realm-required', err.message, 'realm');
+    if (err instanceof UnknownRealmError) return fail(c, 404, err.code, err.message, 'realm');
     throw err;
   });
 }
@@ -41,7 +43,7 @@ export function syncApi(ctx: AppContext, opts: SyncApiOptions = {}): Hono<AuthEn
   const api = new Hono<AuthEnv>();
   api.use('*', apiTokenAuth(ctx));
   errors(api);
-  const realm = (c: Ctx) => resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
+  const realm = (c: Ctx) => resolveKnownRealm(ctx.db, c.req.query('realm'), '?realm=ID');
   const depsFor = opts.depsFor ?? ((realmId: string, actor: string) => syncDepsFor(ctx, realmId, { actor }));
 
   api.post('/', requireRole('bookkeeper'), async (c) => {

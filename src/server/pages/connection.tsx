@@ -11,6 +11,8 @@ import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import type { ConnectionStatus } from '../../connect/connection.js';
 import { isConnectionError } from '../../connect/connection-messages.js';
+import { prefillSettings } from '../../connect/plan/index.js';
+import { qboClientFor } from '../../connect/qbo-client.js';
 
 const done: Record<string, string> = {
   connected: 'Connected to QuickBooks.',
@@ -67,6 +69,19 @@ function StatusView({ status }: { status: ConnectionStatus }) {
       ) : null}
     </dl>
   );
+}
+
+/**
+ * Connecting is the defined moment the settings are pre-filled (audited as PREFILL_ACTOR; issue 19: not
+ * on a page view). A company QuickBooks cannot list right now stays connected; the preview offers the
+ * pre-fill again to a bookkeeper.
+ */
+async function prefillOnConnect(deps: WebDeps, realmId: string): Promise<void> {
+  try {
+    await prefillSettings({ db: deps.ctx.db, clock: deps.ctx.clock, qbo: qboClientFor(deps.ctx, realmId) }, realmId);
+  } catch (err) {
+    deps.ctx.logger.warn({ realmId, err: err instanceof Error ? err.message : String(err) }, 'connect: settings pre-fill not done');
+  }
 }
 
 async function show(c: Context<WebEnv>, deps: WebDeps, extra: { error?: string; status?: 200 | 400 | 403 | 503 } = {}) {
@@ -163,7 +178,8 @@ export const connectionPage: WebPage = {
       const q = c.req.query();
       const session = c.get('session') as WebEnv['Variables']['session'] | undefined;
       try {
-        await deps.connection.completeConnect({ code: q.code, state: q.state, realmId: q.realmId, error: q.error, sessionId: session?.id, actor: session?.user.email ?? 'qbo-connect connect (command line)' });
+        const status = await deps.connection.completeConnect({ code: q.code, state: q.state, realmId: q.realmId, error: q.error, sessionId: session?.id, actor: session?.user.email ?? 'qbo-connect connect (command line)' });
+        if (status.state === 'connected' && q.realmId) await prefillOnConnect(deps, q.realmId);
         if (!session) {
           return renderPage(c, { title: 'Connected', bare: true, body: <Notice kind="ok">Connected to QuickBooks. You can close this window.</Notice> });
         }

@@ -8,7 +8,7 @@ import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
 import { Notice, renderPage } from '../web/layout.js';
 import { getRun, listRuns } from '../../connect/run/history.js';
 import { RunError } from '../../connect/run/messages.js';
-import { notConnectedPage, practiceHref, qboHref, webRealm, when, who } from './work-common.js';
+import { DisconnectedNotice, knownRealm, notConnectedPage, practiceHref, qboHref, when, who } from './work-common.js';
 import { runStatusText } from './sync.js';
 
 const doneText: Record<string, string> = { create: 'Created', adopt: 'Linked to an existing record', update: 'Updated', void: 'Voided', import: 'Imported', none: 'Nothing sent' };
@@ -21,14 +21,15 @@ function seconds(ms: number | null): string {
 }
 
 async function list(c: Context<WebEnv>, deps: WebDeps) {
-  const realmId = await webRealm(deps.ctx);
-  if (!realmId) return notConnectedPage(c, 'History');
-  const runs = await listRuns(deps.ctx.db, { realmId, limit: 200 });
+  const known = await knownRealm(deps.ctx);
+  if (!known) return notConnectedPage(c, 'History');
+  const runs = await listRuns(deps.ctx.db, { realmId: known.realmId, limit: 200 });
   return renderPage(c, {
     title: 'History',
     body: (
       <>
         <h1>History of syncs</h1>
+        {known.connected ? null : <DisconnectedNotice />}
         {runs.length === 0 ? (
           <p>
             No sync has run yet. Start one from the <a href="/preview">preview</a>.

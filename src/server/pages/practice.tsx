@@ -13,6 +13,8 @@ import { currentUser } from '../web/session.js';
 import { kindInfo, type Kind } from '../../practice/kinds.js';
 import { getRecord, getRecordsByKeys, listRecords, PracticeError, updateRecord, type StoredRecord } from '../../practice/store.js';
 import { skippedKeys } from '../../connect/skips.js';
+import type { Settings } from '../../connect/settings/model.js';
+import { getSettings } from '../../connect/settings/store.js';
 import { money, qboHref, str, webRealm } from './work-common.js';
 
 /** The kinds browsed here, in the order of the tabs. */
@@ -44,8 +46,25 @@ const linkKinds: Record<Browsed, string[]> = {
 const skipKind: Record<Browsed, string> = { contact: 'contact', project: 'job-item', invoice: 'invoice', 'credit-note': 'credit-note', payment: 'payment', bill: 'bill', 'staff-expense': 'staff-expense', staff: 'staff' };
 
 interface SyncState {
-  state: 'linked' | 'not yet' | 'skipped';
+  state: 'linked' | 'not yet' | 'skipped' | 'before export-from';
   qbo: Array<{ entity: string; id: string }>;
+}
+
+const exportFromKey: Partial<Record<Browsed, keyof Settings['general']['exportFrom']>> = { invoice: 'invoices', 'credit-note': 'creditNotes', payment: 'payments', bill: 'bills', 'staff-expense': 'staffExpenses' };
+
+/**
+ * A document dated before its export-from date is not "not yet in QuickBooks": no sync will send it
+ * as the settings stand (issue 19). Marked so, unless it is linked or skipped.
+ */
+async function markBeforeExportFrom(deps: WebDeps, realmId: string | undefined, kind: Browsed, records: StoredRecord[], states: Map<string, SyncState>): Promise<void> {
+  const k = exportFromKey[kind];
+  if (!realmId || !k) return;
+  const from = (await getSettings(deps.ctx.db, realmId, deps.ctx.clock)).general.exportFrom[k];
+  for (const r of records) {
+    const s = states.get(r.key);
+    const date = (r.record as unknown as { date?: unknown }).date;
+    if (s?.state === 'not yet' && typeof date === 'string' && date < from) s.state = 'before export-from';
+  }
 }
 
 /** Sync state of a page of records, in three queries (links of the page's keys, and the skips). */
@@ -89,7 +108,8 @@ function nameOf(r: StoredRecord): string {
 
 function StateTag({ s }: { s: SyncState | undefined }) {
   const state = s?.state ?? 'not yet';
-  return <span class={`tag tag-${state.replace(' ', '-')}`}>{state === 'linked' ? 'Linked' : state === 'skipped' ? 'Skipped' : 'Not yet in QuickBooks'}</span>;
+  const text = state === 'linked' ? 'Linked' : state === 'skipped' ? 'Skipped' : state === 'before export-from' ? 'Before the export-from date (not synced)' : 'Not yet in QuickBooks';
+  return <span class={`tag tag-${state.replace(/ /g, '-')}`}>{text}</span>;
 }
 
 function Tabs({ active }: { active: Browsed }) {
@@ -114,6 +134,7 @@ async function browse(c: Context<WebEnv>, deps: WebDeps) {
   const page = await listRecords(deps.ctx.db, kind, { limit: PAGE, offset });
   const realmId = await webRealm(deps.ctx);
   const states = await syncStates(deps, realmId, kind, page.items.map((r) => r.key));
+  await markBeforeExportFrom(deps, realmId, kind, page.items, states);
   const doc = kindInfo[kind].document;
   const parties = doc ? await partyNames(deps, kind, page.items) : new Map<string, string>();
   return renderPage(c, {
@@ -225,7 +246,9 @@ async function one(c: Context<WebEnv>, deps: WebDeps, kindParam: string, key: st
     });
   }
   const realmId = await webRealm(deps.ctx);
-  const state = (await syncStates(deps, realmId, kind, [key])).get(key);
+  const states = await syncStates(deps, realmId, kind, [key]);
+  await markBeforeExportFrom(deps, realmId, kind, [stored], states);
+  const state = states.get(key);
   const x = stored.record as unknown as Record<string, unknown>;
   const canEdit = kind === 'contact' && roleAtLeast(currentUser(c), 'bookkeeper');
   const csrf = c.get('csrfToken');

@@ -12,10 +12,11 @@ import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { isConnectError } from '../../connect/messages.js';
-import { buildPlan, skipGroup, skipWithLinked, groupOrder, type GroupKind, type Plan, type PlanGroup, type PlanRow } from '../../connect/plan/index.js';
+import { buildPlan, prefillPending, prefillSettings, PREFILL_ACTOR, skipGroup, skipWithLinked, groupOrder, type GroupKind, type Plan, type PlanGroup, type PlanRow } from '../../connect/plan/index.js';
 import { qboClientFor } from '../../connect/qbo-client.js';
 import { blockingErrors } from '../../connect/run/sync.js';
 import { latestRun } from '../../connect/run/history.js';
+import { toCents } from '../../qbo/money.js';
 import { actorOf, money, notConnectedPage, practiceHref, str, webRealm, when, who } from './work-common.js';
 
 export const groupTitles: Record<GroupKind, string> = {
@@ -42,10 +43,31 @@ const actionText: Record<string, string> = {
 /** Rows shown per group; the rest are counted (rows with problems always come first). */
 const ROWS_SHOWN = 200;
 
-/** The plan, built now against QuickBooks. The pre-fill of empty settings is audited under the viewer. */
+/**
+ * The plan, built now against QuickBooks. It writes nothing: the pre-fill of empty settings happens on
+ * connecting or when a bookkeeper asks for it (POST /preview/prefill), audited as PREFILL_ACTOR —
+ * never because someone, perhaps a viewer, opened the page (issue 19).
+ */
 export function planFor(deps: WebDeps, realmId: string, actor: string): Promise<Plan> {
   const { ctx } = deps;
-  return buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: qboClientFor(ctx, realmId) }, realmId, { actor });
+  return buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: qboClientFor(ctx, realmId) }, realmId, { actor, prefill: false });
+}
+
+/** Offers the pre-fill when practice codes have no suggestion looked for yet (a bookkeeper runs it). */
+function PrefillOffer({ canRun, csrf }: { canRun: boolean; csrf: string }) {
+  return (
+    <Notice kind="warn">
+      Some practice codes (tax codes, payment types, cost centres, disciplines or expense types) have not been matched with QuickBooks yet.{' '}
+      {canRun ? (
+        <form method="post" action="/preview/prefill" class="inline">
+          <CsrfField token={csrf} />
+          <button type="submit">Fill in the mappings that match</button>
+        </form>
+      ) : (
+        'A bookkeeper or an administrator can fill in the mappings that match from this page.'
+      )}
+    </Notice>
+  );
 }
 
 const qboErrorNames = ['QboFault', 'QboUnavailableError', 'ConnectionLostError', 'OAuthError', 'QboProtocolError', 'RefreshLockBusyError'];
@@ -100,16 +122,34 @@ function IssueList({ row }: { row: PlanRow }) {
   );
 }
 
+/**
+ * What a credit application applies: its payment totals 0.00 (the credit and the invoice cancel out),
+ * so the amount shown is its lines' (issue 19: $833.80 applied showed as $0.00).
+ */
+export function appliedCents(row: PlanRow): number | null {
+  if (row.record.kind !== 'credit-application' || !row.payload) return null;
+  const first = (row.payload['Line'] as Array<{ Amount?: unknown }> | undefined)?.[0]?.Amount;
+  return typeof first === 'number' ? toCents(first) : null;
+}
+
+/** Why QBO's total differs from the practice's: per-line rounding only when that is what the row says. */
+function totalsNote(row: PlanRow): string {
+  if (row.issues.some((i) => i.code.endsWith('.total-differs'))) return ' — differs from the practice total by per-line tax rounding in QuickBooks; the practice’s tax is sent so QuickBooks keeps its figure';
+  if (row.issues.some((i) => i.severity === 'error')) return ' — differs from the practice total: see the errors above (not rounding)';
+  return ' — differs from the practice total';
+}
+
 function RowView({ row, canSkip, csrf }: { row: PlanRow; canSkip: boolean; csrf: string }) {
   const errors = row.issues.filter((i) => i.severity === 'error').length;
   const warnings = row.issues.length - errors;
   const totalsDiffer = row.practiceTotalCents !== null && row.qboTotalCents !== null && row.practiceTotalCents !== row.qboTotalCents;
+  const applied = appliedCents(row);
   return (
     <details id={rowAnchor(row.key)} open={errors > 0 && !row.skipped} class={`plan-row${errors ? ' has-error' : warnings ? ' has-warning' : ''}${row.skipped ? ' is-skipped' : ''}`}>
       <summary>
         <span class="row-label">{row.record.label}</span>
         <span class="row-action">{row.skipped ? 'Skipped' : actionText[row.action] ?? row.action}</span>
-        {row.practiceTotalCents !== null ? <span class="row-total">{money(row.practiceTotalCents)}</span> : null}
+        {applied !== null ? <span class="row-total">{money(applied)} applied</span> : row.practiceTotalCents !== null ? <span class="row-total">{money(row.practiceTotalCents)}</span> : null}
         {errors ? <span class="tag tag-error">{errors} error{errors === 1 ? '' : 's'}</span> : null}
         {warnings ? <span class="tag tag-warn">{warnings} warning{warnings === 1 ? '' : 's'}</span> : null}
       </summary>
@@ -122,12 +162,18 @@ function RowView({ row, canSkip, csrf }: { row: PlanRow; canSkip: boolean; csrf:
         ) : null}
         <IssueList row={row} />
         <dl class="facts">
+          {applied !== null ? (
+            <>
+              <dt>Credit applied to the invoice</dt>
+              <dd>{money(applied)}</dd>
+            </>
+          ) : null}
           <dt>Practice total</dt>
           <dd>{money(row.practiceTotalCents)}</dd>
           <dt>QuickBooks will compute</dt>
           <dd>
             {money(row.qboTotalCents)}
-            {totalsDiffer ? ' — differs from the practice total (tax is rounded per line in QuickBooks)' : ''}
+            {totalsDiffer ? totalsNote(row) : ''}
           </dd>
           <dt>QuickBooks record</dt>
           <dd>
@@ -174,7 +220,7 @@ function GroupView({ group, canSkip, csrf }: { group: PlanGroup; canSkip: boolea
         {groupTitles[group.kind]} <span class="count">({group.records})</span>
       </h2>
       <p class="group-facts">
-        {group.records} record{group.records === 1 ? '' : 's'} · <span class={group.errors ? 'text-error' : ''}>{group.errors} error{group.errors === 1 ? '' : 's'}</span> · {group.warnings} warning
+        {group.records} record{group.records === 1 ? '' : 's'} to sync · {group.skipped ? `${group.skipped} skipped · ` : ''}<span class={group.errors ? 'text-error' : ''}>{group.errors} error{group.errors === 1 ? '' : 's'}</span> · {group.warnings} warning
         {group.warnings === 1 ? '' : 's'} · total {money(group.totalCents)}
       </p>
       {canSkip && open > 0 ? (
@@ -256,6 +302,8 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
     });
   }
   const errors = blockingErrors(plan).length;
+  const skippedCount = plan.groups.reduce((n, g) => n + (g.skipped ?? 0), 0);
+  const pending = await prefillPending(deps.ctx.db, realmId);
   const last = await latestRun(deps.ctx.db, realmId);
   const running = last?.status === 'running' ? last : undefined;
   const groups = groupOrder.map((k) => plan.groups.find((g) => g.kind === k)).filter((g): g is PlanGroup => !!g && g.rows.length > 0);
@@ -267,9 +315,12 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
       <>
         <h1>Preview of the next sync</h1>
         {notice ? <Notice kind={notice.kind}>{notice.text}</Notice> : null}
+        {c.req.query('prefilled') !== undefined ? <Notice kind="ok">Filled in the mappings that match; each is in the settings changes as {PREFILL_ACTOR}.</Notice> : null}
+        {pending ? <PrefillOffer canRun={canSkip} csrf={csrf} /> : null}
         {done !== undefined && /^\d+$/.test(done) ? <Notice kind="ok">Skipped {done} record{done === '1' ? '' : 's'}. They stay out of syncs until added back on the Skipped page.</Notice> : null}
         <p class="lead">
-          Checked against QuickBooks at {when(plan.builtAt)}: {plan.groups.reduce((n, g) => n + g.records, 0)} records, <span class={errors ? 'text-error' : ''}>{errors} error{errors === 1 ? '' : 's'}</span>, {plan.warnings} warning
+          Checked against QuickBooks at {when(plan.builtAt)}: {plan.groups.reduce((n, g) => n + g.records, 0)} records to sync
+          {skippedCount ? ` (and ${skippedCount} skipped)` : ''}, <span class={errors ? 'text-error' : ''}>{errors} error{errors === 1 ? '' : 's'}</span>, {plan.warnings} warning
           {plan.warnings === 1 ? '' : 's'}.
         </p>
         {running ? (
@@ -297,6 +348,19 @@ export const previewPage: WebPage = {
   nav: { label: 'Preview', href: '/preview', order: 20, home: true },
   mount(app, deps) {
     app.get('/preview', (c) => show(c, deps));
+
+    app.post('/preview/prefill', pageRole('bookkeeper'), async (c) => {
+      const realmId = await webRealm(deps.ctx);
+      if (!realmId) return notConnectedPage(c, 'Preview');
+      try {
+        await prefillSettings({ db: deps.ctx.db, clock: deps.ctx.clock, qbo: qboClientFor(deps.ctx, realmId) }, realmId);
+        return c.redirect('/preview?prefilled=1', 303);
+      } catch (err) {
+        const problem = qboProblem(err);
+        if (problem) return show(c, deps, { kind: 'error', text: problem }, 400);
+        throw err;
+      }
+    });
 
     app.post('/preview/skip', pageRole('bookkeeper'), async (c) => {
       const realmId = await webRealm(deps.ctx);

@@ -69,13 +69,26 @@ export const sections: Section[] = [
   {
     id: 'general',
     title: 'General',
-    intro: 'From what date QBO Connect looks for documents to send.',
+    intro: 'From what date QBO Connect looks for documents to send, and in what currency they are.',
     fields: [
       { type: 'date', path: 'general.exportFrom.invoices', label: 'Invoices from', help: 'Invoices dated on or after this day are sent.' },
       { type: 'date', path: 'general.exportFrom.creditNotes', label: 'Credit notes from', help: 'Credit notes dated on or after this day are sent.' },
       { type: 'date', path: 'general.exportFrom.payments', label: 'Payments from', help: 'Payments dated on or after this day are sent or imported.' },
       { type: 'date', path: 'general.exportFrom.bills', label: 'Bills from', help: 'Bills dated on or after this day are sent.' },
       { type: 'date', path: 'general.exportFrom.staffExpenses', label: 'Staff expenses from', help: 'Staff expenses dated on or after this day are sent.' },
+      {
+        type: 'enum',
+        path: 'general.practiceCurrency',
+        label: 'The practice’s currency',
+        help: 'The currency of the practice’s amounts; it must be the QuickBooks company’s home currency.',
+        options: [
+          ['AUD', 'Australian dollar (AUD)'],
+          ['NZD', 'New Zealand dollar (NZD)'],
+          ['GBP', 'Pound sterling (GBP)'],
+          ['USD', 'US dollar (USD)'],
+          ['CAD', 'Canadian dollar (CAD)'],
+        ],
+      },
     ],
   },
   {
@@ -427,6 +440,32 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flashGiven?: Flash, statu
   });
 }
 
+/**
+ * A setting's path as the settings page names it: "Payments › Deposit to (when exporting)", a mapping's
+ * entry with the practice code's name ("Tax › Sales (invoices and credit notes) › GST 10% (GST)").
+ */
+export function pathLabel(path: string, codeNames: Map<string, string> = new Map()): string {
+  const hit = fieldOf(path);
+  if (!hit) return path;
+  const base = `${hit.section.title} › ${hit.field.label}`;
+  if (path === hit.field.path) return base;
+  const code = path.slice(hit.field.path.length + 1);
+  const name = hit.field.type === 'map' ? codeNames.get(`${hit.field.keys}:${code}`) : undefined;
+  return `${base} › ${name && name !== code ? `${name} (${code})` : code}`;
+}
+
+/** A value as the settings page shows it: On/Off, an option's words, a QuickBooks record's name. */
+function auditValue(path: string, x: unknown, choices: Choices): string {
+  if (x === null || x === undefined) return '(not set)';
+  const f = fieldOf(path)?.field;
+  if (f && (f.type === 'qbo' || (f.type === 'map' && path !== f.path)) && typeof x === 'string') {
+    const hit = choices?.[f.source].find(([id]) => id === x);
+    return hit ? hit[1] : `QuickBooks Id ${x}`;
+  }
+  if (f && f.type !== 'map' && path === f.path) return shown(f, x, choices);
+  return typeof x === 'boolean' ? (x ? 'On' : 'Off') : typeof x === 'string' ? x : JSON.stringify(x);
+}
+
 async function auditPage(c: Context<WebEnv>, deps: WebDeps) {
   const realmId = await webRealm(deps.ctx);
   if (!realmId) return notConnectedPage(c, 'Settings changes');
@@ -436,7 +475,13 @@ async function auditPage(c: Context<WebEnv>, deps: WebDeps) {
   const entries = await listAudit(deps.ctx.db, realmId, { path, actor: person, limit: 500 });
   const paths = [...new Set(all.map((e) => e.path))].sort();
   const people = [...new Set(all.map((e) => e.actor))].sort();
-  const v = (x: unknown) => (x === null || x === undefined ? '(not set)' : typeof x === 'boolean' ? (x ? 'on' : 'off') : typeof x === 'string' ? x : JSON.stringify(x));
+  // Names for the QBO ids and practice codes the entries hold (QuickBooks asked only when one does).
+  const choices = entries.some((e) => fieldOf(e.path)?.field.type === 'qbo' || fieldOf(e.path)?.field.type === 'map') ? await qboChoices(deps, realmId) : undefined;
+  const codeNames = new Map<string, string>();
+  for (const kind of [...new Set(sections.flatMap((s) => s.fields.flatMap((f) => (f.type === 'map' ? [f.keys] : []))))]) {
+    for (const [code, name] of await practiceCodes(deps, kind)) codeNames.set(`${kind}:${code}`, name);
+  }
+  const named = (p: string) => pathLabel(p, codeNames);
   return renderPage(c, {
     title: 'Settings changes',
     body: (
@@ -452,7 +497,7 @@ async function auditPage(c: Context<WebEnv>, deps: WebDeps) {
               <option value="">All settings</option>
               {paths.map((p) => (
                 <option value={p} selected={p === path}>
-                  {p}
+                  {named(p)}
                 </option>
               ))}
             </select>
@@ -489,11 +534,9 @@ async function auditPage(c: Context<WebEnv>, deps: WebDeps) {
                 <tr>
                   <td>{when(e.changedAt)}</td>
                   <td>{who(e.actor)}</td>
-                  <td>
-                    <code>{e.path}</code>
-                  </td>
-                  <td>{v(e.oldValue)}</td>
-                  <td>{v(e.newValue)}</td>
+                  <td title={e.path}>{named(e.path)}</td>
+                  <td>{auditValue(e.path, e.oldValue, choices)}</td>
+                  <td>{auditValue(e.path, e.newValue, choices)}</td>
                 </tr>
               ))}
             </tbody>

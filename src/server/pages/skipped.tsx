@@ -12,7 +12,7 @@ import { currentUser } from '../web/session.js';
 import { isConnectError } from '../../connect/messages.js';
 import { getSettings } from '../../connect/settings/store.js';
 import { listSkipped, parseRef, unskipMany, type RecordRef } from '../../connect/skips.js';
-import { actorOf, notConnectedPage, practiceHref, str, webRealm, when, who } from './work-common.js';
+import { actorOf, DisconnectedNotice, knownRealm, notConnectedPage, practiceHref, str, when, who } from './work-common.js';
 
 const kindText: Record<string, string> = {
   invoice: 'Invoice',
@@ -32,8 +32,9 @@ function reasonText(code: string | null, byEngine: boolean): string {
 }
 
 async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | 'error'; text: string }, status: 200 | 400 = 200) {
-  const realmId = await webRealm(deps.ctx);
-  if (!realmId) return notConnectedPage(c, 'Skipped records');
+  const known = await knownRealm(deps.ctx);
+  if (!known) return notConnectedPage(c, 'Skipped records');
+  const realmId = known.realmId;
   const canRestore = roleAtLeast(currentUser(c), 'bookkeeper');
   const settings = await getSettings(deps.ctx.db, realmId, deps.ctx.clock);
   const skipped = await listSkipped(deps.ctx.db, realmId, { exportFrom: settings.general.exportFrom });
@@ -45,6 +46,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
     body: (
       <>
         <h1>Skipped records</h1>
+        {known.connected ? null : <DisconnectedNotice />}
         {notice ? <Notice kind={notice.kind}>{notice.text}</Notice> : null}
         {restored !== undefined && /^\d+$/.test(restored) ? (
           <Notice kind="ok">
@@ -128,7 +130,7 @@ export const skippedPage: WebPage = {
   mount(app, deps) {
     app.get('/skipped', (c) => show(c, deps));
     app.post('/skipped/restore', pageRole('bookkeeper'), async (c) => {
-      const realmId = await webRealm(deps.ctx);
+      const realmId = (await knownRealm(deps.ctx))?.realmId;
       if (!realmId) return notConnectedPage(c, 'Skipped records');
       const body = await c.req.parseBody({ all: true });
       const one = str(body.one);

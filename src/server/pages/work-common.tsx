@@ -16,6 +16,30 @@ export async function webRealm(ctx: AppContext): Promise<string | undefined> {
   return realms[0];
 }
 
+/**
+ * The company a record-keeping page (history, skipped records) is about: the connected one, else the
+ * one last worked on (its newest run, skip or link). Disconnecting after every sync is what the seed
+ * advises, so those pages stay readable then (issue 19). `connected` says which it is.
+ */
+export async function knownRealm(ctx: AppContext): Promise<{ realmId: string; connected: boolean } | undefined> {
+  const live = await webRealm(ctx);
+  if (live) return { realmId: live, connected: true };
+  const run = await ctx.db.selectFrom('runs').select('realm_id').orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+  const skip = run ? undefined : await ctx.db.selectFrom('skips').select('realm_id').orderBy('skipped_at', 'desc').limit(1).executeTakeFirst();
+  const link = run || skip ? undefined : await ctx.db.selectFrom('links').select('realm_id').orderBy('updated_at', 'desc').limit(1).executeTakeFirst();
+  const realmId = run?.realm_id ?? skip?.realm_id ?? link?.realm_id;
+  return realmId ? { realmId, connected: false } : undefined;
+}
+
+/** Said on a page that shows a disconnected company's records. */
+export function DisconnectedNotice() {
+  return (
+    <Notice kind="warn">
+      QuickBooks is not connected now; this is what QBO Connect recorded for the company last connected. <a href="/connection">Connect to QuickBooks</a> to preview or sync again.
+    </Notice>
+  );
+}
+
 export function notConnectedPage(c: Context<WebEnv>, title: string): Promise<Response> {
   return renderPage(c, {
     title,

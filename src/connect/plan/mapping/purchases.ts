@@ -9,7 +9,7 @@ import { amount, issue, marker, type MapContext } from '../context.js';
 import { predictTotals } from '../totals.js';
 import type { Issue } from '../types.js';
 import { refValue, type RefResolver } from './refs.js';
-import { lineTax, txnTaxFields, type LineTax } from './tax.js';
+import { lineTax, roundingExplains, txnTaxFields, type LineTax } from './tax.js';
 import type { DocumentDraft } from './sales.js';
 import { mappedId } from '../../settings/lookup.js';
 
@@ -89,10 +89,14 @@ export function purchaseDraft(kind: PurchaseKind, doc: ExportDocument<'bill'> | 
   const tx = txnTaxFields(ctx, taxes, label, issues, 'purchases');
   Object.assign(payload, tx.header);
   const txnTaxDetail = tx.txnTaxDetail;
-  const allTaxKnown = taxes.length === lines.length;
-  const predicted = predictTotals(lines.map((l, i) => ({ amountCents: l.amountCents, ratesPercent: allTaxKnown ? taxes[i]!.ratesPercent : [] })));
+  const ratesKnown = taxes.length === lines.length;
+  const allTaxKnown = ratesKnown && !taxes.some((t) => t.rateDiffers);
+  const predicted = predictTotals(lines.map((l, i) => ({ amountCents: l.amountCents, ratesPercent: ratesKnown ? taxes[i]!.ratesPercent : [] })));
   let qboTotal = predicted.totalCents;
-  if (allTaxKnown && predicted.taxCents !== header.taxCents) {
+  const explained = allTaxKnown && roundingExplains(lines.map((l, i) => ({ amountCents: l.amountCents, tax: taxes[i]! })), predicted.taxCents, header.taxCents);
+  if (allTaxKnown && predicted.taxCents !== header.taxCents && !explained) {
+    issues.push(issue(`${kind}.tax-differs`, 'error', { record: label, value: header.taxCents, limit: predicted.taxCents, detail: `${Math.abs(predicted.taxCents - header.taxCents)} cent(s)` }, 'taxCents'));
+  } else if (allTaxKnown && predicted.taxCents !== header.taxCents) {
     issues.push(
       issue(`${kind}.total-differs`, 'warning', {
         record: label,

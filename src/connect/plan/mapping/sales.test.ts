@@ -54,12 +54,54 @@ describe('document payloads', () => {
   });
 });
 
+describe('tax truth (issue 19)', () => {
+  const uk = (): MapContext => {
+    const c = ctx();
+    c.lists = { ...lists, taxCodes: new Map([['7', { id: '7', name: '20.0% S', active: true, salesRates: [20], purchaseRates: [20], hasSales: true, hasPurchases: true }]]) } as unknown as QboLists;
+    c.practice.taxCodes.set('GST', { key: 'GST', record: { code: 'GST', name: 'GST', rateBasisPoints: 1000 } } as never);
+    return c;
+  };
+  const gstInvoice = (taxCents: number) => stored('invoice', { number: 'I-9', date: '2026-11-02', dueDate: '2026-12-02', contactCode: 'C1', projectNumber: 'P1', text: null, lines: [{ description: 'x', amountCents: 480_000, taxCode: 'GST', taxCents }], taxCents, totalCents: 480_000 + taxCents });
+
+  it('GST 10% mapped to a 20% VAT code: an error naming both rates and the setting; no tax forced', () => {
+    const d = salesDraft('invoice', gstInvoice(48_000), uk(), refs, 'invoice I-9');
+    const e = d.issues.find((i) => i.code === 'tax.rate-differs')!;
+    expect(e.severity).toBe('error');
+    expect(e.message).toContain('10%');
+    expect(e.message).toContain('20%');
+    expect(e.message).toContain('tax.sales.GST');
+    expect(d.issues.map((i) => i.code)).not.toContain('invoice.total-differs');
+    expect(d.payload['TxnTaxDetail']).toBeUndefined();
+    // What QBO would really total at 20%, not the practice's figure.
+    expect(d.qboTotalCents).toBe(576_000);
+  });
+
+  it('a bill on a code of another rate: the same error, for purchases', () => {
+    const bill = stored('bill', { number: 'B-9', supplierCode: 'S1', supplierReference: null, date: '2026-11-02', dueDate: '2026-12-02', lines: [{ expenseTypeCode: 'CONS', description: 'x', amountCents: 1000, taxCode: 'GST', taxCents: 100 }], taxCents: 100, totalCents: 1100 });
+    const d = purchaseDraft('bill', bill, uk(), refs, 'bill B-9');
+    expect(d.issues.find((i) => i.code === 'tax.rate-differs')?.message).toContain('tax.purchases.GST');
+    expect(d.payload['TxnTaxDetail']).toBeUndefined();
+  });
+
+  it('a gap rounding cannot explain ($480 on one line) is an error, never forced as TotalTax', () => {
+    const c = ctx();
+    c.practice.taxCodes.set('GST', { key: 'GST', record: { code: 'GST', name: 'GST', rateBasisPoints: 1000 } } as never);
+    const d = salesDraft('invoice', gstInvoice(0), c, refs, 'invoice I-9');
+    expect(d.issues).toMatchObject([{ code: 'invoice.tax-differs', severity: 'error' }]);
+    expect(d.issues[0]!.message).toContain('480.00');
+    expect(d.issues[0]!.message).not.toContain('rounds tax per line,');
+    expect(d.payload['TxnTaxDetail']).toBeUndefined();
+  });
+});
+
 describe('reason sentences', () => {
   it('every plan code has a sentence naming its record', () => {
     const codes: string[] = [
       ...planDocumentKinds.flatMap((k) => documentChecks.map((c) => `${k}.${c}`)),
       ...['contact', 'supplier', 'staff'].flatMap((k) => nameChecks.map((c) => `${k}.${c}`)),
       'tax.unmapped',
+      'tax.rate-differs',
+      'qbo.linked-to-another',
       'payment.invoice-before-export-from',
       'credit-note.invoice-unknown',
     ];

@@ -11,7 +11,7 @@ import { amount, issue, marker, type MapContext } from '../context.js';
 import { predictTotals } from '../totals.js';
 import type { Issue } from '../types.js';
 import { refValue, type RefResolver } from './refs.js';
-import { lineTax, txnTaxFields, type LineTax } from './tax.js';
+import { lineTax, roundingExplains, txnTaxFields, type LineTax } from './tax.js';
 import { mappedId } from '../../settings/lookup.js';
 
 export interface DocumentDraft {
@@ -103,8 +103,11 @@ export function salesDraft(kind: SalesKind, doc: ExportDocument<'invoice'> | Exp
   Object.assign(payload, header);
   const predicted = predictTotals(d.lines.map((l, i) => ({ amountCents: l.amountCents, ratesPercent: taxes.length === d.lines.length ? taxes[i]!.ratesPercent : [] })));
   let qboTotal = predicted.totalCents;
-  const allTaxKnown = taxes.length === d.lines.length;
-  if (allTaxKnown && predicted.taxCents !== d.taxCents) {
+  const allTaxKnown = taxes.length === d.lines.length && !taxes.some((t) => t.rateDiffers);
+  const explained = allTaxKnown && roundingExplains(d.lines.map((l, i) => ({ amountCents: l.amountCents, tax: taxes[i]! })), predicted.taxCents, d.taxCents);
+  if (allTaxKnown && predicted.taxCents !== d.taxCents && !explained) {
+    issues.push(issue(`${kind}.tax-differs`, 'error', { record: label, value: d.taxCents, limit: predicted.taxCents, detail: `${Math.abs(predicted.taxCents - d.taxCents)} cent(s)` }, 'taxCents'));
+  } else if (allTaxKnown && predicted.taxCents !== d.taxCents) {
     issues.push(
       issue(`${kind}.total-differs`, 'warning', {
         record: label,
