@@ -6,10 +6,6 @@
 import type { CommandKind } from './commands.js';
 
 export const KNOWN_BUGS: readonly CommandKind[] = [
-  // "Duplicate payments" (payments.direction import → export)
-  'directionSwitch',
-  // "A rename blocks every future sync"
-  'renameReusingName',
   // "Disconnect is allowed mid-sync"
   'disconnectMidSync',
 ];

@@ -29,16 +29,17 @@ describe('model test counterexamples (SQLite)', () => {
   }, 60_000);
 
   // Issue 19, "Duplicate payments": a payment imported from QBO is sent back after the direction
-  // switches to export. Today: "once: payment QBO-<Id> came from QBO … and was sent back as Payment <Id>".
-  it.fails('switching payments from import to export never sends an imported payment back', async () => {
+  // switched to export: "once: payment QBO-<Id> came from QBO … and was sent back as Payment <Id>".
+  // Fixed on main.
+  it('switching payments from import to export never sends an imported payment back', async () => {
     await run('direction switch', 'import', [new AccountantPayment(0, 11), new Sync('none'), new SetSetting('payments.direction', 'export'), new Sync('none')]);
   }, 60_000);
 
   // Issue 19, "A rename blocks every future sync": C1 renamed, a new contact takes its old name and
   // gets an invoice; the plan adopts the customer linked to C1 and the run stops on links' unique
-  // index. Today: "counts: run … (failed, "The sync stopped: UNIQUE constraint failed: links…"): 0 of 2
-  // planned records accounted for".
-  it.fails('a new contact with a renamed contact\'s old name never takes over its QBO customer', async () => {
+  // index: "counts: run … (failed, "The sync stopped: UNIQUE constraint failed: links…"): 0 of 2
+  // planned records accounted for". Fixed on main.
+  it('a new contact with a renamed contact\'s old name never takes over its QBO customer', async () => {
     await run('rename', 'import', [new RenameContact(0, true), new ImportInvoice(3, 0, [15]), new Sync('none')]);
   }, 60_000);
 
