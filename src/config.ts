@@ -45,6 +45,12 @@ export const configSources = {
   clockStart: { env: 'QBO_CONNECT_CLOCK_START', flag: undefined, secret: false },
 } as const;
 
+/** `<UTC instant>` or `<UTC instant>@<epoch ms>`. */
+function isClockStart(v: string): boolean {
+  const [instant = '', anchor, ...rest] = v.split('@');
+  return rest.length === 0 && /^\d{4}-\d{2}-\d{2}T[\d:.]{5,12}Z$/.test(instant) && !Number.isNaN(Date.parse(instant)) && (anchor === undefined || /^\d{1,15}$/.test(anchor));
+}
+
 export const configSchema = z.object({
   port: port.default(3000),
   host: z.string().min(1, { error: 'must be a host name or address, e.g. 127.0.0.1' }).default('127.0.0.1'),
@@ -86,12 +92,12 @@ export const configSchema = z.object({
   clientId: z.string().min(1).optional(),
   clientSecret: z.string().min(1).optional(),
   redirectUri: httpUrl.optional(),
-  /** Tests and demos on a fixed date: the product's clock starts at this UTC instant and runs on
-   *  from there at real speed, whatever the machine's date. Unset (always, in production): real time. */
+  /** Tests and demos on a fixed date: the product's clock reads this UTC instant at start (or at
+   *  `@<epoch ms>`) and runs on at real speed, whatever the machine's date. Unset in production: real time. */
   clockStart: z
     .string()
-    .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/.test(v) && !Number.isNaN(Date.parse(v)), {
-      error: 'must be a UTC instant, e.g. 2026-11-26T02:00:00Z',
+    .refine((v) => isClockStart(v), {
+      error: 'must be a UTC instant, e.g. 2026-11-26T02:00:00Z, optionally @ the real epoch milliseconds at which the clock reads it',
     })
     .optional(),
 });

@@ -70,11 +70,13 @@ function newTid(): string {
   return `1-${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
 }
 
+/** QBO_EMULATOR_CLOCK_START: `<UTC instant>[@<real epoch ms at which the clock reads it>]`, as now. */
 function clockStartFromEnv(v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
-  const ms = Date.parse(v);
-  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) || Number.isNaN(ms)) throw new RangeError(`QBO_EMULATOR_CLOCK_START=${v}: must be a UTC instant, e.g. 2026-11-26T02:00:00Z`);
-  return ms;
+  const [instant, anchor] = v.split('@');
+  const ms = Date.parse(instant!);
+  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]{5,12}Z$/.test(instant!) || (anchor !== undefined && !/^\d{1,15}$/.test(anchor)) || Number.isNaN(ms)) throw new RangeError(`QBO_EMULATOR_CLOCK_START=${v}: must be a UTC instant, e.g. 2026-11-26T02:00:00Z`);
+  return anchor ? ms + (Date.now() - Number(anchor)) : ms;
 }
 
 export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<RunningEmulator> {

@@ -28,9 +28,9 @@ describe('model test counterexamples (SQLite)', () => {
     await run('slow payment', 'export', [new PracticePayment(0, 50), new Sync('slow-writes')]);
   }, 60_000);
 
-  // Issue 19, "Duplicate payments": a payment imported from QBO is sent back after the direction
-  // switched to export: "once: payment QBO-<Id> came from QBO … and was sent back as Payment <Id>".
-  // Fixed on main.
+  // Issue 19, "Duplicate payments": a payment imported from QBO was sent back after the direction
+  // switched to export ("once: payment QBO-<Id> came from QBO … and was sent back as Payment <Id>").
+  // Fixed in the preview (h/plan): an imported payment is never exported.
   it('switching payments from import to export never sends an imported payment back', async () => {
     await run('direction switch', 'import', [new AccountantPayment(0, 11), new Sync('none'), new SetSetting('payments.direction', 'export'), new Sync('none')]);
   }, 60_000);

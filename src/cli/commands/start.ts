@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { countUsers } from '../../accounts/users.js';
 import type { Command } from 'commander';
-import { createApp } from '../../app.js';
+import { clockFrom, createApp } from '../../app.js';
 import { loadDemoOnFirstStart } from '../../practice/demo.js';
 import { createHttpApp } from '../../server/http.js';
 import { listen } from '../../server/serve.js';
@@ -32,7 +32,7 @@ async function startEmbeddedEmulator(config: Config, logger: Logger): Promise<{ 
       clients,
       logger,
       // The embedded QBO keeps the product's date (QBO_CONNECT_CLOCK_START), so a demo on a fixed date agrees with itself.
-      ...(config.clockStart ? { startMs: Date.parse(config.clockStart) } : {}),
+      ...(config.clockStart ? { startMs: clockFrom(config.clockStart)().getTime() } : {}),
     });
     console.log(`QBO emulator (stands in for QuickBooks Online): ${emulator.url}`);
     if (config.emulatorControl === 'on') console.log(`Emulator control surface: ${emulator.url}/control (writes need X-Control-Token: ${emulator.controlToken})`);

@@ -284,42 +284,44 @@ export class GroupExecutor {
       this.tick(row.group);
       return;
     }
-    await resolveWrite(
-      this.deps.db,
-      {
-        journalId: null,
-        runId: this.state.runId,
-        realmId: this.state.realmId,
-        rowKey: row.key,
-        groupKind: row.group,
-        label: recordLabel(row),
-        recordKind: row.record.kind,
-        recordKey: row.record.id,
-        recordVersion: row.record.version ?? 0,
-        payloadHash: row.payloadHash ?? '',
-        action: 'adopt',
-        qboEntity: row.qbo.entity,
-        qboId: row.qbo.id,
-        syncToken: row.qbo.syncToken ?? '0',
-        qboTotalCents: row.qboTotalCents,
-        linkState: 'linked',
-        counter: 'adopted',
-      },
-      this.now(),
-      // The values both sides held when adopted: the base a later update is compared with.
-      row.fields
-        ? async (trx) => {
-            await trx
-              .updateTable('links')
-              .set({ sent_fields: JSON.stringify(row.fields!.base) })
-              .where('realm_id', '=', this.state.realmId)
-              .where('record_kind', '=', row.record.kind)
-              .where('record_key', '=', row.record.id)
-              .execute();
-          }
-        : undefined,
+    const qboId = row.qbo.id;
+    await this.storeOrHold(row, null, qboId, () =>
+      resolveWrite(
+        this.deps.db,
+        {
+          journalId: null,
+          runId: this.state.runId,
+          realmId: this.state.realmId,
+          rowKey: row.key,
+          groupKind: row.group,
+          label: recordLabel(row),
+          recordKind: row.record.kind,
+          recordKey: row.record.id,
+          recordVersion: row.record.version ?? 0,
+          payloadHash: row.payloadHash ?? '',
+          action: 'adopt',
+          qboEntity: row.qbo.entity,
+          qboId,
+          syncToken: row.qbo.syncToken ?? '0',
+          qboTotalCents: row.qboTotalCents,
+          linkState: 'linked',
+          counter: 'adopted',
+        },
+        this.now(),
+        // The values both sides held when adopted: the base a later update is compared with.
+        row.fields
+          ? async (trx) => {
+              await trx
+                .updateTable('links')
+                .set({ sent_fields: JSON.stringify(row.fields!.base) })
+                .where('realm_id', '=', this.state.realmId)
+                .where('record_kind', '=', row.record.kind)
+                .where('record_key', '=', row.record.id)
+                .execute();
+            }
+          : undefined,
+      ),
     );
-    this.state.qboIds.set(row.key, row.qbo.id);
     this.tick(row.group);
   }
 
@@ -590,11 +592,30 @@ export class GroupExecutor {
     return first.value;
   }
 
+  /**
+   * Stores a row's result (link, history, counters); when the database refuses it (a unique
+   * constraint: the QBO record is already linked to another practice record), that row alone fails
+   * with a sentence naming it, not the run. A write that reached QBO is then held, never sent again.
+   */
+  private async storeOrHold(row: PlanRow, journalId: number | null, qboId: string, store: () => Promise<void>): Promise<void> {
+    try {
+      await store();
+      this.state.qboIds.set(row.key, qboId);
+    } catch (err) {
+      if (err instanceof LockLostError) throw err;
+      const detail = err instanceof Error ? err.message : String(err);
+      this.deps.logger.error({ realmId: this.state.realmId, row: row.key, err: detail }, 'the result of a row could not be stored');
+      const landed = journalId !== null;
+      const message = runMessage('run.store-refused', { record: recordLabel(row), entity: row.qbo.entity, qboId, detail: landed ? 'written' : 'adopt' });
+      await this.problem(row, journalId, landed ? 'held' : 'failed', 'run.store-refused', `${message} (${detail})`, qboId);
+    }
+  }
+
   private async settleResult(p: Prepared, journalId: number, r: BatchResult): Promise<void> {
     const row = p.row;
     if (r.ok) {
       const e = r.value as QboRow;
-      await resolveWrite(
+      await this.storeOrHold(row, journalId, e.Id, () => resolveWrite(
         this.deps.db,
         {
           journalId,
@@ -628,8 +649,7 @@ export class GroupExecutor {
             .where('record_key', '=', row.record.id)
             .execute();
         },
-      );
-      this.state.qboIds.set(row.key, e.Id);
+      ));
       return;
     }
     const f = r.fault;

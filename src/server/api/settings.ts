@@ -18,9 +18,16 @@ function fail(c: Ctx, status: 400 | 404, code: string, message: string, field?: 
   return c.json({ error: { code, message, ...(field !== undefined ? { field } : {}) } }, status);
 }
 
+// Filters reach the database as parameters: PostgreSQL fails on NUL (a 500), so control characters are refused.
+const filterText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\p{Cc}]*$/u, { error: 'must not hold control characters' });
 const auditQuery = z.object({
-  path: z.string().min(1).max(300).optional(),
-  actor: z.string().min(1).max(200).optional(),
+  path: filterText(300).optional(),
+  actor: filterText(200).optional(),
   since: z
     .string()
     .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) || /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v), { error: 'must be a date (YYYY-MM-DD) or a UTC time (2026-11-26T01:00:00Z)' })

@@ -59,12 +59,12 @@ export function syncApi(ctx: AppContext, opts: SyncApiOptions = {}): Hono<AuthEn
 
   api.get('/progress', requireRole('viewer'), async (c) => {
     const realmId = await realm(c);
-    const run = await latestRun(ctx.db, realmId);
+    const run = await latestRun(ctx.db, realmId, { now: ctx.clock() });
     return c.json({ realmId, run: run ?? null });
   });
 
   api.get('/runs/:id', requireRole('viewer'), async (c) => {
-    const { records: _records, settings: _settings, ...run } = await getRun(ctx.db, c.req.param('id'));
+    const { records: _records, settings: _settings, ...run } = await getRun(ctx.db, c.req.param('id'), { now: ctx.clock() });
     return c.json({ run });
   });
   return api;
@@ -78,8 +78,8 @@ export function historyApi(ctx: AppContext): Hono<AuthEnv> {
     const realmId = await resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
     const limit = Number(c.req.query('limit') ?? '50');
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return fail(c, 400, 'history.invalid-limit', `limit ${c.req.query('limit')}: give a whole number from 1 to 1000.`, 'limit');
-    return c.json({ realmId, runs: await listRuns(ctx.db, { realmId, limit }) });
+    return c.json({ realmId, runs: await listRuns(ctx.db, { realmId, limit, now: ctx.clock() }) });
   });
-  api.get('/:id', requireRole('viewer'), async (c) => c.json({ run: await getRun(ctx.db, c.req.param('id')) }));
+  api.get('/:id', requireRole('viewer'), async (c) => c.json({ run: await getRun(ctx.db, c.req.param('id'), { now: ctx.clock() }) }));
   return api;
 }
