@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import type { KyselyPlugin } from 'kysely';
 import { crashLabels, type CrashLabel } from '../../src/connect/run/crash-point.js';
+import { skipWithLinked } from '../../src/connect/plan/index.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { DEFAULT_LOCK_TTL_MS } from '../../src/connect/run/lock.js';
 import { sync } from '../../src/connect/run/sync.js';
@@ -28,6 +29,11 @@ export interface Real {
 
 export type Cmd = fc.AsyncCommand<Model, Real, boolean>;
 
+/**
+ * QBO's processing window as this emulator has it: the slowest armed write (slow-writes) is stored
+ * 500 ms after it arrives, so 1.5 s after a create left us a look-up is final (QBO's own is 120 s).
+ */
+const processingWindowMs = 1_500;
 const clientOptions = { retry: { baseMs: 1, capMs: 5, throttleWaitMs: 10 }, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 20))) };
 const totalOf = (lines: number[]) => lines.reduce((s, c) => s + c + Math.round(c / 10), 0);
 
@@ -233,7 +239,7 @@ export class Sync implements Cmd {
     if (this.fault === 'commit-then-drop') faults.armFaults({ realmId, appliesTo: 'writes', latencyMs: 0, rates: { 'commit-then-drop': 0.3 }, seed: m.steps + 1 });
     if (this.fault === 'server-errors') faults.armFaults({ realmId, appliesTo: 'all', latencyMs: 0, rates: { '500': 0.1, '503': 0.1 }, seed: m.steps + 1 });
     try {
-      const deps = syncDepsFor(r.sys.app.ctx, realmId, { env: {}, client: { ...clientOptions, timeoutMs } });
+      const deps = syncDepsFor(r.sys.app.ctx, realmId, { processingWindowMs, env: {}, client: { ...clientOptions, timeoutMs } });
       const res = await sync(deps, { realmId, actor: 'model' });
       r.log.push(`  sync(${this.fault}): ${res.status} ${JSON.stringify(pickCounts(res.summary))}${res.message ? ` — ${res.message.slice(0, 300)}` : ''}`);
     } finally {
@@ -291,7 +297,7 @@ export class KillSync implements Cmd {
       if (init?.method === 'POST' && String(input instanceof Request ? input.url : input).includes('requestid=')) die('after-send-before-response');
       return res;
     };
-    const deps = syncDepsFor(ctx, r.sys.realmId, { env: {}, client: { ...clientOptions, fetch: killingFetch } });
+    const deps = syncDepsFor(ctx, r.sys.realmId, { processingWindowMs, env: {}, client: { ...clientOptions, fetch: killingFetch } });
     deps.crash = (label) => die(label);
     let runId: string | undefined;
     const before = new Set((await r.sys.app.ctx.db.selectFrom('runs').select('id').where('realm_id', '=', r.sys.realmId).execute()).map((x) => x.id));
@@ -312,6 +318,31 @@ export class KillSync implements Cmd {
     void runId;
   }
   toString = () => `killSync(${this.label} #${this.nth})`;
+}
+
+/**
+ * A disconnect while a sync runs (issue 19: "Disconnect is allowed mid-sync"): the person disconnects
+ * as soon as the run reports its first record. Either the disconnect is refused, or the run stops
+ * between batches with every record accounted for — the counts invariant checks the latter.
+ */
+export class DisconnectMidSync implements Cmd {
+  check = (m: Readonly<Model>) => m.connected;
+  async run(m: Model, r: Real) {
+    let disconnecting: Promise<unknown> | undefined;
+    // Batches of one, so there are batches left to send after the disconnect.
+    const deps = syncDepsFor(r.sys.app.ctx, r.sys.realmId, { processingWindowMs, env: { QBO_CONNECT_BATCH_SIZE: '1' }, client: clientOptions });
+    const res = await sync(deps, {
+      realmId: r.sys.realmId,
+      actor: 'model',
+      onProgress: (p) => {
+        if (p.done >= 1 && !disconnecting) disconnecting = disconnect(r.sys).then(() => 'disconnected', (err: unknown) => `refused: ${String(err)}`);
+      },
+    });
+    const outcome = disconnecting ? await disconnecting : 'not reached';
+    if (outcome === 'disconnected') m.connected = false;
+    r.log.push(`  disconnectMidSync: ${String(outcome)}; sync ${res.status} ${JSON.stringify(pickCounts(res.summary))}${res.message ? ` — ${res.message.slice(0, 200)}` : ''}`);
+  }
+  toString = () => 'disconnectMidSync';
 }
 
 export class Connection implements Cmd {
@@ -349,6 +380,7 @@ export const commandKinds = [
   'errorSync',
   'killSync',
   'disconnect',
+  'disconnectMidSync',
 ] as const;
 export type CommandKind = (typeof commandKinds)[number];
 
@@ -379,6 +411,7 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
     errorSync: fc.constant(new Sync('server-errors')),
     killSync: fc.tuple(fc.constantFrom(...crashLabels), fc.integer({ min: 1, max: 4 })).map(([l, n]) => new KillSync(l, n)),
     disconnect: fc.constant(new Connection(false)),
+    disconnectMidSync: fc.constant(new DisconnectMidSync()),
   };
   const reconnectArb = fc.constant(new Connection(true));
   // Syncs come often: every other kind of step matters only when a sync follows it.
@@ -393,7 +426,8 @@ export function warmUp(direction: Model['direction']): Cmd[] {
 }
 
 /**
- * The end of every sequence: connected again, no faults, two plain syncs. Then every active practice
+ * The end of every sequence: connected again, no faults, what the preview refuses skipped, two plain
+ * syncs. Then every active practice
  * invoice in the export window that is not skipped must be in QBO (`settled` in invariants.ts):
  * nothing may be lost or wedged by what came before.
  */
@@ -401,6 +435,19 @@ export class Settle implements Cmd {
   check = () => true;
   async run(m: Model, r: Real) {
     if (!m.connected) await new Connection(true).run(m, r);
+    const realmId = r.sys.realmId;
+    const deps = syncDepsFor(r.sys.app.ctx, realmId, { processingWindowMs, env: {}, client: clientOptions });
+    // As a bookkeeper would: what the preview refuses (say, an invoice changed in QBO) is skipped.
+    for (let round = 0; round < 3; round++) {
+      const plan = await deps.buildPlan(realmId);
+      const errors = plan.groups.flatMap((g) => g.rows.filter((x) => !x.skipped && x.issues.some((i) => i.severity === 'error')));
+      if (!errors.length) break;
+      for (const row of errors) {
+        await skipWithLinked(r.sys.app.ctx.db, { realmId, plan, row: row.key, actor: 'model', clock: r.sys.clock }).catch(() => undefined);
+        if (row.record.kind === 'invoice') m.skipped.add(row.record.id);
+      }
+      r.log.push(`  settle: skipped what the preview refuses: ${errors.map((x) => `${x.key} (${x.issues.map((i) => i.code).join(', ')})`).join('; ')}`);
+    }
     await new Sync('none').run(m, r);
     await new Sync('none').run(m, r);
     m.settled = true;

@@ -1,9 +1,12 @@
 /**
- * fast-check parameters for the model test, from the environment: FC_SEED replays a run, FC_NUM_RUNS
- * and MODEL_STEPS size it (`npm run fuzz` sets them large). The seed is always printed, so any
- * failure replays with `FC_SEED=<seed> npx vitest run test/model`. Kept to one function so a shared
- * seed helper in test/helpers can replace it.
+ * fast-check parameters for the model test: the run's shared seed (test/helpers/seed.ts: FC_SEED, else
+ * the fixed default, so `npm test` replays the same sequences; `npm run fuzz` draws a fresh one), a
+ * few short sequences in `npm test`, FC_RUNS_SCALE times as many and longer ones in `npm run fuzz`.
+ * FC_NUM_RUNS and MODEL_STEPS set the count and length outright. The seed is always printed, so any
+ * failure replays with `FC_SEED=<seed> npx vitest run test/model`.
  */
+import { fcRunsScale, fcSeed, numRuns } from '../helpers/seed.js';
+
 export interface ModelRunParams {
   seed: number;
   numRuns: number;
@@ -11,18 +14,19 @@ export interface ModelRunParams {
   maxCommands: number;
 }
 
-function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function intFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n)) throw new Error(`${name}=${raw} is not a whole number`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${raw} must be a whole number above 0`);
   return n;
 }
 
-export function modelRunParams(env: NodeJS.ProcessEnv = process.env, small = { numRuns: 2, maxCommands: 15 }): ModelRunParams {
+export function modelRunParams(env: NodeJS.ProcessEnv = process.env): ModelRunParams {
+  const fuzzing = fcRunsScale() > 1;
   return {
-    seed: intFrom(env, 'FC_SEED', Math.floor(Math.random() * 2 ** 31)),
-    numRuns: intFrom(env, 'FC_NUM_RUNS', small.numRuns),
-    maxCommands: intFrom(env, 'MODEL_STEPS', small.maxCommands),
+    seed: fcSeed(),
+    numRuns: intFrom(env, 'FC_NUM_RUNS') ?? numRuns(3),
+    maxCommands: intFrom(env, 'MODEL_STEPS') ?? (fuzzing ? 60 : 15),
   };
 }
