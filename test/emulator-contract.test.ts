@@ -1,14 +1,18 @@
-// Contract suite: the recorded QBO sandbox interactions in shared/reference/qbo-recorded/ are replayed
-// against the emulator over real HTTP, and each answer must have the recorded envelope, status,
-// keys and value types (ids, names, times and data the sandbox happened to hold are not compared).
+// Contract suite: every recorded QBO sandbox interaction in test/fixtures/qbo-recorded (48 pairs) is
+// replayed against the strict emulator over real HTTP with its request exactly as recorded (path,
+// query, body, content type; no rewriting). The company is first built to hold what the sandbox held
+// at the ids the requests name. Each answer must have the recorded status, the recorded top-level
+// keys, and at every level the same key set and JSON types (both ways); ids, dates, amounts and
+// names may differ, and keys whose presence depends on the data the sandbox held (DATA_DEPENDENT)
+// are not compared. Pairs that cannot match are listed in KNOWN_MISMATCHES with the reason; the
+// suite fails if a listed pair starts matching (remove it) or an unlisted one stops.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Company, type Core } from '../src/emulator/core/index.js';
-import { seedBasics, type Basics } from '../src/emulator/core/testing.js';
 import { createApiApp } from '../src/emulator/wire/testing.js';
 import { unauthorizedResponse } from '../src/emulator/wire/errors.js';
 
@@ -16,9 +20,13 @@ import { unauthorizedResponse } from '../src/emulator/wire/errors.js';
 const RECORDED = process.env.QBO_RECORDED_DIR ?? path.resolve(process.cwd(), 'test/fixtures/qbo-recorded');
 
 interface Interaction {
+  /** `folder/file.yml #n` */
+  name: string;
+  recordedAt: number;
   method: string;
   uri: string;
   requestBody: string;
+  contentType: string | undefined;
   status: number;
   responseBody: string;
 }
@@ -55,73 +63,162 @@ function singleQuoted(src: string, i: number): { value: string; end: number } {
   }
 }
 
+/** Reads a YAML double-quoted scalar starting at `i` (just after the quote): backslash escapes,
+ *  line folding, and a backslash at the end of a line joining it to the next without a space. */
+function doubleQuoted(src: string, i: number): { value: string; end: number } {
+  let out = '';
+  const esc: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\', '/': '/', ' ': ' ', '0': '\0' };
+  for (;;) {
+    const ch = src.charAt(i);
+    if (ch === '') throw new Error('unterminated string in cassette');
+    if (ch === '"') return { value: out, end: i + 1 };
+    if (ch === '\\') {
+      const next = src.charAt(i + 1);
+      if (next === '\n') {
+        i += 2;
+        while (src.charAt(i) === ' ' || src.charAt(i) === '\t') i++;
+        continue;
+      }
+      if (!(next in esc)) throw new Error(`unknown escape \\${next} in cassette`);
+      out += esc[next];
+      i += 2;
+      continue;
+    }
+    if (ch === '\n') {
+      out = out.replace(/[ \t]+$/, '');
+      let breaks = 0;
+      while (src.charAt(i) === '\n') {
+        breaks++;
+        i++;
+        while (src.charAt(i) === ' ' || src.charAt(i) === '\t') i++;
+      }
+      out += breaks === 1 ? ' ' : '\n'.repeat(breaks - 1);
+      continue;
+    }
+    out += ch;
+    i++;
+  }
+}
+
 function readCassette(rel: string): Interaction[] {
   const text = readFileSync(path.join(RECORDED, rel), 'utf8');
   const parts = text.split(/\n- request:\n/).slice(1);
-  return parts.map((part) => {
+  return parts.map((part, n) => {
     const method = /method: (\w+)/.exec(part)![1]!.toUpperCase();
     const uri = /uri: (\S+)/.exec(part)![1]!;
     const strings: string[] = [];
-    let at = 0;
-    for (;;) {
-      const k = part.indexOf("string: '", at);
-      if (k < 0) break;
-      const { value, end } = singleQuoted(part, k + "string: '".length);
+    const re = /string: (['"])/g;
+    for (let m = re.exec(part); m; m = re.exec(part)) {
+      const { value, end } = m[1] === "'" ? singleQuoted(part, m.index + m[0].length) : doubleQuoted(part, m.index + m[0].length);
       strings.push(value);
-      at = end;
+      re.lastIndex = end;
     }
+    const request = part.slice(0, part.indexOf('\n  response:'));
+    const contentType = /\n {6}Content-Type:\n {6}- (.+)/.exec(request)?.[1]?.trim();
     const status = Number(/status:\n\s+code: (\d+)/.exec(part)![1]);
-    return { method, uri, requestBody: strings[0] ?? '', status, responseBody: strings[1] ?? '' };
+    const recordedAt = Date.parse(/recorded_at: (.+)/.exec(part)![1]!);
+    return { name: `${rel} #${n + 1}`, recordedAt, method, uri, requestBody: strings[0] ?? '', contentType, status, responseBody: strings[1] ?? '' };
   });
 }
 
 /** Values a sandbox company happened to hold (addresses, phones, custom fields…): the emulator only
- *  returns them when the data has them, so their absence is not a contract break. */
+ *  returns them when the data has them, so their absence or presence is not a contract break. */
 const DATA_DEPENDENT = new Set([
   'CustomField', 'BillAddr', 'ShipAddr', 'GivenName', 'FamilyName', 'MiddleName', 'Title', 'Suffix', 'CompanyName',
   'PrimaryPhone', 'Mobile', 'Fax', 'AlternatePhone', 'PrimaryEmailAddr', 'WebAddr', 'Notes', 'ParentRef', 'Level',
   'DefaultTaxCodeRef', 'AcctNum', 'TaxIdentifier', 'ResaleNum', 'PaymentMethodRef', 'SalesTermRef', 'TermRef',
   'V4IDPseudonym', 'PrivateNote', 'CustomerMemo', 'BillEmail', 'DepositToAccountRef', 'Description', 'TxnTaxCodeRef',
   'TaxLine', 'ClassRef', 'Qty', 'UnitPrice', 'LineEx', 'DeliveryInfo', 'HomeBalance', 'ShipDate', 'TrackingNum',
-  'ExpirationDate', 'AcceptedBy', 'AcceptedDate', 'TxnStatus', 'ServiceDate', 'PrintOnCheckName', 'OtherContactInfo',
+  'ExpirationDate', 'AcceptedBy', 'AcceptedDate', 'ServiceDate', 'PrintOnCheckName', 'OtherContactInfo',
   'Organization', 'EmployeeNumber', 'SSN', 'PrimaryAddr', 'BirthDate', 'Gender', 'HiredDate', 'ReleasedDate',
-  'BillRate', 'CostRate', 'Vendor1099', 'Taxable', 'OpenBalanceDate', 'Job', 'BillWithParent', 'element',
+  'BillRate', 'CostRate', 'Vendor1099', 'OpenBalanceDate',
+  // The sandbox's estimate 48 had been turned into invoice 49; the emulator's has not.
+  'LinkedTxn',
 ]);
 
 type J = Record<string, unknown>;
 const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
-/** Paths where the emulator's answer lacks a recorded key or has another JSON type there. */
-function shapeDiff(recorded: unknown, ours: unknown, at = '$', rename: Record<string, string> = {}): string[] {
+/** Paths where the two answers differ in key set or JSON type (arrays compared by first element). */
+function keyDiff(recorded: unknown, ours: unknown, at = '$'): string[] {
   if (kind(recorded) !== kind(ours)) return [`${at}: recorded ${kind(recorded)}, emulator ${kind(ours)}`];
   if (Array.isArray(recorded) && Array.isArray(ours)) {
     if (recorded.length === 0 || ours.length === 0) return [];
-    return shapeDiff(recorded[0], ours[0], `${at}[0]`, rename);
+    return keyDiff(recorded[0], ours[0], `${at}[0]`);
   }
   if (kind(recorded) !== 'object') return [];
+  const r = recorded as J;
+  const o = ours as J;
   const out: string[] = [];
-  for (const [k, v] of Object.entries(recorded as J)) {
-    if (DATA_DEPENDENT.has(k)) continue;
-    const key = rename[k] ?? k;
-    if (!(key in (ours as J))) out.push(`${at}.${key}: missing`);
-    else out.push(...shapeDiff(v, (ours as J)[key], `${at}.${key}`, rename));
+  for (const k of Object.keys(r)) {
+    if (DATA_DEPENDENT.has(k) && !(k in o)) continue;
+    if (!(k in o)) out.push(`${at}.${k}: missing`);
+    else out.push(...keyDiff(r[k], o[k], `${at}.${k}`));
   }
+  for (const k of Object.keys(o)) if (!(k in r) && !DATA_DEPENDENT.has(k)) out.push(`${at}.${k}: extra`);
   return out;
 }
 
+/** Pairs that do not match, and why. The suite fails if one of them starts matching. */
+// None at present: all 48 match (was 15 of 48 key for key before issue 13).
+const KNOWN_MISMATCHES: Record<string, string> = {};
+
 let core: Core;
 let company: Company;
-let b: Basics;
 let server: ServerType;
 let base = '';
 let now = Date.parse('2026-03-02T12:00:00Z');
+let tokenExpired = false;
+
+/** The sandbox company as far as the recorded requests name it: the same ids, SyncTokens, names. */
+function buildSandbox(c: Company): void {
+  const at = (entity: string, id: number, body: J): J => {
+    c.setNextId(entity, id);
+    return c.create(entity, body);
+  };
+  const bump = (entity: string, row: J, times: number) => {
+    let r = row;
+    for (let i = 0; i < times; i++) r = c.update(entity, { Id: r.Id, SyncToken: r.SyncToken, sparse: true, PrivateNote: `edit ${i + 1}` });
+    return r;
+  };
+  // Name lists (one Id sequence): the income account, items 1 and 4, the inactive account 5.
+  at('Account', 2, { Name: 'Services', AccountType: 'Income', AccountSubType: 'ServiceFeeIncome' });
+  at('Item', 1, { Name: 'Services', Type: 'Service', IncomeAccountRef: { value: '2' } });
+  at('Item', 4, { Name: 'Design', Type: 'Service', IncomeAccountRef: { value: '2' } });
+  const fees = at('Account', 5, { Name: 'Fees Billed', AccountType: 'Income', AccountSubType: 'ServiceFeeIncome' });
+  c.update('Account', { Id: fees.Id, SyncToken: '0', sparse: true, Active: false });
+  at('Account', 6, { Name: 'Undeposited Funds', AccountType: 'Other Current Asset', AccountSubType: 'UndepositedFunds' });
+  // People (another sequence): customers 1, 5–10, 18, 19, 68; employees 55 (inactive) and 56; 26 vendors.
+  at('Customer', 1, { DisplayName: 'Cool Cars' });
+  const six = ["Amy's Bird Sanctuary", 'Bill\'s Windsurf Shop', 'Cool Cars 2', 'Diego Rodriguez', 'Dukes Basketball Camp', 'Dylan Sollfrank'];
+  six.forEach((name, i) => at('Customer', 5 + i, { DisplayName: name, BillAddr: { Line1: '25 Court St.', City: 'Tucson', CountrySubDivisionCode: 'AZ', PostalCode: '85719' } }));
+  at('Customer', 18, { DisplayName: 'Paulsen Medical Supplies' });
+  at('Customer', 19, { DisplayName: 'Weiskopf Consulting' });
+  at('Customer', 68, { DisplayName: 'Jack Moe Original' });
+  const emily = at('Employee', 55, { GivenName: 'Emily', FamilyName: 'Platt', DisplayName: 'Emily Platt' });
+  c.update('Employee', { Id: emily.Id, SyncToken: '0', sparse: true, Active: false });
+  at('Employee', 56, { GivenName: 'John', FamilyName: 'Johnson', DisplayName: 'John Johnson' });
+  c.setNextId('Vendor', 100);
+  c.create('Vendor', { DisplayName: 'Robertson & Associates' });
+  for (let i = 0; i < 25; i++) c.create('Vendor', { DisplayName: `Vendor ${String(i).padStart(2, '0')}` });
+  // Transactions (a third sequence): sales receipts 11 (edited once) and 17 (edited four times), both without a customer,,
+  // estimate 48, invoices 75, 264 and 266; no invoice 129 and no estimate 75.
+  const line = (item: string, amount: number) => ({ Amount: amount, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: item }, TaxCodeRef: { value: 'NON' } } });
+  bump('SalesReceipt', at('SalesReceipt', 11, { Line: [line('1', 340)] }), 1);
+  bump('SalesReceipt', at('SalesReceipt', 17, { Line: [line('4', 337.5)] }), 4);
+  at('Estimate', 48, { CustomerRef: { value: '18' }, Line: [line('4', 300)] });
+  at('Invoice', 75, { CustomerRef: { value: '1' }, Line: [line('1', 100)] });
+  at('Invoice', 264, { CustomerRef: { value: '1' }, Line: [line('1', 100)] });
+  at('Invoice', 266, { CustomerRef: { value: '1' }, Line: [line('1', 100)] });
+  c.setNextId('Invoice', 300);
+  c.setNextId('Attachable', 503_624);
+}
 
 beforeAll(async () => {
-  core = createCore({ clock: () => new Date(now), seed: 11 });
-  company = core.createCompany({ name: 'Contract Co', region: 'US' });
-  b = seedBasics(company);
-  company.update('Customer', { ...company.read('Customer', b.customer), ShipAddr: { Line1: '1 Main St', City: 'Town' } });
-  const app = createApiApp(core, (req) => (req.headers.get('authorization') === 'Bearer expired' ? unauthorizedResponse('Token expired: AB0…', now) : undefined));
+  core = createCore({ clock: () => new Date(now), seed: 11, fidelity: 'strict' });
+  company = core.createCompany({ name: 'Sandbox Company_US_1', region: 'US' });
+  buildSandbox(company);
+  const app = createApiApp(core, () => (tokenExpired ? unauthorizedResponse('Token expired: AB0…', now) : undefined));
   server = await new Promise<ServerType>((resolve) => {
     const s: ServerType = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
@@ -136,225 +233,72 @@ function relPath(uri: string): string {
   return p + u.search;
 }
 
-async function send(method: string, rel: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; json: J }> {
-  const res = await fetch(base + rel, {
-    method,
-    headers: { accept: 'application/json', 'content-type': 'application/json;charset=UTF-8', authorization: 'Bearer ok', ...headers },
-    body: method === 'GET' ? undefined : body,
+interface Outcome {
+  status: number;
+  problems: string[];
+}
+
+async function replay(x: Interaction): Promise<Outcome> {
+  const res = await fetch(base + relPath(x.uri), {
+    method: x.method,
+    headers: { accept: 'application/json', authorization: 'Bearer <OAUTH2_ACCESS_TOKEN>', ...(x.contentType ? { 'content-type': x.contentType } : {}) },
+    body: x.method === 'GET' ? undefined : x.requestBody,
   });
-  expect(res.headers.get('intuit_tid')).toBeTruthy();
-  return { status: res.status, json: (await res.json()) as J };
-}
-
-/** Replays a recorded request (after `adapt` maps its ids to the emulator's) and checks the shape. */
-async function replay(x: Interaction, adapt: (s: string) => string = (s) => s, rename: Record<string, string> = {}): Promise<J> {
-  const recorded = JSON.parse(x.responseBody) as J;
-  const got = await send(x.method, adapt(relPath(x.uri)), x.requestBody ? adapt(x.requestBody) : undefined);
-  expect(got.status).toBe(x.status);
-  expect(Object.keys(got.json).sort()).toEqual(Object.keys(recorded).map((k) => rename[k] ?? k).sort());
-  expect(shapeDiff(recorded, got.json, '$', rename)).toEqual([]);
-  return got.json;
-}
-
-/** Replaces recorded ids with the emulator's in one pass (so a replacement is never replaced again). */
-const ids = (pairs: Record<string, string>) => (s: string) => {
-  const keys = Object.keys(pairs).sort((x, y) => y.length - x.length);
-  let out = '';
-  for (let i = 0; i < s.length; ) {
-    const k = keys.find((key) => s.startsWith(key, i));
-    if (k) {
-      out += pairs[k];
-      i += k.length;
-    } else out += s.charAt(i++);
+  const text = await res.text();
+  const problems: string[] = [];
+  if (res.status !== x.status) problems.push(`status ${res.status}, recorded ${x.status}`);
+  if (!res.headers.get('intuit_tid')) problems.push('no intuit_tid header');
+  let ours: unknown;
+  let recorded: unknown;
+  try {
+    recorded = JSON.parse(x.responseBody);
+  } catch {
+    recorded = undefined; // an XML answer: status only
   }
-  return out;
-};
+  try {
+    ours = JSON.parse(text);
+  } catch {
+    if (recorded !== undefined) problems.push(`answer is not JSON: ${text.slice(0, 80)}`);
+  }
+  if (recorded !== undefined && ours !== undefined) {
+    const rk = Object.keys(recorded as J).sort();
+    const ok = Object.keys(ours as J).sort();
+    if (rk.join() !== ok.join()) problems.push(`top-level keys ${ok.join(',')}, recorded ${rk.join(',')}`);
+    problems.push(...keyDiff(recorded, ours));
+  }
+  return { status: res.status, problems };
+}
 
-describe('recorded contract: create, read, void, delete', () => {
-  it('create/invoice: server-filled fields, SubTotal line, defaults', async () => {
-    const [x] = readCassette('create/invoice.yml');
-    const got = await replay(x!, ids({ '"ItemRef":{"value":"1"': `"ItemRef":{"value":"${b.item}"`, '"CustomerRef":{"value":"1"}': `"CustomerRef":{"value":"${b.customer}"}` }));
-    const inv = got.Invoice as J;
-    expect((inv.Line as J[]).at(-1)).toEqual({ Amount: 100, DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} });
+const FILES = readdirSync(RECORDED, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yml')).sort();
+// Replayed in the order they were recorded (read_attachment came before delete_attachment).
+const PAIRS = FILES.flatMap((f) => readCassette(f)).sort((a, b) => a.recordedAt - b.recordedAt);
+const outcomes = new Map<string, Outcome>();
+
+describe('recorded contract: every recorded pair replayed as recorded (strict emulator)', () => {
+  beforeAll(async () => {
+    for (const x of PAIRS) {
+      // The only state a request cannot carry: the sandbox's token had expired for error/401.
+      tokenExpired = x.name.startsWith('error/401');
+      outcomes.set(x.name, await replay(x));
+      now += 1000;
+    }
+    tokenExpired = false;
   });
 
-  it('create/customer', async () => {
-    const [x] = readCassette('create/customer.yml');
-    await replay(x!);
+  it('reads 48 pairs from the recordings', () => {
+    expect(PAIRS).toHaveLength(48);
   });
 
-  it('delete/invoice: read, then delete answers the minimal Deleted object', async () => {
-    const inv = company.create('Invoice', { CustomerRef: { value: b.customer }, Line: [{ Amount: 100, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: b.item } } }] });
-    const [read, del] = readCassette('delete/invoice.yml');
-    const map = ids({ '266': String(inv.Id) });
-    await replay(read!, map);
-    const got = await replay(del!, map);
-    expect(got.Invoice).toEqual({ domain: 'QBO', status: 'Deleted', Id: inv.Id });
+  it.each(PAIRS.map((x) => [x.name] as const))('%s', (name) => {
+    const o = outcomes.get(name)!;
+    if (KNOWN_MISMATCHES[name]) expect(o.problems, `listed as a mismatch (${KNOWN_MISMATCHES[name]}) but it matches now: remove it`).not.toEqual([]);
+    else expect(o.problems).toEqual([]);
   });
 
-  it('void/invoice: read, then void keeps lines with zero amounts', async () => {
-    const inv = company.create('Invoice', { CustomerRef: { value: b.customer }, Line: [{ Amount: 100, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: b.item } } }] });
-    const [read, voided] = readCassette('void/invoice.yml');
-    const map = ids({ '264': String(inv.Id) });
-    await replay(read!, map);
-    const got = await replay(voided!, map);
-    expect(got.Invoice).toMatchObject({ PrivateNote: 'Voided', TotalAmt: 0, Balance: 0, SyncToken: '1' });
-  });
-
-  it('deactivate/employee: read, then a no-op sparse deactivate keeps SyncToken', async () => {
-    const emp = company.create('Employee', { GivenName: 'Emily', FamilyName: 'Platt' });
-    const off = company.update('Employee', { Id: emp.Id, SyncToken: '0', sparse: true, Active: false });
-    const [read, deactivate] = readCassette('deactivate/employee.yml');
-    const map = ids({ '"SyncToken":"1"': `"SyncToken":"${String(off.SyncToken)}"`, '55': String(emp.Id) });
-    await replay(read!, map);
-    const got = await replay(deactivate!, map);
-    expect((got.Employee as J).SyncToken).toBe(off.SyncToken);
-  });
-});
-
-describe('recorded contract: updates and deactivation', () => {
-  it('update/customer: read, then a full update with DisplayName and PrimaryPhone', async () => {
-    const c = company.create('Customer', { DisplayName: 'Jack Moe Original' });
-    const [read, update] = readCassette('update/customer.yml');
-    const map = ids({ '68': String(c.Id) });
-    await replay(read!, map);
-    const got = await replay(update!, map);
-    expect(got.Customer).toMatchObject({ DisplayName: 'Jack Moe', PrimaryPhone: { FreeFormNumber: '(415) 444-1234' }, SyncToken: '1' });
-  });
-
-  it('deactivate/account: read, then a sparse deactivate with Name of an inactive account is a no-op', async () => {
-    const a = company.create('Account', { Name: 'Fees Billed', AccountType: 'Income', AccountSubType: 'ServiceFeeIncome' });
-    company.update('Account', { Id: a.Id, SyncToken: '0', sparse: true, Active: false, Name: 'Fees Billed' });
-    const [read, deactivate] = readCassette('deactivate/account.yml');
-    const map = ids({ '/account/5': `/account/${String(a.Id)}`, '"Id":"5"': `"Id":"${String(a.Id)}"` });
-    const before = await replay(read!, map);
-    expect(before.Account).toMatchObject({ Name: 'Fees Billed (deleted)', Active: false, Classification: 'Revenue' });
-    const got = await replay(deactivate!, map);
-    expect(got.Account).toMatchObject({ SyncToken: '1', Name: 'Fees Billed (deleted)' });
-  });
-
-  it('get/id: read a customer', async () => {
-    const [x] = readCassette('get/id.yml');
-    await replay(x!, ids({ '/customer/5': `/customer/${b.customer}` }));
-  });
-});
-
-describe('recorded contract: queries', () => {
-  it('all/alt_select: count, pages of 2 with Active IN (true, false), then an empty page {}', async () => {
-    const made = Array.from({ length: 6 }, (_, i) => String(company.create('Customer', { DisplayName: `Alt ${i}` }).Id));
-    const map = ids(Object.fromEntries(['%275%27', '%276%27', '%277%27', '%278%27', '%279%27', '%2710%27'].map((k, i) => [k, `%27${made[i]!}%27`])));
-    const xs = readCassette('all/alt_select.yml');
-    expect(xs).toHaveLength(5);
-    const count = await replay(xs[0]!, map);
-    expect(count.QueryResponse).toEqual({ totalCount: 6 });
-    for (const x of xs.slice(1, 4)) await replay(x, map);
-    const empty = await replay(xs[4]!, map);
-    expect(empty.QueryResponse).toEqual({});
-  });
-
-  it('all/vendors_by_5: COUNT(*) then MAXRESULTS 5 STARTPOSITION n pages', async () => {
-    for (let i = 0; i < 25; i++) company.create('Vendor', { DisplayName: `Vendor ${String(i).padStart(2, '0')}` });
-    const xs = readCassette('all/vendors_by_5.yml');
-    const count = await replay(xs[0]!);
-    expect(count.QueryResponse).toEqual({ totalCount: 26 });
-    for (const x of xs.slice(1)) await replay(x);
-  });
-
-  it('get/display_name: a backslash-escaped apostrophe', async () => {
-    company.create('Customer', { DisplayName: "Amy's Bird Sanctuary" });
-    const [x] = readCassette('get/display_name.yml').filter((i) => i.uri.includes('query'));
-    const got = await replay(x!);
-    expect(((got.QueryResponse as J).Customer as J[])[0]!.DisplayName).toBe("Amy's Bird Sanctuary");
-  });
-
-  it('misc/ampersand and get/inactive_vendors', async () => {
-    company.create('Vendor', { DisplayName: 'Robertson & Associates' });
-    const v = company.create('Vendor', { DisplayName: 'Gone Vendor' });
-    company.update('Vendor', { Id: v.Id, SyncToken: '0', sparse: true, Active: false });
-    await replay(readCassette('misc/ampersand.yml')[0]!);
-    const all = await replay(readCassette('get/inactive_vendors.yml')[0]!);
-    expect(((all.QueryResponse as J).Vendor as J[]).some((x) => x.Active === false)).toBe(true);
-  });
-});
-
-describe('recorded contract: batch and CDC', () => {
-  it('batch/basic: create, delete of a missing row (610), stale update (5010), query — HTTP 200', async () => {
-    const [x] = readCassette('batch/basic.yml');
-    const inv = company.create('Invoice', { CustomerRef: { value: b.customer }, Line: [{ Amount: 400, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: b.item } } }] });
-    company.update('Invoice', { Id: inv.Id, SyncToken: '0', sparse: true, PrivateNote: 'bump' });
-    // The sandbox's SalesReceipt becomes an Invoice here (the emulator does not model sales receipts).
-    const adapt = (s: string) =>
-      s.replace('"SalesReceipt":{"domain":"QBO","sparse":true,"Id":"11"', `"Invoice":{"sparse":true,"Id":"${String(inv.Id)}"`)
-        .replace('select * from SalesReceipt', 'select * from Invoice')
-        .replace('"Invoice":{"Id":"129"', '"Invoice":{"Id":"99999"');
-    const recorded = JSON.parse(x!.responseBody) as { BatchItemResponse: J[] };
-    const got = await send('POST', '/batch', adapt(x!.requestBody));
-    expect(got.status).toBe(200);
-    const items = got.json.BatchItemResponse as J[];
-    expect(items.map((i) => i.bId)).toEqual(recorded.BatchItemResponse.map((i) => i.bId));
-    expect(shapeDiff(recorded.BatchItemResponse[0], items[0])).toEqual([]);
-    expect(shapeDiff(recorded.BatchItemResponse[1], items[1])).toEqual([]);
-    expect(shapeDiff(recorded.BatchItemResponse[2], items[2])).toEqual([]);
-    expect((items[1]!.Fault as { Error: J[] }).Error[0]!.code).toBe('610');
-    expect((items[2]!.Fault as { Error: J[] }).Error[0]!.code).toBe('5010');
-    const q = items[3]!.QueryResponse as J;
-    expect(Object.keys(q).sort()).toEqual(['Invoice', 'maxResults', 'startPosition']);
-    expect(Object.keys(got.json).sort()).toEqual(['BatchItemResponse', 'time']);
-  });
-
-  it('cdc/basic: CDCResponse[0].QueryResponse[] with the entity key, startPosition and maxResults', async () => {
-    const [x] = readCassette('cdc/basic.yml');
-    const recorded = JSON.parse(x!.responseBody) as J;
-    const since = new Date(now - 60_000).toISOString();
-    now += 1000;
-    company.create('Invoice', { CustomerRef: { value: b.customer }, Line: [{ Amount: 5, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: b.item } } }] });
-    // The sandbox's Estimate becomes an Invoice; changedSince moves into the last 30 days.
-    const rel = relPath(x!.uri).replace('entities=estimate', 'entities=invoice').replace(/changedSince=[^&]+/, `changedSince=${encodeURIComponent(since)}`);
-    const got = await send('GET', rel);
-    expect(got.status).toBe(x!.status);
-    const rename = { Estimate: 'Invoice' };
-    const recQr = ((recorded.CDCResponse as J[])[0]!.QueryResponse as J[])[0]!;
-    const ourQr = ((got.json.CDCResponse as J[])[0]!.QueryResponse as J[])[0]!;
-    expect(Object.keys(ourQr).sort()).toEqual(Object.keys(recQr).map((k) => (k === 'Estimate' ? 'Invoice' : k)).sort());
-    expect(shapeDiff({ ...recorded, CDCResponse: [{ QueryResponse: [{ startPosition: 1, maxResults: 1 }] }] }, got.json, '$', rename)).toEqual([]);
-  });
-});
-
-describe('recorded contract: errors', () => {
-  it('error/validation: 6240 duplicate name', async () => {
-    company.create('Customer', { DisplayName: 'Weiskopf Consulting' });
-    const [x] = readCassette('error/validation.yml');
-    const got = await replay(x!);
-    expect(got.Fault).toMatchObject({ Error: [{ code: '6240', Message: 'Duplicate Name Exists Error', Detail: 'The name supplied already exists. : null' }] });
-  });
-
-  it('error/400_json: 2010 unknown property', async () => {
-    const [x] = readCassette('error/400_json.yml');
-    const got = await replay(x!);
-    expect((got.Fault as { Error: J[] }).Error[0]).toMatchObject({ code: '2010', Message: 'Request has invalid or unsupported property' });
-  });
-
-  it('error/400: unknown entity in a query is 4001 "invalid context declaration"', async () => {
-    const x = readCassette('error/400.yml').find((i) => i.uri.includes('Custmoer'))!;
-    const got = await replay(x);
-    expect((got.Fault as { Error: J[] }).Error[0]).toMatchObject({ code: '4001', Detail: 'QueryValidationError: invalid context declaration: Custmoer' });
-  });
-
-  it('error/500: unsupported path (code 500) and invalid Id (2030), both HTTP 400', async () => {
-    const [unsupported, badId] = readCassette('error/500.yml');
-    await replay(unsupported!);
-    const got = await replay(badId!);
-    expect((got.Fault as { Error: J[] }).Error[0]).toEqual({ Message: 'Invalid ID', Detail: 'Id should be a valid number. Supplied value:1.5', code: '2030', element: 'Id' });
-  });
-
-  it('error/401: the lower-case gateway envelope with WWW-Authenticate', async () => {
-    const [x] = readCassette('error/401.yml');
-    const res = await fetch(base + relPath(x!.uri), { headers: { authorization: 'Bearer expired' } });
-    expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="Intuit", error="invalid_token"');
-    const body = (await res.json()) as J;
-    const recorded = JSON.parse(x!.responseBody) as J;
-    expect(Object.keys(body).sort()).toEqual(Object.keys(recorded).sort());
-    expect(shapeDiff(recorded, body)).toEqual([]);
+  it('at least 44 of 48 match by status and key set', () => {
+    const matched = [...outcomes.values()].filter((o) => o.problems.length === 0).length;
+    console.log(`recorded contract: ${matched} of ${PAIRS.length} pairs match by status and key set`);
+    if (process.env.CONTRACT_DEBUG) for (const [n, o] of outcomes) if (o.problems.length) console.log(n, JSON.stringify(o.problems));
+    expect(matched).toBeGreaterThanOrEqual(44);
   });
 });

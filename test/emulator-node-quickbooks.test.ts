@@ -27,7 +27,7 @@ let emu: RunningEmulator;
 let qbo: any;
 
 beforeAll(async () => {
-  emu = await startEmulator({ preset: 'au', autoConsent: true });
+  emu = await startEmulator({ preset: 'au', autoConsent: true, fidelity: 'strict' });
   const authorize = `${emu.urls.authorize}?${new URLSearchParams({
     client_id: clientId,
     scope: 'com.intuit.quickbooks.accounting',

@@ -20,7 +20,7 @@ const base = () => `${emu.urls.api}/v3/company/${realmId}`;
 const headers = () => ({ Authorization: `Bearer ${accessToken}`, Accept: 'application/json', 'Content-Type': 'application/json' });
 
 beforeAll(async () => {
-  emu = await startEmulator({ preset: 'us', autoConsent: true });
+  emu = await startEmulator({ preset: 'us', autoConsent: true, fidelity: 'strict' });
   // 1. Send the user to Intuit's authorize URL (oauth-jsclient's authorizeUri).
   const authorize = `${emu.urls.authorize}?${new URLSearchParams({
     client_id: clientId,

@@ -1,12 +1,12 @@
 /** The core port over E1's core (`createCore`) and API routes (`apiRoutes`). */
 import type { EmulatorClock } from './clock.js';
 import type { CorePort } from './core-port.js';
-import { createCore, ENTITIES, type Core, type CoreSnapshot, type EntityName } from './core/index.js';
+import { createCore, ENTITIES, type Fidelity, type Core, type CoreSnapshot, type EntityName } from './core/index.js';
 import { apiRoutes } from './wire/api.js';
 
 /** `core` may be given (tests that also drive the core directly); otherwise one is made on `clock`. */
-export function createCoreAdapter(opts: { clock: EmulatorClock; seed: number; core?: Core }): CorePort {
-  const core = opts.core ?? createCore({ clock: () => opts.clock.now(), seed: opts.seed });
+export function createCoreAdapter(opts: { clock: EmulatorClock; seed: number; core?: Core; fidelity?: Fidelity; requestIdRetentionMs?: number }): CorePort {
+  const core = opts.core ?? createCore({ clock: () => opts.clock.now(), seed: opts.seed, fidelity: opts.fidelity, requestIdRetentionMs: opts.requestIdRetentionMs });
   const company = (realmId: string) => {
     const c = core.company(realmId);
     if (!c) throw new Error(`company ${realmId} does not exist`);
@@ -24,6 +24,7 @@ export function createCoreAdapter(opts: { clock: EmulatorClock; seed: number; co
     markDeposited: (realmId, entity, id, deposited) => company(realmId).markDeposited(entity, id, deposited),
     reset: () => core.reset(),
     setRequestIdMemory: (size) => core.setRequestIdMemory(size),
+    fidelity: () => core.fidelity(),
     dump(realmId) {
       const c = company(realmId);
       const entities: Record<string, unknown[]> = {};

@@ -27,6 +27,8 @@ export interface CorePort {
   reset(): void;
   /** How many requestids each company remembers (0 = none). */
   setRequestIdMemory(size: number): void;
+  /** strict or generous (see StartEmulatorOptions.fidelity). */
+  fidelity(): 'strict' | 'generous';
   /** Every record of a company, by entity, plus whatever the core reports about it. */
   dump(realmId: string): unknown;
   toJSON(): unknown;

@@ -11,6 +11,7 @@ import { createEmulatorClock, type EmulatorClock } from './clock.js';
 import { createControl, presetSchema, type EmulatorControl } from './control/control.js';
 import { controlRoutes } from './control/routes.js';
 import { createCoreAdapter } from './core-adapter.js';
+import { parseFidelity, type Fidelity } from './core/fidelity.js';
 import type { CorePort } from './core-port.js';
 import { createFaultPlan } from './faults/plan.js';
 import { tokenFaults, type TokenEndpointStats } from './faults/token.js';
@@ -48,6 +49,13 @@ export interface StartEmulatorOptions {
   tokenLifetimes?: Partial<TokenLifetimes>;
   /** requestids remembered per company (0 = none). Default: the core's default. */
   requestIdMemory?: number;
+  /** strict: only Intuit's documented guarantees (requestid replays only an identical, answered
+   *  request within `requestIdRetentionSeconds`; WHERE only on documented filterable fields; CDC
+   *  capped at 1,000 objects per answer). generous: the emulator before issue 13. Default: the
+   *  QBO_EMULATOR_FIDELITY environment variable, else generous. */
+  fidelity?: Fidelity;
+  /** Strict mode: how long (emulated seconds) an answered requestid is replayed. Default 60. */
+  requestIdRetentionSeconds?: number;
   logger?: Logger;
 }
 
@@ -77,7 +85,8 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
   const seed = opts.seed ?? 1;
   const startMs = opts.startMs ?? clockStartFromEnv(process.env.QBO_EMULATOR_CLOCK_START);
   const clock = createEmulatorClock({ scale: opts.timeScale ?? 1, ...(startMs !== undefined ? { startMs } : {}) });
-  const core = createCoreAdapter({ clock, seed });
+  const fidelity = opts.fidelity ?? parseFidelity(process.env.QBO_EMULATOR_FIDELITY, 'QBO_EMULATOR_FIDELITY') ?? 'generous';
+  const core = createCoreAdapter({ clock, seed, fidelity, requestIdRetentionMs: opts.requestIdRetentionSeconds === undefined ? undefined : opts.requestIdRetentionSeconds * 1000 });
   if (opts.requestIdMemory !== undefined) core.setRequestIdMemory(opts.requestIdMemory);
   const tokens = createTokenStore(clock, opts.tokenLifetimes);
   const limiter = createLimiter(clock, { enabled: opts.limits !== 'off', batchMetering: opts.batchMetering ?? 'request' });

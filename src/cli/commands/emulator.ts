@@ -21,6 +21,8 @@ interface EmulatorFlags {
   timeScale: string;
   control: string;
   autoConsent?: boolean;
+  fidelity?: string;
+  requestidRetention?: string;
 }
 
 /** Turns the flags into options, or one UserError line naming the flag. */
@@ -51,6 +53,8 @@ export function emulatorOptions(flags: EmulatorFlags, env: NodeJS.ProcessEnv): S
     timeScale: scale,
     control: oneOf('control', flags.control, ['on', 'off'] as const) === 'on',
     autoConsent: flags.autoConsent === true,
+    fidelity: flags.fidelity === undefined ? undefined : oneOf('fidelity', flags.fidelity, ['strict', 'generous'] as const),
+    requestIdRetentionSeconds: flags.requestidRetention === undefined ? undefined : int('requestid-retention', flags.requestidRetention, 0, 30 * 86_400),
     clients: envClient ? [envClient] : [],
   };
 }
@@ -71,6 +75,8 @@ export function registerEmulator(program: Command): void {
     .option('--time-scale <n>', 'run an emulated minute in 60/n seconds (limits and token lifetimes)', '1')
     .option('--control <on|off>', 'serve the /control endpoints (seed, faults, clock, stats)', 'off')
     .option('--auto-consent', 'skip the consent page: the authorize URL redirects at once')
+    .option('--fidelity <mode>', 'strict (only what Intuit documents) or generous (kinder: requestid collapses duplicates, more filterable fields); default $QBO_EMULATOR_FIDELITY, else generous')
+    .option('--requestid-retention <seconds>', 'strict mode: how long an answered requestid is replayed (default 60)')
     .action(async (flags: EmulatorFlags, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ logLevel?: string; host?: string; port?: string }>();
       const options = emulatorOptions({ ...flags, host: flags.host ?? globals.host, port: flags.port ?? globals.port }, process.env);
@@ -92,6 +98,7 @@ export function registerEmulator(program: Command): void {
       console.log(`revoke:    ${emu.urls.revoke}`);
       console.log(`api:       ${emu.urls.api}  (paths /v3/company/{realmId}/...)`);
       console.log(`control:   ${emu.urls.control ?? 'off (start with --control on)'}`);
+      console.log(`fidelity:  ${emu.core.fidelity()}`);
       console.log(`companies: ${companies.map((c) => `${c.realmId} ${c.name} (${c.region})`).join('; ') || 'none'}`);
       if (emu.urls.control && !['127.0.0.1', 'localhost', '::1'].includes(options.host ?? '')) {
         console.log(`warning: the control surface has no authentication and listens on ${options.host}; anyone who can reach it can reset or dump companies`);

@@ -5,13 +5,14 @@
 import { ENTITIES, NAMED_REFS, REF_TARGETS, entityByName, type EntityName } from './entities.js';
 import { QboFault, faults } from './faults.js';
 import { centsToNumber, toCents, isDecimal } from './money.js';
-import { envelopeTime, localDate, metaTime } from './time.js';
+import { localDate, pacificEnvelopeTime, pacificMetaTime } from './time.js';
 import { isObj, refValue, prune, type BuildContext, type Json, type Region } from './context.js';
 import { buildName } from './names.js';
 import { buildTxn, type TxnState } from './txns.js';
 import { parseQuery } from './query/parse.js';
 import { runQuery, type QueryResult } from './query/evaluate.js';
 import type { Literal } from './query/parse.js';
+import { CDC_MAX_OBJECTS, DEFAULT_REQUESTID_RETENTION_MS, type Fidelity } from './fidelity.js';
 
 export interface RowMeta {
   createdMs: number;
@@ -50,16 +51,16 @@ export interface CompanySnapshot {
   tombstones: Record<string, [string, number][]>;
   changeLog: ChangeEntry[];
   changeSeq: number;
-  requestIds: [string, unknown][];
+  requestIds: [string, RememberedRequest | unknown][];
 }
 
 const OFFSETS: Record<Region, number> = { US: -7 * 60, AU: 10 * 60, UK: 0, CA: -5 * 60 };
 const COUNTRY: Record<Region, string> = { US: 'US', AU: 'AU', UK: 'GB', CA: 'CA' };
 const PEOPLE: EntityName[] = ['Customer', 'Vendor', 'Employee'];
 const DOC_UNIQUE: Partial<Record<EntityName, 'type' | 'vendor'>> = {
-  Invoice: 'type', CreditMemo: 'type', Purchase: 'type', BillPayment: 'type', Bill: 'vendor', VendorCredit: 'vendor',
+  Invoice: 'type', CreditMemo: 'type', SalesReceipt: 'type', Estimate: 'type', Purchase: 'type', BillPayment: 'type', Bill: 'vendor', VendorCredit: 'vendor',
 };
-const AUTO_NUMBERED = new Set<EntityName>(['Invoice', 'CreditMemo']);
+const AUTO_NUMBERED = new Set<EntityName>(['Invoice', 'CreditMemo', 'SalesReceipt', 'Estimate']);
 const INDEXED = ['DocNumber', 'DisplayName', 'Name'] as const;
 const DAY_MS = 86_400_000;
 const DELETED = ' (deleted)';
@@ -70,6 +71,17 @@ const indexKey = (field: string, v: string): string =>
 export interface CompanyDeps {
   clock: () => Date;
   requestIdMemory: () => number;
+  fidelity?: () => Fidelity;
+  requestIdRetentionMs?: () => number;
+}
+
+/** What a company remembers of an answered write sent with a requestid. */
+export interface RememberedRequest {
+  answer: unknown;
+  /** Method, path, query (without requestid) and body of the request, to tell a replay from a reuse. */
+  fingerprint: string;
+  /** When it was answered (emulated ms). */
+  atMs: number;
 }
 
 export class Company {
@@ -87,7 +99,7 @@ export class Company {
   private docCounters: Record<string, number> = {};
   private changeLog: ChangeEntry[] = [];
   private changeSeq = 0;
-  private requestIds = new Map<string, unknown>();
+  private requestIds = new Map<string, RememberedRequest>();
 
   constructor(
     private readonly deps: CompanyDeps,
@@ -99,6 +111,10 @@ export class Company {
     this.offsetMinutes = init.offsetMinutes ?? OFFSETS[init.region];
   }
 
+  fidelity(): Fidelity {
+    return this.deps.fidelity?.() ?? 'generous';
+  }
+
   // ---------- time ----------
   private nowMs(): number {
     return this.deps.clock().getTime();
@@ -106,9 +122,9 @@ export class Company {
   today(): string {
     return localDate(this.deps.clock(), this.offsetMinutes);
   }
-  /** The envelope `time` value for a response produced now. */
+  /** The envelope `time` value for a response produced now (US Pacific, as QBO). */
   time(): string {
-    return envelopeTime(this.deps.clock(), this.offsetMinutes);
+    return pacificEnvelopeTime(this.deps.clock());
   }
 
   // ---------- setup ----------
@@ -141,7 +157,7 @@ export class Company {
 
   private put(entity: EntityName, id: string, body: Json, now: number, fresh: boolean): Json {
     const obj: Json = { ...body, domain: 'QBO', sparse: false, Id: id, SyncToken: '0' };
-    obj.MetaData = { CreateTime: metaTime(new Date(now), this.offsetMinutes), LastUpdatedTime: metaTime(new Date(now), this.offsetMinutes) };
+    obj.MetaData = { CreateTime: pacificMetaTime(new Date(now)), LastUpdatedTime: pacificMetaTime(new Date(now)) };
     this.store(entity, id, obj, { createdMs: now, updatedMs: now, lineSeq: 0, taxOverride: false, deposited: false });
     if (fresh) this.log(entity, id, 'Create', now);
     return obj;
@@ -235,6 +251,11 @@ export class Company {
   }
   private nextId(entity: EntityName): string {
     const seq = ENTITIES[entity].seq;
+    // Attachable ids are 19 digits in QBO (recorded 5000000000000503624).
+    if (seq === 'attachable') {
+      this.seqs[seq] = (this.seqs[seq] ?? 0) + 1;
+      return String(5_000_000_000_000_000_000n + BigInt(this.seqs[seq]));
+    }
     const start = seq === 'people' ? 1 : seq === 'txn' ? 1 : 1;
     this.seqs[seq] = (this.seqs[seq] ?? start - 1) + 1;
     return String(this.seqs[seq]);
@@ -251,6 +272,7 @@ export class Company {
       get: (e, id) => this.get(e, id),
       today: () => this.today(),
       prefs: () => this.get('Preferences', '1') ?? {},
+      strict: this.fidelity() === 'strict',
     };
   }
 
@@ -280,6 +302,12 @@ export class Company {
   }
 
   /** Sets preference fields directly (for tests and the control surface), merging one level deep. */
+  /** Makes the next Id of the entity's sequence `next` (tests that rebuild a recorded company). */
+  setNextId(entityName: string, next: number): void {
+    const seq = ENTITIES[this.entity(entityName)].seq;
+    this.seqs[seq] = next - 1;
+  }
+
   setPreferences(patch: Json): Json {
     return this.update('Preferences', { ...patch, Id: '1', SyncToken: String(this.get('Preferences', '1')?.SyncToken ?? '0'), sparse: true });
   }
@@ -313,7 +341,7 @@ export class Company {
     }
     if (!isObj(node)) return;
     for (const [k, v] of Object.entries(node)) {
-      if (k === 'LinkedTxn') continue;
+      if (k === 'LinkedTxn' || k === 'AttachableRef') continue;
       const targets = k === 'ParentRef' ? [entity] : REF_TARGETS[k];
       if (targets && isObj(v)) {
         const id = refValue(v);
@@ -334,7 +362,8 @@ export class Company {
         if (found.Active === false) throw faults.inactiveReference(k, foundType, id);
         const ref: Json = { value: id };
         const name = found.FullyQualifiedName ?? found.DisplayName ?? found.Name;
-        if (NAMED_REFS.has(k) && typeof name === 'string') ref.name = name;
+        const named = NAMED_REFS.has(k) || (k === 'DepositToAccountRef' && entity === 'SalesReceipt');
+        if (named && typeof name === 'string') ref.name = name;
         if (k === 'EntityRef') ref.type = foundType;
         node[k] = ref;
       } else if (isObj(v) || Array.isArray(v)) {
@@ -410,11 +439,65 @@ export class Company {
     const input: Json = { ...body };
     for (const k of ['Id', 'SyncToken', 'MetaData', 'domain', 'sparse', 'status']) delete input[k];
     let obj: Json;
-    if (def.kind === 'txn') obj = buildTxn(entity, input, this.ctx(), state, previous);
+    if (entity === 'Attachable') obj = this.buildAttachable(input);
+    else if (def.kind === 'txn') obj = buildTxn(entity, input, this.ctx(), state, previous);
     else if (def.kind === 'list') obj = buildName(entity, input, this.ctx(), previous === undefined);
     else obj = input;
     this.resolveRefs(entity, obj);
     return obj;
+  }
+
+  /** An attachment's links must name existing records (recorded attachment/error_estimate.yml). */
+  private buildAttachable(input: Json): Json {
+    const obj: Json = { ...input };
+    if (obj.AttachableRef !== undefined) {
+      if (!Array.isArray(obj.AttachableRef)) throw faults.invalidEnum('AttachableRef', 'not a list');
+      obj.AttachableRef = (obj.AttachableRef as unknown[]).map((r) => {
+        const ref = isObj(r) && isObj(r.EntityRef) ? r.EntityRef : undefined;
+        const type = entityByName(String(ref?.type ?? ''));
+        const value = String(ref?.value ?? '');
+        if (!type || !this.get(type, value)) {
+          throw faults.business(`The entity ${String(ref?.type ?? '')} ${value} that you are trying to link does not exist. ${String(ref?.type ?? '')} ${value}`, '');
+        }
+        return { EntityRef: { value, type }, IncludeOnSend: isObj(r) && r.IncludeOnSend === true };
+      });
+    }
+    if (typeof obj.FileName !== 'string' && typeof obj.Note !== 'string') throw faults.requiredMissing('FileName or Note');
+    return obj;
+  }
+
+  /** `POST /upload`: an attachment with its file (only the name, type and size are kept). */
+  upload(meta: unknown, file: { name: string; type: string; size: number }): Json {
+    if (!isObj(meta)) throw faults.requiredMissing('file_metadata');
+    const row = this.create('Attachable', { ...meta, FileName: meta.FileName ?? file.name, ContentType: meta.ContentType ?? file.type });
+    const id = String(row.Id);
+    const stored: Json = { ...row, FileAccessUri: `/v3/company/${this.realmId}/download/${id}`, TempDownloadUri: `https://emulator.invalid/${this.realmId}/attachments/${id}/${encodeURIComponent(String(row.FileName))}`, Size: file.size };
+    const { domain, sparse, Id, SyncToken, MetaData, ...rest } = stored;
+    // QBO puts the file fields first, then the usual head (recorded attachment/read_attachment.yml).
+    const ordered: Json = { FileName: rest.FileName, FileAccessUri: rest.FileAccessUri, TempDownloadUri: rest.TempDownloadUri, Size: rest.Size, ContentType: rest.ContentType, domain, sparse, Id, SyncToken, MetaData };
+    for (const [k, v] of Object.entries(rest)) if (!(k in ordered)) ordered[k] = v;
+    this.table('Attachable').set(id, ordered);
+    return structuredClone(ordered);
+  }
+
+  /** Addresses get an Id (two equal addresses on one record share it) and Lat/Long, "INVALID"
+   *  when not geocoded — the emulator never geocodes (recorded sandbox customers: BillAddr and
+   *  ShipAddr both `"Id":"2"`, `"Lat":"INVALID","Long":"INVALID"`). */
+  private addressIds(obj: Json): void {
+    const seen = new Map<string, string>();
+    for (const [k, v] of Object.entries(obj)) {
+      if (!k.endsWith('Addr') || !isObj(v)) continue;
+      const { Id: id, Lat: _lat, Long: _long, ...content } = v;
+      if (Object.keys(content).length === 0) continue;
+      const key = JSON.stringify(sortKeys(content));
+      let addrId = typeof id === 'string' && id !== '' ? id : seen.get(key);
+      if (!addrId) {
+        this.seqs.addr = (this.seqs.addr ?? 0) + 1;
+        addrId = String(this.seqs.addr);
+      }
+      seen.set(key, addrId);
+      obj[k] = { Id: addrId, ...content, Lat: v.Lat ?? 'INVALID', Long: v.Long ?? 'INVALID' };
+    }
   }
 
   /** Final shape: QBO's key order (domain/sparse/Id/SyncToken/MetaData first) and no empty fields. */
@@ -422,11 +505,12 @@ export class Company {
     const head: Json = {
       domain: 'QBO', sparse: false, Id: id, SyncToken: syncToken,
       MetaData: {
-        CreateTime: metaTime(new Date(meta.createdMs), this.offsetMinutes),
-        LastUpdatedTime: metaTime(new Date(meta.updatedMs), this.offsetMinutes),
+        CreateTime: pacificMetaTime(new Date(meta.createdMs)),
+        LastUpdatedTime: pacificMetaTime(new Date(meta.updatedMs)),
       },
     };
     const keepEmpty = new Set(['SubTotalLineDetail']);
+    this.addressIds(obj);
     const rest = prune(obj, keepEmpty);
     for (const k of Object.keys(head)) delete rest[k];
     if (entity === 'Invoice' && !Array.isArray(rest.LinkedTxn)) rest.LinkedTxn = [];
@@ -434,18 +518,21 @@ export class Company {
   }
 
   // ---------- writes ----------
-  create(entityName: string, body: unknown, opts: WriteOptions = {}): Json {
+  create(entityName: string, input: unknown, opts: WriteOptions = {}): Json {
     const entity = this.entity(entityName);
-    if (!isObj(body)) throw faults.requiredMissing(entity);
+    if (!isObj(input)) throw faults.requiredMissing(entity);
+    let body: Json = input;
     this.checkWritable(entity);
     if (ENTITIES[entity].kind === 'singleton') throw faults.unsupportedOperation(`Create on ${entity}`);
+    if (entity === 'Estimate' && body.TxnStatus === undefined) body = { ...body, TxnStatus: 'Pending' };
     this.checkProps(entity, body);
     const state: TxnState = { lineSeq: 0, taxOverride: false };
     const obj = this.build(entity, body, state, undefined);
-    if (entity === 'Payment' && obj.DepositToAccountRef === undefined) {
+    if ((entity === 'Payment' || entity === 'SalesReceipt') && obj.DepositToAccountRef === undefined) {
       // Payments land in Undeposited Funds unless told otherwise (returned without a name).
+      // Sales receipts name it (recorded update/sales_receipt.yml); payments do not.
       const undeposited = this.query("select * from Account where AccountSubType = 'UndepositedFunds'").rows?.[0];
-      if (undeposited) obj.DepositToAccountRef = { value: String(undeposited.Id) };
+      if (undeposited) obj.DepositToAccountRef = entity === 'SalesReceipt' ? { value: String(undeposited.Id), name: String(undeposited.Name) } : { value: String(undeposited.Id) };
     }
     this.assignDocNumber(entity, obj, body, true);
     this.checkClosedBooks(entity, obj.TxnDate);
@@ -456,6 +543,7 @@ export class Company {
     const id = this.nextId(entity);
     const meta: RowMeta = { createdMs: now, updatedMs: now, lineSeq: state.lineSeq, taxOverride: state.taxOverride, deposited: false };
     this.setBalance(entity, id, obj);
+    this.paymentLineEx(entity, id, obj);
     const row = this.finish(entity, id, obj, '0', meta);
     this.store(entity, id, row, meta);
     this.log(entity, id, 'Create', now);
@@ -523,6 +611,7 @@ export class Company {
     this.checkDocNumber(entity, id, obj, opts);
     this.prepareLinks(entity, id, obj);
     this.setBalance(entity, id, obj);
+    this.paymentLineEx(entity, id, obj);
     const candidate = this.finish(entity, id, obj, existing.SyncToken as string, meta);
     if (sameContent(candidate, existing)) return structuredClone(existing);
     const now = this.nowMs();
@@ -557,13 +646,14 @@ export class Company {
   remove(entityName: string, body: unknown): Json {
     const entity = this.entity(entityName);
     if (!isObj(body)) throw faults.requiredMissing('Id');
-    if (ENTITIES[entity].kind !== 'txn') throw faults.unsupportedOperation(`Delete on ${entity} (name-list entities are deactivated, not deleted)`);
+    if (ENTITIES[entity].kind !== 'txn' && entity !== 'Attachable') throw faults.unsupportedOperation(`Delete on ${entity} (name-list entities are deactivated, not deleted)`);
     const id = body.Id === undefined ? undefined : String(body.Id);
     if (id === undefined) throw faults.requiredMissing('Id');
-    if (body.SyncToken === undefined) throw faults.requiredMissing('SyncToken');
+    // An attachment is deleted by Id alone (recorded attachment/delete_attachment.yml).
+    if (body.SyncToken === undefined && entity !== 'Attachable') throw faults.requiredMissing('SyncToken');
     const existing = this.get(entity, id);
     if (!existing) throw faults.objectNotFound(entity, id);
-    if (String(body.SyncToken) !== existing.SyncToken) throw faults.stale();
+    if (body.SyncToken !== undefined && String(body.SyncToken) !== existing.SyncToken) throw faults.stale();
     if (this.metaTable(entity).get(id)!.deposited) throw faults.deposited();
     this.checkClosedBooks(entity, existing.TxnDate);
     const now = this.nowMs();
@@ -658,6 +748,7 @@ export class Company {
       obj.Balance = centsToNumber(total - applied);
       if (entity === 'CreditMemo') obj.RemainingCredit = obj.Balance;
     }
+    if (entity === 'SalesReceipt') obj.Balance = 0;
     if (entity === 'Payment') {
       let used = 0n;
       for (const l of obj.Line as Json[]) {
@@ -668,6 +759,25 @@ export class Company {
       }
       if (used > total) throw faults.business(`The amount applied (${centsToNumber(used)}) is more than the payment total (${centsToNumber(total)}).`, 'TotalAmt');
       obj.UnappliedAmt = centsToNumber(total - used);
+    }
+  }
+
+  /** Strict: payment lines carry QBO's JAXB-style `LineEx` echoing the linked document's id, open
+   *  balance and number (qbo-api.md §3 Payment, "observed in multiple public fixtures"). */
+  private paymentLineEx(entity: EntityName, id: string, obj: Json): void {
+    if (entity !== 'Payment' || this.fidelity() !== 'strict' || !Array.isArray(obj.Line)) return;
+    const nv = (Name: string, Value: string) => ({
+      name: '{http://schema.intuit.com/finance/v3}NameValue', declaredType: 'com.intuit.schema.finance.v3.NameValue',
+      scope: 'javax.xml.bind.JAXBElement$GlobalScope', value: { Name, Value }, nil: false, globalScope: true, typeSubstituted: false,
+    });
+    for (const l of obj.Line as Json[]) {
+      const t = (Array.isArray(l.LinkedTxn) ? (l.LinkedTxn as Json[]) : [])[0];
+      const target = t ? this.get(this.typeOfTxn(String(t.TxnId)) ?? 'Invoice', String(t.TxnId)) : undefined;
+      if (!t || !target) continue;
+      const open = toCents(target.TotalAmt as number) - this.appliedTo(String(t.TxnId), id);
+      const any = [nv('txnId', String(t.TxnId)), nv('txnOpenBalance', (Number(open) / 100).toFixed(2))];
+      if (typeof target.DocNumber === 'string') any.push(nv('txnReferenceNumber', target.DocNumber));
+      l.LineEx = { any };
     }
   }
 
@@ -720,7 +830,7 @@ export class Company {
     else delete row.LinkedTxn;
     row.SyncToken = String(Number(row.SyncToken) + 1);
     const newMeta = { ...meta, updatedMs: now };
-    (row.MetaData as Json).LastUpdatedTime = metaTime(new Date(now), this.offsetMinutes);
+    (row.MetaData as Json).LastUpdatedTime = pacificMetaTime(new Date(now));
     this.store(type, targetId, row, newMeta);
     this.log(type, targetId, 'Update', now);
   }
@@ -782,7 +892,7 @@ export class Company {
         row.UnappliedAmt = obj.UnappliedAmt;
       }
       row.SyncToken = String(Number(row.SyncToken) + 1);
-      (row.MetaData as Json).LastUpdatedTime = metaTime(new Date(now), this.offsetMinutes);
+      (row.MetaData as Json).LastUpdatedTime = pacificMetaTime(new Date(now));
       const meta = { ...this.metaTable(type).get(sourceId)!, updatedMs: now };
       this.store(type, sourceId, row, meta);
       this.log(type, sourceId, 'Update', now);
@@ -794,6 +904,7 @@ export class Company {
   query(sql: string): QueryResult {
     const q = parseQuery(sql);
     const r = runQuery(q, {
+      strict: this.fidelity() === 'strict',
       rows: (e) => this.table(e).values(),
       lookup: (e, field, values) => this.lookup(e, field, values),
     });
@@ -812,38 +923,56 @@ export class Company {
   }
 
   /** Change data capture: changed rows (full) and deleted rows (`status: "Deleted"`) per entity,
-   *  oldest first, at most `limit` per entity. */
-  cdc(entityNames: string[], changedSince: Date, limit = 1000): CdcEntityResult[] {
+   *  oldest first. Generous: at most `limit` per entity, from any changedSince. Strict: at most 1,000 objects in the whole
+   *  answer (Intuit's documented cap), the oldest changes across the requested entities kept. */
+  cdc(entityNames: string[], changedSince: Date, limit = CDC_MAX_OBJECTS): CdcEntityResult[] {
     const now = this.nowMs();
     if (Number.isNaN(changedSince.getTime())) throw faults.queryInvalid('changedSince is not a valid date-time');
-    if (changedSince.getTime() < now - 30 * DAY_MS) {
-      throw faults.queryInvalid('changedSince must be within the last 30 days');
-    }
-    const since = changedSince.getTime();
-    return entityNames.map((n) => {
+    // QBO accepts an older changedSince (recorded cdc/basic.yml: 2011, answered 200 with 2015 rows);
+    // Intuit documents a 30-day look-back, so strict returns only the last 30 days' changes.
+    const since = this.fidelity() === 'strict' ? Math.max(changedSince.getTime(), now - 30 * DAY_MS) : changedSince.getTime();
+    const perEntity = entityNames.map((n) => {
       const entity = this.entity(n.trim());
       if (entity === 'TaxCode' || entity === 'TaxRate') throw faults.queryInvalid(`Change data capture is not supported for ${entity}`);
       const items: { ms: number; row: Json }[] = [];
       for (const [id, m] of this.metaTable(entity)) if (m.updatedMs >= since) items.push({ ms: m.updatedMs, row: this.get(entity, id)! });
       for (const [id, ms] of this.tombstones.get(entity) ?? []) {
         if (ms >= since) {
-          items.push({ ms, row: { domain: 'QBO', status: 'Deleted', Id: id, MetaData: { LastUpdatedTime: metaTime(new Date(ms), this.offsetMinutes) } } });
+          items.push({ ms, row: { domain: 'QBO', status: 'Deleted', Id: id, MetaData: { LastUpdatedTime: pacificMetaTime(new Date(ms)) } } });
         }
       }
       items.sort((a, b) => a.ms - b.ms);
-      return { entity, rows: items.slice(0, limit).map((i) => structuredClone(i.row)) };
+      return { entity, items };
     });
+    if (this.fidelity() === 'strict') {
+      // Keep the `limit` oldest changes over all entities: the cut-off time, then ties by entity order.
+      const all = perEntity.flatMap((p, i) => p.items.map((it, j) => ({ ms: it.ms, i, j })));
+      all.sort((a, b) => a.ms - b.ms || a.i - b.i || a.j - b.j);
+      const keep = new Set(all.slice(0, limit).map((x) => `${x.i}:${x.j}`));
+      return perEntity.map((p, i) => ({ entity: p.entity, rows: p.items.filter((_, j) => keep.has(`${i}:${j}`)).map((it) => structuredClone(it.row)) }));
+    }
+    return perEntity.map((p) => ({ entity: p.entity, rows: p.items.slice(0, limit).map((i) => structuredClone(i.row)) }));
   }
 
   // ---------- requestid memory ----------
-  recallRequest(requestId: string): unknown {
-    return this.requestIds.get(requestId);
+  /** The remembered answer for a requestid. Strict: only within the retention time. */
+  recallRequest(requestId: string): RememberedRequest | undefined {
+    const seen = this.requestIds.get(requestId);
+    if (!seen) return undefined;
+    if (this.fidelity() === 'strict') {
+      const keep = this.deps.requestIdRetentionMs?.() ?? DEFAULT_REQUESTID_RETENTION_MS;
+      if (this.nowMs() - seen.atMs > keep) {
+        this.requestIds.delete(requestId);
+        return undefined;
+      }
+    }
+    return seen;
   }
-  rememberRequest(requestId: string, response: unknown): void {
+  rememberRequest(requestId: string, response: unknown, fingerprint = ''): void {
     const size = this.deps.requestIdMemory();
     if (size <= 0) return;
     this.requestIds.delete(requestId);
-    this.requestIds.set(requestId, response);
+    this.requestIds.set(requestId, { answer: response, fingerprint, atMs: this.nowMs() });
     while (this.requestIds.size > size) {
       const first = this.requestIds.keys().next().value as string;
       this.requestIds.delete(first);
@@ -876,7 +1005,10 @@ export class Company {
     for (const [e, list] of Object.entries(s.tombstones)) c.tombstones.set(e as EntityName, new Map(list));
     c.changeLog = [...s.changeLog];
     c.changeSeq = s.changeSeq;
-    c.requestIds = new Map(s.requestIds);
+    // Snapshots from before issue 13 hold the bare answer.
+    c.requestIds = new Map(
+      s.requestIds.map(([k, v]) => [k, isObj(v) && 'fingerprint' in v && 'answer' in v ? (v as unknown as RememberedRequest) : { answer: v, fingerprint: '', atMs: 0 }]),
+    );
     for (const e of ['Payment', 'BillPayment'] as EntityName[]) {
       for (const [id, row] of c.table(e)) {
         for (const [target, amt] of c.linksOf(row)) {

@@ -11,6 +11,8 @@ export interface BuildContext {
   get(entity: EntityName, id: string): Json | undefined;
   today(): string;
   prefs(): Json;
+  /** Strict fidelity (see fidelity.ts): shapes QBO has that the generous emulator simplified. */
+  strict?: boolean;
 }
 
 export const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -58,7 +58,8 @@ describe('entities: create and read', () => {
     expect(Number(v.Id)).toBe(Number(basics.vendor) + 1);
     expect(Number(e.Id)).toBe(Number(v.Id) + 1);
     expect(e).toMatchObject({ DisplayName: 'Emily Platt', PrintOnCheckName: 'Emily Platt', Active: true, BillableTime: false, SyncToken: '0', domain: 'QBO', sparse: false });
-    expect(e.MetaData).toEqual({ CreateTime: '2026-03-02T05:00:00-07:00', LastUpdatedTime: '2026-03-02T05:00:00-07:00' });
+    // 2 March is before US daylight saving time: Pacific Standard Time, -08:00.
+    expect(e.MetaData).toEqual({ CreateTime: '2026-03-02T04:00:00-08:00', LastUpdatedTime: '2026-03-02T04:00:00-08:00' });
     expect(company.read('Employee', String(e.Id))).toEqual(e);
   });
 

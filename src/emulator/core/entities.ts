@@ -4,8 +4,8 @@
 export type EntityName =
   | 'Account' | 'TaxCode' | 'TaxRate' | 'Term' | 'PaymentMethod' | 'Class' | 'Department'
   | 'Customer' | 'Vendor' | 'Employee' | 'Item'
-  | 'Invoice' | 'CreditMemo' | 'Payment' | 'Bill' | 'BillPayment' | 'VendorCredit' | 'Purchase'
-  | 'CompanyInfo' | 'Preferences';
+  | 'Invoice' | 'CreditMemo' | 'SalesReceipt' | 'Estimate' | 'Payment' | 'Bill' | 'BillPayment' | 'VendorCredit' | 'Purchase'
+  | 'Attachable' | 'CompanyInfo' | 'Preferences';
 
 export type Kind = 'list' | 'txn' | 'singleton';
 
@@ -13,7 +13,7 @@ export interface EntityDef {
   name: EntityName;
   kind: Kind;
   /** Id sequence: people share one, transactions another, other lists a third. */
-  seq: 'people' | 'txn' | 'list' | 'taxcode' | 'taxrate' | 'single';
+  seq: 'people' | 'txn' | 'list' | 'taxcode' | 'taxrate' | 'single' | 'attachable';
   props: ReadonlySet<string>;
   filterable: ReadonlySet<string>;
   /** Writable over the API (TaxCode/TaxRate are read-only: created by presets or taxservice). */
@@ -142,6 +142,18 @@ export const ENTITIES: Record<EntityName, EntityDef> = {
       'AllowOnlineACHPayment', 'EInvoiceStatus', 'InvoiceLink', 'invoiceStatus', 'ECloudStatusTimeStamp'],
     filterable: [...TXN_FILTER, 'CustomerRef', 'Balance', 'DueDate'],
   }),
+  // Enough of SalesReceipt and Estimate to answer the recorded sandbox pairs (update/sales_receipt,
+  // all/sales_receipts, batch/basic, cdc/basic): sales documents without payments linking to them.
+  SalesReceipt: def({
+    name: 'SalesReceipt', kind: 'txn', seq: 'txn', side: 'sales', voidable: true,
+    props: [...TXN, ...SALES, 'CreditCardPayment'],
+    filterable: [...TXN_FILTER, 'CustomerRef'],
+  }),
+  Estimate: def({
+    name: 'Estimate', kind: 'txn', seq: 'txn', side: 'sales',
+    props: [...TXN, ...SALES, 'TxnStatus', 'ExpirationDate', 'AcceptedBy', 'AcceptedDate'],
+    filterable: [...TXN_FILTER, 'CustomerRef', 'DueDate'],
+  }),
   CreditMemo: def({
     name: 'CreditMemo', kind: 'txn', seq: 'txn', side: 'sales', voidable: true,
     props: [...TXN, ...SALES, 'RemainingCredit', 'InvoiceRef'],
@@ -177,6 +189,13 @@ export const ENTITIES: Record<EntityName, EntityDef> = {
     props: [...TXN, 'PaymentType', 'AccountRef', 'EntityRef', 'Credit', 'PaymentMethodRef', 'PrintStatus',
       'RemitToAddr', 'IncludeInAnnualTPAR', 'PurchaseEx'],
     filterable: [...TXN_FILTER, 'PaymentType', 'EntityRef', 'Credit'],
+  }),
+  // Attachments: metadata (note-only) by JSON, files by /upload (multipart), read, delete.
+  Attachable: def({
+    name: 'Attachable', kind: 'list', seq: 'attachable',
+    props: ['FileName', 'FileAccessUri', 'TempDownloadUri', 'Size', 'ContentType', 'Category', 'Note', 'AttachableRef',
+      'Lat', 'Long', 'PlaceName', 'Tag', 'ThumbnailFileAccessUri', 'ThumbnailTempDownloadUri'],
+    filterable: ['Id', 'MetaData.CreateTime', 'MetaData.LastUpdatedTime'],
   }),
   CompanyInfo: def({
     name: 'CompanyInfo', kind: 'singleton', seq: 'single',

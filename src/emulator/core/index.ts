@@ -4,6 +4,7 @@
 import { Company, type CompanySnapshot } from './company.js';
 import type { Region } from './context.js';
 import { createPrng, type Prng } from './prng.js';
+import { DEFAULT_REQUESTID_RETENTION_MS, type Fidelity } from './fidelity.js';
 
 export { Company } from './company.js';
 export type { CompanySnapshot, ChangeEntry, WriteOptions, CdcEntityResult, RowMeta } from './company.js';
@@ -11,12 +12,17 @@ export type { Json, Region } from './context.js';
 export { QboFault, faults, type FaultError } from './faults.js';
 export { ENTITIES, entityByName, type EntityName, type EntityDef } from './entities.js';
 export type { QueryResult } from './query/evaluate.js';
+export { FIDELITIES, parseFidelity, type Fidelity } from './fidelity.js';
 
 export interface CoreOptions {
   clock: () => Date;
   seed: number;
   /** How many requestids each company remembers (0 = none). Default 10,000. */
   requestIdMemory?: number;
+  /** strict (Intuit's documented guarantees only) or generous (the pre-issue-13 emulator). Default generous. */
+  fidelity?: Fidelity;
+  /** Strict mode: how long (emulated ms) an answered requestid is replayed. Default 60 s. */
+  requestIdRetentionMs?: number;
 }
 
 export interface CoreSnapshot {
@@ -41,6 +47,10 @@ export interface Core {
   random(): number;
   requestIdMemory(): number;
   setRequestIdMemory(size: number): void;
+  fidelity(): Fidelity;
+  setFidelity(f: Fidelity): void;
+  requestIdRetentionMs(): number;
+  setRequestIdRetentionMs(ms: number): void;
   toJSON(): CoreSnapshot;
   fromJSON(snapshot: CoreSnapshot): void;
 }
@@ -50,7 +60,9 @@ export function createCore(opts: CoreOptions): Core {
   let memory = opts.requestIdMemory ?? 10_000;
   let realmSeq = 0;
   const companies = new Map<string, Company>();
-  const deps = { clock: opts.clock, requestIdMemory: () => memory };
+  let fidelity: Fidelity = opts.fidelity ?? 'generous';
+  let retentionMs = opts.requestIdRetentionMs ?? DEFAULT_REQUESTID_RETENTION_MS;
+  const deps = { clock: opts.clock, requestIdMemory: () => memory, fidelity: () => fidelity, requestIdRetentionMs: () => retentionMs };
 
   // Realm ids look like Intuit's (long numbers) and come from the seeded PRNG, so they replay.
   const newRealmId = (): string => {
@@ -86,6 +98,16 @@ export function createCore(opts: CoreOptions): Core {
     setRequestIdMemory(size) {
       if (!Number.isInteger(size) || size < 0) throw new Error('requestid memory must be a whole number ≥ 0');
       memory = size;
+    },
+    fidelity: () => fidelity,
+    setFidelity(f) {
+      if (f !== 'strict' && f !== 'generous') throw new Error(`unknown fidelity ${String(f)}: use strict or generous`);
+      fidelity = f;
+    },
+    requestIdRetentionMs: () => retentionMs,
+    setRequestIdRetentionMs(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new Error('requestid retention must be a number of milliseconds ≥ 0');
+      retentionMs = ms;
     },
     toJSON: () => ({
       version: 1,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { divRound, formatCents, isDecimal, lineAmountCents, taxInGross, taxOnNet, toCents, toScaled } from './money.js';
-import { envelopeTime, localDate, metaTime } from './time.js';
+import { envelopeTime, localDate, metaTime, pacificEnvelopeTime, pacificMetaTime } from './time.js';
 import { testCompany } from './testing.js';
 import { numRuns } from '../../../test/helpers/seed.js';
 
@@ -83,5 +83,16 @@ describe('time texts', () => {
     expect(envelopeTime(d, 600)).toBe('2026-03-02T11:02:03.045+10:00');
     expect(metaTime(d, 0)).toBe('2026-03-02T01:02:03+00:00');
     expect(localDate(d, -420)).toBe('2026-03-01');
+  });
+});
+
+describe('US Pacific times (QBO writes MetaData and time in Pacific for every company)', () => {
+  it('uses PST in winter, PDT from the second Sunday of March to the first Sunday of November', () => {
+    expect(pacificMetaTime(new Date('2026-01-15T12:00:00Z'))).toBe('2026-01-15T04:00:00-08:00');
+    expect(pacificMetaTime(new Date('2026-03-08T09:59:59Z'))).toBe('2026-03-08T01:59:59-08:00');
+    expect(pacificMetaTime(new Date('2026-03-08T10:00:00Z'))).toBe('2026-03-08T03:00:00-07:00');
+    expect(pacificMetaTime(new Date('2026-11-01T08:59:59Z'))).toBe('2026-11-01T01:59:59-07:00');
+    expect(pacificMetaTime(new Date('2026-11-01T09:00:00Z'))).toBe('2026-11-01T01:00:00-08:00');
+    expect(pacificEnvelopeTime(new Date('2020-09-29T13:00:43.514Z'))).toBe('2020-09-29T06:00:43.514-07:00');
   });
 });

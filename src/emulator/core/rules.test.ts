@@ -177,7 +177,7 @@ describe('common write rules', () => {
     const inv = t.company.create('Invoice', { CustomerRef: { value: t.basics.customer }, Line: [sales(t.basics.item, 10)] });
     t.advance(65_000);
     const up = t.company.update('Invoice', { Id: inv.Id, SyncToken: '0', sparse: true, PrivateNote: 'x' });
-    expect(up.MetaData).toEqual({ CreateTime: '2026-03-02T05:00:00-07:00', LastUpdatedTime: '2026-03-02T05:01:05-07:00' });
+    expect(up.MetaData).toEqual({ CreateTime: '2026-03-02T04:00:00-08:00', LastUpdatedTime: '2026-03-02T04:01:05-08:00' });
   });
 });
 
@@ -468,9 +468,15 @@ describe('CDC and the change log', () => {
     expect(t.company.changes().map((c) => c.operation)).toContain('Delete');
   });
 
-  it('refuses changedSince more than 30 days back and caps at the limit', () => {
+  it('looks back 30 days at most in strict mode (all in generous), and caps at the limit', () => {
     const t = testCompany();
-    expect(faultOf(() => t.company.cdc(['Invoice'], new Date(t.now().getTime() - 31 * 86_400_000))).code).toBe('4001');
+    const old = new Date(t.now().getTime() - 31 * 86_400_000);
+    t.advance(31 * 86_400_000);
+    t.company.create('Vendor', { DisplayName: 'Recent' });
+    expect(t.company.cdc(['Vendor'], old)[0]!.rows.map((r) => r.DisplayName)).toContain('Supplies Co');
+    t.core.setFidelity('strict');
+    expect(t.company.cdc(['Vendor'], old)[0]!.rows.map((r) => r.DisplayName)).toEqual(['Recent']);
+    t.core.setFidelity('generous');
     for (let i = 0; i < 5; i++) t.company.create('Vendor', { DisplayName: `V${i}` });
     expect(t.company.cdc(['Vendor'], new Date(t.now().getTime() - 1000), 3)[0]!.rows).toHaveLength(3);
   });
@@ -483,7 +489,7 @@ describe('requestid memory', () => {
     t.company.rememberRequest('a', 1);
     t.company.rememberRequest('b', 2);
     t.company.rememberRequest('c', 3);
-    expect([t.company.recallRequest('a'), t.company.recallRequest('b'), t.company.recallRequest('c')]).toEqual([undefined, 2, 3]);
+    expect([t.company.recallRequest('a'), t.company.recallRequest('b'), t.company.recallRequest('c')].map((r) => r?.answer)).toEqual([undefined, 2, 3]);
     t.core.setRequestIdMemory(0);
     t.company.rememberRequest('d', 4);
     expect(t.company.recallRequest('d')).toBeUndefined();

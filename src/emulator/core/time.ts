@@ -44,3 +44,24 @@ export function addDays(date: string, days: number): string {
   const t = Date.parse(`${date}T00:00:00Z`) + days * 86_400_000;
   return new Date(t).toISOString().slice(0, 10);
 }
+
+/** Day of month of the n-th Sunday of a month (month 0-based). */
+function nthSunday(year: number, month: number, n: number): number {
+  const first = new Date(Date.UTC(year, month, 1)).getUTCDay();
+  return 1 + ((7 - first) % 7) + 7 * (n - 1);
+}
+
+/** US Pacific's offset at an instant: PDT (-7 h) from 02:00 local on the second Sunday of March to
+ *  02:00 local on the first Sunday of November, else PST (-8 h). QBO writes MetaData and the envelope
+ *  `time` in Pacific whatever the company's time zone (Intuit staff, intuit/QuickBooks-V3-Java-SDK#26:
+ *  "The API returns date in PST"; every recorded sandbox time is -07:00 in September). */
+export function pacificOffsetMinutes(d: Date): number {
+  const y = d.getUTCFullYear();
+  const start = Date.UTC(y, 2, nthSunday(y, 2, 2), 10);
+  const end = Date.UTC(y, 10, nthSunday(y, 10, 1), 9);
+  const t = d.getTime();
+  return t >= start && t < end ? -7 * 60 : -8 * 60;
+}
+
+export const pacificMetaTime = (d: Date): string => metaTime(d, pacificOffsetMinutes(d));
+export const pacificEnvelopeTime = (d: Date): string => envelopeTime(d, pacificOffsetMinutes(d));

@@ -94,7 +94,8 @@ export function buildTxn(
   if (entity === 'BillPayment') return buildBillPayment(obj);
 
   // Required header fields.
-  if (def.side === 'sales' && !refValue(obj.CustomerRef)) throw faults.requiredMissing('CustomerRef');
+  // A sales receipt may have no customer (recorded update/sales_receipt.yml).
+  if (def.side === 'sales' && entity !== 'SalesReceipt' && !refValue(obj.CustomerRef)) throw faults.requiredMissing('CustomerRef');
   if ((entity === 'Bill' || entity === 'VendorCredit') && !refValue(obj.VendorRef)) throw faults.requiredMissing('VendorRef');
   if (entity === 'Purchase') {
     if (typeof obj.PaymentType !== 'string') throw faults.requiredMissing('PaymentType');
@@ -166,6 +167,7 @@ export function buildTxn(
     }
     if (line.Amount === undefined) throw faults.requiredMissing('Line.Amount');
     const amount = money(line, 'Amount', 'Line.Amount');
+    let lineNet = amount;
     if (amount < 0n) throw faults.business('Negative amounts are not supported on transaction lines.', 'Line.Amount');
     if (dt === 'SalesItemLineDetail' || dt === 'ItemBasedExpenseLineDetail') {
       if (dt === 'ItemBasedExpenseLineDetail' && !refValue(detail.ItemRef)) throw faults.requiredMissing('ItemRef');
@@ -192,18 +194,29 @@ export function buildTxn(
       }
       const taxCode = ctx.get('TaxCode', code);
       if (!taxCode) throw faults.invalidReference('TaxCodeRef', 'TaxCode', code);
+      let lineTax = 0n;
       for (const r of ratesOf(taxCode, side, ctx)) {
         const tax = gtc === 'TaxInclusive' ? taxInGross(amount, r.percent) : taxOnNet(amount, r.percent);
         const slot = taxByRate.get(r.rateId) ?? { percent: r.percent, base: 0n, tax: 0n };
         slot.base += gtc === 'TaxInclusive' ? amount - tax : amount;
         slot.tax += tax;
+        lineTax += tax;
         taxByRate.set(r.rateId, slot);
       }
-      if (gtc === 'TaxInclusive') detail.TaxInclusiveAmt = centsToNumber(amount);
+      if (gtc === 'TaxInclusive') {
+        detail.TaxInclusiveAmt = centsToNumber(amount);
+        // QBO answers a tax-inclusive line with its net Amount and a UnitPrice back-computed from
+        // it (issue 13; qbo-api.md §3 TaxInclusiveAmt). Strict only, until the product expects it.
+        if (ctx.strict) {
+          lineNet = amount - lineTax;
+          if (isDecimal(detail.Qty) && Number(detail.Qty) !== 0) detail.UnitPrice = Number((Number(centsToNumber(lineNet)) / Number(detail.Qty)).toFixed(7));
+          else if (detail.UnitPrice !== undefined) detail.UnitPrice = centsToNumber(lineNet);
+        }
+      }
     }
-    line.Amount = centsToNumber(amount);
+    line.Amount = centsToNumber(lineNet);
     line[detailKey] = detail;
-    net += amount;
+    net += lineNet;
     lines.push(line);
   }
 
@@ -262,7 +275,8 @@ export function buildTxn(
   txnTax.TotalTax = centsToNumber(totalTax);
 
   const subtotal = net;
-  const total = gtc === 'TaxInclusive' ? subtotal - discount : subtotal - discount + (gtc === 'NotApplicable' ? 0n : totalTax);
+  const netLines = gtc === 'TaxInclusive' && ctx.strict;
+  const total = gtc === 'TaxInclusive' && !netLines ? subtotal - discount : subtotal - discount + (gtc === 'NotApplicable' ? 0n : totalTax);
   if (side === 'sales') lines.push({ Amount: centsToNumber(subtotal), DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} });
   obj.Line = lines;
   if (gtc !== 'NotApplicable' && (side === 'sales' || taxByRate.size > 0 || overrideGiven)) obj.TxnTaxDetail = txnTax;
@@ -284,7 +298,8 @@ export function buildTxn(
     obj.PrintStatus = obj.PrintStatus ?? 'NotSet';
     obj.EmailStatus = obj.EmailStatus ?? 'NotSet';
     if (obj.EmailStatus === 'NeedToSend' && !isObj(obj.BillEmail)) throw faults.business('Email Address required for delivery method Email (BillEmail).', 'BillEmail');
-    const customer = ctx.get('Customer', refValue(obj.CustomerRef)!);
+    const customerId = refValue(obj.CustomerRef);
+    const customer = customerId === undefined ? undefined : ctx.get('Customer', customerId);
     if (customer) {
       if (obj.BillAddr === undefined && isObj(customer.BillAddr)) obj.BillAddr = customer.BillAddr;
       if (obj.ShipAddr === undefined && isObj(customer.ShipAddr)) obj.ShipAddr = customer.ShipAddr;

@@ -20,6 +20,8 @@ export interface TaxRateSpec {
   Name: string;
   Description: string;
   RateValue: number;
+  /** US: the tax agency the rate is paid to (AgencyRef value; TaxAgency itself is not modelled). */
+  agency?: string;
 }
 
 export interface TaxCodeSpec {
@@ -30,6 +32,8 @@ export interface TaxCodeSpec {
   sales: string[];
   purchases: string[];
   Taxable: boolean;
+  /** US: a combined code (state + county + city rates), as QBO's sales tax codes are. */
+  group?: boolean;
 }
 
 export interface PresetData {
@@ -113,8 +117,23 @@ export const presets: Record<Region, PresetData> = {
     companyName: 'Emulated Practice LLC',
     country: 'US',
     accounts: commonAccounts('Checking', { key: 'tax', Name: 'Sales Tax Payable', AccountType: 'Other Current Liability', AccountSubType: 'SalesTaxPayable', AcctNum: '2100' }),
-    taxRates: [],
-    taxCodes: [],
+    // Sales tax only (US purchases carry no sales tax): lines say TAX or NON, the document's
+    // TxnTaxCodeRef names one of these codes and its rates give TxnTaxDetail. Rates as published
+    // for 2025 (CDTFA San Francisco 8.625 %, NY State/NYC 8.875 %, Texas Comptroller Austin 8.25 %).
+    taxRates: [
+      { key: 'ca', Name: 'California', Description: 'California state rate', RateValue: 7.25, agency: '1' },
+      { key: 'sf', Name: 'San Francisco District', Description: 'San Francisco county and district', RateValue: 1.375, agency: '1' },
+      { key: 'ny', Name: 'New York State', Description: 'New York state rate', RateValue: 4, agency: '2' },
+      { key: 'nyc', Name: 'New York City', Description: 'New York City local rate', RateValue: 4.5, agency: '2' },
+      { key: 'mctd', Name: 'MCTD', Description: 'Metropolitan Commuter Transportation District', RateValue: 0.375, agency: '2' },
+      { key: 'tx', Name: 'Texas', Description: 'Texas state rate', RateValue: 6.25, agency: '3' },
+      { key: 'austin', Name: 'Austin', Description: 'Austin city and transit', RateValue: 2, agency: '3' },
+    ],
+    taxCodes: [
+      { key: 'sf', Name: 'San Francisco', Description: 'San Francisco, CA', sales: ['ca', 'sf'], purchases: [], Taxable: true, group: true },
+      { key: 'nyc', Name: 'NYC', Description: 'New York City, NY', sales: ['ny', 'nyc', 'mctd'], purchases: [], Taxable: true, group: true },
+      { key: 'austin', Name: 'Austin', Description: 'Austin, TX', sales: ['tx', 'austin'], purchases: [], Taxable: true, group: true },
+    ],
     paymentMethods: [
       { Name: 'Cash', Type: 'NON_CREDIT_CARD' },
       { Name: 'Check', Type: 'NON_CREDIT_CARD' },

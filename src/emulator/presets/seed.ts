@@ -12,8 +12,8 @@ export function seedPreset(core: CorePort, region: Region, name?: string): strin
   }
   const rate: Record<string, string> = {};
   for (const r of p.taxRates) {
-    const { key, ...body } = r;
-    rate[key] = core.insert(realmId, 'TaxRate', { ...body, Active: true, SpecialTaxType: 'NONE', DisplayType: 'ReadOnly' }).Id;
+    const { key, agency, ...body } = r;
+    rate[key] = core.insert(realmId, 'TaxRate', { ...body, Active: true, SpecialTaxType: 'NONE', DisplayType: 'ReadOnly', ...(agency ? { AgencyRef: { value: agency } } : {}) }).Id;
   }
   const rateList = (keys: string[]) => ({
     TaxRateDetail: keys.map((k, i) => ({ TaxRateRef: { value: rate[k]! }, TaxTypeApplicable: 'TaxOnAmount', TaxOrder: i })),
@@ -26,7 +26,7 @@ export function seedPreset(core: CorePort, region: Region, name?: string): strin
       Active: true,
       Hidden: false,
       Taxable: t.Taxable,
-      TaxGroup: false,
+      TaxGroup: t.group === true,
       SalesTaxRateList: rateList(t.sales),
       PurchaseTaxRateList: rateList(t.purchases),
       TaxCodeConfigType: 'SYSTEM_GENERATED',

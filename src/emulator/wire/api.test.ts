@@ -101,9 +101,9 @@ describe('entity envelopes', () => {
     expect(ok.body.Invoice.DocNumber).toBe('DUP-1');
   });
 
-  it('6240 for a duplicate DisplayName', async () => {
+  it('6240 for a duplicate DisplayName, without `element` (recorded error/validation.yml)', async () => {
     const r = await post('/vendor', { DisplayName: 'Acme Pty' });
-    expect(r.body).toEqual({ Fault: { Error: [{ Message: 'Duplicate Name Exists Error', Detail: 'The name supplied already exists. : null', code: '6240', element: '' }], type: 'ValidationFault' }, time: expect.any(String) });
+    expect(r.body).toEqual({ Fault: { Error: [{ Message: 'Duplicate Name Exists Error', Detail: 'The name supplied already exists. : null', code: '6240' }], type: 'ValidationFault' }, time: expect.any(String) });
   });
 });
 
@@ -261,11 +261,10 @@ describe('CDC', () => {
     expect(customers).toEqual({});
   });
 
-  it('faults for a missing parameter and for more than 30 days back', async () => {
+  it('faults for a missing parameter; accepts changedSince more than 30 days back (recorded cdc/basic.yml)', async () => {
     expect((await get('/cdc?entities=Invoice')).body.Fault.Error[0]).toMatchObject({ code: '2020', element: 'changedSince' });
     const old = await get(`/cdc?entities=Invoice&changedSince=2020-01-01T00:00:00-07:00`);
-    expect(old.status).toBe(400);
-    expect(old.body.Fault.Error[0].code).toBe('4001');
+    expect(old.status).toBe(200);
   });
 });
 

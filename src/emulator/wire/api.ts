@@ -25,6 +25,8 @@ interface Answer {
 }
 
 const MAX_BATCH = 30;
+/** Strict fidelity: real ms a write sent with a requestid stays in flight before it commits. */
+const IN_FLIGHT_MS = 25;
 
 function isObj(v: unknown): v is Json {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -133,6 +135,13 @@ function batchItem(company: Company, item: unknown, created: Set<string>): Json 
   }
 }
 
+/** Method, path, query without requestid/minorversion, and body: what makes two requests "the same". */
+async function requestFingerprint(c: Context): Promise<string> {
+  const url = new URL(c.req.url);
+  const params = [...url.searchParams].filter(([k]) => k !== 'requestid' && k !== 'minorversion').sort(([a], [b]) => a.localeCompare(b));
+  return JSON.stringify([c.req.method, url.pathname.toLowerCase(), params, await c.req.text()]);
+}
+
 export function apiRoutes(deps: ApiDeps): Hono {
   const { core } = deps;
   const tid = deps.tid ?? (() => intuitTid(core.clock().getTime(), core.random));
@@ -164,18 +173,32 @@ export function apiRoutes(deps: ApiDeps): Hono {
     c.res.headers.set('intuit_tid', header);
   });
 
-  /** Wraps a handler: faults become envelopes, successful writes are remembered under requestid. */
+  /** Wraps a handler: faults become envelopes, successful writes are remembered under requestid.
+   *  Generous: any later request with a used requestid gets the first answer. Strict (Intuit documents
+   *  only this, qbo-api.md §1.7): an identical request sent again after the first was answered, within
+   *  the retention time, gets the first answer; one that differs gets fault 600; requests in flight
+   *  together are each executed (duplicates may be created, as users report). */
   const handle =
     (fn: (c: Context, company: Company) => Promise<Answer> | Answer, write: boolean) =>
     async (c: Context) => {
       const company = core.company(c.req.param('realmId') ?? '')!;
       const requestId = write ? c.req.query('requestid') : undefined;
+      let fingerprint = '';
       if (requestId) {
         if (requestId.length > 50) {
           return send(c, faultAnswer(new QboFault([{ Message: 'Invalid RequestId format', Detail: `requestid is longer than 50 characters (${requestId.length})`, code: '2130', element: 'requestid' }]), company));
         }
-        const seen = company.recallRequest(requestId) as Answer | undefined;
-        if (seen) return send(c, seen);
+        const strict = company.fidelity() === 'strict';
+        if (strict) fingerprint = await requestFingerprint(c);
+        const seen = company.recallRequest(requestId);
+        if (seen && !strict) return send(c, seen.answer as Answer);
+        if (seen) {
+          if (seen.fingerprint === fingerprint) return send(c, seen.answer as Answer);
+          return send(c, faultAnswer(faults.duplicateRequest(requestId), company));
+        }
+        // A write takes time at QBO; while this one is "in flight", a duplicate arriving on another
+        // connection gets past the check above too and is executed as well.
+        if (strict) await new Promise<void>((r) => setTimeout(r, IN_FLIGHT_MS));
       }
       let answer: Answer;
       try {
@@ -184,7 +207,7 @@ export function apiRoutes(deps: ApiDeps): Hono {
         if (e instanceof QboFault) answer = faultAnswer(e, company);
         else throw e;
       }
-      if (requestId && answer.status === 200) company.rememberRequest(requestId, answer);
+      if (requestId && answer.status === 200) company.rememberRequest(requestId, answer, fingerprint);
       return send(c, answer);
     };
 
@@ -194,7 +217,7 @@ export function apiRoutes(deps: ApiDeps): Hono {
     try {
       return JSON.parse(text) as unknown;
     } catch (e) {
-      throw new QboFault([{ Message: 'Request has invalid or unsupported property', Detail: `Error parsing the request body as JSON: ${(e as Error).message}`, code: '2010', element: '' }]);
+      throw new QboFault([{ Message: 'Request has invalid or unsupported property', Detail: `Error parsing the request body as JSON: ${(e as Error).message}`, code: '2010' }]);
     }
   };
 
@@ -230,6 +253,42 @@ export function apiRoutes(deps: ApiDeps): Hono {
       const created = new Set<string>();
       const out = items.map((item) => batchItem(company, item, created));
       return { status: 200, body: { BatchItemResponse: out, time: company.time() } };
+    }, true),
+  );
+
+  // Attachments with files: multipart parts file_metadata_NN (JSON) and file_content_NN, answered
+  // per file in AttachableResponse, faults included, with HTTP 200 (recorded attachment/*.yml).
+  app.post(
+    '/v3/company/:realmId/upload',
+    handle(async (c, company) => {
+      let form: Record<string, unknown>;
+      try {
+        form = await c.req.parseBody({ all: false });
+      } catch {
+        throw faults.requiredMissing('file_content');
+      }
+      const suffixes = Object.keys(form).filter((k) => k.startsWith('file_content_')).map((k) => k.slice('file_content_'.length)).sort();
+      if (suffixes.length === 0) throw faults.requiredMissing('file_content');
+      const out: Json[] = [];
+      for (const n of suffixes) {
+        const content = form[`file_content_${n}`];
+        const metaPart = form[`file_metadata_${n}`];
+        try {
+          const metaText = metaPart instanceof File ? await metaPart.text() : typeof metaPart === 'string' ? metaPart : '{}';
+          let meta: unknown;
+          try {
+            meta = JSON.parse(metaText) as unknown;
+          } catch {
+            throw faults.requiredMissing(`file_metadata_${n}`);
+          }
+          const file = content instanceof File ? { name: content.name, type: content.type || 'application/octet-stream', size: content.size } : { name: `file_${n}`, type: 'text/plain', size: String(content ?? '').length };
+          out.push({ Attachable: company.upload(meta, file) });
+        } catch (e) {
+          if (e instanceof QboFault) out.push({ Fault: faultBody(e.errors, undefined, e.type).Fault });
+          else throw e;
+        }
+      }
+      return { status: 200, body: { AttachableResponse: out, time: company.time() } };
     }, true),
   );
 

@@ -10,7 +10,7 @@ export interface FaultBody {
 }
 
 export function faultBody(errors: FaultError[], time: string | undefined, type = 'ValidationFault'): FaultBody {
-  const body: FaultBody = { Fault: { Error: errors.map((e) => ({ ...e, element: e.element ?? '' })), type } };
+  const body: FaultBody = { Fault: { Error: errors.map((e) => ({ ...e })), type } };
   if (time !== undefined) body.time = time;
   return body;
 }

@@ -6,10 +6,13 @@ import { ENTITIES, entityByName, type EntityName } from '../entities.js';
 import { faults } from '../faults.js';
 import { isDecimalText, toScaled } from '../money.js';
 import type { Condition, Literal, Query } from './parse.js';
+import { STRICT_FILTERABLE } from '../fidelity.js';
 
 export type Json = Record<string, unknown>;
 
 export interface QuerySource {
+  /** Strict fidelity: only fields an Intuit source documents as filterable (fidelity.ts). */
+  strict?: boolean;
   /** Every live row of an entity. */
   rows(entity: EntityName): Iterable<Json>;
   /** Candidate rows for an equality/IN condition when the field is indexed (a superset is fine). */
@@ -146,8 +149,9 @@ export function runQuery(q: Query, src: QuerySource): QueryResult {
   const entity = entityByName(q.entity);
   if (!entity) throw faults.queryInvalid(`invalid context declaration: ${q.entity}`);
   const def = ENTITIES[entity];
+  const allowed = src.strict ? Object.keys(STRICT_FILTERABLE[entity] ?? {}) : [...def.filterable];
   const resolve = (f: string): string => {
-    const known = [...def.filterable].find((k) => k.toLowerCase() === f.toLowerCase());
+    const known = allowed.find((k) => k.toLowerCase() === f.toLowerCase());
     if (!known) throw faults.queryInvalid(`property '${f}' is not queryable`);
     return known;
   };

@@ -106,7 +106,7 @@ describe('runQuery through a company', () => {
   it('4001 for a non-filterable property and for MAXRESULTS over 1000', () => {
     const { c } = setup();
     expect(faultOf(() => c.query("select * from Vendor where PrimaryEmailAddr = 'a@b.c'"))).toEqual({
-      code: '4001', Message: 'Invalid query', Detail: "QueryValidationError: property 'PrimaryEmailAddr' is not queryable", element: '',
+      code: '4001', Message: 'Invalid query', Detail: "QueryValidationError: property 'PrimaryEmailAddr' is not queryable",
     });
     expect(faultOf(() => c.query('select * from Payment where DocNumber = 1')).code).toBe('4001');
     expect(faultOf(() => c.query('select * from Invoice orderby PrivateNote')).code).toBe('4001');
