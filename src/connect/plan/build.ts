@@ -404,8 +404,10 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     const creditKey = rowKey('credit-notes', cn.number);
     const credit = refOf({ value: `@row:${creditKey}`, rowKey: creditKey }, deps);
     const invoice = refOf(ref.ref, deps);
-    const amt = amount(cn.totalCents);
-    applications.set(rowKey('payments-export', cn.number), { invoiceNumber: cn.invoiceNumber, creditKey, totalCents: cn.totalCents });
+    // What QBO will hold for the credit: the practice's total, except in a US company whose sales tax
+    // code charges another tax than the practice (mapping/tax.ts usSalesTax).
+    const amt = amount(draft.qboTotalCents);
+    applications.set(rowKey('payments-export', cn.number), { invoiceNumber: cn.invoiceNumber, creditKey, totalCents: draft.qboTotalCents });
     return makeRow({
       group: 'payments-export',
       kind: 'credit-application',
@@ -546,7 +548,8 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
 
   // ---- credits never apply more than an invoice has left after this sync's payments -------------------
   for (const r of rows) if (r.action === 'import' && r.payload) for (const a of (r.payload as unknown as Payment).allocations) paidByInvoice.set(a.invoiceNumber, (paidByInvoice.get(a.invoiceNumber) ?? 0) + a.amountCents);
-  const invoiceTotal = (n: string) => ((planInvoices.get(n)?.doc.stored.record as Invoice | undefined) ?? practiceInvoices.get(n)?.record)?.totalCents;
+  // An invoice of this plan totals in QBO what its row predicts (the practice's total, but for US sales tax).
+  const invoiceTotal = (n: string) => rows.find((x) => x.key === rowKey('invoices', n) && x.action === 'create')?.qboTotalCents ?? ((planInvoices.get(n)?.doc.stored.record as Invoice | undefined) ?? practiceInvoices.get(n)?.record)?.totalCents;
   const dropped = new Set<string>();
   for (const r of rows) {
     const a = applications.get(r.key);
