@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan, PlanRow } from '../../src/connect/plan/index.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { startEmulator } from '../../src/emulator/server.js';
 import { toCents } from '../../src/qbo/money.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { connectedApp } from '../helpers/emulator-company.js';
 import { readyDemo } from './demo-setup.js';
 
 type Row = Record<string, unknown> & { Id: string };
