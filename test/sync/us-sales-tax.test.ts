@@ -6,7 +6,7 @@
  * 'au' preset shows nothing changed there: GST documents, bills included, land at the practice's totals.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Plan, PlanRow } from '../../src/connect/plan/index.js';
+import { buildPlan, type Plan, type PlanRow } from '../../src/connect/plan/index.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
 import { startEmulator } from '../../src/emulator/server.js';
@@ -33,7 +33,7 @@ async function syncSmallDemo(preset: 'us' | 'au') {
   const result = await sync(deps, { realmId: c.realmId, actor: 'tester' });
   const dump = emu.control.dump(c.realmId) as { entities: Record<string, Row[]> };
   const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
-  return { emu, c, plan, result, all: (e: string) => dump.entities[e] ?? [], links };
+  return { emu, c, deps, plan, result, all: (e: string) => dump.entities[e] ?? [], links };
 }
 
 /** Every sent invoice and credit note: the preview's prediction against what QBO computed. */
@@ -107,6 +107,31 @@ describe('the small demo synced to a US company (sales tax codes with rates)', (
     }
     expect(run.links.filter((l) => l.record_kind === 'bill' || l.record_kind === 'staff-expense')).toEqual([]);
     expect([...run.all('Bill'), ...run.all('Purchase')]).toEqual([]);
+  });
+});
+
+describe('a US company whose invoices are in QBO but not linked (a lost link, or entered before)', () => {
+  let run: Awaited<ReturnType<typeof syncSmallDemo>>;
+  beforeAll(async () => {
+    run = await syncSmallDemo('us');
+  });
+  afterAll(async () => {
+    await run?.c.app.close();
+    await run?.emu.close();
+  });
+
+  it("adopts each one by number: QBO's TotalAmt with sales tax is the total the preview predicts", async () => {
+    expect(run.result.status, run.result.message ?? '').toBe('succeeded');
+    const ctx = run.c.app.ctx;
+    await ctx.db.deleteFrom('links').where('realm_id', '=', run.c.realmId).where('record_kind', 'in', ['invoice', 'credit-note', 'credit-application']).execute();
+    const plan = await buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: run.deps.client }, run.c.realmId);
+    const linked = run.links.filter((l) => l.record_kind === 'invoice' || l.record_kind === 'credit-note');
+    expect(linked.length).toBeGreaterThan(10);
+    const actions = linked.map((l) => {
+      const r = rows(plan).find((x) => x.record.kind === l.record_kind && x.record.id === l.record_key);
+      return `${l.record_kind} ${l.record_key}: ${r?.action} ${r?.issues.filter((i) => i.severity === 'error').map((i) => i.code).join(',') ?? ''}`;
+    });
+    expect(actions.filter((a) => !/: adopt $/.test(a))).toEqual([]);
   });
 });
 
