@@ -3,6 +3,7 @@
  * A bad value stops start-up with one line that names the variable and the form it must take;
  * a secret's value is never echoed back.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -31,6 +32,8 @@ export const configSources = {
   secret: { env: 'QBO_CONNECT_SECRET', flag: undefined, secret: true },
   logLevel: { env: 'QBO_CONNECT_LOG_LEVEL', flag: '--log-level', secret: false },
   publicUrl: { env: 'QBO_CONNECT_PUBLIC_URL', flag: undefined, secret: false },
+  trustedProxy: { env: 'QBO_CONNECT_TRUSTED_PROXY', flag: undefined, secret: false },
+  emulatorControl: { env: 'QBO_EMULATOR_CONTROL', flag: undefined, secret: false },
   qboEnv: { env: 'QBO_ENV', flag: undefined, secret: false },
   emulatorUrl: { env: 'QBO_EMULATOR_URL', flag: undefined, secret: false },
   emulatorPort: { env: 'QBO_EMULATOR_PORT', flag: undefined, secret: false },
@@ -41,6 +44,12 @@ export const configSources = {
   redirectUri: { env: 'QBO_REDIRECT_URI', flag: undefined, secret: false },
   clockStart: { env: 'QBO_CONNECT_CLOCK_START', flag: undefined, secret: false },
 } as const;
+
+/** `<UTC instant>` or `<UTC instant>@<epoch ms>`. */
+function isClockStart(v: string): boolean {
+  const [instant = '', anchor, ...rest] = v.split('@');
+  return rest.length === 0 && /^\d{4}-\d{2}-\d{2}T[\d:.]{5,12}Z$/.test(instant) && !Number.isNaN(Date.parse(instant)) && (anchor === undefined || /^\d{1,15}$/.test(anchor));
+}
 
 export const configSchema = z.object({
   port: port.default(3000),
@@ -57,6 +66,12 @@ export const configSchema = z.object({
     })
     .default('info'),
   publicUrl: httpUrl.optional(),
+  /** The reverse proxy's address (e.g. 127.0.0.1): only a request arriving from it has its
+   *  X-Forwarded-For read, and then only the address that proxy appended (the last one), so the
+   *  sign-in limit counts per client rather than locking everyone behind the proxy out together. */
+  trustedProxy: z.string().refine((v) => isIP(v) !== 0, { error: 'must be the IP address of the reverse proxy in front of QBO Connect, e.g. 127.0.0.1' }).optional(),
+  /** The embedded emulator's /control surface (seed, reset, faults, dumps): off unless asked for. */
+  emulatorControl: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
   qboEnv: z
     .enum(['emulator', 'sandbox', 'production'], { error: 'must be one of emulator, sandbox, production' })
     .default('emulator'),
@@ -77,12 +92,12 @@ export const configSchema = z.object({
   clientId: z.string().min(1).optional(),
   clientSecret: z.string().min(1).optional(),
   redirectUri: httpUrl.optional(),
-  /** Tests and demos on a fixed date: the product's clock starts at this UTC instant and runs on
-   *  from there at real speed, whatever the machine's date. Unset (always, in production): real time. */
+  /** Tests and demos on a fixed date: the product's clock reads this UTC instant at start (or at
+   *  `@<epoch ms>`) and runs on at real speed, whatever the machine's date. Unset in production: real time. */
   clockStart: z
     .string()
-    .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/.test(v) && !Number.isNaN(Date.parse(v)), {
-      error: 'must be a UTC instant, e.g. 2026-11-26T02:00:00Z',
+    .refine((v) => isClockStart(v), {
+      error: 'must be a UTC instant, e.g. 2026-11-26T02:00:00Z, optionally @ the real epoch milliseconds at which the clock reads it',
     })
     .optional(),
 });

@@ -10,11 +10,12 @@ import { createConnectionService, EXPIRY_WARNING_MS, STATE_TTL_MS } from '../src
 import { followEmulatorConsent } from '../src/cli/auto-consent.js';
 import { isConnectionError } from '../src/connect/connection-messages.js';
 import { testConfig } from './helpers/config.js';
+import { testDate } from './helpers/test-time.js';
 
 describe('connection flow against the emulator', () => {
   let emu: RunningEmulator;
   let app: App;
-  let now = new Date();
+  let now = testDate();
   let svc: ReturnType<typeof createConnectionService>;
 
   beforeAll(async () => {

@@ -11,12 +11,18 @@ afterEach(async () => {
   for (const e of running.splice(0)) await e.close();
 });
 const start = async (opts: Parameters<typeof startEmulator>[0]) => {
-  const e = await startEmulator(opts);
+  const e = await startEmulator({ controlToken: TOKEN, ...opts });
   running.push(e);
   return e;
 };
 
-const json = (method: string, body?: unknown): RequestInit => ({ method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+/** Control writes carry the emulator's control token (issue 12 §5); `start` fixes it for these tests. */
+const TOKEN = 'control-token-for-tests';
+const json = (method: string, body?: unknown): RequestInit => ({
+  method,
+  headers: { 'Content-Type': 'application/json', 'X-Control-Token': TOKEN },
+  body: body === undefined ? undefined : JSON.stringify(body),
+});
 
 describe('emulator control surface', () => {
   it('is off unless enabled', async () => {

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
+import { testDate } from './helpers/test-time.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the library ships no types
@@ -99,7 +100,7 @@ describe('node-quickbooks against the emulator, unmodified', () => {
   });
 
   it('reads change data capture', async () => {
-    const since = new Date(Date.now() - 60 * 60 * 1000);
+    const since = testDate(-60 * 60 * 1000);
     const cdc = await call<{ CDCResponse: { QueryResponse: { Customer?: { Id: string }[] }[] }[] }>((cb) => qbo.changeDataCapture(['Customer'], since, cb));
     const ids = cdc.CDCResponse[0]!.QueryResponse.flatMap((q) => q.Customer ?? []).map((c) => c.Id);
     expect(ids).toContain(customerId);

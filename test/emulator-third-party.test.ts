@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
+import { testDate } from './helpers/test-time.js';
 
 const clientId = 'qbo-connect-demo';
 const clientSecret = 'qbo-connect-demo-secret';
@@ -146,7 +147,7 @@ describe('a client written against Intuit documentation', () => {
   it('reads changes through CDC, deleted rows included', async () => {
     const del = await fetch(`${base()}/invoice?operation=delete&minorversion=75`, { method: 'POST', headers: headers(), body: JSON.stringify({ Id: invoice.Id, SyncToken: invoice.SyncToken }) });
     expect(((await del.json()) as { Invoice: Record<string, unknown> }).Invoice).toEqual({ domain: 'QBO', status: 'Deleted', Id: invoice.Id });
-    const since = new Date(Date.now() - 3600_000).toISOString();
+    const since = testDate(-3600_000).toISOString();
     const res = await fetch(`${base()}/cdc?entities=Customer,Invoice&changedSince=${encodeURIComponent(since)}&minorversion=75`, { headers: headers() });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { CDCResponse: { QueryResponse: Record<string, unknown>[] }[] };

@@ -24,6 +24,8 @@ const files = process.argv.slice(2).length ? process.argv.slice(2) : property;
 const seed = process.env.FC_SEED || String(randomInt(1, 2 ** 31 - 1));
 const scale = process.env.FC_RUNS_SCALE || '10';
 console.log(`fuzz: FC_SEED=${seed} FC_RUNS_SCALE=${scale}, ${files.length} file(s): ${files.join(' ')}`);
-const r = spawnSync('npx', ['vitest', 'run', ...files], { env: { ...process.env, FC_SEED: seed, FC_RUNS_SCALE: scale }, stdio: 'inherit' });
+// More runs take longer: each test's time limit grows with them.
+const timeout = Math.round(30_000 * Math.max(1, Number(scale)));
+const r = spawnSync('npx', ['vitest', 'run', `--testTimeout=${timeout}`, ...files], { env: { ...process.env, FC_SEED: seed, FC_RUNS_SCALE: scale }, stdio: 'inherit' });
 console.log(`fuzz: ${r.status === 0 ? 'no counterexample' : 'FAILED'} with FC_SEED=${seed} FC_RUNS_SCALE=${scale}`);
 process.exit(r.status ?? 1);

@@ -18,6 +18,7 @@ import { OutcomeUnknownError, QboFault } from '../src/qbo/fault.js';
 import { fromCents, toCents } from '../src/qbo/money.js';
 import { testConfig } from './helpers/config.js';
 import { capturingLogger, connectCompany, tokenSpyFetch } from './helpers/qbo.js';
+import { testDate } from './helpers/test-time.js';
 
 const fastRetry = { baseMs: 10, capMs: 100, throttleWaitMs: 50, maxAttempts: 8 };
 
@@ -82,7 +83,7 @@ describe('QBO client against the emulator', () => {
       });
 
       it('creates, reads, updates (full and sparse), voids, deletes, deactivates, queries, batches and follows CDC', async () => {
-        const since = new Date(Date.now() - 60_000);
+        const since = testDate(-60_000);
         const income = (await first(co.query('Account', (q) => q.where('AccountType', '=', 'Income'))))!;
         const expense = (await first(co.query('Account', (q) => q.where('AccountType', '=', 'Expense'))))!;
         const item = (await first(co.query('Item', (q) => q.where('Name', '=', 'Services'))))!;
@@ -101,7 +102,7 @@ describe('QBO client against the emulator', () => {
         const amount = toCents('1234.56');
         const invoiceBody = {
           CustomerRef: { value: customer.Id },
-          TxnDate: new Date().toISOString().slice(0, 10),
+          TxnDate: testDate().toISOString().slice(0, 10),
           Line: [{ DetailType: 'SalesItemLineDetail', Amount: fromCents(amount), SalesItemLineDetail: { ItemRef: { value: item.Id }, Qty: 1, UnitPrice: fromCents(amount), ...lineTax } }],
         };
         const invoice = await co.create('Invoice', invoiceBody, { requestId: rid(`${region}-inv1`) });

@@ -18,6 +18,7 @@ import { endpointsFromConfig } from '../src/qbo/endpoints.js';
 import { testConfig } from './helpers/config.js';
 import { capturingLogger, connectCompany } from './helpers/qbo.js';
 import { dialects } from './helpers/db.js';
+import { testDate } from './helpers/test-time.js';
 
 const child = fileURLToPath(new URL('./fixtures/qbo-refresh-child.ts', import.meta.url));
 const secret = 'two-process-test-secret-0123456789abcdef';
@@ -76,7 +77,7 @@ describe.each(dialects)('two processes refreshing one company at once [%s]', (di
     const store = new ConnectionStore({ db: app.ctx.db, cipher: createTokenCipher(loadOrCreateKey(app.ctx.config)) });
     const realmId = await connectCompany(endpoints, store, emu.control.companies()[0]!.realmId);
     // The stored access token has run out (both processes will want to refresh) and Intuit agrees.
-    await app.ctx.db.updateTable('connections').set({ access_expires_at: new Date(Date.now() - 1000).toISOString() }).where('realm_id', '=', realmId).execute();
+    await app.ctx.db.updateTable('connections').set({ access_expires_at: testDate(-1000).toISOString() }).where('realm_id', '=', realmId).execute();
     emu.control.expireAccessTokens(realmId);
     const tokenPosts = () => emuLog.lines.filter((l) => l.includes('"path":"/oauth2/v1/tokens/bearer"') && l.includes('"method":"POST"')).length;
     const before = tokenPosts();
@@ -100,6 +101,6 @@ describe.each(dialects)('two processes refreshing one company at once [%s]', (di
     expect((await store.get(realmId))!.status).toBe('connected');
     // The stored refresh token is the rotated one and still works: one more refresh succeeds.
     const stored = await store.load(realmId);
-    expect(stored!.accessExpiresAt.getTime()).toBeGreaterThan(Date.now());
+    expect(stored!.accessExpiresAt.getTime()).toBeGreaterThan(testDate().getTime());
   }, 60_000);
 });

@@ -165,7 +165,7 @@ describe('web app in a browser: the whole sync journey', () => {
     expect(await mainText()).toContain('Saved tax.purchases.GST-CAP.');
     await snap('settings-tax');
 
-    // The staff expenses have no expense account yet: leave them out of this sync, as a group.
+    // The staff expenses: leave them out of this sync, as a group.
     await nav('Preview');
     await page.getByRole('button', { name: 'Skip the whole group: Staff expenses' }).click();
     await page.waitForURL(/\/preview\?skipped=\d+$/);

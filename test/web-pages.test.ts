@@ -25,7 +25,7 @@ import { connectedCompany, type ConnectedCompany } from './helpers/preview.js';
 import { testConfig } from './helpers/config.js';
 import { signIn, WebClient } from './helpers/web-client.js';
 import { basic } from './helpers/emulator-connect.js';
-import { testClockEnv } from './helpers/test-time.js';
+import { testClockEnv, testDate } from './helpers/test-time.js';
 
 const PASS = 'a long enough password';
 const ADMIN = { email: 'ada@example.com', name: 'Ada Admin', role: 'administrator' };
@@ -224,17 +224,23 @@ describe('web app: the working screens, route by route', () => {
       const res = await post(c, '/sync', '/sync', {});
       expect(res.status).toBe(409);
       const text = await res.text();
-      expect(text).toContain('A sync of this company is already running: started by user:someone@example.com at 20');
+      // Who (the person, not `user:…`) and since when in local time; no ISO time, no "heartbeat".
+      expect(text).toMatch(/A sync of this company is already running: started by someone@example\.com at \d\d:\d\d (today|on \d{1,2} [A-Z][a-z]{2}) \(/);
+      expect(text).not.toMatch(/user:someone|heartbeat/);
       // The preview says a sync is running, and leads to it.
       const counters = { processed: 0, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, failed: 0, held: 0 };
       await app.ctx.db
         .insertInto('runs')
-        .values({ id: 'run-elsewhere', realm_id: co.realmId, started_by: 'user:someone@example.com', started_at: new Date().toISOString(), finished_at: null, status: 'running', settings: '{}', message: null, ...counters })
+        .values({ id: 'run-elsewhere', realm_id: co.realmId, started_by: 'user:someone@example.com', started_at: testDate().toISOString(), finished_at: null, status: 'running', settings: '{}', message: null, ...counters })
         .execute();
       try {
         const preview = await (await c.get('/preview')).text();
         expect(preview).toContain('A sync is running now, started by someone@example.com');
         expect(preview).toContain('href="/sync/runs/run-elsewhere"');
+        // The sync page's button is disabled while it runs (the preview's is disabled by its errors here).
+        const page = await (await c.get('/sync')).text();
+        expect(page).toMatch(/<button type="submit" class="primary" disabled[^>]*>\s*Start the sync\s*<\/button>/);
+        expect(page).toContain('A sync is running now, started by someone@example.com at ');
       } finally {
         await app.ctx.db.deleteFrom('runs').where('id', '=', 'run-elsewhere').execute();
       }

@@ -19,10 +19,22 @@ export interface ApiTokenInfo {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** When it stops working; null: never. */
+  expiresAt: string | null;
+  /** Past its expiry at listing time. */
+  expired: boolean;
 }
 
+/** The lifetimes offered when making a token (days; null: never). */
+export const TOKEN_LIFETIMES: Record<string, { label: string; days: number | null }> = {
+  '30': { label: '30 days', days: 30 },
+  '90': { label: '90 days', days: 90 },
+  '365': { label: 'a year', days: 365 },
+  never: { label: 'never', days: null },
+};
+
 /** Makes a token for a user; returns the token itself (shown once) and its listing. */
-export async function createApiToken(db: Db, userId: string, name: string, now: Date = new Date()): Promise<{ token: string; info: ApiTokenInfo }> {
+export async function createApiToken(db: Db, userId: string, name: string, now: Date = new Date(), days: number | null = null): Promise<{ token: string; info: ApiTokenInfo }> {
   const token = PREFIX + crypto.randomBytes(32).toString('base64url');
   const row = {
     id: crypto.randomUUID(),
@@ -33,12 +45,13 @@ export async function createApiToken(db: Db, userId: string, name: string, now: 
     created_at: now.toISOString(),
     last_used_at: null,
     revoked_at: null,
+    expires_at: days === null ? null : new Date(now.getTime() + days * 86_400_000).toISOString(),
   };
   await db.insertInto('api_tokens').values(row).execute();
-  return { token, info: { id: row.id, name: row.name, prefix: row.prefix, createdAt: row.created_at, lastUsedAt: null, revokedAt: null } };
+  return { token, info: { id: row.id, name: row.name, prefix: row.prefix, createdAt: row.created_at, lastUsedAt: null, revokedAt: null, expiresAt: row.expires_at, expired: false } };
 }
 
-/** The user a bearer token belongs to, or undefined when it is unknown, revoked or its user disabled. */
+/** The user a bearer token belongs to, or undefined when it is unknown, revoked, expired or its user disabled. */
 export async function userForApiToken(db: Db, token: string, now: Date = new Date()): Promise<User | undefined> {
   if (!token.startsWith(PREFIX) || token.length > 200) return undefined;
   const row = await db
@@ -47,6 +60,7 @@ export async function userForApiToken(db: Db, token: string, now: Date = new Dat
     .select(['api_tokens.id as token_id', 'users.id', 'users.email', 'users.name', 'users.role'])
     .where('api_tokens.token_hash', '=', hash(token))
     .where('api_tokens.revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('api_tokens.expires_at', 'is', null), eb('api_tokens.expires_at', '>', now.toISOString())]))
     .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -54,9 +68,24 @@ export async function userForApiToken(db: Db, token: string, now: Date = new Dat
   return { id: row.id, email: row.email, name: row.name, role: row.role };
 }
 
-export async function listApiTokens(db: Db, userId: string): Promise<ApiTokenInfo[]> {
+export async function listApiTokens(db: Db, userId: string, now: Date = new Date()): Promise<ApiTokenInfo[]> {
   const rows = await db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, prefix: r.prefix, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+    expiresAt: r.expires_at,
+    expired: r.expires_at !== null && r.expires_at <= now.toISOString(),
+  }));
+}
+
+/** Revokes every live token of a user (after a password change, when they ask); answers how many. */
+export async function revokeAllApiTokens(db: Db, userId: string, now: Date = new Date()): Promise<number> {
+  const r = await db.updateTable('api_tokens').set({ revoked_at: now.toISOString() }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }
 
 export async function revokeApiToken(db: Db, userId: string, tokenId: string, now: Date = new Date()): Promise<boolean> {

@@ -6,6 +6,8 @@
  */
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
 
 const scrypt = promisify(crypto.scrypt) as (password: string, salt: Buffer, keylen: number, options: crypto.ScryptOptions) => Promise<Buffer>;
 
@@ -18,11 +20,57 @@ const MAXMEM = 128 * N * R * 2;
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 200;
 
-/** Why a password cannot be used, or undefined when it can. Long passphrases beat character rules. */
-export function passwordProblem(password: string): string | undefined {
+/** The lowest zxcvbn score accepted: 3 is "safely unguessable: moderate protection from offline attack". */
+const MIN_SCORE = 3;
+let estimator: ZxcvbnFactory | undefined;
+
+/**
+ * Why a password cannot be used, or undefined when it can. Long passphrases beat character rules,
+ * so there are none: a length range and an offline strength estimate (zxcvbn-ts with its common
+ * passwords and keyboard patterns; ASVS 6.2.4 / NIST 800-63B 3.1.1.2 ask to refuse common and
+ * context-specific passwords). `context` holds the person's name and email, which must not carry it.
+ */
+export function passwordProblem(password: string, context: string[] = []): string | undefined {
   if (password.length < PASSWORD_MIN) return `must be at least ${PASSWORD_MIN} characters`;
   if (password.length > PASSWORD_MAX) return `must be at most ${PASSWORD_MAX} characters`;
-  return undefined;
+  estimator ??= new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs, useLevenshteinDistance: true });
+  const words = context.flatMap((c) => [c.toLowerCase(), ...c.toLowerCase().split(/[^a-z0-9]+/)]).filter((w) => w.length >= 3);
+  const result = estimator.check(password, words);
+  if (result.score >= MIN_SCORE) return undefined;
+  const patterns = new Set(result.sequence.map((m) => m.pattern));
+  const why = patterns.has('repeat')
+    ? 'it repeats the same characters'
+    : patterns.has('sequence') || patterns.has('spatial')
+      ? 'it follows a simple sequence or keyboard pattern'
+      : patterns.has('dictionary')
+        ? 'it is a common password, or built from common words or your own name or email'
+        : 'it would be guessed quickly';
+  return `is too easy to guess (${why}): use a longer phrase of several unrelated words`;
+}
+
+/**
+ * How many scrypt checks run at once. Each takes 32 MiB and a thread-pool slot for ~100 ms; a burst
+ * of sign-ins must queue here rather than exhaust memory or starve every other request of threads.
+ */
+const MAX_CONCURRENT_CHECKS = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function withCheckSlot<T>(fn: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_CHECKS) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running++;
+  try {
+    return await fn();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
+/** Password checks running or queued now (for tests of the cap). */
+export function passwordChecksInFlight(): { running: number; waiting: number } {
+  return { running, waiting: waiting.length };
 }
 
 /** `scrypt$N$r$p$salt$hash` with base64url salt and hash. */
@@ -42,7 +90,7 @@ export async function verifyPassword(password: string, stored: string | null | u
   const salt = Buffer.from(parts[4]!, 'base64url');
   const expected = Buffer.from(parts[5]!, 'base64url');
   if (expected.length === 0 || password.length > PASSWORD_MAX) return false;
-  const key = await scrypt(password.normalize('NFKC'), salt, expected.length, { N: n, r, p, maxmem: 128 * n * r * 2 });
+  const key = await withCheckSlot(() => scrypt(password.normalize('NFKC'), salt, expected.length, { N: n, r, p, maxmem: 128 * n * r * 2 }));
   return crypto.timingSafeEqual(key, expected);
 }
 

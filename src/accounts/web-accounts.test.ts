@@ -25,23 +25,33 @@ describe('passwords', () => {
   it('asks for 10 to 200 characters', () => {
     expect(passwordProblem('short')).toMatch(/at least 10/);
     expect(passwordProblem('x'.repeat(201))).toMatch(/at most 200/);
-    expect(passwordProblem('ten chars!')).toBeUndefined();
+    expect(passwordProblem('password12')).toMatch(/too easy to guess/);
+    expect(passwordProblem('aaaaaaaaaa')).toMatch(/repeats/);
+    expect(passwordProblem('kettle harbour violin')).toBeUndefined();
   });
 });
 
 describe('attempt limiter', () => {
-  it('refuses after max failures within the window and forgets them after it', () => {
+  it('counts attempts as they start, refuses after max within the window and forgets them after it', () => {
     const l = new AttemptLimiter({ max: 3, windowMs: 1000 });
-    for (let t = 0; t < 3; t++) {
-      expect(l.retryAfter('k', t)).toBe(0);
-      l.fail('k', t);
-    }
-    expect(l.retryAfter('k', 10)).toBe(990);
+    for (let t = 0; t < 3; t++) expect(l.attempt('k', t)).toBe(0);
+    expect(l.attempt('k', 10)).toBe(990);
     expect(l.retryAfter('other', 10)).toBe(0);
     expect(l.retryAfter('k', 1000)).toBe(0);
-    l.fail('k', 1001);
+    expect(l.attempt('k', 1001)).toBe(0);
     l.succeed('k');
     expect(l.retryAfter('k', 1002)).toBe(0);
+  });
+
+  it('makes each attempt after the free ones wait twice as long as the one before', () => {
+    const l = new AttemptLimiter({ max: 10, windowMs: 60_000, free: 2, baseDelayMs: 100 });
+    expect(l.attempt('k', 0)).toBe(0);
+    expect(l.attempt('k', 0)).toBe(0);
+    expect(l.attempt('k', 0)).toBe(100);
+    expect(l.attempt('k', 100)).toBe(0);
+    expect(l.attempt('k', 150)).toBe(150);
+    expect(l.attempt('k', 300)).toBe(0);
+    expect(l.attempt('k', 301)).toBe(399);
   });
 });
 

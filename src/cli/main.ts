@@ -1,7 +1,11 @@
-/** Entry point of the `qbo-connect` command. User-facing errors print one line; bugs print a stack. */
+/**
+ * Entry point of the `qbo-connect` command. User-facing errors and expected failures (database
+ * down, port taken, wrong key) print one line and exit non-zero; only bugs print a stack.
+ */
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
 import { isUserFacing, UserError } from './context.js';
+import { expectedFailure } from './expected-failures.js';
 
 async function main(argv: string[]): Promise<void> {
   try {
@@ -14,6 +18,12 @@ async function main(argv: string[]): Promise<void> {
     if (isUserFacing(err)) {
       console.error(`qbo-connect: ${err.message}`);
       process.exitCode = err instanceof UserError ? err.exitCode : 2;
+      return;
+    }
+    const line = expectedFailure(err);
+    if (line) {
+      console.error(`qbo-connect: ${line}`);
+      process.exitCode = 2;
       return;
     }
     console.error(err);

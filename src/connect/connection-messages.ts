@@ -17,7 +17,8 @@ export type ConnectionReason =
   | 'connection.exchange-failed'
   | 'connection.company-unreadable'
   | 'connection.not-connected'
-  | 'connection.unreachable';
+  | 'connection.unreachable'
+  | 'connection.sync-running';
 
 export interface ConnectionMessageContext {
   /** OAuth `error` value from the callback (an Intuit error code, never a secret). */
@@ -25,6 +26,9 @@ export interface ConnectionMessageContext {
   /** Short, non-secret detail, e.g. "HTTP 400 invalid_grant". */
   detail?: string;
   realmId?: string;
+  /** Who started the running sync, and when, as a person reads it. */
+  holder?: string;
+  since?: string;
 }
 
 const sentences: Record<ConnectionReason, (c: ConnectionMessageContext) => string> = {
@@ -43,8 +47,11 @@ const sentences: Record<ConnectionReason, (c: ConnectionMessageContext) => strin
       : `QuickBooks refused the connect request (${c.error ?? 'unknown error'}). Check the app's client id and redirect URI, then connect again.`,
   'connection.exchange-failed': (c) =>
     `QuickBooks did not accept the authorization code${c.detail ? ` (${c.detail})` : ''}. Codes work once and for a few minutes: connect again.`,
-  'connection.company-unreadable': (c) => `Connected, but company ${c.realmId ?? ''} could not be read${c.detail ? ` (${c.detail})` : ''}. Try "Connect to QuickBooks" again.`,
+  'connection.company-unreadable': (c) =>
+    `QuickBooks did not let the new connection read company ${c.realmId ?? ''}${c.detail ? ` (${c.detail})` : ''}, so nothing was stored and any earlier connection is kept. Connect again and pick the company on the QuickBooks page.`,
   'connection.not-connected': () => 'Disconnected — connect again: no QuickBooks company is connected.',
+  'connection.sync-running': (c) =>
+    `A sync of this company is running (started by ${c.holder ?? 'someone'} ${c.since ?? 'a moment ago'}); disconnecting now would stop it part-way. Wait for it to finish, then disconnect.`,
   'connection.unreachable': (c) => `QuickBooks could not be reached${c.detail ? ` (${c.detail})` : ''}. Check the network and try again.`,
 };
 

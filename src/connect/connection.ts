@@ -4,12 +4,14 @@
  * encrypted, record company name and region), disconnect (revoke and forget), status.
  * The web app's Connect button and `qbo-connect connect` both use this.
  */
+import { actorName, localWhen } from './run/messages.js';
 import crypto from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { endpointsFromConfig, type QboEndpoints } from '../qbo/endpoints.js';
-import { authorizeUrl, exchangeCode, OAuthError, revokeToken, type OAuthDeps } from '../qbo/oauth.js';
+import { authorizeUrl, exchangeCode, OAuthError, revokeToken, type OAuthDeps, type TokenSet } from '../qbo/oauth.js';
+import type { TokenStore } from '../qbo/token-store.js';
 import { createQboClient } from '../qbo/client.js';
 import { ConnectionStore, type ConnectionInfo } from './connection-store.js';
 import { createTokenCipher, loadOrCreateKey } from './crypto.js';
@@ -58,6 +60,23 @@ export interface ConnectionDeps {
   logger: Logger;
   clock: () => Date;
   fetch?: typeof fetch;
+}
+
+/**
+ * A token store holding only the tokens just received, so they can be tried before being stored.
+ * A refresh during the probe (unlikely: they are fresh) keeps the rotated pair in `current`.
+ */
+function probeStore(realmId: string, tokens: TokenSet): TokenStore & { current: TokenSet } {
+  const probe = {
+    current: tokens,
+    load: async () => ({ ...probe.current, realmId, status: 'connected' as const }),
+    saveRotated: async (_realm: string, rotated: TokenSet) => {
+      probe.current = rotated;
+    },
+    withRefreshLock: <T>(_realm: string, fn: () => Promise<T>) => fn(),
+    markDisconnected: async () => {},
+  };
+  return probe;
 }
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
@@ -182,15 +201,27 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
         throw err;
       }
       const realmId = opts.realmId;
-      await store.saveConnection({ realmId, tokens, connectedBy: opts.actor ?? null });
+      // The callback's realmId is only what the browser brought back; anyone can edit it. The new
+      // tokens must read that company's CompanyInfo before anything is stored (QBO answers 403,
+      // fault 3100, for a company the grant does not cover); otherwise they are revoked and the
+      // connection already stored for any company stays as it was.
+      const probe = probeStore(realmId, tokens);
+      let info;
       try {
-        const client = createQboClient({ endpoints, store, clock: deps.clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
-        const info = await client.company(realmId).companyInfo();
-        await store.updateCompany(realmId, { companyName: info.CompanyName, region: info.Country ?? null });
+        const client = createQboClient({ endpoints, store: probe, clock: deps.clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+        info = await client.company(realmId).companyInfo();
       } catch (err) {
-        // The tokens are good; the name can be read later. The page shows the realm id meanwhile.
-        log.warn({ realmId, err: err instanceof Error ? err.message : String(err) }, 'company info not read after connecting');
+        const detail = err instanceof Error ? err.message.slice(0, 120) : String(err);
+        log.warn({ realmId, err: detail }, 'the new tokens cannot read the company the callback named; nothing stored');
+        try {
+          await revokeToken(oauth, probe.current.refreshToken);
+        } catch (revokeErr) {
+          log.warn({ realmId, err: revokeErr instanceof Error ? revokeErr.message : String(revokeErr) }, 'revoking the unused tokens failed');
+        }
+        throw new ConnectionError('connection.company-unreadable', { realmId, detail: err instanceof Error && 'status' in err ? `HTTP ${String((err as { status?: unknown }).status)}` : undefined });
       }
+      await store.saveConnection({ realmId, tokens: probe.current, connectedBy: opts.actor ?? null });
+      await store.updateCompany(realmId, { companyName: info.CompanyName, region: info.Country ?? null });
       log.info({ realmId, actor: opts.actor }, 'QuickBooks connected');
       return statusOf(await store.get(realmId), deps.clock());
     },
@@ -199,6 +230,10 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
       const now = deps.clock();
       const target = realmId ? await store.get(realmId) : current(await store.list(), now);
       if (!target || target.status !== 'connected') throw new ConnectionError('connection.not-connected');
+      // Not while a sync runs: its writes would fail part-way with records in no count (issue 19).
+      // A lock whose lease lapsed belongs to a process that is gone and does not stop a disconnect.
+      const syncing = await deps.db.selectFrom('sync_locks').selectAll().where('realm_id', '=', target.realmId).where('expires_at', '>', now.toISOString()).executeTakeFirst();
+      if (syncing) throw new ConnectionError('connection.sync-running', { holder: actorName(syncing.holder), since: localWhen(syncing.started_at, now) });
       let revokeNote = '';
       if (opts.revoke !== false) {
         const tokens = await store.load(target.realmId);

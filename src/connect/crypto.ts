@@ -27,7 +27,7 @@ export function loadOrCreateKey(config: { secret?: string | undefined; dataDir: 
     return Buffer.from(crypto.hkdfSync('sha256', Buffer.from(config.secret, 'utf8'), Buffer.from('qbo-connect'), Buffer.from('token-vault v1'), 32));
   }
   const file = path.join(config.dataDir, KEY_FILE);
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const fresh = crypto.randomBytes(32);
   try {
     // 'wx': only the first of several processes starting together creates it; the others read it.

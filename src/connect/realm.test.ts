@@ -40,5 +40,7 @@ describeEachDialect('choosing the company', (ctx) => {
     expect(await resolveRealm(ctx.db, '222', '?realm=ID')).toBe('222');
     // Not a company id at all: refused here with a sentence, not deep inside a sync (found by the bad-input fuzz).
     await expect(resolveRealm(ctx.db, ':', '?realm=ID')).rejects.toThrow('realm ":" is not a QuickBooks company id (a number such as 9130350000000000): name one with ?realm=ID.');
+    // Fuzz counterexample (FC_SEED=565866596): `?realm=%20` started a sync of the connected company.
+    for (const blank of ['', ' ', '\t']) await expect(resolveRealm(ctx.db, blank, '?realm=ID')).rejects.toThrow(/^realm "" is not a QuickBooks company id/);
   });
 });

@@ -27,7 +27,9 @@ export async function connectedRealms(db: Db): Promise<string[]> {
 export async function resolveRealm(db: Db, given: string | undefined, how: string): Promise<string> {
   const g = given?.trim();
   // A realm id is QBO's number for a company; anything else would only fail later, deeper down.
-  if (g && !/^\d{1,30}$/.test(g)) throw new RealmChoiceError(`realm "${g.slice(0, 40)}" is not a QuickBooks company id (a number such as 9130350000000000): name one with ${how}.`, []);
+  // A realm given blank (`?realm=%20`) is refused too, never read as "the connected company": found
+  // by the API fuzz, it started a sync of the one connected company.
+  if (g !== undefined && !/^\d{1,30}$/.test(g)) throw new RealmChoiceError(`realm "${g.slice(0, 40)}" is not a QuickBooks company id (a number such as 9130350000000000): name one with ${how}.`, []);
   if (g) return g;
   const realms = await connectedRealms(db);
   if (realms.length === 0) {

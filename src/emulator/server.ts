@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { createEmulatorClock, type EmulatorClock } from './clock.js';
 import { createControl, presetSchema, type EmulatorControl } from './control/control.js';
 import { controlRoutes } from './control/routes.js';
+import { controlGuard, newControlToken } from './control/guard.js';
 import { createCoreAdapter } from './core-adapter.js';
 import { parseFidelity, type Fidelity } from './core/fidelity.js';
 import type { CorePort } from './core-port.js';
@@ -43,6 +44,8 @@ export interface StartEmulatorOptions {
   startMs?: number;
   /** Serve /control/… (always available programmatically). Default false. */
   control?: boolean;
+  /** The X-Control-Token control writes must carry; a random one when not given. */
+  controlToken?: string;
   autoConsent?: boolean;
   /** OAuth clients besides the demo client (e.g. the product's, from QBO_CLIENT_ID/…). */
   clients?: OAuthClientSpec[];
@@ -64,6 +67,8 @@ export interface RunningEmulator {
   urls: { authorize: string; token: string; revoke: string; api: string; control: string | undefined };
   port: number;
   control: EmulatorControl;
+  /** What control writes over HTTP must send as X-Control-Token (only meaningful with `control`). */
+  controlToken: string;
   core: CorePort;
   close(): Promise<void>;
 }
@@ -73,11 +78,13 @@ function newTid(): string {
   return `1-${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
 }
 
+/** QBO_EMULATOR_CLOCK_START: `<UTC instant>[@<real epoch ms at which the clock reads it>]`, as now. */
 function clockStartFromEnv(v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
-  const ms = Date.parse(v);
-  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) || Number.isNaN(ms)) throw new RangeError(`QBO_EMULATOR_CLOCK_START=${v}: must be a UTC instant, e.g. 2026-11-26T02:00:00Z`);
-  return ms;
+  const [instant, anchor] = v.split('@');
+  const ms = Date.parse(instant!);
+  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]{5,12}Z$/.test(instant!) || (anchor !== undefined && !/^\d{1,15}$/.test(anchor)) || Number.isNaN(ms)) throw new RangeError(`QBO_EMULATOR_CLOCK_START=${v}: must be a UTC instant, e.g. 2026-11-26T02:00:00Z`);
+  return anchor ? ms + (Date.now() - Number(anchor)) : ms;
 }
 
 export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<RunningEmulator> {
@@ -142,7 +149,12 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
       changed,
     }),
   );
-  if (opts.control) app.route('/control', controlRoutes(control));
+  const controlToken = opts.controlToken ?? newControlToken();
+  if (opts.control) {
+    app.use('/control', controlGuard(controlToken));
+    app.use('/control/*', controlGuard(controlToken));
+    app.route('/control', controlRoutes(control));
+  }
   app.use('/v3/company/:realmId/*', apiGateway({ tokens, limiter, faults, clock, envelopes, closing, hasCompany: (id) => core.hasCompany(id) }));
   app.use('/v3/company/:realmId/*', async (c, next) => {
     await next();
@@ -195,6 +207,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
     },
     port,
     control,
+    controlToken,
     core,
     close() {
       closed ??= new Promise<void>((resolve) => {

@@ -10,6 +10,7 @@ import type { Database } from '../store/schema.js';
 import { documentKinds, kindInfo, kinds, type DocumentKind, type Kind, type RecordOf } from './kinds.js';
 import { issue, reasonCodes, say, type PracticeIssue } from './messages.js';
 import type { RecordState, Stage } from './schemas.js';
+import { hasForbiddenCharacters } from './schemas.js';
 import { ReferenceIndex, validateRecords, type InputRecord, type ValidRecord } from './validate.js';
 
 type Executor = Db | Transaction<Database>;
@@ -87,6 +88,15 @@ function chunks<T>(xs: T[], n = CHUNK): T[][] {
  * What exists already, for reference checks: every list and name record in full (there are few), and
  * of the invoices only those the inputs name (there may be 50,000).
  */
+/**
+ * A key that could be stored: text without control characters (schemas.ts refuses them). Keys from a
+ * URL or from a record that failed its schema are checked before they reach a query, because
+ * PostgreSQL refuses NUL in a parameter with an error (a 500) where SQLite just finds nothing.
+ */
+function storableKey(key: unknown): key is string {
+  return typeof key === 'string' && !hasForbiddenCharacters(key);
+}
+
 export async function loadReferenceIndex(db: Executor, inputs: InputRecord[]): Promise<ReferenceIndex> {
   const index = new ReferenceIndex();
   const lists = kinds.filter((k) => !kindInfo[k].document);
@@ -96,9 +106,9 @@ export async function loadReferenceIndex(db: Executor, inputs: InputRecord[]): P
   for (const i of inputs) {
     const v = i.value as Record<string, unknown> | null;
     if (!v || typeof v !== 'object') continue;
-    if (i.kind === 'credit-note' && typeof v.invoiceNumber === 'string') invoiceNumbers.add(v.invoiceNumber);
+    if (i.kind === 'credit-note' && storableKey(v.invoiceNumber)) invoiceNumbers.add(v.invoiceNumber);
     if (i.kind === 'payment' && Array.isArray(v.allocations)) {
-      for (const a of v.allocations as Array<Record<string, unknown> | null>) if (a && typeof a.invoiceNumber === 'string') invoiceNumbers.add(a.invoiceNumber);
+      for (const a of v.allocations as Array<Record<string, unknown> | null>) if (a && storableKey(a.invoiceNumber)) invoiceNumbers.add(a.invoiceNumber);
     }
   }
   for (const part of chunks([...invoiceNumbers])) {
@@ -235,6 +245,7 @@ export async function checkRecords(db: Db, inputs: InputRecord[]): Promise<Pract
 }
 
 async function exists(db: Executor, kind: Kind, key: string): Promise<boolean> {
+  if (!storableKey(key)) return false;
   return !!(await db.selectFrom('practice_records').select('id').where('kind', '=', kind).where('key', '=', key).executeTakeFirst());
 }
 
@@ -277,6 +288,7 @@ export async function updateRecord<K extends Kind>(db: Db, kind: K, key: string,
 // ---- reads ---------------------------------------------------------------------------------------
 
 export async function getRecord<K extends Kind>(db: Executor, kind: K, key: string): Promise<StoredRecord<K> | undefined> {
+  if (!storableKey(key)) return undefined;
   const row = await db.selectFrom('practice_records').selectAll().where('kind', '=', kind).where('key', '=', key).executeTakeFirst();
   return row ? fromRow<K>(row) : undefined;
 }
@@ -284,7 +296,7 @@ export async function getRecord<K extends Kind>(db: Executor, kind: K, key: stri
 /** Records of a kind by natural key (missing keys are absent from the map). */
 export async function getRecordsByKeys<K extends Kind>(db: Executor, kind: K, keys: Iterable<string>): Promise<Map<string, StoredRecord<K>>> {
   const out = new Map<string, StoredRecord<K>>();
-  for (const part of chunks([...new Set(keys)])) {
+  for (const part of chunks([...new Set(keys)].filter(storableKey))) {
     const rows = await db.selectFrom('practice_records').selectAll().where('kind', '=', kind).where('key', 'in', part).execute();
     for (const r of rows) out.set(r.key, fromRow<K>(r));
   }

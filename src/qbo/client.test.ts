@@ -164,7 +164,8 @@ describe('change data capture', () => {
     expect([r.changes.Customer!.length, r.changes.Invoice!.length, r.changes.Bill!.length]).toEqual([3, 2, 0]);
     expect(r).toMatchObject({ time: '2026-01-01T00:00:00.000-08:00', anyTruncated: false, truncated: { Customer: false, Invoice: false, Bill: false } });
     const big = await cdcClient({ Customer: 1000, Invoice: 5 }).co.cdc(['Customer', 'Invoice', 'Bill'], '2025-12-31T00:00:00Z');
-    expect(big.truncated).toEqual({ Customer: true, Invoice: true, Bill: false });
+    // The cap is on the whole answer: Bill, with no row in it, may have been left out too.
+    expect(big.truncated).toEqual({ Customer: true, Invoice: true, Bill: true });
     expect(big.anyTruncated).toBe(true);
   });
 });

@@ -473,7 +473,9 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         }
         let total = 0;
         for (const e of entities) total += changes[e]?.length ?? 0;
-        for (const e of entities) truncated[e] = (changes[e]?.length ?? 0) >= CDC_LIMIT || (total >= CDC_LIMIT && (changes[e]?.length ?? 0) > 0);
+        // Intuit documents 1,000 objects per answer, not per entity: a full answer may have left out
+        // any entity asked for, even one with no row in it (issue 13), so each counts as cut short.
+        for (const e of entities) truncated[e] = (changes[e]?.length ?? 0) >= CDC_LIMIT || total >= CDC_LIMIT;
         return { time: resp.time, changes, truncated, anyTruncated: Object.values(truncated).some(Boolean) };
       },
       async companyInfo() {

@@ -16,6 +16,12 @@ import { mountWeb, type WebOptions } from './web/index.js';
 import { notFoundPage, renderPage } from './web/layout.js';
 import { connectionApi } from './api/connection.js';
 import { endpointsFor } from '../connect/connection.js';
+import { hostCheck } from './web/host.js';
+
+const FORM_LIMIT = 1024 * 1024;
+const RECORD_LIMIT = 5 * 1024 * 1024;
+/** The one route that takes a large body, and sets its own limit after authentication. */
+export const IMPORT_PATH = '/api/v1/practice/import';
 
 export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   const app = new Hono();
@@ -46,37 +52,24 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
     if ((c.res.headers.get('content-type') ?? '').includes('application/json') && !c.res.headers.has('cache-control')) c.header('Cache-Control', 'no-store');
   });
 
-  // Every request body has a ceiling, checked before anything reads it (CSRF parses forms early):
-  // 1 MB for forms and JSON, 200 MB for import documents. The practice API sets its own per-route limits.
+  // Only requests for this product's own host name are answered: a page on another site that makes
+  // its name resolve to this server (DNS rebinding) arrives with its own Host and is refused here.
+  app.use('*', hostCheck(ctx.config));
+
+  // Every request body has a ceiling, checked before anything reads it: 1 MB for forms and JSON,
+  // 5 MB for one practice record. The import route alone may take more (200 MB of JSON), and only
+  // after it has checked who is asking (src/server/api/practice.ts), so no anonymous request can
+  // make the server hold more than a few MB.
   const tooLarge = (what: string) => (c: Context) =>
     c.req.path.startsWith('/api/')
       ? c.json({ error: { code: 'request.too-large', message: `The request body is over ${what}, so it was refused and nothing was changed.`, field: 'body' } }, 413)
       : renderPage(c as never, { title: 'Too large', bare: true, status: 413, body: `What you sent is over ${what}, so it was refused and nothing was changed.` });
-  const formLimit = bodyLimit({ maxSize: 1024 * 1024, onError: tooLarge('1 MB') });
-  const importLimit = bodyLimit({ maxSize: 200 * 1024 * 1024, onError: tooLarge('200 MB') });
-  app.use('*', (c: Context, next: Next) =>
-    c.req.path.startsWith('/api/v1/practice/') ? next() : c.req.path.endsWith('/import') ? importLimit(c, next) : formLimit(c, next),
-  );
-
-  // A NUL character cannot be stored in PostgreSQL text at all, and no name or number holds one:
-  // refuse it in the path, the query and form fields here, once, naming where it was.
-  app.use('*', async (c, next) => {
-    let field: string | undefined;
-    const url = new URL(c.req.url);
-    if (/%00/.test(url.pathname)) field = 'path';
-    for (const [k, v] of url.searchParams) if (!field && (k.includes('\u0000') || v.includes('\u0000'))) field = k.replaceAll('\u0000', '');
-    if (!field && /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(c.req.header('content-type') ?? '')) {
-      const form = await c.req.parseBody({ all: true }); // cached for CSRF and the handler
-      for (const [k, v] of Object.entries(form)) {
-        const values = Array.isArray(v) ? v : [v];
-        if (!field && (k.includes('\u0000') || values.some((x) => typeof x === 'string' && x.includes('\u0000')))) field = k.replaceAll('\u0000', '');
-      }
-    }
-    if (field === undefined) return next();
-    const message = `${field || 'a field'} contains a NUL character (\\u0000), which nothing here can hold: remove it and send again.`;
-    return c.req.path.startsWith('/api/')
-      ? c.json({ error: { code: 'request.invalid-character', message, field: field || 'query' } }, 400)
-      : renderPage(c as never, { title: 'Not accepted', bare: true, status: 400, body: message });
+  const formLimit = bodyLimit({ maxSize: FORM_LIMIT, onError: tooLarge('1 MB') });
+  const recordLimit = bodyLimit({ maxSize: RECORD_LIMIT, onError: tooLarge('5 MB') });
+  app.use('*', (c: Context, next: Next) => {
+    const p = c.req.path;
+    if (p === IMPORT_PATH && c.req.method === 'POST' && /^application\/json\b/i.test(c.req.header('content-type') ?? '')) return next();
+    return p.startsWith('/api/v1/practice/') ? recordLimit(c, next) : formLimit(c, next);
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: ctx.version, database: ctx.dialect }));
@@ -97,7 +90,11 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.onError((err, c) => {
     // Never a stack trace to the client; the log has the detail.
     ctx.logger.error({ err, path: c.req.path }, 'request failed');
-    return c.json({ error: { code: 'internal', message: 'Something went wrong on our side; the log has the details.' } }, 500);
+    const message = 'Something went wrong on our side; the log has the details.';
+    if (!c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')) {
+      return renderPage(c as never, { title: 'Something went wrong', bare: true, status: 500, body: `${message} Go back and try again; if it happens again, tell your administrator.` });
+    }
+    return c.json({ error: { code: 'internal', message } }, 500);
   });
   return app;
 }

@@ -44,7 +44,11 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
   } else {
     dialect = 'sqlite';
     const file = opts.sqliteFile ?? ':memory:';
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      // Made 0600 before SQLite opens it, so the database (and its -wal/-shm, which copy its mode) is private.
+      if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
+    }
     const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
@@ -64,6 +68,7 @@ export async function migrateToLatest(db: Db): Promise<void> {
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     const cause = error instanceof Error ? error.message : String(error);
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${cause}`);
+    // The cause keeps its code (ECONNREFUSED, 28P01…), so the CLI can say what to fix in one line.
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${cause}`, { cause: error });
   }
 }

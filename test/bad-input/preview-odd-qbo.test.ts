@@ -14,6 +14,7 @@ import { changedTables, snapshotTables } from '../helpers/snapshot.js';
 import { makeBench, stackTraceIn, type Bench } from '../security/harness.js';
 import { damage, damageArb } from './arbitraries.js';
 import { numRuns } from '../helpers/seed.js';
+import { testDate } from '../helpers/test-time.js';
 
 const ACCESS = 'ACCESS-TOKEN-IN-THE-VAULT-0001';
 const REALM = '9130357766';
@@ -43,7 +44,7 @@ describe('preview API against a QuickBooks that answers oddly', () => {
       companyName: 'Odd Co',
       region: 'AU',
       connectedBy: 'test',
-      tokens: { accessToken: ACCESS, refreshToken: 'REFRESH-TOKEN-IN-THE-VAULT-0002', accessExpiresAt: new Date(Date.now() + 3_600_000), refreshExpiresAt: new Date(Date.now() + 86_400_000), refreshHardExpiresAt: null },
+      tokens: { accessToken: ACCESS, refreshToken: 'REFRESH-TOKEN-IN-THE-VAULT-0002', accessExpiresAt: testDate(3_600_000), refreshExpiresAt: testDate(86_400_000), refreshHardExpiresAt: null },
     });
     expect((await b.call('/api/v1/practice/import', { method: 'POST', body: JSON.stringify(sampleLedger()), as: { person: b.people.bookkeeper, via: 'token' } })).status).toBe(200);
   });

@@ -15,6 +15,7 @@ import { endpointsFromConfig } from '../../src/qbo/endpoints.js';
 import type { TokenStore } from '../../src/qbo/token-store.js';
 import { damage, damageArb, oddValue } from './arbitraries.js';
 import { numRuns } from '../helpers/seed.js';
+import { testDate } from '../helpers/test-time.js';
 
 const ACCESS = 'ACCESS-TOKEN-SECRET-VALUE-123';
 const REFRESH = 'REFRESH-TOKEN-SECRET-VALUE-456';
@@ -105,7 +106,7 @@ describe('bad answers from QuickBooks reach the client', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const store: TokenStore = {
-      load: async (realmId) => ({ realmId, status: 'connected', accessToken: ACCESS, refreshToken: REFRESH, accessExpiresAt: new Date(Date.now() + 3_600_000), refreshExpiresAt: null, refreshHardExpiresAt: null }),
+      load: async (realmId) => ({ realmId, status: 'connected', accessToken: ACCESS, refreshToken: REFRESH, accessExpiresAt: testDate(3_600_000), refreshExpiresAt: null, refreshHardExpiresAt: null }),
       saveRotated: async () => undefined,
       withRefreshLock: async (_r, fn) => fn(),
       markDisconnected: async () => undefined,

@@ -58,6 +58,22 @@ export interface ChildRun {
   held?: number;
   message?: string | null;
   stderr: string;
+  /** Why this exit was not one the CLI promises (a crash, a silent exit, output that is not JSON): the soak fails on it. */
+  unexpected?: string;
+}
+
+/** `sync --json` exits 0 (all written), 1 (some failed or held), 2 (another sync is running) or 3 (refused). */
+const expectedExitCodes = new Set([0, 1, 2, 3]);
+
+/** Why a sync child's end is not one the CLI promises (undefined when it is, or when the soak killed it). */
+export function unexpectedExit(e: { code: number | null; signal: NodeJS.Signals | null; killed: boolean; watchdog: boolean; json: boolean; stdout: string; stderr: string }): string | undefined {
+  if (e.killed) return undefined;
+  const firstLine = (t: string) => t.trim().split('\n')[0] || 'nothing';
+  if (e.watchdog) return 'watchdog: the sync ran too long and was killed';
+  if (e.code === null || !expectedExitCodes.has(e.code)) return `exit ${e.code ?? e.signal} (stderr: ${firstLine(e.stderr)})`;
+  // Exit 2 (another sync running) answers with one line on stderr; the others answer in JSON.
+  if (e.code !== 2 && !e.json) return `exit ${e.code} without a JSON answer on stdout (stdout: ${firstLine(e.stdout).slice(0, 200)}; stderr: ${firstLine(e.stderr)})`;
+  return undefined;
 }
 
 export interface CompanyOutcome {
@@ -161,12 +177,20 @@ function runChild(c: Company, watchdogMs: number): Promise<ChildRun> {
       c.child = undefined;
       const run: ChildRun = { company: c.index, code, signal, killed: c.killRequested === true, ms: Date.now() - started, stderr: stderr.trim().slice(0, 2000) };
       if (!run.killed && signal === 'SIGKILL') run.message = `watchdog: the sync ran longer than ${watchdogMs} ms`;
+      let parsed = false;
       try {
         const json = JSON.parse(stdout) as { status: string; message: string | null; summary: { created: number; adopted: number; failed: number; held: number } };
         Object.assign(run, { status: json.status, message: json.message, created: json.summary.created, adopted: json.summary.adopted, failed: json.summary.failed, held: json.summary.held });
+        parsed = true;
       } catch {
         // Killed, or a one-line error on stderr: nothing to read.
       }
+      // Every exit the soak did not cause must be one the CLI promises, with its JSON answer (exit 2,
+      // another sync running, answers with one line on stderr). Anything else — the silent exit 13
+      // of a CLI whose event loop emptied, a crash, a watchdog kill — fails the soak: re-running
+      // until one run succeeds once hid exactly that.
+      const why = unexpectedExit({ code, signal, killed: run.killed, watchdog: run.message?.startsWith('watchdog') === true, json: parsed, stdout, stderr: run.stderr });
+      if (why) run.unexpected = why;
       resolve(run);
     });
   });
@@ -183,6 +207,10 @@ async function companyLoop(c: Company, opts: SoakOptions, killPhase: () => boole
     if (r.killed) {
       opts.log(`  ${tag}: SIGKILL after ${(r.ms / 1000).toFixed(1)} s; restarting`);
       continue;
+    }
+    if (r.unexpected) {
+      opts.log(`  ${tag}: unexpected end of the sync process: ${r.unexpected}; not retried`);
+      return;
     }
     if (killPhase() && r.code !== 0 && ++failedInKillPhase <= 3 * opts.maxFinalRuns) {
       // Still in the kill phase: keep going (a failed run is retried by the next one).
@@ -269,7 +297,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const verdict = await verifyCompany({ emu, realmId: c.realmId, dataDir: c.dataDir, plan: c.plan, exportFrom: c.exportFrom, stats: stats.companies.find((s) => s.realmId === c.realmId), limits, runs: c.runs });
       outcomes.push({ index: c.index, realmId: c.realmId, dataDir: c.dataDir, runs: c.runs, finished: c.finished, verdict });
     }
-    const problems = outcomes.flatMap((o) => [...(o.finished ? [] : [`company ${o.index + 1} (${o.realmId}): the sync never succeeded after the kills (last: ${o.runs.at(-1)?.status ?? o.runs.at(-1)?.code} ${o.runs.at(-1)?.message ?? o.runs.at(-1)?.stderr ?? ''})`]), ...o.verdict.problems.map((p) => `company ${o.index + 1} (${o.realmId}): ${p}`)]);
+    const unexpected = outcomes.flatMap((o) => o.runs.filter((r) => r.unexpected).map((r) => `company ${o.index + 1} (${o.realmId}): a sync process ended unexpectedly: ${r.unexpected}`));
+    const problems = [...unexpected, ...outcomes.flatMap((o) => [...(o.finished ? [] : [`company ${o.index + 1} (${o.realmId}): the sync never succeeded after the kills (last: ${o.runs.at(-1)?.status ?? o.runs.at(-1)?.code} ${o.runs.at(-1)?.message ?? o.runs.at(-1)?.stderr ?? ''})`]), ...o.verdict.problems.map((p) => `company ${o.index + 1} (${o.realmId}): ${p}`)])];
     const { log: _log, ...options } = opts;
     return {
       options,

@@ -13,16 +13,20 @@ export const DEFAULT_TEST_NOW = '2026-11-26T02:00:00.000Z';
 export function testNow(): string {
   const v = process.env.QBO_TEST_NOW;
   if (v === undefined || v === '') return DEFAULT_TEST_NOW;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/.test(v) || Number.isNaN(Date.parse(v))) {
+  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]{5,12}Z$/.test(v) || Number.isNaN(Date.parse(v))) {
     throw new Error(`QBO_TEST_NOW=${v}: must be a UTC instant, e.g. 2028-02-29T23:30:00Z`);
   }
   return new Date(v).toISOString();
 }
 
-/** The environment that starts the product's and the emulator's clocks at the test instant. */
+/**
+ * The environment that sets the product's and the emulator's clocks: the test instant at the real
+ * moment the test run began (`<instant>@<epoch ms>`), fixed once in vitest.config.ts and inherited by
+ * every worker and spawned CLI, so all of them share one timeline (a CLI spawned later reads later).
+ */
 export function testClockEnv(): { QBO_CONNECT_CLOCK_START: string; QBO_EMULATOR_CLOCK_START: string } {
-  const now = testNow();
-  return { QBO_CONNECT_CLOCK_START: now, QBO_EMULATOR_CLOCK_START: now };
+  const value = process.env.QBO_CONNECT_CLOCK_START || `${testNow()}@${Date.now()}`;
+  return { QBO_CONNECT_CLOCK_START: value, QBO_EMULATOR_CLOCK_START: value };
 }
 
 /** A clock that stands still at `iso` (default: the test instant). */
@@ -31,7 +35,12 @@ export function fixedClock(iso: string = testNow()): Clock {
   return () => new Date(ms);
 }
 
-/** A clock that starts at the test instant and runs on at real speed (leases, timeouts and TTLs move). */
+/** The tests' shared timeline (the product's clock in tests): leases, timeouts and TTLs move. */
 export function testClock(): Clock {
-  return clockFrom(testNow());
+  return clockFrom(testClockEnv().QBO_CONNECT_CLOCK_START);
+}
+
+/** The test instant (plus `offsetMs`) as a Date: what a test writes where the product would write "now". */
+export function testDate(offsetMs = 0): Date {
+  return new Date(Date.parse(testNow()) + offsetMs);
 }

@@ -8,10 +8,6 @@ import type { CommandKind } from './commands.js';
 export const KNOWN_BUGS: readonly CommandKind[] = [
   // "A slow QBO gets a create twice"
   'slowSync',
-  // "Duplicate payments" (payments.direction import → export)
-  'directionSwitch',
   // "A rename blocks every future sync"
   'renameReusingName',
-  // "The accountant's edits are overwritten"
-  'accountantDueDate',
 ];

@@ -27,9 +27,10 @@ describe('model test counterexamples (SQLite)', () => {
     await run('slow payment', 'export', [new PracticePayment(0, 50), new Sync('slow-writes')]);
   }, 60_000);
 
-  // Issue 19, "Duplicate payments": a payment imported from QBO is sent back after the direction
-  // switches to export. Today: "once: payment QBO-<Id> came from QBO … and was sent back as Payment <Id>".
-  it.fails('switching payments from import to export never sends an imported payment back', async () => {
+  // Issue 19, "Duplicate payments": a payment imported from QBO was sent back after the direction
+  // switched to export ("once: payment QBO-<Id> came from QBO … and was sent back as Payment <Id>").
+  // Fixed in the preview (h/plan): an imported payment is never exported.
+  it('switching payments from import to export never sends an imported payment back', async () => {
     await run('direction switch', 'import', [new AccountantPayment(0, 11), new Sync('none'), new SetSetting('payments.direction', 'export'), new Sync('none')]);
   }, 60_000);
 
@@ -42,9 +43,9 @@ describe('model test counterexamples (SQLite)', () => {
   }, 60_000);
 
   // Issue 19, "The accountant's edits are overwritten": the accountant moves INV-1's due date in QBO,
-  // the practice edits the invoice text, the sync's update replaces QBO's due date.
-  // Today: "survives: invoice INV-1: the accountant's due date … became 2026-11-20 (link linked)".
-  it.fails("an update after the accountant's due date change keeps the accountant's due date", async () => {
+  // the practice edits the invoice text; the update sends only the lines (three-way, h/diverge), so
+  // QBO's due date survives. Before: "survives: invoice INV-1: the accountant's due date … became 2026-11-20".
+  it("an update after the accountant's due date change keeps the accountant's due date", async () => {
     await run('due date', 'import', [new AccountantEdit(0, 'dueDate'), new EditInvoice(0, 'text'), new Sync('none')]);
   }, 60_000);
 

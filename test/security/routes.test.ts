@@ -44,6 +44,7 @@ const expected: Record<string, Expectation> = {
   'GET /preview': { min: 'viewer' },
   'POST /preview/skip': { min: 'bookkeeper' },
   'POST /preview/skip-group': { min: 'bookkeeper' },
+  'POST /preview/prefill': { min: 'bookkeeper' },
   'GET /sync': { min: 'viewer' },
   'GET /sync/runs/:id': { min: 'viewer' },
   'GET /sync/runs/:id/progress': { min: 'viewer' },

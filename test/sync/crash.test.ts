@@ -19,6 +19,7 @@ import { crashLabels, type CrashLabel } from '../../src/connect/run/crash-point.
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { connectedApp } from '../helpers/emulator-company.js';
 import { readyDemo } from './demo-setup.js';
+import { testDate } from '../helpers/test-time.js';
 
 const bin = path.resolve('bin/qbo-connect.js');
 const groups = ['invoices', 'credit-notes', 'payments-export', 'bills', 'staff-expenses'] as const;
@@ -113,7 +114,7 @@ describe('crash matrix: SIGKILL at each labelled point, restart, same result as 
   beforeAll(async () => {
     remembering = await startEmulator({ preset: 'none', limits: 'off' });
     amnesiac = await startEmulator({ preset: 'none', limits: 'off', requestIdMemory: 0 });
-    from = new Date(Date.now() - 400 * 86_400_000).toISOString().slice(0, 10);
+    from = testDate(-400 * 86_400_000).toISOString().slice(0, 10);
     // The uninterrupted run, in process, in batches of 2 like the chains.
     const company = remembering.control.seedCompany({ preset: 'au', name: 'Reference' });
     const c = await connectedApp(remembering, { company: company.realmId });

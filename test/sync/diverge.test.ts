@@ -4,7 +4,7 @@
  * holds now). Against the emulator with the real preview and run:
  * (a) memo and due date edited in QBO, invoice text edited in the practice → only the lines go;
  * (b) the invoice date edited on both sides → held as diverged, fields side by side, nothing sent;
- * (c) a credit note our own credit application touched is updated, not held;
+ * (c) a credit note our own credit application touched is updated (and, cancelled, voided), not held;
  * (d) a contact's email and address reach QBO (a phone edited in QBO survives);
  * (e) a change made only in QBO sends nothing;
  * and a link from before migration 0010 (no stored "last sent") is based on the journal's bodies.
@@ -15,6 +15,7 @@ import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync, type SyncResult } from '../../src/connect/run/sync.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { getRecord, listRecords, updateRecord } from '../../src/practice/store.js';
+import { toCents } from '../../src/qbo/money.js';
 import type { EntityName } from '../../src/qbo/wire-types.js';
 import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
 import { readyDemo } from './demo-setup.js';
@@ -112,7 +113,12 @@ describe('three-way updates', () => {
     expect(row.fields?.conflicts).toEqual([{ field: 'TxnDate', lastSent: before['TxnDate'], qboNow: qboDate, practiceNow: practiceDate }]);
     const warning = row.issues.find((i) => i.code === 'invoice.diverged')!;
     expect(warning.message).toContain(`TxnDate: last sent "${String(before['TxnDate'])}", QBO now "${qboDate}", practice now "${practiceDate}"`);
-    expect(renderPlanText(plan)).toContain(`QBO now "${qboDate}"`);
+    const text = renderPlanText(plan);
+    expect(text).toContain(`QBO now "${qboDate}"`);
+    const table = text.slice(text.indexOf('Held as diverged'));
+    expect(table).toContain('Last sent');
+    const line = table.split('\n').find((l) => l.trim().startsWith('TxnDate'))!;
+    expect(line.trim().split(/\s+/)).toEqual(['TxnDate', String(before['TxnDate']), qboDate, practiceDate]);
 
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     const held = r.summary.records.find((x) => x.recordKey === target!.record_key)!;
@@ -157,6 +163,22 @@ describe('three-way updates', () => {
     expect(after['Balance']).toBe(now['Balance']);
   }, 60_000);
 
+  it('(c) voids a cancelled credit note our own credit application touched, without holding it', async () => {
+    const ctx = c.app.ctx;
+    const creditLinks = new Map((await links('credit-note')).map((l) => [l.record_key, l]));
+    const applied = (await links('credit-application')).map((a) => creditLinks.get(a.record_key)).filter((l) => l !== undefined);
+    // Not the one the test above updated.
+    const link = applied.find((l) => l.sync_token !== undefined && !l.sent_fields?.includes('(revised c)'))!;
+    expect(link).toBeDefined();
+    const now = await read('CreditMemo', link.qbo_id);
+    expect(now.SyncToken).not.toBe(link.sync_token);
+    const cn = (await getRecord(ctx.db, 'credit-note', link.record_key))!;
+    await updateRecord(ctx.db, 'credit-note', cn.key, { ...cn.record, state: 'cancelled' }, ctx.clock());
+    const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(r.summary.records.find((x) => x.recordKey === cn.key && x.recordKind === 'credit-note'), records(r)).toMatchObject({ status: 'done', action: 'void' });
+    expect((await read('CreditMemo', link.qbo_id))['TotalAmt']).toBe(0);
+  }, 60_000);
+
   it('(d) a contact\'s new email and address reach QBO; a phone the accountant changed there survives', async () => {
     const ctx = c.app.ctx;
     const [link] = await links('contact');
@@ -194,6 +216,23 @@ describe('three-way updates', () => {
     const after = await read('Invoice', target!.qbo_id);
     expect(after.SyncToken).toBe(edited.SyncToken);
     expect(after['CustomerMemo']).toMatchObject({ value: 'Accountant only' });
+  }, 60_000);
+
+  it('a bill\'s line change goes with the vendor QBO holds (QBO refuses a sparse Line without VendorRef)', async () => {
+    const ctx = c.app.ctx;
+    const [link] = await links('bill');
+    const qboBefore = await read('Bill', link!.qbo_id);
+    const bill = (await getRecord(ctx.db, 'bill', link!.record_key))!;
+    // 10.00 more on the first line (GST 10 % where it carries tax), the totals with it.
+    const extraTax = bill.record.lines[0]!.taxCents > 0 ? 100 : 0;
+    const lines = bill.record.lines.map((l, i) => (i === 0 ? { ...l, amountCents: l.amountCents + 1000, taxCents: l.taxCents + extraTax } : l));
+    await updateRecord(ctx.db, 'bill', bill.key, { ...bill.record, lines, taxCents: bill.record.taxCents + extraTax, totalCents: bill.record.totalCents + 1000 + extraTax }, ctx.clock());
+    const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(r.summary.records.find((x) => x.recordKey === bill.key && x.recordKind === 'bill'), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    const [sent] = await sentBodies(r.runId, bill.key);
+    expect(Object.keys(sent!.body).filter((k) => !['Id', 'SyncToken', 'sparse', 'TxnTaxDetail'].includes(k)).sort()).toEqual(['Line', 'VendorRef']);
+    expect(sent!.body['VendorRef']).toEqual({ value: (qboBefore['VendorRef'] as { value: string }).value });
+    expect(toCents((await read('Bill', link!.qbo_id))['TotalAmt'] as number)).toBe(toCents(qboBefore['TotalAmt'] as number) + 1000 + extraTax);
   }, 60_000);
 
   it('bases a link from before migration 0010 on the journal: the memo edited in QBO still survives', async () => {

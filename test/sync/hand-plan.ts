@@ -6,6 +6,7 @@
 import type { CompanyClient } from '../../src/qbo/client.js';
 import type { Db } from '../../src/store/db.js';
 import { groupOrder, type GroupKind, type Plan, type PlanRow } from '../../src/connect/plan/types.js';
+import { testDate } from '../helpers/test-time.js';
 
 export interface CompanyIds {
   item: string;
@@ -162,6 +163,6 @@ export function handPlanner(db: Db, rows: () => PlanRow[]): (realmId: string) =>
       const rs = all.filter((r) => r.group === kind);
       return { kind, rows: rs, records: rs.length, errors: 0, warnings: 0, totalCents: rs.reduce((s, r) => s + (r.practiceTotalCents ?? 0), 0) };
     });
-    return { realmId, builtAt: new Date().toISOString(), settingsHash: 'test', groups, errors: 0, warnings: 0, qboRequests: 0 };
+    return { realmId, builtAt: testDate().toISOString(), settingsHash: 'test', groups, errors: 0, warnings: 0, qboRequests: 0 };
   };
 }

@@ -99,9 +99,10 @@ export function registerEmulator(program: Command): void {
       console.log(`api:       ${emu.urls.api}  (paths /v3/company/{realmId}/...)`);
       console.log(`control:   ${emu.urls.control ?? 'off (start with --control on)'}`);
       console.log(`fidelity:  ${emu.core.fidelity()}`);
+      if (emu.urls.control) console.log(`control token (send as X-Control-Token on writes): ${emu.controlToken}`);
       console.log(`companies: ${companies.map((c) => `${c.realmId} ${c.name} (${c.region})`).join('; ') || 'none'}`);
       if (emu.urls.control && !['127.0.0.1', 'localhost', '::1'].includes(options.host ?? '')) {
-        console.log(`warning: the control surface has no authentication and listens on ${options.host}; anyone who can reach it can reset or dump companies`);
+        console.log(`warning: the control surface listens on ${options.host}; it answers loopback host names only, and anyone who can reach it can read company dumps`);
       }
       console.log(`demo client: client_id=qbo-connect-demo client_secret=qbo-connect-demo-secret (any http://127.0.0.1:<port>/ or http://localhost:<port>/ redirect)`);
 

@@ -23,7 +23,7 @@ export function registerHistory(program: Command): void {
         if (opts.run) {
           let run;
           try {
-            run = await getRun(app.ctx.db, opts.run);
+            run = await getRun(app.ctx.db, opts.run, { now: app.ctx.clock() });
           } catch (err) {
             if (err instanceof RunError) throw new UserError(err.message);
             throw err;
@@ -42,7 +42,7 @@ export function registerHistory(program: Command): void {
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UserError(`--limit ${opts.limit}: give a whole number from 1 to 1000`);
         const realmId = await realmOf(app, opts);
-        const runs = await listRuns(app.ctx.db, { realmId, limit });
+        const runs = await listRuns(app.ctx.db, { realmId, limit, now: app.ctx.clock() });
         if (opts.json) {
           console.log(JSON.stringify({ realmId, runs }, null, 2));
           return;

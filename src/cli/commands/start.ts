@@ -1,7 +1,9 @@
 /** `qbo-connect start`: the product — HTTP server, database, and the embedded emulator in emulator mode. */
+import crypto from 'node:crypto';
 import path from 'node:path';
+import { countUsers } from '../../accounts/users.js';
 import type { Command } from 'commander';
-import { createApp } from '../../app.js';
+import { clockFrom, createApp } from '../../app.js';
 import { loadDemoOnFirstStart } from '../../practice/demo.js';
 import { createHttpApp } from '../../server/http.js';
 import { listen } from '../../server/serve.js';
@@ -25,13 +27,15 @@ async function startEmbeddedEmulator(config: Config, logger: Logger): Promise<{ 
       port: config.emulatorPort,
       dataFile: path.join(config.dataDir, 'emulator.db'),
       preset: 'au',
-      control: true,
+      // The control surface resets and dumps companies: only when asked for (QBO_EMULATOR_CONTROL=on).
+      control: config.emulatorControl === 'on',
       clients,
       logger,
       // The embedded QBO keeps the product's date (QBO_CONNECT_CLOCK_START), so a demo on a fixed date agrees with itself.
-      ...(config.clockStart ? { startMs: Date.parse(config.clockStart) } : {}),
+      ...(config.clockStart ? { startMs: clockFrom(config.clockStart)().getTime() } : {}),
     });
     console.log(`QBO emulator (stands in for QuickBooks Online): ${emulator.url}`);
+    if (config.emulatorControl === 'on') console.log(`Emulator control surface: ${emulator.url}/control (writes need X-Control-Token: ${emulator.controlToken})`);
     return emulator;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -58,8 +62,19 @@ export function registerStart(program: Command): void {
         await app.close();
         throw err;
       });
-      const server = await listen(createHttpApp(app.ctx), config.host, config.port);
+      // Until the first administrator exists, /setup asks for a code only the person at this console
+      // sees: whoever else reaches the port first cannot claim the installation.
+      const setupCode = (await countUsers(app.ctx.db)) === 0 ? crypto.randomBytes(6).toString('hex') : undefined;
+      const server = await listen(createHttpApp(app.ctx, { setupCode }), config.host, config.port).catch(async (err: unknown) => {
+        await emulator?.close();
+        await app.close();
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') throw new UserError(`QBO_CONNECT_PORT=${config.port}: port ${config.port} on ${config.host} is in use (is QBO Connect already running?); stop the other program or choose another port with --port.`);
+        if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new UserError(`QBO_CONNECT_HOST=${config.host}, QBO_CONNECT_PORT=${config.port}: cannot listen there (${code}); choose another --host or --port.`);
+        throw err;
+      });
       logger.info({ url: server.url, database: app.ctx.dialect }, 'QBO Connect is running');
+      if (setupCode) console.log(`First-run set-up: open ${config.publicUrl}/setup and enter the set-up code ${setupCode}`);
       console.log(`QBO Connect is running at ${server.url} (database: ${app.ctx.dialect}). Press Ctrl-C to stop.`);
 
       let stopping = false;

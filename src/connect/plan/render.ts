@@ -1,5 +1,6 @@
 /** The plan as text for a terminal: one line per group (counts, totals), then every error and warning. */
 import { centsToDecimalString } from '../../qbo/money.js';
+import { shownValue, type Json } from './sent-fields.js';
 import type { Plan } from './types.js';
 
 const titles: Record<string, string> = {
@@ -16,6 +17,12 @@ const titles: Record<string, string> = {
 
 export function groupTitle(kind: string): string {
   return titles[kind] ?? kind;
+}
+
+/** A value in a column of 28: shortened with an ellipsis. */
+function cell(v: Json): string {
+  const s = shownValue(v);
+  return s.length > 26 ? `${s.slice(0, 25)}…` : s;
 }
 
 function pad(s: string, n: number, right = false): string {
@@ -40,6 +47,16 @@ export function renderPlanText(plan: Plan): string {
   if (warnings.length) {
     out.push(`Warnings (${warnings.length}):`);
     out.push(...warnings);
+  }
+  // Rows held because both sides changed the same field: each field side by side.
+  const diverged = plan.groups.flatMap((g) => g.rows.filter((r) => !r.skipped && r.fields?.conflicts.length));
+  if (diverged.length) {
+    out.push(`Held as diverged (${diverged.length}) — changed here and in QBO since the last sync; nothing is sent for these:`);
+    out.push(`  ${pad('Record / field', 36)}${pad('Last sent', 28)}${pad('QBO now', 28)}Practice now`);
+    for (const r of diverged) {
+      out.push(`  ${r.record.label}`);
+      for (const c of r.fields!.conflicts) out.push(`    ${pad(c.field, 34)}${pad(cell(c.lastSent), 28)}${pad(cell(c.qboNow), 28)}${cell(c.practiceNow)}`);
+    }
   }
   return out.join('\n');
 }

@@ -88,7 +88,7 @@ function plain(v: unknown): Json {
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
     // A reference ({ value, name }): its Id is what matters.
-    if (typeof o['value'] === 'string' && Object.keys(o).every((k) => k === 'value' || k === 'name' || k === 'type')) return o['value'];
+    if (typeof o['value'] === 'string' && Object.keys(o).every((k) => k === 'value' || k === 'name' || k === 'type')) return o['value'] === '' ? null : o['value'];
     const out: Record<string, Json> = {};
     for (const k of Object.keys(o).sort()) {
       if (noise.has(k)) continue;

@@ -82,6 +82,12 @@ export function updateRow(u: UpdateInput): PlanRow | null {
   const issues = [...u.issues];
   if (fields.conflicts.length) issues.push(issue(u.divergedCode, 'warning', { record: u.label, detail: conflictText(fields.conflicts) }));
   const body = sparseBody(u.draft.payload, fields.send);
+  // A Bill's sparse update of its lines must carry VendorRef too, or QBO refuses it (2020)
+  // [qbo-api.md, Bill; https://github.com/EpicenterHQ/epicenter/pull/2346]: QBO's own value is sent
+  // when the vendor is not a field we send, so an accountant's change of it survives.
+  if (u.entity === 'Bill' && body['Line'] !== undefined && body['VendorRef'] === undefined && u.qboNow['VendorRef'] !== undefined) {
+    body['VendorRef'] = { value: (u.qboNow['VendorRef'] as { value: string }).value };
+  }
   const syncToken = String(u.qboNow.SyncToken ?? u.link.sync_token);
   const payload = { ...body, Id: u.link.qbo_id, SyncToken: syncToken, sparse: true };
   const refs = new Set(unresolvedRowRefs(body));

@@ -9,7 +9,7 @@ import { MAX_BATCH_ITEMS, type BatchItem, type BatchResult } from '../../qbo/cli
 import { ConnectionLostError, OutcomeUnknownError, QboFault, QboUnavailableError } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
-import { conflictText, nextBase, normalizeField, same } from '../plan/sent-fields.js';
+import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict } from '../plan/sent-fields.js';
 import type { PlanRow } from '../plan/types.js';
 import { hasMarker, LockLostError, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
 import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalEntry, type JournalRow } from './journal.js';
@@ -284,42 +284,44 @@ export class GroupExecutor {
       this.tick(row.group);
       return;
     }
-    await resolveWrite(
-      this.deps.db,
-      {
-        journalId: null,
-        runId: this.state.runId,
-        realmId: this.state.realmId,
-        rowKey: row.key,
-        groupKind: row.group,
-        label: recordLabel(row),
-        recordKind: row.record.kind,
-        recordKey: row.record.id,
-        recordVersion: row.record.version ?? 0,
-        payloadHash: row.payloadHash ?? '',
-        action: 'adopt',
-        qboEntity: row.qbo.entity,
-        qboId: row.qbo.id,
-        syncToken: row.qbo.syncToken ?? '0',
-        qboTotalCents: row.qboTotalCents,
-        linkState: 'linked',
-        counter: 'adopted',
-      },
-      this.now(),
-      // The values both sides held when adopted: the base a later update is compared with.
-      row.fields
-        ? async (trx) => {
-            await trx
-              .updateTable('links')
-              .set({ sent_fields: JSON.stringify(row.fields!.base) })
-              .where('realm_id', '=', this.state.realmId)
-              .where('record_kind', '=', row.record.kind)
-              .where('record_key', '=', row.record.id)
-              .execute();
-          }
-        : undefined,
+    const qboId = row.qbo.id;
+    await this.storeOrHold(row, null, qboId, () =>
+      resolveWrite(
+        this.deps.db,
+        {
+          journalId: null,
+          runId: this.state.runId,
+          realmId: this.state.realmId,
+          rowKey: row.key,
+          groupKind: row.group,
+          label: recordLabel(row),
+          recordKind: row.record.kind,
+          recordKey: row.record.id,
+          recordVersion: row.record.version ?? 0,
+          payloadHash: row.payloadHash ?? '',
+          action: 'adopt',
+          qboEntity: row.qbo.entity,
+          qboId,
+          syncToken: row.qbo.syncToken ?? '0',
+          qboTotalCents: row.qboTotalCents,
+          linkState: 'linked',
+          counter: 'adopted',
+        },
+        this.now(),
+        // The values both sides held when adopted: the base a later update is compared with.
+        row.fields
+          ? async (trx) => {
+              await trx
+                .updateTable('links')
+                .set({ sent_fields: JSON.stringify(row.fields!.base) })
+                .where('realm_id', '=', this.state.realmId)
+                .where('record_kind', '=', row.record.kind)
+                .where('record_key', '=', row.record.id)
+                .execute();
+            }
+          : undefined,
+      ),
     );
-    this.state.qboIds.set(row.key, row.qbo.id);
     this.tick(row.group);
   }
 
@@ -426,7 +428,7 @@ export class GroupExecutor {
       .executeTakeFirst();
     const link = await this.deps.db
       .selectFrom('links')
-      .select(['qbo_total_cents'])
+      .select(['qbo_total_cents', 'sent_fields'])
       .where('realm_id', '=', this.state.realmId)
       .where('record_kind', '=', row.record.kind)
       .where('record_key', '=', row.record.id)
@@ -438,6 +440,18 @@ export class GroupExecutor {
       return false;
     }
     if (String(current.SyncToken) === ourToken) return true;
+    // What QBO answered to our last write, field by field: our own later writes (a payment, a credit
+    // application) move the SyncToken and the balance but none of these values.
+    const base = parseSentFields(link?.sent_fields);
+    if (base) {
+      const moved = Object.entries(base).filter(([f, b]) => !same(normalizeField(f, current[f]), b.qbo));
+      if (moved.length) {
+        this.lastMoved.set(row.key, moved.map(([f, b]) => ({ field: f, lastSent: b.sent, qboNow: normalizeField(f, current[f]), practiceNow: row.action === 'void' ? 'cancelled' : null })));
+        return false;
+      }
+      this.syncTokens.set(row.key, String(current.SyncToken));
+      return true;
+    }
     const sent = last ? (JSON.parse(last.body) as Record<string, unknown>) : undefined;
     if (!sent) return false;
     for (const f of ['TxnDate', 'DocNumber', 'DisplayName']) {
@@ -457,7 +471,12 @@ export class GroupExecutor {
     return true;
   }
 
+  /** The fields QBO changed, found by `sameAsWeLeftIt`, shown when the row is held. */
+  private readonly lastMoved = new Map<string, FieldConflict[]>();
+
   private async diverged(row: PlanRow, journalId: number | null, qboId: string, detail: string) {
+    const moved = this.lastMoved.get(row.key);
+    if (moved?.length) detail = conflictText(moved);
     const message = runMessage('run.diverged', { record: recordLabel(row), entity: row.qbo.entity, qboId, detail });
     // The write itself did not happen (5010); the link, not the journal, keeps the row held.
     if (journalId !== null) await markNotSent(this.deps.db, journalId, 'run.diverged', message, this.now());
@@ -573,11 +592,30 @@ export class GroupExecutor {
     return first.value;
   }
 
+  /**
+   * Stores a row's result (link, history, counters); when the database refuses it (a unique
+   * constraint: the QBO record is already linked to another practice record), that row alone fails
+   * with a sentence naming it, not the run. A write that reached QBO is then held, never sent again.
+   */
+  private async storeOrHold(row: PlanRow, journalId: number | null, qboId: string, store: () => Promise<void>): Promise<void> {
+    try {
+      await store();
+      this.state.qboIds.set(row.key, qboId);
+    } catch (err) {
+      if (err instanceof LockLostError) throw err;
+      const detail = err instanceof Error ? err.message : String(err);
+      this.deps.logger.error({ realmId: this.state.realmId, row: row.key, err: detail }, 'the result of a row could not be stored');
+      const landed = journalId !== null;
+      const message = runMessage('run.store-refused', { record: recordLabel(row), entity: row.qbo.entity, qboId, detail: landed ? 'written' : 'adopt' });
+      await this.problem(row, journalId, landed ? 'held' : 'failed', 'run.store-refused', `${message} (${detail})`, qboId);
+    }
+  }
+
   private async settleResult(p: Prepared, journalId: number, r: BatchResult): Promise<void> {
     const row = p.row;
     if (r.ok) {
       const e = r.value as QboRow;
-      await resolveWrite(
+      await this.storeOrHold(row, journalId, e.Id, () => resolveWrite(
         this.deps.db,
         {
           journalId,
@@ -611,8 +649,7 @@ export class GroupExecutor {
             .where('record_key', '=', row.record.id)
             .execute();
         },
-      );
-      this.state.qboIds.set(row.key, e.Id);
+      ));
       return;
     }
     const f = r.fault;

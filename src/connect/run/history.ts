@@ -3,7 +3,8 @@
  * each record (action, QBO Id, the error sentence when it failed). Views over `runs` and `run_records`.
  */
 import type { Db } from '../../store/db.js';
-import { RunError } from './messages.js';
+import { holderIsDeadHere } from './lock.js';
+import { RunError, runMessage } from './messages.js';
 
 export interface RunSummary {
   id: string;
@@ -76,15 +77,37 @@ function summary(r: NonNullable<RunRow>): RunSummary {
   };
 }
 
-export async function listRuns(db: Db, opts: { realmId?: string | undefined; limit?: number } = {}): Promise<RunSummary[]> {
-  let q = db.selectFrom('runs').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(Math.min(Math.max(opts.limit ?? 50, 1), 1000));
-  if (opts.realmId) q = q.where('realm_id', '=', opts.realmId);
-  return (await q.execute()).map(summary);
+/**
+ * A run stored as "running" whose process is gone shows as interrupted at once, not only when the
+ * next sync or recover marks it: it is alive only while its company's lock names it (or names no
+ * run yet, the moment between taking the lock and opening the run) and that lock's lease has not
+ * lapsed, and its holder, when on this machine, still exists.
+ */
+async function withLiveness(db: Db, rows: NonNullable<RunRow>[], now: Date): Promise<NonNullable<RunRow>[]> {
+  const running = rows.filter((r) => r.status === 'running');
+  if (!running.length) return rows;
+  const locks = await db.selectFrom('sync_locks').selectAll().where('realm_id', 'in', [...new Set(running.map((r) => r.realm_id))]).execute();
+  const at = now.toISOString();
+  const alive = (r: NonNullable<RunRow>) =>
+    locks.some((l) => l.realm_id === r.realm_id && (l.run_id === r.id || l.run_id === null) && l.expires_at > at && !holderIsDeadHere(l.holder_id));
+  return rows.map((r) => (r.status !== 'running' || alive(r) ? r : { ...r, status: 'interrupted', message: r.message ?? runMessage('run.lapsed', { runId: r.id }) }));
 }
 
-export async function getRun(db: Db, id: string): Promise<RunDetail> {
-  const r = await loadRun(db, id);
-  if (!r) throw new RunError('run.no-such-run', { runId: id });
+export interface HistoryReadOptions {
+  /** The injected clock's now: a running run whose lock lease ended before it shows as interrupted. */
+  now?: Date;
+}
+
+export async function listRuns(db: Db, opts: { realmId?: string | undefined; limit?: number } & HistoryReadOptions = {}): Promise<RunSummary[]> {
+  let q = db.selectFrom('runs').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(Math.min(Math.max(opts.limit ?? 50, 1), 1000));
+  if (opts.realmId) q = q.where('realm_id', '=', opts.realmId);
+  return (await withLiveness(db, await q.execute(), opts.now ?? new Date())).map(summary);
+}
+
+export async function getRun(db: Db, id: string, opts: HistoryReadOptions = {}): Promise<RunDetail> {
+  const stored = await loadRun(db, id);
+  if (!stored) throw new RunError('run.no-such-run', { runId: id });
+  const [r] = (await withLiveness(db, [stored], opts.now ?? new Date())) as [NonNullable<RunRow>];
   const records = await db.selectFrom('run_records').selectAll().where('run_id', '=', id).orderBy('id').execute();
   let settings: unknown = null;
   try {
@@ -113,6 +136,6 @@ export async function getRun(db: Db, id: string): Promise<RunDetail> {
 }
 
 /** The newest run of a company (the progress endpoint's answer), or undefined. */
-export async function latestRun(db: Db, realmId: string): Promise<RunSummary | undefined> {
-  return (await listRuns(db, { realmId, limit: 1 }))[0];
+export async function latestRun(db: Db, realmId: string, opts: HistoryReadOptions = {}): Promise<RunSummary | undefined> {
+  return (await listRuns(db, { realmId, limit: 1, ...opts }))[0];
 }

@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/helpers/db.js';
 import { getRun, latestRun, listRuns } from './history.js';
 import { generationOf, heldWrites, journalWrites, recordProblem, resolveWrite, unresolvedWrites, type JournalEntry } from './journal.js';
+import { acquireSyncLock } from './lock.js';
 import { markInterruptedRuns } from './recover.js';
 
 describeEachDialect('journal, links and history', (t) => {
@@ -55,8 +56,9 @@ describeEachDialect('journal, links and history', (t) => {
     expect(links[0]).toMatchObject({ qbo_id: '101', sync_token: '1', payload_hash: 'c2', record_version: 4, state: 'linked', last_run_id: 'run-1' });
     expect(Number(links[0]!.qbo_total_cents)).toBe(100);
 
-    const detail = await getRun(t.db, 'run-1');
-    expect(detail).toMatchObject({ processed: 4, created: 1, updated: 1, held: 1, failed: 1, status: 'running', settings: { settingsHash: 's' } });
+    const detail = await getRun(t.db, 'run-1', { now });
+    // No lock names it: its process is gone, so it reads as interrupted (see the lease test below).
+    expect(detail).toMatchObject({ processed: 4, created: 1, updated: 1, held: 1, failed: 1, status: 'interrupted', settings: { settingsHash: 's' } });
     expect(detail.records.map((r) => [r.recordKey, r.action, r.status, r.code])).toEqual([
       ['INV-1', 'create', 'done', null],
       ['INV-2', 'create', 'held', 'run.lookup-several'],
@@ -69,10 +71,31 @@ describeEachDialect('journal, links and history', (t) => {
   it('lists runs newest first and marks runs left running by a dead process as interrupted', async () => {
     await t.db.updateTable('runs').set({ started_at: '2026-11-26T01:00:00.000Z' }).where('id', '=', 'run-1').execute();
     await run('run-2');
-    expect((await listRuns(t.db, { realmId: '42' })).map((r) => r.id)).toEqual(['run-2', 'run-1']);
-    expect((await latestRun(t.db, '42'))!.id).toBe('run-2');
+    const lock = await acquireSyncLock(t.db, { realmId: '42', holder: 'alice', clock: () => now, ttlMs: 60_000 });
+    await lock.setRunId('run-2');
+    expect((await listRuns(t.db, { realmId: '42', now })).map((r) => r.id)).toEqual(['run-2', 'run-1']);
+    expect((await latestRun(t.db, '42', { now }))!.id).toBe('run-2');
     expect(await markInterruptedRuns({ db: t.db, clock: () => now }, '42', 'run-2')).toBe(1);
-    expect((await getRun(t.db, 'run-1')).status).toBe('interrupted');
-    expect((await getRun(t.db, 'run-2')).status).toBe('running');
+    expect((await getRun(t.db, 'run-1', { now })).status).toBe('interrupted');
+    expect((await getRun(t.db, 'run-2', { now })).status).toBe('running');
+    await lock.release();
+  });
+
+  it('a run whose lock lease lapsed reads as interrupted at once, before any sync or recover marks it', async () => {
+    await run('run-3');
+    const lock = await acquireSyncLock(t.db, { realmId: '42', holder: 'alice', clock: () => now, ttlMs: 60_000 });
+    await lock.setRunId('run-3');
+    // While the lease runs, it is running (in the list, the latest, and on its own).
+    const at = (ms: number) => ({ now: new Date(now.getTime() + ms) });
+    expect((await getRun(t.db, 'run-3', at(59_000))).status).toBe('running');
+    expect((await latestRun(t.db, '42', at(59_000)))!.status).toBe('running');
+    // Its process was killed: no heartbeat came, and the lease ended at 60 s.
+    const lapsed = await getRun(t.db, 'run-3', at(60_001));
+    expect(lapsed.status).toBe('interrupted');
+    expect(lapsed.message).toContain('stopped before it finished: its process ended');
+    expect((await listRuns(t.db, { realmId: '42', ...at(60_001) })).find((r) => r.id === 'run-3')!.status).toBe('interrupted');
+    // The store still says running until the next sync or recover marks it; nothing was written by reading.
+    expect((await t.db.selectFrom('runs').select('status').where('id', '=', 'run-3').executeTakeFirstOrThrow()).status).toBe('running');
+    await lock.release();
   });
 });

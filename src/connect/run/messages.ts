@@ -27,6 +27,9 @@ export type RunReasonCode =
   | 'run.resolve-not-found'
   | 'run.not-in-qbo'
   | 'run.interrupted'
+  | 'run.lapsed'
+  | 'run.stopped'
+  | 'run.store-refused'
   | 'run.import-no-invoice'
   | 'run.import-refused'
   | 'run.no-such-run'
@@ -57,7 +60,7 @@ const listed = (items: string[] | undefined, max = 10) =>
 
 export const runMessages: Record<RunReasonCode, (c: RunMessageContext) => string> = {
   'run.locked': (c) =>
-    `A sync of this company is already running: started by ${c.holder ?? 'someone'} at ${c.startedAt ?? 'an unknown time'}. Wait for it to finish; if its process stopped, the next sync takes over after ${c.seconds ?? 60} seconds without a heartbeat.`,
+    `A sync of this company is already running: started by ${c.holder ?? 'someone'} ${c.startedAt ?? 'a moment ago'}. Wait for it to finish; if it was stopped without finishing, a new sync can start once it has given no sign of life for ${c.seconds ?? 60} seconds.`,
   'run.plan-errors': (c) =>
     `The sync did not start: ${c.count ?? 0} record${c.count === 1 ? ' has an error' : 's have errors'}: ${listed(c.list)}. Fix them in the practice system or skip them (\`qbo-connect skip <kind> <id>\`), then sync again.`,
   'run.not-connected': () => 'No QuickBooks company is connected: run `qbo-connect connect` (or use Connect in the web app), then sync again.',
@@ -87,6 +90,13 @@ export const runMessages: Record<RunReasonCode, (c: RunMessageContext) => string
   'run.resolve-not-found': (c) => `QuickBooks has no ${c.entity ?? 'record'} ${c.qboId ?? ''} to link write ${c.journalId ?? ''} to (${c.detail ?? 'not found'}); check the Id in QuickBooks.`,
   'run.not-in-qbo': (c) => `${c.record}: not found in QuickBooks after an interrupted run; the sync sends it again with a new request id.`,
   'run.interrupted': (c) => `Run ${c.runId ?? ''} stopped before it finished (its process ended); its unfinished writes were recovered by the next run.`,
+  'run.lapsed': (c) =>
+    `Run ${c.runId ?? ''} stopped before it finished: its process ended (its lock lapsed without a heartbeat). The next sync, or \`qbo-connect recover\`, settles the writes it left unfinished.`,
+  'run.stopped': (c) => `${c.record}: not sent: the sync stopped before reaching it (${c.detail ?? 'it was interrupted'}). The next sync sends it.`,
+  'run.store-refused': (c) =>
+    c.detail === 'written'
+      ? `${c.record}: written to QuickBooks as ${c.entity} ${c.qboId}, but its link could not be stored here; it is held and not sent again. Another practice record may already be linked to ${c.entity} ${c.qboId}: check both, then run \`qbo-connect recover\`.`
+      : `${c.record}: could not be linked to ${c.entity} ${c.qboId}: another practice record may already be linked to it. Check both records (rename or skip one), then sync again.`,
   'run.import-no-invoice': (c) => `${c.record}: not applied to any invoice the practice has, so it was not imported.`,
   'run.import-refused': (c) => `${c.record}: the practice ledger refused it: ${c.detail ?? ''} Check the payment in QuickBooks and the practice's payment types, then sync again.`,
   'run.void-not-supported': (c) =>
@@ -108,4 +118,26 @@ export class RunError extends Error {
   ) {
     super(runMessage(code, ctx));
   }
+}
+
+/** Who started a run, as a person reads it: `user:ann@example.com` → ann@example.com, `cli:ann` → the CLI (ann). */
+export function actorName(actor: string): string {
+  if (actor.startsWith('user:')) return actor.slice(5);
+  if (actor.startsWith('cli:')) return `the CLI (${actor.slice(4)})`;
+  if (actor.startsWith('schedule')) return 'a schedule';
+  return actor;
+}
+
+/**
+ * When, in the machine's local time, as a person says it: "at 14:02 today (3 minutes ago)", or
+ * "at 14:02 on 3 Dec" for another day. `now` is the injected clock's reading.
+ */
+export function localWhen(iso: string, now: Date): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return 'at an unknown time';
+  const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' }).format(t);
+  const day = (d: Date) => new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric' }).format(d);
+  const mins = Math.max(0, Math.round((now.getTime() - t.getTime()) / 60_000));
+  const ago = mins === 0 ? 'just now' : mins === 1 ? '1 minute ago' : mins < 120 ? `${mins} minutes ago` : `${Math.round(mins / 60)} hours ago`;
+  return day(t) === day(now) ? `at ${time} today (${ago})` : `at ${time} on ${day(t).replace(/ \d{4}$/, '')} (${ago})`;
 }

@@ -15,7 +15,7 @@ import { acquireSyncLock, DEFAULT_LOCK_TTL_MS, keepAlive, type SyncLock } from '
 import { runMessage } from './messages.js';
 import { importPayments, importRows } from './payments-import.js';
 import { markInterruptedRuns, recordUnsettled, resolveByPerson, settleWrites, type PersonVerdict, type RecoverySummary } from './recover.js';
-import { unresolvedWrites } from './journal.js';
+import { recordProblem, unresolvedWrites } from './journal.js';
 
 export interface SyncDeps extends RunDeps {
   /** Builds the plan afresh (connect/plan's buildPlan); called at the start of every sync. */
@@ -156,10 +156,12 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     persistProgress({ done: state.done, total: state.total, group: 'done' }, true);
     await pendingWrite;
     await closeRun(deps, runId, status, message, requestsAtStart);
-    return { runId, status, message, errors, summary: await getRun(deps.db, runId), recovery };
+    return { runId, status, message, errors, summary: await getRun(deps.db, runId, { now: deps.clock() }), recovery };
   };
 
   let recovery: RecoverySummary = { found: 0, adopted: 0, settled: 0, notSent: 0, held: 0, unknown: 0, interrupted: 0 };
+  /** The rows this run counts (its total): each ends in the history, sent or not. */
+  const runRows: PlanRow[] = [];
   try {
     recovery.interrupted = await markInterruptedRuns(deps, realmId, runId);
     // Each earlier write is settled on its own. One QBO could not tell us about stays pending and is
@@ -177,12 +179,19 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
 
     const rows = new Map<string, PlanRow>();
     for (const g of plan.groups) for (const r of g.rows) rows.set(r.key, r);
-    for (const g of plan.groups) state.total += g.kind === 'payments-import' ? importRows(g.rows).length : actionableRows(g.rows).length;
+    for (const g of plan.groups) {
+      const mine = g.kind === 'payments-import' ? importRows(g.rows) : actionableRows(g.rows);
+      state.total += mine.length;
+      runRows.push(...mine);
+    }
     state.onProgress?.({ done: 0, total: state.total, group: 'start' });
 
     const executor = new GroupExecutor(deps, state, { rows });
     for (const kind of groupOrder) {
-      if (lost()) return await finish('interrupted', new LockLostError().message, [], recovery);
+      if (lost()) {
+        await accountForRest(deps, runId, runRows, new LockLostError().message);
+        return await finish('interrupted', new LockLostError().message, [], recovery);
+      }
       const group = plan.groups.find((g) => g.kind === kind);
       if (kind === 'payments-import') {
         await importPayments(deps, state, group?.rows ?? []);
@@ -192,7 +201,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       await executor.run(kind, actionableRows(group.rows));
       await lock.heartbeat();
     }
-    const run = await getRun(deps.db, runId);
+    const run = await getRun(deps.db, runId, { now: deps.clock() });
     const problems = run.failed + run.held;
     return await finish(
       problems ? 'failed' : 'succeeded',
@@ -201,10 +210,50 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       recovery,
     );
   } catch (err) {
-    if (err instanceof LockLostError) return finish('interrupted', err.message, [], recovery);
     const message = err instanceof Error ? err.message : String(err);
+    // Every record of the run is counted, also when it stops part-way (a lost lock or connection).
+    await accountForRest(deps, runId, runRows, message).catch((e: unknown) => deps.logger.error({ realmId, runId, err: e instanceof Error ? e.message : String(e) }, 'could not record the rows the stopped sync did not reach'));
+    if (err instanceof LockLostError) return finish('interrupted', err.message, [], recovery);
     deps.logger.error({ realmId, runId, err: message }, 'sync stopped');
     return finish('failed', `The sync stopped: ${message}`, [], recovery);
+  }
+}
+
+/**
+ * The rows a stopped run did not reach, each recorded so the run's counts add up to its records: held
+ * when a write of it is still pending (its outcome is looked up by the next sync), failed (not sent)
+ * otherwise. Nothing is sent.
+ */
+async function accountForRest(deps: RunDeps, runId: string, runRows: PlanRow[], reason: string): Promise<void> {
+  if (!runRows.length) return;
+  const told = new Set((await deps.db.selectFrom('run_records').select('row_key').where('run_id', '=', runId).execute()).map((r) => r.row_key));
+  const pending = new Map(
+    (await deps.db.selectFrom('journal').select(['id', 'row_key']).where('run_id', '=', runId).where('status', '=', 'pending').execute()).map((j) => [j.row_key, Number(j.id)]),
+  );
+  for (const row of runRows) {
+    if (told.has(row.key)) continue;
+    told.add(row.key);
+    const record = row.record.label || `${row.record.kind} ${row.record.id}`;
+    const journalId = pending.get(row.key);
+    await recordProblem(
+      deps.db,
+      {
+        journalId: null,
+        journalStatus: journalId !== undefined ? 'held' : 'failed',
+        runId,
+        rowKey: row.key,
+        groupKind: row.group,
+        label: record,
+        recordKind: row.record.kind,
+        recordKey: row.record.id,
+        action: row.action,
+        qboEntity: row.qbo.entity,
+        qboId: row.qbo.id ?? null,
+        code: journalId !== undefined ? 'run.unsettled' : 'run.stopped',
+        message: journalId !== undefined ? runMessage('run.unsettled', { record, journalId, detail: reason }) : runMessage('run.stopped', { record, detail: reason }),
+      },
+      deps.clock(),
+    );
   }
 }
 

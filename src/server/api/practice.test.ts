@@ -125,6 +125,16 @@ describeEachDialect('practice JSON API over HTTP', (ctx) => {
     const imp = await call('/import', bookkeeper, { method: 'POST', body: doc });
     expect(imp.status).toBe(400);
     expect(((await imp.json()) as ErrorBody).error).toMatchObject({ record: { kind: 'contact', key: 'S1' }, field: 'name' });
+    // In a reference, and in a key from the URL: looked up nowhere, named, never a 500.
+    const ref = sampleLedger();
+    ref.payments[0]!.allocations[0]!.invoiceNumber = 'INV\u00001';
+    const refImp = await call('/import', bookkeeper, { method: 'POST', body: ref });
+    expect(refImp.status).toBe(400);
+    expect(((await refImp.json()) as ErrorBody).error).toMatchObject({ record: { kind: 'payment' }, field: 'allocations[0].invoiceNumber' });
+    const get = await call('/invoices/INV%001', viewer);
+    expect([400, 404], await get.text()).toContain(get.status);
+    const put = await call('/offices/SYD%00', bookkeeper, { method: 'PUT', body: { name: 'x' } });
+    expect([400, 404], await put.text()).toContain(put.status);
     expect(await practiceSnapshot(ctx.db)).toBe(before);
   });
 });

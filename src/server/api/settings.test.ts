@@ -24,6 +24,15 @@ describeEachDialect('settings API', (ctx) => {
     const vic = await createUser(ctx.db, { email: 'vic@example.com', name: 'Vic', role: 'viewer' });
     admin = (await createApiToken(ctx.db, ann.id, 't')).token;
     viewer = (await createApiToken(ctx.db, vic.id, 't')).token;
+    // Only companies known here are accepted (issue 12 §10): 55 was connected once, and is no longer.
+    await ctx.db
+      .insertInto('connections')
+      .values({
+        realm_id: '55', company_name: 'Company 55', region: 'AU', status: 'disconnected',
+        access_token_enc: null, refresh_token_enc: null, access_expires_at: null, refresh_expires_at: null, refresh_hard_expires_at: null,
+        connected_at: '2026-11-01T00:00:00.000Z', connected_by: null, disconnected_reason: 'disconnected', updated_at: '2026-11-01T00:00:00.000Z', lock_owner: null, lock_until: null,
+      })
+      .execute();
     http = new Hono();
     http.route('/api/v1/settings', settingsApi(app));
     http.onError((_err, c) => c.json({ error: { code: 'internal', message: 'internal' } }, 500));
@@ -87,5 +96,11 @@ describeEachDialect('settings API', (ctx) => {
     const res = await http.request('/api/v1/settings/audit?realm=55&since=yesterday', json(viewer));
     expect(res.status).toBe(400);
     expect(((await res.json()) as ErrorBody).error).toMatchObject({ code: 'request.invalid-query', field: 'since' });
+    // A NUL in a filter reached PostgreSQL as a parameter: a 500 there, nothing on SQLite.
+    for (const q of ['actor=a%00b', 'path=payments%00']) {
+      const bad = await http.request(`/api/v1/settings/audit?realm=55&${q}`, json(viewer));
+      expect(bad.status, q).toBe(400);
+      expect(((await bad.json()) as ErrorBody).error).toMatchObject({ code: 'request.invalid-query', field: q.split('=')[0] });
+    }
   });
 });

@@ -7,7 +7,8 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { AppContext } from '../../app.js';
 import { isConnectError } from '../../connect/messages.js';
-import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
+import { RealmChoiceError } from '../../connect/realm.js';
+import { resolveKnownRealm, UnknownRealmError } from './known-realm.js';
 import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 
@@ -17,15 +18,41 @@ function fail(c: Ctx, status: 400 | 404, code: string, message: string, field?: 
   return c.json({ error: { code, message, ...(field !== undefined ? { field } : {}) } }, status);
 }
 
+// Filters reach the database as parameters: PostgreSQL fails on NUL (a 500), so control characters are refused.
+const filterText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\p{Cc}]*$/u, { error: 'must not hold control characters' });
 const auditQuery = z.object({
-  path: z.string().min(1).max(300).optional(),
-  actor: z.string().min(1).max(200).optional(),
+  path: filterText(300).optional(),
+  actor: filterText(200).optional(),
   since: z
     .string()
     .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) || /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v), { error: 'must be a date (YYYY-MM-DD) or a UTC time (2026-11-26T01:00:00Z)' })
     .optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
+
+/** Keys that would reach an object's prototype rather than a map entry: refused wherever they appear. */
+const PROTO_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first prototype-reaching key in the setting's path or anywhere in its value, if any. */
+export function forbiddenKey(path: string, value: unknown): string | undefined {
+  for (const seg of path.split(/[.[\]/]+/)) if (PROTO_KEYS.has(seg)) return seg;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    // JSON.parse makes "__proto__" an own key, so Object.keys sees it.
+    for (const k of Object.keys(v)) {
+      if (PROTO_KEYS.has(k)) return k;
+      stack.push((v as Record<string, unknown>)[k]);
+    }
+  }
+  return undefined;
+}
 
 /** Who a change is recorded under: the person behind the token or session. */
 function actorOf(c: Ctx): string {
@@ -36,12 +63,13 @@ export function settingsApi(ctx: AppContext): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
   api.use('*', apiTokenAuth(ctx));
 
-  const realm = (c: Ctx) => resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
+  const realm = (c: Ctx) => resolveKnownRealm(ctx.db, c.req.query('realm'), '?realm=ID');
 
   // A bad setting or company answers 400 naming it; anything else is the app's 500.
   api.onError((err, c) => {
     if (isConnectError(err)) return fail(c, 400, err.code, err.message, err.field);
     if (err instanceof RealmChoiceError) return fail(c, 400, 'settings.realm-required', err.message, 'realm');
+    if (err instanceof UnknownRealmError) return fail(c, 404, err.code, err.message, 'realm');
     throw err;
   });
 
@@ -72,6 +100,10 @@ export function settingsApi(ctx: AppContext): Hono<AuthEnv> {
     }
     if (body === null || typeof body !== 'object' || !Object.hasOwn(body, 'value')) {
       return fail(c, 400, 'request.missing-value', `Setting ${path}: the body must be {"value": …}.`, path);
+    }
+    const forbidden = forbiddenKey(path, (body as { value: unknown }).value);
+    if (forbidden) {
+      return fail(c, 400, 'settings.forbidden-key', `Setting ${path}: "${forbidden}" cannot be a key (it names a property every JavaScript object has); use another name.`, path);
     }
     const realmId = await realm(c);
     const result = await setSetting(ctx.db, { realmId, path, value: (body as { value: unknown }).value, actor: actorOf(c), clock: ctx.clock });

@@ -12,6 +12,7 @@ import { Hono, type Context } from 'hono';
 import type { AppContext } from '../../app.js';
 import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
+import { resolveKnownRealm, UnknownRealmError } from './known-realm.js';
 import { getRun, latestRun, listRuns } from '../../connect/run/history.js';
 import { RunError } from '../../connect/run/messages.js';
 import { startSync, type SyncDeps } from '../../connect/run/sync.js';
@@ -33,6 +34,7 @@ function errors(api: Hono<AuthEnv>) {
     // An unknown run names the id it was asked for, like every refusal names its field.
     if (err instanceof RunError) return fail(c, err.code === 'run.locked' ? 409 : err.code === 'run.no-such-run' ? 404 : 400, err.code, err.message, err.code === 'run.no-such-run' ? 'id' : undefined);
     if (err instanceof RealmChoiceError) return fail(c, 400, 'sync.realm-required', err.message, 'realm');
+    if (err instanceof UnknownRealmError) return fail(c, 404, err.code, err.message, 'realm');
     throw err;
   });
 }
@@ -41,7 +43,7 @@ export function syncApi(ctx: AppContext, opts: SyncApiOptions = {}): Hono<AuthEn
   const api = new Hono<AuthEnv>();
   api.use('*', apiTokenAuth(ctx));
   errors(api);
-  const realm = (c: Ctx) => resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
+  const realm = (c: Ctx) => resolveKnownRealm(ctx.db, c.req.query('realm'), '?realm=ID');
   const depsFor = opts.depsFor ?? ((realmId: string, actor: string) => syncDepsFor(ctx, realmId, { actor }));
 
   api.post('/', requireRole('bookkeeper'), async (c) => {
@@ -57,12 +59,12 @@ export function syncApi(ctx: AppContext, opts: SyncApiOptions = {}): Hono<AuthEn
 
   api.get('/progress', requireRole('viewer'), async (c) => {
     const realmId = await realm(c);
-    const run = await latestRun(ctx.db, realmId);
+    const run = await latestRun(ctx.db, realmId, { now: ctx.clock() });
     return c.json({ realmId, run: run ?? null });
   });
 
   api.get('/runs/:id', requireRole('viewer'), async (c) => {
-    const { records: _records, settings: _settings, ...run } = await getRun(ctx.db, c.req.param('id'));
+    const { records: _records, settings: _settings, ...run } = await getRun(ctx.db, c.req.param('id'), { now: ctx.clock() });
     return c.json({ run });
   });
   return api;
@@ -76,8 +78,8 @@ export function historyApi(ctx: AppContext): Hono<AuthEnv> {
     const realmId = await resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
     const limit = Number(c.req.query('limit') ?? '50');
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return fail(c, 400, 'history.invalid-limit', `limit ${c.req.query('limit')}: give a whole number from 1 to 1000.`, 'limit');
-    return c.json({ realmId, runs: await listRuns(ctx.db, { realmId, limit }) });
+    return c.json({ realmId, runs: await listRuns(ctx.db, { realmId, limit, now: ctx.clock() }) });
   });
-  api.get('/:id', requireRole('viewer'), async (c) => c.json({ run: await getRun(ctx.db, c.req.param('id')) }));
+  api.get('/:id', requireRole('viewer'), async (c) => c.json({ run: await getRun(ctx.db, c.req.param('id'), { now: ctx.clock() }) }));
   return api;
 }

@@ -4,7 +4,8 @@ import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { currentUser, startSession } from '../web/session.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../../accounts/passwords.js';
-import { createApiToken, listApiTokens, revokeApiToken, type ApiTokenInfo } from '../../accounts/api-tokens.js';
+import { createApiToken, listApiTokens, revokeAllApiTokens, revokeApiToken, TOKEN_LIFETIMES, type ApiTokenInfo } from '../../accounts/api-tokens.js';
+import { countAttempt, countSuccess } from '../../accounts/rate-limit.js';
 import { credentialsFor, setPasswordHash } from '../../accounts/users.js';
 import { endSessionsOfUser } from '../../accounts/sessions.js';
 
@@ -25,9 +26,12 @@ function TokenRow({ t, csrf }: { t: ApiTokenInfo; csrf: string }) {
       </td>
       <td>{t.createdAt.slice(0, 16).replace('T', ' ')}</td>
       <td>{t.lastUsedAt ? t.lastUsedAt.slice(0, 16).replace('T', ' ') : 'never'}</td>
+      <td>{t.expiresAt ? t.expiresAt.slice(0, 10) : 'never'}</td>
       <td>
         {t.revokedAt ? (
           'revoked'
+        ) : t.expired ? (
+          'expired'
         ) : (
           <form method="post" action={`/account/tokens/${t.id}/revoke`} class="inline" hx-post={`/account/tokens/${t.id}/revoke`} hx-target={`#token-${t.id}`} hx-swap="outerHTML">
             <CsrfField token={csrf} />
@@ -45,12 +49,12 @@ interface Extra {
   notice?: { kind: 'ok' | 'error'; text: string };
   /** A token just made: shown this once, never again. */
   newToken?: { name: string; token: string };
-  status?: 200 | 400 | 404;
+  status?: 200 | 400 | 404 | 429;
 }
 
 async function show(c: Context<WebEnv>, deps: WebDeps, extra: Extra = {}) {
   const me = currentUser(c)!;
-  const tokens = await listApiTokens(deps.ctx.db, me.id);
+  const tokens = await listApiTokens(deps.ctx.db, me.id, deps.ctx.clock());
   const csrf = c.get('csrfToken');
   return renderPage(c, {
     title: 'Account',
@@ -84,6 +88,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, extra: Extra = {}) {
                   <th scope="col">Starts with</th>
                   <th scope="col">Created</th>
                   <th scope="col">Last used</th>
+                  <th scope="col">Expires</th>
                   <th scope="col">State</th>
                 </tr>
               </thead>
@@ -100,6 +105,14 @@ async function show(c: Context<WebEnv>, deps: WebDeps, extra: Extra = {}) {
             <CsrfField token={csrf} />
             <label for="token-name">What the token is for</label>
             <input id="token-name" name="name" required maxlength={100} placeholder="e.g. nightly import script" />
+            <label for="token-expires">Expires after</label>
+            <select id="token-expires" name="expires">
+              {Object.entries(TOKEN_LIFETIMES).map(([value, l]) => (
+                <option value={value} selected={value === '90'}>
+                  {l.label}
+                </option>
+              ))}
+            </select>
             <button type="submit">Create API token</button>
           </form>
         </section>
@@ -112,6 +125,9 @@ async function show(c: Context<WebEnv>, deps: WebDeps, extra: Extra = {}) {
             <input id="current" name="current" type="password" required autocomplete="current-password" />
             <label for="new">New password (at least 10 characters)</label>
             <input id="new" name="password" type="password" required minlength={10} autocomplete="new-password" />
+            <label>
+              <input type="checkbox" name="revokeTokens" value="yes" /> Also revoke my API tokens (do this if the old password may be known to someone else)
+            </label>
             <button type="submit">Change password</button>
           </form>
         </section>
@@ -128,7 +144,9 @@ export const accountPage: WebPage = {
     app.post('/account/tokens', async (c) => {
       const body = await c.req.parseBody();
       const me = currentUser(c)!;
-      const { token, info } = await createApiToken(deps.ctx.db, me.id, str(body.name), deps.ctx.clock());
+      const lifetime = TOKEN_LIFETIMES[str(body.expires) || 'never'];
+      if (!lifetime) return show(c, deps, { status: 400, notice: { kind: 'error', text: `Expires after: choose one of ${Object.values(TOKEN_LIFETIMES).map((l) => l.label).join(', ')}.` } });
+      const { token, info } = await createApiToken(deps.ctx.db, me.id, str(body.name), deps.ctx.clock(), lifetime.days);
       deps.ctx.logger.info({ user: me.email, token: info.prefix }, 'API token created');
       return show(c, deps, { newToken: { name: info.name, token } });
     });
@@ -137,7 +155,7 @@ export const accountPage: WebPage = {
       const me = currentUser(c)!;
       const ok = await revokeApiToken(deps.ctx.db, me.id, c.req.param('id'), deps.ctx.clock());
       if (ok && c.req.header('hx-request') === 'true') {
-        const t = (await listApiTokens(deps.ctx.db, me.id)).find((x) => x.id === c.req.param('id'))!;
+        const t = (await listApiTokens(deps.ctx.db, me.id, deps.ctx.clock())).find((x) => x.id === c.req.param('id'))!;
         c.header('Cache-Control', 'no-store');
         return c.html(<TokenRow t={t} csrf={c.get('csrfToken')} />);
       }
@@ -149,18 +167,27 @@ export const accountPage: WebPage = {
     app.post('/account/password', async (c) => {
       const body = await c.req.parseBody();
       const me = currentUser(c)!;
+      // The current password is a password guess like any sign-in: the same limits, counted first.
+      const wait = countAttempt(deps.limiters, me.email, c.get('clientIp'), deps.ctx.clock().getTime());
+      if (wait > 0) {
+        c.header('Retry-After', String(Math.ceil(wait / 1000)));
+        return show(c, deps, { status: 429, notice: { kind: 'error', text: `Current password: too many wrong attempts. Try again in ${Math.max(1, Math.ceil(wait / 1000))} seconds.` } });
+      }
       const creds = await credentialsFor(deps.ctx.db, me.email);
       if (!creds || !(await verifyPassword(str(body.current), creds.passwordHash))) {
         return show(c, deps, { status: 400, notice: { kind: 'error', text: 'Current password: not right. Type the password you signed in with.' } });
       }
-      const problem = passwordProblem(str(body.password));
+      countSuccess(deps.limiters, me.email, c.get('clientIp'));
+      const problem = passwordProblem(str(body.password), [me.email, me.name]);
       if (problem) return show(c, deps, { status: 400, notice: { kind: 'error', text: `New password: ${problem}.` } });
       await setPasswordHash(deps.ctx.db, me.id, await hashPassword(str(body.password)));
       // Other browsers signed in with the old password are signed out; this one gets a fresh session.
       await endSessionsOfUser(deps.ctx.db, me.id);
       c.set('session', undefined as never);
       await startSession(c, deps, me);
-      return show(c, deps, { notice: { kind: 'ok', text: 'Password changed. Other browsers signed in as you were signed out.' } });
+      const revoked = str(body.revokeTokens) === 'yes' ? await revokeAllApiTokens(deps.ctx.db, me.id, deps.ctx.clock()) : 0;
+      const tokensNote = revoked ? ` Your ${revoked} API token${revoked === 1 ? ' was' : 's were'} revoked.` : '';
+      return show(c, deps, { notice: { kind: 'ok', text: `Password changed. Other browsers signed in as you were signed out.${tokensNote}` } });
     });
   },
 };

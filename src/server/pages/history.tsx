@@ -23,7 +23,7 @@ function seconds(ms: number | null): string {
 async function list(c: Context<WebEnv>, deps: WebDeps) {
   const known = await knownRealm(deps.ctx);
   if (!known) return notConnectedPage(c, 'History');
-  const runs = await listRuns(deps.ctx.db, { realmId: known.realmId, limit: 200 });
+  const runs = await listRuns(deps.ctx.db, { realmId: known.realmId, limit: 200, now: deps.ctx.clock() });
   return renderPage(c, {
     title: 'History',
     body: (
@@ -86,7 +86,7 @@ async function list(c: Context<WebEnv>, deps: WebDeps) {
 async function one(c: Context<WebEnv>, deps: WebDeps) {
   let run;
   try {
-    run = await getRun(deps.ctx.db, c.req.param('id') ?? '');
+    run = await getRun(deps.ctx.db, c.req.param('id') ?? '', { now: deps.ctx.clock() });
   } catch (err) {
     if (err instanceof RunError) return renderPage(c, { title: 'History', status: 404, body: <Notice kind="error">{err.message}</Notice> });
     throw err;

@@ -12,6 +12,7 @@ import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { isConnectError } from '../../connect/messages.js';
+import { actorName, localWhen } from '../../connect/run/messages.js';
 import { buildPlan, prefillPending, prefillSettings, PREFILL_ACTOR, skipGroup, skipWithLinked, groupOrder, type GroupKind, type Plan, type PlanGroup, type PlanRow } from '../../connect/plan/index.js';
 import { qboClientFor } from '../../connect/qbo-client.js';
 import { blockingErrors } from '../../connect/run/sync.js';
@@ -260,12 +261,13 @@ function ErrorSummary({ plan }: { plan: Plan }) {
 }
 
 /** The Sync button, disabled with the reason while errors remain (the sync would refuse anyway). */
-export function SyncButton({ errors, canSync, csrf }: { errors: number; canSync: boolean; csrf: string }) {
+export function SyncButton({ errors, canSync, csrf, running = false }: { errors: number; canSync: boolean; csrf: string; running?: boolean }) {
   if (!canSync) return <p>Only a bookkeeper or an administrator can run the sync.</p>;
+  // While a sync runs the button is disabled too (the notice above says who started it and when).
   return (
     <form method="post" action="/sync" class="sync-form">
       <CsrfField token={csrf} />
-      <button type="submit" class="primary" disabled={errors > 0} aria-describedby={errors > 0 ? 'sync-blocked' : undefined}>
+      <button type="submit" class="primary" disabled={errors > 0 || running} aria-describedby={errors > 0 ? 'sync-blocked' : undefined}>
         Sync
       </button>
       {errors > 0 ? (
@@ -305,7 +307,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
   const errors = blockingErrors(plan).length;
   const skippedCount = plan.groups.reduce((n, g) => n + (g.skipped ?? 0), 0);
   const pending = await prefillPending(deps.ctx.db, realmId);
-  const last = await latestRun(deps.ctx.db, realmId);
+  const last = await latestRun(deps.ctx.db, realmId, { now: deps.ctx.clock() });
   const running = last?.status === 'running' ? last : undefined;
   const groups = groupOrder.map((k) => plan.groups.find((g) => g.kind === k)).filter((g): g is PlanGroup => !!g && g.rows.length > 0);
   const done = c.req.query('skipped');
@@ -326,11 +328,11 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
         </p>
         {running ? (
           <Notice kind="warn">
-            A sync is running now, started by {who(running.startedBy)} at {when(running.startedAt)}. <a href={`/sync/runs/${encodeURIComponent(running.id)}`}>Follow its progress</a>; start another when it has finished.
+            A sync is running now, started by {actorName(running.startedBy)} {localWhen(running.startedAt, deps.ctx.clock())}. <a href={`/sync/runs/${encodeURIComponent(running.id)}`}>Follow its progress</a>; start another when it has finished.
           </Notice>
         ) : null}
         <div class="actions">
-          <SyncButton errors={errors} canSync={canSkip} csrf={csrf} />
+          <SyncButton errors={errors} canSync={canSkip} csrf={csrf} running={!!running} />
           <a href="/preview" class="button-link">
             Refresh the preview
           </a>

@@ -12,7 +12,7 @@ import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
 import { getRun, latestRun, type RunSummary } from '../../connect/run/history.js';
-import { RunError } from '../../connect/run/messages.js';
+import { actorName, localWhen, RunError } from '../../connect/run/messages.js';
 import { startSync } from '../../connect/run/sync.js';
 import { actorOf, notConnectedPage, webRealm, when, who } from './work-common.js';
 
@@ -75,14 +75,17 @@ async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; e
   let run: RunSummary | undefined;
   if (opts.runId) {
     try {
-      run = await getRun(deps.ctx.db, opts.runId);
+      run = await getRun(deps.ctx.db, opts.runId, { now: deps.ctx.clock() });
     } catch (err) {
       if (err instanceof RunError) return renderPage(c, { title: 'Sync', status: 404, body: <Notice kind="error">{err.message}</Notice> });
       throw err;
     }
   } else {
-    run = await latestRun(deps.ctx.db, realmId);
+    run = await latestRun(deps.ctx.db, realmId, { now: deps.ctx.clock() });
   }
+  // The company's running sync, whichever run this page shows: the button waits for it.
+  const latest = run && !opts.runId ? run : await latestRun(deps.ctx.db, realmId, { now: deps.ctx.clock() });
+  const busy = latest?.status === 'running' ? latest : undefined;
   const csrf = c.get('csrfToken');
   return renderPage(c, {
     title: 'Sync',
@@ -94,12 +97,17 @@ async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; e
         <p>
           The sync sends what the <a href="/preview">preview</a> shows. Check the preview first: the sync does not start while an error remains.
         </p>
-        {canSync && run?.status !== 'running' ? (
+        {canSync ? (
           <form method="post" action="/sync">
             <CsrfField token={csrf} />
-            <button type="submit" class="primary">
+            <button type="submit" class="primary" disabled={!!busy} aria-describedby={busy ? 'sync-busy' : undefined}>
               Start the sync
             </button>
+            {busy ? (
+              <p id="sync-busy">
+                A sync is running now, started by {actorName(busy.startedBy)} {localWhen(busy.startedAt, deps.ctx.clock())}; you can start another when it has finished.
+              </p>
+            ) : null}
           </form>
         ) : null}
         {!canSync ? <p>Only a bookkeeper or an administrator can run the sync.</p> : null}
@@ -123,7 +131,7 @@ export const syncPage: WebPage = {
     app.get('/sync/runs/:id', (c) => show(c, deps, { runId: c.req.param('id') }));
     app.get('/sync/runs/:id/progress', async (c) => {
       try {
-        return c.html(<ProgressView run={await getRun(deps.ctx.db, c.req.param('id'))} />);
+        return c.html(<ProgressView run={await getRun(deps.ctx.db, c.req.param('id'), { now: deps.ctx.clock() })} />);
       } catch (err) {
         if (err instanceof RunError) return c.html(<Notice kind="error">{err.message}</Notice>, 404);
         throw err;

@@ -96,7 +96,7 @@ export const usersPage: WebPage = {
     app.post('/users', async (c) => {
       const body = await c.req.parseBody();
       const password = str(body.password);
-      const problem = passwordProblem(password);
+      const problem = passwordProblem(password, [str(body.email), str(body.name)]);
       if (problem) return show(c, deps, { kind: 'error', text: `User ${str(body.email) || '(no email)'}: password ${problem}.` }, 400);
       try {
         const user = await createUser(deps.ctx.db, { email: str(body.email), name: str(body.name), role: str(body.role), passwordHash: await hashPassword(password) }, deps.ctx.clock());

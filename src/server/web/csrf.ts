@@ -35,9 +35,19 @@ async function tokenFrom(c: Context): Promise<string | undefined> {
 
 export function csrfProtection(deps: WebDeps) {
   const publicOrigin = new URL(deps.ctx.config.publicUrl).origin;
-  const originCheck = csrf({ origin: (origin, c) => origin === publicOrigin || origin === new URL(c.req.url).origin });
+  // Only the configured public origin: the request's own Host is the attacker's to choose (DNS rebinding).
+  const originCheck = csrf({ origin: (origin) => origin === publicOrigin });
   return createMiddleware<WebEnv>(async (c, next) => {
     if (SAFE.test(c.req.method)) return next();
+    // A script calling the API with its token (no session cookie) and no Content-Type: a browser
+    // would also be refused, but the script deserves to be told which header is missing.
+    const isApiCall = c.req.path.startsWith('/api/');
+    if (isApiCall && !c.get('session') && c.req.header('authorization') && !c.req.header('content-type')) {
+      return c.json(
+        { error: { code: 'request.content-type', message: 'The request has no Content-Type header: send "Content-Type: application/json" (with a JSON body, or {} when there is none).', field: 'Content-Type' } },
+        415,
+      );
+    }
     let passed = false;
     try {
       await originCheck(c, async () => {

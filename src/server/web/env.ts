@@ -6,7 +6,7 @@ import type { Hono } from 'hono';
 import type { AppContext } from '../../app.js';
 import type { Role, User } from '../../accounts/users.js';
 import type { Session } from '../../accounts/sessions.js';
-import type { AttemptLimiter } from '../../accounts/rate-limit.js';
+import type { SignInLimiters } from '../../accounts/rate-limit.js';
 import type { ConnectionService } from '../../connect/connection.js';
 
 export type WebEnv = {
@@ -29,7 +29,9 @@ export interface WebDeps {
   ctx: AppContext;
   /** The connect engine's connection flow; absent only when the QBO client is not configured. */
   connection: ConnectionService | undefined;
-  limiters: { perEmail: AttemptLimiter; perIp: AttemptLimiter };
+  limiters: SignInLimiters;
+  /** First-run set-up needs this one-time code (printed on the console at start); none: not asked. */
+  setupCode?: string | undefined;
   /** Cookies carry `Secure` when the product is reached over HTTPS. */
   secureCookies: boolean;
 }

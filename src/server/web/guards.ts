@@ -29,10 +29,24 @@ export function setupGate(deps: WebDeps) {
   });
 }
 
-/** A local path to come back to after sign-in; anything else (other hosts, `//evil`) becomes `/`. */
-export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || next.length > 500) return '/';
-  return next;
+/**
+ * A local path to come back to after sign-in; anything else becomes `/`. The value is resolved the
+ * way a browser would (WHATWG URL: tabs and newlines dropped, `\\` read as `/`) against the public
+ * URL, and only a result on the same origin is kept — so `/%09/evil.example`, which a browser turns
+ * into `//evil.example`, stays home, and a newline can never reach the Location header.
+ */
+export function safeNext(next: string | undefined, publicUrl: string): string {
+  if (!next || !next.startsWith('/') || next.length > 500) return '/';
+  const base = new URL(publicUrl);
+  let url: URL;
+  try {
+    url = new URL(next, base);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== base.origin) return '/';
+  const local = url.pathname + url.search + url.hash;
+  return local.startsWith('//') ? '/' : local;
 }
 
 export function signedIn() {

@@ -12,11 +12,14 @@ import { pages } from '../pages/index.js';
 import type { NavItem, WebDeps, WebEnv } from './env.js';
 import { csrfProtection } from './csrf.js';
 import { setupGate, signedIn } from './guards.js';
+import { refuseNulInForms } from './nul.js';
 import { sessionMiddleware } from './session.js';
 import { mountStatic } from './static.js';
 
 export interface WebOptions {
   connection?: ConnectionService | undefined;
+  /** Ask for this one-time code on /setup (`qbo-connect start` makes one and prints it). */
+  setupCode?: string | undefined;
 }
 
 export function mountWeb(app: Hono, ctx: AppContext, opts: WebOptions = {}): WebDeps {
@@ -26,6 +29,7 @@ export function mountWeb(app: Hono, ctx: AppContext, opts: WebOptions = {}): Web
     connection: 'connection' in opts ? opts.connection : createConnectionService({ db: ctx.db, config: ctx.config, logger: ctx.logger, clock: ctx.clock }),
     limiters: signInLimiters(),
     secureCookies: ctx.config.publicUrl.startsWith('https://'),
+    setupCode: opts.setupCode,
   };
   const web = app as unknown as Hono<WebEnv>;
   const nav: NavItem[] = pages.flatMap((p) => (p.nav ? [p.nav] : []));
@@ -35,6 +39,8 @@ export function mountWeb(app: Hono, ctx: AppContext, opts: WebOptions = {}): Web
   web.use('*', sessionMiddleware(deps));
   web.use('*', csrfProtection(deps));
   web.use('*', signedIn());
+  // Form fields are read only now, after the body limit, the session and the CSRF check.
+  web.use('*', refuseNulInForms());
   web.use('*', async (c, next) => {
     c.set('nav', nav);
     c.set('connection', deps.connection);

@@ -6,6 +6,7 @@
  * under HTTPS.
  */
 import crypto from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
@@ -22,19 +23,30 @@ export function currentUser(c: Context<WebEnv>): User | undefined {
   return c.get('user') as User | undefined;
 }
 
-function clientIp(c: Context): string {
-  // The socket's address only: X-Forwarded-For is not trusted, since anyone can send it. Behind a
-  // reverse proxy every client shares the proxy's address, which only makes the limit stricter.
+/**
+ * The client's address, for rate limits. The socket's address, unless the socket is the configured
+ * trusted proxy (QBO_CONNECT_TRUSTED_PROXY): then the last X-Forwarded-For entry, the one that proxy
+ * appended (earlier entries are whatever the client sent, so they are never read).
+ */
+export function clientIp(c: Context, trustedProxy: string | undefined): string {
+  let socket: string;
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    socket = getConnInfo(c).remote.address ?? 'unknown';
   } catch {
     return 'unknown';
   }
+  const plain = socket.replace(/^::ffff:/, '');
+  if (trustedProxy && (plain === trustedProxy || socket === trustedProxy)) {
+    const forwarded = (c.req.header('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const last = forwarded[forwarded.length - 1];
+    if (last && isIP(last)) return last;
+  }
+  return plain;
 }
 
 export function sessionMiddleware(deps: WebDeps) {
   return createMiddleware<WebEnv>(async (c, next) => {
-    c.set('clientIp', clientIp(c));
+    c.set('clientIp', clientIp(c, deps.ctx.config.trustedProxy));
     const session = await sessionFromCookie(deps.ctx.db, getCookie(c, SESSION_COOKIE), deps.ctx.clock());
     if (session) {
       c.set('session', session);

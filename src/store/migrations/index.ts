@@ -10,6 +10,7 @@ import * as m0004 from './0004_connections.js';
 import * as m0005 from './0005_settings.js';
 import * as m0006 from './0006_sync.js';
 import * as m0008 from './0008_sync_more.js';
+import * as m0009 from './0009_api_token_expiry.js';
 import * as m0010 from './0010_sent_fields.js';
 
 export const migrations: Record<string, Migration> = {
@@ -20,5 +21,6 @@ export const migrations: Record<string, Migration> = {
   '0005_settings': m0005,
   '0006_sync': m0006,
   '0008_sync_more': m0008,
+  '0009_api_token_expiry': m0009,
   '0010_sent_fields': m0010,
 };

@@ -22,6 +22,8 @@ export interface AccountTables {
     prefix: string;
     created_at: string;
     last_used_at: string | null;
+    /** When the token stops working (UTC ISO); null: never. */
+    expires_at: string | null;
     revoked_at: string | null;
   };
   /** Browser sessions; the id is a SHA-256 of the cookie value. */

@@ -60,7 +60,9 @@ describe('practice codes named like Object.prototype members', () => {
     expect(mappedId({ toString: '7', constructor: '8' }, 'toString')).toBe('7');
     expect(mappedId({ toString: '7' }, 'constructor')).toBeUndefined();
     expect(mappedId({}, '__proto__')).toBeUndefined();
-    const d = salesDraft('invoice', invoice('toString'), ctx((s) => (s.tax.sales = { toString: '7' })), refs, 'invoice I-1');
+    // Its tax at the mapped 10% (a gap rounding cannot explain is an error of its own: issue 19, tax truth).
+    const taxed = stored('invoice', { ...invoice('toString').stored.record, lines: [{ description: 'x', amountCents: 100, taxCode: 'toString', taxCents: 10 }], taxCents: 10, totalCents: 110 });
+    const d = salesDraft('invoice', taxed, ctx((s) => (s.tax.sales = { toString: '7' })), refs, 'invoice I-1');
     expect(d.issues.filter((i) => i.severity === 'error')).toEqual([]);
     expect(JSON.stringify(d.payload['Line'])).toContain('"TaxCodeRef":{"value":"7"}');
   });

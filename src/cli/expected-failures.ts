@@ -1,0 +1,56 @@
+/**
+ * Failures a person can expect and fix — the database is down, a port is taken, the data folder is
+ * not writable, the token key is wrong — as one line saying what and how to fix it (issue 12 §12).
+ * Anything not recognised here is a bug, and main.ts prints its stack.
+ */
+import { VaultError } from '../connect/crypto.js';
+
+interface ErrnoLike {
+  code?: unknown;
+  errors?: unknown;
+  address?: unknown;
+  port?: unknown;
+  path?: unknown;
+  message?: unknown;
+}
+
+const DB_UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+/** PostgreSQL SQLSTATEs for a wrong login, a missing database, or a server that refuses connections now. */
+const DB_REFUSED: Record<string, string> = {
+  '28P01': 'the user name or password is wrong',
+  '28000': 'the user may not log in',
+  '3D000': 'the database does not exist',
+  '57P03': 'the server is starting up or shutting down',
+  '53300': 'the server has too many connections',
+};
+
+function codeOf(err: unknown, depth = 0): string | undefined {
+  const e = err as ErrnoLike & { cause?: unknown };
+  if (!e || depth > 5) return undefined;
+  if (typeof e.code === 'string') return e.code;
+  // Node reports a refused connection to a name with several addresses as an AggregateError.
+  if (Array.isArray(e.errors)) for (const inner of e.errors) if (typeof (inner as ErrnoLike)?.code === 'string') return (inner as ErrnoLike).code as string;
+  // A wrapped failure (the migration's "database migration failed") keeps the original as its cause.
+  return e.cause !== undefined ? codeOf(e.cause, depth + 1) : undefined;
+}
+
+/** The one line for an expected failure, or undefined when `err` is not one. */
+export function expectedFailure(err: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (err instanceof VaultError) return `${err.message}.`;
+  const code = codeOf(err);
+  if (!code) return undefined;
+  const usesPostgres = !!env.DATABASE_URL;
+  if (usesPostgres && DB_UNREACHABLE.has(code)) {
+    return `DATABASE_URL: the PostgreSQL server cannot be reached (${code}); start it, or set DATABASE_URL to a server that is running.`;
+  }
+  if (usesPostgres && DB_REFUSED[code]) return `DATABASE_URL: PostgreSQL refused the connection (${DB_REFUSED[code]}); fix DATABASE_URL.`;
+  if (code === 'EADDRINUSE') {
+    const port = (err as ErrnoLike).port;
+    return `port ${typeof port === 'number' ? port : ''} is already in use; stop the other program or choose another port (--port or QBO_CONNECT_PORT).`.replace('port  is', 'the port is');
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY') {
+    const where = typeof (err as ErrnoLike).path === 'string' ? ` (${String((err as ErrnoLike).path)})` : '';
+    return `QBO_CONNECT_DATA_DIR: the data folder cannot be written${where} (${code}); choose a folder this user owns with --data-dir or QBO_CONNECT_DATA_DIR.`;
+  }
+  return undefined;
+}

@@ -1,0 +1,24 @@
+/**
+ * The company an API request is about, refused unless this installation knows it (issue 12 §10):
+ * a realm id that was never connected here would otherwise make a read write (a settings row made
+ * for it) or a sync record a failed run for it. Known = a row in `connections`, connected or not.
+ */
+import type { Db } from '../../store/db.js';
+import { resolveRealm } from '../../connect/realm.js';
+
+export class UnknownRealmError extends Error {
+  override name = 'UnknownRealmError';
+  readonly code = 'realm.unknown';
+}
+
+export async function resolveKnownRealm(db: Db, given: string | undefined, how: string): Promise<string> {
+  const realmId = await resolveRealm(db, given, how);
+  const row = await db.selectFrom('connections').select('realm_id').where('realm_id', '=', realmId).executeTakeFirst();
+  if (!row) {
+    const known = (await db.selectFrom('connections').select('realm_id').orderBy('realm_id').execute()).map((r) => r.realm_id);
+    throw new UnknownRealmError(
+      `QuickBooks company ${realmId} was never connected here${known.length ? ` (known: ${known.join(', ')})` : ''}: connect it first, or name a known one with ${how}.`,
+    );
+  }
+  return realmId;
+}
