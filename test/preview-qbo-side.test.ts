@@ -93,9 +93,14 @@ describeEachDialect('a US company: TAX or NON on each line, one tax code on the 
     expect(line['SalesItemLineDetail']).toMatchObject({ TaxCodeRef: { value: 'TAX' } });
     const sent = await sendRow(co, r, 'US Client');
     expect(toCents(sent['TotalAmt'] as number)).toBe(r.qboTotalCents);
-    // Bills work for US companies too: lines carry the mapped TAX/NON code, no sales tax.
-    const bill = rows(plan).find((x) => x.group === 'bills' && x.record.id !== 'B-90005')!;
-    expect(bill.payload!['Line']).toEqual(expect.arrayContaining([expect.objectContaining({ AccountBasedExpenseLineDetail: expect.objectContaining({ TaxCodeRef: { value: 'TAX' } }) })]));
+    // Bills and staff expenses are not offered for US companies (the original product's rule): listed,
+    // not sent, the reason on the row.
+    const purchases = rows(plan).filter((x) => x.group === 'bills' || x.group === 'staff-expenses');
+    expect(purchases.length).toBeGreaterThan(0);
+    for (const p of purchases) {
+      expect([p.action, p.payload]).toEqual(['none', null]);
+      expect(p.issues.map((i) => [i.code, i.severity])).toEqual([[`${p.record.kind}.not-for-us`, 'warning']]);
+    }
   });
 });
 

@@ -91,6 +91,8 @@ export const documentChecks = [
   'contact-missing',
   'income-account-unmapped',
   'expense-account-unmapped',
+  'us-tax-differs',
+  'not-for-us',
 ] as const;
 type DocumentCheck = (typeof documentChecks)[number];
 const nameKinds = ['contact', 'supplier', 'staff'] as const;
@@ -162,6 +164,8 @@ const documentSentences: Record<DocumentCheck, (c: PlanMessageContext) => string
   'contact-missing': (c) => `${c.record}: its contact ${shown(c.value)} (field ${c.field ?? 'contactCode'}) is not in the practice ledger. Add the contact, or skip the document.`,
   'income-account-unmapped': (c) => `${c.record}: no QBO income account for ${c.detail} (field ${c.field}). Set it under ${c.limit} in the settings.`,
   'expense-account-unmapped': (c) => `${c.record}: no QBO expense account for ${c.detail} (field ${c.field}). Set it under ${c.limit} in the settings.`,
+  'us-tax-differs': (c) => `${c.record}: QBO will charge sales tax of ${c.detail}, while the practice's tax is ${cents(c.value)} (field taxCents), so QBO's total will be ${cents(c.limit)}. In a US company QBO works the tax out from the transaction tax code and its figure stands. If the practice's tax is right, choose a code of the practice's rate under tax.transactionTaxCodeId in the settings.`,
+  'not-for-us': (c) => `${c.record} is not sent: QBO Connect does not sync bills or staff expenses to a US QuickBooks company, where purchases carry no sales tax to claim back (the practice's tax would have to be dropped or folded into the cost). Enter it in QuickBooks yourself if it belongs there.`,
 };
 
 const nameSentences: Record<NameCheck, (c: PlanMessageContext) => string> = {
@@ -187,7 +191,10 @@ const otherSentences: Record<string, (c: PlanMessageContext) => string> = {
   'item.income-account-unmapped': (c) => `${c.record}: the job item needs a QBO income account and none is set (${c.field}). Choose one under ${c.limit} in the settings.`,
   'item.name-changed': (c) => `${c.record}: the item name "${shown(c.value)}" is not accepted by QBO as it is; it will be sent as "${c.detail}".`,
   'tax.unmapped': (c) => `${c.record}: tax code ${shown(c.value)} (field ${c.field}) has no QBO tax code for ${c.detail}. Map it under ${c.limit} in the settings.`,
-  'tax.transaction-code-unmapped': (c) => `${c.record}: taxed lines in a US company need a transaction tax code and none is set. Choose one under tax.transactionTaxCodeId in the settings.`,
+  'tax.transaction-code-unmapped': (c) =>
+    c.value !== undefined
+      ? `${c.record}: the transaction tax code ${shown(c.value)} (tax.transactionTaxCodeId) is ${c.detail ?? 'not a sales tax code of this QBO company'}, so QBO's tax cannot be worked out. Choose one of the company's sales tax codes under tax.transactionTaxCodeId in the settings.`
+      : `${c.record}: taxed lines in a US company need a transaction tax code and none is set. Choose one under tax.transactionTaxCodeId in the settings.`,
   'invoice.item-unmapped': (c) => `${c.record}: invoices use one fixed QBO item but none is chosen. Set invoices.fixedItemId, or set invoices.jobItems to per-project.`,
   'payment.type-unmapped': (c) => `${c.record}: payment type ${shown(c.value)} (field ${c.field ?? 'paymentTypeCode'}) has no QBO payment method. Map it under payments.methodByPaymentType.${shown(c.value)} in the settings.`,
   'payment.invoice-before-export-from': (c) => `${c.record}: it pays ${c.detail}, which is dated before the export-from date ${c.limit} and is not in QBO (field ${c.field}). Move general.exportFrom.invoices back to include it, or skip the payment.`,

@@ -20,7 +20,11 @@ async function idOf(qbo: CompanyClient, entity: 'TaxCode' | 'Account' | 'Payment
 
 export const errorsOf = (plan: Plan) => plan.groups.flatMap((g) => g.rows.filter((r) => !r.skipped && r.issues.some((i) => i.severity === 'error')));
 
-export async function readyDemo(ctx: Ctx, qbo: CompanyClient, realmId: string, opts: { size: DemoSize; direction: 'export' | 'import'; exportFrom?: string; applyCredits?: boolean }): Promise<Plan> {
+/**
+ * `us`: the company is a US one (emulator preset 'us'): amounts are said to be USD, the sales tax code
+ * on the transaction is the one named, and purchases need no tax mapping (not offered for US).
+ */
+export async function readyDemo(ctx: Ctx, qbo: CompanyClient, realmId: string, opts: { size: DemoSize; direction: 'export' | 'import'; exportFrom?: string; applyCredits?: boolean; us?: { salesTaxCode: string } }): Promise<Plan> {
   const clock = ctx.clock;
   const report = await loadDemoPractice(ctx.db, { size: opts.size, seed: 1, today: clock() });
   if (!report.ok) throw new Error('the demo practice did not load');
@@ -32,9 +36,14 @@ export async function readyDemo(ctx: Ctx, qbo: CompanyClient, realmId: string, o
   if (opts.exportFrom) for (const k of ['invoices', 'creditNotes', 'payments', 'bills', 'staffExpenses']) await set(`general.exportFrom.${k}`, opts.exportFrom);
   const c = await getRecord(ctx.db, 'contact', 'C9001');
   if (c && !c.record.uniqueId) await updateRecord(ctx.db, 'contact', 'C9001', { ...c.record, uniqueId: 'CL90001' }, clock());
-  await set('tax.purchases.GST-CAP', await idOf(qbo, 'TaxCode', 'GST on capital'));
+  if (opts.us) {
+    await set('general.practiceCurrency', 'USD');
+    await set('tax.transactionTaxCodeId', await idOf(qbo, 'TaxCode', opts.us.salesTaxCode));
+  } else {
+    await set('tax.purchases.GST-CAP', await idOf(qbo, 'TaxCode', 'GST on capital'));
+  }
   await set('staffExpenses.fixedExpenseAccountId', await idOf(qbo, 'Account', 'Office Expenses'));
-  const eft = await idOf(qbo, 'PaymentMethod', 'EFT');
+  const eft = await idOf(qbo, 'PaymentMethod', opts.us ? 'ACH' : 'EFT');
   let bank: string | undefined;
   for await (const a of qbo.query('Account')) if ((a as { AccountType?: string }).AccountType === 'Bank') bank ??= a.Id;
   if (bank) await set('payments.depositAccountId', bank);

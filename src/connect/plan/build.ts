@@ -18,7 +18,7 @@ import { listSkipped } from '../skips.js';
 import { amount, issue, makeRow, marker, payloadHash, QBO_DOC_NUMBER_LIMIT, rowKey, type EntityRef, type MapContext } from './context.js';
 import { lastLinkWrite, linksByKey, linksByQboId, linksOfKinds, type Link } from './links.js';
 import { itemKey } from './mapping/items.js';
-import { purchaseDraft } from './mapping/purchases.js';
+import { purchaseDraft, purchasesNotOfferedForUs } from './mapping/purchases.js';
 import type { RefResolver } from './mapping/refs.js';
 import { salesDraft, type DocumentDraft } from './mapping/sales.js';
 import { QboSnapshot, type QboRow } from './qbo-snapshot.js';
@@ -194,7 +194,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
   const qboDocs = {
     Invoice: byDocNumber(await snap.byIn('Invoice', 'DocNumber', [...newNumbers('invoice'), ...outside])),
     CreditMemo: byDocNumber(await snap.byIn('CreditMemo', 'DocNumber', newNumbers('credit-note'))),
-    Bill: byDocNumber(await snap.byIn('Bill', 'DocNumber', [...newNumbers('bill'), ...newNumbers('staff-expense')])),
+    Bill: byDocNumber(await snap.byIn('Bill', 'DocNumber', purchasesNotOfferedForUs(ctx) ? [] : [...newNumbers('bill'), ...newNumbers('staff-expense')])),
     Payment: byField(await paymentsByReference(snap, items.filter((i) => i.kind === 'payment' && i.status === 'new').map((i) => i.doc.stored.record as Payment)), 'PaymentRefNum'),
   };
 
@@ -281,6 +281,13 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
       const syncToken = qboNow?.SyncToken ?? link!.sync_token;
       const deleted = qboNow?.['status'] === 'Deleted';
       rows.push(makeRow({ ...base, action: deleted ? 'none' : 'void', qboId: link!.qbo_id, syncToken, payload: deleted ? null : { Id: link!.qbo_id, SyncToken: syncToken }, practiceTotalCents: 0, qboTotalCents: 0, issues }));
+      continue;
+    }
+
+    // US companies: bills and staff expenses are listed as not sent, with the reason (purchases.ts).
+    if ((kind === 'bill' || kind === 'staff-expense') && purchasesNotOfferedForUs(ctx)) {
+      issues.push(issue(`${kind}.not-for-us`, 'warning', { record: it.label }));
+      rows.push(makeRow({ ...base, action: 'none', qboId: link?.qbo_id, practiceTotalCents: totalOf(kind, stored.record), issues }));
       continue;
     }
 
@@ -397,8 +404,10 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     const creditKey = rowKey('credit-notes', cn.number);
     const credit = refOf({ value: `@row:${creditKey}`, rowKey: creditKey }, deps);
     const invoice = refOf(ref.ref, deps);
-    const amt = amount(cn.totalCents);
-    applications.set(rowKey('payments-export', cn.number), { invoiceNumber: cn.invoiceNumber, creditKey, totalCents: cn.totalCents });
+    // What QBO will hold for the credit: the practice's total, except in a US company whose sales tax
+    // code charges another tax than the practice (mapping/tax.ts usSalesTax).
+    const amt = amount(draft.qboTotalCents);
+    applications.set(rowKey('payments-export', cn.number), { invoiceNumber: cn.invoiceNumber, creditKey, totalCents: draft.qboTotalCents });
     return makeRow({
       group: 'payments-export',
       kind: 'credit-application',
@@ -539,7 +548,8 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
 
   // ---- credits never apply more than an invoice has left after this sync's payments -------------------
   for (const r of rows) if (r.action === 'import' && r.payload) for (const a of (r.payload as unknown as Payment).allocations) paidByInvoice.set(a.invoiceNumber, (paidByInvoice.get(a.invoiceNumber) ?? 0) + a.amountCents);
-  const invoiceTotal = (n: string) => ((planInvoices.get(n)?.doc.stored.record as Invoice | undefined) ?? practiceInvoices.get(n)?.record)?.totalCents;
+  // An invoice of this plan totals in QBO what its row predicts (the practice's total, but for US sales tax).
+  const invoiceTotal = (n: string) => rows.find((x) => x.key === rowKey('invoices', n) && x.action === 'create')?.qboTotalCents ?? ((planInvoices.get(n)?.doc.stored.record as Invoice | undefined) ?? practiceInvoices.get(n)?.record)?.totalCents;
   const dropped = new Set<string>();
   for (const r of rows) {
     const a = applications.get(r.key);

@@ -187,16 +187,16 @@ export const sections: Section[] = [
       { type: 'map', path: 'payments.methodByPaymentType', label: 'Payment method by payment type', help: 'Which QuickBooks payment method each practice payment type becomes.', keys: 'payment-type', source: 'payment-method' },
     ],
   },
-  { id: 'bills', title: 'Bills', intro: 'Supplier bills entered in the practice system.', fields: expenseFields('bills', 'bills') },
-  { id: 'staffExpenses', title: 'Staff expenses', intro: 'Staff cash and travel expenses, sent as bills to the staff member.', fields: expenseFields('staffExpenses', 'staff expenses') },
+  { id: 'bills', title: 'Bills', intro: 'Supplier bills entered in the practice system. Not offered for US QuickBooks companies: US purchases carry no sales tax to claim back, so the practice\'s tax could only be dropped or folded into the cost; the preview lists them as not sent.', fields: expenseFields('bills', 'bills') },
+  { id: 'staffExpenses', title: 'Staff expenses', intro: 'Staff cash and travel expenses, sent as bills to the staff member. Not offered for US QuickBooks companies, like bills: the preview lists them as not sent.', fields: expenseFields('staffExpenses', 'staff expenses') },
   {
     id: 'tax',
     title: 'Tax',
-    intro: 'Which QuickBooks tax code each practice tax code becomes. Invoices and expenses need these.',
+    intro: 'Which QuickBooks tax code each practice tax code becomes. Invoices and expenses need these. In a US company a sales line is only taxable (TAX) or not (NON), and QuickBooks works the tax out from the transaction tax code: the preview shows its figure, and warns when it is not the practice\'s.',
     fields: [
       { type: 'map', path: 'tax.sales', label: 'Sales (invoices and credit notes)', help: 'The QuickBooks tax code used on sales for each practice tax code.', keys: 'tax-code', source: 'sales-tax-code' },
       { type: 'map', path: 'tax.purchases', label: 'Purchases (bills and staff expenses)', help: 'The QuickBooks tax code used on purchases for each practice tax code.', keys: 'tax-code', source: 'purchase-tax-code' },
-      { type: 'qbo', path: 'tax.transactionTaxCodeId', label: 'Transaction tax code (US companies)', help: 'US companies only: the tax code on the whole transaction.', source: 'tax-code' },
+      { type: 'qbo', path: 'tax.transactionTaxCodeId', label: 'Transaction sales tax code (US companies)', help: 'US companies only: the sales tax code (its rates) QuickBooks charges on the taxable lines of every invoice and credit note.', source: 'tax-code' },
     ],
   },
 ];
@@ -222,7 +222,8 @@ async function qboChoices(deps: WebDeps, realmId: string): Promise<Choices> {
       'expense-account': account(['Expense', 'Cost of Goods Sold', 'Other Expense']),
       'bank-account': account(['Bank', 'Other Current Asset']),
       item: itemRows.map((i) => [i.Id, i.Name ?? i.Id]),
-      'tax-code': taxCodes.map((t) => [t.id, t.name]),
+      // The transaction code of a US company: a code with sales rates, never the line codes TAX/NON.
+      'tax-code': taxCodes.filter((t) => t.hasSales && !['TAX', 'NON', 'CustomSalesTax'].includes(t.id)).map((t) => [t.id, `${t.name} (${pct(t.salesRates)})`]),
       // A code with rates on one side only is not offered for the other (a purchases-only code on an invoice).
       'sales-tax-code': taxCodes.filter((t) => t.hasSales || !t.hasPurchases).map((t) => [t.id, `${t.name}${t.hasSales ? ` (${pct(t.salesRates)})` : ''}`]),
       'purchase-tax-code': taxCodes.filter((t) => t.hasPurchases || !t.hasSales).map((t) => [t.id, `${t.name}${t.hasPurchases ? ` (${pct(t.purchaseRates)})` : ''}`]),

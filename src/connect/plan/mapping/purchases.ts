@@ -2,6 +2,11 @@
  * Bills and staff expenses as QBO Bills: a bill to its supplier, a staff expense to the staff member
  * as a supplier (a Vendor). Each line books to an expense account (fixed, or by expense type) with
  * the purchase tax code mapped from the practice's.
+ *
+ * Not for US companies (see purchasesNotOfferedForUs): the original product did not offer bills or
+ * staff expenses to US QBO files, and QBO's US purchases carry no sales tax, so the practice's tax
+ * on them could only be dropped (the payable would be short) or folded into the cost (QBO's figures
+ * would no longer be the practice's).
  */
 import type { ExportDocument, ResolvedLine } from '../../../practice/store.js';
 import type { Bill, StaffExpense } from '../../../practice/schemas.js';
@@ -44,7 +49,14 @@ function lineText(ctx: MapContext, kind: PurchaseKind, l: PurchaseLine, r: Resol
   }
 }
 
+/** Bills and staff expenses are listed for a US company, never sent: the row says why. */
+export function purchasesNotOfferedForUs(ctx: MapContext): boolean {
+  return ctx.us;
+}
+
 export function purchaseDraft(kind: PurchaseKind, doc: ExportDocument<'bill'> | ExportDocument<'staff-expense'>, ctx: MapContext, refs: RefResolver, label: string): DocumentDraft {
+  // A bug if reached: build.ts lists US purchases as not sent before drafting anything.
+  if (purchasesNotOfferedForUs(ctx)) throw new Error(`${label}: bills and staff expenses are not sent to a US company`);
   const issues: Issue[] = [];
   const deps: string[] = [];
   const s = kind === 'bill' ? ctx.settings.bills : ctx.settings.staffExpenses;
@@ -86,7 +98,7 @@ export function purchaseDraft(kind: PurchaseKind, doc: ExportDocument<'bill'> | 
     wire.push({ DetailType: 'AccountBasedExpenseLineDetail', Amount: amount(l.amountCents), Description: lineText(ctx, kind, l, r).slice(0, 4000), AccountBasedExpenseLineDetail: detail });
   });
   payload['Line'] = wire;
-  const tx = txnTaxFields(ctx, taxes, label, issues, 'purchases');
+  const tx = txnTaxFields();
   Object.assign(payload, tx.header);
   const txnTaxDetail = tx.txnTaxDetail;
   const ratesKnown = taxes.length === lines.length;

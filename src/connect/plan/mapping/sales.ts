@@ -3,7 +3,8 @@
  * the invoice text as a first description line, the memo, each line's description, the job item
  * (per project, or one fixed item), the income account per stage line, and tax per line. When QBO's
  * per-line tax rounding would give another total than the practice's, the practice's tax is sent as
- * an override (TxnTaxDetail.TotalTax) and the row says so.
+ * an override (TxnTaxDetail.TotalTax) and the row says so. US companies: lines say TAX or NON and the
+ * transaction names the sales tax code; QBO's tax is predicted, never overridden (tax.ts usSalesTax).
  */
 import type { ExportDocument, ResolvedLine } from '../../../practice/store.js';
 import type { CreditNote, Invoice } from '../../../practice/schemas.js';
@@ -11,7 +12,7 @@ import { amount, issue, marker, type MapContext } from '../context.js';
 import { predictTotals } from '../totals.js';
 import type { Issue } from '../types.js';
 import { refValue, type RefResolver } from './refs.js';
-import { lineTax, roundingExplains, txnTaxFields, type LineTax } from './tax.js';
+import { lineTax, roundingExplains, txnTaxFields, usSalesTax, type LineTax } from './tax.js';
 import { mappedId } from '../../settings/lookup.js';
 
 export interface DocumentDraft {
@@ -79,11 +80,13 @@ export function salesDraft(kind: SalesKind, doc: ExportDocument<'invoice'> | Exp
   const text = d.text?.trim();
   if (ctx.settings.invoices.invoiceTextLine && text) lines.push({ DetailType: 'DescriptionOnly', Description: text.slice(0, 4000), DescriptionLineDetail: {} });
   const taxes: LineTax[] = [];
+  const byLine: Array<LineTax | undefined> = [];
   const s = ctx.settings.invoices;
   d.lines.forEach((l, i) => {
     const r = doc.lines[i] ?? {};
     const tax = lineTax(ctx, 'sales', l.taxCode, label, `lines[${i}].taxCode`, issues);
     if (tax) taxes.push(tax);
+    byLine.push(tax);
     const detail: Record<string, unknown> = {};
     const projectNumber = r.project?.key ?? d.projectNumber ?? null;
     if (s.jobItems === 'per-project' && projectNumber) {
@@ -99,25 +102,35 @@ export function salesDraft(kind: SalesKind, doc: ExportDocument<'invoice'> | Exp
   });
   payload['Line'] = lines;
 
-  const { header, txnTaxDetail } = txnTaxFields(ctx, taxes, label, issues, 'sales');
-  Object.assign(payload, header);
-  const predicted = predictTotals(d.lines.map((l, i) => ({ amountCents: l.amountCents, ratesPercent: taxes.length === d.lines.length ? taxes[i]!.ratesPercent : [] })));
-  let qboTotal = predicted.totalCents;
-  const allTaxKnown = taxes.length === d.lines.length && !taxes.some((t) => t.rateDiffers);
-  const explained = allTaxKnown && roundingExplains(d.lines.map((l, i) => ({ amountCents: l.amountCents, tax: taxes[i]! })), predicted.taxCents, d.taxCents);
-  if (allTaxKnown && predicted.taxCents !== d.taxCents && !explained) {
-    issues.push(issue(`${kind}.tax-differs`, 'error', { record: label, value: d.taxCents, limit: predicted.taxCents, detail: `${Math.abs(predicted.taxCents - d.taxCents)} cent(s)` }, 'taxCents'));
-  } else if (allTaxKnown && predicted.taxCents !== d.taxCents) {
-    issues.push(
-      issue(`${kind}.total-differs`, 'warning', {
-        record: label,
-        value: d.totalCents,
-        limit: d.taxCents,
-        detail: `${amount(predicted.totalCents).toFixed(2)} (tax ${amount(predicted.taxCents).toFixed(2)}), ${Math.abs(predicted.totalCents - d.totalCents)} cent(s) ${predicted.totalCents > d.totalCents ? 'more' : 'less'}`,
-      }, 'taxCents'),
-    );
-    txnTaxDetail['TotalTax'] = amount(d.taxCents);
-    qboTotal = predicted.netCents + d.taxCents;
+  let txnTaxDetail: Record<string, unknown>;
+  let qboTotal: number;
+  if (ctx.us) {
+    const us = usSalesTax(ctx, kind, d.lines.map((l, i) => ({ amountCents: l.amountCents, tax: byLine[i] })), d.taxCents, label, issues);
+    txnTaxDetail = us.txnTaxDetail;
+    const net = d.lines.reduce((n, l) => n + l.amountCents, 0);
+    qboTotal = us.qboTaxCents === null ? d.totalCents : net + us.qboTaxCents;
+  } else {
+    const { header, txnTaxDetail: detail } = txnTaxFields();
+    txnTaxDetail = detail;
+    Object.assign(payload, header);
+    const predicted = predictTotals(d.lines.map((l, i) => ({ amountCents: l.amountCents, ratesPercent: taxes.length === d.lines.length ? taxes[i]!.ratesPercent : [] })));
+    qboTotal = predicted.totalCents;
+    const allTaxKnown = taxes.length === d.lines.length && !taxes.some((t) => t.rateDiffers);
+    const explained = allTaxKnown && roundingExplains(d.lines.map((l, i) => ({ amountCents: l.amountCents, tax: taxes[i]! })), predicted.taxCents, d.taxCents);
+    if (allTaxKnown && predicted.taxCents !== d.taxCents && !explained) {
+      issues.push(issue(`${kind}.tax-differs`, 'error', { record: label, value: d.taxCents, limit: predicted.taxCents, detail: `${Math.abs(predicted.taxCents - d.taxCents)} cent(s)` }, 'taxCents'));
+    } else if (allTaxKnown && predicted.taxCents !== d.taxCents) {
+      issues.push(
+        issue(`${kind}.total-differs`, 'warning', {
+          record: label,
+          value: d.totalCents,
+          limit: d.taxCents,
+          detail: `${amount(predicted.totalCents).toFixed(2)} (tax ${amount(predicted.taxCents).toFixed(2)}), ${Math.abs(predicted.totalCents - d.totalCents)} cent(s) ${predicted.totalCents > d.totalCents ? 'more' : 'less'}`,
+        }, 'taxCents'),
+      );
+      txnTaxDetail['TotalTax'] = amount(d.taxCents);
+      qboTotal = predicted.netCents + d.taxCents;
+    }
   }
   if (Object.keys(txnTaxDetail).length) payload['TxnTaxDetail'] = txnTaxDetail;
 

@@ -1,11 +1,13 @@
 /**
  * Practice tax codes → QBO tax codes, for sales or purchases. Non-US companies put a real TaxCode Id
- * on every line; US companies put TAX or NON on lines and one tax code on the transaction.
+ * on every line; US companies put TAX or NON on sales lines and one sales tax code on the transaction,
+ * and QBO works the tax out from that code (see usSalesTax). US purchases are not synced at all.
  */
 import type { MapContext } from '../context.js';
 import { issue } from '../context.js';
 import type { Issue } from '../types.js';
 import { mappedId } from '../../settings/lookup.js';
+import { predictTotals } from '../totals.js';
 
 export interface LineTax {
   /** The TaxCodeRef value for the line (a TaxCode Id, or TAX/NON in the US). */
@@ -42,14 +44,13 @@ export function lineTax(ctx: MapContext, side: 'sales' | 'purchases', practiceCo
   }
   const setting = `tax.${side}.${practiceCode}`;
   if (ctx.us) {
-    // US purchases carry no sales tax in QBO (see txnTaxFields): nothing to compare.
-    if (side === 'purchases') return { code: mapped, ratesPercent: [] };
-    if (mapped === 'NON') return checkRate(ctx, side, practiceCode, { code: mapped, ratesPercent: [] }, 'NON', label, field, setting, issues);
-    const txn = ctx.settings.tax.transactionTaxCodeId;
-    const code = txn ? ctx.lists.taxCodes.get(txn) : undefined;
-    // Without a transaction code, tax.transaction-code-unmapped says so already.
-    if (!code) return { code: 'TAX', ratesPercent: [] };
-    return checkRate(ctx, side, practiceCode, { code: 'TAX', ratesPercent: code.salesRates }, `TAX with ${code.name}`, label, field, `${setting} and tax.transactionTaxCodeId`, issues);
+    // A US line only says whether it is taxable (TAX) or not (NON); the rate is the transaction tax
+    // code's, compared as an amount by usSalesTax. Purchases never get here (not offered for US).
+    if (mapped !== 'TAX' && mapped !== 'NON') {
+      issues.push(issue('tax.unmapped', 'error', { record: label, value: practiceCode, field, detail: `${side} (a US company's lines take TAX or NON, not ${mapped})`, limit: setting }, field));
+      return undefined;
+    }
+    return { code: mapped, ratesPercent: [] };
   }
   const code = ctx.lists.taxCodes.get(mapped);
   if (!code) {
@@ -70,16 +71,66 @@ export function roundingExplains(lines: Array<{ amountCents: number; tax: LineTa
   return Math.abs(qboTaxCents - practiceTaxCents) <= pairs;
 }
 
-/** The transaction-level tax fields: GlobalTaxCalculation (non-US) or TxnTaxCodeRef (US). */
-export function txnTaxFields(ctx: MapContext, lines: LineTax[], label: string, issues: Issue[], side: 'sales' | 'purchases'): { header: Record<string, unknown>; txnTaxDetail: Record<string, unknown> } {
-  if (!ctx.us) return { header: { GlobalTaxCalculation: 'TaxExcluded' }, txnTaxDetail: {} };
-  // QBO's US purchases carry no sales tax: lines are sent without tax (NON).
-  if (side === 'purchases') return { header: {}, txnTaxDetail: {} };
-  if (!lines.some((l) => l.code === 'TAX')) return { header: {}, txnTaxDetail: {} };
-  const txn = ctx.settings.tax.transactionTaxCodeId;
-  if (!txn) {
-    issues.push(issue('tax.transaction-code-unmapped', 'error', { record: label }, 'taxCode'));
-    return { header: {}, txnTaxDetail: {} };
+/** The transaction-level tax field of non-US documents (US sales: usSalesTax). */
+export function txnTaxFields(): { header: Record<string, unknown>; txnTaxDetail: Record<string, unknown> } {
+  return { header: { GlobalTaxCalculation: 'TaxExcluded' }, txnTaxDetail: {} };
+}
+
+/** QBO's US pseudo codes: they say taxable or not and carry no rate, so never a transaction code. */
+const US_PSEUDO_CODES = new Set(['TAX', 'NON', 'CustomSalesTax']);
+
+export interface UsSalesTax {
+  txnTaxDetail: Record<string, unknown>;
+  /** The tax QBO will compute, or null when it cannot be known (an error says why). */
+  qboTaxCents: number | null;
+}
+
+/**
+ * US sales tax as QBO works it out (Intuit, "Manage sales tax for US locales",
+ * https://developer.intuit.com/app/developer/qbo/docs/workflows/manage-sales-tax-for-us-locales):
+ * lines carry only TAX or NON, the transaction names one sales tax code in
+ * TxnTaxDetail.TxnTaxCodeRef, and QBO computes TotalTax with one TaxLine per rate of that code's
+ * SalesTaxRateList over the taxable lines (NetAmountTaxable; recorded answer in
+ * /work/shared/reference/qbo-api.md §3.5: lines 325.75 taxable, TaxLine 8 % = 26.06). The amount is
+ * worked line by line and rate by rate, each rounded to the cent ("QuickBooks Online will always
+ * calculate line-by-line", https://quickbooks.intuit.com/learn-support/en-ca/sales-customers/if-my-subtotal-is-95-40-and-my-gst-hst-is-15-the-total-tax/01/306952 ;
+ * each jurisdiction's rate rounded on its own before adding, "the correct functionality is the way
+ * that Quickbooks Online handles tax", https://www.paypal-community.com/t5/user/viewprofilepage/user-id/6131098),
+ * the same rule as totals.ts predictTotals for other regions.
+ *
+ * The practice's tax is not forced onto QBO: US sales tax depends on where the customer is, and QBO
+ * (its code, or Automated Sales Tax, which "honors" an explicit amount only by prorating it across
+ * its own rates — Intuit blog, 2017-12-11, using-quickbooks-online-api-automated-sales-tax) is where
+ * it is filed from. When the two differ the row warns, naming both amounts, and predicts QBO's.
+ * Companies with Automated Sales Tax on pick the code from the ship-to address; the prediction uses
+ * the mapped code, so there it is only as good as that mapping.
+ */
+export function usSalesTax(ctx: MapContext, kind: 'invoice' | 'credit-note', lines: Array<{ amountCents: number; tax: LineTax | undefined }>, practiceTaxCents: number, label: string, issues: Issue[]): UsSalesTax {
+  if (lines.some((l) => !l.tax)) return { txnTaxDetail: {}, qboTaxCents: null };
+  const taxable = lines.filter((l) => l.tax!.code === 'TAX');
+  let qboTaxCents = 0;
+  let detail = '0.00 (no line is mapped to TAX)';
+  const txnTaxDetail: Record<string, unknown> = {};
+  if (taxable.length) {
+    const txn = ctx.settings.tax.transactionTaxCodeId;
+    if (!txn) {
+      issues.push(issue('tax.transaction-code-unmapped', 'error', { record: label }, 'taxCode'));
+      return { txnTaxDetail: {}, qboTaxCents: null };
+    }
+    const code = ctx.lists.taxCodes.get(txn);
+    const why = !code ? 'not in the company' : US_PSEUDO_CODES.has(txn) ? 'a line code (TAX/NON), not a sales tax code' : !code.active ? `${code.name}, which is inactive` : !code.hasSales ? `${code.name}, which has no sales tax rates` : null;
+    if (!code || why) {
+      issues.push(issue('tax.transaction-code-unmapped', 'error', { record: label, value: txn, ...(why ? { detail: why } : {}) }, 'taxCode'));
+      return { txnTaxDetail: {}, qboTaxCents: null };
+    }
+    const net = taxable.reduce((n, l) => n + l.amountCents, 0);
+    qboTaxCents = predictTotals(taxable.map((l) => ({ amountCents: l.amountCents, ratesPercent: code.salesRates }))).taxCents;
+    txnTaxDetail['TxnTaxCodeRef'] = { value: txn };
+    detail = `${(qboTaxCents / 100).toFixed(2)} (${code.name}: ${code.salesRates.map(pct).join(' + ')} on ${(net / 100).toFixed(2)} taxable)`;
   }
-  return { header: {}, txnTaxDetail: { TxnTaxCodeRef: { value: txn } } };
+  if (qboTaxCents !== practiceTaxCents) {
+    const netAll = lines.reduce((n, l) => n + l.amountCents, 0);
+    issues.push(issue(`${kind}.us-tax-differs`, 'warning', { record: label, value: practiceTaxCents, limit: netAll + qboTaxCents, detail }, 'taxCents'));
+  }
+  return { txnTaxDetail, qboTaxCents };
 }
