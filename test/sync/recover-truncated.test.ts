@@ -14,7 +14,6 @@ import { journalWrites } from '../../src/connect/run/journal.js';
 import { settleWrites } from '../../src/connect/run/recover.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
-import { testDate } from '../helpers/test-time.js';
 
 describe('recovery of a payment when the change feed holds more than 1,000 payments', () => {
   let emu: RunningEmulator;
@@ -50,12 +49,12 @@ describe('recovery of a payment when the change feed holds more than 1,000 payme
     const credit = { CustomerRef: { value: customer }, TotalAmt: 0, TxnDate: '2026-11-05', PrivateNote: 'qbo-connect:credit-application:CN-1' };
     const creditLanded = await client.create('Payment', credit as never, { requestId: 'trunc-credit' });
     const lost = { ...credit, PrivateNote: 'qbo-connect:credit-application:CN-2' };
-    const cdc = await client.cdc(['Payment'], testDate(-3600_000));
+    const cdc = await client.cdc(['Payment'], new Date(c.app.ctx.clock().getTime() - 3600_000));
     expect(cdc.truncated['Payment']).toBe(true);
 
     await c.app.ctx.db
       .insertInto('runs')
-      .values({ id: 'run-t', realm_id: c.realmId, started_by: 'test', started_at: testDate().toISOString(), finished_at: null, status: 'running', settings: '{}', processed: 0, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, failed: 0, held: 0, message: null })
+      .values({ id: 'run-t', realm_id: c.realmId, started_by: 'test', started_at: c.app.ctx.clock().toISOString(), finished_at: null, status: 'running', settings: '{}', processed: 0, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, failed: 0, held: 0, message: null })
       .execute();
     await journalWrites(
       c.app.ctx.db,
@@ -97,7 +96,7 @@ describe('recovery of a payment when the change feed holds more than 1,000 payme
           batchRequestId: null,
         })),
       ],
-      testDate(),
+      c.app.ctx.clock(),
     );
     const s = await settleWrites(deps, c.realmId, 'run-t');
     expect(s).toMatchObject({ found: 3, adopted: 2, notSent: 1, held: 0, unknown: 0 });

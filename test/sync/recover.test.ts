@@ -15,7 +15,6 @@ import { sync } from '../../src/connect/run/sync.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
 import { companyIds, handPlanner, row, type CompanyIds } from './hand-plan.js';
-import { testDate } from '../helpers/test-time.js';
 
 describe('recovery of unresolved writes against the emulator (requestid memory off)', () => {
   let emu: RunningEmulator;
@@ -54,7 +53,7 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
   const runRow = async (id: string) =>
     c.app.ctx.db
       .insertInto('runs')
-      .values({ id, realm_id: c.realmId, started_by: 'test', started_at: testDate().toISOString(), finished_at: null, status: 'running', settings: '{}', processed: 0, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, failed: 0, held: 0, message: null })
+      .values({ id, realm_id: c.realmId, started_by: 'test', started_at: c.app.ctx.clock().toISOString(), finished_at: null, status: 'running', settings: '{}', processed: 0, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, failed: 0, held: 0, message: null })
       .execute();
 
   beforeAll(async () => {
@@ -91,7 +90,7 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
         entry('INV-R4', invoiceBody('INV-R4')),
         entry('C-LOST', { DisplayName: 'Lost Answer Pty Ltd' }, { rowKey: 'customers:C-LOST', groupKind: 'customers', recordKind: 'contact', qboEntity: 'Customer', expectedTotalCents: null }),
       ],
-      testDate(),
+      c.app.ctx.clock(),
     );
 
     const s = await settleWrites(deps, c.realmId, 'run-recover');
@@ -130,7 +129,7 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
   it('finds a write older than change data capture reaches by its document number', async () => {
     const client = deps.client;
     const found = await client.create('Invoice', invoiceBody('INV-OLD1'), { requestId: 'test-old1' });
-    await journalWrites(c.app.ctx.db, [entry('INV-OLD1', invoiceBody('INV-OLD1')), entry('INV-OLD2', invoiceBody('INV-OLD2'))], testDate(-40 * 86_400_000));
+    await journalWrites(c.app.ctx.db, [entry('INV-OLD1', invoiceBody('INV-OLD1')), entry('INV-OLD2', invoiceBody('INV-OLD2'))], new Date(c.app.ctx.clock().getTime() - 40 * 86_400_000));
     const s = await settleWrites(deps, c.realmId, 'run-recover');
     expect(s).toMatchObject({ found: 2, adopted: 1, notSent: 1, unknown: 0 });
     const link = await c.app.ctx.db.selectFrom('links').selectAll().where('record_key', '=', 'INV-OLD1').executeTakeFirstOrThrow();
@@ -138,7 +137,7 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
   });
 
   it('a write QBO cannot check holds only its own record, named with its journal id; a person resolves it', async () => {
-    const [unk] = await journalWrites(c.app.ctx.db, [entry('INV-UNK', invoiceBody('INV-UNK'))], testDate());
+    const [unk] = await journalWrites(c.app.ctx.db, [entry('INV-UNK', invoiceBody('INV-UNK'))], c.app.ctx.clock());
     // Every look-up of invoices fails (the change feed and the query); writes still go through.
     const failing = (): AsyncIterable<never> => ({
       [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('QuickBooks answered 503 three times')) }),
@@ -172,7 +171,7 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
 
   it('a person links a write they found in QuickBooks; a wrong Id is refused', async () => {
     const inv = await deps.client.create('Invoice', invoiceBody('INV-P1'), { requestId: 'test-p1' });
-    const [j] = await journalWrites(c.app.ctx.db, [entry('INV-P1', invoiceBody('INV-P1'))], testDate());
+    const [j] = await journalWrites(c.app.ctx.db, [entry('INV-P1', invoiceBody('INV-P1'))], c.app.ctx.clock());
     await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', actor: 'test' })).rejects.toThrow('--qbo-id');
     await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: '987654', actor: 'test' })).rejects.toThrow('QuickBooks has no Invoice 987654');
     await resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: inv.Id, actor: 'test' });
@@ -182,7 +181,7 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
 
   it('a create not found yet is looked up again only after QBO processing window, then adopted', async () => {
     // It lands at QBO only after the first look-up (a slow QBO still storing it).
-    const [j] = await journalWrites(c.app.ctx.db, [entry('INV-SLOW', invoiceBody('INV-SLOW'))], testDate());
+    const [j] = await journalWrites(c.app.ctx.db, [entry('INV-SLOW', invoiceBody('INV-SLOW'))], c.app.ctx.clock());
     const waits: number[] = [];
     let landed = '';
     const sleep = async (ms: number) => {
@@ -204,7 +203,7 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
     const inv = await client.create('Invoice', invoiceBody('INV-U1'), { requestId: 'test-u1' });
     const body = { Id: inv.Id, SyncToken: inv.SyncToken, sparse: true, CustomerMemo: { value: 'Thanks' } };
     const upd = (no: string): Partial<JournalEntry> => ({ operation: 'update', baseSyncToken: inv.SyncToken, expectedTotalCents: null, rowKey: `invoices:${no}`, recordKey: no });
-    await journalWrites(c.app.ctx.db, [entry('INV-U1', body, upd('INV-U1'))], testDate());
+    await journalWrites(c.app.ctx.db, [entry('INV-U1', body, upd('INV-U1'))], c.app.ctx.clock());
     const s = await settleWrites(deps, c.realmId, 'run-recover');
     expect(s).toMatchObject({ settled: 1 });
     const now = await client.read('Invoice', inv.Id);
