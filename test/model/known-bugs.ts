@@ -5,7 +5,4 @@
  */
 import type { CommandKind } from './commands.js';
 
-export const KNOWN_BUGS: readonly CommandKind[] = [
-  // "Disconnect is allowed mid-sync"
-  'disconnectMidSync',
-];
+export const KNOWN_BUGS: readonly CommandKind[] = [];
