@@ -251,7 +251,9 @@ describe('web app in a browser: the whole sync journey', () => {
     expect(await rows.count()).toBe(1);
     const row = (await rows.first().textContent()) ?? '';
     expect(row).toContain(ADMIN.email);
-    expect(row).toContain('tax.purchases.GST-CAP');
+    // The audit speaks the settings page's labels, not internal paths (issue 19).
+    expect(row).toContain('GST on capital purchases (GST-CAP)');
+    expect(row).not.toContain('tax.purchases.GST-CAP');
     expect(row).toContain('(not set)');
     await snap('audit');
   }, 20_000);

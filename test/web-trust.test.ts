@@ -163,6 +163,13 @@ describe('web: nothing written by a page view, nothing blamed on the wrong perso
     await book.get('/sync');
     // Errors remain: the sync is refused, and the refusal is in the history.
     await book.post('/sync');
+    // The refused sync runs in the background: wait until it has let go of the company's lock,
+    // since disconnecting is refused while a sync holds it.
+    for (let i = 0; i < 200; i++) {
+      const held = await app.ctx.db.selectFrom('sync_locks').select('realm_id').where('realm_id', '=', co.realmId).executeTakeFirst();
+      if (!held) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const svc = createConnectionService({ db: app.ctx.db, config: co.config, logger: app.ctx.logger, clock: app.ctx.clock });
     await svc.disconnect(co.realmId, 'test', { revoke: false });
     const history = await (await book.get('/history')).text();
