@@ -218,6 +218,30 @@ describe('three-way updates', () => {
     expect(after['CustomerMemo']).toMatchObject({ value: 'Accountant only' });
   }, 60_000);
 
+  it('(f) a rename to a name another QBO customer holds is an error, not a rename dropped in silence; a free name then reaches QBO', async () => {
+    const ctx = c.app.ctx;
+    const customers = (await links('contact')).filter((l) => l.qbo_entity === 'Customer');
+    const [mine, other] = customers;
+    const taken = String((await read('Customer', other!.qbo_id))['DisplayName']);
+    const contact = (await getRecord(ctx.db, 'contact', mine!.record_key))!;
+    await updateRecord(ctx.db, 'contact', contact.key, { ...contact.record, name: taken }, ctx.clock());
+
+    const plan = await deps.buildPlan(c.realmId);
+    const row = plan.groups.flatMap((g) => g.rows).find((r) => r.key === `customers:${contact.key}`)!;
+    expect(row.issues.find((i) => i.code === 'contact.name-used-by-customer'), renderPlanText(plan)).toMatchObject({ severity: 'error' });
+    const before = await read('Customer', mine!.qbo_id);
+    const refused = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(refused.status).not.toBe('succeeded');
+    expect((await read('Customer', mine!.qbo_id))['SyncToken']).toBe(before['SyncToken']);
+
+    // Renamed again to a free name: the next sync sends the name.
+    const free = `${String(contact.record.name)} (renamed)`.slice(0, 100);
+    await updateRecord(ctx.db, 'contact', contact.key, { ...contact.record, name: free }, ctx.clock());
+    const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(r.summary.records.find((x) => x.recordKey === contact.key && x.recordKind === 'contact'), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    expect((await read('Customer', mine!.qbo_id))['DisplayName']).toBe(free);
+  }, 60_000);
+
   it('a bill\'s line change goes with the vendor QBO holds (QBO refuses a sparse Line without VendorRef)', async () => {
     const ctx = c.app.ctx;
     const [link] = await links('bill');

@@ -5,7 +5,7 @@
  * (email, address, phone, name) reach QBO the same way.
  */
 import type { Db } from '../../store/db.js';
-import { issue, makeRow, payloadHash, rowKey, type MapContext } from './context.js';
+import { issue, makeRow, rowKey, type MapContext } from './context.js';
 import type { Link } from './links.js';
 import { contactLabel, customerDraft, staffLabel, vendorDraft, type NameDraft } from './mapping/contacts.js';
 import { nameKey, type QboRow, type QboSnapshot } from './qbo-snapshot.js';
@@ -180,11 +180,9 @@ export async function nameUpdateRows(db: Db, ctx: MapContext, snap: QboSnapshot,
       const clash = (['Customer', 'Vendor', 'Employee'] as const).find((e) => found[e].some((x) => nameKey(String(x['DisplayName'] ?? '')) === nameKey(r.name) && !(e === r.entity && x.Id === r.qboId)));
       if (!clash) continue;
       const word = clash === 'Customer' ? 'customer' : clash === 'Vendor' ? 'supplier' : 'employee';
-      r.row.issues.push(issue(`${r.kind}.name-used-by-${word}`, 'warning', { record: r.row.record.label, value: r.name }, 'name'));
-      r.row.fields!.send = r.row.fields!.send.filter((f) => f !== 'DisplayName');
-      delete r.row.payload!['DisplayName'];
-      r.row.payloadHash = payloadHash(r.row.payload);
-      if (!r.row.fields!.send.length && !r.row.fields!.conflicts.length) out.splice(out.indexOf(r.row), 1);
+      // An error, as for a new contact (name-rows.ts): sending the rest without the name would
+      // record the rename as done and it would never reach QBO (found by the issue-19 attack).
+      r.row.issues.push(issue(`${r.kind}.name-used-by-${word}`, 'error', { record: r.row.record.label, value: r.name }, 'name'));
     }
   }
   return out;
