@@ -44,7 +44,7 @@ export const messages: Record<ReasonCode, (ctx: MessageContext) => string> = {
   'settings.invalid-actor': (c) => `A change must name who made it (actor); got ${shown(c.value)}.`,
   'settings.conflict': (c) => `Setting ${c.path} was changed by someone else at the same moment; please try again.`,
   'skip.unknown-kind': (c) => `There is no record kind ${shown(c.value)}; use one of: ${(c.kinds ?? []).join(', ')}.`,
-  'skip.invalid-id': (c) => `Record id ${shown(c.value)} is not usable: give the record's id as text of 1 to 200 characters.`,
+  'skip.invalid-id': (c) => `Record id ${shown(c.value)} is not usable: give the record's id as text of 1 to 200 characters, without control characters such as NUL.`,
   'skip.not-skipped': (c) => `${c.record ?? 'That record'} is not skipped, so there is nothing to add back.`,
 };
 

@@ -75,6 +75,16 @@ describeEachDialect('skipped records', (ctx) => {
     expect(() => parseRef('invoice', '  ')).toThrow(ConnectError);
   });
 
+  it('refuses an id with a NUL or another control character, naming the field, and stores nothing', async () => {
+    for (const id of ['C\u0000X', 'INV\u00071', 'A\u009fB']) {
+      const err = await skip(ctx.db, { realmId: 'r-nul', kind: 'contact', id, actor: 'cli:alice', clock }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectError);
+      expect(err).toMatchObject({ field: 'id' });
+      expect((err as ConnectError).message).toContain('without control characters');
+    }
+    expect(await listSkipped(ctx.db, 'r-nul')).toEqual([]);
+  });
+
   it('counts a record skipped by several people at once as skipped once', async () => {
     const results = await Promise.all(
       Array.from({ length: 5 }, (_, i) => skip(ctx.db, { realmId: 'r6', kind: 'bill', id: 'B-1', actor: `cli:user${i}`, clock })),

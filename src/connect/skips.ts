@@ -9,6 +9,7 @@ import type { Clock } from '../app.js';
 import type { Db } from '../store/db.js';
 import { ConnectError, type ReasonCode } from './messages.js';
 import type { DocumentKind } from './settings/model.js';
+import { hasForbiddenCharacters } from '../practice/schemas.js';
 
 export const recordKinds = [
   'invoice',
@@ -55,7 +56,9 @@ export interface SkippedRecord {
   skippedAt: string;
 }
 
-const idSchema = z.string().trim().min(1).max(200);
+// No control characters: PostgreSQL cannot store NUL (a 500) and SQLite would, so the dialects
+// would disagree; the ledger refuses them in keys for the same reason (practice/schemas.ts).
+const idSchema = z.string().trim().min(1).max(200).refine((s) => !hasForbiddenCharacters(s));
 const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 
 /** Checks a kind and id typed by a person or sent to the API. */
