@@ -1,0 +1,47 @@
+/**
+ * Follow-ups to issue 12 found by a second hostile tester: parallel imports (memory), a token
+ * expiry named after an Object.prototype member, and the trusted proxy's forwarded-address forms.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeBench, type Bench } from './harness.js';
+
+describe('security follow-ups: one import at a time', () => {
+  let bench: Bench;
+  beforeAll(async () => {
+    bench = await makeBench();
+  });
+  afterAll(async () => {
+    await bench.close();
+  });
+
+  it('refuses a second import while one is still being received, with 429, Retry-After and a sentence; the first finishes', async () => {
+    const token = bench.people.bookkeeper.apiToken;
+    let release!: () => void;
+    const opened = new Promise<void>((r) => (release = r));
+    // The first import's body stays open until the second has been answered.
+    const slowBody = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"version":1,'));
+        await opened;
+        controller.enqueue(new TextEncoder().encode('"records":[]}'));
+        controller.close();
+      },
+    });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}`, origin: bench.origin };
+    const first = bench.http.request(`${bench.origin}/api/v1/practice/import`, { method: 'POST', headers, body: slowBody, duplex: 'half' } as RequestInit);
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await bench.http.request(`${bench.origin}/api/v1/practice/import`, { method: 'POST', headers, body: '[]' });
+    expect(second.status).toBe(429);
+    expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0);
+    const err = ((await second.json()) as { error: { code: string; message: string } }).error;
+    expect(err.code).toBe('request.import-busy');
+    expect(err.message).toMatch(/Another import is running/);
+    release();
+    const done = await first;
+    expect(done.status).not.toBe(429);
+    // Once the first is over, the next import is taken again.
+    const third = await bench.http.request(`${bench.origin}/api/v1/practice/import`, { method: 'POST', headers, body: '[ ' });
+    expect(third.status).toBe(400);
+    expect(((await third.json()) as { error: { code: string } }).error.code).toBe('request.invalid-json');
+  });
+});
