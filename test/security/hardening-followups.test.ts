@@ -2,7 +2,11 @@
  * Follow-ups to issue 12 found by a second hostile tester: parallel imports (memory), a token
  * expiry named after an Object.prototype member, and the trusted proxy's forwarded-address forms.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPersistence } from '../../src/emulator/persist.js';
 import { makeBench, type Bench } from './harness.js';
 
 describe('security follow-ups: one import at a time', () => {
@@ -43,5 +47,23 @@ describe('security follow-ups: one import at a time', () => {
     const third = await bench.http.request(`${bench.origin}/api/v1/practice/import`, { method: 'POST', headers, body: '[ ' });
     expect(third.status).toBe(400);
     expect(((await third.json()) as { error: { code: string } }).error.code).toBe('request.invalid-json');
+  });
+});
+
+describe('security follow-ups: the emulator data file', () => {
+  it('creates emulator.db and its -wal and -shm 0600, like the product databases', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-sec-emu-'));
+    const file = path.join(dir, 'emulator.db');
+    const p = openPersistence(file, () => ({ core: { company: 'x' }, oauth: {} }));
+    try {
+      p.changed();
+      p.flush();
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+        expect(fs.existsSync(f), f).toBe(true);
+        expect((fs.statSync(f).mode & 0o777).toString(8), f).toBe('600');
+      }
+    } finally {
+      p.close();
+    }
   });
 });
