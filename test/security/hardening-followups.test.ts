@@ -48,6 +48,18 @@ describe('security follow-ups: one import at a time', () => {
     expect(third.status).toBe(400);
     expect(((await third.json()) as { error: { code: string } }).error.code).toBe('request.invalid-json');
   });
+
+  it('refuses an API token expiry named after an Object member (constructor, __proto__, toString) like any unknown value', async () => {
+    const viewer = bench.people.viewer;
+    const tokensBefore = await bench.app.ctx.db.selectFrom('api_tokens').select('id').execute();
+    for (const expires of ['constructor', '__proto__', 'toString', 'hasOwnProperty', '7']) {
+      const page = await bench.call('/account/tokens', { method: 'POST', body: `name=probe&expires=${expires}`, contentType: 'application/x-www-form-urlencoded', as: { person: viewer, via: 'session' } });
+      expect(page.status, expires).toBe(400);
+      expect(await page.text(), expires).toContain('Expires after: choose one of');
+    }
+    const tokensAfter = await bench.app.ctx.db.selectFrom('api_tokens').select('id').execute();
+    expect(tokensAfter).toHaveLength(tokensBefore.length);
+  });
 });
 
 describe('security follow-ups: the emulator data file', () => {
