@@ -57,15 +57,17 @@ const IMPORT_LIMIT = 200 * 1024 * 1024;
 const IMPORT_RETRY_SECONDS = 30;
 
 /**
- * Reads an import body into one buffer (chunks are copied once, into a buffer sized from
- * Content-Length or the bytes received), decodes it and drops the bytes before parsing, so the
- * document is held at most twice at any moment rather than once per layer (stream, Request, text).
+ * Reads an import body as text, decoding each chunk as it arrives so the bytes are dropped at once;
+ * the document is then held as its pieces plus the one joined string JSON.parse reads, rather than
+ * once per layer (stream buffer, Request copy, ArrayBuffer, text) as `c.req.json()` after bodyLimit did.
  */
 async function readImportBody(req: Request): Promise<{ value: unknown } | 'too-large' | 'invalid'> {
   if (!req.body) return 'invalid';
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (declared > IMPORT_LIMIT) return 'too-large';
-  const chunks: Uint8Array[] = [];
+  // Not fatal: bytes that are not UTF-8 become U+FFFD, as c.req.json() did before.
+  const decoder = new TextDecoder('utf-8');
+  const pieces: string[] = [];
   let size = 0;
   const reader = req.body.getReader();
   for (;;) {
@@ -76,12 +78,11 @@ async function readImportBody(req: Request): Promise<{ value: unknown } | 'too-l
       await reader.cancel().catch(() => undefined);
       return 'too-large';
     }
-    chunks.push(value);
+    pieces.push(decoder.decode(value, { stream: true }));
   }
-  let bytes: Buffer | undefined = Buffer.concat(chunks, size);
-  chunks.length = 0;
-  const text = bytes.toString('utf8');
-  bytes = undefined;
+  pieces.push(decoder.decode());
+  const text = pieces.join('');
+  pieces.length = 0;
   try {
     return { value: JSON.parse(text) as unknown };
   } catch {
