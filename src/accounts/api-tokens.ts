@@ -33,6 +33,15 @@ export const TOKEN_LIFETIMES: Record<string, { label: string; days: number | nul
   never: { label: 'never', days: null },
 };
 
+/**
+ * The lifetime a form value names, or undefined. An own-property lookup: a plain `TOKEN_LIFETIMES[v]`
+ * answers `constructor`, `toString` or `__proto__` with an Object member whose `days` is undefined,
+ * which createApiToken's default turned into a token that never expires.
+ */
+export function tokenLifetime(choice: string): { label: string; days: number | null } | undefined {
+  return Object.hasOwn(TOKEN_LIFETIMES, choice) ? TOKEN_LIFETIMES[choice] : undefined;
+}
+
 /** Makes a token for a user; returns the token itself (shown once) and its listing. */
 export async function createApiToken(db: Db, userId: string, name: string, now: Date = new Date(), days: number | null = null): Promise<{ token: string; info: ApiTokenInfo }> {
   const token = PREFIX + crypto.randomBytes(32).toString('base64url');

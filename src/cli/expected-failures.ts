@@ -4,6 +4,7 @@
  * Anything not recognised here is a bug, and main.ts prints its stack.
  */
 import { VaultError } from '../connect/crypto.js';
+import { DataFolderError } from '../data-folder.js';
 
 interface ErrnoLike {
   code?: unknown;
@@ -37,6 +38,7 @@ function codeOf(err: unknown, depth = 0): string | undefined {
 /** The one line for an expected failure, or undefined when `err` is not one. */
 export function expectedFailure(err: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (err instanceof VaultError) return `${err.message}.`;
+  if (err instanceof DataFolderError) return err.message;
   const code = codeOf(err);
   if (!code) return undefined;
   const usesPostgres = !!env.DATABASE_URL;

@@ -4,6 +4,7 @@
  * A snapshot rather than row-level storage: the core lives in memory for speed, and a demo only
  * needs to survive a restart, not a crash in the middle of a write burst.
  */
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 
@@ -31,6 +32,9 @@ const rowSchema = z.object({ format: z.number(), core: z.string(), oauth: z.stri
 export function openPersistence(file: string, take: () => Snapshot, debounceMs = 200): Persistence {
   let db: Database.Database;
   try {
+    // The snapshot holds a company's books and OAuth grant digests: only this account may read it.
+    // SQLite gives -wal and -shm the main file's mode, so creating that one 0600 covers all three.
+    if (file !== ':memory:' && !fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
     db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');

@@ -40,6 +40,25 @@ describe('security: the CLI fails in one line', () => {
     }
   }, 120_000);
 
+  it('when QBO_CONNECT_DATA_DIR is a file, lies under a file, or cannot be created (/proc), quickly', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-sec-dir-')), 'plain-file');
+    fs.writeFileSync(file, 'not a folder');
+    const cases: [string, RegExp][] = [
+      [file, /is a file, not a folder/],
+      [path.join(file, 'x'), /part of that path is a file/],
+      ['/dev/null/x', /part of that path is a file/],
+    ];
+    // Under /proc mkdir answers ENOENT although /proc exists; Node's recursive mkdir then looped for 40 s.
+    if (process.platform === 'linux') cases.push(['/proc/qbo-sec-nope', /cannot be created/]);
+    for (const [dir, why] of cases) {
+      const started = Date.now();
+      const r = run(['status'], { QBO_CONNECT_DATA_DIR: dir });
+      expectOneLine(r, /QBO_CONNECT_DATA_DIR/, why);
+      expect(r.stderr).toContain(dir);
+      expect(Date.now() - started, `${dir} took too long`).toBeLessThan(20_000);
+    }
+  }, 120_000);
+
   it('when the database cannot be reached', async () => {
     const port = await freePort();
     const r = run(['status'], { QBO_CONNECT_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-sec-db-')), DATABASE_URL: `postgres://someone:hunter2secret@127.0.0.1:${port}/nothing` });

@@ -70,6 +70,24 @@ describe('security: sign-in throttling holds under concurrency', () => {
     expect(ok.status).toBe(303);
   });
 
+  it('behind the trusted proxy a forwarded address with a port or in brackets still names its own client', async () => {
+    b = await makeBench({ env: { QBO_CONNECT_TRUSTED_PROXY: '127.0.0.1' } });
+    s = await serve(b);
+    const { cookie, csrf } = await s.preSession();
+    // The attacker's address arrives as proxies often write it, with its port; before the fix it
+    // failed the IP check and every client was counted as the proxy, so all were locked out.
+    for (let i = 0; i < 25; i++) {
+      await s.form('/signin', { _csrf: csrf, email: `nobody${i}@example.com`, password: 'wrong wrong wrong' }, { cookie, headers: { 'x-forwarded-for': '203.0.113.7:5555' } });
+    }
+    const attacker = await s.form('/signin', { _csrf: csrf, email: 'nobody-else@example.com', password: 'wrong wrong wrong' }, { cookie, headers: { 'x-forwarded-for': '203.0.113.7:6666' } });
+    expect(attacker.status).toBe(429);
+    const other = b.people.administrator;
+    for (const forwarded of ['[2001:db8::1]:443', '[2001:db8::2]', '198.51.100.9:80', 'garbage']) {
+      const ok = await s.form('/signin', { _csrf: csrf, email: other.email, password: other.password }, { cookie, headers: { 'x-forwarded-for': forwarded } });
+      expect(ok.status, forwarded).toBe(303);
+    }
+  });
+
   it('without a trusted proxy X-Forwarded-For is ignored: a new value per request does not reset the count', async () => {
     b = await makeBench();
     s = await serve(b);

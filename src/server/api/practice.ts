@@ -53,6 +53,43 @@ async function jsonBody(c: Ctx): Promise<{ ok: true; value: unknown } | { ok: fa
   }
 }
 
+const IMPORT_LIMIT = 200 * 1024 * 1024;
+const IMPORT_RETRY_SECONDS = 30;
+
+/**
+ * Reads an import body as text, decoding each chunk as it arrives so the bytes are dropped at once;
+ * the document is then held as its pieces plus the one joined string JSON.parse reads, rather than
+ * once per layer (stream buffer, Request copy, ArrayBuffer, text) as `c.req.json()` after bodyLimit did.
+ */
+async function readImportBody(req: Request): Promise<{ value: unknown } | 'too-large' | 'invalid'> {
+  if (!req.body) return 'invalid';
+  const declared = Number(req.headers.get('content-length') ?? NaN);
+  if (declared > IMPORT_LIMIT) return 'too-large';
+  // Not fatal: bytes that are not UTF-8 become U+FFFD, as c.req.json() did before.
+  const decoder = new TextDecoder('utf-8');
+  const pieces: string[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > IMPORT_LIMIT) {
+      await reader.cancel().catch(() => undefined);
+      return 'too-large';
+    }
+    pieces.push(decoder.decode(value, { stream: true }));
+  }
+  pieces.push(decoder.decode());
+  const text = pieces.join('');
+  pieces.length = 0;
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return 'invalid';
+  }
+}
+
 export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
   api.use('*', apiTokenAuth(ctx));
@@ -68,12 +105,25 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
     fail(c, 404, 'practice.unknown-kind', `"${c.req.param('kind')}" is not a kind of practice record; use one of ${kinds.map((k) => kindInfo[k].slug).join(', ')}.`, 'kind');
 
   // Import documents can be large (a year of a big practice); everything else is one record.
-  api.post('/import', requireRole('bookkeeper'), bodyLimit({ maxSize: 200 * 1024 * 1024, onError: (c) => fail(c as Ctx, 400, 'request.too-large', 'The import document is over 200 MB: split it into several files.', 'body') }), async (c) => {
-    const body = await jsonBody(c);
-    if (!body.ok) return badJson(c);
-    const report = await importDocument(ctx.db, body.value, ctx.clock());
-    if (!report.ok) return c.json({ ...errorBody(report.issues[0]!, report.issues), report }, 400);
-    return c.json({ report });
+  // One import at a time: each may hold up to twice its size in memory while it is read and
+  // parsed, so parallel imports could exhaust the process; a second one is told to come back.
+  let importing = false;
+  api.post('/import', requireRole('bookkeeper'), async (c) => {
+    if (importing) {
+      c.header('Retry-After', String(IMPORT_RETRY_SECONDS));
+      return c.json({ error: { code: 'request.import-busy', message: `Another import is running; send this one again when it has finished (try in ${IMPORT_RETRY_SECONDS} seconds).`, field: 'body' } }, 429);
+    }
+    importing = true;
+    try {
+      const body = await readImportBody(c.req.raw);
+      if (body === 'too-large') return fail(c, 400, 'request.too-large', 'The import document is over 200 MB: split it into several files.', 'body');
+      if (body === 'invalid') return badJson(c);
+      const report = await importDocument(ctx.db, body.value, ctx.clock());
+      if (!report.ok) return c.json({ ...errorBody(report.issues[0]!, report.issues), report }, 400);
+      return c.json({ report });
+    } finally {
+      importing = false;
+    }
   });
 
   api.get('/:kind', requireRole('viewer'), async (c) => {

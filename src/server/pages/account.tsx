@@ -4,7 +4,7 @@ import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { currentUser, startSession } from '../web/session.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../../accounts/passwords.js';
-import { createApiToken, listApiTokens, revokeAllApiTokens, revokeApiToken, TOKEN_LIFETIMES, type ApiTokenInfo } from '../../accounts/api-tokens.js';
+import { createApiToken, listApiTokens, revokeAllApiTokens, revokeApiToken, TOKEN_LIFETIMES, tokenLifetime, type ApiTokenInfo } from '../../accounts/api-tokens.js';
 import { countAttempt, countSuccess } from '../../accounts/rate-limit.js';
 import { credentialsFor, setPasswordHash } from '../../accounts/users.js';
 import { endSessionsOfUser } from '../../accounts/sessions.js';
@@ -144,7 +144,7 @@ export const accountPage: WebPage = {
     app.post('/account/tokens', async (c) => {
       const body = await c.req.parseBody();
       const me = currentUser(c)!;
-      const lifetime = TOKEN_LIFETIMES[str(body.expires) || 'never'];
+      const lifetime = tokenLifetime(str(body.expires) || 'never');
       if (!lifetime) return show(c, deps, { status: 400, notice: { kind: 'error', text: `Expires after: choose one of ${Object.values(TOKEN_LIFETIMES).map((l) => l.label).join(', ')}.` } });
       const { token, info } = await createApiToken(deps.ctx.db, me.id, str(body.name), deps.ctx.clock(), lifetime.days);
       deps.ctx.logger.info({ user: me.email, token: info.prefix }, 'API token created');

@@ -6,7 +6,6 @@
  * under HTTPS.
  */
 import crypto from 'node:crypto';
-import { isIP } from 'node:net';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
@@ -14,6 +13,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createSession, endSession, pruneSessions, sessionFromCookie, SESSION_MAX_MS } from '../../accounts/sessions.js';
 import type { User } from '../../accounts/users.js';
 import type { WebDeps, WebEnv } from './env.js';
+import { clientAddress } from './client-address.js';
 
 export const SESSION_COOKIE = 'qbc_session';
 /** Double-submit CSRF cookie for forms shown before there is a session (set-up, sign-in). */
@@ -23,11 +23,7 @@ export function currentUser(c: Context<WebEnv>): User | undefined {
   return c.get('user') as User | undefined;
 }
 
-/**
- * The client's address, for rate limits. The socket's address, unless the socket is the configured
- * trusted proxy (QBO_CONNECT_TRUSTED_PROXY): then the last X-Forwarded-For entry, the one that proxy
- * appended (earlier entries are whatever the client sent, so they are never read).
- */
+/** The client's address as rate limits count it: see client-address.ts (trusted proxy, IPv6 /64). */
 export function clientIp(c: Context, trustedProxy: string | undefined): string {
   let socket: string;
   try {
@@ -35,13 +31,7 @@ export function clientIp(c: Context, trustedProxy: string | undefined): string {
   } catch {
     return 'unknown';
   }
-  const plain = socket.replace(/^::ffff:/, '');
-  if (trustedProxy && (plain === trustedProxy || socket === trustedProxy)) {
-    const forwarded = (c.req.header('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const last = forwarded[forwarded.length - 1];
-    if (last && isIP(last)) return last;
-  }
-  return plain;
+  return clientAddress(socket, c.req.header('x-forwarded-for'), trustedProxy);
 }
 
 export function sessionMiddleware(deps: WebDeps) {
