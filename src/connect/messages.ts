@@ -130,6 +130,7 @@ export type PlanReasonCode =
   | 'credit-note.not-applied'
   | 'qbo.reference-inactive'
   | 'credit-note.partly-applied'
+  | 'invoice.void-has-payments'
   | 'payment-import.invoice-unknown'
   | 'payment-import.no-payment-type'
   | 'qbo.linked-to-another'
@@ -204,6 +205,7 @@ const otherSentences: Record<string, (c: PlanMessageContext) => string> = {
   'qbo.reference-inactive': (c) => `${c.record}: it refers to ${shown(c.value)} (QBO ${c.detail}, through field ${c.field}), which is deleted or inactive in QBO, so QBO would refuse it. Make it active again in QBO, or skip the record.`,
   'credit-note.not-applied': (c) => `${c.record}: invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}) is paid in full by this sync's payments, so the credit is sent as an open credit, not applied to it. Apply it in QBO where you mean it to go.`,
   'credit-note.partly-applied': (c) => `${c.record}: only ${c.detail} of the credit is applied to invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}), what this sync's payments leave open; the rest stays as an open credit in QBO.`,
+  'invoice.void-has-payments': (c) => `${c.record} has payments applied in QuickBooks (${c.detail}); voiding it would leave them as unapplied credit. Remove or re-apply the payments in QuickBooks, or skip the cancellation.`,
   'payment-import.invoice-unknown': (c) => `${c.record}: it pays ${c.detail} in QBO, which is not linked to a practice invoice, so it is not imported. Sync the invoice first or record the payment in the practice.`,
   'company.currency-differs': (c) => `${c.record}: the practice's amounts are in ${shown(c.value)} (general.practiceCurrency) but the QBO company's home currency is ${c.limit}; QBO would book them as ${c.limit}. Connect the practice to a ${shown(c.value)} company, or correct general.practiceCurrency in the settings.`,
   'qbo.linked-to-another': (c) => `${c.record}: QBO ${c.detail} "${shown(c.value)}" (field ${c.field ?? 'name'}) is already linked to ${c.limit}, so it is not linked to this record too. Rename one of them (in the practice or in QBO) so each has its own, or skip the record.`,

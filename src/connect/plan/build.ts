@@ -234,12 +234,15 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
   // ---- QBO: the current copy of every document about to be updated, in bulk, and what we last sent ----
   // The three-way comparison needs QBO's values whether or not CDC saw a change (a link from before
   // migration 0010 takes them as its base), so those not in the CDC answer are read by Id.
+  // Documents about to be voided are read too: an invoice QBO holds payments against is not voided.
   const updating = items.filter((i) => i.link && i.status === 'update');
+  const voiding = items.filter((i) => i.link && i.status === 'void' && !skipOf(i.kind, i.doc.stored.key));
   for (const entity of linkedEntities) {
-    const ids = updating.filter((i) => entityOf[i.kind] === entity && !cdcRows.has(`${entity}:${i.link!.qbo_id}`)).map((i) => i.link!.qbo_id);
+    const ids = [...updating, ...voiding].filter((i) => entityOf[i.kind] === entity && !cdcRows.has(`${entity}:${i.link!.qbo_id}`)).map((i) => i.link!.qbo_id);
     for (const row of await snap.byIn(entity, 'Id', ids)) cdcRows.set(`${entity}:${row.Id}`, row);
   }
   const bases = await basesOf(db, realmId, updating.map((i) => i.link!));
+  const paymentsOnVoided = await paymentsApplied(snap, voiding, cdcRows);
 
   // ---- document rows ------------------------------------------------------------------------------------
   const rows: PlanRow[] = [];
@@ -280,6 +283,8 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
       if (qboNow?.['status'] === 'Deleted') issues.push(issue(`${kind}.deleted-in-qbo`, 'warning', { record: it.label }));
       const syncToken = qboNow?.SyncToken ?? link!.sync_token;
       const deleted = qboNow?.['status'] === 'Deleted';
+      const applied = kind === 'invoice' && qboNow && !deleted ? paymentsOnVoided.get(qboNow.Id) : undefined;
+      if (applied) issues.push(issue('invoice.void-has-payments', 'error', { record: it.label, detail: applied }));
       rows.push(makeRow({ ...base, action: deleted ? 'none' : 'void', qboId: link!.qbo_id, syncToken, payload: deleted ? null : { Id: link!.qbo_id, SyncToken: syncToken }, practiceTotalCents: 0, qboTotalCents: 0, issues }));
       continue;
     }
@@ -634,4 +639,39 @@ function qboSideChange(row: QboRow, link: Link): string | null {
   if (typeof row['PrivateNote'] === 'string' && /voided/i.test(row['PrivateNote']) && total === 0 && was !== 0) return 'voided in QBO';
   if (total !== null && was !== null && total !== was) return `QBO total now ${amount(total).toFixed(2)}, ${amount(was).toFixed(2)} when synced`;
   return null;
+}
+
+/**
+ * The payments QBO holds applied to each invoice about to be voided ("Payment 12 $6,283.20"), by QBO
+ * invoice Id; only invoices with some. Voiding an invoice in QBO unlinks its payments and leaves them
+ * as unapplied credit (qbo-api.md §3 Payment: a payment adds `{TxnId, TxnType: "Payment"}` to the
+ * invoice's LinkedTxn and lowers its Balance), so such a void is an error the bookkeeper settles first
+ * (found by the issue-19 attack). Payments this same run voids are left out. One IN query per 1,000.
+ */
+async function paymentsApplied(snap: QboSnapshot, voiding: ReadonlyArray<{ kind: string; link?: Link }>, qboRows: Map<string, QboRow>): Promise<Map<string, string>> {
+  const voidedHere = new Set(voiding.filter((i) => i.kind === 'payment').map((i) => i.link!.qbo_id));
+  const byInvoice = new Map<string, { ids: string[]; open: boolean }>();
+  for (const i of voiding) {
+    if (i.kind !== 'invoice') continue;
+    const inv = qboRows.get(`Invoice:${i.link!.qbo_id}`);
+    if (!inv || inv['status'] === 'Deleted') continue;
+    const linked = (inv['LinkedTxn'] as Array<{ TxnId: string; TxnType: string }> | undefined) ?? [];
+    const ids = linked.filter((t) => t.TxnType === 'Payment' && !voidedHere.has(String(t.TxnId))).map((t) => String(t.TxnId));
+    const total = typeof inv['TotalAmt'] === 'number' ? toCents(inv['TotalAmt']) : 0;
+    const balance = typeof inv['Balance'] === 'number' ? toCents(inv['Balance']) : total;
+    const others = linked.some((t) => t.TxnType === 'Payment' && voidedHere.has(String(t.TxnId)));
+    if (ids.length || (balance < total && !others)) byInvoice.set(inv.Id, { ids, open: balance < total });
+  }
+  const out = new Map<string, string>();
+  if (!byInvoice.size) return out;
+  const payments = new Map((await snap.byIn('Payment', 'Id', [...new Set([...byInvoice.values()].flatMap((v) => v.ids))])).map((p) => [p.Id, p]));
+  for (const [invoiceId, v] of byInvoice) {
+    const parts = v.ids.map((id) => {
+      const lines = (payments.get(id)?.['Line'] as Array<{ Amount?: number; LinkedTxn?: Array<{ TxnId: string; TxnType: string }> }> | undefined) ?? [];
+      const cents = lines.filter((l) => (l.LinkedTxn ?? []).some((t) => t.TxnType === 'Invoice' && String(t.TxnId) === invoiceId)).reduce((s, l) => s + (typeof l.Amount === 'number' ? toCents(l.Amount) : 0), 0);
+      return `Payment ${id} $${amount(cents).toFixed(2)}`;
+    });
+    out.set(invoiceId, parts.length ? parts.join(', ') : 'its balance is below its total');
+  }
+  return out;
 }

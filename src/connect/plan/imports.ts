@@ -1,6 +1,7 @@
 /**
  * Payments received in QBO, to import into the practice (the default direction): each QBO Payment not
- * yet linked, applied to invoices the practice knows through links, becomes a practice payment.
+ * yet linked, applied to invoices the practice knows through links, becomes a practice payment; one
+ * imported before and voided or deleted in QBO since cancels its practice payment.
  */
 import type { Invoice, Payment } from '../../practice/schemas.js';
 import { getRecordsByKeys } from '../../practice/store.js';
@@ -9,7 +10,7 @@ import { QueryBuilder } from '../../qbo/query.js';
 import type { Db } from '../../store/db.js';
 import type { Settings } from '../settings/model.js';
 import { issue, makeRow, type PracticeLists } from './context.js';
-import { linksByQboId } from './links.js';
+import { linksByQboId, linksOfKinds } from './links.js';
 import type { QboRow, QboSnapshot } from './qbo-snapshot.js';
 import type { Issue, PlanRow } from './types.js';
 
@@ -25,7 +26,8 @@ export async function importRows(
   skipOf: SkipLookup,
 ): Promise<PlanRow[]> {
   const payments = await snap.all(QueryBuilder.from('Payment').where('TxnDate', '>=', from).orderBy('Id'));
-  if (payments.length === 0) return [];
+  const gone = await cancelledRows(db, realmId, snap, payments, skipOf);
+  if (payments.length === 0) return gone;
   const ids = payments.map((p) => p.Id);
   const ours = await linksByQboId(db, realmId, 'Payment', ids);
   const fresh = payments.filter((p) => !ours.has(p.Id));
@@ -34,7 +36,7 @@ export async function importRows(
   const invoices = await getRecordsByKeys(db, 'invoice', [...invLinks.values()].map((l) => l.record_key));
   const methodToType = new Map(Object.entries(settings.payments.methodByPaymentType).map(([code, id]) => [id, code]));
   const defaultType = [...practice.paymentTypes.keys()].sort()[0];
-  return fresh.map((p) => {
+  const rows = fresh.map((p) => {
     const id = `qbo:${p.Id}`;
     const customer = (p['CustomerRef'] as { name?: string } | undefined)?.name;
     const label = `QBO payment ${p.Id}${customer ? ` (${customer})` : ''}`;
@@ -78,6 +80,34 @@ export async function importRows(
     // For an import the payload is the practice payment to record (the practice side is written).
     return makeRow({ ...base, action: 'import', payload: record as unknown as Record<string, unknown>, practiceTotalCents: total, qboTotalCents: total, issues });
   });
+  return [...rows, ...gone];
+}
+
+/**
+ * Payments imported before and voided or deleted in QBO since: an update row that cancels the
+ * practice payment `QBO-<Id>` (found by the issue-19 attack: it stayed active and kept its invoice
+ * paid). QBO's void keeps the Payment with TotalAmt 0 and a PrivateNote starting "Voided"
+ * (qbo-api.md, void; the emulator's void does the same); a deleted one no longer answers a query.
+ * Those in the window were read already; the rest are read by Id (one IN query per 1,000).
+ */
+async function cancelledRows(db: Db, realmId: string, snap: QboSnapshot, inWindow: QboRow[], skipOf: SkipLookup): Promise<PlanRow[]> {
+  const links = [...(await linksOfKinds(db, realmId, ['qbo-payment'])).values()].filter((l) => l.state === 'linked' && l.qbo_entity === 'Payment');
+  if (!links.length) return [];
+  const known = new Map(inWindow.map((p) => [p.Id, p]));
+  for (const p of await snap.byIn('Payment', 'Id', links.map((l) => l.qbo_id).filter((id) => !known.has(id)))) known.set(p.Id, p);
+  const out: PlanRow[] = [];
+  for (const l of links) {
+    const p = known.get(l.qbo_id);
+    const voided = p && p['TotalAmt'] === 0 && typeof p['PrivateNote'] === 'string' && /^voided/i.test(p['PrivateNote']);
+    if (p && !voided) continue;
+    const label = `QBO payment ${l.qbo_id}`;
+    const base = { group: 'payments-import' as const, kind: 'qbo-payment', id: l.record_key, label, entity: 'Payment', qboId: l.qbo_id, syncToken: p?.SyncToken ?? l.sync_token };
+    const row = makeRow({ ...base, action: 'update', payload: { number: `QBO-${l.qbo_id}`, state: 'cancelled', reason: p ? 'voided' : 'deleted' }, practiceTotalCents: 0, qboTotalCents: 0 });
+    const skipped = skipOf('qbo-payment', l.record_key);
+    if (skipped) row.skipped = { by: skipped.skippedBy, at: skipped.skippedAt, ...(skipped.reasonCode ? { reason: skipped.reasonCode } : {}) };
+    out.push(row);
+  }
+  return out;
 }
 
 function linkedInvoices(p: QboRow): Array<{ id: string; cents: number }> {
