@@ -55,7 +55,8 @@ export interface StartEmulatorOptions {
   /** strict: only Intuit's documented guarantees (requestid replays only an identical, answered
    *  request within `requestIdRetentionSeconds`; WHERE only on documented filterable fields; CDC
    *  capped at 1,000 objects per answer). generous: the emulator before issue 13. Default: the
-   *  QBO_EMULATOR_FIDELITY environment variable, else generous. */
+   *  QBO_EMULATOR_FIDELITY environment variable, else strict (the product is proven against
+   *  the strictest honest QBO: issue 13). */
   fidelity?: Fidelity;
   /** Strict mode: how long (emulated seconds) an answered requestid is replayed. Default 60. */
   requestIdRetentionSeconds?: number;
@@ -92,7 +93,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
   const seed = opts.seed ?? 1;
   const startMs = opts.startMs ?? clockStartFromEnv(process.env.QBO_EMULATOR_CLOCK_START);
   const clock = createEmulatorClock({ scale: opts.timeScale ?? 1, ...(startMs !== undefined ? { startMs } : {}) });
-  const fidelity = opts.fidelity ?? parseFidelity(process.env.QBO_EMULATOR_FIDELITY, 'QBO_EMULATOR_FIDELITY') ?? 'generous';
+  const fidelity = opts.fidelity ?? parseFidelity(process.env.QBO_EMULATOR_FIDELITY, 'QBO_EMULATOR_FIDELITY') ?? 'strict';
   const core = createCoreAdapter({ clock, seed, fidelity, requestIdRetentionMs: opts.requestIdRetentionSeconds === undefined ? undefined : opts.requestIdRetentionSeconds * 1000 });
   if (opts.requestIdMemory !== undefined) core.setRequestIdMemory(opts.requestIdMemory);
   const tokens = createTokenStore(clock, opts.tokenLifetimes);

@@ -75,7 +75,7 @@ export function registerEmulator(program: Command): void {
     .option('--time-scale <n>', 'run an emulated minute in 60/n seconds (limits and token lifetimes)', '1')
     .option('--control <on|off>', 'serve the /control endpoints (seed, faults, clock, stats)', 'off')
     .option('--auto-consent', 'skip the consent page: the authorize URL redirects at once')
-    .option('--fidelity <mode>', 'strict (only what Intuit documents) or generous (kinder: requestid collapses duplicates, more filterable fields); default $QBO_EMULATOR_FIDELITY, else generous')
+    .option('--fidelity <mode>', 'strict (only what Intuit documents) or generous (kinder: requestid collapses duplicates, more filterable fields); default $QBO_EMULATOR_FIDELITY, else strict')
     .option('--requestid-retention <seconds>', 'strict mode: how long an answered requestid is replayed (default 60)')
     .action(async (flags: EmulatorFlags, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ logLevel?: string; host?: string; port?: string }>();

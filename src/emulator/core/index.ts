@@ -60,7 +60,7 @@ export function createCore(opts: CoreOptions): Core {
   let memory = opts.requestIdMemory ?? 10_000;
   let realmSeq = 0;
   const companies = new Map<string, Company>();
-  let fidelity: Fidelity = opts.fidelity ?? 'generous';
+  let fidelity: Fidelity = opts.fidelity ?? 'strict';
   let retentionMs = opts.requestIdRetentionMs ?? DEFAULT_REQUESTID_RETENTION_MS;
   const deps = { clock: opts.clock, requestIdMemory: () => memory, fidelity: () => fidelity, requestIdRetentionMs: () => retentionMs };
 

@@ -277,12 +277,17 @@ describe('amounts and tax', () => {
     expect(inv.Balance).toBe(29.12);
   });
 
-  it('non-US TaxInclusive: tax is inside the line amounts', () => {
-    const { company, basics } = testCompany('AU');
+  it('non-US TaxInclusive: tax is inside the line amounts (generous echoes the gross line; strict answers net, as QBO does)', () => {
+    const { company, basics, core } = testCompany('AU');
+    core.setFidelity('generous');
     const inv = company.create('Invoice', { GlobalTaxCalculation: 'TaxInclusive', CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 110, { TaxCodeRef: { value: basics.taxCode } })] });
     expect((inv.TxnTaxDetail as { TotalTax: number }).TotalTax).toBe(10);
     expect(inv.TotalAmt).toBe(110);
     expect((inv.Line as Record<string, unknown>[])[0]).toMatchObject({ Amount: 110, SalesItemLineDetail: { TaxInclusiveAmt: 110 } });
+    core.setFidelity('strict');
+    const net = company.create('Invoice', { GlobalTaxCalculation: 'TaxInclusive', CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 110, { TaxCodeRef: { value: basics.taxCode } })] });
+    expect(net.TotalAmt).toBe(110);
+    expect((net.Line as Record<string, unknown>[])[0]).toMatchObject({ Amount: 100 });
   });
 
   it('TxnTaxDetail.TotalTax overrides the computed tax and survives a sparse update that does not send it', () => {
@@ -470,6 +475,7 @@ describe('CDC and the change log', () => {
 
   it('looks back 30 days at most in strict mode (all in generous), and caps at the limit', () => {
     const t = testCompany();
+    t.core.setFidelity('generous');
     const old = new Date(t.now().getTime() - 31 * 86_400_000);
     t.advance(31 * 86_400_000);
     t.company.create('Vendor', { DisplayName: 'Recent' });
