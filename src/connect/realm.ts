@@ -46,3 +46,34 @@ export async function regionOf(db: Pick<Db, 'selectFrom'>, realmId: string): Pro
   const row = await db.selectFrom('connections').select('region').where('realm_id', '=', realmId).executeTakeFirst();
   return row?.region?.toUpperCase() ?? undefined;
 }
+
+/**
+ * The company a read (history, skipped records) is about: the one named, else the single connected
+ * company, else — when none is connected now — the company last connected here. Disconnecting after
+ * every sync is what the seed advises, so that is the resting state and its records stay readable
+ * (issue 19). Only a company in `connections` (connected once, here) is chosen: the fallback never
+ * invents a realm, and choosing one writes nothing.
+ */
+export async function resolveReadRealm(db: Db, given: string | undefined, how: string): Promise<string> {
+  if (given !== undefined) return resolveRealm(db, given, how);
+  if ((await connectedRealms(db)).length > 0) return resolveRealm(db, given, how);
+  const last = await lastKnownRealm(db);
+  if (last) return last;
+  return resolveRealm(db, given, how); // refuses, saying how to name one
+}
+
+/**
+ * Of the companies connected here once (none connected now), the one last worked on: the only one,
+ * else the one with the newest run, else the newest skip, else the newest link. Undefined when none
+ * was ever connected, or several were and nothing tells them apart.
+ */
+export async function lastKnownRealm(db: Db): Promise<string | undefined> {
+  const known = (await db.selectFrom('connections').select('realm_id').orderBy('realm_id').execute()).map((r) => r.realm_id);
+  if (known.length <= 1) return known[0];
+  const run = await db.selectFrom('runs').select('realm_id').where('realm_id', 'in', known).orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+  if (run) return run.realm_id;
+  const skip = await db.selectFrom('skips').select('realm_id').where('realm_id', 'in', known).orderBy('skipped_at', 'desc').limit(1).executeTakeFirst();
+  if (skip) return skip.realm_id;
+  const link = await db.selectFrom('links').select('realm_id').where('realm_id', 'in', known).orderBy('updated_at', 'desc').limit(1).executeTakeFirst();
+  return link?.realm_id;
+}

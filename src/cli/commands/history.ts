@@ -1,13 +1,13 @@
 /** `qbo-connect history [--json] [--run ID]`: the runs of a company, or one run record by record. */
 import type { Command } from 'commander';
-import { getRun, listRuns, type RunSummary } from '../../connect/run/history.js';
+import { getRun, listRuns, runStatusWords, type RunSummary } from '../../connect/run/history.js';
 import { RunError } from '../../connect/run/messages.js';
 import { UserError } from '../context.js';
-import { realmOf, withApp } from './settings.js';
+import { readRealmOf, withApp } from './settings.js';
 
 function runLine(r: RunSummary): string {
   const secs = r.durationMs === null ? 'running' : `${(r.durationMs / 1000).toFixed(1)} s`;
-  return `${r.id}  ${r.startedAt}  ${r.startedBy}  ${r.status}  ${secs}  processed ${r.processed}: created ${r.created}, adopted ${r.adopted}, updated ${r.updated}, voided ${r.voided}, imported ${r.imported}, failed ${r.failed}, held ${r.held}`;
+  return `${r.id}  ${r.startedAt}  ${r.startedBy}  ${runStatusWords(r)}  ${secs}  processed ${r.processed}: created ${r.created}, adopted ${r.adopted}, updated ${r.updated}, voided ${r.voided}, imported ${r.imported}, failed ${r.failed}, held ${r.held}`;
 }
 
 export function registerHistory(program: Command): void {
@@ -41,7 +41,7 @@ export function registerHistory(program: Command): void {
         }
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UserError(`--limit ${opts.limit}: give a whole number from 1 to 1000`);
-        const realmId = await realmOf(app, opts);
+        const realmId = await readRealmOf(app, opts);
         const runs = await listRuns(app.ctx.db, { realmId, limit, now: app.ctx.clock() });
         if (opts.json) {
           console.log(JSON.stringify({ realmId, runs }, null, 2));

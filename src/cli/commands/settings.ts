@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import type { App } from '../../app.js';
 import { isConnectError } from '../../connect/messages.js';
-import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
+import { RealmChoiceError, resolveReadRealm, resolveRealm } from '../../connect/realm.js';
 import { coerceCliValue, flatten, getAt, resolvePath } from '../../connect/settings/paths.js';
 import { settingsSchemaAt } from '../../connect/settings/model.js';
 import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
@@ -35,6 +35,11 @@ export async function withApp<T>(cmd: Command, fn: (app: App) => Promise<T>): Pr
 
 export function realmOf(app: App, opts: { realm?: string }): Promise<string> {
   return resolveRealm(app.ctx.db, opts.realm, '--realm ID');
+}
+
+/** For reads (history, skipped): while disconnected, the company last connected here (issue 19). */
+export function readRealmOf(app: App, opts: { realm?: string }): Promise<string> {
+  return resolveReadRealm(app.ctx.db, opts.realm, '--realm ID');
 }
 
 /** How a value reads on the terminal: switches as on/off, unset as none. */

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { getSettings } from '../../connect/settings/store.js';
 import { listSkipped, recordKinds, skip, unskip } from '../../connect/skips.js';
-import { cliActor, realmOf, withApp } from './settings.js';
+import { cliActor, readRealmOf, realmOf, withApp } from './settings.js';
 
 export function registerSkip(program: Command): void {
   program
@@ -40,7 +40,7 @@ export function registerSkip(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { realm?: string; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const realmId = await realmOf(app, opts);
+        const realmId = await readRealmOf(app, opts);
         const settings = await getSettings(app.ctx.db, realmId, app.ctx.clock);
         const rows = await listSkipped(app.ctx.db, realmId, { exportFrom: settings.general.exportFrom });
         if (opts.json) {

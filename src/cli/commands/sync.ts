@@ -2,6 +2,7 @@
 import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { syncDepsFor } from '../../connect/run/deps.js';
+import { runStatusWords } from '../../connect/run/history.js';
 import { RunError } from '../../connect/run/messages.js';
 import { recoverCompany, sync, type SyncResult } from '../../connect/run/sync.js';
 import type { Progress } from '../../connect/run/context.js';
@@ -18,7 +19,7 @@ export function summaryLine(r: SyncResult): string {
   const s = r.summary;
   const secs = s.durationMs === null ? '' : ` in ${(s.durationMs / 1000).toFixed(1)} s`;
   const counts = `${s.created} created, ${s.adopted} adopted, ${s.updated} updated, ${s.voided} voided, ${s.imported} imported, ${s.failed} failed, ${s.held} held`;
-  return `Run ${r.runId} ${r.status}${secs}: ${s.processed} records (${counts}); ${s.requests} QuickBooks requests.`;
+  return `Run ${r.runId} ${runStatusWords({ ...s, status: r.status, message: r.message })}${secs}: ${s.processed} records (${counts}); ${s.requests} QuickBooks requests.`;
 }
 
 async function confirm(question: string): Promise<boolean> {

@@ -55,7 +55,8 @@ export function renderPlanText(plan: Plan): string {
     out.push(`  ${pad('Record / field', 36)}${pad('Last sent', 28)}${pad('QBO now', 28)}Practice now`);
     for (const r of diverged) {
       out.push(`  ${r.record.label}`);
-      for (const c of r.fields!.conflicts) out.push(`    ${pad(c.field, 34)}${pad(cell(c.lastSent), 28)}${pad(cell(c.qboNow), 28)}${cell(c.practiceNow)}`);
+      // The last column has room for all of the practice's value (an address's lines, in full).
+      for (const c of r.fields!.conflicts) out.push(`    ${pad(c.field, 34)}${pad(cell(c.lastSent), 28)}${pad(cell(c.qboNow), 28)}${shownValue(c.practiceNow)}`);
     }
   }
   return out.join('\n');

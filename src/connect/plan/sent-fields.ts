@@ -278,7 +278,29 @@ export function shownValue(v: Json): string {
   if (Array.isArray(v) && v.every((l) => l && typeof l === 'object' && !Array.isArray(l) && 'Amount' in l)) {
     return (v as Array<Record<string, Json>>).map((l) => `${l['Description'] ?? ''}${typeof l['Amount'] === 'number' ? ` ${(l['Amount'] / 100).toFixed(2)}` : ''}`.trim()).join('; ');
   }
+  if (!Array.isArray(v)) {
+    const s = structuredText(v);
+    if (s !== undefined) return s === '' ? '(empty)' : s;
+  }
   return JSON.stringify(v);
+}
+
+/** Address parts in the order QBO prints them (PhysicalAddress: Line1–Line5, City, region, postcode, country). */
+const ADDRESS_PARTS = ['Line1', 'Line2', 'Line3', 'Line4', 'Line5', 'City', 'CountrySubDivisionCode', 'PostalCode', 'Country'];
+
+/**
+ * QBO's structured contact fields as a person reads them (issue 19: a diverged BillAddr showed as
+ * `{"Line1":"…"}`): an email (EmailAddress) is its Address, a phone (TelephoneNumber) its
+ * FreeFormNumber, an address its lines joined, a reference (ReferenceType) its name, else its value.
+ * Undefined for any other shape, which then shows as JSON.
+ */
+function structuredText(o: { [k: string]: Json }): string | undefined {
+  const str = (k: string) => (typeof o[k] === 'string' || typeof o[k] === 'number' ? String(o[k]).trim() : '');
+  if ('Address' in o) return str('Address');
+  if ('FreeFormNumber' in o) return str('FreeFormNumber');
+  if (ADDRESS_PARTS.some((k) => k in o)) return ADDRESS_PARTS.map(str).filter(Boolean).join(', ');
+  if ('value' in o) return str('name') ? `${str('name')} (${str('value')})` : str('value');
+  return undefined;
 }
 
 /** "CustomerMemo: last sent "A", QBO now "B", practice now "C"" for each conflicting field. */

@@ -6,6 +6,28 @@ import type { Db } from '../../store/db.js';
 import { holderIsDeadHere } from './lock.js';
 import { RunError, runMessage } from './messages.js';
 
+/**
+ * A run whose only problems are held rows (diverged in QuickBooks, or a write still to settle) sent
+ * everything else: its status stays `failed` for the API and exit codes, but people read it as
+ * "Succeeded with N held", not as a failure (issue 19). Known by its end-of-sync message — a run that
+ * stopped part-way, or a recovery, says otherwise and stays "failed". The second form is the message
+ * runs ended with before this wording.
+ */
+export function heldOnly(run: { status: string; failed: number; held: number; message: string | null }): boolean {
+  return run.status === 'failed' && run.failed === 0 && run.held > 0 && /^(Nothing failed;|0 record\(s\) failed and \d+ are held)/.test(run.message ?? '');
+}
+
+/** The end-of-sync message of a run with problems; a held-only one starts "Nothing failed;" (see heldOnly). */
+export function problemsMessage(runId: string, failed: number, held: number): string {
+  const why = `\`qbo-connect history --run ${runId}\` says why for each.`;
+  return failed ? `${failed} record(s) failed and ${held} are held for review; ${why}` : `Nothing failed; ${held} record(s) are held for review (changed in QuickBooks too, or a write still to settle); ${why}`;
+}
+
+/** A run's status as people read it (CLI and web): `failed` with only held rows reads "succeeded with N held". */
+export function runStatusWords(run: { status: string; failed: number; held: number; message: string | null }): string {
+  return heldOnly(run) ? `succeeded with ${run.held} held` : run.status;
+}
+
 export interface RunSummary {
   id: string;
   realmId: string;

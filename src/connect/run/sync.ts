@@ -10,7 +10,7 @@ import type { Settings } from '../settings/model.js';
 import { groupOrder, type Plan, type PlanRow } from '../plan/types.js';
 import { LockLostError, type Progress, type RunDeps, type RunState } from './context.js';
 import { actionableRows, GroupExecutor } from './execute.js';
-import { getRun, type RunDetail } from './history.js';
+import { getRun, problemsMessage, type RunDetail } from './history.js';
 import { acquireSyncLock, DEFAULT_LOCK_TTL_MS, keepAlive, type SyncLock } from './lock.js';
 import { runMessage } from './messages.js';
 import { importPayments, importRows } from './payments-import.js';
@@ -205,7 +205,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     const problems = run.failed + run.held;
     return await finish(
       problems ? 'failed' : 'succeeded',
-      problems ? `${run.failed} record(s) failed and ${run.held} are held for review; \`qbo-connect history --run ${runId}\` says why for each.` : null,
+      problems ? problemsMessage(runId, run.failed, run.held) : null,
       [],
       recovery,
     );

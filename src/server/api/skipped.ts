@@ -6,7 +6,7 @@
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../../app.js';
 import { isConnectError } from '../../connect/messages.js';
-import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
+import { RealmChoiceError, resolveReadRealm, resolveRealm } from '../../connect/realm.js';
 import { getSettings } from '../../connect/settings/store.js';
 import { listSkipped, parseRef, skipMany, unskip, type RecordRef } from '../../connect/skips.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
@@ -30,7 +30,8 @@ export function skippedApi(ctx: AppContext): Hono<AuthEnv> {
   });
 
   api.get('/', requireRole('viewer'), async (c) => {
-    const realmId = await realm(c);
+    // A read: while disconnected, the company last connected here (skips still need a connected one).
+    const realmId = await resolveReadRealm(ctx.db, c.req.query('realm'), '?realm=ID');
     const settings = await getSettings(ctx.db, realmId, ctx.clock);
     return c.json({ realmId, skipped: await listSkipped(ctx.db, realmId, { exportFrom: settings.general.exportFrom }) });
   });

@@ -6,11 +6,12 @@
  *   `{ done, total, group }`, for the web app's progress bar; `GET /api/v1/sync/runs/{id}` one run.
  * - `GET /api/v1/history` (viewer) the runs, newest first; `GET /api/v1/history/{id}` one run with
  *   every record (action, QBO Id, the error sentence when it failed).
- * The company is `?realm=ID`, or the single connected one.
+ * The company is `?realm=ID`, or the single connected one; history, when none is connected, falls back
+ * to the company last connected here (connect/realm.ts resolveReadRealm).
  */
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../../app.js';
-import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
+import { RealmChoiceError, resolveReadRealm } from '../../connect/realm.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
 import { resolveKnownRealm, UnknownRealmError } from './known-realm.js';
 import { getRun, latestRun, listRuns } from '../../connect/run/history.js';
@@ -75,7 +76,7 @@ export function historyApi(ctx: AppContext): Hono<AuthEnv> {
   api.use('*', apiTokenAuth(ctx));
   errors(api);
   api.get('/', requireRole('viewer'), async (c) => {
-    const realmId = await resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
+    const realmId = await resolveReadRealm(ctx.db, c.req.query('realm'), '?realm=ID');
     const limit = Number(c.req.query('limit') ?? '50');
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return fail(c, 400, 'history.invalid-limit', `limit ${c.req.query('limit')}: give a whole number from 1 to 1000.`, 'limit');
     return c.json({ realmId, runs: await listRuns(ctx.db, { realmId, limit, now: ctx.clock() }) });

@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
 import { Notice, renderPage } from '../web/layout.js';
-import { getRun, listRuns } from '../../connect/run/history.js';
+import { getRun, heldOnly, listRuns } from '../../connect/run/history.js';
 import { RunError } from '../../connect/run/messages.js';
 import { DisconnectedNotice, knownRealm, notConnectedPage, practiceHref, qboHref, when, who } from './work-common.js';
 import { runStatusText } from './sync.js';
@@ -59,14 +59,14 @@ async function list(c: Context<WebEnv>, deps: WebDeps) {
             </thead>
             <tbody>
               {runs.map((r) => {
-                const bad = r.status !== 'succeeded' && r.status !== 'running';
+                const bad = r.status !== 'succeeded' && r.status !== 'running' && !heldOnly(r);
                 return (
                   <tr class={bad ? 'row-failed' : ''}>
                     <td>
                       <a href={`/history/${encodeURIComponent(r.id)}`}>{when(r.startedAt)}</a>
                     </td>
                     <td>{who(r.startedBy)}</td>
-                    <td class={bad ? 'text-error' : ''}>{runStatusText(r.status)}</td>
+                    <td class={bad ? 'text-error' : ''}>{runStatusText(r.status, r)}</td>
                     <td class="num">{r.created}</td>
                     <td class="num">{r.adopted}</td>
                     <td class="num">{r.updated}</td>
@@ -91,7 +91,7 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
     if (err instanceof RunError) return renderPage(c, { title: 'History', status: 404, body: <Notice kind="error">{err.message}</Notice> });
     throw err;
   }
-  const bad = run.status !== 'succeeded' && run.status !== 'running';
+  const bad = run.status !== 'succeeded' && run.status !== 'running' && !heldOnly(run);
   return renderPage(c, {
     title: `Sync of ${when(run.startedAt)}`,
     body: (
@@ -100,8 +100,8 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
           <a href="/history">← All syncs</a>
         </p>
         <h1>Sync of {when(run.startedAt)}</h1>
-        <Notice kind={bad ? 'error' : run.status === 'running' ? 'warn' : 'ok'}>
-          {runStatusText(run.status)}. {run.message ?? ''}
+        <Notice kind={bad ? 'error' : run.status === 'running' || heldOnly(run) ? 'warn' : 'ok'}>
+          {runStatusText(run.status, run)}. {run.message ?? ''}
         </Notice>
         <dl class="facts">
           <dt>Started by</dt>

@@ -17,6 +17,7 @@ import { buildPlan, prefillPending, prefillSettings, PREFILL_ACTOR, skipGroup, s
 import { qboClientFor } from '../../connect/qbo-client.js';
 import { blockingErrors } from '../../connect/run/sync.js';
 import { latestRun } from '../../connect/run/history.js';
+import { shownValue } from '../../connect/plan/sent-fields.js';
 import { toCents } from '../../qbo/money.js';
 import { actorOf, money, notConnectedPage, practiceHref, str, webRealm, when, who } from './work-common.js';
 
@@ -78,6 +79,38 @@ export function qboProblem(err: unknown): string | undefined {
   if (err instanceof Error && qboErrorNames.includes(err.name)) return `QuickBooks could not be asked: ${err.message}`;
   if (isConnectError(err)) return err.message;
   return undefined;
+}
+
+/**
+ * A row held as diverged: each field changed on both sides, side by side, as people read it (an
+ * address as its lines, an email as the address, a reference by name — not QBO's JSON; issue 19).
+ */
+export function DivergedFields({ row }: { row: PlanRow }) {
+  const conflicts = row.fields?.conflicts ?? [];
+  if (!conflicts.length) return null;
+  return (
+    <table class="diverged">
+      <caption>Changed here and in QuickBooks since the last sync: nothing is sent for this record until they agree.</caption>
+      <thead>
+        <tr>
+          <th scope="col">Field</th>
+          <th scope="col">Last sent</th>
+          <th scope="col">QuickBooks now</th>
+          <th scope="col">Practice now</th>
+        </tr>
+      </thead>
+      <tbody>
+        {conflicts.map((c) => (
+          <tr>
+            <th scope="row">{c.field}</th>
+            <td>{shownValue(c.lastSent)}</td>
+            <td>{shownValue(c.qboNow)}</td>
+            <td>{shownValue(c.practiceNow)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
 }
 
 /** The settings tab that fixes an issue, when a setting is the fix (a mapping, an account). */
@@ -163,6 +196,7 @@ function RowView({ row, canSkip, csrf }: { row: PlanRow; canSkip: boolean; csrf:
           </p>
         ) : null}
         <IssueList row={row} />
+        <DivergedFields row={row} />
         <dl class="facts">
           {applied !== null ? (
             <>

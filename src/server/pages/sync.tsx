@@ -11,7 +11,7 @@ import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
-import { getRun, latestRun, type RunSummary } from '../../connect/run/history.js';
+import { getRun, heldOnly, latestRun, type RunSummary } from '../../connect/run/history.js';
 import { actorName, localWhen, RunError } from '../../connect/run/messages.js';
 import { startSync } from '../../connect/run/sync.js';
 import { actorOf, notConnectedPage, webRealm, when, who } from './work-common.js';
@@ -24,7 +24,9 @@ const statusText: Record<string, string> = {
   interrupted: 'Interrupted',
 };
 
-export function runStatusText(status: string): string {
+/** The status as the web pages say it; given the run, a run with only held rows reads "Finished with N held for review". */
+export function runStatusText(status: string, run?: { failed: number; held: number; message: string | null }): string {
+  if (run && heldOnly({ ...run, status })) return `Finished with ${run.held} held for review`;
   return statusText[status] ?? status;
 }
 
@@ -47,14 +49,15 @@ export function ProgressView({ run }: { run: RunSummary }) {
   }
   const max = Math.max(total, 1);
   const value = run.status === 'succeeded' ? max : Math.min(done, max);
-  const bad = run.status !== 'succeeded';
+  const held = heldOnly(run);
+  const bad = run.status !== 'succeeded' && !held;
   return (
     <div id="sync-progress" class="sync-progress" role="status">
       <label for="sync-bar">
-        {runStatusText(run.status)}: {done} of {total} records processed
+        {runStatusText(run.status, run)}: {done} of {total} records processed
       </label>
       <progress id="sync-bar" max={max} value={value} />
-      <div class={`notice ${bad ? 'notice-error' : 'notice-ok'}`}>
+      <div class={`notice ${bad ? 'notice-error' : held ? 'notice-warn' : 'notice-ok'}`}>
         <p>
           {run.status === 'succeeded' ? 'The sync finished. ' : ''}
           {run.created} created, {run.adopted} linked to existing records, {run.updated} updated, {run.voided} voided, {run.imported} imported, <strong>{run.failed} failed</strong>, {run.held} held for review.

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import type { AppContext } from '../../app.js';
-import { connectedRealms } from '../../connect/realm.js';
+import { connectedRealms, lastKnownRealm } from '../../connect/realm.js';
 import type { WebEnv } from '../web/env.js';
 import { Notice, renderPage } from '../web/layout.js';
 
@@ -18,16 +18,14 @@ export async function webRealm(ctx: AppContext): Promise<string | undefined> {
 
 /**
  * The company a record-keeping page (history, skipped records) is about: the connected one, else the
- * one last worked on (its newest run, skip or link). Disconnecting after every sync is what the seed
- * advises, so those pages stay readable then (issue 19). `connected` says which it is.
+ * one last connected here (connect/realm.ts lastKnownRealm, the rule the CLI and the API reads use
+ * too). Disconnecting after every sync is what the seed advises, so those pages stay readable then
+ * (issue 19). `connected` says which it is.
  */
 export async function knownRealm(ctx: AppContext): Promise<{ realmId: string; connected: boolean } | undefined> {
   const live = await webRealm(ctx);
   if (live) return { realmId: live, connected: true };
-  const run = await ctx.db.selectFrom('runs').select('realm_id').orderBy('started_at', 'desc').limit(1).executeTakeFirst();
-  const skip = run ? undefined : await ctx.db.selectFrom('skips').select('realm_id').orderBy('skipped_at', 'desc').limit(1).executeTakeFirst();
-  const link = run || skip ? undefined : await ctx.db.selectFrom('links').select('realm_id').orderBy('updated_at', 'desc').limit(1).executeTakeFirst();
-  const realmId = run?.realm_id ?? skip?.realm_id ?? link?.realm_id;
+  const realmId = await lastKnownRealm(ctx.db);
   return realmId ? { realmId, connected: false } : undefined;
 }
 
