@@ -1,9 +1,9 @@
 /**
  * The model test's counterexamples, pinned: each is the shrunk sequence fast-check found (after the
  * shared warm-up: payments direction, three invoices on three clients, one sync), run through the same
- * harness and invariants. `it.fails` marks a bug issue 19 lists and another change is fixing: flip it
- * to `it` when that fix is merged (and take its kind out of KNOWN_BUGS in known-bugs.ts). The `it`
- * ones failed before their fix was merged, or guard a neighbouring promise.
+ * harness and invariants. Each failed before its issue-19 fix was merged, or guards a neighbouring
+ * promise. A bug found before its fix lands is pinned as `it.fails` (its command kind listed in
+ * KNOWN_BUGS, known-bugs.ts) and flipped to `it` with the fix; none is open now.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
