@@ -602,7 +602,7 @@ const refField: Record<string, string> = { Customer: 'contactCode', Vendor: 'sup
 
 /**
  * QBO's payments whose reference (PaymentRefNum) is one of the new payments' numbers. No Intuit
- * source marks PaymentRefNum filterable (docs/qbo-api.md §filterable; issue 13), so the payments are read by
+ * source marks PaymentRefNum filterable (qbo-api.md §4.2; issue 13), so the payments are read by
  * their dates (`TxnDate IN (…)`: TxnDate is filterable on every transaction) and matched here:
  * one query per 1,000 distinct dates, growing with the payments QBO holds on those days.
  */
@@ -644,7 +644,7 @@ function qboSideChange(row: QboRow, link: Link): string | null {
 /**
  * The payments QBO holds applied to each invoice about to be voided ("Payment 12 $6,283.20"), by QBO
  * invoice Id; only invoices with some. Voiding an invoice in QBO unlinks its payments and leaves them
- * as unapplied credit (docs/qbo-api.md §payment: a payment adds `{TxnId, TxnType: "Payment"}` to the
+ * as unapplied credit (qbo-api.md §3 Payment: a payment adds `{TxnId, TxnType: "Payment"}` to the
  * invoice's LinkedTxn and lowers its Balance), so such a void is an error the bookkeeper settles first
  * (found by the issue-19 attack). Payments this same run voids are left out. One IN query per 1,000.
  */

@@ -1,8 +1,7 @@
 /**
  * Reason codes of the sync (run, journal, recovery, lock, payment import) and their sentences.
- * Kept beside the run, apart from the connect part's shared messages module (preview and settings
- * codes), so a change to the run's reasons touches only this file; every sentence names the record
- * and says what to do.
+ * Kept beside the run so the connect part's shared messages module (preview and settings codes)
+ * is not edited by two helpers at once; every sentence names the record and says what to do.
  */
 
 export type RunReasonCode =
