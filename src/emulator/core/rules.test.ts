@@ -31,6 +31,23 @@ describe('name lists', () => {
     expect(company.update('Vendor', { ...v, CompanyName: 'Supplies' }).SyncToken).toBe('1');
   });
 
+  it('jobs: unique by FullyQualifiedName among customers (recorded: customer "Jack Doe" beside job "Doe, Jack:Jack Doe"), by leaf against vendors and employees', () => {
+    const { company } = testCompany();
+    const top = company.create('Customer', { DisplayName: 'Jack Doe' });
+    const doe = company.create('Customer', { DisplayName: 'Doe, Jack' });
+    const moe = company.create('Customer', { DisplayName: 'Moe, Jack' });
+    const job = company.create('Customer', { DisplayName: 'Jack Doe', Job: true, ParentRef: { value: String(doe.Id) } });
+    expect(job).toMatchObject({ DisplayName: 'Jack Doe', FullyQualifiedName: 'Doe, Jack:Jack Doe', Job: true });
+    expect(company.create('Customer', { DisplayName: 'jack doe', Job: true, ParentRef: { value: String(moe.Id) } }).FullyQualifiedName).toBe('Moe, Jack:jack doe');
+    // The same full name twice is refused, whichever the case.
+    expect(faultOf(() => company.create('Customer', { DisplayName: 'JACK DOE', Job: true, ParentRef: { value: String(doe.Id) } })).code).toBe('6240');
+    expect(faultOf(() => company.create('Customer', { DisplayName: 'jack doe' })).code).toBe('6240');
+    // A vendor or an employee may not take a job's leaf name (undocumented: the stricter reading).
+    company.update('Customer', { Id: top.Id, SyncToken: top.SyncToken, sparse: true, DisplayName: 'Jack Doe Senior' });
+    expect(faultOf(() => company.create('Vendor', { DisplayName: 'Jack Doe' })).code).toBe('6240');
+    expect(faultOf(() => company.create('Employee', { DisplayName: 'jack doe' })).code).toBe('6240');
+  });
+
   it('6240 also for duplicate Item names', () => {
     const { company, basics } = testCompany();
     expect(faultOf(() => company.create('Item', { Name: 'services', IncomeAccountRef: { value: basics.income } })).code).toBe('6240');
