@@ -9,6 +9,7 @@ import { localDate, pacificEnvelopeTime, pacificMetaTime } from './time.js';
 import { isObj, refValue, prune, type BuildContext, type Json, type Region } from './context.js';
 import { buildName } from './names.js';
 import { buildTxn, type TxnState } from './txns.js';
+import { astDestination, astRecords } from './ast.js';
 import { parseQuery } from './query/parse.js';
 import { runQuery, type QueryResult } from './query/evaluate.js';
 import type { Literal } from './query/parse.js';
@@ -133,7 +134,9 @@ export class Company {
     const now = this.nowMs();
     const country = COUNTRY[this.region];
     const info: Json = {
-      CompanyName: this.name, LegalName: this.name, CompanyAddr: { Id: '1', Country: country },
+      CompanyName: this.name, LegalName: this.name,
+      // A US company has a state: Automated Sales Tax falls back to the company's address.
+      CompanyAddr: this.region === 'US' ? { Id: '1', Line1: '1 Market St', City: 'San Francisco', CountrySubDivisionCode: 'CA', PostalCode: '94105', Country: country } : { Id: '1', Country: country },
       Country: country, SupportedLanguages: 'en', CompanyStartDate: this.today(),
       FiscalYearStartMonth: this.region === 'AU' ? 'July' : this.region === 'UK' ? 'April' : 'January',
       DefaultTimeZone: 'UTC', NameValue: [{ Name: 'OfferingSku', Value: 'QuickBooks Online Plus' }, { Name: 'SubscriptionStatus', Value: 'PAYING' }],
@@ -273,7 +276,30 @@ export class Company {
       today: () => this.today(),
       prefs: () => this.get('Preferences', '1') ?? {},
       strict: this.fidelity() === 'strict',
+      ...(this.automatedSalesTax() ? { astCode: (txn: Json) => this.astCode(txn) } : {}),
     };
+  }
+
+  /** Automated Sales Tax is on: a US company whose Preferences.TaxPrefs.PartnerTaxEnabled is true
+   *  (Intuit: "To determine if the QuickBooks Online company uses automated sales tax, query the
+   *  Preferences.TaxPrefs.PartnerTaxEnabled attribute"). */
+  automatedSalesTax(): boolean {
+    const prefs = this.get('Preferences', '1');
+    return this.region === 'US' && isObj(prefs?.TaxPrefs) && prefs.TaxPrefs.PartnerTaxEnabled === true;
+  }
+
+  /** The AST tax code for a sales document's destination state, set up (code and rate) on first use. */
+  private astCode(txn: Json): string | undefined {
+    const customer = refValue(txn.CustomerRef) ? this.get('Customer', refValue(txn.CustomerRef)!) : undefined;
+    const state = astDestination(txn, customer, this.get('CompanyInfo', '1'));
+    if (!state) return undefined;
+    const { code, rate } = astRecords(state);
+    for (const row of this.rows.get('TaxCode')?.values() ?? []) {
+      if (row.Name === code.Name && row.TaxCodeConfigType === 'SYSTEM_GENERATED') return String(row.Id);
+    }
+    const rateId = String(this.insert('TaxRate', rate).Id);
+    const detail = { TaxRateDetail: [{ TaxRateRef: { value: rateId, name: rate.Name }, TaxTypeApplicable: 'TaxOnAmount', TaxOrder: 0 }] };
+    return String(this.insert('TaxCode', { ...code, SalesTaxRateList: detail, PurchaseTaxRateList: { TaxRateDetail: [] } }).Id);
   }
 
   // ---------- public read API ----------

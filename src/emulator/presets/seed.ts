@@ -2,8 +2,16 @@
 import type { CorePort } from '../core-port.js';
 import { presets, type Region } from './data.js';
 
-export function seedPreset(core: CorePort, region: Region, name?: string): string {
+export interface SeedOptions {
+  /** US only: Automated Sales Tax on (Preferences.TaxPrefs.PartnerTaxEnabled), so sales documents are
+   *  taxed by destination state whatever TxnTaxCodeRef they name (core/ast.ts). Default off, as in an
+   *  Intuit sandbox ("Sandbox companies currently do not support the automated sales tax engine"). */
+  automatedSalesTax?: boolean;
+}
+
+export function seedPreset(core: CorePort, region: Region, name?: string, opts: SeedOptions = {}): string {
   const p = presets[region];
+  if (opts.automatedSalesTax && region !== 'US') throw new RangeError(`automated sales tax is for the us preset only, not ${region.toLowerCase()} (Intuit: "AST is currently applicable for US locale only")`);
   const realmId = core.createCompany({ region, name: name ?? p.companyName });
   const account: Record<string, string> = {};
   for (const a of p.accounts) {
@@ -47,5 +55,6 @@ export function seedPreset(core: CorePort, region: Region, name?: string): strin
   if (p.defaultSalesTaxCode) item.SalesTaxCodeRef = { value: code[p.defaultSalesTaxCode]! };
   if (p.defaultPurchaseTaxCode) item.PurchaseTaxCodeRef = { value: code[p.defaultPurchaseTaxCode]! };
   core.insert(realmId, 'Item', item);
+  if (opts.automatedSalesTax) core.setPreferences(realmId, { TaxPrefs: { PartnerTaxEnabled: true } });
   return realmId;
 }
