@@ -10,6 +10,7 @@ import { isObj, refValue, prune, type BuildContext, type Json, type Region } fro
 import { buildName } from './names.js';
 import { buildTxn, type TxnState } from './txns.js';
 import { astDestination, astRecords } from './ast.js';
+import { createTaxService } from './taxservice.js';
 import { parseQuery } from './query/parse.js';
 import { runQuery, type QueryResult } from './query/evaluate.js';
 import type { Literal } from './query/parse.js';
@@ -286,6 +287,14 @@ export class Company {
   automatedSalesTax(): boolean {
     const prefs = this.get('Preferences', '1');
     return this.region === 'US' && isObj(prefs?.TaxPrefs) && prefs.TaxPrefs.PartnerTaxEnabled === true;
+  }
+
+  /** `POST /taxservice/taxcode`: a new tax code with existing or new rates (core/taxservice.ts). */
+  taxService(body: unknown): Json {
+    return createTaxService(
+      { region: this.region, rows: (e) => [...this.table(e).values()], get: (e, id) => this.get(e, id), insert: (e, b) => this.insert(e, b) },
+      body,
+    );
   }
 
   /** The AST tax code for a sales document's destination state, set up (code and rate) on first use. */

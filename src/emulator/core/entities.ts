@@ -2,7 +2,7 @@
 // required fields, filterable fields, and which references point where (qbo-api.md §3, §4.2).
 
 export type EntityName =
-  | 'Account' | 'TaxCode' | 'TaxRate' | 'Term' | 'PaymentMethod' | 'Class' | 'Department'
+  | 'Account' | 'TaxCode' | 'TaxRate' | 'TaxAgency' | 'Term' | 'PaymentMethod' | 'Class' | 'Department'
   | 'Customer' | 'Vendor' | 'Employee' | 'Item'
   | 'Invoice' | 'CreditMemo' | 'SalesReceipt' | 'Estimate' | 'Payment' | 'Bill' | 'BillPayment' | 'VendorCredit' | 'Purchase'
   | 'Attachable' | 'CompanyInfo' | 'Preferences';
@@ -13,7 +13,7 @@ export interface EntityDef {
   name: EntityName;
   kind: Kind;
   /** Id sequence: people share one, transactions another, other lists a third. */
-  seq: 'people' | 'txn' | 'list' | 'taxcode' | 'taxrate' | 'single' | 'attachable';
+  seq: 'people' | 'txn' | 'list' | 'taxcode' | 'taxrate' | 'taxagency' | 'single' | 'attachable';
   props: ReadonlySet<string>;
   filterable: ReadonlySet<string>;
   /** Writable over the API (TaxCode/TaxRate are read-only: created by presets or taxservice). */
@@ -84,6 +84,13 @@ export const ENTITIES: Record<EntityName, EntityDef> = {
     props: [...LISTBASE, 'Description', 'RateValue', 'AgencyRef', 'TaxReturnLineRef', 'EffectiveTaxRate',
       'SpecialTaxType', 'DisplayType'],
     filterable: ['Id', 'Name', 'Active', 'MetaData.CreateTime', 'MetaData.LastUpdatedTime', 'RateValue'],
+  }),
+  // Read and query only here (presets seed them); QBO also creates agencies (TaxAgency create, DisplayName
+  // required), which the emulator does not model — TaxService refers to them by Id only.
+  TaxAgency: def({
+    name: 'TaxAgency', kind: 'list', seq: 'taxagency', writable: false,
+    props: ['DisplayName', 'TaxRegistrationNumber', 'TaxTrackedOnSales', 'TaxTrackedOnPurchases', 'LastFileDate', 'TaxAgencyConfig'],
+    filterable: ['Id', 'DisplayName', 'MetaData.CreateTime', 'MetaData.LastUpdatedTime'],
   }),
   Term: def({
     name: 'Term', kind: 'list', seq: 'list', nameField: 'Name',
@@ -245,6 +252,7 @@ export const REF_TARGETS: Record<string, EntityName[]> = {
   SalesTaxCodeRef: ['TaxCode'],
   PurchaseTaxCodeRef: ['TaxCode'],
   TaxRateRef: ['TaxRate'],
+  AgencyRef: ['TaxAgency'],
   EntityRef: ['Vendor', 'Customer', 'Employee'],
   PrefVendorRef: ['Vendor'],
 };

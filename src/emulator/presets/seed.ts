@@ -18,10 +18,14 @@ export function seedPreset(core: CorePort, region: Region, name?: string, opts: 
     const { key, ...body } = a;
     account[key] = core.insert(realmId, 'Account', { ...body, Active: true }).Id;
   }
+  const agency: Record<string, string> = {};
+  for (const a of p.agencies) {
+    agency[a.key] = core.insert(realmId, 'TaxAgency', { DisplayName: a.DisplayName, TaxTrackedOnSales: true, TaxTrackedOnPurchases: region !== 'US' }).Id;
+  }
   const rate: Record<string, string> = {};
   for (const r of p.taxRates) {
-    const { key, agency, ...body } = r;
-    rate[key] = core.insert(realmId, 'TaxRate', { ...body, Active: true, SpecialTaxType: 'NONE', DisplayType: 'ReadOnly', ...(agency ? { AgencyRef: { value: agency } } : {}) }).Id;
+    const { key, agency: a, ...body } = r;
+    rate[key] = core.insert(realmId, 'TaxRate', { ...body, Active: true, SpecialTaxType: 'NONE', DisplayType: 'ReadOnly', ...(a ? { AgencyRef: { value: agency[a]! } } : {}) }).Id;
   }
   const rateList = (keys: string[]) => ({
     TaxRateDetail: keys.map((k, i) => ({ TaxRateRef: { value: rate[k]! }, TaxTypeApplicable: 'TaxOnAmount', TaxOrder: i })),
