@@ -2,7 +2,7 @@
 // (DocNumber, DisplayName, Name) so lookups and IN queries skip full scans, links between payments
 // and the documents they settle, the change log behind CDC, and the requestid memory.
 
-import { ENTITIES, NAMED_REFS, REF_TARGETS, entityByName, type EntityName } from './entities.js';
+import { ENTITIES, REF_TARGETS, entityByName, refName, type EntityName } from './entities.js';
 import { QboFault, faults } from './faults.js';
 import { centsToNumber, toCents, isDecimal } from './money.js';
 import { localDate, pacificEnvelopeTime, pacificMetaTime } from './time.js';
@@ -397,7 +397,7 @@ export class Company {
         if (found.Active === false) throw faults.inactiveReference(k, foundType, id);
         const ref: Json = { value: id };
         const name = found.FullyQualifiedName ?? found.DisplayName ?? found.Name;
-        const named = NAMED_REFS.has(k) || (k === 'DepositToAccountRef' && entity === 'SalesReceipt');
+        const named = refName(entity, k);
         if (named && typeof name === 'string') ref.name = name;
         if (k === 'EntityRef') ref.type = foundType;
         node[k] = ref;

@@ -257,12 +257,24 @@ export const REF_TARGETS: Record<string, EntityName[]> = {
   PrefVendorRef: ['Vendor'],
 };
 
-/** References whose `name` QBO fills in on output (TaxCodeRef and DepositToAccountRef come back bare). */
+/** References whose `name` QBO fills in on output. Audited against every reference in the recorded
+ *  pairs (test/fixtures/qbo-recorded): bare there are TaxCodeRef, TxnTaxCodeRef, TaxRateRef,
+ *  DefaultTaxCodeRef, Vendor TermRef (get/inactive_vendors, all/vendors_by_5), Customer ParentRef
+ *  (all/customers, error/400) and Attachable EntityRef; named there are CustomerRef, ItemRef,
+ *  CurrencyRef, PaymentMethodRef and SalesReceipt's DepositToAccountRef and DiscountAccountRef.
+ *  The rest are unrecorded and keep their name. Exceptions by entity: `refName` below. */
 export const NAMED_REFS = new Set([
-  'CustomerRef', 'VendorRef', 'ItemRef', 'AccountRef', 'ClassRef', 'DepartmentRef', 'SalesTermRef', 'TermRef',
+  'CustomerRef', 'VendorRef', 'ItemRef', 'AccountRef', 'ClassRef', 'DepartmentRef', 'SalesTermRef',
   'PaymentMethodRef', 'APAccountRef', 'ARAccountRef', 'IncomeAccountRef', 'ExpenseAccountRef', 'AssetAccountRef',
-  'BankAccountRef', 'CCAccountRef', 'EntityRef', 'ParentRef', 'PrefVendorRef',
+  'BankAccountRef', 'CCAccountRef', 'EntityRef', 'ParentRef', 'PrefVendorRef', 'DiscountAccountRef',
 ]);
+
+/** Whether a reference `key` on `entity` carries its target's name (see NAMED_REFS). */
+export function refName(entity: EntityName, key: string): boolean {
+  if (key === 'ParentRef' && entity === 'Customer') return false; // recorded bare (jobs 8, 9, 23, 64)
+  if (key === 'DepositToAccountRef') return entity === 'SalesReceipt'; // payments: bare; receipts: named (recorded)
+  return NAMED_REFS.has(key);
+}
 
 export const CURRENCIES: Record<string, { value: string; name: string }> = {
   US: { value: 'USD', name: 'United States Dollar' },
