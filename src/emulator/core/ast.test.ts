@@ -3,6 +3,7 @@ import { createEmulatorClock } from '../clock.js';
 import { createCoreAdapter } from '../core-adapter.js';
 import { createControl } from '../control/control.js';
 import { seedPreset } from '../presets/seed.js';
+import { emulatorOptions } from '../../cli/commands/emulator.js';
 import { AST_STATE_RATES, astDestination, stateOf } from './ast.js';
 import { createCore, type Fidelity } from './index.js';
 
@@ -72,6 +73,14 @@ describe('Automated Sales Tax (us preset, automatedSalesTax on)', () => {
     expect(() => control.seedCompany({ preset: 'au', automatedSalesTax: true })).toThrow(/automatedSalesTax.*us preset only/s);
     const us = control.seedCompany({ preset: 'us', automatedSalesTax: true });
     expect((control.dump(us.realmId) as { entities: Record<string, Array<Record<string, unknown>>> }).entities.Preferences![0]).toMatchObject({ TaxPrefs: { PartnerTaxEnabled: true } });
+  });
+
+  it('`qbo-connect emulator --automated-sales-tax` needs --preset us', () => {
+    const flags = { seed: '1', limits: 'off', batchMetering: 'request', timeScale: '1', control: 'off', automatedSalesTax: true };
+    expect(emulatorOptions({ ...flags, preset: 'us' }, {})).toMatchObject({ preset: 'us', automatedSalesTax: true });
+    expect(() => emulatorOptions({ ...flags, preset: 'au' }, {})).toThrow(/--automated-sales-tax: only with --preset us/);
+    expect(() => emulatorOptions(flags, {})).toThrow(/--automated-sales-tax/);
+    expect(emulatorOptions({ ...flags, automatedSalesTax: undefined, preset: 'us' }, {}).automatedSalesTax).toBeUndefined();
   });
 
   it('the rate table and the address rules', () => {
