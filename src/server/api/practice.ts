@@ -11,7 +11,7 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { importDocument } from '../../practice/import.js';
 import { kindFromName, kindInfo, kinds, type Kind } from '../../practice/kinds.js';
 import type { PracticeIssue } from '../../practice/messages.js';
