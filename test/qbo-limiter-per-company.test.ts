@@ -7,7 +7,9 @@
  * refusal says Retry-After: 0, so a client that overshoots retries at once and the test fails on the
  * count, not on a timeout.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { KEY_FILE } from '../src/connect/crypto.js';
 import { qboClientFor } from '../src/connect/qbo-client.js';
 import { syncDepsFor } from '../src/connect/run/deps.js';
 import { defaultLimits } from '../src/qbo/limiter.js';
@@ -54,5 +56,20 @@ describe('the per-company limiter is shared by every client of the company in th
     const before = stats().throttled.concurrency;
     await together([qboClientFor(c.app.ctx, c.realmId), qboClientFor(c.app.ctx, c.realmId)], 2 * defaultLimits.concurrency);
     expect(stats().throttled.concurrency - before).toBe(0);
+  });
+
+  it('is one client object per company, and the token key is read once per process, not per request', async () => {
+    expect(qboClientFor(c.app.ctx, c.realmId)).toBe(qboClientFor(c.app.ctx, c.realmId));
+    await qboClientFor(c.app.ctx, c.realmId).companyInfo(); // the key is loaded by now, whatever came before
+    const reads = vi.spyOn(fs, 'readFileSync');
+    try {
+      for (let i = 0; i < 3; i++) {
+        await qboClientFor(c.app.ctx, c.realmId).companyInfo();
+        await syncDepsFor(c.app.ctx, c.realmId, { env: {} }).client.companyInfo();
+      }
+      expect(reads.mock.calls.filter(([file]) => String(file).endsWith(KEY_FILE))).toEqual([]);
+    } finally {
+      reads.mockRestore();
+    }
   });
 });
