@@ -1,7 +1,7 @@
 /**
  * The composition root: builds every dependency once per process — configuration, logger, clock,
- * database, the token cipher (key read once), the stored connections, one QBO client per company
- * with its one limiter, and for `qbo-connect start` the HTTP app and the embedded emulator — and hands
+ * database, the token cipher (key read once), the stored connections, the QBO clients with one
+ * limiter per company, and for `qbo-connect start` the HTTP app and the embedded emulator — and hands
  * them down explicitly. Nothing else in src/ creates these; only the CLI, the benchmarks and test
  * helpers import this file (the shared types live in `context.ts`).
  */

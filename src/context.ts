@@ -18,13 +18,13 @@ export type QboClientOverrides = Partial<Pick<QboClientOptions, 'fetch' | 'retry
 
 /**
  * The process's QuickBooks side, built once by `createApp`: the token cipher (the key is read once),
- * the stored connections, and one client per company whose limiter — "10 in flight, 500 a minute" —
- * is the company's, whichever preview, sync or page asks.
+ * the stored connections, and the company clients, which all queue in one limiter per company —
+ * "10 in flight, 500 a minute" is the company's, whichever preview, sync or page asks.
  */
 export interface QboClients {
   readonly cipher: TokenCipher;
   readonly connections: ConnectionStore;
-  /** The company's client: the same object for every caller in this process. */
+  /** A client of the company for one preview, sync or page (a fresh token cache over the shared limiter and store). */
   company(realmId: string): CompanyClient;
   /**
    * A client of the company with its own fetch, retry or timeout over `deps` (its database, clock,

@@ -77,33 +77,26 @@ export function createQboClients(deps: QboClientsDeps): QboClients {
     }
     return registry;
   };
-  const options = clientOptions(deps.config, {});
-  const shared = createQboClient({ endpoints, store: connections, logger: deps.logger, clock: deps.clock, ...options, limiters: registryFor(options.limits) });
-  const byRealm = new Map<string, CompanyClient>();
+  const companyWith = (realmId: string, d: { db: Db; clock: Clock; logger: Logger }, overrides: QboClientOverrides): CompanyClient => {
+    const merged = clientOptions(deps.config, overrides);
+    const store = d.db === deps.db && d.clock === deps.clock ? connections : new ConnectionStore({ db: d.db, cipher, clock: d.clock });
+    return createQboClient({ endpoints, store, logger: d.logger, clock: d.clock, ...merged, limiters: registryFor(merged.limits) }).company(realmId);
+  };
 
   return {
     cipher,
     connections,
-    company(realmId) {
-      let client = byRealm.get(realmId);
-      if (!client) {
-        client = shared.company(realmId);
-        byRealm.set(realmId, client);
-      }
-      return client;
-    },
-    companyWith(realmId, d, overrides) {
-      const merged = clientOptions(deps.config, overrides);
-      const store = d.db === deps.db && d.clock === deps.clock ? connections : new ConnectionStore({ db: d.db, cipher, clock: d.clock });
-      return createQboClient({ endpoints, store, logger: d.logger, clock: d.clock, ...merged, limiters: registryFor(merged.limits) }).company(realmId);
-    },
+    // A client object is cheap and lives as long as one preview, sync or page: its token cache (qbo/tokens.ts)
+    // must not outlast a disconnect or log-out made elsewhere, another process included (issue 19).
+    // What must be one per company — the limiter, the stored connections, the key — is shared.
+    company: (realmId) => companyWith(realmId, deps, {}),
+    companyWith,
   };
 }
 
 /**
  * The company client for `realmId`; requests fail with a clear QBO error if the company is not
- * connected. Without overrides it is the process's one client of the company; with them, one that
- * still queues in the company's limiter.
+ * connected. Every client of a company, with or without overrides, queues in the company's one limiter.
  */
 export function qboClientFor(ctx: Pick<AppContext, 'qbo' | 'db' | 'clock' | 'logger'>, realmId: string, opts: QboClientOverrides = {}): CompanyClient {
   return Object.keys(opts).length === 0 ? ctx.qbo.company(realmId) : ctx.qbo.companyWith(realmId, ctx, opts);
