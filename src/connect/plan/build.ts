@@ -517,8 +517,9 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
         // The invoice not in QBO yet but written by this very plan (its earlier write failed while the
         // credit note's went through): the credit is applied after it, in the same sync (found by the
         // chaos soak: a sync succeeded with the credit still unapplied, and only the next one applied it).
+        // Only when the preview knows what QBO will total the invoice at (not under Automated Sales Tax).
         const planned = !invLink ? invoiceRef(n) : undefined;
-        const plannedRow = planned?.kind === 'ok' && planned.ref.rowKey && rows.some((r) => r.key === planned.ref.rowKey && r.action === 'create' && !r.skipped) ? planned.ref : undefined;
+        const plannedRow = planned?.kind === 'ok' && planned.ref.rowKey && rows.some((r) => r.key === planned.ref.rowKey && r.action === 'create' && !r.skipped && r.qboTotalCents !== null) ? planned.ref : undefined;
         if (!credit || credit['status'] === 'Deleted' || (!invoice && !plannedRow) || invoice?.['status'] === 'Deleted') continue;
         const creditTotal = toCents(Number(credit['TotalAmt'] ?? 0));
         const creditLeft = toCents(Number(credit['Balance'] ?? 0));
