@@ -166,6 +166,7 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
       for (const r of rows) existing.set(r.key, { id: r.id, hash: r.content_hash, version: Number(r.version), created_at: r.created_at });
       const writes: Row[] = [];
       for (const v of part) {
+        await pause();
         const content = canonicalJson(v.record);
         const hash = contentHash(content);
         const old = existing.get(v.key);

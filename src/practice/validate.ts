@@ -136,12 +136,16 @@ export async function checkReferencesOf(checked: SchemaChecked, index: Reference
   // A record with a readable key still "exists" for references, so one bad contact does not also
   // fail every invoice that names it.
   for (const r of checked.refused) if (!r.key.startsWith('#')) index.set(r.input.kind, r.key, r.input.value);
-  // Index the input's own records first, so references within the input resolve in any order.
-  for (const p of checked.parsed) index.set(p.kind, p.key, p.record);
+  // Index the input's own records first, so references within the input resolve in any order; and
+  // check them in kind order (a kind only refers to kinds before it), keeping the input's order within a kind.
+  const byKind = new Map<Kind, SchemaChecked['parsed']>(kinds.map((k) => [k, []]));
+  for (const p of checked.parsed) {
+    await pause();
+    index.set(p.kind, p.key, p.record);
+    byKind.get(p.kind)!.push(p);
+  }
   const valid: ValidRecord[] = [];
-  const order = new Map(kinds.map((k, i) => [k, i]));
-  const parsed = [...checked.parsed].sort((a, b) => order.get(a.kind)! - order.get(b.kind)!);
-  for (const p of parsed) {
+  for (const p of kinds.flatMap((k) => byKind.get(k)!)) {
     await pause();
     const found = checkReferences(p, index, p.at);
     if (found.length) issues.push(...found);
