@@ -55,7 +55,8 @@ function bigDocument(): { doc: Doc; records: number } {
 
 /** The server's resident memory now (VmRSS), or the most it has held since it started (VmHWM), in MB. */
 function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
-  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  const pattern = field === 'VmRSS' ? /VmRSS:\s+(\d+) kB/ : /VmHWM:\s+(\d+) kB/;
+  return Number(pattern.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
 /** POSTs `body` in 1 MB writes (honouring back-pressure); `sent` is when the last byte left. */
