@@ -40,6 +40,8 @@ export function practiceImportJsonSchema(): Record<string, unknown> {
 export interface ParsedImport {
   inputs: InputRecord[];
   issues: PracticeIssue[];
+  /** Where reading stopped early because enough records were refused already (validate.ts MAX_ISSUES). */
+  stoppedAt?: string;
 }
 
 /**

@@ -7,13 +7,17 @@
  * (the braces, member names, colons, commas) and finds where each record ends by counting brackets
  * outside strings; each record's text then goes to `JSON.parse`, which checks it in full. So what it
  * accepts is exactly valid JSON, and it answers the same records and issues as
- * `recordsFromDocument(JSON.parse(text))`, except that a kind listed twice is refused (JSON.parse
- * would silently keep only the last list). A document that is not an object is read whole and parsed
- * at the end, to tell "not JSON" from "not an object".
+ * `recordsFromDocument(JSON.parse(text))`, except where it stops reading early, answering what it
+ * has read and `stoppedAt`: a kind listed twice (JSON.parse would silently keep only the last value),
+ * a member that is not a kind (refused on its name, before its value is read), a kind whose value is
+ * not a list, and MAX_ISSUES refused records (validate.ts). A text whose first character is not `{`
+ * is refused on that character, unread. So no single step reads more than one record, and a refused
+ * input holds no more than MAX_ISSUES refused records.
  */
 import { memberKind, notAnObject, type ParsedImport } from './import-file.js';
-import type { Kind } from './kinds.js';
+import { kindInfo, type Kind } from './kinds.js';
 import { issue, reasonCodes, type PracticeIssue } from './messages.js';
+import { MAX_ISSUES } from './validate.js';
 
 /** The text is not JSON; `message` says where (a record, or a character position). */
 export class ImportJsonError extends Error {
@@ -30,7 +34,7 @@ const COMMA = 0x2c;
 const COLON = 0x3a;
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-type State = 'start' | 'afterOpen' | 'beforeName' | 'afterName' | 'beforeValue' | 'arrayOpen' | 'afterElement' | 'beforeElement' | 'afterMember' | 'done' | 'whole';
+type State = 'start' | 'afterOpen' | 'beforeName' | 'afterName' | 'beforeValue' | 'arrayOpen' | 'afterElement' | 'beforeElement' | 'afterMember' | 'done' | 'stopped';
 
 /** One JSON value being collected: where it ends is found by counting brackets outside strings. */
 interface Value {
@@ -53,17 +57,24 @@ export class ImportDocumentReader {
   private index = 0;
   private offset = 0;
   private readonly names = new Set<string>();
-  private readonly whole: string[] = [];
+  /** Records refused by their schema so far: reading stops at MAX_ISSUES. */
+  private refused = 0;
+  private stoppedAt: string | undefined;
   private readonly inputs: ParsedImport['inputs'] = [];
   private readonly issues: ParsedImport['issues'] = [];
 
   constructor(private readonly fileName = 'import file') {}
 
+  /** True once reading stopped early (see the head of this file): the rest of the text need not be sent. */
+  get stopped(): boolean {
+    return this.state === 'stopped';
+  }
+
   /** The next piece of the text (any size; a piece may end anywhere, even inside a string). */
   push(text: string): void {
     let i = 0;
     const n = text.length;
-    while (i < n) {
+    while (i < n && !this.stopped) {
       if (this.value) {
         const end = this.scan(text, i);
         if (end < 0) {
@@ -76,10 +87,6 @@ export class ImportDocumentReader {
         continue;
       }
       const c = text.charCodeAt(i);
-      if (this.state === 'whole') {
-        this.whole.push(i === 0 ? text : text.slice(i));
-        break;
-      }
       if (isSpace(c)) {
         i++;
         continue;
@@ -87,10 +94,7 @@ export class ImportDocumentReader {
       switch (this.state) {
         case 'start':
           if (c === OPEN_BRACE) this.state = 'afterOpen';
-          else {
-            this.state = 'whole';
-            continue;
-          }
+          else this.stop(notAnObject(this.fileName), 'its first character');
           break;
         case 'afterOpen':
           if (c === CLOSE_BRACE) this.state = 'done';
@@ -109,6 +113,7 @@ export class ImportDocumentReader {
           break;
         case 'beforeValue':
           if (c === OPEN_BRACKET) this.openList();
+          else if (this.name !== '$schema') this.stop(issue(reasonCodes.badFile, undefined, this.fileName, this.name, 'must be a list of records'), `"${this.name}"`);
           else {
             this.begin('member', shapeOf(c));
             continue; // the value's first character is read by scan()
@@ -142,16 +147,9 @@ export class ImportDocumentReader {
 
   /** The records and the document's issues; throws ImportJsonError when the text is not JSON. */
   end(): ParsedImport {
+    if (this.state === 'stopped') return { inputs: this.inputs, issues: this.issues, ...(this.stoppedAt ? { stoppedAt: this.stoppedAt } : {}) };
     if (this.value?.shape === 'scalar') this.finishValue();
-    if (this.state === 'whole' || this.state === 'start') {
-      // Only a document that is not an object (or no document at all) reaches here: an object is read member by member.
-      try {
-        JSON.parse(this.whole.join(''));
-      } catch (err) {
-        throw new ImportJsonError((err as Error).message);
-      }
-      return { inputs: [], issues: [notAnObject(this.fileName)] };
-    }
+    if (this.state === 'start') throw new ImportJsonError('the text is empty: send a JSON object');
     if (this.state !== 'done' || this.value) throw new ImportJsonError(`the text ends at character ${this.offset} before the document does (is it cut short?)`);
     return { inputs: this.inputs, issues: this.issues };
   }
@@ -216,22 +214,35 @@ export class ImportDocumentReader {
     if (this.reading === 'name') {
       this.name = parsed as string;
       this.state = 'afterName';
+      // Refused on its name, whatever its value: an unknown member's value is never read, a second list never merged.
+      const m = this.member();
+      if (typeof m === 'object') this.stop(m, `"${this.name}"`);
+      else this.kind = m === 'skip' ? undefined : m;
     } else if (this.reading === 'member') {
-      // Not a list: `$schema`, or a mistake the member check names.
-      const m = this.member(false);
-      if (typeof m === 'object') this.issues.push(m);
-      this.state = 'afterMember';
+      this.state = 'afterMember'; // `$schema`: any value
     } else {
-      if (this.kind) this.inputs.push({ kind: this.kind, value: parsed, at: `${this.name}[${this.index}]` });
+      const at = `${this.name}[${this.index}]`;
+      if (this.kind) {
+        // Checked here, so a file of a million broken records stops at the MAX_ISSUES-th; checkSchemas then
+        // skips what passed (schemaOk) and re-checks only the refused, for their messages.
+        const ok = kindInfo[this.kind].schema.safeParse(parsed).success;
+        this.inputs.push(ok ? { kind: this.kind, value: parsed, at, schemaOk: true } : { kind: this.kind, value: parsed, at });
+        if (!ok && ++this.refused + this.issues.length >= MAX_ISSUES) this.stop(undefined, at);
+      }
       this.index++;
-      this.state = 'afterElement';
+      if (this.state !== 'stopped') this.state = 'afterElement';
     }
   }
 
+  /** Stops reading: `found` is refused, and nothing after `at` is read. */
+  private stop(found: PracticeIssue | undefined, at: string): void {
+    if (found) this.issues.push(found);
+    this.stoppedAt = at;
+    this.state = 'stopped';
+    this.value = undefined;
+  }
+
   private openList(): void {
-    const m = this.member(true);
-    this.kind = typeof m === 'string' && m !== 'skip' ? m : undefined;
-    if (typeof m === 'object') this.issues.push(m);
     this.index = 0;
     this.state = 'arrayOpen';
   }
@@ -241,14 +252,13 @@ export class ImportDocumentReader {
     this.state = 'afterMember';
   }
 
-  /** The member just named: its kind, 'skip' ($schema, or a name already reported), or the issue. */
-  private member(isList: boolean): Kind | 'skip' | PracticeIssue {
+  /** The member just named: its kind, 'skip' ($schema), or the issue (not a kind, or listed twice). */
+  private member(): Kind | 'skip' | PracticeIssue {
     const first = !this.names.has(this.name);
     this.names.add(this.name);
-    const m = memberKind(this.name, isList, this.fileName);
-    if (first || m === 'skip') return m;
-    if (typeof m === 'string') return issue(reasonCodes.badFile, undefined, this.fileName, this.name, 'is listed twice: put all the records of one kind in one list');
-    return 'skip';
+    const m = memberKind(this.name, true, this.fileName);
+    if (first || typeof m === 'object') return m;
+    return issue(reasonCodes.badFile, undefined, this.fileName, this.name, 'is listed twice: put all the records of one kind in one list');
   }
 
   private fail(at: number, expected: string): never {

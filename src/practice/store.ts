@@ -13,7 +13,7 @@ import { issue, reasonCodes, say, type PracticeIssue } from './messages.js';
 import type { RecordState, Stage } from './schemas.js';
 import { hasForbiddenCharacters } from './schemas.js';
 import { noPause, type Pause } from './time-slice.js';
-import { checkReferencesOf, checkSchemas, ReferenceIndex, validateRecords, type InputRecord, type ValidRecord } from './validate.js';
+import { checkReferencesOf, checkSchemas, ReferenceIndex, validateRecords, type InputRecord, type Omitted, type ValidRecord } from './validate.js';
 
 type Executor = Db | Transaction<Database>;
 
@@ -36,6 +36,8 @@ export class PracticeError extends Error {
   constructor(
     readonly issues: PracticeIssue[],
     readonly status: 400 | 404 | 409 = 400,
+    /** What a capped list leaves out (validate.ts MAX_ISSUES). */
+    readonly omitted: Omitted = { issues: 0, records: 0 },
   ) {
     super(issues.length === 1 ? issues[0]!.message : `${issues.length} problems; the first: ${issues[0]?.message ?? ''}`);
   }
@@ -253,15 +255,15 @@ export async function putRecords(db: Db, inputs: InputRecord[], now: Date, pause
   const checked = await checkSchemas(inputs, pause);
   if (checked.issues.length) {
     // Refused already; the references are still checked (nothing is written), so the report names every problem.
-    const { issues } = await checkReferencesOf(checked, await loadReferenceIndex(db, inputs), pause);
-    throw new PracticeError([...checked.issues, ...issues]);
+    const { issues, more } = await checkReferencesOf(checked, await loadReferenceIndex(db, inputs), pause);
+    throw new PracticeError([...checked.issues, ...issues], 400, { issues: more, records: checked.unchecked });
   }
   return concurrentWrite(undefined, undefined, () =>
     db.transaction().execute(async (trx) => {
       await oneImportAtATime(trx);
       const index = await loadReferenceIndex(trx, inputs);
-      const { valid, issues } = await checkReferencesOf(checked, index, pause);
-      if (issues.length) throw new PracticeError(issues);
+      const { valid, issues, more } = await checkReferencesOf(checked, index, pause);
+      if (issues.length) throw new PracticeError(issues, 400, { issues: more, records: 0 });
       const { stored: _s, ...summary } = await writeRecords(trx, valid, now, { pause, keepStored: false });
       return summary;
     }),
@@ -288,9 +290,10 @@ async function concurrentWrite<T>(kind: Kind | undefined, key: string | undefine
 }
 
 /** Validation only, nothing written: every problem of the inputs against what is stored. */
-export async function checkRecords(db: Db, inputs: InputRecord[], pause: Pause = noPause): Promise<PracticeIssue[]> {
+export async function checkRecords(db: Db, inputs: InputRecord[], pause: Pause = noPause): Promise<{ issues: PracticeIssue[]; omitted: Omitted }> {
   const index = await loadReferenceIndex(db, inputs);
-  return (await validateRecords(inputs, index, pause)).issues;
+  const { issues, omitted } = await validateRecords(inputs, index, pause);
+  return { issues, omitted };
 }
 
 async function exists(db: Executor, kind: Kind, key: string): Promise<boolean> {

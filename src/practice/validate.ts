@@ -1,7 +1,9 @@
 /**
  * Integrity on the way in: the schema of each record, then what needs other records — references
  * exist (in the store or in the same input), totals add up, allocations fit the payment, due dates
- * follow dates. Collects EVERY problem, so an import can report them all at once.
+ * follow dates. Collects every problem up to MAX_ISSUES, so an import can report them at once; past
+ * that it stops (a file of a million broken records would otherwise keep a million issues, and the
+ * answer listing them could not even be built), and says how many more it found or left unchecked.
  */
 import type { z } from 'zod';
 import { kindInfo, kinds, type Kind, type RecordOf } from './kinds.js';
@@ -31,7 +33,12 @@ export interface InputRecord {
   value: unknown;
   /** Where it came from, for the report: `invoices[3]`, `invoices.csv row 7`. */
   at?: string;
+  /** Set by a reader that already checked `value` against its kind's schema (it passed): not checked twice. */
+  schemaOk?: true;
 }
+
+/** The most problems an import collects and answers; past it, it stops checking (see the head of this file). */
+export const MAX_ISSUES = 1000;
 
 export interface ValidRecord<K extends Kind = Kind> {
   kind: K;
@@ -87,6 +94,8 @@ export interface SchemaChecked {
   parsed: Array<ValidRecord & { at?: string }>;
   refused: Array<{ input: InputRecord; key: string; fields: Set<string> }>;
   issues: PracticeIssue[];
+  /** Records not schema-checked because MAX_ISSUES problems were found first. */
+  unchecked: number;
 }
 
 /**
@@ -99,14 +108,17 @@ export async function checkSchemas(inputs: InputRecord[], pause: Pause = noPause
   const refused: SchemaChecked['refused'] = [];
   const seen = new Map<Kind, Set<string>>();
   const counters = new Map<Kind, number>();
+  let done = 0;
   for (const input of inputs) {
+    if (issues.length >= MAX_ISSUES) break;
+    done++;
     await pause();
     const n = (counters.get(input.kind) ?? 0) + 1;
     counters.set(input.kind, n);
     const info = kindInfo[input.kind];
     const key = rawKey(input.kind, input.value, `#${n}`);
-    const r = info.schema.safeParse(input.value);
-    if (!r.success) {
+    const r = input.schemaOk ? undefined : info.schema.safeParse(input.value);
+    if (r && !r.success) {
       const found = zodIssues(input.kind, key, input.value, r.error, input.at);
       issues.push(...found);
       if (input.value && typeof input.value === 'object' && !Array.isArray(input.value)) refused.push({ input, key, fields: new Set(found.map((i) => i.field)) });
@@ -123,7 +135,7 @@ export async function checkSchemas(inputs: InputRecord[], pause: Pause = noPause
     // equal, and a large import then holds its records once rather than twice.
     parsed.push({ kind: input.kind, key, record: normalise(input.value as RecordOf[Kind]), ...(input.at ? { at: input.at } : {}) });
   }
-  return { parsed, refused, issues };
+  return { parsed, refused, issues: issues.slice(0, MAX_ISSUES), unchecked: inputs.length - done };
 }
 
 /**
@@ -131,8 +143,23 @@ export async function checkSchemas(inputs: InputRecord[], pause: Pause = noPause
  * totals add up, allocations fit. Valid records of the input are added to `index` first, so a file
  * may hold a contact and its invoices in any order. Answers the valid records and the new issues.
  */
-export async function checkReferencesOf(checked: SchemaChecked, index: ReferenceIndex, pause: Pause = noPause): Promise<{ valid: ValidRecord[]; issues: PracticeIssue[] }> {
-  const issues: PracticeIssue[] = [];
+export async function checkReferencesOf(checked: SchemaChecked, index: ReferenceIndex, pause: Pause = noPause): Promise<{ valid: ValidRecord[]; issues: PracticeIssue[]; more: number }> {
+  // Records left unchecked are not in the index either: every reference to them would be a false alarm.
+  if (checked.unchecked > 0) return { valid: [], issues: [], more: 0 };
+  // Past the cap, problems are counted, not kept.
+  const room = Math.max(0, MAX_ISSUES - checked.issues.length);
+  let more = 0;
+  const issues = {
+    length: 0,
+    list: [] as PracticeIssue[],
+    push(...found: PracticeIssue[]) {
+      for (const i of found) {
+        if (this.list.length < room) this.list.push(i);
+        else more++;
+      }
+      this.length = this.list.length + more;
+    },
+  };
   // A record with a readable key still "exists" for references, so one bad contact does not also
   // fail every invoice that names it.
   for (const r of checked.refused) if (!r.key.startsWith('#')) index.set(r.input.kind, r.key, r.input.value);
@@ -163,17 +190,23 @@ export async function checkReferencesOf(checked: SchemaChecked, index: Reference
       // A shape the checks cannot walk (e.g. lines that are not a list): its schema issues say it all.
     }
   }
-  return { valid, issues };
+  return { valid, issues: issues.list, more };
 }
 
 /**
  * Validates records against their schema and against `index` (what exists already): every problem,
  * schema problems first. Valid records of the input are added to the index.
  */
-export async function validateRecords(inputs: InputRecord[], index: ReferenceIndex, pause: Pause = noPause): Promise<{ valid: ValidRecord[]; issues: PracticeIssue[] }> {
+export async function validateRecords(inputs: InputRecord[], index: ReferenceIndex, pause: Pause = noPause): Promise<{ valid: ValidRecord[]; issues: PracticeIssue[]; omitted: Omitted }> {
   const checked = await checkSchemas(inputs, pause);
-  const { valid, issues } = await checkReferencesOf(checked, index, pause);
-  return { valid, issues: [...checked.issues, ...issues] };
+  const { valid, issues, more } = await checkReferencesOf(checked, index, pause);
+  return { valid, issues: [...checked.issues, ...issues], omitted: { issues: more, records: checked.unchecked } };
+}
+
+/** What a capped report leaves out: problems found but not listed, and records not checked at all. */
+export interface Omitted {
+  issues: number;
+  records: number;
 }
 
 function checkReferences(v: ValidRecord, index: ReferenceIndex, at: string | undefined): PracticeIssue[] {

@@ -39,8 +39,12 @@ function summary(r: ImportReport): string {
 
 function refuse(r: ImportReport, what: string, json: boolean): never {
   if (json) console.log(JSON.stringify(r, null, 2));
-  else for (const i of r.issues) console.error(i.message);
-  throw new UserError(`${what}: ${r.issues.length} problem${r.issues.length === 1 ? '' : 's'}; nothing was imported`);
+  else {
+    for (const i of r.issues) console.error(i.message);
+    if (r.more) console.error(r.more.message);
+  }
+  const n = r.issues.length + (r.more?.issues ?? 0);
+  throw new UserError(`${what}: ${n}${r.more ? ' or more' : ''} problem${n === 1 ? '' : 's'}; nothing was imported`);
 }
 
 export function registerPractice(program: Command): void {

@@ -84,6 +84,11 @@ async function readImportBody(req: Request, pause: Pause): Promise<ParsedImport 
         return 'too-large';
       }
       document.push(decoder.decode(value, { stream: true }));
+      if (document.stopped) {
+        // Refused already (see import-json-stream.ts): the rest is neither read nor held.
+        await reader.cancel().catch(() => undefined);
+        return document.end();
+      }
       await pause();
     }
     document.push(decoder.decode());
@@ -123,10 +128,12 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
     try {
       const pause = timeSlicer();
       const body = await readImportBody(c.req.raw, pause);
-      if (body === 'too-large') return fail(c, 400, 'request.too-large', 'The import document is over 200 MB: split it into several files.', 'body');
+      // 413 like every other size limit of the server.
+      if (body === 'too-large') return c.json({ error: { code: 'request.too-large', message: 'The import document is over 200 MB: split it into several files.', field: 'body' } }, 413);
       if ('invalid' in body) return badJson(c, body.invalid);
-      const report = await importRecords(ctx.db, body.inputs, ctx.clock(), body.issues, pause);
-      if (!report.ok) return c.json({ ...errorBody(report.issues[0]!, report.issues), report }, 400);
+      const report = await importRecords(ctx.db, body.inputs, ctx.clock(), body.issues, pause, body.stoppedAt);
+      // The issues once, in the report (at most MAX_ISSUES, with `report.more` saying what is left out); `error` names the first.
+      if (!report.ok) return c.json({ ...errorBody(report.issues[0]!), report }, 400);
       return c.json({ report });
     } finally {
       importing = false;
