@@ -83,15 +83,12 @@ async function readImportBody(req: Request, pause: Pause): Promise<ParsedImport 
         await reader.cancel().catch(() => undefined);
         return 'too-large';
       }
-      document.push(decoder.decode(value, { stream: true }));
-      if (document.stopped) {
-        // Refused already (see import-json-stream.ts): the rest is neither read nor held.
-        await reader.cancel().catch(() => undefined);
-        return document.end();
-      }
+      // Refused already (see import-json-stream.ts): the rest is received but neither parsed nor held.
+      // Received, not cut off: a client still sending when the answer comes would see a broken connection.
+      if (!document.stopped) document.push(decoder.decode(value, { stream: true }));
       await pause();
     }
-    document.push(decoder.decode());
+    if (!document.stopped) document.push(decoder.decode());
     return document.end();
   } catch (err) {
     if (!(err instanceof ImportJsonError)) throw err;
