@@ -5,6 +5,7 @@
  */
 import { VaultError } from '../connect/crypto.js';
 import { DataFolderError } from '../data-folder.js';
+import { PracticeBusyError } from '../practice/store.js';
 
 interface ErrnoLike {
   code?: unknown;
@@ -39,6 +40,7 @@ function codeOf(err: unknown, depth = 0): string | undefined {
 export function expectedFailure(err: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (err instanceof VaultError) return `${err.message}.`;
   if (err instanceof DataFolderError) return err.message;
+  if (err instanceof PracticeBusyError) return `${err.message}.`;
   const code = codeOf(err);
   if (!code) return undefined;
   const usesPostgres = !!env.DATABASE_URL;

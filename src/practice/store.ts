@@ -43,6 +43,48 @@ export class PracticeError extends Error {
   }
 }
 
+/**
+ * The database is held by another writer (on SQLite, another process on the same file: the CLI beside
+ * the server) past the busy timeout (db.ts). Nothing was written; sending the same input again is safe.
+ */
+export class PracticeBusyError extends Error {
+  override name = 'PracticeBusyError';
+  readonly code = 'practice.busy';
+  readonly retryAfterSeconds = 30;
+  constructor() {
+    super(`the practice ledger is busy with another import or write (another qbo-connect process on the same database?); nothing was written: try again in ${30} seconds`);
+  }
+}
+
+/**
+ * A write transaction. On SQLite it takes the write lock at its start (BEGIN IMMEDIATE), waiting for it
+ * up to the busy timeout (db.ts): kysely begins SQLite transactions deferred, so one that read first
+ * and wrote later failed with SQLITE_BUSY_SNAPSHOT whenever another process (the CLI beside the
+ * server) had committed in between — an import refused with a 500 after all its work. If the lock
+ * cannot be had, PracticeBusyError; nothing was written. PostgreSQL needs neither (its own locks).
+ */
+async function writeTransaction<T>(db: Db, body: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  try {
+    if (dialectOf(db) === 'postgres') return await db.transaction().execute(body);
+    // One connection (kysely's SQLite driver has only one; its mutex holds this process's other queries until the commit).
+    return await db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const out = await body(conn as Transaction<Database>);
+        await sql`commit`.execute(conn);
+        return out;
+      } catch (err) {
+        await sql`rollback`.execute(conn).catch(() => undefined);
+        throw err;
+      }
+    });
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) throw new PracticeBusyError();
+    throw err;
+  }
+}
+
 /** JSON with sorted keys and no null/undefined members: equal content ⇒ equal text ⇒ equal hash. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortDeep(value));
@@ -259,7 +301,7 @@ export async function putRecords(db: Db, inputs: InputRecord[], now: Date, pause
     throw new PracticeError([...checked.issues, ...issues], 400, { issues: more, records: checked.unchecked });
   }
   return concurrentWrite(undefined, undefined, () =>
-    db.transaction().execute(async (trx) => {
+    writeTransaction(db, async (trx) => {
       await oneImportAtATime(trx);
       const index = await loadReferenceIndex(trx, inputs);
       const { valid, issues, more } = await checkReferencesOf(checked, index, pause);
@@ -304,7 +346,7 @@ async function exists(db: Executor, kind: Kind, key: string): Promise<boolean> {
 /** Creates one record; 409 when its key is taken. */
 export async function createRecord<K extends Kind>(db: Db, kind: K, input: unknown, now: Date): Promise<StoredRecord<K>> {
   const key = input && typeof input === 'object' ? String((input as Record<string, unknown>)[kindInfo[kind].keyField]) : undefined;
-  return concurrentWrite(kind, key, () => db.transaction().execute(async (trx) => {
+  return concurrentWrite(kind, key, () => writeTransaction(db, async (trx) => {
     const index = await loadReferenceIndex(trx, [{ kind, value: input }]);
     const { valid, issues } = await validateRecords([{ kind, value: input }], index);
     if (issues.length) throw new PracticeError(issues);
@@ -320,7 +362,7 @@ export async function createRecord<K extends Kind>(db: Db, kind: K, input: unkno
  * content changed; cancelling is an update with `state: "cancelled"`. 404 when there is no such record.
  */
 export async function updateRecord<K extends Kind>(db: Db, kind: K, key: string, input: unknown, now: Date): Promise<{ stored: StoredRecord<K>; changed: boolean }> {
-  return db.transaction().execute(async (trx) => {
+  return writeTransaction(db, async (trx) => {
     const keyField = kindInfo[kind].keyField;
     if (!(await exists(trx, kind, key))) throw new PracticeError([issue(reasonCodes.notFound, kind, key, '', say.notFound())], 404);
     const isObject = !!input && typeof input === 'object' && !Array.isArray(input);

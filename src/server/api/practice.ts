@@ -18,7 +18,7 @@ import { ImportDocumentReader, ImportJsonError } from '../../practice/import-jso
 import { kindFromName, kindInfo, kinds, type Kind } from '../../practice/kinds.js';
 import type { PracticeIssue } from '../../practice/messages.js';
 import { dateSchema, recordStates } from '../../practice/schemas.js';
-import { createRecord, getRecord, listRecords, PracticeError, updateRecord } from '../../practice/store.js';
+import { createRecord, getRecord, listRecords, PracticeBusyError, PracticeError, updateRecord } from '../../practice/store.js';
 import { timeSlicer, type Pause } from '../../practice/time-slice.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 
@@ -103,6 +103,10 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
 
   api.onError((err, c) => {
     if (err instanceof PracticeError && err.issues[0]) return c.json(errorBody(err.issues[0], err.issues), err.status);
+    if (err instanceof PracticeBusyError) {
+      c.header('Retry-After', String(err.retryAfterSeconds));
+      return c.json({ error: { code: err.code, message: `${err.message[0]!.toUpperCase()}${err.message.slice(1)}.`, field: 'body' } }, 503);
+    }
     throw err;
   });
 
