@@ -49,6 +49,9 @@ export interface ParsedImport {
  * Read record by record (import-json-stream.ts), so a kind listed twice is named, not half dropped.
  */
 export function parseJsonImport(text: string, fileName = 'import file'): ParsedImport {
+  // A leading UTF-8 byte order mark (Excel and Notepad write one) is not part of the document: skipped,
+  // as the HTTP API's TextDecoder does, so a file is accepted the same by the CLI and the API.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const reader = new ImportDocumentReader(fileName);
   try {
     reader.push(text);
@@ -146,7 +149,12 @@ export function parseCsvImport(text: string, kind: Kind, fileName: string): Pars
   const types = fieldTypes(kind);
   const issues: PracticeIssue[] = [];
   const childPrefix = info.childField ? `${info.childField}.` : undefined;
+  const firstAt = new Map<string, number>();
   head.forEach((col, i) => {
+    // A column named twice would silently keep only its last cell.
+    const before = firstAt.get(col);
+    if (before !== undefined) issues.push(issue(reasonCodes.badFile, undefined, fileName, `column ${i + 1} "${col}"`, `repeats column ${before + 1}: name each field once`));
+    else firstAt.set(col, i);
     const known = childPrefix && col.startsWith(childPrefix) ? types.child.has(col.slice(childPrefix.length)) : col !== info.childField && types.header.has(col);
     if (!known) issues.push(issue(reasonCodes.badFile, undefined, fileName, `column ${i + 1} "${col}"`, `is not a field of ${info.label} records (see docs/practice-import.schema.json)`));
   });

@@ -92,7 +92,9 @@ describe('the import document reader', () => {
     const broken = read('{"contacts": [{"code": "C1"}, {"code": "C2",}]}');
     expect(broken).toBeInstanceOf(ImportJsonError);
     expect((broken as Error).message).toMatch(/^contacts\[1\]: /);
-    expect((read('{"contacts": [] "invoices": []}') as Error).message).toMatch(/expected , or \} at character 16 \(after "contacts"\)/);
+    expect((read('{"contacts": [] "invoices": []}') as Error).message).toMatch(/expected , or \} at character 16 of the file \(after "contacts"\)/);
+    // A broken record's position is told in the file, not from the record's start.
+    expect((read('{"contacts": [{"code": "C1"}, {"code": "C2",}]}') as Error).message).toMatch(/at character 44 of the file/);
     expect((read('{"contacts": [{"code": "C1"}') as Error).message).toMatch(/ends at character 28 before the document does/);
     expect(parseJsonImport('{"offices": [1,]}', 'x.json').issues[0]?.message).toMatch(/^x\.json: is not valid JSON \(.*\): check the file$/);
   });

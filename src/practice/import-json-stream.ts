@@ -55,7 +55,10 @@ export class ImportDocumentReader {
   /** The kind of the list being read; undefined for a member that is not a kind (its elements are still checked as JSON). */
   private kind: Kind | undefined;
   private index = 0;
+  /** Characters of the text before the piece being read. */
   private offset = 0;
+  /** Where in the text the value being read starts, so a broken record's position is told in the file. */
+  private valueStart = 0;
   private readonly names = new Set<string>();
   /** Records refused by their schema so far: reading stops at MAX_ISSUES. */
   private refused = 0;
@@ -99,13 +102,13 @@ export class ImportDocumentReader {
         case 'afterOpen':
           if (c === CLOSE_BRACE) this.state = 'done';
           else if (c === QUOTE) {
-            this.begin('name', 'string');
+            this.begin('name', 'string', i);
             continue; // the opening quote is read by scan()
           } else this.fail(i, 'a member name or }');
           break;
         case 'beforeName':
           if (c !== QUOTE) this.fail(i, 'a member name');
-          this.begin('name', 'string');
+          this.begin('name', 'string', i);
           continue;
         case 'afterName':
           if (c === COLON) this.state = 'beforeValue';
@@ -115,7 +118,7 @@ export class ImportDocumentReader {
           if (c === OPEN_BRACKET) this.openList();
           else if (this.name !== '$schema') this.stop(issue(reasonCodes.badFile, undefined, this.fileName, this.name, 'must be a list of records'), `"${this.name}"`);
           else {
-            this.begin('member', shapeOf(c));
+            this.begin('member', shapeOf(c), i);
             continue; // the value's first character is read by scan()
           }
           break;
@@ -125,7 +128,7 @@ export class ImportDocumentReader {
             this.closeList();
             break;
           }
-          this.begin('element', shapeOf(c));
+          this.begin('element', shapeOf(c), i);
           continue;
         case 'afterElement':
           if (c === COMMA) this.state = 'beforeElement';
@@ -154,7 +157,8 @@ export class ImportDocumentReader {
     return { inputs: this.inputs, issues: this.issues };
   }
 
-  private begin(reading: 'name' | 'member' | 'element', shape: Value['shape']): void {
+  private begin(reading: 'name' | 'member' | 'element', shape: Value['shape'], at: number): void {
+    this.valueStart = this.offset + at;
     this.reading = reading;
     this.value = { pieces: [], shape, depth: 0, inString: false, escaped: false };
   }
@@ -209,7 +213,9 @@ export class ImportDocumentReader {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new ImportJsonError(`${where}: ${(err as Error).message}`);
+      // JSON.parse counts from the start of the record's text; say where that is in the file.
+      const message = (err as Error).message.replace(/ (?:at|in JSON at) position (\d+)(?: \(line \d+ column \d+\))?/, (_m, pos: string) => ` at character ${this.valueStart + Number(pos)} of the file`);
+      throw new ImportJsonError(`${where}: ${message}`);
     }
     if (this.reading === 'name') {
       this.name = parsed as string;
@@ -263,7 +269,7 @@ export class ImportDocumentReader {
 
   private fail(at: number, expected: string): never {
     const after = this.name ? ` (after "${this.name}"${this.kind ? `[${Math.max(0, this.index - 1)}]` : ''})` : '';
-    throw new ImportJsonError(`expected ${expected} at character ${this.offset + at}${after}`);
+    throw new ImportJsonError(`expected ${expected} at character ${this.offset + at} of the file${after}`);
   }
 }
 

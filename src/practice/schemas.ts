@@ -47,16 +47,20 @@ const forbidden = (multiLine: boolean) => ({
     ? 'must not hold control characters (such as NUL) other than tabs and line breaks'
     : 'must not hold control characters (such as NUL, a tab or a line break)',
 });
+/** A lone surrogate is not a control character: its own reason, so the bookkeeper looks for a damaged character, not a tab. */
+const halfPair = { error: 'holds a damaged character (half of a UTF-16 surrogate pair, e.g. \\uD800 alone, often from cutting text mid-emoji): retype or remove it' };
 const str = (max: number) =>
   z
     .string({ error: 'must be text' })
     .max(max, { error: `must be at most ${max} characters` })
-    .refine((s) => !hasForbiddenCharacters(s), forbidden(false));
+    .refine((s) => !(oneLineControl.test(s)), forbidden(false))
+    .refine((s) => !loneSurrogate.test(s), halfPair);
 const multiLineStr = (max: number) =>
   z
     .string({ error: 'must be text' })
     .max(max, { error: `must be at most ${max} characters` })
-    .refine((s) => !hasForbiddenCharacters(s, true), forbidden(true));
+    .refine((s) => !multiLineControl.test(s), forbidden(true))
+    .refine((s) => !loneSurrogate.test(s), halfPair);
 const required = (max: number) => str(max).min(1, { error: 'must not be empty' });
 const optional = (max: number) => str(max).nullable().optional();
 const optionalMultiLine = (max: number) => multiLineStr(max).nullable().optional();
