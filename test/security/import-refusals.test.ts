@@ -10,7 +10,8 @@ import { createUser } from '../../src/accounts/users.js';
 import { createQboClients } from '../../src/connect/qbo-client.js';
 import type { AppContext } from '../../src/context.js';
 import { createLogger } from '../../src/log.js';
-import { parseJsonImport } from '../../src/practice/import-file.js';
+import { parseImportFile, parseJsonImport } from '../../src/practice/import-file.js';
+import { kindInfo } from '../../src/practice/kinds.js';
 import { MAX_ISSUES } from '../../src/practice/validate.js';
 import { createHttpApp } from '../../src/server/http.js';
 import { listen } from '../../src/server/serve.js';
@@ -88,5 +89,25 @@ describeEachDialect('practice import refusals', (ctx) => {
       req.write('{');
     });
     expect(status).toBe(413);
+  });
+
+  it('accepts a leading UTF-8 BOM (Excel-made files) in the CLI as the API does', async () => {
+    const text = '\uFEFF{"offices":[{"code":"B1","name":"Bom"}]}';
+    expect(parseJsonImport(text, 'x.json')).toMatchObject({ inputs: [{ kind: 'office', value: { code: 'B1' } }], issues: [] });
+    const res = await post(text);
+    expect(res.status).toBe(200);
+  });
+
+  it('refuses a lone surrogate as a damaged character, not as a control character', () => {
+    const r = kindInfo.office.schema.safeParse({ code: 'S1', name: 'Caf\uD83D' });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0]!.message).toMatch(/damaged character \(half of a UTF-16 surrogate pair/);
+    expect(r.error!.issues[0]!.message).not.toMatch(/control/);
+  });
+
+  it('refuses a CSV column named twice, naming it', () => {
+    const r = parseImportFile('offices.csv', 'code,name,name\nA1,first,second\n');
+    expect(r.issues).toMatchObject([{ code: 'practice.bad-file', field: 'column 3 "name"' }]);
+    expect(r.issues[0]!.message).toMatch(/repeats column 2/);
   });
 });
