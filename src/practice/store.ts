@@ -143,11 +143,25 @@ function storableKey(key: unknown): key is string {
   return typeof key === 'string' && !hasForbiddenCharacters(key);
 }
 
-export async function loadReferenceIndex(db: Executor, inputs: InputRecord[]): Promise<ReferenceIndex> {
+/** Rows of list records read per query: with 300,000 offices stored, one query and parse of them all held the server 2.4 s. */
+const INDEX_PAGE = 1000;
+
+export async function loadReferenceIndex(db: Executor, inputs: InputRecord[], pause: Pause = noPause): Promise<ReferenceIndex> {
   const index = new ReferenceIndex();
   const lists = kinds.filter((k) => !kindInfo[k].document);
-  const rows = await db.selectFrom('practice_records').select(['kind', 'key', 'content']).where('kind', 'in', lists).execute();
-  for (const r of rows) index.set(r.kind as Kind, r.key, JSON.parse(r.content));
+  // Page by page in key order (keyset, so each page is an index seek), yielding between pages.
+  for (const kind of lists) {
+    let after: string | undefined;
+    for (;;) {
+      let q = db.selectFrom('practice_records').select(['key', 'content']).where('kind', '=', kind);
+      if (after !== undefined) q = q.where('key', '>', after);
+      const rows = await q.orderBy('key').limit(INDEX_PAGE).execute();
+      for (const r of rows) index.set(kind, r.key, JSON.parse(r.content));
+      await pause();
+      if (rows.length < INDEX_PAGE) break;
+      after = rows[rows.length - 1]!.key;
+    }
+  }
   const invoiceNumbers = new Set<string>();
   for (const i of inputs) {
     const v = i.value as Record<string, unknown> | null;
@@ -297,13 +311,13 @@ export async function putRecords(db: Db, inputs: InputRecord[], now: Date, pause
   const checked = await checkSchemas(inputs, pause);
   if (checked.issues.length) {
     // Refused already; the references are still checked (nothing is written), so the report names every problem.
-    const { issues, more } = await checkReferencesOf(checked, await loadReferenceIndex(db, inputs), pause);
+    const { issues, more } = await checkReferencesOf(checked, await loadReferenceIndex(db, inputs, pause), pause);
     throw new PracticeError([...checked.issues, ...issues], 400, { issues: more, records: checked.unchecked });
   }
   return concurrentWrite(undefined, undefined, () =>
     writeTransaction(db, async (trx) => {
       await oneImportAtATime(trx);
-      const index = await loadReferenceIndex(trx, inputs);
+      const index = await loadReferenceIndex(trx, inputs, pause);
       const { valid, issues, more } = await checkReferencesOf(checked, index, pause);
       if (issues.length) throw new PracticeError(issues, 400, { issues: more, records: 0 });
       const { stored: _s, ...summary } = await writeRecords(trx, valid, now, { pause, keepStored: false });
@@ -333,7 +347,7 @@ async function concurrentWrite<T>(kind: Kind | undefined, key: string | undefine
 
 /** Validation only, nothing written: every problem of the inputs against what is stored. */
 export async function checkRecords(db: Db, inputs: InputRecord[], pause: Pause = noPause): Promise<{ issues: PracticeIssue[]; omitted: Omitted }> {
-  const index = await loadReferenceIndex(db, inputs);
+  const index = await loadReferenceIndex(db, inputs, pause);
   const { issues, omitted } = await validateRecords(inputs, index, pause);
   return { issues, omitted };
 }

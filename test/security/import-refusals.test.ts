@@ -12,6 +12,8 @@ import type { AppContext } from '../../src/context.js';
 import { createLogger } from '../../src/log.js';
 import { parseImportFile, parseJsonImport } from '../../src/practice/import-file.js';
 import { kindInfo } from '../../src/practice/kinds.js';
+import { importRecords } from '../../src/practice/import.js';
+import { loadReferenceIndex } from '../../src/practice/store.js';
 import { MAX_ISSUES } from '../../src/practice/validate.js';
 import { createHttpApp } from '../../src/server/http.js';
 import { listen } from '../../src/server/serve.js';
@@ -110,4 +112,17 @@ describeEachDialect('practice import refusals', (ctx) => {
     expect(r.issues).toMatchObject([{ code: 'practice.bad-file', field: 'column 3 "name"' }]);
     expect(r.issues[0]!.message).toMatch(/repeats column 2/);
   });
+
+  it('reads the stored lists for reference checks page by page, yielding between pages (not all in one go)', async () => {
+    const n = 2500;
+    const offices = Array.from({ length: n }, (_, i) => ({ kind: 'office' as const, value: { code: `P${String(i).padStart(5, '0')}`, name: 'Paged' } }));
+    expect((await importRecords(ctx.db, offices, new Date('2026-11-26T01:00:00Z'))).ok).toBe(true);
+    let pauses = 0;
+    const index = await loadReferenceIndex(ctx.db, [], () => {
+      pauses++;
+      return undefined;
+    });
+    expect(pauses, 'one pause per page of stored offices at least').toBeGreaterThanOrEqual(3);
+    for (const i of [0, 999, 1000, 1999, 2000, n - 1]) expect(index.has('office', `P${String(i).padStart(5, '0')}`)).toBe(true);
+  }, 60_000);
 });
