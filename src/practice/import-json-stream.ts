@@ -214,7 +214,9 @@ export class ImportDocumentReader {
       parsed = JSON.parse(text);
     } catch (err) {
       // JSON.parse counts from the start of the record's text; say where that is in the file.
-      const message = (err as Error).message.replace(/ (?:at|in JSON at) position (\d+)(?: \(line \d+ column \d+\))?/, (_m, pos: string) => ` at character ${this.valueStart + Number(pos)} of the file`);
+      const message = (err as Error).message
+        .replace(/ \(line \d+ column \d+\)/, '')
+        .replace(/ at position (\d+)/, (_m, pos: string) => ` at character ${this.valueStart + Number(pos)} of the file`);
       throw new ImportJsonError(`${where}: ${message}`);
     }
     if (this.reading === 'name') {
