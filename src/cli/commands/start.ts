@@ -7,7 +7,7 @@ import { clockFrom, createApp } from '../../app.js';
 import { loadDemoOnFirstStart } from '../../practice/demo.js';
 import { createHttpApp } from '../../server/http.js';
 import { listen } from '../../server/serve.js';
-import { configFrom, UserError } from '../context.js';
+import { configFrom, userError } from '../context.js';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
 
@@ -39,7 +39,7 @@ async function startEmbeddedEmulator(config: Config, logger: Logger): Promise<{ 
     return emulator;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new UserError(`QBO_EMULATOR_PORT=${config.emulatorPort}: the port is in use; choose another, or point QBO_EMULATOR_URL at a running emulator.`);
+      throw userError(`QBO_EMULATOR_PORT=${config.emulatorPort}: the port is in use; choose another, or point QBO_EMULATOR_URL at a running emulator.`);
     }
     throw err;
   }
@@ -69,8 +69,8 @@ export function registerStart(program: Command): void {
         await emulator?.close();
         await app.close();
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new UserError(`QBO_CONNECT_PORT=${config.port}: port ${config.port} on ${config.host} is in use (is QBO Connect already running?); stop the other program or choose another port with --port.`);
-        if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new UserError(`QBO_CONNECT_HOST=${config.host}, QBO_CONNECT_PORT=${config.port}: cannot listen there (${code}); choose another --host or --port.`);
+        if (code === 'EADDRINUSE') throw userError(`QBO_CONNECT_PORT=${config.port}: port ${config.port} on ${config.host} is in use (is QBO Connect already running?); stop the other program or choose another port with --port.`);
+        if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw userError(`QBO_CONNECT_HOST=${config.host}, QBO_CONNECT_PORT=${config.port}: cannot listen there (${code}); choose another --host or --port.`);
         throw err;
       });
       logger.info({ url: server.url, database: app.ctx.dialect }, 'QBO Connect is running');

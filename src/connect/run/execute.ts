@@ -13,7 +13,7 @@ import { conflictText, nextBase, normalizeField, parseSentFields, same, type Fie
 import type { PlanRow } from '../plan/types.js';
 import { hasMarker, LockLostError, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
 import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalEntry, type JournalRow } from './journal.js';
-import { runMessage, type RunReasonCode } from './messages.js';
+import { sentence as runMessage, type RunReason as RunReasonCode } from './reasons.js';
 import { settleWrites } from './recover.js';
 import { batchRequestIdFor, bIdFor, requestIdFor, type WriteOperation } from './request-id.js';
 
