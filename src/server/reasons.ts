@@ -13,8 +13,7 @@ export type ServerReason =
   | 'request.invalid-query'
   | 'request.too-large'
   | 'settings.forbidden-key'
-  | 'history.invalid-limit'
-  | 'practice.unknown-kind';
+  | 'history.invalid-limit';
 
 export interface ServerContext {
   /** The setting a `PUT /api/v1/settings/{path}` is about. */
@@ -47,16 +46,15 @@ export const sentences: Record<ServerReason, (c: ServerContext) => string> = {
   'request.too-large': (c) => (c.limit === 'import' ? 'The import document is over 200 MB: split it into several files.' : `One record is limited to ${c.limit}.`),
   'settings.forbidden-key': (c) => `Setting ${c.setting}: "${c.value}" cannot be a key (it names a property every JavaScript object has); use another name.`,
   'history.invalid-limit': (c) => `limit ${c.value}: give a whole number from 1 to 1000.`,
-  'practice.unknown-kind': (c) => `"${c.value}" is not a kind of practice record; use one of ${c.allowed}.`,
 };
 
-/** HTTP status of a refusal; 400 unless listed (an unknown kind in the URL is a path that does not exist). */
-const statuses: Partial<Record<ServerReason, RefusalStatus>> = { 'practice.unknown-kind': 404 };
+/** HTTP status of a refusal: every one is 400 (the request is malformed); a part's own refusals carry theirs. */
+const status: RefusalStatus = 400;
 
 export function sentence(code: ServerReason, ctx: ServerContext = {}): string {
   return sentences[code](ctx);
 }
 
 export function refusal(code: ServerReason, ctx: ServerContext = {}, field?: string): UserFacingError<ServerReason> {
-  return new UserFacingError(code, sentence(code, ctx), { field, status: statuses[code] });
+  return new UserFacingError(code, sentence(code, ctx), { field, status });
 }

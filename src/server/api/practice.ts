@@ -13,8 +13,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { AppContext } from '../../app.js';
 import { importDocument } from '../../practice/import.js';
-import { kindFromName, kindInfo, kinds, type Kind } from '../../practice/kinds.js';
-import { reasonCodes } from '../../practice/reasons.js';
+import { kindFromName, kindInfo, type Kind } from '../../practice/kinds.js';
+import { reasonCodes, sayWhole } from '../../practice/reasons.js';
 import { dateSchema, recordStates } from '../../practice/schemas.js';
 import { createRecord, getRecord, listRecords, PracticeError, updateRecord } from '../../practice/store.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
@@ -83,7 +83,7 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
   const badJson = () => refusal('request.invalid-json', {}, 'body');
   const kindOf = (c: Ctx): Kind => {
     const kind = kindFromName(c.req.param('kind') ?? '');
-    if (!kind) throw refusal('practice.unknown-kind', { value: c.req.param('kind'), allowed: kinds.map((k) => kindInfo[k].slug).join(', ') }, 'kind');
+    if (!kind) throw new PracticeError([{ code: reasonCodes.unknownKind, field: 'kind', message: sayWhole.noSuchKind(c.req.param('kind') ?? '') }], 404);
     return kind;
   };
   const tooLarge = () => {
@@ -127,7 +127,7 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
     const kind = kindOf(c);
     const key = c.req.param('key');
     const stored = await getRecord(ctx.db, kind, key);
-    if (!stored) throw new PracticeError([{ code: reasonCodes.notFound, kind, key, field: kindInfo[kind].keyField, message: `${kindInfo[kind].label} ${key}: no such record.` }], 404);
+    if (!stored) throw new PracticeError([{ code: reasonCodes.notFound, kind, key, field: kindInfo[kind].keyField, message: sayWhole.noSuchRecord(kind, key) }], 404);
     return c.json(stored);
   });
 
