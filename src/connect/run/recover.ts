@@ -14,6 +14,7 @@
  */
 import { OutcomeUnknownError, QboFault } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
+import { isQboFailure } from '../../qbo/reasons.js';
 import type { EntityName } from '../../qbo/wire-types.js';
 import { DEFAULT_PROCESSING_WINDOW_MS, hasMarker, markerOf, nameEntities, sentContentHash, type RunDeps } from './context.js';
 import { markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalRow } from './journal.js';
@@ -370,6 +371,8 @@ export async function resolveByPerson(deps: RunDeps, realmId: string, runId: str
   try {
     e = (await deps.client.read(row.qbo_entity as EntityName, id)) as QboRow;
   } catch (err) {
+    // Only QuickBooks' own answer (a fault, no answer) means "not there"; a bug stays a bug.
+    if (!isQboFailure(err)) throw err;
     throw refusal('run.resolve-not-found', { journalId: row.id, entity: row.qbo_entity, qboId: id, detail: errText(err) });
   }
   const message = sentence('run.resolved-by-person', { record, journalId: row.id, detail: `${v.actor} found it in QuickBooks as ${row.qbo_entity} ${e.Id}; linked.` });
