@@ -43,7 +43,7 @@ export function emulatorOptions(flags: EmulatorFlags, env: NodeJS.ProcessEnv): S
   const host = (flags.host ?? '127.0.0.1').trim();
   if (!host) throw userError('--host: must not be empty');
   const envClient = clientFromEnv(env);
-  if (flags.automatedSalesTax && (flags.preset ?? 'au').trim().toLowerCase() !== 'us') throw new UserError('--automated-sales-tax: only with --preset us (Intuit: automated sales tax is for US companies only)');
+  if (flags.automatedSalesTax && (flags.preset ?? 'au').trim().toLowerCase() !== 'us') throw userError('--automated-sales-tax: only with --preset us (Intuit: automated sales tax is for US companies only)');
   return {
     host,
     port: int('port', flags.port ?? '4010', 0, 65535),
