@@ -31,6 +31,8 @@ export interface ServerContext {
   value?: string;
   /** A size or a list the sentence quotes. */
   limit?: string;
+  /** Where a body stopped being readable, e.g. "at byte 120". */
+  detail?: string | undefined;
 }
 
 export const sentences: Record<ServerReason, (c: ServerContext) => string> = {
@@ -39,7 +41,7 @@ export const sentences: Record<ServerReason, (c: ServerContext) => string> = {
       ? `Setting ${c.setting}: send a JSON body such as {"value": "none"}.`
       : c.example
         ? `The request body is not JSON: send a JSON body such as ${c.example}.`
-        : 'The request body is not valid JSON: send a JSON object (Content-Type: application/json).',
+        : `The request body is not valid JSON${c.detail ? ` (${c.detail})` : ''}: send a JSON object (Content-Type: application/json).`,
   'request.missing-value': (c) => `Setting ${c.setting}: the body must be {"value": …}.`,
   'request.invalid-body': (c) => `${c.field}: ${c.problem}`,
   'request.invalid-query': (c) => (c.allowed ? `${c.field}: not a filter of this list; use ${c.allowed}` : `${c.field}${c.colon ? ':' : ''} ${c.problem}`),
