@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Hono } from 'hono';
 import { onError } from '../src/server/http.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AppContext } from '../src/app.js';
+import type { AppContext } from '../src/context.js';
 import { createApiToken } from '../src/accounts/api-tokens.js';
 import { createUser } from '../src/accounts/users.js';
 import { createLogger } from '../src/log.js';

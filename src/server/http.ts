@@ -8,7 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Context, Next } from 'hono';
 import type { Logger } from '../log.js';
 import { isUserFacing } from '../user-facing-error.js';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
 import { skippedApi } from './api/skipped.js';

@@ -1,5 +1,5 @@
 /**
- * Recovery of writes whose outcome is unknown (reliability.md §1.7), run before every sync, after a
+ * Recovery of writes whose outcome is unknown (docs/reliability.md §recovery), run before every sync, after a
  * batch whose answer was lost, and by `qbo-connect recover`:
  *
  * - creates are looked up, never blindly re-sent: QBO's memory of request ids is undocumented and
@@ -64,7 +64,7 @@ const queryTime = (d: Date) => `${d.toISOString().slice(0, 19)}+00:00`;
  * its own writes unchecked. Transactions: the change feed (one request) when it is complete for the
  * entity; otherwise (more changes than one answer holds, or older than its 30 days) the documents
  * created since the oldest write, page by page (`MetaData.CreateTime`, filterable on every entity per
- * Intuit's schema, qbo-api.md §4.2) — never by PaymentRefNum, which no Intuit source marks
+ * Intuit's schema, docs/qbo-api.md §filterable) — never by PaymentRefNum, which no Intuit source marks
  * filterable — matched by our marker. Names: by DisplayName/Name.
  */
 async function findCreated(deps: RunDeps, rows: JournalRow[]): Promise<LookUp> {

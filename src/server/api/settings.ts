@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { resolveKnownRealm } from './known-realm.js';
 import { refusal } from '../reasons.js';
 import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
