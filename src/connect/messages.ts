@@ -3,6 +3,7 @@
  * and skipped records start the list; the preview adds its codes (and their sentences) here too,
  * so a code stored today still reads the same tomorrow.
  */
+import { documentKinds, type DocumentKind } from './kinds.js';
 
 export type ReasonCode =
   | 'settings.unknown-path'
@@ -76,8 +77,8 @@ export function isConnectError(err: unknown): err is ConnectError {
 // Each sentence names the record, the field and what to do. Document checks exist per document kind
 // (`invoice.number-too-long`, `bill.number-too-long`, …), so a code alone says what it is about.
 
-export const planDocumentKinds = ['invoice', 'credit-note', 'payment', 'bill', 'staff-expense'] as const;
-type PlanDocumentKind = (typeof planDocumentKinds)[number];
+export const planDocumentKinds = documentKinds;
+type PlanDocumentKind = DocumentKind;
 export const documentChecks = [
   'number-too-long',
   'zero-value',

@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type { Transaction } from 'kysely';
+import { canonicalJson, sha256Hex } from '../hash.js';
 import type { Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import { documentKinds, kindInfo, kinds, type DocumentKind, type Kind, type RecordOf } from './kinds.js';
@@ -37,26 +38,6 @@ export class PracticeError extends Error {
   ) {
     super(issues.length === 1 ? issues[0]!.message : `${issues.length} problems; the first: ${issues[0]?.message ?? ''}`);
   }
-}
-
-/** JSON with sorted keys and no null/undefined members: equal content ⇒ equal text ⇒ equal hash. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortDeep(value));
-}
-function sortDeep(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortDeep);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined && x !== null) out[k] = sortDeep(x);
-    }
-    return out;
-  }
-  return v;
-}
-export function contentHash(canonical: string): string {
-  return crypto.createHash('sha256').update(canonical).digest('hex');
 }
 
 type Row = Database['practice_records'];
@@ -149,7 +130,7 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
     const writes: Row[] = [];
     for (const v of list) {
       const content = canonicalJson(v.record);
-      const hash = contentHash(content);
+      const hash = sha256Hex(content);
       const cols = (kindInfo[kind].columns as (r: unknown) => ReturnType<(typeof kindInfo)['invoice']['columns']>)(v.record);
       const state = (v.record as { state?: RecordState }).state ?? 'active';
       const old = existing.get(v.key);

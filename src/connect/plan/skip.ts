@@ -7,7 +7,7 @@ import type { Clock } from '../../app.js';
 import type { Db } from '../../store/db.js';
 import { ConnectError } from '../messages.js';
 import { skipMany, type RecordRef } from '../skips.js';
-import { skipIdOf, skipKindOf } from './skip-kinds.js';
+import { skipIdOf, skipKindOf } from '../kinds.js';
 import type { GroupKind, Plan, PlanRow } from './types.js';
 
 function allRows(plan: Plan): PlanRow[] {
