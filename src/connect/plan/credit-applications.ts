@@ -73,7 +73,10 @@ export function newApplication(credit: DocItem, draft: DocumentDraft, invoiceRef
   const creditRef = refValue({ value: `@row:${creditKey}`, rowKey: creditKey }, deps);
   const invoice = refValue(ref.ref, deps);
   // What QBO will hold for the credit: the practice's total, except in a US company whose sales tax
-  // code charges another tax than the practice (mapping/tax.ts usSalesTax).
+  // code charges another tax than the practice (mapping/tax.ts usSalesTax). Under Automated Sales Tax
+  // only QBO knows it: the credit is applied on the next sync, from QBO's figure (unappliedCredits),
+  // never at a guessed amount that could over-apply it.
+  if (draft.qboTotalCents === null) return undefined;
   const cents = draft.qboTotalCents;
   return {
     row: applicationRow({ credit, invoiceNumber: n, customerRef: customer, invoiceTxnId: invoice.value, creditTxnId: creditRef.value, cents, dependsOn: deps }),

@@ -150,17 +150,32 @@ function draftedRow(ctx: MapContext, it: DocItem, view: QboView, invoiceRef: Inv
   } else if (existing) {
     const qboTotal = typeof existing['TotalAmt'] === 'number' ? toCents(existing['TotalAmt']) : null;
     const sameDate = existing['TxnDate'] === date;
-    if (qboTotal === draft.qboTotalCents && sameDate && existing['status'] !== 'Deleted') {
+    // Automated Sales Tax (draft total null): only QBO knows the tax, so the amounts before tax are compared.
+    const qboTax = toCents(Number((existing['TxnTaxDetail'] as { TotalTax?: unknown } | undefined)?.TotalTax ?? 0));
+    const qboNet = qboTotal === null ? null : qboTotal - qboTax;
+    const ourNet = draft.qboTotalCents === null ? netCentsOf(draft.payload) : null;
+    const sameTotal = draft.qboTotalCents === null ? qboNet === ourNet : qboTotal === draft.qboTotalCents;
+    if (sameTotal && sameDate && existing['status'] !== 'Deleted') {
       const adopted = makeRow({ ...base, action: 'adopt', qboId: existing.Id, syncToken: existing.SyncToken, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: qboTotal, issues });
       adopted.fields = adoptedFields(entity, draft.payload, existing);
       return { row: adopted };
     }
-    const diff = [qboTotal !== draft.qboTotalCents ? `QBO total ${qboTotal === null ? '?' : amount(qboTotal).toFixed(2)}, here ${amount(draft.qboTotalCents).toFixed(2)}` : null, sameDate ? null : `QBO date ${String(existing['TxnDate'])}, here ${date}`].filter(Boolean).join('; ');
+    const totalDiff =
+      draft.qboTotalCents === null
+        ? `QBO amount before tax ${qboNet === null ? '?' : amount(qboNet).toFixed(2)}, here ${amount(ourNet ?? 0).toFixed(2)}`
+        : `QBO total ${qboTotal === null ? '?' : amount(qboTotal).toFixed(2)}, here ${amount(draft.qboTotalCents).toFixed(2)}`;
+    const diff = [sameTotal ? null : totalDiff, sameDate ? null : `QBO date ${String(existing['TxnDate'])}, here ${date}`].filter(Boolean).join('; ');
     issues.push(issue(`${kind}.number-in-qbo-differs`, 'error', { record: it.label, value: stored.key, field: 'number', detail: diff || 'it was voided or deleted' }, 'number'));
   }
   const row = makeRow({ ...base, action: 'create', payload: draft.payload, dependsOn: draft.dependsOn, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: draft.qboTotalCents, issues });
   const application = kind === 'credit-note' && settings.invoices.applyCreditToInvoice ? newApplication(it, draft, invoiceRef) : undefined;
   return { row, ...(application ? { application } : {}) };
+}
+
+/** The amount before tax of a sales payload: its item lines. */
+function netCentsOf(payload: Record<string, unknown>): number {
+  const lines = (payload['Line'] as Array<{ DetailType?: string; Amount?: unknown }> | undefined) ?? [];
+  return lines.reduce((n, l) => n + (l.DetailType === 'SalesItemLineDetail' && typeof l.Amount === 'number' ? toCents(l.Amount) : 0), 0);
 }
 
 /** How QBO's copy differs from what we last wrote; null when only bookkeeping moved (a payment applied bumps the SyncToken). */

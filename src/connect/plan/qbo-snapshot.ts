@@ -35,6 +35,8 @@ export interface QboLists {
   rawTaxCodes: QboRow[];
   rawTaxRates: QboRow[];
   taxRatePercent: Map<string, number>;
+  /** US: QBO's Automated Sales Tax works the tax out itself (Preferences.TaxPrefs.PartnerTaxEnabled). */
+  automatedSalesTax?: boolean;
 }
 
 /** Lower case, single spaces, trimmed: "ABC  Constructions" and "abc constructions" are one name. */
@@ -116,6 +118,7 @@ export class QboSnapshot {
       rawTaxCodes,
       rawTaxRates: taxRates,
       taxRatePercent,
+      automatedSalesTax: prefs.TaxPrefs?.PartnerTaxEnabled === true,
     };
   }
 
