@@ -2,7 +2,7 @@
  * The last step of a plan: adopted rows' Ids fill the `@row:` references, skips are applied (a row
  * needing a skipped row is skipped with it), and rows gather into groups with their counts and totals.
  */
-import type { Clock } from '../../app.js';
+import type { Clock } from '../../context.js';
 import { hashOf } from '../../hash.js';
 import type { Settings } from '../settings/model.js';
 import { payloadHash } from './context.js';

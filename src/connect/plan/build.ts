@@ -6,7 +6,7 @@
  * and returns the plan as data. It writes nothing, except the one-time pre-fill of settings from what
  * both sides hold (audited like any other change).
  */
-import type { Clock } from '../../app.js';
+import type { Clock } from '../../context.js';
 import type { CompanyClient } from '../../qbo/client.js';
 import type { QboLogger } from '../../qbo/log.js';
 import type { Db } from '../../store/db.js';
@@ -87,7 +87,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
   // 4. Credit applications: those that never landed, and none applying more than an invoice has left.
   const applications = new Map(docs.applications);
   if (settings.invoices.applyCreditToInvoice) {
-    for (const a of await unappliedCredits(db, realmId, snap, items, skipOf)) {
+    for (const a of await unappliedCredits(db, realmId, snap, items, skipOf, invoiceRef, rows)) {
       applications.set(a.row.key, a.application);
       rows.push(a.row);
     }

@@ -91,7 +91,7 @@ export function newApplication(credit: DocItem, draft: DocumentDraft, invoiceRef
  * and its invoice still open (found by the chaos soak). A credit a person applied in QBO, even in
  * part, is left alone.
  */
-export async function unappliedCredits(db: Db, realmId: string, snap: QboSnapshot, items: DocItem[], skipOf: SkipLookup): Promise<PlannedApplication[]> {
+export async function unappliedCredits(db: Db, realmId: string, snap: QboSnapshot, items: DocItem[], skipOf: SkipLookup, invoiceRef: InvoiceRefOf, rows: readonly PlanRow[]): Promise<PlannedApplication[]> {
   const synced = items.filter((i) => i.kind === 'credit-note' && i.status === 'synced' && i.link && creditedInvoice(i) && !skipOf('credit-note', i.doc.stored.key) && !skipOf('credit-application', i.doc.stored.key));
   const appliedLinks = synced.length ? await linksByKey(db, realmId, 'credit-application', synced.map((i) => i.doc.stored.key)) : new Map<string, Link>();
   // What earlier syncs paid on each invoice: a credit whose invoice was settled that way was left
@@ -117,14 +117,23 @@ export async function unappliedCredits(db: Db, realmId: string, snap: QboSnapsho
     const credit = credits.get(it.link!.qbo_id);
     const invLink = invLinks.get(n);
     const invoice = invLink && invLink.state !== 'voided' ? invoices.get(invLink.qbo_id) : undefined;
-    if (!credit || !invoice || credit['status'] === 'Deleted' || invoice['status'] === 'Deleted') continue;
+    // The invoice not in QBO yet but written by this very plan (its earlier write failed while the
+    // credit note's went through): the credit is applied after it, in the same sync (found by the
+    // chaos soak: a sync succeeded with the credit still unapplied, and only the next one applied it).
+    // Only when the preview knows what QBO will total the invoice at (not under Automated Sales Tax).
+    const planned = !invLink ? invoiceRef(n) : undefined;
+    const plannedRow = planned?.kind === 'ok' && planned.ref.rowKey && rows.some((r) => r.key === planned.ref.rowKey && r.action === 'create' && !r.skipped && r.qboTotalCents !== null) ? planned.ref : undefined;
+    if (!credit || credit['status'] === 'Deleted' || (!invoice && !plannedRow) || invoice?.['status'] === 'Deleted') continue;
     const creditTotal = toCents(Number(credit['TotalAmt'] ?? 0));
     const creditLeft = toCents(Number(credit['Balance'] ?? 0));
-    const invoiceLeft = toCents(Number(invoice['Balance'] ?? 0));
-    if (creditTotal <= 0 || creditLeft !== creditTotal || invoiceLeft <= 0) continue;
+    // A planned invoice owes its predicted total, less this plan's payments (capped in limitApplications).
+    const invoiceLeft = invoice ? toCents(Number(invoice['Balance'] ?? 0)) : undefined;
+    if (creditTotal <= 0 || creditLeft !== creditTotal || (invoiceLeft !== undefined && invoiceLeft <= 0)) continue;
+    const deps: string[] = [];
+    const invoiceId = invoice ? invoice.Id : refValue(plannedRow!, deps).value;
     out.push({
-      row: applicationRow({ credit: it, invoiceNumber: n, customerRef: credit['CustomerRef'], invoiceTxnId: invoice.Id, creditTxnId: credit.Id, cents: creditTotal, dependsOn: [] }),
-      application: { invoiceNumber: n, creditKey: rowKey('credit-notes', it.doc.stored.key), totalCents: creditTotal, openCents: invoiceLeft },
+      row: applicationRow({ credit: it, invoiceNumber: n, customerRef: credit['CustomerRef'], invoiceTxnId: invoiceId, creditTxnId: credit.Id, cents: creditTotal, dependsOn: deps }),
+      application: { invoiceNumber: n, creditKey: rowKey('credit-notes', it.doc.stored.key), totalCents: creditTotal, ...(invoiceLeft !== undefined ? { openCents: invoiceLeft } : {}) },
     });
   }
   return out;

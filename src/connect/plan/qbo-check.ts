@@ -5,7 +5,7 @@
  * every document about to be updated or voided, what we last sent, and the payments on invoices about
  * to be voided. Reads only.
  */
-import type { Clock } from '../../app.js';
+import type { Clock } from '../../context.js';
 import { toCents } from '../../qbo/money.js';
 import type { Invoice, Payment } from '../../practice/schemas.js';
 import { getRecordsByKeys, type StoredRecord } from '../../practice/store.js';

@@ -9,8 +9,7 @@ import { MAX_BATCH_ITEMS, type BatchItem, type BatchResult } from '../../qbo/cli
 import { ConnectionLostError, OutcomeUnknownError, QboFault, QboUnavailableError } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
-import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict } from '../plan/sent-fields.js';
-import type { PlanRow } from '../plan/types.js';
+import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict, type PlanRow } from '../plan/index.js';
 import { hasMarker, LockLostError, markerOf, nameEntities, type RunDeps, type RunState } from './context.js';
 import { contentHash } from '../../hash.js';
 import { generationOf, heldWrites, journalRowsById, journalWrites, lastSentBody, markNotSent, recordProblem, recordsTold, resolveWrite, unresolvedWrites, type JournalEntry, type Resolution } from './journal.js';
