@@ -6,8 +6,8 @@ import security from 'eslint-plugin-security';
 import globals from 'globals';
 import { partBoundaries } from './eslint/part-boundaries.js';
 
-/** The shared vocabulary every part may use: leaf files at the root of src/ (user-facing-error: the one refusal, imports nothing). */
-const leaves = ['context', 'config', 'log', 'user-facing-error'];
+/** The shared vocabulary every part may use: leaf files at the root of src/ (user-facing-error: the one refusal, imports nothing; hash: canonical JSON and its digest). */
+const leaves = ['context', 'config', 'log', 'user-facing-error', 'hash'];
 
 /**
  * The arrows (ARCHITECTURE §3): part → the parts it may import. A part not listed (cli, app) may
@@ -26,6 +26,7 @@ export const architecture = {
     context: ['config', 'log', 'store', 'qbo', 'connect'],
     config: [],
     log: [],
+    hash: [],
     clock: ['context'],
     version: [],
     'data-folder': [],

@@ -7,6 +7,7 @@
  */
 import { UserFacingError, type RefusalStatus } from '../user-facing-error.js';
 import { isQboFailure, sentence as qboSentence } from '../qbo/reasons.js';
+import { documentKinds, type DocumentKind } from './kinds.js';
 
 export type ConnectReason =
   | 'realm.required'
@@ -90,8 +91,8 @@ export function qboRefusal(err: unknown, asking?: string): UserFacingError | und
 // Each sentence names the record, the field and what to do. Document checks exist per document kind
 // (`invoice.number-too-long`, `bill.number-too-long`, …), so a code alone says what it is about.
 
-export const planDocumentKinds = ['invoice', 'credit-note', 'payment', 'bill', 'staff-expense'] as const;
-type PlanDocumentKind = (typeof planDocumentKinds)[number];
+export const planDocumentKinds = documentKinds;
+type PlanDocumentKind = DocumentKind;
 export const documentChecks = [
   'number-too-long',
   'zero-value',

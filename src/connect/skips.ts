@@ -8,34 +8,12 @@ import { z } from 'zod';
 import type { Clock } from '../context.js';
 import type { Db } from '../store/db.js';
 import { refusal, type ConnectReason } from './reasons.js';
-import type { DocumentKind } from './settings/model.js';
+import { exportFromOfSkipKind, skipKinds, type ExportFromKey, type SkipKind } from './kinds.js';
 import { hasForbiddenCharacters } from '../practice/schemas.js';
 
-export const recordKinds = [
-  'invoice',
-  'credit-note',
-  'payment',
-  'imported-payment',
-  'bill',
-  'staff-expense',
-  'contact',
-  'staff',
-  'job-item',
-] as const;
-export type RecordKind = (typeof recordKinds)[number];
-
-/** Which export-from date bounds each kind; names and items have no date and are always listed. */
-export const windowOf: Record<RecordKind, DocumentKind | null> = {
-  invoice: 'invoices',
-  'credit-note': 'creditNotes',
-  payment: 'payments',
-  'imported-payment': 'payments',
-  bill: 'bills',
-  'staff-expense': 'staffExpenses',
-  contact: null,
-  staff: null,
-  'job-item': null,
-};
+/** What a person skips: the skip kinds of the table of kinds (connect/kinds.ts). */
+export const recordKinds = skipKinds;
+export type RecordKind = SkipKind;
 
 export interface RecordRef {
   kind: RecordKind;
@@ -165,7 +143,7 @@ export interface ListSkippedOptions {
    * The export-from dates (settings `general.exportFrom`): records dated before their kind's date
    * are left out of the list. Records of unknown date are always listed, so nothing hides unseen.
    */
-  exportFrom?: Partial<Record<DocumentKind, string>> | undefined;
+  exportFrom?: Partial<Record<ExportFromKey, string>> | undefined;
   kind?: RecordKind | undefined;
 }
 
@@ -189,7 +167,7 @@ export async function listSkipped(db: Db, realmId: string, opts: ListSkippedOpti
       }),
     )
     .filter((s) => {
-      const w = windowOf[s.kind];
+      const w = exportFromOfSkipKind[s.kind];
       const from = w ? opts.exportFrom?.[w] : undefined;
       return !from || s.recordDate === null || s.recordDate >= from;
     });

@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
+import { canonicalJson, sha256Hex } from '../hash.js';
 import type { Db } from '../store/db.js';
 import { dialectOf } from '../store/dialect.js';
 import type { Database } from '../store/schema.js';
@@ -56,26 +57,6 @@ export class PracticeError extends UserFacingError<ReasonCode> {
       ...(this.issues.length > 1 ? { issues: this.issues } : {}),
     };
   }
-}
-
-/** JSON with sorted keys and no null/undefined members: equal content ⇒ equal text ⇒ equal hash. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortDeep(value));
-}
-function sortDeep(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortDeep);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined && x !== null) out[k] = sortDeep(x);
-    }
-    return out;
-  }
-  return v;
-}
-export function contentHash(canonical: string): string {
-  return crypto.createHash('sha256').update(canonical).digest('hex');
 }
 
 type Row = Database['practice_records'];
@@ -185,7 +166,7 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
       for (const v of part) {
         await pause();
         const content = canonicalJson(v.record);
-        const hash = contentHash(content);
+        const hash = sha256Hex(content);
         const old = existing.get(v.key);
         if (old && old.hash === hash) {
           counts.unchanged++;

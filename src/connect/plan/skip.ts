@@ -7,7 +7,7 @@ import type { Clock } from '../../context.js';
 import type { Db } from '../../store/db.js';
 import { refusal } from '../reasons.js';
 import { skipMany, type RecordRef } from '../skips.js';
-import { skipIdOf, skipKindOf } from './skip-kinds.js';
+import { skipIdOf, skipKindOf } from '../kinds.js';
 import type { GroupKind, Plan, PlanRow } from './types.js';
 
 function allRows(plan: Plan): PlanRow[] {

@@ -13,19 +13,9 @@
 
 import type { RowFields } from './sent-fields.js';
 
-/** Groups in the order a sync writes them (names → documents → payments → purchases → import). */
-export const groupOrder = [
-  'customers',
-  'suppliers',
-  'items',
-  'invoices',
-  'credit-notes',
-  'payments-export',
-  'bills',
-  'staff-expenses',
-  'payments-import',
-] as const;
-export type GroupKind = (typeof groupOrder)[number];
+/** Groups in the order a sync writes them: the table of kinds (connect/kinds.ts) holds them. */
+export { groupOrder, type GroupKind } from '../kinds.js';
+import type { GroupKind } from '../kinds.js';
 
 /** What happens to a row's record. */
 export type RowAction =

@@ -6,7 +6,7 @@
  */
 import type { Db } from '../../store/db.js';
 import { issue, makeRow, rowKey, type MapContext } from './context.js';
-import type { Link } from './links.js';
+import type { Link } from '../links.js';
 import { contactLabel, customerDraft, staffLabel, vendorDraft, type NameDraft } from './mapping/contacts.js';
 import { nameKey, type QboRow, type QboSnapshot } from './qbo-snapshot.js';
 import { unresolvedRowRefs } from './refs.js';

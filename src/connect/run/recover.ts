@@ -16,7 +16,8 @@ import { OutcomeUnknownError, QboFault } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
 import { isQboFailure } from '../../qbo/reasons.js';
 import type { EntityName } from '../../qbo/wire-types.js';
-import { DEFAULT_PROCESSING_WINDOW_MS, hasMarker, markerOf, nameEntities, sentContentHash, type RunDeps } from './context.js';
+import { DEFAULT_PROCESSING_WINDOW_MS, hasMarker, markerOf, nameEntities, type RunDeps } from './context.js';
+import { contentHash } from '../../hash.js';
 import { markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalRow } from './journal.js';
 import { refusal, sentence } from './reasons.js';
 
@@ -159,7 +160,7 @@ function base(row: JournalRow, runId: string) {
     recordKind: row.record_kind,
     recordKey: row.record_key,
     recordVersion: row.record_version,
-    payloadHash: sentContentHash(JSON.parse(row.body) as Record<string, unknown>),
+    payloadHash: contentHash(JSON.parse(row.body) as Record<string, unknown>),
     qboEntity: row.qbo_entity,
   };
 }
