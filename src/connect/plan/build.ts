@@ -25,6 +25,7 @@ import { QboSnapshot, type QboRow } from './qbo-snapshot.js';
 import { finish } from './assemble.js';
 import { importRows } from './imports.js';
 import { itemRows, linkedElsewhere, linkedRecordName, nameRows } from './name-rows.js';
+import { checkPaymentsAgainstQboTotals } from './payment-balance.js';
 import { loadPracticeLists, prefillOnce } from './practice-lists.js';
 import { skipIdOf, skipKindOf } from './skip-kinds.js';
 import { adoptedFields } from './sent-fields.js';
@@ -576,6 +577,9 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
       }
     }
   }
+
+  // A payment never applies more to an invoice than QBO's predicted total leaves (payment-balance.ts).
+  checkPaymentsAgainstQboTotals(rows, invoiceLinks);
 
   // ---- credits never apply more than an invoice has left after this sync's payments -------------------
   for (const r of rows) if (r.action === 'import' && r.payload) for (const a of (r.payload as unknown as Payment).allocations) paidByInvoice.set(a.invoiceNumber, (paidByInvoice.get(a.invoiceNumber) ?? 0) + a.amountCents);
