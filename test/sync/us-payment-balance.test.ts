@@ -15,7 +15,7 @@ import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js'
 import { errorsOf, readyDemo } from './demo-setup.js';
 
 const payments = (plan: Plan): PlanRow[] => plan.groups.flatMap((g) => g.rows).filter((r) => r.group === 'payments-export' && r.record.kind === 'payment' && !r.skipped);
-const notDone = (r: Awaited<ReturnType<typeof sync>>) => r.summary.records.filter((x) => x.status !== 'done').map((x) => x.message);
+const notDone = (r: Awaited<ReturnType<typeof sync>>) => r.summary.records.filter((x) => x.status !== 'done').map((x) => x.message ?? '');
 
 async function setUp(automatedSalesTax: boolean) {
   const emu = await startEmulator({ preset: 'us', limits: 'off', ...(automatedSalesTax ? { automatedSalesTax: true } : {}) });
@@ -53,7 +53,8 @@ describe('US payments exported against invoices QBO totals lower (NYC tax code)'
     for (const r of over) {
       const i = r.issues.find((x) => x.code === 'payment.exceeds-qbo-balance')!;
       expect(i.severity).toBe('error');
-      expect(i.message).toMatch(new RegExp(`^${r.record.label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: applies \\d+\\.\\d\\d to invoice \\S+, but QBO's total for that invoice will be \\d+\\.\\d\\d`));
+      expect(i.message.startsWith(`${r.record.label}: applies `)).toBe(true);
+      expect(i.message).toMatch(/: applies \d+\.\d\d to invoice \S+, but QBO's total for that invoice will be \d+\.\d\d/);
       expect(i.message).toMatch(/QuickBooks would refuse the payment\. Map a sales tax code/);
       // Each is over QBO's predicted total of its invoice, to the cent.
       const inv = /to invoice (\S+), but QBO's total for that invoice will be (\d+\.\d\d)/.exec(i.message)!;
