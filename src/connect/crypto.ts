@@ -1,7 +1,7 @@
 /**
  * Tokens at rest: AES-256-GCM with a random 96-bit IV per value and the realm and column as
  * additional data, so a ciphertext copied onto another company's row or column fails to decrypt
- * (reliability.md §3.3). The key comes from QBO_CONNECT_SECRET, or from a key file created with
+ * (docs/reliability.md §tokens-at-rest). The key comes from QBO_CONNECT_SECRET, or from a key file created with
  * 0600 permissions in the data folder on first start.
  */
 import crypto from 'node:crypto';
@@ -64,5 +64,18 @@ export function createTokenCipher(key: Buffer): TokenCipher {
         throw new VaultError(`A stored token for ${context} cannot be decrypted: the key changed (QBO_CONNECT_SECRET or the key file); connect the company again`);
       }
     },
+  };
+}
+
+/**
+ * A cipher whose key is loaded on first use, then kept: the process reads the key file once, and a
+ * command that never touches a token never creates one.
+ */
+export function lazyTokenCipher(loadKey: () => Buffer): TokenCipher {
+  let cipher: TokenCipher | undefined;
+  const get = () => (cipher ??= createTokenCipher(loadKey()));
+  return {
+    encrypt: (plain, context) => get().encrypt(plain, context),
+    decrypt: (blob, context) => get().decrypt(blob, context),
   };
 }

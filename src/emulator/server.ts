@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import type { Logger } from '../log.js';
 import { createEmulatorClock, type EmulatorClock } from './clock.js';
 import { createControl, presetSchema, type EmulatorControl } from './control/control.js';
 import { controlRoutes } from './control/routes.js';
@@ -24,6 +23,16 @@ import { createTokenStore, type TokenLifetimes } from './oauth/tokens.js';
 import { openPersistence, PersistenceError, type Persistence } from './persist.js';
 import { seedPreset } from './presets/seed.js';
 import { forbiddenBody, forbiddenResponse, unauthorizedResponse } from './wire/errors.js';
+
+/**
+ * Where the emulator says what it does: the product's pino logger fits, but the emulator declares
+ * the little it needs so it depends on nothing outside itself (ARCHITECTURE §3).
+ */
+export interface EmulatorLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
 
 export interface StartEmulatorOptions {
   host?: string;
@@ -62,7 +71,7 @@ export interface StartEmulatorOptions {
   fidelity?: Fidelity;
   /** Strict mode: how long (emulated seconds) an answered requestid is replayed. Default 60. */
   requestIdRetentionSeconds?: number;
-  logger?: Logger;
+  logger?: EmulatorLogger;
 }
 
 export interface RunningEmulator {
@@ -235,7 +244,7 @@ function gatewayEnvelopes(clock: EmulatorClock): AuthEnvelopes {
     unauthorized: (_c, detail) => unauthorizedResponse(detail, clock.nowMs()),
     forbidden: () => forbiddenResponse(clock.nowMs()),
     serverError: (c: Context) => {
-      // The gateway's 500 uses the same lower-case envelope (qbo-api.md §8.1).
+      // The gateway's 500 uses the same lower-case envelope (docs/qbo-api.md §error-envelopes).
       const body = forbiddenBody(clock.nowMs());
       body.fault.error[0]!.message = 'message=InternalServerError; errorCode=003100; statusCode=500';
       return c.json(body, 500);

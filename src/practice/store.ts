@@ -9,7 +9,8 @@ import type { Db } from '../store/db.js';
 import { dialectOf } from '../store/dialect.js';
 import type { Database } from '../store/schema.js';
 import { documentKinds, kindInfo, kinds, type DocumentKind, type Kind, type RecordOf } from './kinds.js';
-import { issue, reasonCodes, say, type PracticeIssue } from './messages.js';
+import { issue, reasonCodes, say, type PracticeIssue, type ReasonCode } from './reasons.js';
+import { UserFacingError, type RefusalBody } from '../user-facing-error.js';
 import type { RecordState, Stage } from './schemas.js';
 import { hasForbiddenCharacters } from './schemas.js';
 import { noPause, type Pause } from './time-slice.js';
@@ -30,14 +31,30 @@ export interface StoredRecord<K extends Kind = Kind> {
   record: RecordOf[K];
 }
 
-/** Refused input: every problem, each naming record and field. `status` is the HTTP status to answer with. */
-export class PracticeError extends Error {
+/**
+ * Refused input: every problem, each naming record and field. The first problem gives the refusal
+ * its code and field; `status` is the HTTP status to answer with. The API's body adds the record and,
+ * when there are several, every issue.
+ */
+export class PracticeError extends UserFacingError<ReasonCode> {
   override name = 'PracticeError';
   constructor(
     readonly issues: PracticeIssue[],
-    readonly status: 400 | 404 | 409 = 400,
+    status: 400 | 404 | 409 = 400,
   ) {
-    super(issues.length === 1 ? issues[0]!.message : `${issues.length} problems; the first: ${issues[0]?.message ?? ''}`);
+    super(issues[0]?.code ?? reasonCodes.invalid, issues.length === 1 ? issues[0]!.message : `${issues.length} problems; the first: ${issues[0]?.message ?? ''}`, { field: issues[0]?.field ?? '', status });
+  }
+
+  override body(): RefusalBody {
+    const first = this.issues[0];
+    if (!first) return super.body();
+    return {
+      code: first.code,
+      message: first.message,
+      ...(first.kind ? { record: { kind: first.kind, key: first.key ?? null } } : {}),
+      field: first.field,
+      ...(this.issues.length > 1 ? { issues: this.issues } : {}),
+    };
   }
 }
 

@@ -4,6 +4,7 @@
  * lists runs and one run record by record; roles are enforced.
  */
 import { Hono } from 'hono';
+import { onError } from '../../src/server/http.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/accounts/api-tokens.js';
 import { createUser } from '../../src/accounts/users.js';
@@ -36,6 +37,7 @@ describe('sync and history API', () => {
     http = new Hono();
     http.route('/api/v1/sync', syncApi(ctx, { depsFor }));
     http.route('/api/v1/history', historyApi(ctx));
+    http.onError(onError(ctx.logger));
   });
   afterAll(async () => {
     await c?.app.close();

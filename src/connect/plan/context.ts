@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { canonicalJson, type StoredRecord } from '../../practice/store.js';
-import { planMessage, type PlanMessageContext, type PlanReasonCode } from '../messages.js';
+import { planMessage, type PlanMessageContext, type PlanReasonCode } from '../reasons.js';
 import type { Settings } from '../settings/model.js';
 import type { QboLists } from './qbo-snapshot.js';
 import type { GroupKind, Issue, PlanRow, RecordRef, RowAction, Severity } from './types.js';

@@ -39,7 +39,7 @@ export type RowAction =
 export type Severity = 'error' | 'warning';
 
 export interface Issue {
-  /** Stable reason code, e.g. `contact.missing-unique-id`; sentences come from connect/messages.ts. */
+  /** Stable reason code, e.g. `contact.missing-unique-id`; sentences come from connect/reasons.ts. */
   code: string;
   severity: Severity;
   /** The sentence: names the record, the field and the fix. */

@@ -32,8 +32,8 @@ export interface RunDeps {
 
 /**
  * QBO's processing window: "requests that take >120 s time out" (Intuit, limits and throttles,
- * https://developer.intuit.com/app/developer/qbo/docs/learn/limits-and-throttles; reliability.md
- * §2.1). A request that reached QBO before our client gave up is stored within that time or not at
+ * https://developer.intuit.com/app/developer/qbo/docs/learn/limits-and-throttles; docs/qbo-api.md
+ * §throttling). A request that reached QBO before our client gave up is stored within that time or not at
  * all, so 120 s after the last moment a request could have left us, a look-up is final.
  */
 export const DEFAULT_PROCESSING_WINDOW_MS = 120_000;
@@ -69,7 +69,7 @@ export class LockLostError extends Error {
 /** Names are matched by DisplayName/Name; transactions carry the marker in PrivateNote. */
 export const nameEntities = new Set(['Customer', 'Vendor', 'Employee', 'Item']);
 
-/** The marker that identifies a transaction we created, in its PrivateNote (reliability.md §1.7). */
+/** The marker that identifies a transaction we created, in its PrivateNote (docs/reliability.md §recovery). */
 export function markerOf(recordKind: string, recordKey: string): string {
   return `qbo-connect:${recordKind}:${recordKey}`;
 }

@@ -10,11 +10,10 @@ import { ConnectionLostError, OutcomeUnknownError, QboFault, QboUnavailableError
 import { connectionRefusal, notSentAfterRefusal } from './connection-refused.js';
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
-import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict } from '../plan/sent-fields.js';
-import type { PlanRow } from '../plan/types.js';
+import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict, type PlanRow } from '../plan/index.js';
 import { hasMarker, LockLostError, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
 import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalEntry, type JournalRow } from './journal.js';
-import { runMessage, type RunReasonCode } from './messages.js';
+import { sentence as runMessage, type RunReason as RunReasonCode } from './reasons.js';
 import { settleWrites } from './recover.js';
 import { batchRequestIdFor, bIdFor, requestIdFor, type WriteOperation } from './request-id.js';
 

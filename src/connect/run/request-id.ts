@@ -1,5 +1,5 @@
 /**
- * Deterministic request ids (reliability.md §1.2): the same logical write always carries the same
+ * Deterministic request ids (docs/reliability.md §request-ids): the same logical write always carries the same
  * id, so a retry or a replay is recognised by QBO; a new write (new payload, new generation after a
  * write was found missing) gets a new one. 36 characters, so an id also fits a batch.
  */

@@ -1,7 +1,7 @@
 /**
  * Armed faults, rolled per API request from a seeded PRNG so a failing run replays from its seed.
  *
- * Kinds (reliability.md §5.7): latency with jitter; 429, 500, 503 answered before anything is
+ * Kinds (docs/reliability.md §emulator-faults): latency with jitter; 429, 500, 503 answered before anything is
  * stored; `hang` (no answer until the client gives up); `commit-then-drop` (the write is stored,
  * then the socket is destroyed, so the client never learns it); `commit-then-500` (stored, then a
  * 500 — a real server can fail after committing); `401` (AuthenticationFailed for a token the gateway

@@ -1,7 +1,7 @@
 /**
  * Queued faults on the token endpoint (`tokenNext`), for the refresh races the product must survive:
  * above all `commit-then-drop`, where the refresh token has rotated but the client never saw the
- * new one (reliability.md §5.7 T4).
+ * new one (docs/reliability.md §refresh-race).
  */
 import type { MiddlewareHandler } from 'hono';
 import type { FaultPlan } from './plan.js';
