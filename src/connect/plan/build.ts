@@ -23,6 +23,7 @@ import { invoiceRefs } from './invoice-refs.js';
 import { linksOfKinds } from '../links.js';
 import { flagUnusableNames, NameRefs } from './name-refs.js';
 import { itemRows, nameRows } from './name-rows.js';
+import { checkPaymentsAgainstQboTotals } from './payment-balance.js';
 import { loadPracticeLists, prefillOnce } from './practice-lists.js';
 import { checkQbo, practiceInvoiceTotal } from './qbo-check.js';
 import { QboSnapshot } from './qbo-snapshot.js';
@@ -92,6 +93,8 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
       rows.push(a.row);
     }
   }
+  // A payment never applies more to an invoice than QBO's predicted total leaves (payment-balance.ts).
+  checkPaymentsAgainstQboTotals(rows, view.invoiceLinks);
   // An invoice of this plan totals in QBO what its row predicts (the practice's total, but for US sales tax).
   const invoiceTotal = (n: string) => rows.find((x) => x.key === rowKey('invoices', n) && x.action === 'create')?.qboTotalCents ?? practiceInvoiceTotal(view, n);
   const kept = limitApplications(rows, applications, docs.paid, invoiceTotal);

@@ -7,6 +7,7 @@
  */
 import { MAX_BATCH_ITEMS, type BatchItem, type BatchResult } from '../../qbo/client.js';
 import { ConnectionLostError, OutcomeUnknownError, QboFault, QboUnavailableError } from '../../qbo/fault.js';
+import { connectionRefusal, notSentAfterRefusal } from './connection-refused.js';
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
 import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict, type PlanRow } from '../plan/index.js';
@@ -459,6 +460,9 @@ export class GroupExecutor {
         results = await this.deps.client.batch(items, { requestId: batchId, ...(prepared.some((p) => p.operation === 'create') ? { replayUncertain: false } : {}) });
       }
     } catch (err) {
+      // A 401/403 is about the connection, never the record (connection-refused.ts): the run stops.
+      const refused = connectionRefusal(err, this.state.realmId);
+      if (refused) throw await notSentAfterRefusal(this.deps.db, journalIds, refused, this.now());
       if (err instanceof QboFault && prepared.length === 1) results = [{ bId: bIdFor(0), ok: false, fault: err }];
       else failure = err;
     }
@@ -608,6 +612,8 @@ export class GroupExecutor {
     try {
       r = { bId: bIdFor(0), ok: true, entity: row.qbo.entity as EntityName, value: (await this.sparseUpdateNoReread(row.qbo.entity as EntityName, p)) as Record<string, unknown> };
     } catch (err) {
+      const refused = connectionRefusal(err, this.state.realmId);
+      if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now());
       if (!(err instanceof QboFault)) {
         await settleWrites(this.deps, this.state.realmId, this.state.runId, await journalRowsById(this.deps.db, [journalId!]));
         return;
@@ -655,6 +661,8 @@ export class GroupExecutor {
         this.now(),
       );
     } catch (err) {
+      const refused = connectionRefusal(err, this.state.realmId);
+      if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now());
       if (err instanceof QboFault) {
         await this.problem(row, journalId!, 'failed', 'run.qbo-refused', runMessage('run.qbo-refused', { record: recordLabel(row), field: err.element, detail: err.errors[0]?.message }));
       } else {

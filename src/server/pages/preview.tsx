@@ -112,7 +112,7 @@ export function DivergedFields({ row }: { row: PlanRow }) {
 /** The settings tab that fixes an issue, when a setting is the fix (a mapping, an account). */
 export function settingsTabFor(code: string): string | undefined {
   if (code.startsWith('tax.')) return 'tax';
-  if (code.endsWith('.us-tax-differs')) return 'tax';
+  if (code.endsWith('.us-tax-differs') || code === 'payment.exceeds-qbo-balance') return 'tax';
   if (code === 'staff-expense.expense-account-unmapped') return 'staffExpenses';
   if (code === 'bill.expense-account-unmapped') return 'bills';
   if (code.endsWith('.income-account-unmapped') || code === 'invoice.item-unmapped') return 'invoices';
