@@ -19,7 +19,7 @@
  * warning) and is checked on the next sync against the total QBO answered, as credit applications wait
  * (build.ts creditApplication).
  */
-import type { Link } from './links.js';
+import type { Link } from '../links.js';
 import type { Issue, PlanRow } from './types.js';
 
 const cents = (n: number) => `${n < 0 ? '-' : ''}${(Math.abs(n) / 100).toFixed(2)}`;
