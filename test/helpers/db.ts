@@ -13,27 +13,40 @@ export const dialects: Dialect[] = (process.env.QBO_TEST_DIALECTS ?? 'sqlite,pos
   .map((d) => d.trim())
   .filter((d): d is Dialect => d === 'sqlite' || d === 'postgres');
 
-/** A fresh database of one dialect; PostgreSQL ones are cloned from the migrated template. */
-export async function freshDatabase(dialect: Dialect): Promise<OpenDb> {
-  if (dialect === 'sqlite') return openDatabase({ sqliteFile: ':memory:' });
+/**
+ * A fresh PostgreSQL database cloned from the run's migrated template (a file copy, no migration
+ * run): its URL, and how to drop it (FORCE: a test that failed may have left a pool open).
+ */
+export async function clonePostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
   const adminUrl = inject('pgAdminUrl');
-  const template = inject('pgTemplate');
   const name = `qbo_test_${crypto.randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('pgTemplate')}`);
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const opened = await openDatabase({ databaseUrl: url.toString() });
   return {
-    ...opened,
-    close: async () => {
-      await opened.close();
+    url: url.toString(),
+    drop: async () => {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
+    },
+  };
+}
+
+/** A fresh database of one dialect; PostgreSQL ones are cloned from the migrated template. */
+export async function freshDatabase(dialect: Dialect): Promise<OpenDb> {
+  if (dialect === 'sqlite') return openDatabase({ sqliteFile: ':memory:' });
+  const clone = await clonePostgres();
+  const opened = await openDatabase({ databaseUrl: clone.url });
+  return {
+    ...opened,
+    close: async () => {
+      await opened.close();
+      await clone.drop();
     },
   };
 }

@@ -4,12 +4,12 @@
  * once the credit note was linked, no later preview planned its application, so QBO kept the credit
  * unapplied and the invoice open while the practice showed both settled.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CrashLabel } from '../../src/connect/run/crash-point.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { readyDemo } from './demo-setup.js';
 
 type Row = Record<string, unknown> & { Id: string };
@@ -17,17 +17,8 @@ interface Dump {
   entities: Record<string, Row[]>;
 }
 
-describe('a credit application left out by a stopped sync', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('a credit application left out by a stopped sync [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
 
   it('is planned and written by the next sync, once, with the credit note applied in QBO', async () => {
     const ctx = c.app.ctx;
@@ -50,7 +41,7 @@ describe('a credit application left out by a stopped sync', () => {
     const second = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(second.status, second.message ?? '').toBe('succeeded');
 
-    const dump = emu.control.dump(c.realmId) as Dump;
+    const dump = c.emu.control.dump(c.realmId) as Dump;
     const payments = dump.entities['Payment'] ?? [];
     const credits = new Map((dump.entities['CreditMemo'] ?? []).map((m) => [m.Id, m]));
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
