@@ -92,6 +92,7 @@ export const documentChecks = [
   'income-account-unmapped',
   'expense-account-unmapped',
   'us-tax-differs',
+  'us-automated-tax',
   'not-for-us',
 ] as const;
 type DocumentCheck = (typeof documentChecks)[number];
@@ -166,6 +167,7 @@ const documentSentences: Record<DocumentCheck, (c: PlanMessageContext) => string
   'income-account-unmapped': (c) => `${c.record}: no QBO income account for ${c.detail} (field ${c.field}). Set it under ${c.limit} in the settings.`,
   'expense-account-unmapped': (c) => `${c.record}: no QBO expense account for ${c.detail} (field ${c.field}). Set it under ${c.limit} in the settings.`,
   'us-tax-differs': (c) => `${c.record}: QBO will charge sales tax of ${c.detail}, while the practice's tax is ${cents(c.value)} (field taxCents), so QBO's total will be ${cents(c.limit)}. In a US company QBO works the tax out from the transaction tax code and its figure stands. If the practice's tax is right, choose a code of the practice's rate under tax.transactionTaxCodeId in the settings.`,
+  'us-automated-tax': (c) => `${c.record}: this QuickBooks company uses Automated Sales Tax, which works out the sales tax on the ${c.detail} taxable from the ship-to address, down to county and city rates QBO Connect cannot know; the practice's tax is ${cents(c.value)} (field taxCents). QBO's figure stands and is recorded after the sync${c.limit ? `; ${c.limit}` : ''}. If the practice's tax must stand, enter it in QuickBooks or ask the company to allow apps to override automated sales tax.`,
   'not-for-us': (c) => `${c.record} is not sent: QBO Connect does not sync bills or staff expenses to a US QuickBooks company, where purchases carry no sales tax to claim back (the practice's tax would have to be dropped or folded into the cost). Enter it in QuickBooks yourself if it belongs there.`,
 };
 

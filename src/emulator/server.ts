@@ -33,6 +33,8 @@ export interface StartEmulatorOptions {
   dataFile?: string;
   /** Region of the company seeded when the emulator starts empty ('none' seeds nothing). Default au. */
   preset?: 'au' | 'us' | 'uk' | 'ca' | 'AU' | 'US' | 'UK' | 'CA' | 'none';
+  /** With the us preset: Automated Sales Tax on for the seeded company (default off). */
+  automatedSalesTax?: boolean;
   /** Seed of every PRNG (core and faults), so a failing run replays. Default 1. */
   seed?: number;
   limits?: 'real' | 'off';
@@ -118,7 +120,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
     }
   }
   if (core.companies().length === 0 && opts.preset !== 'none') {
-    seedPreset(core, presetSchema.parse(opts.preset ?? 'au'));
+    seedPreset(core, presetSchema.parse(opts.preset ?? 'au'), undefined, { automatedSalesTax: opts.automatedSalesTax === true });
     persistence?.changed();
   }
   const changed = () => persistence?.changed();

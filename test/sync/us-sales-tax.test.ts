@@ -22,8 +22,8 @@ const salesKinds = [
   ['credit-note', 'CreditMemo'],
 ] as const;
 
-async function syncSmallDemo(preset: 'us' | 'au') {
-  const emu = await startEmulator({ preset, limits: 'off' });
+async function syncSmallDemo(preset: 'us' | 'au', opts: { automatedSalesTax?: boolean } = {}) {
+  const emu = await startEmulator({ preset, limits: 'off', ...(opts.automatedSalesTax ? { automatedSalesTax: true } : {}) });
   const c = await connectedApp(emu);
   const ctx = c.app.ctx;
   const deps = syncDepsFor(ctx, c.realmId, { actor: 'tester', client: { limits: { intervalMs: 1000 } } });
@@ -132,6 +132,60 @@ describe('a US company whose invoices are in QBO but not linked (a lost link, or
       return `${l.record_kind} ${l.record_key}: ${r?.action} ${r?.issues.filter((i) => i.severity === 'error').map((i) => i.code).join(',') ?? ''}`;
     });
     expect(actions.filter((a) => !/: adopt $/.test(a))).toEqual([]);
+  });
+});
+
+describe('a US company with Automated Sales Tax (emulator: tax by ship-to state, the code sent ignored)', () => {
+  let run: Awaited<ReturnType<typeof syncSmallDemo>>;
+  beforeAll(async () => {
+    run = await syncSmallDemo('us', { automatedSalesTax: true });
+  });
+  afterAll(async () => {
+    await run?.c.app.close();
+    await run?.emu.close();
+  });
+
+  it("the preview cannot know AST's tax: it warns, sends no code, predicts nothing; the run records QBO's TotalAmt", async () => {
+    expect(run.result.status, `${run.result.message}\n${run.result.summary.records.filter((r) => r.status !== 'done').map((r) => r.message).join('\n')}`).toBe('succeeded');
+    const sent = predictedAgainstQbo(run);
+    expect(sent.filter((s) => s.key.startsWith('invoice')).length).toBeGreaterThan(10);
+    let taxed = 0;
+    for (const s of sent) {
+      const taxable = (s.row.payload!['Line'] as Array<{ SalesItemLineDetail?: { TaxCodeRef?: { value: string } } }>).some((l) => l.SalesItemLineDetail?.TaxCodeRef?.value === 'TAX');
+      expect((s.row.payload!['TxnTaxDetail'] as Record<string, unknown> | undefined)?.['TxnTaxCodeRef'], s.key).toBeUndefined();
+      if (!taxable) continue;
+      const w = s.row.issues.find((i) => i.code === `${s.row.record.kind}.us-automated-tax`);
+      expect(w?.severity, s.key).toBe('warning');
+      expect(w!.message).toMatch(/uses Automated Sales Tax.*QBO's figure stands/);
+      expect(s.predicted, s.key).toBeNull();
+      // The emulator's AST: no ship-to on these customers, so the company's state (CA, 7.25 %).
+      const detail = s.qboRow['TxnTaxDetail'] as { TxnTaxCodeRef?: { value: string }; TotalTax?: number };
+      expect(run.all('TaxCode').find((t) => t.Id === detail.TxnTaxCodeRef?.value)?.['Name'], s.key).toBe('AST CA');
+      if (cents(detail.TotalTax) > 0) taxed++;
+      // What the run recorded is QBO's figure.
+      const link = run.links.find((l) => l.qbo_id === s.qboRow.Id && l.record_kind === s.row.record.kind)!;
+      expect(Number(link.qbo_total_cents), s.key).toBe(s.qbo);
+    }
+    expect(taxed).toBeGreaterThan(10);
+  });
+
+  it('a second sync finds nothing to do but the credit applications that waited for QBO\'s figure, then nothing at all', async () => {
+    const ctx = run.c.app.ctx;
+    // The first run wrote the credit notes but applied none whose tax AST decides.
+    const appliedFirst = run.links.filter((l) => l.record_kind === 'credit-application').length;
+    const again = await sync(run.deps, { realmId: run.c.realmId, actor: 'tester' });
+    expect(again.status, again.message ?? '').toBe('succeeded');
+    const applied = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', run.c.realmId).where('record_kind', '=', 'credit-application').execute();
+    expect(applied.length).toBeGreaterThan(appliedFirst);
+    // Each at QBO's own figure for its credit: the credit memo is fully used, never over-applied.
+    const dump = run.emu.control.dump(run.c.realmId) as { entities: Record<string, Row[]> };
+    const creditLinks = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', run.c.realmId).where('record_kind', '=', 'credit-note').execute();
+    for (const a of applied) {
+      const credit = dump.entities['CreditMemo']!.find((c) => c.Id === creditLinks.find((l) => l.record_key === a.record_key)?.qbo_id)!;
+      expect(cents(credit['Balance']), a.record_key).toBe(0);
+    }
+    const plan = await buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: run.deps.client }, run.c.realmId);
+    expect(rows(plan).filter((r) => r.action !== 'none' && r.action !== 'import' && !r.skipped).map((r) => `${r.key} ${r.action}`)).toEqual([]);
   });
 });
 

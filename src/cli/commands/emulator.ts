@@ -23,6 +23,7 @@ interface EmulatorFlags {
   autoConsent?: boolean;
   fidelity?: string;
   requestidRetention?: string;
+  automatedSalesTax?: boolean;
 }
 
 /** Turns the flags into options, or one UserError line naming the flag. */
@@ -42,6 +43,7 @@ export function emulatorOptions(flags: EmulatorFlags, env: NodeJS.ProcessEnv): S
   const host = (flags.host ?? '127.0.0.1').trim();
   if (!host) throw new UserError('--host: must not be empty');
   const envClient = clientFromEnv(env);
+  if (flags.automatedSalesTax && (flags.preset ?? 'au').trim().toLowerCase() !== 'us') throw new UserError('--automated-sales-tax: only with --preset us (Intuit: automated sales tax is for US companies only)');
   return {
     host,
     port: int('port', flags.port ?? '4010', 0, 65535),
@@ -56,6 +58,7 @@ export function emulatorOptions(flags: EmulatorFlags, env: NodeJS.ProcessEnv): S
     fidelity: flags.fidelity === undefined ? undefined : oneOf('fidelity', flags.fidelity, ['strict', 'generous'] as const),
     requestIdRetentionSeconds: flags.requestidRetention === undefined ? undefined : int('requestid-retention', flags.requestidRetention, 0, 30 * 86_400),
     clients: envClient ? [envClient] : [],
+    ...(flags.automatedSalesTax ? { automatedSalesTax: true } : {}),
   };
 }
 
@@ -77,6 +80,7 @@ export function registerEmulator(program: Command): void {
     .option('--auto-consent', 'skip the consent page: the authorize URL redirects at once')
     .option('--fidelity <mode>', 'strict (only what Intuit documents) or generous (kinder: requestid collapses duplicates, more filterable fields); default $QBO_EMULATOR_FIDELITY, else strict')
     .option('--requestid-retention <seconds>', 'strict mode: how long an answered requestid is replayed (default 60)')
+    .option('--automated-sales-tax', 'with --preset us: the company uses Automated Sales Tax (tax by ship-to state, TxnTaxCodeRef ignored)')
     .action(async (flags: EmulatorFlags, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ logLevel?: string; host?: string; port?: string }>();
       const options = emulatorOptions({ ...flags, host: flags.host ?? globals.host, port: flags.port ?? globals.port }, process.env);

@@ -351,13 +351,21 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     } else if (existing) {
       const qboTotal = typeof existing['TotalAmt'] === 'number' ? toCents(existing['TotalAmt']) : null;
       const sameDate = existing['TxnDate'] === date;
-      if (qboTotal === draft.qboTotalCents && sameDate && existing['status'] !== 'Deleted') {
+      // Automated Sales Tax (draft total null): only QBO knows the tax, so the amounts before tax are compared.
+      const qboTax = toCents(Number((existing['TxnTaxDetail'] as { TotalTax?: unknown } | undefined)?.TotalTax ?? 0));
+      const qboNet = qboTotal === null ? null : qboTotal - qboTax;
+      const ourNet = draft.qboTotalCents === null ? netCentsOf(draft.payload) : null;
+      const sameTotal = draft.qboTotalCents === null ? qboNet === ourNet : qboTotal === draft.qboTotalCents;
+      if (sameTotal && sameDate && existing['status'] !== 'Deleted') {
         const adopted = makeRow({ ...base, action: 'adopt', qboId: existing.Id, syncToken: existing.SyncToken, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: qboTotal, issues });
         adopted.fields = adoptedFields(entity, draft.payload, existing);
         rows.push(adopted);
         continue;
       }
-      const diff = [qboTotal !== draft.qboTotalCents ? `QBO total ${qboTotal === null ? '?' : amount(qboTotal).toFixed(2)}, here ${amount(draft.qboTotalCents).toFixed(2)}` : null, sameDate ? null : `QBO date ${String(existing['TxnDate'])}, here ${date}`].filter(Boolean).join('; ');
+      const totalDiff = draft.qboTotalCents === null
+        ? `QBO amount before tax ${qboNet === null ? '?' : amount(qboNet).toFixed(2)}, here ${amount(ourNet ?? 0).toFixed(2)}`
+        : `QBO total ${qboTotal === null ? '?' : amount(qboTotal).toFixed(2)}, here ${amount(draft.qboTotalCents).toFixed(2)}`;
+      const diff = [sameTotal ? null : totalDiff, sameDate ? null : `QBO date ${String(existing['TxnDate'])}, here ${date}`].filter(Boolean).join('; ');
       issues.push(issue(`${kind}.number-in-qbo-differs`, 'error', { record: it.label, value: stored.key, field: 'number', detail: diff || 'it was voided or deleted' }, 'number'));
     }
     rows.push(makeRow({ ...base, action: 'create', payload: draft.payload, dependsOn: draft.dependsOn, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: draft.qboTotalCents, issues }));
@@ -410,7 +418,10 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
     const credit = refOf({ value: `@row:${creditKey}`, rowKey: creditKey }, deps);
     const invoice = refOf(ref.ref, deps);
     // What QBO will hold for the credit: the practice's total, except in a US company whose sales tax
-    // code charges another tax than the practice (mapping/tax.ts usSalesTax).
+    // code charges another tax than the practice (mapping/tax.ts usSalesTax). Under Automated Sales Tax
+    // only QBO knows it: the credit is applied on the next sync, from QBO's figure (the synced-credit
+    // path below), never at a guessed amount that could over-apply it.
+    if (draft.qboTotalCents === null) return undefined;
     const amt = amount(draft.qboTotalCents);
     applications.set(rowKey('payments-export', cn.number), { invoiceNumber: cn.invoiceNumber, creditKey, totalCents: draft.qboTotalCents });
     return makeRow({
@@ -436,6 +447,12 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
       practiceTotalCents: 0,
       qboTotalCents: 0,
     });
+  }
+
+  /** The amount before tax of a sales payload: its item lines. */
+  function netCentsOf(payload: Record<string, unknown>): number {
+    const lines = (payload['Line'] as Array<{ DetailType?: string; Amount?: unknown }> | undefined) ?? [];
+    return lines.reduce((n, l) => n + (l.DetailType === 'SalesItemLineDetail' && typeof l.Amount === 'number' ? toCents(l.Amount) : 0), 0);
   }
 
   function invoiceRef(n: string): { kind: 'ok'; ref: EntityRef } | { kind: 'skipped' } | { kind: 'before-window'; date: string } | { kind: 'unknown' } {

@@ -34,6 +34,8 @@ export interface QboLists {
   /** Raw tax codes and rates, for pre-filling the settings. */
   rawTaxCodes: QboRow[];
   taxRatePercent: Map<string, number>;
+  /** US: QBO's Automated Sales Tax works the tax out itself (Preferences.TaxPrefs.PartnerTaxEnabled). */
+  automatedSalesTax?: boolean;
 }
 
 /** Lower case, single spaces, trimmed: "ABC  Constructions" and "abc constructions" are one name. */
@@ -114,6 +116,7 @@ export class QboSnapshot {
       paymentMethods,
       rawTaxCodes,
       taxRatePercent,
+      automatedSalesTax: prefs.TaxPrefs?.PartnerTaxEnabled === true,
     };
   }
 

@@ -18,7 +18,10 @@ export const presetSchema = z
   .transform((s) => s.toUpperCase())
   .pipe(z.enum(regions as [Region, ...Region[]]));
 
-export const seedSchema = z.object({ preset: presetSchema, name: z.string().trim().min(1).max(100).optional() }).strict();
+const astFlag = z.boolean().optional();
+const usOnly = (v: { preset?: string; automatedSalesTax?: boolean }) => !v.automatedSalesTax || v.preset === 'US';
+const usOnlyMessage = { message: 'automatedSalesTax is for the us preset only (Intuit: AST is applicable for US locale only)', path: ['automatedSalesTax'] };
+export const seedSchema = z.object({ preset: presetSchema, name: z.string().trim().min(1).max(100).optional(), automatedSalesTax: astFlag }).strict().refine(usOnly, usOnlyMessage);
 export const advanceSchema = z
   .object({ seconds: z.number().min(0).optional(), ms: z.number().min(0).optional() })
   .strict()
@@ -29,7 +32,7 @@ export const autoConsentSchema = z.object({ enabled: z.boolean() }).strict();
 export const expireSchema = z.object({ realmId: z.string().optional() }).strict();
 export const preferencesSchema = z.record(z.string(), z.unknown());
 export const depositedSchema = z.object({ entity: z.string().min(1), id: z.string().regex(/^\d+$/, 'must be a numeric Id'), deposited: z.boolean().default(true) }).strict();
-export const resetSchema = z.object({ preset: presetSchema.optional(), name: z.string().trim().min(1).max(100).optional() }).strict();
+export const resetSchema = z.object({ preset: presetSchema.optional(), name: z.string().trim().min(1).max(100).optional(), automatedSalesTax: astFlag }).strict().refine(usOnly, usOnlyMessage);
 
 export interface EmulatorStats {
   now: string;
@@ -41,9 +44,9 @@ export interface EmulatorStats {
 
 export interface EmulatorControl {
   companies(): CompanySummary[];
-  seedCompany(input: { preset: string; name?: string }): CompanySummary;
+  seedCompany(input: { preset: string; name?: string; automatedSalesTax?: boolean }): CompanySummary;
   /** Forgets every company and grant; seeds one company again when a preset is given. */
-  reset(input?: { preset?: string; name?: string }): CompanySummary[];
+  reset(input?: { preset?: string; name?: string; automatedSalesTax?: boolean }): CompanySummary[];
   advanceClock(input: { seconds?: number; ms?: number }): { now: string };
   setTimeScale(scale: number): { timeScale: number };
   limits(): LimitSettings;
@@ -108,17 +111,17 @@ export function createControl(deps: ControlDeps): EmulatorControl {
   const control: EmulatorControl = {
     companies: () => core.companies(),
     seedCompany(input) {
-      const { preset, name } = seedSchema.parse(input);
-      const realmId = seedPreset(core, preset, name);
+      const { preset, name, automatedSalesTax } = seedSchema.parse(input);
+      const realmId = seedPreset(core, preset, name, { automatedSalesTax });
       deps.changed();
       return summary(realmId);
     },
     reset(input = {}) {
-      const { preset, name } = resetSchema.parse(input);
+      const { preset, name, automatedSalesTax } = resetSchema.parse(input);
       for (const c of core.companies()) tokens.forgetCompany(c.realmId);
       core.reset();
       limiter.resetStats();
-      if (preset) seedPreset(core, preset, name);
+      if (preset) seedPreset(core, preset, name, { automatedSalesTax });
       deps.changed();
       return core.companies();
     },

@@ -31,11 +31,11 @@ export function controlRoutes(control: EmulatorControl): Hono {
     c.json({
       endpoints: [
         'GET  /control/companies',
-        'POST /control/companies {"preset":"au|us|uk|ca","name"?}',
+        'POST /control/companies {"preset":"au|us|uk|ca","name"?,"automatedSalesTax"? (us only)}',
         'GET  /control/companies/:realmId/dump',
         'PUT  /control/companies/:realmId/preferences {…Preferences fields}',
         'POST /control/companies/:realmId/deposited {"entity":"Payment","id","deposited"?}',
-        'POST /control/reset {"preset"?,"name"?}',
+        'POST /control/reset {"preset"?,"name"?,"automatedSalesTax"?}',
         'POST /control/clock/advance {"seconds"|"ms"}',
         'PUT  /control/time-scale {"scale"}',
         'GET|PUT /control/limits',

@@ -13,6 +13,9 @@ export interface BuildContext {
   prefs(): Json;
   /** Strict fidelity (see fidelity.ts): shapes QBO has that the generous emulator simplified. */
   strict?: boolean;
+  /** US with Automated Sales Tax on (Preferences.TaxPrefs.PartnerTaxEnabled): the TaxCode Id AST
+   *  assigns to this sales document (set up on first use), or undefined when no state is known. */
+  astCode?: (txn: Json) => string | undefined;
 }
 
 export const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);

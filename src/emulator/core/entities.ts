@@ -2,7 +2,7 @@
 // required fields, filterable fields, and which references point where (qbo-api.md §3, §4.2).
 
 export type EntityName =
-  | 'Account' | 'TaxCode' | 'TaxRate' | 'Term' | 'PaymentMethod' | 'Class' | 'Department'
+  | 'Account' | 'TaxCode' | 'TaxRate' | 'TaxAgency' | 'Term' | 'PaymentMethod' | 'Class' | 'Department'
   | 'Customer' | 'Vendor' | 'Employee' | 'Item'
   | 'Invoice' | 'CreditMemo' | 'SalesReceipt' | 'Estimate' | 'Payment' | 'Bill' | 'BillPayment' | 'VendorCredit' | 'Purchase'
   | 'Attachable' | 'CompanyInfo' | 'Preferences';
@@ -13,7 +13,7 @@ export interface EntityDef {
   name: EntityName;
   kind: Kind;
   /** Id sequence: people share one, transactions another, other lists a third. */
-  seq: 'people' | 'txn' | 'list' | 'taxcode' | 'taxrate' | 'single' | 'attachable';
+  seq: 'people' | 'txn' | 'list' | 'taxcode' | 'taxrate' | 'taxagency' | 'single' | 'attachable';
   props: ReadonlySet<string>;
   filterable: ReadonlySet<string>;
   /** Writable over the API (TaxCode/TaxRate are read-only: created by presets or taxservice). */
@@ -84,6 +84,13 @@ export const ENTITIES: Record<EntityName, EntityDef> = {
     props: [...LISTBASE, 'Description', 'RateValue', 'AgencyRef', 'TaxReturnLineRef', 'EffectiveTaxRate',
       'SpecialTaxType', 'DisplayType'],
     filterable: ['Id', 'Name', 'Active', 'MetaData.CreateTime', 'MetaData.LastUpdatedTime', 'RateValue'],
+  }),
+  // Read and query only here (presets seed them); QBO also creates agencies (TaxAgency create, DisplayName
+  // required), which the emulator does not model — TaxService refers to them by Id only.
+  TaxAgency: def({
+    name: 'TaxAgency', kind: 'list', seq: 'taxagency', writable: false,
+    props: ['DisplayName', 'TaxRegistrationNumber', 'TaxTrackedOnSales', 'TaxTrackedOnPurchases', 'LastFileDate', 'TaxAgencyConfig'],
+    filterable: ['Id', 'DisplayName', 'MetaData.CreateTime', 'MetaData.LastUpdatedTime'],
   }),
   Term: def({
     name: 'Term', kind: 'list', seq: 'list', nameField: 'Name',
@@ -245,16 +252,29 @@ export const REF_TARGETS: Record<string, EntityName[]> = {
   SalesTaxCodeRef: ['TaxCode'],
   PurchaseTaxCodeRef: ['TaxCode'],
   TaxRateRef: ['TaxRate'],
+  AgencyRef: ['TaxAgency'],
   EntityRef: ['Vendor', 'Customer', 'Employee'],
   PrefVendorRef: ['Vendor'],
 };
 
-/** References whose `name` QBO fills in on output (TaxCodeRef and DepositToAccountRef come back bare). */
+/** References whose `name` QBO fills in on output. Audited against every reference in the recorded
+ *  pairs (test/fixtures/qbo-recorded): bare there are TaxCodeRef, TxnTaxCodeRef, TaxRateRef,
+ *  DefaultTaxCodeRef, Vendor TermRef (get/inactive_vendors, all/vendors_by_5), Customer ParentRef
+ *  (all/customers, error/400) and Attachable EntityRef; named there are CustomerRef, ItemRef,
+ *  CurrencyRef, PaymentMethodRef and SalesReceipt's DepositToAccountRef and DiscountAccountRef.
+ *  The rest are unrecorded and keep their name. Exceptions by entity: `refName` below. */
 export const NAMED_REFS = new Set([
-  'CustomerRef', 'VendorRef', 'ItemRef', 'AccountRef', 'ClassRef', 'DepartmentRef', 'SalesTermRef', 'TermRef',
+  'CustomerRef', 'VendorRef', 'ItemRef', 'AccountRef', 'ClassRef', 'DepartmentRef', 'SalesTermRef',
   'PaymentMethodRef', 'APAccountRef', 'ARAccountRef', 'IncomeAccountRef', 'ExpenseAccountRef', 'AssetAccountRef',
-  'BankAccountRef', 'CCAccountRef', 'EntityRef', 'ParentRef', 'PrefVendorRef',
+  'BankAccountRef', 'CCAccountRef', 'EntityRef', 'ParentRef', 'PrefVendorRef', 'DiscountAccountRef',
 ]);
+
+/** Whether a reference `key` on `entity` carries its target's name (see NAMED_REFS). */
+export function refName(entity: EntityName, key: string): boolean {
+  if (key === 'ParentRef' && entity === 'Customer') return false; // recorded bare (jobs 8, 9, 23, 64)
+  if (key === 'DepositToAccountRef') return entity === 'SalesReceipt'; // payments: bare; receipts: named (recorded)
+  return NAMED_REFS.has(key);
+}
 
 export const CURRENCIES: Record<string, { value: string; name: string }> = {
   US: { value: 'USD', name: 'United States Dollar' },

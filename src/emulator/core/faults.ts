@@ -101,8 +101,10 @@ export const faults = {
       'Stale Object Error',
       'Stale Object Error : You and Emulator User were working on this at the same time. Emulator User finished before you did, so your work was not saved.',
     ),
-  business: (detail: string, element = '') =>
-    fault('6000', 'A business validation error has occurred while processing your request', `Business Validation Error: ${detail}`, element),
+  // 6000 names no field: the recorded business fault carries `"element":""` (attachment/error_estimate.yml), so the
+  // field a caller gives stays out of the answer (the Detail says what is wrong).
+  business: (detail: string, _field = '') =>
+    fault('6000', 'A business validation error has occurred while processing your request', `Business Validation Error: ${detail}`, ''),
   accountTypeRequired: () =>
     fault('6010', 'AccountType or AccountSubType required', 'Invalid account type: You must select an account type (AccountType or AccountSubType).', 'AccountType'),
   amountCalc: (lineNum: number, amount: string, expected: string) =>

@@ -43,6 +43,7 @@ export const STRICT_FILTERABLE: Record<EntityName, Record<string, string>> = {
   Account: { ...META, Name: 'XSD Account.Name', Active: 'XSD Account.Active', Classification: 'XSD Account.Classification', AccountType: 'XSD Account.AccountType', AccountSubType: 'REF §4.2' },
   TaxCode: { ...META, Name: 'XSD TaxCode.Name', Active: 'XSD TaxCode.Active', Hidden: 'XSD TaxCode.Hidden' },
   TaxRate: { ...META, Name: 'XSD TaxRate.Name', Active: 'XSD TaxRate.Active', RateValue: 'XSD TaxRate.RateValue' },
+  TaxAgency: { ...META }, // no Intuit source marks a TaxAgency field filterable
   Term: { ...META, Name: 'XSD Term.Name', Active: 'XSD Term.Active' },
   PaymentMethod: { ...META, Active: 'XSD PaymentMethod.Active' },
   Class: { ...META, Active: 'XSD Class.Active' },

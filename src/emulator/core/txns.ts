@@ -225,10 +225,16 @@ export function buildTxn(
   if (us && side === 'sales') {
     // An update that does not send TxnTaxDetail keeps the document's transaction tax code.
     const prevTax = isObj(previous?.TxnTaxDetail) ? previous.TxnTaxDetail : undefined;
-    const txnCode = inputTax ? refValue(inputTax.TxnTaxCodeRef) : refValue(prevTax?.TxnTaxCodeRef);
+    const sentCode = inputTax ? refValue(inputTax.TxnTaxCodeRef) : refValue(prevTax?.TxnTaxCodeRef);
+    if (sentCode && !ctx.get('TaxCode', sentCode)) throw faults.invalidReference('TxnTaxCodeRef', 'TaxCode', sentCode);
+    // With Automated Sales Tax on, the engine assigns the code from the destination state and a sent
+    // TxnTaxCodeRef is ignored: "it does not matter what TaxCodeRef ... you used here, it is using
+    // the Billing Address and shipping address to decide" (Intuit staff, intuit/QuickBooks-V3-PHP-SDK#199);
+    // "Can create and assign on transactions but will be overridden by AST" (Intuit developer blog,
+    // 2017-12-11). Unknown codes are still refused above (the stricter reading).
+    const txnCode = ctx.astCode ? ctx.astCode(obj) : sentCode;
     if (txnCode) {
-      const code = ctx.get('TaxCode', txnCode);
-      if (!code) throw faults.invalidReference('TxnTaxCodeRef', 'TaxCode', txnCode);
+      const code = ctx.get('TaxCode', txnCode)!;
       txnTax.TxnTaxCodeRef = { value: txnCode };
       for (const r of ratesOf(code, 'sales', ctx)) {
         let base = 0n;
@@ -255,8 +261,13 @@ export function buildTxn(
     });
   }
   // An explicit TotalTax (or explicit non-percent TaxLines) overrides the computed tax.
-  const overrideGiven = inputTax !== undefined && (inputTax.TotalTax !== undefined || Array.isArray(inputTax.TaxLine));
-  const keepOld = !overrideGiven && input.TxnTaxDetail === undefined && state.taxOverride && previous;
+  // Under AST an explicit amount is honoured only when the company's user allows apps to override AST
+  // (QBO preference AllowPartnerTaxOverride, which the API neither shows nor sets: Finance.xsd
+  // TxnTaxDetail.UseAutomatedSalesTax). Strict assumes it is not allowed: AST's figure stands. The
+  // 2017 Intuit blog's "the AST engine honors the amount and prorates it" is kept for generous.
+  const astOverrides = !(ctx.astCode && ctx.strict);
+  const overrideGiven = astOverrides && inputTax !== undefined && (inputTax.TotalTax !== undefined || Array.isArray(inputTax.TaxLine));
+  const keepOld = astOverrides && !overrideGiven && input.TxnTaxDetail === undefined && state.taxOverride && previous;
   if (overrideGiven || keepOld) {
     const src = overrideGiven ? inputTax! : (previous!.TxnTaxDetail as Json);
     if (src.TotalTax !== undefined) {

@@ -1,6 +1,6 @@
 /**
  * What a fresh company of each region holds: a chart of accounts (bank, AR, AP, Undeposited Funds,
- * income, expense, tax liability, equity), tax rates and codes (none for the US, where lines carry
+ * income, expense, tax liability, equity), tax agencies, rates and codes (US lines carry
  * the TAX/NON pseudo-codes), payment methods, terms and a Services item. Plain data, so the same
  * preset is seeded whichever way the core stores it; references between records use local keys.
  */
@@ -20,7 +20,7 @@ export interface TaxRateSpec {
   Name: string;
   Description: string;
   RateValue: number;
-  /** US: the tax agency the rate is paid to (AgencyRef value; TaxAgency itself is not modelled). */
+  /** The tax agency the rate is paid to (a key of `agencies`). */
   agency?: string;
 }
 
@@ -41,6 +41,8 @@ export interface PresetData {
   companyName: string;
   country: string;
   accounts: AccountSpec[];
+  /** Tax agencies (TaxAgency rows, read-only in the emulator; TaxService names them by Id). */
+  agencies: { key: string; DisplayName: string }[];
   taxRates: TaxRateSpec[];
   taxCodes: TaxCodeSpec[];
   /** Tax code key the Services item and the preferences default to (non-US). */
@@ -82,6 +84,7 @@ export const presets: Record<Region, PresetData> = {
     companyName: 'Emulated Practice Pty Ltd',
     country: 'AU',
     accounts: commonAccounts('Business Cheque Account', { key: 'tax', Name: 'GST Payable', AccountType: 'Other Current Liability', AccountSubType: 'GlobalTaxPayable', AcctNum: '2100' }),
+    agencies: [{ key: 'ato', DisplayName: 'Australian Taxation Office' }],
     taxRates: [
       { key: 'gst-s', Name: 'GST (sales)', Description: 'GST 10% on sales', RateValue: 10 },
       { key: 'gst-p', Name: 'GST (purchases)', Description: 'GST 10% on purchases', RateValue: 10 },
@@ -120,6 +123,11 @@ export const presets: Record<Region, PresetData> = {
     // Sales tax only (US purchases carry no sales tax): lines say TAX or NON, the document's
     // TxnTaxCodeRef names one of these codes and its rates give TxnTaxDetail. Rates as published
     // for 2025 (CDTFA San Francisco 8.625 %, NY State/NYC 8.875 %, Texas Comptroller Austin 8.25 %).
+    agencies: [
+      { key: '1', DisplayName: 'California Department of Tax and Fee Administration' },
+      { key: '2', DisplayName: 'New York State Department of Taxation and Finance' },
+      { key: '3', DisplayName: 'Texas Comptroller of Public Accounts' },
+    ],
     taxRates: [
       { key: 'ca', Name: 'California', Description: 'California state rate', RateValue: 7.25, agency: '1' },
       { key: 'sf', Name: 'San Francisco District', Description: 'San Francisco county and district', RateValue: 1.375, agency: '1' },
@@ -149,6 +157,7 @@ export const presets: Record<Region, PresetData> = {
     companyName: 'Emulated Practice Ltd',
     country: 'GB',
     accounts: commonAccounts('Current Account', { key: 'tax', Name: 'VAT Control', AccountType: 'Other Current Liability', AccountSubType: 'GlobalTaxPayable', AcctNum: '2100' }),
+    agencies: [{ key: 'hmrc', DisplayName: 'HM Revenue & Customs' }],
     taxRates: [
       { key: '20-s', Name: '20.0% S (sales)', Description: 'Standard rate sales', RateValue: 20 },
       { key: '20-p', Name: '20.0% S (purchases)', Description: 'Standard rate purchases', RateValue: 20 },
@@ -183,6 +192,7 @@ export const presets: Record<Region, PresetData> = {
     companyName: 'Emulated Practice Inc.',
     country: 'CA',
     accounts: commonAccounts('Chequing', { key: 'tax', Name: 'GST/HST Payable', AccountType: 'Other Current Liability', AccountSubType: 'GlobalTaxPayable', AcctNum: '2100' }),
+    agencies: [{ key: 'cra', DisplayName: 'Canada Revenue Agency' }],
     taxRates: [
       { key: 'hst-s', Name: 'HST ON (sales)', Description: 'Ontario HST 13% on sales', RateValue: 13 },
       { key: 'hst-p', Name: 'HST ON (purchases)', Description: 'Ontario HST 13% on purchases', RateValue: 13 },

@@ -2,18 +2,30 @@
 import type { CorePort } from '../core-port.js';
 import { presets, type Region } from './data.js';
 
-export function seedPreset(core: CorePort, region: Region, name?: string): string {
+export interface SeedOptions {
+  /** US only: Automated Sales Tax on (Preferences.TaxPrefs.PartnerTaxEnabled), so sales documents are
+   *  taxed by destination state whatever TxnTaxCodeRef they name (core/ast.ts). Default off, as in an
+   *  Intuit sandbox ("Sandbox companies currently do not support the automated sales tax engine"). */
+  automatedSalesTax?: boolean;
+}
+
+export function seedPreset(core: CorePort, region: Region, name?: string, opts: SeedOptions = {}): string {
   const p = presets[region];
+  if (opts.automatedSalesTax && region !== 'US') throw new RangeError(`automated sales tax is for the us preset only, not ${region.toLowerCase()} (Intuit: "AST is currently applicable for US locale only")`);
   const realmId = core.createCompany({ region, name: name ?? p.companyName });
   const account: Record<string, string> = {};
   for (const a of p.accounts) {
     const { key, ...body } = a;
     account[key] = core.insert(realmId, 'Account', { ...body, Active: true }).Id;
   }
+  const agency: Record<string, string> = {};
+  for (const a of p.agencies) {
+    agency[a.key] = core.insert(realmId, 'TaxAgency', { DisplayName: a.DisplayName, TaxTrackedOnSales: true, TaxTrackedOnPurchases: region !== 'US' }).Id;
+  }
   const rate: Record<string, string> = {};
   for (const r of p.taxRates) {
-    const { key, agency, ...body } = r;
-    rate[key] = core.insert(realmId, 'TaxRate', { ...body, Active: true, SpecialTaxType: 'NONE', DisplayType: 'ReadOnly', ...(agency ? { AgencyRef: { value: agency } } : {}) }).Id;
+    const { key, agency: a, ...body } = r;
+    rate[key] = core.insert(realmId, 'TaxRate', { ...body, Active: true, SpecialTaxType: 'NONE', DisplayType: 'ReadOnly', ...(a ? { AgencyRef: { value: agency[a]! } } : {}) }).Id;
   }
   const rateList = (keys: string[]) => ({
     TaxRateDetail: keys.map((k, i) => ({ TaxRateRef: { value: rate[k]! }, TaxTypeApplicable: 'TaxOnAmount', TaxOrder: i })),
@@ -47,5 +59,6 @@ export function seedPreset(core: CorePort, region: Region, name?: string): strin
   if (p.defaultSalesTaxCode) item.SalesTaxCodeRef = { value: code[p.defaultSalesTaxCode]! };
   if (p.defaultPurchaseTaxCode) item.PurchaseTaxCodeRef = { value: code[p.defaultPurchaseTaxCode]! };
   core.insert(realmId, 'Item', item);
+  if (opts.automatedSalesTax) core.setPreferences(realmId, { TaxPrefs: { PartnerTaxEnabled: true } });
   return realmId;
 }

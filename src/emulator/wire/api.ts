@@ -292,6 +292,17 @@ export function apiRoutes(deps: ApiDeps): Hono {
     }, true),
   );
 
+  // TaxService (core/taxservice.ts). JSON only: "XML is not supported for TaxService creation"
+  // (ruckus/quickbooks-ruby#228). The path is taxservice/taxcode (QuickBooks-V3-Java-SDK prepareQBOUri);
+  // a bare /taxservice is "not supported" (intuit/QuickBooks-V3-DotNET-SDK#161), as the catch-all answers.
+  app.post(
+    '/v3/company/:realmId/:svc{[Tt]ax[Ss]ervice}/:code{[Tt]ax[Cc]ode}',
+    handle(async (c, company) => {
+      if (/xml/i.test(c.req.header('content-type') ?? '')) throw faults.unsupportedOperation('TaxService accepts JSON only (application/json)');
+      return { status: 200, body: company.taxService(await readJson(c)) };
+    }, true),
+  );
+
   app.get(
     '/v3/company/:realmId/companyinfo/:id',
     handle((_c, company) => ({ status: 200, body: { CompanyInfo: company.companyInfo(), time: company.time() } }), false),

@@ -20,8 +20,9 @@ export interface DocumentDraft {
   dependsOn: string[];
   issues: Issue[];
   practiceTotalCents: number;
-  /** What QBO will total once the payload (with any tax override) is in. */
-  qboTotalCents: number;
+  /** What QBO will total once the payload (with any tax override) is in; null when only QBO can
+   *  know (a US company with Automated Sales Tax: mapping/tax.ts usSalesTax). */
+  qboTotalCents: number | null;
 }
 
 type SalesKind = 'invoice' | 'credit-note';
@@ -103,12 +104,13 @@ export function salesDraft(kind: SalesKind, doc: ExportDocument<'invoice'> | Exp
   payload['Line'] = lines;
 
   let txnTaxDetail: Record<string, unknown>;
-  let qboTotal: number;
+  let qboTotal: number | null;
   if (ctx.us) {
     const us = usSalesTax(ctx, kind, d.lines.map((l, i) => ({ amountCents: l.amountCents, tax: byLine[i] })), d.taxCents, label, issues);
     txnTaxDetail = us.txnTaxDetail;
     const net = d.lines.reduce((n, l) => n + l.amountCents, 0);
-    qboTotal = us.qboTaxCents === null ? d.totalCents : net + us.qboTaxCents;
+    // Automated Sales Tax: QBO's total is unknown until QBO answers (null), and recorded from it then.
+    qboTotal = us.automated ? null : us.qboTaxCents === null ? d.totalCents : net + us.qboTaxCents;
   } else {
     const { header, txnTaxDetail: detail } = txnTaxFields();
     txnTaxDetail = detail;

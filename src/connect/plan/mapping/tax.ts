@@ -81,8 +81,10 @@ const US_PSEUDO_CODES = new Set(['TAX', 'NON', 'CustomSalesTax']);
 
 export interface UsSalesTax {
   txnTaxDetail: Record<string, unknown>;
-  /** The tax QBO will compute, or null when it cannot be known (an error says why). */
+  /** The tax QBO will compute, or null when it cannot be known (an error or the AST warning says why). */
   qboTaxCents: number | null;
+  /** Automated Sales Tax decides the tax: QBO's figure is known only once the document is in QBO. */
+  automated?: boolean;
 }
 
 /**
@@ -102,12 +104,29 @@ export interface UsSalesTax {
  * (its code, or Automated Sales Tax, which "honors" an explicit amount only by prorating it across
  * its own rates — Intuit blog, 2017-12-11, using-quickbooks-online-api-automated-sales-tax) is where
  * it is filed from. When the two differ the row warns, naming both amounts, and predicts QBO's.
- * Companies with Automated Sales Tax on pick the code from the ship-to address; the prediction uses
- * the mapped code, so there it is only as good as that mapping.
+ *
+ * Companies with Automated Sales Tax on (Preferences.TaxPrefs.PartnerTaxEnabled) are another matter:
+ * AST assigns its own code from the ship-to address and ignores the one sent ("it does not matter
+ * what TaxCodeRef ... you used here", Intuit staff, intuit/QuickBooks-V3-PHP-SDK#199), at county,
+ * city and district rates the product cannot know, and it honours a sent amount only when the
+ * company's user allows apps to override it (Finance.xsd TxnTaxDetail.UseAutomatedSalesTax,
+ * AllowPartnerTaxOverride, which the API cannot read). So no code is sent, the row warns that QBO's
+ * figure stands, the prediction is "unknown" (null), and the run records QBO's TotalAmt once the
+ * document is written; a credit note's application to its invoice waits for that figure (next sync).
  */
 export function usSalesTax(ctx: MapContext, kind: 'invoice' | 'credit-note', lines: Array<{ amountCents: number; tax: LineTax | undefined }>, practiceTaxCents: number, label: string, issues: Issue[]): UsSalesTax {
   if (lines.some((l) => !l.tax)) return { txnTaxDetail: {}, qboTaxCents: null };
   const taxable = lines.filter((l) => l.tax!.code === 'TAX');
+  if (ctx.lists.automatedSalesTax && taxable.length) {
+    const net = taxable.reduce((n, l) => n + l.amountCents, 0);
+    issues.push(issue(`${kind}.us-automated-tax`, 'warning', {
+      record: label,
+      value: practiceTaxCents,
+      detail: `${(net / 100).toFixed(2)}`,
+      ...(kind === 'credit-note' ? { limit: 'its application to the invoice waits for that figure (the next sync)' } : {}),
+    }, 'taxCents'));
+    return { txnTaxDetail: {}, qboTaxCents: null, automated: true };
+  }
   let qboTaxCents = 0;
   let detail = '0.00 (no line is mapped to TAX)';
   const txnTaxDetail: Record<string, unknown> = {};

@@ -61,6 +61,19 @@ describe('US invoices: the transaction tax code, and QBO tax predicted from its 
     expect(d.issues[0]!.message).toContain("the practice's tax is 100.00 (field taxCents), so QBO's total will be 1088.75");
   });
 
+  it("Automated Sales Tax: no code sent (AST ignores it), no mapping needed, QBO's total unknown (null) and a warning naming the practice's tax", () => {
+    const astCtx = { ...ctx(null), lists: { ...lists, automatedSalesTax: true } as QboLists };
+    const d = salesDraft('invoice', invoice([[100_000, 'GST'], [5_000, 'FRE']], 10_000), astCtx, refs, 'invoice I-1');
+    expect(d.payload['TxnTaxDetail']).toBeUndefined();
+    expect(d.qboTotalCents).toBeNull();
+    expect(d.issues).toMatchObject([{ code: 'invoice.us-automated-tax', severity: 'warning', field: 'taxCents' }]);
+    expect(d.issues[0]!.message).toContain('Automated Sales Tax, which works out the sales tax on the 1000.00 taxable from the ship-to address');
+    expect(d.issues[0]!.message).toContain("the practice's tax is 100.00 (field taxCents). QBO's figure stands");
+    // Nothing taxable: AST charges nothing, so the total is known.
+    const plain = salesDraft('invoice', invoice([[10_000, 'FRE']], 0), astCtx, refs, 'invoice I-1');
+    expect([plain.qboTotalCents, plain.issues]).toEqual([10_000, []]);
+  });
+
   it('only NON lines but the practice charged tax: no transaction code, the warning says QBO charges 0.00', () => {
     const d = salesDraft('invoice', invoice([[10_000, 'FRE']], 500), ctx(), refs, 'invoice I-1');
     expect(d.payload['TxnTaxDetail']).toBeUndefined();
