@@ -22,7 +22,10 @@ interface Ran {
   err: string;
 }
 
-describe.each(dialects)('qbo-connect sync, spawned [%s]', (dialect) => {
+// SQLite only, to keep the suite's time (~50 s a dialect, most of it the rate windows waited out):
+// what it proves is the CLI's, not the database's; the spawned CLI syncs on PostgreSQL in robustness
+// (the lock) and disconnect-during-sync.
+describe.each(dialects.filter((d) => d === 'sqlite'))('qbo-connect sync, spawned [%s]', (dialect) => {
   const c = withConnectedEmulator(dialect);
   let env: NodeJS.ProcessEnv;
   const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) =>

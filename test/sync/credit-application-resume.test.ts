@@ -17,7 +17,9 @@ interface Dump {
   entities: Record<string, Row[]>;
 }
 
-describe.each(dialects)('a credit application left out by a stopped sync [%s]', (dialect) => {
+// SQLite only, to keep the suite's time (the medium demo costs ~25-50 s a dialect on 2 cores): on
+// PostgreSQL a stopped sync resumed is proven by amnesia, recover and robustness (the lock).
+describe.each(dialects.filter((d) => d === 'sqlite'))('a credit application left out by a stopped sync [%s]', (dialect) => {
   const c = withConnectedEmulator(dialect);
 
   it('is planned and written by the next sync, once, with the credit note applied in QBO', async () => {

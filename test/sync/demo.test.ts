@@ -22,7 +22,10 @@ interface Dump {
 const cents = (v: unknown) => (typeof v === 'number' ? toCents(v, 'half-up') : 0);
 const refOf = (v: unknown) => (v as { value?: string } | undefined)?.value;
 
-describe.each(dialects)('the medium demo syncs to an empty AU company [%s]', (dialect) => {
+// SQLite only, to keep the suite's time (the medium demo costs ~25-50 s a dialect on 2 cores): PostgreSQL
+// runs the same engine end to end, small demo, in adopt-linked, changes, void-with-payments,
+// payment-direction, slow-qbo and robustness, and the medium demo's three-way updates in diverge.
+describe.each(dialects.filter((d) => d === 'sqlite'))('the medium demo syncs to an empty AU company [%s]', (dialect) => {
   const c = withConnectedEmulator(dialect);
 
 
