@@ -1,6 +1,7 @@
 /**
- * The benchmark's stack, as a practice runs it: an emulator with QBO's real limits under a time
- * scale and a per-request latency, the product's database (SQLite in a temp folder), the connection
+ * The benchmark's stack, as a practice runs it: the strict emulator (explicitly, whatever
+ * QBO_EMULATOR_FIDELITY says) with QBO's real limits, a per-request latency and a time scale (1 for
+ * the headline figures), the product's database (SQLite in a temp folder), the connection
  * made through the real OAuth flow (tokens encrypted in the database), and the sync wiring the CLI
  * and web app use (`syncDepsFor`), with the client's limiter told the same time scale.
  */
@@ -39,6 +40,8 @@ export interface Stack {
   dataDir: string;
   /** The client options that put the client's limiter and pauses on the emulator's time scale. */
   clientOptions: Partial<Pick<QboClientOptions, 'limits' | 'retry'>>;
+  /** A new client (its own limiter, with an empty window), as a new `qbo-connect sync` process has. */
+  freshClient(): void;
   /** Emulated epoch ms (the emulator's clock). */
   emulatedNow(): number;
   close(): Promise<void>;
@@ -58,7 +61,7 @@ export function scaledClientOptions(timeScale: number, metering: BatchMetering):
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
-  const emu = await startEmulator({ preset: 'au', limits: 'real', batchMetering: opts.metering, timeScale: opts.timeScale, autoConsent: true, seed: 1 });
+  const emu = await startEmulator({ preset: 'au', fidelity: 'strict', limits: 'real', batchMetering: opts.metering, timeScale: opts.timeScale, autoConsent: true, seed: 1 });
   emu.control.armFaults({ latencyMs: opts.latencyMs / opts.timeScale });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-bench-'));
   // An explicit environment: the bench always uses a fresh SQLite file, whatever DATABASE_URL says.
@@ -70,14 +73,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const status = await svc.completeConnect({ ...q, actor: 'bench' });
   if (status.state !== 'connected' || !q.realmId) throw new Error(`the bench could not connect to the emulator: ${status.message}`);
   const clientOptions = scaledClientOptions(opts.timeScale, opts.metering);
-  const deps = syncDepsFor(app.ctx, q.realmId, { env: {}, actor: 'bench', client: clientOptions });
-  return {
+  const realmId = q.realmId;
+  const newDeps = () => syncDepsFor(app.ctx, realmId, { env: {}, actor: 'bench', client: clientOptions });
+  const stack: Stack = {
     emu,
     app,
-    realmId: q.realmId,
-    deps,
+    realmId,
+    deps: newDeps(),
     dataDir,
     clientOptions,
+    freshClient() {
+      stack.deps = newDeps();
+    },
     emulatedNow: () => Date.parse(emu.control.stats().now),
     async close() {
       await app.close();
@@ -85,6 +92,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return stack;
 }
 
 async function idOf(qbo: CompanyClient, entity: 'TaxCode' | 'Account' | 'PaymentMethod', name: string): Promise<string> {
@@ -150,11 +158,12 @@ export function companyStats(stack: Pick<Stack, 'emu' | 'realmId'>) {
 
 /**
  * Lets QBO's sliding minute (emulator) and the client's window forget the setup's requests, so the
- * measured step starts as a fresh minute would: the emulator's clock jumps a minute, and the client's
- * real-time window is waited out.
+ * measured step starts as a fresh minute would: the emulator's clock jumps a minute, and the step
+ * gets a new client whose limiter has seen nothing — as a `qbo-connect sync` process started after
+ * the preview has. (Waiting the client's real-time window out would cost a real minute at scale 1.)
  */
-export async function freshMinute(stack: Pick<Stack, 'emu'>, timeScale: number): Promise<void> {
+export function freshMinute(stack: Pick<Stack, 'emu' | 'freshClient'>): void {
   stack.emu.control.advanceClock({ seconds: 61 });
-  await new Promise((r) => setTimeout(r, 61_000 / timeScale));
+  stack.freshClient();
   stack.emu.control.resetStats();
 }

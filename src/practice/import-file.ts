@@ -7,6 +7,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
 import { kindFromName, kindInfo, kinds, type Kind } from './kinds.js';
+import { ImportDocumentReader, ImportJsonError } from './import-json-stream.js';
 import { issue, reasonCodes, say, type PracticeIssue } from './messages.js';
 import type { InputRecord } from './validate.js';
 
@@ -41,35 +42,47 @@ export interface ParsedImport {
   issues: PracticeIssue[];
 }
 
-/** The records of a JSON import document; structural problems (not an object, unknown kind) as issues. */
+/**
+ * The records of a JSON import document; structural problems (not an object, unknown kind) as issues.
+ * Read record by record (import-json-stream.ts), so a kind listed twice is named, not half dropped.
+ */
 export function parseJsonImport(text: string, fileName = 'import file'): ParsedImport {
-  let doc: unknown;
+  const reader = new ImportDocumentReader(fileName);
   try {
-    doc = JSON.parse(text);
+    reader.push(text);
+    return reader.end();
   } catch (err) {
-    return { inputs: [], issues: [issue(reasonCodes.badFile, undefined, fileName, '', `is not valid JSON (${(err as Error).message}): check the file`)] };
+    if (!(err instanceof ImportJsonError)) throw err;
+    return { inputs: [], issues: [issue(reasonCodes.badFile, undefined, fileName, '', `is not valid JSON (${err.message}): check the file`)] };
   }
-  return recordsFromDocument(doc, fileName);
+}
+
+/** The issue for a document that is not an object of lists. */
+export function notAnObject(fileName: string): PracticeIssue {
+  return issue(reasonCodes.badFile, undefined, fileName, '', 'must be a JSON object with one list per kind, e.g. {"contacts": […], "invoices": […]}');
+}
+
+/** What a member of the document holds: a kind's list, nothing to read (`$schema`), or the issue that says why not. */
+export function memberKind(name: string, isList: boolean, fileName: string): Kind | 'skip' | PracticeIssue {
+  if (name === '$schema') return 'skip';
+  const kind = kinds.find((k) => kindInfo[k].fileKey === name);
+  if (!kind) return issue(reasonCodes.unknownKind, undefined, fileName, name, `is not a kind of record; use one of ${kinds.map((k) => kindInfo[k].fileKey).join(', ')}`);
+  if (!isList) return issue(reasonCodes.badFile, undefined, fileName, name, 'must be a list of records');
+  return kind;
 }
 
 export function recordsFromDocument(doc: unknown, fileName = 'import file'): ParsedImport {
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
-    return { inputs: [], issues: [issue(reasonCodes.badFile, undefined, fileName, '', 'must be a JSON object with one list per kind, e.g. {"contacts": […], "invoices": […]}')] };
-  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return { inputs: [], issues: [notAnObject(fileName)] };
   const inputs: InputRecord[] = [];
   const issues: PracticeIssue[] = [];
   for (const [name, value] of Object.entries(doc)) {
-    if (name === '$schema') continue;
-    const kind = kinds.find((k) => kindInfo[k].fileKey === name);
-    if (!kind) {
-      issues.push(issue(reasonCodes.unknownKind, undefined, fileName, name, `is not a kind of record; use one of ${kinds.map((k) => kindInfo[k].fileKey).join(', ')}`));
+    const kind = memberKind(name, Array.isArray(value), fileName);
+    if (kind === 'skip') continue;
+    if (typeof kind === 'object') {
+      issues.push(kind);
       continue;
     }
-    if (!Array.isArray(value)) {
-      issues.push(issue(reasonCodes.badFile, undefined, fileName, name, 'must be a list of records'));
-      continue;
-    }
-    value.forEach((v, i) => inputs.push({ kind, value: v, at: `${name}[${i}]` }));
+    (value as unknown[]).forEach((v, i) => inputs.push({ kind, value: v, at: `${name}[${i}]` }));
   }
   return { inputs, issues };
 }

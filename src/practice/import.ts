@@ -7,6 +7,7 @@ import { parseImportFile, recordsFromDocument } from './import-file.js';
 import { kindInfo, kinds, type Kind } from './kinds.js';
 import type { PracticeIssue } from './messages.js';
 import { checkRecords, PracticeError, putRecords, type WriteSummary } from './store.js';
+import { timeSlicer, type Pause } from './time-slice.js';
 import type { InputRecord } from './validate.js';
 
 export interface ImportReport extends WriteSummary {
@@ -19,12 +20,15 @@ export interface ImportReport extends WriteSummary {
 
 const empty = { created: 0, updated: 0, unchanged: 0, byKind: {} };
 
-/** Validates and writes records in one transaction; never throws for bad input. */
-export async function importRecords(db: Db, inputs: InputRecord[], now: Date, parseIssues: PracticeIssue[] = []): Promise<ImportReport> {
+/**
+ * Validates and writes records in one transaction; never throws for bad input. A large import yields
+ * to the event loop as it goes (time-slice.ts), so a server keeps answering while it runs.
+ */
+export async function importRecords(db: Db, inputs: InputRecord[], now: Date, parseIssues: PracticeIssue[] = [], pause: Pause = timeSlicer()): Promise<ImportReport> {
   // A file with structural problems is refused, but its records are still checked: the report lists everything.
-  if (parseIssues.length) return { ok: false, records: inputs.length, issues: [...parseIssues, ...(await checkRecords(db, inputs))], ...empty };
+  if (parseIssues.length) return { ok: false, records: inputs.length, issues: [...parseIssues, ...(await checkRecords(db, inputs, pause))], ...empty };
   try {
-    const summary = await putRecords(db, inputs, now);
+    const summary = await putRecords(db, inputs, now, pause);
     return { ok: true, records: inputs.length, issues: [], ...summary };
   } catch (err) {
     if (err instanceof PracticeError) return { ok: false, records: inputs.length, issues: err.issues, ...empty };

@@ -4,14 +4,16 @@
  * write; a record's version moves only when its content changes.
  */
 import crypto from 'node:crypto';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from '../store/db.js';
+import { dialectOf } from '../store/dialect.js';
 import type { Database } from '../store/schema.js';
 import { documentKinds, kindInfo, kinds, type DocumentKind, type Kind, type RecordOf } from './kinds.js';
 import { issue, reasonCodes, say, type PracticeIssue } from './messages.js';
 import type { RecordState, Stage } from './schemas.js';
 import { hasForbiddenCharacters } from './schemas.js';
-import { ReferenceIndex, validateRecords, type InputRecord, type ValidRecord } from './validate.js';
+import { noPause, type Pause } from './time-slice.js';
+import { checkReferencesOf, checkSchemas, ReferenceIndex, validateRecords, type InputRecord, type ValidRecord } from './validate.js';
 
 type Executor = Db | Transaction<Database>;
 
@@ -128,8 +130,20 @@ export interface WriteSummary {
   byKind: Partial<Record<Kind, { created: number; updated: number; unchanged: number }>>;
 }
 
-/** Writes validated records: inserts new keys in batches, updates changed content (version + 1), leaves equal content alone. */
-export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Date): Promise<WriteSummary & { stored: StoredRecord[] }> {
+export interface WriteOptions {
+  /** Awaited between batches (an import yields there, see time-slice.ts). */
+  pause?: Pause;
+  /** Answer each written record as stored (one-record writes answer it; an import does not need 50,000 copies). */
+  keepStored?: boolean;
+}
+
+/**
+ * Writes validated records: inserts new keys, updates changed content (version + 1), leaves equal
+ * content alone. Batch by batch (500 records): look up what is stored, build the rows, upsert, pause;
+ * so only one batch's rows and content text are held at a time.
+ */
+export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Date, opts: WriteOptions = {}): Promise<WriteSummary & { stored: StoredRecord[] }> {
+  const { pause = noPause, keepStored = true } = opts;
   const at = now.toISOString();
   const summary: WriteSummary & { stored: StoredRecord[] } = { created: 0, updated: 0, unchanged: 0, byKind: {}, stored: [] };
   const byKind = new Map<Kind, ValidRecord[]>();
@@ -141,62 +155,68 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
   for (const [kind, list] of byKind) {
     const counts = { created: 0, updated: 0, unchanged: 0 };
     summary.byKind[kind] = counts;
-    const existing = new Map<string, { id: string; hash: string; version: number; created_at: string }>();
-    for (const part of chunks(list.map((v) => v.key))) {
-      const rows = await trx.selectFrom('practice_records').select(['id', 'key', 'content_hash', 'version', 'created_at']).where('kind', '=', kind).where('key', 'in', part).execute();
-      for (const r of rows) existing.set(r.key, { id: r.id, hash: r.content_hash, version: Number(r.version), created_at: r.created_at });
-    }
-    const writes: Row[] = [];
-    for (const v of list) {
-      const content = canonicalJson(v.record);
-      const hash = contentHash(content);
-      const cols = (kindInfo[kind].columns as (r: unknown) => ReturnType<(typeof kindInfo)['invoice']['columns']>)(v.record);
-      const state = (v.record as { state?: RecordState }).state ?? 'active';
-      const old = existing.get(v.key);
-      const row: Row = {
-        id: old?.id ?? crypto.randomUUID(),
-        kind,
-        key: v.key,
-        state,
-        version: old ? old.version + 1 : 1,
-        content_hash: hash,
-        content,
-        date: cols.date,
-        party_key: cols.partyKey,
-        project_key: cols.projectKey,
-        total_cents: cols.totalCents,
-        created_at: old?.created_at ?? at,
-        updated_at: at,
-      };
-      if (old && old.hash === hash) {
-        counts.unchanged++;
-        continue;
-      }
-      if (old) counts.updated++;
-      else counts.created++;
-      writes.push(row);
-      summary.stored.push(fromRow(row));
-    }
-    // New and changed rows alike, in batches: an upsert on the natural key keeps id and created_at
-    // of existing rows. 13 columns × 500 rows stays under both dialects' bound-parameter limits.
-    for (const part of chunks(writes)) {
-      await trx
-        .insertInto('practice_records')
-        .values(part)
-        .onConflict((oc) =>
-          oc.columns(['kind', 'key']).doUpdateSet((eb) => ({
-            state: eb.ref('excluded.state'),
-            version: eb.ref('excluded.version'),
-            content_hash: eb.ref('excluded.content_hash'),
-            content: eb.ref('excluded.content'),
-            date: eb.ref('excluded.date'),
-            party_key: eb.ref('excluded.party_key'),
-            project_key: eb.ref('excluded.project_key'),
-            total_cents: eb.ref('excluded.total_cents'),
-            updated_at: eb.ref('excluded.updated_at'),
-          })),
-        )
+    for (const part of chunks(list)) {
+      const existing = new Map<string, { id: string; hash: string; version: number; created_at: string }>();
+      const rows = await trx
+        .selectFrom('practice_records')
+        .select(['id', 'key', 'content_hash', 'version', 'created_at'])
+        .where('kind', '=', kind)
+        .where('key', 'in', part.map((v) => v.key))
         .execute();
+      for (const r of rows) existing.set(r.key, { id: r.id, hash: r.content_hash, version: Number(r.version), created_at: r.created_at });
+      const writes: Row[] = [];
+      for (const v of part) {
+        await pause();
+        const content = canonicalJson(v.record);
+        const hash = contentHash(content);
+        const old = existing.get(v.key);
+        if (old && old.hash === hash) {
+          counts.unchanged++;
+          continue;
+        }
+        const cols = (kindInfo[kind].columns as (r: unknown) => ReturnType<(typeof kindInfo)['invoice']['columns']>)(v.record);
+        const row: Row = {
+          id: old?.id ?? crypto.randomUUID(),
+          kind,
+          key: v.key,
+          state: (v.record as { state?: RecordState }).state ?? 'active',
+          version: old ? old.version + 1 : 1,
+          content_hash: hash,
+          content,
+          date: cols.date,
+          party_key: cols.partyKey,
+          project_key: cols.projectKey,
+          total_cents: cols.totalCents,
+          created_at: old?.created_at ?? at,
+          updated_at: at,
+        };
+        if (old) counts.updated++;
+        else counts.created++;
+        writes.push(row);
+        if (keepStored) summary.stored.push(fromRow(row));
+      }
+      // New and changed rows alike: an upsert on the natural key keeps id and created_at of existing
+      // rows. 13 columns × 500 rows stays under both dialects' bound-parameter limits.
+      if (writes.length) {
+        await trx
+          .insertInto('practice_records')
+          .values(writes)
+          .onConflict((oc) =>
+            oc.columns(['kind', 'key']).doUpdateSet((eb) => ({
+              state: eb.ref('excluded.state'),
+              version: eb.ref('excluded.version'),
+              content_hash: eb.ref('excluded.content_hash'),
+              content: eb.ref('excluded.content'),
+              date: eb.ref('excluded.date'),
+              party_key: eb.ref('excluded.party_key'),
+              project_key: eb.ref('excluded.project_key'),
+              total_cents: eb.ref('excluded.total_cents'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+          )
+          .execute();
+      }
+      await pause();
     }
     summary.created += counts.created;
     summary.updated += counts.updated;
@@ -206,17 +226,46 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
 }
 
 /**
- * Validates and writes many records of any kinds in ONE transaction: all or nothing. Throws a
- * PracticeError listing every problem, and then nothing was written.
+ * Whole-ledger writes (imports) one at a time per database. SQLite needs nothing: kysely holds its
+ * one connection for the whole transaction, so this process's other queries wait for the commit, and
+ * another process's write makes ours fail (SQLITE_BUSY) rather than interleave. PostgreSQL runs
+ * transactions side by side (READ COMMITTED): two imports from two hosts or a CLI could both read a
+ * key as absent, both write version 1 and lose a version step, or one could validate against records
+ * the other is changing. A transaction-scoped advisory lock makes the second wait for the first's
+ * commit (or rollback), then validate against what the first stored. Readers (a sync, a preview) are
+ * not held: they see the ledger before the import until it commits, never half of it.
  */
-export async function putRecords(db: Db, inputs: InputRecord[], now: Date): Promise<WriteSummary> {
-  return concurrentWrite(undefined, undefined, () => db.transaction().execute(async (trx) => {
-    const index = await loadReferenceIndex(trx, inputs);
-    const { valid, issues } = validateRecords(inputs, index);
-    if (issues.length) throw new PracticeError(issues);
-    const { stored: _s, ...summary } = await writeRecords(trx, valid, now);
-    return summary;
-  }));
+const PRACTICE_IMPORT_LOCK = 0x71_62_6f_49; // "qboI": any constant this product alone uses
+async function oneImportAtATime(trx: Transaction<Database>): Promise<void> {
+  if (dialectOf(trx) === 'postgres') await sql`select pg_advisory_xact_lock(${PRACTICE_IMPORT_LOCK})`.execute(trx);
+}
+
+/**
+ * Validates and writes many records of any kinds in ONE transaction: all or nothing. Throws a
+ * PracticeError listing every problem, and then nothing was written. Every record is checked before
+ * anything is written: schemas first, outside the transaction (they need nothing stored, and SQLite's
+ * one connection is then held only for what needs it), then references against what is stored,
+ * inside it. `pause` lets a large import yield between records and between write batches: inside
+ * the transaction that is safe on both dialects (see oneImportAtATime), and the transaction still
+ * commits or rolls back as one.
+ */
+export async function putRecords(db: Db, inputs: InputRecord[], now: Date, pause: Pause = noPause): Promise<WriteSummary> {
+  const checked = await checkSchemas(inputs, pause);
+  if (checked.issues.length) {
+    // Refused already; the references are still checked (nothing is written), so the report names every problem.
+    const { issues } = await checkReferencesOf(checked, await loadReferenceIndex(db, inputs), pause);
+    throw new PracticeError([...checked.issues, ...issues]);
+  }
+  return concurrentWrite(undefined, undefined, () =>
+    db.transaction().execute(async (trx) => {
+      await oneImportAtATime(trx);
+      const index = await loadReferenceIndex(trx, inputs);
+      const { valid, issues } = await checkReferencesOf(checked, index, pause);
+      if (issues.length) throw new PracticeError(issues);
+      const { stored: _s, ...summary } = await writeRecords(trx, valid, now, { pause, keepStored: false });
+      return summary;
+    }),
+  );
 }
 
 /** True for a unique-key violation on either dialect. */
@@ -239,9 +288,9 @@ async function concurrentWrite<T>(kind: Kind | undefined, key: string | undefine
 }
 
 /** Validation only, nothing written: every problem of the inputs against what is stored. */
-export async function checkRecords(db: Db, inputs: InputRecord[]): Promise<PracticeIssue[]> {
+export async function checkRecords(db: Db, inputs: InputRecord[], pause: Pause = noPause): Promise<PracticeIssue[]> {
   const index = await loadReferenceIndex(db, inputs);
-  return validateRecords(inputs, index).issues;
+  return (await validateRecords(inputs, index, pause)).issues;
 }
 
 async function exists(db: Executor, kind: Kind, key: string): Promise<boolean> {
@@ -254,7 +303,7 @@ export async function createRecord<K extends Kind>(db: Db, kind: K, input: unkno
   const key = input && typeof input === 'object' ? String((input as Record<string, unknown>)[kindInfo[kind].keyField]) : undefined;
   return concurrentWrite(kind, key, () => db.transaction().execute(async (trx) => {
     const index = await loadReferenceIndex(trx, [{ kind, value: input }]);
-    const { valid, issues } = validateRecords([{ kind, value: input }], index);
+    const { valid, issues } = await validateRecords([{ kind, value: input }], index);
     if (issues.length) throw new PracticeError(issues);
     const v = valid[0]!;
     if (await exists(trx, kind, v.key)) throw new PracticeError([issue(reasonCodes.exists, kind, v.key, kindInfo[kind].keyField, say.exists())], 409);
@@ -277,7 +326,7 @@ export async function updateRecord<K extends Kind>(db: Db, kind: K, key: string,
     const given = isObject ? (value as Record<string, unknown>)[keyField] : key;
     if (given !== key) throw new PracticeError([issue(reasonCodes.keyChanged, kind, key, keyField, say.keyChanged(key, String(given)))]);
     const index = await loadReferenceIndex(trx, [{ kind, value }]);
-    const { valid, issues } = validateRecords([{ kind, value }], index);
+    const { valid, issues } = await validateRecords([{ kind, value }], index);
     if (issues.length) throw new PracticeError(issues);
     const { stored, updated } = await writeRecords(trx, valid, now);
     if (updated) return { stored: stored[0] as StoredRecord<K>, changed: true };

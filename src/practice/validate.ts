@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { kindInfo, kinds, type Kind, type RecordOf } from './kinds.js';
 import { issue, reasonCodes, say, type PracticeIssue } from './messages.js';
 import type { Bill, Contact, CreditNote, Invoice, Payment, Project, StaffExpense, TaxCode } from './schemas.js';
+import { noPause, type Pause } from './time-slice.js';
 
 /** What reference checks need to know about records that exist (stored, or earlier in the input). */
 export class ReferenceIndex {
@@ -81,17 +82,25 @@ function normalise<K extends Kind>(record: RecordOf[K]): RecordOf[K] {
   return { ...record, state: record.state ?? 'active' };
 }
 
+/** The schema pass over an input: records that passed, records refused (with the fields at fault), every issue. */
+export interface SchemaChecked {
+  parsed: Array<ValidRecord & { at?: string }>;
+  refused: Array<{ input: InputRecord; key: string; fields: Set<string> }>;
+  issues: PracticeIssue[];
+}
+
 /**
- * Validates records against their schema and against `index` (what exists already). Valid records of
- * the input are added to the index in kind order, so a file may hold a contact and its invoices.
+ * Each record against its kind's schema, and keys unique within the input. Needs nothing stored, so
+ * an import runs it before opening its transaction. `pause` is awaited after each record.
  */
-export function validateRecords(inputs: InputRecord[], index: ReferenceIndex): { valid: ValidRecord[]; issues: PracticeIssue[] } {
+export async function checkSchemas(inputs: InputRecord[], pause: Pause = noPause): Promise<SchemaChecked> {
   const issues: PracticeIssue[] = [];
-  const parsed: Array<ValidRecord & { at?: string }> = [];
-  const refused: Array<{ input: InputRecord; key: string; fields: Set<string> }> = [];
+  const parsed: SchemaChecked['parsed'] = [];
+  const refused: SchemaChecked['refused'] = [];
   const seen = new Map<Kind, Set<string>>();
   const counters = new Map<Kind, number>();
   for (const input of inputs) {
+    await pause();
     const n = (counters.get(input.kind) ?? 0) + 1;
     counters.set(input.kind, n);
     const info = kindInfo[input.kind];
@@ -101,9 +110,6 @@ export function validateRecords(inputs: InputRecord[], index: ReferenceIndex): {
       const found = zodIssues(input.kind, key, input.value, r.error, input.at);
       issues.push(...found);
       if (input.value && typeof input.value === 'object' && !Array.isArray(input.value)) refused.push({ input, key, fields: new Set(found.map((i) => i.field)) });
-      // A record with a readable key still "exists" for references, so one bad contact does not
-      // also fail every invoice that names it.
-      if (!key.startsWith('#')) index.set(input.kind, key, input.value);
       continue;
     }
     let keys = seen.get(input.kind);
@@ -113,14 +119,34 @@ export function validateRecords(inputs: InputRecord[], index: ReferenceIndex): {
       continue;
     }
     keys.add(key);
-    parsed.push({ kind: input.kind, key, record: normalise(r.data as RecordOf[Kind]), ...(input.at ? { at: input.at } : {}) });
+    // The input itself, not zod's copy of it: the schemas do not transform (schemas.ts), so the two are
+    // equal, and a large import then holds its records once rather than twice.
+    parsed.push({ kind: input.kind, key, record: normalise(input.value as RecordOf[Kind]), ...(input.at ? { at: input.at } : {}) });
   }
-  // Index the input's own records first, so references within the input resolve in any order.
-  for (const p of parsed) index.set(p.kind, p.key, p.record);
+  return { parsed, refused, issues };
+}
+
+/**
+ * What needs other records: references exist (in `index`, what is stored, or in the same input),
+ * totals add up, allocations fit. Valid records of the input are added to `index` first, so a file
+ * may hold a contact and its invoices in any order. Answers the valid records and the new issues.
+ */
+export async function checkReferencesOf(checked: SchemaChecked, index: ReferenceIndex, pause: Pause = noPause): Promise<{ valid: ValidRecord[]; issues: PracticeIssue[] }> {
+  const issues: PracticeIssue[] = [];
+  // A record with a readable key still "exists" for references, so one bad contact does not also
+  // fail every invoice that names it.
+  for (const r of checked.refused) if (!r.key.startsWith('#')) index.set(r.input.kind, r.key, r.input.value);
+  // Index the input's own records first, so references within the input resolve in any order; and
+  // check them in kind order (a kind only refers to kinds before it), keeping the input's order within a kind.
+  const byKind = new Map<Kind, SchemaChecked['parsed']>(kinds.map((k) => [k, []]));
+  for (const p of checked.parsed) {
+    await pause();
+    index.set(p.kind, p.key, p.record);
+    byKind.get(p.kind)!.push(p);
+  }
   const valid: ValidRecord[] = [];
-  const order = new Map(kinds.map((k, i) => [k, i]));
-  parsed.sort((a, b) => order.get(a.kind)! - order.get(b.kind)!);
-  for (const p of parsed) {
+  for (const p of kinds.flatMap((k) => byKind.get(k)!)) {
+    await pause();
     const found = checkReferences(p, index, p.at);
     if (found.length) issues.push(...found);
     else valid.push({ kind: p.kind, key: p.key, record: p.record });
@@ -128,7 +154,8 @@ export function validateRecords(inputs: InputRecord[], index: ReferenceIndex): {
   // Records that failed their schema are refused already; their references are still checked, best
   // effort, so one report names every bad field. Only reference problems count here: sums over
   // malformed numbers would only repeat the schema's complaint.
-  for (const r of refused) {
+  for (const r of checked.refused) {
+    await pause();
     try {
       const found = checkReferences({ kind: r.input.kind, key: r.key, record: r.input.value as RecordOf[Kind] }, index, r.input.at);
       issues.push(...found.filter((i) => (i.code === reasonCodes.unknownReference || i.code === reasonCodes.wrongReference) && !r.fields.has(i.field)));
@@ -137,6 +164,16 @@ export function validateRecords(inputs: InputRecord[], index: ReferenceIndex): {
     }
   }
   return { valid, issues };
+}
+
+/**
+ * Validates records against their schema and against `index` (what exists already): every problem,
+ * schema problems first. Valid records of the input are added to the index.
+ */
+export async function validateRecords(inputs: InputRecord[], index: ReferenceIndex, pause: Pause = noPause): Promise<{ valid: ValidRecord[]; issues: PracticeIssue[] }> {
+  const checked = await checkSchemas(inputs, pause);
+  const { valid, issues } = await checkReferencesOf(checked, index, pause);
+  return { valid, issues: [...checked.issues, ...issues] };
 }
 
 function checkReferences(v: ValidRecord, index: ReferenceIndex, at: string | undefined): PracticeIssue[] {

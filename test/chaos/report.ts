@@ -22,6 +22,11 @@ export interface RoundFigures {
   duplicates: number;
   missing: number;
   held: number;
+  /** Documents whose QBO TotalTax matched the prediction to the cent, of those checked; and QBO's tax. */
+  taxOk: number;
+  totalChecked: number;
+  totalTaxCents: number;
+  balances: number;
   recovered: number;
   notInQbo: number;
   seconds: number;
@@ -56,6 +61,10 @@ export function figuresOf(round: string, r: SoakReport): RoundFigures {
     duplicates: sum((c) => c.verdict.duplicates),
     missing: sum((c) => c.verdict.missing),
     held: sum((c) => c.verdict.held),
+    taxOk: sum((c) => c.verdict.taxChecked),
+    totalChecked: sum((c) => c.verdict.totalsChecked),
+    totalTaxCents: sum((c) => c.verdict.totalTaxCents),
+    balances: sum((c) => c.verdict.balancesChecked),
     recovered: sum((c) => c.verdict.recoveredByLookup),
     notInQbo: sum((c) => c.verdict.notInQbo),
     seconds: Math.round((r.prepareMs + r.soakMs + r.verifyMs) / 1000),
@@ -64,7 +73,7 @@ export function figuresOf(round: string, r: SoakReport): RoundFigures {
 
 export function companyTable(round: string, r: SoakReport): string {
   return table(
-    ['round / company', 'realm', 'documents', 'once', 'names', 'dupes', 'missing', 'orphans', 'totals ok', 'balances', 'held', 'explained', 'runs', 'kills', 'connection', 'busiest min', 'max in flight'],
+    ['round / company', 'realm', 'documents', 'once', 'names', 'dupes', 'missing', 'orphans', 'totals ok', 'tax ok', 'QBO tax', 'balances', 'held', 'explained', 'runs', 'kills', 'connection', 'busiest min', 'max in flight'],
     r.companies.map((c) => {
       const s = r.stats.companies.find((x) => x.realmId === c.realmId);
       const v = c.verdict;
@@ -78,6 +87,8 @@ export function companyTable(round: string, r: SoakReport): string {
         String(v.missing),
         String(v.orphans),
         String(v.totalsChecked),
+        String(v.taxChecked),
+        (v.totalTaxCents / 100).toFixed(2),
         String(v.balancesChecked),
         String(v.held),
         String(v.heldExplained),
@@ -107,7 +118,7 @@ export function failuresLine(r: SoakReport): string {
 
 export function roundTable(rounds: RoundFigures[]): string {
   return table(
-    ['round', 'documents', 'names', 'QBO requests', '429', '500', 'hang', 'commit-drop', 'limit 429s', 'token calls', 'kills', 'sync runs', 'recovered', 'resent', 'duplicates', 'missing', 'held', 'seconds'],
+    ['round', 'documents', 'names', 'QBO requests', '429', '500', 'hang', 'commit-drop', 'limit 429s', 'token calls', 'kills', 'sync runs', 'recovered', 'resent', 'duplicates', 'missing', 'totals checked', 'tax ok', 'QBO tax', 'balances', 'held', 'seconds'],
     rounds.map((f) => [
       f.round,
       String(f.documents),
@@ -125,6 +136,10 @@ export function roundTable(rounds: RoundFigures[]): string {
       String(f.notInQbo),
       String(f.duplicates),
       String(f.missing),
+      String(f.totalChecked),
+      String(f.taxOk),
+      (f.totalTaxCents / 100).toFixed(2),
+      String(f.balances),
       String(f.held),
       String(f.seconds),
     ]),

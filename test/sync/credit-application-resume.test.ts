@@ -10,6 +10,7 @@ import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';
 import { dialects } from '../helpers/db.js';
+import { getRecord } from '../../src/practice/store.js';
 import { readyDemo } from './demo-setup.js';
 
 type Row = Record<string, unknown> & { Id: string };
@@ -59,4 +60,56 @@ describe.each(dialects.filter((d) => d === 'sqlite'))('a credit application left
     const third = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(third.summary.processed).toBe(0);
   }, 240_000);
+});
+
+describe.each(dialects)('a credit note in QBO whose invoice failed that sync [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect, { fidelity: 'strict' });
+
+  // Found by the chaos soak (us preset): a batch of invoices failed while their credit notes were
+  // written; the next sync wrote the invoices and succeeded, but planned no application (the credit
+  // note was linked, its invoice not yet), so QBO kept the credits open until a third sync.
+  it('is applied by the sync that writes the invoice, not one later', async () => {
+    const ctx = c.app.ctx;
+    // QBO refuses the one invoice's write (a business validation fault), in the first sync only.
+    let refuse: string | undefined;
+    const refusing: typeof fetch = async (input, init) => {
+      const body = typeof init?.body === 'string' ? init.body : '';
+      if (refuse && init?.method === 'POST' && body.includes(`"DocNumber":"${refuse}"`) && body.includes('"Line"')) {
+        const fault = { Fault: { Error: [{ Message: 'A business validation error has occurred while processing your request', Detail: 'Business Validation Error: refused by the test', code: '6000' }], type: 'ValidationFault' }, time: new Date().toISOString() };
+        return new Response(JSON.stringify(fault), { status: 400, headers: { 'content-type': 'application/json' } });
+      }
+      return fetch(input, init);
+    };
+    // One write per request, so the fault refuses that invoice alone.
+    const deps = { ...syncDepsFor(ctx, c.realmId, { actor: 'tester', client: { limits: { intervalMs: 1000 }, fetch: refusing } }), batchSize: 1 };
+    const from = new Date(ctx.clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
+    // Payments stay in QBO's hands, so every credit has its whole invoice to apply to.
+    const plan = await readyDemo(ctx, deps.client, c.realmId, { size: 'small', direction: 'import', exportFrom: from });
+    const application = plan.groups.flatMap((g) => g.rows).find((r) => r.record.kind === 'credit-application' && !r.skipped && r.action === 'create')!;
+    expect(application).toBeDefined();
+    const invoiceNumber = ((await getRecord(ctx.db, 'credit-note', application.record.id))!.record as { invoiceNumber?: string }).invoiceNumber;
+    expect(invoiceNumber, application.key).toBeTruthy();
+
+    // The first sync writes the credit note; QBO refuses its invoice.
+    refuse = invoiceNumber;
+    const first = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(first.status, first.message ?? '').toBe('failed');
+    expect(first.summary.records.filter((r) => r.status === 'failed').map((r) => r.rowKey)).toContain(`invoices:${invoiceNumber}`);
+    const afterFirst = await ctx.db.selectFrom('links').select(['record_kind', 'record_key']).where('realm_id', '=', c.realmId).execute();
+    expect(afterFirst.some((l) => l.record_kind === 'credit-note' && l.record_key === application.record.id)).toBe(true);
+    expect(afterFirst.some((l) => l.record_kind === 'invoice' && l.record_key === invoiceNumber)).toBe(false);
+
+    refuse = undefined;
+    const second = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(second.status, second.message ?? '').toBe('succeeded');
+    const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    const invoiceLink = links.find((l) => l.record_kind === 'invoice' && l.record_key === invoiceNumber)!;
+    const creditLink = links.find((l) => l.record_kind === 'credit-note' && l.record_key === application.record.id)!;
+    expect(links.some((l) => l.record_kind === 'credit-application' && l.record_key === application.record.id), 'the application written by the same sync').toBe(true);
+    const dump = c.emu.control.dump(c.realmId) as Dump;
+    const credit = (dump.entities['CreditMemo'] ?? []).find((m) => m.Id === creditLink.qbo_id)!;
+    const invoice = (dump.entities['Invoice'] ?? []).find((i) => i.Id === invoiceLink.qbo_id)!;
+    expect(Number(credit['Balance']), 'credit applied in QBO').toBeLessThan(Number(credit['TotalAmt']));
+    expect(Number(invoice['Balance'])).toBeLessThan(Number(invoice['TotalAmt']));
+  }, 120_000);
 });

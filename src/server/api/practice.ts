@@ -12,11 +12,14 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { AppContext } from '../../app.js';
-import { importDocument } from '../../practice/import.js';
+import { importRecords } from '../../practice/import.js';
+import type { ParsedImport } from '../../practice/import-file.js';
+import { ImportDocumentReader, ImportJsonError } from '../../practice/import-json-stream.js';
 import { kindFromName, kindInfo, kinds, type Kind } from '../../practice/kinds.js';
 import type { PracticeIssue } from '../../practice/messages.js';
 import { dateSchema, recordStates } from '../../practice/schemas.js';
 import { createRecord, getRecord, listRecords, PracticeError, updateRecord } from '../../practice/store.js';
+import { timeSlicer, type Pause } from '../../practice/time-slice.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 
 type Ctx = Context<AuthEnv>;
@@ -57,36 +60,38 @@ const IMPORT_LIMIT = 200 * 1024 * 1024;
 const IMPORT_RETRY_SECONDS = 30;
 
 /**
- * Reads an import body as text, decoding each chunk as it arrives so the bytes are dropped at once;
- * the document is then held as its pieces plus the one joined string JSON.parse reads, rather than
- * once per layer (stream buffer, Request copy, ArrayBuffer, text) as `c.req.json()` after bodyLimit did.
+ * Reads an import body record by record as it arrives (import-json-stream.ts): each chunk is decoded
+ * and its complete records parsed at once, so neither the bytes nor the whole text are ever held, and
+ * no single step parses the whole document (one JSON.parse of 54 MB stopped the server for seconds).
+ * Between chunks the event loop gets a turn. Bad JSON stops the reading at once.
  */
-async function readImportBody(req: Request): Promise<{ value: unknown } | 'too-large' | 'invalid'> {
-  if (!req.body) return 'invalid';
+async function readImportBody(req: Request, pause: Pause): Promise<ParsedImport | 'too-large' | { invalid: string }> {
+  if (!req.body) return { invalid: 'the body is empty' };
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (declared > IMPORT_LIMIT) return 'too-large';
   // Not fatal: bytes that are not UTF-8 become U+FFFD, as c.req.json() did before.
   const decoder = new TextDecoder('utf-8');
-  const pieces: string[] = [];
+  const document = new ImportDocumentReader('request body');
   let size = 0;
   const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > IMPORT_LIMIT) {
-      await reader.cancel().catch(() => undefined);
-      return 'too-large';
-    }
-    pieces.push(decoder.decode(value, { stream: true }));
-  }
-  pieces.push(decoder.decode());
-  const text = pieces.join('');
-  pieces.length = 0;
   try {
-    return { value: JSON.parse(text) as unknown };
-  } catch {
-    return 'invalid';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > IMPORT_LIMIT) {
+        await reader.cancel().catch(() => undefined);
+        return 'too-large';
+      }
+      document.push(decoder.decode(value, { stream: true }));
+      await pause();
+    }
+    document.push(decoder.decode());
+    return document.end();
+  } catch (err) {
+    if (!(err instanceof ImportJsonError)) throw err;
+    await reader.cancel().catch(() => undefined);
+    return { invalid: err.message };
   }
 }
 
@@ -99,14 +104,15 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
     throw err;
   });
 
-  const badJson = (c: Ctx) => fail(c, 400, 'request.invalid-json', 'The request body is not valid JSON: send a JSON object (Content-Type: application/json).', 'body');
+  const badJson = (c: Ctx, detail?: string) =>
+    fail(c, 400, 'request.invalid-json', `The request body is not valid JSON${detail ? ` (${detail})` : ''}: send a JSON object (Content-Type: application/json).`, 'body');
   const kindOf = (c: Ctx): Kind | undefined => kindFromName(c.req.param('kind') ?? '');
   const unknownKind = (c: Ctx) =>
     fail(c, 404, 'practice.unknown-kind', `"${c.req.param('kind')}" is not a kind of practice record; use one of ${kinds.map((k) => kindInfo[k].slug).join(', ')}.`, 'kind');
 
   // Import documents can be large (a year of a big practice); everything else is one record.
-  // One import at a time: each may hold up to twice its size in memory while it is read and
-  // parsed, so parallel imports could exhaust the process; a second one is told to come back.
+  // One import at a time: each holds its records in memory until it is written (it is all or
+  // nothing), so parallel imports could exhaust the process; a second one is told to come back.
   let importing = false;
   api.post('/import', requireRole('bookkeeper'), async (c) => {
     if (importing) {
@@ -115,10 +121,11 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
     }
     importing = true;
     try {
-      const body = await readImportBody(c.req.raw);
+      const pause = timeSlicer();
+      const body = await readImportBody(c.req.raw, pause);
       if (body === 'too-large') return fail(c, 400, 'request.too-large', 'The import document is over 200 MB: split it into several files.', 'body');
-      if (body === 'invalid') return badJson(c);
-      const report = await importDocument(ctx.db, body.value, ctx.clock());
+      if ('invalid' in body) return badJson(c, body.invalid);
+      const report = await importRecords(ctx.db, body.inputs, ctx.clock(), body.issues, pause);
       if (!report.ok) return c.json({ ...errorBody(report.issues[0]!, report.issues), report }, 400);
       return c.json({ report });
     } finally {
