@@ -1,8 +1,40 @@
-// Lint: typescript-eslint's recommended rules plus eslint-plugin-security, over all our TypeScript.
+// Lint: typescript-eslint's recommended rules plus eslint-plugin-security, over all our TypeScript,
+// and the map of docs/ARCHITECTURE.md §3 (eslint/part-boundaries.js) over src/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import security from 'eslint-plugin-security';
 import globals from 'globals';
+import { partBoundaries } from './eslint/part-boundaries.js';
+
+/** The shared vocabulary every part may use: leaf files at the root of src/. */
+const leaves = ['context', 'config', 'log'];
+
+/**
+ * The arrows (ARCHITECTURE §3): part → the parts it may import. A part not listed (cli, app) may
+ * import anything; since no listed part may import `app`, only the CLI reaches the composition root.
+ * Tests (*.test.ts) are cross-part by nature (they start the emulator, build an app) and are exempt.
+ */
+export const architecture = {
+  mayUse: {
+    qbo: [],
+    emulator: [],
+    store: [],
+    practice: ['store', ...leaves],
+    accounts: ['store', ...leaves],
+    connect: ['practice', 'qbo', 'store', ...leaves],
+    server: ['connect', 'practice', 'accounts', 'qbo', 'store', ...leaves],
+    context: ['config', 'log', 'store', 'qbo', 'connect'],
+    config: [],
+    log: [],
+    clock: ['context'],
+    version: [],
+    'data-folder': [],
+  },
+  // Two implementations that agree are evidence: the emulator shares only the wire types' shapes.
+  typesOnly: { emulator: ['qbo/wire-types.ts'] },
+  throughIndex: ['connect/plan'],
+  typeOnlyFiles: ['context.ts'],
+};
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/', 'test-results/', 'src/server/static/vendor/'] },
@@ -18,5 +50,11 @@ export default tseslint.config(
       // File paths come from configuration (data folder), never from a request.
       'security/detect-non-literal-fs-filename': 'off',
     },
+  },
+  {
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    ignores: ['src/**/*.test.ts', 'src/**/*.test.tsx'],
+    plugins: { 'qbo-connect': { rules: { 'part-boundaries': partBoundaries } } },
+    rules: { 'qbo-connect/part-boundaries': ['error', architecture] },
   },
 );

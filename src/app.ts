@@ -1,26 +1,27 @@
 /**
- * The composition root: builds every dependency once (configuration, logger, clock, database) and
- * hands it down. Nothing else in src/ creates these; tests build their own.
+ * The composition root: builds every dependency once per process — configuration, logger, clock,
+ * database, the token cipher (key read once), the stored connections, the QBO clients with one
+ * limiter per company, and for `qbo-connect start` the HTTP app and the embedded emulator — and hands
+ * them down explicitly. Nothing else in src/ creates these; only the CLI, the benchmarks and test
+ * helpers import this file (the shared types live in `context.ts`).
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Config } from './config.js';
+import type { AppContext, Clock } from './context.js';
 import { createLogger, type Logger } from './log.js';
-import { openDatabase, type Db } from './store/db.js';
-import type { Dialect } from './store/dialect.js';
+import { openDatabase } from './store/db.js';
 import { version } from './version.js';
+import { clockFrom } from './clock.js';
 import { prepareDataFolder, warnLooseModes } from './data-folder.js';
 import { checkTokenKey } from './connect/connection-key-check.js';
+import { lazyTokenCipher, loadOrCreateKey } from './connect/crypto.js';
+import { createQboClients } from './connect/qbo-client.js';
+import type { FirstStartDemo } from './practice/demo.js';
+import type { RunningServer } from './server/serve.js';
 
-export type Clock = () => Date;
-
-export interface AppContext {
-  config: Config;
-  db: Db;
-  dialect: Dialect;
-  logger: Logger;
-  clock: Clock;
-  version: string;
-}
+export type { AppContext, Clock } from './context.js';
+export { clockFrom } from './clock.js';
 
 export interface App {
   ctx: AppContext;
@@ -32,38 +33,31 @@ export interface CreateAppOptions {
   clock?: Clock;
 }
 
-/**
- * Real time, or (QBO_CONNECT_CLOCK_START) real time shifted to read the given instant: at `@<epoch
- * ms>` when given (so several processes share one timeline: a child started later reads a later
- * time, never the same start again), else when the process builds its clock.
- */
-export function clockFrom(start: string | undefined, realNow: () => number = Date.now): Clock {
-  if (start === undefined) return () => new Date(realNow());
-  const [instant, anchor] = start.split('@');
-  const offset = Date.parse(instant!) - (anchor ? Number(anchor) : realNow());
-  return () => new Date(realNow() + offset);
-}
-
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const sqliteFile = path.join(config.dataDir, 'qbo-connect.db');
   // The folder holds the key file unless a secret is set, and the database under SQLite.
   if (!config.databaseUrl || !config.secret) prepareDataFolder(config.dataDir, config.databaseUrl ? undefined : sqliteFile);
   const opened = await openDatabase({ databaseUrl: config.databaseUrl, sqliteFile });
+  let checkedKey: Buffer | undefined;
   try {
-    await checkTokenKey(opened.db, config);
+    checkedKey = await checkTokenKey(opened.db, config);
   } catch (err) {
     await opened.close();
     throw err;
   }
   warnLooseModes(config.dataDir);
+  const clock = opts.clock ?? clockFrom(config.clockStart);
+  // The key is read once: at the check above when tokens are stored, else when the first is.
+  const cipher = lazyTokenCipher(() => checkedKey ?? loadOrCreateKey(config));
   const ctx: AppContext = {
     config,
     db: opened.db,
     dialect: opened.dialect,
     logger,
-    clock: opts.clock ?? clockFrom(config.clockStart),
+    clock,
     version,
+    qbo: createQboClients({ db: opened.db, config, logger, clock, cipher }),
   };
   return {
     ctx,
@@ -71,4 +65,102 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
       await opened.close();
     },
   };
+}
+
+/** A start that failed for a reason a person can fix: which listener, and the system's code (EADDRINUSE…). */
+export class StartError extends Error {
+  override name = 'StartError';
+  constructor(
+    readonly part: 'emulator' | 'http',
+    readonly code: string | undefined,
+    cause: unknown,
+  ) {
+    super(`${part}: ${code ?? (cause instanceof Error ? cause.message : String(cause))}`, { cause });
+  }
+}
+
+export interface EmbeddedEmulator {
+  url: string;
+  controlToken: string;
+  close(): Promise<void>;
+}
+
+/**
+ * With QBO_ENV=emulator and no QBO_EMULATOR_URL, the product brings its own QuickBooks: the
+ * emulator on QBO_EMULATOR_PORT, persisted in the data folder, an AU company, control surface on
+ * only when asked for. Loaded lazily so a production start never loads emulator code.
+ */
+async function startEmbeddedEmulator(config: Config, logger: Logger): Promise<EmbeddedEmulator | undefined> {
+  if (config.qboEnv !== 'emulator' || config.emulatorUrl) return undefined;
+  const { startEmulator } = await import('./emulator/server.js');
+  const clients =
+    config.clientId && config.clientSecret && config.redirectUri ? [{ clientId: config.clientId, clientSecret: config.clientSecret, redirectUris: [config.redirectUri] }] : [];
+  try {
+    return await startEmulator({
+      host: '127.0.0.1',
+      port: config.emulatorPort,
+      dataFile: path.join(config.dataDir, 'emulator.db'),
+      preset: 'au',
+      // The control surface resets and dumps companies: only when asked for (QBO_EMULATOR_CONTROL=on).
+      control: config.emulatorControl === 'on',
+      clients,
+      logger,
+      // The embedded QBO keeps the product's date (QBO_CONNECT_CLOCK_START), so a demo on a fixed date agrees with itself.
+      ...(config.clockStart ? { startMs: clockFrom(config.clockStart)().getTime() } : {}),
+    });
+  } catch (err) {
+    throw new StartError('emulator', (err as NodeJS.ErrnoException).code, err);
+  }
+}
+
+export interface RunningApp {
+  app: App;
+  server: RunningServer;
+  emulator: EmbeddedEmulator | undefined;
+  /** What the first start did about the demo practice. */
+  demo: FirstStartDemo;
+  /** Until the first administrator exists, /setup asks for this code, shown only at the console. */
+  setupCode: string | undefined;
+  close(): Promise<void>;
+}
+
+/** The product (`qbo-connect start`): the app, the demo on a first start, the embedded emulator, the HTTP app on its port. */
+export async function startApp(config: Config, opts: CreateAppOptions = {}): Promise<RunningApp> {
+  // Loaded here, not at the top: every other command builds the app without the web side.
+  const [{ countUsers }, { loadDemoOnFirstStart }, { createHttpApp }, { listen }] = await Promise.all([
+    import('./accounts/users.js'),
+    import('./practice/demo.js'),
+    import('./server/http.js'),
+    import('./server/serve.js'),
+  ]);
+  const app = await createApp(config, opts);
+  let emulator: EmbeddedEmulator | undefined;
+  try {
+    // A newcomer sees a real-looking practice at once: on the first start, with the emulator, into
+    // an empty ledger; otherwise the caller shows a one-line hint.
+    const demo = await loadDemoOnFirstStart({ db: app.ctx.db, clock: app.ctx.clock, logger: app.ctx.logger }, { qboEnv: config.qboEnv });
+    emulator = await startEmbeddedEmulator(config, app.ctx.logger);
+    // Whoever else reaches the port first cannot claim the installation: the code is printed here only.
+    const setupCode = (await countUsers(app.ctx.db)) === 0 ? crypto.randomBytes(6).toString('hex') : undefined;
+    const server = await listen(createHttpApp(app.ctx, { setupCode }), config.host, config.port).catch((err: unknown) => {
+      throw new StartError('http', (err as NodeJS.ErrnoException).code, err);
+    });
+    const running = emulator;
+    return {
+      app,
+      server,
+      emulator,
+      demo,
+      setupCode,
+      close: async () => {
+        await server.close();
+        await running?.close();
+        await app.close();
+      },
+    };
+  } catch (err) {
+    await emulator?.close();
+    await app.close();
+    throw err;
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clockFrom } from './app.js';
+import { clockFrom } from './clock.js';
 import { loadConfig } from './config.js';
 
 describe('the product clock (QBO_CONNECT_CLOCK_START)', () => {

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildPlan, type Plan, type PlanRow } from '../src/connect/plan/index.js';
-import { qboClientFor } from '../src/connect/qbo-client.js';
+import { createQboClients } from '../src/connect/qbo-client.js';
 import { getSettings, listAudit, setSetting } from '../src/connect/settings/store.js';
 import { getAt } from '../src/connect/settings/paths.js';
 import { loadDemoPractice } from '../src/practice/demo.js';
@@ -45,7 +45,7 @@ describeEachDialect('each setting changes the payloads as it says, and is audite
     co = await connectedCompany(db, clock);
     // ~30 previews of 14 requests each: more than QBO's 500 a minute, which the client honours. The
     // emulator's limits are off here, so the client's may be too.
-    co.qbo = qboClientFor({ db, config: co.config, logger: silentLogger, clock }, co.realmId, { limits: { requestsPerMinute: 100_000 } });
+    co.qbo = createQboClients({ db, config: co.config, logger: silentLogger, clock }).companyWith(co.realmId, { db, logger: silentLogger, clock }, { limits: { requestsPerMinute: 100_000 } });
     expect((await loadDemoPractice(db, { size: 'small', seed: 1, today: clock() })).ok).toBe(true);
     await plan(); // the first preview pre-fills the mappings
   }, 60_000);

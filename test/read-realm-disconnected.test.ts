@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AppContext } from '../src/app.js';
+import type { AppContext } from '../src/context.js';
 import { createApiToken } from '../src/accounts/api-tokens.js';
 import { createUser } from '../src/accounts/users.js';
 import { createLogger } from '../src/log.js';

@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.js';
+import { createQboClients } from '../src/connect/qbo-client.js';
 import { loadConfig } from '../src/config.js';
 import { hashPassword } from '../src/accounts/passwords.js';
 import { createUser } from '../src/accounts/users.js';
@@ -48,7 +49,9 @@ describe('web: nothing written by a page view, nothing blamed on the wrong perso
     co = await connectedCompany(app.ctx.db, app.ctx.clock, { dataDir });
     expect((await loadDemoPractice(app.ctx.db, { size: 'small', seed: 1, today: app.ctx.clock() })).ok).toBe(true);
     for (const u of [BOOK, VIEW]) await createUser(app.ctx.db, { ...u, passwordHash: await hashPassword(PASS) });
-    http = createHttpApp({ ...app.ctx, config: co.config });
+    // The app pointed at this test's emulator: its QBO clients are built for that configuration.
+    const ctx = { ...app.ctx, config: co.config };
+    http = createHttpApp({ ...ctx, qbo: createQboClients(ctx) });
   }, 60_000);
   afterAll(async () => {
     await co?.close();

@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../test/helpers/db.js';
 import { createLogger } from '../log.js';
 import { testConfig } from '../../test/helpers/config.js';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../server/auth/api-token.js';
 import { createApiToken, listApiTokens, revokeApiToken, userForApiToken } from './api-tokens.js';
 import { AccountError, countUsers, createUser, findUserByEmail } from './users.js';

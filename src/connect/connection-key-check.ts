@@ -15,9 +15,10 @@ export class TokenKeyError extends ConfigError {
   override name = 'TokenKeyError';
 }
 
-export async function checkTokenKey(db: Db, config: { secret?: string | undefined; dataDir: string }): Promise<void> {
+/** Returns the key when it had to read it (tokens are stored), so the process need not read it again. */
+export async function checkTokenKey(db: Db, config: { secret?: string | undefined; dataDir: string }): Promise<Buffer | undefined> {
   const row = await db.selectFrom('connections').select(['realm_id', 'access_token_enc']).where('access_token_enc', 'is not', null).limit(1).executeTakeFirst();
-  if (!row?.access_token_enc) return;
+  if (!row?.access_token_enc) return undefined;
   const keyFile = path.join(config.dataDir, KEY_FILE);
   const restore = `every host sharing this database needs the same QBO_CONNECT_SECRET; if the key is lost, connect each company again after removing its stored tokens`;
   if (!config.secret && !fs.existsSync(keyFile)) {
@@ -26,7 +27,9 @@ export async function checkTokenKey(db: Db, config: { secret?: string | undefine
     );
   }
   try {
-    createTokenCipher(loadOrCreateKey(config)).decrypt(row.access_token_enc, `${row.realm_id}|access_token`);
+    const key = loadOrCreateKey(config);
+    createTokenCipher(key).decrypt(row.access_token_enc, `${row.realm_id}|access_token`);
+    return key;
   } catch (err) {
     if (!(err instanceof VaultError)) throw err;
     const using = config.secret ? 'QBO_CONNECT_SECRET' : `the key file ${keyFile} (QBO_CONNECT_SECRET is not set)`;

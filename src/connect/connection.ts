@@ -60,6 +60,8 @@ export interface ConnectionDeps {
   logger: Logger;
   clock: () => Date;
   fetch?: typeof fetch;
+  /** The process's stored connections (`createApp` builds them once); without it, a store over `db` with the key read now. */
+  store?: ConnectionStore;
 }
 
 /**
@@ -147,7 +149,7 @@ export function endpointsFor(config: ConnectionDeps['config']): QboEndpoints {
 
 export function createConnectionService(deps: ConnectionDeps): ConnectionService & { store: ConnectionStore; endpoints: QboEndpoints } {
   const endpoints = endpointsFor(deps.config);
-  const store = new ConnectionStore({ db: deps.db, cipher: createTokenCipher(loadOrCreateKey(deps.config)), clock: deps.clock });
+  const store = deps.store ?? new ConnectionStore({ db: deps.db, cipher: createTokenCipher(loadOrCreateKey(deps.config)), clock: deps.clock });
   const oauth: OAuthDeps = { endpoints, clock: deps.clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) };
   const log = deps.logger;
 

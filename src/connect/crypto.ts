@@ -66,3 +66,16 @@ export function createTokenCipher(key: Buffer): TokenCipher {
     },
   };
 }
+
+/**
+ * A cipher whose key is loaded on first use, then kept: the process reads the key file once, and a
+ * command that never touches a token never creates one.
+ */
+export function lazyTokenCipher(loadKey: () => Buffer): TokenCipher {
+  let cipher: TokenCipher | undefined;
+  const get = () => (cipher ??= createTokenCipher(loadKey()));
+  return {
+    encrypt: (plain, context) => get().encrypt(plain, context),
+    decrypt: (blob, context) => get().decrypt(blob, context),
+  };
+}

@@ -1,17 +1,21 @@
 /**
- * A QBO client for a connected company, built from the application's configuration and the stored
- * (encrypted) tokens. One place, so the preview, the sync, the CLI and the API talk to QBO the same way.
+ * The process's QBO clients for connected companies, built once by `createApp` from the configuration
+ * and the stored (encrypted) tokens: one place, so the preview, the sync, the CLI and the API talk to
+ * QBO the same way — and share each company's limiter, so a preview and a sync running together stay
+ * inside QBO's "10 in flight, 500 a minute" for the company (ARCHITECTURE §7), not twice that.
  */
-import type { AppContext } from '../app.js';
 import type { Config } from '../config.js';
+import type { AppContext, Clock, QboClientOverrides, QboClients } from '../context.js';
+import type { Logger } from '../log.js';
 import { defaultRetryPolicy } from '../qbo/classify.js';
-import { createQboClient, type CompanyClient, type QboClientOptions } from '../qbo/client.js';
-import { defaultLimits } from '../qbo/limiter.js';
-import { createConnectionService } from './connection.js';
+import { createQboClient, type CompanyClient } from '../qbo/client.js';
+import { createLimiterRegistry, defaultLimits, type LimiterOptions, type LimiterRegistry } from '../qbo/limiter.js';
+import type { Db } from '../store/db.js';
+import { endpointsFor } from './connection.js';
+import { ConnectionStore } from './connection-store.js';
+import { lazyTokenCipher, loadOrCreateKey, type TokenCipher } from './crypto.js';
 
-export type QboClientContext = Pick<AppContext, 'db' | 'config' | 'logger' | 'clock'>;
-
-type ClientOverrides = Partial<Pick<QboClientOptions, 'fetch' | 'retry' | 'sleep' | 'limits' | 'timeoutMs'>>;
+export type { QboClientOverrides } from '../context.js';
 
 /** The client's per-attempt timeout against QBO (Intuit itself cuts requests off at 120 s). */
 const TIMEOUT_MS = 60_000;
@@ -21,7 +25,7 @@ const TIMEOUT_MS = 60_000;
  * the 429 pause, the backoff and the timeout shrink by the same factor, so the client keeps QBO's
  * limits in emulated time. Never applied to Intuit's sandbox or production.
  */
-export function timeScaledOptions(config: Pick<Config, 'qboEnv' | 'emulatorTimeScale'>): ClientOverrides {
+export function timeScaledOptions(config: Pick<Config, 'qboEnv' | 'emulatorTimeScale'>): QboClientOverrides {
   const scale = config.qboEnv === 'emulator' ? (config.emulatorTimeScale ?? 1) : 1;
   if (scale <= 1) return {};
   const s = (ms: number, floor: number) => Math.max(floor, Math.round(ms / scale));
@@ -33,18 +37,67 @@ export function timeScaledOptions(config: Pick<Config, 'qboEnv' | 'emulatorTimeS
   };
 }
 
-/** The company client for `realmId`; requests fail with a clear QBO error if the company is not connected. */
-export function qboClientFor(ctx: QboClientContext, realmId: string, opts: ClientOverrides = {}): CompanyClient {
-  const service = createConnectionService({ db: ctx.db, config: ctx.config, logger: ctx.logger, clock: ctx.clock, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
-  const scaled = timeScaledOptions(ctx.config);
+/** The configuration's client options (time scale, QBO_BATCH_METERING) under a caller's own, which win. */
+function clientOptions(config: Config, opts: QboClientOverrides): QboClientOverrides & { limits: Partial<LimiterOptions> } {
+  const scaled = timeScaledOptions(config);
   // QBO_BATCH_METERING: how the limiter weighs a batch (a caller's own limits still win).
-  const metering = ctx.config.batchMetering ?? defaultLimits.batchMetering;
-  const merged: ClientOverrides = {
+  const metering = config.batchMetering ?? defaultLimits.batchMetering;
+  return {
     ...scaled,
     ...opts,
     limits: { ...(metering ? { batchMetering: metering } : {}), ...scaled.limits, ...opts.limits },
     ...(scaled.retry || opts.retry ? { retry: { ...scaled.retry, ...opts.retry } } : {}),
   };
-  const client = createQboClient({ endpoints: service.endpoints, store: service.store, logger: ctx.logger, clock: ctx.clock, ...merged });
-  return client.company(realmId);
+}
+
+export interface QboClientsDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  /** The token cipher; without one, the key is read (or created) on first use, once. */
+  cipher?: TokenCipher;
+}
+
+/** Built once per process (`createApp`); tests that build their own context build their own. */
+export function createQboClients(deps: QboClientsDeps): QboClients {
+  const cipher = deps.cipher ?? lazyTokenCipher(() => loadOrCreateKey(deps.config));
+  const endpoints = endpointsFor(deps.config);
+  const connections = new ConnectionStore({ db: deps.db, cipher, clock: deps.clock });
+  // One registry (a limiter per company) per set of limits: every client of the process with the
+  // configured limits shares one; only a caller that sets other limits (tests) gets another.
+  const registries = new Map<string, LimiterRegistry>();
+  const registryFor = (limits: Partial<LimiterOptions>): LimiterRegistry => {
+    const full: LimiterOptions = { ...defaultLimits, ...limits };
+    const key = JSON.stringify(full, Object.keys(full).sort());
+    let registry = registries.get(key);
+    if (!registry) {
+      registry = createLimiterRegistry(full);
+      registries.set(key, registry);
+    }
+    return registry;
+  };
+  const companyWith = (realmId: string, d: { db: Db; clock: Clock; logger: Logger }, overrides: QboClientOverrides): CompanyClient => {
+    const merged = clientOptions(deps.config, overrides);
+    const store = d.db === deps.db && d.clock === deps.clock ? connections : new ConnectionStore({ db: d.db, cipher, clock: d.clock });
+    return createQboClient({ endpoints, store, logger: d.logger, clock: d.clock, ...merged, limiters: registryFor(merged.limits) }).company(realmId);
+  };
+
+  return {
+    cipher,
+    connections,
+    // A client object is cheap and lives as long as one preview, sync or page: its token cache (qbo/tokens.ts)
+    // must not outlast a disconnect or log-out made elsewhere, another process included (issue 19).
+    // What must be one per company — the limiter, the stored connections, the key — is shared.
+    company: (realmId) => companyWith(realmId, deps, {}),
+    companyWith,
+  };
+}
+
+/**
+ * The company client for `realmId`; requests fail with a clear QBO error if the company is not
+ * connected. Every client of a company, with or without overrides, queues in the company's one limiter.
+ */
+export function qboClientFor(ctx: Pick<AppContext, 'qbo' | 'db' | 'clock' | 'logger'>, realmId: string, opts: QboClientOverrides = {}): CompanyClient {
+  return Object.keys(opts).length === 0 ? ctx.qbo.company(realmId) : ctx.qbo.companyWith(realmId, ctx, opts);
 }

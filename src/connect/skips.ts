@@ -5,7 +5,7 @@
  * whole list of refs to `skipMany`.
  */
 import { z } from 'zod';
-import type { Clock } from '../app.js';
+import type { Clock } from '../context.js';
 import type { Db } from '../store/db.js';
 import { ConnectError, type ReasonCode } from './messages.js';
 import type { DocumentKind } from './settings/model.js';

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import type { Logger } from '../log.js';
 import { createEmulatorClock, type EmulatorClock } from './clock.js';
 import { createControl, presetSchema, type EmulatorControl } from './control/control.js';
 import { controlRoutes } from './control/routes.js';
@@ -24,6 +23,16 @@ import { createTokenStore, type TokenLifetimes } from './oauth/tokens.js';
 import { openPersistence, PersistenceError, type Persistence } from './persist.js';
 import { seedPreset } from './presets/seed.js';
 import { forbiddenBody, forbiddenResponse, unauthorizedResponse } from './wire/errors.js';
+
+/**
+ * Where the emulator says what it does: the product's pino logger fits, but the emulator declares
+ * the little it needs so it depends on nothing outside itself (ARCHITECTURE §3).
+ */
+export interface EmulatorLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
 
 export interface StartEmulatorOptions {
   host?: string;
@@ -62,7 +71,7 @@ export interface StartEmulatorOptions {
   fidelity?: Fidelity;
   /** Strict mode: how long (emulated seconds) an answered requestid is replayed. Default 60. */
   requestIdRetentionSeconds?: number;
-  logger?: Logger;
+  logger?: EmulatorLogger;
 }
 
 export interface RunningEmulator {

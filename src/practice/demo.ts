@@ -4,7 +4,8 @@
  * Deterministic for a seed (the record content; internal ids are random). Besides clean examples it
  * carries the problems a preview must catch, listed in `plantedProblems` with their records.
  */
-import type { AppContext } from '../app.js';
+import type { Clock } from '../context.js';
+import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/meta.js';
 import { importDocument, type ImportReport } from './import.js';
@@ -438,7 +439,14 @@ export type FirstStartDemo = { loaded: ImportReport } | { hint: string } | undef
  * production and sandbox companies, some demo invoices falling inside the default export window).
  * Otherwise a one-line hint says how to load it on purpose. Undefined once it has been loaded.
  */
-export async function loadDemoOnFirstStart(ctx: Pick<AppContext, 'db' | 'clock' | 'logger'>, opts: { qboEnv: 'emulator' | 'sandbox' | 'production' }): Promise<FirstStartDemo> {
+/** What the first-start load needs: the ledger, the date, somewhere to say what happened. */
+export interface DemoStartDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+}
+
+export async function loadDemoOnFirstStart(ctx: DemoStartDeps, opts: { qboEnv: 'emulator' | 'sandbox' | 'production' }): Promise<FirstStartDemo> {
   if (await getMeta(ctx.db, demoLoadedKey)) return undefined;
   if (opts.qboEnv !== 'emulator') {
     return { hint: `Demo practice not loaded: QBO_ENV=${opts.qboEnv} reaches a real QuickBooks company. To try QBO Connect on the demo, start with QBO_ENV=emulator and an empty data folder.` };

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { classify, defaultRetryPolicy, type AttemptOutcome, type RetryPolicy, type RetryReason } from './classify.js';
 import { companyBaseUrl, type QboEndpoints } from './endpoints.js';
 import { OutcomeUnknownError, QboFault, QboUnavailableError, faultFromResponse, faultInJson, isThrottleFault, parseFaultBody } from './fault.js';
-import { createLimiterRegistry, type LimiterOptions } from './limiter.js';
+import { createLimiterRegistry, type LimiterOptions, type LimiterRegistry } from './limiter.js';
 import { silentLogger, type QboLogger } from './log.js';
 import { QueryBuilder, chunkedIn, type ChunkOptions, type QueryValue } from './query.js';
 import { createTokenSource, type TokenSource } from './tokens.js';
@@ -67,6 +67,11 @@ export interface QboClientOptions {
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
   limits?: Partial<LimiterOptions>;
+  /**
+   * The per-company limiters to queue in, when several client objects of one process must share a
+   * company's budget (then `limits` is ignored: the registry holds its own).
+   */
+  limiters?: LimiterRegistry;
   retry?: Partial<RetryPolicy>;
   /** Per attempt; Intuit itself gives up at 120 s. */
   timeoutMs?: number;
@@ -193,7 +198,7 @@ export function createQboClient(opts: QboClientOptions): QboClient {
   const doFetch = opts.fetch ?? fetch;
   const policy: RetryPolicy = { ...defaultRetryPolicy, ...opts.retry };
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const limiters = createLimiterRegistry(opts.limits);
+  const limiters = opts.limiters ?? createLimiterRegistry(opts.limits);
   // The refresh POST must finish well inside the refresh lock's 30 s lifetime (ConnectionStore).
   const tokens = createTokenSource({ store: opts.store, oauth: { endpoints: opts.endpoints, fetch: doFetch, clock, timeoutMs: 15_000 }, clock, logger, skewMs: opts.tokenSkewMs });
 

@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { bodyLimit } from 'hono/body-limit';
 import type { Context, Next } from 'hono';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
 import { skippedApi } from './api/skipped.js';

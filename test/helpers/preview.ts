@@ -4,7 +4,7 @@
  */
 import { loadConfig, type Config } from '../../src/config.js';
 import { createConnectionService } from '../../src/connect/connection.js';
-import { qboClientFor } from '../../src/connect/qbo-client.js';
+import { createQboClients } from '../../src/connect/qbo-client.js';
 import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../../src/emulator/server.js';
 import { createLogger } from '../../src/log.js';
 import type { CompanyClient } from '../../src/qbo/client.js';
@@ -46,7 +46,7 @@ export async function connectedCompany(db: Db, clock: () => Date, opts: StartEmu
       refreshHardExpiresAt: null,
     },
   });
-  const qbo = qboClientFor({ db, config, logger: silentLogger, clock }, tokens.realmId);
+  const qbo = createQboClients({ db, config, logger: silentLogger, clock }).company(tokens.realmId);
   return { emu, realmId: tokens.realmId, tokens, config, qbo, call: api(emu, tokens), close: () => emu.close() };
 }
 

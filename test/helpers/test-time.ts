@@ -5,7 +5,8 @@
  * `QBO_TEST_NOW=2028-02-29T23:30:00Z npx vitest run …` moves it (npm run test:dates does, across month
  * ends, a leap day, a year end and daylight-saving changes).
  */
-import { clockFrom, type Clock } from '../../src/app.js';
+import { clockFrom } from '../../src/clock.js';
+import type { Clock } from '../../src/context.js';
 
 /** A Thursday mid-month, mid-afternoon in Sydney and Auckland, evening the day before in Los Angeles. */
 export const DEFAULT_TEST_NOW = '2026-11-26T02:00:00.000Z';

@@ -4,7 +4,7 @@
  * methods, the deposit account), and skips whatever the preview still reports as an error (the
  * planted problems that are meant to be skipped), the way a bookkeeper would before syncing.
  */
-import type { AppContext } from '../../src/app.js';
+import type { AppContext } from '../../src/context.js';
 import { buildPlan, skipWithLinked, type Plan } from '../../src/connect/plan/index.js';
 import { setSetting } from '../../src/connect/settings/store.js';
 import { loadDemoPractice, type DemoSize } from '../../src/practice/demo.js';

@@ -24,7 +24,7 @@ async function withService<T>(cmd: Command, fn: (svc: Service, app: App) => Prom
   const asked = cmd.optsWithGlobals<{ logLevel?: string }>().logLevel ?? process.env.QBO_CONNECT_LOG_LEVEL;
   const app = await cliApp(config, asked ? config.logLevel : 'warn');
   try {
-    const svc = createConnectionService({ db: app.ctx.db, config: app.ctx.config, logger: app.ctx.logger, clock: app.ctx.clock });
+    const svc = createConnectionService({ db: app.ctx.db, config: app.ctx.config, logger: app.ctx.logger, clock: app.ctx.clock, store: app.ctx.qbo.connections });
     return await fn(svc, app);
   } catch (err) {
     if (isConnectionError(err) || err instanceof OAuthError) throw new UserError(err.message);

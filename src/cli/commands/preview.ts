@@ -1,7 +1,6 @@
 /** `qbo-connect preview [--json] [--skip ROW]`: what the next sync will send, checked against QBO now. */
 import type { Command } from 'commander';
-import { buildPlan, skipWithLinked } from '../../connect/plan/index.js';
-import { renderPlanText } from '../../connect/plan/render.js';
+import { buildPlan, renderPlanText, skipWithLinked } from '../../connect/plan/index.js';
 import { qboClientFor } from '../../connect/qbo-client.js';
 import { UserError } from '../context.js';
 import { cliActor, realmOf, withApp } from './settings.js';

@@ -3,7 +3,7 @@
  * needing a skipped row is skipped with it), and rows gather into groups with their counts and totals.
  */
 import crypto from 'node:crypto';
-import type { Clock } from '../../app.js';
+import type { Clock } from '../../context.js';
 import { canonicalJson } from '../../practice/store.js';
 import type { Settings } from '../settings/model.js';
 import { payloadHash } from './context.js';

@@ -5,7 +5,7 @@
  * totals, and returns the plan as data. It writes nothing, except the one-time pre-fill of settings
  * from what both sides hold (audited like any other change).
  */
-import type { Clock } from '../../app.js';
+import type { Clock } from '../../context.js';
 import type { CompanyClient } from '../../qbo/client.js';
 import type { QboLogger } from '../../qbo/log.js';
 import { toCents } from '../../qbo/money.js';

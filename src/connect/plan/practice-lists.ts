@@ -2,7 +2,7 @@
  * The practice's lists the preview maps with (read whole: there are few), and the one-time pre-fill of
  * a company's settings from them and QBO's lists.
  */
-import type { Clock } from '../../app.js';
+import type { Clock } from '../../context.js';
 import { listRecords, type StoredRecord } from '../../practice/store.js';
 import type { Db } from '../../store/db.js';
 import { getMeta, setMeta } from '../../store/meta.js';

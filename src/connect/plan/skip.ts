@@ -3,7 +3,7 @@
  * the documents made out to it), because they cannot be written without it. A whole group can be
  * skipped too. The skips land in connect/skips.ts and the next plan leaves those rows out of the sync.
  */
-import type { Clock } from '../../app.js';
+import type { Clock } from '../../context.js';
 import type { Db } from '../../store/db.js';
 import { ConnectError } from '../messages.js';
 import { skipMany, type RecordRef } from '../skips.js';

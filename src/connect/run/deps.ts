@@ -3,7 +3,7 @@
  * the `after-send-before-response` crash point around fetch), the preview as planner, the crash
  * points from the environment. The CLI, the web app and the API all start syncs through this.
  */
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { buildPlan } from '../plan/index.js';
 import { qboClientFor } from '../qbo-client.js';
 
@@ -23,7 +23,7 @@ export interface SyncWiringOptions {
   processingWindowMs?: number;
 }
 
-export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | 'clock'>, realmId: string, opts: SyncWiringOptions = {}): SyncDeps {
+export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | 'clock' | 'qbo'>, realmId: string, opts: SyncWiringOptions = {}): SyncDeps {
   const env = opts.env ?? process.env;
   const crash: CrashPoint = crashPointFromEnv(env);
   // QBO_CONNECT_BATCH_SIZE (1–30) narrows batches, so tests can cross batch boundaries with few records.

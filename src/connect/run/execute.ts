@@ -9,8 +9,7 @@ import { MAX_BATCH_ITEMS, type BatchItem, type BatchResult } from '../../qbo/cli
 import { ConnectionLostError, OutcomeUnknownError, QboFault, QboUnavailableError } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
-import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict } from '../plan/sent-fields.js';
-import type { PlanRow } from '../plan/types.js';
+import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict, type PlanRow } from '../plan/index.js';
 import { hasMarker, LockLostError, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
 import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalEntry, type JournalRow } from './journal.js';
 import { runMessage, type RunReasonCode } from './messages.js';

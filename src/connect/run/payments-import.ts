@@ -10,7 +10,7 @@
  * voided (counted as updated).
  */
 import { PracticeError, createRecord, getRecord, updateRecord } from '../../practice/store.js';
-import type { PlanRow } from '../plan/types.js';
+import type { PlanRow } from '../plan/index.js';
 import type { RunDeps, RunState } from './context.js';
 import { recordProblem, resolveWrite } from './journal.js';
 import { runMessage } from './messages.js';

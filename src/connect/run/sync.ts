@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import { getSettings } from '../settings/store.js';
 import type { Settings } from '../settings/model.js';
-import { groupOrder, type Plan, type PlanRow } from '../plan/types.js';
+import { groupOrder, type Plan, type PlanRow } from '../plan/index.js';
 import { LockLostError, type Progress, type RunDeps, type RunState } from './context.js';
 import { actionableRows, GroupExecutor } from './execute.js';
 import { getRun, problemsMessage, type RunDetail } from './history.js';

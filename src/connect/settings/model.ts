@@ -4,7 +4,7 @@
  * configured still previews. Paths (`invoices.memo`, `tax.sales.GST`) address the leaves.
  */
 import { z } from 'zod';
-import type { Clock } from '../../app.js';
+import type { Clock } from '../../context.js';
 
 function isRealDate(v: string): boolean {
   const d = new Date(`${v}T00:00:00Z`);

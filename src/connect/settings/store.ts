@@ -3,7 +3,7 @@
  * transaction; a version number on the document stops two writers from losing each other's change.
  */
 import { z } from 'zod';
-import type { Clock } from '../../app.js';
+import type { Clock } from '../../context.js';
 import type { Db } from '../../store/db.js';
 import { ConnectError } from '../messages.js';
 import { regionOf } from '../realm.js';

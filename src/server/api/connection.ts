@@ -4,7 +4,7 @@
  * (QuickBooks' consent page), so it stays in the web app and the CLI.
  */
 import { Hono } from 'hono';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import type { ConnectionService } from '../../connect/connection.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 

@@ -2,9 +2,10 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/helpers/db.js';
 import { testConfig } from '../../../test/helpers/config.js';
 import { practiceSnapshot, sampleLedger, sampleOf } from '../../../test/helpers/practice.js';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { createApiToken } from '../../accounts/api-tokens.js';
 import { createUser } from '../../accounts/users.js';
+import { createQboClients } from '../../connect/qbo-client.js';
 import { createLogger } from '../../log.js';
 import { createHttpApp } from '../http.js';
 import { listen } from '../serve.js';
@@ -27,7 +28,9 @@ describeEachDialect('practice JSON API over HTTP', (ctx) => {
 
   beforeEach(async () => {
     const config = testConfig();
-    const app: AppContext = { config, db: ctx.db, dialect: ctx.dialect, logger: createLogger('silent'), clock: () => new Date('2026-11-26T01:00:00Z'), version: 'test' };
+    const logger = createLogger('silent');
+    const clock = () => new Date('2026-11-26T01:00:00Z');
+    const app: AppContext = { config, db: ctx.db, dialect: ctx.dialect, logger, clock, version: 'test', qbo: createQboClients({ db: ctx.db, config, logger, clock }) };
     const bob = await createUser(ctx.db, { email: 'bob@example.com', name: 'Bob', role: 'bookkeeper' });
     const vic = await createUser(ctx.db, { email: 'vic@example.com', name: 'Vic', role: 'viewer' });
     bookkeeper = (await createApiToken(ctx.db, bob.id, 't')).token;

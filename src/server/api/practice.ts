@@ -11,7 +11,7 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { importRecords } from '../../practice/import.js';
 import type { ParsedImport } from '../../practice/import-file.js';
 import { ImportDocumentReader, ImportJsonError } from '../../practice/import-json-stream.js';

@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { isConnectError } from '../../connect/messages.js';
 import { buildPlan, skipWithLinked } from '../../connect/plan/index.js';
 import { qboClientFor } from '../../connect/qbo-client.js';

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/helpers/db.js';
 import { testConfig } from '../../../test/helpers/config.js';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { createApiToken } from '../../accounts/api-tokens.js';
 import { createUser } from '../../accounts/users.js';
 import { createLogger } from '../../log.js';

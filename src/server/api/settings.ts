@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { isConnectError } from '../../connect/messages.js';
 import { RealmChoiceError } from '../../connect/realm.js';
 import { resolveKnownRealm, UnknownRealmError } from './known-realm.js';

@@ -4,7 +4,7 @@
  * group), `DELETE /{kind}/{id}` adds one back. The company is `?realm=ID`, or the single connected one.
  */
 import { Hono, type Context } from 'hono';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { isConnectError } from '../../connect/messages.js';
 import { RealmChoiceError, resolveReadRealm, resolveRealm } from '../../connect/realm.js';
 import { getSettings } from '../../connect/settings/store.js';

@@ -10,7 +10,7 @@
  * to the company last connected here (connect/realm.ts resolveReadRealm).
  */
 import { Hono, type Context } from 'hono';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { RealmChoiceError, resolveReadRealm } from '../../connect/realm.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
 import { resolveKnownRealm, UnknownRealmError } from './known-realm.js';

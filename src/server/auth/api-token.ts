@@ -3,7 +3,7 @@
  * JSON error. Routes then read the user with `c.get('user')` and check roles with `requireRole`.
  */
 import { createMiddleware } from 'hono/factory';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { userForApiToken } from '../../accounts/api-tokens.js';
 import type { Role, User } from '../../accounts/users.js';
 

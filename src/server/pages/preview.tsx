@@ -13,11 +13,10 @@ import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { isConnectError } from '../../connect/messages.js';
 import { actorName, localWhen } from '../../connect/run/messages.js';
-import { buildPlan, prefillPending, prefillSettings, PREFILL_ACTOR, skipGroup, skipWithLinked, groupOrder, type GroupKind, type Plan, type PlanGroup, type PlanRow } from '../../connect/plan/index.js';
+import { buildPlan, prefillPending, prefillSettings, PREFILL_ACTOR, skipGroup, skipWithLinked, groupOrder, shownValue, type GroupKind, type Plan, type PlanGroup, type PlanRow } from '../../connect/plan/index.js';
 import { qboClientFor } from '../../connect/qbo-client.js';
 import { blockingErrors } from '../../connect/run/sync.js';
 import { latestRun } from '../../connect/run/history.js';
-import { shownValue } from '../../connect/plan/sent-fields.js';
 import { toCents } from '../../qbo/money.js';
 import { actorOf, money, notConnectedPage, practiceHref, str, webRealm, when, who } from './work-common.js';
 

@@ -12,7 +12,7 @@ import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { isConnectError } from '../../connect/messages.js';
 import { qboClientFor } from '../../connect/qbo-client.js';
-import { QboSnapshot } from '../../connect/plan/qbo-snapshot.js';
+import { QboSnapshot } from '../../connect/plan/index.js';
 import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
 import { getAt } from '../../connect/settings/paths.js';
 import type { Settings } from '../../connect/settings/model.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { money, practiceHref, qboHref, who } from './work-common.js';
 import { settingsTabFor } from './preview.js';
 import { sections } from './settings.js';

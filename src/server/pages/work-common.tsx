@@ -4,7 +4,7 @@
  * data page, or QuickBooks), and the "connect first" answer when no company is connected.
  */
 import type { Context } from 'hono';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { connectedRealms, lastKnownRealm } from '../../connect/realm.js';
 import type { WebEnv } from '../web/env.js';
 import { Notice, renderPage } from '../web/layout.js';

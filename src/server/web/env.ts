@@ -3,7 +3,7 @@
  * `sessionMiddleware`), the dependencies pages receive, and the shape of a page module.
  */
 import type { Hono } from 'hono';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import type { Role, User } from '../../accounts/users.js';
 import type { Session } from '../../accounts/sessions.js';
 import type { SignInLimiters } from '../../accounts/rate-limit.js';

@@ -5,7 +5,7 @@
  * accepts it), and its state-changing calls from a browser session need the CSRF header.
  */
 import type { Hono } from 'hono';
-import type { AppContext } from '../../app.js';
+import type { AppContext } from '../../context.js';
 import { signInLimiters } from '../../accounts/rate-limit.js';
 import { createConnectionService, type ConnectionService } from '../../connect/connection.js';
 import { pages } from '../pages/index.js';
@@ -26,7 +26,7 @@ export function mountWeb(app: Hono, ctx: AppContext, opts: WebOptions = {}): Web
   const deps: WebDeps = {
     ctx,
     // Tests may pass their own (or `undefined` for "not available"); the product builds the real one.
-    connection: 'connection' in opts ? opts.connection : createConnectionService({ db: ctx.db, config: ctx.config, logger: ctx.logger, clock: ctx.clock }),
+    connection: 'connection' in opts ? opts.connection : createConnectionService({ db: ctx.db, config: ctx.config, logger: ctx.logger, clock: ctx.clock, store: ctx.qbo.connections }),
     limiters: signInLimiters(),
     secureCookies: ctx.config.publicUrl.startsWith('https://'),
     setupCode: opts.setupCode,

@@ -1,0 +1,44 @@
+/**
+ * The shared vocabulary every part is handed: the clock and the application context. A leaf: it
+ * imports only types, so any part may use it without reaching the composition root (`app.ts`),
+ * which only the CLI, the benchmarks and test helpers import.
+ */
+import type { Config } from './config.js';
+import type { ConnectionStore } from './connect/connection-store.js';
+import type { TokenCipher } from './connect/crypto.js';
+import type { Logger } from './log.js';
+import type { CompanyClient, QboClientOptions } from './qbo/client.js';
+import type { Db } from './store/db.js';
+import type { Dialect } from './store/dialect.js';
+
+export type Clock = () => Date;
+
+/** What a caller may tighten on a company's client (the sync's counting fetch; tests: short pauses, own limits). */
+export type QboClientOverrides = Partial<Pick<QboClientOptions, 'fetch' | 'retry' | 'sleep' | 'limits' | 'timeoutMs'>>;
+
+/**
+ * The process's QuickBooks side, built once by `createApp`: the token cipher (the key is read once),
+ * the stored connections, and the company clients, which all queue in one limiter per company —
+ * "10 in flight, 500 a minute" is the company's, whichever preview, sync or page asks.
+ */
+export interface QboClients {
+  readonly cipher: TokenCipher;
+  readonly connections: ConnectionStore;
+  /** A client of the company for one preview, sync or page (a fresh token cache over the shared limiter and store). */
+  company(realmId: string): CompanyClient;
+  /**
+   * A client of the company with its own fetch, retry or timeout over `deps` (its database, clock,
+   * logger) that still queues in the company's limiter; only different `limits` get their own.
+   */
+  companyWith(realmId: string, deps: { db: Db; clock: Clock; logger: Logger }, overrides: QboClientOverrides): CompanyClient;
+}
+
+export interface AppContext {
+  config: Config;
+  db: Db;
+  dialect: Dialect;
+  logger: Logger;
+  clock: Clock;
+  version: string;
+  qbo: QboClients;
+}
