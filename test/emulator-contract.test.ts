@@ -16,7 +16,7 @@ import { createCore, type Company, type Core } from '../src/emulator/core/index.
 import { createApiApp } from '../src/emulator/wire/testing.js';
 import { unauthorizedResponse } from '../src/emulator/wire/errors.js';
 
-// A copy of shared/reference/qbo-recorded (MIT, see its LICENSE file) lives in the repository, so CI needs nothing beside it.
+// A copy of the qbo_api gem's recorded sandbox cassettes (MIT, see LICENSE-qbo_api.txt there) lives in the repository, so CI needs nothing beside it.
 const RECORDED = process.env.QBO_RECORDED_DIR ?? path.resolve(process.cwd(), 'test/fixtures/qbo-recorded');
 
 interface Interaction {

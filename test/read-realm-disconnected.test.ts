@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Hono } from 'hono';
+import { onError } from '../src/server/http.js';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/context.js';
 import { createApiToken } from '../src/accounts/api-tokens.js';
@@ -97,12 +98,13 @@ describeEachDialect('history and skipped API while disconnected', (ctx) => {
     http = new Hono();
     http.route('/api/v1/history', historyApi(app));
     http.route('/api/v1/skipped', skippedApi(app));
+    http.onError(onError(app.logger));
   });
 
   it('refuses while no company was ever connected, then reads the company last connected', async () => {
     const h0 = await get('/api/v1/history');
     expect(h0.status).toBe(400);
-    expect(((await h0.json()) as { error: { code: string } }).error.code).toBe('sync.realm-required');
+    expect(((await h0.json()) as { error: { code: string } }).error.code).toBe('realm.required');
     expect((await get('/api/v1/skipped')).status).toBe(400);
     await disconnected(ctx.db, '4620');
     await skipped(ctx.db, '4620', 'INV-7', '2026-11-20T00:00:00.000Z');

@@ -1,7 +1,7 @@
 /**
  * Tokens at rest: AES-256-GCM with a random 96-bit IV per value and the realm and column as
  * additional data, so a ciphertext copied onto another company's row or column fails to decrypt
- * (reliability.md §3.3). The key comes from QBO_CONNECT_SECRET, or from a key file created with
+ * (docs/reliability.md §tokens-at-rest). The key comes from QBO_CONNECT_SECRET, or from a key file created with
  * 0600 permissions in the data folder on first start.
  */
 import crypto from 'node:crypto';

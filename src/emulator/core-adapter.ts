@@ -1,4 +1,4 @@
-/** The core port over E1's core (`createCore`) and API routes (`apiRoutes`). */
+/** The core port over the emulator's core (`createCore`) and API routes (`apiRoutes`). */
 import type { EmulatorClock } from './clock.js';
 import type { CorePort } from './core-port.js';
 import { createCore, ENTITIES, type Fidelity, type Core, type CoreSnapshot, type EntityName } from './core/index.js';

@@ -244,7 +244,7 @@ function gatewayEnvelopes(clock: EmulatorClock): AuthEnvelopes {
     unauthorized: (_c, detail) => unauthorizedResponse(detail, clock.nowMs()),
     forbidden: () => forbiddenResponse(clock.nowMs()),
     serverError: (c: Context) => {
-      // The gateway's 500 uses the same lower-case envelope (qbo-api.md §8.1).
+      // The gateway's 500 uses the same lower-case envelope (docs/qbo-api.md §error-envelopes).
       const body = forbiddenBody(clock.nowMs());
       body.fault.error[0]!.message = 'message=InternalServerError; errorCode=003100; statusCode=500';
       return c.json(body, 500);

@@ -13,7 +13,7 @@
  */
 import { memberKind, notAnObject, type ParsedImport } from './import-file.js';
 import type { Kind } from './kinds.js';
-import { issue, reasonCodes, type PracticeIssue } from './messages.js';
+import { issue, reasonCodes, type PracticeIssue } from './reasons.js';
 
 /** The text is not JSON; `message` says where (a record, or a character position). */
 export class ImportJsonError extends Error {

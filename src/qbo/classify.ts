@@ -2,7 +2,7 @@
  * The one place that decides what happens after an attempt: retry or not, how long to wait, and why.
  * Pure (time and randomness come in as arguments) so every branch is tested directly.
  *
- * Rules (qbo-api.md §7–§8, reliability.md §2):
+ * Rules (docs/qbo-api.md §throttling, §error-codes; docs/reliability.md §retries):
  * - network errors and timeouts: retry with backoff (writes keep their requestid, so a replay is safe);
  * - 429 / fault 3001: retry after Retry-After when given, else the throttle pause plus jitter;
  * - 5xx: retry with backoff;

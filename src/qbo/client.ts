@@ -395,7 +395,7 @@ export function createQboClient(opts: QboClientOptions): QboClient {
       },
       async deactivate(entity, ref, o) {
         const body: Record<string, unknown> = { Id: ref.Id, SyncToken: ref.SyncToken, sparse: true, Active: false };
-        // qbo-api.md §1.2: Account and Class need Name even in a sparse deactivate.
+        // docs/qbo-api.md §operations: Account and Class need Name even in a sparse deactivate.
         if (ref.Name !== undefined) body['Name'] = ref.Name;
         return entityFrom(entity, await write(entity, body, o, {}, `deactivate ${entity} ${ref.Id}`, true), `deactivate ${entity}`);
       },

@@ -31,7 +31,7 @@ export const DEFAULT_EMULATOR_URL = 'http://127.0.0.1:4010';
 /** The emulator's built-in app, so `npm start` connects with nothing configured. */
 export const EMULATOR_DEMO_CLIENT = { id: 'qbo-connect-demo', secret: 'qbo-connect-demo-secret' } as const;
 
-// qbo-api.md §1.1 and §2.1: the OAuth hosts are the same for sandbox and production apps.
+// docs/qbo-api.md §hosts: the OAuth hosts are the same for sandbox and production apps.
 const INTUIT_OAUTH = {
   authorizeUrl: 'https://appcenter.intuit.com/connect/oauth2',
   tokenUrl: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',

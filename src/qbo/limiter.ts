@@ -1,5 +1,5 @@
 /**
- * Per-company request limits, below QBO's own (qbo-api.md §7): at most N requests per rolling minute,
+ * Per-company request limits, below QBO's own (docs/qbo-api.md §throttling): at most N requests per rolling minute,
  * M in flight, and B batch requests per rolling minute. Each request is logged at the moment it is
  * sent (a sliding log, so no window of `intervalMs` ever holds more than the cap; a fixed window
  * allows twice that across a boundary). Under item metering a batch weighs as many requests as it

@@ -2,7 +2,7 @@
  * OAuth 2.0 with Intuit: authorize URL, code exchange, refresh, revoke.
  *
  * Written on fetch rather than oauth4webapi because of Intuit's quirks and our retry rules:
- * - revoke takes a JSON body `{"token": …}` (qbo-api.md §2.3), not RFC 7009's form body;
+ * - revoke takes a JSON body `{"token": …}` (docs/qbo-api.md §oauth), not RFC 7009's form body;
  * - refresh must send `x-include-refresh-token-hard-expires-in: true` and read the non-standard
  *   `x_refresh_token_expires_in` / `x_refresh_token_hard_expires_in` fields;
  * - the callback carries `realmId` beside `code` and `state`;
@@ -124,7 +124,7 @@ async function tokenRequest(deps: OAuthDeps, form: Record<string, string>, what:
         authorization: basic(endpoints),
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
-        // qbo-api.md §2.3: opt in to the 5-year hard expiry so the UI can warn before it.
+        // docs/qbo-api.md §oauth: opt in to the 5-year hard expiry so the UI can warn before it.
         'x-include-refresh-token-hard-expires-in': 'true',
       },
       body: new URLSearchParams(form).toString(),

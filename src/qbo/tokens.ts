@@ -3,7 +3,7 @@
  * (one promise, awaited by every caller) and locked per company in the database across processes;
  * after taking the lock the tokens are re-read, because another process may have refreshed already.
  * `invalid_grant` is believed only after one more re-read; 429, 5xx and network errors never end a
- * connection (qbo-api.md §2.5, reliability.md §3.2).
+ * connection (docs/qbo-api.md §oauth, docs/reliability.md §token-refresh).
  */
 import { ConnectionLostError, QboUnavailableError } from './fault.js';
 import { OAuthError, refreshTokens, type OAuthDeps } from './oauth.js';

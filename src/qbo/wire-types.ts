@@ -1,5 +1,5 @@
 /**
- * The QBO JSON we send and read (qbo-api.md §3–§6), as zod schemas. Permissive where we ignore a
+ * The QBO JSON we send and read (docs/qbo-api.md), as zod schemas. Permissive where we ignore a
  * field (loose objects keep unknown keys), strict where we rely on one: Id, SyncToken, MetaData,
  * amounts and Balance. Amounts stay QBO decimals here; money.ts turns them into cents.
  * The emulator may import these TYPES only (ARCHITECTURE.md §3): two implementations that agree are
@@ -252,10 +252,10 @@ export type EntityInput<E extends EntityName> = Omit<Partial<Entity<E>>, 'Id' | 
 /** An update body: Id and SyncToken are required. */
 export type EntityUpdate<E extends EntityName> = EntityInput<E> & { Id: string; SyncToken: string };
 
-/** Transactions delete; name lists only deactivate (qbo-api.md §1.2). */
+/** Transactions delete; name lists only deactivate (docs/qbo-api.md §operations). */
 export const transactionEntities: readonly EntityName[] = ['Invoice', 'CreditMemo', 'Payment', 'Bill'];
 export const nameListEntities: readonly EntityName[] = ['Customer', 'Vendor', 'Employee', 'Item', 'Account', 'TaxCode', 'TaxRate', 'PaymentMethod'];
-/** Voided with `operation=update&include=void` + sparse, not `operation=void` (qbo-api.md §1.2). */
+/** Voided with `operation=update&include=void` + sparse, not `operation=void` (docs/qbo-api.md §void). */
 export const voidByUpdate: readonly string[] = ['Payment', 'SalesReceipt', 'BillPayment'];
 
 export const QueryResponse = z.looseObject({

@@ -12,6 +12,6 @@ export function chaosOptions(mode: Mode, seed: number, memory: 'on' | 'off', log
     // The small demo in batches of 3, so a kill has batches to land in.
     return { ...common, size: 'small', kills: 4, killAfterMs: [1_200, 6_000], timeScale: 60, batchSize: 3 };
   }
-  // QBO's limits scaled ×20 (reliability.md §5.7 T1): a 429's minute lasts 3 s.
+  // QBO's limits scaled ×20 (docs/reliability.md §chaos-soak): a 429's minute lasts 3 s.
   return { ...common, size: 'medium', kills: 20, killAfterMs: [2_000, 12_000], timeScale: 20 };
 }

@@ -1,5 +1,5 @@
 /**
- * The chaos soak (issue 9, reliability.md §5.7 T1): three QBO companies in one emulator, each
+ * The chaos soak (issue 9, docs/reliability.md §chaos-soak): three QBO companies in one emulator, each
  * connected to its own product data folder (its own SQLite file, as three installations would be),
  * the demo practice in each; every QBO request rolls faults (429, 500, a 503 that hangs past the
  * client's timeout, commit-then-drop); access tokens die every two emulated minutes; and

@@ -4,6 +4,7 @@
  * lists runs and one run record by record; roles are enforced.
  */
 import { Hono } from 'hono';
+import { onError } from '../../src/server/http.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/accounts/api-tokens.js';
 import { createUser } from '../../src/accounts/users.js';
@@ -33,6 +34,7 @@ describe.each(dialects)('sync and history API [%s]', (dialect) => {
     http = new Hono();
     http.route('/api/v1/sync', syncApi(ctx, { depsFor }));
     http.route('/api/v1/history', historyApi(ctx));
+    http.onError(onError(ctx.logger));
   });
 
   it('starts a run, refuses a second one while it runs, reports progress, and lists it in history', async () => {

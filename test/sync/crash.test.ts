@@ -1,5 +1,5 @@
 /**
- * Crash matrix (reliability.md §5.6–5.7 T2): `qbo-connect sync` runs as a real child process and is
+ * Crash matrix (docs/reliability.md §crash-matrix): `qbo-connect sync` runs as a real child process and is
  * SIGKILLed at each labelled point (QBO_CONNECT_CRASH_AT=<label>:1:<group>) in each document group —
  * invoices, credit notes, exported payments, bills, staff expenses. Each restart recovers what the
  * previous process left and is killed at the next point; a last run finishes. QBO must then hold

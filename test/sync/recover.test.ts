@@ -167,6 +167,9 @@ describe.each(dialects)('recovery of unresolved writes against the emulator (req
     const [j] = await journalWrites(c.app.ctx.db, [entry('INV-P1', invoiceBody('INV-P1'))], c.app.ctx.clock());
     await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', actor: 'test' })).rejects.toThrow('--qbo-id');
     await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: '987654', actor: 'test' })).rejects.toThrow('QuickBooks has no Invoice 987654');
+    // A bug while reading is not "QuickBooks has no …" (qbo/reasons.ts isQboFailure): it stays a bug, with its stack.
+    const buggy = { ...deps, client: { ...deps.client, read: () => Promise.reject(new TypeError('a bug, not QuickBooks')) } };
+    await expect(resolveByPerson(buggy, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: '987654', actor: 'test' })).rejects.toBeInstanceOf(TypeError);
     await resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: inv.Id, actor: 'test' });
     const link = await c.app.ctx.db.selectFrom('links').selectAll().where('record_key', '=', 'INV-P1').executeTakeFirstOrThrow();
     expect(link.qbo_id).toBe(inv.Id);

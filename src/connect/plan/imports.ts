@@ -10,7 +10,7 @@ import { QueryBuilder } from '../../qbo/query.js';
 import type { Db } from '../../store/db.js';
 import type { Settings } from '../settings/model.js';
 import { issue, makeRow, type PracticeLists } from './context.js';
-import { linksByQboId, linksOfKinds } from './links.js';
+import { linksByQboId, linksOfKinds } from '../links.js';
 import type { QboRow, QboSnapshot } from './qbo-snapshot.js';
 import type { Issue, PlanRow } from './types.js';
 
@@ -87,7 +87,7 @@ export async function importRows(
  * Payments imported before and voided or deleted in QBO since: an update row that cancels the
  * practice payment `QBO-<Id>` (found by the issue-19 attack: it stayed active and kept its invoice
  * paid). QBO's void keeps the Payment with TotalAmt 0 and a PrivateNote starting "Voided"
- * (qbo-api.md, void; the emulator's void does the same); a deleted one no longer answers a query.
+ * (docs/qbo-api.md §void; the emulator's void does the same); a deleted one no longer answers a query.
  * Those in the window were read already; the rest are read by Id (one IN query per 1,000).
  */
 async function cancelledRows(db: Db, realmId: string, snap: QboSnapshot, inWindow: QboRow[], skipOf: SkipLookup): Promise<PlanRow[]> {

@@ -1,6 +1,6 @@
 /**
  * The total QBO will compute for a document we send: tax is worked out line by line and rate by
- * rate, each rounded half-up to the cent, then summed (reliability.md §4.1). The practice may round
+ * rate, each rounded half-up to the cent, then summed (docs/reliability.md §tax-rounding). The practice may round
  * once on the document instead, so the two can differ by a few cents; the preview shows both and
  * sends the practice's tax as an override (TxnTaxDetail.TotalTax) so QBO ends up with the same total.
  *

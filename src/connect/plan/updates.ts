@@ -6,13 +6,13 @@
  */
 import type { Db } from '../../store/db.js';
 import { issue, makeRow, rowKey, type MapContext } from './context.js';
-import type { Link } from './links.js';
+import type { Link } from '../links.js';
 import { contactLabel, customerDraft, staffLabel, vendorDraft, type NameDraft } from './mapping/contacts.js';
 import { nameKey, type QboRow, type QboSnapshot } from './qbo-snapshot.js';
 import { unresolvedRowRefs } from './refs.js';
 import { baseFromJournal, compareFields, conflictText, parseSentFields, sparseBody, unclearable, type RowFields, type SentFields } from './sent-fields.js';
 import type { GroupKind, Issue, PlanRow } from './types.js';
-import type { PlanReasonCode } from '../messages.js';
+import type { PlanReasonCode } from '../reasons.js';
 
 const linkKey = (l: Pick<Link, 'record_kind' | 'record_key'>) => `${l.record_kind}\u0000${l.record_key}`;
 
@@ -83,7 +83,7 @@ export function updateRow(u: UpdateInput): PlanRow | null {
   if (fields.conflicts.length) issues.push(issue(u.divergedCode, 'warning', { record: u.label, detail: conflictText(fields.conflicts) }));
   const body = sparseBody(u.draft.payload, fields.send);
   // A Bill's sparse update of its lines must carry VendorRef too, or QBO refuses it (2020)
-  // [qbo-api.md, Bill; https://github.com/EpicenterHQ/epicenter/pull/2346]: QBO's own value is sent
+  // [docs/qbo-api.md §sparse-update; https://github.com/EpicenterHQ/epicenter/pull/2346]: QBO's own value is sent
   // when the vendor is not a field we send, so an accountant's change of it survives.
   if (u.entity === 'Bill' && body['Line'] !== undefined && body['VendorRef'] === undefined && u.qboNow['VendorRef'] !== undefined) {
     body['VendorRef'] = { value: (u.qboNow['VendorRef'] as { value: string }).value };

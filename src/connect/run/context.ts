@@ -1,6 +1,4 @@
 /** What every step of a run needs, passed down (no module-level state). */
-import crypto from 'node:crypto';
-import { canonicalJson } from '../../practice/store.js';
 import type { Logger } from '../../log.js';
 import type { CompanyClient } from '../../qbo/client.js';
 import type { Db } from '../../store/db.js';
@@ -32,8 +30,8 @@ export interface RunDeps {
 
 /**
  * QBO's processing window: "requests that take >120 s time out" (Intuit, limits and throttles,
- * https://developer.intuit.com/app/developer/qbo/docs/learn/limits-and-throttles; reliability.md
- * §2.1). A request that reached QBO before our client gave up is stored within that time or not at
+ * https://developer.intuit.com/app/developer/qbo/docs/learn/limits-and-throttles; docs/qbo-api.md
+ * §throttling). A request that reached QBO before our client gave up is stored within that time or not at
  * all, so 120 s after the last moment a request could have left us, a look-up is final.
  */
 export const DEFAULT_PROCESSING_WINDOW_MS = 120_000;
@@ -69,7 +67,7 @@ export class LockLostError extends Error {
 /** Names are matched by DisplayName/Name; transactions carry the marker in PrivateNote. */
 export const nameEntities = new Set(['Customer', 'Vendor', 'Employee', 'Item']);
 
-/** The marker that identifies a transaction we created, in its PrivateNote (reliability.md §1.7). */
+/** The marker that identifies a transaction we created, in its PrivateNote (docs/reliability.md §recovery). */
 export function markerOf(recordKind: string, recordKey: string): string {
   return `qbo-connect:${recordKind}:${recordKey}`;
 }
@@ -81,14 +79,4 @@ export function markerOf(recordKind: string, recordKey: string): string {
 export function hasMarker(note: unknown, marker: string): boolean {
   if (typeof note !== 'string') return false;
   return note.split('\n').some((line) => line.trim() === marker) || note.split(/\s+/).includes(marker);
-}
-
-/**
- * The hash of a document's content as sent (without Id, SyncToken, sparse), stored in
- * links.payload_hash: the preview compares it with its next draft to tell a real change from a
- * version bump. Must stay equal to connect/plan/refs.ts `contentHash`.
- */
-export function sentContentHash(body: Record<string, unknown>): string {
-  const { Id: _id, SyncToken: _st, sparse: _sp, ...content } = body;
-  return crypto.createHash('sha256').update(canonicalJson(content)).digest('hex');
 }

@@ -1,5 +1,5 @@
 /**
- * Crash points for the kill -9 tests (reliability.md §5.6): when `QBO_CONNECT_CRASH_AT` is
+ * Crash points for the kill -9 tests (docs/reliability.md §crash-points): when `QBO_CONNECT_CRASH_AT` is
  * `<label>:<nth>` (optionally `<label>:<nth>:<group>`), the nth time the sync passes that label
  * (in that group) the process SIGKILLs itself — no cleanup, no flush, as a power cut would.
  * Without the variable every call is a no-op.

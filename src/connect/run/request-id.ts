@@ -1,5 +1,5 @@
 /**
- * Deterministic request ids (reliability.md §1.2): the same logical write always carries the same
+ * Deterministic request ids (docs/reliability.md §request-ids): the same logical write always carries the same
  * id, so a retry or a replay is recognised by QBO; a new write (new payload, new generation after a
  * write was found missing) gets a new one. 36 characters, so an id also fits a batch.
  */
@@ -33,4 +33,13 @@ export function batchRequestIdFor(itemRequestIds: readonly string[]): string {
 /** A batch item's id (≤ 10 characters): its place in the batch. */
 export function bIdFor(index: number): string {
   return `r${index}`;
+}
+
+/**
+ * The id of a batch of one that carries a single write (an update sent as a batch so QBO's 5010 comes
+ * back to us, not retried by the client over someone else's change): the item's id with `B` for its
+ * operation letter, so it differs from the item's own id and is as deterministic.
+ */
+export function singleBatchRequestIdFor(itemRequestId: string): string {
+  return `${itemRequestId.slice(0, 2)}B${itemRequestId.slice(3)}`;
 }

@@ -613,7 +613,7 @@ export class Company {
     if (meta.deposited) throw faults.deposited();
 
     const sparse = body.sparse === true;
-    // QBO quirk (qbo-api.md §3.8): a sparse update that replaces lines must still carry the
+    // QBO quirk (docs/qbo-api.md §sparse-update): a sparse update that replaces lines must still carry the
     // header fields those lines hang on.
     if (sparse && body.Line !== undefined) {
       const needs: Partial<Record<EntityName, string[]>> = { Bill: ['VendorRef'], VendorCredit: ['VendorRef'], Purchase: ['PaymentType', 'AccountRef'] };
@@ -808,7 +808,7 @@ export class Company {
   }
 
   /** Strict: payment lines carry QBO's JAXB-style `LineEx` echoing the linked document's id, open
-   *  balance and number (qbo-api.md §3 Payment, "observed in multiple public fixtures"). */
+   *  balance and number (docs/qbo-api.md §payment, seen in public fixtures of real answers). */
   private paymentLineEx(entity: EntityName, id: string, obj: Json): void {
     if (entity !== 'Payment' || this.fidelity() !== 'strict' || !Array.isArray(obj.Line)) return;
     const nv = (Name: string, Value: string) => ({

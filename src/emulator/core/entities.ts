@@ -1,5 +1,5 @@
 // What the emulator knows about each QBO entity: kind, accepted properties (anything else is 2010),
-// required fields, filterable fields, and which references point where (qbo-api.md §3, §4.2).
+// required fields, filterable fields, and which references point where (docs/qbo-api.md §entity-basics, §filterable).
 
 export type EntityName =
   | 'Account' | 'TaxCode' | 'TaxRate' | 'TaxAgency' | 'Term' | 'PaymentMethod' | 'Class' | 'Department'

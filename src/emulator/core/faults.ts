@@ -1,5 +1,5 @@
 // QBO's validation faults: one constructor per code, with the Message text QBO uses for that code
-// (qbo-api.md §8.3) and a Detail that names the field, so the wire layer only serialises.
+// (docs/qbo-api.md §error-codes) and a Detail that names the field, so the wire layer only serialises.
 
 export interface FaultError {
   Message: string;

@@ -8,12 +8,12 @@ export type Fidelity = 'strict' | 'generous';
 export const FIDELITIES: readonly Fidelity[] = ['strict', 'generous'];
 
 /** How long (emulated ms) a strict company remembers an answered requestid. Intuit documents no
- *  retention (qbo-api.md §1.7), so strict keeps it short: a prompt retry is safe, a late one is not. */
+ *  retention (docs/qbo-api.md §requestid), so strict keeps it short: a prompt retry is safe, a late one is not. */
 export const DEFAULT_REQUESTID_RETENTION_MS = 60_000;
 
 /** The whole CDC answer's cap in strict mode: Intuit documents at most 1,000 objects per CDC response
  *  (developer.intuit.com "Change data capture"; blogs.intuit.com 2023-08-24 "stay in sync with CDC";
- *  qbo-api.md §6), not 1,000 per entity. */
+ *  docs/qbo-api.md §cdc), not 1,000 per entity. */
 export const CDC_MAX_OBJECTS = 1000;
 
 export function parseFidelity(raw: string | undefined, what: string): Fidelity | undefined {
@@ -27,7 +27,7 @@ export function parseFidelity(raw: string | undefined, what: string): Fidelity |
 //   XSD  = intuit/QuickBooks-V3-Java-SDK ipp-v3-java-data/src/main/xsd/Finance.xsd (79b5a3c), the
 //          element's <documentation> says "Filterable: …" (type named after the colon);
 //   META = the same XSD, IntuitEntity.Id and ModificationMetaData "Filterable: ALL";
-//   REF  = /work/shared/reference/qbo-api.md §4.2 (Intuit API reference and recorded queries);
+//   REF  = docs/qbo-api.md §filterable (Intuit API reference and recorded queries);
 //   VCR  = a recorded sandbox query in test/fixtures/qbo-recorded.
 // A field not listed here is refused in strict mode with 4001 "property 'X' is not queryable".
 const META = { Id: 'META IntuitEntity.Id', 'MetaData.CreateTime': 'META ModificationMetaData', 'MetaData.LastUpdatedTime': 'META ModificationMetaData' };
@@ -40,7 +40,7 @@ const NAMES = {
 };
 
 export const STRICT_FILTERABLE: Record<EntityName, Record<string, string>> = {
-  Account: { ...META, Name: 'XSD Account.Name', Active: 'XSD Account.Active', Classification: 'XSD Account.Classification', AccountType: 'XSD Account.AccountType', AccountSubType: 'REF §4.2' },
+  Account: { ...META, Name: 'XSD Account.Name', Active: 'XSD Account.Active', Classification: 'XSD Account.Classification', AccountType: 'XSD Account.AccountType', AccountSubType: 'REF §filterable' },
   TaxCode: { ...META, Name: 'XSD TaxCode.Name', Active: 'XSD TaxCode.Active', Hidden: 'XSD TaxCode.Hidden' },
   TaxRate: { ...META, Name: 'XSD TaxRate.Name', Active: 'XSD TaxRate.Active', RateValue: 'XSD TaxRate.RateValue' },
   TaxAgency: { ...META }, // no Intuit source marks a TaxAgency field filterable
@@ -48,16 +48,16 @@ export const STRICT_FILTERABLE: Record<EntityName, Record<string, string>> = {
   PaymentMethod: { ...META, Active: 'XSD PaymentMethod.Active' },
   Class: { ...META, Active: 'XSD Class.Active' },
   Department: { ...META },
-  Customer: { ...NAMES, Balance: 'XSD Customer.Balance', BalanceWithJobs: 'XSD Customer.BalanceWithJobs', CompanyName: 'REF §4.2', FullyQualifiedName: 'REF §4.2' },
-  // Not Balance, though the XSD marks it: users get "not queryable" for it (qbo-api.md §4.2, quickbooks-ruby#403).
-  Vendor: { ...NAMES, CompanyName: 'REF §4.2', FullyQualifiedName: 'REF §4.2' },
+  Customer: { ...NAMES, Balance: 'XSD Customer.Balance', BalanceWithJobs: 'XSD Customer.BalanceWithJobs', CompanyName: 'REF §filterable', FullyQualifiedName: 'REF §filterable' },
+  // Not Balance, though the XSD marks it: users get "not queryable" for it (docs/qbo-api.md §filterable, quickbooks-ruby#403).
+  Vendor: { ...NAMES, CompanyName: 'REF §filterable', FullyQualifiedName: 'REF §filterable' },
   Employee: { ...NAMES },
   Item: { ...META, Name: 'XSD Item.Name', Sku: 'XSD Item.Sku', Description: 'XSD Item.Description', Active: 'XSD Item.Active', UnitPrice: 'XSD Item.UnitPrice', Type: 'XSD Item.Type' },
   Invoice: SALES,
   CreditMemo: SALES,
   SalesReceipt: SALES,
   Estimate: SALES,
-  // Not DocNumber (qbo-api.md §3 "Not filterable for Payment") and not PaymentRefNum (no source marks it).
+  // Not DocNumber (docs/qbo-api.md §filterable: "Filter support not provided for Payment") and not PaymentRefNum (no source marks it).
   Payment: { ...META, TxnDate: 'XSD Transaction.TxnDate', CustomerRef: 'XSD Payment.CustomerRef', TotalAmt: 'XSD Payment.TotalAmt' },
   Bill: { ...BY_VENDOR, Balance: 'XSD Bill.Balance' },
   BillPayment: { ...TXN, PayType: 'XSD BillPayment.PayType', TotalAmt: 'XSD BillPayment.TotalAmt' },

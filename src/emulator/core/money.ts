@@ -1,5 +1,5 @@
 // Decimal arithmetic for the emulator, on bigint: money is integer cents, quantities and prices keep
-// up to 7 decimal places (qbo-api.md §3.14). Independent of the client's money code on purpose.
+// up to 7 decimal places (docs/qbo-api.md §money). Independent of the client's money code on purpose.
 
 /** The decimal text of a JSON number or numeric string, without exponent notation. */
 function decimalText(v: number | string): string {

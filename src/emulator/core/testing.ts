@@ -1,4 +1,4 @@
-// A small chart of records for tests of the core and the wire (not a preset: E2's presets seed the
+// A small chart of records for tests of the core and the wire (not a preset: the presets seed the
 // full companies). AU/UK/CA companies get a 10 % code and a 0 % code; US gets a rate and a group.
 
 import type { Company } from './company.js';

@@ -1,5 +1,5 @@
 // QBO's time texts: MetaData times to the second and the envelope `time` to the millisecond, both in
-// the company's local offset (qbo-api.md §1.5, §3.1). Offsets are fixed per company (no DST).
+// the company's local offset (docs/qbo-api.md §envelope). Offsets are fixed per company (no DST).
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 

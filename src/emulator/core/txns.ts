@@ -1,5 +1,5 @@
 // Builders for transactions: lines (Ids, LineNum, Qty × UnitPrice = Amount, tax codes), tax computed
-// per line and rounded to cents then summed (reliability.md §4.1), GlobalTaxCalculation for non-US
+// per line and rounded to cents then summed (docs/qbo-api.md §tax), GlobalTaxCalculation for non-US
 // companies, TAX/NON plus TxnTaxCodeRef for US ones, the trailing SubTotal line, totals and DueDate.
 // Balances that depend on other documents (payments applied) are set by the company afterwards.
 
@@ -206,7 +206,7 @@ export function buildTxn(
       if (gtc === 'TaxInclusive') {
         detail.TaxInclusiveAmt = centsToNumber(amount);
         // QBO answers a tax-inclusive line with its net Amount and a UnitPrice back-computed from
-        // it (issue 13; qbo-api.md §3 TaxInclusiveAmt). Strict only, until the product expects it.
+        // it (issue 13; docs/qbo-api.md §tax). Strict only, until the product expects it.
         if (ctx.strict) {
           lineNet = amount - lineTax;
           if (isDecimal(detail.Qty) && Number(detail.Qty) !== 0) detail.UnitPrice = Number((Number(centsToNumber(lineNet)) / Number(detail.Qty)).toFixed(7));

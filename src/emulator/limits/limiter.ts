@@ -1,5 +1,5 @@
 /**
- * Per-company throttling as QBO does it (qbo-api.md §7): at most `perMinute` requests in any
+ * Per-company throttling as QBO does it (docs/qbo-api.md §throttling): at most `perMinute` requests in any
  * sliding emulated minute, `concurrent` in flight, `batchesPerMinute` batch calls per minute. A
  * refused request does not count toward the minute: the emulator meters what it served.
  *

@@ -1,5 +1,5 @@
 /**
- * QBO's 429 ThrottleExceeded answer (qbo-api.md §7.2): a `Fault` with code 3001 and type SERVICE,
+ * QBO's 429 ThrottleExceeded answer (docs/qbo-api.md §throttling): a `Fault` with code 3001 and type SERVICE,
  * in JSON by default and in the XML `IntuitResponse` form when the client's Accept asks for XML
  * (or when the emulator is told to answer in XML always, as real QBO often does).
  */

@@ -1,5 +1,5 @@
 /**
- * Intuit-shaped OAuth 2.0 endpoints (qbo-api.md §2): the authorize page, the token endpoint and
+ * Intuit-shaped OAuth 2.0 endpoints (docs/qbo-api.md §oauth): the authorize page, the token endpoint and
  * revoke, at the same paths as Intuit's hosts so a client only swaps the base URL.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// The QBO Accounting API routes under /v3/company/:realmId/ (qbo-api.md §1.2, §12): create, read,
+// The QBO Accounting API routes under /v3/company/:realmId/ (docs/qbo-api.md §operations, §emulator-checklist): create, read,
 // full and sparse update, delete, void (both forms), query (GET and POST), batch, CDC, CompanyInfo,
 // Preferences; requestid replay per company; minorversion accepted; include=allowduplicatedocnum.
 // Envelopes exactly as QBO's; an intuit_tid header on every answer.
@@ -79,7 +79,7 @@ function normaliseIso(v: string): string {
 }
 
 /** References in a batch item to records created by earlier items of the same batch, which QBO
- *  cannot see yet (qbo-api.md §5.2). */
+ *  cannot see yet (docs/qbo-api.md §batch). */
 function refersToBatchCreation(body: unknown, created: Set<string>): string | undefined {
   let hit: string | undefined;
   const walk = (node: unknown, key?: string) => {
@@ -175,7 +175,7 @@ export function apiRoutes(deps: ApiDeps): Hono {
 
   /** Wraps a handler: faults become envelopes, successful writes are remembered under requestid.
    *  Generous: any later request with a used requestid gets the first answer. Strict (Intuit documents
-   *  only this, qbo-api.md §1.7): an identical request sent again after the first was answered, within
+   *  only this, docs/qbo-api.md §requestid): an identical request sent again after the first was answered, within
    *  the retention time, gets the first answer; one that differs gets fault 600; requests in flight
    *  together are each executed (duplicates may be created, as users report). */
   const handle =

@@ -1,6 +1,6 @@
 // Error envelopes on the wire. Data-service faults use the capitalised `Fault` envelope (HTTP 400,
 // ValidationFault); the auth gateway uses a lower-case, Java-serialised envelope with the time in
-// epoch millis (qbo-api.md §2.5, §8.1; recorded error/401.yml). E2's gateway uses these too.
+// epoch millis (docs/qbo-api.md §error-envelopes; recorded error/401.yml). The server's gateway uses these too.
 
 import type { FaultError } from '../core/faults.js';
 

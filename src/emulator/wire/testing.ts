@@ -1,5 +1,5 @@
 // A minimal app around apiRoutes with a permissive authorize, and a helper that serves it on
-// 127.0.0.1 (a free port) for tests over real HTTP. Not the emulator server (E2's server.ts).
+// 127.0.0.1 (a free port) for tests over real HTTP. Not the emulator server (server.ts).
 
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';

@@ -93,7 +93,7 @@ export interface UsSalesTax {
  * lines carry only TAX or NON, the transaction names one sales tax code in
  * TxnTaxDetail.TxnTaxCodeRef, and QBO computes TotalTax with one TaxLine per rate of that code's
  * SalesTaxRateList over the taxable lines (NetAmountTaxable; recorded answer in
- * /work/shared/reference/qbo-api.md §3.5: lines 325.75 taxable, TaxLine 8 % = 26.06). The amount is
+ * docs/qbo-api.md §tax: lines 325.75 taxable, TaxLine 8 % = 26.06). The amount is
  * worked line by line and rate by rate, each rounded to the cent ("QuickBooks Online will always
  * calculate line-by-line", https://quickbooks.intuit.com/learn-support/en-ca/sales-customers/if-my-subtotal-is-95-40-and-my-gst-hst-is-15-the-total-tax/01/306952 ;
  * each jurisdiction's rate rounded on its own before adding, "the correct functionality is the way

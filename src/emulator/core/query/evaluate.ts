@@ -1,6 +1,6 @@
 // Runs a parsed query over a company's rows. Validation mirrors QBO: only filterable properties in
 // WHERE/ORDERBY (4001), MAXRESULTS ≤ 1000 (4001), inactive name-list rows hidden unless the WHERE
-// constrains Active (qbo-api.md §4.2). Indexed fields (Id, DocNumber, names) skip the full scan.
+// constrains Active (docs/qbo-api.md §query, §filterable). Indexed fields (Id, DocNumber, names) skip the full scan.
 
 import { ENTITIES, entityByName, type EntityName } from '../entities.js';
 import { faults } from '../faults.js';

@@ -1,4 +1,4 @@
-// The QBO query language (qbo-api.md §4.1): SELECT * | count(*) | fields FROM Entity [WHERE a op v
+// The QBO query language (docs/qbo-api.md §query): SELECT * | count(*) | fields FROM Entity [WHERE a op v
 // [AND ...]] [ORDERBY f [ASC|DESC], ...] [STARTPOSITION n] [MAXRESULTS n]. Errors carry QBO's
 // QueryParserError text ("Encountered ... Was expecting ...") so clients see the shapes they know.
 
