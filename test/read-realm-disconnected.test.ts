@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { onError } from '../src/server/http.js';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/context.js';
 import { createApiToken } from '../src/accounts/api-tokens.js';
 import { createUser } from '../src/accounts/users.js';
@@ -43,9 +43,11 @@ describe('qbo-connect history and skipped while disconnected', () => {
   const run = (...args: string[]) =>
     spawnSync(process.execPath, [bin, '--data-dir', dataDir, ...args], { env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'silent', DATABASE_URL: '' }, encoding: 'utf8', timeout: 60_000 });
 
-  beforeAll(() => {
+  // A data folder per test: the first needs one where no company was ever connected.
+  beforeEach(() => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-read-realm-'));
   });
+  afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it('still asks for the company when none was ever connected', () => {
     for (const cmd of ['history', 'skipped']) {
@@ -72,6 +74,9 @@ describe('qbo-connect history and skipped while disconnected', () => {
 
   it('of several disconnected companies, reads the one last worked on, never a realm not connected here', async () => {
     const opened = await openDatabase({ sqliteFile: path.join(dataDir, 'qbo-connect.db') });
+    // 4620 as the test before leaves it, then 5555 worked on later.
+    await disconnected(opened.db, '4620');
+    await skipped(opened.db, '4620', 'INV-7', '2026-11-02T00:00:00.000Z');
     await disconnected(opened.db, '5555');
     await skipped(opened.db, '5555', 'INV-8', '2026-11-03T00:00:00.000Z');
     await skipped(opened.db, '9999', 'INV-9', '2026-11-04T00:00:00.000Z'); // never connected here

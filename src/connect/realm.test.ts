@@ -45,4 +45,4 @@ describeEachDialect('choosing the company', (ctx) => {
     // Fuzz counterexample (FC_SEED=565866596): `?realm=%20` started a sync of the connected company.
     for (const blank of ['', ' ', '\t']) await expect(resolveRealm(ctx.db, blank, '?realm=ID')).rejects.toThrow(/^realm "" is not a QuickBooks company id/);
   });
-});
+}, { fresh: 'each' });

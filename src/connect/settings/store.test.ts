@@ -29,6 +29,7 @@ describeEachDialect('connect settings store', (ctx) => {
   });
 
   it('writes nothing and audits nothing when the value is already the one given', async () => {
+    await setSetting(ctx.db, { realmId: 'realm-c', path: 'invoices.memo', value: 'client-reference', actor: 'cli:alice', clock });
     const before = await listAudit(ctx.db, 'realm-c');
     const { version } = await getSettingsWithVersion(ctx.db, 'realm-c', clock);
     const r = await setSetting(ctx.db, { realmId: 'realm-c', path: 'invoices.memo', value: 'client-reference', actor: 'cli:bob', clock });
@@ -160,4 +161,4 @@ describeEachDialect('connect settings store', (ctx) => {
     // Removing an entry is always allowed.
     await expect(set('us-co', 'tax.sales.ST', null)).resolves.toMatchObject({ changed: true, newValue: null });
   });
-});
+}, { fresh: 'each' });
