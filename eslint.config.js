@@ -6,8 +6,8 @@ import security from 'eslint-plugin-security';
 import globals from 'globals';
 import { partBoundaries } from './eslint/part-boundaries.js';
 
-/** The shared vocabulary every part may use: leaf files at the root of src/. */
-const leaves = ['context', 'config', 'log'];
+/** The shared vocabulary every part may use: leaf files at the root of src/ (user-facing-error: the one refusal, imports nothing; hash: canonical JSON and its digest). */
+const leaves = ['context', 'config', 'log', 'user-facing-error', 'hash'];
 
 /**
  * The arrows (ARCHITECTURE §3): part → the parts it may import. A part not listed (cli, app) may
@@ -26,9 +26,11 @@ export const architecture = {
     context: ['config', 'log', 'store', 'qbo', 'connect'],
     config: [],
     log: [],
+    hash: [],
     clock: ['context'],
     version: [],
     'data-folder': [],
+    'user-facing-error': [],
   },
   // Two implementations that agree are evidence: the emulator shares only the wire types' shapes.
   typesOnly: { emulator: ['qbo/wire-types.ts'] },

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { groupOrder, type PlanRow } from '../src/connect/plan/index.js';
-import { sentContentHash } from '../src/connect/run/context.js';
+import { contentHash } from '../src/hash.js';
 import { actionableRows, fillReferences, withMarker } from '../src/connect/run/execute.js';
 import { toCents } from '../src/qbo/money.js';
 import type { DemoSize } from '../src/practice/demo.js';
@@ -83,7 +83,7 @@ export async function planAtScale(opts: { size: DemoSize; timeScale: number; lat
           qbo_entity: row.qbo.entity,
           qbo_id: qbo.Id,
           sync_token: '0',
-          payload_hash: sentContentHash(body),
+          payload_hash: contentHash(body),
           record_version: row.record.version ?? 1,
           state: 'linked',
           qbo_total_cents: row.qboTotalCents ?? (typeof body['TotalAmt'] === 'number' ? toCents(body['TotalAmt'] as number, 'half-up') : null),

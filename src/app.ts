@@ -38,7 +38,11 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const sqliteFile = path.join(config.dataDir, 'qbo-connect.db');
   // The folder holds the key file unless a secret is set, and the database under SQLite.
   if (!config.databaseUrl || !config.secret) prepareDataFolder(config.dataDir, config.databaseUrl ? undefined : sqliteFile);
-  const opened = await openDatabase({ databaseUrl: config.databaseUrl, sqliteFile });
+  const opened = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    sqliteFile,
+    onIdleError: (err) => logger.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the next query opens a new one'),
+  });
   let checkedKey: Buffer | undefined;
   try {
     checkedKey = await checkTokenKey(opened.db, config);

@@ -8,7 +8,7 @@ import { createApp, type App } from '../src/app.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
 import { createConnectionService, EXPIRY_WARNING_MS, STATE_TTL_MS } from '../src/connect/connection.js';
 import { followEmulatorConsent } from '../src/cli/auto-consent.js';
-import { isConnectionError } from '../src/connect/connection-messages.js';
+import { isUserFacing } from '../src/user-facing-error.js';
 import { testConfig } from './helpers/config.js';
 import { testDate } from './helpers/test-time.js';
 
@@ -32,10 +32,10 @@ describe('connection flow against the emulator', () => {
     try {
       await p;
     } catch (err) {
-      if (isConnectionError(err)) return err.code;
+      if (isUserFacing(err)) return err.code;
       throw err;
     }
-    throw new Error('expected a ConnectionError');
+    throw new Error('expected a connection refusal');
   }
 
   it('starts disconnected with "connect" in the message', async () => {
@@ -81,7 +81,7 @@ describe('connection flow against the emulator', () => {
     now = new Date(saved.getTime() + STATE_TTL_MS + 1000);
     try {
       const err = await svc.completeConnect({ ...lcb, sessionId: 'session-a' }).catch((e: Error) => e);
-      expect(isConnectionError(err) && err.code).toBe('connection.expired-state');
+      expect(isUserFacing(err) && err.code).toBe('connection.expired-state');
       expect((err as Error).message).toContain('10 minutes');
     } finally {
       now = saved;

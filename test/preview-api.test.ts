@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Hono } from 'hono';
+import { onError } from '../src/server/http.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../src/accounts/api-tokens.js';
 import { createUser } from '../src/accounts/users.js';
@@ -52,6 +53,7 @@ describe('preview API and CLI', () => {
     viewer = (await createApiToken(opened.db, vi.id, 't')).token;
     http = new Hono();
     http.route('/api/v1/preview', previewApi(app));
+    http.onError(onError(app.logger));
   }, 60_000);
   afterAll(async () => {
     await co?.close();

@@ -3,7 +3,7 @@
  * in QBO after a sync (found by change data capture, never overwritten), and payments received in QBO
  * imported against the practice's invoices.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { buildPlan, resolveRowRefs, type Plan, type PlanRow } from '../src/connect/plan/index.js';
 import { nextBase } from '../src/connect/plan/sent-fields.js';
 import { setSetting } from '../src/connect/settings/store.js';
@@ -110,7 +110,7 @@ describeEachDialect('QBO-side edits after a sync, and payments imported from QBO
   let invoice: PlanRow;
   let sent: Record<string, unknown> & { Id: string; SyncToken: string };
   const plan = () => buildPlan({ db, clock, logger: silentLogger, qbo: co.qbo }, co.realmId);
-  beforeAll(async () => {
+  beforeEach(async () => {
     db = t.db;
     co = await connectedCompany(db, clock);
     await loadDemoPractice(db, { size: 'small', seed: 1, today: clock() });
@@ -119,7 +119,7 @@ describeEachDialect('QBO-side edits after a sync, and payments imported from QBO
     // As a sync leaves it: the link with what was sent and what QBO answered, field by field.
     await db.insertInto('links').values({ ...linkOf(co.realmId, invoice, sent), sent_fields: JSON.stringify(nextBase('Invoice', sent, sent)) }).execute();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await co?.close();
   });
 
@@ -190,4 +190,4 @@ describeEachDialect('QBO-side edits after a sync, and payments imported from QBO
     r = row(await plan(), 'invoices:INV-90001-B')!;
     expect(r.issues.find((i) => i.code === 'qbo.reference-inactive')).toMatchObject({ severity: 'error', field: 'contactCode' });
   });
-});
+}, { fresh: 'each' });

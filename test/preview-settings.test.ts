@@ -2,7 +2,7 @@
  * Each setting changes the payloads the way it says, and each change is in the audit with its old and
  * new value. One company on the emulator, the small demo practice; each test sets what it needs.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildPlan, type Plan, type PlanRow } from '../src/connect/plan/index.js';
 import { createQboClients } from '../src/connect/qbo-client.js';
 import { getSettings, listAudit, setSetting } from '../src/connect/settings/store.js';
@@ -40,7 +40,7 @@ describeEachDialect('each setting changes the payloads as it says, and is audite
     throw new Error(`no ${entity} ${name}`);
   }
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     db = t.db;
     co = await connectedCompany(db, clock);
     // ~30 previews of 14 requests each: more than QBO's 500 a minute, which the client honours. The
@@ -49,7 +49,7 @@ describeEachDialect('each setting changes the payloads as it says, and is audite
     expect((await loadDemoPractice(db, { size: 'small', seed: 1, today: clock() })).ok).toBe(true);
     await plan(); // the first preview pre-fills the mappings
   }, 60_000);
-  afterAll(async () => {
+  afterEach(async () => {
     await co?.close();
   });
 
@@ -315,4 +315,4 @@ describeEachDialect('each setting changes the payloads as it says, and is audite
     await change('general.exportFrom.invoices', tomorrow);
     expect((await plan()).groups.find((g) => g.kind === 'invoices')!.rows).toEqual([]);
   });
-});
+}, { fresh: 'each' });

@@ -4,7 +4,7 @@
  * company that already holds some records adopts them; QBO's total is predicted as QBO computes it;
  * practice changes after a sync become updates and voids.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildPlan, resolveRowRefs, skipWithLinked, type Plan, type PlanRow } from '../src/connect/plan/index.js';
 import { setSetting } from '../src/connect/settings/store.js';
 import { clashingSupplierName, loadDemoPractice, plantedProblems } from '../src/practice/demo.js';
@@ -27,7 +27,7 @@ async function idOf(co: ConnectedCompany, entity: 'TaxCode' | 'Account' | 'Payme
 describeEachDialect('preview of the small demo on an AU company', (t) => {
   let co: ConnectedCompany;
   const deps = () => ({ db: t.db, clock, logger: silentLogger, qbo: co.qbo });
-  beforeAll(async () => {
+  beforeEach(async () => {
     co = await connectedCompany(t.db, clock);
     const report = await loadDemoPractice(t.db, { size: 'small', seed: 1, today: clock() });
     expect(report.ok).toBe(true);
@@ -35,7 +35,7 @@ describeEachDialect('preview of the small demo on an AU company', (t) => {
     // Payments are imported by default; the planted payment problem is about exporting them.
     await setSetting(t.db, { realmId: co.realmId, path: 'payments.direction', value: 'export', actor: 'tester', clock });
   });
-  afterAll(async () => co?.close());
+  afterEach(async () => co?.close());
 
   it('lists every planted problem with its reason code, record and field', async () => {
     const before = requestCount(co);
@@ -95,7 +95,7 @@ describeEachDialect('preview of the small demo on an AU company', (t) => {
     // Warnings stay, to inform.
     expect(rows(plan).some((r) => r.issues.some((i) => i.code === 'invoice.zero-value'))).toBe(true);
   });
-});
+}, { fresh: 'each' });
 
 describe('preview against a company that already holds some of the practice', () => {
   let db: Db;

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Hono } from 'hono';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { onError } from '../src/server/http.js';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/context.js';
 import { createApiToken } from '../src/accounts/api-tokens.js';
 import { createUser } from '../src/accounts/users.js';
@@ -42,9 +43,11 @@ describe('qbo-connect history and skipped while disconnected', () => {
   const run = (...args: string[]) =>
     spawnSync(process.execPath, [bin, '--data-dir', dataDir, ...args], { env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'silent', DATABASE_URL: '' }, encoding: 'utf8', timeout: 60_000 });
 
-  beforeAll(() => {
+  // A data folder per test: the first needs one where no company was ever connected.
+  beforeEach(() => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-read-realm-'));
   });
+  afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it('still asks for the company when none was ever connected', () => {
     for (const cmd of ['history', 'skipped']) {
@@ -71,6 +74,9 @@ describe('qbo-connect history and skipped while disconnected', () => {
 
   it('of several disconnected companies, reads the one last worked on, never a realm not connected here', async () => {
     const opened = await openDatabase({ sqliteFile: path.join(dataDir, 'qbo-connect.db') });
+    // 4620 as the test before leaves it, then 5555 worked on later.
+    await disconnected(opened.db, '4620');
+    await skipped(opened.db, '4620', 'INV-7', '2026-11-02T00:00:00.000Z');
     await disconnected(opened.db, '5555');
     await skipped(opened.db, '5555', 'INV-8', '2026-11-03T00:00:00.000Z');
     await skipped(opened.db, '9999', 'INV-9', '2026-11-04T00:00:00.000Z'); // never connected here
@@ -92,12 +98,13 @@ describeEachDialect('history and skipped API while disconnected', (ctx) => {
     http = new Hono();
     http.route('/api/v1/history', historyApi(app));
     http.route('/api/v1/skipped', skippedApi(app));
+    http.onError(onError(app.logger));
   });
 
   it('refuses while no company was ever connected, then reads the company last connected', async () => {
     const h0 = await get('/api/v1/history');
     expect(h0.status).toBe(400);
-    expect(((await h0.json()) as { error: { code: string } }).error.code).toBe('sync.realm-required');
+    expect(((await h0.json()) as { error: { code: string } }).error.code).toBe('realm.required');
     expect((await get('/api/v1/skipped')).status).toBe(400);
     await disconnected(ctx.db, '4620');
     await skipped(ctx.db, '4620', 'INV-7', '2026-11-20T00:00:00.000Z');

@@ -52,4 +52,4 @@ describeEachDialect('accounts', (ctx) => {
     expect(forbidden.status).toBe(403);
     expect(((await forbidden.json()) as { error: { message: string } }).error.message).toContain('bookkeeper');
   });
-});
+}, { fresh: 'each' });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createApp, type App } from '../app.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { UserFacingError } from '../user-facing-error.js';
 import { createLogger, type Logger } from '../log.js';
 
 export interface GlobalFlags {
@@ -17,19 +18,17 @@ export function configFrom(cmd: Command): Config {
   return loadConfig(process.env, { dataDir: flags.dataDir, logLevel: flags.logLevel, port: flags.port, host: flags.host });
 }
 
-/** An error a person can act on: printed as one line, exit code 2, no stack trace. */
-export class UserError extends Error {
-  override name = 'UserError';
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-  }
+/**
+ * A refusal of the command line itself (a flag it cannot use, a file it cannot read): a
+ * `UserFacingError` like every part's refusals, so main.ts prints it as one line, exit code 2.
+ */
+export function userError(message: string): UserFacingError<'cli.refused'> {
+  return new UserFacingError('cli.refused', message);
 }
 
+/** What main.ts prints as one line (exit 2, no stack trace): any part's refusal, or a configuration it cannot use. */
 export function isUserFacing(err: unknown): err is Error {
-  return err instanceof UserError || err instanceof ConfigError;
+  return err instanceof UserFacingError || err instanceof ConfigError;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { buildProgram } from './program.js';
-import { isUserFacing, UserError } from './context.js';
+import { isUserFacing } from './context.js';
 import { expectedFailure } from './expected-failures.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -17,7 +17,7 @@ async function main(argv: string[]): Promise<void> {
     }
     if (isUserFacing(err)) {
       console.error(`qbo-connect: ${err.message}`);
-      process.exitCode = err instanceof UserError ? err.exitCode : 2;
+      process.exitCode = 2;
       return;
     }
     const line = expectedFailure(err);

@@ -10,7 +10,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Db } from '../store/db.js';
-import type { StoredTokens, TokenStore } from '../qbo/token-store.js';
+import { RefreshLockBusyError, type StoredTokens, type TokenStore } from '../qbo/token-store.js';
 import type { TokenSet } from '../qbo/oauth.js';
 import { createOAuthState } from '../qbo/oauth.js';
 import type { TokenCipher } from './crypto.js';
@@ -46,10 +46,6 @@ export interface ConnectionStoreOptions {
   /** How long to wait for another holder before giving up (default 45 s). */
   lockWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
-}
-
-export class RefreshLockBusyError extends Error {
-  override name = 'RefreshLockBusyError';
 }
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');

@@ -4,7 +4,7 @@
  * encrypted, record company name and region), disconnect (revoke and forget), status.
  * The web app's Connect button and `qbo-connect connect` both use this.
  */
-import { actorName, localWhen } from './run/messages.js';
+import { actorName, localWhen } from './run/reasons.js';
 import crypto from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -15,7 +15,7 @@ import type { TokenStore } from '../qbo/token-store.js';
 import { createQboClient } from '../qbo/client.js';
 import { ConnectionStore, type ConnectionInfo } from './connection-store.js';
 import { createTokenCipher, loadOrCreateKey } from './crypto.js';
-import { ConnectionError } from './connection-messages.js';
+import { refusal } from './connection-reasons.js';
 
 export type DisconnectedReason = 'never-connected' | 'disconnected' | 'logged-out' | 'expired' | 'revoked';
 
@@ -42,7 +42,7 @@ export interface ConnectionStatus {
 export interface ConnectionService {
   /** The authorize URL to send the person (or the CLI) to. */
   beginConnect(opts: { sessionId?: string; actor: string; company?: string }): Promise<{ url: string; redirectUri: string }>;
-  /** Finishes the flow from the callback's query; throws ConnectionError with a clear message. */
+  /** Finishes the flow from the callback's query; throws a connection refusal (connection-reasons.ts) with a clear message. */
   completeConnect(opts: { code?: string; state?: string; realmId?: string; error?: string; sessionId?: string; actor?: string }): Promise<ConnectionStatus>;
   /** Revokes at QBO (when `revoke` is not false) and forgets the tokens. */
   disconnect(realmId: string | undefined, actor: string, opts?: { revoke?: boolean }): Promise<ConnectionStatus>;
@@ -154,18 +154,18 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
   const log = deps.logger;
 
   const configured = () => {
-    if (!endpoints.clientId || !endpoints.clientSecret) throw new ConnectionError('connection.not-configured');
+    if (!endpoints.clientId || !endpoints.clientSecret) throw refusal('connection.not-configured');
   };
 
   async function checkState(state: string, sessionId: string | undefined): Promise<void> {
     const row = await deps.db.selectFrom('oauth_states').selectAll().where('state_hash', '=', sha256(state)).executeTakeFirst();
-    if (!row) throw new ConnectionError('connection.unknown-state');
-    if (row.used_at) throw new ConnectionError('connection.used-state');
-    if (Date.parse(row.expires_at) <= deps.clock().getTime()) throw new ConnectionError('connection.expired-state');
+    if (!row) throw refusal('connection.unknown-state');
+    if (row.used_at) throw refusal('connection.used-state');
+    if (Date.parse(row.expires_at) <= deps.clock().getTime()) throw refusal('connection.expired-state');
     // A state made for a browser session must come back in that session; one made without a
     // session (the CLI, which has server-side access) comes back wherever the browser lands.
-    if (row.session_id !== null && row.session_id !== (sessionId ?? null)) throw new ConnectionError('connection.foreign-state');
-    if (!(await store.consumeState(state, row.session_id))) throw new ConnectionError('connection.used-state');
+    if (row.session_id !== null && row.session_id !== (sessionId ?? null)) throw refusal('connection.foreign-state');
+    if (!(await store.consumeState(state, row.session_id))) throw refusal('connection.used-state');
   }
 
   const service = {
@@ -185,20 +185,20 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
 
     async completeConnect(opts: { code?: string; state?: string; realmId?: string; error?: string; sessionId?: string; actor?: string }) {
       configured();
-      if (!opts.state) throw new ConnectionError('connection.missing-state');
+      if (!opts.state) throw refusal('connection.missing-state');
       // The state is spent even when QuickBooks reports an error, so a replay cannot reuse it.
       await checkState(opts.state, opts.sessionId);
-      if (opts.error) throw new ConnectionError('connection.denied', { error: opts.error.slice(0, 60) });
-      if (!opts.code) throw new ConnectionError('connection.missing-code');
-      if (!opts.realmId || !/^\d{1,30}$/.test(opts.realmId)) throw new ConnectionError('connection.missing-realm');
+      if (opts.error) throw refusal('connection.denied', { error: opts.error.slice(0, 60) });
+      if (!opts.code) throw refusal('connection.missing-code');
+      if (!opts.realmId || !/^\d{1,30}$/.test(opts.realmId)) throw refusal('connection.missing-realm');
       let tokens;
       try {
         tokens = await exchangeCode(oauth, opts.code);
       } catch (err) {
         if (err instanceof OAuthError) {
           log.warn({ kind: err.kind, status: err.status, intuit_tid: err.intuitTid }, 'code exchange refused');
-          if (err.kind === 'temporary') throw new ConnectionError('connection.unreachable', { detail: err.message });
-          throw new ConnectionError('connection.exchange-failed', { detail: err.status ? `HTTP ${err.status}, ${err.kind}` : err.kind });
+          if (err.kind === 'temporary') throw refusal('connection.unreachable', { detail: err.message });
+          throw refusal('connection.exchange-failed', { detail: err.status ? `HTTP ${err.status}, ${err.kind}` : err.kind });
         }
         throw err;
       }
@@ -220,7 +220,7 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
         } catch (revokeErr) {
           log.warn({ realmId, err: revokeErr instanceof Error ? revokeErr.message : String(revokeErr) }, 'revoking the unused tokens failed');
         }
-        throw new ConnectionError('connection.company-unreadable', { realmId, detail: err instanceof Error && 'status' in err ? `HTTP ${String((err as { status?: unknown }).status)}` : undefined });
+        throw refusal('connection.company-unreadable', { realmId, detail: err instanceof Error && 'status' in err ? `HTTP ${String((err as { status?: unknown }).status)}` : undefined });
       }
       await store.saveConnection({ realmId, tokens: probe.current, connectedBy: opts.actor ?? null });
       await store.updateCompany(realmId, { companyName: info.CompanyName, region: info.Country ?? null });
@@ -231,11 +231,11 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
     async disconnect(realmId: string | undefined, actor: string, opts: { revoke?: boolean } = {}) {
       const now = deps.clock();
       const target = realmId ? await store.get(realmId) : current(await store.list(), now);
-      if (!target || target.status !== 'connected') throw new ConnectionError('connection.not-connected');
+      if (!target || target.status !== 'connected') throw refusal('connection.not-connected');
       // Not while a sync runs: its writes would fail part-way with records in no count (issue 19).
       // A lock whose lease lapsed belongs to a process that is gone and does not stop a disconnect.
       const syncing = await deps.db.selectFrom('sync_locks').selectAll().where('realm_id', '=', target.realmId).where('expires_at', '>', now.toISOString()).executeTakeFirst();
-      if (syncing) throw new ConnectionError('connection.sync-running', { holder: actorName(syncing.holder), since: localWhen(syncing.started_at, now) });
+      if (syncing) throw refusal('connection.sync-running', { holder: actorName(syncing.holder), since: localWhen(syncing.started_at, now) });
       let revokeNote = '';
       if (opts.revoke !== false) {
         const tokens = await store.load(target.realmId);

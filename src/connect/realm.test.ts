@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../test/helpers/db.js';
-import { RealmChoiceError, resolveRealm } from './realm.js';
+import { UserFacingError } from '../user-facing-error.js';
+import { resolveRealm } from './realm.js';
 
 describeEachDialect('choosing the company', (ctx) => {
   const connection = (realm: string, status: 'connected' | 'disconnected') =>
@@ -32,7 +33,8 @@ describeEachDialect('choosing the company', (ctx) => {
 
   it('defaults to the single connected company, ignoring disconnected ones, and asks when there are several', async () => {
     await connection('100', 'disconnected');
-    await expect(resolveRealm(ctx.db, undefined, '?realm=ID')).rejects.toBeInstanceOf(RealmChoiceError);
+    await expect(resolveRealm(ctx.db, undefined, '?realm=ID')).rejects.toMatchObject({ code: 'realm.required', field: 'realm', status: 400 });
+    await expect(resolveRealm(ctx.db, undefined, '?realm=ID')).rejects.toBeInstanceOf(UserFacingError);
     await connection('111', 'connected');
     expect(await resolveRealm(ctx.db, undefined, '?realm=ID')).toBe('111');
     await connection('222', 'connected');
@@ -43,4 +45,4 @@ describeEachDialect('choosing the company', (ctx) => {
     // Fuzz counterexample (FC_SEED=565866596): `?realm=%20` started a sync of the connected company.
     for (const blank of ['', ' ', '\t']) await expect(resolveRealm(ctx.db, blank, '?realm=ID')).rejects.toThrow(/^realm "" is not a QuickBooks company id/);
   });
-});
+}, { fresh: 'each' });

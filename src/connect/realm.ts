@@ -3,16 +3,7 @@
  * (the `connections` table of the QBO client part).
  */
 import type { Db } from '../store/db.js';
-
-export class RealmChoiceError extends Error {
-  override name = 'RealmChoiceError';
-  constructor(
-    message: string,
-    readonly known: string[],
-  ) {
-    super(message);
-  }
-}
+import { refusal } from './reasons.js';
 
 /** The companies connected now, by realm id. */
 export async function connectedRealms(db: Db): Promise<string[]> {
@@ -29,14 +20,14 @@ export async function resolveRealm(db: Db, given: string | undefined, how: strin
   // A realm id is QBO's number for a company; anything else would only fail later, deeper down.
   // A realm given blank (`?realm=%20`) is refused too, never read as "the connected company": found
   // by the API fuzz, it started a sync of the one connected company.
-  if (g !== undefined && !/^\d{1,30}$/.test(g)) throw new RealmChoiceError(`realm "${g.slice(0, 40)}" is not a QuickBooks company id (a number such as 9130350000000000): name one with ${how}.`, []);
+  if (g !== undefined && !/^\d{1,30}$/.test(g)) throw refusal('realm.required', { value: g, how }, 'realm');
   if (g) return g;
   const realms = await connectedRealms(db);
   if (realms.length === 0) {
-    throw new RealmChoiceError(`No QBO company is connected: connect one with "qbo-connect connect", or name the company with ${how}.`, []);
+    throw refusal('realm.required', { how }, 'realm');
   }
   if (realms.length > 1) {
-    throw new RealmChoiceError(`Several QBO companies are connected (${realms.join(', ')}): name one with ${how}.`, realms);
+    throw refusal('realm.required', { known: realms, how }, 'realm');
   }
   return realms[0]!;
 }

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../test/helpers/db.js';
-import { ConnectError } from './messages.js';
+import { UserFacingError } from '../user-facing-error.js';
 import { listSkipped, parseRef, skip, skipMany, skippedKeys, unskip, unskipMany, type RecordRef } from './skips.js';
 
 let now = new Date('2026-11-26T01:00:00Z');
@@ -26,8 +26,8 @@ describeEachDialect('skipped records', (ctx) => {
 
   it('refuses to add back a record that is not skipped, naming it', async () => {
     const err = await unskip(ctx.db, { realmId: 'r1', kind: 'bill', id: 'B-9', actor: 'cli:bob', clock }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConnectError);
-    expect((err as ConnectError).message).toBe('bill B-9 is not skipped, so there is nothing to add back.');
+    expect(err).toBeInstanceOf(UserFacingError);
+    expect((err as UserFacingError).message).toBe('bill B-9 is not skipped, so there is nothing to add back.');
   });
 
   it('skips a row with its linked rows, or a whole group, in one go', async () => {
@@ -72,15 +72,15 @@ describeEachDialect('skipped records', (ctx) => {
 
   it('refuses an unknown kind or an empty id with the allowed kinds listed', () => {
     expect(() => parseRef('receipt', 'X')).toThrow(/no record kind receipt; use one of: invoice, credit-note, payment/);
-    expect(() => parseRef('invoice', '  ')).toThrow(ConnectError);
+    expect(() => parseRef('invoice', '  ')).toThrow(UserFacingError);
   });
 
   it('refuses an id with a NUL or another control character, naming the field, and stores nothing', async () => {
     for (const id of ['C\u0000X', 'INV\u00071', 'A\u009fB']) {
       const err = await skip(ctx.db, { realmId: 'r-nul', kind: 'contact', id, actor: 'cli:alice', clock }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(ConnectError);
+      expect(err).toBeInstanceOf(UserFacingError);
       expect(err).toMatchObject({ field: 'id' });
-      expect((err as ConnectError).message).toContain('without control characters');
+      expect((err as UserFacingError).message).toContain('without control characters');
     }
     expect(await listSkipped(ctx.db, 'r-nul')).toEqual([]);
   });

@@ -7,35 +7,13 @@
 import { z } from 'zod';
 import type { Clock } from '../context.js';
 import type { Db } from '../store/db.js';
-import { ConnectError, type ReasonCode } from './messages.js';
-import type { DocumentKind } from './settings/model.js';
+import { refusal, type ConnectReason } from './reasons.js';
+import { exportFromOfSkipKind, skipKinds, type ExportFromKey, type SkipKind } from './kinds.js';
 import { hasForbiddenCharacters } from '../practice/schemas.js';
 
-export const recordKinds = [
-  'invoice',
-  'credit-note',
-  'payment',
-  'imported-payment',
-  'bill',
-  'staff-expense',
-  'contact',
-  'staff',
-  'job-item',
-] as const;
-export type RecordKind = (typeof recordKinds)[number];
-
-/** Which export-from date bounds each kind; names and items have no date and are always listed. */
-export const windowOf: Record<RecordKind, DocumentKind | null> = {
-  invoice: 'invoices',
-  'credit-note': 'creditNotes',
-  payment: 'payments',
-  'imported-payment': 'payments',
-  bill: 'bills',
-  'staff-expense': 'staffExpenses',
-  contact: null,
-  staff: null,
-  'job-item': null,
-};
+/** What a person skips: the skip kinds of the table of kinds (connect/kinds.ts). */
+export const recordKinds = skipKinds;
+export type RecordKind = SkipKind;
 
 export interface RecordRef {
   kind: RecordKind;
@@ -64,10 +42,10 @@ const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 /** Checks a kind and id typed by a person or sent to the API. */
 export function parseRef(kind: unknown, id: unknown, date?: unknown): RecordRef {
   if (typeof kind !== 'string' || !(recordKinds as readonly string[]).includes(kind)) {
-    throw new ConnectError('skip.unknown-kind', { value: kind, kinds: [...recordKinds] }, 'kind');
+    throw refusal('skip.unknown-kind', { value: kind, kinds: [...recordKinds] }, 'kind');
   }
   const parsedId = idSchema.safeParse(id);
-  if (!parsedId.success) throw new ConnectError('skip.invalid-id', { value: id }, 'id');
+  if (!parsedId.success) throw refusal('skip.invalid-id', { value: id }, 'id');
   const parsedDate = date === undefined || date === null ? null : dateSchema.safeParse(date).success ? (date as string) : null;
   return { kind: kind as RecordKind, id: parsedId.data, date: parsedDate };
 }
@@ -77,7 +55,7 @@ export interface SkipInput {
   refs: RecordRef[];
   actor: string;
   clock: Clock;
-  reasonCode?: ReasonCode | string | null;
+  reasonCode?: ConnectReason | string | null;
   /** The engine holding records back (not a person's choice). */
   heldByEngine?: boolean;
 }
@@ -157,7 +135,7 @@ export async function unskipMany(db: Db, input: { realmId: string; refs: RecordR
 export async function unskip(db: Db, input: { realmId: string; kind: RecordKind | string; id: string; actor: string; clock: Clock }): Promise<void> {
   const ref = parseRef(input.kind, input.id);
   const restored = await unskipMany(db, { realmId: input.realmId, refs: [ref], actor: input.actor, clock: input.clock });
-  if (restored.length === 0) throw new ConnectError('skip.not-skipped', { record: `${ref.kind} ${ref.id}` }, 'id');
+  if (restored.length === 0) throw refusal('skip.not-skipped', { record: `${ref.kind} ${ref.id}` }, 'id');
 }
 
 export interface ListSkippedOptions {
@@ -165,7 +143,7 @@ export interface ListSkippedOptions {
    * The export-from dates (settings `general.exportFrom`): records dated before their kind's date
    * are left out of the list. Records of unknown date are always listed, so nothing hides unseen.
    */
-  exportFrom?: Partial<Record<DocumentKind, string>> | undefined;
+  exportFrom?: Partial<Record<ExportFromKey, string>> | undefined;
   kind?: RecordKind | undefined;
 }
 
@@ -189,7 +167,7 @@ export async function listSkipped(db: Db, realmId: string, opts: ListSkippedOpti
       }),
     )
     .filter((s) => {
-      const w = windowOf[s.kind];
+      const w = exportFromOfSkipKind[s.kind];
       const from = w ? opts.exportFrom?.[w] : undefined;
       return !from || s.recordDate === null || s.recordDate >= from;
     });
@@ -207,7 +185,7 @@ export async function skippedKeys(db: Db, realmId: string): Promise<Set<string>>
 }
 
 function checkActor(actor: string): void {
-  if (typeof actor !== 'string' || actor.trim() === '' || actor.length > 200) throw new ConnectError('settings.invalid-actor', { value: actor }, 'actor');
+  if (typeof actor !== 'string' || actor.trim() === '' || actor.length > 200) throw refusal('settings.invalid-actor', { value: actor }, 'actor');
 }
 
 export function key(r: { kind: string; id: string }): string {

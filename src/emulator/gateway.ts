@@ -1,7 +1,7 @@
 /**
  * What stands in front of the API routes, in the order QBO's gateway applies it: the bearer token
  * (401/403 in the lower-case envelope), then the company's limits (429 ThrottleExceeded), then any
- * armed fault (latency, 429/500/503, hang, commit-then-drop, commit-then-500).
+ * armed fault (latency, 429/500/503, hang, commit-then-drop, commit-then-500, 401).
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { EmulatorClock } from './clock.js';
@@ -91,6 +91,9 @@ export function apiGateway(deps: GatewayDeps): MiddlewareHandler {
         }
         case '500':
           return deps.envelopes.serverError(c);
+        case '401':
+          // Before anything is stored, as the gateway's own token check.
+          return deps.envelopes.unauthorized(c, 'Token invalid');
         case '503':
           return c.body('Service Unavailable', 503, { 'Content-Type': 'text/plain' });
         case 'hang': {

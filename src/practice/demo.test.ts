@@ -96,6 +96,12 @@ describe('demo practice generator', () => {
 });
 
 describeEachDialect('demo practice in the store', (ctx) => {
+  /** The ledger as the first start of an emulator app leaves it: the demo loaded. */
+  const loadedOnFirstStart = async () => {
+    const first = await loadDemoOnFirstStart({ db: ctx.db, clock: () => today, logger: createLogger('silent') }, { qboEnv: 'emulator' });
+    expect(first && 'loaded' in first && first.loaded.ok).toBe(true);
+  };
+
   it('loads once on first start, then leaves the ledger alone', async () => {
     const app = { db: ctx.db, clock: () => today, logger: createLogger('silent') };
     const first = await loadDemoOnFirstStart(app, { qboEnv: 'emulator' });
@@ -109,6 +115,7 @@ describeEachDialect('demo practice in the store', (ctx) => {
   });
 
   it('loading the same demo again changes nothing', async () => {
+    await loadedOnFirstStart();
     const before = await practiceSnapshot(ctx.db);
     const again = await loadDemoPractice(ctx.db, { size: 'small', seed: 1, today, now: new Date('2026-11-27T00:00:00Z') });
     expect(again).toMatchObject({ ok: true, created: 0, updated: 0 });
@@ -116,6 +123,7 @@ describeEachDialect('demo practice in the store', (ctx) => {
   });
 
   it('gives the preview its planted records inside the default export window', async () => {
+    await loadedOnFirstStart();
     const invoices = await listDocumentsForExport(ctx.db, { kind: 'invoice', fromDate: monthStart });
     const keys = invoices.map((d) => d.stored.key);
     for (const k of ['INV-90001', 'INV-90002', 'INV-90003', 'INV-2026-HARBOURVIEW-000077', 'INV-90006']) expect(keys).toContain(k);
@@ -125,7 +133,7 @@ describeEachDialect('demo practice in the store', (ctx) => {
     expect(String(payments.find((d) => d.stored.key === 'RCT-90007')?.allocations[0]?.invoice?.record.date) < monthStart).toBe(true);
     expect((await getRecord(ctx.db, 'tax-code', 'GST-CAP'))?.record.forSales).toBe(false);
   });
-});
+}, { fresh: 'each' });
 
 describeEachDialect('the first start leaves a real ledger alone (issue 19)', (ctx) => {
   const app = () => ({ db: ctx.db, clock: () => today, logger: createLogger('silent') });
@@ -152,4 +160,4 @@ describeEachDialect('the first start leaves a real ledger alone (issue 19)', (ct
     expect(await practiceSnapshot(ctx.db)).toBe(before);
     expect(await getMeta(ctx.db, 'demo-loaded')).toBeUndefined();
   });
-});
+}, { fresh: 'each' });

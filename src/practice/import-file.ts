@@ -8,7 +8,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
 import { kindFromName, kindInfo, kinds, type Kind } from './kinds.js';
 import { ImportDocumentReader, ImportJsonError } from './import-json-stream.js';
-import { issue, reasonCodes, say, type PracticeIssue } from './messages.js';
+import { issue, reasonCodes, say, type PracticeIssue } from './reasons.js';
 import type { InputRecord } from './validate.js';
 
 const fileShape = Object.fromEntries(

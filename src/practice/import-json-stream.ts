@@ -16,7 +16,7 @@
  */
 import { memberKind, notAnObject, type ParsedImport } from './import-file.js';
 import { kindInfo, type Kind } from './kinds.js';
-import { issue, reasonCodes, type PracticeIssue } from './messages.js';
+import { issue, reasonCodes, type PracticeIssue } from './reasons.js';
 import { MAX_ISSUES } from './validate.js';
 
 /** The text is not JSON; `message` says where (a record, or a character position). */

@@ -71,6 +71,9 @@ describe('practice import file', () => {
 });
 
 describeEachDialect('practice import', (ctx) => {
+  /** The sample ledger imported at t1: what the first test below leaves, and every later one starts from. */
+  const sampleImported = async () => expect((await importFile(ctx.db, 'ledger.json', JSON.stringify(sampleLedger()), t1)).ok).toBe(true);
+
   it('imports a JSON document; the same file again changes nothing, not even versions or times', async () => {
     const text = JSON.stringify(sampleLedger());
     const first = await importFile(ctx.db, 'ledger.json', text, t1);
@@ -82,6 +85,7 @@ describeEachDialect('practice import', (ctx) => {
   });
 
   it('updates only the changed rows of a file, bumping their versions', async () => {
+    await sampleImported();
     const doc = sampleLedger();
     doc.invoices[0]!.text = 'Fees for November';
     const r = await importDocument(ctx.db, doc, t3);
@@ -91,6 +95,7 @@ describeEachDialect('practice import', (ctx) => {
   });
 
   it('round-trips: export, import into an empty ledger, same content; and the same through CSV per kind', async () => {
+    await sampleImported();
     const exported = await exportDocument(ctx.db);
     const other = await freshDatabase(ctx.dialect);
     try {
@@ -113,6 +118,7 @@ describeEachDialect('practice import', (ctx) => {
   });
 
   it('refuses a whole file for one bad row, reporting EVERY bad row and field', async () => {
+    await sampleImported();
     const before = await practiceSnapshot(ctx.db);
     const doc = sampleLedger();
     doc.contacts.push({ code: 'C2', name: 'New client', isClient: true, isSupplier: false });
@@ -133,6 +139,7 @@ describeEachDialect('practice import', (ctx) => {
   });
 
   it('resolves references within a file in any order, and across files', async () => {
+    await sampleImported();
     const r = await importDocument(
       ctx.db,
       {
@@ -145,6 +152,7 @@ describeEachDialect('practice import', (ctx) => {
   });
 
   it('survives malformed import files: no crash, nothing written, every rejection names record and field', async () => {
+    await sampleImported();
     const base = sampleLedger();
     const before = await practiceSnapshot(ctx.db);
     type Leaf = { fileKey: string; index: number; path: Array<string | number>; value: unknown };
@@ -196,7 +204,7 @@ describeEachDialect('practice import', (ctx) => {
       { numRuns: numRuns(ctx.dialect === 'sqlite' ? 150 : 40) },
     );
   });
-});
+}, { fresh: 'each' });
 
 describeEachDialect('practice CSV import under fuzz', (ctx) => {
   it('never crashes on damaged CSV files and never imports part of one', async () => {

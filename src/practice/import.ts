@@ -5,7 +5,7 @@
 import type { Db } from '../store/db.js';
 import { parseImportFile, recordsFromDocument } from './import-file.js';
 import { kindInfo, kinds, type Kind } from './kinds.js';
-import type { PracticeIssue } from './messages.js';
+import type { PracticeIssue } from './reasons.js';
 import { checkRecords, PracticeError, putRecords, type WriteSummary } from './store.js';
 import { timeSlicer, type Pause } from './time-slice.js';
 import { MAX_ISSUES, type InputRecord, type Omitted } from './validate.js';

@@ -5,11 +5,13 @@
  */
 import crypto from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
+import { canonicalJson, sha256Hex } from '../hash.js';
 import type { Db } from '../store/db.js';
 import { dialectOf } from '../store/dialect.js';
 import type { Database } from '../store/schema.js';
 import { documentKinds, kindInfo, kinds, type DocumentKind, type Kind, type RecordOf } from './kinds.js';
-import { issue, reasonCodes, say, type PracticeIssue } from './messages.js';
+import { issue, reasonCodes, say, type PracticeIssue, type ReasonCode } from './reasons.js';
+import { UserFacingError, type RefusalBody } from '../user-facing-error.js';
 import type { RecordState, Stage } from './schemas.js';
 import { hasForbiddenCharacters } from './schemas.js';
 import { noPause, type Pause } from './time-slice.js';
@@ -30,16 +32,32 @@ export interface StoredRecord<K extends Kind = Kind> {
   record: RecordOf[K];
 }
 
-/** Refused input: every problem, each naming record and field. `status` is the HTTP status to answer with. */
-export class PracticeError extends Error {
+/**
+ * Refused input: every problem, each naming record and field. The first problem gives the refusal
+ * its code and field; `status` is the HTTP status to answer with. The API's body adds the record and,
+ * when there are several, every issue.
+ */
+export class PracticeError extends UserFacingError<ReasonCode> {
   override name = 'PracticeError';
   constructor(
     readonly issues: PracticeIssue[],
-    readonly status: 400 | 404 | 409 = 400,
+    status: 400 | 404 | 409 = 400,
     /** What a capped list leaves out (validate.ts MAX_ISSUES). */
     readonly omitted: Omitted = { issues: 0, records: 0 },
   ) {
-    super(issues.length === 1 ? issues[0]!.message : `${issues.length} problems; the first: ${issues[0]?.message ?? ''}`);
+    super(issues[0]?.code ?? reasonCodes.invalid, issues.length === 1 ? issues[0]!.message : `${issues.length} problems; the first: ${issues[0]?.message ?? ''}`, { field: issues[0]?.field ?? '', status });
+  }
+
+  override body(): RefusalBody {
+    const first = this.issues[0];
+    if (!first) return super.body();
+    return {
+      code: first.code,
+      message: first.message,
+      ...(first.kind ? { record: { kind: first.kind, key: first.key ?? null } } : {}),
+      field: first.field,
+      ...(this.issues.length > 1 ? { issues: this.issues } : {}),
+    };
   }
 }
 
@@ -83,26 +101,6 @@ async function writeTransaction<T>(db: Db, body: (trx: Transaction<Database>) =>
     if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) throw new PracticeBusyError();
     throw err;
   }
-}
-
-/** JSON with sorted keys and no null/undefined members: equal content ⇒ equal text ⇒ equal hash. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortDeep(value));
-}
-function sortDeep(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortDeep);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined && x !== null) out[k] = sortDeep(x);
-    }
-    return out;
-  }
-  return v;
-}
-export function contentHash(canonical: string): string {
-  return crypto.createHash('sha256').update(canonical).digest('hex');
 }
 
 type Row = Database['practice_records'];
@@ -226,7 +224,7 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
       for (const v of part) {
         await pause();
         const content = canonicalJson(v.record);
-        const hash = contentHash(content);
+        const hash = sha256Hex(content);
         const old = existing.get(v.key);
         if (old && old.hash === hash) {
           counts.unchanged++;

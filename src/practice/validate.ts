@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod';
 import { kindInfo, kinds, type Kind, type RecordOf } from './kinds.js';
-import { issue, reasonCodes, say, type PracticeIssue } from './messages.js';
+import { issue, reasonCodes, say, type PracticeIssue } from './reasons.js';
 import type { Bill, Contact, CreditNote, Invoice, Payment, Project, StaffExpense, TaxCode } from './schemas.js';
 import { noPause, type Pause } from './time-slice.js';
 

@@ -26,3 +26,12 @@ export interface TokenStore {
   /** The connection is over (invalid_grant after a re-read): the UI asks someone to connect again. */
   markDisconnected(realmId: string, reason: string): Promise<void>;
 }
+
+/**
+ * What `withRefreshLock` throws when another process holds the company's refresh lock for too long.
+ * Declared here, beside the interface that may throw it, so qbo/reasons.ts knows it as a QuickBooks
+ * failure ("try again in a minute") without knowing who implements the store.
+ */
+export class RefreshLockBusyError extends Error {
+  override name = 'RefreshLockBusyError';
+}

@@ -6,6 +6,8 @@ import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { bodyLimit } from 'hono/body-limit';
 import type { Context, Next } from 'hono';
+import type { Logger } from '../log.js';
+import { isUserFacing } from '../user-facing-error.js';
 import type { AppContext } from '../context.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
@@ -13,7 +15,7 @@ import { skippedApi } from './api/skipped.js';
 import { previewApi } from './api/preview.js';
 import { historyApi, syncApi } from './api/sync.js';
 import { mountWeb, type WebOptions } from './web/index.js';
-import { notFoundPage, renderPage } from './web/layout.js';
+import { notFoundPage, Notice, renderPage } from './web/layout.js';
 import { connectionApi } from './api/connection.js';
 import { endpointsFor } from '../connect/connection.js';
 import { hostCheck } from './web/host.js';
@@ -87,14 +89,29 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
     !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')
       ? notFoundPage(c as never)
       : c.json({ error: { code: 'not-found', message: `Nothing at ${c.req.path}.` } }, 404));
-  app.onError((err, c) => {
-    // Never a stack trace to the client; the log has the detail.
-    ctx.logger.error({ err, path: c.req.path }, 'request failed');
+  app.onError(onError(ctx.logger));
+  return app;
+}
+
+const wantsPage = (c: Context) => !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html');
+
+/**
+ * The one answer to an error that leaves any API route or page. A refusal (`UserFacingError`, from
+ * any part's reasons module) answers `{ error: { code, message, field } }` with its own status, or a
+ * page with its sentence; routers do not map errors themselves. Anything else is a bug: logged,
+ * answered 500, never a stack trace.
+ */
+export function onError(logger: Logger) {
+  return (err: Error, c: Context): Response | Promise<Response> => {
+    if (isUserFacing(err)) {
+      if (wantsPage(c)) return renderPage(c as never, { title: 'Not done', status: err.status, body: Notice({ kind: 'error', children: err.message }) });
+      return c.json({ error: err.body() }, err.status);
+    }
+    logger.error({ err, path: c.req.path }, 'request failed');
     const message = 'Something went wrong on our side; the log has the details.';
-    if (!c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')) {
+    if (wantsPage(c)) {
       return renderPage(c as never, { title: 'Something went wrong', bare: true, status: 500, body: `${message} Go back and try again; if it happens again, tell your administrator.` });
     }
     return c.json({ error: { code: 'internal', message } }, 500);
-  });
-  return app;
+  };
 }

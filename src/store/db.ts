@@ -25,6 +25,12 @@ export interface OpenOptions {
   databaseUrl?: string | undefined;
   sqliteFile?: string;
   migrate?: boolean;
+  /**
+   * A pooled PostgreSQL connection that fails while idle (the server restarted, an administrator
+   * ended the session): node-postgres emits `error` on the pool, and an unheard `error` event ends
+   * the process. The pool drops that client and opens a new one on the next query; we only report it.
+   */
+  onIdleError?: (err: Error) => void;
 }
 
 export interface OpenDb {
@@ -38,9 +44,9 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
   let dialect: Dialect;
   if (opts.databaseUrl) {
     dialect = 'postgres';
-    db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: 10 }) }),
-    });
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    pool.on('error', (err) => (opts.onIdleError ?? reportIdleError)(err));
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';
     const file = opts.sqliteFile ?? ':memory:';
@@ -58,6 +64,10 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
   }
   if (opts.migrate !== false) await migrateToLatest(db);
   return { db, dialect, close: () => db.destroy() };
+}
+
+function reportIdleError(err: Error): void {
+  process.stderr.write(`PostgreSQL: an idle pooled connection failed (${err.message}); the next query opens a new one\n`);
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { followEmulatorConsent } from '../../src/cli/auto-consent.js';
 import { createConnectionService } from '../../src/connect/connection.js';
-import { ConnectionError } from '../../src/connect/connection-messages.js';
+import { UserFacingError } from '../../src/user-facing-error.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { testConfig } from '../helpers/config.js';
 import { snapshotTables } from '../helpers/snapshot.js';
@@ -41,7 +41,7 @@ describe('security: the OAuth callback does not trust realmId', () => {
     const second = await followEmulatorConsent((await svc.beginConnect({ actor: 'user:ada@example.com' })).url, mine!.realmId);
     calls.length = 0;
     const tampered = svc.completeConnect({ ...second, realmId: theirs!.realmId, actor: 'user:ada@example.com' });
-    await expect(tampered).rejects.toBeInstanceOf(ConnectionError);
+    await expect(tampered).rejects.toBeInstanceOf(UserFacingError);
     await expect(tampered).rejects.toThrow(`company ${theirs!.realmId}`);
     await expect(tampered).rejects.toThrow(/nothing was stored/);
 

@@ -4,28 +4,19 @@
  * names both records as an error instead of adopting the first one's customer (which then failed the
  * sync on the links' unique key, and every sync after it). Same for a document adopted by number.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildPlan, skipWithLinked, type Plan } from '../../src/connect/plan/index.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { createRecord, getRecord, updateRecord } from '../../src/practice/store.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { readyDemo } from './demo-setup.js';
 
 const row = (plan: Plan, key: string) => plan.groups.flatMap((g) => g.rows).find((r) => r.key === key);
 
-describe('a linked QBO record is never adopted for another practice record', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('a linked QBO record is never adopted for another practice record [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
 
   it('rename a synced contact, give its old name to a new contact: an error naming both, and the sync still runs', async () => {
     const ctx = c.app.ctx;

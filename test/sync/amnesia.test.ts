@@ -5,30 +5,23 @@
  * payments). The engine looks the record up instead and sends again, with a new requestid, only
  * what QBO does not hold — in the same run.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { qboClientFor } from '../../src/connect/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { OutcomeUnknownError } from '../../src/qbo/fault.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { companyIds, handPlanner, smallPractice } from './hand-plan.js';
 
 interface Dump {
   entities: Record<string, Array<Record<string, unknown>>>;
 }
 
-describe('lost answers to creates, with the emulator forgetting every requestid', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  afterEach(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('lost answers to creates, with the emulator forgetting every requestid [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect, { requestIdMemory: 0 }, { fresh: 'each' });
 
   async function setUp() {
-    emu = await startEmulator({ preset: 'au', limits: 'off', requestIdMemory: 0 });
-    c = await connectedApp(emu);
     // No backoff waits: the test is about what is sent, not when.
     const client = qboClientFor(c.app.ctx, c.realmId, { sleep: async () => {} });
     const ids = await companyIds(client);
@@ -43,21 +36,21 @@ describe('lost answers to creates, with the emulator forgetting every requestid'
       { CustomerRef: { value: customer.Id }, Line: [{ Amount: 100, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: ids.item }, TaxCodeRef: { value: ids.gst } } }] } as never,
       { requestId: 'amnesia-i1' },
     );
-    emu.control.armFaults({ next: ['commit-then-drop'], appliesTo: 'writes' });
+    c.emu.control.armFaults({ next: ['commit-then-drop'], appliesTo: 'writes' });
     const payment = { CustomerRef: { value: customer.Id }, TotalAmt: 40, Line: [{ Amount: 40, LinkedTxn: [{ TxnId: invoice.Id, TxnType: 'Invoice' }] }] };
     await expect(client.create('Payment', payment as never, { requestId: 'amnesia-p1', replayUncertain: false })).rejects.toBeInstanceOf(OutcomeUnknownError);
-    expect((emu.control.dump(c.realmId) as Dump).entities['Payment']).toHaveLength(1);
+    expect((c.emu.control.dump(c.realmId) as Dump).entities['Payment']).toHaveLength(1);
   });
 
   it('a sync whose every batch loses its answer once ends with each record once, in one run', async () => {
     const { deps } = await setUp();
     // The first write of each group is stored and its answer lost; the partial payments (50 of
     // 165.61) would each be stored twice by a blind replay.
-    emu.control.armFaults({ next: Array(7).fill('commit-then-drop'), appliesTo: 'writes' });
+    c.emu.control.armFaults({ next: Array(7).fill('commit-then-drop'), appliesTo: 'writes' });
     const r = await sync(deps, { realmId: c.realmId, actor: 'test' });
     expect(r.status, `${r.message}\n${r.summary.records.filter((x) => x.status !== 'done').map((x) => x.message).join('\n')}`).toBe('succeeded');
     expect(r.summary).toMatchObject({ failed: 0, held: 0, processed: 24 });
-    const dump = emu.control.dump(c.realmId) as Dump;
+    const dump = c.emu.control.dump(c.realmId) as Dump;
     expect(dump.entities['Customer']).toHaveLength(3);
     expect(dump.entities['Invoice']).toHaveLength(3);
     expect(dump.entities['Payment']).toHaveLength(3);
@@ -68,7 +61,7 @@ describe('lost answers to creates, with the emulator forgetting every requestid'
   it('a create refused with a 5xx before it was stored is looked up, not found, and sent again with a new requestid in the same run', async () => {
     const { deps } = await setUp();
     // The first batch twice: it is looked up and sent again twice, each time with a new requestid.
-    emu.control.armFaults({ next: ['500', '500'], appliesTo: 'writes' });
+    c.emu.control.armFaults({ next: ['500', '500'], appliesTo: 'writes' });
     const r = await sync(deps, { realmId: c.realmId, actor: 'test' });
     expect(r.status, r.message ?? '').toBe('succeeded');
     expect(r.summary).toMatchObject({ created: 24, failed: 0, held: 0 });
@@ -80,7 +73,7 @@ describe('lost answers to creates, with the emulator forgetting every requestid'
       expect(resent?.request_id, j.record_key).toBeDefined();
       expect(resent!.request_id).not.toBe(j.request_id);
     }
-    const dump = emu.control.dump(c.realmId) as Dump;
+    const dump = c.emu.control.dump(c.realmId) as Dump;
     expect(dump.entities['Payment']).toHaveLength(3);
     expect(dump.entities['Invoice']).toHaveLength(3);
   });

@@ -4,27 +4,25 @@
  * lists runs and one run record by record; roles are enforced.
  */
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onError } from '../../src/server/http.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/accounts/api-tokens.js';
 import { createUser } from '../../src/accounts/users.js';
 import { qboClientFor } from '../../src/connect/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import { historyApi, syncApi } from '../../src/server/api/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { companyIds, handPlanner, smallPractice } from './hand-plan.js';
 
-describe('sync and history API', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
+describe.each(dialects)('sync and history API [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
   let http: Hono;
   let keeper: string;
   let viewer: string;
   const req = (token: string, init: RequestInit = {}) => ({ ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
 
   beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
     const ctx = c.app.ctx;
     const client = qboClientFor(ctx, c.realmId);
     const ids = await companyIds(client);
@@ -36,16 +34,13 @@ describe('sync and history API', () => {
     http = new Hono();
     http.route('/api/v1/sync', syncApi(ctx, { depsFor }));
     http.route('/api/v1/history', historyApi(ctx));
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
+    http.onError(onError(ctx.logger));
   });
 
   it('starts a run, refuses a second one while it runs, reports progress, and lists it in history', async () => {
     expect((await http.request('/api/v1/sync', req(viewer, { method: 'POST' }))).status).toBe(403);
     // Slow answers keep the run going long enough to see it running.
-    emu.control.armFaults({ latencyMs: 100 });
+    c.emu.control.armFaults({ latencyMs: 100 });
     const res = await http.request('/api/v1/sync', req(keeper, { method: 'POST' }));
     expect(res.status).toBe(202);
     const { runId, progress } = (await res.json()) as { runId: string; progress: string };
@@ -62,7 +57,7 @@ describe('sync and history API', () => {
       if (run!.status !== 'running') break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    emu.control.clearFaults();
+    c.emu.control.clearFaults();
     expect(run).toMatchObject({ status: 'succeeded', progress: { done: 16, total: 16 } });
     const latest = (await (await http.request('/api/v1/sync/progress', req(viewer))).json()) as { run: { id: string } };
     expect(latest.run.id).toBe(runId);

@@ -6,28 +6,20 @@
  * in QBO between preview and write is not overwritten (5010 → re-read → the lines differ → held as
  * diverged) until the edit is undone; a hand edit to a field the update does not send survives it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { getRecord, listRecords, updateRecord } from '../../src/practice/store.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import type { RunningEmulator } from '../../src/emulator/server.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { readyDemo } from './demo-setup.js';
 
 type Row = Record<string, unknown> & { Id: string; SyncToken: string };
 const entities = (emu: RunningEmulator, realmId: string) => (emu.control.dump(realmId) as { entities: Record<string, Row[]> }).entities;
 
-describe('changes after a sync', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('changes after a sync [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
 
   it('updates an edited invoice, voids a cancelled one, reports a cancelled bill, never overwrites a hand edit', async () => {
     const ctx = c.app.ctx;
@@ -73,7 +65,7 @@ describe('changes after a sync', () => {
     const failed = second.summary.records.find((r) => r.status === 'failed')!;
     expect(failed).toMatchObject({ code: 'run.void-not-supported', recordKey: bill.key });
     expect(failed.message).toContain('never deletes');
-    const e = entities(emu, c.realmId);
+    const e = entities(c.emu, c.realmId);
     const qboEdited = e['Invoice']!.find((x) => x.Id === edited.qbo_id)!;
     expect(JSON.stringify(qboEdited['Line'])).toContain('(revised)');
     const qboCancelled = e['Invoice']!.find((x) => x.Id === cancelled.qbo_id)!;

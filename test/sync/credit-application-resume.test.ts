@@ -4,12 +4,12 @@
  * once the credit note was linked, no later preview planned its application, so QBO kept the credit
  * unapplied and the invoice open while the practice showed both settled.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CrashLabel } from '../../src/connect/run/crash-point.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { getRecord } from '../../src/practice/store.js';
 import { readyDemo } from './demo-setup.js';
 
@@ -18,17 +18,10 @@ interface Dump {
   entities: Record<string, Row[]>;
 }
 
-describe('a credit application left out by a stopped sync', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+// SQLite only, to keep the suite's time (the medium demo costs ~25-50 s a dialect on 2 cores): on
+// PostgreSQL a stopped sync resumed is proven by amnesia, recover and robustness (the lock).
+describe.each(dialects.filter((d) => d === 'sqlite'))('a credit application left out by a stopped sync [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
 
   it('is planned and written by the next sync, once, with the credit note applied in QBO', async () => {
     const ctx = c.app.ctx;
@@ -51,7 +44,7 @@ describe('a credit application left out by a stopped sync', () => {
     const second = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(second.status, second.message ?? '').toBe('succeeded');
 
-    const dump = emu.control.dump(c.realmId) as Dump;
+    const dump = c.emu.control.dump(c.realmId) as Dump;
     const payments = dump.entities['Payment'] ?? [];
     const credits = new Map((dump.entities['CreditMemo'] ?? []).map((m) => [m.Id, m]));
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
@@ -69,17 +62,8 @@ describe('a credit application left out by a stopped sync', () => {
   }, 240_000);
 });
 
-describe('a credit note in QBO whose invoice failed that sync', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off', fidelity: 'strict' });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('a credit note in QBO whose invoice failed that sync [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect, { fidelity: 'strict' });
 
   // Found by the chaos soak (us preset): a batch of invoices failed while their credit notes were
   // written; the next sync wrote the invoices and succeeded, but planned no application (the credit
@@ -122,7 +106,7 @@ describe('a credit note in QBO whose invoice failed that sync', () => {
     const invoiceLink = links.find((l) => l.record_kind === 'invoice' && l.record_key === invoiceNumber)!;
     const creditLink = links.find((l) => l.record_kind === 'credit-note' && l.record_key === application.record.id)!;
     expect(links.some((l) => l.record_kind === 'credit-application' && l.record_key === application.record.id), 'the application written by the same sync').toBe(true);
-    const dump = emu.control.dump(c.realmId) as Dump;
+    const dump = c.emu.control.dump(c.realmId) as Dump;
     const credit = (dump.entities['CreditMemo'] ?? []).find((m) => m.Id === creditLink.qbo_id)!;
     const invoice = (dump.entities['Invoice'] ?? []).find((i) => i.Id === invoiceLink.qbo_id)!;
     expect(Number(credit['Balance']), 'credit applied in QBO').toBeLessThan(Number(credit['TotalAmt']));

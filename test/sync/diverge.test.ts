@@ -9,28 +9,25 @@
  * (e) a change made only in QBO sends nothing;
  * and a link from before migration 0010 (no stored "last sent") is based on the journal's bodies.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { renderPlanText } from '../../src/connect/plan/render.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync, type SyncResult } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { getRecord, listRecords, updateRecord } from '../../src/practice/store.js';
 import { toCents } from '../../src/qbo/money.js';
 import type { EntityName } from '../../src/qbo/wire-types.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { readyDemo } from './demo-setup.js';
 
 type Row = Record<string, unknown> & { Id: string; SyncToken: string };
 const records = (r: SyncResult) => r.summary.records.map((x) => `${x.status} ${x.label} ${x.message ?? ''}`).join('\n');
 
-describe('three-way updates', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
+describe.each(dialects)('three-way updates [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
   let deps: ReturnType<typeof syncDepsFor>;
   let edits = 0;
   beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
     const ctx = c.app.ctx;
     deps = syncDepsFor(ctx, c.realmId, { client: { limits: { intervalMs: 1000 } } });
     const from = new Date(ctx.clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
@@ -38,10 +35,6 @@ describe('three-way updates', () => {
     const first = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(first.status, first.message ?? '').toBe('succeeded');
   }, 240_000);
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
 
   const read = async (entity: EntityName, id: string) => (await deps.client.read(entity, id)) as Row;
   /** An edit made by the accountant in QBO, through its API. */

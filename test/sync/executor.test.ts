@@ -2,13 +2,13 @@
  * The sync over HTTP against the emulator, on hand-made plans: every record once, totals to the cent,
  * a second sync sends nothing, history, and the lock.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { qboClientFor } from '../../src/connect/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import { getRun, listRuns } from '../../src/connect/run/history.js';
 import { sync, type SyncDeps } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { companyIds, handPlanner, smallPractice, type CompanyIds } from './hand-plan.js';
 import { testDate } from '../helpers/test-time.js';
 
@@ -16,22 +16,15 @@ interface Dump {
   entities: Record<string, Array<Record<string, unknown>>>;
 }
 
-describe('sync on a hand-made plan', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
+describe.each(dialects)('sync on a hand-made plan [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
   let ids: CompanyIds;
   let deps: SyncDeps;
 
   beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
     const client = qboClientFor(c.app.ctx, c.realmId);
     ids = await companyIds(client);
     deps = { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client, crash: noCrash, buildPlan: handPlanner(c.app.ctx.db, () => smallPractice(ids, 3)) };
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
   });
 
   it('writes every record once, in group order, with totals equal to the cent; then a second sync sends nothing', async () => {
@@ -41,7 +34,7 @@ describe('sync on a hand-made plan', () => {
     expect(first.summary).toMatchObject({ created: 24, failed: 0, held: 0 });
     expect(progress.at(-1)).toMatchObject({ done: 24, total: 24 });
 
-    const dump = emu.control.dump(c.realmId) as Dump;
+    const dump = c.emu.control.dump(c.realmId) as Dump;
     const docs = (e: string) => dump.entities[e] ?? [];
     expect(docs('Customer')).toHaveLength(3);
     expect(docs('Vendor')).toHaveLength(6);
@@ -62,7 +55,7 @@ describe('sync on a hand-made plan', () => {
     const second = await sync(deps, { realmId: c.realmId, actor: 'test' });
     expect(second.status).toBe('succeeded');
     expect(second.summary.processed).toBe(0);
-    expect((emu.control.dump(c.realmId) as Dump).entities['Invoice']).toHaveLength(3);
+    expect((c.emu.control.dump(c.realmId) as Dump).entities['Invoice']).toHaveLength(3);
     expect(await c.app.ctx.db.selectFrom('journal').selectAll().execute()).toHaveLength(journal.length);
 
     const runs = await listRuns(c.app.ctx.db, { realmId: c.realmId });
@@ -74,13 +67,13 @@ describe('sync on a hand-made plan', () => {
   });
 
   it('stops before its next write when another process took the lock over (its heartbeat was lost)', async () => {
-    emu.control.armFaults({ latencyMs: 60 });
+    c.emu.control.armFaults({ latencyMs: 60 });
     const started = sync({ ...deps, lockTtlMs: 300, batchSize: 1, buildPlan: handPlanner(c.app.ctx.db, () => smallPractice(ids, 2, 'L')) }, { realmId: c.realmId, actor: 'test' });
     // Another process takes the company over, as after a lapse.
     await new Promise((r) => setTimeout(r, 150));
     await c.app.ctx.db.updateTable('sync_locks').set({ holder_id: 'elsewhere:1:x', holder: 'someone else' }).where('realm_id', '=', c.realmId).execute();
     const r = await started;
-    emu.control.clearFaults();
+    c.emu.control.clearFaults();
     expect(r.status).toBe('interrupted');
     expect(r.message).toContain('lock was lost');
     // Every row is in its counts: the ones it did not reach are recorded as not sent.
@@ -100,7 +93,7 @@ describe('sync on a hand-made plan', () => {
     const bad = smallPractice(ids, 1, 'E');
     bad[1]!.issues.push({ code: 'invoice.number-too-long', severity: 'error', message: 'Invoice EINV-1: number is longer than 21 characters; shorten it or skip the invoice.', field: 'number' });
     bad[2]!.issues.push({ code: 'tax.unmapped', severity: 'error', message: 'Credit note ECN-1: tax code X has no QBO tax code; map it in settings.', field: 'lines[0].taxCode' });
-    const before = (emu.control.dump(c.realmId) as Dump).entities['Customer']!.length;
+    const before = (c.emu.control.dump(c.realmId) as Dump).entities['Customer']!.length;
     const r = await sync({ ...deps, buildPlan: handPlanner(c.app.ctx.db, () => bad) }, { realmId: c.realmId, actor: 'test' });
     expect(r.status).toBe('refused');
     expect(r.errors).toHaveLength(2);
@@ -108,7 +101,7 @@ describe('sync on a hand-made plan', () => {
     expect(r.message).toContain('Invoice EINV-1: number is longer');
     expect(r.message).toContain('Credit note ECN-1');
     expect(r.summary.processed).toBe(0);
-    expect((emu.control.dump(c.realmId) as Dump).entities['Customer']).toHaveLength(before);
+    expect((c.emu.control.dump(c.realmId) as Dump).entities['Customer']).toHaveLength(before);
     // A skipped row's error does not block.
     bad[1]!.skipped = { by: 'test', at: testDate().toISOString() };
     bad[2]!.skipped = { by: 'test', at: testDate().toISOString() };

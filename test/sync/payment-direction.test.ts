@@ -4,31 +4,23 @@
  * QBO-<Id> payment went out as a new QBO Payment, paying its invoice twice. Nor does any other
  * settings change plan a linked or imported record as new: QBO's counts stay the same.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildPlan, skipWithLinked } from '../../src/connect/plan/index.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
 import { getSettings, setSetting } from '../../src/connect/settings/store.js';
 import { skip, unskip } from '../../src/connect/skips.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { listRecords } from '../../src/practice/store.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import type { RunningEmulator } from '../../src/emulator/server.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { errorsOf, readyDemo } from './demo-setup.js';
 
 type Row = Record<string, unknown> & { Id: string; SyncToken: string };
 const qboPayments = (emu: RunningEmulator, realmId: string) => ((emu.control.dump(realmId) as { entities: Record<string, Row[]> }).entities['Payment'] ?? []).filter((p) => p['status'] !== 'Deleted');
 
-describe('a payment imported from QBO is never exported', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('a payment imported from QBO is never exported [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
 
   it('import, then switch payments.direction to export, move export-from, re-map, skip and add back: nothing is sent twice', async () => {
     const ctx = c.app.ctx;
@@ -47,7 +39,7 @@ describe('a payment imported from QBO is never exported', () => {
     expect(imported.status, imported.message ?? '').toBe('succeeded');
     const practicePayments = (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.filter((p) => p.key.startsWith('QBO-'));
     expect(practicePayments.length).toBeGreaterThanOrEqual(1);
-    const before = qboPayments(emu, c.realmId).length;
+    const before = qboPayments(c.emu, c.realmId).length;
 
     await setSetting(ctx.db, { realmId: c.realmId, path: 'payments.direction', value: 'export', actor: 'tester', clock: ctx.clock });
     const planDeps = { db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: deps.client };
@@ -60,15 +52,15 @@ describe('a payment imported from QBO is never exported', () => {
     const second = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(second.status, second.message ?? '').toBe('succeeded');
     // Payments the practice made itself may go now; the imported ones do not come back as new ones.
-    const refs = qboPayments(emu, c.realmId).map((p) => String(p['PaymentRefNum'] ?? ''));
+    const refs = qboPayments(c.emu, c.realmId).map((p) => String(p['PaymentRefNum'] ?? ''));
     for (const p of practicePayments) expect(refs, p.key).not.toContain(p.key);
-    expect(qboPayments(emu, c.realmId).length - before).toBe(exported.length);
+    expect(qboPayments(c.emu, c.realmId).length - before).toBe(exported.length);
     expect(Number(((await deps.client.read('Invoice', invoice.Id)) as Row)['Balance'])).toBe(0);
 
     // Nor does any other settings change: export-from dates moved back a year and forth again, the
     // direction flipped back, a mapping changed, a linked invoice skipped and added back.
     const count = () => {
-      const e = (emu.control.dump(c.realmId) as { entities: Record<string, Row[]> }).entities;
+      const e = (c.emu.control.dump(c.realmId) as { entities: Record<string, Row[]> }).entities;
       return Object.fromEntries(['Invoice', 'CreditMemo', 'Payment', 'Bill', 'Customer', 'Vendor', 'Item'].map((k) => [k, (e[k] ?? []).length]));
     };
     const set = (path: string, value: unknown) => setSetting(ctx.db, { realmId: c.realmId, path, value, actor: 'tester', clock: ctx.clock });

@@ -4,25 +4,16 @@
  * date and matches the reference itself. A payment entered in QBO with the same reference, date and
  * amount is adopted, not created again; no query the preview sends names PaymentRefNum.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/connect/plan/index.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import type { CompanyClient } from '../../src/qbo/client.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { readyDemo } from './demo-setup.js';
 
-describe('preview: payments already in QBO, found without PaymentRefNum queries', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('preview: payments already in QBO, found without PaymentRefNum queries [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
 
   it('adopts a payment QBO holds with the same reference, date and amount', async () => {
     const ctx = c.app.ctx;

@@ -6,31 +6,24 @@
  * could not be looked up at all and every later sync of the company refused (issue 19); were it
  * taken for "never arrived", it would be sent again: a duplicate.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { qboClientFor } from '../../src/connect/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import type { RunDeps } from '../../src/connect/run/context.js';
 import { journalWrites } from '../../src/connect/run/journal.js';
 import { settleWrites } from '../../src/connect/run/recover.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 
-describe('recovery of a payment when the change feed holds more than 1,000 payments', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
+describe.each(dialects)('recovery of a payment when the change feed holds more than 1,000 payments [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect, { requestIdMemory: 0 });
   let deps: RunDeps;
 
   beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off', requestIdMemory: 0 });
     // The seeding below sends 1,020 operations in 34 batches; weighed per operation (the default)
     // the client would wait out a minute that this emulator, limits off, does not enforce.
-    c = await connectedApp(emu);
     // No write here is in flight at QBO: no processing window to wait out.
     deps = { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client: qboClientFor(c.app.ctx, c.realmId, { limits: { batchMetering: 'request' } }), crash: noCrash, processingWindowMs: 0 };
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
   });
 
   it('finds each payment, with or without a reference, by its marker and adopts it; one never sent is marked for resending', async () => {

@@ -4,7 +4,7 @@
  * never got is marked for resending with a new requestid; two matches or a different total are held
  * for a person, and the sync then leaves that record alone; an update is settled by re-reading.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { qboClientFor } from '../../src/connect/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import type { RunDeps } from '../../src/connect/run/context.js';
@@ -12,13 +12,12 @@ import { journalWrites, type JournalEntry } from '../../src/connect/run/journal.
 import { resolveByPerson, settleWrites } from '../../src/connect/run/recover.js';
 import { requestIdFor } from '../../src/connect/run/request-id.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { companyIds, handPlanner, row, type CompanyIds } from './hand-plan.js';
 
-describe('recovery of unresolved writes against the emulator (requestid memory off)', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
+describe.each(dialects)('recovery of unresolved writes against the emulator (requestid memory off) [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect, { requestIdMemory: 0 });
   let ids: CompanyIds;
   let deps: RunDeps;
   let customer: string;
@@ -57,8 +56,6 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
       .execute();
 
   beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off', requestIdMemory: 0 });
-    c = await connectedApp(emu);
     const client = qboClientFor(c.app.ctx, c.realmId);
     ids = await companyIds(client);
     // The journal rows here are written by hand for writes that are not in flight at QBO: no
@@ -67,10 +64,6 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
     customer = (await client.create('Customer', { DisplayName: 'Recovery Client' }, { requestId: 'test-customer-1' })).Id;
     await runRow('run-crashed');
     await runRow('run-recover');
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
   });
 
   it('adopts the one match, marks the missing one for resending, holds several and a mismatch', async () => {
@@ -114,11 +107,11 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
     const plan = handPlanner(c.app.ctx.db, () =>
       ['INV-R1', 'INV-R2', 'INV-R3', 'INV-R4'].map((no) => row('invoices', 'invoice', no, 'Invoice', invoiceBody(no), { practiceTotalCents: 11000, qboTotalCents: 11000 })),
     );
-    const before = ((emu.control.dump(c.realmId) as { entities: Record<string, unknown[]> }).entities['Invoice'] ?? []).length;
+    const before = ((c.emu.control.dump(c.realmId) as { entities: Record<string, unknown[]> }).entities['Invoice'] ?? []).length;
     const result = await sync({ ...deps, buildPlan: plan }, { realmId: c.realmId, actor: 'test' });
     expect(result.summary).toMatchObject({ created: 1, held: 2 });
     expect(result.summary.records.filter((r) => r.status === 'held').map((r) => r.code)).toEqual(['run.held-earlier', 'run.held-earlier']);
-    const after = (emu.control.dump(c.realmId) as { entities: Record<string, Array<{ DocNumber?: string }>> }).entities['Invoice'] ?? [];
+    const after = (c.emu.control.dump(c.realmId) as { entities: Record<string, Array<{ DocNumber?: string }>> }).entities['Invoice'] ?? [];
     expect(after.length).toBe(before + 1);
     expect(after.filter((i) => i.DocNumber === 'INV-R2')).toHaveLength(1);
     const resent = (await c.app.ctx.db.selectFrom('journal').selectAll().where('record_key', '=', 'INV-R2').orderBy('id').execute()).map((j) => j.request_id);
@@ -157,7 +150,7 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
     expect(held[0]!.message).toContain(`invoice INV-UNK: an earlier write of it (journal ${unk}) may or may not be in QuickBooks`);
     expect(held[0]!.message).toContain(`qbo-connect recover --resolve ${unk} not-sent`);
     expect((await c.app.ctx.db.selectFrom('journal').select('status').where('id', '=', unk!).executeTakeFirstOrThrow()).status).toBe('pending');
-    const invoices = () => ((emu.control.dump(c.realmId) as { entities: Record<string, Array<{ DocNumber?: string }>> }).entities['Invoice'] ?? []).filter((i) => i.DocNumber === 'INV-UNK');
+    const invoices = () => ((c.emu.control.dump(c.realmId) as { entities: Record<string, Array<{ DocNumber?: string }>> }).entities['Invoice'] ?? []).filter((i) => i.DocNumber === 'INV-UNK');
     expect(invoices()).toHaveLength(0);
 
     // A person checked QuickBooks: it is not there. The next sync (QBO still blind) sends it, once.
@@ -174,6 +167,9 @@ describe('recovery of unresolved writes against the emulator (requestid memory o
     const [j] = await journalWrites(c.app.ctx.db, [entry('INV-P1', invoiceBody('INV-P1'))], c.app.ctx.clock());
     await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', actor: 'test' })).rejects.toThrow('--qbo-id');
     await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: '987654', actor: 'test' })).rejects.toThrow('QuickBooks has no Invoice 987654');
+    // A bug while reading is not "QuickBooks has no …" (qbo/reasons.ts isQboFailure): it stays a bug, with its stack.
+    const buggy = { ...deps, client: { ...deps.client, read: () => Promise.reject(new TypeError('a bug, not QuickBooks')) } };
+    await expect(resolveByPerson(buggy, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: '987654', actor: 'test' })).rejects.toBeInstanceOf(TypeError);
     await resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: inv.Id, actor: 'test' });
     const link = await c.app.ctx.db.selectFrom('links').selectAll().where('record_key', '=', 'INV-P1').executeTakeFirstOrThrow();
     expect(link.qbo_id).toBe(inv.Id);

@@ -8,13 +8,14 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { getRun } from '../../src/connect/run/history.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { getRecord, listRecords } from '../../src/practice/store.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import type { RunningEmulator } from '../../src/emulator/server.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { readyDemo } from './demo-setup.js';
 import { testDate } from '../helpers/test-time.js';
 
@@ -39,40 +40,31 @@ function expectOnceEach(emu: RunningEmulator, realmId: string, links: Array<{ qb
   return markers.size;
 }
 
-describe('faults: 429s, 500s, commit-then-drop and a 2-second access token', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off', tokenLifetimes: { accessSeconds: 2 } });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('faults: 429s, 500s, commit-then-drop and a 2-second access token [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect, { tokenLifetimes: { accessSeconds: 2 } });
 
   it('completes with every record once and nothing missing', async () => {
     const ctx = c.app.ctx;
     // One record per request, so the faults land on many writes.
     const deps = { ...syncDepsFor(ctx, c.realmId, { client: fastRetry }), batchSize: 1 };
     await readyDemo(ctx, deps.client, c.realmId, { size: 'small', direction: 'export', exportFrom: from(), applyCredits: false });
-    emu.control.resetStats();
-    emu.control.armFaults({ seed: 7, rates: { '429': 0.1, '500': 0.05, 'commit-then-drop': 0.02 } });
+    c.emu.control.resetStats();
+    c.emu.control.armFaults({ seed: 7, rates: { '429': 0.1, '500': 0.05, 'commit-then-drop': 0.02 } });
     // Besides the 2-second lifetime, the access token is ended every 300 ms while the sync runs.
-    const expiring = setInterval(() => emu.control.expireAccessTokens(c.realmId), 300);
+    const expiring = setInterval(() => c.emu.control.expireAccessTokens(c.realmId), 300);
     const started = Date.now();
     const result = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     const faulted = Date.now() - started;
     clearInterval(expiring);
-    emu.control.clearFaults();
-    const stats = emu.control.stats(c.realmId).companies[0]!;
+    c.emu.control.clearFaults();
+    const stats = c.emu.control.stats(c.realmId).companies[0]!;
     // The faults really happened (the seed makes the counts repeatable).
     expect(stats.faults['429'] ?? 0).toBeGreaterThan(0);
     expect(stats.faults['500'] ?? 0).toBeGreaterThan(0);
     expect(stats.faults['commit-then-drop'] ?? 0).toBeGreaterThan(0);
     expect(result.status, `${result.message}\n${result.summary.records.filter((r) => r.status !== 'done').map((r) => r.message).join('\n')}`).toBe('succeeded');
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
-    const documents = expectOnceEach(emu, c.realmId, links);
+    const documents = expectOnceEach(c.emu, c.realmId, links);
     expect(documents).toBe(links.filter((l) => ['Invoice', 'CreditMemo', 'Payment', 'Bill'].includes(l.qbo_entity)).length);
     expect(documents).toBeGreaterThan(40);
     // Nothing missing: a sync without faults finds nothing left to send.
@@ -84,21 +76,17 @@ describe('faults: 429s, 500s, commit-then-drop and a 2-second access token', () 
   }, 120_000);
 });
 
-describe('lock: two sync processes started together', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
+describe.each(dialects)('lock: two sync processes started together [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
   beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
     await readyDemo(c.app.ctx, syncDepsFor(c.app.ctx, c.realmId).client, c.realmId, { size: 'small', direction: 'export', applyCredits: false });
     await c.app.close();
   });
-  afterAll(async () => emu?.close());
 
   it('exactly one runs; the other says who started the running one and when', async () => {
     // Slow answers keep the first sync running while the second starts.
-    emu.control.armFaults({ latencyMs: 150 });
-    const env = { ...process.env, QBO_CONNECT_DATA_DIR: c.config.dataDir, QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url };
+    c.emu.control.armFaults({ latencyMs: 150 });
+    const env = c.cliEnv();
     const run = () =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
         const child = spawn(process.execPath, [path.resolve('bin/qbo-connect.js'), 'sync', '--yes'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -108,7 +96,7 @@ describe('lock: two sync processes started together', () => {
         child.on('exit', (code) => resolve({ code, out }));
       });
     const results = await Promise.all([run(), run()]);
-    emu.control.clearFaults();
+    c.emu.control.clearFaults();
     const ok = results.filter((r) => r.code === 0);
     const refused = results.filter((r) => r.code === 2);
     expect(ok, results.map((r) => r.out).join('\n')).toHaveLength(1);
@@ -147,17 +135,8 @@ describe('lock: two sync processes started together', () => {
   }, 120_000);
 });
 
-describe('payment import: payments entered in QBO appear in the practice once', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('payment import: payments entered in QBO appear in the practice once [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
 
   it('imports each payment applied to a synced invoice once, over three syncs, and nothing else', async () => {
     const ctx = c.app.ctx;
@@ -167,11 +146,11 @@ describe('payment import: payments entered in QBO appear in the practice once', 
     expect(first.status, first.message ?? '').toBe('succeeded');
     const invoiceLinks = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').execute();
     expect(invoiceLinks.length).toBeGreaterThanOrEqual(2);
-    const inQbo = dump(emu, c.realmId)['Invoice']!;
+    const inQbo = dump(c.emu, c.realmId)['Invoice']!;
     const open = invoiceLinks.map((l) => inQbo.find((i) => i.Id === l.qbo_id)!).filter((i) => Number(i['Balance']) > 1);
     expect(open.length).toBeGreaterThanOrEqual(2);
     const [a, b] = open as [Row, Row];
-    const bank = dump(emu, c.realmId)['Account']!.find((x) => x['AccountType'] === 'Bank')!.Id;
+    const bank = dump(c.emu, c.realmId)['Account']!.find((x) => x['AccountType'] === 'Bank')!.Id;
     // A bookkeeper records two payments in QBO: one pays part of invoice a, one pays b in full.
     const pay = (inv: Row, amount: number, ref: string) =>
       deps.client.create(
@@ -183,8 +162,8 @@ describe('payment import: payments entered in QBO appear in the practice once', 
     const p2 = await pay(b, Number(b['Balance']), 'QBO-FULL');
     // And one for an invoice the practice does not have.
     const stranger = await deps.client.create('Customer', { DisplayName: 'Walk-in Client' }, { requestId: 'test-walkin' });
-    const item = dump(emu, c.realmId)['Item']!.find((i) => i['Name'] === 'Services')!.Id;
-    const gst = dump(emu, c.realmId)['TaxCode']!.find((t) => t['Name'] === 'GST')!.Id;
+    const item = dump(c.emu, c.realmId)['Item']!.find((i) => i['Name'] === 'Services')!.Id;
+    const gst = dump(c.emu, c.realmId)['TaxCode']!.find((t) => t['Name'] === 'GST')!.Id;
     const foreign = await deps.client.create(
       'Invoice',
       { CustomerRef: { value: stranger.Id }, TxnDate: String(a['TxnDate']), Line: [{ DetailType: 'SalesItemLineDetail', Amount: 10, SalesItemLineDetail: { ItemRef: { value: item }, Qty: 1, UnitPrice: 10, TaxCodeRef: { value: gst } } }] },

@@ -3,25 +3,16 @@
  * (issue 19: a QBO customer already linked to one contact was adopted for another; the links unique
  * constraint then stopped the whole sync with a raw error naming no record, every time).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { qboClientFor } from '../../src/connect/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { handPlanner, row } from './hand-plan.js';
 
-describe('a row the database refuses', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('a row the database refuses [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
 
   it('fails that row alone, naming it; the other rows are written', async () => {
     const ctx = c.app.ctx;

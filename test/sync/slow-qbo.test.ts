@@ -8,11 +8,12 @@
  * 500 before being stored, on a second company: the dropped ones are found and linked, the refused
  * ones sent again, nothing twice.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import type { RunningEmulator } from '../../src/emulator/server.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { readyDemo } from './demo-setup.js';
 
 type Row = Record<string, unknown> & { Id: string };
@@ -33,17 +34,8 @@ function duplicates(emu: RunningEmulator, realmId: string): { dup: string[]; byE
   return { dup: [...seen].filter(([, n]) => n > 1).map(([k, n]) => `${k} ×${n}`), byEntity };
 }
 
-describe('a slow QBO: answers after the client gave up', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off', requestIdMemory: 0 });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('a slow QBO: answers after the client gave up [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect, { requestIdMemory: 0 });
 
   it('stores each record once, payments included, and history says each was found after the wait', async () => {
     const ctx = c.app.ctx;
@@ -51,10 +43,10 @@ describe('a slow QBO: answers after the client gave up', () => {
     // (how long it may still store a request) is 2 s here. No retry of a timed-out create is blind.
     const deps = syncDepsFor(ctx, c.realmId, { client: { timeoutMs: 300, retry: { baseMs: 5, capMs: 20 } }, processingWindowMs: 2_000 });
     await readyDemo(ctx, deps.client, c.realmId, { size: 'small', direction: 'export', applyCredits: false });
-    emu.control.armFaults({ seed: 3, latencyMs: 900, appliesTo: 'writes' });
+    c.emu.control.armFaults({ seed: 3, latencyMs: 900, appliesTo: 'writes' });
     const result = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    emu.control.clearFaults();
-    const { dup, byEntity } = duplicates(emu, c.realmId);
+    c.emu.control.clearFaults();
+    const { dup, byEntity } = duplicates(c.emu, c.realmId);
     expect(dup).toEqual([]);
     expect(byEntity['Payment'] ?? 0).toBeGreaterThanOrEqual(2);
     const s = result.summary;
@@ -70,34 +62,34 @@ describe('a slow QBO: answers after the client gave up', () => {
     }
     // QBO's payments equal the practice's, to the cent: each link's total is QBO's.
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).where('qbo_entity', '=', 'Payment').execute();
-    const inQbo = dump(emu, c.realmId)['Payment']!;
+    const inQbo = dump(c.emu, c.realmId)['Payment']!;
     for (const l of links) expect(Math.round(Number(inQbo.find((p) => p.Id === l.qbo_id)!['TotalAmt']) * 100)).toBe(Number(l.qbo_total_cents));
     // Nothing is left to send.
     const again = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(again.summary.processed).toBe(0);
-    expect(duplicates(emu, c.realmId).dup).toEqual([]);
+    expect(duplicates(c.emu, c.realmId).dup).toEqual([]);
   }, 120_000);
 
   it('commit-then-drop and 500s on the writes: each record once, nothing missing', async () => {
-    const company = emu.control.seedCompany({ preset: 'au', name: 'Dropping Answers' });
-    const d = await connectedApp(emu, { company: company.realmId });
+    const company = c.emu.control.seedCompany({ preset: 'au', name: 'Dropping Answers' });
+    const d = await c.connectAnother(company.realmId);
     try {
       const ctx = d.app.ctx;
       const deps = syncDepsFor(ctx, d.realmId, { client: { timeoutMs: 2_000, retry: { baseMs: 5, capMs: 20 } }, processingWindowMs: 300 });
       await readyDemo(ctx, deps.client, d.realmId, { size: 'small', direction: 'export', applyCredits: false });
       const seed = 11;
       console.log(`commit-then-drop seed ${seed}`);
-      emu.control.armFaults({ seed, rates: { 'commit-then-drop': 0.5, '500': 0.2 }, appliesTo: 'writes', realmId: d.realmId });
+      c.emu.control.armFaults({ seed, rates: { 'commit-then-drop': 0.5, '500': 0.2 }, appliesTo: 'writes', realmId: d.realmId });
       const result = await sync({ ...deps, batchSize: 5 }, { realmId: d.realmId, actor: 'tester' });
-      emu.control.clearFaults();
-      const { dup, byEntity } = duplicates(emu, d.realmId);
+      c.emu.control.clearFaults();
+      const { dup, byEntity } = duplicates(c.emu, d.realmId);
       expect(dup).toEqual([]);
       const s = result.summary;
       expect(s.created + s.adopted + s.updated + s.voided + s.imported + s.failed + s.held).toBe(s.processed);
       expect(s.adopted).toBeGreaterThan(0);
       // Whatever did not land this time lands on the next sync, once.
       await sync(deps, { realmId: d.realmId, actor: 'tester' });
-      const after = duplicates(emu, d.realmId);
+      const after = duplicates(c.emu, d.realmId);
       expect(after.dup).toEqual([]);
       const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', d.realmId).where('qbo_entity', 'in', ['Invoice', 'CreditMemo', 'Payment', 'Bill']).execute();
       expect(Object.entries(after.byEntity).filter(([e]) => ['Invoice', 'CreditMemo', 'Payment', 'Bill'].includes(e)).reduce((a, [, n]) => a + n, 0)).toBe(links.length);

@@ -5,29 +5,20 @@
  * cancellation is skipped; (2) a payment imported from QBO and then voided or deleted there
  * cancels its practice payment on the next sync, counted as an update, once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildPlan, skipWithLinked } from '../../src/connect/plan/index.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync, type SyncResult } from '../../src/connect/run/sync.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { getRecord, listRecords, updateRecord } from '../../src/practice/store.js';
-import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { errorsOf, readyDemo } from './demo-setup.js';
 
 type Row = Record<string, unknown> & { Id: string; SyncToken: string };
 const records = (r: SyncResult) => r.summary.records.map((x) => `${x.status} ${x.label} ${x.message ?? ''}`).join('\n');
 
-describe('an invoice with payments applied in QBO is not voided', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('an invoice with payments applied in QBO is not voided [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
 
   it('the void row is an error naming the invoice and its payments; skipped, the sync goes and the invoice stays', async () => {
     const ctx = c.app.ctx;
@@ -75,17 +66,8 @@ describe('an invoice with payments applied in QBO is not voided', () => {
   }, 240_000);
 });
 
-describe('a payment imported from QBO and voided or deleted there', () => {
-  let emu: RunningEmulator;
-  let c: ConnectedApp;
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au', limits: 'off' });
-    c = await connectedApp(emu);
-  });
-  afterAll(async () => {
-    await c?.app.close();
-    await emu?.close();
-  });
+describe.each(dialects)('a payment imported from QBO and voided or deleted there [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
 
   it('cancels the practice payment on the next sync, reported as an update, once', async () => {
     const ctx = c.app.ctx;

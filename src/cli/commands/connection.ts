@@ -10,9 +10,9 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import type { App } from '../../app.js';
 import { createConnectionService, STATE_TTL_MS, type ConnectionStatus } from '../../connect/connection.js';
-import { isConnectionError } from '../../connect/connection-messages.js';
+import { isUserFacing } from '../../user-facing-error.js';
 import { OAuthError } from '../../qbo/oauth.js';
-import { cliApp, configFrom, UserError } from '../context.js';
+import { cliApp, configFrom, userError } from '../context.js';
 import { ConsentError, followEmulatorConsent } from '../auto-consent.js';
 
 type Service = ReturnType<typeof createConnectionService>;
@@ -27,7 +27,7 @@ async function withService<T>(cmd: Command, fn: (svc: Service, app: App) => Prom
     const svc = createConnectionService({ db: app.ctx.db, config: app.ctx.config, logger: app.ctx.logger, clock: app.ctx.clock, store: app.ctx.qbo.connections });
     return await fn(svc, app);
   } catch (err) {
-    if (isConnectionError(err) || err instanceof OAuthError) throw new UserError(err.message);
+    if (err instanceof OAuthError) throw userError(err.message);
     throw err;
   } finally {
     await app.close();
@@ -75,14 +75,14 @@ function listenForCallback(redirectUri: string, complete: (q: URLSearchParams) =
           finish(() => resolve(status));
         },
         (err: unknown) => {
-          const message = err instanceof Error && (isConnectionError(err) || err instanceof OAuthError) ? err.message : 'Connecting failed; the terminal says why.';
+          const message = err instanceof Error && (isUserFacing(err) || err instanceof OAuthError) ? err.message : 'Connecting failed; the terminal says why.';
           res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'" });
           res.end(`<!doctype html><title>QBO Connect</title><p>${escapeHtml(message)}</p>`);
           finish(() => reject(err));
         },
       );
     });
-    const timer = setTimeout(() => finish(() => reject(new UserError('No answer from QuickBooks within 10 minutes; run "qbo-connect connect" again.'))), timeoutMs);
+    const timer = setTimeout(() => finish(() => reject(userError('No answer from QuickBooks within 10 minutes; run "qbo-connect connect" again.'))), timeoutMs);
     const finish = (then: () => void) => {
       if (settled) return;
       settled = true;
@@ -95,7 +95,7 @@ function listenForCallback(redirectUri: string, complete: (q: URLSearchParams) =
       settled = true;
       clearTimeout(timer);
       if (err.code === 'EADDRINUSE') resolve('busy');
-      else reject(new UserError(`Cannot listen on ${target.host} for the QuickBooks callback (${err.code ?? err.message}).`));
+      else reject(userError(`Cannot listen on ${target.host} for the QuickBooks callback (${err.code ?? err.message}).`));
     });
     server.listen(Number(target.port || (target.protocol === 'https:' ? 443 : 80)), target.hostname.replace(/^\[|\]$/g, ''));
   });
@@ -111,11 +111,11 @@ async function waitForServer(svc: Service, app: App, state: string, startedAt: D
     if (row?.used_at) {
       const status = await svc.connectionStatus();
       if (status.state === 'connected' && status.connectedAt && Date.parse(status.connectedAt) >= startedAt.getTime() - 1000) return status;
-      throw new UserError('QuickBooks answered, but the connection was not made; the browser page says why. Run "qbo-connect connect" again.');
+      throw userError('QuickBooks answered, but the connection was not made; the browser page says why. Run "qbo-connect connect" again.');
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
-  throw new UserError('No answer from QuickBooks within 10 minutes; run "qbo-connect connect" again.');
+  throw userError('No answer from QuickBooks within 10 minutes; run "qbo-connect connect" again.');
 }
 
 export function registerConnection(program: Command): void {
@@ -128,7 +128,7 @@ export function registerConnection(program: Command): void {
       await withService(cmd, async (svc, app) => {
         const who = actor();
         if ((opts.autoConsent || opts.company) && svc.endpoints.env !== 'emulator') {
-          throw new UserError(`${opts.autoConsent ? '--auto-consent' : '--company'} works only with the emulator (QBO_ENV=emulator); QuickBooks itself needs a person to consent in a browser.`);
+          throw userError(`${opts.autoConsent ? '--auto-consent' : '--company'} works only with the emulator (QBO_ENV=emulator); QuickBooks itself needs a person to consent in a browser.`);
         }
         const startedAt = app.ctx.clock();
         const { url, redirectUri } = await svc.beginConnect({ actor: who, ...(opts.company ? { company: opts.company } : {}) });
@@ -138,8 +138,8 @@ export function registerConnection(program: Command): void {
           try {
             cb = await followEmulatorConsent(url, opts.company);
           } catch (err) {
-            if (err instanceof ConsentError) throw new UserError(err.message);
-            throw new UserError(`Cannot reach the emulator's consent page at ${svc.endpoints.authorizeUrl}: ${err instanceof Error ? err.message : String(err)}. Is the emulator running (npm start starts one)?`);
+            if (err instanceof ConsentError) throw userError(err.message);
+            throw userError(`Cannot reach the emulator's consent page at ${svc.endpoints.authorizeUrl}: ${err instanceof Error ? err.message : String(err)}. Is the emulator running (npm start starts one)?`);
           }
           status = await svc.completeConnect({ ...cb, actor: who });
         } else {

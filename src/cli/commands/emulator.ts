@@ -8,7 +8,7 @@ import { createLogger } from '../../log.js';
 import { clientFromEnv } from '../../emulator/oauth/clients.js';
 import { PersistenceError } from '../../emulator/persist.js';
 import { startEmulator, type StartEmulatorOptions } from '../../emulator/server.js';
-import { UserError } from '../context.js';
+import { userError } from '../context.js';
 
 interface EmulatorFlags {
   host?: string;
@@ -26,24 +26,24 @@ interface EmulatorFlags {
   automatedSalesTax?: boolean;
 }
 
-/** Turns the flags into options, or one UserError line naming the flag. */
+/** Turns the flags into options, or one refusal (userError) naming the flag. */
 export function emulatorOptions(flags: EmulatorFlags, env: NodeJS.ProcessEnv): StartEmulatorOptions {
   const int = (name: string, raw: string, min: number, max: number) => {
     const n = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UserError(`--${name}=${raw}: must be a whole number from ${min} to ${max}`);
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw userError(`--${name}=${raw}: must be a whole number from ${min} to ${max}`);
     return n;
   };
   const oneOf = <T extends string>(name: string, raw: string, values: readonly T[]): T => {
     const v = raw.trim().toLowerCase();
-    if (!(values as readonly string[]).includes(v)) throw new UserError(`--${name}=${raw}: must be one of ${values.join(', ')}`);
+    if (!(values as readonly string[]).includes(v)) throw userError(`--${name}=${raw}: must be one of ${values.join(', ')}`);
     return v as T;
   };
   const scale = Number(flags.timeScale);
-  if (!/^[0-9.]+$/.test(flags.timeScale.trim()) || !Number.isFinite(scale) || !(scale > 0) || scale > 100_000) throw new UserError(`--time-scale=${flags.timeScale}: must be a positive number (e.g. 20 runs an emulated minute in 3 seconds)`);
+  if (!/^[0-9.]+$/.test(flags.timeScale.trim()) || !Number.isFinite(scale) || !(scale > 0) || scale > 100_000) throw userError(`--time-scale=${flags.timeScale}: must be a positive number (e.g. 20 runs an emulated minute in 3 seconds)`);
   const host = (flags.host ?? '127.0.0.1').trim();
-  if (!host) throw new UserError('--host: must not be empty');
+  if (!host) throw userError('--host: must not be empty');
   const envClient = clientFromEnv(env);
-  if (flags.automatedSalesTax && (flags.preset ?? 'au').trim().toLowerCase() !== 'us') throw new UserError('--automated-sales-tax: only with --preset us (Intuit: automated sales tax is for US companies only)');
+  if (flags.automatedSalesTax && (flags.preset ?? 'au').trim().toLowerCase() !== 'us') throw userError('--automated-sales-tax: only with --preset us (Intuit: automated sales tax is for US companies only)');
   return {
     host,
     port: int('port', flags.port ?? '4010', 0, 65535),
@@ -90,9 +90,9 @@ export function registerEmulator(program: Command): void {
         emu = await startEmulator({ ...options, logger });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new UserError(`--port=${options.port}: port ${options.port} on ${options.host} is already in use; pick another with --port`);
-        if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UserError(`--host=${options.host}: cannot listen on this address`);
-        if (err instanceof PersistenceError) throw new UserError(`--data=${err.message}`);
+        if (code === 'EADDRINUSE') throw userError(`--port=${options.port}: port ${options.port} on ${options.host} is already in use; pick another with --port`);
+        if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw userError(`--host=${options.host}: cannot listen on this address`);
+        if (err instanceof PersistenceError) throw userError(`--data=${err.message}`);
         throw err;
       }
       const companies = emu.core.companies();

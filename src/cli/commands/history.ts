@@ -1,8 +1,7 @@
 /** `qbo-connect history [--json] [--run ID]`: the runs of a company, or one run record by record. */
 import type { Command } from 'commander';
 import { getRun, listRuns, runStatusWords, type RunSummary } from '../../connect/run/history.js';
-import { RunError } from '../../connect/run/messages.js';
-import { UserError } from '../context.js';
+import { userError } from '../context.js';
 import { readRealmOf, withApp } from './settings.js';
 
 function runLine(r: RunSummary): string {
@@ -21,13 +20,8 @@ export function registerHistory(program: Command): void {
     .action(async (opts: { realm?: string; run?: string; limit: string; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
         if (opts.run) {
-          let run;
-          try {
-            run = await getRun(app.ctx.db, opts.run, { now: app.ctx.clock() });
-          } catch (err) {
-            if (err instanceof RunError) throw new UserError(err.message);
-            throw err;
-          }
+          // No such run: a refusal, printed by main.ts as one line.
+          const run = await getRun(app.ctx.db, opts.run, { now: app.ctx.clock() });
           if (opts.json) {
             console.log(JSON.stringify(run, null, 2));
             return;
@@ -40,7 +34,7 @@ export function registerHistory(program: Command): void {
           return;
         }
         const limit = Number(opts.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UserError(`--limit ${opts.limit}: give a whole number from 1 to 1000`);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw userError(`--limit ${opts.limit}: give a whole number from 1 to 1000`);
         const realmId = await readRealmOf(app, opts);
         const runs = await listRuns(app.ctx.db, { realmId, limit, now: app.ctx.clock() });
         if (opts.json) {

@@ -7,7 +7,7 @@ import { importFile, type ImportReport } from '../../practice/import.js';
 import { kindFromName, kindInfo, kinds, type Kind } from '../../practice/kinds.js';
 import { isCalendarDate, recordStates, type RecordState } from '../../practice/schemas.js';
 import { listRecords } from '../../practice/store.js';
-import { cliApp, configFrom, UserError } from '../context.js';
+import { cliApp, configFrom, userError } from '../context.js';
 
 async function withApp<T>(cmd: Command, body: (app: App) => Promise<T>): Promise<T> {
   const app = await cliApp(configFrom(cmd));
@@ -20,12 +20,12 @@ async function withApp<T>(cmd: Command, body: (app: App) => Promise<T>): Promise
 
 function kindArg(value: string, flag: string): Kind {
   const kind = kindFromName(value);
-  if (!kind) throw new UserError(`${flag} ${value}: not a kind of practice record; use one of ${kinds.map((k) => kindInfo[k].slug).join(', ')}`);
+  if (!kind) throw userError(`${flag} ${value}: not a kind of practice record; use one of ${kinds.map((k) => kindInfo[k].slug).join(', ')}`);
   return kind;
 }
 
 function dateArg(value: string | undefined, flag: string): string | undefined {
-  if (value !== undefined && !isCalendarDate(value)) throw new UserError(`${flag} ${value}: must be a date YYYY-MM-DD`);
+  if (value !== undefined && !isCalendarDate(value)) throw userError(`${flag} ${value}: must be a date YYYY-MM-DD`);
   return value;
 }
 
@@ -44,7 +44,7 @@ function refuse(r: ImportReport, what: string, json: boolean): never {
     if (r.more) console.error(r.more.message);
   }
   const n = r.issues.length + (r.more?.issues ?? 0);
-  throw new UserError(`${what}: ${n}${r.more ? ' or more' : ''} problem${n === 1 ? '' : 's'}; nothing was imported`);
+  throw userError(`${what}: ${n}${r.more ? ' or more' : ''} problem${n === 1 ? '' : 's'}; nothing was imported`);
 }
 
 export function registerPractice(program: Command): void {
@@ -62,7 +62,7 @@ export function registerPractice(program: Command): void {
       try {
         text = fs.readFileSync(file, 'utf8');
       } catch (err) {
-        throw new UserError(`${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw userError(`${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       }
       await withApp(cmd, async (app) => {
         const report = await importFile(app.ctx.db, file, text, app.ctx.clock(), kind);
@@ -78,8 +78,8 @@ export function registerPractice(program: Command): void {
     .option('--seed <n>', 'random seed (same seed, same practice)', '1')
     .option('--json', 'print the report as JSON')
     .action(async (opts: { size: string; seed: string; json?: boolean }, cmd: Command) => {
-      if (!(demoSizes as readonly string[]).includes(opts.size)) throw new UserError(`--size ${opts.size}: must be one of ${demoSizes.join(', ')}`);
-      if (!/^\d{1,9}$/.test(opts.seed)) throw new UserError(`--seed ${opts.seed}: must be a whole number`);
+      if (!(demoSizes as readonly string[]).includes(opts.size)) throw userError(`--size ${opts.size}: must be one of ${demoSizes.join(', ')}`);
+      if (!/^\d{1,9}$/.test(opts.seed)) throw userError(`--seed ${opts.seed}: must be a whole number`);
       await withApp(cmd, async (app) => {
         const now = app.ctx.clock();
         const report = await loadDemoPractice(app.ctx.db, { size: opts.size as DemoSize, seed: Number(opts.seed), today: now, now });
@@ -102,9 +102,9 @@ export function registerPractice(program: Command): void {
       const kind = kindArg(kindName, 'kind');
       const from = dateArg(opts.from, '--from');
       const to = dateArg(opts.to, '--to');
-      if (opts.state !== undefined && !(recordStates as readonly string[]).includes(opts.state)) throw new UserError(`--state ${opts.state}: must be one of ${recordStates.join(', ')}`);
-      if (!/^\d{1,4}$/.test(opts.limit) || Number(opts.limit) < 1 || Number(opts.limit) > 1000) throw new UserError(`--limit ${opts.limit}: must be a whole number from 1 to 1000`);
-      if (!/^\d{1,9}$/.test(opts.offset)) throw new UserError(`--offset ${opts.offset}: must be a whole number`);
+      if (opts.state !== undefined && !(recordStates as readonly string[]).includes(opts.state)) throw userError(`--state ${opts.state}: must be one of ${recordStates.join(', ')}`);
+      if (!/^\d{1,4}$/.test(opts.limit) || Number(opts.limit) < 1 || Number(opts.limit) > 1000) throw userError(`--limit ${opts.limit}: must be a whole number from 1 to 1000`);
+      if (!/^\d{1,9}$/.test(opts.offset)) throw userError(`--offset ${opts.offset}: must be a whole number`);
       await withApp(cmd, async (app) => {
         const page = await listRecords(app.ctx.db, kind, { from, to, state: opts.state as RecordState | undefined, limit: Number(opts.limit), offset: Number(opts.offset) });
         if (opts.json) {

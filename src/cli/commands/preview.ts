@@ -2,16 +2,8 @@
 import type { Command } from 'commander';
 import { buildPlan, renderPlanText, skipWithLinked } from '../../connect/plan/index.js';
 import { qboClientFor } from '../../connect/qbo-client.js';
-import { UserError } from '../context.js';
+import { qboRefusal } from '../../connect/reasons.js';
 import { cliActor, realmOf, withApp } from './settings.js';
-
-/** QBO-side failures (not connected, unreachable, refused) as one line a person can act on. */
-function qboProblem(err: unknown): UserError | undefined {
-  if (!(err instanceof Error)) return undefined;
-  const names = ['QboFault', 'QboUnavailableError', 'ConnectionLostError', 'OAuthError', 'QboProtocolError', 'RefreshLockBusyError'];
-  if (names.includes(err.name)) return new UserError(`QuickBooks could not be asked for the preview: ${err.message}`);
-  return undefined;
-}
 
 export function registerPreview(program: Command): void {
   program
@@ -33,7 +25,8 @@ export function registerPreview(program: Command): void {
           }
           console.log(opts.json ? JSON.stringify(plan, null, 2) : renderPlanText(plan));
         } catch (err) {
-          throw qboProblem(err) ?? err;
+          // QBO-side failures (not connected, unreachable, refused) as one line a person can act on.
+          throw qboRefusal(err, 'the preview') ?? err;
         }
       });
     });

@@ -2,12 +2,11 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { App } from '../../app.js';
-import { isConnectError } from '../../connect/messages.js';
-import { RealmChoiceError, resolveReadRealm, resolveRealm } from '../../connect/realm.js';
+import { resolveReadRealm, resolveRealm } from '../../connect/realm.js';
 import { coerceCliValue, flatten, getAt, resolvePath } from '../../connect/settings/paths.js';
 import { settingsSchemaAt } from '../../connect/settings/model.js';
 import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
-import { cliApp, configFrom, UserError } from '../context.js';
+import { cliApp, configFrom, userError } from '../context.js';
 
 /** Who did it, as the audit trail records a change made from this terminal. */
 export function cliActor(): string {
@@ -20,14 +19,11 @@ export function cliActor(): string {
   return `cli:${name || 'unknown'}`;
 }
 
-/** Opens the app, runs `fn`, closes; a connect or company-choice error becomes one line, exit 2. */
+/** Opens the app, runs `fn`, closes; a refusal (a bad setting, no company chosen) reaches main.ts, which prints one line, exit 2. */
 export async function withApp<T>(cmd: Command, fn: (app: App) => Promise<T>): Promise<T> {
   const app = await cliApp(configFrom(cmd));
   try {
     return await fn(app);
-  } catch (err) {
-    if (isConnectError(err) || err instanceof RealmChoiceError) throw new UserError(err.message);
-    throw err;
   } finally {
     await app.close();
   }
@@ -105,11 +101,11 @@ export function registerSettings(program: Command): void {
     .action(async (opts: { realm?: string; path?: string; actor?: string; since?: string; limit?: string; json?: boolean }, cmd: Command) => {
       const limit = opts.limit === undefined ? undefined : Number(opts.limit);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 10_000)) {
-        throw new UserError(`--limit=${opts.limit}: must be a whole number from 1 to 10000`);
+        throw userError(`--limit=${opts.limit}: must be a whole number from 1 to 10000`);
       }
       await withApp(cmd, async (app) => {
         if (opts.since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.since) && !/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(opts.since)) {
-          throw new UserError(`--since=${opts.since}: must be a date (YYYY-MM-DD) or a UTC time (2026-11-26T01:00:00Z)`);
+          throw userError(`--since=${opts.since}: must be a date (YYYY-MM-DD) or a UTC time (2026-11-26T01:00:00Z)`);
         }
         const realmId = await realmOf(app, opts);
         const rows = await listAudit(app.ctx.db, realmId, { path: opts.path, actor: opts.actor, since: opts.since, limit });

@@ -1,20 +1,20 @@
 /** `qbo-connect start`: the product — HTTP server, database, and the embedded emulator in emulator mode (composed by `startApp`). */
 import type { Command } from 'commander';
 import { StartError, startApp, type RunningApp } from '../../app.js';
-import { configFrom, UserError } from '../context.js';
+import { configFrom, userError } from '../context.js';
 import type { Config } from '../../config.js';
 
 /** A port in use or not ours to take is the person's to fix: one line naming the setting. */
 function startFailure(err: unknown, config: Config): unknown {
   if (!(err instanceof StartError)) return err;
   if (err.part === 'emulator' && err.code === 'EADDRINUSE') {
-    return new UserError(`QBO_EMULATOR_PORT=${config.emulatorPort}: the port is in use; choose another, or point QBO_EMULATOR_URL at a running emulator.`);
+    return userError(`QBO_EMULATOR_PORT=${config.emulatorPort}: the port is in use; choose another, or point QBO_EMULATOR_URL at a running emulator.`);
   }
   if (err.part === 'http' && err.code === 'EADDRINUSE') {
-    return new UserError(`QBO_CONNECT_PORT=${config.port}: port ${config.port} on ${config.host} is in use (is QBO Connect already running?); stop the other program or choose another port with --port.`);
+    return userError(`QBO_CONNECT_PORT=${config.port}: port ${config.port} on ${config.host} is in use (is QBO Connect already running?); stop the other program or choose another port with --port.`);
   }
   if (err.part === 'http' && (err.code === 'EADDRNOTAVAIL' || err.code === 'EACCES')) {
-    return new UserError(`QBO_CONNECT_HOST=${config.host}, QBO_CONNECT_PORT=${config.port}: cannot listen there (${err.code}); choose another --host or --port.`);
+    return userError(`QBO_CONNECT_HOST=${config.host}, QBO_CONNECT_PORT=${config.port}: cannot listen there (${err.code}); choose another --host or --port.`);
   }
   return err.cause ?? err;
 }

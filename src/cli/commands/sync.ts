@@ -3,10 +3,9 @@ import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { syncDepsFor } from '../../connect/run/deps.js';
 import { runStatusWords } from '../../connect/run/history.js';
-import { RunError } from '../../connect/run/messages.js';
 import { recoverCompany, sync, type SyncResult } from '../../connect/run/sync.js';
 import type { Progress } from '../../connect/run/context.js';
-import { UserError } from '../context.js';
+import { userError } from '../context.js';
 import { cliActor, realmOf, withApp } from './settings.js';
 
 /** One line, redrawn in place: `[#########-----------]  45/100  invoices`. */
@@ -35,9 +34,9 @@ async function confirm(question: string): Promise<boolean> {
 export function resolveArgs(values: string[], qboId: string | undefined): { journalId: number; verdict: 'sent' | 'not-sent'; qboId?: string } {
   const [id, verdict, ...extra] = values;
   if (!id || !/^\d+$/.test(id) || (verdict !== 'sent' && verdict !== 'not-sent') || extra.length) {
-    throw new UserError(`--resolve takes a journal id and sent or not-sent (e.g. \`--resolve 42 not-sent\`); got "${values.join(' ')}"`);
+    throw userError(`--resolve takes a journal id and sent or not-sent (e.g. \`--resolve 42 not-sent\`); got "${values.join(' ')}"`);
   }
-  if (verdict === 'not-sent' && qboId !== undefined) throw new UserError('--qbo-id goes with --resolve ID sent, not with not-sent');
+  if (verdict === 'not-sent' && qboId !== undefined) throw userError('--qbo-id goes with --resolve ID sent, not with not-sent');
   return { journalId: Number(id), verdict, ...(qboId !== undefined ? { qboId } : {}) };
 }
 
@@ -52,7 +51,7 @@ export function registerSync(program: Command): void {
       await withApp(cmd, async (app) => {
         const realmId = await realmOf(app, opts);
         if (!opts.yes) {
-          if (!process.stdin.isTTY) throw new UserError('sync writes to QuickBooks: add --yes to run it without a terminal to confirm on');
+          if (!process.stdin.isTTY) throw userError('sync writes to QuickBooks: add --yes to run it without a terminal to confirm on');
           if (!(await confirm(`Write the preview of company ${realmId} to QuickBooks now? [y/N] `))) {
             console.error('Nothing sent.');
             return;
@@ -61,13 +60,8 @@ export function registerSync(program: Command): void {
         const actor = cliActor();
         const deps = syncDepsFor(app.ctx, realmId, { actor });
         const tty = !opts.json && process.stderr.isTTY;
-        let result: SyncResult;
-        try {
-          result = await sync(deps, { realmId, actor, onProgress: tty ? (p) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) : undefined });
-        } catch (err) {
-          if (err instanceof RunError) throw new UserError(err.message);
-          throw err;
-        }
+        // A refusal (another sync running) reaches main.ts, which prints it as one line, exit 2.
+        const result: SyncResult = await sync(deps, { realmId, actor, onProgress: tty ? (p) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) : undefined });
         if (tty) process.stderr.write('\n');
         if (opts.json) console.log(JSON.stringify(result, null, 2));
         else {
@@ -93,13 +87,7 @@ export function registerSync(program: Command): void {
       await withApp(cmd, async (app) => {
         const realmId = await realmOf(app, opts);
         const deps = syncDepsFor(app.ctx, realmId);
-        let r;
-        try {
-          r = await recoverCompany(deps, { realmId, actor: cliActor(), ...(resolve ? { resolve } : {}) });
-        } catch (err) {
-          if (err instanceof RunError) throw new UserError(err.message);
-          throw err;
-        }
+        const r = await recoverCompany(deps, { realmId, actor: cliActor(), ...(resolve ? { resolve } : {}) });
         if (opts.json) console.log(JSON.stringify(r, null, 2));
         else {
           if (r.resolved) console.log(r.resolved);

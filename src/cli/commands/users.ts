@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { createApiToken } from '../../accounts/api-tokens.js';
 import { AccountError, createUser, findUserByEmail, roles } from '../../accounts/users.js';
-import { cliApp, configFrom, UserError } from '../context.js';
+import { cliApp, configFrom, userError } from '../context.js';
 
 export function registerUsers(program: Command): void {
   const users = program.command('users').description('people who use QBO Connect');
@@ -18,7 +18,7 @@ export function registerUsers(program: Command): void {
         const user = await createUser(app.ctx.db, { email, name: opts.name, role: opts.role }, app.ctx.clock());
         console.log(`Added ${user.email} (${user.role}).`);
       } catch (err) {
-        if (err instanceof AccountError) throw new UserError(err.message);
+        if (err instanceof AccountError) throw userError(err.message);
         throw err;
       } finally {
         await app.close();
@@ -36,7 +36,7 @@ export function registerUsers(program: Command): void {
       const app = await cliApp(configFrom(cmd));
       try {
         const user = await findUserByEmail(app.ctx.db, opts.user);
-        if (!user) throw new UserError(`--user ${opts.user}: no such user; add one with "qbo-connect users add"`);
+        if (!user) throw userError(`--user ${opts.user}: no such user; add one with "qbo-connect users add"`);
         const { token } = await createApiToken(app.ctx.db, user.id, opts.name, app.ctx.clock());
         console.log(token);
       } finally {

@@ -2,9 +2,8 @@
  * The last step of a plan: adopted rows' Ids fill the `@row:` references, skips are applied (a row
  * needing a skipped row is skipped with it), and rows gather into groups with their counts and totals.
  */
-import crypto from 'node:crypto';
 import type { Clock } from '../../context.js';
-import { canonicalJson } from '../../practice/store.js';
+import { hashOf } from '../../hash.js';
 import type { Settings } from '../settings/model.js';
 import { payloadHash } from './context.js';
 import type { SkipLookup } from './imports.js';
@@ -12,7 +11,7 @@ import { resolveRowRefs } from './refs.js';
 import { groupOrder, type Plan, type PlanGroup, type PlanRow } from './types.js';
 
 export function settingsHash(settings: Settings): string {
-  return crypto.createHash('sha256').update(canonicalJson(settings)).digest('hex');
+  return hashOf(settings);
 }
 
 /** Adopted rows' Ids fill the `@row:` references; rows needing a skipped row are skipped with it; groups and counts. */

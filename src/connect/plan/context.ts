@@ -2,11 +2,12 @@
  * What every mapping step shares while a plan is built: the settings in force, QBO's lists, the
  * practice's lists, and helpers that make rows and issues the same way everywhere.
  */
-import crypto from 'node:crypto';
-import { canonicalJson, type StoredRecord } from '../../practice/store.js';
-import { planMessage, type PlanMessageContext, type PlanReasonCode } from '../messages.js';
+import { hashOf } from '../../hash.js';
+import type { StoredRecord } from '../../practice/store.js';
+import { planMessage, type PlanMessageContext, type PlanReasonCode } from '../reasons.js';
 import type { Settings } from '../settings/model.js';
 import type { QboLists } from './qbo-snapshot.js';
+import { rowKey } from '../kinds.js';
 import type { GroupKind, Issue, PlanRow, RecordRef, RowAction, Severity } from './types.js';
 
 export interface PracticeLists {
@@ -42,7 +43,7 @@ export function issue(code: PlanReasonCode, severity: Severity, ctx: PlanMessage
 }
 
 export function payloadHash(payload: Record<string, unknown> | null): string | null {
-  return payload === null ? null : crypto.createHash('sha256').update(canonicalJson(payload)).digest('hex');
+  return payload === null ? null : hashOf(payload);
 }
 
 /** The marker written into PrivateNote (documents) or Notes (names): found again during recovery. */
@@ -89,9 +90,7 @@ export function makeRow(input: {
   };
 }
 
-export function rowKey(group: GroupKind, id: string): string {
-  return `${group}:${id}`;
-}
+export { rowKey } from '../kinds.js';
 
 /** Integer cents → the JSON number QBO expects (through qbo/money.ts: no float arithmetic on money). */
 export { fromCents as amount } from '../../qbo/money.js';

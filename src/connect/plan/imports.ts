@@ -10,7 +10,7 @@ import { QueryBuilder } from '../../qbo/query.js';
 import type { Db } from '../../store/db.js';
 import type { Settings } from '../settings/model.js';
 import { issue, makeRow, type PracticeLists } from './context.js';
-import { linksByQboId, linksOfKinds } from './links.js';
+import { linksByQboId, linksOfKinds } from '../links.js';
 import type { QboRow, QboSnapshot } from './qbo-snapshot.js';
 import type { Issue, PlanRow } from './types.js';
 

@@ -1,7 +1,7 @@
 /** The preview's public surface: build a plan, fill in `@row:` references, skip rows with their linked rows. */
 export { buildPlan, prefillSettings, type BuildPlanOptions, type PlanDeps } from './build.js';
 export { PREFILL_ACTOR, prefillDoneKey, prefillPending } from './practice-lists.js';
-export { skipIdOf, skipKindOf } from './skip-kinds.js';
+export { skipIdOf, skipKindOf } from '../kinds.js';
 export { contentHash, resolveRowRefs, unresolvedRowRefs } from './refs.js';
 export { findRow, linkedRows, refOfRow, skipGroup, skipWithLinked, type SkipWithLinkedInput } from './skip.js';
 export { documentTaxCents, lineTaxCents, predictTotals } from './totals.js';

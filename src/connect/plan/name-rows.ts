@@ -6,7 +6,7 @@ import { issue, makeRow, rowKey, type MapContext } from './context.js';
 import { contactLabel, customerDraft, staffLabel, vendorDraft, type NameDraft } from './mapping/contacts.js';
 import { itemName, itemPayload } from './mapping/items.js';
 import { nameKey, type QboRow, type QboSnapshot } from './qbo-snapshot.js';
-import type { Link } from './links.js';
+import type { Link } from '../links.js';
 import { adoptedFields } from './sent-fields.js';
 import type { Issue, PlanRow } from './types.js';
 

@@ -6,6 +6,8 @@ import type { Clock } from '../../context.js';
 import { listRecords, type StoredRecord } from '../../practice/store.js';
 import type { Db } from '../../store/db.js';
 import { getMeta, setMeta } from '../../store/meta.js';
+import type { Entity } from '../../qbo/wire-types.js';
+import { accountInfoFromQbo, paymentMethodInfoFromQbo, taxCodeInfoFromQbo } from '../settings/prefill-from-qbo.js';
 import { applyPrefill } from '../settings/store.js';
 import type { PracticeLists } from './context.js';
 import type { QboLists } from './qbo-snapshot.js';
@@ -92,27 +94,21 @@ export async function prefillOnce(deps: { db: Db; clock: Clock }, realmId: strin
   const { seen, now, isNew, pending } = await prefillState(deps.db, realmId, practice);
   if (!pending) return;
   const actor = PREFILL_ACTOR;
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  // QBO's rows as the client read them; the wire types say what the pre-fill reads of each.
+  const wire = <E extends 'TaxCode' | 'TaxRate' | 'Account' | 'PaymentMethod'>(rows: unknown[]) => rows as Array<Entity<E>>;
   await applyPrefill(deps.db, {
     realmId,
     actor,
     clock: deps.clock,
     input: {
       region: lists.region,
-      qboTaxCodes: [...lists.taxCodes.values()].map((t) => ({ id: t.id, name: t.name, active: t.active, salesRatePercent: t.hasSales ? sum(t.salesRates) : null, purchaseRatePercent: t.hasPurchases ? sum(t.purchaseRates) : null })),
-      qboPaymentMethods: lists.paymentMethods.map((m) => ({ id: m.Id, name: String(m['Name'] ?? ''), active: m['Active'] !== false })),
+      qboTaxCodes: taxCodeInfoFromQbo(wire<'TaxCode'>(lists.rawTaxCodes), wire<'TaxRate'>(lists.rawTaxRates)),
+      qboPaymentMethods: paymentMethodInfoFromQbo(wire<'PaymentMethod'>(lists.paymentMethods)),
       // The fixed accounts are suggested on the first preview only.
       ...(seen && isNew.costCentres.size + isNew.disciplines.size + isNew.expenseTypes.size === 0
         ? {}
         : {
-            qboAccounts: lists.accounts.map((a) => ({
-              id: a.Id,
-              name: String(a['Name'] ?? ''),
-              accountType: String(a['AccountType'] ?? ''),
-              accountSubType: typeof a['AccountSubType'] === 'string' ? a['AccountSubType'] : undefined,
-              acctNum: typeof a['AcctNum'] === 'string' ? a['AcctNum'] : undefined,
-              active: a['Active'] !== false,
-            })),
+            qboAccounts: accountInfoFromQbo(wire<'Account'>(lists.accounts)),
           }),
       practiceTaxCodes: [...practice.taxCodes.values()].filter((t) => isNew.taxCodes.has(t.key)).map((t) => ({ code: t.key, name: t.record.name, ratePercent: t.record.rateBasisPoints / 100 })),
       practicePaymentTypes: [...practice.paymentTypes.values()].filter((p) => isNew.paymentTypes.has(p.key)).map((p) => ({ code: p.key, name: p.record.name })),

@@ -31,8 +31,9 @@ export interface QboLists {
   taxCodes: Map<string, QboTaxCode>;
   accounts: QboRow[];
   paymentMethods: QboRow[];
-  /** Raw tax codes and rates, for pre-filling the settings. */
+  /** Raw tax codes and rates, for pre-filling the settings (settings/prefill-from-qbo.ts). */
   rawTaxCodes: QboRow[];
+  rawTaxRates: QboRow[];
   taxRatePercent: Map<string, number>;
   /** US: QBO's Automated Sales Tax works the tax out itself (Preferences.TaxPrefs.PartnerTaxEnabled). */
   automatedSalesTax?: boolean;
@@ -115,6 +116,7 @@ export class QboSnapshot {
       accounts,
       paymentMethods,
       rawTaxCodes,
+      rawTaxRates: taxRates,
       taxRatePercent,
       automatedSalesTax: prefs.TaxPrefs?.PartnerTaxEnabled === true,
     };

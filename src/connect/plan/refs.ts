@@ -2,8 +2,6 @@
  * `@row:` references: a payload may name a QBO entity that the same run creates first. The run fills
  * them in with `resolveRowRefs` once those rows are written.
  */
-import crypto from 'node:crypto';
-import { canonicalJson } from '../../practice/store.js';
 
 const prefix = '@row:';
 
@@ -31,12 +29,5 @@ export function unresolvedRowRefs(payload: unknown): string[] {
   return [...out];
 }
 
-/**
- * The hash of a document's CONTENT as sent: the payload without Id, SyncToken and sparse, so a create
- * and a later update of the same content hash alike. The sync stores it in links.payload_hash; the
- * preview compares it to tell a real change from a version bump that changes nothing QBO holds.
- */
-export function contentHash(payload: Record<string, unknown>): string {
-  const { Id: _id, SyncToken: _st, sparse: _sp, ...content } = payload;
-  return crypto.createHash('sha256').update(canonicalJson(content)).digest('hex');
-}
+/** The hash of a document's content as sent (src/hash.ts), for the preview's callers. */
+export { contentHash } from '../../hash.js';

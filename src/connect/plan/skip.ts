@@ -5,9 +5,9 @@
  */
 import type { Clock } from '../../context.js';
 import type { Db } from '../../store/db.js';
-import { ConnectError } from '../messages.js';
+import { refusal } from '../reasons.js';
 import { skipMany, type RecordRef } from '../skips.js';
-import { skipIdOf, skipKindOf } from './skip-kinds.js';
+import { skipIdOf, skipKindOf } from '../kinds.js';
 import type { GroupKind, Plan, PlanRow } from './types.js';
 
 function allRows(plan: Plan): PlanRow[] {
@@ -55,7 +55,7 @@ export async function skipWithLinked(db: Db, input: SkipWithLinkedInput): Promis
   const row = typeof input.row === 'string' ? allRows(input.plan).find((r) => r.key === input.row) : findRow(input.plan, input.row.kind, input.row.id);
   if (!row) {
     const what = typeof input.row === 'string' ? input.row : `${input.row.kind} ${input.row.id}`;
-    throw new ConnectError('skip.invalid-id', { value: what }, 'id');
+    throw refusal('skip.invalid-id', { value: what }, 'id');
   }
   const refs = linkedRows(input.plan, row.key).map(refOfRow);
   return skipMany(db, { realmId: input.realmId, refs, actor: input.actor, clock: input.clock });

@@ -13,19 +13,9 @@
 
 import type { RowFields } from './sent-fields.js';
 
-/** Groups in the order a sync writes them (names → documents → payments → purchases → import). */
-export const groupOrder = [
-  'customers',
-  'suppliers',
-  'items',
-  'invoices',
-  'credit-notes',
-  'payments-export',
-  'bills',
-  'staff-expenses',
-  'payments-import',
-] as const;
-export type GroupKind = (typeof groupOrder)[number];
+/** Groups in the order a sync writes them: the table of kinds (connect/kinds.ts) holds them. */
+export { groupOrder, type GroupKind } from '../kinds.js';
+import type { GroupKind } from '../kinds.js';
 
 /** What happens to a row's record. */
 export type RowAction =
@@ -39,7 +29,7 @@ export type RowAction =
 export type Severity = 'error' | 'warning';
 
 export interface Issue {
-  /** Stable reason code, e.g. `contact.missing-unique-id`; sentences come from connect/messages.ts. */
+  /** Stable reason code, e.g. `contact.missing-unique-id`; sentences come from connect/reasons.ts. */
   code: string;
   severity: Severity;
   /** The sentence: names the record, the field and the fix. */

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/helpers/db.js';
 import { journalWrites, resolveWrite } from '../run/journal.js';
-import { linksByKey } from './links.js';
+import { linksByKey } from '../links.js';
 import { nextBase } from './sent-fields.js';
 import { basesOf } from './updates.js';
 

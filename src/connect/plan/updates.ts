@@ -6,13 +6,13 @@
  */
 import type { Db } from '../../store/db.js';
 import { issue, makeRow, rowKey, type MapContext } from './context.js';
-import type { Link } from './links.js';
+import type { Link } from '../links.js';
 import { contactLabel, customerDraft, staffLabel, vendorDraft, type NameDraft } from './mapping/contacts.js';
 import { nameKey, type QboRow, type QboSnapshot } from './qbo-snapshot.js';
 import { unresolvedRowRefs } from './refs.js';
 import { baseFromJournal, compareFields, conflictText, parseSentFields, sparseBody, unclearable, type RowFields, type SentFields } from './sent-fields.js';
 import type { GroupKind, Issue, PlanRow } from './types.js';
-import type { PlanReasonCode } from '../messages.js';
+import type { PlanReasonCode } from '../reasons.js';
 
 const linkKey = (l: Pick<Link, 'record_kind' | 'record_key'>) => `${l.record_kind}\u0000${l.record_key}`;
 

@@ -1,6 +1,4 @@
 /** What every step of a run needs, passed down (no module-level state). */
-import crypto from 'node:crypto';
-import { canonicalJson } from '../../practice/store.js';
 import type { Logger } from '../../log.js';
 import type { CompanyClient } from '../../qbo/client.js';
 import type { Db } from '../../store/db.js';
@@ -81,14 +79,4 @@ export function markerOf(recordKind: string, recordKey: string): string {
 export function hasMarker(note: unknown, marker: string): boolean {
   if (typeof note !== 'string') return false;
   return note.split('\n').some((line) => line.trim() === marker) || note.split(/\s+/).includes(marker);
-}
-
-/**
- * The hash of a document's content as sent (without Id, SyncToken, sparse), stored in
- * links.payload_hash: the preview compares it with its next draft to tell a real change from a
- * version bump. Must stay equal to connect/plan/refs.ts `contentHash`.
- */
-export function sentContentHash(body: Record<string, unknown>): string {
-  const { Id: _id, SyncToken: _st, sparse: _sp, ...content } = body;
-  return crypto.createHash('sha256').update(canonicalJson(content)).digest('hex');
 }

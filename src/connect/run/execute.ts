@@ -7,28 +7,20 @@
  */
 import { MAX_BATCH_ITEMS, type BatchItem, type BatchResult } from '../../qbo/client.js';
 import { ConnectionLostError, OutcomeUnknownError, QboFault, QboUnavailableError } from '../../qbo/fault.js';
+import { connectionRefusal, notSentAfterRefusal } from './connection-refused.js';
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
 import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict, type PlanRow } from '../plan/index.js';
-import { hasMarker, LockLostError, markerOf, nameEntities, sentContentHash, type RunDeps, type RunState } from './context.js';
-import { generationOf, heldWrites, journalWrites, markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalEntry, type JournalRow } from './journal.js';
-import { runMessage, type RunReasonCode } from './messages.js';
+import { hasMarker, LockLostError, markerOf, nameEntities, type RunDeps, type RunState } from './context.js';
+import { contentHash } from '../../hash.js';
+import { generationOf, heldWrites, journalRowsById, journalWrites, lastSentBody, markNotSent, recordProblem, recordsTold, resolveWrite, unresolvedWrites, type JournalEntry, type Resolution } from './journal.js';
+import { linkedQboId, linkOf, markDiverged, setSentFields } from '../links.js';
+import { recordsOfRowKey } from '../kinds.js';
+import { sentence as runMessage, type RunReason as RunReasonCode } from './reasons.js';
 import { settleWrites } from './recover.js';
-import { batchRequestIdFor, bIdFor, requestIdFor, type WriteOperation } from './request-id.js';
+import { batchRequestIdFor, bIdFor, requestIdFor, singleBatchRequestIdFor, type WriteOperation } from './request-id.js';
 
 type QboRow = Record<string, unknown> & { Id: string; SyncToken?: string };
-
-/** Practice record kinds each group's rows are about (for row keys of rows the plan no longer holds). */
-const kindsOfGroup: Record<string, string[]> = {
-  customers: ['contact'],
-  suppliers: ['supplier', 'staff'],
-  items: ['project'],
-  invoices: ['invoice'],
-  'credit-notes': ['credit-note'],
-  'payments-export': ['payment', 'credit-application'],
-  bills: ['bill'],
-  'staff-expenses': ['staff-expense'],
-};
 
 /** QBO voids these (Payment and SalesReceipt through update&include=void, the client picks); Bills and Purchases cannot be voided. */
 const voidable = new Set(['Invoice', 'CreditMemo', 'Payment', 'SalesReceipt', 'BillPayment', 'Check']);
@@ -170,35 +162,36 @@ export class GroupExecutor {
   }
 
   /**
-   * The QBO Id of a row written before this run. A row the plan no longer holds (linked meanwhile) is
-   * found from its key, `<group>:<record id>` (suppliers: `staff:<id>` for staff).
+   * The QBO Id of a row written before this run, by the record kind the row carries. A key the plan
+   * does not hold (a dependency written by an earlier run) names its records by its group (kinds.ts).
    */
-  private async linkOf(rowKey: string): Promise<string | undefined> {
+  private async linkedId(rowKey: string): Promise<string | undefined> {
     const row = this.plan.rows.get(rowKey);
-    let kinds: string[];
-    let key: string;
-    if (row) {
-      kinds = [row.record.kind];
-      key = row.record.id;
-    } else {
-      const at = rowKey.indexOf(':');
-      const group = rowKey.slice(0, at);
-      key = rowKey.slice(at + 1);
-      kinds = kindsOfGroup[group] ?? [];
-      if (group === 'suppliers' && key.startsWith('staff:')) {
-        kinds = ['staff'];
-        key = key.slice('staff:'.length);
-      }
-      if (!kinds.length) return undefined;
-    }
-    const found = await this.deps.db
-      .selectFrom('links')
-      .select('qbo_id')
-      .where('realm_id', '=', this.state.realmId)
-      .where('record_kind', 'in', kinds)
-      .where('record_key', '=', key)
-      .execute();
-    return found.length === 1 ? found[0]!.qbo_id : undefined;
+    const records = row ? { kinds: [row.record.kind], id: row.record.id } : recordsOfRowKey(rowKey);
+    return records ? linkedQboId(this.deps.db, this.state.realmId, records.kinds, records.id) : undefined;
+  }
+
+  /** What a row's result stores (journal, link, history, counters): the row's part; the write adds the rest. */
+  private resolution(row: PlanRow, journalId: number | null, write: Pick<Resolution, 'action' | 'payloadHash' | 'qboId' | 'syncToken' | 'qboTotalCents' | 'linkState' | 'counter'>): Resolution {
+    return {
+      journalId,
+      runId: this.state.runId,
+      realmId: this.state.realmId,
+      rowKey: row.key,
+      groupKind: row.group,
+      label: recordLabel(row),
+      recordKind: row.record.kind,
+      recordKey: row.record.id,
+      recordVersion: row.record.version ?? 0,
+      payloadHash: write.payloadHash,
+      action: write.action,
+      qboEntity: row.qbo.entity,
+      qboId: write.qboId,
+      syncToken: write.syncToken,
+      qboTotalCents: write.qboTotalCents,
+      linkState: write.linkState,
+      counter: write.counter,
+    };
   }
 
   private async problem(row: PlanRow, journalId: number | null, status: 'failed' | 'held' | 'pending', code: RunReasonCode, message: string, qboId: string | null = null) {
@@ -230,9 +223,7 @@ export class GroupExecutor {
     // A write still pending (recovery could not tell whether QBO has it) holds its record: sending
     // it again could make a duplicate. Recovery already named it in this run's history.
     const unsettled = new Map((await unresolvedWrites(this.deps.db, this.state.realmId)).map((r) => [`${r.record_kind}\u0000${r.record_key}`, r]));
-    const told = new Set(
-      (await this.deps.db.selectFrom('run_records').select(['record_kind', 'record_key']).where('run_id', '=', this.state.runId).execute()).map((r) => `${r.record_kind}\u0000${r.record_key}`),
-    );
+    const told = await recordsTold(this.deps.db, this.state.runId);
     const ready: PlanRow[] = [];
     for (const row of rows) {
       const id = `${row.record.kind}\u0000${row.record.id}`;
@@ -287,38 +278,10 @@ export class GroupExecutor {
     await this.storeOrHold(row, null, qboId, () =>
       resolveWrite(
         this.deps.db,
-        {
-          journalId: null,
-          runId: this.state.runId,
-          realmId: this.state.realmId,
-          rowKey: row.key,
-          groupKind: row.group,
-          label: recordLabel(row),
-          recordKind: row.record.kind,
-          recordKey: row.record.id,
-          recordVersion: row.record.version ?? 0,
-          payloadHash: row.payloadHash ?? '',
-          action: 'adopt',
-          qboEntity: row.qbo.entity,
-          qboId,
-          syncToken: row.qbo.syncToken ?? '0',
-          qboTotalCents: row.qboTotalCents,
-          linkState: 'linked',
-          counter: 'adopted',
-        },
+        this.resolution(row, null, { action: 'adopt', payloadHash: row.payloadHash ?? '', qboId, syncToken: row.qbo.syncToken ?? '0', qboTotalCents: row.qboTotalCents, linkState: 'linked', counter: 'adopted' }),
         this.now(),
         // The values both sides held when adopted: the base a later update is compared with.
-        row.fields
-          ? async (trx) => {
-              await trx
-                .updateTable('links')
-                .set({ sent_fields: JSON.stringify(row.fields!.base) })
-                .where('realm_id', '=', this.state.realmId)
-                .where('record_kind', '=', row.record.kind)
-                .where('record_key', '=', row.record.id)
-                .execute();
-            }
-          : undefined,
+        row.fields ? (trx) => setSentFields(trx, this.state.realmId, row.record.kind, row.record.id, row.fields!.base) : undefined,
       ),
     );
     this.tick(row.group);
@@ -330,7 +293,7 @@ export class GroupExecutor {
     const missing: string[] = [];
     const ids = new Map<string, string>();
     for (const k of new Set([...row.dependsOn, ...referencedRows(row.payload)])) {
-      const id = this.state.qboIds.get(k) ?? (await this.linkOf(k));
+      const id = this.state.qboIds.get(k) ?? (await this.linkedId(k));
       if (id) ids.set(k, id);
     }
     let body = fillReferences(row.payload ?? {}, (k) => ids.get(k) ?? this.state.qboIds.get(k), missing) as Record<string, unknown>;
@@ -341,13 +304,7 @@ export class GroupExecutor {
     }
     let baseSyncToken: string | null = null;
     if (operation !== 'create') {
-      const link = await this.deps.db
-        .selectFrom('links')
-        .selectAll()
-        .where('realm_id', '=', this.state.realmId)
-        .where('record_kind', '=', row.record.kind)
-        .where('record_key', '=', row.record.id)
-        .executeTakeFirst();
+      const link = await linkOf(this.deps.db, this.state.realmId, row.record.kind, row.record.id);
       const id = row.qbo.id ?? link?.qbo_id;
       if (!link || !id) {
         await this.problem(row, null, 'failed', 'run.unresolved-reference', runMessage('run.unresolved-reference', { record: recordLabel(row), field: 'QBO Id', detail: `the ${row.qbo.entity} it was synced to` }));
@@ -416,22 +373,8 @@ export class GroupExecutor {
    * Compare what we last sent with what QBO holds now; when they agree, carry on with QBO's token.
    */
   private async sameAsWeLeftIt(row: PlanRow, qboId: string, ourToken: string): Promise<boolean> {
-    const last = await this.deps.db
-      .selectFrom('journal')
-      .select(['body'])
-      .where('realm_id', '=', this.state.realmId)
-      .where('record_kind', '=', row.record.kind)
-      .where('record_key', '=', row.record.id)
-      .where('status', '=', 'resolved')
-      .orderBy('id', 'desc')
-      .executeTakeFirst();
-    const link = await this.deps.db
-      .selectFrom('links')
-      .select(['qbo_total_cents', 'sent_fields'])
-      .where('realm_id', '=', this.state.realmId)
-      .where('record_kind', '=', row.record.kind)
-      .where('record_key', '=', row.record.id)
-      .executeTakeFirst();
+    const sent = await lastSentBody(this.deps.db, this.state.realmId, row.record.kind, row.record.id);
+    const link = await linkOf(this.deps.db, this.state.realmId, row.record.kind, row.record.id);
     let current: QboRow;
     try {
       current = (await this.deps.client.read(row.qbo.entity as EntityName, qboId)) as QboRow;
@@ -451,7 +394,6 @@ export class GroupExecutor {
       this.syncTokens.set(row.key, String(current.SyncToken));
       return true;
     }
-    const sent = last ? (JSON.parse(last.body) as Record<string, unknown>) : undefined;
     if (!sent) return false;
     for (const f of ['TxnDate', 'DocNumber', 'DisplayName']) {
       if (sent[f] !== undefined && current[f] !== undefined && sent[f] !== current[f]) return false;
@@ -480,13 +422,7 @@ export class GroupExecutor {
     // The write itself did not happen (5010); the link, not the journal, keeps the row held.
     if (journalId !== null) await markNotSent(this.deps.db, journalId, 'run.diverged', message, this.now());
     await this.problem(row, null, 'held', 'run.diverged', message, qboId);
-    await this.deps.db
-      .updateTable('links')
-      .set({ state: 'diverged', updated_at: this.now().toISOString() })
-      .where('realm_id', '=', this.state.realmId)
-      .where('record_kind', '=', row.record.kind)
-      .where('record_key', '=', row.record.id)
-      .execute();
+    await markDiverged(this.deps.db, this.state.realmId, row.record.kind, row.record.id, this.now());
   }
 
   /** `resend`: how many times these rows were already found not in QBO after an unknown outcome. */
@@ -524,6 +460,9 @@ export class GroupExecutor {
         results = await this.deps.client.batch(items, { requestId: batchId, ...(prepared.some((p) => p.operation === 'create') ? { replayUncertain: false } : {}) });
       }
     } catch (err) {
+      // A 401/403 is about the connection, never the record (connection-refused.ts): the run stops.
+      const refused = connectionRefusal(err, this.state.realmId);
+      if (refused) throw await notSentAfterRefusal(this.deps.db, journalIds, refused, this.now());
       if (err instanceof QboFault && prepared.length === 1) results = [{ bId: bIdFor(0), ok: false, fault: err }];
       else failure = err;
     }
@@ -532,7 +471,7 @@ export class GroupExecutor {
       // No usable connection: every later write would fail the same way. The rows stay pending and
       // are looked up once the company is connected again.
       if (failure instanceof ConnectionLostError) throw failure;
-      const rowsNow = await this.deps.db.selectFrom('journal').selectAll().where('id', 'in', journalIds).execute();
+      const rowsNow = await journalRowsById(this.deps.db, journalIds);
       const again: PlanRow[] = [];
       if (failure instanceof OutcomeUnknownError || !(failure instanceof QboFault || failure instanceof QboUnavailableError)) {
         // Maybe applied, maybe still being stored: look the records up. Nothing is sent again while
@@ -545,9 +484,9 @@ export class GroupExecutor {
         // A 500 is QBO's own answer: the request is over there, stored or not, and a look-up is final.
         // A timeout, a dropped connection or a gateway's 502/503/504 say nothing of that.
         const answered = failure instanceof OutcomeUnknownError && failure.status === 500;
-        const settled = await settleWrites(this.deps, this.state.realmId, this.state.runId, rowsNow as JournalRow[], { sentBefore: this.now(), final: answered, context: 'in-run' });
+        const settled = await settleWrites(this.deps, this.state.realmId, this.state.runId, rowsNow, { sentBefore: this.now(), final: answered, context: 'in-run' });
         for (const [k, id] of settled.qboIds) this.state.qboIds.set(k, id);
-        const still = await this.deps.db.selectFrom('journal').select(['id', 'row_key', 'status']).where('id', 'in', journalIds).execute();
+        const still = await journalRowsById(this.deps.db, journalIds);
         for (const s of still) {
           const p = prepared.find((x) => x.row.key === s.row_key)!;
           if (s.status === 'pending') {
@@ -585,7 +524,7 @@ export class GroupExecutor {
 
   /** A sparse update whose 5010 is reported to us, not retried over someone else's change. */
   private async sparseUpdateNoReread(entity: EntityName, p: Prepared): Promise<unknown> {
-    const r = await this.deps.client.batch([{ bId: bIdFor(0), operation: 'update', entity, body: p.body }], { requestId: `${p.entry.requestId.slice(0, 2)}B${p.entry.requestId.slice(3)}` });
+    const r = await this.deps.client.batch([{ bId: bIdFor(0), operation: 'update', entity, body: p.body }], { requestId: singleBatchRequestIdFor(p.entry.requestId) });
     const first = r[0]!;
     if (!first.ok) throw first.fault;
     return first.value;
@@ -614,41 +553,17 @@ export class GroupExecutor {
     const row = p.row;
     if (r.ok) {
       const e = r.value as QboRow;
-      await this.storeOrHold(row, journalId, e.Id, () => resolveWrite(
-        this.deps.db,
-        {
-          journalId,
-          runId: this.state.runId,
-          realmId: this.state.realmId,
-          rowKey: row.key,
-          groupKind: row.group,
-          label: recordLabel(row),
-          recordKind: row.record.kind,
-          recordKey: row.record.id,
-          recordVersion: row.record.version ?? 0,
-          payloadHash: sentContentHash(p.body),
-          action: p.operation === 'create' ? 'create' : 'update',
-          qboEntity: row.qbo.entity,
-          qboId: e.Id,
-          syncToken: String(e.SyncToken ?? '0'),
-          qboTotalCents: totalCents(e),
-          linkState: 'linked',
-          counter: p.operation === 'create' ? 'created' : 'updated',
-        },
-        this.now(),
-        // What we sent and what QBO answered, field by field: the base of the next three-way
-        // comparison, so our own write never reads as someone else's change.
-        async (trx) => {
-          const base = nextBase(row.qbo.entity, p.body, e, p.operation === 'update' ? row.fields : undefined);
-          await trx
-            .updateTable('links')
-            .set({ sent_fields: JSON.stringify(base) })
-            .where('realm_id', '=', this.state.realmId)
-            .where('record_kind', '=', row.record.kind)
-            .where('record_key', '=', row.record.id)
-            .execute();
-        },
-      ));
+      const action = p.operation === 'create' ? 'create' : 'update';
+      await this.storeOrHold(row, journalId, e.Id, () =>
+        resolveWrite(
+          this.deps.db,
+          this.resolution(row, journalId, { action, payloadHash: contentHash(p.body), qboId: e.Id, syncToken: String(e.SyncToken ?? '0'), qboTotalCents: totalCents(e), linkState: 'linked', counter: action === 'create' ? 'created' : 'updated' }),
+          this.now(),
+          // What we sent and what QBO answered, field by field: the base of the next three-way
+          // comparison, so our own write never reads as someone else's change.
+          (trx) => setSentFields(trx, this.state.realmId, row.record.kind, row.record.id, nextBase(row.qbo.entity, p.body, e, p.operation === 'update' ? row.fields : undefined)),
+        ),
+      );
       return;
     }
     const f = r.fault;
@@ -697,9 +612,10 @@ export class GroupExecutor {
     try {
       r = { bId: bIdFor(0), ok: true, entity: row.qbo.entity as EntityName, value: (await this.sparseUpdateNoReread(row.qbo.entity as EntityName, p)) as Record<string, unknown> };
     } catch (err) {
+      const refused = connectionRefusal(err, this.state.realmId);
+      if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now());
       if (!(err instanceof QboFault)) {
-        const rowsNow = await this.deps.db.selectFrom('journal').selectAll().where('id', '=', journalId!).execute();
-        await settleWrites(this.deps, this.state.realmId, this.state.runId, rowsNow as JournalRow[]);
+        await settleWrites(this.deps, this.state.realmId, this.state.runId, await journalRowsById(this.deps.db, [journalId!]));
         return;
       }
       r = { bId: bIdFor(0), ok: false, fault: err };
@@ -741,33 +657,16 @@ export class GroupExecutor {
       this.deps.crash('after-response-before-commit', group);
       await resolveWrite(
         this.deps.db,
-        {
-          journalId: journalId!,
-          runId: this.state.runId,
-          realmId: this.state.realmId,
-          rowKey: row.key,
-          groupKind: row.group,
-          label: recordLabel(row),
-          recordKind: row.record.kind,
-          recordKey: row.record.id,
-          recordVersion: row.record.version ?? 0,
-          payloadHash: row.payloadHash ?? '',
-          action: 'void',
-          qboEntity: row.qbo.entity,
-          qboId: id,
-          syncToken: String(e.SyncToken ?? '0'),
-          qboTotalCents: totalCents(e),
-          linkState: 'voided',
-          counter: 'voided',
-        },
+        this.resolution(row, journalId!, { action: 'void', payloadHash: row.payloadHash ?? '', qboId: id, syncToken: String(e.SyncToken ?? '0'), qboTotalCents: totalCents(e), linkState: 'voided', counter: 'voided' }),
         this.now(),
       );
     } catch (err) {
+      const refused = connectionRefusal(err, this.state.realmId);
+      if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now());
       if (err instanceof QboFault) {
         await this.problem(row, journalId!, 'failed', 'run.qbo-refused', runMessage('run.qbo-refused', { record: recordLabel(row), field: err.element, detail: err.errors[0]?.message }));
       } else {
-        const rowsNow = await this.deps.db.selectFrom('journal').selectAll().where('id', '=', journalId!).execute();
-        await settleWrites(this.deps, this.state.realmId, this.state.runId, rowsNow as JournalRow[]);
+        await settleWrites(this.deps, this.state.realmId, this.state.runId, await journalRowsById(this.deps.db, [journalId!]));
       }
     }
     this.tick(group);

@@ -4,7 +4,7 @@
  */
 import type { Db } from '../../store/db.js';
 import { holderIsDeadHere } from './lock.js';
-import { RunError, runMessage } from './messages.js';
+import { refusal, sentence } from './reasons.js';
 
 /**
  * A run whose only problems are held rows (diverged in QuickBooks, or a write still to settle) sent
@@ -112,7 +112,7 @@ async function withLiveness(db: Db, rows: NonNullable<RunRow>[], now: Date): Pro
   const at = now.toISOString();
   const alive = (r: NonNullable<RunRow>) =>
     locks.some((l) => l.realm_id === r.realm_id && (l.run_id === r.id || l.run_id === null) && l.expires_at > at && !holderIsDeadHere(l.holder_id));
-  return rows.map((r) => (r.status !== 'running' || alive(r) ? r : { ...r, status: 'interrupted', message: r.message ?? runMessage('run.lapsed', { runId: r.id }) }));
+  return rows.map((r) => (r.status !== 'running' || alive(r) ? r : { ...r, status: 'interrupted', message: r.message ?? sentence('run.lapsed', { runId: r.id }) }));
 }
 
 export interface HistoryReadOptions {
@@ -128,7 +128,7 @@ export async function listRuns(db: Db, opts: { realmId?: string | undefined; lim
 
 export async function getRun(db: Db, id: string, opts: HistoryReadOptions = {}): Promise<RunDetail> {
   const stored = await loadRun(db, id);
-  if (!stored) throw new RunError('run.no-such-run', { runId: id });
+  if (!stored) throw refusal('run.no-such-run', { runId: id }, 'id');
   const [r] = (await withLiveness(db, [stored], opts.now ?? new Date())) as [NonNullable<RunRow>];
   const records = await db.selectFrom('run_records').selectAll().where('run_id', '=', id).orderBy('id').execute();
   let settings: unknown = null;

@@ -69,6 +69,7 @@ describeEachDialect('journal, links and history', (t) => {
   });
 
   it('lists runs newest first and marks runs left running by a dead process as interrupted', async () => {
+    await run('run-1');
     await t.db.updateTable('runs').set({ started_at: '2026-11-26T01:00:00.000Z' }).where('id', '=', 'run-1').execute();
     await run('run-2');
     const lock = await acquireSyncLock(t.db, { realmId: '42', holder: 'alice', clock: () => now, ttlMs: 60_000 });
@@ -98,4 +99,4 @@ describeEachDialect('journal, links and history', (t) => {
     expect((await t.db.selectFrom('runs').select('status').where('id', '=', 'run-3').executeTakeFirstOrThrow()).status).toBe('running');
     await lock.release();
   });
-});
+}, { fresh: 'each' });

@@ -85,6 +85,24 @@ export async function unresolvedWrites(db: Executor, realmId: string): Promise<J
   return (await db.selectFrom('journal').selectAll().where('realm_id', '=', realmId).where('status', '=', 'pending').orderBy('id').execute()) as JournalRow[];
 }
 
+/** Journal rows by id, as they stand now (after a look-up settled some of them). */
+export async function journalRowsById(db: Executor, ids: readonly number[]): Promise<JournalRow[]> {
+  if (!ids.length) return [];
+  return (await db.selectFrom('journal').selectAll().where('id', 'in', [...ids]).execute()) as JournalRow[];
+}
+
+/** The body of the last write QBO took for a record (resolved), if any. */
+export async function lastSentBody(db: Executor, realmId: string, recordKind: string, recordKey: string): Promise<Record<string, unknown> | undefined> {
+  const last = await db.selectFrom('journal').select(['body']).where('realm_id', '=', realmId).where('record_kind', '=', recordKind).where('record_key', '=', recordKey).where('status', '=', 'resolved').orderBy('id', 'desc').executeTakeFirst();
+  return last ? (JSON.parse(last.body) as Record<string, unknown>) : undefined;
+}
+
+/** The records this run's history already tells about, by `kind\u0000key` (each is told once). */
+export async function recordsTold(db: Executor, runId: string): Promise<Set<string>> {
+  const rows = await db.selectFrom('run_records').select(['record_kind', 'record_key']).where('run_id', '=', runId).execute();
+  return new Set(rows.map((r) => `${r.record_kind}\u0000${r.record_key}`));
+}
+
 /** Writes held for a person, by `kind\u0000key`: the sync does not send these records again. */
 export async function heldWrites(db: Executor, realmId: string): Promise<Map<string, JournalRow>> {
   const rows = (await db.selectFrom('journal').selectAll().where('realm_id', '=', realmId).where('status', '=', 'held').execute()) as JournalRow[];

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/helpers/db.js';
 import { acquireSyncLock, holderIsDeadHere } from './lock.js';
-import { RunError } from './messages.js';
+import { UserFacingError } from '../../user-facing-error.js';
 
 describeEachDialect('sync lock', (t) => {
   const clock = () => new Date();
@@ -15,8 +15,8 @@ describeEachDialect('sync lock', (t) => {
     const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(1);
-    expect(lost[0]!.reason).toBeInstanceOf(RunError);
-    expect((lost[0]!.reason as RunError).code).toBe('run.locked');
+    expect(lost[0]!.reason).toBeInstanceOf(UserFacingError);
+    expect((lost[0]!.reason as UserFacingError).code).toBe('run.locked');
     expect((lost[0]!.reason as Error).message).toMatch(/started by (alice \(web\)|bob \(cli\)) at \d\d:\d\d (today|on \d{1,2} [A-Z][a-z]{2}) \(just now\)\./);
     const lock = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof acquireSyncLock>>>).value;
     expect(await lock.heartbeat()).toBe(true);

@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Db } from '../../store/db.js';
-import { actorName, localWhen, RunError } from './messages.js';
+import { actorName, localWhen, refusal } from './reasons.js';
 
 export const DEFAULT_LOCK_TTL_MS = 60_000;
 
@@ -81,7 +81,7 @@ export async function acquireSyncLock(db: Db, input: AcquireLockInput): Promise<
   }
   if (!won) {
     const current = await db.selectFrom('sync_locks').selectAll().where('realm_id', '=', input.realmId).executeTakeFirst();
-    throw new RunError('run.locked', { holder: current ? actorName(current.holder) : 'another process', startedAt: current ? localWhen(current.started_at, input.clock()) : 'a moment ago', seconds: Math.round(ttl / 1000) });
+    throw refusal('run.locked', { holder: current ? actorName(current.holder) : 'another process', startedAt: current ? localWhen(current.started_at, input.clock()) : 'a moment ago', seconds: Math.round(ttl / 1000) });
   }
   const mine = () => db.updateTable('sync_locks').where('realm_id', '=', input.realmId).where('holder_id', '=', holderId);
   return {

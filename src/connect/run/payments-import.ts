@@ -13,7 +13,7 @@ import { PracticeError, createRecord, getRecord, updateRecord } from '../../prac
 import type { PlanRow } from '../plan/index.js';
 import type { RunDeps, RunState } from './context.js';
 import { recordProblem, resolveWrite } from './journal.js';
-import { runMessage } from './messages.js';
+import { sentence } from './reasons.js';
 
 
 /** Import rows the run acts on: not skipped, no errors, with the practice payment to record or cancel. */
@@ -35,7 +35,7 @@ export async function importPayments(deps: RunDeps, state: RunState, rows: PlanR
       if (!(err instanceof PracticeError && err.status === 409)) failed = err instanceof Error ? err.message : String(err);
     }
     if (failed !== undefined) {
-      await recordProblem(deps.db, { ...base, journalId: null, journalStatus: 'failed', action: row.action, qboEntity: 'Payment', qboId: row.qbo.id!, code: 'run.import-refused', message: runMessage('run.import-refused', { record: label, detail: failed }) }, deps.clock());
+      await recordProblem(deps.db, { ...base, journalId: null, journalStatus: 'failed', action: row.action, qboEntity: 'Payment', qboId: row.qbo.id!, code: 'run.import-refused', message: sentence('run.import-refused', { record: label, detail: failed }) }, deps.clock());
     } else if (cancel) {
       // The link is kept, voided: the payment is never imported again nor cancelled twice.
       await resolveWrite(

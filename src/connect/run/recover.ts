@@ -14,10 +14,12 @@
  */
 import { OutcomeUnknownError, QboFault } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
+import { isQboFailure } from '../../qbo/reasons.js';
 import type { EntityName } from '../../qbo/wire-types.js';
-import { DEFAULT_PROCESSING_WINDOW_MS, hasMarker, markerOf, nameEntities, sentContentHash, type RunDeps } from './context.js';
+import { DEFAULT_PROCESSING_WINDOW_MS, hasMarker, markerOf, nameEntities, type RunDeps } from './context.js';
+import { contentHash } from '../../hash.js';
 import { markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalRow } from './journal.js';
-import { RunError, runMessage } from './messages.js';
+import { refusal, sentence } from './reasons.js';
 
 export interface RecoverySummary {
   /** Unresolved writes found. */
@@ -158,7 +160,7 @@ function base(row: JournalRow, runId: string) {
     recordKind: row.record_kind,
     recordKey: row.record_key,
     recordVersion: row.record_version,
-    payloadHash: sentContentHash(JSON.parse(row.body) as Record<string, unknown>),
+    payloadHash: contentHash(JSON.parse(row.body) as Record<string, unknown>),
     qboEntity: row.qbo_entity,
   };
 }
@@ -238,13 +240,13 @@ export async function settleWrites(
     if (!matches) continue;
     const record = row.label || `${row.record_kind} ${row.record_key}`;
     if (matches.length === 0) {
-      await markNotSent(deps.db, row.id, 'run.not-in-qbo', runMessage('run.not-in-qbo', { record }), now());
+      await markNotSent(deps.db, row.id, 'run.not-in-qbo', sentence('run.not-in-qbo', { record }), now());
       out.notSent += 1;
       continue;
     }
     if (matches.length > 1) {
       const ids = matches.map((m) => m.Id);
-      await recordProblem(deps.db, { ...base(row, runId), journalId: row.id, journalStatus: 'held', action: 'create', qboId: null, code: 'run.lookup-several', message: runMessage('run.lookup-several', { record, entity: row.qbo_entity, ids }) }, now());
+      await recordProblem(deps.db, { ...base(row, runId), journalId: row.id, journalStatus: 'held', action: 'create', qboId: null, code: 'run.lookup-several', message: sentence('run.lookup-several', { record, entity: row.qbo_entity, ids }) }, now());
       out.held += 1;
       continue;
     }
@@ -253,7 +255,7 @@ export async function settleWrites(
     if (mismatch) {
       await recordProblem(
         deps.db,
-        { ...base(row, runId), journalId: row.id, journalStatus: 'held', action: 'create', qboId: e.Id, code: 'run.lookup-mismatch', message: runMessage('run.lookup-mismatch', { record, entity: row.qbo_entity, qboId: e.Id, ...mismatch }) },
+        { ...base(row, runId), journalId: row.id, journalStatus: 'held', action: 'create', qboId: e.Id, code: 'run.lookup-mismatch', message: sentence('run.lookup-mismatch', { record, entity: row.qbo_entity, qboId: e.Id, ...mismatch }) },
         now(),
       );
       out.held += 1;
@@ -272,7 +274,7 @@ export async function settleWrites(
         linkState: 'linked',
         counter: 'adopted',
         code,
-        message: runMessage(code, { record, entity: row.qbo_entity, qboId: e.Id }),
+        message: sentence(code, { record, entity: row.qbo_entity, qboId: e.Id }),
       },
       now(),
     );
@@ -313,7 +315,7 @@ export async function settleWrites(
       out.qboIds.set(row.row_key, id);
     } catch (err) {
       if (err instanceof QboFault) {
-        await recordProblem(deps.db, { ...base(row, runId), journalId: row.id, journalStatus: 'failed', action: row.operation, qboId: id, code: 'run.qbo-refused', message: runMessage('run.qbo-refused', { record, field: err.element, detail: err.errors[0]?.message }) }, now());
+        await recordProblem(deps.db, { ...base(row, runId), journalId: row.id, journalStatus: 'failed', action: row.operation, qboId: id, code: 'run.qbo-refused', message: sentence('run.qbo-refused', { record, field: err.element, detail: err.errors[0]?.message }) }, now());
         continue;
       }
       if (!(err instanceof OutcomeUnknownError)) deps.logger.warn({ realmId, err: errText(err) }, 'recovery of an update/void failed; it stays unresolved');
@@ -335,7 +337,7 @@ export async function recordUnsettled(deps: Pick<RunDeps, 'db' | 'clock'>, runId
     const record = row.label || `${row.record_kind} ${row.record_key}`;
     await recordProblem(
       deps.db,
-      { ...base(row, runId), journalId: row.id, journalStatus: 'pending', action: row.operation, qboId: null, code: 'run.unsettled', message: runMessage('run.unsettled', { record, journalId: row.id, detail: why }) },
+      { ...base(row, runId), journalId: row.id, journalStatus: 'pending', action: row.operation, qboId: null, code: 'run.unsettled', message: sentence('run.unsettled', { record, journalId: row.id, detail: why }) },
       deps.clock(),
     );
   }
@@ -356,23 +358,25 @@ export interface PersonVerdict {
  */
 export async function resolveByPerson(deps: RunDeps, realmId: string, runId: string, v: PersonVerdict): Promise<string> {
   const row = (await deps.db.selectFrom('journal').selectAll().where('id', '=', v.journalId).where('realm_id', '=', realmId).executeTakeFirst()) as JournalRow | undefined;
-  if (!row) throw new RunError('run.no-such-write', { journalId: v.journalId });
-  if (row.status !== 'pending' && row.status !== 'held') throw new RunError('run.write-settled', { journalId: v.journalId, detail: row.status });
+  if (!row) throw refusal('run.no-such-write', { journalId: v.journalId });
+  if (row.status !== 'pending' && row.status !== 'held') throw refusal('run.write-settled', { journalId: v.journalId, detail: row.status });
   const record = row.label || `${row.record_kind} ${row.record_key}`;
   if (v.verdict === 'not-sent') {
-    const message = runMessage('run.resolved-by-person', { record, journalId: row.id, detail: `${v.actor} checked QuickBooks and found it not there; the next sync sends it.` });
+    const message = sentence('run.resolved-by-person', { record, journalId: row.id, detail: `${v.actor} checked QuickBooks and found it not there; the next sync sends it.` });
     await markNotSent(deps.db, row.id, 'run.resolved-by-person', message, deps.clock());
     return message;
   }
   const id = v.qboId ?? (row.operation === 'create' ? undefined : String((JSON.parse(row.body) as Record<string, unknown>)['Id']));
-  if (!id) throw new RunError('run.resolve-needs-id', { journalId: row.id, entity: row.qbo_entity });
+  if (!id) throw refusal('run.resolve-needs-id', { journalId: row.id, entity: row.qbo_entity });
   let e: QboRow;
   try {
     e = (await deps.client.read(row.qbo_entity as EntityName, id)) as QboRow;
   } catch (err) {
-    throw new RunError('run.resolve-not-found', { journalId: row.id, entity: row.qbo_entity, qboId: id, detail: errText(err) });
+    // Only QuickBooks' own answer (a fault, no answer) means "not there"; a bug stays a bug.
+    if (!isQboFailure(err)) throw err;
+    throw refusal('run.resolve-not-found', { journalId: row.id, entity: row.qbo_entity, qboId: id, detail: errText(err) });
   }
-  const message = runMessage('run.resolved-by-person', { record, journalId: row.id, detail: `${v.actor} found it in QuickBooks as ${row.qbo_entity} ${e.Id}; linked.` });
+  const message = sentence('run.resolved-by-person', { record, journalId: row.id, detail: `${v.actor} found it in QuickBooks as ${row.qbo_entity} ${e.Id}; linked.` });
   await resolveWrite(
     deps.db,
     {

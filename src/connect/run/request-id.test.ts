@@ -3,7 +3,7 @@ import { MAX_BATCH_REQUEST_ID, MAX_BID, checkRequestId } from '../../qbo/client.
 import { crashPointFromEnv, parseCrashAt } from './crash-point.js';
 import { hasMarker, markerOf } from './context.js';
 import { fillReferences, referencedRows, withMarker } from './execute.js';
-import { bIdFor, batchRequestIdFor, requestIdFor } from './request-id.js';
+import { bIdFor, batchRequestIdFor, requestIdFor, singleBatchRequestIdFor } from './request-id.js';
 
 const parts = { realmId: '9130', recordKind: 'invoice', recordKey: 'INV-1', payloadHash: 'abc', operation: 'create' as const, generation: 0 };
 
@@ -52,6 +52,18 @@ describe('markers and references', () => {
     const out = fillReferences(payload, (k) => ({ 'customers:C1': '58', 'invoices:I1': '301' })[k], missing);
     expect(out).toEqual({ CustomerRef: { value: '58' }, Line: [{ LinkedTxn: [{ TxnId: '301', TxnType: 'Invoice' }] }, { x: '@row:items:P9' }] });
     expect(missing).toEqual(['items:P9']);
+  });
+});
+
+describe('the request id of a batch of one', () => {
+  it('is the update\'s own id with B for its operation letter: as deterministic, never equal to it, and valid for a batch', () => {
+    const update = requestIdFor({ ...parts, operation: 'update' });
+    const id = singleBatchRequestIdFor(update);
+    expect(id).toBe(`qcB${update.slice(3)}`);
+    expect(id).not.toBe(update);
+    expect(singleBatchRequestIdFor(requestIdFor({ ...parts, operation: 'update' }))).toBe(id);
+    expect(id.length).toBeLessThanOrEqual(MAX_BATCH_REQUEST_ID);
+    expect(() => checkRequestId(id, MAX_BATCH_REQUEST_ID)).not.toThrow();
   });
 });
 

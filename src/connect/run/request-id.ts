@@ -34,3 +34,12 @@ export function batchRequestIdFor(itemRequestIds: readonly string[]): string {
 export function bIdFor(index: number): string {
   return `r${index}`;
 }
+
+/**
+ * The id of a batch of one that carries a single write (an update sent as a batch so QBO's 5010 comes
+ * back to us, not retried by the client over someone else's change): the item's id with `B` for its
+ * operation letter, so it differs from the item's own id and is as deterministic.
+ */
+export function singleBatchRequestIdFor(itemRequestId: string): string {
+  return `${itemRequestId.slice(0, 2)}B${itemRequestId.slice(3)}`;
+}

@@ -12,7 +12,7 @@ import { LockLostError, type Progress, type RunDeps, type RunState } from './con
 import { actionableRows, GroupExecutor } from './execute.js';
 import { getRun, problemsMessage, type RunDetail } from './history.js';
 import { acquireSyncLock, DEFAULT_LOCK_TTL_MS, keepAlive, type SyncLock } from './lock.js';
-import { runMessage } from './messages.js';
+import { sentence } from './reasons.js';
 import { importPayments, importRows } from './payments-import.js';
 import { markInterruptedRuns, recordUnsettled, resolveByPerson, settleWrites, type PersonVerdict, type RecoverySummary } from './recover.js';
 import { recordProblem, unresolvedWrites } from './journal.js';
@@ -175,7 +175,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     const plan = await deps.buildPlan(realmId);
     await deps.db.updateTable('runs').set({ settings: settingsJson(settings, plan) }).where('id', '=', runId).execute();
     const errors = blockingErrors(plan);
-    if (errors.length) return await finish('refused', runMessage('run.plan-errors', { count: errors.length, list: errors }), errors, recovery);
+    if (errors.length) return await finish('refused', sentence('run.plan-errors', { count: errors.length, list: errors }), errors, recovery);
 
     const rows = new Map<string, PlanRow>();
     for (const g of plan.groups) for (const r of g.rows) rows.set(r.key, r);
@@ -250,7 +250,7 @@ async function accountForRest(deps: RunDeps, runId: string, runRows: PlanRow[], 
         qboEntity: row.qbo.entity,
         qboId: row.qbo.id ?? null,
         code: journalId !== undefined ? 'run.unsettled' : 'run.stopped',
-        message: journalId !== undefined ? runMessage('run.unsettled', { record, journalId, detail: reason }) : runMessage('run.stopped', { record, detail: reason }),
+        message: journalId !== undefined ? sentence('run.unsettled', { record, journalId, detail: reason }) : sentence('run.stopped', { record, detail: reason }),
       },
       deps.clock(),
     );

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConnectError } from '../messages.js';
+import { UserFacingError } from '../../user-facing-error.js';
 import { defaultSettings, firstDayOfMonth } from './model.js';
 import { coerceCliValue, flatten } from './paths.js';
 import { validateChange } from './store.js';
@@ -8,11 +8,11 @@ import { numRuns } from '../../../test/helpers/seed.js';
 
 const clock = () => new Date('2026-11-26T01:00:00Z');
 
-function refusal(path: string, value: unknown): ConnectError {
+function refusal(path: string, value: unknown): UserFacingError {
   try {
     validateChange(path, value, clock);
   } catch (err) {
-    if (err instanceof ConnectError) return err;
+    if (err instanceof UserFacingError) return err;
     throw err;
   }
   throw new Error(`${path}=${JSON.stringify(value)} was accepted`);
@@ -156,8 +156,8 @@ describe('any value for any setting', () => {
           const { value: taken } = validateChange(path, value, clock);
           expect(validateChange(path, taken, clock).value).toEqual(taken);
         } catch (err) {
-          expect(err).toBeInstanceOf(ConnectError);
-          expect((err as ConnectError).message).toContain(`Setting ${path}:`);
+          expect(err).toBeInstanceOf(UserFacingError);
+          expect((err as UserFacingError).message).toContain(`Setting ${path}:`);
         }
       }),
       { numRuns: numRuns(500) },

@@ -45,9 +45,6 @@ export const practiceCode = z
 const onOff = z.boolean().describe('on, off');
 const mapping = (what: string) => z.record(practiceCode, qboId).describe(`a mapping from ${what} to QBO ids`);
 
-export const documentKinds = ['invoices', 'creditNotes', 'payments', 'bills', 'staffExpenses'] as const;
-export type DocumentKind = (typeof documentKinds)[number];
-
 export const memoOptions = ['none', 'invoice-text', 'project-number', 'client-reference'] as const;
 export const invoiceLineDescriptions = ['stage', 'project-and-stage', 'stage-and-description'] as const;
 export const expenseLineDescriptions = [

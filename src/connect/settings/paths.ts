@@ -4,7 +4,7 @@
  * is the only list of settings there is.
  */
 import type { z } from 'zod';
-import { ConnectError } from '../messages.js';
+import { refusal } from '../reasons.js';
 
 type AnySchema = z.ZodType;
 
@@ -63,7 +63,7 @@ export function splitPath(path: string): string[] {
 /** Resolves a path against the settings schema, or refuses it with the settings that do exist nearby. */
 export function resolvePath(root: AnySchema, path: string): PathNode {
   const segs = typeof path === 'string' && path.length > 0 ? splitPath(path) : [];
-  if (segs.length === 0) throw new ConnectError('settings.unknown-path', { path: String(path ?? ''), known: objectKeys(root) }, 'path');
+  if (segs.length === 0) throw refusal('settings.unknown-path', { path: String(path ?? ''), known: objectKeys(root) }, 'path');
   let node = root;
   let mapEntry = false;
   const walked: string[] = [];
@@ -83,7 +83,7 @@ export function resolvePath(root: AnySchema, path: string): PathNode {
           : d.type === 'record'
             ? [`${here}.<code> (${description ?? 'a mapping'})`]
             : [here];
-      throw new ConnectError('settings.unknown-path', { path, known }, 'path');
+      throw refusal('settings.unknown-path', { path, known }, 'path');
     }
     walked.push(seg);
   }
@@ -113,9 +113,9 @@ export function parseValueAt(node: PathNode, value: unknown): unknown {
   if (node.kind === 'leaf' && node.nullable && value === null) return null;
   const allowed = node.kind === 'object' ? `an object with ${node.keys.join(', ')}` : node.allowed;
   // An explicit value is required: defaults fill documents, not changes.
-  if (value === undefined) throw new ConnectError('settings.invalid-value', { path: node.path, value, allowed }, node.path);
+  if (value === undefined) throw refusal('settings.invalid-value', { path: node.path, value, allowed }, node.path);
   const parsed = node.schema.safeParse(value);
-  if (!parsed.success) throw new ConnectError('settings.invalid-value', { path: node.path, value, allowed }, node.path);
+  if (!parsed.success) throw refusal('settings.invalid-value', { path: node.path, value, allowed }, node.path);
   return parsed.data;
 }
 

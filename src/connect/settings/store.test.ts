@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/helpers/db.js';
-import { ConnectError } from '../messages.js';
+import { UserFacingError } from '../../user-facing-error.js';
 import { applyPrefill, getSettings, getSettingsWithVersion, listAudit, setSetting, setSettings } from './store.js';
 
 let now = new Date('2026-11-26T01:00:00Z');
@@ -29,6 +29,7 @@ describeEachDialect('connect settings store', (ctx) => {
   });
 
   it('writes nothing and audits nothing when the value is already the one given', async () => {
+    await setSetting(ctx.db, { realmId: 'realm-c', path: 'invoices.memo', value: 'client-reference', actor: 'cli:alice', clock });
     const before = await listAudit(ctx.db, 'realm-c');
     const { version } = await getSettingsWithVersion(ctx.db, 'realm-c', clock);
     const r = await setSetting(ctx.db, { realmId: 'realm-c', path: 'invoices.memo', value: 'client-reference', actor: 'cli:bob', clock });
@@ -70,9 +71,9 @@ describeEachDialect('connect settings store', (ctx) => {
 
   it('refuses a bad value with the setting named and the allowed values listed, writing nothing', async () => {
     const err = await setSetting(ctx.db, { realmId: 'realm-f', path: 'payments.direction', value: 'both', actor: 'cli:alice', clock }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConnectError);
-    expect((err as ConnectError).message).toBe('Setting payments.direction: both is not allowed; allowed values: import, export.');
-    expect((err as ConnectError).field).toBe('payments.direction');
+    expect(err).toBeInstanceOf(UserFacingError);
+    expect((err as UserFacingError).message).toBe('Setting payments.direction: both is not allowed; allowed values: import, export.');
+    expect((err as UserFacingError).field).toBe('payments.direction');
     expect(await listAudit(ctx.db, 'realm-f')).toEqual([]);
   });
 
@@ -160,4 +161,4 @@ describeEachDialect('connect settings store', (ctx) => {
     // Removing an entry is always allowed.
     await expect(set('us-co', 'tax.sales.ST', null)).resolves.toMatchObject({ changed: true, newValue: null });
   });
-});
+}, { fresh: 'each' });

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Clock } from '../../context.js';
 import type { Db } from '../../store/db.js';
-import { ConnectError } from '../messages.js';
+import { refusal } from '../reasons.js';
 import { regionOf } from '../realm.js';
 import { defaultSettings, settingsSchemaAt, type Settings } from './model.js';
 import { getAt, parseValueAt, resolvePath, setAt, type PathNode } from './paths.js';
@@ -19,7 +19,7 @@ const actorSchema = z.string().trim().min(1).max(200);
 
 function checkRealm(realmId: string): string {
   const r = realmIdSchema.safeParse(realmId);
-  if (!r.success) throw new ConnectError('settings.invalid-value', { path: 'realm', value: realmId, allowed: 'a QBO company (realm) id' }, 'realm');
+  if (!r.success) throw refusal('settings.invalid-value', { path: 'realm', value: realmId, allowed: 'a QBO company (realm) id' }, 'realm');
   return r.data;
 }
 
@@ -109,7 +109,7 @@ export interface SetSettingsInput {
 export async function setSettings(db: Db, input: SetSettingsInput): Promise<SettingChangeResult[]> {
   const realmId = checkRealm(input.realmId);
   const actor = actorSchema.safeParse(input.actor);
-  if (!actor.success) throw new ConnectError('settings.invalid-actor', { value: input.actor }, 'actor');
+  if (!actor.success) throw refusal('settings.invalid-actor', { value: input.actor }, 'actor');
   const checked = input.changes.map((c) => ({ path: c.path, ...validateChange(c.path, c.value, input.clock) }));
   for (let attempt = 0; ; attempt++) {
     try {
@@ -135,7 +135,7 @@ export async function setSettings(db: Db, input: SetSettingsInput): Promise<Sett
         const whole = settingsSchemaAt(input.clock).safeParse(doc);
         if (!whole.success) {
           const path = whole.error.issues[0]!.path.map(String).join('.');
-          throw new ConnectError('settings.invalid-value', { path, value: getAt(doc, path), allowed: resolveAllowed(path, input.clock) }, path);
+          throw refusal('settings.invalid-value', { path, value: getAt(doc, path), allowed: resolveAllowed(path, input.clock) }, path);
         }
         const upd = await trx
           .updateTable('connect_settings')
@@ -161,7 +161,7 @@ export async function setSettings(db: Db, input: SetSettingsInput): Promise<Sett
       });
     } catch (err) {
       if (!(err instanceof VersionConflict)) throw err;
-      if (attempt >= 9) throw new ConnectError('settings.conflict', { path: input.changes.map((c) => c.path).join(', ') });
+      if (attempt >= 9) throw refusal('settings.conflict', { path: input.changes.map((c) => c.path).join(', ') });
     }
   }
 }
@@ -183,7 +183,7 @@ async function checkTaxForRegion(trx: Tx, realmId: string, changed: SettingChang
     const bad = values.find((v) => (us ? !usLineCodes.includes(v) : usLineCodes.includes(v)));
     if (bad !== undefined) {
       const allowed = us ? 'TAX, NON (a US company: the rate comes from tax.transactionTaxCodeId)' : `a QBO tax code id of this ${region} company (TAX and NON are for US companies only)`;
-      throw new ConnectError('settings.invalid-value', { path: r.path, value: r.newValue, allowed }, r.path);
+      throw refusal('settings.invalid-value', { path: r.path, value: r.newValue, allowed }, r.path);
     }
   }
 }

@@ -4,13 +4,15 @@
  * Kinds (docs/reliability.md §emulator-faults): latency with jitter; 429, 500, 503 answered before anything is
  * stored; `hang` (no answer until the client gives up); `commit-then-drop` (the write is stored,
  * then the socket is destroyed, so the client never learns it); `commit-then-500` (stored, then a
- * 500 — a real server can fail after committing). Besides rates, a queue of `next` faults hits the
+ * 500 — a real server can fail after committing); `401` (AuthenticationFailed for a token the gateway
+ * would otherwise accept: QBO's token service can refuse a valid token, and an access token can be
+ * revoked between the client's check and the request). Besides rates, a queue of `next` faults hits the
  * next matching requests in order, for tests that need one exact fault.
  */
 import { z } from 'zod';
 import { createPrng, type Prng } from '../core/prng.js';
 
-export const faultKinds = ['429', '500', '503', 'hang', 'commit-then-drop', 'commit-then-500'] as const;
+export const faultKinds = ['429', '500', '503', 'hang', 'commit-then-drop', 'commit-then-500', '401'] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 const rate = z.number().min(0).max(1);
@@ -29,6 +31,7 @@ export const faultSettingsSchema = z
         hang: rate,
         'commit-then-drop': rate,
         'commit-then-500': rate,
+        '401': rate,
       })
       .partial()
       .strict(),

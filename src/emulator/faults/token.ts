@@ -28,6 +28,8 @@ export function tokenFaults(faults: FaultPlan, stats: TokenEndpointStats, closin
         return c.json({ error: 'too_many_requests' }, 429);
       case '500':
         return c.json({ error: 'server_error' }, 500);
+      case '401':
+        return c.json({ error: 'invalid_client' }, 401, { 'WWW-Authenticate': 'Basic realm="Intuit"' });
       case '503':
         return c.body('Service Unavailable', 503, { 'Content-Type': 'text/plain' });
       case 'hang':

@@ -5,20 +5,14 @@
  */
 import type { Db } from '../../store/db.js';
 import { resolveRealm } from '../../connect/realm.js';
-
-export class UnknownRealmError extends Error {
-  override name = 'UnknownRealmError';
-  readonly code = 'realm.unknown';
-}
+import { refusal } from '../../connect/reasons.js';
 
 export async function resolveKnownRealm(db: Db, given: string | undefined, how: string): Promise<string> {
   const realmId = await resolveRealm(db, given, how);
   const row = await db.selectFrom('connections').select('realm_id').where('realm_id', '=', realmId).executeTakeFirst();
   if (!row) {
     const known = (await db.selectFrom('connections').select('realm_id').orderBy('realm_id').execute()).map((r) => r.realm_id);
-    throw new UnknownRealmError(
-      `QuickBooks company ${realmId} was never connected here${known.length ? ` (known: ${known.join(', ')})` : ''}: connect it first, or name a known one with ${how}.`,
-    );
+    throw refusal('realm.unknown', { value: realmId, known, how }, 'realm');
   }
   return realmId;
 }

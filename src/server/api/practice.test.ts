@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/helpers/db.js';
 import { testConfig } from '../../../test/helpers/config.js';
 import { practiceSnapshot, sampleLedger, sampleOf } from '../../../test/helpers/practice.js';
@@ -26,7 +26,7 @@ describeEachDialect('practice JSON API over HTTP', (ctx) => {
       ...(init.raw !== undefined ? { body: init.raw } : init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
     });
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     const config = testConfig();
     const logger = createLogger('silent');
     const clock = () => new Date('2026-11-26T01:00:00Z');
@@ -39,7 +39,9 @@ describeEachDialect('practice JSON API over HTTP', (ctx) => {
     base = server.url;
     close = () => server.close();
   });
-  afterAll(async () => close());
+  afterEach(async () => close());
+  /** The sample ledger imported over the API: what the import test leaves, and the tests after it start from. */
+  const sampleImported = async () => expect((await call('/import', bookkeeper, { method: 'POST', body: sampleLedger() })).status).toBe(200);
 
   it('needs an API token (401) and the bookkeeper role to write (403)', async () => {
     expect((await call('/invoices', undefined)).status).toBe(401);
@@ -73,6 +75,7 @@ describeEachDialect('practice JSON API over HTTP', (ctx) => {
   });
 
   it('answers bad input with 400/404/409 naming the record and the field, and changes nothing', async () => {
+    await sampleImported();
     const before = await practiceSnapshot(ctx.db);
     const bad = await call('/invoices', bookkeeper, { method: 'POST', body: { ...sampleOf('invoice'), number: 'INV-1042', lines: [{ description: 'x', amountCents: 100, taxCode: 'GST-X', taxCents: 10 }], taxCents: 10, totalCents: 110 } });
     expect(bad.status).toBe(400);
@@ -119,6 +122,7 @@ describeEachDialect('practice JSON API over HTTP', (ctx) => {
   });
 
   it('refuses NUL and control characters in a record or an import with 400 naming the record and field (PostgreSQL gave a 500)', async () => {
+    await sampleImported();
     const before = await practiceSnapshot(ctx.db);
     const one = await call('/offices', bookkeeper, { method: 'POST', body: { code: 'NUL', name: 'Null\u0000office' } });
     expect(one.status).toBe(400);
@@ -140,4 +144,4 @@ describeEachDialect('practice JSON API over HTTP', (ctx) => {
     expect([400, 404], await put.text()).toContain(put.status);
     expect(await practiceSnapshot(ctx.db)).toBe(before);
   });
-});
+}, { fresh: 'each' });

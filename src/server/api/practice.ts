@@ -15,30 +15,15 @@ import type { AppContext } from '../../context.js';
 import { importRecords } from '../../practice/import.js';
 import type { ParsedImport } from '../../practice/import-file.js';
 import { ImportDocumentReader, ImportJsonError } from '../../practice/import-json-stream.js';
-import { kindFromName, kindInfo, kinds, type Kind } from '../../practice/kinds.js';
-import type { PracticeIssue } from '../../practice/messages.js';
+import { kindFromName, kindInfo, type Kind } from '../../practice/kinds.js';
+import { reasonCodes, sayWhole } from '../../practice/reasons.js';
 import { dateSchema, recordStates } from '../../practice/schemas.js';
 import { createRecord, getRecord, listRecords, PracticeBusyError, PracticeError, updateRecord } from '../../practice/store.js';
 import { timeSlicer, type Pause } from '../../practice/time-slice.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
+import { refusal } from '../reasons.js';
 
 type Ctx = Context<AuthEnv>;
-
-function errorBody(first: PracticeIssue, all?: PracticeIssue[]) {
-  return {
-    error: {
-      code: first.code,
-      message: first.message,
-      ...(first.kind ? { record: { kind: first.kind, key: first.key ?? null } } : {}),
-      field: first.field,
-      ...(all && all.length > 1 ? { issues: all } : {}),
-    },
-  };
-}
-
-function fail(c: Ctx, status: 400 | 404 | 409, code: string, message: string, field: string, record?: { kind: Kind; key: string }) {
-  return c.json({ error: { code, message, ...(record ? { record } : {}), field } }, status);
-}
 
 const listQuery = z.strictObject({
   from: dateSchema.optional(),
@@ -101,20 +86,16 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
   api.use('*', apiTokenAuth(ctx));
 
-  api.onError((err, c) => {
-    if (err instanceof PracticeError && err.issues[0]) return c.json(errorBody(err.issues[0], err.issues), err.status);
-    if (err instanceof PracticeBusyError) {
-      c.header('Retry-After', String(err.retryAfterSeconds));
-      return c.json({ error: { code: err.code, message: `${err.message[0]!.toUpperCase()}${err.message.slice(1)}.`, field: 'body' } }, 503);
-    }
-    throw err;
-  });
-
-  const badJson = (c: Ctx, detail?: string) =>
-    fail(c, 400, 'request.invalid-json', `The request body is not valid JSON${detail ? ` (${detail})` : ''}: send a JSON object (Content-Type: application/json).`, 'body');
-  const kindOf = (c: Ctx): Kind | undefined => kindFromName(c.req.param('kind') ?? '');
-  const unknownKind = (c: Ctx) =>
-    fail(c, 404, 'practice.unknown-kind', `"${c.req.param('kind')}" is not a kind of practice record; use one of ${kinds.map((k) => kindInfo[k].slug).join(', ')}.`, 'kind');
+  // A refused record (PracticeError) or request is answered by onError (server/http.ts) with its status.
+  const badJson = (detail?: string) => refusal('request.invalid-json', { detail }, 'body');
+  const kindOf = (c: Ctx): Kind => {
+    const kind = kindFromName(c.req.param('kind') ?? '');
+    if (!kind) throw new PracticeError([{ code: reasonCodes.unknownKind, field: 'kind', message: sayWhole.noSuchKind(c.req.param('kind') ?? '') }], 404);
+    return kind;
+  };
+  const tooLarge = () => {
+    throw refusal('request.too-large', { limit: '5 MB' }, 'body');
+  };
 
   // Import documents can be large (a year of a big practice); everything else is one record.
   // One import at a time: each holds its records in memory until it is written (it is all or
@@ -129,12 +110,19 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
     try {
       const pause = timeSlicer();
       const body = await readImportBody(c.req.raw, pause);
-      // 413 like every other size limit of the server.
-      if (body === 'too-large') return c.json({ error: { code: 'request.too-large', message: 'The import document is over 200 MB: split it into several files.', field: 'body' } }, 413);
-      if ('invalid' in body) return badJson(c, body.invalid);
-      const report = await importRecords(ctx.db, body.inputs, ctx.clock(), body.issues, pause, body.stoppedAt);
+      // 413 like every other size limit of the server (server/http.ts).
+      if (body === 'too-large') return c.json({ error: refusal('request.too-large', { limit: 'import' }, 'body').body() }, 413);
+      if ('invalid' in body) throw badJson(body.invalid);
+      let report;
+      try {
+        report = await importRecords(ctx.db, body.inputs, ctx.clock(), body.issues, pause, body.stoppedAt);
+      } catch (err) {
+        if (!(err instanceof PracticeBusyError)) throw err;
+        c.header('Retry-After', String(err.retryAfterSeconds));
+        return c.json({ error: { code: err.code, message: `${err.message[0]!.toUpperCase()}${err.message.slice(1)}.`, field: 'body' } }, 503);
+      }
       // The issues once, in the report (at most MAX_ISSUES, with `report.more` saying what is left out); `error` names the first.
-      if (!report.ok) return c.json({ ...errorBody(report.issues[0]!), report }, 400);
+      if (!report.ok) return c.json({ error: new PracticeError(report.issues.slice(0, 1)).body(), report }, 400);
       return c.json({ report });
     } finally {
       importing = false;
@@ -143,39 +131,34 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
 
   api.get('/:kind', requireRole('viewer'), async (c) => {
     const kind = kindOf(c);
-    if (!kind) return unknownKind(c);
     const q = listQuery.safeParse(c.req.query());
     if (!q.success) {
       const i = q.error.issues[0]!;
       const field = i.code === 'unrecognized_keys' ? i.keys.join(',') : String(i.path[0] ?? 'query');
-      const message = i.code === 'unrecognized_keys' ? `${field}: not a filter of this list; use from, to, state, limit, offset` : `${field} ${i.message}`;
-      return fail(c, 400, 'request.invalid-query', message, field);
+      throw refusal('request.invalid-query', i.code === 'unrecognized_keys' ? { field, allowed: 'from, to, state, limit, offset' } : { field, problem: i.message }, field);
     }
     return c.json(await listRecords(ctx.db, kind, q.data));
   });
 
   api.get('/:kind/:key', requireRole('viewer'), async (c) => {
     const kind = kindOf(c);
-    if (!kind) return unknownKind(c);
     const key = c.req.param('key');
     const stored = await getRecord(ctx.db, kind, key);
-    if (!stored) return fail(c, 404, 'practice.not-found', `${kindInfo[kind].label} ${key}: no such record.`, kindInfo[kind].keyField, { kind, key });
+    if (!stored) throw new PracticeError([{ code: reasonCodes.notFound, kind, key, field: kindInfo[kind].keyField, message: sayWhole.noSuchRecord(kind, key) }], 404);
     return c.json(stored);
   });
 
-  api.post('/:kind', requireRole('bookkeeper'), bodyLimit({ maxSize: 5 * 1024 * 1024, onError: (c) => fail(c as Ctx, 400, 'request.too-large', 'One record is limited to 5 MB.', 'body') }), async (c) => {
+  api.post('/:kind', requireRole('bookkeeper'), bodyLimit({ maxSize: 5 * 1024 * 1024, onError: tooLarge }), async (c) => {
     const kind = kindOf(c);
-    if (!kind) return unknownKind(c);
     const body = await jsonBody(c);
-    if (!body.ok) return badJson(c);
+    if (!body.ok) throw badJson();
     return c.json(await createRecord(ctx.db, kind, body.value, ctx.clock()), 201);
   });
 
-  api.put('/:kind/:key', requireRole('bookkeeper'), bodyLimit({ maxSize: 5 * 1024 * 1024, onError: (c) => fail(c as Ctx, 400, 'request.too-large', 'One record is limited to 5 MB.', 'body') }), async (c) => {
+  api.put('/:kind/:key', requireRole('bookkeeper'), bodyLimit({ maxSize: 5 * 1024 * 1024, onError: tooLarge }), async (c) => {
     const kind = kindOf(c);
-    if (!kind) return unknownKind(c);
     const body = await jsonBody(c);
-    if (!body.ok) return badJson(c);
+    if (!body.ok) throw badJson();
     const { stored, changed } = await updateRecord(ctx.db, kind, c.req.param('key'), body.value, ctx.clock());
     return c.json({ ...stored, changed });
   });

@@ -6,19 +6,14 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { isConnectError } from '../../connect/messages.js';
+import { qboRefusal } from '../../connect/reasons.js';
 import { buildPlan, skipWithLinked } from '../../connect/plan/index.js';
 import { qboClientFor } from '../../connect/qbo-client.js';
-import { RealmChoiceError, resolveRealm } from '../../connect/realm.js';
+import { resolveRealm } from '../../connect/realm.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
+import { refusal } from '../reasons.js';
 
 type Ctx = Context<AuthEnv>;
-
-function fail(c: Ctx, status: 400 | 502, code: string, message: string, field?: string) {
-  return c.json({ error: { code, message, ...(field !== undefined ? { field } : {}) } }, status);
-}
-
-const qboErrors = ['QboFault', 'QboUnavailableError', 'ConnectionLostError', 'OAuthError', 'QboProtocolError', 'RefreshLockBusyError'];
 
 const skipBody = z.object({ row: z.string().min(1).max(300) }).strict();
 
@@ -28,15 +23,14 @@ export function previewApi(ctx: AppContext): Hono<AuthEnv> {
   const realm = (c: Ctx) => resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
   const actor = (c: Ctx) => `user:${c.get('user').email}`;
   // A GET never writes, whoever asks: the settings pre-fill happens on connecting or when asked for (issue 19).
-  const plan = (realmId: string, who: string) => buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: qboClientFor(ctx, realmId) }, realmId, { actor: who, prefill: false });
-
-  api.onError((err, c) => {
-    if (isConnectError(err)) return fail(c, 400, err.code, err.message, err.field);
-    if (err instanceof RealmChoiceError) return fail(c, 400, 'settings.realm-required', err.message, 'realm');
-    // QBO could not be asked (not connected, unreachable, refused): the message never carries a token.
-    if (qboErrors.includes(err.name)) return fail(c, 502, 'qbo.unavailable', `QuickBooks could not be asked for the preview: ${err.message}`);
-    throw err;
-  });
+  // QBO could not be asked (not connected, unreachable, refused): a 502 refusal whose message never carries a token.
+  const plan = async (realmId: string, who: string) => {
+    try {
+      return await buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: qboClientFor(ctx, realmId) }, realmId, { actor: who, prefill: false });
+    } catch (err) {
+      throw qboRefusal(err, 'the preview') ?? err;
+    }
+  };
 
   api.get('/', requireRole('viewer'), async (c) => {
     const realmId = await realm(c);
@@ -48,10 +42,10 @@ export function previewApi(ctx: AppContext): Hono<AuthEnv> {
     try {
       body = await c.req.json();
     } catch {
-      return fail(c, 400, 'request.invalid-json', 'The request body is not JSON: send a JSON body such as {"row": "invoices:INV-1042"}.', 'body');
+      throw refusal('request.invalid-json', { example: '{"row": "invoices:INV-1042"}' }, 'body');
     }
     const parsed = skipBody.safeParse(body);
-    if (!parsed.success) return fail(c, 400, 'request.invalid-body', 'row: give the row key from the preview, e.g. invoices:INV-1042.', 'row');
+    if (!parsed.success) throw refusal('request.invalid-body', { field: 'row', problem: 'give the row key from the preview, e.g. invoices:INV-1042.' }, 'row');
     const realmId = await realm(c);
     const current = await plan(realmId, actor(c));
     const skipped = await skipWithLinked(ctx.db, { realmId, plan: current, row: parsed.data.row, actor: actor(c), clock: ctx.clock });

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { onError } from '../http.js';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/helpers/db.js';
 import { testConfig } from '../../../test/helpers/config.js';
@@ -35,7 +36,7 @@ describeEachDialect('settings API', (ctx) => {
       .execute();
     http = new Hono();
     http.route('/api/v1/settings', settingsApi(app));
-    http.onError((_err, c) => c.json({ error: { code: 'internal', message: 'internal' } }, 500));
+    http.onError(onError(app.logger));
   });
 
   it('needs an API token', async () => {
@@ -53,7 +54,7 @@ describeEachDialect('settings API', (ctx) => {
   it('asks for the company when none is connected', async () => {
     const res = await http.request('/api/v1/settings', json(viewer));
     expect(res.status).toBe(400);
-    expect(((await res.json()) as ErrorBody).error).toMatchObject({ code: 'settings.realm-required', field: 'realm' });
+    expect(((await res.json()) as ErrorBody).error).toMatchObject({ code: 'realm.required', field: 'realm' });
   });
 
   it('changes a setting as an administrator, audited under the user', async () => {

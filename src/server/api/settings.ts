@@ -6,17 +6,12 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
-import { isConnectError } from '../../connect/messages.js';
-import { RealmChoiceError } from '../../connect/realm.js';
-import { resolveKnownRealm, UnknownRealmError } from './known-realm.js';
+import { resolveKnownRealm } from './known-realm.js';
+import { refusal } from '../reasons.js';
 import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 
 type Ctx = Context<AuthEnv>;
-
-function fail(c: Ctx, status: 400 | 404, code: string, message: string, field?: string) {
-  return c.json({ error: { code, message, ...(field !== undefined ? { field } : {}) } }, status);
-}
 
 // Filters reach the database as parameters: PostgreSQL fails on NUL (a 500), so control characters are refused.
 const filterText = (max: number) =>
@@ -65,14 +60,7 @@ export function settingsApi(ctx: AppContext): Hono<AuthEnv> {
 
   const realm = (c: Ctx) => resolveKnownRealm(ctx.db, c.req.query('realm'), '?realm=ID');
 
-  // A bad setting or company answers 400 naming it; anything else is the app's 500.
-  api.onError((err, c) => {
-    if (isConnectError(err)) return fail(c, 400, err.code, err.message, err.field);
-    if (err instanceof RealmChoiceError) return fail(c, 400, 'settings.realm-required', err.message, 'realm');
-    if (err instanceof UnknownRealmError) return fail(c, 404, err.code, err.message, 'realm');
-    throw err;
-  });
-
+  // A bad setting or company is a refusal naming it: onError (server/http.ts) answers it with its status.
   api.get('/', requireRole('viewer'), async (c) => {
     const realmId = await realm(c);
     return c.json({ realmId, settings: await getSettings(ctx.db, realmId, ctx.clock) });
@@ -83,7 +71,7 @@ export function settingsApi(ctx: AppContext): Hono<AuthEnv> {
     if (!q.success) {
       const issue = q.error.issues[0]!;
       const field = String(issue.path[0] ?? 'query');
-      return fail(c, 400, 'request.invalid-query', `${field}: ${issue.message}`, field);
+      throw refusal('request.invalid-query', { field, problem: issue.message, colon: true }, field);
     }
     const realmId = await realm(c);
     return c.json({ realmId, audit: await listAudit(ctx.db, realmId, q.data) });
@@ -96,14 +84,14 @@ export function settingsApi(ctx: AppContext): Hono<AuthEnv> {
     try {
       body = await c.req.json();
     } catch {
-      return fail(c, 400, 'request.invalid-json', `Setting ${path}: send a JSON body such as {"value": "none"}.`, path);
+      throw refusal('request.invalid-json', { setting: path }, path);
     }
     if (body === null || typeof body !== 'object' || !Object.hasOwn(body, 'value')) {
-      return fail(c, 400, 'request.missing-value', `Setting ${path}: the body must be {"value": …}.`, path);
+      throw refusal('request.missing-value', { setting: path }, path);
     }
     const forbidden = forbiddenKey(path, (body as { value: unknown }).value);
     if (forbidden) {
-      return fail(c, 400, 'settings.forbidden-key', `Setting ${path}: "${forbidden}" cannot be a key (it names a property every JavaScript object has); use another name.`, path);
+      throw refusal('settings.forbidden-key', { setting: path, value: forbidden }, path);
     }
     const realmId = await realm(c);
     const result = await setSetting(ctx.db, { realmId, path, value: (body as { value: unknown }).value, actor: actorOf(c), clock: ctx.clock });

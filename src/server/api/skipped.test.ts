@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { onError } from '../http.js';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/helpers/db.js';
 import { testConfig } from '../../../test/helpers/config.js';
@@ -22,6 +23,7 @@ describeEachDialect('skipped records API', (ctx) => {
     viewer = (await createApiToken(ctx.db, vi.id, 't')).token;
     http = new Hono();
     http.route('/api/v1/skipped', skippedApi(app));
+    http.onError(onError(app.logger));
   });
 
   it('skips a row with its linked rows, lists them within the window, and adds one back', async () => {

@@ -5,29 +5,19 @@
  */
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../../context.js';
-import { isConnectError } from '../../connect/messages.js';
-import { RealmChoiceError, resolveReadRealm, resolveRealm } from '../../connect/realm.js';
+import { resolveReadRealm, resolveRealm } from '../../connect/realm.js';
 import { getSettings } from '../../connect/settings/store.js';
 import { listSkipped, parseRef, skipMany, unskip, type RecordRef } from '../../connect/skips.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
+import { refusal } from '../reasons.js';
 
 type Ctx = Context<AuthEnv>;
-
-function fail(c: Ctx, code: string, message: string, field?: string) {
-  return c.json({ error: { code, message, ...(field !== undefined ? { field } : {}) } }, 400);
-}
 
 export function skippedApi(ctx: AppContext): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
   api.use('*', apiTokenAuth(ctx));
   const realm = (c: Ctx) => resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
   const actor = (c: Ctx) => `user:${c.get('user').email}`;
-
-  api.onError((err, c) => {
-    if (isConnectError(err)) return fail(c, err.code, err.message, err.field);
-    if (err instanceof RealmChoiceError) return fail(c, 'settings.realm-required', err.message, 'realm');
-    throw err;
-  });
 
   api.get('/', requireRole('viewer'), async (c) => {
     // A read: while disconnected, the company last connected here (skips still need a connected one).
@@ -41,7 +31,7 @@ export function skippedApi(ctx: AppContext): Hono<AuthEnv> {
     try {
       body = await c.req.json();
     } catch {
-      return fail(c, 'request.invalid-json', 'The request body is not JSON: send a JSON body such as {"kind": "invoice", "id": "INV-1"}.', 'body');
+      throw refusal('request.invalid-json', { example: '{"kind": "invoice", "id": "INV-1"}' }, 'body');
     }
     const b = (body ?? {}) as { kind?: unknown; id?: unknown; date?: unknown; refs?: unknown };
     let refs: RecordRef[];

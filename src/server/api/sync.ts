@@ -11,13 +11,13 @@
  */
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../../context.js';
-import { RealmChoiceError, resolveReadRealm } from '../../connect/realm.js';
+import { resolveReadRealm } from '../../connect/realm.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
-import { resolveKnownRealm, UnknownRealmError } from './known-realm.js';
+import { resolveKnownRealm } from './known-realm.js';
 import { getRun, latestRun, listRuns } from '../../connect/run/history.js';
-import { RunError } from '../../connect/run/messages.js';
 import { startSync, type SyncDeps } from '../../connect/run/sync.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
+import { refusal } from '../reasons.js';
 
 type Ctx = Context<AuthEnv>;
 
@@ -26,24 +26,9 @@ export interface SyncApiOptions {
   depsFor?: (realmId: string, actor: string) => SyncDeps;
 }
 
-function fail(c: Ctx, status: 400 | 404 | 409, code: string, message: string, field?: string) {
-  return c.json({ error: { code, message, ...(field !== undefined ? { field } : {}) } }, status);
-}
-
-function errors(api: Hono<AuthEnv>) {
-  api.onError((err, c) => {
-    // An unknown run names the id it was asked for, like every refusal names its field.
-    if (err instanceof RunError) return fail(c, err.code === 'run.locked' ? 409 : err.code === 'run.no-such-run' ? 404 : 400, err.code, err.message, err.code === 'run.no-such-run' ? 'id' : undefined);
-    if (err instanceof RealmChoiceError) return fail(c, 400, 'sync.realm-required', err.message, 'realm');
-    if (err instanceof UnknownRealmError) return fail(c, 404, err.code, err.message, 'realm');
-    throw err;
-  });
-}
-
 export function syncApi(ctx: AppContext, opts: SyncApiOptions = {}): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
   api.use('*', apiTokenAuth(ctx));
-  errors(api);
   const realm = (c: Ctx) => resolveKnownRealm(ctx.db, c.req.query('realm'), '?realm=ID');
   const depsFor = opts.depsFor ?? ((realmId: string, actor: string) => syncDepsFor(ctx, realmId, { actor }));
 
@@ -74,11 +59,10 @@ export function syncApi(ctx: AppContext, opts: SyncApiOptions = {}): Hono<AuthEn
 export function historyApi(ctx: AppContext): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
   api.use('*', apiTokenAuth(ctx));
-  errors(api);
   api.get('/', requireRole('viewer'), async (c) => {
     const realmId = await resolveReadRealm(ctx.db, c.req.query('realm'), '?realm=ID');
     const limit = Number(c.req.query('limit') ?? '50');
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return fail(c, 400, 'history.invalid-limit', `limit ${c.req.query('limit')}: give a whole number from 1 to 1000.`, 'limit');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw refusal('history.invalid-limit', { value: c.req.query('limit') }, 'limit');
     return c.json({ realmId, runs: await listRuns(ctx.db, { realmId, limit, now: ctx.clock() }) });
   });
   api.get('/:id', requireRole('viewer'), async (c) => c.json({ run: await getRun(ctx.db, c.req.param('id'), { now: ctx.clock() }) }));

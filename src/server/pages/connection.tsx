@@ -10,7 +10,7 @@ import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import type { ConnectionStatus } from '../../connect/connection.js';
-import { isConnectionError } from '../../connect/connection-messages.js';
+import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 import { prefillSettings } from '../../connect/plan/index.js';
 import { qboClientFor } from '../../connect/qbo-client.js';
 
@@ -84,7 +84,7 @@ async function prefillOnConnect(deps: WebDeps, realmId: string): Promise<void> {
   }
 }
 
-async function show(c: Context<WebEnv>, deps: WebDeps, extra: { error?: string; status?: 200 | 400 | 403 | 503 } = {}) {
+async function show(c: Context<WebEnv>, deps: WebDeps, extra: { error?: string; status?: 200 | 403 | 503 | RefusalStatus } = {}) {
   const me = currentUser(c)!;
   const admin = roleAtLeast(me, 'administrator');
   const csrf = c.get('csrfToken');
@@ -166,7 +166,7 @@ export const connectionPage: WebPage = {
         const { url } = await deps.connection.beginConnect({ sessionId: c.get('session').id, actor: me.email });
         return c.redirect(url, 303);
       } catch (err) {
-        if (isConnectionError(err)) return show(c, deps, { error: err.message, status: 400 });
+        if (isUserFacing(err)) return show(c, deps, { error: err.message, status: err.status });
         throw err;
       }
     });
@@ -185,9 +185,9 @@ export const connectionPage: WebPage = {
         }
         return c.redirect('/connection?done=connected', 303);
       } catch (err) {
-        if (!isConnectionError(err)) throw err;
-        if (!session) return renderPage(c, { title: 'Not connected', bare: true, status: 400, body: <Notice kind="error">{err.message}</Notice> });
-        return show(c, deps, { error: err.message, status: 400 });
+        if (!isUserFacing(err)) throw err;
+        if (!session) return renderPage(c, { title: 'Not connected', bare: true, status: err.status, body: <Notice kind="error">{err.message}</Notice> });
+        return show(c, deps, { error: err.message, status: err.status });
       }
     });
 
@@ -196,7 +196,7 @@ export const connectionPage: WebPage = {
       try {
         await deps.connection.disconnect(undefined, currentUser(c)!.email, { revoke: true });
       } catch (err) {
-        if (isConnectionError(err)) return show(c, deps, { error: err.message, status: 400 });
+        if (isUserFacing(err)) return show(c, deps, { error: err.message, status: err.status });
         throw err;
       }
       return c.redirect('/connection?done=disconnected', 303);
@@ -213,7 +213,7 @@ export const connectionPage: WebPage = {
         await deps.connection.disconnect(undefined, currentUser(c)!.email, { revoke: false });
       } catch (err) {
         // Not connected (a second tab, or a stale page): say so rather than answer 500.
-        if (isConnectionError(err)) return show(c, deps, { error: err.message, status: 400 });
+        if (isUserFacing(err)) return show(c, deps, { error: err.message, status: err.status });
         throw err;
       }
       return c.redirect('/connection?done=logged-out', 303);

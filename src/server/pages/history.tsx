@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
 import { Notice, renderPage } from '../web/layout.js';
 import { getRun, heldOnly, listRuns } from '../../connect/run/history.js';
-import { RunError } from '../../connect/run/messages.js';
+import { isUserFacing } from '../../user-facing-error.js';
 import { DisconnectedNotice, knownRealm, notConnectedPage, practiceHref, qboHref, when, who } from './work-common.js';
 import { runStatusText } from './sync.js';
 
@@ -88,7 +88,7 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
   try {
     run = await getRun(deps.ctx.db, c.req.param('id') ?? '', { now: deps.ctx.clock() });
   } catch (err) {
-    if (err instanceof RunError) return renderPage(c, { title: 'History', status: 404, body: <Notice kind="error">{err.message}</Notice> });
+    if (isUserFacing(err)) return renderPage(c, { title: 'History', status: err.status, body: <Notice kind="error">{err.message}</Notice> });
     throw err;
   }
   const bad = run.status !== 'succeeded' && run.status !== 'running' && !heldOnly(run);

@@ -11,8 +11,9 @@ import { roleAtLeast } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
-import { isConnectError } from '../../connect/messages.js';
-import { actorName, localWhen } from '../../connect/run/messages.js';
+import { qboRefusal } from '../../connect/reasons.js';
+import { actorName, localWhen } from '../../connect/run/reasons.js';
+import { isUserFacing, type RefusalStatus, type UserFacingError } from '../../user-facing-error.js';
 import { buildPlan, prefillPending, prefillSettings, PREFILL_ACTOR, skipGroup, skipWithLinked, groupOrder, shownValue, type GroupKind, type Plan, type PlanGroup, type PlanRow } from '../../connect/plan/index.js';
 import { qboClientFor } from '../../connect/qbo-client.js';
 import { blockingErrors } from '../../connect/run/sync.js';
@@ -71,13 +72,9 @@ function PrefillOffer({ canRun, csrf }: { canRun: boolean; csrf: string }) {
   );
 }
 
-const qboErrorNames = ['QboFault', 'QboUnavailableError', 'ConnectionLostError', 'OAuthError', 'QboProtocolError', 'RefreshLockBusyError'];
-
-/** A QBO failure a person can act on (reconnect, try later), or undefined for a bug. */
-export function qboProblem(err: unknown): string | undefined {
-  if (err instanceof Error && qboErrorNames.includes(err.name)) return `QuickBooks could not be asked: ${err.message}`;
-  if (isConnectError(err)) return err.message;
-  return undefined;
+/** A QBO failure (502) or a refusal a person can act on (reconnect, try later, fix the input), or undefined for a bug. */
+export function qboProblem(err: unknown): UserFacingError | undefined {
+  return qboRefusal(err) ?? (isUserFacing(err) ? err : undefined);
 }
 
 /**
@@ -115,7 +112,7 @@ export function DivergedFields({ row }: { row: PlanRow }) {
 /** The settings tab that fixes an issue, when a setting is the fix (a mapping, an account). */
 export function settingsTabFor(code: string): string | undefined {
   if (code.startsWith('tax.')) return 'tax';
-  if (code.endsWith('.us-tax-differs')) return 'tax';
+  if (code.endsWith('.us-tax-differs') || code === 'payment.exceeds-qbo-balance') return 'tax';
   if (code === 'staff-expense.expense-account-unmapped') return 'staffExpenses';
   if (code === 'bill.expense-account-unmapped') return 'bills';
   if (code.endsWith('.income-account-unmapped') || code === 'invoice.item-unmapped') return 'invoices';
@@ -312,7 +309,7 @@ export function SyncButton({ errors, canSync, csrf, running = false }: { errors:
   );
 }
 
-async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | 'error'; text: string }, status: 200 | 400 | 502 = 200) {
+async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | 'error'; text: string }, status: 200 | RefusalStatus = 200) {
   const realmId = await webRealm(deps.ctx);
   if (!realmId) return notConnectedPage(c, 'Preview');
   const me = currentUser(c)!;
@@ -326,12 +323,12 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
     if (!problem) throw err;
     return renderPage(c, {
       title: 'Preview',
-      status: 502,
+      status: problem.status,
       body: (
         <>
           <h1>Preview</h1>
           <Notice kind="error">
-            {problem} Check the <a href="/connection">connection</a>, then <a href="/preview">try again</a>.
+            {problem.message} Check the <a href="/connection">connection</a>, then <a href="/preview">try again</a>.
           </Notice>
         </>
       ),
@@ -393,7 +390,7 @@ export const previewPage: WebPage = {
         return c.redirect('/preview?prefilled=1', 303);
       } catch (err) {
         const problem = qboProblem(err);
-        if (problem) return show(c, deps, { kind: 'error', text: problem }, 400);
+        if (problem) return show(c, deps, { kind: 'error', text: problem.message }, problem.status);
         throw err;
       }
     });
@@ -408,7 +405,7 @@ export const previewPage: WebPage = {
         return c.redirect(`/preview?skipped=${added.length}`, 303);
       } catch (err) {
         const problem = qboProblem(err);
-        if (problem) return show(c, deps, { kind: 'error', text: problem }, 400);
+        if (problem) return show(c, deps, { kind: 'error', text: problem.message }, problem.status);
         throw err;
       }
     });
@@ -424,7 +421,7 @@ export const previewPage: WebPage = {
         return c.redirect(`/preview?skipped=${added.length}`, 303);
       } catch (err) {
         const problem = qboProblem(err);
-        if (problem) return show(c, deps, { kind: 'error', text: problem }, 400);
+        if (problem) return show(c, deps, { kind: 'error', text: problem.message }, problem.status);
         throw err;
       }
     });

@@ -10,7 +10,7 @@ import { roleAtLeast } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
-import { isConnectError } from '../../connect/messages.js';
+import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 import { qboClientFor } from '../../connect/qbo-client.js';
 import { QboSnapshot } from '../../connect/plan/index.js';
 import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
@@ -406,7 +406,7 @@ function valueFor(path: string, raw: string): unknown {
   return raw;
 }
 
-async function show(c: Context<WebEnv>, deps: WebDeps, flashGiven?: Flash, status: 200 | 400 = 200, tabGiven?: string) {
+async function show(c: Context<WebEnv>, deps: WebDeps, flashGiven?: Flash, status: 200 | RefusalStatus = 200, tabGiven?: string) {
   const realmId = await webRealm(deps.ctx);
   if (!realmId) return notConnectedPage(c, 'Settings');
   const tab = sections.find((s) => s.id === (tabGiven ?? c.req.query('tab'))) ?? sections[0]!;
@@ -563,7 +563,7 @@ export const settingsPage: WebPage = {
         const r = await setSetting(deps.ctx.db, { realmId, path, value: valueFor(path, str(body.value)), actor: actorOf(c), clock: deps.ctx.clock });
         return c.redirect(`/settings?tab=${encodeURIComponent(tab)}&saved=${encodeURIComponent(path)}&changed=${r.changed ? 1 : 0}#form-${fieldId(path)}`, 303);
       } catch (err) {
-        if (isConnectError(err)) return show(c, deps, { path, kind: 'error', text: err.message }, 400, tab);
+        if (isUserFacing(err)) return show(c, deps, { path, kind: 'error', text: err.message }, err.status, tab);
         throw err;
       }
     });

@@ -9,7 +9,7 @@ import { roleAtLeast } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
-import { isConnectError } from '../../connect/messages.js';
+import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 import { getSettings } from '../../connect/settings/store.js';
 import { listSkipped, parseRef, unskipMany, type RecordRef } from '../../connect/skips.js';
 import { actorOf, DisconnectedNotice, knownRealm, notConnectedPage, practiceHref, str, when, who } from './work-common.js';
@@ -31,7 +31,7 @@ function reasonText(code: string | null, byEngine: boolean): string {
   return code ? `Skipped (${code})` : 'Skipped by a person';
 }
 
-async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | 'error'; text: string }, status: 200 | 400 = 200) {
+async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | 'error'; text: string }, status: 200 | RefusalStatus = 200) {
   const known = await knownRealm(deps.ctx);
   if (!known) return notConnectedPage(c, 'Skipped records');
   const realmId = known.realmId;
@@ -145,7 +145,7 @@ export const skippedPage: WebPage = {
         const restored = await unskipMany(deps.ctx.db, { realmId, refs, actor: actorOf(c), clock: deps.ctx.clock });
         return c.redirect(`/skipped?restored=${restored.length}`, 303);
       } catch (err) {
-        if (isConnectError(err)) return show(c, deps, { kind: 'error', text: err.message }, 400);
+        if (isUserFacing(err)) return show(c, deps, { kind: 'error', text: err.message }, err.status);
         throw err;
       }
     });

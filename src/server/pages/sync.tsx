@@ -12,7 +12,8 @@ import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
 import { getRun, heldOnly, latestRun, type RunSummary } from '../../connect/run/history.js';
-import { actorName, localWhen, RunError } from '../../connect/run/messages.js';
+import { actorName, localWhen } from '../../connect/run/reasons.js';
+import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 import { startSync } from '../../connect/run/sync.js';
 import { actorOf, notConnectedPage, webRealm, when, who } from './work-common.js';
 
@@ -71,7 +72,7 @@ export function ProgressView({ run }: { run: RunSummary }) {
   );
 }
 
-async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; error?: string; status?: 200 | 409 | 400 } = {}) {
+async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; error?: string; status?: 200 | RefusalStatus } = {}) {
   const realmId = await webRealm(deps.ctx);
   if (!realmId) return notConnectedPage(c, 'Sync');
   const canSync = roleAtLeast(currentUser(c), 'bookkeeper');
@@ -80,7 +81,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; e
     try {
       run = await getRun(deps.ctx.db, opts.runId, { now: deps.ctx.clock() });
     } catch (err) {
-      if (err instanceof RunError) return renderPage(c, { title: 'Sync', status: 404, body: <Notice kind="error">{err.message}</Notice> });
+      if (isUserFacing(err)) return renderPage(c, { title: 'Sync', status: err.status, body: <Notice kind="error">{err.message}</Notice> });
       throw err;
     }
   } else {
@@ -136,7 +137,7 @@ export const syncPage: WebPage = {
       try {
         return c.html(<ProgressView run={await getRun(deps.ctx.db, c.req.param('id'), { now: deps.ctx.clock() })} />);
       } catch (err) {
-        if (err instanceof RunError) return c.html(<Notice kind="error">{err.message}</Notice>, 404);
+        if (isUserFacing(err)) return c.html(<Notice kind="error">{err.message}</Notice>, err.status);
         throw err;
       }
     });
@@ -154,7 +155,7 @@ export const syncPage: WebPage = {
         return c.redirect(`/sync/runs/${encodeURIComponent(started.runId)}`, 303);
       } catch (err) {
         // "Already running: started by … at …" — the person sees who holds the company.
-        if (err instanceof RunError) return show(c, deps, { error: err.message, status: err.code === 'run.locked' ? 409 : 400 });
+        if (isUserFacing(err)) return show(c, deps, { error: err.message, status: err.status });
         throw err;
       }
     });

@@ -13,7 +13,7 @@ import { createHttpApp } from '../http.js';
 import { hashPassword } from '../../accounts/passwords.js';
 import { createUser } from '../../accounts/users.js';
 import type { ConnectionService, ConnectionStatus } from '../../connect/connection.js';
-import { ConnectionError } from '../../connect/connection-messages.js';
+import { refusal } from '../../connect/connection-reasons.js';
 import { pages } from '../pages/index.js';
 
 const ADMIN = { email: 'ada@example.com', password: 'correct horse battery', name: 'Ada Admin' };
@@ -31,7 +31,7 @@ function fakeConnection() {
     },
     async completeConnect(o) {
       calls.complete.push(o);
-      if (o.state !== 's1') throw new ConnectionError('connection.unknown-state');
+      if (o.state !== 's1') throw refusal('connection.unknown-state');
       status = {
         state: 'connected',
         realmId: '9130',

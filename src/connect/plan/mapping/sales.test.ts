@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { documentChecks, nameChecks, planDocumentKinds, planMessage, type PlanReasonCode } from '../../messages.js';
+import { documentChecks, nameChecks, planDocumentKinds, planMessage, type PlanReasonCode } from '../../reasons.js';
 import type { ExportDocument, StoredRecord } from '../../../practice/store.js';
 import { defaultSettings } from '../../settings/model.js';
 import type { MapContext } from '../context.js';

@@ -1,8 +1,11 @@
 /**
- * Reason codes and sentences of the practice ledger, in one place. Every problem names the record
- * (kind + natural key, or its position when the key itself is bad) and the field.
+ * Reason codes and sentences of the practice ledger, in one place (this part's reasons module).
+ * Every problem names the record (kind + natural key, or its position when the key itself is bad)
+ * and the field. A ledger problem is an issue (one of many a file can have), so the sentences are
+ * issue tails (`say`) that `issue()` prefixes with the record; `PracticeError` (store.ts) is the
+ * refusal that carries them.
  */
-import { kindInfo, type Kind } from './kinds.js';
+import { kindInfo, kinds, type Kind } from './kinds.js';
 
 export const reasonCodes = {
   invalid: 'practice.invalid', // a field fails its schema (type, length, date, negative…)
@@ -65,4 +68,10 @@ export const say = {
   exists: () => 'a record with this key exists already: update it instead (PUT), or use another key',
   notFound: () => 'no such record: create it first',
   keyChanged: (from: string, to: string) => `is "${to}" but the record being updated is "${from}": natural keys never change; create a new record instead`,
+};
+
+/** The API's refusals of a record asked for by URL (`/api/v1/practice/{kind}/{key}`): whole sentences, not issue tails. */
+export const sayWhole = {
+  noSuchKind: (value: string) => `"${value}" is not a kind of practice record; use one of ${kinds.map((k) => kindInfo[k].slug).join(', ')}.`,
+  noSuchRecord: (kind: Kind, key: string) => `${kindInfo[kind].label} ${key}: no such record.`,
 };

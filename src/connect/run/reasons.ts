@@ -1,10 +1,12 @@
 /**
- * Reason codes of the sync (run, journal, recovery, lock, payment import) and their sentences.
- * Kept beside the run so the connect part's shared messages module (preview and settings codes)
- * is not edited by two helpers at once; every sentence names the record and says what to do.
+ * Reason codes of the sync (run, journal, recovery, lock, payment import) and their sentences, in the
+ * shape of every part's reasons module: a code union, a sentence table, `sentence(code, ctx)`, and
+ * `refusal` for the `UserFacingError` a person sees (its HTTP status is decided here, once). Every
+ * sentence names the record and says what to do.
  */
+import { UserFacingError, type RefusalStatus } from '../../user-facing-error.js';
 
-export type RunReasonCode =
+export type RunReason =
   | 'run.locked'
   | 'run.plan-errors'
   | 'run.not-connected'
@@ -35,7 +37,7 @@ export type RunReasonCode =
   | 'run.no-such-run'
   | 'run.void-not-supported';
 
-export interface RunMessageContext {
+export interface RunContext {
   /** "invoice INV-1042 — Harbour Trust" */
   record?: string;
   entity?: string;
@@ -58,7 +60,7 @@ export interface RunMessageContext {
 const listed = (items: string[] | undefined, max = 10) =>
   !items?.length ? '' : items.slice(0, max).join('; ') + (items.length > max ? `; and ${items.length - max} more` : '');
 
-export const runMessages: Record<RunReasonCode, (c: RunMessageContext) => string> = {
+export const sentences: Record<RunReason, (c: RunContext) => string> = {
   'run.locked': (c) =>
     `A sync of this company is already running: started by ${c.holder ?? 'someone'} ${c.startedAt ?? 'a moment ago'}. Wait for it to finish; if it was stopped without finishing, a new sync can start once it has given no sign of life for ${c.seconds ?? 60} seconds.`,
   'run.plan-errors': (c) =>
@@ -104,20 +106,19 @@ export const runMessages: Record<RunReasonCode, (c: RunMessageContext) => string
   'run.no-such-run': (c) => `There is no run ${c.runId ?? ''}; \`qbo-connect history\` lists the runs.`,
 };
 
-export function runMessage(code: RunReasonCode, ctx: RunMessageContext = {}): string {
-  return runMessages[code](ctx);
+export function sentence(code: RunReason, ctx: RunContext = {}): string {
+  return sentences[code](ctx);
 }
 
-/** A refusal a person can act on (the CLI prints the message as one line; the API answers 409/400). */
-export class RunError extends Error {
-  override name = 'RunError';
-  readonly userFacing = true;
-  constructor(
-    readonly code: RunReasonCode,
-    readonly ctx: RunMessageContext = {},
-  ) {
-    super(runMessage(code, ctx));
-  }
+/**
+ * The HTTP status of a refusal, for the API and the pages alike; 400 unless listed. A second sync
+ * while one runs is a conflict (409); a run or a write that does not exist is not found (404).
+ */
+const statuses: Partial<Record<RunReason, RefusalStatus>> = { 'run.locked': 409, 'run.no-such-run': 404, 'run.no-such-write': 404 };
+
+/** A refusal a person can act on (the CLI prints the message as one line; the API answers `status`). */
+export function refusal(code: RunReason, ctx: RunContext = {}, field?: string): UserFacingError<RunReason> {
+  return new UserFacingError(code, sentence(code, ctx), { field, status: statuses[code] });
 }
 
 /** Who started a run, as a person reads it: `user:ann@example.com` → ann@example.com, `cli:ann` → the CLI (ann). */

@@ -1,8 +1,9 @@
 /**
- * Reason codes of the connection flow and their sentences. Kept beside the connection (rather than
- * in messages.ts, which the settings part owns) so the two parts could land in parallel; a later
- * change may fold them together. No message ever contains a token, code or state value.
+ * Reason codes of the connection flow and their sentences, in the shape of every part's reasons
+ * module: a code union, a sentence table, `sentence(code, ctx)`, and `refusal` for the
+ * `UserFacingError` a person sees. No message ever contains a token, code or state value.
  */
+import { UserFacingError } from '../user-facing-error.js';
 
 export type ConnectionReason =
   | 'connection.not-configured'
@@ -20,7 +21,7 @@ export type ConnectionReason =
   | 'connection.unreachable'
   | 'connection.sync-running';
 
-export interface ConnectionMessageContext {
+export interface ConnectionContext {
   /** OAuth `error` value from the callback (an Intuit error code, never a secret). */
   error?: string;
   /** Short, non-secret detail, e.g. "HTTP 400 invalid_grant". */
@@ -31,7 +32,7 @@ export interface ConnectionMessageContext {
   since?: string;
 }
 
-const sentences: Record<ConnectionReason, (c: ConnectionMessageContext) => string> = {
+export const sentences: Record<ConnectionReason, (c: ConnectionContext) => string> = {
   'connection.not-configured': (c) =>
     `QuickBooks is not configured${c.detail ? ` (${c.detail})` : ''}: set QBO_CLIENT_ID, QBO_CLIENT_SECRET and QBO_REDIRECT_URI, or use QBO_ENV=emulator.`,
   'connection.missing-state': () => 'The answer from QuickBooks had no state parameter, so it cannot be matched to a connect request. Start again with "Connect to QuickBooks".',
@@ -55,21 +56,11 @@ const sentences: Record<ConnectionReason, (c: ConnectionMessageContext) => strin
   'connection.unreachable': (c) => `QuickBooks could not be reached${c.detail ? ` (${c.detail})` : ''}. Check the network and try again.`,
 };
 
-export function connectionMessage(code: ConnectionReason, ctx: ConnectionMessageContext = {}): string {
+export function sentence(code: ConnectionReason, ctx: ConnectionContext = {}): string {
   return sentences[code](ctx);
 }
 
-export class ConnectionError extends Error {
-  override name = 'ConnectionError';
-  readonly userFacing = true;
-  constructor(
-    readonly code: ConnectionReason,
-    readonly ctx: ConnectionMessageContext = {},
-  ) {
-    super(connectionMessage(code, ctx));
-  }
-}
-
-export function isConnectionError(err: unknown): err is ConnectionError {
-  return err instanceof ConnectionError;
+/** The error a person sees; 400 for every connection refusal (the web page shows it on the Connection page). */
+export function refusal(code: ConnectionReason, ctx: ConnectionContext = {}): UserFacingError<ConnectionReason> {
+  return new UserFacingError(code, sentence(code, ctx));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actorName, localWhen, runMessage } from './messages.js';
+import { actorName, localWhen, sentence } from './reasons.js';
 
 describe('who and when, as a person reads them', () => {
   it('names the person, the CLI or a schedule, never the internal actor string', () => {
@@ -20,7 +20,7 @@ describe('who and when, as a person reads them', () => {
   });
 
   it('the refusal of a second sync: who, since when, no heartbeat jargon', () => {
-    const m = runMessage('run.locked', { holder: actorName('user:ann@example.com'), startedAt: 'at 09:15 today (2 minutes ago)', seconds: 60 });
+    const m = sentence('run.locked', { holder: actorName('user:ann@example.com'), startedAt: 'at 09:15 today (2 minutes ago)', seconds: 60 });
     expect(m).toBe(
       'A sync of this company is already running: started by ann@example.com at 09:15 today (2 minutes ago). Wait for it to finish; if it was stopped without finishing, a new sync can start once it has given no sign of life for 60 seconds.',
     );

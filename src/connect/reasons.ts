@@ -1,10 +1,17 @@
 /**
- * Reason codes of the connect engine and the one place that turns them into sentences. Settings
- * and skipped records start the list; the preview adds its codes (and their sentences) here too,
- * so a code stored today still reads the same tomorrow.
+ * Reason codes of the connect engine and the one place that turns them into sentences: the company
+ * choice, settings and skipped records, then the preview's codes (a code stored today still reads the
+ * same tomorrow). A refusal is a `UserFacingError` made by `refusal(code, ctx, field)`, so its code,
+ * sentence and HTTP status are found here and nowhere else. The sync's codes are in run/reasons.ts,
+ * the connection flow's in connection-reasons.ts, QuickBooks' own in qbo/reasons.ts.
  */
+import { UserFacingError, type RefusalStatus } from '../user-facing-error.js';
+import { isQboFailure, sentence as qboSentence } from '../qbo/reasons.js';
+import { documentKinds, type DocumentKind } from './kinds.js';
 
-export type ReasonCode =
+export type ConnectReason =
+  | 'realm.required'
+  | 'realm.unknown'
   | 'settings.unknown-path'
   | 'settings.invalid-value'
   | 'settings.invalid-actor'
@@ -13,20 +20,22 @@ export type ReasonCode =
   | 'skip.invalid-id'
   | 'skip.not-skipped';
 
-/** What a sentence may need; each message uses the fields its code is about. */
-export interface MessageContext {
+/** What a sentence may need; each sentence uses the fields its code is about. */
+export interface ConnectContext {
   /** The setting's path, e.g. `invoices.memo`. */
   path?: string;
   /** The value given, as the person typed or sent it. */
   value?: unknown;
   /** The allowed values or form, e.g. `none, invoice-text` or `a date as YYYY-MM-DD`. */
   allowed?: string;
-  /** Known settings near an unknown path. */
+  /** Known settings near an unknown path; the companies connected (or known) here. */
   known?: string[];
   /** A record reference, e.g. `invoice INV-0042`. */
   record?: string;
   /** The kinds of record that can be skipped. */
   kinds?: string[];
+  /** How to name a company: `--realm ID` on the command line, `?realm=ID` in the API. */
+  how?: string;
   detail?: string;
 }
 
@@ -36,7 +45,15 @@ function shown(value: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-export const messages: Record<ReasonCode, (ctx: MessageContext) => string> = {
+export const sentences: Record<ConnectReason, (ctx: ConnectContext) => string> = {
+  'realm.required': (c) =>
+    c.value !== undefined
+      ? `realm "${String(c.value).slice(0, 40)}" is not a QuickBooks company id (a number such as 9130350000000000): name one with ${c.how}.`
+      : c.known?.length
+        ? `Several QBO companies are connected (${c.known.join(', ')}): name one with ${c.how}.`
+        : `No QBO company is connected: connect one with "qbo-connect connect", or name the company with ${c.how}.`,
+  'realm.unknown': (c) =>
+    `QuickBooks company ${shown(c.value)} was never connected here${c.known?.length ? ` (known: ${c.known.join(', ')})` : ''}: connect it first, or name a known one with ${c.how}.`,
   'settings.unknown-path': (c) =>
     `There is no setting ${c.path ?? '(none given)'}; known settings${c.known?.length ? `: ${c.known.join(', ')}` : ' are listed by `qbo-connect settings show`'}.`,
   'settings.invalid-value': (c) =>
@@ -48,36 +65,34 @@ export const messages: Record<ReasonCode, (ctx: MessageContext) => string> = {
   'skip.not-skipped': (c) => `${c.record ?? 'That record'} is not skipped, so there is nothing to add back.`,
 };
 
-export function message(code: ReasonCode, ctx: MessageContext = {}): string {
-  return messages[code](ctx);
+/** HTTP status of a refusal; 400 (the input is wrong) unless listed. */
+const statuses: Partial<Record<ConnectReason, RefusalStatus>> = { 'realm.unknown': 404 };
+
+export function sentence(code: ConnectReason, ctx: ConnectContext = {}): string {
+  return sentences[code](ctx);
+}
+
+/** The error a person can act on for `code`, about `field` (for the API's `{ error: { code, message, field } }`). */
+export function refusal(code: ConnectReason, ctx: ConnectContext = {}, field?: string): UserFacingError<ConnectReason> {
+  return new UserFacingError(code, sentence(code, ctx), { field, status: statuses[code] });
 }
 
 /**
- * An error a person can act on, carrying its reason code and the field it is about (for the API's
- * `{ error: { code, message, field } }`). The CLI prints its message as one line.
+ * A QuickBooks failure while asking it something (not connected, unreachable, refused) as a refusal:
+ * 502, `qbo.unavailable`, the client's own one-line reason (which never carries a token). `asking` says
+ * for what ("the preview"); anything that is not a QuickBooks failure is left alone (undefined).
  */
-export class ConnectError extends Error {
-  override name = 'ConnectError';
-  readonly userFacing = true;
-  constructor(
-    readonly code: ReasonCode,
-    readonly ctx: MessageContext = {},
-    readonly field?: string,
-  ) {
-    super(message(code, ctx));
-  }
-}
-
-export function isConnectError(err: unknown): err is ConnectError {
-  return err instanceof ConnectError;
+export function qboRefusal(err: unknown, asking?: string): UserFacingError | undefined {
+  if (!isQboFailure(err)) return undefined;
+  return new UserFacingError('qbo.unavailable', qboSentence('qbo.unavailable', { asking: asking ?? '', detail: err.message }), { status: 502 });
 }
 
 // ---- the preview's reason codes ------------------------------------------------------------------
 // Each sentence names the record, the field and what to do. Document checks exist per document kind
 // (`invoice.number-too-long`, `bill.number-too-long`, …), so a code alone says what it is about.
 
-export const planDocumentKinds = ['invoice', 'credit-note', 'payment', 'bill', 'staff-expense'] as const;
-type PlanDocumentKind = (typeof planDocumentKinds)[number];
+export const planDocumentKinds = documentKinds;
+type PlanDocumentKind = DocumentKind;
 export const documentChecks = [
   'number-too-long',
   'zero-value',
