@@ -73,7 +73,14 @@ export async function userForApiToken(db: Db, token: string, now: Date = new Dat
     .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
   if (!row) return undefined;
-  await db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.token_id).execute();
+  try {
+    await db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.token_id).execute();
+  } catch (err) {
+    // "Last used" is a hint: while another process holds the SQLite file's write lock (a CLI import),
+    // the request goes on without it rather than fail; the request's own write then answers "busy".
+    const code = (err as { code?: unknown } | null)?.code;
+    if (!(typeof code === 'string' && code.startsWith('SQLITE_BUSY'))) throw err;
+  }
   return { id: row.id, email: row.email, name: row.name, role: row.role };
 }
 

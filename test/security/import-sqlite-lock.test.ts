@@ -10,7 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiToken } from '../../src/accounts/api-tokens.js';
+import { createUser } from '../../src/accounts/users.js';
+import { createQboClients } from '../../src/connect/qbo-client.js';
+import type { AppContext } from '../../src/context.js';
+import { createLogger } from '../../src/log.js';
 import { importRecords } from '../../src/practice/import.js';
+import { createHttpApp } from '../../src/server/http.js';
+import { listen } from '../../src/server/serve.js';
+import { testConfig } from '../helpers/config.js';
 import { PracticeBusyError } from '../../src/practice/store.js';
 import { openDatabase, type OpenDb } from '../../src/store/db.js';
 import { sampleLedger } from '../helpers/practice.js';
@@ -83,4 +91,29 @@ describe('practice import on a SQLite file shared with another process', () => {
     }
     expect(count()).toBe(50);
   }, 90_000);
+
+  it('the API answers 503 practice.busy with Retry-After, in one sentence', async () => {
+    const config = testConfig();
+    const logger = createLogger('silent');
+    const clock = () => now;
+    const app: AppContext = { config, db: opened.db, dialect: 'sqlite', logger, clock, version: 'test', qbo: createQboClients({ db: opened.db, config, logger, clock }) };
+    const bob = await createUser(opened.db, { email: 'bob@example.com', name: 'Bob', role: 'bookkeeper' });
+    const token = (await createApiToken(opened.db, bob.id, 't')).token;
+    const server = await listen(createHttpApp(app), '127.0.0.1', 0);
+    try {
+      other.exec('begin immediate');
+      let res: Response;
+      try {
+        res = await fetch(`${server.url}/api/v1/practice/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ offices: [{ code: 'H1', name: 'Busy' }] }) });
+      } finally {
+        other.exec('rollback');
+      }
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('30');
+      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'practice.busy', message: expect.stringMatching(/^The practice ledger is busy/) });
+    } finally {
+      await server.close();
+    }
+    expect(count()).toBe(50);
+  }, 60_000);
 });
