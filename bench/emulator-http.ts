@@ -3,7 +3,7 @@
 // Run: npx tsx bench/emulator-http.ts [requests] [parallel]
 
 import { performance } from 'node:perf_hooks';
-import { startEmulator } from '../src/emulator/server.js';
+import { startEmulator } from '../src/emulator/run/server.js';
 import { startTestServer } from '../src/emulator/wire/testing.js';
 
 const n = Number(process.argv[2] ?? 3_000);

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { buildPlan } from '../src/connect/plan/index.js';
-import { qboClientFor } from '../src/connect/qbo-client.js';
+import { qboClientFor } from '../src/connect/connection/qbo-client.js';
 import { scaledClientOptions } from './setup.js';
 
 const need = (k: string) => {

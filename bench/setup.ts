@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createApp, type App } from '../src/app.js';
 import { followEmulatorConsent } from '../src/cli/auto-consent.js';
 import { loadConfig } from '../src/config.js';
-import { createConnectionService } from '../src/connect/connection.js';
+import { createConnectionService } from '../src/connect/connection/connection.js';
 import { buildPlan, skipWithLinked, type Plan } from '../src/connect/plan/index.js';
 import { syncDepsFor } from '../src/connect/run/deps.js';
 import type { SyncDeps } from '../src/connect/run/sync.js';

@@ -14,9 +14,9 @@ import { openDatabase } from './store/db.js';
 import { version } from './version.js';
 import { clockFrom } from './clock.js';
 import { prepareDataFolder, warnLooseModes } from './data-folder.js';
-import { checkTokenKey } from './connect/connection-key-check.js';
-import { lazyTokenCipher, loadOrCreateKey } from './connect/crypto.js';
-import { createQboClients } from './connect/qbo-client.js';
+import { checkTokenKey } from './connect/connection/key-check.js';
+import { lazyTokenCipher, loadOrCreateKey } from './connect/connection/crypto.js';
+import { createQboClients } from './connect/connection/qbo-client.js';
 import type { FirstStartDemo } from './practice/demo.js';
 import type { RunningServer } from './server/serve.js';
 
@@ -96,7 +96,7 @@ export interface EmbeddedEmulator {
  */
 async function startEmbeddedEmulator(config: Config, logger: Logger): Promise<EmbeddedEmulator | undefined> {
   if (config.qboEnv !== 'emulator' || config.emulatorUrl) return undefined;
-  const { startEmulator } = await import('./emulator/server.js');
+  const { startEmulator } = await import('./emulator/run/server.js');
   const clients =
     config.clientId && config.clientSecret && config.redirectUri ? [{ clientId: config.clientId, clientSecret: config.clientSecret, redirectUris: [config.redirectUri] }] : [];
   try {

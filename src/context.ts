@@ -4,8 +4,8 @@
  * which only the CLI, the benchmarks and test helpers import.
  */
 import type { Config } from './config.js';
-import type { ConnectionStore } from './connect/connection-store.js';
-import type { TokenCipher } from './connect/crypto.js';
+import type { ConnectionStore } from './connect/connection/store.js';
+import type { TokenCipher } from './connect/connection/crypto.js';
 import type { Logger } from './log.js';
 import type { CompanyClient, QboClientOptions } from './qbo/client.js';
 import type { Db } from './store/db.js';

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../src/emulator/run/server.js';
 import { followEmulatorConsent } from '../src/cli/auto-consent.js';
 import { freePort } from './helpers/net.js';
 import { createApp } from '../src/app.js';

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.js';
-import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
-import { createConnectionService, EXPIRY_WARNING_MS, STATE_TTL_MS } from '../src/connect/connection.js';
+import { startEmulator, type RunningEmulator } from '../src/emulator/run/server.js';
+import { createConnectionService, EXPIRY_WARNING_MS, STATE_TTL_MS } from '../src/connect/connection/connection.js';
 import { followEmulatorConsent } from '../src/cli/auto-consent.js';
 import { isUserFacing } from '../src/user-facing-error.js';
 import { testConfig } from './helpers/config.js';

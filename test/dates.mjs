@@ -25,7 +25,7 @@ const defaultFiles = [
   'src/connect/settings/store.test.ts',
   'src/practice/demo.test.ts',
   'src/practice/import.test.ts',
-  'src/emulator/clock.test.ts',
+  'src/emulator/run/clock.test.ts',
   'src/accounts/accounts.test.ts',
 ];
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../src/emulator/run/server.js';
 import { api, connect } from './helpers/emulator-connect.js';
 
 const running: RunningEmulator[] = [];

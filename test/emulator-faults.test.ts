@@ -1,6 +1,6 @@
 /** Armed faults over real HTTP: latency, 429/500/503, hang, commit-then-drop, commit-then-500; seeded replay. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../src/emulator/run/server.js';
 import { api, connect, tokenRequest } from './helpers/emulator-connect.js';
 
 let emu: RunningEmulator | undefined;

@@ -1,6 +1,6 @@
 /** The emulator's per-company throttling over real HTTP: envelopes, both batch-metering models, time scale. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../src/emulator/server.js';
+import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../src/emulator/run/server.js';
 import { api, connect, type Tokens } from './helpers/emulator-connect.js';
 
 let emu: RunningEmulator | undefined;

@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
-import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../src/emulator/server.js';
+import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../src/emulator/run/server.js';
 import { api, authorizeUrl, basic, connect, demo, tokenRequest } from './helpers/emulator-connect.js';
 
 let emu: RunningEmulator | undefined;

@@ -5,8 +5,8 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEmulatorClock } from '../src/emulator/clock.js';
-import { createCoreAdapter } from '../src/emulator/core-adapter.js';
+import { createEmulatorClock } from '../src/emulator/run/clock.js';
+import { createCoreAdapter } from '../src/emulator/wire/core-adapter.js';
 import { createCore, type Company } from '../src/emulator/core/index.js';
 import { seedPreset } from '../src/emulator/presets/seed.js';
 import { createApiApp } from '../src/emulator/wire/testing.js';

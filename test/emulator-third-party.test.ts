@@ -5,7 +5,7 @@
  * Nothing here uses the emulator's own helpers or control surface: only its printed base URLs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../src/emulator/run/server.js';
 import { testDate } from './helpers/test-time.js';
 
 const clientId = 'qbo-connect-demo';

@@ -10,7 +10,7 @@ import { createApiToken } from '../src/accounts/api-tokens.js';
 import { createUser } from '../src/accounts/users.js';
 import type { AppContext } from '../src/context.js';
 import type { Plan } from '../src/connect/plan/index.js';
-import { createQboClients } from '../src/connect/qbo-client.js';
+import { createQboClients } from '../src/connect/connection/qbo-client.js';
 import { loadDemoPractice, plantedProblems } from '../src/practice/demo.js';
 import { previewApi } from '../src/server/api/preview.js';
 import { openDatabase, type OpenDb } from '../src/store/db.js';

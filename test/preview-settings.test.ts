@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildPlan, type Plan, type PlanRow } from '../src/connect/plan/index.js';
-import { createQboClients } from '../src/connect/qbo-client.js';
+import { createQboClients } from '../src/connect/connection/qbo-client.js';
 import { getSettings, listAudit, setSetting } from '../src/connect/settings/store.js';
 import { getAt } from '../src/connect/settings/paths.js';
 import { loadDemoPractice } from '../src/practice/demo.js';

@@ -9,11 +9,11 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { KEY_FILE } from '../src/connect/crypto.js';
-import { qboClientFor } from '../src/connect/qbo-client.js';
+import { KEY_FILE } from '../src/connect/connection/crypto.js';
+import { qboClientFor } from '../src/connect/connection/qbo-client.js';
 import { syncDepsFor } from '../src/connect/run/deps.js';
 import { defaultLimits } from '../src/qbo/limiter.js';
-import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../src/emulator/run/server.js';
 import { connectedApp, type ConnectedApp } from './helpers/emulator-company.js';
 
 describe('the per-company limiter is shared by every client of the company in the process', () => {

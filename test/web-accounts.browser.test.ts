@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createApp, type App } from '../src/app.js';
-import { startEmulator, type RunningEmulator } from '../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../src/emulator/run/server.js';
 import { createHttpApp } from '../src/server/http.js';
 import { listen, type RunningServer } from '../src/server/serve.js';
 import { launchBrowser, screenshot } from './helpers/browser.js';
-import { createConnectionService } from '../src/connect/connection.js';
+import { createConnectionService } from '../src/connect/connection/connection.js';
 import { testConfig } from './helpers/config.js';
 import { freePort } from './helpers/net.js';
 

@@ -3,7 +3,7 @@
  * not writable, the token key is wrong — as one line saying what and how to fix it (issue 12 §12).
  * Anything not recognised here is a bug, and main.ts prints its stack.
  */
-import { VaultError } from '../connect/crypto.js';
+import { VaultError } from '../connect/connection/crypto.js';
 import { DataFolderError } from '../data-folder.js';
 import { PracticeBusyError } from '../practice/store.js';
 

@@ -17,7 +17,7 @@ import { historyApi, syncApi } from './api/sync.js';
 import { mountWeb, type WebOptions } from './web/index.js';
 import { notFoundPage, Notice, renderPage } from './web/layout.js';
 import { connectionApi } from './api/connection.js';
-import { endpointsFor } from '../connect/connection.js';
+import { endpointsFor } from '../connect/connection/connection.js';
 import { hostCheck } from './web/host.js';
 
 const FORM_LIMIT = 1024 * 1024;

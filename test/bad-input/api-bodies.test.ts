@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/run/server.js';
 import { flatten } from '../../src/connect/settings/paths.js';
 import { kindInfo, kinds, type Kind } from '../../src/practice/kinds.js';
 import { sampleLedger, sampleOf } from '../helpers/practice.js';

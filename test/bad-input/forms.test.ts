@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/run/server.js';
 import { sampleLedger } from '../helpers/practice.js';
 import { changedTables, snapshotTables } from '../helpers/snapshot.js';
 import { dialects } from '../helpers/db.js';

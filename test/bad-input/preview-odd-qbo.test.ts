@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConnectionService } from '../../src/connect/connection.js';
+import { createConnectionService } from '../../src/connect/connection/connection.js';
 import { sampleLedger } from '../helpers/practice.js';
 import { changedTables, snapshotTables } from '../helpers/snapshot.js';
 import { makeBench, stackTraceIn, type Bench } from '../security/harness.js';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
-import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../../src/emulator/server.js';
+import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../../src/emulator/run/server.js';
 import type { Dialect } from '../../src/store/dialect.js';
 import { testConfig } from './config.js';
 import { clonePostgres } from './db.js';

@@ -6,8 +6,8 @@
 import { createApp, type App } from '../../src/app.js';
 import { followEmulatorConsent } from '../../src/cli/auto-consent.js';
 import type { Config } from '../../src/config.js';
-import { createConnectionService } from '../../src/connect/connection.js';
-import type { RunningEmulator } from '../../src/emulator/server.js';
+import { createConnectionService } from '../../src/connect/connection/connection.js';
+import type { RunningEmulator } from '../../src/emulator/run/server.js';
 import { testConfig } from './config.js';
 
 export interface ConnectedApp {

@@ -1,5 +1,5 @@
 /** Connecting to a running emulator the way an app does: authorize (auto-consent), then the code exchange. */
-import type { RunningEmulator } from '../../src/emulator/server.js';
+import type { RunningEmulator } from '../../src/emulator/run/server.js';
 
 export const demo = { id: 'qbo-connect-demo', secret: 'qbo-connect-demo-secret', redirect: 'http://127.0.0.1:9/callback' };
 export const basic = (id = demo.id, secret = demo.secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;

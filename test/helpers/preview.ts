@@ -3,9 +3,9 @@
  * table (encrypted), and the client built by `qboClientFor`. For the preview and sync tests.
  */
 import { loadConfig, type Config } from '../../src/config.js';
-import { createConnectionService } from '../../src/connect/connection.js';
-import { createQboClients } from '../../src/connect/qbo-client.js';
-import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../../src/emulator/server.js';
+import { createConnectionService } from '../../src/connect/connection/connection.js';
+import { createQboClients } from '../../src/connect/connection/qbo-client.js';
+import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../../src/emulator/run/server.js';
 import { createLogger } from '../../src/log.js';
 import type { CompanyClient } from '../../src/qbo/client.js';
 import type { Db } from '../../src/store/db.js';

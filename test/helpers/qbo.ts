@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { followEmulatorConsent } from '../../src/cli/auto-consent.js';
 import { authorizeUrl, createOAuthState, exchangeCode } from '../../src/qbo/oauth.js';
 import type { QboEndpoints } from '../../src/qbo/endpoints.js';
-import type { ConnectionStore } from '../../src/connect/connection-store.js';
+import type { ConnectionStore } from '../../src/connect/connection/store.js';
 import { createLogger, type Logger } from '../../src/log.js';
 
 /** Runs the code flow against the emulator for one company and stores the tokens; returns the realm. */

@@ -3,7 +3,7 @@
  * step: shared by the random model test and the regression tests that pin its counterexamples.
  */
 import fc from 'fast-check';
-import type { RunningEmulator } from '../../src/emulator/server.js';
+import type { RunningEmulator } from '../../src/emulator/run/server.js';
 import type { Dialect } from '../../src/store/dialect.js';
 import { Settle, warmUp, type Cmd, type Real } from './commands.js';
 import { checkInvariants, type Violations } from './invariants.js';

@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/run/server.js';
 import { dialects } from '../helpers/db.js';
 import { commandArbitraries, commandKinds, type CommandKind } from './commands.js';
 import { modelRunParams } from './fc-params.js';

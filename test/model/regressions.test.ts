@@ -6,7 +6,7 @@
  * KNOWN_BUGS, known-bugs.ts) and flipped to `it` with the fix; none is open now.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/run/server.js';
 import { AccountantEdit, AccountantPayment, CancelInvoice, DisconnectMidSync, EditInvoice, ImportInvoice, PracticePayment, RenameContact, SetSetting, Sync, type Cmd } from './commands.js';
 import { checked, runSequence } from './harness.js';
 import type { Model } from './model.js';

@@ -7,10 +7,10 @@
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
-import { createConnectionService } from '../../src/connect/connection.js';
-import { qboClientFor } from '../../src/connect/qbo-client.js';
+import { createConnectionService } from '../../src/connect/connection/connection.js';
+import { qboClientFor } from '../../src/connect/connection/qbo-client.js';
 import { setSetting } from '../../src/connect/settings/store.js';
-import type { RunningEmulator } from '../../src/emulator/server.js';
+import type { RunningEmulator } from '../../src/emulator/run/server.js';
 import { importDocument } from '../../src/practice/import.js';
 import type { CompanyClient } from '../../src/qbo/client.js';
 import type { Dialect } from '../../src/store/dialect.js';

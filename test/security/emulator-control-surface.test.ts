@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/run/server.js';
 
 function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string }): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen } from '../../src/server/serve.js';
-import type { ConnectionService } from '../../src/connect/connection.js';
+import type { ConnectionService } from '../../src/connect/connection/connection.js';
 import { snapshotTables } from '../helpers/snapshot.js';
 import { signIn, WebClient } from '../helpers/web-client.js';
 import { concrete, expectSafeCookies, expectSecurityHeaders, makeBench, routesOf, stackTraceIn, type Bench, type CallInit } from './harness.js';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPersistence } from '../../src/emulator/persist.js';
+import { openPersistence } from '../../src/emulator/run/persist.js';
 import { makeBench, type Bench } from './harness.js';
 
 describe('security follow-ups: one import at a time', () => {

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { followEmulatorConsent } from '../../src/cli/auto-consent.js';
-import { createConnectionService } from '../../src/connect/connection.js';
+import { createConnectionService } from '../../src/connect/connection/connection.js';
 import { UserFacingError } from '../../src/user-facing-error.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/run/server.js';
 import { testConfig } from '../helpers/config.js';
 import { snapshotTables } from '../helpers/snapshot.js';
 

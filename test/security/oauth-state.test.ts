@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { createConnectionService, STATE_TTL_MS } from '../../src/connect/connection.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/run/server.js';
+import { createConnectionService, STATE_TTL_MS } from '../../src/connect/connection/connection.js';
 import { followEmulatorConsent } from '../../src/cli/auto-consent.js';
 import { freePort } from '../helpers/net.js';
 import { snapshotTables } from '../helpers/snapshot.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { KEY_FILE } from '../../src/connect/crypto.js';
+import { KEY_FILE } from '../../src/connect/connection/crypto.js';
 import { createHttpApp } from '../../src/server/http.js';
 import { testConfig } from '../helpers/config.js';
 import { WebClient } from '../helpers/web-client.js';

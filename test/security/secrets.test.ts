@@ -9,8 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import { createConnectionService } from '../../src/connect/connection.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/run/server.js';
+import { createConnectionService } from '../../src/connect/connection/connection.js';
 import { EMULATOR_DEMO_CLIENT } from '../../src/qbo/endpoints.js';
 import { concrete, makeBench, roleNames, routesOf, type Bench } from './harness.js';
 import { callbackPath, consentAs } from './web-connect.js';

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { ConnectionStore } from '../../src/connect/connection-store.js';
-import { createTokenCipher, loadOrCreateKey } from '../../src/connect/crypto.js';
+import { ConnectionStore } from '../../src/connect/connection/store.js';
+import { createTokenCipher, loadOrCreateKey } from '../../src/connect/connection/crypto.js';
 
 export const SECRET_A = 'the-first-secret-which-is-long-enough-0001';
 export const SECRET_B = 'another-secret-which-is-long-enough-00002';

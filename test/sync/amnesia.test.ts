@@ -6,7 +6,7 @@
  * what QBO does not hold — in the same run.
  */
 import { describe, expect, it } from 'vitest';
-import { qboClientFor } from '../../src/connect/qbo-client.js';
+import { qboClientFor } from '../../src/connect/connection/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import { sync } from '../../src/connect/run/sync.js';
 import { OutcomeUnknownError } from '../../src/qbo/fault.js';

@@ -8,7 +8,7 @@ import { onError } from '../../src/server/http.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/accounts/api-tokens.js';
 import { createUser } from '../../src/accounts/users.js';
-import { qboClientFor } from '../../src/connect/qbo-client.js';
+import { qboClientFor } from '../../src/connect/connection/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import { historyApi, syncApi } from '../../src/server/api/sync.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';

@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
 import { crashLabels, type CrashLabel } from '../../src/connect/run/crash-point.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/run/server.js';
 import { connectedApp } from '../helpers/emulator-company.js';
 import { readyDemo } from './demo-setup.js';
 import { testDate } from '../helpers/test-time.js';

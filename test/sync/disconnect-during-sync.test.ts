@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { qboClientFor } from '../../src/connect/qbo-client.js';
+import { qboClientFor } from '../../src/connect/connection/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import { acquireSyncLock } from '../../src/connect/run/lock.js';
 import { sync } from '../../src/connect/run/sync.js';

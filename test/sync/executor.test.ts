@@ -3,7 +3,7 @@
  * a second sync sends nothing, history, and the lock.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { qboClientFor } from '../../src/connect/qbo-client.js';
+import { qboClientFor } from '../../src/connect/connection/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import { getRun, listRuns } from '../../src/connect/run/history.js';
 import { sync, type SyncDeps } from '../../src/connect/run/sync.js';

@@ -11,7 +11,7 @@ import { sync } from '../../src/connect/run/sync.js';
 import { getSettings, setSetting } from '../../src/connect/settings/store.js';
 import { skip, unskip } from '../../src/connect/skips.js';
 import { listRecords } from '../../src/practice/store.js';
-import type { RunningEmulator } from '../../src/emulator/server.js';
+import type { RunningEmulator } from '../../src/emulator/run/server.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';
 import { dialects } from '../helpers/db.js';
 import { errorsOf, readyDemo } from './demo-setup.js';

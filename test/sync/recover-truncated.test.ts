@@ -7,7 +7,7 @@
  * taken for "never arrived", it would be sent again: a duplicate.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { qboClientFor } from '../../src/connect/qbo-client.js';
+import { qboClientFor } from '../../src/connect/connection/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import type { RunDeps } from '../../src/connect/run/context.js';
 import { journalWrites } from '../../src/connect/run/journal.js';

@@ -5,7 +5,7 @@
  * for a person, and the sync then leaves that record alone; an update is settled by re-reading.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { qboClientFor } from '../../src/connect/qbo-client.js';
+import { qboClientFor } from '../../src/connect/connection/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import type { RunDeps } from '../../src/connect/run/context.js';
 import { journalWrites, type JournalEntry } from '../../src/connect/run/journal.js';

@@ -13,7 +13,7 @@ import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { getRun } from '../../src/connect/run/history.js';
 import { sync } from '../../src/connect/run/sync.js';
 import { getRecord, listRecords } from '../../src/practice/store.js';
-import type { RunningEmulator } from '../../src/emulator/server.js';
+import type { RunningEmulator } from '../../src/emulator/run/server.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';
 import { dialects } from '../helpers/db.js';
 import { readyDemo } from './demo-setup.js';

@@ -4,7 +4,7 @@
  * constraint then stopped the whole sync with a raw error naming no record, every time).
  */
 import { describe, expect, it } from 'vitest';
-import { qboClientFor } from '../../src/connect/qbo-client.js';
+import { qboClientFor } from '../../src/connect/connection/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import { sync } from '../../src/connect/run/sync.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';

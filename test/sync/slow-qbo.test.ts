@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
-import type { RunningEmulator } from '../../src/emulator/server.js';
+import type { RunningEmulator } from '../../src/emulator/run/server.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';
 import { dialects } from '../helpers/db.js';
 import { readyDemo } from './demo-setup.js';

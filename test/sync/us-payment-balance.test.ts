@@ -10,7 +10,7 @@ import { buildPlan, skipWithLinked, type Plan, type PlanRow } from '../../src/co
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
 import { setSetting } from '../../src/connect/settings/store.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/run/server.js';
 import { connectedApp, type ConnectedApp } from '../helpers/emulator-company.js';
 import { errorsOf, readyDemo } from './demo-setup.js';
 

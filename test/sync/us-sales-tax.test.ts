@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlan, type Plan, type PlanRow } from '../../src/connect/plan/index.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { startEmulator } from '../../src/emulator/server.js';
+import { startEmulator } from '../../src/emulator/run/server.js';
 import { toCents } from '../../src/qbo/money.js';
 import { connectedApp } from '../helpers/emulator-company.js';
 import { readyDemo } from './demo-setup.js';

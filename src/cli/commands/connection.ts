@@ -9,7 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { App } from '../../app.js';
-import { createConnectionService, STATE_TTL_MS, type ConnectionStatus } from '../../connect/connection.js';
+import { createConnectionService, STATE_TTL_MS, type ConnectionStatus } from '../../connect/connection/connection.js';
 import { isUserFacing } from '../../user-facing-error.js';
 import { OAuthError } from '../../qbo/oauth.js';
 import { cliApp, configFrom, userError } from '../context.js';

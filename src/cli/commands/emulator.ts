@@ -6,8 +6,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../../log.js';
 import { clientFromEnv } from '../../emulator/oauth/clients.js';
-import { PersistenceError } from '../../emulator/persist.js';
-import { startEmulator, type StartEmulatorOptions } from '../../emulator/server.js';
+import { PersistenceError } from '../../emulator/run/persist.js';
+import { startEmulator, type StartEmulatorOptions } from '../../emulator/run/server.js';
 import { userError } from '../context.js';
 
 interface EmulatorFlags {

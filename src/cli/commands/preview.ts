@@ -1,7 +1,7 @@
 /** `qbo-connect preview [--json] [--skip ROW]`: what the next sync will send, checked against QBO now. */
 import type { Command } from 'commander';
 import { buildPlan, renderPlanText, skipWithLinked } from '../../connect/plan/index.js';
-import { qboClientFor } from '../../connect/qbo-client.js';
+import { qboClientFor } from '../../connect/connection/qbo-client.js';
 import { qboRefusal } from '../../connect/reasons.js';
 import { cliActor, realmOf, withApp } from './settings.js';
 

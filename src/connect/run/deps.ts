@@ -5,7 +5,7 @@
  */
 import type { AppContext } from '../../context.js';
 import { buildPlan } from '../plan/index.js';
-import { qboClientFor } from '../qbo-client.js';
+import { qboClientFor } from '../connection/qbo-client.js';
 
 type QboClientOverrides = NonNullable<Parameters<typeof qboClientFor>[2]>;
 import { DEFAULT_PROCESSING_WINDOW_MS } from './context.js';

@@ -3,8 +3,8 @@
  * JSON under /control when enabled. Every input is checked with zod here, whichever way it came.
  */
 import { z } from 'zod';
-import type { EmulatorClock } from '../clock.js';
-import type { CompanySummary, CorePort } from '../core-port.js';
+import type { EmulatorClock } from '../run/clock.js';
+import type { CompanySummary, CorePort } from '../wire/core-port.js';
 import { faultPatchSchema, type FaultPlan, type FaultSettings } from '../faults/plan.js';
 import type { TokenEndpointStats } from '../faults/token.js';
 import { limitPatchSchema, type CompanyStats, type LimitSettings, type Limiter } from '../limits/limiter.js';

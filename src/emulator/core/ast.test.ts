@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createEmulatorClock } from '../clock.js';
-import { createCoreAdapter } from '../core-adapter.js';
+import { createEmulatorClock } from '../run/clock.js';
+import { createCoreAdapter } from '../wire/core-adapter.js';
 import { createControl } from '../control/control.js';
 import { seedPreset } from '../presets/seed.js';
 import { emulatorOptions } from '../../cli/commands/emulator.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEmulatorClock } from '../clock.js';
+import { createEmulatorClock } from '../run/clock.js';
 import { createLimiter } from './limiter.js';
 
 function setup(patch = {}) {

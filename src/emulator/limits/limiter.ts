@@ -7,7 +7,7 @@
  * 500, so both models exist — `request` (a batch counts once) and `item` (each operation counts).
  */
 import { z } from 'zod';
-import type { EmulatorClock } from '../clock.js';
+import type { EmulatorClock } from '../run/clock.js';
 import { requestKinds, type RequestKind } from './kinds.js';
 import type { ThrottleFormat } from './throttle.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEmulatorClock } from '../clock.js';
+import { createEmulatorClock } from '../run/clock.js';
 import { createTokenStore } from './tokens.js';
 
 function setup(lifetimes = {}) {

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { EmulatorClock } from '../clock.js';
+import type { EmulatorClock } from '../run/clock.js';
 
 export interface TokenLifetimes {
   /** Access token lifetime (Intuit: 3600). */

@@ -4,7 +4,9 @@
  * the TAX/NON pseudo-codes), payment methods, terms and a Services item. Plain data, so the same
  * preset is seeded whichever way the core stores it; references between records use local keys.
  */
-export type Region = 'AU' | 'US' | 'UK' | 'CA';
+import type { Region } from '../core/context.js';
+
+export type { Region };
 export const regions: Region[] = ['AU', 'US', 'UK', 'CA'];
 
 export interface AccountSpec {

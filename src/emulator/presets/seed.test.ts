@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createEmulatorClock } from '../clock.js';
-import { createCoreAdapter } from '../core-adapter.js';
+import { createEmulatorClock } from '../run/clock.js';
+import { createCoreAdapter } from '../wire/core-adapter.js';
 import { createCore } from '../core/index.js';
 import { presets, regions } from './data.js';
 import { seedPreset } from './seed.js';

@@ -1,5 +1,5 @@
 /** Seeds a company from a region preset through the core port; returns the new realmId. */
-import type { CorePort } from '../core-port.js';
+import type { CorePort } from '../wire/core-port.js';
 import { presets, type Region } from './data.js';
 
 export interface SeedOptions {

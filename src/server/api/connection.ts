@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import type { AppContext } from '../../context.js';
-import type { ConnectionService } from '../../connect/connection.js';
+import type { ConnectionService } from '../../connect/connection/connection.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 
 export function connectionApi(ctx: AppContext, connection: ConnectionService | undefined): Hono<AuthEnv> {

@@ -5,7 +5,7 @@ import { practiceSnapshot, sampleLedger, sampleOf } from '../../../test/helpers/
 import type { AppContext } from '../../context.js';
 import { createApiToken } from '../../accounts/api-tokens.js';
 import { createUser } from '../../accounts/users.js';
-import { createQboClients } from '../../connect/qbo-client.js';
+import { createQboClients } from '../../connect/connection/qbo-client.js';
 import { createLogger } from '../../log.js';
 import { createHttpApp } from '../http.js';
 import { listen } from '../serve.js';

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { qboRefusal } from '../../connect/reasons.js';
 import { buildPlan, skipWithLinked } from '../../connect/plan/index.js';
-import { qboClientFor } from '../../connect/qbo-client.js';
+import { qboClientFor } from '../../connect/connection/qbo-client.js';
 import { resolveRealm } from '../../connect/realm.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 import { refusal } from '../reasons.js';

@@ -9,10 +9,10 @@ import { roleAtLeast } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
-import type { ConnectionStatus } from '../../connect/connection.js';
+import type { ConnectionStatus } from '../../connect/connection/connection.js';
 import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 import { prefillSettings } from '../../connect/plan/index.js';
-import { qboClientFor } from '../../connect/qbo-client.js';
+import { qboClientFor } from '../../connect/connection/qbo-client.js';
 
 const done: Record<string, string> = {
   connected: 'Connected to QuickBooks.',

@@ -15,7 +15,7 @@ import { qboRefusal } from '../../connect/reasons.js';
 import { actorName, localWhen } from '../../connect/run/reasons.js';
 import { isUserFacing, type RefusalStatus, type UserFacingError } from '../../user-facing-error.js';
 import { buildPlan, prefillPending, prefillSettings, PREFILL_ACTOR, skipGroup, skipWithLinked, groupOrder, shownValue, type GroupKind, type Plan, type PlanGroup, type PlanRow } from '../../connect/plan/index.js';
-import { qboClientFor } from '../../connect/qbo-client.js';
+import { qboClientFor } from '../../connect/connection/qbo-client.js';
 import { blockingErrors } from '../../connect/run/sync.js';
 import { latestRun } from '../../connect/run/history.js';
 import { toCents } from '../../qbo/money.js';

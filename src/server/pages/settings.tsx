@@ -11,7 +11,7 @@ import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
-import { qboClientFor } from '../../connect/qbo-client.js';
+import { qboClientFor } from '../../connect/connection/qbo-client.js';
 import { QboSnapshot } from '../../connect/plan/index.js';
 import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
 import { getAt } from '../../connect/settings/paths.js';

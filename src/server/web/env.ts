@@ -7,7 +7,7 @@ import type { AppContext } from '../../context.js';
 import type { Role, User } from '../../accounts/users.js';
 import type { Session } from '../../accounts/sessions.js';
 import type { SignInLimiters } from '../../accounts/rate-limit.js';
-import type { ConnectionService } from '../../connect/connection.js';
+import type { ConnectionService } from '../../connect/connection/connection.js';
 
 export type WebEnv = {
   Variables: {

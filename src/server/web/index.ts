@@ -7,7 +7,7 @@
 import type { Hono } from 'hono';
 import type { AppContext } from '../../context.js';
 import { signInLimiters } from '../../accounts/rate-limit.js';
-import { createConnectionService, type ConnectionService } from '../../connect/connection.js';
+import { createConnectionService, type ConnectionService } from '../../connect/connection/connection.js';
 import { pages } from '../pages/index.js';
 import type { NavItem, WebDeps, WebEnv } from './env.js';
 import { csrfProtection } from './csrf.js';

@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import { html } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { ConnectionStatus } from '../../connect/connection.js';
+import type { ConnectionStatus } from '../../connect/connection/connection.js';
 import type { User } from '../../accounts/users.js';
 import { roleAtLeast, type NavItem, type WebEnv } from './env.js';
 

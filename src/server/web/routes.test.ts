@@ -12,8 +12,8 @@ import { signIn, WebClient } from '../../../test/helpers/web-client.js';
 import { createHttpApp } from '../http.js';
 import { hashPassword } from '../../accounts/passwords.js';
 import { createUser } from '../../accounts/users.js';
-import type { ConnectionService, ConnectionStatus } from '../../connect/connection.js';
-import { refusal } from '../../connect/connection-reasons.js';
+import type { ConnectionService, ConnectionStatus } from '../../connect/connection/connection.js';
+import { refusal } from '../../connect/connection/reasons.js';
 import { pages } from '../pages/index.js';
 
 const ADMIN = { email: 'ada@example.com', password: 'correct horse battery', name: 'Ada Admin' };

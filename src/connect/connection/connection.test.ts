@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EXPIRY_WARNING_MS, statusOf } from './connection.js';
-import type { ConnectionInfo } from './connection-store.js';
+import type { ConnectionInfo } from './store.js';
 
 const now = new Date('2026-06-01T00:00:00Z');
 const days = (n: number) => new Date(now.getTime() + n * 24 * 60 * 60 * 1000);

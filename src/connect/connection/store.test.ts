@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { describeEachDialect } from '../../test/helpers/db.js';
-import { ConnectionStore } from './connection-store.js';
+import { describeEachDialect } from '../../../test/helpers/db.js';
+import { ConnectionStore } from './store.js';
 import { createTokenCipher } from './crypto.js';
-import { endpointsFromConfig } from '../qbo/endpoints.js';
-import { createTokenSource } from '../qbo/tokens.js';
-import { ConnectionLostError, QboUnavailableError } from '../qbo/fault.js';
-import { silentLogger } from '../qbo/log.js';
-import type { TokenSet } from '../qbo/oauth.js';
+import { endpointsFromConfig } from '../../qbo/endpoints.js';
+import { createTokenSource } from '../../qbo/tokens.js';
+import { ConnectionLostError, QboUnavailableError } from '../../qbo/fault.js';
+import { silentLogger } from '../../qbo/log.js';
+import type { TokenSet } from '../../qbo/oauth.js';
 import crypto from 'node:crypto';
 import { sql } from 'kysely';
 

@@ -7,8 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../config.js';
-import type { Db } from '../store/db.js';
+import { ConfigError } from '../../config.js';
+import type { Db } from '../../store/db.js';
 import { createTokenCipher, KEY_FILE, loadOrCreateKey, VaultError } from './crypto.js';
 
 export class TokenKeyError extends ConfigError {

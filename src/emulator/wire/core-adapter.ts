@@ -1,8 +1,8 @@
 /** The core port over the emulator's core (`createCore`) and API routes (`apiRoutes`). */
-import type { EmulatorClock } from './clock.js';
+import type { EmulatorClock } from '../run/clock.js';
 import type { CorePort } from './core-port.js';
-import { createCore, ENTITIES, type Fidelity, type Core, type CoreSnapshot, type EntityName } from './core/index.js';
-import { apiRoutes } from './wire/api.js';
+import { createCore, ENTITIES, type Fidelity, type Core, type CoreSnapshot, type EntityName } from '../core/index.js';
+import { apiRoutes } from './api.js';
 
 /** `core` may be given (tests that also drive the core directly); otherwise one is made on `clock`. */
 export function createCoreAdapter(opts: { clock: EmulatorClock; seed: number; core?: Core; fidelity?: Fidelity; requestIdRetentionMs?: number }): CorePort {

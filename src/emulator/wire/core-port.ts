@@ -4,7 +4,7 @@
  * the rest of the emulator does not depend on their internals.
  */
 import type { Hono } from 'hono';
-import type { Region } from './presets/data.js';
+import type { Region } from '../presets/data.js';
 
 export interface CompanySummary {
   realmId: string;

@@ -4,18 +4,18 @@
  * QBO the same way — and share each company's limiter, so a preview and a sync running together stay
  * inside QBO's "10 in flight, 500 a minute" for the company (ARCHITECTURE §7), not twice that.
  */
-import type { Config } from '../config.js';
-import type { AppContext, Clock, QboClientOverrides, QboClients } from '../context.js';
-import type { Logger } from '../log.js';
-import { defaultRetryPolicy } from '../qbo/classify.js';
-import { createQboClient, type CompanyClient } from '../qbo/client.js';
-import { createLimiterRegistry, defaultLimits, type LimiterOptions, type LimiterRegistry } from '../qbo/limiter.js';
-import type { Db } from '../store/db.js';
+import type { Config } from '../../config.js';
+import type { AppContext, Clock, QboClientOverrides, QboClients } from '../../context.js';
+import type { Logger } from '../../log.js';
+import { defaultRetryPolicy } from '../../qbo/classify.js';
+import { createQboClient, type CompanyClient } from '../../qbo/client.js';
+import { createLimiterRegistry, defaultLimits, type LimiterOptions, type LimiterRegistry } from '../../qbo/limiter.js';
+import type { Db } from '../../store/db.js';
 import { endpointsFor } from './connection.js';
-import { ConnectionStore } from './connection-store.js';
+import { ConnectionStore } from './store.js';
 import { lazyTokenCipher, loadOrCreateKey, type TokenCipher } from './crypto.js';
 
-export type { QboClientOverrides } from '../context.js';
+export type { QboClientOverrides } from '../../context.js';
 
 /** The client's per-attempt timeout against QBO (Intuit itself cuts requests off at 120 s). */
 const TIMEOUT_MS = 60_000;

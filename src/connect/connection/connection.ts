@@ -4,18 +4,18 @@
  * encrypted, record company name and region), disconnect (revoke and forget), status.
  * The web app's Connect button and `qbo-connect connect` both use this.
  */
-import { actorName, localWhen } from './run/reasons.js';
+import { actorName, localWhen } from '../run/reasons.js';
 import crypto from 'node:crypto';
-import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
-import type { Db } from '../store/db.js';
-import { endpointsFromConfig, type QboEndpoints } from '../qbo/endpoints.js';
-import { authorizeUrl, exchangeCode, OAuthError, revokeToken, type OAuthDeps, type TokenSet } from '../qbo/oauth.js';
-import type { TokenStore } from '../qbo/token-store.js';
-import { createQboClient } from '../qbo/client.js';
-import { ConnectionStore, type ConnectionInfo } from './connection-store.js';
+import type { Config } from '../../config.js';
+import type { Logger } from '../../log.js';
+import type { Db } from '../../store/db.js';
+import { endpointsFromConfig, type QboEndpoints } from '../../qbo/endpoints.js';
+import { authorizeUrl, exchangeCode, OAuthError, revokeToken, type OAuthDeps, type TokenSet } from '../../qbo/oauth.js';
+import type { TokenStore } from '../../qbo/token-store.js';
+import { createQboClient } from '../../qbo/client.js';
+import { ConnectionStore, type ConnectionInfo } from './store.js';
 import { createTokenCipher, loadOrCreateKey } from './crypto.js';
-import { refusal } from './connection-reasons.js';
+import { refusal } from './reasons.js';
 
 export type DisconnectedReason = 'never-connected' | 'disconnected' | 'logged-out' | 'expired' | 'revoked';
 

@@ -7,22 +7,22 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { createEmulatorClock, type EmulatorClock } from './clock.js';
-import { createControl, presetSchema, type EmulatorControl } from './control/control.js';
-import { controlRoutes } from './control/routes.js';
-import { controlGuard, newControlToken } from './control/guard.js';
-import { createCoreAdapter } from './core-adapter.js';
-import { parseFidelity, type Fidelity } from './core/fidelity.js';
-import type { CorePort } from './core-port.js';
-import { createFaultPlan } from './faults/plan.js';
-import { tokenFaults, type TokenEndpointStats } from './faults/token.js';
-import { apiGateway, bearerToken, type AuthEnvelopes } from './gateway.js';
-import { createLimiter } from './limits/limiter.js';
-import { createClientRegistry, demoClient, type OAuthClientSpec } from './oauth/clients.js';
-import { oauthPaths, oauthRoutes } from './oauth/routes.js';
-import { createTokenStore, type TokenLifetimes } from './oauth/tokens.js';
+import { createControl, presetSchema, type EmulatorControl } from '../control/control.js';
+import { controlRoutes } from '../control/routes.js';
+import { controlGuard, newControlToken } from '../control/guard.js';
+import { createCoreAdapter } from '../wire/core-adapter.js';
+import { parseFidelity, type Fidelity } from '../core/fidelity.js';
+import type { CorePort } from '../wire/core-port.js';
+import { createFaultPlan } from '../faults/plan.js';
+import { tokenFaults, type TokenEndpointStats } from '../faults/token.js';
+import { apiGateway, bearerToken, type AuthEnvelopes } from '../wire/gateway.js';
+import { createLimiter } from '../limits/limiter.js';
+import { createClientRegistry, demoClient, type OAuthClientSpec } from '../oauth/clients.js';
+import { oauthPaths, oauthRoutes } from '../oauth/routes.js';
+import { createTokenStore, type TokenLifetimes } from '../oauth/tokens.js';
 import { openPersistence, PersistenceError, type Persistence } from './persist.js';
-import { seedPreset } from './presets/seed.js';
-import { forbiddenBody, forbiddenResponse, unauthorizedResponse } from './wire/errors.js';
+import { seedPreset } from '../presets/seed.js';
+import { forbiddenBody, forbiddenResponse, unauthorizedResponse } from '../wire/errors.js';
 
 /**
  * Where the emulator says what it does: the product's pino logger fits, but the emulator declares

@@ -9,10 +9,10 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
-import type { Db } from '../store/db.js';
-import { RefreshLockBusyError, type StoredTokens, type TokenStore } from '../qbo/token-store.js';
-import type { TokenSet } from '../qbo/oauth.js';
-import { createOAuthState } from '../qbo/oauth.js';
+import type { Db } from '../../store/db.js';
+import { RefreshLockBusyError, type StoredTokens, type TokenStore } from '../../qbo/token-store.js';
+import type { TokenSet } from '../../qbo/oauth.js';
+import { createOAuthState } from '../../qbo/oauth.js';
 import type { TokenCipher } from './crypto.js';
 
 export interface ConnectionInfo {

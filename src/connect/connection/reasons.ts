@@ -3,7 +3,7 @@
  * module: a code union, a sentence table, `sentence(code, ctx)`, and `refusal` for the
  * `UserFacingError` a person sees. No message ever contains a token, code or state value.
  */
-import { UserFacingError } from '../user-facing-error.js';
+import { UserFacingError } from '../../user-facing-error.js';
 
 export type ConnectionReason =
   | 'connection.not-configured'

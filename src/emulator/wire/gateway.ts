@@ -4,12 +4,12 @@
  * armed fault (latency, 429/500/503, hang, commit-then-drop, commit-then-500, 401).
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { EmulatorClock } from './clock.js';
-import type { FaultPlan } from './faults/plan.js';
-import { requestKind } from './limits/kinds.js';
-import type { Limiter } from './limits/limiter.js';
-import { throttleResponse } from './limits/throttle.js';
-import type { TokenStore } from './oauth/tokens.js';
+import type { EmulatorClock } from '../run/clock.js';
+import type { FaultPlan } from '../faults/plan.js';
+import { requestKind } from '../limits/kinds.js';
+import type { Limiter } from '../limits/limiter.js';
+import { throttleResponse } from '../limits/throttle.js';
+import type { TokenStore } from '../oauth/tokens.js';
 
 export interface AuthEnvelopes {
   /** 401 AuthenticationFailed (3200) with WWW-Authenticate. */
