@@ -7,7 +7,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApiToken } from '../../src/accounts/api-tokens.js';
 import { createUser } from '../../src/accounts/users.js';
-import { createQboClients } from '../../src/connect/qbo-client.js';
+import { createQboClients } from '../../src/connect/connection/qbo-client.js';
 import type { AppContext } from '../../src/context.js';
 import { createLogger } from '../../src/log.js';
 import { parseImportFile, parseJsonImport } from '../../src/practice/import-file.js';

@@ -12,7 +12,7 @@ import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/accounts/api-tokens.js';
 import { createUser } from '../../src/accounts/users.js';
-import { createQboClients } from '../../src/connect/qbo-client.js';
+import { createQboClients } from '../../src/connect/connection/qbo-client.js';
 import type { AppContext } from '../../src/context.js';
 import { createLogger } from '../../src/log.js';
 import { importRecords } from '../../src/practice/import.js';
