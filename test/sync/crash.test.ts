@@ -14,10 +14,14 @@
  * the write, with requestid memory off — the hardest chains — in the two groups a US sync writes.
  * QBO's TotalTax and transaction tax code are part of what must match the uninterrupted run.
  *
+ * And on PostgreSQL (the journal, links and lock in the other dialect, the child processes on the
+ * same database): the same three points in every au group, requestid memory off.
+ *
  * Batches of 3 (QBO_CONNECT_BATCH_SIZE) keep the small demo under the client's 40 batches a minute
  * and still give mid-batch a batch to be in the middle of.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
@@ -25,6 +29,8 @@ import { sync } from '../../src/connect/run/sync.js';
 import { crashLabels, type CrashLabel } from '../../src/connect/run/crash-point.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/run/server.js';
 import { connectedApp } from '../helpers/emulator-company.js';
+import { testConfig } from '../helpers/config.js';
+import { clonePostgres } from '../helpers/db.js';
 import { readyDemo } from './demo-setup.js';
 import { testDate } from '../helpers/test-time.js';
 
@@ -71,9 +77,18 @@ interface Chain {
 const demoFor = (preset: Preset, from: string) =>
   ({ size: 'small', direction: preset === 'us' ? 'import' : 'export', exportFrom: from, applyCredits: false, ...(preset === 'us' ? { us: { salesTaxCode: 'NYC' } } : {}) }) as const;
 
-async function prepare(emu: RunningEmulator, preset: Preset, name: string, from: string): Promise<Chain> {
+/** PostgreSQL databases the chains made, dropped at the end. */
+const drops: Array<() => Promise<void>> = [];
+
+async function prepare(emu: RunningEmulator, preset: Preset, name: string, from: string, dialect: 'sqlite' | 'postgres' = 'sqlite'): Promise<Chain> {
   const company = emu.control.seedCompany({ preset, name });
-  const c = await connectedApp(emu, { company: company.realmId });
+  let databaseUrl: string | undefined;
+  if (dialect === 'postgres') {
+    const clone = await clonePostgres();
+    drops.push(clone.drop);
+    databaseUrl = clone.url;
+  }
+  const c = await connectedApp(emu, { company: company.realmId, ...(databaseUrl ? { config: testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, DATABASE_URL: databaseUrl }) } : {}) });
   const client = syncDepsFor(c.app.ctx, c.realmId).client;
   await readyDemo(c.app.ctx, client, c.realmId, demoFor(preset, from));
   await c.app.close();
@@ -83,8 +98,14 @@ async function prepare(emu: RunningEmulator, preset: Preset, name: string, from:
     preset,
     // QBO's processing window: this emulator has no latency armed, so a request that was in flight
     // when a process was killed is stored (or not) within milliseconds; 200 ms instead of 120 s per restart.
-    env: { ...process.env, QBO_CONNECT_DATA_DIR: c.config.dataDir, QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_BATCH_SIZE: '3', QBO_CONNECT_PROCESSING_WINDOW_MS: '200' },
+    env: { ...withoutDatabaseUrl(process.env), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), QBO_CONNECT_DATA_DIR: c.config.dataDir, QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_BATCH_SIZE: '3', QBO_CONNECT_PROCESSING_WINDOW_MS: '200' },
   };
+}
+
+/** The runner's own DATABASE_URL (when set) is not the chain's database. */
+function withoutDatabaseUrl(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _ignored, ...rest } = env;
+  return rest;
 }
 
 function runSync(chain: Chain, crashAt?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
@@ -161,18 +182,21 @@ describe('crash matrix: SIGKILL at each labelled point, restart, same result as 
   afterAll(async () => {
     await remembering?.close();
     await amnesiac?.close();
+    for (const drop of drops) await drop();
   });
 
-  async function runChains(preset: Preset, chains: Array<{ emu: RunningEmulator; label: CrashLabel }>) {
+  async function runChains(preset: Preset, chains: Array<{ emu: RunningEmulator; label: CrashLabel }>, dialect: 'sqlite' | 'postgres' = 'sqlite') {
     const results = await twoAtATime(
       chains.map(({ emu, label }) => async () => {
-        const chain = await prepare(emu, preset, `Crash ${preset} ${label} ${emu === amnesiac ? 'amnesia' : 'memory'}`, from);
+        const chain = await prepare(emu, preset, `Crash ${preset} ${dialect} ${label} ${emu === amnesiac ? 'amnesia' : 'memory'}`, from, dialect);
         const missed = await crashChain(chain, label);
+        // On PostgreSQL every process of the chain used it: no SQLite file was ever made.
+        if (dialect === 'postgres' && fs.existsSync(path.join(chain.env['QBO_CONNECT_DATA_DIR']!, 'qbo-connect.db'))) missed.push(`${label}: a process of the chain opened SQLite, not PostgreSQL`);
         return { label, memory: emu === remembering, missed, signature: signature(emu, chain.realmId) };
       }),
     );
     for (const r of results) {
-      const what = `${preset}: ${r.label}, requestid memory ${r.memory ? 'on' : 'off'}`;
+      const what = `${preset} on ${dialect}: ${r.label}, requestid memory ${r.memory ? 'on' : 'off'}`;
       expect(r.missed, what).toEqual([]);
       expect(r.signature, what).toEqual(reference[preset]);
     }
@@ -184,5 +208,9 @@ describe('crash matrix: SIGKILL at each labelled point, restart, same result as 
 
   it('us with sales tax: the points where QBO may hold the write × invoices and credit notes, requestid memory off: identical to the uninterrupted run, tax included', async () => {
     await runChains('us', committedLabels.map((label) => ({ emu: amnesiac, label })));
+  }, 180_000);
+
+  it('au on PostgreSQL: the points where QBO may hold the write × every group, requestid memory off: identical to the uninterrupted run', async () => {
+    await runChains('au', committedLabels.map((label) => ({ emu: amnesiac, label })), 'postgres');
   }, 180_000);
 });
