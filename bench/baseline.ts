@@ -38,12 +38,18 @@ export function sliceKeys(plan: Plan, every: number): Set<string> {
     keep.add(key);
     for (const d of row.dependsOn ?? []) add(d);
   };
-  for (const g of plan.groups) actionableRows(g.rows).filter((r) => r.action === 'create').forEach((r, i) => i % every === 0 && add(r.key));
+  for (const g of plan.groups)
+    actionableRows(g.rows)
+      .filter((r) => r.action === 'create')
+      .forEach((r, i) => i % every === 0 && add(r.key));
   return keep;
 }
 
 /** The query a typical connector matches an existing record with, and how it picks the match from the answer. */
-function lookupOf(entity: string, body: Record<string, unknown>): { where: string; pick: (rows: Array<Record<string, unknown>>) => Record<string, unknown> | undefined } | undefined {
+function lookupOf(
+  entity: string,
+  body: Record<string, unknown>,
+): { where: string; pick: (rows: Array<Record<string, unknown>>) => Record<string, unknown> | undefined } | undefined {
   if (entity === 'Payment') {
     const customer = (body['CustomerRef'] as { value?: string } | undefined)?.value;
     const ref = body['PaymentRefNum'];
@@ -96,7 +102,11 @@ export async function perRecordSync(client: CompanyClient, plan: Plan, only?: Se
             continue;
           }
         }
-        const requestId = `bl-${crypto.createHash('sha256').update(`${row.key}|${row.payloadHash ?? ''}`).digest('hex').slice(0, 32)}`;
+        const requestId = `bl-${crypto
+          .createHash('sha256')
+          .update(`${row.key}|${row.payloadHash ?? ''}`)
+          .digest('hex')
+          .slice(0, 32)}`;
         const created = await client.create(entity, body as never, { requestId });
         ids.set(row.key, (created as { Id: string }).Id);
         result.created++;

@@ -25,7 +25,13 @@ const bareRead = await rate(bareCall);
 await bare.close();
 
 const emu = await startEmulator({ preset: 'us', limits: 'off', autoConsent: true });
-const loc = new URL((await fetch(`${emu.urls.authorize}?client_id=qbo-connect-demo&response_type=code&scope=com.intuit.quickbooks.accounting&redirect_uri=http://127.0.0.1:9/cb&state=b`, { redirect: 'manual' })).headers.get('location')!);
+const loc = new URL(
+  (
+    await fetch(`${emu.urls.authorize}?client_id=qbo-connect-demo&response_type=code&scope=com.intuit.quickbooks.accounting&redirect_uri=http://127.0.0.1:9/cb&state=b`, {
+      redirect: 'manual',
+    })
+  ).headers.get('location')!,
+);
 const token = (await (
   await fetch(emu.urls.token, {
     method: 'POST',

@@ -93,7 +93,11 @@ export async function planAtScale(opts: { size: DemoSize; timeScale: number; lat
         });
       }
     }
-    for (let i = 0; i < links.length; i += 500) await db.insertInto('links').values(links.slice(i, i + 500) as never).execute();
+    for (let i = 0; i < links.length; i += 500)
+      await db
+        .insertInto('links')
+        .values(links.slice(i, i + 500) as never)
+        .execute();
     // The preview runs in its own process (its own client), so QBO's minute is all that must forget.
     freshMinute(stack);
     const setupSeconds = (Date.now() - started) / 1000;

@@ -33,7 +33,15 @@ for (const size of sizes) {
       const againMs = performance.now() - b;
       if (!first.ok || again.created + again.updated > 0) throw new Error(`unexpected import result: ${JSON.stringify(first.issues.slice(0, 3))}`);
       const documents = doc.invoices.length + doc.creditNotes.length + doc.payments.length + doc.bills.length + doc.staffExpenses.length;
-      rows.push({ size, database: target.name, documents, records: first.records, 'generate ms': Math.round(generatedMs), 'import ms': Math.round(importMs), 'reimport ms': Math.round(againMs) });
+      rows.push({
+        size,
+        database: target.name,
+        documents,
+        records: first.records,
+        'generate ms': Math.round(generatedMs),
+        'import ms': Math.round(importMs),
+        'reimport ms': Math.round(againMs),
+      });
     } finally {
       await opened.close();
       fs.rmSync(dir, { recursive: true, force: true });

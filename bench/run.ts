@@ -48,7 +48,9 @@ const latencyMs = Number(args['latency-ms']);
 const sliceEvery = Number(args['baseline-slice']);
 const models = (args['no-sync'] ? [] : args.models!.split(',').map((m) => m.trim())) as BatchMetering[];
 if (!(timeScale > 0) || !(latencyMs >= 0) || !(Number.isInteger(sliceEvery) && sliceEvery >= 1) || models.some((m) => m !== 'request' && m !== 'item')) {
-  console.error('usage: npm run bench -- [--quick] [--time-scale N>0] [--latency-ms N>=0] [--models request,item] [--baseline-slice N>=1] [--no-scale] [--no-sync] [--no-baseline]');
+  console.error(
+    'usage: npm run bench -- [--quick] [--time-scale N>0] [--latency-ms N>=0] [--models request,item] [--baseline-slice N>=1] [--no-scale] [--no-sync] [--no-baseline]',
+  );
   process.exit(2);
 }
 /** The machine's load when the bench starts and ends: the figures are real time, so a busy machine shows in them. */
@@ -124,7 +126,9 @@ async function engineRun(model: BatchMetering) {
       failed: result.summary.failed + result.summary.held,
       ...measureFrom(stack, model, t0, w0, documents),
     };
-    log(`${model} metering: sync ${result.status}, ${initial.requests.total} requests, ${round(initial.emulatedMinutes)} emulated min, ceiling ratio ${round(initial.ceilingRatio)}`);
+    log(
+      `${model} metering: sync ${result.status}, ${initial.requests.total} requests, ${round(initial.emulatedMinutes)} emulated min, ceiling ratio ${round(initial.ceilingRatio)}`,
+    );
 
     // Incremental preview at real time (scale 1) and real 100 ms latency: its wall time is a person's wait.
     stack.emu.control.advanceClock({ seconds: 61 });
@@ -164,12 +168,16 @@ async function baselineRun() {
     const sliceRecords = slice ? rows.filter((r) => slice.has(r.key)).length : rows.length;
     const factor = rows.length / sliceRecords;
     freshMinute(stack);
-    log(`per-record baseline: ${slice ? `a slice of ${sliceRecords} of ${rows.length} records (every ${sliceEvery}th create of each group and what it depends on)` : `all ${rows.length} records`}`);
+    log(
+      `per-record baseline: ${slice ? `a slice of ${sliceRecords} of ${rows.length} records (every ${sliceEvery}th create of each group and what it depends on)` : `all ${rows.length} records`}`,
+    );
     const t0 = stack.emulatedNow();
     const w0 = performance.now();
     const r = await perRecordSync(stack.deps.client, plan, slice);
     const m = measureFrom(stack, 'request', t0, w0, documents);
-    log(`per-record baseline: ${r.created} created, ${r.failed} failed${r.firstFailure ? ` (first: ${r.firstFailure})` : ''}, ${m.requests.total} requests, ${round(m.emulatedMinutes, 3)} min${slice ? `; × ${round(factor, 3)} for all records = ${round(m.emulatedMinutes * factor, 3)} min` : ''}`);
+    log(
+      `per-record baseline: ${r.created} created, ${r.failed} failed${r.firstFailure ? ` (first: ${r.firstFailure})` : ''}, ${m.requests.total} requests, ${round(m.emulatedMinutes, 3)} min${slice ? `; × ${round(factor, 3)} for all records = ${round(m.emulatedMinutes * factor, 3)} min` : ''}`,
+    );
     // The best any one-look-up-one-create method could do: every request at QBO's 500 a minute.
     const rateBoundMinutes = (2 * rows.length) / 500;
     return {
@@ -188,7 +196,14 @@ async function baselineRun() {
   }
 }
 
-const perModel: Record<string, { initial: SyncMeasure; incremental: { newDocuments: number; requests: number; planRequests: number; wallMs: number }; baseline: Awaited<ReturnType<typeof baselineRun>> | undefined }> = {};
+const perModel: Record<
+  string,
+  {
+    initial: SyncMeasure;
+    incremental: { newDocuments: number; requests: number; planRequests: number; wallMs: number };
+    baseline: Awaited<ReturnType<typeof baselineRun>> | undefined;
+  }
+> = {};
 for (const model of models) perModel[model] = { ...(await engineRun(model)), baseline: undefined };
 const baseline = args['no-baseline'] || !models.length ? undefined : await baselineRun();
 for (const model of models) perModel[model]!.baseline = baseline;
@@ -221,24 +236,53 @@ if (models.length) {
     verdict: pass(all((m) => m.initial.ceilingRatio >= 0.85)),
   });
   lines.push({ measure: '   (steady-rate bound N / C ÷ taken, for comparison)', values: each((m) => round(m.initial.least.steadyMinutes / m.initial.emulatedMinutes).toString()) });
-  lines.push({ measure: '   429s seen / most in flight / most in a minute', values: each((m) => `${m.initial.sent429}${m.initial.sent429 ? ` (${Object.entries(m.initial.throttled).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''} / ${m.initial.maxInFlight} / ${m.initial.maxPerMinute}`) });
+  lines.push({
+    measure: '   429s seen / most in flight / most in a minute',
+    values: each(
+      (m) =>
+        `${m.initial.sent429}${
+          m.initial.sent429
+            ? ` (${Object.entries(m.initial.throttled)
+                .filter(([, n]) => n)
+                .map(([k, n]) => `${k} ${n}`)
+                .join(', ')})`
+            : ''
+        } / ${m.initial.maxInFlight} / ${m.initial.maxPerMinute}`,
+    ),
+  });
   lines.push({
     measure: '2. incremental preview (20 new): requests',
     values: each((m) => `${m.incremental.requests} (${m.incremental.newDocuments} new)`),
     target: '≤ 12',
     verdict: pass(all((m) => m.incremental.requests <= 12)),
   });
-  lines.push({ measure: '   wall time at real latency', values: each((m) => `${Math.round(m.incremental.wallMs)} ms`), target: '< 2 s', verdict: pass(all((m) => m.incremental.wallMs < 2000)) });
+  lines.push({
+    measure: '   wall time at real latency',
+    values: each((m) => `${Math.round(m.incremental.wallMs)} ms`),
+    target: '< 2 s',
+    verdict: pass(all((m) => m.incremental.wallMs < 2000)),
+  });
   if (!args['no-baseline']) {
     const sliced = baseline?.slice;
     lines.push({
-      measure: sliced ? `4. per-record baseline, on a slice of ${sliced.records} of ${baseline!.allRecords} records scaled ×${round(sliced.factor, 2)}: QBO requests` : '4. per-record baseline: QBO requests',
-      values: each((m) => (sliced ? `${m.baseline!.scaledRequests} (measured ${sliced.measuredRequests}: ${m.baseline!.created} created, ${m.baseline!.failed} failed; one run for both)` : `${m.baseline!.requests.total} (${m.baseline!.created} created, ${m.baseline!.failed} failed; one run for both)`)),
+      measure: sliced
+        ? `4. per-record baseline, on a slice of ${sliced.records} of ${baseline!.allRecords} records scaled ×${round(sliced.factor, 2)}: QBO requests`
+        : '4. per-record baseline: QBO requests',
+      values: each((m) =>
+        sliced
+          ? `${m.baseline!.scaledRequests} (measured ${sliced.measuredRequests}: ${m.baseline!.created} created, ${m.baseline!.failed} failed; one run for both)`
+          : `${m.baseline!.requests.total} (${m.baseline!.created} created, ${m.baseline!.failed} failed; one run for both)`,
+      ),
     });
-    lines.push({ measure: `   minutes${sliced ? ', scaled' : ''} (rate-bound best)`, values: each((m) => `${round(m.baseline!.emulatedMinutes, 3)}${sliced ? ` (measured ${round(sliced.measuredMinutes, 3)})` : ''} (${round(m.baseline!.rateBoundMinutes, 3)})`) });
+    lines.push({
+      measure: `   minutes${sliced ? ', scaled' : ''} (rate-bound best)`,
+      values: each((m) => `${round(m.baseline!.emulatedMinutes, 3)}${sliced ? ` (measured ${round(sliced.measuredMinutes, 3)})` : ''} (${round(m.baseline!.rateBoundMinutes, 3)})`),
+    });
     lines.push({
       measure: '   speed-up of the sync over the baseline',
-      values: each((m) => `${round(m.baseline!.emulatedMinutes / m.initial.emulatedMinutes, 1)}× (vs rate-bound best ${round(m.baseline!.rateBoundMinutes / m.initial.emulatedMinutes, 1)}×)`),
+      values: each(
+        (m) => `${round(m.baseline!.emulatedMinutes / m.initial.emulatedMinutes, 1)}× (vs rate-bound best ${round(m.baseline!.rateBoundMinutes / m.initial.emulatedMinutes, 1)}×)`,
+      ),
       target: '≥ 5× request, ≥ 2× item',
       verdict: pass(all((m, model) => m.baseline!.emulatedMinutes / m.initial.emulatedMinutes >= speedTarget(model))),
     });
@@ -250,7 +294,12 @@ if (scale) {
   lines.push({ measure: `3. plan at scale (${scaleSize} demo: ${scale.documents} documents, ${scale.heldInQbo} already in QBO)`, values: {} });
   lines.push({ measure: '   QBO requests', values: { [first]: String(scale.qboRequests) } });
   lines.push({ measure: '   CPU seconds (buildPlan)', values: { [first]: round(scale.cpuSeconds).toString() }, target: '< 10 s', verdict: pass(scale.cpuSeconds < 10) });
-  lines.push({ measure: '   peak RSS of the preview process', values: { [first]: `${Math.round(scale.maxRssMb)} MB (${Math.round(scale.maxRssBeforeMb)} MB before)` }, target: '< 1 GB', verdict: pass(scale.maxRssMb < 1024) });
+  lines.push({
+    measure: '   peak RSS of the preview process',
+    values: { [first]: `${Math.round(scale.maxRssMb)} MB (${Math.round(scale.maxRssBeforeMb)} MB before)` },
+    target: '< 1 GB',
+    verdict: pass(scale.maxRssMb < 1024),
+  });
 }
 
 const columns: BatchMetering[] = models.length ? models : ['request'];
@@ -268,7 +317,10 @@ console.log(`\n${table}\n`);
 console.log(
   `${command} — ${date}, strict emulator, ${timeScale === 1 ? 'real time (time scale 1)' : `time scale ${timeScale}× (not the headline: the product's CPU time counts ${timeScale}× in emulated time)`}, ${latencyMs} ms latency per request, ${totalSeconds} s wall; load average ${loadAtStart.loadavg1m} at start, ${loadAtEnd.loadavg1m} at end, on ${loadAtStart.cores} cores`,
 );
-if (baseline?.slice) console.log(`the per-record baseline ran on a slice of ${baseline.slice.records} of ${baseline.allRecords} records (every ${baseline.slice.every}th create of each group and what it depends on); its minutes and requests are scaled ×${round(baseline.slice.factor, 3)}`);
+if (baseline?.slice)
+  console.log(
+    `the per-record baseline ran on a slice of ${baseline.slice.records} of ${baseline.allRecords} records (every ${baseline.slice.every}th create of each group and what it depends on); its minutes and requests are scaled ×${round(baseline.slice.factor, 3)}`,
+  );
 
 // bench/results/<date>.json holds the headline run (full, time scale 1); a quick run or another
 // time scale gets a suffix, so it never overwrites the day's headline figures.

@@ -145,7 +145,13 @@ export async function readyDemo(stack: Pick<Stack, 'app' | 'realmId' | 'deps'>, 
     plan = await buildPlan(planDeps, realmId, { actor: 'bench' });
   }
   const left = errorsOf(plan);
-  if (left.length) throw new Error(`preview errors remain after skipping: ${left.slice(0, 5).map((r) => `${r.key}: ${r.issues.map((i) => i.code).join(',')}`).join('; ')}`);
+  if (left.length)
+    throw new Error(
+      `preview errors remain after skipping: ${left
+        .slice(0, 5)
+        .map((r) => `${r.key}: ${r.issues.map((i) => i.code).join(',')}`)
+        .join('; ')}`,
+    );
   return plan;
 }
 

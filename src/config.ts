@@ -13,15 +13,11 @@ const port = z.coerce
   .min(1, { error: 'must be a port number (1-65535)' })
   .max(65535, { error: 'must be a port number (1-65535)' });
 
-const httpUrl = z
-  .string()
-  .refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), { error: 'must be an http(s) URL, e.g. http://127.0.0.1:4010' });
+const httpUrl = z.string().refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), { error: 'must be an http(s) URL, e.g. http://127.0.0.1:4010' });
 
-const databaseUrl = z
-  .string()
-  .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), {
-    error: 'must be a PostgreSQL URL, e.g. postgres://user:password@host:5432/database',
-  });
+const databaseUrl = z.string().refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), {
+  error: 'must be a PostgreSQL URL, e.g. postgres://user:password@host:5432/database',
+});
 
 /** Where each setting comes from: the environment variable, the flag, and whether its value is secret. */
 export const configSources = {
@@ -56,10 +52,7 @@ export const configSchema = z.object({
   host: z.string().min(1, { error: 'must be a host name or address, e.g. 127.0.0.1' }).default('127.0.0.1'),
   dataDir: z.string().min(1, { error: 'must be a folder path' }).default('./data'),
   databaseUrl: databaseUrl.optional(),
-  secret: z
-    .string()
-    .min(32, { error: 'must be at least 32 characters (a random string; it encrypts QBO tokens at rest)' })
-    .optional(),
+  secret: z.string().min(32, { error: 'must be at least 32 characters (a random string; it encrypts QBO tokens at rest)' }).optional(),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -69,12 +62,13 @@ export const configSchema = z.object({
   /** The reverse proxy's address (e.g. 127.0.0.1): only a request arriving from it has its
    *  X-Forwarded-For read, and then only the address that proxy appended (the last one), so the
    *  sign-in limit counts per client rather than locking everyone behind the proxy out together. */
-  trustedProxy: z.string().refine((v) => isIP(v) !== 0, { error: 'must be the IP address of the reverse proxy in front of QBO Connect, e.g. 127.0.0.1' }).optional(),
+  trustedProxy: z
+    .string()
+    .refine((v) => isIP(v) !== 0, { error: 'must be the IP address of the reverse proxy in front of QBO Connect, e.g. 127.0.0.1' })
+    .optional(),
   /** The embedded emulator's /control surface (seed, reset, faults, dumps): off unless asked for. */
   emulatorControl: z.enum(['on', 'off'], { error: 'must be on or off' }).default('off'),
-  qboEnv: z
-    .enum(['emulator', 'sandbox', 'production'], { error: 'must be one of emulator, sandbox, production' })
-    .default('emulator'),
+  qboEnv: z.enum(['emulator', 'sandbox', 'production'], { error: 'must be one of emulator, sandbox, production' }).default('emulator'),
   emulatorUrl: httpUrl.optional(),
   emulatorPort: port.default(4010),
   /** The emulator's `--time-scale`: its minutes last 60/scale seconds, so the client's minute-based

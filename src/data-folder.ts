@@ -47,7 +47,8 @@ export function prepareDataFolder(dir: string, databaseFile?: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // Permission problems keep their own line in expected-failures.ts; these say the path cannot be a folder.
-    if (code === 'ENOTDIR') throw new DataFolderError(`QBO_CONNECT_DATA_DIR: ${dir} cannot be a folder because part of that path is a file (ENOTDIR); ${HOW_TO_FIX}.`, { cause: err });
+    if (code === 'ENOTDIR')
+      throw new DataFolderError(`QBO_CONNECT_DATA_DIR: ${dir} cannot be a folder because part of that path is a file (ENOTDIR); ${HOW_TO_FIX}.`, { cause: err });
     if (code === 'ENOENT') throw new DataFolderError(`QBO_CONNECT_DATA_DIR: the folder ${dir} cannot be created there (ENOENT); ${HOW_TO_FIX}.`, { cause: err });
     throw err;
   }

@@ -26,7 +26,14 @@ describe('qbo-connect connect, status, disconnect', () => {
     emu = await startEmulator({ preset: 'au' });
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-cliconn-'));
     // The redirect URI's port is free: `connect` listens there itself (no product server running).
-    env = { ...process.env, QBO_CONNECT_DATA_DIR: dataDir, QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_PORT: String(await freePort()) };
+    env = {
+      ...process.env,
+      QBO_CONNECT_DATA_DIR: dataDir,
+      QBO_CONNECT_LOG_LEVEL: 'silent',
+      QBO_ENV: 'emulator',
+      QBO_EMULATOR_URL: emu.url,
+      QBO_CONNECT_PORT: String(await freePort()),
+    };
   });
   afterAll(async () => emu?.close());
 

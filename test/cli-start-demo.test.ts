@@ -38,7 +38,11 @@ async function startOnce(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ out
 }
 
 function contacts(dataDir: string, env: NodeJS.ProcessEnv): string {
-  const r = spawnSync(process.execPath, [bin, 'practice', 'list', 'contact', '--data-dir', dataDir], { env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'warn', ...env }, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [bin, 'practice', 'list', 'contact', '--data-dir', dataDir], {
+    env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'warn', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 }

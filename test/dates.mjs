@@ -33,7 +33,7 @@ const defaultFiles = [
 // before); Los Angeles enters it at 2027-03-14 02:00 PST (10:00Z). Each starts half an hour before.
 const scenarios = [
   { name: 'machine on a leap day, Auckland; fixed test instant', tz: 'Pacific/Auckland', machine: '2028-02-29T23:30:00Z', injected: false },
-  { name: 'machine on New Year\'s Eve, Los Angeles; fixed test instant', tz: 'America/Los_Angeles', machine: '2027-12-31T23:30:00Z', injected: false },
+  { name: "machine on New Year's Eve, Los Angeles; fixed test instant", tz: 'America/Los_Angeles', machine: '2027-12-31T23:30:00Z', injected: false },
   { name: 'last day of a month, Auckland', tz: 'Pacific/Auckland', machine: '2027-06-30T23:30:00Z', injected: true },
   { name: '29 February 2028, Los Angeles', tz: 'America/Los_Angeles', machine: '2028-02-29T23:30:00Z', injected: true },
   { name: '31 December, Auckland', tz: 'Pacific/Auckland', machine: '2027-12-31T23:30:00Z', injected: true },

@@ -23,7 +23,12 @@ const qboNow = {
   PrimaryPhone: { FreeFormNumber: '02 9111 1111' },
   BillAddr: { Id: '31', Line1: 'Level 2', Line2: '5 Pier Rd', City: 'Sydney', CountrySubDivisionCode: 'NSW', PostalCode: '2000' },
 };
-const practice = { ...sent, PrimaryEmailAddr: { Address: 'ap@harbour.example' }, PrimaryPhone: { FreeFormNumber: '02 9222 2222' }, BillAddr: { Line1: '9 Wharf Ln', City: 'Sydney', CountrySubDivisionCode: 'NSW', PostalCode: '2000' } };
+const practice = {
+  ...sent,
+  PrimaryEmailAddr: { Address: 'ap@harbour.example' },
+  PrimaryPhone: { FreeFormNumber: '02 9222 2222' },
+  BillAddr: { Line1: '9 Wharf Ln', City: 'Sydney', CountrySubDivisionCode: 'NSW', PostalCode: '2000' },
+};
 
 function heldRow(): PlanRow {
   const fields = compareFields('Customer', practice, qboNow, nextBase('Customer', sent, { ...sent, Id: '7', SyncToken: '1' }));
@@ -61,11 +66,25 @@ describe('diverged contact fields, as people read them', () => {
     const warning = row.issues[0]!.message;
     expect(warning).toContain('PrimaryEmailAddr: last sent "old@harbour.example", QBO now "accounts@harbour.example", practice now "ap@harbour.example"');
     expect(warning).toContain('QBO now "Level 2, 5 Pier Rd, Sydney, NSW, 2000"');
-    const plan = { realmId: '4620', builtAt: '2026-11-26T01:00:00.000Z', settingsHash: 'x', qboRequests: 0, errors: 0, warnings: 1, groups: [{ kind: 'customers', rows: [row], records: 1, errors: 0, warnings: 1, totalCents: 0 }] } as unknown as Plan;
+    const plan = {
+      realmId: '4620',
+      builtAt: '2026-11-26T01:00:00.000Z',
+      settingsHash: 'x',
+      qboRequests: 0,
+      errors: 0,
+      warnings: 1,
+      groups: [{ kind: 'customers', rows: [row], records: 1, errors: 0, warnings: 1, totalCents: 0 }],
+    } as unknown as Plan;
     const text = renderPlanText(plan);
     const table = text.slice(text.indexOf('Held as diverged'));
     expect(table).not.toMatch(/[{}"]/);
-    expect(table.split('\n').find((l) => l.trim().startsWith('PrimaryPhone'))!.trim().split(/\s{2,}/)).toEqual(['PrimaryPhone', '02 9000 0000', '02 9111 1111', '02 9222 2222']);
+    expect(
+      table
+        .split('\n')
+        .find((l) => l.trim().startsWith('PrimaryPhone'))!
+        .trim()
+        .split(/\s{2,}/),
+    ).toEqual(['PrimaryPhone', '02 9000 0000', '02 9111 1111', '02 9222 2222']);
     expect(table).toContain('1 Quay St, Sydney, NSW, 2…');
     expect(table).toContain('9 Wharf Ln, Sydney, NSW, 2000');
     const html = String(DivergedFields({ row }));

@@ -124,14 +124,65 @@ function readCassette(rel: string): Interaction[] {
 /** Values a sandbox company happened to hold (addresses, phones, custom fields…): the emulator only
  *  returns them when the data has them, so their absence or presence is not a contract break. */
 const DATA_DEPENDENT = new Set([
-  'CustomField', 'BillAddr', 'ShipAddr', 'GivenName', 'FamilyName', 'MiddleName', 'Title', 'Suffix', 'CompanyName',
-  'PrimaryPhone', 'Mobile', 'Fax', 'AlternatePhone', 'PrimaryEmailAddr', 'WebAddr', 'Notes', 'ParentRef', 'Level',
-  'DefaultTaxCodeRef', 'AcctNum', 'TaxIdentifier', 'ResaleNum', 'PaymentMethodRef', 'SalesTermRef', 'TermRef',
-  'V4IDPseudonym', 'PrivateNote', 'CustomerMemo', 'BillEmail', 'DepositToAccountRef', 'Description', 'TxnTaxCodeRef',
-  'TaxLine', 'ClassRef', 'Qty', 'UnitPrice', 'LineEx', 'DeliveryInfo', 'HomeBalance', 'ShipDate', 'TrackingNum',
-  'ExpirationDate', 'AcceptedBy', 'AcceptedDate', 'ServiceDate', 'PrintOnCheckName', 'OtherContactInfo',
-  'Organization', 'EmployeeNumber', 'SSN', 'PrimaryAddr', 'BirthDate', 'Gender', 'HiredDate', 'ReleasedDate',
-  'BillRate', 'CostRate', 'Vendor1099', 'OpenBalanceDate',
+  'CustomField',
+  'BillAddr',
+  'ShipAddr',
+  'GivenName',
+  'FamilyName',
+  'MiddleName',
+  'Title',
+  'Suffix',
+  'CompanyName',
+  'PrimaryPhone',
+  'Mobile',
+  'Fax',
+  'AlternatePhone',
+  'PrimaryEmailAddr',
+  'WebAddr',
+  'Notes',
+  'ParentRef',
+  'Level',
+  'DefaultTaxCodeRef',
+  'AcctNum',
+  'TaxIdentifier',
+  'ResaleNum',
+  'PaymentMethodRef',
+  'SalesTermRef',
+  'TermRef',
+  'V4IDPseudonym',
+  'PrivateNote',
+  'CustomerMemo',
+  'BillEmail',
+  'DepositToAccountRef',
+  'Description',
+  'TxnTaxCodeRef',
+  'TaxLine',
+  'ClassRef',
+  'Qty',
+  'UnitPrice',
+  'LineEx',
+  'DeliveryInfo',
+  'HomeBalance',
+  'ShipDate',
+  'TrackingNum',
+  'ExpirationDate',
+  'AcceptedBy',
+  'AcceptedDate',
+  'ServiceDate',
+  'PrintOnCheckName',
+  'OtherContactInfo',
+  'Organization',
+  'EmployeeNumber',
+  'SSN',
+  'PrimaryAddr',
+  'BirthDate',
+  'Gender',
+  'HiredDate',
+  'ReleasedDate',
+  'BillRate',
+  'CostRate',
+  'Vendor1099',
+  'OpenBalanceDate',
   // The sandbox's estimate 48 had been turned into invoice 49; the emulator's has not.
   'LinkedTxn',
 ]);
@@ -190,7 +241,7 @@ function buildSandbox(c: Company): void {
   at('Account', 6, { Name: 'Undeposited Funds', AccountType: 'Other Current Asset', AccountSubType: 'UndepositedFunds' });
   // People (another sequence): customers 1, 5–10, 18, 19, 68; employees 55 (inactive) and 56; 26 vendors.
   at('Customer', 1, { DisplayName: 'Cool Cars' });
-  const six = ["Amy's Bird Sanctuary", 'Bill\'s Windsurf Shop', 'Cool Cars 2', 'Diego Rodriguez', 'Dukes Basketball Camp', 'Dylan Sollfrank'];
+  const six = ["Amy's Bird Sanctuary", "Bill's Windsurf Shop", 'Cool Cars 2', 'Diego Rodriguez', 'Dukes Basketball Camp', 'Dylan Sollfrank'];
   six.forEach((name, i) => at('Customer', 5 + i, { DisplayName: name, BillAddr: { Line1: '25 Court St.', City: 'Tucson', CountrySubDivisionCode: 'AZ', PostalCode: '85719' } }));
   at('Customer', 18, { DisplayName: 'Paulsen Medical Supplies' });
   at('Customer', 19, { DisplayName: 'Weiskopf Consulting' });
@@ -203,7 +254,11 @@ function buildSandbox(c: Company): void {
   for (let i = 0; i < 25; i++) c.create('Vendor', { DisplayName: `Vendor ${String(i).padStart(2, '0')}` });
   // Transactions (a third sequence): sales receipts 11 (edited once) and 17 (edited four times), both without a customer,,
   // estimate 48, invoices 75, 264 and 266; no invoice 129 and no estimate 75.
-  const line = (item: string, amount: number) => ({ Amount: amount, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: item }, TaxCodeRef: { value: 'NON' } } });
+  const line = (item: string, amount: number) => ({
+    Amount: amount,
+    DetailType: 'SalesItemLineDetail',
+    SalesItemLineDetail: { ItemRef: { value: item }, TaxCodeRef: { value: 'NON' } },
+  });
   bump('SalesReceipt', at('SalesReceipt', 11, { Line: [line('1', 340)] }), 1);
   bump('SalesReceipt', at('SalesReceipt', 17, { Line: [line('4', 337.5)] }), 4);
   at('Estimate', 48, { CustomerRef: { value: '18' }, Line: [line('4', 300)] });
@@ -269,7 +324,9 @@ async function replay(x: Interaction): Promise<Outcome> {
   return { status: res.status, problems };
 }
 
-const FILES = readdirSync(RECORDED, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yml')).sort();
+const FILES = readdirSync(RECORDED, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.yml'))
+  .sort();
 // Replayed in the order they were recorded (read_attachment came before delete_attachment).
 const PAIRS = FILES.flatMap((f) => readCassette(f)).sort((a, b) => a.recordedAt - b.recordedAt);
 const outcomes = new Map<string, Outcome>();

@@ -100,7 +100,8 @@ describe('emulator control of company state', () => {
 
     const prefs = await fetch(`${c}/companies/${realmId}/preferences`, json('PUT', { AccountingInfoPrefs: { BookCloseDate: '2026-01-31' } }));
     expect(prefs.status).toBe(200);
-    const customer = ((await (await call('customer', { method: 'POST', body: JSON.stringify({ DisplayName: 'Closed Books Co' }) })).json()) as { Customer: { Id: string } }).Customer;
+    const customer = ((await (await call('customer', { method: 'POST', body: JSON.stringify({ DisplayName: 'Closed Books Co' }) })).json()) as { Customer: { Id: string } })
+      .Customer;
     const closed = await call('payment', { method: 'POST', body: JSON.stringify({ CustomerRef: { value: customer.Id }, TotalAmt: 10, TxnDate: '2026-01-15' }) });
     expect(closed.status).toBe(400);
     expect(JSON.stringify(await closed.json())).toContain('"6210"');

@@ -33,14 +33,24 @@ async function serveCore(fidelity: Fidelity, retentionMs?: number): Promise<Serv
     const s: ServerType = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
   return {
-    core, company, b, app,
+    core,
+    company,
+    b,
+    app,
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v3/company/${company.realmId}`,
     advance: (ms) => void (now += ms),
-    close: () => new Promise<void>((r) => { server.close(() => r()); if ('closeAllConnections' in server) server.closeAllConnections(); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      }),
   };
 }
 
-const invoice = (b: Basics, amount: number) => ({ CustomerRef: { value: b.customer }, Line: [{ Amount: amount, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: b.item }, TaxCodeRef: { value: b.taxCode } } }] });
+const invoice = (b: Basics, amount: number) => ({
+  CustomerRef: { value: b.customer },
+  Line: [{ Amount: amount, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: b.item }, TaxCodeRef: { value: b.taxCode } } }],
+});
 
 async function post(s: Served, path: string, body: unknown): Promise<{ status: number; json: J }> {
   const res = await fetch(s.base + path, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
@@ -50,7 +60,7 @@ async function query(s: Served, q: string): Promise<{ status: number; json: J }>
   const res = await fetch(`${s.base}/query?query=${encodeURIComponent(q)}`, { headers: { accept: 'application/json' } });
   return { status: res.status, json: (await res.json()) as J };
 }
-const faultCode = (j: J) => ((j.Fault as { Error: J[] } | undefined)?.Error[0]?.code as string | undefined);
+const faultCode = (j: J) => (j.Fault as { Error: J[] } | undefined)?.Error[0]?.code as string | undefined;
 
 describe('strict fidelity', () => {
   let s: Served;
@@ -86,7 +96,11 @@ describe('strict fidelity', () => {
     // In process, so all six are in flight together whatever the machine's load.
     const answers = await Promise.all(
       Array.from({ length: 6 }, async () => {
-        const res = await s.app.request(`/v3/company/${s.company.realmId}/invoice?requestid=burst-1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(invoice(s.b, 40)) });
+        const res = await s.app.request(`/v3/company/${s.company.realmId}/invoice?requestid=burst-1`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(invoice(s.b, 40)),
+        });
         return { status: res.status, json: (await res.json()) as J };
       }),
     );
@@ -128,7 +142,8 @@ describe('strict fidelity', () => {
 
 describe('tax-inclusive lines', () => {
   const body = (b: Basics) => ({
-    CustomerRef: { value: b.customer }, GlobalTaxCalculation: 'TaxInclusive',
+    CustomerRef: { value: b.customer },
+    GlobalTaxCalculation: 'TaxInclusive',
     Line: [{ Amount: 110, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: b.item }, Qty: 2, UnitPrice: 55, TaxCodeRef: { value: b.taxCode } } }],
   });
   it('strict answers the net line Amount and SubTotal and a back-computed UnitPrice; generous echoes the gross', () => {
@@ -157,7 +172,12 @@ describe('payment lines', () => {
       const pay = c.create('Payment', { CustomerRef: { value: b.customer }, TotalAmt: 40, Line: [{ Amount: 40, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] });
       const lineEx = (pay.Line as J[])[0]!.LineEx as { any: { value: { Name: string; Value: string } }[] } | undefined;
       if (fidelity === 'generous') expect(lineEx).toBeUndefined();
-      else expect(lineEx!.any.map((a) => [a.value.Name, a.value.Value])).toEqual([['txnId', inv.Id], ['txnOpenBalance', '110.00'], ['txnReferenceNumber', inv.DocNumber]]);
+      else
+        expect(lineEx!.any.map((a) => [a.value.Name, a.value.Value])).toEqual([
+          ['txnId', inv.Id],
+          ['txnOpenBalance', '110.00'],
+          ['txnReferenceNumber', inv.DocNumber],
+        ]);
     }
   });
 });

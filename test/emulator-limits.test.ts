@@ -29,8 +29,7 @@ async function burst(n: number, one: () => Promise<Response>, parallel = 8): Pro
   return statuses;
 }
 
-const batchOfQueries = (n: number) =>
-  JSON.stringify({ BatchItemRequest: Array.from({ length: n }, (_, i) => ({ bId: `b${i}`, Query: 'select * from Term' })) });
+const batchOfQueries = (n: number) => JSON.stringify({ BatchItemRequest: Array.from({ length: n }, (_, i) => ({ bId: `b${i}`, Query: 'select * from Term' })) });
 
 describe('emulator limits', () => {
   it('answers 429 ThrottleExceeded in JSON by default and in XML when Accept asks for it', async () => {

@@ -57,7 +57,11 @@ describe('emulator OAuth', () => {
     expect(loc.searchParams.get('realmId')).toBe(second.realmId);
     expect(loc.searchParams.get('code')).toBeTruthy();
     // The ticket is single use.
-    const again = await fetch(`${e.url}/connect/oauth2`, { method: 'POST', body: new URLSearchParams({ ticket, realmId: second.realmId, decision: 'connect' }), redirect: 'manual' });
+    const again = await fetch(`${e.url}/connect/oauth2`, {
+      method: 'POST',
+      body: new URLSearchParams({ ticket, realmId: second.realmId, decision: 'connect' }),
+      redirect: 'manual',
+    });
     expect(again.status).toBe(400);
 
     const { ticket: t2 } = await consentForm(e);

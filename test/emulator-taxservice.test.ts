@@ -30,7 +30,13 @@ beforeAll(async () => {
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v3/company`;
 });
-afterAll(() => new Promise<void>((r) => { server.close(() => r()); if ('closeAllConnections' in server) server.closeAllConnections(); }));
+afterAll(
+  () =>
+    new Promise<void>((r) => {
+      server.close(() => r());
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    }),
+);
 
 const post = async (body: unknown, opts: { realm?: string; path?: string; type?: string } = {}) => {
   const res = await fetch(`${base}/${opts.realm ?? company.realmId}/${opts.path ?? 'taxservice/taxcode'}`, {
@@ -45,7 +51,10 @@ const fault = (r: { body: J }) => (r.body as unknown as Fault).Fault.Error[0]!;
 describe('TaxService (us preset)', () => {
   it('creates a code from a new rate and an existing one; the answer is the TaxService, unwrapped; the code then taxes invoices', async () => {
     const ca = company.list('TaxRate').find((r) => r.Name === 'California')!;
-    const r = await post({ TaxCode: 'Oakland', TaxRateDetails: [{ TaxRateId: ca.Id }, { TaxRateName: 'Alameda District', RateValue: 3, TaxAgencyId: '1', TaxApplicableOn: 'Sales' }] });
+    const r = await post({
+      TaxCode: 'Oakland',
+      TaxRateDetails: [{ TaxRateId: ca.Id }, { TaxRateName: 'Alameda District', RateValue: 3, TaxAgencyId: '1', TaxApplicableOn: 'Sales' }],
+    });
     expect(r.status).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual(['TaxCode', 'TaxCodeId', 'TaxRateDetails']);
     const details = r.body.TaxRateDetails as J[];
@@ -116,10 +125,19 @@ describe('TaxService (us preset)', () => {
 
   it('a non-US company creates codes for purchases too, against its own agency', async () => {
     const ato = auCompany.list('TaxAgency')[0]!;
-    const r = await post({ TaxCode: 'WET', TaxRateDetails: [{ TaxRateName: 'WET sales', RateValue: 29, TaxAgencyId: ato.Id }, { TaxRateName: 'WET purchases', RateValue: 29, TaxAgencyId: ato.Id, TaxApplicableOn: 'Purchase' }] }, { realm: auCompany.realmId });
+    const r = await post(
+      {
+        TaxCode: 'WET',
+        TaxRateDetails: [
+          { TaxRateName: 'WET sales', RateValue: 29, TaxAgencyId: ato.Id },
+          { TaxRateName: 'WET purchases', RateValue: 29, TaxAgencyId: ato.Id, TaxApplicableOn: 'Purchase' },
+        ],
+      },
+      { realm: auCompany.realmId },
+    );
     expect(r.status).toBe(200);
     const code = auCompany.read('TaxCode', String(r.body.TaxCodeId));
-    expect(((code.SalesTaxRateList as { TaxRateDetail: unknown[] }).TaxRateDetail)).toHaveLength(1);
-    expect(((code.PurchaseTaxRateList as { TaxRateDetail: unknown[] }).TaxRateDetail)).toHaveLength(1);
+    expect((code.SalesTaxRateList as { TaxRateDetail: unknown[] }).TaxRateDetail).toHaveLength(1);
+    expect((code.PurchaseTaxRateList as { TaxRateDetail: unknown[] }).TaxRateDetail).toHaveLength(1);
   });
 });

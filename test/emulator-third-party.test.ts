@@ -145,7 +145,11 @@ describe('a client written against Intuit documentation', () => {
   });
 
   it('reads changes through CDC, deleted rows included', async () => {
-    const del = await fetch(`${base()}/invoice?operation=delete&minorversion=75`, { method: 'POST', headers: headers(), body: JSON.stringify({ Id: invoice.Id, SyncToken: invoice.SyncToken }) });
+    const del = await fetch(`${base()}/invoice?operation=delete&minorversion=75`, {
+      method: 'POST',
+      headers: headers(),
+      body: JSON.stringify({ Id: invoice.Id, SyncToken: invoice.SyncToken }),
+    });
     expect(((await del.json()) as { Invoice: Record<string, unknown> }).Invoice).toEqual({ domain: 'QBO', status: 'Deleted', Id: invoice.Id });
     const since = testDate(-3600_000).toISOString();
     const res = await fetch(`${base()}/cdc?entities=Customer,Invoice&changedSince=${encodeURIComponent(since)}&minorversion=75`, { headers: headers() });
@@ -175,7 +179,11 @@ describe('a client written against Intuit documentation', () => {
   it('refreshes the token as oauth-jsclient does and keeps working', async () => {
     const res = await fetch(emu.urls.token, {
       method: 'POST',
-      headers: { Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Accept: 'application/json',
+      },
       body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(refreshToken)}`,
     });
     const token = (await res.json()) as { access_token: string };

@@ -29,7 +29,9 @@ describe('eslint.config.js keeps the architecture map', () => {
     expect(await arrows('src/connect/plan/mapping/wrong.ts', "const x = await import('../../../emulator/server.js');")).toHaveLength(1);
     expect(await arrows('src/connect/wrong.ts', "import { createApp as x } from '../app.js';")).toEqual([expect.stringContaining('connect must not import app')]);
     // Its own parts and the shared vocabulary are fine.
-    expect(await arrows('src/connect/run/fine.ts', "import type { Clock as x } from '../../context.js';\nimport { getMeta } from '../../store/meta.js';\nvoid getMeta;")).toEqual([]);
+    expect(await arrows('src/connect/run/fine.ts', "import type { Clock as x } from '../../context.js';\nimport { getMeta } from '../../store/meta.js';\nvoid getMeta;")).toEqual(
+      [],
+    );
   });
 
   it('qbo uses nothing else in src/, and the emulator nothing but the wire types as types', async () => {

@@ -12,7 +12,11 @@ describe('qbo-connect practice import, capped report', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-cap-'));
     const file = path.join(dir, 'broken.json');
     fs.writeFileSync(file, `{"offices":[${Array.from({ length: 1_000_000 }, () => '{}').join(',')}]}`);
-    const r = spawnSync(process.execPath, [bin, '--data-dir', dir, 'practice', 'import', file], { env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [bin, '--data-dir', dir, 'practice', 'import', file], {
+      env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     const lines = r.stderr.trim().split('\n');
     expect(r.status, r.stderr.slice(-500)).toBe(2);
     // 1,000 problems (each record misses code and name: two per record, so 1,000 of them fill the cap), the "more" line, the summary.

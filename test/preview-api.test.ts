@@ -46,7 +46,13 @@ describe('preview API and CLI', () => {
     opened = await openDatabase({ sqliteFile: path.join(dataDir, 'qbo-connect.db') });
     co = await connectedCompany(opened.db, clock, { dataDir });
     expect((await loadDemoPractice(opened.db, { size: 'small', seed: 1, today: clock() })).ok).toBe(true);
-    const app = { db: opened.db, clock, logger: silentLogger, config: co.config, qbo: createQboClients({ db: opened.db, config: co.config, logger: silentLogger, clock }) } as unknown as AppContext;
+    const app = {
+      db: opened.db,
+      clock,
+      logger: silentLogger,
+      config: co.config,
+      qbo: createQboClients({ db: opened.db, config: co.config, logger: silentLogger, clock }),
+    } as unknown as AppContext;
     const bo = await createUser(opened.db, { email: 'bo@example.com', name: 'Bo', role: 'bookkeeper' });
     const vi = await createUser(opened.db, { email: 'vi@example.com', name: 'Vi', role: 'viewer' });
     keeper = (await createApiToken(opened.db, bo.id, 't')).token;
@@ -65,7 +71,17 @@ describe('preview API and CLI', () => {
     const res = await http.request(`/api/v1/preview?realm=${co.realmId}`, req(viewer));
     expect(res.status).toBe(200);
     const plan = (await res.json()) as Plan;
-    expect(plan.groups.map((g) => g.kind)).toEqual(['customers', 'suppliers', 'items', 'invoices', 'credit-notes', 'payments-export', 'bills', 'staff-expenses', 'payments-import']);
+    expect(plan.groups.map((g) => g.kind)).toEqual([
+      'customers',
+      'suppliers',
+      'items',
+      'invoices',
+      'credit-notes',
+      'payments-export',
+      'bills',
+      'staff-expenses',
+      'payments-import',
+    ]);
     const codes = plan.groups.flatMap((g) => g.rows.flatMap((r) => r.issues.map((i) => i.code)));
     expect(codes).toContain('invoice.number-too-long');
     expect(plan.qboRequests).toBeGreaterThan(0);

@@ -97,7 +97,10 @@ describe('the medium demo plan, byte for byte', () => {
     const paid = new Set((await listRecords(db, 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
     const invoices = of('invoice');
     const edited = invoices.find((l) => paid.has(l.record_key))!;
-    const cancelled = invoices.filter((l) => l !== edited && !paid.has(l.record_key)).slice(0, 1).concat(invoices.filter((l) => l !== edited && paid.has(l.record_key)).slice(0, 1));
+    const cancelled = invoices
+      .filter((l) => l !== edited && !paid.has(l.record_key))
+      .slice(0, 1)
+      .concat(invoices.filter((l) => l !== edited && paid.has(l.record_key)).slice(0, 1));
     const inv = (await getRecord(db, 'invoice', edited.record_key))!;
     await updateRecord(db, 'invoice', inv.key, { ...inv.record, text: `${inv.record.text ?? 'Fees'} (revised)` }, clock());
     for (const l of cancelled) {
@@ -109,7 +112,8 @@ describe('the medium demo plan, byte for byte', () => {
     const contact = (await getRecord(db, 'contact', of('contact')[0]!.record_key))!;
     await updateRecord(db, 'contact', contact.key, { ...contact.record, email: 'accounts@changed.example' }, clock());
     const application = of('credit-application')[0];
-    if (application) await db.deleteFrom('links').where('realm_id', '=', realmId).where('record_kind', '=', 'credit-application').where('record_key', '=', application.record_key).execute();
+    if (application)
+      await db.deleteFrom('links').where('realm_id', '=', realmId).where('record_kind', '=', 'credit-application').where('record_key', '=', application.record_key).execute();
     const after = await buildPlan(deps, realmId);
     await expect(JSON.stringify(digest(after), null, 1)).toMatchFileSnapshot('./__snapshots__/plan-medium-3-after-sync.json');
   }, 600_000);

@@ -87,7 +87,11 @@ describe('preview request counts (medium demo, 2,000 documents)', () => {
         updated_at: now,
         last_run_id: null,
       }));
-    for (let i = 0; i < links.length; i += 200) await db.insertInto('links').values(links.slice(i, i + 200)).execute();
+    for (let i = 0; i < links.length; i += 200)
+      await db
+        .insertInto('links')
+        .values(links.slice(i, i + 200))
+        .execute();
 
     const template = (await getRecord(db, 'invoice', rows(first).find((r) => r.group === 'invoices' && r.action === 'create')!.record.id))!.record;
     const today = clock().toISOString().slice(0, 10);
@@ -97,7 +101,12 @@ describe('preview request counts (medium demo, 2,000 documents)', () => {
     const second = await buildPlan(deps, co.realmId);
     const secondRequests = requestCount(co) - before;
     const b2 = bound(second);
-    expect(rows(second).filter((r) => r.group === 'invoices' && r.action !== 'none').map((r) => r.record.id).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `INV-NEW-${i + 1}`).sort());
+    expect(
+      rows(second)
+        .filter((r) => r.group === 'invoices' && r.action !== 'none')
+        .map((r) => r.record.id)
+        .sort(),
+    ).toEqual(Array.from({ length: 20 }, (_, i) => `INV-NEW-${i + 1}`).sort());
     expect(second.qboRequests).toBe(secondRequests);
     expect(secondRequests).toBeLessThanOrEqual(b2.bound);
     expect(b2.bound).toBe(15);

@@ -94,16 +94,30 @@ describe('QBO client against the emulator', () => {
         const customer = await co.create('Customer', { DisplayName: name, PrimaryEmailAddr: { Address: 'ok@example.com' } }, { requestId: rid(`${region}-cust`) });
         expect(customer.DisplayName).toBe(name);
         const vendor = await co.create('Vendor', { DisplayName: `Supplier ${region} ${runId}` }, { requestId: rid(`${region}-vend`) });
-        const employee = await co.create('Employee', { GivenName: 'Ada', FamilyName: `Lovelace${runId}`, DisplayName: `Ada ${region} ${runId}` }, { requestId: rid(`${region}-emp`) });
+        const employee = await co.create(
+          'Employee',
+          { GivenName: 'Ada', FamilyName: `Lovelace${runId}`, DisplayName: `Ada ${region} ${runId}` },
+          { requestId: rid(`${region}-emp`) },
+        );
         expect(employee.Id).toBeTruthy();
-        const newItem = await co.create('Item', { Name: `Consulting ${region} ${runId}`, Type: 'Service', IncomeAccountRef: { value: income.Id } }, { requestId: rid(`${region}-item`) });
+        const newItem = await co.create(
+          'Item',
+          { Name: `Consulting ${region} ${runId}`, Type: 'Service', IncomeAccountRef: { value: income.Id } },
+          { requestId: rid(`${region}-item`) },
+        );
         expect(newItem.Name).toContain('Consulting');
 
         const amount = toCents('1234.56');
         const invoiceBody = {
           CustomerRef: { value: customer.Id },
           TxnDate: testDate().toISOString().slice(0, 10),
-          Line: [{ DetailType: 'SalesItemLineDetail', Amount: fromCents(amount), SalesItemLineDetail: { ItemRef: { value: item.Id }, Qty: 1, UnitPrice: fromCents(amount), ...lineTax } }],
+          Line: [
+            {
+              DetailType: 'SalesItemLineDetail',
+              Amount: fromCents(amount),
+              SalesItemLineDetail: { ItemRef: { value: item.Id }, Qty: 1, UnitPrice: fromCents(amount), ...lineTax },
+            },
+          ],
         };
         const invoice = await co.create('Invoice', invoiceBody, { requestId: rid(`${region}-inv1`) });
         expect(toCents(invoice.Line.find((l) => l.DetailType === 'SalesItemLineDetail')!.Amount!)).toBe(amount);
@@ -111,7 +125,11 @@ describe('QBO client against the emulator', () => {
         const read = await co.read('Invoice', invoice.Id);
         expect(read.SyncToken).toBe(invoice.SyncToken);
 
-        const sparse = await co.sparseUpdate('Invoice', { Id: invoice.Id, SyncToken: invoice.SyncToken, PrivateNote: 'synced by QBO Connect' }, { requestId: rid(`${region}-inv1-sp`) });
+        const sparse = await co.sparseUpdate(
+          'Invoice',
+          { Id: invoice.Id, SyncToken: invoice.SyncToken, PrivateNote: 'synced by QBO Connect' },
+          { requestId: rid(`${region}-inv1-sp`) },
+        );
         expect(sparse.PrivateNote).toBe('synced by QBO Connect');
         expect(Number(sparse.SyncToken)).toBeGreaterThan(Number(invoice.SyncToken));
         const full = await co.update('Invoice', { ...invoiceBody, Id: invoice.Id, SyncToken: sparse.SyncToken, PrivateNote: 'full' }, { requestId: rid(`${region}-inv1-full`) });
@@ -121,20 +139,33 @@ describe('QBO client against the emulator', () => {
         const stale = await co.sparseUpdate('Invoice', { Id: invoice.Id, SyncToken: invoice.SyncToken, PrivateNote: 'after re-read' }, { requestId: rid(`${region}-inv1-stale`) });
         expect(stale.PrivateNote).toBe('after re-read');
         // …but not on a full update, which would overwrite someone else's change.
-        const fullStale = await co.update('Invoice', { ...invoiceBody, Id: invoice.Id, SyncToken: invoice.SyncToken }, { requestId: rid(`${region}-inv1-fs`) }).catch((e: unknown) => e);
+        const fullStale = await co
+          .update('Invoice', { ...invoiceBody, Id: invoice.Id, SyncToken: invoice.SyncToken }, { requestId: rid(`${region}-inv1-fs`) })
+          .catch((e: unknown) => e);
         expect(fullStale).toBeInstanceOf(QboFault);
         expect((fullStale as QboFault).code).toBe('5010');
 
-        const payment = await co.create('Payment', { CustomerRef: { value: customer.Id }, TotalAmt: 100, Line: [{ Amount: 100, LinkedTxn: [{ TxnId: invoice.Id, TxnType: 'Invoice' }] }] }, { requestId: rid(`${region}-pay`) });
+        const payment = await co.create(
+          'Payment',
+          { CustomerRef: { value: customer.Id }, TotalAmt: 100, Line: [{ Amount: 100, LinkedTxn: [{ TxnId: invoice.Id, TxnType: 'Invoice' }] }] },
+          { requestId: rid(`${region}-pay`) },
+        );
         expect(toCents(payment.TotalAmt)).toBe(10000);
         const afterPay = await co.read('Invoice', invoice.Id);
         expect(toCents(afterPay.Balance!)).toBe(toCents(afterPay.TotalAmt!) - 10000);
 
-        const credit = await co.create('CreditMemo', { ...invoiceBody, Line: [{ ...invoiceBody.Line[0]!, Amount: 10, SalesItemLineDetail: { ...invoiceBody.Line[0]!.SalesItemLineDetail, UnitPrice: 10 } }] }, { requestId: rid(`${region}-cm`) });
+        const credit = await co.create(
+          'CreditMemo',
+          { ...invoiceBody, Line: [{ ...invoiceBody.Line[0]!, Amount: 10, SalesItemLineDetail: { ...invoiceBody.Line[0]!.SalesItemLineDetail, UnitPrice: 10 } }] },
+          { requestId: rid(`${region}-cm`) },
+        );
         expect(credit.Id).toBeTruthy();
         const bill = await co.create(
           'Bill',
-          { VendorRef: { value: vendor.Id }, Line: [{ DetailType: 'AccountBasedExpenseLineDetail', Amount: 55.5, AccountBasedExpenseLineDetail: { AccountRef: { value: expense.Id }, ...lineTax } }] },
+          {
+            VendorRef: { value: vendor.Id },
+            Line: [{ DetailType: 'AccountBasedExpenseLineDetail', Amount: 55.5, AccountBasedExpenseLineDetail: { AccountRef: { value: expense.Id }, ...lineTax } }],
+          },
           { requestId: rid(`${region}-bill`) },
         );
         expect(toCents(bill.Line[0]!.Amount!)).toBe(5550);
@@ -151,7 +182,9 @@ describe('QBO client against the emulator', () => {
         const found = [];
         for await (const c of co.query('Customer', (q) => q.where('DisplayName', '=', name))) found.push(c);
         expect(found.map((c) => c.Id)).toEqual([customer.Id]);
-        const many = await Promise.all(Array.from({ length: 5 }, (_, i) => co.create('Customer', { DisplayName: `Paged ${region} ${runId} ${i}` }, { requestId: rid(`${region}-pg-${i}`) })));
+        const many = await Promise.all(
+          Array.from({ length: 5 }, (_, i) => co.create('Customer', { DisplayName: `Paged ${region} ${runId} ${i}` }, { requestId: rid(`${region}-pg-${i}`) })),
+        );
         const paged = [];
         for await (const c of co.query('Customer', (q) => q.where('DisplayName', 'LIKE', `Paged ${region} ${runId}%`).orderBy('Id'), { pageSize: 2 })) paged.push(c.Id);
         expect(paged).toEqual(many.map((c) => c.Id).sort((a, b) => Number(a) - Number(b)));
@@ -252,7 +285,11 @@ describe('QBO client against the emulator', () => {
       expect(hi - lo + 1).toBeLessThanOrEqual(40);
     }
     // Exactly one customer per write, even though some attempts failed with 5xx.
-    expect(await client().company(realms.AU).count('Customer', (q) => q.where('DisplayName', 'LIKE', `Storm ${runId}%`))).toBe(8);
+    expect(
+      await client()
+        .company(realms.AU)
+        .count('Customer', (q) => q.where('DisplayName', 'LIKE', `Storm ${runId}%`)),
+    ).toBe(8);
   });
 
   it('waits at least what Retry-After says', async () => {

@@ -27,7 +27,11 @@ describe('query builder ↔ the emulator’s parser', () => {
           ['DisplayName', '=', [a]],
           ['CompanyName', 'LIKE', [b]],
         ]);
-        const inList = parseQuery(QueryBuilder.from('Invoice').whereIn('DocNumber', [a, b, `${a}\\`]).text());
+        const inList = parseQuery(
+          QueryBuilder.from('Invoice')
+            .whereIn('DocNumber', [a, b, `${a}\\`])
+            .text(),
+        );
         expect(inList.where[0]!.values).toEqual([a, b, `${a}\\`]);
       }),
       { numRuns: numRuns(2000) },

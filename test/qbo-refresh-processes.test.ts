@@ -77,7 +77,11 @@ describe.each(dialects)('two processes refreshing one company at once [%s]', (di
     const store = new ConnectionStore({ db: app.ctx.db, cipher: createTokenCipher(loadOrCreateKey(app.ctx.config)) });
     const realmId = await connectCompany(endpoints, store, emu.control.companies()[0]!.realmId);
     // The stored access token has run out (both processes will want to refresh) and Intuit agrees.
-    await app.ctx.db.updateTable('connections').set({ access_expires_at: testDate(-1000).toISOString() }).where('realm_id', '=', realmId).execute();
+    await app.ctx.db
+      .updateTable('connections')
+      .set({ access_expires_at: testDate(-1000).toISOString() })
+      .where('realm_id', '=', realmId)
+      .execute();
     emu.control.expireAccessTokens(realmId);
     const tokenPosts = () => emuLog.lines.filter((l) => l.includes('"path":"/oauth2/v1/tokens/bearer"') && l.includes('"method":"POST"')).length;
     const before = tokenPosts();

@@ -27,21 +27,52 @@ const at = '2026-11-01T00:00:00.000Z';
 async function disconnected(db: Db, realmId: string) {
   await db
     .insertInto('connections')
-    .values({ realm_id: realmId, company_name: `Co ${realmId}`, region: 'AU', status: 'disconnected', access_token_enc: null, refresh_token_enc: null, access_expires_at: null, refresh_expires_at: null, refresh_hard_expires_at: null, connected_at: at, connected_by: null, disconnected_reason: 'user', updated_at: at, lock_owner: null, lock_until: null })
+    .values({
+      realm_id: realmId,
+      company_name: `Co ${realmId}`,
+      region: 'AU',
+      status: 'disconnected',
+      access_token_enc: null,
+      refresh_token_enc: null,
+      access_expires_at: null,
+      refresh_expires_at: null,
+      refresh_hard_expires_at: null,
+      connected_at: at,
+      connected_by: null,
+      disconnected_reason: 'user',
+      updated_at: at,
+      lock_owner: null,
+      lock_until: null,
+    })
     .execute();
 }
 
 async function skipped(db: Db, realmId: string, id: string, when: string) {
   await db
     .insertInto('skips')
-    .values({ realm_id: realmId, record_kind: 'invoice', record_id: id, record_date: null, reason_code: null, held_by_engine: 0, skipped_by: 'cli:test', skipped_at: when, unskipped_by: null, unskipped_at: null } as never)
+    .values({
+      realm_id: realmId,
+      record_kind: 'invoice',
+      record_id: id,
+      record_date: null,
+      reason_code: null,
+      held_by_engine: 0,
+      skipped_by: 'cli:test',
+      skipped_at: when,
+      unskipped_by: null,
+      unskipped_at: null,
+    } as never)
     .execute();
 }
 
 describe('qbo-connect history and skipped while disconnected', () => {
   let dataDir: string;
   const run = (...args: string[]) =>
-    spawnSync(process.execPath, [bin, '--data-dir', dataDir, ...args], { env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'silent', DATABASE_URL: '' }, encoding: 'utf8', timeout: 60_000 });
+    spawnSync(process.execPath, [bin, '--data-dir', dataDir, ...args], {
+      env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'silent', DATABASE_URL: '' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
 
   // A data folder per test: the first needs one where no company was ever connected.
   beforeEach(() => {

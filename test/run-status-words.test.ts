@@ -22,7 +22,9 @@ describe('the words for a run with held rows', () => {
     expect(runStatusWords(heldRun)).toBe('succeeded with 2 held');
     expect(runStatusText('failed', heldRun)).toBe('Finished with 2 held for review');
     // A run recorded before this wording said "0 record(s) failed and N are held".
-    expect(runStatusWords({ ...heldRun, message: '0 record(s) failed and 2 are held for review; `qbo-connect history --run r1` says why for each.' })).toBe('succeeded with 2 held');
+    expect(runStatusWords({ ...heldRun, message: '0 record(s) failed and 2 are held for review; `qbo-connect history --run r1` says why for each.' })).toBe(
+      'succeeded with 2 held',
+    );
     const failedRun = { status: 'failed', failed: 1, held: 2, message: problemsMessage('r1', 1, 2) };
     expect(runStatusWords(failedRun)).toBe('failed');
     expect(runStatusText('failed', failedRun)).toBe('Finished with problems');
@@ -39,13 +41,35 @@ describe('the words for a run with held rows', () => {
     await opened.db
       .insertInto('runs')
       .values([
-        { ...base, id: 'run-held', started_at: '2026-11-02T00:00:00.000Z', finished_at: '2026-11-02T00:00:05.000Z', status: 'failed', failed: 0, held: 1, message: problemsMessage('run-held', 0, 1) },
-        { ...base, id: 'run-bad', started_at: '2026-11-01T00:00:00.000Z', finished_at: '2026-11-01T00:00:05.000Z', status: 'failed', failed: 1, held: 0, message: problemsMessage('run-bad', 1, 0) },
+        {
+          ...base,
+          id: 'run-held',
+          started_at: '2026-11-02T00:00:00.000Z',
+          finished_at: '2026-11-02T00:00:05.000Z',
+          status: 'failed',
+          failed: 0,
+          held: 1,
+          message: problemsMessage('run-held', 0, 1),
+        },
+        {
+          ...base,
+          id: 'run-bad',
+          started_at: '2026-11-01T00:00:00.000Z',
+          finished_at: '2026-11-01T00:00:05.000Z',
+          status: 'failed',
+          failed: 1,
+          held: 0,
+          message: problemsMessage('run-bad', 1, 0),
+        },
       ])
       .execute();
     await opened.close();
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, [bin, '--data-dir', dataDir, ...args], { env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'silent', DATABASE_URL: '' }, encoding: 'utf8', timeout: 60_000 });
+      spawnSync(process.execPath, [bin, '--data-dir', dataDir, ...args], {
+        env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'silent', DATABASE_URL: '' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
     const text = run('history', '--realm', '4620');
     expect(text.status).toBe(0);
     const lines = text.stdout.trim().split('\n');

@@ -48,7 +48,9 @@ describe('qbo-connect settings', () => {
     expect(shown.settings.bills.export).toBe(false);
     expect(shown.settings.tax.sales).toEqual({ GST: '10' });
 
-    const audit = JSON.parse(run('settings', 'audit', '--realm', '9130', '--json').stdout) as { audit: Array<{ path: string; oldValue: unknown; newValue: unknown; actor: string }> };
+    const audit = JSON.parse(run('settings', 'audit', '--realm', '9130', '--json').stdout) as {
+      audit: Array<{ path: string; oldValue: unknown; newValue: unknown; actor: string }>;
+    };
     expect(audit.audit.map((a) => [a.path, a.oldValue, a.newValue])).toEqual([
       ['tax.sales.GST', null, '10'],
       ['bills.export', true, false],
@@ -101,7 +103,23 @@ describe('qbo-connect settings', () => {
     const at = '2026-11-01T00:00:00.000Z';
     await opened.db
       .insertInto('connections')
-      .values({ realm_id: '9130', company_name: 'Demo', region: 'AU', status: 'connected', access_token_enc: null, refresh_token_enc: null, access_expires_at: null, refresh_expires_at: null, refresh_hard_expires_at: null, connected_at: at, connected_by: null, disconnected_reason: null, updated_at: at, lock_owner: null, lock_until: null })
+      .values({
+        realm_id: '9130',
+        company_name: 'Demo',
+        region: 'AU',
+        status: 'connected',
+        access_token_enc: null,
+        refresh_token_enc: null,
+        access_expires_at: null,
+        refresh_expires_at: null,
+        refresh_hard_expires_at: null,
+        connected_at: at,
+        connected_by: null,
+        disconnected_reason: null,
+        updated_at: at,
+        lock_owner: null,
+        lock_until: null,
+      })
       .execute();
     await opened.close();
     const r = run('settings', 'set', 'invoices.jobItems', 'fixed-item');

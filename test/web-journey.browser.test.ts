@@ -41,12 +41,15 @@ describe('web app in a browser: the whole sync journey', () => {
   const mainText = async () => (await page.locator('main').textContent()) ?? '';
   /** A preview row by the text of its summary, opened (rows with errors start open). */
   const openRow = async (text: string) => {
-    const row = page.locator('details').filter({ has: page.locator('summary', { hasText: text }) }).first();
+    const row = page
+      .locator('details')
+      .filter({ has: page.locator('summary', { hasText: text }) })
+      .first();
     if ((await row.getAttribute('open')) === null) await row.locator('summary').click();
     return row;
   };
   const skippedNow = async () => listSkipped(app.ctx.db, (await app.ctx.db.selectFrom('connections').select('realm_id').executeTakeFirstOrThrow()).realm_id);
-  const errorCount = async () => Number(/(\d+) errors?,/.exec(await page.locator('main .lead').textContent() ?? '')?.[1] ?? NaN);
+  const errorCount = async () => Number(/(\d+) errors?,/.exec((await page.locator('main .lead').textContent()) ?? '')?.[1] ?? NaN);
 
   beforeAll(async () => {
     // This run's screenshots only: an earlier run's steps would read as this one's.
@@ -161,7 +164,10 @@ describe('web app in a browser: the whole sync journey', () => {
     const select = page.locator('#s-tax-purchases-GST-CAP');
     const option = await select.locator('option', { hasText: 'GST on capital' }).getAttribute('value');
     await select.selectOption(option!);
-    await page.locator('#form-s-tax-purchases-GST-CAP').getByRole('button', { name: /^Save / }).click();
+    await page
+      .locator('#form-s-tax-purchases-GST-CAP')
+      .getByRole('button', { name: /^Save / })
+      .click();
     expect(await mainText()).toContain('Saved tax.purchases.GST-CAP.');
     await snap('settings-tax');
 

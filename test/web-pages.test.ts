@@ -234,7 +234,17 @@ describe('web app: the working screens, route by route', () => {
       const counters = { processed: 0, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, failed: 0, held: 0 };
       await app.ctx.db
         .insertInto('runs')
-        .values({ id: 'run-elsewhere', realm_id: co.realmId, started_by: 'user:someone@example.com', started_at: testDate().toISOString(), finished_at: null, status: 'running', settings: '{}', message: null, ...counters })
+        .values({
+          id: 'run-elsewhere',
+          realm_id: co.realmId,
+          started_by: 'user:someone@example.com',
+          started_at: testDate().toISOString(),
+          finished_at: null,
+          status: 'running',
+          settings: '{}',
+          message: null,
+          ...counters,
+        })
         .execute();
       try {
         const preview = await (await c.get('/preview')).text();
@@ -294,7 +304,11 @@ describe('web app: the working screens, route by route', () => {
     const svc = createConnectionService({ db: app.ctx.db, config: co.config, logger: app.ctx.logger, clock: app.ctx.clock });
     const stored = await svc.store.load(co.realmId);
     // Revoked at "Intuit" behind the product's back (as a person can do from their QuickBooks account).
-    const revoked = await fetch(co.emu.urls.revoke, { method: 'POST', headers: { Authorization: basic(), 'Content-Type': 'application/json' }, body: JSON.stringify({ token: stored!.refreshToken }) });
+    const revoked = await fetch(co.emu.urls.revoke, {
+      method: 'POST',
+      headers: { Authorization: basic(), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ token: stored!.refreshToken }),
+    });
     expect(revoked.status).toBe(200);
     const c = await as(ADMIN);
     const preview = await c.get('/preview');

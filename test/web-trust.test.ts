@@ -132,7 +132,23 @@ describe('web: nothing written by a page view, nothing blamed on the wrong perso
     const line = { ...inv.lines[0]!, amountCents: 100_000, taxCents: 10_000 };
     await createRecord(app.ctx.db, 'invoice', { ...inv, number: 'INV-CA1', lines: [line], taxCents: 10_000, totalCents: 110_000 }, app.ctx.clock());
     const cnLine = { ...line, amountCents: 75_800, taxCents: 7_580 };
-    await createRecord(app.ctx.db, 'credit-note', { number: 'CN-CA1', date: inv.date, contactCode: inv.contactCode, projectNumber: inv.projectNumber, invoiceNumber: 'INV-CA1', kind: 'discount', text: null, lines: [cnLine], taxCents: 7_580, totalCents: 83_380 }, app.ctx.clock());
+    await createRecord(
+      app.ctx.db,
+      'credit-note',
+      {
+        number: 'CN-CA1',
+        date: inv.date,
+        contactCode: inv.contactCode,
+        projectNumber: inv.projectNumber,
+        invoiceNumber: 'INV-CA1',
+        kind: 'discount',
+        text: null,
+        lines: [cnLine],
+        taxCents: 7_580,
+        totalCents: 83_380,
+      },
+      app.ctx.clock(),
+    );
     const p = await plan();
     const app1 = p.groups.flatMap((g) => g.rows).find((r) => r.record.kind === 'credit-application' && !r.skipped)!;
     expect(app1, 'the demo applies a credit note').toBeDefined();

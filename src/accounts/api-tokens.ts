@@ -57,7 +57,10 @@ export async function createApiToken(db: Db, userId: string, name: string, now: 
     expires_at: days === null ? null : new Date(now.getTime() + days * 86_400_000).toISOString(),
   };
   await db.insertInto('api_tokens').values(row).execute();
-  return { token, info: { id: row.id, name: row.name, prefix: row.prefix, createdAt: row.created_at, lastUsedAt: null, revokedAt: null, expiresAt: row.expires_at, expired: false } };
+  return {
+    token,
+    info: { id: row.id, name: row.name, prefix: row.prefix, createdAt: row.created_at, lastUsedAt: null, revokedAt: null, expiresAt: row.expires_at, expired: false },
+  };
 }
 
 /** The user a bearer token belongs to, or undefined when it is unknown, revoked, expired or its user disabled. */

@@ -51,7 +51,18 @@ export async function sessionFromCookie(db: Db, cookieValue: string | undefined,
   const row = await db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select(['sessions.id', 'sessions.csrf_token', 'sessions.created_at', 'sessions.expires_at', 'sessions.last_seen_at', 'users.id as user_id', 'users.email', 'users.name', 'users.role', 'users.disabled_at'])
+    .select([
+      'sessions.id',
+      'sessions.csrf_token',
+      'sessions.created_at',
+      'sessions.expires_at',
+      'sessions.last_seen_at',
+      'users.id as user_id',
+      'users.email',
+      'users.name',
+      'users.role',
+      'users.disabled_at',
+    ])
     .where('sessions.id', '=', id)
     .executeTakeFirst();
   if (!row) return undefined;
@@ -62,7 +73,11 @@ export async function sessionFromCookie(db: Db, cookieValue: string | undefined,
   }
   if (t - Date.parse(row.last_seen_at) >= TOUCH_EVERY_MS) {
     const expires = Math.min(t + SESSION_IDLE_MS, Date.parse(row.created_at) + SESSION_MAX_MS);
-    await db.updateTable('sessions').set({ last_seen_at: now.toISOString(), expires_at: new Date(expires).toISOString() }).where('id', '=', id).execute();
+    await db
+      .updateTable('sessions')
+      .set({ last_seen_at: now.toISOString(), expires_at: new Date(expires).toISOString() })
+      .where('id', '=', id)
+      .execute();
   }
   return { id, csrfToken: row.csrf_token, user: { id: row.user_id, email: row.email, name: row.name, role: row.role } };
 }

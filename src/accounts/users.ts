@@ -15,7 +15,10 @@ export interface User {
 }
 
 export const newUserSchema = z.object({
-  email: z.email({ error: 'must be an email address, e.g. ann@example.com' }).max(254).transform((e) => e.toLowerCase()),
+  email: z
+    .email({ error: 'must be an email address, e.g. ann@example.com' })
+    .max(254)
+    .transform((e) => e.toLowerCase()),
   name: z.string().trim().min(1, { error: 'must not be empty' }).max(100, { error: 'must be at most 100 characters' }),
   role: z.enum(roles, { error: 'must be one of administrator, bookkeeper, viewer' }),
 });
@@ -30,11 +33,7 @@ export class AccountError extends Error {
   }
 }
 
-export async function createUser(
-  db: Db,
-  input: { email: string; name: string; role: string; passwordHash?: string | null },
-  now: Date = new Date(),
-): Promise<User> {
+export async function createUser(db: Db, input: { email: string; name: string; role: string; passwordHash?: string | null }, now: Date = new Date()): Promise<User> {
   const parsed = newUserSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -52,16 +51,14 @@ export async function createUser(
 }
 
 export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
-  return db
-    .selectFrom('users')
-    .select(['id', 'email', 'name', 'role'])
-    .where('email', '=', email.toLowerCase())
-    .where('disabled_at', 'is', null)
-    .executeTakeFirst();
+  return db.selectFrom('users').select(['id', 'email', 'name', 'role']).where('email', '=', email.toLowerCase()).where('disabled_at', 'is', null).executeTakeFirst();
 }
 
 export async function countUsers(db: Db): Promise<number> {
-  const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

@@ -28,13 +28,20 @@ export class ConsentError extends Error {
   override name = 'ConsentError';
 }
 
-const unescape = (s: string) => s.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescape = (s: string) =>
+  s
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 export async function followEmulatorConsent(authorizeUrl: string, company: string | undefined, doFetch: typeof fetch = fetch): Promise<CallbackQuery> {
   const first = await doFetch(authorizeUrl, { redirect: 'manual' });
   if (first.status >= 300 && first.status < 400) return queryOf(first.headers.get('location') ?? '');
   const html = await first.text();
-  if (first.status !== 200) throw new ConsentError(`the emulator refused the connect request (HTTP ${first.status}): ${unescape(/<p[^>]*>([^<]+)<\/p>/.exec(html)?.[1] ?? 'no detail')}`);
+  if (first.status !== 200)
+    throw new ConsentError(`the emulator refused the connect request (HTTP ${first.status}): ${unescape(/<p[^>]*>([^<]+)<\/p>/.exec(html)?.[1] ?? 'no detail')}`);
   const ticket = /name="ticket" value="([^"]+)"/.exec(html)?.[1];
   if (!ticket) throw new ConsentError('the emulator consent page had no form; is QBO_EMULATOR_URL pointing at the QBO emulator?');
   const options = [...html.matchAll(/name="realmId" value="([^"]+)"[^>]*>\s*([^<]*?)\s*<span/g)].map((m) => ({ realmId: unescape(m[1]!), name: unescape(m[2]!) }));

@@ -50,7 +50,10 @@ export function expectedFailure(err: unknown, env: NodeJS.ProcessEnv = process.e
   if (usesPostgres && DB_REFUSED[code]) return `DATABASE_URL: PostgreSQL refused the connection (${DB_REFUSED[code]}); fix DATABASE_URL.`;
   if (code === 'EADDRINUSE') {
     const port = (err as ErrnoLike).port;
-    return `port ${typeof port === 'number' ? port : ''} is already in use; stop the other program or choose another port (--port or QBO_CONNECT_PORT).`.replace('port  is', 'the port is');
+    return `port ${typeof port === 'number' ? port : ''} is already in use; stop the other program or choose another port (--port or QBO_CONNECT_PORT).`.replace(
+      'port  is',
+      'the port is',
+    );
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY') {
     const where = typeof (err as ErrnoLike).path === 'string' ? ` (${String((err as ErrnoLike).path)})` : '';

@@ -45,7 +45,11 @@ export async function linksByQboId(db: Db, realmId: string, entity: string, ids:
 
 /** When this company was last written by a sync: the newest link. Null before the first sync. */
 export async function lastLinkWrite(db: Db, realmId: string): Promise<string | null> {
-  const r = await db.selectFrom('links').select((eb) => eb.fn.max('updated_at').as('at')).where('realm_id', '=', realmId).executeTakeFirst();
+  const r = await db
+    .selectFrom('links')
+    .select((eb) => eb.fn.max('updated_at').as('at'))
+    .where('realm_id', '=', realmId)
+    .executeTakeFirst();
   return (r?.at as string | null | undefined) ?? null;
 }
 
@@ -62,10 +66,22 @@ export async function linkedQboId(db: Db, realmId: string, kinds: readonly strin
 
 /** Stores the values both sides held after a write, field by field: the base of the next three-way comparison. */
 export async function setSentFields(trx: Db | Transaction<Database>, realmId: string, kind: string, key: string, fields: unknown): Promise<void> {
-  await trx.updateTable('links').set({ sent_fields: JSON.stringify(fields) }).where('realm_id', '=', realmId).where('record_kind', '=', kind).where('record_key', '=', key).execute();
+  await trx
+    .updateTable('links')
+    .set({ sent_fields: JSON.stringify(fields) })
+    .where('realm_id', '=', realmId)
+    .where('record_kind', '=', kind)
+    .where('record_key', '=', key)
+    .execute();
 }
 
 /** Holds a record as changed by hand in QBO: nothing is sent for it until QBO again holds what we wrote. */
 export async function markDiverged(db: Db, realmId: string, kind: string, key: string, at: Date): Promise<void> {
-  await db.updateTable('links').set({ state: 'diverged', updated_at: at.toISOString() }).where('realm_id', '=', realmId).where('record_kind', '=', kind).where('record_key', '=', key).execute();
+  await db
+    .updateTable('links')
+    .set({ state: 'diverged', updated_at: at.toISOString() })
+    .where('realm_id', '=', realmId)
+    .where('record_kind', '=', kind)
+    .where('record_key', '=', key)
+    .execute();
 }

@@ -11,7 +11,15 @@ describeEachDialect('skipped records', (ctx) => {
     expect(await skip(ctx.db, { realmId: 'r1', kind: 'invoice', id: 'INV-1', actor: 'cli:alice', clock, date: '2026-11-03' })).toBe(true);
     expect(await skip(ctx.db, { realmId: 'r1', kind: 'invoice', id: 'INV-1', actor: 'cli:bob', clock })).toBe(false);
     const [s] = await listSkipped(ctx.db, 'r1');
-    expect(s).toMatchObject({ kind: 'invoice', recordId: 'INV-1', recordDate: '2026-11-03', skippedBy: 'cli:alice', skippedAt: now.toISOString(), heldByEngine: false, reasonCode: null });
+    expect(s).toMatchObject({
+      kind: 'invoice',
+      recordId: 'INV-1',
+      recordDate: '2026-11-03',
+      skippedBy: 'cli:alice',
+      skippedAt: now.toISOString(),
+      heldByEngine: false,
+      reasonCode: null,
+    });
     expect(await skippedKeys(ctx.db, 'r1')).toEqual(new Set(['invoice:INV-1']));
     now = new Date('2026-11-26T02:00:00Z');
     await unskip(ctx.db, { realmId: 'r1', kind: 'invoice', id: 'INV-1', actor: 'cli:bob', clock });
@@ -42,7 +50,17 @@ describeEachDialect('skipped records', (ctx) => {
     const group = Array.from({ length: 1200 }, (_, i): RecordRef => ({ kind: 'bill', id: `B-${i}` }));
     expect(await skipMany(ctx.db, { realmId: 'r2', refs: [...group, { kind: 'payment', id: 'P-7' }], actor: 'cli:alice', clock })).toHaveLength(1200);
     expect((await skippedKeys(ctx.db, 'r2')).size).toBe(1203);
-    expect(await unskipMany(ctx.db, { realmId: 'r2', refs: [{ kind: 'payment', id: 'P-7' }, { kind: 'payment', id: 'P-404' }], actor: 'cli:bob', clock })).toEqual([{ kind: 'payment', id: 'P-7', date: null }]);
+    expect(
+      await unskipMany(ctx.db, {
+        realmId: 'r2',
+        refs: [
+          { kind: 'payment', id: 'P-7' },
+          { kind: 'payment', id: 'P-404' },
+        ],
+        actor: 'cli:bob',
+        clock,
+      }),
+    ).toEqual([{ kind: 'payment', id: 'P-7', date: null }]);
     expect((await listSkipped(ctx.db, 'r2', { kind: 'payment' })).map((s) => s.recordId)).toEqual(['P-8']);
   });
 
@@ -86,9 +104,7 @@ describeEachDialect('skipped records', (ctx) => {
   });
 
   it('counts a record skipped by several people at once as skipped once', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => skip(ctx.db, { realmId: 'r6', kind: 'bill', id: 'B-1', actor: `cli:user${i}`, clock })),
-    );
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => skip(ctx.db, { realmId: 'r6', kind: 'bill', id: 'B-1', actor: `cli:user${i}`, clock })));
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await listSkipped(ctx.db, 'r6')).toHaveLength(1);
   });

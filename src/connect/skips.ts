@@ -36,7 +36,12 @@ export interface SkippedRecord {
 
 // No control characters: PostgreSQL cannot store NUL (a 500) and SQLite would, so the dialects
 // would disagree; the ledger refuses them in keys for the same reason (practice/schemas.ts).
-const idSchema = z.string().trim().min(1).max(200).refine((s) => !hasForbiddenCharacters(s));
+const idSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine((s) => !hasForbiddenCharacters(s));
 const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 
 /** Checks a kind and id typed by a person or sent to the API. */
@@ -105,7 +110,14 @@ export async function skip(
   input: { realmId: string; kind: RecordKind | string; id: string; actor: string; clock: Clock; date?: string | null; reasonCode?: string | null; heldByEngine?: boolean },
 ): Promise<boolean> {
   const ref = parseRef(input.kind, input.id, input.date);
-  const added = await skipMany(db, { realmId: input.realmId, refs: [ref], actor: input.actor, clock: input.clock, reasonCode: input.reasonCode ?? null, heldByEngine: input.heldByEngine ?? false });
+  const added = await skipMany(db, {
+    realmId: input.realmId,
+    refs: [ref],
+    actor: input.actor,
+    clock: input.clock,
+    reasonCode: input.reasonCode ?? null,
+    heldByEngine: input.heldByEngine ?? false,
+  });
   return added.length === 1;
 }
 
@@ -153,19 +165,17 @@ export async function listSkipped(db: Db, realmId: string, opts: ListSkippedOpti
   if (opts.kind) q = q.where('record_kind', '=', opts.kind);
   const rows = await q.orderBy('id', 'desc').execute();
   return rows
-    .map(
-      (r): SkippedRecord => ({
-        id: Number(r.id),
-        realmId: r.realm_id,
-        kind: r.record_kind as RecordKind,
-        recordId: r.record_id,
-        recordDate: r.record_date,
-        reasonCode: r.reason_code,
-        heldByEngine: Number(r.held_by_engine) === 1,
-        skippedBy: r.skipped_by,
-        skippedAt: r.skipped_at,
-      }),
-    )
+    .map((r): SkippedRecord => ({
+      id: Number(r.id),
+      realmId: r.realm_id,
+      kind: r.record_kind as RecordKind,
+      recordId: r.record_id,
+      recordDate: r.record_date,
+      reasonCode: r.reason_code,
+      heldByEngine: Number(r.held_by_engine) === 1,
+      skippedBy: r.skipped_by,
+      skippedAt: r.skipped_at,
+    }))
     .filter((s) => {
       const w = exportFromOfSkipKind[s.kind];
       const from = w ? opts.exportFrom?.[w] : undefined;
@@ -175,12 +185,7 @@ export async function listSkipped(db: Db, realmId: string, opts: ListSkippedOpti
 
 /** Keys (`kind:id`) of every record skipped now: what the plan leaves out. */
 export async function skippedKeys(db: Db, realmId: string): Promise<Set<string>> {
-  const rows = await db
-    .selectFrom('skips')
-    .select(['record_kind', 'record_id'])
-    .where('realm_id', '=', realmId)
-    .where('unskipped_at', 'is', null)
-    .execute();
+  const rows = await db.selectFrom('skips').select(['record_kind', 'record_id']).where('realm_id', '=', realmId).where('unskipped_at', 'is', null).execute();
   return new Set(rows.map((r) => `${r.record_kind}:${r.record_id}`));
 }
 

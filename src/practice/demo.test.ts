@@ -90,74 +90,89 @@ describe('demo practice generator', () => {
     }
     const names = doc.contacts.map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
-    const taxCodes = new Set([...doc.invoices.flatMap((i) => i.lines), ...doc.creditNotes.flatMap((c) => c.lines), ...doc.bills.filter((b) => b.number !== 'B-90005').flatMap((b) => b.lines), ...doc.staffExpenses].map((l) => l.taxCode));
+    const taxCodes = new Set(
+      [
+        ...doc.invoices.flatMap((i) => i.lines),
+        ...doc.creditNotes.flatMap((c) => c.lines),
+        ...doc.bills.filter((b) => b.number !== 'B-90005').flatMap((b) => b.lines),
+        ...doc.staffExpenses,
+      ].map((l) => l.taxCode),
+    );
     expect([...taxCodes].sort()).toEqual(['FRE', 'GST']);
   });
 });
 
-describeEachDialect('demo practice in the store', (ctx) => {
-  /** The ledger as the first start of an emulator app leaves it: the demo loaded. */
-  const loadedOnFirstStart = async () => {
-    const first = await loadDemoOnFirstStart({ db: ctx.db, clock: () => today, logger: createLogger('silent') }, { qboEnv: 'emulator' });
-    expect(first && 'loaded' in first && first.loaded.ok).toBe(true);
-  };
+describeEachDialect(
+  'demo practice in the store',
+  (ctx) => {
+    /** The ledger as the first start of an emulator app leaves it: the demo loaded. */
+    const loadedOnFirstStart = async () => {
+      const first = await loadDemoOnFirstStart({ db: ctx.db, clock: () => today, logger: createLogger('silent') }, { qboEnv: 'emulator' });
+      expect(first && 'loaded' in first && first.loaded.ok).toBe(true);
+    };
 
-  it('loads once on first start, then leaves the ledger alone', async () => {
-    const app = { db: ctx.db, clock: () => today, logger: createLogger('silent') };
-    const first = await loadDemoOnFirstStart(app, { qboEnv: 'emulator' });
-    expect(first && 'loaded' in first && first.loaded.ok).toBe(true);
-    expect(await getMeta(ctx.db, 'demo-loaded')).toBe(today.toISOString());
-    const before = await practiceSnapshot(ctx.db);
-    expect(await loadDemoOnFirstStart(app, { qboEnv: 'emulator' })).toBeUndefined();
-    expect(await practiceSnapshot(ctx.db)).toBe(before);
-    const counts = await countRecords(ctx.db);
-    for (const k of kinds) expect(counts[k], k).toBeGreaterThan(0);
-  });
+    it('loads once on first start, then leaves the ledger alone', async () => {
+      const app = { db: ctx.db, clock: () => today, logger: createLogger('silent') };
+      const first = await loadDemoOnFirstStart(app, { qboEnv: 'emulator' });
+      expect(first && 'loaded' in first && first.loaded.ok).toBe(true);
+      expect(await getMeta(ctx.db, 'demo-loaded')).toBe(today.toISOString());
+      const before = await practiceSnapshot(ctx.db);
+      expect(await loadDemoOnFirstStart(app, { qboEnv: 'emulator' })).toBeUndefined();
+      expect(await practiceSnapshot(ctx.db)).toBe(before);
+      const counts = await countRecords(ctx.db);
+      for (const k of kinds) expect(counts[k], k).toBeGreaterThan(0);
+    });
 
-  it('loading the same demo again changes nothing', async () => {
-    await loadedOnFirstStart();
-    const before = await practiceSnapshot(ctx.db);
-    const again = await loadDemoPractice(ctx.db, { size: 'small', seed: 1, today, now: new Date('2026-11-27T00:00:00Z') });
-    expect(again).toMatchObject({ ok: true, created: 0, updated: 0 });
-    expect(await practiceSnapshot(ctx.db)).toBe(before);
-  });
+    it('loading the same demo again changes nothing', async () => {
+      await loadedOnFirstStart();
+      const before = await practiceSnapshot(ctx.db);
+      const again = await loadDemoPractice(ctx.db, { size: 'small', seed: 1, today, now: new Date('2026-11-27T00:00:00Z') });
+      expect(again).toMatchObject({ ok: true, created: 0, updated: 0 });
+      expect(await practiceSnapshot(ctx.db)).toBe(before);
+    });
 
-  it('gives the preview its planted records inside the default export window', async () => {
-    await loadedOnFirstStart();
-    const invoices = await listDocumentsForExport(ctx.db, { kind: 'invoice', fromDate: monthStart });
-    const keys = invoices.map((d) => d.stored.key);
-    for (const k of ['INV-90001', 'INV-90002', 'INV-90003', 'INV-2026-HARBOURVIEW-000077', 'INV-90006']) expect(keys).toContain(k);
-    expect(keys).not.toContain('INV-90070');
-    expect(invoices.find((d) => d.stored.key === 'INV-90001')?.contact?.record.uniqueId).toBeUndefined();
-    const payments = await listDocumentsForExport(ctx.db, { kind: 'payment', fromDate: monthStart });
-    expect(String(payments.find((d) => d.stored.key === 'RCT-90007')?.allocations[0]?.invoice?.record.date) < monthStart).toBe(true);
-    expect((await getRecord(ctx.db, 'tax-code', 'GST-CAP'))?.record.forSales).toBe(false);
-  });
-}, { fresh: 'each' });
+    it('gives the preview its planted records inside the default export window', async () => {
+      await loadedOnFirstStart();
+      const invoices = await listDocumentsForExport(ctx.db, { kind: 'invoice', fromDate: monthStart });
+      const keys = invoices.map((d) => d.stored.key);
+      for (const k of ['INV-90001', 'INV-90002', 'INV-90003', 'INV-2026-HARBOURVIEW-000077', 'INV-90006']) expect(keys).toContain(k);
+      expect(keys).not.toContain('INV-90070');
+      expect(invoices.find((d) => d.stored.key === 'INV-90001')?.contact?.record.uniqueId).toBeUndefined();
+      const payments = await listDocumentsForExport(ctx.db, { kind: 'payment', fromDate: monthStart });
+      expect(String(payments.find((d) => d.stored.key === 'RCT-90007')?.allocations[0]?.invoice?.record.date) < monthStart).toBe(true);
+      expect((await getRecord(ctx.db, 'tax-code', 'GST-CAP'))?.record.forSales).toBe(false);
+    });
+  },
+  { fresh: 'each' },
+);
 
-describeEachDialect('the first start leaves a real ledger alone (issue 19)', (ctx) => {
-  const app = () => ({ db: ctx.db, clock: () => today, logger: createLogger('silent') });
-  const total = async () => Object.values(await countRecords(ctx.db)).reduce((a, b) => a + (b ?? 0), 0);
+describeEachDialect(
+  'the first start leaves a real ledger alone (issue 19)',
+  (ctx) => {
+    const app = () => ({ db: ctx.db, clock: () => today, logger: createLogger('silent') });
+    const total = async () => Object.values(await countRecords(ctx.db)).reduce((a, b) => a + (b ?? 0), 0);
 
-  it('does not load the demo with QBO_ENV=production or sandbox, and says how to load it', async () => {
-    for (const qboEnv of ['production', 'sandbox'] as const) {
-      const r = await loadDemoOnFirstStart(app(), { qboEnv });
-      expect(r && 'hint' in r ? r.hint : '').toContain(`QBO_ENV=${qboEnv}`);
-      expect(r && 'hint' in r ? r.hint.split('\n') : []).toHaveLength(1);
-    }
-    expect(await total()).toBe(0);
-    expect(await getMeta(ctx.db, 'demo-loaded')).toBeUndefined();
-  });
+    it('does not load the demo with QBO_ENV=production or sandbox, and says how to load it', async () => {
+      for (const qboEnv of ['production', 'sandbox'] as const) {
+        const r = await loadDemoOnFirstStart(app(), { qboEnv });
+        expect(r && 'hint' in r ? r.hint : '').toContain(`QBO_ENV=${qboEnv}`);
+        expect(r && 'hint' in r ? r.hint.split('\n') : []).toHaveLength(1);
+      }
+      expect(await total()).toBe(0);
+      expect(await getMeta(ctx.db, 'demo-loaded')).toBeUndefined();
+    });
 
-  it('does not load the demo into a ledger that holds records, and writes nothing', async () => {
-    const demo = generateDemoPractice({ size: 'small', seed: 1, today });
-    // An imported record the demo also has (same key, other content): it would be overwritten.
-    const mine = { ...demo.contacts[0]!, name: 'Our own client, imported' };
-    await createRecord(ctx.db, 'contact', mine, today);
-    const before = await practiceSnapshot(ctx.db);
-    const r = await loadDemoOnFirstStart(app(), { qboEnv: 'emulator' });
-    expect(r && 'hint' in r ? r.hint : '').toMatch(/already holds \d+ record/);
-    expect(await practiceSnapshot(ctx.db)).toBe(before);
-    expect(await getMeta(ctx.db, 'demo-loaded')).toBeUndefined();
-  });
-}, { fresh: 'each' });
+    it('does not load the demo into a ledger that holds records, and writes nothing', async () => {
+      const demo = generateDemoPractice({ size: 'small', seed: 1, today });
+      // An imported record the demo also has (same key, other content): it would be overwritten.
+      const mine = { ...demo.contacts[0]!, name: 'Our own client, imported' };
+      await createRecord(ctx.db, 'contact', mine, today);
+      const before = await practiceSnapshot(ctx.db);
+      const r = await loadDemoOnFirstStart(app(), { qboEnv: 'emulator' });
+      expect(r && 'hint' in r ? r.hint : '').toMatch(/already holds \d+ record/);
+      expect(await practiceSnapshot(ctx.db)).toBe(before);
+      expect(await getMeta(ctx.db, 'demo-loaded')).toBeUndefined();
+    });
+  },
+  { fresh: 'each' },
+);

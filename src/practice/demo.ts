@@ -10,7 +10,23 @@ import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/meta.js';
 import { importDocument, type ImportReport } from './import.js';
 import { countRecords } from './store.js';
-import type { Bill, Contact, CostCentre, CreditNote, Discipline, ExpenseType, Invoice, InvoiceLine, Office, Payment, PaymentType, Project, Staff, StaffExpense, TaxCode } from './schemas.js';
+import type {
+  Bill,
+  Contact,
+  CostCentre,
+  CreditNote,
+  Discipline,
+  ExpenseType,
+  Invoice,
+  InvoiceLine,
+  Office,
+  Payment,
+  PaymentType,
+  Project,
+  Staff,
+  StaffExpense,
+  TaxCode,
+} from './schemas.js';
 
 export const demoSizes = ['small', 'medium', 'large'] as const;
 export type DemoSize = (typeof demoSizes)[number];
@@ -41,11 +57,31 @@ export interface PlantedProblem {
 export const plantedProblems: readonly PlantedProblem[] = [
   { code: 'contact.missing-unique-id', kind: 'contact', key: 'C9001', field: 'uniqueId', via: { kind: 'invoice', key: 'INV-90001' }, what: 'a client with no unique ID' },
   { code: 'contact.name-has-colon', kind: 'contact', key: 'C9002', field: 'name', via: { kind: 'invoice', key: 'INV-90002' }, what: 'a client name with a colon' },
-  { code: 'contact.name-used-by-supplier', kind: 'contact', key: 'C9003', field: 'name', via: { kind: 'invoice', key: 'INV-90003' }, what: `a client named "${clashingSupplierName}", a name the QBO company uses for a supplier` },
+  {
+    code: 'contact.name-used-by-supplier',
+    kind: 'contact',
+    key: 'C9003',
+    field: 'name',
+    via: { kind: 'invoice', key: 'INV-90003' },
+    what: `a client named "${clashingSupplierName}", a name the QBO company uses for a supplier`,
+  },
   { code: 'invoice.number-too-long', kind: 'invoice', key: 'INV-2026-HARBOURVIEW-000077', field: 'number', what: 'an invoice number longer than 21 characters' },
-  { code: 'tax.unmapped', kind: 'bill', key: 'B-90005', field: 'lines[0].taxCode', what: 'a bill using tax code GST-CAP (GST on capital purchases), which has no default QBO mapping' },
+  {
+    code: 'tax.unmapped',
+    kind: 'bill',
+    key: 'B-90005',
+    field: 'lines[0].taxCode',
+    what: 'a bill using tax code GST-CAP (GST on capital purchases), which has no default QBO mapping',
+  },
   { code: 'invoice.zero-value', kind: 'invoice', key: 'INV-90006', field: 'totalCents', what: 'a zero-value invoice' },
-  { code: 'payment.invoice-before-export-from', kind: 'payment', key: 'RCT-90007', field: 'allocations[0].invoiceNumber', via: { kind: 'invoice', key: 'INV-90070' }, what: 'a payment for an invoice dated in the previous month' },
+  {
+    code: 'payment.invoice-before-export-from',
+    kind: 'payment',
+    key: 'RCT-90007',
+    field: 'allocations[0].invoiceNumber',
+    via: { kind: 'invoice', key: 'INV-90070' },
+    what: 'a payment for an invoice dated in the previous month',
+  },
 ];
 
 export interface DemoDocument {
@@ -106,9 +142,122 @@ const officeNames = [
   ['PER', 'Perth'],
   ['ADL', 'Adelaide'],
 ] as const;
-const firstNames = ['Olivia', 'Jack', 'Charlotte', 'William', 'Amelia', 'Noah', 'Isla', 'Thomas', 'Mia', 'James', 'Grace', 'Lucas', 'Chloe', 'Henry', 'Zoe', 'Oliver', 'Ruby', 'Ethan', 'Sophie', 'Liam', 'Harper', 'Leo', 'Ava', 'Max', 'Ella', 'Archie', 'Matilda', 'Hugo', 'Evie', 'Samuel', 'Ivy', 'Finn', 'Lily', 'Oscar', 'Willow', 'Harrison', 'Sienna', 'Riley', 'Poppy', 'Xavier'];
-const lastNames = ['Nguyen', 'Smith', 'Chen', 'Williams', 'Brown', 'Patel', 'Jones', 'Wilson', 'Taylor', 'Kelly', 'Murphy', 'Martin', 'Anderson', 'Walker', "O'Brien", 'Ryan', 'Lee', 'Harris', 'Clarke', 'Thompson', 'White', 'Wright', 'Green', 'Hall', 'Wood', 'King', 'Singh', 'Campbell', 'Mitchell', 'Edwards', 'Robinson', 'Young', 'Scott', 'Evans', 'Hill', 'Baker', 'Cooper', 'Ward', 'Morris', 'Turner'];
-const placeWords = ['Harbour', 'Coastal', 'Southern', 'Northside', 'Parkview', 'Riverbend', 'Bayside', 'Eastern', 'Highland', 'Westgate', 'Ridgeline', 'Lakeside', 'Greenfield', 'Ironbark', 'Wattle', 'Banksia', 'Jacaranda', 'Kookaburra', 'Sandstone', 'Bluestone', 'Seaview', 'Hillcrest', 'Redgum', 'Silverwater', 'Gumtree', 'Coral', 'Saltbush', 'Waratah', 'Yarra', 'Derwent'];
+const firstNames = [
+  'Olivia',
+  'Jack',
+  'Charlotte',
+  'William',
+  'Amelia',
+  'Noah',
+  'Isla',
+  'Thomas',
+  'Mia',
+  'James',
+  'Grace',
+  'Lucas',
+  'Chloe',
+  'Henry',
+  'Zoe',
+  'Oliver',
+  'Ruby',
+  'Ethan',
+  'Sophie',
+  'Liam',
+  'Harper',
+  'Leo',
+  'Ava',
+  'Max',
+  'Ella',
+  'Archie',
+  'Matilda',
+  'Hugo',
+  'Evie',
+  'Samuel',
+  'Ivy',
+  'Finn',
+  'Lily',
+  'Oscar',
+  'Willow',
+  'Harrison',
+  'Sienna',
+  'Riley',
+  'Poppy',
+  'Xavier',
+];
+const lastNames = [
+  'Nguyen',
+  'Smith',
+  'Chen',
+  'Williams',
+  'Brown',
+  'Patel',
+  'Jones',
+  'Wilson',
+  'Taylor',
+  'Kelly',
+  'Murphy',
+  'Martin',
+  'Anderson',
+  'Walker',
+  "O'Brien",
+  'Ryan',
+  'Lee',
+  'Harris',
+  'Clarke',
+  'Thompson',
+  'White',
+  'Wright',
+  'Green',
+  'Hall',
+  'Wood',
+  'King',
+  'Singh',
+  'Campbell',
+  'Mitchell',
+  'Edwards',
+  'Robinson',
+  'Young',
+  'Scott',
+  'Evans',
+  'Hill',
+  'Baker',
+  'Cooper',
+  'Ward',
+  'Morris',
+  'Turner',
+];
+const placeWords = [
+  'Harbour',
+  'Coastal',
+  'Southern',
+  'Northside',
+  'Parkview',
+  'Riverbend',
+  'Bayside',
+  'Eastern',
+  'Highland',
+  'Westgate',
+  'Ridgeline',
+  'Lakeside',
+  'Greenfield',
+  'Ironbark',
+  'Wattle',
+  'Banksia',
+  'Jacaranda',
+  'Kookaburra',
+  'Sandstone',
+  'Bluestone',
+  'Seaview',
+  'Hillcrest',
+  'Redgum',
+  'Silverwater',
+  'Gumtree',
+  'Coral',
+  'Saltbush',
+  'Waratah',
+  'Yarra',
+  'Derwent',
+];
 const clientKinds = ['Developments Pty Ltd', 'Property Group', 'Homes Pty Ltd', 'Holdings', 'Investments Pty Ltd', 'Grammar School', 'Health Trust', 'Apartments Pty Ltd'];
 const supplierTrades = [
   ['Structural Engineers', 'CONS'],
@@ -122,7 +271,20 @@ const supplierTrades = [
   ['Model Makers', 'MODEL'],
   ['Town Planning', 'CONS'],
 ] as const;
-const projectTypes = ['Residence', 'Apartments', 'School Library', 'Community Centre', 'Medical Centre', 'Office Fitout', 'Townhouses', 'Boathouse', 'Aquatic Centre', 'Warehouse Conversion', 'Pavilion', 'Childcare Centre'];
+const projectTypes = [
+  'Residence',
+  'Apartments',
+  'School Library',
+  'Community Centre',
+  'Medical Centre',
+  'Office Fitout',
+  'Townhouses',
+  'Boathouse',
+  'Aquatic Centre',
+  'Warehouse Conversion',
+  'Pavilion',
+  'Childcare Centre',
+];
 const stages = [
   ['CD', 'Concept design', 0.15],
   ['DD', 'Design development', 0.2],
@@ -172,7 +334,22 @@ export function generateDemoPractice(opts: DemoOptions): DemoDocument {
   const daysInYear = Math.round((Date.parse(today) - Date.parse(yearAgo)) / dayMs);
   const currentDay = () => addDays(monthStart, rng.int(0, Math.round((Date.parse(today) - Date.parse(monthStart)) / dayMs)));
 
-  const doc: DemoDocument = { offices: [], staff: [], contacts: [], costCentres: [], disciplines: [], expenseTypes: [], taxCodes: [], paymentTypes: [], projects: [], invoices: [], creditNotes: [], payments: [], bills: [], staffExpenses: [] };
+  const doc: DemoDocument = {
+    offices: [],
+    staff: [],
+    contacts: [],
+    costCentres: [],
+    disciplines: [],
+    expenseTypes: [],
+    taxCodes: [],
+    paymentTypes: [],
+    projects: [],
+    invoices: [],
+    creditNotes: [],
+    payments: [],
+    bills: [],
+    staffExpenses: [],
+  };
 
   // Lists: what an Australian practice sets up once.
   doc.taxCodes.push(
@@ -182,7 +359,11 @@ export function generateDemoPractice(opts: DemoOptions): DemoDocument {
     { code: 'GST-CAP', name: 'GST on capital purchases', rateBasisPoints: 1000, forSales: false, forPurchases: true },
   );
   doc.paymentTypes.push({ code: 'EFT', name: 'Direct deposit' }, { code: 'BPAY', name: 'BPAY' }, { code: 'CHQ', name: 'Cheque' }, { code: 'CARD', name: 'Credit card' });
-  doc.costCentres.push({ code: 'RES', name: 'Residential', incomeAccountCode: '4100' }, { code: 'COM', name: 'Commercial', incomeAccountCode: '4200' }, { code: 'EDU', name: 'Education', incomeAccountCode: '4300' });
+  doc.costCentres.push(
+    { code: 'RES', name: 'Residential', incomeAccountCode: '4100' },
+    { code: 'COM', name: 'Commercial', incomeAccountCode: '4200' },
+    { code: 'EDU', name: 'Education', incomeAccountCode: '4300' },
+  );
   doc.disciplines.push(
     { code: 'ARCH', name: 'Architecture', incomeAccountCode: '4010' },
     { code: 'INT', name: 'Interior design', incomeAccountCode: '4020' },
@@ -203,13 +384,28 @@ export function generateDemoPractice(opts: DemoOptions): DemoDocument {
   );
   for (const [code, name] of officeNames.slice(0, size.offices)) doc.offices.push({ code, name: `${name} studio` });
 
-  const staffNames = uniqueNames(rng, size.staff, (i) => `${firstNames[i % firstNames.length]} ${lastNames[Math.floor(i / firstNames.length) % lastNames.length]}`, firstNames.length * lastNames.length);
+  const staffNames = uniqueNames(
+    rng,
+    size.staff,
+    (i) => `${firstNames[i % firstNames.length]} ${lastNames[Math.floor(i / firstNames.length) % lastNames.length]}`,
+    firstNames.length * lastNames.length,
+  );
   staffNames.forEach((name, i) => {
     const [first, last] = [name.split(' ')[0]!, name.split(' ').slice(1).join(' ')];
-    doc.staff.push({ uniqueId: `EMP${pad(i + 1, 4)}`, name, email: `${first}.${last}`.toLowerCase().replace(/[^a-z.]/g, '') + `@studio-demo.com.au`, officeCode: doc.offices[i % doc.offices.length]!.code });
+    doc.staff.push({
+      uniqueId: `EMP${pad(i + 1, 4)}`,
+      name,
+      email: `${first}.${last}`.toLowerCase().replace(/[^a-z.]/g, '') + `@studio-demo.com.au`,
+      officeCode: doc.offices[i % doc.offices.length]!.code,
+    });
   });
 
-  const clientNames = uniqueNames(rng, size.clients, (i) => `${placeWords[i % placeWords.length]} ${clientKinds[Math.floor(i / placeWords.length) % clientKinds.length]}`, placeWords.length * clientKinds.length);
+  const clientNames = uniqueNames(
+    rng,
+    size.clients,
+    (i) => `${placeWords[i % placeWords.length]} ${clientKinds[Math.floor(i / placeWords.length) % clientKinds.length]}`,
+    placeWords.length * clientKinds.length,
+  );
   clientNames.forEach((name, i) => {
     const code = `C${pad(i + 1, 4)}`;
     doc.contacts.push({
@@ -217,7 +413,10 @@ export function generateDemoPractice(opts: DemoOptions): DemoDocument {
       uniqueId: `CL${pad(i + 1, 5)}`,
       name,
       legalName: name.endsWith('Pty Ltd') ? name : `${name} Pty Ltd`,
-      email: `accounts@${name.toLowerCase().replace(/[^a-z]/g, '').slice(0, 20)}.com.au`,
+      email: `accounts@${name
+        .toLowerCase()
+        .replace(/[^a-z]/g, '')
+        .slice(0, 20)}.com.au`,
       phone: `02 9${pad(rng.int(0, 9_999_999), 7)}`,
       postalAddress: `PO Box ${rng.int(100, 9999)}, Sydney NSW 2001`,
       streetAddress: `${rng.int(1, 400)} ${rng.pick(placeWords)} Street, Sydney NSW 2000`,
@@ -226,12 +425,27 @@ export function generateDemoPractice(opts: DemoOptions): DemoDocument {
       isSupplier: false,
     });
   });
-  const supplierNames = uniqueNames(rng, size.suppliers, (i) => `${placeWords[i % placeWords.length]} ${supplierTrades[Math.floor(i / placeWords.length) % supplierTrades.length]![0]}`, placeWords.length * supplierTrades.length);
+  const supplierNames = uniqueNames(
+    rng,
+    size.suppliers,
+    (i) => `${placeWords[i % placeWords.length]} ${supplierTrades[Math.floor(i / placeWords.length) % supplierTrades.length]![0]}`,
+    placeWords.length * supplierTrades.length,
+  );
   const supplierType = new Map<string, string>();
   supplierNames.forEach((name, i) => {
     const code = `S${pad(i + 1, 4)}`;
     supplierType.set(code, supplierTrades.find(([t]) => name.includes(t))?.[1] ?? 'CONS');
-    doc.contacts.push({ code, uniqueId: `SU${pad(i + 1, 5)}`, name, email: `accounts@${name.toLowerCase().replace(/[^a-z]/g, '').slice(0, 20)}.com.au`, isClient: false, isSupplier: true });
+    doc.contacts.push({
+      code,
+      uniqueId: `SU${pad(i + 1, 5)}`,
+      name,
+      email: `accounts@${name
+        .toLowerCase()
+        .replace(/[^a-z]/g, '')
+        .slice(0, 20)}.com.au`,
+      isClient: false,
+      isSupplier: true,
+    });
   });
 
   for (let i = 0; i < size.projects; i++) {
@@ -246,7 +460,13 @@ export function generateDemoPractice(opts: DemoOptions): DemoDocument {
       managerUniqueId: doc.staff[i % doc.staff.length]!.uniqueId,
       clientReference: rng.chance(0.7) ? `PO-${rng.int(10000, 99999)}` : null,
       status: 'active',
-      stages: stages.map(([code, name, share]) => ({ code, name, costCentreCode: cc, disciplineCode: rng.chance(0.8) ? 'ARCH' : 'INT', feeCents: Math.round((fee * share) / 100) * 100 })),
+      stages: stages.map(([code, name, share]) => ({
+        code,
+        name,
+        costCentreCode: cc,
+        disciplineCode: rng.chance(0.8) ? 'ARCH' : 'INT',
+        feeCents: Math.round((fee * share) / 100) * 100,
+      })),
     });
   }
 
@@ -313,7 +533,17 @@ export function generateDemoPractice(opts: DemoOptions): DemoDocument {
       supplierReference: `${rng.int(100000, 999999)}`,
       date,
       dueDate: addDays(date, 30),
-      lines: [{ projectNumber: project?.number ?? null, stageCode: stage?.code ?? null, expenseTypeCode: type, description: `${doc.expenseTypes.find((e) => e.code === type)!.name}${project ? ` for ${project.number}` : ''}`, amountCents, taxCode, taxCents }],
+      lines: [
+        {
+          projectNumber: project?.number ?? null,
+          stageCode: stage?.code ?? null,
+          expenseTypeCode: type,
+          description: `${doc.expenseTypes.find((e) => e.code === type)!.name}${project ? ` for ${project.number}` : ''}`,
+          amountCents,
+          taxCode,
+          taxCents,
+        },
+      ],
       taxCents,
       totalCents: amountCents + taxCents,
     };
@@ -353,7 +583,10 @@ export function generateDemoPractice(opts: DemoOptions): DemoDocument {
   doc.creditNotes.push(creditFor(cm[0]!, follow(cm[0]!.date, 0), 'discount'));
   doc.payments.push(paymentFor(cm[1]!, follow(cm[1]!.date, 0)), paymentFor(cm[2]!, follow(cm[2]!.date, 0), Math.floor(cm[2]!.totalCents / 2)));
   doc.bills.push(billFrom(suppliers[0]!.code, currentDay(), doc.projects[0]), billFrom(suppliers[1 % suppliers.length]!.code, currentDay(), undefined));
-  doc.staffExpenses.push(claim(doc.staff[0]!, currentDay(), 'cash', doc.projects[1]), claim(doc.staff[1 % doc.staff.length]!, currentDay(), 'travel', doc.projects[2 % doc.projects.length]));
+  doc.staffExpenses.push(
+    claim(doc.staff[0]!, currentDay(), 'cash', doc.projects[1]),
+    claim(doc.staff[1 % doc.staff.length]!, currentDay(), 'travel', doc.projects[2 % doc.projects.length]),
+  );
 
   // A year of ordinary documents; ~45 % invoices, most of them paid, a few credited.
   const planted = 9;
@@ -386,8 +619,19 @@ export function generateDemoPractice(opts: DemoOptions): DemoDocument {
 
   // The planted problems (see plantedProblems), all in the current month.
   const project = doc.projects[0]!;
-  const plantedContact = (code: string, name: string, uniqueId: string | null): Contact => ({ code, uniqueId, name, email: `accounts@${code.toLowerCase()}.example.com.au`, isClient: true, isSupplier: false });
-  doc.contacts.push(plantedContact('C9001', 'Kestrel Landscapes Pty Ltd', null), plantedContact('C9002', 'Bayside Council: Parks & Gardens', 'CL90002'), plantedContact('C9003', clashingSupplierName, 'CL90003'));
+  const plantedContact = (code: string, name: string, uniqueId: string | null): Contact => ({
+    code,
+    uniqueId,
+    name,
+    email: `accounts@${code.toLowerCase()}.example.com.au`,
+    isClient: true,
+    isSupplier: false,
+  });
+  doc.contacts.push(
+    plantedContact('C9001', 'Kestrel Landscapes Pty Ltd', null),
+    plantedContact('C9002', 'Bayside Council: Parks & Gardens', 'CL90002'),
+    plantedContact('C9003', clashingSupplierName, 'CL90003'),
+  );
   for (const [i, code] of ['C9001', 'C9002', 'C9003'].entries()) {
     const p: Project = { ...project, number: `P9000${i + 1}`, name: `${['Kestrel', 'Bayside', 'Meridian'][i]} Pavilion`, clientCode: code };
     doc.projects.push(p);
@@ -401,7 +645,17 @@ export function generateDemoPractice(opts: DemoOptions): DemoDocument {
     supplierReference: 'PL-2231',
     date: currentDay(),
     dueDate: addDays(today, 30),
-    lines: [{ projectNumber: null, stageCode: null, expenseTypeCode: 'EQUIP', description: 'A0 plotter (capital purchase)', amountCents: capital, taxCode: 'GST-CAP', taxCents: gst(capital) }],
+    lines: [
+      {
+        projectNumber: null,
+        stageCode: null,
+        expenseTypeCode: 'EQUIP',
+        description: 'A0 plotter (capital purchase)',
+        amountCents: capital,
+        taxCode: 'GST-CAP',
+        taxCents: gst(capital),
+      },
+    ],
     taxCents: gst(capital),
     totalCents: capital + gst(capital),
   });
@@ -449,11 +703,15 @@ export interface DemoStartDeps {
 export async function loadDemoOnFirstStart(ctx: DemoStartDeps, opts: { qboEnv: 'emulator' | 'sandbox' | 'production' }): Promise<FirstStartDemo> {
   if (await getMeta(ctx.db, demoLoadedKey)) return undefined;
   if (opts.qboEnv !== 'emulator') {
-    return { hint: `Demo practice not loaded: QBO_ENV=${opts.qboEnv} reaches a real QuickBooks company. To try QBO Connect on the demo, start with QBO_ENV=emulator and an empty data folder.` };
+    return {
+      hint: `Demo practice not loaded: QBO_ENV=${opts.qboEnv} reaches a real QuickBooks company. To try QBO Connect on the demo, start with QBO_ENV=emulator and an empty data folder.`,
+    };
   }
   const held = Object.values(await countRecords(ctx.db)).reduce((a, b) => a + (b ?? 0), 0);
   if (held > 0) {
-    return { hint: `Demo practice not loaded: the practice ledger already holds ${held} record${held === 1 ? '' : 's'}. To load it anyway, run \`qbo-connect practice demo\` (it writes into this ledger).` };
+    return {
+      hint: `Demo practice not loaded: the practice ledger already holds ${held} record${held === 1 ? '' : 's'}. To load it anyway, run \`qbo-connect practice demo\` (it writes into this ledger).`,
+    };
   }
   const now = ctx.clock();
   const report = await loadDemoPractice(ctx.db, { size: 'small', seed: 1, today: now });

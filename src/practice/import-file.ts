@@ -156,7 +156,8 @@ export function parseCsvImport(text: string, kind: Kind, fileName: string): Pars
     if (before !== undefined) issues.push(issue(reasonCodes.badFile, undefined, fileName, `column ${i + 1} "${col}"`, `repeats column ${before + 1}: name each field once`));
     else firstAt.set(col, i);
     const known = childPrefix && col.startsWith(childPrefix) ? types.child.has(col.slice(childPrefix.length)) : col !== info.childField && types.header.has(col);
-    if (!known) issues.push(issue(reasonCodes.badFile, undefined, fileName, `column ${i + 1} "${col}"`, `is not a field of ${info.label} records (see docs/practice-import.schema.json)`));
+    if (!known)
+      issues.push(issue(reasonCodes.badFile, undefined, fileName, `column ${i + 1} "${col}"`, `is not a field of ${info.label} records (see docs/practice-import.schema.json)`));
   });
   if (issues.length) return { inputs: [], issues };
 
@@ -170,7 +171,11 @@ export function parseCsvImport(text: string, kind: Kind, fileName: string): Pars
     const childValues: Record<string, unknown> = {};
     head.forEach((col, i) => {
       const cell = cells[i] ?? '';
-      if (cell === '' && !(types.required.has(col) && (childPrefix && col.startsWith(childPrefix) ? types.child.get(col.slice(childPrefix.length)) : types.header.get(col)) === 'string')) return;
+      if (
+        cell === '' &&
+        !(types.required.has(col) && (childPrefix && col.startsWith(childPrefix) ? types.child.get(col.slice(childPrefix.length)) : types.header.get(col)) === 'string')
+      )
+        return;
       if (childPrefix && col.startsWith(childPrefix)) {
         const f = col.slice(childPrefix.length);
         childValues[f] = coerce(cell, types.child.get(f)!);
@@ -195,7 +200,14 @@ export function parseCsvImport(text: string, kind: Kind, fileName: string): Pars
         const here = cells[i] ?? '';
         if (first !== here) {
           issues.push(
-            issue(reasonCodes.rowsDisagree, kind, key, col, `is ${shown(first)} on row ${existing.rowNo} but ${shown(here)} on row ${rowNo}: the rows of one ${info.label} (one per ${info.childField} entry) must repeat the same ${col}`, at),
+            issue(
+              reasonCodes.rowsDisagree,
+              kind,
+              key,
+              col,
+              `is ${shown(first)} on row ${existing.rowNo} but ${shown(here)} on row ${rowNo}: the rows of one ${info.label} (one per ${info.childField} entry) must repeat the same ${col}`,
+              at,
+            ),
           );
         }
       });
@@ -218,7 +230,15 @@ export function parseImportFile(fileName: string, text: string, kind?: Kind): Pa
     if (!k) {
       return {
         inputs: [],
-        issues: [issue(reasonCodes.unknownKind, undefined, fileName, '', `does not say which kind of record it holds: name it after the kind (e.g. invoices.csv) or pass --kind (${kinds.join(', ')})`)],
+        issues: [
+          issue(
+            reasonCodes.unknownKind,
+            undefined,
+            fileName,
+            '',
+            `does not say which kind of record it holds: name it after the kind (e.g. invoices.csv) or pass --kind (${kinds.join(', ')})`,
+          ),
+        ],
       };
     }
     return parseCsvImport(text, k, fileName.split(/[\\/]/).pop() ?? fileName);

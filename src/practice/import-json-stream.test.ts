@@ -56,7 +56,10 @@ describe('the import document reader', () => {
     fc.assert(
       fc.property(documents, fc.constantFrom(0, 2, '\t'), fc.array(fc.nat(), { maxLength: 8 }), (doc, indent, cuts) => {
         const text = JSON.stringify(doc, null, indent);
-        const got = read(text, cuts.map((c) => c % (text.length + 1)));
+        const got = read(
+          text,
+          cuts.map((c) => c % (text.length + 1)),
+        );
         expect(plain(got)).toEqual(expectedOf(text));
       }),
       { numRuns: numRuns(400) },
@@ -79,7 +82,10 @@ describe('the import document reader', () => {
         } catch {
           valid = false;
         }
-        const got = read(text, cuts.map((c) => c % (text.length + 1)));
+        const got = read(
+          text,
+          cuts.map((c) => c % (text.length + 1)),
+        );
         // A reader that stopped early (a refused member, a text not starting with {) never read the damage.
         if (!valid && !(got instanceof ImportJsonError)) expect(got.stoppedAt, `${text} (cut at ${cuts.join(',')})`).toBeDefined();
         else expect(got instanceof ImportJsonError, `${text} (cut at ${cuts.join(',')})`).toBe(!valid);

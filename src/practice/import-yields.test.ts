@@ -62,10 +62,7 @@ describeEachDialect('an import that yields as it goes', (ctx) => {
       if (++bCalls === 2) bInside();
       return bCalls === 4 ? Promise.race([aIsDone, sleep(2000)]) : always();
     };
-    const [ra, rb] = await Promise.all([
-      importRecords(ctx.db, a, today, [], pauseA).finally(aFinished),
-      importRecords(ctx.db, b, later, [], pauseB),
-    ]);
+    const [ra, rb] = await Promise.all([importRecords(ctx.db, a, today, [], pauseA).finally(aFinished), importRecords(ctx.db, b, later, [], pauseB)]);
     expect(ra.ok && rb.ok, JSON.stringify([ra.issues, rb.issues])).toBe(true);
     // One created Y2 and the other changed it (which one got in first is up to the scheduler): version 2.
     expect([ra.created + rb.created, ra.updated + rb.updated]).toEqual([1, 1]);

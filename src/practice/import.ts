@@ -36,7 +36,14 @@ const empty = { created: 0, updated: 0, unchanged: 0, byKind: {} };
  * Validates and writes records in one transaction; never throws for bad input. A large import yields
  * to the event loop as it goes (time-slice.ts), so a server keeps answering while it runs.
  */
-export async function importRecords(db: Db, inputs: InputRecord[], now: Date, parseIssues: PracticeIssue[] = [], pause: Pause = timeSlicer(), stoppedAt?: string): Promise<ImportReport> {
+export async function importRecords(
+  db: Db,
+  inputs: InputRecord[],
+  now: Date,
+  parseIssues: PracticeIssue[] = [],
+  pause: Pause = timeSlicer(),
+  stoppedAt?: string,
+): Promise<ImportReport> {
   const refused = (issues: PracticeIssue[], omitted: Omitted): ImportReport => {
     const more = moreOf({ issues: omitted.issues + Math.max(0, issues.length - MAX_ISSUES), records: omitted.records }, stoppedAt);
     return { ok: false, records: inputs.length, issues: issues.slice(0, MAX_ISSUES), ...(more ? { more } : {}), ...empty };

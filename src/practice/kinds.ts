@@ -101,11 +101,47 @@ export const kindInfo: { [K in Kind]: KindInfo<K> } = {
   office: { kind: 'office', label: 'office', fileKey: 'offices', slug: 'offices', keyField: 'code', schema: officeSchema, document: false, columns: () => none },
   staff: { kind: 'staff', label: 'staff member', fileKey: 'staff', slug: 'staff', keyField: 'uniqueId', schema: staffSchema, document: false, columns: () => none },
   contact: { kind: 'contact', label: 'contact', fileKey: 'contacts', slug: 'contacts', keyField: 'code', schema: contactSchema, document: false, columns: () => none },
-  'cost-centre': { kind: 'cost-centre', label: 'cost centre', fileKey: 'costCentres', slug: 'cost-centres', keyField: 'code', schema: costCentreSchema, document: false, columns: () => none },
-  discipline: { kind: 'discipline', label: 'discipline', fileKey: 'disciplines', slug: 'disciplines', keyField: 'code', schema: disciplineSchema, document: false, columns: () => none },
-  'expense-type': { kind: 'expense-type', label: 'expense type', fileKey: 'expenseTypes', slug: 'expense-types', keyField: 'code', schema: expenseTypeSchema, document: false, columns: () => none },
+  'cost-centre': {
+    kind: 'cost-centre',
+    label: 'cost centre',
+    fileKey: 'costCentres',
+    slug: 'cost-centres',
+    keyField: 'code',
+    schema: costCentreSchema,
+    document: false,
+    columns: () => none,
+  },
+  discipline: {
+    kind: 'discipline',
+    label: 'discipline',
+    fileKey: 'disciplines',
+    slug: 'disciplines',
+    keyField: 'code',
+    schema: disciplineSchema,
+    document: false,
+    columns: () => none,
+  },
+  'expense-type': {
+    kind: 'expense-type',
+    label: 'expense type',
+    fileKey: 'expenseTypes',
+    slug: 'expense-types',
+    keyField: 'code',
+    schema: expenseTypeSchema,
+    document: false,
+    columns: () => none,
+  },
   'tax-code': { kind: 'tax-code', label: 'tax code', fileKey: 'taxCodes', slug: 'tax-codes', keyField: 'code', schema: taxCodeSchema, document: false, columns: () => none },
-  'payment-type': { kind: 'payment-type', label: 'payment type', fileKey: 'paymentTypes', slug: 'payment-types', keyField: 'code', schema: paymentTypeSchema, document: false, columns: () => none },
+  'payment-type': {
+    kind: 'payment-type',
+    label: 'payment type',
+    fileKey: 'paymentTypes',
+    slug: 'payment-types',
+    keyField: 'code',
+    schema: paymentTypeSchema,
+    document: false,
+    columns: () => none,
+  },
   project: {
     kind: 'project',
     label: 'project',
@@ -180,7 +216,11 @@ export function keyOf(kind: Kind, record: Record<string, unknown>): string {
 
 /** `invoices`, `credit-notes`, `creditNotes`, `credit-note`, `credit_notes.csv` → `credit-note`. */
 export function kindFromName(name: string): Kind | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/\.csv$|\.json$/, '').replace(/[^a-z]/g, '');
+  const norm = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/\.csv$|\.json$/, '')
+      .replace(/[^a-z]/g, '');
   const n = norm(name);
   return kinds.find((k) => {
     const i = kindInfo[k];

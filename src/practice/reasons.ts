@@ -53,14 +53,17 @@ export const say = {
   unknown: (value: string, what: string) => `"${value}" is not a known ${what}: add the ${what} first, or correct the reference`,
   notClient: (value: string) => `"${value}" is a contact that is not marked as a client (isClient): mark it as a client or pick another contact`,
   notSupplier: (value: string) => `"${value}" is a contact that is not marked as a supplier (isSupplier): mark it as a supplier or pick another contact`,
-  taxNotFor: (value: string, use: 'sales' | 'purchases') => `"${value}" is a tax code not marked for ${use} (for${use === 'sales' ? 'Sales' : 'Purchases'}): use another tax code or mark it`,
+  taxNotFor: (value: string, use: 'sales' | 'purchases') =>
+    `"${value}" is a tax code not marked for ${use} (for${use === 'sales' ? 'Sales' : 'Purchases'}): use another tax code or mark it`,
   stageNeedsProject: (value: string) => `"${value}" names a stage but the document has no project: give projectNumber`,
   unknownStage: (value: string, project: string) => `"${value}" is not a stage of project ${project}: add the stage to the project or correct the code`,
   sumMismatch: (expected: number, got: number, what: string) => `is ${got} cents but ${what} is ${expected} cents: correct the total or the lines`,
   overAllocated: (allocated: number, amount: number) => `allocate ${allocated} cents in total, more than the payment amount of ${amount} cents: reduce the allocations`,
   otherContact: (invoice: string, contact: string) => `invoice ${invoice} belongs to contact ${contact}, not to this payment's contact: allocate to that contact's invoices only`,
-  allocationOverInvoice: (amount: number, invoice: string, total: number) => `is ${amount} cents, more than the total of invoice ${invoice} (${total} cents): reduce the allocation`,
-  creditOverInvoice: (total: number, invoice: string, invoiceTotal: number) => `is ${total} cents, more than the total of invoice ${invoice} (${invoiceTotal} cents): a credit note cannot credit more than its invoice`,
+  allocationOverInvoice: (amount: number, invoice: string, total: number) =>
+    `is ${amount} cents, more than the total of invoice ${invoice} (${total} cents): reduce the allocation`,
+  creditOverInvoice: (total: number, invoice: string, invoiceTotal: number) =>
+    `is ${total} cents, more than the total of invoice ${invoice} (${invoiceTotal} cents): a credit note cannot credit more than its invoice`,
   creditOtherContact: (invoice: string, contact: string) => `invoice ${invoice} belongs to contact ${contact}, not to this credit note's contact: use the invoice's contact`,
   dueBeforeDate: () => 'is before the document date: the due date must be on or after date',
   duplicateInFile: (value: string) => `"${value}" appears more than once in this input: each record once`,

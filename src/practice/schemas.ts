@@ -43,9 +43,7 @@ export function hasForbiddenCharacters(s: string, multiLine = false): boolean {
   return (multiLine ? multiLineControl : oneLineControl).test(s) || loneSurrogate.test(s);
 }
 const forbidden = (multiLine: boolean) => ({
-  error: multiLine
-    ? 'must not hold control characters (such as NUL) other than tabs and line breaks'
-    : 'must not hold control characters (such as NUL, a tab or a line break)',
+  error: multiLine ? 'must not hold control characters (such as NUL) other than tabs and line breaks' : 'must not hold control characters (such as NUL, a tab or a line break)',
 });
 /** A lone surrogate is not a control character: its own reason, so the bookkeeper looks for a damaged character, not a tab. */
 const halfPair = { error: 'holds a damaged character (half of a UTF-16 surrogate pair, e.g. \\uD800 alone, often from cutting text mid-emoji): retype or remove it' };
@@ -53,7 +51,7 @@ const str = (max: number) =>
   z
     .string({ error: 'must be text' })
     .max(max, { error: `must be at most ${max} characters` })
-    .refine((s) => !(oneLineControl.test(s)), forbidden(false))
+    .refine((s) => !oneLineControl.test(s), forbidden(false))
     .refine((s) => !loneSurrogate.test(s), halfPair);
 const multiLineStr = (max: number) =>
   z
@@ -160,7 +158,10 @@ export const taxCodeSchema = z.strictObject({
   code: key(limits.code),
   name: required(limits.name),
   /** Rate in basis points: 1000 = 10 %. Integer, so no float ever touches a rate. */
-  rateBasisPoints: z.int({ error: 'must be a whole number of basis points (1000 = 10 %)' }).min(0, { error: 'must not be negative' }).max(10_000, { error: 'must be at most 10000 (100 %)' }),
+  rateBasisPoints: z
+    .int({ error: 'must be a whole number of basis points (1000 = 10 %)' })
+    .min(0, { error: 'must not be negative' })
+    .max(10_000, { error: 'must be at most 10000 (100 %)' }),
   forSales: bool,
   forPurchases: bool,
   state,

@@ -45,7 +45,10 @@ export class PracticeError extends UserFacingError<ReasonCode> {
     /** What a capped list leaves out (validate.ts MAX_ISSUES). */
     readonly omitted: Omitted = { issues: 0, records: 0 },
   ) {
-    super(issues[0]?.code ?? reasonCodes.invalid, issues.length === 1 ? issues[0]!.message : `${issues.length} problems; the first: ${issues[0]?.message ?? ''}`, { field: issues[0]?.field ?? '', status });
+    super(issues[0]?.code ?? reasonCodes.invalid, issues.length === 1 ? issues[0]!.message : `${issues.length} problems; the first: ${issues[0]?.message ?? ''}`, {
+      field: issues[0]?.field ?? '',
+      status,
+    });
   }
 
   override body(): RefusalBody {
@@ -217,7 +220,11 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
         .selectFrom('practice_records')
         .select(['id', 'key', 'content_hash', 'version', 'created_at'])
         .where('kind', '=', kind)
-        .where('key', 'in', part.map((v) => v.key))
+        .where(
+          'key',
+          'in',
+          part.map((v) => v.key),
+        )
         .execute();
       for (const r of rows) existing.set(r.key, { id: r.id, hash: r.content_hash, version: Number(r.version), created_at: r.created_at });
       const writes: Row[] = [];
@@ -339,7 +346,18 @@ async function concurrentWrite<T>(kind: Kind | undefined, key: string | undefine
     return await write();
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
-    throw new PracticeError([issue(reasonCodes.exists, kind, key, kind ? kindInfo[kind].keyField : '', 'was created by another write at the same moment: send the request again (it will update the record)')], 409);
+    throw new PracticeError(
+      [
+        issue(
+          reasonCodes.exists,
+          kind,
+          key,
+          kind ? kindInfo[kind].keyField : '',
+          'was created by another write at the same moment: send the request again (it will update the record)',
+        ),
+      ],
+      409,
+    );
   }
 }
 
@@ -358,15 +376,17 @@ async function exists(db: Executor, kind: Kind, key: string): Promise<boolean> {
 /** Creates one record; 409 when its key is taken. */
 export async function createRecord<K extends Kind>(db: Db, kind: K, input: unknown, now: Date): Promise<StoredRecord<K>> {
   const key = input && typeof input === 'object' ? String((input as Record<string, unknown>)[kindInfo[kind].keyField]) : undefined;
-  return concurrentWrite(kind, key, () => writeTransaction(db, async (trx) => {
-    const index = await loadReferenceIndex(trx, [{ kind, value: input }]);
-    const { valid, issues } = await validateRecords([{ kind, value: input }], index);
-    if (issues.length) throw new PracticeError(issues);
-    const v = valid[0]!;
-    if (await exists(trx, kind, v.key)) throw new PracticeError([issue(reasonCodes.exists, kind, v.key, kindInfo[kind].keyField, say.exists())], 409);
-    const { stored } = await writeRecords(trx, valid, now);
-    return stored[0] as StoredRecord<K>;
-  }));
+  return concurrentWrite(kind, key, () =>
+    writeTransaction(db, async (trx) => {
+      const index = await loadReferenceIndex(trx, [{ kind, value: input }]);
+      const { valid, issues } = await validateRecords([{ kind, value: input }], index);
+      if (issues.length) throw new PracticeError(issues);
+      const v = valid[0]!;
+      if (await exists(trx, kind, v.key)) throw new PracticeError([issue(reasonCodes.exists, kind, v.key, kindInfo[kind].keyField, say.exists())], 409);
+      const { stored } = await writeRecords(trx, valid, now);
+      return stored[0] as StoredRecord<K>;
+    }),
+  );
 }
 
 /**
@@ -522,7 +542,10 @@ export async function listDocumentsForExport<K extends DocumentKind>(db: Executo
   const find = <T extends Kind>(kind: T, key: string | null | undefined) => (key ? (all.get(kind)?.get(key) as StoredRecord<T> | undefined) : undefined);
   const opt = <T>(name: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [name]: v });
 
-  const resolveLine = (l: { projectNumber?: string | null; stageCode?: string | null; expenseTypeCode?: string; taxCode: string }, headerProject: string | null | undefined): ResolvedLine => {
+  const resolveLine = (
+    l: { projectNumber?: string | null; stageCode?: string | null; expenseTypeCode?: string; taxCode: string },
+    headerProject: string | null | undefined,
+  ): ResolvedLine => {
     const project = find('project', l.projectNumber ?? headerProject);
     const stage = l.stageCode ? project?.record.stages.find((s) => s.code === l.stageCode) : undefined;
     return {

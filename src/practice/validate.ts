@@ -74,10 +74,12 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
 function zodIssues(kind: Kind, key: string, value: unknown, error: z.ZodError, at: string | undefined): PracticeIssue[] {
   return error.issues.map((i) => {
     let text = i.message;
-    if (i.code === 'unrecognized_keys') text = `${i.keys.length === 1 ? 'is an unknown field' : 'are unknown fields'}: remove ${i.keys.length === 1 ? 'it' : 'them'} (see docs/practice-import.schema.json)`;
+    if (i.code === 'unrecognized_keys')
+      text = `${i.keys.length === 1 ? 'is an unknown field' : 'are unknown fields'}: remove ${i.keys.length === 1 ? 'it' : 'them'} (see docs/practice-import.schema.json)`;
     else if (i.code === 'invalid_type' && i.path.length > 0 && valueAt(value, i.path) === undefined) text = 'is required';
     else if (i.code === 'invalid_type' && i.path.length === 0) text = 'must be a JSON object';
-    else if (i.code === 'invalid_type' && text.startsWith('Invalid input')) text = i.expected === 'object' ? 'must be a JSON object' : i.expected === 'array' ? 'must be a list' : `must be of type ${i.expected}`;
+    else if (i.code === 'invalid_type' && text.startsWith('Invalid input'))
+      text = i.expected === 'object' ? 'must be a JSON object' : i.expected === 'array' ? 'must be a list' : `must be of type ${i.expected}`;
     // An unknown field is named by its own path, so API clients see which one (not the record's root).
     const field = i.code === 'unrecognized_keys' ? i.keys.map((k) => fieldPath([...i.path, k])).join(', ') : fieldPath(i.path);
     return issue(reasonCodes.invalid, kind, key, field, text, at);
@@ -143,7 +145,11 @@ export async function checkSchemas(inputs: InputRecord[], pause: Pause = noPause
  * totals add up, allocations fit. Valid records of the input are added to `index` first, so a file
  * may hold a contact and its invoices in any order. Answers the valid records and the new issues.
  */
-export async function checkReferencesOf(checked: SchemaChecked, index: ReferenceIndex, pause: Pause = noPause): Promise<{ valid: ValidRecord[]; issues: PracticeIssue[]; more: number }> {
+export async function checkReferencesOf(
+  checked: SchemaChecked,
+  index: ReferenceIndex,
+  pause: Pause = noPause,
+): Promise<{ valid: ValidRecord[]; issues: PracticeIssue[]; more: number }> {
   // Records left unchecked are not in the index either: every reference to them would be a false alarm.
   if (checked.unchecked > 0) return { valid: [], issues: [], more: 0 };
   // Past the cap, problems are counted, not kept.
@@ -197,7 +203,11 @@ export async function checkReferencesOf(checked: SchemaChecked, index: Reference
  * Validates records against their schema and against `index` (what exists already): every problem,
  * schema problems first. Valid records of the input are added to the index.
  */
-export async function validateRecords(inputs: InputRecord[], index: ReferenceIndex, pause: Pause = noPause): Promise<{ valid: ValidRecord[]; issues: PracticeIssue[]; omitted: Omitted }> {
+export async function validateRecords(
+  inputs: InputRecord[],
+  index: ReferenceIndex,
+  pause: Pause = noPause,
+): Promise<{ valid: ValidRecord[]; issues: PracticeIssue[]; omitted: Omitted }> {
   const checked = await checkSchemas(inputs, pause);
   const { valid, issues, more } = await checkReferencesOf(checked, index, pause);
   return { valid, issues: [...checked.issues, ...issues], omitted: { issues: more, records: checked.unchecked } };
@@ -243,7 +253,8 @@ function checkReferences(v: ValidRecord, index: ReferenceIndex, at: string | und
     const tax = lines.reduce((s, l) => s + l.taxCents, 0);
     const amount = lines.reduce((s, l) => s + l.amountCents, 0);
     if (tax !== taxCents) bad(reasonCodes.totalMismatch, 'taxCents', say.sumMismatch(tax, taxCents, 'the sum of lines[].taxCents'));
-    if (amount + tax !== totalCents) bad(reasonCodes.totalMismatch, 'totalCents', say.sumMismatch(amount + tax, totalCents, 'the sum of lines[].amountCents plus lines[].taxCents'));
+    if (amount + tax !== totalCents)
+      bad(reasonCodes.totalMismatch, 'totalCents', say.sumMismatch(amount + tax, totalCents, 'the sum of lines[].amountCents plus lines[].taxCents'));
   };
 
   switch (v.kind) {
@@ -274,8 +285,10 @@ function checkReferences(v: ValidRecord, index: ReferenceIndex, at: string | und
       ref('project', r.projectNumber, 'projectNumber');
       if ('invoiceNumber' in r && r.invoiceNumber && ref('invoice', r.invoiceNumber, 'invoiceNumber')) {
         const inv = index.get('invoice', r.invoiceNumber) as Partial<Invoice>;
-        if (inv.contactCode !== undefined && inv.contactCode !== r.contactCode) bad(reasonCodes.wrongReference, 'invoiceNumber', say.creditOtherContact(r.invoiceNumber, String(inv.contactCode)));
-        if (typeof inv.totalCents === 'number' && r.totalCents > inv.totalCents) bad(reasonCodes.overAllocated, 'totalCents', say.creditOverInvoice(r.totalCents, r.invoiceNumber, inv.totalCents));
+        if (inv.contactCode !== undefined && inv.contactCode !== r.contactCode)
+          bad(reasonCodes.wrongReference, 'invoiceNumber', say.creditOtherContact(r.invoiceNumber, String(inv.contactCode)));
+        if (typeof inv.totalCents === 'number' && r.totalCents > inv.totalCents)
+          bad(reasonCodes.overAllocated, 'totalCents', say.creditOverInvoice(r.totalCents, r.invoiceNumber, inv.totalCents));
       }
       r.lines.forEach((l, i) => {
         stage(r.projectNumber, l.stageCode, `lines[${i}].stageCode`);
@@ -296,7 +309,8 @@ function checkReferences(v: ValidRecord, index: ReferenceIndex, at: string | und
         if (!ref('invoice', a.invoiceNumber, field)) return;
         const inv = index.get('invoice', a.invoiceNumber) as Partial<Invoice>;
         if (inv.contactCode !== undefined && inv.contactCode !== r.contactCode) bad(reasonCodes.wrongReference, field, say.otherContact(a.invoiceNumber, String(inv.contactCode)));
-        if (typeof inv.totalCents === 'number' && a.amountCents > inv.totalCents) bad(reasonCodes.overAllocated, `allocations[${i}].amountCents`, say.allocationOverInvoice(a.amountCents, a.invoiceNumber, inv.totalCents));
+        if (typeof inv.totalCents === 'number' && a.amountCents > inv.totalCents)
+          bad(reasonCodes.overAllocated, `allocations[${i}].amountCents`, say.allocationOverInvoice(a.amountCents, a.invoiceNumber, inv.totalCents));
       });
       const allocated = r.allocations.reduce((s, a) => s + a.amountCents, 0);
       if (allocated > r.amountCents) bad(reasonCodes.overAllocated, 'allocations', say.overAllocated(allocated, r.amountCents));
@@ -322,7 +336,8 @@ function checkReferences(v: ValidRecord, index: ReferenceIndex, at: string | und
       ref('project', r.projectNumber, 'projectNumber');
       stage(r.projectNumber, r.stageCode, 'stageCode');
       tax(r.taxCode, 'taxCode', 'purchases');
-      if (r.amountCents + r.taxCents !== r.totalCents) bad(reasonCodes.totalMismatch, 'totalCents', say.sumMismatch(r.amountCents + r.taxCents, r.totalCents, 'amountCents plus taxCents'));
+      if (r.amountCents + r.taxCents !== r.totalCents)
+        bad(reasonCodes.totalMismatch, 'totalCents', say.sumMismatch(r.amountCents + r.taxCents, r.totalCents, 'amountCents plus taxCents'));
       break;
     }
     default:

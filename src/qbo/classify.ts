@@ -13,18 +13,9 @@
 import { fullJitter, parseRetryAfter, type BackoffPolicy, type Random } from './backoff.js';
 
 export type AttemptOutcome =
-  | { type: 'network'; timedOut: boolean }
-  | { type: 'http'; status: number; retryAfter?: string | null | undefined; faultCode?: string | undefined; throttled?: boolean };
+  { type: 'network'; timedOut: boolean } | { type: 'http'; status: number; retryAfter?: string | null | undefined; faultCode?: string | undefined; throttled?: boolean };
 
-export type RetryReason =
-  | 'ok'
-  | 'network'
-  | 'timeout'
-  | 'throttled'
-  | 'server-error'
-  | 'unauthorized'
-  | 'stale-object'
-  | 'fault';
+export type RetryReason = 'ok' | 'network' | 'timeout' | 'throttled' | 'server-error' | 'unauthorized' | 'stale-object' | 'fault';
 
 export interface RetryPolicy extends BackoffPolicy {
   /** Attempts in all, the first included. */

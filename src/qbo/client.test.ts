@@ -5,7 +5,15 @@ import type { TokenStore } from './token-store.js';
 
 const endpoints = endpointsFromConfig({ qboEnv: 'emulator', publicUrl: 'http://127.0.0.1:3000' });
 const store: TokenStore = {
-  load: async (realmId) => ({ realmId, status: 'connected', accessToken: 'ACCESS-SECRET', refreshToken: 'r', accessExpiresAt: new Date(Date.now() + 3600_000), refreshExpiresAt: null, refreshHardExpiresAt: null }),
+  load: async (realmId) => ({
+    realmId,
+    status: 'connected',
+    accessToken: 'ACCESS-SECRET',
+    refreshToken: 'r',
+    accessExpiresAt: new Date(Date.now() + 3600_000),
+    refreshExpiresAt: null,
+    refreshHardExpiresAt: null,
+  }),
   saveRotated: async () => undefined,
   withRefreshLock: async (_r, fn) => fn(),
   markDisconnected: async () => undefined,
@@ -33,7 +41,12 @@ describe('client guards', () => {
     const client = createQboClient({ endpoints, store, fetch: (async () => (calls++, new Response('{}'))) as typeof fetch });
     const co = client.company('123');
     const item = (bId: string) => ({ bId, operation: 'create' as const, entity: 'Customer' as const, body: { DisplayName: bId } });
-    await expect(co.batch(Array.from({ length: 31 }, (_, i) => item(`b${i}`)), { requestId: 'x' })).rejects.toThrow(/1 to 30/);
+    await expect(
+      co.batch(
+        Array.from({ length: 31 }, (_, i) => item(`b${i}`)),
+        { requestId: 'x' },
+      ),
+    ).rejects.toThrow(/1 to 30/);
     await expect(co.batch([item('b1'), item('b1')], { requestId: 'x' })).rejects.toThrow(/twice/);
     await expect(co.batch([item('b-way-too-long')], { requestId: 'x' })).rejects.toThrow(QboUsageError);
     await expect(co.batch([item('b1')], { requestId: 'x'.repeat(37) })).rejects.toThrow(QboUsageError);
@@ -45,10 +58,17 @@ describe('client guards', () => {
   it('treats a Fault inside a 200 as a fault, and keeps the token out of its message', async () => {
     const body = JSON.stringify({ Fault: { Error: [{ Message: 'x', Detail: 'Token expired: ACCESS-SECRET', code: '6000' }], type: 'ValidationFault' } });
     const client = createQboClient({ endpoints, store, fetch: (async () => new Response(body, { status: 400 })) as typeof fetch });
-    const err = await client.company('123').read('Customer', '1').catch((e: unknown) => e);
+    const err = await client
+      .company('123')
+      .read('Customer', '1')
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'fault', code: '6000' });
     expect(String((err as Error).message)).not.toContain('ACCESS-SECRET');
-    const ok200 = createQboClient({ endpoints, store, fetch: (async () => new Response(JSON.stringify({ Fault: { Error: [{ Message: 'y', code: '6000' }] } }), { status: 200 })) as typeof fetch });
+    const ok200 = createQboClient({
+      endpoints,
+      store,
+      fetch: (async () => new Response(JSON.stringify({ Fault: { Error: [{ Message: 'y', code: '6000' }] } }), { status: 200 })) as typeof fetch,
+    });
     await expect(ok200.company('123').read('Customer', '1')).rejects.toMatchObject({ kind: 'fault', code: '6000' });
   });
 
@@ -92,13 +112,28 @@ describe('pipeline decisions with a scripted server', () => {
     return s;
   };
   const waits: number[] = [];
-  const opts = (f: typeof fetch, store: TokenStore) => ({ endpoints, store, fetch: f, sleep: async (ms: number) => void waits.push(ms), random: () => 0.5, retry: { maxAttempts: 3 } });
+  const opts = (f: typeof fetch, store: TokenStore) => ({
+    endpoints,
+    store,
+    fetch: f,
+    sleep: async (ms: number) => void waits.push(ms),
+    random: () => 0.5,
+    retry: { maxAttempts: 3 },
+  });
 
   it('refreshes once on 401 and gives up on a second 401 without disconnecting', async () => {
     const s = memStore();
-    const gateway401 = JSON.stringify({ fault: { error: [{ message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', detail: 'Token expired: first', code: '3200' }], type: 'AUTHENTICATION' } });
-    const { f, seen } = scripted([{ status: 401, body: gateway401 }, { status: 401, body: gateway401 }]);
-    const err = await createQboClient(opts(f, s)).company('1').companyInfo().catch((e: unknown) => e);
+    const gateway401 = JSON.stringify({
+      fault: { error: [{ message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', detail: 'Token expired: first', code: '3200' }], type: 'AUTHENTICATION' },
+    });
+    const { f, seen } = scripted([
+      { status: 401, body: gateway401 },
+      { status: 401, body: gateway401 },
+    ]);
+    const err = await createQboClient(opts(f, s))
+      .company('1')
+      .companyInfo()
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'fault', code: '3200', status: 401 });
     expect(String((err as Error).message)).not.toContain('first');
     expect(seen.map((x) => x.auth)).toEqual(['Bearer first', 'Bearer fresh-1']);
@@ -108,9 +143,13 @@ describe('pipeline decisions with a scripted server', () => {
 
   it('refreshes again on a 401 that comes after other failures (the refreshed token expired during the retries)', async () => {
     const s = memStore();
-    const gateway401 = JSON.stringify({ fault: { error: [{ message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', detail: 'Token expired', code: '3200' }], type: 'AUTHENTICATION' } });
+    const gateway401 = JSON.stringify({
+      fault: { error: [{ message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', detail: 'Token expired', code: '3200' }], type: 'AUTHENTICATION' },
+    });
     const { f, seen } = scripted([{ status: 401, body: gateway401 }, { status: 503 }, { status: 401, body: gateway401 }]);
-    const info = await createQboClient({ ...opts(f, s), retry: { maxAttempts: 6 } }).company('1').companyInfo();
+    const info = await createQboClient({ ...opts(f, s), retry: { maxAttempts: 6 } })
+      .company('1')
+      .companyInfo();
     expect(info.CompanyName).toBe('X');
     expect(seen).toHaveLength(4);
     expect(s.saved).toBe(2);
@@ -118,7 +157,8 @@ describe('pipeline decisions with a scripted server', () => {
   });
 
   it('retries an XML 429 and a 503, then succeeds, every request carrying minorversion=75', async () => {
-    const xml = '<IntuitResponse><Fault type="SERVICE"><Error code="3001"><Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message></Error></Fault></IntuitResponse>';
+    const xml =
+      '<IntuitResponse><Fault type="SERVICE"><Error code="3001"><Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message></Error></Fault></IntuitResponse>';
     const { f, seen } = scripted([{ status: 429, body: xml, headers: { 'retry-after': '1' } }, { status: 503 }]);
     const info = await createQboClient(opts(f, memStore())).company('1').companyInfo();
     expect(info.CompanyName).toBe('X');
@@ -128,7 +168,10 @@ describe('pipeline decisions with a scripted server', () => {
 
   it('ends a write that never got an answer as outcome-unknown, carrying the same requestid on every attempt', async () => {
     const { f, seen } = scripted(['network', { status: 502 }, 'network']);
-    const err = await createQboClient(opts(f, memStore())).company('1').create('Customer', { DisplayName: 'A' }, { requestId: 'cust-1' }).catch((e: unknown) => e);
+    const err = await createQboClient(opts(f, memStore()))
+      .company('1')
+      .create('Customer', { DisplayName: 'A' }, { requestId: 'cust-1' })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'outcome-unknown', requestId: 'cust-1', attempts: 3 });
     expect(seen.map((x) => new URL(x.url).searchParams.get('requestid'))).toEqual(['cust-1', 'cust-1', 'cust-1']);
   });
@@ -136,8 +179,13 @@ describe('pipeline decisions with a scripted server', () => {
   it('ends a read that never got an answer as unavailable, and a business fault at once', async () => {
     const a = scripted(['network', 'network', 'network']);
     await expect(createQboClient(opts(a.f, memStore())).company('1').companyInfo()).rejects.toMatchObject({ kind: 'unavailable' });
-    const b = scripted([{ status: 400, body: JSON.stringify({ Fault: { Error: [{ Message: 'Duplicate Name Exists Error', code: '6240', element: '' }], type: 'ValidationFault' } }) }]);
-    await expect(createQboClient(opts(b.f, memStore())).company('1').create('Customer', { DisplayName: 'A' }, { requestId: 'c2' })).rejects.toMatchObject({ kind: 'fault', code: '6240' });
+    const b = scripted([
+      { status: 400, body: JSON.stringify({ Fault: { Error: [{ Message: 'Duplicate Name Exists Error', code: '6240', element: '' }], type: 'ValidationFault' } }) },
+    ]);
+    await expect(createQboClient(opts(b.f, memStore())).company('1').create('Customer', { DisplayName: 'A' }, { requestId: 'c2' })).rejects.toMatchObject({
+      kind: 'fault',
+      code: '6240',
+    });
     expect(b.seen).toHaveLength(1);
   });
 });
@@ -145,7 +193,15 @@ describe('pipeline decisions with a scripted server', () => {
 describe('change data capture', () => {
   const cdcClient = (perEntity: Record<string, number>) => {
     const body = {
-      CDCResponse: [{ QueryResponse: Object.entries(perEntity).map(([e, n]) => ({ [e]: Array.from({ length: n }, (_, i) => ({ Id: String(i + 1), SyncToken: '0' })), startPosition: 1, maxResults: n })) }],
+      CDCResponse: [
+        {
+          QueryResponse: Object.entries(perEntity).map(([e, n]) => ({
+            [e]: Array.from({ length: n }, (_, i) => ({ Id: String(i + 1), SyncToken: '0' })),
+            startPosition: 1,
+            maxResults: n,
+          })),
+        },
+      ],
       time: '2026-01-01T00:00:00.000-08:00',
     };
     let url = '';

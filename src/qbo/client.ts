@@ -100,12 +100,9 @@ export interface QueryOptions {
 }
 
 export type BatchItem =
-  | { bId: string; operation: 'create' | 'update' | 'delete'; entity: EntityName; body: Record<string, unknown>; optionsData?: string }
-  | { bId: string; query: string };
+  { bId: string; operation: 'create' | 'update' | 'delete'; entity: EntityName; body: Record<string, unknown>; optionsData?: string } | { bId: string; query: string };
 
-export type BatchResult =
-  | { bId: string; ok: true; entity?: EntityName; value: Record<string, unknown> }
-  | { bId: string; ok: false; fault: QboFault };
+export type BatchResult = { bId: string; ok: true; entity?: EntityName; value: Record<string, unknown> } | { bId: string; ok: false; fault: QboFault };
 
 export type CdcRow = { Id: string; status?: string; SyncToken?: string } & Record<string, unknown>;
 const CdcRowShape = z.looseObject({ Id: IdShape, status: z.string().optional(), SyncToken: SyncTokenShape.optional() });
@@ -133,7 +130,13 @@ export interface CompanyClient {
   /** Every row, page by page (STARTPOSITION/MAXRESULTS), validated as `entity`. */
   query<E extends EntityName>(entity: E, build?: (q: QueryBuilder) => QueryBuilder, opts?: QueryOptions): AsyncIterable<Entity<E>>;
   /** Rows whose `property` is any of `values`, in as few IN queries as the limits allow. */
-  queryIn<E extends EntityName>(entity: E, property: string, values: readonly QueryValue[], build?: (q: QueryBuilder) => QueryBuilder, opts?: QueryOptions & ChunkOptions): AsyncIterable<Entity<E>>;
+  queryIn<E extends EntityName>(
+    entity: E,
+    property: string,
+    values: readonly QueryValue[],
+    build?: (q: QueryBuilder) => QueryBuilder,
+    opts?: QueryOptions & ChunkOptions,
+  ): AsyncIterable<Entity<E>>;
   count(entity: EntityName, build?: (q: QueryBuilder) => QueryBuilder): Promise<number>;
   /** One query as given (already built text), the raw QueryResponse. */
   rawQuery(text: string): Promise<QueryResponse>;
@@ -231,11 +234,15 @@ export function createQboClient(opts: QboClientOptions): QboClient {
       let json: unknown;
       let fault: QboFault | undefined;
       try {
-        const r = await limiter.run(call.kind, async () => {
-          const res = await doFetch(url, { method: call.method, headers, body: call.body, signal: AbortSignal.timeout(timeoutMs) });
-          const body = await res.text();
-          return { status: res.status, body, tid: res.headers.get('intuit_tid') ?? res.headers.get('intuit-tid') ?? undefined, retryAfter: res.headers.get('retry-after') };
-        }, call.units);
+        const r = await limiter.run(
+          call.kind,
+          async () => {
+            const res = await doFetch(url, { method: call.method, headers, body: call.body, signal: AbortSignal.timeout(timeoutMs) });
+            const body = await res.text();
+            return { status: res.status, body, tid: res.headers.get('intuit_tid') ?? res.headers.get('intuit-tid') ?? undefined, retryAfter: res.headers.get('retry-after') };
+          },
+          call.units,
+        );
         status = r.status;
         text = r.body;
         lastTid = r.tid;
@@ -277,7 +284,10 @@ export function createQboClient(opts: QboClientOptions): QboClient {
       const uncertain: RetryReason[] = ['network', 'timeout', 'server-error'];
       if (call.requestId && uncertain.includes(decision.reason)) maybeApplied = true;
       if (decision.retry && call.requestId && call.replayUncertain === false && uncertain.includes(decision.reason)) {
-        logger.warn({ realmId, op: call.what, attempt, reason: decision.reason, intuit_tid: lastTid, requestid: call.requestId }, 'qbo: write outcome unknown; not replayed, the caller looks it up');
+        logger.warn(
+          { realmId, op: call.what, attempt, reason: decision.reason, intuit_tid: lastTid, requestid: call.requestId },
+          'qbo: write outcome unknown; not replayed, the caller looks it up',
+        );
         // The status tells the caller whether QBO itself answered this, the only uncertain attempt.
         throw new OutcomeUnknownError(call.requestId, realmId, attempt, decision.reason, lastTid, outcome.type === 'http' ? status : undefined);
       }
@@ -415,7 +425,8 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         const q = (build ?? ((x: QueryBuilder) => x))(QueryBuilder.from(entity));
         const resp = await api.rawQuery(q.count());
         if (typeof resp.totalCount !== 'number') throw new QboProtocolError(`QuickBooks answered a count of ${entity} without totalCount`);
-        if (!Number.isSafeInteger(resp.totalCount) || resp.totalCount < 0) throw new QboProtocolError(`QuickBooks answered a count of ${entity} that is not a whole number of rows (${resp.totalCount})`);
+        if (!Number.isSafeInteger(resp.totalCount) || resp.totalCount < 0)
+          throw new QboProtocolError(`QuickBooks answered a count of ${entity} that is not a whole number of rows (${resp.totalCount})`);
         return resp.totalCount;
       },
       async rawQuery(text) {
@@ -435,14 +446,26 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         if (items.length === 0 || items.length > MAX_BATCH_ITEMS) throw new QboUsageError(`a batch holds 1 to ${MAX_BATCH_ITEMS} items (got ${items.length})`);
         const seen = new Set<string>();
         for (const it of items) {
-          if (!it.bId || it.bId.length > MAX_BID || !requestIdPattern.test(it.bId)) throw new QboUsageError(`batch item id "${it.bId}" must be 1-${MAX_BID} letters, digits or - _ . :`);
+          if (!it.bId || it.bId.length > MAX_BID || !requestIdPattern.test(it.bId))
+            throw new QboUsageError(`batch item id "${it.bId}" must be 1-${MAX_BID} letters, digits or - _ . :`);
           if (seen.has(it.bId)) throw new QboUsageError(`batch item id "${it.bId}" is used twice`);
           seen.add(it.bId);
         }
         const wire = items.map((it) =>
-          'query' in it ? { bId: it.bId, Query: it.query } : { bId: it.bId, operation: it.operation, [it.entity]: it.body, ...(it.optionsData ? { optionsData: it.optionsData } : {}) },
+          'query' in it
+            ? { bId: it.bId, Query: it.query }
+            : { bId: it.bId, operation: it.operation, [it.entity]: it.body, ...(it.optionsData ? { optionsData: it.optionsData } : {}) },
         );
-        const json = await send(realmId, { method: 'POST', path: 'batch', body: JSON.stringify({ BatchItemRequest: wire }), requestId: o.requestId, ...(o.replayUncertain === false ? { replayUncertain: false } : {}), kind: 'batch', units: items.length, what: `batch of ${items.length}` });
+        const json = await send(realmId, {
+          method: 'POST',
+          path: 'batch',
+          body: JSON.stringify({ BatchItemRequest: wire }),
+          requestId: o.requestId,
+          ...(o.replayUncertain === false ? { replayUncertain: false } : {}),
+          kind: 'batch',
+          units: items.length,
+          what: `batch of ${items.length}`,
+        });
         const resp = parseAs(BatchResponse, json, 'a batch');
         const byId = new Map(resp.BatchItemResponse.map((r) => [r.bId, r]));
         return items.map((it): BatchResult => {
@@ -472,7 +495,8 @@ export function createQboClient(opts: QboClientOptions): QboClient {
             for (const e of entities) {
               const rows = qr[e];
               // Each row is checked for what the plan keys on (an object with Id and a well-formed SyncToken).
-              if (Array.isArray(rows)) changes[e] = [...(changes[e] ?? []), ...rows.map((row, i) => parseAs(CdcRowShape, row, `a change data capture (${e} row ${i + 1})`) as CdcRow)];
+              if (Array.isArray(rows))
+                changes[e] = [...(changes[e] ?? []), ...rows.map((row, i) => parseAs(CdcRowShape, row, `a change data capture (${e} row ${i + 1})`) as CdcRow)];
             }
           }
         }

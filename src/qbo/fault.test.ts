@@ -9,14 +9,26 @@ describe('fault parsing', () => {
     });
     const f = faultFromResponse(400, body, '1-abc', '123');
     expect(f).toBeInstanceOf(QboFault);
-    expect(f).toMatchObject({ kind: 'fault', status: 400, code: '6240', element: undefined, detail: 'The name supplied already exists. : null', type: 'ValidationFault', intuitTid: '1-abc', realmId: '123' });
+    expect(f).toMatchObject({
+      kind: 'fault',
+      status: 400,
+      code: '6240',
+      element: undefined,
+      detail: 'The name supplied already exists. : null',
+      type: 'ValidationFault',
+      intuitTid: '1-abc',
+      realmId: '123',
+    });
     expect(f.message).toContain('6240');
   });
 
   it('reads the gateway lower-case envelope', () => {
     const body = JSON.stringify({
       warnings: null,
-      fault: { error: [{ message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', detail: 'Token expired: x', code: '3200', element: null }], type: 'AUTHENTICATION' },
+      fault: {
+        error: [{ message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', detail: 'Token expired: x', code: '3200', element: null }],
+        type: 'AUTHENTICATION',
+      },
       time: 1601391072830,
     });
     const f = faultFromResponse(401, body, undefined);
@@ -49,7 +61,15 @@ describe('fault parsing', () => {
   });
 
   it('keeps every error of a multi-error fault', () => {
-    const body = JSON.stringify({ Fault: { Error: [{ Message: 'a', code: '2020', element: 'Line' }, { Message: 'b', code: '2050', element: 'DocNumber' }], type: 'ValidationFault' } });
+    const body = JSON.stringify({
+      Fault: {
+        Error: [
+          { Message: 'a', code: '2020', element: 'Line' },
+          { Message: 'b', code: '2050', element: 'DocNumber' },
+        ],
+        type: 'ValidationFault',
+      },
+    });
     const f = faultFromResponse(400, body, undefined);
     expect(f.errors.map((e) => e.code)).toEqual(['2020', '2050']);
     expect(f.element).toBe('Line');

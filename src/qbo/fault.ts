@@ -28,7 +28,9 @@ export class QboFault extends Error {
     readonly realmId?: string,
   ) {
     const first = errors[0] ?? { code: 'unknown', message: `HTTP ${status}` };
-    super(`QuickBooks refused the request (HTTP ${status}, code ${first.code}): ${first.message}${first.detail ? ` — ${first.detail}` : ''}${first.element ? ` [field ${first.element}]` : ''}`);
+    super(
+      `QuickBooks refused the request (HTTP ${status}, code ${first.code}): ${first.message}${first.detail ? ` — ${first.detail}` : ''}${first.element ? ` [field ${first.element}]` : ''}`,
+    );
     this.code = first.code;
     this.element = first.element || undefined;
     this.detail = first.detail;
@@ -104,11 +106,13 @@ function fromJsonFault(fault: Obj): { errors: FaultError[]; type: string | undef
 
 const xmlEntities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 function xmlText(s: string): string {
-  return s.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_m, e: string) => {
-    if (e.startsWith('#x')) return String.fromCodePoint(parseInt(e.slice(2), 16));
-    if (e.startsWith('#')) return String.fromCodePoint(parseInt(e.slice(1), 10));
-    return xmlEntities[e] ?? '';
-  }).trim();
+  return s
+    .replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_m, e: string) => {
+      if (e.startsWith('#x')) return String.fromCodePoint(parseInt(e.slice(2), 16));
+      if (e.startsWith('#')) return String.fromCodePoint(parseInt(e.slice(1), 10));
+      return xmlEntities[e] ?? '';
+    })
+    .trim();
 }
 
 function fromXml(body: string): { errors: FaultError[]; type: string | undefined } | undefined {

@@ -70,7 +70,7 @@ export function createRealmLimiter(opts: LimiterOptions, now: () => number = Dat
   const pump = () => {
     const t = now();
     prune(t);
-    for (let i = 0; i < waiters.length; ) {
+    for (let i = 0; i < waiters.length;) {
       const w = waiters[i]!;
       if (!fits(w, t)) {
         i++;
@@ -85,7 +85,11 @@ export function createRealmLimiter(opts: LimiterOptions, now: () => number = Dat
     }
     if (!waiters.length || timer) return;
     // Waiting on concurrency needs no timer (a finishing request pumps); on the window or a pause it does.
-    const candidates = [log[0] ? log[0].at + opts.intervalMs : Infinity, batchLog[0] !== undefined ? batchLog[0] + opts.intervalMs : Infinity, pausedUntil > t ? pausedUntil : Infinity];
+    const candidates = [
+      log[0] ? log[0].at + opts.intervalMs : Infinity,
+      batchLog[0] !== undefined ? batchLog[0] + opts.intervalMs : Infinity,
+      pausedUntil > t ? pausedUntil : Infinity,
+    ];
     const next = Math.max(pausedUntil, Math.min(...candidates));
     if (!Number.isFinite(next)) return;
     timer = setTimeout(

@@ -7,7 +7,11 @@ const base = { publicUrl: 'http://127.0.0.1:3000' };
 describe('endpoints', () => {
   it('uses Intuit hosts for production and sandbox, and the emulator paths locally', () => {
     const prod = endpointsFromConfig({ ...base, qboEnv: 'production', clientId: 'id', clientSecret: 's' });
-    expect(prod).toMatchObject({ apiBase: 'https://quickbooks.api.intuit.com', tokenUrl: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer', redirectUri: 'http://127.0.0.1:3000/connect/callback' });
+    expect(prod).toMatchObject({
+      apiBase: 'https://quickbooks.api.intuit.com',
+      tokenUrl: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
+      redirectUri: 'http://127.0.0.1:3000/connect/callback',
+    });
     expect(endpointsFromConfig({ ...base, qboEnv: 'sandbox' }).apiBase).toBe('https://sandbox-quickbooks.api.intuit.com');
     const emu = endpointsFromConfig({ ...base, qboEnv: 'emulator' });
     expect(emu).toMatchObject({
@@ -45,7 +49,11 @@ describe('oauth', () => {
   it('refreshes with Basic auth, a form body and the hard-expiry header, and reads every expiry', async () => {
     const seen: { url?: string; init?: RequestInit }[] = [];
     const t = await refreshTokens(
-      { endpoints, clock: () => now, fetch: fakeFetch(200, { access_token: 'A', refresh_token: 'R', expires_in: 3600, x_refresh_token_expires_in: 8726400, x_refresh_token_hard_expires_in: 100 }, seen) },
+      {
+        endpoints,
+        clock: () => now,
+        fetch: fakeFetch(200, { access_token: 'A', refresh_token: 'R', expires_in: 3600, x_refresh_token_expires_in: 8726400, x_refresh_token_hard_expires_in: 100 }, seen),
+      },
       'old-refresh',
     );
     expect(t).toEqual({
@@ -64,7 +72,11 @@ describe('oauth', () => {
   it('exchanges a code with the same redirect URI', async () => {
     const seen: { url?: string; init?: RequestInit }[] = [];
     await exchangeCode({ endpoints, fetch: fakeFetch(200, { access_token: 'A', refresh_token: 'R', expires_in: 3600 }, seen) }, 'the-code');
-    expect(Object.fromEntries(new URLSearchParams(String(seen[0]!.init!.body)))).toEqual({ grant_type: 'authorization_code', code: 'the-code', redirect_uri: 'https://example.com/cb' });
+    expect(Object.fromEntries(new URLSearchParams(String(seen[0]!.init!.body)))).toEqual({
+      grant_type: 'authorization_code',
+      code: 'the-code',
+      redirect_uri: 'https://example.com/cb',
+    });
   });
 
   it('tells invalid_grant, bad credentials and temporary failures apart, never echoing a token', async () => {

@@ -86,7 +86,12 @@ function basic(endpoints: QboEndpoints): string {
   return `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 }
 
-async function post(deps: OAuthDeps, url: string, init: { headers: Record<string, string>; body: string }, what: string): Promise<{ status: number; text: string; tid: string | undefined }> {
+async function post(
+  deps: OAuthDeps,
+  url: string,
+  init: { headers: Record<string, string>; body: string },
+  what: string,
+): Promise<{ status: number; text: string; tid: string | undefined }> {
   const doFetch = deps.fetch ?? fetch;
   let res: Response;
   try {
@@ -100,7 +105,8 @@ async function post(deps: OAuthDeps, url: string, init: { headers: Record<string
 }
 
 function failure(what: string, status: number, text: string, tid: string | undefined): OAuthError {
-  if (status === 429 || status >= 500) return new OAuthError('temporary', `Intuit's token service is busy or failing (HTTP ${status}) during the ${what}; try again shortly`, status, tid);
+  if (status === 429 || status >= 500)
+    return new OAuthError('temporary', `Intuit's token service is busy or failing (HTTP ${status}) during the ${what}; try again shortly`, status, tid);
   let code: string | undefined;
   try {
     const parsed = errorResponse.safeParse(JSON.parse(text));
@@ -108,8 +114,10 @@ function failure(what: string, status: number, text: string, tid: string | undef
   } catch {
     // not JSON: fall through to the status
   }
-  if (code === 'invalid_grant') return new OAuthError('invalid-grant', `Intuit rejected the grant during the ${what} (invalid_grant): the company must be connected again`, status, tid);
-  if (code === 'invalid_client' || status === 401) return new OAuthError('invalid-client', `Intuit rejected the app's credentials during the ${what}: check QBO_CLIENT_ID and QBO_CLIENT_SECRET`, status, tid);
+  if (code === 'invalid_grant')
+    return new OAuthError('invalid-grant', `Intuit rejected the grant during the ${what} (invalid_grant): the company must be connected again`, status, tid);
+  if (code === 'invalid_client' || status === 401)
+    return new OAuthError('invalid-client', `Intuit rejected the app's credentials during the ${what}: check QBO_CLIENT_ID and QBO_CLIENT_SECRET`, status, tid);
   return new OAuthError('protocol', `Intuit's token service answered HTTP ${status}${code ? ` (${code})` : ''} during the ${what}`, status, tid);
 }
 

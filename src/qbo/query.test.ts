@@ -62,26 +62,31 @@ describe('query builder', () => {
 
   it('chunks long IN lists by count and by length, keeping every value exactly once', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ maxLength: 40 }), { maxLength: 400 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 50, max: 2000 }), (values, maxValues, maxChars) => {
-        const chunks = chunkedIn(QueryBuilder.from('Invoice'), 'DocNumber', values, { maxValues, maxChars });
-        const seen: string[] = [];
-        for (const c of chunks) {
-          const text = c.text();
-          const inner = text.slice(text.indexOf('IN (') + 4, -1);
-          let rest = inner;
-          let n = 0;
-          while (rest.length) {
-            const r = readLiteral(rest);
-            seen.push(r.value);
-            n++;
-            rest = r.rest.startsWith(', ') ? r.rest.slice(2) : r.rest;
+      fc.property(
+        fc.array(fc.string({ maxLength: 40 }), { maxLength: 400 }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 50, max: 2000 }),
+        (values, maxValues, maxChars) => {
+          const chunks = chunkedIn(QueryBuilder.from('Invoice'), 'DocNumber', values, { maxValues, maxChars });
+          const seen: string[] = [];
+          for (const c of chunks) {
+            const text = c.text();
+            const inner = text.slice(text.indexOf('IN (') + 4, -1);
+            let rest = inner;
+            let n = 0;
+            while (rest.length) {
+              const r = readLiteral(rest);
+              seen.push(r.value);
+              n++;
+              rest = r.rest.startsWith(', ') ? r.rest.slice(2) : r.rest;
+            }
+            expect(n).toBeLessThanOrEqual(maxValues);
+            // A single over-long value still gets its own chunk rather than being dropped.
+            if (n > 1) expect(inner.length).toBeLessThanOrEqual(maxChars);
           }
-          expect(n).toBeLessThanOrEqual(maxValues);
-          // A single over-long value still gets its own chunk rather than being dropped.
-          if (n > 1) expect(inner.length).toBeLessThanOrEqual(maxChars);
-        }
-        expect(seen.sort()).toEqual([...new Set(values)].sort());
-      }),
+          expect(seen.sort()).toEqual([...new Set(values)].sort());
+        },
+      ),
     );
   });
 });

@@ -6,7 +6,8 @@ import { OAuthError } from './oauth.js';
 import { explain as explainQboError, isQboFailure, sentence } from './reasons.js';
 import { RefreshLockBusyError } from './token-store.js';
 
-const fault = (code: string, message = 'm', detail?: string, element?: string, status = 400) => new QboFault(status, [{ code, message, detail, element }], 'ValidationFault', '1-tid', '1');
+const fault = (code: string, message = 'm', detail?: string, element?: string, status = 400) =>
+  new QboFault(status, [{ code, message, detail, element }], 'ValidationFault', '1-tid', '1');
 const inv = { kind: 'invoice', label: 'INV-1042' };
 
 describe('explain (qbo/reasons.ts)', () => {

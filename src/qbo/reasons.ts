@@ -78,11 +78,14 @@ export const sentences: Record<QboReason, (c: QboContext) => string> = {
   'qbo.stale-object': (c) => `Someone changed ${what(c.record)} in QuickBooks while we were updating it. Preview again to pick up their change, then sync.`,
   'qbo.not-found': (c) =>
     `${What(c.record)} refers to something QuickBooks no longer has, or that was made inactive${fieldPart(c.field)}.${says(c.detail)} Re-activate it in QuickBooks or choose another in the mapping.`,
-  'qbo.invalid-reference': (c) => `${What(c.record)} points at a QuickBooks record that does not exist${fieldPart(c.field)}.${says(c.detail)} Check the mapping for this field and preview again.`,
+  'qbo.invalid-reference': (c) =>
+    `${What(c.record)} points at a QuickBooks record that does not exist${fieldPart(c.field)}.${says(c.detail)} Check the mapping for this field and preview again.`,
   'qbo.closed-period': (c) => `${What(c.record)} is dated in a period that is closed in QuickBooks. Change its date, or ask the company's accountant to reopen the period.`,
   'qbo.deposited': (c) => `${What(c.record)} is part of a bank deposit in QuickBooks and cannot be changed. Remove it from the deposit in QuickBooks first.`,
-  'qbo.missing-tax-code': (c) => `QuickBooks needs a tax code on every line of ${what(c.record)}${fieldPart(c.field)}.${says(c.detail)} Map the practice's tax rates to QuickBooks tax codes in the settings.`,
-  'qbo.validation': (c) => `QuickBooks rejected ${what(c.record)}${fieldPart(c.field)}: ${c.said ?? 'invalid value'}.${says(c.detail)} Correct it in the practice and preview again.`,
+  'qbo.missing-tax-code': (c) =>
+    `QuickBooks needs a tax code on every line of ${what(c.record)}${fieldPart(c.field)}.${says(c.detail)} Map the practice's tax rates to QuickBooks tax codes in the settings.`,
+  'qbo.validation': (c) =>
+    `QuickBooks rejected ${what(c.record)}${fieldPart(c.field)}: ${c.said ?? 'invalid value'}.${says(c.detail)} Correct it in the practice and preview again.`,
   'qbo.business-rule': (c) => `QuickBooks refused ${what(c.record)}${fieldPart(c.field)}.${says(c.detail)} Correct it in the practice or in QuickBooks and preview again.`,
   'qbo.throttled': () => `QuickBooks is limiting how fast we may send. Nothing was lost; the sync continues after a pause.`,
   'qbo.permission': (c) =>

@@ -66,7 +66,13 @@ const nameBase = {
   PrintOnCheckName: z.string().optional(),
 };
 
-export const Customer = z.looseObject({ ...nameBase, Balance: Amount.optional(), BillAddr: Address.optional(), Notes: z.string().optional(), FullyQualifiedName: z.string().optional() });
+export const Customer = z.looseObject({
+  ...nameBase,
+  Balance: Amount.optional(),
+  BillAddr: Address.optional(),
+  Notes: z.string().optional(),
+  FullyQualifiedName: z.string().optional(),
+});
 export const Vendor = z.looseObject({ ...nameBase, Balance: Amount.optional(), BillAddr: Address.optional(), AcctNum: z.string().optional() });
 export const Employee = z.looseObject({ ...nameBase, EmployeeNumber: z.string().optional() });
 
@@ -135,7 +141,9 @@ export const Line = z.looseObject({
   SalesItemLineDetail: z
     .looseObject({ ItemRef: Ref.optional(), Qty: Decimal.optional(), UnitPrice: Decimal.optional(), TaxCodeRef: Ref.optional(), ServiceDate: z.string().optional() })
     .optional(),
-  ItemBasedExpenseLineDetail: z.looseObject({ ItemRef: Ref.optional(), Qty: Decimal.optional(), UnitPrice: Decimal.optional(), TaxCodeRef: Ref.optional(), CustomerRef: Ref.optional() }).optional(),
+  ItemBasedExpenseLineDetail: z
+    .looseObject({ ItemRef: Ref.optional(), Qty: Decimal.optional(), UnitPrice: Decimal.optional(), TaxCodeRef: Ref.optional(), CustomerRef: Ref.optional() })
+    .optional(),
   AccountBasedExpenseLineDetail: z.looseObject({ AccountRef: Ref, TaxCodeRef: Ref.optional(), CustomerRef: Ref.optional(), BillableStatus: z.string().optional() }).optional(),
   DiscountLineDetail: z.looseObject({ PercentBased: z.boolean().optional(), DiscountPercent: Decimal.optional() }).optional(),
 });

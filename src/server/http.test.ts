@@ -73,16 +73,21 @@ describe('http app', () => {
     http.get('/api/plan-errors', throws(runRefusal('run.plan-errors', { count: 1, list: ['invoice INV-1'] })));
     http.get('/api/unknown-realm', throws(connectRefusal('realm.unknown', { value: '42', known: ['7'], how: '?realm=ID' }, 'realm')));
     http.get('/api/qbo', throws(qboRefusal(new QboUnavailableError('42', 'network down'), 'the preview')!));
-    http.get('/api/practice', throws(new PracticeError([
-      { code: 'practice.invalid', kind: 'invoice', key: 'INV-1', field: 'date', message: 'invoice INV-1: date is not a date' },
-      { code: 'practice.invalid', kind: 'invoice', key: 'INV-1', field: 'total', message: 'invoice INV-1: total is not a number' },
-    ])));
+    http.get(
+      '/api/practice',
+      throws(
+        new PracticeError([
+          { code: 'practice.invalid', kind: 'invoice', key: 'INV-1', field: 'date', message: 'invoice INV-1: date is not a date' },
+          { code: 'practice.invalid', kind: 'invoice', key: 'INV-1', field: 'total', message: 'invoice INV-1: total is not a number' },
+        ]),
+      ),
+    );
     http.get('/api/bug', throws(new Error('secret detail of a bug')));
     http.get('/page/no-run', throws(runRefusal('run.no-such-run', { runId: 'r-1' }, 'id')));
 
     const get = async (path: string, accept = 'application/json') => {
       const res = await http.request(path, { headers: { accept } });
-      return { status: res.status, body: (await res.text()) };
+      return { status: res.status, body: await res.text() };
     };
 
     it('answers a refusal with its code, sentence, field and status', async () => {
@@ -94,10 +99,17 @@ describe('http app', () => {
       expect((await get('/api/plan-errors')).status).toBe(400);
       const realm = await get('/api/unknown-realm');
       expect(realm.status).toBe(404);
-      expect(JSON.parse(realm.body).error).toEqual({ code: 'realm.unknown', field: 'realm', message: 'QuickBooks company 42 was never connected here (known: 7): connect it first, or name a known one with ?realm=ID.' });
+      expect(JSON.parse(realm.body).error).toEqual({
+        code: 'realm.unknown',
+        field: 'realm',
+        message: 'QuickBooks company 42 was never connected here (known: 7): connect it first, or name a known one with ?realm=ID.',
+      });
       const qbo = await get('/api/qbo');
       expect(qbo.status).toBe(502);
-      expect(JSON.parse(qbo.body).error).toEqual({ code: 'qbo.unavailable', message: expect.stringMatching(/^QuickBooks could not be asked for the preview: QuickBooks could not be reached for company 42 \(network down\)/) });
+      expect(JSON.parse(qbo.body).error).toEqual({
+        code: 'qbo.unavailable',
+        message: expect.stringMatching(/^QuickBooks could not be asked for the preview: QuickBooks could not be reached for company 42 \(network down\)/),
+      });
     });
 
     it("keeps the ledger's record and every issue in the body", async () => {

@@ -88,7 +88,8 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.notFound((c) =>
     !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')
       ? notFoundPage(c as never)
-      : c.json({ error: { code: 'not-found', message: `Nothing at ${c.req.path}.` } }, 404));
+      : c.json({ error: { code: 'not-found', message: `Nothing at ${c.req.path}.` } }, 404),
+  );
   app.onError(onError(ctx.logger));
   return app;
 }
@@ -110,7 +111,12 @@ export function onError(logger: Logger) {
     logger.error({ err, path: c.req.path }, 'request failed');
     const message = 'Something went wrong on our side; the log has the details.';
     if (wantsPage(c)) {
-      return renderPage(c as never, { title: 'Something went wrong', bare: true, status: 500, body: `${message} Go back and try again; if it happens again, tell your administrator.` });
+      return renderPage(c as never, {
+        title: 'Something went wrong',
+        bare: true,
+        status: 500,
+        body: `${message} Go back and try again; if it happens again, tell your administrator.`,
+      });
     }
     return c.json({ error: { code: 'internal', message } }, 500);
   };

@@ -7,13 +7,7 @@
 import { UserFacingError, type RefusalStatus } from '../user-facing-error.js';
 
 export type ServerReason =
-  | 'request.invalid-json'
-  | 'request.missing-value'
-  | 'request.invalid-body'
-  | 'request.invalid-query'
-  | 'request.too-large'
-  | 'settings.forbidden-key'
-  | 'history.invalid-limit';
+  'request.invalid-json' | 'request.missing-value' | 'request.invalid-body' | 'request.invalid-query' | 'request.too-large' | 'settings.forbidden-key' | 'history.invalid-limit';
 
 export interface ServerContext {
   /** The setting a `PUT /api/v1/settings/{path}` is about. */

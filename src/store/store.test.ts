@@ -7,13 +7,19 @@ import { migrations } from './migrations/index.js';
 
 describeEachDialect('store', (ctx) => {
   it('runs every migration on open', async () => {
-    const rows = await ctx.db.selectFrom('kysely_migration' as never).select(sql<string>`name`.as('name')).execute();
+    const rows = await ctx.db
+      .selectFrom('kysely_migration' as never)
+      .select(sql<string>`name`.as('name'))
+      .execute();
     expect(rows.map((r) => r.name).sort()).toEqual(Object.keys(migrations).sort());
   });
 
   it('migrating again changes nothing', async () => {
     await migrateToLatest(ctx.db);
-    const rows = await ctx.db.selectFrom('kysely_migration' as never).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    const rows = await ctx.db
+      .selectFrom('kysely_migration' as never)
+      .select(sql<number>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(rows.n)).toBe(Object.keys(migrations).length);
   });
 

@@ -86,4 +86,8 @@ export function damage(value: unknown, pick: number, replacement: unknown, how: 
   return copy;
 }
 
-export const damageArb = fc.record({ pick: fc.nat(), replacement: oddValue, how: fc.constantFrom('replace', 'replace', 'delete', 'add') as fc.Arbitrary<'replace' | 'delete' | 'add'> });
+export const damageArb = fc.record({
+  pick: fc.nat(),
+  replacement: oddValue,
+  how: fc.constantFrom('replace', 'replace', 'delete', 'add') as fc.Arbitrary<'replace' | 'delete' | 'add'>,
+});

@@ -17,87 +17,122 @@ import { oddString } from './arbitraries.js';
 import { numRuns } from '../helpers/seed.js';
 
 /** Field names the app's forms use, so odd values reach real handlers, not only "unknown field". */
-const fieldNames = ['name', 'email', 'role', 'password', 'current', 'confirm', 'next', 'row', 'group', 'kind', 'id', 'key', 'refs', 'path', 'value', 'uniqueId', 'tab', 'realm', 'date', 'ids', 'memo', 'general.exportFrom.invoices', 'invoices.memo', 'zz'];
+const fieldNames = [
+  'name',
+  'email',
+  'role',
+  'password',
+  'current',
+  'confirm',
+  'next',
+  'row',
+  'group',
+  'kind',
+  'id',
+  'key',
+  'refs',
+  'path',
+  'value',
+  'uniqueId',
+  'tab',
+  'realm',
+  'date',
+  'ids',
+  'memo',
+  'general.exportFrom.invoices',
+  'invoices.memo',
+  'zz',
+];
 
-for (const dialect of dialects) describe(`bad input through every web form [${dialect}]`, () => {
-  let emu: RunningEmulator;
-  let b: Bench;
+for (const dialect of dialects)
+  describe(`bad input through every web form [${dialect}]`, () => {
+    let emu: RunningEmulator;
+    let b: Bench;
 
-  beforeAll(async () => {
-    emu = await startEmulator({ preset: 'au' });
-    b = await makeBench({ env: { QBO_EMULATOR_URL: emu.url }, dialect });
-    const cb = await consentAs(b, b.people.administrator);
-    expect((await b.call(callbackPath(cb), { as: { person: b.people.administrator, via: 'session' } })).status).toBe(303);
-    expect((await b.call('/api/v1/practice/import', { method: 'POST', body: JSON.stringify(sampleLedger()), as: { person: b.people.bookkeeper, via: 'token' } })).status).toBe(200);
-    expect((await b.call('/api/v1/preview', { as: { person: b.people.viewer, via: 'token' } })).status).toBe(200);
-  });
-  afterAll(async () => {
-    await b?.close();
-    await emu?.close();
-  });
+    beforeAll(async () => {
+      emu = await startEmulator({ preset: 'au' });
+      b = await makeBench({ env: { QBO_EMULATOR_URL: emu.url }, dialect });
+      const cb = await consentAs(b, b.people.administrator);
+      expect((await b.call(callbackPath(cb), { as: { person: b.people.administrator, via: 'session' } })).status).toBe(303);
+      expect((await b.call('/api/v1/practice/import', { method: 'POST', body: JSON.stringify(sampleLedger()), as: { person: b.people.bookkeeper, via: 'token' } })).status).toBe(
+        200,
+      );
+      expect((await b.call('/api/v1/preview', { as: { person: b.people.viewer, via: 'token' } })).status).toBe(200);
+    });
+    afterAll(async () => {
+      await b?.close();
+      await emu?.close();
+    });
 
-  it('answers every GET page with odd path parameters and query strings without a 500', async () => {
-    const pages = routesOf(b.http).filter((r) => r.startsWith('GET ') && !r.includes(' /api/') && !r.includes('/static/') && r !== 'GET /connect/callback');
-    const q = fc.array(fc.tuple(fc.constantFrom('kind', 'key', 'tab', 'page', 'from', 'to', 'q', 'next', 'done', 'group', 'realm', 'limit', 'offset', 'zz'), oddString), { maxLength: 4 });
-    const param = fc.oneof(fc.constantFrom('1', 'INV-1', 'C1', 'contact', 'invoice'), oddString);
-    const enc = (x: string) => {
-      try {
-        return encodeURIComponent(x);
-      } catch {
-        return 'x';
-      }
-    };
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...pages), fc.constantFrom(...roleNames), param, q, async (route, role, p, query) => {
-        const path = `${concrete(route.slice(4)).replace(/\/(1|invoices|INV-1|general\.exportFrom)(?=\/|$)/g, `/${enc(p) || 'x'}`)}?${query.map(([k, v]) => `${k}=${enc(v)}`).join('&')}`;
-        const res = await b.call(path, { as: { person: b.people[role], via: 'session' } });
-        const text = await res.text();
-        const what = `${role} GET ${path.slice(0, 200)} → ${res.status}`;
-        expect(res.status, `${what} ${text.slice(0, 300)}`).toBeLessThan(500);
-        expect(stackTraceIn(text), what).toBeUndefined();
-      }),
-      { numRuns: numRuns(100) },
-    );
-  });
-
-  it('answers every odd form on every POST page route without a 500, and a refusal changes nothing', async () => {
-    // Sign-out and the connection actions end or replace what the rest of the run relies on.
-    // POST /sync starts a real sync (its form has no fields to get wrong; the API fuzz covers runs).
-    const skip = new Set(['POST /signout', 'POST /connection/disconnect', 'POST /connection/logout', 'POST /connection/connect', 'POST /setup', 'POST /sync']);
-    const forms = routesOf(b.http).filter((r) => r.startsWith('POST ') && !r.includes(' /api/') && !skip.has(r));
-    expect(forms.length).toBeGreaterThan(8);
-    const statuses = new Map<number, number>();
-    const form = fc.array(fc.tuple(fc.constantFrom(...fieldNames), oddString), { maxLength: 6 });
-    const param = fc.oneof(fc.constantFrom('1', 'INV-1', 'C1', 'contact', 'invoices'), oddString);
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...forms), fc.constantFrom(...roleNames), form, param, async (route, role, fields, p) => {
-        let enc: string;
+    it('answers every GET page with odd path parameters and query strings without a 500', async () => {
+      const pages = routesOf(b.http).filter((r) => r.startsWith('GET ') && !r.includes(' /api/') && !r.includes('/static/') && r !== 'GET /connect/callback');
+      const q = fc.array(fc.tuple(fc.constantFrom('kind', 'key', 'tab', 'page', 'from', 'to', 'q', 'next', 'done', 'group', 'realm', 'limit', 'offset', 'zz'), oddString), {
+        maxLength: 4,
+      });
+      const param = fc.oneof(fc.constantFrom('1', 'INV-1', 'C1', 'contact', 'invoice'), oddString);
+      const enc = (x: string) => {
         try {
-          enc = encodeURIComponent(p) || 'x';
+          return encodeURIComponent(x);
         } catch {
-          enc = 'x';
+          return 'x';
         }
-        const path = concrete(route.slice(5)).replace(/\/1(?=\/|$)/g, `/${enc}`);
-        const body = new URLSearchParams();
-        for (const [k, v] of fields) {
+      };
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...pages), fc.constantFrom(...roleNames), param, q, async (route, role, p, query) => {
+          const path = `${concrete(route.slice(4)).replace(/\/(1|invoices|INV-1|general\.exportFrom)(?=\/|$)/g, `/${enc(p) || 'x'}`)}?${query.map(([k, v]) => `${k}=${enc(v)}`).join('&')}`;
+          const res = await b.call(path, { as: { person: b.people[role], via: 'session' } });
+          const text = await res.text();
+          const what = `${role} GET ${path.slice(0, 200)} → ${res.status}`;
+          expect(res.status, `${what} ${text.slice(0, 300)}`).toBeLessThan(500);
+          expect(stackTraceIn(text), what).toBeUndefined();
+        }),
+        { numRuns: numRuns(100) },
+      );
+    });
+
+    it('answers every odd form on every POST page route without a 500, and a refusal changes nothing', async () => {
+      // Sign-out and the connection actions end or replace what the rest of the run relies on.
+      // POST /sync starts a real sync (its form has no fields to get wrong; the API fuzz covers runs).
+      const skip = new Set(['POST /signout', 'POST /connection/disconnect', 'POST /connection/logout', 'POST /connection/connect', 'POST /setup', 'POST /sync']);
+      const forms = routesOf(b.http).filter((r) => r.startsWith('POST ') && !r.includes(' /api/') && !skip.has(r));
+      expect(forms.length).toBeGreaterThan(8);
+      const statuses = new Map<number, number>();
+      const form = fc.array(fc.tuple(fc.constantFrom(...fieldNames), oddString), { maxLength: 6 });
+      const param = fc.oneof(fc.constantFrom('1', 'INV-1', 'C1', 'contact', 'invoices'), oddString);
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...forms), fc.constantFrom(...roleNames), form, param, async (route, role, fields, p) => {
+          let enc: string;
           try {
-            body.append(k, v);
+            enc = encodeURIComponent(p) || 'x';
           } catch {
-            body.append(k, 'x');
+            enc = 'x';
           }
-        }
-        const before = await snapshotTables(b.app.ctx.db);
-        const res = await b.call(path, { method: 'POST', body: body.toString(), contentType: 'application/x-www-form-urlencoded', as: { person: b.people[role], via: 'session' } });
-        const text = await res.text();
-        const what = `${role} POST ${path.slice(0, 100)} ${body.toString().slice(0, 200)} → ${res.status}`;
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        expect(res.status, `${what} ${text.slice(0, 300)}`).toBeLessThan(500);
-        expect(stackTraceIn(text), what).toBeUndefined();
-        if (res.status >= 400) expect(changedTables(before, await snapshotTables(b.app.ctx.db)), `${what}: a refused form changed what was stored`).toEqual({});
-      }),
-      { numRuns: numRuns(100) },
-    );
-    // Plenty were refused by the handlers themselves (not only by role checks).
-    expect((statuses.get(400) ?? 0) + (statuses.get(404) ?? 0)).toBeGreaterThan(10);
+          const path = concrete(route.slice(5)).replace(/\/1(?=\/|$)/g, `/${enc}`);
+          const body = new URLSearchParams();
+          for (const [k, v] of fields) {
+            try {
+              body.append(k, v);
+            } catch {
+              body.append(k, 'x');
+            }
+          }
+          const before = await snapshotTables(b.app.ctx.db);
+          const res = await b.call(path, {
+            method: 'POST',
+            body: body.toString(),
+            contentType: 'application/x-www-form-urlencoded',
+            as: { person: b.people[role], via: 'session' },
+          });
+          const text = await res.text();
+          const what = `${role} POST ${path.slice(0, 100)} ${body.toString().slice(0, 200)} → ${res.status}`;
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          expect(res.status, `${what} ${text.slice(0, 300)}`).toBeLessThan(500);
+          expect(stackTraceIn(text), what).toBeUndefined();
+          if (res.status >= 400) expect(changedTables(before, await snapshotTables(b.app.ctx.db)), `${what}: a refused form changed what was stored`).toEqual({});
+        }),
+        { numRuns: numRuns(100) },
+      );
+      // Plenty were refused by the handlers themselves (not only by role checks).
+      expect((statuses.get(400) ?? 0) + (statuses.get(404) ?? 0)).toBeGreaterThan(10);
+    });
   });
-});

@@ -44,7 +44,13 @@ describe('preview API against a QuickBooks that answers oddly', () => {
       companyName: 'Odd Co',
       region: 'AU',
       connectedBy: 'test',
-      tokens: { accessToken: ACCESS, refreshToken: 'REFRESH-TOKEN-IN-THE-VAULT-0002', accessExpiresAt: testDate(3_600_000), refreshExpiresAt: testDate(86_400_000), refreshHardExpiresAt: null },
+      tokens: {
+        accessToken: ACCESS,
+        refreshToken: 'REFRESH-TOKEN-IN-THE-VAULT-0002',
+        accessExpiresAt: testDate(3_600_000),
+        refreshExpiresAt: testDate(86_400_000),
+        refreshHardExpiresAt: null,
+      },
     });
     expect((await b.call('/api/v1/practice/import', { method: 'POST', body: JSON.stringify(sampleLedger()), as: { person: b.people.bookkeeper, via: 'token' } })).status).toBe(200);
   });
@@ -68,7 +74,25 @@ describe('preview API against a QuickBooks that answers oddly', () => {
         { status: 200, contentType: 'application/json', body: '{"CDCResponse":[{"QueryResponse":[{"Customer":[{"Id":null}]}]}],"time":"x"}' },
         { status: 200, contentType: 'application/json', body: 'null' },
       ),
-      damageArb.map((d) => ({ status: 200, contentType: 'application/json', body: JSON.stringify(damage({ QueryResponse: { Account: [{ Id: '1', SyncToken: '0', Name: 'Sales', AccountType: 'Income', MetaData: { CreateTime: 'x', LastUpdatedTime: 'x' } }], startPosition: 1, maxResults: 1 }, time: 'x' }, d.pick, d.replacement, d.how)) })),
+      damageArb.map((d) => ({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify(
+          damage(
+            {
+              QueryResponse: {
+                Account: [{ Id: '1', SyncToken: '0', Name: 'Sales', AccountType: 'Income', MetaData: { CreateTime: 'x', LastUpdatedTime: 'x' } }],
+                startPosition: 1,
+                maxResults: 1,
+              },
+              time: 'x',
+            },
+            d.pick,
+            d.replacement,
+            d.how,
+          ),
+        ),
+      })),
     );
     const statuses = new Map<number, number>();
     await fc.assert(

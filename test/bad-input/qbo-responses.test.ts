@@ -29,15 +29,31 @@ interface Answer {
   body: string;
 }
 
-const customer = { Id: '58', SyncToken: '2', DisplayName: 'Harbour Trust', Balance: 120.5, Active: true, MetaData: { CreateTime: '2026-11-01T10:00:00-08:00', LastUpdatedTime: '2026-11-02T10:00:00-08:00' } };
+const customer = {
+  Id: '58',
+  SyncToken: '2',
+  DisplayName: 'Harbour Trust',
+  Balance: 120.5,
+  Active: true,
+  MetaData: { CreateTime: '2026-11-01T10:00:00-08:00', LastUpdatedTime: '2026-11-02T10:00:00-08:00' },
+};
 const valid: Record<string, unknown> = {
   read: { Customer: customer, time: '2026-11-26T01:00:00.000-08:00' },
   query: { QueryResponse: { Customer: [customer, { ...customer, Id: '59' }], startPosition: 1, maxResults: 2 }, time: '2026-11-26T01:00:00.000-08:00' },
   count: { QueryResponse: { totalCount: 2 }, time: '2026-11-26T01:00:00.000-08:00' },
   create: { Customer: customer, time: '2026-11-26T01:00:00.000-08:00' },
-  batch: { BatchItemResponse: [{ bId: 'b1', Customer: customer }, { bId: 'b2', Fault: { Error: [{ Message: 'Duplicate Name Exists Error', code: '6240' }], type: 'ValidationFault' } }], time: '2026-11-26T01:00:00.000-08:00' },
+  batch: {
+    BatchItemResponse: [
+      { bId: 'b1', Customer: customer },
+      { bId: 'b2', Fault: { Error: [{ Message: 'Duplicate Name Exists Error', code: '6240' }], type: 'ValidationFault' } },
+    ],
+    time: '2026-11-26T01:00:00.000-08:00',
+  },
   cdc: { CDCResponse: [{ QueryResponse: [{ Customer: [customer], startPosition: 1, maxResults: 1 }] }], time: '2026-11-26T01:00:00.000-08:00' },
-  companyInfo: { QueryResponse: { CompanyInfo: [{ Id: '1', SyncToken: '0', CompanyName: 'Acme', Country: 'AU' }] }, CompanyInfo: { Id: '1', SyncToken: '0', CompanyName: 'Acme', Country: 'AU' } },
+  companyInfo: {
+    QueryResponse: { CompanyInfo: [{ Id: '1', SyncToken: '0', CompanyName: 'Acme', Country: 'AU' }] },
+    CompanyInfo: { Id: '1', SyncToken: '0', CompanyName: 'Acme', Country: 'AU' },
+  },
 };
 const ops = Object.keys(valid);
 
@@ -48,7 +64,19 @@ function bodyArb(op: string): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 3, arbitrary: damageArb.map((d) => JSON.stringify(damage(valid[op], d.pick, d.replacement, d.how))) },
     { weight: 2, arbitrary: fc.nat({ max: base.length - 1 }).map((n) => base.slice(0, n)) },
-    { weight: 1, arbitrary: fc.constantFrom(html, '', 'null', '[]', '"string"', '0', 'Service Unavailable', '<?xml version="1.0"?><IntuitResponse><Fault><Error code="3200"><Message>AuthenticationFailed</Message></Error></Fault></IntuitResponse>') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        html,
+        '',
+        'null',
+        '[]',
+        '"string"',
+        '0',
+        'Service Unavailable',
+        '<?xml version="1.0"?><IntuitResponse><Fault><Error code="3200"><Message>AuthenticationFailed</Message></Error></Fault></IntuitResponse>',
+      ),
+    },
     {
       weight: 2,
       arbitrary: fc.constantFrom(
@@ -69,7 +97,12 @@ function bodyArb(op: string): fc.Arbitrary<string> {
         JSON.stringify({ QueryResponse: { totalCount: -3 } }),
         JSON.stringify({ QueryResponse: { totalCount: 1e300 } }),
         JSON.stringify({ BatchItemResponse: [{ bId: 'b9', Customer: customer }] }),
-        JSON.stringify({ BatchItemResponse: [{ bId: 'b1', Customer: customer }, { bId: 'b1', Customer: customer }] }),
+        JSON.stringify({
+          BatchItemResponse: [
+            { bId: 'b1', Customer: customer },
+            { bId: 'b1', Customer: customer },
+          ],
+        }),
         JSON.stringify({ BatchItemResponse: 'x' }),
         JSON.stringify({ CDCResponse: [{ QueryResponse: 'x' }] }),
         JSON.stringify({ CDCResponse: [] }),
@@ -106,7 +139,15 @@ describe('bad answers from QuickBooks reach the client', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const store: TokenStore = {
-      load: async (realmId) => ({ realmId, status: 'connected', accessToken: ACCESS, refreshToken: REFRESH, accessExpiresAt: testDate(3_600_000), refreshExpiresAt: null, refreshHardExpiresAt: null }),
+      load: async (realmId) => ({
+        realmId,
+        status: 'connected',
+        accessToken: ACCESS,
+        refreshToken: REFRESH,
+        accessExpiresAt: testDate(3_600_000),
+        refreshExpiresAt: null,
+        refreshHardExpiresAt: null,
+      }),
       saveRotated: async () => undefined,
       withRefreshLock: async (_r, fn) => fn(),
       markDisconnected: async () => undefined,
@@ -161,7 +202,8 @@ describe('bad answers from QuickBooks reach the client', () => {
       const e = x as { Id?: unknown; SyncToken?: unknown; Balance?: unknown };
       expect(typeof e.Id === 'string' && e.Id.length > 0, `${op}: Id ${String(e.Id)}`).toBe(true);
       if (e.SyncToken !== undefined) expect(String(e.SyncToken)).toMatch(/^\d+$/);
-      if (e.Balance !== undefined) expect(Number.isFinite(e.Balance) && Math.round((e.Balance as number) * 100) === (e.Balance as number) * 100, `${op}: Balance ${String(e.Balance)}`).toBe(true);
+      if (e.Balance !== undefined)
+        expect(Number.isFinite(e.Balance) && Math.round((e.Balance as number) * 100) === (e.Balance as number) * 100, `${op}: Balance ${String(e.Balance)}`).toBe(true);
     };
     if (op === 'read' || op === 'create') entity(v);
     else if (op === 'query') (v as unknown[]).forEach(entity);

@@ -13,7 +13,9 @@ describe('the chaos soak fails on a sync process that ends in a way the CLI does
   it('names the silent exit 13, a crash, output that is not JSON, and a watchdog kill', () => {
     expect(unexpectedExit({ ...base, code: 13, json: false, stdout: '' })).toBe('exit 13 (stderr: nothing)');
     expect(unexpectedExit({ ...base, code: null, signal: 'SIGSEGV', json: false })).toBe('exit SIGSEGV (stderr: nothing)');
-    expect(unexpectedExit({ ...base, code: 0, json: false, stdout: '{"level":30,"msg":"qbo: retrying"}\n{' })).toMatch(/^exit 0 without a JSON answer on stdout \(stdout: \{"level":30/);
+    expect(unexpectedExit({ ...base, code: 0, json: false, stdout: '{"level":30,"msg":"qbo: retrying"}\n{' })).toMatch(
+      /^exit 0 without a JSON answer on stdout \(stdout: \{"level":30/,
+    );
     expect(unexpectedExit({ ...base, code: null, signal: 'SIGKILL', watchdog: true, json: false })).toMatch(/^watchdog/);
   });
 });

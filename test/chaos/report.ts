@@ -73,7 +73,27 @@ export function figuresOf(round: string, r: SoakReport): RoundFigures {
 
 export function companyTable(round: string, r: SoakReport): string {
   return table(
-    ['round / company', 'realm', 'documents', 'once', 'names', 'dupes', 'missing', 'orphans', 'totals ok', 'tax ok', 'QBO tax', 'balances', 'held', 'explained', 'runs', 'kills', 'connection', 'busiest min', 'max in flight'],
+    [
+      'round / company',
+      'realm',
+      'documents',
+      'once',
+      'names',
+      'dupes',
+      'missing',
+      'orphans',
+      'totals ok',
+      'tax ok',
+      'QBO tax',
+      'balances',
+      'held',
+      'explained',
+      'runs',
+      'kills',
+      'connection',
+      'busiest min',
+      'max in flight',
+    ],
     r.companies.map((c) => {
       const s = r.stats.companies.find((x) => x.realmId === c.realmId);
       const v = c.verdict;
@@ -118,7 +138,30 @@ export function failuresLine(r: SoakReport): string {
 
 export function roundTable(rounds: RoundFigures[]): string {
   return table(
-    ['round', 'documents', 'names', 'QBO requests', '429', '500', 'hang', 'commit-drop', 'limit 429s', 'token calls', 'kills', 'sync runs', 'recovered', 'resent', 'duplicates', 'missing', 'totals checked', 'tax ok', 'QBO tax', 'balances', 'held', 'seconds'],
+    [
+      'round',
+      'documents',
+      'names',
+      'QBO requests',
+      '429',
+      '500',
+      'hang',
+      'commit-drop',
+      'limit 429s',
+      'token calls',
+      'kills',
+      'sync runs',
+      'recovered',
+      'resent',
+      'duplicates',
+      'missing',
+      'totals checked',
+      'tax ok',
+      'QBO tax',
+      'balances',
+      'held',
+      'seconds',
+    ],
     rounds.map((f) => [
       f.round,
       String(f.documents),

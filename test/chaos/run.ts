@@ -55,7 +55,9 @@ for (const preset of presets as SoakPreset[]) {
     const opts = chaosOptions(mode, roundSeed, memory, (line) => console.log(line), preset);
     if (values.kills !== undefined) opts.kills = Number(values.kills);
     const round = `${preset} memory ${memory}`;
-    console.log(`\n== round ${++n}: ${preset} preset${preset === 'us' ? ' (NYC sales tax on invoices and credit notes)' : ' (GST)'}, strict emulator, requestid memory ${memory}, ${opts.companies} companies, ${opts.size} demo, ${opts.kills} kills, time scale ${opts.timeScale} (round seed ${roundSeed})`);
+    console.log(
+      `\n== round ${++n}: ${preset} preset${preset === 'us' ? ' (NYC sales tax on invoices and credit notes)' : ' (GST)'}, strict emulator, requestid memory ${memory}, ${opts.companies} companies, ${opts.size} demo, ${opts.kills} kills, time scale ${opts.timeScale} (round seed ${roundSeed})`,
+    );
     const report = await runSoak(opts);
     figures.push(figuresOf(round, report));
     tables.push(`${companyTable(round, report)}\n${failuresLine(report)}`);

@@ -76,7 +76,15 @@ export interface ChildRun {
 const expectedExitCodes = new Set([0, 1, 2, 3]);
 
 /** Why a sync child's end is not one the CLI promises (undefined when it is, or when the soak killed it). */
-export function unexpectedExit(e: { code: number | null; signal: NodeJS.Signals | null; killed: boolean; watchdog: boolean; json: boolean; stdout: string; stderr: string }): string | undefined {
+export function unexpectedExit(e: {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  killed: boolean;
+  watchdog: boolean;
+  json: boolean;
+  stdout: string;
+  stderr: string;
+}): string | undefined {
   if (e.killed) return undefined;
   const firstLine = (t: string) => t.trim().split('\n')[0] || 'nothing';
   if (e.watchdog) return 'watchdog: the sync ran too long and was killed';
@@ -196,7 +204,14 @@ function runChild(c: Company, watchdogMs: number): Promise<ChildRun> {
       let parsed = false;
       try {
         const json = JSON.parse(stdout) as { status: string; message: string | null; summary: { created: number; adopted: number; failed: number; held: number } };
-        Object.assign(run, { status: json.status, message: json.message, created: json.summary.created, adopted: json.summary.adopted, failed: json.summary.failed, held: json.summary.held });
+        Object.assign(run, {
+          status: json.status,
+          message: json.message,
+          created: json.summary.created,
+          adopted: json.summary.adopted,
+          failed: json.summary.failed,
+          held: json.summary.held,
+        });
         parsed = true;
       } catch {
         // Killed, or a one-line error on stderr: nothing to read.
@@ -235,7 +250,9 @@ async function companyLoop(c: Company, opts: SoakOptions, killPhase: () => boole
       continue;
     }
     finalRuns += 1;
-    opts.log(`  ${tag}: sync ${r.status ?? `exit ${r.code}`} in ${(r.ms / 1000).toFixed(1)} s (created ${r.created ?? '?'}, adopted ${r.adopted ?? '?'}, failed ${r.failed ?? '?'}, held ${r.held ?? '?'})${r.code === 0 ? '' : `: ${r.message ?? r.stderr.split('\n')[0] ?? ''}`}`);
+    opts.log(
+      `  ${tag}: sync ${r.status ?? `exit ${r.code}`} in ${(r.ms / 1000).toFixed(1)} s (created ${r.created ?? '?'}, adopted ${r.adopted ?? '?'}, failed ${r.failed ?? '?'}, held ${r.held ?? '?'})${r.code === 0 ? '' : `: ${r.message ?? r.stderr.split('\n')[0] ?? ''}`}`,
+    );
     if (r.code === 0) {
       c.finished = true;
       return;
@@ -270,7 +287,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     opts.log(`prepared ${opts.companies} companies (${planned.join(', ')} records to create) in ${(prepareMs / 1000).toFixed(1)} s`);
 
     emu.control.resetStats();
-    emu.control.armFaults({ seed: opts.seed, rates: { '429': opts.faults['429'], '500': opts.faults['500'], hang: opts.faults.hang, 'commit-then-drop': opts.faults['commit-then-drop'] }, appliesTo: 'all' });
+    emu.control.armFaults({
+      seed: opts.seed,
+      rates: { '429': opts.faults['429'], '500': opts.faults['500'], hang: opts.faults.hang, 'commit-then-drop': opts.faults['commit-then-drop'] },
+      appliesTo: 'all',
+    });
 
     const t1 = Date.now();
     const random = prng(opts.seed);
@@ -312,11 +333,33 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const t2 = Date.now();
     const outcomes: CompanyOutcome[] = [];
     for (const c of companies) {
-      const verdict = await verifyCompany({ emu, realmId: c.realmId, dataDir: c.dataDir, plan: c.plan, exportFrom: c.exportFrom, stats: stats.companies.find((s) => s.realmId === c.realmId), limits, runs: c.runs, us: opts.preset === 'us' });
+      const verdict = await verifyCompany({
+        emu,
+        realmId: c.realmId,
+        dataDir: c.dataDir,
+        plan: c.plan,
+        exportFrom: c.exportFrom,
+        stats: stats.companies.find((s) => s.realmId === c.realmId),
+        limits,
+        runs: c.runs,
+        us: opts.preset === 'us',
+      });
       outcomes.push({ index: c.index, realmId: c.realmId, dataDir: c.dataDir, runs: c.runs, finished: c.finished, verdict });
     }
-    const unexpected = outcomes.flatMap((o) => o.runs.filter((r) => r.unexpected).map((r) => `company ${o.index + 1} (${o.realmId}): a sync process ended unexpectedly: ${r.unexpected}`));
-    const problems = [...unexpected, ...outcomes.flatMap((o) => [...(o.finished ? [] : [`company ${o.index + 1} (${o.realmId}): the sync never succeeded after the kills (last: ${o.runs.at(-1)?.status ?? o.runs.at(-1)?.code} ${o.runs.at(-1)?.message ?? o.runs.at(-1)?.stderr ?? ''})`]), ...o.verdict.problems.map((p) => `company ${o.index + 1} (${o.realmId}): ${p}`)])];
+    const unexpected = outcomes.flatMap((o) =>
+      o.runs.filter((r) => r.unexpected).map((r) => `company ${o.index + 1} (${o.realmId}): a sync process ended unexpectedly: ${r.unexpected}`),
+    );
+    const problems = [
+      ...unexpected,
+      ...outcomes.flatMap((o) => [
+        ...(o.finished
+          ? []
+          : [
+              `company ${o.index + 1} (${o.realmId}): the sync never succeeded after the kills (last: ${o.runs.at(-1)?.status ?? o.runs.at(-1)?.code} ${o.runs.at(-1)?.message ?? o.runs.at(-1)?.stderr ?? ''})`,
+            ]),
+        ...o.verdict.problems.map((p) => `company ${o.index + 1} (${o.realmId}): ${p}`),
+      ]),
+    ];
     const { log: _log, ...options } = opts;
     return {
       options,

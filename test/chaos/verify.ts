@@ -125,7 +125,7 @@ export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict>
     // Practice totals of the planned documents.
     const practiceTotal = new Map<string, { total: number; contact: string }>();
     for (const kind of docKinds) {
-      for (let offset = 0; ; ) {
+      for (let offset = 0; ;) {
         const page = await listRecords(db, kind, { limit: 1000, offset, from: input.exportFrom });
         for (const r of page.items) {
           const rec = r.record as unknown as { totalCents?: number; amountCents?: number; contactCode?: string };
@@ -158,7 +158,8 @@ export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict>
       const e = found[0]!;
       const link = linkOf.get(k);
       if (!link) problems.push(`${k}: in QBO as ${String(e['_entity'])} ${e.Id} but not linked`);
-      else if (link.qbo_id !== e.Id || link.qbo_entity !== e['_entity']) problems.push(`${k}: linked to ${link.qbo_entity} ${link.qbo_id}, but QBO holds it as ${String(e['_entity'])} ${e.Id}`);
+      else if (link.qbo_id !== e.Id || link.qbo_entity !== e['_entity'])
+        problems.push(`${k}: linked to ${link.qbo_entity} ${link.qbo_id}, but QBO holds it as ${String(e['_entity'])} ${e.Id}`);
       // A credit note applied to its invoice is a 0.00 payment of its own, with no ledger record:
       // its total is the plan's.
       const practice = practiceTotal.get(k)?.total ?? (row.record.kind === 'credit-application' ? row.qboTotalCents : undefined);
@@ -213,7 +214,8 @@ export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict>
     }
 
     // A US company is sent no purchase: bills and staff expenses are not offered there.
-    if (input.us) for (const entity of ['Bill', 'Purchase']) if (all(entity).length) problems.push(`${all(entity).length} ${entity}(s) in a US company, where purchases are not sent`);
+    if (input.us)
+      for (const entity of ['Bill', 'Purchase']) if (all(entity).length) problems.push(`${all(entity).length} ${entity}(s) in a US company, where purchases are not sent`);
 
     // Customer balances: QBO's open documents against the practice's synced ones, to the cent.
     const contactOf = new Map(links.filter((l) => l.record_kind === 'contact' && l.qbo_entity === 'Customer').map((l) => [l.qbo_id, l.record_key]));
@@ -236,10 +238,20 @@ export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict>
       const contact = contactOf.get(customerId);
       if (!contact) continue;
       balancesChecked += 1;
-      if (balance !== (practiceBalance.get(contact) ?? 0)) problems.push(`customer ${contact} (QBO ${customerId}): QBO balance ${balance} cents, practice ${practiceBalance.get(contact) ?? 0} cents`);
+      if (balance !== (practiceBalance.get(contact) ?? 0))
+        problems.push(`customer ${contact} (QBO ${customerId}): QBO balance ${balance} cents, practice ${practiceBalance.get(contact) ?? 0} cents`);
     }
 
-    const recoveredByLookup = Number((await db.selectFrom('run_records').select((eb) => eb.fn.countAll<number>().as('n')).where('code', '=', 'run.recovered').where('run_id', 'in', db.selectFrom('runs').select('id').where('realm_id', '=', input.realmId)).executeTakeFirstOrThrow()).n);
+    const recoveredByLookup = Number(
+      (
+        await db
+          .selectFrom('run_records')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('code', '=', 'run.recovered')
+          .where('run_id', 'in', db.selectFrom('runs').select('id').where('realm_id', '=', input.realmId))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     const failedByCode: Record<string, number> = {};
     const failedRecords = await db
       .selectFrom('run_records')
@@ -261,7 +273,8 @@ export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict>
     const conn = await db.selectFrom('connections').selectAll().where('realm_id', '=', input.realmId).executeTakeFirst();
     const connection = conn ? `${conn.status}${conn.disconnected_reason ? ` (${conn.disconnected_reason})` : ''}` : 'missing';
     if (!conn || conn.status !== 'connected') problems.push(`connection ${connection}: expected connected`);
-    for (const r of input.runs) if (/invalid_grant|no longer accepts its refresh token/i.test(`${r.stderr} ${r.message ?? ''}`)) problems.push(`a sync reported invalid_grant: ${r.message ?? r.stderr}`);
+    for (const r of input.runs)
+      if (/invalid_grant|no longer accepts its refresh token/i.test(`${r.stderr} ${r.message ?? ''}`)) problems.push(`a sync reported invalid_grant: ${r.message ?? r.stderr}`);
 
     // What QBO saw: never more than its limits allow.
     const s = input.stats;

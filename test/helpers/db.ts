@@ -72,7 +72,12 @@ export function describeEachDialect(name: string, body: (ctx: { readonly db: Db;
       const ctx = {
         dialect,
         get db(): Db {
-          if (!opened) throw new Error(opts.fresh === 'each' ? 'database not open: with fresh: "each", use ctx.db inside a test or a beforeEach/afterEach hook' : 'database not open yet: use ctx.db inside a test or hook');
+          if (!opened)
+            throw new Error(
+              opts.fresh === 'each'
+                ? 'database not open: with fresh: "each", use ctx.db inside a test or a beforeEach/afterEach hook'
+                : 'database not open yet: use ctx.db inside a test or hook',
+            );
           return opened.db;
         },
       };

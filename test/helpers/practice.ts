@@ -11,7 +11,19 @@ export function sampleLedger(): DemoDocument {
     offices: [{ code: 'SYD', name: 'Sydney studio' }],
     staff: [{ uniqueId: 'EMP1', name: 'Ann Lee', email: 'ann@example.com', officeCode: 'SYD' }],
     contacts: [
-      { code: 'C1', uniqueId: 'CL1', name: 'Harbour Trust', legalName: 'Harbour Trust Pty Ltd', email: 'ap@harbour.example', phone: '02 9000 0000', postalAddress: 'PO Box 1, Sydney NSW 2001', streetAddress: '1 Quay St, Sydney NSW 2000', taxNumber: '12 345 678 901', isClient: true, isSupplier: false },
+      {
+        code: 'C1',
+        uniqueId: 'CL1',
+        name: 'Harbour Trust',
+        legalName: 'Harbour Trust Pty Ltd',
+        email: 'ap@harbour.example',
+        phone: '02 9000 0000',
+        postalAddress: 'PO Box 1, Sydney NSW 2001',
+        streetAddress: '1 Quay St, Sydney NSW 2000',
+        taxNumber: '12 345 678 901',
+        isClient: true,
+        isSupplier: false,
+      },
       { code: 'S1', uniqueId: 'SU1', name: 'Rock Engineers', isClient: false, isSupplier: true },
     ],
     costCentres: [{ code: 'RES', name: 'Residential', incomeAccountCode: '4100' }],
@@ -71,7 +83,17 @@ export function sampleLedger(): DemoDocument {
         totalCents: 11_000,
       },
     ],
-    payments: [{ number: 'RCT-1', date: '2026-11-10', contactCode: 'C1', paymentTypeCode: 'EFT', reference: 'remit', amountCents: 759_000, allocations: [{ invoiceNumber: 'INV-1', amountCents: 759_000 }] }],
+    payments: [
+      {
+        number: 'RCT-1',
+        date: '2026-11-10',
+        contactCode: 'C1',
+        paymentTypeCode: 'EFT',
+        reference: 'remit',
+        amountCents: 759_000,
+        allocations: [{ invoiceNumber: 'INV-1', amountCents: 759_000 }],
+      },
+    ],
     bills: [
       {
         number: 'B-1',
@@ -85,7 +107,20 @@ export function sampleLedger(): DemoDocument {
       },
     ],
     staffExpenses: [
-      { number: 'EXP-1', staffUniqueId: 'EMP1', date: '2026-11-06', kind: 'travel', expenseTypeCode: 'TAXI', projectNumber: 'P1', stageCode: 'CD', description: 'Taxi to site', amountCents: 4_500, taxCode: 'GST', taxCents: 450, totalCents: 4_950 },
+      {
+        number: 'EXP-1',
+        staffUniqueId: 'EMP1',
+        date: '2026-11-06',
+        kind: 'travel',
+        expenseTypeCode: 'TAXI',
+        projectNumber: 'P1',
+        stageCode: 'CD',
+        description: 'Taxi to site',
+        amountCents: 4_500,
+        taxCode: 'GST',
+        taxCents: 450,
+        totalCents: 4_950,
+      },
     ],
   };
 }

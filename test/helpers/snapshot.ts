@@ -5,7 +5,22 @@
 import type { Db } from '../../src/store/db.js';
 
 /** The tables that hold what people and syncs have stored (not sessions, which sign-ins touch). */
-export const storedTables = ['users', 'api_tokens', 'practice_records', 'connections', 'oauth_states', 'connect_settings', 'settings_audit', 'skips', 'links', 'journal', 'runs', 'run_records', 'sync_locks', 'app_meta'] as const;
+export const storedTables = [
+  'users',
+  'api_tokens',
+  'practice_records',
+  'connections',
+  'oauth_states',
+  'connect_settings',
+  'settings_audit',
+  'skips',
+  'links',
+  'journal',
+  'runs',
+  'run_records',
+  'sync_locks',
+  'app_meta',
+] as const;
 
 /** Bookkeeping every authenticated request updates (an API token's last use), not stored content. */
 const usageColumns = new Set(['last_used_at', 'last_seen_at']);
@@ -13,7 +28,10 @@ const usageColumns = new Set(['last_used_at', 'last_seen_at']);
 export async function snapshotTables(db: Db, tables: readonly string[] = storedTables): Promise<string> {
   const out: Record<string, string[]> = {};
   for (const t of tables) {
-    const rows = await db.selectFrom(t as 'users').selectAll().execute();
+    const rows = await db
+      .selectFrom(t as 'users')
+      .selectAll()
+      .execute();
     out[t] = rows.map((r) => JSON.stringify(r, (k, v: unknown) => (usageColumns.has(k) ? undefined : typeof v === 'bigint' ? v.toString() : v))).sort();
   }
   return JSON.stringify(out);

@@ -38,7 +38,13 @@ const clientOptions = { retry: { baseMs: 1, capMs: 5, throttleWaitMs: 10 }, slee
 const totalOf = (lines: number[]) => lines.reduce((s, c) => s + c + Math.round(c / 10), 0);
 
 async function linkedInvoices(r: Real): Promise<Array<{ key: string; qboId: string; state: string }>> {
-  const rows = await r.sys.app.ctx.db.selectFrom('links').select(['record_key', 'qbo_id', 'state']).where('realm_id', '=', r.sys.realmId).where('record_kind', '=', 'invoice').orderBy('record_key').execute();
+  const rows = await r.sys.app.ctx.db
+    .selectFrom('links')
+    .select(['record_key', 'qbo_id', 'state'])
+    .where('realm_id', '=', r.sys.realmId)
+    .where('record_kind', '=', 'invoice')
+    .orderBy('record_key')
+    .execute();
   return rows.map((x) => ({ key: x.record_key, qboId: x.qbo_id, state: x.state }));
 }
 
@@ -47,7 +53,11 @@ const pick = <T>(xs: readonly T[], i: number): T | undefined => (xs.length ? xs[
 // ---- the practice ---------------------------------------------------------------------------------
 
 export class ImportInvoice implements Cmd {
-  constructor(readonly contact: number, readonly day: number, readonly lineCents: number[]) {}
+  constructor(
+    readonly contact: number,
+    readonly day: number,
+    readonly lineCents: number[],
+  ) {}
   check = () => true;
   async run(m: Model, r: Real) {
     const contactCode = pick([...m.contacts.keys()], this.contact)!;
@@ -63,7 +73,10 @@ export class ImportInvoice implements Cmd {
 }
 
 export class EditInvoice implements Cmd {
-  constructor(readonly which: number, readonly field: 'text' | 'dueDate' | 'amount') {}
+  constructor(
+    readonly which: number,
+    readonly field: 'text' | 'dueDate' | 'amount',
+  ) {}
   check = (m: Readonly<Model>) => [...m.invoices.values()].some((i) => !i.cancelled);
   async run(m: Model, r: Real) {
     const open = [...m.invoices.entries()].filter(([, i]) => !i.cancelled);
@@ -92,7 +105,10 @@ export class CancelInvoice implements Cmd {
 
 export class RenameContact implements Cmd {
   /** `reuseName`: a new contact takes the old name (issue 19, "A rename blocks every future sync"). */
-  constructor(readonly which: number, readonly reuseName: boolean) {}
+  constructor(
+    readonly which: number,
+    readonly reuseName: boolean,
+  ) {}
   check = () => true;
   async run(m: Model, r: Real) {
     const code = pick([...m.contacts.keys()], this.which)!;
@@ -110,7 +126,10 @@ export class RenameContact implements Cmd {
 }
 
 export class PracticePayment implements Cmd {
-  constructor(readonly which: number, readonly percent: number) {}
+  constructor(
+    readonly which: number,
+    readonly percent: number,
+  ) {}
   private open(m: Readonly<Model>) {
     return [...m.invoices.entries()].filter(([n, i]) => !i.cancelled && totalOf(i.lineCents) - practicePaid(m as Model, n) - accountantPaid(m, n) > 100);
   }
@@ -133,7 +152,10 @@ function accountantPaid(m: Readonly<Model>, number: string): number {
 }
 
 export class SkipInvoice implements Cmd {
-  constructor(readonly which: number, readonly addBack: boolean) {}
+  constructor(
+    readonly which: number,
+    readonly addBack: boolean,
+  ) {}
   check = (m: Readonly<Model>) => (this.addBack ? m.skipped.size > 0 : m.invoices.size > 0);
   async run(m: Model, r: Real) {
     const base = { realmId: r.sys.realmId, kind: 'invoice', actor: 'model', clock: r.sys.clock };
@@ -153,7 +175,10 @@ export class SkipInvoice implements Cmd {
 // ---- settings -------------------------------------------------------------------------------------
 
 export class SetSetting implements Cmd {
-  constructor(readonly path: 'payments.direction' | 'general.exportFrom.invoices' | 'invoices.memo', readonly value: string) {}
+  constructor(
+    readonly path: 'payments.direction' | 'general.exportFrom.invoices' | 'invoices.memo',
+    readonly value: string,
+  ) {}
   check = () => true;
   async run(m: Model, r: Real) {
     await setSetting(r.sys.app.ctx.db, { realmId: r.sys.realmId, path: this.path, value: this.value, actor: 'model', clock: r.sys.clock });
@@ -169,10 +194,16 @@ export class SetSetting implements Cmd {
 type QboRow = Record<string, unknown> & { Id: string; SyncToken: string };
 
 export class AccountantEdit implements Cmd {
-  constructor(readonly which: number, readonly field: 'memo' | 'dueDate' | 'amount') {}
+  constructor(
+    readonly which: number,
+    readonly field: 'memo' | 'dueDate' | 'amount',
+  ) {}
   check = () => true;
   async run(m: Model, r: Real) {
-    const target = pick((await linkedInvoices(r)).filter((l) => l.state !== 'voided'), this.which);
+    const target = pick(
+      (await linkedInvoices(r)).filter((l) => l.state !== 'voided'),
+      this.which,
+    );
     if (!target) return;
     const q = r.sys.accountant;
     const cur = (await q.read('Invoice', target.qboId)) as QboRow;
@@ -203,7 +234,10 @@ export class AccountantEdit implements Cmd {
 }
 
 export class AccountantPayment implements Cmd {
-  constructor(readonly which: number, readonly percent: number) {}
+  constructor(
+    readonly which: number,
+    readonly percent: number,
+  ) {}
   check = () => true;
   async run(m: Model, r: Real) {
     const candidates = (await linkedInvoices(r)).filter((l) => l.state === 'linked');
@@ -216,7 +250,12 @@ export class AccountantPayment implements Cmd {
     const balance = Math.round(Number(cur['Balance']) * 100) - (practiceOpen ? practicePaid(m, target.key) : 0);
     if (balance < 200) return;
     const amountCents = Math.max(100, Math.floor((balance * this.percent) / 100));
-    const body = { CustomerRef: cur['CustomerRef'], TotalAmt: amountCents / 100, TxnDate: dayOf(49), Line: [{ Amount: amountCents / 100, LinkedTxn: [{ TxnId: cur.Id, TxnType: 'Invoice' }] }] };
+    const body = {
+      CustomerRef: cur['CustomerRef'],
+      TotalAmt: amountCents / 100,
+      TxnDate: dayOf(49),
+      Line: [{ Amount: amountCents / 100, LinkedTxn: [{ TxnId: cur.Id, TxnType: 'Invoice' }] }],
+    };
     const made = (await q.create('Payment', body as never, { requestId: `acctpay-${r.sys.realmId}-${m.next.edit++}` })) as QboRow;
     m.accountantPayments.set(made.Id, { invoiceNumber: target.key, qboInvoiceId: cur.Id, amountCents });
   }
@@ -271,7 +310,10 @@ class Killed extends Error {}
  * lock's lifetime so the next sync may take over.
  */
 export class KillSync implements Cmd {
-  constructor(readonly label: CrashLabel, readonly nth: number) {}
+  constructor(
+    readonly label: CrashLabel,
+    readonly nth: number,
+  ) {}
   check = () => true;
   async run(m: Model, r: Real) {
     let dead = false;
@@ -335,7 +377,11 @@ export class DisconnectMidSync implements Cmd {
       realmId: r.sys.realmId,
       actor: 'model',
       onProgress: (p) => {
-        if (p.done >= 1 && !disconnecting) disconnecting = disconnect(r.sys).then(() => 'disconnected', (err: unknown) => `refused: ${String(err)}`);
+        if (p.done >= 1 && !disconnecting)
+          disconnecting = disconnect(r.sys).then(
+            () => 'disconnected',
+            (err: unknown) => `refused: ${String(err)}`,
+          );
       },
     });
     const outcome = disconnecting ? await disconnecting : 'not reached';
@@ -389,7 +435,14 @@ const which = fc.nat({ max: 50 });
 export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.Arbitrary<Cmd>> {
   const all: Record<CommandKind, fc.Arbitrary<Cmd>> = {
     importInvoice: fc
-      .tuple(which, fc.integer({ min: 0, max: 50 }), fc.array(fc.integer({ min: 1, max: 50_000 }).map((c) => c * 10 + 5), { minLength: 1, maxLength: 3 }))
+      .tuple(
+        which,
+        fc.integer({ min: 0, max: 50 }),
+        fc.array(
+          fc.integer({ min: 1, max: 50_000 }).map((c) => c * 10 + 5),
+          { minLength: 1, maxLength: 3 },
+        ),
+      )
       .map(([c, d, l]) => new ImportInvoice(c, d, l)),
     editInvoice: fc.tuple(which, fc.constantFrom('text' as const, 'dueDate' as const, 'amount' as const)).map(([w, f]) => new EditInvoice(w, f)),
     cancelInvoice: which.map((w) => new CancelInvoice(w)),
@@ -415,14 +468,31 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
   };
   const reconnectArb = fc.constant(new Connection(true));
   // Syncs come often: every other kind of step matters only when a sync follows it.
-  const weighted: CommandKind[] = [...commandKinds, 'sync', 'sync', 'sync', 'importInvoice', 'importInvoice', 'practicePayment', 'accountantMemo', 'accountantPayment', 'editInvoice'];
+  const weighted: CommandKind[] = [
+    ...commandKinds,
+    'sync',
+    'sync',
+    'sync',
+    'importInvoice',
+    'importInvoice',
+    'practicePayment',
+    'accountantMemo',
+    'accountantPayment',
+    'editInvoice',
+  ];
   // Reconnecting is not a kind of its own: it only undoes a disconnect, and comes soon after one.
   return [...weighted.filter((k) => !excluded.includes(k)).map((k) => all[k]), reconnectArb, reconnectArb, reconnectArb];
 }
 
 /** Every sequence starts from a synced practice (three invoices, one per client), so its steps meet synced records; payments go one way or the other. */
 export function warmUp(direction: Model['direction']): Cmd[] {
-  return [new SetSetting('payments.direction', direction), new ImportInvoice(0, 20, [100_005, 50_015]), new ImportInvoice(1, 25, [200_005]), new ImportInvoice(2, 32, [75_005]), new Sync('none')];
+  return [
+    new SetSetting('payments.direction', direction),
+    new ImportInvoice(0, 20, [100_005, 50_015]),
+    new ImportInvoice(1, 25, [200_005]),
+    new ImportInvoice(2, 32, [75_005]),
+    new Sync('none'),
+  ];
 }
 
 /**

@@ -62,7 +62,8 @@ export async function checkInvariants(sys: System, m: Model, cx: CheckContext): 
     const same = invoices.filter((x) => x['DocNumber'] === inv.key);
     if (same.length > 1) say('once', `invoice ${inv.key} is in QBO ${same.length} times (Ids ${same.map((x) => x.Id).join(', ')})`);
     const link = linkOf.get(`invoice:${inv.key}`);
-    if (link && invoiceById.get(link.qbo_id)?.['DocNumber'] !== inv.key) say('once', `invoice ${inv.key} is linked to Invoice ${link.qbo_id}, which QBO holds as ${String(invoiceById.get(link.qbo_id)?.['DocNumber'] ?? 'nothing')}`);
+    if (link && invoiceById.get(link.qbo_id)?.['DocNumber'] !== inv.key)
+      say('once', `invoice ${inv.key} is linked to Invoice ${link.qbo_id}, which QBO holds as ${String(invoiceById.get(link.qbo_id)?.['DocNumber'] ?? 'nothing')}`);
   }
   for (const p of practicePayments) {
     const mark = marker('payment', p.key);
@@ -86,10 +87,13 @@ export async function checkInvariants(sys: System, m: Model, cx: CheckContext): 
       continue;
     }
     const state = linkOf.get(`invoice:${e.invoiceNumber}`)?.state ?? 'unlinked';
-    if (e.memo !== undefined && refOf(now['CustomerMemo']) !== e.memo) say('survives', `invoice ${e.invoiceNumber}: the accountant's memo "${e.memo}" became "${String(refOf(now['CustomerMemo']) ?? '')}" (link ${state})`);
-    if (e.dueDate !== undefined && now['DueDate'] !== e.dueDate) say('survives', `invoice ${e.invoiceNumber}: the accountant's due date ${e.dueDate} became ${String(now['DueDate'])} (link ${state})`);
+    if (e.memo !== undefined && refOf(now['CustomerMemo']) !== e.memo)
+      say('survives', `invoice ${e.invoiceNumber}: the accountant's memo "${e.memo}" became "${String(refOf(now['CustomerMemo']) ?? '')}" (link ${state})`);
+    if (e.dueDate !== undefined && now['DueDate'] !== e.dueDate)
+      say('survives', `invoice ${e.invoiceNumber}: the accountant's due date ${e.dueDate} became ${String(now['DueDate'])} (link ${state})`);
     const voided = state === 'voided' || cents(now['TotalAmt']) === 0;
-    if (e.totalCents !== undefined && !voided && cents(now['TotalAmt']) !== e.totalCents) say('survives', `invoice ${e.invoiceNumber}: the accountant's total ${e.totalCents / 100} became ${String(now['TotalAmt'])} (link ${state})`);
+    if (e.totalCents !== undefined && !voided && cents(now['TotalAmt']) !== e.totalCents)
+      say('survives', `invoice ${e.invoiceNumber}: the accountant's total ${e.totalCents / 100} became ${String(now['TotalAmt'])} (link ${state})`);
   }
 
   // ---- totals (only when every write is settled) ---------------------------------------------------
@@ -129,7 +133,8 @@ export async function checkInvariants(sys: System, m: Model, cx: CheckContext): 
       }
       if (cents(q['TotalAmt']) !== inv.record.totalCents) say('totals', `invoice ${inv.key}: QBO total ${String(q['TotalAmt'])}, the practice's ${inv.record.totalCents / 100}`);
       const expected = inv.record.totalCents - (paidTo.get(inv.key) ?? 0);
-      if (cents(q['Balance']) !== expected) say('totals', `invoice ${inv.key}: QBO balance ${String(q['Balance'])}, the practice's ${expected / 100} (total ${inv.record.totalCents / 100} less payments)`);
+      if (cents(q['Balance']) !== expected)
+        say('totals', `invoice ${inv.key}: QBO balance ${String(q['Balance'])}, the practice's ${expected / 100} (total ${inv.record.totalCents / 100} less payments)`);
       acc.cents += expected;
     }
     const linkedInvoiceIds = new Set(links.filter((l) => l.record_kind === 'invoice').map((l) => l.qbo_id));
@@ -137,7 +142,8 @@ export async function checkInvariants(sys: System, m: Model, cx: CheckContext): 
       if (!e.checkable) continue;
       if (invoices.some((i) => refOf(i['CustomerRef']) === custId && !linkedInvoiceIds.has(i.Id))) continue; // a stray invoice is reported under once
       const c = customers.find((x) => x.Id === custId);
-      if (c && cents(c['Balance']) !== e.cents) say('totals', `Customer ${custId} (${String(c['DisplayName'])}): QBO balance ${String(c['Balance'])}, the practice's ${e.cents / 100}`);
+      if (c && cents(c['Balance']) !== e.cents)
+        say('totals', `Customer ${custId} (${String(c['DisplayName'])}): QBO balance ${String(c['Balance'])}, the practice's ${e.cents / 100}`);
     }
   }
 
@@ -148,7 +154,8 @@ export async function checkInvariants(sys: System, m: Model, cx: CheckContext): 
     const recs = await db.selectFrom('run_records').select(['status', 'action']).where('run_id', '=', r.id).execute();
     const counted = ['created', 'adopted', 'updated', 'voided', 'imported', 'failed', 'held'].reduce((s, k) => s + Number(r[k as 'created']), 0);
     if (counted !== recs.length) say('counts', `run ${r.id} (${r.status}): its counts add up to ${counted}, it has ${recs.length} records`);
-    if (Number(r.progress_total) > 0 && Number(r.progress_done) !== Number(r.progress_total)) say('counts', `run ${r.id} (${r.status}, "${r.message ?? ''}"): ${String(r.progress_done)} of ${String(r.progress_total)} planned records accounted for`);
+    if (Number(r.progress_total) > 0 && Number(r.progress_done) !== Number(r.progress_total))
+      say('counts', `run ${r.id} (${r.status}, "${r.message ?? ''}"): ${String(r.progress_done)} of ${String(r.progress_total)} planned records accounted for`);
   }
   // ---- settled ------------------------------------------------------------------------------------
   if (m.settled) {

@@ -16,7 +16,6 @@ import { modelRunParams } from './fc-params.js';
 import { checked, counters, runSequence } from './harness.js';
 import { KNOWN_BUGS } from './known-bugs.js';
 
-
 const params = modelRunParams();
 /** MODEL_ONLY=kind,kind narrows a run to those kinds (and plain syncs and imports), to chase one counterexample. */
 const only = (process.env.MODEL_ONLY ?? '').split(',').filter(Boolean) as CommandKind[];
@@ -37,17 +36,21 @@ describe('stateful model: any sequence of changes, faults and kills keeps QBO tr
   });
 
   for (const dialect of dialects) {
-    it(`[${dialect}] seed ${params.seed}: ${params.numRuns} sequence(s) of up to ${params.maxCommands} steps`, async () => {
-      console.log(`model test [${dialect}]: FC_SEED=${params.seed} FC_NUM_RUNS=${params.numRuns} MODEL_STEPS=${params.maxCommands}`);
-      const arbs = commandArbitraries(excluded).map((a) => a.map(checked));
-      let n = 0;
-      await fc.assert(
-        fc.asyncProperty(fc.constantFrom('import' as const, 'export' as const), fc.commands(arbs, { maxCommands: params.maxCommands, size: 'max' }), (direction, cmds) =>
-          runSequence(emu, dialect, `Model ${dialect} ${++n}`, direction, cmds),
-        ),
-        { seed: params.seed, numRuns: params.numRuns, endOnFailure: process.env.MODEL_SHRINK !== '1' },
-      );
-      expect(commandKinds.length).toBeGreaterThan(excluded.length);
-    }, 120_000 + params.numRuns * params.maxCommands * 2_000);
+    it(
+      `[${dialect}] seed ${params.seed}: ${params.numRuns} sequence(s) of up to ${params.maxCommands} steps`,
+      async () => {
+        console.log(`model test [${dialect}]: FC_SEED=${params.seed} FC_NUM_RUNS=${params.numRuns} MODEL_STEPS=${params.maxCommands}`);
+        const arbs = commandArbitraries(excluded).map((a) => a.map(checked));
+        let n = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.constantFrom('import' as const, 'export' as const), fc.commands(arbs, { maxCommands: params.maxCommands, size: 'max' }), (direction, cmds) =>
+            runSequence(emu, dialect, `Model ${dialect} ${++n}`, direction, cmds),
+          ),
+          { seed: params.seed, numRuns: params.numRuns, endOnFailure: process.env.MODEL_SHRINK !== '1' },
+        );
+        expect(commandKinds.length).toBeGreaterThan(excluded.length);
+      },
+      120_000 + params.numRuns * params.maxCommands * 2_000,
+    );
   }
 });

@@ -7,7 +7,19 @@
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/run/server.js';
-import { AccountantEdit, AccountantPayment, CancelInvoice, DisconnectMidSync, EditInvoice, ImportInvoice, PracticePayment, RenameContact, SetSetting, Sync, type Cmd } from './commands.js';
+import {
+  AccountantEdit,
+  AccountantPayment,
+  CancelInvoice,
+  DisconnectMidSync,
+  EditInvoice,
+  ImportInvoice,
+  PracticePayment,
+  RenameContact,
+  SetSetting,
+  Sync,
+  type Cmd,
+} from './commands.js';
 import { checked, runSequence } from './harness.js';
 import type { Model } from './model.js';
 
@@ -39,7 +51,7 @@ describe('model test counterexamples (SQLite)', () => {
   // gets an invoice; the plan adopts the customer linked to C1 and the run stops on links' unique
   // index: "counts: run … (failed, "The sync stopped: UNIQUE constraint failed: links…"): 0 of 2
   // planned records accounted for". Fixed on main.
-  it('a new contact with a renamed contact\'s old name never takes over its QBO customer', async () => {
+  it("a new contact with a renamed contact's old name never takes over its QBO customer", async () => {
     await run('rename', 'import', [new RenameContact(0, true), new ImportInvoice(3, 0, [15]), new Sync('none')]);
   }, 60_000);
 
@@ -70,8 +82,14 @@ describe('model test counterexamples (SQLite)', () => {
   // accountant's memo instead of holding the row. Found by the model test (FC_SEED=2026, `npm run fuzz`).
   // It was: "survives: invoice INV-1: the accountant's memo "Accountant note 1" became "Fees INV-1 rev 2"".
   // Fixed on main.
-  it("an update never replaces a memo the accountant changed in QBO", async () => {
-    await run('managed memo', 'import', [new SetSetting('invoices.memo', 'invoice-text'), new Sync('none'), new AccountantEdit(0, 'memo'), new EditInvoice(0, 'text'), new Sync('none')]);
+  it('an update never replaces a memo the accountant changed in QBO', async () => {
+    await run('managed memo', 'import', [
+      new SetSetting('invoices.memo', 'invoice-text'),
+      new Sync('none'),
+      new AccountantEdit(0, 'memo'),
+      new EditInvoice(0, 'text'),
+      new Sync('none'),
+    ]);
   }, 60_000);
 
   // The same bullet ("Fields we do not manage survive every update"): a memo the accountant wrote, with

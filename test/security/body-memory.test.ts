@@ -62,7 +62,15 @@ describe('security: oversized bodies without credentials (real server, RSS from 
     emulatorPort = await freePort();
     base = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, [bin, 'start'], {
-      env: { ...process.env, QBO_CONNECT_DATA_DIR: dataDir, QBO_CONNECT_PORT: String(port), QBO_EMULATOR_PORT: String(emulatorPort), QBO_CONNECT_LOG_LEVEL: 'warn', QBO_EMULATOR_CONTROL: '', DATABASE_URL: '' },
+      env: {
+        ...process.env,
+        QBO_CONNECT_DATA_DIR: dataDir,
+        QBO_CONNECT_PORT: String(port),
+        QBO_EMULATOR_PORT: String(emulatorPort),
+        QBO_CONNECT_LOG_LEVEL: 'warn',
+        QBO_EMULATOR_CONTROL: '',
+        DATABASE_URL: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -16,7 +16,11 @@ import { dataDirWithTokens, SECRET_A, SECRET_B } from './stored-tokens.js';
 const bin = path.resolve('bin/qbo-connect.js');
 
 function run(args: string[], env: NodeJS.ProcessEnv) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, DATABASE_URL: '', QBO_CONNECT_SECRET: '', QBO_CONNECT_LOG_LEVEL: 'silent', ...env } });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, DATABASE_URL: '', QBO_CONNECT_SECRET: '', QBO_CONNECT_LOG_LEVEL: 'silent', ...env },
+  });
   return { status: r.status, stderr: r.stderr.trim(), stdout: r.stdout };
 }
 
@@ -61,7 +65,10 @@ describe('security: the CLI fails in one line', () => {
 
   it('when the database cannot be reached', async () => {
     const port = await freePort();
-    const r = run(['status'], { QBO_CONNECT_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-sec-db-')), DATABASE_URL: `postgres://someone:hunter2secret@127.0.0.1:${port}/nothing` });
+    const r = run(['status'], {
+      QBO_CONNECT_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-sec-db-')),
+      DATABASE_URL: `postgres://someone:hunter2secret@127.0.0.1:${port}/nothing`,
+    });
     expectOneLine(r, /DATABASE_URL/, /cannot be reached/);
     expect(r.stderr).not.toContain('hunter2secret');
   }, 60_000);
@@ -73,7 +80,14 @@ describe('security: the CLI fails in one line', () => {
     const emulatorPort = await freePort();
     try {
       const child = spawn(process.execPath, [bin, 'start', '--port', String(port)], {
-        env: { ...process.env, DATABASE_URL: '', QBO_CONNECT_SECRET: '', QBO_CONNECT_LOG_LEVEL: 'silent', QBO_EMULATOR_PORT: String(emulatorPort), QBO_CONNECT_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-sec-port-')) },
+        env: {
+          ...process.env,
+          DATABASE_URL: '',
+          QBO_CONNECT_SECRET: '',
+          QBO_CONNECT_LOG_LEVEL: 'silent',
+          QBO_EMULATOR_PORT: String(emulatorPort),
+          QBO_CONNECT_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-sec-port-')),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';

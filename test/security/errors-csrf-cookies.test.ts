@@ -56,7 +56,12 @@ describe('security rehearsal: CSRF on every state-changing route', () => {
     }
     // Sign-in (before any session) checks the pre-session cookie's token the same way.
     for (const p of ['/signin']) {
-      const res = await b.call(p, { method: 'POST', body: `email=${encodeURIComponent(admin.email)}&password=${encodeURIComponent(admin.password)}`, contentType: 'application/x-www-form-urlencoded', headers: { cookie: `qbc_csrf=${'A'.repeat(43)}` } });
+      const res = await b.call(p, {
+        method: 'POST',
+        body: `email=${encodeURIComponent(admin.email)}&password=${encodeURIComponent(admin.password)}`,
+        contentType: 'application/x-www-form-urlencoded',
+        headers: { cookie: `qbc_csrf=${'A'.repeat(43)}` },
+      });
       expect(res.status, p).toBe(403);
       expect(res.headers.getSetCookie().some((c) => c.startsWith('qbc_session='))).toBe(false);
     }
@@ -64,7 +69,12 @@ describe('security rehearsal: CSRF on every state-changing route', () => {
   });
 
   it('lets a bearer token (no cookies, no ambient authority) call the API without a CSRF token', async () => {
-    const res = await b.call('/api/v1/skipped', { method: 'POST', body: '{}', as: { person: b.people.bookkeeper, via: 'token' }, headers: { origin: 'https://elsewhere.example' } });
+    const res = await b.call('/api/v1/skipped', {
+      method: 'POST',
+      body: '{}',
+      as: { person: b.people.bookkeeper, via: 'token' },
+      headers: { origin: 'https://elsewhere.example' },
+    });
     expect(res.status).toBe(400); // refused for its content, not for CSRF
     expect(((await res.json()) as { error: { code: string } }).error.code).not.toBe('auth.forbidden');
   });
@@ -156,11 +166,14 @@ describe('security rehearsal: error answers', () => {
     try {
       for (const method of ['TRACE', 'CONNECT', 'PROPFIND', 'BREW']) {
         const { status, body, headers } = await new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
-          const req = http.request({ host: '127.0.0.1', port: server.port, method, path: '/', headers: { cookie: `qbc_session=${b.people.administrator.cookie}`, 'x-secret-probe': 'echo-me' } }, (res) => {
-            let text = '';
-            res.on('data', (d) => (text += String(d)));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
-          });
+          const req = http.request(
+            { host: '127.0.0.1', port: server.port, method, path: '/', headers: { cookie: `qbc_session=${b.people.administrator.cookie}`, 'x-secret-probe': 'echo-me' } },
+            (res) => {
+              let text = '';
+              res.on('data', (d) => (text += String(d)));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
+            },
+          );
           // Node closes the socket on CONNECT (no tunnel handler): refused too.
           req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? resolve({ status: 499, body: '', headers: {} }) : reject(err)));
           req.end();

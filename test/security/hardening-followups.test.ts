@@ -53,7 +53,12 @@ describe('security follow-ups: one import at a time', () => {
     const viewer = bench.people.viewer;
     const tokensBefore = await bench.app.ctx.db.selectFrom('api_tokens').select('id').execute();
     for (const expires of ['constructor', '__proto__', 'toString', 'hasOwnProperty', '7']) {
-      const page = await bench.call('/account/tokens', { method: 'POST', body: `name=probe&expires=${expires}`, contentType: 'application/x-www-form-urlencoded', as: { person: viewer, via: 'session' } });
+      const page = await bench.call('/account/tokens', {
+        method: 'POST',
+        body: `name=probe&expires=${expires}`,
+        contentType: 'application/x-www-form-urlencoded',
+        as: { person: viewer, via: 'session' },
+      });
       expect(page.status, expires).toBe(400);
       expect(await page.text(), expires).toContain('Expires after: choose one of');
     }

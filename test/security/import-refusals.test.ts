@@ -33,7 +33,15 @@ describeEachDialect('practice import refusals', (ctx) => {
     const res = await fetch(`${base}/api/v1/practice/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
     return { status: res.status, json: (await res.json()) as Answer };
   };
-  const stored = async () => Number((await ctx.db.selectFrom('practice_records').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const stored = async () =>
+    Number(
+      (
+        await ctx.db
+          .selectFrom('practice_records')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   beforeAll(async () => {
     const config = testConfig();
@@ -83,10 +91,14 @@ describeEachDialect('practice import refusals', (ctx) => {
   it('answers 413 for a body over 200 MB, like every other size limit', async () => {
     // Declared over the limit: refused before reading it (a raw request, since fetch will not send a false length).
     const status = await new Promise<number | undefined>((resolve, reject) => {
-      const req = http.request(`${base}/api/v1/practice/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': String(201 * 1024 * 1024) } }, (res) => {
-        resolve(res.statusCode);
-        req.destroy();
-      });
+      const req = http.request(
+        `${base}/api/v1/practice/import`,
+        { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': String(201 * 1024 * 1024) } },
+        (res) => {
+          resolve(res.statusCode);
+          req.destroy();
+        },
+      );
       req.on('error', reject);
       req.write('{');
     });

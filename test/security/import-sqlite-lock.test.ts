@@ -54,7 +54,11 @@ describe('practice import on a SQLite file shared with another process', () => {
       if (++calls !== 60) return undefined;
       tried = true;
       try {
-        other.prepare("insert into practice_records (id, kind, key, state, version, content_hash, content, created_at, updated_at) values ('x', 'office', 'OTHER', 'active', 1, 'h', '{}', 'now', 'now')").run();
+        other
+          .prepare(
+            "insert into practice_records (id, kind, key, state, version, content_hash, content, created_at, updated_at) values ('x', 'office', 'OTHER', 'active', 1, 'h', '{}', 'now', 'now')",
+          )
+          .run();
       } catch (err) {
         otherError = err;
       }
@@ -82,7 +86,11 @@ describe('practice import on a SQLite file shared with another process', () => {
     fs.writeFileSync(ledger, JSON.stringify(sampleLedger()));
     other.exec('begin immediate');
     try {
-      const r = spawnSync(process.execPath, [bin, '--data-dir', dir, 'practice', 'import', ledger], { env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, [bin, '--data-dir', dir, 'practice', 'import', ledger], {
+        env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
       expect(r.stderr).toMatch(/^qbo-connect: the practice ledger is busy/);
       expect(r.status).toBe(2);
@@ -104,13 +112,20 @@ describe('practice import on a SQLite file shared with another process', () => {
       other.exec('begin immediate');
       let res: Response;
       try {
-        res = await fetch(`${server.url}/api/v1/practice/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ offices: [{ code: 'H1', name: 'Busy' }] }) });
+        res = await fetch(`${server.url}/api/v1/practice/import`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ offices: [{ code: 'H1', name: 'Busy' }] }),
+        });
       } finally {
         other.exec('rollback');
       }
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('30');
-      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'practice.busy', message: expect.stringMatching(/^The practice ledger is busy/) });
+      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+        code: 'practice.busy',
+        message: expect.stringMatching(/^The practice ledger is busy/),
+      });
     } finally {
       await server.close();
     }

@@ -148,7 +148,15 @@ describe.each(dialects)('security: a large valid import keeps the server answeri
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, [bin, 'start'], {
-      env: { ...process.env, QBO_CONNECT_DATA_DIR: dataDir, QBO_CONNECT_PORT: String(port), QBO_EMULATOR_PORT: String(await freePort()), QBO_CONNECT_LOG_LEVEL: 'warn', QBO_EMULATOR_CONTROL: '', DATABASE_URL: pgDb?.url ?? '' },
+      env: {
+        ...process.env,
+        QBO_CONNECT_DATA_DIR: dataDir,
+        QBO_CONNECT_PORT: String(port),
+        QBO_EMULATOR_PORT: String(await freePort()),
+        QBO_CONNECT_LOG_LEVEL: 'warn',
+        QBO_EMULATOR_CONTROL: '',
+        DATABASE_URL: pgDb?.url ?? '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -177,7 +185,10 @@ describe.each(dialects)('security: a large valid import keeps the server answeri
     expect(error.record).toEqual({ kind: 'staff-expense', key: last.number });
     expect(error.field).toBe('taxCode');
     expect(error.message).toMatch(/NO-SUCH-TAX/);
-    expect(Object.values(await totals(base, token)).every((n) => n === 0), 'nothing stored').toBe(true);
+    expect(
+      Object.values(await totals(base, token)).every((n) => n === 0),
+      'nothing stored',
+    ).toBe(true);
   }, 300_000);
 
   it(`answers /healthz while it imports ~${TARGET_MB} MB, then has stored every record`, async () => {

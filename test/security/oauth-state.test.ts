@@ -114,7 +114,14 @@ describe('security rehearsal: OAuth state on the command line listener', () => {
   it('refuses a state made for a browser session, and a forged one, and connects nothing', async () => {
     const port = await freePort();
     b = await makeBench({ env: { QBO_EMULATOR_URL: emu.url, QBO_CONNECT_PORT: String(port) } });
-    const env = { ...process.env, QBO_CONNECT_DATA_DIR: b.app.ctx.config.dataDir, QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_PORT: String(port) };
+    const env = {
+      ...process.env,
+      QBO_CONNECT_DATA_DIR: b.app.ctx.config.dataDir,
+      QBO_CONNECT_LOG_LEVEL: 'silent',
+      QBO_ENV: 'emulator',
+      QBO_EMULATOR_URL: emu.url,
+      QBO_CONNECT_PORT: String(port),
+    };
     // A state issued to someone's browser session, answered at the command's listener.
     const svc = createConnectionService({ db: b.app.ctx.db, config: b.app.ctx.config, logger: b.app.ctx.logger, clock: b.app.ctx.clock });
     const browser = await svc.beginConnect({ sessionId: 'someone-else', actor: 'x' });

@@ -43,7 +43,12 @@ describe('security: passwords', () => {
 
     it('an administrator cannot add a user with a common password, nor change their own to one', async () => {
       const admin = b.people.administrator;
-      const add = await b.call('/users', { method: 'POST', as: { person: admin, via: 'session' }, contentType: 'application/x-www-form-urlencoded', body: new URLSearchParams({ email: 'new@example.com', name: 'New', role: 'viewer', password: 'iloveyou123' }).toString() });
+      const add = await b.call('/users', {
+        method: 'POST',
+        as: { person: admin, via: 'session' },
+        contentType: 'application/x-www-form-urlencoded',
+        body: new URLSearchParams({ email: 'new@example.com', name: 'New', role: 'viewer', password: 'iloveyou123' }).toString(),
+      });
       expect(add.status).toBe(400);
       expect(await add.text()).toContain('too easy to guess');
       const change = await b.call('/account/password', {

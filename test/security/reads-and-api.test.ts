@@ -15,9 +15,21 @@ async function knownCompany(b: Bench, realmId: string): Promise<void> {
   await b.app.ctx.db
     .insertInto('connections')
     .values({
-      realm_id: realmId, company_name: 'Known Pty Ltd', region: 'AU', status: 'disconnected',
-      access_token_enc: null, refresh_token_enc: null, access_expires_at: null, refresh_expires_at: null, refresh_hard_expires_at: null,
-      connected_at: '2026-11-01T00:00:00.000Z', connected_by: null, disconnected_reason: 'disconnected', updated_at: '2026-11-01T00:00:00.000Z', lock_owner: null, lock_until: null,
+      realm_id: realmId,
+      company_name: 'Known Pty Ltd',
+      region: 'AU',
+      status: 'disconnected',
+      access_token_enc: null,
+      refresh_token_enc: null,
+      access_expires_at: null,
+      refresh_expires_at: null,
+      refresh_hard_expires_at: null,
+      connected_at: '2026-11-01T00:00:00.000Z',
+      connected_by: null,
+      disconnected_reason: 'disconnected',
+      updated_at: '2026-11-01T00:00:00.000Z',
+      lock_owner: null,
+      lock_until: null,
     })
     .execute();
 }

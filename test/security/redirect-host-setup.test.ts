@@ -32,7 +32,16 @@ describe('security: where sign-in sends you back to', () => {
   });
   afterAll(async () => b?.close());
 
-  const offSite = ['/%09/evil.example', '/%0a/evil.example', '/%0d%0a/evil.example', '/\\evil.example', '/%5Cevil.example', '//evil.example', '/\t/evil.example', '/%09%09/evil.example/x'];
+  const offSite = [
+    '/%09/evil.example',
+    '/%0a/evil.example',
+    '/%0d%0a/evil.example',
+    '/\\evil.example',
+    '/%5Cevil.example',
+    '//evil.example',
+    '/\t/evil.example',
+    '/%09%09/evil.example/x',
+  ];
 
   it.each(offSite)('next=%s keeps a signed-in person on this origin (no 500)', async (next) => {
     const res = await b.call(`/signin?next=${next.includes('%') ? next : encodeURIComponent(next)}`, { as: { person: b.people.viewer, via: 'session' } });
@@ -91,7 +100,12 @@ describe('security: Host header and Origin', () => {
     // localhost:3000 is answered (a loopback name), but it is not the public origin 127.0.0.1:3000.
     const res = await b.http.request('http://localhost:3000/account/tokens', {
       method: 'POST',
-      headers: { origin: 'http://localhost:3000', cookie: `qbc_session=${b.people.viewer.cookie}`, 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': b.people.viewer.csrf },
+      headers: {
+        origin: 'http://localhost:3000',
+        cookie: `qbc_session=${b.people.viewer.cookie}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-csrf-token': b.people.viewer.csrf,
+      },
       body: 'name=sneaky',
     });
     expect(res.status).toBe(403);

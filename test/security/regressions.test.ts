@@ -15,7 +15,12 @@ describe('security rehearsal: regressions', () => {
   afterAll(async () => b?.close());
 
   it('"Log out of QuickBooks" with no company connected says so (400), not 500', async () => {
-    const res = await b.call('/connection/logout', { method: 'POST', body: '', contentType: 'application/x-www-form-urlencoded', as: { person: b.people.administrator, via: 'session' } });
+    const res = await b.call('/connection/logout', {
+      method: 'POST',
+      body: '',
+      contentType: 'application/x-www-form-urlencoded',
+      as: { person: b.people.administrator, via: 'session' },
+    });
     expect(res.status).toBe(400);
     const html = await res.text();
     expect(html).toContain('no QuickBooks company is connected');
@@ -34,7 +39,12 @@ describe('security rehearsal: regressions', () => {
       expect(res.status, path).toBe(400);
       expect(await res.json(), path).toMatchObject({ error: { code: 'request.invalid-character', field } });
     }
-    const page = await b.call('/account/tokens', { method: 'POST', body: 'name=a%00b', contentType: 'application/x-www-form-urlencoded', as: { person: b.people.viewer, via: 'session' } });
+    const page = await b.call('/account/tokens', {
+      method: 'POST',
+      body: 'name=a%00b',
+      contentType: 'application/x-www-form-urlencoded',
+      as: { person: b.people.viewer, via: 'session' },
+    });
     expect(page.status).toBe(400);
     expect(await page.text()).toContain('name contains a NUL character');
   });
@@ -58,7 +68,12 @@ describe('security rehearsal: regressions', () => {
     });
 
     it('refuses a form over 1 MB with a 413 page, before CSRF or sign-in read it', async () => {
-      const res = await b.call('/signin', { method: 'POST', body: `email=a%40b.c&password=${big(MB + 10)}`, contentType: 'application/x-www-form-urlencoded', headers: { cookie: `qbc_csrf=${'A'.repeat(43)}`, 'x-csrf-token': 'A'.repeat(43) } });
+      const res = await b.call('/signin', {
+        method: 'POST',
+        body: `email=a%40b.c&password=${big(MB + 10)}`,
+        contentType: 'application/x-www-form-urlencoded',
+        headers: { cookie: `qbc_csrf=${'A'.repeat(43)}`, 'x-csrf-token': 'A'.repeat(43) },
+      });
       expect(res.status).toBe(413);
       const html = await res.text();
       expect(html).toContain('over 1 MB');
@@ -85,11 +100,19 @@ describe('security rehearsal: regressions', () => {
     });
 
     it('still takes a small body, and keeps the practice API’s own larger per-record limit', async () => {
-      const ok = await b.call('/api/v1/practice/offices', { method: 'POST', body: JSON.stringify({ code: 'BIG', name: 'n', notes: big(2 * MB) }), as: { person: b.people.bookkeeper, via: 'token' } });
+      const ok = await b.call('/api/v1/practice/offices', {
+        method: 'POST',
+        body: JSON.stringify({ code: 'BIG', name: 'n', notes: big(2 * MB) }),
+        as: { person: b.people.bookkeeper, via: 'token' },
+      });
       // 2 MB is under the practice API's 5 MB per record: its own validation answers (400 for the unknown field), not the 1 MB ceiling.
       expect(ok.status).toBe(400);
       expect(((await ok.json()) as { error: { code: string } }).error.code).not.toBe('request.too-large');
-      const over = await b.call('/api/v1/practice/offices', { method: 'POST', body: JSON.stringify({ code: 'BIG', name: big(6 * MB) }), as: { person: b.people.bookkeeper, via: 'token' } });
+      const over = await b.call('/api/v1/practice/offices', {
+        method: 'POST',
+        body: JSON.stringify({ code: 'BIG', name: big(6 * MB) }),
+        as: { person: b.people.bookkeeper, via: 'token' },
+      });
       // The 5 MB per-record ceiling now applies before authentication too (issue 12 §2): 413.
       expect(over.status).toBe(413);
       expect(((await over.json()) as { error: { code: string } }).error.code).toBe('request.too-large');

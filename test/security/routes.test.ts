@@ -121,7 +121,11 @@ describe('security rehearsal: every route against every role', () => {
       const contentType = api ? 'application/json' : 'application/x-www-form-urlencoded';
 
       // No session, no token (a pre-session CSRF pair, so it is the sign-in check that answers).
-      const anon = await b.call(path, { method, ...(body !== undefined ? { body, contentType } : {}), headers: method === 'GET' ? {} : { cookie: `qbc_csrf=${PRE}`, 'x-csrf-token': PRE } });
+      const anon = await b.call(path, {
+        method,
+        ...(body !== undefined ? { body, contentType } : {}),
+        headers: method === 'GET' ? {} : { cookie: `qbc_csrf=${PRE}`, 'x-csrf-token': PRE },
+      });
       const what = `${route} anonymous`;
       expectSecurityHeaders(anon, what);
       expectSafeCookies(anon, what, false);
@@ -171,7 +175,7 @@ describe('security rehearsal: every route against every role', () => {
     }
   });
 
-  it("refuses a revoked API token, and every token and session of a disabled user", async () => {
+  it('refuses a revoked API token, and every token and session of a disabled user', async () => {
     const db = b.app.ctx.db;
     const user = await createUser(db, { email: 'leaver@example.com', name: 'Leaver', role: 'administrator' });
     const kept = await createApiToken(db, user.id, 'kept');
@@ -189,7 +193,13 @@ describe('security rehearsal: every route against every role', () => {
   });
 
   it('refuses an unknown or revoked API token and a malformed Authorization header', async () => {
-    for (const header of ['Bearer qbc_not_a_token', 'Bearer', `Basic ${Buffer.from('a:b').toString('base64')}`, `Bearer ${b.people.viewer.apiToken}x`, `bearer ${'x'.repeat(5000)}`]) {
+    for (const header of [
+      'Bearer qbc_not_a_token',
+      'Bearer',
+      `Basic ${Buffer.from('a:b').toString('base64')}`,
+      `Bearer ${b.people.viewer.apiToken}x`,
+      `bearer ${'x'.repeat(5000)}`,
+    ]) {
       const res = await b.call('/api/v1/connection', { headers: { authorization: header } });
       expect(res.status, header.slice(0, 30)).toBe(401);
       expect(((await res.json()) as { error: { field: string } }).error.field).toBe('Authorization');

@@ -20,7 +20,13 @@ export async function dataDirWithTokens(secret: string | undefined): Promise<str
     realmId: '9130350000000001',
     companyName: 'Stored Pty Ltd',
     region: 'AU',
-    tokens: { accessToken: 'access-token-value', refreshToken: 'refresh-token-value', accessExpiresAt: soon, refreshExpiresAt: new Date(Date.now() + 86_400_000 * 90), refreshHardExpiresAt: null },
+    tokens: {
+      accessToken: 'access-token-value',
+      refreshToken: 'refresh-token-value',
+      accessExpiresAt: soon,
+      refreshExpiresAt: new Date(Date.now() + 86_400_000 * 90),
+      refreshHardExpiresAt: null,
+    },
   });
   await app.close();
   return dataDir;

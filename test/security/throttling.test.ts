@@ -62,7 +62,11 @@ describe('security: sign-in throttling holds under concurrency', () => {
     for (let i = 0; i < 25; i++) {
       await s.form('/signin', { _csrf: csrf, email: `nobody${i}@example.com`, password: 'wrong wrong wrong' }, { cookie, headers: { 'x-forwarded-for': '203.0.113.7' } });
     }
-    const stillLimited = await s.form('/signin', { _csrf: csrf, email: 'nobody-else@example.com', password: 'wrong wrong wrong' }, { cookie, headers: { 'x-forwarded-for': '203.0.113.7' } });
+    const stillLimited = await s.form(
+      '/signin',
+      { _csrf: csrf, email: 'nobody-else@example.com', password: 'wrong wrong wrong' },
+      { cookie, headers: { 'x-forwarded-for': '203.0.113.7' } },
+    );
     expect(stillLimited.status).toBe(429);
     const other = b.people.administrator;
     // What the client itself puts first in X-Forwarded-For is never read: only the proxy's last entry.
@@ -79,7 +83,11 @@ describe('security: sign-in throttling holds under concurrency', () => {
     for (let i = 0; i < 25; i++) {
       await s.form('/signin', { _csrf: csrf, email: `nobody${i}@example.com`, password: 'wrong wrong wrong' }, { cookie, headers: { 'x-forwarded-for': '203.0.113.7:5555' } });
     }
-    const attacker = await s.form('/signin', { _csrf: csrf, email: 'nobody-else@example.com', password: 'wrong wrong wrong' }, { cookie, headers: { 'x-forwarded-for': '203.0.113.7:6666' } });
+    const attacker = await s.form(
+      '/signin',
+      { _csrf: csrf, email: 'nobody-else@example.com', password: 'wrong wrong wrong' },
+      { cookie, headers: { 'x-forwarded-for': '203.0.113.7:6666' } },
+    );
     expect(attacker.status).toBe(429);
     const other = b.people.administrator;
     for (const forwarded of ['[2001:db8::1]:443', '[2001:db8::2]', '198.51.100.9:80', 'garbage']) {
@@ -94,7 +102,11 @@ describe('security: sign-in throttling holds under concurrency', () => {
     const { cookie, csrf } = await s.preSession();
     const statuses: number[] = [];
     for (let i = 0; i < 14; i++) {
-      const r = await s.form('/signin', { _csrf: csrf, email: `nobody${i}@example.com`, password: 'wrong wrong wrong' }, { cookie, headers: { 'x-forwarded-for': `203.0.113.${i + 1}` } });
+      const r = await s.form(
+        '/signin',
+        { _csrf: csrf, email: `nobody${i}@example.com`, password: 'wrong wrong wrong' },
+        { cookie, headers: { 'x-forwarded-for': `203.0.113.${i + 1}` } },
+      );
       statuses.push(r.status);
     }
     expect(statuses).toContain(429);

@@ -49,7 +49,13 @@ describe.each(dialects)('a linked QBO record is never adopted for another practi
     }
 
     // A document whose number QBO holds for another practice record: an error, not an adoption.
-    await ctx.db.updateTable('links').set({ record_key: 'INV-MOVED' }).where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', invoiceLink.record_key).execute();
+    await ctx.db
+      .updateTable('links')
+      .set({ record_key: 'INV-MOVED' })
+      .where('realm_id', '=', c.realmId)
+      .where('record_kind', '=', 'invoice')
+      .where('record_key', '=', invoiceLink.record_key)
+      .execute();
     const again = await buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: deps.client }, c.realmId);
     const doc = row(again, `invoices:${invoice.key}`)!;
     expect(doc.action).not.toBe('adopt');

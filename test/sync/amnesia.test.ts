@@ -25,7 +25,11 @@ describe.each(dialects)('lost answers to creates, with the emulator forgetting e
     // No backoff waits: the test is about what is sent, not when.
     const client = qboClientFor(c.app.ctx, c.realmId, { sleep: async () => {} });
     const ids = await companyIds(client);
-    return { client, ids, deps: { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client, crash: noCrash, buildPlan: handPlanner(c.app.ctx.db, () => smallPractice(ids, 3)) } };
+    return {
+      client,
+      ids,
+      deps: { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client, crash: noCrash, buildPlan: handPlanner(c.app.ctx.db, () => smallPractice(ids, 3)) },
+    };
   }
 
   it('the client does not replay a create told not to: a dropped answer ends in OutcomeUnknownError, one payment in QBO', async () => {
@@ -33,7 +37,10 @@ describe.each(dialects)('lost answers to creates, with the emulator forgetting e
     const customer = await client.create('Customer', { DisplayName: 'Amnesia client' } as never, { requestId: 'amnesia-c1' });
     const invoice = await client.create(
       'Invoice',
-      { CustomerRef: { value: customer.Id }, Line: [{ Amount: 100, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: ids.item }, TaxCodeRef: { value: ids.gst } } }] } as never,
+      {
+        CustomerRef: { value: customer.Id },
+        Line: [{ Amount: 100, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: ids.item }, TaxCodeRef: { value: ids.gst } } }],
+      } as never,
       { requestId: 'amnesia-i1' },
     );
     c.emu.control.armFaults({ next: ['commit-then-drop'], appliesTo: 'writes' });
@@ -48,7 +55,13 @@ describe.each(dialects)('lost answers to creates, with the emulator forgetting e
     // 165.61) would each be stored twice by a blind replay.
     c.emu.control.armFaults({ next: Array(7).fill('commit-then-drop'), appliesTo: 'writes' });
     const r = await sync(deps, { realmId: c.realmId, actor: 'test' });
-    expect(r.status, `${r.message}\n${r.summary.records.filter((x) => x.status !== 'done').map((x) => x.message).join('\n')}`).toBe('succeeded');
+    expect(
+      r.status,
+      `${r.message}\n${r.summary.records
+        .filter((x) => x.status !== 'done')
+        .map((x) => x.message)
+        .join('\n')}`,
+    ).toBe('succeeded');
     expect(r.summary).toMatchObject({ failed: 0, held: 0, processed: 24 });
     const dump = c.emu.control.dump(c.realmId) as Dump;
     expect(dump.entities['Customer']).toHaveLength(3);

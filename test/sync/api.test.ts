@@ -30,7 +30,15 @@ describe.each(dialects)('sync and history API [%s]', (dialect) => {
     const vi = await createUser(ctx.db, { email: 'vi@example.com', name: 'Vi', role: 'viewer' });
     keeper = (await createApiToken(ctx.db, bo.id, 't')).token;
     viewer = (await createApiToken(ctx.db, vi.id, 't')).token;
-    const depsFor = () => ({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, client, crash: noCrash, batchSize: 2, buildPlan: handPlanner(ctx.db, () => smallPractice(ids, 2, 'API')) });
+    const depsFor = () => ({
+      db: ctx.db,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      client,
+      crash: noCrash,
+      batchSize: 2,
+      buildPlan: handPlanner(ctx.db, () => smallPractice(ids, 2, 'API')),
+    });
     http = new Hono();
     http.route('/api/v1/sync', syncApi(ctx, { depsFor }));
     http.route('/api/v1/history', historyApi(ctx));
@@ -47,7 +55,10 @@ describe.each(dialects)('sync and history API [%s]', (dialect) => {
     expect(runId).toMatch(/^run-/);
     const busy = await http.request('/api/v1/sync', req(keeper, { method: 'POST' }));
     expect(busy.status).toBe(409);
-    expect(((await busy.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'run.locked', message: expect.stringMatching(/started by bo@example\.com at \d\d:\d\d /) });
+    expect(((await busy.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'run.locked',
+      message: expect.stringMatching(/started by bo@example\.com at \d\d:\d\d /),
+    });
 
     let run: { status: string; progress: { done: number; total: number; group: string | null } } | undefined;
     const seen: number[] = [];

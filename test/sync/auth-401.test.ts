@@ -15,7 +15,10 @@ import { testDate } from '../helpers/test-time.js';
 import { readyDemo } from './demo-setup.js';
 
 type Row = Record<string, unknown> & { Id: string };
-const from = () => testDate(-400 * 86_400_000).toISOString().slice(0, 10);
+const from = () =>
+  testDate(-400 * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
 
 async function setUp() {
   const emu = await startEmulator({ preset: 'au', limits: 'off' });
@@ -37,7 +40,11 @@ async function expectOnceEach(emu: RunningEmulator, c: ConnectedApp) {
   }
   expect([...seen].filter(([, n]) => n > 1)).toEqual([]);
   const links = await c.app.ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
-  for (const l of links) expect(entities[l.qbo_entity]?.some((r) => r.Id === l.qbo_id), `${l.qbo_entity} ${l.qbo_id}`).toBe(true);
+  for (const l of links)
+    expect(
+      entities[l.qbo_entity]?.some((r) => r.Id === l.qbo_id),
+      `${l.qbo_entity} ${l.qbo_id}`,
+    ).toBe(true);
   return seen.size;
 }
 
@@ -60,7 +67,13 @@ describe('one batch answered 401 with a valid token', () => {
     emu.control.clearFaults();
     expect(emu.control.stats(c.realmId).companies[0]!.faults['401']).toBe(1);
     expect(emu.control.stats().tokenEndpoint.requests).toBe(refreshesBefore + 1);
-    expect(result.status, `${result.message}\n${result.summary.records.filter((r) => r.status !== 'done').map((r) => r.message).join('\n')}`).toBe('succeeded');
+    expect(
+      result.status,
+      `${result.message}\n${result.summary.records
+        .filter((r) => r.status !== 'done')
+        .map((r) => r.message)
+        .join('\n')}`,
+    ).toBe('succeeded');
     expect(await expectOnceEach(emu, c)).toBeGreaterThan(20);
   }, 120_000);
 });
@@ -83,7 +96,9 @@ describe('a batch answered 401 again straight after the refresh', () => {
     emu.control.clearFaults();
     expect(emu.control.stats(c.realmId).companies[0]!.faults['401']).toBe(2);
     expect(result.status).toBe('failed');
-    expect(result.message).toMatch(/^The sync stopped: QuickBooks refused the connection for company \S+ \(401 AuthenticationFailed, even with a newly refreshed access token\); nothing more was sent and no record is at fault\. Sync again; if it happens again, connect the company again from the Connection page\.$/);
+    expect(result.message).toMatch(
+      /^The sync stopped: QuickBooks refused the connection for company \S+ \(401 AuthenticationFailed, even with a newly refreshed access token\); nothing more was sent and no record is at fault\. Sync again; if it happens again, connect the company again from the Connection page\.$/,
+    );
     const messages = result.summary.records.map((r) => r.message ?? '');
     expect(messages.filter((m) => /QuickBooks refused it|Correct the record/.test(m))).toEqual([]);
     // Every record of the run is accounted for, none as done by QBO's refusal.
@@ -92,7 +107,13 @@ describe('a batch answered 401 again straight after the refresh', () => {
     expect(refusedRows).toEqual([]);
 
     const again = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(again.status, `${again.message}\n${again.summary.records.filter((r) => r.status !== 'done').map((r) => r.message).join('\n')}`).toBe('succeeded');
+    expect(
+      again.status,
+      `${again.message}\n${again.summary.records
+        .filter((r) => r.status !== 'done')
+        .map((r) => r.message)
+        .join('\n')}`,
+    ).toBe('succeeded');
     expect(await expectOnceEach(emu, c)).toBeGreaterThan(20);
     const third = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(third.summary.processed).toBe(0);

@@ -32,9 +32,7 @@ describe.each(dialects)('changes after a sync [%s]', (dialect) => {
     const billLink = links.find((l) => l.record_kind === 'bill');
     expect(invoiceLinks.length).toBeGreaterThanOrEqual(3);
     expect(billLink).toBeDefined();
-    const paid = new Set(
-      (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)),
-    );
+    const paid = new Set((await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
     // One edited (preferably one a payment touched, so QBO's SyncToken moved), one cancelled.
     const edited = invoiceLinks.find((l) => paid.has(l.record_key)) ?? invoiceLinks[0]!;
     const cancelled = invoiceLinks.find((l) => l !== edited && !paid.has(l.record_key))!;
@@ -86,8 +84,14 @@ describe.each(dialects)('changes after a sync [%s]', (dialect) => {
     await updateRecord(ctx.db, 'invoice', rec.key, { ...rec.record, text: `${rec.record.text ?? 'Fees'} (ours)` }, ctx.clock());
     const plan = await deps.buildPlan(c.realmId);
     const current = (await deps.client.read('Invoice', target.qbo_id)) as Row;
-    const handLines = (current['Line'] as Array<Record<string, unknown>>).filter((l) => l['DetailType'] !== 'SubTotalLineDetail').map((l, i) => (i === 0 ? { ...l, Description: `${String(l['Description'] ?? '')} (by hand)` } : l));
-    await deps.client.sparseUpdate('Invoice', { Id: current.Id, SyncToken: current.SyncToken, PrivateNote: `${String(current['PrivateNote'])}\nchanged by hand`, Line: handLines } as never, { requestId: 'test-hand-edit' });
+    const handLines = (current['Line'] as Array<Record<string, unknown>>)
+      .filter((l) => l['DetailType'] !== 'SubTotalLineDetail')
+      .map((l, i) => (i === 0 ? { ...l, Description: `${String(l['Description'] ?? '')} (by hand)` } : l));
+    await deps.client.sparseUpdate(
+      'Invoice',
+      { Id: current.Id, SyncToken: current.SyncToken, PrivateNote: `${String(current['PrivateNote'])}\nchanged by hand`, Line: handLines } as never,
+      { requestId: 'test-hand-edit' },
+    );
     const third = await sync({ ...deps, buildPlan: async () => plan }, { realmId: c.realmId, actor: 'tester' });
     expect(third.summary).toMatchObject({ held: 1, updated: 0 });
     const held = third.summary.records.find((r) => r.recordKey === target.record_key)!;
@@ -103,7 +107,11 @@ describe.each(dialects)('changes after a sync [%s]', (dialect) => {
     expect(fourth.summary.records.find((r) => r.recordKey === target.record_key)).toMatchObject({ status: 'held', code: 'run.diverged' });
     // The person undoes the line edit in QBO (the note stays): the update goes, sending only the
     // lines, so the hand-written note survives, and the link is whole again.
-    await deps.client.sparseUpdate('Invoice', { Id: now.Id, SyncToken: now.SyncToken, Line: (current['Line'] as Array<Record<string, unknown>>).filter((l) => l['DetailType'] !== 'SubTotalLineDetail') } as never, { requestId: 'test-hand-undo' });
+    await deps.client.sparseUpdate(
+      'Invoice',
+      { Id: now.Id, SyncToken: now.SyncToken, Line: (current['Line'] as Array<Record<string, unknown>>).filter((l) => l['DetailType'] !== 'SubTotalLineDetail') } as never,
+      { requestId: 'test-hand-undo' },
+    );
     const fifth = await sync({ ...deps, buildPlan: async () => plan }, { realmId: c.realmId, actor: 'tester' });
     expect(fifth.summary).toMatchObject({ updated: 1, held: 0 });
     const fixed = (await deps.client.read('Invoice', target.qbo_id)) as Row;

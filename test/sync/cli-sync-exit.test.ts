@@ -67,7 +67,15 @@ describe.each(dialects.filter((d) => d === 'sqlite'))('qbo-connect sync, spawned
 
   it('with debug logs on, each --json command prints exactly one JSON document on stdout', async () => {
     const loud = { QBO_CONNECT_LOG_LEVEL: 'debug' };
-    for (const args of [['sync', '--yes', '--json'], ['history', '--json'], ['status', '--json'], ['recover', '--json'], ['preview', '--json'], ['settings', 'show', '--json'], ['skipped', '--json']]) {
+    for (const args of [
+      ['sync', '--yes', '--json'],
+      ['history', '--json'],
+      ['status', '--json'],
+      ['recover', '--json'],
+      ['preview', '--json'],
+      ['settings', 'show', '--json'],
+      ['skipped', '--json'],
+    ]) {
       const r = await cli(args, loud);
       expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(0);
       expect(() => JSON.parse(r.out), `${args.join(' ')} stdout:\n${r.out.slice(0, 400)}`).not.toThrow();

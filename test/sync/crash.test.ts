@@ -56,7 +56,9 @@ function signature(emu: RunningEmulator, realmId: string): Record<string, string
     out[e] = (d.entities[e] ?? [])
       .map((r) =>
         [
-          ...['DisplayName', 'Name', 'DocNumber', 'TxnDate', 'TotalAmt', 'Balance', 'UnappliedAmt', 'PaymentRefNum', 'PrivateNote'].map((k) => (r[k] === undefined ? '' : String(r[k]))),
+          ...['DisplayName', 'Name', 'DocNumber', 'TxnDate', 'TotalAmt', 'Balance', 'UnappliedAmt', 'PaymentRefNum', 'PrivateNote'].map((k) =>
+            r[k] === undefined ? '' : String(r[k]),
+          ),
           String((r['TxnTaxDetail'] as { TotalTax?: number } | undefined)?.TotalTax ?? ''),
           String((r['TxnTaxDetail'] as { TxnTaxCodeRef?: { value?: string } } | undefined)?.TxnTaxCodeRef?.value ?? ''),
         ].join('|'),
@@ -75,7 +77,13 @@ interface Chain {
 
 /** The small demo readied for the preset: AU exports payments; US taxes by NYC and leaves payments to QBO. */
 const demoFor = (preset: Preset, from: string) =>
-  ({ size: 'small', direction: preset === 'us' ? 'import' : 'export', exportFrom: from, applyCredits: false, ...(preset === 'us' ? { us: { salesTaxCode: 'NYC' } } : {}) }) as const;
+  ({
+    size: 'small',
+    direction: preset === 'us' ? 'import' : 'export',
+    exportFrom: from,
+    applyCredits: false,
+    ...(preset === 'us' ? { us: { salesTaxCode: 'NYC' } } : {}),
+  }) as const;
 
 /** PostgreSQL databases the chains made, dropped at the end. */
 const drops: Array<() => Promise<void>> = [];
@@ -88,7 +96,10 @@ async function prepare(emu: RunningEmulator, preset: Preset, name: string, from:
     drops.push(clone.drop);
     databaseUrl = clone.url;
   }
-  const c = await connectedApp(emu, { company: company.realmId, ...(databaseUrl ? { config: testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, DATABASE_URL: databaseUrl }) } : {}) });
+  const c = await connectedApp(emu, {
+    company: company.realmId,
+    ...(databaseUrl ? { config: testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, DATABASE_URL: databaseUrl }) } : {}),
+  });
   const client = syncDepsFor(c.app.ctx, c.realmId).client;
   await readyDemo(c.app.ctx, client, c.realmId, demoFor(preset, from));
   await c.app.close();
@@ -98,7 +109,16 @@ async function prepare(emu: RunningEmulator, preset: Preset, name: string, from:
     preset,
     // QBO's processing window: this emulator has no latency armed, so a request that was in flight
     // when a process was killed is stored (or not) within milliseconds; 200 ms instead of 120 s per restart.
-    env: { ...withoutDatabaseUrl(process.env), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), QBO_CONNECT_DATA_DIR: c.config.dataDir, QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_BATCH_SIZE: '3', QBO_CONNECT_PROCESSING_WINDOW_MS: '200' },
+    env: {
+      ...withoutDatabaseUrl(process.env),
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      QBO_CONNECT_DATA_DIR: c.config.dataDir,
+      QBO_CONNECT_LOG_LEVEL: 'silent',
+      QBO_ENV: 'emulator',
+      QBO_EMULATOR_URL: emu.url,
+      QBO_CONNECT_BATCH_SIZE: '3',
+      QBO_CONNECT_PROCESSING_WINDOW_MS: '200',
+    },
   };
 }
 
@@ -172,7 +192,9 @@ describe('crash matrix: SIGKILL at each labelled point, restart, same result as 
     // Strict explicitly: the matrix proves nothing against a kinder QBO.
     remembering = await startEmulator({ preset: 'none', limits: 'off', fidelity: 'strict' });
     amnesiac = await startEmulator({ preset: 'none', limits: 'off', requestIdMemory: 0, fidelity: 'strict' });
-    from = testDate(-400 * 86_400_000).toISOString().slice(0, 10);
+    from = testDate(-400 * 86_400_000)
+      .toISOString()
+      .slice(0, 10);
     reference.au = await referenceRun(remembering, 'au', from);
     reference.us = await referenceRun(remembering, 'us', from);
     // The US reference is taxed: QBO worked out NYC sales tax on the invoices it holds.
@@ -191,7 +213,8 @@ describe('crash matrix: SIGKILL at each labelled point, restart, same result as 
         const chain = await prepare(emu, preset, `Crash ${preset} ${dialect} ${label} ${emu === amnesiac ? 'amnesia' : 'memory'}`, from, dialect);
         const missed = await crashChain(chain, label);
         // On PostgreSQL every process of the chain used it: no SQLite file was ever made.
-        if (dialect === 'postgres' && fs.existsSync(path.join(chain.env['QBO_CONNECT_DATA_DIR']!, 'qbo-connect.db'))) missed.push(`${label}: a process of the chain opened SQLite, not PostgreSQL`);
+        if (dialect === 'postgres' && fs.existsSync(path.join(chain.env['QBO_CONNECT_DATA_DIR']!, 'qbo-connect.db')))
+          missed.push(`${label}: a process of the chain opened SQLite, not PostgreSQL`);
         return { label, memory: emu === remembering, missed, signature: signature(emu, chain.realmId) };
       }),
     );
@@ -207,10 +230,17 @@ describe('crash matrix: SIGKILL at each labelled point, restart, same result as 
   }, 300_000);
 
   it('us with sales tax: the points where QBO may hold the write × invoices and credit notes, requestid memory off: identical to the uninterrupted run, tax included', async () => {
-    await runChains('us', committedLabels.map((label) => ({ emu: amnesiac, label })));
+    await runChains(
+      'us',
+      committedLabels.map((label) => ({ emu: amnesiac, label })),
+    );
   }, 180_000);
 
   it('au on PostgreSQL: the points where QBO may hold the write × every group, requestid memory off: identical to the uninterrupted run', async () => {
-    await runChains('au', committedLabels.map((label) => ({ emu: amnesiac, label })), 'postgres');
+    await runChains(
+      'au',
+      committedLabels.map((label) => ({ emu: amnesiac, label })),
+      'postgres',
+    );
   }, 180_000);
 });

@@ -50,7 +50,11 @@ describe.each(dialects.filter((d) => d === 'sqlite'))('a credit application left
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
     for (const a of applications) {
       const marker = `qbo-connect:credit-application:${a.record.id}`;
-      const found = payments.filter((p) => String(p['PrivateNote'] ?? '').split('\n').includes(marker));
+      const found = payments.filter((p) =>
+        String(p['PrivateNote'] ?? '')
+          .split('\n')
+          .includes(marker),
+      );
       expect(found, a.record.id).toHaveLength(1);
       const creditLink = links.find((l) => l.record_kind === 'credit-note' && l.record_key === a.record.id)!;
       const credit = credits.get(creditLink.qbo_id)!;
@@ -75,7 +79,13 @@ describe.each(dialects)('a credit note in QBO whose invoice failed that sync [%s
     const refusing: typeof fetch = async (input, init) => {
       const body = typeof init?.body === 'string' ? init.body : '';
       if (refuse && init?.method === 'POST' && body.includes(`"DocNumber":"${refuse}"`) && body.includes('"Line"')) {
-        const fault = { Fault: { Error: [{ Message: 'A business validation error has occurred while processing your request', Detail: 'Business Validation Error: refused by the test', code: '6000' }], type: 'ValidationFault' }, time: new Date().toISOString() };
+        const fault = {
+          Fault: {
+            Error: [{ Message: 'A business validation error has occurred while processing your request', Detail: 'Business Validation Error: refused by the test', code: '6000' }],
+            type: 'ValidationFault',
+          },
+          time: new Date().toISOString(),
+        };
         return new Response(JSON.stringify(fault), { status: 400, headers: { 'content-type': 'application/json' } });
       }
       return fetch(input, init);
@@ -105,7 +115,10 @@ describe.each(dialects)('a credit note in QBO whose invoice failed that sync [%s
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
     const invoiceLink = links.find((l) => l.record_kind === 'invoice' && l.record_key === invoiceNumber)!;
     const creditLink = links.find((l) => l.record_kind === 'credit-note' && l.record_key === application.record.id)!;
-    expect(links.some((l) => l.record_kind === 'credit-application' && l.record_key === application.record.id), 'the application written by the same sync').toBe(true);
+    expect(
+      links.some((l) => l.record_kind === 'credit-application' && l.record_key === application.record.id),
+      'the application written by the same sync',
+    ).toBe(true);
     const dump = c.emu.control.dump(c.realmId) as Dump;
     const credit = (dump.entities['CreditMemo'] ?? []).find((m) => m.Id === creditLink.qbo_id)!;
     const invoice = (dump.entities['Invoice'] ?? []).find((i) => i.Id === invoiceLink.qbo_id)!;

@@ -24,7 +24,12 @@ export const errorsOf = (plan: Plan) => plan.groups.flatMap((g) => g.rows.filter
  * `us`: the company is a US one (emulator preset 'us'): amounts are said to be USD, the sales tax code
  * on the transaction is the one named, and purchases need no tax mapping (not offered for US).
  */
-export async function readyDemo(ctx: Ctx, qbo: CompanyClient, realmId: string, opts: { size: DemoSize; direction: 'export' | 'import'; exportFrom?: string; applyCredits?: boolean; us?: { salesTaxCode: string } }): Promise<Plan> {
+export async function readyDemo(
+  ctx: Ctx,
+  qbo: CompanyClient,
+  realmId: string,
+  opts: { size: DemoSize; direction: 'export' | 'import'; exportFrom?: string; applyCredits?: boolean; us?: { salesTaxCode: string } },
+): Promise<Plan> {
   const clock = ctx.clock;
   const report = await loadDemoPractice(ctx.db, { size: opts.size, seed: 1, today: clock() });
   if (!report.ok) throw new Error('the demo practice did not load');

@@ -28,7 +28,6 @@ const refOf = (v: unknown) => (v as { value?: string } | undefined)?.value;
 describe.each(dialects.filter((d) => d === 'sqlite'))('the medium demo syncs to an empty AU company [%s]', (dialect) => {
   const c = withConnectedEmulator(dialect);
 
-
   it('every document once, totals and customer balances equal to the cent, and a second sync sends nothing', async () => {
     const ctx = c.app.ctx;
     // QBO's own limits allow 40 batches a minute; the emulator runs without limits, so the client's
@@ -39,7 +38,14 @@ describe.each(dialects.filter((d) => d === 'sqlite'))('the medium demo syncs to 
     await readyDemo(ctx, deps.client, c.realmId, { size: 'medium', direction: 'export', exportFrom: from });
 
     const result = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(result.status, `${result.message}\n${result.summary.records.filter((r) => r.status !== 'done').slice(0, 5).map((r) => r.message).join('\n')}`).toBe('succeeded');
+    expect(
+      result.status,
+      `${result.message}\n${result.summary.records
+        .filter((r) => r.status !== 'done')
+        .slice(0, 5)
+        .map((r) => r.message)
+        .join('\n')}`,
+    ).toBe('succeeded');
     expect(result.summary.failed + result.summary.held).toBe(0);
     expect(result.summary.created).toBeGreaterThan(1000);
 
@@ -59,14 +65,18 @@ describe.each(dialects.filter((d) => d === 'sqlite'))('the medium demo syncs to 
     let documents = 0;
     for (const [kind, entity] of docKinds) {
       const records = new Map((await listRecords(ctx.db, kind, { limit: 1000, from })).items.map((r) => [r.key, r]));
-      for (let offset = 1000; records.size === offset; offset += 1000) for (const r of (await listRecords(ctx.db, kind, { limit: 1000, offset, from })).items) records.set(r.key, r);
+      for (let offset = 1000; records.size === offset; offset += 1000)
+        for (const r of (await listRecords(ctx.db, kind, { limit: 1000, offset, from })).items) records.set(r.key, r);
       const marked = all(entity).filter((e) => String(e['PrivateNote'] ?? '').includes(`qbo-connect:${kind}:`));
       const seen = new Map<string, number>();
       for (const e of marked) {
         const key = /qbo-connect:[a-z-]+:(\S+)/.exec(String(e['PrivateNote']))![1]!;
         seen.set(key, (seen.get(key) ?? 0) + 1);
       }
-      expect([...seen.values()].filter((n) => n > 1), `${kind} written twice`).toEqual([]);
+      expect(
+        [...seen.values()].filter((n) => n > 1),
+        `${kind} written twice`,
+      ).toEqual([]);
       for (const l of byKind(kind)) {
         const rec = records.get(l.record_key)!;
         const e = all(entity).find((x) => x.Id === l.qbo_id)!;
@@ -107,7 +117,8 @@ describe.each(dialects.filter((d) => d === 'sqlite'))('the medium demo syncs to 
       const keys = linkedKeys(kind);
       for (let offset = 0; ; offset += 1000) {
         const page = await listRecords(ctx.db, kind, { limit: 1000, offset, from });
-        for (const r of page.items) if (keys.has(r.key)) add(practiceBalance, (r.record as { contactCode: string }).contactCode, sign * (r.record as unknown as Record<string, number>)[field]!);
+        for (const r of page.items)
+          if (keys.has(r.key)) add(practiceBalance, (r.record as { contactCode: string }).contactCode, sign * (r.record as unknown as Record<string, number>)[field]!);
         if (page.nextOffset === null) break;
       }
     }

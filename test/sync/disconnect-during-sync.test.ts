@@ -46,7 +46,16 @@ describe.each(dialects)('disconnect while a sync runs [%s]', (dialect) => {
         return client.batch(items, o);
       },
     };
-    const deps = { db: ctx.db, clock: ctx.clock, logger: ctx.logger, client: ending, crash: noCrash, batchSize: 2, parallelRequests: 1, buildPlan: handPlanner(ctx.db, () => smallPractice(ids, 3, 'DSC')) };
+    const deps = {
+      db: ctx.db,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      client: ending,
+      crash: noCrash,
+      batchSize: 2,
+      parallelRequests: 1,
+      buildPlan: handPlanner(ctx.db, () => smallPractice(ids, 3, 'DSC')),
+    };
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     const s = r.summary;
     expect(r.status).toBe('failed');
@@ -63,7 +72,9 @@ describe.each(dialects)('disconnect while a sync runs [%s]', (dialect) => {
     const lock = await acquireSyncLock(c.app.ctx.db, { realmId: c.realmId, holder: 'user:ann@example.com', clock: c.app.ctx.clock, ttlMs: 60_000 });
     const refused = await cli(['disconnect']);
     expect(refused.code).toBe(2);
-    expect(refused.err).toMatch(/A sync of this company is running \(started by ann@example\.com at \d\d:\d\d (today|on \d{1,2} [A-Z][a-z]{2}) \([^)]*\)\); disconnecting now would stop it part-way\. Wait for it to finish, then disconnect\./);
+    expect(refused.err).toMatch(
+      /A sync of this company is running \(started by ann@example\.com at \d\d:\d\d (today|on \d{1,2} [A-Z][a-z]{2}) \([^)]*\)\); disconnecting now would stop it part-way\. Wait for it to finish, then disconnect\./,
+    );
     const status = await cli(['status', '--json']);
     expect((JSON.parse(status.out) as { state: string }).state).toBe('connected');
     await lock.release();

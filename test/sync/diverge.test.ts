@@ -42,7 +42,8 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     const now = await read(entity, id);
     return (await deps.client.sparseUpdate(entity, { Id: id, SyncToken: now.SyncToken, ...fields } as never, { requestId: `accountant-${++edits}` })) as Row;
   };
-  const links = async (kind: string) => c.app.ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).where('record_kind', '=', kind).where('state', '=', 'linked').execute();
+  const links = async (kind: string) =>
+    c.app.ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).where('record_kind', '=', kind).where('state', '=', 'linked').execute();
   /** Synced invoices no payment or credit of the demo touches, so each test has its own. */
   const quietInvoices = async () => {
     const ctx = c.app.ctx;
@@ -53,7 +54,10 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     return (await links('invoice')).filter((l) => !touched.has(l.record_key));
   };
   const sentBodies = async (runId: string, key: string) =>
-    (await c.app.ctx.db.selectFrom('journal').select(['body', 'status']).where('run_id', '=', runId).where('record_key', '=', key).execute()).map((j) => ({ ...j, body: JSON.parse(j.body) as Record<string, unknown> }));
+    (await c.app.ctx.db.selectFrom('journal').select(['body', 'status']).where('run_id', '=', runId).where('record_key', '=', key).execute()).map((j) => ({
+      ...j,
+      body: JSON.parse(j.body) as Record<string, unknown>,
+    }));
   const editText = async (key: string, suffix: string) => {
     const ctx = c.app.ctx;
     const inv = (await getRecord(ctx.db, 'invoice', key))!;
@@ -71,10 +75,15 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     const row = plan.groups.flatMap((g) => g.rows).find((r) => r.key === `invoices:${target!.record_key}`)!;
     expect(row.action).toBe('update');
     expect(row.fields?.send).toEqual(['Line']);
-    expect(Object.keys(row.payload!).sort()).toEqual(['Id', 'Line', 'SyncToken', 'TxnTaxDetail', 'sparse'].filter((k) => k !== 'TxnTaxDetail' || 'TxnTaxDetail' in row.payload!).sort());
+    expect(Object.keys(row.payload!).sort()).toEqual(
+      ['Id', 'Line', 'SyncToken', 'TxnTaxDetail', 'sparse'].filter((k) => k !== 'TxnTaxDetail' || 'TxnTaxDetail' in row.payload!).sort(),
+    );
 
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(r.summary.records.find((x) => x.recordKey === target!.record_key), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    expect(
+      r.summary.records.find((x) => x.recordKey === target!.record_key),
+      records(r),
+    ).toMatchObject({ status: 'done', action: 'update' });
     const [sent] = await sentBodies(r.runId, target!.record_key);
     expect(sent!.body).not.toHaveProperty('CustomerMemo');
     expect(sent!.body).not.toHaveProperty('DueDate');
@@ -122,14 +131,37 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     expect(after.SyncToken).toBe(edited.SyncToken);
     expect(after['TxnDate']).toBe(qboDate);
     expect(JSON.stringify(after['Line'])).not.toContain('(ours b)');
-    expect((await c.app.ctx.db.selectFrom('links').select('state').where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', target!.record_key).executeTakeFirstOrThrow()).state).toBe('diverged');
+    expect(
+      (
+        await c.app.ctx.db
+          .selectFrom('links')
+          .select('state')
+          .where('realm_id', '=', c.realmId)
+          .where('record_kind', '=', 'invoice')
+          .where('record_key', '=', target!.record_key)
+          .executeTakeFirstOrThrow()
+      ).state,
+    ).toBe('diverged');
 
     // The person makes the practice agree with QBO's date: the text goes, the link is whole again.
     await updateRecord(ctx.db, 'invoice', inv.key, { ...inv.record, date: qboDate, text: `${inv.record.text ?? 'Fees'} (ours b)` }, ctx.clock());
     const next = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(next.summary.records.find((x) => x.recordKey === target!.record_key), records(next)).toMatchObject({ status: 'done', action: 'update' });
+    expect(
+      next.summary.records.find((x) => x.recordKey === target!.record_key),
+      records(next),
+    ).toMatchObject({ status: 'done', action: 'update' });
     expect(JSON.stringify((await read('Invoice', target!.qbo_id))['Line'])).toContain('(ours b)');
-    expect((await c.app.ctx.db.selectFrom('links').select('state').where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', target!.record_key).executeTakeFirstOrThrow()).state).toBe('linked');
+    expect(
+      (
+        await c.app.ctx.db
+          .selectFrom('links')
+          .select('state')
+          .where('realm_id', '=', c.realmId)
+          .where('record_kind', '=', 'invoice')
+          .where('record_key', '=', target!.record_key)
+          .executeTakeFirstOrThrow()
+      ).state,
+    ).toBe('linked');
   }, 60_000);
 
   it('(c) updates a credit note after our own credit application moved its SyncToken and balance', async () => {
@@ -150,7 +182,10 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     expect(row.issues).toEqual([]);
     expect(row.fields?.conflicts).toEqual([]);
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(r.summary.records.find((x) => x.recordKey === cn.key && x.recordKind === 'credit-note'), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    expect(
+      r.summary.records.find((x) => x.recordKey === cn.key && x.recordKind === 'credit-note'),
+      records(r),
+    ).toMatchObject({ status: 'done', action: 'update' });
     const after = await read('CreditMemo', link.qbo_id);
     expect(JSON.stringify(after['Line'])).toContain('(revised c)');
     expect(after['Balance']).toBe(now['Balance']);
@@ -168,24 +203,36 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     const cn = (await getRecord(ctx.db, 'credit-note', link.record_key))!;
     await updateRecord(ctx.db, 'credit-note', cn.key, { ...cn.record, state: 'cancelled' }, ctx.clock());
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(r.summary.records.find((x) => x.recordKey === cn.key && x.recordKind === 'credit-note'), records(r)).toMatchObject({ status: 'done', action: 'void' });
+    expect(
+      r.summary.records.find((x) => x.recordKey === cn.key && x.recordKind === 'credit-note'),
+      records(r),
+    ).toMatchObject({ status: 'done', action: 'void' });
     expect((await read('CreditMemo', link.qbo_id))['TotalAmt']).toBe(0);
   }, 60_000);
 
-  it('(d) a contact\'s new email and address reach QBO; a phone the accountant changed there survives', async () => {
+  it("(d) a contact's new email and address reach QBO; a phone the accountant changed there survives", async () => {
     const ctx = c.app.ctx;
     const [link] = await links('contact');
     const before = await read('Customer', link!.qbo_id);
     await accountant('Customer', link!.qbo_id, { PrimaryPhone: { FreeFormNumber: '+61 2 5550 0199' } });
     const contact = (await getRecord(ctx.db, 'contact', link!.record_key))!;
-    await updateRecord(ctx.db, 'contact', contact.key, { ...contact.record, email: 'accounts-new@example.com', postalAddress: 'PO Box 42, Newtown NSW 2042', streetAddress: null }, ctx.clock());
+    await updateRecord(
+      ctx.db,
+      'contact',
+      contact.key,
+      { ...contact.record, email: 'accounts-new@example.com', postalAddress: 'PO Box 42, Newtown NSW 2042', streetAddress: null },
+      ctx.clock(),
+    );
 
     const plan = await deps.buildPlan(c.realmId);
     const row = plan.groups.flatMap((g) => g.rows).find((r) => r.key === `customers:${contact.key}`)!;
     expect(row, renderPlanText(plan)).toMatchObject({ action: 'update', qbo: { entity: 'Customer', id: link!.qbo_id } });
     expect(row.fields?.send.sort()).toEqual(['BillAddr', 'PrimaryEmailAddr']);
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(r.summary.records.find((x) => x.recordKey === contact.key && x.recordKind === 'contact'), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    expect(
+      r.summary.records.find((x) => x.recordKey === contact.key && x.recordKind === 'contact'),
+      records(r),
+    ).toMatchObject({ status: 'done', action: 'update' });
     const after = await read('Customer', link!.qbo_id);
     expect(after['PrimaryEmailAddr']).toMatchObject({ Address: 'accounts-new@example.com' });
     expect(after['BillAddr']).toMatchObject({ Line1: 'PO Box 42, Newtown NSW 2042' });
@@ -205,7 +252,10 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     const inv = (await getRecord(ctx.db, 'invoice', target!.record_key))!;
     await updateRecord(ctx.db, 'invoice', inv.key, { ...inv.record, clientReference: `${inv.record.clientReference ?? 'PO'}-2` }, ctx.clock());
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(r.summary.records.filter((x) => x.recordKey === target!.record_key), records(r)).toEqual([]);
+    expect(
+      r.summary.records.filter((x) => x.recordKey === target!.record_key),
+      records(r),
+    ).toEqual([]);
     const after = await read('Invoice', target!.qbo_id);
     expect(after.SyncToken).toBe(edited.SyncToken);
     expect(after['CustomerMemo']).toMatchObject({ value: 'Accountant only' });
@@ -221,7 +271,10 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
 
     const plan = await deps.buildPlan(c.realmId);
     const row = plan.groups.flatMap((g) => g.rows).find((r) => r.key === `customers:${contact.key}`)!;
-    expect(row.issues.find((i) => i.code === 'contact.name-used-by-customer'), renderPlanText(plan)).toMatchObject({ severity: 'error' });
+    expect(
+      row.issues.find((i) => i.code === 'contact.name-used-by-customer'),
+      renderPlanText(plan),
+    ).toMatchObject({ severity: 'error' });
     const before = await read('Customer', mine!.qbo_id);
     const refused = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(refused.status).not.toBe('succeeded');
@@ -231,11 +284,14 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     const free = `${String(contact.record.name)} (renamed)`.slice(0, 100);
     await updateRecord(ctx.db, 'contact', contact.key, { ...contact.record, name: free }, ctx.clock());
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(r.summary.records.find((x) => x.recordKey === contact.key && x.recordKind === 'contact'), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    expect(
+      r.summary.records.find((x) => x.recordKey === contact.key && x.recordKind === 'contact'),
+      records(r),
+    ).toMatchObject({ status: 'done', action: 'update' });
     expect((await read('Customer', mine!.qbo_id))['DisplayName']).toBe(free);
   }, 60_000);
 
-  it('a bill\'s line change goes with the vendor QBO holds (QBO refuses a sparse Line without VendorRef)', async () => {
+  it("a bill's line change goes with the vendor QBO holds (QBO refuses a sparse Line without VendorRef)", async () => {
     const ctx = c.app.ctx;
     const [link] = await links('bill');
     const qboBefore = await read('Bill', link!.qbo_id);
@@ -243,11 +299,24 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     // 10.00 more on the first line (GST 10 % where it carries tax), the totals with it.
     const extraTax = bill.record.lines[0]!.taxCents > 0 ? 100 : 0;
     const lines = bill.record.lines.map((l, i) => (i === 0 ? { ...l, amountCents: l.amountCents + 1000, taxCents: l.taxCents + extraTax } : l));
-    await updateRecord(ctx.db, 'bill', bill.key, { ...bill.record, lines, taxCents: bill.record.taxCents + extraTax, totalCents: bill.record.totalCents + 1000 + extraTax }, ctx.clock());
+    await updateRecord(
+      ctx.db,
+      'bill',
+      bill.key,
+      { ...bill.record, lines, taxCents: bill.record.taxCents + extraTax, totalCents: bill.record.totalCents + 1000 + extraTax },
+      ctx.clock(),
+    );
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(r.summary.records.find((x) => x.recordKey === bill.key && x.recordKind === 'bill'), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    expect(
+      r.summary.records.find((x) => x.recordKey === bill.key && x.recordKind === 'bill'),
+      records(r),
+    ).toMatchObject({ status: 'done', action: 'update' });
     const [sent] = await sentBodies(r.runId, bill.key);
-    expect(Object.keys(sent!.body).filter((k) => !['Id', 'SyncToken', 'sparse', 'TxnTaxDetail'].includes(k)).sort()).toEqual(['Line', 'VendorRef']);
+    expect(
+      Object.keys(sent!.body)
+        .filter((k) => !['Id', 'SyncToken', 'sparse', 'TxnTaxDetail'].includes(k))
+        .sort(),
+    ).toEqual(['Line', 'VendorRef']);
     expect(sent!.body['VendorRef']).toEqual({ value: (qboBefore['VendorRef'] as { value: string }).value });
     expect(toCents((await read('Bill', link!.qbo_id))['TotalAmt'] as number)).toBe(toCents(qboBefore['TotalAmt'] as number) + 1000 + extraTax);
   }, 60_000);
@@ -255,15 +324,30 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
   it('bases a link from before migration 0010 on the journal: the memo edited in QBO still survives', async () => {
     const ctx = c.app.ctx;
     const [, , , target] = await quietInvoices();
-    await ctx.db.updateTable('links').set({ sent_fields: null }).where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', target!.record_key).execute();
+    await ctx.db
+      .updateTable('links')
+      .set({ sent_fields: null })
+      .where('realm_id', '=', c.realmId)
+      .where('record_kind', '=', 'invoice')
+      .where('record_key', '=', target!.record_key)
+      .execute();
     await accountant('Invoice', target!.qbo_id, { CustomerMemo: { value: 'Legacy memo' } });
     await editText(target!.record_key, '(revised legacy)');
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(r.summary.records.find((x) => x.recordKey === target!.record_key), records(r)).toMatchObject({ status: 'done', action: 'update' });
+    expect(
+      r.summary.records.find((x) => x.recordKey === target!.record_key),
+      records(r),
+    ).toMatchObject({ status: 'done', action: 'update' });
     const after = await read('Invoice', target!.qbo_id);
     expect(after['CustomerMemo']).toMatchObject({ value: 'Legacy memo' });
     expect(JSON.stringify(after['Line'])).toContain('(revised legacy)');
-    const link = await ctx.db.selectFrom('links').select('sent_fields').where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', target!.record_key).executeTakeFirstOrThrow();
+    const link = await ctx.db
+      .selectFrom('links')
+      .select('sent_fields')
+      .where('realm_id', '=', c.realmId)
+      .where('record_kind', '=', 'invoice')
+      .where('record_key', '=', target!.record_key)
+      .executeTakeFirstOrThrow();
     expect(link.sent_fields).not.toBeNull();
   }, 60_000);
 });

@@ -38,7 +38,11 @@ describe.each(dialects)('sync on a hand-made plan [%s]', (dialect) => {
     const docs = (e: string) => dump.entities[e] ?? [];
     expect(docs('Customer')).toHaveLength(3);
     expect(docs('Vendor')).toHaveLength(6);
-    expect(docs('Invoice').map((i) => i['DocNumber']).sort()).toEqual(['AINV-1', 'AINV-2', 'AINV-3']);
+    expect(
+      docs('Invoice')
+        .map((i) => i['DocNumber'])
+        .sort(),
+    ).toEqual(['AINV-1', 'AINV-2', 'AINV-3']);
     expect(docs('Invoice').every((i) => i['TotalAmt'] === 165.61)).toBe(true);
     // The payment of 50 is applied to its invoice.
     expect(docs('Invoice').every((i) => i['Balance'] === 115.61)).toBe(true);
@@ -85,13 +89,24 @@ describe.each(dialects)('sync on a hand-made plan [%s]', (dialect) => {
     await c.app.ctx.db.deleteFrom('sync_locks').where('realm_id', '=', c.realmId).execute();
     // The rest is sent by the next sync.
     const next = await sync({ ...deps, buildPlan: handPlanner(c.app.ctx.db, () => smallPractice(ids, 2, 'L')) }, { realmId: c.realmId, actor: 'test' });
-    expect(next.status, next.summary.records.filter((x) => x.status !== 'done').map((x) => x.message).join('\n') + next.message).toBe('succeeded');
+    expect(
+      next.status,
+      next.summary.records
+        .filter((x) => x.status !== 'done')
+        .map((x) => x.message)
+        .join('\n') + next.message,
+    ).toBe('succeeded');
     expect(next.summary.created + r.summary.created).toBe(16);
   });
 
   it('refuses to start while the plan has errors, listing each, and sends nothing', async () => {
     const bad = smallPractice(ids, 1, 'E');
-    bad[1]!.issues.push({ code: 'invoice.number-too-long', severity: 'error', message: 'Invoice EINV-1: number is longer than 21 characters; shorten it or skip the invoice.', field: 'number' });
+    bad[1]!.issues.push({
+      code: 'invoice.number-too-long',
+      severity: 'error',
+      message: 'Invoice EINV-1: number is longer than 21 characters; shorten it or skip the invoice.',
+      field: 'number',
+    });
     bad[2]!.issues.push({ code: 'tax.unmapped', severity: 'error', message: 'Credit note ECN-1: tax code X has no QBO tax code; map it in settings.', field: 'lines[0].taxCode' });
     const before = (c.emu.control.dump(c.realmId) as Dump).entities['Customer']!.length;
     const r = await sync({ ...deps, buildPlan: handPlanner(c.app.ctx.db, () => bad) }, { realmId: c.realmId, actor: 'test' });

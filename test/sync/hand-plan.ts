@@ -125,7 +125,9 @@ export function smallPractice(ids: CompanyIds, n = 2, tag = 'A'): PlanRow[] {
           TxnDate: '2026-11-04',
           VendorRef: ref(`suppliers:${s}`),
           GlobalTaxCalculation: 'TaxExcluded',
-          Line: [{ DetailType: 'AccountBasedExpenseLineDetail', Amount: 200, AccountBasedExpenseLineDetail: { AccountRef: { value: ids.expense }, TaxCodeRef: { value: ids.gst } } }],
+          Line: [
+            { DetailType: 'AccountBasedExpenseLineDetail', Amount: 200, AccountBasedExpenseLineDetail: { AccountRef: { value: ids.expense }, TaxCodeRef: { value: ids.gst } } },
+          ],
         },
         { dependsOn: [`suppliers:${s}`], practiceTotalCents: 22000, qboTotalCents: 22000 },
       ),
@@ -144,7 +146,9 @@ export function smallPractice(ids: CompanyIds, n = 2, tag = 'A'): PlanRow[] {
           TxnDate: '2026-11-06',
           VendorRef: ref(`suppliers:${st}`),
           GlobalTaxCalculation: 'TaxExcluded',
-          Line: [{ DetailType: 'AccountBasedExpenseLineDetail', Amount: 33.33, AccountBasedExpenseLineDetail: { AccountRef: { value: ids.expense }, TaxCodeRef: { value: ids.gst } } }],
+          Line: [
+            { DetailType: 'AccountBasedExpenseLineDetail', Amount: 33.33, AccountBasedExpenseLineDetail: { AccountRef: { value: ids.expense }, TaxCodeRef: { value: ids.gst } } },
+          ],
         },
         { dependsOn: [`suppliers:${st}`], practiceTotalCents: 3666, qboTotalCents: 3666 },
       ),

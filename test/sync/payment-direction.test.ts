@@ -17,7 +17,8 @@ import { dialects } from '../helpers/db.js';
 import { errorsOf, readyDemo } from './demo-setup.js';
 
 type Row = Record<string, unknown> & { Id: string; SyncToken: string };
-const qboPayments = (emu: RunningEmulator, realmId: string) => ((emu.control.dump(realmId) as { entities: Record<string, Row[]> }).entities['Payment'] ?? []).filter((p) => p['status'] !== 'Deleted');
+const qboPayments = (emu: RunningEmulator, realmId: string) =>
+  ((emu.control.dump(realmId) as { entities: Record<string, Row[]> }).entities['Payment'] ?? []).filter((p) => p['status'] !== 'Deleted');
 
 describe.each(dialects)('a payment imported from QBO is never exported [%s]', (dialect) => {
   const c = withConnectedEmulator(dialect);
@@ -34,7 +35,16 @@ describe.each(dialects)('a payment imported from QBO is never exported [%s]', (d
     const invoice = (await deps.client.read('Invoice', link.qbo_id)) as Row;
     const balance = Number(invoice['Balance']);
     expect(balance).toBeGreaterThan(0);
-    await deps.client.create('Payment', { CustomerRef: invoice['CustomerRef'], TotalAmt: balance, TxnDate: invoice['TxnDate'], Line: [{ Amount: balance, LinkedTxn: [{ TxnId: invoice.Id, TxnType: 'Invoice' }] }] } as never, { requestId: 'test-hand-payment' });
+    await deps.client.create(
+      'Payment',
+      {
+        CustomerRef: invoice['CustomerRef'],
+        TotalAmt: balance,
+        TxnDate: invoice['TxnDate'],
+        Line: [{ Amount: balance, LinkedTxn: [{ TxnId: invoice.Id, TxnType: 'Invoice' }] }],
+      } as never,
+      { requestId: 'test-hand-payment' },
+    );
     const imported = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(imported.status, imported.message ?? '').toBe('succeeded');
     const practicePayments = (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.filter((p) => p.key.startsWith('QBO-'));

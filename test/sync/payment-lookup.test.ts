@@ -27,7 +27,11 @@ describe.each(dialects)('preview: payments already in QBO, found without Payment
     expect(payment).toBeDefined();
     const body = payment.payload as { TxnDate: string; TotalAmt: number; PaymentRefNum: string };
     const customer = await client.create('Customer', { DisplayName: 'Paid By Hand' }, { requestId: 'test-paid-by-hand' });
-    const inQbo = await client.create('Payment', { CustomerRef: { value: customer.Id }, TxnDate: body.TxnDate, TotalAmt: body.TotalAmt, PaymentRefNum: body.PaymentRefNum } as never, { requestId: 'test-paid-by-hand-pay' });
+    const inQbo = await client.create(
+      'Payment',
+      { CustomerRef: { value: customer.Id }, TxnDate: body.TxnDate, TotalAmt: body.TotalAmt, PaymentRefNum: body.PaymentRefNum } as never,
+      { requestId: 'test-paid-by-hand-pay' },
+    );
     queries.length = 0;
     const after = await buildPlan(deps, c.realmId);
     const row = after.groups.flatMap((g) => g.rows).find((r) => r.key === payment.key)!;

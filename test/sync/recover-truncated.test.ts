@@ -23,7 +23,14 @@ describe.each(dialects)('recovery of a payment when the change feed holds more t
     // The seeding below sends 1,020 operations in 34 batches; weighed per operation (the default)
     // the client would wait out a minute that this emulator, limits off, does not enforce.
     // No write here is in flight at QBO: no processing window to wait out.
-    deps = { db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, client: qboClientFor(c.app.ctx, c.realmId, { limits: { batchMetering: 'request' } }), crash: noCrash, processingWindowMs: 0 };
+    deps = {
+      db: c.app.ctx.db,
+      clock: c.app.ctx.clock,
+      logger: c.app.ctx.logger,
+      client: qboClientFor(c.app.ctx, c.realmId, { limits: { batchMetering: 'request' } }),
+      crash: noCrash,
+      processingWindowMs: 0,
+    };
   });
 
   it('finds each payment, with or without a reference, by its marker and adopts it; one never sent is marked for resending', async () => {
@@ -31,7 +38,12 @@ describe.each(dialects)('recovery of a payment when the change feed holds more t
     const customer = (await client.create('Customer', { DisplayName: 'Busy Client' }, { requestId: 'trunc-customer' })).Id;
     // 1,020 other payments (unapplied), in batches of 30.
     for (let b = 0; b < 34; b++) {
-      const items = Array.from({ length: 30 }, (_, i) => ({ bId: `p${i}`, operation: 'create' as const, entity: 'Payment' as const, body: { CustomerRef: { value: customer }, TotalAmt: 1, TxnDate: '2026-10-01' } }));
+      const items = Array.from({ length: 30 }, (_, i) => ({
+        bId: `p${i}`,
+        operation: 'create' as const,
+        entity: 'Payment' as const,
+        body: { CustomerRef: { value: customer }, TotalAmt: 1, TxnDate: '2026-10-01' },
+      }));
       const r = await client.batch(items, { requestId: `trunc-batch-${b}` });
       expect(r.every((x) => x.ok)).toBe(true);
     }
@@ -47,7 +59,24 @@ describe.each(dialects)('recovery of a payment when the change feed holds more t
 
     await c.app.ctx.db
       .insertInto('runs')
-      .values({ id: 'run-t', realm_id: c.realmId, started_by: 'test', started_at: c.app.ctx.clock().toISOString(), finished_at: null, status: 'running', settings: '{}', processed: 0, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, failed: 0, held: 0, message: null })
+      .values({
+        id: 'run-t',
+        realm_id: c.realmId,
+        started_by: 'test',
+        started_at: c.app.ctx.clock().toISOString(),
+        finished_at: null,
+        status: 'running',
+        settings: '{}',
+        processed: 0,
+        created: 0,
+        adopted: 0,
+        updated: 0,
+        voided: 0,
+        imported: 0,
+        failed: 0,
+        held: 0,
+        message: null,
+      })
       .execute();
     await journalWrites(
       c.app.ctx.db,

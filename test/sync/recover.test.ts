@@ -52,7 +52,24 @@ describe.each(dialects)('recovery of unresolved writes against the emulator (req
   const runRow = async (id: string) =>
     c.app.ctx.db
       .insertInto('runs')
-      .values({ id, realm_id: c.realmId, started_by: 'test', started_at: c.app.ctx.clock().toISOString(), finished_at: null, status: 'running', settings: '{}', processed: 0, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, failed: 0, held: 0, message: null })
+      .values({
+        id,
+        realm_id: c.realmId,
+        started_by: 'test',
+        started_at: c.app.ctx.clock().toISOString(),
+        finished_at: null,
+        status: 'running',
+        settings: '{}',
+        processed: 0,
+        created: 0,
+        adopted: 0,
+        updated: 0,
+        voided: 0,
+        imported: 0,
+        failed: 0,
+        held: 0,
+        message: null,
+      })
       .execute();
 
   beforeAll(async () => {
@@ -81,7 +98,11 @@ describe.each(dialects)('recovery of unresolved writes against the emulator (req
         entry('INV-R2', invoiceBody('INV-R2')),
         entry('INV-R3', invoiceBody('INV-R3')),
         entry('INV-R4', invoiceBody('INV-R4')),
-        entry('C-LOST', { DisplayName: 'Lost Answer Pty Ltd' }, { rowKey: 'customers:C-LOST', groupKind: 'customers', recordKind: 'contact', qboEntity: 'Customer', expectedTotalCents: null }),
+        entry(
+          'C-LOST',
+          { DisplayName: 'Lost Answer Pty Ltd' },
+          { rowKey: 'customers:C-LOST', groupKind: 'customers', recordKind: 'contact', qboEntity: 'Customer', expectedTotalCents: null },
+        ),
       ],
       c.app.ctx.clock(),
     );
@@ -122,7 +143,11 @@ describe.each(dialects)('recovery of unresolved writes against the emulator (req
   it('finds a write older than change data capture reaches by its document number', async () => {
     const client = deps.client;
     const found = await client.create('Invoice', invoiceBody('INV-OLD1'), { requestId: 'test-old1' });
-    await journalWrites(c.app.ctx.db, [entry('INV-OLD1', invoiceBody('INV-OLD1')), entry('INV-OLD2', invoiceBody('INV-OLD2'))], new Date(c.app.ctx.clock().getTime() - 40 * 86_400_000));
+    await journalWrites(
+      c.app.ctx.db,
+      [entry('INV-OLD1', invoiceBody('INV-OLD1')), entry('INV-OLD2', invoiceBody('INV-OLD2'))],
+      new Date(c.app.ctx.clock().getTime() - 40 * 86_400_000),
+    );
     const s = await settleWrites(deps, c.realmId, 'run-recover');
     expect(s).toMatchObject({ found: 2, adopted: 1, notSent: 1, unknown: 0 });
     const link = await c.app.ctx.db.selectFrom('links').selectAll().where('record_key', '=', 'INV-OLD1').executeTakeFirstOrThrow();
@@ -140,7 +165,9 @@ describe.each(dialects)('recovery of unresolved writes against the emulator (req
       cdc: () => Promise.reject(new Error('QuickBooks answered 503 three times')),
       query: ((entity: string, build?: never) => (entity === 'Invoice' ? failing() : deps.client.query(entity as never, build))) as typeof deps.client.query,
     };
-    const plan = handPlanner(c.app.ctx.db, () => ['INV-UNK', 'INV-OK'].map((no) => row('invoices', 'invoice', no, 'Invoice', invoiceBody(no), { practiceTotalCents: 11000, qboTotalCents: 11000 })));
+    const plan = handPlanner(c.app.ctx.db, () =>
+      ['INV-UNK', 'INV-OK'].map((no) => row('invoices', 'invoice', no, 'Invoice', invoiceBody(no), { practiceTotalCents: 11000, qboTotalCents: 11000 })),
+    );
     const r = await sync({ ...deps, client: blind, buildPlan: plan }, { realmId: c.realmId, actor: 'test' });
     // The rest of the company is synced; the unchecked write's record is held, once, and named.
     expect(r.summary).toMatchObject({ created: 1, held: 1, failed: 0, processed: 2 });
@@ -150,7 +177,8 @@ describe.each(dialects)('recovery of unresolved writes against the emulator (req
     expect(held[0]!.message).toContain(`invoice INV-UNK: an earlier write of it (journal ${unk}) may or may not be in QuickBooks`);
     expect(held[0]!.message).toContain(`qbo-connect recover --resolve ${unk} not-sent`);
     expect((await c.app.ctx.db.selectFrom('journal').select('status').where('id', '=', unk!).executeTakeFirstOrThrow()).status).toBe('pending');
-    const invoices = () => ((c.emu.control.dump(c.realmId) as { entities: Record<string, Array<{ DocNumber?: string }>> }).entities['Invoice'] ?? []).filter((i) => i.DocNumber === 'INV-UNK');
+    const invoices = () =>
+      ((c.emu.control.dump(c.realmId) as { entities: Record<string, Array<{ DocNumber?: string }>> }).entities['Invoice'] ?? []).filter((i) => i.DocNumber === 'INV-UNK');
     expect(invoices()).toHaveLength(0);
 
     // A person checked QuickBooks: it is not there. The next sync (QBO still blind) sends it, once.
@@ -166,7 +194,9 @@ describe.each(dialects)('recovery of unresolved writes against the emulator (req
     const inv = await deps.client.create('Invoice', invoiceBody('INV-P1'), { requestId: 'test-p1' });
     const [j] = await journalWrites(c.app.ctx.db, [entry('INV-P1', invoiceBody('INV-P1'))], c.app.ctx.clock());
     await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', actor: 'test' })).rejects.toThrow('--qbo-id');
-    await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: '987654', actor: 'test' })).rejects.toThrow('QuickBooks has no Invoice 987654');
+    await expect(resolveByPerson(deps, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: '987654', actor: 'test' })).rejects.toThrow(
+      'QuickBooks has no Invoice 987654',
+    );
     // A bug while reading is not "QuickBooks has no …" (qbo/reasons.ts isQboFailure): it stays a bug, with its stack.
     const buggy = { ...deps, client: { ...deps.client, read: () => Promise.reject(new TypeError('a bug, not QuickBooks')) } };
     await expect(resolveByPerson(buggy, c.realmId, 'run-recover', { journalId: j!, verdict: 'sent', qboId: '987654', actor: 'test' })).rejects.toBeInstanceOf(TypeError);

@@ -21,7 +21,10 @@ import { testDate } from '../helpers/test-time.js';
 
 type Row = Record<string, unknown> & { Id: string };
 const dump = (emu: RunningEmulator, realmId: string) => (emu.control.dump(realmId) as { entities: Record<string, Row[]> }).entities;
-const from = () => testDate(-400 * 86_400_000).toISOString().slice(0, 10);
+const from = () =>
+  testDate(-400 * 86_400_000)
+    .toISOString()
+    .slice(0, 10);
 /** Short waits, so a 429 costs milliseconds here (the waits themselves are tested in src/qbo). */
 const fastRetry = { retry: { baseMs: 5, capMs: 50, throttleWaitMs: 20, maxAttempts: 12 }, limits: { intervalMs: 1000 } };
 
@@ -36,7 +39,11 @@ function expectOnceEach(emu: RunningEmulator, realmId: string, links: Array<{ qb
     }
   }
   expect([...markers].filter(([, n]) => n > 1)).toEqual([]);
-  for (const l of links) expect(e[l.qbo_entity]?.some((r) => r.Id === l.qbo_id), `${l.qbo_entity} ${l.qbo_id}`).toBe(true);
+  for (const l of links)
+    expect(
+      e[l.qbo_entity]?.some((r) => r.Id === l.qbo_id),
+      `${l.qbo_entity} ${l.qbo_id}`,
+    ).toBe(true);
   return markers.size;
 }
 
@@ -62,7 +69,13 @@ describe.each(dialects)('faults: 429s, 500s, commit-then-drop and a 2-second acc
     expect(stats.faults['429'] ?? 0).toBeGreaterThan(0);
     expect(stats.faults['500'] ?? 0).toBeGreaterThan(0);
     expect(stats.faults['commit-then-drop'] ?? 0).toBeGreaterThan(0);
-    expect(result.status, `${result.message}\n${result.summary.records.filter((r) => r.status !== 'done').map((r) => r.message).join('\n')}`).toBe('succeeded');
+    expect(
+      result.status,
+      `${result.message}\n${result.summary.records
+        .filter((r) => r.status !== 'done')
+        .map((r) => r.message)
+        .join('\n')}`,
+    ).toBe('succeeded');
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
     const documents = expectOnceEach(c.emu, c.realmId, links);
     expect(documents).toBe(links.filter((l) => ['Invoice', 'CreditMemo', 'Payment', 'Bill'].includes(l.qbo_entity)).length);
@@ -155,7 +168,14 @@ describe.each(dialects)('payment import: payments entered in QBO appear in the p
     const pay = (inv: Row, amount: number, ref: string) =>
       deps.client.create(
         'Payment',
-        { CustomerRef: inv['CustomerRef'], TotalAmt: amount, TxnDate: String(inv['TxnDate']), PaymentRefNum: ref, DepositToAccountRef: { value: bank }, Line: [{ Amount: amount, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] } as never,
+        {
+          CustomerRef: inv['CustomerRef'],
+          TotalAmt: amount,
+          TxnDate: String(inv['TxnDate']),
+          PaymentRefNum: ref,
+          DepositToAccountRef: { value: bank },
+          Line: [{ Amount: amount, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }],
+        } as never,
         { requestId: `test-pay-${ref}` },
       );
     const p1 = await pay(a, 1, 'QBO-PART');
@@ -166,10 +186,18 @@ describe.each(dialects)('payment import: payments entered in QBO appear in the p
     const gst = dump(c.emu, c.realmId)['TaxCode']!.find((t) => t['Name'] === 'GST')!.Id;
     const foreign = await deps.client.create(
       'Invoice',
-      { CustomerRef: { value: stranger.Id }, TxnDate: String(a['TxnDate']), Line: [{ DetailType: 'SalesItemLineDetail', Amount: 10, SalesItemLineDetail: { ItemRef: { value: item }, Qty: 1, UnitPrice: 10, TaxCodeRef: { value: gst } } }] },
+      {
+        CustomerRef: { value: stranger.Id },
+        TxnDate: String(a['TxnDate']),
+        Line: [{ DetailType: 'SalesItemLineDetail', Amount: 10, SalesItemLineDetail: { ItemRef: { value: item }, Qty: 1, UnitPrice: 10, TaxCodeRef: { value: gst } } }],
+      },
       { requestId: 'test-foreign-inv' },
     );
-    await deps.client.create('Payment', { CustomerRef: { value: stranger.Id }, TotalAmt: 11, TxnDate: String(a['TxnDate']), Line: [{ Amount: 11, LinkedTxn: [{ TxnId: foreign.Id, TxnType: 'Invoice' }] }] } as never, { requestId: 'test-foreign-pay' });
+    await deps.client.create(
+      'Payment',
+      { CustomerRef: { value: stranger.Id }, TotalAmt: 11, TxnDate: String(a['TxnDate']), Line: [{ Amount: 11, LinkedTxn: [{ TxnId: foreign.Id, TxnType: 'Invoice' }] }] } as never,
+      { requestId: 'test-foreign-pay' },
+    );
 
     const runs = [];
     for (let i = 0; i < 3; i++) runs.push(await sync(deps, { realmId: c.realmId, actor: 'tester' }));
@@ -180,6 +208,11 @@ describe.each(dialects)('payment import: payments entered in QBO appear in the p
     const aNumber = invoiceLinks.find((l) => l.qbo_id === a.Id)!.record_key;
     expect(part!.record).toMatchObject({ amountCents: 100, allocations: [{ invoiceNumber: aNumber, amountCents: 100 }] });
     const history = await getRun(ctx.db, runs[0]!.runId);
-    expect(history.records.filter((r) => r.action === 'import').map((r) => r.qboId).sort()).toEqual([p1.Id, p2.Id].sort());
+    expect(
+      history.records
+        .filter((r) => r.action === 'import')
+        .map((r) => r.qboId)
+        .sort(),
+    ).toEqual([p1.Id, p2.Id].sort());
   }, 120_000);
 });

@@ -22,7 +22,21 @@ describe.each(dialects)('a row the database refuses [%s]', (dialect) => {
     // Contact C0001 is linked to that customer already.
     await ctx.db
       .insertInto('links')
-      .values({ realm_id: c.realmId, record_kind: 'contact', record_key: 'C0001', qbo_entity: 'Customer', qbo_id: taken.Id, sync_token: '0', payload_hash: 'h', record_version: 1, state: 'linked', qbo_total_cents: null, created_at: at, updated_at: at, last_run_id: null })
+      .values({
+        realm_id: c.realmId,
+        record_kind: 'contact',
+        record_key: 'C0001',
+        qbo_entity: 'Customer',
+        qbo_id: taken.Id,
+        sync_token: '0',
+        payload_hash: 'h',
+        record_version: 1,
+        state: 'linked',
+        qbo_total_cents: null,
+        created_at: at,
+        updated_at: at,
+        last_run_id: null,
+      })
       .execute();
     const plan = handPlanner(ctx.db, () => [
       // A plan that (wrongly) adopts the same customer for another contact, and a new one.
@@ -36,7 +50,13 @@ describe.each(dialects)('a row the database refuses [%s]', (dialect) => {
     const failed = s.records.find((x) => x.status === 'failed')!;
     expect(failed).toMatchObject({ recordKey: 'C0002', code: 'run.store-refused' });
     expect(failed.message!.startsWith(`contact C0002: could not be linked to Customer ${taken.Id}: another practice record may already be linked to it`)).toBe(true);
-    const links = await ctx.db.selectFrom('links').select(['record_key', 'qbo_id']).where('realm_id', '=', c.realmId).where('qbo_entity', '=', 'Customer').orderBy('record_key').execute();
+    const links = await ctx.db
+      .selectFrom('links')
+      .select(['record_key', 'qbo_id'])
+      .where('realm_id', '=', c.realmId)
+      .where('qbo_entity', '=', 'Customer')
+      .orderBy('record_key')
+      .execute();
     expect(links.map((l) => l.record_key)).toEqual(['C0001', 'C0003']);
   });
 });

@@ -50,7 +50,13 @@ describe.each(dialects)('a slow QBO: answers after the client gave up [%s]', (di
     expect(dup).toEqual([]);
     expect(byEntity['Payment'] ?? 0).toBeGreaterThanOrEqual(2);
     const s = result.summary;
-    expect(result.status, `${result.message}\n${s.records.filter((r) => r.status !== 'done').map((r) => r.message).join('\n')}`).toBe('succeeded');
+    expect(
+      result.status,
+      `${result.message}\n${s.records
+        .filter((r) => r.status !== 'done')
+        .map((r) => r.message)
+        .join('\n')}`,
+    ).toBe('succeeded');
     // Every record was looked up and linked, none created twice; counts add up to the records.
     expect(s.created + s.adopted + s.updated + s.voided + s.imported + s.failed + s.held).toBe(s.processed);
     expect(s.records).toHaveLength(s.processed);
@@ -91,8 +97,17 @@ describe.each(dialects)('a slow QBO: answers after the client gave up [%s]', (di
       await sync(deps, { realmId: d.realmId, actor: 'tester' });
       const after = duplicates(c.emu, d.realmId);
       expect(after.dup).toEqual([]);
-      const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', d.realmId).where('qbo_entity', 'in', ['Invoice', 'CreditMemo', 'Payment', 'Bill']).execute();
-      expect(Object.entries(after.byEntity).filter(([e]) => ['Invoice', 'CreditMemo', 'Payment', 'Bill'].includes(e)).reduce((a, [, n]) => a + n, 0)).toBe(links.length);
+      const links = await ctx.db
+        .selectFrom('links')
+        .selectAll()
+        .where('realm_id', '=', d.realmId)
+        .where('qbo_entity', 'in', ['Invoice', 'CreditMemo', 'Payment', 'Bill'])
+        .execute();
+      expect(
+        Object.entries(after.byEntity)
+          .filter(([e]) => ['Invoice', 'CreditMemo', 'Payment', 'Bill'].includes(e))
+          .reduce((a, [, n]) => a + n, 0),
+      ).toBe(links.length);
       expect(byEntity['Payment'] ?? 0).toBeGreaterThanOrEqual(1);
     } finally {
       await d.app.close();

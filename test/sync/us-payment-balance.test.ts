@@ -120,10 +120,15 @@ describe('US payments under Automated Sales Tax: QBO total unknown at preview ti
     const second = await s.plan();
     for (const w of waiting) {
       const r = payments(second).find((x) => x.key === w.key)!;
-      expect(r.issues.some((i) => i.code === 'payment.waits-for-qbo-total'), r.key).toBe(false);
+      expect(
+        r.issues.some((i) => i.code === 'payment.waits-for-qbo-total'),
+        r.key,
+      ).toBe(false);
       expect(r.action === 'create' || r.issues.some((i) => i.code === 'payment.exceeds-qbo-balance'), r.key).toBe(true);
     }
-    console.log(`AST payments: ${waiting.length} waited; next sync ${payments(second).filter((r) => r.action === 'create' && !r.issues.some((i) => i.severity === 'error')).length} to send, ${errorsOf(second).filter((r) => r.record.kind === 'payment').length} over QBO's total`);
+    console.log(
+      `AST payments: ${waiting.length} waited; next sync ${payments(second).filter((r) => r.action === 'create' && !r.issues.some((i) => i.severity === 'error')).length} to send, ${errorsOf(second).filter((r) => r.record.kind === 'payment').length} over QBO's total`,
+    );
     await s.skipErrors(second);
     const r2 = await sync(s.deps, { realmId: c.realmId, actor: 'tester' });
     expect(r2.status, `${r2.message}\n${notDone(r2).join('\n')}`).toBe('succeeded');

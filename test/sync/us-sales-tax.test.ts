@@ -60,7 +60,13 @@ describe('the small demo synced to a US company (sales tax codes with rates)', (
   });
 
   it('every invoice and credit note: the predicted total is QBO TotalAmt to the cent, from the transaction tax code', () => {
-    expect(run.result.status, `${run.result.message}\n${run.result.summary.records.filter((r) => r.status !== 'done').map((r) => r.message).join('\n')}`).toBe('succeeded');
+    expect(
+      run.result.status,
+      `${run.result.message}\n${run.result.summary.records
+        .filter((r) => r.status !== 'done')
+        .map((r) => r.message)
+        .join('\n')}`,
+    ).toBe('succeeded');
     const sent = predictedAgainstQbo(run);
     expect(sent.filter((s) => s.key.startsWith('invoice')).length).toBeGreaterThan(10);
     expect(sent.filter((s) => s.key.startsWith('credit-note')).length).toBeGreaterThan(0);
@@ -129,7 +135,12 @@ describe('a US company whose invoices are in QBO but not linked (a lost link, or
     expect(linked.length).toBeGreaterThan(10);
     const actions = linked.map((l) => {
       const r = rows(plan).find((x) => x.record.kind === l.record_kind && x.record.id === l.record_key);
-      return `${l.record_kind} ${l.record_key}: ${r?.action} ${r?.issues.filter((i) => i.severity === 'error').map((i) => i.code).join(',') ?? ''}`;
+      return `${l.record_kind} ${l.record_key}: ${r?.action} ${
+        r?.issues
+          .filter((i) => i.severity === 'error')
+          .map((i) => i.code)
+          .join(',') ?? ''
+      }`;
     });
     expect(actions.filter((a) => !/: adopt $/.test(a))).toEqual([]);
   });
@@ -146,12 +157,20 @@ describe('a US company with Automated Sales Tax (emulator: tax by ship-to state,
   });
 
   it("the preview cannot know AST's tax: it warns, sends no code, predicts nothing; the run records QBO's TotalAmt", async () => {
-    expect(run.result.status, `${run.result.message}\n${run.result.summary.records.filter((r) => r.status !== 'done').map((r) => r.message).join('\n')}`).toBe('succeeded');
+    expect(
+      run.result.status,
+      `${run.result.message}\n${run.result.summary.records
+        .filter((r) => r.status !== 'done')
+        .map((r) => r.message)
+        .join('\n')}`,
+    ).toBe('succeeded');
     const sent = predictedAgainstQbo(run);
     expect(sent.filter((s) => s.key.startsWith('invoice')).length).toBeGreaterThan(10);
     let taxed = 0;
     for (const s of sent) {
-      const taxable = (s.row.payload!['Line'] as Array<{ SalesItemLineDetail?: { TaxCodeRef?: { value: string } } }>).some((l) => l.SalesItemLineDetail?.TaxCodeRef?.value === 'TAX');
+      const taxable = (s.row.payload!['Line'] as Array<{ SalesItemLineDetail?: { TaxCodeRef?: { value: string } } }>).some(
+        (l) => l.SalesItemLineDetail?.TaxCodeRef?.value === 'TAX',
+      );
       expect((s.row.payload!['TxnTaxDetail'] as Record<string, unknown> | undefined)?.['TxnTaxCodeRef'], s.key).toBeUndefined();
       if (!taxable) continue;
       const w = s.row.issues.find((i) => i.code === `${s.row.record.kind}.us-automated-tax`);
@@ -169,7 +188,7 @@ describe('a US company with Automated Sales Tax (emulator: tax by ship-to state,
     expect(taxed).toBeGreaterThan(10);
   });
 
-  it('a second sync finds nothing to do but the credit applications that waited for QBO\'s figure, then nothing at all', async () => {
+  it("a second sync finds nothing to do but the credit applications that waited for QBO's figure, then nothing at all", async () => {
     const ctx = run.c.app.ctx;
     // The first run wrote the credit notes but applied none whose tax AST decides.
     const appliedFirst = run.links.filter((l) => l.record_kind === 'credit-application').length;
@@ -185,7 +204,11 @@ describe('a US company with Automated Sales Tax (emulator: tax by ship-to state,
       expect(cents(credit['Balance']), a.record_key).toBe(0);
     }
     const plan = await buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: run.deps.client }, run.c.realmId);
-    expect(rows(plan).filter((r) => r.action !== 'none' && r.action !== 'import' && !r.skipped).map((r) => `${r.key} ${r.action}`)).toEqual([]);
+    expect(
+      rows(plan)
+        .filter((r) => r.action !== 'none' && r.action !== 'import' && !r.skipped)
+        .map((r) => `${r.key} ${r.action}`),
+    ).toEqual([]);
   });
 });
 
@@ -200,7 +223,13 @@ describe('the same on the AU preset: nothing changed there', () => {
   });
 
   it('invoices and credit notes at the predicted totals, line tax codes and no transaction code; bills sent with GST at the practice totals', () => {
-    expect(run.result.status, `${run.result.message}\n${run.result.summary.records.filter((r) => r.status !== 'done').map((r) => r.message).join('\n')}`).toBe('succeeded');
+    expect(
+      run.result.status,
+      `${run.result.message}\n${run.result.summary.records
+        .filter((r) => r.status !== 'done')
+        .map((r) => r.message)
+        .join('\n')}`,
+    ).toBe('succeeded');
     const sent = predictedAgainstQbo(run);
     expect(sent.length).toBeGreaterThan(10);
     expect(sent.filter((s) => s.predicted !== s.qbo).map((s) => `${s.key}: predicted ${s.predicted}, QBO ${s.qbo}`)).toEqual([]);

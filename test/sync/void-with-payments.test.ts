@@ -36,7 +36,11 @@ describe.each(dialects)('an invoice with payments applied in QBO is not voided [
     }
     expect(target, 'a synced invoice partly paid by a synced payment').toBeDefined();
     const { invoice, ours } = target!;
-    const hand = (await deps.client.create('Payment', { CustomerRef: invoice['CustomerRef'], TotalAmt: 1, TxnDate: invoice['TxnDate'], Line: [{ Amount: 1, LinkedTxn: [{ TxnId: invoice.Id, TxnType: 'Invoice' }] }] } as never, { requestId: 'test-hand-payment' })) as Row;
+    const hand = (await deps.client.create(
+      'Payment',
+      { CustomerRef: invoice['CustomerRef'], TotalAmt: 1, TxnDate: invoice['TxnDate'], Line: [{ Amount: 1, LinkedTxn: [{ TxnId: invoice.Id, TxnType: 'Invoice' }] }] } as never,
+      { requestId: 'test-hand-payment' },
+    )) as Row;
     const link = links.find((l) => l.record_kind === 'invoice' && l.qbo_id === invoice.Id)!;
     const stored = (await getRecord(ctx.db, 'invoice', link.record_key))!;
     await updateRecord(ctx.db, 'invoice', stored.key, { ...stored.record, state: 'cancelled' }, ctx.clock());
@@ -81,7 +85,13 @@ describe.each(dialects)('a payment imported from QBO and voided or deleted there
     const made: Row[] = [];
     for (const [n, l] of invLinks.entries()) {
       const inv = (await deps.client.read('Invoice', l.qbo_id)) as Row;
-      made.push((await deps.client.create('Payment', { CustomerRef: inv['CustomerRef'], TotalAmt: 1, TxnDate: inv['TxnDate'], Line: [{ Amount: 1, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] } as never, { requestId: `test-hand-payment-${n}` })) as Row);
+      made.push(
+        (await deps.client.create(
+          'Payment',
+          { CustomerRef: inv['CustomerRef'], TotalAmt: 1, TxnDate: inv['TxnDate'], Line: [{ Amount: 1, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] } as never,
+          { requestId: `test-hand-payment-${n}` },
+        )) as Row,
+      );
     }
     const imported = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(imported.status, records(imported)).toBe('succeeded');

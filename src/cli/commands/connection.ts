@@ -128,7 +128,9 @@ export function registerConnection(program: Command): void {
       await withService(cmd, async (svc, app) => {
         const who = actor();
         if ((opts.autoConsent || opts.company) && svc.endpoints.env !== 'emulator') {
-          throw userError(`${opts.autoConsent ? '--auto-consent' : '--company'} works only with the emulator (QBO_ENV=emulator); QuickBooks itself needs a person to consent in a browser.`);
+          throw userError(
+            `${opts.autoConsent ? '--auto-consent' : '--company'} works only with the emulator (QBO_ENV=emulator); QuickBooks itself needs a person to consent in a browser.`,
+          );
         }
         const startedAt = app.ctx.clock();
         const { url, redirectUri } = await svc.beginConnect({ actor: who, ...(opts.company ? { company: opts.company } : {}) });
@@ -139,7 +141,9 @@ export function registerConnection(program: Command): void {
             cb = await followEmulatorConsent(url, opts.company);
           } catch (err) {
             if (err instanceof ConsentError) throw userError(err.message);
-            throw userError(`Cannot reach the emulator's consent page at ${svc.endpoints.authorizeUrl}: ${err instanceof Error ? err.message : String(err)}. Is the emulator running (npm start starts one)?`);
+            throw userError(
+              `Cannot reach the emulator's consent page at ${svc.endpoints.authorizeUrl}: ${err instanceof Error ? err.message : String(err)}. Is the emulator running (npm start starts one)?`,
+            );
           }
           status = await svc.completeConnect({ ...cb, actor: who });
         } else {

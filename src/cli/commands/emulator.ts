@@ -39,11 +39,13 @@ export function emulatorOptions(flags: EmulatorFlags, env: NodeJS.ProcessEnv): S
     return v as T;
   };
   const scale = Number(flags.timeScale);
-  if (!/^[0-9.]+$/.test(flags.timeScale.trim()) || !Number.isFinite(scale) || !(scale > 0) || scale > 100_000) throw userError(`--time-scale=${flags.timeScale}: must be a positive number (e.g. 20 runs an emulated minute in 3 seconds)`);
+  if (!/^[0-9.]+$/.test(flags.timeScale.trim()) || !Number.isFinite(scale) || !(scale > 0) || scale > 100_000)
+    throw userError(`--time-scale=${flags.timeScale}: must be a positive number (e.g. 20 runs an emulated minute in 3 seconds)`);
   const host = (flags.host ?? '127.0.0.1').trim();
   if (!host) throw userError('--host: must not be empty');
   const envClient = clientFromEnv(env);
-  if (flags.automatedSalesTax && (flags.preset ?? 'au').trim().toLowerCase() !== 'us') throw userError('--automated-sales-tax: only with --preset us (Intuit: automated sales tax is for US companies only)');
+  if (flags.automatedSalesTax && (flags.preset ?? 'au').trim().toLowerCase() !== 'us')
+    throw userError('--automated-sales-tax: only with --preset us (Intuit: automated sales tax is for US companies only)');
   return {
     host,
     port: int('port', flags.port ?? '4010', 0, 65535),
@@ -78,7 +80,10 @@ export function registerEmulator(program: Command): void {
     .option('--time-scale <n>', 'run an emulated minute in 60/n seconds (limits and token lifetimes)', '1')
     .option('--control <on|off>', 'serve the /control endpoints (seed, faults, clock, stats)', 'off')
     .option('--auto-consent', 'skip the consent page: the authorize URL redirects at once')
-    .option('--fidelity <mode>', 'strict (only what Intuit documents) or generous (kinder: requestid collapses duplicates, more filterable fields); default $QBO_EMULATOR_FIDELITY, else strict')
+    .option(
+      '--fidelity <mode>',
+      'strict (only what Intuit documents) or generous (kinder: requestid collapses duplicates, more filterable fields); default $QBO_EMULATOR_FIDELITY, else strict',
+    )
     .option('--requestid-retention <seconds>', 'strict mode: how long an answered requestid is replayed (default 60)')
     .option('--automated-sales-tax', 'with --preset us: the company uses Automated Sales Tax (tax by ship-to state, TxnTaxCodeRef ignored)')
     .action(async (flags: EmulatorFlags, cmd: Command) => {

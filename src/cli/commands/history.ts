@@ -29,7 +29,9 @@ export function registerHistory(program: Command): void {
           console.log(runLine(run));
           if (run.message) console.log(run.message);
           for (const r of run.records) {
-            console.log(`  ${r.status.padEnd(6)} ${r.action.padEnd(6)} ${r.label}${r.qboId ? ` → ${r.qboEntity} ${r.qboId}` : ''}${r.status !== 'done' && r.message ? `: ${r.message}` : ''}`);
+            console.log(
+              `  ${r.status.padEnd(6)} ${r.action.padEnd(6)} ${r.label}${r.qboId ? ` → ${r.qboEntity} ${r.qboId}` : ''}${r.status !== 'done' && r.message ? `: ${r.message}` : ''}`,
+            );
           }
           return;
         }

@@ -102,7 +102,8 @@ export function registerPractice(program: Command): void {
       const kind = kindArg(kindName, 'kind');
       const from = dateArg(opts.from, '--from');
       const to = dateArg(opts.to, '--to');
-      if (opts.state !== undefined && !(recordStates as readonly string[]).includes(opts.state)) throw userError(`--state ${opts.state}: must be one of ${recordStates.join(', ')}`);
+      if (opts.state !== undefined && !(recordStates as readonly string[]).includes(opts.state))
+        throw userError(`--state ${opts.state}: must be one of ${recordStates.join(', ')}`);
       if (!/^\d{1,4}$/.test(opts.limit) || Number(opts.limit) < 1 || Number(opts.limit) > 1000) throw userError(`--limit ${opts.limit}: must be a whole number from 1 to 1000`);
       if (!/^\d{1,9}$/.test(opts.offset)) throw userError(`--offset ${opts.offset}: must be a whole number`);
       await withApp(cmd, async (app) => {

@@ -11,7 +11,9 @@ function startFailure(err: unknown, config: Config): unknown {
     return userError(`QBO_EMULATOR_PORT=${config.emulatorPort}: the port is in use; choose another, or point QBO_EMULATOR_URL at a running emulator.`);
   }
   if (err.part === 'http' && err.code === 'EADDRINUSE') {
-    return userError(`QBO_CONNECT_PORT=${config.port}: port ${config.port} on ${config.host} is in use (is QBO Connect already running?); stop the other program or choose another port with --port.`);
+    return userError(
+      `QBO_CONNECT_PORT=${config.port}: port ${config.port} on ${config.host} is in use (is QBO Connect already running?); stop the other program or choose another port with --port.`,
+    );
   }
   if (err.part === 'http' && (err.code === 'EADDRNOTAVAIL' || err.code === 'EACCES')) {
     return userError(`QBO_CONNECT_HOST=${config.host}, QBO_CONNECT_PORT=${config.port}: cannot listen there (${err.code}); choose another --host or --port.`);

@@ -80,7 +80,10 @@ export function registerSync(program: Command): void {
     .description('settle writes an interrupted sync left unresolved: look each up in QuickBooks, link it, or mark it for resending')
     .option('--realm <id>', 'the QBO company (default: the connected one)')
     .option('--json', 'print the result as JSON')
-    .option('--resolve <journal-id-and-verdict...>', 'settle one write yourself after checking QuickBooks: `--resolve 42 not-sent` (it is not there: the next sync sends it) or `--resolve 42 sent --qbo-id 130` (it is there: link it)')
+    .option(
+      '--resolve <journal-id-and-verdict...>',
+      'settle one write yourself after checking QuickBooks: `--resolve 42 not-sent` (it is not there: the next sync sends it) or `--resolve 42 sent --qbo-id 130` (it is there: link it)',
+    )
     .option('--qbo-id <id>', 'with --resolve ID sent: the QuickBooks Id of the record that arrived')
     .action(async (opts: { realm?: string; json?: boolean; resolve?: string[]; qboId?: string }, cmd: Command) => {
       const resolve = opts.resolve ? resolveArgs(opts.resolve, opts.qboId) : undefined;
@@ -94,7 +97,10 @@ export function registerSync(program: Command): void {
           console.log(
             `Recovery (run ${r.runId}): ${r.found} unresolved write(s); ${r.adopted} found in QuickBooks and linked, ${r.settled} updates/voids settled, ${r.notSent} not in QuickBooks (the next sync sends them), ${r.held} held for review, ${r.unknown} still unknown.`,
           );
-          for (const u of r.unsettled) console.log(`  write ${u.journalId} (${u.record}) could not be checked: ${u.reason}. After checking QuickBooks: \`qbo-connect recover --resolve ${u.journalId} not-sent\` or \`--resolve ${u.journalId} sent --qbo-id <Id>\`.`);
+          for (const u of r.unsettled)
+            console.log(
+              `  write ${u.journalId} (${u.record}) could not be checked: ${u.reason}. After checking QuickBooks: \`qbo-connect recover --resolve ${u.journalId} not-sent\` or \`--resolve ${u.journalId} sent --qbo-id <Id>\`.`,
+            );
         }
         if (r.held || r.unknown) process.exitCode = 1;
       });

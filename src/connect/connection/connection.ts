@@ -97,8 +97,7 @@ export function statusOf(info: ConnectionInfo | undefined, now: Date): Connectio
     ...(info.region ? { region: info.region } : {}),
   };
   const t = now.getTime();
-  const expired =
-    (info.refreshExpiresAt && info.refreshExpiresAt.getTime() <= t) || (info.refreshHardExpiresAt && info.refreshHardExpiresAt.getTime() <= t);
+  const expired = (info.refreshExpiresAt && info.refreshExpiresAt.getTime() <= t) || (info.refreshHardExpiresAt && info.refreshHardExpiresAt.getTime() <= t);
   if (info.status !== 'connected' || expired) {
     const stored = info.disconnectedReason;
     const reason: DisconnectedReason = expired
@@ -220,7 +219,10 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
         } catch (revokeErr) {
           log.warn({ realmId, err: revokeErr instanceof Error ? revokeErr.message : String(revokeErr) }, 'revoking the unused tokens failed');
         }
-        throw refusal('connection.company-unreadable', { realmId, detail: err instanceof Error && 'status' in err ? `HTTP ${String((err as { status?: unknown }).status)}` : undefined });
+        throw refusal('connection.company-unreadable', {
+          realmId,
+          detail: err instanceof Error && 'status' in err ? `HTTP ${String((err as { status?: unknown }).status)}` : undefined,
+        });
       }
       await store.saveConnection({ realmId, tokens: probe.current, connectedBy: opts.actor ?? null });
       await store.updateCompany(realmId, { companyName: info.CompanyName, region: info.Country ?? null });

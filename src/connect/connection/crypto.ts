@@ -38,7 +38,8 @@ export function loadOrCreateKey(config: { secret?: string | undefined; dataDir: 
   }
   const text = fs.readFileSync(file, 'utf8').trim();
   const key = Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new VaultError(`The key file ${file} is damaged (it must hold 32 bytes in base64); restore it from a backup, or remove it and connect every company again`);
+  if (key.length !== 32)
+    throw new VaultError(`The key file ${file} is damaged (it must hold 32 bytes in base64); restore it from a backup, or remove it and connect every company again`);
   return key;
 }
 

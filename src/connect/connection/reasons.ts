@@ -46,8 +46,7 @@ export const sentences: Record<ConnectionReason, (c: ConnectionContext) => strin
     c.error === 'access_denied'
       ? 'QuickBooks access was not granted (the consent page was cancelled). Connect again and choose "Connect" on the QuickBooks page.'
       : `QuickBooks refused the connect request (${c.error ?? 'unknown error'}). Check the app's client id and redirect URI, then connect again.`,
-  'connection.exchange-failed': (c) =>
-    `QuickBooks did not accept the authorization code${c.detail ? ` (${c.detail})` : ''}. Codes work once and for a few minutes: connect again.`,
+  'connection.exchange-failed': (c) => `QuickBooks did not accept the authorization code${c.detail ? ` (${c.detail})` : ''}. Codes work once and for a few minutes: connect again.`,
   'connection.company-unreadable': (c) =>
     `QuickBooks did not let the new connection read company ${c.realmId ?? ''}${c.detail ? ` (${c.detail})` : ''}, so nothing was stored and any earlier connection is kept. Connect again and pick the company on the QuickBooks page.`,
   'connection.not-connected': () => 'Disconnected — connect again: no QuickBooks company is connected.',

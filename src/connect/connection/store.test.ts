@@ -100,12 +100,20 @@ describeEachDialect('connection store', (ctx) => {
   it('takes over a lock whose holder died, and releases it after an error', async () => {
     const realmId = nextRealm();
     await store().saveConnection({ realmId, tokens: tokens(new Date()) });
-    await ctx.db.updateTable('connections').set({ lock_owner: 'dead-process', lock_until: new Date(Date.now() - 1000).toISOString() }).where('realm_id', '=', realmId).execute();
+    await ctx.db
+      .updateTable('connections')
+      .set({ lock_owner: 'dead-process', lock_until: new Date(Date.now() - 1000).toISOString() })
+      .where('realm_id', '=', realmId)
+      .execute();
     await expect(store().withRefreshLock(realmId, async () => 'got it')).resolves.toBe('got it');
     await expect(store().withRefreshLock(realmId, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(store().withRefreshLock(realmId, async () => 'again')).resolves.toBe('again');
     // A live holder makes a short-waiting caller give up with a clear error.
-    await ctx.db.updateTable('connections').set({ lock_owner: 'live', lock_until: new Date(Date.now() + 60_000).toISOString() }).where('realm_id', '=', realmId).execute();
+    await ctx.db
+      .updateTable('connections')
+      .set({ lock_owner: 'live', lock_until: new Date(Date.now() + 60_000).toISOString() })
+      .where('realm_id', '=', realmId)
+      .execute();
     await expect(new ConnectionStore({ db: ctx.db, cipher, lockWaitMs: 100 }).withRefreshLock(realmId, async () => 1)).rejects.toThrow(/too long/);
   });
 
@@ -132,7 +140,10 @@ describeEachDialect('connection store', (ctx) => {
       const now = new Date();
       const first = tokens(now, -1000);
       await s.saveConnection({ realmId, tokens: first });
-      const { calls, fetchImpl } = fakeTokenEndpoint(() => ({ status: 200, body: { access_token: 'new-access', refresh_token: 'new-refresh', expires_in: 3600, x_refresh_token_expires_in: 8726400, x_refresh_token_hard_expires_in: 157680000 } }));
+      const { calls, fetchImpl } = fakeTokenEndpoint(() => ({
+        status: 200,
+        body: { access_token: 'new-access', refresh_token: 'new-refresh', expires_in: 3600, x_refresh_token_expires_in: 8726400, x_refresh_token_hard_expires_in: 157680000 },
+      }));
       const source = createTokenSource({ store: s, oauth: { endpoints, fetch: fetchImpl }, logger: silentLogger });
       const got = await Promise.all(Array.from({ length: 8 }, () => source.accessToken(realmId)));
       expect(new Set(got)).toEqual(new Set(['new-access']));

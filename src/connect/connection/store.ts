@@ -220,7 +220,13 @@ export class ConnectionStore implements TokenStore {
     const now = this.clock();
     await this.db
       .insertInto('oauth_states')
-      .values({ state_hash: sha256(state), created_at: iso(now), expires_at: iso(new Date(now.getTime() + (opts.ttlMs ?? 10 * 60_000))), used_at: null, session_id: opts.sessionId ?? null })
+      .values({
+        state_hash: sha256(state),
+        created_at: iso(now),
+        expires_at: iso(new Date(now.getTime() + (opts.ttlMs ?? 10 * 60_000))),
+        used_at: null,
+        session_id: opts.sessionId ?? null,
+      })
       .execute();
     return state;
   }
@@ -231,12 +237,7 @@ export class ConnectionStore implements TokenStore {
    */
   async consumeState(state: string, sessionId: string | null): Promise<boolean> {
     const now = iso(this.clock());
-    let q = this.db
-      .updateTable('oauth_states')
-      .set({ used_at: now })
-      .where('state_hash', '=', sha256(state))
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now);
+    let q = this.db.updateTable('oauth_states').set({ used_at: now }).where('state_hash', '=', sha256(state)).where('used_at', 'is', null).where('expires_at', '>', now);
     q = sessionId === null ? q.where('session_id', 'is', null) : q.where('session_id', '=', sessionId);
     const res = await q.executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;

@@ -15,14 +15,7 @@ export function settingsHash(settings: Settings): string {
 }
 
 /** Adopted rows' Ids fill the `@row:` references; rows needing a skipped row are skipped with it; groups and counts. */
-export function finish(
-  realmId: string,
-  clock: Clock,
-  settings: Settings,
-  rows: PlanRow[],
-  requests: number,
-  skipOf: SkipLookup,
-): Plan {
+export function finish(realmId: string, clock: Clock, settings: Settings, rows: PlanRow[], requests: number, skipOf: SkipLookup): Plan {
   const byKey = new Map(rows.map((r) => [r.key, r]));
   // Names and items skipped by a person (documents were marked as they were read).
   for (const r of rows) {
@@ -38,7 +31,7 @@ export function finish(
     r.payloadHash = payloadHash(r.payload);
   }
   const now = clock().toISOString();
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const r of rows) {
       if (r.skipped) continue;
@@ -53,7 +46,15 @@ export function finish(
     const rs = rows.filter((r) => r.group === kind);
     const live = rs.filter((r) => !r.skipped);
     const count = (sev: 'error' | 'warning') => live.reduce((n, r) => n + r.issues.filter((i) => i.severity === sev).length, 0);
-    return { kind, rows: rs, records: live.length, skipped: rs.length - live.length, errors: count('error'), warnings: count('warning'), totalCents: live.reduce((s, r) => s + (r.practiceTotalCents ?? 0), 0) };
+    return {
+      kind,
+      rows: rs,
+      records: live.length,
+      skipped: rs.length - live.length,
+      errors: count('error'),
+      warnings: count('warning'),
+      totalCents: live.reduce((s, r) => s + (r.practiceTotalCents ?? 0), 0),
+    };
   });
   return {
     realmId,

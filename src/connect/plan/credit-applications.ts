@@ -32,7 +32,15 @@ export interface PlannedApplication {
 }
 
 /** The one 0.00 Payment that applies a credit note to its invoice. */
-function applicationRow(a: { credit: DocItem; invoiceNumber: string; customerRef: unknown; invoiceTxnId: string; creditTxnId: string; cents: number; dependsOn: string[] }): PlanRow {
+function applicationRow(a: {
+  credit: DocItem;
+  invoiceNumber: string;
+  customerRef: unknown;
+  invoiceTxnId: string;
+  creditTxnId: string;
+  cents: number;
+  dependsOn: string[];
+}): PlanRow {
   const cnKey = a.credit.doc.stored.key;
   const date = dateOf(a.credit);
   return makeRow({
@@ -91,9 +99,32 @@ export function newApplication(credit: DocItem, draft: DocumentDraft, invoiceRef
  * and its invoice still open (found by the chaos soak). A credit a person applied in QBO, even in
  * part, is left alone.
  */
-export async function unappliedCredits(db: Db, realmId: string, snap: QboSnapshot, items: DocItem[], skipOf: SkipLookup, invoiceRef: InvoiceRefOf, rows: readonly PlanRow[]): Promise<PlannedApplication[]> {
-  const synced = items.filter((i) => i.kind === 'credit-note' && i.status === 'synced' && i.link && creditedInvoice(i) && !skipOf('credit-note', i.doc.stored.key) && !skipOf('credit-application', i.doc.stored.key));
-  const appliedLinks = synced.length ? await linksByKey(db, realmId, 'credit-application', synced.map((i) => i.doc.stored.key)) : new Map<string, Link>();
+export async function unappliedCredits(
+  db: Db,
+  realmId: string,
+  snap: QboSnapshot,
+  items: DocItem[],
+  skipOf: SkipLookup,
+  invoiceRef: InvoiceRefOf,
+  rows: readonly PlanRow[],
+): Promise<PlannedApplication[]> {
+  const synced = items.filter(
+    (i) =>
+      i.kind === 'credit-note' &&
+      i.status === 'synced' &&
+      i.link &&
+      creditedInvoice(i) &&
+      !skipOf('credit-note', i.doc.stored.key) &&
+      !skipOf('credit-application', i.doc.stored.key),
+  );
+  const appliedLinks = synced.length
+    ? await linksByKey(
+        db,
+        realmId,
+        'credit-application',
+        synced.map((i) => i.doc.stored.key),
+      )
+    : new Map<string, Link>();
   // What earlier syncs paid on each invoice: a credit whose invoice was settled that way was left
   // unapplied on purpose (see limitApplications), and needs no look at QBO.
   const paidBefore = new Map<string, number>();
@@ -108,8 +139,21 @@ export async function unappliedCredits(db: Db, realmId: string, snap: QboSnapsho
   };
   const open = synced.filter((i) => !appliedLinks.has(i.doc.stored.key) && !settled(creditedInvoice(i)!));
   if (!open.length) return [];
-  const invLinks = await linksByKey(db, realmId, 'invoice', open.map((i) => creditedInvoice(i)!));
-  const credits = new Map((await snap.byIn('CreditMemo', 'Id', open.map((i) => i.link!.qbo_id))).map((r) => [r.Id, r]));
+  const invLinks = await linksByKey(
+    db,
+    realmId,
+    'invoice',
+    open.map((i) => creditedInvoice(i)!),
+  );
+  const credits = new Map(
+    (
+      await snap.byIn(
+        'CreditMemo',
+        'Id',
+        open.map((i) => i.link!.qbo_id),
+      )
+    ).map((r) => [r.Id, r]),
+  );
   const invoices = new Map((await snap.byIn('Invoice', 'Id', [...new Set([...invLinks.values()].map((l) => l.qbo_id))])).map((r) => [r.Id, r]));
   const out: PlannedApplication[] = [];
   for (const it of open) {
@@ -122,7 +166,10 @@ export async function unappliedCredits(db: Db, realmId: string, snap: QboSnapsho
     // chaos soak: a sync succeeded with the credit still unapplied, and only the next one applied it).
     // Only when the preview knows what QBO will total the invoice at (not under Automated Sales Tax).
     const planned = !invLink ? invoiceRef(n) : undefined;
-    const plannedRow = planned?.kind === 'ok' && planned.ref.rowKey && rows.some((r) => r.key === planned.ref.rowKey && r.action === 'create' && !r.skipped && r.qboTotalCents !== null) ? planned.ref : undefined;
+    const plannedRow =
+      planned?.kind === 'ok' && planned.ref.rowKey && rows.some((r) => r.key === planned.ref.rowKey && r.action === 'create' && !r.skipped && r.qboTotalCents !== null)
+        ? planned.ref
+        : undefined;
     if (!credit || credit['status'] === 'Deleted' || (!invoice && !plannedRow) || invoice?.['status'] === 'Deleted') continue;
     const creditTotal = toCents(Number(credit['TotalAmt'] ?? 0));
     const creditLeft = toCents(Number(credit['Balance'] ?? 0));
@@ -132,8 +179,21 @@ export async function unappliedCredits(db: Db, realmId: string, snap: QboSnapsho
     const deps: string[] = [];
     const invoiceId = invoice ? invoice.Id : refValue(plannedRow!, deps).value;
     out.push({
-      row: applicationRow({ credit: it, invoiceNumber: n, customerRef: credit['CustomerRef'], invoiceTxnId: invoiceId, creditTxnId: credit.Id, cents: creditTotal, dependsOn: deps }),
-      application: { invoiceNumber: n, creditKey: rowKey('credit-notes', it.doc.stored.key), totalCents: creditTotal, ...(invoiceLeft !== undefined ? { openCents: invoiceLeft } : {}) },
+      row: applicationRow({
+        credit: it,
+        invoiceNumber: n,
+        customerRef: credit['CustomerRef'],
+        invoiceTxnId: invoiceId,
+        creditTxnId: credit.Id,
+        cents: creditTotal,
+        dependsOn: deps,
+      }),
+      application: {
+        invoiceNumber: n,
+        creditKey: rowKey('credit-notes', it.doc.stored.key),
+        totalCents: creditTotal,
+        ...(invoiceLeft !== undefined ? { openCents: invoiceLeft } : {}),
+      },
     });
   }
   return out;
@@ -144,7 +204,12 @@ export async function unappliedCredits(db: Db, realmId: string, snap: QboSnapsho
  * number; imports of this plan are added here). An application with nothing left to apply is dropped
  * and its credit note warned about; one with less is cut down to what is left. Returns the rows kept.
  */
-export function limitApplications(rows: PlanRow[], applications: Map<string, Application>, paid: Map<string, number>, invoiceTotal: (invoiceNumber: string) => number | undefined): PlanRow[] {
+export function limitApplications(
+  rows: PlanRow[],
+  applications: Map<string, Application>,
+  paid: Map<string, number>,
+  invoiceTotal: (invoiceNumber: string) => number | undefined,
+): PlanRow[] {
   const paidByInvoice = new Map(paid);
   const add = (n: string, cents: number) => paidByInvoice.set(n, (paidByInvoice.get(n) ?? 0) + cents);
   for (const r of rows) if (r.action === 'import' && r.payload) for (const a of (r.payload as unknown as Payment).allocations) add(a.invoiceNumber, a.amountCents);
@@ -165,7 +230,14 @@ export function limitApplications(rows: PlanRow[], applications: Map<string, App
     if (applied < a.totalCents) {
       r.payload = { ...r.payload!, Line: (r.payload!['Line'] as Array<Record<string, unknown>>).map((l) => ({ ...l, Amount: amount(applied) })) };
       r.payloadHash = payloadHash(r.payload);
-      credit?.issues.push(issue('credit-note.partly-applied', 'warning', { record: credit.record.label, value: a.invoiceNumber, field: 'invoiceNumber', detail: `${amount(applied).toFixed(2)} of ${amount(a.totalCents).toFixed(2)}` }, 'invoiceNumber'));
+      credit?.issues.push(
+        issue(
+          'credit-note.partly-applied',
+          'warning',
+          { record: credit.record.label, value: a.invoiceNumber, field: 'invoiceNumber', detail: `${amount(applied).toFixed(2)} of ${amount(a.totalCents).toFixed(2)}` },
+          'invoiceNumber',
+        ),
+      );
     }
   }
   return rows.filter((r) => !dropped.has(r.key));

@@ -59,7 +59,12 @@ function documentRow(ctx: MapContext, it: DocItem, view: QboView, names: NameRef
   const base = { group, kind, id: stored.key, label: it.label, version: stored.version, date, entity };
   const skipped = skipOf(kind, stored.key);
   if (skipped) {
-    const row = makeRow({ ...base, action: it.status === 'new' ? 'create' : it.status === 'synced' ? 'none' : it.status, qboId: link?.qbo_id, practiceTotalCents: totalOf(kind, stored.record) });
+    const row = makeRow({
+      ...base,
+      action: it.status === 'new' ? 'create' : it.status === 'synced' ? 'none' : it.status,
+      qboId: link?.qbo_id,
+      practiceTotalCents: totalOf(kind, stored.record),
+    });
     row.skipped = { by: skipped.skippedBy, at: skipped.skippedAt, ...(skipped.reasonCode ? { reason: skipped.reasonCode } : {}) };
     return { row };
   }
@@ -81,7 +86,18 @@ function documentRow(ctx: MapContext, it: DocItem, view: QboView, names: NameRef
     const deleted = qboNow?.['status'] === 'Deleted';
     const applied = kind === 'invoice' && qboNow && !deleted ? view.paymentsOnVoided.get(qboNow.Id) : undefined;
     if (applied) issues.push(issue('invoice.void-has-payments', 'error', { record: it.label, detail: applied }));
-    return { row: makeRow({ ...base, action: deleted ? 'none' : 'void', qboId: link!.qbo_id, syncToken, payload: deleted ? null : { Id: link!.qbo_id, SyncToken: syncToken }, practiceTotalCents: 0, qboTotalCents: 0, issues }) };
+    return {
+      row: makeRow({
+        ...base,
+        action: deleted ? 'none' : 'void',
+        qboId: link!.qbo_id,
+        syncToken,
+        payload: deleted ? null : { Id: link!.qbo_id, SyncToken: syncToken },
+        practiceTotalCents: 0,
+        qboTotalCents: 0,
+        issues,
+      }),
+    };
   }
 
   // US companies: bills and staff expenses are listed as not sent, with the reason (purchases.ts).
@@ -97,7 +113,9 @@ function documentRow(ctx: MapContext, it: DocItem, view: QboView, names: NameRef
   }
   const total = totalOf(kind, stored.record);
   if (total === 0 && it.status === 'new') {
-    issues.push(issue(`${kind}.zero-value`, 'warning', { record: it.label, field: kind === 'payment' ? 'amountCents' : 'totalCents' }, kind === 'payment' ? 'amountCents' : 'totalCents'));
+    issues.push(
+      issue(`${kind}.zero-value`, 'warning', { record: it.label, field: kind === 'payment' ? 'amountCents' : 'totalCents' }, kind === 'payment' ? 'amountCents' : 'totalCents'),
+    );
     return { row: makeRow({ ...base, action: 'none', practiceTotalCents: 0, qboTotalCents: 0, issues }) };
   }
 
@@ -120,7 +138,8 @@ function draftedRow(ctx: MapContext, it: DocItem, view: QboView, invoiceRef: Inv
   const date = dateOf(it);
   const bookClose = lists.bookCloseDate;
   const base = { group, kind, id: stored.key, label: it.label, version: stored.version, date, entity };
-  if (stored.key.length > QBO_DOC_NUMBER_LIMIT) issues.push(issue(`${kind}.number-too-long`, 'error', { record: it.label, value: stored.key, field: 'number', limit: QBO_DOC_NUMBER_LIMIT }, 'number'));
+  if (stored.key.length > QBO_DOC_NUMBER_LIMIT)
+    issues.push(issue(`${kind}.number-too-long`, 'error', { record: it.label, value: stored.key, field: 'number', limit: QBO_DOC_NUMBER_LIMIT }, 'number'));
   if (bookClose && date <= bookClose) issues.push(issue(`${kind}.closed-period`, 'error', { record: it.label, value: date, limit: bookClose }, 'date'));
   if (kind === 'credit-note' && it.status === 'new') {
     const n = creditedInvoice(it);
@@ -128,25 +147,57 @@ function draftedRow(ctx: MapContext, it: DocItem, view: QboView, invoiceRef: Inv
     // know which invoice the credit reduces. Only an error when the credit is to be applied to it.
     const ref = n ? invoiceRef(n) : undefined;
     if (n && ref && ref.kind !== 'ok') {
-      const why = ref.kind === 'skipped' ? 'it is skipped' : ref.kind === 'before-window' ? `it is dated ${ref.date}, before the export-from date ${settings.general.exportFrom.invoices}` : 'it is not in the practice ledger';
-      issues.push(issue('credit-note.invoice-unknown', settings.invoices.applyCreditToInvoice ? 'error' : 'warning', { record: it.label, value: n, field: 'invoiceNumber', detail: why }, 'invoiceNumber'));
+      const why =
+        ref.kind === 'skipped'
+          ? 'it is skipped'
+          : ref.kind === 'before-window'
+            ? `it is dated ${ref.date}, before the export-from date ${settings.general.exportFrom.invoices}`
+            : 'it is not in the practice ledger';
+      issues.push(
+        issue(
+          'credit-note.invoice-unknown',
+          settings.invoices.applyCreditToInvoice ? 'error' : 'warning',
+          { record: it.label, value: n, field: 'invoiceNumber', detail: why },
+          'invoiceNumber',
+        ),
+      );
     }
   }
 
   if (it.status === 'update') {
     if (!qboNow || qboNow['status'] === 'Deleted') {
       issues.push(issue(`${kind}.deleted-in-qbo`, 'error', { record: it.label }));
-      return { row: makeRow({ ...base, action: 'update', qboId: link!.qbo_id, syncToken: link!.sync_token, dependsOn: draft.dependsOn, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: draft.qboTotalCents, issues }) };
+      return {
+        row: makeRow({
+          ...base,
+          action: 'update',
+          qboId: link!.qbo_id,
+          syncToken: link!.sync_token,
+          dependsOn: draft.dependsOn,
+          practiceTotalCents: draft.practiceTotalCents,
+          qboTotalCents: draft.qboTotalCents,
+          issues,
+        }),
+      };
     }
     // Only the fields the practice changed since the last sync go; a field QBO changed too holds it.
-    return { row: updateRow({ ...base, version: stored.version, link: link!, draft, qboNow, base: baseOf(view.bases, link!), issues, divergedCode: `${kind}.diverged` }) ?? undefined };
+    return {
+      row: updateRow({ ...base, version: stored.version, link: link!, draft, qboNow, base: baseOf(view.bases, link!), issues, divergedCode: `${kind}.diverged` }) ?? undefined,
+    };
   }
 
   // New: is the number in QBO already? Same content → adopt it; different → a person decides.
   const existing = view.byNumber[entity as QboDocumentEntity].get(stored.key.toLowerCase());
   const taken = existing ? linkedElsewhere((e, id) => view.docLinks.get(`${e}:${id}`), entity, existing.Id, kind, stored.key) : null;
   if (existing && taken) {
-    issues.push(issue('qbo.linked-to-another', 'error', { record: it.label, value: stored.key, detail: `${entity} ${existing.Id}`, field: 'number', limit: linkedRecordName(taken) }, 'number'));
+    issues.push(
+      issue(
+        'qbo.linked-to-another',
+        'error',
+        { record: it.label, value: stored.key, detail: `${entity} ${existing.Id}`, field: 'number', limit: linkedRecordName(taken) },
+        'number',
+      ),
+    );
   } else if (existing) {
     const qboTotal = typeof existing['TotalAmt'] === 'number' ? toCents(existing['TotalAmt']) : null;
     const sameDate = existing['TxnDate'] === date;
@@ -156,7 +207,15 @@ function draftedRow(ctx: MapContext, it: DocItem, view: QboView, invoiceRef: Inv
     const ourNet = draft.qboTotalCents === null ? netCentsOf(draft.payload) : null;
     const sameTotal = draft.qboTotalCents === null ? qboNet === ourNet : qboTotal === draft.qboTotalCents;
     if (sameTotal && sameDate && existing['status'] !== 'Deleted') {
-      const adopted = makeRow({ ...base, action: 'adopt', qboId: existing.Id, syncToken: existing.SyncToken, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: qboTotal, issues });
+      const adopted = makeRow({
+        ...base,
+        action: 'adopt',
+        qboId: existing.Id,
+        syncToken: existing.SyncToken,
+        practiceTotalCents: draft.practiceTotalCents,
+        qboTotalCents: qboTotal,
+        issues,
+      });
       adopted.fields = adoptedFields(entity, draft.payload, existing);
       return { row: adopted };
     }
@@ -167,7 +226,15 @@ function draftedRow(ctx: MapContext, it: DocItem, view: QboView, invoiceRef: Inv
     const diff = [sameTotal ? null : totalDiff, sameDate ? null : `QBO date ${String(existing['TxnDate'])}, here ${date}`].filter(Boolean).join('; ');
     issues.push(issue(`${kind}.number-in-qbo-differs`, 'error', { record: it.label, value: stored.key, field: 'number', detail: diff || 'it was voided or deleted' }, 'number'));
   }
-  const row = makeRow({ ...base, action: 'create', payload: draft.payload, dependsOn: draft.dependsOn, practiceTotalCents: draft.practiceTotalCents, qboTotalCents: draft.qboTotalCents, issues });
+  const row = makeRow({
+    ...base,
+    action: 'create',
+    payload: draft.payload,
+    dependsOn: draft.dependsOn,
+    practiceTotalCents: draft.practiceTotalCents,
+    qboTotalCents: draft.qboTotalCents,
+    issues,
+  });
   const application = kind === 'credit-note' && settings.invoices.applyCreditToInvoice ? newApplication(it, draft, invoiceRef) : undefined;
   return { row, ...(application ? { application } : {}) };
 }
@@ -187,4 +254,3 @@ function qboSideChange(row: QboRow, link: Link): string | null {
   if (total !== null && was !== null && total !== was) return `QBO total now ${amount(total).toFixed(2)}, ${amount(was).toFixed(2)} when synced`;
   return null;
 }
-

@@ -53,7 +53,12 @@ export async function loadDocuments(db: Db, realmId: string, settings: Settings)
   const imported = await importedPayments(db, realmId, byKind.payment);
   for (const kind of Object.keys(byKind) as DocumentKind[]) {
     const docs = byKind[kind];
-    const links = await linksByKey(db, realmId, kind, docs.map((d) => d.stored.key));
+    const links = await linksByKey(
+      db,
+      realmId,
+      kind,
+      docs.map((d) => d.stored.key),
+    );
     for (const doc of docs) {
       // A payment that came from QBO is QBO's already: sending it back would post it twice (issue 19).
       if (kind === 'payment' && imported.has(doc.stored.key)) continue;

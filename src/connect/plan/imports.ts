@@ -16,15 +16,7 @@ import type { Issue, PlanRow } from './types.js';
 
 export type SkipLookup = (kind: string, id: string) => { skippedBy: string; skippedAt: string; reasonCode: string | null } | undefined;
 
-export async function importRows(
-  db: Db,
-  realmId: string,
-  snap: QboSnapshot,
-  from: string,
-  practice: PracticeLists,
-  settings: Settings,
-  skipOf: SkipLookup,
-): Promise<PlanRow[]> {
+export async function importRows(db: Db, realmId: string, snap: QboSnapshot, from: string, practice: PracticeLists, settings: Settings, skipOf: SkipLookup): Promise<PlanRow[]> {
   const payments = await snap.all(QueryBuilder.from('Payment').where('TxnDate', '>=', from).orderBy('Id'));
   const gone = await cancelledRows(db, realmId, snap, payments, skipOf);
   if (payments.length === 0) return gone;
@@ -33,7 +25,11 @@ export async function importRows(
   const fresh = payments.filter((p) => !ours.has(p.Id));
   const invoiceIds = fresh.flatMap((p) => linkedInvoices(p).map((l) => l.id));
   const invLinks = await linksByQboId(db, realmId, 'Invoice', invoiceIds);
-  const invoices = await getRecordsByKeys(db, 'invoice', [...invLinks.values()].map((l) => l.record_key));
+  const invoices = await getRecordsByKeys(
+    db,
+    'invoice',
+    [...invLinks.values()].map((l) => l.record_key),
+  );
   const methodToType = new Map(Object.entries(settings.payments.methodByPaymentType).map(([code, id]) => [id, code]));
   const defaultType = [...practice.paymentTypes.keys()].sort()[0];
   const rows = fresh.map((p) => {
@@ -94,7 +90,12 @@ async function cancelledRows(db: Db, realmId: string, snap: QboSnapshot, inWindo
   const links = [...(await linksOfKinds(db, realmId, ['qbo-payment'])).values()].filter((l) => l.state === 'linked' && l.qbo_entity === 'Payment');
   if (!links.length) return [];
   const known = new Map(inWindow.map((p) => [p.Id, p]));
-  for (const p of await snap.byIn('Payment', 'Id', links.map((l) => l.qbo_id).filter((id) => !known.has(id)))) known.set(p.Id, p);
+  for (const p of await snap.byIn(
+    'Payment',
+    'Id',
+    links.map((l) => l.qbo_id).filter((id) => !known.has(id)),
+  ))
+    known.set(p.Id, p);
   const out: PlanRow[] = [];
   for (const l of links) {
     const p = known.get(l.qbo_id);
@@ -102,7 +103,13 @@ async function cancelledRows(db: Db, realmId: string, snap: QboSnapshot, inWindo
     if (p && !voided) continue;
     const label = `QBO payment ${l.qbo_id}`;
     const base = { group: 'payments-import' as const, kind: 'qbo-payment', id: l.record_key, label, entity: 'Payment', qboId: l.qbo_id, syncToken: p?.SyncToken ?? l.sync_token };
-    const row = makeRow({ ...base, action: 'update', payload: { number: `QBO-${l.qbo_id}`, state: 'cancelled', reason: p ? 'voided' : 'deleted' }, practiceTotalCents: 0, qboTotalCents: 0 });
+    const row = makeRow({
+      ...base,
+      action: 'update',
+      payload: { number: `QBO-${l.qbo_id}`, state: 'cancelled', reason: p ? 'voided' : 'deleted' },
+      practiceTotalCents: 0,
+      qboTotalCents: 0,
+    });
     const skipped = skipOf('qbo-payment', l.record_key);
     if (skipped) row.skipped = { by: skipped.skippedBy, at: skipped.skippedAt, ...(skipped.reasonCode ? { reason: skipped.reasonCode } : {}) };
     out.push(row);
@@ -112,5 +119,7 @@ async function cancelledRows(db: Db, realmId: string, snap: QboSnapshot, inWindo
 
 function linkedInvoices(p: QboRow): Array<{ id: string; cents: number }> {
   const lines = (p['Line'] as Array<{ Amount?: number; LinkedTxn?: Array<{ TxnId: string; TxnType: string }> }> | undefined) ?? [];
-  return lines.flatMap((l) => (l.LinkedTxn ?? []).filter((t) => t.TxnType === 'Invoice').map((t) => ({ id: t.TxnId, cents: typeof l.Amount === 'number' ? toCents(l.Amount) : 0 })));
+  return lines.flatMap((l) =>
+    (l.LinkedTxn ?? []).filter((t) => t.TxnType === 'Invoice').map((t) => ({ id: t.TxnId, cents: typeof l.Amount === 'number' ? toCents(l.Amount) : 0 })),
+  );
 }

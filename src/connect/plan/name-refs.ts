@@ -94,7 +94,15 @@ export async function flagUnusableNames(names: NameRefs, rows: PlanRow[], curren
     const name = String(now['DisplayName'] ?? now['Name'] ?? u.link.record_key);
     for (const rk of u.rows) {
       const r = byKey.get(rk);
-      if (r) r.issues.push(issue('qbo.reference-inactive', 'error', { record: r.record.label, value: name, detail: `${u.link.qbo_entity} ${u.link.qbo_id}`, field: refField[u.link.qbo_entity] ?? 'reference' }, refField[u.link.qbo_entity]));
+      if (r)
+        r.issues.push(
+          issue(
+            'qbo.reference-inactive',
+            'error',
+            { record: r.record.label, value: name, detail: `${u.link.qbo_entity} ${u.link.qbo_id}`, field: refField[u.link.qbo_entity] ?? 'reference' },
+            refField[u.link.qbo_entity],
+          ),
+        );
     }
   }
 }

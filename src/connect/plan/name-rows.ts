@@ -52,15 +52,45 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs,
   const cands: NameCandidate[] = [];
   for (const [code, via] of [...needs.customers].sort(([a], [b]) => a.localeCompare(b))) {
     const c = practice.contacts.get(code)!;
-    cands.push({ group: 'customers', kind: 'contact', id: code, key: rowKey('customers', code), label: contactLabel(c), version: c.version, entity: 'Customer', draft: customerDraft(c, settings), via });
+    cands.push({
+      group: 'customers',
+      kind: 'contact',
+      id: code,
+      key: rowKey('customers', code),
+      label: contactLabel(c),
+      version: c.version,
+      entity: 'Customer',
+      draft: customerDraft(c, settings),
+      via,
+    });
   }
   for (const [code, via] of [...needs.suppliers].sort(([a], [b]) => a.localeCompare(b))) {
     const c = practice.contacts.get(code)!;
-    cands.push({ group: 'suppliers', kind: 'supplier', id: code, key: rowKey('suppliers', code), label: contactLabel(c), version: c.version, entity: 'Vendor', draft: vendorDraft('supplier', c, settings), via });
+    cands.push({
+      group: 'suppliers',
+      kind: 'supplier',
+      id: code,
+      key: rowKey('suppliers', code),
+      label: contactLabel(c),
+      version: c.version,
+      entity: 'Vendor',
+      draft: vendorDraft('supplier', c, settings),
+      via,
+    });
   }
   for (const [uid, via] of [...needs.staff].sort(([a], [b]) => a.localeCompare(b))) {
     const s = practice.staff.get(uid)!;
-    cands.push({ group: 'suppliers', kind: 'staff', id: uid, key: rowKey('suppliers', `staff:${uid}`), label: staffLabel(s), version: s.version, entity: 'Vendor', draft: vendorDraft('staff', s, settings), via });
+    cands.push({
+      group: 'suppliers',
+      kind: 'staff',
+      id: uid,
+      key: rowKey('suppliers', `staff:${uid}`),
+      label: staffLabel(s),
+      version: s.version,
+      entity: 'Vendor',
+      draft: vendorDraft('staff', s, settings),
+      via,
+    });
   }
   if (cands.length === 0) return [];
 
@@ -86,7 +116,11 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs,
     if (c.kind !== 'staff') {
       if (!uid) issues.push(issue(`${c.kind}.missing-unique-id`, 'error', { record: c.label, via: c.via }, 'uniqueId'));
       else if ((byUid.get(uid) ?? []).length > 1) {
-        const others = byUid.get(uid)!.filter((k) => k !== c.id).map((k) => `contact ${k}`).join(', ');
+        const others = byUid
+          .get(uid)!
+          .filter((k) => k !== c.id)
+          .map((k) => `contact ${k}`)
+          .join(', ');
         issues.push(issue(`${c.kind}.duplicate-unique-id`, 'error', { record: c.label, value: uid, detail: others }, 'uniqueId'));
       }
     }
@@ -96,7 +130,14 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs,
     let match: QboRow | undefined;
     if (marked.length === 1) match = marked[0];
     else if (marked.length > 1 || (same.length > 1 && settings.contacts.matchOrder === 'unique-id-then-name')) {
-      issues.push(issue(`${c.kind}.several-matches`, 'error', { record: c.label, value: c.draft.displayName, detail: `${marked.length > 1 ? marked.length : same.length} ${c.entity === 'Customer' ? 'customers' : 'suppliers'}` }, 'name'));
+      issues.push(
+        issue(
+          `${c.kind}.several-matches`,
+          'error',
+          { record: c.label, value: c.draft.displayName, detail: `${marked.length > 1 ? marked.length : same.length} ${c.entity === 'Customer' ? 'customers' : 'suppliers'}` },
+          'name',
+        ),
+      );
     } else if (same.length === 1) {
       if (settings.contacts.matchOrder === 'unique-id-then-name') match = same[0];
       else issues.push(issue(`${c.kind}.name-exists-unmatched`, 'error', { record: c.label, value: c.draft.displayName, detail: c.draft.uniqueId ?? '(none)' }, 'name'));
@@ -105,10 +146,24 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs,
     let row: PlanRow;
     const taken = match ? linkedElsewhere(linked, c.entity, match.Id, c.kind, c.id) : null;
     if (match && taken) {
-      issues.push(issue('qbo.linked-to-another', 'error', { record: c.label, value: c.draft.displayName, detail: `${c.entity === 'Customer' ? 'customer' : 'supplier'} ${match.Id}`, field: 'name', limit: linkedRecordName(taken) }, 'name'));
+      issues.push(
+        issue(
+          'qbo.linked-to-another',
+          'error',
+          {
+            record: c.label,
+            value: c.draft.displayName,
+            detail: `${c.entity === 'Customer' ? 'customer' : 'supplier'} ${match.Id}`,
+            field: 'name',
+            limit: linkedRecordName(taken),
+          },
+          'name',
+        ),
+      );
       row = makeRow({ ...base, action: 'create', payload: c.draft.payload, issues });
     } else if (match) {
-      if (match['Active'] === false) issues.push(issue('qbo.reference-inactive', 'error', { record: c.label, value: c.draft.displayName, detail: `${c.entity} ${match.Id}`, field: 'name' }, 'name'));
+      if (match['Active'] === false)
+        issues.push(issue('qbo.reference-inactive', 'error', { record: c.label, value: c.draft.displayName, detail: `${c.entity} ${match.Id}`, field: 'name' }, 'name'));
       row = makeRow({ ...base, action: 'adopt', qboId: match.Id, syncToken: match.SyncToken, issues });
       row.fields = adoptedFields(c.entity, c.draft.payload, match);
     } else {
@@ -140,7 +195,10 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs,
   for (const same of byName.values()) {
     if (same.length < 2) continue;
     for (const { row, c } of same) {
-      const others = same.filter((x) => x.row !== row).map((x) => x.c.label).join(', ');
+      const others = same
+        .filter((x) => x.row !== row)
+        .map((x) => x.c.label)
+        .join(', ');
       row.issues.push(issue(`${c.kind}.duplicate-name`, 'error', { record: c.label, value: c.draft.displayName, detail: others }, 'name'));
     }
   }
@@ -151,14 +209,22 @@ export async function itemRows(ctx: MapContext, snap: QboSnapshot, needs: Needs[
   if (needs.size === 0) return [];
   const split = ctx.settings.invoices.incomeAccount !== 'fixed';
   const accounts = new Map(ctx.lists.accounts.map((a) => [a.Id, String(a['Name'] ?? a.Id)]));
-  const drafts = [...needs].sort(([a], [b]) => a.localeCompare(b)).map(([key, n]) => {
-    const project = ctx.practice.projects.get(n.project);
-    const account = split ? n.account : ctx.settings.invoices.fixedIncomeAccountId;
-    const name = project ? itemName(project, account ? (accounts.get(account) ?? account) : null, split) : n.project;
-    return { key, n, project, account, name };
-  });
+  const drafts = [...needs]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, n]) => {
+      const project = ctx.practice.projects.get(n.project);
+      const account = split ? n.account : ctx.settings.invoices.fixedIncomeAccountId;
+      const name = project ? itemName(project, account ? (accounts.get(account) ?? account) : null, split) : n.project;
+      return { key, n, project, account, name };
+    });
   const existing = new Map<string, QboRow>();
-  for (const r of await snap.byIn('Item', 'Name', drafts.map((d) => d.name), true)) existing.set(nameKey(String(r['Name'] ?? '')), r);
+  for (const r of await snap.byIn(
+    'Item',
+    'Name',
+    drafts.map((d) => d.name),
+    true,
+  ))
+    existing.set(nameKey(String(r['Name'] ?? '')), r);
   return drafts.map((d) => {
     const label = `job item for project ${d.n.project}${d.project ? ` (${d.project.record.name})` : ''}`;
     const base = { group: 'items' as const, kind: 'project', id: d.key, label, version: d.project?.version, entity: 'Item' };
@@ -173,7 +239,15 @@ export async function itemRows(ctx: MapContext, snap: QboSnapshot, needs: Needs[
       return makeRow({ ...base, action: 'adopt', qboId: hit.Id, syncToken: hit.SyncToken, issues: inactive });
     }
     const issues: Issue[] = [];
-    if (!d.account) issues.push(issue('item.income-account-unmapped', 'error', { record: label, field: 'invoices.fixedIncomeAccountId', limit: 'invoices.fixedIncomeAccountId' }, 'invoices.fixedIncomeAccountId'));
+    if (!d.account)
+      issues.push(
+        issue(
+          'item.income-account-unmapped',
+          'error',
+          { record: label, field: 'invoices.fixedIncomeAccountId', limit: 'invoices.fixedIncomeAccountId' },
+          'invoices.fixedIncomeAccountId',
+        ),
+      );
     const payload = d.project && d.account ? itemPayload(d.project, d.name, d.account) : null;
     return makeRow({ ...base, action: 'create', payload, issues });
   });

@@ -15,7 +15,7 @@ import type { QboLists } from './qbo-snapshot.js';
 export async function loadPracticeLists(db: Db): Promise<PracticeLists & { costCentres: StoredRecord<'cost-centre'>[]; disciplines: StoredRecord<'discipline'>[] }> {
   const all = async <K extends 'contact' | 'staff' | 'project' | 'tax-code' | 'payment-type' | 'expense-type' | 'cost-centre' | 'discipline'>(kind: K) => {
     const out: StoredRecord<K>[] = [];
-    for (let offset: number | null = 0; offset !== null; ) {
+    for (let offset: number | null = 0; offset !== null;) {
       const page: Awaited<ReturnType<typeof listRecords<K>>> = await listRecords(db, kind, { limit: 1000, offset });
       out.push(...page.items);
       offset = page.nextOffset;
@@ -53,7 +53,13 @@ function parseSeen(text: string | undefined): Seen | null {
   try {
     const v = JSON.parse(text) as Partial<Seen>;
     const list = (x: unknown) => (Array.isArray(x) ? x.filter((y): y is string => typeof y === 'string') : []);
-    return { taxCodes: list(v.taxCodes), paymentTypes: list(v.paymentTypes), costCentres: list(v.costCentres), disciplines: list(v.disciplines), expenseTypes: list(v.expenseTypes) };
+    return {
+      taxCodes: list(v.taxCodes),
+      paymentTypes: list(v.paymentTypes),
+      costCentres: list(v.costCentres),
+      disciplines: list(v.disciplines),
+      expenseTypes: list(v.expenseTypes),
+    };
   } catch {
     // An older marker (a timestamp): everything known then was pre-filled; nothing is known to be new.
     return { taxCodes: [], paymentTypes: [], costCentres: [], disciplines: [], expenseTypes: [] };
@@ -80,7 +86,13 @@ async function prefillState(db: Db, realmId: string, practice: Practice) {
     expenseTypes: [...practice.expenseTypes.keys()],
   };
   const fresh = (k: keyof Seen) => new Set(now[k].filter((code) => !seen || !seen[k].includes(code)));
-  const isNew = { taxCodes: fresh('taxCodes'), paymentTypes: fresh('paymentTypes'), costCentres: fresh('costCentres'), disciplines: fresh('disciplines'), expenseTypes: fresh('expenseTypes') };
+  const isNew = {
+    taxCodes: fresh('taxCodes'),
+    paymentTypes: fresh('paymentTypes'),
+    costCentres: fresh('costCentres'),
+    disciplines: fresh('disciplines'),
+    expenseTypes: fresh('expenseTypes'),
+  };
   const pending = !seen || Object.values(isNew).some((x) => x.size > 0);
   return { seen, now, isNew, pending };
 }
@@ -110,11 +122,19 @@ export async function prefillOnce(deps: { db: Db; clock: Clock }, realmId: strin
         : {
             qboAccounts: accountInfoFromQbo(wire<'Account'>(lists.accounts)),
           }),
-      practiceTaxCodes: [...practice.taxCodes.values()].filter((t) => isNew.taxCodes.has(t.key)).map((t) => ({ code: t.key, name: t.record.name, ratePercent: t.record.rateBasisPoints / 100 })),
+      practiceTaxCodes: [...practice.taxCodes.values()]
+        .filter((t) => isNew.taxCodes.has(t.key))
+        .map((t) => ({ code: t.key, name: t.record.name, ratePercent: t.record.rateBasisPoints / 100 })),
       practicePaymentTypes: [...practice.paymentTypes.values()].filter((p) => isNew.paymentTypes.has(p.key)).map((p) => ({ code: p.key, name: p.record.name })),
-      costCentres: practice.costCentres.filter((c) => isNew.costCentres.has(c.key)).map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.incomeAccountCode ?? null })),
-      disciplines: practice.disciplines.filter((c) => isNew.disciplines.has(c.key)).map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.incomeAccountCode ?? null })),
-      expenseTypes: [...practice.expenseTypes.values()].filter((c) => isNew.expenseTypes.has(c.key)).map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.expenseAccountCode ?? null })),
+      costCentres: practice.costCentres
+        .filter((c) => isNew.costCentres.has(c.key))
+        .map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.incomeAccountCode ?? null })),
+      disciplines: practice.disciplines
+        .filter((c) => isNew.disciplines.has(c.key))
+        .map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.incomeAccountCode ?? null })),
+      expenseTypes: [...practice.expenseTypes.values()]
+        .filter((c) => isNew.expenseTypes.has(c.key))
+        .map((c) => ({ code: c.key, name: c.record.name, accountCode: c.record.expenseAccountCode ?? null })),
     },
   });
   await setMeta(deps.db, prefillDoneKey(realmId), JSON.stringify(now), deps.clock());

@@ -56,7 +56,8 @@ export async function checkQbo(
   const entityOf = (i: DocItem) => kindFacts[i.kind].entity as QboDocumentEntity;
 
   // ---- document numbers of NEW documents (and invoices that payments and credits name) ----------
-  const newNumbers = (kind: DocItem['kind']) => items.filter((i) => i.kind === kind && i.status === 'new' && i.doc.stored.key.length <= QBO_DOC_NUMBER_LIMIT).map((i) => i.doc.stored.key);
+  const newNumbers = (kind: DocItem['kind']) =>
+    items.filter((i) => i.kind === kind && i.status === 'new' && i.doc.stored.key.length <= QBO_DOC_NUMBER_LIMIT).map((i) => i.doc.stored.key);
   const planInvoices = new Map(items.filter((i) => i.kind === 'invoice').map((i) => [i.doc.stored.key, i]));
   const referencedInvoices = new Set<string>();
   for (const i of items) {
@@ -74,20 +75,36 @@ export async function checkQbo(
     Invoice: byDocNumber(await snap.byIn('Invoice', 'DocNumber', [...newNumbers('invoice'), ...outside])),
     CreditMemo: byDocNumber(await snap.byIn('CreditMemo', 'DocNumber', newNumbers('credit-note'))),
     Bill: byDocNumber(await snap.byIn('Bill', 'DocNumber', purchasesNotOfferedForUs(ctx) ? [] : [...newNumbers('bill'), ...newNumbers('staff-expense')])),
-    Payment: byField(await paymentsByReference(snap, items.filter((i) => i.kind === 'payment' && i.status === 'new').map((i) => i.doc.stored.record as Payment)), 'PaymentRefNum'),
+    Payment: byField(
+      await paymentsByReference(
+        snap,
+        items.filter((i) => i.kind === 'payment' && i.status === 'new').map((i) => i.doc.stored.record as Payment),
+      ),
+      'PaymentRefNum',
+    ),
   };
 
   // Documents found by number that another practice record holds already: never adopted twice.
   const docLinks = new Map<string, Link>();
   for (const [entity, found] of Object.entries(byNumber)) {
-    for (const l of (await linksByQboId(db, realmId, entity, [...found.values()].map((r) => r.Id))).values()) docLinks.set(`${entity}:${l.qbo_id}`, l);
+    for (const l of (
+      await linksByQboId(
+        db,
+        realmId,
+        entity,
+        [...found.values()].map((r) => r.Id),
+      )
+    ).values())
+      docLinks.set(`${entity}:${l.qbo_id}`, l);
   }
 
   // ---- what changed in QBO since the last sync, for the linked documents in the window ---------
   const linkedEntities = [...new Set(items.filter((i) => i.link).map(entityOf))];
   // Linked names and items are watched in the same request: one deleted or made inactive in QBO
   // would make every new document that refers to it fail.
-  const nameEntities = [...new Set([...nameLinks.values()].map((l) => l.qbo_entity))].filter((e): e is 'Customer' | 'Vendor' | 'Item' => e === 'Customer' || e === 'Vendor' || e === 'Item');
+  const nameEntities = [...new Set([...nameLinks.values()].map((l) => l.qbo_entity))].filter(
+    (e): e is 'Customer' | 'Vendor' | 'Item' => e === 'Customer' || e === 'Vendor' || e === 'Item',
+  );
   const current = new Map<string, QboRow>();
   let cdcBlind = false;
   if (linkedEntities.length || (nameEntities.length && items.some((i) => i.status !== 'synced'))) {
@@ -120,7 +137,11 @@ export async function checkQbo(
     const ids = [...updating, ...voiding].filter((i) => entityOf(i) === entity && !current.has(`${entity}:${i.link!.qbo_id}`)).map((i) => i.link!.qbo_id);
     for (const row of await snap.byIn(entity, 'Id', ids)) current.set(`${entity}:${row.Id}`, row);
   }
-  const bases = await basesOf(db, realmId, updating.map((i) => i.link!));
+  const bases = await basesOf(
+    db,
+    realmId,
+    updating.map((i) => i.link!),
+  );
   const paymentsOnVoided = await paymentsApplied(snap, voiding, current);
   return { byNumber, docLinks, current, cdcBlind, bases, paymentsOnVoided, invoiceLinks, practiceInvoices, planInvoices };
 }
@@ -178,7 +199,9 @@ async function paymentsApplied(snap: QboSnapshot, voiding: ReadonlyArray<{ kind:
   for (const [invoiceId, v] of byInvoice) {
     const parts = v.ids.map((id) => {
       const lines = (payments.get(id)?.['Line'] as Array<{ Amount?: number; LinkedTxn?: Array<{ TxnId: string; TxnType: string }> }> | undefined) ?? [];
-      const cents = lines.filter((l) => (l.LinkedTxn ?? []).some((t) => t.TxnType === 'Invoice' && String(t.TxnId) === invoiceId)).reduce((s, l) => s + (typeof l.Amount === 'number' ? toCents(l.Amount) : 0), 0);
+      const cents = lines
+        .filter((l) => (l.LinkedTxn ?? []).some((t) => t.TxnType === 'Invoice' && String(t.TxnId) === invoiceId))
+        .reduce((s, l) => s + (typeof l.Amount === 'number' ? toCents(l.Amount) : 0), 0);
       return `Payment ${id} $${amount(cents).toFixed(2)}`;
     });
     out.set(invoiceId, parts.length ? parts.join(', ') : 'its balance is below its total');

@@ -4,7 +4,10 @@ import { linkedRows } from './skip.js';
 import type { Plan, PlanRow } from './types.js';
 
 describe('@row references', () => {
-  const payload = { CustomerRef: { value: '@row:customers:C1' }, Line: [{ SalesItemLineDetail: { ItemRef: { value: '@row:items:P1' } } }, { LinkedTxn: [{ TxnId: '@row:invoices:I1' }] }] };
+  const payload = {
+    CustomerRef: { value: '@row:customers:C1' },
+    Line: [{ SalesItemLineDetail: { ItemRef: { value: '@row:items:P1' } } }, { LinkedTxn: [{ TxnId: '@row:invoices:I1' }] }],
+  };
 
   it('fills in the Ids it knows and leaves the rest', () => {
     const out = resolveRowRefs(payload, new Map([['customers:C1', '58']]));
@@ -22,8 +25,31 @@ describe('@row references', () => {
 });
 
 describe('linked rows', () => {
-  const r = (key: string, dependsOn: string[] = []): PlanRow => ({ key, group: 'invoices', record: { kind: 'x', id: key, label: key }, action: 'create', qbo: { entity: 'X' }, payload: null, payloadHash: null, dependsOn, practiceTotalCents: null, qboTotalCents: null, issues: [] });
-  const plan = { groups: [{ kind: 'invoices', rows: [r('customers:C1'), r('invoices:I1', ['customers:C1']), r('payments-export:P1', ['invoices:I1']), r('invoices:I2')], records: 4, errors: 0, warnings: 0, totalCents: 0 }] } as unknown as Plan;
+  const r = (key: string, dependsOn: string[] = []): PlanRow => ({
+    key,
+    group: 'invoices',
+    record: { kind: 'x', id: key, label: key },
+    action: 'create',
+    qbo: { entity: 'X' },
+    payload: null,
+    payloadHash: null,
+    dependsOn,
+    practiceTotalCents: null,
+    qboTotalCents: null,
+    issues: [],
+  });
+  const plan = {
+    groups: [
+      {
+        kind: 'invoices',
+        rows: [r('customers:C1'), r('invoices:I1', ['customers:C1']), r('payments-export:P1', ['invoices:I1']), r('invoices:I2')],
+        records: 4,
+        errors: 0,
+        warnings: 0,
+        totalCents: 0,
+      },
+    ],
+  } as unknown as Plan;
 
   it('a row takes every row that needs it, directly or through others', () => {
     expect(linkedRows(plan, 'customers:C1').map((x) => x.key)).toEqual(['customers:C1', 'invoices:I1', 'payments-export:P1']);

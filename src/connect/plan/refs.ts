@@ -7,7 +7,7 @@ const prefix = '@row:';
 
 /** A copy of the payload with every `@row:<key>` whose key is in the map replaced by its QBO Id. */
 export function resolveRowRefs<T>(payload: T, idsByRowKey: ReadonlyMap<string, string> | Record<string, string>): T {
-  const get = (k: string) => (idsByRowKey instanceof Map ? idsByRowKey.get(k) : (Object.hasOwn(idsByRowKey, k) ? (idsByRowKey as Record<string, string>)[k] : undefined));
+  const get = (k: string) => (idsByRowKey instanceof Map ? idsByRowKey.get(k) : Object.hasOwn(idsByRowKey, k) ? (idsByRowKey as Record<string, string>)[k] : undefined);
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string' && v.startsWith(prefix)) return get(v.slice(prefix.length)) ?? v;
     if (Array.isArray(v)) return v.map(walk);

@@ -35,7 +35,9 @@ export function renderPlanText(plan: Plan): string {
   out.push('');
   out.push(`${pad('Group', 22)}${pad('Records', 9, true)}${pad('Skipped', 9, true)}${pad('Errors', 8, true)}${pad('Warnings', 10, true)}${pad('Total', 16, true)}`);
   for (const g of plan.groups) {
-    out.push(`${pad(groupTitle(g.kind), 22)}${pad(String(g.records), 9, true)}${pad(String(g.skipped ?? 0), 9, true)}${pad(String(g.errors), 8, true)}${pad(String(g.warnings), 10, true)}${pad(centsToDecimalString(g.totalCents), 16, true)}`);
+    out.push(
+      `${pad(groupTitle(g.kind), 22)}${pad(String(g.records), 9, true)}${pad(String(g.skipped ?? 0), 9, true)}${pad(String(g.errors), 8, true)}${pad(String(g.warnings), 10, true)}${pad(centsToDecimalString(g.totalCents), 16, true)}`,
+    );
   }
   out.push('');
   const lines = (sev: 'error' | 'warning') =>

@@ -1,15 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { baseFromJournal, compareFields, nextBase, normalizeField, sparseBody, type SentFields } from './sent-fields.js';
 
-const line = (desc: string, amount: number) => ({ DetailType: 'SalesItemLineDetail', Description: desc, Amount: amount, SalesItemLineDetail: { ItemRef: { value: '5' }, TaxCodeRef: { value: '10' } } });
-const draft = { DocNumber: 'INV-1', TxnDate: '2026-11-02', DueDate: '2026-12-02', CustomerRef: { value: '7' }, Line: [line('Stage 1', 100)], CustomerMemo: { value: 'P-100' }, PrivateNote: 'qbo-connect:invoice:INV-1', TxnTaxDetail: { TotalTax: 10 } };
+const line = (desc: string, amount: number) => ({
+  DetailType: 'SalesItemLineDetail',
+  Description: desc,
+  Amount: amount,
+  SalesItemLineDetail: { ItemRef: { value: '5' }, TaxCodeRef: { value: '10' } },
+});
+const draft = {
+  DocNumber: 'INV-1',
+  TxnDate: '2026-11-02',
+  DueDate: '2026-12-02',
+  CustomerRef: { value: '7' },
+  Line: [line('Stage 1', 100)],
+  CustomerMemo: { value: 'P-100' },
+  PrivateNote: 'qbo-connect:invoice:INV-1',
+  TxnTaxDetail: { TotalTax: 10 },
+};
 /** QBO's copy of `draft` as it answers: Ids, LineNum, Qty × UnitPrice, a subtotal line, a named ref, a balance. */
 const qboCopy = (over: Record<string, unknown> = {}) => ({
   Id: '42',
   SyncToken: '3',
   ...draft,
   CustomerRef: { value: '7', name: 'Harbour Trust' },
-  Line: [{ Id: '1', LineNum: 1, ...line('Stage 1', 100), SalesItemLineDetail: { ItemRef: { value: '5', name: 'Fees' }, TaxCodeRef: { value: '10' }, Qty: 1, UnitPrice: 100 } }, { DetailType: 'SubTotalLineDetail', Amount: 100, SubTotalLineDetail: {} }],
+  Line: [
+    { Id: '1', LineNum: 1, ...line('Stage 1', 100), SalesItemLineDetail: { ItemRef: { value: '5', name: 'Fees' }, TaxCodeRef: { value: '10' }, Qty: 1, UnitPrice: 100 } },
+    { DetailType: 'SubTotalLineDetail', Amount: 100, SubTotalLineDetail: {} },
+  ],
   Balance: 55,
   LinkedTxn: [{ TxnId: '9', TxnType: 'Payment' }],
   ...over,
@@ -17,7 +34,7 @@ const qboCopy = (over: Record<string, unknown> = {}) => ({
 const base: SentFields = nextBase('Invoice', draft, qboCopy());
 
 describe('three-way field comparison', () => {
-  it('reads QBO\'s additions (Ids, Qty, subtotal line, names) as the same content', () => {
+  it("reads QBO's additions (Ids, Qty, subtotal line, names) as the same content", () => {
     expect(normalizeField('Line', qboCopy()['Line'])).toEqual(normalizeField('Line', draft.Line));
     expect(normalizeField('CustomerRef', { value: '7', name: 'X' })).toBe('7');
     expect(normalizeField('BillAddr', { Id: '3', Line1: '1 Main St' })).toEqual({ Line1: '1 Main St' });
@@ -44,7 +61,19 @@ describe('three-way field comparison', () => {
   });
 
   it('our own payment or credit application (balance, linked transactions, SyncToken) changes nothing compared', () => {
-    const r = compareFields('Invoice', draft, qboCopy({ SyncToken: '9', Balance: 0, LinkedTxn: [{ TxnId: '9', TxnType: 'Payment' }, { TxnId: '10', TxnType: 'Payment' }] }), base);
+    const r = compareFields(
+      'Invoice',
+      draft,
+      qboCopy({
+        SyncToken: '9',
+        Balance: 0,
+        LinkedTxn: [
+          { TxnId: '9', TxnType: 'Payment' },
+          { TxnId: '10', TxnType: 'Payment' },
+        ],
+      }),
+      base,
+    );
     expect([r.send, r.conflicts]).toEqual([[], []]);
   });
 
@@ -55,7 +84,7 @@ describe('three-way field comparison', () => {
     expect(sparseBody(practice, r.send)).toEqual({ CustomerMemo: { value: '' } });
   });
 
-  it('without a stored base QBO\'s values are the base: only practice values QBO lacks go, an empty practice field never blanks QBO\'s', () => {
+  it("without a stored base QBO's values are the base: only practice values QBO lacks go, an empty practice field never blanks QBO's", () => {
     const { CustomerMemo: _m, ...practice } = { ...draft, DueDate: '2026-12-09' };
     const r = compareFields('Invoice', practice, qboCopy({ CustomerMemo: { value: 'typed in QBO' } }), null);
     expect(r.legacyBase).toBe(true);
@@ -63,7 +92,7 @@ describe('three-way field comparison', () => {
     expect(r.conflicts).toEqual([]);
   });
 
-  it('after an update the base keeps QBO\'s own change as QBO\'s, so a later practice change to it is a conflict', () => {
+  it("after an update the base keeps QBO's own change as QBO's, so a later practice change to it is a conflict", () => {
     const practice = { ...draft, Line: [line('Stage 1 (revised)', 100)] };
     const qbo = qboCopy({ CustomerMemo: { value: 'Accountant memo' } });
     const r = compareFields('Invoice', practice, qbo, base);

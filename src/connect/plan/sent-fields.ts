@@ -276,7 +276,9 @@ export function shownValue(v: Json): string {
   if (v === null) return '(empty)';
   if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v) && v.every((l) => l && typeof l === 'object' && !Array.isArray(l) && 'Amount' in l)) {
-    return (v as Array<Record<string, Json>>).map((l) => `${l['Description'] ?? ''}${typeof l['Amount'] === 'number' ? ` ${(l['Amount'] / 100).toFixed(2)}` : ''}`.trim()).join('; ');
+    return (v as Array<Record<string, Json>>)
+      .map((l) => `${l['Description'] ?? ''}${typeof l['Amount'] === 'number' ? ` ${(l['Amount'] / 100).toFixed(2)}` : ''}`.trim())
+      .join('; ');
   }
   if (!Array.isArray(v)) {
     const s = structuredText(v);

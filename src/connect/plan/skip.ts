@@ -20,7 +20,7 @@ export function linkedRows(plan: Plan, rowKey: string): PlanRow[] {
   const start = rows.find((r) => r.key === rowKey);
   if (!start) return [];
   const out = new Map<string, PlanRow>([[start.key, start]]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const r of rows) {
       if (!out.has(r.key) && r.dependsOn.some((k) => out.has(k))) {

@@ -24,7 +24,10 @@ export interface PredictedTotals {
 /** Tax on one line at one rate, rounded half-up to the cent (half away from zero). */
 export function lineTaxCents(amountCents: number, ratePercent: number): number {
   if (!Number.isSafeInteger(amountCents)) throw new Error(`${amountCents} is not a whole number of cents`);
-  const v = new Big(amountCents).times(new Big(String(ratePercent))).div(100).round(0, Big.roundHalfUp);
+  const v = new Big(amountCents)
+    .times(new Big(String(ratePercent)))
+    .div(100)
+    .round(0, Big.roundHalfUp);
   const n = Number(v.toFixed(0));
   return n === 0 ? 0 : n;
 }

@@ -120,7 +120,16 @@ export function updateRow(u: UpdateInput): PlanRow | null {
  */
 export async function nameUpdateRows(db: Db, ctx: MapContext, snap: QboSnapshot, nameLinks: Map<string, Link>): Promise<PlanRow[]> {
   const { practice, settings } = ctx;
-  const cands: Array<{ link: Link; group: 'customers' | 'suppliers'; key: string; label: string; version: number; entity: 'Customer' | 'Vendor'; draft: NameDraft; kind: 'contact' | 'supplier' | 'staff' }> = [];
+  const cands: Array<{
+    link: Link;
+    group: 'customers' | 'suppliers';
+    key: string;
+    label: string;
+    version: number;
+    entity: 'Customer' | 'Vendor';
+    draft: NameDraft;
+    kind: 'contact' | 'supplier' | 'staff';
+  }> = [];
   for (const link of nameLinks.values()) {
     if (link.state === 'voided') continue;
     if (link.record_kind === 'contact' || link.record_kind === 'supplier') {
@@ -140,7 +149,16 @@ export async function nameUpdateRows(db: Db, ctx: MapContext, snap: QboSnapshot,
     } else if (link.record_kind === 'staff') {
       const s = practice.staff.get(link.record_key);
       if (!s || s.version <= Number(link.record_version)) continue;
-      cands.push({ link, group: 'suppliers', key: rowKey('suppliers', `staff:${s.key}`), label: staffLabel(s), version: s.version, entity: 'Vendor', draft: vendorDraft('staff', s, settings), kind: 'staff' });
+      cands.push({
+        link,
+        group: 'suppliers',
+        key: rowKey('suppliers', `staff:${s.key}`),
+        label: staffLabel(s),
+        version: s.version,
+        entity: 'Vendor',
+        draft: vendorDraft('staff', s, settings),
+        kind: 'staff',
+      });
     }
   }
   if (!cands.length) return [];
@@ -149,7 +167,11 @@ export async function nameUpdateRows(db: Db, ctx: MapContext, snap: QboSnapshot,
     const ids = cands.filter((c) => c.entity === entity).map((c) => c.link.qbo_id);
     for (const r of await snap.byIn(entity, 'Id', ids, true)) qbo.set(`${entity}:${r.Id}`, r);
   }
-  const bases = await basesOf(db, ctx.realmId, cands.map((c) => c.link));
+  const bases = await basesOf(
+    db,
+    ctx.realmId,
+    cands.map((c) => c.link),
+  );
   const out: PlanRow[] = [];
   const renamed: Array<{ row: PlanRow; name: string; entity: string; qboId: string; kind: 'contact' | 'supplier' | 'staff' }> = [];
   for (const c of cands) {
@@ -177,7 +199,9 @@ export async function nameUpdateRows(db: Db, ctx: MapContext, snap: QboSnapshot,
   if (renamed.length) {
     const found = await snap.names(renamed.map((r) => r.name));
     for (const r of renamed) {
-      const clash = (['Customer', 'Vendor', 'Employee'] as const).find((e) => found[e].some((x) => nameKey(String(x['DisplayName'] ?? '')) === nameKey(r.name) && !(e === r.entity && x.Id === r.qboId)));
+      const clash = (['Customer', 'Vendor', 'Employee'] as const).find((e) =>
+        found[e].some((x) => nameKey(String(x['DisplayName'] ?? '')) === nameKey(r.name) && !(e === r.entity && x.Id === r.qboId)),
+      );
       if (!clash) continue;
       const word = clash === 'Customer' ? 'customer' : clash === 'Vendor' ? 'supplier' : 'employee';
       // An error, as for a new contact (name-rows.ts): sending the rest without the name would

@@ -15,7 +15,8 @@ import { markNotSent } from './journal.js';
 export class ConnectionRefusedError extends ConnectionLostError {
   override name = 'ConnectionRefusedError';
   constructor(realmId: string, fault: QboFault) {
-    const what = fault.status === 403 ? '403 ApplicationAuthorizationFailed: the app is not allowed into this company' : '401 AuthenticationFailed, even with a newly refreshed access token';
+    const what =
+      fault.status === 403 ? '403 ApplicationAuthorizationFailed: the app is not allowed into this company' : '401 AuthenticationFailed, even with a newly refreshed access token';
     super(realmId, what);
     this.message = `QuickBooks refused the connection for company ${realmId} (${what}); nothing more was sent and no record is at fault. Sync again; if it happens again, connect the company again from the Connection page.`;
   }

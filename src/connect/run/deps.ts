@@ -48,7 +48,8 @@ export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | '
   // leave nothing in flight at QBO and that must not wait two minutes per restart.
   const scale = ctx.config.qboEnv === 'emulator' ? Math.max(1, ctx.config.emulatorTimeScale ?? 1) : 1;
   const windowEnv = env['QBO_CONNECT_PROCESSING_WINDOW_MS'] ? Number(env['QBO_CONNECT_PROCESSING_WINDOW_MS']) : undefined;
-  const processingWindowMs = opts.processingWindowMs ?? (windowEnv !== undefined && Number.isFinite(windowEnv) && windowEnv >= 0 ? windowEnv : Math.round(DEFAULT_PROCESSING_WINDOW_MS / scale));
+  const processingWindowMs =
+    opts.processingWindowMs ?? (windowEnv !== undefined && Number.isFinite(windowEnv) && windowEnv >= 0 ? windowEnv : Math.round(DEFAULT_PROCESSING_WINDOW_MS / scale));
   return {
     db: ctx.db,
     processingWindowMs,

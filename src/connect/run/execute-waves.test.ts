@@ -15,7 +15,12 @@ describe('writeWaves', () => {
 
   it('keeps every row once, even in a dependency cycle', () => {
     const rows = [row('a', ['b']), row('b', ['a']), row('c')];
-    expect(writeWaves(rows).flat().map((r) => r.key).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      writeWaves(rows)
+        .flat()
+        .map((r) => r.key)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
   });
 });
 

@@ -13,7 +13,20 @@ import type { EntityName } from '../../qbo/wire-types.js';
 import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict, type PlanRow } from '../plan/index.js';
 import { hasMarker, LockLostError, markerOf, nameEntities, type RunDeps, type RunState } from './context.js';
 import { contentHash } from '../../hash.js';
-import { generationOf, heldWrites, journalRowsById, journalWrites, lastSentBody, markNotSent, recordProblem, recordsTold, resolveWrite, unresolvedWrites, type JournalEntry, type Resolution } from './journal.js';
+import {
+  generationOf,
+  heldWrites,
+  journalRowsById,
+  journalWrites,
+  lastSentBody,
+  markNotSent,
+  recordProblem,
+  recordsTold,
+  resolveWrite,
+  unresolvedWrites,
+  type JournalEntry,
+  type Resolution,
+} from './journal.js';
 import { linkedQboId, linkOf, markDiverged, setSentFields } from '../links.js';
 import { recordsOfRowKey } from '../kinds.js';
 import { sentence as runMessage, type RunReason as RunReasonCode } from './reasons.js';
@@ -88,7 +101,10 @@ function lineSignature(lines: unknown): string {
   if (!Array.isArray(lines)) return '';
   return lines
     .filter((l: Record<string, unknown>) => l['DetailType'] !== 'SubTotalLineDetail')
-    .map((l: Record<string, unknown>) => `${String(l['DetailType'])}|${String(l['Description'] ?? '')}|${typeof l['Amount'] === 'number' ? toCents(l['Amount'] as number, 'half-up') : ''}`)
+    .map(
+      (l: Record<string, unknown>) =>
+        `${String(l['DetailType'])}|${String(l['Description'] ?? '')}|${typeof l['Amount'] === 'number' ? toCents(l['Amount'] as number, 'half-up') : ''}`,
+    )
     .join('\n');
 }
 
@@ -172,7 +188,11 @@ export class GroupExecutor {
   }
 
   /** What a row's result stores (journal, link, history, counters): the row's part; the write adds the rest. */
-  private resolution(row: PlanRow, journalId: number | null, write: Pick<Resolution, 'action' | 'payloadHash' | 'qboId' | 'syncToken' | 'qboTotalCents' | 'linkState' | 'counter'>): Resolution {
+  private resolution(
+    row: PlanRow,
+    journalId: number | null,
+    write: Pick<Resolution, 'action' | 'payloadHash' | 'qboId' | 'syncToken' | 'qboTotalCents' | 'linkState' | 'counter'>,
+  ): Resolution {
     return {
       journalId,
       runId: this.state.runId,
@@ -232,14 +252,27 @@ export class GroupExecutor {
       if (h || u) {
         if (told.has(id)) this.state.notWritten.add(row.key);
         else if (h) await this.problem(row, null, 'held', 'run.held-earlier', runMessage('run.held-earlier', { record: recordLabel(row), detail: h.outcome_message ?? '' }));
-        else await this.problem(row, null, 'held', 'run.unsettled', runMessage('run.unsettled', { record: recordLabel(row), journalId: u!.id, detail: u!.outcome_message ?? 'not checked yet' }));
+        else
+          await this.problem(
+            row,
+            null,
+            'held',
+            'run.unsettled',
+            runMessage('run.unsettled', { record: recordLabel(row), journalId: u!.id, detail: u!.outcome_message ?? 'not checked yet' }),
+          );
         this.tick(group);
         continue;
       }
       const failedDep = row.dependsOn.find((k) => this.state.notWritten.has(k));
       if (failedDep) {
         const dep = this.plan.rows.get(failedDep);
-        await this.problem(row, null, 'failed', 'run.dependency-failed', runMessage('run.dependency-failed', { record: recordLabel(row), detail: dep ? recordLabel(dep) : failedDep }));
+        await this.problem(
+          row,
+          null,
+          'failed',
+          'run.dependency-failed',
+          runMessage('run.dependency-failed', { record: recordLabel(row), detail: dep ? recordLabel(dep) : failedDep }),
+        );
         this.tick(group);
         continue;
       }
@@ -270,7 +303,13 @@ export class GroupExecutor {
 
   private async adopt(row: PlanRow): Promise<void> {
     if (!row.qbo.id) {
-      await this.problem(row, null, 'failed', 'run.unresolved-reference', runMessage('run.unresolved-reference', { record: recordLabel(row), field: 'QBO Id', detail: `the ${row.qbo.entity} to adopt` }));
+      await this.problem(
+        row,
+        null,
+        'failed',
+        'run.unresolved-reference',
+        runMessage('run.unresolved-reference', { record: recordLabel(row), field: 'QBO Id', detail: `the ${row.qbo.entity} to adopt` }),
+      );
       this.tick(row.group);
       return;
     }
@@ -278,7 +317,15 @@ export class GroupExecutor {
     await this.storeOrHold(row, null, qboId, () =>
       resolveWrite(
         this.deps.db,
-        this.resolution(row, null, { action: 'adopt', payloadHash: row.payloadHash ?? '', qboId, syncToken: row.qbo.syncToken ?? '0', qboTotalCents: row.qboTotalCents, linkState: 'linked', counter: 'adopted' }),
+        this.resolution(row, null, {
+          action: 'adopt',
+          payloadHash: row.payloadHash ?? '',
+          qboId,
+          syncToken: row.qbo.syncToken ?? '0',
+          qboTotalCents: row.qboTotalCents,
+          linkState: 'linked',
+          counter: 'adopted',
+        }),
         this.now(),
         // The values both sides held when adopted: the base a later update is compared with.
         row.fields ? (trx) => setSentFields(trx, this.state.realmId, row.record.kind, row.record.id, row.fields!.base) : undefined,
@@ -299,7 +346,13 @@ export class GroupExecutor {
     let body = fillReferences(row.payload ?? {}, (k) => ids.get(k) ?? this.state.qboIds.get(k), missing) as Record<string, unknown>;
     if (missing.length) {
       const dep = this.plan.rows.get(missing[0]!);
-      await this.problem(row, null, 'failed', 'run.unresolved-reference', runMessage('run.unresolved-reference', { record: recordLabel(row), detail: dep ? recordLabel(dep) : missing[0] }));
+      await this.problem(
+        row,
+        null,
+        'failed',
+        'run.unresolved-reference',
+        runMessage('run.unresolved-reference', { record: recordLabel(row), detail: dep ? recordLabel(dep) : missing[0] }),
+      );
       return undefined;
     }
     let baseSyncToken: string | null = null;
@@ -307,7 +360,13 @@ export class GroupExecutor {
       const link = await linkOf(this.deps.db, this.state.realmId, row.record.kind, row.record.id);
       const id = row.qbo.id ?? link?.qbo_id;
       if (!link || !id) {
-        await this.problem(row, null, 'failed', 'run.unresolved-reference', runMessage('run.unresolved-reference', { record: recordLabel(row), field: 'QBO Id', detail: `the ${row.qbo.entity} it was synced to` }));
+        await this.problem(
+          row,
+          null,
+          'failed',
+          'run.unresolved-reference',
+          runMessage('run.unresolved-reference', { record: recordLabel(row), field: 'QBO Id', detail: `the ${row.qbo.entity} it was synced to` }),
+        );
         return undefined;
       }
       if (operation === 'update' && row.fields) {
@@ -388,7 +447,10 @@ export class GroupExecutor {
     if (base) {
       const moved = Object.entries(base).filter(([f, b]) => !same(normalizeField(f, current[f]), b.qbo));
       if (moved.length) {
-        this.lastMoved.set(row.key, moved.map(([f, b]) => ({ field: f, lastSent: b.sent, qboNow: normalizeField(f, current[f]), practiceNow: row.action === 'void' ? 'cancelled' : null })));
+        this.lastMoved.set(
+          row.key,
+          moved.map(([f, b]) => ({ field: f, lastSent: b.sent, qboNow: normalizeField(f, current[f]), practiceNow: row.action === 'void' ? 'cancelled' : null })),
+        );
         return false;
       }
       this.syncTokens.set(row.key, String(current.SyncToken));
@@ -439,7 +501,11 @@ export class GroupExecutor {
     const crash = this.deps.crash;
     if (this.state.lockLost?.()) throw new LockLostError();
     crash('before-journal', group);
-    const journalIds = await journalWrites(this.deps.db, prepared.map((p) => p.entry), this.now());
+    const journalIds = await journalWrites(
+      this.deps.db,
+      prepared.map((p) => p.entry),
+      this.now(),
+    );
     crash('after-journal-before-send', group);
 
     let results: BatchResult[] | undefined;
@@ -454,7 +520,12 @@ export class GroupExecutor {
             : await this.sparseUpdateNoReread(entity, p);
         results = [{ bId: bIdFor(0), ok: true, entity, value: value as Record<string, unknown> }];
       } else {
-        const items: BatchItem[] = prepared.map((p, i) => ({ bId: bIdFor(i), operation: p.operation === 'create' ? 'create' : 'update', entity: p.row.qbo.entity as EntityName, body: p.body }));
+        const items: BatchItem[] = prepared.map((p, i) => ({
+          bId: bIdFor(i),
+          operation: p.operation === 'create' ? 'create' : 'update',
+          entity: p.row.qbo.entity as EntityName,
+          body: p.body,
+        }));
         // A create is never replayed blind (QBO may have forgotten the requestid): an unknown
         // outcome is looked up below, and what is not in QBO is sent again with a new requestid.
         results = await this.deps.client.batch(items, { requestId: batchId, ...(prepared.some((p) => p.operation === 'create') ? { replayUncertain: false } : {}) });
@@ -490,7 +561,13 @@ export class GroupExecutor {
         for (const s of still) {
           const p = prepared.find((x) => x.row.key === s.row_key)!;
           if (s.status === 'pending') {
-            await this.problem(p.row, s.id, 'pending', 'run.unsettled', runMessage('run.unsettled', { record: recordLabel(p.row), journalId: s.id, detail: `${reason}; then ${settled.unsettled.get(s.id) ?? 'no answer'}` }));
+            await this.problem(
+              p.row,
+              s.id,
+              'pending',
+              'run.unsettled',
+              runMessage('run.unsettled', { record: recordLabel(p.row), journalId: s.id, detail: `${reason}; then ${settled.unsettled.get(s.id) ?? 'no answer'}` }),
+            );
           } else if (s.status === 'failed' && resend < MAX_RESENDS) {
             // Not in QBO after its window: the first request can no longer be stored, so sending it
             // again (with a new requestid: its generation moved on) cannot make a second copy.
@@ -498,13 +575,22 @@ export class GroupExecutor {
           } else if (s.status === 'failed') {
             // Not in QBO: the next sync sends it again.
             this.state.notWritten.add(p.row.key);
-            await this.problem(p.row, null, 'failed', 'run.qbo-unavailable', runMessage('run.qbo-unavailable', { record: recordLabel(p.row), detail: failure instanceof Error ? failure.message : String(failure) }));
+            await this.problem(
+              p.row,
+              null,
+              'failed',
+              'run.qbo-unavailable',
+              runMessage('run.qbo-unavailable', { record: recordLabel(p.row), detail: failure instanceof Error ? failure.message : String(failure) }),
+            );
           }
         }
       } else {
         for (const [i, p] of prepared.entries()) {
           const code: RunReasonCode = failure instanceof QboFault ? 'run.qbo-refused' : 'run.qbo-unavailable';
-          const message = failure instanceof QboFault ? runMessage(code, { record: recordLabel(p.row), field: failure.element, detail: failure.errors[0]?.message }) : runMessage(code, { record: recordLabel(p.row), detail: failure.message });
+          const message =
+            failure instanceof QboFault
+              ? runMessage(code, { record: recordLabel(p.row), field: failure.element, detail: failure.errors[0]?.message })
+              : runMessage(code, { record: recordLabel(p.row), detail: failure.message });
           await this.problem(p.row, journalIds[i]!, 'failed', code, message);
         }
       }
@@ -557,7 +643,15 @@ export class GroupExecutor {
       await this.storeOrHold(row, journalId, e.Id, () =>
         resolveWrite(
           this.deps.db,
-          this.resolution(row, journalId, { action, payloadHash: contentHash(p.body), qboId: e.Id, syncToken: String(e.SyncToken ?? '0'), qboTotalCents: totalCents(e), linkState: 'linked', counter: action === 'create' ? 'created' : 'updated' }),
+          this.resolution(row, journalId, {
+            action,
+            payloadHash: contentHash(p.body),
+            qboId: e.Id,
+            syncToken: String(e.SyncToken ?? '0'),
+            qboTotalCents: totalCents(e),
+            linkState: 'linked',
+            counter: action === 'create' ? 'created' : 'updated',
+          }),
           this.now(),
           // What we sent and what QBO answered, field by field: the base of the next three-way
           // comparison, so our own write never reads as someone else's change.
@@ -582,7 +676,13 @@ export class GroupExecutor {
         const moved = fields.send.filter((k) => !same(normalizeField(k, current![k]), fields.qbo[k] ?? null));
         if (!moved.length && !this.resent.has(row.key)) {
           this.resent.add(row.key);
-          await markNotSent(this.deps.db, journalId, 'run.stale-sync-token', `${recordLabel(row)}: QuickBooks SyncToken moved to ${current.SyncToken} after the preview, in fields this update does not send; sent again on it.`, this.now());
+          await markNotSent(
+            this.deps.db,
+            journalId,
+            'run.stale-sync-token',
+            `${recordLabel(row)}: QuickBooks SyncToken moved to ${current.SyncToken} after the preview, in fields this update does not send; sent again on it.`,
+            this.now(),
+          );
           this.syncTokens.set(row.key, String(current.SyncToken));
           await this.updateAgain(row);
           return;
@@ -596,7 +696,13 @@ export class GroupExecutor {
       await this.diverged(row, journalId, String(p.body['Id']), current ? `QuickBooks SyncToken ${current.SyncToken}, ours ${p.entry.baseSyncToken}` : 'stale SyncToken');
       return;
     }
-    await this.problem(row, journalId, 'failed', 'run.qbo-refused', runMessage('run.qbo-refused', { record: recordLabel(row), field: f.element, detail: f.errors[0]?.message ?? f.message }));
+    await this.problem(
+      row,
+      journalId,
+      'failed',
+      'run.qbo-refused',
+      runMessage('run.qbo-refused', { record: recordLabel(row), field: f.element, detail: f.errors[0]?.message ?? f.message }),
+    );
   }
 
   /** Rows sent a second time after a 5010 that touched none of their fields (once per run). */
@@ -625,7 +731,13 @@ export class GroupExecutor {
 
   private async voidOne(group: string, row: PlanRow): Promise<void> {
     if (!voidable.has(row.qbo.entity)) {
-      await this.problem(row, null, 'failed', 'run.void-not-supported', runMessage('run.void-not-supported', { record: recordLabel(row), entity: row.qbo.entity, qboId: row.qbo.id ?? '' }));
+      await this.problem(
+        row,
+        null,
+        'failed',
+        'run.void-not-supported',
+        runMessage('run.void-not-supported', { record: recordLabel(row), entity: row.qbo.entity, qboId: row.qbo.id ?? '' }),
+      );
       this.tick(group);
       return;
     }
@@ -657,14 +769,28 @@ export class GroupExecutor {
       this.deps.crash('after-response-before-commit', group);
       await resolveWrite(
         this.deps.db,
-        this.resolution(row, journalId!, { action: 'void', payloadHash: row.payloadHash ?? '', qboId: id, syncToken: String(e.SyncToken ?? '0'), qboTotalCents: totalCents(e), linkState: 'voided', counter: 'voided' }),
+        this.resolution(row, journalId!, {
+          action: 'void',
+          payloadHash: row.payloadHash ?? '',
+          qboId: id,
+          syncToken: String(e.SyncToken ?? '0'),
+          qboTotalCents: totalCents(e),
+          linkState: 'voided',
+          counter: 'voided',
+        }),
         this.now(),
       );
     } catch (err) {
       const refused = connectionRefusal(err, this.state.realmId);
       if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now());
       if (err instanceof QboFault) {
-        await this.problem(row, journalId!, 'failed', 'run.qbo-refused', runMessage('run.qbo-refused', { record: recordLabel(row), field: err.element, detail: err.errors[0]?.message }));
+        await this.problem(
+          row,
+          journalId!,
+          'failed',
+          'run.qbo-refused',
+          runMessage('run.qbo-refused', { record: recordLabel(row), field: err.element, detail: err.errors[0]?.message }),
+        );
       } else {
         await settleWrites(this.deps, this.state.realmId, this.state.runId, await journalRowsById(this.deps.db, [journalId!]));
       }

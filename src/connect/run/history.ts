@@ -20,7 +20,9 @@ export function heldOnly(run: { status: string; failed: number; held: number; me
 /** The end-of-sync message of a run with problems; a held-only one starts "Nothing failed;" (see heldOnly). */
 export function problemsMessage(runId: string, failed: number, held: number): string {
   const why = `\`qbo-connect history --run ${runId}\` says why for each.`;
-  return failed ? `${failed} record(s) failed and ${held} are held for review; ${why}` : `Nothing failed; ${held} record(s) are held for review (changed in QuickBooks too, or a write still to settle); ${why}`;
+  return failed
+    ? `${failed} record(s) failed and ${held} are held for review; ${why}`
+    : `Nothing failed; ${held} record(s) are held for review (changed in QuickBooks too, or a write still to settle); ${why}`;
 }
 
 /** A run's status as people read it (CLI and web): `failed` with only held rows reads "succeeded with N held". */
@@ -108,7 +110,11 @@ function summary(r: NonNullable<RunRow>): RunSummary {
 async function withLiveness(db: Db, rows: NonNullable<RunRow>[], now: Date): Promise<NonNullable<RunRow>[]> {
   const running = rows.filter((r) => r.status === 'running');
   if (!running.length) return rows;
-  const locks = await db.selectFrom('sync_locks').selectAll().where('realm_id', 'in', [...new Set(running.map((r) => r.realm_id))]).execute();
+  const locks = await db
+    .selectFrom('sync_locks')
+    .selectAll()
+    .where('realm_id', 'in', [...new Set(running.map((r) => r.realm_id))])
+    .execute();
   const at = now.toISOString();
   const alive = (r: NonNullable<RunRow>) =>
     locks.some((l) => l.realm_id === r.realm_id && (l.run_id === r.id || l.run_id === null) && l.expires_at > at && !holderIsDeadHere(l.holder_id));
@@ -121,7 +127,12 @@ export interface HistoryReadOptions {
 }
 
 export async function listRuns(db: Db, opts: { realmId?: string | undefined; limit?: number } & HistoryReadOptions = {}): Promise<RunSummary[]> {
-  let q = db.selectFrom('runs').selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(Math.min(Math.max(opts.limit ?? 50, 1), 1000));
+  let q = db
+    .selectFrom('runs')
+    .selectAll()
+    .orderBy('started_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(Math.min(Math.max(opts.limit ?? 50, 1), 1000));
   if (opts.realmId) q = q.where('realm_id', '=', opts.realmId);
   return (await withLiveness(db, await q.execute(), opts.now ?? new Date())).map(summary);
 }

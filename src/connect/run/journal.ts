@@ -88,12 +88,24 @@ export async function unresolvedWrites(db: Executor, realmId: string): Promise<J
 /** Journal rows by id, as they stand now (after a look-up settled some of them). */
 export async function journalRowsById(db: Executor, ids: readonly number[]): Promise<JournalRow[]> {
   if (!ids.length) return [];
-  return (await db.selectFrom('journal').selectAll().where('id', 'in', [...ids]).execute()) as JournalRow[];
+  return (await db
+    .selectFrom('journal')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute()) as JournalRow[];
 }
 
 /** The body of the last write QBO took for a record (resolved), if any. */
 export async function lastSentBody(db: Executor, realmId: string, recordKind: string, recordKey: string): Promise<Record<string, unknown> | undefined> {
-  const last = await db.selectFrom('journal').select(['body']).where('realm_id', '=', realmId).where('record_kind', '=', recordKind).where('record_key', '=', recordKey).where('status', '=', 'resolved').orderBy('id', 'desc').executeTakeFirst();
+  const last = await db
+    .selectFrom('journal')
+    .select(['body'])
+    .where('realm_id', '=', realmId)
+    .where('record_kind', '=', recordKind)
+    .where('record_key', '=', recordKey)
+    .where('status', '=', 'resolved')
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
   return last ? (JSON.parse(last.body) as Record<string, unknown>) : undefined;
 }
 
@@ -161,7 +173,10 @@ export async function resolveWrite(db: Db, r: Resolution, now: Date, extra?: (tr
     if (existing) {
       await trx.updateTable('links').set(link).where('realm_id', '=', r.realmId).where('record_kind', '=', r.recordKind).where('record_key', '=', r.recordKey).execute();
     } else {
-      await trx.insertInto('links').values({ realm_id: r.realmId, record_kind: r.recordKind, record_key: r.recordKey, created_at: at, ...link }).execute();
+      await trx
+        .insertInto('links')
+        .values({ realm_id: r.realmId, record_kind: r.recordKind, record_key: r.recordKey, created_at: at, ...link })
+        .execute();
     }
     await trx
       .insertInto('run_records')

@@ -44,7 +44,10 @@ describeEachDialect('sync lock', (t) => {
     const later = new Date(Date.now() + 3600_000).toISOString();
     const host = (await import('node:os')).hostname();
     // A pid far above Linux's pid_max is never alive.
-    await t.db.insertInto('sync_locks').values({ realm_id: '103', holder_id: `${host}:99999999:abc`, holder: 'killed', run_id: null, started_at: now, heartbeat_at: now, expires_at: later }).execute();
+    await t.db
+      .insertInto('sync_locks')
+      .values({ realm_id: '103', holder_id: `${host}:99999999:abc`, holder: 'killed', run_id: null, started_at: now, heartbeat_at: now, expires_at: later })
+      .execute();
     expect(holderIsDeadHere(`${host}:99999999:abc`)).toBe(true);
     expect(holderIsDeadHere(`${host}:${process.pid}:abc`)).toBe(false);
     expect(holderIsDeadHere(`another-host:99999999:abc`)).toBe(false);

@@ -63,12 +63,7 @@ export async function acquireSyncLock(db: Db, input: AcquireLockInput): Promise<
     won = true;
   } catch {
     // Taken (or another process inserted first): take it over only if its heartbeat lapsed.
-    const r = await db
-      .updateTable('sync_locks')
-      .set(row)
-      .where('realm_id', '=', input.realmId)
-      .where('expires_at', '<=', now.toISOString())
-      .executeTakeFirst();
+    const r = await db.updateTable('sync_locks').set(row).where('realm_id', '=', input.realmId).where('expires_at', '<=', now.toISOString()).executeTakeFirst();
     won = Number(r.numUpdatedRows) === 1;
   }
   if (!won) {
@@ -81,7 +76,11 @@ export async function acquireSyncLock(db: Db, input: AcquireLockInput): Promise<
   }
   if (!won) {
     const current = await db.selectFrom('sync_locks').selectAll().where('realm_id', '=', input.realmId).executeTakeFirst();
-    throw refusal('run.locked', { holder: current ? actorName(current.holder) : 'another process', startedAt: current ? localWhen(current.started_at, input.clock()) : 'a moment ago', seconds: Math.round(ttl / 1000) });
+    throw refusal('run.locked', {
+      holder: current ? actorName(current.holder) : 'another process',
+      startedAt: current ? localWhen(current.started_at, input.clock()) : 'a moment ago',
+      seconds: Math.round(ttl / 1000),
+    });
   }
   const mine = () => db.updateTable('sync_locks').where('realm_id', '=', input.realmId).where('holder_id', '=', holderId);
   return {
@@ -89,7 +88,9 @@ export async function acquireSyncLock(db: Db, input: AcquireLockInput): Promise<
     holderId,
     async heartbeat() {
       const t = input.clock();
-      const r = await mine().set({ heartbeat_at: t.toISOString(), expires_at: new Date(t.getTime() + ttl).toISOString() }).executeTakeFirst();
+      const r = await mine()
+        .set({ heartbeat_at: t.toISOString(), expires_at: new Date(t.getTime() + ttl).toISOString() })
+        .executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
     async setRunId(runId) {

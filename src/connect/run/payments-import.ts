@@ -15,7 +15,6 @@ import type { RunDeps, RunState } from './context.js';
 import { recordProblem, resolveWrite } from './journal.js';
 import { sentence } from './reasons.js';
 
-
 /** Import rows the run acts on: not skipped, no errors, with the practice payment to record or cancel. */
 export function importRows(rows: PlanRow[]): PlanRow[] {
   return rows.filter((r) => (r.action === 'import' || r.action === 'update') && !r.skipped && r.payload && r.qbo.id && !r.issues.some((i) => i.severity === 'error'));
@@ -35,12 +34,38 @@ export async function importPayments(deps: RunDeps, state: RunState, rows: PlanR
       if (!(err instanceof PracticeError && err.status === 409)) failed = err instanceof Error ? err.message : String(err);
     }
     if (failed !== undefined) {
-      await recordProblem(deps.db, { ...base, journalId: null, journalStatus: 'failed', action: row.action, qboEntity: 'Payment', qboId: row.qbo.id!, code: 'run.import-refused', message: sentence('run.import-refused', { record: label, detail: failed }) }, deps.clock());
+      await recordProblem(
+        deps.db,
+        {
+          ...base,
+          journalId: null,
+          journalStatus: 'failed',
+          action: row.action,
+          qboEntity: 'Payment',
+          qboId: row.qbo.id!,
+          code: 'run.import-refused',
+          message: sentence('run.import-refused', { record: label, detail: failed }),
+        },
+        deps.clock(),
+      );
     } else if (cancel) {
       // The link is kept, voided: the payment is never imported again nor cancelled twice.
       await resolveWrite(
         deps.db,
-        { ...base, journalId: null, realmId: state.realmId, recordVersion: row.record.version ?? 1, payloadHash: row.payloadHash ?? '', action: 'update', qboEntity: 'Payment', qboId: row.qbo.id!, syncToken: row.qbo.syncToken ?? '0', qboTotalCents: 0, linkState: 'voided', counter: 'updated' },
+        {
+          ...base,
+          journalId: null,
+          realmId: state.realmId,
+          recordVersion: row.record.version ?? 1,
+          payloadHash: row.payloadHash ?? '',
+          action: 'update',
+          qboEntity: 'Payment',
+          qboId: row.qbo.id!,
+          syncToken: row.qbo.syncToken ?? '0',
+          qboTotalCents: 0,
+          linkState: 'voided',
+          counter: 'updated',
+        },
         deps.clock(),
       );
     } else {

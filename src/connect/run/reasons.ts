@@ -57,8 +57,7 @@ export interface RunContext {
   journalId?: number;
 }
 
-const listed = (items: string[] | undefined, max = 10) =>
-  !items?.length ? '' : items.slice(0, max).join('; ') + (items.length > max ? `; and ${items.length - max} more` : '');
+const listed = (items: string[] | undefined, max = 10) => (!items?.length ? '' : items.slice(0, max).join('; ') + (items.length > max ? `; and ${items.length - max} more` : ''));
 
 export const sentences: Record<RunReason, (c: RunContext) => string> = {
   'run.locked': (c) =>
@@ -79,7 +78,8 @@ export const sentences: Record<RunReason, (c: RunContext) => string> = {
     `${c.record}: ${c.entity} ${c.qboId} was changed in QuickBooks by someone else since the last sync${c.detail ? ` (${c.detail})` : ''}, so it was not overwritten. Make the two sides agree (in QuickBooks or the practice system), then sync again.`,
   'run.held-earlier': (c) => `${c.record}: held for review since an earlier run: ${c.detail ?? ''} It is not sent again until that is resolved.`,
   'run.dependency-failed': (c) => `${c.record}: not sent because ${c.detail ?? 'a record it needs'} was not written to QuickBooks; fix that record first, then sync again.`,
-  'run.unresolved-reference': (c) => `${c.record}: its ${c.field ?? 'reference'} points at ${c.detail ?? 'a record'} that has no QuickBooks Id yet; sync again after that record is written.`,
+  'run.unresolved-reference': (c) =>
+    `${c.record}: its ${c.field ?? 'reference'} points at ${c.detail ?? 'a record'} that has no QuickBooks Id yet; sync again after that record is written.`,
   'run.recovered': (c) => `${c.record}: found in QuickBooks as ${c.entity} ${c.qboId} after an interrupted run, and linked (nothing sent twice).`,
   'run.found-after-lost-answer': (c) =>
     `${c.record}: QuickBooks did not answer in time; QBO Connect waited until QuickBooks could no longer be saving it, found it as ${c.entity} ${c.qboId}, and linked it (nothing sent twice).`,
@@ -89,7 +89,8 @@ export const sentences: Record<RunReason, (c: RunContext) => string> = {
   'run.no-such-write': (c) => `There is no write ${c.journalId ?? ''} for this company; \`qbo-connect history --run <run id>\` names each unsettled write with its journal id.`,
   'run.write-settled': (c) => `Write ${c.journalId ?? ''} is already settled (${c.detail ?? 'resolved'}); nothing to resolve.`,
   'run.resolve-needs-id': (c) => `Write ${c.journalId ?? ''} created a ${c.entity ?? 'record'}: say which one QuickBooks holds with \`--qbo-id <Id>\`.`,
-  'run.resolve-not-found': (c) => `QuickBooks has no ${c.entity ?? 'record'} ${c.qboId ?? ''} to link write ${c.journalId ?? ''} to (${c.detail ?? 'not found'}); check the Id in QuickBooks.`,
+  'run.resolve-not-found': (c) =>
+    `QuickBooks has no ${c.entity ?? 'record'} ${c.qboId ?? ''} to link write ${c.journalId ?? ''} to (${c.detail ?? 'not found'}); check the Id in QuickBooks.`,
   'run.not-in-qbo': (c) => `${c.record}: not found in QuickBooks after an interrupted run; the sync sends it again with a new request id.`,
   'run.interrupted': (c) => `Run ${c.runId ?? ''} stopped before it finished (its process ended); its unfinished writes were recovered by the next run.`,
   'run.lapsed': (c) =>

@@ -142,7 +142,8 @@ function mismatchOf(row: JournalRow, e: QboRow): { field: string; ours: string; 
     const theirs = refValue(e[ref]);
     if (ours !== undefined && theirs !== undefined && ours !== theirs) return { field: ref, ours, theirs };
   }
-  if (typeof body['TxnDate'] === 'string' && typeof e['TxnDate'] === 'string' && body['TxnDate'] !== e['TxnDate']) return { field: 'TxnDate', ours: body['TxnDate'], theirs: e['TxnDate'] };
+  if (typeof body['TxnDate'] === 'string' && typeof e['TxnDate'] === 'string' && body['TxnDate'] !== e['TxnDate'])
+    return { field: 'TxnDate', ours: body['TxnDate'], theirs: e['TxnDate'] };
   const total = totalCents(e);
   if (row.expected_total_cents !== null && total !== null && Number(row.expected_total_cents) !== total) {
     return { field: 'TotalAmt', ours: (Number(row.expected_total_cents) / 100).toFixed(2), theirs: (total / 100).toFixed(2) };
@@ -205,7 +206,17 @@ export async function settleWrites(
   opts: SettleOptions = {},
 ): Promise<RecoverySummary & { qboIds: Map<string, string>; unsettled: Map<number, string> }> {
   const pending = rows ?? (await unresolvedWrites(deps.db, realmId));
-  const out = { found: pending.length, adopted: 0, settled: 0, notSent: 0, held: 0, unknown: 0, interrupted: 0, qboIds: new Map<string, string>(), unsettled: new Map<number, string>() };
+  const out = {
+    found: pending.length,
+    adopted: 0,
+    settled: 0,
+    notSent: 0,
+    held: 0,
+    unknown: 0,
+    interrupted: 0,
+    qboIds: new Map<string, string>(),
+    unsettled: new Map<number, string>(),
+  };
   if (!pending.length) return out;
   const now = () => deps.clock();
   const window = Math.max(0, deps.processingWindowMs ?? DEFAULT_PROCESSING_WINDOW_MS);
@@ -246,7 +257,19 @@ export async function settleWrites(
     }
     if (matches.length > 1) {
       const ids = matches.map((m) => m.Id);
-      await recordProblem(deps.db, { ...base(row, runId), journalId: row.id, journalStatus: 'held', action: 'create', qboId: null, code: 'run.lookup-several', message: sentence('run.lookup-several', { record, entity: row.qbo_entity, ids }) }, now());
+      await recordProblem(
+        deps.db,
+        {
+          ...base(row, runId),
+          journalId: row.id,
+          journalStatus: 'held',
+          action: 'create',
+          qboId: null,
+          code: 'run.lookup-several',
+          message: sentence('run.lookup-several', { record, entity: row.qbo_entity, ids }),
+        },
+        now(),
+      );
       out.held += 1;
       continue;
     }
@@ -255,7 +278,15 @@ export async function settleWrites(
     if (mismatch) {
       await recordProblem(
         deps.db,
-        { ...base(row, runId), journalId: row.id, journalStatus: 'held', action: 'create', qboId: e.Id, code: 'run.lookup-mismatch', message: sentence('run.lookup-mismatch', { record, entity: row.qbo_entity, qboId: e.Id, ...mismatch }) },
+        {
+          ...base(row, runId),
+          journalId: row.id,
+          journalStatus: 'held',
+          action: 'create',
+          qboId: e.Id,
+          code: 'run.lookup-mismatch',
+          message: sentence('run.lookup-mismatch', { record, entity: row.qbo_entity, qboId: e.Id, ...mismatch }),
+        },
         now(),
       );
       out.held += 1;
@@ -315,7 +346,19 @@ export async function settleWrites(
       out.qboIds.set(row.row_key, id);
     } catch (err) {
       if (err instanceof QboFault) {
-        await recordProblem(deps.db, { ...base(row, runId), journalId: row.id, journalStatus: 'failed', action: row.operation, qboId: id, code: 'run.qbo-refused', message: sentence('run.qbo-refused', { record, field: err.element, detail: err.errors[0]?.message }) }, now());
+        await recordProblem(
+          deps.db,
+          {
+            ...base(row, runId),
+            journalId: row.id,
+            journalStatus: 'failed',
+            action: row.operation,
+            qboId: id,
+            code: 'run.qbo-refused',
+            message: sentence('run.qbo-refused', { record, field: err.element, detail: err.errors[0]?.message }),
+          },
+          now(),
+        );
         continue;
       }
       if (!(err instanceof OutcomeUnknownError)) deps.logger.warn({ realmId, err: errText(err) }, 'recovery of an update/void failed; it stays unresolved');
@@ -337,7 +380,15 @@ export async function recordUnsettled(deps: Pick<RunDeps, 'db' | 'clock'>, runId
     const record = row.label || `${row.record_kind} ${row.record_key}`;
     await recordProblem(
       deps.db,
-      { ...base(row, runId), journalId: row.id, journalStatus: 'pending', action: row.operation, qboId: null, code: 'run.unsettled', message: sentence('run.unsettled', { record, journalId: row.id, detail: why }) },
+      {
+        ...base(row, runId),
+        journalId: row.id,
+        journalStatus: 'pending',
+        action: row.operation,
+        qboId: null,
+        code: 'run.unsettled',
+        message: sentence('run.unsettled', { record, journalId: row.id, detail: why }),
+      },
       deps.clock(),
     );
   }

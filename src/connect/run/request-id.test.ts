@@ -56,7 +56,7 @@ describe('markers and references', () => {
 });
 
 describe('the request id of a batch of one', () => {
-  it('is the update\'s own id with B for its operation letter: as deterministic, never equal to it, and valid for a batch', () => {
+  it("is the update's own id with B for its operation letter: as deterministic, never equal to it, and valid for a batch", () => {
     const update = requestIdFor({ ...parts, operation: 'update' });
     const id = singleBatchRequestIdFor(update);
     expect(id).toBe(`qcB${update.slice(3)}`);

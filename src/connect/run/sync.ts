@@ -65,7 +65,11 @@ function settingsJson(settings: Settings | undefined, plan?: Plan): string {
 }
 
 async function openRun(deps: Pick<RunDeps, 'db' | 'clock'>, realmId: string, actor: string, settings: Settings | undefined): Promise<string> {
-  const id = `run-${deps.clock().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${crypto.randomBytes(4).toString('hex')}`;
+  const id = `run-${deps
+    .clock()
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}-${crypto.randomBytes(4).toString('hex')}`;
   await deps.db
     .insertInto('runs')
     .values({
@@ -173,7 +177,11 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     recovery = { ...settled, interrupted: recovery.interrupted };
 
     const plan = await deps.buildPlan(realmId);
-    await deps.db.updateTable('runs').set({ settings: settingsJson(settings, plan) }).where('id', '=', runId).execute();
+    await deps.db
+      .updateTable('runs')
+      .set({ settings: settingsJson(settings, plan) })
+      .where('id', '=', runId)
+      .execute();
     const errors = blockingErrors(plan);
     if (errors.length) return await finish('refused', sentence('run.plan-errors', { count: errors.length, list: errors }), errors, recovery);
 
@@ -203,16 +211,13 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     }
     const run = await getRun(deps.db, runId, { now: deps.clock() });
     const problems = run.failed + run.held;
-    return await finish(
-      problems ? 'failed' : 'succeeded',
-      problems ? problemsMessage(runId, run.failed, run.held) : null,
-      [],
-      recovery,
-    );
+    return await finish(problems ? 'failed' : 'succeeded', problems ? problemsMessage(runId, run.failed, run.held) : null, [], recovery);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // Every record of the run is counted, also when it stops part-way (a lost lock or connection).
-    await accountForRest(deps, runId, runRows, message).catch((e: unknown) => deps.logger.error({ realmId, runId, err: e instanceof Error ? e.message : String(e) }, 'could not record the rows the stopped sync did not reach'));
+    await accountForRest(deps, runId, runRows, message).catch((e: unknown) =>
+      deps.logger.error({ realmId, runId, err: e instanceof Error ? e.message : String(e) }, 'could not record the rows the stopped sync did not reach'),
+    );
     if (err instanceof LockLostError) return finish('interrupted', err.message, [], recovery);
     deps.logger.error({ realmId, runId, err: message }, 'sync stopped');
     return finish('failed', `The sync stopped: ${message}`, [], recovery);
@@ -283,7 +288,9 @@ export async function recoverCompany(
     const status = s.held || s.unknown ? 'failed' : 'succeeded';
     const message = `Recovery: ${s.found} unresolved write(s); ${s.adopted} found in QuickBooks and linked, ${s.settled} updates/voids settled, ${s.notSent} not in QuickBooks (the next sync sends them), ${s.held} held for review, ${s.unknown} still unknown.`;
     await closeRun(deps, runId, status, resolved ? `${resolved} ${message}` : message, 0);
-    const unsettledList = earlier.filter((r) => unsettled.has(r.id)).map((r) => ({ journalId: r.id, record: r.label || `${r.record_kind} ${r.record_key}`, reason: unsettled.get(r.id)! }));
+    const unsettledList = earlier
+      .filter((r) => unsettled.has(r.id))
+      .map((r) => ({ journalId: r.id, record: r.label || `${r.record_kind} ${r.record_key}`, reason: unsettled.get(r.id)! }));
     return { ...s, interrupted, runId, resolved, unsettled: unsettledList };
   } finally {
     await lock.release();

@@ -133,7 +133,6 @@ describe('each setting is validated', () => {
 });
 
 describe('command-line values', () => {
-
   it('reads on/off, none and JSON the way a person types them', () => {
     const node = (p: string) => validateChange(p, p.startsWith('contacts') ? true : null, clock).node;
     expect(coerceCliValue(node('contacts.shortenLongNames'), 'off')).toBe(false);

@@ -47,13 +47,7 @@ const mapping = (what: string) => z.record(practiceCode, qboId).describe(`a mapp
 
 export const memoOptions = ['none', 'invoice-text', 'project-number', 'client-reference'] as const;
 export const invoiceLineDescriptions = ['stage', 'project-and-stage', 'stage-and-description'] as const;
-export const expenseLineDescriptions = [
-  'project-stage-and-expense-type',
-  'project-and-stage',
-  'rate-and-expense-type',
-  'expense-type',
-  'note',
-] as const;
+export const expenseLineDescriptions = ['project-stage-and-expense-type', 'project-and-stage', 'rate-and-expense-type', 'expense-type', 'note'] as const;
 
 const expenseSettings = (exportByDefault: boolean) =>
   z.object({
@@ -76,9 +70,7 @@ export function settingsSchemaAt(clock: Clock) {
     general: z
       .object({
         /** How far back each kind of document is looked at (its own date on or after this). */
-        exportFrom: z
-          .object({ invoices: from(), creditNotes: from(), payments: from(), bills: from(), staffExpenses: from() })
-          .prefault({}),
+        exportFrom: z.object({ invoices: from(), creditNotes: from(), payments: from(), bills: from(), staffExpenses: from() }).prefault({}),
         /**
          * The currency the practice's amounts are in (ISO 4217). QBO Connect sends amounts as they are,
          * so it must be the QBO company's home currency (issue 19: a GBP company was sent AUD amounts).

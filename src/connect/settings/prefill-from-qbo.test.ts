@@ -16,7 +16,14 @@ const rates = [
 
 const codes = [
   { Id: '10', Name: 'GST', SalesTaxRateList: { TaxRateDetail: [{ TaxRateRef: { value: '1' } }] }, PurchaseTaxRateList: { TaxRateDetail: [{ TaxRateRef: { value: '2' } }] } },
-  { Id: '11', Name: 'FRE', Description: 'GST free', Active: true, SalesTaxRateList: { TaxRateDetail: [{ TaxRateRef: { value: '3' } }] }, PurchaseTaxRateList: { TaxRateDetail: [{ TaxRateRef: { value: '3' } }] } },
+  {
+    Id: '11',
+    Name: 'FRE',
+    Description: 'GST free',
+    Active: true,
+    SalesTaxRateList: { TaxRateDetail: [{ TaxRateRef: { value: '3' } }] },
+    PurchaseTaxRateList: { TaxRateDetail: [{ TaxRateRef: { value: '3' } }] },
+  },
   { Id: '12', Name: 'GST+PST', TaxGroup: true, SalesTaxRateList: { TaxRateDetail: [{ TaxRateRef: { value: '4' } }, { TaxRateRef: { value: '5' } }] } },
   { Id: '13', Name: 'Mystery', SalesTaxRateList: { TaxRateDetail: [{ TaxRateRef: { value: '99' } }] } },
   { Id: 'NON', Name: 'NON', Active: false },

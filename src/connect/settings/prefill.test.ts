@@ -44,13 +44,24 @@ describe('tax code pre-fill', () => {
   });
 
   it('never suggests an inactive code or one whose rate differs', () => {
-    const r = suggestTaxMappings({ region: 'AU', qboTaxCodes: auCodes, practiceTaxCodes: [{ code: 'OLD', ratePercent: 12.5 }, { code: 'GST', ratePercent: 15 }] });
+    const r = suggestTaxMappings({
+      region: 'AU',
+      qboTaxCodes: auCodes,
+      practiceTaxCodes: [
+        { code: 'OLD', ratePercent: 12.5 },
+        { code: 'GST', ratePercent: 15 },
+      ],
+    });
     expect(r.sales).toEqual({});
     expect(r.purchases).toEqual({});
   });
 
   it('picks the only code with the rate when no name fits', () => {
-    const r = suggestTaxMappings({ region: 'NZ', qboTaxCodes: [{ id: '5', name: 'S', salesRatePercent: 15, purchaseRatePercent: 15 }], practiceTaxCodes: [{ code: 'Standard', ratePercent: 15 }] });
+    const r = suggestTaxMappings({
+      region: 'NZ',
+      qboTaxCodes: [{ id: '5', name: 'S', salesRatePercent: 15, purchaseRatePercent: 15 }],
+      practiceTaxCodes: [{ code: 'Standard', ratePercent: 15 }],
+    });
     expect(r.sales.Standard).toBe('5');
   });
 
@@ -117,14 +128,21 @@ describe('account pre-fill', () => {
 
   it('maps cost centres, disciplines and expense types through the account code, else the name', () => {
     expect(
-      suggestAccountsByCode(
-        [{ code: 'ARCH', accountCode: '200' }, { code: 'INT', accountCode: '220' }, { code: 'LAND', accountCode: '999' }, { code: 'Fees' }],
-        accounts,
-        ['Income'],
-      ),
+      suggestAccountsByCode([{ code: 'ARCH', accountCode: '200' }, { code: 'INT', accountCode: '220' }, { code: 'LAND', accountCode: '999' }, { code: 'Fees' }], accounts, [
+        'Income',
+      ]),
     ).toEqual({ ARCH: '79', INT: '80', Fees: '79' });
     // An expense type never lands on an income account.
-    expect(suggestAccountsByCode([{ code: 'PRINT', accountCode: '410' }, { code: 'X', accountCode: '200' }], accounts, ['Expense'])).toEqual({ PRINT: '61' });
+    expect(
+      suggestAccountsByCode(
+        [
+          { code: 'PRINT', accountCode: '410' },
+          { code: 'X', accountCode: '200' },
+        ],
+        accounts,
+        ['Expense'],
+      ),
+    ).toEqual({ PRINT: '61' });
   });
 });
 
@@ -191,9 +209,15 @@ describe('practice tax codes used on one side only', () => {
   });
 });
 
-describe('every region\'s new company: each fixed account pre-filled (issue 19)', () => {
+describe("every region's new company: each fixed account pre-filled (issue 19)", () => {
   it.each(regions)('%s preset: income, deposit, bills and staff expenses each find exactly one account', (region) => {
-    const accounts = presets[region].accounts.map((a, i) => ({ id: String(i + 1), name: a.Name, accountType: a.AccountType, accountSubType: a.AccountSubType, acctNum: a.AcctNum }));
+    const accounts = presets[region].accounts.map((a, i) => ({
+      id: String(i + 1),
+      name: a.Name,
+      accountType: a.AccountType,
+      accountSubType: a.AccountSubType,
+      acctNum: a.AcctNum,
+    }));
     const s = suggestFixedAccounts(accounts);
     for (const [k, v] of Object.entries(s)) expect(v, `${region} ${k}`).not.toBeNull();
     // Staff claims book to the office and general administrative account, never the cost of sales.

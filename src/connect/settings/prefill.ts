@@ -111,13 +111,16 @@ function aliasGroup(region: Region, name: string): string[] | undefined {
 function pickTaxCode(region: Region, practice: PracticeTaxCodeInfo, candidates: Array<{ code: QboTaxCodeInfo; rate: number }>): string | undefined {
   const sameRated = candidates.filter((c) => sameRate(c.rate, practice.ratePercent));
   const names = [practice.code, practice.name].filter((x): x is string => !!x).map(normalName);
-  const byName = only(
-    sameRated.filter((c) => names.includes(normalName(c.code.name)) || (c.code.description !== undefined && names.includes(normalName(c.code.description)))),
-  );
+  const byName = only(sameRated.filter((c) => names.includes(normalName(c.code.name)) || (c.code.description !== undefined && names.includes(normalName(c.code.description)))));
   if (byName) return byName.code.id;
-  const groups = [practice.code, practice.name].filter((x): x is string => !!x).map((n) => aliasGroup(region, n)).filter((g) => g !== undefined);
+  const groups = [practice.code, practice.name]
+    .filter((x): x is string => !!x)
+    .map((n) => aliasGroup(region, n))
+    .filter((g) => g !== undefined);
   if (groups.length > 0) {
-    const byAlias = only(sameRated.filter((c) => groups.some((g) => g.includes(normalName(c.code.name)) || (c.code.description !== undefined && g.includes(normalName(c.code.description))))));
+    const byAlias = only(
+      sameRated.filter((c) => groups.some((g) => g.includes(normalName(c.code.name)) || (c.code.description !== undefined && g.includes(normalName(c.code.description))))),
+    );
     if (byAlias) return byAlias.code.id;
   }
   return only(sameRated)?.code.id;
@@ -130,11 +133,11 @@ const usPseudo = new Set(['TAX', 'NON', 'CustomSalesTax']);
  * US companies: taxed lines carry TAX, untaxed NON, and the transaction carries one tax code
  * whose rate is the practice's usual one (when exactly one QBO code has it).
  */
-export function suggestTaxMappings(input: {
-  region: Region;
-  qboTaxCodes: QboTaxCodeInfo[];
-  practiceTaxCodes: PracticeTaxCodeInfo[];
-}): { sales: Record<string, string>; purchases: Record<string, string>; transactionTaxCodeId: string | null } {
+export function suggestTaxMappings(input: { region: Region; qboTaxCodes: QboTaxCodeInfo[]; practiceTaxCodes: PracticeTaxCodeInfo[] }): {
+  sales: Record<string, string>;
+  purchases: Record<string, string>;
+  transactionTaxCodeId: string | null;
+} {
   const sales: Record<string, string> = {};
   const purchases: Record<string, string> = {};
   const codes = active(input.qboTaxCodes);
@@ -147,10 +150,7 @@ export function suggestTaxMappings(input: {
     const counts = new Map<number, number>();
     for (const p of input.practiceTaxCodes) if (p.ratePercent > 0 && p.forSales !== false) counts.set(p.ratePercent, (counts.get(p.ratePercent) ?? 0) + 1);
     const usual = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-    const txn =
-      usual === undefined
-        ? undefined
-        : only(codes.filter((c) => !usPseudo.has(c.id) && c.salesRatePercent !== null && sameRate(c.salesRatePercent, usual)));
+    const txn = usual === undefined ? undefined : only(codes.filter((c) => !usPseudo.has(c.id) && c.salesRatePercent !== null && sameRate(c.salesRatePercent, usual)));
     return { sales, purchases, transactionTaxCodeId: txn?.id ?? null };
   }
   const salesCandidates = codes.filter((c) => c.salesRatePercent !== null).map((code) => ({ code, rate: code.salesRatePercent! }));
@@ -220,10 +220,7 @@ export function suggestFixedAccounts(accounts: QboAccountInfo[]): {
       () => true,
     ]),
     depositAccountId: firstSingle(bank, [() => true, (a) => a.accountSubType === 'Checking']),
-    billsExpenseAccountId: firstSingle(expense, [
-      (a) => a.accountType === 'Cost of Goods Sold',
-      (a) => /subcontract|sub-contract|consultant/i.test(a.name),
-    ]),
+    billsExpenseAccountId: firstSingle(expense, [(a) => a.accountType === 'Cost of Goods Sold', (a) => /subcontract|sub-contract|consultant/i.test(a.name)]),
     // Staff claims (travel, cash) go to travel or staff-expense accounts, else to the office and general
     // administrative account most charts have exactly one of (issue 19: none of these tests fitted a
     // new company, so every first preview was blocked on this setting).

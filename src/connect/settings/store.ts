@@ -182,7 +182,9 @@ async function checkTaxForRegion(trx: Tx, realmId: string, changed: SettingChang
     const values = typeof r.newValue === 'string' ? [r.newValue] : Object.values(r.newValue as Record<string, string>);
     const bad = values.find((v) => (us ? !usLineCodes.includes(v) : usLineCodes.includes(v)));
     if (bad !== undefined) {
-      const allowed = us ? 'TAX, NON (a US company: the rate comes from tax.transactionTaxCodeId)' : `a QBO tax code id of this ${region} company (TAX and NON are for US companies only)`;
+      const allowed = us
+        ? 'TAX, NON (a US company: the rate comes from tax.transactionTaxCodeId)'
+        : `a QBO tax code id of this ${region} company (TAX and NON are for US companies only)`;
       throw refusal('settings.invalid-value', { path: r.path, value: r.newValue, allowed }, r.path);
     }
   }

@@ -21,7 +21,10 @@ export const presetSchema = z
 const astFlag = z.boolean().optional();
 const usOnly = (v: { preset?: string; automatedSalesTax?: boolean }) => !v.automatedSalesTax || v.preset === 'US';
 const usOnlyMessage = { message: 'automatedSalesTax is for the us preset only (Intuit: AST is applicable for US locale only)', path: ['automatedSalesTax'] };
-export const seedSchema = z.object({ preset: presetSchema, name: z.string().trim().min(1).max(100).optional(), automatedSalesTax: astFlag }).strict().refine(usOnly, usOnlyMessage);
+export const seedSchema = z
+  .object({ preset: presetSchema, name: z.string().trim().min(1).max(100).optional(), automatedSalesTax: astFlag })
+  .strict()
+  .refine(usOnly, usOnlyMessage);
 export const advanceSchema = z
   .object({ seconds: z.number().min(0).optional(), ms: z.number().min(0).optional() })
   .strict()
@@ -32,7 +35,10 @@ export const autoConsentSchema = z.object({ enabled: z.boolean() }).strict();
 export const expireSchema = z.object({ realmId: z.string().optional() }).strict();
 export const preferencesSchema = z.record(z.string(), z.unknown());
 export const depositedSchema = z.object({ entity: z.string().min(1), id: z.string().regex(/^\d+$/, 'must be a numeric Id'), deposited: z.boolean().default(true) }).strict();
-export const resetSchema = z.object({ preset: presetSchema.optional(), name: z.string().trim().min(1).max(100).optional(), automatedSalesTax: astFlag }).strict().refine(usOnly, usOnlyMessage);
+export const resetSchema = z
+  .object({ preset: presetSchema.optional(), name: z.string().trim().min(1).max(100).optional(), automatedSalesTax: astFlag })
+  .strict()
+  .refine(usOnly, usOnlyMessage);
 
 export interface EmulatorStats {
   now: string;

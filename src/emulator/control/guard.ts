@@ -18,7 +18,8 @@ export function controlGuard(token: string) {
     const origin = c.req.header('origin');
     if (origin !== undefined && origin !== url.origin) return c.json({ error: { message: 'the control surface refuses requests from web pages of other origins' } }, 403);
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) return c.json({ error: { message: 'control writes must be sent as Content-Type: application/json' } }, 415);
+    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? ''))
+      return c.json({ error: { message: 'control writes must be sent as Content-Type: application/json' } }, 415);
     const given = Buffer.from(c.req.header('x-control-token') ?? '');
     if (given.length !== want.length || !crypto.timingSafeEqual(given, want)) {
       return c.json({ error: { message: 'control writes need the X-Control-Token header: the token the emulator printed when it started' } }, 401);

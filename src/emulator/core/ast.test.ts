@@ -15,7 +15,11 @@ function usCompany(opts: { ast: boolean; fidelity?: Fidelity }) {
   const company = core.company(seedPreset(port, 'US', undefined, { automatedSalesTax: opts.ast }))!;
   const item = company.list('Item')[0]!;
   const nyc = company.list('TaxCode').find((t) => t.Name === 'NYC')!;
-  const line = (amount: number, code: string) => ({ DetailType: 'SalesItemLineDetail', Amount: amount, SalesItemLineDetail: { ItemRef: { value: item.Id }, TaxCodeRef: { value: code } } });
+  const line = (amount: number, code: string) => ({
+    DetailType: 'SalesItemLineDetail',
+    Amount: amount,
+    SalesItemLineDetail: { ItemRef: { value: item.Id }, TaxCodeRef: { value: code } },
+  });
   return { core, port, company, nyc, line };
 }
 
@@ -28,7 +32,11 @@ describe('Automated Sales Tax (us preset, automatedSalesTax on)', () => {
   it('taxes by the ship-to state and ignores the TxnTaxCodeRef sent (strict: a sent TotalTax too)', () => {
     const { company, nyc, line } = usCompany({ ast: true });
     const customer = company.create('Customer', { DisplayName: 'Texan', ShipAddr: { City: 'Austin', CountrySubDivisionCode: 'TX' } });
-    const inv = company.create('Invoice', { CustomerRef: { value: customer.Id }, Line: [line(100, 'TAX'), line(50, 'NON')], TxnTaxDetail: { TxnTaxCodeRef: { value: nyc.Id }, TotalTax: 1 } });
+    const inv = company.create('Invoice', {
+      CustomerRef: { value: customer.Id },
+      Line: [line(100, 'TAX'), line(50, 'NON')],
+      TxnTaxDetail: { TxnTaxCodeRef: { value: nyc.Id }, TotalTax: 1 },
+    });
     const tax = inv.TxnTaxDetail as Tax;
     const code = company.read('TaxCode', tax.TxnTaxCodeRef!.value);
     expect(code).toMatchObject({ Name: 'AST TX', TaxCodeConfigType: 'SYSTEM_GENERATED', TaxGroup: true });
@@ -41,9 +49,17 @@ describe('Automated Sales Tax (us preset, automatedSalesTax on)', () => {
     expect((ny.TxnTaxDetail as Tax).TotalTax).toBe(8);
     const again = company.create('Invoice', { CustomerRef: { value: customer.Id }, Line: [line(10, 'TAX')] });
     expect((again.TxnTaxDetail as Tax).TxnTaxCodeRef).toEqual(tax.TxnTaxCodeRef);
-    expect(company.list('TaxCode').filter((t) => String(t.Name).startsWith('AST ')).map((t) => t.Name).sort()).toEqual(['AST NY', 'AST TX']);
+    expect(
+      company
+        .list('TaxCode')
+        .filter((t) => String(t.Name).startsWith('AST '))
+        .map((t) => t.Name)
+        .sort(),
+    ).toEqual(['AST NY', 'AST TX']);
     // An unknown code is still refused.
-    expect(() => company.create('Invoice', { CustomerRef: { value: customer.Id }, Line: [line(10, 'TAX')], TxnTaxDetail: { TxnTaxCodeRef: { value: '999' } } })).toThrow(/TxnTaxCodeRef|Invalid Reference/);
+    expect(() => company.create('Invoice', { CustomerRef: { value: customer.Id }, Line: [line(10, 'TAX')], TxnTaxDetail: { TxnTaxCodeRef: { value: '999' } } })).toThrow(
+      /TxnTaxCodeRef|Invalid Reference/,
+    );
   });
 
   it('no ship-to anywhere: the company address (San Francisco, CA 7.25 %); states without sales tax charge 0', () => {
@@ -69,10 +85,21 @@ describe('Automated Sales Tax (us preset, automatedSalesTax on)', () => {
 
   it('the control surface seeds it for us only, naming the field', () => {
     const { port } = usCompany({ ast: false });
-    const control = createControl({ core: port, clock: createEmulatorClock(), limiter: undefined as never, faults: undefined as never, tokens: undefined as never, settings: { autoConsent: false }, changed: () => {}, tokenStats: undefined as never });
+    const control = createControl({
+      core: port,
+      clock: createEmulatorClock(),
+      limiter: undefined as never,
+      faults: undefined as never,
+      tokens: undefined as never,
+      settings: { autoConsent: false },
+      changed: () => {},
+      tokenStats: undefined as never,
+    });
     expect(() => control.seedCompany({ preset: 'au', automatedSalesTax: true })).toThrow(/automatedSalesTax.*us preset only/s);
     const us = control.seedCompany({ preset: 'us', automatedSalesTax: true });
-    expect((control.dump(us.realmId) as { entities: Record<string, Array<Record<string, unknown>>> }).entities.Preferences![0]).toMatchObject({ TaxPrefs: { PartnerTaxEnabled: true } });
+    expect((control.dump(us.realmId) as { entities: Record<string, Array<Record<string, unknown>>> }).entities.Preferences![0]).toMatchObject({
+      TaxPrefs: { PartnerTaxEnabled: true },
+    });
   });
 
   it('`qbo-connect emulator --automated-sales-tax` needs --preset us', () => {
@@ -90,6 +117,8 @@ describe('Automated Sales Tax (us preset, automatedSalesTax on)', () => {
     expect(stateOf({ CountrySubDivisionCode: 'NSW' })).toBeUndefined();
     expect(astDestination({ ShipAddr: { CountrySubDivisionCode: 'WA' } }, { ShipAddr: { CountrySubDivisionCode: 'TX' } }, undefined)).toBe('WA');
     // The bill-to address is not a destination (Intuit names the ship-to, then the company).
-    expect(astDestination({ BillAddr: { CountrySubDivisionCode: 'WA' } }, { BillAddr: { CountrySubDivisionCode: 'TX' } }, { CompanyAddr: { CountrySubDivisionCode: 'CA' } })).toBe('CA');
+    expect(astDestination({ BillAddr: { CountrySubDivisionCode: 'WA' } }, { BillAddr: { CountrySubDivisionCode: 'TX' } }, { CompanyAddr: { CountrySubDivisionCode: 'CA' } })).toBe(
+      'CA',
+    );
   });
 });

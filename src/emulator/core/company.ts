@@ -60,15 +60,21 @@ const OFFSETS: Record<Region, number> = { US: -7 * 60, AU: 10 * 60, UK: 0, CA: -
 const COUNTRY: Record<Region, string> = { US: 'US', AU: 'AU', UK: 'GB', CA: 'CA' };
 const PEOPLE: EntityName[] = ['Customer', 'Vendor', 'Employee'];
 const DOC_UNIQUE: Partial<Record<EntityName, 'type' | 'vendor'>> = {
-  Invoice: 'type', CreditMemo: 'type', SalesReceipt: 'type', Estimate: 'type', Purchase: 'type', BillPayment: 'type', Bill: 'vendor', VendorCredit: 'vendor',
+  Invoice: 'type',
+  CreditMemo: 'type',
+  SalesReceipt: 'type',
+  Estimate: 'type',
+  Purchase: 'type',
+  BillPayment: 'type',
+  Bill: 'vendor',
+  VendorCredit: 'vendor',
 };
 const AUTO_NUMBERED = new Set<EntityName>(['Invoice', 'CreditMemo', 'SalesReceipt', 'Estimate']);
 const INDEXED = ['DocNumber', 'DisplayName', 'Name'] as const;
 const DAY_MS = 86_400_000;
 const DELETED = ' (deleted)';
 /** Index key: case-insensitive, and an inactive name's " (deleted)" suffix still reserves the name. */
-const indexKey = (field: string, v: string): string =>
-  (field !== 'DocNumber' && v.endsWith(DELETED) ? v.slice(0, -DELETED.length) : v).toLowerCase();
+const indexKey = (field: string, v: string): string => (field !== 'DocNumber' && v.endsWith(DELETED) ? v.slice(0, -DELETED.length) : v).toLowerCase();
 
 export interface CompanyDeps {
   clock: () => Date;
@@ -135,12 +141,22 @@ export class Company {
     const now = this.nowMs();
     const country = COUNTRY[this.region];
     const info: Json = {
-      CompanyName: this.name, LegalName: this.name,
+      CompanyName: this.name,
+      LegalName: this.name,
       // A US company has a state: Automated Sales Tax falls back to the company's address.
-      CompanyAddr: this.region === 'US' ? { Id: '1', Line1: '1 Market St', City: 'San Francisco', CountrySubDivisionCode: 'CA', PostalCode: '94105', Country: country } : { Id: '1', Country: country },
-      Country: country, SupportedLanguages: 'en', CompanyStartDate: this.today(),
+      CompanyAddr:
+        this.region === 'US'
+          ? { Id: '1', Line1: '1 Market St', City: 'San Francisco', CountrySubDivisionCode: 'CA', PostalCode: '94105', Country: country }
+          : { Id: '1', Country: country },
+      Country: country,
+      SupportedLanguages: 'en',
+      CompanyStartDate: this.today(),
       FiscalYearStartMonth: this.region === 'AU' ? 'July' : this.region === 'UK' ? 'April' : 'January',
-      DefaultTimeZone: 'UTC', NameValue: [{ Name: 'OfferingSku', Value: 'QuickBooks Online Plus' }, { Name: 'SubscriptionStatus', Value: 'PAYING' }],
+      DefaultTimeZone: 'UTC',
+      NameValue: [
+        { Name: 'OfferingSku', Value: 'QuickBooks Online Plus' },
+        { Name: 'SubscriptionStatus', Value: 'PAYING' },
+      ],
     };
     this.put('CompanyInfo', '1', info, now, true);
     const prefs: Json = {
@@ -223,12 +239,18 @@ export class Company {
       if (!row) return [undefined, 0n];
       const cents = (v: unknown) => (isDecimal(v) ? toCents(v) : 0n);
       switch (entity) {
-        case 'Invoice': return [refValue(row.CustomerRef), cents(row.Balance)];
-        case 'CreditMemo': return [refValue(row.CustomerRef), -cents(row.Balance)];
-        case 'Payment': return [refValue(row.CustomerRef), -cents(row.UnappliedAmt)];
-        case 'Bill': return [refValue(row.VendorRef), cents(row.Balance)];
-        case 'VendorCredit': return [refValue(row.VendorRef), -cents(row.Balance)];
-        default: return [undefined, 0n];
+        case 'Invoice':
+          return [refValue(row.CustomerRef), cents(row.Balance)];
+        case 'CreditMemo':
+          return [refValue(row.CustomerRef), -cents(row.Balance)];
+        case 'Payment':
+          return [refValue(row.CustomerRef), -cents(row.UnappliedAmt)];
+        case 'Bill':
+          return [refValue(row.VendorRef), cents(row.Balance)];
+        case 'VendorCredit':
+          return [refValue(row.VendorRef), -cents(row.Balance)];
+        default:
+          return [undefined, 0n];
       }
     };
     const party: EntityName = entity === 'Bill' || entity === 'VendorCredit' ? 'Vendor' : 'Customer';
@@ -291,10 +313,7 @@ export class Company {
 
   /** `POST /taxservice/taxcode`: a new tax code with existing or new rates (core/taxservice.ts). */
   taxService(body: unknown): Json {
-    return createTaxService(
-      { region: this.region, rows: (e) => [...this.table(e).values()], get: (e, id) => this.get(e, id), insert: (e, b) => this.insert(e, b) },
-      body,
-    );
+    return createTaxService({ region: this.region, rows: (e) => [...this.table(e).values()], get: (e, id) => this.get(e, id), insert: (e, b) => this.insert(e, b) }, body);
   }
 
   /** The AST tax code for a sales document's destination state, set up (code and rate) on first use. */
@@ -516,10 +535,26 @@ export class Company {
     if (!isObj(meta)) throw faults.requiredMissing('file_metadata');
     const row = this.create('Attachable', { ...meta, FileName: meta.FileName ?? file.name, ContentType: meta.ContentType ?? file.type });
     const id = String(row.Id);
-    const stored: Json = { ...row, FileAccessUri: `/v3/company/${this.realmId}/download/${id}`, TempDownloadUri: `https://emulator.invalid/${this.realmId}/attachments/${id}/${encodeURIComponent(String(row.FileName))}`, Size: file.size };
+    const stored: Json = {
+      ...row,
+      FileAccessUri: `/v3/company/${this.realmId}/download/${id}`,
+      TempDownloadUri: `https://emulator.invalid/${this.realmId}/attachments/${id}/${encodeURIComponent(String(row.FileName))}`,
+      Size: file.size,
+    };
     const { domain, sparse, Id, SyncToken, MetaData, ...rest } = stored;
     // QBO puts the file fields first, then the usual head (recorded attachment/read_attachment.yml).
-    const ordered: Json = { FileName: rest.FileName, FileAccessUri: rest.FileAccessUri, TempDownloadUri: rest.TempDownloadUri, Size: rest.Size, ContentType: rest.ContentType, domain, sparse, Id, SyncToken, MetaData };
+    const ordered: Json = {
+      FileName: rest.FileName,
+      FileAccessUri: rest.FileAccessUri,
+      TempDownloadUri: rest.TempDownloadUri,
+      Size: rest.Size,
+      ContentType: rest.ContentType,
+      domain,
+      sparse,
+      Id,
+      SyncToken,
+      MetaData,
+    };
     for (const [k, v] of Object.entries(rest)) if (!(k in ordered)) ordered[k] = v;
     this.table('Attachable').set(id, ordered);
     return structuredClone(ordered);
@@ -548,7 +583,10 @@ export class Company {
   /** Final shape: QBO's key order (domain/sparse/Id/SyncToken/MetaData first) and no empty fields. */
   private finish(entity: EntityName, id: string, obj: Json, syncToken: string, meta: RowMeta): Json {
     const head: Json = {
-      domain: 'QBO', sparse: false, Id: id, SyncToken: syncToken,
+      domain: 'QBO',
+      sparse: false,
+      Id: id,
+      SyncToken: syncToken,
       MetaData: {
         CreateTime: pacificMetaTime(new Date(meta.createdMs)),
         LastUpdatedTime: pacificMetaTime(new Date(meta.updatedMs)),
@@ -812,8 +850,13 @@ export class Company {
   private paymentLineEx(entity: EntityName, id: string, obj: Json): void {
     if (entity !== 'Payment' || this.fidelity() !== 'strict' || !Array.isArray(obj.Line)) return;
     const nv = (Name: string, Value: string) => ({
-      name: '{http://schema.intuit.com/finance/v3}NameValue', declaredType: 'com.intuit.schema.finance.v3.NameValue',
-      scope: 'javax.xml.bind.JAXBElement$GlobalScope', value: { Name, Value }, nil: false, globalScope: true, typeSubstituted: false,
+      name: '{http://schema.intuit.com/finance/v3}NameValue',
+      declaredType: 'com.intuit.schema.finance.v3.NameValue',
+      scope: 'javax.xml.bind.JAXBElement$GlobalScope',
+      value: { Name, Value },
+      nil: false,
+      globalScope: true,
+      typeSubstituted: false,
     });
     for (const l of obj.Line as Json[]) {
       const t = (Array.isArray(l.LinkedTxn) ? (l.LinkedTxn as Json[]) : [])[0];
@@ -1034,9 +1077,17 @@ export class Company {
     const tombstones: CompanySnapshot['tombstones'] = {};
     for (const [e, t] of this.tombstones) tombstones[e] = [...t];
     return {
-      realmId: this.realmId, name: this.name, region: this.region, offsetMinutes: this.offsetMinutes,
-      seqs: { ...this.seqs }, docCounters: { ...this.docCounters }, rows, tombstones,
-      changeLog: [...this.changeLog], changeSeq: this.changeSeq, requestIds: [...this.requestIds],
+      realmId: this.realmId,
+      name: this.name,
+      region: this.region,
+      offsetMinutes: this.offsetMinutes,
+      seqs: { ...this.seqs },
+      docCounters: { ...this.docCounters },
+      rows,
+      tombstones,
+      changeLog: [...this.changeLog],
+      changeSeq: this.changeSeq,
+      requestIds: [...this.requestIds],
     };
   }
 
@@ -1093,7 +1144,12 @@ function sameContent(a: Json, b: Json): boolean {
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (isObj(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+  if (isObj(v))
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys(v[k])]),
+    );
   return v;
 }
 

@@ -20,8 +20,7 @@ export interface BuildContext {
 
 export const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-export const refValue = (v: unknown): string | undefined =>
-  isObj(v) && (typeof v.value === 'string' || typeof v.value === 'number') ? String(v.value) : undefined;
+export const refValue = (v: unknown): string | undefined => (isObj(v) && (typeof v.value === 'string' || typeof v.value === 'number') ? String(v.value) : undefined);
 
 /** Drop undefined, null, empty strings and empty objects: QBO omits fields with no value. */
 export function prune(obj: Json, keep: ReadonlySet<string> = new Set()): Json {

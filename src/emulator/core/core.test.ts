@@ -35,7 +35,10 @@ describe('createCore', () => {
 
   it('round-trips through toJSON/fromJSON with indexes and links rebuilt', () => {
     const t = testCompany('US');
-    const inv = t.company.create('Invoice', { CustomerRef: { value: t.basics.customer }, Line: [{ Amount: 50, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: t.basics.item } } }] });
+    const inv = t.company.create('Invoice', {
+      CustomerRef: { value: t.basics.customer },
+      Line: [{ Amount: 50, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: t.basics.item } } }],
+    });
     t.company.create('Payment', { CustomerRef: { value: t.basics.customer }, TotalAmt: 20, Line: [{ Amount: 20, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] });
     const snap = JSON.parse(JSON.stringify(t.core.toJSON()));
     const other = createCore({ clock: () => t.now(), seed: 1 });
@@ -45,7 +48,10 @@ describe('createCore', () => {
     expect(c.query(`select * from Invoice where DocNumber = '${String(inv.DocNumber)}'`).rows).toHaveLength(1);
     expect(faultOf(() => c.create('Vendor', { DisplayName: 'Acme Pty' })).code).toBe('6240');
     // A second payment over the open balance is refused: the link map was rebuilt.
-    expect(faultOf(() => c.create('Payment', { CustomerRef: { value: t.basics.customer }, TotalAmt: 40, Line: [{ Amount: 40, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] })).code).toBe('6000');
+    expect(
+      faultOf(() => c.create('Payment', { CustomerRef: { value: t.basics.customer }, TotalAmt: 40, Line: [{ Amount: 40, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] }))
+        .code,
+    ).toBe('6000');
   });
 });
 
@@ -71,23 +77,46 @@ describe('entities: create and read', () => {
       SalesTermRef: { value: basics.net30 },
     });
     expect(inv).toMatchObject({
-      DocNumber: '1001', TxnDate: '2026-03-02', DueDate: '2026-04-01', TotalAmt: 100, Balance: 100,
-      CurrencyRef: { value: 'USD', name: 'United States Dollar' }, LinkedTxn: [], TxnTaxDetail: { TotalTax: 0 },
-      CustomerRef: { value: basics.customer, name: 'Acme Pty' }, BillAddr: { Line1: '1 Main St', City: 'Town' },
-      AllowIPNPayment: false, AllowOnlinePayment: false, AllowOnlineCreditCardPayment: false, AllowOnlineACHPayment: false,
+      DocNumber: '1001',
+      TxnDate: '2026-03-02',
+      DueDate: '2026-04-01',
+      TotalAmt: 100,
+      Balance: 100,
+      CurrencyRef: { value: 'USD', name: 'United States Dollar' },
+      LinkedTxn: [],
+      TxnTaxDetail: { TotalTax: 0 },
+      CustomerRef: { value: basics.customer, name: 'Acme Pty' },
+      BillAddr: { Line1: '1 Main St', City: 'Town' },
+      AllowIPNPayment: false,
+      AllowOnlinePayment: false,
+      AllowOnlineCreditCardPayment: false,
+      AllowOnlineACHPayment: false,
     });
     expect(inv.Line).toEqual([
-      { Id: '1', LineNum: 1, Amount: 100, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: basics.item, name: 'Services' }, TaxCodeRef: { value: 'NON' } } },
+      {
+        Id: '1',
+        LineNum: 1,
+        Amount: 100,
+        DetailType: 'SalesItemLineDetail',
+        SalesItemLineDetail: { ItemRef: { value: basics.item, name: 'Services' }, TaxCodeRef: { value: 'NON' } },
+      },
       { Amount: 100, DetailType: 'SubTotalLineDetail', SubTotalLineDetail: {} },
     ]);
     expect(inv).not.toHaveProperty('PrivateNote');
-    expect(company.create('Invoice', { CustomerRef: { value: basics.customer }, Line: [{ Amount: 1, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: {} }] }).DocNumber).toBe('1002');
+    expect(
+      company.create('Invoice', { CustomerRef: { value: basics.customer }, Line: [{ Amount: 1, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: {} }] }).DocNumber,
+    ).toBe('1002');
   });
 
   it('reads a missing row as 610 and a non-numeric Id as 2030', () => {
     const { company } = testCompany('US');
     expect(faultOf(() => company.read('Invoice', '999'))).toMatchObject({ code: '610', Message: 'Object Not Found' });
-    expect(faultOf(() => company.read('Customer', '1.5'))).toEqual({ code: '2030', Message: 'Invalid ID', Detail: 'Id should be a valid number. Supplied value:1.5', element: 'Id' });
+    expect(faultOf(() => company.read('Customer', '1.5'))).toEqual({
+      code: '2030',
+      Message: 'Invalid ID',
+      Detail: 'Id should be a valid number. Supplied value:1.5',
+      element: 'Id',
+    });
   });
 });
 

@@ -35,10 +35,8 @@ export const faults = {
   /** A used requestid with another request (strict fidelity). Code and text from Intuit's IPP error
    *  code table: 600 "RequestId already exists in the system, duplicate request is detected"
    *  (developer.intuit.com error codes, mirrored at quickbooksrepairpro.com/IPP-Error-Codes.aspx). */
-  duplicateRequest: (requestId: string) =>
-    fault('600', 'Duplicate RequestId detected', `RequestId is duplicate and already exists in the system: ${requestId}`, 'requestid'),
-  objectNotFound: (entity: string, id: string) =>
-    fault('610', 'Object Not Found', `Object Not Found : Another user has deleted this transaction. ${entity} Id=${id}`),
+  duplicateRequest: (requestId: string) => fault('600', 'Duplicate RequestId detected', `RequestId is duplicate and already exists in the system: ${requestId}`, 'requestid'),
+  objectNotFound: (entity: string, id: string) => fault('610', 'Object Not Found', `Object Not Found : Another user has deleted this transaction. ${entity} Id=${id}`),
   inactiveReference: (field: string, entity: string, id: string) =>
     fault(
       '610',
@@ -48,7 +46,10 @@ export const faults = {
     ),
   unknownProperty: (entityClass: string, prop: string, known: readonly string[] = []) => {
     // Same text as QBO's (recorded error/400_json.yml), listing the first known properties.
-    const shown = known.slice(0, 20).map((k) => `"${k}"`).join(', ');
+    const shown = known
+      .slice(0, 20)
+      .map((k) => `"${k}"`)
+      .join(', ');
     const list = known.length ? ` (${known.length} known properties: ${shown}${known.length > 20 ? ' [truncated]' : ''}])` : '';
     return fault(
       '2010',
@@ -58,19 +59,13 @@ export const faults = {
     );
   },
   requiredMissing: (field: string) =>
-    fault(
-      '2020',
-      'Required param missing, need to supply the required value for the API',
-      `Required parameter ${field} is missing in the request`,
-      field,
-    ),
+    fault('2020', 'Required param missing, need to supply the required value for the API', `Required parameter ${field} is missing in the request`, field),
   invalidId: (value: string) => {
     const f = fault('2030', 'Invalid ID', `Id should be a valid number. Supplied value:${value}`, 'Id');
     f.omitTime = true;
     return f;
   },
-  invalidChars: (field: string) =>
-    fault('2040', 'Invalid String', `Invalid String : ${field} must not contain a colon (:)`, field),
+  invalidChars: (field: string) => fault('2040', 'Invalid String', `Invalid String : ${field} must not contain a colon (:)`, field),
   invalidLength: (field: string, max: number, supplied: number) =>
     fault(
       '2050',
@@ -80,18 +75,15 @@ export const faults = {
     ),
   invalidNumber: (field: string, value: unknown) =>
     fault('2110', 'Invalid Decimal', `Invalid Decimal : ${field} ${JSON.stringify(value) ?? 'undefined'} is not a decimal number`, field),
-  invalidEnum: (field: string, value: unknown) =>
-    fault('2170', 'Invalid Enumeration', `Invalid Enumeration : ${String(value)}`, field),
+  invalidEnum: (field: string, value: unknown) => fault('2170', 'Invalid Enumeration', `Invalid Enumeration : ${String(value)}`, field),
   invalidDate: (field: string, value: unknown) =>
     typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)
       ? fault('2070', 'Invalid Date', `Invalid Date : ${field} ${value} is not a calendar date`, field)
       : fault('2060', 'Invalid Date Format', `Invalid Date Format : ${field} ${JSON.stringify(value) ?? 'undefined'} (expected YYYY-MM-DD)`, field),
   invalidReference: (field: string, entity: string, id: string) =>
     fault('2500', 'Invalid Reference Id', `Invalid Reference Id : ${field} ${entity} Id=${id} does not exist`, field),
-  unsupportedOperation: (what: string) =>
-    fault('500', 'Unsupported Operation', `Operation ${what} is not supported.`, null),
-  batchTooLarge: (n: number) =>
-    fault('1040', 'Batch size exceeds allowed limit', `Batch size ${n} exceeds the allowed limit of 30`),
+  unsupportedOperation: (what: string) => fault('500', 'Unsupported Operation', `Operation ${what} is not supported.`, null),
+  batchTooLarge: (n: number) => fault('1040', 'Batch size exceeds allowed limit', `Batch size ${n} exceeds the allowed limit of 30`),
   batchEmpty: () => fault('400', 'MalformedRequest', 'Batch Request is Empty'),
   queryParse: (detail: string) => fault('4000', 'Error parsing query', `QueryParserError: ${detail}`, null),
   queryInvalid: (detail: string) => fault('4001', 'Invalid query', `QueryValidationError: ${detail}`, null),
@@ -103,8 +95,7 @@ export const faults = {
     ),
   // 6000 names no field: the recorded business fault carries `"element":""` (attachment/error_estimate.yml), so the
   // field a caller gives stays out of the answer (the Detail says what is wrong).
-  business: (detail: string, _field = '') =>
-    fault('6000', 'A business validation error has occurred while processing your request', `Business Validation Error: ${detail}`, ''),
+  business: (detail: string, _field = '') => fault('6000', 'A business validation error has occurred while processing your request', `Business Validation Error: ${detail}`, ''),
   accountTypeRequired: () =>
     fault('6010', 'AccountType or AccountSubType required', 'Invalid account type: You must select an account type (AccountType or AccountSubType).', 'AccountType'),
   amountCalc: (lineNum: number, amount: string, expected: string) =>
@@ -116,18 +107,15 @@ export const faults = {
     ),
   discountMissing: () =>
     fault('6090', 'Discount line requires an amount or a percentage', 'A DiscountLineDetail line needs Amount or PercentBased with DiscountPercent.', 'Line.Amount'),
-  noName: () =>
-    fault('6080', 'No name provided', 'You must specify a value for at least one of Title, GivenName, MiddleName, FamilyName, DisplayName or Suffix.'),
-  usTaxCode: (value: string) =>
-    fault('6100', 'Invalid line TaxCode', `Valid Line TaxCodes for US should be TAX or NON. Supplied value:${value}`, 'TaxCodeRef'),
+  noName: () => fault('6080', 'No name provided', 'You must specify a value for at least one of Title, GivenName, MiddleName, FamilyName, DisplayName or Suffix.'),
+  usTaxCode: (value: string) => fault('6100', 'Invalid line TaxCode', `Valid Line TaxCodes for US should be TAX or NON. Supplied value:${value}`, 'TaxCodeRef'),
   duplicateDocNumber: (docNumber: string, txnType: string, txnId: string) =>
     fault(
       '6140',
       'Duplicate Document Number Error',
       `Duplicate Document Number Error : You must specify a different number. This number has already been used. DocNumber=${docNumber} is assigned to TxnType=${txnType} with TxnId=${txnId}`,
     ),
-  taxDetailNotApplicable: () =>
-    fault('6170', 'TxnTaxDetail not allowed', 'TxnTaxDetail is not allowed when GlobalTaxCalculation is NotApplicable', 'TxnTaxDetail'),
+  taxDetailNotApplicable: () => fault('6170', 'TxnTaxDetail not allowed', 'TxnTaxDetail is not allowed when GlobalTaxCalculation is NotApplicable', 'TxnTaxDetail'),
   periodClosed: (date: string, closeDate: string) =>
     fault(
       '6210',

@@ -32,15 +32,32 @@ export function parseFidelity(raw: string | undefined, what: string): Fidelity |
 // A field not listed here is refused in strict mode with 4001 "property 'X' is not queryable".
 const META = { Id: 'META IntuitEntity.Id', 'MetaData.CreateTime': 'META ModificationMetaData', 'MetaData.LastUpdatedTime': 'META ModificationMetaData' };
 const TXN = { ...META, TxnDate: 'XSD Transaction.TxnDate', DocNumber: 'XSD Transaction.DocNumber' };
-const SALES = { ...TXN, CustomerRef: 'XSD SalesTransaction.CustomerRef', DueDate: 'XSD SalesTransaction.DueDate', TotalAmt: 'XSD SalesTransaction.TotalAmt', Balance: 'XSD SalesTransaction.Balance' };
+const SALES = {
+  ...TXN,
+  CustomerRef: 'XSD SalesTransaction.CustomerRef',
+  DueDate: 'XSD SalesTransaction.DueDate',
+  TotalAmt: 'XSD SalesTransaction.TotalAmt',
+  Balance: 'XSD SalesTransaction.Balance',
+};
 const BY_VENDOR = { ...TXN, VendorRef: 'XSD PurchaseByVendor.VendorRef', TotalAmt: 'XSD PurchaseByVendor.TotalAmt' };
 const NAMES = {
-  ...META, GivenName: 'XSD NameBase.GivenName', MiddleName: 'XSD NameBase.MiddleName', FamilyName: 'XSD NameBase.FamilyName',
-  DisplayName: 'XSD NameBase.DisplayName; VCR get/display_name', Active: 'XSD NameBase.Active; VCR all/alt_select',
+  ...META,
+  GivenName: 'XSD NameBase.GivenName',
+  MiddleName: 'XSD NameBase.MiddleName',
+  FamilyName: 'XSD NameBase.FamilyName',
+  DisplayName: 'XSD NameBase.DisplayName; VCR get/display_name',
+  Active: 'XSD NameBase.Active; VCR all/alt_select',
 };
 
 export const STRICT_FILTERABLE: Record<EntityName, Record<string, string>> = {
-  Account: { ...META, Name: 'XSD Account.Name', Active: 'XSD Account.Active', Classification: 'XSD Account.Classification', AccountType: 'XSD Account.AccountType', AccountSubType: 'REF §filterable' },
+  Account: {
+    ...META,
+    Name: 'XSD Account.Name',
+    Active: 'XSD Account.Active',
+    Classification: 'XSD Account.Classification',
+    AccountType: 'XSD Account.AccountType',
+    AccountSubType: 'REF §filterable',
+  },
   TaxCode: { ...META, Name: 'XSD TaxCode.Name', Active: 'XSD TaxCode.Active', Hidden: 'XSD TaxCode.Hidden' },
   TaxRate: { ...META, Name: 'XSD TaxRate.Name', Active: 'XSD TaxRate.Active', RateValue: 'XSD TaxRate.RateValue' },
   TaxAgency: { ...META }, // no Intuit source marks a TaxAgency field filterable
@@ -52,7 +69,15 @@ export const STRICT_FILTERABLE: Record<EntityName, Record<string, string>> = {
   // Not Balance, though the XSD marks it: users get "not queryable" for it (docs/qbo-api.md §filterable, quickbooks-ruby#403).
   Vendor: { ...NAMES, CompanyName: 'REF §filterable', FullyQualifiedName: 'REF §filterable' },
   Employee: { ...NAMES },
-  Item: { ...META, Name: 'XSD Item.Name', Sku: 'XSD Item.Sku', Description: 'XSD Item.Description', Active: 'XSD Item.Active', UnitPrice: 'XSD Item.UnitPrice', Type: 'XSD Item.Type' },
+  Item: {
+    ...META,
+    Name: 'XSD Item.Name',
+    Sku: 'XSD Item.Sku',
+    Description: 'XSD Item.Description',
+    Active: 'XSD Item.Active',
+    UnitPrice: 'XSD Item.UnitPrice',
+    Type: 'XSD Item.Type',
+  },
   Invoice: SALES,
   CreditMemo: SALES,
   SalesReceipt: SALES,

@@ -22,7 +22,8 @@ function roundRef(n: bigint, d: bigint): bigint {
   return neg ? -out : out;
 }
 const decimalText = (maxDp: number) =>
-  fc.tuple(fc.integer({ min: 0, max: 99_999 }), fc.integer({ min: 0, max: maxDp }), fc.integer({ min: 0, max: 9_999_999 }))
+  fc
+    .tuple(fc.integer({ min: 0, max: 99_999 }), fc.integer({ min: 0, max: maxDp }), fc.integer({ min: 0, max: 9_999_999 }))
     .map(([i, dp, f]) => (dp === 0 ? String(i) : `${i}.${String(f).padStart(7, '0').slice(0, dp)}`));
 
 describe('money', () => {
@@ -63,7 +64,11 @@ describe('money', () => {
       fc.property(fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 1, maxLength: 20 }), (amounts) => {
         const inv = company.create('Invoice', {
           CustomerRef: { value: basics.customer },
-          Line: amounts.map((c) => ({ Amount: c / 100, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: basics.item }, TaxCodeRef: { value: basics.taxCode } } })),
+          Line: amounts.map((c) => ({
+            Amount: c / 100,
+            DetailType: 'SalesItemLineDetail',
+            SalesItemLineDetail: { ItemRef: { value: basics.item }, TaxCodeRef: { value: basics.taxCode } },
+          })),
         });
         const net = amounts.reduce((s, c) => s + BigInt(c), 0n);
         const tax = amounts.reduce((s, c) => s + roundRef(BigInt(c) * 10n, 100n), 0n);

@@ -7,8 +7,20 @@ import { faults } from './faults.js';
 import { isObj, refValue, type BuildContext, type Json } from './context.js';
 
 const LIMITS: Record<string, number> = {
-  DisplayName: 500, Title: 16, GivenName: 100, MiddleName: 100, FamilyName: 100, Suffix: 16, CompanyName: 100,
-  PrintOnCheckName: 110, Notes: 4000, AcctNum: 100, EmployeeNumber: 100, Name: 100, Description: 4000, Sku: 100,
+  DisplayName: 500,
+  Title: 16,
+  GivenName: 100,
+  MiddleName: 100,
+  FamilyName: 100,
+  Suffix: 16,
+  CompanyName: 100,
+  PrintOnCheckName: 110,
+  Notes: 4000,
+  AcctNum: 100,
+  EmployeeNumber: 100,
+  Name: 100,
+  Description: 4000,
+  Sku: 100,
 };
 const NAME_LIMIT: Partial<Record<EntityName, number>> = { Term: 31, PaymentMethod: 31, TaxCode: 10, Account: 100 };
 
@@ -30,25 +42,54 @@ function str(obj: Json, field: string): string | undefined {
 }
 
 const CLASSIFICATION: Record<string, string> = {
-  Bank: 'Asset', 'Accounts Receivable': 'Asset', 'Other Current Asset': 'Asset', 'Fixed Asset': 'Asset',
-  'Other Asset': 'Asset', 'Accounts Payable': 'Liability', 'Credit Card': 'Liability',
-  'Other Current Liability': 'Liability', 'Long Term Liability': 'Liability', Equity: 'Equity', Income: 'Revenue',
-  'Other Income': 'Revenue', 'Cost of Goods Sold': 'Expense', Expense: 'Expense', 'Other Expense': 'Expense',
+  Bank: 'Asset',
+  'Accounts Receivable': 'Asset',
+  'Other Current Asset': 'Asset',
+  'Fixed Asset': 'Asset',
+  'Other Asset': 'Asset',
+  'Accounts Payable': 'Liability',
+  'Credit Card': 'Liability',
+  'Other Current Liability': 'Liability',
+  'Long Term Liability': 'Liability',
+  Equity: 'Equity',
+  Income: 'Revenue',
+  'Other Income': 'Revenue',
+  'Cost of Goods Sold': 'Expense',
+  Expense: 'Expense',
+  'Other Expense': 'Expense',
 };
 const DEFAULT_SUBTYPE: Record<string, string> = {
-  Bank: 'Checking', 'Accounts Receivable': 'AccountsReceivable', 'Other Current Asset': 'OtherCurrentAssets',
-  'Fixed Asset': 'OtherFixedAssets', 'Other Asset': 'OtherLongTermAssets', 'Accounts Payable': 'AccountsPayable',
-  'Credit Card': 'CreditCard', 'Other Current Liability': 'OtherCurrentLiabilities',
-  'Long Term Liability': 'OtherLongTermLiabilities', Equity: 'OpeningBalanceEquity', Income: 'SalesOfProductIncome',
-  'Other Income': 'OtherMiscellaneousIncome', 'Cost of Goods Sold': 'SuppliesMaterialsCogs',
-  Expense: 'OtherMiscellaneousServiceCost', 'Other Expense': 'OtherMiscellaneousExpense',
+  Bank: 'Checking',
+  'Accounts Receivable': 'AccountsReceivable',
+  'Other Current Asset': 'OtherCurrentAssets',
+  'Fixed Asset': 'OtherFixedAssets',
+  'Other Asset': 'OtherLongTermAssets',
+  'Accounts Payable': 'AccountsPayable',
+  'Credit Card': 'CreditCard',
+  'Other Current Liability': 'OtherCurrentLiabilities',
+  'Long Term Liability': 'OtherLongTermLiabilities',
+  Equity: 'OpeningBalanceEquity',
+  Income: 'SalesOfProductIncome',
+  'Other Income': 'OtherMiscellaneousIncome',
+  'Cost of Goods Sold': 'SuppliesMaterialsCogs',
+  Expense: 'OtherMiscellaneousServiceCost',
+  'Other Expense': 'OtherMiscellaneousExpense',
 };
 const SUBTYPE_TO_TYPE: Record<string, string> = {
-  Checking: 'Bank', Savings: 'Bank', CashOnHand: 'Bank', AccountsReceivable: 'Accounts Receivable',
-  UndepositedFunds: 'Other Current Asset', AccountsPayable: 'Accounts Payable', CreditCard: 'Credit Card',
-  ServiceFeeIncome: 'Income', SalesOfProductIncome: 'Income', OtherPrimaryIncome: 'Income',
-  GlobalTaxPayable: 'Other Current Liability', SalesTaxPayable: 'Other Current Liability',
-  OpeningBalanceEquity: 'Equity', RetainedEarnings: 'Equity',
+  Checking: 'Bank',
+  Savings: 'Bank',
+  CashOnHand: 'Bank',
+  AccountsReceivable: 'Accounts Receivable',
+  UndepositedFunds: 'Other Current Asset',
+  AccountsPayable: 'Accounts Payable',
+  CreditCard: 'Credit Card',
+  ServiceFeeIncome: 'Income',
+  SalesOfProductIncome: 'Income',
+  OtherPrimaryIncome: 'Income',
+  GlobalTaxPayable: 'Other Current Liability',
+  SalesTaxPayable: 'Other Current Liability',
+  OpeningBalanceEquity: 'Equity',
+  RetainedEarnings: 'Equity',
 };
 
 /** Parent-derived fields for entities with a hierarchy. */
@@ -95,7 +136,7 @@ export function buildName(entity: EntityName, input: Json, ctx: BuildContext, is
       obj.Taxable = obj.Taxable === false ? false : ctx.region === 'US' ? true : obj.Taxable === true;
       if (ctx.region !== 'US' && obj.Taxable === false && input.Taxable === undefined) delete obj.Taxable;
       obj.BillWithParent = obj.BillWithParent === true;
-      obj.Balance = isNew ? (obj.Balance ?? 0) : obj.Balance ?? 0;
+      obj.Balance = isNew ? (obj.Balance ?? 0) : (obj.Balance ?? 0);
       obj.BalanceWithJobs = obj.BalanceWithJobs ?? obj.Balance;
       obj.PreferredDeliveryMethod = obj.PreferredDeliveryMethod ?? 'Print';
       obj.CurrencyRef = obj.CurrencyRef ?? currency;

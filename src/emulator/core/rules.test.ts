@@ -122,7 +122,9 @@ describe('name lists', () => {
     expect(faultOf(() => company.create('Account', { Name: 'X' }))).toMatchObject({ code: '6010', Message: 'AccountType or AccountSubType required' });
     expect(company.create('Account', { Name: 'Undeposited', AccountSubType: 'UndepositedFunds' })).toMatchObject({ AccountType: 'Other Current Asset', Classification: 'Asset' });
     expect(faultOf(() => company.create('Item', { Name: 'Bare', Type: 'Service' }))).toMatchObject({
-      code: '2020', Message: 'Required param missing, need to supply the required value for the API', element: 'IncomeAccountRef',
+      code: '2020',
+      Message: 'Required param missing, need to supply the required value for the API',
+      element: 'IncomeAccountRef',
     });
     expect(faultOf(() => company.create('Item', { Type: 'Service' }))).toMatchObject({ code: '2020', element: 'Name' });
   });
@@ -152,7 +154,11 @@ describe('common write rules', () => {
 
   it('2020 for a missing required field', () => {
     const { company, basics } = testCompany();
-    expect(faultOf(() => company.create('Invoice', { CustomerRef: { value: basics.customer } }))).toMatchObject({ code: '2020', element: 'Line', Detail: 'Required parameter Line is missing in the request' });
+    expect(faultOf(() => company.create('Invoice', { CustomerRef: { value: basics.customer } }))).toMatchObject({
+      code: '2020',
+      element: 'Line',
+      Detail: 'Required parameter Line is missing in the request',
+    });
     expect(faultOf(() => company.create('Invoice', { Line: [sales(basics.item, 1)] }))).toMatchObject({ code: '2020', element: 'CustomerRef' });
     expect(faultOf(() => company.create('Bill', { Line: [] }))).toMatchObject({ code: '2020', element: 'VendorRef' });
   });
@@ -160,7 +166,9 @@ describe('common write rules', () => {
   it('2500 for a reference to nothing; 610 for a reference to an inactive row', () => {
     const { company, basics } = testCompany();
     expect(faultOf(() => company.create('Invoice', { CustomerRef: { value: '999' }, Line: [sales(basics.item, 1)] }))).toMatchObject({
-      code: '2500', Message: 'Invalid Reference Id', element: 'CustomerRef',
+      code: '2500',
+      Message: 'Invalid Reference Id',
+      element: 'CustomerRef',
     });
     const c = company.read('Customer', basics.customer);
     company.update('Customer', { Id: c.Id, SyncToken: c.SyncToken, sparse: true, Active: false });
@@ -195,8 +203,10 @@ describe('common write rules', () => {
 
   it('2060/2070 for bad dates and 2110 for amounts that are not decimals', () => {
     const { company, basics } = testCompany();
-    const mk = (extra: Record<string, unknown>, amount: unknown = 1) => () =>
-      company.create('Invoice', { CustomerRef: { value: basics.customer }, Line: [{ Amount: amount, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: {} }], ...extra });
+    const mk =
+      (extra: Record<string, unknown>, amount: unknown = 1) =>
+      () =>
+        company.create('Invoice', { CustomerRef: { value: basics.customer }, Line: [{ Amount: amount, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: {} }], ...extra });
     expect(faultOf(mk({ TxnDate: '03/02/2026' }))).toMatchObject({ code: '2060', Message: 'Invalid Date Format', element: 'TxnDate' });
     expect(faultOf(mk({ TxnDate: '2026-02-30' }))).toMatchObject({ code: '2070', Message: 'Invalid Date', element: 'TxnDate' });
     expect(faultOf(mk({}, 'ten'))).toMatchObject({ code: '2110', Message: 'Invalid Decimal', element: 'Line.Amount' });
@@ -228,10 +238,14 @@ describe('DocNumber', () => {
     const first = company.create('Invoice', { DocNumber: 'INV-7', CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 1)] });
     const dup = () => company.create('Invoice', { DocNumber: 'inv-7', CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 1)] });
     expect(faultOf(dup)).toEqual({
-      code: '6140', Message: 'Duplicate Document Number Error', element: '',
+      code: '6140',
+      Message: 'Duplicate Document Number Error',
+      element: '',
       Detail: `Duplicate Document Number Error : You must specify a different number. This number has already been used. DocNumber=inv-7 is assigned to TxnType=Invoice with TxnId=${String(first.Id)}`,
     });
-    expect(company.create('Invoice', { DocNumber: 'INV-7', CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 1)] }, { allowDuplicateDocNum: true }).DocNumber).toBe('INV-7');
+    expect(
+      company.create('Invoice', { DocNumber: 'INV-7', CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 1)] }, { allowDuplicateDocNum: true }).DocNumber,
+    ).toBe('INV-7');
     const all = company.query("select * from Invoice where DocNumber = 'INV-7'").rows!;
     for (const r of all) company.remove('Invoice', { Id: r.Id, SyncToken: r.SyncToken });
     expect(dup().DocNumber).toBe('inv-7');
@@ -240,7 +254,12 @@ describe('DocNumber', () => {
   it('bills: the same DocNumber is fine for different vendors, 6140 for the same vendor', () => {
     const { company, basics } = testCompany();
     const other = String(company.create('Vendor', { DisplayName: 'Other' }).Id);
-    const bill = (vendor: string) => company.create('Bill', { VendorRef: { value: vendor }, DocNumber: 'B1', Line: [{ Amount: 5, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: basics.expense } } }] });
+    const bill = (vendor: string) =>
+      company.create('Bill', {
+        VendorRef: { value: vendor },
+        DocNumber: 'B1',
+        Line: [{ Amount: 5, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: basics.expense } } }],
+      });
     bill(basics.vendor);
     expect(bill(other).DocNumber).toBe('B1');
     expect(faultOf(() => bill(basics.vendor)).code).toBe('6140');
@@ -249,7 +268,9 @@ describe('DocNumber', () => {
   it('2050 for a DocNumber over 21 characters', () => {
     const { company, basics } = testCompany();
     expect(faultOf(() => company.create('Invoice', { DocNumber: 'x'.repeat(22), CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 1)] }))).toMatchObject({
-      code: '2050', element: 'DocNumber', Detail: 'String length is either shorter or longer than supported by specification. DocNumber Min: 0, Max: 21, Supplied length: 22',
+      code: '2050',
+      element: 'DocNumber',
+      Detail: 'String length is either shorter or longer than supported by specification. DocNumber Min: 0, Max: 21, Supplied length: 22',
     });
   });
 });
@@ -257,7 +278,10 @@ describe('DocNumber', () => {
 describe('amounts and tax', () => {
   it('6070 when Amount differs from Qty × UnitPrice (rounded half-up to cents)', () => {
     const { company, basics } = testCompany();
-    const ok = company.create('Invoice', { CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 337.5, { Qty: 4.5, UnitPrice: 75 }), sales(basics.item, 0.34, { Qty: 3, UnitPrice: 0.1125 })] });
+    const ok = company.create('Invoice', {
+      CustomerRef: { value: basics.customer },
+      Line: [sales(basics.item, 337.5, { Qty: 4.5, UnitPrice: 75 }), sales(basics.item, 0.34, { Qty: 3, UnitPrice: 0.1125 })],
+    });
     expect(ok.TotalAmt).toBe(337.84);
     const f = faultOf(() => company.create('Invoice', { CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 100, { Qty: 3, UnitPrice: 33.33 })] }));
     expect(f).toMatchObject({ code: '6070', Message: 'Amount calculation incorrect in the request', element: 'Amount' });
@@ -272,33 +296,47 @@ describe('amounts and tax', () => {
     });
     // 8 % of 10.05 = 0.804 → 0.80 per line; 1.60 total (not 1.61 from the 20.10 sum).
     expect(inv.TxnTaxDetail).toEqual({
-      TxnTaxCodeRef: { value: basics.taxCode }, TotalTax: 1.6,
-      TaxLine: [{ Amount: 1.6, DetailType: 'TaxLineDetail', TaxLineDetail: { TaxRateRef: { value: expect.any(String) }, PercentBased: true, TaxPercent: 8, NetAmountTaxable: 20.1 } }],
+      TxnTaxCodeRef: { value: basics.taxCode },
+      TotalTax: 1.6,
+      TaxLine: [
+        { Amount: 1.6, DetailType: 'TaxLineDetail', TaxLineDetail: { TaxRateRef: { value: expect.any(String) }, PercentBased: true, TaxPercent: 8, NetAmountTaxable: 20.1 } },
+      ],
     });
     expect(inv.TotalAmt).toBe(71.7);
     // A sparse update that does not touch tax keeps the transaction tax code and the tax.
     const up = company.update('Invoice', { Id: inv.Id, SyncToken: '0', sparse: true, PrivateNote: 'note' });
     expect(up).toMatchObject({ TotalAmt: 71.7, TxnTaxDetail: { TxnTaxCodeRef: { value: basics.taxCode }, TotalTax: 1.6 } });
     expect(faultOf(() => company.create('Invoice', { CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 1, { TaxCodeRef: { value: '5' } })] }))).toMatchObject({
-      code: '6100', Detail: 'Valid Line TaxCodes for US should be TAX or NON. Supplied value:5',
+      code: '6100',
+      Detail: 'Valid Line TaxCodes for US should be TAX or NON. Supplied value:5',
     });
   });
 
   it('non-US: 6000 when a line has no tax code, with the region word', () => {
     const au = testCompany('AU');
     const f = faultOf(() => au.company.create('Invoice', { CustomerRef: { value: au.basics.customer }, Line: [sales(au.basics.item, 10)] }));
-    expect(f).toMatchObject({ code: '6000', Message: 'A business validation error has occurred while processing your request', Detail: 'Business Validation Error: Make sure all your transactions have a GST rate before you save.' });
+    expect(f).toMatchObject({
+      code: '6000',
+      Message: 'A business validation error has occurred while processing your request',
+      Detail: 'Business Validation Error: Make sure all your transactions have a GST rate before you save.',
+    });
     const uk = testCompany('UK');
     expect(faultOf(() => uk.company.create('Invoice', { CustomerRef: { value: uk.basics.customer }, Line: [sales(uk.basics.item, 10)] })).Detail).toContain('VAT rate');
     // NotApplicable needs no codes.
-    expect(au.company.create('Invoice', { GlobalTaxCalculation: 'NotApplicable', CustomerRef: { value: au.basics.customer }, Line: [sales(au.basics.item, 10)] }).TotalAmt).toBe(10);
+    expect(au.company.create('Invoice', { GlobalTaxCalculation: 'NotApplicable', CustomerRef: { value: au.basics.customer }, Line: [sales(au.basics.item, 10)] }).TotalAmt).toBe(
+      10,
+    );
   });
 
   it('non-US TaxExcluded: tax added on top, per line, per rate', () => {
     const { company, basics } = testCompany('AU');
     const inv = company.create('Invoice', {
       CustomerRef: { value: basics.customer },
-      Line: [sales(basics.item, 10.05, { TaxCodeRef: { value: basics.taxCode } }), sales(basics.item, 10.05, { TaxCodeRef: { value: basics.taxCode } }), sales(basics.item, 7, { TaxCodeRef: { value: basics.freeCode } })],
+      Line: [
+        sales(basics.item, 10.05, { TaxCodeRef: { value: basics.taxCode } }),
+        sales(basics.item, 10.05, { TaxCodeRef: { value: basics.taxCode } }),
+        sales(basics.item, 7, { TaxCodeRef: { value: basics.freeCode } }),
+      ],
     });
     expect(inv.GlobalTaxCalculation).toBe('TaxExcluded');
     // 10 % of 10.05 = 1.005 → 1.01 per line (half-up): 2.02.
@@ -310,19 +348,31 @@ describe('amounts and tax', () => {
   it('non-US TaxInclusive: tax is inside the line amounts (generous echoes the gross line; strict answers net, as QBO does)', () => {
     const { company, basics, core } = testCompany('AU');
     core.setFidelity('generous');
-    const inv = company.create('Invoice', { GlobalTaxCalculation: 'TaxInclusive', CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 110, { TaxCodeRef: { value: basics.taxCode } })] });
+    const inv = company.create('Invoice', {
+      GlobalTaxCalculation: 'TaxInclusive',
+      CustomerRef: { value: basics.customer },
+      Line: [sales(basics.item, 110, { TaxCodeRef: { value: basics.taxCode } })],
+    });
     expect((inv.TxnTaxDetail as { TotalTax: number }).TotalTax).toBe(10);
     expect(inv.TotalAmt).toBe(110);
     expect((inv.Line as Record<string, unknown>[])[0]).toMatchObject({ Amount: 110, SalesItemLineDetail: { TaxInclusiveAmt: 110 } });
     core.setFidelity('strict');
-    const net = company.create('Invoice', { GlobalTaxCalculation: 'TaxInclusive', CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 110, { TaxCodeRef: { value: basics.taxCode } })] });
+    const net = company.create('Invoice', {
+      GlobalTaxCalculation: 'TaxInclusive',
+      CustomerRef: { value: basics.customer },
+      Line: [sales(basics.item, 110, { TaxCodeRef: { value: basics.taxCode } })],
+    });
     expect(net.TotalAmt).toBe(110);
     expect((net.Line as Record<string, unknown>[])[0]).toMatchObject({ Amount: 100 });
   });
 
   it('TxnTaxDetail.TotalTax overrides the computed tax and survives a sparse update that does not send it', () => {
     const { company, basics } = testCompany('AU');
-    const inv = company.create('Invoice', { CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 74.25, { TaxCodeRef: { value: basics.taxCode } })], TxnTaxDetail: { TotalTax: 7.42 } });
+    const inv = company.create('Invoice', {
+      CustomerRef: { value: basics.customer },
+      Line: [sales(basics.item, 74.25, { TaxCodeRef: { value: basics.taxCode } })],
+      TxnTaxDetail: { TotalTax: 7.42 },
+    });
     expect((inv.TxnTaxDetail as { TotalTax: number }).TotalTax).toBe(7.42);
     expect(inv.TotalAmt).toBe(81.67);
     const up = company.update('Invoice', { Id: inv.Id, SyncToken: '0', sparse: true, PrivateNote: 'n' });
@@ -331,14 +381,40 @@ describe('amounts and tax', () => {
 
   it('6170 when TxnTaxDetail is sent with NotApplicable', () => {
     const { company, basics } = testCompany('UK');
-    expect(faultOf(() => company.create('Invoice', { GlobalTaxCalculation: 'NotApplicable', TxnTaxDetail: { TotalTax: 1 }, CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 10)] })).code).toBe('6170');
+    expect(
+      faultOf(() =>
+        company.create('Invoice', {
+          GlobalTaxCalculation: 'NotApplicable',
+          TxnTaxDetail: { TotalTax: 1 },
+          CustomerRef: { value: basics.customer },
+          Line: [sales(basics.item, 10)],
+        }),
+      ).code,
+    ).toBe('6170');
   });
 
   it('purchases use the purchase rate list', () => {
     const { company, basics } = testCompany('CA');
-    const bill = company.create('Bill', { VendorRef: { value: basics.vendor }, Line: [{ Amount: 200, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: basics.expense }, TaxCodeRef: { value: basics.taxCode } } }] });
+    const bill = company.create('Bill', {
+      VendorRef: { value: basics.vendor },
+      Line: [
+        {
+          Amount: 200,
+          DetailType: 'AccountBasedExpenseLineDetail',
+          AccountBasedExpenseLineDetail: { AccountRef: { value: basics.expense }, TaxCodeRef: { value: basics.taxCode } },
+        },
+      ],
+    });
     expect(bill).toMatchObject({ TotalAmt: 220, Balance: 220, TxnTaxDetail: { TotalTax: 20 } });
-    expect(faultOf(() => company.create('Purchase', { PaymentType: 'Cash', AccountRef: { value: basics.bank }, Line: [{ Amount: 5, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: basics.expense } } }] })).Detail).toContain('GST/HST rate');
+    expect(
+      faultOf(() =>
+        company.create('Purchase', {
+          PaymentType: 'Cash',
+          AccountRef: { value: basics.bank },
+          Line: [{ Amount: 5, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: basics.expense } } }],
+        }),
+      ).Detail,
+    ).toContain('GST/HST rate');
   });
 });
 
@@ -383,9 +459,20 @@ describe('payments and balances', () => {
 
   it('refuses applying more than the open balance or more than the payment total (6000)', () => {
     const { company, basics, inv } = setup();
-    expect(faultOf(() => company.create('Payment', { CustomerRef: { value: basics.customer }, TotalAmt: 500, Line: [{ Amount: 101, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] })).code).toBe('6000');
-    expect(faultOf(() => company.create('Payment', { CustomerRef: { value: basics.customer }, TotalAmt: 10, Line: [{ Amount: 20, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] })).code).toBe('6000');
-    expect(faultOf(() => company.create('Payment', { CustomerRef: { value: basics.customer }, TotalAmt: 10, Line: [{ Amount: 10, LinkedTxn: [{ TxnId: '999', TxnType: 'Invoice' }] }] })).code).toBe('2500');
+    expect(
+      faultOf(() =>
+        company.create('Payment', { CustomerRef: { value: basics.customer }, TotalAmt: 500, Line: [{ Amount: 101, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] }),
+      ).code,
+    ).toBe('6000');
+    expect(
+      faultOf(() =>
+        company.create('Payment', { CustomerRef: { value: basics.customer }, TotalAmt: 10, Line: [{ Amount: 20, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }] }),
+      ).code,
+    ).toBe('6000');
+    expect(
+      faultOf(() => company.create('Payment', { CustomerRef: { value: basics.customer }, TotalAmt: 10, Line: [{ Amount: 10, LinkedTxn: [{ TxnId: '999', TxnType: 'Invoice' }] }] }))
+        .code,
+    ).toBe('2500');
   });
 
   it('a credit memo applied through a zero payment reduces the invoice balance and the credit', () => {
@@ -393,8 +480,12 @@ describe('payments and balances', () => {
     const cm = company.create('CreditMemo', { CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 30)] });
     expect(cm).toMatchObject({ Balance: 30, RemainingCredit: 30 });
     company.create('Payment', {
-      CustomerRef: { value: basics.customer }, TotalAmt: 0,
-      Line: [{ Amount: 30, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }, { Amount: 30, LinkedTxn: [{ TxnId: cm.Id, TxnType: 'CreditMemo' }] }],
+      CustomerRef: { value: basics.customer },
+      TotalAmt: 0,
+      Line: [
+        { Amount: 30, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] },
+        { Amount: 30, LinkedTxn: [{ TxnId: cm.Id, TxnType: 'CreditMemo' }] },
+      ],
     });
     expect(company.read('Invoice', String(inv.Id)).Balance).toBe(70);
     expect(company.read('CreditMemo', String(cm.Id))).toMatchObject({ Balance: 0, RemainingCredit: 0 });
@@ -404,8 +495,12 @@ describe('payments and balances', () => {
     const { company, basics, inv } = setup();
     const cm = company.create('CreditMemo', { CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 30)] });
     const pay = company.create('Payment', {
-      CustomerRef: { value: basics.customer }, TotalAmt: 0,
-      Line: [{ Amount: 30, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] }, { Amount: 30, LinkedTxn: [{ TxnId: cm.Id, TxnType: 'CreditMemo' }] }],
+      CustomerRef: { value: basics.customer },
+      TotalAmt: 0,
+      Line: [
+        { Amount: 30, LinkedTxn: [{ TxnId: inv.Id, TxnType: 'Invoice' }] },
+        { Amount: 30, LinkedTxn: [{ TxnId: cm.Id, TxnType: 'CreditMemo' }] },
+      ],
     });
     const cur = company.read('CreditMemo', String(cm.Id));
     company.voidTxn('CreditMemo', { Id: cm.Id, SyncToken: cur.SyncToken });
@@ -417,7 +512,13 @@ describe('payments and balances', () => {
     const { company, basics } = testCompany();
     const line = { Amount: 50, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: basics.expense } } };
     const bill = company.create('Bill', { VendorRef: { value: basics.vendor }, Line: [line] });
-    const bp = company.create('BillPayment', { VendorRef: { value: basics.vendor }, PayType: 'Check', TotalAmt: 20, CheckPayment: { BankAccountRef: { value: basics.bank } }, Line: [{ Amount: 20, LinkedTxn: [{ TxnId: bill.Id, TxnType: 'Bill' }] }] });
+    const bp = company.create('BillPayment', {
+      VendorRef: { value: basics.vendor },
+      PayType: 'Check',
+      TotalAmt: 20,
+      CheckPayment: { BankAccountRef: { value: basics.bank } },
+      Line: [{ Amount: 20, LinkedTxn: [{ TxnId: bill.Id, TxnType: 'Bill' }] }],
+    });
     const up = company.update('Bill', { Id: bill.Id, SyncToken: '1', VendorRef: { value: basics.vendor }, Line: [{ ...line, Amount: 60 }] });
     expect(up).toMatchObject({ TotalAmt: 60, Balance: 40, LinkedTxn: [{ TxnId: bp.Id, TxnType: 'BillPayment' }] });
   });
@@ -434,8 +535,17 @@ describe('payments and balances', () => {
 
   it('bill payments reduce bill balances', () => {
     const { company, basics } = testCompany();
-    const bill = company.create('Bill', { VendorRef: { value: basics.vendor }, Line: [{ Amount: 200, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: basics.expense } } }] });
-    const bp = company.create('BillPayment', { VendorRef: { value: basics.vendor }, PayType: 'Check', TotalAmt: 150, CheckPayment: { BankAccountRef: { value: basics.bank } }, Line: [{ Amount: 150, LinkedTxn: [{ TxnId: bill.Id, TxnType: 'Bill' }] }] });
+    const bill = company.create('Bill', {
+      VendorRef: { value: basics.vendor },
+      Line: [{ Amount: 200, DetailType: 'AccountBasedExpenseLineDetail', AccountBasedExpenseLineDetail: { AccountRef: { value: basics.expense } } }],
+    });
+    const bp = company.create('BillPayment', {
+      VendorRef: { value: basics.vendor },
+      PayType: 'Check',
+      TotalAmt: 150,
+      CheckPayment: { BankAccountRef: { value: basics.bank } },
+      Line: [{ Amount: 150, LinkedTxn: [{ TxnId: bill.Id, TxnType: 'Bill' }] }],
+    });
     expect(company.read('Bill', String(bill.Id))).toMatchObject({ Balance: 50, SyncToken: '1', LinkedTxn: [{ TxnId: bp.Id, TxnType: 'BillPayment' }] });
     expect(company.read('Vendor', basics.vendor).Balance).toBe(50);
     company.voidTxn('BillPayment', { Id: bp.Id, SyncToken: '0' });
@@ -497,7 +607,10 @@ describe('CDC and the change log', () => {
     t.company.remove('Invoice', { Id: gone.Id, SyncToken: '0' });
     const [invoices, customers] = t.company.cdc(['Invoice', 'customer'], since);
     expect(invoices!.entity).toBe('Invoice');
-    expect(invoices!.rows.map((r) => [r.Id, r.status])).toEqual([[inv.Id, undefined], [gone.Id, 'Deleted']]);
+    expect(invoices!.rows.map((r) => [r.Id, r.status])).toEqual([
+      [inv.Id, undefined],
+      [gone.Id, 'Deleted'],
+    ]);
     expect(invoices!.rows[1]).toEqual({ domain: 'QBO', status: 'Deleted', Id: gone.Id, MetaData: { LastUpdatedTime: expect.any(String) } });
     expect(customers).toEqual({ entity: 'Customer', rows: [] });
     expect(t.company.changes().map((c) => c.operation)).toContain('Delete');

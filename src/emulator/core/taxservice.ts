@@ -74,7 +74,17 @@ export function createTaxService(deps: TaxServiceDeps, body: unknown): Json {
   const purchases: Json[] = [];
   const out: Json[] = [];
   for (const p of planned) {
-    const rate = p.existing ?? deps.insert('TaxRate', { Name: p.make!.name, Description: p.make!.name, RateValue: Number(p.make!.value), AgencyRef: { value: p.make!.agency }, Active: true, SpecialTaxType: 'NONE', DisplayType: 'ReadOnly' });
+    const rate =
+      p.existing ??
+      deps.insert('TaxRate', {
+        Name: p.make!.name,
+        Description: p.make!.name,
+        RateValue: Number(p.make!.value),
+        AgencyRef: { value: p.make!.agency },
+        Active: true,
+        SpecialTaxType: 'NONE',
+        DisplayType: 'ReadOnly',
+      });
     const on = p.make?.on ?? 'Sales';
     const list = on === 'Purchase' ? purchases : sales;
     list.push({ TaxRateRef: { value: String(rate.Id) }, TaxTypeApplicable: 'TaxOnAmount', TaxOrder: list.length });

@@ -31,7 +31,12 @@ export function seedBasics(c: Company): Basics {
   if (c.region === 'US') {
     const rate = id(c.insert('TaxRate', { Name: 'State', RateValue: 8 }));
     const taxCode = id(
-      c.insert('TaxCode', { Name: 'CA', Taxable: true, TaxGroup: true, SalesTaxRateList: { TaxRateDetail: [{ TaxRateRef: { value: rate }, TaxTypeApplicable: 'TaxOnAmount', TaxOrder: 0 }] } }),
+      c.insert('TaxCode', {
+        Name: 'CA',
+        Taxable: true,
+        TaxGroup: true,
+        SalesTaxRateList: { TaxRateDetail: [{ TaxRateRef: { value: rate }, TaxTypeApplicable: 'TaxOnAmount', TaxOrder: 0 }] },
+      }),
     );
     return { income, expense, bank, item, customer, vendor, net30, taxCode };
   }

@@ -15,13 +15,40 @@ const SALES_DETAIL = new Set(['SalesItemLineDetail', 'DescriptionOnly', 'Discoun
 const PURCHASE_DETAIL = new Set(['AccountBasedExpenseLineDetail', 'ItemBasedExpenseLineDetail', 'DescriptionOnly']);
 const LINE_PROPS = new Set(['Id', 'LineNum', 'Description', 'Amount', 'DetailType', 'LinkedTxn', 'CustomField', 'LineEx', 'ProjectRef']);
 const DETAIL_PROPS: Record<string, ReadonlySet<string>> = {
-  SalesItemLineDetail: new Set(['ItemRef', 'ClassRef', 'UnitPrice', 'Qty', 'RatePercent', 'ItemAccountRef', 'TaxCodeRef', 'TaxClassificationRef', 'ServiceDate', 'TaxInclusiveAmt', 'DiscountRate', 'DiscountAmt', 'MarkupInfo', 'PriceLevelRef']),
+  SalesItemLineDetail: new Set([
+    'ItemRef',
+    'ClassRef',
+    'UnitPrice',
+    'Qty',
+    'RatePercent',
+    'ItemAccountRef',
+    'TaxCodeRef',
+    'TaxClassificationRef',
+    'ServiceDate',
+    'TaxInclusiveAmt',
+    'DiscountRate',
+    'DiscountAmt',
+    'MarkupInfo',
+    'PriceLevelRef',
+  ]),
   DescriptionLineDetail: new Set(['ServiceDate', 'TaxCodeRef']),
   DiscountLineDetail: new Set(['PercentBased', 'DiscountPercent', 'DiscountAccountRef', 'DiscountRef', 'ClassRef', 'TaxCodeRef', 'ServiceDate']),
   SubTotalLineDetail: new Set(['ItemRef', 'ServiceDate']),
   GroupLineDetail: new Set(['GroupItemRef', 'Quantity', 'Line']),
   AccountBasedExpenseLineDetail: new Set(['AccountRef', 'CustomerRef', 'ClassRef', 'BillableStatus', 'MarkupInfo', 'TaxAmount', 'TaxCodeRef', 'TaxInclusiveAmt']),
-  ItemBasedExpenseLineDetail: new Set(['ItemRef', 'UnitPrice', 'Qty', 'TaxCodeRef', 'ClassRef', 'MarkupInfo', 'CustomerRef', 'BillableStatus', 'TaxInclusiveAmt', 'PriceLevelRef', 'ItemAccountRef']),
+  ItemBasedExpenseLineDetail: new Set([
+    'ItemRef',
+    'UnitPrice',
+    'Qty',
+    'TaxCodeRef',
+    'ClassRef',
+    'MarkupInfo',
+    'CustomerRef',
+    'BillableStatus',
+    'TaxInclusiveAmt',
+    'PriceLevelRef',
+    'ItemAccountRef',
+  ]),
 };
 
 /** Unknown properties inside a line are refused like top-level ones (2010). */
@@ -69,13 +96,7 @@ function ratesOf(code: Json, side: 'sales' | 'purchase', ctx: BuildContext): Rat
   return out;
 }
 
-export function buildTxn(
-  entity: EntityName,
-  input: Json,
-  ctx: BuildContext,
-  state: TxnState,
-  previous: Json | undefined,
-): Json {
+export function buildTxn(entity: EntityName, input: Json, ctx: BuildContext, state: TxnState, previous: Json | undefined): Json {
   const def = ENTITIES[entity];
   const obj: Json = { ...input };
   const currency = CURRENCIES[ctx.region]!;
@@ -123,9 +144,7 @@ export function buildTxn(
   // Lines.
   const side = def.side ?? 'sales';
   const allowed = side === 'sales' ? SALES_DETAIL : PURCHASE_DETAIL;
-  const oldIds = new Set(
-    (Array.isArray(previous?.Line) ? previous.Line : []).map((l) => (isObj(l) ? String(l.Id ?? '') : '')).filter(Boolean),
-  );
+  const oldIds = new Set((Array.isArray(previous?.Line) ? previous.Line : []).map((l) => (isObj(l) ? String(l.Id ?? '') : '')).filter(Boolean));
   const lines: Json[] = [];
   let net = 0n; // sum of line amounts as entered
   let discount = 0n;
@@ -328,8 +347,9 @@ function computedDiffers(total: bigint, computed: Map<string, { tax: bigint }>):
 
 function dueDate(obj: Json, ctx: BuildContext): string {
   const txnDate = obj.TxnDate as string;
-  const termId = refValue(obj.SalesTermRef)
-    ?? (() => {
+  const termId =
+    refValue(obj.SalesTermRef) ??
+    (() => {
       const c = obj.CustomerRef ? ctx.get('Customer', refValue(obj.CustomerRef) ?? '') : undefined;
       const v = obj.VendorRef ? ctx.get('Vendor', refValue(obj.VendorRef) ?? '') : undefined;
       const prefs = ctx.prefs();

@@ -11,8 +11,7 @@ export interface ConsentPageInput {
   selected?: string;
 }
 
-const escape = (s: string) =>
-  s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+const escape = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 
 export const consentCss = `body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1d2530}
 h1{font-size:1.4rem}fieldset{border:1px solid #c8ced6;border-radius:6px;padding:1rem}label{display:block;padding:.3rem 0}

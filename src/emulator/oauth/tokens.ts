@@ -56,9 +56,7 @@ export interface TokenSet {
 
 export type GrantError = 'invalid_grant';
 
-export type AccessCheck =
-  | { ok: true; realmId: string; clientId: string }
-  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'wrong-realm' };
+export type AccessCheck = { ok: true; realmId: string; clientId: string } | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'wrong-realm' };
 
 const grantSchema = z.object({
   id: z.string(),

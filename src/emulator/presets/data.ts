@@ -85,7 +85,13 @@ export const presets: Record<Region, PresetData> = {
     region: 'AU',
     companyName: 'Emulated Practice Pty Ltd',
     country: 'AU',
-    accounts: commonAccounts('Business Cheque Account', { key: 'tax', Name: 'GST Payable', AccountType: 'Other Current Liability', AccountSubType: 'GlobalTaxPayable', AcctNum: '2100' }),
+    accounts: commonAccounts('Business Cheque Account', {
+      key: 'tax',
+      Name: 'GST Payable',
+      AccountType: 'Other Current Liability',
+      AccountSubType: 'GlobalTaxPayable',
+      AcctNum: '2100',
+    }),
     agencies: [{ key: 'ato', DisplayName: 'Australian Taxation Office' }],
     taxRates: [
       { key: 'gst-s', Name: 'GST (sales)', Description: 'GST 10% on sales', RateValue: 10 },

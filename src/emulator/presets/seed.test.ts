@@ -14,7 +14,8 @@ describe('region presets', () => {
     const dump = port.dump(realmId) as { region: string; entities: Record<string, Row[]> };
     expect(dump.region).toBe(region);
     const subtypes = dump.entities.Account!.map((a) => a.AccountSubType);
-    for (const s of ['Checking', 'AccountsReceivable', 'AccountsPayable', 'UndepositedFunds', 'ServiceFeeIncome', 'OfficeGeneralAdministrativeExpenses']) expect(subtypes).toContain(s);
+    for (const s of ['Checking', 'AccountsReceivable', 'AccountsPayable', 'UndepositedFunds', 'ServiceFeeIncome', 'OfficeGeneralAdministrativeExpenses'])
+      expect(subtypes).toContain(s);
     expect(dump.entities.PaymentMethod!.length).toBe(presets[region].paymentMethods.length);
     expect(dump.entities.Term!.map((t) => t.Name)).toContain('Net 30');
     expect(dump.entities.Item!.map((i) => i.Name)).toEqual(['Services']);
@@ -53,8 +54,16 @@ describe('region presets', () => {
     expect(rates.every((r) => typeof (r.AgencyRef as { value?: string } | undefined)?.value === 'string')).toBe(true);
     const item = company.list('Item')[0]!;
     const customer = company.create('Customer', { DisplayName: 'US Tax Test' });
-    const line = (amount: number, code: string) => ({ DetailType: 'SalesItemLineDetail', Amount: amount, SalesItemLineDetail: { ItemRef: { value: item.Id }, TaxCodeRef: { value: code } } });
-    const invoice = company.create('Invoice', { CustomerRef: { value: customer.Id }, Line: [line(100, 'TAX'), line(50, 'NON')], TxnTaxDetail: { TxnTaxCodeRef: { value: nyc.Id } } });
+    const line = (amount: number, code: string) => ({
+      DetailType: 'SalesItemLineDetail',
+      Amount: amount,
+      SalesItemLineDetail: { ItemRef: { value: item.Id }, TaxCodeRef: { value: code } },
+    });
+    const invoice = company.create('Invoice', {
+      CustomerRef: { value: customer.Id },
+      Line: [line(100, 'TAX'), line(50, 'NON')],
+      TxnTaxDetail: { TxnTaxCodeRef: { value: nyc.Id } },
+    });
     // 8.875 % of the 100.00 taxable: 4.00 state + 4.50 city + 0.375 → 0.38 MCTD.
     expect((invoice.TxnTaxDetail as { TotalTax: number }).TotalTax).toBe(8.88);
     expect(invoice.TotalAmt).toBe(158.88);

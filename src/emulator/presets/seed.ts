@@ -11,7 +11,8 @@ export interface SeedOptions {
 
 export function seedPreset(core: CorePort, region: Region, name?: string, opts: SeedOptions = {}): string {
   const p = presets[region];
-  if (opts.automatedSalesTax && region !== 'US') throw new RangeError(`automated sales tax is for the us preset only, not ${region.toLowerCase()} (Intuit: "AST is currently applicable for US locale only")`);
+  if (opts.automatedSalesTax && region !== 'US')
+    throw new RangeError(`automated sales tax is for the us preset only, not ${region.toLowerCase()} (Intuit: "AST is currently applicable for US locale only")`);
   const realmId = core.createCompany({ region, name: name ?? p.companyName });
   const account: Record<string, string> = {};
   for (const a of p.accounts) {

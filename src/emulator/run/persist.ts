@@ -75,7 +75,8 @@ export function openPersistence(file: string, take: () => Snapshot, debounceMs =
       const raw = db.prepare('SELECT format, core, oauth FROM emulator_snapshot WHERE id = 1').get();
       if (!raw) return undefined;
       const row = rowSchema.parse(raw);
-      if (row.format !== FORMAT) throw new PersistenceError(`${file}: emulator data format ${row.format} is not supported by this version (expected ${FORMAT}); start with a new data file`);
+      if (row.format !== FORMAT)
+        throw new PersistenceError(`${file}: emulator data format ${row.format} is not supported by this version (expected ${FORMAT}); start with a new data file`);
       try {
         return { core: JSON.parse(row.core) as unknown, oauth: JSON.parse(row.oauth) as unknown };
       } catch {

@@ -87,7 +87,9 @@ export interface RunningEmulator {
 
 /** `1-<8 hex seconds>-<24 hex>`, the shape of Intuit's transaction ids. */
 function newTid(): string {
-  return `1-${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
+  return `1-${Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
 }
 
 /** QBO_EMULATOR_CLOCK_START: `<UTC instant>[@<real epoch ms at which the clock reads it>]`, as now. */
@@ -95,7 +97,8 @@ function clockStartFromEnv(v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
   const [instant, anchor] = v.split('@');
   const ms = Date.parse(instant!);
-  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]{5,12}Z$/.test(instant!) || (anchor !== undefined && !/^\d{1,15}$/.test(anchor)) || Number.isNaN(ms)) throw new RangeError(`QBO_EMULATOR_CLOCK_START=${v}: must be a UTC instant, e.g. 2026-11-26T02:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}T[\d:.]{5,12}Z$/.test(instant!) || (anchor !== undefined && !/^\d{1,15}$/.test(anchor)) || Number.isNaN(ms))
+    throw new RangeError(`QBO_EMULATOR_CLOCK_START=${v}: must be a UTC instant, e.g. 2026-11-26T02:00:00Z`);
   return anchor ? ms + (Date.now() - Number(anchor)) : ms;
 }
 
@@ -175,16 +178,13 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
   // The gateway has already checked the token; the routes check again so they are safe on their own.
   app.route(
     '/',
-    core.routes(
-      (req, realmId) => {
-        const token = bearerToken(req.headers.get('authorization') ?? undefined);
-        const check = token ? tokens.checkAccess(token, realmId) : undefined;
-        if (check?.ok) return undefined;
-        if (check?.reason === 'wrong-realm') return forbiddenResponse(clock.nowMs());
-        return unauthorizedResponse('Token invalid', clock.nowMs());
-      },
-      newTid,
-    ),
+    core.routes((req, realmId) => {
+      const token = bearerToken(req.headers.get('authorization') ?? undefined);
+      const check = token ? tokens.checkAccess(token, realmId) : undefined;
+      if (check?.ok) return undefined;
+      if (check?.reason === 'wrong-realm') return forbiddenResponse(clock.nowMs());
+      return unauthorizedResponse('Token invalid', clock.nowMs());
+    }, newTid),
   );
 
   app.onError((err, c) => {

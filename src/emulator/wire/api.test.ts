@@ -50,9 +50,17 @@ describe('entity envelopes', () => {
     expect(r.body.Customer).toEqual(created);
     const missing = await get('/invoice/99999');
     expect(missing.status).toBe(400);
-    expect(missing.body).toEqual({ Fault: { Error: [expect.objectContaining({ code: '610', Message: 'Object Not Found', element: '' })], type: 'ValidationFault' }, time: expect.stringMatching(TIME) });
+    expect(missing.body).toEqual({
+      Fault: { Error: [expect.objectContaining({ code: '610', Message: 'Object Not Found', element: '' })], type: 'ValidationFault' },
+      time: expect.stringMatching(TIME),
+    });
     expect(missing.headers.get('intuit_tid')).toBeTruthy();
-    expect((await get('/customer/1.5')).body.Fault.Error[0]).toEqual({ Message: 'Invalid ID', Detail: 'Id should be a valid number. Supplied value:1.5', code: '2030', element: 'Id' });
+    expect((await get('/customer/1.5')).body.Fault.Error[0]).toEqual({
+      Message: 'Invalid ID',
+      Detail: 'Id should be a valid number. Supplied value:1.5',
+      code: '2030',
+      element: 'Id',
+    });
     const odd = await get('/customer/1/5');
     expect(odd.status).toBe(400);
     expect(odd.body.Fault.Error[0]).toMatchObject({ code: '500', Message: 'Unsupported Operation' });
@@ -103,7 +111,10 @@ describe('entity envelopes', () => {
 
   it('6240 for a duplicate DisplayName, without `element` (recorded error/validation.yml)', async () => {
     const r = await post('/vendor', { DisplayName: 'Acme Pty' });
-    expect(r.body).toEqual({ Fault: { Error: [{ Message: 'Duplicate Name Exists Error', Detail: 'The name supplied already exists. : null', code: '6240' }], type: 'ValidationFault' }, time: expect.any(String) });
+    expect(r.body).toEqual({
+      Fault: { Error: [{ Message: 'Duplicate Name Exists Error', Detail: 'The name supplied already exists. : null', code: '6240' }], type: 'ValidationFault' },
+      time: expect.any(String),
+    });
   });
 });
 
@@ -131,7 +142,9 @@ describe('requestid', () => {
     const other = s.core.createCompany({ name: 'Other Co', region: 'US' });
     const here = await post('/customer?requestid=shared-id', { DisplayName: 'Per Company' });
     const res = await fetch(`${s.url}/v3/company/${other.realmId}/customer?requestid=shared-id`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ DisplayName: 'Per Company' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ DisplayName: 'Per Company' }),
     });
     const there = (await res.json()) as Body;
     expect(there.Customer.DisplayName).toBe('Per Company');
@@ -320,14 +333,28 @@ describe('authorization', () => {
       expect(r401.headers.get('www-authenticate')).toBe('Bearer realm="Intuit", error="invalid_token"');
       expect(r401.headers.get('intuit_tid')).toBeTruthy();
       expect(await r401.json()).toEqual({
-        warnings: null, intuitObject: null,
-        fault: { error: [{ message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', detail: 'Token expired: AB0…', code: '3200', element: null }], type: 'AUTHENTICATION' },
-        report: null, queryResponse: null, batchItemResponse: [], attachableResponse: [], syncErrorResponse: null, requestId: null,
-        time: 1_700_000_000_000, status: null, cdcresponse: [],
+        warnings: null,
+        intuitObject: null,
+        fault: {
+          error: [{ message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', detail: 'Token expired: AB0…', code: '3200', element: null }],
+          type: 'AUTHENTICATION',
+        },
+        report: null,
+        queryResponse: null,
+        batchItemResponse: [],
+        attachableResponse: [],
+        syncErrorResponse: null,
+        requestId: null,
+        time: 1_700_000_000_000,
+        status: null,
+        cdcresponse: [],
       });
       const r403 = await fetch(`${url}/${realm}/customer/1`, { headers: { authorization: 'Bearer other-realm' } });
       expect(r403.status).toBe(403);
-      expect(((await r403.json()) as Body).fault).toEqual({ error: [{ message: 'message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403', detail: null, code: '3100', element: null }], type: 'SERVICE' });
+      expect(((await r403.json()) as Body).fault).toEqual({
+        error: [{ message: 'message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403', detail: null, code: '3100', element: null }],
+        type: 'SERVICE',
+      });
       const unknown = await fetch(`${url}/12345/customer/1`, { headers: { authorization: 'Bearer ok' } });
       expect(unknown.status).toBe(403);
       const ok = await fetch(`${url}/${realm}/companyinfo/${realm}`, { headers: { authorization: 'Bearer ok' } });

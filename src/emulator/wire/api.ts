@@ -57,15 +57,16 @@ export function runWrite(company: Company, entityName: string, op: Op, body: unk
 }
 
 function cdcResponse(company: Company, entities: string, changedSince: string): Json[] {
-  const names = entities.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = entities
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw faults.requiredMissing('entities');
   const since = new Date(normaliseIso(changedSince));
   const results = company.cdc(names, since);
   return [
     {
-      QueryResponse: results.map((r) =>
-        r.rows.length ? { [r.entity]: r.rows, startPosition: 1, maxResults: r.rows.length } : {},
-      ),
+      QueryResponse: results.map((r) => (r.rows.length ? { [r.entity]: r.rows, startPosition: 1, maxResults: r.rows.length } : {})),
     },
   ];
 }
@@ -117,7 +118,10 @@ function batchItem(company: Company, item: unknown, created: Set<string>): Json 
     const keys = Object.keys(item).filter((k) => !['bId', 'operation', 'optionsData'].includes(k));
     const entityKey = keys.find((k) => entityByName(k));
     if (!entityKey) throw faults.requiredMissing('operation entity');
-    const options = String(item.optionsData ?? '').toLowerCase().split(',').map((s) => s.trim());
+    const options = String(item.optionsData ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((s) => s.trim());
     let op: Op;
     const requested = String(item.operation ?? 'create').toLowerCase();
     if (requested === 'create' || requested === 'update' || requested === 'delete' || requested === 'void') op = requested;
@@ -178,38 +182,42 @@ export function apiRoutes(deps: ApiDeps): Hono {
    *  only this, docs/qbo-api.md §requestid): an identical request sent again after the first was answered, within
    *  the retention time, gets the first answer; one that differs gets fault 600; requests in flight
    *  together are each executed (duplicates may be created, as users report). */
-  const handle =
-    (fn: (c: Context, company: Company) => Promise<Answer> | Answer, write: boolean) =>
-    async (c: Context) => {
-      const company = core.company(c.req.param('realmId') ?? '')!;
-      const requestId = write ? c.req.query('requestid') : undefined;
-      let fingerprint = '';
-      if (requestId) {
-        if (requestId.length > 50) {
-          return send(c, faultAnswer(new QboFault([{ Message: 'Invalid RequestId format', Detail: `requestid is longer than 50 characters (${requestId.length})`, code: '2130', element: 'requestid' }]), company));
-        }
-        const strict = company.fidelity() === 'strict';
-        if (strict) fingerprint = await requestFingerprint(c);
-        const seen = company.recallRequest(requestId);
-        if (seen && !strict) return send(c, seen.answer as Answer);
-        if (seen) {
-          if (seen.fingerprint === fingerprint) return send(c, seen.answer as Answer);
-          return send(c, faultAnswer(faults.duplicateRequest(requestId), company));
-        }
-        // A write takes time at QBO; while this one is "in flight", a duplicate arriving on another
-        // connection gets past the check above too and is executed as well.
-        if (strict) await new Promise<void>((r) => setTimeout(r, IN_FLIGHT_MS));
+  const handle = (fn: (c: Context, company: Company) => Promise<Answer> | Answer, write: boolean) => async (c: Context) => {
+    const company = core.company(c.req.param('realmId') ?? '')!;
+    const requestId = write ? c.req.query('requestid') : undefined;
+    let fingerprint = '';
+    if (requestId) {
+      if (requestId.length > 50) {
+        return send(
+          c,
+          faultAnswer(
+            new QboFault([{ Message: 'Invalid RequestId format', Detail: `requestid is longer than 50 characters (${requestId.length})`, code: '2130', element: 'requestid' }]),
+            company,
+          ),
+        );
       }
-      let answer: Answer;
-      try {
-        answer = await fn(c, company);
-      } catch (e) {
-        if (e instanceof QboFault) answer = faultAnswer(e, company);
-        else throw e;
+      const strict = company.fidelity() === 'strict';
+      if (strict) fingerprint = await requestFingerprint(c);
+      const seen = company.recallRequest(requestId);
+      if (seen && !strict) return send(c, seen.answer as Answer);
+      if (seen) {
+        if (seen.fingerprint === fingerprint) return send(c, seen.answer as Answer);
+        return send(c, faultAnswer(faults.duplicateRequest(requestId), company));
       }
-      if (requestId && answer.status === 200) company.rememberRequest(requestId, answer, fingerprint);
-      return send(c, answer);
-    };
+      // A write takes time at QBO; while this one is "in flight", a duplicate arriving on another
+      // connection gets past the check above too and is executed as well.
+      if (strict) await new Promise<void>((r) => setTimeout(r, IN_FLIGHT_MS));
+    }
+    let answer: Answer;
+    try {
+      answer = await fn(c, company);
+    } catch (e) {
+      if (e instanceof QboFault) answer = faultAnswer(e, company);
+      else throw e;
+    }
+    if (requestId && answer.status === 200) company.rememberRequest(requestId, answer, fingerprint);
+    return send(c, answer);
+  };
 
   const readJson = async (c: Context): Promise<unknown> => {
     const text = await c.req.text();
@@ -226,7 +234,10 @@ export function apiRoutes(deps: ApiDeps): Hono {
     return { status: 200, body: { QueryResponse: queryResponse(r), time: company.time() } };
   };
 
-  app.get('/v3/company/:realmId/query', handle((c, company) => runQueryText(company, c.req.query('query')), false));
+  app.get(
+    '/v3/company/:realmId/query',
+    handle((c, company) => runQueryText(company, c.req.query('query')), false),
+  );
   app.post(
     '/v3/company/:realmId/query',
     handle(async (c, company) => runQueryText(company, c.req.query('query') ?? (await c.req.text())), false),
@@ -267,7 +278,10 @@ export function apiRoutes(deps: ApiDeps): Hono {
       } catch {
         throw faults.requiredMissing('file_content');
       }
-      const suffixes = Object.keys(form).filter((k) => k.startsWith('file_content_')).map((k) => k.slice('file_content_'.length)).sort();
+      const suffixes = Object.keys(form)
+        .filter((k) => k.startsWith('file_content_'))
+        .map((k) => k.slice('file_content_'.length))
+        .sort();
       if (suffixes.length === 0) throw faults.requiredMissing('file_content');
       const out: Json[] = [];
       for (const n of suffixes) {
@@ -281,7 +295,10 @@ export function apiRoutes(deps: ApiDeps): Hono {
           } catch {
             throw faults.requiredMissing(`file_metadata_${n}`);
           }
-          const file = content instanceof File ? { name: content.name, type: content.type || 'application/octet-stream', size: content.size } : { name: `file_${n}`, type: 'text/plain', size: String(content ?? '').length };
+          const file =
+            content instanceof File
+              ? { name: content.name, type: content.type || 'application/octet-stream', size: content.size }
+              : { name: `file_${n}`, type: 'text/plain', size: String(content ?? '').length };
           out.push({ Attachable: company.upload(meta, file) });
         } catch (e) {
           if (e instanceof QboFault) out.push({ Fault: faultBody(e.errors, undefined, e.type).Fault });

@@ -75,6 +75,11 @@ export function forbiddenResponse(nowMs: number): Response {
 /** `1-<8 hex seconds>-<24 hex>`, the shape of Intuit's transaction ids. */
 export function intuitTid(nowMs: number, random: () => number): string {
   let hex = '';
-  for (let i = 0; i < 3; i++) hex += Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
-  return `1-${Math.floor(nowMs / 1000).toString(16).padStart(8, '0')}-${hex}`;
+  for (let i = 0; i < 3; i++)
+    hex += Math.floor(random() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
+  return `1-${Math.floor(nowMs / 1000)
+    .toString(16)
+    .padStart(8, '0')}-${hex}`;
 }

@@ -36,8 +36,7 @@ interface NodeBindings {
   incoming?: { socket?: { destroy(): void; destroyed?: boolean; once(ev: 'close', cb: () => void): void } };
 }
 
-const sleep = (ms: number, closing: Promise<void>) =>
-  ms <= 0 ? Promise.resolve() : Promise.race([new Promise<void>((r) => setTimeout(r, ms).unref()), closing]);
+const sleep = (ms: number, closing: Promise<void>) => (ms <= 0 ? Promise.resolve() : Promise.race([new Promise<void>((r) => setTimeout(r, ms).unref()), closing]));
 
 export function bearerToken(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
@@ -73,8 +72,7 @@ export function apiGateway(deps: GatewayDeps): MiddlewareHandler {
     const admission = deps.limiter.admit(realmId, kind, units);
     if (!admission.ok) {
       const s = deps.limiter.settings();
-      const retryAfterSeconds =
-        s.retryAfter === 'none' ? undefined : s.retryAfter === 'auto' ? deps.clock.realMs(admission.retryAfterMs) / 1000 : s.retryAfter;
+      const retryAfterSeconds = s.retryAfter === 'none' ? undefined : s.retryAfter === 'auto' ? deps.clock.realMs(admission.retryAfterMs) / 1000 : s.retryAfter;
       return throttleResponse(c, { format: s.throttleFormat, retryAfterSeconds, now: deps.clock.now() });
     }
     try {

@@ -29,7 +29,12 @@ const listQuery = z.strictObject({
   from: dateSchema.optional(),
   to: dateSchema.optional(),
   state: z.enum(recordStates, { error: 'must be active or cancelled' }).optional(),
-  limit: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(1000, { error: 'must be at most 1000' }).optional(),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(1000, { error: 'must be at most 1000' })
+    .optional(),
   offset: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(0, { error: 'must not be negative' }).optional(),
 });
 
@@ -104,7 +109,16 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
   api.post('/import', requireRole('bookkeeper'), async (c) => {
     if (importing) {
       c.header('Retry-After', String(IMPORT_RETRY_SECONDS));
-      return c.json({ error: { code: 'request.import-busy', message: `Another import is running; send this one again when it has finished (try in ${IMPORT_RETRY_SECONDS} seconds).`, field: 'body' } }, 429);
+      return c.json(
+        {
+          error: {
+            code: 'request.import-busy',
+            message: `Another import is running; send this one again when it has finished (try in ${IMPORT_RETRY_SECONDS} seconds).`,
+            field: 'body',
+          },
+        },
+        429,
+      );
     }
     importing = true;
     try {

@@ -29,9 +29,21 @@ describeEachDialect('settings API', (ctx) => {
     await ctx.db
       .insertInto('connections')
       .values({
-        realm_id: '55', company_name: 'Company 55', region: 'AU', status: 'disconnected',
-        access_token_enc: null, refresh_token_enc: null, access_expires_at: null, refresh_expires_at: null, refresh_hard_expires_at: null,
-        connected_at: '2026-11-01T00:00:00.000Z', connected_by: null, disconnected_reason: 'disconnected', updated_at: '2026-11-01T00:00:00.000Z', lock_owner: null, lock_until: null,
+        realm_id: '55',
+        company_name: 'Company 55',
+        region: 'AU',
+        status: 'disconnected',
+        access_token_enc: null,
+        refresh_token_enc: null,
+        access_expires_at: null,
+        refresh_expires_at: null,
+        refresh_hard_expires_at: null,
+        connected_at: '2026-11-01T00:00:00.000Z',
+        connected_by: null,
+        disconnected_reason: 'disconnected',
+        updated_at: '2026-11-01T00:00:00.000Z',
+        lock_owner: null,
+        lock_until: null,
       })
       .execute();
     http = new Hono();

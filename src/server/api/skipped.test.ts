@@ -27,7 +27,13 @@ describeEachDialect('skipped records API', (ctx) => {
   });
 
   it('skips a row with its linked rows, lists them within the window, and adds one back', async () => {
-    const body = { refs: [{ kind: 'invoice', id: 'INV-3', date: '2026-11-05' }, { kind: 'payment', id: 'P-3', date: '2026-11-06' }, { kind: 'invoice', id: 'INV-OLD', date: '2026-10-31' }] };
+    const body = {
+      refs: [
+        { kind: 'invoice', id: 'INV-3', date: '2026-11-05' },
+        { kind: 'payment', id: 'P-3', date: '2026-11-06' },
+        { kind: 'invoice', id: 'INV-OLD', date: '2026-10-31' },
+      ],
+    };
     const res = await http.request('/api/v1/skipped?realm=7', req(keeper, { method: 'POST', body: JSON.stringify(body) }));
     expect(res.status).toBe(200);
     expect(((await res.json()) as { skipped: unknown[] }).skipped).toHaveLength(3);

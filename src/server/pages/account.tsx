@@ -69,12 +69,12 @@ async function show(c: Context<WebEnv>, deps: WebDeps, extra: Extra = {}) {
 
         <section aria-labelledby="tokens-h">
           <h2 id="tokens-h">API tokens</h2>
-          <p>Scripts use an API token to call the JSON API as you (header <code>Authorization: Bearer …</code>).</p>
+          <p>
+            Scripts use an API token to call the JSON API as you (header <code>Authorization: Bearer …</code>).
+          </p>
           {extra.newToken ? (
             <div class="notice notice-ok" role="status">
-              <p>
-                New token “{extra.newToken.name}”. Copy it now: it is shown only this once.
-              </p>
+              <p>New token “{extra.newToken.name}”. Copy it now: it is shown only this once.</p>
               <label for="new-token">Token</label>
               <input id="new-token" class="token" readonly value={extra.newToken.token} />
             </div>
@@ -145,7 +145,16 @@ export const accountPage: WebPage = {
       const body = await c.req.parseBody();
       const me = currentUser(c)!;
       const lifetime = tokenLifetime(str(body.expires) || 'never');
-      if (!lifetime) return show(c, deps, { status: 400, notice: { kind: 'error', text: `Expires after: choose one of ${Object.values(TOKEN_LIFETIMES).map((l) => l.label).join(', ')}.` } });
+      if (!lifetime)
+        return show(c, deps, {
+          status: 400,
+          notice: {
+            kind: 'error',
+            text: `Expires after: choose one of ${Object.values(TOKEN_LIFETIMES)
+              .map((l) => l.label)
+              .join(', ')}.`,
+          },
+        });
       const { token, info } = await createApiToken(deps.ctx.db, me.id, str(body.name), deps.ctx.clock(), lifetime.days);
       deps.ctx.logger.info({ user: me.email, token: info.prefix }, 'API token created');
       return show(c, deps, { newToken: { name: info.name, token } });
@@ -171,7 +180,10 @@ export const accountPage: WebPage = {
       const wait = countAttempt(deps.limiters, me.email, c.get('clientIp'), deps.ctx.clock().getTime());
       if (wait > 0) {
         c.header('Retry-After', String(Math.ceil(wait / 1000)));
-        return show(c, deps, { status: 429, notice: { kind: 'error', text: `Current password: too many wrong attempts. Try again in ${Math.max(1, Math.ceil(wait / 1000))} seconds.` } });
+        return show(c, deps, {
+          status: 429,
+          notice: { kind: 'error', text: `Current password: too many wrong attempts. Try again in ${Math.max(1, Math.ceil(wait / 1000))} seconds.` },
+        });
       }
       const creds = await credentialsFor(deps.ctx.db, me.email);
       if (!creds || !(await verifyPassword(str(body.current), creds.passwordHash))) {

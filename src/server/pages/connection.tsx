@@ -178,7 +178,14 @@ export const connectionPage: WebPage = {
       const q = c.req.query();
       const session = c.get('session') as WebEnv['Variables']['session'] | undefined;
       try {
-        const status = await deps.connection.completeConnect({ code: q.code, state: q.state, realmId: q.realmId, error: q.error, sessionId: session?.id, actor: session?.user.email ?? 'qbo-connect connect (command line)' });
+        const status = await deps.connection.completeConnect({
+          code: q.code,
+          state: q.state,
+          realmId: q.realmId,
+          error: q.error,
+          sessionId: session?.id,
+          actor: session?.user.email ?? 'qbo-connect connect (command line)',
+        });
         if (status.state === 'connected' && q.realmId) await prefillOnConnect(deps, q.realmId);
         if (!session) {
           return renderPage(c, { title: 'Connected', bare: true, body: <Notice kind="ok">Connected to QuickBooks. You can close this window.</Notice> });

@@ -14,15 +14,4 @@ import { skippedPage } from './skipped.js';
 import { settingsPage } from './settings.js';
 import { practicePage } from './practice.js';
 
-export const pages: WebPage[] = [
-  signInPage,
-  connectionPage,
-  usersPage,
-  accountPage,
-  previewPage,
-  syncPage,
-  historyPage,
-  skippedPage,
-  settingsPage,
-  practicePage,
-];
+export const pages: WebPage[] = [signInPage, connectionPage, usersPage, accountPage, previewPage, syncPage, historyPage, skippedPage, settingsPage, practicePage];

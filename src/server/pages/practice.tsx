@@ -43,14 +43,29 @@ const linkKinds: Record<Browsed, string[]> = {
   'staff-expense': ['staff-expense'],
   staff: ['staff'],
 };
-const skipKind: Record<Browsed, string> = { contact: 'contact', project: 'job-item', invoice: 'invoice', 'credit-note': 'credit-note', payment: 'payment', bill: 'bill', 'staff-expense': 'staff-expense', staff: 'staff' };
+const skipKind: Record<Browsed, string> = {
+  contact: 'contact',
+  project: 'job-item',
+  invoice: 'invoice',
+  'credit-note': 'credit-note',
+  payment: 'payment',
+  bill: 'bill',
+  'staff-expense': 'staff-expense',
+  staff: 'staff',
+};
 
 interface SyncState {
   state: 'linked' | 'not yet' | 'skipped' | 'before export-from';
   qbo: Array<{ entity: string; id: string }>;
 }
 
-const exportFromKey: Partial<Record<Browsed, keyof Settings['general']['exportFrom']>> = { invoice: 'invoices', 'credit-note': 'creditNotes', payment: 'payments', bill: 'bills', 'staff-expense': 'staffExpenses' };
+const exportFromKey: Partial<Record<Browsed, keyof Settings['general']['exportFrom']>> = {
+  invoice: 'invoices',
+  'credit-note': 'creditNotes',
+  payment: 'payments',
+  bill: 'bills',
+  'staff-expense': 'staffExpenses',
+};
 
 /**
  * A document dated before its export-from date is not "not yet in QuickBooks": no sync will send it
@@ -108,7 +123,8 @@ function nameOf(r: StoredRecord): string {
 
 function StateTag({ s }: { s: SyncState | undefined }) {
   const state = s?.state ?? 'not yet';
-  const text = state === 'linked' ? 'Linked' : state === 'skipped' ? 'Skipped' : state === 'before export-from' ? 'Before the export-from date (not synced)' : 'Not yet in QuickBooks';
+  const text =
+    state === 'linked' ? 'Linked' : state === 'skipped' ? 'Skipped' : state === 'before export-from' ? 'Before the export-from date (not synced)' : 'Not yet in QuickBooks';
   return <span class={`tag tag-${state.replace(/ /g, '-')}`}>{text}</span>;
 }
 
@@ -133,7 +149,12 @@ async function browse(c: Context<WebEnv>, deps: WebDeps) {
   const offset = Math.max(0, Math.trunc(Number(c.req.query('offset') ?? '0')) || 0);
   const page = await listRecords(deps.ctx.db, kind, { limit: PAGE, offset });
   const realmId = await webRealm(deps.ctx);
-  const states = await syncStates(deps, realmId, kind, page.items.map((r) => r.key));
+  const states = await syncStates(
+    deps,
+    realmId,
+    kind,
+    page.items.map((r) => r.key),
+  );
   await markBeforeExportFrom(deps, realmId, kind, page.items, states);
   const doc = kindInfo[kind].document;
   const parties = doc ? await partyNames(deps, kind, page.items) : new Map<string, string>();
@@ -186,7 +207,7 @@ async function browse(c: Context<WebEnv>, deps: WebDeps) {
                       <a href={href}>{r.key}</a>
                     </td>
                     {kind === 'contact' ? <td>{x['uniqueId'] ? String(x['uniqueId']) : <span class="text-error">missing</span>}</td> : null}
-                    <td>{doc ? parties.get(r.key) ?? '' : nameOf(r)}</td>
+                    <td>{doc ? (parties.get(r.key) ?? '') : nameOf(r)}</td>
                     {doc ? <td class="nowrap">{String(x['date'] ?? '')}</td> : null}
                     {doc ? <td class="num">{money((x['totalCents'] ?? x['amountCents']) as number | undefined)}</td> : null}
                     <td>{r.state}</td>
@@ -211,7 +232,15 @@ async function browse(c: Context<WebEnv>, deps: WebDeps) {
   });
 }
 
-const fieldNames: Record<string, string> = { code: 'Code', uniqueId: 'Unique ID', isClient: 'Client', isSupplier: 'Supplier', totalCents: 'Total', taxCents: 'Tax', amountCents: 'Amount' };
+const fieldNames: Record<string, string> = {
+  code: 'Code',
+  uniqueId: 'Unique ID',
+  isClient: 'Client',
+  isSupplier: 'Supplier',
+  totalCents: 'Total',
+  taxCents: 'Tax',
+  amountCents: 'Amount',
+};
 
 /** `projectNumber` → `Project number`; a few fields have plainer names. */
 function fieldName(k: string): string {
@@ -228,7 +257,15 @@ function Value({ k, v }: { k: string; v: unknown }) {
   return <>{String(v)}</>;
 }
 
-async function one(c: Context<WebEnv>, deps: WebDeps, kindParam: string, key: string, notice?: { kind: 'ok' | 'error'; text: string }, status: 200 | 400 | 404 = 200, values?: { uniqueId: string; email: string }) {
+async function one(
+  c: Context<WebEnv>,
+  deps: WebDeps,
+  kindParam: string,
+  key: string,
+  notice?: { kind: 'ok' | 'error'; text: string },
+  status: 200 | 400 | 404 = 200,
+  values?: { uniqueId: string; email: string },
+) {
   if (!(browsed as readonly string[]).includes(kindParam)) {
     return renderPage(c, { title: 'Practice data', status: 404, body: <Notice kind="error">There is no kind of practice record called “{kindParam}”.</Notice> });
   }
@@ -298,7 +335,7 @@ async function one(c: Context<WebEnv>, deps: WebDeps, kindParam: string, key: st
             <form method="post" action={`/practice/contact/${encodeURIComponent(key)}`} class="stack">
               <CsrfField token={csrf} />
               <label for="uniqueId">Unique ID</label>
-              <input id="uniqueId" name="uniqueId" value={values?.uniqueId ?? str(x["uniqueId"])} maxlength={30} aria-describedby="uniqueId-help" />
+              <input id="uniqueId" name="uniqueId" value={values?.uniqueId ?? str(x['uniqueId'])} maxlength={30} aria-describedby="uniqueId-help" />
               <p class="hint" id="uniqueId-help">
                 The accounting ID from the practice system (its “Card ID”), e.g. CL90001. Leave empty only if the contact has none.
               </p>
@@ -319,13 +356,13 @@ async function one(c: Context<WebEnv>, deps: WebDeps, kindParam: string, key: st
           {Object.entries(x)
             .filter(([k]) => k !== 'state')
             .map(([k, v]) => (
-            <>
-              <dt>{fieldName(k)}</dt>
-              <dd>
-                <Value k={k} v={v} />
-              </dd>
-            </>
-          ))}
+              <>
+                <dt>{fieldName(k)}</dt>
+                <dd>
+                  <Value k={k} v={v} />
+                </dd>
+              </>
+            ))}
         </dl>
       </>
     ),
@@ -355,7 +392,10 @@ export const practicePage: WebPage = {
       try {
         const { changed, stored: after } = await updateRecord(deps.ctx.db, 'contact', key, next, deps.ctx.clock());
         deps.ctx.logger.info({ contact: key, by: currentUser(c)!.email, version: after.version }, 'contact corrected in the web app');
-        return one(c, deps, 'contact', key, { kind: 'ok', text: changed ? `Saved contact ${key} (now version ${after.version}). The next preview uses it.` : `Contact ${key} already had these values; nothing changed.` });
+        return one(c, deps, 'contact', key, {
+          kind: 'ok',
+          text: changed ? `Saved contact ${key} (now version ${after.version}). The next preview uses it.` : `Contact ${key} already had these values; nothing changed.`,
+        });
       } catch (err) {
         if (err instanceof PracticeError) return one(c, deps, 'contact', key, { kind: 'error', text: err.message }, 400, values);
         throw err;

@@ -14,7 +14,20 @@ import { currentUser } from '../web/session.js';
 import { qboRefusal } from '../../connect/reasons.js';
 import { actorName, localWhen } from '../../connect/run/reasons.js';
 import { isUserFacing, type RefusalStatus, type UserFacingError } from '../../user-facing-error.js';
-import { buildPlan, prefillPending, prefillSettings, PREFILL_ACTOR, skipGroup, skipWithLinked, groupOrder, shownValue, type GroupKind, type Plan, type PlanGroup, type PlanRow } from '../../connect/plan/index.js';
+import {
+  buildPlan,
+  prefillPending,
+  prefillSettings,
+  PREFILL_ACTOR,
+  skipGroup,
+  skipWithLinked,
+  groupOrder,
+  shownValue,
+  type GroupKind,
+  type Plan,
+  type PlanGroup,
+  type PlanRow,
+} from '../../connect/plan/index.js';
 import { qboClientFor } from '../../connect/connection/qbo-client.js';
 import { blockingErrors } from '../../connect/run/sync.js';
 import { latestRun } from '../../connect/run/history.js';
@@ -165,7 +178,8 @@ export function appliedCents(row: PlanRow): number | null {
 
 /** Why QBO's total differs from the practice's: per-line rounding only when that is what the row says. */
 function totalsNote(row: PlanRow): string {
-  if (row.issues.some((i) => i.code.endsWith('.total-differs'))) return ' — differs from the practice total by per-line tax rounding in QuickBooks; the practice’s tax is sent so QuickBooks keeps its figure';
+  if (row.issues.some((i) => i.code.endsWith('.total-differs')))
+    return ' — differs from the practice total by per-line tax rounding in QuickBooks; the practice’s tax is sent so QuickBooks keeps its figure';
   if (row.issues.some((i) => i.severity === 'error')) return ' — differs from the practice total: see the errors above (not rounding)';
   return ' — differs from the practice total';
 }
@@ -176,13 +190,29 @@ function RowView({ row, canSkip, csrf }: { row: PlanRow; canSkip: boolean; csrf:
   const totalsDiffer = row.practiceTotalCents !== null && row.qboTotalCents !== null && row.practiceTotalCents !== row.qboTotalCents;
   const applied = appliedCents(row);
   return (
-    <details id={rowAnchor(row.key)} open={errors > 0 && !row.skipped} class={`plan-row${errors ? ' has-error' : warnings ? ' has-warning' : ''}${row.skipped ? ' is-skipped' : ''}`}>
+    <details
+      id={rowAnchor(row.key)}
+      open={errors > 0 && !row.skipped}
+      class={`plan-row${errors ? ' has-error' : warnings ? ' has-warning' : ''}${row.skipped ? ' is-skipped' : ''}`}
+    >
       <summary>
         <span class="row-label">{row.record.label}</span>
-        <span class="row-action">{row.skipped ? 'Skipped' : actionText[row.action] ?? row.action}</span>
-        {applied !== null ? <span class="row-total">{money(applied)} applied</span> : row.practiceTotalCents !== null ? <span class="row-total">{money(row.practiceTotalCents)}</span> : null}
-        {errors ? <span class="tag tag-error">{errors} error{errors === 1 ? '' : 's'}</span> : null}
-        {warnings ? <span class="tag tag-warn">{warnings} warning{warnings === 1 ? '' : 's'}</span> : null}
+        <span class="row-action">{row.skipped ? 'Skipped' : (actionText[row.action] ?? row.action)}</span>
+        {applied !== null ? (
+          <span class="row-total">{money(applied)} applied</span>
+        ) : row.practiceTotalCents !== null ? (
+          <span class="row-total">{money(row.practiceTotalCents)}</span>
+        ) : null}
+        {errors ? (
+          <span class="tag tag-error">
+            {errors} error{errors === 1 ? '' : 's'}
+          </span>
+        ) : null}
+        {warnings ? (
+          <span class="tag tag-warn">
+            {warnings} warning{warnings === 1 ? '' : 's'}
+          </span>
+        ) : null}
       </summary>
       <div class="row-body">
         {row.skipped ? (
@@ -252,7 +282,11 @@ function GroupView({ group, canSkip, csrf }: { group: PlanGroup; canSkip: boolea
         {groupTitles[group.kind]} <span class="count">({group.records})</span>
       </h2>
       <p class="group-facts">
-        {group.records} record{group.records === 1 ? '' : 's'} to sync · {group.skipped ? `${group.skipped} skipped · ` : ''}<span class={group.errors ? 'text-error' : ''}>{group.errors} error{group.errors === 1 ? '' : 's'}</span> · {group.warnings} warning
+        {group.records} record{group.records === 1 ? '' : 's'} to sync · {group.skipped ? `${group.skipped} skipped · ` : ''}
+        <span class={group.errors ? 'text-error' : ''}>
+          {group.errors} error{group.errors === 1 ? '' : 's'}
+        </span>{' '}
+        · {group.warnings} warning
         {group.warnings === 1 ? '' : 's'} · total {money(group.totalCents)}
       </p>
       {canSkip && open > 0 ? (
@@ -282,7 +316,11 @@ function ErrorSummary({ plan }: { plan: Plan }) {
       <ul>
         {rows.map((r) => (
           <li>
-            <a href={`#${rowAnchor(r.key)}`}>{r.record.label}</a>: {r.issues.filter((i) => i.severity === 'error').map((i) => i.message).join(' ')}
+            <a href={`#${rowAnchor(r.key)}`}>{r.record.label}</a>:{' '}
+            {r.issues
+              .filter((i) => i.severity === 'error')
+              .map((i) => i.message)
+              .join(' ')}
           </li>
         ))}
       </ul>
@@ -350,15 +388,24 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
         {notice ? <Notice kind={notice.kind}>{notice.text}</Notice> : null}
         {c.req.query('prefilled') !== undefined ? <Notice kind="ok">Filled in the mappings that match; each is in the settings changes as {PREFILL_ACTOR}.</Notice> : null}
         {pending ? <PrefillOffer canRun={canSkip} csrf={csrf} /> : null}
-        {done !== undefined && /^\d+$/.test(done) ? <Notice kind="ok">Skipped {done} record{done === '1' ? '' : 's'}. They stay out of syncs until added back on the Skipped page.</Notice> : null}
+        {done !== undefined && /^\d+$/.test(done) ? (
+          <Notice kind="ok">
+            Skipped {done} record{done === '1' ? '' : 's'}. They stay out of syncs until added back on the Skipped page.
+          </Notice>
+        ) : null}
         <p class="lead">
           Checked against QuickBooks at {when(plan.builtAt)}: {plan.groups.reduce((n, g) => n + g.records, 0)} records to sync
-          {skippedCount ? ` (and ${skippedCount} skipped)` : ''}, <span class={errors ? 'text-error' : ''}>{errors} error{errors === 1 ? '' : 's'}</span>, {plan.warnings} warning
+          {skippedCount ? ` (and ${skippedCount} skipped)` : ''},{' '}
+          <span class={errors ? 'text-error' : ''}>
+            {errors} error{errors === 1 ? '' : 's'}
+          </span>
+          , {plan.warnings} warning
           {plan.warnings === 1 ? '' : 's'}.
         </p>
         {running ? (
           <Notice kind="warn">
-            A sync is running now, started by {actorName(running.startedBy)} {localWhen(running.startedAt, deps.ctx.clock())}. <a href={`/sync/runs/${encodeURIComponent(running.id)}`}>Follow its progress</a>; start another when it has finished.
+            A sync is running now, started by {actorName(running.startedBy)} {localWhen(running.startedAt, deps.ctx.clock())}.{' '}
+            <a href={`/sync/runs/${encodeURIComponent(running.id)}`}>Follow its progress</a>; start another when it has finished.
           </Notice>
         ) : null}
         <div class="actions">
@@ -414,7 +461,8 @@ export const previewPage: WebPage = {
       const realmId = await webRealm(deps.ctx);
       if (!realmId) return notConnectedPage(c, 'Preview');
       const group = str((await c.req.parseBody()).group);
-      if (!(groupOrder as readonly string[]).includes(group)) return show(c, deps, { kind: 'error', text: `There is no group "${group}" in the preview; reload the page and try again.` }, 400);
+      if (!(groupOrder as readonly string[]).includes(group))
+        return show(c, deps, { kind: 'error', text: `There is no group "${group}" in the preview; reload the page and try again.` }, 400);
       try {
         const plan = await planFor(deps, realmId, actorOf(c));
         const added = await skipGroup(deps.ctx.db, { realmId, plan, group: group as GroupKind, actor: actorOf(c), clock: deps.ctx.clock });

@@ -48,8 +48,21 @@ const expenseFields = (root: 'bills' | 'staffExpenses', what: string): Field[] =
       ['by-expense-type', 'By expense type'],
     ],
   },
-  { type: 'qbo', path: `${root}.fixedExpenseAccountId`, label: 'The one expense account', help: 'Used when the expense account is “one account for all lines”.', source: 'expense-account' },
-  { type: 'map', path: `${root}.expenseAccountByExpenseType`, label: 'Expense account by expense type', help: 'Used when the expense account is “by expense type”.', keys: 'expense-type', source: 'expense-account' },
+  {
+    type: 'qbo',
+    path: `${root}.fixedExpenseAccountId`,
+    label: 'The one expense account',
+    help: 'Used when the expense account is “one account for all lines”.',
+    source: 'expense-account',
+  },
+  {
+    type: 'map',
+    path: `${root}.expenseAccountByExpenseType`,
+    label: 'Expense account by expense type',
+    help: 'Used when the expense account is “by expense type”.',
+    keys: 'expense-type',
+    source: 'expense-account',
+  },
   {
     type: 'enum',
     path: `${root}.lineDescription`,
@@ -97,7 +110,12 @@ export const sections: Section[] = [
     intro: 'How clients and suppliers become QuickBooks customers and suppliers.',
     fields: [
       { type: 'bool', path: 'contacts.shortenLongNames', label: 'Shorten long names', help: 'Names longer than QuickBooks accepts are shortened instead of stopping the sync.' },
-      { type: 'bool', path: 'contacts.supplierPrefix', label: 'Put S- before supplier IDs', help: 'Keeps a contact who is both client and supplier as two separate QuickBooks records.' },
+      {
+        type: 'bool',
+        path: 'contacts.supplierPrefix',
+        label: 'Put S- before supplier IDs',
+        help: 'Keeps a contact who is both client and supplier as two separate QuickBooks records.',
+      },
       {
         type: 'enum',
         path: 'contacts.matchOrder',
@@ -108,7 +126,12 @@ export const sections: Section[] = [
           ['unique-id-only', 'Unique ID only'],
         ],
       },
-      { type: 'bool', path: 'contacts.createWhenNoMatch', label: 'Create contacts that are not in QuickBooks', help: 'Off: a contact with no match stops its documents with an error.' },
+      {
+        type: 'bool',
+        path: 'contacts.createWhenNoMatch',
+        label: 'Create contacts that are not in QuickBooks',
+        help: 'Off: a contact with no match stops its documents with an error.',
+      },
     ],
   },
   {
@@ -162,9 +185,29 @@ export const sections: Section[] = [
           ['by-discipline', 'By discipline'],
         ],
       },
-      { type: 'qbo', path: 'invoices.fixedIncomeAccountId', label: 'The one income account', help: 'Used when the income account is “one account for all lines”.', source: 'income-account' },
-      { type: 'map', path: 'invoices.incomeAccountByCostCentre', label: 'Income account by cost centre', help: 'Used when the income account is “by cost centre”.', keys: 'cost-centre', source: 'income-account' },
-      { type: 'map', path: 'invoices.incomeAccountByDiscipline', label: 'Income account by discipline', help: 'Used when the income account is “by discipline”.', keys: 'discipline', source: 'income-account' },
+      {
+        type: 'qbo',
+        path: 'invoices.fixedIncomeAccountId',
+        label: 'The one income account',
+        help: 'Used when the income account is “one account for all lines”.',
+        source: 'income-account',
+      },
+      {
+        type: 'map',
+        path: 'invoices.incomeAccountByCostCentre',
+        label: 'Income account by cost centre',
+        help: 'Used when the income account is “by cost centre”.',
+        keys: 'cost-centre',
+        source: 'income-account',
+      },
+      {
+        type: 'map',
+        path: 'invoices.incomeAccountByDiscipline',
+        label: 'Income account by discipline',
+        help: 'Used when the income account is “by discipline”.',
+        keys: 'discipline',
+        source: 'income-account',
+      },
       { type: 'bool', path: 'invoices.applyCreditToInvoice', label: 'Apply credit notes to their invoice', help: 'A credit note reduces what is owed on the invoice it credits.' },
     ],
   },
@@ -183,20 +226,65 @@ export const sections: Section[] = [
           ['export', 'Export to QuickBooks'],
         ],
       },
-      { type: 'qbo', path: 'payments.depositAccountId', label: 'Deposit to (when exporting)', help: 'The bank account exported payments are deposited to.', source: 'bank-account' },
-      { type: 'map', path: 'payments.methodByPaymentType', label: 'Payment method by payment type', help: 'Which QuickBooks payment method each practice payment type becomes.', keys: 'payment-type', source: 'payment-method' },
+      {
+        type: 'qbo',
+        path: 'payments.depositAccountId',
+        label: 'Deposit to (when exporting)',
+        help: 'The bank account exported payments are deposited to.',
+        source: 'bank-account',
+      },
+      {
+        type: 'map',
+        path: 'payments.methodByPaymentType',
+        label: 'Payment method by payment type',
+        help: 'Which QuickBooks payment method each practice payment type becomes.',
+        keys: 'payment-type',
+        source: 'payment-method',
+      },
     ],
   },
-  { id: 'bills', title: 'Bills', intro: 'Supplier bills entered in the practice system. Not offered for US QuickBooks companies: US purchases carry no sales tax to claim back, so the practice\'s tax could only be dropped or folded into the cost; the preview lists them as not sent.', fields: expenseFields('bills', 'bills') },
-  { id: 'staffExpenses', title: 'Staff expenses', intro: 'Staff cash and travel expenses, sent as bills to the staff member. Not offered for US QuickBooks companies, like bills: the preview lists them as not sent.', fields: expenseFields('staffExpenses', 'staff expenses') },
+  {
+    id: 'bills',
+    title: 'Bills',
+    intro:
+      "Supplier bills entered in the practice system. Not offered for US QuickBooks companies: US purchases carry no sales tax to claim back, so the practice's tax could only be dropped or folded into the cost; the preview lists them as not sent.",
+    fields: expenseFields('bills', 'bills'),
+  },
+  {
+    id: 'staffExpenses',
+    title: 'Staff expenses',
+    intro: 'Staff cash and travel expenses, sent as bills to the staff member. Not offered for US QuickBooks companies, like bills: the preview lists them as not sent.',
+    fields: expenseFields('staffExpenses', 'staff expenses'),
+  },
   {
     id: 'tax',
     title: 'Tax',
-    intro: 'Which QuickBooks tax code each practice tax code becomes. Invoices and expenses need these. In a US company a sales line is only taxable (TAX) or not (NON), and QuickBooks works the tax out from the transaction tax code: the preview shows its figure, and warns when it is not the practice\'s.',
+    intro:
+      "Which QuickBooks tax code each practice tax code becomes. Invoices and expenses need these. In a US company a sales line is only taxable (TAX) or not (NON), and QuickBooks works the tax out from the transaction tax code: the preview shows its figure, and warns when it is not the practice's.",
     fields: [
-      { type: 'map', path: 'tax.sales', label: 'Sales (invoices and credit notes)', help: 'The QuickBooks tax code used on sales for each practice tax code.', keys: 'tax-code', source: 'sales-tax-code' },
-      { type: 'map', path: 'tax.purchases', label: 'Purchases (bills and staff expenses)', help: 'The QuickBooks tax code used on purchases for each practice tax code.', keys: 'tax-code', source: 'purchase-tax-code' },
-      { type: 'qbo', path: 'tax.transactionTaxCodeId', label: 'Transaction sales tax code (US companies)', help: 'US companies only: the sales tax code (its rates) QuickBooks charges on the taxable lines of every invoice and credit note.', source: 'tax-code' },
+      {
+        type: 'map',
+        path: 'tax.sales',
+        label: 'Sales (invoices and credit notes)',
+        help: 'The QuickBooks tax code used on sales for each practice tax code.',
+        keys: 'tax-code',
+        source: 'sales-tax-code',
+      },
+      {
+        type: 'map',
+        path: 'tax.purchases',
+        label: 'Purchases (bills and staff expenses)',
+        help: 'The QuickBooks tax code used on purchases for each practice tax code.',
+        keys: 'tax-code',
+        source: 'purchase-tax-code',
+      },
+      {
+        type: 'qbo',
+        path: 'tax.transactionTaxCodeId',
+        label: 'Transaction sales tax code (US companies)',
+        help: 'US companies only: the sales tax code (its rates) QuickBooks charges on the taxable lines of every invoice and credit note.',
+        source: 'tax-code',
+      },
     ],
   },
 ];
@@ -265,7 +353,27 @@ interface Flash {
   text: string;
 }
 
-function SettingForm({ tab, path, title, help, current, control, admin, csrf, flash }: { tab: string; path: string; title: string; help: string; current: string; control: unknown; admin: boolean; csrf: string; flash: Flash | undefined }) {
+function SettingForm({
+  tab,
+  path,
+  title,
+  help,
+  current,
+  control,
+  admin,
+  csrf,
+  flash,
+}: {
+  tab: string;
+  path: string;
+  title: string;
+  help: string;
+  current: string;
+  control: unknown;
+  admin: boolean;
+  csrf: string;
+  flash: Flash | undefined;
+}) {
   const id = fieldId(path);
   return (
     <form method="post" action="/settings" class="setting" id={`form-${id}`}>
@@ -320,10 +428,35 @@ function Select({ id, options, value, allowNone, disabled }: { id: string; optio
 function qboControl(id: string, source: QboSource, value: unknown, choices: Choices, disabled: boolean) {
   if (choices) return <Select id={id} options={choices[source]} value={value} allowNone disabled={disabled} />;
   // QuickBooks could not be asked: type the Id (the notice at the top says why).
-  return <input id={id} name="value" value={value === null || value === undefined ? '' : String(value)} disabled={disabled} aria-describedby={`${id}-help`} placeholder="QuickBooks Id, empty for none" />;
+  return (
+    <input
+      id={id}
+      name="value"
+      value={value === null || value === undefined ? '' : String(value)}
+      disabled={disabled}
+      aria-describedby={`${id}-help`}
+      placeholder="QuickBooks Id, empty for none"
+    />
+  );
 }
 
-async function sectionView({ deps, section, settings, choices, admin, csrf, flash }: { deps: WebDeps; section: Section; settings: Settings; choices: Choices; admin: boolean; csrf: string; flash: Flash | undefined }) {
+async function sectionView({
+  deps,
+  section,
+  settings,
+  choices,
+  admin,
+  csrf,
+  flash,
+}: {
+  deps: WebDeps;
+  section: Section;
+  settings: Settings;
+  choices: Choices;
+  admin: boolean;
+  csrf: string;
+  flash: Flash | undefined;
+}) {
   const out: unknown[] = [];
   for (const f of section.fields) {
     const value = getAt(settings, f.path);
@@ -357,7 +490,16 @@ async function sectionView({ deps, section, settings, choices, admin, csrf, flas
     }
     const control =
       f.type === 'bool' ? (
-        <Select id={id} options={[['on', 'On'], ['off', 'Off']]} value={value ? 'on' : 'off'} allowNone={false} disabled={!admin} />
+        <Select
+          id={id}
+          options={[
+            ['on', 'On'],
+            ['off', 'Off'],
+          ]}
+          value={value ? 'on' : 'off'}
+          allowNone={false}
+          disabled={!admin}
+        />
       ) : f.type === 'enum' ? (
         <Select id={id} options={f.options} value={value} allowNone={false} disabled={!admin} />
       ) : f.type === 'date' ? (
@@ -365,7 +507,9 @@ async function sectionView({ deps, section, settings, choices, admin, csrf, flas
       ) : (
         qboControl(id, f.source, value, choices, !admin)
       );
-    out.push(<SettingForm tab={section.id} path={f.path} title={f.label} help={f.help} current={shown(f, value, choices)} control={control} admin={admin} csrf={csrf} flash={flash} />);
+    out.push(
+      <SettingForm tab={section.id} path={f.path} title={f.label} help={f.help} current={shown(f, value, choices)} control={control} admin={admin} csrf={csrf} flash={flash} />,
+    );
   }
   return <>{out}</>;
 }
@@ -418,7 +562,10 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flashGiven?: Flash, statu
   // After a save the browser comes back here (`?saved=<path>`) scrolled to the setting it saved.
   const savedPath = c.req.query('saved');
   const flash: Flash | undefined =
-    flashGiven ?? (savedPath && fieldOf(savedPath) ? { path: savedPath, kind: 'ok', text: c.req.query('changed') === '0' ? `${savedPath} already had that value; nothing changed.` : `Saved ${savedPath}.` } : undefined);
+    flashGiven ??
+    (savedPath && fieldOf(savedPath)
+      ? { path: savedPath, kind: 'ok', text: c.req.query('changed') === '0' ? `${savedPath} already had that value; nothing changed.` : `Saved ${savedPath}.` }
+      : undefined);
   const notice = flash;
   const content = await sectionView({ deps, section: tab, settings, choices, admin, csrf, flash });
   return renderPage(c, {
@@ -433,7 +580,9 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flashGiven?: Flash, statu
           <p>{tab.intro}</p>
           {notice ? <Notice kind={notice.kind}>{notice.text}</Notice> : null}
           {!admin ? <Notice kind="warn">Only an administrator can change settings; you can see them.</Notice> : null}
-          {needsQbo && !choices ? <Notice kind="warn">QuickBooks could not be asked for its accounts and tax codes just now, so type QuickBooks Ids instead, or reload the page later.</Notice> : null}
+          {needsQbo && !choices ? (
+            <Notice kind="warn">QuickBooks could not be asked for its accounts and tax codes just now, so type QuickBooks Ids instead, or reload the page later.</Notice>
+          ) : null}
           {content}
         </section>
       </>

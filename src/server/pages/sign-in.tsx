@@ -145,7 +145,10 @@ export const signInPage: WebPage = {
       if (wait > 0) {
         c.header('Retry-After', String(Math.ceil(wait / 1000)));
         deps.ctx.logger.warn({ email: loggableEmail(email), ip }, 'sign-in throttled');
-        return show(`Too many failed sign-in attempts. Try again in ${wait < 60_000 ? `${Math.ceil(wait / 1000)} seconds` : minutes(wait)}, or ask an administrator to check your account.`, 429);
+        return show(
+          `Too many failed sign-in attempts. Try again in ${wait < 60_000 ? `${Math.ceil(wait / 1000)} seconds` : minutes(wait)}, or ask an administrator to check your account.`,
+          429,
+        );
       }
       const creds = await credentialsFor(deps.ctx.db, email);
       // An unknown email still costs one scrypt, so timing does not reveal who has an account.

@@ -40,7 +40,11 @@ export function ProgressView({ run }: { run: RunSummary }) {
     const preparing = total === 0;
     return (
       <div id="sync-progress" class="sync-progress" hx-get={url} hx-trigger="every 1s" hx-swap="outerHTML">
-        <label for="sync-bar">{preparing ? 'Checking QuickBooks and preparing the records…' : `Sending to QuickBooks: ${done} of ${total} records${group && group !== 'start' ? ` (${group.replace('-', ' ')})` : ''}`}</label>
+        <label for="sync-bar">
+          {preparing
+            ? 'Checking QuickBooks and preparing the records…'
+            : `Sending to QuickBooks: ${done} of ${total} records${group && group !== 'start' ? ` (${group.replace('-', ' ')})` : ''}`}
+        </label>
         {preparing ? <progress id="sync-bar" /> : <progress id="sync-bar" max={total} value={done} />}
         <p class="hint">
           Started by {who(run.startedBy)} at {when(run.startedAt)}. You can leave this page; the sync carries on. <a href={`/sync/runs/${encodeURIComponent(run.id)}`}>Refresh</a>
@@ -61,7 +65,8 @@ export function ProgressView({ run }: { run: RunSummary }) {
       <div class={`notice ${bad ? 'notice-error' : held ? 'notice-warn' : 'notice-ok'}`}>
         <p>
           {run.status === 'succeeded' ? 'The sync finished. ' : ''}
-          {run.created} created, {run.adopted} linked to existing records, {run.updated} updated, {run.voided} voided, {run.imported} imported, <strong>{run.failed} failed</strong>, {run.held} held for review.
+          {run.created} created, {run.adopted} linked to existing records, {run.updated} updated, {run.voided} voided, {run.imported} imported, <strong>{run.failed} failed</strong>
+          , {run.held} held for review.
         </p>
         {run.message ? <p>{run.message}</p> : null}
         <p>

@@ -99,7 +99,11 @@ export const usersPage: WebPage = {
       const problem = passwordProblem(password, [str(body.email), str(body.name)]);
       if (problem) return show(c, deps, { kind: 'error', text: `User ${str(body.email) || '(no email)'}: password ${problem}.` }, 400);
       try {
-        const user = await createUser(deps.ctx.db, { email: str(body.email), name: str(body.name), role: str(body.role), passwordHash: await hashPassword(password) }, deps.ctx.clock());
+        const user = await createUser(
+          deps.ctx.db,
+          { email: str(body.email), name: str(body.name), role: str(body.role), passwordHash: await hashPassword(password) },
+          deps.ctx.clock(),
+        );
         deps.ctx.logger.info({ user: user.email, role: user.role, by: currentUser(c)!.email }, 'user added');
         return show(c, deps, { kind: 'ok', text: `Added ${user.email} as ${user.role}.` });
       } catch (err) {

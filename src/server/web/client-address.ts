@@ -53,7 +53,10 @@ function hextets(ip: string): number[] {
 /** What a limit counts: an IPv4 address as it is, an IPv6 address as its /64. */
 export function addressBucket(ip: string): string {
   if (isIP(ip) !== 6) return ip;
-  return `${hextets(ip).slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+  return `${hextets(ip)
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(':')}::/64`;
 }
 
 /**
@@ -63,7 +66,10 @@ export function addressBucket(ip: string): string {
 export function clientAddress(socket: string, forwardedFor: string | undefined, trustedProxy: string | undefined): string {
   const plain = unmapped(socket);
   if (trustedProxy && (plain === trustedProxy || socket === trustedProxy)) {
-    const entries = (forwardedFor ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const entries = (forwardedFor ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const last = entries[entries.length - 1];
     if (last) {
       const address = forwardedAddress(last);

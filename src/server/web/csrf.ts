@@ -44,7 +44,13 @@ export function csrfProtection(deps: WebDeps) {
     const isApiCall = c.req.path.startsWith('/api/');
     if (isApiCall && !c.get('session') && c.req.header('authorization') && !c.req.header('content-type')) {
       return c.json(
-        { error: { code: 'request.content-type', message: 'The request has no Content-Type header: send "Content-Type: application/json" (with a JSON body, or {} when there is none).', field: 'Content-Type' } },
+        {
+          error: {
+            code: 'request.content-type',
+            message: 'The request has no Content-Type header: send "Content-Type: application/json" (with a JSON body, or {} when there is none).',
+            field: 'Content-Type',
+          },
+        },
         415,
       );
     }

@@ -26,7 +26,8 @@ export function mountWeb(app: Hono, ctx: AppContext, opts: WebOptions = {}): Web
   const deps: WebDeps = {
     ctx,
     // Tests may pass their own (or `undefined` for "not available"); the product builds the real one.
-    connection: 'connection' in opts ? opts.connection : createConnectionService({ db: ctx.db, config: ctx.config, logger: ctx.logger, clock: ctx.clock, store: ctx.qbo.connections }),
+    connection:
+      'connection' in opts ? opts.connection : createConnectionService({ db: ctx.db, config: ctx.config, logger: ctx.logger, clock: ctx.clock, store: ctx.qbo.connections }),
     limiters: signInLimiters(),
     secureCookies: ctx.config.publicUrl.startsWith('https://'),
     setupCode: opts.setupCode,

@@ -22,7 +22,11 @@ const VIEW = { email: 'vic@example.com', password: 'viewer password 2', name: 'V
 
 /** A connection service that records calls; the real one is tested against the emulator. */
 function fakeConnection() {
-  const calls: { begin: { sessionId?: string; actor: string }[]; complete: Record<string, unknown>[]; disconnect: { revoke?: boolean }[] } = { begin: [], complete: [], disconnect: [] };
+  const calls: { begin: { sessionId?: string; actor: string }[]; complete: Record<string, unknown>[]; disconnect: { revoke?: boolean }[] } = {
+    begin: [],
+    complete: [],
+    disconnect: [],
+  };
   let status: ConnectionStatus = { state: 'disconnected', reason: 'never-connected', message: 'Not connected to QuickBooks yet.' };
   const svc: ConnectionService = {
     async beginConnect(o) {
@@ -269,7 +273,11 @@ describe('web app routes', () => {
       const viaSession = await c.request('/api/v1/practice/contacts', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', origin: c.origin } });
       expect(viaSession.status).toBe(403);
       expect(((await viaSession.json()) as { error: { code: string } }).error.code).toBe('auth.forbidden');
-      const bearer = await http.request('/api/v1/practice/contacts', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', authorization: 'Bearer qbc_unknown' } });
+      const bearer = await http.request('/api/v1/practice/contacts', {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer qbc_unknown' },
+      });
       expect(bearer.status).toBe(401);
     });
 
@@ -404,7 +412,11 @@ describe('web app routes', () => {
       const anon = new WebClient(http);
       const c = new WebClient(http);
       await signIn(c, VIEW.email, VIEW.password);
-      for (const [client, p] of [[anon, '/signin'], [c, '/connection'], [c, '/account']] as const) {
+      for (const [client, p] of [
+        [anon, '/signin'],
+        [c, '/connection'],
+        [c, '/account'],
+      ] as const) {
         const res = await client.get(p);
         const csp = res.headers.get('content-security-policy') ?? '';
         expect(csp).toContain("frame-ancestors 'none'");

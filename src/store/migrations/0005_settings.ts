@@ -40,11 +40,5 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('unskipped_at', 'text')
     .execute();
   // At most one open skip per record; closed ones are history.
-  await db.schema
-    .createIndex('skips_open_record')
-    .on('skips')
-    .columns(['realm_id', 'record_kind', 'record_id'])
-    .unique()
-    .where(sql.ref('unskipped_at'), 'is', null)
-    .execute();
+  await db.schema.createIndex('skips_open_record').on('skips').columns(['realm_id', 'record_kind', 'record_id']).unique().where(sql.ref('unskipped_at'), 'is', null).execute();
 }

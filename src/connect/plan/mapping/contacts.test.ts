@@ -25,7 +25,12 @@ describe('names as QBO takes them', () => {
     expect(on.name).toHaveLength(100);
     expect(on.issues[0]).toMatchObject({ code: 'contact.name-too-long', severity: 'warning' });
     expect(on.issues[0]!.message).toContain('contact C1');
-    const off = qboName('contact', 'contact C1', long, settings((s) => (s.contacts.shortenLongNames = false)));
+    const off = qboName(
+      'contact',
+      'contact C1',
+      long,
+      settings((s) => (s.contacts.shortenLongNames = false)),
+    );
     expect(off.issues[0]).toMatchObject({ code: 'contact.name-too-long', severity: 'error' });
   });
 
@@ -41,16 +46,37 @@ describe('names as QBO takes them', () => {
   it('S- before supplier unique IDs when on, never doubled', () => {
     expect(supplierId('SU001', settings())).toBe('S-SU001');
     expect(supplierId('S-SU001', settings())).toBe('S-SU001');
-    expect(supplierId('SU001', settings((s) => (s.contacts.supplierPrefix = false)))).toBe('SU001');
+    expect(
+      supplierId(
+        'SU001',
+        settings((s) => (s.contacts.supplierPrefix = false)),
+      ),
+    ).toBe('SU001');
   });
 });
 
 describe('customer and vendor payloads', () => {
-  const contact = stored('contact', 'C1', { code: 'C1', uniqueId: 'CL1', name: 'Harbour Trust', legalName: 'Harbour Trust Pty Ltd', email: 'not-an-email', phone: '02 9999 0000', postalAddress: 'PO Box 1', isClient: true, isSupplier: true });
+  const contact = stored('contact', 'C1', {
+    code: 'C1',
+    uniqueId: 'CL1',
+    name: 'Harbour Trust',
+    legalName: 'Harbour Trust Pty Ltd',
+    email: 'not-an-email',
+    phone: '02 9999 0000',
+    postalAddress: 'PO Box 1',
+    isClient: true,
+    isSupplier: true,
+  });
 
   it('a customer without an invalid email, with the marker and unique ID in Notes', () => {
     const d = customerDraft(contact, settings());
-    expect(d.payload).toEqual({ DisplayName: 'Harbour Trust', CompanyName: 'Harbour Trust Pty Ltd', PrimaryPhone: { FreeFormNumber: '02 9999 0000' }, BillAddr: { Line1: 'PO Box 1' }, Notes: 'qbo-connect:contact:C1 uid:CL1' });
+    expect(d.payload).toEqual({
+      DisplayName: 'Harbour Trust',
+      CompanyName: 'Harbour Trust Pty Ltd',
+      PrimaryPhone: { FreeFormNumber: '02 9999 0000' },
+      BillAddr: { Line1: 'PO Box 1' },
+      Notes: 'qbo-connect:contact:C1 uid:CL1',
+    });
     expect(d.issues.map((i) => i.code)).toEqual(['contact.invalid-email']);
   });
 
@@ -63,6 +89,12 @@ describe('customer and vendor payloads', () => {
 
   it('a staff member as a supplier', () => {
     const s = stored('staff', 'EMP1', { uniqueId: 'EMP1', name: 'Olivia Nguyen', email: 'olivia@studio.com.au' });
-    expect(vendorDraft('staff', s, settings()).payload).toEqual({ DisplayName: 'Olivia Nguyen (S-EMP1)', PrintOnCheckName: 'Olivia Nguyen', AcctNum: 'S-EMP1', PrimaryEmailAddr: { Address: 'olivia@studio.com.au' }, Notes: 'qbo-connect:staff:EMP1 uid:S-EMP1' });
+    expect(vendorDraft('staff', s, settings()).payload).toEqual({
+      DisplayName: 'Olivia Nguyen (S-EMP1)',
+      PrintOnCheckName: 'Olivia Nguyen',
+      AcctNum: 'S-EMP1',
+      PrimaryEmailAddr: { Address: 'olivia@studio.com.au' },
+      Notes: 'qbo-connect:staff:EMP1 uid:S-EMP1',
+    });
   });
 });

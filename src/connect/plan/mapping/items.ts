@@ -13,7 +13,10 @@ export function itemKey(projectNumber: string, accountId: string | null, split: 
 
 /** QBO item names: at most 100 characters, no colon (the parent:child separator). */
 export function itemName(project: StoredRecord<'project'>, accountName: string | null, split: boolean): string {
-  const base = `${project.record.number} ${project.record.name}`.replace(/\s*:\s*/g, ' - ').replace(/\s+/g, ' ').trim();
+  const base = `${project.record.number} ${project.record.name}`
+    .replace(/\s*:\s*/g, ' - ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const suffix = split && accountName ? ` (${accountName.replace(/:/g, '-')})` : '';
   return `${base.slice(0, 100 - suffix.length).trimEnd()}${suffix}`;
 }

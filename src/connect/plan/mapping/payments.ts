@@ -39,7 +39,15 @@ export function paymentDraft(doc: ExportDocument<'payment'>, ctx: MapContext, re
       paid.push({ invoiceNumber: a.invoiceNumber, amountCents: a.amountCents });
       lines.push({ Amount: amount(a.amountCents), LinkedTxn: [{ TxnId: refValue(ref.ref, deps).value, TxnType: 'Invoice' }] });
     } else if (ref.kind === 'skipped') issues.push(issue('payment.invoice-skipped', 'error', { record: label, value: a.invoiceNumber, field }, field));
-    else if (ref.kind === 'before-window') issues.push(issue('payment.invoice-before-export-from', 'error', { record: label, value: a.invoiceNumber, field, detail: `invoice ${a.invoiceNumber} (dated ${ref.date})`, limit: settings.general.exportFrom.invoices }, field));
+    else if (ref.kind === 'before-window')
+      issues.push(
+        issue(
+          'payment.invoice-before-export-from',
+          'error',
+          { record: label, value: a.invoiceNumber, field, detail: `invoice ${a.invoiceNumber} (dated ${ref.date})`, limit: settings.general.exportFrom.invoices },
+          field,
+        ),
+      );
     else issues.push(issue('payment.invoice-unknown', 'error', { record: label, value: a.invoiceNumber, field }, field));
   });
   if (lines.length) payload['Line'] = lines;

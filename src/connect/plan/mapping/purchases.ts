@@ -31,7 +31,7 @@ interface PurchaseLine {
 
 function lineText(ctx: MapContext, kind: PurchaseKind, l: PurchaseLine, r: ResolvedLine): string {
   const setting = (kind === 'bill' ? ctx.settings.bills : ctx.settings.staffExpenses).lineDescription;
-  const project = r.project ? `${r.project.record.number} ${r.project.record.name}` : l.projectNumber ?? undefined;
+  const project = r.project ? `${r.project.record.number} ${r.project.record.name}` : (l.projectNumber ?? undefined);
   const stage = r.stage?.name;
   const type = r.expenseType?.record.name ?? l.expenseTypeCode;
   const rate = `${amount(l.amountCents).toFixed(2)}`;
@@ -68,7 +68,14 @@ export function purchaseDraft(kind: PurchaseKind, doc: ExportDocument<'bill'> | 
     const b = doc.stored.record as Bill;
     lines = b.lines;
     vendor = refs.vendor('supplier', b.supplierCode);
-    header = { number: b.number, date: b.date, dueDate: b.dueDate, taxCents: b.taxCents, totalCents: b.totalCents, note: b.supplierReference ? `Supplier invoice ${b.supplierReference}` : null };
+    header = {
+      number: b.number,
+      date: b.date,
+      dueDate: b.dueDate,
+      taxCents: b.taxCents,
+      totalCents: b.totalCents,
+      note: b.supplierReference ? `Supplier invoice ${b.supplierReference}` : null,
+    };
   } else {
     const e = doc.stored.record as StaffExpense;
     lines = [e];
@@ -78,7 +85,19 @@ export function purchaseDraft(kind: PurchaseKind, doc: ExportDocument<'bill'> | 
   const payload: Record<string, unknown> = { DocNumber: header.number, TxnDate: header.date };
   if (header.dueDate) payload['DueDate'] = header.dueDate;
   if (vendor) payload['VendorRef'] = refValue(vendor, deps);
-  else issues.push(issue(`${kind}.contact-missing`, 'error', { record: label, value: kind === 'bill' ? (doc.stored.record as Bill).supplierCode : (doc.stored.record as StaffExpense).staffUniqueId, field: kind === 'bill' ? 'supplierCode' : 'staffUniqueId' }, kind === 'bill' ? 'supplierCode' : 'staffUniqueId'));
+  else
+    issues.push(
+      issue(
+        `${kind}.contact-missing`,
+        'error',
+        {
+          record: label,
+          value: kind === 'bill' ? (doc.stored.record as Bill).supplierCode : (doc.stored.record as StaffExpense).staffUniqueId,
+          field: kind === 'bill' ? 'supplierCode' : 'staffUniqueId',
+        },
+        kind === 'bill' ? 'supplierCode' : 'staffUniqueId',
+      ),
+    );
 
   const taxes: LineTax[] = [];
   const wire: Record<string, unknown>[] = [];
@@ -90,12 +109,24 @@ export function purchaseDraft(kind: PurchaseKind, doc: ExportDocument<'bill'> | 
     const account = s.expenseAccount === 'fixed' ? s.fixedExpenseAccountId : (mappedId(s.expenseAccountByExpenseType, l.expenseTypeCode) ?? null);
     if (!account) {
       const setting = s.expenseAccount === 'fixed' ? `${settingPrefix}.fixedExpenseAccountId` : `${settingPrefix}.expenseAccountByExpenseType.${l.expenseTypeCode}`;
-      issues.push(issue(`${kind}.expense-account-unmapped`, 'error', { record: label, detail: s.expenseAccount === 'fixed' ? 'these expenses' : `expense type ${l.expenseTypeCode}`, field: f('expenseTypeCode'), limit: setting }, f('expenseTypeCode')));
+      issues.push(
+        issue(
+          `${kind}.expense-account-unmapped`,
+          'error',
+          { record: label, detail: s.expenseAccount === 'fixed' ? 'these expenses' : `expense type ${l.expenseTypeCode}`, field: f('expenseTypeCode'), limit: setting },
+          f('expenseTypeCode'),
+        ),
+      );
     }
     const detail: Record<string, unknown> = {};
     if (account) detail['AccountRef'] = { value: account };
     if (tax) detail['TaxCodeRef'] = { value: tax.code };
-    wire.push({ DetailType: 'AccountBasedExpenseLineDetail', Amount: amount(l.amountCents), Description: lineText(ctx, kind, l, r).slice(0, 4000), AccountBasedExpenseLineDetail: detail });
+    wire.push({
+      DetailType: 'AccountBasedExpenseLineDetail',
+      Amount: amount(l.amountCents),
+      Description: lineText(ctx, kind, l, r).slice(0, 4000),
+      AccountBasedExpenseLineDetail: detail,
+    });
   });
   payload['Line'] = wire;
   const tx = txnTaxFields();
@@ -105,17 +136,35 @@ export function purchaseDraft(kind: PurchaseKind, doc: ExportDocument<'bill'> | 
   const allTaxKnown = ratesKnown && !taxes.some((t) => t.rateDiffers);
   const predicted = predictTotals(lines.map((l, i) => ({ amountCents: l.amountCents, ratesPercent: ratesKnown ? taxes[i]!.ratesPercent : [] })));
   let qboTotal = predicted.totalCents;
-  const explained = allTaxKnown && roundingExplains(lines.map((l, i) => ({ amountCents: l.amountCents, tax: taxes[i]! })), predicted.taxCents, header.taxCents);
+  const explained =
+    allTaxKnown &&
+    roundingExplains(
+      lines.map((l, i) => ({ amountCents: l.amountCents, tax: taxes[i]! })),
+      predicted.taxCents,
+      header.taxCents,
+    );
   if (allTaxKnown && predicted.taxCents !== header.taxCents && !explained) {
-    issues.push(issue(`${kind}.tax-differs`, 'error', { record: label, value: header.taxCents, limit: predicted.taxCents, detail: `${Math.abs(predicted.taxCents - header.taxCents)} cent(s)` }, 'taxCents'));
+    issues.push(
+      issue(
+        `${kind}.tax-differs`,
+        'error',
+        { record: label, value: header.taxCents, limit: predicted.taxCents, detail: `${Math.abs(predicted.taxCents - header.taxCents)} cent(s)` },
+        'taxCents',
+      ),
+    );
   } else if (allTaxKnown && predicted.taxCents !== header.taxCents) {
     issues.push(
-      issue(`${kind}.total-differs`, 'warning', {
-        record: label,
-        value: header.totalCents,
-        limit: header.taxCents,
-        detail: `${amount(predicted.totalCents).toFixed(2)} (tax ${amount(predicted.taxCents).toFixed(2)}), ${Math.abs(predicted.totalCents - header.totalCents)} cent(s) ${predicted.totalCents > header.totalCents ? 'more' : 'less'}`,
-      }, 'taxCents'),
+      issue(
+        `${kind}.total-differs`,
+        'warning',
+        {
+          record: label,
+          value: header.totalCents,
+          limit: header.taxCents,
+          detail: `${amount(predicted.totalCents).toFixed(2)} (tax ${amount(predicted.taxCents).toFixed(2)}), ${Math.abs(predicted.totalCents - header.totalCents)} cent(s) ${predicted.totalCents > header.totalCents ? 'more' : 'less'}`,
+        },
+        'taxCents',
+      ),
     );
     txnTaxDetail['TotalTax'] = amount(header.taxCents);
     qboTotal = predicted.netCents + header.taxCents;

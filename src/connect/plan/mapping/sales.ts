@@ -106,7 +106,14 @@ export function salesDraft(kind: SalesKind, doc: ExportDocument<'invoice'> | Exp
   let txnTaxDetail: Record<string, unknown>;
   let qboTotal: number | null;
   if (ctx.us) {
-    const us = usSalesTax(ctx, kind, d.lines.map((l, i) => ({ amountCents: l.amountCents, tax: byLine[i] })), d.taxCents, label, issues);
+    const us = usSalesTax(
+      ctx,
+      kind,
+      d.lines.map((l, i) => ({ amountCents: l.amountCents, tax: byLine[i] })),
+      d.taxCents,
+      label,
+      issues,
+    );
     txnTaxDetail = us.txnTaxDetail;
     const net = d.lines.reduce((n, l) => n + l.amountCents, 0);
     // Automated Sales Tax: QBO's total is unknown until QBO answers (null), and recorded from it then.
@@ -118,17 +125,35 @@ export function salesDraft(kind: SalesKind, doc: ExportDocument<'invoice'> | Exp
     const predicted = predictTotals(d.lines.map((l, i) => ({ amountCents: l.amountCents, ratesPercent: taxes.length === d.lines.length ? taxes[i]!.ratesPercent : [] })));
     qboTotal = predicted.totalCents;
     const allTaxKnown = taxes.length === d.lines.length && !taxes.some((t) => t.rateDiffers);
-    const explained = allTaxKnown && roundingExplains(d.lines.map((l, i) => ({ amountCents: l.amountCents, tax: taxes[i]! })), predicted.taxCents, d.taxCents);
+    const explained =
+      allTaxKnown &&
+      roundingExplains(
+        d.lines.map((l, i) => ({ amountCents: l.amountCents, tax: taxes[i]! })),
+        predicted.taxCents,
+        d.taxCents,
+      );
     if (allTaxKnown && predicted.taxCents !== d.taxCents && !explained) {
-      issues.push(issue(`${kind}.tax-differs`, 'error', { record: label, value: d.taxCents, limit: predicted.taxCents, detail: `${Math.abs(predicted.taxCents - d.taxCents)} cent(s)` }, 'taxCents'));
+      issues.push(
+        issue(
+          `${kind}.tax-differs`,
+          'error',
+          { record: label, value: d.taxCents, limit: predicted.taxCents, detail: `${Math.abs(predicted.taxCents - d.taxCents)} cent(s)` },
+          'taxCents',
+        ),
+      );
     } else if (allTaxKnown && predicted.taxCents !== d.taxCents) {
       issues.push(
-        issue(`${kind}.total-differs`, 'warning', {
-          record: label,
-          value: d.totalCents,
-          limit: d.taxCents,
-          detail: `${amount(predicted.totalCents).toFixed(2)} (tax ${amount(predicted.taxCents).toFixed(2)}), ${Math.abs(predicted.totalCents - d.totalCents)} cent(s) ${predicted.totalCents > d.totalCents ? 'more' : 'less'}`,
-        }, 'taxCents'),
+        issue(
+          `${kind}.total-differs`,
+          'warning',
+          {
+            record: label,
+            value: d.totalCents,
+            limit: d.taxCents,
+            detail: `${amount(predicted.totalCents).toFixed(2)} (tax ${amount(predicted.taxCents).toFixed(2)}), ${Math.abs(predicted.totalCents - d.totalCents)} cent(s) ${predicted.totalCents > d.totalCents ? 'more' : 'less'}`,
+          },
+          'taxCents',
+        ),
       );
       txnTaxDetail['TotalTax'] = amount(d.taxCents);
       qboTotal = predicted.netCents + d.taxCents;

@@ -26,13 +26,30 @@ const pct = (n: number) => `${Math.round(n * 1000) / 1000}%`;
  * a code of another rate (GST 10% onto UK VAT 20%) would put a figure in QBO its code cannot explain
  * (issue 19). An error naming both rates and the setting; the line keeps QBO's rates for the prediction.
  */
-function checkRate(ctx: MapContext, side: 'sales' | 'purchases', practiceCode: string, tax: LineTax, qboName: string, label: string, field: string, setting: string, issues: Issue[]): LineTax {
+function checkRate(
+  ctx: MapContext,
+  side: 'sales' | 'purchases',
+  practiceCode: string,
+  tax: LineTax,
+  qboName: string,
+  label: string,
+  field: string,
+  setting: string,
+  issues: Issue[],
+): LineTax {
   const practice = ctx.practice.taxCodes.get(practiceCode);
   if (!practice) return tax;
   const practiceRate = practice.record.rateBasisPoints / 100;
   const qboRate = tax.ratesPercent.reduce((a, b) => a + b, 0);
   if (samePercent(practiceRate, qboRate)) return tax;
-  issues.push(issue('tax.rate-differs', 'error', { record: label, value: practiceCode, field, detail: `${pct(practiceRate)} in the practice and ${pct(qboRate)} on QBO tax code ${qboName} (${side})`, limit: setting }, field));
+  issues.push(
+    issue(
+      'tax.rate-differs',
+      'error',
+      { record: label, value: practiceCode, field, detail: `${pct(practiceRate)} in the practice and ${pct(qboRate)} on QBO tax code ${qboName} (${side})`, limit: setting },
+      field,
+    ),
+  );
   return { ...tax, rateDiffers: true };
 }
 
@@ -47,14 +64,28 @@ export function lineTax(ctx: MapContext, side: 'sales' | 'purchases', practiceCo
     // A US line only says whether it is taxable (TAX) or not (NON); the rate is the transaction tax
     // code's, compared as an amount by usSalesTax. Purchases never get here (not offered for US).
     if (mapped !== 'TAX' && mapped !== 'NON') {
-      issues.push(issue('tax.unmapped', 'error', { record: label, value: practiceCode, field, detail: `${side} (a US company's lines take TAX or NON, not ${mapped})`, limit: setting }, field));
+      issues.push(
+        issue(
+          'tax.unmapped',
+          'error',
+          { record: label, value: practiceCode, field, detail: `${side} (a US company's lines take TAX or NON, not ${mapped})`, limit: setting },
+          field,
+        ),
+      );
       return undefined;
     }
     return { code: mapped, ratesPercent: [] };
   }
   const code = ctx.lists.taxCodes.get(mapped);
   if (!code) {
-    issues.push(issue('tax.unmapped', 'error', { record: label, value: practiceCode, field, detail: `${side} (QBO tax code ${mapped} is not in the company)`, limit: `tax.${side}.${practiceCode}` }, field));
+    issues.push(
+      issue(
+        'tax.unmapped',
+        'error',
+        { record: label, value: practiceCode, field, detail: `${side} (QBO tax code ${mapped} is not in the company)`, limit: `tax.${side}.${practiceCode}` },
+        field,
+      ),
+    );
     return undefined;
   }
   return checkRate(ctx, side, practiceCode, { code: mapped, ratesPercent: side === 'sales' ? code.salesRates : code.purchaseRates }, code.name, label, field, setting, issues);
@@ -114,17 +145,31 @@ export interface UsSalesTax {
  * figure stands, the prediction is "unknown" (null), and the run records QBO's TotalAmt once the
  * document is written; a credit note's application to its invoice waits for that figure (next sync).
  */
-export function usSalesTax(ctx: MapContext, kind: 'invoice' | 'credit-note', lines: Array<{ amountCents: number; tax: LineTax | undefined }>, practiceTaxCents: number, label: string, issues: Issue[]): UsSalesTax {
+export function usSalesTax(
+  ctx: MapContext,
+  kind: 'invoice' | 'credit-note',
+  lines: Array<{ amountCents: number; tax: LineTax | undefined }>,
+  practiceTaxCents: number,
+  label: string,
+  issues: Issue[],
+): UsSalesTax {
   if (lines.some((l) => !l.tax)) return { txnTaxDetail: {}, qboTaxCents: null };
   const taxable = lines.filter((l) => l.tax!.code === 'TAX');
   if (ctx.lists.automatedSalesTax && taxable.length) {
     const net = taxable.reduce((n, l) => n + l.amountCents, 0);
-    issues.push(issue(`${kind}.us-automated-tax`, 'warning', {
-      record: label,
-      value: practiceTaxCents,
-      detail: `${(net / 100).toFixed(2)}`,
-      ...(kind === 'credit-note' ? { limit: 'its application to the invoice waits for that figure (the next sync)' } : {}),
-    }, 'taxCents'));
+    issues.push(
+      issue(
+        `${kind}.us-automated-tax`,
+        'warning',
+        {
+          record: label,
+          value: practiceTaxCents,
+          detail: `${(net / 100).toFixed(2)}`,
+          ...(kind === 'credit-note' ? { limit: 'its application to the invoice waits for that figure (the next sync)' } : {}),
+        },
+        'taxCents',
+      ),
+    );
     return { txnTaxDetail: {}, qboTaxCents: null, automated: true };
   }
   let qboTaxCents = 0;
@@ -137,7 +182,15 @@ export function usSalesTax(ctx: MapContext, kind: 'invoice' | 'credit-note', lin
       return { txnTaxDetail: {}, qboTaxCents: null };
     }
     const code = ctx.lists.taxCodes.get(txn);
-    const why = !code ? 'not in the company' : US_PSEUDO_CODES.has(txn) ? 'a line code (TAX/NON), not a sales tax code' : !code.active ? `${code.name}, which is inactive` : !code.hasSales ? `${code.name}, which has no sales tax rates` : null;
+    const why = !code
+      ? 'not in the company'
+      : US_PSEUDO_CODES.has(txn)
+        ? 'a line code (TAX/NON), not a sales tax code'
+        : !code.active
+          ? `${code.name}, which is inactive`
+          : !code.hasSales
+            ? `${code.name}, which has no sales tax rates`
+            : null;
     if (!code || why) {
       issues.push(issue('tax.transaction-code-unmapped', 'error', { record: label, value: txn, ...(why ? { detail: why } : {}) }, 'taxCode'));
       return { txnTaxDetail: {}, qboTaxCents: null };

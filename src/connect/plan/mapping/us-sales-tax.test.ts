@@ -14,7 +14,10 @@ import type { RefResolver } from './refs.js';
 import { salesDraft } from './sales.js';
 
 const clock = () => new Date('2026-11-26T00:00:00Z');
-const code = (id: string, name: string, salesRates: number[], extra: Partial<QboTaxCode> = {}): [string, QboTaxCode] => [id, { id, name, active: true, salesRates, purchaseRates: [], hasSales: salesRates.length > 0, hasPurchases: false, ...extra }];
+const code = (id: string, name: string, salesRates: number[], extra: Partial<QboTaxCode> = {}): [string, QboTaxCode] => [
+  id,
+  { id, name, active: true, salesRates, purchaseRates: [], hasSales: salesRates.length > 0, hasPurchases: false, ...extra },
+];
 const lists = {
   region: 'US',
   companyName: 'Co',
@@ -30,25 +33,63 @@ const ctx = (txn: string | null = '5'): MapContext => {
   settings.tax.sales = { GST: 'TAX', FRE: 'NON' };
   settings.tax.transactionTaxCodeId = txn;
   settings.invoices.fixedIncomeAccountId = '40';
-  return { realmId: '1', settings, lists, us: true, practice: { contacts: new Map(), staff: new Map(), projects: new Map(), taxCodes: new Map(), paymentTypes: new Map(), expenseTypes: new Map() } };
+  return {
+    realmId: '1',
+    settings,
+    lists,
+    us: true,
+    practice: { contacts: new Map(), staff: new Map(), projects: new Map(), taxCodes: new Map(), paymentTypes: new Map(), expenseTypes: new Map() },
+  };
 };
 const refs: RefResolver = {
   customer: (c) => ({ value: `@row:customers:${c}`, rowKey: `customers:${c}` }),
   vendor: (_k, c) => ({ value: `@row:suppliers:${c}`, rowKey: `suppliers:${c}` }),
   item: (p) => ({ value: `@row:items:${p}`, rowKey: `items:${p}` }),
 };
-const stored = <K extends 'invoice' | 'bill'>(kind: K, record: StoredRecord<K>['record']) => ({ stored: { id: 'x', kind, key: (record as { number: string }).number, state: 'active', version: 1, contentHash: '', createdAt: '', updatedAt: '', record }, lines: [], allocations: [] }) as unknown as ExportDocument<K>;
+const stored = <K extends 'invoice' | 'bill'>(kind: K, record: StoredRecord<K>['record']) =>
+  ({
+    stored: { id: 'x', kind, key: (record as { number: string }).number, state: 'active', version: 1, contentHash: '', createdAt: '', updatedAt: '', record },
+    lines: [],
+    allocations: [],
+  }) as unknown as ExportDocument<K>;
 const invoice = (lines: Array<[number, string]>, taxCents: number) =>
-  stored('invoice', { number: 'I-1', date: '2026-11-02', dueDate: '2026-12-02', contactCode: 'C1', projectNumber: 'P1', text: null, lines: lines.map(([a, t]) => ({ description: 'x', amountCents: a, taxCode: t, taxCents: 0 })), taxCents, totalCents: lines.reduce((n, [a]) => n + a, 0) + taxCents });
+  stored('invoice', {
+    number: 'I-1',
+    date: '2026-11-02',
+    dueDate: '2026-12-02',
+    contactCode: 'C1',
+    projectNumber: 'P1',
+    text: null,
+    lines: lines.map(([a, t]) => ({ description: 'x', amountCents: a, taxCode: t, taxCents: 0 })),
+    taxCents,
+    totalCents: lines.reduce((n, [a]) => n + a, 0) + taxCents,
+  });
 
 describe('US invoices: the transaction tax code, and QBO tax predicted from its rates', () => {
   it('TAX/NON on lines, TxnTaxCodeRef on the transaction, tax per line and rate; the same tax as the practice: no issue, no override', () => {
     // 333.33 taxed: 4 % = 13.33, 4.5 % = 15.00, 0.375 % = 1.25 → 29.58 on each line; the NON line carries none.
-    const d = salesDraft('invoice', invoice([[33_333, 'GST'], [33_333, 'GST'], [10_000, 'FRE']], 5_916), ctx(), refs, 'invoice I-1');
+    const d = salesDraft(
+      'invoice',
+      invoice(
+        [
+          [33_333, 'GST'],
+          [33_333, 'GST'],
+          [10_000, 'FRE'],
+        ],
+        5_916,
+      ),
+      ctx(),
+      refs,
+      'invoice I-1',
+    );
     expect(d.issues).toEqual([]);
     expect(d.payload['GlobalTaxCalculation']).toBeUndefined();
     expect(d.payload['TxnTaxDetail']).toEqual({ TxnTaxCodeRef: { value: '5' } });
-    expect((d.payload['Line'] as Array<{ SalesItemLineDetail: { TaxCodeRef: unknown } }>).map((l) => l.SalesItemLineDetail.TaxCodeRef)).toEqual([{ value: 'TAX' }, { value: 'TAX' }, { value: 'NON' }]);
+    expect((d.payload['Line'] as Array<{ SalesItemLineDetail: { TaxCodeRef: unknown } }>).map((l) => l.SalesItemLineDetail.TaxCodeRef)).toEqual([
+      { value: 'TAX' },
+      { value: 'TAX' },
+      { value: 'NON' },
+    ]);
     expect(d.qboTotalCents).toBe(76_666 + 5_916);
   });
 
@@ -63,7 +104,19 @@ describe('US invoices: the transaction tax code, and QBO tax predicted from its 
 
   it("Automated Sales Tax: no code sent (AST ignores it), no mapping needed, QBO's total unknown (null) and a warning naming the practice's tax", () => {
     const astCtx = { ...ctx(null), lists: { ...lists, automatedSalesTax: true } as QboLists };
-    const d = salesDraft('invoice', invoice([[100_000, 'GST'], [5_000, 'FRE']], 10_000), astCtx, refs, 'invoice I-1');
+    const d = salesDraft(
+      'invoice',
+      invoice(
+        [
+          [100_000, 'GST'],
+          [5_000, 'FRE'],
+        ],
+        10_000,
+      ),
+      astCtx,
+      refs,
+      'invoice I-1',
+    );
     expect(d.payload['TxnTaxDetail']).toBeUndefined();
     expect(d.qboTotalCents).toBeNull();
     expect(d.issues).toMatchObject([{ code: 'invoice.us-automated-tax', severity: 'warning', field: 'taxCents' }]);
@@ -97,7 +150,19 @@ describe('US invoices: the transaction tax code, and QBO tax predicted from its 
   it('a line mapping that is not TAX or NON, or none: an error naming the line and the setting', () => {
     const c = ctx();
     c.settings.tax.sales = { GST: '5' };
-    const d = salesDraft('invoice', invoice([[10_000, 'GST'], [10_000, 'ZZZ']], 1_000), c, refs, 'invoice I-1');
+    const d = salesDraft(
+      'invoice',
+      invoice(
+        [
+          [10_000, 'GST'],
+          [10_000, 'ZZZ'],
+        ],
+        1_000,
+      ),
+      c,
+      refs,
+      'invoice I-1',
+    );
     expect(d.issues.map((i) => [i.code, i.field])).toEqual([
       ['tax.unmapped', 'lines[0].taxCode'],
       ['tax.unmapped', 'lines[1].taxCode'],
@@ -106,7 +171,16 @@ describe('US invoices: the transaction tax code, and QBO tax predicted from its 
   });
 
   it('a bill is never drafted for a US company (the plan lists it as not sent before drafting)', () => {
-    const bill = stored('bill', { number: 'B-1', supplierCode: 'S1', supplierReference: null, date: '2026-11-02', dueDate: '2026-12-02', lines: [{ expenseTypeCode: 'CONS', description: 'x', amountCents: 1000, taxCode: 'GST', taxCents: 100 }], taxCents: 100, totalCents: 1100 });
+    const bill = stored('bill', {
+      number: 'B-1',
+      supplierCode: 'S1',
+      supplierReference: null,
+      date: '2026-11-02',
+      dueDate: '2026-12-02',
+      lines: [{ expenseTypeCode: 'CONS', description: 'x', amountCents: 1000, taxCode: 'GST', taxCents: 100 }],
+      taxCents: 100,
+      totalCents: 1100,
+    });
     expect(() => purchaseDraft('bill', bill, ctx(), refs, 'bill B-1')).toThrow(/not sent to a US company/);
   });
 });

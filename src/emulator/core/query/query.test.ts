@@ -16,13 +16,25 @@ function faultOf(fn: () => unknown): FaultError {
 describe('parseQuery', () => {
   it('reads the whole grammar, keywords and entity in any case', () => {
     expect(parseQuery("select *, Sku from item where Name LIKE 'Ser%' and Active IN (true, false) order by Name desc, Id startposition 3 maxresults 7")).toEqual({
-      entity: 'item', count: false, fields: ['*', 'Sku'],
-      where: [{ field: 'Name', op: 'LIKE', values: ['Ser%'] }, { field: 'Active', op: 'IN', values: [true, false] }],
-      orderBy: [{ field: 'Name', desc: true }, { field: 'Id', desc: false }], startPosition: 3, maxResults: 7,
+      entity: 'item',
+      count: false,
+      fields: ['*', 'Sku'],
+      where: [
+        { field: 'Name', op: 'LIKE', values: ['Ser%'] },
+        { field: 'Active', op: 'IN', values: [true, false] },
+      ],
+      orderBy: [
+        { field: 'Name', desc: true },
+        { field: 'Id', desc: false },
+      ],
+      startPosition: 3,
+      maxResults: 7,
     });
     expect(parseQuery('SELECT COUNT(*) FROM Vendor')).toMatchObject({ count: true, entity: 'Vendor' });
-    expect(parseQuery("SELECT * FROM Customer MAXRESULTS 2 STARTPOSITION 5")).toMatchObject({ maxResults: 2, startPosition: 5 });
-    expect(parseQuery("SELECT * FROM Invoice WHERE TotalAmt >= '300.00' AND TxnDate < '2026-01-01' AND Balance > 0 AND Id <= '9' ORDERBY TxnDate ASC").where.map((w) => w.op)).toEqual(['>=', '<', '>', '<=']);
+    expect(parseQuery('SELECT * FROM Customer MAXRESULTS 2 STARTPOSITION 5')).toMatchObject({ maxResults: 2, startPosition: 5 });
+    expect(
+      parseQuery("SELECT * FROM Invoice WHERE TotalAmt >= '300.00' AND TxnDate < '2026-01-01' AND Balance > 0 AND Id <= '9' ORDERBY TxnDate ASC").where.map((w) => w.op),
+    ).toEqual(['>=', '<', '>', '<=']);
   });
 
   it('unescapes backslash-escaped quotes and backslashes', () => {
@@ -42,7 +54,7 @@ describe('parseQuery', () => {
     expect(faultOf(() => parseQuery('SELECT * Customer')).code).toBe('4000');
     expect(faultOf(() => parseQuery("SELECT * FROM Customer WHERE DisplayName != 'x'")).code).toBe('4000');
     expect(faultOf(() => parseQuery("SELECT * FROM Customer WHERE DisplayName = 'open")).code).toBe('4000');
-    expect(faultOf(() => parseQuery("SELECT * FROM Customer WHERE DisplayName = ’x’")).Detail).toContain('Lexical error');
+    expect(faultOf(() => parseQuery('SELECT * FROM Customer WHERE DisplayName = ’x’')).Detail).toContain('Lexical error');
   });
 });
 
@@ -51,7 +63,12 @@ describe('runQuery through a company', () => {
     const t = testCompany('US');
     const c = t.company;
     const mk = (doc: string, amount: number, date: string) =>
-      c.create('Invoice', { DocNumber: doc, TxnDate: date, CustomerRef: { value: t.basics.customer }, Line: [{ Amount: amount, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: t.basics.item } } }] });
+      c.create('Invoice', {
+        DocNumber: doc,
+        TxnDate: date,
+        CustomerRef: { value: t.basics.customer },
+        Line: [{ Amount: amount, DetailType: 'SalesItemLineDetail', SalesItemLineDetail: { ItemRef: { value: t.basics.item } } }],
+      });
     const a = mk('A-1', 100, '2026-01-05');
     t.advance(1000);
     const b = mk('A-2', 350.5, '2026-02-01');
@@ -106,7 +123,9 @@ describe('runQuery through a company', () => {
   it('4001 for a non-filterable property and for MAXRESULTS over 1000', () => {
     const { c } = setup();
     expect(faultOf(() => c.query("select * from Vendor where PrimaryEmailAddr = 'a@b.c'"))).toEqual({
-      code: '4001', Message: 'Invalid query', Detail: "QueryValidationError: property 'PrimaryEmailAddr' is not queryable",
+      code: '4001',
+      Message: 'Invalid query',
+      Detail: "QueryValidationError: property 'PrimaryEmailAddr' is not queryable",
     });
     expect(faultOf(() => c.query('select * from Payment where DocNumber = 1')).code).toBe('4001');
     expect(faultOf(() => c.query('select * from Invoice orderby PrivateNote')).code).toBe('4001');
@@ -123,6 +142,10 @@ describe('runQuery through a company', () => {
 
   it('an unknown entity is 4001 "invalid context declaration" (recorded error/400.yml)', () => {
     const { c } = setup();
-    expect(faultOf(() => c.query('SELECT * FROM Custmoer'))).toMatchObject({ code: '4001', Message: 'Invalid query', Detail: 'QueryValidationError: invalid context declaration: Custmoer' });
+    expect(faultOf(() => c.query('SELECT * FROM Custmoer'))).toMatchObject({
+      code: '4001',
+      Message: 'Invalid query',
+      Detail: 'QueryValidationError: invalid context declaration: Custmoer',
+    });
   });
 });
