@@ -516,7 +516,11 @@ export class GroupExecutor {
         const entity = p.row.qbo.entity as EntityName;
         const value =
           p.operation === 'create'
-            ? await this.deps.client.create(entity, p.body as never, { requestId: p.entry.requestId, replayUncertain: false })
+            ? await this.deps.client.create(entity, p.body as never, {
+                requestId: p.entry.requestId,
+                replayUncertain: false,
+                ...(p.row.allowDuplicateNumber ? { include: 'allowduplicatedocnum' } : {}),
+              })
             : await this.sparseUpdateNoReread(entity, p);
         results = [{ bId: bIdFor(0), ok: true, entity, value: value as Record<string, unknown> }];
       } else {
@@ -525,6 +529,7 @@ export class GroupExecutor {
           operation: p.operation === 'create' ? 'create' : 'update',
           entity: p.row.qbo.entity as EntityName,
           body: p.body,
+          ...(p.operation === 'create' && p.row.allowDuplicateNumber ? { optionsData: 'allowduplicatedocnum' } : {}),
         }));
         // A create is never replayed blind (QBO may have forgotten the requestid): an unknown
         // outcome is looked up below, and what is not in QBO is sent again with a new requestid.
