@@ -274,9 +274,12 @@ export async function previewUndo(deps: UndoPreviewDeps, realmId: string, runId:
   }
 
   // ---- names: made inactive only when no transaction that stays uses them ----
+  // Documents an undo already voided still name their party and items; they use nothing any more.
+  const undoneTxns = await deps.db.selectFrom('undone_records').select(['qbo_entity', 'qbo_id']).where('realm_id', '=', realmId).execute();
+  const taken = new Set(undoneTxns.map((u) => `${u.qbo_entity}:${u.qbo_id}`));
   const staying = [...txns.entries()].filter(([k]) => {
     const i = items.get(k);
-    return !i || i.action === 'refuse';
+    return !taken.has(k) && (!i || i.action === 'refuse');
   });
   for (const item of items.values()) {
     if (!nameEntities.has(item.qboEntity) || item.action === 'refuse') continue;
