@@ -174,5 +174,29 @@ describe('undo, then sync again with a corrected mapping', () => {
     // And a sync after that has nothing left to send for them.
     const quiet = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(quiet.summary.records.filter((r) => numbers.includes(r.recordKey))).toEqual([]);
+
+    // The first sync too, names and all: a sync after it makes the names active again (not new
+    // ones: QBO keeps a name made inactive) and sends every document once more.
+    const all = await undoRun(deps, { realmId: c.realmId, runId: first.runId, actor: 'tester' });
+    expect(all.status, all.message).toBe('succeeded');
+    const inactive = all.summary.records.filter((r) => r.action === 'inactivate').length;
+    expect(inactive).toBeGreaterThan(0);
+    const resent = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(resent.status, resent.summary.records.filter((r) => r.status !== 'done').slice(0, 5).map((r) => r.message).join('\n')).toBe('succeeded');
+    expect(resent.summary.updated).toBeGreaterThanOrEqual(inactive);
+    const after = c.emu.control.dump(c.realmId) as Dump;
+    for (const e of ['Customer', 'Vendor', 'Item']) {
+      const names = (after.entities[e] ?? []).map((r) => String(r['DisplayName'] ?? r['Name']));
+      expect(new Set(names).size, e).toBe(names.length);
+      expect(names.filter((n) => n.endsWith('(deleted)')), e).toEqual([]);
+    }
+    const live = (e: string) => (after.entities[e] ?? []).filter((r) => !String(r['PrivateNote'] ?? '').startsWith('Voided'));
+    for (const e of ['Invoice', 'CreditMemo', 'Bill']) {
+      const byNumber = live(e).map((r) => `${String(r['DocNumber'])}|${JSON.stringify(r['VendorRef'] ?? null)}`);
+      expect(new Set(byNumber).size, e).toBe(byNumber.length);
+    }
+    // Each of the first sync's documents is in QBO once live (and invoices and payments once voided too).
+    const created = (await getRun(ctx.db, first.runId)).records.filter((r) => r.action === 'create' && ['Invoice', 'CreditMemo', 'Bill', 'Payment'].includes(r.qboEntity!));
+    expect(resent.summary.records.filter((r) => r.action === 'create').length).toBe(created.length);
   }, 180_000);
 });

@@ -92,7 +92,6 @@ export async function checkQbo(
   const undoneIds = new Set(undone.map((u) => `${u.qbo_entity}:${u.qbo_id}`));
   const undoneNumbers = new Set<string>();
   for (const [entity, found] of Object.entries(byNumber) as Array<[string, Map<string, QboRow>]>) {
-    if (entity === 'Payment') continue;
     for (const [n, r] of [...found]) {
       if (!undoneIds.has(`${entity}:${r.Id}`)) continue;
       found.delete(n);

@@ -81,6 +81,8 @@ export interface PlanRow {
    * (connect/undo), so the create is sent with `include=allowduplicatedocnum` (docs/qbo-api.md §operations).
    */
   allowDuplicateNumber?: true;
+  /** Adopts only: a name an undo made inactive (connect/undo), made active again (sparse `Active: true`) before it is linked. */
+  reactivate?: true;
   /** Set when a person (or the engine, with a reason) left the row out of syncs. */
   skipped?: { by: string; at: string; reason?: string };
 }
