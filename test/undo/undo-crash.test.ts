@@ -35,7 +35,11 @@ function signature(emu: RunningEmulator, realmId: string): Record<string, string
   const out: Record<string, string[]> = {};
   for (const e of ['Customer', 'Vendor', 'Item', 'Invoice', 'CreditMemo', 'Payment', 'Bill']) {
     out[e] = (d.entities[e] ?? [])
-      .map((r) => ['DisplayName', 'Name', 'Active', 'DocNumber', 'TxnDate', 'TotalAmt', 'Balance', 'UnappliedAmt', 'PrivateNote'].map((k) => (r[k] === undefined ? '' : String(r[k]))).join('|'))
+      .map((r) =>
+        ['DisplayName', 'Name', 'Active', 'DocNumber', 'TxnDate', 'TotalAmt', 'Balance', 'UnappliedAmt', 'PrivateNote']
+          .map((k) => (r[k] === undefined ? '' : String(r[k])))
+          .join('|'),
+      )
       .sort();
   }
   return out;

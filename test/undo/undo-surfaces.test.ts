@@ -75,7 +75,9 @@ describe('undo on the history page and the API', () => {
     const missing = await http.request(`/api/v1/undo/run-nope?realm=${c.realmId}`, auth(keeperToken));
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('undo.no-such-run');
-    const p = (await (await http.request(`/api/v1/undo/${second.runId}?realm=${c.realmId}`, auth(keeperToken))).json()) as { preview: { items: Array<{ action: string; label: string }> } };
+    const p = (await (await http.request(`/api/v1/undo/${second.runId}?realm=${c.realmId}`, auth(keeperToken))).json()) as {
+      preview: { items: Array<{ action: string; label: string }> };
+    };
     expect(p.preview.items).toEqual([expect.objectContaining({ action: 'void', label: expect.stringContaining('API-1') })]);
     const r = await http.request(`/api/v1/undo/${second.runId}?realm=${c.realmId}`, auth(keeperToken, 'POST'));
     expect(r.status).toBe(200);

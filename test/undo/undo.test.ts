@@ -82,7 +82,14 @@ describe('undo a sync: preview, refusals, the undo run', () => {
     await createRecord(
       ctx.db,
       'payment',
-      { number: 'LATER-1', date: inv.date, contactCode: inv.contactCode, paymentTypeCode: 'EFT', amountCents: 1000, allocations: [{ invoiceNumber: inv.number, amountCents: 1000 }] },
+      {
+        number: 'LATER-1',
+        date: inv.date,
+        contactCode: inv.contactCode,
+        paymentTypeCode: 'EFT',
+        amountCents: 1000,
+        allocations: [{ invoiceNumber: inv.number, amountCents: 1000 }],
+      },
       ctx.clock(),
     );
     const later = await sync(deps, { realmId: c.realmId, actor: 'tester' });
@@ -167,7 +174,10 @@ describe('undo, then sync again with a corrected mapping', () => {
     for (const n of numbers) {
       const held = (d.entities['Invoice'] ?? []).filter((i) => i['DocNumber'] === n);
       expect(held, n).toHaveLength(2);
-      expect(held.filter((i) => String(i['PrivateNote'] ?? '').startsWith('Voided') && i['TotalAmt'] === 0), n).toHaveLength(1);
+      expect(
+        held.filter((i) => String(i['PrivateNote'] ?? '').startsWith('Voided') && i['TotalAmt'] === 0),
+        n,
+      ).toHaveLength(1);
       const live = held.find((i) => i['TotalAmt'] !== 0)!;
       expect(live['CustomerMemo'], n).toMatchObject({ value: expect.stringContaining(`PO ${n}`) });
     }
@@ -182,13 +192,23 @@ describe('undo, then sync again with a corrected mapping', () => {
     const inactive = all.summary.records.filter((r) => r.action === 'inactivate').length;
     expect(inactive).toBeGreaterThan(0);
     const resent = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(resent.status, resent.summary.records.filter((r) => r.status !== 'done').slice(0, 5).map((r) => r.message).join('\n')).toBe('succeeded');
+    expect(
+      resent.status,
+      resent.summary.records
+        .filter((r) => r.status !== 'done')
+        .slice(0, 5)
+        .map((r) => r.message)
+        .join('\n'),
+    ).toBe('succeeded');
     expect(resent.summary.updated).toBeGreaterThanOrEqual(inactive);
     const after = c.emu.control.dump(c.realmId) as Dump;
     for (const e of ['Customer', 'Vendor', 'Item']) {
       const names = (after.entities[e] ?? []).map((r) => String(r['DisplayName'] ?? r['Name']));
       expect(new Set(names).size, e).toBe(names.length);
-      expect(names.filter((n) => n.endsWith('(deleted)')), e).toEqual([]);
+      expect(
+        names.filter((n) => n.endsWith('(deleted)')),
+        e,
+      ).toEqual([]);
     }
     const live = (e: string) => (after.entities[e] ?? []).filter((r) => !String(r['PrivateNote'] ?? '').startsWith('Voided'));
     for (const e of ['Invoice', 'CreditMemo', 'Bill']) {

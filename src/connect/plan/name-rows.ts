@@ -224,7 +224,16 @@ async function undoneRows(ctx: MapContext, snap: QboSnapshot, records: Array<{ k
   for (const entity of ['Customer', 'Vendor', 'Item'] as const) {
     const mine = wanted.filter((w) => w.u!.entity === entity);
     if (!mine.length) continue;
-    const rows = new Map((await snap.byIn(entity, 'Id', mine.map((w) => w.u!.qboId), true)).map((r) => [r.Id, r]));
+    const rows = new Map(
+      (
+        await snap.byIn(
+          entity,
+          'Id',
+          mine.map((w) => w.u!.qboId),
+          true,
+        )
+      ).map((r) => [r.Id, r]),
+    );
     for (const w of mine) {
       const r = rows.get(w.u!.qboId);
       if (r) out.set(w.key, r);
@@ -275,7 +284,8 @@ export async function itemRows(ctx: MapContext, snap: QboSnapshot, needs: Needs[
     }
     if (hit) {
       const undone = hit['Active'] === false && ctx.reactivatable?.has(`Item:${hit.Id}`);
-      const inactive = hit['Active'] === false && !undone ? [issue('qbo.reference-inactive', 'error', { record: label, value: d.name, detail: `Item ${hit.Id}`, field: 'name' }, 'name')] : [];
+      const inactive =
+        hit['Active'] === false && !undone ? [issue('qbo.reference-inactive', 'error', { record: label, value: d.name, detail: `Item ${hit.Id}`, field: 'name' }, 'name')] : [];
       const adopted = makeRow({ ...base, action: 'adopt', qboId: hit.Id, syncToken: hit.SyncToken, issues: inactive });
       if (undone) adopted.reactivate = true;
       return adopted;

@@ -373,7 +373,13 @@ export class GroupExecutor {
       const refused = connectionRefusal(err, this.state.realmId);
       if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now());
       if (err instanceof QboFault) {
-        await this.problem(row, journalId!, 'failed', 'run.qbo-refused', runMessage('run.qbo-refused', { record: recordLabel(row), field: err.element, detail: err.errors[0]?.message }));
+        await this.problem(
+          row,
+          journalId!,
+          'failed',
+          'run.qbo-refused',
+          runMessage('run.qbo-refused', { record: recordLabel(row), field: err.element, detail: err.errors[0]?.message }),
+        );
         return;
       }
       await settleWrites(this.deps, this.state.realmId, this.state.runId, await journalRowsById(this.deps.db, [journalId!]));

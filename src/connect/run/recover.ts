@@ -212,7 +212,14 @@ export async function settleWrites(
   // An undo's writes (void, delete, deactivate of what a run created) are settled by the undo's own
   // rules: the link goes, not comes (connect/undo/settle.ts).
   const pending = all.filter((r) => r.group_kind !== UNDO_GROUP);
-  const undo = all.length === pending.length ? undefined : await settleUndoWrites(deps, runId, all.filter((r) => r.group_kind === UNDO_GROUP));
+  const undo =
+    all.length === pending.length
+      ? undefined
+      : await settleUndoWrites(
+          deps,
+          runId,
+          all.filter((r) => r.group_kind === UNDO_GROUP),
+        );
   const out = {
     found: all.length,
     adopted: 0,

@@ -199,7 +199,10 @@ export async function previewUndo(deps: UndoPreviewDeps, realmId: string, runId:
     // Bill payments matter when the run made bills; the others only to tell whether a name is used.
     if (!madeNames && !(entity === 'BillPayment' && wanted.has('Bill'))) continue;
     for (let start = 1; ; start += 1000) {
-      const page = (await deps.client.rawQuery(`SELECT * FROM ${entity} WHERE MetaData.LastUpdatedTime >= '${queryTime(since)}' STARTPOSITION ${start} MAXRESULTS 1000`)) as Record<string, unknown>;
+      const page = (await deps.client.rawQuery(`SELECT * FROM ${entity} WHERE MetaData.LastUpdatedTime >= '${queryTime(since)}' STARTPOSITION ${start} MAXRESULTS 1000`)) as Record<
+        string,
+        unknown
+      >;
       const rows = (Array.isArray(page[entity]) ? page[entity] : []) as QboRow[];
       for (const r of rows) txns.set(`${entity}:${r.Id}`, r);
       if (rows.length < 1000) break;
@@ -290,7 +293,12 @@ export async function previewUndo(deps: UndoPreviewDeps, realmId: string, runId:
       const l = linkByQbo.get(user[0]);
       item.action = 'keep';
       item.code = 'undo.name-in-use';
-      item.message = sentence('undo.name-in-use', { record: item.label, entity: item.qboEntity, qboId: item.qboId, other: `${entity} ${id}${l ? ` (${l.record_kind} ${l.record_key})` : ''}` });
+      item.message = sentence('undo.name-in-use', {
+        record: item.label,
+        entity: item.qboEntity,
+        qboId: item.qboId,
+        other: `${entity} ${id}${l ? ` (${l.record_kind} ${l.record_key})` : ''}`,
+      });
     }
   }
   for (const item of items.values()) {

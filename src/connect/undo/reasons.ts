@@ -50,8 +50,7 @@ export const sentences: Record<UndoReason, (c: UndoContext) => string> = {
   'undo.not-linked': (c) => `${c.record}: no longer linked to ${c.entity} ${c.qboId} (${c.detail ?? 'undone already or linked elsewhere'}); nothing to undo for it.`,
   'undo.books-closed': (c) =>
     `${c.record}: dated ${c.date ?? '?'}, on or before QuickBooks' closing date ${c.closeDate ?? '?'}; QuickBooks refuses changes in a closed period. Reopen the period in QuickBooks (Account and settings › Advanced › Close the books) or leave it.`,
-  'undo.later-run-depends': (c) =>
-    `${c.record}: ${c.other ?? 'a record'} from a later sync (run ${c.runId ?? '?'}) is applied to ${c.entity} ${c.qboId}; undo that run first.`,
+  'undo.later-run-depends': (c) => `${c.record}: ${c.other ?? 'a record'} from a later sync (run ${c.runId ?? '?'}) is applied to ${c.entity} ${c.qboId}; undo that run first.`,
   'undo.applied-in-qbo': (c) =>
     `${c.record}: ${c.other ?? 'a transaction'} entered in QuickBooks is applied to ${c.entity} ${c.qboId}; voiding it would leave that money unapplied. Remove the application in QuickBooks first.`,
   'undo.depends-on-refused': (c) => `${c.record}: ${c.other ?? 'a record of this run'} applied to it cannot be undone, so it stays too.`,

@@ -178,7 +178,8 @@ async function undoOne(deps: UndoDeps, opts: UndoOptions, undoRunId: string, ite
     .where('status', '=', 'resolved')
     .executeTakeFirst();
   const moved = link ? changedSince(link, current, sent ? (JSON.parse(sent.body) as Record<string, unknown>) : {}) : 'its link was removed';
-  const applied = Array.isArray(current['LinkedTxn']) && !['Customer', 'Vendor', 'Item'].includes(item.qboEntity) ? (current['LinkedTxn'] as Array<{ TxnId: string; TxnType: string }>) : [];
+  const applied =
+    Array.isArray(current['LinkedTxn']) && !['Customer', 'Vendor', 'Item'].includes(item.qboEntity) ? (current['LinkedTxn'] as Array<{ TxnId: string; TxnType: string }>) : [];
   // Payments are undone first, so by now only what is not ours is still applied.
   const foreign = item.qboEntity === 'Payment' ? [] : applied;
   if (moved || foreign.length) {

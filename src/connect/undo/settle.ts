@@ -60,7 +60,13 @@ export async function finishUndo(db: Db, w: UndoneWrite, now: Date): Promise<voi
       .where('qbo_entity', '=', w.qboEntity)
       .where('qbo_id', '=', w.qboId)
       .execute();
-    const known = await trx.selectFrom('undone_records').select('qbo_id').where('realm_id', '=', w.realmId).where('qbo_entity', '=', w.qboEntity).where('qbo_id', '=', w.qboId).executeTakeFirst();
+    const known = await trx
+      .selectFrom('undone_records')
+      .select('qbo_id')
+      .where('realm_id', '=', w.realmId)
+      .where('qbo_entity', '=', w.qboEntity)
+      .where('qbo_id', '=', w.qboId)
+      .executeTakeFirst();
     if (!known) {
       await trx
         .insertInto('undone_records')
@@ -180,11 +186,19 @@ export async function settleUndoWrites(deps: Pick<RunDeps, 'db' | 'client' | 'cl
       } catch (err) {
         if (!notFound(err)) throw err;
       }
-      const landed = current === undefined ? w.operation === 'delete' : w.operation === 'void' ? looksVoided(current) : w.operation === 'inactivate' ? current['Active'] === false : false;
+      const landed =
+        current === undefined ? w.operation === 'delete' : w.operation === 'void' ? looksVoided(current) : w.operation === 'inactivate' ? current['Active'] === false : false;
       if (!landed) {
         if (!current || String(current.SyncToken) !== row.base_sync_token) {
           const detail = current ? `SyncToken ${String(current.SyncToken)}, the undo was based on ${row.base_sync_token ?? '?'}` : 'not found';
-          await undoProblem(deps.db, w, 'failed', 'undo.changed-in-qbo', sentence(current ? 'undo.changed-in-qbo' : 'undo.gone-from-qbo', { record: w.label, entity: w.qboEntity, qboId: id, detail }), deps.clock());
+          await undoProblem(
+            deps.db,
+            w,
+            'failed',
+            'undo.changed-in-qbo',
+            sentence(current ? 'undo.changed-in-qbo' : 'undo.gone-from-qbo', { record: w.label, entity: w.qboEntity, qboId: id, detail }),
+            deps.clock(),
+          );
           out.failed += 1;
           continue;
         }
@@ -194,7 +208,14 @@ export async function settleUndoWrites(deps: Pick<RunDeps, 'db' | 'client' | 'cl
       out.settled += 1;
     } catch (err) {
       if (err instanceof QboFault) {
-        await undoProblem(deps.db, w, 'failed', 'undo.qbo-refused', sentence('undo.qbo-refused', { record: w.label, entity: w.qboEntity, qboId: id, detail: err.errors[0]?.message ?? err.message }), deps.clock());
+        await undoProblem(
+          deps.db,
+          w,
+          'failed',
+          'undo.qbo-refused',
+          sentence('undo.qbo-refused', { record: w.label, entity: w.qboEntity, qboId: id, detail: err.errors[0]?.message ?? err.message }),
+          deps.clock(),
+        );
         out.failed += 1;
         continue;
       }
