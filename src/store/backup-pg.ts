@@ -96,7 +96,7 @@ export interface ToolResult {
  * Runs the tool with the connection in its environment. A failure becomes one line with the tool's
  * own first error line (libpq never prints the password).
  */
-export function runTool(bin: string, args: string[], databaseUrl: string, opts: { what: string; stdout?: 'capture' | 'ignore' } = { what: '' }): Promise<ToolResult> {
+export function runTool(tool: PgTool, bin: string, args: string[], databaseUrl: string, opts: { what: string; stdout?: 'capture' | 'ignore' } = { what: '' }): Promise<ToolResult> {
   const { env } = libpqEnv(databaseUrl);
   const started = process.hrtime.bigint();
   const base = { ...process.env };
@@ -109,7 +109,9 @@ export function runTool(bin: string, args: string[], databaseUrl: string, opts: 
     let stderr = '';
     child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', (err) => reject(new BackupError(`${path.basename(bin)} could not be run (${(err as NodeJS.ErrnoException).code ?? err.message}); check ${bin}`)));
+    child.on('error', (err) =>
+      reject(new BackupError(`${tool} (${bin}) could not be run (${(err as NodeJS.ErrnoException).code ?? err.message}); install it, or set ${toolEnvVar[tool]} to it`)),
+    );
     child.on('exit', (code, signal) => {
       if (code === 0) return resolve({ stdout, ms: Number(process.hrtime.bigint() - started) / 1e6 });
       const first =
@@ -119,7 +121,7 @@ export function runTool(bin: string, args: string[], databaseUrl: string, opts: 
           .find((l) => /error|fatal|abort/i.test(l)) ??
         stderr.trim().split('\n')[0] ??
         '';
-      reject(new BackupError(`${path.basename(bin)} failed ${opts.what}(${signal ?? `exit ${code}`}): ${first || 'no message'}`));
+      reject(new BackupError(`${tool} (${bin}) failed ${opts.what}(${signal ?? `exit ${code}`}): ${first || 'no message'}`));
     });
   });
 }

@@ -48,7 +48,7 @@ async function backupPostgres(config: Config, target: string, force: boolean): P
   }
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.partial`);
   try {
-    const r = await runTool(bin, ['--format=custom', '--no-owner', `--file=${temp}`], config.databaseUrl!, { what: 'to back up the database ' });
+    const r = await runTool('pg_dump', bin, ['--format=custom', '--no-owner', `--file=${temp}`], config.databaseUrl!, { what: 'to back up the database ' });
     fs.chmodSync(temp, 0o600);
     if (force) fs.renameSync(temp, target);
     else fs.linkSync(temp, target);

@@ -21,7 +21,11 @@ import { configFrom, userError } from '../context.js';
 import { SQLITE_FILE } from './backup.js';
 
 /** `2026-12-04T20-15-56Z`: a side copy's name, sortable and valid on every file system. */
-const stampOf = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+const stampOf = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-');
 
 function readKeyFile(file: string): Buffer {
   const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
@@ -53,9 +57,7 @@ function checkKey(config: Config, file: string, token: { realmId: string; access
     createTokenCipher(key).decrypt(token.accessTokenEnc, `${token.realmId}|access_token`);
   } catch (err) {
     if (!(err instanceof VaultError)) throw err;
-    throw userError(
-      `${using} cannot read the QuickBooks tokens in ${file} (company ${token.realmId}): restore with the key file or QBO_CONNECT_SECRET the backup was taken with`,
-    );
+    throw userError(`${using} cannot read the QuickBooks tokens in ${file} (company ${token.realmId}): restore with the key file or QBO_CONNECT_SECRET the backup was taken with`);
   }
 }
 
@@ -117,11 +119,11 @@ function restoreSqlite(config: Config, file: string, yes: boolean): void {
 
 /** The kysely_migration rows of a pg_dump custom-format file, read with pg_restore (no database needed). */
 async function migrationsInDump(bin: string, file: string, databaseUrl: string): Promise<string[]> {
-  const list = await runTool(bin, ['--list', file], databaseUrl, { what: `to read ${file} `, stdout: 'capture' });
+  const list = await runTool('pg_restore', bin, ['--list', file], databaseUrl, { what: `to read ${file} `, stdout: 'capture' });
   if (!/TABLE public app_meta\b/.test(list.stdout) || !/TABLE public kysely_migration\b/.test(list.stdout)) {
     throw userError(`${file} is not a QBO Connect backup (the dump has no app_meta or kysely_migration table); name a file written by \`qbo-connect backup\``);
   }
-  const data = await runTool(bin, ['--data-only', '--table=kysely_migration', '--file=-', file], databaseUrl, { what: `to read ${file} `, stdout: 'capture' });
+  const data = await runTool('pg_restore', bin, ['--data-only', '--table=kysely_migration', '--file=-', file], databaseUrl, { what: `to read ${file} `, stdout: 'capture' });
   const names: string[] = [];
   let inCopy = false;
   for (const line of data.stdout.split('\n')) {
@@ -167,11 +169,12 @@ async function restorePostgres(config: Config, file: string, yes: boolean): Prom
   if (rows > 0 && dump) {
     const side = path.join(config.dataDir, `postgres-before-restore-${stamp}.dump`);
     prepareDataFolder(config.dataDir);
-    await runTool(dump, ['--format=custom', '--no-owner', `--file=${side}`], databaseUrl, { what: 'to keep the database it replaces ' });
+    await runTool('pg_dump', dump, ['--format=custom', '--no-owner', `--file=${side}`], databaseUrl, { what: 'to keep the database it replaces ' });
     fs.chmodSync(side, 0o600);
     console.log(`The database it replaces is kept as ${side}.`);
   } else if (rows > 0) console.log('pg_dump is not installed: no copy of the database it replaces is kept.');
   const r = await runTool(
+    'pg_restore',
     bin,
     ['--clean', '--if-exists', '--no-owner', '--single-transaction', '--exit-on-error', `--dbname=${libpqEnv(databaseUrl).database}`, file],
     databaseUrl,
