@@ -133,6 +133,10 @@ describe('qbo-connect backup and restore [sqlite]', () => {
     expect(refusal(withSecret)).toContain(`QBO_CONNECT_SECRET cannot read the QuickBooks tokens in ${file}`);
     expect(withSecret.stderr).not.toContain(SECRET);
 
+    expect(refusal(run(['restore', live, '--yes'], env))).toBe(
+      `qbo-connect: ${live} is the database of this data folder itself; make a backup with \`qbo-connect backup\` and restore that`,
+    );
+
     expect(rowsIn(live, 'connections')).toBe(liveRows);
     expect(fs.readdirSync(c.config.dataDir).filter((n) => n.includes('before-restore'))).toEqual([]);
   }, 120_000);

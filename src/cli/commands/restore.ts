@@ -27,6 +27,11 @@ const stampOf = (d: Date) =>
     .replace(/\.\d+Z$/, 'Z')
     .replaceAll(':', '-');
 
+function sameFile(a: string, b: string): boolean {
+  const [x, y] = [fs.statSync(a), fs.statSync(b)];
+  return x.dev === y.dev && x.ino === y.ino;
+}
+
 function readKeyFile(file: string): Buffer {
   const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
   if (key.length !== 32) throw userError(`${file} is not a QBO Connect key file (it must hold 32 bytes in base64); use the FILE.key written with the backup`);
@@ -79,10 +84,14 @@ function restoreKeyFile(config: Config, file: string, stamp: string): string | u
 }
 
 function restoreSqlite(config: Config, file: string, yes: boolean): void {
+  const dbFile = path.join(config.dataDir, SQLITE_FILE);
+  // The live file without its -wal is not a backup: restoring it onto itself would lose the last commits.
+  if (fs.existsSync(file) && fs.existsSync(dbFile) && sameFile(file, dbFile)) {
+    throw userError(`${file} is the database of this data folder itself; make a backup with \`qbo-connect backup\` and restore that`);
+  }
   const facts = inspectSqliteBackup(file, Object.keys(migrations));
   checkKey(config, file, facts.token);
   prepareDataFolder(config.dataDir);
-  const dbFile = path.join(config.dataDir, SQLITE_FILE);
   const stamp = stampOf(clockFrom(config.clockStart)());
   let locked = lockLiveDatabase(dbFile);
   let sideCopy: string | undefined;
