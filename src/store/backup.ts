@@ -77,7 +77,7 @@ export function backupSqlite(dbFile: string, target: string, opts: { force: bool
     try {
       copy.pragma('journal_mode = DELETE');
       const mark = copy.prepare(
-        "INSERT INTO app_meta (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        'INSERT INTO app_meta (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
       );
       mark.run('backup.taken_at', opts.now.toISOString(), opts.now.toISOString());
       mark.run('backup.version', opts.version, opts.now.toISOString());
@@ -115,8 +115,7 @@ export interface BackupFacts {
   token: { realmId: string; accessTokenEnc: string } | undefined;
 }
 
-const notOurs = (file: string, why: string) =>
-  new BackupError(`${file} is not a QBO Connect backup (${why}); name a file written by \`qbo-connect backup\``);
+const notOurs = (file: string, why: string) => new BackupError(`${file} is not a QBO Connect backup (${why}); name a file written by \`qbo-connect backup\``);
 
 /**
  * Reads `file` as a backup: a sound SQLite database (integrity_check), with our tables, at a
@@ -151,8 +150,7 @@ export function inspectSqliteBackup(file: string, knownMigrations: readonly stri
     }
     const meta = (key: string) => (db.prepare('SELECT value FROM app_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
     const token = db.prepare('SELECT realm_id AS realmId, access_token_enc AS accessTokenEnc FROM connections WHERE access_token_enc IS NOT NULL LIMIT 1').get() as
-      | { realmId: string; accessTokenEnc: string }
-      | undefined;
+      { realmId: string; accessTokenEnc: string } | undefined;
     return { migrations, takenAt: meta('backup.taken_at'), version: meta('backup.version'), token };
   } finally {
     db.close();
@@ -183,9 +181,7 @@ export function lockLiveDatabase(dbFile: string): LockedDatabase | undefined {
   } catch (err) {
     db.close();
     if ((err as { code?: string }).code === 'SQLITE_BUSY') {
-      throw new BackupError(
-        `the database ${dbFile} is in use by another process (is QBO Connect running on this data folder, or a sync?); stop it, then run restore again`,
-      );
+      throw new BackupError(`the database ${dbFile} is in use by another process (is QBO Connect running on this data folder, or a sync?); stop it, then run restore again`);
     }
     throw err;
   }
