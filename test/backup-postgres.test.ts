@@ -174,7 +174,34 @@ describe('qbo-connect restore with DATABASE_URL', () => {
       await other.end();
     }
     expect(calls(path.join(scratch, 'refuse.log')).filter((c) => c.args[0] === '--clean')).toEqual([]);
-  });
+  }, 60_000);
+
+  it('a database with data: refused without --yes; with it, the database is first kept with pg_dump in the data folder', () => {
+    const dataDir = path.join(scratch, 'data-with-rows');
+    const log = path.join(scratch, 'with-rows.log');
+    const env = {
+      DATABASE_URL: db.url,
+      QBO_CONNECT_DATA_DIR: dataDir,
+      QBO_CONNECT_PG_RESTORE: pgRestore,
+      QBO_CONNECT_PG_DUMP: fakeTool('pg_dump-keeper'),
+      FAKE_LOG: log,
+      FAKE_LIST: OUR_LIST,
+      FAKE_MIGRATIONS: KNOWN,
+    };
+    expect(run(['practice', 'demo', '--size', 'small'], env).code).toBe(0);
+    const refused = run(['restore', file], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^qbo-connect: the PostgreSQL database holds data \(\d+ rows\); add --yes to replace it with /);
+    expect(calls(log).map((c) => c.args[0])).toEqual(['--list', '--data-only']);
+
+    const r = run(['restore', file, '--yes'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const kept = fs.readdirSync(dataDir).filter((n) => /^postgres-before-restore-.*\.dump$/.test(n));
+    expect(kept).toHaveLength(1);
+    expect(fs.statSync(path.join(dataDir, kept[0]!)).mode & 0o777).toBe(0o600);
+    expect(r.stdout).toContain(`The database it replaces is kept as ${path.join(dataDir, kept[0]!)}.`);
+    expect(calls(log).map((c) => c.args[0])).toEqual(['--list', '--data-only', '--list', '--data-only', '--format=custom', '--clean']);
+  }, 60_000);
 
   it('without pg_restore: the steps to run by hand, exit 2', () => {
     const r = run(['restore', file], { DATABASE_URL: FAKE_URL, PATH: path.join(scratch, 'no-tools-here') });
