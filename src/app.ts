@@ -36,8 +36,11 @@ export interface CreateAppOptions {
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const sqliteFile = path.join(config.dataDir, 'qbo-connect.db');
-  // The folder holds the key file unless a secret is set, and the database under SQLite.
-  if (!config.databaseUrl || !config.secret) prepareDataFolder(config.dataDir, config.databaseUrl ? undefined : sqliteFile);
+  // The folder holds the database under SQLite, the key file unless a secret is set, and the embedded
+  // emulator's company: made whenever one of them will live there (issue 17: PostgreSQL with a secret
+  // and the embedded emulator found no folder).
+  const embeddedEmulator = config.qboEnv === 'emulator' && !config.emulatorUrl;
+  if (!config.databaseUrl || !config.secret || embeddedEmulator) prepareDataFolder(config.dataDir, config.databaseUrl ? undefined : sqliteFile);
   const opened = await openDatabase({
     databaseUrl: config.databaseUrl,
     sqliteFile,
