@@ -67,6 +67,10 @@ export function expectedFailure(err: unknown, env: NodeJS.ProcessEnv = process.e
     return `DATABASE_URL: the PostgreSQL server cannot be reached (${code}); start it, or set DATABASE_URL to a server that is running.`;
   }
   if (usesPostgres && DB_REFUSED[code]) return `DATABASE_URL: PostgreSQL refused the connection (${DB_REFUSED[code]}); fix DATABASE_URL.`;
+  // The migrations create tables: a login without that right fails there (issue 17), not as a bug.
+  if (usesPostgres && code === '42501') {
+    return 'DATABASE_URL: that PostgreSQL user may not create or change the tables (42501 permission denied); grant it on the database and its schema, or run the migrations as the owner.';
+  }
   if (code === 'EADDRINUSE') {
     const port = (err as ErrnoLike).port;
     return `port ${typeof port === 'number' ? port : ''} is already in use; stop the other program or choose another port (--port or QBO_CONNECT_PORT).`.replace(
