@@ -52,6 +52,8 @@ export function registerStart(program: Command): void {
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) {
+          // Not a forced stop: under `npm start` a Ctrl-C reaches this process twice (the terminal's and
+          // the one tsx relays); QBO_CONNECT_SHUTDOWN_TIMEOUT bounds the wait.
           console.error(`qbo-connect: already stopping (${signal}); waiting for running syncs to close their runs.`);
           return;
         }
