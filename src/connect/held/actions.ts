@@ -73,9 +73,11 @@ function parseAction(action: unknown): HeldActionName {
 
 /** `130` or `Invoice:130`. */
 function parseQboId(v: unknown): { entity?: string; id: string } {
-  const m = typeof v === 'string' ? /^\s*(?:([A-Za-z]{2,40}):)?(\d{1,20})\s*$/.exec(v) : undefined;
-  if (!m) throw refusal('held.invalid-qbo-id', { value: v }, 'qboId');
-  return { ...(m[1] ? { entity: m[1] } : {}), id: m[2]! };
+  const parts = typeof v === 'string' ? v.trim().split(':') : [];
+  const id = parts.at(-1) ?? '';
+  const entity = parts.length === 2 ? parts[0]! : undefined;
+  if (parts.length < 1 || parts.length > 2 || !/^\d{1,20}$/.test(id) || (entity !== undefined && !/^[A-Za-z]{2,40}$/.test(entity))) throw refusal('held.invalid-qbo-id', { value: v }, 'qboId');
+  return { ...(entity ? { entity } : {}), id };
 }
 
 const linkColumns = (l: Link) => ({
