@@ -58,6 +58,10 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     deps = syncDepsFor(ctx, c.realmId, { client: { limits: { intervalMs: 1000 } } });
     const from = new Date(ctx.clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
     await readyDemo(ctx, deps.client, c.realmId, { size: 'small', direction: 'export', exportFrom: from, applyCredits: false });
+    // The small demo has few invoices nothing else touches: copies of one give each test its own.
+    const paid = new Set((await listRecords(ctx.db, 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
+    const model = (await listRecords(ctx.db, 'invoice', { limit: 5000 })).items.find((i) => !paid.has(i.key) && i.record.date >= from && i.state !== 'cancelled')!;
+    for (let i = 1; i <= 10; i++) await createRecord(ctx.db, 'invoice', { ...model.record, number: `HLD-${String(i).padStart(2, '0')}` }, ctx.clock());
     const first = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(first.status, first.message ?? '').toBe('succeeded');
     const racing: typeof fetch = async (input, init) => {

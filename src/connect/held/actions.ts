@@ -187,7 +187,8 @@ async function sendOurs(deps: HeldDeps, input: HeldActionInput, rec: HeldRecord,
   const stillAsShown = fields.conflicts.every((c) => same(normalizeField(c.field, before[c.field]), c.qboNow));
   if (!stillAsShown) throw refusal('held.qbo-changed-again', { record: rec.label, entity, qboId, detail: againText(row, before) }, fields.conflicts[0]?.field);
   const body = { ...ours, Id: qboId, SyncToken: String(before['SyncToken']), sparse: true };
-  const requestId = heldRequestId(input.realmId, rec.kind, rec.id, contentHash(body), 'send-ours');
+  // The SyncToken is part of it: the content hash leaves it out, and a retry on a newer one is another write.
+  const requestId = heldRequestId(input.realmId, rec.kind, rec.id, contentHash(body), String(body.SyncToken), 'send-ours');
   const [result] = await deps.client.batch([{ bId: 'r0', operation: 'update', entity, body }], { requestId });
   if (!result!.ok) {
     if (result!.fault.code === '5010') {
@@ -360,7 +361,7 @@ export async function undoHeldAction(deps: HeldDeps, input: { realmId: string; a
       const before = Object.fromEntries(Object.entries((detail['qboBefore'] as Record<string, unknown>) ?? {}).map(([k, v]) => [k, k === 'Line' ? withoutLineIds(v) : v]));
       const keys = ((detail['sentKeys'] as string[]) ?? []).filter((k) => k !== 'TxnTaxDetail');
       const body = { ...sparseBody(before, keys), Id: qboId, SyncToken: after, sparse: true };
-      const [result] = await deps.client.batch([{ bId: 'r0', operation: 'update', entity, body }], { requestId: heldRequestId(realmId, String(id), 'undo') });
+      const [result] = await deps.client.batch([{ bId: 'r0', operation: 'update', entity, body }], { requestId: heldRequestId(realmId, String(id), after, 'undo') });
       if (!result!.ok) {
         if (result!.fault.code === '5010') throw refusal('held.undo-qbo-changed', changed, 'actionId');
         throw result!.fault;
