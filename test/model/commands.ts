@@ -89,6 +89,10 @@ export class EditInvoice implements Cmd {
     // More, never less: the practice's payments still fit the invoice.
     if (this.field === 'amount') inv.lineCents = [...inv.lineCents.slice(0, -1), inv.lineCents.at(-1)! + 1_000 * (1 + (n % 5))];
     await updateRecord(r.sys.app.ctx.db, 'invoice', number, invoice({ number, ...inv }), r.sys.clock());
+    // A field whose QBO value a person kept (resolveHeld keep-qbo) is agreed, no longer a hand edit:
+    // the practice's new value goes, as the three-way comparison sends any one-sided change.
+    const field = ({ text: 'memo', dueDate: 'dueDate', amount: 'totalCents' } as const)[this.field];
+    for (const [id, e] of m.edits) if (e.invoiceNumber === number && heldKept.get(r)?.has(`${id}:${field}`)) delete e[field];
   }
   toString = () => `editInvoice(${this.which}, ${this.field})`;
 }
@@ -269,6 +273,8 @@ export class AccountantPayment implements Cmd {
 type HeldChoice = 'keep-qbo' | 'send-ours' | 'skip';
 /** Per real system: what each held action changed in the model, so its undo can put it back. */
 const heldUndo = new WeakMap<Real, Map<number, { qboId?: string; edit?: EditFacts; skipped?: string }>>();
+/** Per real system: `<QBO Id>:<edit field>` a person kept with keep-qbo (see EditInvoice). */
+const heldKept = new WeakMap<Real, Set<string>>();
 const editFieldOf: Record<string, keyof EditFacts> = { CustomerMemo: 'memo', DueDate: 'dueDate', Line: 'totalCents' };
 
 function heldDepsOf(r: Real) {
@@ -312,6 +318,11 @@ export class ResolveHeld implements Cmd {
         // The amount: what the practice sent is QBO's total now.
         if (h.fields.some((f) => f.field === 'Line')) delete was.totalCents;
       }
+    }
+    if (this.action === 'keep-qbo' && h.qbo.id) {
+      const kept = heldKept.get(r) ?? new Set<string>();
+      heldKept.set(r, kept);
+      for (const f of h.fields) if (editFieldOf[f.field]) kept.add(`${h.qbo.id}:${editFieldOf[f.field]}`);
     }
     if (this.action === 'skip' && h.kind === 'invoice') {
       undo.set(res.actionId, { skipped: h.id });
@@ -566,6 +577,8 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
     'accountantMemo',
     'accountantPayment',
     'editInvoice',
+    'resolveHeld',
+    'resolveHeld',
   ];
   // Reconnecting is not a kind of its own: it only undoes a disconnect, and comes soon after one.
   return [...weighted.filter((k) => !excluded.includes(k)).map((k) => all[k]), reconnectArb, reconnectArb, reconnectArb];
