@@ -70,8 +70,21 @@ describe('model test counterexamples (SQLite)', () => {
   // practice change of the date then goes; a skipped held invoice stays out.
   it("held INV-1: send ours, and its undo, and keep QBO's then a practice edit, each keep QBO true to the practice", async () => {
     await run('held send ours', 'import', [new AccountantEdit(0, 'dueDate'), new EditInvoice(0, 'dueDate'), new ResolveHeld(0, 'send-ours'), new Sync('none')]);
-    await run('held send ours undone', 'import', [new AccountantEdit(0, 'dueDate'), new EditInvoice(0, 'dueDate'), new ResolveHeld(0, 'send-ours'), new UndoHeld(0), new Sync('none')]);
-    await run('held keep', 'import', [new AccountantEdit(0, 'dueDate'), new EditInvoice(0, 'dueDate'), new ResolveHeld(0, 'keep-qbo'), new Sync('none'), new EditInvoice(0, 'dueDate'), new Sync('none')]);
+    await run('held send ours undone', 'import', [
+      new AccountantEdit(0, 'dueDate'),
+      new EditInvoice(0, 'dueDate'),
+      new ResolveHeld(0, 'send-ours'),
+      new UndoHeld(0),
+      new Sync('none'),
+    ]);
+    await run('held keep', 'import', [
+      new AccountantEdit(0, 'dueDate'),
+      new EditInvoice(0, 'dueDate'),
+      new ResolveHeld(0, 'keep-qbo'),
+      new Sync('none'),
+      new EditInvoice(0, 'dueDate'),
+      new Sync('none'),
+    ]);
     await run('held skip', 'import', [new AccountantEdit(0, 'amount'), new EditInvoice(0, 'amount'), new ResolveHeld(0, 'skip'), new Sync('none'), new UndoHeld(0)]);
   }, 180_000);
 

@@ -79,15 +79,28 @@ describe.each(dialects)('held records [%s]', (dialect) => {
       ...(await listRecords(ctx.db, 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)),
       ...(await listRecords(ctx.db, 'credit-note', { limit: 5000 })).items.map((n) => n.record.invoiceNumber ?? ''),
     ]);
-    const links = await ctx.db.selectFrom('links').select('record_key').where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('state', '=', 'linked').execute();
+    const links = await ctx.db
+      .selectFrom('links')
+      .select('record_key')
+      .where('realm_id', '=', c.realmId)
+      .where('record_kind', '=', 'invoice')
+      .where('state', '=', 'linked')
+      .execute();
     quiet.push(...links.map((l) => l.record_key).filter((k) => !touched.has(k)));
     expect(quiet.length).toBeGreaterThanOrEqual(11);
   }, 240_000);
 
   const read = async (entity: EntityName, id: string) => (await deps.client.read(entity, id)) as Row;
   const qboIdOf = async (key: string) =>
-    (await c.app.ctx.db.selectFrom('links').select('qbo_id').where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', key).executeTakeFirstOrThrow())
-      .qbo_id;
+    (
+      await c.app.ctx.db
+        .selectFrom('links')
+        .select('qbo_id')
+        .where('realm_id', '=', c.realmId)
+        .where('record_kind', '=', 'invoice')
+        .where('record_key', '=', key)
+        .executeTakeFirstOrThrow()
+    ).qbo_id;
   /** An edit made by the accountant in QBO, through its API. */
   const accountant = async (entity: EntityName, id: string, fields: Record<string, unknown>) => {
     const now = await read(entity, id);
@@ -110,7 +123,8 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     return { qboId, sent, qboDate, practiceDate };
   };
   const heldOne = async (key: string): Promise<HeldRecord | undefined> => (await listHeld(held, c.realmId)).held.find((h) => h.kind === 'invoice' && h.id === key);
-  const act = (action: string, id: string, qboId?: string) => actOnHeld(held, { realmId: c.realmId, kind: 'invoice', id, action, ...(qboId ? { qboId } : {}), actor: 'user:ann@example.com' });
+  const act = (action: string, id: string, qboId?: string) =>
+    actOnHeld(held, { realmId: c.realmId, kind: 'invoice', id, action, ...(qboId ? { qboId } : {}), actor: 'user:ann@example.com' });
   const linkOfKey = (key: string) =>
     c.app.ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', key).executeTakeFirst();
   const planRow = async (key: string) => (await deps.buildPlan(c.realmId)).groups.flatMap((g) => g.rows).find((r) => r.key === `invoices:${key}`);
@@ -152,7 +166,7 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     expect(row.payload?.['TxnDate']).toBe(again);
   }, 90_000);
 
-  it('send ours: the practice date goes on QBO\'s current SyncToken, audited; undo puts QBO\'s date back and holds it again', async () => {
+  it("send ours: the practice date goes on QBO's current SyncToken, audited; undo puts QBO's date back and holds it again", async () => {
     const key = take();
     const d = await diverge(key);
     const before = await read('Invoice', d.qboId);
@@ -397,8 +411,14 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     expect(nh).toMatchObject({ code: 'held.not-held', field: 'id' });
     expect(nh.message).toContain(`invoice ${synced}`);
     expect(await refused(() => act('shred', synced))).toMatchObject({ code: 'held.unknown-action', field: 'action' });
-    expect(await refused(() => actOnHeld(held, { realmId: c.realmId, kind: 'widget', id: 'x', action: 'skip', actor: 'a' }))).toMatchObject({ code: 'held.unknown-kind', field: 'kind' });
-    expect(await refused(() => actOnHeld(held, { realmId: c.realmId, kind: 'invoice', id: '', action: 'skip', actor: 'a' }))).toMatchObject({ code: 'held.invalid-id', field: 'id' });
+    expect(await refused(() => actOnHeld(held, { realmId: c.realmId, kind: 'widget', id: 'x', action: 'skip', actor: 'a' }))).toMatchObject({
+      code: 'held.unknown-kind',
+      field: 'kind',
+    });
+    expect(await refused(() => actOnHeld(held, { realmId: c.realmId, kind: 'invoice', id: '', action: 'skip', actor: 'a' }))).toMatchObject({
+      code: 'held.invalid-id',
+      field: 'id',
+    });
     expect(await refused(() => undoHeldAction(held, { realmId: c.realmId, actionId: 'one', actor: 'a' }))).toMatchObject({ code: 'held.invalid-action-id', field: 'actionId' });
 
     // A second company connected here: company A's actions and held records are not its own.

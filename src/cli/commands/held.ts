@@ -44,7 +44,7 @@ function render(view: HeldView): string {
 export function registerHeld(program: Command): void {
   program
     .command('held')
-    .description('held records (changed on both sides, or a look-up a person must settle): list them, or keep QBO\'s / send ours / re-link / skip one, or undo an action')
+    .description("held records (changed on both sides, or a look-up a person must settle): list them, or keep QBO's / send ours / re-link / skip one, or undo an action")
     .argument('[action]', `${heldActionNames.join(', ')}, or undo (none: list)`)
     .argument('[args...]', 'KIND ID (relink: KIND ID QBO_ID; undo: ACTION_ID)')
     .option('--realm <id>', 'the QBO company (default: the connected one)')

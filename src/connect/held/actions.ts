@@ -28,7 +28,20 @@ import type { EntityName } from '../../qbo/wire-types.js';
 import { hasForbiddenCharacters } from '../../practice/schemas.js';
 import { rowKinds } from '../kinds.js';
 import { linkOf, type Link } from '../links.js';
-import { adoptedFields, conflictText, nextBase, normalizeField, same, skipWithLinked, sparseBody, unresolvedRowRefs, type Json, type Plan, type PlanRow, type SentFields } from '../plan/index.js';
+import {
+  adoptedFields,
+  conflictText,
+  nextBase,
+  normalizeField,
+  same,
+  skipWithLinked,
+  sparseBody,
+  unresolvedRowRefs,
+  type Json,
+  type Plan,
+  type PlanRow,
+  type SentFields,
+} from '../plan/index.js';
 import { skip, unskipMany, type RecordRef } from '../skips.js';
 import { skipIdOf, skipKindOf } from '../kinds.js';
 import { heldActionNames, heldOf, planFor, type HeldActionName, type HeldDeps, type HeldRecord } from './list.js';
@@ -67,7 +80,8 @@ function parseKindAndId(kind: unknown, id: unknown): { kind: string; id: string 
 }
 
 function parseAction(action: unknown): HeldActionName {
-  if (typeof action !== 'string' || !(heldActionNames as readonly string[]).includes(action)) throw refusal('held.unknown-action', { value: action, list: heldActionNames }, 'action');
+  if (typeof action !== 'string' || !(heldActionNames as readonly string[]).includes(action))
+    throw refusal('held.unknown-action', { value: action, list: heldActionNames }, 'action');
   return action as HeldActionName;
 }
 
@@ -76,7 +90,8 @@ function parseQboId(v: unknown): { entity?: string; id: string } {
   const parts = typeof v === 'string' ? v.trim().split(':') : [];
   const id = parts.at(-1) ?? '';
   const entity = parts.length === 2 ? parts[0]! : undefined;
-  if (parts.length < 1 || parts.length > 2 || !/^\d{1,20}$/.test(id) || (entity !== undefined && !/^[A-Za-z]{2,40}$/.test(entity))) throw refusal('held.invalid-qbo-id', { value: v }, 'qboId');
+  if (parts.length < 1 || parts.length > 2 || !/^\d{1,20}$/.test(id) || (entity !== undefined && !/^[A-Za-z]{2,40}$/.test(entity)))
+    throw refusal('held.invalid-qbo-id', { value: v }, 'qboId');
   return { ...(entity ? { entity } : {}), id };
 }
 
@@ -171,7 +186,12 @@ function againText(row: PlanRow, current: Record<string, unknown>): string {
   const fields = row.fields!;
   const at = [...fields.conflicts.map((c) => c.field), ...fields.send];
   const moved = at.filter((f) => !same(normalizeField(f, current[f]), fields.qbo[f] ?? null));
-  const shown = (moved.length ? moved : at).map((f) => ({ field: f, lastSent: fields.base[f]?.sent ?? null, qboNow: normalizeField(f, current[f]), practiceNow: fields.practice[f] ?? null }));
+  const shown = (moved.length ? moved : at).map((f) => ({
+    field: f,
+    lastSent: fields.base[f]?.sent ?? null,
+    qboNow: normalizeField(f, current[f]),
+    practiceNow: fields.practice[f] ?? null,
+  }));
   return `SyncToken ${String(current['SyncToken'])}; ${conflictText(shown)}`;
 }
 
@@ -229,7 +249,14 @@ async function sendOurs(deps: HeldDeps, input: HeldActionInput, rec: HeldRecord,
   };
 }
 
-async function relink(deps: HeldDeps, input: HeldActionInput, rec: HeldRecord, row: PlanRow | undefined, target: { entity?: string; id: string }, action: 'relink' | 'keep-qbo'): Promise<HeldActionResult> {
+async function relink(
+  deps: HeldDeps,
+  input: HeldActionInput,
+  rec: HeldRecord,
+  row: PlanRow | undefined,
+  target: { entity?: string; id: string },
+  action: 'relink' | 'keep-qbo',
+): Promise<HeldActionResult> {
   const entity = rec.qbo.entity;
   if (target.entity && target.entity !== entity) throw refusal('held.relink-other-type', { record: rec.label, entity, value: input.qboId, detail: target.entity }, 'qboId');
   const link = await linkOf(deps.db, input.realmId, rec.kind, rec.id);
@@ -276,15 +303,32 @@ async function relink(deps: HeldDeps, input: HeldActionInput, rec: HeldRecord, r
   const message = `${rec.label}: linked to QuickBooks ${entity} ${target.id}${link ? ` (was ${link.qbo_entity} ${link.qbo_id})` : ''} by ${input.actor}; nothing was sent.`;
   const actionId = await deps.db.transaction().execute(async (trx) => {
     if (link) await setLink(trx, input.realmId, rec.kind, rec.id, values);
-    else await trx.insertInto('links').values({ realm_id: input.realmId, record_kind: rec.kind, record_key: rec.id, created_at: at, last_run_id: null, ...values }).execute();
+    else
+      await trx
+        .insertInto('links')
+        .values({ realm_id: input.realmId, record_kind: rec.kind, record_key: rec.id, created_at: at, last_run_id: null, ...values })
+        .execute();
     if (journal) {
-      await trx.updateTable('journal').set({ status: 'resolved', resolved_at: at, qbo_id: target.id, outcome_code: 'held.relinked', outcome_message: message }).where('id', '=', journal.id).execute();
+      await trx
+        .updateTable('journal')
+        .set({ status: 'resolved', resolved_at: at, qbo_id: target.id, outcome_code: 'held.relinked', outcome_message: message })
+        .where('id', '=', journal.id)
+        .execute();
     }
     return recordAction(trx, {
       ...auditOf(input, rec, action, now),
       detail: { fields: rec.fields, why: rec.why, entity, from: link?.qbo_id ?? null, to: target.id },
       oldLink: link ?? null,
-      oldJournal: journal ? { id: Number(journal.id), status: journal.status, resolved_at: journal.resolved_at, qbo_id: journal.qbo_id, outcome_code: journal.outcome_code, outcome_message: journal.outcome_message } : null,
+      oldJournal: journal
+        ? {
+            id: Number(journal.id),
+            status: journal.status,
+            resolved_at: journal.resolved_at,
+            qbo_id: journal.qbo_id,
+            outcome_code: journal.outcome_code,
+            outcome_message: journal.outcome_message,
+          }
+        : null,
     });
   });
   return { actionId, action, record: recordOf(rec), message: `${message} Undo with action ${actionId} until the next sync.` };
@@ -310,7 +354,9 @@ async function skipHeld(deps: HeldDeps, input: HeldActionInput, rec: HeldRecord,
 
 /** Lines without QBO's Ids: an undo replaces the lines, whose old Ids our write retired. */
 function withoutLineIds(v: unknown): unknown {
-  return Array.isArray(v) ? v.map((l) => (l && typeof l === 'object' ? Object.fromEntries(Object.entries(l as Record<string, unknown>).filter(([k]) => k !== 'Id' && k !== 'LineNum')) : l)) : v;
+  return Array.isArray(v)
+    ? v.map((l) => (l && typeof l === 'object' ? Object.fromEntries(Object.entries(l as Record<string, unknown>).filter(([k]) => k !== 'Id' && k !== 'LineNum')) : l))
+    : v;
 }
 
 /** Undoes an action on a held record, until the next sync of the company: the record is held again as it was. */
@@ -327,7 +373,16 @@ export async function undoHeldAction(deps: HeldDeps, input: { realmId: string; a
   if (latest && Number(latest.id) !== id) throw refusal('held.undo-not-latest', { actionId: id, record, detail: String(latest.id) }, 'actionId');
   const detail = JSON.parse(row.detail) as Record<string, unknown>;
   const oldLink = row.old_link ? (JSON.parse(row.old_link) as Link) : null;
-  const oldJournal = row.old_journal ? (JSON.parse(row.old_journal) as { id: number; status: string; resolved_at: string | null; qbo_id: string | null; outcome_code: string | null; outcome_message: string | null }) : null;
+  const oldJournal = row.old_journal
+    ? (JSON.parse(row.old_journal) as {
+        id: number;
+        status: string;
+        resolved_at: string | null;
+        qbo_id: string | null;
+        outcome_code: string | null;
+        outcome_message: string | null;
+      })
+    : null;
   const now = deps.clock();
   const realmId = input.realmId;
   switch (row.action) {

@@ -41,7 +41,7 @@ export interface HeldContext {
   actionId?: number | string;
 }
 
-const shown = (v: unknown) => (typeof v === 'string' ? `"${v.length > 60 ? `${v.slice(0, 60)}…` : v}"` : JSON.stringify(v) ?? String(v));
+const shown = (v: unknown) => (typeof v === 'string' ? `"${v.length > 60 ? `${v.slice(0, 60)}…` : v}"` : (JSON.stringify(v) ?? String(v)));
 
 const sentences: Record<HeldReason, (c: HeldContext) => string> = {
   'held.unknown-action': (c) => `${shown(c.value)} (field action) is not an action on a held record: choose one of ${(c.list ?? []).join(', ')}.`,
@@ -53,8 +53,10 @@ const sentences: Record<HeldReason, (c: HeldContext) => string> = {
   'held.action-not-offered': (c) => `${c.record}: "${String(c.value)}" (field action) is not offered for it: ${c.detail ?? ''} Choose one of ${(c.list ?? []).join(', ')}.`,
   'held.qbo-changed-again': (c) =>
     `${c.record}: ${c.entity} ${c.qboId} was changed in QuickBooks again while ours was being sent (QuickBooks answered 5010, stale object), so nothing was overwritten and it stays held. QBO now: ${c.detail}. Look at the fields again, then choose.`,
-  'held.needs-sync-first': (c) => `${c.record}: what we would send refers to ${c.detail ?? 'a record'} that is not in QuickBooks yet. Sync first (it is created then), then send ours.`,
-  'held.invalid-qbo-id': (c) => `${shown(c.value)} (field qboId) is not a QuickBooks Id: give the Id QuickBooks shows for the record (digits), optionally as Entity:Id (e.g. Invoice:130).`,
+  'held.needs-sync-first': (c) =>
+    `${c.record}: what we would send refers to ${c.detail ?? 'a record'} that is not in QuickBooks yet. Sync first (it is created then), then send ours.`,
+  'held.invalid-qbo-id': (c) =>
+    `${shown(c.value)} (field qboId) is not a QuickBooks Id: give the Id QuickBooks shows for the record (digits), optionally as Entity:Id (e.g. Invoice:130).`,
   'held.relink-other-type': (c) => `${c.record} is a QuickBooks ${c.entity}; ${shown(c.value)} (field qboId) names a ${c.detail}. Re-link it to a ${c.entity}.`,
   'held.relink-not-found': (c) => `${c.record}: QuickBooks has no ${c.entity} ${c.qboId} to re-link it to (field qboId): ${c.detail ?? 'not found'}. Check the Id in QuickBooks.`,
   'held.relink-inactive': (c) => `${c.record}: QuickBooks ${c.entity} ${c.qboId} (field qboId) is ${c.detail ?? 'deleted or inactive'}; re-link it to a live one.`,
@@ -62,7 +64,8 @@ const sentences: Record<HeldReason, (c: HeldContext) => string> = {
     `${c.record}: QuickBooks ${c.entity} ${c.qboId} (field qboId) is already linked to ${c.detail}; a QuickBooks record stands for one practice record only. Choose another, or resolve ${c.detail} first.`,
   'held.relink-same': (c) => `${c.record} is already linked to QuickBooks ${c.entity} ${c.qboId} (field qboId): choose another record, or keep QBO's / send ours.`,
   'held.invalid-action-id': (c) => `${shown(c.value)} (field actionId) is not an action number: \`qbo-connect held\` lists the recent actions with theirs.`,
-  'held.no-such-action': (c) => `There is no held-record action ${String(c.actionId ?? '')} in company ${c.realmId ?? ''} (field actionId); \`qbo-connect held\` lists the recent actions.`,
+  'held.no-such-action': (c) =>
+    `There is no held-record action ${String(c.actionId ?? '')} in company ${c.realmId ?? ''} (field actionId); \`qbo-connect held\` lists the recent actions.`,
   'held.already-undone': (c) => `Action ${String(c.actionId ?? '')} on ${c.record} was already undone (${c.detail ?? ''}); nothing to do.`,
   'held.action-final': (c) =>
     `Action ${String(c.actionId ?? '')} on ${c.record} is final: a sync of the company has started since (${c.detail ?? ''}), and an action can be undone only until the next sync. Change the record in the practice or in QuickBooks instead.`,

@@ -48,7 +48,9 @@ export function heldApi(ctx: AppContext): Hono<AuthEnv> {
   api.post('/actions', requireRole('bookkeeper'), async (c) => {
     const b = await jsonBody(c, '{"action": "keep-qbo", "kind": "invoice", "id": "INV-1042"}');
     const realmId = await realm(c);
-    const result = await asking('the held record', () => actOnHeld(deps(realmId), { realmId, kind: b['kind'], id: b['id'], action: b['action'], qboId: b['qboId'], actor: actor(c) }));
+    const result = await asking('the held record', () =>
+      actOnHeld(deps(realmId), { realmId, kind: b['kind'], id: b['id'], action: b['action'], qboId: b['qboId'], actor: actor(c) }),
+    );
     return c.json({ realmId, ...result });
   });
 

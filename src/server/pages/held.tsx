@@ -59,7 +59,11 @@ function HeldCard(props: { h: HeldRecord; csrf: string; canAct: boolean }) {
       ) : (
         <p>{h.message}</p>
       )}
-      {h.candidates.length ? <p>QuickBooks {h.qbo.entity} Ids to choose from: {h.candidates.join(', ')}</p> : null}
+      {h.candidates.length ? (
+        <p>
+          QuickBooks {h.qbo.entity} Ids to choose from: {h.candidates.join(', ')}
+        </p>
+      ) : null}
       {canAct ? (
         <form method="post" action="/held/act">
           <CsrfField token={csrf} />
@@ -105,7 +109,9 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
         {failed ? <Notice kind="error">{failed}</Notice> : null}
         <p>These records are not sent until someone decides which side is right. Each action is recorded with who took it, and can be undone until the next sync.</p>
         {view && view.held.length === 0 ? <p>Nothing is held.</p> : null}
-        {view?.held.map((h) => <HeldCard h={h} csrf={csrf} canAct={canAct} />)}
+        {view?.held.map((h) => (
+          <HeldCard h={h} csrf={csrf} canAct={canAct} />
+        ))}
         {!canAct && view?.held.length ? <p>Only a bookkeeper or an administrator can resolve held records.</p> : null}
         {view?.recent.length ? (
           <>
@@ -179,6 +185,8 @@ export const heldPage: WebPage = {
         actOnHeld(heldDeps(deps, realmId), { realmId, kind: str(b['kind']), id: str(b['id']), action: str(b['action']), qboId: str(b['qboId']), actor: actorOf(c) }),
       ),
     );
-    app.post('/held/undo', pageRole('bookkeeper'), (c) => act(c, (realmId, b) => undoHeldAction(heldDeps(deps, realmId), { realmId, actionId: str(b['actionId']), actor: actorOf(c) })));
+    app.post('/held/undo', pageRole('bookkeeper'), (c) =>
+      act(c, (realmId, b) => undoHeldAction(heldDeps(deps, realmId), { realmId, actionId: str(b['actionId']), actor: actorOf(c) })),
+    );
   },
 };
