@@ -394,6 +394,9 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     expect(list.code, list.err).toBe(0);
     const view = JSON.parse(list.out) as { held: HeldRecord[]; recent: Array<{ recordId: string; undoable: boolean }> };
     expect(view.recent.find((a) => a.recordId === key)?.undoable).toBe(true);
+    const text = await cli(['held', '--realm', c.realmId]);
+    expect(text.code, text.err).toBe(0);
+    expect(text.out).toMatch(new RegExp(`keep-qbo invoice ${key} +\\(undo: qbo-connect held undo \\d+\\)`));
     const unknown = await cli(['held', 'keep-qbo', 'invoice', 'NO-SUCH-7', '--realm', c.realmId]);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('invoice NO-SUCH-7');
