@@ -26,7 +26,7 @@ const doneText: Record<string, string> = {
   delete: 'Deleted',
   inactivate: 'Made inactive',
 };
-const resultText: Record<string, string> = { done: 'Done', failed: 'Failed', held: 'Held for review', pending: 'Not known yet' };
+const resultText: Record<string, string> = { done: 'Done', failed: 'Failed', held: 'Held for review', pending: 'Not known yet', 'not-sent': 'Not sent' };
 
 function seconds(ms: number | null): string {
   if (ms === null) return 'running';
