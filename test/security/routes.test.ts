@@ -52,6 +52,8 @@ const expected: Record<string, Expectation> = {
   'POST /sync': { min: 'bookkeeper' },
   'GET /history': { min: 'viewer' },
   'GET /history/:id': { min: 'viewer' },
+  'GET /history/:id/undo': { min: 'bookkeeper' },
+  'POST /history/:id/undo': { min: 'bookkeeper' },
   'GET /skipped': { min: 'viewer' },
   'POST /skipped/restore': { min: 'bookkeeper' },
   'GET /settings': { min: 'viewer' },
@@ -80,6 +82,8 @@ const expected: Record<string, Expectation> = {
   'GET /api/v1/sync/runs/:id': { min: 'viewer' },
   'GET /api/v1/history': { min: 'viewer' },
   'GET /api/v1/history/:id': { min: 'viewer' },
+  'GET /api/v1/undo/:runId': { min: 'bookkeeper' },
+  'POST /api/v1/undo/:runId': { min: 'bookkeeper' },
 };
 
 async function expectNoStack(res: Response, what: string): Promise<string> {
