@@ -9,5 +9,5 @@ export { marker } from './context.js';
 export * from './types.js';
 // What the sync, the pages and the CLI use of the preview's parts: through here, never a deep import.
 export { conflictText, nextBase, normalizeField, parseSentFields, same, shownValue, type FieldConflict } from './sent-fields.js';
-export { QboSnapshot } from './qbo-snapshot.js';
+export { QboSnapshot, type QboRow } from './qbo-snapshot.js';
 export { renderPlanText } from './render.js';
