@@ -1,0 +1,121 @@
+/**
+ * The reconciliation report against the emulator (issue 18), one medium demo company synced once and
+ * shared by the cases in order: right after the sync the two books agree (no difference, every
+ * customer, supplier and tax code equal) for at most 20 QBO requests; then four planted disagreements
+ * (a payment entered only in QBO, an invoice edited in QBO, a document skipped, a tax code remapped)
+ * each show exactly once, with the right amount and explanation.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { reconcile, reportCsv, type ReconciliationReport } from '../../src/connect/reconcile/index.js';
+import { syncDepsFor } from '../../src/connect/run/deps.js';
+import { sync } from '../../src/connect/run/sync.js';
+import { getSettings, setSetting } from '../../src/connect/settings/store.js';
+import { skip } from '../../src/connect/skips.js';
+import { createRecord, listRecords } from '../../src/practice/store.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { readyDemo } from './demo-setup.js';
+
+type Row = Record<string, unknown> & { Id: string; SyncToken: string };
+
+describe('the reconciliation report of the medium demo [sqlite]', () => {
+  const c = withConnectedEmulator('sqlite');
+  let deps: ReturnType<typeof syncDepsFor>;
+  let baseline: ReconciliationReport;
+  const report = () => reconcile({ db: c.app.ctx.db, clock: c.app.ctx.clock, qbo: deps.client }, c.realmId);
+
+  beforeAll(async () => {
+    const ctx = c.app.ctx;
+    deps = syncDepsFor(ctx, c.realmId, { actor: 'tester', client: { limits: { intervalMs: 1000 } } });
+    const from = new Date(ctx.clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
+    await readyDemo(ctx, deps.client, c.realmId, { size: 'medium', direction: 'export', exportFrom: from });
+    const first = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(first.status, first.message ?? '').toBe('succeeded');
+  }, 240_000);
+
+  it('after the sync: no difference, both books equal per customer, supplier and tax code, in at most 20 QBO requests', async () => {
+    baseline = await report();
+    const counting = baseline.differences.filter((d) => !d.intentional);
+    expect(counting.map((d) => `${d.id}: ${d.explanation}`)).toEqual([]);
+    expect(baseline.summary.differences).toBe(0);
+    // The demo's planted problems were skipped before the sync: listed as left out on purpose, not counted.
+    expect(baseline.differences.every((d) => d.kind === 'practice-only' && d.intentional)).toBe(true);
+    expect(baseline.customers.length).toBeGreaterThan(50);
+    expect(baseline.customers.filter((x) => x.invoiced.difference || x.credited.difference || x.received.difference || x.openBalance.difference)).toEqual([]);
+    expect(baseline.suppliers.filter((s) => s.billed.difference)).toEqual([]);
+    expect(baseline.suppliers.some((s) => s.kind === 'staff')).toBe(true);
+    expect(baseline.tax.filter((t) => t.taxable.difference || t.tax.difference)).toEqual([]);
+    expect(baseline.tax.find((t) => t.side === 'sales' && t.qboCodeName === 'GST')?.tax.qbo).toBeGreaterThan(0);
+    expect(baseline.summary.agrees).toBe(true);
+    expect(baseline.months.length).toBeGreaterThan(6);
+    expect(baseline.months.every((m) => m.sales.difference === 0 && m.purchases.difference === 0)).toBe(true);
+    expect(baseline.qboRequests).toBeLessThanOrEqual(20);
+    console.log(`reconciliation of the medium demo: ${baseline.qboRequests} QBO requests, ${baseline.elapsedMs} ms, ${baseline.customers.length} customers, ${baseline.suppliers.length} suppliers/staff, ${baseline.tax.length} tax rows`);
+  }, 120_000);
+
+  it('four planted disagreements each show once, with the right amount and explanation', async () => {
+    const ctx = c.app.ctx;
+    const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    const customerLink = links.find((l) => l.qbo_entity === 'Customer')!;
+    // (1) A payment entered only in QBO, by the accountant, not applied to anything.
+    const onlyInQbo = (await deps.client.create(
+      'Payment',
+      { CustomerRef: { value: customerLink.qbo_id }, TotalAmt: 123.45, TxnDate: ctx.clock().toISOString().slice(0, 10) } as never,
+      { requestId: 'plant-payment' },
+    )) as Row;
+    // (2) An invoice edited in QBO: its first line raised by 10.00 (and its tax recomputed by QBO).
+    const invoiceLink = links.find((l) => l.record_kind === 'invoice' && l.state === 'linked')!;
+    const before = (await deps.client.read('Invoice', invoiceLink.qbo_id)) as Row;
+    const lines = structuredClone(before['Line'] as Array<Record<string, unknown>>);
+    const first = lines.find((l) => l['DetailType'] === 'SalesItemLineDetail')!;
+    first['Amount'] = Math.round(((first['Amount'] as number) + 10) * 100) / 100;
+    const detail = first['SalesItemLineDetail'] as Record<string, unknown>;
+    if (typeof detail['UnitPrice'] === 'number') detail['UnitPrice'] = first['Amount'];
+    const edited = (await deps.client.sparseUpdate('Invoice', { Id: before.Id, SyncToken: before.SyncToken, Line: lines } as never, { requestId: 'plant-edit' })) as Row;
+    const editedBy = Math.round((edited['TotalAmt'] as number) * 100) - Math.round((before['TotalAmt'] as number) * 100);
+    expect(editedBy).toBeGreaterThanOrEqual(1000);
+    // (3) A document skipped: a new practice invoice, left out of syncs on purpose.
+    const model = (await listRecords(ctx.db, 'invoice', { limit: 1 })).items[0]!;
+    const newInvoice = await createRecord(ctx.db, 'invoice', { ...model.record, number: 'RECON-1', date: ctx.clock().toISOString().slice(0, 10), dueDate: ctx.clock().toISOString().slice(0, 10) }, ctx.clock());
+    await skip(ctx.db, { realmId: c.realmId, kind: 'invoice', id: 'RECON-1', actor: 'tester', clock: ctx.clock });
+    // (4) A tax code remapped: practice GST on sales now maps to another QBO code.
+    const settings = await getSettings(ctx.db, c.realmId, ctx.clock);
+    const gst = settings.tax.sales['GST']!;
+    const other = (await deps.client.rawQuery("SELECT * FROM TaxCode WHERE Name = 'GST free'")) as { TaxCode?: Row[] };
+    const otherId = other.TaxCode?.[0]?.Id ?? [...Object.values(settings.tax.sales)].find((v) => v !== gst)!;
+    await setSetting(ctx.db, { realmId: c.realmId, path: 'tax.sales.GST', value: otherId, actor: 'tester', clock: ctx.clock });
+
+    const r = await report();
+    const known = new Set(baseline.differences.map((d) => d.id));
+    const fresh = r.differences.filter((d) => !known.has(d.id));
+    expect(fresh.map((d) => d.kind).sort()).toEqual(['practice-only', 'qbo-only', 'tax-code', 'total']);
+    const [payment, invoice, skipped, remap] = ['qbo-only', 'total', 'practice-only', 'tax-code'].map((k) => fresh.find((d) => d.kind === k)!);
+    expect(payment!.qbo).toEqual({ entity: 'Payment', id: onlyInQbo.Id });
+    expect(payment!.amountCents).toBe(-12345);
+    expect(payment!.explanation).toMatch(/in QuickBooks only/);
+    expect(payment!.party).toBe(customerLink.record_key);
+    expect(invoice!.record?.key).toBe(invoiceLink.record_key);
+    expect(invoice!.amountCents).toBe(-editedBy);
+    expect(invoice!.explanation).toMatch(/changed in QuickBooks since the last sync/);
+    expect(skipped!.record?.key).toBe('RECON-1');
+    expect(skipped!.intentional).toBe(true);
+    expect(skipped!.amountCents).toBe(newInvoice.record.totalCents);
+    expect(skipped!.explanation).toMatch(/skipped by tester/);
+    expect(remap!.explanation).toMatch(/the mapping now says/);
+    expect(remap!.explanation).toContain('GST');
+    // Its amount: the taxable amount of every synced sales line coded GST in the period (credit notes less).
+    const gstRow = baseline.tax.find((t) => t.side === 'sales' && t.qboCode === gst)!;
+    expect(remap!.amountCents).toBe(gstRow.taxable.qbo);
+    expect(r.summary.differences).toBe(3);
+    expect(r.summary.agrees).toBe(false);
+    // The customer row shows the payment, the tax table the remapped amount under both codes.
+    const cust = r.customers.find((x) => x.code === customerLink.record_key)!;
+    expect(cust.received.difference).toBe(-12345);
+    expect(cust.differences).toContain(payment!.id);
+    expect(r.qboRequests).toBeLessThanOrEqual(20);
+
+    // CSV export: every difference once; a cell that would run as a formula is neutralised.
+    const csv = reportCsv({ ...r, companyName: '=HYPERLINK("x")' });
+    expect(csv).toContain(`'=HYPERLINK(""x"")`);
+    for (const d of fresh) expect(csv.split('\n').filter((l) => l.startsWith(`${d.id},`) || l.startsWith(`"${d.id}",`))).toHaveLength(1);
+  }, 120_000);
+});
