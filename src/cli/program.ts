@@ -11,6 +11,7 @@ import { registerEmulator } from './commands/emulator.js';
 import { registerSync } from './commands/sync.js';
 import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
+import { registerReconcile } from './commands/reconcile.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -32,5 +33,6 @@ export function buildProgram(): Command {
   registerSync(program);
   registerHistory(program);
   registerPreview(program);
+  registerReconcile(program);
   return program;
 }

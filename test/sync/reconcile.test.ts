@@ -49,7 +49,9 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(baseline.months.length).toBeGreaterThan(6);
     expect(baseline.months.every((m) => m.sales.difference === 0 && m.purchases.difference === 0)).toBe(true);
     expect(baseline.qboRequests).toBeLessThanOrEqual(20);
-    console.log(`reconciliation of the medium demo: ${baseline.qboRequests} QBO requests, ${baseline.elapsedMs} ms, ${baseline.customers.length} customers, ${baseline.suppliers.length} suppliers/staff, ${baseline.tax.length} tax rows`);
+    console.log(
+      `reconciliation of the medium demo: ${baseline.qboRequests} QBO requests, ${baseline.elapsedMs} ms, ${baseline.customers.length} customers, ${baseline.suppliers.length} suppliers/staff, ${baseline.tax.length} tax rows`,
+    );
   }, 120_000);
 
   it('four planted disagreements each show once, with the right amount and explanation', async () => {
@@ -75,7 +77,12 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(editedBy).toBeGreaterThanOrEqual(1000);
     // (3) A document skipped: a new practice invoice, left out of syncs on purpose.
     const model = (await listRecords(ctx.db, 'invoice', { limit: 1 })).items[0]!;
-    const newInvoice = await createRecord(ctx.db, 'invoice', { ...model.record, number: 'RECON-1', date: ctx.clock().toISOString().slice(0, 10), dueDate: ctx.clock().toISOString().slice(0, 10) }, ctx.clock());
+    const newInvoice = await createRecord(
+      ctx.db,
+      'invoice',
+      { ...model.record, number: 'RECON-1', date: ctx.clock().toISOString().slice(0, 10), dueDate: ctx.clock().toISOString().slice(0, 10) },
+      ctx.clock(),
+    );
     await skip(ctx.db, { realmId: c.realmId, kind: 'invoice', id: 'RECON-1', actor: 'tester', clock: ctx.clock });
     // (4) A tax code remapped: practice GST on sales now maps to another QBO code.
     const settings = await getSettings(ctx.db, c.realmId, ctx.clock);

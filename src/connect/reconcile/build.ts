@@ -77,7 +77,14 @@ function practiceDoc(kind: DocumentKind, stored: StoredRecord): PracticeDoc {
     case 'invoice':
     case 'credit-note': {
       const d = r as unknown as Invoice | CreditNote;
-      return { kind, stored, date, party: d.contactCode, total: live ? d.totalCents : 0, lines: live ? d.lines.map((l) => ({ taxCode: l.taxCode, amount: l.amountCents, tax: l.taxCents })) : [] };
+      return {
+        kind,
+        stored,
+        date,
+        party: d.contactCode,
+        total: live ? d.totalCents : 0,
+        lines: live ? d.lines.map((l) => ({ taxCode: l.taxCode, amount: l.amountCents, tax: l.taxCents })) : [],
+      };
     }
     case 'payment': {
       const d = r as unknown as Payment;
@@ -85,7 +92,14 @@ function practiceDoc(kind: DocumentKind, stored: StoredRecord): PracticeDoc {
     }
     case 'bill': {
       const d = r as unknown as Bill;
-      return { kind, stored, date, party: d.supplierCode, total: live ? d.totalCents : 0, lines: live ? d.lines.map((l) => ({ taxCode: l.taxCode, amount: l.amountCents, tax: l.taxCents })) : [] };
+      return {
+        kind,
+        stored,
+        date,
+        party: d.supplierCode,
+        total: live ? d.totalCents : 0,
+        lines: live ? d.lines.map((l) => ({ taxCode: l.taxCode, amount: l.amountCents, tax: l.taxCents })) : [],
+      };
     }
     case 'staff-expense': {
       const d = r as unknown as StaffExpense;
@@ -158,11 +172,12 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
       outside.set(l.record_kind as DocumentKind, [...(outside.get(l.record_kind as DocumentKind) ?? []), l.record_key]);
     }
   }
-  for (const [kind, keys] of outside) for (const s of (await getRecordsByKeys(db, kind, keys)).values()) {
-    const d = practiceDoc(kind, s);
-    practice.push(d);
-    byKey.set(`${kind}:${s.key}`, d);
-  }
+  for (const [kind, keys] of outside)
+    for (const s of (await getRecordsByKeys(db, kind, keys)).values()) {
+      const d = practiceDoc(kind, s);
+      practice.push(d);
+      byKey.set(`${kind}:${s.key}`, d);
+    }
 
   // ---- names: QBO Customer / Vendor Id → practice party ---------------------------------------
   const customerOf = new Map<string, string>();
@@ -239,7 +254,8 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
       }
     }
     if (d.stored.state === 'cancelled' && link.state !== 'voided') reasons.push(['changed-in-practice', 'cancelled in the practice since the last sync: the next sync voids it']);
-    else if (Number(link.record_version) < d.stored.version) reasons.push(['changed-in-practice', `changed in the practice since the last sync (version ${link.record_version} → ${d.stored.version})`]);
+    else if (Number(link.record_version) < d.stored.version)
+      reasons.push(['changed-in-practice', `changed in the practice since the last sync (version ${link.record_version} → ${d.stored.version})`]);
     if (!reasons.length) continue;
     const kind = precedence.find((k) => reasons.some(([r]) => r === k))!;
     add({
@@ -270,7 +286,11 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
       if (total === 0 && !marked && !twin) continue; // a voided or 0.00 document of QBO's own moves nothing
       const party = partyOfQbo(entity, r);
       const what = `QuickBooks ${entity} ${r.Id}${number ? ` (number ${number})` : ''}`;
-      const lookalike = marked ? `carries our marker for ${marked[1]} ${marked[2]}` : twin ? `has the number of practice ${label[twin.kind].toLowerCase()} ${twin.stored.key}` : null;
+      const lookalike = marked
+        ? `carries our marker for ${marked[1]} ${marked[2]}`
+        : twin
+          ? `has the number of practice ${label[twin.kind].toLowerCase()} ${twin.stored.key}`
+          : null;
       add({
         id: `qbo:${entity}:${r.Id}`,
         kind: lookalike ? 'looks-like-ours' : 'qbo-only',
@@ -288,7 +308,15 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   }
 
   // ---- tax codes --------------------------------------------------------------------------------
-  const tax = taxTable(practice.filter((d) => inPeriod(d.date) && !skipOf(d)), qbo, qboRows, linkOfQbo, practiceLinkOf, settings.tax as { sales: Record<string, string>; purchases: Record<string, string> }, inPeriod);
+  const tax = taxTable(
+    practice.filter((d) => inPeriod(d.date) && !skipOf(d)),
+    qbo,
+    qboRows,
+    linkOfQbo,
+    practiceLinkOf,
+    settings.tax as { sales: Record<string, string>; purchases: Record<string, string> },
+    inPeriod,
+  );
   for (const t of tax.remapped) add(t);
 
   // ---- parties ------------------------------------------------------------------------------------
@@ -307,7 +335,15 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     let s = suppliers.get(key);
     if (!s) {
       const [kind, ...rest] = key.split(':');
-      s = { kind: kind === 'staff' ? 'staff' : 'supplier', code: rest.join(':'), name, qboId: qboVendorOf.get(key) ?? (rest[0] === 'qbo' ? rest[1]! : null), billed: pair(0, 0), openInQbo: 0, differences: [] };
+      s = {
+        kind: kind === 'staff' ? 'staff' : 'supplier',
+        code: rest.join(':'),
+        name,
+        qboId: qboVendorOf.get(key) ?? (rest[0] === 'qbo' ? rest[1]! : null),
+        billed: pair(0, 0),
+        openInQbo: 0,
+        differences: [],
+      };
       suppliers.set(key, s);
     }
     return s;
@@ -354,7 +390,11 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   // Names: the practice's own where it has them, else QBO's.
   const contactKeys: string[] = [...customers.keys(), ...[...suppliers.values()].filter((s) => s.kind === 'supplier').map((s) => s.code)];
   const contactNames = await getRecordsByKeys(db, 'contact', contactKeys);
-  const staffNames = await getRecordsByKeys(db, 'staff', [...suppliers.values()].filter((s) => s.kind === 'staff').map((s) => s.code));
+  const staffNames = await getRecordsByKeys(
+    db,
+    'staff',
+    [...suppliers.values()].filter((s) => s.kind === 'staff').map((s) => s.code),
+  );
   for (const c of customers.values()) c.name = contactNames.get(c.code)?.record.name ?? qboName.get(`Customer:${c.qboId}`) ?? c.name;
   for (const s of suppliers.values()) {
     s.name = (s.kind === 'staff' ? staffNames.get(s.code)?.record.name : contactNames.get(s.code)?.record.name) ?? qboName.get(`Vendor:${s.qboId}`) ?? s.name;
@@ -365,7 +405,10 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     else if (suppliers.has(diff.party)) suppliers.get(diff.party)!.differences.push(diff.id);
   }
 
-  const months = monthTotals(practice.filter((d) => inPeriod(d.date) && counted(d)), qbo);
+  const months = monthTotals(
+    practice.filter((d) => inPeriod(d.date) && counted(d)),
+    qbo,
+  );
   const counting = differences.filter((d) => !d.intentional);
   const agrees =
     counting.length === 0 &&

@@ -24,8 +24,25 @@ export function reportCsv(r: ReconciliationReport): string {
   const row = (...cells: string[]) => lines.push(cells.join(','));
   row(csvCell('Reconciliation'), csvCell(r.companyName), csvCell(r.realmId), csvCell(r.from), csvCell(r.to), csvCell(`${r.qboRequests} QuickBooks requests`));
   row('');
-  row('Customers', 'Name', 'Invoiced (practice)', 'Invoiced (QuickBooks)', 'Invoiced (difference)', 'Credited (practice)', 'Credited (QuickBooks)', 'Credited (difference)', 'Received (practice)', 'Received (QuickBooks)', 'Received (difference)', 'Open balance (practice)', 'Open balance (QuickBooks)', 'Open balance (difference)', 'Overdue in QuickBooks');
-  for (const c of r.customers) row(csvCell(c.code), csvCell(c.name), ...pairCells(c.invoiced), ...pairCells(c.credited), ...pairCells(c.received), ...pairCells(c.openBalance), money(c.overdueInQbo));
+  row(
+    'Customers',
+    'Name',
+    'Invoiced (practice)',
+    'Invoiced (QuickBooks)',
+    'Invoiced (difference)',
+    'Credited (practice)',
+    'Credited (QuickBooks)',
+    'Credited (difference)',
+    'Received (practice)',
+    'Received (QuickBooks)',
+    'Received (difference)',
+    'Open balance (practice)',
+    'Open balance (QuickBooks)',
+    'Open balance (difference)',
+    'Overdue in QuickBooks',
+  );
+  for (const c of r.customers)
+    row(csvCell(c.code), csvCell(c.name), ...pairCells(c.invoiced), ...pairCells(c.credited), ...pairCells(c.received), ...pairCells(c.openBalance), money(c.overdueInQbo));
   row('');
   row('Suppliers and staff', 'Kind', 'Name', 'Billed (practice)', 'Billed (QuickBooks)', 'Billed (difference)', 'Open in QuickBooks');
   for (const s of r.suppliers) row(csvCell(s.code), csvCell(s.kind), csvCell(s.name), ...pairCells(s.billed), money(s.openInQbo));

@@ -11,7 +11,7 @@ import { listSkipped } from '../skips.js';
 
 export async function documentsBetween<K extends DocumentKind>(db: Db, kind: K, from: string, to: string): Promise<StoredRecord<K>[]> {
   const out: StoredRecord<K>[] = [];
-  for (let offset = 0; ; ) {
+  for (let offset = 0; ;) {
     const page = await listRecords(db, kind, { from, to, limit: 1000, offset });
     out.push(...page.items);
     if (page.nextOffset === null) return out;

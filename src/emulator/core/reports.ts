@@ -75,7 +75,7 @@ function checkParams(name: string, params: Params): void {
     if (k === 'accounting_method' && v !== 'Accrual' && v !== 'Cash') throw badParam(k, `accounting_method must be Cash or Accrual, not ${JSON.stringify(v)}`);
     if (k === 'accounting_method' && v === 'Cash') throw badParam(k, 'the emulator computes Accrual balances only');
     if (k === 'aging_method' && v !== 'Report_Date' && v !== 'Current') throw badParam(k, `aging_method must be Report_Date or Current, not ${JSON.stringify(v)}`);
-    if ((k === 'customer' || k === 'vendor') && !/^\d+(,\d+)*$/.test(v)) throw badParam(k, `${k} must be one or more Ids separated by commas`);
+    if ((k === 'customer' || k === 'vendor') && !v.split(',').every((id) => /^\d+$/.test(id))) throw badParam(k, `${k} must be one or more Ids separated by commas`);
   }
 }
 
@@ -199,7 +199,10 @@ function agedReceivables(src: ReportSource, params: Params): Json {
     Header: header(src, 'AgedReceivables', reportDate, rows.length === 0, params.customer ? { Customer: params.customer } : {}),
     Columns: { Column: [{ ColTitle: '', ColType: 'Customer' }, ...AGING.map((t) => ({ ColTitle: t, ColType: 'Money' })), { ColTitle: 'Total', ColType: 'Money' }] },
     Rows: {
-      Row: [...rows, { group: 'GrandTotal', type: 'Section', Summary: { ColData: [{ value: 'TOTAL' }, ...totals.map((c) => ({ value: money(c) })), { value: money(sum(totals)) }] } }],
+      Row: [
+        ...rows,
+        { group: 'GrandTotal', type: 'Section', Summary: { ColData: [{ value: 'TOTAL' }, ...totals.map((c) => ({ value: money(c) })), { value: money(sum(totals)) }] } },
+      ],
     },
   };
 }

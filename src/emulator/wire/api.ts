@@ -9,7 +9,6 @@ import { ENTITIES, QboFault, entityByName, faults, runReport, type EntityName } 
 import { REF_TARGETS } from '../core/entities.js';
 import { faultBody, forbiddenResponse, intuitTid } from './errors.js';
 
-
 export interface ApiDeps {
   core: Core;
   /** Checks the caller may use the realm: undefined when allowed, else the 401/403 Response to send. */

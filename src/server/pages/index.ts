@@ -13,5 +13,18 @@ import { historyPage } from './history.js';
 import { skippedPage } from './skipped.js';
 import { settingsPage } from './settings.js';
 import { practicePage } from './practice.js';
+import { reconciliationPage } from './reconciliation.js';
 
-export const pages: WebPage[] = [signInPage, connectionPage, usersPage, accountPage, previewPage, syncPage, historyPage, skippedPage, settingsPage, practicePage];
+export const pages: WebPage[] = [
+  signInPage,
+  connectionPage,
+  usersPage,
+  accountPage,
+  previewPage,
+  syncPage,
+  historyPage,
+  reconciliationPage,
+  skippedPage,
+  settingsPage,
+  practicePage,
+];
