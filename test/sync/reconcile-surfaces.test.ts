@@ -94,7 +94,10 @@ describe('the reconciliation report over the API, the web page and the CLI [sqli
 
     const ctx = c.app.ctx;
     const customer = (await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).where('qbo_entity', '=', 'Customer').executeTakeFirstOrThrow()).qbo_id;
-    const paid = (await deps.client.create('Payment', { CustomerRef: { value: customer }, TotalAmt: 50.5 } as never, { requestId: 'surfaces-payment' })) as { Id: string; SyncToken: string };
+    const paid = (await deps.client.create('Payment', { CustomerRef: { value: customer }, TotalAmt: 50.5 } as never, { requestId: 'surfaces-payment' })) as {
+      Id: string;
+      SyncToken: string;
+    };
     res = await web.get('/reconciliation');
     html = await res.text();
     expect(html).toContain('1 difference to look at');
