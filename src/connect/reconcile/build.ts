@@ -10,13 +10,13 @@ import type { CompanyClient } from '../../qbo/client.js';
 import type { Bill, CreditNote, Invoice, Payment, StaffExpense } from '../../practice/schemas.js';
 import { getRecordsByKeys, type StoredRecord } from '../../practice/store.js';
 import type { Db } from '../../store/db.js';
-import { UserFacingError } from '../../user-facing-error.js';
 import type { DocumentKind } from '../kinds.js';
 import type { Link } from '../links.js';
 import { normalizeField, parseSentFields, QboSnapshot, same, shownValue, type QboRow } from '../plan/index.js';
 import { getSettings } from '../settings/store.js';
 import { allLinks, documentsBetween, skipsByKey } from './read-practice.js';
 import { readQbo, type DocEntity } from './read-qbo.js';
+import { refusal } from './reasons.js';
 import { pair, type CustomerRow, type Difference, type DifferenceKind, type MonthTotals, type ReconciliationReport, type SupplierRow, type TaxRow } from './types.js';
 
 export interface ReconcileDeps {
@@ -43,18 +43,13 @@ const refOf = (v: unknown) => {
   return r === undefined || r === null ? undefined : String(r);
 };
 
-/** A bad --from/--to (or ?from=/?to=): the field and the value named. */
-function badPeriod(field: 'from' | 'to', message: string): UserFacingError {
-  return new UserFacingError('reconcile.invalid-period', message, { field, status: 400 });
-}
-
 /** The period asked for, checked; by default from the earliest export-from date to today. */
 export function resolvePeriod(period: Period, exportFrom: Record<string, string>, today: string): { from: string; to: string } {
-  if (period.from !== undefined && !isDate(period.from)) throw badPeriod('from', `The period start ${JSON.stringify(period.from)} is not a date: give it as YYYY-MM-DD.`);
-  if (period.to !== undefined && !isDate(period.to)) throw badPeriod('to', `The period end ${JSON.stringify(period.to)} is not a date: give it as YYYY-MM-DD.`);
+  if (period.from !== undefined && !isDate(period.from)) throw refusal('reconcile.invalid-period', { which: 'start', value: period.from }, 'from');
+  if (period.to !== undefined && !isDate(period.to)) throw refusal('reconcile.invalid-period', { which: 'end', value: period.to }, 'to');
   const from = period.from ?? Object.values(exportFrom).sort()[0] ?? today;
   const to = period.to ?? today;
-  if (from > to) throw badPeriod('from', `The period starts (${from}) after it ends (${to}).`);
+  if (from > to) throw refusal('reconcile.invalid-period', { from, to }, 'from');
   return { from, to };
 }
 
