@@ -125,4 +125,43 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(csv).toContain(`'=HYPERLINK(""x"")`);
     for (const d of fresh) expect(csv.split('\n').filter((l) => l.startsWith(`${d.id},`) || l.startsWith(`"${d.id}",`))).toHaveLength(1);
   }, 120_000);
+  it('a QBO record that looks like ours but is not linked, and a payment applied differently, each show once', async () => {
+    const ctx = c.app.ctx;
+    const before = await report();
+    const known = new Set(before.differences.map((d) => d.id));
+    const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    // A copy of a synced invoice entered in QBO by hand with our marker (e.g. pasted from the original), number changed.
+    const invoiceLink = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked')[5]!;
+    const original = (await deps.client.read('Invoice', invoiceLink.qbo_id)) as Row;
+    const copy = (await deps.client.create(
+      'Invoice',
+      { CustomerRef: original['CustomerRef'], TxnDate: original['TxnDate'], DocNumber: 'COPY-1', Line: original['Line'], PrivateNote: original['PrivateNote'] } as never,
+      { requestId: 'plant-copy' },
+    )) as Row;
+    // A payment applied to its invoice by 1.00 less in QBO (the 1.00 left unapplied): same total, applied differently.
+    const payments = (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.filter(
+      (p) => p.record.allocations.length === 1 && p.record.allocations[0]!.amountCents === p.record.amountCents,
+    );
+    const paymentLink = links.find((l) => l.record_kind === 'payment' && l.state === 'linked' && payments.some((p) => p.key === l.record_key))!;
+    const payment = payments.find((p) => p.key === paymentLink.record_key)!;
+    const qboPayment = (await deps.client.read('Payment', paymentLink.qbo_id)) as Row;
+    const line = structuredClone((qboPayment['Line'] as Array<Record<string, unknown>>)[0]!);
+    line['Amount'] = (payment.record.amountCents - 100) / 100;
+    await deps.client.sparseUpdate('Payment', { Id: qboPayment.Id, SyncToken: qboPayment.SyncToken, Line: [line] } as never, { requestId: 'plant-apply' });
+
+    const r = await report();
+    const fresh = r.differences.filter((d) => !known.has(d.id));
+    expect(fresh.map((d) => d.kind).sort()).toEqual(['looks-like-ours', 'payment-applied']);
+    const lookalike = fresh.find((d) => d.kind === 'looks-like-ours')!;
+    expect(lookalike.qbo).toEqual({ entity: 'Invoice', id: copy.Id });
+    expect(lookalike.amountCents).toBe(-Math.round((copy['TotalAmt'] as number) * 100));
+    expect(lookalike.explanation).toContain(`carries our marker for invoice ${invoiceLink.record_key}`);
+    const applied = fresh.find((d) => d.kind === 'payment-applied')!;
+    expect(applied.record?.key).toBe(payment.key);
+    expect(applied.amountCents).toBe(0);
+    const inv = payment.record.allocations[0]!.invoiceNumber;
+    const amt = (c: number) => (c / 100).toFixed(2);
+    expect(applied.explanation).toContain(`applied differently: practice ${inv} ${amt(payment.record.amountCents)}, QuickBooks ${inv} ${amt(payment.record.amountCents - 100)}`);
+    expect(r.qboRequests).toBeLessThanOrEqual(20);
+  }, 120_000);
 });

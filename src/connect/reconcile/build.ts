@@ -148,6 +148,27 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   };
   const partySkipped = (d: PracticeDoc) => skips.get(`${d.kind === 'staff-expense' ? 'staff' : 'contact'}:${d.party}`);
   const skipOf = (d: PracticeDoc) => skips.get(`${d.kind}:${d.stored.key}`) ?? partySkipped(d);
+  const us = (info.Country ?? '').toUpperCase() === 'US';
+  /**
+   * Why a document not in QuickBooks is left out on purpose (not a difference): skipped, or not sent
+   * by the settings (payments imported, bills or staff expenses off, purchases to a US company,
+   * dated before its export-from date); null when it should be in QuickBooks.
+   */
+  const leftOut = (d: PracticeDoc): { text: string; action: string } | null => {
+    const skipped = skipOf(d);
+    if (skipped)
+      return {
+        text: `skipped by ${skipped.by} on ${skipped.at.slice(0, 10)}${skipped.reason ? ` (${skipped.reason})` : ''}`,
+        action: 'Add it back on the Skipped page to send it with the next sync, or leave it out on purpose.',
+      };
+    const change = 'Change the setting if it should be sent.';
+    if (d.kind === 'payment' && settings.payments.direction === 'import') return { text: 'payments are imported from QuickBooks, not exported (setting payments.direction)', action: change };
+    if (d.kind === 'bill' && !settings.bills.export) return { text: 'bills are not sent (setting bills.export)', action: change };
+    if (d.kind === 'staff-expense' && !settings.staffExpenses.export) return { text: 'staff expenses are not sent (setting staffExpenses.export)', action: change };
+    if ((d.kind === 'bill' || d.kind === 'staff-expense') && us) return { text: 'bills and staff expenses are not sent to a US company', action: 'Enter it in QuickBooks by hand if it belongs there.' };
+    if (d.date < exportFromOf(d)) return { text: `dated before the export-from date ${exportFromOf(d)}`, action: 'Move the export-from date back (Settings → general) if it should be sent.' };
+    return null;
+  };
 
   // Linked documents QBO holds under a date outside the period (or no longer): read by Id, in bulk.
   const missing = new Map<DocEntity, string[]>();
@@ -215,19 +236,17 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     const name = `${label[d.kind]} ${d.stored.key}`;
     if (!link || link.state === 'voided') {
       if (d.total === 0 && (!link || d.stored.state === 'cancelled')) continue; // cancelled, never sent or voided: nothing in either book
-      const skipped = skipOf(d);
+      const out = leftOut(d);
       add({
         ...base,
         id: `${d.kind}:${d.stored.key}`,
         kind: 'practice-only',
-        intentional: !!skipped,
+        intentional: !!out,
         qbo: null,
         practiceCents: d.total,
         qboCents: 0,
-        explanation: skipped
-          ? `${name} is in the practice only: skipped by ${skipped.by} on ${skipped.at.slice(0, 10)}${skipped.reason ? ` (${skipped.reason})` : ''}.`
-          : `${name} is in the practice only: not yet in QuickBooks.`,
-        action: skipped ? 'Add it back on the Skipped page to send it with the next sync, or leave it out on purpose.' : actions['practice-only'],
+        explanation: `${name} is in the practice only: ${out ? out.text : 'not yet in QuickBooks'}.`,
+        action: out ? out.action : actions['practice-only'],
       });
       continue;
     }
@@ -304,7 +323,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
 
   // ---- tax codes --------------------------------------------------------------------------------
   const tax = taxTable(
-    practice.filter((d) => inPeriod(d.date) && !skipOf(d)),
+    practice.filter((d) => inPeriod(d.date) && (!leftOut(d) || !!practiceLinkOf(d))),
     qbo,
     qboRows,
     linkOfQbo,
@@ -315,7 +334,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   for (const t of tax.remapped) add(t);
 
   // ---- parties ------------------------------------------------------------------------------------
-  const counted = (d: PracticeDoc) => !skipOf(d) || !!practiceLinkOf(d);
+  const counted = (d: PracticeDoc) => !leftOut(d) || !!practiceLinkOf(d);
   const customers = new Map<string, CustomerRow>();
   const customer = (code: string, name: string, qboId: string | null): CustomerRow => {
     let c = customers.get(code);
