@@ -162,11 +162,14 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
         action: 'Add it back on the Skipped page to send it with the next sync, or leave it out on purpose.',
       };
     const change = 'Change the setting if it should be sent.';
-    if (d.kind === 'payment' && settings.payments.direction === 'import') return { text: 'payments are imported from QuickBooks, not exported (setting payments.direction)', action: change };
+    if (d.kind === 'payment' && settings.payments.direction === 'import')
+      return { text: 'payments are imported from QuickBooks, not exported (setting payments.direction)', action: change };
     if (d.kind === 'bill' && !settings.bills.export) return { text: 'bills are not sent (setting bills.export)', action: change };
     if (d.kind === 'staff-expense' && !settings.staffExpenses.export) return { text: 'staff expenses are not sent (setting staffExpenses.export)', action: change };
-    if ((d.kind === 'bill' || d.kind === 'staff-expense') && us) return { text: 'bills and staff expenses are not sent to a US company', action: 'Enter it in QuickBooks by hand if it belongs there.' };
-    if (d.date < exportFromOf(d)) return { text: `dated before the export-from date ${exportFromOf(d)}`, action: 'Move the export-from date back (Settings → general) if it should be sent.' };
+    if ((d.kind === 'bill' || d.kind === 'staff-expense') && us)
+      return { text: 'bills and staff expenses are not sent to a US company', action: 'Enter it in QuickBooks by hand if it belongs there.' };
+    if (d.date < exportFromOf(d))
+      return { text: `dated before the export-from date ${exportFromOf(d)}`, action: 'Move the export-from date back (Settings → general) if it should be sent.' };
     return null;
   };
 
@@ -575,7 +578,8 @@ function taxTable(
     const only = docs.length === 1;
     return {
       ...x,
-      record: only ? x.record : null,
+      // Several documents: the fix is the mapping (or each document in QBO), so the link is the tax settings.
+      record: only ? x.record : { kind: 'settings', key: `tax.${side}.${practiceCode}`, href: '/settings?tab=tax' },
       qbo: only ? x.qbo : null,
       // The amount is the taxable amount under another code than the mapping's (each book's total is equal).
       qboCents: 0,
