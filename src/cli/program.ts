@@ -12,6 +12,8 @@ import { registerSync } from './commands/sync.js';
 import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
 import { registerReconcile } from './commands/reconcile.js';
+import { registerBackup } from './commands/backup.js';
+import { registerRestore } from './commands/restore.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -34,5 +36,7 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerPreview(program);
   registerReconcile(program);
+  registerBackup(program);
+  registerRestore(program);
   return program;
 }
