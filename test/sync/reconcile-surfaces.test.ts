@@ -105,6 +105,9 @@ describe('the reconciliation report over the API, the web page and the CLI [sqli
     expect(html).toContain(`QuickBooks Payment ${paid.Id}`);
     expect(html).toContain('What to do:');
     expect(html).toContain('-$50.50');
+    // The customer's row links to the difference, and shows both figures and the difference.
+    expect(html).toContain(`href="#diff-qbo:Payment:${paid.Id}"`);
+    expect(html).toContain('differs by -$50.50');
     const csv = await web.get('/reconciliation.csv');
     expect(csv.status).toBe(200);
     expect((await csv.text()).split('\n').filter((l) => l.startsWith(`qbo:Payment:${paid.Id},`))).toHaveLength(1);

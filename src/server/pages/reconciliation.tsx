@@ -25,23 +25,25 @@ const kindText: Record<string, string> = {
   'tax-code': 'Tax code differs',
 };
 
+/** One measure of both books in one cell: the figure when they agree, both and the difference when not. */
 function Cells({ p }: { p: Pair }) {
+  if (!p.difference) return <td class="num">{money(p.practice)}</td>;
   return (
-    <>
-      <td class="num">{money(p.practice)}</td>
-      <td class="num">{money(p.qbo)}</td>
-      <td class={p.difference ? 'num text-error' : 'num'}>{p.difference ? money(p.difference) : '—'}</td>
-    </>
+    <td class="num text-error">
+      practice {money(p.practice)}
+      <br />
+      QuickBooks {money(p.qbo)}
+      <br />
+      <strong>differs by {money(p.difference)}</strong>
+    </td>
   );
 }
 
 function PairHeads({ label }: { label: string }) {
   return (
-    <>
-      <th scope="col">{label}: practice</th>
-      <th scope="col">QuickBooks</th>
-      <th scope="col">Difference</th>
-    </>
+    <th scope="col" class="num">
+      {label}
+    </th>
   );
 }
 
@@ -53,7 +55,7 @@ function MonthChart({ months }: { months: MonthTotals[] }) {
   const pad = 30;
   const max = Math.max(1, ...months.flatMap((m) => [m.sales.practice, m.sales.qbo, m.purchases.practice, m.purchases.qbo].map(Math.abs)));
   const slot = (width - pad) / months.length;
-  const bar = Math.max(1, slot / 5);
+  const bar = Math.min(24, Math.max(1, slot / 5));
   const y = (c: number) => height - pad - (Math.abs(c) / max) * (height - 2 * pad);
   const series: Array<[keyof MonthTotals & ('sales' | 'purchases'), 'practice' | 'qbo', string]> = [
     ['sales', 'practice', '#1f6feb'],
@@ -84,6 +86,16 @@ function MonthChart({ months }: { months: MonthTotals[] }) {
         ))}
       </svg>
       <figcaption>
+        {series.map(([what, side, color]) => (
+          <>
+            <svg width="12" height="12" aria-hidden="true">
+              <rect width="12" height="12" fill={color} />
+            </svg>{' '}
+            {`${what} in ${side === 'qbo' ? 'QuickBooks' : 'the practice'}`}
+            {'  '}
+          </>
+        ))}
+        <br />
         Bars per month: sales in the practice, sales in QuickBooks, purchases in the practice, purchases in QuickBooks.
         {months.some((m) => m.sales.difference || m.purchases.difference)
           ? ` Months that differ: ${months
@@ -97,6 +109,22 @@ function MonthChart({ months }: { months: MonthTotals[] }) {
 }
 
 function Report({ r, deps }: { r: ReconciliationReport; deps: WebDeps }) {
+  const intentional = new Set(r.differences.filter((d) => d.intentional).map((d) => d.id));
+  /** A customer's or supplier's differences: one link to the first to act on (left-out ones only counted). */
+  const DiffLink = ({ ids }: { ids: string[] }) => {
+    const acting = ids.filter((id) => !intentional.has(id));
+    if (!ids.length) return null;
+    return acting.length ? (
+      <>
+        {' '}
+        <a href={`#diff-${acting[0]}`} class="badge badge-warn">
+          {acting.length} difference{acting.length === 1 ? '' : 's'}
+        </a>
+      </>
+    ) : (
+      <span class="hint"> · {ids.length} left out on purpose</span>
+    );
+  };
   const diffs = r.differences.filter((d) => !d.intentional);
   const left = r.differences.filter((d) => d.intentional);
   const differing = r.customers.filter((c) => c.invoiced.difference || c.credited.difference || c.received.difference || c.openBalance.difference || c.differences.length);
@@ -172,7 +200,8 @@ function Report({ r, deps }: { r: ReconciliationReport; deps: WebDeps }) {
       ) : null}
       <h2>Customers</h2>
       <p>
-        {r.customers.length} customers, {differing.length} differ. Open balance at {r.to}: QuickBooks' CustomerBalance report.
+        {r.customers.length} customers, {differing.length} differ. One figure where both books agree; both and the difference where not. Open balance at {r.to}: QuickBooks'
+        CustomerBalance report.
       </p>
       <table>
         <thead>
@@ -182,7 +211,9 @@ function Report({ r, deps }: { r: ReconciliationReport; deps: WebDeps }) {
             <PairHeads label="Credited" />
             <PairHeads label="Received" />
             <PairHeads label="Open balance" />
-            <th scope="col">Overdue in QuickBooks</th>
+            <th scope="col" class="num">
+              Overdue in QuickBooks
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -190,14 +221,7 @@ function Report({ r, deps }: { r: ReconciliationReport; deps: WebDeps }) {
             <tr>
               <th scope="row">
                 {c.code.startsWith('qbo:') ? c.name : <a href={`/practice/contact/${encodeURIComponent(c.code)}`}>{c.name}</a>}
-                {c.differences.map((id) => (
-                  <>
-                    {' '}
-                    <a href={`#diff-${id}`} class="badge badge-warn">
-                      see difference
-                    </a>
-                  </>
-                ))}
+                <DiffLink ids={c.differences} />
               </th>
               <Cells p={c.invoiced} />
               <Cells p={c.credited} />
@@ -214,7 +238,9 @@ function Report({ r, deps }: { r: ReconciliationReport; deps: WebDeps }) {
           <tr>
             <th scope="col">Supplier or staff member</th>
             <PairHeads label="Billed" />
-            <th scope="col">Open in QuickBooks</th>
+            <th scope="col" class="num">
+              Open in QuickBooks
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -223,6 +249,7 @@ function Report({ r, deps }: { r: ReconciliationReport; deps: WebDeps }) {
               <th scope="row">
                 {s.code.startsWith('qbo:') ? s.name : <a href={`/practice/${s.kind === 'staff' ? 'staff' : 'contact'}/${encodeURIComponent(s.code)}`}>{s.name}</a>}
                 {s.kind === 'staff' ? <span class="hint"> · staff</span> : null}
+                <DiffLink ids={s.differences} />
               </th>
               <Cells p={s.billed} />
               <td class="num">{money(s.openInQbo)}</td>
