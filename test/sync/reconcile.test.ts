@@ -11,7 +11,8 @@ import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
 import { getSettings, setSetting } from '../../src/connect/settings/store.js';
 import { skip } from '../../src/connect/skips.js';
-import { createRecord, listRecords } from '../../src/practice/store.js';
+import { markDiverged } from '../../src/connect/links.js';
+import { createRecord, getRecord, listRecords, updateRecord } from '../../src/practice/store.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';
 import { readyDemo } from './demo-setup.js';
 
@@ -125,7 +126,7 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(csv).toContain(`'=HYPERLINK(""x"")`);
     for (const d of fresh) expect(csv.split('\n').filter((l) => l.startsWith(`${d.id},`) || l.startsWith(`"${d.id}",`))).toHaveLength(1);
   }, 120_000);
-  it('a QBO record that looks like ours but is not linked, and a payment applied differently, each show once', async () => {
+  it('a QBO record that looks like ours but is not linked, a payment applied differently, a practice change not yet sent and a held record each show once', async () => {
     const ctx = c.app.ctx;
     const before = await report();
     const known = new Set(before.differences.map((d) => d.id));
@@ -149,9 +150,19 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     line['Amount'] = (payment.record.amountCents - 100) / 100;
     await deps.client.sparseUpdate('Payment', { Id: qboPayment.Id, SyncToken: qboPayment.SyncToken, Line: [line] } as never, { requestId: 'plant-apply' });
 
+    // An invoice changed in the practice since the last sync (its text), and one held as diverged.
+    const [edited, held] = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked').slice(10, 12);
+    const stored = (await getRecord(ctx.db, 'invoice', edited!.record_key))!;
+    await updateRecord(ctx.db, 'invoice', edited!.record_key, { ...stored.record, text: `${stored.record.text ?? ''} (revised)` }, ctx.clock());
+    await markDiverged(ctx.db, c.realmId, 'invoice', held!.record_key, ctx.clock());
+
     const r = await report();
     const fresh = r.differences.filter((d) => !known.has(d.id));
-    expect(fresh.map((d) => d.kind).sort()).toEqual(['looks-like-ours', 'payment-applied']);
+    expect(fresh.map((d) => d.kind).sort()).toEqual(['changed-in-practice', 'diverged', 'looks-like-ours', 'payment-applied']);
+    const changed = fresh.find((d) => d.kind === 'changed-in-practice')!;
+    expect(changed).toMatchObject({ record: { key: edited!.record_key }, amountCents: 0, action: 'Run a sync to send the change.' });
+    expect(changed.explanation).toContain(`changed in the practice since the last sync (version ${stored.version} → ${stored.version + 1})`);
+    expect(fresh.find((d) => d.kind === 'diverged')).toMatchObject({ record: { key: held!.record_key }, amountCents: 0 });
     const lookalike = fresh.find((d) => d.kind === 'looks-like-ours')!;
     expect(lookalike.qbo).toEqual({ entity: 'Invoice', id: copy.Id });
     expect(lookalike.amountCents).toBe(-Math.round((copy['TotalAmt'] as number) * 100));
