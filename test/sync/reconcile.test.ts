@@ -126,7 +126,7 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(csv).toContain(`'=HYPERLINK(""x"")`);
     for (const d of fresh) expect(csv.split('\n').filter((l) => l.startsWith(`${d.id},`) || l.startsWith(`"${d.id}",`))).toHaveLength(1);
   }, 120_000);
-  it('a QBO record that looks like ours but is not linked, a payment applied differently, a practice change not yet sent and a held record each show once', async () => {
+  it('a QBO record that looks like ours but is not linked, a payment applied differently, a practice change not yet sent, a held record and a re-dated invoice each show once', async () => {
     const ctx = c.app.ctx;
     const before = await report();
     const known = new Set(before.differences.map((d) => d.id));
@@ -155,10 +155,19 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     const stored = (await getRecord(ctx.db, 'invoice', edited!.record_key))!;
     await updateRecord(ctx.db, 'invoice', edited!.record_key, { ...stored.record, text: `${stored.record.text ?? ''} (revised)` }, ctx.clock());
     await markDiverged(ctx.db, c.realmId, 'invoice', held!.record_key, ctx.clock());
+    // An invoice re-dated in QBO (a day earlier): same total, dated differently.
+    const redated = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked')[15]!;
+    const qboRedated = (await deps.client.read('Invoice', redated.qbo_id)) as Row;
+    const dayBefore = new Date(Date.parse(`${qboRedated['TxnDate'] as string}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    await deps.client.sparseUpdate('Invoice', { Id: qboRedated.Id, SyncToken: qboRedated.SyncToken, TxnDate: dayBefore } as never, { requestId: 'plant-date' });
 
     const r = await report();
     const fresh = r.differences.filter((d) => !known.has(d.id));
-    expect(fresh.map((d) => d.kind).sort()).toEqual(['changed-in-practice', 'diverged', 'looks-like-ours', 'payment-applied']);
+    expect(fresh.map((d) => d.kind).sort()).toEqual(['changed-in-practice', 'date', 'diverged', 'looks-like-ours', 'payment-applied']);
+    const date = fresh.find((d) => d.kind === 'date')!;
+    expect(date).toMatchObject({ record: { key: redated.record_key }, amountCents: 0 });
+    expect(date.explanation).toContain(`dated differently: practice ${qboRedated['TxnDate'] as string}, QuickBooks ${dayBefore}`);
+    expect(date.explanation).toContain('changed in QuickBooks since the last sync (TxnDate');
     const changed = fresh.find((d) => d.kind === 'changed-in-practice')!;
     expect(changed).toMatchObject({ record: { key: edited!.record_key }, amountCents: 0, action: 'Run a sync to send the change.' });
     expect(changed.explanation).toContain(`changed in the practice since the last sync (version ${stored.version} → ${stored.version + 1})`);

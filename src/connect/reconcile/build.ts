@@ -104,7 +104,7 @@ function practiceDoc(kind: DocumentKind, stored: StoredRecord): PracticeDoc {
 }
 
 /** Which reason names a pair's difference when several hold: the one to act on first. */
-const precedence: DifferenceKind[] = ['diverged', 'deleted-in-qbo', 'total', 'payment-applied', 'changed-in-qbo', 'changed-in-practice'];
+const precedence: DifferenceKind[] = ['diverged', 'deleted-in-qbo', 'total', 'payment-applied', 'date', 'changed-in-qbo', 'changed-in-practice'];
 const actions: Record<DifferenceKind, string> = {
   'practice-only': 'Run a sync to send it (check the preview first), or skip it if it should stay out of QuickBooks.',
   'qbo-only': 'Record it in the practice (payments: set payments to import and sync), or void it in QuickBooks if it was entered by mistake.',
@@ -113,6 +113,7 @@ const actions: Record<DifferenceKind, string> = {
   'payment-applied': 'Re-apply the payment in QuickBooks to the invoices the practice names, or correct the practice’s allocation.',
   'changed-in-qbo': 'Check the change in QuickBooks; the practice keeps its own copy (a field only QuickBooks changed is never overwritten).',
   'changed-in-practice': 'Run a sync to send the change.',
+  date: 'Correct the date in the book that is wrong: a practice change is sent by the next sync; a date changed in QuickBooks stays until someone changes it back there.',
   diverged: 'Resolve it on the held records page: keep QuickBooks’ version or send the practice’s.',
   'deleted-in-qbo': 'Check why it was deleted in QuickBooks: cancel it in the practice if that was right, or restore it in QuickBooks.',
   'tax-code': 'Correct the tax code on these documents in QuickBooks, or put the mapping back (Settings → tax) if the change was a mistake.',
@@ -232,8 +233,9 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   const qboTotal = (r: QboRow) => cents(r['TotalAmt']);
 
   for (const d of practice) {
-    if (!inPeriod(d.date)) continue;
     const link = practiceLinkOf(d);
+    // In the period in either book: a document dated differently in the two is compared too.
+    if (!inPeriod(d.date) && !(link && inPeriod(qboRows.get(`${link.qbo_entity}:${link.qbo_id}`)?.['TxnDate'] as string | undefined))) continue;
     const href = `/practice/${d.kind}/${encodeURIComponent(d.stored.key)}`;
     const base = { record: { kind: d.kind, key: d.stored.key, href }, party: partyKey(d), date: d.date ?? null };
     const name = `${label[d.kind]} ${d.stored.key}`;
@@ -263,6 +265,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     else {
       const changed = qboChanges(link, row);
       if (d.total !== qboCents) reasons.push(['total', `totals differ: practice ${money(d.total)}, QuickBooks ${money(qboCents)}`]);
+      if (typeof row['TxnDate'] === 'string' && row['TxnDate'] !== d.date) reasons.push(['date', `dated differently: practice ${d.date}, QuickBooks ${row['TxnDate']}`]);
       if (changed.length) reasons.push(['changed-in-qbo', `changed in QuickBooks since the last sync (${changed.join(', ')})`]);
       if (d.kind === 'payment' && d.total === qboCents) {
         const want = allocationText(new Map(((d.stored.record as Payment).allocations ?? []).map((a) => [a.invoiceNumber, a.amountCents])));

@@ -57,6 +57,7 @@ export const differenceKinds = [
   'looks-like-ours',
   'total',
   'payment-applied',
+  'date',
   'changed-in-qbo',
   'changed-in-practice',
   'diverged',

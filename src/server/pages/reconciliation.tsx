@@ -18,6 +18,7 @@ const kindText: Record<string, string> = {
   'looks-like-ours': 'Looks like ours, not linked',
   total: 'Totals differ',
   'payment-applied': 'Payment applied differently',
+  date: 'Dated differently',
   'changed-in-qbo': 'Changed in QuickBooks',
   'changed-in-practice': 'Changed in the practice',
   diverged: 'Held (changed on both sides)',
