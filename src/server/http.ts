@@ -12,6 +12,7 @@ import type { AppContext } from '../context.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
 import { skippedApi } from './api/skipped.js';
+import { heldApi } from './api/held.js';
 import { previewApi } from './api/preview.js';
 import { reconciliationApi } from './api/reconciliation.js';
 import { historyApi, syncApi } from './api/sync.js';
@@ -87,6 +88,7 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.route('/api/v1/practice', practiceApi(ctx));
   app.route('/api/v1/settings', settingsApi(ctx));
   app.route('/api/v1/skipped', skippedApi(ctx));
+  app.route('/api/v1/held', heldApi(ctx));
   app.route('/api/v1/preview', previewApi(ctx));
   app.route('/api/v1/reconciliation', reconciliationApi(ctx));
   app.route('/api/v1/sync', syncApi(ctx));

@@ -114,7 +114,7 @@ const actions: Record<DifferenceKind, string> = {
   'changed-in-qbo': 'Check the change in QuickBooks; the practice keeps its own copy (a field only QuickBooks changed is never overwritten).',
   'changed-in-practice': 'Run a sync to send the change.',
   date: 'Correct the date in the book that is wrong: a practice change is sent by the next sync; a date changed in QuickBooks stays until someone changes it back there.',
-  diverged: 'Resolve it on the held records page: keep QuickBooks’ version or send the practice’s.',
+  diverged: 'Resolve it on the Held records page (/held): keep QuickBooks’ version or send the practice’s.',
   'deleted-in-qbo': 'Check why it was deleted in QuickBooks: cancel it in the practice if that was right, or restore it in QuickBooks.',
   'tax-code': 'Correct the tax code on these documents in QuickBooks, or put the mapping back (Settings → tax) if the change was a mistake.',
 };

@@ -11,6 +11,7 @@ import { previewPage } from './preview.js';
 import { syncPage } from './sync.js';
 import { historyPage } from './history.js';
 import { skippedPage } from './skipped.js';
+import { heldPage } from './held.js';
 import { settingsPage } from './settings.js';
 import { practicePage } from './practice.js';
 import { reconciliationPage } from './reconciliation.js';
@@ -23,6 +24,7 @@ export const pages: WebPage[] = [
   previewPage,
   syncPage,
   historyPage,
+  heldPage,
   reconciliationPage,
   skippedPage,
   settingsPage,

@@ -313,7 +313,7 @@ async function load(c: Context<WebEnv>, deps: WebDeps): Promise<{ realmId: strin
 }
 
 export const reconciliationPage: WebPage = {
-  nav: { label: 'Reconciliation', href: '/reconciliation', order: 45 },
+  nav: { label: 'Reconciliation', href: '/reconciliation', order: 47 },
   mount(app, deps) {
     app.get('/reconciliation', async (c) => {
       if (!(await webRealm(deps.ctx))) return notConnectedPage(c, 'Reconciliation');
