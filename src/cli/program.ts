@@ -13,6 +13,7 @@ import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
 import { registerUndo } from './commands/undo.js';
 import { registerHeld } from './commands/held.js';
+import { registerReconcile } from './commands/reconcile.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerPreview(program);
   registerUndo(program);
   registerHeld(program);
+  registerReconcile(program);
   registerBackup(program);
   registerRestore(program);
   return program;
