@@ -13,6 +13,7 @@ import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
 import { getRun } from '../../src/connect/run/history.js';
 import { previewUndo, undoRun } from '../../src/connect/undo/index.js';
+import { reconcile } from '../../src/connect/reconcile/index.js';
 import { setSetting } from '../../src/connect/settings/store.js';
 import { createRecord, getRecord } from '../../src/practice/store.js';
 import type { EntityName } from '../../src/qbo/wire-types.js';
@@ -218,5 +219,8 @@ describe('undo, then sync again with a corrected mapping', () => {
     // Each of the first sync's documents is in QBO once live (and invoices and payments once voided too).
     const created = (await getRun(ctx.db, first.runId)).records.filter((r) => r.action === 'create' && ['Invoice', 'CreditMemo', 'Bill', 'Payment'].includes(r.qboEntity!));
     expect(resent.summary.records.filter((r) => r.action === 'create').length).toBe(created.length);
+    // The reconciliation report agrees afterwards: the voided documents the undos left move nothing.
+    const report = await reconcile({ db: ctx.db, clock: ctx.clock, qbo: deps.client }, c.realmId);
+    expect(report.differences.filter((x) => !x.intentional).map((x) => `${x.id}: ${x.explanation}`)).toEqual([]);
   }, 180_000);
 });
