@@ -83,6 +83,15 @@ const expected: Record<string, Expectation> = {
   'GET /api/v1/history': { min: 'viewer' },
   'GET /api/v1/history/:id': { min: 'viewer' },
   'GET /api/v1/undo/:runId': { min: 'bookkeeper' },
+  'GET /held': { min: 'viewer' },
+  'POST /held/act': { min: 'bookkeeper' },
+  'POST /held/undo': { min: 'bookkeeper' },
+  'GET /api/v1/held': { min: 'viewer' },
+  'POST /api/v1/held/actions': { min: 'bookkeeper' },
+  'POST /api/v1/held/actions/:id/undo': { min: 'bookkeeper' },
+  'GET /reconciliation': { min: 'viewer' },
+  'GET /reconciliation.csv': { min: 'viewer' },
+  'GET /api/v1/reconciliation': { min: 'viewer' },
   'POST /api/v1/undo/:runId': { min: 'bookkeeper' },
 };
 
