@@ -11,6 +11,7 @@ import { registerEmulator } from './commands/emulator.js';
 import { registerSync } from './commands/sync.js';
 import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
+import { registerMigrate } from './commands/migrate.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerStart(program);
+  registerMigrate(program);
   registerUsers(program);
   registerPractice(program);
   registerSettings(program);

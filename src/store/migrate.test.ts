@@ -3,59 +3,26 @@
  * names they recorded), the next release's schema (expand, then contract), and refusals. Each test
  * starts from an empty database of its dialect, not the run's migrated template.
  */
-import crypto from 'node:crypto';
-import { Migrator, sql, type Migration } from 'kysely';
-import pg from 'pg';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { dialects } from '../../test/helpers/db.js';
+import { Migrator, sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dialects, emptyPostgres } from '../../test/helpers/db.js';
 import { openDatabase, type OpenDb } from './db.js';
 import type { Dialect } from './dialect.js';
 import { checkMigrations, migrationState, MigrationError, runMigrations } from './migrate.js';
 import { migrations } from './migrations/index.js';
+import { migrateAsReleased, releasedList, settingsOnlyList } from '../../test/helpers/released-migrations.js';
 
-/** The list as `main` shipped it before the renumbering (December 2026), same code under the old names. */
-const releasedList: Record<string, Migration> = {
-  '0001_meta': migrations['0001_meta']!,
-  '0002_accounts': migrations['0002_accounts']!,
-  '0003_practice': migrations['0003_practice']!,
-  '0004_connections': migrations['0005_connections']!,
-  '0005_settings': migrations['0004_settings']!,
-  '0006_sync': migrations['0006_sync']!,
-  '0008_sync_more': migrations['0007_sync_more']!,
-  '0009_api_token_expiry': migrations['0008_api_token_expiry']!,
-  '0010_sent_fields': migrations['0009_sent_fields']!,
-};
-/** The release that had the settings migration (as 0005) before the connections one existed. */
-const settingsOnlyList = Object.fromEntries(['0001_meta', '0002_accounts', '0003_practice', '0005_settings'].map((n) => [n, releasedList[n]!]));
-
-async function emptyDatabase(dialect: Dialect): Promise<OpenDb & { url?: string }> {
+async function emptyDatabase(dialect: Dialect): Promise<OpenDb> {
   if (dialect === 'sqlite') return openDatabase({ sqliteFile: ':memory:', migrate: false });
-  const adminUrl = inject('pgAdminUrl');
-  const name = `qbo_mig_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const opened = await openDatabase({ databaseUrl: url.toString(), migrate: false });
+  const empty = await emptyPostgres();
+  const opened = await openDatabase({ databaseUrl: empty.url, migrate: false });
   return {
     ...opened,
-    url: url.toString(),
     close: async () => {
       await opened.close();
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await empty.drop();
     },
   };
-}
-
-/** Migrates as the old code did: Kysely's Migrator with its default checks. */
-async function migrateAsReleased(o: OpenDb, list: Record<string, Migration>): Promise<void> {
-  const { error } = await new Migrator({ db: o.db, provider: { getMigrations: () => Promise.resolve(list) } }).migrateToLatest();
-  if (error) throw error;
 }
 
 async function recorded(o: OpenDb): Promise<string[]> {
@@ -76,7 +43,7 @@ for (const dialect of dialects) {
 
     it('a database made by the released list keeps its data and is current after the rename, with nothing re-run', async () => {
       const o = await open();
-      await migrateAsReleased(o, releasedList);
+      await migrateAsReleased(o.db, releasedList);
       await o.db.insertInto('app_meta').values({ key: 'kept', value: 'yes', updated_at: '2026-11-26T02:00:00.000Z' }).execute();
       // The old names under this release's list: Kysely alone refuses them.
       const plain = await new Migrator({ db: o.db, provider: { getMigrations: () => Promise.resolve(migrations) } }).migrateToLatest();
@@ -107,7 +74,7 @@ for (const dialect of dialects) {
 
     it('a database from the release that had settings (0005) before connections existed gets connections and the rest, in order', async () => {
       const o = await open();
-      await migrateAsReleased(o, settingsOnlyList);
+      await migrateAsReleased(o.db, settingsOnlyList);
       // What the released code said on this database: the inserted 0004 broke its order check.
       const plain = await new Migrator({ db: o.db, provider: { getMigrations: () => Promise.resolve(releasedList) } }).migrateToLatest();
       expect(String(plain.error)).toMatch(/corrupted migrations/);
