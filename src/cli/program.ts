@@ -12,6 +12,7 @@ import { registerSync } from './commands/sync.js';
 import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerRotateKey } from './commands/rotate-key.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStart(program);
   registerMigrate(program);
+  registerRotateKey(program);
   registerUsers(program);
   registerPractice(program);
   registerSettings(program);
