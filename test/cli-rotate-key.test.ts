@@ -57,7 +57,8 @@ describe.each(dialects)('qbo-connect rotate-key [%s]', (dialect) => {
     const r = await cli(['rotate-key']);
     expect(r.code, r.err).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
-    expect(r.err).toMatch(new RegExp(`^qbo-connect: the current key cannot decrypt the stored refresh token of company .*${c.realmId}.*: nothing was changed`));
+    expect(r.err).toMatch(/^qbo-connect: the current key cannot decrypt the stored refresh token of company .*: nothing was changed/);
+    expect(r.err).toContain(c.realmId);
     expect(fs.readFileSync(keyFile).equals(keyBefore)).toBe(true);
     expect(companions()).toEqual([]);
     expect((await row()).access_token_enc).toBe(before.access_token_enc);
