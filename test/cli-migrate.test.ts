@@ -104,8 +104,8 @@ for (const dialect of dialects) {
         void exited.then(() => reject(new Error(`exited: ${out}`)));
       });
       // One answered request: start has set its signal handlers (just after printing that line).
-    expect((await fetch(`${/running at (http:\/\/\S+)/.exec(out)![1]!}/healthz`)).status).toBe(200);
-    child.kill('SIGINT');
+      expect((await fetch(`${/running at (http:\/\/\S+)/.exec(out)![1]!}/healthz`)).status).toBe(200);
+      child.kill('SIGINT');
       expect(await exited).toBe(0);
       expect(out).toMatch(/newer release that this one does not know \(0010_future_note\)/);
     });

@@ -25,7 +25,10 @@ function run(args: string[], env: NodeJS.ProcessEnv) {
 describe('NODE_ENV=production', () => {
   it.each([
     [{ NODE_ENV: 'production', QBO_ENV: '' }, /^qbo-connect: QBO_ENV: must be set when NODE_ENV=production/],
-    [{ NODE_ENV: 'production', QBO_ENV: 'production', DATABASE_URL: 'postgres://u:hunter2@127.0.0.1:1/db', QBO_CONNECT_SECRET: '' }, /^qbo-connect: QBO_CONNECT_SECRET: must be set when NODE_ENV=production and DATABASE_URL is set/],
+    [
+      { NODE_ENV: 'production', QBO_ENV: 'production', DATABASE_URL: 'postgres://u:hunter2@127.0.0.1:1/db', QBO_CONNECT_SECRET: '' },
+      /^qbo-connect: QBO_CONNECT_SECRET: must be set when NODE_ENV=production and DATABASE_URL is set/,
+    ],
   ])('start refuses %j in one line naming the setting, exit 2', (env, line) => {
     const r = run(['start'], env);
     expect(r.status).toBe(2);

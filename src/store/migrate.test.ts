@@ -115,7 +115,9 @@ for (const dialect of dialects) {
       const o = await open();
       await runMigrations(o.db, () => {});
       await sql`insert into kysely_migration (name, timestamp) values ('0003_branch_only', '2026-11-26T02:00:00.000Z')`.execute(o.db);
-      await expect(runMigrations(o.db, () => {})).rejects.toThrow(/records migration 0003_branch_only, which this release does not know and which sorts before its own last one \(0009_sent_fields\)/);
+      await expect(runMigrations(o.db, () => {})).rejects.toThrow(
+        /records migration 0003_branch_only, which this release does not know and which sorts before its own last one \(0009_sent_fields\)/,
+      );
       await sql`delete from kysely_migration where name in ('0003_branch_only', '0008_api_token_expiry')`.execute(o.db);
       await expect(checkMigrations(o.db, () => {})).rejects.toThrow(/lacks migration 0008_api_token_expiry but records later ones/);
       await expect(runMigrations(o.db, () => {})).rejects.toBeInstanceOf(MigrationError);

@@ -42,7 +42,9 @@ export interface MigrationState {
 
 async function hasTable(db: Db): Promise<boolean> {
   const query =
-    dialectOf(db) === 'postgres' ? sql<{ n: number }>`select count(*)::int as n where to_regclass(${TABLE}) is not null` : sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${TABLE}`;
+    dialectOf(db) === 'postgres'
+      ? sql<{ n: number }>`select count(*)::int as n where to_regclass(${TABLE}) is not null`
+      : sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${TABLE}`;
   const { rows } = await query.execute(db);
   return Number(rows[0]?.n ?? 0) > 0;
 }
@@ -55,7 +57,11 @@ async function recordedNames(db: Db): Promise<string[]> {
 }
 
 /** Where the database stands against this release (recorded names read under today's names; nothing written). */
-export async function migrationState(db: Db, known: Record<string, Migration> = ourMigrations, renames: Readonly<Record<string, string>> = renamedMigrations): Promise<MigrationState> {
+export async function migrationState(
+  db: Db,
+  known: Record<string, Migration> = ourMigrations,
+  renames: Readonly<Record<string, string>> = renamedMigrations,
+): Promise<MigrationState> {
   const recorded = new Set((await recordedNames(db)).map((n) => renames[n] ?? n));
   const names = Object.keys(known).sort();
   const last = names[names.length - 1] ?? '';

@@ -37,7 +37,9 @@ export function registerRotateKey(program: Command): void {
         if (!configSchema.shape.secret.safeParse(newSecret).success) throw userError(`--new-secret-from-env ${name}: the new secret must be at least 32 characters.`);
         if (newSecret === config.secret) throw userError(`--new-secret-from-env ${name}: it holds the secret in use (QBO_CONNECT_SECRET); put a new one in it.`);
       } else if (process.env.NODE_ENV === 'production' && config.databaseUrl && !config.secret) {
-        throw userError('NODE_ENV=production with DATABASE_URL needs QBO_CONNECT_SECRET, shared by every host: move the tokens onto one with `qbo-connect rotate-key --new-secret-from-env NAME` (NAME holding the new secret).');
+        throw userError(
+          'NODE_ENV=production with DATABASE_URL needs QBO_CONNECT_SECRET, shared by every host: move the tokens onto one with `qbo-connect rotate-key --new-secret-from-env NAME` (NAME holding the new secret).',
+        );
       } else if (config.secret) {
         throw userError(
           'QBO_CONNECT_SECRET is set, so the key is derived from it and only you can change it on every host: put a new secret (at least 32 characters) in another environment variable, e.g. NEW_QBO_CONNECT_SECRET, and run `qbo-connect rotate-key --new-secret-from-env NEW_QBO_CONNECT_SECRET`.',
@@ -51,13 +53,17 @@ export function registerRotateKey(program: Command): void {
           const file = keyFiles(config.dataDir).current;
           if (r.kind === 'no-key-yet') console.log(`No key file yet (${file}) and no stored tokens: nothing to rotate; a key is made when the first company connects.`);
           else if (r.kind === 'finished-interrupted') console.log(`Finished an interrupted rotation: the tokens were already under the new key, now in ${file}.`);
-          else console.log(`Re-encrypted ${r.values} stored tokens of ${r.companies} compan${r.companies === 1 ? 'y' : 'ies'} under a new key, now in ${file}. Database backups taken before now hold tokens under the old key.`);
+          else
+            console.log(
+              `Re-encrypted ${r.values} stored tokens of ${r.companies} compan${r.companies === 1 ? 'y' : 'ies'} under a new key, now in ${file}. Database backups taken before now hold tokens under the old key.`,
+            );
           return;
         }
         // Never loadOrCreateKey without a key file: it would make one, which reads nothing stored.
         const oldKey = config.secret || fs.existsSync(keyFiles(config.dataDir).current) ? loadOrCreateKey(config) : undefined;
         if (!oldKey) {
-          if (await hasStoredTokens(opened.db)) throw userError(`the key file ${keyFiles(config.dataDir).current} is missing but the database holds QuickBooks tokens: restore it first; nothing was changed.`);
+          if (await hasStoredTokens(opened.db))
+            throw userError(`the key file ${keyFiles(config.dataDir).current} is missing but the database holds QuickBooks tokens: restore it first; nothing was changed.`);
           console.log(`No stored tokens: nothing to re-encrypt. Set QBO_CONNECT_SECRET to the value of ${opts.newSecretFromEnv} on every host that shares this database.`);
           return;
         }

@@ -61,7 +61,10 @@ describeEachDialect(
     });
 
     it('refuses while a process holds the company token lock, changing nothing', async () => {
-      await ctx.db.updateTable('connections').set({ lock_owner: 'web', lock_until: new Date(now.getTime() + 30_000).toISOString() }).execute();
+      await ctx.db
+        .updateTable('connections')
+        .set({ lock_owner: 'web', lock_until: new Date(now.getTime() + 30_000).toISOString() })
+        .execute();
       const before = await stored();
       await expect(rotateKeyFile(ctx.db, dir, now)).rejects.toThrow(KeyRotationError);
       await expect(rotateKeyFile(ctx.db, dir, now)).rejects.toThrow(/is refreshing its tokens now/);

@@ -71,7 +71,9 @@ export async function reencryptTokens(db: Db, oldKey: Buffer, newKey: Buffer, no
         .where((eb) => eb.or([eb('lock_until', 'is', null), eb('lock_until', '<', nowIso)]))
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) {
-        throw new KeyRotationError(`company ${row.realm_id} is refreshing its tokens now (its token lock is held): nothing was changed; stop every QBO Connect process, then rotate the key.`);
+        throw new KeyRotationError(
+          `company ${row.realm_id} is refreshing its tokens now (its token lock is held): nothing was changed; stop every QBO Connect process, then rotate the key.`,
+        );
       }
       companies += 1;
       values += Object.keys(set).length;
