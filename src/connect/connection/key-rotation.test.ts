@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/helpers/db.js';
 import { createTokenCipher, KEY_FILE } from './crypto.js';
+import { checkTokenKey } from './key-check.js';
 import { keyFiles, KeyRotationError, reencryptTokens, rotateKeyFile } from './key-rotation.js';
 
 const now = new Date('2026-11-26T02:00:00.000Z');
@@ -45,10 +46,13 @@ describeEachDialect(
       await reencryptTokens(ctx.db, oldKey, newKey, now);
       fs.writeFileSync(keyFiles(dir).next, newKey.toString('base64') + '\n', { mode: 0o600 });
       fs.copyFileSync(keyFiles(dir).current, keyFiles(dir).backup);
+      // Meanwhile a start refuses, saying how to finish.
+      await expect(checkTokenKey(ctx.db, { dataDir: dir })).rejects.toThrow(/a key rotation was interrupted .*run `qbo-connect rotate-key` again to finish it/);
       expect(await rotateKeyFile(ctx.db, dir, now)).toEqual({ kind: 'finished-interrupted' });
       expect(fs.readFileSync(keyFiles(dir).current, 'utf8').trim()).toBe(newKey.toString('base64'));
       expect(fs.existsSync(keyFiles(dir).next) || fs.existsSync(keyFiles(dir).backup)).toBe(false);
       expect(await reads(newKey)).toBe('access-1');
+      expect(await checkTokenKey(ctx.db, { dataDir: dir })).toEqual(newKey);
     });
 
     it('discards a token-key.new left before the commit (it opens nothing) and rotates afresh', async () => {
