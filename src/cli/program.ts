@@ -13,6 +13,8 @@ import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRotateKey } from './commands/rotate-key.js';
+import { registerBackup } from './commands/backup.js';
+import { registerRestore } from './commands/restore.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -36,5 +38,7 @@ export function buildProgram(): Command {
   registerSync(program);
   registerHistory(program);
   registerPreview(program);
+  registerBackup(program);
+  registerRestore(program);
   return program;
 }

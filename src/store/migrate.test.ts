@@ -3,12 +3,16 @@
  * names they recorded), the next release's schema (expand, then contract), and refusals. Each test
  * starts from an empty database of its dialect, not the run's migrated template.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Migrator, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dialects, emptyPostgres } from '../../test/helpers/db.js';
 import { openDatabase, type OpenDb } from './db.js';
 import type { Dialect } from './dialect.js';
-import { checkMigrations, migrationState, MigrationError, runMigrations } from './migrate.js';
+import { inspectSqliteBackup } from './backup.js';
+import { checkMigrations, migrationState, MigrationError, recognisedMigrationNames, runMigrations } from './migrate.js';
 import { migrations } from './migrations/index.js';
 import { migrateAsReleased, releasedList, settingsOnlyList } from '../../test/helpers/released-migrations.js';
 
@@ -124,3 +128,16 @@ for (const dialect of dialects) {
     });
   });
 }
+
+describe('a backup from before the renumbering', () => {
+  it('is recognised by restore (its old names are ours), where the new names alone would call it a newer release', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-mig-backup-'));
+    const file = path.join(dir, 'old.db');
+    const o = await openDatabase({ sqliteFile: file, migrate: false });
+    await migrateAsReleased(o.db, releasedList);
+    await o.close();
+    expect(() => inspectSqliteBackup(file, Object.keys(migrations))).toThrow(/newer release .*0004_connections/);
+    expect(inspectSqliteBackup(file, recognisedMigrationNames()).migrations).toContain('0010_sent_fields');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -49,6 +49,14 @@ async function hasTable(db: Db): Promise<boolean> {
   return Number(rows[0]?.n ?? 0) > 0;
 }
 
+/**
+ * Every name under which a release up to this one may have recorded one of this release's
+ * migrations (today's names and earlier releases'): what a restore may accept from a backup.
+ */
+export function recognisedMigrationNames(): string[] {
+  return [...Object.keys(ourMigrations), ...Object.keys(renamedMigrations)];
+}
+
 /** The names recorded in the database, as recorded (none when it was never migrated). */
 async function recordedNames(db: Db): Promise<string[]> {
   if (!(await hasTable(db))) return [];
