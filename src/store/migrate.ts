@@ -85,7 +85,9 @@ export async function migrationState(
 
 /** Rewrites names recorded by earlier releases to today's, in one transaction; returns the ones it renamed. */
 export async function renameRecordedMigrations(db: Db, renames: Readonly<Record<string, string>> = renamedMigrations): Promise<string[]> {
-  if (!(await hasTable(db))) return [];
+  // Read first: a write transaction on every open would queue behind a running sync's writes (SQLite has one writer).
+  const recorded = new Set(await recordedNames(db));
+  if (!Object.keys(renames).some((from) => recorded.has(from))) return [];
   return db.transaction().execute(async (trx) => {
     const done: string[] = [];
     // No new name equals an old one (migration-names.test.ts), so the order of these updates does not matter.
