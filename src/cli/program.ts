@@ -13,6 +13,7 @@ import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRotateKey } from './commands/rotate-key.js';
+import { registerHeld } from './commands/held.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerSync(program);
   registerHistory(program);
   registerPreview(program);
+  registerHeld(program);
   registerBackup(program);
   registerRestore(program);
   return program;

@@ -17,6 +17,7 @@ export const releasedList: Record<string, Migration> = {
   '0008_sync_more': migrations['0007_sync_more']!,
   '0009_api_token_expiry': migrations['0008_api_token_expiry']!,
   '0010_sent_fields': migrations['0009_sent_fields']!,
+  '0011_held_actions': migrations['0010_held_actions']!,
 };
 
 /** The release that had the settings migration (as 0005) before the connections one existed. */

@@ -15,6 +15,7 @@ import * as m0006 from './0006_sync.js';
 import * as m0007 from './0007_sync_more.js';
 import * as m0008 from './0008_api_token_expiry.js';
 import * as m0009 from './0009_sent_fields.js';
+import * as m0010 from './0010_held_actions.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0007_sync_more': m0007,
   '0008_api_token_expiry': m0008,
   '0009_sent_fields': m0009,
+  '0010_held_actions': m0010,
 };

@@ -12,4 +12,6 @@ export const renamedMigrations: Readonly<Record<string, string>> = {
   '0008_sync_more': '0007_sync_more',
   '0009_api_token_expiry': '0008_api_token_expiry',
   '0010_sent_fields': '0009_sent_fields',
+  // Held-record actions reached main as 0011 while the renumbering was under way.
+  '0011_held_actions': '0010_held_actions',
 };
