@@ -14,6 +14,7 @@ import { registerPreview } from './commands/preview.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRotateKey } from './commands/rotate-key.js';
 import { registerHeld } from './commands/held.js';
+import { registerReconcile } from './commands/reconcile.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
 
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerPreview(program);
   registerHeld(program);
+  registerReconcile(program);
   registerBackup(program);
   registerRestore(program);
   return program;
