@@ -34,7 +34,7 @@ export interface CreateAppOptions {
 }
 
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel, { fd: 2, format: config.logFormat });
   const sqliteFile = path.join(config.dataDir, 'qbo-connect.db');
   // The folder holds the key file unless a secret is set, and the database under SQLite.
   if (!config.databaseUrl || !config.secret) prepareDataFolder(config.dataDir, config.databaseUrl ? undefined : sqliteFile);

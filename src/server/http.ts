@@ -19,6 +19,7 @@ import { notFoundPage, Notice, renderPage } from './web/layout.js';
 import { connectionApi } from './api/connection.js';
 import { endpointsFor } from '../connect/connection/connection.js';
 import { hostCheck } from './web/host.js';
+import { accessLog } from './access-log.js';
 
 const FORM_LIMIT = 1024 * 1024;
 const RECORD_LIMIT = 5 * 1024 * 1024;
@@ -28,6 +29,8 @@ export const IMPORT_PATH = '/api/v1/practice/import';
 export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   const app = new Hono();
 
+  // First, so every answer (a refused host, a 413, a 500) has a request id and an access-log line.
+  app.use('*', accessLog(ctx.logger));
   app.use(
     '*',
     secureHeaders({
