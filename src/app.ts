@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Config } from './config.js';
-import type { AppContext, Clock } from './context.js';
+import type { AppContext, Clock, OpsMetrics } from './context.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase } from './store/db.js';
 import { version } from './version.js';
@@ -31,6 +31,8 @@ export interface App {
 export interface CreateAppOptions {
   logger?: Logger;
   clock?: Clock;
+  /** What the app counts for /metrics (startApp makes it when QBO_CONNECT_METRICS_TOKEN is set; tests, their own). */
+  metrics?: OpsMetrics;
 }
 
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
@@ -61,7 +63,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     logger,
     clock,
     version,
-    qbo: createQboClients({ db: opened.db, config, logger, clock, cipher }),
+    qbo: createQboClients({ db: opened.db, config, logger, clock, cipher, ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   };
   return {
     ctx,
@@ -137,7 +140,9 @@ export async function startApp(config: Config, opts: CreateAppOptions = {}): Pro
     import('./server/http.js'),
     import('./server/serve.js'),
   ]);
-  const app = await createApp(config, opts);
+  // Counted only when something may scrape it: one registry for this app (server/metrics.ts).
+  const metrics = opts.metrics ?? (config.metricsToken ? (await import('./server/metrics.js')).createMetrics() : undefined);
+  const app = await createApp(config, { ...opts, ...(metrics ? { metrics } : {}) });
   let emulator: EmbeddedEmulator | undefined;
   try {
     // A newcomer sees a real-looking practice at once: on the first start, with the emulator, into

@@ -20,6 +20,7 @@ import { connectionApi } from './api/connection.js';
 import { endpointsFor } from '../connect/connection/connection.js';
 import { hostCheck } from './web/host.js';
 import { accessLog } from './access-log.js';
+import { isAppMetrics, metricsApi } from './metrics.js';
 
 const FORM_LIMIT = 1024 * 1024;
 const RECORD_LIMIT = 5 * 1024 * 1024;
@@ -77,6 +78,9 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
     return p.startsWith('/api/v1/practice/') ? recordLimit(c, next) : formLimit(c, next);
   });
 
+  // Prometheus: only with a token to check (QBO_CONNECT_METRICS_TOKEN) and an app that counts (startApp).
+  if (ctx.config.metricsToken && isAppMetrics(ctx.metrics)) app.route('/metrics', metricsApi(ctx, ctx.metrics, ctx.config.metricsToken));
+  else app.get('/metrics', (c) => c.text('Metrics are off: set QBO_CONNECT_METRICS_TOKEN to serve them.\n', 404));
   app.get('/healthz', (c) => c.json({ status: 'ok', version: ctx.version, database: ctx.dialect }));
   // Pages, sessions, CSRF and sign-in; before the API so API routes see the session user.
   const webDeps = mountWeb(app, ctx, web);

@@ -24,7 +24,13 @@ describe('access log and request id [real server]', () => {
   const raw: string[] = [];
   let app: App;
   let server: RunningServer;
-  const lines = () => raw.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+  const lines = () =>
+    raw
+      .join('')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line);
   /** The access line of a request: pino-http writes it once the answer is sent, so it is waited for. */
   const accessLine = async (id: string) => {
     for (let i = 0; i < 100; i++) {
