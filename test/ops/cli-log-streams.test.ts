@@ -4,12 +4,15 @@
  * terminal, pino-pretty's lines with QBO_CONNECT_LOG_FORMAT=pretty — and the sync's lines carry its
  * run id and company id.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';
 import { readyDemo } from '../sync/demo-setup.js';
+
+/** util-linux's `script` gives the command a real terminal (a pty) for the auto format. */
+const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
 
 interface Ran {
   code: number | null;
@@ -61,4 +64,21 @@ describe('CLI logs go to stderr, the answer to stdout [sqlite]', () => {
     expect(s.err).toMatch(/DEBUG.*sync run finished/);
     expect(s.err.split('\n').filter((l) => l.startsWith('{'))).toEqual([]);
   }, 120_000);
+
+  it.skipIf(!hasScript)(
+    'on a terminal (a pty, QBO_CONNECT_LOG_FORMAT unset) the log is pretty',
+    async () => {
+      const command = [process.execPath, path.resolve('bin/qbo-connect.js'), 'sync', '--yes', '--json'].map((a) => `'${a}'`).join(' ');
+      const r = await new Promise<Ran>((resolve) => {
+        const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...env, QBO_CONNECT_LOG_FORMAT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        child.on('exit', (code) => resolve({ code, out, err: '' }));
+      });
+      expect(r.code, r.out.slice(0, 400)).toBe(0);
+      expect(r.out).toMatch(/DEBUG.*sync run finished/);
+      expect(r.out).not.toMatch(/^\{"level"/m);
+    },
+    120_000,
+  );
 });
