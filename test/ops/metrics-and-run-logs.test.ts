@@ -6,6 +6,7 @@
  *   limiter pauses) and the token-expiry gauge; without the token or with a wrong one it answers 401;
  *   it holds no token, no secret, no company or customer name — ids only.
  */
+import http from 'node:http';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
@@ -146,6 +147,19 @@ describe('run log context and /metrics after a real sync [sqlite]', () => {
       if (k === 'status') expect(['succeeded', 'failed', 'refused', 'interrupted']).toContain(v);
       if (k === 'result') expect(['created', 'adopted', 'updated', 'voided', 'imported', 'failed', 'held']).toContain(v);
     }
+  });
+
+  it('answers a scraper that asks by another address (before the Host check), with the token', async () => {
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const u = new URL(`${server.url}/metrics`);
+      http
+        .get({ host: u.hostname, port: u.port, path: '/metrics', headers: { Host: '10.1.2.3:3000', Authorization: `Bearer ${METRICS_TOKEN}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        })
+        .on('error', reject);
+    });
+    expect(status).toBe(200);
   });
 
   it('is not served without QBO_CONNECT_METRICS_TOKEN, and two apps in one process keep separate registries', async () => {
