@@ -69,7 +69,12 @@ async function startWrapper(args: string[]): Promise<{ wrapper: ChildProcess; po
   wrapper.stdout!.on('data', (d) => (text += String(d)));
   wrapper.stderr!.on('data', (d) => (text += String(d)));
   const out = () => text;
-  await until('the "running at" line', () => /running at http/.test(text), 90_000, out);
+  try {
+    await until('the "running at" line', () => /running at http/.test(text), 90_000, out);
+  } catch (err) {
+    for (const p of [...descendants(wrapper.pid!), wrapper.pid!]) if (alive(p)) process.kill(p, 'SIGKILL');
+    throw err;
+  }
   return { wrapper, port, out };
 }
 
