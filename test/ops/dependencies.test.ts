@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -40,22 +41,34 @@ function packageOf(specifier: string): string | undefined {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-/** The packages a file loads at run time: static imports and re-exports (not `import type`), side-effect
- *  imports, import(), require(), require.resolve(), and pino transport targets (loaded by name). */
-function packagesLoaded(source: string): Set<string> {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+/** The packages a file loads at run time, read with TypeScript's parser: static imports and re-exports
+ *  (not `import type`), side-effect imports, import(), require(), require.resolve(), and pino
+ *  transport targets (pino loads those by name). */
+function packagesLoaded(source: string, fileName = 'file.ts'): Set<string> {
+  const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, fileName.endsWith('x') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
   const specifiers: string[] = [];
-  for (const m of code.matchAll(/^\s*(?:import|export)\s+(type\s+)?[^'";]*?\sfrom\s+['"]([^'"]+)['"]/gm)) if (!m[1]) specifiers.push(m[2]!);
-  for (const m of code.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) specifiers.push(m[1]!);
-  for (const m of code.matchAll(/\b(?:import|require|require\.resolve)\(\s*['"]([^'"]+)['"]\s*\)/g)) specifiers.push(m[1]!);
-  for (const m of code.matchAll(/\btransport\s*[:(]\s*\{[^}]*?\btarget:\s*['"]([^'"./][^'"]*)['"]/g)) specifiers.push(m[1]!);
+  const isTransport = (n: ts.Node): boolean =>
+    (ts.isPropertyAssignment(n) && n.name.getText(file) === 'transport') || (ts.isCallExpression(n) && /(^|\.)transport$/.test(n.expression.getText(file)));
+  const visit = (node: ts.Node): void => {
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      const typeOnly = ts.isImportDeclaration(node) ? node.importClause?.isTypeOnly === true : node.isTypeOnly;
+      if (!typeOnly) specifiers.push(node.moduleSpecifier.text);
+    } else if (ts.isCallExpression(node) && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
+      const callee = node.expression.getText(file);
+      if (node.expression.kind === ts.SyntaxKind.ImportKeyword || callee === 'require' || callee === 'require.resolve') specifiers.push(node.arguments[0].text);
+    } else if (ts.isPropertyAssignment(node) && node.name.getText(file) === 'target' && ts.isStringLiteralLike(node.initializer) && isTransport(node.parent.parent)) {
+      specifiers.push(node.initializer.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
   return new Set(specifiers.map(packageOf).filter((p): p is string => p !== undefined));
 }
 
 describe('package.json dependencies against what the code loads (issue 17)', () => {
   const loadedBy = new Map<string, string[]>();
   for (const file of runtimeFiles) {
-    for (const p of packagesLoaded(fs.readFileSync(path.join(root, file), 'utf8'))) loadedBy.set(p, [...(loadedBy.get(p) ?? []), file.split(path.sep).join('/')]);
+    for (const p of packagesLoaded(fs.readFileSync(path.join(root, file), 'utf8'), file)) loadedBy.set(p, [...(loadedBy.get(p) ?? []), file.split(path.sep).join('/')]);
   }
 
   it('finds the runtime code and its imports', () => {
@@ -92,6 +105,7 @@ describe('package.json dependencies against what the code loads (issue 17)', () 
         "z.toJSONSchema(s, { io: 'input', target: 'draft-2020-12' });",
         "// import x from 'commented';",
         "import fs from 'node:fs'; import path from 'path'; import './local.js';",
+        "const s = 'import x from \\'in-a-string\\'';",
       ].join('\n'),
     );
     expect([...seen].sort()).toEqual(['@scope/beta', 'alpha', 'delta', 'epsilon', 'eta', 'side-effect', 'theta', 'zeta']);
