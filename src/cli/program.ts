@@ -11,6 +11,8 @@ import { registerEmulator } from './commands/emulator.js';
 import { registerSync } from './commands/sync.js';
 import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
+import { registerBackup } from './commands/backup.js';
+import { registerRestore } from './commands/restore.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -32,5 +34,7 @@ export function buildProgram(): Command {
   registerSync(program);
   registerHistory(program);
   registerPreview(program);
+  registerBackup(program);
+  registerRestore(program);
   return program;
 }
