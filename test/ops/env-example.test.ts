@@ -6,13 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configSources } from '../../src/config.js';
+import { toolEnvVar } from '../../src/store/backup-pg.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const text = fs.readFileSync(path.join(root, '.env.example'), 'utf8');
 /** KEY of each `KEY=value` or `# KEY=value` line. */
 const named = new Set([...text.matchAll(/^(?:# )?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
-/** Read outside configSources: NODE_ENV (the production profile); POSTGRES_PASSWORD (compose.yaml's db service). */
-const alsoRead = ['NODE_ENV', 'POSTGRES_PASSWORD'];
+/** Read outside configSources: NODE_ENV (the production profile), the backup tools' paths
+ *  (src/store/backup-pg.ts toolEnvVar), POSTGRES_PASSWORD (compose.yaml's db service). */
+const alsoRead = ['NODE_ENV', ...Object.values(toolEnvVar), 'POSTGRES_PASSWORD'];
 
 describe('.env.example', () => {
   it('names every variable src/config.ts reads', () => {
