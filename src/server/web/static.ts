@@ -18,7 +18,7 @@ function readAsset(resolve: () => string): string {
 export function mountStatic(app: Hono<WebEnv>): void {
   const htmx = readAsset(() => require.resolve('htmx.org/dist/htmx.min.js'));
   // Beside this module: src/server/static/ in a clone, dist/server/static/ in a build (`npm run build`
-  // copies it there; the package ships dist/ only). The src/ fallback serves a dist/ built in a clone.
+  // copies it there; the package ships dist/ only). The src/ fallback: a dist/ compiled by tsc alone.
   const css = readAsset(() => {
     const candidates = [new URL('../static/app.css', import.meta.url), new URL('../../../src/server/static/app.css', import.meta.url)].map((u) => fileURLToPath(u));
     const found = candidates.find((f) => fs.existsSync(f));
