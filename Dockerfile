@@ -18,7 +18,7 @@ COPY tsconfig.json tsconfig.build.json README.md ./
 COPY bin ./bin
 COPY src ./src
 COPY docs/practice-import.schema.json ./docs/
-RUN npm pack --pack-destination /pkg
+RUN mkdir -p /pkg && npm pack --pack-destination /pkg
 
 # 2. Install the tarball with production dependencies only. better-sqlite3 is native: it is compiled
 # here (python3, make and g++ are in this image) when no prebuilt binary can be fetched.
