@@ -19,6 +19,7 @@ import { lazyTokenCipher, loadOrCreateKey } from './connect/connection/crypto.js
 import { createQboClients } from './connect/connection/qbo-client.js';
 import type { FirstStartDemo } from './practice/demo.js';
 import type { RunningServer } from './server/serve.js';
+import { Drain } from './connect/run/drain.js';
 
 export type { AppContext, Clock } from './context.js';
 export { clockFrom } from './clock.js';
@@ -36,8 +37,11 @@ export interface CreateAppOptions {
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const sqliteFile = path.join(config.dataDir, 'qbo-connect.db');
-  // The folder holds the key file unless a secret is set, and the database under SQLite.
-  if (!config.databaseUrl || !config.secret) prepareDataFolder(config.dataDir, config.databaseUrl ? undefined : sqliteFile);
+  // The folder holds the database under SQLite, the key file unless a secret is set, and the embedded
+  // emulator's company: made whenever one of them will live there (issue 17: PostgreSQL with a secret
+  // and the embedded emulator found no folder).
+  const embeddedEmulator = config.qboEnv === 'emulator' && !config.emulatorUrl;
+  if (!config.databaseUrl || !config.secret || embeddedEmulator) prepareDataFolder(config.dataDir, config.databaseUrl ? undefined : sqliteFile);
   const opened = await openDatabase({
     databaseUrl: config.databaseUrl,
     sqliteFile,
@@ -125,6 +129,15 @@ export interface RunningApp {
   demo: FirstStartDemo;
   /** Until the first administrator exists, /setup asks for this code, shown only at the console. */
   setupCode: string | undefined;
+  /** Between a stop signal and exit: refuses new work, lets running syncs close their runs. */
+  drain: Drain;
+  /**
+   * The graceful stop: drain (nothing new starts; `/readyz` answers 503; each running sync finishes
+   * its batch, closes its run and releases its lock), then close the HTTP server, the emulator and
+   * the database. Resolves `settled: false` with the runs still going when `timeoutMs` passes first;
+   * then nothing is closed, and the caller exits (the journal keeps their writes for recovery).
+   */
+  shutdown(signal: string, timeoutMs: number): Promise<{ settled: boolean; left: string[] }>;
   close(): Promise<void>;
 }
 
@@ -138,6 +151,8 @@ export async function startApp(config: Config, opts: CreateAppOptions = {}): Pro
     import('./server/serve.js'),
   ]);
   const app = await createApp(config, opts);
+  const drain = new Drain();
+  app.ctx.drain = drain;
   let emulator: EmbeddedEmulator | undefined;
   try {
     // A newcomer sees a real-looking practice at once: on the first start, with the emulator, into
@@ -150,17 +165,25 @@ export async function startApp(config: Config, opts: CreateAppOptions = {}): Pro
       throw new StartError('http', (err as NodeJS.ErrnoException).code, err);
     });
     const running = emulator;
+    const close = async () => {
+      await server.close();
+      await running?.close();
+      await app.close();
+    };
     return {
       app,
       server,
       emulator,
       demo,
       setupCode,
-      close: async () => {
-        await server.close();
-        await running?.close();
-        await app.close();
+      drain,
+      shutdown: async (signal, timeoutMs) => {
+        drain.begin(signal, app.ctx.clock());
+        const outcome = await drain.settled(timeoutMs);
+        if (outcome.settled) await close();
+        return outcome;
       },
+      close,
     };
   } catch (err) {
     await emulator?.close();

@@ -39,6 +39,7 @@ export const configSources = {
   clientSecret: { env: 'QBO_CLIENT_SECRET', flag: undefined, secret: true },
   redirectUri: { env: 'QBO_REDIRECT_URI', flag: undefined, secret: false },
   clockStart: { env: 'QBO_CONNECT_CLOCK_START', flag: undefined, secret: false },
+  shutdownTimeout: { env: 'QBO_CONNECT_SHUTDOWN_TIMEOUT', flag: undefined, secret: false },
 } as const;
 
 /** `<UTC instant>` or `<UTC instant>@<epoch ms>`. */
@@ -94,6 +95,16 @@ export const configSchema = z.object({
       error: 'must be a UTC instant, e.g. 2026-11-26T02:00:00Z, optionally @ the real epoch milliseconds at which the clock reads it',
     })
     .optional(),
+  /** Seconds `start` waits, after SIGTERM or SIGINT, for running syncs to finish their batch and close
+   *  their run before it exits anyway (non-zero, the journal left for recovery). Keep it below the
+   *  supervisor's own kill timeout (systemd TimeoutStopSec, Docker's stop --time, Kubernetes'
+   *  terminationGracePeriodSeconds). */
+  shutdownTimeout: z.coerce
+    .number({ error: 'must be a number of seconds from 1 to 3600, e.g. 30' })
+    .int({ error: 'must be a number of seconds from 1 to 3600, e.g. 30' })
+    .min(1, { error: 'must be a number of seconds from 1 to 3600, e.g. 30' })
+    .max(3600, { error: 'must be a number of seconds from 1 to 3600, e.g. 30' })
+    .default(30),
 });
 
 export type Config = z.infer<typeof configSchema> & {

@@ -10,6 +10,7 @@ import type { Logger } from './log.js';
 import type { CompanyClient, QboClientOptions } from './qbo/client.js';
 import type { Db } from './store/db.js';
 import type { Dialect } from './store/dialect.js';
+import type { Drain } from './connect/run/drain.js';
 
 export type Clock = () => Date;
 
@@ -41,4 +42,6 @@ export interface AppContext {
   clock: Clock;
   version: string;
   qbo: QboClients;
+  /** Set when the process serves (`startApp`): between a stop signal and exit it refuses new work (connect/run/drain.ts). */
+  drain?: Drain;
 }

@@ -7,8 +7,8 @@
  * A leaf: it imports nothing, so every part may throw it.
  */
 
-/** The statuses a refusal answers with: bad input, no such thing, busy/conflict, QuickBooks could not be asked. */
-export type RefusalStatus = 400 | 404 | 409 | 502;
+/** The statuses a refusal answers with: bad input, no such thing, busy/conflict, QuickBooks could not be asked, this process is shutting down. */
+export type RefusalStatus = 400 | 404 | 409 | 502 | 503;
 
 export interface RefusalBody {
   code: string;

@@ -36,18 +36,41 @@ function codeOf(err: unknown, depth = 0): string | undefined {
   return e.cause !== undefined ? codeOf(e.cause, depth + 1) : undefined;
 }
 
+/** The messages of `err` and its causes (node-postgres reports a closed or silent server with no code). */
+function messagesOf(err: unknown, depth = 0): string[] {
+  const e = err as { message?: unknown; cause?: unknown } | undefined;
+  if (!e || depth > 5) return [];
+  return [typeof e.message === 'string' ? e.message : '', ...(e.cause !== undefined ? messagesOf(e.cause, depth + 1) : [])];
+}
+
+/** node-postgres' own words when the server closed the connection or did not answer in time (pg-pool, pg/lib/client.js). */
+function postgresWithoutCode(err: unknown): string | undefined {
+  const text = messagesOf(err).join('\n');
+  if (/Connection terminated unexpectedly/.test(text)) {
+    return 'DATABASE_URL: the server closed the connection before answering (is that host and port a PostgreSQL server that accepts this client?); fix DATABASE_URL or the server.';
+  }
+  if (/timeout exceeded when trying to connect|Connection terminated due to connection timeout/.test(text)) {
+    return 'DATABASE_URL: the PostgreSQL server did not answer in time; check that it is running and that DATABASE_URL names its host and port.';
+  }
+  return undefined;
+}
+
 /** The one line for an expected failure, or undefined when `err` is not one. */
 export function expectedFailure(err: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (err instanceof VaultError) return `${err.message}.`;
   if (err instanceof DataFolderError) return err.message;
   if (err instanceof PracticeBusyError) return `${err.message}.`;
   const code = codeOf(err);
-  if (!code) return undefined;
   const usesPostgres = !!env.DATABASE_URL;
+  if (!code) return usesPostgres ? postgresWithoutCode(err) : undefined;
   if (usesPostgres && DB_UNREACHABLE.has(code)) {
     return `DATABASE_URL: the PostgreSQL server cannot be reached (${code}); start it, or set DATABASE_URL to a server that is running.`;
   }
   if (usesPostgres && DB_REFUSED[code]) return `DATABASE_URL: PostgreSQL refused the connection (${DB_REFUSED[code]}); fix DATABASE_URL.`;
+  // The migrations create tables: a login without that right fails there (issue 17), not as a bug.
+  if (usesPostgres && code === '42501') {
+    return 'DATABASE_URL: that PostgreSQL user may not create or change the tables (42501 permission denied); grant it on the database and its schema, or run the migrations as the owner.';
+  }
   if (code === 'EADDRINUSE') {
     const port = (err as ErrnoLike).port;
     return `port ${typeof port === 'number' ? port : ''} is already in use; stop the other program or choose another port (--port or QBO_CONNECT_PORT).`.replace(

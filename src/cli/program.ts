@@ -11,6 +11,7 @@ import { registerEmulator } from './commands/emulator.js';
 import { registerSync } from './commands/sync.js';
 import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
+import { registerHeld } from './commands/held.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
 
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerSync(program);
   registerHistory(program);
   registerPreview(program);
+  registerHeld(program);
   registerBackup(program);
   registerRestore(program);
   return program;

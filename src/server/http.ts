@@ -1,5 +1,5 @@
 /**
- * The HTTP app: pages, the JSON API and the health check, behind security headers. Parts add their
+ * The HTTP app: pages, the JSON API and the health checks (health.ts), behind security headers. Parts add their
  * routes here; handlers stay thin and call `connect` / `practice`.
  */
 import { Hono } from 'hono';
@@ -12,6 +12,7 @@ import type { AppContext } from '../context.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
 import { skippedApi } from './api/skipped.js';
+import { heldApi } from './api/held.js';
 import { previewApi } from './api/preview.js';
 import { historyApi, syncApi } from './api/sync.js';
 import { mountWeb, type WebOptions } from './web/index.js';
@@ -19,6 +20,7 @@ import { notFoundPage, Notice, renderPage } from './web/layout.js';
 import { connectionApi } from './api/connection.js';
 import { endpointsFor } from '../connect/connection/connection.js';
 import { hostCheck } from './web/host.js';
+import { mountHealth, refuseChangesWhileDraining } from './health.js';
 
 const FORM_LIMIT = 1024 * 1024;
 const RECORD_LIMIT = 5 * 1024 * 1024;
@@ -54,6 +56,9 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
     if ((c.res.headers.get('content-type') ?? '').includes('application/json') && !c.res.headers.has('cache-control')) c.header('Cache-Control', 'no-store');
   });
 
+  // /healthz and /readyz answer a probe by any address (before the Host check), with no session.
+  mountHealth(app, ctx);
+
   // Only requests for this product's own host name are answered: a page on another site that makes
   // its name resolve to this server (DNS rebinding) arrives with its own Host and is refused here.
   app.use('*', hostCheck(ctx.config));
@@ -74,13 +79,15 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
     return p.startsWith('/api/v1/practice/') ? recordLimit(c, next) : formLimit(c, next);
   });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok', version: ctx.version, database: ctx.dialect }));
+  // A process that is shutting down takes no new work (connect/run/drain.ts).
+  app.use('*', refuseChangesWhileDraining(ctx));
   // Pages, sessions, CSRF and sign-in; before the API so API routes see the session user.
   const webDeps = mountWeb(app, ctx, web);
   app.route('/api/v1/connection', connectionApi(ctx, webDeps.connection));
   app.route('/api/v1/practice', practiceApi(ctx));
   app.route('/api/v1/settings', settingsApi(ctx));
   app.route('/api/v1/skipped', skippedApi(ctx));
+  app.route('/api/v1/held', heldApi(ctx));
   app.route('/api/v1/preview', previewApi(ctx));
   app.route('/api/v1/sync', syncApi(ctx));
   app.route('/api/v1/history', historyApi(ctx));

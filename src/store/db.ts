@@ -20,6 +20,9 @@ pg.types.setTypeParser(20, (v: string) => {
   return n;
 });
 
+/** How long opening a PostgreSQL connection may take before it counts as unreachable. */
+export const PG_CONNECT_TIMEOUT_MS = 10_000;
+
 export interface OpenOptions {
   /** `postgres://…` for PostgreSQL; otherwise SQLite at `sqliteFile` (`:memory:` allowed). */
   databaseUrl?: string | undefined;
@@ -44,7 +47,9 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
   let dialect: Dialect;
   if (opts.databaseUrl) {
     dialect = 'postgres';
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    // A server that accepts the connection and never answers (a wrong port, a proxy in front of a dead
+    // database) would hold a start for ever: pg waits without limit unless told (issue 17).
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
     pool.on('error', (err) => (opts.onIdleError ?? reportIdleError)(err));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {

@@ -9,5 +9,6 @@ import type { PracticeTables } from './tables/practice.js';
 import type { SettingsTables } from './tables/settings.js';
 import type { ConnectionTables } from './tables/connections.js';
 import type { SyncTables } from './tables/sync.js';
+import type { HeldTables } from './tables/held.js';
 
-export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables {}
+export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables {}

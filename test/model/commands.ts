@@ -16,7 +16,9 @@ import { setSetting } from '../../src/connect/settings/store.js';
 import { skip, unskip } from '../../src/connect/skips.js';
 import { importDocument } from '../../src/practice/import.js';
 import { createRecord, updateRecord } from '../../src/practice/store.js';
-import { hasAnyPayment, practicePaid, type Model } from './model.js';
+import { actOnHeld, listActions, listHeld, undoHeldAction } from '../../src/connect/held/index.js';
+import { isUserFacing } from '../../src/user-facing-error.js';
+import { hasAnyPayment, practicePaid, type AccountantEdit as EditFacts, type Model } from './model.js';
 import { baseContact, dayOf, invoice, payment } from './practice.js';
 import { disconnect, reconnect, type System } from './system.js';
 
@@ -87,6 +89,10 @@ export class EditInvoice implements Cmd {
     // More, never less: the practice's payments still fit the invoice.
     if (this.field === 'amount') inv.lineCents = [...inv.lineCents.slice(0, -1), inv.lineCents.at(-1)! + 1_000 * (1 + (n % 5))];
     await updateRecord(r.sys.app.ctx.db, 'invoice', number, invoice({ number, ...inv }), r.sys.clock());
+    // A field whose QBO value a person kept (resolveHeld keep-qbo) is agreed, no longer a hand edit:
+    // the practice's new value goes, as the three-way comparison sends any one-sided change.
+    const field = ({ text: 'memo', dueDate: 'dueDate', amount: 'totalCents' } as const)[this.field];
+    for (const [id, e] of m.edits) if (e.invoiceNumber === number && heldKept.get(r)?.has(`${id}:${field}`)) delete e[field];
   }
   toString = () => `editInvoice(${this.which}, ${this.field})`;
 }
@@ -262,6 +268,94 @@ export class AccountantPayment implements Cmd {
   toString = () => `accountantPayment(${this.which}, ${this.percent}%)`;
 }
 
+// ---- held records (connect/held) -------------------------------------------------------------------
+
+type HeldChoice = 'keep-qbo' | 'send-ours' | 'skip';
+/** Per real system: what each held action changed in the model, so its undo can put it back. */
+const heldUndo = new WeakMap<Real, Map<number, { qboId?: string; edit?: EditFacts; skipped?: string }>>();
+/** Per real system: `<QBO Id>:<edit field>` a person kept with keep-qbo (see EditInvoice). */
+const heldKept = new WeakMap<Real, Set<string>>();
+const editFieldOf: Record<string, keyof EditFacts> = { CustomerMemo: 'memo', DueDate: 'dueDate', Line: 'totalCents' };
+
+function heldDepsOf(r: Real) {
+  const ctx = r.sys.app.ctx;
+  return { db: ctx.db, clock: r.sys.clock, logger: ctx.logger, client: syncDepsFor(ctx, r.sys.realmId, { processingWindowMs, env: {}, client: clientOptions }).client };
+}
+
+/**
+ * A bookkeeper resolves a held record: keep QBO's (the accountant's edit stays), send ours (the
+ * practice's value replaces the accountant's: that edit no longer has to survive), or skip it.
+ * A refusal (nothing held, QBO not reachable) changes nothing.
+ */
+export class ResolveHeld implements Cmd {
+  constructor(
+    readonly which: number,
+    readonly action: HeldChoice,
+  ) {}
+  check = (m: Readonly<Model>) => m.connected;
+  async run(m: Model, r: Real) {
+    const deps = heldDepsOf(r);
+    const view = await listHeld(deps, r.sys.realmId, 'model');
+    const h = pick(
+      view.held.filter((x) => x.actions.includes(this.action)),
+      this.which,
+    );
+    if (!h) return;
+    let res: { actionId: number };
+    try {
+      res = await actOnHeld(deps, { realmId: r.sys.realmId, kind: h.kind, id: h.id, action: this.action, actor: 'user:model@example.com' });
+    } catch (err) {
+      if (isUserFacing(err)) return void r.log.push(`  held ${this.action} ${h.kind} ${h.id} refused: ${err.code}`);
+      throw err;
+    }
+    const undo = heldUndo.get(r) ?? new Map();
+    heldUndo.set(r, undo);
+    if (this.action === 'send-ours' && h.qbo.id) {
+      const was = m.edits.get(h.qbo.id);
+      undo.set(res.actionId, { qboId: h.qbo.id, ...(was ? { edit: { ...was } } : {}) });
+      if (was) {
+        for (const f of h.fields) delete was[editFieldOf[f.field] as 'memo' | 'dueDate' | 'totalCents'];
+        // The amount: what the practice sent is QBO's total now.
+        if (h.fields.some((f) => f.field === 'Line')) delete was.totalCents;
+      }
+    }
+    if (this.action === 'keep-qbo' && h.qbo.id) {
+      const kept = heldKept.get(r) ?? new Set<string>();
+      heldKept.set(r, kept);
+      for (const f of h.fields) if (editFieldOf[f.field]) kept.add(`${h.qbo.id}:${editFieldOf[f.field]}`);
+    }
+    if (this.action === 'skip' && h.kind === 'invoice') {
+      undo.set(res.actionId, { skipped: h.id });
+      m.skipped.add(h.id);
+    }
+  }
+  toString = () => `resolveHeld(${this.which}, ${this.action})`;
+}
+
+/** The bookkeeper undoes a recent held action (refused once a sync has started since: then nothing changes). */
+export class UndoHeld implements Cmd {
+  constructor(readonly which: number) {}
+  check = (m: Readonly<Model>) => m.connected;
+  async run(m: Model, r: Real) {
+    const deps = heldDepsOf(r);
+    const a = pick(
+      (await listActions(deps.db, r.sys.realmId)).filter((x) => x.undoable),
+      this.which,
+    );
+    if (!a) return;
+    try {
+      await undoHeldAction(deps, { realmId: r.sys.realmId, actionId: a.id, actor: 'user:model@example.com' });
+    } catch (err) {
+      if (isUserFacing(err)) return void r.log.push(`  undo held action ${a.id} refused: ${err.code}`);
+      throw err;
+    }
+    const u = heldUndo.get(r)?.get(a.id);
+    if (u?.qboId && u.edit) m.edits.set(u.qboId, u.edit);
+    if (u?.skipped) m.skipped.delete(u.skipped);
+  }
+  toString = () => `undoHeld(${this.which})`;
+}
+
 // ---- syncs, faults, kills, the connection --------------------------------------------------------------
 
 export type Fault = 'none' | 'slow-writes' | 'commit-then-drop' | 'server-errors';
@@ -427,6 +521,8 @@ export const commandKinds = [
   'killSync',
   'disconnect',
   'disconnectMidSync',
+  'resolveHeld',
+  'undoHeld',
 ] as const;
 export type CommandKind = (typeof commandKinds)[number];
 
@@ -465,6 +561,8 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
     killSync: fc.tuple(fc.constantFrom(...crashLabels), fc.integer({ min: 1, max: 4 })).map(([l, n]) => new KillSync(l, n)),
     disconnect: fc.constant(new Connection(false)),
     disconnectMidSync: fc.constant(new DisconnectMidSync()),
+    resolveHeld: fc.tuple(which, fc.constantFrom('keep-qbo' as const, 'send-ours' as const, 'skip' as const)).map(([w, a]) => new ResolveHeld(w, a)),
+    undoHeld: which.map((w) => new UndoHeld(w)),
   };
   const reconnectArb = fc.constant(new Connection(true));
   // Syncs come often: every other kind of step matters only when a sync follows it.
@@ -479,6 +577,8 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
     'accountantMemo',
     'accountantPayment',
     'editInvoice',
+    'resolveHeld',
+    'resolveHeld',
   ];
   // Reconnecting is not a kind of its own: it only undoes a disconnect, and comes soon after one.
   return [...weighted.filter((k) => !excluded.includes(k)).map((k) => all[k]), reconnectArb, reconnectArb, reconnectArb];

@@ -16,8 +16,10 @@ import {
   ImportInvoice,
   PracticePayment,
   RenameContact,
+  ResolveHeld,
   SetSetting,
   Sync,
+  UndoHeld,
   type Cmd,
 } from './commands.js';
 import { checked, runSequence } from './harness.js';
@@ -61,6 +63,30 @@ describe('model test counterexamples (SQLite)', () => {
   it("an update after the accountant's due date change keeps the accountant's due date", async () => {
     await run('due date', 'import', [new AccountantEdit(0, 'dueDate'), new EditInvoice(0, 'text'), new Sync('none')]);
   }, 60_000);
+
+  // Issue 18, held records: the due date changed in QBO and in the practice holds INV-1; each
+  // resolution keeps the invariants — send ours replaces the accountant's date (no longer theirs to
+  // keep), its undo puts it back before the sync; keep QBO's keeps it through the sync, and a later
+  // practice change of the date then goes; a skipped held invoice stays out.
+  it("held INV-1: send ours, and its undo, and keep QBO's then a practice edit, each keep QBO true to the practice", async () => {
+    await run('held send ours', 'import', [new AccountantEdit(0, 'dueDate'), new EditInvoice(0, 'dueDate'), new ResolveHeld(0, 'send-ours'), new Sync('none')]);
+    await run('held send ours undone', 'import', [
+      new AccountantEdit(0, 'dueDate'),
+      new EditInvoice(0, 'dueDate'),
+      new ResolveHeld(0, 'send-ours'),
+      new UndoHeld(0),
+      new Sync('none'),
+    ]);
+    await run('held keep', 'import', [
+      new AccountantEdit(0, 'dueDate'),
+      new EditInvoice(0, 'dueDate'),
+      new ResolveHeld(0, 'keep-qbo'),
+      new Sync('none'),
+      new EditInvoice(0, 'dueDate'),
+      new Sync('none'),
+    ]);
+    await run('held skip', 'import', [new AccountantEdit(0, 'amount'), new EditInvoice(0, 'amount'), new ResolveHeld(0, 'skip'), new Sync('none'), new UndoHeld(0)]);
+  }, 180_000);
 
   // Issue 19, "Disconnect is allowed mid-sync": a void and an update, the person disconnects after
   // the first. Found by the model test (FC_SEED=2026, `npm run fuzz`). It was: "counts: run … (failed,

@@ -21,6 +21,7 @@ type Expectation = {
 
 const expected: Record<string, Expectation> = {
   'GET /healthz': { min: 'public' },
+  'GET /readyz': { min: 'public' },
   'GET /static/htmx.min.js': { min: 'public' },
   'GET /static/app.css': { min: 'public' },
   'GET /setup': { min: 'public' },

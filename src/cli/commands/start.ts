@@ -45,16 +45,45 @@ export function registerStart(program: Command): void {
       if (setupCode) console.log(`First-run set-up: open ${config.publicUrl}/setup and enter the set-up code ${setupCode}`);
       console.log(`QBO Connect is running at ${server.url} (database: ${app.ctx.dialect}). Press Ctrl-C to stop.`);
 
+      // SIGTERM (a supervisor, `docker stop`) and SIGINT (Ctrl-C) stop gracefully: no new work, running
+      // syncs finish their batch and close their run, the lock is released, then the server and the
+      // database close. Past QBO_CONNECT_SHUTDOWN_TIMEOUT it exits 1 anyway: the journal keeps every
+      // unanswered write, and the next sync or `qbo-connect recover` settles it (issue 17).
       let stopping = false;
       const stop = async (signal: string) => {
-        if (stopping) return;
+        if (stopping) {
+          // Not a forced stop: under `npm start` a Ctrl-C reaches this process twice (the terminal's and
+          // the one tsx relays); QBO_CONNECT_SHUTDOWN_TIMEOUT bounds the wait.
+          console.error(`qbo-connect: already stopping (${signal}); waiting for running syncs to close their runs.`);
+          return;
+        }
         stopping = true;
-        logger.info({ signal }, 'stopping');
-        await running.close();
+        const timeoutMs = config.shutdownTimeout * 1000;
+        const busy = running.drain.running();
+        logger.info({ signal, runs: busy }, 'stopping');
+        if (busy.length)
+          console.log(`Stopping (${signal}): waiting up to ${config.shutdownTimeout} s for ${busy.length} sync run(s) to finish their current batch: ${busy.join(', ')}.`);
+        // Closing the server waits for requests in flight: bounded too, so a stuck client cannot hold the exit.
+        setTimeout(() => {
+          console.error(`qbo-connect: could not close within ${config.shutdownTimeout} s (QBO_CONNECT_SHUTDOWN_TIMEOUT) after the syncs stopped; exiting.`);
+          process.exit(1);
+        }, timeoutMs + 10_000).unref();
+        try {
+          const { settled, left } = await running.shutdown(signal, timeoutMs);
+          if (!settled) {
+            console.error(
+              `qbo-connect: stopped after ${config.shutdownTimeout} s (QBO_CONNECT_SHUTDOWN_TIMEOUT) with sync run(s) ${left.join(', ')} still going; their unanswered writes stay in the journal, and the next sync or \`qbo-connect recover\` settles them.`,
+            );
+            process.exit(1);
+          }
+        } catch (err) {
+          console.error(`qbo-connect: could not stop cleanly (${err instanceof Error ? err.message : String(err)}).`);
+          process.exit(1);
+        }
         console.log('QBO Connect stopped.');
         process.exit(0);
       };
-      process.once('SIGINT', () => void stop('SIGINT'));
-      process.once('SIGTERM', () => void stop('SIGTERM'));
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
     });
 }

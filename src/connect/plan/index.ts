@@ -8,6 +8,18 @@ export { documentTaxCents, lineTaxCents, predictTotals } from './totals.js';
 export { marker } from './context.js';
 export * from './types.js';
 // What the sync, the pages and the CLI use of the preview's parts: through here, never a deep import.
-export { conflictText, nextBase, normalizeField, parseSentFields, same, shownValue, type FieldConflict } from './sent-fields.js';
+export {
+  adoptedFields,
+  conflictText,
+  nextBase,
+  sparseBody,
+  normalizeField,
+  parseSentFields,
+  same,
+  shownValue,
+  type FieldConflict,
+  type Json,
+  type SentFields,
+} from './sent-fields.js';
 export { QboSnapshot } from './qbo-snapshot.js';
 export { renderPlanText } from './render.js';

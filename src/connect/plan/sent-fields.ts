@@ -44,6 +44,8 @@ export interface RowFields {
   conflicts: FieldConflict[];
   /** True when the base came from QBO's current values (a link from before migration 0010 with no journal body). */
   legacyBase?: boolean;
+  /** A held row only: the sparse body of every field the practice changed, conflicts included (connect/held "send ours"). */
+  ours?: Record<string, unknown>;
 }
 
 /**

@@ -85,9 +85,15 @@ export function updateRow(u: UpdateInput): PlanRow | null {
   // A Bill's sparse update of its lines must carry VendorRef too, or QBO refuses it (2020)
   // [docs/qbo-api.md §sparse-update; https://github.com/EpicenterHQ/epicenter/pull/2346]: QBO's own value is sent
   // when the vendor is not a field we send, so an accountant's change of it survives.
-  if (u.entity === 'Bill' && body['Line'] !== undefined && body['VendorRef'] === undefined && u.qboNow['VendorRef'] !== undefined) {
-    body['VendorRef'] = { value: (u.qboNow['VendorRef'] as { value: string }).value };
-  }
+  const withVendor = (b: Record<string, unknown>) => {
+    if (u.entity === 'Bill' && b['Line'] !== undefined && b['VendorRef'] === undefined && u.qboNow['VendorRef'] !== undefined) {
+      b['VendorRef'] = { value: (u.qboNow['VendorRef'] as { value: string }).value };
+    }
+    return b;
+  };
+  withVendor(body);
+  // What "send ours" (connect/held) would send for a held row: the conflicting fields too.
+  if (fields.conflicts.length) fields.ours = withVendor(sparseBody(u.draft.payload, [...fields.send, ...fields.conflicts.map((c) => c.field)]));
   const syncToken = String(u.qboNow.SyncToken ?? u.link.sync_token);
   const payload = { ...body, Id: u.link.qbo_id, SyncToken: syncToken, sparse: true };
   const refs = new Set(unresolvedRowRefs(body));

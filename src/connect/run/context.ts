@@ -54,6 +54,8 @@ export interface RunState {
   onProgress?: ((p: Progress) => void) | undefined;
   /** True once another process took the company's lock over: nothing more may be sent. */
   lockLost?: (() => boolean) | undefined;
+  /** True once this process is shutting down (connect/run/drain.ts): no new batch is sent. */
+  stopRequested?: (() => boolean) | undefined;
 }
 
 /** Thrown before a write when the lock was lost, so two processes never write the same records. */
@@ -61,6 +63,17 @@ export class LockLostError extends Error {
   override name = 'LockLostError';
   constructor() {
     super('The sync lock was lost (this process stalled past its heartbeat); another sync may have taken over.');
+  }
+}
+
+/**
+ * Thrown before a batch (or a single write) when the process is shutting down: nothing new is
+ * journaled or sent; the batches already in flight finish and are recorded first (`inParallel`).
+ */
+export class StopRequestedError extends Error {
+  override name = 'StopRequestedError';
+  constructor() {
+    super('QBO Connect is shutting down');
   }
 }
 

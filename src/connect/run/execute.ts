@@ -11,7 +11,7 @@ import { connectionRefusal, notSentAfterRefusal } from './connection-refused.js'
 import { toCents } from '../../qbo/money.js';
 import type { EntityName } from '../../qbo/wire-types.js';
 import { conflictText, nextBase, normalizeField, parseSentFields, same, type FieldConflict, type PlanRow } from '../plan/index.js';
-import { hasMarker, LockLostError, markerOf, nameEntities, type RunDeps, type RunState } from './context.js';
+import { hasMarker, LockLostError, markerOf, nameEntities, StopRequestedError, type RunDeps, type RunState } from './context.js';
 import { contentHash } from '../../hash.js';
 import {
   generationOf,
@@ -489,6 +489,9 @@ export class GroupExecutor {
 
   /** `resend`: how many times these rows were already found not in QBO after an unknown outcome. */
   private async sendBatch(group: string, rows: PlanRow[], resend = 0): Promise<void> {
+    // A shutdown lets the batches in flight finish; a new one is not started (a resend of an
+    // unknown outcome goes on: its rows are journaled and must be settled).
+    if (resend === 0 && this.state.stopRequested?.()) throw new StopRequestedError();
     const prepared: Prepared[] = [];
     for (const row of rows) {
       const p = await this.prepare(row, null);
@@ -730,6 +733,7 @@ export class GroupExecutor {
   }
 
   private async voidOne(group: string, row: PlanRow): Promise<void> {
+    if (this.state.stopRequested?.()) throw new StopRequestedError();
     if (!voidable.has(row.qbo.entity)) {
       await this.problem(
         row,

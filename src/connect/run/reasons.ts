@@ -35,6 +35,8 @@ export type RunReason =
   | 'run.import-no-invoice'
   | 'run.import-refused'
   | 'run.no-such-run'
+  | 'run.draining'
+  | 'run.shutdown'
   | 'run.void-not-supported';
 
 export interface RunContext {
@@ -104,6 +106,10 @@ export const sentences: Record<RunReason, (c: RunContext) => string> = {
   'run.import-refused': (c) => `${c.record}: the practice ledger refused it: ${c.detail ?? ''} Check the payment in QuickBooks and the practice's payment types, then sync again.`,
   'run.void-not-supported': (c) =>
     `${c.record}: was cancelled in the practice, but QuickBooks cannot void a ${c.entity}; QBO Connect never deletes anything in QuickBooks. Delete or reverse ${c.entity} ${c.qboId} in QuickBooks by hand, then skip this record.`,
+  'run.draining': (c) =>
+    `QBO Connect is shutting down (${c.detail ?? 'asked to stop'}), so it takes no new work: nothing was started or changed. Try again in a minute, when it (or another instance) is running.`,
+  'run.shutdown': (c) =>
+    `Stopped because QBO Connect was shutting down (${c.detail ?? 'asked to stop'}): ${c.count ?? 0} record(s) were not sent (the next sync sends them); the records it reached are listed with their results.`,
   'run.no-such-run': (c) => `There is no run ${c.runId ?? ''}; \`qbo-connect history\` lists the runs.`,
 };
 
@@ -115,7 +121,7 @@ export function sentence(code: RunReason, ctx: RunContext = {}): string {
  * The HTTP status of a refusal, for the API and the pages alike; 400 unless listed. A second sync
  * while one runs is a conflict (409); a run or a write that does not exist is not found (404).
  */
-const statuses: Partial<Record<RunReason, RefusalStatus>> = { 'run.locked': 409, 'run.no-such-run': 404, 'run.no-such-write': 404 };
+const statuses: Partial<Record<RunReason, RefusalStatus>> = { 'run.locked': 409, 'run.no-such-run': 404, 'run.no-such-write': 404, 'run.draining': 503 };
 
 /** A refusal a person can act on (the CLI prints the message as one line; the API answers `status`). */
 export function refusal(code: RunReason, ctx: RunContext = {}, field?: string): UserFacingError<RunReason> {

@@ -8,7 +8,8 @@ import crypto from 'node:crypto';
 import { getSettings } from '../settings/store.js';
 import type { Settings } from '../settings/model.js';
 import { groupOrder, type Plan, type PlanRow } from '../plan/index.js';
-import { LockLostError, type Progress, type RunDeps, type RunState } from './context.js';
+import { LockLostError, StopRequestedError, type Progress, type RunDeps, type RunState } from './context.js';
+import type { Drain } from './drain.js';
 import { actionableRows, GroupExecutor } from './execute.js';
 import { getRun, problemsMessage, type RunDetail } from './history.js';
 import { acquireSyncLock, DEFAULT_LOCK_TTL_MS, keepAlive, type SyncLock } from './lock.js';
@@ -23,6 +24,8 @@ export interface SyncDeps extends RunDeps {
   lockTtlMs?: number;
   /** QBO requests made so far by this process's client (for the run's record). */
   requestCount?: () => number;
+  /** The process's drain (connect/run/drain.ts): refuses a new sync while stopping, and stops a running one between batches. */
+  drain?: Drain | undefined;
 }
 
 export interface SyncOptions {
@@ -100,6 +103,7 @@ async function closeRun(deps: SyncDeps | RunDeps, runId: string, status: string,
 }
 
 export async function startSync(deps: SyncDeps, opts: SyncOptions): Promise<StartedSync> {
+  deps.drain?.refuseIfDraining();
   const ttl = deps.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
   const lock = await acquireSyncLock(deps.db, { realmId: opts.realmId, holder: opts.actor, clock: deps.clock, ttlMs: ttl });
   let runId: string;
@@ -123,6 +127,8 @@ export async function startSync(deps: SyncDeps, opts: SyncOptions): Promise<Star
   });
   // The caller may only want the run id; a rejection is still reported through `done`.
   done.catch(() => {});
+  // A shutdown waits for this run to close and release its lock (the `finally` above) before the database closes.
+  deps.drain?.track(runId, done);
   return { runId, done };
 }
 
@@ -151,6 +157,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     qboIds: new Map(),
     notWritten: new Set(),
     lockLost: lost,
+    stopRequested: () => deps.drain?.draining ?? false,
     onProgress: (p) => {
       opts.onProgress?.(p);
       persistProgress(p);
@@ -196,6 +203,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
 
     const executor = new GroupExecutor(deps, state, { rows });
     for (const kind of groupOrder) {
+      if (state.stopRequested?.()) throw new StopRequestedError();
       if (lost()) {
         await accountForRest(deps, runId, runRows, new LockLostError().message);
         return await finish('interrupted', new LockLostError().message, [], recovery);
@@ -213,6 +221,13 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     const problems = run.failed + run.held;
     return await finish(problems ? 'failed' : 'succeeded', problems ? problemsMessage(runId, run.failed, run.held) : null, [], recovery);
   } catch (err) {
+    if (err instanceof StopRequestedError) {
+      // Shutting down: the batches in flight were answered and recorded; what was not reached is "not sent", not failed.
+      const signal = deps.drain?.state?.signal ?? 'asked to stop';
+      const notSent = await accountForRest(deps, runId, runRows, `QBO Connect was shutting down (${signal})`, 'not-sent');
+      deps.logger.warn({ realmId, runId, notSent }, 'sync stopped for shutdown');
+      return finish('interrupted', sentence('run.shutdown', { detail: signal, count: notSent }), [], recovery);
+    }
     const message = err instanceof Error ? err.message : String(err);
     // Every record of the run is counted, also when it stops part-way (a lost lock or connection).
     await accountForRest(deps, runId, runRows, message).catch((e: unknown) =>
@@ -227,10 +242,12 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
 /**
  * The rows a stopped run did not reach, each recorded so the run's counts add up to its records: held
  * when a write of it is still pending (its outcome is looked up by the next sync), failed (not sent)
- * otherwise. Nothing is sent.
+ * otherwise — or, when the process is shutting down (`notReached` 'not-sent'), "not sent" without
+ * counting as failed: nothing went wrong with them. Nothing is sent. Returns how many were not sent.
  */
-async function accountForRest(deps: RunDeps, runId: string, runRows: PlanRow[], reason: string): Promise<void> {
-  if (!runRows.length) return;
+async function accountForRest(deps: RunDeps, runId: string, runRows: PlanRow[], reason: string, notReached: 'failed' | 'not-sent' = 'failed'): Promise<number> {
+  if (!runRows.length) return 0;
+  let notSent = 0;
   const told = new Set((await deps.db.selectFrom('run_records').select('row_key').where('run_id', '=', runId).execute()).map((r) => r.row_key));
   const pending = new Map(
     (await deps.db.selectFrom('journal').select(['id', 'row_key']).where('run_id', '=', runId).where('status', '=', 'pending').execute()).map((j) => [j.row_key, Number(j.id)]),
@@ -240,6 +257,11 @@ async function accountForRest(deps: RunDeps, runId: string, runRows: PlanRow[], 
     told.add(row.key);
     const record = row.record.label || `${row.record.kind} ${row.record.id}`;
     const journalId = pending.get(row.key);
+    if (journalId === undefined && notReached === 'not-sent') {
+      notSent += 1;
+      await recordNotSent(deps, runId, row, record, sentence('run.stopped', { record, detail: reason }));
+      continue;
+    }
     await recordProblem(
       deps.db,
       {
@@ -260,6 +282,29 @@ async function accountForRest(deps: RunDeps, runId: string, runRows: PlanRow[], 
       deps.clock(),
     );
   }
+  return notSent;
+}
+
+/** A row a shutdown stopped before: in the run's history as "not sent" (no journal row, no failed or held count). */
+async function recordNotSent(deps: RunDeps, runId: string, row: PlanRow, label: string, message: string): Promise<void> {
+  await deps.db
+    .insertInto('run_records')
+    .values({
+      run_id: runId,
+      row_key: row.key,
+      group_kind: row.group,
+      record_kind: row.record.kind,
+      record_key: row.record.id,
+      label,
+      action: row.action,
+      qbo_entity: row.qbo.entity,
+      qbo_id: row.qbo.id ?? null,
+      status: 'not-sent',
+      code: 'run.stopped',
+      message,
+      at: deps.clock().toISOString(),
+    })
+    .execute();
 }
 
 /** `qbo-connect recover`: settle unresolved writes now, under the company's lock, as a run of its own. */

@@ -12,7 +12,7 @@ import { DisconnectedNotice, knownRealm, notConnectedPage, practiceHref, qboHref
 import { runStatusText } from './sync.js';
 
 const doneText: Record<string, string> = { create: 'Created', adopt: 'Linked to an existing record', update: 'Updated', void: 'Voided', import: 'Imported', none: 'Nothing sent' };
-const resultText: Record<string, string> = { done: 'Done', failed: 'Failed', held: 'Held for review', pending: 'Not known yet' };
+const resultText: Record<string, string> = { done: 'Done', failed: 'Failed', held: 'Held for review', pending: 'Not known yet', 'not-sent': 'Not sent' };
 
 function seconds(ms: number | null): string {
   if (ms === null) return 'running';

@@ -11,7 +11,8 @@ import { previewPage } from './preview.js';
 import { syncPage } from './sync.js';
 import { historyPage } from './history.js';
 import { skippedPage } from './skipped.js';
+import { heldPage } from './held.js';
 import { settingsPage } from './settings.js';
 import { practicePage } from './practice.js';
 
-export const pages: WebPage[] = [signInPage, connectionPage, usersPage, accountPage, previewPage, syncPage, historyPage, skippedPage, settingsPage, practicePage];
+export const pages: WebPage[] = [signInPage, connectionPage, usersPage, accountPage, previewPage, syncPage, historyPage, heldPage, skippedPage, settingsPage, practicePage];

@@ -12,6 +12,7 @@ import * as m0006 from './0006_sync.js';
 import * as m0008 from './0008_sync_more.js';
 import * as m0009 from './0009_api_token_expiry.js';
 import * as m0010 from './0010_sent_fields.js';
+import * as m0011 from './0011_held_actions.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0008_sync_more': m0008,
   '0009_api_token_expiry': m0009,
   '0010_sent_fields': m0010,
+  '0011_held_actions': m0011,
 };

@@ -103,7 +103,7 @@ export interface SyncTables {
     action: string;
     qbo_entity: string | null;
     qbo_id: string | null;
-    /** done | failed | held */
+    /** done | failed | held | not-sent (a shutdown stopped the run before it: connect/run/drain.ts) */
     status: string;
     code: string | null;
     message: string | null;

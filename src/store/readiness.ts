@@ -1,0 +1,63 @@
+/**
+ * Is the database ready for this release (`/readyz`, issue 17)? Reachable — a real query, answered
+ * within a bound — and its schema current: every migration this release knows has run (Kysely's
+ * Migrator.getMigrations, the same list `migrateToLatest` applies). Migrations a newer release ran are
+ * named but do not make it unready: a release tolerates the schema of the next one (expand, then
+ * contract). The answer names what is wrong and never carries the connection string.
+ */
+import { Migrator, sql, type MigrationProvider } from 'kysely';
+import type { Db } from './db.js';
+import { migrations } from './migrations/index.js';
+
+export interface DatabaseReadiness {
+  ready: boolean;
+  /** Reachable: `select 1` answered within the bound. */
+  reachable: boolean;
+  /** Known to this release, not run yet: `qbo-connect start` (or the migrate step) runs them. */
+  pending: string[];
+  /** Run by a newer release, unknown to this one. */
+  newer: string[];
+  /** Why it is not ready, one sentence (no secret: the driver's message without the URL). */
+  problem?: string;
+}
+
+/** A database that takes longer than this to answer `select 1` is not ready (a health check must answer fast). */
+export const READINESS_QUERY_TIMEOUT_MS = 3_000;
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** Removes anything that looks like a connection string (with its password) from a driver's message. */
+function clean(message: string): string {
+  return message.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>');
+}
+
+export async function databaseReadiness(db: Db, opts: { timeoutMs?: number } = {}): Promise<DatabaseReadiness> {
+  const timeoutMs = opts.timeoutMs ?? READINESS_QUERY_TIMEOUT_MS;
+  try {
+    await withTimeout(sql`select 1 as one`.execute(db), timeoutMs, 'the database');
+  } catch (err) {
+    return { ready: false, reachable: false, pending: [], newer: [], problem: `the database cannot be reached: ${clean(err instanceof Error ? err.message : String(err))}` };
+  }
+  try {
+    const known = await withTimeout(new Migrator({ db, provider }).getMigrations(), timeoutMs, 'the migration table');
+    const pending = known.filter((m) => m.executedAt === undefined).map((m) => m.name);
+    const names = new Set(known.map((m) => m.name));
+    // Only when some ran: before the first migration the table does not exist.
+    const executed =
+      pending.length < known.length ? (await withTimeout(sql<{ name: string }>`select name from kysely_migration`.execute(db), timeoutMs, 'the migration table')).rows : [];
+    const newer = executed.map((r) => r.name).filter((n) => !names.has(n));
+    return pending.length
+      ? { ready: false, reachable: true, pending, newer, problem: `${pending.length} migration(s) of this release have not run: ${pending.join(', ')}` }
+      : { ready: true, reachable: true, pending, newer };
+  } catch (err) {
+    return { ready: false, reachable: true, pending: [], newer: [], problem: `the migrations could not be read: ${clean(err instanceof Error ? err.message : String(err))}` };
+  }
+}
