@@ -4,7 +4,8 @@
 # the tarball with production dependencies only, start it from there, /readyz answers.
 #
 #   docker build -t qbo-connect .
-#   docker run --env-file .env -p 3000:3000 -v qbo-data:/data qbo-connect        (.env: from .env.example)
+#   docker run --env-file .env --stop-timeout 60 -p 3000:3000 -v qbo-data:/data qbo-connect    (.env: from .env.example)
+#   (--stop-timeout: longer than QBO_CONNECT_SHUTDOWN_TIMEOUT, so a running sync closes its run; Docker waits 10 s by default)
 ARG NODE_VERSION=22
 
 # 1. Build: TypeScript to dist/, then `npm pack` (its prepack runs `npm run build`).
