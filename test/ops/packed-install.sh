@@ -96,26 +96,16 @@ for line in "${lines[@]}"; do
   t0=$(now)
   (cd "$app" && exec node node_modules/qbo-connect/bin/qbo-connect.js start) >"$work/server-$line.log" 2>&1 &
   server=$!
-  ready=""
   for _ in $(seq 1 180); do
     kill -0 "$server" 2>/dev/null || {
       cat "$work/server-$line.log" >&2
       fail "Node $v: qbo-connect start exited before it was ready"
     }
     code="$(httpCode "http://127.0.0.1:$port/readyz")"
-    if [ "$code" = 200 ]; then
-      ready=readyz
-      break
-    fi
-    # A build without /readyz (404, or the sign-in redirect every unknown page gets): /healthz instead, said plainly.
-    if [[ "$code" == 404 || "$code" == 3* ]] && [ "$(httpCode "http://127.0.0.1:$port/healthz")" = 200 ]; then
-      echo "packed-install: NOTE: this build has no /readyz (it answered $code); /healthz answered 200 instead"
-      ready=healthz
-      break
-    fi
+    [ "$code" = 200 ] && break
     sleep 1
   done
-  [ -n "$ready" ] || {
+  [ "$code" = 200 ] || {
     cat "$work/server-$line.log" >&2
     fail "Node $v: /readyz did not answer 200 within 180 s (last: ${code:-none})"
   }
@@ -150,5 +140,5 @@ for line in "${lines[@]}"; do
   kill -TERM "$server"
   wait "$server" || fail "Node $v: qbo-connect start did not stop cleanly on SIGTERM"
   server=""
-  echo "packed-install: Node $v ok: install ${installSeconds} s, /$ready 200 after ${readySeconds} s, demo synced ($created records created)"
+  echo "packed-install: Node $v ok: install ${installSeconds} s, /readyz 200 after ${readySeconds} s, demo synced ($created records created)"
 done
