@@ -12,6 +12,7 @@ import { registerSync } from './commands/sync.js';
 import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
 import { registerHeld } from './commands/held.js';
+import { registerReconcile } from './commands/reconcile.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
 
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerPreview(program);
   registerHeld(program);
+  registerReconcile(program);
   registerBackup(program);
   registerRestore(program);
   return program;
