@@ -11,6 +11,7 @@ import { registerEmulator } from './commands/emulator.js';
 import { registerSync } from './commands/sync.js';
 import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
+import { registerUndo } from './commands/undo.js';
 import { registerHeld } from './commands/held.js';
 import { registerReconcile } from './commands/reconcile.js';
 import { registerBackup } from './commands/backup.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerSync(program);
   registerHistory(program);
   registerPreview(program);
+  registerUndo(program);
   registerHeld(program);
   registerReconcile(program);
   registerBackup(program);
