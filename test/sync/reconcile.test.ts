@@ -161,9 +161,19 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     const dayBefore = new Date(Date.parse(`${qboRedated['TxnDate'] as string}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
     await deps.client.sparseUpdate('Invoice', { Id: qboRedated.Id, SyncToken: qboRedated.SyncToken, TxnDate: dayBefore } as never, { requestId: 'plant-date' });
 
+    // An invoice no payment names, voided in QBO: its own kind, and our PrivateNote marker never shown.
+    const allocated = new Set((await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
+    const voidLink = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked' && !allocated.has(l.record_key))[3]!;
+    const toVoid = (await deps.client.read('Invoice', voidLink.qbo_id)) as Row;
+    await deps.client.void('Invoice', { Id: toVoid.Id, SyncToken: toVoid.SyncToken }, { requestId: 'plant-void' });
+
     const r = await report();
     const fresh = r.differences.filter((d) => !known.has(d.id));
-    expect(fresh.map((d) => d.kind).sort()).toEqual(['changed-in-practice', 'date', 'diverged', 'looks-like-ours', 'payment-applied']);
+    expect(fresh.map((d) => d.kind).sort()).toEqual(['changed-in-practice', 'date', 'diverged', 'looks-like-ours', 'payment-applied', 'voided-in-qbo']);
+    const voided = fresh.find((d) => d.kind === 'voided-in-qbo')!;
+    expect(voided).toMatchObject({ record: { key: voidLink.record_key }, amountCents: Math.round((toVoid['TotalAmt'] as number) * 100) });
+    expect(voided.explanation).toContain('voided in QuickBooks');
+    expect(JSON.stringify(r)).not.toMatch(/qbo-connect:/);
     const date = fresh.find((d) => d.kind === 'date')!;
     expect(date).toMatchObject({ record: { key: redated.record_key }, amountCents: 0 });
     expect(date.explanation).toContain(`dated differently: practice ${qboRedated['TxnDate'] as string}, QuickBooks ${dayBefore}`);
@@ -176,6 +186,9 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(lookalike.qbo).toEqual({ entity: 'Invoice', id: copy.Id });
     expect(lookalike.amountCents).toBe(-Math.round((copy['TotalAmt'] as number) * 100));
     expect(lookalike.explanation).toContain(`carries our marker for invoice ${invoiceLink.record_key}`);
+    // Its record is linked already: no sync can adopt it, so the advice must not promise that (attack 5).
+    expect(lookalike.action).toContain('already linked');
+    expect(lookalike.action).not.toContain('adopt');
     const applied = fresh.find((d) => d.kind === 'payment-applied')!;
     expect(applied.record?.key).toBe(payment.key);
     expect(applied.amountCents).toBe(0);

@@ -62,7 +62,9 @@ export const differenceKinds = [
   'changed-in-practice',
   'diverged',
   'deleted-in-qbo',
+  'voided-in-qbo',
   'tax-code',
+  'outside-period',
 ] as const;
 export type DifferenceKind = (typeof differenceKinds)[number];
 
