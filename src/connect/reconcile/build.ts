@@ -48,6 +48,22 @@ const refOf = (v: unknown) => {
   return r === undefined || r === null ? undefined : String(r);
 };
 
+/**
+ * Today in the company's time zone (CompanyInfo.DefaultTimeZone, an IANA name), as QBO's own reports
+ * default to the company's day; UTC when the zone is missing or unknown. `zone` says which was used.
+ */
+export function companyToday(now: Date, zone: unknown): { date: string; zone: string | null } {
+  if (typeof zone === 'string' && zone !== '') {
+    try {
+      const date = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+      if (/^\d{4}-\d{2}-\d{2}$/.test(date)) return { date, zone };
+    } catch {
+      // An unknown zone name: UTC, and the report says so.
+    }
+  }
+  return { date: now.toISOString().slice(0, 10), zone: null };
+}
+
 /** The period asked for, checked; by default from the earliest export-from date to today. */
 export function resolvePeriod(period: Period, exportFrom: Record<string, string>, today: string): { from: string; to: string } {
   if (period.from !== undefined && !isDate(period.from)) throw refusal('reconcile.invalid-period', { which: 'start', value: period.from }, 'from');
@@ -130,13 +146,17 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   const started = Date.now();
   const { db } = deps;
   const settings = await getSettings(db, realmId, deps.clock);
-  const today = deps.clock().toISOString().slice(0, 10);
+  // Read first: the default period end is the company's day.
+  const info = await deps.qbo.companyInfo();
+  const local = companyToday(deps.clock(), (info as Record<string, unknown>)['DefaultTimeZone']);
+  const today = local.date;
   const exportFrom = settings.general.exportFrom as Record<string, string>;
   const { from, to } = resolvePeriod(period, exportFrom, today);
   const snap = new QboSnapshot(deps.qbo);
+  snap.requests++; // the CompanyInfo read above
 
   // ---- both books, in bulk --------------------------------------------------------------------
-  const [qbo, links, skips, info] = await Promise.all([readQbo(snap, { from, to }), allLinks(db, realmId), skipsByKey(db, realmId), (snap.requests++, deps.qbo.companyInfo())]);
+  const [qbo, links, skips] = await Promise.all([readQbo(snap, { from, to }), allLinks(db, realmId), skipsByKey(db, realmId)]);
   const practice: PracticeDoc[] = [];
   for (const kind of docKinds) {
     const start = [from, exportFrom[exportFromKey[kind]] ?? from].sort()[0]!;
@@ -299,8 +319,10 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
       kind,
       intentional: false,
       qbo: { entity: link.qbo_entity, id: link.qbo_id },
-      practiceCents: d.total,
-      qboCents,
+      // Each book's figure in the period: a document one book dates outside it moves its whole amount
+      // out of that book's period figures (a re-date across the period's edge is not a 0.00 difference).
+      practiceCents: inPeriod(d.date) ? d.total : 0,
+      qboCents: row && !inPeriod(row['TxnDate'] as string | undefined) ? 0 : qboCents,
       explanation: `${name} (QuickBooks ${link.qbo_entity} ${link.qbo_id}): ${reasons.map(([, t]) => t).join('; ')}.`,
       action:
         kind === 'changed-in-practice' && d.stored.state === 'cancelled'
@@ -503,6 +525,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     from,
     to,
     generatedAt: deps.clock().toISOString(),
+    today: { date: today, zone: local.zone ?? 'UTC', known: local.zone !== null },
     qboRequests: snap.requests,
     elapsedMs: Date.now() - started,
     summary: { differences: counting.length, leftOut: differences.length - counting.length, agrees },

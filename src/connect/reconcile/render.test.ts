@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { companyToday } from './build.js';
 import { renderReportText } from './render.js';
 import { pair, type ReconciliationReport } from './types.js';
 
@@ -8,6 +9,7 @@ const report = (over: Partial<ReconciliationReport> = {}): ReconciliationReport 
   from: '2026-12-02',
   to: '2026-12-02',
   generatedAt: '2026-12-02T00:00:00.000Z',
+  today: { date: '2026-12-02', zone: 'UTC', known: false },
   qboRequests: 3,
   elapsedMs: 10,
   summary: { differences: 0, leftOut: 0, agrees: true },
@@ -43,5 +45,16 @@ describe('renderReportText', () => {
     // eslint-disable-next-line no-control-regex -- finding control characters is the point
     expect(text.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f]/);
     expect(text).toContain('Evil\\u001b[2J\\u000dCo\\u0007');
+  });
+});
+
+describe('companyToday', () => {
+  it("is the company's day in its time zone, and UTC (said so) when the zone is missing or unknown", () => {
+    const now = new Date('2026-12-04T20:30:00Z');
+    expect(companyToday(now, 'Australia/Sydney')).toEqual({ date: '2026-12-05', zone: 'Australia/Sydney' });
+    expect(companyToday(now, 'America/Los_Angeles')).toEqual({ date: '2026-12-04', zone: 'America/Los_Angeles' });
+    expect(companyToday(now, 'Mars/Olympus')).toEqual({ date: '2026-12-04', zone: null });
+    expect(companyToday(now, undefined)).toEqual({ date: '2026-12-04', zone: null });
+    expect(renderReportText(report())).toContain('The period ends today, 2026-12-02 in UTC (QuickBooks gave no time zone');
   });
 });

@@ -8,7 +8,6 @@ const pairText = (p: Pair) => `${money(p.practice)} / ${money(p.qbo)}${p.differe
  * Text as a terminal should show it: names and numbers come from QBO, and an ESC, CR or other control
  * character would move the cursor or rewrite the screen; each is shown as a visible \u escape instead.
  */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
 export const terminalSafe = (s: string) => s.replace(/[\p{Cc}\u2028\u2029]/gu, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export function renderReportText(r: ReconciliationReport): string {
@@ -21,6 +20,8 @@ export function renderReportText(r: ReconciliationReport): string {
         ? 'The two books differ in the figures below, with no document in the period to explain it: widen --from.'
         : `${r.summary.differences} difference${r.summary.differences === 1 ? '' : 's'} to look at${r.summary.leftOut ? `, ${r.summary.leftOut} record${r.summary.leftOut === 1 ? '' : 's'} left out on purpose` : ''}.`,
   );
+  if (r.today && r.to === r.today.date)
+    out.push(`The period ends today, ${r.today.date} in ${r.today.known ? `the company's time zone (${r.today.zone})` : 'UTC (QuickBooks gave no time zone for the company)'}.`);
   out.push(`Read with ${r.qboRequests} QuickBooks requests in ${(r.elapsedMs / 1000).toFixed(1)} s.`);
   const diffs = r.differences.filter((d) => !d.intentional);
   if (diffs.length) {

@@ -101,6 +101,8 @@ export interface ReconciliationReport {
   from: string;
   to: string;
   generatedAt: string;
+  /** The day the default period end is: today in the company's time zone, or in UTC when that is not known. */
+  today: { date: string; zone: string; known: boolean };
   /** Requests made to QBO for this report (reports and bulk queries). */
   qboRequests: number;
   elapsedMs: number;
