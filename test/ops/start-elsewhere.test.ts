@@ -19,7 +19,11 @@ describe('start from another working folder', () => {
   });
 
   it('serves the sign-in page (JSX) with status 200', async () => {
-    s = spawnStart(['--port', String(await freePort()), '--data-dir', path.join(elsewhere, 'data')], { QBO_ENV: 'emulator', QBO_EMULATOR_PORT: String(await freePort()) }, elsewhere);
+    s = spawnStart(
+      ['--port', String(await freePort()), '--data-dir', path.join(elsewhere, 'data')],
+      { QBO_ENV: 'emulator', QBO_EMULATOR_PORT: String(await freePort()) },
+      elsewhere,
+    );
     const url = await runningUrl(s);
     const res = await fetch(`${url}/signin`);
     const body = await res.text();
