@@ -135,7 +135,9 @@ describe('backup and restore refusals [sqlite]', () => {
     const h2 = new SQLite(handMade);
     h2.prepare('INSERT INTO kysely_migration VALUES (?, ?)').run('0001_meta', '2026-01-01T00:00:00.000Z');
     h2.close();
-    expect(refusal(run(['restore', handMade, '--yes'], env))).toMatch(new RegExp(`^qbo-connect: ${handMade.replaceAll('.', '\\.')} is not a QBO Connect backup \\(it has no \\w+`));
+    const lacking = refusal(run(['restore', handMade, '--yes'], env));
+    expect(lacking.startsWith(`qbo-connect: ${handMade} is not a QBO Connect backup (it has no `), lacking).toBe(true);
+    expect(lacking).toMatch(/ tables?\); name a file written by `qbo-connect backup`$/);
     expect(run(['status'], env).code).toBe(0);
   }, 120_000);
 
@@ -144,9 +146,10 @@ describe('backup and restore refusals [sqlite]', () => {
     const live = path.join(c.config.dataDir, 'qbo-connect.db');
     const garbage = crypto.randomBytes(64 * 1024);
     fs.writeFileSync(live, garbage);
-    expect(refusal(run(['restore', file], env))).toMatch(
-      new RegExp(`^qbo-connect: the current database ${live.replaceAll('.', '\\.')} is damaged \\(.+\\); add --yes to set it aside as .+ and restore `),
-    );
+    const damaged = refusal(run(['restore', file], env));
+    expect(damaged.startsWith(`qbo-connect: the current database ${live} is damaged (`), damaged).toBe(true);
+    expect(damaged).toContain(`); add --yes to set it aside as ${live}.before-restore-`);
+    expect(damaged.endsWith(` and restore ${file}`), damaged).toBe(true);
     expect(fs.readFileSync(live)).toEqual(garbage);
     const r = run(['restore', file, '--yes'], env);
     expect(r.code, r.stderr).toBe(0);
