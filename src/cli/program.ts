@@ -11,7 +11,9 @@ import { registerEmulator } from './commands/emulator.js';
 import { registerSync } from './commands/sync.js';
 import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
+import { registerUndo } from './commands/undo.js';
 import { registerHeld } from './commands/held.js';
+import { registerReconcile } from './commands/reconcile.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
 
@@ -35,7 +37,9 @@ export function buildProgram(): Command {
   registerSync(program);
   registerHistory(program);
   registerPreview(program);
+  registerUndo(program);
   registerHeld(program);
+  registerReconcile(program);
   registerBackup(program);
   registerRestore(program);
   return program;

@@ -147,6 +147,11 @@ export interface CompanyClient {
   cdc(entities: readonly EntityName[], changedSince: Date | string): Promise<CdcResult>;
   companyInfo(): Promise<z.infer<typeof CompanyInfo>>;
   preferences(): Promise<z.infer<typeof Preferences>>;
+  /**
+   * One Reports API report (`GET /v3/company/{realmId}/reports/{name}?params`, docs/qbo-api.md §operations):
+   * the raw report object (Header, Columns, Rows), checked only for being an object.
+   */
+  report(name: string, params: Record<string, string>): Promise<Record<string, unknown>>;
 }
 
 export interface QboClient {
@@ -516,6 +521,11 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         const json = await send(realmId, { method: 'GET', path: 'preferences', kind: 'request', what: 'preferences' });
         const value = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['Preferences'] : undefined;
         return parseAs(Preferences, value, 'preferences');
+      },
+      async report(name, params) {
+        const json = await send(realmId, { method: 'GET', path: `reports/${encodeURIComponent(name)}`, params, kind: 'request', what: `report ${name}` });
+        if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new QboProtocolError(`QBO answered the ${name} report with something that is not a report`);
+        return json as Record<string, unknown>;
       },
     };
     return api;

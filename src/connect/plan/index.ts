@@ -21,5 +21,5 @@ export {
   type Json,
   type SentFields,
 } from './sent-fields.js';
-export { QboSnapshot } from './qbo-snapshot.js';
+export { QboSnapshot, type QboRow } from './qbo-snapshot.js';
 export { renderPlanText } from './render.js';

@@ -13,6 +13,7 @@ export { QboFault, faults, type FaultError } from './faults.js';
 export { ENTITIES, entityByName, type EntityName, type EntityDef } from './entities.js';
 export type { QueryResult } from './query/evaluate.js';
 export { FIDELITIES, parseFidelity, type Fidelity } from './fidelity.js';
+export { runReport, REPORT_NAMES, type ReportSource } from './reports.js';
 
 export interface CoreOptions {
   clock: () => Date;

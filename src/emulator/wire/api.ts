@@ -5,7 +5,7 @@
 
 import { Hono, type Context } from 'hono';
 import type { Company, Core, Json, QueryResult } from '../core/index.js';
-import { ENTITIES, QboFault, entityByName, faults, type EntityName } from '../core/index.js';
+import { ENTITIES, QboFault, entityByName, faults, runReport, type EntityName } from '../core/index.js';
 import { REF_TARGETS } from '../core/entities.js';
 import { faultBody, forbiddenResponse, intuitTid } from './errors.js';
 
@@ -327,6 +327,17 @@ export function apiRoutes(deps: ApiDeps): Hono {
   app.get(
     '/v3/company/:realmId/preferences',
     handle((_c, company) => ({ status: 200, body: { Preferences: company.preferences(), time: company.time() } }), false),
+  );
+
+  // Reports API (core/reports.ts): CustomerBalance, VendorBalance, AgedReceivables from the company's
+  // own transactions; any other name is "Unsupported Operation", a bad parameter a 2010 fault.
+  app.get(
+    '/v3/company/:realmId/reports/:name',
+    handle((c, company) => {
+      const params: Record<string, string> = {};
+      for (const [k, v] of Object.entries(c.req.queries())) params[k] = v[0] ?? '';
+      return { status: 200, body: runReport(company, c.req.param('name')!, params) };
+    }, false),
   );
 
   app.get(

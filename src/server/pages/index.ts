@@ -14,5 +14,19 @@ import { skippedPage } from './skipped.js';
 import { heldPage } from './held.js';
 import { settingsPage } from './settings.js';
 import { practicePage } from './practice.js';
+import { reconciliationPage } from './reconciliation.js';
 
-export const pages: WebPage[] = [signInPage, connectionPage, usersPage, accountPage, previewPage, syncPage, historyPage, heldPage, skippedPage, settingsPage, practicePage];
+export const pages: WebPage[] = [
+  signInPage,
+  connectionPage,
+  usersPage,
+  accountPage,
+  previewPage,
+  syncPage,
+  historyPage,
+  heldPage,
+  reconciliationPage,
+  skippedPage,
+  settingsPage,
+  practicePage,
+];

@@ -13,6 +13,7 @@ import * as m0008 from './0008_sync_more.js';
 import * as m0009 from './0009_api_token_expiry.js';
 import * as m0010 from './0010_sent_fields.js';
 import * as m0011 from './0011_held_actions.js';
+import * as m0012 from './0012_undo.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0009_api_token_expiry': m0009,
   '0010_sent_fields': m0010,
   '0011_held_actions': m0011,
+  '0012_undo': m0012,
 };

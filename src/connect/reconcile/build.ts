@@ -1,0 +1,653 @@
+/**
+ * The reconciliation report: the practice's documents and QBO's, read in bulk, paired through the
+ * links; every pair that disagrees, every document in one book only, and every tax code a document
+ * carries other than today's mapping becomes one difference, with what to do. Per customer, per
+ * supplier and staff member, per tax code and per month, both books' figures side by side.
+ */
+import type { Clock } from '../../context.js';
+import { toCents } from '../../qbo/money.js';
+import type { CompanyClient } from '../../qbo/client.js';
+import type { Bill, CreditNote, Invoice, Payment, StaffExpense } from '../../practice/schemas.js';
+import { getRecordsByKeys, type StoredRecord } from '../../practice/store.js';
+import type { Db } from '../../store/db.js';
+import type { DocumentKind } from '../kinds.js';
+import type { Link } from '../links.js';
+import { normalizeField, parseSentFields, QboSnapshot, same, shownValue, type QboRow } from '../plan/index.js';
+import { getSettings } from '../settings/store.js';
+import { allLinks, documentsBetween, skipsByKey } from './read-practice.js';
+import { readQbo, type DocEntity } from './read-qbo.js';
+import { refusal } from './reasons.js';
+import { pair, type CustomerRow, type Difference, type DifferenceKind, type MonthTotals, type ReconciliationReport, type SupplierRow, type TaxRow } from './types.js';
+
+export interface ReconcileDeps {
+  db: Db;
+  clock: Clock;
+  qbo: CompanyClient;
+}
+
+export interface Period {
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+const entityOf: Record<DocumentKind, DocEntity> = { invoice: 'Invoice', 'credit-note': 'CreditMemo', payment: 'Payment', bill: 'Bill', 'staff-expense': 'Bill' };
+const exportFromKey = { invoice: 'invoices', 'credit-note': 'creditNotes', payment: 'payments', bill: 'bills', 'staff-expense': 'staffExpenses' } as const;
+const docKinds: DocumentKind[] = ['invoice', 'credit-note', 'payment', 'bill', 'staff-expense'];
+const label: Record<DocumentKind, string> = { invoice: 'Invoice', 'credit-note': 'Credit note', payment: 'Payment', bill: 'Bill', 'staff-expense': 'Staff expense' };
+
+const isDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s);
+const money = (c: number) => `${c < 0 ? '-' : ''}${(Math.abs(c) / 100).toFixed(2)}`;
+const cents = (v: unknown) => (typeof v === 'number' ? toCents(v, 'half-up') : typeof v === 'string' && v.trim() !== '' ? toCents(v.trim(), 'half-up') : 0);
+const refOf = (v: unknown) => {
+  const r = (v as { value?: unknown } | undefined)?.value;
+  return r === undefined || r === null ? undefined : String(r);
+};
+
+/** The period asked for, checked; by default from the earliest export-from date to today. */
+export function resolvePeriod(period: Period, exportFrom: Record<string, string>, today: string): { from: string; to: string } {
+  if (period.from !== undefined && !isDate(period.from)) throw refusal('reconcile.invalid-period', { which: 'start', value: period.from }, 'from');
+  if (period.to !== undefined && !isDate(period.to)) throw refusal('reconcile.invalid-period', { which: 'end', value: period.to }, 'to');
+  const from = period.from ?? Object.values(exportFrom).sort()[0] ?? today;
+  const to = period.to ?? today;
+  if (from > to) throw refusal('reconcile.invalid-period', { from, to }, 'from');
+  return { from, to };
+}
+
+interface PracticeDoc {
+  kind: DocumentKind;
+  stored: StoredRecord;
+  date: string;
+  /** Contact code (customers, suppliers) or staff unique ID. */
+  party: string;
+  /** 0 when cancelled. */
+  total: number;
+  lines: Array<{ taxCode: string; amount: number; tax: number }>;
+}
+
+function practiceDoc(kind: DocumentKind, stored: StoredRecord): PracticeDoc {
+  const live = stored.state !== 'cancelled';
+  const r = stored.record as unknown as Record<string, unknown>;
+  const date = String(r['date'] ?? '');
+  switch (kind) {
+    case 'invoice':
+    case 'credit-note': {
+      const d = r as unknown as Invoice | CreditNote;
+      return {
+        kind,
+        stored,
+        date,
+        party: d.contactCode,
+        total: live ? d.totalCents : 0,
+        lines: live ? d.lines.map((l) => ({ taxCode: l.taxCode, amount: l.amountCents, tax: l.taxCents })) : [],
+      };
+    }
+    case 'payment': {
+      const d = r as unknown as Payment;
+      return { kind, stored, date, party: d.contactCode, total: live ? d.amountCents : 0, lines: [] };
+    }
+    case 'bill': {
+      const d = r as unknown as Bill;
+      return {
+        kind,
+        stored,
+        date,
+        party: d.supplierCode,
+        total: live ? d.totalCents : 0,
+        lines: live ? d.lines.map((l) => ({ taxCode: l.taxCode, amount: l.amountCents, tax: l.taxCents })) : [],
+      };
+    }
+    case 'staff-expense': {
+      const d = r as unknown as StaffExpense;
+      return { kind, stored, date, party: d.staffUniqueId, total: live ? d.totalCents : 0, lines: live ? [{ taxCode: d.taxCode, amount: d.amountCents, tax: d.taxCents }] : [] };
+    }
+  }
+}
+
+/** Which reason names a pair's difference when several hold: the one to act on first. */
+const precedence: DifferenceKind[] = ['diverged', 'deleted-in-qbo', 'total', 'payment-applied', 'date', 'changed-in-qbo', 'changed-in-practice'];
+const actions: Record<DifferenceKind, string> = {
+  'practice-only': 'Run a sync to send it (check the preview first), or skip it if it should stay out of QuickBooks.',
+  'qbo-only': 'Record it in the practice (payments: set payments to import and sync), or void it in QuickBooks if it was entered by mistake.',
+  'looks-like-ours': 'Delete or void the duplicate in QuickBooks, or let the next sync adopt it (a new document with the same number is linked, not created again).',
+  total: 'Decide which book is right: correct the practice and sync, or keep QuickBooks’ figure and record it in the practice.',
+  'payment-applied': 'Re-apply the payment in QuickBooks to the invoices the practice names, or correct the practice’s allocation.',
+  'changed-in-qbo': 'Check the change in QuickBooks; the practice keeps its own copy (a field only QuickBooks changed is never overwritten).',
+  'changed-in-practice': 'Run a sync to send the change.',
+  date: 'Correct the date in the book that is wrong: a practice change is sent by the next sync; a date changed in QuickBooks stays until someone changes it back there.',
+  diverged: 'Resolve it on the Held records page (/held): keep QuickBooks’ version or send the practice’s.',
+  'deleted-in-qbo': 'Check why it was deleted in QuickBooks: cancel it in the practice if that was right, or restore it in QuickBooks.',
+  'tax-code': 'Correct the tax code on these documents in QuickBooks, or put the mapping back (Settings → tax) if the change was a mistake.',
+};
+
+export async function reconcile(deps: ReconcileDeps, realmId: string, period: Period = {}): Promise<ReconciliationReport> {
+  const started = Date.now();
+  const { db } = deps;
+  const settings = await getSettings(db, realmId, deps.clock);
+  const today = deps.clock().toISOString().slice(0, 10);
+  const exportFrom = settings.general.exportFrom as Record<string, string>;
+  const { from, to } = resolvePeriod(period, exportFrom, today);
+  const snap = new QboSnapshot(deps.qbo);
+
+  // ---- both books, in bulk --------------------------------------------------------------------
+  const [qbo, links, skips, info] = await Promise.all([readQbo(snap, { from, to }), allLinks(db, realmId), skipsByKey(db, realmId), (snap.requests++, deps.qbo.companyInfo())]);
+  const practice: PracticeDoc[] = [];
+  for (const kind of docKinds) {
+    const start = [from, exportFrom[exportFromKey[kind]] ?? from].sort()[0]!;
+    for (const s of await documentsBetween(db, kind, start, to)) practice.push(practiceDoc(kind, s));
+  }
+  const linkOfRecord = new Map(links.map((l) => [`${l.record_kind}:${l.record_key}`, l]));
+  const linkOfQbo = new Map(links.map((l) => [`${l.qbo_entity}:${l.qbo_id}`, l]));
+  const qboRows = new Map<string, QboRow>();
+  for (const [entity, rows] of Object.entries(qbo.docs)) for (const r of rows) qboRows.set(`${entity}:${r.Id}`, r);
+
+  const exportFromOf = (d: PracticeDoc) => exportFrom[exportFromKey[d.kind]] ?? from;
+  const inPeriod = (date: string | null | undefined) => !!date && date >= from && date <= to;
+  const practiceLinkOf = (d: PracticeDoc): Link | undefined => {
+    // A payment imported from QBO (number QBO-<Id>) is linked as `qbo-payment:qbo:<Id>`.
+    const imported = d.kind === 'payment' ? /^QBO-(.+)$/.exec(d.stored.key) : null;
+    return linkOfRecord.get(`${d.kind}:${d.stored.key}`) ?? (imported ? linkOfRecord.get(`qbo-payment:qbo:${imported[1]}`) : undefined);
+  };
+  const partySkipped = (d: PracticeDoc) => skips.get(`${d.kind === 'staff-expense' ? 'staff' : 'contact'}:${d.party}`);
+  const skipOf = (d: PracticeDoc) => skips.get(`${d.kind}:${d.stored.key}`) ?? partySkipped(d);
+  const us = (info.Country ?? '').toUpperCase() === 'US';
+  /**
+   * Why a document not in QuickBooks is left out on purpose (not a difference): skipped, or not sent
+   * by the settings (payments imported, bills or staff expenses off, purchases to a US company,
+   * dated before its export-from date); null when it should be in QuickBooks.
+   */
+  const leftOut = (d: PracticeDoc): { text: string; action: string } | null => {
+    const skipped = skipOf(d);
+    if (skipped)
+      return {
+        text: `skipped by ${skipped.by} on ${skipped.at.slice(0, 10)}${skipped.reason ? ` (${skipped.reason})` : ''}`,
+        action: 'Add it back on the Skipped page to send it with the next sync, or leave it out on purpose.',
+      };
+    const change = 'Change the setting if it should be sent.';
+    if (d.kind === 'payment' && settings.payments.direction === 'import')
+      return { text: 'payments are imported from QuickBooks, not exported (setting payments.direction)', action: change };
+    if (d.kind === 'bill' && !settings.bills.export) return { text: 'bills are not sent (setting bills.export)', action: change };
+    if (d.kind === 'staff-expense' && !settings.staffExpenses.export) return { text: 'staff expenses are not sent (setting staffExpenses.export)', action: change };
+    if ((d.kind === 'bill' || d.kind === 'staff-expense') && us)
+      return { text: 'bills and staff expenses are not sent to a US company', action: 'Enter it in QuickBooks by hand if it belongs there.' };
+    if (d.date < exportFromOf(d))
+      return { text: `dated before the export-from date ${exportFromOf(d)}`, action: 'Move the export-from date back (Settings → general) if it should be sent.' };
+    return null;
+  };
+
+  // Linked documents QBO holds under a date outside the period (or no longer): read by Id, in bulk.
+  const missing = new Map<DocEntity, string[]>();
+  for (const d of practice) {
+    const l = practiceLinkOf(d);
+    if (!l || !inPeriod(d.date) || qboRows.has(`${l.qbo_entity}:${l.qbo_id}`)) continue;
+    missing.set(l.qbo_entity as DocEntity, [...(missing.get(l.qbo_entity as DocEntity) ?? []), l.qbo_id]);
+  }
+  for (const [entity, ids] of missing) for (const r of await snap.byIn(entity, 'Id', ids)) qboRows.set(`${entity}:${r.Id}`, r);
+  // QBO documents in the period linked to practice documents dated outside it: read from the practice by key.
+  const byKey = new Map(practice.map((d) => [`${d.kind}:${d.stored.key}`, d]));
+  const outside = new Map<DocumentKind, string[]>();
+  for (const [entity, rows] of Object.entries(qbo.docs)) {
+    for (const r of rows) {
+      const l = linkOfQbo.get(`${entity}:${r.Id}`);
+      if (!l || !(docKinds as string[]).includes(l.record_kind) || byKey.has(`${l.record_kind}:${l.record_key}`)) continue;
+      outside.set(l.record_kind as DocumentKind, [...(outside.get(l.record_kind as DocumentKind) ?? []), l.record_key]);
+    }
+  }
+  for (const [kind, keys] of outside)
+    for (const s of (await getRecordsByKeys(db, kind, keys)).values()) {
+      const d = practiceDoc(kind, s);
+      practice.push(d);
+      byKey.set(`${kind}:${s.key}`, d);
+    }
+
+  // ---- names: QBO Customer / Vendor Id → practice party ---------------------------------------
+  const customerOf = new Map<string, string>();
+  const vendorOf = new Map<string, { kind: 'supplier' | 'staff'; code: string }>();
+  for (const l of links) {
+    if (l.qbo_entity === 'Customer') customerOf.set(l.qbo_id, l.record_key);
+    if (l.qbo_entity === 'Vendor') vendorOf.set(l.qbo_id, { kind: l.record_kind === 'staff' ? 'staff' : 'supplier', code: l.record_key });
+  }
+  const qboCustomerOf = new Map([...customerOf].map(([id, code]) => [code, id]));
+  const qboVendorOf = new Map([...vendorOf].map(([id, v]) => [`${v.kind}:${v.code}`, id]));
+  const qboName = new Map<string, string>();
+  const partyOfQbo = (entity: DocEntity, r: QboRow): { key: string; name: string } => {
+    const ref = r[entity === 'Bill' ? 'VendorRef' : 'CustomerRef'] as { value?: string; name?: string } | undefined;
+    const id = refOf(ref) ?? '?';
+    if (ref?.name) qboName.set(`${entity === 'Bill' ? 'Vendor' : 'Customer'}:${id}`, ref.name);
+    if (entity === 'Bill') {
+      const v = vendorOf.get(id);
+      return { key: v ? `${v.kind}:${v.code}` : `supplier:qbo:${id}`, name: ref?.name ?? id };
+    }
+    return { key: customerOf.get(id) ?? `qbo:${id}`, name: ref?.name ?? id };
+  };
+  const partyKey = (d: PracticeDoc) => (d.kind === 'bill' ? `supplier:${d.party}` : d.kind === 'staff-expense' ? `staff:${d.party}` : d.party);
+
+  // ---- pairs and differences ------------------------------------------------------------------
+  const differences: Difference[] = [];
+  const add = (d: Omit<Difference, 'amountCents'>) => differences.push({ ...d, amountCents: d.practiceCents - d.qboCents });
+  const paired = new Set<string>();
+  const invoiceKeyOfQbo = (id: string) => {
+    const l = linkOfQbo.get(`Invoice:${id}`);
+    return l && l.record_kind === 'invoice' ? l.record_key : `QBO invoice ${id}`;
+  };
+  /** The QBO document's figure the practice compares with: its total (a voided one is 0). */
+  const qboTotal = (r: QboRow) => cents(r['TotalAmt']);
+
+  for (const d of practice) {
+    const link = practiceLinkOf(d);
+    // In the period in either book: a document dated differently in the two is compared too.
+    if (!inPeriod(d.date) && !(link && inPeriod(qboRows.get(`${link.qbo_entity}:${link.qbo_id}`)?.['TxnDate'] as string | undefined))) continue;
+    const href = `/practice/${d.kind}/${encodeURIComponent(d.stored.key)}`;
+    const base = { record: { kind: d.kind, key: d.stored.key, href }, party: partyKey(d), date: d.date ?? null };
+    const name = `${label[d.kind]} ${d.stored.key}`;
+    if (!link || link.state === 'voided') {
+      if (d.total === 0 && (!link || d.stored.state === 'cancelled')) continue; // cancelled, never sent or voided: nothing in either book
+      const out = leftOut(d);
+      add({
+        ...base,
+        id: `${d.kind}:${d.stored.key}`,
+        kind: 'practice-only',
+        intentional: !!out,
+        qbo: null,
+        practiceCents: d.total,
+        qboCents: 0,
+        explanation: `${name} is in the practice only: ${out ? out.text : 'not yet in QuickBooks'}.`,
+        action: out ? out.action : actions['practice-only'],
+      });
+      continue;
+    }
+    const key = `${link.qbo_entity}:${link.qbo_id}`;
+    paired.add(key);
+    const row = qboRows.get(key);
+    const reasons: Array<[DifferenceKind, string]> = [];
+    const qboCents = row ? qboTotal(row) : 0;
+    if (link.state === 'diverged') reasons.push(['diverged', 'held: changed in QuickBooks and in the practice since the last sync']);
+    if (!row) reasons.push(['deleted-in-qbo', `QuickBooks no longer has ${link.qbo_entity} ${link.qbo_id} it was sent as`]);
+    else {
+      const changed = qboChanges(link, row);
+      if (d.total !== qboCents) reasons.push(['total', `totals differ: practice ${money(d.total)}, QuickBooks ${money(qboCents)}`]);
+      if (typeof row['TxnDate'] === 'string' && row['TxnDate'] !== d.date) reasons.push(['date', `dated differently: practice ${d.date}, QuickBooks ${row['TxnDate']}`]);
+      if (changed.length) reasons.push(['changed-in-qbo', `changed in QuickBooks since the last sync (${changed.join(', ')})`]);
+      if (d.kind === 'payment' && d.total === qboCents) {
+        const want = allocationText(new Map(((d.stored.record as Payment).allocations ?? []).map((a) => [a.invoiceNumber, a.amountCents])));
+        const got = allocationText(qboAllocations(row, invoiceKeyOfQbo));
+        if (d.stored.state !== 'cancelled' && want !== got) reasons.push(['payment-applied', `applied differently: practice ${want || 'nothing'}, QuickBooks ${got || 'nothing'}`]);
+      }
+    }
+    if (d.stored.state === 'cancelled' && link.state !== 'voided') reasons.push(['changed-in-practice', 'cancelled in the practice since the last sync: the next sync voids it']);
+    else if (Number(link.record_version) < d.stored.version)
+      reasons.push(['changed-in-practice', `changed in the practice since the last sync (version ${link.record_version} → ${d.stored.version})`]);
+    if (!reasons.length) continue;
+    const kind = precedence.find((k) => reasons.some(([r]) => r === k))!;
+    add({
+      ...base,
+      id: `${d.kind}:${d.stored.key}`,
+      kind,
+      intentional: false,
+      qbo: { entity: link.qbo_entity, id: link.qbo_id },
+      practiceCents: d.total,
+      qboCents,
+      explanation: `${name} (QuickBooks ${link.qbo_entity} ${link.qbo_id}): ${reasons.map(([, t]) => t).join('; ')}.`,
+      action: actions[kind],
+    });
+  }
+
+  // QBO documents no practice document is linked to: ours by marker or number, or QBO's own.
+  const practiceNumbers = new Map<string, PracticeDoc>();
+  for (const d of practice) practiceNumbers.set(`${entityOf[d.kind]}:${d.stored.key.toLowerCase()}`, d);
+  for (const [entity, rows] of Object.entries(qbo.docs) as Array<[DocEntity, QboRow[]]>) {
+    for (const r of rows) {
+      const key = `${entity}:${r.Id}`;
+      if (paired.has(key) || linkOfQbo.has(key)) continue;
+      const total = qboTotal(r);
+      const note = String(r['PrivateNote'] ?? '');
+      const number = String(r[entity === 'Payment' ? 'PaymentRefNum' : 'DocNumber'] ?? '');
+      const marked = /qbo-connect:([a-z-]+):(\S+)/.exec(note);
+      const twin = number ? practiceNumbers.get(`${entity}:${number.toLowerCase()}`) : undefined;
+      if (total === 0 && !marked && !twin) continue; // a voided or 0.00 document of QBO's own moves nothing
+      // A voided document moves nothing in either book: undoing a sync (connect/undo) leaves one under
+      // the record's number, its link removed, and the corrected sync sends the record again.
+      if (total === 0 && note.startsWith('Voided')) continue;
+      const party = partyOfQbo(entity, r);
+      const what = `QuickBooks ${entity} ${r.Id}${number ? ` (number ${number})` : ''}`;
+      const lookalike = marked
+        ? `carries our marker for ${marked[1]} ${marked[2]}`
+        : twin
+          ? `has the number of practice ${label[twin.kind].toLowerCase()} ${twin.stored.key}`
+          : null;
+      add({
+        id: `qbo:${entity}:${r.Id}`,
+        kind: lookalike ? 'looks-like-ours' : 'qbo-only',
+        intentional: false,
+        record: twin ? { kind: twin.kind, key: twin.stored.key, href: `/practice/${twin.kind}/${encodeURIComponent(twin.stored.key)}` } : null,
+        qbo: { entity, id: r.Id },
+        party: party.key,
+        date: typeof r['TxnDate'] === 'string' ? r['TxnDate'] : null,
+        practiceCents: 0,
+        qboCents: total,
+        explanation: lookalike ? `${what} ${lookalike} but is not linked to it.` : `${what} is in QuickBooks only (${party.name}, ${money(total)}).`,
+        action: lookalike ? actions['looks-like-ours'] : actions['qbo-only'],
+      });
+    }
+  }
+
+  // ---- tax codes --------------------------------------------------------------------------------
+  const tax = taxTable(
+    practice.filter((d) => inPeriod(d.date) && (!leftOut(d) || !!practiceLinkOf(d))),
+    qbo,
+    qboRows,
+    linkOfQbo,
+    practiceLinkOf,
+    settings.tax as { sales: Record<string, string>; purchases: Record<string, string> },
+    inPeriod,
+  );
+  for (const t of tax.remapped) add(t);
+
+  // ---- parties ------------------------------------------------------------------------------------
+  const counted = (d: PracticeDoc) => !leftOut(d) || !!practiceLinkOf(d);
+  const customers = new Map<string, CustomerRow>();
+  const customer = (code: string, name: string, qboId: string | null): CustomerRow => {
+    let c = customers.get(code);
+    if (!c) {
+      c = { code, name, qboId, invoiced: pair(0, 0), credited: pair(0, 0), received: pair(0, 0), openBalance: pair(0, 0), overdueInQbo: 0, differences: [] };
+      customers.set(code, c);
+    }
+    return c;
+  };
+  const suppliers = new Map<string, SupplierRow>();
+  const supplier = (key: string, name: string): SupplierRow => {
+    let s = suppliers.get(key);
+    if (!s) {
+      const [kind, ...rest] = key.split(':');
+      s = {
+        kind: kind === 'staff' ? 'staff' : 'supplier',
+        code: rest.join(':'),
+        name,
+        qboId: qboVendorOf.get(key) ?? (rest[0] === 'qbo' ? rest[1]! : null),
+        billed: pair(0, 0),
+        openInQbo: 0,
+        differences: [],
+      };
+      suppliers.set(key, s);
+    }
+    return s;
+  };
+  const bump = (p: { practice: number; qbo: number; difference: number }, side: 'practice' | 'qbo', c: number) => {
+    p[side] += c;
+    p.difference = p.practice - p.qbo;
+  };
+  for (const d of practice) {
+    if (!counted(d)) continue;
+    if (d.kind === 'bill' || d.kind === 'staff-expense') {
+      if (inPeriod(d.date)) bump(supplier(partyKey(d), d.party).billed, 'practice', d.total);
+      continue;
+    }
+    const c = customer(d.party, d.party, qboCustomerOf.get(d.party) ?? null);
+    const field = d.kind === 'invoice' ? c.invoiced : d.kind === 'credit-note' ? c.credited : c.received;
+    if (inPeriod(d.date)) bump(field, 'practice', d.total);
+    if (d.date && d.date >= exportFromOf(d) && d.date <= to) bump(c.openBalance, 'practice', d.kind === 'invoice' ? d.total : -d.total);
+  }
+  for (const [entity, rows] of Object.entries(qbo.docs) as Array<[DocEntity, QboRow[]]>) {
+    for (const r of rows) {
+      const p = partyOfQbo(entity, r);
+      const total = qboTotal(r);
+      if (entity === 'Bill') {
+        bump(supplier(p.key, p.name).billed, 'qbo', total);
+        continue;
+      }
+      const c = customer(p.key, p.name, refOf(r['CustomerRef']) ?? null);
+      bump(entity === 'Invoice' ? c.invoiced : entity === 'CreditMemo' ? c.credited : c.received, 'qbo', total);
+    }
+  }
+  for (const [id, line] of qbo.customerBalance) {
+    const code = customerOf.get(id) ?? `qbo:${id}`;
+    bump(customer(code, line.name, id).openBalance, 'qbo', line.cells[line.cells.length - 1] ?? 0);
+  }
+  for (const [id, line] of qbo.agedReceivables) {
+    const c = customers.get(customerOf.get(id) ?? `qbo:${id}`);
+    if (c) c.overdueInQbo = line.cells.slice(1, -1).reduce((s, x) => s + x, 0);
+  }
+  for (const [id, line] of qbo.vendorBalance) {
+    const v = vendorOf.get(id);
+    supplier(v ? `${v.kind}:${v.code}` : `supplier:qbo:${id}`, line.name).openInQbo = line.cells[line.cells.length - 1] ?? 0;
+  }
+  // Names: the practice's own where it has them, else QBO's.
+  const contactKeys: string[] = [...customers.keys(), ...[...suppliers.values()].filter((s) => s.kind === 'supplier').map((s) => s.code)];
+  const contactNames = await getRecordsByKeys(db, 'contact', contactKeys);
+  const staffNames = await getRecordsByKeys(
+    db,
+    'staff',
+    [...suppliers.values()].filter((s) => s.kind === 'staff').map((s) => s.code),
+  );
+  for (const c of customers.values()) c.name = contactNames.get(c.code)?.record.name ?? qboName.get(`Customer:${c.qboId}`) ?? c.name;
+  for (const s of suppliers.values()) {
+    s.name = (s.kind === 'staff' ? staffNames.get(s.code)?.record.name : contactNames.get(s.code)?.record.name) ?? qboName.get(`Vendor:${s.qboId}`) ?? s.name;
+  }
+  for (const diff of differences) {
+    if (!diff.party) continue;
+    if (customers.has(diff.party)) customers.get(diff.party)!.differences.push(diff.id);
+    else if (suppliers.has(diff.party)) suppliers.get(diff.party)!.differences.push(diff.id);
+  }
+
+  const months = monthTotals(
+    practice.filter((d) => inPeriod(d.date) && counted(d)),
+    qbo,
+  );
+  const counting = differences.filter((d) => !d.intentional);
+  const agrees =
+    counting.length === 0 &&
+    [...customers.values()].every((c) => !c.invoiced.difference && !c.credited.difference && !c.received.difference && !c.openBalance.difference) &&
+    [...suppliers.values()].every((s) => !s.billed.difference) &&
+    tax.rows.every((t) => !t.taxable.difference && !t.tax.difference);
+  return {
+    realmId,
+    companyName: info.CompanyName,
+    from,
+    to,
+    generatedAt: deps.clock().toISOString(),
+    qboRequests: snap.requests,
+    elapsedMs: Date.now() - started,
+    summary: { differences: counting.length, leftOut: differences.length - counting.length, agrees },
+    customers: [...customers.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    suppliers: [...suppliers.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name)),
+    tax: tax.rows,
+    differences: differences.sort((a, b) => Number(a.intentional) - Number(b.intentional) || a.id.localeCompare(b.id)),
+    months,
+  };
+}
+
+/** The managed fields QBO holds other values for than right after our last write (the diverged detection's base). */
+function qboChanges(link: Link, row: QboRow): string[] {
+  const base = parseSentFields(link.sent_fields);
+  if (!base) return [];
+  return Object.entries(base)
+    .filter(([f, v]) => !same(v.qbo, normalizeField(f, row[f])))
+    .map(([f, v]) => (f === 'Line' || f === 'TotalAmt' ? f : `${f} ${shownValue(v.qbo)} → ${shownValue(normalizeField(f, row[f]))}`));
+}
+
+/** A QBO payment's application, per practice invoice number (invoices not linked named by QBO Id). */
+function qboAllocations(row: QboRow, invoiceKey: (id: string) => string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const l of (row['Line'] as Array<{ Amount?: number; LinkedTxn?: Array<{ TxnId: string; TxnType: string }> }> | undefined) ?? []) {
+    for (const t of l.LinkedTxn ?? []) if (t.TxnType === 'Invoice') out.set(invoiceKey(String(t.TxnId)), (out.get(invoiceKey(String(t.TxnId))) ?? 0) + cents(l.Amount));
+  }
+  return out;
+}
+
+const allocationText = (m: Map<string, number>) =>
+  [...m]
+    .filter(([, c]) => c !== 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, c]) => `${k} ${money(c)}`)
+    .join(', ');
+
+/**
+ * Taxable amount and tax per QBO tax code, sales and purchases. The practice's lines go under the
+ * code today's mapping names; QBO's under the code each line carries (SalesItemLineDetail /
+ * AccountBasedExpenseLineDetail TaxCodeRef), with the tax of each TxnTaxDetail.TaxLine spread over
+ * the codes whose rate list holds its rate, by their lines' amounts. A linked line whose QBO code is
+ * not the one mapped is a `tax-code` difference, one per practice code, mapped code and held code.
+ */
+function taxTable(
+  practice: PracticeDoc[],
+  qbo: Awaited<ReturnType<typeof readQbo>>,
+  qboRows: Map<string, QboRow>,
+  linkOfQbo: Map<string, Link>,
+  practiceLinkOf: (d: PracticeDoc) => Link | undefined,
+  mapping: { sales: Record<string, string>; purchases: Record<string, string> },
+  inPeriod: (date: string | null | undefined) => boolean,
+): { rows: TaxRow[]; remapped: Array<Omit<Difference, 'amountCents'>> } {
+  const codeName = new Map(qbo.taxCodes.map((t) => [t.Id, String(t['Name'] ?? t.Id)]));
+  const ratesOf = (codeId: string, side: 'sales' | 'purchases'): string[] => {
+    const t = qbo.taxCodes.find((c) => c.Id === codeId);
+    const list = t?.[side === 'sales' ? 'SalesTaxRateList' : 'PurchaseTaxRateList'] as { TaxRateDetail?: Array<{ TaxRateRef?: { value?: string } }> } | undefined;
+    return (list?.TaxRateDetail ?? []).map((d) => String(d.TaxRateRef?.value ?? ''));
+  };
+  const rows = new Map<string, TaxRow>();
+  const row = (side: 'sales' | 'purchases', code: string) => {
+    const k = `${side}:${code}`;
+    let r = rows.get(k);
+    if (!r) {
+      r = { side, qboCode: code, qboCodeName: codeName.get(code) ?? (code === '' ? '(no tax code)' : code), practiceCodes: [], taxable: pair(0, 0), tax: pair(0, 0) };
+      rows.set(k, r);
+    }
+    return r;
+  };
+  const addTo = (p: { practice: number; qbo: number; difference: number }, side: 'practice' | 'qbo', c: number) => {
+    p[side] += c;
+    p.difference = p.practice - p.qbo;
+  };
+  const sideOf = (kind: DocumentKind) => (kind === 'bill' || kind === 'staff-expense' ? 'purchases' : 'sales');
+  const sign = (kind: DocumentKind) => (kind === 'credit-note' ? -1 : 1);
+  const remaps = new Map<string, Omit<Difference, 'amountCents'> & { docs: string[] }>();
+  for (const d of practice) {
+    if (d.kind === 'payment') continue;
+    const side = sideOf(d.kind);
+    const link = practiceLinkOf(d);
+    const qboLines = link ? taxLines(qboRows.get(`${link.qbo_entity}:${link.qbo_id}`)) : [];
+    d.lines.forEach((l, i) => {
+      const mapped = mapping[side][l.taxCode] ?? '';
+      const r = row(side, mapped);
+      if (!r.practiceCodes.includes(l.taxCode)) r.practiceCodes.push(l.taxCode);
+      addTo(r.taxable, 'practice', sign(d.kind) * l.amount);
+      addTo(r.tax, 'practice', sign(d.kind) * l.tax);
+      const held = qboLines[i]?.code;
+      if (link && link.state !== 'voided' && held !== undefined && held !== mapped) {
+        const id = `tax:${side}:${l.taxCode}:${held}>${mapped}`;
+        const x = remaps.get(id) ?? {
+          id,
+          kind: 'tax-code' as const,
+          intentional: false,
+          record: { kind: d.kind, key: d.stored.key, href: `/practice/${d.kind}/${encodeURIComponent(d.stored.key)}` },
+          qbo: { entity: link.qbo_entity, id: link.qbo_id },
+          party: null,
+          date: d.date ?? null,
+          practiceCents: 0,
+          qboCents: 0,
+          explanation: '',
+          action: actions['tax-code'],
+          docs: [],
+        };
+        x.practiceCents += sign(d.kind) * l.amount;
+        if (!x.docs.includes(d.stored.key)) x.docs.push(d.stored.key);
+        remaps.set(id, x);
+      }
+    });
+  }
+  // QBO's side: every document of the period QBO holds (ours and its own).
+  for (const [entity, docs] of Object.entries(qbo.docs) as Array<[DocEntity, QboRow[]]>) {
+    if (entity === 'Payment') continue;
+    const side = entity === 'Bill' ? 'purchases' : 'sales';
+    const s = entity === 'CreditMemo' ? -1 : 1;
+    for (const r of docs) {
+      if (!inPeriod(r['TxnDate'] as string)) continue;
+      const lines = taxLines(r);
+      const byCode = new Map<string, number>();
+      for (const l of lines) {
+        addTo(row(side, l.code).taxable, 'qbo', s * l.amount);
+        byCode.set(l.code, (byCode.get(l.code) ?? 0) + l.amount);
+      }
+      const taxLinesOf = ((r['TxnTaxDetail'] as { TaxLine?: Array<{ Amount?: number; TaxLineDetail?: { TaxRateRef?: { value?: string } } }> } | undefined)?.TaxLine ?? []).filter(
+        (t) => t.TaxLineDetail,
+      );
+      for (const t of taxLinesOf) {
+        const rate = String(t.TaxLineDetail?.TaxRateRef?.value ?? '');
+        const codes = [...byCode.keys()].filter((c) => ratesOf(c, side).includes(rate));
+        spread(cents(t.Amount), codes.length ? codes : [[...byCode.keys()][0] ?? ''], (c) => byCode.get(c) ?? 0).forEach(([c, part]) => addTo(row(side, c).tax, 'qbo', s * part));
+      }
+    }
+  }
+  void linkOfQbo;
+  const remapped = [...remaps.values()].map(({ docs, ...x }) => {
+    const [, side, practiceCode, rest] = x.id.split(':');
+    const [held, mapped] = rest!.split('>');
+    const shown = (c: string | undefined) => (c ? `${codeName.get(c) ?? c} (${c})` : '(none)');
+    const only = docs.length === 1;
+    return {
+      ...x,
+      // Several documents: the fix is the mapping (or each document in QBO), so the link is the tax settings.
+      record: only ? x.record : { kind: 'settings', key: `tax.${side}.${practiceCode}`, href: '/settings?tab=tax' },
+      qbo: only ? x.qbo : null,
+      // The amount is the taxable amount under another code than the mapping's (each book's total is equal).
+      qboCents: 0,
+      explanation: `${docs.length} ${side} document${only ? '' : 's'} (${docs.slice(0, 5).join(', ')}${docs.length > 5 ? ', …' : ''}) carry QuickBooks tax code ${shown(held)} on lines the practice codes ${practiceCode}; the mapping now says ${shown(mapped)}: ${money(x.practiceCents)} taxable is under the other code in each book.`,
+    };
+  });
+  return { rows: [...rows.values()].sort((a, b) => a.side.localeCompare(b.side) || a.qboCodeName.localeCompare(b.qboCodeName)), remapped };
+}
+
+/** The lines of a QBO sales or purchase document with their amount and tax code, in order. */
+function taxLines(r: QboRow | undefined): Array<{ code: string; amount: number }> {
+  if (!r) return [];
+  const out: Array<{ code: string; amount: number }> = [];
+  for (const l of (r['Line'] as Array<Record<string, unknown>> | undefined) ?? []) {
+    const detail = (l['SalesItemLineDetail'] ?? l['AccountBasedExpenseLineDetail'] ?? l['ItemBasedExpenseLineDetail']) as { TaxCodeRef?: { value?: string } } | undefined;
+    if (!detail) continue;
+    out.push({ code: String(detail.TaxCodeRef?.value ?? ''), amount: cents(l['Amount']) });
+  }
+  return out;
+}
+
+/** `total` split over `keys` by their weights, to the cent (the last key takes the remainder). */
+function spread(total: number, keys: string[], weight: (k: string) => number): Array<[string, number]> {
+  const sum = keys.reduce((s, k) => s + weight(k), 0);
+  let left = total;
+  return keys.map((k, i) => {
+    const part = i === keys.length - 1 || sum === 0 ? left : Math.round((total * weight(k)) / sum);
+    left -= part;
+    return [k, part];
+  });
+}
+
+/** Sales (invoices less credit notes) and purchases (bills and staff expenses) per month, in both books. */
+function monthTotals(practice: PracticeDoc[], qbo: Awaited<ReturnType<typeof readQbo>>): MonthTotals[] {
+  const months = new Map<string, MonthTotals>();
+  const at = (date: string) => {
+    const m = date.slice(0, 7);
+    let x = months.get(m);
+    if (!x) {
+      x = { month: m, sales: pair(0, 0), purchases: pair(0, 0) };
+      months.set(m, x);
+    }
+    return x;
+  };
+  const addTo = (p: { practice: number; qbo: number; difference: number }, side: 'practice' | 'qbo', c: number) => {
+    p[side] += c;
+    p.difference = p.practice - p.qbo;
+  };
+  for (const d of practice) {
+    if (!d.date || d.kind === 'payment') continue;
+    if (d.kind === 'invoice' || d.kind === 'credit-note') addTo(at(d.date).sales, 'practice', d.kind === 'invoice' ? d.total : -d.total);
+    else addTo(at(d.date).purchases, 'practice', d.total);
+  }
+  for (const [entity, rows] of Object.entries(qbo.docs) as Array<[DocEntity, QboRow[]]>) {
+    if (entity === 'Payment') continue;
+    for (const r of rows) {
+      const date = String(r['TxnDate'] ?? '');
+      if (!date) continue;
+      const c = cents(r['TotalAmt']);
+      if (entity === 'Bill') addTo(at(date).purchases, 'qbo', c);
+      else addTo(at(date).sales, 'qbo', entity === 'Invoice' ? c : -c);
+    }
+  }
+  return [...months.values()].sort((a, b) => a.month.localeCompare(b.month));
+}

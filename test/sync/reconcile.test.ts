@@ -1,0 +1,187 @@
+/**
+ * The reconciliation report against the emulator (issue 18), one medium demo company synced once and
+ * shared by the cases in order: right after the sync the two books agree (no difference, every
+ * customer, supplier and tax code equal) for at most 20 QBO requests; then four planted disagreements
+ * (a payment entered only in QBO, an invoice edited in QBO, a document skipped, a tax code remapped)
+ * each show exactly once, with the right amount and explanation.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { reconcile, reportCsv, type ReconciliationReport } from '../../src/connect/reconcile/index.js';
+import { syncDepsFor } from '../../src/connect/run/deps.js';
+import { sync } from '../../src/connect/run/sync.js';
+import { getSettings, setSetting } from '../../src/connect/settings/store.js';
+import { skip } from '../../src/connect/skips.js';
+import { markDiverged } from '../../src/connect/links.js';
+import { createRecord, getRecord, listRecords, updateRecord } from '../../src/practice/store.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { readyDemo } from './demo-setup.js';
+
+type Row = Record<string, unknown> & { Id: string; SyncToken: string };
+
+describe('the reconciliation report of the medium demo [sqlite]', () => {
+  const c = withConnectedEmulator('sqlite');
+  let deps: ReturnType<typeof syncDepsFor>;
+  let baseline: ReconciliationReport;
+  const report = () => reconcile({ db: c.app.ctx.db, clock: c.app.ctx.clock, qbo: deps.client }, c.realmId);
+
+  beforeAll(async () => {
+    const ctx = c.app.ctx;
+    deps = syncDepsFor(ctx, c.realmId, { actor: 'tester', client: { limits: { intervalMs: 1000 } } });
+    const from = new Date(ctx.clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
+    await readyDemo(ctx, deps.client, c.realmId, { size: 'medium', direction: 'export', exportFrom: from });
+    const first = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(first.status, first.message ?? '').toBe('succeeded');
+  }, 240_000);
+
+  it('after the sync: no difference, both books equal per customer, supplier and tax code, in at most 20 QBO requests', async () => {
+    baseline = await report();
+    const counting = baseline.differences.filter((d) => !d.intentional);
+    expect(counting.map((d) => `${d.id}: ${d.explanation}`)).toEqual([]);
+    expect(baseline.summary.differences).toBe(0);
+    // The demo's planted problems were skipped before the sync: listed as left out on purpose, not counted.
+    expect(baseline.differences.every((d) => d.kind === 'practice-only' && d.intentional)).toBe(true);
+    expect(baseline.customers.length).toBeGreaterThan(50);
+    expect(baseline.customers.filter((x) => x.invoiced.difference || x.credited.difference || x.received.difference || x.openBalance.difference)).toEqual([]);
+    expect(baseline.suppliers.filter((s) => s.billed.difference)).toEqual([]);
+    expect(baseline.suppliers.some((s) => s.kind === 'staff')).toBe(true);
+    expect(baseline.tax.filter((t) => t.taxable.difference || t.tax.difference)).toEqual([]);
+    expect(baseline.tax.find((t) => t.side === 'sales' && t.qboCodeName === 'GST')?.tax.qbo).toBeGreaterThan(0);
+    expect(baseline.summary.agrees).toBe(true);
+    expect(baseline.months.length).toBeGreaterThan(6);
+    expect(baseline.months.every((m) => m.sales.difference === 0 && m.purchases.difference === 0)).toBe(true);
+    expect(baseline.qboRequests).toBeLessThanOrEqual(20);
+    console.log(
+      `reconciliation of the medium demo: ${baseline.qboRequests} QBO requests, ${baseline.elapsedMs} ms, ${baseline.customers.length} customers, ${baseline.suppliers.length} suppliers/staff, ${baseline.tax.length} tax rows`,
+    );
+  }, 120_000);
+
+  it('four planted disagreements each show once, with the right amount and explanation', async () => {
+    const ctx = c.app.ctx;
+    const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    const customerLink = links.find((l) => l.qbo_entity === 'Customer')!;
+    // (1) A payment entered only in QBO, by the accountant, not applied to anything.
+    const onlyInQbo = (await deps.client.create(
+      'Payment',
+      { CustomerRef: { value: customerLink.qbo_id }, TotalAmt: 123.45, TxnDate: ctx.clock().toISOString().slice(0, 10) } as never,
+      { requestId: 'plant-payment' },
+    )) as Row;
+    // (2) An invoice edited in QBO: its first line raised by 10.00 (and its tax recomputed by QBO).
+    const invoiceLink = links.find((l) => l.record_kind === 'invoice' && l.state === 'linked')!;
+    const before = (await deps.client.read('Invoice', invoiceLink.qbo_id)) as Row;
+    const lines = structuredClone(before['Line'] as Array<Record<string, unknown>>);
+    const first = lines.find((l) => l['DetailType'] === 'SalesItemLineDetail')!;
+    first['Amount'] = Math.round(((first['Amount'] as number) + 10) * 100) / 100;
+    const detail = first['SalesItemLineDetail'] as Record<string, unknown>;
+    if (typeof detail['UnitPrice'] === 'number') detail['UnitPrice'] = first['Amount'];
+    const edited = (await deps.client.sparseUpdate('Invoice', { Id: before.Id, SyncToken: before.SyncToken, Line: lines } as never, { requestId: 'plant-edit' })) as Row;
+    const editedBy = Math.round((edited['TotalAmt'] as number) * 100) - Math.round((before['TotalAmt'] as number) * 100);
+    expect(editedBy).toBeGreaterThanOrEqual(1000);
+    // (3) A document skipped: a new practice invoice, left out of syncs on purpose.
+    const model = (await listRecords(ctx.db, 'invoice', { limit: 1 })).items[0]!;
+    const newInvoice = await createRecord(
+      ctx.db,
+      'invoice',
+      { ...model.record, number: 'RECON-1', date: ctx.clock().toISOString().slice(0, 10), dueDate: ctx.clock().toISOString().slice(0, 10) },
+      ctx.clock(),
+    );
+    await skip(ctx.db, { realmId: c.realmId, kind: 'invoice', id: 'RECON-1', actor: 'tester', clock: ctx.clock });
+    // (4) A tax code remapped: practice GST on sales now maps to another QBO code.
+    const settings = await getSettings(ctx.db, c.realmId, ctx.clock);
+    const gst = settings.tax.sales['GST']!;
+    const other = (await deps.client.rawQuery("SELECT * FROM TaxCode WHERE Name = 'GST free'")) as { TaxCode?: Row[] };
+    const otherId = other.TaxCode?.[0]?.Id ?? [...Object.values(settings.tax.sales)].find((v) => v !== gst)!;
+    await setSetting(ctx.db, { realmId: c.realmId, path: 'tax.sales.GST', value: otherId, actor: 'tester', clock: ctx.clock });
+
+    const r = await report();
+    const known = new Set(baseline.differences.map((d) => d.id));
+    const fresh = r.differences.filter((d) => !known.has(d.id));
+    expect(fresh.map((d) => d.kind).sort()).toEqual(['practice-only', 'qbo-only', 'tax-code', 'total']);
+    const [payment, invoice, skipped, remap] = ['qbo-only', 'total', 'practice-only', 'tax-code'].map((k) => fresh.find((d) => d.kind === k)!);
+    expect(payment!.qbo).toEqual({ entity: 'Payment', id: onlyInQbo.Id });
+    expect(payment!.amountCents).toBe(-12345);
+    expect(payment!.explanation).toMatch(/in QuickBooks only/);
+    expect(payment!.party).toBe(customerLink.record_key);
+    expect(invoice!.record?.key).toBe(invoiceLink.record_key);
+    expect(invoice!.amountCents).toBe(-editedBy);
+    expect(invoice!.explanation).toMatch(/changed in QuickBooks since the last sync/);
+    expect(skipped!.record?.key).toBe('RECON-1');
+    expect(skipped!.intentional).toBe(true);
+    expect(skipped!.amountCents).toBe(newInvoice.record.totalCents);
+    expect(skipped!.explanation).toMatch(/skipped by tester/);
+    expect(remap!.explanation).toMatch(/the mapping now says/);
+    expect(remap!.explanation).toContain('GST');
+    // Its amount: the taxable amount of every synced sales line coded GST in the period (credit notes less).
+    const gstRow = baseline.tax.find((t) => t.side === 'sales' && t.qboCode === gst)!;
+    expect(remap!.amountCents).toBe(gstRow.taxable.qbo);
+    expect(r.summary.differences).toBe(3);
+    expect(r.summary.agrees).toBe(false);
+    // The customer row shows the payment, the tax table the remapped amount under both codes.
+    const cust = r.customers.find((x) => x.code === customerLink.record_key)!;
+    expect(cust.received.difference).toBe(-12345);
+    expect(cust.differences).toContain(payment!.id);
+    expect(r.qboRequests).toBeLessThanOrEqual(20);
+
+    // CSV export: every difference once; a cell that would run as a formula is neutralised.
+    const csv = reportCsv({ ...r, companyName: '=HYPERLINK("x")' });
+    expect(csv).toContain(`'=HYPERLINK(""x"")`);
+    for (const d of fresh) expect(csv.split('\n').filter((l) => l.startsWith(`${d.id},`) || l.startsWith(`"${d.id}",`))).toHaveLength(1);
+  }, 120_000);
+  it('a QBO record that looks like ours but is not linked, a payment applied differently, a practice change not yet sent, a held record and a re-dated invoice each show once', async () => {
+    const ctx = c.app.ctx;
+    const before = await report();
+    const known = new Set(before.differences.map((d) => d.id));
+    const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    // A copy of a synced invoice entered in QBO by hand with our marker (e.g. pasted from the original), number changed.
+    const invoiceLink = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked')[5]!;
+    const original = (await deps.client.read('Invoice', invoiceLink.qbo_id)) as Row;
+    const copy = (await deps.client.create(
+      'Invoice',
+      { CustomerRef: original['CustomerRef'], TxnDate: original['TxnDate'], DocNumber: 'COPY-1', Line: original['Line'], PrivateNote: original['PrivateNote'] } as never,
+      { requestId: 'plant-copy' },
+    )) as Row;
+    // A payment applied to its invoice by 1.00 less in QBO (the 1.00 left unapplied): same total, applied differently.
+    const payments = (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.filter(
+      (p) => p.record.allocations.length === 1 && p.record.allocations[0]!.amountCents === p.record.amountCents,
+    );
+    const paymentLink = links.find((l) => l.record_kind === 'payment' && l.state === 'linked' && payments.some((p) => p.key === l.record_key))!;
+    const payment = payments.find((p) => p.key === paymentLink.record_key)!;
+    const qboPayment = (await deps.client.read('Payment', paymentLink.qbo_id)) as Row;
+    const line = structuredClone((qboPayment['Line'] as Array<Record<string, unknown>>)[0]!);
+    line['Amount'] = (payment.record.amountCents - 100) / 100;
+    await deps.client.sparseUpdate('Payment', { Id: qboPayment.Id, SyncToken: qboPayment.SyncToken, Line: [line] } as never, { requestId: 'plant-apply' });
+
+    // An invoice changed in the practice since the last sync (its text), and one held as diverged.
+    const [edited, held] = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked').slice(10, 12);
+    const stored = (await getRecord(ctx.db, 'invoice', edited!.record_key))!;
+    await updateRecord(ctx.db, 'invoice', edited!.record_key, { ...stored.record, text: `${stored.record.text ?? ''} (revised)` }, ctx.clock());
+    await markDiverged(ctx.db, c.realmId, 'invoice', held!.record_key, ctx.clock());
+    // An invoice re-dated in QBO (a day earlier): same total, dated differently.
+    const redated = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked')[15]!;
+    const qboRedated = (await deps.client.read('Invoice', redated.qbo_id)) as Row;
+    const dayBefore = new Date(Date.parse(`${qboRedated['TxnDate'] as string}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    await deps.client.sparseUpdate('Invoice', { Id: qboRedated.Id, SyncToken: qboRedated.SyncToken, TxnDate: dayBefore } as never, { requestId: 'plant-date' });
+
+    const r = await report();
+    const fresh = r.differences.filter((d) => !known.has(d.id));
+    expect(fresh.map((d) => d.kind).sort()).toEqual(['changed-in-practice', 'date', 'diverged', 'looks-like-ours', 'payment-applied']);
+    const date = fresh.find((d) => d.kind === 'date')!;
+    expect(date).toMatchObject({ record: { key: redated.record_key }, amountCents: 0 });
+    expect(date.explanation).toContain(`dated differently: practice ${qboRedated['TxnDate'] as string}, QuickBooks ${dayBefore}`);
+    expect(date.explanation).toContain('changed in QuickBooks since the last sync (TxnDate');
+    const changed = fresh.find((d) => d.kind === 'changed-in-practice')!;
+    expect(changed).toMatchObject({ record: { key: edited!.record_key }, amountCents: 0, action: 'Run a sync to send the change.' });
+    expect(changed.explanation).toContain(`changed in the practice since the last sync (version ${stored.version} → ${stored.version + 1})`);
+    expect(fresh.find((d) => d.kind === 'diverged')).toMatchObject({ record: { key: held!.record_key }, amountCents: 0 });
+    const lookalike = fresh.find((d) => d.kind === 'looks-like-ours')!;
+    expect(lookalike.qbo).toEqual({ entity: 'Invoice', id: copy.Id });
+    expect(lookalike.amountCents).toBe(-Math.round((copy['TotalAmt'] as number) * 100));
+    expect(lookalike.explanation).toContain(`carries our marker for invoice ${invoiceLink.record_key}`);
+    const applied = fresh.find((d) => d.kind === 'payment-applied')!;
+    expect(applied.record?.key).toBe(payment.key);
+    expect(applied.amountCents).toBe(0);
+    const inv = payment.record.allocations[0]!.invoiceNumber;
+    const amt = (c: number) => (c / 100).toFixed(2);
+    expect(applied.explanation).toContain(`applied differently: practice ${inv} ${amt(payment.record.amountCents)}, QuickBooks ${inv} ${amt(payment.record.amountCents - 100)}`);
+    expect(r.qboRequests).toBeLessThanOrEqual(20);
+  }, 120_000);
+});
