@@ -187,6 +187,16 @@ describeEachDialect(
       expect(closed.message).toContain('7 of the 10 record(s) it planned were never reached, so not sent');
     });
 
+    it('mid-run, progress.done is never behind processed in the same answer (issue 17: processed 20 next to done 16)', async () => {
+      await run('run-8');
+      // The throttled progress write lags: 16 stored, while 20 records are already counted.
+      await t.db.updateTable('runs').set({ progress_total: 50, progress_done: 16, processed: 20 }).where('id', '=', 'run-8').execute();
+      const r = await getRun(t.db, 'run-8', { now });
+      expect(r.progress.done).toBe(r.processed);
+      expect(r.progress).toMatchObject({ done: 20, total: 50 });
+      expect((await latestRun(t.db, '42', { now }))!.progress.done).toBe(20);
+    });
+
     it('a run whose lock lease lapsed reads as interrupted at once, before any sync or recover marks it', async () => {
       await run('run-3');
       const lock = await acquireSyncLock(t.db, { realmId: '42', holder: 'alice', clock: () => now, ttlMs: 60_000 });
