@@ -43,26 +43,23 @@ const totalCents = (e: QboRow): number | null => (typeof e['TotalAmt'] === 'numb
 
 /** Runs left "running" by a dead process (we hold the company's lock, so no other run is alive). */
 /**
- * Closes out runs left "running" by a dead process as the drain would (issue 17): the run's own message,
- * how many planned records it never reached, and `finished_at` at its last sign of activity (its last
- * stored record or journaled write), not at the moment a later sync took it over, so its duration is
- * honest.
+ * Closes out runs left "running" by a dead process (issue 17): the run's own message and how many
+ * planned records it never reached. `finished_at` stays the moment it was found dead, not its last
+ * stored activity: settleWrites takes it as the latest its writes could have left us (a write
+ * journaled, then queued behind the rate limiter, leaves later than its journal row), so an earlier
+ * time would shorten the processing-window wait that keeps a late-landing create from being sent twice.
  */
 export async function markInterruptedRuns(deps: Pick<RunDeps, 'db' | 'clock'>, realmId: string, currentRunId: string | null): Promise<number> {
-  let q = deps.db.selectFrom('runs').select(['id', 'started_at', 'processed', 'progress_total']).where('realm_id', '=', realmId).where('status', '=', 'running');
+  let q = deps.db.selectFrom('runs').select(['id', 'processed', 'progress_total']).where('realm_id', '=', realmId).where('status', '=', 'running');
   if (currentRunId) q = q.where('id', '!=', currentRunId);
   const stale = await q.execute();
   let marked = 0;
   for (const run of stale) {
-    const lastRecord = await deps.db.selectFrom('run_records').select((eb) => eb.fn.max('at').as('at')).where('run_id', '=', run.id).executeTakeFirst();
-    const lastWrite = await deps.db.selectFrom('journal').select((eb) => eb.fn.max('created_at').as('at')).where('run_id', '=', run.id).executeTakeFirst();
-    // ISO strings on one clock: the greatest is the latest.
-    const finishedAt = [run.started_at, lastRecord?.at, lastWrite?.at].filter((t): t is string => typeof t === 'string').sort().at(-1)!;
     const total = Number(run.progress_total);
     const unreached = Math.max(0, total - Number(run.processed));
     const r = await deps.db
       .updateTable('runs')
-      .set({ status: 'interrupted', finished_at: finishedAt, message: sentence('run.interrupted', { runId: run.id, count: unreached, total }) })
+      .set({ status: 'interrupted', finished_at: deps.clock().toISOString(), message: sentence('run.interrupted', { runId: run.id, count: unreached, total }) })
       .where('id', '=', run.id)
       .where('status', '=', 'running')
       .executeTakeFirst();
