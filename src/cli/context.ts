@@ -3,11 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { KEY_FILE } from '../connect/connection/crypto.js';
-import { pino } from 'pino';
 import { createApp, type App } from '../app.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, type Config, type LoadConfigOptions } from '../config.js';
 import { UserFacingError } from '../user-facing-error.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type LogFormat, type Logger } from '../log.js';
 
 export interface GlobalFlags {
   dataDir?: string;
@@ -16,9 +15,9 @@ export interface GlobalFlags {
   host?: string;
 }
 
-export function configFrom(cmd: Command): Config {
+export function configFrom(cmd: Command, opts: LoadConfigOptions = {}): Config {
   const flags = cmd.optsWithGlobals<GlobalFlags>();
-  return loadConfig(process.env, { dataDir: flags.dataDir, logLevel: flags.logLevel, port: flags.port, host: flags.host });
+  return loadConfig(process.env, { dataDir: flags.dataDir, logLevel: flags.logLevel, port: flags.port, host: flags.host }, opts);
 }
 
 /**
@@ -38,8 +37,8 @@ export function isUserFacing(err: unknown): err is Error {
  * The CLI's logger writes to stderr (synchronously, so nothing is lost at exit): stdout carries only
  * the command's answer, so `--json` output stays one JSON document whatever is logged.
  */
-export function cliLogger(level: string): Logger {
-  return createLogger(level, pino.destination({ dest: 2, sync: true }));
+export function cliLogger(level: string, format: LogFormat = 'auto'): Logger {
+  return createLogger(level, { fd: 2, format });
 }
 
 /**
@@ -60,8 +59,8 @@ function refuseMissingDatabase(config: Config): void {
   );
 }
 
-/** The app for one CLI command, logging to stderr. */
+/** The app for one CLI command, logging to stderr (pretty on a terminal). */
 export function cliApp(config: Config, level = config.logLevel): Promise<App> {
   refuseMissingDatabase(config);
-  return createApp(config, { logger: cliLogger(level) });
+  return createApp(config, { logger: cliLogger(level, config.logFormat) });
 }
