@@ -21,5 +21,7 @@ export interface HeldTables {
     at: string;
     undone_by: string | null;
     undone_at: string | null;
+    /** The action's place among the record's actions (unique per record): the guard against two at once. */
+    seq: number;
   };
 }
