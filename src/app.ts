@@ -32,6 +32,8 @@ export interface App {
 export interface CreateAppOptions {
   logger?: Logger;
   clock?: Clock;
+  /** Apply pending migrations (default), or only check them (`start --no-migrate`: src/store/migrate.ts). */
+  migrate?: 'run' | 'check';
 }
 
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
@@ -45,6 +47,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const opened = await openDatabase({
     databaseUrl: config.databaseUrl,
     sqliteFile,
+    migrate: opts.migrate === 'check' ? 'check' : true,
+    onMigrationWarning: (line) => logger.warn(line),
     onIdleError: (err) => logger.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the next query opens a new one'),
   });
   let checkedKey: Buffer | undefined;

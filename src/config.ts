@@ -122,8 +122,28 @@ export class ConfigError extends Error {
 type Key = keyof typeof configSources;
 export type ConfigFlags = Partial<Record<Key, string | number | undefined>>;
 
+export interface LoadConfigOptions {
+  /** `rotate-key` may run where the production profile would refuse the key in use: moving tokens onto a shared secret is how one satisfies it. */
+  keyRotation?: boolean;
+}
+
+/**
+ * The production profile (`NODE_ENV=production`): nothing may fall back to a demonstration default.
+ * QBO_ENV must be said (its default, the emulator, would load the demo practice and start the
+ * embedded emulator); with PostgreSQL the token key must be QBO_CONNECT_SECRET, shared by every
+ * host, since a key file lives in one host's data folder and the others would create their own.
+ */
+function productionProblem(env: NodeJS.ProcessEnv, c: { databaseUrl?: string | undefined; secret?: string | undefined }, opts: LoadConfigOptions): string | undefined {
+  if (env.NODE_ENV !== 'production') return undefined;
+  if (!env.QBO_ENV) return 'QBO_ENV: must be set when NODE_ENV=production (sandbox or production; emulator only for a demonstration, which then loads the demo practice)';
+  if (c.databaseUrl && !c.secret && !opts.keyRotation) {
+    return 'QBO_CONNECT_SECRET: must be set when NODE_ENV=production and DATABASE_URL is set (at least 32 characters, the same on every host sharing the database; tokens already stored under a key file move to it with `qbo-connect rotate-key --new-secret-from-env NAME`)';
+  }
+  return undefined;
+}
+
 /** Builds the configuration from the environment and flags, or throws a ConfigError naming the bad value. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}, opts: LoadConfigOptions = {}): Config {
   const raw: Record<string, unknown> = {};
   for (const [key, source] of Object.entries(configSources) as [Key, (typeof configSources)[Key]][]) {
     const fromFlag = flags[key];
@@ -141,6 +161,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     throw new ConfigError(`${given}${shown}: ${issue.message}`);
   }
   const c = parsed.data;
+  const refused = productionProblem(env, c, opts);
+  if (refused) throw new ConfigError(refused);
   const publicUrl = (c.publicUrl ?? `http://${c.host === '0.0.0.0' ? '127.0.0.1' : c.host}:${c.port}`).replace(/\/$/, '');
   return {
     ...c,

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createApp, type App } from '../app.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, type Config, type LoadConfigOptions } from '../config.js';
 import { UserFacingError } from '../user-facing-error.js';
 import { createLogger, type Logger } from '../log.js';
 
@@ -13,9 +13,9 @@ export interface GlobalFlags {
   host?: string;
 }
 
-export function configFrom(cmd: Command): Config {
+export function configFrom(cmd: Command, opts: LoadConfigOptions = {}): Config {
   const flags = cmd.optsWithGlobals<GlobalFlags>();
-  return loadConfig(process.env, { dataDir: flags.dataDir, logLevel: flags.logLevel, port: flags.port, host: flags.host });
+  return loadConfig(process.env, { dataDir: flags.dataDir, logLevel: flags.logLevel, port: flags.port, host: flags.host }, opts);
 }
 
 /**

@@ -6,6 +6,8 @@
 import { VaultError } from '../connect/connection/crypto.js';
 import { DataFolderError } from '../data-folder.js';
 import { PracticeBusyError } from '../practice/store.js';
+import { MigrationError } from '../store/migrate.js';
+import { KeyRotationError } from '../connect/connection/key-rotation.js';
 
 interface ErrnoLike {
   code?: unknown;
@@ -60,6 +62,9 @@ export function expectedFailure(err: unknown, env: NodeJS.ProcessEnv = process.e
   if (err instanceof VaultError) return `${err.message}.`;
   if (err instanceof DataFolderError) return err.message;
   if (err instanceof PracticeBusyError) return `${err.message}.`;
+  if (err instanceof KeyRotationError) return err.message;
+  // A migration that failed because the database is down says so; any other says which migration and why.
+  if (err instanceof MigrationError) return (err.cause !== undefined ? expectedFailure(err.cause, env) : undefined) ?? err.message;
   const code = codeOf(err);
   const usesPostgres = !!env.DATABASE_URL;
   if (!code) return usesPostgres ? postgresWithoutCode(err) : undefined;

@@ -16,6 +16,7 @@ import { heldApi } from './api/held.js';
 import { previewApi } from './api/preview.js';
 import { reconciliationApi } from './api/reconciliation.js';
 import { historyApi, syncApi } from './api/sync.js';
+import { undoApi } from './api/undo.js';
 import { mountWeb, type WebOptions } from './web/index.js';
 import { notFoundPage, Notice, renderPage } from './web/layout.js';
 import { connectionApi } from './api/connection.js';
@@ -93,6 +94,7 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.route('/api/v1/reconciliation', reconciliationApi(ctx));
   app.route('/api/v1/sync', syncApi(ctx));
   app.route('/api/v1/history', historyApi(ctx));
+  app.route('/api/v1/undo', undoApi(ctx));
 
   app.notFound((c) =>
     !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')

@@ -1,13 +1,14 @@
 /**
  * Is the database ready for this release (`/readyz`, issue 17)? Reachable — a real query, answered
- * within a bound — and its schema current: every migration this release knows has run (Kysely's
- * Migrator.getMigrations, the same list `migrateToLatest` applies). Migrations a newer release ran are
- * named but do not make it unready: a release tolerates the schema of the next one (expand, then
- * contract). The answer names what is wrong and never carries the connection string.
+ * within a bound — and its schema current: every migration this release knows has run, read by
+ * migrate.ts `migrationState` (the same rules as `qbo-connect migrate` and `start --no-migrate`: names
+ * recorded by earlier releases count under today's). Migrations a newer release ran are named but do
+ * not make it unready: a release tolerates the schema of the next one (expand, then contract). The
+ * answer names what is wrong and never carries the connection string.
  */
-import { Migrator, sql, type MigrationProvider } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from './db.js';
-import { migrations } from './migrations/index.js';
+import { migrationState } from './migrate.js';
 
 export interface DatabaseReadiness {
   ready: boolean;
@@ -23,8 +24,6 @@ export interface DatabaseReadiness {
 
 /** A database that takes longer than this to answer `select 1` is not ready (a health check must answer fast). */
 export const READINESS_QUERY_TIMEOUT_MS = 3_000;
-
-const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -47,15 +46,18 @@ export async function databaseReadiness(db: Db, opts: { timeoutMs?: number } = {
     return { ready: false, reachable: false, pending: [], newer: [], problem: `the database cannot be reached: ${clean(err instanceof Error ? err.message : String(err))}` };
   }
   try {
-    const known = await withTimeout(new Migrator({ db, provider }).getMigrations(), timeoutMs, 'the migration table');
-    const pending = known.filter((m) => m.executedAt === undefined).map((m) => m.name);
-    const names = new Set(known.map((m) => m.name));
-    // Only when some ran: before the first migration the table does not exist.
-    const executed =
-      pending.length < known.length ? (await withTimeout(sql<{ name: string }>`select name from kysely_migration`.execute(db), timeoutMs, 'the migration table')).rows : [];
-    const newer = executed.map((r) => r.name).filter((n) => !names.has(n));
+    const state = await withTimeout(migrationState(db), timeoutMs, 'the migration table');
+    const { pending, newer } = state;
+    const alien = [...state.foreign, ...state.skipped];
+    if (alien.length) return { ready: false, reachable: true, pending, newer, problem: `the database was migrated by another build of QBO Connect (${alien.join(', ')})` };
     return pending.length
-      ? { ready: false, reachable: true, pending, newer, problem: `${pending.length} migration(s) of this release have not run: ${pending.join(', ')}` }
+      ? {
+          ready: false,
+          reachable: true,
+          pending,
+          newer,
+          problem: `${pending.length} migration(s) of this release have not run: ${pending.join(', ')}; run \`qbo-connect migrate\``,
+        }
       : { ready: true, reachable: true, pending, newer };
   } catch (err) {
     return { ready: false, reachable: true, pending: [], newer: [], problem: `the migrations could not be read: ${clean(err instanceof Error ? err.message : String(err))}` };

@@ -52,6 +52,8 @@ const expected: Record<string, Expectation> = {
   'POST /sync': { min: 'bookkeeper' },
   'GET /history': { min: 'viewer' },
   'GET /history/:id': { min: 'viewer' },
+  'GET /history/:id/undo': { min: 'bookkeeper' },
+  'POST /history/:id/undo': { min: 'bookkeeper' },
   'GET /skipped': { min: 'viewer' },
   'POST /skipped/restore': { min: 'bookkeeper' },
   'GET /settings': { min: 'viewer' },
@@ -80,6 +82,17 @@ const expected: Record<string, Expectation> = {
   'GET /api/v1/sync/runs/:id': { min: 'viewer' },
   'GET /api/v1/history': { min: 'viewer' },
   'GET /api/v1/history/:id': { min: 'viewer' },
+  'GET /api/v1/undo/:runId': { min: 'bookkeeper' },
+  'GET /held': { min: 'viewer' },
+  'POST /held/act': { min: 'bookkeeper' },
+  'POST /held/undo': { min: 'bookkeeper' },
+  'GET /api/v1/held': { min: 'viewer' },
+  'POST /api/v1/held/actions': { min: 'bookkeeper' },
+  'POST /api/v1/held/actions/:id/undo': { min: 'bookkeeper' },
+  'GET /reconciliation': { min: 'viewer' },
+  'GET /reconciliation.csv': { min: 'viewer' },
+  'GET /api/v1/reconciliation': { min: 'viewer' },
+  'POST /api/v1/undo/:runId': { min: 'bookkeeper' },
 };
 
 async function expectNoStack(res: Response, what: string): Promise<string> {

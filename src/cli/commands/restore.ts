@@ -16,7 +16,8 @@ import type { Config } from '../../config.js';
 import { prepareDataFolder } from '../../data-folder.js';
 import { BackupError, inspectSqliteBackup, lockLiveDatabase, stageRestore } from '../../store/backup.js';
 import { findTool, libpqEnv, manualSteps, runTool } from '../../store/backup-pg.js';
-import { migrations } from '../../store/migrations/index.js';
+// A backup from before the migration renumbering holds the old names (store/migrations/renames.ts).
+import { recognisedMigrationNames } from '../../store/migrate.js';
 import { configFrom, userError } from '../context.js';
 import { SQLITE_FILE } from './backup.js';
 
@@ -89,7 +90,7 @@ function restoreSqlite(config: Config, file: string, yes: boolean): void {
   if (fs.existsSync(file) && fs.existsSync(dbFile) && sameFile(file, dbFile)) {
     throw userError(`${file} is the database of this data folder itself; make a backup with \`qbo-connect backup\` and restore that`);
   }
-  const facts = inspectSqliteBackup(file, Object.keys(migrations));
+  const facts = inspectSqliteBackup(file, recognisedMigrationNames());
   checkKey(config, file, facts.token);
   prepareDataFolder(config.dataDir);
   const stamp = stampOf(clockFrom(config.clockStart)());
@@ -152,7 +153,7 @@ async function restorePostgres(config: Config, file: string, yes: boolean): Prom
     process.exitCode = 2;
     return;
   }
-  const known = new Set(Object.keys(migrations));
+  const known = new Set(recognisedMigrationNames());
   const newer = (await migrationsInDump(bin, file, databaseUrl)).filter((m) => !known.has(m));
   if (newer.length) throw userError(`${file} was made by a newer release of QBO Connect (migration ${newer.join(', ')}); restore it with that release or a later one`);
   const client = new pg.Client({ connectionString: databaseUrl });

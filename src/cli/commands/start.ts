@@ -25,11 +25,12 @@ export function registerStart(program: Command): void {
   program
     .command('start')
     .description('run QBO Connect: the web app and JSON API')
-    .action(async (_opts, cmd: Command) => {
+    .option('--no-migrate', 'do not migrate the database, only check it is current (run `qbo-connect migrate` as the release step)')
+    .action(async (opts: { migrate: boolean }, cmd: Command) => {
       const config = configFrom(cmd);
       let running: RunningApp;
       try {
-        running = await startApp(config);
+        running = await startApp(config, { migrate: opts.migrate ? 'run' : 'check' });
       } catch (err) {
         throw startFailure(err, config);
       }

@@ -63,7 +63,16 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
   const practice = await loadPracticeLists(db);
   if (opts.prefill !== false) await prefillOnce(deps, realmId, lists, practice);
   const settings = await getSettings(db, realmId, deps.clock);
-  const ctx: MapContext = { realmId, settings, lists, us: lists.region === 'US', practice };
+  // Names an undo made inactive (connect/undo): wanted again, they are made active, not made twice.
+  const undone = await db
+    .selectFrom('undone_records')
+    .select(['qbo_entity', 'qbo_id', 'record_kind', 'record_key'])
+    .where('realm_id', '=', realmId)
+    .where('operation', '=', 'inactivate')
+    .execute();
+  const reactivatable = new Set(undone.map((u) => `${u.qbo_entity}:${u.qbo_id}`));
+  const undoneNames = new Map(undone.map((u) => [`${u.record_kind}\u0000${u.record_key}`, { entity: u.qbo_entity, qboId: u.qbo_id }]));
+  const ctx: MapContext = { realmId, settings, lists, us: lists.region === 'US', practice, reactivatable, undoneNames };
   const skipOf = await skipLookup(db, realmId);
 
   // 1. The practice documents in the window, classified by what their links say.

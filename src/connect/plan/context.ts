@@ -26,6 +26,10 @@ export interface MapContext {
   /** US companies: lines carry TAX/NON and the transaction a tax code. */
   us: boolean;
   practice: PracticeLists;
+  /** Names an undo made inactive (`Customer:58`, connect/undo): found again, they are made active, not refused. */
+  reactivatable?: Set<string>;
+  /** The same names by the practice record they held (`contact\u0000C0001`): QBO renamed them "… (deleted)", so they are found by Id. */
+  undoneNames?: Map<string, { entity: string; qboId: string }>;
 }
 
 /** A reference a payload makes to a QBO entity: a known Id, or a row of this plan that creates it. */

@@ -235,6 +235,7 @@ function draftedRow(ctx: MapContext, it: DocItem, view: QboView, invoiceRef: Inv
     qboTotalCents: draft.qboTotalCents,
     issues,
   });
+  if (view.undoneNumbers.has(`${entity}:${stored.key.toLowerCase()}`)) row.allowDuplicateNumber = true;
   const application = kind === 'credit-note' && settings.invoices.applyCreditToInvoice ? newApplication(it, draft, invoiceRef) : undefined;
   return { row, ...(application ? { application } : {}) };
 }

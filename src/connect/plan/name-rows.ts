@@ -109,6 +109,7 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs,
   };
   const idx = { Customer: index(found.Customer), Vendor: index(found.Vendor), Employee: index(found.Employee) };
 
+  const undone = await undoneRows(ctx, snap, cands);
   const out: PlanRow[] = [];
   for (const c of cands) {
     const issues: Issue[] = [...c.draft.issues];
@@ -144,6 +145,14 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs,
     }
     const base = { group: c.group, kind: c.kind, id: c.id, label: c.label, version: c.version, entity: c.entity };
     let row: PlanRow;
+    const revived = undone.get(`${c.kind}\u0000${c.id}`);
+    if (revived && revived['Active'] === false) {
+      row = makeRow({ ...base, action: 'adopt', qboId: revived.Id, syncToken: revived.SyncToken, issues });
+      row.reactivate = true;
+      row.key = c.key;
+      out.push(row);
+      continue;
+    }
     const taken = match ? linkedElsewhere(linked, c.entity, match.Id, c.kind, c.id) : null;
     if (match && taken) {
       issues.push(
@@ -162,9 +171,11 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs,
       );
       row = makeRow({ ...base, action: 'create', payload: c.draft.payload, issues });
     } else if (match) {
-      if (match['Active'] === false)
+      const undone = match['Active'] === false && ctx.reactivatable?.has(`${c.entity}:${match.Id}`);
+      if (match['Active'] === false && !undone)
         issues.push(issue('qbo.reference-inactive', 'error', { record: c.label, value: c.draft.displayName, detail: `${c.entity} ${match.Id}`, field: 'name' }, 'name'));
       row = makeRow({ ...base, action: 'adopt', qboId: match.Id, syncToken: match.SyncToken, issues });
+      if (undone) row.reactivate = true;
       row.fields = adoptedFields(c.entity, c.draft.payload, match);
     } else {
       // Creating: the name must be free across customers, suppliers and employees.
@@ -205,6 +216,32 @@ export async function nameRows(ctx: MapContext, snap: QboSnapshot, needs: Needs,
   return out;
 }
 
+/** The QBO names an undo made inactive for these practice records, read by Id (inactive included), by `kind\u0000key`. */
+async function undoneRows(ctx: MapContext, snap: QboSnapshot, records: Array<{ kind: string; id: string }>): Promise<Map<string, QboRow>> {
+  const out = new Map<string, QboRow>();
+  if (!ctx.undoneNames?.size) return out;
+  const wanted = records.map((r) => ({ key: `${r.kind}\u0000${r.id}`, u: ctx.undoneNames!.get(`${r.kind}\u0000${r.id}`) })).filter((w) => w.u);
+  for (const entity of ['Customer', 'Vendor', 'Item'] as const) {
+    const mine = wanted.filter((w) => w.u!.entity === entity);
+    if (!mine.length) continue;
+    const rows = new Map(
+      (
+        await snap.byIn(
+          entity,
+          'Id',
+          mine.map((w) => w.u!.qboId),
+          true,
+        )
+      ).map((r) => [r.Id, r]),
+    );
+    for (const w of mine) {
+      const r = rows.get(w.u!.qboId);
+      if (r) out.set(w.key, r);
+    }
+  }
+  return out;
+}
+
 export async function itemRows(ctx: MapContext, snap: QboSnapshot, needs: Needs['items'], linked: LinkedQbo): Promise<PlanRow[]> {
   if (needs.size === 0) return [];
   const split = ctx.settings.invoices.incomeAccount !== 'fixed';
@@ -225,9 +262,20 @@ export async function itemRows(ctx: MapContext, snap: QboSnapshot, needs: Needs[
     true,
   ))
     existing.set(nameKey(String(r['Name'] ?? '')), r);
+  const undone = await undoneRows(
+    ctx,
+    snap,
+    drafts.map((d) => ({ kind: 'project', id: d.key })),
+  );
   return drafts.map((d) => {
     const label = `job item for project ${d.n.project}${d.project ? ` (${d.project.record.name})` : ''}`;
     const base = { group: 'items' as const, kind: 'project', id: d.key, label, version: d.project?.version, entity: 'Item' };
+    const revived = undone.get(`project\u0000${d.key}`);
+    if (revived && revived['Active'] === false) {
+      const row = makeRow({ ...base, action: 'adopt', qboId: revived.Id, syncToken: revived.SyncToken, issues: [] });
+      row.reactivate = true;
+      return row;
+    }
     const hit = existing.get(nameKey(d.name));
     const taken = hit ? linkedElsewhere(linked, 'Item', hit.Id, 'project', d.key) : null;
     if (hit && taken) {
@@ -235,8 +283,12 @@ export async function itemRows(ctx: MapContext, snap: QboSnapshot, needs: Needs[
       return makeRow({ ...base, action: 'create', payload: d.project && d.account ? itemPayload(d.project, d.name, d.account) : null, issues });
     }
     if (hit) {
-      const inactive = hit['Active'] === false ? [issue('qbo.reference-inactive', 'error', { record: label, value: d.name, detail: `Item ${hit.Id}`, field: 'name' }, 'name')] : [];
-      return makeRow({ ...base, action: 'adopt', qboId: hit.Id, syncToken: hit.SyncToken, issues: inactive });
+      const undone = hit['Active'] === false && ctx.reactivatable?.has(`Item:${hit.Id}`);
+      const inactive =
+        hit['Active'] === false && !undone ? [issue('qbo.reference-inactive', 'error', { record: label, value: d.name, detail: `Item ${hit.Id}`, field: 'name' }, 'name')] : [];
+      const adopted = makeRow({ ...base, action: 'adopt', qboId: hit.Id, syncToken: hit.SyncToken, issues: inactive });
+      if (undone) adopted.reactivate = true;
+      return adopted;
     }
     const issues: Issue[] = [];
     if (!d.account)

@@ -23,6 +23,8 @@ import { basesOf } from './updates.js';
 export interface QboView {
   /** QBO documents found by number (lower case), per entity; payments by PaymentRefNum. */
   byNumber: Record<QboDocumentEntity, Map<string, QboRow>>;
+  /** Numbers (`Invoice:inv-1`, lower case) QBO holds a document under that an undo took back: sent again with the duplicate allowed. */
+  undoneNumbers: Set<string>;
   /** Links that already hold a QBO document found by number (`Invoice:42`): never adopted twice. */
   docLinks: Map<string, Link>;
   /** QBO's current copy of linked records (`Invoice:42`), from CDC or read by Id. */
@@ -84,6 +86,19 @@ export async function checkQbo(
     ),
   };
 
+  // A document an undo took back (connect/undo) is not a candidate: QBO keeps a voided one under its
+  // number, and the record is sent again as new, with QBO's duplicate-number check waived for it.
+  const undone = await db.selectFrom('undone_records').select(['qbo_entity', 'qbo_id']).where('realm_id', '=', realmId).execute();
+  const undoneIds = new Set(undone.map((u) => `${u.qbo_entity}:${u.qbo_id}`));
+  const undoneNumbers = new Set<string>();
+  for (const [entity, found] of Object.entries(byNumber) as Array<[string, Map<string, QboRow>]>) {
+    for (const [n, r] of [...found]) {
+      if (!undoneIds.has(`${entity}:${r.Id}`)) continue;
+      found.delete(n);
+      undoneNumbers.add(`${entity}:${n}`);
+    }
+  }
+
   // Documents found by number that another practice record holds already: never adopted twice.
   const docLinks = new Map<string, Link>();
   for (const [entity, found] of Object.entries(byNumber)) {
@@ -143,7 +158,7 @@ export async function checkQbo(
     updating.map((i) => i.link!),
   );
   const paymentsOnVoided = await paymentsApplied(snap, voiding, current);
-  return { byNumber, docLinks, current, cdcBlind, bases, paymentsOnVoided, invoiceLinks, practiceInvoices, planInvoices };
+  return { byNumber, undoneNumbers, docLinks, current, cdcBlind, bases, paymentsOnVoided, invoiceLinks, practiceInvoices, planInvoices };
 }
 
 /** An invoice's total as the practice holds it, whether in this plan or before the window. */

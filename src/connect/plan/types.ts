@@ -76,6 +76,13 @@ export interface PlanRow {
    * fields sent, and any field both sides changed (then the row is held as diverged, nothing sent).
    */
   fields?: RowFields;
+  /**
+   * Creates only: QBO still holds a voided document under this number that an undo took back
+   * (connect/undo), so the create is sent with `include=allowduplicatedocnum` (docs/qbo-api.md §operations).
+   */
+  allowDuplicateNumber?: true;
+  /** Adopts only: a name an undo made inactive (connect/undo), made active again (sparse `Active: true`) before it is linked. */
+  reactivate?: true;
   /** Set when a person (or the engine, with a reason) left the row out of syncs. */
   skipped?: { by: string; at: string; reason?: string };
 }

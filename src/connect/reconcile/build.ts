@@ -304,6 +304,9 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
       const marked = /qbo-connect:([a-z-]+):(\S+)/.exec(note);
       const twin = number ? practiceNumbers.get(`${entity}:${number.toLowerCase()}`) : undefined;
       if (total === 0 && !marked && !twin) continue; // a voided or 0.00 document of QBO's own moves nothing
+      // A voided document moves nothing in either book: undoing a sync (connect/undo) leaves one under
+      // the record's number, its link removed, and the corrected sync sends the record again.
+      if (total === 0 && note.startsWith('Voided')) continue;
       const party = partyOfQbo(entity, r);
       const what = `QuickBooks ${entity} ${r.Id}${number ? ` (number ${number})` : ''}`;
       const lookalike = marked

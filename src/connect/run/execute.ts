@@ -314,6 +314,11 @@ export class GroupExecutor {
       return;
     }
     const qboId = row.qbo.id;
+    if (row.reactivate) {
+      await this.reactivate(row, qboId);
+      this.tick(row.group);
+      return;
+    }
     await this.storeOrHold(row, null, qboId, () =>
       resolveWrite(
         this.deps.db,
@@ -332,6 +337,53 @@ export class GroupExecutor {
       ),
     );
     this.tick(row.group);
+  }
+
+  /**
+   * A name an undo made inactive, wanted again: made active with a journaled sparse update (settled
+   * by recovery like any update), then linked. QBO drops the " (deleted)" it added to the name.
+   */
+  private async reactivate(row: PlanRow, qboId: string): Promise<void> {
+    const entity = row.qbo.entity as EntityName;
+    const body = { Id: qboId, SyncToken: row.qbo.syncToken ?? '0', sparse: true, Active: true };
+    const p = await this.prepared({ ...row, payloadHash: contentHash(body) }, 'update', body, body.SyncToken, null);
+    if (this.state.lockLost?.()) throw new LockLostError();
+    this.deps.crash('before-journal', row.group);
+    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now());
+    this.deps.crash('after-journal-before-send', row.group);
+    try {
+      const e = (await this.deps.client.sparseUpdate(entity, body as never, { requestId: p.entry.requestId })) as QboRow;
+      this.deps.crash('after-response-before-commit', row.group);
+      await this.storeOrHold(row, journalId!, e.Id, () =>
+        resolveWrite(
+          this.deps.db,
+          this.resolution(row, journalId!, {
+            action: 'update',
+            payloadHash: p.entry.payloadHash,
+            qboId: e.Id,
+            syncToken: String(e.SyncToken ?? '0'),
+            qboTotalCents: null,
+            linkState: 'linked',
+            counter: 'updated',
+          }),
+          this.now(),
+        ),
+      );
+    } catch (err) {
+      const refused = connectionRefusal(err, this.state.realmId);
+      if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now());
+      if (err instanceof QboFault) {
+        await this.problem(
+          row,
+          journalId!,
+          'failed',
+          'run.qbo-refused',
+          runMessage('run.qbo-refused', { record: recordLabel(row), field: err.element, detail: err.errors[0]?.message }),
+        );
+        return;
+      }
+      await settleWrites(this.deps, this.state.realmId, this.state.runId, await journalRowsById(this.deps.db, [journalId!]));
+    }
   }
 
   /** The body to send and its journal entry; undefined (and the row reported) when it cannot be built. */
@@ -519,7 +571,11 @@ export class GroupExecutor {
         const entity = p.row.qbo.entity as EntityName;
         const value =
           p.operation === 'create'
-            ? await this.deps.client.create(entity, p.body as never, { requestId: p.entry.requestId, replayUncertain: false })
+            ? await this.deps.client.create(entity, p.body as never, {
+                requestId: p.entry.requestId,
+                replayUncertain: false,
+                ...(p.row.allowDuplicateNumber ? { include: 'allowduplicatedocnum' } : {}),
+              })
             : await this.sparseUpdateNoReread(entity, p);
         results = [{ bId: bIdFor(0), ok: true, entity, value: value as Record<string, unknown> }];
       } else {
@@ -528,6 +584,7 @@ export class GroupExecutor {
           operation: p.operation === 'create' ? 'create' : 'update',
           entity: p.row.qbo.entity as EntityName,
           body: p.body,
+          ...(p.operation === 'create' && p.row.allowDuplicateNumber ? { optionsData: 'allowduplicatedocnum' } : {}),
         }));
         // A create is never replayed blind (QBO may have forgotten the requestid): an unknown
         // outcome is looked up below, and what is not in QBO is sent again with a new requestid.

@@ -50,6 +50,9 @@ export interface RunSummary {
   requests: number;
   message: string | null;
   progress: { done: number; total: number; group: string | null };
+  /** `sync`, or `undo` (connect/undo) with the run it took back in `undoes`. */
+  kind: string;
+  undoes: string | null;
 }
 
 export interface RunRecord {
@@ -98,6 +101,8 @@ function summary(r: NonNullable<RunRow>): RunSummary {
     requests: Number(r.requests),
     message: r.message,
     progress: { done: Number(r.progress_done), total: Number(r.progress_total), group: r.progress_group },
+    kind: r.kind ?? 'sync',
+    undoes: r.undoes ?? null,
   };
 }
 

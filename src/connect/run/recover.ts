@@ -20,6 +20,7 @@ import { DEFAULT_PROCESSING_WINDOW_MS, hasMarker, markerOf, nameEntities, type R
 import { contentHash } from '../../hash.js';
 import { markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalRow } from './journal.js';
 import { refusal, sentence } from './reasons.js';
+import { settleUndoWrites, UNDO_GROUP } from '../undo/settle.js';
 
 export interface RecoverySummary {
   /** Unresolved writes found. */
@@ -107,7 +108,9 @@ async function findCreated(deps: RunDeps, rows: JournalRow[]): Promise<LookUp> {
         const marker = markerOf(r.record_kind, r.record_key);
         out.found.set(
           r.id,
-          candidates.filter((c) => c['status'] !== 'Deleted' && hasMarker(c['PrivateNote'], marker)),
+          // A voided document is never the create being looked up: an undo voided it, and QBO puts
+          // "Voided" before the note that still carries our marker (docs/qbo-api.md §void).
+          candidates.filter((c) => c['status'] !== 'Deleted' && !String(c['PrivateNote'] ?? '').startsWith('Voided') && hasMarker(c['PrivateNote'], marker)),
         );
       }
     }
@@ -229,9 +232,20 @@ export async function settleWrites(
   rows?: JournalRow[],
   opts: SettleOptions = {},
 ): Promise<RecoverySummary & { qboIds: Map<string, string>; unsettled: Map<number, string> }> {
-  const pending = rows ?? (await unresolvedWrites(deps.db, realmId));
+  const all = rows ?? (await unresolvedWrites(deps.db, realmId));
+  // An undo's writes (void, delete, deactivate of what a run created) are settled by the undo's own
+  // rules: the link goes, not comes (connect/undo/settle.ts).
+  const pending = all.filter((r) => r.group_kind !== UNDO_GROUP);
+  const undo =
+    all.length === pending.length
+      ? undefined
+      : await settleUndoWrites(
+          deps,
+          runId,
+          all.filter((r) => r.group_kind === UNDO_GROUP),
+        );
   const out = {
-    found: pending.length,
+    found: all.length,
     adopted: 0,
     settled: 0,
     notSent: 0,
@@ -241,6 +255,11 @@ export async function settleWrites(
     qboIds: new Map<string, string>(),
     unsettled: new Map<number, string>(),
   };
+  if (undo) {
+    out.settled += undo.settled;
+    for (const [id, why] of undo.unsettled) out.unsettled.set(id, why);
+    out.unknown += undo.unsettled.size;
+  }
   if (!pending.length) return out;
   const now = () => deps.clock();
   const window = Math.max(0, deps.processingWindowMs ?? DEFAULT_PROCESSING_WINDOW_MS);

@@ -5,7 +5,8 @@
  */
 import crypto from 'node:crypto';
 
-export type WriteOperation = 'create' | 'update' | 'void';
+/** `delete` only for undoing a sync (connect/undo), on a person's explicit request. */
+export type WriteOperation = 'create' | 'update' | 'void' | 'delete';
 
 export interface RequestIdParts {
   realmId: string;

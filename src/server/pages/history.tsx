@@ -5,13 +5,27 @@
  */
 import type { Context } from 'hono';
 import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
-import { Notice, renderPage } from '../web/layout.js';
+import { CsrfField, Notice, renderPage } from '../web/layout.js';
+import { roleAtLeast } from '../web/env.js';
+import { pageRole } from '../web/guards.js';
+import { currentUser } from '../web/session.js';
+import { syncDepsFor } from '../../connect/run/deps.js';
+import { previewUndo, undoRun, type UndoPreview } from '../../connect/undo/index.js';
 import { getRun, heldOnly, listRuns } from '../../connect/run/history.js';
 import { isUserFacing } from '../../user-facing-error.js';
-import { DisconnectedNotice, knownRealm, notConnectedPage, practiceHref, qboHref, when, who } from './work-common.js';
+import { actorOf, DisconnectedNotice, knownRealm, notConnectedPage, practiceHref, qboHref, webRealm, when, who } from './work-common.js';
 import { runStatusText } from './sync.js';
 
-const doneText: Record<string, string> = { create: 'Created', adopt: 'Linked to an existing record', update: 'Updated', void: 'Voided', import: 'Imported', none: 'Nothing sent' };
+const doneText: Record<string, string> = {
+  create: 'Created',
+  adopt: 'Linked to an existing record',
+  update: 'Updated',
+  void: 'Voided',
+  import: 'Imported',
+  none: 'Nothing sent',
+  delete: 'Deleted',
+  inactivate: 'Made inactive',
+};
 const resultText: Record<string, string> = { done: 'Done', failed: 'Failed', held: 'Held for review', pending: 'Not known yet', 'not-sent': 'Not sent' };
 
 function seconds(ms: number | null): string {
@@ -64,6 +78,7 @@ async function list(c: Context<WebEnv>, deps: WebDeps) {
                   <tr class={bad ? 'row-failed' : ''}>
                     <td>
                       <a href={`/history/${encodeURIComponent(r.id)}`}>{when(r.startedAt)}</a>
+                      {r.kind === 'undo' ? <div>Undo of a sync</div> : null}
                     </td>
                     <td>{who(r.startedBy)}</td>
                     <td class={bad ? 'text-error' : ''}>{runStatusText(r.status, r)}</td>
@@ -92,14 +107,29 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
     throw err;
   }
   const bad = run.status !== 'succeeded' && run.status !== 'running' && !heldOnly(run);
+  const canUndo = run.kind !== 'undo' && run.status !== 'running' && run.created > 0 && roleAtLeast(currentUser(c), 'bookkeeper');
+  const title = run.kind === 'undo' ? `Undo of ${when(run.startedAt)}` : `Sync of ${when(run.startedAt)}`;
   return renderPage(c, {
-    title: `Sync of ${when(run.startedAt)}`,
+    title,
     body: (
       <>
         <p>
           <a href="/history">← All syncs</a>
         </p>
-        <h1>Sync of {when(run.startedAt)}</h1>
+        <h1>{title}</h1>
+        {run.kind === 'undo' && run.undoes ? (
+          <p>
+            This run took back <a href={`/history/${encodeURIComponent(run.undoes)}`}>the sync {run.undoes}</a>.
+          </p>
+        ) : null}
+        {canUndo ? (
+          <p>
+            <a class="button" href={`/history/${encodeURIComponent(run.id)}/undo`}>
+              Undo this sync…
+            </a>{' '}
+            (shows what would be voided, deleted or made inactive first; nothing changes until you confirm)
+          </p>
+        ) : null}
         <Notice kind={bad ? 'error' : run.status === 'running' || heldOnly(run) ? 'warn' : 'ok'}>
           {runStatusText(run.status, run)}. {run.message ?? ''}
         </Notice>
@@ -178,10 +208,85 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
   });
 }
 
+const undoHeading: Record<string, string> = {
+  void: 'Will be voided',
+  delete: 'Will be deleted (QuickBooks cannot void these)',
+  inactivate: 'Will be made inactive',
+  keep: 'Stay active (still in use)',
+  refuse: 'Cannot be undone',
+};
+
+/** The undo's preview, and the button that confirms it (issue 18). */
+async function undoPreviewPage(c: Context<WebEnv>, deps: WebDeps, error?: { message: string; status: number }) {
+  const realmId = await webRealm(deps.ctx);
+  if (!realmId) return notConnectedPage(c, 'History');
+  const runId = c.req.param('id') ?? '';
+  let preview: UndoPreview;
+  try {
+    preview = await previewUndo(syncDepsFor(deps.ctx, realmId, { actor: actorOf(c) }), realmId, runId);
+  } catch (err) {
+    if (isUserFacing(err)) return renderPage(c, { title: 'Undo a sync', status: err.status, body: <Notice kind="error">{err.message}</Notice> });
+    throw err;
+  }
+  const writes = preview.counts.void + preview.counts.delete + preview.counts.inactivate;
+  return renderPage(c, {
+    title: 'Undo a sync',
+    ...(error ? { status: error.status as never } : {}),
+    body: (
+      <>
+        <p>
+          <a href={`/history/${encodeURIComponent(runId)}`}>← The sync</a>
+        </p>
+        <h1>Undo the sync of {when(preview.runStartedAt)}</h1>
+        {error ? <Notice kind="error">{error.message}</Notice> : null}
+        {preview.bookCloseDate ? <p>QuickBooks' books are closed up to {preview.bookCloseDate}; nothing dated on or before it can be undone.</p> : null}
+        {preview.items.length === 0 ? <p>Nothing this sync created is still linked: there is nothing to undo.</p> : null}
+        {(['void', 'delete', 'inactivate', 'keep', 'refuse'] as const).map((action) => {
+          const items = preview.items.filter((i) => i.action === action);
+          if (!items.length) return null;
+          return (
+            <section aria-labelledby={`undo-${action}`}>
+              <h2 id={`undo-${action}`}>
+                {undoHeading[action]} ({items.length})
+              </h2>
+              <ul>
+                {items.map((i) => (
+                  <li class={action === 'refuse' ? 'text-error' : ''}>{i.message}</li>
+                ))}
+              </ul>
+            </section>
+          );
+        })}
+        {writes ? (
+          <form method="post" action={`/history/${encodeURIComponent(runId)}/undo`}>
+            <CsrfField token={c.get('csrfToken')} />
+            <button type="submit" class="primary">
+              Undo: {writes} change{writes === 1 ? '' : 's'} in QuickBooks
+            </button>
+          </form>
+        ) : null}
+      </>
+    ),
+  });
+}
+
 export const historyPage: WebPage = {
   nav: { label: 'History', href: '/history', order: 40 },
   mount(app, deps) {
     app.get('/history', (c) => list(c, deps));
     app.get('/history/:id', (c) => one(c, deps));
+    app.get('/history/:id/undo', pageRole('bookkeeper'), (c) => undoPreviewPage(c, deps));
+    app.post('/history/:id/undo', pageRole('bookkeeper'), async (c) => {
+      const realmId = await webRealm(deps.ctx);
+      if (!realmId) return notConnectedPage(c, 'History');
+      const actor = actorOf(c);
+      try {
+        const r = await undoRun(syncDepsFor(deps.ctx, realmId, { actor }), { realmId, runId: c.req.param('id') ?? '', actor });
+        return c.redirect(`/history/${encodeURIComponent(r.undoRunId)}`, 303);
+      } catch (err) {
+        if (isUserFacing(err)) return undoPreviewPage(c, deps, { message: err.message, status: err.status });
+        throw err;
+      }
+    });
   },
 };

@@ -90,6 +90,22 @@ export interface SyncTables {
     progress_group: string | null;
     /** QBO requests the run made. */
     requests: Generated<number>;
+    // 0011_undo: `sync`, or `undo` (then `undoes` is the run it took back).
+    kind: Generated<string>;
+    undoes: string | null;
+  };
+  /** 0011_undo: a QBO entity an undo voided, deleted or made inactive, and the practice record it held. */
+  undone_records: {
+    realm_id: string;
+    qbo_entity: string;
+    qbo_id: string;
+    record_kind: string;
+    record_key: string;
+    /** void | delete | inactivate */
+    operation: string;
+    undo_run_id: string;
+    undone_run_id: string;
+    at: string;
   };
   /** Per-record results of a run. */
   run_records: {

@@ -1,0 +1,226 @@
+/**
+ * Undo a sync (issue 18), against the strict emulator with the real preview, sync and undo:
+ * - the preview names what will be voided (invoices, payments), deleted (credit memos — QBO's API
+ *   cannot void them — and bills), made inactive (the names the run created), and writes nothing;
+ * - refusals, each named: a document edited in QBO since, one dated on or before QBO's closing date,
+ *   an invoice a later run's payment is applied to (and the names it uses stay active);
+ * - the undo is a run of kind `undo` in the history; undone records lose their link;
+ * - undoing a sync and syncing again with a corrected mapping leaves each document in QBO twice at
+ *   most: the voided one and the new one.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { syncDepsFor } from '../../src/connect/run/deps.js';
+import { sync } from '../../src/connect/run/sync.js';
+import { getRun } from '../../src/connect/run/history.js';
+import { previewUndo, undoRun } from '../../src/connect/undo/index.js';
+import { reconcile } from '../../src/connect/reconcile/index.js';
+import { setSetting } from '../../src/connect/settings/store.js';
+import { createRecord, getRecord } from '../../src/practice/store.js';
+import type { EntityName } from '../../src/qbo/wire-types.js';
+import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { readyDemo } from '../sync/demo-setup.js';
+
+type Row = Record<string, unknown> & { Id: string; SyncToken: string };
+type Dump = { entities: Record<string, Row[]> };
+
+describe('undo a sync: preview, refusals, the undo run', () => {
+  const c = withConnectedEmulator('sqlite', { fidelity: 'strict' });
+  let deps: ReturnType<typeof syncDepsFor>;
+  let runId: string;
+  const dump = () => c.emu.control.dump(c.realmId) as Dump;
+
+  beforeAll(async () => {
+    const ctx = c.app.ctx;
+    deps = syncDepsFor(ctx, c.realmId);
+    const from = new Date(ctx.clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
+    await readyDemo(ctx, deps.client, c.realmId, { size: 'small', direction: 'export', exportFrom: from, applyCredits: false });
+    const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(r.status, r.message ?? '').toBe('succeeded');
+    runId = r.runId;
+  }, 120_000);
+
+  it('previews every kind of step and changes nothing in QBO or here', async () => {
+    const before = JSON.stringify(dump());
+    const links = await c.app.ctx.db.selectFrom('links').selectAll().execute();
+    const p = await previewUndo(deps, c.realmId, runId);
+    expect(JSON.stringify(dump())).toBe(before);
+    expect(await c.app.ctx.db.selectFrom('links').selectAll().execute()).toEqual(links);
+    const by = (action: string) => new Set(p.items.filter((i) => i.action === action).map((i) => i.qboEntity));
+    expect([...by('void')].sort()).toEqual(['Invoice', 'Payment']);
+    expect([...by('delete')].sort()).toEqual(['Bill', 'CreditMemo']);
+    expect([...by('inactivate')].sort()).toEqual(['Customer', 'Item', 'Vendor']);
+    expect(p.counts.refuse).toBe(0);
+    // Read in bulk: preferences, four document queries, five more for the names, three name look-ups.
+    expect(p.requests).toBeLessThanOrEqual(14);
+    // Every record the run created is in the preview, once.
+    const created = (await getRun(c.app.ctx.db, runId)).records.filter((r) => r.action === 'create');
+    expect(p.items.map((i) => `${i.qboEntity}:${i.qboId}`).sort()).toEqual(created.map((r) => `${r.qboEntity}:${r.qboId}`).sort());
+    expect(p.items.find((i) => i.qboEntity === 'CreditMemo')!.message).toMatch(/cannot void a credit memo/);
+  });
+
+  it('refuses, each named, what changed in QBO, what the books close on, and what a later run depends on; undoes the rest', async () => {
+    const ctx = c.app.ctx;
+    const p0 = await previewUndo(deps, c.realmId, runId);
+    const invoices = p0.items.filter((i) => i.qboEntity === 'Invoice');
+    const read = async (entity: EntityName, id: string) => (await deps.client.read(entity, id)) as Row;
+    // Invoices no payment of the run touched, oldest first.
+    const free: Array<{ id: string; key: string; row: Row }> = [];
+    for (const i of invoices) {
+      const row = await read('Invoice', i.qboId);
+      if (!row['LinkedTxn'] || (row['LinkedTxn'] as unknown[]).length === 0) free.push({ id: i.qboId, key: i.recordKey, row });
+    }
+    free.sort((a, b) => String(a.row['TxnDate']).localeCompare(String(b.row['TxnDate'])));
+    expect(free.length).toBeGreaterThanOrEqual(3);
+    const [closed, edited, depended] = [free[0]!, free[free.length - 1]!, free[free.length - 2]!];
+
+    // (1) an accountant edits one in QBO
+    await deps.client.sparseUpdate('Invoice', { Id: edited.id, SyncToken: edited.row.SyncToken, PrivateNote: 'fixed by hand' } as never, { requestId: 'accountant-1' });
+    // (2) the books close on the oldest one's date
+    const closeDate = String(closed.row['TxnDate']);
+    c.emu.control.setPreferences(c.realmId, { AccountingInfoPrefs: { BookCloseDate: closeDate } });
+    // (3) a later sync sends a payment applied to another
+    const inv = (await getRecord(ctx.db, 'invoice', depended.key))!.record;
+    await createRecord(
+      ctx.db,
+      'payment',
+      {
+        number: 'LATER-1',
+        date: inv.date,
+        contactCode: inv.contactCode,
+        paymentTypeCode: 'EFT',
+        amountCents: 1000,
+        allocations: [{ invoiceNumber: inv.number, amountCents: 1000 }],
+      },
+      ctx.clock(),
+    );
+    const later = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(later.status, later.message ?? '').toBe('succeeded');
+
+    const p = await previewUndo(deps, c.realmId, runId);
+    const item = (id: string) => p.items.find((i) => i.qboEntity === 'Invoice' && i.qboId === id)!;
+    expect(item(edited.id)).toMatchObject({ action: 'refuse', code: 'undo.changed-in-qbo' });
+    expect(item(edited.id).message).toMatch(/PrivateNote/);
+    expect(item(closed.id)).toMatchObject({ action: 'refuse', code: 'undo.books-closed' });
+    expect(item(closed.id).message).toContain(closeDate);
+    expect(item(depended.id)).toMatchObject({ action: 'refuse', code: 'undo.later-run-depends' });
+    expect(item(depended.id).message).toContain(later.runId);
+    expect(item(depended.id).message).toContain('LATER-1');
+    // Everything else dated on or before the closing date is refused too; nothing after it is.
+    for (const i of p.items.filter((x) => x.txnDate)) expect(i.code === 'undo.books-closed').toBe(i.txnDate! <= closeDate);
+    // The customer of an invoice that stays, stays active.
+    const customerOf = (id: string) => (free.find((f) => f.id === id)!.row['CustomerRef'] as { value: string }).value;
+    expect(p.items.find((i) => i.qboEntity === 'Customer' && i.qboId === customerOf(depended.id))).toMatchObject({ action: 'keep', code: 'undo.name-in-use' });
+
+    const r = await undoRun(deps, { realmId: c.realmId, runId, actor: 'tester' });
+    expect(r.status).toBe('failed');
+    const run = await getRun(ctx.db, r.undoRunId);
+    expect(run).toMatchObject({ kind: 'undo', undoes: runId, status: 'failed' });
+    const refused = run.records.filter((x) => x.status === 'failed').map((x) => x.code);
+    expect(refused).toEqual(expect.arrayContaining(['undo.changed-in-qbo', 'undo.books-closed', 'undo.later-run-depends']));
+    // QBO: what was undone is voided, deleted or inactive; what was refused is as it was.
+    const d = dump();
+    const find = (entity: string, id: string) => (d.entities[entity] ?? []).find((x) => x.Id === id);
+    for (const i of p.items) {
+      const now = find(i.qboEntity, i.qboId);
+      if (i.action === 'void') expect(now, `${i.qboEntity} ${i.qboId}`).toMatchObject({ TotalAmt: 0, PrivateNote: expect.stringMatching(/^Voided/) });
+      if (i.action === 'delete') expect(now, `${i.qboEntity} ${i.qboId}`).toBeUndefined();
+      if (i.action === 'inactivate') expect(now, `${i.qboEntity} ${i.qboId}`).toMatchObject({ Active: false });
+      if (i.action === 'refuse' || i.action === 'keep') expect(now, `${i.qboEntity} ${i.qboId}`).not.toMatchObject({ TotalAmt: 0, Active: false });
+    }
+    expect(find('Invoice', depended.id)!['Balance']).toBe(Number(depended.row['TotalAmt']) - 10);
+    // Links: undone records are no longer in QuickBooks for the product; refused ones still are.
+    const links = await ctx.db.selectFrom('links').select(['qbo_entity', 'qbo_id']).where('realm_id', '=', c.realmId).execute();
+    const linked = new Set(links.map((l) => `${l.qbo_entity}:${l.qbo_id}`));
+    for (const i of p.items) expect(linked.has(`${i.qboEntity}:${i.qboId}`), `${i.qboEntity} ${i.qboId} ${i.action}`).toBe(i.action === 'refuse' || i.action === 'keep');
+
+    // Undone again: nothing new to do; the refused ones are refused again, nothing is written.
+    const again = await previewUndo(deps, c.realmId, runId);
+    expect(again.counts.void + again.counts.delete + again.counts.inactivate).toBe(0);
+  }, 120_000);
+
+  it('refuses a run that does not exist, and an undo run, naming the run', async () => {
+    await expect(previewUndo(deps, c.realmId, 'run-nope')).rejects.toMatchObject({ code: 'undo.no-such-run', status: 404 });
+    const undo = await c.app.ctx.db.selectFrom('runs').select('id').where('kind', '=', 'undo').executeTakeFirstOrThrow();
+    await expect(undoRun(deps, { realmId: c.realmId, runId: undo.id, actor: 'tester' })).rejects.toMatchObject({ code: 'undo.not-a-sync' });
+  });
+});
+
+describe('undo, then sync again with a corrected mapping', () => {
+  const c = withConnectedEmulator('sqlite', { fidelity: 'strict' });
+
+  it('leaves each document in QBO once as voided and once as sent again', async () => {
+    const ctx = c.app.ctx;
+    const deps = syncDepsFor(ctx, c.realmId);
+    const from = new Date(ctx.clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
+    await readyDemo(ctx, deps.client, c.realmId, { size: 'small', direction: 'export', exportFrom: from, applyCredits: false });
+    const first = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(first.status, first.message ?? '').toBe('succeeded');
+    // New invoices for existing clients, sent with the wrong memo mapping.
+    const model = first.summary.records.find((r) => r.recordKind === 'invoice')!;
+    const base = (await getRecord(ctx.db, 'invoice', model.recordKey))!.record;
+    const numbers = ['REDO-1', 'REDO-2', 'REDO-3'];
+    for (const n of numbers) await createRecord(ctx.db, 'invoice', { ...base, number: n, clientReference: `PO ${n}` }, ctx.clock());
+    const wrong = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(wrong.status, wrong.message ?? '').toBe('succeeded');
+    expect(wrong.summary.created).toBe(3);
+
+    const undone = await undoRun(deps, { realmId: c.realmId, runId: wrong.runId, actor: 'tester' });
+    expect(undone.status, undone.message).toBe('succeeded');
+    expect(undone.summary.voided).toBe(3);
+
+    await setSetting(ctx.db, { realmId: c.realmId, path: 'invoices.memo', value: 'client-reference', actor: 'tester', clock: ctx.clock });
+    const again = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(again.status, again.message ?? '').toBe('succeeded');
+    const d = c.emu.control.dump(c.realmId) as Dump;
+    for (const n of numbers) {
+      const held = (d.entities['Invoice'] ?? []).filter((i) => i['DocNumber'] === n);
+      expect(held, n).toHaveLength(2);
+      expect(
+        held.filter((i) => String(i['PrivateNote'] ?? '').startsWith('Voided') && i['TotalAmt'] === 0),
+        n,
+      ).toHaveLength(1);
+      const live = held.find((i) => i['TotalAmt'] !== 0)!;
+      expect(live['CustomerMemo'], n).toMatchObject({ value: expect.stringContaining(`PO ${n}`) });
+    }
+    // And a sync after that has nothing left to send for them.
+    const quiet = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(quiet.summary.records.filter((r) => numbers.includes(r.recordKey))).toEqual([]);
+
+    // The first sync too, names and all: a sync after it makes the names active again (not new
+    // ones: QBO keeps a name made inactive) and sends every document once more.
+    const all = await undoRun(deps, { realmId: c.realmId, runId: first.runId, actor: 'tester' });
+    expect(all.status, all.message).toBe('succeeded');
+    const inactive = all.summary.records.filter((r) => r.action === 'inactivate').length;
+    expect(inactive).toBeGreaterThan(0);
+    const resent = await sync(deps, { realmId: c.realmId, actor: 'tester' });
+    expect(
+      resent.status,
+      resent.summary.records
+        .filter((r) => r.status !== 'done')
+        .slice(0, 5)
+        .map((r) => r.message)
+        .join('\n'),
+    ).toBe('succeeded');
+    expect(resent.summary.updated).toBeGreaterThanOrEqual(inactive);
+    const after = c.emu.control.dump(c.realmId) as Dump;
+    for (const e of ['Customer', 'Vendor', 'Item']) {
+      const names = (after.entities[e] ?? []).map((r) => String(r['DisplayName'] ?? r['Name']));
+      expect(new Set(names).size, e).toBe(names.length);
+      expect(
+        names.filter((n) => n.endsWith('(deleted)')),
+        e,
+      ).toEqual([]);
+    }
+    const live = (e: string) => (after.entities[e] ?? []).filter((r) => !String(r['PrivateNote'] ?? '').startsWith('Voided'));
+    for (const e of ['Invoice', 'CreditMemo', 'Bill']) {
+      const byNumber = live(e).map((r) => `${String(r['DocNumber'])}|${JSON.stringify(r['VendorRef'] ?? null)}`);
+      expect(new Set(byNumber).size, e).toBe(byNumber.length);
+    }
+    // Each of the first sync's documents is in QBO once live (and invoices and payments once voided too).
+    const created = (await getRun(ctx.db, first.runId)).records.filter((r) => r.action === 'create' && ['Invoice', 'CreditMemo', 'Bill', 'Payment'].includes(r.qboEntity!));
+    expect(resent.summary.records.filter((r) => r.action === 'create').length).toBe(created.length);
+    // The reconciliation report agrees afterwards: the voided documents the undos left move nothing.
+    const report = await reconcile({ db: ctx.db, clock: ctx.clock, qbo: deps.client }, c.realmId);
+    expect(report.differences.filter((x) => !x.intentional).map((x) => `${x.id}: ${x.explanation}`)).toEqual([]);
+  }, 180_000);
+});
