@@ -19,7 +19,9 @@ describe('contentDifferences (the adopt check)', () => {
   });
 
   it("names a contact's display name when the customer is another one; case alone is the same name", () => {
-    expect(contentDifferences('Customer', { DisplayName: 'Yarra Design' }, null, { DisplayName: 'Zed Other' })).toEqual([{ field: 'DisplayName', ours: 'Yarra Design', theirs: 'Zed Other' }]);
+    expect(contentDifferences('Customer', { DisplayName: 'Yarra Design' }, null, { DisplayName: 'Zed Other' })).toEqual([
+      { field: 'DisplayName', ours: 'Yarra Design', theirs: 'Zed Other' },
+    ]);
     expect(contentDifferences('Customer', { DisplayName: 'Yarra Design' }, null, { DisplayName: 'YARRA design ' })).toEqual([]);
   });
 });

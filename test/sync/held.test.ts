@@ -482,11 +482,9 @@ describe.each(dialects)('held records [%s]', (dialect) => {
   /** A QBO invoice the accountant made by hand from `src`'s lines (doubled: another total), for another customer and date when asked. */
   const handMade = async (src: Row, fields: Record<string, unknown>, double = false) => {
     const lines = (src['Line'] as Array<Record<string, unknown>>).filter((l) => l['DetailType'] === 'SalesItemLineDetail').map(({ Id: _id, LineNum: _n, ...l }) => l);
-    return (await deps.client.create(
-      'Invoice',
-      { CustomerRef: src['CustomerRef'], TxnDate: src['TxnDate'], Line: double ? [...lines, ...lines] : lines, ...fields } as never,
-      { requestId: `accountant-h${++edits}` },
-    )) as Row;
+    return (await deps.client.create('Invoice', { CustomerRef: src['CustomerRef'], TxnDate: src['TxnDate'], Line: double ? [...lines, ...lines] : lines, ...fields } as never, {
+      requestId: `accountant-h${++edits}`,
+    })) as Row;
   };
 
   it('re-link is checked as an adopt: another party, date or total is refused naming each; nothing changes', async () => {

@@ -351,8 +351,12 @@ async function sendOurs(deps: HeldDeps, input: ActInput, rec: HeldRecord, row: P
  * contentDifferences): a held write's body and expected total; else the practice's values now (party,
  * date, name) and the total QBO would compute from them.
  */
-function oursForCheck(row: PlanRow | undefined, journal: { body: string; expected_total_cents: number | string | null } | undefined): { ours: Record<string, unknown>; totalCents: number | null } | undefined {
-  if (journal) return { ours: JSON.parse(journal.body) as Record<string, unknown>, totalCents: journal.expected_total_cents === null ? null : Number(journal.expected_total_cents) };
+function oursForCheck(
+  row: PlanRow | undefined,
+  journal: { body: string; expected_total_cents: number | string | null } | undefined,
+): { ours: Record<string, unknown>; totalCents: number | null } | undefined {
+  if (journal)
+    return { ours: JSON.parse(journal.body) as Record<string, unknown>, totalCents: journal.expected_total_cents === null ? null : Number(journal.expected_total_cents) };
   if (row?.fields) {
     const ours: Record<string, unknown> = {};
     for (const [f, v] of Object.entries(row.fields.practice)) {
@@ -366,7 +370,15 @@ function oursForCheck(row: PlanRow | undefined, journal: { body: string; expecte
   return undefined;
 }
 
-const fieldWords: Record<string, string> = { CustomerRef: 'party (customer)', VendorRef: 'party (supplier)', EntityRef: 'party', TxnDate: 'date', TotalAmt: 'total', DisplayName: 'name', Name: 'name' };
+const fieldWords: Record<string, string> = {
+  CustomerRef: 'party (customer)',
+  VendorRef: 'party (supplier)',
+  EntityRef: 'party',
+  TxnDate: 'date',
+  TotalAmt: 'total',
+  DisplayName: 'name',
+  Name: 'name',
+};
 
 async function relink(
   deps: HeldDeps,
@@ -542,7 +554,11 @@ export async function undoHeldAction(deps: HeldDeps, input: { realmId: string; a
           .where('qbo_id', '=', oldLink.qbo_id)
           .executeTakeFirst();
         if (holder && !(holder.record_kind === row.record_kind && holder.record_key === row.record_key)) {
-          throw refusal('held.undo-qbo-taken', { actionId: id, record, entity: oldLink.qbo_entity, qboId: oldLink.qbo_id, detail: recordName(holder.record_kind, holder.record_key) }, 'actionId');
+          throw refusal(
+            'held.undo-qbo-taken',
+            { actionId: id, record, entity: oldLink.qbo_entity, qboId: oldLink.qbo_id, detail: recordName(holder.record_kind, holder.record_key) },
+            'actionId',
+          );
         }
       }
       await deps.db.transaction().execute(async (trx) => {

@@ -42,7 +42,7 @@ export function wasText(action: string, detail: Record<string, unknown>): string
     const before = (detail['qboBefore'] as Record<string, unknown> | undefined) ?? {};
     const keys = Object.keys(before).filter((k) => k !== 'TxnTaxDetail' && k !== 'Line');
     const shown = keys.map((k) => `${k} ${shownJson(before[k])}`);
-    if (before['Line'] !== undefined) shown.push('Line (QuickBooks\' lines)');
+    if (before['Line'] !== undefined) shown.push("Line (QuickBooks' lines)");
     return `QuickBooks had ${shown.join(', ') || '(nothing recorded)'}`;
   }
   return fields.map((f) => `${f.field}: QBO ${shownJson(f.qboNow)}, practice ${shownJson(f.practiceNow)}`).join('; ');
@@ -157,7 +157,11 @@ export async function recordAction(trx: Executor, a: NewAction): Promise<number>
 export async function completeAction(trx: Executor, id: number, detail: Record<string, unknown>): Promise<void> {
   const row = await trx.selectFrom('held_actions').select('detail').where('id', '=', id).executeTakeFirstOrThrow();
   const runsBefore = (JSON.parse(row.detail) as { runsBefore?: number }).runsBefore;
-  await trx.updateTable('held_actions').set({ detail: JSON.stringify({ ...detail, runsBefore }) }).where('id', '=', id).execute();
+  await trx
+    .updateTable('held_actions')
+    .set({ detail: JSON.stringify({ ...detail, runsBefore }) })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Drops a claim whose action did not happen (QBO refused, or changed meanwhile). */
@@ -188,7 +192,9 @@ export async function listActions(db: Db, realmId: string, limit = 50): Promise<
   const runs = await runCount(db, realmId);
   // A re-link's old QBO record taken by another practice record since: the undo would be refused.
   const linked = new Map<string, string>();
-  const oldLinks = rows.filter((r) => r.old_link && (r.action === 'relink' || r.action === 'keep-qbo') && r.undone_at === null).map((r) => JSON.parse(r.old_link!) as { qbo_entity: string; qbo_id: string });
+  const oldLinks = rows
+    .filter((r) => r.old_link && (r.action === 'relink' || r.action === 'keep-qbo') && r.undone_at === null)
+    .map((r) => JSON.parse(r.old_link!) as { qbo_entity: string; qbo_id: string });
   if (oldLinks.length) {
     const hits = await db
       .selectFrom('links')

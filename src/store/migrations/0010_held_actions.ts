@@ -25,9 +25,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('at', 'text', (c) => c.notNull())
     .addColumn('undone_by', 'text')
     .addColumn('undone_at', 'text')
-    // The action's place among the record's actions (1, 2, …): unique, so two people acting on the
-    // same record at once cannot both be recorded — the second is refused (connect/held/store.ts).
-    .addColumn('seq', 'integer', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('held_actions_record').on('held_actions').columns(['realm_id', 'record_kind', 'record_key', 'seq']).unique().execute();
+  await db.schema.createIndex('held_actions_record').on('held_actions').columns(['realm_id', 'record_kind', 'record_key']).execute();
 }
