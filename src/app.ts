@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Config } from './config.js';
-import type { AppContext, Clock } from './context.js';
+import type { AppContext, Clock, OpsMetrics } from './context.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase } from './store/db.js';
 import { version } from './version.js';
@@ -34,10 +34,12 @@ export interface CreateAppOptions {
   clock?: Clock;
   /** Apply pending migrations (default), or only check them (`start --no-migrate`: src/store/migrate.ts). */
   migrate?: 'run' | 'check';
+  /** What the app counts for /metrics (startApp makes it when QBO_CONNECT_METRICS_TOKEN is set; tests, their own). */
+  metrics?: OpsMetrics;
 }
 
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel, { fd: 2, format: config.logFormat });
   const sqliteFile = path.join(config.dataDir, 'qbo-connect.db');
   // The folder holds the database under SQLite, the key file unless a secret is set, and the embedded
   // emulator's company: made whenever one of them will live there (issue 17: PostgreSQL with a secret
@@ -69,7 +71,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     logger,
     clock,
     version,
-    qbo: createQboClients({ db: opened.db, config, logger, clock, cipher }),
+    qbo: createQboClients({ db: opened.db, config, logger, clock, cipher, ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   };
   return {
     ctx,
@@ -154,7 +157,9 @@ export async function startApp(config: Config, opts: CreateAppOptions = {}): Pro
     import('./server/http.js'),
     import('./server/serve.js'),
   ]);
-  const app = await createApp(config, opts);
+  // Counted only when something may scrape it: one registry for this app (server/metrics.ts).
+  const metrics = opts.metrics ?? (config.metricsToken ? (await import('./server/metrics.js')).createMetrics() : undefined);
+  const app = await createApp(config, { ...opts, ...(metrics ? { metrics } : {}) });
   const drain = new Drain();
   app.ctx.drain = drain;
   let emulator: EmbeddedEmulator | undefined;

@@ -27,6 +27,8 @@ export const configSources = {
   databaseUrl: { env: 'DATABASE_URL', flag: undefined, secret: true },
   secret: { env: 'QBO_CONNECT_SECRET', flag: undefined, secret: true },
   logLevel: { env: 'QBO_CONNECT_LOG_LEVEL', flag: '--log-level', secret: false },
+  logFormat: { env: 'QBO_CONNECT_LOG_FORMAT', flag: undefined, secret: false },
+  metricsToken: { env: 'QBO_CONNECT_METRICS_TOKEN', flag: undefined, secret: true },
   publicUrl: { env: 'QBO_CONNECT_PUBLIC_URL', flag: undefined, secret: false },
   trustedProxy: { env: 'QBO_CONNECT_TRUSTED_PROXY', flag: undefined, secret: false },
   emulatorControl: { env: 'QBO_EMULATOR_CONTROL', flag: undefined, secret: false },
@@ -59,6 +61,10 @@ export const configSchema = z.object({
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
     })
     .default('info'),
+  /** `auto`: pretty on a terminal, one JSON object a line otherwise (files, pipes, journald, containers). */
+  logFormat: z.enum(['auto', 'json', 'pretty'], { error: 'must be one of auto, json, pretty' }).default('auto'),
+  /** `/metrics` (Prometheus) is served only when this is set, and only to `Authorization: Bearer <it>`. */
+  metricsToken: z.string().min(16, { error: 'must be at least 16 characters (a random string the Prometheus scraper sends as a bearer token)' }).optional(),
   publicUrl: httpUrl.optional(),
   /** The reverse proxy's address (e.g. 127.0.0.1): only a request arriving from it has its
    *  X-Forwarded-For read, and then only the address that proxy appended (the last one), so the

@@ -1,10 +1,9 @@
 /** What every command shares: configuration from env + global flags, and a clean way to fail. */
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import { createApp, type App } from '../app.js';
 import { ConfigError, loadConfig, type Config, type LoadConfigOptions } from '../config.js';
 import { UserFacingError } from '../user-facing-error.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type LogFormat, type Logger } from '../log.js';
 
 export interface GlobalFlags {
   dataDir?: string;
@@ -35,11 +34,11 @@ export function isUserFacing(err: unknown): err is Error {
  * The CLI's logger writes to stderr (synchronously, so nothing is lost at exit): stdout carries only
  * the command's answer, so `--json` output stays one JSON document whatever is logged.
  */
-export function cliLogger(level: string): Logger {
-  return createLogger(level, pino.destination({ dest: 2, sync: true }));
+export function cliLogger(level: string, format: LogFormat = 'auto'): Logger {
+  return createLogger(level, { fd: 2, format });
 }
 
-/** The app for one CLI command, logging to stderr. */
+/** The app for one CLI command, logging to stderr (pretty on a terminal). */
 export function cliApp(config: Config, level = config.logLevel): Promise<App> {
-  return createApp(config, { logger: cliLogger(level) });
+  return createApp(config, { logger: cliLogger(level, config.logFormat) });
 }
