@@ -12,7 +12,9 @@ const sources = new URL('../src/cli/main.ts', import.meta.url);
 const compiled = new URL('../dist/cli/main.js', import.meta.url);
 const tsx = existsSync(fileURLToPath(sources)) ? await importTsx() : undefined;
 if (tsx) {
-  tsx.register();
+  // The project's tsconfig by path: tsx would otherwise look in the working folder, and a clone's
+  // bin run from elsewhere compiled the pages' JSX the classic way ("React is not defined").
+  tsx.register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
   await import(sources.href);
 } else if (existsSync(fileURLToPath(compiled))) {
   await import(pathToFileURL(fileURLToPath(compiled)).href);

@@ -67,6 +67,16 @@ for line in "${lines[@]}"; do
   abi="$(node -p process.versions.modules)"
   app="$work/app-$line"
   mkdir -p "$app" "$cache/prebuilds"
+  # The machine's own Node: `npm ci` in the clone has just built better-sqlite3 for it. Hand that build
+  # over as the prebuild (when the version the tarball will resolve is the clone's), so a fresh CI
+  # machine compiles SQLite once, not twice.
+  own="$root/node_modules/better-sqlite3"
+  ownVersion="$(node -p "require('$own/package.json').version" 2>/dev/null || true)"
+  wanted="$(npm view --silent "better-sqlite3@$(node -p "require('$root/package.json').dependencies['better-sqlite3']")" version 2>/dev/null | tail -n 1 | sed "s/.*'\(.*\)'.*/\1/")"
+  ownPrebuild="$cache/prebuilds/better-sqlite3-v$ownVersion-node-v$abi-linux-x64.tar.gz"
+  if [ -z "$nodedir" ] && [ -n "$ownVersion" ] && [ "$ownVersion" = "$wanted" ] && [ -f "$own/build/Release/better_sqlite3.node" ] && [ ! -f "$ownPrebuild" ]; then
+    tar czf "$ownPrebuild.part" -C "$own" build/Release/better_sqlite3.node && mv "$ownPrebuild.part" "$ownPrebuild"
+  fi
   # An operator's folder: better-sqlite3's install script (prebuild-install, else node-gyp) is allowed.
   echo '{ "private": true, "allowScripts": { "better-sqlite3": true } }' >"$app/package.json"
   t0=$(now)

@@ -43,11 +43,30 @@ const refValue = (v: unknown): string | undefined => (v && typeof v === 'object'
 const totalCents = (e: QboRow): number | null => (typeof e['TotalAmt'] === 'number' ? toCents(e['TotalAmt'] as number, 'half-up') : null);
 
 /** Runs left "running" by a dead process (we hold the company's lock, so no other run is alive). */
+/**
+ * Closes out runs left "running" by a dead process (issue 17): the run's own message and how many
+ * planned records it never reached. `finished_at` stays the moment it was found dead, not its last
+ * stored activity: settleWrites takes it as the latest its writes could have left us (a write
+ * journaled, then queued behind the rate limiter, leaves later than its journal row), so an earlier
+ * time would shorten the processing-window wait that keeps a late-landing create from being sent twice.
+ */
 export async function markInterruptedRuns(deps: Pick<RunDeps, 'db' | 'clock'>, realmId: string, currentRunId: string | null): Promise<number> {
-  let q = deps.db.updateTable('runs').set({ status: 'interrupted', finished_at: deps.clock().toISOString() }).where('realm_id', '=', realmId).where('status', '=', 'running');
+  let q = deps.db.selectFrom('runs').select(['id', 'processed', 'progress_total']).where('realm_id', '=', realmId).where('status', '=', 'running');
   if (currentRunId) q = q.where('id', '!=', currentRunId);
-  const r = await q.executeTakeFirst();
-  return Number(r.numUpdatedRows);
+  const stale = await q.execute();
+  let marked = 0;
+  for (const run of stale) {
+    const total = Number(run.progress_total);
+    const unreached = Math.max(0, total - Number(run.processed));
+    const r = await deps.db
+      .updateTable('runs')
+      .set({ status: 'interrupted', finished_at: deps.clock().toISOString(), message: sentence('run.interrupted', { runId: run.id, count: unreached, total }) })
+      .where('id', '=', run.id)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    marked += Number(r.numUpdatedRows);
+  }
+  return marked;
 }
 
 /** Look-up results: the candidates found for each write, or why a write could not be looked up. */
@@ -137,21 +156,45 @@ async function findCreated(deps: RunDeps, rows: JournalRow[]): Promise<LookUp> {
   return out;
 }
 
-/** The first field where a found transaction differs from what we sent, if any. */
-function mismatchOf(row: JournalRow, e: QboRow): { field: string; ours: string; theirs: string } | undefined {
-  const body = JSON.parse(row.body) as Record<string, unknown>;
+/** A field where a QBO record differs from what we would have it be: ours and QBO's, as a person reads them. */
+export interface ContentDifference {
+  field: string;
+  ours: string;
+  theirs: string;
+}
+
+/**
+ * The adopt check: every field where a QBO record differs from ours — the party (customer, supplier
+ * or entity reference), the date and the total (in cents, when both are known); for a name (customer,
+ * supplier, employee, item) its display name, compared as QBO compares names (case-insensitively).
+ * Recovery adopts a record found with our marker only when this is empty; a person's re-link
+ * (connect/held) is held to the same check.
+ */
+export function contentDifferences(entity: string, ours: Record<string, unknown>, oursTotalCents: number | null, e: Record<string, unknown>): ContentDifference[] {
+  if (nameEntities.has(entity)) {
+    const field = entity === 'Item' ? 'Name' : 'DisplayName';
+    const a = ours[field];
+    const b = e[field];
+    return typeof a === 'string' && typeof b === 'string' && a.trim().toLowerCase() !== b.trim().toLowerCase() ? [{ field, ours: a, theirs: b }] : [];
+  }
+  const out: ContentDifference[] = [];
   for (const ref of ['CustomerRef', 'VendorRef', 'EntityRef']) {
-    const ours = refValue(body[ref]);
-    const theirs = refValue(e[ref]);
-    if (ours !== undefined && theirs !== undefined && ours !== theirs) return { field: ref, ours, theirs };
+    const a = refValue(ours[ref]);
+    const b = refValue(e[ref]);
+    if (a !== undefined && b !== undefined && a !== b) out.push({ field: ref, ours: a, theirs: b });
   }
-  if (typeof body['TxnDate'] === 'string' && typeof e['TxnDate'] === 'string' && body['TxnDate'] !== e['TxnDate'])
-    return { field: 'TxnDate', ours: body['TxnDate'], theirs: e['TxnDate'] };
-  const total = totalCents(e);
-  if (row.expected_total_cents !== null && total !== null && Number(row.expected_total_cents) !== total) {
-    return { field: 'TotalAmt', ours: (Number(row.expected_total_cents) / 100).toFixed(2), theirs: (total / 100).toFixed(2) };
+  if (typeof ours['TxnDate'] === 'string' && typeof e['TxnDate'] === 'string' && ours['TxnDate'] !== e['TxnDate'])
+    out.push({ field: 'TxnDate', ours: ours['TxnDate'], theirs: e['TxnDate'] });
+  const total = totalCents(e as QboRow);
+  if (oursTotalCents !== null && total !== null && oursTotalCents !== total) {
+    out.push({ field: 'TotalAmt', ours: (oursTotalCents / 100).toFixed(2), theirs: (total / 100).toFixed(2) });
   }
-  return undefined;
+  return out;
+}
+
+/** The first field where a found transaction differs from what we sent, if any. */
+function mismatchOf(row: JournalRow, e: QboRow): ContentDifference | undefined {
+  return contentDifferences(row.qbo_entity, JSON.parse(row.body) as Record<string, unknown>, row.expected_total_cents === null ? null : Number(row.expected_total_cents), e)[0];
 }
 
 function base(row: JournalRow, runId: string) {
