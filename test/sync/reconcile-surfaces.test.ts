@@ -77,6 +77,9 @@ describe('the reconciliation report over the API, the web page and the CLI [sqli
     const month13 = await api('?from=2026-13-01');
     expect(month13.status).toBe(400);
     expect(((await month13.json()) as { error: { field: string } }).error.field).toBe('from');
+    const stranger = await api('?realm=123');
+    expect(stranger.status).toBe(404);
+    expect(((await stranger.json()) as { error: { code: string; field: string } }).error).toMatchObject({ code: 'realm.unknown', field: 'realm' });
     const upside = await api('?from=2026-05-01&to=2026-04-01');
     expect(upside.status).toBe(400);
     expect((await api('?format=xml')).status).toBe(400);
