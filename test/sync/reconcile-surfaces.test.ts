@@ -77,6 +77,15 @@ describe('the reconciliation report over the API, the web page and the CLI [sqli
     const month13 = await api('?from=2026-13-01');
     expect(month13.status).toBe(400);
     expect(((await month13.json()) as { error: { field: string } }).error.field).toBe('from');
+    // Every month of the period is in the chart's data, an empty one too (here the months after today).
+    const later = new Date(Date.parse(`${r.to}T00:00:00Z`) + 70 * 86_400_000).toISOString().slice(0, 10);
+    const wide = (await (await api(`?to=${later}`)).json()) as ReconciliationReport;
+    expect(wide.months.at(-1)?.month).toBe(later.slice(0, 7));
+    expect(wide.months[0]?.month).toBe(wide.from.slice(0, 7));
+    for (let i = 1; i < wide.months.length; i++) {
+      const [y, m] = wide.months[i - 1]!.month.split('-').map(Number) as [number, number];
+      expect(wide.months[i]!.month).toBe(m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`);
+    }
     const stranger = await api('?realm=123');
     expect(stranger.status).toBe(404);
     expect(((await stranger.json()) as { error: { code: string; field: string } }).error).toMatchObject({ code: 'realm.unknown', field: 'realm' });

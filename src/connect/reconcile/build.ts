@@ -512,6 +512,8 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   const months = monthTotals(
     practice.filter((d) => inPeriod(d.date) && counted(d)),
     qbo,
+    from,
+    to,
   );
   const counting = differences.filter((d) => !d.intentional);
   const agrees =
@@ -702,8 +704,14 @@ function spread(total: number, keys: string[], weight: (k: string) => number): A
 }
 
 /** Sales (invoices less credit notes) and purchases (bills and staff expenses) per month, in both books. */
-function monthTotals(practice: PracticeDoc[], qbo: Awaited<ReturnType<typeof readQbo>>): MonthTotals[] {
+function monthTotals(practice: PracticeDoc[], qbo: Awaited<ReturnType<typeof readQbo>>, from: string, to: string): MonthTotals[] {
   const months = new Map<string, MonthTotals>();
+  // Every month of the period, an empty one too: a chart that skips a month hides that nothing moved.
+  for (let m = from.slice(0, 7); m <= to.slice(0, 7); ) {
+    months.set(m, { month: m, sales: pair(0, 0), purchases: pair(0, 0) });
+    const [y, mo] = m.split('-').map(Number) as [number, number];
+    m = mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, '0')}`;
+  }
   const at = (date: string) => {
     const m = date.slice(0, 7);
     let x = months.get(m);
