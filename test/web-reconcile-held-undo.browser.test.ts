@@ -49,6 +49,8 @@ describe('web app in a browser: reconciliation → held record → resolve → u
   let dates: { sent: string; qbo: string; practice: string };
   /** The invoices the first sync created: practice key → QBO Id. */
   let created: Map<string, string>;
+  /** Every document the first sync created, as the reconciliation names it ("invoice INV-10001"). */
+  let createdDocs: string[];
   let shot = 0;
   const consoleErrors: string[] = [];
   const snap = (name: string) => screenshot(page, `walk-${String(++shot).padStart(2, '0')}-${name}`);
@@ -104,6 +106,15 @@ describe('web app in a browser: reconciliation → held record → resolve → u
       .where('state', '=', 'linked')
       .execute();
     created = new Map(links.map((l) => [l.record_key, l.qbo_id]));
+    const docs = await ctx.db
+      .selectFrom('links')
+      .select(['record_kind', 'record_key'])
+      .where('realm_id', '=', realmId)
+      .where('record_kind', 'in', ['invoice', 'credit-note', 'payment', 'bill', 'staff-expense'])
+      .where('state', '=', 'linked')
+      .execute();
+    createdDocs = docs.map((d) => `${d.record_kind} ${d.record_key}`).sort();
+    expect(createdDocs.length).toBeGreaterThan(created.size);
     // An invoice no payment or credit note touches: editing it moves nothing else.
     const touched = new Set([
       ...(await listRecords(ctx.db, 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)),
@@ -144,7 +155,7 @@ describe('web app in a browser: reconciliation → held record → resolve → u
     expect(left, left.join('\n')).toHaveLength(1);
     expect(left[0]).toContain(`invoice ${LONG_INVOICE}`);
     expect(left[0]).toContain('What to do: Add it back on the Skipped page');
-    console.log('verdict after the first sync:', await verdict());
+    expect(await verdict()).toMatch(/^The practice and QuickBooks agree for \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d\.$/);
     await snap('reconciliation-agrees');
   }, 30_000);
 
@@ -160,7 +171,6 @@ describe('web app in a browser: reconciliation → held record → resolve → u
     const inv = (await getRecord(ctx.db, 'invoice', key))!;
     await updateRecord(ctx.db, 'invoice', key, { ...inv.record, date: dates.practice }, ctx.clock());
     const second = await sync(syncDepsFor(ctx, realmId), { realmId, actor: 'tester' });
-    console.log('second sync', second.status);
     expect(second.message).toContain('1 record(s) are held');
 
     await page.reload();
@@ -197,7 +207,7 @@ describe('web app in a browser: reconciliation → held record → resolve → u
     await nav('Reconciliation');
     expect(await differenceRows()).toEqual([]);
     expect(await leftOutRows()).toHaveLength(1);
-    console.log('verdict after send ours:', await verdict());
+    expect(await verdict()).toMatch(/^The practice and QuickBooks agree for /);
     await snap('reconciliation-agrees-again');
   }, 60_000);
 
@@ -213,8 +223,11 @@ describe('web app in a browser: reconciliation → held record → resolve → u
     await snap('undo-preview');
     const voids = page.locator('section[aria-labelledby="undo-void"] li');
     const voidText = await voids.allTextContents();
-    // Every invoice the first sync created is to be voided, the re-dated one included.
-    for (const [k] of created) expect(voidText.join('\n'), `${k} in the undo preview:\n${preview}`).toContain(k);
+    // Every invoice the first sync created is to be voided, the re-dated one included (sent by
+    // "Send ours": our own write, not a change made in QuickBooks since); nothing is refused.
+    for (const [k] of created) expect(voidText.join('\n'), `${k} in the undo preview:\n${preview}`).toContain(`invoice ${k} `);
+    expect(voidText.find((t) => t.startsWith(`invoice ${key} `))).toContain(`Invoice ${qboId} will be voided`);
+    expect(await page.locator('section[aria-labelledby="undo-refuse"]').count(), preview).toBe(0);
     const confirm = page.getByRole('button', { name: /^Undo: \d+ changes? in QuickBooks$/ });
     await confirm.click();
     await page.waitForURL((u) => /^\/history\/[^/]+$/.test(u.pathname) && !u.pathname.endsWith(encodeURIComponent(firstRunId)));
@@ -223,6 +236,12 @@ describe('web app in a browser: reconciliation → held record → resolve → u
     await snap('undo-run');
     await nav('History');
     expect(await page.locator('main tbody tr').count()).toBe(3);
+    const history = await rowsText('main tbody tr');
+    // Newest first: the undo, the sync that held the invoice (a warning, not a failure), the first sync.
+    expect(history[0]).toContain('Undo of a sync');
+    expect(history[0]).toContain(BOOKKEEPER.email);
+    expect(history[1]).toContain('Finished with 1 held for review');
+    expect(history[2]).not.toContain('held');
     await snap('history-with-undo');
   }, 90_000);
 
@@ -230,11 +249,14 @@ describe('web app in a browser: reconciliation → held record → resolve → u
     await nav('Reconciliation');
     const rows = await differenceRows();
     await snap('reconciliation-after-undo');
-    for (const [k] of created) {
-      const row = rows.filter((r) => r.includes(`invoice ${k}`));
-      expect(row, `${k}:\n${rows.join('\n')}`).toHaveLength(1);
-      expect(row[0]).toContain('Run a sync to send it');
+    // Every document the undo took back, once each, and nothing else: "not yet in QuickBooks".
+    expect(rows.map((r) => /^In the practice only(\S+ \S+?)\$/.exec(r)?.[1] ?? r).sort()).toEqual(createdDocs);
+    for (const r of rows) {
+      expect(r).toMatch(/is in the practice only: not yet in QuickBooks\./);
+      expect(r).toContain('What to do: Run a sync to send it');
     }
+    expect(await leftOutRows()).toHaveLength(1);
+    expect(await verdict()).toBe(`${createdDocs.length} differences to look at; 1 record left out on purpose.`);
   }, 60_000);
 
   it('QuickBooks, read through its API: each undone invoice is voided, and none is duplicated', async () => {
@@ -248,6 +270,28 @@ describe('web app in a browser: reconciliation → held record → resolve → u
     const numbers = invoices.map((i) => String(i['DocNumber']));
     expect(numbers.filter((n, i) => numbers.indexOf(n) !== i)).toEqual([]);
   }, 30_000);
+
+  it('a sync from the preview sends the undone documents again: the reconciliation agrees, each invoice is in QuickBooks once live and once voided', async () => {
+    await nav('Preview');
+    await page.locator('main').getByRole('button', { name: 'Sync', exact: true }).click();
+    const done = page.locator('#sync-progress[role="status"]');
+    await done.waitFor({ timeout: 60_000 });
+    expect(await done.textContent()).toContain('The sync finished.');
+    await snap('resync-done');
+    await nav('Reconciliation');
+    const rows = await differenceRows();
+    expect(rows, rows.join('\n')).toEqual([]);
+    expect(await verdict()).toMatch(/^The practice and QuickBooks agree for /);
+    await snap('reconciliation-agrees-after-resync');
+    const invoices = await allInvoices();
+    for (const [k, id] of created) {
+      const same = invoices.filter((i) => i['DocNumber'] === k);
+      expect(same.map((i) => i.Id).sort(), k).toHaveLength(2);
+      expect(same.find((i) => i.Id === id)?.['PrivateNote'], `${k}: the voided one`).toBe('Voided');
+      const live = same.find((i) => i.Id !== id)!;
+      expect(Number(live['TotalAmt']), `${k}: the new one`).toBe(Number((await getRecord(app.ctx.db, 'invoice', k))!.record.totalCents) / 100);
+    }
+  }, 90_000);
 
   it('kept within the CSP: no console errors', () => {
     expect(consoleErrors).toEqual([]);
