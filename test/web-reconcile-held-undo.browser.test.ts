@@ -187,15 +187,16 @@ describe('web app in a browser: reconciliation → held record → resolve → u
     // The difference's "what to do" names the page (text, not a link: see the report); the bookkeeper opens it.
     await nav('Held records');
     await page.waitForURL(`${base}/held`);
-    const card = page.getByRole('region', { name: new RegExp(key) });
+    const heldCard = () => page.locator('main section.held', { has: page.locator('h2', { hasText: key }) });
+    const card = heldCard();
     expect(await card.count()).toBe(1);
     const dateRow = (await card.locator('tbody tr', { hasText: 'TxnDate' }).textContent())!.replace(/\s+/g, ' ');
     expect(dateRow).toContain(`TxnDate${dates.sent}${dates.qbo}${dates.practice}`.replace(/\s+/g, ' '));
     await snap('held');
     await card.getByRole('button', { name: /^Send ours: / }).click();
     await page.waitForLoadState();
-    expect(await page.getByRole('status').first().textContent()).toBeTruthy();
-    expect(await page.getByRole('region', { name: new RegExp(key) }).count()).toBe(0);
+    expect(await page.getByRole('status').first().textContent()).toContain(`the practice's TxnDate sent to QuickBooks Invoice ${qboId}`);
+    expect(await heldCard().count()).toBe(0);
     expect(await mainText()).toContain('Nothing is held.');
     // The action is listed with who took it, and can still be undone (until the next sync).
     const recent = (await page.locator('main tbody tr', { hasText: 'Send ours' }).textContent()) ?? '';
