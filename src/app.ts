@@ -32,6 +32,8 @@ export interface App {
 export interface CreateAppOptions {
   logger?: Logger;
   clock?: Clock;
+  /** `startApp` checks this between its steps: true once a stop signal has arrived (start.ts). */
+  stopRequested?: () => boolean;
   /** Apply pending migrations (default), or only check them (`start --no-migrate`: src/store/migrate.ts). */
   migrate?: 'run' | 'check';
   /** What the app counts for /metrics (startApp makes it when QBO_CONNECT_METRICS_TOKEN is set; tests, their own). */
@@ -94,6 +96,14 @@ export class StartError extends Error {
   }
 }
 
+/** A stop signal arrived during start-up: what was opened is closed again; `step` names the last one done. */
+export class StartStopped extends Error {
+  override name = 'StartStopped';
+  constructor(readonly step: string) {
+    super(`stopped during start-up after ${step}`);
+  }
+}
+
 export interface EmbeddedEmulator {
   url: string;
   controlToken: string;
@@ -128,6 +138,13 @@ async function startEmbeddedEmulator(config: Config, logger: Logger): Promise<Em
   }
 }
 
+/** How a graceful stop ended: `left` names sync runs still going, `requests` counts requests cut off at the deadline. */
+export interface ShutdownOutcome {
+  settled: boolean;
+  left: string[];
+  requests: number;
+}
+
 export interface RunningApp {
   app: App;
   server: RunningServer;
@@ -141,10 +158,12 @@ export interface RunningApp {
   /**
    * The graceful stop: drain (nothing new starts; `/readyz` answers 503; each running sync finishes
    * its batch, closes its run and releases its lock), then close the HTTP server, the emulator and
-   * the database. Resolves `settled: false` with the runs still going when `timeoutMs` passes first;
-   * then nothing is closed, and the caller exits (the journal keeps their writes for recovery).
+   * the database. `timeoutMs` bounds the whole stop: resolves `settled: false` with the runs still
+   * going when it passes during the drain (then nothing is closed, and the caller exits: the journal
+   * keeps their writes for recovery), or with `requests` > 0 when requests were still being answered
+   * at the deadline (their connections are closed, then the rest closes).
    */
-  shutdown(signal: string, timeoutMs: number): Promise<{ settled: boolean; left: string[] }>;
+  shutdown(signal: string, timeoutMs: number): Promise<ShutdownOutcome>;
   close(): Promise<void>;
 }
 
@@ -157,6 +176,10 @@ export async function startApp(config: Config, opts: CreateAppOptions = {}): Pro
     import('./server/http.js'),
     import('./server/serve.js'),
   ]);
+  // A stop signal during start-up ends it between steps, closing what was opened (issue 17).
+  const stopAfter = (step: string) => {
+    if (opts.stopRequested?.()) throw new StartStopped(step);
+  };
   // Counted only when something may scrape it: one registry for this app (server/metrics.ts).
   const metrics = opts.metrics ?? (config.metricsToken ? (await import('./server/metrics.js')).createMetrics() : undefined);
   const app = await createApp(config, { ...opts, ...(metrics ? { metrics } : {}) });
@@ -164,10 +187,13 @@ export async function startApp(config: Config, opts: CreateAppOptions = {}): Pro
   app.ctx.drain = drain;
   let emulator: EmbeddedEmulator | undefined;
   try {
+    stopAfter('opening the database');
     // A newcomer sees a real-looking practice at once: on the first start, with the emulator, into
     // an empty ledger; otherwise the caller shows a one-line hint.
     const demo = await loadDemoOnFirstStart({ db: app.ctx.db, clock: app.ctx.clock, logger: app.ctx.logger }, { qboEnv: config.qboEnv });
+    stopAfter('the demo check');
     emulator = await startEmbeddedEmulator(config, app.ctx.logger);
+    stopAfter('starting the emulator');
     // Whoever else reaches the port first cannot claim the installation: the code is printed here only.
     const setupCode = (await countUsers(app.ctx.db)) === 0 ? crypto.randomBytes(6).toString('hex') : undefined;
     const server = await listen(createHttpApp(app.ctx, { setupCode }), config.host, config.port).catch((err: unknown) => {
@@ -187,10 +213,17 @@ export async function startApp(config: Config, opts: CreateAppOptions = {}): Pro
       setupCode,
       drain,
       shutdown: async (signal, timeoutMs) => {
+        // Real time, not the injected clock: the bound is the operator's wall-clock timeout.
+        const deadline = Date.now() + timeoutMs;
         drain.begin(signal, app.ctx.clock());
         const outcome = await drain.settled(timeoutMs);
-        if (outcome.settled) await close();
-        return outcome;
+        if (!outcome.settled) return { ...outcome, requests: 0 };
+        // A request still in flight at the deadline (a preview waiting on slow QBO reads) has its
+        // connection closed: the timeout bounds the whole stop, not only the syncs (issue 17).
+        const { cutOff } = await server.closeWithin(deadline - Date.now());
+        await running?.close();
+        await app.close();
+        return { settled: cutOff === 0, left: [], requests: cutOff };
       },
       close,
     };

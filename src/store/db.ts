@@ -39,6 +39,20 @@ export interface OpenOptions {
   onIdleError?: (err: Error) => void;
 }
 
+/** The SQLite file a database was opened from, and which file it was then (device and inode). */
+export interface SqliteFileIdentity {
+  file: string;
+  dev: number;
+  ino: number;
+}
+const openedFiles = new WeakMap<object, SqliteFileIdentity>();
+const sqliteFiles = new WeakMap<Db, SqliteFileIdentity>();
+
+/** For `/readyz`: the file this SQLite database was opened from (undefined for PostgreSQL and `:memory:`). */
+export function sqliteFileOf(db: Db): SqliteFileIdentity | undefined {
+  return sqliteFiles.get(db);
+}
+
 export interface OpenDb {
   db: Db;
   dialect: Dialect;
@@ -64,11 +78,17 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
       if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
     }
     const sqlite = new SQLite(file);
+    if (file !== ':memory:') {
+      const st = fs.statSync(file);
+      openedFiles.set(sqlite, { file, dev: st.dev, ino: st.ino });
+    }
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('synchronous = NORMAL');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const opened = openedFiles.get(sqlite);
+    if (opened) sqliteFiles.set(db, opened);
   }
   const warn = opts.onMigrationWarning ?? ((line: string) => process.stderr.write(`qbo-connect: warning: ${line}\n`));
   try {

@@ -6,8 +6,9 @@
  * not make it unready: a release tolerates the schema of the next one (expand, then contract). The
  * answer names what is wrong and never carries the connection string.
  */
+import fs from 'node:fs';
 import { sql } from 'kysely';
-import type { Db } from './db.js';
+import { sqliteFileOf, type Db } from './db.js';
 import { migrationState } from './migrate.js';
 
 export interface DatabaseReadiness {
@@ -38,8 +39,29 @@ function clean(message: string): string {
   return message.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<url>');
 }
 
+/**
+ * SQLite keeps answering from a file that was moved or deleted under the running app (the open handle
+ * outlives the name), while every other process — the CLI, a backup, the next start — would open or
+ * create whatever is at the path now: not ready, naming the path (issue 17).
+ */
+function sqliteFileProblem(db: Db): string | undefined {
+  const opened = sqliteFileOf(db);
+  if (!opened) return undefined;
+  let now: fs.Stats;
+  try {
+    now = fs.statSync(opened.file);
+  } catch (err) {
+    return `the SQLite database file ${opened.file} is gone (${(err as NodeJS.ErrnoException).code ?? 'stat failed'}): it was moved or deleted while QBO Connect had it open; put it back or restart`;
+  }
+  if (now.dev !== opened.dev || now.ino !== opened.ino)
+    return `the SQLite database file ${opened.file} is no longer the file QBO Connect opened (it was moved or replaced); restart to use the file now there, or put the original back`;
+  return undefined;
+}
+
 export async function databaseReadiness(db: Db, opts: { timeoutMs?: number } = {}): Promise<DatabaseReadiness> {
   const timeoutMs = opts.timeoutMs ?? READINESS_QUERY_TIMEOUT_MS;
+  const moved = sqliteFileProblem(db);
+  if (moved) return { ready: false, reachable: false, pending: [], newer: [], problem: moved };
   try {
     await withTimeout(sql`select 1 as one`.execute(db), timeoutMs, 'the database');
   } catch (err) {
