@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Config } from './config.js';
-import type { AppContext, Clock } from './context.js';
+import type { AppContext, Clock, OpsMetrics } from './context.js';
 import { createLogger, type Logger } from './log.js';
 import { openDatabase } from './store/db.js';
 import { version } from './version.js';
@@ -32,10 +32,16 @@ export interface App {
 export interface CreateAppOptions {
   logger?: Logger;
   clock?: Clock;
+  /** `startApp` checks this between its steps: true once a stop signal has arrived (start.ts). */
+  stopRequested?: () => boolean;
+  /** Apply pending migrations (default), or only check them (`start --no-migrate`: src/store/migrate.ts). */
+  migrate?: 'run' | 'check';
+  /** What the app counts for /metrics (startApp makes it when QBO_CONNECT_METRICS_TOKEN is set; tests, their own). */
+  metrics?: OpsMetrics;
 }
 
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel, { fd: 2, format: config.logFormat });
   const sqliteFile = path.join(config.dataDir, 'qbo-connect.db');
   // The folder holds the database under SQLite, the key file unless a secret is set, and the embedded
   // emulator's company: made whenever one of them will live there (issue 17: PostgreSQL with a secret
@@ -45,6 +51,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const opened = await openDatabase({
     databaseUrl: config.databaseUrl,
     sqliteFile,
+    migrate: opts.migrate === 'check' ? 'check' : true,
+    onMigrationWarning: (line) => logger.warn(line),
     onIdleError: (err) => logger.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the next query opens a new one'),
   });
   let checkedKey: Buffer | undefined;
@@ -65,7 +73,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     logger,
     clock,
     version,
-    qbo: createQboClients({ db: opened.db, config, logger, clock, cipher }),
+    qbo: createQboClients({ db: opened.db, config, logger, clock, cipher, ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   };
   return {
     ctx,
@@ -84,6 +93,14 @@ export class StartError extends Error {
     cause: unknown,
   ) {
     super(`${part}: ${code ?? (cause instanceof Error ? cause.message : String(cause))}`, { cause });
+  }
+}
+
+/** A stop signal arrived during start-up: what was opened is closed again; `step` names the last one done. */
+export class StartStopped extends Error {
+  override name = 'StartStopped';
+  constructor(readonly step: string) {
+    super(`stopped during start-up after ${step}`);
   }
 }
 
@@ -121,6 +138,13 @@ async function startEmbeddedEmulator(config: Config, logger: Logger): Promise<Em
   }
 }
 
+/** How a graceful stop ended: `left` names sync runs still going, `requests` counts requests cut off at the deadline. */
+export interface ShutdownOutcome {
+  settled: boolean;
+  left: string[];
+  requests: number;
+}
+
 export interface RunningApp {
   app: App;
   server: RunningServer;
@@ -134,10 +158,12 @@ export interface RunningApp {
   /**
    * The graceful stop: drain (nothing new starts; `/readyz` answers 503; each running sync finishes
    * its batch, closes its run and releases its lock), then close the HTTP server, the emulator and
-   * the database. Resolves `settled: false` with the runs still going when `timeoutMs` passes first;
-   * then nothing is closed, and the caller exits (the journal keeps their writes for recovery).
+   * the database. `timeoutMs` bounds the whole stop: resolves `settled: false` with the runs still
+   * going when it passes during the drain (then nothing is closed, and the caller exits: the journal
+   * keeps their writes for recovery), or with `requests` > 0 when requests were still being answered
+   * at the deadline (their connections are closed, then the rest closes).
    */
-  shutdown(signal: string, timeoutMs: number): Promise<{ settled: boolean; left: string[] }>;
+  shutdown(signal: string, timeoutMs: number): Promise<ShutdownOutcome>;
   close(): Promise<void>;
 }
 
@@ -150,15 +176,24 @@ export async function startApp(config: Config, opts: CreateAppOptions = {}): Pro
     import('./server/http.js'),
     import('./server/serve.js'),
   ]);
-  const app = await createApp(config, opts);
+  // A stop signal during start-up ends it between steps, closing what was opened (issue 17).
+  const stopAfter = (step: string) => {
+    if (opts.stopRequested?.()) throw new StartStopped(step);
+  };
+  // Counted only when something may scrape it: one registry for this app (server/metrics.ts).
+  const metrics = opts.metrics ?? (config.metricsToken ? (await import('./server/metrics.js')).createMetrics() : undefined);
+  const app = await createApp(config, { ...opts, ...(metrics ? { metrics } : {}) });
   const drain = new Drain();
   app.ctx.drain = drain;
   let emulator: EmbeddedEmulator | undefined;
   try {
+    stopAfter('opening the database');
     // A newcomer sees a real-looking practice at once: on the first start, with the emulator, into
     // an empty ledger; otherwise the caller shows a one-line hint.
     const demo = await loadDemoOnFirstStart({ db: app.ctx.db, clock: app.ctx.clock, logger: app.ctx.logger }, { qboEnv: config.qboEnv });
+    stopAfter('the demo check');
     emulator = await startEmbeddedEmulator(config, app.ctx.logger);
+    stopAfter('starting the emulator');
     // Whoever else reaches the port first cannot claim the installation: the code is printed here only.
     const setupCode = (await countUsers(app.ctx.db)) === 0 ? crypto.randomBytes(6).toString('hex') : undefined;
     const server = await listen(createHttpApp(app.ctx, { setupCode }), config.host, config.port).catch((err: unknown) => {
@@ -178,10 +213,17 @@ export async function startApp(config: Config, opts: CreateAppOptions = {}): Pro
       setupCode,
       drain,
       shutdown: async (signal, timeoutMs) => {
+        // Real time, not the injected clock: the bound is the operator's wall-clock timeout.
+        const deadline = Date.now() + timeoutMs;
         drain.begin(signal, app.ctx.clock());
         const outcome = await drain.settled(timeoutMs);
-        if (outcome.settled) await close();
-        return outcome;
+        if (!outcome.settled) return { ...outcome, requests: 0 };
+        // A request still in flight at the deadline (a preview waiting on slow QBO reads) has its
+        // connection closed: the timeout bounds the whole stop, not only the syncs (issue 17).
+        const { cutOff } = await server.closeWithin(deadline - Date.now());
+        await running?.close();
+        await app.close();
+        return { settled: cutOff === 0, left: [], requests: cutOff };
       },
       close,
     };

@@ -48,3 +48,33 @@ describe('config', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u:p@localhost:5432/db' }).dialect).toBe('postgres');
   });
 });
+
+describe('production profile (NODE_ENV=production)', () => {
+  const pgUrl = 'postgres://u:hunter2@localhost:5432/db';
+  const secret = 'a-shared-secret-of-at-least-32-characters';
+
+  it('refuses without an explicit QBO_ENV, naming it; an explicit one (even emulator) is accepted', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/^QBO_ENV: must be set when NODE_ENV=production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', QBO_ENV: '' })).toThrow(ConfigError);
+    expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'sandbox' }).qboEnv).toBe('sandbox');
+    expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'emulator' }).qboEnv).toBe('emulator');
+    // Outside production the emulator stays the default.
+    expect(loadConfig({ NODE_ENV: 'development' }).qboEnv).toBe('emulator');
+  });
+
+  it('with DATABASE_URL, requires QBO_CONNECT_SECRET (never echoing the URL), except for rotate-key moving tokens onto one', () => {
+    let message = '';
+    try {
+      loadConfig({ NODE_ENV: 'production', QBO_ENV: 'production', DATABASE_URL: pgUrl });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^QBO_CONNECT_SECRET: must be set when NODE_ENV=production and DATABASE_URL is set/);
+    expect(message).not.toContain('hunter2');
+    expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'production', DATABASE_URL: pgUrl, QBO_CONNECT_SECRET: secret }).dialect).toBe('postgres');
+    expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'production', DATABASE_URL: pgUrl }, {}, { keyRotation: true }).dialect).toBe('postgres');
+    // SQLite on one host keeps its key file.
+    expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'production' }).secret).toBeUndefined();
+    expect(loadConfig({ DATABASE_URL: pgUrl }).secret).toBeUndefined();
+  });
+});

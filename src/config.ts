@@ -27,6 +27,8 @@ export const configSources = {
   databaseUrl: { env: 'DATABASE_URL', flag: undefined, secret: true },
   secret: { env: 'QBO_CONNECT_SECRET', flag: undefined, secret: true },
   logLevel: { env: 'QBO_CONNECT_LOG_LEVEL', flag: '--log-level', secret: false },
+  logFormat: { env: 'QBO_CONNECT_LOG_FORMAT', flag: undefined, secret: false },
+  metricsToken: { env: 'QBO_CONNECT_METRICS_TOKEN', flag: undefined, secret: true },
   publicUrl: { env: 'QBO_CONNECT_PUBLIC_URL', flag: undefined, secret: false },
   trustedProxy: { env: 'QBO_CONNECT_TRUSTED_PROXY', flag: undefined, secret: false },
   emulatorControl: { env: 'QBO_EMULATOR_CONTROL', flag: undefined, secret: false },
@@ -59,6 +61,10 @@ export const configSchema = z.object({
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
     })
     .default('info'),
+  /** `auto`: pretty on a terminal, one JSON object a line otherwise (files, pipes, journald, containers). */
+  logFormat: z.enum(['auto', 'json', 'pretty'], { error: 'must be one of auto, json, pretty' }).default('auto'),
+  /** `/metrics` (Prometheus) is served only when this is set, and only to `Authorization: Bearer <it>`. */
+  metricsToken: z.string().min(16, { error: 'must be at least 16 characters (a random string the Prometheus scraper sends as a bearer token)' }).optional(),
   publicUrl: httpUrl.optional(),
   /** The reverse proxy's address (e.g. 127.0.0.1): only a request arriving from it has its
    *  X-Forwarded-For read, and then only the address that proxy appended (the last one), so the
@@ -122,8 +128,28 @@ export class ConfigError extends Error {
 type Key = keyof typeof configSources;
 export type ConfigFlags = Partial<Record<Key, string | number | undefined>>;
 
+export interface LoadConfigOptions {
+  /** `rotate-key` may run where the production profile would refuse the key in use: moving tokens onto a shared secret is how one satisfies it. */
+  keyRotation?: boolean;
+}
+
+/**
+ * The production profile (`NODE_ENV=production`): nothing may fall back to a demonstration default.
+ * QBO_ENV must be said (its default, the emulator, would load the demo practice and start the
+ * embedded emulator); with PostgreSQL the token key must be QBO_CONNECT_SECRET, shared by every
+ * host, since a key file lives in one host's data folder and the others would create their own.
+ */
+function productionProblem(env: NodeJS.ProcessEnv, c: { databaseUrl?: string | undefined; secret?: string | undefined }, opts: LoadConfigOptions): string | undefined {
+  if (env.NODE_ENV !== 'production') return undefined;
+  if (!env.QBO_ENV) return 'QBO_ENV: must be set when NODE_ENV=production (sandbox or production; emulator only for a demonstration, which then loads the demo practice)';
+  if (c.databaseUrl && !c.secret && !opts.keyRotation) {
+    return 'QBO_CONNECT_SECRET: must be set when NODE_ENV=production and DATABASE_URL is set (at least 32 characters, the same on every host sharing the database; tokens already stored under a key file move to it with `qbo-connect rotate-key --new-secret-from-env NAME`)';
+  }
+  return undefined;
+}
+
 /** Builds the configuration from the environment and flags, or throws a ConfigError naming the bad value. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}, opts: LoadConfigOptions = {}): Config {
   const raw: Record<string, unknown> = {};
   for (const [key, source] of Object.entries(configSources) as [Key, (typeof configSources)[Key]][]) {
     const fromFlag = flags[key];
@@ -141,6 +167,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     throw new ConfigError(`${given}${shown}: ${issue.message}`);
   }
   const c = parsed.data;
+  const refused = productionProblem(env, c, opts);
+  if (refused) throw new ConfigError(refused);
   const publicUrl = (c.publicUrl ?? `http://${c.host === '0.0.0.0' ? '127.0.0.1' : c.host}:${c.port}`).replace(/\/$/, '');
   return {
     ...c,

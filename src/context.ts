@@ -34,6 +34,21 @@ export interface QboClients {
   companyWith(realmId: string, deps: { db: Db; clock: Clock; logger: Logger }, overrides: QboClientOverrides): CompanyClient;
 }
 
+/** How a run's records ended, in the history's words (connect/run/history.ts RunSummary). */
+export type RecordResult = 'created' | 'adopted' | 'updated' | 'voided' | 'imported' | 'failed' | 'held';
+
+/**
+ * What the running product counts for `/metrics` (server/metrics.ts builds it, one registry per app;
+ * the CLI has none). Company ids are the only labels: never a name, an amount or a token.
+ */
+export interface OpsMetrics {
+  runFinished(run: { realmId: string; status: string; durationMs: number | null; records: Record<RecordResult, number> }): void;
+  /** QBO answered HTTP 429 (throttled). */
+  qboThrottled(realmId: string): void;
+  /** The company's limiter holds every request for `ms` (after a throttle). */
+  limiterPaused(realmId: string, ms: number): void;
+}
+
 export interface AppContext {
   config: Config;
   db: Db;
@@ -42,6 +57,8 @@ export interface AppContext {
   clock: Clock;
   version: string;
   qbo: QboClients;
+  /** Present when the web process serves /metrics (startApp); absent in CLI commands and most tests. */
+  metrics?: OpsMetrics;
   /** Set when the process serves (`startApp`): between a stop signal and exit it refuses new work (connect/run/drain.ts). */
   drain?: Drain;
 }

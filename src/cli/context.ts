@@ -1,10 +1,12 @@
 /** What every command shares: configuration from env + global flags, and a clean way to fail. */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import { KEY_FILE } from '../connect/connection/crypto.js';
 import { createApp, type App } from '../app.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, type Config, type LoadConfigOptions } from '../config.js';
 import { UserFacingError } from '../user-facing-error.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type LogFormat, type Logger } from '../log.js';
 
 export interface GlobalFlags {
   dataDir?: string;
@@ -13,9 +15,9 @@ export interface GlobalFlags {
   host?: string;
 }
 
-export function configFrom(cmd: Command): Config {
+export function configFrom(cmd: Command, opts: LoadConfigOptions = {}): Config {
   const flags = cmd.optsWithGlobals<GlobalFlags>();
-  return loadConfig(process.env, { dataDir: flags.dataDir, logLevel: flags.logLevel, port: flags.port, host: flags.host });
+  return loadConfig(process.env, { dataDir: flags.dataDir, logLevel: flags.logLevel, port: flags.port, host: flags.host }, opts);
 }
 
 /**
@@ -35,11 +37,30 @@ export function isUserFacing(err: unknown): err is Error {
  * The CLI's logger writes to stderr (synchronously, so nothing is lost at exit): stdout carries only
  * the command's answer, so `--json` output stays one JSON document whatever is logged.
  */
-export function cliLogger(level: string): Logger {
-  return createLogger(level, pino.destination({ dest: 2, sync: true }));
+export function cliLogger(level: string, format: LogFormat = 'auto'): Logger {
+  return createLogger(level, { fd: 2, format });
 }
 
-/** The app for one CLI command, logging to stderr. */
+/**
+ * A data folder that was used before (it holds the token key file, or SQLite's write-ahead log) but
+ * has no database: the database was moved or deleted. A command that only reads or changes the
+ * ledger must not quietly make a new empty one there (issue 17) — the person would see "not
+ * connected" and nothing else. `start` (and `restore`) still make or bring one; a fresh folder (no
+ * key file) is a first use and gets its database as before.
+ */
+function refuseMissingDatabase(config: Config): void {
+  if (config.databaseUrl) return;
+  const dbFile = path.join(config.dataDir, 'qbo-connect.db');
+  if (fs.existsSync(dbFile)) return;
+  const sign = [KEY_FILE, 'qbo-connect.db-wal'].find((f) => fs.existsSync(path.join(config.dataDir, f)));
+  if (!sign) return;
+  throw userError(
+    `QBO_CONNECT_DATA_DIR=${config.dataDir}: the folder was used before (it has ${sign}) but its database qbo-connect.db is missing (moved or deleted?); put it back or \`qbo-connect restore FILE\`, or run \`qbo-connect start\` to begin a new empty one.`,
+  );
+}
+
+/** The app for one CLI command, logging to stderr (pretty on a terminal). */
 export function cliApp(config: Config, level = config.logLevel): Promise<App> {
-  return createApp(config, { logger: cliLogger(level) });
+  refuseMissingDatabase(config);
+  return createApp(config, { logger: cliLogger(level, config.logFormat) });
 }

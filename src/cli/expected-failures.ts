@@ -6,6 +6,9 @@
 import { VaultError } from '../connect/connection/crypto.js';
 import { DataFolderError } from '../data-folder.js';
 import { PracticeBusyError } from '../practice/store.js';
+import { PG_CONNECT_TIMEOUT_MS } from '../store/db.js';
+import { MigrationError } from '../store/migrate.js';
+import { KeyRotationError } from '../connect/connection/key-rotation.js';
 
 interface ErrnoLike {
   code?: unknown;
@@ -46,11 +49,13 @@ function messagesOf(err: unknown, depth = 0): string[] {
 /** node-postgres' own words when the server closed the connection or did not answer in time (pg-pool, pg/lib/client.js). */
 function postgresWithoutCode(err: unknown): string | undefined {
   const text = messagesOf(err).join('\n');
+  // The timeout first: node-postgres ends a silent connection itself, so its cause reads "terminated
+  // unexpectedly" too, and the person must hear that the server did not answer (issue 17).
+  if (/timeout exceeded when trying to connect|Connection terminated due to connection timeout/.test(text)) {
+    return `DATABASE_URL: the server accepted the connection but did not answer within ${PG_CONNECT_TIMEOUT_MS / 1000} s; check that it is a PostgreSQL server that is running and that DATABASE_URL names its host and port.`;
+  }
   if (/Connection terminated unexpectedly/.test(text)) {
     return 'DATABASE_URL: the server closed the connection before answering (is that host and port a PostgreSQL server that accepts this client?); fix DATABASE_URL or the server.';
-  }
-  if (/timeout exceeded when trying to connect|Connection terminated due to connection timeout/.test(text)) {
-    return 'DATABASE_URL: the PostgreSQL server did not answer in time; check that it is running and that DATABASE_URL names its host and port.';
   }
   return undefined;
 }
@@ -60,6 +65,9 @@ export function expectedFailure(err: unknown, env: NodeJS.ProcessEnv = process.e
   if (err instanceof VaultError) return `${err.message}.`;
   if (err instanceof DataFolderError) return err.message;
   if (err instanceof PracticeBusyError) return `${err.message}.`;
+  if (err instanceof KeyRotationError) return err.message;
+  // A migration that failed because the database is down says so; any other says which migration and why.
+  if (err instanceof MigrationError) return (err.cause !== undefined ? expectedFailure(err.cause, env) : undefined) ?? err.message;
   const code = codeOf(err);
   const usesPostgres = !!env.DATABASE_URL;
   if (!code) return usesPostgres ? postgresWithoutCode(err) : undefined;

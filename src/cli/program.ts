@@ -12,6 +12,8 @@ import { registerSync } from './commands/sync.js';
 import { registerHistory } from './commands/history.js';
 import { registerPreview } from './commands/preview.js';
 import { registerUndo } from './commands/undo.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerRotateKey } from './commands/rotate-key.js';
 import { registerHeld } from './commands/held.js';
 import { registerReconcile } from './commands/reconcile.js';
 import { registerBackup } from './commands/backup.js';
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerStart(program);
+  registerMigrate(program);
+  registerRotateKey(program);
   registerUsers(program);
   registerPractice(program);
   registerSettings(program);

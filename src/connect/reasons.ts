@@ -148,6 +148,7 @@ export type PlanReasonCode =
   | 'invoice.void-has-payments'
   | 'credit-note.cannot-void'
   | 'payment-import.invoice-unknown'
+  | 'payment-import.zero-total'
   | 'payment-import.no-payment-type'
   | 'qbo.linked-to-another'
   | 'company.currency-differs'
@@ -261,6 +262,8 @@ const otherSentences: Record<string, (c: PlanMessageContext) => string> = {
     `${c.record}: QBO ${c.detail} "${shown(c.value)}" (field ${c.field ?? 'name'}) is already linked to ${c.limit}, so it is not linked to this record too. Rename one of them (in the practice or in QBO) so each has its own, or skip the record.`,
   'tax.rate-differs': (c) =>
     `${c.record}: tax code ${shown(c.value)} (field ${c.field}) is ${c.detail}, mapped under ${c.limit}: QBO would charge another tax than the practice. Map ${shown(c.value)} to a QBO tax code of the same rate under ${c.limit}.`,
+  'payment-import.zero-total': (c) =>
+    `${c.record}: it totals 0.00 (${c.detail}), so it is not imported as a practice payment: it moves no money. Nothing to do; a credit applied in QBO stays in QBO.`,
   'payment-import.no-payment-type': (c) => `${c.record}: the practice has no payment type to give an imported payment. Add a payment type to the practice.`,
 };
 

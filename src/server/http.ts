@@ -22,6 +22,8 @@ import { notFoundPage, Notice, renderPage } from './web/layout.js';
 import { connectionApi } from './api/connection.js';
 import { endpointsFor } from '../connect/connection/connection.js';
 import { hostCheck } from './web/host.js';
+import { accessLog } from './access-log.js';
+import { isAppMetrics, metricsApi } from './metrics.js';
 import { mountHealth, refuseChangesWhileDraining } from './health.js';
 
 const FORM_LIMIT = 1024 * 1024;
@@ -32,6 +34,8 @@ export const IMPORT_PATH = '/api/v1/practice/import';
 export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   const app = new Hono();
 
+  // First, so every answer (a refused host, a 413, a 500) has a request id and an access-log line.
+  app.use('*', accessLog(ctx.logger));
   app.use(
     '*',
     secureHeaders({
@@ -60,6 +64,10 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
 
   // /healthz and /readyz answer a probe by any address (before the Host check), with no session.
   mountHealth(app, ctx);
+  // Prometheus, also before the Host check (a scraper asks by address): only with a token to check
+  // (QBO_CONNECT_METRICS_TOKEN, so a rebinding page cannot read it) and an app that counts (startApp).
+  if (ctx.config.metricsToken && isAppMetrics(ctx.metrics)) app.route('/metrics', metricsApi(ctx, ctx.metrics, ctx.config.metricsToken));
+  else app.get('/metrics', (c) => c.text('Metrics are off: set QBO_CONNECT_METRICS_TOKEN to serve them.\n', 404));
 
   // Only requests for this product's own host name are answered: a page on another site that makes
   // its name resolve to this server (DNS rebinding) arrives with its own Host and is refused here.

@@ -1,14 +1,14 @@
 /**
  * Opening the database: SQLite (better-sqlite3) in the data folder by default, PostgreSQL (pg) when
- * a DATABASE_URL is given. Migrations run on open.
+ * a DATABASE_URL is given. Migrations run on open (src/store/migrate.ts), or are only checked.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
-import { migrations } from './migrations/index.js';
+import { checkMigrations, runMigrations } from './migrate.js';
 import type { Dialect } from './dialect.js';
 
 export type Db = Kysely<Database>;
@@ -27,13 +27,30 @@ export interface OpenOptions {
   /** `postgres://…` for PostgreSQL; otherwise SQLite at `sqliteFile` (`:memory:` allowed). */
   databaseUrl?: string | undefined;
   sqliteFile?: string;
-  migrate?: boolean;
+  /** true (default): apply pending migrations; 'check': refuse unless they are all applied (`start --no-migrate`); false: neither. */
+  migrate?: boolean | 'check';
+  /** A newer release's migrations are recorded (expand, then contract): one line naming them. Default: stderr. */
+  onMigrationWarning?: (line: string) => void;
   /**
    * A pooled PostgreSQL connection that fails while idle (the server restarted, an administrator
    * ended the session): node-postgres emits `error` on the pool, and an unheard `error` event ends
    * the process. The pool drops that client and opens a new one on the next query; we only report it.
    */
   onIdleError?: (err: Error) => void;
+}
+
+/** The SQLite file a database was opened from, and which file it was then (device and inode). */
+export interface SqliteFileIdentity {
+  file: string;
+  dev: number;
+  ino: number;
+}
+const openedFiles = new WeakMap<object, SqliteFileIdentity>();
+const sqliteFiles = new WeakMap<Db, SqliteFileIdentity>();
+
+/** For `/readyz`: the file this SQLite database was opened from (undefined for PostgreSQL and `:memory:`). */
+export function sqliteFileOf(db: Db): SqliteFileIdentity | undefined {
+  return sqliteFiles.get(db);
 }
 
 export interface OpenDb {
@@ -61,13 +78,26 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
       if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
     }
     const sqlite = new SQLite(file);
+    if (file !== ':memory:') {
+      const st = fs.statSync(file);
+      openedFiles.set(sqlite, { file, dev: st.dev, ino: st.ino });
+    }
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('synchronous = NORMAL');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const opened = openedFiles.get(sqlite);
+    if (opened) sqliteFiles.set(db, opened);
   }
-  if (opts.migrate !== false) await migrateToLatest(db);
+  const warn = opts.onMigrationWarning ?? ((line: string) => process.stderr.write(`qbo-connect: warning: ${line}\n`));
+  try {
+    if (opts.migrate === 'check') await checkMigrations(db, warn);
+    else if (opts.migrate !== false) await runMigrations(db, warn);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
   return { db, dialect, close: () => db.destroy() };
 }
 
@@ -75,15 +105,7 @@ function reportIdleError(err: Error): void {
   process.stderr.write(`PostgreSQL: an idle pooled connection failed (${err.message}); the next query opens a new one\n`);
 }
 
-const provider: MigrationProvider = { getMigrations: async () => migrations };
-
+/** Applies pending migrations (see migrate.ts for renamed and newer ones); warnings go to stderr. */
 export async function migrateToLatest(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error');
-    const cause = error instanceof Error ? error.message : String(error);
-    // The cause keeps its code (ECONNREFUSED, 28P01…), so the CLI can say what to fix in one line.
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${cause}`, { cause: error });
-  }
+  await runMigrations(db, (line) => process.stderr.write(`qbo-connect: warning: ${line}\n`));
 }

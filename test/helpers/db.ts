@@ -37,6 +37,27 @@ export async function clonePostgres(): Promise<{ url: string; drop: () => Promis
   };
 }
 
+/** An empty PostgreSQL database (never migrated: for upgrade tests), its URL, and how to drop it. */
+export async function emptyPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const adminUrl = inject('pgAdminUrl');
+  const name = `qbo_empty_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
 /** A fresh database of one dialect; PostgreSQL ones are cloned from the migrated template. */
 export async function freshDatabase(dialect: Dialect): Promise<OpenDb> {
   if (dialect === 'sqlite') return openDatabase({ sqliteFile: ':memory:' });

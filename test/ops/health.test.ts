@@ -4,6 +4,9 @@
  * open without a session or token and to a probe that asks by the machine's address (any Host). The
  * bodies name what is not ready and never carry a secret. On both dialects.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
@@ -117,5 +120,27 @@ describe('databaseReadiness: an unreachable database', () => {
     await opened.close();
     const r = await databaseReadiness(opened.db);
     expect(r).toMatchObject({ ready: false, reachable: false });
+  });
+
+  it.each(['moved', 'deleted', 'replaced'] as const)('a SQLite file %s under the running app: not ready, naming the path', async (how) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-readyz-'));
+    const file = path.join(dir, 'qbo-connect.db');
+    const opened = await openDatabase({ sqliteFile: file });
+    try {
+      expect((await databaseReadiness(opened.db)).ready).toBe(true);
+      if (how === 'moved') fs.renameSync(file, `${file}.bak`);
+      if (how === 'deleted') fs.rmSync(file);
+      if (how === 'replaced') {
+        fs.renameSync(file, `${file}.bak`);
+        fs.writeFileSync(file, '');
+      }
+      // The old check ran `select 1` on the open handle, which still answers: ready.
+      const r = await databaseReadiness(opened.db);
+      expect(r.ready).toBe(false);
+      expect(r.problem).toContain(file);
+    } finally {
+      await opened.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -263,3 +263,31 @@ describe('SIGTERM when the batch in flight outlasts QBO_CONNECT_SHUTDOWN_TIMEOUT
     }
   }, 240_000);
 });
+
+describe('SIGTERM while a slow GET is in flight and no sync runs [sqlite]', () => {
+  it('stops within QBO_CONNECT_SHUTDOWN_TIMEOUT, closes the request, and says a request (not a sync) was still going', async () => {
+    const s = await prepare('Drain slow read', 'sqlite');
+    // QBO reads take 30 s: the preview waits on them far past the 2 s shutdown timeout.
+    emu.control.armFaults({ latencyMs: 30_000, appliesTo: 'reads', realmId: s.realmId });
+    running = spawnStart(['--port', String(await freePort())], { ...envFor(s), QBO_CONNECT_SHUTDOWN_TIMEOUT: '2' });
+    const url = await runningUrl(running);
+    const preview = fetch(`${url}/api/v1/preview?realm=${s.realmId}`, { headers: { Authorization: `Bearer ${s.token}` } }).then(
+      (r) => r.status,
+      () => 'closed' as const,
+    );
+    await sleep(1_000);
+    const t0 = Date.now();
+    running.child.kill('SIGTERM');
+    const end = await running.exited;
+    const ms = Date.now() - t0;
+    emu.control.armFaults({ latencyMs: 0 });
+    console.log(`SIGTERM with a slow GET in flight: exited ${end.code} ${ms} ms after the signal; the GET ended ${await preview}`);
+    // The old code waited for the request until timeout + 10 s and blamed "the syncs".
+    expect(ms).toBeLessThan(2_000 + 2_500);
+    expect(end.code).toBe(1);
+    expect(await preview).toBe('closed');
+    const last = running.err().trim().split('\n').at(-1);
+    expect(last).toContain('stopped after 2 s (QBO_CONNECT_SHUTDOWN_TIMEOUT) with 1 request(s) still being answered');
+    expect(running.err()).not.toContain('after the syncs stopped');
+  }, 120_000);
+});

@@ -15,9 +15,9 @@ export interface Started {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
-export function spawnStart(args: string[], env: NodeJS.ProcessEnv): Started {
+export function spawnStart(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Started {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [bin, 'start', ...args], { env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'start', ...args], { env: { ...process.env, QBO_CONNECT_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += String(d)));

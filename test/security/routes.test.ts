@@ -22,6 +22,8 @@ type Expectation = {
 const expected: Record<string, Expectation> = {
   'GET /healthz': { min: 'public' },
   'GET /readyz': { min: 'public' },
+  // No session or role: its own bearer token (QBO_CONNECT_METRICS_TOKEN; test/ops/metrics-and-run-logs), 404 while unset.
+  'GET /metrics': { min: 'public' },
   'GET /static/htmx.min.js': { min: 'public' },
   'GET /static/app.css': { min: 'public' },
   'GET /setup': { min: 'public' },

@@ -89,7 +89,7 @@ export function registerEmulator(program: Command): void {
     .action(async (flags: EmulatorFlags, cmd: Command) => {
       const globals = cmd.optsWithGlobals<{ logLevel?: string; host?: string; port?: string }>();
       const options = emulatorOptions({ ...flags, host: flags.host ?? globals.host, port: flags.port ?? globals.port }, process.env);
-      const logger = createLogger(globals.logLevel ?? process.env.QBO_CONNECT_LOG_LEVEL ?? 'warn');
+      const logger = createLogger(globals.logLevel ?? process.env.QBO_CONNECT_LOG_LEVEL ?? 'warn', { fd: 2 });
       let emu;
       try {
         emu = await startEmulator({ ...options, logger });

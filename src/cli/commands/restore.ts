@@ -14,8 +14,10 @@ import { clockFrom } from '../../clock.js';
 import { createTokenCipher, KEY_FILE, loadOrCreateKey, VaultError } from '../../connect/connection/crypto.js';
 import type { Config } from '../../config.js';
 import { prepareDataFolder } from '../../data-folder.js';
-import { BackupError, inspectSqliteBackup, lockLiveDatabase, stageRestore } from '../../store/backup.js';
+import { BackupError, inspectSqliteBackup, lockLiveDatabase, removeStalePartials, stageRestore, tempBeside } from '../../store/backup.js';
 import { findTool, libpqEnv, manualSteps, runTool } from '../../store/backup-pg.js';
+// A backup from before the migration renumbering holds the old names (store/migrations/renames.ts).
+import { recognisedMigrationNames } from '../../store/migrate.js';
 import { migrations } from '../../store/migrations/index.js';
 import { configFrom, userError } from '../context.js';
 import { SQLITE_FILE } from './backup.js';
@@ -33,9 +35,17 @@ function sameFile(a: string, b: string): boolean {
 }
 
 function readKeyFile(file: string): Buffer {
-  const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
+  if (!fs.statSync(file).isFile()) throw userError(`${file} is not a file; put the FILE.key written with the backup there`);
+  const text = fs.readFileSync(file, 'utf8').trim();
+  // Exactly what loadOrCreateKey writes: Buffer.from(…, 'base64') alone accepts almost any text.
+  const key = /^[A-Za-z0-9+/]{43}=$/.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
   if (key.length !== 32) throw userError(`${file} is not a QBO Connect key file (it must hold 32 bytes in base64); use the FILE.key written with the backup`);
   return key;
+}
+
+/** FILE.key, when restore will install it, must be a key file, whether or not the backup holds tokens to check it against. */
+function checkKeyFileFormat(config: Config, file: string): void {
+  if (!config.secret && fs.existsSync(`${file}.key`)) readKeyFile(`${file}.key`);
 }
 
 /**
@@ -77,30 +87,36 @@ function restoreKeyFile(config: Config, file: string, stamp: string): string | u
     fs.copyFileSync(keyFile, `${keyFile}.before-restore-${stamp}`);
     fs.chmodSync(`${keyFile}.before-restore-${stamp}`, 0o600);
   }
-  const temp = `${keyFile}.${process.pid}.partial`;
+  const temp = tempBeside(keyFile);
   fs.writeFileSync(temp, wanted, { mode: 0o600 });
   fs.renameSync(temp, keyFile);
   return `Restored the key file ${keyFile} from ${keyBeside}.`;
 }
 
-function restoreSqlite(config: Config, file: string, yes: boolean): void {
+async function restoreSqlite(config: Config, file: string, yes: boolean): Promise<void> {
   const dbFile = path.join(config.dataDir, SQLITE_FILE);
   // The live file without its -wal is not a backup: restoring it onto itself would lose the last commits.
   if (fs.existsSync(file) && fs.existsSync(dbFile) && sameFile(file, dbFile)) {
     throw userError(`${file} is the database of this data folder itself; make a backup with \`qbo-connect backup\` and restore that`);
   }
-  const facts = inspectSqliteBackup(file, Object.keys(migrations));
+  const facts = await inspectSqliteBackup(file, migrations);
+  checkKeyFileFormat(config, file);
   checkKey(config, file, facts.token);
   prepareDataFolder(config.dataDir);
+  removeStalePartials(config.dataDir);
   const stamp = stampOf(clockFrom(config.clockStart)());
   let locked = lockLiveDatabase(dbFile);
+  const damaged = locked?.damaged !== undefined;
   let sideCopy: string | undefined;
   try {
+    if (locked?.damaged && !yes) {
+      throw userError(`the current database ${dbFile} is damaged (${locked.damaged}); add --yes to set it aside as ${dbFile}.before-restore-${stamp} and restore ${file}`);
+    }
     const rows = locked?.rows() ?? 0;
     if (rows > 0 && !yes) {
       throw userError(`${dbFile} holds data (${rows} rows); add --yes to replace it with ${file} (the database it replaces is kept beside it)`);
     }
-    if (locked && rows > 0) {
+    if (locked && (rows > 0 || locked.damaged)) {
       sideCopy = `${dbFile}.before-restore-${stamp}`;
       locked.copyTo(sideCopy);
     }
@@ -119,7 +135,7 @@ function restoreSqlite(config: Config, file: string, yes: boolean): void {
   }
   const taken = facts.takenAt ? ` (taken ${facts.takenAt}${facts.version ? ` by release ${facts.version}` : ''})` : '';
   console.log(`Restored ${dbFile} from ${file}${taken}.`);
-  if (sideCopy) console.log(`The database it replaced is kept as ${sideCopy}.`);
+  if (sideCopy) console.log(`The ${damaged ? 'damaged ' : ''}database it replaced is kept as ${sideCopy}.`);
   const keyLine = restoreKeyFile(config, file, stamp);
   if (keyLine) console.log(keyLine);
   else if (config.secret && facts.token) console.log('QuickBooks tokens are read with QBO_CONNECT_SECRET (checked: it reads them).');
@@ -152,7 +168,8 @@ async function restorePostgres(config: Config, file: string, yes: boolean): Prom
     process.exitCode = 2;
     return;
   }
-  const known = new Set(Object.keys(migrations));
+  checkKeyFileFormat(config, file);
+  const known = new Set(recognisedMigrationNames());
   const newer = (await migrationsInDump(bin, file, databaseUrl)).filter((m) => !known.has(m));
   if (newer.length) throw userError(`${file} was made by a newer release of QBO Connect (migration ${newer.join(', ')}); restore it with that release or a later one`);
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -206,7 +223,7 @@ export function registerRestore(program: Command): void {
       const source = path.resolve(file);
       try {
         if (config.databaseUrl) await restorePostgres(config, source, opts.yes === true);
-        else restoreSqlite(config, source, opts.yes === true);
+        else await restoreSqlite(config, source, opts.yes === true);
       } catch (err) {
         if (err instanceof BackupError) throw userError(err.message);
         throw err;

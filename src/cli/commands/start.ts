@@ -1,6 +1,6 @@
 /** `qbo-connect start`: the product — HTTP server, database, and the embedded emulator in emulator mode (composed by `startApp`). */
 import type { Command } from 'commander';
-import { StartError, startApp, type RunningApp } from '../../app.js';
+import { StartError, StartStopped, startApp, type RunningApp } from '../../app.js';
 import { configFrom, userError } from '../context.js';
 import type { Config } from '../../config.js';
 
@@ -21,16 +21,36 @@ function startFailure(err: unknown, config: Config): unknown {
   return err.cause ?? err;
 }
 
+/** Past QBO_CONNECT_SHUTDOWN_TIMEOUT, closing the emulator and the database gets this long before the process exits anyway. */
+const STOP_GRACE_MS = 2_000;
+
 export function registerStart(program: Command): void {
   program
     .command('start')
     .description('run QBO Connect: the web app and JSON API')
-    .action(async (_opts, cmd: Command) => {
+    .option('--no-migrate', 'do not migrate the database, only check it is current (run `qbo-connect migrate` as the release step)')
+    .action(async (opts: { migrate: boolean }, cmd: Command) => {
       const config = configFrom(cmd);
+      // The handlers are in place before start-up: a supervisor's SIGTERM (or a Ctrl-C) while the
+      // database opens or migrations run stops after start-up's current step, with a line, instead of
+      // the default exit 143 with nothing said (issue 17).
+      let signalled: string | undefined;
+      const stopper: { stop?: (signal: string) => Promise<void> } = {};
+      const onSignal = (signal: string) => {
+        if (stopper.stop) return void stopper.stop(signal);
+        if (!signalled) console.log(`Stopping (${signal}) during start-up: after the current step.`);
+        signalled ??= signal;
+      };
+      process.on('SIGINT', () => onSignal('SIGINT'));
+      process.on('SIGTERM', () => onSignal('SIGTERM'));
       let running: RunningApp;
       try {
-        running = await startApp(config);
+        running = await startApp(config, { migrate: opts.migrate ? 'run' : 'check', stopRequested: () => signalled !== undefined });
       } catch (err) {
+        if (err instanceof StartStopped) {
+          console.log(`QBO Connect stopped during start-up (${signalled}) after ${err.step}; nothing is left running.`);
+          process.exit(0);
+        }
         throw startFailure(err, config);
       }
       const { app, server, emulator, demo, setupCode } = running;
@@ -47,8 +67,9 @@ export function registerStart(program: Command): void {
 
       // SIGTERM (a supervisor, `docker stop`) and SIGINT (Ctrl-C) stop gracefully: no new work, running
       // syncs finish their batch and close their run, the lock is released, then the server and the
-      // database close. Past QBO_CONNECT_SHUTDOWN_TIMEOUT it exits 1 anyway: the journal keeps every
-      // unanswered write, and the next sync or `qbo-connect recover` settles it (issue 17).
+      // database close. QBO_CONNECT_SHUTDOWN_TIMEOUT bounds the whole stop: past it, runs still going
+      // are left (exit 1; the journal keeps every unanswered write, and the next sync or
+      // `qbo-connect recover` settles it) and requests still being answered are cut off (issue 17).
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) {
@@ -63,16 +84,25 @@ export function registerStart(program: Command): void {
         logger.info({ signal, runs: busy }, 'stopping');
         if (busy.length)
           console.log(`Stopping (${signal}): waiting up to ${config.shutdownTimeout} s for ${busy.length} sync run(s) to finish their current batch: ${busy.join(', ')}.`);
-        // Closing the server waits for requests in flight: bounded too, so a stuck client cannot hold the exit.
+        // The last resort, should closing the emulator or the database itself hang past the deadline.
         setTimeout(() => {
-          console.error(`qbo-connect: could not close within ${config.shutdownTimeout} s (QBO_CONNECT_SHUTDOWN_TIMEOUT) after the syncs stopped; exiting.`);
+          const runs = running.drain.running();
+          const requests = server.inFlight();
+          const what = [runs.length ? `sync run(s) ${runs.join(', ')}` : '', requests ? `${requests} request(s)` : '', 'closing the database'].filter(Boolean).join(', ');
+          console.error(`qbo-connect: could not stop within ${config.shutdownTimeout} s (QBO_CONNECT_SHUTDOWN_TIMEOUT); still going: ${what}; exiting.`);
           process.exit(1);
-        }, timeoutMs + 10_000).unref();
+        }, timeoutMs + STOP_GRACE_MS).unref();
         try {
-          const { settled, left } = await running.shutdown(signal, timeoutMs);
-          if (!settled) {
+          const { left, requests } = await running.shutdown(signal, timeoutMs);
+          if (left.length) {
             console.error(
               `qbo-connect: stopped after ${config.shutdownTimeout} s (QBO_CONNECT_SHUTDOWN_TIMEOUT) with sync run(s) ${left.join(', ')} still going; their unanswered writes stay in the journal, and the next sync or \`qbo-connect recover\` settles them.`,
+            );
+            process.exit(1);
+          }
+          if (requests) {
+            console.error(
+              `qbo-connect: stopped after ${config.shutdownTimeout} s (QBO_CONNECT_SHUTDOWN_TIMEOUT) with ${requests} request(s) still being answered; their connections were closed (no sync was running).`,
             );
             process.exit(1);
           }
@@ -83,7 +113,7 @@ export function registerStart(program: Command): void {
         console.log('QBO Connect stopped.');
         process.exit(0);
       };
-      process.on('SIGINT', () => void stop('SIGINT'));
-      process.on('SIGTERM', () => void stop('SIGTERM'));
+      stopper.stop = stop;
+      if (signalled) void stop(signalled);
     });
 }

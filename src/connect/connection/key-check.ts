@@ -33,6 +33,12 @@ export async function checkTokenKey(db: Db, config: { secret?: string | undefine
   } catch (err) {
     if (!(err instanceof VaultError)) throw err;
     const using = config.secret ? 'QBO_CONNECT_SECRET' : `the key file ${keyFile} (QBO_CONNECT_SECRET is not set)`;
+    // key-rotation.ts: stopped between its commit and renaming the new key file over the old one.
+    if (!config.secret && fs.existsSync(`${keyFile}.new`)) {
+      throw new TokenKeyError(
+        `${using} cannot read the QuickBooks tokens stored in the database: a key rotation was interrupted (${keyFile}.new is there); run \`qbo-connect rotate-key\` again to finish it.`,
+      );
+    }
     throw new TokenKeyError(
       `${using} cannot read the QuickBooks tokens stored in the database (company ${row.realm_id}): they were encrypted with another QBO_CONNECT_SECRET or key file ${keyFile}; start with the one they were stored with (${restore}).`,
     );

@@ -5,7 +5,7 @@
  * inside QBO's "10 in flight, 500 a minute" for the company (ARCHITECTURE §7), not twice that.
  */
 import type { Config } from '../../config.js';
-import type { AppContext, Clock, QboClientOverrides, QboClients } from '../../context.js';
+import type { AppContext, Clock, OpsMetrics, QboClientOverrides, QboClients } from '../../context.js';
 import type { Logger } from '../../log.js';
 import { defaultRetryPolicy } from '../../qbo/classify.js';
 import { createQboClient, type CompanyClient } from '../../qbo/client.js';
@@ -57,6 +57,36 @@ export interface QboClientsDeps {
   clock: Clock;
   /** The token cipher; without one, the key is read (or created) on first use, once. */
   cipher?: TokenCipher;
+  /** Counts QBO's 429s and the limiter's pauses for /metrics. */
+  metrics?: OpsMetrics;
+}
+
+/** The registry, its limiters' pauses counted (the client pauses a company after a 429). */
+function countingPauses(registry: LimiterRegistry, metrics: OpsMetrics | undefined): LimiterRegistry {
+  if (!metrics) return registry;
+  return {
+    forRealm(realmId) {
+      const limiter = registry.forRealm(realmId);
+      // The limiter's getters read its own closure, so an object over it keeps them.
+      return Object.create(limiter, {
+        pauseFor: {
+          value: (ms: number) => {
+            metrics.limiterPaused(realmId, ms);
+            limiter.pauseFor(ms);
+          },
+        },
+      }) as typeof limiter;
+    },
+  };
+}
+
+/** Counts QBO's 429 answers of one company for /metrics. */
+function countingThrottles(realmId: string, base: typeof fetch, metrics: OpsMetrics): typeof fetch {
+  return async (input, init) => {
+    const res = await base(input, init);
+    if (res.status === 429) metrics.qboThrottled(realmId);
+    return res;
+  };
 }
 
 /** Built once per process (`createApp`); tests that build their own context build their own. */
@@ -72,7 +102,7 @@ export function createQboClients(deps: QboClientsDeps): QboClients {
     const key = JSON.stringify(full, Object.keys(full).sort());
     let registry = registries.get(key);
     if (!registry) {
-      registry = createLimiterRegistry(full);
+      registry = countingPauses(createLimiterRegistry(full), deps.metrics);
       registries.set(key, registry);
     }
     return registry;
@@ -80,7 +110,8 @@ export function createQboClients(deps: QboClientsDeps): QboClients {
   const companyWith = (realmId: string, d: { db: Db; clock: Clock; logger: Logger }, overrides: QboClientOverrides): CompanyClient => {
     const merged = clientOptions(deps.config, overrides);
     const store = d.db === deps.db && d.clock === deps.clock ? connections : new ConnectionStore({ db: d.db, cipher, clock: d.clock });
-    return createQboClient({ endpoints, store, logger: d.logger, clock: d.clock, ...merged, limiters: registryFor(merged.limits) }).company(realmId);
+    const counted = deps.metrics ? { fetch: countingThrottles(realmId, merged.fetch ?? ((input, init) => fetch(input, init)), deps.metrics) } : {};
+    return createQboClient({ endpoints, store, logger: d.logger, clock: d.clock, ...merged, ...counted, limiters: registryFor(merged.limits) }).company(realmId);
   };
 
   return {

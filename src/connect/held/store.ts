@@ -1,5 +1,5 @@
 /**
- * The audit of held-record actions (table `held_actions`, migration 0011): who did what to which
+ * The audit of held-record actions (table `held_actions`, migration 0010_held_actions): who did what to which
  * record, when, with the fields as they stood and the state it replaced, so it can be undone. An
  * action is final once a sync of the company has started after it: it counts the company's runs when
  * taken (`runsBefore`) and compares later, so an injected clock that stands still cannot blur it.

@@ -10,7 +10,7 @@ import { QueryBuilder } from '../../qbo/query.js';
 import type { Db } from '../../store/db.js';
 import type { Settings } from '../settings/model.js';
 import { issue, makeRow, type PracticeLists } from './context.js';
-import { linksByQboId, linksOfKinds } from '../links.js';
+import { linksByKey, linksByQboId, linksOfKinds } from '../links.js';
 import type { QboRow, QboSnapshot } from './qbo-snapshot.js';
 import type { Issue, PlanRow } from './types.js';
 
@@ -22,7 +22,12 @@ export async function importRows(db: Db, realmId: string, snap: QboSnapshot, fro
   if (payments.length === 0) return gone;
   const ids = payments.map((p) => p.Id);
   const ours = await linksByQboId(db, realmId, 'Payment', ids);
-  const fresh = payments.filter((p) => !ours.has(p.Id));
+  const unlinked = payments.filter((p) => !ours.has(p.Id));
+  // A payment of 0.00 moves no money: in QBO it applies a credit memo to an invoice (ours, or a
+  // person's). Ours are adopted when their link was lost (a restored backup); none is ever a practice payment.
+  const zero = unlinked.filter((p) => totalCents(p) === 0);
+  const fresh = unlinked.filter((p) => totalCents(p) !== 0);
+  const zeroRows = await creditApplicationRows(db, realmId, snap, zero, skipOf);
   const invoiceIds = fresh.flatMap((p) => linkedInvoices(p).map((l) => l.id));
   const invLinks = await linksByQboId(db, realmId, 'Invoice', invoiceIds);
   const invoices = await getRecordsByKeys(
@@ -37,7 +42,7 @@ export async function importRows(db: Db, realmId: string, snap: QboSnapshot, fro
     const customer = (p['CustomerRef'] as { name?: string } | undefined)?.name;
     const label = `QBO payment ${p.Id}${customer ? ` (${customer})` : ''}`;
     const base = { group: 'payments-import' as const, kind: 'qbo-payment', id, label, date: String(p['TxnDate'] ?? ''), entity: 'Payment', qboId: p.Id, syncToken: p.SyncToken };
-    const total = typeof p['TotalAmt'] === 'number' ? toCents(p['TotalAmt']) : 0;
+    const total = totalCents(p);
     const skipped = skipOf('qbo-payment', id);
     if (skipped) {
       const row = makeRow({ ...base, action: 'import', practiceTotalCents: total, qboTotalCents: total });
@@ -76,7 +81,100 @@ export async function importRows(db: Db, realmId: string, snap: QboSnapshot, fro
     // For an import the payload is the practice payment to record (the practice side is written).
     return makeRow({ ...base, action: 'import', payload: record as unknown as Record<string, unknown>, practiceTotalCents: total, qboTotalCents: total, issues });
   });
-  return [...rows, ...gone];
+  return [...rows, ...zeroRows, ...gone];
+}
+
+const totalCents = (p: QboRow) => (typeof p['TotalAmt'] === 'number' ? toCents(p['TotalAmt']) : 0);
+
+const APPLICATION_MARKER = /^qbo-connect:credit-application:(\S+)$/m;
+
+/**
+ * QBO payments of 0.00 not linked to anything here. One that is our credit application — its
+ * PrivateNote carries our marker for credit note K, it links an invoice and the credit memo that is
+ * K in QBO (linked to K, or numbered K), and no other payment holds K's application — is adopted:
+ * linked as K's application, nothing sent. Its link is lost when a backup from before the sync that
+ * wrote it is restored (or any link is lost); without adoption it was imported as a practice payment
+ * of 0.00, which the practice refuses, on every sync. Any other (a credit a person applied in QBO, a
+ * voided payment) is shown as not imported, with the reason.
+ */
+async function creditApplicationRows(db: Db, realmId: string, snap: QboSnapshot, zero: QboRow[], skipOf: SkipLookup): Promise<PlanRow[]> {
+  if (!zero.length) return [];
+  const linked = (p: QboRow, type: string) => linkedTxns(p).filter((t) => t.TxnType === type);
+  const keyOf = (p: QboRow) => (typeof p['PrivateNote'] === 'string' ? APPLICATION_MARKER.exec(p['PrivateNote'])?.[1] : undefined);
+  const keys = zero.map(keyOf).filter((k): k is string => k !== undefined);
+  const creditLinks = await linksByKey(db, realmId, 'credit-note', keys);
+  const applicationLinks = await linksByKey(db, realmId, 'credit-application', keys);
+  const credits = await getRecordsByKeys(db, 'credit-note', keys);
+  const memos = new Map(
+    (
+      await snap.byIn(
+        'CreditMemo',
+        'Id',
+        zero.flatMap((p) => linked(p, 'CreditMemo').map((t) => t.TxnId)),
+      )
+    ).map((m) => [m.Id, m]),
+  );
+  const claimed = new Set<string>();
+  return zero.map((p) => {
+    const customer = (p['CustomerRef'] as { name?: string } | undefined)?.name;
+    const label = `QBO payment ${p.Id}${customer ? ` (${customer})` : ''}`;
+    const key = keyOf(p);
+    const memoIds = linked(p, 'CreditMemo').map((t) => t.TxnId);
+    const memo = memoIds.length === 1 ? memos.get(memoIds[0]!) : undefined;
+    const creditLink = key ? creditLinks.get(key) : undefined;
+    const isK =
+      key !== undefined &&
+      memo !== undefined &&
+      (creditLink ? creditLink.qbo_id === memo.Id : String(memo['DocNumber'] ?? '').toLowerCase() === key.toLowerCase());
+    const ours =
+      isK &&
+      linked(p, 'Invoice').length === 1 &&
+      credits.has(key) &&
+      !applicationLinks.has(key) &&
+      !claimed.has(key) &&
+      !skipOf('credit-application', key) &&
+      p['status'] !== 'Deleted';
+    if (ours) {
+      claimed.add(key);
+      return makeRow({
+        group: 'payments-export',
+        kind: 'credit-application',
+        id: key,
+        label: `credit note ${key} applied (QBO payment ${p.Id})`,
+        date: String(p['TxnDate'] ?? ''),
+        action: 'adopt',
+        entity: 'Payment',
+        qboId: p.Id,
+        syncToken: p.SyncToken,
+        practiceTotalCents: 0,
+        qboTotalCents: 0,
+      });
+    }
+    return makeRow({
+      group: 'payments-import',
+      kind: 'qbo-payment',
+      id: `qbo:${p.Id}`,
+      label,
+      date: String(p['TxnDate'] ?? ''),
+      action: 'none',
+      entity: 'Payment',
+      qboId: p.Id,
+      syncToken: p.SyncToken,
+      practiceTotalCents: null,
+      qboTotalCents: 0,
+      issues: [
+        issue('payment-import.zero-total', 'warning', {
+          record: label,
+          detail: memoIds.length ? `it applies QBO credit memo ${memoIds.join(', ')}` : 'it moves no money',
+        }),
+      ],
+    });
+  });
+}
+
+function linkedTxns(p: QboRow): Array<{ TxnId: string; TxnType: string }> {
+  const lines = (p['Line'] as Array<{ LinkedTxn?: Array<{ TxnId: string; TxnType: string }> }> | undefined) ?? [];
+  return lines.flatMap((l) => l.LinkedTxn ?? []);
 }
 
 /**

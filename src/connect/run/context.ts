@@ -1,5 +1,6 @@
 /** What every step of a run needs, passed down (no module-level state). */
 import type { Logger } from '../../log.js';
+import type { OpsMetrics } from '../../context.js';
 import type { CompanyClient } from '../../qbo/client.js';
 import type { Db } from '../../store/db.js';
 import type { CrashPoint } from './crash-point.js';
@@ -11,6 +12,8 @@ export interface RunDeps {
   /** The company's QBO client (from connect/qbo-client.ts). */
   client: CompanyClient;
   crash: CrashPoint;
+  /** Counts each finished run for /metrics (web process only). */
+  metrics?: OpsMetrics | undefined;
   /** The group being written, for crash points that sit below the executor (around fetch). */
   scope?: { group: string };
   /** Items per batch, 1–30 (default 30, QBO's maximum); smaller only to test batch boundaries. */

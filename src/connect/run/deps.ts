@@ -23,7 +23,7 @@ export interface SyncWiringOptions {
   processingWindowMs?: number;
 }
 
-export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | 'clock' | 'qbo' | 'drain'>, realmId: string, opts: SyncWiringOptions = {}): SyncDeps {
+export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | 'clock' | 'qbo' | 'metrics' | 'drain'>, realmId: string, opts: SyncWiringOptions = {}): SyncDeps {
   const env = opts.env ?? process.env;
   const crash: CrashPoint = crashPointFromEnv(env);
   // QBO_CONNECT_BATCH_SIZE (1–30) narrows batches, so tests can cross batch boundaries with few records.
@@ -58,6 +58,7 @@ export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | '
     client,
     crash,
     scope,
+    ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
     requestCount: () => requests,
     drain: ctx.drain,
     ...(batchSize !== undefined && Number.isInteger(batchSize) ? { batchSize } : {}),

@@ -81,6 +81,18 @@ async function loadRun(db: Db, id: string) {
   return db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/**
+ * Progress is stored at most every 250 ms (sync.ts persistProgress), while `processed` grows with each
+ * stored record: read mid-run, the stored `done` can lag behind records already counted (issue 17 saw
+ * processed 20 next to done 16 in one answer). Every processed record was gone through, so `done` is
+ * never less than `processed` (nor more than the total, when one is known).
+ */
+function progressDone(r: NonNullable<RunRow>): number {
+  const done = Math.max(Number(r.progress_done), Number(r.processed));
+  const total = Number(r.progress_total);
+  return total > 0 ? Math.min(done, total) : done;
+}
+
 function summary(r: NonNullable<RunRow>): RunSummary {
   return {
     id: r.id,
@@ -100,7 +112,7 @@ function summary(r: NonNullable<RunRow>): RunSummary {
     held: Number(r.held),
     requests: Number(r.requests),
     message: r.message,
-    progress: { done: Number(r.progress_done), total: Number(r.progress_total), group: r.progress_group },
+    progress: { done: progressDone(r), total: Number(r.progress_total), group: r.progress_group },
     kind: r.kind ?? 'sync',
     undoes: r.undoes ?? null,
   };

@@ -171,6 +171,32 @@ describeEachDialect(
       await lock.release();
     });
 
+    it('a run taken over after its process died is closed out: its message and the records it never reached (issue 17)', async () => {
+      await run('run-7');
+      await t.db.updateTable('runs').set({ progress_total: 10, processed: 3 }).where('id', '=', 'run-7').execute();
+      // Its last sign of life: a write journaled 5 minutes after it started; the takeover comes an hour later.
+      const lastWrite = new Date(now.getTime() + 5 * 60_000);
+      await journalWrites(t.db, [entry('INV-7', { runId: 'run-7' })], lastWrite);
+      const takeover = new Date(now.getTime() + 60 * 60_000);
+      expect(await markInterruptedRuns({ db: t.db, clock: () => takeover }, '42', null)).toBe(1);
+      const closed = await getRun(t.db, 'run-7', { now: takeover });
+      expect(closed.status).toBe('interrupted');
+      // The old code stored no message. It still finishes at the takeover: recovery's processing window counts from there.
+      expect(closed.finishedAt).toBe(takeover.toISOString());
+      expect(closed.message).toContain('Run run-7 stopped before it finished (its process ended)');
+      expect(closed.message).toContain('7 of the 10 record(s) it planned were never reached, so not sent');
+    });
+
+    it('mid-run, progress.done is never behind processed in the same answer (issue 17: processed 20 next to done 16)', async () => {
+      await run('run-8');
+      // The throttled progress write lags: 16 stored, while 20 records are already counted.
+      await t.db.updateTable('runs').set({ progress_total: 50, progress_done: 16, processed: 20 }).where('id', '=', 'run-8').execute();
+      const r = await getRun(t.db, 'run-8', { now });
+      expect(r.progress.done).toBe(r.processed);
+      expect(r.progress).toMatchObject({ done: 20, total: 50 });
+      expect((await latestRun(t.db, '42', { now }))!.progress.done).toBe(20);
+    });
+
     it('a run whose lock lease lapsed reads as interrupted at once, before any sync or recover marks it', async () => {
       await run('run-3');
       const lock = await acquireSyncLock(t.db, { realmId: '42', holder: 'alice', clock: () => now, ttlMs: 60_000 });

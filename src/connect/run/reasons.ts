@@ -52,6 +52,8 @@ export interface RunContext {
   holder?: string;
   startedAt?: string;
   count?: number;
+  /** How many records a run planned (with `count`, how many of them it never reached). */
+  total?: number;
   list?: string[];
   seconds?: number;
   runId?: string;
@@ -94,7 +96,11 @@ export const sentences: Record<RunReason, (c: RunContext) => string> = {
   'run.resolve-not-found': (c) =>
     `QuickBooks has no ${c.entity ?? 'record'} ${c.qboId ?? ''} to link write ${c.journalId ?? ''} to (${c.detail ?? 'not found'}); check the Id in QuickBooks.`,
   'run.not-in-qbo': (c) => `${c.record}: not found in QuickBooks after an interrupted run; the sync sends it again with a new request id.`,
-  'run.interrupted': (c) => `Run ${c.runId ?? ''} stopped before it finished (its process ended); its unfinished writes were recovered by the next run.`,
+  'run.interrupted': (c) =>
+    `Run ${c.runId ?? ''} stopped before it finished (its process ended); its unfinished writes are settled by the next sync or \`qbo-connect recover\`.` +
+    (c.count
+      ? ` ${c.count} of the ${c.total ?? c.count} record(s) it planned were never reached, so not sent (this run kept no list of them to name one by one); the next sync sends them.`
+      : ''),
   'run.lapsed': (c) =>
     `Run ${c.runId ?? ''} stopped before it finished: its process ended (its lock lapsed without a heartbeat). The next sync, or \`qbo-connect recover\`, settles the writes it left unfinished.`,
   'run.stopped': (c) => `${c.record}: not sent: the sync stopped before reaching it (${c.detail ?? 'it was interrupted'}). The next sync sends it.`,

@@ -43,11 +43,30 @@ const refValue = (v: unknown): string | undefined => (v && typeof v === 'object'
 const totalCents = (e: QboRow): number | null => (typeof e['TotalAmt'] === 'number' ? toCents(e['TotalAmt'] as number, 'half-up') : null);
 
 /** Runs left "running" by a dead process (we hold the company's lock, so no other run is alive). */
+/**
+ * Closes out runs left "running" by a dead process (issue 17): the run's own message and how many
+ * planned records it never reached. `finished_at` stays the moment it was found dead, not its last
+ * stored activity: settleWrites takes it as the latest its writes could have left us (a write
+ * journaled, then queued behind the rate limiter, leaves later than its journal row), so an earlier
+ * time would shorten the processing-window wait that keeps a late-landing create from being sent twice.
+ */
 export async function markInterruptedRuns(deps: Pick<RunDeps, 'db' | 'clock'>, realmId: string, currentRunId: string | null): Promise<number> {
-  let q = deps.db.updateTable('runs').set({ status: 'interrupted', finished_at: deps.clock().toISOString() }).where('realm_id', '=', realmId).where('status', '=', 'running');
+  let q = deps.db.selectFrom('runs').select(['id', 'processed', 'progress_total']).where('realm_id', '=', realmId).where('status', '=', 'running');
   if (currentRunId) q = q.where('id', '!=', currentRunId);
-  const r = await q.executeTakeFirst();
-  return Number(r.numUpdatedRows);
+  const stale = await q.execute();
+  let marked = 0;
+  for (const run of stale) {
+    const total = Number(run.progress_total);
+    const unreached = Math.max(0, total - Number(run.processed));
+    const r = await deps.db
+      .updateTable('runs')
+      .set({ status: 'interrupted', finished_at: deps.clock().toISOString(), message: sentence('run.interrupted', { runId: run.id, count: unreached, total }) })
+      .where('id', '=', run.id)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    marked += Number(r.numUpdatedRows);
+  }
+  return marked;
 }
 
 /** Look-up results: the candidates found for each write, or why a write could not be looked up. */

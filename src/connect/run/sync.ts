@@ -17,6 +17,8 @@ import { sentence } from './reasons.js';
 import { importPayments, importRows } from './payments-import.js';
 import { markInterruptedRuns, recordUnsettled, resolveByPerson, settleWrites, type PersonVerdict, type RecoverySummary } from './recover.js';
 import { recordProblem, unresolvedWrites } from './journal.js';
+import { withLogContext } from '../../log.js';
+import type { RecordResult } from '../../context.js';
 
 export interface SyncDeps extends RunDeps {
   /** Builds the plan afresh (connect/plan's buildPlan); called at the start of every sync. */
@@ -102,7 +104,15 @@ async function closeRun(deps: SyncDeps | RunDeps, runId: string, status: string,
   await deps.db.updateTable('runs').set({ status, message, finished_at: deps.clock().toISOString(), requests }).where('id', '=', runId).execute();
 }
 
-export async function startSync(deps: SyncDeps, opts: SyncOptions): Promise<StartedSync> {
+/**
+ * Every line logged from here to the run's end — by the engine, the preview, the QBO client, whoever
+ * holds the app's logger — carries the company's id and, once the run exists, its run id (log.ts).
+ */
+export function startSync(deps: SyncDeps, opts: SyncOptions): Promise<StartedSync> {
+  return withLogContext({ realmId: opts.realmId }, () => startSyncOf(deps, opts));
+}
+
+async function startSyncOf(deps: SyncDeps, opts: SyncOptions): Promise<StartedSync> {
   deps.drain?.refuseIfDraining();
   const ttl = deps.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
   const lock = await acquireSyncLock(deps.db, { realmId: opts.realmId, holder: opts.actor, clock: deps.clock, ttlMs: ttl });
@@ -121,7 +131,7 @@ export async function startSync(deps: SyncDeps, opts: SyncOptions): Promise<Star
     lost = true;
     deps.logger.error({ realmId: opts.realmId, runId }, 'sync lock lost (heartbeat lapsed); the run stops');
   });
-  const done = runBody(deps, opts, lock, runId, settings, () => lost).finally(async () => {
+  const done = withLogContext({ runId }, () => runBody(deps, opts, lock, runId, settings, () => lost)).finally(async () => {
     stop();
     await lock.release().catch(() => {});
   });
@@ -167,7 +177,10 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     persistProgress({ done: state.done, total: state.total, group: 'done' }, true);
     await pendingWrite;
     await closeRun(deps, runId, status, message, requestsAtStart);
-    return { runId, status, message, errors, summary: await getRun(deps.db, runId, { now: deps.clock() }), recovery };
+    const summary = await getRun(deps.db, runId, { now: deps.clock() });
+    deps.metrics?.runFinished({ realmId, status, durationMs: summary.durationMs, records: recordResults(summary) });
+    deps.logger.debug({ status, durationMs: summary.durationMs, ...recordResults(summary) }, 'sync run finished');
+    return { runId, status, message, errors, summary, recovery };
   };
 
   let recovery: RecoverySummary = { found: 0, adopted: 0, settled: 0, notSent: 0, held: 0, unknown: 0, interrupted: 0 };
@@ -237,6 +250,10 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     deps.logger.error({ realmId, runId, err: message }, 'sync stopped');
     return finish('failed', `The sync stopped: ${message}`, [], recovery);
   }
+}
+
+function recordResults(run: RunDetail): Record<RecordResult, number> {
+  return { created: run.created, adopted: run.adopted, updated: run.updated, voided: run.voided, imported: run.imported, failed: run.failed, held: run.held };
 }
 
 /**
@@ -312,31 +329,40 @@ export async function recoverCompany(
   deps: SyncDeps | RunDeps,
   opts: { realmId: string; actor: string; lockTtlMs?: number; resolve?: Omit<PersonVerdict, 'actor'> },
 ): Promise<RecoverySummary & { runId: string; resolved: string | null; unsettled: Array<{ journalId: number; record: string; reason: string }> }> {
+  return withLogContext({ realmId: opts.realmId }, () => recoverCompanyOf(deps, opts));
+}
+
+async function recoverCompanyOf(
+  deps: SyncDeps | RunDeps,
+  opts: { realmId: string; actor: string; lockTtlMs?: number; resolve?: Omit<PersonVerdict, 'actor'> },
+): Promise<RecoverySummary & { runId: string; resolved: string | null; unsettled: Array<{ journalId: number; record: string; reason: string }> }> {
   const lock = await acquireSyncLock(deps.db, { realmId: opts.realmId, holder: opts.actor, clock: deps.clock, ttlMs: opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS });
   try {
     const settings = await getSettings(deps.db, opts.realmId, deps.clock).catch(() => undefined);
     const runId = await openRun(deps, opts.realmId, opts.actor, settings);
     await lock.setRunId(runId);
-    const interrupted = await markInterruptedRuns(deps, opts.realmId, runId);
-    let resolved: string | null = null;
-    if (opts.resolve) {
-      try {
-        resolved = await resolveByPerson(deps, opts.realmId, runId, { ...opts.resolve, actor: opts.actor });
-      } catch (err) {
-        await closeRun(deps, runId, 'failed', err instanceof Error ? err.message : String(err), 0);
-        throw err;
+    return await withLogContext({ runId }, async () => {
+      const interrupted = await markInterruptedRuns(deps, opts.realmId, runId);
+      let resolved: string | null = null;
+      if (opts.resolve) {
+        try {
+          resolved = await resolveByPerson(deps, opts.realmId, runId, { ...opts.resolve, actor: opts.actor });
+        } catch (err) {
+          await closeRun(deps, runId, 'failed', err instanceof Error ? err.message : String(err), 0);
+          throw err;
+        }
       }
-    }
-    const earlier = await unresolvedWrites(deps.db, opts.realmId);
-    const { qboIds: _ids, unsettled, ...s } = await settleWrites(deps, opts.realmId, runId, earlier);
-    await recordUnsettled(deps, runId, earlier, unsettled);
-    const status = s.held || s.unknown ? 'failed' : 'succeeded';
-    const message = `Recovery: ${s.found} unresolved write(s); ${s.adopted} found in QuickBooks and linked, ${s.settled} updates/voids settled, ${s.notSent} not in QuickBooks (the next sync sends them), ${s.held} held for review, ${s.unknown} still unknown.`;
-    await closeRun(deps, runId, status, resolved ? `${resolved} ${message}` : message, 0);
-    const unsettledList = earlier
-      .filter((r) => unsettled.has(r.id))
-      .map((r) => ({ journalId: r.id, record: r.label || `${r.record_kind} ${r.record_key}`, reason: unsettled.get(r.id)! }));
-    return { ...s, interrupted, runId, resolved, unsettled: unsettledList };
+      const earlier = await unresolvedWrites(deps.db, opts.realmId);
+      const { qboIds: _ids, unsettled, ...s } = await settleWrites(deps, opts.realmId, runId, earlier);
+      await recordUnsettled(deps, runId, earlier, unsettled);
+      const status = s.held || s.unknown ? 'failed' : 'succeeded';
+      const message = `Recovery: ${s.found} unresolved write(s); ${s.adopted} found in QuickBooks and linked, ${s.settled} updates/voids settled, ${s.notSent} not in QuickBooks (the next sync sends them), ${s.held} held for review, ${s.unknown} still unknown.`;
+      await closeRun(deps, runId, status, resolved ? `${resolved} ${message}` : message, 0);
+      const unsettledList = earlier
+        .filter((r) => unsettled.has(r.id))
+        .map((r) => ({ journalId: r.id, record: r.label || `${r.record_kind} ${r.record_key}`, reason: unsettled.get(r.id)! }));
+      return { ...s, interrupted, runId, resolved, unsettled: unsettledList };
+    });
   } finally {
     await lock.release();
   }

@@ -1,7 +1,7 @@
 /**
  * The assets the pages use, served by the product itself (no CDN: the CSP allows only 'self', and
  * the machines may have no outside network). htmx comes from the installed htmx.org package; the
- * stylesheet from src/server/static/. Both are read once at start-up.
+ * stylesheet from server/static/ beside the code. Both are read once at start-up.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,8 +17,8 @@ function readAsset(resolve: () => string): string {
 
 export function mountStatic(app: Hono<WebEnv>): void {
   const htmx = readAsset(() => require.resolve('htmx.org/dist/htmx.min.js'));
-  // Beside this module in the source tree; from a `npm run build` (dist/, which tsc does not copy
-  // CSS into) the same file is found in src/, which ships alongside dist/.
+  // Beside this module: src/server/static/ in a clone, dist/server/static/ in a build (`npm run build`
+  // copies it there; the package ships dist/ only). The src/ fallback: a dist/ compiled by tsc alone.
   const css = readAsset(() => {
     const candidates = [new URL('../static/app.css', import.meta.url), new URL('../../../src/server/static/app.css', import.meta.url)].map((u) => fileURLToPath(u));
     const found = candidates.find((f) => fs.existsSync(f));

@@ -1,4 +1,4 @@
-/** Table of the held-records actions (migration 0011_held_actions; connect/held). */
+/** Table of the held-records actions (migration 0010_held_actions; connect/held). */
 import type { Generated } from 'kysely';
 
 export interface HeldTables {

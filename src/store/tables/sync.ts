@@ -90,11 +90,11 @@ export interface SyncTables {
     progress_group: string | null;
     /** QBO requests the run made. */
     requests: Generated<number>;
-    // 0012_undo: `sync`, or `undo` (then `undoes` is the run it took back).
+    // 0011_undo: `sync`, or `undo` (then `undoes` is the run it took back).
     kind: Generated<string>;
     undoes: string | null;
   };
-  /** 0012_undo: a QBO entity an undo voided, deleted or made inactive, and the practice record it held. */
+  /** 0011_undo: a QBO entity an undo voided, deleted or made inactive, and the practice record it held. */
   undone_records: {
     realm_id: string;
     qbo_entity: string;
