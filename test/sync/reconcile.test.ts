@@ -206,4 +206,28 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(applied.explanation).toContain(`applied differently: practice ${inv} ${amt(payment.record.amountCents)}, QuickBooks ${inv} ${amt(payment.record.amountCents - 100)}`);
     expect(r.qboRequests).toBeLessThanOrEqual(20);
   }, 120_000);
+
+  it('a credit note applied differently in QBO (its 0.00 application payment edited) shows once as payment-applied', async () => {
+    const ctx = c.app.ctx;
+    const before = await report();
+    const known = new Set(before.differences.map((d) => d.id));
+    const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    const appLink = links.find((l) => l.record_kind === 'credit-application' && l.state === 'linked')!;
+    const app = (await deps.client.read('Payment', appLink.qbo_id)) as Row;
+    const lines = structuredClone(app['Line'] as Array<{ Amount: number; LinkedTxn: Array<{ TxnId: string; TxnType: string }> }>);
+    const applied = Math.round(lines[0]!.Amount * 100);
+    expect(applied).toBeGreaterThan(100);
+    for (const l of lines) l.Amount = (applied - 100) / 100;
+    const invoiceId = lines.find((l) => l.LinkedTxn[0]!.TxnType === 'Invoice')!.LinkedTxn[0]!.TxnId;
+    const invoiceKey = links.find((l) => l.qbo_entity === 'Invoice' && l.qbo_id === invoiceId)!.record_key;
+    await deps.client.sparseUpdate('Payment', { Id: app.Id, SyncToken: app.SyncToken, Line: lines } as never, { requestId: 'plant-credit-apply' });
+
+    const r = await report();
+    const fresh = r.differences.filter((d) => !known.has(d.id));
+    expect(fresh.map((d) => d.kind)).toEqual(['payment-applied']);
+    const amt = (c: number) => (c / 100).toFixed(2);
+    expect(fresh[0]).toMatchObject({ record: { kind: 'credit-note', key: appLink.record_key }, qbo: { entity: 'Payment', id: appLink.qbo_id }, amountCents: 0 });
+    expect(fresh[0]!.explanation).toContain(`applied differently: practice ${invoiceKey} ${amt(applied)}, QuickBooks ${invoiceKey} ${amt(applied - 100)}`);
+    expect(r.customers.find((x) => x.code === fresh[0]!.party)?.differences).toContain(fresh[0]!.id);
+  }, 120_000);
 });

@@ -391,6 +391,34 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     }
   }
 
+  // Credit notes applied to invoices: a 0.00 QBO Payment each (connect/plan/credit-applications.ts),
+  // compared like a payment's allocations: what the sync applied against what QBO applies now.
+  for (const l of links) {
+    if (l.record_kind !== 'credit-application' || l.state === 'voided') continue;
+    const row = qboRows.get(`${l.qbo_entity}:${l.qbo_id}`);
+    const credit = byKey.get(`credit-note:${l.record_key}`);
+    if (!row || !credit || credit.stored.state === 'cancelled' || !inPeriod(credit.date)) continue;
+    const sent = parseSentFields(l.sent_fields)?.['Line']?.qbo as Array<{ Amount?: number; LinkedTxn?: string[] }> | null | undefined;
+    const want = new Map<string, number>();
+    for (const line of Array.isArray(sent) ? sent : [])
+      for (const t of line.LinkedTxn ?? []) if (t.startsWith('Invoice:')) want.set(invoiceKeyOfQbo(t.slice(8)), (want.get(invoiceKeyOfQbo(t.slice(8))) ?? 0) + (line.Amount ?? 0));
+    const got = allocationText(qboAllocations(row, invoiceKeyOfQbo));
+    if (!want.size || allocationText(want) === got) continue;
+    add({
+      id: `credit-application:${l.record_key}`,
+      kind: 'payment-applied',
+      intentional: false,
+      record: { kind: 'credit-note', key: l.record_key, href: `/practice/credit-note/${encodeURIComponent(l.record_key)}` },
+      qbo: { entity: l.qbo_entity, id: l.qbo_id },
+      party: credit.party,
+      date: credit.date || null,
+      practiceCents: 0,
+      qboCents: 0,
+      explanation: `Credit note ${l.record_key} (QuickBooks ${l.qbo_entity} ${l.qbo_id}, its application): applied differently: practice ${allocationText(want)}, QuickBooks ${got || 'nothing'}.`,
+      action: 'Re-apply the credit note in QuickBooks to the invoice the practice names, or correct the practice’s credit note.',
+    });
+  }
+
   // ---- tax codes --------------------------------------------------------------------------------
   const tax = taxTable(
     practice.filter((d) => inPeriod(d.date) && (!leftOut(d) || !!practiceLinkOf(d))),
