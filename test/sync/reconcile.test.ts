@@ -230,4 +230,40 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(fresh[0]!.explanation).toContain(`applied differently: practice ${invoiceKey} ${amt(applied)}, QuickBooks ${invoiceKey} ${amt(applied - 100)}`);
     expect(r.customers.find((x) => x.code === fresh[0]!.party)?.differences).toContain(fresh[0]!.id);
   }, 120_000);
+
+  it('an invoice moved to another customer in QBO is a "different customer" difference naming both, on each customer\'s row', async () => {
+    const ctx = c.app.ctx;
+    const before = await report();
+    const known = new Set(before.differences.map((d) => d.id));
+    const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    const allocated = new Set((await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
+    const credited = new Set((await listRecords(ctx.db, 'credit-note', { limit: 1000 })).items.map((n) => n.record.invoiceNumber));
+    const touched = new Set(before.differences.map((d) => d.record?.key));
+    const invoiceLink = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked' && !allocated.has(l.record_key) && !credited.has(l.record_key) && !touched.has(l.record_key))[20]!;
+    const invoice = (await getRecord(ctx.db, 'invoice', invoiceLink.record_key))!;
+    const quiet = new Set(before.differences.map((d) => d.party));
+    const otherLink = links.find((l) => l.qbo_entity === 'Customer' && l.record_key !== invoice.record.contactCode && !quiet.has(l.record_key))!;
+    const qboInvoice = (await deps.client.read('Invoice', invoiceLink.qbo_id)) as Row;
+    await deps.client.sparseUpdate('Invoice', { Id: qboInvoice.Id, SyncToken: qboInvoice.SyncToken, CustomerRef: { value: otherLink.qbo_id } } as never, { requestId: 'plant-move-customer' });
+
+    const r = await report();
+    const fresh = r.differences.filter((d) => !known.has(d.id));
+    expect(fresh.map((d) => d.kind)).toEqual(['customer', 'customer']);
+    expect(r.summary.differences).toBe(before.summary.differences + 1);
+    const total = Math.round((qboInvoice['TotalAmt'] as number) * 100);
+    const names = [invoice.record.contactCode, otherLink.record_key].map((k) => r.customers.find((x) => x.code === k)!);
+    const [own, other] = names as [(typeof r.customers)[number], (typeof r.customers)[number]];
+    for (const d of fresh) {
+      expect(d.explanation).toContain(own.name);
+      expect(d.explanation).toContain(other.name);
+      expect(d.explanation).not.toMatch(/CustomerRef/);
+    }
+    // Each customer's difference rows add up to its difference.
+    for (const cust of [own, other]) {
+      const rows = r.differences.filter((d) => cust.differences.includes(d.id));
+      expect(rows.reduce((s, d) => s + d.amountCents, 0)).toBe(cust.invoiced.difference);
+    }
+    expect(own.invoiced.difference).toBe(total);
+    expect(other.invoiced.difference).toBe(-total);
+  }, 120_000);
 });

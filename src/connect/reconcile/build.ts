@@ -140,6 +140,7 @@ const actions: Record<DifferenceKind, string> = {
   'voided-in-qbo': 'Check why it was voided in QuickBooks: cancel it in the practice if that was right, or enter it again in QuickBooks.',
   'outside-period': 'Widen the period (--from, or the From date) to see the documents that explain it.',
   'tax-code': 'Correct the tax code on these documents in QuickBooks, or put the mapping back (Settings → tax) if the change was a mistake.',
+  customer: 'Decide which customer is right: move it back to the practice’s customer in QuickBooks, or change the customer on the practice document.',
 };
 
 export async function reconcile(deps: ReconcileDeps, realmId: string, period: Period = {}): Promise<ReconciliationReport> {
@@ -287,12 +288,18 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     const row = qboRows.get(key);
     const reasons: Array<[DifferenceKind, string]> = [];
     const qboCents = row ? qboTotal(row) : 0;
+    // Under another customer in QBO than the practice's: named by both customers, not by raw Ids.
+    const qboCustomer = row && d.kind !== 'bill' && d.kind !== 'staff-expense' ? refOf(row['CustomerRef']) : undefined;
+    const ownCustomer = qboCustomerOf.get(d.party);
+    const moved = !!qboCustomer && !!ownCustomer && qboCustomer !== ownCustomer;
     if (link.state === 'diverged') reasons.push(['diverged', 'held: changed in QuickBooks and in the practice since the last sync']);
     if (!row) reasons.push(['deleted-in-qbo', `QuickBooks no longer has ${link.qbo_entity} ${link.qbo_id} it was sent as`]);
     else {
       // QBO's void zeroes the amounts and overwrites PrivateNote with "Voided" (src/emulator/core/company.ts void).
       const voided = qboCents === 0 && String(row['PrivateNote'] ?? '').startsWith('Voided');
-      const changed = qboChanges(link, row).filter((f) => !voided || !['Line', 'TotalAmt', 'PrivateNote', 'Balance'].includes(f));
+      const changed = qboChanges(link, row)
+        .filter((f) => !voided || !['Line', 'TotalAmt', 'PrivateNote', 'Balance'].includes(f))
+        .filter((f) => !moved || !f.startsWith('CustomerRef'));
       if (voided && d.total !== 0) reasons.push(['voided-in-qbo', `voided in QuickBooks: practice ${money(d.total)}, QuickBooks 0.00`]);
       else if (d.total !== qboCents) reasons.push(['total', `totals differ: practice ${money(d.total)}, QuickBooks ${money(qboCents)}`]);
       if (typeof row['TxnDate'] === 'string' && row['TxnDate'] !== d.date) reasons.push(['date', `dated differently: practice ${d.date}, QuickBooks ${row['TxnDate']}`]);
@@ -311,6 +318,22 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     }
     else if (Number(link.record_version) < d.stored.version)
       reasons.push(['changed-in-practice', `changed in the practice since the last sync (version ${link.record_version} → ${d.stored.version})`]);
+    if (moved && link.state !== 'diverged') {
+      const otherCode = customerOf.get(qboCustomer) ?? `qbo:${qboCustomer}`;
+      const names = await getRecordsByKeys(db, 'contact', [d.party, otherCode]);
+      const ours = names.get(d.party)?.record.name ?? d.party;
+      const theirs = names.get(otherCode)?.record.name ?? (row?.['CustomerRef'] as { name?: string } | undefined)?.name ?? `QuickBooks customer ${qboCustomer}`;
+      const id = `${d.kind}:${d.stored.key}`;
+      const practiceCents = inPeriod(d.date) ? d.total : 0;
+      const qboShare = row && !inPeriod(row['TxnDate'] as string | undefined) ? 0 : qboCents;
+      const also = reasons.length ? `; also ${reasons.map(([, t]) => t).join('; ')}` : '';
+      const explanation = `${name} (QuickBooks ${link.qbo_entity} ${link.qbo_id}) is under a different customer: ${ours} in the practice, ${theirs} in QuickBooks (${money(qboCents)} in ${theirs}’s figures there, ${money(d.total)} in ${ours}’s here)${also}.`;
+      const common = { ...base, kind: 'customer' as const, intentional: false, qbo: { entity: link.qbo_entity, id: link.qbo_id }, explanation, action: actions.customer };
+      // One row on each customer: the practice's customer has it only in the practice, QBO's only in QBO.
+      add({ ...common, id, practiceCents, qboCents: 0 });
+      add({ ...common, id: `${id}:qbo-customer`, party: otherCode, practiceCents: 0, qboCents: qboShare, shareOf: id });
+      continue;
+    }
     if (!reasons.length) continue;
     const kind = precedence.find((k) => reasons.some(([r]) => r === k))!;
     add({
@@ -543,7 +566,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     from,
     to,
   );
-  const counting = differences.filter((d) => !d.intentional);
+  const counting = differences.filter((d) => !d.intentional && !d.shareOf);
   const agrees =
     counting.length === 0 &&
     [...customers.values()].every((c) => !c.invoiced.difference && !c.credited.difference && !c.received.difference && !c.openBalance.difference) &&
@@ -558,7 +581,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     today: { date: today, zone: local.zone ?? 'UTC', known: local.zone !== null },
     qboRequests: snap.requests,
     elapsedMs: Date.now() - started,
-    summary: { differences: counting.length, leftOut: differences.length - counting.length, agrees },
+    summary: { differences: counting.length, leftOut: differences.filter((d) => d.intentional).length, agrees },
     customers: [...customers.values()].sort((a, b) => a.name.localeCompare(b.name)),
     suppliers: [...suppliers.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name)),
     tax: tax.rows,

@@ -65,6 +65,7 @@ export const differenceKinds = [
   'voided-in-qbo',
   'tax-code',
   'outside-period',
+  'customer',
 ] as const;
 export type DifferenceKind = (typeof differenceKinds)[number];
 
@@ -87,6 +88,11 @@ export interface Difference {
   amountCents: number;
   explanation: string;
   action: string;
+  /**
+   * The id of the difference this row is another share of (a document under another customer in QBO
+   * has a row on each customer, so each customer's rows add up): shown, not counted again.
+   */
+  shareOf?: string;
 }
 
 export interface MonthTotals {

@@ -26,6 +26,7 @@ const kindText: Record<string, string> = {
   'voided-in-qbo': 'Voided in QuickBooks',
   'outside-period': 'Explained outside the period',
   'tax-code': 'Tax code differs',
+  customer: 'Different customer',
 };
 
 /** One measure of both books in one cell: the figure when they agree, both and the difference when not. */
