@@ -22,7 +22,7 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
   const c = withConnectedEmulator('sqlite');
   let deps: ReturnType<typeof syncDepsFor>;
   let baseline: ReconciliationReport;
-  const report = () => reconcile({ db: c.app.ctx.db, clock: c.app.ctx.clock, qbo: deps.client }, c.realmId);
+  const report = () => reconcile({ db: c.app.ctx.db, clock: c.app.ctx.clock, logger: c.app.ctx.logger, qbo: deps.client }, c.realmId);
 
   beforeAll(async () => {
     const ctx = c.app.ctx;
@@ -265,5 +265,27 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     }
     expect(own.invoiced.difference).toBe(total);
     expect(other.invoiced.difference).toBe(-total);
+  }, 120_000);
+
+  it('an invoice re-dated on both sides before the next sync is held, as the held page says, with a link to its card there', async () => {
+    const ctx = c.app.ctx;
+    const before = await report();
+    const known = new Set(before.differences.map((d) => d.id));
+    const touched = new Set(before.differences.map((d) => d.record?.key));
+    const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    const link = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked' && !touched.has(l.record_key))[30]!;
+    const stored = (await getRecord(ctx.db, 'invoice', link.record_key))!;
+    const shift = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+    await updateRecord(ctx.db, 'invoice', link.record_key, { ...stored.record, date: shift(stored.record.date, -2) }, ctx.clock());
+    const qboInvoice = (await deps.client.read('Invoice', link.qbo_id)) as Row;
+    await deps.client.sparseUpdate('Invoice', { Id: qboInvoice.Id, SyncToken: qboInvoice.SyncToken, TxnDate: shift(stored.record.date, -1) } as never, { requestId: 'plant-both' });
+    // No sync in between: the link is still 'linked', yet the held page lists it.
+    expect((await ctx.db.selectFrom('links').select('state').where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', link.record_key).executeTakeFirst())?.state).toBe('linked');
+
+    const r = await report();
+    const fresh = r.differences.filter((d) => !known.has(d.id));
+    expect(fresh.map((d) => d.kind)).toEqual(['diverged']);
+    expect(fresh[0]).toMatchObject({ record: { key: link.record_key }, actionHref: `/held#held-invoice-${encodeURIComponent(link.record_key)}` });
+    expect(fresh[0]!.action).not.toMatch(/sent by the next sync/);
   }, 120_000);
 });

@@ -5,6 +5,8 @@
  * supplier and staff member, per tax code and per month, both books' figures side by side.
  */
 import type { Clock } from '../../context.js';
+import { createLogger, type Logger } from '../../log.js';
+import { heldOf, planFor } from '../held/list.js';
 import { toCents } from '../../qbo/money.js';
 import type { CompanyClient } from '../../qbo/client.js';
 import type { Bill, CreditNote, Invoice, Payment, StaffExpense } from '../../practice/schemas.js';
@@ -17,12 +19,14 @@ import { getSettings } from '../settings/store.js';
 import { allLinks, documentsBetween, skipsByKey } from './read-practice.js';
 import { readQbo, type DocEntity } from './read-qbo.js';
 import { refusal } from './reasons.js';
-import { pair, type CustomerRow, type Difference, type DifferenceKind, type MonthTotals, type ReconciliationReport, type SupplierRow, type TaxRow } from './types.js';
+import { heldAnchor, pair, type CustomerRow, type Difference, type DifferenceKind, type MonthTotals, type ReconciliationReport, type SupplierRow, type TaxRow } from './types.js';
 
 export interface ReconcileDeps {
   db: Db;
   clock: Clock;
   qbo: CompanyClient;
+  /** For the held records' plan (connect/held), built only when a document changed on both sides; silent when not given. */
+  logger?: Logger;
 }
 
 export interface Period {
@@ -260,6 +264,23 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   /** The QBO document's figure the practice compares with: its total (a voided one is 0). */
   const qboTotal = (r: QboRow) => cents(r['TotalAmt']);
 
+  // Held: the held page's own detection (connect/held, a plan's three-way comparison), not only the
+  // links a sync has marked diverged, so a record edited on both sides is held before the next sync
+  // too. Its plan is built only when some linked document changed on both sides since the last sync.
+  const bothSides = practice.some((d) => {
+    const l = practiceLinkOf(d);
+    const r = l && l.state === 'linked' ? qboRows.get(`${l.qbo_entity}:${l.qbo_id}`) : undefined;
+    return !!l && !!r && Number(l.record_version) < d.stored.version && qboChanges(l, r).length > 0;
+  });
+  const heldKeys = new Set<string>();
+  if (bothSides) {
+    const heldDeps = { db, clock: deps.clock, logger: deps.logger ?? createLogger('silent'), client: deps.qbo };
+    const plan = await planFor(heldDeps, realmId, 'qbo-connect (reconcile)');
+    snap.requests += plan.qboRequests;
+    for (const h of await heldOf(heldDeps, realmId, plan)) if (h.why === 'diverged') heldKeys.add(`${h.kind}:${h.id}`);
+  }
+  const heldHref = (d: PracticeDoc) => `/held#${heldAnchor(d.kind, d.stored.key)}`;
+
   for (const d of practice) {
     const link = practiceLinkOf(d);
     // In the period in either book: a document dated differently in the two is compared too.
@@ -292,7 +313,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     const qboCustomer = row && d.kind !== 'bill' && d.kind !== 'staff-expense' ? refOf(row['CustomerRef']) : undefined;
     const ownCustomer = qboCustomerOf.get(d.party);
     const moved = !!qboCustomer && !!ownCustomer && qboCustomer !== ownCustomer;
-    if (link.state === 'diverged') reasons.push(['diverged', 'held: changed in QuickBooks and in the practice since the last sync']);
+    if (link.state === 'diverged' || heldKeys.has(`${d.kind}:${d.stored.key}`)) reasons.push(['diverged', 'held: changed in QuickBooks and in the practice since the last sync']);
     if (!row) reasons.push(['deleted-in-qbo', `QuickBooks no longer has ${link.qbo_entity} ${link.qbo_id} it was sent as`]);
     else {
       // QBO's void zeroes the amounts and overwrites PrivateNote with "Voided" (src/emulator/core/company.ts void).
@@ -347,6 +368,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
       practiceCents: inPeriod(d.date) ? d.total : 0,
       qboCents: row && !inPeriod(row['TxnDate'] as string | undefined) ? 0 : qboCents,
       explanation: `${name} (QuickBooks ${link.qbo_entity} ${link.qbo_id}): ${reasons.map(([, t]) => t).join('; ')}.`,
+      ...(kind === 'diverged' ? { actionHref: heldHref(d) } : {}),
       action:
         kind === 'changed-in-practice' && d.stored.state === 'cancelled'
           ? 'Run a sync (check the preview first): the next sync takes it back in QuickBooks.'

@@ -88,6 +88,8 @@ export interface Difference {
   amountCents: number;
   explanation: string;
   action: string;
+  /** The page the action is taken on, when there is one (a held record: its card on the held page). */
+  actionHref?: string;
   /**
    * The id of the difference this row is another share of (a document under another customer in QBO
    * has a row on each customer, so each customer's rows add up): shown, not counted again.
@@ -121,3 +123,6 @@ export interface ReconciliationReport {
 }
 
 export const pair = (practice: number, qbo: number): Pair => ({ practice, qbo, difference: practice - qbo });
+
+/** The anchor of a held record's card on the held page (server/pages/held.tsx). */
+export const heldAnchor = (kind: string, key: string) => `held-${kind}-${encodeURIComponent(key)}`;

@@ -16,6 +16,7 @@ import { qboClientFor } from '../../connect/connection/qbo-client.js';
 import { qboRefusal } from '../../connect/reasons.js';
 import { actOnHeld, listHeld, undoHeldAction, type HeldDeps, type HeldRecord, type HeldView } from '../../connect/held/index.js';
 import { actorOf, notConnectedPage, str, webRealm, when, who } from './work-common.js';
+import { heldAnchor } from '../../connect/reconcile/index.js';
 
 const whyText: Record<HeldRecord['why'], string> = {
   diverged: 'Changed here and in QuickBooks since the last sync',
@@ -29,7 +30,7 @@ const actionText: Record<string, string> = { 'keep-qbo': "Keep QBO's", 'send-our
 function HeldCard(props: { h: HeldRecord; csrf: string; canAct: boolean }) {
   const { h, csrf, canAct } = props;
   return (
-    <section class="held" aria-label={h.label}>
+    <section class="held" id={heldAnchor(h.kind, h.id)} aria-label={h.label}>
       <h2>{h.label}</h2>
       <p>
         {whyText[h.why]} ({h.reasonCode}). {h.qbo.id ? `QuickBooks ${h.qbo.entity} ${h.qbo.id}.` : null}

@@ -163,6 +163,12 @@ function Report({ r, deps }: { r: ReconciliationReport; deps: WebDeps }) {
                 {d.explanation}
                 <br />
                 <strong>What to do:</strong> {d.action}
+                {d.actionHref ? (
+                  <>
+                    {' '}
+                    <a href={d.actionHref}>Open it on the Held records page</a>
+                  </>
+                ) : null}
               </td>
             </tr>
           );
@@ -291,7 +297,7 @@ function Report({ r, deps }: { r: ReconciliationReport; deps: WebDeps }) {
 async function load(c: Context<WebEnv>, deps: WebDeps): Promise<{ realmId: string; report?: ReconciliationReport; error?: Response }> {
   const realmId = (await webRealm(deps.ctx))!;
   try {
-    const report = await reconcile({ db: deps.ctx.db, clock: deps.ctx.clock, qbo: qboClientFor(deps.ctx, realmId) }, realmId, {
+    const report = await reconcile({ db: deps.ctx.db, clock: deps.ctx.clock, logger: deps.ctx.logger, qbo: qboClientFor(deps.ctx, realmId) }, realmId, {
       from: c.req.query('from') || undefined,
       to: c.req.query('to') || undefined,
     });
