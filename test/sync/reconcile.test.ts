@@ -112,7 +112,10 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(remap!.explanation).toContain('GST');
     // Its amount: the taxable amount of every synced sales line coded GST in the period (credit notes less).
     const gstRow = baseline.tax.find((t) => t.side === 'sales' && t.qboCode === gst)!;
-    expect(remap!.amountCents).toBe(gstRow.taxable.qbo);
+    // The invoice edited in QBO has a row of its own: its GST lines are told there, one row per document.
+    const editedGst = (await getRecord(ctx.db, 'invoice', invoiceLink.record_key))!.record.lines.filter((l) => l.taxCode === 'GST').reduce((s, l) => s + l.amountCents, 0);
+    expect(remap!.amountCents).toBe(gstRow.taxable.qbo - editedGst);
+    if (editedGst) expect(invoice!.explanation).toContain('lines the practice codes GST');
     expect(r.summary.differences).toBe(3);
     expect(r.summary.agrees).toBe(false);
     // The customer row shows the payment, the tax table the remapped amount under both codes.
@@ -287,5 +290,31 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(fresh.map((d) => d.kind)).toEqual(['diverged']);
     expect(fresh[0]).toMatchObject({ record: { key: link.record_key }, actionHref: `/held#held-invoice-${encodeURIComponent(link.record_key)}` });
     expect(fresh[0]!.action).not.toMatch(/sent by the next sync/);
+  }, 120_000);
+
+  it('a tax code changed in QBO on one invoice is one row with both facts, counted once', async () => {
+    const ctx = c.app.ctx;
+    const before = await report();
+    const known = new Set(before.differences.map((d) => d.id));
+    const touched = new Set(before.differences.filter((d) => d.kind !== 'tax-code').map((d) => d.record?.key));
+    const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    const allocated = new Set((await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
+    const credited = new Set((await listRecords(ctx.db, 'credit-note', { limit: 1000 })).items.map((n) => n.record.invoiceNumber));
+    const link = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked' && !touched.has(l.record_key) && !allocated.has(l.record_key) && !credited.has(l.record_key))[40]!;
+    const settings = await getSettings(ctx.db, c.realmId, ctx.clock);
+    const inv = (await deps.client.read('Invoice', link.qbo_id)) as Row;
+    const lines = structuredClone(inv['Line'] as Array<Record<string, unknown>>);
+    const first = lines.find((l) => l['DetailType'] === 'SalesItemLineDetail')!;
+    const detail = first['SalesItemLineDetail'] as { TaxCodeRef: { value: string } };
+    const codes = (await deps.client.rawQuery('SELECT * FROM TaxCode')) as { TaxCode?: Row[] };
+    const third = codes.TaxCode!.find((t) => t.Id !== detail.TaxCodeRef.value && !Object.values(settings.tax.sales).includes(t.Id) && t['Active'] !== false && (t['SalesTaxRateList'] as { TaxRateDetail?: unknown[] } | undefined)?.TaxRateDetail?.length)!;
+    detail.TaxCodeRef = { value: third.Id };
+    await deps.client.sparseUpdate('Invoice', { Id: inv.Id, SyncToken: inv.SyncToken, Line: lines } as never, { requestId: 'plant-tax-code' });
+
+    const r = await report();
+    const fresh = r.differences.filter((d) => !known.has(d.id));
+    expect(fresh.map((d) => d.id)).toEqual([`invoice:${link.record_key}`]);
+    expect(fresh[0]!.explanation).toContain(`QuickBooks tax code ${String(third['Name'])} (${third.Id})`);
+    expect(r.summary.differences).toBe(before.summary.differences + 1);
   }, 120_000);
 });

@@ -473,6 +473,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     practiceLinkOf,
     settings.tax as { sales: Record<string, string>; purchases: Record<string, string> },
     inPeriod,
+    new Map(differences.map((x) => [x.id, x])),
   );
   for (const t of tax.remapped) add(t);
 
@@ -653,6 +654,7 @@ function taxTable(
   practiceLinkOf: (d: PracticeDoc) => Link | undefined,
   mapping: { sales: Record<string, string>; purchases: Record<string, string> },
   inPeriod: (date: string | null | undefined) => boolean,
+  ownRows: Map<string, Difference>,
 ): { rows: TaxRow[]; remapped: Array<Omit<Difference, 'amountCents'>> } {
   const codeName = new Map(qbo.taxCodes.map((t) => [t.Id, String(t['Name'] ?? t.Id)]));
   const ratesOf = (codeId: string, side: 'sales' | 'purchases'): string[] => {
@@ -660,6 +662,7 @@ function taxTable(
     const list = t?.[side === 'sales' ? 'SalesTaxRateList' : 'PurchaseTaxRateList'] as { TaxRateDetail?: Array<{ TaxRateRef?: { value?: string } }> } | undefined;
     return (list?.TaxRateDetail ?? []).map((d) => String(d.TaxRateRef?.value ?? ''));
   };
+  const shown = (c: string | undefined) => (c ? `${codeName.get(c) ?? c} (${c})` : '(none)');
   const rows = new Map<string, TaxRow>();
   const row = (side: 'sales' | 'purchases', code: string) => {
     const k = `${side}:${code}`;
@@ -690,6 +693,13 @@ function taxTable(
       addTo(r.tax, 'practice', sign(d.kind) * l.tax);
       const held = qboLines[i]?.code;
       if (link && link.state !== 'voided' && held !== undefined && held !== mapped) {
+        // A document with a row of its own (its total or lines changed with the code): one row with both facts.
+        const own = ownRows.get(`${d.kind}:${d.stored.key}`);
+        if (own) {
+          const fact = `QuickBooks tax code ${shown(held)} on lines the practice codes ${l.taxCode} (the mapping says ${shown(mapped)})`;
+          if (!own.explanation.includes(fact)) own.explanation = `${own.explanation.replace(/\.$/, '')}; ${fact}.`;
+          return;
+        }
         const id = `tax:${side}:${l.taxCode}:${held}>${mapped}`;
         const x = remaps.get(id) ?? {
           id,
@@ -738,7 +748,6 @@ function taxTable(
   const remapped = [...remaps.values()].map(({ docs, ...x }) => {
     const [, side, practiceCode, rest] = x.id.split(':');
     const [held, mapped] = rest!.split('>');
-    const shown = (c: string | undefined) => (c ? `${codeName.get(c) ?? c} (${c})` : '(none)');
     const only = docs.length === 1;
     return {
       ...x,
