@@ -19,7 +19,7 @@ import { getSettings } from '../settings/store.js';
 import { allLinks, documentsBetween, skipsByKey } from './read-practice.js';
 import { readQbo, type DocEntity } from './read-qbo.js';
 import { refusal } from './reasons.js';
-import { heldAnchor, pair, type CustomerRow, type Difference, type DifferenceKind, type MonthTotals, type ReconciliationReport, type SupplierRow, type TaxRow } from './types.js';
+import { heldAnchor, pair, sumPairs, type CustomerRow, type Difference, type DifferenceKind, type MonthTotals, type ReconciliationReport, type SupplierRow, type TaxRow } from './types.js';
 
 export interface ReconcileDeps {
   db: Db;
@@ -610,6 +610,21 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     tax: tax.rows,
     differences: differences.sort((a, b) => Number(a.intentional) - Number(b.intentional) || a.id.localeCompare(b.id)),
     months,
+    totals: {
+      customers: {
+        invoiced: sumPairs([...customers.values()].map((x) => x.invoiced)),
+        credited: sumPairs([...customers.values()].map((x) => x.credited)),
+        received: sumPairs([...customers.values()].map((x) => x.received)),
+        openBalance: sumPairs([...customers.values()].map((x) => x.openBalance)),
+        overdueInQbo: [...customers.values()].reduce((s, x) => s + x.overdueInQbo, 0),
+      },
+      suppliers: { billed: sumPairs([...suppliers.values()].map((x) => x.billed)), openInQbo: [...suppliers.values()].reduce((s, x) => s + x.openInQbo, 0) },
+      tax: {
+        sales: { taxable: sumPairs(tax.rows.filter((t) => t.side === 'sales').map((t) => t.taxable)), tax: sumPairs(tax.rows.filter((t) => t.side === 'sales').map((t) => t.tax)) },
+        purchases: { taxable: sumPairs(tax.rows.filter((t) => t.side === 'purchases').map((t) => t.taxable)), tax: sumPairs(tax.rows.filter((t) => t.side === 'purchases').map((t) => t.tax)) },
+      },
+      differencesCents: counting.reduce((s, x) => s + x.amountCents, 0),
+    },
   };
 }
 

@@ -43,12 +43,17 @@ export function reportCsv(r: ReconciliationReport): string {
   );
   for (const c of r.customers)
     row(csvCell(c.code), csvCell(c.name), ...pairCells(c.invoiced), ...pairCells(c.credited), ...pairCells(c.received), ...pairCells(c.openBalance), money(c.overdueInQbo));
+  const t = r.totals;
+  row('Total', '', ...pairCells(t.customers.invoiced), ...pairCells(t.customers.credited), ...pairCells(t.customers.received), ...pairCells(t.customers.openBalance), money(t.customers.overdueInQbo));
   row('');
   row('Suppliers and staff', 'Kind', 'Name', 'Billed (practice)', 'Billed (QuickBooks)', 'Billed (difference)', 'Open in QuickBooks');
   for (const s of r.suppliers) row(csvCell(s.code), csvCell(s.kind), csvCell(s.name), ...pairCells(s.billed), money(s.openInQbo));
+  row('Total', '', '', ...pairCells(t.suppliers.billed), money(t.suppliers.openInQbo));
   row('');
   row('Tax code', 'Side', 'Name', 'Practice codes', 'Taxable (practice)', 'Taxable (QuickBooks)', 'Taxable (difference)', 'Tax (practice)', 'Tax (QuickBooks)', 'Tax (difference)');
-  for (const t of r.tax) row(csvCell(t.qboCode), csvCell(t.side), csvCell(t.qboCodeName), csvCell(t.practiceCodes.join(' ')), ...pairCells(t.taxable), ...pairCells(t.tax));
+  for (const x of r.tax) row(csvCell(x.qboCode), csvCell(x.side), csvCell(x.qboCodeName), csvCell(x.practiceCodes.join(' ')), ...pairCells(x.taxable), ...pairCells(x.tax));
+  // One total per side: sales and purchases added together would mean nothing.
+  for (const side of ['sales', 'purchases'] as const) row('Total', side, '', '', ...pairCells(t.tax[side].taxable), ...pairCells(t.tax[side].tax));
   row('');
   row('Difference', 'Kind', 'Left out on purpose', 'Practice record', 'QuickBooks record', 'Party', 'Date', 'Practice', 'QuickBooks', 'Difference', 'Explanation', 'What to do');
   for (const d of r.differences)
@@ -66,5 +71,6 @@ export function reportCsv(r: ReconciliationReport): string {
       csvCell(d.explanation),
       csvCell(d.action),
     );
+  row('Total', '', '', '', '', '', '', '', '', money(t.differencesCents), csvCell('counted differences'), '');
   return `${lines.join('\n')}\n`;
 }

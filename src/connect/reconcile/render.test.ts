@@ -18,6 +18,12 @@ const report = (over: Partial<ReconciliationReport> = {}): ReconciliationReport 
   tax: [],
   differences: [],
   months: [],
+  totals: {
+    customers: { invoiced: pair(0, 0), credited: pair(0, 0), received: pair(0, 0), openBalance: pair(0, 0), overdueInQbo: 0 },
+    suppliers: { billed: pair(0, 0), openInQbo: 0 },
+    tax: { sales: { taxable: pair(0, 0), tax: pair(0, 0) }, purchases: { taxable: pair(0, 0), tax: pair(0, 0) } },
+    differencesCents: 0,
+  },
   ...over,
 });
 

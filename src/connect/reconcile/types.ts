@@ -120,7 +120,21 @@ export interface ReconciliationReport {
   tax: TaxRow[];
   differences: Difference[];
   months: MonthTotals[];
+  /** The grand totals of the tables: every customer, every supplier and staff member, every tax code, every counted difference. */
+  totals: Totals;
 }
+
+export interface Totals {
+  customers: { invoiced: Pair; credited: Pair; received: Pair; openBalance: Pair; overdueInQbo: number };
+  suppliers: { billed: Pair; openInQbo: number };
+  /** Per side: sales and purchases are never added together. */
+  tax: Record<'sales' | 'purchases', { taxable: Pair; tax: Pair }>;
+  /** Σ amountCents of the counted differences (left-out ones and a second customer's share not counted). */
+  differencesCents: number;
+}
+
+/** The Pair sum of `xs`. */
+export const sumPairs = (xs: Pair[]): Pair => pair(xs.reduce((s, x) => s + x.practice, 0), xs.reduce((s, x) => s + x.qbo, 0));
 
 export const pair = (practice: number, qbo: number): Pair => ({ practice, qbo, difference: practice - qbo });
 

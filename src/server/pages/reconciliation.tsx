@@ -241,6 +241,16 @@ function Report({ r, deps }: { r: ReconciliationReport; deps: WebDeps }) {
             </tr>
           ))}
         </tbody>
+        <tfoot>
+          <tr>
+            <th scope="row">Total</th>
+            <Cells p={r.totals.customers.invoiced} />
+            <Cells p={r.totals.customers.credited} />
+            <Cells p={r.totals.customers.received} />
+            <Cells p={r.totals.customers.openBalance} />
+            <td class="num">{money(r.totals.customers.overdueInQbo)}</td>
+          </tr>
+        </tfoot>
       </table>
       <h2>Suppliers and staff</h2>
       <table>
@@ -266,6 +276,13 @@ function Report({ r, deps }: { r: ReconciliationReport; deps: WebDeps }) {
             </tr>
           ))}
         </tbody>
+        <tfoot>
+          <tr>
+            <th scope="row">Total</th>
+            <Cells p={r.totals.suppliers.billed} />
+            <td class="num">{money(r.totals.suppliers.openInQbo)}</td>
+          </tr>
+        </tfoot>
       </table>
       <h2>Tax codes</h2>
       <table>
@@ -289,6 +306,17 @@ function Report({ r, deps }: { r: ReconciliationReport; deps: WebDeps }) {
             </tr>
           ))}
         </tbody>
+        <tfoot>
+          {(['sales', 'purchases'] as const).map((side) => (
+            <tr>
+              <th scope="row">Total</th>
+              <td>{side}</td>
+              <td />
+              <Cells p={r.totals.tax[side].taxable} />
+              <Cells p={r.totals.tax[side].tax} />
+            </tr>
+          ))}
+        </tfoot>
       </table>
     </>
   );
