@@ -334,4 +334,17 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(fresh[0]!.explanation).toContain(`QuickBooks tax code ${String(third['Name'])} (${third.Id})`);
     expect(r.summary.differences).toBe(before.summary.differences + 1);
   }, 120_000);
+
+  it('a customer renamed in QBO shows QBO\'s name beside the practice\'s', async () => {
+    const links = await c.app.ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).where('qbo_entity', '=', 'Customer').execute();
+    const before = await report();
+    const link = links.find((l) => before.customers.some((x) => x.code === l.record_key && !x.qboName))!;
+    const cust = (await deps.client.read('Customer', link.qbo_id)) as Row;
+    await deps.client.sparseUpdate('Customer', { Id: cust.Id, SyncToken: cust.SyncToken, DisplayName: 'Renamed In QBO Pty' } as never, { requestId: 'plant-rename' });
+    const r = await report();
+    const row = r.customers.find((x) => x.code === link.record_key)!;
+    expect(row.qboName).toBe('Renamed In QBO Pty');
+    expect(row.name).toBe(before.customers.find((x) => x.code === link.record_key)!.name);
+    expect(reportCsv(r)).toContain('Renamed In QBO Pty');
+  }, 120_000);
 });

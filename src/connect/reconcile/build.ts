@@ -553,7 +553,14 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     'staff',
     [...suppliers.values()].filter((s) => s.kind === 'staff').map((s) => s.code),
   );
-  for (const c of customers.values()) c.name = contactNames.get(c.code)?.record.name ?? qboName.get(`Customer:${c.qboId}`) ?? c.name;
+  // QBO's current name: its CustomerBalance report line, else a document's CustomerRef name.
+  for (const [id, line] of qbo.customerBalance) if (line.name) qboName.set(`Customer:${id}`, line.name);
+  for (const c of customers.values()) {
+    const ours = contactNames.get(c.code)?.record.name;
+    const theirs = qboName.get(`Customer:${c.qboId}`);
+    c.name = ours ?? theirs ?? c.name;
+    if (ours && theirs && ours !== theirs) c.qboName = theirs;
+  }
   for (const s of suppliers.values()) {
     s.name = (s.kind === 'staff' ? staffNames.get(s.code)?.record.name : contactNames.get(s.code)?.record.name) ?? qboName.get(`Vendor:${s.qboId}`) ?? s.name;
   }

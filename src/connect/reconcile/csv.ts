@@ -40,9 +40,10 @@ export function reportCsv(r: ReconciliationReport): string {
     'Open balance (QuickBooks)',
     'Open balance (difference)',
     'Overdue in QuickBooks',
+    'Name in QuickBooks',
   );
   for (const c of r.customers)
-    row(csvCell(c.code), csvCell(c.name), ...pairCells(c.invoiced), ...pairCells(c.credited), ...pairCells(c.received), ...pairCells(c.openBalance), money(c.overdueInQbo));
+    row(csvCell(c.code), csvCell(c.name), ...pairCells(c.invoiced), ...pairCells(c.credited), ...pairCells(c.received), ...pairCells(c.openBalance), money(c.overdueInQbo), csvCell(c.qboName));
   const t = r.totals;
   row('Total', '', ...pairCells(t.customers.invoiced), ...pairCells(t.customers.credited), ...pairCells(t.customers.received), ...pairCells(t.customers.openBalance), money(t.customers.overdueInQbo));
   row('');

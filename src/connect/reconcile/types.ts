@@ -15,6 +15,8 @@ export interface CustomerRow {
   /** The practice contact code, or `qbo:<Customer Id>` for a customer QBO has and no contact is linked to. */
   code: string;
   name: string;
+  /** QBO's name for the customer when it is not the practice's (renamed in QBO): shown beside it. */
+  qboName?: string;
   qboId: string | null;
   invoiced: Pair;
   credited: Pair;

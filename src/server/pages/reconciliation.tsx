@@ -231,6 +231,7 @@ function Report({ r, deps }: { r: ReconciliationReport; deps: WebDeps }) {
             <tr>
               <th scope="row">
                 {c.code.startsWith('qbo:') ? c.name : <a href={`/practice/contact/${encodeURIComponent(c.code)}`}>{c.name}</a>}
+                {c.qboName ? <span class="hint"> · QuickBooks calls it {c.qboName}</span> : null}
                 <DiffLink ids={c.differences} />
               </th>
               <Cells p={c.invoiced} />
