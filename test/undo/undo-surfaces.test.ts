@@ -82,7 +82,7 @@ describe('undo on the history page and the API', () => {
     const r = await http.request(`/api/v1/undo/${second.runId}?realm=${c.realmId}`, auth(keeperToken, 'POST'));
     expect(r.status).toBe(200);
     const body = (await r.json()) as { status: string; run: { kind: string; undoes: string; voided: number } };
-    expect(body).toMatchObject({ status: 'succeeded', run: { kind: 'undo', undoes: second.runId, voided: 1 } });
+    expect(body).toMatchObject({ status: 'succeeded', run: { kind: 'undo', undoes: second.runId, voided: 0, undo: { voided: 1, refused: 0 } } });
   });
 
   it('a viewer sees no undo; a bookkeeper previews (nothing written), then confirms', async () => {

@@ -11,7 +11,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { getRun } from '../../src/connect/run/history.js';
+import { getRun, listRuns } from '../../src/connect/run/history.js';
+import { createMetrics } from '../../src/server/metrics.js';
 import { previewUndo, undoRun } from '../../src/connect/undo/index.js';
 import { reconcile } from '../../src/connect/reconcile/index.js';
 import { setSetting } from '../../src/connect/settings/store.js';
@@ -115,6 +116,16 @@ describe('undo a sync: preview, refusals, the undo run', () => {
     expect(r.status).toBe('failed');
     const run = await getRun(ctx.db, r.undoRunId);
     expect(run).toMatchObject({ kind: 'undo', undoes: runId, status: 'failed' });
+    // Counted in the undo's own words: kept names are not "held", deletes not "voided", inactivations not "updated".
+    expect(run).toMatchObject({ held: 0, updated: 0, voided: 0, created: 0 });
+    expect(run.undo).toMatchObject({ keptActive: p.counts.keep, refused: p.counts.refuse, madeInactive: p.counts.inactivate, toSettle: 0 });
+    expect(run.undo!.voided + run.undo!.deleted).toBe(p.counts.void + p.counts.delete);
+    expect(p.counts.keep).toBeGreaterThan(0);
+    expect((await listRuns(ctx.db, { realmId: c.realmId, limit: 1 }))[0]).toMatchObject({ id: r.undoRunId, held: 0, undo: { keptActive: p.counts.keep } });
+    // /metrics' latest-run gauges read the latest sync, never the undo.
+    const scraped = await createMetrics().scrape(ctx);
+    expect(scraped).toContain(`qbo_connect_last_run_records{realm_id="${c.realmId}",result="held"} ${later.summary.held}`);
+    expect(scraped).toContain(`qbo_connect_last_run_records{realm_id="${c.realmId}",result="failed"} ${later.summary.failed}`);
     const refused = run.records.filter((x) => x.status === 'failed').map((x) => x.code);
     expect(refused).toEqual(expect.arrayContaining(['undo.changed-in-qbo', 'undo.books-closed', 'undo.later-run-depends']));
     // QBO: what was undone is voided, deleted or inactive; what was refused is as it was.
@@ -166,7 +177,7 @@ describe('undo, then sync again with a corrected mapping', () => {
 
     const undone = await undoRun(deps, { realmId: c.realmId, runId: wrong.runId, actor: 'tester' });
     expect(undone.status, undone.message).toBe('succeeded');
-    expect(undone.summary.voided).toBe(3);
+    expect(undone.summary.undo).toMatchObject({ voided: 3, deleted: 0, madeInactive: 0, keptActive: 0, refused: 0 });
 
     await setSetting(ctx.db, { realmId: c.realmId, path: 'invoices.memo', value: 'client-reference', actor: 'tester', clock: ctx.clock });
     const again = await sync(deps, { realmId: c.realmId, actor: 'tester' });

@@ -101,10 +101,10 @@ export async function finishUndo(db: Db, w: UndoneWrite, now: Date): Promise<voi
         at,
       })
       .execute();
-    const counter = w.operation === 'inactivate' ? 'updated' : 'voided';
+    // Only processed: an undo's results are read from its records in its own words (history.ts undoCountsOf), never as a sync's "updated"/"voided".
     await trx
       .updateTable('runs')
-      .set((eb) => ({ processed: eb('processed', '+', 1), [counter]: eb(counter, '+', 1) }))
+      .set((eb) => ({ processed: eb('processed', '+', 1) }))
       .where('id', '=', w.runId)
       .execute();
   });
