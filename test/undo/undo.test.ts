@@ -233,5 +233,24 @@ describe('undo, then sync again with a corrected mapping', () => {
     // The reconciliation report agrees afterwards: the voided documents the undos left move nothing.
     const report = await reconcile({ db: ctx.db, clock: ctx.clock, qbo: deps.client }, c.realmId);
     expect(report.differences.filter((x) => !x.intentional).map((x) => `${x.id}: ${x.explanation}`)).toEqual([]);
+
+    // Undoing the sync that made the names active again makes them inactive again (it created nothing else that uses them).
+    const reactivated = resent.summary.records.filter((r) => r.action === 'update' && ['Customer', 'Vendor', 'Item'].includes(r.qboEntity!));
+    expect(reactivated.length).toBeGreaterThan(0);
+    const p = await previewUndo(deps, c.realmId, resent.runId);
+    for (const r of reactivated) {
+      const i = p.items.find((x) => x.qboEntity === r.qboEntity && x.qboId === r.qboId);
+      expect(i, `${r.qboEntity} ${r.qboId}`).toMatchObject({ reactivated: true });
+      expect(['inactivate', 'keep']).toContain(i!.action);
+    }
+    const back = p.items.filter((i) => i.reactivated && i.action === 'inactivate');
+    expect(back.length).toBeGreaterThan(0);
+    expect(back[0]!.message).toContain('inactive again');
+    const third = await undoRun(deps, { realmId: c.realmId, runId: resent.runId, actor: 'tester' });
+    expect(third.status, third.message).toBe('succeeded');
+    const final = c.emu.control.dump(c.realmId) as Dump;
+    for (const i of back) expect((final.entities[i.qboEntity] ?? []).find((x) => x.Id === i.qboId), `${i.qboEntity} ${i.qboId}`).toMatchObject({ Active: false });
+    // Undone: not offered again.
+    expect((await previewUndo(deps, c.realmId, resent.runId)).items.filter((i) => i.reactivated && i.action !== 'refuse')).toEqual([]);
   }, 180_000);
 });

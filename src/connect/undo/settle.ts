@@ -67,7 +67,16 @@ export async function finishUndo(db: Db, w: UndoneWrite, now: Date): Promise<voi
       .where('qbo_entity', '=', w.qboEntity)
       .where('qbo_id', '=', w.qboId)
       .executeTakeFirst();
-    if (!known) {
+    if (known) {
+      // A name made inactive again after a sync reactivated it: the latest undo is the one remembered.
+      await trx
+        .updateTable('undone_records')
+        .set({ operation: w.operation, undo_run_id: w.runId, undone_run_id: w.undoneRunId, at })
+        .where('realm_id', '=', w.realmId)
+        .where('qbo_entity', '=', w.qboEntity)
+        .where('qbo_id', '=', w.qboId)
+        .execute();
+    } else {
       await trx
         .insertInto('undone_records')
         .values({
