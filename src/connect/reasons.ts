@@ -146,6 +146,7 @@ export type PlanReasonCode =
   | 'qbo.reference-inactive'
   | 'credit-note.partly-applied'
   | 'invoice.void-has-payments'
+  | 'credit-note.cannot-void'
   | 'payment-import.invoice-unknown'
   | 'payment-import.zero-total'
   | 'payment-import.no-payment-type'
@@ -251,6 +252,8 @@ const otherSentences: Record<string, (c: PlanMessageContext) => string> = {
     `${c.record}: only ${c.detail} of the credit is applied to invoice ${shown(c.value)} (field ${c.field ?? 'invoiceNumber'}), what this sync's payments leave open; the rest stays as an open credit in QBO.`,
   'invoice.void-has-payments': (c) =>
     `${c.record} has payments applied in QuickBooks (${c.detail}); voiding it would leave them as unapplied credit. Remove or re-apply the payments in QuickBooks, or skip the cancellation.`,
+  'credit-note.cannot-void': (c) =>
+    `${c.record} was cancelled in the practice, but QuickBooks cannot void a credit memo, so nothing is sent and it is held: QBO credit memo ${shown(c.value)}${c.limit !== undefined ? ` still gives the customer $${cents(c.limit)} of credit` : ' still stands'}${c.detail ? `, ${c.detail} of it applied to invoices through a payment` : ''}. In QuickBooks, delete the credit memo${c.detail ? ' (first take it off that payment, which reopens the invoices it paid: QuickBooks does not lower a credit memo below what is applied)' : ''} or set its amount to zero; the next sync then has nothing left to do. Or skip the cancellation to keep the credit.`,
   'payment-import.invoice-unknown': (c) =>
     `${c.record}: it pays ${c.detail} in QBO, which is not linked to a practice invoice, so it is not imported. Sync the invoice first or record the payment in the practice.`,
   'company.currency-differs': (c) =>

@@ -332,7 +332,7 @@ export async function putRecords(db: Db, inputs: InputRecord[], now: Date, pause
 }
 
 /** True for a unique-key violation on either dialect. */
-function isUniqueViolation(err: unknown): boolean {
+export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

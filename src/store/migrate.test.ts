@@ -52,11 +52,13 @@ for (const dialect of dialects) {
       // The old names under this release's list: Kysely alone refuses them.
       const plain = await new Migrator({ db: o.db, provider: { getMigrations: () => Promise.resolve(migrations) } }).migrateToLatest();
       expect(String(plain.error)).toMatch(/corrupted migrations/);
-      expect((await migrationState(o.db)).pending).toEqual([]);
+      // Migrations added since that release (after its last one) are what remains to run.
+      const added = Object.keys(migrations).slice(Object.keys(releasedList).length);
+      expect((await migrationState(o.db)).pending).toEqual(added);
 
       const warnings: string[] = [];
       const result = await runMigrations(o.db, (l) => warnings.push(l));
-      expect(result.applied).toEqual([]);
+      expect(result.applied).toEqual(added);
       expect(result.renamed).toEqual([
         '0004_connections -> 0005_connections',
         '0005_settings -> 0004_settings',

@@ -303,7 +303,8 @@ export class ResolveHeld implements Cmd {
     if (!h) return;
     let res: { actionId: number };
     try {
-      res = await actOnHeld(deps, { realmId: r.sys.realmId, kind: h.kind, id: h.id, action: this.action, actor: 'user:model@example.com' });
+      // As the page does: with QBO's SyncToken as listed (keep-qbo and send-ours require it).
+      res = await actOnHeld(deps, { realmId: r.sys.realmId, kind: h.kind, id: h.id, action: this.action, syncToken: h.qbo.syncToken, actor: 'user:model@example.com' });
     } catch (err) {
       if (isUserFacing(err)) return void r.log.push(`  held ${this.action} ${h.kind} ${h.id} refused: ${err.code}`);
       throw err;

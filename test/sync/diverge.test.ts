@@ -4,7 +4,8 @@
  * holds now). Against the emulator with the real preview and run:
  * (a) memo and due date edited in QBO, invoice text edited in the practice → only the lines go;
  * (b) the invoice date edited on both sides → held as diverged, fields side by side, nothing sent;
- * (c) a credit note our own credit application touched is updated (and, cancelled, voided), not held;
+ * (c) a credit note our own credit application touched is updated, not held; cancelled, it is held
+ *     with a warning (QBO cannot void a credit memo) and nothing is written until QBO agrees;
  * (d) a contact's email and address reach QBO (a phone edited in QBO survives);
  * (e) a change made only in QBO sends nothing;
  * and a link from before migration 0010 (no stored "last sent") is based on the journal's bodies.
@@ -191,7 +192,7 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     expect(after['Balance']).toBe(now['Balance']);
   }, 60_000);
 
-  it('(c) voids a cancelled credit note our own credit application touched, without holding it', async () => {
+  it('(c) a cancelled credit note our own credit application touched is held, not voided: QBO cannot void a credit memo', async () => {
     const ctx = c.app.ctx;
     const creditLinks = new Map((await links('credit-note')).map((l) => [l.record_key, l]));
     const applied = (await links('credit-application')).map((a) => creditLinks.get(a.record_key)).filter((l) => l !== undefined);
@@ -202,12 +203,37 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     expect(now.SyncToken).not.toBe(link.sync_token);
     const cn = (await getRecord(ctx.db, 'credit-note', link.record_key))!;
     await updateRecord(ctx.db, 'credit-note', cn.key, { ...cn.record, state: 'cancelled' }, ctx.clock());
+
+    // The preview says what will happen before the sync does it: nothing, and what to do in QuickBooks.
+    const plan = await deps.buildPlan(c.realmId);
+    const row = plan.groups.flatMap((g) => g.rows).find((r) => r.key === `credit-notes:${cn.key}`)!;
+    expect(row, renderPlanText(plan)).toMatchObject({ action: 'none', payload: null, qbo: { entity: 'CreditMemo', id: link.qbo_id } });
+    expect(row.issues).toHaveLength(1);
+    const held = row.issues[0]!;
+    expect(held).toMatchObject({ code: 'credit-note.cannot-void', severity: 'warning' });
+    expect(held.message).toContain(cn.key);
+    expect(held.message).toContain('QuickBooks cannot void a credit memo');
+    expect(held.message).toContain(`QBO credit memo ${link.qbo_id} still gives the customer $${Number(now['TotalAmt']).toFixed(2)} of credit`);
+    expect(held.message).toContain(`$${(Number(now['TotalAmt']) - Number(now['Balance'])).toFixed(2)} of it applied`);
+    expect(held.message).toMatch(/delete the credit memo .*or set its amount to zero/);
+    expect(renderPlanText(plan)).toContain('QuickBooks cannot void a credit memo');
+
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
-    expect(
-      r.summary.records.find((x) => x.recordKey === cn.key && x.recordKind === 'credit-note'),
-      records(r),
-    ).toMatchObject({ status: 'done', action: 'void' });
-    expect((await read('CreditMemo', link.qbo_id))['TotalAmt']).toBe(0);
+    expect(r.status, records(r)).toBe('succeeded');
+    expect(r.summary.records.find((x) => x.recordKey === cn.key && x.recordKind === 'credit-note')).toBeUndefined();
+    expect(r.summary.voided).toBe(0);
+    expect(await read('CreditMemo', link.qbo_id)).toEqual(now);
+
+    // The bookkeeper does what the warning says: takes the credit off our application payment (here:
+    // deletes that payment), then deletes the credit memo. QBO now agrees; nothing is left to show.
+    const application = (await links('credit-application')).find((a) => a.record_key === cn.key)!;
+    expect(application).toBeDefined();
+    const pay = await read('Payment', application.qbo_id);
+    await deps.client.delete('Payment', { Id: pay.Id, SyncToken: pay.SyncToken }, { requestId: `accountant-${++edits}` });
+    const memo = await read('CreditMemo', link.qbo_id);
+    await deps.client.delete('CreditMemo', { Id: memo.Id, SyncToken: memo.SyncToken }, { requestId: `accountant-${++edits}` });
+    const after = await deps.buildPlan(c.realmId);
+    expect(after.groups.flatMap((g) => g.rows).find((x) => x.key === `credit-notes:${cn.key}`), renderPlanText(after)).toBeUndefined();
   }, 60_000);
 
   it("(d) a contact's new email and address reach QBO; a phone the accountant changed there survives", async () => {

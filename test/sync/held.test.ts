@@ -61,7 +61,7 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     // The small demo has few invoices nothing else touches: copies of one give each test its own.
     const paid = new Set((await listRecords(ctx.db, 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
     const model = (await listRecords(ctx.db, 'invoice', { limit: 5000 })).items.find((i) => !paid.has(i.key) && i.record.date >= from && i.state !== 'cancelled')!;
-    for (let i = 1; i <= 10; i++) await createRecord(ctx.db, 'invoice', { ...model.record, number: `HLD-${String(i).padStart(2, '0')}` }, ctx.clock());
+    for (let i = 1; i <= 16; i++) await createRecord(ctx.db, 'invoice', { ...model.record, number: `HLD-${String(i).padStart(2, '0')}` }, ctx.clock());
     const first = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(first.status, first.message ?? '').toBe('succeeded');
     const racing: typeof fetch = async (input, init) => {
@@ -87,7 +87,7 @@ describe.each(dialects)('held records [%s]', (dialect) => {
       .where('state', '=', 'linked')
       .execute();
     quiet.push(...links.map((l) => l.record_key).filter((k) => !touched.has(k)));
-    expect(quiet.length).toBeGreaterThanOrEqual(11);
+    expect(quiet.length).toBeGreaterThanOrEqual(17);
   }, 240_000);
 
   const read = async (entity: EntityName, id: string) => (await deps.client.read(entity, id)) as Row;
@@ -123,8 +123,11 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     return { qboId, sent, qboDate, practiceDate };
   };
   const heldOne = async (key: string): Promise<HeldRecord | undefined> => (await listHeld(held, c.realmId)).held.find((h) => h.kind === 'invoice' && h.id === key);
-  const act = (action: string, id: string, qboId?: string) =>
-    actOnHeld(held, { realmId: c.realmId, kind: 'invoice', id, action, ...(qboId ? { qboId } : {}), actor: 'user:ann@example.com' });
+  /** An action as a person takes it from the listing: keep-qbo and send-ours carry the SyncToken shown (unless `syncToken` says otherwise). */
+  const act = async (action: string, id: string, qboId?: string, opts: { syncToken?: string | null } = {}) => {
+    const shown = opts.syncToken !== undefined ? opts.syncToken : action === 'keep-qbo' || action === 'send-ours' ? (await heldOne(id))?.qbo.syncToken : undefined;
+    return actOnHeld(held, { realmId: c.realmId, kind: 'invoice', id, action, ...(qboId ? { qboId } : {}), ...(shown ? { syncToken: shown } : {}), actor: 'user:ann@example.com' });
+  };
   const linkOfKey = (key: string) =>
     c.app.ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', key).executeTakeFirst();
   const planRow = async (key: string) => (await deps.buildPlan(c.realmId)).groups.flatMap((g) => g.rows).find((r) => r.key === `invoices:${key}`);
@@ -230,7 +233,7 @@ describe.each(dialects)('held records [%s]', (dialect) => {
       'Invoice',
       {
         CustomerRef: src['CustomerRef'],
-        TxnDate: d.qboDate,
+        TxnDate: d.practiceDate,
         DocNumber: twin,
         Line: (src['Line'] as Array<Record<string, unknown>>).filter((l) => l['DetailType'] === 'SalesItemLineDetail').map(({ Id: _id, LineNum: _n, ...l }) => l),
       } as never,
@@ -238,6 +241,8 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     )) as Row;
     const r = await act('relink', key, `Invoice:${made.Id}`);
     expect((await linkOfKey(key))!).toMatchObject({ qbo_id: made.Id, state: 'linked' });
+    // The invoice it leaves was written by us (it carries our marker): the result says it is orphaned now.
+    expect(r.message).toContain(`Invoice ${d.qboId} carries this record's marker`);
     expect(await heldOne(key)).toBeUndefined();
     // The twin the next sync would have adopted or created is not linked to the same QBO record.
     const twinRow = (await planRow(twin))!;
@@ -373,7 +378,9 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     expect(html).toContain('<h1>Held records</h1>');
     expect(html).toContain(`<th scope="row">TxnDate</th><td>${d.sent}</td><td>${d.qboDate}</td><td>${d.practiceDate}</td>`);
     expect(html).toContain('value="keep-qbo"');
-    const done = await web.post('/held/act', { kind: 'invoice', id: key, action: 'keep-qbo' });
+    const shown = (await heldOne(key))!.qbo.syncToken!;
+    expect(html).toContain(`name="syncToken" value="${shown}"`);
+    const done = await web.post('/held/act', { kind: 'invoice', id: key, action: 'keep-qbo', syncToken: shown });
     expect(done.status).toBe(200);
     expect(await done.text()).toContain('TxnDate kept');
     const badRelink = await web.post('/held/act', { kind: 'invoice', id: quiet[0]!, action: 'relink', qboId: '1' });
@@ -470,5 +477,140 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     expect(fin).toMatchObject({ code: 'held.action-final', field: 'actionId', status: 409 });
     expect(fin.message).toContain(s.runId);
     expect((await listHeld(held, c.realmId)).recent.find((a) => a.id === r.actionId)!.undoable).toBe(false);
+  }, 120_000);
+
+  /** A QBO invoice the accountant made by hand from `src`'s lines (doubled: another total), for another customer and date when asked. */
+  const handMade = async (src: Row, fields: Record<string, unknown>, double = false) => {
+    const lines = (src['Line'] as Array<Record<string, unknown>>).filter((l) => l['DetailType'] === 'SalesItemLineDetail').map(({ Id: _id, LineNum: _n, ...l }) => l);
+    return (await deps.client.create('Invoice', { CustomerRef: src['CustomerRef'], TxnDate: src['TxnDate'], Line: double ? [...lines, ...lines] : lines, ...fields } as never, {
+      requestId: `accountant-h${++edits}`,
+    })) as Row;
+  };
+
+  it('re-link is checked as an adopt: another party, date or total is refused naming each; nothing changes', async () => {
+    const key = take();
+    const d = await diverge(key);
+    const src = await read('Invoice', d.qboId);
+    const zed = (await deps.client.create('Customer', { DisplayName: `Zed Other ${key}` } as never, { requestId: `accountant-h${++edits}` })) as Row;
+    const wrong = await handMade(src, { CustomerRef: { value: zed.Id }, TxnDate: dayBefore(d.sent, 30), DocNumber: `${key}-Z` }, true);
+    const r = await refused(() => act('relink', key, wrong.Id));
+    expect(r).toMatchObject({ code: 'held.relink-differs', field: 'qboId', status: 409 });
+    expect(r.message).toContain(`Invoice ${wrong.Id}`);
+    expect(r.message).toContain(`CustomerRef: QuickBooks ${zed.Id}`);
+    expect(r.message).toContain('date differs');
+    expect(r.message).toContain('total differs');
+    expect((await linkOfKey(key))!.qbo_id).toBe(d.qboId);
+    expect((await heldOne(key))!.why).toBe('diverged');
+    // Only the total differs: still refused, naming the total alone.
+    const total = await handMade(src, { TxnDate: d.practiceDate, DocNumber: `${key}-T` }, true);
+    const t = await refused(() => act('relink', key, total.Id));
+    expect(t.code).toBe('held.relink-differs');
+    expect(t.message).toContain('total differs');
+    expect(t.message).not.toContain('date differs');
+    // A voided one is said to be voided.
+    const voided = await handMade(src, { TxnDate: d.practiceDate, DocNumber: `${key}-V` });
+    await deps.client.void('Invoice', { Id: voided.Id, SyncToken: voided.SyncToken } as never, { requestId: `accountant-h${++edits}` });
+    const v = await refused(() => act('relink', key, Number(voided.Id) as never));
+    expect(v).toMatchObject({ code: 'held.relink-inactive', field: 'qboId' });
+    expect(v.message).toContain('is voided');
+  }, 120_000);
+
+  it("keep QBO's / send ours act on what was shown: no SyncToken → 400 naming syncToken; QBO edited since → 409, nothing overwritten, still held", async () => {
+    const key = take();
+    const d = await diverge(key);
+    const shown = (await heldOne(key))!.qbo.syncToken!;
+    const missing = await refused(() => act('send-ours', key, undefined, { syncToken: null }));
+    expect(missing).toMatchObject({ code: 'held.sync-token-missing', field: 'syncToken', status: 400 });
+    // The accountant edits the invoice in QBO after the page was shown (another field: the date stays in conflict).
+    await accountant('Invoice', d.qboId, { CustomerMemo: { value: 'edited after you looked' } });
+    for (const action of ['send-ours', 'keep-qbo']) {
+      const r = await refused(() => act(action, key, undefined, { syncToken: shown }));
+      expect(r).toMatchObject({ code: 'held.changed-since-shown', field: 'syncToken', status: 409 });
+      expect(r.message).toContain('changed in QuickBooks since you looked');
+      expect(r.message).toContain(`SyncToken ${shown} when you looked`);
+    }
+    const now = await read('Invoice', d.qboId);
+    expect(now['TxnDate']).toBe(d.qboDate);
+    expect((now['CustomerMemo'] as { value: string }).value).toBe('edited after you looked');
+    const h = (await heldOne(key))!;
+    expect(h.qbo.syncToken).toBe(now.SyncToken);
+    expect((await listHeld(held, c.realmId)).recent.filter((a) => a.recordId === key)).toEqual([]);
+    // With what is shown now, it goes.
+    await act('send-ours', key);
+    expect((await read('Invoice', d.qboId))['TxnDate']).toBe(d.practiceDate);
+  }, 90_000);
+
+  it("one action at a time per record: keep QBO's while send ours is under way is refused; two keep QBO's at once record one; undo holds it again", async () => {
+    const key = take();
+    const d = await diverge(key);
+    let during: Awaited<ReturnType<typeof refused>> | undefined;
+    race = async () => {
+      during = await refused(() => act('keep-qbo', key));
+    };
+    const sent = await act('send-ours', key);
+    expect(during).toMatchObject({ code: 'held.already-resolved', field: 'id', status: 409 });
+    expect(during!.message).toContain(`action ${sent.actionId} (send-ours) by user:ann@example.com`);
+    expect((await read('Invoice', d.qboId))['TxnDate']).toBe(d.practiceDate);
+    expect((await listHeld(held, c.realmId)).recent.filter((a) => a.recordId === key).map((a) => a.action)).toEqual(['send-ours']);
+    // A second send ours after it: not held any more, no misleading 5010.
+    expect((await refused(() => act('send-ours', key, undefined, { syncToken: '0' }))).code).toBe('held.not-held');
+
+    const key2 = take();
+    await diverge(key2);
+    const both = await Promise.allSettled([act('keep-qbo', key2), act('keep-qbo', key2)]);
+    const won = both.filter((x) => x.status === 'fulfilled');
+    const lost = both.flatMap((x) => (x.status === 'rejected' ? [x.reason as { code?: string }] : []));
+    expect(won).toHaveLength(1);
+    expect(lost.map((e) => e.code)).toEqual([expect.stringMatching(/^held\.(already-resolved|not-held)$/)]);
+    const audit = (await listHeld(held, c.realmId)).recent.filter((a) => a.recordId === key2);
+    expect(audit).toHaveLength(1);
+    await undoHeldAction(held, { realmId: c.realmId, actionId: audit[0]!.id, actor: 'a' });
+    expect((await heldOne(key2))!.why).toBe('diverged');
+  }, 120_000);
+
+  it('undo of a re-link whose old QBO record another record now holds: 409 naming it (API), exit 2 in one line (CLI); the Undo is not offered', async () => {
+    const key = take();
+    const other = take();
+    const d = await diverge(key);
+    const src = await read('Invoice', d.qboId);
+    const made = await handMade(src, { TxnDate: d.practiceDate, DocNumber: `${key}-R` });
+    const r = await act('relink', key, made.Id);
+    const ctx = c.app.ctx;
+    const otherQbo = await qboIdOf(other);
+    // Another practice record is linked to the invoice the re-link left.
+    await ctx.db.updateTable('links').set({ qbo_id: d.qboId }).where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', other).execute();
+    try {
+      const u = await refused(() => undoHeldAction(held, { realmId: c.realmId, actionId: r.actionId, actor: 'a' }));
+      expect(u).toMatchObject({ code: 'held.undo-qbo-taken', field: 'actionId', status: 409 });
+      expect(u.message).toContain(`invoice ${other}`);
+      const entry = (await listHeld(held, c.realmId)).recent.find((a) => a.id === r.actionId)!;
+      expect(entry.undoable).toBe(false);
+      expect(entry.was).toBe(`was linked to Invoice ${d.qboId}`);
+      const http = createHttpApp(ctx);
+      const bo = await createUser(ctx.db, { email: `u5-${dialect}@example.com`, name: 'Bo', role: 'bookkeeper', passwordHash: await hashPassword('a long enough password') });
+      const token = (await createApiToken(ctx.db, bo.id, 't', ctx.clock())).token;
+      const post = (url: string, body?: unknown) =>
+        http.request(url, { method: 'POST', ...(body ? { body: JSON.stringify(body) } : {}), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+      const api = await post(`/api/v1/held/actions/${r.actionId}/undo?realm=${c.realmId}`);
+      expect(api.status).toBe(409);
+      expect(((await api.json()) as { error: { code: string } }).error.code).toBe('held.undo-qbo-taken');
+      // The API's body: unknown fields refused by name, syncToken required for keep-qbo, a number Id taken as digits.
+      const extra = await post(`/api/v1/held/actions?realm=${c.realmId}`, { action: 'skip', kind: 'invoice', id: key, colour: 'red' });
+      expect(extra.status).toBe(400);
+      expect(((await extra.json()) as { error: { field: string } }).error.field).toBe('colour');
+      const bin = path.resolve('bin/qbo-connect.js');
+      const out = await new Promise<{ code: number | null; err: string }>((resolve) => {
+        const child = spawn(process.execPath, [bin, 'held', 'undo', String(r.actionId), '--realm', c.realmId], { env: c.cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+        child.on('exit', (code) => resolve({ code, err }));
+      });
+      expect(out.code).toBe(2);
+      expect(out.err.trim().split('\n')).toHaveLength(1);
+      expect(out.err).toContain(`invoice ${other}`);
+      expect(out.err).not.toContain('SqliteError');
+    } finally {
+      await ctx.db.updateTable('links').set({ qbo_id: otherQbo }).where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', other).execute();
+    }
   }, 120_000);
 });

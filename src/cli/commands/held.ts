@@ -11,7 +11,8 @@ import { actOnHeld, heldActionNames, listHeld, undoHeldAction, type HeldDeps, ty
 import { userError } from '../context.js';
 import { cliActor, realmOf, withApp } from './settings.js';
 
-const usage = '`qbo-connect held` lists; `held keep-qbo|send-ours|skip KIND ID`, `held relink KIND ID QBO_ID`, `held undo ACTION_ID` act';
+const usage =
+  '`qbo-connect held` lists; `held keep-qbo|send-ours KIND ID --sync-token N` (N as listed), `held skip KIND ID`, `held relink KIND ID QBO_ID`, `held undo ACTION_ID` act';
 
 function pad(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n);
@@ -28,14 +29,17 @@ function render(view: HeldView): string {
       for (const f of h.fields) out.push(`    ${pad(f.field, 16)}  ${pad(f.shown.lastSent, 28)}  ${pad(f.shown.qboNow, 28)}  ${f.shown.practiceNow}`);
     } else if (h.message) out.push(`    ${h.message}`);
     if (h.candidates.length) out.push(`    QuickBooks ${h.qbo.entity} Ids to choose from: ${h.candidates.join(', ')}`);
-    out.push(`    Actions: ${h.actions.map((a) => `qbo-connect held ${a} ${h.kind} ${h.id}${a === 'relink' ? ' <QBO Id>' : ''}`).join(' | ')}`);
+    // keep-qbo / send-ours carry the SyncToken shown here: an edit made in QuickBooks after this listing is refused, not overwritten.
+    const token = (a: string) => ((a === 'keep-qbo' || a === 'send-ours') && h.qbo.syncToken !== undefined ? ` --sync-token ${h.qbo.syncToken}` : '');
+    if (h.qbo.syncToken !== undefined) out.push(`    QuickBooks ${h.qbo.entity} ${h.qbo.id ?? ''} as shown: SyncToken ${h.qbo.syncToken}`);
+    out.push(`    Actions: ${h.actions.map((a) => `qbo-connect held ${a} ${h.kind} ${h.id}${a === 'relink' ? ' <QBO Id>' : ''}${token(a)}`).join(' | ')}`);
   }
   const recent = view.recent.slice(0, 10);
   if (recent.length) {
     out.push('', 'Recent actions:');
     for (const a of recent) {
-      const state = a.undoneAt ? `undone by ${a.undoneBy ?? '?'}` : a.undoable ? `undo: qbo-connect held undo ${a.id}` : 'final';
-      out.push(`  ${a.id}  ${a.at}  ${a.actor}  ${a.action} ${a.kind} ${a.recordId}  (${state})`);
+      const state = a.undoneAt ? `undone by ${a.undoneBy ?? '?'}` : a.undoable ? `undo: qbo-connect held undo ${a.id}` : 'cannot be undone';
+      out.push(`  ${a.id}  ${a.at}  ${a.actor}  ${a.action} ${a.kind} ${a.recordId}  (${state})${a.was ? `  before: ${a.was}` : ''}`);
     }
   }
   return out.join('\n');
@@ -49,7 +53,8 @@ export function registerHeld(program: Command): void {
     .argument('[args...]', 'KIND ID (relink: KIND ID QBO_ID; undo: ACTION_ID)')
     .option('--realm <id>', 'the QBO company (default: the connected one)')
     .option('--json', 'print JSON')
-    .action(async (action: string | undefined, args: string[], opts: { realm?: string; json?: boolean }, cmd: Command) => {
+    .option('--sync-token <n>', "keep-qbo, send-ours: QuickBooks' SyncToken as `qbo-connect held` showed it (required there); QuickBooks changed since → refused, nothing done")
+    .action(async (action: string | undefined, args: string[], opts: { realm?: string; json?: boolean; syncToken?: string }, cmd: Command) => {
       if (action !== undefined && action !== 'undo' && !(heldActionNames as readonly string[]).includes(action)) {
         throw userError(`"${action}" is not a held-record action: ${usage}.`);
       }
@@ -67,7 +72,7 @@ export function registerHeld(program: Command): void {
             const r = await undoHeldAction(deps, { realmId, actionId: args[0], actor: cliActor() });
             print({ realmId, ...r }, r.message);
           } else {
-            const r = await actOnHeld(deps, { realmId, action, kind: args[0], id: args[1], qboId: args[2], actor: cliActor() });
+            const r = await actOnHeld(deps, { realmId, action, kind: args[0], id: args[1], qboId: args[2], syncToken: opts.syncToken, actor: cliActor() });
             print({ realmId, ...r }, r.message);
           }
         } catch (err) {

@@ -46,7 +46,9 @@ import { skip, unskipMany, type RecordRef } from '../skips.js';
 import { skipIdOf, skipKindOf } from '../kinds.js';
 import { heldActionNames, heldOf, planFor, type HeldActionName, type HeldDeps, type HeldRecord } from './list.js';
 import { refusal } from './reasons.js';
-import { actionRow, latestStanding, markUndone, recordAction, runSince } from './store.js';
+import { ActionInTheWay, actionRow, completeAction, dropClaim, lastAction, latestStanding, markUndone, recordAction, runSince, type HeldActionRow } from './store.js';
+import { contentDifferences } from '../run/recover.js';
+import { hasMarker, markerOf } from '../run/context.js';
 
 export interface HeldActionInput {
   realmId: string;
@@ -55,6 +57,11 @@ export interface HeldActionInput {
   action: unknown;
   /** relink: the QBO Id (`130`, or `Invoice:130`). */
   qboId?: unknown;
+  /**
+   * keep-qbo and send-ours: QBO's SyncToken as the person saw it (the listing shows it). Required when
+   * QBO's record is known; another one now means QBO changed since, and nothing is done.
+   */
+  syncToken?: unknown;
   actor: string;
 }
 
@@ -85,9 +92,10 @@ function parseAction(action: unknown): HeldActionName {
   return action as HeldActionName;
 }
 
-/** `130` or `Invoice:130`. */
+/** `130` or `Invoice:130` (a JSON number such as 130 is taken as its digits). */
 function parseQboId(v: unknown): { entity?: string; id: string } {
-  const parts = typeof v === 'string' ? v.trim().split(':') : [];
+  const text = typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? String(v) : v;
+  const parts = typeof text === 'string' ? text.trim().split(':') : [];
   const id = parts.at(-1) ?? '';
   const entity = parts.length === 2 ? parts[0]! : undefined;
   if (parts.length < 1 || parts.length > 2 || !/^\d{1,20}$/.test(id) || (entity !== undefined && !/^[A-Za-z]{2,40}$/.test(entity)))
@@ -125,11 +133,45 @@ async function findHeld(deps: HeldDeps, realmId: string, kind: string, id: strin
   throw refusal(known ? 'held.not-held' : 'held.unknown-record', { record: recordName(kind, id), realmId }, 'id');
 }
 
+/** The SyncToken as given: a string or a whole number; undefined when not given. */
+function parseSyncToken(v: unknown, record: string): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const t = typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : typeof v === 'string' ? v.trim() : '';
+  if (!/^\d{1,20}$/.test(t)) throw refusal('held.sync-token-missing', { record, detail: `not ${JSON.stringify(v)}` }, 'syncToken');
+  return t;
+}
+
+/** "action 12 (keep-qbo) by user:ann@… at …" — or the record's newest action, read now when the transaction that lost could not. */
+async function inTheWay(deps: HeldDeps, realmId: string, rec: { kind: string; id: string; label: string }, other: HeldActionRow | undefined) {
+  const o = other ?? (await lastAction(deps.db, realmId, rec.kind, rec.id));
+  const pending = o ? (JSON.parse(o.detail) as { pending?: boolean }).pending === true : false;
+  const detail = o
+    ? pending
+      ? `action ${o.id} (${o.action}) by ${o.actor} is being taken on it right now`
+      : `already resolved by action ${o.id} (${o.action}) by ${o.actor} at ${o.at}, after you looked`
+    : 'another action was taken on it at the same moment';
+  return refusal('held.already-resolved', { record: `${rec.label} (${rec.kind} ${rec.id})`, detail }, 'id');
+}
+
+/** Runs `f`; another person's action on the record since `seenSeq` comes out as held.already-resolved. */
+async function guarded<T>(deps: HeldDeps, realmId: string, rec: HeldRecord, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof ActionInTheWay) throw await inTheWay(deps, realmId, rec, err.other);
+    throw err;
+  }
+}
+
 /** Takes one action on a held record of the company, audited under `actor`. */
 export async function actOnHeld(deps: HeldDeps, input: HeldActionInput): Promise<HeldActionResult> {
   const action = parseAction(input.action);
   const { kind, id } = parseKindAndId(input.kind, input.id);
   const target = action === 'relink' ? parseQboId(input.qboId) : undefined;
+  const shownToken = parseSyncToken(input.syncToken, recordName(kind, id));
+  // What the person acts on is the record as held now, with no other action since this moment: each
+  // action records itself as the record's next (store.ts recordAction), or is refused.
+  const seenSeq = Number((await lastAction(deps.db, input.realmId, kind, id))?.seq ?? 0);
   const { rec, plan } = await findHeld(deps, input.realmId, kind, id, input.actor);
   if (!rec.actions.includes(action)) {
     const why =
@@ -139,20 +181,47 @@ export async function actOnHeld(deps: HeldDeps, input: HeldActionInput): Promise
     throw refusal('held.action-not-offered', { record: rec.label, value: action, detail: why, list: rec.actions }, 'action');
   }
   const row = rowOf(plan, kind, id);
-  switch (action) {
-    case 'keep-qbo':
-      if (rec.why === 'adopt-mismatch') return relink(deps, input, rec, row, { id: rec.qbo.id! }, 'keep-qbo');
-      return keepQbo(deps, input, rec, row!);
-    case 'send-ours':
-      return sendOurs(deps, input, rec, row!);
-    case 'relink':
-      return relink(deps, input, rec, row, target!, 'relink');
-    case 'skip':
-      return skipHeld(deps, input, rec, plan, row);
-  }
+  if (action === 'keep-qbo' || action === 'send-ours') checkShown(rec, shownToken, input.syncToken);
+  const act = { ...input, seenSeq, shownToken };
+  return guarded(deps, input.realmId, rec, async () => {
+    switch (action) {
+      case 'keep-qbo':
+        if (rec.why === 'adopt-mismatch') return relink(deps, act, rec, row, { id: rec.qbo.id! }, 'keep-qbo');
+        return keepQbo(deps, act, rec, row!);
+      case 'send-ours':
+        return sendOurs(deps, act, rec, row!);
+      case 'relink':
+        return relink(deps, act, rec, row, target!, 'relink');
+      case 'skip':
+        return skipHeld(deps, act, rec, plan, row);
+    }
+  });
 }
 
-async function keepQbo(deps: HeldDeps, input: HeldActionInput, rec: HeldRecord, row: PlanRow): Promise<HeldActionResult> {
+type ActInput = HeldActionInput & { seenSeq: number; shownToken: string | undefined };
+
+/** QBO's fields at stake as they are now, with the SyncToken: what a person must see again. */
+const qboNowText = (rec: HeldRecord) => rec.fields.map((f) => `${f.field} "${f.shown.qboNow}"`).join(', ');
+
+/**
+ * keep QBO's / send ours act on what the person saw: QBO's SyncToken as shown must be QBO's now (the
+ * plan just read it), or QBO changed since and nothing is done — an edit made in QuickBooks after the
+ * page was shown is never overwritten, nor kept, unseen.
+ */
+function checkShown(rec: HeldRecord, shown: string | undefined, given: unknown): void {
+  const now = rec.qbo.syncToken;
+  if (now === undefined) return;
+  const record = `${rec.label} (${rec.kind} ${rec.id})`;
+  if (shown === undefined) throw refusal('held.sync-token-missing', { record, detail: `now ${now}${given === undefined ? '' : `; not ${JSON.stringify(given)}`}` }, 'syncToken');
+  if (shown !== now)
+    throw refusal(
+      'held.changed-since-shown',
+      { record, entity: rec.qbo.entity, qboId: rec.qbo.id, detail: `(SyncToken ${shown} when you looked, ${now} now; QBO now: ${qboNowText(rec) || 'see the record'})` },
+      'syncToken',
+    );
+}
+
+async function keepQbo(deps: HeldDeps, input: ActInput, rec: HeldRecord, row: PlanRow): Promise<HeldActionResult> {
   const link = (await linkOf(deps.db, input.realmId, rec.kind, rec.id))!;
   const base: SentFields = { ...row.fields!.base };
   // The practice's value as if sent, QBO's as its answer: neither reads as a change any more.
@@ -170,7 +239,8 @@ async function keepQbo(deps: HeldDeps, input: HeldActionInput, rec: HeldRecord, 
   };
 }
 
-const auditOf = (input: HeldActionInput, rec: HeldRecord, action: HeldActionName, at: Date) => ({
+const auditOf = (input: ActInput, rec: HeldRecord, action: HeldActionName, at: Date) => ({
+  seenSeq: input.seenSeq,
   realmId: input.realmId,
   kind: rec.kind,
   recordId: rec.id,
@@ -195,7 +265,7 @@ function againText(row: PlanRow, current: Record<string, unknown>): string {
   return `SyncToken ${String(current['SyncToken'])}; ${conflictText(shown)}`;
 }
 
-async function sendOurs(deps: HeldDeps, input: HeldActionInput, rec: HeldRecord, row: PlanRow): Promise<HeldActionResult> {
+async function sendOurs(deps: HeldDeps, input: ActInput, rec: HeldRecord, row: PlanRow): Promise<HeldActionResult> {
   const fields = row.fields!;
   const ours = fields.ours ?? {};
   const pending = unresolvedRowRefs(ours);
@@ -204,27 +274,50 @@ async function sendOurs(deps: HeldDeps, input: HeldActionInput, rec: HeldRecord,
   const qboId = row.qbo.id!;
   // QBO's current copy: its SyncToken is the one we send on, its values what an undo puts back.
   const before = (await deps.client.read(entity, qboId)) as Record<string, unknown>;
+  if (input.shownToken !== undefined && String(before['SyncToken']) !== input.shownToken) {
+    throw refusal(
+      'held.changed-since-shown',
+      { record: `${rec.label} (${rec.kind} ${rec.id})`, entity, qboId, detail: `(SyncToken ${input.shownToken} when you looked; ${againText(row, before)})` },
+      'syncToken',
+    );
+  }
   const stillAsShown = fields.conflicts.every((c) => same(normalizeField(c.field, before[c.field]), c.qboNow));
   if (!stillAsShown) throw refusal('held.qbo-changed-again', { record: rec.label, entity, qboId, detail: againText(row, before) }, fields.conflicts[0]?.field);
-  const body = { ...ours, Id: qboId, SyncToken: String(before['SyncToken']), sparse: true };
-  // The SyncToken is part of it: the content hash leaves it out, and a retry on a newer one is another write.
-  const requestId = heldRequestId(input.realmId, rec.kind, rec.id, contentHash(body), String(body.SyncToken), 'send-ours');
-  const [result] = await deps.client.batch([{ bId: 'r0', operation: 'update', entity, body }], { requestId });
-  if (!result!.ok) {
-    if (result!.fault.code === '5010') {
-      // QBO changed again between our read and our write: read it once more and leave it held.
-      const current = (await deps.client.read(entity, qboId)) as Record<string, unknown>;
-      throw refusal('held.qbo-changed-again', { record: rec.label, entity, qboId, detail: againText(row, current) }, fields.conflicts[0]?.field);
-    }
-    throw result!.fault;
-  }
-  const returned = result!.value;
   const link = (await linkOf(deps.db, input.realmId, rec.kind, rec.id))!;
+  const now = deps.clock();
+  // The action is claimed before QBO is written: a second action on the record meanwhile (keep QBO's,
+  // send ours again) is refused instead of both "succeeding" against one QBO record.
+  const actionId = await recordAction(deps.db, {
+    ...auditOf(input, rec, 'send-ours', now),
+    detail: { pending: true, fields: rec.fields, entity, qboId },
+    oldLink: link,
+    oldJournal: null,
+  });
+  let returned: Record<string, unknown>;
+  const body = { ...ours, Id: qboId, SyncToken: String(before['SyncToken']), sparse: true };
+  try {
+    // The SyncToken is part of it: the content hash leaves it out, and a retry on a newer one is another write.
+    const requestId = heldRequestId(input.realmId, rec.kind, rec.id, contentHash(body), String(body.SyncToken), 'send-ours');
+    const [result] = await deps.client.batch([{ bId: 'r0', operation: 'update', entity, body }], { requestId });
+    if (!result!.ok) {
+      if (result!.fault.code === '5010') {
+        // QBO changed again between our read and our write: read it once more and leave it held.
+        const current = (await deps.client.read(entity, qboId)) as Record<string, unknown>;
+        throw refusal('held.qbo-changed-again', { record: rec.label, entity, qboId, detail: againText(row, current) }, fields.conflicts[0]?.field);
+      }
+      throw result!.fault;
+    }
+    returned = result!.value;
+  } catch (err) {
+    // Nothing was written (a refusal, or QBO's fault): the claim goes. An answer lost on the way
+    // leaves QBO maybe holding ours, which the next preview reads as agreed.
+    await dropClaim(deps.db, actionId);
+    throw err;
+  }
   const sentKeys = Object.keys(ours);
   const qboBefore = Object.fromEntries(sentKeys.filter((k) => before[k] !== undefined).map((k) => [k, before[k]]));
   const total = typeof returned['TotalAmt'] === 'number' ? toCents(returned['TotalAmt'], 'half-up') : link.qbo_total_cents;
-  const now = deps.clock();
-  const actionId = await deps.db.transaction().execute(async (trx) => {
+  await deps.db.transaction().execute(async (trx) => {
     await setLink(trx, input.realmId, rec.kind, rec.id, {
       sync_token: String(returned['SyncToken']),
       sent_fields: JSON.stringify(nextBase(entity, body, returned, fields)),
@@ -232,13 +325,17 @@ async function sendOurs(deps: HeldDeps, input: HeldActionInput, rec: HeldRecord,
       payload_hash: contentHash(body),
       state: 'linked',
       qbo_total_cents: total,
-      updated_at: now.toISOString(),
+      updated_at: deps.clock().toISOString(),
     });
-    return recordAction(trx, {
-      ...auditOf(input, rec, 'send-ours', now),
-      detail: { fields: rec.fields, entity, qboId, sent: body, sentKeys, qboBefore, syncTokenBefore: String(before['SyncToken']), syncTokenAfter: String(returned['SyncToken']) },
-      oldLink: link,
-      oldJournal: null,
+    await completeAction(trx, actionId, {
+      fields: rec.fields,
+      entity,
+      qboId,
+      sent: body,
+      sentKeys,
+      qboBefore,
+      syncTokenBefore: String(before['SyncToken']),
+      syncTokenAfter: String(returned['SyncToken']),
     });
   });
   return {
@@ -249,9 +346,43 @@ async function sendOurs(deps: HeldDeps, input: HeldActionInput, rec: HeldRecord,
   };
 }
 
+/**
+ * What the practice would have QBO's record be, for the adopt check (run/recover.ts
+ * contentDifferences): a held write's body and expected total; else the practice's values now (party,
+ * date, name) and the total QBO would compute from them.
+ */
+function oursForCheck(
+  row: PlanRow | undefined,
+  journal: { body: string; expected_total_cents: number | string | null } | undefined,
+): { ours: Record<string, unknown>; totalCents: number | null } | undefined {
+  if (journal)
+    return { ours: JSON.parse(journal.body) as Record<string, unknown>, totalCents: journal.expected_total_cents === null ? null : Number(journal.expected_total_cents) };
+  if (row?.fields) {
+    const ours: Record<string, unknown> = {};
+    for (const [f, v] of Object.entries(row.fields.practice)) {
+      // A reference to a record not in QBO yet (`@row:`) names no QBO party to compare.
+      if (f.endsWith('Ref') && typeof v === 'string' && !v.startsWith('@row:')) ours[f] = { value: v };
+      else if ((f === 'TxnDate' || f === 'DisplayName' || f === 'Name') && typeof v === 'string') ours[f] = v;
+    }
+    return { ours, totalCents: row.qboTotalCents };
+  }
+  if (row?.payload) return { ours: row.payload, totalCents: row.qboTotalCents };
+  return undefined;
+}
+
+const fieldWords: Record<string, string> = {
+  CustomerRef: 'party (customer)',
+  VendorRef: 'party (supplier)',
+  EntityRef: 'party',
+  TxnDate: 'date',
+  TotalAmt: 'total',
+  DisplayName: 'name',
+  Name: 'name',
+};
+
 async function relink(
   deps: HeldDeps,
-  input: HeldActionInput,
+  input: ActInput,
   rec: HeldRecord,
   row: PlanRow | undefined,
   target: { entity?: string; id: string },
@@ -270,7 +401,8 @@ async function relink(
     throw refusal('held.relink-not-found', { record: rec.label, entity, qboId: target.id, detail: err.message }, 'qboId');
   }
   if (e['status'] === 'Deleted' || e['Active'] === false || e['PrivateNote'] === 'Voided') {
-    throw refusal('held.relink-inactive', { record: rec.label, entity, qboId: target.id, detail: e['status'] === 'Deleted' ? 'deleted' : 'inactive' }, 'qboId');
+    const state = e['status'] === 'Deleted' ? 'deleted' : e['PrivateNote'] === 'Voided' ? 'voided' : 'inactive';
+    throw refusal('held.relink-inactive', { record: rec.label, entity, qboId: target.id, detail: state }, 'qboId');
   }
   const other = await deps.db
     .selectFrom('links')
@@ -283,6 +415,24 @@ async function relink(
     throw refusal('held.relink-linked-elsewhere', { record: rec.label, entity, qboId: target.id, detail: recordName(other.record_kind, other.record_key) }, 'qboId');
   }
   const journal = rec.journalId !== undefined ? await deps.db.selectFrom('journal').selectAll().where('id', '=', rec.journalId).executeTakeFirst() : undefined;
+  // Checked as a sync's adopt is (README "after its date, party and total are checked"): a record
+  // with another party, date or total is another record, and a later void or update would hit it.
+  // Keep QBO's on an adopt mismatch is the person accepting exactly that record's differences.
+  const check = action === 'relink' ? oursForCheck(row, journal) : undefined;
+  const diffs = check ? contentDifferences(entity, check.ours, check.totalCents, e) : [];
+  if (diffs.length) {
+    const detail = diffs.map((d) => `${fieldWords[d.field] ?? d.field} differs (${d.field}: QuickBooks ${d.theirs}, here ${d.ours})`).join('; ');
+    throw refusal('held.relink-differs', { record: rec.label, entity, qboId: target.id, detail }, 'qboId');
+  }
+  // The record it leaves: one carrying our marker was written for this practice record, and is
+  // linked to nothing once we move — said in the result, so a person voids or deletes it in QBO.
+  let orphan = '';
+  if (link && link.qbo_entity === entity && link.qbo_id !== target.id) {
+    const old = (await deps.client.read(entity as EntityName, link.qbo_id).catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (old && old['status'] !== 'Deleted' && hasMarker(old['PrivateNote'], markerOf(rec.kind, rec.id))) {
+      orphan = ` QuickBooks ${entity} ${link.qbo_id} carries this record's marker (QBO Connect wrote it) and is now linked to nothing: void or delete it in QuickBooks if it is a duplicate.`;
+    }
+  }
   // Adopted values: the practice's as if sent, QBO's as its answer (plan/sent-fields.ts adoptedFields).
   let base: SentFields | null = null;
   if (row?.fields) base = Object.fromEntries(Object.entries(row.fields.practice).map(([f, p]) => [f, { sent: p, qbo: normalizeField(f, e[f]) as Json }]));
@@ -300,7 +450,7 @@ async function relink(
     updated_at: at,
     sent_fields: base ? JSON.stringify(base) : null,
   };
-  const message = `${rec.label}: linked to QuickBooks ${entity} ${target.id}${link ? ` (was ${link.qbo_entity} ${link.qbo_id})` : ''} by ${input.actor}; nothing was sent.`;
+  const message = `${rec.label}: linked to QuickBooks ${entity} ${target.id}${link ? ` (was ${link.qbo_entity} ${link.qbo_id})` : ''} by ${input.actor}; nothing was sent.${orphan}`;
   const actionId = await deps.db.transaction().execute(async (trx) => {
     if (link) await setLink(trx, input.realmId, rec.kind, rec.id, values);
     else
@@ -334,7 +484,7 @@ async function relink(
   return { actionId, action, record: recordOf(rec), message: `${message} Undo with action ${actionId} until the next sync.` };
 }
 
-async function skipHeld(deps: HeldDeps, input: HeldActionInput, rec: HeldRecord, plan: Plan, row: PlanRow | undefined): Promise<HeldActionResult> {
+async function skipHeld(deps: HeldDeps, input: ActInput, rec: HeldRecord, plan: Plan, row: PlanRow | undefined): Promise<HeldActionResult> {
   let refs: RecordRef[];
   // With the rows that need it (an invoice takes its payments), as the preview's skip does.
   if (row) refs = await skipWithLinked(deps.db, { realmId: input.realmId, plan, row: row.key, actor: input.actor, clock: deps.clock });
@@ -395,6 +545,22 @@ export async function undoHeldAction(deps: HeldDeps, input: { realmId: string; a
     }
     case 'keep-qbo':
     case 'relink': {
+      if (oldLink) {
+        const holder = await deps.db
+          .selectFrom('links')
+          .select(['record_kind', 'record_key'])
+          .where('realm_id', '=', realmId)
+          .where('qbo_entity', '=', oldLink.qbo_entity)
+          .where('qbo_id', '=', oldLink.qbo_id)
+          .executeTakeFirst();
+        if (holder && !(holder.record_kind === row.record_kind && holder.record_key === row.record_key)) {
+          throw refusal(
+            'held.undo-qbo-taken',
+            { actionId: id, record, entity: oldLink.qbo_entity, qboId: oldLink.qbo_id, detail: recordName(holder.record_kind, holder.record_key) },
+            'actionId',
+          );
+        }
+      }
       await deps.db.transaction().execute(async (trx) => {
         if (oldLink) await setLink(trx, realmId, row.record_kind, row.record_key, linkColumns(oldLink));
         else await trx.deleteFrom('links').where('realm_id', '=', realmId).where('record_kind', '=', row.record_kind).where('record_key', '=', row.record_key).execute();

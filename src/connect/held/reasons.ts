@@ -27,7 +27,12 @@ export type HeldReason =
   | 'held.action-final'
   | 'held.undo-not-latest'
   | 'held.undo-qbo-changed'
-  | 'held.undo-unskipped';
+  | 'held.undo-unskipped'
+  | 'held.relink-differs'
+  | 'held.sync-token-missing'
+  | 'held.changed-since-shown'
+  | 'held.already-resolved'
+  | 'held.undo-qbo-taken';
 
 export interface HeldContext {
   /** "invoice INV-1042" or its label. */
@@ -72,6 +77,15 @@ const sentences: Record<HeldReason, (c: HeldContext) => string> = {
   'held.undo-not-latest': (c) => `Action ${String(c.actionId ?? '')} on ${c.record} is not the newest on it: undo action ${c.detail} first.`,
   'held.undo-qbo-changed': (c) =>
     `Action ${String(c.actionId ?? '')} on ${c.record} cannot be undone: QuickBooks ${c.entity} ${c.qboId} was changed again since ours was sent (${c.detail}), and QBO Connect will not overwrite that. Change it in QuickBooks by hand.`,
+  'held.relink-differs': (c) =>
+    `${c.record}: QuickBooks ${c.entity} ${c.qboId} (field qboId) is not this record — ${c.detail}. A re-link is checked as a sync's adopt is (party, date and total; a name for a contact): re-link it to the QuickBooks record that is this one.`,
+  'held.sync-token-missing': (c) =>
+    `${c.record}: say which QuickBooks version you looked at (field syncToken: the SyncToken \`qbo-connect held\` and the page show, ${c.detail ?? 'e.g. "3"'}), so an edit made in QuickBooks since is never overwritten unseen.`,
+  'held.changed-since-shown': (c) =>
+    `${c.record}: changed in QuickBooks since you looked: ${c.entity} ${c.qboId} ${c.detail}. Nothing was done and it stays held; look at the fields again, then choose.`,
+  'held.already-resolved': (c) => `${c.record}: ${c.detail} (field id); nothing was done. \`qbo-connect held\` shows it as it is now.`,
+  'held.undo-qbo-taken': (c) =>
+    `Action ${String(c.actionId ?? '')} on ${c.record} cannot be undone: QuickBooks ${c.entity} ${c.qboId}, which it was linked to before, is now linked to ${c.detail}, and a QuickBooks record stands for one practice record only. Re-link or skip ${c.detail} first.`,
   'held.undo-unskipped': (c) => `Action ${String(c.actionId ?? '')} skipped ${c.record}, but it was added back since (field actionId); nothing to undo.`,
 };
 
@@ -91,6 +105,10 @@ const statuses: Partial<Record<HeldReason, RefusalStatus>> = {
   'held.undo-not-latest': 409,
   'held.undo-qbo-changed': 409,
   'held.undo-unskipped': 409,
+  'held.relink-differs': 409,
+  'held.changed-since-shown': 409,
+  'held.already-resolved': 409,
+  'held.undo-qbo-taken': 409,
 };
 
 export function refusal(code: HeldReason, ctx: HeldContext = {}, field?: string): UserFacingError<HeldReason> {

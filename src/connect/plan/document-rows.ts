@@ -79,6 +79,7 @@ function documentRow(ctx: MapContext, it: DocItem, view: QboView, names: NameRef
     return { row: makeRow({ ...base, action: 'none', qboId: link!.qbo_id, syncToken: qboNow!.SyncToken, practiceTotalCents: totalOf(kind, stored.record), issues }) };
   }
 
+  if (it.status === 'void' && kind === 'credit-note') return cancelledCreditNote(it.label, base, link!, qboNow);
   if (it.status === 'void') {
     if (bookClose && date <= bookClose) issues.push(issue(`${kind}.closed-period`, 'error', { record: it.label, value: date, limit: bookClose }, 'date'));
     if (qboNow?.['status'] === 'Deleted') issues.push(issue(`${kind}.deleted-in-qbo`, 'warning', { record: it.label }));
@@ -254,4 +255,32 @@ function qboSideChange(row: QboRow, link: Link): string | null {
   if (typeof row['PrivateNote'] === 'string' && /voided/i.test(row['PrivateNote']) && total === 0 && was !== 0) return 'voided in QBO';
   if (total !== null && was !== null && total !== was) return `QBO total now ${amount(total).toFixed(2)}, ${amount(was).toFixed(2)} when synced`;
   return null;
+}
+
+/**
+ * A credit note cancelled in the practice after it was synced. QBO's API cannot void a credit memo:
+ * Intuit's SDK maintainer, "The Operation Void for CreditMemo is not supported for Quickbooks Online"
+ * (https://github.com/intuit/QuickBooks-V3-PHP-SDK/issues/133); qbo_api's voidable list is BillPayment,
+ * Invoice, Payment, SalesReceipt; the CreditMemo reference offers create, read, update, delete, query.
+ * Deleting it instead would erase a posted document (and QBO refuses while a payment applies it), so
+ * the sync never does that on its own (the undo deletes one, on explicit request only): the row is
+ * held with a warning saying what to do in QuickBooks, and nothing is sent. Once QBO's credit memo is
+ * deleted or at zero, QBO agrees with the cancellation and there is nothing left to show.
+ */
+function cancelledCreditNote(label: string, base: Omit<Parameters<typeof makeRow>[0], 'action'>, link: Link, qboNow: QboRow | undefined): { row: PlanRow } | undefined {
+  // Not found: qbo-check.ts reads every linked document about to be voided by Id, so QBO no longer has it.
+  if (!qboNow || qboNow['status'] === 'Deleted') return undefined;
+  const total = typeof qboNow['TotalAmt'] === 'number' ? toCents(qboNow['TotalAmt'] as number, 'half-up') : null;
+  if (total === 0) return undefined;
+  const remaining = typeof qboNow['Balance'] === 'number' ? toCents(qboNow['Balance'] as number, 'half-up') : null;
+  const applied = total !== null && remaining !== null && remaining < total;
+  const issues = [
+    issue('credit-note.cannot-void', 'warning', {
+      record: label,
+      value: link.qbo_id,
+      ...(total !== null ? { limit: total } : {}),
+      ...(applied ? { detail: `$${(amount(total - remaining!)).toFixed(2)}` } : {}),
+    }),
+  ];
+  return { row: makeRow({ ...base, action: 'none', qboId: link.qbo_id, syncToken: qboNow.SyncToken ?? link.sync_token, practiceTotalCents: 0, ...(total !== null ? { qboTotalCents: total } : {}), issues }) };
 }

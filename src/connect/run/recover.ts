@@ -156,21 +156,45 @@ async function findCreated(deps: RunDeps, rows: JournalRow[]): Promise<LookUp> {
   return out;
 }
 
-/** The first field where a found transaction differs from what we sent, if any. */
-function mismatchOf(row: JournalRow, e: QboRow): { field: string; ours: string; theirs: string } | undefined {
-  const body = JSON.parse(row.body) as Record<string, unknown>;
+/** A field where a QBO record differs from what we would have it be: ours and QBO's, as a person reads them. */
+export interface ContentDifference {
+  field: string;
+  ours: string;
+  theirs: string;
+}
+
+/**
+ * The adopt check: every field where a QBO record differs from ours — the party (customer, supplier
+ * or entity reference), the date and the total (in cents, when both are known); for a name (customer,
+ * supplier, employee, item) its display name, compared as QBO compares names (case-insensitively).
+ * Recovery adopts a record found with our marker only when this is empty; a person's re-link
+ * (connect/held) is held to the same check.
+ */
+export function contentDifferences(entity: string, ours: Record<string, unknown>, oursTotalCents: number | null, e: Record<string, unknown>): ContentDifference[] {
+  if (nameEntities.has(entity)) {
+    const field = entity === 'Item' ? 'Name' : 'DisplayName';
+    const a = ours[field];
+    const b = e[field];
+    return typeof a === 'string' && typeof b === 'string' && a.trim().toLowerCase() !== b.trim().toLowerCase() ? [{ field, ours: a, theirs: b }] : [];
+  }
+  const out: ContentDifference[] = [];
   for (const ref of ['CustomerRef', 'VendorRef', 'EntityRef']) {
-    const ours = refValue(body[ref]);
-    const theirs = refValue(e[ref]);
-    if (ours !== undefined && theirs !== undefined && ours !== theirs) return { field: ref, ours, theirs };
+    const a = refValue(ours[ref]);
+    const b = refValue(e[ref]);
+    if (a !== undefined && b !== undefined && a !== b) out.push({ field: ref, ours: a, theirs: b });
   }
-  if (typeof body['TxnDate'] === 'string' && typeof e['TxnDate'] === 'string' && body['TxnDate'] !== e['TxnDate'])
-    return { field: 'TxnDate', ours: body['TxnDate'], theirs: e['TxnDate'] };
-  const total = totalCents(e);
-  if (row.expected_total_cents !== null && total !== null && Number(row.expected_total_cents) !== total) {
-    return { field: 'TotalAmt', ours: (Number(row.expected_total_cents) / 100).toFixed(2), theirs: (total / 100).toFixed(2) };
+  if (typeof ours['TxnDate'] === 'string' && typeof e['TxnDate'] === 'string' && ours['TxnDate'] !== e['TxnDate'])
+    out.push({ field: 'TxnDate', ours: ours['TxnDate'], theirs: e['TxnDate'] });
+  const total = totalCents(e as QboRow);
+  if (oursTotalCents !== null && total !== null && oursTotalCents !== total) {
+    out.push({ field: 'TotalAmt', ours: (oursTotalCents / 100).toFixed(2), theirs: (total / 100).toFixed(2) });
   }
-  return undefined;
+  return out;
+}
+
+/** The first field where a found transaction differs from what we sent, if any. */
+function mismatchOf(row: JournalRow, e: QboRow): ContentDifference | undefined {
+  return contentDifferences(row.qbo_entity, JSON.parse(row.body) as Record<string, unknown>, row.expected_total_cents === null ? null : Number(row.expected_total_cents), e)[0];
 }
 
 function base(row: JournalRow, runId: string) {

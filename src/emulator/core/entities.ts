@@ -410,7 +410,9 @@ export const ENTITIES: Record<EntityName, EntityDef> = {
     kind: 'txn',
     seq: 'txn',
     side: 'sales',
-    voidable: true,
+    // No void: QBO answers "Operation Void on CreditMemo is not supported" (Intuit's SDK maintainer,
+    // https://github.com/intuit/QuickBooks-V3-PHP-SDK/issues/133; qbo_api's voidable list leaves it out).
+    voidable: false,
     props: [...TXN, ...SALES, 'RemainingCredit', 'InvoiceRef'],
     filterable: [...TXN_FILTER, 'CustomerRef', 'Balance'],
   }),

@@ -491,7 +491,7 @@ describe('payments and balances', () => {
     expect(company.read('CreditMemo', String(cm.Id))).toMatchObject({ Balance: 0, RemainingCredit: 0 });
   });
 
-  it('voiding an applied credit memo releases the payment that used it, and the invoice reopens', () => {
+  it('a credit memo cannot be voided: 500 Unsupported Operation, the memo and its application unchanged', () => {
     const { company, basics, inv } = setup();
     const cm = company.create('CreditMemo', { CustomerRef: { value: basics.customer }, Line: [sales(basics.item, 30)] });
     const pay = company.create('Payment', {
@@ -503,9 +503,12 @@ describe('payments and balances', () => {
       ],
     });
     const cur = company.read('CreditMemo', String(cm.Id));
-    company.voidTxn('CreditMemo', { Id: cm.Id, SyncToken: cur.SyncToken });
-    expect(company.read('Invoice', String(inv.Id)).Balance).toBe(100);
-    expect(company.read('Payment', String(pay.Id))).toMatchObject({ Line: [], UnappliedAmt: 0 });
+    // QBO: "The Operation Void for CreditMemo is not supported" (intuit/QuickBooks-V3-PHP-SDK#133).
+    const f = faultOf(() => company.voidTxn('CreditMemo', { Id: cm.Id, SyncToken: cur.SyncToken }));
+    expect(f).toMatchObject({ code: '500', Message: 'Unsupported Operation', Detail: 'Operation Void on CreditMemo is not supported.' });
+    expect(company.read('CreditMemo', String(cm.Id))).toEqual(cur);
+    expect(company.read('Invoice', String(inv.Id)).Balance).toBe(70);
+    expect(company.read('Payment', String(pay.Id)).Line).toHaveLength(2);
   });
 
   it('a full update of a bill keeps the links made by its bill payments', () => {

@@ -94,6 +94,15 @@ describe('entity envelopes', () => {
     expect(pv).toMatchObject({ TotalAmt: 0, PrivateNote: 'Voided', SyncToken: '1' });
   });
 
+  it('a credit memo cannot be voided: 400 with 500 Unsupported Operation (intuit/QuickBooks-V3-PHP-SDK#133)', async () => {
+    const line = invoiceBody(30).Line;
+    const cm = (await post('/creditmemo', { CustomerRef: { value: b.customer }, Line: line })).body.CreditMemo;
+    const r = await post('/creditmemo?operation=void', { Id: cm.Id, SyncToken: cm.SyncToken });
+    expect(r.status).toBe(400);
+    expect(r.body.Fault.Error[0]).toMatchObject({ code: '500', Message: 'Unsupported Operation', Detail: 'Operation Void on CreditMemo is not supported.' });
+    expect((await get(`/creditmemo/${cm.Id}`)).body.CreditMemo).toMatchObject({ SyncToken: cm.SyncToken, TotalAmt: 30 });
+  });
+
   it('2010 for an unknown property and for a body that is not JSON', async () => {
     const r = await post('/invoice', { BadJson: true });
     expect(r.status).toBe(400);

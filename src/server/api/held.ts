@@ -1,7 +1,8 @@
 /**
  * Held records over the JSON API: `GET /` lists every held record (fields side by side, the actions
  * offered) and the recent actions; `POST /actions` takes one: `{ "action": "keep-qbo" | "send-ours" |
- * "relink" | "skip", "kind": "invoice", "id": "INV-1042", "qboId"?: "130" }`; `POST /actions/{id}/undo`
+ * "relink" | "skip", "kind": "invoice", "id": "INV-1042", "qboId"?: "130", "syncToken"?: "3" }` (syncToken: QBO's as
+ * listed, required for keep-qbo and send-ours, refused with 409 when QBO changed since); `POST /actions/{id}/undo`
  * undoes one until the next sync. The company is `?realm=ID`, or the single connected one.
  */
 import { Hono, type Context } from 'hono';
@@ -14,6 +15,9 @@ import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 import { refusal } from '../reasons.js';
 
 type Ctx = Context<AuthEnv>;
+
+/** The fields of `POST /actions`: syncToken is QBO's SyncToken as the listing showed it (keep-qbo, send-ours). */
+const actionFields = ['action', 'kind', 'id', 'qboId', 'syncToken'] as const;
 
 export function heldApi(ctx: AppContext): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
@@ -46,10 +50,13 @@ export function heldApi(ctx: AppContext): Hono<AuthEnv> {
   });
 
   api.post('/actions', requireRole('bookkeeper'), async (c) => {
-    const b = await jsonBody(c, '{"action": "keep-qbo", "kind": "invoice", "id": "INV-1042"}');
+    const b = await jsonBody(c, '{"action": "keep-qbo", "kind": "invoice", "id": "INV-1042", "syncToken": "3"}');
+    // As every body here (the preview's skip is a strict schema): a field we do not know is refused, not ignored.
+    const unknown = Object.keys(b).find((k) => !(actionFields as readonly string[]).includes(k));
+    if (unknown !== undefined) throw refusal('request.invalid-body', { field: unknown, problem: `not a field of a held-record action; give ${actionFields.join(', ')}.` }, unknown);
     const realmId = await realm(c);
     const result = await asking('the held record', () =>
-      actOnHeld(deps(realmId), { realmId, kind: b['kind'], id: b['id'], action: b['action'], qboId: b['qboId'], actor: actor(c) }),
+      actOnHeld(deps(realmId), { realmId, kind: b['kind'], id: b['id'], action: b['action'], qboId: b['qboId'], syncToken: b['syncToken'], actor: actor(c) }),
     );
     return c.json({ realmId, ...result });
   });

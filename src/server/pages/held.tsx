@@ -69,6 +69,8 @@ function HeldCard(props: { h: HeldRecord; csrf: string; canAct: boolean }) {
           <CsrfField token={csrf} />
           <input type="hidden" name="kind" value={h.kind} />
           <input type="hidden" name="id" value={h.id} />
+          {/* What the person saw: an edit made in QuickBooks since is refused, not overwritten (connect/held checkShown). */}
+          {h.qbo.syncToken !== undefined ? <input type="hidden" name="syncToken" value={h.qbo.syncToken} /> : null}
           {h.actions.includes('relink') ? (
             <label>
               QuickBooks Id to re-link to <input type="text" name="qboId" inputmode="numeric" size={8} />
@@ -126,6 +128,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
                     <th scope="col">Action</th>
                     <th scope="col">By</th>
                     <th scope="col">When</th>
+                    <th scope="col">Before it</th>
                     <th scope="col">Undo</th>
                   </tr>
                 </thead>
@@ -136,6 +139,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
                       <td>{actionText[a.action] ?? a.action}</td>
                       <td>{who(a.actor)}</td>
                       <td>{when(a.at)}</td>
+                      <td>{a.was}</td>
                       <td>
                         {a.undoneAt ? (
                           `Undone by ${who(a.undoneBy ?? '?')}`
@@ -146,7 +150,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
                         ) : a.undoable ? (
                           'Can be undone'
                         ) : (
-                          'Final'
+                          'Cannot be undone'
                         )}
                       </td>
                     </tr>
@@ -182,7 +186,15 @@ export const heldPage: WebPage = {
     };
     app.post('/held/act', pageRole('bookkeeper'), (c) =>
       act(c, (realmId, b) =>
-        actOnHeld(heldDeps(deps, realmId), { realmId, kind: str(b['kind']), id: str(b['id']), action: str(b['action']), qboId: str(b['qboId']), actor: actorOf(c) }),
+        actOnHeld(heldDeps(deps, realmId), {
+          realmId,
+          kind: str(b['kind']),
+          id: str(b['id']),
+          action: str(b['action']),
+          qboId: str(b['qboId']),
+          syncToken: str(b['syncToken']),
+          actor: actorOf(c),
+        }),
       ),
     );
     app.post('/held/undo', pageRole('bookkeeper'), (c) =>

@@ -17,6 +17,7 @@ import * as m0008 from './0008_api_token_expiry.js';
 import * as m0009 from './0009_sent_fields.js';
 import * as m0010 from './0010_held_actions.js';
 import * as m0011 from './0011_undo.js';
+import * as m0012 from './0012_held_action_seq.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0009_sent_fields': m0009,
   '0010_held_actions': m0010,
   '0011_undo': m0011,
+  '0012_held_action_seq': m0012,
 };

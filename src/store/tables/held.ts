@@ -1,4 +1,4 @@
-/** Table of the held-records actions (migration 0010_held_actions; connect/held). */
+/** Table of the held-records actions (migrations 0010_held_actions, 0012_held_action_seq; connect/held). */
 import type { Generated } from 'kysely';
 
 export interface HeldTables {
@@ -21,5 +21,7 @@ export interface HeldTables {
     at: string;
     undone_by: string | null;
     undone_at: string | null;
+    /** The action's place among the record's actions (unique per record): the guard against two at once. */
+    seq: number;
   };
 }
