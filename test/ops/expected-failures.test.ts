@@ -30,3 +30,15 @@ describe('expected PostgreSQL failures at start', () => {
     expect(expectedFailure(wrapped(new Error('Connection terminated unexpectedly')), {})).toBeUndefined();
   });
 });
+
+describe('a QuickBooks answer of an unexpected shape (issue 18)', () => {
+  it('is one line naming the field, not a stack', async () => {
+    const { QboProtocolError } = await import('../../src/qbo/client.js');
+    const line = expectedFailure(
+      new QboProtocolError('QuickBooks answered the preferences with an unexpected shape at AccountingInfoPrefs.BookCloseDate: expected string, received null', 'tid-1'),
+      {},
+    );
+    expect(line).toMatch(/AccountingInfoPrefs\.BookCloseDate/);
+    expect(line).not.toContain('\n');
+  });
+});
