@@ -120,6 +120,9 @@ describe('undo on the history page and the API', () => {
     expect(undoPage).not.toContain('Undo this sync');
     const list = await (await book.get('/history')).text();
     expect(list).toContain('Undo of a sync');
+    // A sync undone entirely (the API test's) shows no undo button any more.
+    const whole = await c.app.ctx.db.selectFrom('runs').select('undoes').where('kind', '=', 'undo').where('status', '=', 'succeeded').executeTakeFirstOrThrow();
+    expect(await (await book.get(`/history/${whole.undoes!}`)).text()).not.toContain('Undo this sync');
   });
 });
 

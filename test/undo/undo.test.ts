@@ -187,6 +187,11 @@ describe('undo, then sync again with a corrected mapping', () => {
     const undone = await undoRun(deps, { realmId: c.realmId, runId: wrong.runId, actor: 'tester' });
     expect(undone.status, undone.message).toBe('succeeded');
     expect(undone.summary.undo).toMatchObject({ voided: 3, deleted: 0, madeInactive: 0, keptActive: 0, refused: 0 });
+    // Undoing it again is refused, and nothing is recorded.
+    const undoRuns = async () => (await ctx.db.selectFrom('runs').select('id').where('kind', '=', 'undo').execute()).length;
+    const before = await undoRuns();
+    await expect(undoRun(deps, { realmId: c.realmId, runId: wrong.runId, actor: 'tester' })).rejects.toMatchObject({ code: 'undo.nothing-to-undo', status: 409 });
+    expect(await undoRuns()).toBe(before);
 
     await setSetting(ctx.db, { realmId: c.realmId, path: 'invoices.memo', value: 'client-reference', actor: 'tester', clock: ctx.clock });
     const again = await sync(deps, { realmId: c.realmId, actor: 'tester' });

@@ -18,8 +18,8 @@ import { generationOf, journalWrites, unresolvedWrites } from '../run/journal.js
 import { acquireSyncLock, DEFAULT_LOCK_TTL_MS, keepAlive } from '../run/lock.js';
 import { markInterruptedRuns, recordUnsettled, settleWrites } from '../run/recover.js';
 import { requestIdFor } from '../run/request-id.js';
-import { changedSince, previewUndo, undoableRun, type UndoItem, type UndoPreview } from './preview.js';
-import { sentence } from './reasons.js';
+import { changedSince, createdBy, previewUndo, undoableRun, type UndoItem, type UndoPreview } from './preview.js';
+import { refusal, sentence } from './reasons.js';
 import { finishUndo, journalOperation, sendUndo, settleUndoWrites, UNDO_GROUP, undoProblem, undoRowKey, type UndoneWrite } from './settle.js';
 
 type QboRow = Record<string, unknown> & { Id: string; SyncToken?: string };
@@ -91,6 +91,8 @@ export async function undoRun(deps: UndoDeps, opts: UndoOptions): Promise<UndoRe
   try {
     // Refused before a run is opened: a wrong run id leaves no trace in the history.
     await undoableRun(deps.db, opts.realmId, opts.runId);
+    // Everything undone already (or nothing created): refused, nothing recorded (as the preview says).
+    if (!(await createdBy(deps.db, opts.realmId, opts.runId)).length) throw refusal('undo.nothing-to-undo', { runId: opts.runId }, 'run');
     undoRunId = await openUndoRun(deps, opts.realmId, opts.runId, opts.actor);
     await lock.setRunId(undoRunId);
     await markInterruptedRuns(deps, opts.realmId, undoRunId);

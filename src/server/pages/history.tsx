@@ -10,7 +10,7 @@ import { roleAtLeast } from '../web/env.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
-import { previewUndo, undoRun, type UndoPreview } from '../../connect/undo/index.js';
+import { createdBy, previewUndo, undoRun, type UndoPreview } from '../../connect/undo/index.js';
 import { getRun, heldOnly, listRuns, undoCountsText } from '../../connect/run/history.js';
 import { isUserFacing } from '../../user-facing-error.js';
 import { actorOf, DisconnectedNotice, knownRealm, notConnectedPage, practiceHref, qboHref, webRealm, when, who } from './work-common.js';
@@ -108,7 +108,9 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
     throw err;
   }
   const bad = run.status !== 'succeeded' && run.status !== 'running' && !heldOnly(run);
-  const canUndo = run.kind !== 'undo' && run.status !== 'running' && run.created > 0 && roleAtLeast(currentUser(c), 'bookkeeper');
+  // Hidden once everything the sync created is undone (or was never linked): the preview would say "nothing to undo".
+  const canUndo =
+    run.kind !== 'undo' && run.status !== 'running' && run.created > 0 && roleAtLeast(currentUser(c), 'bookkeeper') && (await createdBy(deps.ctx.db, run.realmId, run.id)).length > 0;
   const title = run.kind === 'undo' ? `Undo of ${when(run.startedAt)}` : `Sync of ${when(run.startedAt)}`;
   return renderPage(c, {
     title,
