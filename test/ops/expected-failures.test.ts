@@ -12,8 +12,8 @@ const wrapped = (cause: Error) => new Error(`database migration 0001_meta failed
 describe('expected PostgreSQL failures at start', () => {
   it.each([
     ['Connection terminated unexpectedly', /closed the connection before answering/],
-    ['timeout exceeded when trying to connect', /did not answer in time/],
-    ['Connection terminated due to connection timeout', /did not answer in time/],
+    ['timeout exceeded when trying to connect', /did not answer within 10 s/],
+    ['Connection terminated due to connection timeout', /did not answer within 10 s/],
   ])('%s (no code) is one line naming DATABASE_URL', (message, says) => {
     const line = expectedFailure(wrapped(new Error(message)), pgEnv);
     expect(line).toMatch(/^DATABASE_URL: /);
