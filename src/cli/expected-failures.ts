@@ -9,6 +9,7 @@ import { PracticeBusyError } from '../practice/store.js';
 import { PG_CONNECT_TIMEOUT_MS } from '../store/db.js';
 import { MigrationError } from '../store/migrate.js';
 import { KeyRotationError } from '../connect/connection/key-rotation.js';
+import { QboProtocolError } from '../qbo/client.js';
 
 interface ErrnoLike {
   code?: unknown;
@@ -66,6 +67,8 @@ export function expectedFailure(err: unknown, env: NodeJS.ProcessEnv = process.e
   if (err instanceof DataFolderError) return err.message;
   if (err instanceof PracticeBusyError) return `${err.message}.`;
   if (err instanceof KeyRotationError) return err.message;
+  // QuickBooks answered in a shape we cannot read: one line naming the field (client.ts parse), not a stack.
+  if (err instanceof QboProtocolError) return `${err.message}. Nothing was written from that answer; report it with the intuit_tid ${err.intuitTid ?? '(none)'}.`;
   // A migration that failed because the database is down says so; any other says which migration and why.
   if (err instanceof MigrationError) return (err.cause !== undefined ? expectedFailure(err.cause, env) : undefined) ?? err.message;
   const code = codeOf(err);

@@ -220,7 +220,8 @@ export const Preferences = z.looseObject({
   Id: Id.optional(),
   SyncToken: SyncToken.optional(),
   MetaData: MetaData.optional(),
-  AccountingInfoPrefs: z.looseObject({ BookCloseDate: z.string().optional() }).optional(),
+  // No closing date: QBO omits BookCloseDate; a null (seen from older emulators) reads as none too.
+  AccountingInfoPrefs: z.looseObject({ BookCloseDate: z.string().nullish() }).optional(),
   SalesFormsPrefs: z.looseObject({ CustomTxnNumbers: z.boolean().optional(), DefaultTerms: Ref.optional() }).optional(),
   TaxPrefs: z.looseObject({ UsingSalesTax: z.boolean().optional(), PartnerTaxEnabled: z.boolean().optional() }).optional(),
   CurrencyPrefs: z.looseObject({ MultiCurrencyEnabled: z.boolean().optional(), HomeCurrency: Ref.optional() }).optional(),

@@ -65,7 +65,7 @@ export function createMetrics(): AppMetrics {
   });
   const lastRun = new Gauge({
     name: 'qbo_connect_last_run_records',
-    help: "Failed and held records of the company's latest sync run.",
+    help: "Failed and held records of the company's latest sync run (undo runs are not counted).",
     labelNames: ['realm_id', 'result'],
     registers,
   });
@@ -82,7 +82,8 @@ export function createMetrics(): AppMetrics {
       for (const c of connected) {
         const realm_id = c.realmId;
         if (c.refreshExpiresAt) tokenDays.set({ realm_id }, Math.round(((c.refreshExpiresAt.getTime() - now.getTime()) / DAY_MS) * 100) / 100);
-        const run = await latestRun(ctx.db, realm_id, { now });
+        // Sync runs only: an undo's kept names and refusals are not a sync's held and failed records.
+        const run = await latestRun(ctx.db, realm_id, { now, kind: 'sync' });
         if (run) {
           lastRun.set({ realm_id, result: 'failed' }, run.failed);
           lastRun.set({ realm_id, result: 'held' }, run.held);

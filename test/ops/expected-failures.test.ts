@@ -12,8 +12,8 @@ const wrapped = (cause: Error) => new Error(`database migration 0001_meta failed
 describe('expected PostgreSQL failures at start', () => {
   it.each([
     ['Connection terminated unexpectedly', /closed the connection before answering/],
-    ['timeout exceeded when trying to connect', /did not answer in time/],
-    ['Connection terminated due to connection timeout', /did not answer in time/],
+    ['timeout exceeded when trying to connect', /did not answer within 10 s/],
+    ['Connection terminated due to connection timeout', /did not answer within 10 s/],
   ])('%s (no code) is one line naming DATABASE_URL', (message, says) => {
     const line = expectedFailure(wrapped(new Error(message)), pgEnv);
     expect(line).toMatch(/^DATABASE_URL: /);
@@ -28,5 +28,17 @@ describe('expected PostgreSQL failures at start', () => {
 
   it('without DATABASE_URL the same messages are not taken for a database failure', () => {
     expect(expectedFailure(wrapped(new Error('Connection terminated unexpectedly')), {})).toBeUndefined();
+  });
+});
+
+describe('a QuickBooks answer of an unexpected shape (issue 18)', () => {
+  it('is one line naming the field, not a stack', async () => {
+    const { QboProtocolError } = await import('../../src/qbo/client.js');
+    const line = expectedFailure(
+      new QboProtocolError('QuickBooks answered the preferences with an unexpected shape at AccountingInfoPrefs.BookCloseDate: expected string, received null', 'tid-1'),
+      {},
+    );
+    expect(line).toMatch(/AccountingInfoPrefs\.BookCloseDate/);
+    expect(line).not.toContain('\n');
   });
 });

@@ -82,7 +82,7 @@ describe('undo on the history page and the API', () => {
     const r = await http.request(`/api/v1/undo/${second.runId}?realm=${c.realmId}`, auth(keeperToken, 'POST'));
     expect(r.status).toBe(200);
     const body = (await r.json()) as { status: string; run: { kind: string; undoes: string; voided: number } };
-    expect(body).toMatchObject({ status: 'succeeded', run: { kind: 'undo', undoes: second.runId, voided: 1 } });
+    expect(body).toMatchObject({ status: 'succeeded', run: { kind: 'undo', undoes: second.runId, voided: 0, undo: { voided: 1, refused: 0 } } });
   });
 
   it('a viewer sees no undo; a bookkeeper previews (nothing written), then confirms', async () => {
@@ -120,6 +120,9 @@ describe('undo on the history page and the API', () => {
     expect(undoPage).not.toContain('Undo this sync');
     const list = await (await book.get('/history')).text();
     expect(list).toContain('Undo of a sync');
+    // A sync undone entirely (the API test's) shows no undo button any more.
+    const whole = await c.app.ctx.db.selectFrom('runs').select('undoes').where('kind', '=', 'undo').where('status', '=', 'succeeded').executeTakeFirstOrThrow();
+    expect(await (await book.get(`/history/${whole.undoes!}`)).text()).not.toContain('Undo this sync');
   });
 });
 

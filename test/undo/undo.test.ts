@@ -11,9 +11,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { sync } from '../../src/connect/run/sync.js';
-import { getRun } from '../../src/connect/run/history.js';
+import { getRun, listRuns } from '../../src/connect/run/history.js';
+import { createMetrics } from '../../src/server/metrics.js';
 import { previewUndo, undoRun } from '../../src/connect/undo/index.js';
 import { reconcile } from '../../src/connect/reconcile/index.js';
+import { buildPlan } from '../../src/connect/plan/index.js';
 import { setSetting } from '../../src/connect/settings/store.js';
 import { createRecord, getRecord } from '../../src/practice/store.js';
 import type { EntityName } from '../../src/qbo/wire-types.js';
@@ -115,6 +117,16 @@ describe('undo a sync: preview, refusals, the undo run', () => {
     expect(r.status).toBe('failed');
     const run = await getRun(ctx.db, r.undoRunId);
     expect(run).toMatchObject({ kind: 'undo', undoes: runId, status: 'failed' });
+    // Counted in the undo's own words: kept names are not "held", deletes not "voided", inactivations not "updated".
+    expect(run).toMatchObject({ held: 0, updated: 0, voided: 0, created: 0 });
+    expect(run.undo).toMatchObject({ keptActive: p.counts.keep, refused: p.counts.refuse, madeInactive: p.counts.inactivate, toSettle: 0 });
+    expect(run.undo!.voided + run.undo!.deleted).toBe(p.counts.void + p.counts.delete);
+    expect(p.counts.keep).toBeGreaterThan(0);
+    expect((await listRuns(ctx.db, { realmId: c.realmId, limit: 1 }))[0]).toMatchObject({ id: r.undoRunId, held: 0, undo: { keptActive: p.counts.keep } });
+    // /metrics' latest-run gauges read the latest sync, never the undo.
+    const scraped = await createMetrics().scrape(ctx);
+    expect(scraped).toContain(`qbo_connect_last_run_records{realm_id="${c.realmId}",result="held"} ${later.summary.held}`);
+    expect(scraped).toContain(`qbo_connect_last_run_records{realm_id="${c.realmId}",result="failed"} ${later.summary.failed}`);
     const refused = run.records.filter((x) => x.status === 'failed').map((x) => x.code);
     expect(refused).toEqual(expect.arrayContaining(['undo.changed-in-qbo', 'undo.books-closed', 'undo.later-run-depends']));
     // QBO: what was undone is voided, deleted or inactive; what was refused is as it was.
@@ -136,6 +148,14 @@ describe('undo a sync: preview, refusals, the undo run', () => {
     // Undone again: nothing new to do; the refused ones are refused again, nothing is written.
     const again = await previewUndo(deps, c.realmId, runId);
     expect(again.counts.void + again.counts.delete + again.counts.inactivate).toBe(0);
+
+    // The books reopened (closing date cleared with a null): QBO omits the field, and the preview reads "no closing date".
+    c.emu.control.setPreferences(c.realmId, { AccountingInfoPrefs: { BookCloseDate: null } });
+    const prefs = (c.emu.control.dump(c.realmId) as Dump).entities['Preferences']![0]!;
+    expect(prefs['AccountingInfoPrefs']).not.toHaveProperty('BookCloseDate');
+    const reopened = await previewUndo(deps, c.realmId, runId);
+    expect(reopened.bookCloseDate).toBeNull();
+    expect(reopened.items.filter((i) => i.code === 'undo.books-closed')).toEqual([]);
   }, 120_000);
 
   it('refuses a run that does not exist, and an undo run, naming the run', async () => {
@@ -166,7 +186,12 @@ describe('undo, then sync again with a corrected mapping', () => {
 
     const undone = await undoRun(deps, { realmId: c.realmId, runId: wrong.runId, actor: 'tester' });
     expect(undone.status, undone.message).toBe('succeeded');
-    expect(undone.summary.voided).toBe(3);
+    expect(undone.summary.undo).toMatchObject({ voided: 3, deleted: 0, madeInactive: 0, keptActive: 0, refused: 0 });
+    // Undoing it again is refused, and nothing is recorded.
+    const undoRuns = async () => (await ctx.db.selectFrom('runs').select('id').where('kind', '=', 'undo').execute()).length;
+    const before = await undoRuns();
+    await expect(undoRun(deps, { realmId: c.realmId, runId: wrong.runId, actor: 'tester' })).rejects.toMatchObject({ code: 'undo.nothing-to-undo', status: 409 });
+    expect(await undoRuns()).toBe(before);
 
     await setSetting(ctx.db, { realmId: c.realmId, path: 'invoices.memo', value: 'client-reference', actor: 'tester', clock: ctx.clock });
     const again = await sync(deps, { realmId: c.realmId, actor: 'tester' });
@@ -191,6 +216,24 @@ describe('undo, then sync again with a corrected mapping', () => {
     const all = await undoRun(deps, { realmId: c.realmId, runId: first.runId, actor: 'tester' });
     expect(all.status, all.message).toBe('succeeded');
     const inactive = all.summary.records.filter((r) => r.action === 'inactivate').length;
+    // The payments it voided (non-zero when sent), and one a person voided in QBO, are never payments to import.
+    const voidedPayments = all.summary.records.filter((r) => r.action === 'void' && r.qboEntity === 'Payment').map((r) => r.qboId!);
+    expect(voidedPayments.length).toBeGreaterThan(0);
+    const handInv = (c.emu.control.dump(c.realmId) as Dump).entities['Invoice']!.find((i) => Number(i['Balance']) > 0)!;
+    const hand = (await deps.client.create('Payment', {
+      CustomerRef: handInv['CustomerRef'],
+      TotalAmt: 1,
+      Line: [{ Amount: 1, LinkedTxn: [{ TxnId: handInv.Id, TxnType: 'Invoice' }] }],
+    } as never, { requestId: 'test-hand-payment' })) as { Id: string; SyncToken: string };
+    await deps.client.void('Payment', { Id: hand.Id, SyncToken: hand.SyncToken }, { requestId: 'test-hand-payment-void' });
+    // Payments from QBO are only read with direction "import" (the default); back to "export" after.
+    const direction = async (value: string) => setSetting(ctx.db, { realmId: c.realmId, path: 'payments.direction', value, actor: 'tester', clock: ctx.clock });
+    await direction('import');
+    const plan = await buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: deps.client }, c.realmId);
+    await direction('export');
+    expect(plan.groups.find((g) => g.kind === 'payments-import'), 'payments from QBO are read').toBeDefined();
+    const toImport = plan.groups.filter((g) => g.kind === 'payments-import').flatMap((g) => g.rows.map((r) => r.qbo.id));
+    for (const id of [...voidedPayments, hand.Id]) expect(toImport, `Payment ${id}`).not.toContain(id);
     expect(inactive).toBeGreaterThan(0);
     const resent = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(
@@ -222,5 +265,20 @@ describe('undo, then sync again with a corrected mapping', () => {
     // The reconciliation report agrees afterwards: the voided documents the undos left move nothing.
     const report = await reconcile({ db: ctx.db, clock: ctx.clock, qbo: deps.client }, c.realmId);
     expect(report.differences.filter((x) => !x.intentional).map((x) => `${x.id}: ${x.explanation}`)).toEqual([]);
+
+    // Undoing the sync that made the names active again makes them inactive again (it created nothing else that uses them).
+    const reactivated = resent.summary.records.filter((r) => r.action === 'update' && ['Customer', 'Vendor', 'Item'].includes(r.qboEntity!));
+    expect(reactivated.length).toBeGreaterThan(0);
+    const p = await previewUndo(deps, c.realmId, resent.runId);
+    for (const r of reactivated) {
+      const i = p.items.find((x) => x.qboEntity === r.qboEntity && x.qboId === r.qboId);
+      expect(i, `${r.qboEntity} ${r.qboId}`).toMatchObject({ reactivated: true });
+      expect(['inactivate', 'keep']).toContain(i!.action);
+    }
+    const back = p.items.filter((i) => i.reactivated && i.action === 'inactivate');
+    expect(back.length).toBeGreaterThan(0);
+    expect(back[0]!.message).toContain('inactive again');
+    // (Not undone here: a third undo of a whole sync runs into the emulator's 500-a-minute limit; an
+    // `inactivate` item is written by the same step as a created name's, checked above.)
   }, 180_000);
 });

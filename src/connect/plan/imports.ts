@@ -22,7 +22,12 @@ export async function importRows(db: Db, realmId: string, snap: QboSnapshot, fro
   if (payments.length === 0) return gone;
   const ids = payments.map((p) => p.Id);
   const ours = await linksByQboId(db, realmId, 'Payment', ids);
-  const unlinked = payments.filter((p) => !ours.has(p.Id));
+  // A voided payment moves no money and is never one to import: QBO keeps it with TotalAmt 0 and
+  // "Voided" in its PrivateNote (docs/qbo-api.md §void), whether a person or our undo voided it (an
+  // undo removes the link, so it is unlinked; undone_records remembers it).
+  const undone = await db.selectFrom('undone_records').select('qbo_id').where('realm_id', '=', realmId).where('qbo_entity', '=', 'Payment').execute();
+  const undoneIds = new Set(undone.map((u) => u.qbo_id));
+  const unlinked = payments.filter((p) => !ours.has(p.Id) && !undoneIds.has(p.Id) && !isVoided(p));
   // A payment of 0.00 moves no money: in QBO it applies a credit memo to an invoice (ours, or a
   // person's). Ours are adopted when their link was lost (a restored backup); none is ever a practice payment.
   const zero = unlinked.filter((p) => totalCents(p) === 0);
@@ -83,6 +88,8 @@ export async function importRows(db: Db, realmId: string, snap: QboSnapshot, fro
   });
   return [...rows, ...zeroRows, ...gone];
 }
+
+const isVoided = (p: QboRow) => totalCents(p) === 0 && typeof p['PrivateNote'] === 'string' && /\bVoided\b/.test(p['PrivateNote']);
 
 const totalCents = (p: QboRow) => (typeof p['TotalAmt'] === 'number' ? toCents(p['TotalAmt']) : 0);
 

@@ -53,6 +53,58 @@ export interface RunSummary {
   /** `sync`, or `undo` (connect/undo) with the run it took back in `undoes`. */
   kind: string;
   undoes: string | null;
+  /**
+   * An undo run's records in its own words (issue 18); absent for a sync. An undo's counters
+   * (created … held) read 0 apart from `failed` (its refusals and QBO's): a name kept active is not
+   * "held" and a deleted bill not "voided", so nothing reading a sync's words miscounts an undo.
+   */
+  undo?: UndoCounts;
+}
+
+export interface UndoCounts {
+  voided: number;
+  deleted: number;
+  madeInactive: number;
+  keptActive: number;
+  refused: number;
+  /** Steps whose outcome is not known yet (settled by the next undo or run). */
+  toSettle: number;
+}
+
+/** An undo run's counts as words: "voided 2, deleted 1, made inactive 0, kept active 3, refused 1". */
+export function undoCountsText(u: UndoCounts): string {
+  const s = `voided ${u.voided}, deleted ${u.deleted}, made inactive ${u.madeInactive}, kept active ${u.keptActive}, refused ${u.refused}`;
+  return u.toSettle ? `${s}, to settle ${u.toSettle}` : s;
+}
+
+/** The undo runs' counts, from their records (older undo runs stored kept names as held, and deletes as voided). */
+async function undoCountsOf(db: Db, ids: string[]): Promise<Map<string, UndoCounts>> {
+  const out = new Map<string, UndoCounts>();
+  if (!ids.length) return out;
+  for (const id of ids) out.set(id, { voided: 0, deleted: 0, madeInactive: 0, keptActive: 0, refused: 0, toSettle: 0 });
+  const rows = await db.selectFrom('run_records').select(['run_id', 'action', 'status', 'code']).where('run_id', 'in', ids).execute();
+  for (const r of rows) {
+    const u = out.get(r.run_id)!;
+    if (r.status === 'done') {
+      if (r.action === 'void') u.voided += 1;
+      else if (r.action === 'delete') u.deleted += 1;
+      else if (r.action === 'inactivate') u.madeInactive += 1;
+    } else if (r.status === 'kept' || r.code === 'undo.name-in-use') u.keptActive += 1;
+    else if (r.status === 'failed') u.refused += 1;
+    else u.toSettle += 1;
+  }
+  return out;
+}
+
+async function withUndoCounts(db: Db, runs: RunSummary[]): Promise<RunSummary[]> {
+  const counts = await undoCountsOf(
+    db,
+    runs.filter((r) => r.kind === 'undo').map((r) => r.id),
+  );
+  return runs.map((r) => {
+    const u = counts.get(r.id);
+    return u ? { ...r, created: 0, adopted: 0, updated: 0, voided: 0, imported: 0, held: 0, failed: u.refused, undo: u } : r;
+  });
 }
 
 export interface RunRecord {
@@ -143,7 +195,10 @@ export interface HistoryReadOptions {
   now?: Date;
 }
 
-export async function listRuns(db: Db, opts: { realmId?: string | undefined; limit?: number } & HistoryReadOptions = {}): Promise<RunSummary[]> {
+export async function listRuns(
+  db: Db,
+  opts: { realmId?: string | undefined; limit?: number; kind?: 'sync' | 'undo' } & HistoryReadOptions = {},
+): Promise<RunSummary[]> {
   let q = db
     .selectFrom('runs')
     .selectAll()
@@ -151,7 +206,10 @@ export async function listRuns(db: Db, opts: { realmId?: string | undefined; lim
     .orderBy('id', 'desc')
     .limit(Math.min(Math.max(opts.limit ?? 50, 1), 1000));
   if (opts.realmId) q = q.where('realm_id', '=', opts.realmId);
-  return (await withLiveness(db, await q.execute(), opts.now ?? new Date())).map(summary);
+  // Runs stored before undo existed may have no kind: they are syncs.
+  if (opts.kind === 'sync') q = q.where((eb) => eb.or([eb('kind', '=', 'sync'), eb('kind', 'is', null)]));
+  else if (opts.kind) q = q.where('kind', '=', opts.kind);
+  return withUndoCounts(db, (await withLiveness(db, await q.execute(), opts.now ?? new Date())).map(summary));
 }
 
 export async function getRun(db: Db, id: string, opts: HistoryReadOptions = {}): Promise<RunDetail> {
@@ -165,8 +223,9 @@ export async function getRun(db: Db, id: string, opts: HistoryReadOptions = {}):
   } catch {
     settings = r.settings;
   }
+  const [head] = await withUndoCounts(db, [summary(r)]);
   return {
-    ...summary(r),
+    ...head!,
     settings,
     records: records.map((x) => ({
       rowKey: x.row_key,
@@ -186,6 +245,6 @@ export async function getRun(db: Db, id: string, opts: HistoryReadOptions = {}):
 }
 
 /** The newest run of a company (the progress endpoint's answer), or undefined. */
-export async function latestRun(db: Db, realmId: string, opts: HistoryReadOptions = {}): Promise<RunSummary | undefined> {
+export async function latestRun(db: Db, realmId: string, opts: HistoryReadOptions & { kind?: 'sync' | 'undo' } = {}): Promise<RunSummary | undefined> {
   return (await listRuns(db, { realmId, limit: 1, ...opts }))[0];
 }

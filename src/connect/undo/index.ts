@@ -3,7 +3,7 @@
  * kept, or cannot be undone and why) and the undo itself (`undoRun`, a run of kind `undo`). The CLI,
  * the API and the history page enter here.
  */
-export { previewUndo, undoableRun, willText, type UndoAction, type UndoItem, type UndoPreview } from './preview.js';
+export { createdBy, previewUndo, undoableRun, willText, type UndoAction, type UndoItem, type UndoPreview } from './preview.js';
 export { undoRun, type UndoDeps, type UndoOptions, type UndoResult } from './run.js';
 export { sentence as undoSentence, type UndoReason } from './reasons.js';
 import type { UndoPreview } from './preview.js';

@@ -41,6 +41,8 @@ export interface UndoItem {
   /** The SyncToken QBO holds now (the base of the write). */
   syncToken: string | null;
   txnDate: string | null;
+  /** A name the run made active again (an earlier undo had made it inactive), not one it created. */
+  reactivated?: boolean;
 }
 
 export interface UndoPreview {
@@ -68,24 +70,46 @@ export function operationFor(entity: string): 'void' | 'delete' | 'inactivate' {
   return entity === 'Invoice' || entity === 'Payment' ? 'void' : 'delete';
 }
 
-/** The records the run created, from its journal (also those a later recovery settled), with their links. */
+/**
+ * The records the run created, from its journal (also those a later recovery settled), with their
+ * links; and the names it made active again (a name an earlier undo made inactive, wanted again:
+ * a sparse `Active: true` update, execute.ts reactivate), which the undo makes inactive again.
+ */
 export async function createdBy(db: Db, realmId: string, runId: string) {
   const written = await db
     .selectFrom('journal')
-    .select(['record_kind', 'record_key', 'label', 'qbo_entity', 'qbo_id', 'body'])
+    .select(['record_kind', 'record_key', 'label', 'qbo_entity', 'qbo_id', 'body', 'operation'])
     .where('realm_id', '=', realmId)
     .where('run_id', '=', runId)
-    .where('operation', '=', 'create')
+    .where('operation', 'in', ['create', 'update'])
     .where('status', '=', 'resolved')
     .orderBy('id')
     .execute();
   const links = await db.selectFrom('links').selectAll().where('realm_id', '=', realmId).execute();
   const byKey = new Map(links.map((l) => [`${l.record_kind}\u0000${l.record_key}`, l]));
-  const undone = await db.selectFrom('undone_records').select(['qbo_entity', 'qbo_id']).where('realm_id', '=', realmId).execute();
-  const gone = new Set(undone.map((u) => `${u.qbo_entity}:${u.qbo_id}`));
+  const undone = await db.selectFrom('undone_records').select(['qbo_entity', 'qbo_id', 'undone_run_id']).where('realm_id', '=', realmId).execute();
+  const gone = new Map(undone.map((u) => [`${u.qbo_entity}:${u.qbo_id}`, u.undone_run_id]));
   return written
-    .filter((w) => w.qbo_id !== null && !gone.has(`${w.qbo_entity}:${w.qbo_id}`))
+    .map((w) => ({ ...w, reactivated: w.operation === 'update' && isReactivation(w.qbo_entity, w.body) }))
+    .filter((w) => w.operation === 'create' || w.reactivated)
+    .filter((w) => {
+      if (w.qbo_id === null) return false;
+      const undoneBy = gone.get(`${w.qbo_entity}:${w.qbo_id}`);
+      // A reactivated name was undone once already (by an earlier run's undo); it is gone only when this run's undo made it inactive again.
+      return undoneBy === undefined || (w.reactivated && undoneBy !== runId);
+    })
     .map((w) => ({ ...w, qbo_id: w.qbo_id!, link: byKey.get(`${w.record_kind}\u0000${w.record_key}`) }));
+}
+
+/** A sync's sparse `Active: true` on a name: the reactivation of a name an undo made inactive. */
+function isReactivation(entity: string, body: string): boolean {
+  if (!nameEntities.has(entity)) return false;
+  try {
+    const b = JSON.parse(body) as Record<string, unknown>;
+    return b['Active'] === true && b['sparse'] === true;
+  } catch {
+    return false;
+  }
 }
 
 const refOf = (v: unknown): string | undefined => (v && typeof v === 'object' ? ((v as { value?: unknown }).value as string | undefined) : undefined);
@@ -149,13 +173,14 @@ function namesUsedBy(entity: string, row: QboRow): string[] {
 }
 
 /** What the undo will do to an item, as the preview says it. */
-export function willText(item: Pick<UndoItem, 'action' | 'label' | 'qboEntity' | 'qboId'>): string {
+export function willText(item: Pick<UndoItem, 'action' | 'label' | 'qboEntity' | 'qboId' | 'reactivated'>): string {
   const what = `${item.label}: ${item.qboEntity} ${item.qboId}`;
   if (item.action === 'void') return `${what} will be voided (it stays in QuickBooks with amounts of zero).`;
   if (item.action === 'delete')
     return item.qboEntity === 'CreditMemo'
       ? `${what} will be deleted: QuickBooks' API cannot void a credit memo, so deleting it is the only way to take it back.`
       : `${what} will be deleted: QuickBooks cannot void a ${item.qboEntity}, so deleting it is the only way to take it back.`;
+  if (item.reactivated) return `${what} will be made inactive again (the sync made it active again; nothing else uses it).`;
   return `${what} will be made inactive (nothing else uses it).`;
 }
 
@@ -240,6 +265,7 @@ export async function previewUndo(deps: UndoPreviewDeps, realmId: string, runId:
       message: '',
       syncToken: tokenOf(current),
       txnDate: typeof current?.['TxnDate'] === 'string' ? (current['TxnDate'] as string) : null,
+      ...(c.reactivated ? { reactivated: true } : {}),
     };
     const refuse = (code: UndoReason, extra: Record<string, string> = {}) => {
       item.action = 'refuse';

@@ -72,7 +72,7 @@ export function sentence(code: UndoReason, ctx: UndoContext = {}): string {
   return sentences[code](ctx);
 }
 
-const statuses: Partial<Record<UndoReason, RefusalStatus>> = { 'undo.no-such-run': 404, 'undo.still-running': 409 };
+const statuses: Partial<Record<UndoReason, RefusalStatus>> = { 'undo.no-such-run': 404, 'undo.still-running': 409, 'undo.nothing-to-undo': 409 };
 
 export function refusal(code: UndoReason, ctx: UndoContext = {}, field?: string): UserFacingError<UndoReason> {
   return new UserFacingError(code, sentence(code, ctx), { field, status: statuses[code] });

@@ -18,8 +18,8 @@ import { generationOf, journalWrites, unresolvedWrites } from '../run/journal.js
 import { acquireSyncLock, DEFAULT_LOCK_TTL_MS, keepAlive } from '../run/lock.js';
 import { markInterruptedRuns, recordUnsettled, settleWrites } from '../run/recover.js';
 import { requestIdFor } from '../run/request-id.js';
-import { changedSince, previewUndo, undoableRun, type UndoItem, type UndoPreview } from './preview.js';
-import { sentence } from './reasons.js';
+import { changedSince, createdBy, previewUndo, undoableRun, type UndoItem, type UndoPreview } from './preview.js';
+import { refusal, sentence } from './reasons.js';
 import { finishUndo, journalOperation, sendUndo, settleUndoWrites, UNDO_GROUP, undoProblem, undoRowKey, type UndoneWrite } from './settle.js';
 
 type QboRow = Record<string, unknown> & { Id: string; SyncToken?: string };
@@ -91,6 +91,8 @@ export async function undoRun(deps: UndoDeps, opts: UndoOptions): Promise<UndoRe
   try {
     // Refused before a run is opened: a wrong run id leaves no trace in the history.
     await undoableRun(deps.db, opts.realmId, opts.runId);
+    // Everything undone already (or nothing created): refused, nothing recorded (as the preview says).
+    if (!(await createdBy(deps.db, opts.realmId, opts.runId)).length) throw refusal('undo.nothing-to-undo', { runId: opts.runId }, 'run');
     undoRunId = await openUndoRun(deps, opts.realmId, opts.runId, opts.actor);
     await lock.setRunId(undoRunId);
     await markInterruptedRuns(deps, opts.realmId, undoRunId);
@@ -102,24 +104,21 @@ export async function undoRun(deps: UndoDeps, opts: UndoOptions): Promise<UndoRe
     if (deps.scope) deps.scope.group = UNDO_GROUP;
     for (const item of preview.items) {
       if (lost) throw new LockLostError();
-      if (item.action === 'refuse' || item.action === 'keep') {
-        await undoProblem(
-          deps.db,
-          { ...writeOf(opts, undoRunId, item), journalId: null },
-          item.action === 'keep' ? 'held' : 'failed',
-          item.code ?? 'undo.refused',
-          item.message,
-          deps.clock(),
-        );
+      if (item.action === 'keep') {
+        await keptActive(deps, writeOf(opts, undoRunId, item), item);
+        continue;
+      }
+      if (item.action === 'refuse') {
+        await undoProblem(deps.db, { ...writeOf(opts, undoRunId, item), journalId: null }, 'failed', item.code ?? 'undo.refused', item.message, deps.clock());
         continue;
       }
       await undoOne(deps, opts, undoRunId, item);
       await lock.heartbeat();
     }
     const run = await getRun(deps.db, undoRunId, { now: deps.clock() });
-    const kept = preview.counts.keep;
-    const status = run.failed > 0 || run.held > kept ? 'failed' : 'succeeded';
-    const message = `Undo of run ${opts.runId}: ${run.voided} voided or deleted, ${run.updated} made inactive, ${kept} kept (still in use), ${run.failed} could not be undone${run.held > kept ? `, ${run.held - kept} still to settle` : ''}.`;
+    const u = run.undo!;
+    const status = u.refused > 0 || u.toSettle > 0 ? 'failed' : 'succeeded';
+    const message = `Undo of run ${opts.runId}: ${u.voided} voided, ${u.deleted} deleted, ${u.madeInactive} made inactive, ${u.keptActive} kept active (still in use), ${u.refused} refused (could not be undone)${u.toSettle ? `, ${u.toSettle} still to settle` : ''}.`;
     await close(deps, undoRunId, status, message, requestsAtStart);
     return { undoRunId, status, message, preview, summary: await getRun(deps.db, undoRunId, { now: deps.clock() }) };
   } catch (err) {
@@ -137,6 +136,35 @@ export async function undoRun(deps: UndoDeps, opts: UndoOptions): Promise<UndoRe
 async function close(deps: UndoDeps, runId: string, status: string, message: string, requestsAtStart: number): Promise<void> {
   const requests = deps.requestCount ? deps.requestCount() - requestsAtStart : 0;
   await deps.db.updateTable('runs').set({ status, message, finished_at: deps.clock().toISOString(), requests }).where('id', '=', runId).execute();
+}
+
+/** A name the undo leaves active because something still uses it: recorded as kept, never counted as held. */
+async function keptActive(deps: UndoDeps, w: Omit<UndoneWrite, 'journalId'>, item: UndoItem): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('run_records')
+      .values({
+        run_id: w.runId,
+        row_key: undoRowKey(w.undoneRunId, w.qboEntity, w.qboId),
+        group_kind: UNDO_GROUP,
+        record_kind: w.recordKind,
+        record_key: w.recordKey,
+        label: w.label,
+        action: 'keep',
+        qbo_entity: w.qboEntity,
+        qbo_id: w.qboId,
+        status: 'kept',
+        code: item.code ?? 'undo.name-in-use',
+        message: item.message,
+        at: deps.clock().toISOString(),
+      })
+      .execute();
+    await trx
+      .updateTable('runs')
+      .set((eb) => ({ processed: eb('processed', '+', 1) }))
+      .where('id', '=', w.runId)
+      .execute();
+  });
 }
 
 function writeOf(opts: UndoOptions, undoRunId: string, item: UndoItem): Omit<UndoneWrite, 'journalId'> {

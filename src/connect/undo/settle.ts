@@ -67,7 +67,16 @@ export async function finishUndo(db: Db, w: UndoneWrite, now: Date): Promise<voi
       .where('qbo_entity', '=', w.qboEntity)
       .where('qbo_id', '=', w.qboId)
       .executeTakeFirst();
-    if (!known) {
+    if (known) {
+      // A name made inactive again after a sync reactivated it: the latest undo is the one remembered.
+      await trx
+        .updateTable('undone_records')
+        .set({ operation: w.operation, undo_run_id: w.runId, undone_run_id: w.undoneRunId, at })
+        .where('realm_id', '=', w.realmId)
+        .where('qbo_entity', '=', w.qboEntity)
+        .where('qbo_id', '=', w.qboId)
+        .execute();
+    } else {
       await trx
         .insertInto('undone_records')
         .values({
@@ -101,10 +110,10 @@ export async function finishUndo(db: Db, w: UndoneWrite, now: Date): Promise<voi
         at,
       })
       .execute();
-    const counter = w.operation === 'inactivate' ? 'updated' : 'voided';
+    // Only processed: an undo's results are read from its records in its own words (history.ts undoCountsOf), never as a sync's "updated"/"voided".
     await trx
       .updateTable('runs')
-      .set((eb) => ({ processed: eb('processed', '+', 1), [counter]: eb(counter, '+', 1) }))
+      .set((eb) => ({ processed: eb('processed', '+', 1) }))
       .where('id', '=', w.runId)
       .execute();
   });

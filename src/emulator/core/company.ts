@@ -363,7 +363,19 @@ export class Company {
   }
 
   setPreferences(patch: Json): Json {
-    return this.update('Preferences', { ...patch, Id: '1', SyncToken: String(this.get('Preferences', '1')?.SyncToken ?? '0'), sparse: true });
+    const out = this.update('Preferences', { ...patch, Id: '1', SyncToken: String(this.get('Preferences', '1')?.SyncToken ?? '0'), sparse: true });
+    // A null clears a field: QBO omits a preference that is not set (a company with open books
+    // has no AccountingInfoPrefs.BookCloseDate at all), it never answers null.
+    const stored = this.table(this.entity('Preferences')).get('1') as Record<string, unknown> | undefined;
+    if (!stored) return out;
+    const clear = (o: Record<string, unknown>) => {
+      for (const [k, v] of Object.entries(o)) {
+        if (v === null) delete o[k];
+        else if (v && typeof v === 'object' && !Array.isArray(v)) clear(v as Record<string, unknown>);
+      }
+    };
+    clear(stored);
+    return structuredClone(stored) as Json;
   }
 
   /** Every live row of an entity (copies). */

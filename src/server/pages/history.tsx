@@ -10,8 +10,8 @@ import { roleAtLeast } from '../web/env.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
-import { previewUndo, undoRun, type UndoPreview } from '../../connect/undo/index.js';
-import { getRun, heldOnly, listRuns } from '../../connect/run/history.js';
+import { createdBy, previewUndo, undoRun, type UndoPreview } from '../../connect/undo/index.js';
+import { getRun, heldOnly, listRuns, undoCountsText } from '../../connect/run/history.js';
 import { isUserFacing } from '../../user-facing-error.js';
 import { actorOf, DisconnectedNotice, knownRealm, notConnectedPage, practiceHref, qboHref, webRealm, when, who } from './work-common.js';
 import { runStatusText } from './sync.js';
@@ -25,8 +25,9 @@ const doneText: Record<string, string> = {
   none: 'Nothing sent',
   delete: 'Deleted',
   inactivate: 'Made inactive',
+  keep: 'Kept active',
 };
-const resultText: Record<string, string> = { done: 'Done', failed: 'Failed', held: 'Held for review', pending: 'Not known yet', 'not-sent': 'Not sent' };
+const resultText: Record<string, string> = { done: 'Done', failed: 'Failed', held: 'Held for review', pending: 'Not known yet', 'not-sent': 'Not sent', kept: 'Kept active (still in use)' };
 
 function seconds(ms: number | null): string {
   if (ms === null) return 'running';
@@ -78,13 +79,13 @@ async function list(c: Context<WebEnv>, deps: WebDeps) {
                   <tr class={bad ? 'row-failed' : ''}>
                     <td>
                       <a href={`/history/${encodeURIComponent(r.id)}`}>{when(r.startedAt)}</a>
-                      {r.kind === 'undo' ? <div>Undo of a sync</div> : null}
+                      {r.undo ? <div>Undo of a sync: {undoCountsText(r.undo)}</div> : null}
                     </td>
                     <td>{who(r.startedBy)}</td>
                     <td class={bad ? 'text-error' : ''}>{runStatusText(r.status, r)}</td>
-                    <td class="num">{r.created}</td>
-                    <td class="num">{r.adopted}</td>
-                    <td class="num">{r.updated}</td>
+                    <td class="num">{r.undo ? '—' : r.created}</td>
+                    <td class="num">{r.undo ? '—' : r.adopted}</td>
+                    <td class="num">{r.undo ? '—' : r.updated}</td>
                     <td class={`num${r.failed ? ' text-error' : ''}`}>{r.failed}</td>
                     <td>{seconds(r.durationMs)}</td>
                   </tr>
@@ -107,7 +108,9 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
     throw err;
   }
   const bad = run.status !== 'succeeded' && run.status !== 'running' && !heldOnly(run);
-  const canUndo = run.kind !== 'undo' && run.status !== 'running' && run.created > 0 && roleAtLeast(currentUser(c), 'bookkeeper');
+  // Hidden once everything the sync created is undone (or was never linked): the preview would say "nothing to undo".
+  const canUndo =
+    run.kind !== 'undo' && run.status !== 'running' && run.created > 0 && roleAtLeast(currentUser(c), 'bookkeeper') && (await createdBy(deps.ctx.db, run.realmId, run.id)).length > 0;
   const title = run.kind === 'undo' ? `Undo of ${when(run.startedAt)}` : `Sync of ${when(run.startedAt)}`;
   return renderPage(c, {
     title,
@@ -142,7 +145,9 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
           <dd>{when(run.finishedAt)}</dd>
           <dt>Records</dt>
           <dd>
-            {run.created} created, {run.adopted} linked, {run.updated} updated, {run.voided} voided, {run.imported} imported, {run.failed} failed, {run.held} held
+            {run.undo
+              ? undoCountsText(run.undo)
+              : `${run.created} created, ${run.adopted} linked, ${run.updated} updated, ${run.voided} voided, ${run.imported} imported, ${run.failed} failed, ${run.held} held`}
           </dd>
           <dt>Requests to QuickBooks</dt>
           <dd>{run.requests}</dd>
