@@ -347,4 +347,20 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(row.name).toBe(before.customers.find((x) => x.code === link.record_key)!.name);
     expect(reportCsv(r)).toContain('Renamed In QBO Pty');
   }, 120_000);
+
+  it('with payments imported, the practice columns still hold the practice\'s own receipts', async () => {
+    const ctx = c.app.ctx;
+    const model = (await listRecords(ctx.db, 'payment', { limit: 1 })).items[0]!;
+    const today = ctx.clock().toISOString().slice(0, 10);
+    await createRecord(ctx.db, 'payment', { ...model.record, number: 'RCT-OWN-1', date: today, amountCents: 4321, allocations: [] }, ctx.clock());
+    await setSetting(ctx.db, { realmId: c.realmId, path: 'payments.direction', value: 'import', actor: 'tester', clock: ctx.clock });
+    const r = await report();
+    const own = r.differences.find((d) => d.record?.key === 'RCT-OWN-1')!;
+    expect(own).toMatchObject({ kind: 'practice-only', intentional: true, amountCents: 4321 });
+    const cust = r.customers.find((x) => x.code === model.record.contactCode)!;
+    // Received in the practice: every receipt of the customer in the period, this one too.
+    const receipts = (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.filter((p) => p.record.contactCode === model.record.contactCode && p.record.date >= r.from && p.record.date <= r.to && p.state !== 'cancelled');
+    expect(cust.received.practice).toBe(receipts.reduce((s, p) => s + p.record.amountCents, 0));
+    await setSetting(ctx.db, { realmId: c.realmId, path: 'payments.direction', value: 'export', actor: 'tester', clock: ctx.clock });
+  }, 120_000);
 });

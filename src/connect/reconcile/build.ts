@@ -478,7 +478,10 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   for (const t of tax.remapped) add(t);
 
   // ---- parties ------------------------------------------------------------------------------------
-  const counted = (d: PracticeDoc) => !leftOut(d) || !!practiceLinkOf(d);
+  // A receipt the practice records while payments are imported is still money the practice received:
+  // in its columns (a difference when QBO lacks it), only not sent.
+  const ownReceipt = (d: PracticeDoc) => d.kind === 'payment' && settings.payments.direction === 'import' && !skipOf(d);
+  const counted = (d: PracticeDoc) => !leftOut(d) || !!practiceLinkOf(d) || ownReceipt(d);
   const customers = new Map<string, CustomerRow>();
   const customer = (code: string, name: string, qboId: string | null): CustomerRow => {
     let c = customers.get(code);
