@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
+import { TransactionalSqliteDialect } from './sqlite-dialect.js';
 import type { Database } from './schema.js';
 import { checkMigrations, runMigrations } from './migrate.js';
 import type { Dialect } from './dialect.js';
@@ -86,7 +87,7 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('synchronous = NORMAL');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: sqlite }) });
     const opened = openedFiles.get(sqlite);
     if (opened) sqliteFiles.set(db, opened);
   }
