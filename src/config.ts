@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { secretProblem } from './secret-strength.js';
 
 const port = z.coerce
   .number({ error: 'must be a port number (1-65535)' })
@@ -139,11 +140,21 @@ export interface LoadConfigOptions {
  * embedded emulator); with PostgreSQL the token key must be QBO_CONNECT_SECRET, shared by every
  * host, since a key file lives in one host's data folder and the others would create their own.
  */
-function productionProblem(env: NodeJS.ProcessEnv, c: { databaseUrl?: string | undefined; secret?: string | undefined }, opts: LoadConfigOptions): string | undefined {
+function productionProblem(
+  env: NodeJS.ProcessEnv,
+  c: { databaseUrl?: string | undefined; secret?: string | undefined; clientId?: string | undefined; clientSecret?: string | undefined },
+  opts: LoadConfigOptions): string | undefined {
   if (env.NODE_ENV !== 'production') return undefined;
   if (!env.QBO_ENV) return 'QBO_ENV: must be set when NODE_ENV=production (sandbox or production; emulator only for a demonstration, which then loads the demo practice)';
   if (c.databaseUrl && !c.secret && !opts.keyRotation) {
     return 'QBO_CONNECT_SECRET: must be set when NODE_ENV=production and DATABASE_URL is set (at least 32 characters, the same on every host sharing the database; tokens already stored under a key file move to it with `qbo-connect rotate-key --new-secret-from-env NAME`)';
+  }
+  // Real QuickBooks without the Intuit app's OAuth client would start and fail only at the first connect.
+  if (env.QBO_ENV !== 'emulator' && !opts.keyRotation) {
+    const missing = [c.clientId ? '' : 'QBO_CLIENT_ID', c.clientSecret ? '' : 'QBO_CLIENT_SECRET'].filter(Boolean);
+    if (missing.length > 0) {
+      return `${missing.join(' and ')}: must be set when NODE_ENV=production and QBO_ENV=${env.QBO_ENV} (your Intuit app's Keys & credentials in the developer portal)`;
+    }
   }
   return undefined;
 }
@@ -167,6 +178,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     throw new ConfigError(`${given}${shown}: ${issue.message}`);
   }
   const c = parsed.data;
+  // The secret in use is only checked for length while rotate-key moves the tokens off it (a weak one must be leavable).
+  const weak = c.secret !== undefined && !opts.keyRotation ? secretProblem(c.secret) : undefined;
+  if (weak) throw new ConfigError(`QBO_CONNECT_SECRET: ${weak}; tokens already stored under it move to a new one with \`qbo-connect rotate-key --new-secret-from-env NAME\``);
   const refused = productionProblem(env, c, opts);
   if (refused) throw new ConfigError(refused);
   const publicUrl = (c.publicUrl ?? `http://${c.host === '0.0.0.0' ? '127.0.0.1' : c.host}:${c.port}`).replace(/\/$/, '');

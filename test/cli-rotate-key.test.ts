@@ -127,6 +127,13 @@ describe.each(dialects)('qbo-connect rotate-key [%s]', (dialect) => {
     expect(refused.code).toBe(2);
     expect(refused.err).toMatch(/^qbo-connect: QBO_CONNECT_SECRET is set, .*rotate-key --new-secret-from-env NEW_QBO_CONNECT_SECRET/);
     expect((await cli(['rotate-key', '--new-secret-from-env', 'UNSET_VARIABLE'])).err).toMatch(/UNSET_VARIABLE is not set/);
+    // A long but guessable new secret, and one with a trailing line break, are refused without being quoted (issue 17).
+    const weak = await cli(['rotate-key', '--new-secret-from-env', 'NEW_SECRET'], { NEW_SECRET: 'a'.repeat(40) });
+    expect(weak.code).toBe(2);
+    expect(weak.err).toMatch(/^qbo-connect: --new-secret-from-env NEW_SECRET: the new secret is too easy to guess/);
+    expect(weak.err).not.toContain('a'.repeat(40));
+    const spaced = await cli(['rotate-key', '--new-secret-from-env', 'NEW_SECRET'], { NEW_SECRET: `${first}\n` });
+    expect(spaced.err).toMatch(/^qbo-connect: --new-secret-from-env NEW_SECRET: the new secret has spaces or a line break at its start or end/);
 
     const moved = await cli(['rotate-key', '--new-secret-from-env', 'NEW_SECRET'], { NEW_SECRET: first });
     expect(moved.code, moved.err).toBe(0);

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { clockFrom } from '../../clock.js';
-import { configSchema } from '../../config.js';
+import { secretProblem } from '../../secret-strength.js';
 import { loadOrCreateKey } from '../../connect/connection/crypto.js';
 import { keyFiles, reencryptTokens, rotateKeyFile } from '../../connect/connection/key-rotation.js';
 import { BackupError, lockLiveDatabase } from '../../store/backup.js';
@@ -52,7 +52,8 @@ export function registerRotateKey(program: Command): void {
         const name = opts.newSecretFromEnv;
         newSecret = process.env[name];
         if (!newSecret) throw userError(`--new-secret-from-env ${name}: the environment variable ${name} is not set; put the new secret (at least 32 characters) in it.`);
-        if (!configSchema.shape.secret.safeParse(newSecret).success) throw userError(`--new-secret-from-env ${name}: the new secret must be at least 32 characters.`);
+        const weak = secretProblem(newSecret);
+        if (weak) throw userError(`--new-secret-from-env ${name}: the new secret ${weak}.`);
         if (newSecret === config.secret) throw userError(`--new-secret-from-env ${name}: it holds the secret in use (QBO_CONNECT_SECRET); put a new one in it.`);
       } else if (process.env.NODE_ENV === 'production' && config.databaseUrl && !config.secret) {
         throw userError(
