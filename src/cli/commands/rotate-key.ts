@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { clockFrom } from '../../clock.js';
-import { secretProblem } from '../../secret-strength.js';
+import { secretProblem } from '../../config.js';
 import { loadOrCreateKey } from '../../connect/connection/crypto.js';
 import { keyFiles, reencryptTokens, rotateKeyFile } from '../../connect/connection/key-rotation.js';
 import { BackupError, lockLiveDatabase } from '../../store/backup.js';
