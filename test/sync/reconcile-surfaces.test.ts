@@ -73,6 +73,22 @@ describe('the reconciliation report over the API, the web page and the CLI [sqli
       field: 'from',
       message: expect.stringContaining('2026-02-30'),
     });
+    // Month 13 is an Invalid Date, whose toISOString threw a RangeError (a 500): refused naming the field.
+    const month13 = await api('?from=2026-13-01');
+    expect(month13.status).toBe(400);
+    expect(((await month13.json()) as { error: { field: string } }).error.field).toBe('from');
+    // Every month of the period is in the chart's data, an empty one too (here the months after today).
+    const later = new Date(Date.parse(`${r.to}T00:00:00Z`) + 70 * 86_400_000).toISOString().slice(0, 10);
+    const wide = (await (await api(`?to=${later}`)).json()) as ReconciliationReport;
+    expect(wide.months.at(-1)?.month).toBe(later.slice(0, 7));
+    expect(wide.months[0]?.month).toBe(wide.from.slice(0, 7));
+    for (let i = 1; i < wide.months.length; i++) {
+      const [y, m] = wide.months[i - 1]!.month.split('-').map(Number) as [number, number];
+      expect(wide.months[i]!.month).toBe(m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`);
+    }
+    const stranger = await api('?realm=123');
+    expect(stranger.status).toBe(404);
+    expect(((await stranger.json()) as { error: { code: string; field: string } }).error).toMatchObject({ code: 'realm.unknown', field: 'realm' });
     const upside = await api('?from=2026-05-01&to=2026-04-01');
     expect(upside.status).toBe(400);
     expect((await api('?format=xml')).status).toBe(400);
@@ -144,5 +160,22 @@ describe('the reconciliation report over the API, the web page and the CLI [sqli
     expect(bad.err).toContain('The period end "2026-02-30" is not a date');
     expect(both.code).toBe(2);
     expect(both.err).toContain('--json and --csv');
+
+    // A payment dated before a one-day period moves a customer's open balance at its end, with no
+    // document in the period to explain it: not "0 differences" and exit 0 (attack 1), but a row saying
+    // so. A month 13 is refused, not a RangeError stack (attack 4).
+    const day = new Date(`${r.from}T00:00:00Z`);
+    day.setUTCDate(day.getUTCDate() + 1);
+    const next = day.toISOString().slice(0, 10);
+    expect(next < r.to).toBe(true);
+    const other = r.customers.find((x) => x.qboId && x.qboId !== customer)!.qboId!;
+    c.emu.core.insert(c.realmId, 'Payment', { CustomerRef: { value: other }, TotalAmt: 3, TxnDate: r.from });
+    const [narrow, month13] = await Promise.all([cli(['reconcile', '--from', next, '--to', next]), cli(['reconcile', '--from', '2026-13-01'])]);
+    expect(narrow.code, narrow.err).toBe(1);
+    expect(narrow.out).not.toContain('0 differences');
+    expect(narrow.out).toMatch(/outside-period\s+3\.00 .*outside the period.*widen --from/);
+    expect(month13.code).toBe(2);
+    expect(month13.err).toContain('The period start "2026-13-01" is not a date');
+    expect(month13.err).not.toContain('RangeError');
   }, 120_000);
 });

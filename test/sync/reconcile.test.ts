@@ -131,6 +131,7 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     const before = await report();
     const known = new Set(before.differences.map((d) => d.id));
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
+    const allocated = new Set((await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
     // A copy of a synced invoice entered in QBO by hand with our marker (e.g. pasted from the original), number changed.
     const invoiceLink = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked')[5]!;
     const original = (await deps.client.read('Invoice', invoiceLink.qbo_id)) as Row;
@@ -161,10 +162,28 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     const dayBefore = new Date(Date.parse(`${qboRedated['TxnDate'] as string}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
     await deps.client.sparseUpdate('Invoice', { Id: qboRedated.Id, SyncToken: qboRedated.SyncToken, TxnDate: dayBefore } as never, { requestId: 'plant-date' });
 
+    const untouched = links.filter(
+      (l) => l.record_kind === 'invoice' && l.state === 'linked' && !allocated.has(l.record_key) && ![invoiceLink, edited, held, redated].some((x) => x?.record_key === l.record_key),
+    );
+    // One re-dated in QBO to before the period: its whole amount moved out of QBO's period (attack 8).
+    const movedLink = untouched[6]!;
+    const moved = (await deps.client.read('Invoice', movedLink.qbo_id)) as Row;
+    const longAgo = new Date(Date.parse(`${before.from}T00:00:00Z`) - 30 * 86_400_000).toISOString().slice(0, 10);
+    await deps.client.sparseUpdate('Invoice', { Id: moved.Id, SyncToken: moved.SyncToken, TxnDate: longAgo } as never, { requestId: 'plant-move' });
+    // An invoice no payment names, voided in QBO: its own kind, and our PrivateNote marker never shown.
+    const voidLink = untouched[3]!;
+    const toVoid = (await deps.client.read('Invoice', voidLink.qbo_id)) as Row;
+    await deps.client.void('Invoice', { Id: toVoid.Id, SyncToken: toVoid.SyncToken }, { requestId: 'plant-void' });
+
     const r = await report();
     const fresh = r.differences.filter((d) => !known.has(d.id));
-    expect(fresh.map((d) => d.kind).sort()).toEqual(['changed-in-practice', 'date', 'diverged', 'looks-like-ours', 'payment-applied']);
-    const date = fresh.find((d) => d.kind === 'date')!;
+    expect(fresh.map((d) => d.kind).sort()).toEqual(['changed-in-practice', 'date', 'date', 'diverged', 'looks-like-ours', 'payment-applied', 'voided-in-qbo']);
+    expect(fresh.find((d) => d.record?.key === movedLink.record_key)).toMatchObject({ kind: 'date', amountCents: Math.round((moved['TotalAmt'] as number) * 100) });
+    const voided = fresh.find((d) => d.kind === 'voided-in-qbo')!;
+    expect(voided).toMatchObject({ record: { key: voidLink.record_key }, amountCents: Math.round((toVoid['TotalAmt'] as number) * 100) });
+    expect(voided.explanation).toContain('voided in QuickBooks');
+    expect(JSON.stringify(r)).not.toMatch(/qbo-connect:/);
+    const date = fresh.find((d) => d.kind === 'date' && d.record?.key === redated.record_key)!;
     expect(date).toMatchObject({ record: { key: redated.record_key }, amountCents: 0 });
     expect(date.explanation).toContain(`dated differently: practice ${qboRedated['TxnDate'] as string}, QuickBooks ${dayBefore}`);
     expect(date.explanation).toContain('changed in QuickBooks since the last sync (TxnDate');
@@ -176,6 +195,9 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(lookalike.qbo).toEqual({ entity: 'Invoice', id: copy.Id });
     expect(lookalike.amountCents).toBe(-Math.round((copy['TotalAmt'] as number) * 100));
     expect(lookalike.explanation).toContain(`carries our marker for invoice ${invoiceLink.record_key}`);
+    // Its record is linked already: no sync can adopt it, so the advice must not promise that (attack 5).
+    expect(lookalike.action).toContain('already linked');
+    expect(lookalike.action).not.toContain('adopt');
     const applied = fresh.find((d) => d.kind === 'payment-applied')!;
     expect(applied.record?.key).toBe(payment.key);
     expect(applied.amountCents).toBe(0);

@@ -32,7 +32,8 @@ export function registerReconcile(program: Command): void {
         if (opts.json) console.log(JSON.stringify(report, null, 2));
         else if (opts.csv) process.stdout.write(reportCsv(report));
         else process.stdout.write(renderReportText(report));
-        if (report.summary.differences > 0) process.exitCode = 1;
+        // The exit code follows the verdict: a per-party or tax figure can differ with no difference row.
+        if (!report.summary.agrees || report.summary.differences > 0) process.exitCode = 1;
       });
     });
 }

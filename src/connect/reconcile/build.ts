@@ -35,13 +35,34 @@ const exportFromKey = { invoice: 'invoices', 'credit-note': 'creditNotes', payme
 const docKinds: DocumentKind[] = ['invoice', 'credit-note', 'payment', 'bill', 'staff-expense'];
 const label: Record<DocumentKind, string> = { invoice: 'Invoice', 'credit-note': 'Credit note', payment: 'Payment', bill: 'Bill', 'staff-expense': 'Staff expense' };
 
-const isDate = (s: string) => /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s);
+// An impossible month (2026-13-01) makes an Invalid Date, whose toISOString throws a RangeError: check first.
+const isDate = (s: string) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const t = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(t.getTime()) && t.toISOString().startsWith(s);
+};
 const money = (c: number) => `${c < 0 ? '-' : ''}${(Math.abs(c) / 100).toFixed(2)}`;
 const cents = (v: unknown) => (typeof v === 'number' ? toCents(v, 'half-up') : typeof v === 'string' && v.trim() !== '' ? toCents(v.trim(), 'half-up') : 0);
 const refOf = (v: unknown) => {
   const r = (v as { value?: unknown } | undefined)?.value;
   return r === undefined || r === null ? undefined : String(r);
 };
+
+/**
+ * Today in the company's time zone (CompanyInfo.DefaultTimeZone, an IANA name), as QBO's own reports
+ * default to the company's day; UTC when the zone is missing or unknown. `zone` says which was used.
+ */
+export function companyToday(now: Date, zone: unknown): { date: string; zone: string | null } {
+  if (typeof zone === 'string' && zone !== '') {
+    try {
+      const date = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+      if (/^\d{4}-\d{2}-\d{2}$/.test(date)) return { date, zone };
+    } catch {
+      // An unknown zone name: UTC, and the report says so.
+    }
+  }
+  return { date: now.toISOString().slice(0, 10), zone: null };
+}
 
 /** The period asked for, checked; by default from the earliest export-from date to today. */
 export function resolvePeriod(period: Period, exportFrom: Record<string, string>, today: string): { from: string; to: string } {
@@ -104,10 +125,10 @@ function practiceDoc(kind: DocumentKind, stored: StoredRecord): PracticeDoc {
 }
 
 /** Which reason names a pair's difference when several hold: the one to act on first. */
-const precedence: DifferenceKind[] = ['diverged', 'deleted-in-qbo', 'total', 'payment-applied', 'date', 'changed-in-qbo', 'changed-in-practice'];
+const precedence: DifferenceKind[] = ['diverged', 'deleted-in-qbo', 'voided-in-qbo', 'total', 'payment-applied', 'date', 'changed-in-qbo', 'changed-in-practice'];
 const actions: Record<DifferenceKind, string> = {
   'practice-only': 'Run a sync to send it (check the preview first), or skip it if it should stay out of QuickBooks.',
-  'qbo-only': 'Record it in the practice (payments: set payments to import and sync), or void it in QuickBooks if it was entered by mistake.',
+  'qbo-only': 'Record it in the practice (set payments to import and sync), or void it in QuickBooks if it was entered by mistake.',
   'looks-like-ours': 'Delete or void the duplicate in QuickBooks, or let the next sync adopt it (a new document with the same number is linked, not created again).',
   total: 'Decide which book is right: correct the practice and sync, or keep QuickBooks’ figure and record it in the practice.',
   'payment-applied': 'Re-apply the payment in QuickBooks to the invoices the practice names, or correct the practice’s allocation.',
@@ -116,6 +137,8 @@ const actions: Record<DifferenceKind, string> = {
   date: 'Correct the date in the book that is wrong: a practice change is sent by the next sync; a date changed in QuickBooks stays until someone changes it back there.',
   diverged: 'Resolve it on the Held records page (/held): keep QuickBooks’ version or send the practice’s.',
   'deleted-in-qbo': 'Check why it was deleted in QuickBooks: cancel it in the practice if that was right, or restore it in QuickBooks.',
+  'voided-in-qbo': 'Check why it was voided in QuickBooks: cancel it in the practice if that was right, or enter it again in QuickBooks.',
+  'outside-period': 'Widen the period (--from, or the From date) to see the documents that explain it.',
   'tax-code': 'Correct the tax code on these documents in QuickBooks, or put the mapping back (Settings → tax) if the change was a mistake.',
 };
 
@@ -123,13 +146,17 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   const started = Date.now();
   const { db } = deps;
   const settings = await getSettings(db, realmId, deps.clock);
-  const today = deps.clock().toISOString().slice(0, 10);
+  // Read first: the default period end is the company's day.
+  const info = await deps.qbo.companyInfo();
+  const local = companyToday(deps.clock(), (info as Record<string, unknown>)['DefaultTimeZone']);
+  const today = local.date;
   const exportFrom = settings.general.exportFrom as Record<string, string>;
   const { from, to } = resolvePeriod(period, exportFrom, today);
   const snap = new QboSnapshot(deps.qbo);
+  snap.requests++; // the CompanyInfo read above
 
   // ---- both books, in bulk --------------------------------------------------------------------
-  const [qbo, links, skips, info] = await Promise.all([readQbo(snap, { from, to }), allLinks(db, realmId), skipsByKey(db, realmId), (snap.requests++, deps.qbo.companyInfo())]);
+  const [qbo, links, skips] = await Promise.all([readQbo(snap, { from, to }), allLinks(db, realmId), skipsByKey(db, realmId)]);
   const practice: PracticeDoc[] = [];
   for (const kind of docKinds) {
     const start = [from, exportFrom[exportFromKey[kind]] ?? from].sort()[0]!;
@@ -263,8 +290,11 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     if (link.state === 'diverged') reasons.push(['diverged', 'held: changed in QuickBooks and in the practice since the last sync']);
     if (!row) reasons.push(['deleted-in-qbo', `QuickBooks no longer has ${link.qbo_entity} ${link.qbo_id} it was sent as`]);
     else {
-      const changed = qboChanges(link, row);
-      if (d.total !== qboCents) reasons.push(['total', `totals differ: practice ${money(d.total)}, QuickBooks ${money(qboCents)}`]);
+      // QBO's void zeroes the amounts and overwrites PrivateNote with "Voided" (src/emulator/core/company.ts void).
+      const voided = qboCents === 0 && String(row['PrivateNote'] ?? '').startsWith('Voided');
+      const changed = qboChanges(link, row).filter((f) => !voided || !['Line', 'TotalAmt', 'PrivateNote', 'Balance'].includes(f));
+      if (voided && d.total !== 0) reasons.push(['voided-in-qbo', `voided in QuickBooks: practice ${money(d.total)}, QuickBooks 0.00`]);
+      else if (d.total !== qboCents) reasons.push(['total', `totals differ: practice ${money(d.total)}, QuickBooks ${money(qboCents)}`]);
       if (typeof row['TxnDate'] === 'string' && row['TxnDate'] !== d.date) reasons.push(['date', `dated differently: practice ${d.date}, QuickBooks ${row['TxnDate']}`]);
       if (changed.length) reasons.push(['changed-in-qbo', `changed in QuickBooks since the last sync (${changed.join(', ')})`]);
       if (d.kind === 'payment' && d.total === qboCents) {
@@ -273,7 +303,12 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
         if (d.stored.state !== 'cancelled' && want !== got) reasons.push(['payment-applied', `applied differently: practice ${want || 'nothing'}, QuickBooks ${got || 'nothing'}`]);
       }
     }
-    if (d.stored.state === 'cancelled' && link.state !== 'voided') reasons.push(['changed-in-practice', 'cancelled in the practice since the last sync: the next sync voids it']);
+    if (d.stored.state === 'cancelled' && link.state !== 'voided') {
+      // Its total is 0 in the practice: the differing total is the cancellation itself, not a second reason.
+      const i = reasons.findIndex(([k]) => k === 'total');
+      if (i >= 0) reasons.splice(i, 1);
+      reasons.push(['changed-in-practice', 'cancelled in the practice since the last sync: the next sync takes it back in QuickBooks']);
+    }
     else if (Number(link.record_version) < d.stored.version)
       reasons.push(['changed-in-practice', `changed in the practice since the last sync (version ${link.record_version} → ${d.stored.version})`]);
     if (!reasons.length) continue;
@@ -284,16 +319,42 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
       kind,
       intentional: false,
       qbo: { entity: link.qbo_entity, id: link.qbo_id },
-      practiceCents: d.total,
-      qboCents,
+      // Each book's figure in the period: a document one book dates outside it moves its whole amount
+      // out of that book's period figures (a re-date across the period's edge is not a 0.00 difference).
+      practiceCents: inPeriod(d.date) ? d.total : 0,
+      qboCents: row && !inPeriod(row['TxnDate'] as string | undefined) ? 0 : qboCents,
       explanation: `${name} (QuickBooks ${link.qbo_entity} ${link.qbo_id}): ${reasons.map(([, t]) => t).join('; ')}.`,
-      action: actions[kind],
+      action:
+        kind === 'changed-in-practice' && d.stored.state === 'cancelled'
+          ? 'Run a sync (check the preview first): the next sync takes it back in QuickBooks.'
+          : kind === 'date' && reasons.some(([k]) => k === 'changed-in-practice') && reasons.some(([k]) => k === 'changed-in-qbo')
+            ? 'Changed on both sides since the last sync: the next sync holds it; resolve it on the Held records page (/held).'
+            : actions[kind],
     });
   }
 
   // QBO documents no practice document is linked to: ours by marker or number, or QBO's own.
   const practiceNumbers = new Map<string, PracticeDoc>();
   for (const d of practice) practiceNumbers.set(`${entityOf[d.kind]}:${d.stored.key.toLowerCase()}`, d);
+  /**
+   * What to do with a QBO document that looks like ours: only a practice record that exists and is not
+   * linked yet can be adopted by the next sync; a duplicate of a linked record, or a marker naming a
+   * record the practice does not have, cannot.
+   */
+  const lookalikeAction = async (marked: RegExpExecArray | null, twin: PracticeDoc | undefined): Promise<string> => {
+    let kind = twin?.kind as string | undefined;
+    let key = twin?.stored.key;
+    if (!twin && marked) {
+      kind = marked[1];
+      key = marked[2];
+      const known = (docKinds as string[]).includes(kind!) && (byKey.has(`${kind}:${key}`) || (await getRecordsByKeys(db, kind as DocumentKind, [key!])).size > 0);
+      if (!known) return 'No practice record has that key, so no sync can adopt it: void or delete it in QuickBooks if it is a stray copy, or enter the record in the practice.';
+    }
+    if (linkOfRecord.has(`${kind}:${key}`))
+      return 'The practice record is already linked to another QuickBooks document, so this one is a duplicate: delete or void it in QuickBooks.';
+    return actions['looks-like-ours'];
+  };
+  const qboOnlyDocument = 'Enter it in the practice by hand (a sync never imports invoices, credit notes or bills), or void it in QuickBooks if it was entered by mistake.';
   for (const [entity, rows] of Object.entries(qbo.docs) as Array<[DocEntity, QboRow[]]>) {
     for (const r of rows) {
       const key = `${entity}:${r.Id}`;
@@ -325,7 +386,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
         practiceCents: 0,
         qboCents: total,
         explanation: lookalike ? `${what} ${lookalike} but is not linked to it.` : `${what} is in QuickBooks only (${party.name}, ${money(total)}).`,
-        action: lookalike ? actions['looks-like-ours'] : actions['qbo-only'],
+        action: lookalike ? await lookalikeAction(marked, twin) : entity === 'Payment' ? actions['qbo-only'] : qboOnlyDocument,
       });
     }
   }
@@ -422,6 +483,26 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   for (const s of suppliers.values()) {
     s.name = (s.kind === 'staff' ? staffNames.get(s.code)?.record.name : contactNames.get(s.code)?.record.name) ?? qboName.get(`Vendor:${s.qboId}`) ?? s.name;
   }
+  // Open balances are as at the period's end, so a document dated before the period that differs moves
+  // a customer's open balance without a difference row of its own: say so rather than stay silent.
+  const explained = new Set(differences.filter((d) => !d.intentional && d.party).map((d) => d.party));
+  for (const c of customers.values()) {
+    if (!c.openBalance.difference || explained.has(c.code)) continue;
+    differences.push({
+      id: `open:${c.code}`,
+      kind: 'outside-period',
+      intentional: false,
+      record: null,
+      qbo: null,
+      party: c.code,
+      date: to,
+      practiceCents: c.openBalance.practice,
+      qboCents: c.openBalance.qbo,
+      amountCents: c.openBalance.difference,
+      explanation: `${c.name}'s open balance at ${to} differs by ${money(c.openBalance.difference)}; the documents explaining it are outside the period (before ${from}): widen --from.`,
+      action: actions['outside-period'],
+    });
+  }
   for (const diff of differences) {
     if (!diff.party) continue;
     if (customers.has(diff.party)) customers.get(diff.party)!.differences.push(diff.id);
@@ -431,6 +512,8 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   const months = monthTotals(
     practice.filter((d) => inPeriod(d.date) && counted(d)),
     qbo,
+    from,
+    to,
   );
   const counting = differences.filter((d) => !d.intentional);
   const agrees =
@@ -444,6 +527,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     from,
     to,
     generatedAt: deps.clock().toISOString(),
+    today: { date: today, zone: local.zone ?? 'UTC', known: local.zone !== null },
     qboRequests: snap.requests,
     elapsedMs: Date.now() - started,
     summary: { differences: counting.length, leftOut: differences.length - counting.length, agrees },
@@ -461,7 +545,8 @@ function qboChanges(link: Link, row: QboRow): string[] {
   if (!base) return [];
   return Object.entries(base)
     .filter(([f, v]) => !same(v.qbo, normalizeField(f, row[f])))
-    .map(([f, v]) => (f === 'Line' || f === 'TotalAmt' ? f : `${f} ${shownValue(v.qbo)} → ${shownValue(normalizeField(f, row[f]))}`));
+    // PrivateNote holds our marker (qbo-connect:<kind>:<key>), never shown: its name says enough.
+    .map(([f, v]) => (f === 'Line' || f === 'TotalAmt' || f === 'PrivateNote' ? f : `${f} ${shownValue(v.qbo)} → ${shownValue(normalizeField(f, row[f]))}`));
 }
 
 /** A QBO payment's application, per practice invoice number (invoices not linked named by QBO Id). */
@@ -619,8 +704,14 @@ function spread(total: number, keys: string[], weight: (k: string) => number): A
 }
 
 /** Sales (invoices less credit notes) and purchases (bills and staff expenses) per month, in both books. */
-function monthTotals(practice: PracticeDoc[], qbo: Awaited<ReturnType<typeof readQbo>>): MonthTotals[] {
+function monthTotals(practice: PracticeDoc[], qbo: Awaited<ReturnType<typeof readQbo>>, from: string, to: string): MonthTotals[] {
   const months = new Map<string, MonthTotals>();
+  // Every month of the period, an empty one too: a chart that skips a month hides that nothing moved.
+  for (let m = from.slice(0, 7); m <= to.slice(0, 7); ) {
+    months.set(m, { month: m, sales: pair(0, 0), purchases: pair(0, 0) });
+    const [y, mo] = m.split('-').map(Number) as [number, number];
+    m = mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, '0')}`;
+  }
   const at = (date: string) => {
     const m = date.slice(0, 7);
     let x = months.get(m);

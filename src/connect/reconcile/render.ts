@@ -4,14 +4,24 @@ import type { Pair, ReconciliationReport } from './types.js';
 const money = (c: number) => `${c < 0 ? '-' : ''}${(Math.abs(c) / 100).toFixed(2)}`;
 const pairText = (p: Pair) => `${money(p.practice)} / ${money(p.qbo)}${p.difference ? ` (differs by ${money(p.difference)})` : ''}`;
 
+/**
+ * Text as a terminal should show it: names and numbers come from QBO, and an ESC, CR or other control
+ * character would move the cursor or rewrite the screen; each is shown as a visible \u escape instead.
+ */
+export const terminalSafe = (s: string) => s.replace(/[\p{Cc}\u2028\u2029]/gu, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 export function renderReportText(r: ReconciliationReport): string {
   const out: string[] = [];
   out.push(`Reconciliation of ${r.companyName} (${r.realmId}), ${r.from} to ${r.to}: practice / QuickBooks`);
   out.push(
     r.summary.agrees
       ? 'The two books agree.'
-      : `${r.summary.differences} difference${r.summary.differences === 1 ? '' : 's'} to look at${r.summary.leftOut ? `, ${r.summary.leftOut} record${r.summary.leftOut === 1 ? '' : 's'} left out on purpose` : ''}.`,
+      : r.summary.differences === 0
+        ? 'The two books differ in the figures below, with no document in the period to explain it: widen --from.'
+        : `${r.summary.differences} difference${r.summary.differences === 1 ? '' : 's'} to look at${r.summary.leftOut ? `, ${r.summary.leftOut} record${r.summary.leftOut === 1 ? '' : 's'} left out on purpose` : ''}.`,
   );
+  if (r.today && r.to === r.today.date)
+    out.push(`The period ends today, ${r.today.date} in ${r.today.known ? `the company's time zone (${r.today.zone})` : 'UTC (QuickBooks gave no time zone for the company)'}.`);
   out.push(`Read with ${r.qboRequests} QuickBooks requests in ${(r.elapsedMs / 1000).toFixed(1)} s.`);
   const diffs = r.differences.filter((d) => !d.intentional);
   if (diffs.length) {
@@ -35,5 +45,5 @@ export function renderReportText(r: ReconciliationReport): string {
   for (const s of suppliers) out.push(`  ${s.name} (${s.kind} ${s.code}): billed ${pairText(s.billed)}`);
   out.push('', 'Tax codes (taxable; tax):');
   for (const t of r.tax) out.push(`  ${t.side.padEnd(9)} ${t.qboCodeName} [${t.practiceCodes.join(', ') || '-'}]: ${pairText(t.taxable)}; ${pairText(t.tax)}`);
-  return `${out.join('\n')}\n`;
+  return `${out.map(terminalSafe).join('\n')}\n`;
 }

@@ -62,7 +62,9 @@ export const differenceKinds = [
   'changed-in-practice',
   'diverged',
   'deleted-in-qbo',
+  'voided-in-qbo',
   'tax-code',
+  'outside-period',
 ] as const;
 export type DifferenceKind = (typeof differenceKinds)[number];
 
@@ -99,6 +101,8 @@ export interface ReconciliationReport {
   from: string;
   to: string;
   generatedAt: string;
+  /** The day the default period end is: today in the company's time zone, or in UTC when that is not known. */
+  today: { date: string; zone: string; known: boolean };
   /** Requests made to QBO for this report (reports and bulk queries). */
   qboRequests: number;
   elapsedMs: number;

@@ -8,9 +8,9 @@ import type { AppContext } from '../../context.js';
 import { qboRefusal } from '../../connect/reasons.js';
 import { qboClientFor } from '../../connect/connection/qbo-client.js';
 import { reconcile, reportCsv } from '../../connect/reconcile/index.js';
-import { resolveRealm } from '../../connect/realm.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 import { refusal } from '../reasons.js';
+import { resolveKnownRealm } from './known-realm.js';
 
 export function reconciliationApi(ctx: AppContext): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
@@ -18,7 +18,8 @@ export function reconciliationApi(ctx: AppContext): Hono<AuthEnv> {
   api.get('/', requireRole('viewer'), async (c) => {
     const format = c.req.query('format') ?? 'json';
     if (format !== 'json' && format !== 'csv') throw refusal('request.invalid-query', { field: 'format', colon: true, problem: 'give format=json or format=csv.' }, 'format');
-    const realmId = await resolveRealm(ctx.db, c.req.query('realm'), '?realm=ID');
+    // A realm never connected here is a 404 naming it, not a 502 from asking QBO about it.
+    const realmId = await resolveKnownRealm(ctx.db, c.req.query('realm'), '?realm=ID');
     let report;
     try {
       report = await reconcile({ db: ctx.db, clock: ctx.clock, qbo: qboClientFor(ctx, realmId) }, realmId, { from: c.req.query('from'), to: c.req.query('to') });

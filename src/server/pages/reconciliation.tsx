@@ -23,6 +23,8 @@ const kindText: Record<string, string> = {
   'changed-in-practice': 'Changed in the practice',
   diverged: 'Held (changed on both sides)',
   'deleted-in-qbo': 'Deleted in QuickBooks',
+  'voided-in-qbo': 'Voided in QuickBooks',
+  'outside-period': 'Explained outside the period',
   'tax-code': 'Tax code differs',
 };
 
