@@ -52,11 +52,12 @@ describe('config', () => {
 describe('production profile (NODE_ENV=production)', () => {
   const pgUrl = 'postgres://u:hunter2@localhost:5432/db';
   const secret = 'a-shared-secret-of-at-least-32-characters';
+  const intuit = { QBO_CLIENT_ID: 'ABclientid', QBO_CLIENT_SECRET: 'client-secret-value' };
 
   it('refuses without an explicit QBO_ENV, naming it; an explicit one (even emulator) is accepted', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/^QBO_ENV: must be set when NODE_ENV=production/);
     expect(() => loadConfig({ NODE_ENV: 'production', QBO_ENV: '' })).toThrow(ConfigError);
-    expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'sandbox' }).qboEnv).toBe('sandbox');
+    expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'sandbox', ...intuit }).qboEnv).toBe('sandbox');
     expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'emulator' }).qboEnv).toBe('emulator');
     // Outside production the emulator stays the default.
     expect(loadConfig({ NODE_ENV: 'development' }).qboEnv).toBe('emulator');
@@ -71,10 +72,41 @@ describe('production profile (NODE_ENV=production)', () => {
     }
     expect(message).toMatch(/^QBO_CONNECT_SECRET: must be set when NODE_ENV=production and DATABASE_URL is set/);
     expect(message).not.toContain('hunter2');
-    expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'production', DATABASE_URL: pgUrl, QBO_CONNECT_SECRET: secret }).dialect).toBe('postgres');
+    expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'production', DATABASE_URL: pgUrl, QBO_CONNECT_SECRET: secret, ...intuit }).dialect).toBe('postgres');
     expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'production', DATABASE_URL: pgUrl }, {}, { keyRotation: true }).dialect).toBe('postgres');
     // SQLite on one host keeps its key file.
-    expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'production' }).secret).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'production', ...intuit }).secret).toBeUndefined();
     expect(loadConfig({ DATABASE_URL: pgUrl }).secret).toBeUndefined();
+  });
+
+  it('with a real QuickBooks (sandbox or production), refuses without the Intuit app client in one line naming what is missing (issue 17)', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', QBO_ENV: 'sandbox' })).toThrow(/^QBO_CLIENT_ID and QBO_CLIENT_SECRET: must be set when NODE_ENV=production and QBO_ENV=sandbox/);
+    expect(() => loadConfig({ NODE_ENV: 'production', QBO_ENV: 'production', QBO_CLIENT_ID: 'ABclientid' })).toThrow(/^QBO_CLIENT_SECRET: must be set when NODE_ENV=production and QBO_ENV=production/);
+    // The demonstration and development need none.
+    expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'emulator' }).clientId).toBeUndefined();
+    expect(loadConfig({ QBO_ENV: 'sandbox' }).clientId).toBeUndefined();
+  });
+});
+
+describe('QBO_CONNECT_SECRET strength (issue 17)', () => {
+  it('refuses a long but guessable secret and one with whitespace at an end, never quoting it; a random one passes', () => {
+    for (const [value, why] of [
+      ['a'.repeat(40), /^QBO_CONNECT_SECRET: is too easy to guess/],
+      ['abababababababababababababababababab', /^QBO_CONNECT_SECRET: is too easy to guess/],
+      [' a-shared-secret-of-at-least-32-characters', /^QBO_CONNECT_SECRET: has spaces or a line break at its start or end/],
+      ['a-shared-secret-of-at-least-32-characters\n', /^QBO_CONNECT_SECRET: has spaces or a line break/],
+    ] as const) {
+      let message = '';
+      try {
+        loadConfig({ QBO_CONNECT_SECRET: value });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(why);
+      expect(message).not.toContain(value.trim());
+    }
+    expect(loadConfig({ QBO_CONNECT_SECRET: 'ZlBf3w0mY1y8Yb9cQ2kVt6Jr+4nD7sPqLx5hE1uWaGo=' }).secret).toBeDefined();
+    // rotate-key may still read a weak secret in use, to move the tokens off it.
+    expect(loadConfig({ QBO_CONNECT_SECRET: 'a'.repeat(40) }, {}, { keyRotation: true }).secret).toBe('a'.repeat(40));
   });
 });

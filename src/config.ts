@@ -44,6 +44,35 @@ export const configSources = {
   shutdownTimeout: { env: 'QBO_CONNECT_SHUTDOWN_TIMEOUT', flag: undefined, secret: false },
 } as const;
 
+/**
+ * Whether a new QBO_CONNECT_SECRET is fit to encrypt QuickBooks tokens (issue 17): length alone let
+ * `aaaa…` through. The rule is an entropy estimate, not a character-class rule: the secret's length
+ * times the Shannon entropy of its characters must reach 128 bits (`openssl rand -base64 48` gives
+ * about 370; 32 repeats of one character give 0). Whitespace at either end is refused, since
+ * env-file loaders differ on whether they keep it (systemd strips it, Compose keeps it), so two
+ * hosts could read two keys from one file.
+ */
+export const SECRET_MIN_LENGTH = 32;
+export const SECRET_MIN_BITS = 128;
+
+/** Shannon entropy of the characters, times the length: an upper bound on what the secret can hold. */
+export function secretBits(secret: string): number {
+  const chars = [...secret];
+  const counts = new Map<string, number>();
+  for (const ch of chars) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let perChar = 0;
+  for (const n of counts.values()) perChar -= (n / chars.length) * Math.log2(n / chars.length);
+  return perChar * chars.length;
+}
+
+/** Why `secret` cannot be a new token secret, or undefined when it can; never quotes it. */
+export function secretProblem(secret: string): string | undefined {
+  if (/^\s|\s$/.test(secret)) return 'has spaces or a line break at its start or end (env-file loaders differ on keeping them); remove them';
+  if (secret.length < SECRET_MIN_LENGTH) return `must be at least ${SECRET_MIN_LENGTH} characters (a random string; it encrypts QBO tokens at rest)`;
+  if (secretBits(secret) < SECRET_MIN_BITS) return 'is too easy to guess (too few different characters for its length): use a random one, e.g. `openssl rand -base64 48`';
+  return undefined;
+}
+
 /** `<UTC instant>` or `<UTC instant>@<epoch ms>`. */
 function isClockStart(v: string): boolean {
   const [instant = '', anchor, ...rest] = v.split('@');
@@ -139,11 +168,21 @@ export interface LoadConfigOptions {
  * embedded emulator); with PostgreSQL the token key must be QBO_CONNECT_SECRET, shared by every
  * host, since a key file lives in one host's data folder and the others would create their own.
  */
-function productionProblem(env: NodeJS.ProcessEnv, c: { databaseUrl?: string | undefined; secret?: string | undefined }, opts: LoadConfigOptions): string | undefined {
+function productionProblem(
+  env: NodeJS.ProcessEnv,
+  c: { databaseUrl?: string | undefined; secret?: string | undefined; clientId?: string | undefined; clientSecret?: string | undefined },
+  opts: LoadConfigOptions): string | undefined {
   if (env.NODE_ENV !== 'production') return undefined;
   if (!env.QBO_ENV) return 'QBO_ENV: must be set when NODE_ENV=production (sandbox or production; emulator only for a demonstration, which then loads the demo practice)';
   if (c.databaseUrl && !c.secret && !opts.keyRotation) {
     return 'QBO_CONNECT_SECRET: must be set when NODE_ENV=production and DATABASE_URL is set (at least 32 characters, the same on every host sharing the database; tokens already stored under a key file move to it with `qbo-connect rotate-key --new-secret-from-env NAME`)';
+  }
+  // Real QuickBooks without the Intuit app's OAuth client would start and fail only at the first connect.
+  if (env.QBO_ENV !== 'emulator' && !opts.keyRotation) {
+    const missing = [c.clientId ? '' : 'QBO_CLIENT_ID', c.clientSecret ? '' : 'QBO_CLIENT_SECRET'].filter(Boolean);
+    if (missing.length > 0) {
+      return `${missing.join(' and ')}: must be set when NODE_ENV=production and QBO_ENV=${env.QBO_ENV} (your Intuit app's Keys & credentials in the developer portal)`;
+    }
   }
   return undefined;
 }
@@ -167,6 +206,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     throw new ConfigError(`${given}${shown}: ${issue.message}`);
   }
   const c = parsed.data;
+  // The secret in use is only checked for length while rotate-key moves the tokens off it (a weak one must be leavable).
+  const weak = c.secret !== undefined && !opts.keyRotation ? secretProblem(c.secret) : undefined;
+  if (weak) throw new ConfigError(`QBO_CONNECT_SECRET: ${weak}; tokens already stored under it move to a new one with \`qbo-connect rotate-key --new-secret-from-env NAME\``);
   const refused = productionProblem(env, c, opts);
   if (refused) throw new ConfigError(refused);
   const publicUrl = (c.publicUrl ?? `http://${c.host === '0.0.0.0' ? '127.0.0.1' : c.host}:${c.port}`).replace(/\/$/, '');

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createTokenCipher, KEY_FILE, loadOrCreateKey, VaultError } from '../src/connect/connection/crypto.js';
 import { syncDepsFor } from '../src/connect/run/deps.js';
 import { openDatabase, type OpenDb } from '../src/store/db.js';
@@ -22,8 +22,16 @@ const bin = path.resolve('bin/qbo-connect.js');
 
 describe.each(dialects)('qbo-connect rotate-key [%s]', (dialect) => {
   const c = withConnectedEmulator(dialect);
-  let db: OpenDb;
   let keyFile: string;
+  /** The database opened for one step and closed again: rotate-key refuses while another process has it open. */
+  const withDb = async <T>(fn: (db: OpenDb['db']) => Promise<T>): Promise<T> => {
+    const o = await openDatabase({ databaseUrl: c.config.databaseUrl, sqliteFile: path.join(c.config.dataDir, 'qbo-connect.db'), migrate: false });
+    try {
+      return await fn(o.db);
+    } finally {
+      await o.close();
+    }
+  };
 
   const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
     new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
@@ -34,7 +42,7 @@ describe.each(dialects)('qbo-connect rotate-key [%s]', (dialect) => {
       child.stderr.on('data', (b: Buffer) => (err += b.toString()));
       child.on('exit', (code) => resolve({ code, out, err }));
     });
-  const row = () => db.db.selectFrom('connections').select(['access_token_enc', 'refresh_token_enc']).where('realm_id', '=', c.realmId).executeTakeFirstOrThrow();
+  const row = () => withDb((db) => db.selectFrom('connections').select(['access_token_enc', 'refresh_token_enc']).where('realm_id', '=', c.realmId).executeTakeFirstOrThrow());
   const open = (key: Buffer, blob: string | null, column: string) => createTokenCipher(key).decrypt(blob!, `${c.realmId}|${column}`);
   const companions = () => fs.readdirSync(c.config.dataDir).filter((f) => f.startsWith(`${KEY_FILE}.`));
 
@@ -42,10 +50,27 @@ describe.each(dialects)('qbo-connect rotate-key [%s]', (dialect) => {
     await readyDemo(c.app.ctx, syncDepsFor(c.app.ctx, c.realmId).client, c.realmId, { size: 'small', direction: 'export', applyCredits: false });
     await c.app.close();
     keyFile = path.join(c.config.dataDir, KEY_FILE);
-    db = await openDatabase({ databaseUrl: c.config.databaseUrl, sqliteFile: path.join(c.config.dataDir, 'qbo-connect.db') });
   });
-  afterAll(async () => {
-    await db?.close();
+
+  it('refuses while another process has the database open (a running start keeps the key it read), in one line, exit 2, changing nothing (issue 17)', async () => {
+    const keyBefore = fs.readFileSync(keyFile);
+    const before = await row();
+    // The stand-in for a running `start`: this process with the database open (as `start` keeps it).
+    const running = await openDatabase({ databaseUrl: c.config.databaseUrl, sqliteFile: path.join(c.config.dataDir, 'qbo-connect.db'), migrate: false });
+    try {
+      await running.db.selectFrom('connections').select('realm_id').execute();
+      const r = await cli(['rotate-key']);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(/^qbo-connect: the database .*is in use by .*: stop it, then run rotate-key again; nothing was changed/);
+      // PostgreSQL names the process by its application_name (our pid and host).
+      if (dialect === 'postgres') expect(r.err).toContain(`in use by qbo-connect pid ${process.pid} on `);
+    } finally {
+      await running.close();
+    }
+    expect(fs.readFileSync(keyFile).equals(keyBefore)).toBe(true);
+    expect(companions()).toEqual([]);
+    expect(await row()).toEqual(before);
   });
 
   it('refuses when the current key cannot open a stored token, naming the company, and changes nothing', async () => {
@@ -53,7 +78,7 @@ describe.each(dialects)('qbo-connect rotate-key [%s]', (dialect) => {
     const keyBefore = fs.readFileSync(keyFile);
     // The refresh token stored under some other key (say, a host with another secret wrote it).
     const stranger = createTokenCipher(crypto.randomBytes(32)).encrypt('not-ours', `${c.realmId}|refresh_token`);
-    await db.db.updateTable('connections').set({ refresh_token_enc: stranger }).where('realm_id', '=', c.realmId).execute();
+    await withDb((db) => db.updateTable('connections').set({ refresh_token_enc: stranger }).where('realm_id', '=', c.realmId).execute());
     const r = await cli(['rotate-key']);
     expect(r.code, r.err).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
@@ -62,7 +87,7 @@ describe.each(dialects)('qbo-connect rotate-key [%s]', (dialect) => {
     expect(fs.readFileSync(keyFile).equals(keyBefore)).toBe(true);
     expect(companions()).toEqual([]);
     expect((await row()).access_token_enc).toBe(before.access_token_enc);
-    await db.db.updateTable('connections').set({ refresh_token_enc: before.refresh_token_enc }).where('realm_id', '=', c.realmId).execute();
+    await withDb((db) => db.updateTable('connections').set({ refresh_token_enc: before.refresh_token_enc }).where('realm_id', '=', c.realmId).execute());
   });
 
   it('replaces the key file; the old key opens nothing stored; the connection refreshes its token and syncs', async () => {
@@ -85,11 +110,7 @@ describe.each(dialects)('qbo-connect rotate-key [%s]', (dialect) => {
     expect(() => open(oldKey, after.refresh_token_enc, 'refresh_token')).toThrow(VaultError);
 
     // The access token has run out, here and at Intuit: the sync must refresh it with the re-encrypted refresh token.
-    await db.db
-      .updateTable('connections')
-      .set({ access_expires_at: testDate(-1000).toISOString() })
-      .where('realm_id', '=', c.realmId)
-      .execute();
+    await withDb((db) => db.updateTable('connections').set({ access_expires_at: testDate(-1000).toISOString() }).where('realm_id', '=', c.realmId).execute());
     c.emu.control.expireAccessTokens(c.realmId);
     const s = await cli(['sync', '--yes']);
     expect(s.code, `${s.out}\n${s.err}`).toBe(0);
@@ -106,6 +127,13 @@ describe.each(dialects)('qbo-connect rotate-key [%s]', (dialect) => {
     expect(refused.code).toBe(2);
     expect(refused.err).toMatch(/^qbo-connect: QBO_CONNECT_SECRET is set, .*rotate-key --new-secret-from-env NEW_QBO_CONNECT_SECRET/);
     expect((await cli(['rotate-key', '--new-secret-from-env', 'UNSET_VARIABLE'])).err).toMatch(/UNSET_VARIABLE is not set/);
+    // A long but guessable new secret, and one with a trailing line break, are refused without being quoted (issue 17).
+    const weak = await cli(['rotate-key', '--new-secret-from-env', 'NEW_SECRET'], { NEW_SECRET: 'a'.repeat(40) });
+    expect(weak.code).toBe(2);
+    expect(weak.err).toMatch(/^qbo-connect: --new-secret-from-env NEW_SECRET: the new secret is too easy to guess/);
+    expect(weak.err).not.toContain('a'.repeat(40));
+    const spaced = await cli(['rotate-key', '--new-secret-from-env', 'NEW_SECRET'], { NEW_SECRET: `${first}\n` });
+    expect(spaced.err).toMatch(/^qbo-connect: --new-secret-from-env NEW_SECRET: the new secret has spaces or a line break at its start or end/);
 
     const moved = await cli(['rotate-key', '--new-secret-from-env', 'NEW_SECRET'], { NEW_SECRET: first });
     expect(moved.code, moved.err).toBe(0);

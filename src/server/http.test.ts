@@ -9,6 +9,7 @@ import { qboRefusal, refusal as connectRefusal } from '../connect/reasons.js';
 import { QboUnavailableError } from '../qbo/fault.js';
 import { PracticeError } from '../practice/store.js';
 import { UserFacingError } from '../user-facing-error.js';
+import { createTokenCipher } from '../connect/connection/crypto.js';
 import { listen } from './serve.js';
 
 describe('http app', () => {
@@ -83,6 +84,11 @@ describe('http app', () => {
       ),
     );
     http.get('/api/bug', throws(new Error('secret detail of a bug')));
+    http.get('/api/key-changed', () => {
+      // What a running server meets after the key changed under it: its cipher's own error.
+      createTokenCipher(Buffer.alloc(32, 1)).decrypt(createTokenCipher(Buffer.alloc(32, 2)).encrypt('t', '42|access_token'), '42|access_token');
+      return new Response('unreachable');
+    });
     http.get('/page/no-run', throws(runRefusal('run.no-such-run', { runId: 'r-1' }, 'id')));
 
     const get = async (path: string, accept = 'application/json') => {
@@ -118,6 +124,16 @@ describe('http app', () => {
       const { error } = JSON.parse(res.body) as { error: { code: string; record: unknown; field: string; issues: unknown[] } };
       expect(error).toMatchObject({ code: 'practice.invalid', message: 'invoice INV-1: date is not a date', record: { kind: 'invoice', key: 'INV-1' }, field: 'date' });
       expect(error.issues).toHaveLength(2);
+    });
+
+    it('a stored token the key cannot open (the key changed under a running process) is a 503 saying to restart, never a 500 (issue 17)', async () => {
+      const before = logged.length;
+      const res = await get('/api/key-changed');
+      expect(res.status).toBe(503);
+      const { error } = JSON.parse(res.body) as { error: { code: string; message: string } };
+      expect(error.code).toBe('connection.key-changed');
+      expect(error.message).toMatch(/^A stored token for 42\|access_token cannot be decrypted with the key this process read at start: if the key changed under a running process .*, restart it/);
+      expect(logged.length).toBe(before);
     });
 
     it('answers a bug 500 without its detail, and logs it', async () => {

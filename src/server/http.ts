@@ -7,7 +7,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import { bodyLimit } from 'hono/body-limit';
 import type { Context, Next } from 'hono';
 import type { Logger } from '../log.js';
-import { isUserFacing } from '../user-facing-error.js';
+import { isUserFacing, UserFacingError } from '../user-facing-error.js';
+import { VaultError } from '../connect/connection/crypto.js';
 import type { AppContext } from '../context.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
@@ -122,7 +123,9 @@ const wantsPage = (c: Context) => !c.req.path.startsWith('/api/') && (c.req.head
  * answered 500, never a stack trace.
  */
 export function onError(logger: Logger) {
-  return (err: Error, c: Context): Response | Promise<Response> => {
+  return (thrown: Error, c: Context): Response | Promise<Response> => {
+    // A stored token the key cannot open is the operator's to fix (restart after a key change), not a bug: never a 500 (issue 17).
+    const err = thrown instanceof VaultError ? new UserFacingError('connection.key-changed', `${thrown.message}.`, { status: 503 }) : thrown;
     if (isUserFacing(err)) {
       if (wantsPage(c)) return renderPage(c as never, { title: 'Not done', status: err.status, body: Notice({ kind: 'error', children: err.message }) });
       return c.json({ error: err.body() }, err.status);

@@ -59,7 +59,13 @@ export function createMetrics(): AppMetrics {
   // whichever process synced or connected.
   const tokenDays = new Gauge({
     name: 'qbo_connect_token_expiry_days',
-    help: "Days until the connected company's refresh token expires (reconnect before 0).",
+    help: "Days until the company's refresh token expires (reconnect before 0); 0 or less once its connection has lapsed.",
+    labelNames: ['realm_id'],
+    registers,
+  });
+  const connectedGauge = new Gauge({
+    name: 'qbo_connect_connected',
+    help: 'Whether the company is connected to QuickBooks (1) or its connection lapsed or was ended (0): alert on 0.',
     labelNames: ['realm_id'],
     registers,
   });
@@ -75,11 +81,19 @@ export function createMetrics(): AppMetrics {
     registry,
     async scrape(ctx) {
       const now = ctx.clock();
-      const connected = (await ctx.qbo.connections.list()).filter((c) => c.status === 'connected');
+      const all = await ctx.qbo.connections.list();
       tokenDays.reset();
+      connectedGauge.reset();
       lastRun.reset();
       skipped.reset();
-      for (const c of connected) {
+      // A lapsed company stays in the series (issue 17): dropping it made the alert on "days < 7" go quiet
+      // exactly when the connection was lost.
+      for (const c of all) {
+        const days = c.refreshExpiresAt ? Math.round(((c.refreshExpiresAt.getTime() - now.getTime()) / DAY_MS) * 100) / 100 : undefined;
+        connectedGauge.set({ realm_id: c.realmId }, c.status === 'connected' ? 1 : 0);
+        if (c.status !== 'connected') tokenDays.set({ realm_id: c.realmId }, Math.min(days ?? 0, 0));
+      }
+      for (const c of all.filter((x) => x.status === 'connected')) {
         const realm_id = c.realmId;
         if (c.refreshExpiresAt) tokenDays.set({ realm_id }, Math.round(((c.refreshExpiresAt.getTime() - now.getTime()) / DAY_MS) * 100) / 100);
         // Sync runs only: an undo's kept names and refusals are not a sync's held and failed records.

@@ -3,10 +3,12 @@
  * a DATABASE_URL is given. Migrations run on open (src/store/migrate.ts), or are only checked.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { TransactionalSqliteDialect } from './sqlite-dialect.js';
 import type { Database } from './schema.js';
 import { checkMigrations, runMigrations } from './migrate.js';
 import type { Dialect } from './dialect.js';
@@ -59,6 +61,21 @@ export interface OpenDb {
   close(): Promise<void>;
 }
 
+/** Our PostgreSQL application_name: this process, where (PostgreSQL keeps 63 bytes). */
+export const APPLICATION_NAME_PREFIX = 'qbo-connect';
+const APPLICATION_NAME = `${APPLICATION_NAME_PREFIX} pid ${process.pid} on ${os.hostname()}`.slice(0, 63);
+
+/**
+ * Other processes of ours with this PostgreSQL database open (their application_name, e.g.
+ * "qbo-connect pid 4242 on web-1"); none means no start, sync or other command is using it.
+ */
+export async function otherPostgresUsers(db: Db): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`
+    select distinct application_name as name from pg_stat_activity
+    where datname = current_database() and application_name like ${APPLICATION_NAME_PREFIX + ' %'} and application_name <> ${APPLICATION_NAME}`.execute(db);
+  return rows.map((r) => r.name).sort();
+}
+
 export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
   let db: Db;
   let dialect: Dialect;
@@ -66,7 +83,8 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
     dialect = 'postgres';
     // A server that accepts the connection and never answers (a wrong port, a proxy in front of a dead
     // database) would hold a start for ever: pg waits without limit unless told (issue 17).
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+    // Named so a command that must run alone (rotate-key) can see the other processes using this database.
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS, application_name: APPLICATION_NAME });
     pool.on('error', (err) => (opts.onIdleError ?? reportIdleError)(err));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
@@ -86,7 +104,7 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('synchronous = NORMAL');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: sqlite }) });
     const opened = openedFiles.get(sqlite);
     if (opened) sqliteFiles.set(db, opened);
   }

@@ -147,7 +147,7 @@ export interface MigrateResult {
   newer: string[];
 }
 
-/** The release step: renames old records, checks order, applies what is pending (PostgreSQL: all in one transaction). */
+/** The release step: renames old records, checks order, applies what is pending, all in one transaction. */
 export async function runMigrations(db: Db, warn: (line: string) => void): Promise<MigrateResult> {
   const renamed = await renameRecordedMigrations(db);
   const state = await migrationState(db);
@@ -163,7 +163,11 @@ export async function runMigrations(db: Db, warn: (line: string) => void): Promi
     const failed = results?.find((r) => r.status === 'Error');
     const cause = error instanceof Error ? error.message : String(error);
     // The cause keeps its code (ECONNREFUSED, 28P01…), so the CLI can say what to fix in one line.
-    throw new MigrationError(`database migration ${failed?.migrationName ?? ''} failed: ${cause}`.replace('migration  failed', 'migration failed'), { cause: error });
+    // The pending migrations run in one transaction (both dialects; sqlite-dialect.ts), so none of them is left half done.
+    throw new MigrationError(
+      `database migration ${failed?.migrationName ?? ''} failed: ${cause}; nothing of this upgrade was applied: fix the cause and run \`qbo-connect migrate\` again, or go back to the previous release (\`qbo-connect restore\` the backup taken before the upgrade if the data is in doubt)`.replace('migration  failed', 'migration failed'),
+      { cause: error },
+    );
   }
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName), renamed, newer: state.newer };
 }

@@ -162,6 +162,20 @@ describe('run log context and /metrics after a real sync [sqlite]', () => {
     expect(status).toBe(200);
   });
 
+  it('keeps a company whose connection lapsed: token expiry 0 or less and connected 0, so an alert fires (issue 17)', async () => {
+    const before = await (await scrape()).text();
+    expect(sample(before, 'qbo_connect_connected', { realm_id: realmId })).toBe(1);
+    const row = await app.ctx.db.selectFrom('connections').select(['status', 'refresh_expires_at']).where('realm_id', '=', realmId).executeTakeFirstOrThrow();
+    try {
+      await app.ctx.db.updateTable('connections').set({ status: 'disconnected' }).where('realm_id', '=', realmId).execute();
+      const text = await (await scrape()).text();
+      expect(sample(text, 'qbo_connect_connected', { realm_id: realmId })).toBe(0);
+      expect(sample(text, 'qbo_connect_token_expiry_days', { realm_id: realmId })).toBeLessThanOrEqual(0);
+    } finally {
+      await app.ctx.db.updateTable('connections').set({ status: row.status }).where('realm_id', '=', realmId).execute();
+    }
+  });
+
   it('is not served without QBO_CONNECT_METRICS_TOKEN, and two apps in one process keep separate registries', async () => {
     const other = await createApp(testConfig(), { metrics: createMetrics() });
     try {

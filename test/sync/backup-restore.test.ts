@@ -187,11 +187,15 @@ describe('backup taken mid-sync, restored, synced on: every record in QBO exactl
 
   it('backed up by another process while a sync writes: every copy is sound; one holding the running run, restored over the folder and synced on, duplicates nothing', async () => {
     const c = await chain('Backup during a live sync');
-    // Slow writes (real milliseconds) so the sync is still writing while the backups are taken.
-    emu.control.armFaults({ seed: 1, latencyMs: 150, appliesTo: 'writes', realmId: c.realmId });
+    // Slow writes (a real second each) so the sync is still writing while the backups are taken, even
+    // on a loaded machine where spawning the backup command alone takes several seconds.
+    emu.control.armFaults({ seed: 1, latencyMs: 1000, appliesTo: 'writes', realmId: c.realmId });
     const syncing = cli(['sync', '--yes', '--realm', c.realmId], c.env, 240_000);
     let done = false;
     void syncing.then(() => (done = true));
+    // The first backup starts once the run is recorded as running (not while the CLI is still loading).
+    const live = path.join(c.dataDir, 'qbo-connect.db');
+    while (!done && !(fs.existsSync(live) && syncState(live).running === 1)) await new Promise((r) => setTimeout(r, 100));
     const copies: string[] = [];
     while (!done && copies.length < 12) {
       const file = path.join(scratch, `live-${copies.length}.qbo-backup`);

@@ -12,14 +12,32 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { clockFrom } from '../../clock.js';
-import { configSchema } from '../../config.js';
+import { secretProblem } from '../../config.js';
 import { loadOrCreateKey } from '../../connect/connection/crypto.js';
 import { keyFiles, reencryptTokens, rotateKeyFile } from '../../connect/connection/key-rotation.js';
-import { openDatabase, type Db } from '../../store/db.js';
+import { BackupError, lockLiveDatabase } from '../../store/backup.js';
+import { openDatabase, otherPostgresUsers, type Db } from '../../store/db.js';
 import { configFrom, userError } from '../context.js';
 
 async function hasStoredTokens(db: Db): Promise<boolean> {
   return (await db.selectFrom('connections').select('realm_id').where('access_token_enc', 'is not', null).limit(1).executeTakeFirst()) !== undefined;
+}
+
+/**
+ * Refuses while another process has the SQLite database open: restore's exclusive lock, taken and
+ * released at once (held, it would keep our own connection out too).
+ */
+function refuseWhileSqliteInUse(dbFile: string): void {
+  let locked;
+  try {
+    locked = lockLiveDatabase(dbFile);
+  } catch (err) {
+    if (err instanceof BackupError) {
+      throw userError(`the database ${dbFile} is in use by another process (QBO Connect start on this data folder, or a sync): stop it, then run rotate-key again; nothing was changed.`);
+    }
+    throw err;
+  }
+  locked?.close();
 }
 
 export function registerRotateKey(program: Command): void {
@@ -34,7 +52,8 @@ export function registerRotateKey(program: Command): void {
         const name = opts.newSecretFromEnv;
         newSecret = process.env[name];
         if (!newSecret) throw userError(`--new-secret-from-env ${name}: the environment variable ${name} is not set; put the new secret (at least 32 characters) in it.`);
-        if (!configSchema.shape.secret.safeParse(newSecret).success) throw userError(`--new-secret-from-env ${name}: the new secret must be at least 32 characters.`);
+        const weak = secretProblem(newSecret);
+        if (weak) throw userError(`--new-secret-from-env ${name}: the new secret ${weak}.`);
         if (newSecret === config.secret) throw userError(`--new-secret-from-env ${name}: it holds the secret in use (QBO_CONNECT_SECRET); put a new one in it.`);
       } else if (process.env.NODE_ENV === 'production' && config.databaseUrl && !config.secret) {
         throw userError(
@@ -45,7 +64,17 @@ export function registerRotateKey(program: Command): void {
           'QBO_CONNECT_SECRET is set, so the key is derived from it and only you can change it on every host: put a new secret (at least 32 characters) in another environment variable, e.g. NEW_QBO_CONNECT_SECRET, and run `qbo-connect rotate-key --new-secret-from-env NEW_QBO_CONNECT_SECRET`.',
         );
       }
-      const opened = await openDatabase({ databaseUrl: config.databaseUrl, sqliteFile: path.join(config.dataDir, 'qbo-connect.db') });
+      const dbFile = path.join(config.dataDir, 'qbo-connect.db');
+      // A running process keeps the key it read at start: re-encrypting under it would break it (issue 17).
+      if (!config.databaseUrl) refuseWhileSqliteInUse(dbFile);
+      const opened = await openDatabase({ databaseUrl: config.databaseUrl, sqliteFile: dbFile });
+      if (config.databaseUrl) {
+        const others = await otherPostgresUsers(opened.db);
+        if (others.length > 0) {
+          await opened.close();
+          throw userError(`the database is in use by ${others.join(', ')} (QBO Connect start, a sync or another command): stop ${others.length === 1 ? 'it' : 'them'}, then run rotate-key again; nothing was changed.`);
+        }
+      }
       const now = clockFrom(config.clockStart)();
       try {
         if (newSecret === undefined) {

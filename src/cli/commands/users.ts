@@ -10,7 +10,9 @@ export function registerUsers(program: Command): void {
     .command('add')
     .description('add a user (without a password: for API use, or set one in the web app)')
     .argument('<email>')
-    .requiredOption('--name <name>', 'full name')
+    // Commander's help does not mark a required option (issue 17): the usage line and the text say so.
+    .usage('[options] <email> --name <name>')
+    .requiredOption('--name <name>', 'full name (required)')
     .addOption(new Option('--role <role>', 'role').choices(roles).default('viewer'))
     .action(async (email: string, opts: { name: string; role: string }, cmd: Command) => {
       const app = await cliApp(configFrom(cmd));

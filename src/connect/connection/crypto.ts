@@ -62,7 +62,11 @@ export function createTokenCipher(key: Buffer): TokenCipher {
         decipher.setAuthTag(Buffer.from(parts[2]!, 'base64url'));
         return Buffer.concat([decipher.update(Buffer.from(parts[3]!, 'base64url')), decipher.final()]).toString('utf8');
       } catch {
-        throw new VaultError(`A stored token for ${context} cannot be decrypted: the key changed (QBO_CONNECT_SECRET or the key file); connect the company again`);
+        // A running process keeps the key it read at start; `rotate-key` refuses while one runs, but a key
+        // changed under it some other way (the key file replaced, a restore) lands here: a restart reads the new one.
+        throw new VaultError(
+          `A stored token for ${context} cannot be decrypted with the key this process read at start: if the key changed under a running process (rotate-key, a new key file or QBO_CONNECT_SECRET), restart it; if the key itself was lost, connect the company again`,
+        );
       }
     },
   };
