@@ -80,8 +80,12 @@ describe('production profile (NODE_ENV=production)', () => {
   });
 
   it('with a real QuickBooks (sandbox or production), refuses without the Intuit app client in one line naming what is missing (issue 17)', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', QBO_ENV: 'sandbox' })).toThrow(/^QBO_CLIENT_ID and QBO_CLIENT_SECRET: must be set when NODE_ENV=production and QBO_ENV=sandbox/);
-    expect(() => loadConfig({ NODE_ENV: 'production', QBO_ENV: 'production', QBO_CLIENT_ID: 'ABclientid' })).toThrow(/^QBO_CLIENT_SECRET: must be set when NODE_ENV=production and QBO_ENV=production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', QBO_ENV: 'sandbox' })).toThrow(
+      /^QBO_CLIENT_ID and QBO_CLIENT_SECRET: must be set when NODE_ENV=production and QBO_ENV=sandbox/,
+    );
+    expect(() => loadConfig({ NODE_ENV: 'production', QBO_ENV: 'production', QBO_CLIENT_ID: 'ABclientid' })).toThrow(
+      /^QBO_CLIENT_SECRET: must be set when NODE_ENV=production and QBO_ENV=production/,
+    );
     // The demonstration and development need none.
     expect(loadConfig({ NODE_ENV: 'production', QBO_ENV: 'emulator' }).clientId).toBeUndefined();
     expect(loadConfig({ QBO_ENV: 'sandbox' }).clientId).toBeUndefined();

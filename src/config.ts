@@ -171,7 +171,8 @@ export interface LoadConfigOptions {
 function productionProblem(
   env: NodeJS.ProcessEnv,
   c: { databaseUrl?: string | undefined; secret?: string | undefined; clientId?: string | undefined; clientSecret?: string | undefined },
-  opts: LoadConfigOptions): string | undefined {
+  opts: LoadConfigOptions,
+): string | undefined {
   if (env.NODE_ENV !== 'production') return undefined;
   if (!env.QBO_ENV) return 'QBO_ENV: must be set when NODE_ENV=production (sandbox or production; emulator only for a demonstration, which then loads the demo practice)';
   if (c.databaseUrl && !c.secret && !opts.keyRotation) {

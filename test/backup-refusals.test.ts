@@ -131,7 +131,9 @@ describe('backup and restore refusals [sqlite]', () => {
     h.exec('CREATE TABLE kysely_migration (name TEXT PRIMARY KEY, timestamp TEXT)');
     h.exec('CREATE TABLE connections (realm_id TEXT, access_token_enc TEXT)');
     h.close();
-    expect(refusal(run(['restore', handMade, '--yes'], env))).toBe(`qbo-connect: ${handMade} is not a QBO Connect backup (it has no migration applied); name a file written by \`qbo-connect backup\``);
+    expect(refusal(run(['restore', handMade, '--yes'], env))).toBe(
+      `qbo-connect: ${handMade} is not a QBO Connect backup (it has no migration applied); name a file written by \`qbo-connect backup\``,
+    );
     const h2 = new SQLite(handMade);
     h2.prepare('INSERT INTO kysely_migration VALUES (?, ?)').run('0001_meta', '2026-01-01T00:00:00.000Z');
     h2.close();

@@ -133,7 +133,9 @@ for (const dialect of dialects) {
       const r = inst.run('migrate');
       expect(r.status).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(/^qbo-connect: database migration 0011_undo failed: .*undone_records.*already exists.*nothing of this upgrade was applied: fix the cause and run `qbo-connect migrate` again/);
+      expect(r.stderr).toMatch(
+        /^qbo-connect: database migration 0011_undo failed: .*undone_records.*already exists.*nothing of this upgrade was applied: fix the cause and run `qbo-connect migrate` again/,
+      );
       const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(o.db);
       expect(rows).toEqual([]);
       // Old code: 0001..0010 and 0011's `kind` column stayed, and every later run failed on "duplicate column name: kind".

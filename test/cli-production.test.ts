@@ -41,7 +41,16 @@ describe('NODE_ENV=production', () => {
     const dir = dataDir();
     const emulatorPort = await freePort();
     const child = spawn(process.execPath, [bin, 'start', '--port', String(await freePort())], {
-      env: { ...process.env, NODE_ENV: 'production', QBO_ENV: 'sandbox', QBO_CLIENT_ID: 'ABclientid', QBO_CLIENT_SECRET: 'client-secret-value', QBO_CONNECT_DATA_DIR: dir, QBO_EMULATOR_PORT: String(emulatorPort), QBO_CONNECT_LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        QBO_ENV: 'sandbox',
+        QBO_CLIENT_ID: 'ABclientid',
+        QBO_CLIENT_SECRET: 'client-secret-value',
+        QBO_CONNECT_DATA_DIR: dir,
+        QBO_EMULATOR_PORT: String(emulatorPort),
+        QBO_CONNECT_LOG_LEVEL: 'warn',
+      },
     });
     let out = '';
     child.stdout.on('data', (d) => (out += String(d)));

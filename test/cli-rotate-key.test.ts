@@ -110,7 +110,13 @@ describe.each(dialects)('qbo-connect rotate-key [%s]', (dialect) => {
     expect(() => open(oldKey, after.refresh_token_enc, 'refresh_token')).toThrow(VaultError);
 
     // The access token has run out, here and at Intuit: the sync must refresh it with the re-encrypted refresh token.
-    await withDb((db) => db.updateTable('connections').set({ access_expires_at: testDate(-1000).toISOString() }).where('realm_id', '=', c.realmId).execute());
+    await withDb((db) =>
+      db
+        .updateTable('connections')
+        .set({ access_expires_at: testDate(-1000).toISOString() })
+        .where('realm_id', '=', c.realmId)
+        .execute(),
+    );
     c.emu.control.expireAccessTokens(c.realmId);
     const s = await cli(['sync', '--yes']);
     expect(s.code, `${s.out}\n${s.err}`).toBe(0);

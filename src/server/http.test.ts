@@ -132,7 +132,9 @@ describe('http app', () => {
       expect(res.status).toBe(503);
       const { error } = JSON.parse(res.body) as { error: { code: string; message: string } };
       expect(error.code).toBe('connection.key-changed');
-      expect(error.message).toMatch(/^A stored token for 42\|access_token cannot be decrypted with the key this process read at start: if the key changed under a running process .*, restart it/);
+      expect(error.message).toMatch(
+        /^A stored token for 42\|access_token cannot be decrypted with the key this process read at start: if the key changed under a running process .*, restart it/,
+      );
       expect(logged.length).toBe(before);
     });
 

@@ -165,7 +165,10 @@ export async function runMigrations(db: Db, warn: (line: string) => void): Promi
     // The cause keeps its code (ECONNREFUSED, 28P01…), so the CLI can say what to fix in one line.
     // The pending migrations run in one transaction (both dialects; sqlite-dialect.ts), so none of them is left half done.
     throw new MigrationError(
-      `database migration ${failed?.migrationName ?? ''} failed: ${cause}; nothing of this upgrade was applied: fix the cause and run \`qbo-connect migrate\` again, or go back to the previous release (\`qbo-connect restore\` the backup taken before the upgrade if the data is in doubt)`.replace('migration  failed', 'migration failed'),
+      `database migration ${failed?.migrationName ?? ''} failed: ${cause}; nothing of this upgrade was applied: fix the cause and run \`qbo-connect migrate\` again, or go back to the previous release (\`qbo-connect restore\` the backup taken before the upgrade if the data is in doubt)`.replace(
+        'migration  failed',
+        'migration failed',
+      ),
       { cause: error },
     );
   }

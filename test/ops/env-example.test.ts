@@ -17,7 +17,14 @@ const named = new Set([...text.matchAll(/^(?:# )?([A-Z][A-Z0-9_]*)=/gm)].map((m)
 const alsoRead = ['NODE_ENV', ...Object.values(toolEnvVar), 'POSTGRES_PASSWORD'];
 
 /** Read straight from the environment by tests' knobs (src/connect/run/deps.ts and the emulator), never by an operator. */
-const testKnobs = ['QBO_CONNECT_BATCH_SIZE', 'QBO_CONNECT_CRASH_AT', 'QBO_CONNECT_PROCESSING_WINDOW_MS', 'QBO_CONNECT_REQUESTS_PER_MINUTE', 'QBO_EMULATOR_CLOCK_START', 'QBO_EMULATOR_FIDELITY'];
+const testKnobs = [
+  'QBO_CONNECT_BATCH_SIZE',
+  'QBO_CONNECT_CRASH_AT',
+  'QBO_CONNECT_PROCESSING_WINDOW_MS',
+  'QBO_CONNECT_REQUESTS_PER_MINUTE',
+  'QBO_EMULATOR_CLOCK_START',
+  'QBO_EMULATOR_FIDELITY',
+];
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

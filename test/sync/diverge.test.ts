@@ -233,7 +233,10 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     const memo = await read('CreditMemo', link.qbo_id);
     await deps.client.delete('CreditMemo', { Id: memo.Id, SyncToken: memo.SyncToken }, { requestId: `accountant-${++edits}` });
     const after = await deps.buildPlan(c.realmId);
-    expect(after.groups.flatMap((g) => g.rows).find((x) => x.key === `credit-notes:${cn.key}`), renderPlanText(after)).toBeUndefined();
+    expect(
+      after.groups.flatMap((g) => g.rows).find((x) => x.key === `credit-notes:${cn.key}`),
+      renderPlanText(after),
+    ).toBeUndefined();
   }, 60_000);
 
   it("(d) a contact's new email and address reach QBO; a phone the accountant changed there survives", async () => {

@@ -57,7 +57,9 @@ describe('sync, lose the links, sync: credit applications adopted, nothing impor
 
     // A person records a payment of 0.00 in QBO too (no marker of ours).
     const ours = applications[0]!;
-    await deps.client.create('Payment', { CustomerRef: ours['CustomerRef'], TotalAmt: 0, TxnDate: ours['TxnDate'], PrivateNote: 'applied by hand' } as never, { requestId: 'by-hand-1' });
+    await deps.client.create('Payment', { CustomerRef: ours['CustomerRef'], TotalAmt: 0, TxnDate: ours['TxnDate'], PrivateNote: 'applied by hand' } as never, {
+      requestId: 'by-hand-1',
+    });
     const byHand = zeroPayments().find((p) => p['PrivateNote'] === 'applied by hand')!;
 
     // The links are lost (a backup from before the first sync restored, or any other way).

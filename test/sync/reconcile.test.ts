@@ -57,9 +57,11 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(baseline.totals.suppliers.billed.practice).toBe(sum(baseline.suppliers.map((x) => x.billed.practice)));
     expect(baseline.totals.tax.sales.tax.qbo).toBe(sum(baseline.tax.filter((t) => t.side === 'sales').map((t) => t.tax.qbo)));
     expect(baseline.totals.differencesCents).toBe(0);
-    const totalRows = reportCsv(baseline).split('\n').filter((l) => l.startsWith('Total,'));
+    const totalRows = reportCsv(baseline)
+      .split('\n')
+      .filter((l) => l.startsWith('Total,'));
     expect(totalRows).toHaveLength(5);
-    expect(totalRows[0]).toContain(((baseline.totals.customers.invoiced.qbo) / 100).toFixed(2));
+    expect(totalRows[0]).toContain((baseline.totals.customers.invoiced.qbo / 100).toFixed(2));
     console.log(
       `reconciliation of the medium demo: ${baseline.qboRequests} QBO requests, ${baseline.elapsedMs} ms, ${baseline.customers.length} customers, ${baseline.suppliers.length} suppliers/staff, ${baseline.tax.length} tax rows`,
     );
@@ -259,12 +261,16 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     const allocated = new Set((await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
     const credited = new Set((await listRecords(ctx.db, 'credit-note', { limit: 1000 })).items.map((n) => n.record.invoiceNumber));
     const touched = new Set(before.differences.map((d) => d.record?.key));
-    const invoiceLink = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked' && !allocated.has(l.record_key) && !credited.has(l.record_key) && !touched.has(l.record_key))[20]!;
+    const invoiceLink = links.filter(
+      (l) => l.record_kind === 'invoice' && l.state === 'linked' && !allocated.has(l.record_key) && !credited.has(l.record_key) && !touched.has(l.record_key),
+    )[20]!;
     const invoice = (await getRecord(ctx.db, 'invoice', invoiceLink.record_key))!;
     const quiet = new Set(before.differences.map((d) => d.party));
     const otherLink = links.find((l) => l.qbo_entity === 'Customer' && l.record_key !== invoice.record.contactCode && !quiet.has(l.record_key))!;
     const qboInvoice = (await deps.client.read('Invoice', invoiceLink.qbo_id)) as Row;
-    await deps.client.sparseUpdate('Invoice', { Id: qboInvoice.Id, SyncToken: qboInvoice.SyncToken, CustomerRef: { value: otherLink.qbo_id } } as never, { requestId: 'plant-move-customer' });
+    await deps.client.sparseUpdate('Invoice', { Id: qboInvoice.Id, SyncToken: qboInvoice.SyncToken, CustomerRef: { value: otherLink.qbo_id } } as never, {
+      requestId: 'plant-move-customer',
+    });
 
     const r = await report();
     const fresh = r.differences.filter((d) => !known.has(d.id));
@@ -300,7 +306,17 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     const qboInvoice = (await deps.client.read('Invoice', link.qbo_id)) as Row;
     await deps.client.sparseUpdate('Invoice', { Id: qboInvoice.Id, SyncToken: qboInvoice.SyncToken, TxnDate: shift(stored.record.date, -1) } as never, { requestId: 'plant-both' });
     // No sync in between: the link is still 'linked', yet the held page lists it.
-    expect((await ctx.db.selectFrom('links').select('state').where('realm_id', '=', c.realmId).where('record_kind', '=', 'invoice').where('record_key', '=', link.record_key).executeTakeFirst())?.state).toBe('linked');
+    expect(
+      (
+        await ctx.db
+          .selectFrom('links')
+          .select('state')
+          .where('realm_id', '=', c.realmId)
+          .where('record_kind', '=', 'invoice')
+          .where('record_key', '=', link.record_key)
+          .executeTakeFirst()
+      )?.state,
+    ).toBe('linked');
 
     const r = await report();
     const fresh = r.differences.filter((d) => !known.has(d.id));
@@ -317,14 +333,22 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
     const allocated = new Set((await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
     const credited = new Set((await listRecords(ctx.db, 'credit-note', { limit: 1000 })).items.map((n) => n.record.invoiceNumber));
-    const link = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked' && !touched.has(l.record_key) && !allocated.has(l.record_key) && !credited.has(l.record_key))[40]!;
+    const link = links.filter(
+      (l) => l.record_kind === 'invoice' && l.state === 'linked' && !touched.has(l.record_key) && !allocated.has(l.record_key) && !credited.has(l.record_key),
+    )[40]!;
     const settings = await getSettings(ctx.db, c.realmId, ctx.clock);
     const inv = (await deps.client.read('Invoice', link.qbo_id)) as Row;
     const lines = structuredClone(inv['Line'] as Array<Record<string, unknown>>);
     const first = lines.find((l) => l['DetailType'] === 'SalesItemLineDetail')!;
     const detail = first['SalesItemLineDetail'] as { TaxCodeRef: { value: string } };
     const codes = (await deps.client.rawQuery('SELECT * FROM TaxCode')) as { TaxCode?: Row[] };
-    const third = codes.TaxCode!.find((t) => t.Id !== detail.TaxCodeRef.value && !Object.values(settings.tax.sales).includes(t.Id) && t['Active'] !== false && (t['SalesTaxRateList'] as { TaxRateDetail?: unknown[] } | undefined)?.TaxRateDetail?.length)!;
+    const third = codes.TaxCode!.find(
+      (t) =>
+        t.Id !== detail.TaxCodeRef.value &&
+        !Object.values(settings.tax.sales).includes(t.Id) &&
+        t['Active'] !== false &&
+        (t['SalesTaxRateList'] as { TaxRateDetail?: unknown[] } | undefined)?.TaxRateDetail?.length,
+    )!;
     detail.TaxCodeRef = { value: third.Id };
     await deps.client.sparseUpdate('Invoice', { Id: inv.Id, SyncToken: inv.SyncToken, Line: lines } as never, { requestId: 'plant-tax-code' });
 
@@ -335,7 +359,7 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(r.summary.differences).toBe(before.summary.differences + 1);
   }, 120_000);
 
-  it('a customer renamed in QBO shows QBO\'s name beside the practice\'s', async () => {
+  it("a customer renamed in QBO shows QBO's name beside the practice's", async () => {
     const links = await c.app.ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).where('qbo_entity', '=', 'Customer').execute();
     const before = await report();
     const link = links.find((l) => before.customers.some((x) => x.code === l.record_key && !x.qboName))!;
@@ -348,7 +372,7 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(reportCsv(r)).toContain('Renamed In QBO Pty');
   }, 120_000);
 
-  it('with payments imported, the practice columns still hold the practice\'s own receipts', async () => {
+  it("with payments imported, the practice columns still hold the practice's own receipts", async () => {
     const ctx = c.app.ctx;
     const model = (await listRecords(ctx.db, 'payment', { limit: 1 })).items[0]!;
     const today = ctx.clock().toISOString().slice(0, 10);
@@ -359,7 +383,9 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     expect(own).toMatchObject({ kind: 'practice-only', intentional: true, amountCents: 4321 });
     const cust = r.customers.find((x) => x.code === model.record.contactCode)!;
     // Received in the practice: every receipt of the customer in the period, this one too.
-    const receipts = (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.filter((p) => p.record.contactCode === model.record.contactCode && p.record.date >= r.from && p.record.date <= r.to && p.state !== 'cancelled');
+    const receipts = (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.filter(
+      (p) => p.record.contactCode === model.record.contactCode && p.record.date >= r.from && p.record.date <= r.to && p.state !== 'cancelled',
+    );
     expect(cust.received.practice).toBe(receipts.reduce((s, p) => s + p.record.amountCents, 0));
     await setSetting(ctx.db, { realmId: c.realmId, path: 'payments.direction', value: 'export', actor: 'tester', clock: ctx.clock });
   }, 120_000);

@@ -220,18 +220,25 @@ describe('undo, then sync again with a corrected mapping', () => {
     const voidedPayments = all.summary.records.filter((r) => r.action === 'void' && r.qboEntity === 'Payment').map((r) => r.qboId!);
     expect(voidedPayments.length).toBeGreaterThan(0);
     const handInv = (c.emu.control.dump(c.realmId) as Dump).entities['Invoice']!.find((i) => Number(i['Balance']) > 0)!;
-    const hand = (await deps.client.create('Payment', {
-      CustomerRef: handInv['CustomerRef'],
-      TotalAmt: 1,
-      Line: [{ Amount: 1, LinkedTxn: [{ TxnId: handInv.Id, TxnType: 'Invoice' }] }],
-    } as never, { requestId: 'test-hand-payment' })) as { Id: string; SyncToken: string };
+    const hand = (await deps.client.create(
+      'Payment',
+      {
+        CustomerRef: handInv['CustomerRef'],
+        TotalAmt: 1,
+        Line: [{ Amount: 1, LinkedTxn: [{ TxnId: handInv.Id, TxnType: 'Invoice' }] }],
+      } as never,
+      { requestId: 'test-hand-payment' },
+    )) as { Id: string; SyncToken: string };
     await deps.client.void('Payment', { Id: hand.Id, SyncToken: hand.SyncToken }, { requestId: 'test-hand-payment-void' });
     // Payments from QBO are only read with direction "import" (the default); back to "export" after.
     const direction = async (value: string) => setSetting(ctx.db, { realmId: c.realmId, path: 'payments.direction', value, actor: 'tester', clock: ctx.clock });
     await direction('import');
     const plan = await buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: deps.client }, c.realmId);
     await direction('export');
-    expect(plan.groups.find((g) => g.kind === 'payments-import'), 'payments from QBO are read').toBeDefined();
+    expect(
+      plan.groups.find((g) => g.kind === 'payments-import'),
+      'payments from QBO are read',
+    ).toBeDefined();
     const toImport = plan.groups.filter((g) => g.kind === 'payments-import').flatMap((g) => g.rows.map((r) => r.qbo.id));
     for (const id of [...voidedPayments, hand.Id]) expect(toImport, `Payment ${id}`).not.toContain(id);
     expect(inactive).toBeGreaterThan(0);

@@ -25,7 +25,10 @@ export function registerReconcile(program: Command): void {
         const realmId = await realmOf(app, opts);
         let report;
         try {
-          report = await reconcile({ db: app.ctx.db, clock: app.ctx.clock, logger: app.ctx.logger, qbo: qboClientFor(app.ctx, realmId) }, realmId, { from: opts.from, to: opts.to });
+          report = await reconcile({ db: app.ctx.db, clock: app.ctx.clock, logger: app.ctx.logger, qbo: qboClientFor(app.ctx, realmId) }, realmId, {
+            from: opts.from,
+            to: opts.to,
+          });
         } catch (err) {
           throw qboRefusal(err, 'the reconciliation report') ?? err;
         }

@@ -33,7 +33,9 @@ function refuseWhileSqliteInUse(dbFile: string): void {
     locked = lockLiveDatabase(dbFile);
   } catch (err) {
     if (err instanceof BackupError) {
-      throw userError(`the database ${dbFile} is in use by another process (QBO Connect start on this data folder, or a sync): stop it, then run rotate-key again; nothing was changed.`);
+      throw userError(
+        `the database ${dbFile} is in use by another process (QBO Connect start on this data folder, or a sync): stop it, then run rotate-key again; nothing was changed.`,
+      );
     }
     throw err;
   }
@@ -72,7 +74,9 @@ export function registerRotateKey(program: Command): void {
         const others = await otherPostgresUsers(opened.db);
         if (others.length > 0) {
           await opened.close();
-          throw userError(`the database is in use by ${others.join(', ')} (QBO Connect start, a sync or another command): stop ${others.length === 1 ? 'it' : 'them'}, then run rotate-key again; nothing was changed.`);
+          throw userError(
+            `the database is in use by ${others.join(', ')} (QBO Connect start, a sync or another command): stop ${others.length === 1 ? 'it' : 'them'}, then run rotate-key again; nothing was changed.`,
+          );
         }
       }
       const now = clockFrom(config.clockStart)();

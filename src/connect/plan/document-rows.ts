@@ -279,8 +279,18 @@ function cancelledCreditNote(label: string, base: Omit<Parameters<typeof makeRow
       record: label,
       value: link.qbo_id,
       ...(total !== null ? { limit: total } : {}),
-      ...(applied ? { detail: `$${(amount(total - remaining!)).toFixed(2)}` } : {}),
+      ...(applied ? { detail: `$${amount(total - remaining!).toFixed(2)}` } : {}),
     }),
   ];
-  return { row: makeRow({ ...base, action: 'none', qboId: link.qbo_id, syncToken: qboNow.SyncToken ?? link.sync_token, practiceTotalCents: 0, ...(total !== null ? { qboTotalCents: total } : {}), issues }) };
+  return {
+    row: makeRow({
+      ...base,
+      action: 'none',
+      qboId: link.qbo_id,
+      syncToken: qboNow.SyncToken ?? link.sync_token,
+      practiceTotalCents: 0,
+      ...(total !== null ? { qboTotalCents: total } : {}),
+      issues,
+    }),
+  };
 }

@@ -129,10 +129,7 @@ async function creditApplicationRows(db: Db, realmId: string, snap: QboSnapshot,
     const memoIds = linked(p, 'CreditMemo').map((t) => t.TxnId);
     const memo = memoIds.length === 1 ? memos.get(memoIds[0]!) : undefined;
     const creditLink = key ? creditLinks.get(key) : undefined;
-    const isK =
-      key !== undefined &&
-      memo !== undefined &&
-      (creditLink ? creditLink.qbo_id === memo.Id : String(memo['DocNumber'] ?? '').toLowerCase() === key.toLowerCase());
+    const isK = key !== undefined && memo !== undefined && (creditLink ? creditLink.qbo_id === memo.Id : String(memo['DocNumber'] ?? '').toLowerCase() === key.toLowerCase());
     const ours =
       isK &&
       linked(p, 'Invoice').length === 1 &&

@@ -19,7 +19,18 @@ import { getSettings } from '../settings/store.js';
 import { allLinks, documentsBetween, skipsByKey } from './read-practice.js';
 import { readQbo, type DocEntity } from './read-qbo.js';
 import { refusal } from './reasons.js';
-import { heldAnchor, pair, sumPairs, type CustomerRow, type Difference, type DifferenceKind, type MonthTotals, type ReconciliationReport, type SupplierRow, type TaxRow } from './types.js';
+import {
+  heldAnchor,
+  pair,
+  sumPairs,
+  type CustomerRow,
+  type Difference,
+  type DifferenceKind,
+  type MonthTotals,
+  type ReconciliationReport,
+  type SupplierRow,
+  type TaxRow,
+} from './types.js';
 
 export interface ReconcileDeps {
   db: Db;
@@ -336,8 +347,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
       const i = reasons.findIndex(([k]) => k === 'total');
       if (i >= 0) reasons.splice(i, 1);
       reasons.push(['changed-in-practice', 'cancelled in the practice since the last sync: the next sync takes it back in QuickBooks']);
-    }
-    else if (Number(link.record_version) < d.stored.version)
+    } else if (Number(link.record_version) < d.stored.version)
       reasons.push(['changed-in-practice', `changed in the practice since the last sync (version ${link.record_version} → ${d.stored.version})`]);
     if (moved && link.state !== 'diverged') {
       const otherCode = customerOf.get(qboCustomer) ?? `qbo:${qboCustomer}`;
@@ -631,7 +641,10 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
       suppliers: { billed: sumPairs([...suppliers.values()].map((x) => x.billed)), openInQbo: [...suppliers.values()].reduce((s, x) => s + x.openInQbo, 0) },
       tax: {
         sales: { taxable: sumPairs(tax.rows.filter((t) => t.side === 'sales').map((t) => t.taxable)), tax: sumPairs(tax.rows.filter((t) => t.side === 'sales').map((t) => t.tax)) },
-        purchases: { taxable: sumPairs(tax.rows.filter((t) => t.side === 'purchases').map((t) => t.taxable)), tax: sumPairs(tax.rows.filter((t) => t.side === 'purchases').map((t) => t.tax)) },
+        purchases: {
+          taxable: sumPairs(tax.rows.filter((t) => t.side === 'purchases').map((t) => t.taxable)),
+          tax: sumPairs(tax.rows.filter((t) => t.side === 'purchases').map((t) => t.tax)),
+        },
       },
       differencesCents: counting.reduce((s, x) => s + x.amountCents, 0),
     },
@@ -642,10 +655,12 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
 function qboChanges(link: Link, row: QboRow): string[] {
   const base = parseSentFields(link.sent_fields);
   if (!base) return [];
-  return Object.entries(base)
-    .filter(([f, v]) => !same(v.qbo, normalizeField(f, row[f])))
-    // PrivateNote holds our marker (qbo-connect:<kind>:<key>), never shown: its name says enough.
-    .map(([f, v]) => (f === 'Line' || f === 'TotalAmt' || f === 'PrivateNote' ? f : `${f} ${shownValue(v.qbo)} → ${shownValue(normalizeField(f, row[f]))}`));
+  return (
+    Object.entries(base)
+      .filter(([f, v]) => !same(v.qbo, normalizeField(f, row[f])))
+      // PrivateNote holds our marker (qbo-connect:<kind>:<key>), never shown: its name says enough.
+      .map(([f, v]) => (f === 'Line' || f === 'TotalAmt' || f === 'PrivateNote' ? f : `${f} ${shownValue(v.qbo)} → ${shownValue(normalizeField(f, row[f]))}`))
+  );
 }
 
 /** A QBO payment's application, per practice invoice number (invoices not linked named by QBO Id). */
@@ -814,7 +829,7 @@ function spread(total: number, keys: string[], weight: (k: string) => number): A
 function monthTotals(practice: PracticeDoc[], qbo: Awaited<ReturnType<typeof readQbo>>, from: string, to: string): MonthTotals[] {
   const months = new Map<string, MonthTotals>();
   // Every month of the period, an empty one too: a chart that skips a month hides that nothing moved.
-  for (let m = from.slice(0, 7); m <= to.slice(0, 7); ) {
+  for (let m = from.slice(0, 7); m <= to.slice(0, 7);) {
     months.set(m, { month: m, sales: pair(0, 0), purchases: pair(0, 0) });
     const [y, mo] = m.split('-').map(Number) as [number, number];
     m = mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, '0')}`;

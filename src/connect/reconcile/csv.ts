@@ -43,9 +43,26 @@ export function reportCsv(r: ReconciliationReport): string {
     'Name in QuickBooks',
   );
   for (const c of r.customers)
-    row(csvCell(c.code), csvCell(c.name), ...pairCells(c.invoiced), ...pairCells(c.credited), ...pairCells(c.received), ...pairCells(c.openBalance), money(c.overdueInQbo), csvCell(c.qboName));
+    row(
+      csvCell(c.code),
+      csvCell(c.name),
+      ...pairCells(c.invoiced),
+      ...pairCells(c.credited),
+      ...pairCells(c.received),
+      ...pairCells(c.openBalance),
+      money(c.overdueInQbo),
+      csvCell(c.qboName),
+    );
   const t = r.totals;
-  row('Total', '', ...pairCells(t.customers.invoiced), ...pairCells(t.customers.credited), ...pairCells(t.customers.received), ...pairCells(t.customers.openBalance), money(t.customers.overdueInQbo));
+  row(
+    'Total',
+    '',
+    ...pairCells(t.customers.invoiced),
+    ...pairCells(t.customers.credited),
+    ...pairCells(t.customers.received),
+    ...pairCells(t.customers.openBalance),
+    money(t.customers.overdueInQbo),
+  );
   row('');
   row('Suppliers and staff', 'Kind', 'Name', 'Billed (practice)', 'Billed (QuickBooks)', 'Billed (difference)', 'Open in QuickBooks');
   for (const s of r.suppliers) row(csvCell(s.code), csvCell(s.kind), csvCell(s.name), ...pairCells(s.billed), money(s.openInQbo));

@@ -32,7 +32,9 @@ describe('renderReportText', () => {
     const text = renderReportText(
       report({
         summary: { differences: 0, leftOut: 0, agrees: false },
-        customers: [{ code: 'C1', name: 'One', qboId: '6', invoiced: pair(0, 0), credited: pair(0, 0), received: pair(0, 0), openBalance: pair(100, 0), overdueInQbo: 0, differences: [] }],
+        customers: [
+          { code: 'C1', name: 'One', qboId: '6', invoiced: pair(0, 0), credited: pair(0, 0), received: pair(0, 0), openBalance: pair(100, 0), overdueInQbo: 0, differences: [] },
+        ],
       }),
     );
     expect(text).not.toContain('0 differences');
@@ -45,7 +47,9 @@ describe('renderReportText', () => {
     const text = renderReportText(
       report({
         summary: { differences: 0, leftOut: 0, agrees: false },
-        customers: [{ code: 'qbo:9', name, qboId: '9', invoiced: pair(0, 5), credited: pair(0, 0), received: pair(0, 0), openBalance: pair(0, 0), overdueInQbo: 0, differences: [] }],
+        customers: [
+          { code: 'qbo:9', name, qboId: '9', invoiced: pair(0, 5), credited: pair(0, 0), received: pair(0, 0), openBalance: pair(0, 0), overdueInQbo: 0, differences: [] },
+        ],
       }),
     );
     // eslint-disable-next-line no-control-regex -- finding control characters is the point

@@ -136,7 +136,11 @@ export interface Totals {
 }
 
 /** The Pair sum of `xs`. */
-export const sumPairs = (xs: Pair[]): Pair => pair(xs.reduce((s, x) => s + x.practice, 0), xs.reduce((s, x) => s + x.qbo, 0));
+export const sumPairs = (xs: Pair[]): Pair =>
+  pair(
+    xs.reduce((s, x) => s + x.practice, 0),
+    xs.reduce((s, x) => s + x.qbo, 0),
+  );
 
 export const pair = (practice: number, qbo: number): Pair => ({ practice, qbo, difference: practice - qbo });
 

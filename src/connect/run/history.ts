@@ -195,10 +195,7 @@ export interface HistoryReadOptions {
   now?: Date;
 }
 
-export async function listRuns(
-  db: Db,
-  opts: { realmId?: string | undefined; limit?: number; kind?: 'sync' | 'undo' } & HistoryReadOptions = {},
-): Promise<RunSummary[]> {
+export async function listRuns(db: Db, opts: { realmId?: string | undefined; limit?: number; kind?: 'sync' | 'undo' } & HistoryReadOptions = {}): Promise<RunSummary[]> {
   let q = db
     .selectFrom('runs')
     .selectAll()

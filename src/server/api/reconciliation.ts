@@ -22,7 +22,10 @@ export function reconciliationApi(ctx: AppContext): Hono<AuthEnv> {
     const realmId = await resolveKnownRealm(ctx.db, c.req.query('realm'), '?realm=ID');
     let report;
     try {
-      report = await reconcile({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: qboClientFor(ctx, realmId) }, realmId, { from: c.req.query('from'), to: c.req.query('to') });
+      report = await reconcile({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: qboClientFor(ctx, realmId) }, realmId, {
+        from: c.req.query('from'),
+        to: c.req.query('to'),
+      });
     } catch (err) {
       throw qboRefusal(err, 'the reconciliation report') ?? err;
     }

@@ -27,7 +27,14 @@ const doneText: Record<string, string> = {
   inactivate: 'Made inactive',
   keep: 'Kept active',
 };
-const resultText: Record<string, string> = { done: 'Done', failed: 'Failed', held: 'Held for review', pending: 'Not known yet', 'not-sent': 'Not sent', kept: 'Kept active (still in use)' };
+const resultText: Record<string, string> = {
+  done: 'Done',
+  failed: 'Failed',
+  held: 'Held for review',
+  pending: 'Not known yet',
+  'not-sent': 'Not sent',
+  kept: 'Kept active (still in use)',
+};
 
 function seconds(ms: number | null): string {
   if (ms === null) return 'running';
@@ -110,7 +117,11 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
   const bad = run.status !== 'succeeded' && run.status !== 'running' && !heldOnly(run);
   // Hidden once everything the sync created is undone (or was never linked): the preview would say "nothing to undo".
   const canUndo =
-    run.kind !== 'undo' && run.status !== 'running' && run.created > 0 && roleAtLeast(currentUser(c), 'bookkeeper') && (await createdBy(deps.ctx.db, run.realmId, run.id)).length > 0;
+    run.kind !== 'undo' &&
+    run.status !== 'running' &&
+    run.created > 0 &&
+    roleAtLeast(currentUser(c), 'bookkeeper') &&
+    (await createdBy(deps.ctx.db, run.realmId, run.id)).length > 0;
   const title = run.kind === 'undo' ? `Undo of ${when(run.startedAt)}` : `Sync of ${when(run.startedAt)}`;
   return renderPage(c, {
     title,
