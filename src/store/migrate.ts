@@ -153,6 +153,9 @@ export async function runMigrations(db: Db, warn: (line: string) => void): Promi
   const state = await migrationState(db);
   refuseUnusable(state);
   if (state.newer.length > 0) warn(newerWarning(state.newer));
+  // Nothing to apply: no migration transaction, which on SQLite takes the write lock (sqlite-dialect.ts)
+  // and would make every command wait for, then fail behind, another process's write.
+  if (state.pending.length === 0) return { applied: [], renamed, newer: state.newer };
   const all: Record<string, Migration> = { ...ourMigrations };
   for (const name of state.newer) all[name] = placeholder(name);
   const provider: MigrationProvider = { getMigrations: () => Promise.resolve(all) };
