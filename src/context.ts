@@ -11,6 +11,7 @@ import type { CompanyClient, QboClientOptions } from './qbo/client.js';
 import type { Db } from './store/db.js';
 import type { Dialect } from './store/dialect.js';
 import type { Drain } from './connect/run/drain.js';
+import type { JobQueue } from './jobs/queue.js';
 
 export type Clock = () => Date;
 
@@ -61,4 +62,6 @@ export interface AppContext {
   metrics?: OpsMetrics;
   /** Set when the process serves (`startApp`): between a stop signal and exit it refuses new work (connect/run/drain.ts). */
   drain?: Drain;
+  /** The job queue (jobs/queue.ts): graphile-worker on PostgreSQL, the in-process runner on SQLite. Absent only in tests that build a bare context. */
+  jobs?: JobQueue;
 }
