@@ -5,10 +5,11 @@
  * single-process default) an in-process runner runs the same task functions. Every caller adds jobs
  * through this interface and every task is one function of `tasks.ts`, so both paths run the same code.
  */
+import type { AppContext } from '../context.js';
 import type { Db } from '../store/db.js';
 
 /** The tasks the queue knows (each is a file under jobs/tasks/). */
-export type JobTask = 'sync' | 'company-changes' | 'token-keep-alive' | 'schedule' | 'notify';
+export type JobTask = 'sync' | 'company-changes' | 'token-keep-alive' | 'schedule-tick' | 'notify';
 
 export interface AddJobOptions {
   /**
@@ -38,3 +39,17 @@ export interface JobQueue {
 export function companyQueue(realmId: string): string {
   return `company:${realmId}`;
 }
+
+/** What a task function is handed, the same on both runners. */
+export interface TaskContext {
+  ctx: AppContext;
+  jobs: JobQueue;
+  /** Aborted when the process begins to stop (SIGTERM): finish the current batch, close out honestly, return. */
+  signal: AbortSignal;
+  /** 1 on the first try. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+/** A task: throws to be retried (with backoff) until its attempts run out. */
+export type TaskHandler = (payload: Record<string, unknown>, t: TaskContext) => Promise<void>;
