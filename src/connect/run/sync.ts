@@ -131,7 +131,8 @@ async function startSyncOf(deps: SyncDeps, opts: SyncOptions): Promise<StartedSy
     lost = true;
     deps.logger.error({ realmId: opts.realmId, runId }, 'sync lock lost (heartbeat lapsed); the run stops');
   });
-  const done = withLogContext({ runId }, () => runBody(deps, opts, lock, runId, settings, () => lost)).finally(async () => {
+  // The lease fences every journal resolution (lock.ts fenceWrite), which also marks the lock lost.
+  const done = withLogContext({ runId }, () => runBody({ ...deps, lease: lock }, opts, lock, runId, settings, () => lost || lock.lost)).finally(async () => {
     stop();
     await lock.release().catch(() => {});
   });
@@ -297,6 +298,7 @@ async function accountForRest(deps: RunDeps, runId: string, runRows: PlanRow[], 
         message: journalId !== undefined ? sentence('run.unsettled', { record, journalId, detail: reason }) : sentence('run.stopped', { record, detail: reason }),
       },
       deps.clock(),
+      deps.lease,
     );
   }
   return notSent;
@@ -336,7 +338,11 @@ async function recoverCompanyOf(
   deps: SyncDeps | RunDeps,
   opts: { realmId: string; actor: string; lockTtlMs?: number; resolve?: Omit<PersonVerdict, 'actor'> },
 ): Promise<RecoverySummary & { runId: string; resolved: string | null; unsettled: Array<{ journalId: number; record: string; reason: string }> }> {
-  const lock = await acquireSyncLock(deps.db, { realmId: opts.realmId, holder: opts.actor, clock: deps.clock, ttlMs: opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS });
+  const ttl = opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+  const lock = await acquireSyncLock(deps.db, { realmId: opts.realmId, holder: opts.actor, clock: deps.clock, ttlMs: ttl });
+  // Look-ups may wait out QBO's processing window: renew the lease meanwhile; each settlement is fenced by it.
+  const stop = keepAlive(lock, ttl, () => {});
+  deps = { ...deps, lease: lock };
   try {
     const settings = await getSettings(deps.db, opts.realmId, deps.clock).catch(() => undefined);
     const runId = await openRun(deps, opts.realmId, opts.actor, settings);
@@ -364,6 +370,7 @@ async function recoverCompanyOf(
       return { ...s, interrupted, runId, resolved, unsettled: unsettledList };
     });
   } finally {
+    stop();
     await lock.release();
   }
 }
