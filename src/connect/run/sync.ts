@@ -247,7 +247,11 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     await accountForRest(deps, runId, runRows, message).catch((e: unknown) =>
       deps.logger.error({ realmId, runId, err: e instanceof Error ? e.message : String(e) }, 'could not record the rows the stopped sync did not reach'),
     );
-    if (err instanceof LockLostError) return finish('interrupted', err.message, [], recovery);
+    if (err instanceof LockLostError) {
+      // The answer the fence refused to store: its journal row stays pending; the new holder's recovery settles it.
+      if (err.unrecorded) deps.logger.warn({ realmId, runId, ...err.unrecorded }, 'sync lock lost: this write was answered but not recorded; the next sync settles it');
+      return finish('interrupted', err.message, [], recovery);
+    }
     deps.logger.error({ realmId, runId, err: message }, 'sync stopped');
     return finish('failed', `The sync stopped: ${message}`, [], recovery);
   }
