@@ -355,7 +355,7 @@ export class GroupExecutor {
     const p = await this.prepared({ ...row, payloadHash: contentHash(body) }, 'update', body, body.SyncToken, null);
     if (this.state.lockLost?.()) throw new LockLostError();
     this.deps.crash('before-journal', row.group);
-    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now());
+    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now(), this.deps.lease);
     this.deps.crash('after-journal-before-send', row.group);
     try {
       const e = (await this.deps.client.sparseUpdate(entity, body as never, { requestId: p.entry.requestId })) as QboRow;
@@ -567,6 +567,7 @@ export class GroupExecutor {
       this.deps.db,
       prepared.map((p) => p.entry),
       this.now(),
+      this.deps.lease,
     );
     crash('after-journal-before-send', group);
 
@@ -782,7 +783,7 @@ export class GroupExecutor {
     const p = await this.prepare(row, null);
     if (!p) return;
     if (this.state.lockLost?.()) throw new LockLostError();
-    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now());
+    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now(), this.deps.lease);
     let r: BatchResult;
     try {
       r = { bId: bIdFor(0), ok: true, entity: row.qbo.entity as EntityName, value: (await this.sparseUpdateNoReread(row.qbo.entity as EntityName, p)) as Record<string, unknown> };
@@ -832,7 +833,7 @@ export class GroupExecutor {
     }
     if (this.state.lockLost?.()) throw new LockLostError();
     this.deps.crash('before-journal', group);
-    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now());
+    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now(), this.deps.lease);
     this.deps.crash('after-journal-before-send', group);
     try {
       const e = (await this.deps.client.void(entity, { Id: id, SyncToken: p.entry.baseSyncToken! }, { requestId: p.entry.requestId })) as QboRow;

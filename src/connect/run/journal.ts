@@ -41,9 +41,13 @@ export interface JournalEntry {
 
 export type JournalRow = Selectable<Database['journal']>;
 
-/** Commits the entries as pending (may have been sent) and returns their ids, in order. */
-export async function journalWrites(db: Db, entries: JournalEntry[], now: Date): Promise<number[]> {
+/**
+ * Commits the entries as pending (may have been sent) and returns their ids, in order. Fenced too:
+ * a writer that lost the lock journals nothing, so it sends nothing more.
+ */
+export async function journalWrites(db: Db, entries: JournalEntry[], now: Date, lease?: Lease): Promise<number[]> {
   return db.transaction().execute(async (trx) => {
+    await fenceWrite(trx, lease);
     const ids: number[] = [];
     for (const e of entries) {
       const r = await trx

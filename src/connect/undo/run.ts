@@ -256,6 +256,7 @@ async function undoOne(deps: UndoDeps, opts: UndoOptions, undoRunId: string, ite
       },
     ],
     now(),
+    deps.lease,
   );
   deps.crash('after-journal-before-send', UNDO_GROUP);
   try {
