@@ -302,7 +302,8 @@ async function accountForRest(deps: RunDeps, runId: string, runRows: PlanRow[], 
         message: journalId !== undefined ? sentence('run.unsettled', { record, journalId, detail: reason }) : sentence('run.stopped', { record, detail: reason }),
       },
       deps.clock(),
-      deps.lease,
+      // Not fenced: no journal row is resolved; this closes the run's own history, also after the lock was lost.
+      undefined,
     );
   }
   return notSent;
