@@ -150,7 +150,9 @@ export const configSchema = z.object({
   /** The From address of notification emails. */
   mailFrom: z
     .string()
-    .refine((v) => /^[^\s@<>]+@[^\s@<>]+$/.test(v) || /^[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>$/.test(v), { error: 'must be an email address, e.g. qbo-connect@example.com or "QBO Connect <qbo-connect@example.com>"' })
+    .refine((v) => /^[^\s@<>]+@[^\s@<>]+$/.test(v) || /^[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>$/.test(v), {
+      error: 'must be an email address, e.g. qbo-connect@example.com or "QBO Connect <qbo-connect@example.com>"',
+    })
     .default('qbo-connect@localhost'),
 });
 

@@ -17,7 +17,14 @@ interface SetOptions {
 /** The options → a change: `none` clears; emails are comma-separated. */
 export function changeFromOptions(opts: SetOptions, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
   const change: Record<string, unknown> = {};
-  if (opts.emails !== undefined) change.emails = opts.emails.trim() === 'none' ? [] : opts.emails.split(',').map((e) => e.trim()).filter(Boolean);
+  if (opts.emails !== undefined)
+    change.emails =
+      opts.emails.trim() === 'none'
+        ? []
+        : opts.emails
+            .split(',')
+            .map((e) => e.trim())
+            .filter(Boolean);
   if (opts.webhookUrl !== undefined) change.webhookUrl = opts.webhookUrl.trim() === 'none' ? null : opts.webhookUrl.trim();
   if (opts.webhookSecretFromEnv !== undefined) {
     const name = opts.webhookSecretFromEnv;
@@ -61,7 +68,8 @@ export function registerNotify(program: Command): void {
       const change = changeFromOptions(opts);
       await withApp(cmd, async (app) => {
         const results = await setNotificationSettings(app.ctx.db, { change, actor: cliActor(), clock: app.ctx.clock, cipher: app.ctx.qbo.cipher });
-        for (const r of results) console.log(r.changed ? `${r.field}: ${showValue(r.oldValue)} -> ${showValue(r.newValue)}` : `${r.field} is already ${showValue(r.newValue)}; nothing changed.`);
+        for (const r of results)
+          console.log(r.changed ? `${r.field}: ${showValue(r.oldValue)} -> ${showValue(r.newValue)}` : `${r.field} is already ${showValue(r.newValue)}; nothing changed.`);
       });
     });
 

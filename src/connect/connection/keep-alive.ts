@@ -54,7 +54,10 @@ export async function keepTokensAlive(ctx: NotifyCtx, opts: KeepAliveOptions = {
       const left = daysUntil(hard, now);
       if (left > 0 && (HARD_EXPIRY_WARN_DAYS as readonly number[]).includes(left)) {
         outcome.hardExpiryWarnedDays = left;
-        ctx.logger.warn({ realmId: info.realmId, hardExpiresAt: hard.toISOString(), daysLeft: left }, 'keep-alive: the QuickBooks connection reaches its 5-year limit soon; connect again');
+        ctx.logger.warn(
+          { realmId: info.realmId, hardExpiresAt: hard.toISOString(), daysLeft: left },
+          'keep-alive: the QuickBooks connection reaches its 5-year limit soon; connect again',
+        );
         await notifyConnectionExpiring(ctx, { realmId: info.realmId, why: 'hard-expiry', expiresAt: hard });
       }
     }

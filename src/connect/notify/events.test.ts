@@ -38,7 +38,10 @@ describe('run closes that tell someone', () => {
     for (const [run, kind] of cases) {
       added.length = 0;
       await notifyRunClosed(ctx, run);
-      expect(added.map((a) => a.event.kind), run.status).toEqual(kind ? [kind] : []);
+      expect(
+        added.map((a) => a.event.kind),
+        run.status,
+      ).toEqual(kind ? [kind] : []);
     }
   });
 });

@@ -51,7 +51,12 @@ export function checkWebhookUrl(value: unknown): string | null {
   if (value === null || value === '') return null;
   if (typeof value !== 'string' || value.length > 2000 || !URL.canParse(value)) throw refusal('notify.invalid-webhook-url', { value, detail: 'it is not a URL' }, 'webhookUrl');
   const u = new URL(value);
-  if (u.username || u.password) throw refusal('notify.invalid-webhook-url', { value: `${u.protocol}//…@${u.host}`, detail: 'it must not carry a user name or password (the signature authenticates us)' }, 'webhookUrl');
+  if (u.username || u.password)
+    throw refusal(
+      'notify.invalid-webhook-url',
+      { value: `${u.protocol}//…@${u.host}`, detail: 'it must not carry a user name or password (the signature authenticates us)' },
+      'webhookUrl',
+    );
   if (u.protocol === 'https:') return u.toString();
   if (u.protocol === 'http:' && loopback(u.hostname)) return u.toString();
   throw refusal('notify.invalid-webhook-url', { value }, 'webhookUrl');

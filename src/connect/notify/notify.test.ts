@@ -111,7 +111,14 @@ describe('notifications (real SMTP server, real webhook receiver)', () => {
     expect(signBody('another-secret-0000', hook.body)).not.toBe(expected);
     expect(hook.headers['x-qbo-connect-event']).toBe('schedule-blocked');
     const body = JSON.parse(hook.body) as Record<string, unknown>;
-    expect(body).toMatchObject({ type: 'schedule-blocked', realmId: REALM, company: 'Keystone Architects', path: '/preview', link: 'https://books.example.com/preview', at: T0.toISOString() });
+    expect(body).toMatchObject({
+      type: 'schedule-blocked',
+      realmId: REALM,
+      company: 'Keystone Architects',
+      path: '/preview',
+      link: 'https://books.example.com/preview',
+      at: T0.toISOString(),
+    });
     expect(String(body.happened)).toContain('2 blocking errors');
     noSecret(hook.body);
     // The same event went by email too.
@@ -175,10 +182,26 @@ describe('notifications (real SMTP server, real webhook receiver)', () => {
   });
 
   it('each change is audited with who, when, the old and the new value; the secret only as set/changed', async () => {
-    await setNotificationSettings(app.ctx.db, { change: { emails: ['carol@example.com'], webhookSecret: 'whsec-new-0000000000' }, actor: 'cli:carol', clock, cipher: app.ctx.qbo.cipher });
+    await setNotificationSettings(app.ctx.db, {
+      change: { emails: ['carol@example.com'], webhookSecret: 'whsec-new-0000000000' },
+      actor: 'cli:carol',
+      clock,
+      cipher: app.ctx.qbo.cipher,
+    });
     const audit = await listNotificationAudit(app.ctx.db);
-    expect(audit.slice(0, 2).map((a) => a.field).sort()).toEqual(['emails', 'webhookSecret']);
-    expect(audit.find((a) => a.field === 'emails')).toMatchObject({ field: 'emails', oldValue: ['ada@example.com', 'bob@example.com'], newValue: ['carol@example.com'], actor: 'cli:carol', changedAt: T0.toISOString() });
+    expect(
+      audit
+        .slice(0, 2)
+        .map((a) => a.field)
+        .sort(),
+    ).toEqual(['emails', 'webhookSecret']);
+    expect(audit.find((a) => a.field === 'emails')).toMatchObject({
+      field: 'emails',
+      oldValue: ['ada@example.com', 'bob@example.com'],
+      newValue: ['carol@example.com'],
+      actor: 'cli:carol',
+      changedAt: T0.toISOString(),
+    });
     expect(audit.find((a) => a.field === 'webhookSecret')).toMatchObject({ field: 'webhookSecret', oldValue: 'set', newValue: 'changed', actor: 'cli:carol' });
     expect(audit.find((a) => a.field === 'webhookUrl')).toMatchObject({ oldValue: null, newValue: hooks.url, actor: 'user:ada@example.com' });
     noSecret(JSON.stringify(audit));

@@ -61,7 +61,12 @@ export async function deliverNow(ctx: NotifyCtx, payload: DeliveryPayload, overr
 function logFailure(ctx: NotifyCtx, payload: DeliveryPayload, err: unknown): void {
   const realmId = 'realmId' in payload.event ? payload.event.realmId : undefined;
   ctx.logger.warn(
-    { channel: payload.channel, event: payload.event.kind, ...(realmId ? { realmId } : {}), err: err instanceof DeliveryError ? err.message : err instanceof Error ? err.message.slice(0, 200) : 'failed' },
+    {
+      channel: payload.channel,
+      event: payload.event.kind,
+      ...(realmId ? { realmId } : {}),
+      err: err instanceof DeliveryError ? err.message : err instanceof Error ? err.message.slice(0, 200) : 'failed',
+    },
     'notification not delivered',
   );
 }

@@ -133,7 +133,10 @@ export async function setNotificationSettings(db: Db, input: SetNotificationsInp
         if (changed.length === 0) return results;
         const values = { emails: JSON.stringify(emails), webhook_url: url, webhook_secret_enc: secretEnc, updated_at: now };
         if (!row) {
-          await trx.insertInto('notification_settings').values({ practice_id: practiceId, ...values, version: 1 }).execute();
+          await trx
+            .insertInto('notification_settings')
+            .values({ practice_id: practiceId, ...values, version: 1 })
+            .execute();
         } else {
           const upd = await trx
             .updateTable('notification_settings')

@@ -24,7 +24,11 @@ export interface SyncWiringOptions {
   processingWindowMs?: number;
 }
 
-export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | 'clock' | 'qbo' | 'metrics' | 'drain' | 'jobs'>, realmId: string, opts: SyncWiringOptions = {}): SyncDeps {
+export function syncDepsFor(
+  ctx: Pick<AppContext, 'config' | 'db' | 'logger' | 'clock' | 'qbo' | 'metrics' | 'drain' | 'jobs'>,
+  realmId: string,
+  opts: SyncWiringOptions = {},
+): SyncDeps {
   const env = opts.env ?? process.env;
   const crash: CrashPoint = crashPointFromEnv(env);
   // QBO_CONNECT_BATCH_SIZE (1–30) narrows batches, so tests can cross batch boundaries with few records.

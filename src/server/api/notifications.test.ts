@@ -22,7 +22,11 @@ describeEachDialect('notifications API', (ctx) => {
   let admin: string;
   let viewer: string;
   const call = (token: string, method = 'GET', body?: unknown, path = '/api/v1/notifications') =>
-    http.request(path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    http.request(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
 
   beforeAll(async () => {
     const app = {

@@ -38,8 +38,8 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flash?: Flash, status: 20
         <section aria-labelledby="section-title">
           <h2 id="section-title">Notifications</h2>
           <p>
-            Who is told when a sync fails, holds records or is refused, when a scheduled sync is blocked by errors, and when a QuickBooks connection is
-            disconnected or about to expire. Each message says what happened, which company, and what to do, with a link here.
+            Who is told when a sync fails, holds records or is refused, when a scheduled sync is blocked by errors, and when a QuickBooks connection is disconnected or about to
+            expire. Each message says what happened, which company, and what to do, with a link here.
           </p>
           {notice ? <Notice kind={notice.kind}>{notice.text}</Notice> : null}
           {!admin ? <Notice kind="warn">Only an administrator can change notifications; you can see them.</Notice> : null}
@@ -55,8 +55,8 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flash?: Flash, status: 20
             </textarea>
             <label for="notify-webhook-url">Webhook URL</label>
             <p class="hint" id="notify-webhook-url-help">
-              An https:// address that receives each event as JSON, signed: header X-QBO-Connect-Signature is sha256= and the hex HMAC-SHA256 of the body
-              under the signing secret. Empty turns the webhook off. <span class="current">Now: {shownValue(n.webhookUrl)}.</span>
+              An https:// address that receives each event as JSON, signed: header X-QBO-Connect-Signature is sha256= and the hex HMAC-SHA256 of the body under the signing secret.
+              Empty turns the webhook off. <span class="current">Now: {shownValue(n.webhookUrl)}.</span>
             </p>
             <input id="notify-webhook-url" name="webhookUrl" type="url" value={n.webhookUrl ?? ''} disabled={!admin} aria-describedby="notify-webhook-url-help" />
             <label for="notify-webhook-secret">Webhook signing secret</label>
