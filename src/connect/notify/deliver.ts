@@ -48,8 +48,13 @@ export interface EmailOptions {
 }
 
 export async function sendEmail(opts: EmailOptions, message: RenderedNotification): Promise<void> {
-  const timeout = opts.timeoutMs ?? 15_000;
+  // One deadline for the whole delivery: a caller may hold a lock meanwhile (a disconnect inside the token refresh lock).
+  const timeout = opts.timeoutMs ?? 10_000;
   const transport = nodemailer.createTransport({ url: opts.smtpUrl, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${timeout} ms`), { code: 'ETIMEDOUT' })), timeout);
+  });
   let password: string | undefined;
   try {
     password = decodeURIComponent(new URL(opts.smtpUrl).password) || undefined;
@@ -57,18 +62,22 @@ export async function sendEmail(opts: EmailOptions, message: RenderedNotificatio
     password = undefined;
   }
   try {
-    await transport.sendMail({
+    const sending = transport.sendMail({
       from: opts.from,
       to: opts.to,
       subject: message.subject,
       text: message.text,
       headers: { 'X-QBO-Connect-Event': message.kind },
     });
+    // Past the deadline its own failure comes later, with nobody waiting for it.
+    sending.catch(() => {});
+    await Promise.race([sending, deadline]);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const why = err instanceof Error ? err.message : String(err);
     throw new DeliveryError('email', `email through ${smtpTarget(opts.smtpUrl)} failed${typeof code === 'string' ? ` (${code})` : ''}: ${scrub(why, [opts.smtpUrl, password])}`);
   } finally {
+    clearTimeout(timer);
     transport.close();
   }
 }
@@ -104,7 +113,7 @@ export async function postWebhook(opts: WebhookOptions, message: RenderedNotific
       },
       body,
       redirect: 'error',
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
     });
   } catch (err) {
     throw new DeliveryError('webhook', `webhook to ${where} failed: ${scrub(err instanceof Error ? err.message : String(err), [opts.secret])}`);

@@ -7,6 +7,7 @@
  * refused naming its field, nothing stored.
  */
 import crypto from 'node:crypto';
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../app.js';
 import { testConfig } from '../../../test/helpers/config.js';
@@ -239,6 +240,25 @@ describe('notifications (real SMTP server, real webhook receiver)', () => {
 });
 
 describe('a broken SMTP server', () => {
+  it('one that accepts and never answers is given up on at the deadline, logged, never thrown', async () => {
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { app, lines } = await appWith((silent.address() as AddressInfo).port);
+    try {
+      await setNotificationSettings(app.ctx.db, { change: { emails: ['ada@example.com'] }, actor: 'test', clock, cipher: app.ctx.qbo.cipher });
+      const started = Date.now();
+      await notifyScheduleBlocked(app.ctx, { realmId: REALM, errors: ['x'] }, { timeoutMs: 300 });
+      expect(Date.now() - started).toBeLessThan(5000);
+      // Our deadline or nodemailer's greeting timeout, whichever fires first: both bound the wait.
+      expect(lines.join('')).toContain('notification not delivered');
+      expect(lines.join('')).toMatch(/no answer within 300 ms|Greeting never received|ETIMEDOUT/);
+      noSecret(lines.join(''));
+    } finally {
+      await app.close();
+      silent.close();
+    }
+  });
+
   it('is logged without secrets and the run closes as it would have', async () => {
     const { app, lines } = await appWith(await closedPort());
     try {

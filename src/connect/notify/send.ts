@@ -132,8 +132,8 @@ export function notifyConnectionExpiring(ctx: NotifyCtx, e: { realmId: string; w
  * A scheduled sync whose preview had blocking errors (the schedules work calls this): `errors` are
  * the preview's blocking sentences (run/sync.ts blockingErrors); the first three are quoted.
  */
-export function notifyScheduleBlocked(ctx: NotifyCtx, e: { realmId: string; errors: string[] }): Promise<void> {
-  return notify(ctx, { kind: 'schedule-blocked', realmId: e.realmId, errors: e.errors.length, detail: e.errors.slice(0, 3) });
+export function notifyScheduleBlocked(ctx: NotifyCtx, e: { realmId: string; errors: string[] }, overrides: DeliveryOverrides = {}): Promise<void> {
+  return notify(ctx, { kind: 'schedule-blocked', realmId: e.realmId, errors: e.errors.length, detail: e.errors.slice(0, 3) }, overrides);
 }
 
 export interface TestOutcome {
