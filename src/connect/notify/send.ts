@@ -144,10 +144,11 @@ export interface TestOutcome {
 /** `notify test`: sends a test message now on every configured channel; refuses naming what failed. */
 export async function sendTestNotification(ctx: NotifyCtx, actor: string, overrides: DeliveryOverrides = {}): Promise<TestOutcome> {
   const t = await getNotificationTargets(ctx.db, ctx.qbo.cipher);
-  if (t.emails.length === 0 && !t.webhookUrl) throw refusal('notify.nothing-configured');
+  if (t.emails.length === 0 && !t.webhookUrl) throw refusal('notify.nothing-configured', {}, 'emails');
   const at = ctx.clock().toISOString();
   const outcome: TestOutcome = { email: 'not-set', webhook: 'not-set' };
   const failures: string[] = [];
+  let failedField: 'emails' | 'webhookUrl' | undefined;
   for (const channel of ['email', 'webhook'] as const) {
     if (channel === 'email' && t.emails.length === 0) continue;
     if (channel === 'webhook' && !t.webhookUrl) continue;
@@ -156,8 +157,9 @@ export async function sendTestNotification(ctx: NotifyCtx, actor: string, overri
       outcome[channel] = 'sent';
     } catch (err) {
       failures.push(err instanceof Error ? err.message : String(err));
+      failedField ??= channel === 'email' ? 'emails' : 'webhookUrl';
     }
   }
-  if (failures.length) throw refusal('notify.test-failed', { detail: failures.join('; ') });
+  if (failures.length) throw refusal('notify.test-failed', { detail: failures.join('; ') }, failedField);
   return outcome;
 }
