@@ -10,6 +10,8 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSession } from '../../src/accounts/sessions.js';
+import { createUser } from '../../src/accounts/users.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { listRuns } from '../../src/connect/run/history.js';
 import { sync } from '../../src/connect/run/sync.js';
@@ -53,7 +55,7 @@ describe('company-changes: what QBO says changed', () => {
     expect(first.status, first.message ?? '').toBe('succeeded');
   }, 180_000);
 
-  it('notes nothing for the sync\'s own writes (payments it applied included)', async () => {
+  it('notes nothing for the sync\'s own writes', async () => {
     await run();
     expect(await changed()).toEqual([]);
     expect(await c.app.ctx.db.selectFrom('qbo_change_cursors').selectAll().where('realm_id', '=', c.realmId).executeTakeFirst()).toBeDefined();
@@ -137,6 +139,13 @@ describe('company-changes: what QBO says changed', () => {
       await companyChanges(jobs[0]!.payload, { ctx, jobs: queue, signal: new AbortController().signal, attempt: 1, maxAttempts: 25 });
       const noted = await changed();
       expect(noted.map((l) => [l.record_key, (JSON.parse(l.qbo_changed_fields!) as string[]).sort()])).toEqual([[target.record_key, ['PrivateNote', 'TxnDate']]]);
+
+      // The invoice's page says so, before anyone opens a preview.
+      const viewer = await createUser(ctx.db, { email: 'viewer@example.com', name: 'Viewer', role: 'viewer' });
+      const { cookieValue } = await createSession(ctx.db, viewer, ctx.clock());
+      const page = await http.request(`${ctx.config.publicUrl}/practice/invoice/${encodeURIComponent(target.record_key)}`, { headers: { cookie: `qbc_session=${cookieValue}` } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/Changed in QuickBooks \((PrivateNote, TxnDate|TxnDate, PrivateNote)\)/);
     } finally {
       c.emu.control.setWebhooks({ url: null, duplicate: false });
       await new Promise((r) => server.close(r));
