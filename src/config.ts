@@ -97,7 +97,7 @@ export const configSchema = z.object({
   metricsToken: z.string().min(16, { error: 'must be at least 16 characters (a random string the Prometheus scraper sends as a bearer token)' }).optional(),
   /** The Intuit app's webhook verifier token (developer portal → Webhooks → Show token): POST
    *  /webhooks/intuit answers only while it is set, and only to bodies signed with it. */
-  webhookVerifierToken: z.string().min(8, { error: 'must be the verifier token shown on your Intuit app\'s Webhooks page (at least 8 characters)' }).optional(),
+  webhookVerifierToken: z.string().min(8, { error: "must be the verifier token shown on your Intuit app's Webhooks page (at least 8 characters)" }).optional(),
   publicUrl: httpUrl.optional(),
   /** The reverse proxy's address (e.g. 127.0.0.1): only a request arriving from it has its
    *  X-Forwarded-For read, and then only the address that proxy appended (the last one), so the

@@ -70,7 +70,11 @@ describe('emulator webhooks', () => {
     const text = await put.text();
     expect(text).not.toContain(VERIFIER);
     expect(JSON.parse(text)).toMatchObject({ url, verifierToken: 'set', delayMs: 50, format: 'legacy' });
-    const bad = await fetch(`${emu.urls.control}/webhooks`, { method: 'PUT', headers: { 'x-control-token': CONTROL, 'content-type': 'application/json' }, body: JSON.stringify({ url: 'ftp://x' }) });
+    const bad = await fetch(`${emu.urls.control}/webhooks`, {
+      method: 'PUT',
+      headers: { 'x-control-token': CONTROL, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'ftp://x' }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/^url:/);
   });
@@ -82,7 +86,9 @@ describe('emulator webhooks', () => {
     await expect.poll(() => received.length, { timeout: 5000 }).toBe(1);
     const [r] = received;
     expect(r!.signature).toBe(sign(r!.body));
-    const body = JSON.parse(r!.body) as { eventNotifications: Array<{ realmId: string; dataChangeEvent: { entities: Array<{ name: string; id: string; operation: string; lastUpdated: string }> } }> };
+    const body = JSON.parse(r!.body) as {
+      eventNotifications: Array<{ realmId: string; dataChangeEvent: { entities: Array<{ name: string; id: string; operation: string; lastUpdated: string }> } }>;
+    };
     expect(body.eventNotifications).toHaveLength(1);
     expect(body.eventNotifications[0]!.realmId).toBe(realmId());
     const entities = body.eventNotifications[0]!.dataChangeEvent.entities.map((e) => `${e.name} ${e.id} ${e.operation}`).sort();
@@ -119,7 +125,12 @@ describe('emulator webhooks', () => {
     // The first retry is 10 emulated seconds later: 10 ms at time scale 1000.
     await expect.poll(() => received.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
     expect(received[1]!.body).toBe(received[0]!.body);
-    expect(emu.control.webhooks().deliveries.slice(-2).map((d) => [d.status, d.attempt])).toEqual([
+    expect(
+      emu.control
+        .webhooks()
+        .deliveries.slice(-2)
+        .map((d) => [d.status, d.attempt]),
+    ).toEqual([
       [500, 1],
       [200, 2],
     ]);

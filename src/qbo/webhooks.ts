@@ -94,7 +94,13 @@ export function parseWebhookPayload(body: unknown): { format: 'legacy' | 'cloude
       changes: r.data.map((e) => {
         const [, entity = '', verb = ''] = e.type.split('.');
         // `qbo.invoice.updated.v1` → Invoice / Update; entity names are QBO's, capitalised (billpayment → Billpayment is fine for matching case-insensitively).
-        return { realmId: e.intuitaccountid, entity: entity.charAt(0).toUpperCase() + entity.slice(1), id: e.intuitentityid, operation: VERB[verb.toLowerCase()] ?? verb, at: e.time };
+        return {
+          realmId: e.intuitaccountid,
+          entity: entity.charAt(0).toUpperCase() + entity.slice(1),
+          id: e.intuitentityid,
+          operation: VERB[verb.toLowerCase()] ?? verb,
+          at: e.time,
+        };
       }),
     };
   }

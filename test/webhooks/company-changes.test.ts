@@ -9,7 +9,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createSession } from '../../src/accounts/sessions.js';
 import { createUser } from '../../src/accounts/users.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
@@ -34,7 +34,8 @@ describe('company-changes: what QBO says changed', () => {
       jobs.push({ task, payload });
     },
   };
-  const run = () => companyChanges({ realmId: c.realmId }, { ctx: c.app.ctx, jobs: queue, signal: new AbortController().signal, attempt: 1, maxAttempts: 25 } satisfies TaskContext);
+  const run = () =>
+    companyChanges({ realmId: c.realmId }, { ctx: c.app.ctx, jobs: queue, signal: new AbortController().signal, attempt: 1, maxAttempts: 25 } satisfies TaskContext);
   const links = () => c.app.ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).orderBy('record_kind').orderBy('record_key').execute();
   const changed = async () => (await links()).filter((l) => l.qbo_changed_at !== null);
   let edits = 0;
@@ -55,7 +56,7 @@ describe('company-changes: what QBO says changed', () => {
     expect(first.status, first.message ?? '').toBe('succeeded');
   }, 180_000);
 
-  it('notes nothing for the sync\'s own writes', async () => {
+  it("notes nothing for the sync's own writes", async () => {
     await run();
     expect(await changed()).toEqual([]);
     expect(await c.app.ctx.db.selectFrom('qbo_change_cursors').selectAll().where('realm_id', '=', c.realmId).executeTakeFirst()).toBeDefined();
@@ -92,7 +93,12 @@ describe('company-changes: what QBO says changed', () => {
     expect(balance).toBeGreaterThan(0);
     const payment = await deps.client.create(
       'Payment',
-      { CustomerRef: invoice['CustomerRef'], TotalAmt: balance, TxnDate: invoice['TxnDate'], Line: [{ Amount: balance, LinkedTxn: [{ TxnId: invoice.Id, TxnType: 'Invoice' }] }] } as never,
+      {
+        CustomerRef: invoice['CustomerRef'],
+        TotalAmt: balance,
+        TxnDate: invoice['TxnDate'],
+        Line: [{ Amount: balance, LinkedTxn: [{ TxnId: invoice.Id, TxnType: 'Invoice' }] }],
+      } as never,
       { requestId: 'changes-hand-payment' },
     );
     const runsBefore = (await listRuns(ctx.db, { realmId: c.realmId })).length;

@@ -62,7 +62,13 @@ describe('POST /webhooks/intuit', () => {
     const now = app.ctx.clock();
     await app.ctx.qbo.connections.saveConnection({
       realmId: REALM,
-      tokens: { accessToken: 'a'.repeat(40), refreshToken: 'r'.repeat(40), accessExpiresAt: new Date(now.getTime() + 3_600_000), refreshExpiresAt: null, refreshHardExpiresAt: null },
+      tokens: {
+        accessToken: 'a'.repeat(40),
+        refreshToken: 'r'.repeat(40),
+        accessExpiresAt: new Date(now.getTime() + 3_600_000),
+        refreshExpiresAt: null,
+        refreshHardExpiresAt: null,
+      },
     });
     http = createHttpApp(app.ctx, { connection: undefined });
   });
@@ -117,7 +123,9 @@ describe('POST /webhooks/intuit', () => {
 
   it('acknowledges a replay without adding work', async () => {
     fresh();
-    const body = JSON.stringify({ eventNotifications: [{ realmId: REALM, dataChangeEvent: { entities: [{ id: '77', operation: 'Update', name: 'Invoice', lastUpdated: '2025-09-08T21:00:00.000Z' }] } }] });
+    const body = JSON.stringify({
+      eventNotifications: [{ realmId: REALM, dataChangeEvent: { entities: [{ id: '77', operation: 'Update', name: 'Invoice', lastUpdated: '2025-09-08T21:00:00.000Z' }] } }],
+    });
     const sig = webhookSignature(TOKEN, body);
     expect((await post(body, sig)).status).toBe(200);
     expect((await post(body, sig)).status).toBe(200);

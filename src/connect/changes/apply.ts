@@ -79,7 +79,12 @@ export async function applyQboChanges(deps: ChangesDeps, realmId: string): Promi
   let newPayments = 0;
   for (const [entity, rows] of Object.entries(cdc.changes) as Array<[EntityName, CdcRow[] | undefined]>) {
     if (!rows?.length) continue;
-    const links = await linksByQboId(db, realmId, entity, rows.map((r) => r.Id));
+    const links = await linksByQboId(
+      db,
+      realmId,
+      entity,
+      rows.map((r) => r.Id),
+    );
     const bases = await basesOf(db, realmId, [...links.values()]);
     for (const row of rows) {
       const link = links.get(row.Id);
@@ -113,7 +118,13 @@ export function changedFields(link: Link, row: CdcRow, base: ReturnType<typeof b
   if (row.SyncToken !== undefined && row.SyncToken === link.sync_token) return null;
   if (!base) return row.SyncToken === undefined ? null : [];
   const out = Object.keys(base).filter((f) => !same(base[f]!.qbo, normalizeField(f, row[f])));
-  if (link.qbo_total_cents !== null && typeof row['TotalAmt'] === 'number' && row['TotalAmt'] === 0 && Number(link.qbo_total_cents) !== 0 && /Voided/i.test(String(row['PrivateNote'] ?? ''))) {
+  if (
+    link.qbo_total_cents !== null &&
+    typeof row['TotalAmt'] === 'number' &&
+    row['TotalAmt'] === 0 &&
+    Number(link.qbo_total_cents) !== 0 &&
+    /Voided/i.test(String(row['PrivateNote'] ?? ''))
+  ) {
     return ['voided'];
   }
   return out.length ? out : null;

@@ -30,7 +30,10 @@ export interface ChangeSource {
 export const webhookSettingsSchema = z
   .object({
     /** Where to POST (the product's `<public URL>/webhooks/intuit`); null turns webhooks off. */
-    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:3000/webhooks/intuit' }).nullable().optional(),
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:3000/webhooks/intuit' })
+      .nullable()
+      .optional(),
     verifierToken: z.string().min(8, { error: 'must be at least 8 characters (the token the receiver checks signatures with)' }).optional(),
     /** How long (real ms) a company's changes are collected before one notification goes. Default 1000. */
     delayMs: z.number().int().min(0).max(600_000).optional(),
@@ -78,7 +81,14 @@ const KEEP_DELIVERIES = 200;
 
 export function createWebhookSender(deps: { source: ChangeSource; clock: EmulatorClock; fetch?: typeof fetch }): WebhookSender {
   const doFetch = deps.fetch ?? fetch;
-  const s = { url: null as string | null, verifierToken: undefined as string | undefined, delayMs: 1000, format: 'legacy' as 'legacy' | 'cloudevents', forge: false, duplicate: false };
+  const s = {
+    url: null as string | null,
+    verifierToken: undefined as string | undefined,
+    delayMs: 1000,
+    format: 'legacy' as 'legacy' | 'cloudevents',
+    forge: false,
+    duplicate: false,
+  };
   /** Per company, the last change already notified (changes before configuration are not sent). */
   const sentSeq = new Map<string, number>();
   const timers = new Map<string, NodeJS.Timeout>();
@@ -120,7 +130,12 @@ export function createWebhookSender(deps: { source: ChangeSource; clock: Emulato
     const signature = crypto.createHmac('sha256', key).update(payload).digest('base64');
     let status: number | 'error';
     try {
-      const res = await doFetch(s.url!, { method: 'POST', headers: { 'content-type': 'application/json', 'intuit-signature': signature }, body: payload, signal: AbortSignal.timeout(3000) });
+      const res = await doFetch(s.url!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'intuit-signature': signature },
+        body: payload,
+        signal: AbortSignal.timeout(3000),
+      });
       status = res.status;
       await res.body?.cancel();
     } catch {
@@ -158,7 +173,15 @@ export function createWebhookSender(deps: { source: ChangeSource; clock: Emulato
   };
 
   return {
-    view: () => ({ url: s.url, verifierToken: s.verifierToken ? 'set' : 'unset', delayMs: s.delayMs, format: s.format, forge: s.forge, duplicate: s.duplicate, deliveries: [...deliveries] }),
+    view: () => ({
+      url: s.url,
+      verifierToken: s.verifierToken ? 'set' : 'unset',
+      delayMs: s.delayMs,
+      format: s.format,
+      forge: s.forge,
+      duplicate: s.duplicate,
+      deliveries: [...deliveries],
+    }),
     configure(patch) {
       const v = webhookSettingsSchema.parse(patch);
       const wasActive = active();

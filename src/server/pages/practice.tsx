@@ -89,7 +89,11 @@ async function syncStates(deps: WebDeps, realmId: string | undefined, kind: Brow
   const out = new Map<string, SyncState>();
   for (const k of keys) out.set(k, { state: 'not yet', qbo: [] });
   if (!realmId || keys.length === 0) return out;
-  let q = deps.ctx.db.selectFrom('links').select(['record_key', 'qbo_entity', 'qbo_id', 'qbo_changed_at', 'qbo_changed_fields']).where('realm_id', '=', realmId).where('record_kind', 'in', linkKinds[kind]);
+  let q = deps.ctx.db
+    .selectFrom('links')
+    .select(['record_key', 'qbo_entity', 'qbo_id', 'qbo_changed_at', 'qbo_changed_fields'])
+    .where('realm_id', '=', realmId)
+    .where('record_kind', 'in', linkKinds[kind]);
   // A project's job items are keyed `<number>|…`; everything else by its own key.
   if (kind !== 'project') q = q.where('record_key', 'in', keys);
   for (const l of await q.execute()) {
