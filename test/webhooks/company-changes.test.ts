@@ -20,13 +20,14 @@ import { companyChanges, WEBHOOK_ACTOR } from '../../src/jobs/tasks/company-chan
 import { listRecords } from '../../src/practice/store.js';
 import { createHttpApp } from '../../src/server/http.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';
+import { dialects } from '../helpers/db.js';
 import { readyDemo } from '../sync/demo-setup.js';
 
 type Row = Record<string, unknown> & { Id: string; SyncToken: string };
 const VERIFIER = 'end-to-end-verifier-token';
 
-describe('company-changes: what QBO says changed', () => {
-  const c = withConnectedEmulator('sqlite');
+describe.each(dialects)('company-changes: what QBO says changed [%s]', (dialect) => {
+  const c = withConnectedEmulator(dialect);
   let deps: ReturnType<typeof syncDepsFor>;
   const jobs: Array<{ task: string; payload: Record<string, unknown> }> = [];
   const queue: JobQueue = {
