@@ -64,12 +64,12 @@ describe('emulator webhooks', () => {
     const put = await fetch(`${emu.urls.control}/webhooks`, {
       method: 'PUT',
       headers: { 'x-control-token': CONTROL, 'content-type': 'application/json' },
-      body: JSON.stringify({ url, verifierToken: VERIFIER, delayMs: 50 }),
+      body: JSON.stringify({ url, verifierToken: VERIFIER, delayMs: 1500 }),
     });
     expect(put.status).toBe(200);
     const text = await put.text();
     expect(text).not.toContain(VERIFIER);
-    expect(JSON.parse(text)).toMatchObject({ url, verifierToken: 'set', delayMs: 50, format: 'legacy' });
+    expect(JSON.parse(text)).toMatchObject({ url, verifierToken: 'set', delayMs: 1500, format: 'legacy' });
     const bad = await fetch(`${emu.urls.control}/webhooks`, {
       method: 'PUT',
       headers: { 'x-control-token': CONTROL, 'content-type': 'application/json' },
@@ -83,7 +83,8 @@ describe('emulator webhooks', () => {
     const a = await newCustomer('Webhook One');
     const b = await newCustomer('Webhook Two');
     await call('customer', { method: 'POST', body: JSON.stringify({ Id: a.Id, SyncToken: a.SyncToken, sparse: true, CompanyName: 'Edited' }) });
-    await expect.poll(() => received.length, { timeout: 5000 }).toBe(1);
+    // One notification for the three writes, after the delay (1.5 s: wide enough for a loaded machine).
+    await expect.poll(() => received.length, { timeout: 10_000 }).toBe(1);
     const [r] = received;
     expect(r!.signature).toBe(sign(r!.body));
     const body = JSON.parse(r!.body) as {
@@ -115,6 +116,16 @@ describe('emulator webhooks', () => {
     const events = JSON.parse(received[0]!.body) as Array<Record<string, unknown>>;
     expect(events).toEqual([expect.objectContaining({ specversion: '1.0', type: 'qbo.customer.created.v1', intuitentityid: c.Id, intuitaccountid: realmId() })]);
     expect(received[0]!.signature).toBe(sign(received[0]!.body));
+  });
+
+  it('notifies only companies an app is connected to, as Intuit does', async () => {
+    const other = emu.control.seedCompany({ preset: 'au', name: 'Nobody connected' });
+    // Seeding wrote through the core, not the API: a write through the API is what notifies; the
+    // sender is poked for the other company directly, as a write to it would.
+    emu.webhooks.poke(other.realmId);
+    await newCustomer('Webhook Connected');
+    await emu.control.flushWebhooks();
+    expect(received.map((r) => (JSON.parse(r.body) as { eventNotifications: Array<{ realmId: string }> }).eventNotifications[0]!.realmId)).toEqual([realmId()]);
   });
 
   it('retries a delivery the receiver refused, like Intuit', async () => {

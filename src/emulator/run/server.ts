@@ -144,7 +144,10 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
   const closing = new Promise<void>((r) => (releaseClosing = r));
 
   const tokenStats: TokenEndpointStats = { requests: 0, faults: {} };
-  const webhooks = createWebhookSender({ source: { companies: () => core.companies(), changes: (realmId, since) => core.changes(realmId, since) }, clock });
+  const webhooks = createWebhookSender({
+    source: { companies: () => core.companies(), changes: (realmId, since) => core.changes(realmId, since), connected: (realmId) => tokens.connected(realmId) },
+    clock,
+  });
   const control = createControl({ core, clock, limiter, faults, tokens, settings, changed, tokenStats, webhooks });
   const envelopes = gatewayEnvelopes(clock);
 

@@ -21,10 +21,12 @@ export interface EmulatorChange {
   operation: 'Create' | 'Update' | 'Delete' | 'Void';
 }
 
-/** What the sender reads of the core: each company's change log. */
+/** What the sender reads of the core (each company's change log) and of OAuth (who is connected). */
 export interface ChangeSource {
   companies(): Array<{ realmId: string }>;
   changes(realmId: string, sinceSeq: number): EmulatorChange[];
+  /** Intuit notifies only companies connected to the app through OAuth. */
+  connected(realmId: string): boolean;
 }
 
 export const webhookSettingsSchema = z
@@ -165,6 +167,9 @@ export function createWebhookSender(deps: { source: ChangeSource; clock: Emulato
     const changes = deps.source.changes(realmId, sentSeq.get(realmId) ?? 0);
     if (!changes.length) return [];
     sentSeq.set(realmId, changes.at(-1)!.seq);
+    // Intuit notifies only for companies connected to the app (its webhooks page): the changes of
+    // one that is not are passed over, not kept for later.
+    if (!deps.source.connected(realmId)) return [];
     const payload = body(realmId, changes);
     const entities = new Set(changes.map((c) => `${c.entity}:${c.id}`)).size;
     const out = [await deliver(realmId, payload, entities, 1)];
