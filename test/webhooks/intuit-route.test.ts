@@ -153,6 +153,14 @@ describe('POST /webhooks/intuit', () => {
     expect(q.added).toEqual([]);
   });
 
+  it('refuses a body over 1 MB before reading it as a notification, queuing nothing', async () => {
+    fresh();
+    const body = JSON.stringify({ ...legacy, pad: 'x'.repeat(1024 * 1024) });
+    const res = await post(body, webhookSignature(TOKEN, body));
+    expect(res.status).toBe(413);
+    expect(q.added).toEqual([]);
+  });
+
   it('answers 400 naming the field for a signed body that is no QBO payload', async () => {
     const body = JSON.stringify({ eventNotifications: [{ dataChangeEvent: { entities: [] } }] });
     const res = await post(body, webhookSignature(TOKEN, body));
