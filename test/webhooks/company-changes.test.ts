@@ -14,6 +14,7 @@ import { createSession } from '../../src/accounts/sessions.js';
 import { createUser } from '../../src/accounts/users.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { listRuns } from '../../src/connect/run/history.js';
+import { acquireSyncLock } from '../../src/connect/run/lock.js';
 import { sync } from '../../src/connect/run/sync.js';
 import type { JobQueue, TaskContext } from '../../src/jobs/queue.js';
 import { companyChanges, WEBHOOK_ACTOR } from '../../src/jobs/tasks/company-changes.js';
@@ -112,6 +113,35 @@ describe.each(dialects)('company-changes: what QBO says changed [%s]', (dialect)
     expect(imported).toHaveLength(1);
     // Applying it moved the invoice's SyncToken, but no field we manage: nothing noted.
     expect(await changed()).toEqual([]);
+  });
+
+  it('throws while a sync holds the company (the queue retries), then imports the payment once', async () => {
+    const ctx = c.app.ctx;
+    const target = await quietInvoice(3);
+    const invoice = (await deps.client.read('Invoice', target.qbo_id)) as Row;
+    const balance = Number(invoice['Balance']);
+    const payment = await deps.client.create(
+      'Payment',
+      {
+        CustomerRef: invoice['CustomerRef'],
+        TotalAmt: balance,
+        TxnDate: invoice['TxnDate'],
+        Line: [{ Amount: balance, LinkedTxn: [{ TxnId: invoice.Id, TxnType: 'Invoice' }] }],
+      } as never,
+      { requestId: 'changes-hand-payment-locked' },
+    );
+    const lock = await acquireSyncLock(ctx.db, { realmId: c.realmId, holder: 'alice@example.com (web)', clock: ctx.clock });
+    const runsBefore = (await listRuns(ctx.db, { realmId: c.realmId })).length;
+    try {
+      await expect(run()).rejects.toThrow(/alice@example\.com/);
+    } finally {
+      await lock.release();
+    }
+    expect((await listRuns(ctx.db, { realmId: c.realmId })).length).toBe(runsBefore);
+    await run();
+    await run();
+    expect((await listRuns(ctx.db, { realmId: c.realmId })).length).toBe(runsBefore + 1);
+    expect((await listRecords(ctx.db, 'payment', { limit: 5000 })).items.filter((p) => p.key === `QBO-${payment.Id}`)).toHaveLength(1);
   });
 
   it('end to end: the emulator notifies the running app of an edit; the queued job marks the invoice', async () => {
