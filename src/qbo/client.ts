@@ -307,7 +307,7 @@ export function createQboClient(opts: QboClientOptions): QboClient {
           call = await call.reread();
           rereadSpent = true;
         } else if (decision.reason === 'throttled') {
-          limiter.pauseFor(decision.wait);
+          await limiter.pauseFor(decision.wait);
         }
         if (decision.wait > 0) await sleep(decision.wait);
         continue;
