@@ -33,7 +33,7 @@ function fakeClock() {
 }
 
 function two(o: Partial<SharedBudgetOptions> & Pick<SharedBudgetOptions, 'now' | 'sleep'>): [LimiterRegistry, LimiterRegistry] {
-  const base: SharedBudgetOptions = { limits, leaseMs: 120_000, pollMs: 60_000, ...o };
+  const base: SharedBudgetOptions = { limits, leaseMs: 120_000, pollMs: 600_000, ...o };
   return [createSharedBudget(opened.db, { ...base, holder: 'a' }), createSharedBudget(opened.db, { ...base, holder: 'b' })];
 }
 
@@ -84,6 +84,16 @@ describe('the shared QBO budget [postgres]', () => {
     await b.forRealm(REALM).run('request', async () => void at.push(now()));
     await a.forRealm(REALM).run('batch', async () => void at.push(now()), 1);
     expect(at).toEqual([T0, T0 + 10, T0 + 20, T0 + 60_001]);
+  });
+
+  it('counts a request toward the window from its answer, the latest it can have reached QBO', async () => {
+    const { c, now, sleep } = fakeClock();
+    const [a, b] = two({ now, sleep, limits: { ...limits, requestsPerMinute: 1 } });
+    // Reserved at T0, answered 10 s later: QBO may have counted it at any moment in between.
+    await a.forRealm(REALM).run('request', async () => void (c.t += 10_000));
+    let startedAt = 0;
+    await b.forRealm(REALM).run('request', async () => void (startedAt = now()));
+    expect(startedAt).toBe(T0 + 10_000 + 60_001);
   });
 
   it('holds ten in flight across instances: the eleventh starts only when one of them ends', async () => {
