@@ -118,7 +118,15 @@ export function createQboClients(deps: QboClientsDeps): QboClients {
     const merged = clientOptions(deps.config, overrides);
     const store = d.db === deps.db && d.clock === deps.clock ? connections : new ConnectionStore({ db: d.db, cipher, clock: d.clock });
     const counted = deps.metrics ? { fetch: countingThrottles(realmId, merged.fetch ?? ((input, init) => fetch(input, init)), deps.metrics) } : {};
-    return createQboClient({ endpoints, store, logger: d.logger, clock: d.clock, ...merged, ...counted, limiters: registryFor(merged.limits, merged.timeoutMs ?? TIMEOUT_MS) }).company(realmId);
+    return createQboClient({
+      endpoints,
+      store,
+      logger: d.logger,
+      clock: d.clock,
+      ...merged,
+      ...counted,
+      limiters: registryFor(merged.limits, merged.timeoutMs ?? TIMEOUT_MS),
+    }).company(realmId);
   };
 
   return {
