@@ -36,6 +36,15 @@ describe('client guards', () => {
     expect(() => checkRequestId(a, 36)).not.toThrow();
   });
 
+  it('a limiter that fails sends nothing and ends the call with its own error, not as an uncertain write', async () => {
+    let calls = 0;
+    const broken = new Error('the budget database is unreachable');
+    const limiters = { forRealm: () => ({ run: async () => Promise.reject(broken), batchesThrottled: false, pauseFor: () => undefined, inFlight: 0 }) };
+    const client = createQboClient({ endpoints, store, limiters, fetch: (async () => (calls++, new Response('{}'))) as typeof fetch });
+    await expect(client.company('123').create('Customer', { DisplayName: 'A' }, { requestId: 'c-1' })).rejects.toBe(broken);
+    expect(calls).toBe(0);
+  });
+
   it('refuses bad batches before sending anything', async () => {
     let calls = 0;
     const client = createQboClient({ endpoints, store, fetch: (async () => (calls++, new Response('{}'))) as typeof fetch });

@@ -238,10 +238,14 @@ export function createQboClient(opts: QboClientOptions): QboClient {
       let text = '';
       let json: unknown;
       let fault: QboFault | undefined;
+      // Whether this attempt got past the limiter: a limiter that fails (the shared budget's database)
+      // sent nothing, so its error is no network error and no write can have happened.
+      let reached = false;
       try {
         const r = await limiter.run(
           call.kind,
           async () => {
+            reached = true;
             const res = await doFetch(url, { method: call.method, headers, body: call.body, signal: AbortSignal.timeout(timeoutMs) });
             const body = await res.text();
             return { status: res.status, body, tid: res.headers.get('intuit_tid') ?? res.headers.get('intuit-tid') ?? undefined, retryAfter: res.headers.get('retry-after') };
@@ -275,6 +279,7 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         }
         outcome = { type: 'http', status, retryAfter: r.retryAfter, faultCode, throttled };
       } catch (err) {
+        if (!reached) throw err;
         const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
         outcome = { type: 'network', timedOut };
       }
