@@ -157,6 +157,26 @@ describe('the shared QBO budget [postgres]', () => {
     expect((await rows()).map((r) => r.realm_id)).toEqual(['9130350000000002', REALM]);
   });
 
+  it('sweeps the rows of a company nobody asks for any more, now and then, and the pauses long over', async () => {
+    const { c, now, sleep } = fakeClock();
+    const sweeps: Promise<void>[] = [];
+    const [a] = two({ now, sleep, onSweep: (p) => sweeps.push(p) });
+    const idle = '9130350000000002';
+    // A process's first reservation sweeps (nothing yet); the next sweep comes 5 windows later.
+    await a.forRealm(idle).run('request', async () => undefined);
+    await a.forRealm(idle).pauseFor(1_000);
+    c.t += 4 * 60_000;
+    await a.forRealm(REALM).run('request', async () => undefined);
+    expect(sweeps).toHaveLength(1);
+    c.t += 60_000;
+    await a.forRealm(REALM).run('request', async () => undefined);
+    expect(sweeps).toHaveLength(2);
+    await Promise.all(sweeps);
+    // The idle company's row and pause are gone; this company's rows are its own to prune.
+    expect((await rows()).map((r) => r.realm_id)).toEqual([REALM]);
+    expect(await opened.db.selectFrom('qbo_budget_pauses').selectAll().execute()).toEqual([]);
+  });
+
   it("on the database's own clock: a pause taken by one instance holds the other", async () => {
     const [a, b] = [createSharedBudget(opened.db, { limits, leaseMs: 10_000, pollMs: 50 }), createSharedBudget(opened.db, { limits, leaseMs: 10_000, pollMs: 50 })];
     await a.forRealm(REALM).run('request', async () => undefined);

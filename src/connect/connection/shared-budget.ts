@@ -35,7 +35,12 @@ export interface SharedBudgetOptions {
   /** Names this process in its rows (diagnosis only). Default host:pid:random. */
   holder?: string;
   logger?: Pick<Logger, 'warn'>;
+  /** Called with each background sweep of old rows (tests await it). */
+  onSweep?: (done: Promise<void>) => void;
 }
+
+/** Sweep other companies' old rows at most once per this many windows (per process). */
+const SWEEP_EVERY = 5;
 
 /**
  * When a row counts toward the window, by the database's clock: QBO counts a request when it arrives,
@@ -47,7 +52,7 @@ export interface SharedBudgetOptions {
  */
 const counted = (t: number) => sql<number>`(case when released_at is not null then released_at when lease_until <= ${t} then lease_until else ${t}::bigint end)`;
 
-type Reservation = { ok: true; id: string } | { ok: false; waitMs: number };
+type Reservation = { ok: true; id: string; t: number } | { ok: false; waitMs: number };
 
 const DB_NOW_MS = sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -105,7 +110,34 @@ export function createSharedBudget(db: Db, opts: SharedBudgetOptions): LimiterRe
         .insertInto('qbo_budget_reservations')
         .values({ id, realm_id: realmId, reserved_at: t, weight, is_batch: isBatch ? 1 : 0, holder, lease_until: t + opts.leaseMs, released_at: null })
         .execute();
-      return { ok: true, id };
+      return { ok: true, id, t };
+    });
+  }
+
+  /**
+   * A company prunes its own rows when it next reserves; a company nobody asks for any more would keep
+   * its last minute's rows for ever. Now and then (the budget's clock, at most once per SWEEP_EVERY
+   * windows per process) the rows long out of every window are swept, company by company under the
+   * company's own lock, so a sweep never races a reservation.
+   */
+  let lastSweep: number | undefined;
+  async function sweep(t: number): Promise<void> {
+    const stale = t - 2 * windowMs;
+    const realms = await sql<{ realm_id: string }>`
+      select distinct realm_id from qbo_budget_reservations where ${counted(t)} <= ${stale} limit 100`.execute(db);
+    for (const { realm_id } of realms.rows) {
+      await db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(hashtext(${'qbo-budget:' + realm_id}))`.execute(trx);
+        await sql`delete from qbo_budget_reservations where realm_id = ${realm_id} and ${counted(t)} <= ${stale}`.execute(trx);
+      });
+    }
+    await sql`delete from qbo_budget_pauses where paused_until <= ${stale}`.execute(db);
+  }
+  function maybeSweep(t: number): Promise<void> | undefined {
+    if (lastSweep !== undefined && t - lastSweep < SWEEP_EVERY * windowMs) return undefined;
+    lastSweep = t;
+    return sweep(t).catch((err: unknown) => {
+      opts.logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'qbo budget: sweeping old reservations failed; the next sweep tries again');
     });
   }
 
@@ -143,6 +175,9 @@ export function createSharedBudget(db: Db, opts: SharedBudgetOptions): LimiterRe
             const r = await inTurn(() => reserve(realmId, weight, isBatch));
             if (r.ok) {
               id = r.id;
+              // Not awaited: the request need not wait for housekeeping (opts.onSweep lets a test).
+              const swept = maybeSweep(r.t);
+              if (swept) opts.onSweep?.(swept);
               break;
             }
             if (isBatch) batchFullUntil = Date.now() + Math.min(r.waitMs, windowMs);
