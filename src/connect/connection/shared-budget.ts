@@ -67,19 +67,20 @@ export function createSharedBudget(db: Db, opts: SharedBudgetOptions): LimiterRe
 
   async function reserve(realmId: string, weight: number, isBatch: boolean): Promise<Reservation> {
     return db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(hashtext(${'qbo-budget:' + realmId}))`.execute(trx);
-      // Read after the lock: now() would be the transaction's start, before the wait for the lock.
-      const t = Number((await sql<{ t: number }>`select ${nowSql()} as t`.execute(trx)).rows[0]!.t);
+      // One round trip for the lock and the time: the target list is evaluated left to right, so the
+      // clock is read after the lock was granted (now() would be the transaction's start, before the wait).
+      const t = Number((await sql<{ t: number }>`select pg_advisory_xact_lock(hashtext(${'qbo-budget:' + realmId})) as l, ${nowSql()} as t`.execute(trx)).rows[0]!.t);
       const since = t - windowMs;
       const at = counted(t);
-      // Rows whose counted time left the window count for nothing: the table stays small.
-      await sql`delete from qbo_budget_reservations where realm_id = ${realmId} and ${at} <= ${since}`.execute(trx);
+      // Rows whose counted time left the window count for nothing: deleted, so the table stays small.
+      // One statement with the reading: the select sees the rows as before the delete, so it skips them itself.
       const { rows } = await sql<{ in_flight: number; weight: number; batches: number; paused_until: number | null }>`
+        with gone as (delete from qbo_budget_reservations where realm_id = ${realmId} and ${at} <= ${since})
         select count(*) filter (where released_at is null and lease_until > ${t}) as in_flight,
                coalesce(sum(weight), 0) as weight,
                count(*) filter (where is_batch = 1) as batches,
                (select paused_until from qbo_budget_pauses where realm_id = ${realmId}) as paused_until
-        from qbo_budget_reservations where realm_id = ${realmId}`.execute(trx);
+        from qbo_budget_reservations where realm_id = ${realmId} and ${at} > ${since}`.execute(trx);
       const s = rows[0]!;
       const inWindow = Number(s.weight);
       const batches = Number(s.batches);
