@@ -6,11 +6,11 @@
  * - network errors and timeouts: retry with backoff (writes keep their requestid, so a replay is safe);
  * - 429 / fault 3001: retry after Retry-After when given, else the throttle pause plus jitter;
  * - 5xx: retry with backoff;
- * - 401: refresh the token and retry; final once `maxRefreshes` refreshes in a row each met a 401 at
- *   once. Not after the first: a token is only refused for certain when it is refused fresh, and a
- *   fresh token can still expire or be ended on its way (docs/qbo-api.md §oauth: "a 401 from the API
- *   usually means it expired"; a wait in a shared budget can sit between the refresh and the send).
- *   A connection Intuit really ended fails faster still: its refresh answers invalid_grant;
+ * - 401: refresh the token and retry; final once `maxRefreshes` refreshed tokens in a row were each
+ *   refused (no other failure between). One refusal of a fresh token proves little: a token can
+ *   expire or be ended between its refresh and its arrival (docs/qbo-api.md §oauth, "a 401 from the
+ *   API usually means it expired"; docs/reliability.md §retries). A connection Intuit really ended
+ *   fails sooner, at its first refresh (invalid_grant, tokens.ts): this bound only stops a loop;
  * - 5010 (stale SyncToken): re-read and retry once, when the operation can re-read;
  * - every other fault: final — business errors are for a person, not a loop.
  */

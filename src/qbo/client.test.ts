@@ -162,7 +162,9 @@ describe('pipeline decisions with a scripted server', () => {
       }
       const auth = (init?.headers as Record<string, string>)['authorization'] ?? '';
       seen.push(auth);
-      return ended.has(auth.replace('Bearer ', '')) ? new Response('{"fault":{"error":[{"message":"AuthenticationFailed","code":"3200"}],"type":"AUTHENTICATION"}}', { status: 401 }) : new Response('{"CompanyInfo":{"Id":"1","CompanyName":"X"}}');
+      return ended.has(auth.replace('Bearer ', ''))
+        ? new Response('{"fault":{"error":[{"message":"AuthenticationFailed","code":"3200"}],"type":"AUTHENTICATION"}}', { status: 401 })
+        : new Response('{"CompanyInfo":{"Id":"1","CompanyName":"X"}}');
     }) as typeof fetch;
     const limiters = {
       forRealm: () => ({
