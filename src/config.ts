@@ -29,6 +29,7 @@ export const configSources = {
   logLevel: { env: 'QBO_CONNECT_LOG_LEVEL', flag: '--log-level', secret: false },
   logFormat: { env: 'QBO_CONNECT_LOG_FORMAT', flag: undefined, secret: false },
   metricsToken: { env: 'QBO_CONNECT_METRICS_TOKEN', flag: undefined, secret: true },
+  webhookVerifierToken: { env: 'QBO_WEBHOOK_VERIFIER_TOKEN', flag: undefined, secret: true },
   publicUrl: { env: 'QBO_CONNECT_PUBLIC_URL', flag: undefined, secret: false },
   trustedProxy: { env: 'QBO_CONNECT_TRUSTED_PROXY', flag: undefined, secret: false },
   emulatorControl: { env: 'QBO_EMULATOR_CONTROL', flag: undefined, secret: false },
@@ -42,6 +43,8 @@ export const configSources = {
   redirectUri: { env: 'QBO_REDIRECT_URI', flag: undefined, secret: false },
   clockStart: { env: 'QBO_CONNECT_CLOCK_START', flag: undefined, secret: false },
   shutdownTimeout: { env: 'QBO_CONNECT_SHUTDOWN_TIMEOUT', flag: undefined, secret: false },
+  smtpUrl: { env: 'QBO_CONNECT_SMTP_URL', flag: undefined, secret: true },
+  mailFrom: { env: 'QBO_CONNECT_MAIL_FROM', flag: undefined, secret: false },
 } as const;
 
 /**
@@ -94,6 +97,9 @@ export const configSchema = z.object({
   logFormat: z.enum(['auto', 'json', 'pretty'], { error: 'must be one of auto, json, pretty' }).default('auto'),
   /** `/metrics` (Prometheus) is served only when this is set, and only to `Authorization: Bearer <it>`. */
   metricsToken: z.string().min(16, { error: 'must be at least 16 characters (a random string the Prometheus scraper sends as a bearer token)' }).optional(),
+  /** The Intuit app's webhook verifier token (developer portal → Webhooks → Show token): POST
+   *  /webhooks/intuit answers only while it is set, and only to bodies signed with it. */
+  webhookVerifierToken: z.string().min(8, { error: "must be the verifier token shown on your Intuit app's Webhooks page (at least 8 characters)" }).optional(),
   publicUrl: httpUrl.optional(),
   /** The reverse proxy's address (e.g. 127.0.0.1): only a request arriving from it has its
    *  X-Forwarded-For read, and then only the address that proxy appended (the last one), so the
@@ -140,6 +146,18 @@ export const configSchema = z.object({
     .min(1, { error: 'must be a number of seconds from 1 to 3600, e.g. 30' })
     .max(3600, { error: 'must be a number of seconds from 1 to 3600, e.g. 30' })
     .default(30),
+  /** The SMTP server notifications are emailed through (connect/notify): `smtp://` or `smtps://`, user and password in the URL. Secret (it may hold a password). */
+  smtpUrl: z
+    .string()
+    .refine((v) => /^smtps?:\/\/[^\s]+$/.test(v) && URL.canParse(v), { error: 'must be an smtp:// or smtps:// URL, e.g. smtps://user:password@mail.example.com:465' })
+    .optional(),
+  /** The From address of notification emails. */
+  mailFrom: z
+    .string()
+    .refine((v) => /^[^\s@<>]+@[^\s@<>]+$/.test(v) || /^[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>$/.test(v), {
+      error: 'must be an email address, e.g. qbo-connect@example.com or "QBO Connect <qbo-connect@example.com>"',
+    })
+    .default('qbo-connect@localhost'),
 });
 
 export type Config = z.infer<typeof configSchema> & {

@@ -12,6 +12,7 @@ import { VaultError } from '../connect/connection/crypto.js';
 import type { AppContext } from '../context.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
+import { notificationsApi } from './api/notifications.js';
 import { skippedApi } from './api/skipped.js';
 import { heldApi } from './api/held.js';
 import { previewApi } from './api/preview.js';
@@ -26,6 +27,7 @@ import { hostCheck } from './web/host.js';
 import { accessLog } from './access-log.js';
 import { isAppMetrics, metricsApi } from './metrics.js';
 import { mountHealth, refuseChangesWhileDraining } from './health.js';
+import { webhooksApi } from './webhooks.js';
 
 const FORM_LIMIT = 1024 * 1024;
 const RECORD_LIMIT = 5 * 1024 * 1024;
@@ -92,11 +94,15 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
 
   // A process that is shutting down takes no new work (connect/run/drain.ts).
   app.use('*', refuseChangesWhileDraining(ctx));
+  // QBO's change notifications: before sessions, CSRF and sign-in, which Intuit has none of; the
+  // intuit-signature over the raw body is their authentication (server/webhooks.ts).
+  app.route('/webhooks', webhooksApi(ctx));
   // Pages, sessions, CSRF and sign-in; before the API so API routes see the session user.
   const webDeps = mountWeb(app, ctx, web);
   app.route('/api/v1/connection', connectionApi(ctx, webDeps.connection));
   app.route('/api/v1/practice', practiceApi(ctx));
   app.route('/api/v1/settings', settingsApi(ctx));
+  app.route('/api/v1/notifications', notificationsApi(ctx));
   app.route('/api/v1/skipped', skippedApi(ctx));
   app.route('/api/v1/held', heldApi(ctx));
   app.route('/api/v1/preview', previewApi(ctx));

@@ -19,6 +19,7 @@ import { markInterruptedRuns, recordUnsettled, resolveByPerson, settleWrites, ty
 import { recordProblem, unresolvedWrites } from './journal.js';
 import { withLogContext } from '../../log.js';
 import type { RecordResult } from '../../context.js';
+import type { ClosedRun } from '../notify/index.js';
 
 export interface SyncDeps extends RunDeps {
   /** Builds the plan afresh (connect/plan's buildPlan); called at the start of every sync. */
@@ -28,6 +29,8 @@ export interface SyncDeps extends RunDeps {
   requestCount?: () => number;
   /** The process's drain (connect/run/drain.ts): refuses a new sync while stopping, and stops a running one between batches. */
   drain?: Drain | undefined;
+  /** Told when the run closes (connect/notify notifyRunClosed: failed, held or refused runs); never throws. */
+  notify?: ((run: ClosedRun) => Promise<void>) | undefined;
 }
 
 export interface SyncOptions {
@@ -35,6 +38,11 @@ export interface SyncOptions {
   /** Who started it: "alice@example.com (web)", "cli:alice", an API token's user. */
   actor: string;
   onProgress?: (p: Progress) => void;
+  /**
+   * Only this group (QBO's change notifications import the payments entered there: connect/changes):
+   * the other groups' rows are neither sent nor counted, and their errors do not refuse the run.
+   */
+  only?: 'payments-import';
 }
 
 export interface SyncResult {
@@ -180,6 +188,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     const summary = await getRun(deps.db, runId, { now: deps.clock() });
     deps.metrics?.runFinished({ realmId, status, durationMs: summary.durationMs, records: recordResults(summary) });
     deps.logger.debug({ status, durationMs: summary.durationMs, ...recordResults(summary) }, 'sync run finished');
+    await deps.notify?.({ realmId, runId, status, message, failed: summary.failed, held: summary.held, errors: errors.length });
     return { runId, status, message, errors, summary, recovery };
   };
 
@@ -202,12 +211,13 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       .set({ settings: settingsJson(settings, plan) })
       .where('id', '=', runId)
       .execute();
-    const errors = blockingErrors(plan);
+    const errors = opts.only ? [] : blockingErrors(plan);
     if (errors.length) return await finish('refused', sentence('run.plan-errors', { count: errors.length, list: errors }), errors, recovery);
 
     const rows = new Map<string, PlanRow>();
     for (const g of plan.groups) for (const r of g.rows) rows.set(r.key, r);
     for (const g of plan.groups) {
+      if (opts.only && g.kind !== opts.only) continue;
       const mine = g.kind === 'payments-import' ? importRows(g.rows) : actionableRows(g.rows);
       state.total += mine.length;
       runRows.push(...mine);
@@ -222,6 +232,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
         return await finish('interrupted', new LockLostError().message, [], recovery);
       }
       const group = plan.groups.find((g) => g.kind === kind);
+      if (opts.only && kind !== opts.only) continue;
       if (kind === 'payments-import') {
         await importPayments(deps, state, group?.rows ?? []);
         continue;
