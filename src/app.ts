@@ -78,7 +78,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   };
   // A company that becomes disconnected tells someone (connect/notify); read at the time, so ctx.jobs set later is used.
-  ctx.qbo.connections.onDisconnected = (realmId, reason) => notifyConnectionDisconnected(ctx, realmId, reason);
+  ctx.qbo.connections.onDisconnected = (realmId, reason, actor) => notifyConnectionDisconnected(ctx, realmId, reason, actor);
   return {
     ctx,
     close: async () => {
