@@ -66,7 +66,7 @@ for (const [net, bits] of [
   forbidden.addSubnet(net, bits, 'ipv4');
 for (const [net, bits] of [
   ['::', 128], // unspecified
-  ['::ffff:0:0', 96], // IPv4-mapped: would hide any IPv4 address (checked as IPv4 instead below)
+  // (IPv4-mapped addresses, ::ffff:10.0.0.1, are checked against the IPv4 rules by BlockList itself.)
   ['fe80::', 10], // link-local
   ['fc00::', 7], // unique local (private), incl. the metadata service fd00:ec2::254
   ['ff00::', 8], // multicast
