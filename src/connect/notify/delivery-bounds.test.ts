@@ -14,7 +14,9 @@ import { acquireSyncLock } from '../run/lock.js';
 import { postWebhook } from './deliver.js';
 import { renderNotification } from './events.js';
 import { notifyScheduleBlocked, setNotificationSettings } from './index.js';
-import { REPEAT_WINDOW_MS } from './send.js';
+import { REPEAT_WINDOW_MS, type ClosedRun } from './send.js';
+import { ConnectionLostError } from '../../qbo/fault.js';
+import { sentence } from '../run/reasons.js';
 
 const REALM = '9130350000000077';
 const T0 = new Date('2026-03-02T03:04:05Z');
@@ -106,5 +108,31 @@ describe('sending', () => {
       await app.close();
       await smtp.close();
     }
+  });
+});
+
+describe("a run's notice", () => {
+  it('a run stopped because the connection ended is marked so (its notice advises connecting again)', async () => {
+    const { app } = await appWith(9);
+    try {
+      const told: ClosedRun[] = [];
+      const deps = {
+        ...syncDepsFor(app.ctx, REALM, { actor: 'test' }),
+        notify: async (r: ClosedRun) => void told.push(r),
+        buildPlan: async () => Promise.reject(new ConnectionLostError(REALM, 'invalid_grant')),
+      };
+      const started = await startSync(deps, { realmId: REALM, actor: 'test' });
+      expect((await started.done).status).toBe('failed');
+      await started.notified;
+      expect(told).toEqual([expect.objectContaining({ status: 'failed', connectionLost: true })]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('the refused-sync sentence ends each quoted error once (no "settings.. Fix")', () => {
+    const text = sentence('run.plan-errors', { count: 1, list: ['Invoice INV-7: no QBO income account. Set it under accounts.income in the settings.'] });
+    expect(text).toContain('in the settings. Fix them');
+    expect(text).not.toContain('..');
   });
 });
