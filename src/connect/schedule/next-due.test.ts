@@ -74,7 +74,10 @@ describe('nextDue', () => {
     const near = transitions(tz);
     const anywhere = fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2035, 0, 1) });
     const arb = near.length
-      ? fc.oneof(anywhere, fc.tuple(fc.constantFrom(...near), fc.integer({ min: -30 * 3600, max: 30 * 3600 })).map(([t, s]) => t + s * 1000))
+      ? fc.oneof(
+          anywhere,
+          fc.tuple(fc.constantFrom(...near), fc.integer({ min: -30 * 3600, max: 30 * 3600 })).map(([t, s]) => t + s * 1000),
+        )
       : anywhere;
     return arb.map((after) => [after, tz] as const);
   });

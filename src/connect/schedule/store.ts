@@ -204,4 +204,3 @@ export async function recordScheduleOutcome(
 export async function onErrorsOf(db: Db, realmId: string): Promise<OnErrors> {
   return (await load(db, checkRealm(realmId))).onErrors;
 }
-
