@@ -37,6 +37,11 @@ export interface SyncOptions {
   actor: string;
   onProgress?: (p: Progress) => void;
   /**
+   * Only this group (QBO's change notifications import the payments entered there: connect/changes):
+   * the other groups' rows are neither sent nor counted, and their errors do not refuse the run.
+   */
+  only?: 'payments-import';
+  /**
    * What to do when the preview has errors: `refuse` (default: the run is refused, nothing sent) or
    * `hold` (a scheduled sync of a company set to `sync-ready`: the rows with errors and the rows that
    * need them are held in the run's history, the rest is sent — connect/run/hold-errors.ts).
@@ -209,7 +214,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       .set({ settings: settingsJson(settings, plan) })
       .where('id', '=', runId)
       .execute();
-    const errors = blockingErrors(plan);
+    const errors = opts.only ? [] : blockingErrors(plan);
     if (errors.length && opts.onPlanErrors !== 'hold') return await finish('refused', sentence('run.plan-errors', { count: errors.length, list: errors }), errors, recovery);
     const held = errors.length ? rowsToHold(plan) : new Map<string, HeldRow>();
     const notHeld = (r: PlanRow) => !held.has(r.key);
@@ -217,6 +222,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     const rows = new Map<string, PlanRow>();
     for (const g of plan.groups) for (const r of g.rows) rows.set(r.key, r);
     for (const g of plan.groups) {
+      if (opts.only && g.kind !== opts.only) continue;
       const mine = (g.kind === 'payments-import' ? importRows(g.rows) : actionableRows(g.rows)).filter(notHeld);
       state.total += mine.length;
       runRows.push(...mine);
@@ -236,6 +242,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
         return await finish('interrupted', new LockLostError().message, [], recovery);
       }
       const group = plan.groups.find((g) => g.kind === kind);
+      if (opts.only && kind !== opts.only) continue;
       if (kind === 'payments-import') {
         await importPayments(deps, state, (group?.rows ?? []).filter(notHeld));
         continue;
