@@ -8,7 +8,8 @@ import { qboClientFor } from '../../src/connect/connection/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import { getRun } from '../../src/connect/run/history.js';
 import { sync, type SyncDeps } from '../../src/connect/run/sync.js';
-import { afterScheduledRun, scheduledSyncOptions, SCHEDULE_ACTOR, type ScheduleBlocked } from '../../src/connect/schedule/scheduled-sync.js';
+import { afterScheduledRun, scheduledDeps, scheduledSyncOptions, SCHEDULE_ACTOR, type ScheduleBlocked } from '../../src/connect/schedule/scheduled-sync.js';
+import type { ClosedRun } from '../../src/connect/notify/index.js';
 import { getSchedule, setSchedule } from '../../src/connect/schedule/store.js';
 import type { PlanRow } from '../../src/connect/plan/index.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';
@@ -42,9 +43,12 @@ describe.each(dialects)('a scheduled sync [%s]', (dialect) => {
   const docs = (e: string) => dump().entities[e] ?? [];
 
   /** One scheduled run as the sync job runs it: the company's options, then the outcome and the notice. */
+  /** What the runs' own close told (connect/notify notifyRunClosed, as connect/run/deps.ts wires it). */
+  const closedTold: ClosedRun[] = [];
   async function scheduled(rows: () => PlanRow[], told: ScheduleBlocked[]) {
     const opts = await scheduledSyncOptions(c.app.ctx.db, c.realmId);
-    const r = await sync({ ...deps, buildPlan: handPlanner(c.app.ctx.db, rows) }, { realmId: c.realmId, actor: SCHEDULE_ACTOR, ...opts });
+    const runDeps = scheduledDeps({ ...deps, buildPlan: handPlanner(c.app.ctx.db, rows), notify: async (run: ClosedRun) => void closedTold.push(run) });
+    const r = await sync(runDeps, { realmId: c.realmId, actor: SCHEDULE_ACTOR, ...opts });
     const outcome = await afterScheduledRun({ db: c.app.ctx.db, clock: c.app.ctx.clock, notifyBlocked: async (b) => void told.push(b) }, c.realmId, r);
     return { r, outcome };
   }
@@ -90,6 +94,8 @@ describe.each(dialects)('a scheduled sync [%s]', (dialect) => {
     expect(invoices()).toEqual(['HINV-2']);
     expect(docs('Payment').filter((p) => String(p['PaymentRefNum']).startsWith('H'))).toHaveLength(1);
     expect(told).toEqual([]);
+    // Held records are told by the run's own close (run-held), as for any run.
+    expect(closedTold.filter((x) => x.runId === first.r.runId)).toMatchObject([{ status: 'failed', held: 2, failed: 0 }]);
 
     // The next occurrence: the ready records are linked, so nothing is sent twice; the two are held again.
     const second = await scheduled(() => rows, told);

@@ -12,7 +12,9 @@
  */
 import type { Clock } from '../../context.js';
 import type { Db } from '../../store/db.js';
-import type { SyncOptions, SyncResult } from '../run/sync.js';
+import type { AppContext } from '../../context.js';
+import { notifyScheduleBlocked } from '../notify/index.js';
+import type { SyncDeps, SyncOptions, SyncResult } from '../run/sync.js';
 import { onErrorsOf, recordScheduleOutcome, type ScheduleOutcome } from './store.js';
 
 /** Who a scheduled run is started by, in its history. */
@@ -33,6 +35,21 @@ export interface ScheduleBlocked {
 }
 
 export type NotifyBlocked = (b: ScheduleBlocked) => Promise<void>;
+
+/** The real notifier: a `schedule-blocked` notification to the practice's recipients (connect/notify). */
+export function notifyBlockedVia(ctx: Pick<AppContext, 'db' | 'config' | 'logger' | 'clock' | 'qbo' | 'jobs'>): NotifyBlocked {
+  return (b) => notifyScheduleBlocked(ctx, { realmId: b.realmId, errors: b.errors });
+}
+
+/**
+ * The sync deps of a scheduled run: a run refused by preview errors is told once, as
+ * `schedule-blocked` (afterScheduledRun), not also as `run-refused` by the run's own close.
+ */
+export function scheduledDeps<D extends Pick<SyncDeps, 'notify'>>(deps: D): D {
+  const notify = deps.notify;
+  if (!notify) return deps;
+  return { ...deps, notify: (run) => (run.status === 'refused' && run.errors > 0 ? Promise.resolve() : notify(run)) };
+}
 
 /** The schedule's word for how a run ended. */
 export function outcomeOf(result: Pick<SyncResult, 'status' | 'summary'>): ScheduleOutcome {
