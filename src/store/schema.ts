@@ -11,6 +11,7 @@ import type { ConnectionTables } from './tables/connections.js';
 import type { SyncTables } from './tables/sync.js';
 import type { HeldTables } from './tables/held.js';
 import type { NotificationTables } from './tables/notifications.js';
+import type { QboBudgetTables } from './tables/qbo-budget.js';
 import type { ScheduleTables } from './tables/schedules.js';
 
-export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, NotificationTables, ScheduleTables {}
+export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, NotificationTables, QboBudgetTables, ScheduleTables {}
