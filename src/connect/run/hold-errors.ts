@@ -67,6 +67,7 @@ export async function recordHeldRows(deps: RunDeps, state: RunState, held: Map<s
         message,
       },
       deps.clock(),
+      deps.lease,
     );
   }
 }
