@@ -54,7 +54,7 @@ describe('web app: the working screens, route by route', () => {
 
   beforeAll(async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-web-pages-'));
-    app = await createApp(loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', ...testClockEnv(), QBO_CONNECT_DATA_DIR: dataDir }));
+    app = await createApp(loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', ...testClockEnv(), QBO_CONNECT_DATA_DIR: dataDir }), { runJobs: true });
     // Same data folder, so the tokens the helper stores are readable by the app's connection service.
     co = await connectedCompany(app.ctx.db, app.ctx.clock, { dataDir });
     expect((await loadDemoPractice(app.ctx.db, { size: 'small', seed: 1, today: app.ctx.clock() })).ok).toBe(true);
