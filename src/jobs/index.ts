@@ -31,12 +31,13 @@ export async function startJobRunner(ctx: AppContext, opts: RunnerOptions = {}):
   const tasks = opts.tasks ?? defaultTasks;
   if (queue instanceof LocalJobQueue) return startLocalRunner(ctx, queue, { tasks, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) });
   const env = opts.env ?? process.env;
-  // QBO_CONNECT_WORKER_LAPSE_MS: how long a silent worker is waited for before its jobs are taken over (tests: seconds).
-  const lapse = Number(env['QBO_CONNECT_WORKER_LAPSE_MS'] ?? DEFAULT_WORKER_LAPSE_MS);
+  // QBO_CONNECT_WORKER_LAPSE_MS (config): how long a silent worker is waited for before its jobs are taken over (tests: seconds).
+  const lapse = ctx.config.workerLapseMs ?? DEFAULT_WORKER_LAPSE_MS;
+  // QBO_CONNECT_WORKER_POLL_MS, a test knob: how often a worker looks for jobs due later (graphile-worker's default 2 s).
   const poll = env['QBO_CONNECT_WORKER_POLL_MS'] ? Number(env['QBO_CONNECT_WORKER_POLL_MS']) : undefined;
   return startPgRunner(ctx, queue, {
     tasks,
-    lapseMs: Number.isFinite(lapse) && lapse > 0 ? lapse : DEFAULT_WORKER_LAPSE_MS,
+    lapseMs: lapse,
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
     ...(opts.shutdownMs !== undefined ? { shutdownMs: opts.shutdownMs } : {}),
     ...(poll !== undefined && Number.isFinite(poll) && poll > 0 ? { pollInterval: poll } : {}),
