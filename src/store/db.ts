@@ -137,7 +137,7 @@ export async function migrateToLatest(db: Db): Promise<void> {
  * (jobs/pg-runner.ts). It takes its own advisory lock: two processes migrating at once are safe.
  * Loaded only on PostgreSQL.
  */
-async function installWorkerSchema(databaseUrl: string): Promise<void> {
+export async function installWorkerSchema(databaseUrl: string): Promise<void> {
   const { runMigrations: runWorkerMigrations, Logger } = await import('graphile-worker');
   const quiet = new Logger(() => (level: string, message: string) => {
     if (level === 'error') process.stderr.write(`qbo-connect: graphile-worker migration: ${message}\n`);
