@@ -21,6 +21,7 @@ import type { FirstStartDemo } from './practice/demo.js';
 import type { RunningServer } from './server/serve.js';
 import { Drain } from './connect/run/drain.js';
 import { createJobQueue, startJobRunner, type JobRunner } from './jobs/index.js';
+import { notifyConnectionDisconnected } from './connect/notify/index.js';
 
 export type { AppContext, Clock } from './context.js';
 export { clockFrom } from './clock.js';
@@ -81,9 +82,12 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     clock,
     version,
     qbo: createQboClients({ db: opened.db, config, logger, clock, cipher, ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
-    ...(opts.metrics ? { metrics: opts.metrics } : {}), // Every process can add jobs (web, CLI, worker); only `start` and `worker` run them.
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    // Every process can add jobs (web, CLI, worker); only `start` and `worker` run them.
     jobs: createJobQueue(opened.db, opened.dialect, clock),
   };
+  // A company that becomes disconnected tells someone (connect/notify); read at the time, so ctx.jobs set later is used.
+  ctx.qbo.connections.onDisconnected = (realmId, reason) => notifyConnectionDisconnected(ctx, realmId, reason);
   let jobRunner: JobRunner | undefined;
   if (opts.runJobs) {
     try {

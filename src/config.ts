@@ -44,6 +44,8 @@ export const configSources = {
   clockStart: { env: 'QBO_CONNECT_CLOCK_START', flag: undefined, secret: false },
   shutdownTimeout: { env: 'QBO_CONNECT_SHUTDOWN_TIMEOUT', flag: undefined, secret: false },
   workerLapseMs: { env: 'QBO_CONNECT_WORKER_LAPSE_MS', flag: undefined, secret: false },
+  smtpUrl: { env: 'QBO_CONNECT_SMTP_URL', flag: undefined, secret: true },
+  mailFrom: { env: 'QBO_CONNECT_MAIL_FROM', flag: undefined, secret: false },
 } as const;
 
 /**
@@ -152,6 +154,18 @@ export const configSchema = z.object({
     .min(1000, { error: 'must be milliseconds from 1000 to 3600000, e.g. 60000' })
     .max(3_600_000, { error: 'must be milliseconds from 1000 to 3600000, e.g. 60000' })
     .default(60_000),
+  /** The SMTP server notifications are emailed through (connect/notify): `smtp://` or `smtps://`, user and password in the URL. Secret (it may hold a password). */
+  smtpUrl: z
+    .string()
+    .refine((v) => /^smtps?:\/\/[^\s]+$/.test(v) && URL.canParse(v), { error: 'must be an smtp:// or smtps:// URL, e.g. smtps://user:password@mail.example.com:465' })
+    .optional(),
+  /** The From address of notification emails. */
+  mailFrom: z
+    .string()
+    .refine((v) => /^[^\s@<>]+@[^\s@<>]+$/.test(v) || /^[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>$/.test(v), {
+      error: 'must be an email address, e.g. qbo-connect@example.com or "QBO Connect <qbo-connect@example.com>"',
+    })
+    .default('qbo-connect@localhost'),
 });
 
 export type Config = z.infer<typeof configSchema> & {

@@ -11,5 +11,6 @@ import type { ConnectionTables } from './tables/connections.js';
 import type { SyncTables } from './tables/sync.js';
 import type { HeldTables } from './tables/held.js';
 import type { JobTables } from './tables/jobs.js';
+import type { NotificationTables } from './tables/notifications.js';
 
-export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, JobTables {}
+export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, NotificationTables, JobTables {}
