@@ -52,6 +52,8 @@ async function runSyncJob(payload: Record<string, unknown>, t: Parameters<TaskHa
     // (A run an earlier attempt left `running` is not queued: this attempt is retried until the dead holder's lease lapses.)
     if (isUserFacing(err) && err.code === 'run.locked' && (await closeQueuedRun(ctx, runId, 'refused', message))) {
       ctx.logger.info({ realmId, runId }, 'queued sync refused: the company is locked');
+      // A refused run tells someone, as one the engine closes does (connect/notify).
+      await deps.notify?.({ realmId, runId, status: 'refused', message, failed: 0, held: 0, errors: 0 });
       return;
     }
     if (t.attempt >= t.maxAttempts) await closeQueuedRun(ctx, runId, 'failed', `The sync could not start: ${message}`).catch(() => false);
