@@ -83,8 +83,11 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     version,
     qbo: createQboClients({ db: opened.db, config, logger, clock, cipher, ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
-    // Every process can add jobs (web, CLI, worker); only `start` and `worker` run them.
-    jobs: createJobQueue(opened.db, opened.dialect, clock),
+    // On PostgreSQL every process can add jobs (web, CLI, worker): any worker runs them. On SQLite only
+    // a process that runs them, or the web side of `start --no-worker`, has the queue: a CLI command
+    // there does its work itself (a CLI sync's notification is sent at once, not queued for a `start`
+    // that may not be running).
+    ...(opened.dialect === 'postgres' || opts.runJobs || opts.worker === false ? { jobs: createJobQueue(opened.db, opened.dialect, clock) } : {}),
   };
   // A company that becomes disconnected tells someone (connect/notify); read at the time, so ctx.jobs set later is used.
   ctx.qbo.connections.onDisconnected = (realmId, reason) => notifyConnectionDisconnected(ctx, realmId, reason);

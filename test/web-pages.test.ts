@@ -5,7 +5,7 @@
  * who holds the company, the progress fragment, and the pages' answers when nothing is connected.
  * The whole journey in a real browser is test/web-journey.browser.test.ts.
  */
-import { startJobRunner, type JobRunner } from '../src/jobs/index.js';
+import { createJobQueue, startJobRunner, type JobRunner } from '../src/jobs/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,7 +63,7 @@ describe('web app: the working screens, route by route', () => {
     for (const u of [ADMIN, BOOK, VIEW]) await createUser(app.ctx.db, { ...u, passwordHash: await hashPassword(PASS) });
     // The app pointed at this test's emulator: its QBO clients are built for that configuration.
     const ctx = { ...app.ctx, config: co.config };
-    const webCtx = { ...ctx, qbo: createQboClients(ctx) };
+    const webCtx = { ...ctx, qbo: createQboClients(ctx), jobs: createJobQueue(app.ctx.db, app.ctx.dialect, app.ctx.clock) };
     http = createHttpApp(webCtx);
     // A click's sync is a job: run the jobs in this process, as `start` does, on the same context.
     runner = await startJobRunner(webCtx);
