@@ -12,5 +12,7 @@ import type { SyncTables } from './tables/sync.js';
 import type { HeldTables } from './tables/held.js';
 import type { JobTables } from './tables/jobs.js';
 import type { NotificationTables } from './tables/notifications.js';
+import type { QboBudgetTables } from './tables/qbo-budget.js';
 
-export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, NotificationTables, JobTables {}
+export interface Database
+  extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, NotificationTables, QboBudgetTables, JobTables {}

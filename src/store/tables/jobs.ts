@@ -1,4 +1,4 @@
-/** Tables of the job queue (migration 0015_local_jobs; src/jobs). */
+/** Tables of the job queue (migration 0016_local_jobs; src/jobs). */
 import type { Generated } from 'kysely';
 
 export interface JobTables {
