@@ -7,14 +7,18 @@
  */
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
-import { holderIsDeadHere, DEFAULT_LOCK_TTL_MS } from '../connect/run/lock.js';
+import { DEFAULT_LOCK_TTL_MS, dbTime, holderIsDeadOn } from '../connect/run/lock.js';
 import { actorName, localWhen, refusal } from '../connect/run/reasons.js';
 import { insertRun, newRunId } from '../connect/run/sync.js';
 import type { Db } from '../store/db.js';
 import { companyQueue } from './queue.js';
 
-/** A sync job's attempts: more than one, so a job whose worker died is run again (jobs/tasks/sync.ts). */
-export const SYNC_MAX_ATTEMPTS = 5;
+/**
+ * A sync job's attempts: a job whose worker died is run again (jobs/tasks/sync.ts), and on PostgreSQL
+ * it waits for the dead worker's lock lease to lapse (60 s by the database's clock) by failing and
+ * being retried with graphile-worker's backoff (exp(attempt) s: 7, 20, 55, 148 s…): 10 leaves room.
+ */
+export const SYNC_MAX_ATTEMPTS = 10;
 
 export interface EnqueueSyncInput {
   realmId: string;
@@ -58,8 +62,9 @@ async function refuseIfBusy(db: Db, realmId: string, now: Date): Promise<void> {
       seconds: Math.round(DEFAULT_LOCK_TTL_MS / 1000),
     });
   }
-  const lock = await db.selectFrom('sync_locks').selectAll().where('realm_id', '=', realmId).executeTakeFirst();
-  if (lock && lock.expires_at > now.toISOString() && !holderIsDeadHere(lock.holder_id)) {
+  // A live lease by the database's clock (connect/run/lock.ts); on SQLite a holder whose process is gone is not waited for.
+  const lock = await db.selectFrom('sync_locks').selectAll().where('realm_id', '=', realmId).where('expires_at', '>', dbTime(db)).executeTakeFirst();
+  if (lock && !holderIsDeadOn(db, lock.holder_id)) {
     throw refusal('run.locked', { holder: actorName(lock.holder), startedAt: localWhen(lock.started_at, now), seconds: Math.round(DEFAULT_LOCK_TTL_MS / 1000) });
   }
 }
