@@ -78,6 +78,8 @@ function envFor(s: Setup): NodeJS.ProcessEnv {
     QBO_CONNECT_PROCESSING_WINDOW_MS: '200',
     QBO_CONNECT_WORKER_LAPSE_MS: String(LAPSE_MS),
     QBO_CONNECT_WORKER_POLL_MS: '300',
+    // The dead worker's company lock lapses by the database's clock (no dead-process shortcut on PostgreSQL).
+    QBO_CONNECT_LOCK_TTL_MS: '4000',
   };
 }
 

@@ -32,8 +32,14 @@ export function syncPayload(payload: Record<string, unknown>): SyncJobPayload {
   return { runId, realmId, actor, ...(trigger === 'click' || trigger === 'schedule' || trigger === 'api' ? { trigger } : {}) };
 }
 
+/** QBO_CONNECT_LOCK_TTL_MS, a test knob: a shorter lock lease, so a test's killed worker is taken over in seconds. */
+function defaultDeps(ctx: AppContext, realmId: string, actor: string): SyncDeps {
+  const ttl = Number(process.env['QBO_CONNECT_LOCK_TTL_MS']);
+  return syncDepsFor(ctx, realmId, { actor, ...(Number.isInteger(ttl) && ttl >= 1000 ? { lockTtlMs: ttl } : {}) });
+}
+
 /** The task, wired by `depsFor` (default connect/run/deps.ts; tests give their own planner). */
-export function syncTaskWith(depsFor: (ctx: AppContext, realmId: string, actor: string) => SyncDeps = (ctx, realmId, actor) => syncDepsFor(ctx, realmId, { actor })): TaskHandler {
+export function syncTaskWith(depsFor: (ctx: AppContext, realmId: string, actor: string) => SyncDeps = defaultDeps): TaskHandler {
   return (payload, t) => runSyncJob(payload, t, depsFor);
 }
 
