@@ -9,9 +9,9 @@
  * Crashed workers. graphile-worker leaves a job locked by a worker that died for 4 hours before it
  * is tried again ("Jobs that were locked more than 4 hours will be reattempted", graphile-worker
  * 0.14 release notes, quoted in triggerdotdev/trigger.dev#396), and offers
- * `WorkerUtils.forceUnlockWorkers(workerIds)` / `graphile_worker.force_unlock_workers(text[])` for
- * a worker known to be dead (graphile-worker README, "forceUnlockWorkers": "use with great care,
- * only if you know the workers are dead"). So every worker process records a heartbeat for its
+ * `WorkerUtils.forceUnlockWorkers(workerIds)` / `graphile_worker.force_unlock_workers(text[])`
+ * (node_modules/graphile-worker/dist/workerUtils.js) to release the jobs of workers known to be dead
+ * — never of a live one. So every worker process records a heartbeat for its
  * worker ids on the database's clock (`job_workers`), and a sweeper in every worker process unlocks
  * the ids whose heartbeat lapsed (QBO_CONNECT_WORKER_LAPSE_MS, default 60 s): a company's job is
  * taken over in about a minute, and never from a live worker (a live one beats every third of that).
