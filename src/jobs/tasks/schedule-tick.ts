@@ -17,6 +17,7 @@ import { isUserFacing } from '../../user-facing-error.js';
 import { SCHEDULE_ACTOR } from '../../connect/schedule/scheduled-sync.js';
 import { claimOccurrence, dueSchedules, recordScheduleOutcome } from '../../connect/schedule/store.js';
 import type { TaskHandler } from '../queue.js';
+import { enqueueSync } from '../enqueue-sync.js';
 
 /** The queue's door for a sync (jobs/enqueue-sync.ts): a queued run and its job, in one transaction. */
 export type EnqueueSync = (ctx: AppContext, req: { realmId: string; actor: string; trigger: 'schedule' }) => Promise<{ runId: string }>;
@@ -63,3 +64,6 @@ export function scheduleTickTask(enqueue: EnqueueSync): TaskHandler {
     await tickSchedules(t.ctx, enqueue);
   };
 }
+
+/** The task as jobs/tasks.ts lists it: every minute (jobs/recurring.ts). */
+export const scheduleTick: TaskHandler = scheduleTickTask(enqueueSync);
