@@ -17,6 +17,7 @@ import { sentence } from './reasons.js';
 import { importPayments, importRows } from './payments-import.js';
 import { markInterruptedRuns, recordUnsettled, resolveByPerson, settleWrites, type PersonVerdict, type RecoverySummary } from './recover.js';
 import { recordProblem, unresolvedWrites } from './journal.js';
+import { recordHeldRows, rowsToHold, type HeldRow } from './hold-errors.js';
 import { withLogContext } from '../../log.js';
 import type { RecordResult } from '../../context.js';
 import type { ClosedRun } from '../notify/index.js';
@@ -43,6 +44,12 @@ export interface SyncOptions {
    * the other groups' rows are neither sent nor counted, and their errors do not refuse the run.
    */
   only?: 'payments-import';
+  /**
+   * What to do when the preview has errors: `refuse` (default: the run is refused, nothing sent) or
+   * `hold` (a scheduled sync of a company set to `sync-ready`: the rows with errors and the rows that
+   * need them are held in the run's history, the rest is sent — connect/run/hold-errors.ts).
+   */
+  onPlanErrors?: 'refuse' | 'hold';
 }
 
 export interface SyncResult {
@@ -285,17 +292,24 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       .where('id', '=', runId)
       .execute();
     const errors = opts.only ? [] : blockingErrors(plan);
-    if (errors.length) return await finish('refused', sentence('run.plan-errors', { count: errors.length, list: errors }), errors, recovery);
+    if (errors.length && opts.onPlanErrors !== 'hold') return await finish('refused', sentence('run.plan-errors', { count: errors.length, list: errors }), errors, recovery);
+    const held = errors.length ? rowsToHold(plan) : new Map<string, HeldRow>();
+    const notHeld = (r: PlanRow) => !held.has(r.key);
 
     const rows = new Map<string, PlanRow>();
     for (const g of plan.groups) for (const r of g.rows) rows.set(r.key, r);
     for (const g of plan.groups) {
       if (opts.only && g.kind !== opts.only) continue;
-      const mine = g.kind === 'payments-import' ? importRows(g.rows) : actionableRows(g.rows);
+      const mine = (g.kind === 'payments-import' ? importRows(g.rows) : actionableRows(g.rows)).filter(notHeld);
       state.total += mine.length;
       runRows.push(...mine);
     }
-    state.onProgress?.({ done: 0, total: state.total, group: 'start' });
+    if (held.size) {
+      await recordHeldRows(deps, state, held);
+      state.total += held.size;
+      state.done += held.size;
+    }
+    state.onProgress?.({ done: state.done, total: state.total, group: 'start' });
 
     const executor = new GroupExecutor(deps, state, { rows });
     for (const kind of groupOrder) {
@@ -307,11 +321,11 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       const group = plan.groups.find((g) => g.kind === kind);
       if (opts.only && kind !== opts.only) continue;
       if (kind === 'payments-import') {
-        await importPayments(deps, state, group?.rows ?? []);
+        await importPayments(deps, state, (group?.rows ?? []).filter(notHeld));
         continue;
       }
       if (!group) continue;
-      await executor.run(kind, actionableRows(group.rows));
+      await executor.run(kind, actionableRows(group.rows).filter(notHeld));
       await lock.heartbeat();
     }
     const run = await getRun(deps.db, runId, { now: deps.clock() });
