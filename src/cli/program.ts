@@ -6,6 +6,7 @@ import { registerPractice } from './commands/practice.js';
 import { registerUsers } from './commands/users.js';
 import { registerSettings } from './commands/settings.js';
 import { registerNotify } from './commands/notify.js';
+import { registerSchedule } from './commands/schedule.js';
 import { registerSkip } from './commands/skip.js';
 import { registerConnection } from './commands/connection.js';
 import { registerEmulator } from './commands/emulator.js';
@@ -19,6 +20,7 @@ import { registerHeld } from './commands/held.js';
 import { registerReconcile } from './commands/reconcile.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
+import { registerWorker } from './commands/worker.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -31,12 +33,14 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerStart(program);
+  registerWorker(program);
   registerMigrate(program);
   registerRotateKey(program);
   registerUsers(program);
   registerPractice(program);
   registerSettings(program);
   registerNotify(program);
+  registerSchedule(program);
   registerSkip(program);
   registerConnection(program);
   registerEmulator(program);

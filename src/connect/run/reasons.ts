@@ -37,7 +37,9 @@ export type RunReason =
   | 'run.no-such-run'
   | 'run.draining'
   | 'run.shutdown'
-  | 'run.void-not-supported';
+  | 'run.void-not-supported'
+  | 'run.held-plan-error'
+  | 'run.held-needs-error-row';
 
 export interface RunContext {
   /** "invoice INV-1042 — Harbour Trust" */
@@ -81,6 +83,10 @@ export const sentences: Record<RunReason, (c: RunContext) => string> = {
   'run.diverged': (c) =>
     `${c.record}: ${c.entity} ${c.qboId} was changed in QuickBooks by someone else since the last sync${c.detail ? ` (${c.detail})` : ''}, so it was not overwritten. Make the two sides agree (in QuickBooks or the practice system), then sync again.`,
   'run.held-earlier': (c) => `${c.record}: held for review since an earlier run: ${c.detail ?? ''} It is not sent again until that is resolved.`,
+  'run.held-plan-error': (c) =>
+    `${c.record}: held, not sent, by a scheduled sync that sends the records that are ready: ${c.detail ?? 'it has an error'} Fix it in the practice system or skip it; the next sync sends it.`,
+  'run.held-needs-error-row': (c) =>
+    `${c.record}: held, not sent, because it needs ${c.detail ?? 'a record'}, which has an error; it is sent by the first sync after that record is fixed.`,
   'run.dependency-failed': (c) => `${c.record}: not sent because ${c.detail ?? 'a record it needs'} was not written to QuickBooks; fix that record first, then sync again.`,
   'run.unresolved-reference': (c) =>
     `${c.record}: its ${c.field ?? 'reference'} points at ${c.detail ?? 'a record'} that has no QuickBooks Id yet; sync again after that record is written.`,
