@@ -69,7 +69,7 @@ export const sentences: Record<RunReason, (c: RunContext) => string> = {
   'run.locked': (c) =>
     `A sync of this company is already running: started by ${c.holder ?? 'someone'} ${c.startedAt ?? 'a moment ago'}. Wait for it to finish; if it was stopped without finishing, a new sync can start once it has given no sign of life for ${c.seconds ?? 60} seconds.`,
   'run.plan-errors': (c) =>
-    `The sync did not start: ${c.count ?? 0} record${c.count === 1 ? ' has an error' : 's have errors'}: ${listed(c.list)}. Fix them in the practice system or skip them (\`qbo-connect skip <kind> <id>\`), then sync again.`,
+    `The sync did not start: ${c.count ?? 0} record${c.count === 1 ? ' has an error' : 's have errors'}: ${listed(c.list).replace(/\.$/, '')}. Fix them in the practice system or skip them (\`qbo-connect skip <kind> <id>\`), then sync again.`,
   'run.not-connected': () => 'No QuickBooks company is connected: run `qbo-connect connect` (or use Connect in the web app), then sync again.',
   'run.qbo-refused': (c) =>
     `${c.record}: QuickBooks refused it${c.field ? ` (field ${c.field})` : ''}: ${c.detail ?? 'no detail given'}. Correct the record in the practice system, or skip it, then sync again.`,

@@ -75,6 +75,8 @@ async function runSyncJob(payload: Record<string, unknown>, t: Parameters<TaskHa
   }
   const result = await started.done;
   ctx.logger.info({ realmId, runId: result.runId, status: result.status }, 'sync finished');
+  // The lock is free already; the job ends once the run's notice is handed off (with a queue, one insert).
+  await started.notified;
   if (scheduled) {
     const notifyBlocked = notifyBlockedVia(ctx);
     await afterScheduledRun(
