@@ -42,12 +42,18 @@ export class GraphileJobQueue implements JobQueue {
   constructor(private readonly db: Db) {}
 
   async add(task: JobTask, payload: Record<string, unknown>, opts: AddJobOptions = {}, trx?: Db): Promise<void> {
+    // A delay is counted from the database's now(): graphile-worker compares run_at with it, not with this host's clock.
+    const runAt = opts.runAt
+      ? sql`${opts.runAt.toISOString()}::timestamptz`
+      : opts.delayMs
+        ? sql`now() + make_interval(secs => ${opts.delayMs / 1000}::double precision)`
+        : sql`null::timestamptz`;
     // graphile_worker.add_job (named arguments; its defaults for the rest): on `trx`, the job commits with it.
     await sql`select graphile_worker.add_job(
       ${task},
       ${JSON.stringify(payload)}::json,
       queue_name => ${opts.queueName ?? null}::text,
-      run_at => ${opts.runAt ? opts.runAt.toISOString() : null}::timestamptz,
+      run_at => ${runAt},
       max_attempts => ${opts.maxAttempts ?? null}::int,
       job_key => ${opts.jobKey ?? null}::text,
       job_key_mode => ${opts.jobKey ? (opts.jobKeyMode ?? 'replace') : 'replace'}::text

@@ -78,4 +78,21 @@ describe.runIf(dialects.includes('postgres'))('dead-worker sweeper [postgres]', 
     await until('both dead pools’ jobs', () => ran.length === 2);
     expect(ran.sort()).toEqual([1, 2]);
   }, 30_000);
+
+  it("a delayed job (a webhook's coalescing wait) runs after its delay on the database's clock, whatever this host's clock says", async () => {
+    const ctx = await pgContext();
+    // The host's clock a day ahead: a run time computed from it would hold the job for a day.
+    ctx.clock = () => new Date(Date.now() + 86_400_000);
+    const ran: string[] = [];
+    const companyChanges: TaskHandler = async (payload) => {
+      ran.push(String(payload['realmId']));
+    };
+    const runner = await startJobRunner(ctx, { tasks: { 'company-changes': companyChanges }, env: { QBO_CONNECT_WORKER_POLL_MS: '100' } });
+    cleanups.push(() => runner.stop());
+    await ctx.jobs!.add('company-changes', { realmId: '42' }, { queueName: 'company:42', jobKey: 'company-changes:42', jobKeyMode: 'preserve_run_at', delayMs: 300 });
+    const { rows } = await sql<{ due: boolean }>`select run_at > now() as due from graphile_worker._private_jobs`.execute(ctx.db);
+    expect(rows.map((r) => r.due)).toEqual([true]);
+    await until('the delayed job', () => ran.length === 1, 10_000);
+    expect(ran).toEqual(['42']);
+  }, 30_000);
 });
