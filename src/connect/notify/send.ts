@@ -141,6 +141,8 @@ export interface ClosedRun {
   failed: number;
   held: number;
   errors: number;
+  /** Of `held`, the rows a scheduled `sync-ready` run held because of errors in the preview (fixed in the practice, not on the held page). */
+  heldForErrors?: number;
   /** It stopped because the QuickBooks connection ended (qbo/fault.ts ConnectionLostError): the notice says reconnect, not "fix the records". */
   connectionLost?: boolean;
 }
@@ -152,7 +154,17 @@ export async function notifyRunClosed(ctx: NotifyCtx, run: ClosedRun, overrides:
   const kind = run.failed === 0 && run.held > 0 ? 'run-held' : 'run-failed';
   return notify(
     ctx,
-    { kind, realmId: run.realmId, runId: run.runId, failed: run.failed, held: run.held, errors: 0, message: run.message, ...(run.connectionLost ? { connectionLost: true } : {}) },
+    {
+      kind,
+      realmId: run.realmId,
+      runId: run.runId,
+      failed: run.failed,
+      held: run.held,
+      errors: 0,
+      message: run.message,
+      ...(run.heldForErrors ? { heldForErrors: run.heldForErrors } : {}),
+      ...(run.connectionLost ? { connectionLost: true } : {}),
+    },
     overrides,
   );
 }
