@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { describeSchedule } from '../../connect/schedule/model.js';
 import { getSchedule, setSchedule } from '../../connect/schedule/store.js';
-import { cliActor, realmOf, withApp } from './settings.js';
+import { cliActor, readRealmOf, withApp } from './settings.js';
 
 interface SetOpts {
   realm?: string;
@@ -18,11 +18,11 @@ export function registerSchedule(program: Command): void {
   schedule
     .command('show')
     .description('the schedule, its next occurrence and how the last one ended')
-    .option('--realm <id>', 'the QBO company (default: the connected one)')
+    .option('--realm <id>', 'the QBO company (default: the connected one, else the one last connected here)')
     .option('--json', 'print JSON')
     .action(async (opts: { realm?: string; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const s = await getSchedule(app.ctx.db, await realmOf(app, opts));
+        const s = await getSchedule(app.ctx.db, await readRealmOf(app, opts));
         if (opts.json) {
           console.log(JSON.stringify({ ...s, described: describeSchedule(s) }, null, 2));
           return;
@@ -43,10 +43,10 @@ export function registerSchedule(program: Command): void {
     .option('--minute <m>', 'minutes past the hour, for hourly (0-59)')
     .option('--tz <zone>', "the company's IANA time zone, e.g. Europe/London")
     .option('--on-errors <what>', 'sync-nothing (default) or sync-ready (send what is ready, hold the rest)')
-    .option('--realm <id>', 'the QBO company (default: the connected one)')
+    .option('--realm <id>', 'the QBO company (default: the connected one, else the one last connected here)')
     .action(async (kind: string | undefined, opts: SetOpts, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const realmId = await realmOf(app, opts);
+        const realmId = await readRealmOf(app, opts);
         const input: Record<string, string> = {};
         if (kind !== undefined) input.kind = kind;
         if (opts.at !== undefined) input.at = opts.at;

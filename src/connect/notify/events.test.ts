@@ -77,6 +77,13 @@ describe('what each notification says', () => {
     expect(renderNotification(events[5]!, 'https://b', at).subject).toBe('QuickBooks connection ends on 2026-07-15: Keystone');
   });
 
+  it('a schedule blocked because the company is not connected says connect again, linking to the connection page', () => {
+    const r = renderNotification({ kind: 'schedule-blocked', realmId: '9130', company: 'Keystone', errors: 0, notConnected: true }, 'https://b', at);
+    expect(r.subject).toBe('Scheduled sync blocked for Keystone: QuickBooks not connected');
+    expect(r.payload.path).toBe('/connection');
+    expect(r.text).not.toContain('error');
+  });
+
   it('records held because of errors in the preview point to the preview, not to the held page (which does not list them)', () => {
     const r = renderNotification({ kind: 'run-held', realmId: '9130', company: 'Keystone', runId: 'r-8', failed: 0, held: 2, errors: 0, heldForErrors: 2 }, 'https://b', at);
     expect(r.payload.path).toBe('/preview');

@@ -22,7 +22,7 @@ export type NotificationEvent =
     }
   | { kind: 'connection-disconnected'; realmId: string; company?: string | null; reason: string; by?: string }
   | { kind: 'connection-expiring'; realmId: string; company?: string | null; why: 'hard-expiry' | 'refresh-failed'; expiresAt?: string | null; detail?: string | null }
-  | { kind: 'schedule-blocked'; realmId: string; company?: string | null; errors: number; detail?: string[] }
+  | { kind: 'schedule-blocked'; realmId: string; company?: string | null; errors: number; detail?: string[]; notConnected?: boolean }
   | { kind: 'test'; actor: string };
 
 export type NotificationKind = NotificationEvent['kind'];
@@ -110,6 +110,13 @@ function describe(e: NotificationEvent): { subject: string; happened: string; to
             path: '/connection',
           };
     case 'schedule-blocked':
+      if (e.notConnected)
+        return {
+          subject: `Scheduled sync blocked for ${e.company ?? e.realmId}: QuickBooks not connected`,
+          happened: `The scheduled sync of ${companyOf(e)} did not run: the company is not connected to QuickBooks. No scheduled sync runs until it is connected again (this is told once, not at every scheduled time).`,
+          todo: 'An administrator connects the company again on the Connection page, or turns the schedule off on the Schedule page.',
+          path: '/connection',
+        };
       return {
         subject: `Scheduled sync blocked for ${e.company ?? e.realmId}: ${plural(e.errors, 'error')}`,
         happened: `The scheduled sync of ${companyOf(e)} did not run: its preview has ${plural(e.errors, 'blocking error')}.${e.detail?.length ? ` First: ${clip(e.detail.slice(0, 3).join(' / '))}` : ''}`,

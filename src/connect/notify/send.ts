@@ -186,6 +186,11 @@ export function notifyScheduleBlocked(ctx: NotifyCtx, e: { realmId: string; erro
   return notify(ctx, { kind: 'schedule-blocked', realmId: e.realmId, errors: e.errors.length, detail: e.errors.slice(0, 3) }, overrides);
 }
 
+/** A company's schedule came due while it is not connected (jobs/tasks/schedule-tick.ts tells this once per disconnection). */
+export function notifyScheduleNotConnected(ctx: NotifyCtx, e: { realmId: string }, overrides: DeliveryOverrides = {}): Promise<void> {
+  return notify(ctx, { kind: 'schedule-blocked', realmId: e.realmId, errors: 0, notConnected: true }, overrides);
+}
+
 export interface TestOutcome {
   email: 'sent' | 'not-set';
   webhook: 'sent' | 'not-set';

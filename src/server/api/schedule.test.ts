@@ -80,4 +80,19 @@ describeEachDialect('schedule API', (ctx) => {
     const now = (await (await http.request('/api/v1/schedule?realm=55', json(viewer))).json()) as { described: string };
     expect(now.described).toBe('weekdays (Mon–Fri) at 18:30 (Australia/Sydney)');
   });
+
+  it('after disconnecting, the company last connected here: its schedule is read and an administrator can turn it off', async () => {
+    await ctx.db.updateTable('connections').set({ status: 'disconnected', disconnected_reason: 'disconnected' }).where('realm_id', '=', '55').execute();
+    try {
+      const got = await http.request('/api/v1/schedule', json(viewer));
+      expect(got.status).toBe(200);
+      expect(await got.json()).toMatchObject({ realmId: '55', described: 'weekdays (Mon–Fri) at 18:30 (Australia/Sydney)' });
+      const off = await http.request('/api/v1/schedule', json(admin, { method: 'PUT', body: '{"kind":"off"}' }));
+      expect(off.status).toBe(200);
+      expect(await off.json()).toMatchObject({ realmId: '55', described: 'off', nextDueAt: null });
+    } finally {
+      await ctx.db.updateTable('connections').set({ status: 'connected', disconnected_reason: null }).where('realm_id', '=', '55').execute();
+      await http.request('/api/v1/schedule?realm=55', json(admin, { method: 'PUT', body: JSON.stringify({ kind: 'weekdays', at: '18:30', timeZone: 'Australia/Sydney' }) }));
+    }
+  });
 });

@@ -2,11 +2,12 @@
  * The schedule JSON API (connect/schedule): `GET /` (the company's schedule, its next occurrence and
  * how the last one ended), `PUT /` with `{ kind?, at?, minute?, timeZone?, onErrors? }` (fields not
  * given keep their value; audited under the signed-in user). The company is `?realm=ID`, or the single
- * connected one. Errors: `{ error: { code, message, field } }` naming the field (`schedule.at`, …).
+ * connected one, else the one last connected here. Errors: `{ error: { code, message, field } }` naming the field (`schedule.at`, …).
  */
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../../context.js';
 import { resolveKnownRealm } from './known-realm.js';
+import { resolveReadRealm } from '../../connect/realm.js';
 import { refusal } from '../reasons.js';
 import { describeSchedule } from '../../connect/schedule/model.js';
 import { getSchedule, setSchedule } from '../../connect/schedule/store.js';
@@ -17,7 +18,9 @@ type Ctx = Context<AuthEnv>;
 export function scheduleApi(ctx: AppContext): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
   api.use('*', apiTokenAuth(ctx));
-  const realm = (c: Ctx) => resolveKnownRealm(ctx.db, c.req.query('realm'), '?realm=ID');
+  // While no company is connected, the one last connected here (as history reads do): a disconnected
+  // company's schedule stays readable, and an administrator can still turn it off.
+  const realm = async (c: Ctx) => resolveKnownRealm(ctx.db, c.req.query('realm') ?? (await resolveReadRealm(ctx.db, undefined, '?realm=ID')), '?realm=ID');
 
   api.get('/', requireRole('viewer'), async (c) => {
     const s = await getSchedule(ctx.db, await realm(c));

@@ -72,4 +72,18 @@ describe('the Schedule page', () => {
     expect((await c.post('/schedule', { kind: 'off', timeZone: 'UTC', onErrors: 'sync-nothing' })).status).toBe(403);
     expect((await getSchedule(app.ctx.db, '4620')).schedule.kind).toBe('daily');
   });
+
+  it('after disconnecting, the page shows the company last connected here and an administrator can turn it off', async () => {
+    await app.ctx.db.updateTable('connections').set({ status: 'disconnected' }).where('realm_id', '=', '4620').execute();
+    try {
+      const c = await as('ada@example.com');
+      expect((await c.get('/schedule')).status).toBe(200);
+      expect(c.lastHtml).toContain('QuickBooks is not connected now');
+      expect(c.lastHtml).toContain('daily at 18:30 (Europe/London)');
+      expect((await c.post('/schedule', { kind: 'off', timeZone: 'Europe/London', onErrors: 'sync-ready' })).status).toBe(200);
+      expect((await getSchedule(app.ctx.db, '4620')).schedule.kind).toBe('off');
+    } finally {
+      await app.ctx.db.updateTable('connections').set({ status: 'connected' }).where('realm_id', '=', '4620').execute();
+    }
+  });
 });
