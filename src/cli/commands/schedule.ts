@@ -1,6 +1,6 @@
 /** `qbo-connect schedule show|set`: when a company syncs unattended, and what it does on preview errors. */
 import type { Command } from 'commander';
-import { describeSchedule } from '../../connect/schedule/model.js';
+import { describeSchedule, localOccurrence } from '../../connect/schedule/model.js';
 import { getSchedule, setSchedule } from '../../connect/schedule/store.js';
 import { cliActor, readRealmOf, withApp } from './settings.js';
 
@@ -29,7 +29,7 @@ export function registerSchedule(program: Command): void {
         }
         console.log(`Schedule of company ${s.realmId}: ${describeSchedule(s)}`);
         console.log(`  on preview errors: ${s.onErrors === 'sync-ready' ? 'sync the ready records, hold the rest' : 'sync nothing'} (${s.onErrors})`);
-        console.log(`  next: ${s.nextDueAt ?? 'none'}`);
+        console.log(`  next: ${s.nextDueAt ? localOccurrence(s.nextDueAt, s.timeZone) : 'none'}`);
         if (s.last.outcome)
           console.log(`  last: ${s.last.outcome} at ${s.last.at ?? '?'}${s.last.runId ? ` (run ${s.last.runId})` : ''}${s.last.message ? `: ${s.last.message}` : ''}`);
       });

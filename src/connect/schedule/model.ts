@@ -122,3 +122,25 @@ export function describeSchedule(c: ScheduleConfig): string {
         : `${s.kind === 'daily' ? 'daily' : 'weekdays (Mon–Fri)'} at ${s.at}`;
   return s.kind === 'off' ? 'off' : `${when} (${c.timeZone})`;
 }
+
+/**
+ * An occurrence as people read it: in the company's own time zone first, then UTC —
+ * "Sat 5 Dec 2026 18:30 America/New_York (23:30 UTC)"; the UTC part names its day when that differs
+ * ("(Sun 6 Dec 04:30 UTC)"). A UTC schedule says it once. Machine output (JSON) keeps the ISO instant.
+ */
+export function localOccurrence(iso: string, timeZone: string): string {
+  const at = new Date(iso);
+  const parts = (zone: string) => {
+    const p = Object.fromEntries(
+      new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+        .formatToParts(at)
+        .map((x) => [x.type, x.value]),
+    );
+    return { day: `${p.weekday} ${p.day} ${p.month} ${p.year}`, time: `${p.hour}:${p.minute}` };
+  };
+  const local = parts(timeZone);
+  const utc = parts('UTC');
+  if (timeZone === 'UTC') return `${utc.day} ${utc.time} UTC`;
+  const utcDay = local.day === utc.day ? '' : `${utc.day.replace(/ \d{4}$/, '')} `;
+  return `${local.day} ${local.time} ${timeZone} (${utcDay}${utc.time} UTC)`;
+}

@@ -61,6 +61,8 @@ describe('the Schedule page', () => {
     const ok = await c.post('/schedule', { kind: 'daily', at: '18:30', minute: '0', timeZone: 'Europe/London', onErrors: 'sync-ready' });
     expect(ok.status).toBe(200);
     expect(c.lastHtml).toContain('Saved: daily at 18:30 (Europe/London).');
+    // The next run in the company's time, then UTC.
+    expect(c.lastHtml).toMatch(/Next scheduled sync: \w{3} \d{1,2} \w{3} \d{4} 18:30 Europe\/London \((\w{3} \d{1,2} \w{3} )?\d\d:30 UTC\)\./);
     expect(await getSchedule(app.ctx.db, '4620')).toMatchObject({ schedule: { kind: 'daily', at: '18:30' }, onErrors: 'sync-ready' });
   });
 

@@ -10,7 +10,7 @@ import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
-import { describeSchedule, type ScheduleConfig } from '../../connect/schedule/model.js';
+import { describeSchedule, localOccurrence, type ScheduleConfig } from '../../connect/schedule/model.js';
 import { getSchedule, setSchedule } from '../../connect/schedule/store.js';
 import { actorOf, knownRealm, notConnectedPage, str, when } from './work-common.js';
 
@@ -69,7 +69,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flash?: Flash, status: 20
           </Notice>
         )}
         <p>
-          Now: <strong>{describeSchedule(cfg)}</strong>. {s.nextDueAt ? <>Next scheduled sync: {when(s.nextDueAt)}.</> : null}
+          Now: <strong>{describeSchedule(cfg)}</strong>. {s.nextDueAt ? <>Next scheduled sync: {localOccurrence(s.nextDueAt, s.timeZone)}.</> : null}
         </p>
         {s.last.outcome ? (
           <p>
