@@ -49,6 +49,10 @@ describe('qbo-connect schedule', () => {
     [['schedule', 'set', 'hourly', '--minute', '75'], 'schedule.minute'],
     [['schedule', 'set', '--tz', 'London'], 'schedule.timeZone'],
     [['schedule', 'set', '--on-errors', 'yolo'], 'schedule.onErrors'],
+    // A flag for another kind is refused naming it (the stored schedule is daily here).
+    [['schedule', 'set', 'hourly', '--at', '10:00'], '--at applies only to daily and weekdays'],
+    [['schedule', 'set', 'daily', '--minute', '5'], '--minute applies only to hourly'],
+    [['schedule', 'set', '--minute', '5'], '--minute applies only to hourly schedules; this one is daily'],
   ])('refuses %j with one line naming %s, exit 2, nothing changed', (args, field) => {
     const r = run(...args, '--realm', '9130');
     expect(r.status).toBe(2);

@@ -1,6 +1,7 @@
 /** `qbo-connect schedule show|set`: when a company syncs unattended, and what it does on preview errors. */
 import type { Command } from 'commander';
 import { describeSchedule, localOccurrence } from '../../connect/schedule/model.js';
+import { UserFacingError } from '../../user-facing-error.js';
 import { getSchedule, setSchedule } from '../../connect/schedule/store.js';
 import { cliActor, readRealmOf, withApp } from './settings.js';
 
@@ -47,6 +48,21 @@ export function registerSchedule(program: Command): void {
     .action(async (kind: string | undefined, opts: SetOpts, cmd: Command) => {
       await withApp(cmd, async (app) => {
         const realmId = await readRealmOf(app, opts);
+        // A flag for another kind of schedule is refused, never ignored: `hourly --at 10:00` would
+        // otherwise save "hourly at :00" and the person would believe it runs at 10:00.
+        const effective = kind ?? (await getSchedule(app.ctx.db, realmId)).schedule.kind;
+        if (opts.at !== undefined && effective !== 'daily' && effective !== 'weekdays')
+          throw new UserFacingError(
+            'schedule.flag-not-applicable',
+            `--at applies only to daily and weekdays schedules; this one is ${effective}${effective === 'hourly' ? ' (use --minute)' : ''}.`,
+            { field: '--at' },
+          );
+        if (opts.minute !== undefined && effective !== 'hourly')
+          throw new UserFacingError(
+            'schedule.flag-not-applicable',
+            `--minute applies only to hourly schedules; this one is ${effective}${effective === 'off' ? '' : ' (use --at)'}.`,
+            { field: '--minute' },
+          );
         const input: Record<string, string> = {};
         if (kind !== undefined) input.kind = kind;
         if (opts.at !== undefined) input.at = opts.at;

@@ -72,6 +72,13 @@ describeEachDialect('schedule API', (ctx) => {
       ['{"timeZone":"Sydney"}', 'schedule.timeZone'],
       ['{"__proto__":{"kind":"off"}}', 'schedule.__proto__'],
       ['not json', 'schedule'],
+      // JSON types and exact values: a string minute, an untrimmed time or zone, a number for a string.
+      ['{"kind":"hourly","minute":"5"}', 'schedule.minute'],
+      ['{"kind":"daily","at":"18:30\\n"}', 'schedule.at'],
+      ['{"timeZone":" Europe/London"}', 'schedule.timeZone'],
+      ['{"kind":3}', 'schedule.kind'],
+      ['[]', 'schedule.input'],
+      ['{"schedule":{"kind":"off"},"realmId":"56"}', 'schedule.realmId'],
     ] as const) {
       const res = await http.request('/api/v1/schedule?realm=55', json(admin, { method: 'PUT', body }));
       expect(res.status, body).toBe(400);
@@ -79,6 +86,19 @@ describeEachDialect('schedule API', (ctx) => {
     }
     const now = (await (await http.request('/api/v1/schedule?realm=55', json(viewer))).json()) as { described: string };
     expect(now.described).toBe('weekdays (Mon–Fri) at 18:30 (Australia/Sydney)');
+  });
+
+  it('takes the shape GET returns (read-only fields ignored) and stores a zone in its canonical spelling', async () => {
+    const got = (await (await http.request('/api/v1/schedule?realm=55', json(viewer))).json()) as Record<string, unknown>;
+    const sent = { ...got, schedule: { kind: 'daily', at: '07:15' }, timeZone: 'america/new_york' };
+    const put = await http.request('/api/v1/schedule?realm=55', json(admin, { method: 'PUT', body: JSON.stringify(sent) }));
+    expect(put.status).toBe(200);
+    expect(await put.json()).toMatchObject({ schedule: { kind: 'daily', at: '07:15' }, timeZone: 'America/New_York', described: 'daily at 07:15 (America/New_York)' });
+    const back = await http.request(
+      '/api/v1/schedule?realm=55',
+      json(admin, { method: 'PUT', body: JSON.stringify({ kind: 'weekdays', at: '18:30', timeZone: 'Australia/Sydney' }) }),
+    );
+    expect(back.status).toBe(200);
   });
 
   it('after disconnecting, the company last connected here: its schedule is read and an administrator can turn it off', async () => {

@@ -1,7 +1,9 @@
 /**
  * The schedule JSON API (connect/schedule): `GET /` (the company's schedule, its next occurrence and
- * how the last one ended), `PUT /` with `{ kind?, at?, minute?, timeZone?, onErrors? }` (fields not
- * given keep their value; audited under the signed-in user). The company is `?realm=ID`, or the single
+ * how the last one ended), `PUT /` with `{ kind?, at?, minute?, timeZone?, onErrors? }` or the shape GET
+ * returns, `{ schedule: { kind, at | minute }, timeZone, onErrors }` (fields not given keep their value;
+ * JSON types and untrimmed values are refused: connect/schedule/model.ts scheduleJsonInput; audited
+ * under the signed-in user). The company is `?realm=ID`, or the single
  * connected one, else the one last connected here. Errors: `{ error: { code, message, field } }` naming the field (`schedule.at`, …).
  */
 import { Hono, type Context } from 'hono';
@@ -9,7 +11,7 @@ import type { AppContext } from '../../context.js';
 import { resolveKnownRealm } from './known-realm.js';
 import { resolveReadRealm } from '../../connect/realm.js';
 import { refusal } from '../reasons.js';
-import { describeSchedule } from '../../connect/schedule/model.js';
+import { describeSchedule, scheduleJsonInput } from '../../connect/schedule/model.js';
 import { getSchedule, setSchedule } from '../../connect/schedule/store.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 
@@ -36,7 +38,7 @@ export function scheduleApi(ctx: AppContext): Hono<AuthEnv> {
       throw refusal('request.invalid-json', { setting: 'schedule' }, 'schedule');
     }
     const realmId = await realm(c);
-    const r = await setSchedule(ctx.db, { realmId, input: body, actor: `user:${c.get('user').email}`, clock: ctx.clock });
+    const r = await setSchedule(ctx.db, { realmId, input: scheduleJsonInput(body, realmId), actor: `user:${c.get('user').email}`, clock: ctx.clock });
     return c.json({ ...r.schedule, described: describeSchedule(r.schedule), changes: r.changes });
   });
 
