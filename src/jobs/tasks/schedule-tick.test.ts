@@ -10,6 +10,7 @@ import { createLogger } from '../../log.js';
 import { refusal } from '../../connect/run/reasons.js';
 import { wallAt } from '../../connect/schedule/next-due.js';
 import { getSchedule, setSchedule } from '../../connect/schedule/store.js';
+import { afterScheduledRun } from '../../connect/schedule/scheduled-sync.js';
 import { tickSchedules, type EnqueueSync } from './schedule-tick.js';
 
 const MINUTE = 60_000;
@@ -93,6 +94,12 @@ describeEachDialect('schedule tick', (db) => {
     await tickSchedules(ctx, counting);
     expect(calls).toBe(1);
     expect((await getSchedule(db.db, 'busy')).nextDueAt).toBe('2026-12-04T16:00:00.000Z');
+    // It says it is late, and how many occurrences were missed (12:00 to 15:00), and keeps saying so once its run ended.
+    const late = 'Late: due 11:00, ran 15:10 (UTC); 4 occurrences missed while QBO Connect was not running.';
+    expect((await getSchedule(db.db, 'busy')).last).toMatchObject({ outcome: 'enqueued', runId: 'run-1', message: late });
+    const ended = { runId: 'run-1', status: 'succeeded', message: null, errors: [], summary: { held: 0, failed: 0 } } as unknown as Parameters<typeof afterScheduledRun>[2];
+    await afterScheduledRun({ db: db.db, clock: ctx.clock }, 'busy', ended);
+    expect((await getSchedule(db.db, 'busy')).last).toMatchObject({ outcome: 'succeeded', runId: 'run-1', message: late });
   });
 
   it('a disconnected company is passed over: no run, the outcome recorded and one notice per disconnection, not one per occurrence', async () => {

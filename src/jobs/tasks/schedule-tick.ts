@@ -23,6 +23,7 @@ import { isUserFacing } from '../../user-facing-error.js';
 import { SCHEDULE_ACTOR } from '../../connect/schedule/scheduled-sync.js';
 import { claimOccurrence, dueSchedules, recordScheduleOutcome } from '../../connect/schedule/store.js';
 import { notifyScheduleNotConnected } from '../../connect/notify/index.js';
+import { lateNote } from '../../connect/schedule/next-due.js';
 import type { TaskHandler } from '../queue.js';
 import { enqueueSync } from '../enqueue-sync.js';
 
@@ -74,7 +75,10 @@ export async function tickSchedules(ctx: AppContext, enqueue: EnqueueSync, notif
         continue;
       }
       const { runId } = await enqueue(ctx, { realmId, actor: SCHEDULE_ACTOR, trigger: 'schedule' });
-      await recordScheduleOutcome(ctx.db, realmId, { outcome: 'enqueued', runId, at: now });
+      // Late (the process was down): said on the schedule, and kept with the run's outcome (afterScheduledRun).
+      const late = lateNote(due.schedule, new Date(due.nextDueAt!), now, due.timeZone);
+      await recordScheduleOutcome(ctx.db, realmId, { outcome: 'enqueued', runId, message: late ?? null, at: now });
+      if (late) ctx.logger.warn({ realmId, runId, dueAt: due.nextDueAt }, late);
       result.enqueued.push({ realmId, runId, dueAt: due.nextDueAt! });
       ctx.logger.info({ realmId, runId, dueAt: due.nextDueAt, nextDueAt }, 'scheduled sync enqueued');
     } catch (err) {
