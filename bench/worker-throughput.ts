@@ -20,11 +20,10 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { App } from '../src/app.js';
 import { syncDepsFor } from '../src/connect/run/deps.js';
 import { sync } from '../src/connect/run/sync.js';
 import { createRecord, getRecord, listRecords } from '../src/practice/store.js';
-import { startFleet, waitForQuiet, type Fleet } from '../test/chaos/fleet.js';
+import { enqueueSyncs, startFleet, waitForQuiet, type Fleet } from '../test/chaos/fleet.js';
 import { limit429s } from '../test/chaos/fleet-verify.js';
 import { WorkerFleet } from '../test/chaos/workers.js';
 import { benchPostgres } from './postgres.js';
@@ -77,15 +76,6 @@ async function pool<T>(items: T[], n: number, f: (item: T) => Promise<void>): Pr
   );
 }
 
-/** A sync for each company, through the product's queue (a 'queued' run and its job, in one transaction). */
-async function enqueueAll(app: App, realms: string[]): Promise<void> {
-  // The queue's entry point (src/jobs/enqueue-sync.ts).
-  const mod = (await import(['..', 'src', 'jobs', 'enqueue-sync.js'].join('/'))) as {
-    enqueueSync(ctx: App['ctx'], input: { realmId: string; actor: string; trigger: string }): Promise<unknown>;
-  };
-  for (const realmId of realms) await mod.enqueueSync(app.ctx, { realmId, actor: 'bench', trigger: 'schedule' });
-}
-
 /** 20 (or `n`) new invoices in the ledger, dated today, copies of the demo's first one. */
 async function addInvoices(fleet: Fleet, tag: string, n: number): Promise<void> {
   const { db, clock } = fleet.app.ctx;
@@ -127,7 +117,7 @@ export async function workerThroughput(opts: ThroughputOptions): Promise<Through
         await new Promise((r) => setTimeout(r, 4_000));
         const since = new Date(f.app.ctx.clock().getTime() - 1_000).toISOString();
         const w0 = performance.now();
-        await enqueueAll(f.app, realms);
+        await enqueueSyncs(f, 'schedule');
         const open = await waitForQuiet(f, 30 * 60_000, 200);
         return { since, open, wallSeconds: (performance.now() - w0) / 1000 };
       };

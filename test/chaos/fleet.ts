@@ -159,3 +159,14 @@ export async function pendingJobs(fleet: Pick<Fleet, 'app'>): Promise<string[]> 
     throw err;
   }
 }
+
+/** A sync for every company of the fleet through the product's queue (src/jobs/enqueue-sync.ts: a 'queued' run and its 'sync' job in one transaction); the run ids. */
+export async function enqueueSyncs(fleet: Pick<Fleet, 'app' | 'companies'>, trigger: 'click' | 'schedule' | 'api'): Promise<string[]> {
+  // Loaded by name until the queue lands on this branch.
+  const mod = (await import(['..', '..', 'src', 'jobs', 'enqueue-sync.js'].join('/'))) as {
+    enqueueSync(ctx: App['ctx'], input: { realmId: string; actor: string; trigger: string }): Promise<{ runId: string }>;
+  };
+  const ids: string[] = [];
+  for (const c of fleet.companies) ids.push((await mod.enqueueSync(fleet.app.ctx, { realmId: c.realmId, actor: trigger, trigger })).runId);
+  return ids;
+}
