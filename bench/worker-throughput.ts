@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { syncDepsFor } from '../src/connect/run/deps.js';
 import { sync } from '../src/connect/run/sync.js';
 import { createRecord, getRecord, listRecords } from '../src/practice/store.js';
-import { enqueueSyncs, startFleet, waitForQuiet, type Fleet } from '../test/chaos/fleet.js';
+import { enqueueSyncs, startFleet, waitForQuiet, waitForWorkers, type Fleet } from '../test/chaos/fleet.js';
 import { limit429s } from '../test/chaos/fleet-verify.js';
 import { WorkerFleet } from '../test/chaos/workers.js';
 import { benchPostgres } from './postgres.js';
@@ -113,8 +113,9 @@ export async function workerThroughput(opts: ThroughputOptions): Promise<Through
       const fleetOfWorkers = new WorkerFleet({ count: workers, env: f.env(), args: ['worker', '--concurrency', String(opts.concurrency)], seed: 1, log: opts.log });
       fleetOfWorkers.start();
       const measure = async () => {
-        // Let the workers boot (Node, the app, the queue's connection) before the clock starts.
-        await new Promise((r) => setTimeout(r, 4_000));
+        // The clock starts once every worker has booted (Node, the app, the queue's connection) and beats.
+        const ready = await waitForWorkers(f, workers, 120_000);
+        if (ready < workers) throw new Error(`only ${ready} of ${workers} worker processes started within 2 minutes`);
         const since = new Date(f.app.ctx.clock().getTime() - 1_000).toISOString();
         const w0 = performance.now();
         await enqueueSyncs(f, 'schedule');

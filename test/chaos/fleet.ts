@@ -170,3 +170,18 @@ export async function enqueueSyncs(fleet: Pick<Fleet, 'app' | 'companies'>, trig
   for (const c of fleet.companies) ids.push((await mod.enqueueSync(fleet.app.ctx, { realmId: c.realmId, actor: trigger, trigger })).runId);
   return ids;
 }
+
+/**
+ * Waits until `n` worker processes have each recorded a heartbeat (the queue's job_workers table,
+ * one row per graphile-worker worker, its process as `host:pid`): they are booted and polling.
+ * Answers how many were seen (fewer than `n` at the timeout).
+ */
+export async function waitForWorkers(fleet: Pick<Fleet, 'app'>, n: number, timeoutMs: number): Promise<number> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await sql<{ n: string }>`select count(distinct process) as n from job_workers where beat_at > now() - interval '30 seconds'`.execute(fleet.app.ctx.db);
+    const seen = Number(r.rows[0]?.n ?? 0);
+    if (seen >= n || Date.now() > end) return seen;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
