@@ -378,7 +378,10 @@ if (baseline?.slice)
 // time scale gets a suffix, so it never overwrites the day's headline figures.
 const out = path.resolve(import.meta.dirname, 'results');
 fs.mkdirSync(out, { recursive: true });
-const file = path.join(out, `${date}${args.quick ? '-quick' : ''}${timeScale === 1 ? '' : `-scale${timeScale}`}.json`);
+// A run of some sections only is named after them, so it never overwrites a whole run's figures.
+const sections = [models.length ? 'sync' : '', scale ? 'scale' : '', throughput ? 'throughput' : ''].filter(Boolean);
+const partial = sections.length < 3 || args['no-baseline'] ? `-${sections.join('-') || 'none'}` : '';
+const file = path.join(out, `${date}${args.quick ? '-quick' : ''}${partial}${timeScale === 1 ? '' : `-scale${timeScale}`}.json`);
 fs.writeFileSync(
   file,
   `${JSON.stringify({ at: new Date().toISOString(), command, node: process.version, fidelity: 'strict', timeScale, latencyMs, syncSize, scaleSize, baselineSlice: baseline?.slice ?? null, load: { start: loadAtStart, end: loadAtEnd }, wallSeconds: totalSeconds, models: perModel, planAtScale: scale ?? null, workerThroughput: throughput ?? null, table }, null, 2)}\n`,

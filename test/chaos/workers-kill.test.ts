@@ -58,7 +58,7 @@ describe(`worker processes SIGKILLed at random on PostgreSQL (seed ${seed})`, ()
     const jobsLeft = await pendingJobs(fleet);
     const v = await verifyFleet(fleet);
 
-    const summary = `${replay}\nkills ${workers.kills}, worker starts ${workers.starts}; runs ${JSON.stringify(v.runs.byStatus)}; documents once ${v.documentsOnce}/${v.documents}; limit 429s ${v.limit429s}`;
+    const summary = `${replay}\nkills ${workers.kills}, worker starts ${workers.starts}; runs ${JSON.stringify(v.runs.byStatus)}; documents once ${v.documentsOnce}/${v.documents}; writes settled by look-up ${v.companies.reduce((n, c) => n + c.verdict.recoveredByLookup, 0)}, resent ${v.companies.reduce((n, c) => n + c.verdict.notInQbo, 0)}; limit 429s ${v.limit429s}`;
     console.log(summary);
     expect([...open, ...stopProblems, ...jobsLeft, ...v.problems], `${summary}\n${lines.join('\n')}`).toEqual([]);
     // The check did what it says: workers were killed, and every company had work.
