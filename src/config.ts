@@ -29,6 +29,7 @@ export const configSources = {
   logLevel: { env: 'QBO_CONNECT_LOG_LEVEL', flag: '--log-level', secret: false },
   logFormat: { env: 'QBO_CONNECT_LOG_FORMAT', flag: undefined, secret: false },
   metricsToken: { env: 'QBO_CONNECT_METRICS_TOKEN', flag: undefined, secret: true },
+  webhookVerifierToken: { env: 'QBO_WEBHOOK_VERIFIER_TOKEN', flag: undefined, secret: true },
   publicUrl: { env: 'QBO_CONNECT_PUBLIC_URL', flag: undefined, secret: false },
   trustedProxy: { env: 'QBO_CONNECT_TRUSTED_PROXY', flag: undefined, secret: false },
   emulatorControl: { env: 'QBO_EMULATOR_CONTROL', flag: undefined, secret: false },
@@ -94,6 +95,9 @@ export const configSchema = z.object({
   logFormat: z.enum(['auto', 'json', 'pretty'], { error: 'must be one of auto, json, pretty' }).default('auto'),
   /** `/metrics` (Prometheus) is served only when this is set, and only to `Authorization: Bearer <it>`. */
   metricsToken: z.string().min(16, { error: 'must be at least 16 characters (a random string the Prometheus scraper sends as a bearer token)' }).optional(),
+  /** The Intuit app's webhook verifier token (developer portal → Webhooks → Show token): POST
+   *  /webhooks/intuit answers only while it is set, and only to bodies signed with it. */
+  webhookVerifierToken: z.string().min(8, { error: "must be the verifier token shown on your Intuit app's Webhooks page (at least 8 characters)" }).optional(),
   publicUrl: httpUrl.optional(),
   /** The reverse proxy's address (e.g. 127.0.0.1): only a request arriving from it has its
    *  X-Forwarded-For read, and then only the address that proxy appended (the last one), so the

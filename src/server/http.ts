@@ -26,6 +26,7 @@ import { hostCheck } from './web/host.js';
 import { accessLog } from './access-log.js';
 import { isAppMetrics, metricsApi } from './metrics.js';
 import { mountHealth, refuseChangesWhileDraining } from './health.js';
+import { webhooksApi } from './webhooks.js';
 
 const FORM_LIMIT = 1024 * 1024;
 const RECORD_LIMIT = 5 * 1024 * 1024;
@@ -92,6 +93,9 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
 
   // A process that is shutting down takes no new work (connect/run/drain.ts).
   app.use('*', refuseChangesWhileDraining(ctx));
+  // QBO's change notifications: before sessions, CSRF and sign-in, which Intuit has none of; the
+  // intuit-signature over the raw body is their authentication (server/webhooks.ts).
+  app.route('/webhooks', webhooksApi(ctx));
   // Pages, sessions, CSRF and sign-in; before the API so API routes see the session user.
   const webDeps = mountWeb(app, ctx, web);
   app.route('/api/v1/connection', connectionApi(ctx, webDeps.connection));

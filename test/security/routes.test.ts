@@ -24,6 +24,8 @@ const expected: Record<string, Expectation> = {
   'GET /readyz': { min: 'public' },
   // No session or role: its own bearer token (QBO_CONNECT_METRICS_TOKEN; test/ops/metrics-and-run-logs), 404 while unset.
   'GET /metrics': { min: 'public' },
+  // No session or role: the intuit-signature over the body (QBO_WEBHOOK_VERIFIER_TOKEN; test/webhooks/intuit-route.test.ts), 404 while unset.
+  'POST /webhooks/intuit': { min: 'public' },
   'GET /static/htmx.min.js': { min: 'public' },
   'GET /static/app.css': { min: 'public' },
   'GET /setup': { min: 'public' },

@@ -21,5 +21,6 @@ export {
   type Json,
   type SentFields,
 } from './sent-fields.js';
+export { basesOf, baseOf } from './updates.js';
 export { QboSnapshot, type QboRow } from './qbo-snapshot.js';
 export { renderPlanText } from './render.js';

@@ -169,6 +169,9 @@ export async function resolveWrite(db: Db, r: Resolution, now: Date, extra?: (tr
       qbo_total_cents: r.qboTotalCents,
       updated_at: at,
       last_run_id: r.runId,
+      // Our write took QBO's copy as it was: a change QBO told us about before it is settled.
+      qbo_changed_at: null,
+      qbo_changed_fields: null,
     };
     if (existing) {
       await trx.updateTable('links').set(link).where('realm_id', '=', r.realmId).where('record_kind', '=', r.recordKind).where('record_key', '=', r.recordKey).execute();

@@ -12,6 +12,7 @@ import type { TokenLifetimes, TokenStore } from '../oauth/tokens.js';
 import { lifetimesPatchSchema } from '../oauth/tokens.js';
 import { regions, type Region } from '../presets/data.js';
 import { seedPreset } from '../presets/seed.js';
+import type { WebhookDelivery, WebhookSender, WebhookSenderView } from '../webhooks/sender.js';
 
 export const presetSchema = z
   .string()
@@ -74,6 +75,11 @@ export interface EmulatorControl {
   markDeposited(realmId: string, input: { entity: string; id: string; deposited?: boolean }): { deposited: boolean };
   stats(realmId?: string): EmulatorStats;
   resetStats(): void;
+  /** Outgoing webhooks (webhooks/sender.ts): where to, the verifier token (never shown back), delay, format, forge, duplicate. */
+  webhooks(): WebhookSenderView;
+  setWebhooks(patch: unknown): WebhookSenderView;
+  /** Sends every company's pending notification now, and waits for the answers. */
+  flushWebhooks(): Promise<WebhookDelivery[]>;
 }
 
 export class ControlError extends Error {
@@ -106,6 +112,7 @@ export interface ControlDeps {
   settings: { autoConsent: boolean };
   changed(): void;
   tokenStats: TokenEndpointStats;
+  webhooks: WebhookSender;
 }
 
 export function createControl(deps: ControlDeps): EmulatorControl {
@@ -194,6 +201,9 @@ export function createControl(deps: ControlDeps): EmulatorControl {
       deps.tokenStats.requests = 0;
       deps.tokenStats.faults = {};
     },
+    webhooks: () => deps.webhooks.view(),
+    setWebhooks: (patch) => deps.webhooks.configure(patch),
+    flushWebhooks: () => deps.webhooks.flush(),
   };
   return control;
 }

@@ -46,6 +46,8 @@ export function controlRoutes(control: EmulatorControl): Hono {
         'POST /control/tokens/expire {"realmId"?}',
         'GET  /control/stats[?realmId=]',
         'DELETE /control/stats',
+        'GET|PUT /control/webhooks {"url","verifierToken","delayMs"?,"format"?:"legacy|cloudevents","forge"?,"duplicate"?}',
+        'POST /control/webhooks/flush',
       ],
     }),
   );
@@ -76,5 +78,8 @@ export function controlRoutes(control: EmulatorControl): Hono {
     control.resetStats();
     return c.body(null, 204);
   });
+  app.get('/webhooks', (c) => c.json(control.webhooks()));
+  app.put('/webhooks', async (c) => c.json(control.setWebhooks(await body(c))));
+  app.post('/webhooks/flush', async (c) => c.json({ deliveries: await control.flushWebhooks() }));
   return app;
 }

@@ -92,6 +92,7 @@ describe('Automated Sales Tax (us preset, automatedSalesTax on)', () => {
       faults: undefined as never,
       tokens: undefined as never,
       settings: { autoConsent: false },
+      webhooks: undefined as never,
       changed: () => {},
       tokenStats: undefined as never,
     });

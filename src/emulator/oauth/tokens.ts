@@ -99,6 +99,8 @@ export interface TokenStore {
   expireAccessTokens(realmId?: string): number;
   /** Forgets every grant of a company (control reset). */
   forgetCompany(realmId: string): void;
+  /** Whether some app holds a live grant (not revoked, refresh token not expired) for the company. */
+  connected(realmId: string): boolean;
   snapshot(): TokenStoreSnapshot;
   restore(snapshot: unknown): void;
 }
@@ -249,6 +251,11 @@ export function createTokenStore(clock: EmulatorClock, initial: Partial<TokenLif
     },
     forgetCompany(realmId) {
       for (const g of grants.values()) if (g.realmId === realmId) endGrant(g);
+    },
+    connected(realmId) {
+      const now = clock.nowMs();
+      for (const g of grants.values()) if (g.realmId === realmId && !g.revoked && g.refreshExpiresAt > now) return true;
+      return false;
     },
     snapshot() {
       const now = clock.nowMs();

@@ -23,6 +23,7 @@ import { createTokenStore, type TokenLifetimes } from '../oauth/tokens.js';
 import { openPersistence, PersistenceError, type Persistence } from './persist.js';
 import { seedPreset } from '../presets/seed.js';
 import { forbiddenBody, forbiddenResponse, unauthorizedResponse } from '../wire/errors.js';
+import { createWebhookSender, type WebhookSender } from '../webhooks/sender.js';
 
 /**
  * Where the emulator says what it does: the product's pino logger fits, but the emulator declares
@@ -82,6 +83,8 @@ export interface RunningEmulator {
   /** What control writes over HTTP must send as X-Control-Token (only meaningful with `control`). */
   controlToken: string;
   core: CorePort;
+  /** Outgoing webhooks (off until given a URL and a verifier token: control.setWebhooks or PUT /control/webhooks). */
+  webhooks: WebhookSender;
   close(): Promise<void>;
 }
 
@@ -141,7 +144,11 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
   const closing = new Promise<void>((r) => (releaseClosing = r));
 
   const tokenStats: TokenEndpointStats = { requests: 0, faults: {} };
-  const control = createControl({ core, clock, limiter, faults, tokens, settings, changed, tokenStats });
+  const webhooks = createWebhookSender({
+    source: { companies: () => core.companies(), changes: (realmId, since) => core.changes(realmId, since), connected: (realmId) => tokens.connected(realmId) },
+    clock,
+  });
+  const control = createControl({ core, clock, limiter, faults, tokens, settings, changed, tokenStats, webhooks });
   const envelopes = gatewayEnvelopes(clock);
 
   const app = new Hono();
@@ -173,7 +180,11 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
   app.use('/v3/company/:realmId/*', apiGateway({ tokens, limiter, faults, clock, envelopes, closing, hasCompany: (id) => core.hasCompany(id) }));
   app.use('/v3/company/:realmId/*', async (c, next) => {
     await next();
-    if (c.req.method === 'POST') changed();
+    if (c.req.method === 'POST') {
+      changed();
+      // A write (or a batch of them) may have changed the company: its webhook goes after the delay, if any change was logged.
+      webhooks.poke(c.req.param('realmId'));
+    }
   });
   // The gateway has already checked the token; the routes check again so they are safe on their own.
   app.route(
@@ -221,8 +232,10 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
     control,
     controlToken,
     core,
+    webhooks,
     close() {
       closed ??= new Promise<void>((resolve) => {
+        webhooks.close();
         releaseClosing();
         server.close(() => {
           persistence?.close();

@@ -25,6 +25,7 @@ export function createCoreAdapter(opts: { clock: EmulatorClock; seed: number; co
     reset: () => core.reset(),
     setRequestIdMemory: (size) => core.setRequestIdMemory(size),
     fidelity: () => core.fidelity(),
+    changes: (realmId, sinceSeq) => core.company(realmId)?.changes(sinceSeq) ?? [],
     dump(realmId) {
       const c = company(realmId);
       const entities: Record<string, unknown[]> = {};

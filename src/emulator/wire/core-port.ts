@@ -29,6 +29,8 @@ export interface CorePort {
   setRequestIdMemory(size: number): void;
   /** strict or generous (see StartEmulatorOptions.fidelity). */
   fidelity(): 'strict' | 'generous';
+  /** A company's change log after `sinceSeq` (create, update, delete, void), oldest first: what its webhooks notify. */
+  changes(realmId: string, sinceSeq: number): Array<{ seq: number; at: string; entity: string; id: string; operation: 'Create' | 'Update' | 'Delete' | 'Void' }>;
   /** Every record of a company, by entity, plus whatever the core reports about it. */
   dump(realmId: string): unknown;
   toJSON(): unknown;

@@ -57,6 +57,8 @@ const skipKind: Record<Browsed, string> = {
 interface SyncState {
   state: 'linked' | 'not yet' | 'skipped' | 'before export-from';
   qbo: Array<{ entity: string; id: string }>;
+  /** QBO said its copy moved away from what we left there (connect/changes, from its webhooks): the fields named. */
+  changedInQbo?: string[];
 }
 
 const exportFromKey: Partial<Record<Browsed, keyof Settings['general']['exportFrom']>> = {
@@ -87,7 +89,11 @@ async function syncStates(deps: WebDeps, realmId: string | undefined, kind: Brow
   const out = new Map<string, SyncState>();
   for (const k of keys) out.set(k, { state: 'not yet', qbo: [] });
   if (!realmId || keys.length === 0) return out;
-  let q = deps.ctx.db.selectFrom('links').select(['record_key', 'qbo_entity', 'qbo_id']).where('realm_id', '=', realmId).where('record_kind', 'in', linkKinds[kind]);
+  let q = deps.ctx.db
+    .selectFrom('links')
+    .select(['record_key', 'qbo_entity', 'qbo_id', 'qbo_changed_at', 'qbo_changed_fields'])
+    .where('realm_id', '=', realmId)
+    .where('record_kind', 'in', linkKinds[kind]);
   // A project's job items are keyed `<number>|…`; everything else by its own key.
   if (kind !== 'project') q = q.where('record_key', 'in', keys);
   for (const l of await q.execute()) {
@@ -96,6 +102,7 @@ async function syncStates(deps: WebDeps, realmId: string | undefined, kind: Brow
     if (!s) continue;
     s.state = 'linked';
     s.qbo.push({ entity: l.qbo_entity, id: l.qbo_id });
+    if (l.qbo_changed_at !== null) s.changedInQbo = [...(s.changedInQbo ?? []), ...changedFieldNames(l.qbo_changed_fields)];
   }
   const skipped = await skippedKeys(deps.ctx.db, realmId);
   for (const k of keys) if (skipped.has(`${skipKind[kind]}:${k}`)) out.get(k)!.state = 'skipped';
@@ -121,11 +128,30 @@ function nameOf(r: StoredRecord): string {
   return String(x['name'] ?? x['description'] ?? x['reference'] ?? '');
 }
 
+/** The field names a link's `qbo_changed_fields` holds (a JSON list); none when unreadable or not known. */
+function changedFieldNames(text: string | null): string[] {
+  try {
+    const v = JSON.parse(text ?? '[]') as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 function StateTag({ s }: { s: SyncState | undefined }) {
   const state = s?.state ?? 'not yet';
   const text =
     state === 'linked' ? 'Linked' : state === 'skipped' ? 'Skipped' : state === 'before export-from' ? 'Before the export-from date (not synced)' : 'Not yet in QuickBooks';
-  return <span class={`tag tag-${state.replace(/ /g, '-')}`}>{text}</span>;
+  const changed = s?.changedInQbo;
+  return (
+    <>
+      <span class={`tag tag-${state.replace(/ /g, '-')}`}>{text}</span>
+      {changed ? (
+        // Told by QBO's webhook, before any preview: the preview compares the fields and holds what both sides changed.
+        <span class="tag tag-changed-in-qbo"> Changed in QuickBooks{changed.length ? ` (${[...new Set(changed)].join(', ')})` : ''}</span>
+      ) : null}
+    </>
+  );
 }
 
 function Tabs({ active }: { active: Browsed }) {

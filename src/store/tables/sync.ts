@@ -29,6 +29,16 @@ export interface SyncTables {
     last_run_id: string | null;
     /** 0010_sent_fields: per field, what we last sent and QBO's value after that write (JSON); null before 0010. */
     sent_fields: string | null;
+    /** 0013_qbo_changes: when QBO's copy moved away from what we left there (QBO's LastUpdatedTime), null when it holds our values. */
+    qbo_changed_at: Generated<string | null>;
+    /** 0013_qbo_changes: the fields QBO changed (JSON list of names; ["deleted"] / ["voided"]), null with qbo_changed_at. */
+    qbo_changed_fields: Generated<string | null>;
+  };
+  /** 0013_qbo_changes: per company, the changedSince of its next change-data-capture request (connect/changes). */
+  qbo_change_cursors: {
+    realm_id: string;
+    changed_since: string;
+    updated_at: string;
   };
   /** Every write, recorded with its deterministic requestid before it is sent. */
   journal: {
