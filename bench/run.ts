@@ -341,7 +341,7 @@ if (throughput) {
   const first = models[0] ?? 'request';
   const base = throughput.rounds[0];
   lines.push({
-    measure: `5. worker throughput (PostgreSQL ${throughput.database}, ${throughput.companies} companies × ${throughput.newDocuments} new documents, ${throughput.latencyMs} ms latency; a window of minutes extrapolated to the hour)`,
+    measure: `5. worker throughput (PostgreSQL ${throughput.database}, ${throughput.companies} companies × ${throughput.newDocuments} new documents, ${throughput.latencyMs} ms latency; each measured over the seconds shown and extrapolated to the hour)`,
     values: {},
   });
   for (const r of throughput.rounds)

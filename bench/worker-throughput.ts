@@ -13,7 +13,7 @@
  * schedule tick does), and the wall time runs until no run is queued or running. Each run must have
  * succeeded with the 20 documents created, and QBO must have refused nothing for its limits.
  *
- * The figure is extrapolated from a window of minutes, not measured over an hour: companies per
+ * The figure is extrapolated from a window of seconds to minutes, not measured over an hour: companies per
  * hour = companies ÷ wall seconds × 3,600. "Per worker core": a worker process is one Node thread, so
  * one process is one core's worth of work at most; the machine's cores and load are printed beside
  * it, because workers beyond its free cores cannot add throughput.
