@@ -20,6 +20,7 @@ import { createQboClients } from './connect/connection/qbo-client.js';
 import type { FirstStartDemo } from './practice/demo.js';
 import type { RunningServer } from './server/serve.js';
 import { Drain } from './connect/run/drain.js';
+import { notifyConnectionDisconnected } from './connect/notify/index.js';
 
 export type { AppContext, Clock } from './context.js';
 export { clockFrom } from './clock.js';
@@ -76,6 +77,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     qbo: createQboClients({ db: opened.db, config, logger, clock, cipher, ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   };
+  // A company that becomes disconnected tells someone (connect/notify); read at the time, so ctx.jobs set later is used.
+  ctx.qbo.connections.onDisconnected = (realmId, reason) => notifyConnectionDisconnected(ctx, realmId, reason);
   return {
     ctx,
     close: async () => {

@@ -43,6 +43,8 @@ export const configSources = {
   redirectUri: { env: 'QBO_REDIRECT_URI', flag: undefined, secret: false },
   clockStart: { env: 'QBO_CONNECT_CLOCK_START', flag: undefined, secret: false },
   shutdownTimeout: { env: 'QBO_CONNECT_SHUTDOWN_TIMEOUT', flag: undefined, secret: false },
+  smtpUrl: { env: 'QBO_CONNECT_SMTP_URL', flag: undefined, secret: true },
+  mailFrom: { env: 'QBO_CONNECT_MAIL_FROM', flag: undefined, secret: false },
 } as const;
 
 /**
@@ -144,6 +146,18 @@ export const configSchema = z.object({
     .min(1, { error: 'must be a number of seconds from 1 to 3600, e.g. 30' })
     .max(3600, { error: 'must be a number of seconds from 1 to 3600, e.g. 30' })
     .default(30),
+  /** The SMTP server notifications are emailed through (connect/notify): `smtp://` or `smtps://`, user and password in the URL. Secret (it may hold a password). */
+  smtpUrl: z
+    .string()
+    .refine((v) => /^smtps?:\/\/[^\s]+$/.test(v) && URL.canParse(v), { error: 'must be an smtp:// or smtps:// URL, e.g. smtps://user:password@mail.example.com:465' })
+    .optional(),
+  /** The From address of notification emails. */
+  mailFrom: z
+    .string()
+    .refine((v) => /^[^\s@<>]+@[^\s@<>]+$/.test(v) || /^[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>$/.test(v), {
+      error: 'must be an email address, e.g. qbo-connect@example.com or "QBO Connect <qbo-connect@example.com>"',
+    })
+    .default('qbo-connect@localhost'),
 });
 
 export type Config = z.infer<typeof configSchema> & {

@@ -5,6 +5,7 @@ import { registerStart } from './commands/start.js';
 import { registerPractice } from './commands/practice.js';
 import { registerUsers } from './commands/users.js';
 import { registerSettings } from './commands/settings.js';
+import { registerNotify } from './commands/notify.js';
 import { registerSkip } from './commands/skip.js';
 import { registerConnection } from './commands/connection.js';
 import { registerEmulator } from './commands/emulator.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerUsers(program);
   registerPractice(program);
   registerSettings(program);
+  registerNotify(program);
   registerSkip(program);
   registerConnection(program);
   registerEmulator(program);

@@ -10,5 +10,6 @@ import type { SettingsTables } from './tables/settings.js';
 import type { ConnectionTables } from './tables/connections.js';
 import type { SyncTables } from './tables/sync.js';
 import type { HeldTables } from './tables/held.js';
+import type { NotificationTables } from './tables/notifications.js';
 
-export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables {}
+export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, NotificationTables {}

@@ -6,6 +6,7 @@
 import type { AppContext } from '../../context.js';
 import { buildPlan } from '../plan/index.js';
 import { qboClientFor } from '../connection/qbo-client.js';
+import { notifyRunClosed } from '../notify/index.js';
 
 type QboClientOverrides = NonNullable<Parameters<typeof qboClientFor>[2]>;
 import { DEFAULT_PROCESSING_WINDOW_MS } from './context.js';
@@ -23,7 +24,11 @@ export interface SyncWiringOptions {
   processingWindowMs?: number;
 }
 
-export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | 'clock' | 'qbo' | 'metrics' | 'drain'>, realmId: string, opts: SyncWiringOptions = {}): SyncDeps {
+export function syncDepsFor(
+  ctx: Pick<AppContext, 'config' | 'db' | 'logger' | 'clock' | 'qbo' | 'metrics' | 'drain' | 'jobs'>,
+  realmId: string,
+  opts: SyncWiringOptions = {},
+): SyncDeps {
   const env = opts.env ?? process.env;
   const crash: CrashPoint = crashPointFromEnv(env);
   // QBO_CONNECT_BATCH_SIZE (1–30) narrows batches, so tests can cross batch boundaries with few records.
@@ -61,6 +66,7 @@ export function syncDepsFor(ctx: Pick<AppContext, 'config' | 'db' | 'logger' | '
     ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
     requestCount: () => requests,
     drain: ctx.drain,
+    notify: (run) => notifyRunClosed(ctx, run),
     ...(batchSize !== undefined && Number.isInteger(batchSize) ? { batchSize } : {}),
     ...(opts.lockTtlMs !== undefined ? { lockTtlMs: opts.lockTtlMs } : {}),
     buildPlan: (id) => buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: client }, id, { ...(opts.actor ? { actor: opts.actor } : {}) }),

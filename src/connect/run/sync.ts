@@ -19,6 +19,7 @@ import { markInterruptedRuns, recordUnsettled, resolveByPerson, settleWrites, ty
 import { recordProblem, unresolvedWrites } from './journal.js';
 import { withLogContext } from '../../log.js';
 import type { RecordResult } from '../../context.js';
+import type { ClosedRun } from '../notify/index.js';
 
 export interface SyncDeps extends RunDeps {
   /** Builds the plan afresh (connect/plan's buildPlan); called at the start of every sync. */
@@ -28,6 +29,8 @@ export interface SyncDeps extends RunDeps {
   requestCount?: () => number;
   /** The process's drain (connect/run/drain.ts): refuses a new sync while stopping, and stops a running one between batches. */
   drain?: Drain | undefined;
+  /** Told when the run closes (connect/notify notifyRunClosed: failed, held or refused runs); never throws. */
+  notify?: ((run: ClosedRun) => Promise<void>) | undefined;
 }
 
 export interface SyncOptions {
@@ -185,6 +188,7 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     const summary = await getRun(deps.db, runId, { now: deps.clock() });
     deps.metrics?.runFinished({ realmId, status, durationMs: summary.durationMs, records: recordResults(summary) });
     deps.logger.debug({ status, durationMs: summary.durationMs, ...recordResults(summary) }, 'sync run finished');
+    await deps.notify?.({ realmId, runId, status, message, failed: summary.failed, held: summary.held, errors: errors.length });
     return { runId, status, message, errors, summary, recovery };
   };
 

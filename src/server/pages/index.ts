@@ -13,6 +13,7 @@ import { historyPage } from './history.js';
 import { skippedPage } from './skipped.js';
 import { heldPage } from './held.js';
 import { settingsPage } from './settings.js';
+import { notificationsPage } from './notifications.js';
 import { practicePage } from './practice.js';
 import { reconciliationPage } from './reconciliation.js';
 
@@ -28,5 +29,6 @@ export const pages: WebPage[] = [
   reconciliationPage,
   skippedPage,
   settingsPage,
+  notificationsPage,
   practicePage,
 ];

@@ -526,6 +526,9 @@ function Tabs({ active }: { active: string }) {
           </li>
         ))}
         <li>
+          <a href="/settings/notifications">Notifications</a>
+        </li>
+        <li>
           <a href="/settings/audit" aria-current={active === 'audit' ? 'page' : undefined}>
             Changes (audit)
           </a>

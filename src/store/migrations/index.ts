@@ -19,6 +19,7 @@ import * as m0010 from './0010_held_actions.js';
 import * as m0011 from './0011_undo.js';
 import * as m0012 from './0012_held_action_seq.js';
 import * as m0013 from './0013_qbo_changes.js';
+import * as m0016 from './0016_notifications.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '0011_undo': m0011,
   '0012_held_action_seq': m0012,
   '0013_qbo_changes': m0013,
+  '0016_notifications': m0016,
 };
