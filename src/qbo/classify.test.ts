@@ -7,7 +7,7 @@ const base = (over: Partial<ClassifyInput>): ClassifyInput => ({
   outcome: { type: 'http', status: 200 },
   attempt: 1,
   policy: { ...defaultRetryPolicy, maxAttempts: 4 },
-  refreshed: false,
+  refreshes: 0,
   rereadSpent: false,
   now,
   random: () => 0.5,
@@ -53,9 +53,34 @@ describe('classify', () => {
     expect(classify(base({ outcome: { type: 'http', status: 503 }, attempt: 4 }))).toEqual({ retry: false, wait: 0, reason: 'server-error' });
   });
 
-  it('retries 401 once, after a refresh', () => {
+  it('retries 401 after a refresh; final once maxRefreshes refreshes in a row met a 401', () => {
     expect(classify(base({ outcome: { type: 'http', status: 401, faultCode: '3200' } }))).toEqual({ retry: true, wait: 0, reason: 'unauthorized' });
-    expect(classify(base({ outcome: { type: 'http', status: 401 }, refreshed: true }))).toEqual({ retry: false, wait: 0, reason: 'unauthorized' });
+    // One refused refreshed token is not yet proof: it can expire or be ended before it arrives.
+    expect(classify(base({ outcome: { type: 'http', status: 401 }, refreshes: 1, attempt: 2 }))).toEqual({ retry: true, wait: 0, reason: 'unauthorized' });
+    expect(classify(base({ outcome: { type: 'http', status: 401 }, refreshes: 3, attempt: 4, policy: { ...defaultRetryPolicy, maxAttempts: 6 } }))).toEqual({
+      retry: false,
+      wait: 0,
+      reason: 'unauthorized',
+    });
+  });
+
+  it('ends a run of 401s after at most maxRefreshes refreshes, whatever the attempts left', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 20 }), (maxRefreshes, maxAttempts) => {
+        const policy = { ...defaultRetryPolicy, maxAttempts, maxRefreshes };
+        // Every attempt answered 401 and each retry spent one refresh, as the client does.
+        let refreshes = 0;
+        let attempt = 1;
+        for (; ; attempt++) {
+          const d = classify(base({ outcome: { type: 'http', status: 401 }, attempt, refreshes, policy }));
+          expect(d.reason).toBe('unauthorized');
+          if (!d.retry) break;
+          refreshes++;
+        }
+        expect(refreshes).toBe(Math.min(maxRefreshes, maxAttempts - 1));
+        expect(attempt).toBe(refreshes + 1);
+      }),
+    );
   });
 
   it('retries a stale SyncToken once after a re-read', () => {

@@ -6,7 +6,11 @@
  * - network errors and timeouts: retry with backoff (writes keep their requestid, so a replay is safe);
  * - 429 / fault 3001: retry after Retry-After when given, else the throttle pause plus jitter;
  * - 5xx: retry with backoff;
- * - 401: refresh the token and retry once; a second 401 is final;
+ * - 401: refresh the token and retry; final once `maxRefreshes` refreshed tokens in a row were each
+ *   refused (no other failure between). One refusal of a fresh token proves little: a token can
+ *   expire or be ended between its refresh and its arrival (docs/qbo-api.md §oauth, "a 401 from the
+ *   API usually means it expired"; docs/reliability.md §retries). A connection Intuit really ended
+ *   fails sooner, at its first refresh (invalid_grant, tokens.ts): this bound only stops a loop;
  * - 5010 (stale SyncToken): re-read and retry once, when the operation can re-read;
  * - every other fault: final — business errors are for a person, not a loop.
  */
@@ -24,6 +28,8 @@ export interface RetryPolicy extends BackoffPolicy {
   throttleWaitMs: number;
   /** Longest Retry-After we honour. */
   maxRetryAfterMs: number;
+  /** Token refreshes in a row, each answered by a 401, after which a 401 is final. */
+  maxRefreshes: number;
 }
 
 export const defaultRetryPolicy: RetryPolicy = {
@@ -32,6 +38,7 @@ export const defaultRetryPolicy: RetryPolicy = {
   capMs: 30_000,
   throttleWaitMs: 60_000,
   maxRetryAfterMs: 10 * 60_000,
+  maxRefreshes: 3,
 };
 
 export interface ClassifyInput {
@@ -39,8 +46,8 @@ export interface ClassifyInput {
   /** The attempt that just finished, 1-based. */
   attempt: number;
   policy: RetryPolicy;
-  /** A token refresh was already spent on this request. */
-  refreshed: boolean;
+  /** Token refreshes spent on this request since its last failure other than a 401. */
+  refreshes: number;
   /** A stale-object re-read was already spent, or the operation cannot re-read. */
   rereadSpent: boolean;
   now: Date;
@@ -74,7 +81,7 @@ export function classify(input: ClassifyInput): Decision {
   }
   if (status >= 200 && status < 300 && outcome.faultCode === undefined) return { retry: false, wait: 0, reason: 'ok' };
   if (status === 401) {
-    return input.refreshed || !attemptsLeft ? { retry: false, wait: 0, reason: 'unauthorized' } : { retry: true, wait: 0, reason: 'unauthorized' };
+    return input.refreshes >= policy.maxRefreshes || !attemptsLeft ? { retry: false, wait: 0, reason: 'unauthorized' } : { retry: true, wait: 0, reason: 'unauthorized' };
   }
   if (outcome.faultCode === '5010') {
     return input.rereadSpent || !attemptsLeft ? { retry: false, wait: 0, reason: 'stale-object' } : { retry: true, wait: 0, reason: 'stale-object' };

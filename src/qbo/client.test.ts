@@ -36,6 +36,15 @@ describe('client guards', () => {
     expect(() => checkRequestId(a, 36)).not.toThrow();
   });
 
+  it('a limiter that fails sends nothing and ends the call with its own error, not as an uncertain write', async () => {
+    let calls = 0;
+    const broken = new Error('the budget database is unreachable');
+    const limiters = { forRealm: () => ({ run: async () => Promise.reject(broken), batchesThrottled: false, pauseFor: () => undefined, inFlight: 0 }) };
+    const client = createQboClient({ endpoints, store, limiters, fetch: (async () => (calls++, new Response('{}'))) as typeof fetch });
+    await expect(client.company('123').create('Customer', { DisplayName: 'A' }, { requestId: 'c-1' })).rejects.toBe(broken);
+    expect(calls).toBe(0);
+  });
+
   it('refuses bad batches before sending anything', async () => {
     let calls = 0;
     const client = createQboClient({ endpoints, store, fetch: (async () => (calls++, new Response('{}'))) as typeof fetch });
@@ -121,24 +130,78 @@ describe('pipeline decisions with a scripted server', () => {
     retry: { maxAttempts: 3 },
   });
 
-  it('refreshes once on 401 and gives up on a second 401 without disconnecting', async () => {
+  it('refreshes on 401 and gives up once maxRefreshes refreshed tokens in a row met a 401, without disconnecting', async () => {
     const s = memStore();
     const gateway401 = JSON.stringify({
       fault: { error: [{ message: 'message=AuthenticationFailed; errorCode=003200; statusCode=401', detail: 'Token expired: first', code: '3200' }], type: 'AUTHENTICATION' },
     });
-    const { f, seen } = scripted([
-      { status: 401, body: gateway401 },
-      { status: 401, body: gateway401 },
-    ]);
-    const err = await createQboClient(opts(f, s))
+    const { f, seen } = scripted(Array.from({ length: 6 }, () => ({ status: 401, body: gateway401 })));
+    const err = await createQboClient({ ...opts(f, s), retry: { maxAttempts: 10, maxRefreshes: 2 } })
       .company('1')
       .companyInfo()
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'fault', code: '3200', status: 401 });
     expect(String((err as Error).message)).not.toContain('first');
-    expect(seen.map((x) => x.auth)).toEqual(['Bearer first', 'Bearer fresh-1']);
-    expect(s.saved).toBe(1);
+    expect(seen.map((x) => x.auth)).toEqual(['Bearer first', 'Bearer fresh-1', 'Bearer fresh-2']);
+    expect(s.saved).toBe(2);
     expect(s.disconnected).toBe(0);
+  });
+
+  it('gets the token after the limiter let the request go: a token ended during the wait is never sent', async () => {
+    // Like the emulator's expireAccessTokens: every token issued so far is ended while the request
+    // waits for the limiter (a shared budget's poll, a 429 pause). Only a token got afterwards passes.
+    const s = memStore();
+    let ended = new Set<string>();
+    const issued = ['first'];
+    const seen: string[] = [];
+    const f = (async (url: string | URL | Request, init?: RequestInit) => {
+      if (String(url).includes('/oauth2/v1/tokens/bearer')) {
+        const t = `fresh-${issued.length}`;
+        issued.push(t);
+        return new Response(JSON.stringify({ access_token: t, refresh_token: 'r2', expires_in: 3600 }), { status: 200 });
+      }
+      const auth = (init?.headers as Record<string, string>)['authorization'] ?? '';
+      seen.push(auth);
+      return ended.has(auth.replace('Bearer ', ''))
+        ? new Response('{"fault":{"error":[{"message":"AuthenticationFailed","code":"3200"}],"type":"AUTHENTICATION"}}', { status: 401 })
+        : new Response('{"CompanyInfo":{"Id":"1","CompanyName":"X"}}');
+    }) as typeof fetch;
+    const limiters = {
+      forRealm: () => ({
+        run: async <T>(_k: 'request' | 'batch', fn: () => Promise<T>) => {
+          ended = new Set(issued);
+          return fn();
+        },
+        batchesThrottled: false,
+        pauseFor: () => undefined,
+        inFlight: 0,
+      }),
+    };
+    const info = await createQboClient({ ...opts(f, s), limiters, retry: { maxAttempts: 6, maxRefreshes: 1 } })
+      .company('1')
+      .companyInfo();
+    expect(info.CompanyName).toBe('X');
+    // The cached token went first and was refused; the refresh came after the second wait, so it went through.
+    expect(seen).toEqual(['Bearer first', 'Bearer fresh-1']);
+  });
+
+  it('a connection Intuit ended fails at its first refresh, whatever maxRefreshes allows', async () => {
+    const s = memStore();
+    let posts = 0;
+    const f = (async (url: string | URL | Request) => {
+      if (String(url).includes('/oauth2/v1/tokens/bearer')) {
+        posts++;
+        return new Response(JSON.stringify({ error: 'invalid_grant' }), { status: 400 });
+      }
+      return new Response('{"fault":{"error":[{"message":"AuthenticationFailed","code":"3200"}],"type":"AUTHENTICATION"}}', { status: 401 });
+    }) as typeof fetch;
+    const err = await createQboClient({ ...opts(f, s), retry: { maxAttempts: 10, maxRefreshes: 3 } })
+      .company('1')
+      .companyInfo()
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'ConnectionLostError' });
+    expect(posts).toBe(1);
+    expect(s.disconnected).toBe(1);
   });
 
   it('refreshes again on a 401 that comes after other failures (the refreshed token expired during the retries)', async () => {

@@ -214,23 +214,21 @@ export function createQboClient(opts: QboClientOptions): QboClient {
     const base = companyBaseUrl(opts.endpoints, realmId);
     const limiter = limiters.forRealm(realmId);
     let call = first;
-    let token = await tokens.accessToken(realmId);
-    let refreshed = false;
+    let token = '';
+    // Refreshes spent since the last failure other than a 401 (classify.ts counts them).
+    let refreshes = 0;
+    // The token QBO just refused: the next attempt refreshes before it is sent.
+    let rejected: string | undefined;
     let rereadSpent = !call.reread;
     let maybeApplied = false;
-    let justRefreshed = false;
     let lastTid: string | undefined;
 
     for (let attempt = 1; ; attempt++) {
-      // A long throttle pause can outlast the token; ask again (cheap: the source caches it),
-      // except right after a 401, when `token` is already the replacement.
-      if (attempt > 1 && !justRefreshed) token = await tokens.accessToken(realmId);
-      justRefreshed = false;
       const url = new URL(call.path, base);
       for (const [k, v] of Object.entries(call.params ?? {})) url.searchParams.set(k, v);
       url.searchParams.set('minorversion', String(MINOR_VERSION));
       if (call.requestId) url.searchParams.set('requestid', call.requestId);
-      const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+      const headers: Record<string, string> = { accept: 'application/json' };
       if (call.body !== undefined) headers['content-type'] = call.contentType ?? 'application/json';
 
       let outcome: AttemptOutcome;
@@ -238,10 +236,22 @@ export function createQboClient(opts: QboClientOptions): QboClient {
       let text = '';
       let json: unknown;
       let fault: QboFault | undefined;
+      // Whether this attempt got past the limiter: a limiter that fails (the shared budget's database)
+      // sent nothing, so its error is no network error and no write can have happened.
+      let reached = false;
       try {
         const r = await limiter.run(
           call.kind,
           async () => {
+            // The token is got (refreshed after a 401) as the request leaves, once the limiter let it
+            // go: a wait for the budget (a shared one polls its database, a 429 pauses the company)
+            // never sits between getting a token and sending it, so a 401 on a refreshed token means
+            // that token, not one that expired while it queued. Cheap when cached; a lost connection
+            // throws from here before anything is sent.
+            token = rejected !== undefined ? await tokens.afterUnauthorized(realmId, rejected) : await tokens.accessToken(realmId);
+            rejected = undefined;
+            headers['authorization'] = `Bearer ${token}`;
+            reached = true;
             const res = await doFetch(url, { method: call.method, headers, body: call.body, signal: AbortSignal.timeout(timeoutMs) });
             const body = await res.text();
             return { status: res.status, body, tid: res.headers.get('intuit_tid') ?? res.headers.get('intuit-tid') ?? undefined, retryAfter: res.headers.get('retry-after') };
@@ -275,16 +285,17 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         }
         outcome = { type: 'http', status, retryAfter: r.retryAfter, faultCode, throttled };
       } catch (err) {
+        if (!reached) throw err;
         const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
         outcome = { type: 'network', timedOut };
       }
 
-      const decision = classify({ outcome, attempt, policy, refreshed, rereadSpent, now: clock(), random });
+      const decision = classify({ outcome, attempt, policy, refreshes, rereadSpent, now: clock(), random });
       logger.debug({ realmId, op: call.what, attempt, status, reason: decision.reason, intuit_tid: lastTid, requestid: call.requestId }, 'qbo: attempt');
       if (decision.reason === 'ok') return json;
-      // Only a 401 straight after a refresh means the new token is refused. Once other failures came
-      // between (a throttle pause, a timeout), a 401 is the refreshed token expiring in turn: refresh again.
-      if (decision.reason !== 'unauthorized') refreshed = false;
+      // Only 401s in a row on refreshed tokens mean the company refuses us. Once other failures came
+      // between (a throttle pause, a timeout), a 401 is the refreshed token expiring in turn: count anew.
+      if (decision.reason !== 'unauthorized') refreshes = 0;
 
       const uncertain: RetryReason[] = ['network', 'timeout', 'server-error'];
       if (call.requestId && uncertain.includes(decision.reason)) maybeApplied = true;
@@ -300,14 +311,13 @@ export function createQboClient(opts: QboClientOptions): QboClient {
       if (decision.retry) {
         logger.warn({ realmId, op: call.what, attempt, reason: decision.reason, waitMs: decision.wait, intuit_tid: lastTid, requestid: call.requestId }, 'qbo: retrying');
         if (decision.reason === 'unauthorized') {
-          token = await tokens.afterUnauthorized(realmId, token);
-          refreshed = true;
-          justRefreshed = true;
+          rejected = token;
+          refreshes++;
         } else if (decision.reason === 'stale-object' && call.reread) {
           call = await call.reread();
           rereadSpent = true;
         } else if (decision.reason === 'throttled') {
-          limiter.pauseFor(decision.wait);
+          await limiter.pauseFor(decision.wait);
         }
         if (decision.wait > 0) await sleep(decision.wait);
         continue;

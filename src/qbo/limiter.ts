@@ -37,9 +37,18 @@ export interface RealmLimiter {
   run<T>(kind: 'request' | 'batch', fn: () => Promise<T>, units?: number): Promise<T>;
   /** True while a batch would wait for the batches-per-minute cap (a single request would go sooner). */
   readonly batchesThrottled: boolean;
-  /** Hold new requests for this company for `ms` (after a 429). */
-  pauseFor(ms: number): void;
+  /**
+   * Hold new requests for this company for `ms` (after a 429). A limiter shared through a database
+   * (connect/connection/shared-budget.ts) records the pause there, so it answers a promise.
+   */
+  pauseFor(ms: number): void | Promise<void>;
   readonly inFlight: number;
+}
+
+/** What a request counts toward the requests per minute: 1, or a batch's operations under item metering. */
+export function requestWeight(kind: 'request' | 'batch', units: number, opts: Pick<LimiterOptions, 'batchMetering' | 'requestsPerMinute'>): number {
+  // Never more than the whole minute's budget, or a big batch under a small cap would wait forever.
+  return kind === 'batch' && (opts.batchMetering ?? 'item') === 'item' ? Math.min(Math.max(1, Math.trunc(units)), opts.requestsPerMinute) : 1;
 }
 
 interface Waiter {
@@ -106,8 +115,7 @@ export function createRealmLimiter(opts: LimiterOptions, now: () => number = Dat
 
   return {
     async run<T>(kind: 'request' | 'batch', fn: () => Promise<T>, units = 1): Promise<T> {
-      // Never more than the whole minute's budget, or a big batch under a small cap would wait forever.
-      const weight = kind === 'batch' && (opts.batchMetering ?? 'item') === 'item' ? Math.min(Math.max(1, Math.trunc(units)), opts.requestsPerMinute) : 1;
+      const weight = requestWeight(kind, units, opts);
       await new Promise<void>((go) => {
         waiters.push({ kind, weight, go });
         pump();
@@ -137,6 +145,10 @@ export function createRealmLimiter(opts: LimiterOptions, now: () => number = Dat
   };
 }
 
+/**
+ * The per-company limiters a client queues in: in-process (createLimiterRegistry) or, on PostgreSQL,
+ * one budget per company shared by every process (connect/connection/shared-budget.ts).
+ */
 export interface LimiterRegistry {
   forRealm(realmId: string): RealmLimiter;
 }

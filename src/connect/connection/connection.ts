@@ -4,6 +4,7 @@
  * encrypted, record company name and region), disconnect (revoke and forget), status.
  * The web app's Connect button and `qbo-connect connect` both use this.
  */
+import { dbTime } from '../run/lock.js';
 import { actorName, localWhen } from '../run/reasons.js';
 import crypto from 'node:crypto';
 import type { Config } from '../../config.js';
@@ -235,8 +236,8 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
       const target = realmId ? await store.get(realmId) : current(await store.list(), now);
       if (!target || target.status !== 'connected') throw refusal('connection.not-connected');
       // Not while a sync runs: its writes would fail part-way with records in no count (issue 19).
-      // A lock whose lease lapsed belongs to a process that is gone and does not stop a disconnect.
-      const syncing = await deps.db.selectFrom('sync_locks').selectAll().where('realm_id', '=', target.realmId).where('expires_at', '>', now.toISOString()).executeTakeFirst();
+      // A lock whose lease lapsed (by the database's clock, as the lock judges it) belongs to a process that is gone and does not stop a disconnect.
+      const syncing = await deps.db.selectFrom('sync_locks').selectAll().where('realm_id', '=', target.realmId).where('expires_at', '>', dbTime(deps.db)).executeTakeFirst();
       if (syncing) throw refusal('connection.sync-running', { holder: actorName(syncing.holder), since: localWhen(syncing.started_at, now) });
       let revokeNote = '';
       if (opts.revoke !== false) {

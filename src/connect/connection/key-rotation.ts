@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../../store/db.js';
+import { dbTime } from '../run/lock.js';
 import { createTokenCipher, KEY_FILE, VaultError } from './crypto.js';
 
 /** Why the rotation did nothing: one line naming the company or file (main.ts prints it, exit 2). */
@@ -38,7 +39,8 @@ export async function reencryptTokens(db: Db, oldKey: Buffer, newKey: Buffer, no
   const to = createTokenCipher(newKey);
   const nowIso = now.toISOString();
   return db.transaction().execute(async (trx) => {
-    const running = await trx.selectFrom('sync_locks').select(['realm_id', 'holder']).where('expires_at', '>', nowIso).executeTakeFirst();
+    // The sync lock's lease is judged by the database's clock (connect/run/lock.ts).
+    const running = await trx.selectFrom('sync_locks').select(['realm_id', 'holder']).where('expires_at', '>', dbTime(trx)).executeTakeFirst();
     if (running) {
       throw new KeyRotationError(`a sync of company ${running.realm_id} is running (${running.holder}): wait for it to end, stop every QBO Connect process, then rotate the key.`);
     }

@@ -11,7 +11,9 @@ import { defaultRetryPolicy } from '../../qbo/classify.js';
 import { createQboClient, type CompanyClient } from '../../qbo/client.js';
 import { createLimiterRegistry, defaultLimits, type LimiterOptions, type LimiterRegistry } from '../../qbo/limiter.js';
 import type { Db } from '../../store/db.js';
+import { dialectOf } from '../../store/dialect.js';
 import { endpointsFor } from './connection.js';
+import { createSharedBudget } from './shared-budget.js';
 import { ConnectionStore } from './store.js';
 import { lazyTokenCipher, loadOrCreateKey, type TokenCipher } from './crypto.js';
 
@@ -72,7 +74,7 @@ function countingPauses(registry: LimiterRegistry, metrics: OpsMetrics | undefin
         pauseFor: {
           value: (ms: number) => {
             metrics.limiterPaused(realmId, ms);
-            limiter.pauseFor(ms);
+            return limiter.pauseFor(ms);
           },
         },
       }) as typeof limiter;
@@ -96,13 +98,18 @@ export function createQboClients(deps: QboClientsDeps): QboClients {
   const connections = new ConnectionStore({ db: deps.db, cipher, clock: deps.clock });
   // One registry (a limiter per company) per set of limits: every client of the process with the
   // configured limits shares one; only a caller that sets other limits (tests) gets another.
+  // On PostgreSQL each limiter reserves from the company's budget in the database, shared with every
+  // other process (shared-budget.ts); on SQLite (one process by design) it is in-process.
+  const shared = dialectOf(deps.db) === 'postgres';
   const registries = new Map<string, LimiterRegistry>();
-  const registryFor = (limits: Partial<LimiterOptions>): LimiterRegistry => {
+  const registryFor = (limits: Partial<LimiterOptions>, timeoutMs: number): LimiterRegistry => {
     const full: LimiterOptions = { ...defaultLimits, ...limits };
-    const key = JSON.stringify(full, Object.keys(full).sort());
+    // A request lasts at most its timeout: twice that, and an unreleased slot is a dead process's.
+    const leaseMs = 2 * timeoutMs;
+    const key = JSON.stringify({ ...full, ...(shared ? { leaseMs } : {}) }, [...Object.keys(full), 'leaseMs'].sort());
     let registry = registries.get(key);
     if (!registry) {
-      registry = countingPauses(createLimiterRegistry(full), deps.metrics);
+      registry = countingPauses(shared ? createSharedBudget(deps.db, { limits: full, leaseMs, logger: deps.logger }) : createLimiterRegistry(full), deps.metrics);
       registries.set(key, registry);
     }
     return registry;
@@ -111,7 +118,15 @@ export function createQboClients(deps: QboClientsDeps): QboClients {
     const merged = clientOptions(deps.config, overrides);
     const store = d.db === deps.db && d.clock === deps.clock ? connections : new ConnectionStore({ db: d.db, cipher, clock: d.clock });
     const counted = deps.metrics ? { fetch: countingThrottles(realmId, merged.fetch ?? ((input, init) => fetch(input, init)), deps.metrics) } : {};
-    return createQboClient({ endpoints, store, logger: d.logger, clock: d.clock, ...merged, ...counted, limiters: registryFor(merged.limits) }).company(realmId);
+    return createQboClient({
+      endpoints,
+      store,
+      logger: d.logger,
+      clock: d.clock,
+      ...merged,
+      ...counted,
+      limiters: registryFor(merged.limits, merged.timeoutMs ?? TIMEOUT_MS),
+    }).company(realmId);
   };
 
   return {

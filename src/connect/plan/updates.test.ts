@@ -56,6 +56,7 @@ describeEachDialect('what we last sent, per link (migration 0010)', (t) => {
         counter: operation === 'create' ? 'created' : 'updated',
       },
       now,
+      undefined,
       sentFields === undefined ? undefined : async (trx) => void (await trx.updateTable('links').set({ sent_fields: sentFields }).where('record_key', '=', key).execute()),
     );
   };

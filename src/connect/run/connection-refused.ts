@@ -11,6 +11,7 @@
 import { ConnectionLostError, QboFault } from '../../qbo/fault.js';
 import type { Db } from '../../store/db.js';
 import { markNotSent } from './journal.js';
+import type { Lease } from './lock.js';
 
 export class ConnectionRefusedError extends ConnectionLostError {
   override name = 'ConnectionRefusedError';
@@ -29,7 +30,7 @@ export function connectionRefusal(err: unknown, realmId: string): ConnectionRefu
 }
 
 /** Settles the refused request's writes as not sent, and gives back the error that stops the run. */
-export async function notSentAfterRefusal(db: Db, journalIds: number[], refused: ConnectionRefusedError, now: Date): Promise<ConnectionRefusedError> {
-  for (const id of journalIds) await markNotSent(db, id, 'run.qbo-unavailable', refused.message, now);
+export async function notSentAfterRefusal(db: Db, journalIds: number[], refused: ConnectionRefusedError, now: Date, lease: Lease | undefined): Promise<ConnectionRefusedError> {
+  for (const id of journalIds) await markNotSent(db, id, 'run.qbo-unavailable', refused.message, now, lease);
   return refused;
 }

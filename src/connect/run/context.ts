@@ -4,6 +4,7 @@ import type { OpsMetrics } from '../../context.js';
 import type { CompanyClient } from '../../qbo/client.js';
 import type { Db } from '../../store/db.js';
 import type { CrashPoint } from './crash-point.js';
+import type { Lease } from './lock.js';
 
 export interface RunDeps {
   db: Db;
@@ -12,6 +13,11 @@ export interface RunDeps {
   /** The company's QBO client (from connect/qbo-client.ts). */
   client: CompanyClient;
   crash: CrashPoint;
+  /**
+   * The run's lease on the company lock: every journal resolution renews it and is refused
+   * (LockLostError) once it was lost (lock.ts fenceWrite). Absent only where no lock is held.
+   */
+  lease?: Lease | undefined;
   /** Counts each finished run for /metrics (web process only). */
   metrics?: OpsMetrics | undefined;
   /** The group being written, for crash points that sit below the executor (around fetch). */
@@ -64,7 +70,11 @@ export interface RunState {
 /** Thrown before a write when the lock was lost, so two processes never write the same records. */
 export class LockLostError extends Error {
   override name = 'LockLostError';
-  constructor() {
+  /**
+   * The write whose resolution the fence refused (journal.ts): its journal row stays pending for the
+   * new holder's recovery; QBO's answer (the Id it gave, if any) is only logged.
+   */
+  constructor(readonly unrecorded?: { journalId: number | null; qboEntity: string | null; qboId: string | null }) {
     super('The sync lock was lost (this process stalled past its heartbeat); another sync may have taken over.');
   }
 }

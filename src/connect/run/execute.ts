@@ -238,6 +238,7 @@ export class GroupExecutor {
         message,
       },
       this.now(),
+      this.deps.lease,
     );
   }
 
@@ -336,6 +337,7 @@ export class GroupExecutor {
           counter: 'adopted',
         }),
         this.now(),
+        this.deps.lease,
         // The values both sides held when adopted: the base a later update is compared with.
         row.fields ? (trx) => setSentFields(trx, this.state.realmId, row.record.kind, row.record.id, row.fields!.base) : undefined,
       ),
@@ -353,7 +355,7 @@ export class GroupExecutor {
     const p = await this.prepared({ ...row, payloadHash: contentHash(body) }, 'update', body, body.SyncToken, null);
     if (this.state.lockLost?.()) throw new LockLostError();
     this.deps.crash('before-journal', row.group);
-    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now());
+    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now(), this.deps.lease);
     this.deps.crash('after-journal-before-send', row.group);
     try {
       const e = (await this.deps.client.sparseUpdate(entity, body as never, { requestId: p.entry.requestId })) as QboRow;
@@ -371,11 +373,12 @@ export class GroupExecutor {
             counter: 'updated',
           }),
           this.now(),
+          this.deps.lease,
         ),
       );
     } catch (err) {
       const refused = connectionRefusal(err, this.state.realmId);
-      if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now());
+      if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now(), this.deps.lease);
       if (err instanceof QboFault) {
         await this.problem(
           row,
@@ -538,7 +541,7 @@ export class GroupExecutor {
     if (moved?.length) detail = conflictText(moved);
     const message = runMessage('run.diverged', { record: recordLabel(row), entity: row.qbo.entity, qboId, detail });
     // The write itself did not happen (5010); the link, not the journal, keeps the row held.
-    if (journalId !== null) await markNotSent(this.deps.db, journalId, 'run.diverged', message, this.now());
+    if (journalId !== null) await markNotSent(this.deps.db, journalId, 'run.diverged', message, this.now(), this.deps.lease);
     await this.problem(row, null, 'held', 'run.diverged', message, qboId);
     await markDiverged(this.deps.db, this.state.realmId, row.record.kind, row.record.id, this.now());
   }
@@ -564,6 +567,7 @@ export class GroupExecutor {
       this.deps.db,
       prepared.map((p) => p.entry),
       this.now(),
+      this.deps.lease,
     );
     crash('after-journal-before-send', group);
 
@@ -597,7 +601,7 @@ export class GroupExecutor {
     } catch (err) {
       // A 401/403 is about the connection, never the record (connection-refused.ts): the run stops.
       const refused = connectionRefusal(err, this.state.realmId);
-      if (refused) throw await notSentAfterRefusal(this.deps.db, journalIds, refused, this.now());
+      if (refused) throw await notSentAfterRefusal(this.deps.db, journalIds, refused, this.now(), this.deps.lease);
       if (err instanceof QboFault && prepared.length === 1) results = [{ bId: bIdFor(0), ok: false, fault: err }];
       else failure = err;
     }
@@ -717,6 +721,7 @@ export class GroupExecutor {
             counter: action === 'create' ? 'created' : 'updated',
           }),
           this.now(),
+          this.deps.lease,
           // What we sent and what QBO answered, field by field: the base of the next three-way
           // comparison, so our own write never reads as someone else's change.
           (trx) => setSentFields(trx, this.state.realmId, row.record.kind, row.record.id, nextBase(row.qbo.entity, p.body, e, p.operation === 'update' ? row.fields : undefined)),
@@ -746,6 +751,7 @@ export class GroupExecutor {
             'run.stale-sync-token',
             `${recordLabel(row)}: QuickBooks SyncToken moved to ${current.SyncToken} after the preview, in fields this update does not send; sent again on it.`,
             this.now(),
+            this.deps.lease,
           );
           this.syncTokens.set(row.key, String(current.SyncToken));
           await this.updateAgain(row);
@@ -777,13 +783,13 @@ export class GroupExecutor {
     const p = await this.prepare(row, null);
     if (!p) return;
     if (this.state.lockLost?.()) throw new LockLostError();
-    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now());
+    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now(), this.deps.lease);
     let r: BatchResult;
     try {
       r = { bId: bIdFor(0), ok: true, entity: row.qbo.entity as EntityName, value: (await this.sparseUpdateNoReread(row.qbo.entity as EntityName, p)) as Record<string, unknown> };
     } catch (err) {
       const refused = connectionRefusal(err, this.state.realmId);
-      if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now());
+      if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now(), this.deps.lease);
       if (!(err instanceof QboFault)) {
         await settleWrites(this.deps, this.state.realmId, this.state.runId, await journalRowsById(this.deps.db, [journalId!]));
         return;
@@ -827,7 +833,7 @@ export class GroupExecutor {
     }
     if (this.state.lockLost?.()) throw new LockLostError();
     this.deps.crash('before-journal', group);
-    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now());
+    const [journalId] = await journalWrites(this.deps.db, [p.entry], this.now(), this.deps.lease);
     this.deps.crash('after-journal-before-send', group);
     try {
       const e = (await this.deps.client.void(entity, { Id: id, SyncToken: p.entry.baseSyncToken! }, { requestId: p.entry.requestId })) as QboRow;
@@ -844,10 +850,11 @@ export class GroupExecutor {
           counter: 'voided',
         }),
         this.now(),
+        this.deps.lease,
       );
     } catch (err) {
       const refused = connectionRefusal(err, this.state.realmId);
-      if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now());
+      if (refused) throw await notSentAfterRefusal(this.deps.db, [journalId!], refused, this.now(), this.deps.lease);
       if (err instanceof QboFault) {
         await this.problem(
           row,

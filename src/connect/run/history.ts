@@ -3,7 +3,7 @@
  * each record (action, QBO Id, the error sentence when it failed). Views over `runs` and `run_records`.
  */
 import type { Db } from '../../store/db.js';
-import { holderIsDeadHere } from './lock.js';
+import { liveLocks } from './lock.js';
 import { refusal, sentence } from './reasons.js';
 
 /**
@@ -176,17 +176,12 @@ function summary(r: NonNullable<RunRow>): RunSummary {
  * run yet, the moment between taking the lock and opening the run) and that lock's lease has not
  * lapsed, and its holder, when on this machine, still exists.
  */
-async function withLiveness(db: Db, rows: NonNullable<RunRow>[], now: Date): Promise<NonNullable<RunRow>[]> {
+async function withLiveness(db: Db, rows: NonNullable<RunRow>[], _now: Date): Promise<NonNullable<RunRow>[]> {
   const running = rows.filter((r) => r.status === 'running');
   if (!running.length) return rows;
-  const locks = await db
-    .selectFrom('sync_locks')
-    .selectAll()
-    .where('realm_id', 'in', [...new Set(running.map((r) => r.realm_id))])
-    .execute();
-  const at = now.toISOString();
-  const alive = (r: NonNullable<RunRow>) =>
-    locks.some((l) => l.realm_id === r.realm_id && (l.run_id === r.id || l.run_id === null) && l.expires_at > at && !holderIsDeadHere(l.holder_id));
+  // The lease is judged by the database's clock, as the lock itself judges it (lock.ts).
+  const locks = await liveLocks(db, [...new Set(running.map((r) => r.realm_id))]);
+  const alive = (r: NonNullable<RunRow>) => locks.some((l) => l.realm_id === r.realm_id && (l.run_id === r.id || l.run_id === null));
   return rows.map((r) => (r.status !== 'running' || alive(r) ? r : { ...r, status: 'interrupted', message: r.message ?? sentence('run.lapsed', { runId: r.id }) }));
 }
 

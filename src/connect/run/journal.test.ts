@@ -78,6 +78,7 @@ describeEachDialect(
           counter: 'created',
         },
         now,
+        undefined,
       );
       await recordProblem(
         t.db,
@@ -97,6 +98,7 @@ describeEachDialect(
           message: 'two of them',
         },
         now,
+        undefined,
       );
       await recordProblem(
         t.db,
@@ -116,6 +118,7 @@ describeEachDialect(
           message: 'refused',
         },
         now,
+        undefined,
       );
       // An update of INV-1 later moves the same link on.
       await resolveWrite(
@@ -136,6 +139,7 @@ describeEachDialect(
           counter: 'updated',
         },
         now,
+        undefined,
       );
 
       expect(await unresolvedWrites(t.db, '42')).toEqual([]);
@@ -205,7 +209,8 @@ describeEachDialect(
       const at = (ms: number) => ({ now: new Date(now.getTime() + ms) });
       expect((await getRun(t.db, 'run-3', at(59_000))).status).toBe('running');
       expect((await latestRun(t.db, '42', at(59_000)))!.status).toBe('running');
-      // Its process was killed: no heartbeat came, and the lease ended at 60 s.
+      // Its process was killed: no heartbeat came, and the lease ended (by the database's clock, lock.ts).
+      await t.db.updateTable('sync_locks').set({ expires_at: '2000-01-01T00:00:00.000Z' }).where('realm_id', '=', '42').execute();
       const lapsed = await getRun(t.db, 'run-3', at(60_001));
       expect(lapsed.status).toBe('interrupted');
       expect(lapsed.message).toContain('stopped before it finished: its process ended');

@@ -2,10 +2,20 @@
  * The write-ahead journal (ARCHITECTURE §5): a row per write, committed before the request leaves,
  * and resolved in the same transaction that stores the link and the run's per-record result — so
  * after a crash the database says exactly which writes may have reached QBO without being recorded.
+ *
+ * Every resolution is fenced (lock.ts fenceWrite): its transaction first renews the run's lease on the
+ * company lock and is refused with LockLostError when the lock is no longer ours, so a writer that
+ * lost the lock records nothing more and sends no further batch. QBO's answer to that last write is
+ * then not stored: its journal row stays pending, and the new holder's recovery settles it by looking
+ * the write up in QBO (recover.ts: by requestid, marker or name) — the same path as after a crash
+ * between sending and recording, so the record is neither lost nor written twice. The refused answer
+ * is carried on the error (`unrecorded`) for the log.
  */
 import type { Selectable, Transaction } from 'kysely';
 import type { Db } from '../../store/db.js';
 import type { Database } from '../../store/schema.js';
+import { LockLostError } from './context.js';
+import { fenceWrite, type Lease } from './lock.js';
 import type { WriteOperation } from './request-id.js';
 
 type Executor = Db | Transaction<Database>;
@@ -31,9 +41,13 @@ export interface JournalEntry {
 
 export type JournalRow = Selectable<Database['journal']>;
 
-/** Commits the entries as pending (may have been sent) and returns their ids, in order. */
-export async function journalWrites(db: Db, entries: JournalEntry[], now: Date): Promise<number[]> {
+/**
+ * Commits the entries as pending (may have been sent) and returns their ids, in order. Fenced too:
+ * a writer that lost the lock journals nothing, so it sends nothing more.
+ */
+export async function journalWrites(db: Db, entries: JournalEntry[], now: Date, lease?: Lease): Promise<number[]> {
   return db.transaction().execute(async (trx) => {
+    await fenceWrite(trx, lease);
     const ids: number[] = [];
     for (const e of entries) {
       const r = await trx
@@ -146,9 +160,9 @@ export interface Resolution {
 }
 
 /** Journal resolved + link stored + run record + run counters, in one transaction. */
-export async function resolveWrite(db: Db, r: Resolution, now: Date, extra?: (trx: Transaction<Database>) => Promise<void>): Promise<void> {
+export async function resolveWrite(db: Db, r: Resolution, now: Date, lease: Lease | undefined, extra?: (trx: Transaction<Database>) => Promise<void>): Promise<void> {
   const at = now.toISOString();
-  await db.transaction().execute(async (trx) => {
+  await fenced(db, lease, { journalId: r.journalId, qboEntity: r.qboEntity, qboId: r.qboId }, async (trx) => {
     if (r.journalId !== null) {
       await trx.updateTable('journal').set({ status: 'resolved', resolved_at: at, qbo_id: r.qboId }).where('id', '=', r.journalId).execute();
     }
@@ -226,9 +240,9 @@ export interface Problem {
 }
 
 /** A write (or a row) that did not land: journal outcome + run record + run counter, in one transaction. */
-export async function recordProblem(db: Db, p: Problem, now: Date, extra?: (trx: Transaction<Database>) => Promise<void>): Promise<void> {
+export async function recordProblem(db: Db, p: Problem, now: Date, lease: Lease | undefined, extra?: (trx: Transaction<Database>) => Promise<void>): Promise<void> {
   const at = now.toISOString();
-  await db.transaction().execute(async (trx) => {
+  await fenced(db, lease, { journalId: p.journalId, qboEntity: p.qboEntity, qboId: p.qboId }, async (trx) => {
     if (p.journalId !== null) {
       await trx
         .updateTable('journal')
@@ -265,6 +279,21 @@ export async function recordProblem(db: Db, p: Problem, now: Date, extra?: (trx:
 }
 
 /** Marks a pending write as not having reached QBO, so the sync may send it again (new requestid). */
-export async function markNotSent(db: Executor, journalId: number, code: string, message: string, now: Date): Promise<void> {
-  await db.updateTable('journal').set({ status: 'failed', resolved_at: now.toISOString(), outcome_code: code, outcome_message: message }).where('id', '=', journalId).execute();
+export async function markNotSent(db: Db, journalId: number, code: string, message: string, now: Date, lease: Lease | undefined): Promise<void> {
+  await fenced(db, lease, { journalId, qboEntity: null, qboId: null }, (trx) =>
+    trx.updateTable('journal').set({ status: 'failed', resolved_at: now.toISOString(), outcome_code: code, outcome_message: message }).where('id', '=', journalId).execute(),
+  );
+}
+
+/** One transaction whose first statement is the fence; a refusal names the answer it did not store. */
+async function fenced<T>(db: Db, lease: Lease | undefined, answer: LockLostError['unrecorded'], body: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      await fenceWrite(trx, lease);
+      return body(trx);
+    });
+  } catch (err) {
+    if (err instanceof LockLostError && !err.unrecorded) throw new LockLostError(answer);
+    throw err;
+  }
 }

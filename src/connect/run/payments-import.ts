@@ -47,6 +47,7 @@ export async function importPayments(deps: RunDeps, state: RunState, rows: PlanR
           message: sentence('run.import-refused', { record: label, detail: failed }),
         },
         deps.clock(),
+        deps.lease,
       );
     } else if (cancel) {
       // The link is kept, voided: the payment is never imported again nor cancelled twice.
@@ -67,6 +68,7 @@ export async function importPayments(deps: RunDeps, state: RunState, rows: PlanR
           counter: 'updated',
         },
         deps.clock(),
+        deps.lease,
       );
     } else {
       await resolveWrite(
@@ -86,6 +88,7 @@ export async function importPayments(deps: RunDeps, state: RunState, rows: PlanR
           counter: 'imported',
         },
         deps.clock(),
+        deps.lease,
       );
     }
     state.done += 1;

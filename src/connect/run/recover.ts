@@ -313,7 +313,7 @@ export async function settleWrites(
     if (!matches) continue;
     const record = row.label || `${row.record_kind} ${row.record_key}`;
     if (matches.length === 0) {
-      await markNotSent(deps.db, row.id, 'run.not-in-qbo', sentence('run.not-in-qbo', { record }), now());
+      await markNotSent(deps.db, row.id, 'run.not-in-qbo', sentence('run.not-in-qbo', { record }), now(), deps.lease);
       out.notSent += 1;
       continue;
     }
@@ -331,6 +331,7 @@ export async function settleWrites(
           message: sentence('run.lookup-several', { record, entity: row.qbo_entity, ids }),
         },
         now(),
+        deps.lease,
       );
       out.held += 1;
       continue;
@@ -350,6 +351,7 @@ export async function settleWrites(
           message: sentence('run.lookup-mismatch', { record, entity: row.qbo_entity, qboId: e.Id, ...mismatch }),
         },
         now(),
+        deps.lease,
       );
       out.held += 1;
       continue;
@@ -370,6 +372,7 @@ export async function settleWrites(
         message: sentence(code, { record, entity: row.qbo_entity, qboId: e.Id }),
       },
       now(),
+      deps.lease,
     );
     out.adopted += 1;
     out.qboIds.set(row.row_key, e.Id);
@@ -403,6 +406,7 @@ export async function settleWrites(
           counter: row.operation === 'void' ? 'voided' : 'updated',
         },
         now(),
+        deps.lease,
       );
       out.settled += 1;
       out.qboIds.set(row.row_key, id);
@@ -420,6 +424,7 @@ export async function settleWrites(
             message: sentence('run.qbo-refused', { record, field: err.element, detail: err.errors[0]?.message }),
           },
           now(),
+          deps.lease,
         );
         continue;
       }
@@ -435,7 +440,7 @@ export async function settleWrites(
  * Names each write recovery could not settle in the run's history, with its journal id and how a
  * person settles it; the write stays pending and its record is held, the rest of the company goes on.
  */
-export async function recordUnsettled(deps: Pick<RunDeps, 'db' | 'clock'>, runId: string, rows: JournalRow[], unsettled: Map<number, string>): Promise<void> {
+export async function recordUnsettled(deps: Pick<RunDeps, 'db' | 'clock' | 'lease'>, runId: string, rows: JournalRow[], unsettled: Map<number, string>): Promise<void> {
   for (const row of rows) {
     const why = unsettled.get(row.id);
     if (why === undefined) continue;
@@ -452,6 +457,7 @@ export async function recordUnsettled(deps: Pick<RunDeps, 'db' | 'clock'>, runId
         message: sentence('run.unsettled', { record, journalId: row.id, detail: why }),
       },
       deps.clock(),
+      deps.lease,
     );
   }
 }
@@ -476,7 +482,7 @@ export async function resolveByPerson(deps: RunDeps, realmId: string, runId: str
   const record = row.label || `${row.record_kind} ${row.record_key}`;
   if (v.verdict === 'not-sent') {
     const message = sentence('run.resolved-by-person', { record, journalId: row.id, detail: `${v.actor} checked QuickBooks and found it not there; the next sync sends it.` });
-    await markNotSent(deps.db, row.id, 'run.resolved-by-person', message, deps.clock());
+    await markNotSent(deps.db, row.id, 'run.resolved-by-person', message, deps.clock(), deps.lease);
     return message;
   }
   const id = v.qboId ?? (row.operation === 'create' ? undefined : String((JSON.parse(row.body) as Record<string, unknown>)['Id']));
@@ -505,6 +511,7 @@ export async function resolveByPerson(deps: RunDeps, realmId: string, runId: str
       message,
     },
     deps.clock(),
+    deps.lease,
   );
   return message;
 }

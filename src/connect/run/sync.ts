@@ -139,7 +139,8 @@ async function startSyncOf(deps: SyncDeps, opts: SyncOptions): Promise<StartedSy
     lost = true;
     deps.logger.error({ realmId: opts.realmId, runId }, 'sync lock lost (heartbeat lapsed); the run stops');
   });
-  const done = withLogContext({ runId }, () => runBody(deps, opts, lock, runId, settings, () => lost)).finally(async () => {
+  // The lease fences every journal resolution (lock.ts fenceWrite), which also marks the lock lost.
+  const done = withLogContext({ runId }, () => runBody({ ...deps, lease: lock }, opts, lock, runId, settings, () => lost || lock.lost)).finally(async () => {
     stop();
     await lock.release().catch(() => {});
   });
@@ -257,7 +258,11 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
     await accountForRest(deps, runId, runRows, message).catch((e: unknown) =>
       deps.logger.error({ realmId, runId, err: e instanceof Error ? e.message : String(e) }, 'could not record the rows the stopped sync did not reach'),
     );
-    if (err instanceof LockLostError) return finish('interrupted', err.message, [], recovery);
+    if (err instanceof LockLostError) {
+      // The answer the fence refused to store: its journal row stays pending; the new holder's recovery settles it.
+      if (err.unrecorded) deps.logger.warn({ realmId, runId, ...err.unrecorded }, 'sync lock lost: this write was answered but not recorded; the next sync settles it');
+      return finish('interrupted', err.message, [], recovery);
+    }
     deps.logger.error({ realmId, runId, err: message }, 'sync stopped');
     return finish('failed', `The sync stopped: ${message}`, [], recovery);
   }
@@ -308,6 +313,8 @@ async function accountForRest(deps: RunDeps, runId: string, runRows: PlanRow[], 
         message: journalId !== undefined ? sentence('run.unsettled', { record, journalId, detail: reason }) : sentence('run.stopped', { record, detail: reason }),
       },
       deps.clock(),
+      // Not fenced: no journal row is resolved; this closes the run's own history, also after the lock was lost.
+      undefined,
     );
   }
   return notSent;
@@ -347,7 +354,11 @@ async function recoverCompanyOf(
   deps: SyncDeps | RunDeps,
   opts: { realmId: string; actor: string; lockTtlMs?: number; resolve?: Omit<PersonVerdict, 'actor'> },
 ): Promise<RecoverySummary & { runId: string; resolved: string | null; unsettled: Array<{ journalId: number; record: string; reason: string }> }> {
-  const lock = await acquireSyncLock(deps.db, { realmId: opts.realmId, holder: opts.actor, clock: deps.clock, ttlMs: opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS });
+  const ttl = opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+  const lock = await acquireSyncLock(deps.db, { realmId: opts.realmId, holder: opts.actor, clock: deps.clock, ttlMs: ttl });
+  // Look-ups may wait out QBO's processing window: renew the lease meanwhile; each settlement is fenced by it.
+  const stop = keepAlive(lock, ttl, () => {});
+  deps = { ...deps, lease: lock };
   try {
     const settings = await getSettings(deps.db, opts.realmId, deps.clock).catch(() => undefined);
     const runId = await openRun(deps, opts.realmId, opts.actor, settings);
@@ -375,6 +386,7 @@ async function recoverCompanyOf(
       return { ...s, interrupted, runId, resolved, unsettled: unsettledList };
     });
   } finally {
+    stop();
     await lock.release();
   }
 }

@@ -86,6 +86,8 @@ export async function undoRun(deps: UndoDeps, opts: UndoOptions): Promise<UndoRe
   const stop = keepAlive(lock, ttl, () => {
     lost = true;
   });
+  // Settling earlier writes (recover.ts) is fenced by the lease; undo's own steps check `lost`.
+  deps = { ...deps, lease: lock };
   const requestsAtStart = deps.requestCount?.() ?? 0;
   let undoRunId: string | undefined;
   try {
@@ -254,6 +256,7 @@ async function undoOne(deps: UndoDeps, opts: UndoOptions, undoRunId: string, ite
       },
     ],
     now(),
+    deps.lease,
   );
   deps.crash('after-journal-before-send', UNDO_GROUP);
   try {
@@ -262,7 +265,7 @@ async function undoOne(deps: UndoDeps, opts: UndoOptions, undoRunId: string, ite
     await finishUndo(deps.db, { ...w, journalId: journalId! }, now());
   } catch (err) {
     const refused = connectionRefusal(err, opts.realmId);
-    if (refused) throw await notSentAfterRefusal(deps.db, [journalId!], refused, now());
+    if (refused) throw await notSentAfterRefusal(deps.db, [journalId!], refused, now(), deps.lease);
     if (err instanceof QboFault) {
       await undoProblem(
         deps.db,

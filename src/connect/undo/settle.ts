@@ -146,6 +146,8 @@ export async function undoProblem(
       message,
     },
     now,
+    // Undo's own writes are not fenced yet (issue 16 fenced the sync's resolutions first).
+    undefined,
   );
 }
 

@@ -19,7 +19,8 @@ import * as m0010 from './0010_held_actions.js';
 import * as m0011 from './0011_undo.js';
 import * as m0012 from './0012_held_action_seq.js';
 import * as m0013 from './0013_qbo_changes.js';
-import * as m0016 from './0016_notifications.js';
+import * as m0014 from './0014_notifications.js';
+import * as m0015 from './0015_qbo_budget.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
@@ -35,5 +36,6 @@ export const migrations: Record<string, Migration> = {
   '0011_undo': m0011,
   '0012_held_action_seq': m0012,
   '0013_qbo_changes': m0013,
-  '0016_notifications': m0016,
+  '0014_notifications': m0014,
+  '0015_qbo_budget': m0015,
 };

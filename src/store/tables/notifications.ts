@@ -1,4 +1,4 @@
-/** Who is told when unattended work needs a person, and the audit of every change (migration 0016_notifications). */
+/** Who is told when unattended work needs a person, and the audit of every change (migration 0014_notifications). */
 import type { Generated } from 'kysely';
 
 export interface NotificationTables {
