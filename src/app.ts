@@ -20,6 +20,7 @@ import { createQboClients } from './connect/connection/qbo-client.js';
 import type { FirstStartDemo } from './practice/demo.js';
 import type { RunningServer } from './server/serve.js';
 import { Drain } from './connect/run/drain.js';
+import { createJobQueue, startJobRunner, type JobRunner } from './jobs/index.js';
 import { notifyConnectionDisconnected } from './connect/notify/index.js';
 
 export type { AppContext, Clock } from './context.js';
@@ -27,6 +28,8 @@ export { clockFrom } from './clock.js';
 
 export interface App {
   ctx: AppContext;
+  /** The jobs this process runs (`runJobs`): stopped by `close`. */
+  jobRunner?: JobRunner | undefined;
   close(): Promise<void>;
 }
 
@@ -39,6 +42,10 @@ export interface CreateAppOptions {
   migrate?: 'run' | 'check';
   /** What the app counts for /metrics (startApp makes it when QBO_CONNECT_METRICS_TOKEN is set; tests, their own). */
   metrics?: OpsMetrics;
+  /** `startApp`: run the jobs in this process too (default); false for a web-only host (`start --no-worker`). */
+  worker?: boolean;
+  /** `createApp`: run the queued jobs in this process (jobs/index.ts startJobRunner); `close` stops them first. */
+  runJobs?: boolean;
 }
 
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<App> {
@@ -76,12 +83,28 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     version,
     qbo: createQboClients({ db: opened.db, config, logger, clock, cipher, ...(opts.metrics ? { metrics: opts.metrics } : {}) }),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    // On PostgreSQL every process can add jobs (web, CLI, worker): any worker runs them. On SQLite only
+    // a process that runs them, or the web side of `start --no-worker`, has the queue: a CLI command
+    // there does its work itself (a CLI sync's notification is sent at once, not queued for a `start`
+    // that may not be running).
+    ...(opened.dialect === 'postgres' || opts.runJobs || opts.worker === false ? { jobs: createJobQueue(opened.db, opened.dialect, clock) } : {}),
   };
   // A company that becomes disconnected tells someone (connect/notify); read at the time, so ctx.jobs set later is used.
   ctx.qbo.connections.onDisconnected = (realmId, reason) => notifyConnectionDisconnected(ctx, realmId, reason);
+  let jobRunner: JobRunner | undefined;
+  if (opts.runJobs) {
+    try {
+      jobRunner = await startJobRunner(ctx, { shutdownMs: config.shutdownTimeout * 1000 });
+    } catch (err) {
+      await opened.close();
+      throw err;
+    }
+  }
   return {
     ctx,
+    jobRunner,
     close: async () => {
+      await jobRunner?.stop();
       await opened.close();
     },
   };
@@ -158,6 +181,8 @@ export interface RunningApp {
   setupCode: string | undefined;
   /** Between a stop signal and exit: refuses new work, lets running syncs close their runs. */
   drain: Drain;
+  /** The jobs run in this process (absent with `start --no-worker`). */
+  jobRunner: JobRunner | undefined;
   /**
    * The graceful stop: drain (nothing new starts; `/readyz` answers 503; each running sync finishes
    * its batch, closes its run and releases its lock), then close the HTTP server, the emulator and
@@ -185,9 +210,11 @@ export async function startApp(config: Config, opts: CreateAppOptions = {}): Pro
   };
   // Counted only when something may scrape it: one registry for this app (server/metrics.ts).
   const metrics = opts.metrics ?? (config.metricsToken ? (await import('./server/metrics.js')).createMetrics() : undefined);
-  const app = await createApp(config, { ...opts, ...(metrics ? { metrics } : {}) });
+  // The queued jobs (a click's sync, schedules) run here too unless this host is web-only.
+  const app = await createApp(config, { ...opts, runJobs: opts.worker !== false, ...(metrics ? { metrics } : {}) });
   const drain = new Drain();
   app.ctx.drain = drain;
+  const jobRunner = app.jobRunner;
   let emulator: EmbeddedEmulator | undefined;
   try {
     stopAfter('opening the database');
@@ -215,11 +242,15 @@ export async function startApp(config: Config, opts: CreateAppOptions = {}): Pro
       demo,
       setupCode,
       drain,
+      jobRunner,
       shutdown: async (signal, timeoutMs) => {
         // Real time, not the injected clock: the bound is the operator's wall-clock timeout.
         const deadline = Date.now() + timeoutMs;
         drain.begin(signal, app.ctx.clock());
+        // No new job starts; a running sync sees the drain, finishes its batch and closes its run.
+        const runnerStopped = jobRunner?.stop().catch(() => {});
         const outcome = await drain.settled(timeoutMs);
+        if (outcome.settled) await Promise.race([runnerStopped, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
         if (!outcome.settled) return { ...outcome, requests: 0 };
         // A request still in flight at the deadline (a preview waiting on slow QBO reads) has its
         // connection closed: the timeout bounds the whole stop, not only the syncs (issue 17).

@@ -43,6 +43,7 @@ export const configSources = {
   redirectUri: { env: 'QBO_REDIRECT_URI', flag: undefined, secret: false },
   clockStart: { env: 'QBO_CONNECT_CLOCK_START', flag: undefined, secret: false },
   shutdownTimeout: { env: 'QBO_CONNECT_SHUTDOWN_TIMEOUT', flag: undefined, secret: false },
+  workerLapseMs: { env: 'QBO_CONNECT_WORKER_LAPSE_MS', flag: undefined, secret: false },
   smtpUrl: { env: 'QBO_CONNECT_SMTP_URL', flag: undefined, secret: true },
   mailFrom: { env: 'QBO_CONNECT_MAIL_FROM', flag: undefined, secret: false },
 } as const;
@@ -146,6 +147,13 @@ export const configSchema = z.object({
     .min(1, { error: 'must be a number of seconds from 1 to 3600, e.g. 30' })
     .max(3600, { error: 'must be a number of seconds from 1 to 3600, e.g. 30' })
     .default(30),
+  // A graphile-worker worker silent this long is dead: its jobs are taken over (jobs/pg-runner.ts).
+  workerLapseMs: z.coerce
+    .number({ error: 'must be milliseconds from 1000 to 3600000, e.g. 60000' })
+    .int({ error: 'must be milliseconds from 1000 to 3600000, e.g. 60000' })
+    .min(1000, { error: 'must be milliseconds from 1000 to 3600000, e.g. 60000' })
+    .max(3_600_000, { error: 'must be milliseconds from 1000 to 3600000, e.g. 60000' })
+    .default(60_000),
   /** The SMTP server notifications are emailed through (connect/notify): `smtp://` or `smtps://`, user and password in the URL. Secret (it may hold a password). */
   smtpUrl: z
     .string()

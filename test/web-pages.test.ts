@@ -5,6 +5,7 @@
  * who holds the company, the progress fragment, and the pages' answers when nothing is connected.
  * The whole journey in a real browser is test/web-journey.browser.test.ts.
  */
+import { createJobQueue, startJobRunner, type JobRunner } from '../src/jobs/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,6 +53,7 @@ describe('web app: the working screens, route by route', () => {
     return c.post(action, form, opts);
   };
 
+  let runner: JobRunner | undefined;
   beforeAll(async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-web-pages-'));
     app = await createApp(loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', ...testClockEnv(), QBO_CONNECT_DATA_DIR: dataDir }));
@@ -61,10 +63,14 @@ describe('web app: the working screens, route by route', () => {
     for (const u of [ADMIN, BOOK, VIEW]) await createUser(app.ctx.db, { ...u, passwordHash: await hashPassword(PASS) });
     // The app pointed at this test's emulator: its QBO clients are built for that configuration.
     const ctx = { ...app.ctx, config: co.config };
-    http = createHttpApp({ ...ctx, qbo: createQboClients(ctx) });
+    const webCtx = { ...ctx, qbo: createQboClients(ctx), jobs: createJobQueue(app.ctx.db, app.ctx.dialect, app.ctx.clock) };
+    http = createHttpApp(webCtx);
+    // A click's sync is a job: run the jobs in this process, as `start` does, on the same context.
+    runner = await startJobRunner(webCtx);
   }, 60_000);
 
   afterAll(async () => {
+    await runner?.stop();
     await co?.close();
     await app?.close();
   });

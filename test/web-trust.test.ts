@@ -45,7 +45,7 @@ describe('web: nothing written by a page view, nothing blamed on the wrong perso
 
   beforeAll(async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-web-trust-'));
-    app = await createApp(loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', QBO_CONNECT_DATA_DIR: dataDir }));
+    app = await createApp(loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', QBO_CONNECT_DATA_DIR: dataDir }), { runJobs: true });
     co = await connectedCompany(app.ctx.db, app.ctx.clock, { dataDir });
     expect((await loadDemoPractice(app.ctx.db, { size: 'small', seed: 1, today: app.ctx.clock() })).ok).toBe(true);
     for (const u of [BOOK, VIEW]) await createUser(app.ctx.db, { ...u, passwordHash: await hashPassword(PASS) });
@@ -186,7 +186,9 @@ describe('web: nothing written by a page view, nothing blamed on the wrong perso
     // since disconnecting is refused while a sync holds it.
     for (let i = 0; i < 200; i++) {
       const held = await app.ctx.db.selectFrom('sync_locks').select('realm_id').where('realm_id', '=', co.realmId).executeTakeFirst();
-      if (!held) break;
+      // Queued first (a job), then running under the lock: wait for both to be over.
+      const unfinished = await app.ctx.db.selectFrom('runs').select('id').where('realm_id', '=', co.realmId).where('status', 'in', ['queued', 'running']).executeTakeFirst();
+      if (!held && !unfinished) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     const svc = createConnectionService({ db: app.ctx.db, config: co.config, logger: app.ctx.logger, clock: app.ctx.clock });

@@ -19,6 +19,7 @@ import { registerHeld } from './commands/held.js';
 import { registerReconcile } from './commands/reconcile.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
+import { registerWorker } from './commands/worker.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerStart(program);
+  registerWorker(program);
   registerMigrate(program);
   registerRotateKey(program);
   registerUsers(program);

@@ -111,7 +111,10 @@ export async function openDatabase(opts: OpenOptions): Promise<OpenDb> {
   const warn = opts.onMigrationWarning ?? ((line: string) => process.stderr.write(`qbo-connect: warning: ${line}\n`));
   try {
     if (opts.migrate === 'check') await checkMigrations(db, warn);
-    else if (opts.migrate !== false) await runMigrations(db, warn);
+    else if (opts.migrate !== false) {
+      await runMigrations(db, warn);
+      if (opts.databaseUrl) await installWorkerSchema(opts.databaseUrl);
+    }
   } catch (err) {
     await db.destroy();
     throw err;
@@ -126,4 +129,18 @@ function reportIdleError(err: Error): void {
 /** Applies pending migrations (see migrate.ts for renamed and newer ones); warnings go to stderr. */
 export async function migrateToLatest(db: Db): Promise<void> {
   await runMigrations(db, (line) => process.stderr.write(`qbo-connect: warning: ${line}\n`));
+}
+
+/**
+ * graphile-worker's own schema (`graphile_worker`), installed and upgraded by its `runMigrations`
+ * as part of our migrate step, so `graphile_worker.add_job` exists before the web process adds a job
+ * (jobs/pg-runner.ts). It takes its own advisory lock: two processes migrating at once are safe.
+ * Loaded only on PostgreSQL.
+ */
+export async function installWorkerSchema(databaseUrl: string): Promise<void> {
+  const { runMigrations: runWorkerMigrations, Logger } = await import('graphile-worker');
+  const quiet = new Logger(() => (level: string, message: string) => {
+    if (level === 'error') process.stderr.write(`qbo-connect: graphile-worker migration: ${message}\n`);
+  });
+  await runWorkerMigrations({ connectionString: databaseUrl, logger: quiet, maxPoolSize: 1 });
 }

@@ -10,7 +10,9 @@ import type { SettingsTables } from './tables/settings.js';
 import type { ConnectionTables } from './tables/connections.js';
 import type { SyncTables } from './tables/sync.js';
 import type { HeldTables } from './tables/held.js';
+import type { JobTables } from './tables/jobs.js';
 import type { NotificationTables } from './tables/notifications.js';
 import type { QboBudgetTables } from './tables/qbo-budget.js';
 
-export interface Database extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, NotificationTables, QboBudgetTables {}
+export interface Database
+  extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, NotificationTables, QboBudgetTables, JobTables {}

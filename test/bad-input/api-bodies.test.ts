@@ -103,7 +103,7 @@ for (const dialect of dialects)
         const runId = res.status === 202 ? (JSON.parse(text) as { runId?: string }).runId : undefined;
         for (let i = 0; runId && i < 100; i++) {
           const r = (await (await b.call(`/api/v1/sync/runs/${runId}`, { as: { person: b.people.viewer, via: 'token' } })).json()) as { run?: { status?: string } };
-          if (r.run?.status !== 'running') break;
+          if (r.run?.status !== 'running' && r.run?.status !== 'queued') break;
           await new Promise((done) => setTimeout(done, 50));
         }
         baseline = await snapshotTables(b.app.ctx.db); // a valid change becomes the new baseline

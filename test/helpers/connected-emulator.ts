@@ -46,7 +46,7 @@ async function appOn(dialect: Dialect, emu: RunningEmulator, company?: string): 
   // Some tests close the app themselves (to hand its data to a spawned CLI): closing twice is a no-op.
   let closing: Promise<void> | undefined;
   const closeApp = () => (closing ??= connected.app.close());
-  const app: App = { ctx: connected.app.ctx, close: closeApp };
+  const app: App = { ctx: connected.app.ctx, jobRunner: connected.app.jobRunner, close: closeApp };
   return {
     app: { ...connected, app },
     ...(pgDb ? { databaseUrl: pgDb.url } : {}),

@@ -16,10 +16,13 @@ export interface ConnectedApp {
   realmId: string;
 }
 
-/** A fresh data folder and SQLite file, migrated, connected to the emulator's company (first one by default). */
+/**
+ * A fresh data folder and SQLite file, migrated, connected to the emulator's company (first one by
+ * default). It runs the queued jobs like `start` does (a click's sync is a job: jobs/enqueue-sync.ts).
+ */
 export async function connectedApp(emu: RunningEmulator, opts: { company?: string; config?: Config } = {}): Promise<ConnectedApp> {
   const config = opts.config ?? testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url });
-  const app = await createApp(config);
+  const app = await createApp(config, { runJobs: true });
   const realmId = await connectCompany(app, emu, opts.company);
   return { app, config, realmId };
 }

@@ -85,7 +85,8 @@ export async function makeBench(opts: BenchOptions = {}): Promise<Bench> {
   const { logger, lines } = capturingLogger();
   const pgDb = opts.dialect === 'postgres' ? await freshPostgres() : undefined;
   const config = testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: 'http://127.0.0.1:9', ...opts.env, ...(pgDb ? { DATABASE_URL: pgDb.url } : {}) });
-  const app = await createApp(config, { logger, ...(opts.clock ? { clock: opts.clock } : {}) });
+  // It runs the queued jobs like `start` does (a sync is a job: jobs/enqueue-sync.ts).
+  const app = await createApp(config, { logger, runJobs: true, ...(opts.clock ? { clock: opts.clock } : {}) });
   const http = createHttpApp(app.ctx, opts.web);
   const people = {} as Record<Role, Person>;
   for (const role of roleNames) {

@@ -5,7 +5,7 @@ import { userError } from '../context.js';
 import { readRealmOf, withApp } from './settings.js';
 
 function runLine(r: RunSummary): string {
-  const secs = r.durationMs === null ? 'running' : `${(r.durationMs / 1000).toFixed(1)} s`;
+  const secs = r.durationMs === null ? (r.status === 'queued' ? 'queued' : 'running') : `${(r.durationMs / 1000).toFixed(1)} s`;
   // An undo counts in its own words (issue 18): a name kept active is not held, a deleted bill not voided.
   if (r.undo) return `${r.id}  ${r.startedAt}  ${r.startedBy}  ${r.status}  ${secs}  undo of ${r.undoes ?? '?'}, processed ${r.processed}: ${undoCountsText(r.undo)}`;
   return `${r.id}  ${r.startedAt}  ${r.startedBy}  ${runStatusWords(r)}  ${secs}  processed ${r.processed}: created ${r.created}, adopted ${r.adopted}, updated ${r.updated}, voided ${r.voided}, imported ${r.imported}, failed ${r.failed}, held ${r.held}`;

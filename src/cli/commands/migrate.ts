@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { prepareDataFolder } from '../../data-folder.js';
-import { openDatabase } from '../../store/db.js';
+import { installWorkerSchema, openDatabase } from '../../store/db.js';
 import { runMigrations } from '../../store/migrate.js';
 import { configFrom } from '../context.js';
 
@@ -26,6 +26,8 @@ export function registerMigrate(program: Command): void {
         for (const line of result.renamed) console.log(`renamed ${line} (the name an earlier release recorded)`);
         for (const name of result.applied) console.log(`applied ${name}`);
         if (result.applied.length === 0) console.log(`The database (${opened.dialect}) is up to date: nothing to apply.`);
+        // graphile-worker's own schema (jobs on PostgreSQL), before any process adds a job.
+        if (config.databaseUrl) await installWorkerSchema(config.databaseUrl);
       } finally {
         await opened.close();
       }

@@ -29,7 +29,8 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run QBO Connect: the web app and JSON API')
     .option('--no-migrate', 'do not migrate the database, only check it is current (run `qbo-connect migrate` as the release step)')
-    .action(async (opts: { migrate: boolean }, cmd: Command) => {
+    .option('--no-worker', 'do not run jobs (syncs, schedules) in this process: a web-only host, with `qbo-connect worker` elsewhere (PostgreSQL)')
+    .action(async (opts: { migrate: boolean; worker: boolean }, cmd: Command) => {
       const config = configFrom(cmd);
       // The handlers are in place before start-up: a supervisor's SIGTERM (or a Ctrl-C) while the
       // database opens or migrations run stops after start-up's current step, with a line, instead of
@@ -45,7 +46,7 @@ export function registerStart(program: Command): void {
       process.on('SIGTERM', () => onSignal('SIGTERM'));
       let running: RunningApp;
       try {
-        running = await startApp(config, { migrate: opts.migrate ? 'run' : 'check', stopRequested: () => signalled !== undefined });
+        running = await startApp(config, { migrate: opts.migrate ? 'run' : 'check', worker: opts.worker, stopRequested: () => signalled !== undefined });
       } catch (err) {
         if (err instanceof StartStopped) {
           console.log(`QBO Connect stopped during start-up (${signalled}) after ${err.step}; nothing is left running.`);

@@ -27,6 +27,8 @@ export function problemsMessage(runId: string, failed: number, held: number): st
 
 /** A run's status as people read it (CLI and web): `failed` with only held rows reads "succeeded with N held". */
 export function runStatusWords(run: { status: string; failed: number; held: number; message: string | null }): string {
+  // Queued: added to the company's job queue, not yet started by a worker (jobs/enqueue-sync.ts).
+  if (run.status === 'queued') return 'queued (waiting for a worker)';
   return heldOnly(run) ? `succeeded with ${run.held} held` : run.status;
 }
 

@@ -61,6 +61,17 @@ export interface StartedSync {
   done: Promise<SyncResult>;
 }
 
+/** Closes a run that will not start (a queued run whose job was refused the lock, or ran out of attempts) with one sentence: never left queued. */
+export async function closeQueuedRun(deps: Pick<RunDeps, 'db' | 'clock'>, runId: string, status: 'refused' | 'failed' | 'interrupted', message: string): Promise<boolean> {
+  const r = await deps.db
+    .updateTable('runs')
+    .set({ status, message, finished_at: deps.clock().toISOString() })
+    .where('id', '=', runId)
+    .where('status', '=', 'queued')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
 /** Plan rows with errors that are not skipped: each blocks the sync until fixed or skipped. */
 export function blockingErrors(plan: Plan): string[] {
   const out: string[] = [];
@@ -77,22 +88,32 @@ function settingsJson(settings: Settings | undefined, plan?: Plan): string {
   return JSON.stringify({ settingsHash: plan?.settingsHash ?? null, settings: settings ?? null });
 }
 
-async function openRun(deps: Pick<RunDeps, 'db' | 'clock'>, realmId: string, actor: string, settings: Settings | undefined): Promise<string> {
-  const id = `run-${deps
-    .clock()
+/** A new run's id: its start time (UTC, to the second) and 8 random hex digits. */
+export function newRunId(clock: () => Date): string {
+  return `run-${clock()
     .toISOString()
     .replace(/[-:.TZ]/g, '')
     .slice(0, 14)}-${crypto.randomBytes(4).toString('hex')}`;
-  await deps.db
+}
+
+/**
+ * Records a run: `running` when this process starts it now, `queued` when a job will start it
+ * (jobs/enqueue-sync.ts, in the transaction that adds the job; `db` is then that transaction).
+ */
+export async function insertRun(
+  db: RunDeps['db'],
+  run: { id: string; realmId: string; actor: string; at: Date; status: 'running' | 'queued'; settings?: Settings | undefined },
+): Promise<void> {
+  await db
     .insertInto('runs')
     .values({
-      id,
-      realm_id: realmId,
-      started_by: actor,
-      started_at: deps.clock().toISOString(),
+      id: run.id,
+      realm_id: run.realmId,
+      started_by: run.actor,
+      started_at: run.at.toISOString(),
       finished_at: null,
-      status: 'running',
-      settings: settingsJson(settings),
+      status: run.status,
+      settings: settingsJson(run.settings),
       processed: 0,
       created: 0,
       adopted: 0,
@@ -104,6 +125,11 @@ async function openRun(deps: Pick<RunDeps, 'db' | 'clock'>, realmId: string, act
       message: null,
     })
     .execute();
+}
+
+async function openRun(deps: Pick<RunDeps, 'db' | 'clock'>, realmId: string, actor: string, settings: Settings | undefined): Promise<string> {
+  const id = newRunId(deps.clock);
+  await insertRun(deps.db, { id, realmId, actor, at: deps.clock(), status: 'running', settings });
   return id;
 }
 
@@ -134,6 +160,52 @@ async function startSyncOf(deps: SyncDeps, opts: SyncOptions): Promise<StartedSy
     await lock.release();
     throw err;
   }
+  return runUnderLock(deps, opts, lock, runId, settings, ttl);
+}
+
+/**
+ * Starts a run a job was queued for (jobs/tasks/sync.ts): takes the company's lock (a refusal —
+ * `run.locked` — is the caller's to record on the run), then moves the run from `queued` to
+ * `running`. A run found `running` is one an earlier attempt of the same job started in a process
+ * that died: it is not resumed — a new run is opened and this one is closed `interrupted` by
+ * `markInterruptedRuns` at the start of the body (its records keep their history; recovery by
+ * journal settles the writes it left unanswered, so nothing is sent twice). Answers null when the
+ * run has already ended (the earlier attempt finished it and died before the job completed).
+ */
+export function startQueuedSync(deps: SyncDeps, opts: SyncOptions & { runId: string }): Promise<StartedSync | null> {
+  return withLogContext({ realmId: opts.realmId }, async () => {
+    deps.drain?.refuseIfDraining();
+    const ttl = deps.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+    const lock = await acquireSyncLock(deps.db, { realmId: opts.realmId, holder: opts.actor, clock: deps.clock, ttlMs: ttl });
+    let runId = opts.runId;
+    let settings: Settings | undefined;
+    try {
+      const run = await deps.db.selectFrom('runs').select(['status']).where('id', '=', opts.runId).executeTakeFirst();
+      if (!run || (run.status !== 'queued' && run.status !== 'running')) {
+        await lock.release();
+        return null;
+      }
+      settings = await getSettings(deps.db, opts.realmId, deps.clock);
+      if (run.status === 'queued') {
+        await deps.db
+          .updateTable('runs')
+          .set({ status: 'running', started_at: deps.clock().toISOString(), settings: settingsJson(settings) })
+          .where('id', '=', runId)
+          .where('status', '=', 'queued')
+          .execute();
+      } else {
+        runId = await openRun(deps, opts.realmId, opts.actor, settings);
+      }
+      await lock.setRunId(runId);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+    return runUnderLock(deps, opts, lock, runId, settings, ttl);
+  });
+}
+
+function runUnderLock(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId: string, settings: Settings | undefined, ttl: number): StartedSync {
   let lost = false;
   const stop = keepAlive(lock, ttl, () => {
     lost = true;
@@ -155,7 +227,7 @@ export async function sync(deps: SyncDeps, opts: SyncOptions): Promise<SyncResul
   return (await startSync(deps, opts)).done;
 }
 
-async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId: string, settings: Settings, lost: () => boolean): Promise<SyncResult> {
+async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId: string, settings: Settings | undefined, lost: () => boolean): Promise<SyncResult> {
   const realmId = opts.realmId;
   const requestsAtStart = deps.requestCount?.() ?? 0;
   let lastWrite = 0;

@@ -1,7 +1,8 @@
 /**
  * Sync and history over the JSON API:
- * - `POST /api/v1/sync` (bookkeeper) starts a sync and answers 202 with the run id at once; the run
- *   goes on in this process. 409 with who started the running one when the company is busy.
+ * - `POST /api/v1/sync` (bookkeeper) queues a sync (jobs/enqueue-sync.ts: the run, `queued`, and its
+ *   job in one transaction) and answers 202 with the run id at once; a worker runs it. 409 with who
+ *   started the queued or running one when the company is busy.
  * - `GET /api/v1/sync/progress` (viewer): the company's newest run with its progress
  *   `{ done, total, group }`, for the web app's progress bar; `GET /api/v1/sync/runs/{id}` one run.
  * - `GET /api/v1/history` (viewer) the runs, newest first; `GET /api/v1/history/{id}` one run with
@@ -12,35 +13,24 @@
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../../context.js';
 import { resolveReadRealm } from '../../connect/realm.js';
-import { syncDepsFor } from '../../connect/run/deps.js';
 import { resolveKnownRealm } from './known-realm.js';
 import { getRun, latestRun, listRuns } from '../../connect/run/history.js';
-import { startSync, type SyncDeps } from '../../connect/run/sync.js';
+import { enqueueSync } from '../../jobs/enqueue-sync.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 import { refusal } from '../reasons.js';
 
 type Ctx = Context<AuthEnv>;
 
-export interface SyncApiOptions {
-  /** How a run is wired (tests give their own planner); default: connect/run/deps.ts. */
-  depsFor?: (realmId: string, actor: string) => SyncDeps;
-}
-
-export function syncApi(ctx: AppContext, opts: SyncApiOptions = {}): Hono<AuthEnv> {
+export function syncApi(ctx: AppContext): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
   api.use('*', apiTokenAuth(ctx));
   const realm = (c: Ctx) => resolveKnownRealm(ctx.db, c.req.query('realm'), '?realm=ID');
-  const depsFor = opts.depsFor ?? ((realmId: string, actor: string) => syncDepsFor(ctx, realmId, { actor }));
 
   api.post('/', requireRole('bookkeeper'), async (c) => {
     const realmId = await realm(c);
     const actor = `user:${c.get('user').email}`;
-    const started = await startSync(depsFor(realmId, actor), { realmId, actor });
-    started.done.then(
-      (r) => ctx.logger.info({ realmId, runId: r.runId, status: r.status }, 'sync finished'),
-      (err: unknown) => ctx.logger.error({ realmId, runId: started.runId, err: err instanceof Error ? err.message : String(err) }, 'sync failed'),
-    );
-    return c.json({ realmId, runId: started.runId, status: 'running', progress: `/api/v1/sync/runs/${started.runId}` }, 202);
+    const { runId } = await enqueueSync(ctx, { realmId, actor, trigger: 'api' });
+    return c.json({ realmId, runId, status: 'queued', progress: `/api/v1/sync/runs/${runId}` }, 202);
   });
 
   api.get('/progress', requireRole('viewer'), async (c) => {

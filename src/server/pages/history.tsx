@@ -36,8 +36,11 @@ const resultText: Record<string, string> = {
   kept: 'Kept active (still in use)',
 };
 
+/** Queued (its job has not started it yet) or running: neither good nor bad yet. */
+const unfinished = (status: string) => status === 'running' || status === 'queued';
+
 function seconds(ms: number | null): string {
-  if (ms === null) return 'running';
+  if (ms === null) return 'not finished';
   const s = Math.round(ms / 1000);
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
@@ -81,7 +84,7 @@ async function list(c: Context<WebEnv>, deps: WebDeps) {
             </thead>
             <tbody>
               {runs.map((r) => {
-                const bad = r.status !== 'succeeded' && r.status !== 'running' && !heldOnly(r);
+                const bad = r.status !== 'succeeded' && !unfinished(r.status) && !heldOnly(r);
                 return (
                   <tr class={bad ? 'row-failed' : ''}>
                     <td>
@@ -114,11 +117,11 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
     if (isUserFacing(err)) return renderPage(c, { title: 'History', status: err.status, body: <Notice kind="error">{err.message}</Notice> });
     throw err;
   }
-  const bad = run.status !== 'succeeded' && run.status !== 'running' && !heldOnly(run);
+  const bad = run.status !== 'succeeded' && !unfinished(run.status) && !heldOnly(run);
   // Hidden once everything the sync created is undone (or was never linked): the preview would say "nothing to undo".
   const canUndo =
     run.kind !== 'undo' &&
-    run.status !== 'running' &&
+    !unfinished(run.status) &&
     run.created > 0 &&
     roleAtLeast(currentUser(c), 'bookkeeper') &&
     (await createdBy(deps.ctx.db, run.realmId, run.id)).length > 0;
@@ -144,7 +147,7 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
             (shows what would be voided, deleted or made inactive first; nothing changes until you confirm)
           </p>
         ) : null}
-        <Notice kind={bad ? 'error' : run.status === 'running' || heldOnly(run) ? 'warn' : 'ok'}>
+        <Notice kind={bad ? 'error' : unfinished(run.status) || heldOnly(run) ? 'warn' : 'ok'}>
           {runStatusText(run.status, run)}. {run.message ?? ''}
         </Notice>
         <dl class="facts">
@@ -171,7 +174,7 @@ async function one(c: Context<WebEnv>, deps: WebDeps) {
             </pre>
           </details>
         ) : null}
-        {run.status === 'running' ? (
+        {unfinished(run.status) ? (
           <p>
             <a href={`/sync/runs/${encodeURIComponent(run.id)}`}>Follow its progress</a>
           </p>

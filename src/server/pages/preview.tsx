@@ -376,7 +376,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
   const skippedCount = plan.groups.reduce((n, g) => n + (g.skipped ?? 0), 0);
   const pending = await prefillPending(deps.ctx.db, realmId);
   const last = await latestRun(deps.ctx.db, realmId, { now: deps.ctx.clock() });
-  const running = last?.status === 'running' ? last : undefined;
+  const running = last?.status === 'running' || last?.status === 'queued' ? last : undefined;
   const groups = groupOrder.map((k) => plan.groups.find((g) => g.kind === k)).filter((g): g is PlanGroup => !!g && g.rows.length > 0);
   const done = c.req.query('skipped');
   return renderPage(c, {

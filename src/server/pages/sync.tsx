@@ -10,14 +10,14 @@ import { roleAtLeast } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
-import { syncDepsFor } from '../../connect/run/deps.js';
 import { getRun, heldOnly, latestRun, type RunSummary } from '../../connect/run/history.js';
 import { actorName, localWhen } from '../../connect/run/reasons.js';
 import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
-import { startSync } from '../../connect/run/sync.js';
+import { enqueueSync } from '../../jobs/enqueue-sync.js';
 import { actorOf, notConnectedPage, webRealm, when, who } from './work-common.js';
 
 const statusText: Record<string, string> = {
+  queued: 'Waiting to start',
   running: 'Running',
   succeeded: 'Finished',
   failed: 'Finished with problems',
@@ -33,11 +33,22 @@ export function runStatusText(status: string, run?: { failed: number; held: numb
 
 /** The progress fragment: polls itself while the run is going. */
 export function ProgressView({ run }: { run: RunSummary }) {
-  const running = run.status === 'running';
+  const running = run.status === 'running' || run.status === 'queued';
   const { done, total, group } = run.progress;
   const url = `/sync/runs/${encodeURIComponent(run.id)}/progress`;
   if (running) {
     const preparing = total === 0;
+    if (run.status === 'queued') {
+      return (
+        <div id="sync-progress" class="sync-progress" hx-get={url} hx-trigger="every 1s" hx-swap="outerHTML">
+          <label for="sync-bar">Waiting to start: the sync is queued and starts as soon as a worker takes it.</label>
+          <progress id="sync-bar" />
+          <p class="hint">
+            Queued by {who(run.startedBy)} at {when(run.startedAt)}. You can leave this page. <a href={`/sync/runs/${encodeURIComponent(run.id)}`}>Refresh</a>
+          </p>
+        </div>
+      );
+    }
     return (
       <div id="sync-progress" class="sync-progress" hx-get={url} hx-trigger="every 1s" hx-swap="outerHTML">
         <label for="sync-bar">
@@ -94,7 +105,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; e
   }
   // The company's running sync, whichever run this page shows: the button waits for it.
   const latest = run && !opts.runId ? run : await latestRun(deps.ctx.db, realmId, { now: deps.ctx.clock() });
-  const busy = latest?.status === 'running' ? latest : undefined;
+  const busy = latest?.status === 'running' || latest?.status === 'queued' ? latest : undefined;
   const csrf = c.get('csrfToken');
   return renderPage(c, {
     title: 'Sync',
@@ -114,7 +125,8 @@ async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; e
             </button>
             {busy ? (
               <p id="sync-busy">
-                A sync is running now, started by {actorName(busy.startedBy)} {localWhen(busy.startedAt, deps.ctx.clock())}; you can start another when it has finished.
+                A sync is {busy.status === 'queued' ? 'queued' : 'running'} now, started by {actorName(busy.startedBy)} {localWhen(busy.startedAt, deps.ctx.clock())}; you can start
+                another when it has finished.
               </p>
             ) : null}
           </form>
@@ -152,12 +164,8 @@ export const syncPage: WebPage = {
       if (!realmId) return notConnectedPage(c, 'Sync');
       const actor = actorOf(c);
       try {
-        const started = await startSync(syncDepsFor(deps.ctx, realmId, { actor }), { realmId, actor });
-        started.done.then(
-          (r) => deps.ctx.logger.info({ realmId, runId: r.runId, status: r.status }, 'sync finished'),
-          (err: unknown) => deps.ctx.logger.error({ realmId, runId: started.runId, err: err instanceof Error ? err.message : String(err) }, 'sync failed'),
-        );
-        return c.redirect(`/sync/runs/${encodeURIComponent(started.runId)}`, 303);
+        const { runId } = await enqueueSync(deps.ctx, { realmId, actor, trigger: 'click' });
+        return c.redirect(`/sync/runs/${encodeURIComponent(runId)}`, 303);
       } catch (err) {
         // "Already running: started by … at …" — the person sees who holds the company.
         if (isUserFacing(err)) return show(c, deps, { error: err.message, status: err.status });

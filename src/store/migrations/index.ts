@@ -21,6 +21,7 @@ import * as m0012 from './0012_held_action_seq.js';
 import * as m0013 from './0013_qbo_changes.js';
 import * as m0014 from './0014_notifications.js';
 import * as m0015 from './0015_qbo_budget.js';
+import * as m0016 from './0016_local_jobs.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0013_qbo_changes': m0013,
   '0014_notifications': m0014,
   '0015_qbo_budget': m0015,
+  '0016_local_jobs': m0016,
 };
