@@ -16,6 +16,7 @@ import { createApp, type App } from '../../src/app.js';
 import type { Plan } from '../../src/connect/plan/types.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { enqueueSync } from '../../src/jobs/enqueue-sync.js';
 import type { DemoSize } from '../../src/practice/demo.js';
 import { testConfig } from '../helpers/config.js';
 import { connectCompany } from '../helpers/emulator-company.js';
@@ -162,12 +163,8 @@ export async function pendingJobs(fleet: Pick<Fleet, 'app'>): Promise<string[]> 
 
 /** A sync for every company of the fleet through the product's queue (src/jobs/enqueue-sync.ts: a 'queued' run and its 'sync' job in one transaction); the run ids. */
 export async function enqueueSyncs(fleet: Pick<Fleet, 'app' | 'companies'>, trigger: 'click' | 'schedule' | 'api'): Promise<string[]> {
-  // Loaded by name until the queue lands on this branch.
-  const mod = (await import(['..', '..', 'src', 'jobs', 'enqueue-sync.js'].join('/'))) as {
-    enqueueSync(ctx: App['ctx'], input: { realmId: string; actor: string; trigger: string }): Promise<{ runId: string }>;
-  };
   const ids: string[] = [];
-  for (const c of fleet.companies) ids.push((await mod.enqueueSync(fleet.app.ctx, { realmId: c.realmId, actor: trigger, trigger })).runId);
+  for (const c of fleet.companies) ids.push((await enqueueSync(fleet.app.ctx, { realmId: c.realmId, actor: trigger, trigger })).runId);
   return ids;
 }
 
