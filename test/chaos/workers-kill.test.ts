@@ -9,7 +9,7 @@
  *
  * Batches of 3 (QBO_CONNECT_BATCH_SIZE) and 100 ms latency make each company's sync last long enough
  * that the kills land inside syncs (QBO allows a company 40 batches a minute). A dead worker's job is
- * taken over after its heartbeat lapses (QBO_CONNECT_WORKER_LAPSE_MS, 5 s here instead of a minute).
+ * taken over after its heartbeat lapses (QBO_CONNECT_WORKER_LAPSE_MS, 10 s here instead of a minute).
  * The seed is random per run and printed; CHAOS_SEED=N replays the kill schedule (the interleaving
  * of processes is the operating system's).
  */
@@ -44,7 +44,7 @@ describe(`worker processes SIGKILLed at random on PostgreSQL (seed ${seed})`, ()
 
     workers = new WorkerFleet({
       count: WORKERS,
-      env: fleet.env({ QBO_CONNECT_BATCH_SIZE: '3', QBO_CONNECT_WORKER_LAPSE_MS: '5000' }),
+      env: fleet.env({ QBO_CONNECT_BATCH_SIZE: '3', QBO_CONNECT_WORKER_LAPSE_MS: '10000' }),
       args: ['worker', '--concurrency', '4'],
       seed,
       log,
