@@ -90,7 +90,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     ...(opened.dialect === 'postgres' || opts.runJobs || opts.worker === false ? { jobs: createJobQueue(opened.db, opened.dialect, clock) } : {}),
   };
   // A company that becomes disconnected tells someone (connect/notify); read at the time, so ctx.jobs set later is used.
-  ctx.qbo.connections.onDisconnected = (realmId, reason) => notifyConnectionDisconnected(ctx, realmId, reason);
+  ctx.qbo.connections.onDisconnected = (realmId, reason, actor) => notifyConnectionDisconnected(ctx, realmId, reason, actor);
   let jobRunner: JobRunner | undefined;
   if (opts.runJobs) {
     try {

@@ -91,6 +91,10 @@ describe('qbo-connect notify', () => {
     const shown = await run(['notify', 'show']);
     expect(shown.stdout).toContain('emails = ada@example.com');
     expect(shown.stdout).toContain('webhookSecret = set');
+    // The URL's path can be the receiver's credential: shown as scheme://host/… unless asked for whole.
+    expect(shown.stdout).toContain(`webhookUrl = ${new URL(hooks.url).origin}/…`);
+    expect(shown.stdout).not.toContain('/hooks/qbo-connect');
+    expect((await run(['notify', 'show', '--full-url'])).stdout).toContain(`webhookUrl = ${hooks.url}`);
     const test = await run(['notify', 'test']);
     expect(test.status, test.stderr).toBe(0);
     expect(test.stdout).toContain('email sent, webhook sent');

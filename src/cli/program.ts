@@ -6,6 +6,7 @@ import { registerPractice } from './commands/practice.js';
 import { registerUsers } from './commands/users.js';
 import { registerSettings } from './commands/settings.js';
 import { registerNotify } from './commands/notify.js';
+import { registerSchedule } from './commands/schedule.js';
 import { registerSkip } from './commands/skip.js';
 import { registerConnection } from './commands/connection.js';
 import { registerEmulator } from './commands/emulator.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerPractice(program);
   registerSettings(program);
   registerNotify(program);
+  registerSchedule(program);
   registerSkip(program);
   registerConnection(program);
   registerEmulator(program);

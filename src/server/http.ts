@@ -13,6 +13,7 @@ import type { AppContext } from '../context.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
 import { notificationsApi } from './api/notifications.js';
+import { scheduleApi } from './api/schedule.js';
 import { skippedApi } from './api/skipped.js';
 import { heldApi } from './api/held.js';
 import { previewApi } from './api/preview.js';
@@ -103,6 +104,7 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.route('/api/v1/practice', practiceApi(ctx));
   app.route('/api/v1/settings', settingsApi(ctx));
   app.route('/api/v1/notifications', notificationsApi(ctx));
+  app.route('/api/v1/schedule', scheduleApi(ctx));
   app.route('/api/v1/skipped', skippedApi(ctx));
   app.route('/api/v1/held', heldApi(ctx));
   app.route('/api/v1/preview', previewApi(ctx));

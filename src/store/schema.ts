@@ -13,6 +13,7 @@ import type { HeldTables } from './tables/held.js';
 import type { JobTables } from './tables/jobs.js';
 import type { NotificationTables } from './tables/notifications.js';
 import type { QboBudgetTables } from './tables/qbo-budget.js';
+import type { ScheduleTables } from './tables/schedules.js';
 
 export interface Database
-  extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, NotificationTables, QboBudgetTables, JobTables {}
+  extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, NotificationTables, QboBudgetTables, JobTables, ScheduleTables {}

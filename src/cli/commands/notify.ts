@@ -42,11 +42,12 @@ export function registerNotify(program: Command): void {
 
   notify
     .command('show')
-    .description('show the email recipients and the webhook (its secret only as set/none)')
+    .description('show the email recipients and the webhook (its URL as scheme://host/…, its secret only as set/none)')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
+    .option('--full-url', "print the webhook URL whole (its path is often the receiver's credential: mind the terminal and logs)")
+    .action(async (opts: { json?: boolean; fullUrl?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const n = await getNotificationSettings(app.ctx.db);
+        const n = await getNotificationSettings(app.ctx.db, undefined, { masked: !opts.fullUrl });
         if (opts.json) {
           console.log(JSON.stringify({ ...n, smtpConfigured: !!app.ctx.config.smtpUrl }, null, 2));
           return;

@@ -3,10 +3,13 @@ import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { syncDepsFor } from '../../connect/run/deps.js';
 import { runStatusWords } from '../../connect/run/history.js';
-import { recoverCompany, sync, type SyncResult } from '../../connect/run/sync.js';
+import { recoverCompany, startSync, type SyncResult } from '../../connect/run/sync.js';
 import type { Progress } from '../../connect/run/context.js';
 import { userError } from '../context.js';
 import { cliActor, realmOf, withApp } from './settings.js';
+
+/** How long `sync` waits, after printing its result, for each notification channel (email and webhook, side by side): a dead server costs at most this. */
+const CLI_NOTIFY_TIMEOUT_MS = 3_000;
 
 /** One line, redrawn in place: `[#########-----------]  45/100  invoices`. */
 export function progressLine(p: Progress, width = 30): string {
@@ -58,10 +61,13 @@ export function registerSync(program: Command): void {
           }
         }
         const actor = cliActor();
-        const deps = syncDepsFor(app.ctx, realmId, { actor });
+        // The run's notification goes after the lock is released; the CLI then waits for it at most
+        // CLI_NOTIFY_TIMEOUT_MS per channel (side by side), so a dead mail server cannot hold the exit.
+        const deps = syncDepsFor(app.ctx, realmId, { actor, notifyTimeoutMs: CLI_NOTIFY_TIMEOUT_MS });
         const tty = !opts.json && process.stderr.isTTY;
         // A refusal (another sync running) reaches main.ts, which prints it as one line, exit 2.
-        const result: SyncResult = await sync(deps, { realmId, actor, onProgress: tty ? (p) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) : undefined });
+        const started = await startSync(deps, { realmId, actor, onProgress: tty ? (p) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) : undefined });
+        const result: SyncResult = await started.done;
         if (tty) process.stderr.write('\n');
         if (opts.json) console.log(JSON.stringify(result, null, 2));
         else {
@@ -72,6 +78,7 @@ export function registerSync(program: Command): void {
         // 0 all written; 1 some records failed or are held; 3 refused (plan errors).
         if (result.status === 'refused') process.exitCode = 3;
         else if (result.status !== 'succeeded') process.exitCode = 1;
+        await started.notified;
       });
     });
 

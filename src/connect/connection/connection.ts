@@ -253,7 +253,7 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
           }
         }
       }
-      await store.markDisconnected(target.realmId, opts.revoke === false ? 'logged-out' : 'disconnected');
+      await store.markDisconnected(target.realmId, opts.revoke === false ? 'logged-out' : 'disconnected', actor);
       log.info({ realmId: target.realmId, actor, revoked: opts.revoke !== false && !revokeNote }, 'QuickBooks disconnected');
       const status = statusOf(await store.get(target.realmId), deps.clock());
       return { ...status, message: status.message + revokeNote };

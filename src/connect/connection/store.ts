@@ -202,9 +202,10 @@ export class ConnectionStore implements TokenStore {
    * Told when a connected company becomes disconnected here (a person's disconnect or log-out, or
    * Intuit refusing its refresh token): `createApp` points it at the notifications. Must not throw.
    */
-  onDisconnected: ((realmId: string, reason: string) => Promise<void>) | undefined;
+  onDisconnected: ((realmId: string, reason: string, actor?: string) => Promise<void>) | undefined;
 
-  async markDisconnected(realmId: string, reason: string): Promise<void> {
+  /** `actor`: who disconnected, when a person did (the notice names them). */
+  async markDisconnected(realmId: string, reason: string, actor?: string): Promise<void> {
     const was = await this.db.selectFrom('connections').select('status').where('realm_id', '=', realmId).executeTakeFirst();
     // The tokens are useless now; not keeping them is one less secret at rest.
     await this.db
@@ -219,7 +220,7 @@ export class ConnectionStore implements TokenStore {
       })
       .where('realm_id', '=', realmId)
       .execute();
-    if (was?.status === 'connected') await this.onDisconnected?.(realmId, reason).catch(() => {});
+    if (was?.status === 'connected') await this.onDisconnected?.(realmId, reason, actor).catch(() => {});
   }
 
   /** A new single-use OAuth state, bound to the browser session; only its hash is stored. */

@@ -5,8 +5,11 @@
  * whose message names no credential: the SMTP URL's password and the signing secret never leave here.
  */
 import crypto from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import type { RenderedNotification } from './events.js';
+import { forbiddenAddress } from './model.js';
 
 export class DeliveryError extends Error {
   override name = 'DeliveryError';
@@ -65,7 +68,7 @@ export async function sendEmail(opts: EmailOptions, message: RenderedNotificatio
     const sending = transport.sendMail({
       from: opts.from,
       to: opts.to,
-      subject: message.subject,
+      subject: message.subject.replace(/[\p{Cc}\u2028\u2029]+/gu, ' '),
       text: message.text,
       headers: { 'X-QBO-Connect-Event': message.kind },
     });
@@ -87,6 +90,27 @@ export interface WebhookOptions {
   secret: string;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /** Test hook: name resolution (default node:dns lookup, every address). */
+  lookup?: (host: string) => Promise<string[]>;
+}
+
+const lookupAll = async (host: string) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
+/**
+ * A host name is resolved and every address checked before connecting (model.ts forbiddenAddress): a
+ * public name pointing at a private or metadata address is refused at send time, as a literal one is
+ * when saved. fetch resolves again when it connects, so a name whose answer changes in between (DNS
+ * rebinding) is not fully stopped; pinning the address needs an HTTP agent we do not ship.
+ */
+async function checkDestination(url: URL, resolve: (host: string) => Promise<string[]>, where: string): Promise<void> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [host] : await resolve(host).catch((err: unknown) => {
+    throw new DeliveryError('webhook', `webhook to ${where} failed: its host name does not resolve (${(err as { code?: string }).code ?? 'error'})`);
+  });
+  for (const a of addresses) {
+    const bad = forbiddenAddress(a);
+    if (bad) throw new DeliveryError('webhook', `webhook to ${where} refused: ${url.hostname} resolves to ${bad}`);
+  }
 }
 
 /** POSTs the payload; any answer but 2xx is a failure (the queue retries it). */
@@ -102,6 +126,13 @@ export async function postWebhook(opts: WebhookOptions, message: RenderedNotific
       return 'the webhook';
     }
   })();
+  let target: URL;
+  try {
+    target = new URL(opts.url);
+  } catch {
+    throw new DeliveryError('webhook', 'the webhook URL is not a URL: set it again');
+  }
+  await checkDestination(target, opts.lookup ?? lookupAll, where);
   try {
     res = await doFetch(opts.url, {
       method: 'POST',

@@ -58,7 +58,7 @@ describe('what each notification says', () => {
     { kind: 'schedule-blocked', realmId: '9130', company: 'Keystone', errors: 2, detail: ['invoice INV-1: no account'] },
     { kind: 'test', actor: 'cli:ada' },
   ];
-  const paths = ['/history/r-7', '/held', '/preview', '/connection', '/connection', '/connection', '/connection', '/preview', '/settings'];
+  const paths = ['/history/r-7', '/held', '/preview', '/connection', '/connection', '/connection', '/connection', '/preview', '/settings/notifications'];
 
   it('each says what happened, which company, what to do, with its link', () => {
     events.forEach((e, i) => {
@@ -72,5 +72,24 @@ describe('what each notification says', () => {
     expect(renderNotification(events[0]!, 'https://b', at).subject).toBe('Sync failed for Keystone');
     expect(renderNotification(events[2]!, 'https://b', at).subject).toBe('Sync refused for 9130: 3 errors to fix');
     expect(renderNotification(events[5]!, 'https://b', at).subject).toBe('QuickBooks connection ends on 2026-07-15: Keystone');
+  });
+
+  it('a run stopped by a lost connection says so and advises reconnecting, not fixing records', () => {
+    const r = renderNotification({ kind: 'run-failed', realmId: '9130', company: 'Keystone', runId: 'r-8', failed: 0, held: 0, errors: 0, message: 'The sync stopped: connection ended', connectionLost: true }, 'https://b', at);
+    expect(r.subject).toBe('Sync stopped for Keystone: QuickBooks disconnected');
+    expect(r.text).toContain('connects the company again');
+    expect(r.text).not.toMatch(/0 records failed|fix them in the practice/);
+    expect(r.payload.link).toBe('https://b/connection');
+  });
+
+  it('a disconnect by a person names who', () => {
+    const r = renderNotification({ kind: 'connection-disconnected', realmId: '9130', company: 'Keystone', reason: 'disconnected', by: 'user:ann@example.com' }, 'https://b', at);
+    expect(r.text).toContain('was disconnected by user:ann@example.com');
+  });
+
+  it('the subject is one line even when the company name (from QuickBooks) carries CR/LF', () => {
+    const r = renderNotification({ kind: 'run-refused', realmId: '9130', company: 'Evil\r\nBcc: x@evil.example', runId: 'r', failed: 0, held: 0, errors: 1 }, 'https://b', at);
+    expect(r.subject).not.toMatch(/[\r\n]/);
+    expect(r.payload.subject).toBe(r.subject);
   });
 });

@@ -8,8 +8,8 @@
 export type RunEventKind = 'run-failed' | 'run-held' | 'run-refused';
 
 export type NotificationEvent =
-  | { kind: RunEventKind; realmId: string; company?: string | null; runId: string; failed: number; held: number; errors: number; message?: string | null }
-  | { kind: 'connection-disconnected'; realmId: string; company?: string | null; reason: string }
+  | { kind: RunEventKind; realmId: string; company?: string | null; runId: string; failed: number; held: number; errors: number; message?: string | null; connectionLost?: boolean }
+  | { kind: 'connection-disconnected'; realmId: string; company?: string | null; reason: string; by?: string }
   | { kind: 'connection-expiring'; realmId: string; company?: string | null; why: 'hard-expiry' | 'refresh-failed'; expiresAt?: string | null; detail?: string | null }
   | { kind: 'schedule-blocked'; realmId: string; company?: string | null; errors: number; detail?: string[] }
   | { kind: 'test'; actor: string };
@@ -32,6 +32,14 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 function describe(e: NotificationEvent): { subject: string; happened: string; todo: string; path: string } {
   switch (e.kind) {
     case 'run-failed':
+      // A lost connection is not the records' fault: the advice is to connect again (the disconnect notice says the same).
+      if (e.connectionLost)
+        return {
+          subject: `Sync stopped for ${e.company ?? e.realmId}: QuickBooks disconnected`,
+          happened: `A sync of ${companyOf(e)} stopped because the QuickBooks connection ended${e.failed ? ` (${plural(e.failed, 'record')} not sent)` : ''}.`,
+          todo: 'An administrator connects the company again on the Connection page, then sync again: the records not sent go then.',
+          path: '/connection',
+        };
       return {
         subject: `Sync failed for ${e.company ?? e.realmId}`,
         happened: `A sync of ${companyOf(e)} ended with problems: ${plural(e.failed, 'record')} failed${e.held ? `, ${e.held} held` : ''}.${e.message ? ` ${clip(e.message)}` : ''}`,
@@ -59,8 +67,8 @@ function describe(e: NotificationEvent): { subject: string; happened: string; to
           e.reason === 'invalid_grant'
             ? `QuickBooks no longer accepts the connection to ${companyOf(e)} (its refresh token expired or was revoked), so nothing syncs.`
             : e.reason === 'logged-out'
-              ? `The connection to ${companyOf(e)} was logged out of QuickBooks, so nothing syncs.`
-              : `The connection to ${companyOf(e)} was disconnected, so nothing syncs.`,
+              ? `The connection to ${companyOf(e)} was logged out of QuickBooks${e.by ? ` by ${clip(e.by, 100)}` : ''}, so nothing syncs.`
+              : `The connection to ${companyOf(e)} was disconnected${e.by ? ` by ${clip(e.by, 100)}` : ''}, so nothing syncs.`,
         todo: 'An administrator connects the company again on the Connection page.',
         path: '/connection',
       };
@@ -89,8 +97,8 @@ function describe(e: NotificationEvent): { subject: string; happened: string; to
       return {
         subject: 'QBO Connect test notification',
         happened: `This is a test notification sent by ${clip(e.actor, 100)}.`,
-        todo: 'Nothing: notifications reach you. Change who is told on the Settings page.',
-        path: '/settings',
+        todo: 'Nothing: notifications reach you. Change who is told in Settings › Notifications.',
+        path: '/settings/notifications',
       };
   }
 }
@@ -98,6 +106,8 @@ function describe(e: NotificationEvent): { subject: string; happened: string; to
 /** The message for `event`, with links under `publicUrl` (QBO_CONNECT_PUBLIC_URL). */
 export function renderNotification(event: NotificationEvent, publicUrl: string, at: Date): RenderedNotification {
   const d = describe(event);
+  // One line: a company name with CR/LF (it comes from QuickBooks) must not break an email header built from the subject.
+  d.subject = d.subject.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
   const link = `${publicUrl.replace(/\/$/, '')}${d.path}`;
   const text = `${d.happened}\n\nWhat to do: ${d.todo}\n\n${link}\n\n— QBO Connect (${at.toISOString()})\n`;
   const payload: Record<string, unknown> = {

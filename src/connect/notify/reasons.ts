@@ -38,7 +38,7 @@ const sentences: Record<NotifyReason, (c: NotifyContext) => string> = {
   'notify.invalid-actor': (c) => `A change must name who made it (actor); got ${shown(c.value)}.`,
   'notify.conflict': () => 'Notifications were changed by someone else at the same moment; nothing was saved. Try again.',
   'notify.nothing-configured': () =>
-    'Notifications: no email recipient and no webhook are set, so there is nobody to send a test to. Set them first (`qbo-connect notify set --emails …`).',
+    'Notifications: no email recipient and no webhook are set, so there is nobody to send a test to. Set a recipient or the webhook first, then send the test.',
   'notify.test-failed': (c) =>
     `The test notification was not delivered: ${c.detail ?? 'unknown failure'}. Check QBO_CONNECT_SMTP_URL, the recipients and the webhook, then try again.`,
 };

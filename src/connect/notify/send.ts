@@ -29,6 +29,7 @@ export const NOTIFY_MAX_ATTEMPTS = 8;
 export interface DeliveryOverrides {
   fetch?: typeof fetch;
   timeoutMs?: number;
+  lookup?: (host: string) => Promise<string[]>;
 }
 
 async function channelsFor(ctx: NotifyCtx): Promise<Channel[]> {
@@ -71,24 +72,55 @@ function logFailure(ctx: NotifyCtx, payload: DeliveryPayload, err: unknown): voi
   );
 }
 
+/** The same notice (company, kind and wording) again within this window is not sent again: three refused syncs in a row are one email. */
+export const REPEAT_WINDOW_MS = 60 * 60_000;
+
+/**
+ * When each notice was last sent, per app (keyed by its database handle). It lives in this process's
+ * memory only: a restart, or another process of a PostgreSQL installation, may send a repeat once.
+ */
+const lastSent = new WeakMap<object, Map<string, number>>();
+
+/** True when the same notice went out within REPEAT_WINDOW_MS (and records this one otherwise). */
+function isRepeat(ctx: NotifyCtx, event: NotificationEvent, now: Date): boolean {
+  if (event.kind === 'test') return false;
+  const r = renderNotification(event, ctx.config.publicUrl, now);
+  const key = JSON.stringify([event.kind, 'realmId' in event ? event.realmId : '', r.subject, r.text.replace(/\n\n— QBO Connect \(.*\)\n$/, '')]);
+  let seen = lastSent.get(ctx.db);
+  if (!seen) lastSent.set(ctx.db, (seen = new Map()));
+  const t = now.getTime();
+  for (const [k, when] of seen) if (t - when >= REPEAT_WINDOW_MS) seen.delete(k);
+  const prev = seen.get(key);
+  if (prev !== undefined && t - prev < REPEAT_WINDOW_MS) return true;
+  seen.set(key, t);
+  return false;
+}
+
 /** Sends `event` to everyone configured. Never throws. */
 export async function notify(ctx: NotifyCtx, event: NotificationEvent, overrides: DeliveryOverrides = {}): Promise<void> {
   try {
     const withCompany = await withCompanyName(ctx, event);
     const at = ctx.clock().toISOString();
-    for (const channel of await channelsFor(ctx)) {
-      const payload: DeliveryPayload = { channel, event: withCompany, at };
-      if (ctx.jobs) {
-        await ctx.jobs.add('notify', payload as unknown as Record<string, unknown>, { maxAttempts: NOTIFY_MAX_ATTEMPTS });
-        continue;
-      }
-      try {
-        await deliverNow(ctx, payload, overrides);
-        ctx.logger.info({ channel, event: event.kind }, 'notification sent');
-      } catch (err) {
-        logFailure(ctx, payload, err);
-      }
+    if (isRepeat(ctx, withCompany, new Date(at))) {
+      ctx.logger.info({ event: event.kind }, 'notification not sent again: the same one went out within the hour');
+      return;
     }
+    // The channels are sent side by side: the whole takes as long as the slowest one, not their sum.
+    await Promise.all(
+      (await channelsFor(ctx)).map(async (channel) => {
+        const payload: DeliveryPayload = { channel, event: withCompany, at };
+        try {
+          if (ctx.jobs) {
+            await ctx.jobs.add('notify', payload as unknown as Record<string, unknown>, { maxAttempts: NOTIFY_MAX_ATTEMPTS });
+            return;
+          }
+          await deliverNow(ctx, payload, overrides);
+          ctx.logger.info({ channel, event: event.kind }, 'notification sent');
+        } catch (err) {
+          logFailure(ctx, payload, err);
+        }
+      }),
+    );
   } catch (err) {
     ctx.logger.warn({ event: event.kind, err: err instanceof Error ? err.message.slice(0, 200) : 'failed' }, 'notification could not be prepared');
   }
@@ -109,19 +141,25 @@ export interface ClosedRun {
   failed: number;
   held: number;
   errors: number;
+  /** It stopped because the QuickBooks connection ended (qbo/fault.ts ConnectionLostError): the notice says reconnect, not "fix the records". */
+  connectionLost?: boolean;
 }
 
 /** A run that failed, held records or was refused tells someone; a succeeded or interrupted one does not (recovery finishes an interrupted run). */
-export async function notifyRunClosed(ctx: NotifyCtx, run: ClosedRun): Promise<void> {
-  if (run.status === 'refused') return notify(ctx, { kind: 'run-refused', realmId: run.realmId, runId: run.runId, failed: 0, held: 0, errors: run.errors });
+export async function notifyRunClosed(ctx: NotifyCtx, run: ClosedRun, overrides: DeliveryOverrides = {}): Promise<void> {
+  if (run.status === 'refused') return notify(ctx, { kind: 'run-refused', realmId: run.realmId, runId: run.runId, failed: 0, held: 0, errors: run.errors }, overrides);
   if (run.status !== 'failed') return;
   const kind = run.failed === 0 && run.held > 0 ? 'run-held' : 'run-failed';
-  return notify(ctx, { kind, realmId: run.realmId, runId: run.runId, failed: run.failed, held: run.held, errors: 0, message: run.message });
+  return notify(
+    ctx,
+    { kind, realmId: run.realmId, runId: run.runId, failed: run.failed, held: run.held, errors: 0, message: run.message, ...(run.connectionLost ? { connectionLost: true } : {}) },
+    overrides,
+  );
 }
 
 /** A connection became disconnected: a person disconnected or logged out, or Intuit refused its refresh token (`invalid_grant`). */
-export function notifyConnectionDisconnected(ctx: NotifyCtx, realmId: string, reason: string): Promise<void> {
-  return notify(ctx, { kind: 'connection-disconnected', realmId, reason });
+export function notifyConnectionDisconnected(ctx: NotifyCtx, realmId: string, reason: string, actor?: string): Promise<void> {
+  return notify(ctx, { kind: 'connection-disconnected', realmId, reason, ...(actor ? { by: actor } : {}) });
 }
 
 export function notifyConnectionExpiring(ctx: NotifyCtx, e: { realmId: string; why: 'hard-expiry' | 'refresh-failed'; expiresAt?: Date | null; detail?: string }): Promise<void> {

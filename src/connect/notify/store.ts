@@ -7,7 +7,7 @@
 import type { Clock } from '../../context.js';
 import type { Db } from '../../store/db.js';
 import type { TokenCipher } from '../connection/crypto.js';
-import { checkChange, DEFAULT_PRACTICE, type NotificationSettings } from './model.js';
+import { checkChange, DEFAULT_PRACTICE, maskWebhookUrl, type NotificationSettings } from './model.js';
 import { refusal } from './reasons.js';
 
 export interface NotificationTargets extends NotificationSettings {
@@ -48,10 +48,11 @@ async function readRow(db: Db, practiceId: string): Promise<Row | undefined> {
   return db.selectFrom('notification_settings').select(['emails', 'webhook_url', 'webhook_secret_enc', 'version']).where('practice_id', '=', practiceId).executeTakeFirst();
 }
 
-/** Who is told (no secret). */
-export async function getNotificationSettings(db: Db, practiceId = DEFAULT_PRACTICE): Promise<NotificationSettings> {
+/** Who is told (no secret). `masked`: the webhook URL as scheme://host/… (for anyone but an administrator). */
+export async function getNotificationSettings(db: Db, practiceId = DEFAULT_PRACTICE, opts: { masked?: boolean } = {}): Promise<NotificationSettings> {
   const r = await readRow(db, practiceId);
-  return { emails: r ? parseEmails(r.emails) : [], webhookUrl: r?.webhook_url ?? null, webhookSecretSet: !!r?.webhook_secret_enc };
+  const url = r?.webhook_url ?? null;
+  return { emails: r ? parseEmails(r.emails) : [], webhookUrl: opts.masked ? maskWebhookUrl(url) : url, webhookSecretSet: !!r?.webhook_secret_enc };
 }
 
 /** Who is told, with the secret in clear for signing: only delivery calls this. */
@@ -117,7 +118,8 @@ export async function setNotificationSettings(db: Db, input: SetNotificationsInp
           const same = JSON.stringify(oldEmails) === JSON.stringify(emails);
           results.push({ field: 'emails', changed: !same, oldValue: oldEmails, newValue: emails });
         }
-        if (change.webhookUrl !== undefined) results.push({ field: 'webhookUrl', changed: oldUrl !== url, oldValue: oldUrl, newValue: url });
+        // The audit (and whoever reads it) sees only scheme://host/…: a webhook URL's path is often its receiver's credential.
+        if (change.webhookUrl !== undefined) results.push({ field: 'webhookUrl', changed: oldUrl !== url, oldValue: maskWebhookUrl(oldUrl), newValue: maskWebhookUrl(url) });
         if (secretGiven) {
           // The audit trail says a secret was set or replaced, never what it was.
           const changed = change.webhookSecret !== oldSecret;
@@ -187,5 +189,14 @@ export async function listNotificationAudit(db: Db, opts: { practiceId?: string;
       return t;
     }
   };
-  return rows.map((r) => ({ id: Number(r.id), field: r.field, oldValue: parse(r.old_value), newValue: parse(r.new_value), actor: r.actor, changedAt: r.changed_at }));
+  // Rows written before URLs were masked are masked on the way out too.
+  const shown = (field: string, v: unknown) => (field === 'webhookUrl' && typeof v === 'string' ? maskWebhookUrl(v) : v);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    field: r.field,
+    oldValue: shown(r.field, parse(r.old_value)),
+    newValue: shown(r.field, parse(r.new_value)),
+    actor: r.actor,
+    changedAt: r.changed_at,
+  }));
 }

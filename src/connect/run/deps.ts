@@ -22,6 +22,8 @@ export interface SyncWiringOptions {
   actor?: string;
   /** QBO's processing window (RunDeps.processingWindowMs); wins over the environment. */
   processingWindowMs?: number;
+  /** Each notification channel's deadline (ms): the CLI gives a short one, so its exit is not held by a dead mail server. */
+  notifyTimeoutMs?: number;
 }
 
 export function syncDepsFor(
@@ -66,7 +68,7 @@ export function syncDepsFor(
     ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
     requestCount: () => requests,
     drain: ctx.drain,
-    notify: (run) => notifyRunClosed(ctx, run),
+    notify: (run) => notifyRunClosed(ctx, run, opts.notifyTimeoutMs !== undefined ? { timeoutMs: opts.notifyTimeoutMs } : {}),
     ...(batchSize !== undefined && Number.isInteger(batchSize) ? { batchSize } : {}),
     ...(opts.lockTtlMs !== undefined ? { lockTtlMs: opts.lockTtlMs } : {}),
     buildPlan: (id) => buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: client }, id, { ...(opts.actor ? { actor: opts.actor } : {}) }),

@@ -37,7 +37,9 @@ export type RunReason =
   | 'run.no-such-run'
   | 'run.draining'
   | 'run.shutdown'
-  | 'run.void-not-supported';
+  | 'run.void-not-supported'
+  | 'run.held-plan-error'
+  | 'run.held-needs-error-row';
 
 export interface RunContext {
   /** "invoice INV-1042 — Harbour Trust" */
@@ -67,7 +69,7 @@ export const sentences: Record<RunReason, (c: RunContext) => string> = {
   'run.locked': (c) =>
     `A sync of this company is already running: started by ${c.holder ?? 'someone'} ${c.startedAt ?? 'a moment ago'}. Wait for it to finish; if it was stopped without finishing, a new sync can start once it has given no sign of life for ${c.seconds ?? 60} seconds.`,
   'run.plan-errors': (c) =>
-    `The sync did not start: ${c.count ?? 0} record${c.count === 1 ? ' has an error' : 's have errors'}: ${listed(c.list)}. Fix them in the practice system or skip them (\`qbo-connect skip <kind> <id>\`), then sync again.`,
+    `The sync did not start: ${c.count ?? 0} record${c.count === 1 ? ' has an error' : 's have errors'}: ${listed(c.list).replace(/\.$/, '')}. Fix them in the practice system or skip them (\`qbo-connect skip <kind> <id>\`), then sync again.`,
   'run.not-connected': () => 'No QuickBooks company is connected: run `qbo-connect connect` (or use Connect in the web app), then sync again.',
   'run.qbo-refused': (c) =>
     `${c.record}: QuickBooks refused it${c.field ? ` (field ${c.field})` : ''}: ${c.detail ?? 'no detail given'}. Correct the record in the practice system, or skip it, then sync again.`,
@@ -81,6 +83,10 @@ export const sentences: Record<RunReason, (c: RunContext) => string> = {
   'run.diverged': (c) =>
     `${c.record}: ${c.entity} ${c.qboId} was changed in QuickBooks by someone else since the last sync${c.detail ? ` (${c.detail})` : ''}, so it was not overwritten. Make the two sides agree (in QuickBooks or the practice system), then sync again.`,
   'run.held-earlier': (c) => `${c.record}: held for review since an earlier run: ${c.detail ?? ''} It is not sent again until that is resolved.`,
+  'run.held-plan-error': (c) =>
+    `${c.record}: held, not sent, by a scheduled sync that sends the records that are ready: ${c.detail ?? 'it has an error'} Fix it in the practice system or skip it; the next sync sends it.`,
+  'run.held-needs-error-row': (c) =>
+    `${c.record}: held, not sent, because it needs ${c.detail ?? 'a record'}, which has an error; it is sent by the first sync after that record is fixed.`,
   'run.dependency-failed': (c) => `${c.record}: not sent because ${c.detail ?? 'a record it needs'} was not written to QuickBooks; fix that record first, then sync again.`,
   'run.unresolved-reference': (c) =>
     `${c.record}: its ${c.field ?? 'reference'} points at ${c.detail ?? 'a record'} that has no QuickBooks Id yet; sync again after that record is written.`,

@@ -17,8 +17,10 @@ import { sentence } from './reasons.js';
 import { importPayments, importRows } from './payments-import.js';
 import { markInterruptedRuns, recordUnsettled, resolveByPerson, settleWrites, type PersonVerdict, type RecoverySummary } from './recover.js';
 import { recordProblem, unresolvedWrites } from './journal.js';
+import { recordHeldRows, rowsToHold, type HeldRow } from './hold-errors.js';
 import { withLogContext } from '../../log.js';
 import type { RecordResult } from '../../context.js';
+import { ConnectionLostError } from '../../qbo/fault.js';
 import type { ClosedRun } from '../notify/index.js';
 
 export interface SyncDeps extends RunDeps {
@@ -43,6 +45,12 @@ export interface SyncOptions {
    * the other groups' rows are neither sent nor counted, and their errors do not refuse the run.
    */
   only?: 'payments-import';
+  /**
+   * What to do when the preview has errors: `refuse` (default: the run is refused, nothing sent) or
+   * `hold` (a scheduled sync of a company set to `sync-ready`: the rows with errors and the rows that
+   * need them are held in the run's history, the rest is sent — connect/run/hold-errors.ts).
+   */
+  onPlanErrors?: 'refuse' | 'hold';
 }
 
 export interface SyncResult {
@@ -58,7 +66,10 @@ export interface SyncResult {
 
 export interface StartedSync {
   runId: string;
+  /** The run's end: resolves once it is closed and its lock released; never waits for a notification. */
   done: Promise<SyncResult>;
+  /** Settles once the run's notification (if any) was handed off (queued, or delivered or given up); never rejects. */
+  notified: Promise<void>;
 }
 
 /** Closes a run that will not start (a queued run whose job was refused the lock, or ran out of attempts) with one sentence: never left queued. */
@@ -212,22 +223,30 @@ function runUnderLock(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId: 
     deps.logger.error({ realmId: opts.realmId, runId }, 'sync lock lost (heartbeat lapsed); the run stops');
   });
   // The lease fences every journal resolution (lock.ts fenceWrite), which also marks the lock lost.
-  const done = withLogContext({ runId }, () => runBody({ ...deps, lease: lock }, opts, lock, runId, settings, () => lost || lock.lost)).finally(async () => {
+  // The run's notification is sent after the lock is released, and `done` does not wait for it: a
+  // slow or dead mail server or receiver must never keep the company locked or the run open.
+  let closed: ClosedRun | undefined;
+  const body = { ...deps, lease: lock, notify: undefined, closed: (r: ClosedRun) => void (closed = r) };
+  const done = withLogContext({ runId }, () => runBody(body, opts, lock, runId, settings, () => lost || lock.lost)).finally(async () => {
     stop();
     await lock.release().catch(() => {});
   });
+  const notified = done.then(
+    () => (closed && deps.notify ? deps.notify(closed).catch(() => {}) : undefined),
+    () => undefined,
+  );
   // The caller may only want the run id; a rejection is still reported through `done`.
   done.catch(() => {});
   // A shutdown waits for this run to close and release its lock (the `finally` above) before the database closes.
   deps.drain?.track(runId, done);
-  return { runId, done };
+  return { runId, done, notified };
 }
 
 export async function sync(deps: SyncDeps, opts: SyncOptions): Promise<SyncResult> {
   return (await startSync(deps, opts)).done;
 }
 
-async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId: string, settings: Settings | undefined, lost: () => boolean): Promise<SyncResult> {
+async function runBody(deps: SyncDeps & { closed: (r: ClosedRun) => void }, opts: SyncOptions, lock: SyncLock, runId: string, settings: Settings | undefined, lost: () => boolean): Promise<SyncResult> {
   const realmId = opts.realmId;
   const requestsAtStart = deps.requestCount?.() ?? 0;
   let lastWrite = 0;
@@ -254,14 +273,14 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       persistProgress(p);
     },
   };
-  const finish = async (status: string, message: string | null, errors: string[], recovery: RecoverySummary): Promise<SyncResult> => {
+  const finish = async (status: string, message: string | null, errors: string[], recovery: RecoverySummary, connectionLost = false): Promise<SyncResult> => {
     persistProgress({ done: state.done, total: state.total, group: 'done' }, true);
     await pendingWrite;
     await closeRun(deps, runId, status, message, requestsAtStart);
     const summary = await getRun(deps.db, runId, { now: deps.clock() });
     deps.metrics?.runFinished({ realmId, status, durationMs: summary.durationMs, records: recordResults(summary) });
     deps.logger.debug({ status, durationMs: summary.durationMs, ...recordResults(summary) }, 'sync run finished');
-    await deps.notify?.({ realmId, runId, status, message, failed: summary.failed, held: summary.held, errors: errors.length });
+    deps.closed({ realmId, runId, status, message, failed: summary.failed, held: summary.held, errors: errors.length, ...(connectionLost ? { connectionLost } : {}) });
     return { runId, status, message, errors, summary, recovery };
   };
 
@@ -285,17 +304,24 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       .where('id', '=', runId)
       .execute();
     const errors = opts.only ? [] : blockingErrors(plan);
-    if (errors.length) return await finish('refused', sentence('run.plan-errors', { count: errors.length, list: errors }), errors, recovery);
+    if (errors.length && opts.onPlanErrors !== 'hold') return await finish('refused', sentence('run.plan-errors', { count: errors.length, list: errors }), errors, recovery);
+    const held = errors.length ? rowsToHold(plan) : new Map<string, HeldRow>();
+    const notHeld = (r: PlanRow) => !held.has(r.key);
 
     const rows = new Map<string, PlanRow>();
     for (const g of plan.groups) for (const r of g.rows) rows.set(r.key, r);
     for (const g of plan.groups) {
       if (opts.only && g.kind !== opts.only) continue;
-      const mine = g.kind === 'payments-import' ? importRows(g.rows) : actionableRows(g.rows);
+      const mine = (g.kind === 'payments-import' ? importRows(g.rows) : actionableRows(g.rows)).filter(notHeld);
       state.total += mine.length;
       runRows.push(...mine);
     }
-    state.onProgress?.({ done: 0, total: state.total, group: 'start' });
+    if (held.size) {
+      await recordHeldRows(deps, state, held);
+      state.total += held.size;
+      state.done += held.size;
+    }
+    state.onProgress?.({ done: state.done, total: state.total, group: 'start' });
 
     const executor = new GroupExecutor(deps, state, { rows });
     for (const kind of groupOrder) {
@@ -307,11 +333,11 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       const group = plan.groups.find((g) => g.kind === kind);
       if (opts.only && kind !== opts.only) continue;
       if (kind === 'payments-import') {
-        await importPayments(deps, state, group?.rows ?? []);
+        await importPayments(deps, state, (group?.rows ?? []).filter(notHeld));
         continue;
       }
       if (!group) continue;
-      await executor.run(kind, actionableRows(group.rows));
+      await executor.run(kind, actionableRows(group.rows).filter(notHeld));
       await lock.heartbeat();
     }
     const run = await getRun(deps.db, runId, { now: deps.clock() });
@@ -336,8 +362,14 @@ async function runBody(deps: SyncDeps, opts: SyncOptions, lock: SyncLock, runId:
       return finish('interrupted', err.message, [], recovery);
     }
     deps.logger.error({ realmId, runId, err: message }, 'sync stopped');
-    return finish('failed', `The sync stopped: ${message}`, [], recovery);
+    return finish('failed', `The sync stopped: ${message}`, [], recovery, connectionEnded(err));
   }
+}
+
+/** The run stopped because the QuickBooks connection ended (invalid_grant, revoked): its notice says reconnect. */
+function connectionEnded(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) if (e instanceof ConnectionLostError) return true;
+  return false;
 }
 
 function recordResults(run: RunDetail): Record<RecordResult, number> {

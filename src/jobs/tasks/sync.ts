@@ -15,6 +15,7 @@ import type { AppContext } from '../../context.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
 import { closeQueuedRun, startQueuedSync, startSync, type StartedSync, type SyncDeps } from '../../connect/run/sync.js';
 import { isUserFacing } from '../../user-facing-error.js';
+import { afterScheduledRun, notifyBlockedVia, scheduledDeps, scheduledSyncOptions } from '../../connect/schedule/scheduled-sync.js';
 import type { TaskHandler } from '../queue.js';
 
 export interface SyncJobPayload {
@@ -46,12 +47,15 @@ export function syncTaskWith(depsFor: (ctx: AppContext, realmId: string, actor: 
 export const syncTask: TaskHandler = syncTaskWith();
 
 async function runSyncJob(payload: Record<string, unknown>, t: Parameters<TaskHandler>[1], depsFor: (ctx: AppContext, realmId: string, actor: string) => SyncDeps): Promise<void> {
-  const { runId, realmId, actor } = syncPayload(payload);
+  const { runId, realmId, actor, trigger } = syncPayload(payload);
   const { ctx } = t;
-  const deps = depsFor(ctx, realmId, actor);
+  // A scheduled run previews first and, by the company's setting, refuses or holds on errors (connect/schedule).
+  const scheduled = trigger === 'schedule';
+  const deps = scheduled ? scheduledDeps(depsFor(ctx, realmId, actor)) : depsFor(ctx, realmId, actor);
+  const onErrors = scheduled ? await scheduledSyncOptions(ctx.db, realmId) : {};
   let started: StartedSync | null;
   try {
-    started = await startQueuedSync(deps, { runId, realmId, actor });
+    started = await startQueuedSync(deps, { runId, realmId, actor, ...onErrors });
     // The job's run has ended. `interrupted` means the company is not synced yet: an earlier attempt
     // of this job opened a new run for it (startQueuedSync closes the old one then) and its process
     // died inside that new run — or died after closing it on a stop. Returning here completed the job
@@ -59,7 +63,7 @@ async function runSyncJob(payload: Record<string, unknown>, t: Parameters<TaskHa
     // test/chaos/workers-kill.test.ts: a worker killed twice in one job). So this attempt syncs the
     // company in a run of its own: the orphan is closed `interrupted` and recovery by journal settles
     // its writes before anything is sent.
-    if (!started && (await runStatus(ctx, runId)) === 'interrupted') started = await startSync(deps, { realmId, actor });
+    if (!started && (await runStatus(ctx, runId)) === 'interrupted') started = await startSync(deps, { realmId, actor, ...onErrors });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // A click and another sync never stack: the queued run is refused with who holds the company.
@@ -79,6 +83,16 @@ async function runSyncJob(payload: Record<string, unknown>, t: Parameters<TaskHa
   }
   const result = await started.done;
   ctx.logger.info({ realmId, runId: result.runId, status: result.status }, 'sync finished');
+  // The lock is free already; the job ends once the run's notice is handed off (with a queue, one insert).
+  await started.notified;
+  if (scheduled) {
+    const notifyBlocked = notifyBlockedVia(ctx);
+    await afterScheduledRun(
+      { db: ctx.db, clock: ctx.clock, notifyBlocked, onNotifyError: (e) => ctx.logger.warn({ realmId, err: String(e) }, 'schedule-blocked notification failed') },
+      realmId,
+      result,
+    );
+  }
 }
 
 async function runStatus(ctx: AppContext, runId: string): Promise<string | undefined> {

@@ -46,15 +46,19 @@ describeEachDialect('notifications API', (ctx) => {
   });
 
   it('an administrator sets recipients and the webhook; the answer and the audit never carry the secret', async () => {
-    const res = await call(admin, 'PUT', { emails: ['ada@example.com'], webhookUrl: 'https://hooks.example.com/qbo', webhookSecret: SECRET });
+    const res = await call(admin, 'PUT', { emails: ['ada@example.com'], webhookUrl: 'https://hooks.example.com/services/T0/B0/tok3n?key=k1', webhookSecret: SECRET });
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).not.toContain(SECRET);
-    expect(JSON.parse(text)).toMatchObject({ notifications: { emails: ['ada@example.com'], webhookUrl: 'https://hooks.example.com/qbo', webhookSecretSet: true } });
+    expect(JSON.parse(text)).toMatchObject({ notifications: { emails: ['ada@example.com'], webhookUrl: 'https://hooks.example.com/services/T0/B0/tok3n?key=k1', webhookSecretSet: true } });
+    // The URL's path is the receiver's credential (Slack-style): a viewer sees scheme://host/… only; an administrator the whole.
     const read = await call(viewer);
-    expect(await read.json()).toEqual({ emails: ['ada@example.com'], webhookUrl: 'https://hooks.example.com/qbo', webhookSecretSet: true });
+    expect(await read.json()).toEqual({ emails: ['ada@example.com'], webhookUrl: 'https://hooks.example.com/…', webhookSecretSet: true });
+    expect(await (await call(admin)).json()).toMatchObject({ webhookUrl: 'https://hooks.example.com/services/T0/B0/tok3n?key=k1' });
     const audit = await (await call(viewer, 'GET', undefined, '/api/v1/notifications/audit')).text();
     expect(audit).not.toContain(SECRET);
+    expect(audit).not.toContain('tok3n');
+    expect(audit).toContain('https://hooks.example.com/…');
     expect(JSON.parse(audit)).toMatchObject({
       audit: expect.arrayContaining([
         expect.objectContaining({ field: 'emails', oldValue: [], newValue: ['ada@example.com'], actor: 'user:ann@example.com', changedAt: '2026-11-26T01:00:00.000Z' }),
@@ -72,6 +76,16 @@ describeEachDialect('notifications API', (ctx) => {
     for (const [body, field] of [
       [{ emails: ['x@y'] }, 'emails[0]'],
       [{ webhookUrl: 'http://hooks.example.com/qbo' }, 'webhookUrl'],
+      // No webhook to internal addresses (SSRF): metadata, private, link-local, unspecified, IPv4-mapped.
+      [{ webhookUrl: 'https://169.254.169.254/latest' }, 'webhookUrl'],
+      [{ webhookUrl: 'https://10.0.0.1:6379/' }, 'webhookUrl'],
+      [{ webhookUrl: 'https://172.20.1.1/' }, 'webhookUrl'],
+      [{ webhookUrl: 'https://192.168.1.1/' }, 'webhookUrl'],
+      [{ webhookUrl: 'https://[fe80::1]/' }, 'webhookUrl'],
+      [{ webhookUrl: 'https://[fd00:ec2::254]/' }, 'webhookUrl'],
+      [{ webhookUrl: 'https://0.0.0.0/' }, 'webhookUrl'],
+      [{ webhookUrl: 'https://[::ffff:10.0.0.1]/' }, 'webhookUrl'],
+      [{ webhookUrl: 'https://224.0.0.1/' }, 'webhookUrl'],
       [{ webhookSecret: 'short' }, 'webhookSecret'],
       [{ colour: 'red' }, 'colour'],
     ] as const) {
@@ -83,6 +97,14 @@ describeEachDialect('notifications API', (ctx) => {
     }
     const bad = await http.request('/api/v1/notifications', { method: 'PUT', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{nope' });
     expect(bad.status).toBe(400);
-    expect(await (await call(viewer)).json()).toEqual({ emails: ['ada@example.com'], webhookUrl: 'https://hooks.example.com/qbo', webhookSecretSet: true });
+    expect(await (await call(viewer)).json()).toEqual({ emails: ['ada@example.com'], webhookUrl: 'https://hooks.example.com/…', webhookSecretSet: true });
+  });
+
+  it('"none" turns the webhook off, as the refusal sentence says; loopback over http stays allowed', async () => {
+    const local = await call(admin, 'PUT', { webhookUrl: 'http://127.0.0.1:47310/hook' });
+    expect(local.status).toBe(200);
+    const off = await call(admin, 'PUT', { webhookUrl: 'none', webhookSecret: null });
+    expect(off.status).toBe(200);
+    expect(await (await call(admin)).json()).toMatchObject({ webhookUrl: null, webhookSecretSet: false });
   });
 });

@@ -16,7 +16,8 @@ export function notificationsApi(ctx: AppContext): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
   api.use('*', apiTokenAuth(ctx));
 
-  api.get('/', requireRole('viewer'), async (c) => c.json(await getNotificationSettings(ctx.db)));
+  // Only an administrator sees the webhook URL whole: its path is often the receiver's credential.
+  api.get('/', requireRole('viewer'), async (c) => c.json(await getNotificationSettings(ctx.db, undefined, { masked: c.get('user').role !== 'administrator' })));
 
   api.get('/audit', requireRole('viewer'), async (c) => c.json({ audit: await listNotificationAudit(ctx.db) }));
 

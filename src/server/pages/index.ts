@@ -14,6 +14,7 @@ import { skippedPage } from './skipped.js';
 import { heldPage } from './held.js';
 import { settingsPage } from './settings.js';
 import { notificationsPage } from './notifications.js';
+import { schedulePage } from './schedule.js';
 import { practicePage } from './practice.js';
 import { reconciliationPage } from './reconciliation.js';
 
@@ -30,5 +31,6 @@ export const pages: WebPage[] = [
   skippedPage,
   settingsPage,
   notificationsPage,
+  schedulePage,
   practicePage,
 ];

@@ -34,12 +34,12 @@ describe('Settings › Notifications page', () => {
     expect((await c.get('/settings/notifications')).status).toBe(200);
     const forged = await c.post('/settings/notifications', { emails: 'x@example.com' }, { csrf: false });
     expect(forged.status).toBe(403);
-    const res = await c.post('/settings/notifications', { emails: 'bob@example.com\ncarol@example.com', webhookUrl: 'https://hooks.example.com/qbo', webhookSecret: SECRET });
+    const res = await c.post('/settings/notifications', { emails: 'bob@example.com\ncarol@example.com', webhookUrl: 'https://hooks.example.com/qbo/tok3n', webhookSecret: SECRET });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/settings/notifications?saved=1');
     expect(await getNotificationSettings(app.ctx.db)).toEqual({
       emails: ['bob@example.com', 'carol@example.com'],
-      webhookUrl: 'https://hooks.example.com/qbo',
+      webhookUrl: 'https://hooks.example.com/qbo/tok3n',
       webhookSecretSet: true,
     });
     const page = await (await c.get('/settings/notifications')).text();
@@ -49,8 +49,21 @@ describe('Settings › Notifications page', () => {
 
     const bad = await c.post('/settings/notifications', { emails: 'bob@example.com, nope', webhookUrl: 'https://hooks.example.com/qbo' });
     expect(bad.status).toBe(400);
-    expect(await bad.text()).toContain('emails[1]');
+    const badPage = await bad.text();
+    expect(badPage).toContain('emails[1]');
+    // What was typed stays in the form, with the error, to be corrected rather than typed again.
+    expect(badPage).toMatch(/<textarea[^>]*>\s*bob@example.com, nope\s*<\/textarea>/);
     expect((await getNotificationSettings(app.ctx.db)).emails).toEqual(['bob@example.com', 'carol@example.com']);
+    const ssrf = await c.post('/settings/notifications', { emails: 'bob@example.com', webhookUrl: 'https://169.254.169.254/latest' });
+    expect(ssrf.status).toBe(400);
+    expect(await ssrf.text()).toContain('value="https://169.254.169.254/latest"');
+
+    // With nobody to tell, the test's error does not send a web user to the command line.
+    await c.post('/settings/notifications', { emails: '', webhookUrl: '' });
+    const nothing = await (await c.post('/settings/notifications/test', {})).text();
+    expect(nothing).toContain('nobody to send a test to');
+    expect(nothing).not.toContain('qbo-connect');
+    expect((await c.post('/settings/notifications', { emails: 'bob@example.com', webhookUrl: 'https://hooks.example.com/qbo/tok3n', webhookSecret: SECRET })).status).toBe(303);
   });
 
   it('a viewer sees who is told but cannot change it', async () => {
@@ -58,6 +71,9 @@ describe('Settings › Notifications page', () => {
     await signIn(c, 'vic@example.com', 'viewer password 2');
     const page = await (await c.get('/settings/notifications')).text();
     expect(page).toContain('Only an administrator can change notifications');
+    // The webhook URL's path is the receiver's credential: a viewer sees scheme://host/… only.
+    expect(page).toContain('https://hooks.example.com/…');
+    expect(page).not.toContain('tok3n');
     expect(page).not.toContain('Save notifications');
     const res = await c.post('/settings/notifications', { emails: 'x@example.com' });
     expect(res.status).toBe(403);

@@ -18,9 +18,13 @@ type Flash = { kind: 'ok' | 'error'; text: string };
 
 const shownValue = (v: unknown) => (v === null || v === undefined ? 'none' : Array.isArray(v) ? (v.length ? v.join(', ') : '(nobody)') : String(v));
 
-async function show(c: Context<WebEnv>, deps: WebDeps, flash?: Flash, status: 200 | RefusalStatus = 200) {
+/** What the person typed into a refused form: shown back with the error instead of the stored values. */
+type Typed = { emails: string; webhookUrl: string };
+
+async function show(c: Context<WebEnv>, deps: WebDeps, flash?: Flash, status: 200 | RefusalStatus = 200, typed?: Typed) {
   const admin = roleAtLeast(currentUser(c), 'administrator');
-  const n = await getNotificationSettings(deps.ctx.db);
+  // Only an administrator sees the webhook URL whole: its path is often the receiver's credential.
+  const n = await getNotificationSettings(deps.ctx.db, undefined, { masked: !admin });
   const audit = await listNotificationAudit(deps.ctx.db, { limit: 20 });
   const csrf = c.get('csrfToken');
   const smtp = !!deps.ctx.config.smtpUrl;
@@ -51,14 +55,14 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flash?: Flash, status: 20
               One address per line (at most 20). <span class="current">Now: {shownValue(n.emails)}.</span>
             </p>
             <textarea id="notify-emails" name="emails" rows={3} disabled={!admin} aria-describedby="notify-emails-help">
-              {n.emails.join('\n')}
+              {typed ? typed.emails : n.emails.join('\n')}
             </textarea>
             <label for="notify-webhook-url">Webhook URL</label>
             <p class="hint" id="notify-webhook-url-help">
               An https:// address that receives each event as JSON, signed: header X-QBO-Connect-Signature is sha256= and the hex HMAC-SHA256 of the body under the signing secret.
               Empty turns the webhook off. <span class="current">Now: {shownValue(n.webhookUrl)}.</span>
             </p>
-            <input id="notify-webhook-url" name="webhookUrl" type="url" value={n.webhookUrl ?? ''} disabled={!admin} aria-describedby="notify-webhook-url-help" />
+            <input id="notify-webhook-url" name="webhookUrl" type="url" value={typed ? typed.webhookUrl : (n.webhookUrl ?? '')} disabled={!admin} aria-describedby="notify-webhook-url-help" />
             <label for="notify-webhook-secret">Webhook signing secret</label>
             <p class="hint" id="notify-webhook-secret-help">
               16 to 200 characters, e.g. from `openssl rand -hex 32`; never shown again. Leave empty to keep the current one.{' '}
@@ -125,7 +129,7 @@ export const notificationsPage: WebPage = {
         const results = await setNotificationSettings(deps.ctx.db, { change: changeFromForm(body), actor: actorOf(c), clock: deps.ctx.clock, cipher: deps.ctx.qbo.cipher });
         return c.redirect(`/settings/notifications?saved=${results.some((r) => r.changed) ? 1 : 0}`, 303);
       } catch (err) {
-        if (isUserFacing(err)) return show(c, deps, { kind: 'error', text: err.message }, err.status);
+        if (isUserFacing(err)) return show(c, deps, { kind: 'error', text: err.message }, err.status, { emails: str(body.emails), webhookUrl: str(body.webhookUrl) });
         throw err;
       }
     });

@@ -22,6 +22,7 @@ import * as m0013 from './0013_qbo_changes.js';
 import * as m0014 from './0014_notifications.js';
 import * as m0015 from './0015_qbo_budget.js';
 import * as m0016 from './0016_local_jobs.js';
+import * as m0017 from './0017_schedules.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   '0014_notifications': m0014,
   '0015_qbo_budget': m0015,
   '0016_local_jobs': m0016,
+  '0017_schedules': m0017,
 };
