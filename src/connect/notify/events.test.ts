@@ -75,7 +75,21 @@ describe('what each notification says', () => {
   });
 
   it('a run stopped by a lost connection says so and advises reconnecting, not fixing records', () => {
-    const r = renderNotification({ kind: 'run-failed', realmId: '9130', company: 'Keystone', runId: 'r-8', failed: 0, held: 0, errors: 0, message: 'The sync stopped: connection ended', connectionLost: true }, 'https://b', at);
+    const r = renderNotification(
+      {
+        kind: 'run-failed',
+        realmId: '9130',
+        company: 'Keystone',
+        runId: 'r-8',
+        failed: 0,
+        held: 0,
+        errors: 0,
+        message: 'The sync stopped: connection ended',
+        connectionLost: true,
+      },
+      'https://b',
+      at,
+    );
     expect(r.subject).toBe('Sync stopped for Keystone: QuickBooks disconnected');
     expect(r.text).toContain('connects the company again');
     expect(r.text).not.toMatch(/0 records failed|fix them in the practice/);

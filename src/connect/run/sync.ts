@@ -246,7 +246,14 @@ export async function sync(deps: SyncDeps, opts: SyncOptions): Promise<SyncResul
   return (await startSync(deps, opts)).done;
 }
 
-async function runBody(deps: SyncDeps & { closed: (r: ClosedRun) => void }, opts: SyncOptions, lock: SyncLock, runId: string, settings: Settings | undefined, lost: () => boolean): Promise<SyncResult> {
+async function runBody(
+  deps: SyncDeps & { closed: (r: ClosedRun) => void },
+  opts: SyncOptions,
+  lock: SyncLock,
+  runId: string,
+  settings: Settings | undefined,
+  lost: () => boolean,
+): Promise<SyncResult> {
   const realmId = opts.realmId;
   const requestsAtStart = deps.requestCount?.() ?? 0;
   let lastWrite = 0;
