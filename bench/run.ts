@@ -8,6 +8,10 @@
  *   npm run bench -- --quick           small demo for syncs, medium for plan at scale
  *   options: --time-scale 1  --latency-ms 100  --models request,item  --baseline-slice 10
  *            --no-scale  --no-sync  --no-baseline
+ *            --no-throughput  --throughput-companies 40  --throughput-workers 1,2,4  --throughput-concurrency 10
+ *
+ * Worker throughput (bench/worker-throughput.ts) runs worker processes on PostgreSQL (DATABASE_URL's
+ * server, or an embedded one) at real time and the given latency, whatever --time-scale says.
  *
  * Time: the headline figures run at time scale 1 — real minutes, real 100 ms per request. Under a
  * time scale N the emulator's minute lasts 60 / N real seconds and the client's limiter is told so,
@@ -30,6 +34,7 @@ import { perRecordSync, sliceKeys } from './baseline.js';
 import { ceilingRatio, leastMinutes, round, type BatchMetering } from './ceiling.js';
 import { planAtScale, type PlanScaleResult } from './plan-scale.js';
 import { companyStats, freshMinute, readyDemo, startStack, type StackOptions } from './setup.js';
+import { workerThroughput, type ThroughputResult } from './worker-throughput.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,15 +46,31 @@ const { values: args } = parseArgs({
     'no-scale': { type: 'boolean', default: false },
     'no-sync': { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
+    'no-throughput': { type: 'boolean', default: false },
+    'throughput-companies': { type: 'string', default: '40' },
+    'throughput-workers': { type: 'string', default: '1,2,4' },
+    'throughput-concurrency': { type: 'string', default: '10' },
   },
 });
 const timeScale = Number(args['time-scale']);
 const latencyMs = Number(args['latency-ms']);
 const sliceEvery = Number(args['baseline-slice']);
 const models = (args['no-sync'] ? [] : args.models!.split(',').map((m) => m.trim())) as BatchMetering[];
-if (!(timeScale > 0) || !(latencyMs >= 0) || !(Number.isInteger(sliceEvery) && sliceEvery >= 1) || models.some((m) => m !== 'request' && m !== 'item')) {
+const throughputCompanies = Number(args['throughput-companies']);
+const throughputWorkers = args['throughput-workers']!.split(',').map((w) => Number(w.trim()));
+const throughputConcurrency = Number(args['throughput-concurrency']);
+const wholePositive = (n: number) => Number.isInteger(n) && n >= 1;
+if (
+  !(timeScale > 0) ||
+  !(latencyMs >= 0) ||
+  !(Number.isInteger(sliceEvery) && sliceEvery >= 1) ||
+  models.some((m) => m !== 'request' && m !== 'item') ||
+  !wholePositive(throughputCompanies) ||
+  !throughputWorkers.every(wholePositive) ||
+  !wholePositive(throughputConcurrency)
+) {
   console.error(
-    'usage: npm run bench -- [--quick] [--time-scale N>0] [--latency-ms N>=0] [--models request,item] [--baseline-slice N>=1] [--no-scale] [--no-sync] [--no-baseline]',
+    'usage: npm run bench -- [--quick] [--time-scale N>0] [--latency-ms N>=0] [--models request,item] [--baseline-slice N>=1] [--no-scale] [--no-sync] [--no-baseline] [--no-throughput] [--throughput-companies N] [--throughput-workers 1,2,4] [--throughput-concurrency N]',
   );
   process.exit(2);
 }
@@ -214,6 +235,20 @@ if (!args['no-scale']) {
   log(`plan at scale: ${scale.rows} rows, ${scale.qboRequests} requests, ${round(scale.cpuSeconds)} CPU s, ${Math.round(scale.maxRssMb)} MB peak RSS`);
 }
 
+// Worker throughput runs in real time whatever --time-scale says (its workers are separate processes on real QBO limits).
+let throughput: ThroughputResult | undefined;
+if (!args['no-throughput']) {
+  log(`worker throughput: ${throughputCompanies} companies, ${throughputWorkers.join(', ')} worker process(es), concurrency ${throughputConcurrency} each`);
+  throughput = await workerThroughput({
+    companies: args.quick ? Math.min(throughputCompanies, 16) : throughputCompanies,
+    workers: throughputWorkers,
+    concurrency: throughputConcurrency,
+    latencyMs,
+    newDocuments: 20,
+    log,
+  });
+}
+
 // ---- the table -----------------------------------------------------------------------------------
 const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 type Line = { measure: string; values: Record<string, string>; target?: string; verdict?: string };
@@ -302,6 +337,23 @@ if (scale) {
   });
 }
 
+if (throughput) {
+  const first = models[0] ?? 'request';
+  const base = throughput.rounds[0];
+  lines.push({
+    measure: `5. worker throughput (PostgreSQL ${throughput.database}, ${throughput.companies} companies × ${throughput.newDocuments} new documents, ${throughput.latencyMs} ms latency; each measured over the seconds shown and extrapolated to the hour)`,
+    values: {},
+  });
+  for (const r of throughput.rounds)
+    lines.push({
+      measure: `   ${r.workers} worker process(es) × concurrency ${r.concurrency}: companies kept current per hour`,
+      values: {
+        [first]: `${r.companiesPerHour} (${r.perWorkerCore} per worker core; ${r.succeeded}/${r.companies} in ${r.wallSeconds} s; ${r.limit429s} limit 429s; load ${r.loadavg1m}${base && r !== base ? `; ×${round(r.companiesPerHour / base.companiesPerHour)} of 1 worker` : ''})`,
+      },
+      ...(r.workers === 1 ? { target: '≥ 2,000 per worker core', verdict: pass(r.perWorkerCore >= 2000 && r.succeeded === r.companies && r.limit429s === 0) } : {}),
+    });
+}
+
 const columns: BatchMetering[] = models.length ? models : ['request'];
 const header = ['measure', ...columns.map((m) => (m === 'request' ? 'batch counts once' : 'every operation counts')), 'target', 'result'];
 const table = [
@@ -326,9 +378,12 @@ if (baseline?.slice)
 // time scale gets a suffix, so it never overwrites the day's headline figures.
 const out = path.resolve(import.meta.dirname, 'results');
 fs.mkdirSync(out, { recursive: true });
-const file = path.join(out, `${date}${args.quick ? '-quick' : ''}${timeScale === 1 ? '' : `-scale${timeScale}`}.json`);
+// A run of some sections only is named after them, so it never overwrites a whole run's figures.
+const sections = [models.length ? 'sync' : '', scale ? 'scale' : '', throughput ? 'throughput' : ''].filter(Boolean);
+const partial = sections.length < 3 || args['no-baseline'] ? `-${sections.join('-') || 'none'}` : '';
+const file = path.join(out, `${date}${args.quick ? '-quick' : ''}${partial}${timeScale === 1 ? '' : `-scale${timeScale}`}.json`);
 fs.writeFileSync(
   file,
-  `${JSON.stringify({ at: new Date().toISOString(), command, node: process.version, fidelity: 'strict', timeScale, latencyMs, syncSize, scaleSize, baselineSlice: baseline?.slice ?? null, load: { start: loadAtStart, end: loadAtEnd }, wallSeconds: totalSeconds, models: perModel, planAtScale: scale ?? null, table }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), command, node: process.version, fidelity: 'strict', timeScale, latencyMs, syncSize, scaleSize, baselineSlice: baseline?.slice ?? null, load: { start: loadAtStart, end: loadAtEnd }, wallSeconds: totalSeconds, models: perModel, planAtScale: scale ?? null, workerThroughput: throughput ?? null, table }, null, 2)}\n`,
 );
 console.log(`written ${path.relative(process.cwd(), file)}`);

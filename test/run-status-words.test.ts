@@ -25,6 +25,11 @@ describe('the words for a run with held rows', () => {
     expect(runStatusWords({ ...heldRun, message: '0 record(s) failed and 2 are held for review; `qbo-connect history --run r1` says why for each.' })).toBe(
       'succeeded with 2 held',
     );
+    // Held because of errors in the preview (a sync-ready schedule): still held-only, said as its own kind.
+    const errorsHeld = { ...heldRun, message: problemsMessage('r1', 0, 2, 2) };
+    expect(heldOnly(errorsHeld)).toBe(true);
+    expect(errorsHeld.message).toMatch(/^Nothing failed; 2 record\(s\) held because of errors in the preview: fix them in the practice or skip them;/);
+    expect(problemsMessage('r1', 0, 3, 2)).toContain('; 1 record(s) are held for review (changed in QuickBooks too');
     const failedRun = { status: 'failed', failed: 1, held: 2, message: problemsMessage('r1', 1, 2) };
     expect(runStatusWords(failedRun)).toBe('failed');
     expect(runStatusText('failed', failedRun)).toBe('Finished with problems');

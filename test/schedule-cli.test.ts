@@ -37,6 +37,8 @@ describe('qbo-connect schedule', () => {
     const next = new Date(shown.nextDueAt);
     expect(next.getTime()).toBeGreaterThan(testDate().getTime());
     expect(wallAt(next.getTime(), 'Europe/London')).toMatchObject({ hour: 18, minute: 30 });
+    // The words give the next run in the company's time first, then UTC; the JSON keeps the ISO instant.
+    expect(run('schedule', 'show', '--realm', '9130').stdout).toMatch(/ {2}next: \w{3} \d{1,2} \w{3} \d{4} 18:30 Europe\/London \((\w{3} \d{1,2} \w{3} )?\d\d:30 UTC\)\n/);
     // Only the error policy: the time stays.
     expect(run('schedule', 'set', '--on-errors', 'sync-ready', '--realm', '9130').stdout).toContain('schedule.onErrors: sync-nothing -> sync-ready');
   });
@@ -47,6 +49,10 @@ describe('qbo-connect schedule', () => {
     [['schedule', 'set', 'hourly', '--minute', '75'], 'schedule.minute'],
     [['schedule', 'set', '--tz', 'London'], 'schedule.timeZone'],
     [['schedule', 'set', '--on-errors', 'yolo'], 'schedule.onErrors'],
+    // A flag for another kind is refused naming it (the stored schedule is daily here).
+    [['schedule', 'set', 'hourly', '--at', '10:00'], '--at applies only to daily and weekdays'],
+    [['schedule', 'set', 'daily', '--minute', '5'], '--minute applies only to hourly'],
+    [['schedule', 'set', '--minute', '5'], '--minute applies only to hourly schedules; this one is daily'],
   ])('refuses %j with one line naming %s, exit 2, nothing changed', (args, field) => {
     const r = run(...args, '--realm', '9130');
     expect(r.status).toBe(2);

@@ -61,7 +61,8 @@ describe('web app in a browser: the whole sync journey', () => {
     const vendor = await api(emu, tokens)('vendor', { method: 'POST', body: JSON.stringify({ DisplayName: clashingSupplierName }) });
     expect(vendor.status).toBe(200);
     const port = await freePort();
-    app = await createApp(testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_PORT: String(port) }));
+    // The Sync button queues a job: this app runs the jobs, as `start` does.
+    app = await createApp(testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_PORT: String(port) }), { runJobs: true });
     const loaded = await loadDemoPractice(app.ctx.db, { size: 'small', seed: 1, today: app.ctx.clock() });
     expect(loaded.ok).toBe(true);
     server = await listen(createHttpApp(app.ctx), '127.0.0.1', port);

@@ -69,6 +69,8 @@ export interface VerifyInput {
   runs: ChildRun[];
   /** A US company: QBO's totals carry its own sales tax, not the practice's (see the header). */
   us: boolean;
+  /** The installation's database when it is not the data folder's SQLite file (DATABASE_URL of a PostgreSQL one). */
+  databaseUrl?: string;
 }
 
 const docEntities = ['Invoice', 'CreditMemo', 'Payment', 'Bill'];
@@ -89,7 +91,13 @@ export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict>
   const problems: string[] = [];
   const dump = input.emu.control.dump(input.realmId) as Dump;
   const all = (e: string) => dump.entities[e] ?? [];
-  const config = loadConfig({ QBO_CONNECT_DATA_DIR: input.dataDir, QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: input.emu.url });
+  const config = loadConfig({
+    QBO_CONNECT_DATA_DIR: input.dataDir,
+    QBO_CONNECT_LOG_LEVEL: 'silent',
+    QBO_ENV: 'emulator',
+    QBO_EMULATOR_URL: input.emu.url,
+    ...(input.databaseUrl ? { DATABASE_URL: input.databaseUrl } : {}),
+  });
   const app = await createApp(config);
   try {
     const db = app.ctx.db;

@@ -95,7 +95,11 @@ describe.each(dialects)('a scheduled sync [%s]', (dialect) => {
     expect(docs('Payment').filter((p) => String(p['PaymentRefNum']).startsWith('H'))).toHaveLength(1);
     expect(told).toEqual([]);
     // Held records are told by the run's own close (run-held), as for any run.
-    expect(closedTold.filter((x) => x.runId === first.r.runId)).toMatchObject([{ status: 'failed', held: 2, failed: 0 }]);
+    expect(closedTold.filter((x) => x.runId === first.r.runId)).toMatchObject([{ status: 'failed', held: 2, failed: 0, heldForErrors: 2 }]);
+    // Held because of the preview's errors, not held for review: the message (and the schedule's last outcome) says so.
+    expect(first.r.message).toMatch(/^Nothing failed; 2 record\(s\) held because of errors in the preview: fix them in the practice or skip them;/);
+    expect(first.r.message).not.toContain('held for review');
+    expect((await getSchedule(c.app.ctx.db, c.realmId))?.last?.message).toBe(first.r.message);
 
     // The next occurrence: the ready records are linked, so nothing is sent twice; the two are held again.
     const second = await scheduled(() => rows, told);

@@ -104,9 +104,11 @@ const lookupAll = async (host: string) => (await lookup(host, { all: true, verba
  */
 async function checkDestination(url: URL, resolve: (host: string) => Promise<string[]>, where: string): Promise<void> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [host] : await resolve(host).catch((err: unknown) => {
-    throw new DeliveryError('webhook', `webhook to ${where} failed: its host name does not resolve (${(err as { code?: string }).code ?? 'error'})`);
-  });
+  const addresses = isIP(host)
+    ? [host]
+    : await resolve(host).catch((err: unknown) => {
+        throw new DeliveryError('webhook', `webhook to ${where} failed: its host name does not resolve (${(err as { code?: string }).code ?? 'error'})`);
+      });
   for (const a of addresses) {
     const bad = forbiddenAddress(a);
     if (bad) throw new DeliveryError('webhook', `webhook to ${where} refused: ${url.hostname} resolves to ${bad}`);

@@ -25,7 +25,10 @@ const clock = () => new Date(now);
 
 async function appWith(smtpPort: number, auth = '') {
   const log = capturedLogger();
-  const app = await createApp(testConfig({ QBO_CONNECT_SMTP_URL: `smtp://${auth}127.0.0.1:${smtpPort}`, QBO_CONNECT_PUBLIC_URL: 'https://books.example.com' }), { clock, logger: log.logger });
+  const app = await createApp(testConfig({ QBO_CONNECT_SMTP_URL: `smtp://${auth}127.0.0.1:${smtpPort}`, QBO_CONNECT_PUBLIC_URL: 'https://books.example.com' }), {
+    clock,
+    logger: log.logger,
+  });
   await app.ctx.qbo.connections.saveConnection({
     realmId: REALM,
     companyName: 'Keystone Architects',
@@ -53,7 +56,10 @@ describe('a mail server that accepts and never answers', () => {
   });
 
   it('does not hold the run open or the company locked: the next sync may start at once', async () => {
-    const deps = { ...syncDepsFor(app.ctx, REALM, { actor: 'test', notifyTimeoutMs: 1500 }), buildPlan: async () => Promise.reject(new Error('QuickBooks could not be reached (HTTP 503)')) };
+    const deps = {
+      ...syncDepsFor(app.ctx, REALM, { actor: 'test', notifyTimeoutMs: 1500 }),
+      buildPlan: async () => Promise.reject(new Error('QuickBooks could not be reached (HTTP 503)')),
+    };
     const started = await startSync(deps, { realmId: REALM, actor: 'test' });
     let notified = false;
     void started.notified.then(() => (notified = true));
@@ -77,9 +83,9 @@ describe('sending', () => {
       return new Response(null, { status: 204 });
     };
     for (const address of ['169.254.169.254', '10.1.2.3', 'fd00:ec2::254', '::ffff:192.168.0.1']) {
-      await expect(postWebhook({ url: 'https://hooks.example.com/x', secret: 's'.repeat(16), fetch: fetchSpy, lookup: async () => ['93.184.216.34', address] }, message)).rejects.toThrow(
-        /refused: hooks\.example\.com resolves to/,
-      );
+      await expect(
+        postWebhook({ url: 'https://hooks.example.com/x', secret: 's'.repeat(16), fetch: fetchSpy, lookup: async () => ['93.184.216.34', address] }, message),
+      ).rejects.toThrow(/refused: hooks\.example\.com resolves to/);
     }
     expect(fetched).toBe(0);
     await postWebhook({ url: 'https://hooks.example.com/x', secret: 's'.repeat(16), fetch: fetchSpy, lookup: async () => ['93.184.216.34'] }, message);

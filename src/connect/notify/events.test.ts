@@ -31,6 +31,7 @@ describe('run closes that tell someone', () => {
     const cases: [Parameters<typeof notifyRunClosed>[1], string | undefined][] = [
       [{ ...base, status: 'failed', failed: 2, held: 1 }, 'run-failed'],
       [{ ...base, status: 'failed', held: 3 }, 'run-held'],
+      [{ ...base, status: 'failed', held: 3, heldForErrors: 3 }, 'run-held'],
       [{ ...base, status: 'refused', errors: 4 }, 'run-refused'],
       [{ ...base, status: 'succeeded' }, undefined],
       [{ ...base, status: 'interrupted' }, undefined],
@@ -38,6 +39,8 @@ describe('run closes that tell someone', () => {
     for (const [run, kind] of cases) {
       added.length = 0;
       await notifyRunClosed(ctx, run);
+      // The kind of held travels to the notice (it decides the advice and the link).
+      if (run.heldForErrors) expect(added[0]?.event).toMatchObject({ heldForErrors: run.heldForErrors });
       expect(
         added.map((a) => a.event.kind),
         run.status,
@@ -74,8 +77,40 @@ describe('what each notification says', () => {
     expect(renderNotification(events[5]!, 'https://b', at).subject).toBe('QuickBooks connection ends on 2026-07-15: Keystone');
   });
 
+  it('a schedule blocked because the company is not connected says connect again, linking to the connection page', () => {
+    const r = renderNotification({ kind: 'schedule-blocked', realmId: '9130', company: 'Keystone', errors: 0, notConnected: true }, 'https://b', at);
+    expect(r.subject).toBe('Scheduled sync blocked for Keystone: QuickBooks not connected');
+    expect(r.payload.path).toBe('/connection');
+    expect(r.text).not.toContain('error');
+  });
+
+  it('records held because of errors in the preview point to the preview, not to the held page (which does not list them)', () => {
+    const r = renderNotification({ kind: 'run-held', realmId: '9130', company: 'Keystone', runId: 'r-8', failed: 0, held: 2, errors: 0, heldForErrors: 2 }, 'https://b', at);
+    expect(r.payload.path).toBe('/preview');
+    expect(r.text).toContain('2 records were held because of errors in the preview');
+    expect(r.text).toContain('What to do: Open the preview and fix each error in the practice or skip it');
+    expect(r.text).not.toContain('Open the held records');
+    const mixed = renderNotification({ kind: 'run-held', realmId: '9130', runId: 'r-8', failed: 0, held: 3, errors: 0, heldForErrors: 2 }, 'https://b', at);
+    expect(mixed.text).toContain('2 records were held because of errors in the preview and 1 record was held for review');
+    expect(mixed.text).toContain('open the held records and decide each one');
+  });
+
   it('a run stopped by a lost connection says so and advises reconnecting, not fixing records', () => {
-    const r = renderNotification({ kind: 'run-failed', realmId: '9130', company: 'Keystone', runId: 'r-8', failed: 0, held: 0, errors: 0, message: 'The sync stopped: connection ended', connectionLost: true }, 'https://b', at);
+    const r = renderNotification(
+      {
+        kind: 'run-failed',
+        realmId: '9130',
+        company: 'Keystone',
+        runId: 'r-8',
+        failed: 0,
+        held: 0,
+        errors: 0,
+        message: 'The sync stopped: connection ended',
+        connectionLost: true,
+      },
+      'https://b',
+      at,
+    );
     expect(r.subject).toBe('Sync stopped for Keystone: QuickBooks disconnected');
     expect(r.text).toContain('connects the company again');
     expect(r.text).not.toMatch(/0 records failed|fix them in the practice/);

@@ -8,10 +8,21 @@
 export type RunEventKind = 'run-failed' | 'run-held' | 'run-refused';
 
 export type NotificationEvent =
-  | { kind: RunEventKind; realmId: string; company?: string | null; runId: string; failed: number; held: number; errors: number; message?: string | null; connectionLost?: boolean }
+  | {
+      kind: RunEventKind;
+      realmId: string;
+      company?: string | null;
+      runId: string;
+      failed: number;
+      held: number;
+      errors: number;
+      message?: string | null;
+      connectionLost?: boolean;
+      heldForErrors?: number;
+    }
   | { kind: 'connection-disconnected'; realmId: string; company?: string | null; reason: string; by?: string }
   | { kind: 'connection-expiring'; realmId: string; company?: string | null; why: 'hard-expiry' | 'refresh-failed'; expiresAt?: string | null; detail?: string | null }
-  | { kind: 'schedule-blocked'; realmId: string; company?: string | null; errors: number; detail?: string[] }
+  | { kind: 'schedule-blocked'; realmId: string; company?: string | null; errors: number; detail?: string[]; notConnected?: boolean }
   | { kind: 'test'; actor: string };
 
 export type NotificationKind = NotificationEvent['kind'];
@@ -46,13 +57,25 @@ function describe(e: NotificationEvent): { subject: string; happened: string; to
         todo: 'Open the run to see each failed record and why, fix them in the practice or in QuickBooks, then sync again.',
         path: `/history/${encodeURIComponent(e.runId)}`,
       };
-    case 'run-held':
+    case 'run-held': {
+      // Rows held because of errors in the preview (a `sync-ready` scheduled run) are fixed in the
+      // practice or skipped in the preview; the held page lists only held-for-review rows, so they go there.
+      const forErrors = Math.min(e.heldForErrors ?? 0, e.held);
+      const forReview = e.held - forErrors;
+      if (forErrors)
+        return {
+          subject: `Sync held ${plural(e.held, 'record')} for ${e.company ?? e.realmId}`,
+          happened: `A sync of ${companyOf(e)} finished, but ${plural(forErrors, 'record was', 'records were')} held because of errors in the preview${forReview ? ` and ${plural(forReview, 'record was', 'records were')} held for review` : ''}: nothing was sent for them.`,
+          todo: `Open the preview and fix each error in the practice or skip it; the next sync sends them.${forReview ? ' Then open the held records and decide each one (keep QuickBooks, send ours, re-link or skip).' : ''}`,
+          path: '/preview',
+        };
       return {
         subject: `Sync held ${plural(e.held, 'record')} for ${e.company ?? e.realmId}`,
         happened: `A sync of ${companyOf(e)} finished, but ${plural(e.held, 'record was', 'records were')} held: nothing was sent for them.`,
         todo: 'Open the held records and decide each one (keep QuickBooks, send ours, re-link or skip).',
         path: '/held',
       };
+    }
     case 'run-refused':
       return {
         subject: `Sync refused for ${e.company ?? e.realmId}: ${plural(e.errors, 'error')} to fix`,
@@ -87,6 +110,13 @@ function describe(e: NotificationEvent): { subject: string; happened: string; to
             path: '/connection',
           };
     case 'schedule-blocked':
+      if (e.notConnected)
+        return {
+          subject: `Scheduled sync blocked for ${e.company ?? e.realmId}: QuickBooks not connected`,
+          happened: `The scheduled sync of ${companyOf(e)} did not run: the company is not connected to QuickBooks. No scheduled sync runs until it is connected again (this is told once, not at every scheduled time).`,
+          todo: 'An administrator connects the company again on the Connection page, or turns the schedule off on the Schedule page.',
+          path: '/connection',
+        };
       return {
         subject: `Scheduled sync blocked for ${e.company ?? e.realmId}: ${plural(e.errors, 'error')}`,
         happened: `The scheduled sync of ${companyOf(e)} did not run: its preview has ${plural(e.errors, 'blocking error')}.${e.detail?.length ? ` First: ${clip(e.detail.slice(0, 3).join(' / '))}` : ''}`,

@@ -10,6 +10,7 @@ export {
   notifyConnectionExpiring,
   notifyRunClosed,
   notifyScheduleBlocked,
+  notifyScheduleNotConnected,
   sendTestNotification,
   NOTIFY_MAX_ATTEMPTS,
   type ClosedRun,

@@ -141,6 +141,8 @@ export interface ClosedRun {
   failed: number;
   held: number;
   errors: number;
+  /** Of `held`, the rows a scheduled `sync-ready` run held because of errors in the preview (fixed in the practice, not on the held page). */
+  heldForErrors?: number;
   /** It stopped because the QuickBooks connection ended (qbo/fault.ts ConnectionLostError): the notice says reconnect, not "fix the records". */
   connectionLost?: boolean;
 }
@@ -152,7 +154,17 @@ export async function notifyRunClosed(ctx: NotifyCtx, run: ClosedRun, overrides:
   const kind = run.failed === 0 && run.held > 0 ? 'run-held' : 'run-failed';
   return notify(
     ctx,
-    { kind, realmId: run.realmId, runId: run.runId, failed: run.failed, held: run.held, errors: 0, message: run.message, ...(run.connectionLost ? { connectionLost: true } : {}) },
+    {
+      kind,
+      realmId: run.realmId,
+      runId: run.runId,
+      failed: run.failed,
+      held: run.held,
+      errors: 0,
+      message: run.message,
+      ...(run.heldForErrors ? { heldForErrors: run.heldForErrors } : {}),
+      ...(run.connectionLost ? { connectionLost: true } : {}),
+    },
     overrides,
   );
 }
@@ -172,6 +184,11 @@ export function notifyConnectionExpiring(ctx: NotifyCtx, e: { realmId: string; w
  */
 export function notifyScheduleBlocked(ctx: NotifyCtx, e: { realmId: string; errors: string[] }, overrides: DeliveryOverrides = {}): Promise<void> {
   return notify(ctx, { kind: 'schedule-blocked', realmId: e.realmId, errors: e.errors.length, detail: e.errors.slice(0, 3) }, overrides);
+}
+
+/** A company's schedule came due while it is not connected (jobs/tasks/schedule-tick.ts tells this once per disconnection). */
+export function notifyScheduleNotConnected(ctx: NotifyCtx, e: { realmId: string }, overrides: DeliveryOverrides = {}): Promise<void> {
+  return notify(ctx, { kind: 'schedule-blocked', realmId: e.realmId, errors: 0, notConnected: true }, overrides);
 }
 
 export interface TestOutcome {

@@ -17,12 +17,24 @@ export function heldOnly(run: { status: string; failed: number; held: number; me
   return run.status === 'failed' && run.failed === 0 && run.held > 0 && /^(Nothing failed;|0 record\(s\) failed and \d+ are held)/.test(run.message ?? '');
 }
 
-/** The end-of-sync message of a run with problems; a held-only one starts "Nothing failed;" (see heldOnly). */
-export function problemsMessage(runId: string, failed: number, held: number): string {
+/**
+ * The end-of-sync message of a run with problems; a held-only one starts "Nothing failed;" (see heldOnly).
+ * `heldForErrors` of the `held` rows were held by a scheduled `sync-ready` run because of errors in the
+ * preview (connect/run/hold-errors.ts): they are fixed in the practice or skipped, not decided on the
+ * held page (nothing is kept for them there), so the message names the two kinds apart.
+ */
+export function problemsMessage(runId: string, failed: number, held: number, heldForErrors = 0): string {
   const why = `\`qbo-connect history --run ${runId}\` says why for each.`;
-  return failed
-    ? `${failed} record(s) failed and ${held} are held for review; ${why}`
-    : `Nothing failed; ${held} record(s) are held for review (changed in QuickBooks too, or a write still to settle); ${why}`;
+  const forErrors = Math.min(heldForErrors, held);
+  const forReview = held - forErrors;
+  const errorsPart = `${forErrors} record(s) held because of errors in the preview: fix them in the practice or skip them`;
+  const reviewPart = (n: number) => `${n} record(s) are held for review (changed in QuickBooks too, or a write still to settle)`;
+  if (failed) {
+    if (!forErrors) return `${failed} record(s) failed and ${held} are held for review; ${why}`;
+    return `${failed} record(s) failed; ${errorsPart}${forReview ? `; ${reviewPart(forReview)}` : ''}; ${why}`;
+  }
+  if (!forErrors) return `Nothing failed; ${reviewPart(held)}; ${why}`;
+  return `Nothing failed; ${errorsPart}${forReview ? `; ${reviewPart(forReview)}` : ''}; ${why}`;
 }
 
 /** A run's status as people read it (CLI and web): `failed` with only held rows reads "succeeded with N held". */

@@ -246,7 +246,14 @@ export async function sync(deps: SyncDeps, opts: SyncOptions): Promise<SyncResul
   return (await startSync(deps, opts)).done;
 }
 
-async function runBody(deps: SyncDeps & { closed: (r: ClosedRun) => void }, opts: SyncOptions, lock: SyncLock, runId: string, settings: Settings | undefined, lost: () => boolean): Promise<SyncResult> {
+async function runBody(
+  deps: SyncDeps & { closed: (r: ClosedRun) => void },
+  opts: SyncOptions,
+  lock: SyncLock,
+  runId: string,
+  settings: Settings | undefined,
+  lost: () => boolean,
+): Promise<SyncResult> {
   const realmId = opts.realmId;
   const requestsAtStart = deps.requestCount?.() ?? 0;
   let lastWrite = 0;
@@ -280,10 +287,22 @@ async function runBody(deps: SyncDeps & { closed: (r: ClosedRun) => void }, opts
     const summary = await getRun(deps.db, runId, { now: deps.clock() });
     deps.metrics?.runFinished({ realmId, status, durationMs: summary.durationMs, records: recordResults(summary) });
     deps.logger.debug({ status, durationMs: summary.durationMs, ...recordResults(summary) }, 'sync run finished');
-    deps.closed({ realmId, runId, status, message, failed: summary.failed, held: summary.held, errors: errors.length, ...(connectionLost ? { connectionLost } : {}) });
+    deps.closed({
+      realmId,
+      runId,
+      status,
+      message,
+      failed: summary.failed,
+      held: summary.held,
+      errors: errors.length,
+      ...(heldForErrors ? { heldForErrors } : {}),
+      ...(connectionLost ? { connectionLost } : {}),
+    });
     return { runId, status, message, errors, summary, recovery };
   };
 
+  /** Rows held because of errors in the preview (a `sync-ready` scheduled run, hold-errors.ts): told apart from held-for-review rows. */
+  let heldForErrors = 0;
   let recovery: RecoverySummary = { found: 0, adopted: 0, settled: 0, notSent: 0, held: 0, unknown: 0, interrupted: 0 };
   /** The rows this run counts (its total): each ends in the history, sent or not. */
   const runRows: PlanRow[] = [];
@@ -306,6 +325,7 @@ async function runBody(deps: SyncDeps & { closed: (r: ClosedRun) => void }, opts
     const errors = opts.only ? [] : blockingErrors(plan);
     if (errors.length && opts.onPlanErrors !== 'hold') return await finish('refused', sentence('run.plan-errors', { count: errors.length, list: errors }), errors, recovery);
     const held = errors.length ? rowsToHold(plan) : new Map<string, HeldRow>();
+    heldForErrors = held.size;
     const notHeld = (r: PlanRow) => !held.has(r.key);
 
     const rows = new Map<string, PlanRow>();
@@ -342,7 +362,7 @@ async function runBody(deps: SyncDeps & { closed: (r: ClosedRun) => void }, opts
     }
     const run = await getRun(deps.db, runId, { now: deps.clock() });
     const problems = run.failed + run.held;
-    return await finish(problems ? 'failed' : 'succeeded', problems ? problemsMessage(runId, run.failed, run.held) : null, [], recovery);
+    return await finish(problems ? 'failed' : 'succeeded', problems ? problemsMessage(runId, run.failed, run.held, heldForErrors) : null, [], recovery);
   } catch (err) {
     if (err instanceof StopRequestedError) {
       // Shutting down: the batches in flight were answered and recorded; what was not reached is "not sent", not failed.

@@ -108,7 +108,46 @@ export function applyScheduleInput(current: ScheduleConfig, input: unknown): Sch
       schedule = { kind: kind as 'daily' | 'weekdays', at: at.trim() };
     }
   }
-  return { schedule, timeZone: (timeZone as string).trim(), onErrors: onErrors as OnErrors };
+  return { schedule, timeZone: canonicalZone((timeZone as string).trim()), onErrors: onErrors as OnErrors };
+}
+
+/** The runtime's own spelling of a zone it knows (`america/new_york` → `America/New_York`), so one zone is stored, shown and compared one way. */
+export function canonicalZone(zone: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+}
+
+/** What GET /api/v1/schedule returns besides the configuration: read-only, ignored when sent back. */
+const readOnlyKeys = ['realmId', 'nextDueAt', 'last', 'described', 'version', 'changes'];
+
+/**
+ * A change as the JSON API takes it, checked for JSON types before the values are (applyScheduleInput):
+ * the flat `{ kind, at, minute, timeZone, onErrors }`, or the shape GET returns
+ * (`{ schedule: { kind, at | minute }, timeZone, onErrors, … }`, its read-only fields ignored, so a
+ * schedule read can be changed and sent back). JSON has types, so `"minute": "5"` is refused (a web
+ * form or a flag gives text; JSON gives a number), and a value with spaces around it is refused rather
+ * than silently trimmed. `realmId`, when sent, must be the company the request is about.
+ */
+export function scheduleJsonInput(body: unknown, realmId: string): ScheduleInput {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) bad('input', body, 'a JSON object such as {"kind":"daily","at":"18:30"}');
+  const b = { ...(body as Record<string, unknown>) };
+  let flat: Record<string, unknown> = b;
+  if ('schedule' in b) {
+    const inner = b.schedule;
+    if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) bad('schedule', inner, 'an object such as {"kind":"daily","at":"18:30"}');
+    if (b.realmId !== undefined && b.realmId !== realmId) bad('realmId', b.realmId, `this company's id, ${realmId} (or leave it out)`);
+    const rest = Object.fromEntries(Object.entries(b).filter(([k]) => k !== 'schedule' && !readOnlyKeys.includes(k)));
+    for (const k of Object.keys(inner as object)) if (k in rest) bad(k, rest[k], 'the field once: inside "schedule" or beside it, not both');
+    flat = { ...rest, ...(inner as Record<string, unknown>) };
+  }
+  for (const field of ['kind', 'at', 'timeZone', 'onErrors'] as const) {
+    const v = flat[field];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') bad(field, v, 'a JSON string');
+    if (v !== v.trim()) bad(field, v, 'the value without spaces or line breaks around it');
+  }
+  if (flat.minute !== undefined && (typeof flat.minute !== 'number' || !Number.isInteger(flat.minute)))
+    bad('minute', flat.minute, 'a JSON whole number of minutes past the hour, 0 to 59');
+  return flat;
 }
 
 /** "weekdays at 18:30 (Europe/London)" — the one way a schedule is shown. */
@@ -121,4 +160,26 @@ export function describeSchedule(c: ScheduleConfig): string {
         ? `hourly at ${String(s.minute).padStart(2, '0')} past the hour`
         : `${s.kind === 'daily' ? 'daily' : 'weekdays (Mon–Fri)'} at ${s.at}`;
   return s.kind === 'off' ? 'off' : `${when} (${c.timeZone})`;
+}
+
+/**
+ * An occurrence as people read it: in the company's own time zone first, then UTC —
+ * "Sat 5 Dec 2026 18:30 America/New_York (23:30 UTC)"; the UTC part names its day when that differs
+ * ("(Sun 6 Dec 04:30 UTC)"). A UTC schedule says it once. Machine output (JSON) keeps the ISO instant.
+ */
+export function localOccurrence(iso: string, timeZone: string): string {
+  const at = new Date(iso);
+  const parts = (zone: string) => {
+    const p = Object.fromEntries(
+      new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+        .formatToParts(at)
+        .map((x) => [x.type, x.value]),
+    );
+    return { day: `${p.weekday} ${p.day} ${p.month} ${p.year}`, time: `${p.hour}:${p.minute}` };
+  };
+  const local = parts(timeZone);
+  const utc = parts('UTC');
+  if (timeZone === 'UTC') return `${utc.day} ${utc.time} UTC`;
+  const utcDay = local.day === utc.day ? '' : `${utc.day.replace(/ \d{4}$/, '')} `;
+  return `${local.day} ${local.time} ${timeZone} (${utcDay}${utc.time} UTC)`;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nextDue, offsetAt, wallAt } from './next-due.js';
+import { lateNote, nextDue, offsetAt, wallAt } from './next-due.js';
 import type { Schedule } from './model.js';
 import { numRuns, seedLine } from '../../../test/helpers/seed.js';
 
@@ -152,5 +152,22 @@ describe('nextDue', () => {
     // Friday 2026-12-04 19:00 in London, after 18:30: next is Monday 2026-12-07 18:30.
     const next = nextDue({ kind: 'weekdays', at: '18:30' }, new Date('2026-12-04T19:00:00Z'), 'Europe/London')!;
     expect(next.toISOString()).toBe('2026-12-07T18:30:00.000Z');
+  });
+});
+
+describe('lateNote', () => {
+  const daily = { kind: 'daily' as const, at: '02:30' };
+  it('on time (within five minutes) says nothing; late says when it was due, when it ran, and how many occurrences were missed', () => {
+    const due = new Date('2026-12-05T07:30:00Z'); // 02:30 in New York (UTC-5)
+    expect(lateNote(daily, due, new Date('2026-12-05T07:31:00Z'), 'America/New_York')).toBeUndefined();
+    expect(lateNote(daily, due, new Date('2026-12-05T09:46:00Z'), 'America/New_York')).toBe(
+      'Late: due 02:30, ran 04:46 (America/New_York); no other occurrence missed while QBO Connect was not running.',
+    );
+    expect(lateNote(daily, due, new Date('2026-12-07T09:46:00Z'), 'America/New_York')).toBe(
+      'Late: due 2026-12-05 02:30, ran 04:46 (America/New_York); 2 occurrences missed while QBO Connect was not running.',
+    );
+    expect(lateNote({ kind: 'hourly', minute: 0 }, new Date('2026-12-05T02:00:00Z'), new Date('2026-12-05T04:46:00Z'), 'UTC')).toBe(
+      'Late: due 02:00, ran 04:46 (UTC); 2 occurrences missed while QBO Connect was not running.',
+    );
   });
 });

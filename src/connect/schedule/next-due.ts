@@ -137,3 +137,29 @@ export function nextDue(schedule: Schedule, after: Date, timeZone: string): Date
     }
   }
 }
+
+/** A tick this long after the occurrence is late (the tick runs every minute): the run says so. */
+export const LATE_AFTER_MS = 5 * 60_000;
+
+/**
+ * When the occurrence due at `dueAt` is taken late (the process was down, or no worker ran), what the
+ * schedule's outcome says: "Late: due 02:30, ran 04:46 (America/New_York); 2 occurrences missed while
+ * QBO Connect was not running." — the occurrences after `dueAt` up to `now` were not made up (one sync
+ * catches up on all of them) and are counted. Undefined when it is on time.
+ */
+export function lateNote(schedule: Schedule, dueAt: Date, now: Date, timeZone: string): string | undefined {
+  if (now.getTime() - dueAt.getTime() < LATE_AFTER_MS) return undefined;
+  let missed = 0;
+  // Bounded: an hourly schedule down for a year is 8,760 steps; past that the count says "more than".
+  const cap = 10_000;
+  for (let t = nextDue(schedule, dueAt, timeZone); t && t.getTime() <= now.getTime() && missed < cap; t = nextDue(schedule, t, timeZone)) missed++;
+  const hm = (d: Date) => {
+    const w = wallAt(d.getTime(), timeZone);
+    return `${String(w.hour).padStart(2, '0')}:${String(w.minute).padStart(2, '0')}`;
+  };
+  const sameDay = wallAt(dueAt.getTime(), timeZone).day === wallAt(now.getTime(), timeZone).day && now.getTime() - dueAt.getTime() < 86_400_000;
+  const dw = wallAt(dueAt.getTime(), timeZone);
+  const due = sameDay ? hm(dueAt) : `${dw.year}-${String(dw.month).padStart(2, '0')}-${String(dw.day).padStart(2, '0')} ${hm(dueAt)}`;
+  const missedText = missed === 0 ? 'no other occurrence missed' : `${missed >= cap ? `more than ${cap}` : missed} occurrence${missed === 1 ? '' : 's'} missed`;
+  return `Late: due ${due}, ran ${hm(now)} (${timeZone}); ${missedText} while QBO Connect was not running.`;
+}

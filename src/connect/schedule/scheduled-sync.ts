@@ -70,7 +70,11 @@ export async function afterScheduledRun(
   result: Pick<SyncResult, 'runId' | 'status' | 'message' | 'errors' | 'summary'>,
 ): Promise<ScheduleOutcome> {
   const outcome = outcomeOf(result);
-  await recordScheduleOutcome(deps.db, realmId, { outcome, runId: result.runId, message: result.message, at: deps.clock() });
+  // A late occurrence's note (jobs/tasks/schedule-tick.ts) stays in front of how its run ended.
+  const row = await deps.db.selectFrom('schedules').select(['last_run_id', 'last_message']).where('realm_id', '=', realmId).executeTakeFirst();
+  const late = row?.last_run_id === result.runId && row.last_message?.startsWith('Late: ') ? row.last_message : undefined;
+  const message = late ? `${late}${result.message ? ` ${result.message}` : ''}` : result.message;
+  await recordScheduleOutcome(deps.db, realmId, { outcome, runId: result.runId, message, at: deps.clock() });
   if (outcome === 'refused' && deps.notifyBlocked) {
     try {
       await deps.notifyBlocked({ realmId, runId: result.runId, errors: result.errors, message: result.message ?? '' });

@@ -22,7 +22,7 @@ function checkRealm(realmId: string): string {
 }
 
 /** What happened to the schedule's last occurrence, and to the run it started. */
-export type ScheduleOutcome = 'enqueued' | 'skipped-busy' | 'not-enqueued' | 'succeeded' | 'failed' | 'refused' | 'held' | 'interrupted';
+export type ScheduleOutcome = 'enqueued' | 'skipped-busy' | 'not-enqueued' | 'blocked-not-connected' | 'succeeded' | 'failed' | 'refused' | 'held' | 'interrupted';
 
 export interface ScheduleView extends ScheduleConfig {
   realmId: string;

@@ -10,11 +10,19 @@ import { createLogger } from '../../log.js';
 import { refusal } from '../../connect/run/reasons.js';
 import { wallAt } from '../../connect/schedule/next-due.js';
 import { getSchedule, setSchedule } from '../../connect/schedule/store.js';
+import { afterScheduledRun } from '../../connect/schedule/scheduled-sync.js';
 import { tickSchedules, type EnqueueSync } from './schedule-tick.js';
 
 const MINUTE = 60_000;
 
 describeEachDialect('schedule tick', (db) => {
+  /** The company's connection row, as connect/connection keeps it (the tick only enqueues a connected company). */
+  const connection = async (realmId: string, status: 'connected' | 'disconnected', reason: string | null = null) => {
+    const at = '2026-01-01T00:00:00.000Z';
+    await db.db.deleteFrom('connections').where('realm_id', '=', realmId).execute();
+    await db.db.insertInto('connections').values({ realm_id: realmId, status, connected_at: at, updated_at: at, disconnected_reason: reason }).execute();
+  };
+
   it('over a day: the right number of syncs at the right local times, a busy company skipped (recorded, not stacked)', async () => {
     const start = Date.parse('2026-03-08T00:00:00Z');
     let now = start - MINUTE;
@@ -25,6 +33,7 @@ describeEachDialect('schedule tick', (db) => {
     await set('weekdays-tokyo', { kind: 'weekdays', at: '08:00', timeZone: 'Asia/Tokyo' }); // Monday 9 March 08:00 JST = Sunday 23:00Z
     await set('weekdays-london', { kind: 'weekdays', at: '09:00', timeZone: 'Europe/London' }); // Sunday: nothing
     await set('off', { kind: 'off' });
+    for (const r of ['hourly-kolkata', 'daily-ny', 'weekdays-tokyo', 'weekdays-london', 'off']) await connection(r, 'connected');
 
     const busy = new Set<string>();
     const enqueued: Array<{ realmId: string; at: number; actor: string; trigger: string }> = [];
@@ -69,6 +78,7 @@ describeEachDialect('schedule tick', (db) => {
     let now = Date.parse('2026-12-04T09:00:00Z');
     const ctx = { db: db.db, clock: () => new Date(now), logger: createLogger('silent') } as unknown as AppContext;
     await setSchedule(db.db, { realmId: 'busy', input: { kind: 'hourly', minute: 0 }, actor: 'alice', clock: ctx.clock });
+    await connection('busy', 'connected');
     now = Date.parse('2026-12-04T10:00:20Z');
     const r = await tickSchedules(ctx, async (_c, req) => (req.realmId === 'busy' ? Promise.reject(refusal('run.locked', { holder: 'alice (web)' })) : { runId: 'other' }));
     expect(r.skippedBusy).toEqual(['busy']);
@@ -84,5 +94,41 @@ describeEachDialect('schedule tick', (db) => {
     await tickSchedules(ctx, counting);
     expect(calls).toBe(1);
     expect((await getSchedule(db.db, 'busy')).nextDueAt).toBe('2026-12-04T16:00:00.000Z');
+    // It says it is late, and how many occurrences were missed (12:00 to 15:00), and keeps saying so once its run ended.
+    const late = 'Late: due 11:00, ran 15:10 (UTC); 4 occurrences missed while QBO Connect was not running.';
+    expect((await getSchedule(db.db, 'busy')).last).toMatchObject({ outcome: 'enqueued', runId: 'run-1', message: late });
+    const ended = { runId: 'run-1', status: 'succeeded', message: null, errors: [], summary: { held: 0, failed: 0 } } as unknown as Parameters<typeof afterScheduledRun>[2];
+    await afterScheduledRun({ db: db.db, clock: ctx.clock }, 'busy', ended);
+    expect((await getSchedule(db.db, 'busy')).last).toMatchObject({ outcome: 'succeeded', runId: 'run-1', message: late });
+  });
+
+  it('a disconnected company is passed over: no run, the outcome recorded and one notice per disconnection, not one per occurrence', async () => {
+    let now = Date.parse('2026-12-04T09:00:00Z');
+    const ctx = { db: db.db, clock: () => new Date(now), logger: createLogger('silent') } as unknown as AppContext;
+    await setSchedule(db.db, { realmId: 'gone', input: { kind: 'hourly', minute: 0 }, actor: 'alice', clock: ctx.clock });
+    await connection('gone', 'disconnected', 'disconnected');
+    const enqueued: string[] = [];
+    const told: string[] = [];
+    const enqueue: EnqueueSync = async (_c, req) => (enqueued.push(req.realmId), { runId: `run-${enqueued.length}` });
+    const notice = async (e: { realmId: string }) => void told.push(e.realmId);
+    for (const h of [10, 11, 12]) {
+      now = Date.parse(`2026-12-04T${h}:00:30Z`);
+      expect((await tickSchedules(ctx, enqueue, notice)).notConnected).toEqual(['gone']);
+    }
+    expect(enqueued).toEqual([]);
+    expect(told).toEqual(['gone']);
+    expect(await getSchedule(db.db, 'gone')).toMatchObject({
+      nextDueAt: '2026-12-04T13:00:00.000Z',
+      last: { outcome: 'blocked-not-connected', runId: null, at: '2026-12-04T10:00:30.000Z', message: expect.stringContaining('not connected') },
+    });
+    // Connected again: the next occurrence runs; a later disconnection is told again.
+    await connection('gone', 'connected');
+    now = Date.parse('2026-12-04T13:00:30Z');
+    await tickSchedules(ctx, enqueue, notice);
+    expect(enqueued).toEqual(['gone']);
+    await connection('gone', 'disconnected', 'invalid_grant');
+    now = Date.parse('2026-12-04T14:00:30Z');
+    await tickSchedules(ctx, enqueue, notice);
+    expect(told).toEqual(['gone', 'gone']);
   });
 });

@@ -11,11 +11,19 @@
  * catches up on everything) and moves on to the next occurrence after now. An occurrence taken by a
  * tick that then died before enqueueing is lost, not doubled: skipping a scheduled sync is safe,
  * sending twice is what the whole product avoids.
+ *
+ * A company that is not connected (disconnected, logged out, its token refused) is not enqueued: a
+ * run could only fail. Its occurrences are taken and passed over; the first one is recorded as
+ * `blocked-not-connected` and tells someone once (a `schedule-blocked` notice saying connect again),
+ * the later ones say nothing new, so a disconnected company does not make a failed run and a
+ * notice at every scheduled time. Once it is connected again the next occurrence runs as usual.
  */
 import type { AppContext } from '../../context.js';
 import { isUserFacing } from '../../user-facing-error.js';
 import { SCHEDULE_ACTOR } from '../../connect/schedule/scheduled-sync.js';
 import { claimOccurrence, dueSchedules, recordScheduleOutcome } from '../../connect/schedule/store.js';
+import { notifyScheduleNotConnected } from '../../connect/notify/index.js';
+import { lateNote } from '../../connect/schedule/next-due.js';
 import type { TaskHandler } from '../queue.js';
 import { enqueueSync } from '../enqueue-sync.js';
 
@@ -25,20 +33,52 @@ export type EnqueueSync = (ctx: AppContext, req: { realmId: string; actor: strin
 export interface TickResult {
   enqueued: Array<{ realmId: string; runId: string; dueAt: string }>;
   skippedBusy: string[];
+  /** Companies passed over because they are not connected. */
+  notConnected: string[];
   failed: string[];
 }
 
+/** Tells someone, once, that a company's schedule is blocked because it is not connected. */
+export type NotifyNotConnected = (e: { realmId: string; status: string; reason: string | null }) => Promise<void>;
+
+const notifyNotConnectedVia =
+  (ctx: AppContext): NotifyNotConnected =>
+  (e) =>
+    notifyScheduleNotConnected(ctx, e);
+
+/** The connection's status, `none` when the company was never connected here. */
+async function connectionOf(ctx: AppContext, realmId: string): Promise<{ status: string; reason: string | null }> {
+  const row = await ctx.db.selectFrom('connections').select(['status', 'disconnected_reason']).where('realm_id', '=', realmId).executeTakeFirst();
+  return { status: row?.status ?? 'none', reason: row?.disconnected_reason ?? null };
+}
+
 /** One tick at the app's clock: every company due, each at most once. */
-export async function tickSchedules(ctx: AppContext, enqueue: EnqueueSync): Promise<TickResult> {
+export async function tickSchedules(ctx: AppContext, enqueue: EnqueueSync, notifyNotConnected: NotifyNotConnected = notifyNotConnectedVia(ctx)): Promise<TickResult> {
   const now = ctx.clock();
-  const result: TickResult = { enqueued: [], skippedBusy: [], failed: [] };
+  const result: TickResult = { enqueued: [], skippedBusy: [], notConnected: [], failed: [] };
   for (const due of await dueSchedules(ctx.db, now)) {
     const { claimed, nextDueAt } = await claimOccurrence(ctx.db, due, now);
     if (!claimed) continue;
     const realmId = due.realmId;
     try {
+      const conn = await connectionOf(ctx, realmId);
+      if (conn.status !== 'connected') {
+        result.notConnected.push(realmId);
+        // Once per disconnection: an occurrence after the first one changes nothing and tells no one again.
+        if (due.last.outcome === 'blocked-not-connected') continue;
+        const message = `Blocked: QuickBooks is not connected${conn.reason ? ` (${conn.reason})` : ''}; scheduled syncs start again once an administrator connects the company.`;
+        await recordScheduleOutcome(ctx.db, realmId, { outcome: 'blocked-not-connected', message, at: now });
+        ctx.logger.warn({ realmId, dueAt: due.nextDueAt, nextDueAt, status: conn.status }, 'scheduled sync blocked: the company is not connected');
+        await notifyNotConnected({ realmId, status: conn.status, reason: conn.reason }).catch((err: unknown) =>
+          ctx.logger.warn({ realmId, err: String(err) }, 'schedule-blocked notification failed'),
+        );
+        continue;
+      }
       const { runId } = await enqueue(ctx, { realmId, actor: SCHEDULE_ACTOR, trigger: 'schedule' });
-      await recordScheduleOutcome(ctx.db, realmId, { outcome: 'enqueued', runId, at: now });
+      // Late (the process was down): said on the schedule, and kept with the run's outcome (afterScheduledRun).
+      const late = lateNote(due.schedule, new Date(due.nextDueAt!), now, due.timeZone);
+      await recordScheduleOutcome(ctx.db, realmId, { outcome: 'enqueued', runId, message: late ?? null, at: now });
+      if (late) ctx.logger.warn({ realmId, runId, dueAt: due.nextDueAt }, late);
       result.enqueued.push({ realmId, runId, dueAt: due.nextDueAt! });
       ctx.logger.info({ realmId, runId, dueAt: due.nextDueAt, nextDueAt }, 'scheduled sync enqueued');
     } catch (err) {

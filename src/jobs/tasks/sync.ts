@@ -13,7 +13,7 @@
  */
 import type { AppContext } from '../../context.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
-import { closeQueuedRun, startQueuedSync, type SyncDeps } from '../../connect/run/sync.js';
+import { closeQueuedRun, startQueuedSync, startSync, type StartedSync, type SyncDeps } from '../../connect/run/sync.js';
 import { isUserFacing } from '../../user-facing-error.js';
 import { afterScheduledRun, notifyBlockedVia, scheduledDeps, scheduledSyncOptions } from '../../connect/schedule/scheduled-sync.js';
 import type { TaskHandler } from '../queue.js';
@@ -53,9 +53,17 @@ async function runSyncJob(payload: Record<string, unknown>, t: Parameters<TaskHa
   const scheduled = trigger === 'schedule';
   const deps = scheduled ? scheduledDeps(depsFor(ctx, realmId, actor)) : depsFor(ctx, realmId, actor);
   const onErrors = scheduled ? await scheduledSyncOptions(ctx.db, realmId) : {};
-  let started;
+  let started: StartedSync | null;
   try {
     started = await startQueuedSync(deps, { runId, realmId, actor, ...onErrors });
+    // The job's run has ended. `interrupted` means the company is not synced yet: an earlier attempt
+    // of this job opened a new run for it (startQueuedSync closes the old one then) and its process
+    // died inside that new run — or died after closing it on a stop. Returning here completed the job
+    // and left that new run `running`, its writes unresolved, until some later sync (found by
+    // test/chaos/workers-kill.test.ts: a worker killed twice in one job). So this attempt syncs the
+    // company in a run of its own: the orphan is closed `interrupted` and recovery by journal settles
+    // its writes before anything is sent.
+    if (!started && (await runStatus(ctx, runId)) === 'interrupted') started = await startSync(deps, { realmId, actor, ...onErrors });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // A click and another sync never stack: the queued run is refused with who holds the company.
@@ -85,4 +93,8 @@ async function runSyncJob(payload: Record<string, unknown>, t: Parameters<TaskHa
       result,
     );
   }
+}
+
+async function runStatus(ctx: AppContext, runId: string): Promise<string | undefined> {
+  return (await ctx.db.selectFrom('runs').select('status').where('id', '=', runId).executeTakeFirst())?.status;
 }

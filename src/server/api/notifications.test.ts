@@ -50,7 +50,9 @@ describeEachDialect('notifications API', (ctx) => {
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).not.toContain(SECRET);
-    expect(JSON.parse(text)).toMatchObject({ notifications: { emails: ['ada@example.com'], webhookUrl: 'https://hooks.example.com/services/T0/B0/tok3n?key=k1', webhookSecretSet: true } });
+    expect(JSON.parse(text)).toMatchObject({
+      notifications: { emails: ['ada@example.com'], webhookUrl: 'https://hooks.example.com/services/T0/B0/tok3n?key=k1', webhookSecretSet: true },
+    });
     // The URL's path is the receiver's credential (Slack-style): a viewer sees scheme://host/… only; an administrator the whole.
     const read = await call(viewer);
     expect(await read.json()).toEqual({ emails: ['ada@example.com'], webhookUrl: 'https://hooks.example.com/…', webhookSecretSet: true });

@@ -72,6 +72,13 @@ describeEachDialect('schedule API', (ctx) => {
       ['{"timeZone":"Sydney"}', 'schedule.timeZone'],
       ['{"__proto__":{"kind":"off"}}', 'schedule.__proto__'],
       ['not json', 'schedule'],
+      // JSON types and exact values: a string minute, an untrimmed time or zone, a number for a string.
+      ['{"kind":"hourly","minute":"5"}', 'schedule.minute'],
+      ['{"kind":"daily","at":"18:30\\n"}', 'schedule.at'],
+      ['{"timeZone":" Europe/London"}', 'schedule.timeZone'],
+      ['{"kind":3}', 'schedule.kind'],
+      ['[]', 'schedule.input'],
+      ['{"schedule":{"kind":"off"},"realmId":"56"}', 'schedule.realmId'],
     ] as const) {
       const res = await http.request('/api/v1/schedule?realm=55', json(admin, { method: 'PUT', body }));
       expect(res.status, body).toBe(400);
@@ -79,5 +86,33 @@ describeEachDialect('schedule API', (ctx) => {
     }
     const now = (await (await http.request('/api/v1/schedule?realm=55', json(viewer))).json()) as { described: string };
     expect(now.described).toBe('weekdays (Mon–Fri) at 18:30 (Australia/Sydney)');
+  });
+
+  it('takes the shape GET returns (read-only fields ignored) and stores a zone in its canonical spelling', async () => {
+    const got = (await (await http.request('/api/v1/schedule?realm=55', json(viewer))).json()) as Record<string, unknown>;
+    const sent = { ...got, schedule: { kind: 'daily', at: '07:15' }, timeZone: 'america/new_york' };
+    const put = await http.request('/api/v1/schedule?realm=55', json(admin, { method: 'PUT', body: JSON.stringify(sent) }));
+    expect(put.status).toBe(200);
+    expect(await put.json()).toMatchObject({ schedule: { kind: 'daily', at: '07:15' }, timeZone: 'America/New_York', described: 'daily at 07:15 (America/New_York)' });
+    const back = await http.request(
+      '/api/v1/schedule?realm=55',
+      json(admin, { method: 'PUT', body: JSON.stringify({ kind: 'weekdays', at: '18:30', timeZone: 'Australia/Sydney' }) }),
+    );
+    expect(back.status).toBe(200);
+  });
+
+  it('after disconnecting, the company last connected here: its schedule is read and an administrator can turn it off', async () => {
+    await ctx.db.updateTable('connections').set({ status: 'disconnected', disconnected_reason: 'disconnected' }).where('realm_id', '=', '55').execute();
+    try {
+      const got = await http.request('/api/v1/schedule', json(viewer));
+      expect(got.status).toBe(200);
+      expect(await got.json()).toMatchObject({ realmId: '55', described: 'weekdays (Mon–Fri) at 18:30 (Australia/Sydney)' });
+      const off = await http.request('/api/v1/schedule', json(admin, { method: 'PUT', body: '{"kind":"off"}' }));
+      expect(off.status).toBe(200);
+      expect(await off.json()).toMatchObject({ realmId: '55', described: 'off', nextDueAt: null });
+    } finally {
+      await ctx.db.updateTable('connections').set({ status: 'connected', disconnected_reason: null }).where('realm_id', '=', '55').execute();
+      await http.request('/api/v1/schedule?realm=55', json(admin, { method: 'PUT', body: JSON.stringify({ kind: 'weekdays', at: '18:30', timeZone: 'Australia/Sydney' }) }));
+    }
   });
 });

@@ -62,7 +62,14 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flash?: Flash, status: 20
               An https:// address that receives each event as JSON, signed: header X-QBO-Connect-Signature is sha256= and the hex HMAC-SHA256 of the body under the signing secret.
               Empty turns the webhook off. <span class="current">Now: {shownValue(n.webhookUrl)}.</span>
             </p>
-            <input id="notify-webhook-url" name="webhookUrl" type="url" value={typed ? typed.webhookUrl : (n.webhookUrl ?? '')} disabled={!admin} aria-describedby="notify-webhook-url-help" />
+            <input
+              id="notify-webhook-url"
+              name="webhookUrl"
+              type="url"
+              value={typed ? typed.webhookUrl : (n.webhookUrl ?? '')}
+              disabled={!admin}
+              aria-describedby="notify-webhook-url-help"
+            />
             <label for="notify-webhook-secret">Webhook signing secret</label>
             <p class="hint" id="notify-webhook-secret-help">
               16 to 200 characters, e.g. from `openssl rand -hex 32`; never shown again. Leave empty to keep the current one.{' '}

@@ -61,6 +61,8 @@ describe('the Schedule page', () => {
     const ok = await c.post('/schedule', { kind: 'daily', at: '18:30', minute: '0', timeZone: 'Europe/London', onErrors: 'sync-ready' });
     expect(ok.status).toBe(200);
     expect(c.lastHtml).toContain('Saved: daily at 18:30 (Europe/London).');
+    // The next run in the company's time, then UTC.
+    expect(c.lastHtml).toMatch(/Next scheduled sync: \w{3} \d{1,2} \w{3} \d{4} 18:30 Europe\/London \((\w{3} \d{1,2} \w{3} )?\d\d:30 UTC\)\./);
     expect(await getSchedule(app.ctx.db, '4620')).toMatchObject({ schedule: { kind: 'daily', at: '18:30' }, onErrors: 'sync-ready' });
   });
 
@@ -71,5 +73,19 @@ describe('the Schedule page', () => {
     expect(c.lastHtml).toContain('Only an administrator can change the schedule');
     expect((await c.post('/schedule', { kind: 'off', timeZone: 'UTC', onErrors: 'sync-nothing' })).status).toBe(403);
     expect((await getSchedule(app.ctx.db, '4620')).schedule.kind).toBe('daily');
+  });
+
+  it('after disconnecting, the page shows the company last connected here and an administrator can turn it off', async () => {
+    await app.ctx.db.updateTable('connections').set({ status: 'disconnected' }).where('realm_id', '=', '4620').execute();
+    try {
+      const c = await as('ada@example.com');
+      expect((await c.get('/schedule')).status).toBe(200);
+      expect(c.lastHtml).toContain('QuickBooks is not connected now');
+      expect(c.lastHtml).toContain('daily at 18:30 (Europe/London)');
+      expect((await c.post('/schedule', { kind: 'off', timeZone: 'Europe/London', onErrors: 'sync-ready' })).status).toBe(200);
+      expect((await getSchedule(app.ctx.db, '4620')).schedule.kind).toBe('off');
+    } finally {
+      await app.ctx.db.updateTable('connections').set({ status: 'connected' }).where('realm_id', '=', '4620').execute();
+    }
   });
 });

@@ -10,9 +10,9 @@ import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
-import { describeSchedule, type ScheduleConfig } from '../../connect/schedule/model.js';
+import { describeSchedule, localOccurrence, type ScheduleConfig } from '../../connect/schedule/model.js';
 import { getSchedule, setSchedule } from '../../connect/schedule/store.js';
-import { actorOf, notConnectedPage, str, webRealm, when } from './work-common.js';
+import { actorOf, knownRealm, notConnectedPage, str, when } from './work-common.js';
 
 type Flash = { kind: 'ok' | 'error'; text: string };
 
@@ -40,8 +40,10 @@ function Options({ options, value }: { options: Array<[string, string]>; value: 
 }
 
 async function show(c: Context<WebEnv>, deps: WebDeps, flash?: Flash, status: 200 | RefusalStatus = 200, typed?: Record<string, string>) {
-  const realmId = await webRealm(deps.ctx);
-  if (!realmId) return notConnectedPage(c, 'Schedule');
+  // While disconnected, the company last connected here: its schedule stays readable and can be turned off.
+  const known = await knownRealm(deps.ctx);
+  if (!known) return notConnectedPage(c, 'Schedule');
+  const realmId = known.realmId;
   const s = await getSchedule(deps.ctx.db, realmId);
   const admin = roleAtLeast(currentUser(c), 'administrator');
   const cfg: ScheduleConfig = s;
@@ -60,8 +62,14 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flash?: Flash, status: 20
       <>
         <h1>Schedule</h1>
         {flash ? <Notice kind={flash.kind}>{flash.text}</Notice> : null}
+        {known.connected ? null : (
+          <Notice kind="warn">
+            QuickBooks is not connected now: this is the schedule of the company last connected here, and no scheduled sync runs until it is connected again.{' '}
+            <a href="/connection">Connect to QuickBooks</a>, or turn the schedule off.
+          </Notice>
+        )}
         <p>
-          Now: <strong>{describeSchedule(cfg)}</strong>. {s.nextDueAt ? <>Next scheduled sync: {when(s.nextDueAt)}.</> : null}
+          Now: <strong>{describeSchedule(cfg)}</strong>. {s.nextDueAt ? <>Next scheduled sync: {localOccurrence(s.nextDueAt, s.timeZone)}.</> : null}
         </p>
         {s.last.outcome ? (
           <p>
@@ -109,8 +117,9 @@ export const schedulePage: WebPage = {
   mount(app, deps) {
     app.get('/schedule', (c) => show(c, deps));
     app.post('/schedule', pageRole('administrator'), async (c) => {
-      const realmId = await webRealm(deps.ctx);
-      if (!realmId) return notConnectedPage(c, 'Schedule');
+      const known = await knownRealm(deps.ctx);
+      if (!known) return notConnectedPage(c, 'Schedule');
+      const realmId = known.realmId;
       const body = await c.req.parseBody();
       const typed = { kind: str(body.kind), at: str(body.at), minute: str(body.minute), timeZone: str(body.timeZone), onErrors: str(body.onErrors) };
       // A field that does not apply to the kind chosen is not checked (an hourly schedule keeps no time).

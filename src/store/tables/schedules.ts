@@ -18,7 +18,7 @@ export interface ScheduleTables {
     next_due_at: string | null;
     /** The occurrence last handled by the tick. */
     last_due_at: string | null;
-    /** enqueued | skipped-busy | not-enqueued | succeeded | failed | refused | held | interrupted */
+    /** enqueued | skipped-busy | not-enqueued | blocked-not-connected | succeeded | failed | refused | held | interrupted */
     last_outcome: string | null;
     last_run_id: string | null;
     last_message: string | null;
