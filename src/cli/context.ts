@@ -60,7 +60,7 @@ function refuseMissingDatabase(config: Config): void {
 }
 
 /** The app for one CLI command, logging to stderr (pretty on a terminal). */
-export function cliApp(config: Config, level = config.logLevel): Promise<App> {
+export function cliApp(config: Config, level = config.logLevel, opts: { migrate?: 'run' | 'check' } = {}): Promise<App> {
   refuseMissingDatabase(config);
-  return createApp(config, { logger: cliLogger(level, config.logFormat) });
+  return createApp(config, { logger: cliLogger(level, config.logFormat), ...(opts.migrate ? { migrate: opts.migrate } : {}) });
 }

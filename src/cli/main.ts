@@ -7,6 +7,19 @@ import { buildProgram } from './program.js';
 import { isUserFacing } from './context.js';
 import { expectedFailure } from './expected-failures.js';
 
+/**
+ * A reader that stopped reading (`qbo-connect history | head`) closes the pipe: the next write fails
+ * with EPIPE. There is no one left to tell, so the command ends quietly, as Unix tools do.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+quietOnClosedPipe(process.stdout);
+quietOnClosedPipe(process.stderr);
+
 async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);

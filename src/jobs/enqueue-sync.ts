@@ -59,7 +59,7 @@ async function refuseIfBusy(db: Db, realmId: string, now: Date): Promise<void> {
     throw refusal('run.locked', {
       holder: actorName(queued.started_by),
       startedAt: localWhen(queued.started_at, now),
-      seconds: Math.round(DEFAULT_LOCK_TTL_MS / 1000),
+      queued: true,
     });
   }
   // A live lease by the database's clock (connect/run/lock.ts); on SQLite a holder whose process is gone is not waited for.

@@ -34,7 +34,7 @@ export class LocalJobQueue implements JobQueue {
   async add(task: JobTask, payload: Record<string, unknown>, opts: AddJobOptions = {}, trx?: Db): Promise<void> {
     const db = trx ?? this.db;
     const now = this.clock();
-    const runAt = (opts.runAt ?? now).toISOString();
+    const runAt = (opts.runAt ?? (opts.delayMs ? new Date(now.getTime() + opts.delayMs) : now)).toISOString();
     const fields = {
       task,
       payload: JSON.stringify(payload),

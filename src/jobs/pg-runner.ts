@@ -11,10 +11,16 @@
  * 0.14 release notes, quoted in triggerdotdev/trigger.dev#396), and offers
  * `WorkerUtils.forceUnlockWorkers(workerIds)` / `graphile_worker.force_unlock_workers(text[])`
  * (node_modules/graphile-worker/dist/workerUtils.js) to release the jobs of workers known to be dead
- * — never of a live one. So every worker process records a heartbeat for its
- * worker ids on the database's clock (`job_workers`), and a sweeper in every worker process unlocks
- * the ids whose heartbeat lapsed (QBO_CONNECT_WORKER_LAPSE_MS, default 60 s): a company's job is
- * taken over in about a minute, and never from a live worker (a live one beats every third of that).
+ * — never of a live one. graphile-worker 0.17 locks a job (`locked_by`) with the id of the worker
+ * POOL (`pool-…`, node_modules/graphile-worker/dist/main.js: `workerPool.id`, passed to getJob), not
+ * with its `worker-…` ids, and force_unlock_workers matches `locked_by`; so every worker process
+ * records a heartbeat for its pool id on the database's clock (`job_workers`), written when the pool
+ * is created and awaited by every task before it runs (a live process running a job always has a
+ * row), and a sweeper in every worker process unlocks the ids whose heartbeat lapsed
+ * (QBO_CONNECT_WORKER_LAPSE_MS, default 60 s), or that have no row at all although their lock is
+ * older than the lapse (a process that died between locking a job and its first heartbeat): a
+ * company's job is taken over in about a minute, and never from a live worker (a live one beats
+ * every third of that).
  * A sync retried this way is safe: recovery by journal settles the writes the dead one left
  * unanswered before anything is sent (connect/run/recover.ts), see jobs/tasks/sync.ts.
  */
@@ -36,12 +42,18 @@ export class GraphileJobQueue implements JobQueue {
   constructor(private readonly db: Db) {}
 
   async add(task: JobTask, payload: Record<string, unknown>, opts: AddJobOptions = {}, trx?: Db): Promise<void> {
+    // A delay is counted from the database's now(): graphile-worker compares run_at with it, not with this host's clock.
+    const runAt = opts.runAt
+      ? sql`${opts.runAt.toISOString()}::timestamptz`
+      : opts.delayMs
+        ? sql`now() + make_interval(secs => ${opts.delayMs / 1000}::double precision)`
+        : sql`null::timestamptz`;
     // graphile_worker.add_job (named arguments; its defaults for the rest): on `trx`, the job commits with it.
     await sql`select graphile_worker.add_job(
       ${task},
       ${JSON.stringify(payload)}::json,
       queue_name => ${opts.queueName ?? null}::text,
-      run_at => ${opts.runAt ? opts.runAt.toISOString() : null}::timestamptz,
+      run_at => ${runAt},
       max_attempts => ${opts.maxAttempts ?? null}::int,
       job_key => ${opts.jobKey ?? null}::text,
       job_key_mode => ${opts.jobKey ? (opts.jobKeyMode ?? 'replace') : 'replace'}::text
@@ -76,7 +88,9 @@ export async function startPgRunner(ctx: AppContext, queue: JobQueue, opts: PgRu
   const lapseMs = opts.lapseMs ?? DEFAULT_WORKER_LAPSE_MS;
   const concurrency = Math.max(1, opts.concurrency ?? 1);
   const me = `${os.hostname()}:${process.pid}`;
-  const workerIds = new Set<string>();
+  /** The ids graphile-worker writes in `locked_by`: this process's worker pool ids. */
+  const poolIds = new Set<string>();
+  let firstBeat: Promise<void> | undefined;
   const abort = new AbortController();
   let active = 0;
 
@@ -93,6 +107,8 @@ export async function startPgRunner(ctx: AppContext, queue: JobQueue, opts: PgRu
       };
       active += 1;
       try {
+        // A live process never runs a job without its heartbeat row (the sweeper treats a lock with no row as dead).
+        await firstBeatWritten();
         await handler((payload ?? {}) as Record<string, unknown>, t);
       } finally {
         active -= 1;
@@ -108,8 +124,28 @@ export async function startPgRunner(ctx: AppContext, queue: JobQueue, opts: PgRu
                 on conflict (worker_id) do update set beat_at = now()`.execute(db);
     }
   };
+  const every = Math.max(200, Math.floor(lapseMs / 3));
+  /** Resolves once every pool id has a heartbeat row; retried every beat interval until the database answers. */
+  const firstBeatWritten = async (): Promise<void> => {
+    for (;;) {
+      try {
+        firstBeat ??= beat([...poolIds]);
+        await firstBeat;
+        return;
+      } catch (err) {
+        firstBeat = undefined;
+        if (abort.signal.aborted) throw err;
+        logger.warn({ err: String(err) }, 'worker heartbeat failed; the job waits for it');
+        await new Promise((r) => setTimeout(r, every));
+      }
+    }
+  };
   const lapse = sql.raw(`interval '${Math.max(1, Math.round(lapseMs))} milliseconds'`);
-  /** Unlocks the jobs and queues of workers with no heartbeat within the lapse (and locked at least that long). */
+  /**
+   * Unlocks the jobs and queues locked at least the lapse ago by a pool whose heartbeat lapsed, or
+   * that has no heartbeat row (its process died before the first one: a live process writes it
+   * before running anything). Never this process's own pools.
+   */
   const sweep = async () => {
     const { rows } = await sql<{ worker_id: string }>`
       select distinct locked_by as worker_id from (
@@ -119,7 +155,7 @@ export async function startPgRunner(ctx: AppContext, queue: JobQueue, opts: PgRu
       ) l
       where l.locked_at < now() - ${lapse}
         and not exists (select 1 from job_workers w where w.worker_id = l.locked_by and w.beat_at > now() - ${lapse})`.execute(db);
-    const dead = rows.map((r) => r.worker_id).filter((id) => !workerIds.has(id));
+    const dead = rows.map((r) => r.worker_id).filter((id) => !poolIds.has(id));
     if (dead.length) {
       await sql`select graphile_worker.force_unlock_workers(${dead}::text[])`.execute(db);
       logger.warn({ workers: dead }, 'unlocked the jobs of workers whose heartbeat lapsed (their process ended)');
@@ -129,13 +165,15 @@ export async function startPgRunner(ctx: AppContext, queue: JobQueue, opts: PgRu
 
   // Listened to before `run` creates the workers, so each worker's first heartbeat is written at once.
   const events: WorkerEvents = new EventEmitter();
-  events.on('worker:create', ({ worker }) => {
-    workerIds.add(worker.workerId);
-    void beat([worker.workerId]).catch(() => {});
+  // 'pool:create' is emitted before the pool's workers ask for a job (graphile-worker main.js).
+  events.on('pool:create', ({ workerPool }) => {
+    poolIds.add(workerPool.id);
+    firstBeat = beat([...poolIds]);
+    firstBeat.catch(() => {});
   });
-  events.on('worker:stop', ({ worker }) => {
-    workerIds.delete(worker.workerId);
-    void sql`delete from job_workers where worker_id = ${worker.workerId}`.execute(db).catch(() => {});
+  events.on('pool:release', ({ workerPool }) => {
+    poolIds.delete(workerPool.id);
+    void sql`delete from job_workers where worker_id = ${workerPool.id}`.execute(db).catch(() => {});
   });
   const runner: Runner = await run({
     events,
@@ -151,8 +189,7 @@ export async function startPgRunner(ctx: AppContext, queue: JobQueue, opts: PgRu
     parsedCronItems: parseCronItems(recurringFor(opts.tasks).map((r) => ({ task: r.task, match: r.cron, identifier: `qbo-connect:${r.task}`, options: { backfillPeriod: 0 } }))),
   });
 
-  const every = Math.max(200, Math.floor(lapseMs / 3));
-  const heart = setInterval(() => void beat([...workerIds]).catch((err: unknown) => logger.warn({ err: String(err) }, 'worker heartbeat failed')), every);
+  const heart = setInterval(() => void beat([...poolIds]).catch((err: unknown) => logger.warn({ err: String(err) }, 'worker heartbeat failed')), every);
   const sweeper = setInterval(() => void sweep().catch((err: unknown) => logger.warn({ err: String(err) }, 'worker sweep failed')), every);
   heart.unref();
   sweeper.unref();
@@ -167,7 +204,7 @@ export async function startPgRunner(ctx: AppContext, queue: JobQueue, opts: PgRu
         clearInterval(sweeper);
         await runner.stop();
         clearInterval(heart);
-        const ids = [...workerIds];
+        const ids = [...poolIds];
         if (ids.length) await sql`delete from job_workers where worker_id = any(${ids}::text[])`.execute(db).catch(() => {});
       })();
       return stopping;

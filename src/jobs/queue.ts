@@ -23,6 +23,11 @@ export interface AddJobOptions {
   jobKeyMode?: 'replace' | 'preserve_run_at';
   /** Not before this time (the database's clock on PostgreSQL). Default: now. */
   runAt?: Date;
+  /**
+   * Not before this long from now, measured on the clock that runs the jobs (the database's on
+   * PostgreSQL, where a host clock ahead or behind would hold or hurry the job). Ignored with `runAt`.
+   */
+  delayMs?: number;
   /** Default 25 (graphile-worker's); a sync job is retried only through recovery by journal. */
   maxAttempts?: number;
 }

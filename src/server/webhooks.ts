@@ -74,7 +74,7 @@ export function webhooksApi(ctx: AppContext): Hono {
       await ctx.jobs.add(
         'company-changes',
         { realmId },
-        { queueName: companyQueue(realmId), jobKey: changesJobKey(realmId), jobKeyMode: 'preserve_run_at', runAt: new Date(now + COALESCE_MS) },
+        { queueName: companyQueue(realmId), jobKey: changesJobKey(realmId), jobKeyMode: 'preserve_run_at', delayMs: COALESCE_MS },
       );
       queued += 1;
     }

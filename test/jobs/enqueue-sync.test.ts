@@ -56,7 +56,10 @@ describe.each(dialects)('enqueueSync [%s]', (dialect) => {
     const runs = await runsOf(ctx);
     expect(runs).toHaveLength(1);
     expect(runs[0]!.status).toBe('queued');
-    expect((err as Error).message).toContain(`started by ${runs[0]!.started_by.slice(5)}`);
+    // Queued, not running: it says so (waiting for a worker), not "already running… no sign of life".
+    expect((err as Error).message).toContain(`already queued: asked for by ${runs[0]!.started_by.slice(5)}`);
+    expect((err as Error).message).toContain('waiting for a worker');
+    expect((err as Error).message).not.toContain('sign of life');
     // Another company is not held up.
     await enqueueSync(ctx, { realmId: '43', actor: 'user:ann@example.com' });
   });

@@ -17,15 +17,11 @@ import { enqueueSync } from '../../src/jobs/enqueue-sync.js';
 import { connectedApp } from '../helpers/emulator-company.js';
 import { api, connect } from '../helpers/emulator-connect.js';
 import { testConfig } from '../helpers/config.js';
-import { clonePostgres } from '../helpers/db.js';
+import { clonePostgres, dialects, emptyPostgres } from '../helpers/db.js';
 import { testDate } from '../helpers/test-time.js';
 import { readyDemo } from '../sync/demo-setup.js';
-import { bin, killIfRunning, runningUrl, spawnStart, type Started } from './spawn-start.js';
-import { createApiToken } from '../../src/accounts/api-tokens.js';
-import { createUser } from '../../src/accounts/users.js';
-import { openDatabase } from '../../src/store/db.js';
+import { bin, killIfRunning, spawnStart } from './spawn-start.js';
 import { freePort } from '../helpers/net.js';
-import path from 'node:path';
 
 const LAPSE_MS = 3_000;
 let emu: RunningEmulator;
@@ -144,50 +140,33 @@ it('worker on SQLite: exit 2, one line saying start runs the jobs', async () => 
   expect(lines[0]).toMatch(/`qbo-connect start` runs the jobs/);
 }, 30_000);
 
-it('start --no-worker [sqlite]: POST /sync answers 202 and the run waits queued; the next start runs it (a restart finds queued jobs)', async () => {
-  const company = emu.control.seedCompany({ preset: 'au', name: 'No worker' });
-  const c = await connectedApp(emu, { company: company.realmId, config: testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url }) });
-  const user = await createUser(c.app.ctx.db, { email: 'book@example.com', name: 'Book Keeper', role: 'bookkeeper' }, c.app.ctx.clock());
-  const { token } = await createApiToken(c.app.ctx.db, user.id, 'ops test', c.app.ctx.clock());
-  await c.app.close();
+it.runIf(dialects.includes('postgres'))('worker on an unmigrated PostgreSQL database: exit 2, one line naming qbo-connect migrate; nothing migrated', async () => {
+  const empty = await emptyPostgres();
+  drops.push(empty.drop);
+  const w = spawnWorker({ ...process.env, DATABASE_URL: empty.url, QBO_CONNECT_SECRET: 'a-test-secret-of-enough-length-0123456789', QBO_CONNECT_LOG_LEVEL: 'silent', QBO_CONNECT_DATA_DIR: testConfig({}).dataDir });
+  const end = await w.exited;
+  expect(end.code).toBe(2);
+  const lines = w.out().trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/run `qbo-connect migrate` first/);
+  const opened = await createApp(testConfig({ DATABASE_URL: empty.url }), { migrate: 'check' }).catch((err: unknown) => err);
+  expect(String(opened)).toMatch(/lacks \d+ migrations/);
+}, 60_000);
+
+it('start --no-worker [sqlite]: exit 2, one line (no worker can exist on SQLite, so its clicks could never run)', async () => {
   const { DATABASE_URL: _none, ...base } = process.env;
-  const env = { ...base, QBO_CONNECT_SECRET: undefined, QBO_CONNECT_DATA_DIR: c.config.dataDir, QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url };
-  const auth = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
-  let s: Started | undefined = spawnStart(['--no-worker', '--port', String(await freePort())], env);
+  const s = spawnStart(['--no-worker', '--port', String(await freePort())], { ...base, QBO_CONNECT_LOG_LEVEL: 'silent', QBO_CONNECT_DATA_DIR: testConfig({}).dataDir });
   try {
-    const url = await runningUrl(s);
-    const res = await fetch(`${url}/api/v1/sync?realm=${c.realmId}`, { method: 'POST', headers: auth });
-    expect(res.status, await res.clone().text()).toBe(202);
-    const { runId, status } = (await res.json()) as { runId: string; status: string };
-    expect(status).toBe('queued');
-    await sleep(1_000);
-    const still = (await (await fetch(`${url}/api/v1/sync/runs/${runId}`, { headers: auth })).json()) as { run: { status: string } };
-    expect(still.run.status).toBe('queued');
-    const again = await fetch(`${url}/api/v1/sync?realm=${c.realmId}`, { method: 'POST', headers: auth });
-    expect(again.status).toBe(409);
-    s.child.kill('SIGTERM');
-    expect((await s.exited).code).toBe(0);
-    s = spawnStart(['--port', String(await freePort())], env);
-    await runningUrl(s);
-    const opened = await openDatabase({ sqliteFile: path.join(c.config.dataDir, 'qbo-connect.db'), migrate: false });
-    try {
-      const run = await waitFor(
-        'the queued run to end',
-        () => opened.db.selectFrom('runs').select(['status', 'message']).where('id', '=', runId).executeTakeFirstOrThrow(),
-        (r) => r.status !== 'queued' && r.status !== 'running',
-      );
-      // The seeded company has no practice records to send: the run ends, honestly, whatever it had to do.
-      expect(['succeeded', 'refused']).toContain(run.status);
-      expect(await opened.db.selectFrom('local_jobs').select('id').execute()).toEqual([]);
-    } finally {
-      await opened.close();
-    }
-    s.child.kill('SIGTERM');
-    expect((await s.exited).code).toBe(0);
+    const end = await s.exited;
+    expect(end.code).toBe(2);
+    expect(s.out()).toBe('');
+    const lines = s.err().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/--no-worker needs PostgreSQL \(DATABASE_URL\)/);
   } finally {
     killIfRunning(s);
   }
-}, 120_000);
+}, 30_000);
 
 describe('workers on PostgreSQL', () => {
   it('SIGKILL the worker running a sync: another takes the job over after the heartbeat lapse; each document once, every run closed', async () => {

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { qboClientFor } from '../../src/connect/connection/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
 import { acquireSyncLock } from '../../src/connect/run/lock.js';
-import { sync } from '../../src/connect/run/sync.js';
+import { insertRun, sync } from '../../src/connect/run/sync.js';
 import { ConnectionLostError } from '../../src/qbo/fault.js';
 import type { CompanyClient } from '../../src/qbo/client.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';
@@ -78,8 +78,14 @@ describe.each(dialects)('disconnect while a sync runs [%s]', (dialect) => {
     const status = await cli(['status', '--json']);
     expect((JSON.parse(status.out) as { state: string }).state).toBe('connected');
     await lock.release();
+    // A run queued for a worker (none ran it yet) is closed by the disconnect, never left queued.
+    await insertRun(c.app.ctx.db, { id: 'run-queued-at-disconnect', realmId: c.realmId, actor: 'user:ann@example.com', at: c.app.ctx.clock(), status: 'queued' });
     const done = await cli(['disconnect']);
     expect(done.code, done.err).toBe(0);
+    const queued = await c.app.ctx.db.selectFrom('runs').select(['status', 'finished_at', 'message']).where('id', '=', 'run-queued-at-disconnect').executeTakeFirstOrThrow();
+    expect(queued.status).toBe('refused');
+    expect(queued.finished_at).not.toBeNull();
+    expect(queued.message).toContain('disconnected from QuickBooks before a worker ran it');
     expect((JSON.parse((await cli(['status', '--json'])).out) as { state: string }).state).toBe('disconnected');
   }, 60_000);
 });

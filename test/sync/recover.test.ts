@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { qboClientFor } from '../../src/connect/connection/qbo-client.js';
 import { noCrash } from '../../src/connect/run/crash-point.js';
+import { Drain } from '../../src/connect/run/drain.js';
 import type { RunDeps } from '../../src/connect/run/context.js';
 import { journalWrites, type JournalEntry } from '../../src/connect/run/journal.js';
 import { resolveByPerson, settleWrites } from '../../src/connect/run/recover.js';
@@ -240,5 +241,25 @@ describe.each(dialects)('recovery of unresolved writes against the emulator (req
     // Settling again finds nothing left to do, and QBO is not written again.
     expect(await settleWrites(deps, c.realmId, 'run-recover')).toMatchObject({ found: 0 });
     expect((await client.read('Invoice', inv.Id)).SyncToken).toBe(now.SyncToken);
+  });
+
+  it('a shutdown (SIGTERM) during the processing-window wait closes the sync interrupted at once, with a finish time', async () => {
+    await journalWrites(c.app.ctx.db, [entry('INV-STOP', invoiceBody('INV-STOP'))], c.app.ctx.clock());
+    const drain = new Drain();
+    const waits: number[] = [];
+    // The wait would outlast any shutdown timeout: it ends only by the drain.
+    const sleep = (ms: number) => {
+      waits.push(ms);
+      drain.begin('SIGTERM', c.app.ctx.clock());
+      return new Promise<void>(() => {});
+    };
+    const plan = handPlanner(c.app.ctx.db, () => []);
+    const r = await sync({ ...deps, processingWindowMs: 60_000, sleep, drain, buildPlan: plan }, { realmId: c.realmId, actor: 'test' });
+    expect(waits).toHaveLength(1);
+    expect(r.status).toBe('interrupted');
+    expect(r.message).toContain('SIGTERM');
+    expect(r.summary.finishedAt).not.toBeNull();
+    // The write stays pending for the next sync's recovery.
+    expect((await c.app.ctx.db.selectFrom('journal').select('status').where('record_key', '=', 'INV-STOP').executeTakeFirstOrThrow()).status).toBe('pending');
   });
 });

@@ -32,6 +32,11 @@ export function registerStart(program: Command): void {
     .option('--no-worker', 'do not run jobs (syncs, schedules) in this process: a web-only host, with `qbo-connect worker` elsewhere (PostgreSQL)')
     .action(async (opts: { migrate: boolean; worker: boolean }, cmd: Command) => {
       const config = configFrom(cmd);
+      // On SQLite no other process can run jobs (`qbo-connect worker` is PostgreSQL only): a web-only
+      // start would accept clicks whose runs wait queued forever.
+      if (!opts.worker && !config.databaseUrl) {
+        throw userError('start --no-worker needs PostgreSQL (DATABASE_URL), where `qbo-connect worker` runs the jobs; with SQLite, `qbo-connect start` runs them in its own process.');
+      }
       // The handlers are in place before start-up: a supervisor's SIGTERM (or a Ctrl-C) while the
       // database opens or migrations run stops after start-up's current step, with a line, instead of
       // the default exit 143 with nothing said (issue 17).

@@ -27,7 +27,9 @@ export function registerWorker(program: Command): void {
       if (!config.databaseUrl) {
         throw userError('qbo-connect worker runs jobs on PostgreSQL (DATABASE_URL); with SQLite, `qbo-connect start` runs the jobs in its own process.');
       }
-      const app = await cliApp(config);
+      // A worker only checks the database is current (like `start --no-migrate`): migrating is the
+      // release step's (`qbo-connect migrate`), never a side effect of adding a worker.
+      const app = await cliApp(config, config.logLevel, { migrate: 'check' });
       const { logger } = app.ctx;
       const drain = new Drain();
       app.ctx.drain = drain;

@@ -254,6 +254,14 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
         }
       }
       await store.markDisconnected(target.realmId, opts.revoke === false ? 'logged-out' : 'disconnected', actor);
+      // A run still queued for a worker can never run now: closed refused with a sentence, so it neither
+      // waits forever nor keeps refusing the next click (its job, when it runs, finds it closed and ends).
+      await deps.db
+        .updateTable('runs')
+        .set({ status: 'refused', finished_at: now.toISOString(), message: 'The sync did not start: the company was disconnected from QuickBooks before a worker ran it. Connect again, then sync.' })
+        .where('realm_id', '=', target.realmId)
+        .where('status', '=', 'queued')
+        .execute();
       log.info({ realmId: target.realmId, actor, revoked: opts.revoke !== false && !revokeNote }, 'QuickBooks disconnected');
       const status = statusOf(await store.get(target.realmId), deps.clock());
       return { ...status, message: status.message + revokeNote };

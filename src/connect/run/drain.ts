@@ -18,6 +18,12 @@ export interface DrainState {
 export class Drain {
   private begun: DrainState | undefined;
   private readonly runs = new Map<string, Promise<unknown>>();
+  private readonly stopping = new AbortController();
+
+  /** Aborted by `begin`: a wait inside a run (recovery's processing window) ends at once and the run closes interrupted. */
+  get signal(): AbortSignal {
+    return this.stopping.signal;
+  }
 
   /** True from the stop signal on: nothing new starts, running syncs stop between batches. */
   get draining(): boolean {
@@ -30,6 +36,7 @@ export class Drain {
 
   begin(signal: string, at: Date): void {
     this.begun ??= { signal, since: at.toISOString() };
+    this.stopping.abort();
   }
 
   /** Throws the 503 refusal while draining: a sync (or any change) must not start in a process that is stopping. */

@@ -188,15 +188,16 @@ function summary(r: NonNullable<RunRow>): RunSummary {
  * A run stored as "running" whose process is gone shows as interrupted at once, not only when the
  * next sync or recover marks it: it is alive only while its company's lock names it (or names no
  * run yet, the moment between taking the lock and opening the run) and that lock's lease has not
- * lapsed, and its holder, when on this machine, still exists.
+ * lapsed, and its holder, when on this machine, still exists. An interrupted run always has a finish
+ * time: for one found dead here, the moment it was found so (as markInterruptedRuns stores it).
  */
-async function withLiveness(db: Db, rows: NonNullable<RunRow>[], _now: Date): Promise<NonNullable<RunRow>[]> {
+async function withLiveness(db: Db, rows: NonNullable<RunRow>[], now: Date): Promise<NonNullable<RunRow>[]> {
   const running = rows.filter((r) => r.status === 'running');
   if (!running.length) return rows;
   // The lease is judged by the database's clock, as the lock itself judges it (lock.ts).
   const locks = await liveLocks(db, [...new Set(running.map((r) => r.realm_id))]);
   const alive = (r: NonNullable<RunRow>) => locks.some((l) => l.realm_id === r.realm_id && (l.run_id === r.id || l.run_id === null));
-  return rows.map((r) => (r.status !== 'running' || alive(r) ? r : { ...r, status: 'interrupted', message: r.message ?? sentence('run.lapsed', { runId: r.id }) }));
+  return rows.map((r) => (r.status !== 'running' || alive(r) ? r : { ...r, status: 'interrupted', finished_at: r.finished_at ?? now.toISOString(), message: r.message ?? sentence('run.lapsed', { runId: r.id }) }));
 }
 
 export interface HistoryReadOptions {

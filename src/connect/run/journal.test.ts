@@ -213,6 +213,7 @@ describeEachDialect(
       await t.db.updateTable('sync_locks').set({ expires_at: '2000-01-01T00:00:00.000Z' }).where('realm_id', '=', '42').execute();
       const lapsed = await getRun(t.db, 'run-3', at(60_001));
       expect(lapsed.status).toBe('interrupted');
+      expect(lapsed.finishedAt).toBe(at(60_001).now.toISOString());
       expect(lapsed.message).toContain('stopped before it finished: its process ended');
       expect((await listRuns(t.db, { realmId: '42', ...at(60_001) })).find((r) => r.id === 'run-3')!.status).toBe('interrupted');
       // The store still says running until the next sync or recover marks it; nothing was written by reading.

@@ -53,6 +53,8 @@ export interface RunContext {
   detail?: string;
   holder?: string;
   startedAt?: string;
+  /** run.locked: the company's run is queued (waiting for a worker), not running. */
+  queued?: boolean;
   count?: number;
   /** How many records a run planned (with `count`, how many of them it never reached). */
   total?: number;
@@ -67,7 +69,9 @@ const listed = (items: string[] | undefined, max = 10) => (!items?.length ? '' :
 
 export const sentences: Record<RunReason, (c: RunContext) => string> = {
   'run.locked': (c) =>
-    `A sync of this company is already running: started by ${c.holder ?? 'someone'} ${c.startedAt ?? 'a moment ago'}. Wait for it to finish; if it was stopped without finishing, a new sync can start once it has given no sign of life for ${c.seconds ?? 60} seconds.`,
+    c.queued
+      ? `A sync of this company is already queued: asked for by ${c.holder ?? 'someone'} ${c.startedAt ?? 'a moment ago'}, and waiting for a worker to run it. Wait for it to run; a new sync can be asked for once it has finished.`
+      : `A sync of this company is already running: started by ${c.holder ?? 'someone'} ${c.startedAt ?? 'a moment ago'}. Wait for it to finish; if it was stopped without finishing, a new sync can start once it has given no sign of life for ${c.seconds ?? 60} seconds.`,
   'run.plan-errors': (c) =>
     `The sync did not start: ${c.count ?? 0} record${c.count === 1 ? ' has an error' : 's have errors'}: ${listed(c.list).replace(/\.$/, '')}. Fix them in the practice system or skip them (\`qbo-connect skip <kind> <id>\`), then sync again.`,
   'run.not-connected': () => 'No QuickBooks company is connected: run `qbo-connect connect` (or use Connect in the web app), then sync again.',

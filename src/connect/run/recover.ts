@@ -16,7 +16,8 @@ import { OutcomeUnknownError, QboFault } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
 import { isQboFailure } from '../../qbo/reasons.js';
 import type { EntityName } from '../../qbo/wire-types.js';
-import { DEFAULT_PROCESSING_WINDOW_MS, hasMarker, markerOf, nameEntities, type RunDeps } from './context.js';
+import { DEFAULT_PROCESSING_WINDOW_MS, hasMarker, markerOf, nameEntities, StopRequestedError, type RunDeps } from './context.js';
+import type { Drain } from './drain.js';
 import { contentHash } from '../../hash.js';
 import { markNotSent, recordProblem, resolveWrite, unresolvedWrites, type JournalRow } from './journal.js';
 import { refusal, sentence } from './reasons.js';
@@ -237,6 +238,26 @@ async function sentBeforeOf(deps: RunDeps, rows: JournalRow[]): Promise<Map<numb
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * The processing-window wait, cut short by a shutdown (SIGTERM): it throws StopRequestedError, so the
+ * run closes `interrupted` at once (the writes stay pending for the next sync's recovery) instead of
+ * outliving the shutdown timeout and being found lapsed later.
+ */
+async function waitUnlessStopping(deps: RunDeps, ms: number): Promise<void> {
+  // A sync's deps carry the process's drain (SyncDeps); `recover` and tests may have none.
+  const stop = (deps as RunDeps & { drain?: Drain }).drain?.signal;
+  if (stop?.aborted) throw new StopRequestedError();
+  if (!stop) return (deps.sleep ?? defaultSleep)(ms);
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<'stopped'>((resolve) => {
+    onAbort = () => resolve('stopped');
+    stop.addEventListener('abort', onAbort, { once: true });
+  });
+  const outcome = await Promise.race([(deps.sleep ?? defaultSleep)(ms).then(() => 'slept' as const), stopped]);
+  stop.removeEventListener('abort', onAbort!);
+  if (outcome === 'stopped') throw new StopRequestedError();
+}
+
+/**
  * Settles the given pending writes (all of them for the company when `rows` is omitted), each on its
  * own: a write that cannot be looked up stays pending (counted as unknown, named in history by the
  * caller) and never stops the others. A create not found while QBO could still be storing it (inside
@@ -292,7 +313,7 @@ export async function settleWrites(
   if (early.length) {
     const waitMs = Math.max(...early.map((r) => sentBefore.get(r.id)! + window)) - now().getTime();
     deps.logger.info({ realmId, writes: early.length, waitMs }, 'recovery: writes not found yet; waiting until QuickBooks can no longer be storing them');
-    await (deps.sleep ?? defaultSleep)(waitMs);
+    await waitUnlessStopping(deps, waitMs);
     const again = await findCreated(deps, early);
     for (const r of early) {
       look.found.delete(r.id);
