@@ -71,11 +71,7 @@ export function webhooksApi(ctx: AppContext): Hono {
       // A company not connected here (or disconnected) is acknowledged and ignored: a non-2xx would
       // only make Intuit send it again for hours (its retry schedule), and there is nothing to do.
       if (!connected.has(realmId)) continue;
-      await ctx.jobs.add(
-        'company-changes',
-        { realmId },
-        { queueName: companyQueue(realmId), jobKey: changesJobKey(realmId), jobKeyMode: 'preserve_run_at', delayMs: COALESCE_MS },
-      );
+      await ctx.jobs.add('company-changes', { realmId }, { queueName: companyQueue(realmId), jobKey: changesJobKey(realmId), jobKeyMode: 'preserve_run_at', delayMs: COALESCE_MS });
       queued += 1;
     }
     // Remembered only once queued: a delivery that failed here must count as new when Intuit retries it.

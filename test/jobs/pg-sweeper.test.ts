@@ -29,7 +29,16 @@ async function pgContext(): Promise<AppContext> {
   });
   const clock = () => new Date();
   const config = { databaseUrl: clone.url, shutdownTimeout: 5, workerLapseMs: LAPSE_MS } as Config;
-  return { config, db: opened.db, dialect: 'postgres', clock, logger: createLogger('silent'), version: 'test', qbo: undefined as never, jobs: createJobQueue(opened.db, 'postgres', clock) };
+  return {
+    config,
+    db: opened.db,
+    dialect: 'postgres',
+    clock,
+    logger: createLogger('silent'),
+    version: 'test',
+    qbo: undefined as never,
+    jobs: createJobQueue(opened.db, 'postgres', clock),
+  };
 }
 
 async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {

@@ -140,18 +140,28 @@ it('worker on SQLite: exit 2, one line saying start runs the jobs', async () => 
   expect(lines[0]).toMatch(/`qbo-connect start` runs the jobs/);
 }, 30_000);
 
-it.runIf(dialects.includes('postgres'))('worker on an unmigrated PostgreSQL database: exit 2, one line naming qbo-connect migrate; nothing migrated', async () => {
-  const empty = await emptyPostgres();
-  drops.push(empty.drop);
-  const w = spawnWorker({ ...process.env, DATABASE_URL: empty.url, QBO_CONNECT_SECRET: 'a-test-secret-of-enough-length-0123456789', QBO_CONNECT_LOG_LEVEL: 'silent', QBO_CONNECT_DATA_DIR: testConfig({}).dataDir });
-  const end = await w.exited;
-  expect(end.code).toBe(2);
-  const lines = w.out().trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/run `qbo-connect migrate` first/);
-  const opened = await createApp(testConfig({ DATABASE_URL: empty.url }), { migrate: 'check' }).catch((err: unknown) => err);
-  expect(String(opened)).toMatch(/lacks \d+ migrations/);
-}, 60_000);
+it.runIf(dialects.includes('postgres'))(
+  'worker on an unmigrated PostgreSQL database: exit 2, one line naming qbo-connect migrate; nothing migrated',
+  async () => {
+    const empty = await emptyPostgres();
+    drops.push(empty.drop);
+    const w = spawnWorker({
+      ...process.env,
+      DATABASE_URL: empty.url,
+      QBO_CONNECT_SECRET: 'a-test-secret-of-enough-length-0123456789',
+      QBO_CONNECT_LOG_LEVEL: 'silent',
+      QBO_CONNECT_DATA_DIR: testConfig({}).dataDir,
+    });
+    const end = await w.exited;
+    expect(end.code).toBe(2);
+    const lines = w.out().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/run `qbo-connect migrate` first/);
+    const opened = await createApp(testConfig({ DATABASE_URL: empty.url }), { migrate: 'check' }).catch((err: unknown) => err);
+    expect(String(opened)).toMatch(/lacks \d+ migrations/);
+  },
+  60_000,
+);
 
 it('start --no-worker [sqlite]: exit 2, one line (no worker can exist on SQLite, so its clicks could never run)', async () => {
   const { DATABASE_URL: _none, ...base } = process.env;

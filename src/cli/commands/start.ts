@@ -35,7 +35,9 @@ export function registerStart(program: Command): void {
       // On SQLite no other process can run jobs (`qbo-connect worker` is PostgreSQL only): a web-only
       // start would accept clicks whose runs wait queued forever.
       if (!opts.worker && !config.databaseUrl) {
-        throw userError('start --no-worker needs PostgreSQL (DATABASE_URL), where `qbo-connect worker` runs the jobs; with SQLite, `qbo-connect start` runs them in its own process.');
+        throw userError(
+          'start --no-worker needs PostgreSQL (DATABASE_URL), where `qbo-connect worker` runs the jobs; with SQLite, `qbo-connect start` runs them in its own process.',
+        );
       }
       // The handlers are in place before start-up: a supervisor's SIGTERM (or a Ctrl-C) while the
       // database opens or migrations run stops after start-up's current step, with a line, instead of

@@ -258,7 +258,11 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
       // waits forever nor keeps refusing the next click (its job, when it runs, finds it closed and ends).
       await deps.db
         .updateTable('runs')
-        .set({ status: 'refused', finished_at: now.toISOString(), message: 'The sync did not start: the company was disconnected from QuickBooks before a worker ran it. Connect again, then sync.' })
+        .set({
+          status: 'refused',
+          finished_at: now.toISOString(),
+          message: 'The sync did not start: the company was disconnected from QuickBooks before a worker ran it. Connect again, then sync.',
+        })
         .where('realm_id', '=', target.realmId)
         .where('status', '=', 'queued')
         .execute();

@@ -197,7 +197,11 @@ async function withLiveness(db: Db, rows: NonNullable<RunRow>[], now: Date): Pro
   // The lease is judged by the database's clock, as the lock itself judges it (lock.ts).
   const locks = await liveLocks(db, [...new Set(running.map((r) => r.realm_id))]);
   const alive = (r: NonNullable<RunRow>) => locks.some((l) => l.realm_id === r.realm_id && (l.run_id === r.id || l.run_id === null));
-  return rows.map((r) => (r.status !== 'running' || alive(r) ? r : { ...r, status: 'interrupted', finished_at: r.finished_at ?? now.toISOString(), message: r.message ?? sentence('run.lapsed', { runId: r.id }) }));
+  return rows.map((r) =>
+    r.status !== 'running' || alive(r)
+      ? r
+      : { ...r, status: 'interrupted', finished_at: r.finished_at ?? now.toISOString(), message: r.message ?? sentence('run.lapsed', { runId: r.id }) },
+  );
 }
 
 export interface HistoryReadOptions {
