@@ -18,6 +18,7 @@ import { importDocument } from '../../src/practice/import.js';
 import { createRecord, updateRecord } from '../../src/practice/store.js';
 import { actOnHeld, listActions, listHeld, undoHeldAction } from '../../src/connect/held/index.js';
 import { isUserFacing } from '../../src/user-facing-error.js';
+import { applyQboChanges } from '../../src/connect/changes/apply.js';
 import { hasAnyPayment, practicePaid, type AccountantEdit as EditFacts, type Model } from './model.js';
 import { baseContact, dayOf, invoice, payment } from './practice.js';
 import { disconnect, reconnect, type System } from './system.js';
@@ -385,6 +386,60 @@ export class Sync implements Cmd {
   toString = () => `sync(${this.fault})`;
 }
 
+/**
+ * A scheduled sync whose company says "sync the ready rows and hold the rest" (issue 16): rows with
+ * preview errors, and the rows that need them, are held in this run's history and not sent; the rest
+ * is written as a plain sync would. Whatever earlier state it meets, the invariants must still hold.
+ */
+export class ScheduledHoldSync implements Cmd {
+  check = () => true;
+  async run(_m: Model, r: Real) {
+    const realmId = r.sys.realmId;
+    const deps = syncDepsFor(r.sys.app.ctx, realmId, { processingWindowMs, env: {}, client: clientOptions });
+    const res = await sync(deps, { realmId, actor: 'schedule', onPlanErrors: 'hold' });
+    r.log.push(`  scheduledHoldSync: ${res.status} ${JSON.stringify(pickCounts(res.summary))}${res.message ? ` — ${res.message.slice(0, 300)}` : ''}`);
+  }
+  toString = () => 'scheduledHoldSync()';
+}
+
+/**
+ * What a QBO webhook sets off (issue 16): the company-changes task's engine — change data capture
+ * since the company's cursor notes linked records edited in QBO, and an import-only run imports QBO
+ * payments when payments are imported — wired as jobs/tasks/company-changes.ts wires it, with the
+ * model's short processing window. Running it between any two steps must change no invariant.
+ */
+export class CompanyChanges implements Cmd {
+  check = (m: Readonly<Model>) => m.connected;
+  async run(_m: Model, r: Real) {
+    const ctx = r.sys.app.ctx;
+    const realmId = r.sys.realmId;
+    const deps = syncDepsFor(ctx, realmId, { processingWindowMs, env: {}, client: clientOptions });
+    try {
+      const res = await applyQboChanges(
+        {
+          db: ctx.db,
+          clock: r.sys.clock,
+          logger: ctx.logger,
+          client: deps.client,
+          importPayments: async () => {
+            const run = await sync(deps, { realmId, actor: 'QBO webhook', only: 'payments-import' });
+            return { runId: run.runId, status: run.status };
+          },
+        },
+        realmId,
+      );
+      r.log.push(
+        `  companyChanges: ${res.outcome}, marked ${res.marked}, cleared ${res.cleared}, new payments ${res.newPayments}${res.importRun ? `, import run ${res.importRun.status}` : ''}`,
+      );
+    } catch (err) {
+      // A refusal (the company's lock, the connection) is what the queue retries later; nothing changed.
+      if (!isUserFacing(err)) throw err;
+      r.log.push(`  companyChanges: refused — ${(err as Error).message.slice(0, 200)}`);
+    }
+  }
+  toString = () => 'companyChanges()';
+}
+
 const pickCounts = (s: { created: number; adopted: number; updated: number; voided: number; imported: number; failed: number; held: number }) => ({
   created: s.created,
   adopted: s.adopted,
@@ -524,6 +579,8 @@ export const commandKinds = [
   'disconnectMidSync',
   'resolveHeld',
   'undoHeld',
+  'scheduledHoldSync',
+  'companyChanges',
 ] as const;
 export type CommandKind = (typeof commandKinds)[number];
 
@@ -564,6 +621,8 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
     disconnectMidSync: fc.constant(new DisconnectMidSync()),
     resolveHeld: fc.tuple(which, fc.constantFrom('keep-qbo' as const, 'send-ours' as const, 'skip' as const)).map(([w, a]) => new ResolveHeld(w, a)),
     undoHeld: which.map((w) => new UndoHeld(w)),
+    scheduledHoldSync: fc.constant(new ScheduledHoldSync()),
+    companyChanges: fc.constant(new CompanyChanges()),
   };
   const reconnectArb = fc.constant(new Connection(true));
   // Syncs come often: every other kind of step matters only when a sync follows it.
