@@ -91,11 +91,23 @@ for line in "${lines[@]}"; do
   if [ ! -f "$prebuild" ]; then
     tar czf "$prebuild.part" -C "$app/node_modules/better-sqlite3" build/Release/better_sqlite3.node && mv "$prebuild.part" "$prebuild"
   fi
-  # Production dependencies only: not one devDependency is installed, so none can be loaded.
+  # Production dependencies only: no devDependency is installed for its own sake, so none can be loaded
+  # by our code. One a runtime dependency itself depends on is there for that package (graphile-worker
+  # lists @types/pg, which lists @types/node), not for us: it is named only when nothing installed needs it.
   devInstalled="$(node -e '
+    const fs = require("fs");
     const [pkg, nm] = process.argv.slice(1);
     const dev = Object.keys(require(pkg).devDependencies ?? {});
-    console.log(dev.filter((d) => require("fs").existsSync(nm + "/" + d)).join(" "));
+    const dirs = fs.readdirSync(nm).flatMap((d) => (d.startsWith("@") ? fs.readdirSync(nm + "/" + d).map((s) => d + "/" + s) : [d]));
+    const needed = new Set();
+    for (const d of dirs) {
+      if (d === "qbo-connect") continue;
+      try {
+        const p = JSON.parse(fs.readFileSync(nm + "/" + d + "/package.json", "utf8"));
+        for (const n of Object.keys({ ...p.dependencies, ...p.peerDependencies })) needed.add(n);
+      } catch {}
+    }
+    console.log(dev.filter((d) => fs.existsSync(nm + "/" + d) && !needed.has(d)).join(" "));
   ' "$app/node_modules/qbo-connect/package.json" "$app/node_modules")"
   [ -z "$devInstalled" ] || fail "Node $v: dev dependencies installed: $devInstalled"
 
