@@ -134,13 +134,28 @@ export async function migrateToLatest(db: Db): Promise<void> {
 /**
  * graphile-worker's own schema (`graphile_worker`), installed and upgraded by its `runMigrations`
  * as part of our migrate step, so `graphile_worker.add_job` exists before the web process adds a job
- * (jobs/pg-runner.ts). It takes its own advisory lock: two processes migrating at once are safe.
- * Loaded only on PostgreSQL.
+ * (jobs/pg-runner.ts). Loaded only on PostgreSQL.
+ *
+ * graphile-worker 0.17 takes no lock of its own: two processes installing a fresh schema at once
+ * race on `create schema if not exists` and its first migration (node_modules/graphile-worker/dist/
+ * migrate.js retries a clash once, then throws; CI saw `migrate` ×2 fail). So the install runs under a
+ * session advisory lock held on a connection of its own, and the second process finds it done.
  */
 export async function installWorkerSchema(databaseUrl: string): Promise<void> {
   const { runMigrations: runWorkerMigrations, Logger } = await import('graphile-worker');
   const quiet = new Logger(() => (level: string, message: string) => {
     if (level === 'error') process.stderr.write(`qbo-connect: graphile-worker migration: ${message}\n`);
   });
-  await runWorkerMigrations({ connectionString: databaseUrl, logger: quiet, maxPoolSize: 1 });
+  const holder = new pg.Client({ connectionString: databaseUrl });
+  await holder.connect();
+  try {
+    await holder.query('select pg_advisory_lock($1)', [WORKER_SCHEMA_LOCK]);
+    await runWorkerMigrations({ connectionString: databaseUrl, logger: quiet, maxPoolSize: 1 });
+  } finally {
+    // Ending the session releases its advisory lock, also when the migration threw.
+    await holder.end().catch(() => {});
+  }
 }
+
+/** The advisory lock key of graphile-worker's schema install (any constant no other lock of ours uses). */
+const WORKER_SCHEMA_LOCK = 0x51b0_3017;
