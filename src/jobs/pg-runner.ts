@@ -27,6 +27,7 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { Logger as WorkerLogger, parseCronItems, run, type Runner, type Task, type TaskList as GraphileTaskList, type WorkerEvents } from 'graphile-worker';
 import type { AppContext } from '../context.js';
 import type { Logger } from '../log.js';
@@ -37,6 +38,9 @@ import { recurringFor } from './recurring.js';
 import type { TaskList } from './tasks.js';
 
 export const DEFAULT_WORKER_LAPSE_MS = 60_000;
+
+/** The runner's connections, by name in `pg_stat_activity`, for an operator (and the test that they close). */
+export const JOB_RUNNER_APPLICATION = 'qbo-connect job runner';
 
 export class GraphileJobQueue implements JobQueue {
   constructor(private readonly db: Db) {}
@@ -175,19 +179,33 @@ export async function startPgRunner(ctx: AppContext, queue: JobQueue, opts: PgRu
     poolIds.delete(workerPool.id);
     void sql`delete from job_workers where worker_id = ${workerPool.id}`.execute(db).catch(() => {});
   });
-  const runner: Runner = await run({
-    events,
-    connectionString: config.databaseUrl,
-    maxPoolSize: concurrency + 2,
-    concurrency,
-    taskList,
-    noHandleSignals: true,
-    logger: workerLogger(logger),
-    ...(opts.pollInterval !== undefined ? { pollInterval: opts.pollInterval } : {}),
-    gracefulShutdownAbortTimeout: opts.shutdownMs ?? 30_000,
-    // Recurring jobs: one per tick across every worker (graphile-worker's cron records its last run); no backfill.
-    parsedCronItems: parseCronItems(recurringFor(opts.tasks).map((r) => ({ task: r.task, match: r.cron, identifier: `qbo-connect:${r.task}`, options: { backfillPeriod: 0 } }))),
-  });
+  // The runner's own pool, ended by `stop` and awaited. Given only a connection string, graphile-worker
+  // 0.17 removes its pool's error handlers and then calls `pgPool.end()` without awaiting it
+  // (node_modules/graphile-worker/dist/lib.js makeNewPool, installErrorHandlers): a connection the
+  // server ends in that moment (a restart, or a test dropping its database) was an uncaught
+  // exception that failed CI. Our handlers stay for the pool's whole life.
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: concurrency + 2, application_name: JOB_RUNNER_APPLICATION });
+  const poolError = (err: Error) => logger.warn({ err: err.message }, 'job runner: a PostgreSQL connection failed; the next query opens a new one');
+  pool.on('error', poolError);
+  pool.on('connect', (client) => client.on('error', poolError));
+  let runner: Runner;
+  try {
+    runner = await run({
+      events,
+      pgPool: pool,
+      concurrency,
+      taskList,
+      noHandleSignals: true,
+      logger: workerLogger(logger),
+      ...(opts.pollInterval !== undefined ? { pollInterval: opts.pollInterval } : {}),
+      gracefulShutdownAbortTimeout: opts.shutdownMs ?? 30_000,
+      // Recurring jobs: one per tick across every worker (graphile-worker's cron records its last run); no backfill.
+      parsedCronItems: parseCronItems(recurringFor(opts.tasks).map((r) => ({ task: r.task, match: r.cron, identifier: `qbo-connect:${r.task}`, options: { backfillPeriod: 0 } }))),
+    });
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw err;
+  }
 
   const heart = setInterval(() => void beat([...poolIds]).catch((err: unknown) => logger.warn({ err: String(err) }, 'worker heartbeat failed')), every);
   const sweeper = setInterval(() => void sweep().catch((err: unknown) => logger.warn({ err: String(err) }, 'worker sweep failed')), every);
@@ -206,6 +224,7 @@ export async function startPgRunner(ctx: AppContext, queue: JobQueue, opts: PgRu
         clearInterval(heart);
         const ids = [...poolIds];
         if (ids.length) await sql`delete from job_workers where worker_id = any(${ids}::text[])`.execute(db).catch(() => {});
+        await pool.end().catch(() => {});
       })();
       return stopping;
     },

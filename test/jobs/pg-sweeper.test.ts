@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { AppContext } from '../../src/context.js';
 import { createJobQueue, startJobRunner } from '../../src/jobs/index.js';
+import { JOB_RUNNER_APPLICATION } from '../../src/jobs/pg-runner.js';
 import type { TaskHandler } from '../../src/jobs/queue.js';
 import { createLogger } from '../../src/log.js';
 import { openDatabase } from '../../src/store/db.js';
@@ -50,6 +51,31 @@ async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void
 }
 
 describe.runIf(dialects.includes('postgres'))('dead-worker sweeper [postgres]', () => {
+  // CI: graphile-worker ended its own pool without awaiting it, after removing its error handlers; a
+  // test dropping the database in that moment ended a connection with an uncaught exception.
+  it('a stopped runner leaves no connection whose end by the server is an uncaught error', async () => {
+    const ctx = await pgContext();
+    const runner = await startJobRunner(ctx, { concurrency: 2, tasks: {} });
+    const uncaught: unknown[] = [];
+    const catchIt = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', catchIt);
+    try {
+      const terminate = () =>
+        sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = ${JOB_RUNNER_APPLICATION} and datname = current_database()`.execute(ctx.db);
+      expect((await terminate()).rows.length, 'the runner has connections while it runs').toBeGreaterThan(0);
+      // The server ends the runner's connections while it stops (a restart, a dropped test database).
+      let stopped = false;
+      const stopping = runner.stop().finally(() => (stopped = true));
+      while (!stopped) await Promise.all([terminate(), new Promise((r) => setTimeout(r, 2))]);
+      await stopping;
+      for (let i = 0; i < 20; i++) await terminate();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(uncaught.map(String)).toEqual([]);
+    } finally {
+      process.off('uncaughtException', catchIt);
+    }
+  });
+
   it('a job running longer than the lapse on a live worker is not unlocked: it runs exactly once', async () => {
     const ctx = await pgContext();
     const attempts: number[] = [];
