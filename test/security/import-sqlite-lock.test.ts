@@ -64,7 +64,7 @@ describe('practice import on a SQLite file shared with another process', () => {
       }
       return undefined;
     };
-    const report = await importRecords(opened.db, offices(0, 50), now, [], pause);
+    const report = await importRecords(opened.db, 'default', offices(0, 50), now, [], pause);
     expect(tried).toBe(true);
     expect(report.ok, JSON.stringify(report.issues[0])).toBe(true);
     expect((otherError as { code?: string } | undefined)?.code).toBe('SQLITE_BUSY');
@@ -74,7 +74,7 @@ describe('practice import on a SQLite file shared with another process', () => {
   it('answers PracticeBusyError when the other process holds the lock past the busy timeout; nothing stored is lost', async () => {
     other.exec('begin immediate');
     try {
-      await expect(importRecords(opened.db, offices(100, 5), now)).rejects.toBeInstanceOf(PracticeBusyError);
+      await expect(importRecords(opened.db, 'default', offices(100, 5), now)).rejects.toBeInstanceOf(PracticeBusyError);
     } finally {
       other.exec('rollback');
     }
