@@ -106,8 +106,6 @@ async function writeTransaction<T>(db: Db, body: (trx: Transaction<Database>) =>
   }
 }
 
-type Row = Database['practice_records'];
-
 // ---- the one door to the table ---------------------------------------------------------------------
 
 /**
@@ -117,6 +115,8 @@ type Row = Database['practice_records'];
  * being (practice, kind, key). src/practice/ledger-door.test.ts fails on any other query of the table.
  */
 // ledger-door:start
+type Row = Database['practice_records'];
+
 function recordsOf(db: Executor, practiceId: string) {
   return {
     select: () => db.selectFrom('practice_records').where('practice_id', '=', practiceId),
