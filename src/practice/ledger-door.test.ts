@@ -97,7 +97,7 @@ describeEachDialect('two practices, the same keys', (ctx) => {
     await createPractice(ctx.db, { id: other, name: 'Second Practice' }, 'tester', t1);
     expect((await importDocument(ctx.db, 'default', sampleLedger(), t1)).issues).toEqual([]);
     // The same natural keys in the second practice, with other names.
-    const doc = sampleLedger() as Record<string, Array<Record<string, unknown>>>;
+    const doc = sampleLedger() as unknown as Record<string, Array<Record<string, unknown>>>;
     for (const c of doc.contacts ?? []) c.name = `Other ${String(c.name)}`;
     expect((await importDocument(ctx.db, other, doc, t1)).issues).toEqual([]);
   });
