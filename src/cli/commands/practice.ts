@@ -104,7 +104,7 @@ export function registerPractice(program: Command): void {
         const practiceId = await practiceFrom(app, cmd);
         const report = await loadDemoPractice(app.ctx.db, practiceId, { size: opts.size as DemoSize, seed: Number(opts.seed), today: now, now });
         if (!report.ok) refuse(report, 'demo practice', !!opts.json);
-        console.log(opts.json ? JSON.stringify(report, null, 2) : `Loaded the ${opts.size} demo practice into practice ${practiceId}: ${summary(report)}.`);
+        console.log(opts.json ? JSON.stringify(report, null, 2) : `Loaded the ${opts.size} demo practice: ${summary(report)} (into practice ${practiceId}).`);
       });
     });
 
