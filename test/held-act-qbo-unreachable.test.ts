@@ -79,11 +79,19 @@ for (const dialect of dialects)
       expect(status).toBe('succeeded');
       // Diverged: the invoice's date changed in QBO (2 days back) and in the practice (1 day back).
       const ctx = b.app.ctx;
-      const link = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', realmId).where('record_kind', '=', 'invoice').where('state', '=', 'linked').executeTakeFirstOrThrow();
+      const link = await ctx.db
+        .selectFrom('links')
+        .selectAll()
+        .where('realm_id', '=', realmId)
+        .where('record_kind', '=', 'invoice')
+        .where('state', '=', 'linked')
+        .executeTakeFirstOrThrow();
       key = link.record_key;
       const client = qboClientFor(ctx, realmId);
       const inQbo = (await client.read('Invoice', link.qbo_id)) as { SyncToken: string; TxnDate: string };
-      await client.sparseUpdate('Invoice', { Id: link.qbo_id, SyncToken: inQbo.SyncToken, TxnDate: dayBefore(inQbo.TxnDate, 2) } as never, { requestId: 'accountant-unreachable-1' });
+      await client.sparseUpdate('Invoice', { Id: link.qbo_id, SyncToken: inQbo.SyncToken, TxnDate: dayBefore(inQbo.TxnDate, 2) } as never, {
+        requestId: 'accountant-unreachable-1',
+      });
       const inv = (await getRecord(ctx.db, 'invoice', key))!;
       await updateRecord(ctx.db, 'invoice', key, { ...inv.record, date: dayBefore(inQbo.TxnDate, 1) }, ctx.clock());
     }, 120_000);

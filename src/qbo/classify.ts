@@ -24,7 +24,8 @@ import { fullJitter, parseRetryAfter, type BackoffPolicy, type Random } from './
 
 export type AttemptOutcome =
   /** `unreachable`: the request never left (connection refused, host not found, port blocked). */
-  { type: 'network'; timedOut: boolean; unreachable?: boolean } | { type: 'http'; status: number; retryAfter?: string | null | undefined; faultCode?: string | undefined; throttled?: boolean };
+  | { type: 'network'; timedOut: boolean; unreachable?: boolean }
+  | { type: 'http'; status: number; retryAfter?: string | null | undefined; faultCode?: string | undefined; throttled?: boolean };
 
 export type RetryReason = 'ok' | 'network' | 'unreachable' | 'timeout' | 'throttled' | 'server-error' | 'unauthorized' | 'stale-object' | 'fault';
 

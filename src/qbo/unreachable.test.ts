@@ -6,7 +6,8 @@ const fetchFailed = (cause: unknown) => new TypeError('fetch failed', { cause })
 
 describe('isUnreachable', () => {
   it('is true when the connection never opened, however fetch wraps it', () => {
-    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']) expect(isUnreachable(fetchFailed(coded(code))), code).toBe(true);
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
+      expect(isUnreachable(fetchFailed(coded(code))), code).toBe(true);
     expect(isUnreachable(fetchFailed(new Error('bad port'))), 'undici refuses the blocked port 9').toBe(true);
     expect(isUnreachable(fetchFailed(new AggregateError([coded('ECONNREFUSED'), coded('ECONNREFUSED')], 'connect'))), 'both address families refused').toBe(true);
   });

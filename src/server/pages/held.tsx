@@ -198,7 +198,8 @@ export const heldPage: WebPage = {
         // No answer from QuickBooks (qbo/client.ts: unreachable, or retries spent with no write left
         // uncertain): nothing was done and the record stays held — connect/held/actions.ts changes
         // what is stored only after QBO answered. The list would be asked of the same silent QBO.
-        if (err instanceof QboUnavailableError) return show(c, deps, { kind: 'error', text: `${refused.message} Nothing was changed: the record is still held.` }, refused.status, false);
+        if (err instanceof QboUnavailableError)
+          return show(c, deps, { kind: 'error', text: `${refused.message} Nothing was changed: the record is still held.` }, refused.status, false);
         return show(c, deps, { kind: 'error', text: refused.message }, refused.status);
       }
     };

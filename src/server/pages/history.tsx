@@ -309,7 +309,12 @@ export const historyPage: WebPage = {
         if (isUserFacing(err)) return undoPreviewPage(c, deps, { message: err.message, status: err.status });
         // The undo's run, if one was opened, records where it stopped; the preview would ask the same silent QBO.
         const refused = qboRefusal(err, 'the undo');
-        if (refused) return renderPage(c, { title: 'Undo a sync', status: refused.status, body: <Notice kind="error">{refused.message} History lists the undo's run and what it did before it stopped.</Notice> });
+        if (refused)
+          return renderPage(c, {
+            title: 'Undo a sync',
+            status: refused.status,
+            body: <Notice kind="error">{refused.message} History lists the undo's run and what it did before it stopped.</Notice>,
+          });
         throw err;
       }
     });
