@@ -29,6 +29,8 @@ import { accessLog } from './access-log.js';
 import { isAppMetrics, metricsApi } from './metrics.js';
 import { mountHealth, refuseChangesWhileDraining } from './health.js';
 import { webhooksApi } from './webhooks.js';
+import { practiceScope } from './practice-scope.js';
+import { firmApi } from './api/firm.js';
 
 const FORM_LIMIT = 1024 * 1024;
 const RECORD_LIMIT = 5 * 1024 * 1024;
@@ -98,6 +100,8 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   // QBO's change notifications: before sessions, CSRF and sign-in, which Intuit has none of; the
   // intuit-signature over the raw body is their authentication (server/webhooks.ts).
   app.route('/webhooks', webhooksApi(ctx));
+  // Which practice each request acts on (server/practice-scope.ts), before every page and API route.
+  app.use('*', practiceScope());
   // Pages, sessions, CSRF and sign-in; before the API so API routes see the session user.
   const webDeps = mountWeb(app, ctx, web);
   app.route('/api/v1/connection', connectionApi(ctx, webDeps.connection));
@@ -112,6 +116,7 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.route('/api/v1/sync', syncApi(ctx));
   app.route('/api/v1/history', historyApi(ctx));
   app.route('/api/v1/undo', undoApi(ctx));
+  app.route('/api/v1/firm', firmApi(ctx));
 
   app.notFound((c) =>
     !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')

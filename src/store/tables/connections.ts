@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** QBO connections (one per company) with their encrypted tokens, and single-use OAuth states. */
 export interface ConnectionTables {
   connections: {
@@ -19,6 +21,10 @@ export interface ConnectionTables {
     /** Cross-process refresh lock: who holds it and until when (UTC ISO); both null when free. */
     lock_owner: string | null;
     lock_until: string | null;
+    /** The practice this company belongs to (`practices.id`; migration 0018). */
+    practice_id: Generated<string>;
+    /** The part of the practice's ledger it takes: null = all of it, else a JSON array of office codes. */
+    offices: string | null;
   };
   oauth_states: {
     /** SHA-256 (hex) of the state value; the value itself is never stored. */

@@ -8,6 +8,13 @@
  * joins on (date, party, project, total) are copied out of the content and indexed.
  */
 export interface PracticeTables {
+  /** The practices this installation serves (issue 15, migration 0018); `id` is a URL-safe slug. */
+  practices: {
+    id: string;
+    name: string;
+    created_at: string;
+    created_by: string;
+  };
   practice_records: {
     /** Internal id (UUID); stable for the life of the record. */
     id: string;
