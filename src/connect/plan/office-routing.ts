@@ -79,10 +79,11 @@ export interface Routed {
 
 /** Splits the documents between this company and the practice's other companies (see the top of this file). */
 export async function routeDocuments(db: Db, realmId: string, items: DocItem[], projects: Projects): Promise<Routed> {
-  const me = await getCompanyScope(db, realmId).catch(() => undefined);
+  const found = await getCompanyScope(db, realmId).catch(() => undefined);
   // A company not (yet) in `connections` (a hand-made test plan) takes everything, as before issue 15.
-  if (!me) return { items, rows: [] };
-  const companies = await practiceCompanies(db, me.practiceId);
+  if (!found) return { items, rows: [] };
+  const companies = await practiceCompanies(db, found.practiceId);
+  const me = companies.find((c) => c.realmId === realmId)!;
   const others = companies.filter((c) => c.realmId !== realmId);
   if (others.length === 0 && me.offices === null) return { items, rows: [] };
 
