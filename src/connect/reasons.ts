@@ -266,7 +266,9 @@ const otherSentences: Record<string, (c: PlanMessageContext) => string> = {
   'company.offices-overlap': (c) =>
     `${c.record} (${c.value}) would go to two companies: ${c.detail}. A document belongs to at most one company, so it is not sent until their offices no longer overlap: set each company's offices (Settings page, or "qbo-connect company offices --realm ID --set CODES").`,
   'company.document-unrouted': (c) =>
-    `${c.record} belongs to ${c.value}, which no company of this practice takes, so it would reach no QuickBooks company. Give its project an office a company takes, add the office to a company's offices, or skip it here.`,
+    c.value === 'no office'
+      ? `${c.record} has no office (it names no project, or its project has none) and no company of this practice takes the whole ledger, so it would reach no QuickBooks company. Give it a project whose office a company takes, or skip it here.`
+      : `${c.record} belongs to ${c.value}, which no company of this practice takes, so it would reach no QuickBooks company. Give its project an office a company takes, add the office to a company's offices, or skip it here.`,
   'company.document-split': (c) =>
     `${c.record} belongs to several offices taken by different companies: ${c.detail}. A document goes to one company: split it in the practice so each names one company's projects, or skip it here.`,
   'company.document-in-other-company': (c) =>

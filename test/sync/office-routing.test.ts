@@ -81,6 +81,10 @@ describe.each(dialects)('office routing: one practice, two offices, two companie
 
     // Separate offices: SYD to A, MEL to B. Readied (mappings set, planted problems skipped) and synced.
     await setCompanyOffices(db, { realmId: realmB, offices: ['MEL'], actor: 'user:admin@example.com', clock });
+    // Documents without an office (bills on no project) reach no company: an error naming them in each office company.
+    const unrouted = rowsOf(await plan(realmA)).filter((r) => r.issues.some((i) => i.code === 'company.document-unrouted'));
+    expect(unrouted.length).toBeGreaterThan(0);
+    expect(unrouted[0]!.issues[0]!.message).toMatch(/^bill \S+ .*has no office .* no company of this practice takes the whole ledger/);
     await readyDemo(c.app.ctx, syncDepsFor(c.app.ctx, realmA).client, realmA, { size: 'small', direction: 'export', exportFrom: from, applyCredits: false });
     await readyDemo(c.app.ctx, syncDepsFor(c.app.ctx, realmB).client, realmB, { size: 'small', direction: 'export', exportFrom: from, applyCredits: false });
     for (const realmId of [realmA, realmB]) {
