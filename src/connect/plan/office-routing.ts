@@ -22,6 +22,7 @@
  */
 import type { StoredRecord } from '../../practice/store.js';
 import type { Db } from '../../store/db.js';
+import { isUserFacing } from '../../user-facing-error.js';
 import { describeOffices, getCompanyScope, practiceCompanies, type CompanyScope } from '../company-scope.js';
 import { kindFacts, type DocumentKind } from '../kinds.js';
 import { linksInRealms } from '../links.js';
@@ -79,7 +80,10 @@ export interface Routed {
 
 /** Splits the documents between this company and the practice's other companies (see the top of this file). */
 export async function routeDocuments(db: Db, realmId: string, items: DocItem[], projects: Projects): Promise<Routed> {
-  const found = await getCompanyScope(db, realmId).catch(() => undefined);
+  const found = await getCompanyScope(db, realmId).catch((err: unknown) => {
+    if (isUserFacing(err) && err.code === 'realm.unknown') return undefined;
+    throw err;
+  });
   // A company not (yet) in `connections` (a hand-made test plan) takes everything, as before issue 15.
   if (!found) return { items, rows: [] };
   const companies = await practiceCompanies(db, found.practiceId);
