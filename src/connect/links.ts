@@ -35,7 +35,14 @@ export async function linksInRealms(db: Db, realmIds: string[], kind: string, ke
   const out = new Map<string, Link>();
   if (realmIds.length === 0) return out;
   for (const part of chunk([...new Set(keys)])) {
-    const rows = await db.selectFrom('links').selectAll().where('realm_id', 'in', realmIds).where('record_kind', '=', kind).where('record_key', 'in', part).orderBy('realm_id').execute();
+    const rows = await db
+      .selectFrom('links')
+      .selectAll()
+      .where('realm_id', 'in', realmIds)
+      .where('record_kind', '=', kind)
+      .where('record_key', 'in', part)
+      .orderBy('realm_id')
+      .execute();
     for (const r of rows) if (!out.has(r.record_key)) out.set(r.record_key, r);
   }
   return out;

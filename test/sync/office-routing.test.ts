@@ -22,7 +22,11 @@ import { readyDemo } from './demo-setup.js';
 type Row = Record<string, unknown>;
 const DOC_KINDS = ['invoice', 'credit-note', 'payment', 'bill', 'staff-expense'];
 
-const why = (r: SyncResult) => `${r.message ?? ''}\n${r.summary.records.filter((x) => x.status !== 'done').map((x) => x.message).join('\n')}`;
+const why = (r: SyncResult) =>
+  `${r.message ?? ''}\n${r.summary.records
+    .filter((x) => x.status !== 'done')
+    .map((x) => x.message)
+    .join('\n')}`;
 const rowsOf = (plan: Plan) => plan.groups.flatMap((g) => g.rows);
 
 describe.each(dialects)('office routing: one practice, two offices, two companies [%s]', (dialect) => {
@@ -65,8 +69,11 @@ describe.each(dialects)('office routing: one practice, two offices, two companie
     const audit = await listAudit(db, realmA, { path: 'company.offices' });
     expect(audit).toMatchObject([{ path: 'company.offices', oldValue: null, newValue: ['SYD'], actor: 'user:admin@example.com' }]);
 
-    const from = testDate(-400 * 86_400_000).toISOString().slice(0, 10);
-    for (const k of ['invoices', 'creditNotes', 'payments', 'bills', 'staffExpenses']) await setSetting(db, { realmId: realmA, path: `general.exportFrom.${k}`, value: from, actor: 'tester', clock });
+    const from = testDate(-400 * 86_400_000)
+      .toISOString()
+      .slice(0, 10);
+    for (const k of ['invoices', 'creditNotes', 'payments', 'bills', 'staffExpenses'])
+      await setSetting(db, { realmId: realmA, path: `general.exportFrom.${k}`, value: from, actor: 'tester', clock });
 
     // Overlap: both take SYD. Each SYD document is an error naming the office and both companies; the sync refuses.
     const overlapping = rowsOf(await plan(realmA)).filter((r) => r.issues.some((i) => i.code === 'company.offices-overlap'));
@@ -97,7 +104,10 @@ describe.each(dialects)('office routing: one practice, two offices, two companie
     expect(inB.length).toBeGreaterThan(0);
     expect(new Set(inA).size, 'no document twice in company A').toBe(inA.length);
     expect(new Set(inB).size, 'no document twice in company B').toBe(inB.length);
-    expect(inA.filter((d) => inB.includes(d)), 'no document in both companies').toEqual([]);
+    expect(
+      inA.filter((d) => inB.includes(d)),
+      'no document in both companies',
+    ).toEqual([]);
     // Every invoice is in the company of its project's office (read from the ledger, not from the router).
     const projects = new Map((await listRecords(db, 'project', { limit: 1000 })).items.map((p) => [p.key, p.record.officeCode ?? null]));
     for (const inv of (await listRecords(db, 'invoice', { limit: 1000 })).items) {

@@ -36,7 +36,8 @@ export function registerCompany(program: Command): void {
               .split(',')
               .map((s) => s.trim())
               .filter(Boolean);
-            if (offices.length === 0) throw new UserFacingError('company.offices-flags', '--set needs office codes, e.g. --set SYD,MEL (or use --all or --none).', { field: '--set' });
+            if (offices.length === 0)
+              throw new UserFacingError('company.offices-flags', '--set needs office codes, e.g. --set SYD,MEL (or use --all or --none).', { field: '--set' });
           }
           const r = await setCompanyOffices(app.ctx.db, { realmId, offices, actor: cliActor(), clock: app.ctx.clock });
           if (opts.json) console.log(JSON.stringify(r, null, 2));

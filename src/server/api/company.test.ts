@@ -51,7 +51,10 @@ describeEachDialect('company offices API', (ctx) => {
     admin = (await createApiToken(ctx.db, ann.id, 't')).token;
     viewer = (await createApiToken(ctx.db, vic.id, 't')).token;
     await ctx.db.insertInto('practices').values({ id: 'other', name: 'Other', created_at: now.toISOString(), created_by: 'test' }).execute();
-    await ctx.db.insertInto('connections').values([connection('55', 'default'), connection('56', 'other')]).execute();
+    await ctx.db
+      .insertInto('connections')
+      .values([connection('55', 'default'), connection('56', 'other')])
+      .execute();
     for (const [code, name] of [
       ['SYD', 'Sydney'],
       ['MEL', 'Melbourne'],

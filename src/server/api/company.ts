@@ -37,7 +37,12 @@ export function companyApi(ctx: AppContext): Hono<AuthEnv> {
 
   // Which documents reach which books: like settings, only administrators change it.
   api.put('/offices', requireRole('administrator'), async (c) => {
-    const bad = () => refusal('request.invalid-body', { field: 'offices', problem: 'send {"offices": ["SYD", "MEL"]}, {"offices": null} for the whole ledger, or {"offices": []} for none' }, 'offices');
+    const bad = () =>
+      refusal(
+        'request.invalid-body',
+        { field: 'offices', problem: 'send {"offices": ["SYD", "MEL"]}, {"offices": null} for the whole ledger, or {"offices": []} for none' },
+        'offices',
+      );
     let body: unknown;
     try {
       body = await c.req.json();
@@ -46,7 +51,12 @@ export function companyApi(ctx: AppContext): Hono<AuthEnv> {
     }
     if (body === null || typeof body !== 'object' || !Object.hasOwn(body, 'offices')) throw bad();
     const s = await company(c);
-    const r = await setCompanyOffices(ctx.db, { realmId: s.realmId, offices: (body as { offices: string[] | null }).offices, actor: `user:${c.get('user').email}`, clock: ctx.clock });
+    const r = await setCompanyOffices(ctx.db, {
+      realmId: s.realmId,
+      offices: (body as { offices: string[] | null }).offices,
+      actor: `user:${c.get('user').email}`,
+      clock: ctx.clock,
+    });
     return c.json({ ...r, described: describeOffices(r.newValue) });
   });
 

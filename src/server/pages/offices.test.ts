@@ -60,8 +60,9 @@ describe('the Offices page', () => {
     expect(bad.status).toBe(400);
     expect(c.lastHtml).toContain('&quot;PER&quot; is not an office of practice default');
     expect((await getCompanyScope(app.ctx.db, '4620')).offices).toBeNull();
-    const none = await c.post('/offices', { scope: 'offices' });
-    expect(none.status).toBe(400);
+    expect((await c.post('/offices', { scope: 'offices' })).status).toBe(400);
+    expect((await c.post('/offices', { scope: 'everything', office: 'SYD' })).status).toBe(400);
+    expect((await c.post('/offices', {})).status).toBe(400);
     const ok = await c.post('/offices', { scope: 'offices', office: 'SYD' });
     expect(ok.status).toBe(200);
     expect(c.lastHtml).toContain('Saved: the company takes office SYD.');

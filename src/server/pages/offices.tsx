@@ -97,11 +97,17 @@ export const officesPage: WebPage = {
     app.post('/offices', pageRole('administrator'), async (c) => {
       const body = await c.req.parseBody({ all: true });
       const scope = str(body.scope);
-      const offices = ([] as unknown[]).concat(body.office ?? []).map(str).filter(Boolean);
+      const offices = ([] as unknown[])
+        .concat(body.office ?? [])
+        .map(str)
+        .filter(Boolean);
       try {
         const s = await companyOf(c, deps);
         if (!s) return notConnectedPage(c, 'Offices');
-        if (scope === 'offices' && offices.length === 0) throw refusal('settings.invalid-value', { path: 'offices', value: [], allowed: 'at least one office (or the whole ledger, or none)' }, 'offices');
+        if (!['all', 'offices', 'none'].includes(scope))
+          throw refusal('settings.invalid-value', { path: 'offices', value: scope, allowed: 'the whole ledger (all), chosen offices (offices) or none' }, 'offices');
+        if (scope === 'offices' && offices.length === 0)
+          throw refusal('settings.invalid-value', { path: 'offices', value: [], allowed: 'at least one office (or the whole ledger, or none)' }, 'offices');
         const wanted = scope === 'all' ? null : scope === 'none' ? [] : offices;
         const r = await setCompanyOffices(deps.ctx.db, { realmId: s.realmId, offices: wanted, actor: actorOf(c), clock: deps.ctx.clock });
         return show(c, deps, { kind: 'ok', text: r.changed ? `Saved: the company takes ${describeOffices(r.newValue)}.` : 'The company already took that; nothing changed.' });
