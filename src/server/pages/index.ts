@@ -18,9 +18,11 @@ import { schedulePage } from './schedule.js';
 import { officesPage } from './offices.js';
 import { practicePage } from './practice.js';
 import { reconciliationPage } from './reconciliation.js';
+import { firmPage } from './firm.js';
 
 export const pages: WebPage[] = [
   signInPage,
+  firmPage,
   connectionPage,
   usersPage,
   accountPage,
