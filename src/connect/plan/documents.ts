@@ -46,12 +46,7 @@ export const creditedInvoice = (it: DocItem): string | null => (it.doc.stored.re
  * bills, staff expenses); and `routed`: the rows of documents it does not send because of the
  * practice's companies and their offices (plan/office-routing.ts), each with its error or warning.
  */
-export async function loadDocuments(
-  db: Db,
-  realmId: string,
-  settings: Settings,
-  projects: Map<string, StoredRecord<'project'>>,
-): Promise<{ items: DocItem[]; routed: PlanRow[] }> {
+export async function loadDocuments(db: Db, realmId: string, settings: Settings, projects: Map<string, StoredRecord<'project'>>): Promise<{ items: DocItem[]; routed: PlanRow[] }> {
   const ef = settings.general.exportFrom;
   const load = async <K extends DocumentKind>(kind: K, from: string, on: boolean) => (on ? await listDocumentsForExport(db, { kind, fromDate: from }) : []);
   const byKind: Record<DocumentKind, ExportDocument[]> = {
