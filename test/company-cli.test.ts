@@ -49,18 +49,19 @@ describe('qbo-connect company offices', () => {
     await app.close();
   }, 60_000);
 
-  it('shows the whole ledger, sets offices, back to all and to none; each change in the settings audit', () => {
+  it('shows the whole ledger, then takes the offices set (each code checked, each change audited)', () => {
     const shown = run('company', 'offices', '--realm', '9130');
     expect(shown.status, shown.stderr).toBe(0);
     expect(shown.stdout).toContain('Company 9130 (Sydney books) of practice default takes all offices (the whole ledger).');
-    const set = run('company', 'offices', '--realm', '9130', '--set', 'SYD, MEL');
+    const set = run('company', 'offices', '--realm', '9130', '--set', 'SYD, MEL', '--json');
     expect(set.status, set.stderr).toBe(0);
-    expect(set.stdout).toContain('Company 9130 offices: all offices (the whole ledger) -> offices MEL, SYD');
-    expect(JSON.parse(run('company', 'offices', '--realm', '9130', '--json').stdout)).toMatchObject({ offices: ['MEL', 'SYD'] });
-    expect(run('company', 'offices', '--realm', '9130', '--set', 'MEL,SYD').stdout).toContain('already takes offices MEL, SYD; nothing changed');
-    expect(run('company', 'offices', '--realm', '9130', '--none').stdout).toContain('-> no office (takes no documents)');
-    expect(run('company', 'offices', '--realm', '9130', '--all').stdout).toContain('-> all offices (the whole ledger)');
+    expect(JSON.parse(set.stdout)).toMatchObject({ changed: true, oldValue: null, newValue: ['MEL', 'SYD'] });
     expect(run('settings', 'audit', '--path', 'company', '--realm', '9130').stdout).toMatch(/cli:\S+ {2}company\.offices: /);
+  });
+
+  it('--none takes no document, --all the whole ledger again', () => {
+    expect(run('company', 'offices', '--realm', '9130', '--none').stdout).toContain('Company 9130 offices: offices MEL, SYD -> no office (takes no documents)');
+    expect(run('company', 'offices', '--realm', '9130', '--all').stdout).toContain('-> all offices (the whole ledger)');
   });
 
   it.each([
