@@ -32,13 +32,22 @@ const project = (key: string, officeCode: string | null) => ({ key, record: { nu
 const projects = new Map([project('P-SYD', 'SYD'), project('P-MEL', 'MEL'), project('P-PER', 'PER'), project('P-NONE', null)].map((p) => [p.key, p]));
 const invoiceOn = (key: string, projectKey?: string): DocItem => ({
   kind: 'invoice',
-  doc: { stored: { key, version: 1, record: { date: '2026-11-01', totalCents: 100 } }, lines: [], allocations: [], ...(projectKey ? { project: projects.get(projectKey)! } : {}) } as unknown as ExportDocument,
+  doc: {
+    stored: { key, version: 1, record: { date: '2026-11-01', totalCents: 100 } },
+    lines: [],
+    allocations: [],
+    ...(projectKey ? { project: projects.get(projectKey)! } : {}),
+  } as unknown as ExportDocument,
   status: 'new',
   label: `invoice ${key}`,
 });
 const billOn = (key: string, ...projectKeys: string[]): DocItem => ({
   kind: 'bill',
-  doc: { stored: { key, version: 1, record: { date: '2026-11-01', totalCents: 100 } }, lines: projectKeys.map((p) => ({ project: projects.get(p)! })), allocations: [] } as unknown as ExportDocument,
+  doc: {
+    stored: { key, version: 1, record: { date: '2026-11-01', totalCents: 100 } },
+    lines: projectKeys.map((p) => ({ project: projects.get(p)! })),
+    allocations: [],
+  } as unknown as ExportDocument,
   status: 'new',
   label: `bill ${key}`,
 });
@@ -67,7 +76,14 @@ describeEachDialect(
 
     it('two offices on two companies: each takes its own; split, office-less and untaken documents are errors where they belong', async () => {
       await companies(connection('1', ['SYD']), connection('2', ['MEL']));
-      const items = [invoiceOn('I-SYD', 'P-SYD'), invoiceOn('I-MEL', 'P-MEL'), invoiceOn('I-NONE'), invoiceOn('I-PER', 'P-PER'), billOn('B-SPLIT', 'P-SYD', 'P-MEL'), billOn('B-SYD', 'P-SYD', 'P-SYD')];
+      const items = [
+        invoiceOn('I-SYD', 'P-SYD'),
+        invoiceOn('I-MEL', 'P-MEL'),
+        invoiceOn('I-NONE'),
+        invoiceOn('I-PER', 'P-PER'),
+        billOn('B-SPLIT', 'P-SYD', 'P-MEL'),
+        billOn('B-SYD', 'P-SYD', 'P-SYD'),
+      ];
       const a = await route('1', items);
       expect(taken(a)).toEqual(['I-SYD', 'B-SYD']);
       expect(codes(a)).toEqual({
