@@ -156,6 +156,7 @@ export type PlanReasonCode =
   | 'company.document-unrouted'
   | 'company.document-split'
   | 'company.document-in-other-company'
+  | 'company.document-stays-here'
   | 'tax.rate-differs';
 
 export interface PlanMessageContext {
@@ -271,6 +272,8 @@ const otherSentences: Record<string, (c: PlanMessageContext) => string> = {
       : `${c.record} belongs to ${c.value}, which no company of this practice takes, so it would reach no QuickBooks company. Give its project an office a company takes, add the office to a company's offices, or skip it here.`,
   'company.document-split': (c) =>
     `${c.record} belongs to several offices taken by different companies: ${c.detail}. A document goes to one company: split it in the practice so each names one company's projects, or skip it here.`,
+  'company.document-stays-here': (c) =>
+    `${c.record}: its project is now in ${c.detail}, which company ${c.value} takes, but it was synced to this company: it stays here and its changes and cancellation still go here; company ${c.value} does not create it. To book it there instead, cancel it in the practice (this company voids it) and enter it again under a new number.`,
   'company.document-in-other-company': (c) =>
     `${c.record} is already in company ${c.value} (it was synced there before ${c.detail}): it stays there, its changes and cancellation go there, and it is not created here. To book it here instead, cancel it in the practice (company ${c.value} voids it) and enter it again under a new number; or move its project back.`,
   'qbo.linked-to-another': (c) =>

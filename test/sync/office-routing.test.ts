@@ -141,6 +141,13 @@ describe.each(dialects)('office routing: one practice, two offices, two companie
     const planA = await plan(realmA);
     expect(rowsOf(planA).filter((r) => r.record.id === movedInvoice.key || r.record.id === fresh.number)).toEqual([]);
 
+    // Its later changes still go to A, saying where its project is now.
+    await updateRecord(db, 'invoice', movedInvoice.key, { ...movedInvoice.record, text: `${movedInvoice.record.text ?? ''} (revised)` }, clock());
+    const update = rowsOf(await plan(realmA)).find((r) => r.record.id === movedInvoice.key)!;
+    expect(update.action).toBe('update');
+    expect(update.issues.map((i) => i.code)).toContain('company.document-stays-here');
+    expect(rowsOf(await plan(realmB)).find((r) => r.record.id === movedInvoice.key)?.action).toBe('none');
+
     for (const realmId of [realmB, realmA]) {
       const r = await sync(syncDepsFor(c.app.ctx, realmId), { realmId, actor: 'test' });
       expect(r.status, why(r)).toBe('succeeded');

@@ -11,7 +11,7 @@ import type { Db } from '../../store/db.js';
 import type { Settings } from '../settings/model.js';
 import { linksByKey, type Link } from '../links.js';
 import type { StoredRecord } from '../../practice/store.js';
-import type { PlanRow } from './types.js';
+import type { Issue, PlanRow } from './types.js';
 import { routeDocuments } from './office-routing.js';
 
 export type DocStatus = 'new' | 'update' | 'void' | 'synced';
@@ -23,6 +23,8 @@ export interface DocItem {
   link?: Link | undefined;
   status: DocStatus;
   label: string;
+  /** Said on the document's row whatever it becomes (office-routing.ts: linked here, its project's office now another company's). */
+  notes?: Issue[];
 }
 
 /** "credit note CN-7 (Harbour Trust)": how sentences name a document. */

@@ -140,6 +140,8 @@ describeEachDialect(
       // Company 1 holds the link: its own document, wherever its project is now (the caller read the link).
       const a = await route('1', [{ ...moved, link: { realm_id: '1' } as never, status: 'synced' }]);
       expect(taken(a)).toEqual(['I-MOVED']);
+      expect(a.items[0]!.notes?.map((n) => `${n.severity}:${n.code}`)).toEqual(['warning:company.document-stays-here']);
+      expect(a.items[0]!.notes?.[0]!.message).toContain('its project is now in office MEL, which company 2 (Books 2) takes');
       // A retired company (no offices) takes nothing and reports nothing.
       const c = await route('3', [moved, invoiceOn('I-NONE')]);
       expect(c).toEqual({ items: [], rows: [] });

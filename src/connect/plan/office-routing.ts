@@ -124,14 +124,18 @@ export async function routeDocuments(db: Db, realmId: string, items: DocItem[], 
   };
 
   for (const it of items) {
-    // Linked here: this company's document, wherever its project is now.
-    if (it.link) {
-      out.items.push(it);
-      continue;
-    }
     const offices = officesOfDocument(it, projects);
     const owners = offices.map((o) => companies.filter((c) => takes(c, o)));
     const mine = owners.some((os) => os.includes(me));
+    // Linked here: this company's document, wherever its project is now; said so when it moved away.
+    if (it.link) {
+      const now = [...new Set(owners.flat())].filter((c) => c !== me);
+      if (!mine && now.length) {
+        const note = issue('company.document-stays-here', 'warning', { record: it.label, value: now.map(companyName).join(', '), detail: offices.map(officeName).join(' and ') });
+        out.items.push({ ...it, notes: [...(it.notes ?? []), note] });
+      } else out.items.push(it);
+      continue;
+    }
     const there = elsewhere.get(it.kind)?.get(it.doc.stored.key);
     if (there) {
       if (mine) {
