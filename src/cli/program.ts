@@ -7,6 +7,7 @@ import { registerUsers } from './commands/users.js';
 import { registerSettings } from './commands/settings.js';
 import { registerNotify } from './commands/notify.js';
 import { registerSchedule } from './commands/schedule.js';
+import { registerCompany } from './commands/company.js';
 import { registerSkip } from './commands/skip.js';
 import { registerConnection } from './commands/connection.js';
 import { registerEmulator } from './commands/emulator.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerSettings(program);
   registerNotify(program);
   registerSchedule(program);
+  registerCompany(program);
   registerSkip(program);
   registerConnection(program);
   registerEmulator(program);

@@ -12,6 +12,7 @@ import { VaultError } from '../connect/connection/crypto.js';
 import type { AppContext } from '../context.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
+import { companyApi } from './api/company.js';
 import { notificationsApi } from './api/notifications.js';
 import { scheduleApi } from './api/schedule.js';
 import { skippedApi } from './api/skipped.js';
@@ -107,6 +108,7 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.route('/api/v1/connection', connectionApi(ctx, webDeps.connection));
   app.route('/api/v1/practice', practiceApi(ctx));
   app.route('/api/v1/settings', settingsApi(ctx));
+  app.route('/api/v1/company', companyApi(ctx));
   app.route('/api/v1/notifications', notificationsApi(ctx));
   app.route('/api/v1/schedule', scheduleApi(ctx));
   app.route('/api/v1/skipped', skippedApi(ctx));

@@ -71,6 +71,9 @@ const expected: Record<string, Expectation> = {
   'POST /settings/notifications/test': { min: 'administrator' },
   'GET /schedule': { min: 'viewer' },
   'POST /schedule': { min: 'administrator' },
+  // Which offices a company takes (issue 15, office routing).
+  'GET /offices': { min: 'viewer' },
+  'POST /offices': { min: 'administrator' },
   'GET /practice': { min: 'viewer' },
   'GET /practice/:kind/:key': { min: 'viewer' },
   'GET /practice/go': { min: 'viewer' },
@@ -91,6 +94,8 @@ const expected: Record<string, Expectation> = {
   'POST /api/v1/notifications/test': { min: 'administrator' },
   'GET /api/v1/schedule': { min: 'viewer' },
   'PUT /api/v1/schedule': { min: 'administrator' },
+  'GET /api/v1/company/offices': { min: 'viewer' },
+  'PUT /api/v1/company/offices': { min: 'administrator' },
   'GET /api/v1/skipped': { min: 'viewer' },
   'POST /api/v1/skipped': { min: 'bookkeeper' },
   'DELETE /api/v1/skipped/:kind/:id': { min: 'bookkeeper' },

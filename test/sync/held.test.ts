@@ -26,6 +26,7 @@ import { createHttpApp } from '../../src/server/http.js';
 import { isUserFacing } from '../../src/user-facing-error.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';
 import { connectCompany } from '../helpers/emulator-company.js';
+import { setCompanyOffices } from '../../src/connect/company-scope.js';
 import { dialects } from '../helpers/db.js';
 import { signIn, WebClient } from '../helpers/web-client.js';
 import { readyDemo } from './demo-setup.js';
@@ -457,6 +458,9 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     // A second company connected here: company A's actions and held records are not its own.
     const companyB = c.emu.control.seedCompany({ preset: 'au', name: 'Other Books' });
     const realmB = await connectCompany(c.app, c.emu, companyB.realmId);
+    // It takes none of the practice's documents: two companies taking the whole ledger overlap, and
+    // company A's later syncs would be refused (issue 15, office routing).
+    await setCompanyOffices(c.app.ctx.db, { realmId: realmB, offices: [], actor: 'tester', clock: c.app.ctx.clock });
     const key = take();
     await diverge(key);
     const r = await act('keep-qbo', key);
