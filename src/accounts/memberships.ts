@@ -50,7 +50,7 @@ export async function addMember(db: Db, input: { practiceId: string; userId: str
   const user = await db.selectFrom('users').select(['id', 'email']).where('id', '=', input.userId).where('disabled_at', 'is', null).executeTakeFirst();
   if (!user) throw new AccountError(`user ${input.userId}: no enabled user with this id`, 'user');
   const existing = await membershipOf(db, input.userId, input.practiceId);
-  if (existing) throw new AccountError(`user ${user.email}: is already a member of practice ${input.practiceId} (as ${existing.role})`, 'user');
+  if (existing) throw new AccountError(`user ${user.email}: email is already in use by a member of practice ${input.practiceId} (as ${existing.role})`, 'email');
   await db.transaction().execute(async (trx) => {
     await trx.insertInto('memberships').values({ user_id: input.userId, practice_id: input.practiceId, role, created_at: now.toISOString(), created_by: actor }).execute();
     await audit(trx, input.practiceId, input.userId, 'added', role, actor, now);
