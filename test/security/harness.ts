@@ -14,6 +14,7 @@ import { createSession } from '../../src/accounts/sessions.js';
 import { createUser, type Role } from '../../src/accounts/users.js';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import { createHttpApp } from '../../src/server/http.js';
+import { isGlobalPath } from '../../src/server/practice-scope.js';
 import type { WebOptions } from '../../src/server/web/index.js';
 import { testConfig } from '../helpers/config.js';
 import { capturingLogger } from '../helpers/qbo.js';
@@ -143,11 +144,16 @@ export function routesOf(http: Hono): string[] {
   return [...new Set(http.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))].sort();
 }
 
-/** A concrete path for a route pattern: every `:param` gets a harmless value. */
-export function concrete(path: string): string {
+/**
+ * A concrete path for a route pattern: every `:param` gets a harmless value, and a route of a practice
+ * is called as its URL names it (issue 15): pages under `/p/{practice}/…`, the API under
+ * `/api/v1/practices/{practice}/…` (the bench's people are members of `default`).
+ */
+export function concrete(path: string, practice = 'default'): string {
   const values: Record<string, string> = { kind: 'invoices', key: 'INV-1', id: '1', path: 'general.exportFrom' };
+  const prefixed = isGlobalPath(path) ? path : path.startsWith('/api/v1/') ? `/api/v1/practices/${practice}${path.slice('/api/v1'.length)}` : `/p/${practice}${path}`;
   // Segment by segment (a Hono pattern may carry a `{regex}` after the name).
-  return path
+  return prefixed
     .split('/')
     .map((seg) => (seg.startsWith(':') ? (values[/^:(\w+)/.exec(seg)![1]!] ?? '1') : seg === '*' ? 'x' : seg))
     .join('/');
