@@ -124,11 +124,14 @@ async function namesAnotherPracticesRecord(db: Db, path: string, practiceId: str
   for (const r of RUN_IN_PATH) {
     const m = r.exec(path);
     if (!m) continue;
+    const id = decode(m[1]!);
+    // Only an id a run could have is looked up; anything else (a NUL, 10 kB) is the route's to refuse.
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) return false;
     const row = await db
       .selectFrom('runs')
       .innerJoin('connections', 'connections.realm_id', 'runs.realm_id')
       .select('connections.practice_id')
-      .where('runs.id', '=', decode(m[1]!))
+      .where('runs.id', '=', id)
       .executeTakeFirst();
     return !!row && row.practice_id !== practiceId;
   }
@@ -195,7 +198,8 @@ export function practiceScope(db: Db): MiddlewareHandler {
  * is still a member there (or an owner). Answers the refusal to send, or undefined when admitted.
  */
 export async function admitToken(c: Context, db: Db, user: User & { tokenPracticeId: string }): Promise<Response | undefined> {
-  const requested = c.get('practiceRequested' as never) as string | undefined;
+  // An API mounted without the scope (a router on its own, as its tests mount it) reads an unprefixed URL: the only practice.
+  const requested = (c.get('practiceRequested' as never) as string | undefined) ?? (await onlyPractice(db));
   if (requested === undefined || requested !== user.tokenPracticeId) return notFound(c);
   const role = await roleIn(db, user.id, requested);
   if (!role) return notFound(c);
