@@ -50,7 +50,13 @@ describeEachDialect(
       expect((await userForApiToken(ctx.db, defaultToken, NOW))?.tokenPracticeId).toBe('default');
       expect(await roleIn(ctx.db, bob.id, 'default')).toBe('viewer');
 
-      const audit = await ctx.db.selectFrom('membership_audit').select(['practice_id', 'user_id', 'action', 'role', 'actor']).where('practice_id', '=', 'bravo').orderBy('at').orderBy('action').execute();
+      const audit = await ctx.db
+        .selectFrom('membership_audit')
+        .select(['practice_id', 'user_id', 'action', 'role', 'actor'])
+        .where('practice_id', '=', 'bravo')
+        .orderBy('at')
+        .orderBy('action')
+        .execute();
       expect(audit.filter((a) => a.user_id === bob.id).map((a) => [a.action, a.role, a.actor])).toEqual(
         expect.arrayContaining([
           ['added', 'administrator', 'ann@example.com'],
@@ -95,10 +101,21 @@ for (const dialect of dialects) {
       const upTo = (last: string) => Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= last));
       const before = await new Migrator({ db, provider: { getMigrations: () => Promise.resolve(upTo('0018_practices')) } }).migrateToLatest();
       expect(before.error).toBeUndefined();
-      const user = (id: string, role: string, disabled: string | null) => ({ id, email: `${id}@example.com`, name: id, role, password_hash: null, created_at: NOW.toISOString(), disabled_at: disabled });
+      const user = (id: string, role: string, disabled: string | null) => ({
+        id,
+        email: `${id}@example.com`,
+        name: id,
+        role,
+        password_hash: null,
+        created_at: NOW.toISOString(),
+        disabled_at: disabled,
+      });
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const raw = db as any;
-      await raw.insertInto('users').values([user('ada', 'administrator', null), user('bob', 'bookkeeper', null), user('old', 'administrator', NOW.toISOString())]).execute();
+      await raw
+        .insertInto('users')
+        .values([user('ada', 'administrator', null), user('bob', 'bookkeeper', null), user('old', 'administrator', NOW.toISOString())])
+        .execute();
       await raw
         .insertInto('api_tokens')
         .values({ id: 't1', user_id: 'bob', name: 't', token_hash: 'h', prefix: 'qbc_xx', created_at: NOW.toISOString(), last_used_at: null, revoked_at: null, expires_at: null })

@@ -134,7 +134,11 @@ export async function setOwner(db: Db, userId: string, owner: boolean): Promise<
     const others = await db.selectFrom('users').select('id').where('firm_role', '=', 'owner').where('disabled_at', 'is', null).where('id', '!=', userId).executeTakeFirst();
     if (!others) throw new AccountError(`user ${userId}: is the last owner; make another person owner first`, 'user');
   }
-  await db.updateTable('users').set({ firm_role: owner ? 'owner' : null }).where('id', '=', userId).execute();
+  await db
+    .updateTable('users')
+    .set({ firm_role: owner ? 'owner' : null })
+    .where('id', '=', userId)
+    .execute();
 }
 
 /** The practices a person may open, by name: their memberships, or every practice for an owner. */
@@ -176,7 +180,12 @@ export async function invitePerson(
   actor: string,
   now: Date = new Date(),
 ): Promise<{ user: User; created: boolean }> {
-  const known = await db.selectFrom('users').select(['id', 'email', 'name', 'role']).where('email', '=', input.email.trim().toLowerCase()).where('disabled_at', 'is', null).executeTakeFirst();
+  const known = await db
+    .selectFrom('users')
+    .select(['id', 'email', 'name', 'role'])
+    .where('email', '=', input.email.trim().toLowerCase())
+    .where('disabled_at', 'is', null)
+    .executeTakeFirst();
   if (known) {
     await addMember(db, { practiceId: input.practiceId, userId: known.id, role: input.role }, actor, now);
     return { user: known, created: false };

@@ -26,8 +26,17 @@ import { actingAs } from '../connect/acting-practice.js';
 
 export const DEFAULT_PRACTICE_ID = 'default';
 
-const PAGE_PREFIX = /^\/p\/([^/]+)(\/.*)?$/;
-const API_PREFIX = /^\/api\/v1\/practices\/([^/]+)(\/.*)?$/;
+const PAGE_PREFIX = '/p/';
+const API_PREFIX = '/api/v1/practices/';
+
+/** `{id}` and the rest of `{prefix}{id}/rest`, or undefined when the path does not start so (or names no id). */
+function afterPrefix(path: string, prefix: string): { id: string; rest: string | undefined } | undefined {
+  if (!path.startsWith(prefix)) return undefined;
+  const tail = path.slice(prefix.length);
+  const slash = tail.indexOf('/');
+  const id = slash === -1 ? tail : tail.slice(0, slash);
+  return id ? { id, rest: slash === -1 ? undefined : tail.slice(slash) } : undefined;
+}
 
 /** Paths that belong to no practice: assets, probes, sign-in and set-up, Intuit's callbacks. */
 const GLOBAL = [/^\/static\//, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/webhooks(\/|$)/, /^\/setup$/, /^\/signin$/, /^\/signout$/, /^\/connect\/callback$/];
@@ -38,10 +47,10 @@ export function isGlobalPath(path: string): boolean {
 
 /** The practice the URL names, and the path the routes know (without the prefix). */
 export function splitPracticePath(path: string): { practiceId?: string; api?: boolean; rest: string } {
-  const page = PAGE_PREFIX.exec(path);
-  if (page) return { practiceId: page[1]!, api: false, rest: page[2] ?? '/' };
-  const api = API_PREFIX.exec(path);
-  if (api) return { practiceId: api[1]!, api: true, rest: `/api/v1${api[2] ?? ''}` };
+  const page = afterPrefix(path, PAGE_PREFIX);
+  if (page) return { practiceId: page.id, api: false, rest: page.rest ?? '/' };
+  const api = afterPrefix(path, API_PREFIX);
+  if (api) return { practiceId: api.id, api: true, rest: `/api/v1${api.rest ?? ''}` };
   return { rest: path };
 }
 
@@ -84,7 +93,7 @@ const PREFIXED_ATTR = /(\s(?:href|action|formaction|hx-get|hx-post|hx-put|hx-pat
 export function withPrefix(url: string, practiceId: string): string {
   if (!url.startsWith('/') || url.startsWith('//')) return url;
   const path = url.split(/[?#]/, 1)[0]!;
-  if (isGlobalPath(path) || PAGE_PREFIX.test(path) || API_PREFIX.test(path)) return url;
+  if (isGlobalPath(path) || splitPracticePath(path).practiceId !== undefined) return url;
   if (url.startsWith('/api/v1/') || url === '/api/v1') return `/api/v1/practices/${practiceId}${url.slice('/api/v1'.length)}`;
   return `/p/${practiceId}${url === '/' ? '/' : url}`;
 }

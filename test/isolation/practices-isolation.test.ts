@@ -100,11 +100,36 @@ async function seedCompany(b: Bench, practice: string, realm: string, name: stri
     .execute();
   await db
     .insertInto('run_records')
-    .values({ run_id: runId, row_key: 'r1', group_kind: 'invoices', record_kind: 'invoice', record_key: `INV-${marker}`, label: `${marker}-RUN-LABEL`, action: 'create', qbo_entity: null, qbo_id: null, status: 'failed', code: null, message: null, at })
+    .values({
+      run_id: runId,
+      row_key: 'r1',
+      group_kind: 'invoices',
+      record_kind: 'invoice',
+      record_key: `INV-${marker}`,
+      label: `${marker}-RUN-LABEL`,
+      action: 'create',
+      qbo_entity: null,
+      qbo_id: null,
+      status: 'failed',
+      code: null,
+      message: null,
+      at,
+    })
     .execute();
   await db
     .insertInto('skips')
-    .values({ realm_id: realm, record_kind: 'invoice', record_id: realm === B_REALM ? B_SKIP_KEY : 'INV-A-1', record_date: null, reason_code: null, held_by_engine: 0, skipped_by: `${marker}-SKIPPER`, skipped_at: at, unskipped_by: null, unskipped_at: null })
+    .values({
+      realm_id: realm,
+      record_kind: 'invoice',
+      record_id: realm === B_REALM ? B_SKIP_KEY : 'INV-A-1',
+      record_date: null,
+      reason_code: null,
+      held_by_engine: 0,
+      skipped_by: `${marker}-SKIPPER`,
+      skipped_at: at,
+      unskipped_by: null,
+      unskipped_at: null,
+    })
     .execute();
   await db
     .insertInto('settings_audit')
@@ -112,7 +137,21 @@ async function seedCompany(b: Bench, practice: string, realm: string, name: stri
     .execute();
   await db
     .insertInto('held_actions')
-    .values({ realm_id: realm, record_kind: 'invoice', record_key: `INV-${marker}`, label: `${marker}-HELD-LABEL`, action: 'keep-qbo', detail: '{}', old_link: null, old_journal: null, actor: 'test', at, undone_by: null, undone_at: null, seq: 1 })
+    .values({
+      realm_id: realm,
+      record_kind: 'invoice',
+      record_key: `INV-${marker}`,
+      label: `${marker}-HELD-LABEL`,
+      action: 'keep-qbo',
+      detail: '{}',
+      old_link: null,
+      old_journal: null,
+      actor: 'test',
+      at,
+      undone_by: null,
+      undone_at: null,
+      seq: 1,
+    })
     .execute();
   const held = await db.selectFrom('held_actions').select('id').where('realm_id', '=', realm).executeTakeFirstOrThrow();
   return Number(held.id);
@@ -152,7 +191,12 @@ describe('isolation between practices: every route, every role of A, B’s ids',
   });
   afterAll(async () => b?.close());
 
-  const body = (method: string, path: string) => (method === 'GET' || method === 'HEAD' ? {} : path.startsWith('/api/') ? { body: '{}', contentType: 'application/json' } : { body: '', contentType: 'application/x-www-form-urlencoded' });
+  const body = (method: string, path: string) =>
+    method === 'GET' || method === 'HEAD'
+      ? {}
+      : path.startsWith('/api/')
+        ? { body: '{}', contentType: 'application/json' }
+        : { body: '', contentType: 'application/x-www-form-urlencoded' };
 
   it('reads the routes from the router, and they cover pages and the API', () => {
     const scoped = routes.filter((r) => !isGlobalPath(r.split(' ')[1]!));

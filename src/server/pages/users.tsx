@@ -27,9 +27,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
   const members = new Map((await listMembers(deps.ctx.db, practiceOf(c))).map((m) => [m.userId, m.role]));
   // This practice's people only, with their role here (a disabled person stays listed, as before).
   const everyone = await listUsers(deps.ctx.db);
-  const disabledMembers = new Set(
-    (await deps.ctx.db.selectFrom('memberships').select('user_id').where('practice_id', '=', practiceOf(c)).execute()).map((r) => r.user_id),
-  );
+  const disabledMembers = new Set((await deps.ctx.db.selectFrom('memberships').select('user_id').where('practice_id', '=', practiceOf(c)).execute()).map((r) => r.user_id));
   const users = everyone.filter((u) => members.has(u.id) || disabledMembers.has(u.id)).map((u) => ({ ...u, role: members.get(u.id) ?? u.role }));
   const me = currentUser(c)!;
   const csrf = c.get('csrfToken');
@@ -118,7 +116,10 @@ export const usersPage: WebPage = {
           deps.ctx.clock(),
         );
         deps.ctx.logger.info({ user: user.email, role: str(body.role), practice: practiceOf(c), by: currentUser(c)!.email }, created ? 'user added' : 'member added');
-        return show(c, deps, { kind: 'ok', text: created ? `Added ${user.email} as ${str(body.role)}.` : `Added ${user.email} (already a user) to this practice as ${str(body.role)}; their password is unchanged.` });
+        return show(c, deps, {
+          kind: 'ok',
+          text: created ? `Added ${user.email} as ${str(body.role)}.` : `Added ${user.email} (already a user) to this practice as ${str(body.role)}; their password is unchanged.`,
+        });
       } catch (err) {
         if (err instanceof AccountError) return show(c, deps, { kind: 'error', text: err.message }, 400);
         throw err;
