@@ -21,6 +21,7 @@ import { registerReconcile } from './commands/reconcile.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
 import { registerWorker } from './commands/worker.js';
+import { registerFirm } from './commands/firm.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerRotateKey(program);
   registerUsers(program);
   registerPractice(program);
+  registerFirm(program);
   registerSettings(program);
   registerNotify(program);
   registerSchedule(program);

@@ -30,6 +30,7 @@ import { isAppMetrics, metricsApi } from './metrics.js';
 import { mountHealth, refuseChangesWhileDraining } from './health.js';
 import { webhooksApi } from './webhooks.js';
 import { routePath } from './practice-scope.js';
+import { firmApi } from './api/firm.js';
 
 const FORM_LIMIT = 1024 * 1024;
 const RECORD_LIMIT = 5 * 1024 * 1024;
@@ -116,6 +117,7 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.route('/api/v1/sync', syncApi(ctx));
   app.route('/api/v1/history', historyApi(ctx));
   app.route('/api/v1/undo', undoApi(ctx));
+  app.route('/api/v1/firm', firmApi(ctx));
 
   app.notFound((c) =>
     !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')

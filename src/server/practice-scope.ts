@@ -14,13 +14,14 @@
  *   so nobody learns that another practice exists.
  * - The role a route checks (`roleAtLeast`, `requireRole`, `pageRole`) is the membership's role in THAT
  *   practice: the request's `user.role` is replaced with it here, once, before any route runs.
+ * - The firm overview (`/firm`, `/api/v1/firm`) belongs to no practice: owners only, 404 for anyone else.
  * - A page served under `/p/{practice}/` has its links, form actions and redirects rewritten to carry
  *   the prefix (`carryPrefix`), so no page has to remember it and a new page cannot forget it.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { getPath } from 'hono/utils/url';
 import type { Role, User } from '../accounts/users.js';
-import { practicesOfPerson, roleIn, type PracticeOfPerson } from '../accounts/memberships.js';
+import { isOwner, practicesOfPerson, roleIn, type PracticeOfPerson } from '../accounts/memberships.js';
 import type { Db } from '../store/db.js';
 import { actingAs } from '../connect/acting-practice.js';
 
@@ -43,6 +44,13 @@ const GLOBAL = [/^\/static\//, /^\/healthz$/, /^\/readyz$/, /^\/metrics$/, /^\/w
 
 export function isGlobalPath(path: string): boolean {
   return GLOBAL.some((r) => r.test(path));
+}
+
+/** The firm's own pages (every practice at once): the owners' only, under no practice. */
+const FIRM = [/^\/firm(\/|$)/, /^\/api\/v1\/firm(\/|$)/];
+
+export function isFirmPath(path: string): boolean {
+  return FIRM.some((r) => r.test(path));
 }
 
 /** The practice the URL names, and the path the routes know (without the prefix). */
@@ -93,7 +101,7 @@ const PREFIXED_ATTR = /(\s(?:href|action|formaction|hx-get|hx-post|hx-put|hx-pat
 export function withPrefix(url: string, practiceId: string): string {
   if (!url.startsWith('/') || url.startsWith('//')) return url;
   const path = url.split(/[?#]/, 1)[0]!;
-  if (isGlobalPath(path) || splitPracticePath(path).practiceId !== undefined) return url;
+  if (isGlobalPath(path) || isFirmPath(path) || splitPracticePath(path).practiceId !== undefined) return url;
   if (url.startsWith('/api/v1/') || url === '/api/v1') return `/api/v1/practices/${practiceId}${url.slice('/api/v1'.length)}`;
   return `/p/${practiceId}${url === '/' ? '/' : url}`;
 }
@@ -174,8 +182,17 @@ export function practiceScope(db: Db): MiddlewareHandler {
     const raw = requestedPath(c);
     const named = splitPracticePath(raw);
     if (named.practiceId === undefined && isGlobalPath(raw)) return next();
-    if (named.practiceId !== undefined && isGlobalPath(named.rest)) return notFound(c);
+    if (named.practiceId !== undefined && (isGlobalPath(named.rest) || isFirmPath(named.rest))) return notFound(c);
     const user = c.get('user' as never) as User | undefined;
+    if (isFirmPath(raw)) {
+      // Firm-wide: an owner (as an administrator of the firm), nobody else — 404 as for a page that is not there.
+      c.set('firmRequested' as never, true as never);
+      if (!user) return next(); // a token: `admitToken` decides
+      if (!(await isOwner(db, user.id))) return notFound(c);
+      c.set('user' as never, { ...user, role: 'administrator' } as never);
+      c.set('myPractices' as never, (await practicesOfPerson(db, user.id)) as never);
+      return next();
+    }
     let practiceId = named.practiceId;
     if (practiceId === undefined) {
       practiceId = await onlyPractice(db);
@@ -207,6 +224,12 @@ export function practiceScope(db: Db): MiddlewareHandler {
  * is still a member there (or an owner). Answers the refusal to send, or undefined when admitted.
  */
 export async function admitToken(c: Context, db: Db, user: User & { tokenPracticeId: string }): Promise<Response | undefined> {
+  if (c.get('firmRequested' as never)) {
+    if (!(await isOwner(db, user.id))) return notFound(c);
+    const { tokenPracticeId: _p, ...owner } = user;
+    c.set('user' as never, { ...owner, role: 'administrator' } as never);
+    return undefined;
+  }
   // An API mounted without the scope (a router on its own, as its tests mount it) reads an unprefixed URL: the only practice.
   const requested = (c.get('practiceRequested' as never) as string | undefined) ?? (await onlyPractice(db));
   if (requested === undefined || requested !== user.tokenPracticeId) return notFound(c);

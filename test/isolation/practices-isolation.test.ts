@@ -183,7 +183,8 @@ describe('isolation between practices: every route, every role of A, B’s ids',
   const as = (person: Person, via: 'session' | 'token') => ({ as: { person, via } });
 
   beforeAll(async () => {
-    b = await makeBench();
+    // A's administrator is no owner here: an owner opens every practice (the last test shows that).
+    b = await makeBench({ ownerAdministrator: false });
     const db = b.app.ctx.db;
     await db.insertInto('practices').values({ id: B, name: 'Bravo Partners', created_at: b.app.ctx.clock().toISOString(), created_by: 'test' }).execute();
     await seedCompany(b, A, A_REALM, 'Alpha Architects', 'ALPHA', '5b0c6a1e-0000-4000-8000-00000000a1a1');

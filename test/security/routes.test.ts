@@ -36,6 +36,9 @@ const expected: Record<string, Expectation> = {
   'POST /signout': { min: 'viewer', endsSession: true },
   'GET /': { min: 'viewer' },
   'GET /connection': { min: 'viewer' },
+  // The firm overview: every practice's companies (issue 15).
+  'GET /firm': { min: 'administrator' },
+  'POST /firm/check': { min: 'administrator' },
   'POST /connection/connect': { min: 'administrator' },
   'POST /connection/disconnect': { min: 'administrator' },
   'POST /connection/logout': { min: 'administrator' },
@@ -72,6 +75,7 @@ const expected: Record<string, Expectation> = {
   'GET /practice/:kind/:key': { min: 'viewer' },
   'GET /practice/go': { min: 'viewer' },
   'POST /practice/contact/:key': { min: 'bookkeeper' },
+  'GET /api/v1/firm': { min: 'administrator' },
   'GET /api/v1/connection': { min: 'viewer' },
   'POST /api/v1/practice/import': { min: 'bookkeeper' },
   'GET /api/v1/practice/:kind': { min: 'viewer' },

@@ -17,9 +17,11 @@ import { notificationsPage } from './notifications.js';
 import { schedulePage } from './schedule.js';
 import { practicePage } from './practice.js';
 import { reconciliationPage } from './reconciliation.js';
+import { firmPage } from './firm.js';
 
 export const pages: WebPage[] = [
   signInPage,
+  firmPage,
   connectionPage,
   usersPage,
   accountPage,
