@@ -14,7 +14,7 @@
  *   so nobody learns that another practice exists.
  * - The role a route checks (`roleAtLeast`, `requireRole`, `pageRole`) is the membership's role in THAT
  *   practice: the request's `user.role` is replaced with it here, once, before any route runs.
- * - The firm overview (`/firm`, `/api/v1/firm`) belongs to no practice: owners only, 404 for anyone else.
+ * - The firm overview (`/firm`, `/api/v1/firm`) belongs to no practice: owners only (403 for anyone else).
  * - A page served under `/p/{practice}/` has its links, form actions and redirects rewritten to carry
  *   the prefix (`carryPrefix`), so no page has to remember it and a new page cannot forget it.
  */
@@ -87,6 +87,12 @@ async function notFound(c: Context): Promise<Response> {
   // Imported here: the layout imports this file (for the prefix), and pages import the layout.
   const { renderPage } = await import('./web/layout.js');
   return renderPage(c as never, { title: 'Not found', status: 404, bare: true, body: `There is no page at ${path}.` });
+}
+
+/** 403 on the firm's pages for anyone but an owner: the page is no secret (its nav entry shows), the firm's data is. */
+async function notAnOwner(c: Context): Promise<Response> {
+  const { forbiddenPage } = await import('./web/layout.js');
+  return forbiddenPage(c as never, 'This needs the administrator role of an owner of the firm: the firm overview shows every practice. Ask an owner if you need it.');
 }
 
 function admit(c: Context, user: User, practiceId: string, role: Role, prefix: string | undefined): void {
@@ -188,7 +194,7 @@ export function practiceScope(db: Db): MiddlewareHandler {
       // Firm-wide: an owner (as an administrator of the firm), nobody else — 404 as for a page that is not there.
       c.set('firmRequested' as never, true as never);
       if (!user) return next(); // a token: `admitToken` decides
-      if (!(await isOwner(db, user.id))) return notFound(c);
+      if (!(await isOwner(db, user.id))) return notAnOwner(c);
       c.set('user' as never, { ...user, role: 'administrator' } as never);
       c.set('myPractices' as never, (await practicesOfPerson(db, user.id)) as never);
       return next();
@@ -225,7 +231,7 @@ export function practiceScope(db: Db): MiddlewareHandler {
  */
 export async function admitToken(c: Context, db: Db, user: User & { tokenPracticeId: string }): Promise<Response | undefined> {
   if (c.get('firmRequested' as never)) {
-    if (!(await isOwner(db, user.id))) return notFound(c);
+    if (!(await isOwner(db, user.id))) return notAnOwner(c);
     const { tokenPracticeId: _p, ...owner } = user;
     c.set('user' as never, { ...owner, role: 'administrator' } as never);
     return undefined;

@@ -15,7 +15,7 @@ import { createApiToken } from '../../src/accounts/api-tokens.js';
 import { createSession } from '../../src/accounts/sessions.js';
 import { createUser } from '../../src/accounts/users.js';
 import { addMember } from '../../src/accounts/memberships.js';
-import { isGlobalPath } from '../../src/server/practice-scope.js';
+import { isFirmPath, isGlobalPath } from '../../src/server/practice-scope.js';
 import { setNotificationSettings } from '../../src/connect/notify/index.js';
 import { makeBench, roleNames, routesOf, type Bench, type Person } from '../security/harness.js';
 
@@ -297,7 +297,7 @@ describe('isolation between practices: every route, every role of A, B’s ids',
     const html = await res.text();
     const urls = [...html.matchAll(/\s(?:href|action|hx-get|hx-post)="(\/[^"]*)"/g)].map((m) => m[1]!);
     expect(urls.length).toBeGreaterThan(5);
-    expect(urls.filter((u) => !u.startsWith(`/p/${A}/`) && !u.startsWith(`/api/v1/practices/${A}/`) && !isGlobalPath(u.split('?')[0]!))).toEqual([]);
+    expect(urls.filter((u) => !u.startsWith(`/p/${A}/`) && !u.startsWith(`/api/v1/practices/${A}/`) && !isGlobalPath(u.split('?')[0]!) && !isFirmPath(u))).toEqual([]);
     const redirect = await b.call(`/p/${A}/`, as(b.people.administrator, 'session'));
     expect(redirect.headers.get('location') ?? '').toMatch(new RegExp(`^/p/${A}/`));
   });
@@ -333,6 +333,15 @@ describe('isolation between practices: every route, every role of A, B’s ids',
     for (const p of [A, B]) {
       const res = await b.call(under(p, '/users'), as(owner, 'session'));
       expect(res.status, p).toBe(200);
+    }
+    // The firm overview (every practice): the owner's; A's administrator, no owner, is refused and sees nothing of B.
+    const firm = await b.call('/firm', as(owner, 'session'));
+    expect(firm.status).toBe(200);
+    expect(await firm.text()).toContain('Bravo Partners');
+    for (const via of ['session', 'token'] as const) {
+      const refused = await b.call(via === 'session' ? '/firm' : '/api/v1/firm', as(b.people.administrator, via));
+      expect(refused.status, via).toBe(403);
+      expect(await refused.text(), via).not.toContain('Bravo');
     }
   });
   it('shows B’s administrator, on every page and API read of B, none of A’s data (the other way round; after the check above, as B’s own reads may write B’s rows)', async () => {
