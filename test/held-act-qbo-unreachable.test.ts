@@ -92,8 +92,8 @@ for (const dialect of dialects)
       await client.sparseUpdate('Invoice', { Id: link.qbo_id, SyncToken: inQbo.SyncToken, TxnDate: dayBefore(inQbo.TxnDate, 2) } as never, {
         requestId: 'accountant-unreachable-1',
       });
-      const inv = (await getRecord(ctx.db, 'invoice', key))!;
-      await updateRecord(ctx.db, 'invoice', key, { ...inv.record, date: dayBefore(inQbo.TxnDate, 1) }, ctx.clock());
+      const inv = (await getRecord(ctx.db, 'default', 'invoice', key))!;
+      await updateRecord(ctx.db, 'default', 'invoice', key, { ...inv.record, date: dayBefore(inQbo.TxnDate, 1) }, ctx.clock());
     }, 120_000);
     afterAll(async () => {
       await server?.close();

@@ -26,6 +26,25 @@ describe('qbo-connect practice', () => {
     expect(page.total).toBeGreaterThan(5);
   });
 
+  it('creates and lists practices; ledger commands act on --practice, else the only practice, else refuse naming them', () => {
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-practice-'));
+    const bad = run(own, ['practice', 'create', '--id', 'North Studio', '--name', 'North']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toMatch(/^qbo-connect: practice id "North Studio" is not allowed: 1–40 characters, lower-case letters, digits and "-"/);
+    const demo = run(own, ['practice', 'demo']); // one practice: the default, without naming it
+    expect(demo.stdout).toMatch(/\(into practice default\)\.$/m);
+    const created = run(own, ['practice', 'create', '--id', 'north', '--name', 'North Studio']);
+    expect(created.status, created.stderr).toBe(0);
+    expect(created.stdout.trim()).toBe('Created practice north (North Studio).');
+    const list = run(own, ['practice', 'list', '--json']);
+    expect((JSON.parse(list.stdout) as Array<{ id: string }>).map((p) => p.id)).toEqual(['default', 'north']);
+    const several = run(own, ['practice', 'list', 'contacts']);
+    expect([several.status, several.stderr.trim()]).toEqual([2, 'qbo-connect: several practices: name one with --practice ID (default, north)']);
+    const empty = run(own, ['--practice', 'north', 'practice', 'list', 'contacts', '--json']);
+    expect(empty.status, empty.stderr).toBe(0);
+    expect(JSON.parse(empty.stdout)).toMatchObject({ items: [], total: 0 });
+  });
+
   it('imports a file, then the same file again with nothing changed', () => {
     const own = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-practice-'));
     const file = path.join(own, 'ledger.json');

@@ -45,7 +45,7 @@ describe('preview API and CLI', () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-preview-'));
     opened = await openDatabase({ sqliteFile: path.join(dataDir, 'qbo-connect.db') });
     co = await connectedCompany(opened.db, clock, { dataDir });
-    expect((await loadDemoPractice(opened.db, { size: 'small', seed: 1, today: clock() })).ok).toBe(true);
+    expect((await loadDemoPractice(opened.db, 'default', { size: 'small', seed: 1, today: clock() })).ok).toBe(true);
     const app = {
       db: opened.db,
       clock,

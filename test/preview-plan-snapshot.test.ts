@@ -65,7 +65,7 @@ describe('the medium demo plan, byte for byte', () => {
   it('fresh, mapped and skipped, then after a sync and edits', async () => {
     const { realmId, qbo } = co;
     const deps = { db, clock, logger: silentLogger, qbo };
-    const report = await loadDemoPractice(db, { size: 'medium', seed: 1, today: clock() });
+    const report = await loadDemoPractice(db, 'default', { size: 'medium', seed: 1, today: clock() });
     expect(report.ok).toBe(true);
     const set = (path: string, value: unknown) => setSetting(db, { realmId, path, value, actor: 'tester', clock });
     const from = new Date(clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
@@ -76,8 +76,8 @@ describe('the medium demo plan, byte for byte', () => {
     await expect(JSON.stringify(digest(fresh), null, 1)).toMatchFileSnapshot('./__snapshots__/plan-medium-1-fresh.json');
 
     // What a bookkeeper maps (as test/sync/demo-setup.ts), then skips whatever still errs.
-    const c = await getRecord(db, 'contact', 'C9001');
-    if (c && !c.record.uniqueId) await updateRecord(db, 'contact', 'C9001', { ...c.record, uniqueId: 'CL90001' }, clock());
+    const c = await getRecord(db, 'default', 'contact', 'C9001');
+    if (c && !c.record.uniqueId) await updateRecord(db, 'default', 'contact', 'C9001', { ...c.record, uniqueId: 'CL90001' }, clock());
     await set('tax.purchases.GST-CAP', await idOf(qbo, 'TaxCode', 'GST on capital'));
     await set('staffExpenses.fixedExpenseAccountId', await idOf(qbo, 'Account', 'Office Expenses'));
     const eft = await idOf(qbo, 'PaymentMethod', 'EFT');
@@ -104,23 +104,23 @@ describe('the medium demo plan, byte for byte', () => {
     // a credit note whose 0.00 application never landed).
     const links = await db.selectFrom('links').selectAll().where('realm_id', '=', realmId).orderBy('record_kind').orderBy('record_key').execute();
     const of = (kind: string) => links.filter((l) => l.record_kind === kind);
-    const paid = new Set((await listRecords(db, 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
+    const paid = new Set((await listRecords(db, 'default', 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
     const invoices = of('invoice');
     const edited = invoices.find((l) => paid.has(l.record_key))!;
     const cancelled = invoices
       .filter((l) => l !== edited && !paid.has(l.record_key))
       .slice(0, 1)
       .concat(invoices.filter((l) => l !== edited && paid.has(l.record_key)).slice(0, 1));
-    const inv = (await getRecord(db, 'invoice', edited.record_key))!;
-    await updateRecord(db, 'invoice', inv.key, { ...inv.record, text: `${inv.record.text ?? 'Fees'} (revised)` }, clock());
+    const inv = (await getRecord(db, 'default', 'invoice', edited.record_key))!;
+    await updateRecord(db, 'default', 'invoice', inv.key, { ...inv.record, text: `${inv.record.text ?? 'Fees'} (revised)` }, clock());
     for (const l of cancelled) {
-      const r = (await getRecord(db, 'invoice', l.record_key))!;
-      await updateRecord(db, 'invoice', r.key, { ...r.record, state: 'cancelled' }, clock());
+      const r = (await getRecord(db, 'default', 'invoice', l.record_key))!;
+      await updateRecord(db, 'default', 'invoice', r.key, { ...r.record, state: 'cancelled' }, clock());
     }
-    const pay = (await getRecord(db, 'payment', of('payment')[0]!.record_key))!;
-    await updateRecord(db, 'payment', pay.key, { ...pay.record, state: 'cancelled' }, clock());
-    const contact = (await getRecord(db, 'contact', of('contact')[0]!.record_key))!;
-    await updateRecord(db, 'contact', contact.key, { ...contact.record, email: 'accounts@changed.example' }, clock());
+    const pay = (await getRecord(db, 'default', 'payment', of('payment')[0]!.record_key))!;
+    await updateRecord(db, 'default', 'payment', pay.key, { ...pay.record, state: 'cancelled' }, clock());
+    const contact = (await getRecord(db, 'default', 'contact', of('contact')[0]!.record_key))!;
+    await updateRecord(db, 'default', 'contact', contact.key, { ...contact.record, email: 'accounts@changed.example' }, clock());
     const application = of('credit-application')[0];
     if (application)
       await db.deleteFrom('links').where('realm_id', '=', realmId).where('record_kind', '=', 'credit-application').where('record_key', '=', application.record_key).execute();

@@ -57,7 +57,7 @@ describeEachDialect('a US company: TAX or NON on each line, one tax code on the 
   beforeAll(async () => {
     db = t.db;
     co = await connectedCompany(db, clock, { preset: 'us' });
-    await loadDemoPractice(db, { size: 'small', seed: 1, today: clock() });
+    await loadDemoPractice(db, 'default', { size: 'small', seed: 1, today: clock() });
   });
   afterAll(async () => {
     await co?.close();
@@ -126,7 +126,7 @@ describeEachDialect(
     beforeEach(async () => {
       db = t.db;
       co = await connectedCompany(db, clock);
-      await loadDemoPractice(db, { size: 'small', seed: 1, today: clock() });
+      await loadDemoPractice(db, 'default', { size: 'small', seed: 1, today: clock() });
       invoice = row(await plan(), 'invoices:INV-90001')!;
       sent = await sendRow(co, invoice, 'Kestrel Landscapes Pty Ltd');
       // As a sync leaves it: the link with what was sent and what QBO answered, field by field.
@@ -174,8 +174,8 @@ describeEachDialect(
       expect(r.issues.map((i) => `${i.severity} ${i.code}`)).toEqual(['warning invoice.changed-in-qbo']);
       // A practice change to the lines on top: both sides changed the lines, so the row is held as
       // diverged (a warning here; the sync holds the row and sends nothing), the lines side by side.
-      const rec = (await getRecord(db, 'invoice', 'INV-90001'))!;
-      await updateRecord(db, 'invoice', 'INV-90001', { ...rec.record, text: 'Revised text' }, clock());
+      const rec = (await getRecord(db, 'default', 'invoice', 'INV-90001'))!;
+      await updateRecord(db, 'default', 'invoice', 'INV-90001', { ...rec.record, text: 'Revised text' }, clock());
       r = row(await plan(), invoice.key)!;
       expect(r.action).toBe('update');
       expect(r.issues.map((i) => `${i.severity} ${i.code}`)).toEqual(['warning invoice.diverged']);
@@ -186,10 +186,11 @@ describeEachDialect(
     });
 
     it('a credit note and its application to the invoice are accepted by QBO as planned', async () => {
-      const inv = (await getRecord(db, 'invoice', 'INV-90001'))!.record;
+      const inv = (await getRecord(db, 'default', 'invoice', 'INV-90001'))!.record;
       const line = inv.lines[0]!;
       await createRecord(
         db,
+        'default',
         'credit-note',
         {
           number: 'CN-APPLY-1',
@@ -242,8 +243,8 @@ describeEachDialect(
           last_run_id: null,
         })
         .execute();
-      const inv = (await getRecord(db, 'invoice', 'INV-90001'))!.record;
-      await createRecord(db, 'invoice', { ...inv, number: 'INV-90001-B', text: null }, clock());
+      const inv = (await getRecord(db, 'default', 'invoice', 'INV-90001'))!.record;
+      await createRecord(db, 'default', 'invoice', { ...inv, number: 'INV-90001-B', text: null }, clock());
       let r = row(await plan(), 'invoices:INV-90001-B')!;
       expect(r.payload!['CustomerRef']).toEqual({ value: customerId });
       expect(r.issues.map((i) => i.code)).not.toContain('qbo.reference-inactive');

@@ -38,7 +38,7 @@ describe('preview request counts (medium demo, 2,000 documents)', () => {
   beforeAll(async () => {
     ({ db, close: closeDb } = await freshDatabase('sqlite'));
     co = await connectedCompany(db, clock);
-    const report = await loadDemoPractice(db, { size: 'medium', seed: 7, today: clock() });
+    const report = await loadDemoPractice(db, 'default', { size: 'medium', seed: 7, today: clock() });
     expect(report.ok).toBe(true);
     const from = new Date(clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
     await setSettings(db, {
@@ -93,9 +93,9 @@ describe('preview request counts (medium demo, 2,000 documents)', () => {
         .values(links.slice(i, i + 200))
         .execute();
 
-    const template = (await getRecord(db, 'invoice', rows(first).find((r) => r.group === 'invoices' && r.action === 'create')!.record.id))!.record;
+    const template = (await getRecord(db, 'default', 'invoice', rows(first).find((r) => r.group === 'invoices' && r.action === 'create')!.record.id))!.record;
     const today = clock().toISOString().slice(0, 10);
-    for (let i = 1; i <= 20; i++) await createRecord(db, 'invoice', { ...template, number: `INV-NEW-${i}`, date: today, dueDate: today }, clock());
+    for (let i = 1; i <= 20; i++) await createRecord(db, 'default', 'invoice', { ...template, number: `INV-NEW-${i}`, date: today, dueDate: today }, clock());
 
     before = requestCount(co);
     const second = await buildPlan(deps, co.realmId);

@@ -52,7 +52,7 @@ describeEachDialect(
         { db, logger: silentLogger, clock },
         { limits: { requestsPerMinute: 100_000 } },
       );
-      expect((await loadDemoPractice(db, { size: 'small', seed: 1, today: clock() })).ok).toBe(true);
+      expect((await loadDemoPractice(db, 'default', { size: 'small', seed: 1, today: clock() })).ok).toBe(true);
       await plan(); // the first preview pre-fills the mappings
     }, 60_000);
     afterEach(async () => {
@@ -70,7 +70,7 @@ describeEachDialect(
 
     it('pre-fill: a practice code added later is filled; a mapping removed on purpose stays removed', async () => {
       await change('tax.sales.FRE', null);
-      await createRecord(db, 'payment-type', { code: 'CASH', name: 'Cash' }, clock());
+      await createRecord(db, 'default', 'payment-type', { code: 'CASH', name: 'Cash' }, clock());
       await plan();
       const s = await getSettings(db, co.realmId, clock);
       expect(s.tax.sales['FRE']).toBeUndefined();
@@ -90,7 +90,7 @@ describeEachDialect(
     });
 
     it('invoices.memo: none, invoice text, project number or client reference', async () => {
-      const inv = (await getRecord(db, 'invoice', 'INV-90001'))!.record;
+      const inv = (await getRecord(db, 'default', 'invoice', 'INV-90001'))!.record;
       const expected: Record<string, string | undefined> = {
         none: undefined,
         'invoice-text': inv.text!,
@@ -106,7 +106,7 @@ describeEachDialect(
     });
 
     it("invoices.lineDescription: what each line's description shows", async () => {
-      const inv = (await getRecord(db, 'invoice', 'INV-90001'))!.record;
+      const inv = (await getRecord(db, 'default', 'invoice', 'INV-90001'))!.record;
       await change('invoices.lineDescription', 'stage');
       expect(salesLine(row(await plan(), 'invoices:INV-90001')).Description).toBe('Contract administration');
       await change('invoices.lineDescription', 'stage-and-description');
@@ -132,7 +132,7 @@ describeEachDialect(
 
     it('invoices.incomeAccount: by cost centre, per stage line, one item per project and account', async () => {
       const sales = await idOf('Account', 'Sales');
-      const project = (await getRecord(db, 'project', 'P90001'))!.record;
+      const project = (await getRecord(db, 'default', 'project', 'P90001'))!.record;
       const cc = project.stages.find((s) => s.code === 'CA')!.costCentreCode!;
       await change('invoices.incomeAccount', 'by-cost-centre');
       await change(`invoices.incomeAccountByCostCentre.${cc}`, null);
@@ -159,9 +159,9 @@ describeEachDialect(
 
     it('contacts.shortenLongNames: a long name is shortened with a warning, or refused', async () => {
       const long = `${'Very Long Architectural Client Name '.repeat(4)}Pty Ltd`;
-      await createRecord(db, 'contact', { code: 'C-LONG', uniqueId: 'CL-LONG', name: long, isClient: true, isSupplier: false }, clock());
-      const inv = (await getRecord(db, 'invoice', 'INV-90001'))!.record;
-      await createRecord(db, 'invoice', { ...inv, number: 'INV-LONG-1', contactCode: 'C-LONG' }, clock());
+      await createRecord(db, 'default', 'contact', { code: 'C-LONG', uniqueId: 'CL-LONG', name: long, isClient: true, isSupplier: false }, clock());
+      const inv = (await getRecord(db, 'default', 'invoice', 'INV-90001'))!.record;
+      await createRecord(db, 'default', 'invoice', { ...inv, number: 'INV-LONG-1', contactCode: 'C-LONG' }, clock());
       let r = row(await plan(), 'customers:C-LONG');
       expect(r.issues.find((i) => i.code === 'contact.name-too-long')?.severity).toBe('warning');
       expect((r.payload!['DisplayName'] as string).length).toBeLessThanOrEqual(100);
@@ -172,7 +172,7 @@ describeEachDialect(
     });
 
     it('contacts.matchOrder and createWhenNoMatch: how existing QBO customers are matched', async () => {
-      const c = (await getRecord(db, 'contact', 'C9002'))!;
+      const c = (await getRecord(db, 'default', 'contact', 'C9002'))!;
       const made = await qboCreate(co, 'Customer', { DisplayName: 'Bayside Council - Parks & Gardens' });
       expect(row(await plan(), 'customers:C9002')).toMatchObject({ action: 'adopt', qbo: { id: made.Id } });
       await change('contacts.matchOrder', 'unique-id-only');
@@ -210,7 +210,7 @@ describeEachDialect(
       const bill = p.groups.find((g) => g.kind === 'bills')!.rows.find((r) => r.record.id !== 'B-90005')!;
       const cogs = await idOf('Account', 'Cost of Sales');
       expect(lines(bill)[0]!['AccountBasedExpenseLineDetail']).toMatchObject({ AccountRef: { value: cogs } });
-      const rec = (await getRecord(db, 'bill', bill.record.id))!.record;
+      const rec = (await getRecord(db, 'default', 'bill', bill.record.id))!.record;
       const type = rec.lines[0]!.expenseTypeCode;
       const office = await idOf('Account', 'Office Expenses');
       await change('bills.expenseAccount', 'by-expense-type');
@@ -267,7 +267,7 @@ describeEachDialect(
     it('invoices.applyCreditToInvoice: a credit note applied to its original invoice by a 0.00 payment', async () => {
       let p = await plan();
       const cn = p.groups.find((g) => g.kind === 'credit-notes')!.rows[0]!;
-      const rec = (await getRecord(db, 'credit-note', cn.record.id))!.record;
+      const rec = (await getRecord(db, 'default', 'credit-note', cn.record.id))!.record;
       const app = row(p, `payments-export:${cn.record.id}`);
       expect(app.record.kind).toBe('credit-application');
       expect(app.dependsOn).toEqual(expect.arrayContaining([cn.key, `invoices:${rec.invoiceNumber}`]));
@@ -281,9 +281,10 @@ describeEachDialect(
       expect(cn.payload!['PrivateNote']).toContain(`Credit for invoice ${rec.invoiceNumber}`);
       // Payments of this sync come first: a credit never applies more than the invoice has left.
       await change('payments.direction', 'export');
-      const inv = (await getRecord(db, 'invoice', rec.invoiceNumber!))!.record;
+      const inv = (await getRecord(db, 'default', 'invoice', rec.invoiceNumber!))!.record;
       await createRecord(
         db,
+        'default',
         'payment',
         {
           number: 'RCT-CREDIT-1',
@@ -301,9 +302,10 @@ describeEachDialect(
       await import('../src/connect/skips.js').then((m) => m.skip(db, { realmId: co.realmId, kind: 'payment', id: 'RCT-CREDIT-1', actor: 'tester', clock }));
       await change('payments.direction', 'import');
       // A credit note for an invoice QBO does not have and this sync does not send (dated last month).
-      const old = (await getRecord(db, 'invoice', 'INV-90070'))!.record;
+      const old = (await getRecord(db, 'default', 'invoice', 'INV-90070'))!.record;
       await createRecord(
         db,
+        'default',
         'credit-note',
         {
           number: 'CN-OLD-1',
@@ -331,10 +333,10 @@ describeEachDialect(
     });
 
     it('two new contacts QBO would see as one name are both held back', async () => {
-      const c1 = (await getRecord(db, 'contact', 'C0001'))!.record;
-      await createRecord(db, 'contact', { ...c1, code: 'C-DUP', uniqueId: 'CL-DUP', name: `  ${c1.name.toUpperCase()} ` }, clock());
-      const inv = (await getRecord(db, 'invoice', 'INV-90001'))!.record;
-      await createRecord(db, 'invoice', { ...inv, number: 'INV-DUP-1', contactCode: 'C-DUP' }, clock());
+      const c1 = (await getRecord(db, 'default', 'contact', 'C0001'))!.record;
+      await createRecord(db, 'default', 'contact', { ...c1, code: 'C-DUP', uniqueId: 'CL-DUP', name: `  ${c1.name.toUpperCase()} ` }, clock());
+      const inv = (await getRecord(db, 'default', 'invoice', 'INV-90001'))!.record;
+      await createRecord(db, 'default', 'invoice', { ...inv, number: 'INV-DUP-1', contactCode: 'C-DUP' }, clock());
       const p = await plan();
       for (const key of ['customers:C0001', 'customers:C-DUP'])
         expect(

@@ -31,7 +31,7 @@ describeEachDialect(
     const deps = () => ({ db: t.db, clock, logger: silentLogger, qbo: co.qbo });
     beforeEach(async () => {
       co = await connectedCompany(t.db, clock);
-      const report = await loadDemoPractice(t.db, { size: 'small', seed: 1, today: clock() });
+      const report = await loadDemoPractice(t.db, 'default', { size: 'small', seed: 1, today: clock() });
       expect(report.ok).toBe(true);
       await qboCreate(co, 'Vendor', { DisplayName: clashingSupplierName });
       // Payments are imported by default; the planted payment problem is about exporting them.
@@ -73,8 +73,8 @@ describeEachDialect(
       const realmId = co.realmId;
       const set = (path: string, value: unknown) => setSetting(t.db, { realmId, path, value, actor: 'tester', clock });
       // Fix: a unique ID for the contact, a QBO tax code for GST-CAP, accounts and payment methods.
-      const c = (await getRecord(t.db, 'contact', 'C9001'))!;
-      await updateRecord(t.db, 'contact', 'C9001', { ...c.record, uniqueId: 'CL90001' }, clock());
+      const c = (await getRecord(t.db, 'default', 'contact', 'C9001'))!;
+      await updateRecord(t.db, 'default', 'contact', 'C9001', { ...c.record, uniqueId: 'CL90001' }, clock());
       await set('tax.purchases.GST-CAP', await idOf(co, 'TaxCode', 'GST on capital'));
       await set('staffExpenses.fixedExpenseAccountId', await idOf(co, 'Account', 'Office Expenses'));
       for (const code of ['EFT', 'BPAY', 'CHQ', 'CARD']) await set(`payments.methodByPaymentType.${code}`, await idOf(co, 'PaymentMethod', 'EFT'));
@@ -113,7 +113,7 @@ describe('preview against a company that already holds some of the practice', ()
   beforeAll(async () => {
     ({ db, close: closeDb } = await freshDatabase('sqlite'));
     co = await connectedCompany(db, clock);
-    await loadDemoPractice(db, { size: 'small', seed: 1, today: clock() });
+    await loadDemoPractice(db, 'default', { size: 'small', seed: 1, today: clock() });
   });
   afterAll(async () => {
     await co?.close();
@@ -161,10 +161,11 @@ describe('preview against a company that already holds some of the practice', ()
   it("predicts QBO's total (tax per line) and sends the practice's tax as an override when they differ", async () => {
     const deps = { db, clock, logger: silentLogger, qbo: co.qbo };
     const today = clock().toISOString().slice(0, 10);
-    const base = (await getRecord(db, 'invoice', 'INV-90001'))!.record;
+    const base = (await getRecord(db, 'default', 'invoice', 'INV-90001'))!.record;
     // 3 × 1.05 at 10 %: per line 0.105 → 0.11 each (0.33); on the total 0.315 → 0.32.
     await createRecord(
       db,
+      'default',
       'invoice',
       {
         ...base,
@@ -229,10 +230,10 @@ describe('preview against a company that already holds some of the practice', ()
       .execute();
     let next = await buildPlan(deps, co.realmId);
     expect(row(next, a!.key)).toBeUndefined(); // synced and unchanged: not in the plan
-    const rec = (await getRecord(db, 'invoice', a!.record.id))!;
-    await updateRecord(db, 'invoice', a!.record.id, { ...rec.record, text: `${rec.record.text ?? ''} (revised)` }, clock());
-    const recB = (await getRecord(db, 'invoice', b!.record.id))!;
-    await updateRecord(db, 'invoice', b!.record.id, { ...recB.record, state: 'cancelled' }, clock());
+    const rec = (await getRecord(db, 'default', 'invoice', a!.record.id))!;
+    await updateRecord(db, 'default', 'invoice', a!.record.id, { ...rec.record, text: `${rec.record.text ?? ''} (revised)` }, clock());
+    const recB = (await getRecord(db, 'default', 'invoice', b!.record.id))!;
+    await updateRecord(db, 'default', 'invoice', b!.record.id, { ...recB.record, state: 'cancelled' }, clock());
     next = await buildPlan(deps, co.realmId);
     const u = row(next, a!.key)!;
     expect(u.action).toBe('update');

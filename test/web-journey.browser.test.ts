@@ -63,7 +63,7 @@ describe('web app in a browser: the whole sync journey', () => {
     const port = await freePort();
     // The Sync button queues a job: this app runs the jobs, as `start` does.
     app = await createApp(testConfig({ QBO_ENV: 'emulator', QBO_EMULATOR_URL: emu.url, QBO_CONNECT_PORT: String(port) }), { runJobs: true });
-    const loaded = await loadDemoPractice(app.ctx.db, { size: 'small', seed: 1, today: app.ctx.clock() });
+    const loaded = await loadDemoPractice(app.ctx.db, 'default', { size: 'small', seed: 1, today: app.ctx.clock() });
     expect(loaded.ok).toBe(true);
     server = await listen(createHttpApp(app.ctx), '127.0.0.1', port);
     base = server.url;
@@ -130,7 +130,7 @@ describe('web app in a browser: the whole sync journey', () => {
     await snap('practice-contact-edit');
     await page.getByRole('button', { name: 'Save the contact' }).click();
     expect(await mainText()).toContain('Saved contact C9001 (now version 2)');
-    expect((await getRecord(app.ctx.db, 'contact', 'C9001'))?.record.uniqueId).toBe('CL90001');
+    expect((await getRecord(app.ctx.db, 'default', 'contact', 'C9001'))?.record.uniqueId).toBe('CL90001');
     await page.getByRole('link', { name: 'Back to the preview' }).click();
     await page.waitForURL(`${base}/preview`);
     expect(await page.locator('details.has-error', { hasText: 'Kestrel Landscapes' }).count()).toBe(0);

@@ -59,7 +59,7 @@ describe('web app: the working screens, route by route', () => {
     app = await createApp(loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', ...testClockEnv(), QBO_CONNECT_DATA_DIR: dataDir }));
     // Same data folder, so the tokens the helper stores are readable by the app's connection service.
     co = await connectedCompany(app.ctx.db, app.ctx.clock, { dataDir });
-    expect((await loadDemoPractice(app.ctx.db, { size: 'small', seed: 1, today: app.ctx.clock() })).ok).toBe(true);
+    expect((await loadDemoPractice(app.ctx.db, 'default', { size: 'small', seed: 1, today: app.ctx.clock() })).ok).toBe(true);
     for (const u of [ADMIN, BOOK, VIEW]) await createUser(app.ctx.db, { ...u, passwordHash: await hashPassword(PASS) });
     // The app pointed at this test's emulator: its QBO clients are built for that configuration.
     const ctx = { ...app.ctx, config: co.config };
@@ -128,7 +128,7 @@ describe('web app: the working screens, route by route', () => {
       expect(await res.text(), action).toMatch(/This needs the (bookkeeper|administrator) role; you are signed in as a viewer/);
     }
     expect(await listSkipped(app.ctx.db, co.realmId)).toEqual([]);
-    expect((await getRecord(app.ctx.db, 'contact', 'C0001'))?.version).toBe(1);
+    expect((await getRecord(app.ctx.db, 'default', 'contact', 'C0001'))?.version).toBe(1);
     expect((await getSettings(app.ctx.db, co.realmId, app.ctx.clock)).invoices.memo).toBe('project-number');
   });
 
@@ -156,7 +156,7 @@ describe('web app: the working screens, route by route', () => {
     const edited = await post(c, '/practice/contact/C0002', '/practice/contact/C0002', { uniqueId: 'CL-NEW-2', email: 'ar@example.com.au' });
     expect(edited.status).toBe(200);
     expect(await edited.text()).toContain('Saved contact C0002 (now version 2)');
-    const after = await getRecord(app.ctx.db, 'contact', 'C0002');
+    const after = await getRecord(app.ctx.db, 'default', 'contact', 'C0002');
     expect(after?.record).toMatchObject({ uniqueId: 'CL-NEW-2', email: 'ar@example.com.au' });
     // A unique ID longer than the practice allows is refused naming the record and the field; nothing changes.
     const bad = await post(c, '/practice/contact/C0002', '/practice/contact/C0002', { uniqueId: 'X'.repeat(31), email: 'ar@example.com.au' });
@@ -164,7 +164,7 @@ describe('web app: the working screens, route by route', () => {
     const badText = await bad.text();
     expect(badText).toMatch(/contact C0002: uniqueId/);
     expect(badText).toContain(`value="${'X'.repeat(31)}"`); // what was typed stays in the form
-    expect((await getRecord(app.ctx.db, 'contact', 'C0002'))?.version).toBe(2);
+    expect((await getRecord(app.ctx.db, 'default', 'contact', 'C0002'))?.version).toBe(2);
 
     const settings = await post(c, '/settings', '/settings', { path: 'invoices.memo', value: 'none' });
     expect(settings.status).toBe(403);
@@ -212,7 +212,7 @@ describe('web app: the working screens, route by route', () => {
       expect(await res.text(), action).toContain('nothing was changed');
     }
     expect((await getSettings(app.ctx.db, co.realmId, app.ctx.clock)).invoices.memo).toBe('invoice-text');
-    expect((await getRecord(app.ctx.db, 'contact', 'C0003'))?.record.uniqueId).not.toBe('HACKED');
+    expect((await getRecord(app.ctx.db, 'default', 'contact', 'C0003'))?.record.uniqueId).not.toBe('HACKED');
     expect((await listSkipped(app.ctx.db, co.realmId)).map((s) => s.recordId)).not.toContain('INV-10002');
     expect(await app.ctx.db.selectFrom('runs').select('id').execute()).toEqual([]);
   });

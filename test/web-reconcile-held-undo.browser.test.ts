@@ -119,8 +119,8 @@ describe('web app in a browser: reconciliation → held record → resolve → u
     expect(createdDocs.length).toBeGreaterThan(created.size);
     // An invoice no payment or credit note touches: editing it moves nothing else.
     const touched = new Set([
-      ...(await listRecords(ctx.db, 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)),
-      ...(await listRecords(ctx.db, 'credit-note', { limit: 5000 })).items.map((n) => n.record.invoiceNumber ?? ''),
+      ...(await listRecords(ctx.db, 'default', 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)),
+      ...(await listRecords(ctx.db, 'default', 'credit-note', { limit: 5000 })).items.map((n) => n.record.invoiceNumber ?? ''),
     ]);
     key = [...created.keys()].filter((k) => !touched.has(k)).sort()[0]!;
     expect(key).toBeDefined();
@@ -170,8 +170,8 @@ describe('web app in a browser: reconciliation → held record → resolve → u
     const edit = await qboApi('invoice?minorversion=75', { method: 'POST', body: JSON.stringify({ Id: qboId, SyncToken: before.SyncToken, sparse: true, TxnDate: dates.qbo }) });
     expect(edit.status, await edit.clone().text()).toBe(200);
     // …and the practice re-dates it too, to another day.
-    const inv = (await getRecord(ctx.db, 'invoice', key))!;
-    await updateRecord(ctx.db, 'invoice', key, { ...inv.record, date: dates.practice }, ctx.clock());
+    const inv = (await getRecord(ctx.db, 'default', 'invoice', key))!;
+    await updateRecord(ctx.db, 'default', 'invoice', key, { ...inv.record, date: dates.practice }, ctx.clock());
     const second = await sync(syncDepsFor(ctx, realmId), { realmId, actor: 'tester' });
     expect(second.message).toContain('1 record(s) are held');
 
@@ -292,7 +292,7 @@ describe('web app in a browser: reconciliation → held record → resolve → u
       expect(same.map((i) => i.Id).sort(), k).toHaveLength(2);
       expect(same.find((i) => i.Id === id)?.['PrivateNote'], `${k}: the voided one`).toBe('Voided');
       const live = same.find((i) => i.Id !== id)!;
-      expect(Number(live['TotalAmt']), `${k}: the new one`).toBe(Number((await getRecord(app.ctx.db, 'invoice', k))!.record.totalCents) / 100);
+      expect(Number(live['TotalAmt']), `${k}: the new one`).toBe(Number((await getRecord(app.ctx.db, 'default', 'invoice', k))!.record.totalCents) / 100);
     }
   }, 90_000);
 

@@ -47,7 +47,7 @@ describe('web: nothing written by a page view, nothing blamed on the wrong perso
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-web-trust-'));
     app = await createApp(loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', QBO_CONNECT_DATA_DIR: dataDir }), { runJobs: true });
     co = await connectedCompany(app.ctx.db, app.ctx.clock, { dataDir });
-    expect((await loadDemoPractice(app.ctx.db, { size: 'small', seed: 1, today: app.ctx.clock() })).ok).toBe(true);
+    expect((await loadDemoPractice(app.ctx.db, 'default', { size: 'small', seed: 1, today: app.ctx.clock() })).ok).toBe(true);
     for (const u of [BOOK, VIEW]) await createUser(app.ctx.db, { ...u, passwordHash: await hashPassword(PASS) });
     // The app pointed at this test's emulator: its QBO clients are built for that configuration.
     const ctx = { ...app.ctx, config: co.config };
@@ -128,12 +128,13 @@ describe('web: nothing written by a page view, nothing blamed on the wrong perso
 
   it('a credit application shows the amount it applies, not $0.00', async () => {
     // A new invoice and a credit note of $833.80 against it (the demo's own credit meets a paid invoice).
-    const inv = (await getRecord(app.ctx.db, 'invoice', 'INV-90001'))!.record;
+    const inv = (await getRecord(app.ctx.db, 'default', 'invoice', 'INV-90001'))!.record;
     const line = { ...inv.lines[0]!, amountCents: 100_000, taxCents: 10_000 };
-    await createRecord(app.ctx.db, 'invoice', { ...inv, number: 'INV-CA1', lines: [line], taxCents: 10_000, totalCents: 110_000 }, app.ctx.clock());
+    await createRecord(app.ctx.db, 'default', 'invoice', { ...inv, number: 'INV-CA1', lines: [line], taxCents: 10_000, totalCents: 110_000 }, app.ctx.clock());
     const cnLine = { ...line, amountCents: 75_800, taxCents: 7_580 };
     await createRecord(
       app.ctx.db,
+      'default',
       'credit-note',
       {
         number: 'CN-CA1',

@@ -86,7 +86,7 @@ describeEachDialect(
 );
 
 for (const dialect of dialects) {
-  describe(`0020_memberships upgrades an installation in place [${dialect}]`, () => {
+  describe(`0021_memberships upgrades an installation in place [${dialect}]`, () => {
     let opened: OpenDb | undefined;
     afterEach(async () => opened?.close());
 

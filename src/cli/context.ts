@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { KEY_FILE } from '../connect/connection/crypto.js';
 import { createApp, type App } from '../app.js';
 import { ConfigError, loadConfig, type Config, type LoadConfigOptions } from '../config.js';
+import { resolvePractice } from '../practice/practices.js';
 import { UserFacingError } from '../user-facing-error.js';
 import { createLogger, type LogFormat, type Logger } from '../log.js';
 
@@ -13,11 +14,26 @@ export interface GlobalFlags {
   logLevel?: string;
   port?: string;
   host?: string;
+  /** The practice a command acts on (issue 15); see practiceFrom. */
+  practice?: string;
 }
 
 export function configFrom(cmd: Command, opts: LoadConfigOptions = {}): Config {
   const flags = cmd.optsWithGlobals<GlobalFlags>();
   return loadConfig(process.env, { dataDir: flags.dataDir, logLevel: flags.logLevel, port: flags.port, host: flags.host }, opts);
+}
+
+/**
+ * The practice a command that reads or writes practice data acts on: `--practice ID` (it must exist),
+ * else the only practice; with several and none named, a refusal listing them.
+ */
+export function practiceFrom(app: App, cmd: Command): Promise<string> {
+  return resolvePractice(app.ctx.db, cmd.optsWithGlobals<GlobalFlags>().practice, '--practice ID');
+}
+
+/** `--practice ID` when given (a company's own practice is otherwise the one its connection names). */
+export function practiceFlag(cmd: Command): string | undefined {
+  return cmd.optsWithGlobals<GlobalFlags>().practice;
 }
 
 /**

@@ -30,6 +30,7 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'data folder (default ./data, or QBO_CONNECT_DATA_DIR)')
     .option('--port <port>', 'HTTP port (default 3000, or QBO_CONNECT_PORT)')
     .option('--host <host>', 'HTTP host (default 127.0.0.1, or QBO_CONNECT_HOST)')
+    .option('--practice <id>', "the practice a command acts on (default: the only one; a company's own practice for commands on a company)")
     .addOption(new Option('--log-level <level>', 'log level (or QBO_CONNECT_LOG_LEVEL)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .showHelpAfterError()
     .exitOverride();

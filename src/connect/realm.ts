@@ -5,17 +5,17 @@
 import type { Db } from '../store/db.js';
 import { refusal } from './reasons.js';
 import { actingPractice } from './acting-practice.js';
+import { UserFacingError } from '../user-facing-error.js';
 
-/** The companies connected now, by realm id. */
-export async function connectedRealms(db: Db): Promise<string[]> {
-  const practice = actingPractice(); // a request chooses among its own practice's companies only (issue 15)
-  const rows = await db
-    .selectFrom('connections')
-    .select('realm_id')
-    .where('status', '=', 'connected')
-    .$if(practice !== undefined, (q) => q.where('practice_id', '=', practice!))
-    .orderBy('realm_id')
-    .execute();
+/**
+ * The companies connected now, by realm id; of one practice when it is named, or when a web or API
+ * request acts on one (connect/acting-practice.ts: a request chooses among its practice's companies only).
+ */
+export async function connectedRealms(db: Db, practiceId?: string): Promise<string[]> {
+  const practice = practiceId ?? actingPractice();
+  let q = db.selectFrom('connections').select('realm_id').where('status', '=', 'connected');
+  if (practice !== undefined) q = q.where('practice_id', '=', practice);
+  const rows = await q.orderBy('realm_id').execute();
   return rows.map((r) => r.realm_id);
 }
 
@@ -23,7 +23,7 @@ export async function connectedRealms(db: Db): Promise<string[]> {
  * The company to act on. `how` names the way to choose one (`--realm ID` on the command line,
  * `?realm=ID` in the API) so the refusal says what to do.
  */
-export async function resolveRealm(db: Db, given: string | undefined, how: string): Promise<string> {
+export async function resolveRealm(db: Db, given: string | undefined, how: string, practiceId?: string): Promise<string> {
   const g = given?.trim();
   // A realm id is QBO's number for a company; anything else would only fail later, deeper down.
   // A realm given blank (`?realm=%20`) is refused too, never read as "the connected company": found
@@ -31,8 +31,8 @@ export async function resolveRealm(db: Db, given: string | undefined, how: strin
   if (g !== undefined && !/^\d{1,30}$/.test(g)) throw refusal('realm.required', { value: g, how }, 'realm');
   if (g) {
     // A request names only a company of its own practice: another practice's is as unknown as a stranger's (issue 15).
-    const practice = actingPractice();
-    if (practice !== undefined) {
+    const practice = practiceId ?? actingPractice();
+    if (practice !== undefined && actingPractice() !== undefined) {
       const mine = await db.selectFrom('connections').select('realm_id').where('realm_id', '=', g).where('practice_id', '=', practice).executeTakeFirst();
       if (!mine) {
         const known = (await db.selectFrom('connections').select('realm_id').where('practice_id', '=', practice).orderBy('realm_id').execute()).map((r) => r.realm_id);
@@ -41,7 +41,7 @@ export async function resolveRealm(db: Db, given: string | undefined, how: strin
     }
     return g;
   }
-  const realms = await connectedRealms(db);
+  const realms = await connectedRealms(db, practiceId);
   if (realms.length === 0) {
     throw refusal('realm.required', { how }, 'realm');
   }
@@ -94,4 +94,29 @@ export async function lastKnownRealm(db: Db): Promise<string | undefined> {
   if (skip) return skip.realm_id;
   const link = await db.selectFrom('links').select('realm_id').where('realm_id', 'in', known).orderBy('updated_at', 'desc').limit(1).executeTakeFirst();
   return link?.realm_id;
+}
+
+/**
+ * The practice a company belongs to (issue 15): whose ledger its preview, sync, reconciliation and
+ * payment import read and write. A company is connected to one practice (`connections.practice_id`);
+ * one never connected here has none, and is refused rather than given some practice's ledger.
+ */
+export async function practiceOfRealm(db: Pick<Db, 'selectFrom'>, realmId: string): Promise<string> {
+  const row = await db.selectFrom('connections').select('practice_id').where('realm_id', '=', realmId).executeTakeFirst();
+  if (!row) throw refusal('realm.unknown', { value: realmId, how: '--realm' }, 'realm');
+  return row.practice_id;
+}
+
+/**
+ * A company named together with a practice (`--practice`): it must be that practice's, else a
+ * refusal naming both; a company another practice holds is never acted on through this one.
+ */
+export async function checkRealmInPractice(db: Pick<Db, 'selectFrom'>, realmId: string, practiceId: string): Promise<void> {
+  const row = await db.selectFrom('connections').select('practice_id').where('realm_id', '=', realmId).executeTakeFirst();
+  if (row && row.practice_id !== practiceId) {
+    throw new UserFacingError('realm.other-practice', `QuickBooks company ${realmId} belongs to practice "${row.practice_id}", not "${practiceId}"`, {
+      field: 'realm',
+      status: 404,
+    });
+  }
 }

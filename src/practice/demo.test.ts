@@ -119,28 +119,28 @@ describeEachDialect(
       const before = await practiceSnapshot(ctx.db);
       expect(await loadDemoOnFirstStart(app, { qboEnv: 'emulator' })).toBeUndefined();
       expect(await practiceSnapshot(ctx.db)).toBe(before);
-      const counts = await countRecords(ctx.db);
+      const counts = await countRecords(ctx.db, 'default');
       for (const k of kinds) expect(counts[k], k).toBeGreaterThan(0);
     });
 
     it('loading the same demo again changes nothing', async () => {
       await loadedOnFirstStart();
       const before = await practiceSnapshot(ctx.db);
-      const again = await loadDemoPractice(ctx.db, { size: 'small', seed: 1, today, now: new Date('2026-11-27T00:00:00Z') });
+      const again = await loadDemoPractice(ctx.db, 'default', { size: 'small', seed: 1, today, now: new Date('2026-11-27T00:00:00Z') });
       expect(again).toMatchObject({ ok: true, created: 0, updated: 0 });
       expect(await practiceSnapshot(ctx.db)).toBe(before);
     });
 
     it('gives the preview its planted records inside the default export window', async () => {
       await loadedOnFirstStart();
-      const invoices = await listDocumentsForExport(ctx.db, { kind: 'invoice', fromDate: monthStart });
+      const invoices = await listDocumentsForExport(ctx.db, 'default', { kind: 'invoice', fromDate: monthStart });
       const keys = invoices.map((d) => d.stored.key);
       for (const k of ['INV-90001', 'INV-90002', 'INV-90003', 'INV-2026-HARBOURVIEW-000077', 'INV-90006']) expect(keys).toContain(k);
       expect(keys).not.toContain('INV-90070');
       expect(invoices.find((d) => d.stored.key === 'INV-90001')?.contact?.record.uniqueId).toBeUndefined();
-      const payments = await listDocumentsForExport(ctx.db, { kind: 'payment', fromDate: monthStart });
+      const payments = await listDocumentsForExport(ctx.db, 'default', { kind: 'payment', fromDate: monthStart });
       expect(String(payments.find((d) => d.stored.key === 'RCT-90007')?.allocations[0]?.invoice?.record.date) < monthStart).toBe(true);
-      expect((await getRecord(ctx.db, 'tax-code', 'GST-CAP'))?.record.forSales).toBe(false);
+      expect((await getRecord(ctx.db, 'default', 'tax-code', 'GST-CAP'))?.record.forSales).toBe(false);
     });
   },
   { fresh: 'each' },
@@ -150,7 +150,7 @@ describeEachDialect(
   'the first start leaves a real ledger alone (issue 19)',
   (ctx) => {
     const app = () => ({ db: ctx.db, clock: () => today, logger: createLogger('silent') });
-    const total = async () => Object.values(await countRecords(ctx.db)).reduce((a, b) => a + (b ?? 0), 0);
+    const total = async () => Object.values(await countRecords(ctx.db, 'default')).reduce((a, b) => a + (b ?? 0), 0);
 
     it('does not load the demo with QBO_ENV=production or sandbox, and says how to load it', async () => {
       for (const qboEnv of ['production', 'sandbox'] as const) {
@@ -166,7 +166,7 @@ describeEachDialect(
       const demo = generateDemoPractice({ size: 'small', seed: 1, today });
       // An imported record the demo also has (same key, other content): it would be overwritten.
       const mine = { ...demo.contacts[0]!, name: 'Our own client, imported' };
-      await createRecord(ctx.db, 'contact', mine, today);
+      await createRecord(ctx.db, 'default', 'contact', mine, today);
       const before = await practiceSnapshot(ctx.db);
       const r = await loadDemoOnFirstStart(app(), { qboEnv: 'emulator' });
       expect(r && 'hint' in r ? r.hint : '').toMatch(/already holds \d+ record/);

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
 import { getMeta, setMeta } from '../store/meta.js';
 import { importDocument, type ImportReport } from './import.js';
+import { DEFAULT_PRACTICE_ID } from './practices.js';
 import { countRecords } from './store.js';
 import type {
   Bill,
@@ -677,9 +678,9 @@ export function generateDemoPractice(opts: DemoOptions): DemoDocument {
   return doc;
 }
 
-/** Generates the demo practice and imports it (idempotent: loading it twice changes nothing). */
-export async function loadDemoPractice(db: Db, opts: DemoOptions & { now?: Date }): Promise<ImportReport> {
-  return importDocument(db, generateDemoPractice(opts), opts.now ?? opts.today);
+/** Generates the demo practice and imports it into a practice's ledger (idempotent: loading it twice changes nothing). */
+export async function loadDemoPractice(db: Db, practiceId: string, opts: DemoOptions & { now?: Date }): Promise<ImportReport> {
+  return importDocument(db, practiceId, generateDemoPractice(opts), opts.now ?? opts.today);
 }
 
 export const demoLoadedKey = 'demo-loaded';
@@ -688,7 +689,8 @@ export const demoLoadedKey = 'demo-loaded';
 export type FirstStartDemo = { loaded: ImportReport } | { hint: string } | undefined;
 
 /**
- * On the first start of an installation: load the small demo once, so there is something to see — only
+ * On the first start of an installation: load the small demo once into the default practice (the one
+ * an installation starts with, migration 0018), so there is something to see — only
  * with the emulator and only into an empty ledger (issue 19: it overwrote imported records, and reached
  * production and sandbox companies, some demo invoices falling inside the default export window).
  * Otherwise a one-line hint says how to load it on purpose. Undefined once it has been loaded.
@@ -707,14 +709,14 @@ export async function loadDemoOnFirstStart(ctx: DemoStartDeps, opts: { qboEnv: '
       hint: `Demo practice not loaded: QBO_ENV=${opts.qboEnv} reaches a real QuickBooks company. To try QBO Connect on the demo, start with QBO_ENV=emulator and an empty data folder.`,
     };
   }
-  const held = Object.values(await countRecords(ctx.db)).reduce((a, b) => a + (b ?? 0), 0);
+  const held = Object.values(await countRecords(ctx.db, DEFAULT_PRACTICE_ID)).reduce((a, b) => a + (b ?? 0), 0);
   if (held > 0) {
     return {
       hint: `Demo practice not loaded: the practice ledger already holds ${held} record${held === 1 ? '' : 's'}. To load it anyway, run \`qbo-connect practice demo\` (it writes into this ledger).`,
     };
   }
   const now = ctx.clock();
-  const report = await loadDemoPractice(ctx.db, { size: 'small', seed: 1, today: now });
+  const report = await loadDemoPractice(ctx.db, DEFAULT_PRACTICE_ID, { size: 'small', seed: 1, today: now });
   if (!report.ok) {
     ctx.logger.error({ issues: report.issues.slice(0, 5) }, 'the demo practice did not load');
     return { loaded: report };

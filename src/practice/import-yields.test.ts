@@ -28,10 +28,10 @@ describeEachDialect('an import that yields as it goes', (ctx) => {
     let pauses = 0;
     const pause: Pause = () => {
       // Every 50th turn, another request reads the ledger while the import is paused.
-      if (++pauses % 50 === 0) seen.push(countRecords(ctx.db).then(total));
+      if (++pauses % 50 === 0) seen.push(countRecords(ctx.db, 'default').then(total));
       return always();
     };
-    const report = await importRecords(ctx.db, inputs, today, [], pause);
+    const report = await importRecords(ctx.db, 'default', inputs, today, [], pause);
     expect(report).toMatchObject({ ok: true, created: inputs.length });
     const counts = await Promise.all(seen);
     // Schema checks, reference checks and one per record written, at least.
@@ -62,24 +62,24 @@ describeEachDialect('an import that yields as it goes', (ctx) => {
       if (++bCalls === 2) bInside();
       return bCalls === 4 ? Promise.race([aIsDone, sleep(2000)]) : always();
     };
-    const [ra, rb] = await Promise.all([importRecords(ctx.db, a, today, [], pauseA).finally(aFinished), importRecords(ctx.db, b, later, [], pauseB)]);
+    const [ra, rb] = await Promise.all([importRecords(ctx.db, 'default', a, today, [], pauseA).finally(aFinished), importRecords(ctx.db, 'default', b, later, [], pauseB)]);
     expect(ra.ok && rb.ok, JSON.stringify([ra.issues, rb.issues])).toBe(true);
     // One created Y2 and the other changed it (which one got in first is up to the scheduler): version 2.
     expect([ra.created + rb.created, ra.updated + rb.updated]).toEqual([1, 1]);
-    expect(await getRecord(ctx.db, 'contact', 'Y2')).toMatchObject({ version: 2, record: { name: ra.updated ? 'From A' : 'From B' } });
+    expect(await getRecord(ctx.db, 'default', 'contact', 'Y2')).toMatchObject({ version: 2, record: { name: ra.updated ? 'From A' : 'From B' } });
   });
 
   it('refuses an import whose last record is bad after yielding through all the others, and stores nothing', async () => {
-    const before = total(await countRecords(ctx.db));
+    const before = total(await countRecords(ctx.db, 'default'));
     const doc = generateDemoPractice({ size: 'small', seed: 8, today });
     const last = doc.staffExpenses[doc.staffExpenses.length - 1]!;
     doc.staffExpenses[doc.staffExpenses.length - 1] = { ...last, expenseTypeCode: 'NO-SUCH-TYPE' };
-    const report = await importRecords(ctx.db, recordsFromDocument(doc).inputs, today, [], always);
+    const report = await importRecords(ctx.db, 'default', recordsFromDocument(doc).inputs, today, [], always);
     expect(report.ok).toBe(false);
     expect(report.issues).toEqual([expect.objectContaining({ kind: 'staff-expense', key: last.number, field: 'expenseTypeCode' })]);
-    expect(total(await countRecords(ctx.db))).toBe(before);
+    expect(total(await countRecords(ctx.db, 'default'))).toBe(before);
     // And the same document, corrected, goes in.
     doc.staffExpenses[doc.staffExpenses.length - 1] = last;
-    expect((await importDocument(ctx.db, doc, today)).ok).toBe(true);
+    expect((await importDocument(ctx.db, 'default', doc, today)).ok).toBe(true);
   });
 });

@@ -85,14 +85,14 @@ describeEachDialect(
   'practice import',
   (ctx) => {
     /** The sample ledger imported at t1: what the first test below leaves, and every later one starts from. */
-    const sampleImported = async () => expect((await importFile(ctx.db, 'ledger.json', JSON.stringify(sampleLedger()), t1)).ok).toBe(true);
+    const sampleImported = async () => expect((await importFile(ctx.db, 'default', 'ledger.json', JSON.stringify(sampleLedger()), t1)).ok).toBe(true);
 
     it('imports a JSON document; the same file again changes nothing, not even versions or times', async () => {
       const text = JSON.stringify(sampleLedger());
-      const first = await importFile(ctx.db, 'ledger.json', text, t1);
+      const first = await importFile(ctx.db, 'default', 'ledger.json', text, t1);
       expect(first).toMatchObject({ ok: true, created: 17, updated: 0, unchanged: 0 });
       const before = await practiceSnapshot(ctx.db);
-      const again = await importFile(ctx.db, 'ledger.json', text, t2);
+      const again = await importFile(ctx.db, 'default', 'ledger.json', text, t2);
       expect(again).toMatchObject({ ok: true, created: 0, updated: 0, unchanged: 17 });
       expect(await practiceSnapshot(ctx.db)).toBe(before);
     });
@@ -101,19 +101,19 @@ describeEachDialect(
       await sampleImported();
       const doc = sampleLedger();
       doc.invoices[0]!.text = 'Fees for November';
-      const r = await importDocument(ctx.db, doc, t3);
+      const r = await importDocument(ctx.db, 'default', doc, t3);
       expect(r).toMatchObject({ ok: true, created: 0, updated: 1, unchanged: 16 });
-      expect(await getRecord(ctx.db, 'invoice', 'INV-1')).toMatchObject({ version: 2, updatedAt: t3.toISOString() });
-      expect(await getRecord(ctx.db, 'bill', 'B-1')).toMatchObject({ version: 1, updatedAt: t1.toISOString() });
+      expect(await getRecord(ctx.db, 'default', 'invoice', 'INV-1')).toMatchObject({ version: 2, updatedAt: t3.toISOString() });
+      expect(await getRecord(ctx.db, 'default', 'bill', 'B-1')).toMatchObject({ version: 1, updatedAt: t1.toISOString() });
     });
 
     it('round-trips: export, import into an empty ledger, same content; and the same through CSV per kind', async () => {
       await sampleImported();
-      const exported = await exportDocument(ctx.db);
+      const exported = await exportDocument(ctx.db, 'default');
       const other = await freshDatabase(ctx.dialect);
       try {
-        expect((await importDocument(other.db, exported, t1)).ok).toBe(true);
-        expect(await exportDocument(other.db)).toEqual(exported);
+        expect((await importDocument(other.db, 'default', exported, t1)).ok).toBe(true);
+        expect(await exportDocument(other.db, 'default')).toEqual(exported);
       } finally {
         await other.close();
       }
@@ -121,10 +121,10 @@ describeEachDialect(
       try {
         for (const kind of kinds) {
           const records = exported[kindInfo[kind].fileKey] ?? [];
-          const r = await importFile(viaCsv.db, `${kindInfo[kind].slug}.csv`, recordsToCsv(kind, records), t1);
+          const r = await importFile(viaCsv.db, 'default', `${kindInfo[kind].slug}.csv`, recordsToCsv(kind, records), t1);
           expect(r.issues).toEqual([]);
         }
-        expect(await exportDocument(viaCsv.db)).toEqual(exported);
+        expect(await exportDocument(viaCsv.db, 'default')).toEqual(exported);
       } finally {
         await viaCsv.close();
       }
@@ -139,7 +139,7 @@ describeEachDialect(
       doc.bills[0]!.totalCents = 1;
       (doc.staffExpenses[0] as Record<string, unknown>).amountCents = 'lots';
       doc.staffExpenses[0]!.expenseTypeCode = 'NOPE';
-      const r = await importDocument(ctx.db, doc, t3);
+      const r = await importDocument(ctx.db, 'default', doc, t3);
       expect(r.ok).toBe(false);
       expect(r.issues.map((i) => i.message)).toEqual([
         'invoice INV-2 (invoices[1]): date is not a calendar date',
@@ -155,6 +155,7 @@ describeEachDialect(
       await sampleImported();
       const r = await importDocument(
         ctx.db,
+        'default',
         {
           invoices: [
             {
@@ -222,7 +223,7 @@ describeEachDialect(
                       ? '2026-02-30'
                       : 'x'.repeat(5000);
           }
-          const report = await importRecords(ctx.db, ...argsFor(doc));
+          const report = await importRecords(ctx.db, 'default', ...argsFor(doc));
           expect(report.ok).toBe(false);
           expect(report.issues.length).toBeGreaterThan(0);
           for (const issue of report.issues) {
@@ -241,7 +242,7 @@ describeEachDialect(
 
 describeEachDialect('practice CSV import under fuzz', (ctx) => {
   it('never crashes on damaged CSV files and never imports part of one', async () => {
-    expect((await importDocument(ctx.db, sampleLedger(), t1)).ok).toBe(true);
+    expect((await importDocument(ctx.db, 'default', sampleLedger(), t1)).ok).toBe(true);
     let before = await practiceSnapshot(ctx.db);
     let refused = 0;
     const ledger = sampleLedger() as unknown as Record<string, object[]>;
@@ -261,7 +262,7 @@ describeEachDialect('practice CSV import under fuzz', (ctx) => {
           const i = d.at % (text.length + 1);
           text = text.slice(0, i) + d.insert + text.slice(i + d.cut);
         }
-        const report = await importFile(ctx.db, `${kindInfo[file.kind].slug}.csv`, text, t3);
+        const report = await importFile(ctx.db, 'default', `${kindInfo[file.kind].slug}.csv`, text, t3);
         if (report.ok) {
           // Some damage leaves a valid file (a changed name): it is imported, and becomes the new baseline.
           before = await practiceSnapshot(ctx.db);
@@ -279,7 +280,7 @@ describeEachDialect('practice CSV import under fuzz', (ctx) => {
   });
 });
 
-function argsFor(doc: unknown): [Parameters<typeof importRecords>[1], Date, Parameters<typeof importRecords>[3]] {
+function argsFor(doc: unknown): [Parameters<typeof importRecords>[2], Date, Parameters<typeof importRecords>[4]] {
   const { inputs, issues } = parseImportFile('fuzz.json', JSON.stringify(doc));
   return [inputs, t3, issues];
 }
@@ -294,7 +295,7 @@ describeEachDialect('practice import refuses control characters', (ctx) => {
     doc.invoices![0] = { ...doc.invoices![0]!, lines: [{ ...doc.invoices![0]!.lines[0]!, description: 'Fees\u0007' }, ...doc.invoices![0]!.lines.slice(1)] };
     doc.offices![0] = { ...doc.offices![0]!, name: 'Sydney\tstudio' };
     doc.staff![0] = { ...doc.staff![0]!, name: 'Ann \uD800Lee' };
-    const report = await importDocument(ctx.db, doc, t1);
+    const report = await importDocument(ctx.db, 'default', doc, t1);
     expect(report.ok).toBe(false);
     const found = report.issues.map((i) => `${i.kind} ${i.key} ${i.field}: ${i.message}`);
     expect(found).toEqual(
@@ -311,20 +312,20 @@ describeEachDialect('practice import refuses control characters', (ctx) => {
 
   it('refuses NUL in a CSV cell with the row, record and field', async () => {
     const csv = 'code,name,isClient,isSupplier\nN1,Fine,true,false\nN2,Bad\u0000Name,true,false\n';
-    const report = await importFile(ctx.db, 'contacts.csv', csv, t1);
+    const report = await importFile(ctx.db, 'default', 'contacts.csv', csv, t1);
     expect(report.ok).toBe(false);
     expect(report.issues).toHaveLength(1);
     expect(report.issues[0]).toMatchObject({ kind: 'contact', key: 'N2', field: 'name', at: 'contacts.csv row 3' });
-    expect(await getRecord(ctx.db, 'contact', 'N1')).toBeUndefined();
+    expect(await getRecord(ctx.db, 'default', 'contact', 'N1')).toBeUndefined();
   });
 
   it('keeps tabs and line breaks in multi-line fields (addresses, invoice text, line descriptions) exactly', async () => {
     const doc = sampleLedger();
     doc.contacts![0] = { ...doc.contacts![0]!, postalAddress: 'PO Box 1\r\nSydney NSW 2001', streetAddress: '1 Quay St\n\tSydney' };
     doc.invoices![0] = { ...doc.invoices![0]!, text: 'Fees for:\n- concept design\n- design development' };
-    const report = await importDocument(ctx.db, doc, t1);
+    const report = await importDocument(ctx.db, 'default', doc, t1);
     expect(report.issues).toEqual([]);
-    expect((await getRecord(ctx.db, 'contact', 'C1'))!.record).toMatchObject({ postalAddress: 'PO Box 1\r\nSydney NSW 2001', streetAddress: '1 Quay St\n\tSydney' });
-    expect((await getRecord(ctx.db, 'invoice', 'INV-1'))!.record.text).toBe('Fees for:\n- concept design\n- design development');
+    expect((await getRecord(ctx.db, 'default', 'contact', 'C1'))!.record).toMatchObject({ postalAddress: 'PO Box 1\r\nSydney NSW 2001', streetAddress: '1 Quay St\n\tSydney' });
+    expect((await getRecord(ctx.db, 'default', 'invoice', 'INV-1'))!.record.text).toBe('Fees for:\n- concept design\n- design development');
   });
 });

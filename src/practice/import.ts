@@ -6,7 +6,7 @@ import type { Db } from '../store/db.js';
 import { parseImportFile, recordsFromDocument } from './import-file.js';
 import { kindInfo, kinds, type Kind } from './kinds.js';
 import type { PracticeIssue } from './reasons.js';
-import { checkRecords, PracticeError, putRecords, type WriteSummary } from './store.js';
+import { allRecordsOf, checkRecords, PracticeError, putRecords, type WriteSummary } from './store.js';
 import { timeSlicer, type Pause } from './time-slice.js';
 import { MAX_ISSUES, type InputRecord, type Omitted } from './validate.js';
 
@@ -38,6 +38,7 @@ const empty = { created: 0, updated: 0, unchanged: 0, byKind: {} };
  */
 export async function importRecords(
   db: Db,
+  practiceId: string,
   inputs: InputRecord[],
   now: Date,
   parseIssues: PracticeIssue[] = [],
@@ -51,11 +52,11 @@ export async function importRecords(
   // A file with structural problems is refused, but its records are still checked: the report lists everything.
   if (parseIssues.length || stoppedAt) {
     if (parseIssues.length >= MAX_ISSUES) return refused(parseIssues, { issues: 0, records: inputs.length });
-    const checked = await checkRecords(db, inputs, pause);
+    const checked = await checkRecords(db, practiceId, inputs, pause);
     return refused([...parseIssues, ...checked.issues], checked.omitted);
   }
   try {
-    const summary = await putRecords(db, inputs, now, pause);
+    const summary = await putRecords(db, practiceId, inputs, now, pause);
     return { ok: true, records: inputs.length, issues: [], ...summary };
   } catch (err) {
     if (err instanceof PracticeError) return refused(err.issues, err.omitted);
@@ -64,23 +65,23 @@ export async function importRecords(
 }
 
 /** Imports a JSON document already parsed (the JSON API's bulk import). */
-export async function importDocument(db: Db, doc: unknown, now: Date): Promise<ImportReport> {
+export async function importDocument(db: Db, practiceId: string, doc: unknown, now: Date): Promise<ImportReport> {
   const { inputs, issues } = recordsFromDocument(doc, 'request body');
-  return importRecords(db, inputs, now, issues);
+  return importRecords(db, practiceId, inputs, now, issues);
 }
 
 /** Imports one file's text: `.json` (all kinds) or `.csv` (one kind, from the name or `kind`). */
-export async function importFile(db: Db, fileName: string, text: string, now: Date, kind?: Kind): Promise<ImportReport> {
+export async function importFile(db: Db, practiceId: string, fileName: string, text: string, now: Date, kind?: Kind): Promise<ImportReport> {
   const { inputs, issues, stoppedAt } = parseImportFile(fileName, text, kind);
-  return importRecords(db, inputs, now, issues, undefined, stoppedAt);
+  return importRecords(db, practiceId, inputs, now, issues, undefined, stoppedAt);
 }
 
-/** The whole ledger as an import document (what `importDocument` reads back to the same content). */
-export async function exportDocument(db: Db): Promise<Record<string, object[]>> {
+/** One practice's whole ledger as an import document (what `importDocument` reads back to the same content). */
+export async function exportDocument(db: Db, practiceId: string): Promise<Record<string, object[]>> {
   const doc: Record<string, object[]> = {};
   for (const kind of kinds) {
-    const rows = await db.selectFrom('practice_records').select('content').where('kind', '=', kind).orderBy('key').execute();
-    if (rows.length) doc[kindInfo[kind].fileKey] = rows.map((r) => JSON.parse(r.content) as object);
+    const records = await allRecordsOf(db, practiceId, kind);
+    if (records.length) doc[kindInfo[kind].fileKey] = records as object[];
   }
   return doc;
 }

@@ -25,43 +25,43 @@ async function rejection(p: Promise<unknown>): Promise<PracticeError> {
 
 describeEachDialect('practice store', (ctx) => {
   beforeAll(async () => {
-    const r = await importDocument(ctx.db, sampleLedger(), t1);
+    const r = await importDocument(ctx.db, 'default', sampleLedger(), t1);
     expect(r.issues).toEqual([]);
   });
 
   it.each(kinds)('creates, gets, lists and updates a %s; the version moves only when content changes', async (kind) => {
     const key = `NEW-${kind}`.slice(0, 30);
-    const created = await createRecord(ctx.db, kind, fresh(kind, key), t1);
+    const created = await createRecord(ctx.db, 'default', kind, fresh(kind, key), t1);
     expect(created).toMatchObject({ kind, key, version: 1, state: 'active', createdAt: t1.toISOString() });
-    expect((await getRecord(ctx.db, kind, key))?.record).toEqual(created.record);
+    expect((await getRecord(ctx.db, 'default', kind, key))?.record).toEqual(created.record);
 
-    const page = await listRecords(ctx.db, kind, { limit: 1000 });
+    const page = await listRecords(ctx.db, 'default', kind, { limit: 1000 });
     expect(page.items.map((s) => s.key)).toContain(key);
 
     // The same content again: no new version, no new updated_at.
-    const same = await updateRecord(ctx.db, kind, key, fresh(kind, key), t2);
+    const same = await updateRecord(ctx.db, 'default', kind, key, fresh(kind, key), t2);
     expect(same.changed).toBe(false);
     expect(same.stored).toMatchObject({ version: 1, updatedAt: t1.toISOString(), contentHash: created.contentHash });
 
     const field = editableField[kind];
-    const changed = await updateRecord(ctx.db, kind, key, { ...fresh(kind, key), [field]: 'Changed text' }, t2);
+    const changed = await updateRecord(ctx.db, 'default', kind, key, { ...fresh(kind, key), [field]: 'Changed text' }, t2);
     expect(changed.changed).toBe(true);
     expect(changed.stored).toMatchObject({ id: created.id, version: 2, updatedAt: t2.toISOString(), createdAt: t1.toISOString() });
     expect((changed.stored.record as Record<string, unknown>)[field]).toBe('Changed text');
 
     // Cancelling is a state, and a content change.
-    const cancelled = await updateRecord(ctx.db, kind, key, { ...fresh(kind, key), [field]: 'Changed text', state: 'cancelled' }, t2);
+    const cancelled = await updateRecord(ctx.db, 'default', kind, key, { ...fresh(kind, key), [field]: 'Changed text', state: 'cancelled' }, t2);
     expect(cancelled.stored).toMatchObject({ state: 'cancelled', version: 3 });
-    expect((await listRecords(ctx.db, kind, { state: 'cancelled' })).items.map((s) => s.key)).toContain(key);
+    expect((await listRecords(ctx.db, 'default', kind, { state: 'cancelled' })).items.map((s) => s.key)).toContain(key);
   });
 
   it('refuses a second record with the same key (409) and updates of missing records (404)', async () => {
-    const dup = await rejection(createRecord(ctx.db, 'invoice', sampleOf('invoice'), t2));
+    const dup = await rejection(createRecord(ctx.db, 'default', 'invoice', sampleOf('invoice'), t2));
     expect(dup.status).toBe(409);
     expect(dup.issues[0]).toMatchObject({ kind: 'invoice', key: 'INV-1', field: 'number' });
-    const missing = await rejection(updateRecord(ctx.db, 'invoice', 'INV-404', sampleOf('invoice'), t2));
+    const missing = await rejection(updateRecord(ctx.db, 'default', 'invoice', 'INV-404', sampleOf('invoice'), t2));
     expect(missing.status).toBe(404);
-    const moved = await rejection(updateRecord(ctx.db, 'invoice', 'INV-1', { ...sampleOf('invoice'), number: 'INV-2' }, t2));
+    const moved = await rejection(updateRecord(ctx.db, 'default', 'invoice', 'INV-1', { ...sampleOf('invoice'), number: 'INV-2' }, t2));
     expect(moved.issues[0]?.field).toBe('number');
   });
 
@@ -151,7 +151,7 @@ describeEachDialect('practice store', (ctx) => {
 
   it.each(bad)('refuses %s, naming record and field, and changes nothing', async (_what, kind, value, field, message) => {
     const before = await practiceSnapshot(ctx.db);
-    const err = await rejection(createRecord(ctx.db, kind, value, t2));
+    const err = await rejection(createRecord(ctx.db, 'default', kind, value, t2));
     expect(err.status).toBe(400);
     const key = String(value[kindInfo[kind].keyField]);
     const found = err.issues.find((i) => i.field === field);
@@ -162,27 +162,27 @@ describeEachDialect('practice store', (ctx) => {
     // The same bad content as an update of an existing record changes nothing either (when the
     // problem is not the key itself, which an update takes from the URL).
     if (field === kindInfo[kind].keyField) return;
-    const existing = await listRecords(ctx.db, kind, { limit: 1 });
+    const existing = await listRecords(ctx.db, 'default', kind, { limit: 1 });
     const target = existing.items[0]!;
-    await expect(updateRecord(ctx.db, kind, target.key, { ...value, [kindInfo[kind].keyField]: target.key }, t2)).rejects.toBeInstanceOf(PracticeError);
+    await expect(updateRecord(ctx.db, 'default', kind, target.key, { ...value, [kindInfo[kind].keyField]: target.key }, t2)).rejects.toBeInstanceOf(PracticeError);
     expect(await practiceSnapshot(ctx.db)).toBe(before);
   });
 
   it('lists pages filtered by date range and state, documents in date order', async () => {
     for (let i = 0; i < 5; i++) {
-      await createRecord(ctx.db, 'staff-expense', { ...sampleOf('staff-expense'), number: `EXP-L${i}`, date: `2026-10-0${i + 1}` }, t1);
+      await createRecord(ctx.db, 'default', 'staff-expense', { ...sampleOf('staff-expense'), number: `EXP-L${i}`, date: `2026-10-0${i + 1}` }, t1);
     }
-    const page = await listRecords(ctx.db, 'staff-expense', { from: '2026-10-02', to: '2026-10-04', limit: 2 });
+    const page = await listRecords(ctx.db, 'default', 'staff-expense', { from: '2026-10-02', to: '2026-10-04', limit: 2 });
     expect(page.total).toBe(3);
     expect(page.items.map((s) => s.key)).toEqual(['EXP-L1', 'EXP-L2']);
     expect(page.nextOffset).toBe(2);
-    const rest = await listRecords(ctx.db, 'staff-expense', { from: '2026-10-02', to: '2026-10-04', limit: 2, offset: 2 });
+    const rest = await listRecords(ctx.db, 'default', 'staff-expense', { from: '2026-10-02', to: '2026-10-04', limit: 2, offset: 2 });
     expect(rest.items.map((s) => s.key)).toEqual(['EXP-L3']);
     expect(rest.nextOffset).toBeNull();
   });
 
   it('reads documents for export with every reference resolved', async () => {
-    const invoices = await listDocumentsForExport(ctx.db, { kind: 'invoice', fromDate: '2026-11-01', states: ['active'] });
+    const invoices = await listDocumentsForExport(ctx.db, 'default', { kind: 'invoice', fromDate: '2026-11-01', states: ['active'] });
     const one = invoices.find((d) => d.stored.key === 'INV-1')!;
     expect(one.contact?.record.name).toBe('Harbour Trust');
     expect(one.project?.key).toBe('P1');
@@ -190,18 +190,18 @@ describeEachDialect('practice store', (ctx) => {
       ['CD', 'GST', 'ARCH', '4100'],
       ['DD', 'GST', 'ARCH', '4100'],
     ]);
-    const [cn] = (await listDocumentsForExport(ctx.db, { kind: 'credit-note', fromDate: '2026-11-01' })).filter((d) => d.stored.key === 'CN-1');
+    const [cn] = (await listDocumentsForExport(ctx.db, 'default', { kind: 'credit-note', fromDate: '2026-11-01' })).filter((d) => d.stored.key === 'CN-1');
     expect(cn?.invoice?.key).toBe('INV-1');
-    const [pay] = (await listDocumentsForExport(ctx.db, { kind: 'payment', fromDate: '2026-11-01' })).filter((d) => d.stored.key === 'RCT-1');
+    const [pay] = (await listDocumentsForExport(ctx.db, 'default', { kind: 'payment', fromDate: '2026-11-01' })).filter((d) => d.stored.key === 'RCT-1');
     expect(pay?.allocations[0]?.invoice?.record.totalCents).toBe(770_000);
     expect(pay?.paymentType?.key).toBe('EFT');
-    const [bill] = (await listDocumentsForExport(ctx.db, { kind: 'bill', fromDate: '2026-11-01' })).filter((d) => d.stored.key === 'B-1');
+    const [bill] = (await listDocumentsForExport(ctx.db, 'default', { kind: 'bill', fromDate: '2026-11-01' })).filter((d) => d.stored.key === 'B-1');
     expect(bill?.contact?.key).toBe('S1');
     expect(bill?.lines[0]?.expenseType?.record.expenseAccountCode).toBe('5100');
-    const [exp] = (await listDocumentsForExport(ctx.db, { kind: 'staff-expense', fromDate: '2026-11-01' })).filter((d) => d.stored.key === 'EXP-1');
+    const [exp] = (await listDocumentsForExport(ctx.db, 'default', { kind: 'staff-expense', fromDate: '2026-11-01' })).filter((d) => d.stored.key === 'EXP-1');
     expect(exp?.staff?.record.name).toBe('Ann Lee');
     expect(exp?.lines[0]?.stage?.name).toBe('Concept design');
     // The window excludes older documents.
-    expect((await listDocumentsForExport(ctx.db, { kind: 'invoice', fromDate: '2026-11-04' })).map((d) => d.stored.key)).not.toContain('INV-1');
+    expect((await listDocumentsForExport(ctx.db, 'default', { kind: 'invoice', fromDate: '2026-11-04' })).map((d) => d.stored.key)).not.toContain('INV-1');
   });
 });

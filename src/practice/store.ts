@@ -106,9 +106,43 @@ async function writeTransaction<T>(db: Db, body: (trx: Transaction<Database>) =>
   }
 }
 
+// ---- the one door to the table ---------------------------------------------------------------------
+
+/**
+ * Every query of `practice_records` goes through here, and here alone names the table (issue 15:
+ * isolation is enforced in one place, not remembered in each query). `select()` starts a query that
+ * already reads only this practice's rows; `upsert()` writes rows into this practice, its natural key
+ * being (practice, kind, key). src/practice/ledger-door.test.ts fails on any other query of the table.
+ */
+// ledger-door:start
 type Row = Database['practice_records'];
 
-function fromRow<K extends Kind>(row: Row): StoredRecord<K> {
+function recordsOf(db: Executor, practiceId: string) {
+  return {
+    select: () => db.selectFrom('practice_records').where('practice_id', '=', practiceId),
+    upsert: (rows: Array<Omit<Row, 'practice_id'>>) =>
+      db
+        .insertInto('practice_records')
+        .values(rows.map((r) => ({ ...r, practice_id: practiceId })))
+        .onConflict((oc) =>
+          oc.columns(['practice_id', 'kind', 'key']).doUpdateSet((eb) => ({
+            state: eb.ref('excluded.state'),
+            version: eb.ref('excluded.version'),
+            content_hash: eb.ref('excluded.content_hash'),
+            content: eb.ref('excluded.content'),
+            date: eb.ref('excluded.date'),
+            party_key: eb.ref('excluded.party_key'),
+            project_key: eb.ref('excluded.project_key'),
+            total_cents: eb.ref('excluded.total_cents'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute(),
+  };
+}
+// ledger-door:end
+
+function fromRow<K extends Kind>(row: Omit<Row, 'practice_id'>): StoredRecord<K> {
   return {
     id: row.id,
     kind: row.kind as K,
@@ -147,14 +181,14 @@ function storableKey(key: unknown): key is string {
 /** Rows of list records read per query: with 300,000 offices stored, one query and parse of them all held the server 2.4 s. */
 const INDEX_PAGE = 1000;
 
-export async function loadReferenceIndex(db: Executor, inputs: InputRecord[], pause: Pause = noPause): Promise<ReferenceIndex> {
+export async function loadReferenceIndex(db: Executor, practiceId: string, inputs: InputRecord[], pause: Pause = noPause): Promise<ReferenceIndex> {
   const index = new ReferenceIndex();
   const lists = kinds.filter((k) => !kindInfo[k].document);
   // Page by page in key order (keyset, so each page is an index seek), yielding between pages.
   for (const kind of lists) {
     let after: string | undefined;
     for (;;) {
-      let q = db.selectFrom('practice_records').select(['key', 'content']).where('kind', '=', kind);
+      let q = recordsOf(db, practiceId).select().select(['key', 'content']).where('kind', '=', kind);
       if (after !== undefined) q = q.where('key', '>', after);
       const rows = await q.orderBy('key').limit(INDEX_PAGE).execute();
       for (const r of rows) index.set(kind, r.key, JSON.parse(r.content));
@@ -173,7 +207,7 @@ export async function loadReferenceIndex(db: Executor, inputs: InputRecord[], pa
     }
   }
   for (const part of chunks([...invoiceNumbers])) {
-    const inv = await db.selectFrom('practice_records').select(['key', 'party_key', 'total_cents']).where('kind', '=', 'invoice').where('key', 'in', part).execute();
+    const inv = await recordsOf(db, practiceId).select().select(['key', 'party_key', 'total_cents']).where('kind', '=', 'invoice').where('key', 'in', part).execute();
     for (const r of inv) index.set('invoice', r.key, { number: r.key, contactCode: r.party_key, totalCents: Number(r.total_cents) });
   }
   return index;
@@ -201,7 +235,13 @@ export interface WriteOptions {
  * content alone. Batch by batch (500 records): look up what is stored, build the rows, upsert, pause;
  * so only one batch's rows and content text are held at a time.
  */
-export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Date, opts: WriteOptions = {}): Promise<WriteSummary & { stored: StoredRecord[] }> {
+export async function writeRecords(
+  trx: Executor,
+  practiceId: string,
+  valid: ValidRecord[],
+  now: Date,
+  opts: WriteOptions = {},
+): Promise<WriteSummary & { stored: StoredRecord[] }> {
   const { pause = noPause, keepStored = true } = opts;
   const at = now.toISOString();
   const summary: WriteSummary & { stored: StoredRecord[] } = { created: 0, updated: 0, unchanged: 0, byKind: {}, stored: [] };
@@ -216,8 +256,8 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
     summary.byKind[kind] = counts;
     for (const part of chunks(list)) {
       const existing = new Map<string, { id: string; hash: string; version: number; created_at: string }>();
-      const rows = await trx
-        .selectFrom('practice_records')
+      const rows = await recordsOf(trx, practiceId)
+        .select()
         .select(['id', 'key', 'content_hash', 'version', 'created_at'])
         .where('kind', '=', kind)
         .where(
@@ -227,7 +267,7 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
         )
         .execute();
       for (const r of rows) existing.set(r.key, { id: r.id, hash: r.content_hash, version: Number(r.version), created_at: r.created_at });
-      const writes: Row[] = [];
+      const writes: Array<Omit<Row, 'practice_id'>> = [];
       for (const v of part) {
         await pause();
         const content = canonicalJson(v.record);
@@ -238,7 +278,7 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
           continue;
         }
         const cols = (kindInfo[kind].columns as (r: unknown) => ReturnType<(typeof kindInfo)['invoice']['columns']>)(v.record);
-        const row: Row = {
+        const row: Omit<Row, 'practice_id'> = {
           id: old?.id ?? crypto.randomUUID(),
           kind,
           key: v.key,
@@ -259,26 +299,8 @@ export async function writeRecords(trx: Executor, valid: ValidRecord[], now: Dat
         if (keepStored) summary.stored.push(fromRow(row));
       }
       // New and changed rows alike: an upsert on the natural key keeps id and created_at of existing
-      // rows. 13 columns × 500 rows stays under both dialects' bound-parameter limits.
-      if (writes.length) {
-        await trx
-          .insertInto('practice_records')
-          .values(writes)
-          .onConflict((oc) =>
-            oc.columns(['kind', 'key']).doUpdateSet((eb) => ({
-              state: eb.ref('excluded.state'),
-              version: eb.ref('excluded.version'),
-              content_hash: eb.ref('excluded.content_hash'),
-              content: eb.ref('excluded.content'),
-              date: eb.ref('excluded.date'),
-              party_key: eb.ref('excluded.party_key'),
-              project_key: eb.ref('excluded.project_key'),
-              total_cents: eb.ref('excluded.total_cents'),
-              updated_at: eb.ref('excluded.updated_at'),
-            })),
-          )
-          .execute();
-      }
+      // rows. 14 columns × 500 rows stays under both dialects' bound-parameter limits.
+      if (writes.length) await recordsOf(trx, practiceId).upsert(writes);
       await pause();
     }
     summary.created += counts.created;
@@ -312,20 +334,20 @@ async function oneImportAtATime(trx: Transaction<Database>): Promise<void> {
  * the transaction that is safe on both dialects (see oneImportAtATime), and the transaction still
  * commits or rolls back as one.
  */
-export async function putRecords(db: Db, inputs: InputRecord[], now: Date, pause: Pause = noPause): Promise<WriteSummary> {
+export async function putRecords(db: Db, practiceId: string, inputs: InputRecord[], now: Date, pause: Pause = noPause): Promise<WriteSummary> {
   const checked = await checkSchemas(inputs, pause);
   if (checked.issues.length) {
     // Refused already; the references are still checked (nothing is written), so the report names every problem.
-    const { issues, more } = await checkReferencesOf(checked, await loadReferenceIndex(db, inputs, pause), pause);
+    const { issues, more } = await checkReferencesOf(checked, await loadReferenceIndex(db, practiceId, inputs, pause), pause);
     throw new PracticeError([...checked.issues, ...issues], 400, { issues: more, records: checked.unchecked });
   }
   return concurrentWrite(undefined, undefined, () =>
     writeTransaction(db, async (trx) => {
       await oneImportAtATime(trx);
-      const index = await loadReferenceIndex(trx, inputs, pause);
+      const index = await loadReferenceIndex(trx, practiceId, inputs, pause);
       const { valid, issues, more } = await checkReferencesOf(checked, index, pause);
       if (issues.length) throw new PracticeError(issues, 400, { issues: more, records: 0 });
-      const { stored: _s, ...summary } = await writeRecords(trx, valid, now, { pause, keepStored: false });
+      const { stored: _s, ...summary } = await writeRecords(trx, practiceId, valid, now, { pause, keepStored: false });
       return summary;
     }),
   );
@@ -362,28 +384,28 @@ async function concurrentWrite<T>(kind: Kind | undefined, key: string | undefine
 }
 
 /** Validation only, nothing written: every problem of the inputs against what is stored. */
-export async function checkRecords(db: Db, inputs: InputRecord[], pause: Pause = noPause): Promise<{ issues: PracticeIssue[]; omitted: Omitted }> {
-  const index = await loadReferenceIndex(db, inputs, pause);
+export async function checkRecords(db: Db, practiceId: string, inputs: InputRecord[], pause: Pause = noPause): Promise<{ issues: PracticeIssue[]; omitted: Omitted }> {
+  const index = await loadReferenceIndex(db, practiceId, inputs, pause);
   const { issues, omitted } = await validateRecords(inputs, index, pause);
   return { issues, omitted };
 }
 
-async function exists(db: Executor, kind: Kind, key: string): Promise<boolean> {
+async function exists(db: Executor, practiceId: string, kind: Kind, key: string): Promise<boolean> {
   if (!storableKey(key)) return false;
-  return !!(await db.selectFrom('practice_records').select('id').where('kind', '=', kind).where('key', '=', key).executeTakeFirst());
+  return !!(await recordsOf(db, practiceId).select().select('id').where('kind', '=', kind).where('key', '=', key).executeTakeFirst());
 }
 
 /** Creates one record; 409 when its key is taken. */
-export async function createRecord<K extends Kind>(db: Db, kind: K, input: unknown, now: Date): Promise<StoredRecord<K>> {
+export async function createRecord<K extends Kind>(db: Db, practiceId: string, kind: K, input: unknown, now: Date): Promise<StoredRecord<K>> {
   const key = input && typeof input === 'object' ? String((input as Record<string, unknown>)[kindInfo[kind].keyField]) : undefined;
   return concurrentWrite(kind, key, () =>
     writeTransaction(db, async (trx) => {
-      const index = await loadReferenceIndex(trx, [{ kind, value: input }]);
+      const index = await loadReferenceIndex(trx, practiceId, [{ kind, value: input }]);
       const { valid, issues } = await validateRecords([{ kind, value: input }], index);
       if (issues.length) throw new PracticeError(issues);
       const v = valid[0]!;
-      if (await exists(trx, kind, v.key)) throw new PracticeError([issue(reasonCodes.exists, kind, v.key, kindInfo[kind].keyField, say.exists())], 409);
-      const { stored } = await writeRecords(trx, valid, now);
+      if (await exists(trx, practiceId, kind, v.key)) throw new PracticeError([issue(reasonCodes.exists, kind, v.key, kindInfo[kind].keyField, say.exists())], 409);
+      const { stored } = await writeRecords(trx, practiceId, valid, now);
       return stored[0] as StoredRecord<K>;
     }),
   );
@@ -393,37 +415,44 @@ export async function createRecord<K extends Kind>(db: Db, kind: K, input: unkno
  * Replaces a record's content (the whole record, as on create). The version moves only when the
  * content changed; cancelling is an update with `state: "cancelled"`. 404 when there is no such record.
  */
-export async function updateRecord<K extends Kind>(db: Db, kind: K, key: string, input: unknown, now: Date): Promise<{ stored: StoredRecord<K>; changed: boolean }> {
+export async function updateRecord<K extends Kind>(
+  db: Db,
+  practiceId: string,
+  kind: K,
+  key: string,
+  input: unknown,
+  now: Date,
+): Promise<{ stored: StoredRecord<K>; changed: boolean }> {
   return writeTransaction(db, async (trx) => {
     const keyField = kindInfo[kind].keyField;
-    if (!(await exists(trx, kind, key))) throw new PracticeError([issue(reasonCodes.notFound, kind, key, '', say.notFound())], 404);
+    if (!(await exists(trx, practiceId, kind, key))) throw new PracticeError([issue(reasonCodes.notFound, kind, key, '', say.notFound())], 404);
     const isObject = !!input && typeof input === 'object' && !Array.isArray(input);
     // The key comes from the URL; a body may repeat it, but never change it.
     const value = isObject ? { [keyField]: key, ...(input as object) } : input;
     const given = isObject ? (value as Record<string, unknown>)[keyField] : key;
     if (given !== key) throw new PracticeError([issue(reasonCodes.keyChanged, kind, key, keyField, say.keyChanged(key, String(given)))]);
-    const index = await loadReferenceIndex(trx, [{ kind, value }]);
+    const index = await loadReferenceIndex(trx, practiceId, [{ kind, value }]);
     const { valid, issues } = await validateRecords([{ kind, value }], index);
     if (issues.length) throw new PracticeError(issues);
-    const { stored, updated } = await writeRecords(trx, valid, now);
+    const { stored, updated } = await writeRecords(trx, practiceId, valid, now);
     if (updated) return { stored: stored[0] as StoredRecord<K>, changed: true };
-    return { stored: (await getRecord(trx, kind, key))!, changed: false };
+    return { stored: (await getRecord(trx, practiceId, kind, key))!, changed: false };
   });
 }
 
 // ---- reads ---------------------------------------------------------------------------------------
 
-export async function getRecord<K extends Kind>(db: Executor, kind: K, key: string): Promise<StoredRecord<K> | undefined> {
+export async function getRecord<K extends Kind>(db: Executor, practiceId: string, kind: K, key: string): Promise<StoredRecord<K> | undefined> {
   if (!storableKey(key)) return undefined;
-  const row = await db.selectFrom('practice_records').selectAll().where('kind', '=', kind).where('key', '=', key).executeTakeFirst();
+  const row = await recordsOf(db, practiceId).select().selectAll().where('kind', '=', kind).where('key', '=', key).executeTakeFirst();
   return row ? fromRow<K>(row) : undefined;
 }
 
 /** Records of a kind by natural key (missing keys are absent from the map). */
-export async function getRecordsByKeys<K extends Kind>(db: Executor, kind: K, keys: Iterable<string>): Promise<Map<string, StoredRecord<K>>> {
+export async function getRecordsByKeys<K extends Kind>(db: Executor, practiceId: string, kind: K, keys: Iterable<string>): Promise<Map<string, StoredRecord<K>>> {
   const out = new Map<string, StoredRecord<K>>();
   for (const part of chunks([...new Set(keys)].filter(storableKey))) {
-    const rows = await db.selectFrom('practice_records').selectAll().where('kind', '=', kind).where('key', 'in', part).execute();
+    const rows = await recordsOf(db, practiceId).select().selectAll().where('kind', '=', kind).where('key', 'in', part).execute();
     for (const r of rows) out.set(r.key, fromRow<K>(r));
   }
   return out;
@@ -450,10 +479,10 @@ export interface Page<T> {
 }
 
 /** One page of a kind: documents by date then number, everything else by key. */
-export async function listRecords<K extends Kind>(db: Executor, kind: K, opts: ListOptions = {}): Promise<Page<StoredRecord<K>>> {
+export async function listRecords<K extends Kind>(db: Executor, practiceId: string, kind: K, opts: ListOptions = {}): Promise<Page<StoredRecord<K>>> {
   const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 100), 1), 1000);
   const offset = Math.max(Math.trunc(opts.offset ?? 0), 0);
-  let q = db.selectFrom('practice_records').where('kind', '=', kind);
+  let q = recordsOf(db, practiceId).select().where('kind', '=', kind);
   if (opts.from) q = q.where('date', '>=', opts.from);
   if (opts.to) q = q.where('date', '<=', opts.to);
   if (opts.state) q = q.where('state', '=', opts.state);
@@ -464,9 +493,9 @@ export async function listRecords<K extends Kind>(db: Executor, kind: K, opts: L
 }
 
 /** Counts per kind (all states): for the home page, the CLI and tests. */
-export async function countRecords(db: Executor): Promise<Partial<Record<Kind, number>>> {
-  const rows = await db
-    .selectFrom('practice_records')
+export async function countRecords(db: Executor, practiceId: string): Promise<Partial<Record<Kind, number>>> {
+  const rows = await recordsOf(db, practiceId)
+    .select()
     .select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
     .groupBy('kind')
     .execute();
@@ -516,9 +545,9 @@ export interface ExportQuery<K extends DocumentKind> {
  * Documents of one kind in the export window, oldest first, with every reference resolved in bulk
  * (a handful of queries whatever the number of documents).
  */
-export async function listDocumentsForExport<K extends DocumentKind>(db: Executor, q: ExportQuery<K>): Promise<ExportDocument<K>[]> {
+export async function listDocumentsForExport<K extends DocumentKind>(db: Executor, practiceId: string, q: ExportQuery<K>): Promise<ExportDocument<K>[]> {
   if (!(documentKinds as readonly string[]).includes(q.kind)) throw new Error(`${q.kind} is not a document kind`);
-  let sel = db.selectFrom('practice_records').selectAll().where('kind', '=', q.kind).where('date', '>=', q.fromDate);
+  let sel = recordsOf(db, practiceId).select().selectAll().where('kind', '=', q.kind).where('date', '>=', q.fromDate);
   if (q.toDate) sel = sel.where('date', '<=', q.toDate);
   if (q.states?.length) sel = sel.where('state', 'in', q.states);
   const docs = (await sel.orderBy('date').orderBy('key').execute()).map((r) => fromRow<K>(r));
@@ -526,7 +555,7 @@ export async function listDocumentsForExport<K extends DocumentKind>(db: Executo
   // Every list and name record is small enough to read whole; invoices only by the keys named.
   const all = new Map<Kind, Map<string, StoredRecord>>();
   const lists = kinds.filter((k) => !kindInfo[k].document);
-  const rows = await db.selectFrom('practice_records').selectAll().where('kind', 'in', lists).execute();
+  const rows = await recordsOf(db, practiceId).select().selectAll().where('kind', 'in', lists).execute();
   for (const r of rows) {
     const m = all.get(r.kind as Kind) ?? new Map<string, StoredRecord>();
     m.set(r.key, fromRow(r));
@@ -538,7 +567,7 @@ export async function listDocumentsForExport<K extends DocumentKind>(db: Executo
     if (typeof r.invoiceNumber === 'string') invoiceKeys.push(r.invoiceNumber);
     if (Array.isArray(r.allocations)) for (const a of r.allocations as Array<{ invoiceNumber: string }>) invoiceKeys.push(a.invoiceNumber);
   }
-  const invoices = invoiceKeys.length ? await getRecordsByKeys(db, 'invoice', invoiceKeys) : new Map<string, StoredRecord<'invoice'>>();
+  const invoices = invoiceKeys.length ? await getRecordsByKeys(db, practiceId, 'invoice', invoiceKeys) : new Map<string, StoredRecord<'invoice'>>();
   const find = <T extends Kind>(kind: T, key: string | null | undefined) => (key ? (all.get(kind)?.get(key) as StoredRecord<T> | undefined) : undefined);
   const opt = <T>(name: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [name]: v });
 
@@ -591,4 +620,10 @@ export async function listDocumentsForExport<K extends DocumentKind>(db: Executo
     }
     return out;
   });
+}
+
+/** The whole ledger of one practice, kind by kind in key order, as records (what an export writes). */
+export async function allRecordsOf(db: Executor, practiceId: string, kind: Kind): Promise<unknown[]> {
+  const rows = await recordsOf(db, practiceId).select().select('content').where('kind', '=', kind).orderBy('key').execute();
+  return rows.map((r) => JSON.parse(r.content) as unknown);
 }

@@ -17,4 +17,16 @@ import type { ScheduleTables } from './tables/schedules.js';
 import type { CompanyStatusTables } from './tables/company-status.js';
 
 export interface Database
-  extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, NotificationTables, QboBudgetTables, JobTables, ScheduleTables, CompanyStatusTables {}
+  extends
+    MetaTables,
+    AccountTables,
+    PracticeTables,
+    SettingsTables,
+    ConnectionTables,
+    SyncTables,
+    HeldTables,
+    NotificationTables,
+    QboBudgetTables,
+    JobTables,
+    ScheduleTables,
+    CompanyStatusTables {}

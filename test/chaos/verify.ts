@@ -134,7 +134,7 @@ export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict>
     const practiceTotal = new Map<string, { total: number; contact: string }>();
     for (const kind of docKinds) {
       for (let offset = 0; ;) {
-        const page = await listRecords(db, kind, { limit: 1000, offset, from: input.exportFrom });
+        const page = await listRecords(db, 'default', kind, { limit: 1000, offset, from: input.exportFrom });
         for (const r of page.items) {
           const rec = r.record as unknown as { totalCents?: number; amountCents?: number; contactCode?: string };
           practiceTotal.set(`${kind}:${r.key}`, { total: (kind === 'payment' ? rec.amountCents : rec.totalCents) ?? 0, contact: rec.contactCode ?? '' });

@@ -68,7 +68,7 @@ export class ImportInvoice implements Cmd {
     const date = dayOf(this.day);
     const doc = { number, contactCode, date, dueDate: dayOf(this.day + 30), text: `Fees ${number}`, lineCents: this.lineCents };
     // Through the practice import API, as an import file or the JSON API would.
-    const report = await importDocument(r.sys.app.ctx.db, { invoices: [invoice(doc)] }, r.sys.clock());
+    const report = await importDocument(r.sys.app.ctx.db, 'default', { invoices: [invoice(doc)] }, r.sys.clock());
     if (!report.ok) throw new Error(`import of ${number} refused: ${JSON.stringify(report.issues)}`);
     m.invoices.set(number, { ...doc, cancelled: false });
   }
@@ -89,7 +89,7 @@ export class EditInvoice implements Cmd {
     if (this.field === 'dueDate') inv.dueDate = dayOf(60 + (n % 20));
     // More, never less: the practice's payments still fit the invoice.
     if (this.field === 'amount') inv.lineCents = [...inv.lineCents.slice(0, -1), inv.lineCents.at(-1)! + 1_000 * (1 + (n % 5))];
-    await updateRecord(r.sys.app.ctx.db, 'invoice', number, invoice({ number, ...inv }), r.sys.clock());
+    await updateRecord(r.sys.app.ctx.db, 'default', 'invoice', number, invoice({ number, ...inv }), r.sys.clock());
     // A field whose QBO value a person kept (resolveHeld keep-qbo) is agreed, no longer a hand edit:
     // the practice's new value goes, as the three-way comparison sends any one-sided change.
     const field = ({ text: 'memo', dueDate: 'dueDate', amount: 'totalCents' } as const)[this.field];
@@ -105,7 +105,7 @@ export class CancelInvoice implements Cmd {
     const open = [...m.invoices.entries()].filter(([n, i]) => !i.cancelled && !hasAnyPayment(m, n));
     const [number, inv] = pick(open, this.which)!;
     inv.cancelled = true;
-    await updateRecord(r.sys.app.ctx.db, 'invoice', number, invoice({ number, ...inv, state: 'cancelled' }), r.sys.clock());
+    await updateRecord(r.sys.app.ctx.db, 'default', 'invoice', number, invoice({ number, ...inv, state: 'cancelled' }), r.sys.clock());
   }
   toString = () => `cancelInvoice(${this.which})`;
 }
@@ -122,11 +122,11 @@ export class RenameContact implements Cmd {
     const old = m.contacts.get(code)!;
     const name = `${old} renamed ${m.next.edit++}`;
     m.contacts.set(code, name);
-    await updateRecord(r.sys.app.ctx.db, 'contact', code, baseContact(code, name), r.sys.clock());
+    await updateRecord(r.sys.app.ctx.db, 'default', 'contact', code, baseContact(code, name), r.sys.clock());
     if (this.reuseName) {
       const fresh = `C${m.next.contact++}`;
       m.contacts.set(fresh, old);
-      await createRecord(r.sys.app.ctx.db, 'contact', baseContact(fresh, old), r.sys.clock());
+      await createRecord(r.sys.app.ctx.db, 'default', 'contact', baseContact(fresh, old), r.sys.clock());
     }
   }
   toString = () => `renameContact(${this.which}${this.reuseName ? ', a new contact takes the old name' : ''})`;
@@ -146,7 +146,7 @@ export class PracticePayment implements Cmd {
     const left = totalOf(inv.lineCents) - practicePaid(m, number) - accountantPaid(m, number);
     const amountCents = Math.max(100, Math.floor((left * this.percent) / 100));
     const p = { number: `R-${m.next.payment++}`, contactCode: inv.contactCode, date: dayOf(50), invoiceNumber: number, amountCents };
-    await createRecord(r.sys.app.ctx.db, 'payment', payment(p), r.sys.clock());
+    await createRecord(r.sys.app.ctx.db, 'default', 'payment', payment(p), r.sys.clock());
     m.payments.set(p.number, { contactCode: p.contactCode, invoiceNumber: number, amountCents });
   }
   toString = () => `practicePayment(${this.which}, ${this.percent}%)`;

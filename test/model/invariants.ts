@@ -47,9 +47,9 @@ export async function checkInvariants(sys: System, m: Model, cx: CheckContext): 
   const links = await db.selectFrom('links').selectAll().where('realm_id', '=', sys.realmId).execute();
   const linkOf = new Map(links.map((l) => [`${l.record_kind}:${l.record_key}`, l]));
   const invoiceById = new Map(invoices.map((i) => [i.Id, i]));
-  const practiceInvoices = (await listRecords(db, 'invoice', { limit: 1000 })).items;
-  const practicePayments = (await listRecords(db, 'payment', { limit: 1000 })).items;
-  const practiceContacts = (await listRecords(db, 'contact', { limit: 1000 })).items;
+  const practiceInvoices = (await listRecords(db, 'default', 'invoice', { limit: 1000 })).items;
+  const practicePayments = (await listRecords(db, 'default', 'payment', { limit: 1000 })).items;
+  const practiceContacts = (await listRecords(db, 'default', 'contact', { limit: 1000 })).items;
 
   // ---- once -------------------------------------------------------------------------------------
   for (const c of practiceContacts) {

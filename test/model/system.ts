@@ -100,7 +100,7 @@ export async function startSystem(emu: RunningEmulator, dialect: Dialect, name: 
     bank: await firstId(accountant, 'Account', (r) => r['AccountType'] === 'Bank'),
     method: await firstId(accountant, 'PaymentMethod', (r) => r['Name'] === 'EFT'),
   };
-  const report = await importDocument(app.ctx.db, baseLedger(), clock());
+  const report = await importDocument(app.ctx.db, 'default', baseLedger(), clock());
   if (!report.ok) throw new Error(`the base practice did not import: ${JSON.stringify(report.issues)}`);
   const set = (path: string, value: unknown) => setSetting(app.ctx.db, { realmId, path, value, actor: 'model', clock });
   await set('invoices.jobItems', 'fixed-item');

@@ -28,7 +28,7 @@ describe.each(dialects)('the firm overview [%s]', (dialect) => {
   it("takes a company's figures from its preview, keeps them when QBO cannot answer, and lists every practice and company, those needing someone first", async () => {
     const ctx = c.app.ctx;
     const now = ctx.clock();
-    await loadDemoPractice(ctx.db, { size: 'small', seed: 1, today: now });
+    await loadDemoPractice(ctx.db, 'default', { size: 'small', seed: 1, today: now });
     const client = syncDepsFor(ctx, c.realmId, { actor: 'tester' }).client;
     const plan = await buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: client }, c.realmId, { prefill: false });
     expect(plan.errors, 'the small demo plants problems').toBeGreaterThan(0);

@@ -128,9 +128,9 @@ describeEachDialect('practice import refusals', (ctx) => {
   it('reads the stored lists for reference checks page by page, yielding between pages (not all in one go)', async () => {
     const n = 2500;
     const offices = Array.from({ length: n }, (_, i) => ({ kind: 'office' as const, value: { code: `P${String(i).padStart(5, '0')}`, name: 'Paged' } }));
-    expect((await importRecords(ctx.db, offices, new Date('2026-11-26T01:00:00Z'))).ok).toBe(true);
+    expect((await importRecords(ctx.db, 'default', offices, new Date('2026-11-26T01:00:00Z'))).ok).toBe(true);
     let pauses = 0;
-    const index = await loadReferenceIndex(ctx.db, [], () => {
+    const index = await loadReferenceIndex(ctx.db, 'default', [], () => {
       pauses++;
       return undefined;
     });

@@ -56,7 +56,7 @@ describe('practice import on a SQLite file shared with another process', () => {
       try {
         other
           .prepare(
-            "insert into practice_records (id, kind, key, state, version, content_hash, content, created_at, updated_at) values ('x', 'office', 'OTHER', 'active', 1, 'h', '{}', 'now', 'now')",
+            "insert into practice_records (id, practice_id, kind, key, state, version, content_hash, content, created_at, updated_at) values ('x', 'default', 'office', 'OTHER', 'active', 1, 'h', '{}', 'now', 'now')",
           )
           .run();
       } catch (err) {
@@ -64,7 +64,7 @@ describe('practice import on a SQLite file shared with another process', () => {
       }
       return undefined;
     };
-    const report = await importRecords(opened.db, offices(0, 50), now, [], pause);
+    const report = await importRecords(opened.db, 'default', offices(0, 50), now, [], pause);
     expect(tried).toBe(true);
     expect(report.ok, JSON.stringify(report.issues[0])).toBe(true);
     expect((otherError as { code?: string } | undefined)?.code).toBe('SQLITE_BUSY');
@@ -74,7 +74,7 @@ describe('practice import on a SQLite file shared with another process', () => {
   it('answers PracticeBusyError when the other process holds the lock past the busy timeout; nothing stored is lost', async () => {
     other.exec('begin immediate');
     try {
-      await expect(importRecords(opened.db, offices(100, 5), now)).rejects.toBeInstanceOf(PracticeBusyError);
+      await expect(importRecords(opened.db, 'default', offices(100, 5), now)).rejects.toBeInstanceOf(PracticeBusyError);
     } finally {
       other.exec('rollback');
     }

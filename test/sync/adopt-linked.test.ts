@@ -27,12 +27,12 @@ describe.each(dialects)('a linked QBO record is never adopted for another practi
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
     const contactLink = links.find((l) => l.record_kind === 'contact')!;
     const invoiceLink = links.find((l) => l.record_kind === 'invoice')!;
-    const old = (await getRecord(ctx.db, 'contact', contactLink.record_key))!;
-    const invoice = (await getRecord(ctx.db, 'invoice', invoiceLink.record_key))!;
+    const old = (await getRecord(ctx.db, 'default', 'contact', contactLink.record_key))!;
+    const invoice = (await getRecord(ctx.db, 'default', 'invoice', invoiceLink.record_key))!;
     const now = ctx.clock();
-    await updateRecord(ctx.db, 'contact', old.key, { ...old.record, name: `${old.record.name} (renamed)` }, now);
-    await createRecord(ctx.db, 'contact', { ...old.record, code: 'CNEW1', uniqueId: 'UNEW1' }, now);
-    await createRecord(ctx.db, 'invoice', { ...invoice.record, number: 'INV-NEW1', contactCode: 'CNEW1' }, now);
+    await updateRecord(ctx.db, 'default', 'contact', old.key, { ...old.record, name: `${old.record.name} (renamed)` }, now);
+    await createRecord(ctx.db, 'default', 'contact', { ...old.record, code: 'CNEW1', uniqueId: 'UNEW1' }, now);
+    await createRecord(ctx.db, 'default', 'invoice', { ...invoice.record, number: 'INV-NEW1', contactCode: 'CNEW1' }, now);
 
     const plan = await buildPlan({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: deps.client }, c.realmId);
     const newContact = row(plan, 'customers:CNEW1')!;

@@ -32,7 +32,7 @@ describe.each(dialects)('changes after a sync [%s]', (dialect) => {
     const billLink = links.find((l) => l.record_kind === 'bill');
     expect(invoiceLinks.length).toBeGreaterThanOrEqual(3);
     expect(billLink).toBeDefined();
-    const paid = new Set((await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
+    const paid = new Set((await listRecords(ctx.db, 'default', 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
     // One edited (preferably one a payment touched, so QBO's SyncToken moved), one cancelled.
     const edited = invoiceLinks.find((l) => paid.has(l.record_key)) ?? invoiceLinks[0]!;
     const cancelled = invoiceLinks.find((l) => l !== edited && !paid.has(l.record_key))!;
@@ -40,23 +40,23 @@ describe.each(dialects)('changes after a sync [%s]', (dialect) => {
     // The payment applied to it moved its SyncToken past the one we wrote: not a hand edit.
     expect(paid.has(edited.record_key)).toBe(true);
     expect(((await deps.client.read('Invoice', edited.qbo_id)) as Row).SyncToken).not.toBe(edited.sync_token);
-    const inv = (await getRecord(ctx.db, 'invoice', edited.record_key))!;
+    const inv = (await getRecord(ctx.db, 'default', 'invoice', edited.record_key))!;
     // The invoice text goes as the first, description-only line.
-    await updateRecord(ctx.db, 'invoice', inv.key, { ...inv.record, text: `${inv.record.text ?? 'Fees'} (revised)` }, ctx.clock());
-    const can = (await getRecord(ctx.db, 'invoice', cancelled.record_key))!;
-    await updateRecord(ctx.db, 'invoice', can.key, { ...can.record, state: 'cancelled' }, ctx.clock());
+    await updateRecord(ctx.db, 'default', 'invoice', inv.key, { ...inv.record, text: `${inv.record.text ?? 'Fees'} (revised)` }, ctx.clock());
+    const can = (await getRecord(ctx.db, 'default', 'invoice', cancelled.record_key))!;
+    await updateRecord(ctx.db, 'default', 'invoice', can.key, { ...can.record, state: 'cancelled' }, ctx.clock());
     // A cancelled payment is voided the Payment way (update with include=void); its invoice opens again.
     // Not a payment of the edited invoice: voiding that one moves QBO's SyncToken again after our
     // update in the same run, and which payments the demo applies to which invoices depends on the
     // date the demo is generated for (this test once failed only from 2026-12-01 on).
-    const paymentsOf = async (key: string) => (await getRecord(ctx.db, 'payment', key))!.record.allocations.map((a) => a.invoiceNumber);
+    const paymentsOf = async (key: string) => (await getRecord(ctx.db, 'default', 'payment', key))!.record.allocations.map((a) => a.invoiceNumber);
     let paymentLink: (typeof links)[number] | undefined;
     for (const l of links.filter((x) => x.record_kind === 'payment')) if (!(await paymentsOf(l.record_key)).includes(edited.record_key)) paymentLink ??= l;
     expect(paymentLink, 'a synced payment of another invoice to cancel').toBeDefined();
-    const payment = (await getRecord(ctx.db, 'payment', paymentLink!.record_key))!;
-    await updateRecord(ctx.db, 'payment', payment.key, { ...payment.record, state: 'cancelled' }, ctx.clock());
-    const bill = (await getRecord(ctx.db, 'bill', billLink!.record_key))!;
-    await updateRecord(ctx.db, 'bill', bill.key, { ...bill.record, state: 'cancelled' }, ctx.clock());
+    const payment = (await getRecord(ctx.db, 'default', 'payment', paymentLink!.record_key))!;
+    await updateRecord(ctx.db, 'default', 'payment', payment.key, { ...payment.record, state: 'cancelled' }, ctx.clock());
+    const bill = (await getRecord(ctx.db, 'default', 'bill', billLink!.record_key))!;
+    await updateRecord(ctx.db, 'default', 'bill', bill.key, { ...bill.record, state: 'cancelled' }, ctx.clock());
 
     const second = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(second.summary, second.summary.records.map((r) => `${r.status} ${r.label} ${r.message ?? ''}`).join('\n')).toMatchObject({ updated: 1, voided: 2, failed: 1 });
@@ -80,8 +80,8 @@ describe.each(dialects)('changes after a sync [%s]', (dialect) => {
     // the private note, which it does not): the plan still carries the old SyncToken, QBO answers 5010,
     // the run re-reads once, finds the lines changed and holds the row as diverged, nothing sent.
     const target = invoiceLinks.find((l) => l !== edited && l !== cancelled)!;
-    const rec = (await getRecord(ctx.db, 'invoice', target.record_key))!;
-    await updateRecord(ctx.db, 'invoice', rec.key, { ...rec.record, text: `${rec.record.text ?? 'Fees'} (ours)` }, ctx.clock());
+    const rec = (await getRecord(ctx.db, 'default', 'invoice', target.record_key))!;
+    await updateRecord(ctx.db, 'default', 'invoice', rec.key, { ...rec.record, text: `${rec.record.text ?? 'Fees'} (ours)` }, ctx.clock());
     const plan = await deps.buildPlan(c.realmId);
     const current = (await deps.client.read('Invoice', target.qbo_id)) as Row;
     const handLines = (current['Line'] as Array<Record<string, unknown>>)

@@ -97,7 +97,7 @@ describe.each(dialects)('a credit note in QBO whose invoice failed that sync [%s
     const plan = await readyDemo(ctx, deps.client, c.realmId, { size: 'small', direction: 'import', exportFrom: from });
     const application = plan.groups.flatMap((g) => g.rows).find((r) => r.record.kind === 'credit-application' && !r.skipped && r.action === 'create')!;
     expect(application).toBeDefined();
-    const invoiceNumber = ((await getRecord(ctx.db, 'credit-note', application.record.id))!.record as { invoiceNumber?: string }).invoiceNumber;
+    const invoiceNumber = ((await getRecord(ctx.db, 'default', 'credit-note', application.record.id))!.record as { invoiceNumber?: string }).invoiceNumber;
     expect(invoiceNumber, application.key).toBeTruthy();
 
     // The first sync writes the credit note; QBO refuses its invoice.

@@ -28,10 +28,11 @@ export async function readyDemo(
   ctx: Ctx,
   qbo: CompanyClient,
   realmId: string,
-  opts: { size: DemoSize; direction: 'export' | 'import'; exportFrom?: string; applyCredits?: boolean; us?: { salesTaxCode: string } },
+  opts: { size: DemoSize; direction: 'export' | 'import'; exportFrom?: string; applyCredits?: boolean; us?: { salesTaxCode: string }; practiceId?: string; seed?: number },
 ): Promise<Plan> {
   const clock = ctx.clock;
-  const report = await loadDemoPractice(ctx.db, { size: opts.size, seed: 1, today: clock() });
+  const practiceId = opts.practiceId ?? 'default';
+  const report = await loadDemoPractice(ctx.db, practiceId, { size: opts.size, seed: opts.seed ?? 1, today: clock() });
   if (!report.ok) throw new Error('the demo practice did not load');
   const set = (path: string, value: unknown) => setSetting(ctx.db, { realmId, path, value, actor: 'tester', clock });
   await set('payments.direction', opts.direction);
@@ -39,8 +40,8 @@ export async function readyDemo(
   // over-applies the invoice in QBO (6000), whichever of the two is written first.
   if (opts.applyCredits === false) await set('invoices.applyCreditToInvoice', false);
   if (opts.exportFrom) for (const k of ['invoices', 'creditNotes', 'payments', 'bills', 'staffExpenses']) await set(`general.exportFrom.${k}`, opts.exportFrom);
-  const c = await getRecord(ctx.db, 'contact', 'C9001');
-  if (c && !c.record.uniqueId) await updateRecord(ctx.db, 'contact', 'C9001', { ...c.record, uniqueId: 'CL90001' }, clock());
+  const c = await getRecord(ctx.db, practiceId, 'contact', 'C9001');
+  if (c && !c.record.uniqueId) await updateRecord(ctx.db, practiceId, 'contact', 'C9001', { ...c.record, uniqueId: 'CL90001' }, clock());
   if (opts.us) {
     await set('general.practiceCurrency', 'USD');
     await set('tax.transactionTaxCodeId', await idOf(qbo, 'TaxCode', opts.us.salesTaxCode));

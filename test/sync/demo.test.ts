@@ -64,9 +64,9 @@ describe.each(dialects.filter((d) => d === 'sqlite'))('the medium demo syncs to 
     ];
     let documents = 0;
     for (const [kind, entity] of docKinds) {
-      const records = new Map((await listRecords(ctx.db, kind, { limit: 1000, from })).items.map((r) => [r.key, r]));
+      const records = new Map((await listRecords(ctx.db, 'default', kind, { limit: 1000, from })).items.map((r) => [r.key, r]));
       for (let offset = 1000; records.size === offset; offset += 1000)
-        for (const r of (await listRecords(ctx.db, kind, { limit: 1000, offset, from })).items) records.set(r.key, r);
+        for (const r of (await listRecords(ctx.db, 'default', kind, { limit: 1000, offset, from })).items) records.set(r.key, r);
       const marked = all(entity).filter((e) => String(e['PrivateNote'] ?? '').includes(`qbo-connect:${kind}:`));
       const seen = new Map<string, number>();
       for (const e of marked) {
@@ -116,7 +116,7 @@ describe.each(dialects.filter((d) => d === 'sqlite'))('the medium demo syncs to 
     ] as const) {
       const keys = linkedKeys(kind);
       for (let offset = 0; ; offset += 1000) {
-        const page = await listRecords(ctx.db, kind, { limit: 1000, offset, from });
+        const page = await listRecords(ctx.db, 'default', kind, { limit: 1000, offset, from });
         for (const r of page.items)
           if (keys.has(r.key)) add(practiceBalance, (r.record as { contactCode: string }).contactCode, sign * (r.record as unknown as Record<string, number>)[field]!);
         if (page.nextOffset === null) break;

@@ -49,8 +49,8 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
   const quietInvoices = async () => {
     const ctx = c.app.ctx;
     const touched = new Set([
-      ...(await listRecords(ctx.db, 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)),
-      ...(await listRecords(ctx.db, 'credit-note', { limit: 5000 })).items.map((n) => n.record.invoiceNumber ?? ''),
+      ...(await listRecords(ctx.db, 'default', 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)),
+      ...(await listRecords(ctx.db, 'default', 'credit-note', { limit: 5000 })).items.map((n) => n.record.invoiceNumber ?? ''),
     ]);
     return (await links('invoice')).filter((l) => !touched.has(l.record_key));
   };
@@ -61,8 +61,8 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     }));
   const editText = async (key: string, suffix: string) => {
     const ctx = c.app.ctx;
-    const inv = (await getRecord(ctx.db, 'invoice', key))!;
-    await updateRecord(ctx.db, 'invoice', key, { ...inv.record, text: `${inv.record.text ?? 'Fees'} ${suffix}` }, ctx.clock());
+    const inv = (await getRecord(ctx.db, 'default', 'invoice', key))!;
+    await updateRecord(ctx.db, 'default', 'invoice', key, { ...inv.record, text: `${inv.record.text ?? 'Fees'} ${suffix}` }, ctx.clock());
   };
 
   it('(a) sends only the invoice text when the accountant edited the memo and due date in QBO; both survive', async () => {
@@ -108,8 +108,8 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     const qboDate = daysBefore(2);
     const practiceDate = daysBefore(1);
     const edited = await accountant('Invoice', target!.qbo_id, { TxnDate: qboDate });
-    const inv = (await getRecord(ctx.db, 'invoice', target!.record_key))!;
-    await updateRecord(ctx.db, 'invoice', inv.key, { ...inv.record, date: practiceDate, text: `${inv.record.text ?? 'Fees'} (ours b)` }, ctx.clock());
+    const inv = (await getRecord(ctx.db, 'default', 'invoice', target!.record_key))!;
+    await updateRecord(ctx.db, 'default', 'invoice', inv.key, { ...inv.record, date: practiceDate, text: `${inv.record.text ?? 'Fees'} (ours b)` }, ctx.clock());
 
     const plan = await deps.buildPlan(c.realmId);
     const row = plan.groups.flatMap((g) => g.rows).find((r) => r.key === `invoices:${target!.record_key}`)!;
@@ -145,7 +145,7 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     ).toBe('diverged');
 
     // The person makes the practice agree with QBO's date: the text goes, the link is whole again.
-    await updateRecord(ctx.db, 'invoice', inv.key, { ...inv.record, date: qboDate, text: `${inv.record.text ?? 'Fees'} (ours b)` }, ctx.clock());
+    await updateRecord(ctx.db, 'default', 'invoice', inv.key, { ...inv.record, date: qboDate, text: `${inv.record.text ?? 'Fees'} (ours b)` }, ctx.clock());
     const next = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(
       next.summary.records.find((x) => x.recordKey === target!.record_key),
@@ -175,8 +175,8 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     // Our application moved it in QBO: another SyncToken, a lower balance.
     expect(now.SyncToken).not.toBe(link.sync_token);
     expect(Number(now['Balance'])).toBeLessThan(Number(now['TotalAmt']));
-    const cn = (await getRecord(ctx.db, 'credit-note', link.record_key))!;
-    await updateRecord(ctx.db, 'credit-note', cn.key, { ...cn.record, text: `${cn.record.text ?? 'Credit'} (revised c)` }, ctx.clock());
+    const cn = (await getRecord(ctx.db, 'default', 'credit-note', link.record_key))!;
+    await updateRecord(ctx.db, 'default', 'credit-note', cn.key, { ...cn.record, text: `${cn.record.text ?? 'Credit'} (revised c)` }, ctx.clock());
 
     const plan = await deps.buildPlan(c.realmId);
     const row = plan.groups.flatMap((g) => g.rows).find((r) => r.key === `credit-notes:${cn.key}`)!;
@@ -201,8 +201,8 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     expect(link).toBeDefined();
     const now = await read('CreditMemo', link.qbo_id);
     expect(now.SyncToken).not.toBe(link.sync_token);
-    const cn = (await getRecord(ctx.db, 'credit-note', link.record_key))!;
-    await updateRecord(ctx.db, 'credit-note', cn.key, { ...cn.record, state: 'cancelled' }, ctx.clock());
+    const cn = (await getRecord(ctx.db, 'default', 'credit-note', link.record_key))!;
+    await updateRecord(ctx.db, 'default', 'credit-note', cn.key, { ...cn.record, state: 'cancelled' }, ctx.clock());
 
     // The preview says what will happen before the sync does it: nothing, and what to do in QuickBooks.
     const plan = await deps.buildPlan(c.realmId);
@@ -244,9 +244,10 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     const [link] = await links('contact');
     const before = await read('Customer', link!.qbo_id);
     await accountant('Customer', link!.qbo_id, { PrimaryPhone: { FreeFormNumber: '+61 2 5550 0199' } });
-    const contact = (await getRecord(ctx.db, 'contact', link!.record_key))!;
+    const contact = (await getRecord(ctx.db, 'default', 'contact', link!.record_key))!;
     await updateRecord(
       ctx.db,
+      'default',
       'contact',
       contact.key,
       { ...contact.record, email: 'accounts-new@example.com', postalAddress: 'PO Box 42, Newtown NSW 2042', streetAddress: null },
@@ -278,8 +279,8 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     await accountant('Invoice', target!.qbo_id, { CustomerMemo: { value: 'Accountant only' }, PrivateNote: 'checked by the accountant' });
     const edited = await read('Invoice', target!.qbo_id);
     // A new version in the practice whose QBO fields are all as last sent.
-    const inv = (await getRecord(ctx.db, 'invoice', target!.record_key))!;
-    await updateRecord(ctx.db, 'invoice', inv.key, { ...inv.record, clientReference: `${inv.record.clientReference ?? 'PO'}-2` }, ctx.clock());
+    const inv = (await getRecord(ctx.db, 'default', 'invoice', target!.record_key))!;
+    await updateRecord(ctx.db, 'default', 'invoice', inv.key, { ...inv.record, clientReference: `${inv.record.clientReference ?? 'PO'}-2` }, ctx.clock());
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(
       r.summary.records.filter((x) => x.recordKey === target!.record_key),
@@ -295,8 +296,8 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     const customers = (await links('contact')).filter((l) => l.qbo_entity === 'Customer');
     const [mine, other] = customers;
     const taken = String((await read('Customer', other!.qbo_id))['DisplayName']);
-    const contact = (await getRecord(ctx.db, 'contact', mine!.record_key))!;
-    await updateRecord(ctx.db, 'contact', contact.key, { ...contact.record, name: taken }, ctx.clock());
+    const contact = (await getRecord(ctx.db, 'default', 'contact', mine!.record_key))!;
+    await updateRecord(ctx.db, 'default', 'contact', contact.key, { ...contact.record, name: taken }, ctx.clock());
 
     const plan = await deps.buildPlan(c.realmId);
     const row = plan.groups.flatMap((g) => g.rows).find((r) => r.key === `customers:${contact.key}`)!;
@@ -311,7 +312,7 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
 
     // Renamed again to a free name: the next sync sends the name.
     const free = `${String(contact.record.name)} (renamed)`.slice(0, 100);
-    await updateRecord(ctx.db, 'contact', contact.key, { ...contact.record, name: free }, ctx.clock());
+    await updateRecord(ctx.db, 'default', 'contact', contact.key, { ...contact.record, name: free }, ctx.clock());
     const r = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(
       r.summary.records.find((x) => x.recordKey === contact.key && x.recordKind === 'contact'),
@@ -324,12 +325,13 @@ describe.each(dialects)('three-way updates [%s]', (dialect) => {
     const ctx = c.app.ctx;
     const [link] = await links('bill');
     const qboBefore = await read('Bill', link!.qbo_id);
-    const bill = (await getRecord(ctx.db, 'bill', link!.record_key))!;
+    const bill = (await getRecord(ctx.db, 'default', 'bill', link!.record_key))!;
     // 10.00 more on the first line (GST 10 % where it carries tax), the totals with it.
     const extraTax = bill.record.lines[0]!.taxCents > 0 ? 100 : 0;
     const lines = bill.record.lines.map((l, i) => (i === 0 ? { ...l, amountCents: l.amountCents + 1000, taxCents: l.taxCents + extraTax } : l));
     await updateRecord(
       ctx.db,
+      'default',
       'bill',
       bill.key,
       { ...bill.record, lines, taxCents: bill.record.taxCents + extraTax, totalCents: bill.record.totalCents + 1000 + extraTax },

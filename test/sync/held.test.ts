@@ -59,9 +59,9 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     const from = new Date(ctx.clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
     await readyDemo(ctx, deps.client, c.realmId, { size: 'small', direction: 'export', exportFrom: from, applyCredits: false });
     // The small demo has few invoices nothing else touches: copies of one give each test its own.
-    const paid = new Set((await listRecords(ctx.db, 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
-    const model = (await listRecords(ctx.db, 'invoice', { limit: 5000 })).items.find((i) => !paid.has(i.key) && i.record.date >= from && i.state !== 'cancelled')!;
-    for (let i = 1; i <= 16; i++) await createRecord(ctx.db, 'invoice', { ...model.record, number: `HLD-${String(i).padStart(2, '0')}` }, ctx.clock());
+    const paid = new Set((await listRecords(ctx.db, 'default', 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
+    const model = (await listRecords(ctx.db, 'default', 'invoice', { limit: 5000 })).items.find((i) => !paid.has(i.key) && i.record.date >= from && i.state !== 'cancelled')!;
+    for (let i = 1; i <= 16; i++) await createRecord(ctx.db, 'default', 'invoice', { ...model.record, number: `HLD-${String(i).padStart(2, '0')}` }, ctx.clock());
     const first = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(first.status, first.message ?? '').toBe('succeeded');
     const racing: typeof fetch = async (input, init) => {
@@ -78,8 +78,8 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     held = { db: ctx.db, clock: ctx.clock, logger: ctx.logger, client: qboClientFor(ctx, c.realmId, { fetch: racing, limits: { intervalMs: 1000 } }) };
     // Synced invoices no payment or credit note touches: each test takes its own.
     const touched = new Set([
-      ...(await listRecords(ctx.db, 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)),
-      ...(await listRecords(ctx.db, 'credit-note', { limit: 5000 })).items.map((n) => n.record.invoiceNumber ?? ''),
+      ...(await listRecords(ctx.db, 'default', 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)),
+      ...(await listRecords(ctx.db, 'default', 'credit-note', { limit: 5000 })).items.map((n) => n.record.invoiceNumber ?? ''),
     ]);
     const links = await ctx.db
       .selectFrom('links')
@@ -110,8 +110,8 @@ describe.each(dialects)('held records [%s]', (dialect) => {
   };
   const dayBefore = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) - n * 86_400_000).toISOString().slice(0, 10);
   const setPracticeDate = async (key: string, date: string) => {
-    const inv = (await getRecord(c.app.ctx.db, 'invoice', key))!;
-    await updateRecord(c.app.ctx.db, 'invoice', key, { ...inv.record, date }, c.app.ctx.clock());
+    const inv = (await getRecord(c.app.ctx.db, 'default', 'invoice', key))!;
+    await updateRecord(c.app.ctx.db, 'default', 'invoice', key, { ...inv.record, date }, c.app.ctx.clock());
   };
   /** Holds an invoice as diverged: its date changed in QBO (2 days back) and in the practice (1 day back). */
   const diverge = async (key: string) => {
@@ -249,9 +249,9 @@ describe.each(dialects)('held records [%s]', (dialect) => {
 
     // A QBO invoice the accountant made by hand, numbered as a practice invoice the next sync would create.
     const src = await read('Invoice', d.qboId);
-    const inv = (await getRecord(c.app.ctx.db, 'invoice', key))!;
+    const inv = (await getRecord(c.app.ctx.db, 'default', 'invoice', key))!;
     const twin = `${key}-B`;
-    await createRecord(c.app.ctx.db, 'invoice', { ...inv.record, number: twin }, c.app.ctx.clock());
+    await createRecord(c.app.ctx.db, 'default', 'invoice', { ...inv.record, number: twin }, c.app.ctx.clock());
     const made = (await deps.client.create(
       'Invoice',
       {
@@ -297,7 +297,7 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     const ctx = c.app.ctx;
     const key = quiet[0]!;
     const src = await read('Invoice', await qboIdOf(key));
-    const inv = (await getRecord(ctx.db, 'invoice', key))!;
+    const inv = (await getRecord(ctx.db, 'default', 'invoice', key))!;
     const mk = async (doc: string) =>
       (await deps.client.create(
         'Invoice',
@@ -310,7 +310,7 @@ describe.each(dialects)('held records [%s]', (dialect) => {
         { requestId: `accountant-h${++edits}` },
       )) as Row;
     const amb = `${key}-A`;
-    await createRecord(ctx.db, 'invoice', { ...inv.record, number: amb }, ctx.clock());
+    await createRecord(ctx.db, 'default', 'invoice', { ...inv.record, number: amb }, ctx.clock());
     const a1 = await mk(`${amb}x`);
     const a2 = await mk(`${amb}y`);
     const runs = await ctx.db.selectFrom('runs').select('id').where('realm_id', '=', c.realmId).execute();
@@ -354,7 +354,7 @@ describe.each(dialects)('held records [%s]', (dialect) => {
 
     // An adopt mismatch: QBO's record carries another date; keep QBO's links it as it is.
     const mis = `${key}-M`;
-    await createRecord(ctx.db, 'invoice', { ...inv.record, number: mis }, ctx.clock());
+    await createRecord(ctx.db, 'default', 'invoice', { ...inv.record, number: mis }, ctx.clock());
     const m1 = await mk(`${mis}z`);
     const otherDate = dayBefore(String(src['TxnDate']), 9);
     await ctx.db

@@ -47,7 +47,7 @@ describe.each(dialects)('a payment imported from QBO is never exported [%s]', (d
     );
     const imported = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(imported.status, imported.message ?? '').toBe('succeeded');
-    const practicePayments = (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.filter((p) => p.key.startsWith('QBO-'));
+    const practicePayments = (await listRecords(ctx.db, 'default', 'payment', { limit: 1000 })).items.filter((p) => p.key.startsWith('QBO-'));
     expect(practicePayments.length).toBeGreaterThanOrEqual(1);
     const before = qboPayments(c.emu, c.realmId).length;
 

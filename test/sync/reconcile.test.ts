@@ -89,9 +89,10 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     const editedBy = Math.round((edited['TotalAmt'] as number) * 100) - Math.round((before['TotalAmt'] as number) * 100);
     expect(editedBy).toBeGreaterThanOrEqual(1000);
     // (3) A document skipped: a new practice invoice, left out of syncs on purpose.
-    const model = (await listRecords(ctx.db, 'invoice', { limit: 1 })).items[0]!;
+    const model = (await listRecords(ctx.db, 'default', 'invoice', { limit: 1 })).items[0]!;
     const newInvoice = await createRecord(
       ctx.db,
+      'default',
       'invoice',
       { ...model.record, number: 'RECON-1', date: ctx.clock().toISOString().slice(0, 10), dueDate: ctx.clock().toISOString().slice(0, 10) },
       ctx.clock(),
@@ -125,7 +126,9 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     // Its amount: the taxable amount of every synced sales line coded GST in the period (credit notes less).
     const gstRow = baseline.tax.find((t) => t.side === 'sales' && t.qboCode === gst)!;
     // The invoice edited in QBO has a row of its own: its GST lines are told there, one row per document.
-    const editedGst = (await getRecord(ctx.db, 'invoice', invoiceLink.record_key))!.record.lines.filter((l) => l.taxCode === 'GST').reduce((s, l) => s + l.amountCents, 0);
+    const editedGst = (await getRecord(ctx.db, 'default', 'invoice', invoiceLink.record_key))!.record.lines
+      .filter((l) => l.taxCode === 'GST')
+      .reduce((s, l) => s + l.amountCents, 0);
     expect(remap!.amountCents).toBe(gstRow.taxable.qbo - editedGst);
     if (editedGst) expect(invoice!.explanation).toContain('lines the practice codes GST');
     expect(r.summary.differences).toBe(3);
@@ -146,7 +149,7 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     const before = await report();
     const known = new Set(before.differences.map((d) => d.id));
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
-    const allocated = new Set((await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
+    const allocated = new Set((await listRecords(ctx.db, 'default', 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
     // A copy of a synced invoice entered in QBO by hand with our marker (e.g. pasted from the original), number changed.
     const invoiceLink = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked')[5]!;
     const original = (await deps.client.read('Invoice', invoiceLink.qbo_id)) as Row;
@@ -156,7 +159,7 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
       { requestId: 'plant-copy' },
     )) as Row;
     // A payment applied to its invoice by 1.00 less in QBO (the 1.00 left unapplied): same total, applied differently.
-    const payments = (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.filter(
+    const payments = (await listRecords(ctx.db, 'default', 'payment', { limit: 1000 })).items.filter(
       (p) => p.record.allocations.length === 1 && p.record.allocations[0]!.amountCents === p.record.amountCents,
     );
     const paymentLink = links.find((l) => l.record_kind === 'payment' && l.state === 'linked' && payments.some((p) => p.key === l.record_key))!;
@@ -168,8 +171,8 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
 
     // An invoice changed in the practice since the last sync (its text), and one held as diverged.
     const [edited, held] = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked').slice(10, 12);
-    const stored = (await getRecord(ctx.db, 'invoice', edited!.record_key))!;
-    await updateRecord(ctx.db, 'invoice', edited!.record_key, { ...stored.record, text: `${stored.record.text ?? ''} (revised)` }, ctx.clock());
+    const stored = (await getRecord(ctx.db, 'default', 'invoice', edited!.record_key))!;
+    await updateRecord(ctx.db, 'default', 'invoice', edited!.record_key, { ...stored.record, text: `${stored.record.text ?? ''} (revised)` }, ctx.clock());
     await markDiverged(ctx.db, c.realmId, 'invoice', held!.record_key, ctx.clock());
     // An invoice re-dated in QBO (a day earlier): same total, dated differently.
     const redated = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked')[15]!;
@@ -178,7 +181,7 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     await deps.client.sparseUpdate('Invoice', { Id: qboRedated.Id, SyncToken: qboRedated.SyncToken, TxnDate: dayBefore } as never, { requestId: 'plant-date' });
 
     // Not credited either: voiding an invoice in QBO unapplies a credit note's application too (a difference of its own).
-    const credited = new Set((await listRecords(ctx.db, 'credit-note', { limit: 1000 })).items.map((n) => n.record.invoiceNumber));
+    const credited = new Set((await listRecords(ctx.db, 'default', 'credit-note', { limit: 1000 })).items.map((n) => n.record.invoiceNumber));
     const untouched = links.filter(
       (l) =>
         l.record_kind === 'invoice' &&
@@ -258,13 +261,13 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     const before = await report();
     const known = new Set(before.differences.map((d) => d.id));
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
-    const allocated = new Set((await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
-    const credited = new Set((await listRecords(ctx.db, 'credit-note', { limit: 1000 })).items.map((n) => n.record.invoiceNumber));
+    const allocated = new Set((await listRecords(ctx.db, 'default', 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
+    const credited = new Set((await listRecords(ctx.db, 'default', 'credit-note', { limit: 1000 })).items.map((n) => n.record.invoiceNumber));
     const touched = new Set(before.differences.map((d) => d.record?.key));
     const invoiceLink = links.filter(
       (l) => l.record_kind === 'invoice' && l.state === 'linked' && !allocated.has(l.record_key) && !credited.has(l.record_key) && !touched.has(l.record_key),
     )[20]!;
-    const invoice = (await getRecord(ctx.db, 'invoice', invoiceLink.record_key))!;
+    const invoice = (await getRecord(ctx.db, 'default', 'invoice', invoiceLink.record_key))!;
     const quiet = new Set(before.differences.map((d) => d.party));
     const otherLink = links.find((l) => l.qbo_entity === 'Customer' && l.record_key !== invoice.record.contactCode && !quiet.has(l.record_key))!;
     const qboInvoice = (await deps.client.read('Invoice', invoiceLink.qbo_id)) as Row;
@@ -300,9 +303,9 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     const touched = new Set(before.differences.map((d) => d.record?.key));
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
     const link = links.filter((l) => l.record_kind === 'invoice' && l.state === 'linked' && !touched.has(l.record_key))[30]!;
-    const stored = (await getRecord(ctx.db, 'invoice', link.record_key))!;
+    const stored = (await getRecord(ctx.db, 'default', 'invoice', link.record_key))!;
     const shift = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-    await updateRecord(ctx.db, 'invoice', link.record_key, { ...stored.record, date: shift(stored.record.date, -2) }, ctx.clock());
+    await updateRecord(ctx.db, 'default', 'invoice', link.record_key, { ...stored.record, date: shift(stored.record.date, -2) }, ctx.clock());
     const qboInvoice = (await deps.client.read('Invoice', link.qbo_id)) as Row;
     await deps.client.sparseUpdate('Invoice', { Id: qboInvoice.Id, SyncToken: qboInvoice.SyncToken, TxnDate: shift(stored.record.date, -1) } as never, { requestId: 'plant-both' });
     // No sync in between: the link is still 'linked', yet the held page lists it.
@@ -331,8 +334,8 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
     const known = new Set(before.differences.map((d) => d.id));
     const touched = new Set(before.differences.filter((d) => d.kind !== 'tax-code').map((d) => d.record?.key));
     const links = await ctx.db.selectFrom('links').selectAll().where('realm_id', '=', c.realmId).execute();
-    const allocated = new Set((await listRecords(ctx.db, 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
-    const credited = new Set((await listRecords(ctx.db, 'credit-note', { limit: 1000 })).items.map((n) => n.record.invoiceNumber));
+    const allocated = new Set((await listRecords(ctx.db, 'default', 'payment', { limit: 1000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
+    const credited = new Set((await listRecords(ctx.db, 'default', 'credit-note', { limit: 1000 })).items.map((n) => n.record.invoiceNumber));
     const link = links.filter(
       (l) => l.record_kind === 'invoice' && l.state === 'linked' && !touched.has(l.record_key) && !allocated.has(l.record_key) && !credited.has(l.record_key),
     )[40]!;
@@ -374,16 +377,16 @@ describe('the reconciliation report of the medium demo [sqlite]', () => {
 
   it("with payments imported, the practice columns still hold the practice's own receipts", async () => {
     const ctx = c.app.ctx;
-    const model = (await listRecords(ctx.db, 'payment', { limit: 1 })).items[0]!;
+    const model = (await listRecords(ctx.db, 'default', 'payment', { limit: 1 })).items[0]!;
     const today = ctx.clock().toISOString().slice(0, 10);
-    await createRecord(ctx.db, 'payment', { ...model.record, number: 'RCT-OWN-1', date: today, amountCents: 4321, allocations: [] }, ctx.clock());
+    await createRecord(ctx.db, 'default', 'payment', { ...model.record, number: 'RCT-OWN-1', date: today, amountCents: 4321, allocations: [] }, ctx.clock());
     await setSetting(ctx.db, { realmId: c.realmId, path: 'payments.direction', value: 'import', actor: 'tester', clock: ctx.clock });
     const r = await report();
     const own = r.differences.find((d) => d.record?.key === 'RCT-OWN-1')!;
     expect(own).toMatchObject({ kind: 'practice-only', intentional: true, amountCents: 4321 });
     const cust = r.customers.find((x) => x.code === model.record.contactCode)!;
     // Received in the practice: every receipt of the customer in the period, this one too.
-    const receipts = (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.filter(
+    const receipts = (await listRecords(ctx.db, 'default', 'payment', { limit: 1000 })).items.filter(
       (p) => p.record.contactCode === model.record.contactCode && p.record.date >= r.from && p.record.date <= r.to && p.state !== 'cancelled',
     );
     expect(cust.received.practice).toBe(receipts.reduce((s, p) => s + p.record.amountCents, 0));

@@ -202,9 +202,9 @@ describe.each(dialects)('payment import: payments entered in QBO appear in the p
     const runs = [];
     for (let i = 0; i < 3; i++) runs.push(await sync(deps, { realmId: c.realmId, actor: 'tester' }));
     expect(runs.map((r) => r.summary.imported)).toEqual([2, 0, 0]);
-    const payments = (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.filter((p) => p.key.startsWith('QBO-'));
+    const payments = (await listRecords(ctx.db, 'default', 'payment', { limit: 1000 })).items.filter((p) => p.key.startsWith('QBO-'));
     expect(payments.map((p) => p.key).sort()).toEqual([`QBO-${p1.Id}`, `QBO-${p2.Id}`].sort());
-    const part = await getRecord(ctx.db, 'payment', `QBO-${p1.Id}`);
+    const part = await getRecord(ctx.db, 'default', 'payment', `QBO-${p1.Id}`);
     const aNumber = invoiceLinks.find((l) => l.qbo_id === a.Id)!.record_key;
     expect(part!.record).toMatchObject({ amountCents: 100, allocations: [{ invoiceNumber: aNumber, amountCents: 100 }] });
     const history = await getRun(ctx.db, runs[0]!.runId);

@@ -42,8 +42,8 @@ describe.each(dialects)('an invoice with payments applied in QBO is not voided [
       { requestId: 'test-hand-payment' },
     )) as Row;
     const link = links.find((l) => l.record_kind === 'invoice' && l.qbo_id === invoice.Id)!;
-    const stored = (await getRecord(ctx.db, 'invoice', link.record_key))!;
-    await updateRecord(ctx.db, 'invoice', stored.key, { ...stored.record, state: 'cancelled' }, ctx.clock());
+    const stored = (await getRecord(ctx.db, 'default', 'invoice', link.record_key))!;
+    await updateRecord(ctx.db, 'default', 'invoice', stored.key, { ...stored.record, state: 'cancelled' }, ctx.clock());
 
     const planDeps = { db: ctx.db, clock: ctx.clock, logger: ctx.logger, qbo: deps.client };
     const plan = await buildPlan(planDeps, c.realmId);
@@ -96,7 +96,7 @@ describe.each(dialects)('a payment imported from QBO and voided or deleted there
     const imported = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(imported.status, records(imported)).toBe('succeeded');
     expect(imported.summary.imported).toBe(2);
-    for (const p of made) expect((await getRecord(ctx.db, 'payment', `QBO-${p.Id}`))?.record.state ?? 'active').toBe('active');
+    for (const p of made) expect((await getRecord(ctx.db, 'default', 'payment', `QBO-${p.Id}`))?.record.state ?? 'active').toBe('active');
 
     // Then voids one and deletes the other in QBO.
     const [voided, deleted] = made as [Row, Row];
@@ -108,9 +108,9 @@ describe.each(dialects)('a payment imported from QBO and voided or deleted there
     expect(next.summary).toMatchObject({ updated: 2, imported: 0, failed: 0 });
     const cancelled = next.summary.records.filter((r) => r.status === 'done' && r.action === 'update');
     expect(cancelled.map((r) => r.recordKey).sort()).toEqual(made.map((p) => `qbo:${p.Id}`).sort());
-    for (const p of made) expect((await getRecord(ctx.db, 'payment', `QBO-${p.Id}`))!.record.state).toBe('cancelled');
+    for (const p of made) expect((await getRecord(ctx.db, 'default', 'payment', `QBO-${p.Id}`))!.record.state).toBe('cancelled');
     // The other imported payments stay active.
-    const others = (await listRecords(ctx.db, 'payment', { limit: 1000 })).items.filter((p) => p.key.startsWith('QBO-') && !made.some((m) => p.key === `QBO-${m.Id}`));
+    const others = (await listRecords(ctx.db, 'default', 'payment', { limit: 1000 })).items.filter((p) => p.key.startsWith('QBO-') && !made.some((m) => p.key === `QBO-${m.Id}`));
     for (const p of others) expect(p.record.state ?? 'active').toBe('active');
 
     const again = await sync(deps, { realmId: c.realmId, actor: 'tester' });

@@ -62,8 +62,8 @@ describe('undo on the history page and the API', () => {
     // A second sync with something new to undo: one more invoice.
     const { createRecord, getRecord } = await import('../../src/practice/store.js');
     const anyInvoice = await ctx.db.selectFrom('links').select('record_key').where('record_kind', '=', 'invoice').executeTakeFirstOrThrow();
-    const base = (await getRecord(ctx.db, 'invoice', anyInvoice.record_key))!.record;
-    await createRecord(ctx.db, 'invoice', { ...base, number: 'API-1' }, ctx.clock());
+    const base = (await getRecord(ctx.db, 'default', 'invoice', anyInvoice.record_key))!.record;
+    await createRecord(ctx.db, 'default', 'invoice', { ...base, number: 'API-1' }, ctx.clock());
     const second = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(second.summary.created).toBe(1);
     const auth = (token: string, method = 'GET') => ({

@@ -81,9 +81,10 @@ describe('undo a sync: preview, refusals, the undo run', () => {
     const closeDate = String(closed.row['TxnDate']);
     c.emu.control.setPreferences(c.realmId, { AccountingInfoPrefs: { BookCloseDate: closeDate } });
     // (3) a later sync sends a payment applied to another
-    const inv = (await getRecord(ctx.db, 'invoice', depended.key))!.record;
+    const inv = (await getRecord(ctx.db, 'default', 'invoice', depended.key))!.record;
     await createRecord(
       ctx.db,
+      'default',
       'payment',
       {
         number: 'LATER-1',
@@ -179,9 +180,9 @@ describe('undo, then sync again with a corrected mapping', () => {
     expect(first.status, first.message ?? '').toBe('succeeded');
     // New invoices for existing clients, sent with the wrong memo mapping.
     const model = first.summary.records.find((r) => r.recordKind === 'invoice')!;
-    const base = (await getRecord(ctx.db, 'invoice', model.recordKey))!.record;
+    const base = (await getRecord(ctx.db, 'default', 'invoice', model.recordKey))!.record;
     const numbers = ['REDO-1', 'REDO-2', 'REDO-3'];
-    for (const n of numbers) await createRecord(ctx.db, 'invoice', { ...base, number: n, clientReference: `PO ${n}` }, ctx.clock());
+    for (const n of numbers) await createRecord(ctx.db, 'default', 'invoice', { ...base, number: n, clientReference: `PO ${n}` }, ctx.clock());
     const wrong = await sync(deps, { realmId: c.realmId, actor: 'tester' });
     expect(wrong.status, wrong.message ?? '').toBe('succeeded');
     expect(wrong.summary.created).toBe(3);

@@ -46,7 +46,7 @@ describe.each(dialects)('company-changes: what QBO says changed [%s]', (dialect)
     return deps.client.sparseUpdate(entity, { Id: id, SyncToken: now.SyncToken, ...fields } as never, { requestId: `accountant-${++edits}` });
   };
   const quietInvoice = async (n: number) => {
-    const paid = new Set((await listRecords(c.app.ctx.db, 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
+    const paid = new Set((await listRecords(c.app.ctx.db, 'default', 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)));
     return (await links()).filter((l) => l.record_kind === 'invoice' && l.state === 'linked' && !paid.has(l.record_key))[n]!;
   };
 
@@ -109,7 +109,7 @@ describe.each(dialects)('company-changes: what QBO says changed [%s]', (dialect)
     const runs = await listRuns(ctx.db, { realmId: c.realmId });
     expect(runs.length - runsBefore).toBe(1);
     expect(runs[0]).toMatchObject({ startedBy: WEBHOOK_ACTOR, status: 'succeeded', imported: 1 });
-    const imported = (await listRecords(ctx.db, 'payment', { limit: 5000 })).items.filter((p) => p.key === `QBO-${payment.Id}`);
+    const imported = (await listRecords(ctx.db, 'default', 'payment', { limit: 5000 })).items.filter((p) => p.key === `QBO-${payment.Id}`);
     expect(imported).toHaveLength(1);
     // Applying it moved the invoice's SyncToken, but no field we manage: nothing noted.
     expect(await changed()).toEqual([]);
@@ -141,7 +141,7 @@ describe.each(dialects)('company-changes: what QBO says changed [%s]', (dialect)
     await run();
     await run();
     expect((await listRuns(ctx.db, { realmId: c.realmId })).length).toBe(runsBefore + 1);
-    expect((await listRecords(ctx.db, 'payment', { limit: 5000 })).items.filter((p) => p.key === `QBO-${payment.Id}`)).toHaveLength(1);
+    expect((await listRecords(ctx.db, 'default', 'payment', { limit: 5000 })).items.filter((p) => p.key === `QBO-${payment.Id}`)).toHaveLength(1);
   });
 
   it('end to end: the emulator notifies the running app of an edit; the queued job marks the invoice', async () => {

@@ -12,7 +12,7 @@ import type { App } from '../../app.js';
 import { createConnectionService, STATE_TTL_MS, type ConnectionStatus } from '../../connect/connection/connection.js';
 import { isUserFacing } from '../../user-facing-error.js';
 import { OAuthError } from '../../qbo/oauth.js';
-import { cliApp, configFrom, userError } from '../context.js';
+import { cliApp, configFrom, practiceFrom, userError } from '../context.js';
 import { ConsentError, followEmulatorConsent } from '../auto-consent.js';
 
 type Service = ReturnType<typeof createConnectionService>;
@@ -133,7 +133,8 @@ export function registerConnection(program: Command): void {
           );
         }
         const startedAt = app.ctx.clock();
-        const { url, redirectUri } = await svc.beginConnect({ actor: who, ...(opts.company ? { company: opts.company } : {}) });
+        const practiceId = await practiceFrom(app, cmd);
+        const { url, redirectUri } = await svc.beginConnect({ actor: who, practiceId, ...(opts.company ? { company: opts.company } : {}) });
         let status: ConnectionStatus;
         if (opts.autoConsent) {
           let cb;

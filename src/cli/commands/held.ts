@@ -61,7 +61,7 @@ export function registerHeld(program: Command): void {
       const want = action === undefined ? 0 : action === 'undo' ? 1 : action === 'relink' ? 3 : 2;
       if (args.length !== want) throw userError(`held ${action ?? ''} takes ${want} argument(s), got ${args.length}: ${usage}.`);
       await withApp(cmd, async (app) => {
-        const realmId = await realmOf(app, opts);
+        const realmId = await realmOf(app, opts, cmd);
         const deps: HeldDeps = { db: app.ctx.db, clock: app.ctx.clock, logger: app.ctx.logger, client: qboClientFor(app.ctx, realmId) };
         const print = (json: unknown, text: string) => console.log(opts.json ? JSON.stringify(json, null, 2) : text);
         try {

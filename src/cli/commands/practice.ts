@@ -1,4 +1,8 @@
-/** `qbo-connect practice import|demo|list`: the practice ledger from the terminal. */
+/**
+ * `qbo-connect practice create|list|import|demo`: the practices of this installation and each one's
+ * ledger from the terminal. `practice list` without a kind lists the practices; with one, that kind's
+ * records (as before issue 15). Ledger commands act on `--practice ID`, or the only practice.
+ */
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { App } from '../../app.js';
@@ -6,8 +10,10 @@ import { demoSizes, loadDemoPractice, type DemoSize } from '../../practice/demo.
 import { importFile, type ImportReport } from '../../practice/import.js';
 import { kindFromName, kindInfo, kinds, type Kind } from '../../practice/kinds.js';
 import { isCalendarDate, recordStates, type RecordState } from '../../practice/schemas.js';
+import { createPractice, listPractices } from '../../practice/practices.js';
 import { listRecords } from '../../practice/store.js';
-import { cliApp, configFrom, userError } from '../context.js';
+import { cliApp, configFrom, practiceFrom, userError } from '../context.js';
+import { cliActor } from './settings.js';
 
 async function withApp<T>(cmd: Command, body: (app: App) => Promise<T>): Promise<T> {
   const app = await cliApp(configFrom(cmd));
@@ -48,7 +54,20 @@ function refuse(r: ImportReport, what: string, json: boolean): never {
 }
 
 export function registerPractice(program: Command): void {
-  const practice = program.command('practice').description('the practice ledger: import records, load the demo practice, list records');
+  const practice = program.command('practice').description('practices and their ledgers: create and list practices, import records, load the demo practice, list records');
+
+  practice
+    .command('create')
+    .description('create a practice (its own ledger, companies, settings and history)')
+    .requiredOption('--id <id>', 'the practice id: lower-case letters, digits and "-" (used in URLs and by --practice)')
+    .requiredOption('--name <name>', "the practice's name")
+    .option('--json', 'print the practice as JSON')
+    .action(async (opts: { id: string; name: string; json?: boolean }, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const p = await createPractice(app.ctx.db, { id: opts.id, name: opts.name }, cliActor(), app.ctx.clock());
+        console.log(opts.json ? JSON.stringify(p, null, 2) : `Created practice ${p.id} (${p.name}).`);
+      });
+    });
 
   practice
     .command('import')
@@ -65,7 +84,7 @@ export function registerPractice(program: Command): void {
         throw userError(`${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       }
       await withApp(cmd, async (app) => {
-        const report = await importFile(app.ctx.db, file, text, app.ctx.clock(), kind);
+        const report = await importFile(app.ctx.db, await practiceFrom(app, cmd), file, text, app.ctx.clock(), kind);
         if (!report.ok) refuse(report, file, !!opts.json);
         console.log(opts.json ? JSON.stringify(report, null, 2) : `Imported ${file}: ${summary(report)}.`);
       });
@@ -82,23 +101,25 @@ export function registerPractice(program: Command): void {
       if (!/^\d{1,9}$/.test(opts.seed)) throw userError(`--seed ${opts.seed}: must be a whole number`);
       await withApp(cmd, async (app) => {
         const now = app.ctx.clock();
-        const report = await loadDemoPractice(app.ctx.db, { size: opts.size as DemoSize, seed: Number(opts.seed), today: now, now });
+        const practiceId = await practiceFrom(app, cmd);
+        const report = await loadDemoPractice(app.ctx.db, practiceId, { size: opts.size as DemoSize, seed: Number(opts.seed), today: now, now });
         if (!report.ok) refuse(report, 'demo practice', !!opts.json);
-        console.log(opts.json ? JSON.stringify(report, null, 2) : `Loaded the ${opts.size} demo practice: ${summary(report)}.`);
+        console.log(opts.json ? JSON.stringify(report, null, 2) : `Loaded the ${opts.size} demo practice: ${summary(report)} (into practice ${practiceId}).`);
       });
     });
 
   practice
     .command('list')
-    .description('list records of one kind (documents by date)')
-    .argument('<kind>', `one of ${kinds.map((k) => kindInfo[k].slug).join(', ')}`)
+    .description('without a kind: list the practices; with one: list records of that kind (documents by date)')
+    .argument('[kind]', `one of ${kinds.map((k) => kindInfo[k].slug).join(', ')}`)
     .option('--from <date>', 'dated on or after YYYY-MM-DD')
     .option('--to <date>', 'dated on or before YYYY-MM-DD')
     .option('--state <state>', `only this state: ${recordStates.join(', ')}`)
     .option('--limit <n>', 'at most this many (1–1000)', '100')
     .option('--offset <n>', 'skip this many', '0')
     .option('--json', 'print JSON')
-    .action(async (kindName: string, opts: { from?: string; to?: string; state?: string; limit: string; offset: string; json?: boolean }, cmd: Command) => {
+    .action(async (kindName: string | undefined, opts: { from?: string; to?: string; state?: string; limit: string; offset: string; json?: boolean }, cmd: Command) => {
+      if (kindName === undefined) return listThePractices(cmd, !!opts.json);
       const kind = kindArg(kindName, 'kind');
       const from = dateArg(opts.from, '--from');
       const to = dateArg(opts.to, '--to');
@@ -107,7 +128,13 @@ export function registerPractice(program: Command): void {
       if (!/^\d{1,4}$/.test(opts.limit) || Number(opts.limit) < 1 || Number(opts.limit) > 1000) throw userError(`--limit ${opts.limit}: must be a whole number from 1 to 1000`);
       if (!/^\d{1,9}$/.test(opts.offset)) throw userError(`--offset ${opts.offset}: must be a whole number`);
       await withApp(cmd, async (app) => {
-        const page = await listRecords(app.ctx.db, kind, { from, to, state: opts.state as RecordState | undefined, limit: Number(opts.limit), offset: Number(opts.offset) });
+        const page = await listRecords(app.ctx.db, await practiceFrom(app, cmd), kind, {
+          from,
+          to,
+          state: opts.state as RecordState | undefined,
+          limit: Number(opts.limit),
+          offset: Number(opts.offset),
+        });
         if (opts.json) {
           console.log(JSON.stringify(page, null, 2));
           return;
@@ -123,6 +150,18 @@ export function registerPractice(program: Command): void {
         console.log(`${page.items.length} of ${page.total} ${info.fileKey}${page.nextOffset !== null ? ` (next: --offset ${page.nextOffset})` : ''}`);
       });
     });
+}
+
+async function listThePractices(cmd: Command, json: boolean): Promise<void> {
+  await withApp(cmd, async (app) => {
+    const all = await listPractices(app.ctx.db);
+    if (json) {
+      console.log(JSON.stringify(all, null, 2));
+      return;
+    }
+    for (const p of all) console.log(`${p.id}  ${p.name}  (created ${p.createdAt.slice(0, 10)} by ${p.createdBy})`);
+    console.log(`${all.length} practice${all.length === 1 ? '' : 's'}`);
+  });
 }
 
 /** Cents to a display amount, in integers only. */

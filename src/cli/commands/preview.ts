@@ -14,7 +14,7 @@ export function registerPreview(program: Command): void {
     .option('--skip <row>', 'skip a row (e.g. invoices:INV-1042) with its linked rows, then show the preview again')
     .action(async (opts: { realm?: string; json?: boolean; skip?: string }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const realmId = await realmOf(app, opts);
+        const realmId = await realmOf(app, opts, cmd);
         const deps = { db: app.ctx.db, clock: app.ctx.clock, logger: app.ctx.logger, qbo: qboClientFor(app.ctx, realmId) };
         try {
           let plan = await buildPlan(deps, realmId, { actor: cliActor() });

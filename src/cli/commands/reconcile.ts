@@ -22,7 +22,7 @@ export function registerReconcile(program: Command): void {
     .action(async (opts: { realm?: string; from?: string; to?: string; json?: boolean; csv?: boolean }, cmd: Command) => {
       if (opts.json && opts.csv) throw userError('--json and --csv: give one of them');
       await withApp(cmd, async (app) => {
-        const realmId = await realmOf(app, opts);
+        const realmId = await realmOf(app, opts, cmd);
         let report;
         try {
           report = await reconcile({ db: app.ctx.db, clock: app.ctx.clock, logger: app.ctx.logger, qbo: qboClientFor(app.ctx, realmId) }, realmId, {

@@ -2,11 +2,12 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { App } from '../../app.js';
-import { resolveReadRealm, resolveRealm } from '../../connect/realm.js';
+import { checkRealmInPractice, resolveReadRealm, resolveRealm } from '../../connect/realm.js';
+import { resolvePractice } from '../../practice/practices.js';
 import { coerceCliValue, flatten, getAt, resolvePath } from '../../connect/settings/paths.js';
 import { settingsSchemaAt } from '../../connect/settings/model.js';
 import { getSettings, listAudit, setSetting } from '../../connect/settings/store.js';
-import { cliApp, configFrom, userError } from '../context.js';
+import { cliApp, configFrom, practiceFlag, userError } from '../context.js';
 
 /** Who did it, as the audit trail records a change made from this terminal. */
 export function cliActor(): string {
@@ -29,13 +30,29 @@ export async function withApp<T>(cmd: Command, fn: (app: App) => Promise<T>): Pr
   }
 }
 
-export function realmOf(app: App, opts: { realm?: string }): Promise<string> {
-  return resolveRealm(app.ctx.db, opts.realm, '--realm ID');
+/**
+ * The company a command acts on: `--realm`, else the only connected one — of the `--practice` named,
+ * when one is (and a company named must then be that practice's).
+ */
+export async function realmOf(app: App, opts: { realm?: string }, cmd?: Command): Promise<string> {
+  const practice = cmd ? await practiceNamed(app, cmd) : undefined;
+  const realmId = await resolveRealm(app.ctx.db, opts.realm, '--realm ID', practice);
+  if (practice !== undefined) await checkRealmInPractice(app.ctx.db, realmId, practice);
+  return realmId;
 }
 
 /** For reads (history, skipped): while disconnected, the company last connected here (issue 19). */
-export function readRealmOf(app: App, opts: { realm?: string }): Promise<string> {
-  return resolveReadRealm(app.ctx.db, opts.realm, '--realm ID');
+export async function readRealmOf(app: App, opts: { realm?: string }, cmd?: Command): Promise<string> {
+  const practice = cmd ? await practiceNamed(app, cmd) : undefined;
+  const realmId = await resolveReadRealm(app.ctx.db, opts.realm, '--realm ID');
+  if (practice !== undefined) await checkRealmInPractice(app.ctx.db, realmId, practice);
+  return realmId;
+}
+
+/** `--practice ID`, checked to exist; undefined when not given (a company's practice is its connection's). */
+async function practiceNamed(app: App, cmd: Command): Promise<string | undefined> {
+  const given = practiceFlag(cmd);
+  return given === undefined ? undefined : resolvePractice(app.ctx.db, given, '--practice ID');
 }
 
 /** How a value reads on the terminal: switches as on/off, unset as none. */
@@ -61,7 +78,7 @@ export function registerSettings(program: Command): void {
       await withApp(cmd, async (app) => {
         // An unknown path is refused before anything is opened for the company.
         if (path) resolvePath(settingsSchemaAt(app.ctx.clock), path);
-        const realmId = await realmOf(app, opts);
+        const realmId = await realmOf(app, opts, cmd);
         const s = await getSettings(app.ctx.db, realmId, app.ctx.clock);
         if (opts.json) {
           console.log(JSON.stringify(path ? { realmId, path, value: getAt(s, path) ?? null } : { realmId, settings: s }, null, 2));
@@ -82,7 +99,7 @@ export function registerSettings(program: Command): void {
     .option('--realm <id>', 'the QBO company (default: the connected one)')
     .action(async (path: string, raw: string, opts: { realm?: string }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const realmId = await realmOf(app, opts);
+        const realmId = await realmOf(app, opts, cmd);
         const node = resolvePath(settingsSchemaAt(app.ctx.clock), path);
         const r = await setSetting(app.ctx.db, { realmId, path, value: coerceCliValue(node, raw), actor: cliActor(), clock: app.ctx.clock });
         console.log(r.changed ? `${path}: ${showValue(r.oldValue)} -> ${showValue(r.newValue)}` : `${path} is already ${showValue(r.newValue)}; nothing changed.`);
@@ -107,7 +124,7 @@ export function registerSettings(program: Command): void {
         if (opts.since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.since) && !/^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(opts.since)) {
           throw userError(`--since=${opts.since}: must be a date (YYYY-MM-DD) or a UTC time (2026-11-26T01:00:00Z)`);
         }
-        const realmId = await realmOf(app, opts);
+        const realmId = await realmOf(app, opts, cmd);
         const rows = await listAudit(app.ctx.db, realmId, { path: opts.path, actor: opts.actor, since: opts.since, limit });
         if (opts.json) {
           console.log(JSON.stringify({ realmId, audit: rows }, null, 2));

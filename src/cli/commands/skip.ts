@@ -13,7 +13,7 @@ export function registerSkip(program: Command): void {
     .option('--realm <id>', 'the QBO company (default: the connected one)')
     .action(async (kind: string, id: string, opts: { realm?: string }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const realmId = await realmOf(app, opts);
+        const realmId = await realmOf(app, opts, cmd);
         const added = await skip(app.ctx.db, { realmId, kind, id, actor: cliActor(), clock: app.ctx.clock });
         console.log(added ? `Skipped ${kind} ${id}.` : `${kind} ${id} was already skipped.`);
       });
@@ -27,7 +27,7 @@ export function registerSkip(program: Command): void {
     .option('--realm <id>', 'the QBO company (default: the connected one)')
     .action(async (kind: string, id: string, opts: { realm?: string }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const realmId = await realmOf(app, opts);
+        const realmId = await realmOf(app, opts, cmd);
         await unskip(app.ctx.db, { realmId, kind, id, actor: cliActor(), clock: app.ctx.clock });
         console.log(`Added ${kind} ${id} back to the next sync.`);
       });
@@ -40,7 +40,7 @@ export function registerSkip(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { realm?: string; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const realmId = await readRealmOf(app, opts);
+        const realmId = await readRealmOf(app, opts, cmd);
         const settings = await getSettings(app.ctx.db, realmId, app.ctx.clock);
         const rows = await listSkipped(app.ctx.db, realmId, { exportFrom: settings.general.exportFrom });
         if (opts.json) {

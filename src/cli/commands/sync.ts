@@ -52,7 +52,7 @@ export function registerSync(program: Command): void {
     .option('--yes', 'do not ask before writing to QuickBooks')
     .action(async (opts: { realm?: string; json?: boolean; yes?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const realmId = await realmOf(app, opts);
+        const realmId = await realmOf(app, opts, cmd);
         if (!opts.yes) {
           if (!process.stdin.isTTY) throw userError('sync writes to QuickBooks: add --yes to run it without a terminal to confirm on');
           if (!(await confirm(`Write the preview of company ${realmId} to QuickBooks now? [y/N] `))) {
@@ -95,7 +95,7 @@ export function registerSync(program: Command): void {
     .action(async (opts: { realm?: string; json?: boolean; resolve?: string[]; qboId?: string }, cmd: Command) => {
       const resolve = opts.resolve ? resolveArgs(opts.resolve, opts.qboId) : undefined;
       await withApp(cmd, async (app) => {
-        const realmId = await realmOf(app, opts);
+        const realmId = await realmOf(app, opts, cmd);
         const deps = syncDepsFor(app.ctx, realmId);
         const r = await recoverCompany(deps, { realmId, actor: cliActor(), ...(resolve ? { resolve } : {}) });
         if (opts.json) console.log(JSON.stringify(r, null, 2));

@@ -29,7 +29,7 @@ export function registerUndo(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (runId: string, opts: { realm?: string; yes?: boolean; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const realmId = await realmOf(app, opts);
+        const realmId = await realmOf(app, opts, cmd);
         const actor = cliActor();
         const deps = syncDepsFor(app.ctx, realmId, { actor });
         let go = opts.yes === true;

@@ -16,6 +16,7 @@ import type { TokenStore } from '../../qbo/token-store.js';
 import { createQboClient } from '../../qbo/client.js';
 import { ConnectionStore, type ConnectionInfo } from './store.js';
 import { createTokenCipher, loadOrCreateKey } from './crypto.js';
+import { DEFAULT_PRACTICE_ID } from '../../practice/practices.js';
 import { refusal } from './reasons.js';
 
 export type DisconnectedReason = 'never-connected' | 'disconnected' | 'logged-out' | 'expired' | 'revoked';
@@ -42,7 +43,8 @@ export interface ConnectionStatus {
 
 export interface ConnectionService {
   /** The authorize URL to send the person (or the CLI) to. */
-  beginConnect(opts: { sessionId?: string; actor: string; company?: string }): Promise<{ url: string; redirectUri: string }>;
+  /** `practiceId`: the practice the company is to be connected to (default: the default practice). */
+  beginConnect(opts: { sessionId?: string; actor: string; company?: string; practiceId?: string }): Promise<{ url: string; redirectUri: string }>;
   /** Finishes the flow from the callback's query; throws a connection refusal (connection-reasons.ts) with a clear message. */
   completeConnect(opts: { code?: string; state?: string; realmId?: string; error?: string; sessionId?: string; actor?: string }): Promise<ConnectionStatus>;
   /** Revokes at QBO (when `revoke` is not false) and forgets the tokens. */
@@ -157,7 +159,8 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
     if (!endpoints.clientId || !endpoints.clientSecret) throw refusal('connection.not-configured');
   };
 
-  async function checkState(state: string, sessionId: string | undefined): Promise<void> {
+  /** Checks and spends the state; answers the practice that started the flow. */
+  async function checkState(state: string, sessionId: string | undefined): Promise<string> {
     const row = await deps.db.selectFrom('oauth_states').selectAll().where('state_hash', '=', sha256(state)).executeTakeFirst();
     if (!row) throw refusal('connection.unknown-state');
     if (row.used_at) throw refusal('connection.used-state');
@@ -166,16 +169,24 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
     // session (the CLI, which has server-side access) comes back wherever the browser lands.
     if (row.session_id !== null && row.session_id !== (sessionId ?? null)) throw refusal('connection.foreign-state');
     if (!(await store.consumeState(state, row.session_id))) throw refusal('connection.used-state');
+    // A state made before practices existed (migration 0021) was started in the default practice.
+    return row.practice_id ?? DEFAULT_PRACTICE_ID;
+  }
+
+  /** A company is connected to at most one practice (issue 15): another's is refused, naming both. */
+  async function refuseOtherPractice(realmId: string, practiceId: string): Promise<void> {
+    const held = await deps.db.selectFrom('connections').select('practice_id').where('realm_id', '=', realmId).executeTakeFirst();
+    if (held && held.practice_id !== practiceId) throw refusal('connection.other-practice', { realmId, holder_practice: held.practice_id, practice: practiceId });
   }
 
   const service = {
     store,
     endpoints,
 
-    async beginConnect(opts: { sessionId?: string; actor: string; company?: string }) {
+    async beginConnect(opts: { sessionId?: string; actor: string; company?: string; practiceId?: string }) {
       configured();
       await store.pruneStates();
-      const state = await store.createState({ sessionId: opts.sessionId ?? null, ttlMs: STATE_TTL_MS });
+      const state = await store.createState({ sessionId: opts.sessionId ?? null, ttlMs: STATE_TTL_MS, practiceId: opts.practiceId ?? DEFAULT_PRACTICE_ID });
       const url = new URL(authorizeUrl(endpoints, state));
       // The emulator's consent page can pick a company by name or id; Intuit ignores unknown parameters.
       if (opts.company && endpoints.env === 'emulator') url.searchParams.set('company', opts.company);
@@ -187,10 +198,12 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
       configured();
       if (!opts.state) throw refusal('connection.missing-state');
       // The state is spent even when QuickBooks reports an error, so a replay cannot reuse it.
-      await checkState(opts.state, opts.sessionId);
+      const practiceId = await checkState(opts.state, opts.sessionId);
       if (opts.error) throw refusal('connection.denied', { error: opts.error.slice(0, 60) });
       if (!opts.code) throw refusal('connection.missing-code');
       if (!opts.realmId || !/^\d{1,30}$/.test(opts.realmId)) throw refusal('connection.missing-realm');
+      // Before the code is exchanged: a company another practice holds is refused with nothing changed.
+      await refuseOtherPractice(opts.realmId, practiceId);
       let tokens;
       try {
         tokens = await exchangeCode(oauth, opts.code);
@@ -225,7 +238,15 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
           detail: err instanceof Error && 'status' in err ? `HTTP ${String((err as { status?: unknown }).status)}` : undefined,
         });
       }
-      await store.saveConnection({ realmId, tokens: probe.current, connectedBy: opts.actor ?? null });
+      // Checked again: another practice may have connected it while this one was at Intuit. The
+      // unused tokens are revoked, as for a company they cannot read.
+      try {
+        await refuseOtherPractice(realmId, practiceId);
+      } catch (err) {
+        await revokeToken(oauth, probe.current.refreshToken).catch(() => undefined);
+        throw err;
+      }
+      await store.saveConnection({ realmId, tokens: probe.current, connectedBy: opts.actor ?? null, practiceId });
       await store.updateCompany(realmId, { companyName: info.CompanyName, region: info.Country ?? null });
       log.info({ realmId, actor: opts.actor }, 'QuickBooks connected');
       return statusOf(await store.get(realmId), deps.clock());

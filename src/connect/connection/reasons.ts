@@ -19,7 +19,8 @@ export type ConnectionReason =
   | 'connection.company-unreadable'
   | 'connection.not-connected'
   | 'connection.unreachable'
-  | 'connection.sync-running';
+  | 'connection.sync-running'
+  | 'connection.other-practice';
 
 export interface ConnectionContext {
   /** OAuth `error` value from the callback (an Intuit error code, never a secret). */
@@ -30,6 +31,9 @@ export interface ConnectionContext {
   /** Who started the running sync, and when, as a person reads it. */
   holder?: string;
   since?: string;
+  /** The practice that holds the company already, and the one that asked to connect it. */
+  holder_practice?: string;
+  practice?: string;
 }
 
 export const sentences: Record<ConnectionReason, (c: ConnectionContext) => string> = {
@@ -52,6 +56,8 @@ export const sentences: Record<ConnectionReason, (c: ConnectionContext) => strin
   'connection.not-connected': () => 'Disconnected — connect again: no QuickBooks company is connected.',
   'connection.sync-running': (c) =>
     `A sync of this company is running (started by ${c.holder ?? 'someone'} ${c.since ?? 'a moment ago'}); disconnecting now would stop it part-way. Wait for it to finish, then disconnect.`,
+  'connection.other-practice': (c) =>
+    `QuickBooks company ${c.realmId ?? ''} is connected to practice "${c.holder_practice ?? ''}", so practice "${c.practice ?? ''}" cannot connect it; nothing was changed. A company belongs to one practice: disconnect it there first, or connect it from that practice.`,
   'connection.unreachable': (c) => `QuickBooks could not be reached${c.detail ? ` (${c.detail})` : ''}. Check the network and try again.`,
 };
 

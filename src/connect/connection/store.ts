@@ -36,6 +36,8 @@ export interface NewConnection {
   region?: string | null;
   tokens: TokenSet;
   connectedBy?: string | null;
+  /** The practice the company is connected to (on its first connection; a reconnect never moves it). Default: the default practice. */
+  practiceId?: string;
 }
 
 export interface ConnectionStoreOptions {
@@ -105,7 +107,7 @@ export class ConnectionStore implements TokenStore {
     };
     await this.db
       .insertInto('connections')
-      .values({ ...row, lock_owner: null, lock_until: null })
+      .values({ ...row, lock_owner: null, lock_until: null, ...(c.practiceId ? { practice_id: c.practiceId } : {}) })
       .onConflict((oc) => oc.column('realm_id').doUpdateSet(row))
       .execute();
   }
@@ -233,7 +235,7 @@ export class ConnectionStore implements TokenStore {
   }
 
   /** A new single-use OAuth state, bound to the browser session; only its hash is stored. */
-  async createState(opts: { sessionId?: string | null; ttlMs?: number } = {}): Promise<string> {
+  async createState(opts: { sessionId?: string | null; ttlMs?: number; practiceId?: string | null } = {}): Promise<string> {
     const state = createOAuthState();
     const now = this.clock();
     await this.db
@@ -244,6 +246,7 @@ export class ConnectionStore implements TokenStore {
         expires_at: iso(new Date(now.getTime() + (opts.ttlMs ?? 10 * 60_000))),
         used_at: null,
         session_id: opts.sessionId ?? null,
+        practice_id: opts.practiceId ?? null,
       })
       .execute();
     return state;

@@ -21,6 +21,7 @@ import { loadDocuments } from './documents.js';
 import { importRows, type SkipLookup } from './imports.js';
 import { invoiceRefs } from './invoice-refs.js';
 import { linksOfKinds } from '../links.js';
+import { practiceOfRealm } from '../realm.js';
 import { flagUnusableNames, NameRefs } from './name-refs.js';
 import { itemRows, nameRows } from './name-rows.js';
 import { checkPaymentsAgainstQboTotals } from './payment-balance.js';
@@ -51,7 +52,7 @@ export interface BuildPlanOptions {
 /** The pre-fill on its own (on connecting, or a bookkeeper's "fill in"): QBO's lists and the practice's. */
 export async function prefillSettings(deps: Pick<PlanDeps, 'db' | 'clock' | 'qbo'>, realmId: string): Promise<void> {
   const lists = await new QboSnapshot(deps.qbo).lists();
-  await prefillOnce(deps, realmId, lists, await loadPracticeLists(deps.db));
+  await prefillOnce(deps, realmId, lists, await loadPracticeLists(deps.db, await practiceOfRealm(deps.db, realmId)));
 }
 
 export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlanOptions = {}): Promise<Plan> {
@@ -60,7 +61,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
 
   // 0. What both sides hold as lists, the settings in force (pre-filled once), and the skipped records.
   const lists = await snap.lists();
-  const practice = await loadPracticeLists(db);
+  const practice = await loadPracticeLists(db, await practiceOfRealm(db, realmId));
   if (opts.prefill !== false) await prefillOnce(deps, realmId, lists, practice);
   const settings = await getSettings(db, realmId, deps.clock);
   // Names an undo made inactive (connect/undo): wanted again, they are made active, not made twice.

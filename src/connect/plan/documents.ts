@@ -10,6 +10,7 @@ import { listDocumentsForExport, type ExportDocument } from '../../practice/stor
 import type { Db } from '../../store/db.js';
 import type { Settings } from '../settings/model.js';
 import { linksByKey, type Link } from '../links.js';
+import { practiceOfRealm } from '../realm.js';
 
 export type DocStatus = 'new' | 'update' | 'void' | 'synced';
 
@@ -38,10 +39,11 @@ export const dateOf = (it: DocItem): string => (it.doc.stored.record as { date: 
 /** The invoice a credit note names, if any. */
 export const creditedInvoice = (it: DocItem): string | null => (it.doc.stored.record as { invoiceNumber?: string | null }).invoiceNumber ?? null;
 
-/** The documents in the window, in kind order (invoices, credit notes, payments, bills, staff expenses). */
+/** The company's practice's documents in the window, in kind order (invoices, credit notes, payments, bills, staff expenses). */
 export async function loadDocuments(db: Db, realmId: string, settings: Settings): Promise<DocItem[]> {
   const ef = settings.general.exportFrom;
-  const load = async <K extends DocumentKind>(kind: K, from: string, on: boolean) => (on ? await listDocumentsForExport(db, { kind, fromDate: from }) : []);
+  const practiceId = await practiceOfRealm(db, realmId);
+  const load = async <K extends DocumentKind>(kind: K, from: string, on: boolean) => (on ? await listDocumentsForExport(db, practiceId, { kind, fromDate: from }) : []);
   const byKind: Record<DocumentKind, ExportDocument[]> = {
     invoice: await load('invoice', ef.invoices, true),
     'credit-note': await load('credit-note', ef.creditNotes, true),

@@ -11,6 +11,7 @@ import type { Db } from '../../store/db.js';
 import type { Settings } from '../settings/model.js';
 import { issue, makeRow, type PracticeLists } from './context.js';
 import { linksByKey, linksByQboId, linksOfKinds } from '../links.js';
+import { practiceOfRealm } from '../realm.js';
 import type { QboRow, QboSnapshot } from './qbo-snapshot.js';
 import type { Issue, PlanRow } from './types.js';
 
@@ -37,6 +38,7 @@ export async function importRows(db: Db, realmId: string, snap: QboSnapshot, fro
   const invLinks = await linksByQboId(db, realmId, 'Invoice', invoiceIds);
   const invoices = await getRecordsByKeys(
     db,
+    await practiceOfRealm(db, realmId),
     'invoice',
     [...invLinks.values()].map((l) => l.record_key),
   );
@@ -111,7 +113,7 @@ async function creditApplicationRows(db: Db, realmId: string, snap: QboSnapshot,
   const keys = zero.map(keyOf).filter((k): k is string => k !== undefined);
   const creditLinks = await linksByKey(db, realmId, 'credit-note', keys);
   const applicationLinks = await linksByKey(db, realmId, 'credit-application', keys);
-  const credits = await getRecordsByKeys(db, 'credit-note', keys);
+  const credits = await getRecordsByKeys(db, await practiceOfRealm(db, realmId), 'credit-note', keys);
   const memos = new Map(
     (
       await snap.byIn(

@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../../context.js';
 import { listRecords, type StoredRecord } from '../../practice/store.js';
+import { practiceOfRealm } from '../realm.js';
 import type { Db } from '../../store/db.js';
 import { getMeta, setMeta } from '../../store/meta.js';
 import type { Entity } from '../../qbo/wire-types.js';
@@ -12,11 +13,15 @@ import { applyPrefill } from '../settings/store.js';
 import type { PracticeLists } from './context.js';
 import type { QboLists } from './qbo-snapshot.js';
 
-export async function loadPracticeLists(db: Db): Promise<PracticeLists & { costCentres: StoredRecord<'cost-centre'>[]; disciplines: StoredRecord<'discipline'>[] }> {
+/** The lists of one practice (the company's: `practiceOfRealm`). */
+export async function loadPracticeLists(
+  db: Db,
+  practiceId: string,
+): Promise<PracticeLists & { costCentres: StoredRecord<'cost-centre'>[]; disciplines: StoredRecord<'discipline'>[] }> {
   const all = async <K extends 'contact' | 'staff' | 'project' | 'tax-code' | 'payment-type' | 'expense-type' | 'cost-centre' | 'discipline'>(kind: K) => {
     const out: StoredRecord<K>[] = [];
     for (let offset: number | null = 0; offset !== null;) {
-      const page: Awaited<ReturnType<typeof listRecords<K>>> = await listRecords(db, kind, { limit: 1000, offset });
+      const page: Awaited<ReturnType<typeof listRecords<K>>> = await listRecords(db, practiceId, kind, { limit: 1000, offset });
       out.push(...page.items);
       offset = page.nextOffset;
     }
@@ -99,7 +104,7 @@ async function prefillState(db: Db, realmId: string, practice: Practice) {
 
 /** True when a pre-fill would look at something: the company's first, or practice codes new since the last. */
 export async function prefillPending(db: Db, realmId: string, practice?: Practice): Promise<boolean> {
-  return (await prefillState(db, realmId, practice ?? (await loadPracticeLists(db)))).pending;
+  return (await prefillState(db, realmId, practice ?? (await loadPracticeLists(db, await practiceOfRealm(db, realmId))))).pending;
 }
 
 export async function prefillOnce(deps: { db: Db; clock: Clock }, realmId: string, lists: QboLists, practice: Practice): Promise<void> {

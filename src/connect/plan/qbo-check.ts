@@ -15,6 +15,7 @@ import { amount, QBO_DOC_NUMBER_LIMIT, type MapContext } from './context.js';
 import type { DocItem } from './documents.js';
 import type { SkipLookup } from './imports.js';
 import { lastLinkWrite, linksByKey, linksByQboId, type Link } from '../links.js';
+import { practiceOfRealm } from '../realm.js';
 import { purchasesNotOfferedForUs } from './mapping/purchases.js';
 import type { QboRow, QboSnapshot } from './qbo-snapshot.js';
 import { basesOf } from './updates.js';
@@ -71,7 +72,7 @@ export async function checkQbo(
     }
   }
   const invoiceLinks = await linksByKey(db, realmId, 'invoice', referencedInvoices);
-  const practiceInvoices = await getRecordsByKeys(db, 'invoice', referencedInvoices);
+  const practiceInvoices = await getRecordsByKeys(db, await practiceOfRealm(db, realmId), 'invoice', referencedInvoices);
   const outside = [...referencedInvoices].filter((n) => !planInvoices.has(n) && !invoiceLinks.has(n) && n.length <= QBO_DOC_NUMBER_LIMIT);
   const byNumber = {
     Invoice: byDocNumber(await snap.byIn('Invoice', 'DocNumber', [...newNumbers('invoice'), ...outside])),

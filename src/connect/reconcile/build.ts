@@ -17,6 +17,7 @@ import type { Link } from '../links.js';
 import { normalizeField, parseSentFields, QboSnapshot, same, shownValue, type QboRow } from '../plan/index.js';
 import { getSettings } from '../settings/store.js';
 import { allLinks, documentsBetween, skipsByKey } from './read-practice.js';
+import { practiceOfRealm } from '../realm.js';
 import { readQbo, type DocEntity } from './read-qbo.js';
 import { refusal } from './reasons.js';
 import {
@@ -162,6 +163,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   const started = Date.now();
   const { db } = deps;
   const settings = await getSettings(db, realmId, deps.clock);
+  const practiceId = await practiceOfRealm(db, realmId);
   // Read first: the default period end is the company's day.
   const info = await deps.qbo.companyInfo();
   const local = companyToday(deps.clock(), (info as Record<string, unknown>)['DefaultTimeZone']);
@@ -176,7 +178,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   const practice: PracticeDoc[] = [];
   for (const kind of docKinds) {
     const start = [from, exportFrom[exportFromKey[kind]] ?? from].sort()[0]!;
-    for (const s of await documentsBetween(db, kind, start, to)) practice.push(practiceDoc(kind, s));
+    for (const s of await documentsBetween(db, practiceId, kind, start, to)) practice.push(practiceDoc(kind, s));
   }
   const linkOfRecord = new Map(links.map((l) => [`${l.record_kind}:${l.record_key}`, l]));
   const linkOfQbo = new Map(links.map((l) => [`${l.qbo_entity}:${l.qbo_id}`, l]));
@@ -236,7 +238,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     }
   }
   for (const [kind, keys] of outside)
-    for (const s of (await getRecordsByKeys(db, kind, keys)).values()) {
+    for (const s of (await getRecordsByKeys(db, practiceId, kind, keys)).values()) {
       const d = practiceDoc(kind, s);
       practice.push(d);
       byKey.set(`${kind}:${s.key}`, d);
@@ -351,7 +353,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
       reasons.push(['changed-in-practice', `changed in the practice since the last sync (version ${link.record_version} → ${d.stored.version})`]);
     if (moved && link.state !== 'diverged') {
       const otherCode = customerOf.get(qboCustomer) ?? `qbo:${qboCustomer}`;
-      const names = await getRecordsByKeys(db, 'contact', [d.party, otherCode]);
+      const names = await getRecordsByKeys(db, practiceId, 'contact', [d.party, otherCode]);
       const ours = names.get(d.party)?.record.name ?? d.party;
       const theirs = names.get(otherCode)?.record.name ?? (row?.['CustomerRef'] as { name?: string } | undefined)?.name ?? `QuickBooks customer ${qboCustomer}`;
       const id = `${d.kind}:${d.stored.key}`;
@@ -402,7 +404,7 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
     if (!twin && marked) {
       kind = marked[1];
       key = marked[2];
-      const known = (docKinds as string[]).includes(kind!) && (byKey.has(`${kind}:${key}`) || (await getRecordsByKeys(db, kind as DocumentKind, [key!])).size > 0);
+      const known = (docKinds as string[]).includes(kind!) && (byKey.has(`${kind}:${key}`) || (await getRecordsByKeys(db, practiceId, kind as DocumentKind, [key!])).size > 0);
       if (!known) return 'No practice record has that key, so no sync can adopt it: void or delete it in QuickBooks if it is a stray copy, or enter the record in the practice.';
     }
     if (linkOfRecord.has(`${kind}:${key}`))
@@ -560,9 +562,10 @@ export async function reconcile(deps: ReconcileDeps, realmId: string, period: Pe
   }
   // Names: the practice's own where it has them, else QBO's.
   const contactKeys: string[] = [...customers.keys(), ...[...suppliers.values()].filter((s) => s.kind === 'supplier').map((s) => s.code)];
-  const contactNames = await getRecordsByKeys(db, 'contact', contactKeys);
+  const contactNames = await getRecordsByKeys(db, practiceId, 'contact', contactKeys);
   const staffNames = await getRecordsByKeys(
     db,
+    practiceId,
     'staff',
     [...suppliers.values()].filter((s) => s.kind === 'staff').map((s) => s.code),
   );

@@ -9,10 +9,10 @@ import type { DocumentKind } from '../kinds.js';
 import type { Link } from '../links.js';
 import { listSkipped } from '../skips.js';
 
-export async function documentsBetween<K extends DocumentKind>(db: Db, kind: K, from: string, to: string): Promise<StoredRecord<K>[]> {
+export async function documentsBetween<K extends DocumentKind>(db: Db, practiceId: string, kind: K, from: string, to: string): Promise<StoredRecord<K>[]> {
   const out: StoredRecord<K>[] = [];
   for (let offset = 0; ;) {
-    const page = await listRecords(db, kind, { from, to, limit: 1000, offset });
+    const page = await listRecords(db, practiceId, kind, { from, to, limit: 1000, offset });
     out.push(...page.items);
     if (page.nextOffset === null) return out;
     offset = page.nextOffset;

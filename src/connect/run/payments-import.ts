@@ -11,6 +11,7 @@
  */
 import { PracticeError, createRecord, getRecord, updateRecord } from '../../practice/store.js';
 import type { PlanRow } from '../plan/index.js';
+import { practiceOfRealm } from '../realm.js';
 import type { RunDeps, RunState } from './context.js';
 import { recordProblem, resolveWrite } from './journal.js';
 import { sentence } from './reasons.js';
@@ -21,14 +22,18 @@ export function importRows(rows: PlanRow[]): PlanRow[] {
 }
 
 export async function importPayments(deps: RunDeps, state: RunState, rows: PlanRow[]): Promise<void> {
-  for (const row of importRows(rows)) {
+  const mine = importRows(rows);
+  if (!mine.length) return;
+  // The company's practice: its payments are recorded in that practice's ledger only.
+  const practiceId = await practiceOfRealm(deps.db, state.realmId);
+  for (const row of mine) {
     const label = row.record.label || `QBO payment ${row.qbo.id}`;
     const base = { runId: state.runId, rowKey: row.key, groupKind: row.group, label, recordKind: row.record.kind, recordKey: row.record.id };
     const cancel = row.action === 'update';
     let failed: string | undefined;
     try {
-      if (cancel) await cancelImported(deps, String(row.payload!['number']));
-      else await createRecord(deps.db, 'payment', row.payload, deps.clock());
+      if (cancel) await cancelImported(deps, practiceId, String(row.payload!['number']));
+      else await createRecord(deps.db, practiceId, 'payment', row.payload, deps.clock());
     } catch (err) {
       // Taken: recorded by an earlier run that stopped before its link was written.
       if (!(err instanceof PracticeError && err.status === 409)) failed = err instanceof Error ? err.message : String(err);
@@ -97,8 +102,8 @@ export async function importPayments(deps: RunDeps, state: RunState, rows: PlanR
 }
 
 /** Cancels the practice payment an import recorded; one already cancelled or removed is left as it is. */
-async function cancelImported(deps: RunDeps, number: string): Promise<void> {
-  const stored = await getRecord(deps.db, 'payment', number);
+async function cancelImported(deps: RunDeps, practiceId: string, number: string): Promise<void> {
+  const stored = await getRecord(deps.db, practiceId, 'payment', number);
   if (!stored || stored.record.state === 'cancelled') return;
-  await updateRecord(deps.db, 'payment', number, { ...stored.record, state: 'cancelled' }, deps.clock());
+  await updateRecord(deps.db, practiceId, 'payment', number, { ...stored.record, state: 'cancelled' }, deps.clock());
 }

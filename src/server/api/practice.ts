@@ -21,6 +21,7 @@ import { dateSchema, recordStates } from '../../practice/schemas.js';
 import { createRecord, getRecord, listRecords, PracticeBusyError, PracticeError, updateRecord } from '../../practice/store.js';
 import { timeSlicer, type Pause } from '../../practice/time-slice.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
+import { practiceOf } from '../practice-scope.js';
 import { refusal } from '../reasons.js';
 
 type Ctx = Context<AuthEnv>;
@@ -129,7 +130,7 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
       if ('invalid' in body) throw badJson(body.invalid);
       let report;
       try {
-        report = await importRecords(ctx.db, body.inputs, ctx.clock(), body.issues, pause, body.stoppedAt);
+        report = await importRecords(ctx.db, practiceOf(c), body.inputs, ctx.clock(), body.issues, pause, body.stoppedAt);
       } catch (err) {
         if (!(err instanceof PracticeBusyError)) throw err;
         c.header('Retry-After', String(err.retryAfterSeconds));
@@ -151,13 +152,13 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
       const field = i.code === 'unrecognized_keys' ? i.keys.join(',') : String(i.path[0] ?? 'query');
       throw refusal('request.invalid-query', i.code === 'unrecognized_keys' ? { field, allowed: 'from, to, state, limit, offset' } : { field, problem: i.message }, field);
     }
-    return c.json(await listRecords(ctx.db, kind, q.data));
+    return c.json(await listRecords(ctx.db, practiceOf(c), kind, q.data));
   });
 
   api.get('/:kind/:key', requireRole('viewer'), async (c) => {
     const kind = kindOf(c);
     const key = c.req.param('key');
-    const stored = await getRecord(ctx.db, kind, key);
+    const stored = await getRecord(ctx.db, practiceOf(c), kind, key);
     if (!stored) throw new PracticeError([{ code: reasonCodes.notFound, kind, key, field: kindInfo[kind].keyField, message: sayWhole.noSuchRecord(kind, key) }], 404);
     return c.json(stored);
   });
@@ -166,14 +167,14 @@ export function practiceApi(ctx: AppContext): Hono<AuthEnv> {
     const kind = kindOf(c);
     const body = await jsonBody(c);
     if (!body.ok) throw badJson();
-    return c.json(await createRecord(ctx.db, kind, body.value, ctx.clock()), 201);
+    return c.json(await createRecord(ctx.db, practiceOf(c), kind, body.value, ctx.clock()), 201);
   });
 
   api.put('/:kind/:key', requireRole('bookkeeper'), bodyLimit({ maxSize: 5 * 1024 * 1024, onError: tooLarge }), async (c) => {
     const kind = kindOf(c);
     const body = await jsonBody(c);
     if (!body.ok) throw badJson();
-    const { stored, changed } = await updateRecord(ctx.db, kind, c.req.param('key'), body.value, ctx.clock());
+    const { stored, changed } = await updateRecord(ctx.db, practiceOf(c), kind, c.req.param('key'), body.value, ctx.clock());
     return c.json({ ...stored, changed });
   });
 

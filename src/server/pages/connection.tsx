@@ -9,6 +9,7 @@ import { roleAtLeast } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
+import { practiceOf } from '../practice-scope.js';
 import type { ConnectionStatus } from '../../connect/connection/connection.js';
 import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 import { prefillSettings } from '../../connect/plan/index.js';
@@ -163,7 +164,7 @@ export const connectionPage: WebPage = {
       if (!deps.connection) return show(c, deps);
       const me = currentUser(c)!;
       try {
-        const { url } = await deps.connection.beginConnect({ sessionId: c.get('session').id, actor: me.email });
+        const { url } = await deps.connection.beginConnect({ sessionId: c.get('session').id, actor: me.email, practiceId: practiceOf(c) });
         return c.redirect(url, 303);
       } catch (err) {
         if (isUserFacing(err)) return show(c, deps, { error: err.message, status: err.status });

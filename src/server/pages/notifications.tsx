@@ -10,8 +10,8 @@ import { roleAtLeast } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
-import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 import { practiceOf } from '../practice-scope.js';
+import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 import { getNotificationSettings, listNotificationAudit, sendTestNotification, setNotificationSettings } from '../../connect/notify/index.js';
 import { actorOf, str, when } from './work-common.js';
 

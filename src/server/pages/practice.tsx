@@ -5,6 +5,7 @@
  * record's version moves and the next preview sees the change.
  */
 import type { Context } from 'hono';
+import { practiceOf } from '../practice-scope.js';
 import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
 import { roleAtLeast } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
@@ -110,11 +111,11 @@ async function syncStates(deps: WebDeps, realmId: string | undefined, kind: Brow
 }
 
 /** Who a document is with: the contact (or, for staff expenses, the staff member), by name. */
-async function partyNames(deps: WebDeps, kind: Browsed, items: StoredRecord[]): Promise<Map<string, string>> {
+async function partyNames(deps: WebDeps, practiceId: string, kind: Browsed, items: StoredRecord[]): Promise<Map<string, string>> {
   const field = kind === 'bill' ? 'supplierCode' : kind === 'staff-expense' ? 'staffUniqueId' : kind === 'project' ? 'clientCode' : 'contactCode';
   const keyOf = (r: StoredRecord) => (r.record as unknown as Record<string, unknown>)[field];
   const keys = items.map(keyOf).filter((k): k is string => typeof k === 'string');
-  const found = await getRecordsByKeys(deps.ctx.db, kind === 'staff-expense' ? 'staff' : 'contact', keys);
+  const found = await getRecordsByKeys(deps.ctx.db, practiceId, kind === 'staff-expense' ? 'staff' : 'contact', keys);
   const out = new Map<string, string>();
   for (const r of items) {
     const k = keyOf(r);
@@ -173,7 +174,7 @@ function Tabs({ active }: { active: Browsed }) {
 async function browse(c: Context<WebEnv>, deps: WebDeps) {
   const kind = (browsed as readonly string[]).includes(c.req.query('kind') ?? '') ? (c.req.query('kind') as Browsed) : 'contact';
   const offset = Math.max(0, Math.trunc(Number(c.req.query('offset') ?? '0')) || 0);
-  const page = await listRecords(deps.ctx.db, kind, { limit: PAGE, offset });
+  const page = await listRecords(deps.ctx.db, practiceOf(c), kind, { limit: PAGE, offset });
   const realmId = await webRealm(deps.ctx);
   const states = await syncStates(
     deps,
@@ -183,7 +184,7 @@ async function browse(c: Context<WebEnv>, deps: WebDeps) {
   );
   await markBeforeExportFrom(deps, realmId, kind, page.items, states);
   const doc = kindInfo[kind].document;
-  const parties = doc ? await partyNames(deps, kind, page.items) : new Map<string, string>();
+  const parties = doc ? await partyNames(deps, practiceOf(c), kind, page.items) : new Map<string, string>();
   return renderPage(c, {
     title: `Practice data: ${tabTitle[kind]}`,
     body: (
@@ -296,7 +297,7 @@ async function one(
     return renderPage(c, { title: 'Practice data', status: 404, body: <Notice kind="error">There is no kind of practice record called “{kindParam}”.</Notice> });
   }
   const kind = kindParam as Browsed;
-  const stored = await getRecord(deps.ctx.db, kind, key);
+  const stored = await getRecord(deps.ctx.db, practiceOf(c), kind, key);
   if (!stored) {
     return renderPage(c, {
       title: 'Practice data',
@@ -410,13 +411,13 @@ export const practicePage: WebPage = {
       const key = c.req.param('key');
       const body = await c.req.parseBody();
       const values = { uniqueId: str(body.uniqueId).trim(), email: str(body.email).trim() };
-      const stored = await getRecord(deps.ctx.db, 'contact', key);
+      const stored = await getRecord(deps.ctx.db, practiceOf(c), 'contact', key);
       if (!stored) return one(c, deps, 'contact', key);
       // The whole record goes back with the two fields changed; an empty field is removed.
       const { uniqueId: _u, email: _e, ...rest } = stored.record;
       const next = { ...rest, ...(values.uniqueId ? { uniqueId: values.uniqueId } : {}), ...(values.email ? { email: values.email } : {}) };
       try {
-        const { changed, stored: after } = await updateRecord(deps.ctx.db, 'contact', key, next, deps.ctx.clock());
+        const { changed, stored: after } = await updateRecord(deps.ctx.db, practiceOf(c), 'contact', key, next, deps.ctx.clock());
         deps.ctx.logger.info({ contact: key, by: currentUser(c)!.email, version: after.version }, 'contact corrected in the web app');
         return one(c, deps, 'contact', key, {
           kind: 'ok',

@@ -5,6 +5,7 @@
  * connected company, read once per page. `/settings/audit` lists every change, filterable.
  */
 import type { Context } from 'hono';
+import { practiceOf } from '../practice-scope.js';
 import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
 import { roleAtLeast } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
@@ -324,8 +325,8 @@ async function qboChoices(deps: WebDeps, realmId: string): Promise<Choices> {
 }
 
 /** Practice codes a mapping is keyed by (tax codes, cost centres…), with their names. */
-async function practiceCodes(deps: WebDeps, kind: Kind): Promise<Array<[string, string]>> {
-  const page = await listRecords(deps.ctx.db, kind, { limit: 1000, state: 'active' });
+async function practiceCodes(deps: WebDeps, practiceId: string, kind: Kind): Promise<Array<[string, string]>> {
+  const page = await listRecords(deps.ctx.db, practiceId, kind, { limit: 1000, state: 'active' });
   return page.items.map((r) => [r.key, String((r.record as { name?: string }).name ?? r.key)]);
 }
 
@@ -442,6 +443,7 @@ function qboControl(id: string, source: QboSource, value: unknown, choices: Choi
 
 async function sectionView({
   deps,
+  practiceId,
   section,
   settings,
   choices,
@@ -450,6 +452,7 @@ async function sectionView({
   flash,
 }: {
   deps: WebDeps;
+  practiceId: string;
   section: Section;
   settings: Settings;
   choices: Choices;
@@ -462,7 +465,7 @@ async function sectionView({
     const value = getAt(settings, f.path);
     const id = fieldId(f.path);
     if (f.type === 'map') {
-      const codes = await practiceCodes(deps, f.keys);
+      const codes = await practiceCodes(deps, practiceId, f.keys);
       const map = (value ?? {}) as Record<string, string>;
       // Codes mapped earlier that the practice no longer lists still show, so they can be removed.
       for (const k of Object.keys(map)) if (!codes.some(([c]) => c === k)) codes.push([k, k]);
@@ -570,7 +573,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flashGiven?: Flash, statu
       ? { path: savedPath, kind: 'ok', text: c.req.query('changed') === '0' ? `${savedPath} already had that value; nothing changed.` : `Saved ${savedPath}.` }
       : undefined);
   const notice = flash;
-  const content = await sectionView({ deps, section: tab, settings, choices, admin, csrf, flash });
+  const content = await sectionView({ deps, practiceId: practiceOf(c), section: tab, settings, choices, admin, csrf, flash });
   return renderPage(c, {
     title: `Settings: ${tab.title}`,
     status,
@@ -632,7 +635,7 @@ async function auditPage(c: Context<WebEnv>, deps: WebDeps) {
   const choices = entries.some((e) => fieldOf(e.path)?.field.type === 'qbo' || fieldOf(e.path)?.field.type === 'map') ? await qboChoices(deps, realmId) : undefined;
   const codeNames = new Map<string, string>();
   for (const kind of [...new Set(sections.flatMap((s) => s.fields.flatMap((f) => (f.type === 'map' ? [f.keys] : []))))]) {
-    for (const [code, name] of await practiceCodes(deps, kind)) codeNames.set(`${kind}:${code}`, name);
+    for (const [code, name] of await practiceCodes(deps, practiceOf(c), kind)) codeNames.set(`${kind}:${code}`, name);
   }
   const named = (p: string) => pathLabel(p, codeNames);
   return renderPage(c, {

@@ -9,7 +9,7 @@ export interface AccountTables {
     email: string;
     name: string;
     /**
-     * The role this person was made with. Since 0020_memberships the role that counts is the
+     * The role this person was made with. Since 0021_memberships the role that counts is the
      * membership's in the practice a request acts on; this column stays for a running older release.
      */
     role: Role;
@@ -36,7 +36,7 @@ export interface AccountTables {
     expires_at: string | null;
     revoked_at: string | null;
   };
-  /** Who belongs to which practice, with which role there (migration 0020_memberships). */
+  /** Who belongs to which practice, with which role there (migration 0021_memberships). */
   memberships: {
     user_id: string;
     practice_id: string;

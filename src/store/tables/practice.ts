@@ -1,6 +1,6 @@
 /**
  * The practice ledger (src/practice): every practice record — offices, staff, contacts, lists,
- * projects and documents — is one row of `practice_records`, keyed by (kind, natural key).
+ * projects and documents — is one row of `practice_records`, keyed by (practice, kind, natural key).
  *
  * Why one table: every kind shares the same life cycle (natural key, content version, content hash,
  * state, never hard-deleted), the content is validated by zod on the way in and read back whole,
@@ -18,9 +18,11 @@ export interface PracticeTables {
   practice_records: {
     /** Internal id (UUID); stable for the life of the record. */
     id: string;
+    /** The practice whose ledger holds the record (migration 0021); every query names it (practice/store.ts `recordsOf`). */
+    practice_id: string;
     /** Record kind: office, staff, contact, project, cost-centre, … invoice, credit-note, payment, bill, staff-expense. */
     kind: string;
-    /** Natural key: code, unique ID or document number; unique per kind. */
+    /** Natural key: code, unique ID or document number; unique per kind within a practice. */
     key: string;
     /** active | cancelled. Records are never deleted: cancelling is a state. */
     state: string;
