@@ -154,7 +154,8 @@ export function routesOf(http: Hono): string[] {
  */
 export function concrete(path: string, practice = 'default'): string {
   const values: Record<string, string> = { kind: 'invoices', key: 'INV-1', id: '1', path: 'general.exportFrom' };
-  const prefixed = isGlobalPath(path) || isFirmPath(path) ? path : path.startsWith('/api/v1/') ? `/api/v1/practices/${practice}${path.slice('/api/v1'.length)}` : `/p/${practice}${path}`;
+  const prefixed =
+    isGlobalPath(path) || isFirmPath(path) ? path : path.startsWith('/api/v1/') ? `/api/v1/practices/${practice}${path.slice('/api/v1'.length)}` : `/p/${practice}${path}`;
   // Segment by segment (a Hono pattern may carry a `{regex}` after the name).
   return prefixed
     .split('/')
