@@ -5,6 +5,7 @@ import { createLogger } from '../log.js';
 import { testConfig } from '../../test/helpers/config.js';
 import type { AppContext } from '../context.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../server/auth/api-token.js';
+import { practiceScope } from '../server/practice-scope.js';
 import { createApiToken, listApiTokens, revokeApiToken, userForApiToken } from './api-tokens.js';
 import { AccountError, countUsers, createUser, findUserByEmail } from './users.js';
 
@@ -40,6 +41,8 @@ describeEachDialect(
       const viewer = await createUser(ctx.db, { email: 'vic@example.com', name: 'Vic', role: 'viewer' });
       const { token } = await createApiToken(ctx.db, viewer.id, 't');
       const http = new Hono<AuthEnv>();
+      // A token acts on its practice only: the scope says which practice the request is for (here the only one).
+      http.use('*', practiceScope(ctx.db));
       http.use('*', apiTokenAuth(app));
       http.get('/read', (c) => c.json({ who: c.get('user').email }));
       http.post('/sync', requireRole('bookkeeper'), (c) => c.json({ ok: true }));

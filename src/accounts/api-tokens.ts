@@ -14,6 +14,8 @@ function hash(token: string): string {
 
 export interface ApiTokenInfo {
   id: string;
+  /** The one practice the token acts on. */
+  practiceId: string;
   name: string;
   prefix: string;
   createdAt: string;
@@ -42,12 +44,23 @@ export function tokenLifetime(choice: string): { label: string; days: number | n
   return Object.hasOwn(TOKEN_LIFETIMES, choice) ? TOKEN_LIFETIMES[choice] : undefined;
 }
 
-/** Makes a token for a user; returns the token itself (shown once) and its listing. */
-export async function createApiToken(db: Db, userId: string, name: string, now: Date = new Date(), days: number | null = null): Promise<{ token: string; info: ApiTokenInfo }> {
+/**
+ * Makes a token for a user, acting on one practice (the installation's `default` when not said); returns
+ * the token itself (shown once) and its listing.
+ */
+export async function createApiToken(
+  db: Db,
+  userId: string,
+  name: string,
+  now: Date = new Date(),
+  days: number | null = null,
+  practiceId = 'default',
+): Promise<{ token: string; info: ApiTokenInfo }> {
   const token = PREFIX + crypto.randomBytes(32).toString('base64url');
   const row = {
     id: crypto.randomUUID(),
     user_id: userId,
+    practice_id: practiceId,
     name: name.trim().slice(0, 100) || 'API token',
     token_hash: hash(token),
     prefix: token.slice(0, PREFIX.length + 6),
@@ -59,17 +72,20 @@ export async function createApiToken(db: Db, userId: string, name: string, now: 
   await db.insertInto('api_tokens').values(row).execute();
   return {
     token,
-    info: { id: row.id, name: row.name, prefix: row.prefix, createdAt: row.created_at, lastUsedAt: null, revokedAt: null, expiresAt: row.expires_at, expired: false },
+    info: { id: row.id, practiceId, name: row.name, prefix: row.prefix, createdAt: row.created_at, lastUsedAt: null, revokedAt: null, expiresAt: row.expires_at, expired: false },
   };
 }
 
+/** A user as a token names them: the practice the token acts on comes with them. */
+export type TokenUser = User & { tokenPracticeId: string };
+
 /** The user a bearer token belongs to, or undefined when it is unknown, revoked, expired or its user disabled. */
-export async function userForApiToken(db: Db, token: string, now: Date = new Date()): Promise<User | undefined> {
+export async function userForApiToken(db: Db, token: string, now: Date = new Date()): Promise<TokenUser | undefined> {
   if (!token.startsWith(PREFIX) || token.length > 200) return undefined;
   const row = await db
     .selectFrom('api_tokens')
     .innerJoin('users', 'users.id', 'api_tokens.user_id')
-    .select(['api_tokens.id as token_id', 'users.id', 'users.email', 'users.name', 'users.role'])
+    .select(['api_tokens.id as token_id', 'api_tokens.practice_id', 'users.id', 'users.email', 'users.name', 'users.role'])
     .where('api_tokens.token_hash', '=', hash(token))
     .where('api_tokens.revoked_at', 'is', null)
     .where((eb) => eb.or([eb('api_tokens.expires_at', 'is', null), eb('api_tokens.expires_at', '>', now.toISOString())]))
@@ -84,13 +100,14 @@ export async function userForApiToken(db: Db, token: string, now: Date = new Dat
     const code = (err as { code?: unknown } | null)?.code;
     if (!(typeof code === 'string' && code.startsWith('SQLITE_BUSY'))) throw err;
   }
-  return { id: row.id, email: row.email, name: row.name, role: row.role };
+  return { id: row.id, email: row.email, name: row.name, role: row.role, tokenPracticeId: row.practice_id };
 }
 
 export async function listApiTokens(db: Db, userId: string, now: Date = new Date()): Promise<ApiTokenInfo[]> {
   const rows = await db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
   return rows.map((r) => ({
     id: r.id,
+    practiceId: r.practice_id,
     name: r.name,
     prefix: r.prefix,
     createdAt: r.created_at,

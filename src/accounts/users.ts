@@ -33,7 +33,16 @@ export class AccountError extends Error {
   }
 }
 
-export async function createUser(db: Db, input: { email: string; name: string; role: string; passwordHash?: string | null }, now: Date = new Date()): Promise<User> {
+/**
+ * Makes a person and makes them a member of one practice with the role (`practiceId`, the installation's
+ * `default` practice when not said: an installation of one practice is used as before); `owner` makes them
+ * an owner of the firm too. `actor` is who did it, for the membership audit.
+ */
+export async function createUser(
+  db: Db,
+  input: { email: string; name: string; role: string; passwordHash?: string | null; practiceId?: string; owner?: boolean; actor?: string },
+  now: Date = new Date(),
+): Promise<User> {
   const parsed = newUserSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -45,7 +54,14 @@ export async function createUser(db: Db, input: { email: string; name: string; r
   const user: User = { id: crypto.randomUUID(), ...parsed.data };
   await db
     .insertInto('users')
-    .values({ ...user, password_hash: input.passwordHash ?? null, created_at: now.toISOString(), disabled_at: null })
+    .values({ ...user, firm_role: input.owner ? 'owner' : null, password_hash: input.passwordHash ?? null, created_at: now.toISOString(), disabled_at: null })
+    .execute();
+  const practiceId = input.practiceId ?? 'default';
+  const actor = input.actor ?? 'qbo-connect';
+  await db.insertInto('memberships').values({ user_id: user.id, practice_id: practiceId, role: user.role, created_at: now.toISOString(), created_by: actor }).execute();
+  await db
+    .insertInto('membership_audit')
+    .values({ id: crypto.randomUUID(), practice_id: practiceId, user_id: user.id, action: 'added', role: user.role, actor, at: now.toISOString() })
     .execute();
   return user;
 }

@@ -4,12 +4,17 @@
  */
 import type { Db } from '../store/db.js';
 import { refusal } from './reasons.js';
+import { actingPractice } from './acting-practice.js';
 import { UserFacingError } from '../user-facing-error.js';
 
-/** The companies connected now, by realm id; of one practice when it is named. */
+/**
+ * The companies connected now, by realm id; of one practice when it is named, or when a web or API
+ * request acts on one (connect/acting-practice.ts: a request chooses among its practice's companies only).
+ */
 export async function connectedRealms(db: Db, practiceId?: string): Promise<string[]> {
+  const practice = practiceId ?? actingPractice();
   let q = db.selectFrom('connections').select('realm_id').where('status', '=', 'connected');
-  if (practiceId !== undefined) q = q.where('practice_id', '=', practiceId);
+  if (practice !== undefined) q = q.where('practice_id', '=', practice);
   const rows = await q.orderBy('realm_id').execute();
   return rows.map((r) => r.realm_id);
 }
@@ -24,7 +29,18 @@ export async function resolveRealm(db: Db, given: string | undefined, how: strin
   // A realm given blank (`?realm=%20`) is refused too, never read as "the connected company": found
   // by the API fuzz, it started a sync of the one connected company.
   if (g !== undefined && !/^\d{1,30}$/.test(g)) throw refusal('realm.required', { value: g, how }, 'realm');
-  if (g) return g;
+  if (g) {
+    // A request names only a company of its own practice: another practice's is as unknown as a stranger's (issue 15).
+    const practice = practiceId ?? actingPractice();
+    if (practice !== undefined && actingPractice() !== undefined) {
+      const mine = await db.selectFrom('connections').select('realm_id').where('realm_id', '=', g).where('practice_id', '=', practice).executeTakeFirst();
+      if (!mine) {
+        const known = (await db.selectFrom('connections').select('realm_id').where('practice_id', '=', practice).orderBy('realm_id').execute()).map((r) => r.realm_id);
+        throw refusal('realm.unknown', { value: g, known, how }, 'realm');
+      }
+    }
+    return g;
+  }
   const realms = await connectedRealms(db, practiceId);
   if (realms.length === 0) {
     throw refusal('realm.required', { how }, 'realm');
@@ -62,7 +78,15 @@ export async function resolveReadRealm(db: Db, given: string | undefined, how: s
  * was ever connected, or several were and nothing tells them apart.
  */
 export async function lastKnownRealm(db: Db): Promise<string | undefined> {
-  const known = (await db.selectFrom('connections').select('realm_id').orderBy('realm_id').execute()).map((r) => r.realm_id);
+  const practice = actingPractice();
+  const known = (
+    await db
+      .selectFrom('connections')
+      .select('realm_id')
+      .$if(practice !== undefined, (q) => q.where('practice_id', '=', practice!))
+      .orderBy('realm_id')
+      .execute()
+  ).map((r) => r.realm_id);
   if (known.length <= 1) return known[0];
   const run = await db.selectFrom('runs').select('realm_id').where('realm_id', 'in', known).orderBy('started_at', 'desc').limit(1).executeTakeFirst();
   if (run) return run.realm_id;

@@ -30,7 +30,7 @@ import { accessLog } from './access-log.js';
 import { isAppMetrics, metricsApi } from './metrics.js';
 import { mountHealth, refuseChangesWhileDraining } from './health.js';
 import { webhooksApi } from './webhooks.js';
-import { practiceScope } from './practice-scope.js';
+import { routePath } from './practice-scope.js';
 import { firmApi } from './api/firm.js';
 
 const FORM_LIMIT = 1024 * 1024;
@@ -39,7 +39,9 @@ const RECORD_LIMIT = 5 * 1024 * 1024;
 export const IMPORT_PATH = '/api/v1/practice/import';
 
 export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
-  const app = new Hono();
+  // Routes are declared without the practice prefix (`/p/{practice}/…`, `/api/v1/practices/{id}/…`),
+  // which `routePath` strips; `practiceScope` (mounted by mountWeb) reads it (server/practice-scope.ts).
+  const app = new Hono({ getPath: routePath });
 
   // First, so every answer (a refused host, a 413, a 500) has a request id and an access-log line.
   app.use('*', accessLog(ctx.logger));
@@ -101,9 +103,8 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   // QBO's change notifications: before sessions, CSRF and sign-in, which Intuit has none of; the
   // intuit-signature over the raw body is their authentication (server/webhooks.ts).
   app.route('/webhooks', webhooksApi(ctx));
-  // Which practice each request acts on (server/practice-scope.ts), before every page and API route.
-  app.use('*', practiceScope());
-  // Pages, sessions, CSRF and sign-in; before the API so API routes see the session user.
+  // Pages, sessions, CSRF, sign-in and which practice each request acts on (server/practice-scope.ts);
+  // before the API so API routes see the session user and the practice.
   const webDeps = mountWeb(app, ctx, web);
   app.route('/api/v1/connection', connectionApi(ctx, webDeps.connection));
   app.route('/api/v1/practice', practiceApi(ctx));

@@ -14,6 +14,7 @@ import { createSession } from '../../src/accounts/sessions.js';
 import { createUser, type Role } from '../../src/accounts/users.js';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import { createHttpApp } from '../../src/server/http.js';
+import { isFirmPath, isGlobalPath } from '../../src/server/practice-scope.js';
 import type { WebOptions } from '../../src/server/web/index.js';
 import { testConfig } from '../helpers/config.js';
 import { capturingLogger } from '../helpers/qbo.js';
@@ -58,6 +59,8 @@ export interface BenchOptions {
   clock?: () => Date;
   /** SQLite (a file in the data folder, the default) or a fresh PostgreSQL database cloned from the migrated template. */
   dialect?: Dialect;
+  /** The administrator is also an owner of the firm (as the first person set up is), to open the firm overview; default true. */
+  ownerAdministrator?: boolean;
 }
 
 /** A fresh PostgreSQL database for one bench: its URL and how to drop it. */
@@ -92,7 +95,8 @@ export async function makeBench(opts: BenchOptions = {}): Promise<Bench> {
   for (const role of roleNames) {
     const email = `${role}@example.com`;
     const password = `${role} password 123`;
-    const user = await createUser(app.ctx.db, { email, name: `The ${role}`, role, passwordHash: await hashPassword(password) });
+    const owner = role === 'administrator' && opts.ownerAdministrator !== false;
+    const user = await createUser(app.ctx.db, { email, name: `The ${role}`, role, owner, passwordHash: await hashPassword(password) });
     const { cookieValue, session } = await createSession(app.ctx.db, user, app.ctx.clock());
     const { token } = await createApiToken(app.ctx.db, user.id, `${role} token`);
     people[role] = { role, email, password, cookie: cookieValue, csrf: session.csrfToken, apiToken: token };
@@ -143,11 +147,17 @@ export function routesOf(http: Hono): string[] {
   return [...new Set(http.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))].sort();
 }
 
-/** A concrete path for a route pattern: every `:param` gets a harmless value. */
-export function concrete(path: string): string {
+/**
+ * A concrete path for a route pattern: every `:param` gets a harmless value, and a route of a practice
+ * is called as its URL names it (issue 15): pages under `/p/{practice}/…`, the API under
+ * `/api/v1/practices/{practice}/…` (the bench's people are members of `default`).
+ */
+export function concrete(path: string, practice = 'default'): string {
   const values: Record<string, string> = { kind: 'invoices', key: 'INV-1', id: '1', path: 'general.exportFrom' };
+  const prefixed =
+    isGlobalPath(path) || isFirmPath(path) ? path : path.startsWith('/api/v1/') ? `/api/v1/practices/${practice}${path.slice('/api/v1'.length)}` : `/p/${practice}${path}`;
   // Segment by segment (a Hono pattern may carry a `{regex}` after the name).
-  return path
+  return prefixed
     .split('/')
     .map((seg) => (seg.startsWith(':') ? (values[/^:(\w+)/.exec(seg)![1]!] ?? '1') : seg === '*' ? 'x' : seg))
     .join('/');

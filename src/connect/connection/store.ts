@@ -14,6 +14,7 @@ import { RefreshLockBusyError, type StoredTokens, type TokenStore } from '../../
 import type { TokenSet } from '../../qbo/oauth.js';
 import { createOAuthState } from '../../qbo/oauth.js';
 import type { TokenCipher } from './crypto.js';
+import { actingPractice } from '../acting-practice.js';
 
 export interface ConnectionInfo {
   realmId: string;
@@ -134,8 +135,16 @@ export class ConnectionStore implements TokenStore {
     return r ? toInfo(r) : undefined;
   }
 
+  /** The companies connected here: in a web or API request, only those of its practice (connect/acting-practice.ts). */
   async list(): Promise<ConnectionInfo[]> {
-    const rows = await this.db.selectFrom('connections').selectAll().orderBy('company_name').orderBy('realm_id').execute();
+    const practice = actingPractice();
+    const rows = await this.db
+      .selectFrom('connections')
+      .selectAll()
+      .$if(practice !== undefined, (q) => q.where('practice_id', '=', practice!))
+      .orderBy('company_name')
+      .orderBy('realm_id')
+      .execute();
     return rows.map(toInfo);
   }
 

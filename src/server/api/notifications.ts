@@ -6,8 +6,8 @@
  */
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../../context.js';
-import { getNotificationSettings, listNotificationAudit, sendTestNotification, setNotificationSettings } from '../../connect/notify/index.js';
 import { practiceOf } from '../practice-scope.js';
+import { getNotificationSettings, listNotificationAudit, sendTestNotification, setNotificationSettings } from '../../connect/notify/index.js';
 import { refusal } from '../reasons.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 

@@ -1,11 +1,13 @@
 /**
  * JSON API authentication: `Authorization: Bearer <API token>`. Without a valid token: 401 with a
- * JSON error. Routes then read the user with `c.get('user')` and check roles with `requireRole`.
+ * JSON error; a token of another practice than the URL's: 404 (server/practice-scope.ts). Routes then read
+ * the user with `c.get('user')` (its role: the one in this practice) and check roles with `requireRole`.
  */
 import { createMiddleware } from 'hono/factory';
 import type { AppContext } from '../../context.js';
 import { userForApiToken } from '../../accounts/api-tokens.js';
 import type { Role, User } from '../../accounts/users.js';
+import { admitToken } from '../practice-scope.js';
 
 export type AuthEnv = { Variables: { user: User } };
 
@@ -29,7 +31,9 @@ export function apiTokenAuth(ctx: AppContext) {
         401,
       );
     }
-    c.set('user', user);
+    // The token acts on its own practice only; anything else is 404, as if it did not exist.
+    const refused = await admitToken(c, ctx.db, user);
+    if (refused) return refused;
     return next();
   });
 }

@@ -8,6 +8,7 @@ import { createApiToken, listApiTokens, revokeAllApiTokens, revokeApiToken, TOKE
 import { countAttempt, countSuccess } from '../../accounts/rate-limit.js';
 import { credentialsFor, setPasswordHash } from '../../accounts/users.js';
 import { endSessionsOfUser } from '../../accounts/sessions.js';
+import { practiceOf } from '../practice-scope.js';
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
@@ -155,8 +156,9 @@ export const accountPage: WebPage = {
               .join(', ')}.`,
           },
         });
-      const { token, info } = await createApiToken(deps.ctx.db, me.id, str(body.name), deps.ctx.clock(), lifetime.days);
-      deps.ctx.logger.info({ user: me.email, token: info.prefix }, 'API token created');
+      // A token acts on the practice whose page made it, and on no other (issue 15).
+      const { token, info } = await createApiToken(deps.ctx.db, me.id, str(body.name), deps.ctx.clock(), lifetime.days, practiceOf(c));
+      deps.ctx.logger.info({ user: me.email, token: info.prefix, practice: info.practiceId }, 'API token created');
       return show(c, deps, { newToken: { name: info.name, token } });
     });
 

@@ -113,7 +113,8 @@ export const signInPage: WebPage = {
           } catch {
             throw new SetupTaken();
           }
-          return createUser(trx, { ...values, role: 'administrator', passwordHash }, now);
+          // The first person runs the installation: an owner of the firm (issue 15) and administrator of its practice.
+          return createUser(trx, { ...values, role: 'administrator', passwordHash, owner: true, actor: values.email }, now);
         });
         deps.ctx.logger.info({ user: loggableEmail(user.email) }, 'first administrator created');
         await startSession(c, deps, user);

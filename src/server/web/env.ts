@@ -58,6 +58,10 @@ export interface WebPage {
 
 const rank: Record<Role, number> = { viewer: 0, bookkeeper: 1, administrator: 2 };
 
+/**
+ * Whether the request's person may do what needs `min`. `user.role` here is the role in the practice the
+ * request acts on (its membership's, set by server/practice-scope.ts), never the person's `users.role`.
+ */
 export function roleAtLeast(user: User | undefined, min: Role): boolean {
   return !!user && rank[user.role] >= rank[min];
 }

@@ -9,6 +9,7 @@ import { countUsers } from '../../accounts/users.js';
 import { roleAtLeast, type WebDeps, type WebEnv } from './env.js';
 import { forbiddenPage } from './layout.js';
 import { currentUser } from './session.js';
+import { requestedPath } from '../practice-scope.js';
 
 /** Paths open without a session. */
 const PUBLIC = [/^\/static\//, /^\/healthz$/, /^\/setup$/, /^\/signin$/, /^\/api\//, /^\/connect\/callback$/];
@@ -53,7 +54,8 @@ export function signedIn() {
   return createMiddleware<WebEnv>(async (c, next) => {
     if (currentUser(c) || PUBLIC.some((r) => r.test(c.req.path))) return next();
     if (c.req.method === 'GET' || c.req.method === 'HEAD') {
-      const back = c.req.path + (new URL(c.req.url).search || '');
+      // The path as asked for, practice prefix included (c.req.path is the route's, without it).
+      const back = requestedPath(c) + (new URL(c.req.url).search || '');
       return c.redirect(back === '/' ? '/signin' : `/signin?next=${encodeURIComponent(back)}`, 303);
     }
     // A form posted after the session ended: send the person to sign in rather than a bare error.

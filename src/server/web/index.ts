@@ -1,7 +1,7 @@
 /**
  * The web app's middleware and pages, mounted on the product's HTTP app. Order matters:
  * static assets (no session needed) → `setupGate` → `sessionMiddleware` → `csrfProtection` →
- * `signedIn` → pages. The JSON API mounted after this sees the session user too (apiTokenAuth
+ * `signedIn` → `practiceScope` → pages. The JSON API mounted after this sees the session user too (apiTokenAuth
  * accepts it), and its state-changing calls from a browser session need the CSRF header.
  */
 import type { Hono } from 'hono';
@@ -15,6 +15,7 @@ import { setupGate, signedIn } from './guards.js';
 import { refuseNulInForms } from './nul.js';
 import { sessionMiddleware } from './session.js';
 import { mountStatic } from './static.js';
+import { practiceScope } from '../practice-scope.js';
 
 export interface WebOptions {
   connection?: ConnectionService | undefined;
@@ -40,6 +41,8 @@ export function mountWeb(app: Hono, ctx: AppContext, opts: WebOptions = {}): Web
   web.use('*', sessionMiddleware(deps));
   web.use('*', csrfProtection(deps));
   web.use('*', signedIn());
+  // Which practice the request acts on, and the person's role there: 404 when not theirs.
+  web.use('*', practiceScope(ctx.db));
   // Form fields are read only now, after the body limit, the session and the CSRF check.
   web.use('*', refuseNulInForms());
   web.use('*', async (c, next) => {

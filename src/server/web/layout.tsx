@@ -10,6 +10,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConnectionStatus } from '../../connect/connection/connection.js';
 import type { User } from '../../accounts/users.js';
 import { roleAtLeast, type NavItem, type WebEnv } from './env.js';
+import { currentPractice, practicesOfRequest } from '../practice-scope.js';
+import type { PracticeOfPerson } from '../../accounts/memberships.js';
 
 export interface PageOptions {
   title: string;
@@ -59,6 +61,24 @@ function Nav({ items, user, path }: { items: NavItem[]; user: User; path: string
   );
 }
 
+/** For a person in several practices: which one this page is of, and the way to the others. */
+function PracticeSwitcher({ practices, current }: { practices: PracticeOfPerson[]; current: string | undefined }) {
+  if (practices.length < 2) return null;
+  return (
+    <nav aria-label="Practices" class="practice-switcher">
+      <ul>
+        {practices.map((p) => (
+          <li>
+            <a href={`/p/${encodeURIComponent(p.id)}/`} aria-current={p.id === current ? 'page' : undefined}>
+              {p.name}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
 export async function renderPage(c: Context<WebEnv>, opts: PageOptions): Promise<Response> {
   const user = c.get('user') as User | undefined;
   const csrfToken = c.get('csrfToken') ?? '';
@@ -95,6 +115,7 @@ export async function renderPage(c: Context<WebEnv>, opts: PageOptions): Promise
               </a>
               {user && !opts.bare ? (
                 <div class="header-right">
+                  <PracticeSwitcher practices={practicesOfRequest(c)} current={currentPractice(c)} />
                   <ConnectionBadge status={status} />
                   {/* The seed's top toolbar: Disconnect and "Log out of QuickBooks" wherever you are. */}
                   {status?.state === 'connected' && user.role === 'administrator' ? (

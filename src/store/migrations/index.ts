@@ -26,6 +26,7 @@ import * as m0017 from './0017_schedules.js';
 import * as m0018 from './0018_practices.js';
 import * as m0019 from './0019_company_status.js';
 import * as m0020 from './0020_practice_ledger.js';
+import * as m0021 from './0021_memberships.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
@@ -48,4 +49,5 @@ export const migrations: Record<string, Migration> = {
   '0018_practices': m0018,
   '0019_company_status': m0019,
   '0020_practice_ledger': m0020,
+  '0021_memberships': m0021,
 };
