@@ -9,7 +9,7 @@ import { createUser } from '../../accounts/users.js';
 import { listAudit } from '../../connect/settings/store.js';
 import { createLogger } from '../../log.js';
 import { createRecord } from '../../practice/store.js';
-import { practiceScope } from '../practice-scope.js';
+import { practiceScope, routePath } from '../practice-scope.js';
 import { companyApi } from './company.js';
 
 interface ErrorBody {
@@ -41,7 +41,7 @@ describeEachDialect('company offices API', (ctx) => {
   let admin: string;
   let viewer: string;
   const json = (token: string, extra: RequestInit = {}) => ({ ...extra, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
-  const put = (token: string, body: string, realm = '55') => http.request(`/api/v1/company/offices?realm=${realm}`, json(token, { method: 'PUT', body }));
+  const put = (token: string, body: string, realm = '55') => http.request(`/api/v1/practices/default/company/offices?realm=${realm}`, json(token, { method: 'PUT', body }));
 
   beforeAll(async () => {
     const now = new Date('2026-11-26T01:00:00Z');
@@ -61,14 +61,15 @@ describeEachDialect('company offices API', (ctx) => {
     ]) {
       await createRecord(ctx.db, 'default', 'office', { code, name }, now);
     }
-    http = new Hono();
-    http.use('*', practiceScope());
+    // Two practices: the API names its practice in the URL (server/practice-scope.ts strips the prefix).
+    http = new Hono({ getPath: routePath });
+    http.use('*', practiceScope(app.db));
     http.route('/api/v1/company', companyApi(app));
     http.onError(onError(app.logger));
   });
 
   it('shows the whole ledger by default, with the practice offices', async () => {
-    const res = await http.request('/api/v1/company/offices?realm=55', json(viewer));
+    const res = await http.request('/api/v1/practices/default/company/offices?realm=55', json(viewer));
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ realmId: '55', practiceId: 'default', offices: null, practiceOffices: ['MEL', 'SYD'] });
   });
@@ -95,11 +96,11 @@ describeEachDialect('company offices API', (ctx) => {
       expect(r.status, bad).toBe(400);
       expect(((await r.json()) as ErrorBody).error.field, bad).toBe('offices');
     }
-    expect(await (await http.request('/api/v1/company/offices?realm=55', json(viewer))).json()).toMatchObject({ offices: ['MEL'] });
+    expect(await (await http.request('/api/v1/practices/default/company/offices?realm=55', json(viewer))).json()).toMatchObject({ offices: ['MEL'] });
   });
 
   it("answers 404 for another practice's company, and changes nothing there", async () => {
-    expect((await http.request('/api/v1/company/offices?realm=56', json(viewer))).status).toBe(404);
+    expect((await http.request('/api/v1/practices/default/company/offices?realm=56', json(viewer))).status).toBe(404);
     expect((await put(admin, '{"offices":["MEL"]}', '56')).status).toBe(404);
     const row = await ctx.db.selectFrom('connections').select('offices').where('realm_id', '=', '56').executeTakeFirstOrThrow();
     expect(row.offices).toBeNull();
