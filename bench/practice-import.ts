@@ -26,10 +26,10 @@ for (const size of sizes) {
       const doc = generateDemoPractice({ size, seed: 1, today });
       const generatedMs = performance.now() - g;
       const a = performance.now();
-      const first = await importDocument(opened.db, doc, today);
+      const first = await importDocument(opened.db, 'default', doc, today);
       const importMs = performance.now() - a;
       const b = performance.now();
-      const again = await importDocument(opened.db, doc, today);
+      const again = await importDocument(opened.db, 'default', doc, today);
       const againMs = performance.now() - b;
       if (!first.ok || again.created + again.updated > 0) throw new Error(`unexpected import result: ${JSON.stringify(first.issues.slice(0, 3))}`);
       const documents = doc.invoices.length + doc.creditNotes.length + doc.payments.length + doc.bills.length + doc.staffExpenses.length;

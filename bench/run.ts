@@ -162,9 +162,9 @@ async function engineRun(model: BatchMetering) {
     stack.emu.control.setTimeScale(1);
     stack.emu.control.armFaults({ latencyMs });
     const { db, clock } = stack.app.ctx;
-    const template = (await getRecord(db, 'invoice', rows.find((r) => r.group === 'invoices')!.record.id))!.record;
+    const template = (await getRecord(db, 'default', 'invoice', rows.find((r) => r.group === 'invoices')!.record.id))!.record;
     const today = clock().toISOString().slice(0, 10);
-    for (let i = 1; i <= 20; i++) await createRecord(db, 'invoice', { ...template, number: `INV-BENCH-${i}`, date: today, dueDate: today }, clock());
+    for (let i = 1; i <= 20; i++) await createRecord(db, 'default', 'invoice', { ...template, number: `INV-BENCH-${i}`, date: today, dueDate: today }, clock());
     // A person opening the preview a while later: a new client, QBO's minute passed.
     stack.freshClient();
     stack.emu.control.resetStats();

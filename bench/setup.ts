@@ -116,7 +116,7 @@ export async function readyDemo(stack: Pick<Stack, 'app' | 'realmId' | 'deps'>, 
   const { db, clock, logger } = stack.app.ctx;
   const realmId = stack.realmId;
   const qbo = stack.deps.client;
-  const report = await loadDemoPractice(db, { size, seed: 1, today: clock() });
+  const report = await loadDemoPractice(db, 'default', { size, seed: 1, today: clock() });
   if (!report.ok) throw new Error(`the ${size} demo practice did not load`);
   const from = exportFromDate(clock());
   const eft = await idOf(qbo, 'PaymentMethod', 'EFT');
@@ -132,8 +132,8 @@ export async function readyDemo(stack: Pick<Stack, 'app' | 'realmId' | 'deps'>, 
       ...['EFT', 'BPAY', 'CHQ', 'CARD'].map((code) => ({ path: `payments.methodByPaymentType.${code}`, value: eft })),
     ],
   });
-  const c = await getRecord(db, 'contact', 'C9001');
-  if (c && !c.record.uniqueId) await updateRecord(db, 'contact', 'C9001', { ...c.record, uniqueId: 'CL90001' }, clock());
+  const c = await getRecord(db, 'default', 'contact', 'C9001');
+  if (c && !c.record.uniqueId) await updateRecord(db, 'default', 'contact', 'C9001', { ...c.record, uniqueId: 'CL90001' }, clock());
   const planDeps = { db, clock, logger, qbo };
   let plan = await buildPlan(planDeps, realmId, { actor: 'bench' });
   if (opts.skipErrors === false) return plan;

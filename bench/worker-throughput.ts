@@ -79,10 +79,10 @@ async function pool<T>(items: T[], n: number, f: (item: T) => Promise<void>): Pr
 /** 20 (or `n`) new invoices in the ledger, dated today, copies of the demo's first one. */
 async function addInvoices(fleet: Fleet, tag: string, n: number): Promise<void> {
   const { db, clock } = fleet.app.ctx;
-  const first = (await listRecords(db, 'invoice', { limit: 1, offset: 0, from: fleet.exportFrom })).items[0]!;
-  const template = (await getRecord(db, 'invoice', first.key))!.record;
+  const first = (await listRecords(db, 'default', 'invoice', { limit: 1, offset: 0, from: fleet.exportFrom })).items[0]!;
+  const template = (await getRecord(db, 'default', 'invoice', first.key))!.record;
   const today = clock().toISOString().slice(0, 10);
-  for (let i = 1; i <= n; i++) await createRecord(db, 'invoice', { ...template, number: `INV-TP-${tag}-${i}`, date: today, dueDate: today }, clock());
+  for (let i = 1; i <= n; i++) await createRecord(db, 'default', 'invoice', { ...template, number: `INV-TP-${tag}-${i}`, date: today, dueDate: today }, clock());
 }
 
 export async function workerThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {

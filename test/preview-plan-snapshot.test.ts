@@ -16,6 +16,7 @@ import { sync, type SyncDeps } from '../src/connect/run/sync.js';
 import { setSetting } from '../src/connect/settings/store.js';
 import { loadDemoPractice } from '../src/practice/demo.js';
 import { getRecord, listRecords, updateRecord } from '../src/practice/store.js';
+import { createQboClients } from '../src/connect/connection/qbo-client.js';
 import type { CompanyClient } from '../src/qbo/client.js';
 import type { Db } from '../src/store/db.js';
 import { freshDatabase } from './helpers/db.js';
@@ -46,6 +47,15 @@ describe('the medium demo plan, byte for byte', () => {
   beforeAll(async () => {
     ({ db, close: closeDb } = await freshDatabase('sqlite'));
     co = await connectedCompany(db, clock, { startMs: Date.parse(NOW), seed: 1 });
+    // The sync sends ~2,460 creates: under QBO's 500 requests a minute the client's own limiter
+    // (62 s window) spent ~5 minutes idle. The emulator here enforces no limits ('off'), so a 1 s
+    // window only stops the idling; one request at a time keeps the writes' order, and so the Ids,
+    // the same. The limiter's pacing is proven by src/qbo/limiter.test.ts and connect/connection tests.
+    co.qbo = createQboClients({ db, config: co.config, logger: silentLogger, clock }).companyWith(
+      co.realmId,
+      { db, clock, logger: silentLogger },
+      { limits: { intervalMs: 1000 } },
+    );
   });
   afterAll(async () => {
     await co?.close();

@@ -28,6 +28,8 @@ describe('the words for a run with held rows', () => {
     // Held because of errors in the preview (a sync-ready schedule): still held-only, said as its own kind.
     const errorsHeld = { ...heldRun, message: problemsMessage('r1', 0, 2, 2) };
     expect(heldOnly(errorsHeld)).toBe(true);
+    expect(runStatusText('failed', errorsHeld)).toBe('Finished with 2 held because of errors');
+    expect(runStatusText('failed', { ...heldRun, held: 3, message: problemsMessage('r1', 0, 3, 2) })).toBe('Finished with 3 held: 2 because of errors, 1 for review');
     expect(errorsHeld.message).toMatch(/^Nothing failed; 2 record\(s\) held because of errors in the preview: fix them in the practice or skip them;/);
     expect(problemsMessage('r1', 0, 3, 2)).toContain('; 1 record(s) are held for review (changed in QuickBooks too');
     const failedRun = { status: 'failed', failed: 1, held: 2, message: problemsMessage('r1', 1, 2) };

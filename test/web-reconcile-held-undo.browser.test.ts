@@ -92,7 +92,9 @@ describe('web app in a browser: reconciliation → held record → resolve → u
     app = connected.app;
     realmId = connected.realmId;
     const ctx = app.ctx;
-    const deps = syncDepsFor(ctx, realmId);
+    // The preconditions' requests on a limiter of their own (a 1 s window; the emulator enforces no
+    // limits): on the app's 62 s one they left the walk's last sync idling ~55 s for QBO's 500 a minute.
+    const deps = syncDepsFor(ctx, realmId, { client: { limits: { intervalMs: 1000 } } });
     const from = new Date(ctx.clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
     await readyDemo(ctx, deps.client, realmId, { size: 'small', direction: 'export', exportFrom: from, applyCredits: false });
     const first = await sync(deps, { realmId, actor: 'tester' });

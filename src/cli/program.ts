@@ -7,6 +7,7 @@ import { registerUsers } from './commands/users.js';
 import { registerSettings } from './commands/settings.js';
 import { registerNotify } from './commands/notify.js';
 import { registerSchedule } from './commands/schedule.js';
+import { registerCompany } from './commands/company.js';
 import { registerSkip } from './commands/skip.js';
 import { registerConnection } from './commands/connection.js';
 import { registerEmulator } from './commands/emulator.js';
@@ -21,6 +22,7 @@ import { registerReconcile } from './commands/reconcile.js';
 import { registerBackup } from './commands/backup.js';
 import { registerRestore } from './commands/restore.js';
 import { registerWorker } from './commands/worker.js';
+import { registerFirm } from './commands/firm.js';
 
 export function buildProgram(): Command {
   const program = new Command('qbo-connect')
@@ -39,9 +41,11 @@ export function buildProgram(): Command {
   registerRotateKey(program);
   registerUsers(program);
   registerPractice(program);
+  registerFirm(program);
   registerSettings(program);
   registerNotify(program);
   registerSchedule(program);
+  registerCompany(program);
   registerSkip(program);
   registerConnection(program);
   registerEmulator(program);

@@ -27,6 +27,27 @@ export async function linksByKey(db: Db, realmId: string, kind: string, keys: It
   return out;
 }
 
+/**
+ * Links of one practice kind by record key in any of `realmIds` (the other companies of a practice:
+ * a document synced to one of them is never created again in another; plan/office-routing.ts).
+ */
+export async function linksInRealms(db: Db, realmIds: string[], kind: string, keys: Iterable<string>): Promise<Map<string, Link>> {
+  const out = new Map<string, Link>();
+  if (realmIds.length === 0) return out;
+  for (const part of chunk([...new Set(keys)])) {
+    const rows = await db
+      .selectFrom('links')
+      .selectAll()
+      .where('realm_id', 'in', realmIds)
+      .where('record_kind', '=', kind)
+      .where('record_key', 'in', part)
+      .orderBy('realm_id')
+      .execute();
+    for (const r of rows) if (!out.has(r.record_key)) out.set(r.record_key, r);
+  }
+  return out;
+}
+
 /** Every link of the given kinds (names and items: a few thousand at most). */
 export async function linksOfKinds(db: Db, realmId: string, kinds: string[]): Promise<Map<string, Link>> {
   const rows = await db.selectFrom('links').selectAll().where('realm_id', '=', realmId).where('record_kind', 'in', kinds).execute();

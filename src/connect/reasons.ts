@@ -152,6 +152,11 @@ export type PlanReasonCode =
   | 'payment-import.no-payment-type'
   | 'qbo.linked-to-another'
   | 'company.currency-differs'
+  | 'company.offices-overlap'
+  | 'company.document-unrouted'
+  | 'company.document-split'
+  | 'company.document-in-other-company'
+  | 'company.document-stays-here'
   | 'tax.rate-differs';
 
 export interface PlanMessageContext {
@@ -258,6 +263,19 @@ const otherSentences: Record<string, (c: PlanMessageContext) => string> = {
     `${c.record}: it pays ${c.detail} in QBO, which is not linked to a practice invoice, so it is not imported. Sync the invoice first or record the payment in the practice.`,
   'company.currency-differs': (c) =>
     `${c.record}: the practice's amounts are in ${shown(c.value)} (general.practiceCurrency) but the QBO company's home currency is ${c.limit}; QBO would book them as ${c.limit}. Connect the practice to a ${shown(c.value)} company, or correct general.practiceCurrency in the settings.`,
+  // Office routing (plan/office-routing.ts): which company of the practice takes a document.
+  'company.offices-overlap': (c) =>
+    `${c.record} (${c.value}) would go to two companies: ${c.detail}. A document belongs to at most one company, so it is not sent until their offices no longer overlap: set each company's offices (Settings page, or "qbo-connect company offices --realm ID --set CODES").`,
+  'company.document-unrouted': (c) =>
+    c.value === 'no office'
+      ? `${c.record} has no office (it names no project, or its project has none) and no company of this practice takes the whole ledger, so it would reach no QuickBooks company. Give it a project whose office a company takes, or skip it here.`
+      : `${c.record} belongs to ${c.value}, which no company of this practice takes, so it would reach no QuickBooks company. Give its project an office a company takes, add the office to a company's offices, or skip it here.`,
+  'company.document-split': (c) =>
+    `${c.record} belongs to several offices taken by different companies: ${c.detail}. A document goes to one company: split it in the practice so each names one company's projects, or skip it here.`,
+  'company.document-stays-here': (c) =>
+    `${c.record}: its project is now in ${c.detail}, which company ${c.value} takes, but it was synced to this company: it stays here and its changes and cancellation still go here; company ${c.value} does not create it. To book it there instead, cancel it in the practice (this company voids it) and enter it again under a new number.`,
+  'company.document-in-other-company': (c) =>
+    `${c.record} is already in company ${c.value} (it was synced there before ${c.detail}): it stays there, its changes and cancellation go there, and it is not created here. To book it here instead, cancel it in the practice (company ${c.value} voids it) and enter it again under a new number; or move its project back.`,
   'qbo.linked-to-another': (c) =>
     `${c.record}: QBO ${c.detail} "${shown(c.value)}" (field ${c.field ?? 'name'}) is already linked to ${c.limit}, so it is not linked to this record too. Rename one of them (in the practice or in QBO) so each has its own, or skip the record.`,
   'tax.rate-differs': (c) =>

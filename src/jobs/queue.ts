@@ -9,7 +9,7 @@ import type { AppContext } from '../context.js';
 import type { Db } from '../store/db.js';
 
 /** The tasks the queue knows (each is a file under jobs/tasks/). */
-export type JobTask = 'sync' | 'company-changes' | 'token-keep-alive' | 'schedule-tick' | 'notify';
+export type JobTask = 'sync' | 'company-changes' | 'token-keep-alive' | 'schedule-tick' | 'notify' | 'company-status';
 
 export interface AddJobOptions {
   /**

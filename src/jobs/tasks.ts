@@ -9,6 +9,7 @@ import { notifyTask } from './tasks/notify.js';
 import { tokenKeepAlive } from './tasks/token-keep-alive.js';
 import { syncTask } from './tasks/sync.js';
 import { scheduleTick } from './tasks/schedule-tick.js';
+import { companyStatus } from './tasks/company-status.js';
 
 export type TaskList = Partial<Record<JobTask, TaskHandler>>;
 
@@ -18,4 +19,5 @@ export const tasks: TaskList = {
   notify: notifyTask,
   'token-keep-alive': tokenKeepAlive,
   'schedule-tick': scheduleTick,
+  'company-status': companyStatus,
 };

@@ -25,6 +25,19 @@ describe('classify', () => {
     expect(classify(base({ outcome: { type: 'network', timedOut: true }, attempt: 4 }))).toEqual({ retry: false, wait: 0, reason: 'timeout' });
   });
 
+  it('retries QBO unreachable (nothing sent) only until maxUnreachableAttempts, whatever attempts are left', () => {
+    const unreachable = { type: 'network' as const, timedOut: false, unreachable: true };
+    const policy = { ...defaultRetryPolicy, maxAttempts: 6, maxUnreachableAttempts: 2 };
+    expect(classify(base({ outcome: unreachable, policy }))).toEqual({ retry: true, wait: 250, reason: 'unreachable' });
+    expect(classify(base({ outcome: unreachable, policy, attempt: 2 }))).toEqual({ retry: false, wait: 0, reason: 'unreachable' });
+    // Never more than maxAttempts either.
+    expect(classify(base({ outcome: unreachable, policy: { ...policy, maxAttempts: 1 } }))).toEqual({ retry: false, wait: 0, reason: 'unreachable' });
+    // The default: one retry.
+    expect(defaultRetryPolicy.maxUnreachableAttempts).toBe(2);
+    // A network error that may have reached QBO keeps the full policy.
+    expect(classify(base({ outcome: { type: 'network', timedOut: false }, policy, attempt: 2 }))).toMatchObject({ retry: true, reason: 'network' });
+  });
+
   it('honours Retry-After on 429, and pauses for the throttle wait without it', () => {
     const withHeader = classify(base({ outcome: { type: 'http', status: 429, retryAfter: '7' } }));
     expect(withHeader.retry).toBe(true);

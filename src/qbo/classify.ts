@@ -4,6 +4,12 @@
  *
  * Rules (docs/qbo-api.md §throttling, §error-codes; docs/reliability.md §retries):
  * - network errors and timeouts: retry with backoff (writes keep their requestid, so a replay is safe);
+ * - QBO unreachable (the connection was refused, the host not found, the port blocked: nothing was
+ *   sent): retried at most until `maxUnreachableAttempts` attempts (default 2, one retry for a blip).
+ *   QBO's endpoints do not refuse connections while they are up, so six attempts with backoff only
+ *   made a person wait for the same answer (an action on a held record: 6–12 s and ~70 attempts
+ *   against a closed port); the sync's next run is the retry above this one ("limit the retries,
+ *   retry at one layer": docs/reliability.md §retries). Nothing was sent: no write is uncertain;
  * - 429 / fault 3001: retry after Retry-After when given, else the throttle pause plus jitter;
  * - 5xx: retry with backoff;
  * - 401: refresh the token and retry; final once `maxRefreshes` refreshed tokens in a row were each
@@ -17,9 +23,11 @@
 import { fullJitter, parseRetryAfter, type BackoffPolicy, type Random } from './backoff.js';
 
 export type AttemptOutcome =
-  { type: 'network'; timedOut: boolean } | { type: 'http'; status: number; retryAfter?: string | null | undefined; faultCode?: string | undefined; throttled?: boolean };
+  /** `unreachable`: the request never left (connection refused, host not found, port blocked). */
+  | { type: 'network'; timedOut: boolean; unreachable?: boolean }
+  | { type: 'http'; status: number; retryAfter?: string | null | undefined; faultCode?: string | undefined; throttled?: boolean };
 
-export type RetryReason = 'ok' | 'network' | 'timeout' | 'throttled' | 'server-error' | 'unauthorized' | 'stale-object' | 'fault';
+export type RetryReason = 'ok' | 'network' | 'unreachable' | 'timeout' | 'throttled' | 'server-error' | 'unauthorized' | 'stale-object' | 'fault';
 
 export interface RetryPolicy extends BackoffPolicy {
   /** Attempts in all, the first included. */
@@ -30,6 +38,8 @@ export interface RetryPolicy extends BackoffPolicy {
   maxRetryAfterMs: number;
   /** Token refreshes in a row, each answered by a 401, after which a 401 is final. */
   maxRefreshes: number;
+  /** Attempts in all while QBO cannot be reached (nothing sent), the first included; at most maxAttempts. */
+  maxUnreachableAttempts: number;
 }
 
 export const defaultRetryPolicy: RetryPolicy = {
@@ -39,6 +49,7 @@ export const defaultRetryPolicy: RetryPolicy = {
   throttleWaitMs: 60_000,
   maxRetryAfterMs: 10 * 60_000,
   maxRefreshes: 3,
+  maxUnreachableAttempts: 2,
 };
 
 export interface ClassifyInput {
@@ -66,6 +77,9 @@ export function classify(input: ClassifyInput): Decision {
   const attemptsLeft = attempt < policy.maxAttempts;
   const backoff = () => fullJitter(attempt, policy, random);
 
+  if (outcome.type === 'network' && outcome.unreachable && !outcome.timedOut) {
+    return attemptsLeft && attempt < policy.maxUnreachableAttempts ? { retry: true, wait: backoff(), reason: 'unreachable' } : { retry: false, wait: 0, reason: 'unreachable' };
+  }
   if (outcome.type === 'network') {
     const reason: RetryReason = outcome.timedOut ? 'timeout' : 'network';
     return attemptsLeft ? { retry: true, wait: backoff(), reason } : { retry: false, wait: 0, reason };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QboUsageError, checkRequestId, createQboClient, resyncRequestId, rowsOf } from './client.js';
+import { defaultRetryPolicy } from './classify.js';
 import { endpointsFromConfig } from './endpoints.js';
 import type { TokenStore } from './token-store.js';
 
@@ -88,7 +89,7 @@ describe('client guards', () => {
 });
 
 describe('pipeline decisions with a scripted server', () => {
-  type Step = { status: number; body?: string; headers?: Record<string, string> } | 'network';
+  type Step = { status: number; body?: string; headers?: Record<string, string> } | 'network' | 'refused';
   function scripted(steps: Step[]) {
     const seen: { url: string; auth: string | undefined }[] = [];
     const f = (async (url: string | URL | Request, init?: RequestInit) => {
@@ -99,6 +100,8 @@ describe('pipeline decisions with a scripted server', () => {
       seen.push({ url: u, auth: (init?.headers as Record<string, string>)['authorization'] });
       const step = steps.shift() ?? { status: 200, body: '{"CompanyInfo":{"Id":"1","CompanyName":"X"}}' };
       if (step === 'network') throw new TypeError('fetch failed');
+      // As undici says it: nothing was sent.
+      if (step === 'refused') throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' }) });
       return new Response(step.body ?? '', { status: step.status, headers: step.headers });
     }) as typeof fetch;
     return { f, seen };
@@ -250,6 +253,80 @@ describe('pipeline decisions with a scripted server', () => {
       code: '6240',
     });
     expect(b.seen).toHaveLength(1);
+  });
+});
+
+describe('QBO unreachable (nothing sent)', () => {
+  const store = (): TokenStore => ({
+    load: async (realmId: string) => ({
+      realmId,
+      status: 'connected' as const,
+      accessToken: 'a',
+      refreshToken: 'r',
+      accessExpiresAt: new Date(Date.now() + 3600_000),
+      refreshExpiresAt: null,
+      refreshHardExpiresAt: null,
+    }),
+    saveRotated: async () => undefined,
+    withRefreshLock: async <T>(_r: string, fn: () => Promise<T>) => fn(),
+    markDisconnected: async () => undefined,
+  });
+  const refused = () => new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' }) });
+  const counting = (answers: (() => Error)[]) => {
+    let calls = 0;
+    const f = (async () => {
+      const a = answers[calls++];
+      if (a) throw a();
+      return new Response('{"CompanyInfo":{"Id":"1","CompanyName":"X"}}', { status: 200 });
+    }) as unknown as typeof fetch;
+    return { f, calls: () => calls };
+  };
+  const client = (f: typeof fetch) => createQboClient({ endpoints, store: store(), fetch: f, sleep: async () => undefined, random: () => 0.5 });
+
+  it('a read ends as unavailable after maxUnreachableAttempts (2) attempts, not the policy’s 6', async () => {
+    const c = counting(Array.from({ length: 10 }, () => refused));
+    const err = await client(c.f)
+      .company('1')
+      .companyInfo()
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'unavailable' });
+    expect(String((err as Error).message)).toContain('no connection could be opened');
+    expect(c.calls()).toBe(defaultRetryPolicy.maxUnreachableAttempts);
+    expect(defaultRetryPolicy.maxUnreachableAttempts).toBe(2);
+  });
+
+  it('a blip is retried once and answers', async () => {
+    const c = counting([refused]);
+    expect((await client(c.f).company('1').companyInfo()).CompanyName).toBe('X');
+    expect(c.calls()).toBe(2);
+  });
+
+  it('a create that never connected is no uncertain write; one that may have landed before stays uncertain', async () => {
+    const never = counting([refused, refused]);
+    await expect(client(never.f).company('1').create('Customer', { DisplayName: 'A' }, { requestId: 'c-1' })).rejects.toMatchObject({ kind: 'unavailable' });
+    const reset = () => new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+    const maybe = counting([reset, refused, refused, refused]);
+    await expect(client(maybe.f).company('1').create('Customer', { DisplayName: 'A' }, { requestId: 'c-2' })).rejects.toMatchObject({ kind: 'outcome-unknown', requestId: 'c-2' });
+    // Attempts are counted in all: a refusal on the second attempt ends it there.
+    expect(maybe.calls()).toBe(2);
+  });
+
+  it('real sockets: a closed port and the blocked port 9 are each tried twice', async () => {
+    const net = await import('node:net');
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    for (const base of [`http://127.0.0.1:${port}`, 'http://127.0.0.1:9']) {
+      let calls = 0;
+      const f = ((input: string | URL | Request, init?: RequestInit) => {
+        calls++;
+        return fetch(input, init);
+      }) as typeof fetch;
+      const c = createQboClient({ endpoints: { ...endpoints, apiBase: base }, store: store(), fetch: f, sleep: async () => undefined });
+      await expect(c.company('1').companyInfo(), base).rejects.toMatchObject({ kind: 'unavailable' });
+      expect(calls, base).toBe(2);
+    }
   });
 });
 

@@ -11,6 +11,7 @@ import { companyBaseUrl, type QboEndpoints } from './endpoints.js';
 import { OutcomeUnknownError, QboFault, QboUnavailableError, faultFromResponse, faultInJson, isThrottleFault, parseFaultBody } from './fault.js';
 import { createLimiterRegistry, type LimiterOptions, type LimiterRegistry } from './limiter.js';
 import { silentLogger, type QboLogger } from './log.js';
+import { isUnreachable } from './unreachable.js';
 import { QueryBuilder, chunkedIn, type ChunkOptions, type QueryValue } from './query.js';
 import { createTokenSource, type TokenSource } from './tokens.js';
 import type { TokenStore } from './token-store.js';
@@ -287,7 +288,7 @@ export function createQboClient(opts: QboClientOptions): QboClient {
       } catch (err) {
         if (!reached) throw err;
         const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-        outcome = { type: 'network', timedOut };
+        outcome = { type: 'network', timedOut, unreachable: !timedOut && isUnreachable(err) };
       }
 
       const decision = classify({ outcome, attempt, policy, refreshes, rereadSpent, now: clock(), random });
@@ -323,7 +324,8 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         continue;
       }
 
-      if (call.requestId && maybeApplied && (uncertain.includes(decision.reason) || decision.reason === 'throttled')) {
+      // An earlier attempt that may have landed keeps the write uncertain, whatever the last one met.
+      if (call.requestId && maybeApplied && (uncertain.includes(decision.reason) || decision.reason === 'throttled' || decision.reason === 'unreachable')) {
         logger.error({ realmId, op: call.what, attempts: attempt, reason: decision.reason, intuit_tid: lastTid, requestid: call.requestId }, 'qbo: write outcome unknown');
         throw new OutcomeUnknownError(call.requestId, realmId, attempt, decision.reason, lastTid);
       }
@@ -331,7 +333,8 @@ export function createQboClient(opts: QboClientOptions): QboClient {
         logger.warn({ realmId, op: call.what, status, code: fault.code, element: fault.element, intuit_tid: lastTid, requestid: call.requestId }, 'qbo: fault');
         throw fault;
       }
-      throw new QboUnavailableError(realmId, `${call.what}: ${decision.reason} after ${attempt} attempts`, status || undefined, lastTid);
+      const why = decision.reason === 'unreachable' ? 'no connection could be opened (refused or host not found)' : decision.reason;
+      throw new QboUnavailableError(realmId, `${call.what}: ${why} after ${attempt} attempts`, status || undefined, lastTid);
     }
   }
 

@@ -12,6 +12,7 @@ import { VaultError } from '../connect/connection/crypto.js';
 import type { AppContext } from '../context.js';
 import { practiceApi } from './api/practice.js';
 import { settingsApi } from './api/settings.js';
+import { companyApi } from './api/company.js';
 import { notificationsApi } from './api/notifications.js';
 import { scheduleApi } from './api/schedule.js';
 import { skippedApi } from './api/skipped.js';
@@ -30,6 +31,7 @@ import { isAppMetrics, metricsApi } from './metrics.js';
 import { mountHealth, refuseChangesWhileDraining } from './health.js';
 import { webhooksApi } from './webhooks.js';
 import { practiceScope } from './practice-scope.js';
+import { firmApi } from './api/firm.js';
 
 const FORM_LIMIT = 1024 * 1024;
 const RECORD_LIMIT = 5 * 1024 * 1024;
@@ -106,6 +108,7 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.route('/api/v1/connection', connectionApi(ctx, webDeps.connection));
   app.route('/api/v1/practice', practiceApi(ctx));
   app.route('/api/v1/settings', settingsApi(ctx));
+  app.route('/api/v1/company', companyApi(ctx));
   app.route('/api/v1/notifications', notificationsApi(ctx));
   app.route('/api/v1/schedule', scheduleApi(ctx));
   app.route('/api/v1/skipped', skippedApi(ctx));
@@ -115,6 +118,7 @@ export function createHttpApp(ctx: AppContext, web: WebOptions = {}): Hono {
   app.route('/api/v1/sync', syncApi(ctx));
   app.route('/api/v1/history', historyApi(ctx));
   app.route('/api/v1/undo', undoApi(ctx));
+  app.route('/api/v1/firm', firmApi(ctx));
 
   app.notFound((c) =>
     !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')

@@ -1,6 +1,6 @@
 /**
- * Migration 0019_practice_ledger upgrading in place (issue 15), on both dialects: a database as
- * today's `main` leaves it (migrations up to 0018, the small demo loaded as that release's store wrote
+ * Migration 0020_practice_ledger upgrading in place (issue 15), on both dialects: a database as
+ * today's `main` leaves it (migrations up to 0019_company_status, the small demo loaded as that release's store wrote
  * it: one row per record, no practice) is copied, and the copy migrated. Every record is then the
  * default practice's, unchanged, and a second practice can hold the same keys.
  */
@@ -34,7 +34,7 @@ async function demoRows(): Promise<Array<Record<string, unknown>>> {
 }
 
 for (const dialect of dialects) {
-  describe(`migration 0019_practice_ledger upgrading a database of today's main [${dialect}]`, () => {
+  describe(`migration 0020_practice_ledger upgrading a database of today's main [${dialect}]`, () => {
     const cleanups: Array<() => Promise<void>> = [];
     afterEach(async () => {
       for (const c of cleanups.splice(0).reverse()) await c();
@@ -45,7 +45,7 @@ for (const dialect of dialects) {
       let original: OpenDb;
       let copy: () => Promise<OpenDb>;
       if (dialect === 'sqlite') {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-0019-'));
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qbo-connect-0020-'));
         cleanups.push(() => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true })));
         const file = path.join(dir, 'main.db');
         original = await openDatabase({ sqliteFile: file, migrate: false });
@@ -71,8 +71,8 @@ for (const dialect of dialects) {
           return openDatabase({ databaseUrl: Object.assign(url, { pathname: `/${name}_copy` }).toString(), migrate: false });
         };
       }
-      const upTo0018 = await new Migrator({ db: original.db, provider: { getMigrations: () => Promise.resolve(migrations) } }).migrateTo('0018_practices');
-      if (upTo0018.error) throw upTo0018.error;
+      const uptoMain = await new Migrator({ db: original.db, provider: { getMigrations: () => Promise.resolve(migrations) } }).migrateTo('0019_company_status');
+      if (uptoMain.error) throw uptoMain.error;
       const rows = await demoRows();
       for (let i = 0; i < rows.length; i += 50)
         await original.db
@@ -91,7 +91,7 @@ for (const dialect of dialects) {
     it('every record becomes the default practice’s, unchanged; a second practice can hold the same keys', async () => {
       const { o, before } = await mainDatabaseCopy();
       const result = await runMigrations(o.db, () => {});
-      expect(result.applied).toEqual(['0019_practice_ledger']);
+      expect(result.applied).toEqual(['0020_practice_ledger']);
 
       const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table('practice_records')} order by kind, key`.execute(o.db);
       expect(rows).toHaveLength(before.length);

@@ -14,6 +14,19 @@ import type { JobTables } from './tables/jobs.js';
 import type { NotificationTables } from './tables/notifications.js';
 import type { QboBudgetTables } from './tables/qbo-budget.js';
 import type { ScheduleTables } from './tables/schedules.js';
+import type { CompanyStatusTables } from './tables/company-status.js';
 
 export interface Database
-  extends MetaTables, AccountTables, PracticeTables, SettingsTables, ConnectionTables, SyncTables, HeldTables, NotificationTables, QboBudgetTables, JobTables, ScheduleTables {}
+  extends
+    MetaTables,
+    AccountTables,
+    PracticeTables,
+    SettingsTables,
+    ConnectionTables,
+    SyncTables,
+    HeldTables,
+    NotificationTables,
+    QboBudgetTables,
+    JobTables,
+    ScheduleTables,
+    CompanyStatusTables {}

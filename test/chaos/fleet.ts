@@ -3,8 +3,8 @@
  * with QBO's real limits (and, optionally, a per-request latency), N companies seeded in it, and one
  * product installation on PostgreSQL whose practice ledger is the small demo, connected to every
  * company through the real connection flow (authorize → consent → code exchange, tokens encrypted in
- * the database). One installation holds one practice ledger today, so every company receives that
- * ledger; each must end holding each of its records exactly once.
+ * the database). One installation holds one practice ledger today, so every company, each in a
+ * practice of its own, receives that ledger; each must end holding each of its records exactly once.
  *
  * Each company is readied as a bookkeeper would (test/sync/demo-setup.ts readyDemo: the whole demo
  * year exported, the unmapped mapped, the planted problems skipped), and its first preview is kept:
@@ -78,6 +78,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     for (let index = 0; index < opts.companies; index++) {
       const seeded = emu.control.seedCompany({ preset: 'au', name: `Fleet ${index + 1}` });
       const realmId = await connectCompany(app, emu, seeded.realmId);
+      // Each company is its own practice (issue 15): companies of one practice would share its ledger
+      // and overlap (each taking the whole of it), which the preview refuses.
+      await ownPractice(app, realmId, `fleet-${index + 1}`);
       const client = syncDepsFor(app.ctx, realmId, { env: {} }).client;
       // The small demo credits an invoice it also has paid in full (see demo-setup.ts).
       const plan = await readyDemo(app.ctx, client, realmId, { size: opts.size ?? 'small', direction: 'export', exportFrom, applyCredits: false });
@@ -117,6 +120,13 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     await emu.close();
     throw err;
   }
+}
+
+/** Moves a company into a practice of its own (made here: the fleet predates `qbo-connect practice create`). */
+async function ownPractice(app: App, realmId: string, practiceId: string): Promise<void> {
+  const db = app.ctx.db;
+  await db.insertInto('practices').values({ id: practiceId, name: practiceId, created_at: app.ctx.clock().toISOString(), created_by: 'fleet' }).execute();
+  await db.updateTable('connections').set({ practice_id: practiceId }).where('realm_id', '=', realmId).execute();
 }
 
 /** Records a plan has to create (not skipped, no error). */

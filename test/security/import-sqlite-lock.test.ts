@@ -56,7 +56,7 @@ describe('practice import on a SQLite file shared with another process', () => {
       try {
         other
           .prepare(
-            "insert into practice_records (id, kind, key, state, version, content_hash, content, created_at, updated_at) values ('x', 'office', 'OTHER', 'active', 1, 'h', '{}', 'now', 'now')",
+            "insert into practice_records (id, practice_id, kind, key, state, version, content_hash, content, created_at, updated_at) values ('x', 'default', 'office', 'OTHER', 'active', 1, 'h', '{}', 'now', 'now')",
           )
           .run();
       } catch (err) {

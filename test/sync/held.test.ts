@@ -26,6 +26,7 @@ import { createHttpApp } from '../../src/server/http.js';
 import { isUserFacing } from '../../src/user-facing-error.js';
 import { withConnectedEmulator } from '../helpers/connected-emulator.js';
 import { connectCompany } from '../helpers/emulator-company.js';
+import { setCompanyOffices } from '../../src/connect/company-scope.js';
 import { dialects } from '../helpers/db.js';
 import { signIn, WebClient } from '../helpers/web-client.js';
 import { readyDemo } from './demo-setup.js';
@@ -73,7 +74,9 @@ describe.each(dialects)('held records [%s]', (dialect) => {
       }
       return fetch(input, init);
     };
-    held = { db: ctx.db, clock: ctx.clock, logger: ctx.logger, client: qboClientFor(ctx, c.realmId, { fetch: racing }) };
+    // The listings and actions pass QBO's 500 requests a minute over the file: on the 62 s window the
+    // client's limiter idled ~55 s. The emulator enforces no limits, so a 1 s window (as deps) changes no request.
+    held = { db: ctx.db, clock: ctx.clock, logger: ctx.logger, client: qboClientFor(ctx, c.realmId, { fetch: racing, limits: { intervalMs: 1000 } }) };
     // Synced invoices no payment or credit note touches: each test takes its own.
     const touched = new Set([
       ...(await listRecords(ctx.db, 'default', 'payment', { limit: 5000 })).items.flatMap((p) => p.record.allocations.map((a) => a.invoiceNumber)),
@@ -209,6 +212,27 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     // Asked again with QBO's now-current SyncToken, it goes.
     await act('send-ours', key);
     expect((await read('Invoice', d.qboId))['TxnDate']).toBe(d.practiceDate);
+  }, 90_000);
+
+  it('send ours whose every answer QuickBooks loses: a refusal saying QBO may hold ours, nothing recorded, and the listing then tells the truth', async () => {
+    const key = take();
+    const d = await diverge(key);
+    // QBO stores the update and the answer never arrives, on every attempt the client makes.
+    c.emu.control.armFaults({ next: Array(12).fill('commit-then-drop'), appliesTo: 'writes' });
+    let r: Awaited<ReturnType<typeof refused>>;
+    try {
+      r = await refused(() => act('send-ours', key));
+    } finally {
+      c.emu.control.armFaults({ next: [] });
+    }
+    expect(r).toMatchObject({ code: 'held.outcome-unknown', status: 502 });
+    expect(r.message).toContain(`Invoice ${d.qboId}`);
+    expect(r.message).toContain('did not answer');
+    // No action is left claimed (a later action is not refused by a phantom), and none is recorded as done.
+    expect((await listHeld(held, c.realmId)).recent.filter((a) => a.recordId === key)).toEqual([]);
+    // QBO took it: the record is no longer held, as the refusal said it would be.
+    expect((await read('Invoice', d.qboId))['TxnDate']).toBe(d.practiceDate);
+    expect(await heldOne(key)).toBeUndefined();
   }, 90_000);
 
   it('re-link: refuses a missing Id, another type, a record linked elsewhere and the same record; links a live one; undo restores the old link', async () => {
@@ -434,6 +458,9 @@ describe.each(dialects)('held records [%s]', (dialect) => {
     // A second company connected here: company A's actions and held records are not its own.
     const companyB = c.emu.control.seedCompany({ preset: 'au', name: 'Other Books' });
     const realmB = await connectCompany(c.app, c.emu, companyB.realmId);
+    // It takes none of the practice's documents: two companies taking the whole ledger overlap, and
+    // company A's later syncs would be refused (issue 15, office routing).
+    await setCompanyOffices(c.app.ctx.db, { realmId: realmB, offices: [], actor: 'tester', clock: c.app.ctx.clock });
     const key = take();
     await diverge(key);
     const r = await act('keep-qbo', key);

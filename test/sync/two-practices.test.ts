@@ -54,6 +54,9 @@ describe.each(dialects)('two practices with the same record numbers, two compani
     expect((await connect(b, 'north')).state).toBe('connected');
     expect((await connect(third, 'north')).state).toBe('connected'); // a second company of one practice
     expect([await practiceOfRealm(ctx.db, a), await practiceOfRealm(ctx.db, b), await practiceOfRealm(ctx.db, third)]).toEqual(['default', 'north', 'north']);
+    // The practice's first company takes its whole ledger; the second none, until its offices are chosen (no overlap).
+    const offices = await ctx.db.selectFrom('connections').select(['realm_id', 'offices']).where('realm_id', 'in', [b, third]).execute();
+    expect(Object.fromEntries(offices.map((o) => [o.realm_id, o.offices]))).toEqual({ [b]: null, [third]: '[]' });
 
     // ---- two ledgers with the same numbers -------------------------------------------------------
     const from = new Date(clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);

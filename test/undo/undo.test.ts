@@ -171,7 +171,9 @@ describe('undo, then sync again with a corrected mapping', () => {
 
   it('leaves each document in QBO once as voided and once as sent again', async () => {
     const ctx = c.app.ctx;
-    const deps = syncDepsFor(ctx, c.realmId);
+    // Three syncs and an undo pass QBO's 500 requests a minute: with the 62 s window the client's
+    // limiter idled ~60 s here. The emulator enforces no limits, so a 1 s window changes no request.
+    const deps = syncDepsFor(ctx, c.realmId, { client: { limits: { intervalMs: 1000 } } });
     const from = new Date(ctx.clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
     await readyDemo(ctx, deps.client, c.realmId, { size: 'small', direction: 'export', exportFrom: from, applyCredits: false });
     const first = await sync(deps, { realmId: c.realmId, actor: 'tester' });

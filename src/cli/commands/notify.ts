@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { getNotificationSettings, listNotificationAudit, sendTestNotification, setNotificationSettings } from '../../connect/notify/index.js';
-import { userError } from '../context.js';
+import { practiceFrom, userError } from '../context.js';
 import { cliActor, showValue, withApp } from './settings.js';
 
 interface SetOptions {
@@ -47,7 +47,7 @@ export function registerNotify(program: Command): void {
     .option('--full-url', "print the webhook URL whole (its path is often the receiver's credential: mind the terminal and logs)")
     .action(async (opts: { json?: boolean; fullUrl?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const n = await getNotificationSettings(app.ctx.db, undefined, { masked: !opts.fullUrl });
+        const n = await getNotificationSettings(app.ctx.db, await practiceFrom(app, cmd), { masked: !opts.fullUrl });
         if (opts.json) {
           console.log(JSON.stringify({ ...n, smtpConfigured: !!app.ctx.config.smtpUrl }, null, 2));
           return;
@@ -68,7 +68,13 @@ export function registerNotify(program: Command): void {
     .action(async (opts: SetOptions, cmd: Command) => {
       const change = changeFromOptions(opts);
       await withApp(cmd, async (app) => {
-        const results = await setNotificationSettings(app.ctx.db, { change, actor: cliActor(), clock: app.ctx.clock, cipher: app.ctx.qbo.cipher });
+        const results = await setNotificationSettings(app.ctx.db, {
+          practiceId: await practiceFrom(app, cmd),
+          change,
+          actor: cliActor(),
+          clock: app.ctx.clock,
+          cipher: app.ctx.qbo.cipher,
+        });
         for (const r of results)
           console.log(r.changed ? `${r.field}: ${showValue(r.oldValue)} -> ${showValue(r.newValue)}` : `${r.field} is already ${showValue(r.newValue)}; nothing changed.`);
       });
@@ -90,7 +96,7 @@ export function registerNotify(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const rows = await listNotificationAudit(app.ctx.db);
+        const rows = await listNotificationAudit(app.ctx.db, { practiceId: await practiceFrom(app, cmd) });
         if (opts.json) {
           console.log(JSON.stringify({ audit: rows }, null, 2));
           return;

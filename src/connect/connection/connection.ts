@@ -169,7 +169,7 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
     // session (the CLI, which has server-side access) comes back wherever the browser lands.
     if (row.session_id !== null && row.session_id !== (sessionId ?? null)) throw refusal('connection.foreign-state');
     if (!(await store.consumeState(state, row.session_id))) throw refusal('connection.used-state');
-    // A state made before practices existed (migration 0019) was started in the default practice.
+    // A state made before practices existed (migration 0020) was started in the default practice.
     return row.practice_id ?? DEFAULT_PRACTICE_ID;
   }
 

@@ -104,9 +104,14 @@ export class ConnectionStore implements TokenStore {
       disconnected_reason: null,
       updated_at: now,
     };
+    // A practice's first company takes its whole ledger; a further one starts taking no documents
+    // (offices `[]`) until someone chooses its offices: two whole-ledger companies would overlap, and
+    // the preview would refuse both (connect/plan/office-routing.ts). A reconnect keeps its offices.
+    const practiceId = c.practiceId ?? 'default';
+    const others = await this.db.selectFrom('connections').select('realm_id').where('practice_id', '=', practiceId).where('realm_id', '!=', c.realmId).executeTakeFirst();
     await this.db
       .insertInto('connections')
-      .values({ ...row, lock_owner: null, lock_until: null, ...(c.practiceId ? { practice_id: c.practiceId } : {}) })
+      .values({ ...row, lock_owner: null, lock_until: null, practice_id: practiceId, offices: others ? '[]' : null })
       .onConflict((oc) => oc.column('realm_id').doUpdateSet(row))
       .execute();
   }

@@ -22,6 +22,7 @@ import crypto from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
 import { contentHash } from '../../hash.js';
+import { OutcomeUnknownError } from '../../qbo/fault.js';
 import { toCents } from '../../qbo/money.js';
 import { isQboFailure } from '../../qbo/reasons.js';
 import type { EntityName } from '../../qbo/wire-types.js';
@@ -310,8 +311,10 @@ async function sendOurs(deps: HeldDeps, input: ActInput, rec: HeldRecord, row: P
     returned = result!.value;
   } catch (err) {
     // Nothing was written (a refusal, or QBO's fault): the claim goes. An answer lost on the way
-    // leaves QBO maybe holding ours, which the next preview reads as agreed.
+    // leaves QBO maybe holding ours, which the next preview reads as agreed; the person is told so,
+    // in a sentence, never a server error.
     await dropClaim(deps.db, actionId);
+    if (err instanceof OutcomeUnknownError) throw refusal('held.outcome-unknown', { record: rec.label, entity, qboId, detail: err.message.slice(0, 200) });
     throw err;
   }
   const sentKeys = Object.keys(ours);

@@ -32,7 +32,8 @@ export type HeldReason =
   | 'held.sync-token-missing'
   | 'held.changed-since-shown'
   | 'held.already-resolved'
-  | 'held.undo-qbo-taken';
+  | 'held.undo-qbo-taken'
+  | 'held.outcome-unknown';
 
 export interface HeldContext {
   /** "invoice INV-1042" or its label. */
@@ -86,6 +87,8 @@ const sentences: Record<HeldReason, (c: HeldContext) => string> = {
   'held.already-resolved': (c) => `${c.record}: ${c.detail} (field id); nothing was done. \`qbo-connect held\` shows it as it is now.`,
   'held.undo-qbo-taken': (c) =>
     `Action ${String(c.actionId ?? '')} on ${c.record} cannot be undone: QuickBooks ${c.entity} ${c.qboId}, which it was linked to before, is now linked to ${c.detail}, and a QuickBooks record stands for one practice record only. Re-link or skip ${c.detail} first.`,
+  'held.outcome-unknown': (c) =>
+    `${c.record}: QuickBooks did not answer whether it took ours (${c.entity} ${c.qboId}, ${c.detail ?? 'no answer'}), so nothing was recorded here. Open the held records again: if QuickBooks now holds the practice's values the record is no longer held; if it is still held, nothing was written and you can choose again.`,
   'held.undo-unskipped': (c) => `Action ${String(c.actionId ?? '')} skipped ${c.record}, but it was added back since (field actionId); nothing to undo.`,
 };
 
@@ -109,6 +112,7 @@ const statuses: Partial<Record<HeldReason, RefusalStatus>> = {
   'held.changed-since-shown': 409,
   'held.already-resolved': 409,
   'held.undo-qbo-taken': 409,
+  'held.outcome-unknown': 502,
 };
 
 export function refusal(code: HeldReason, ctx: HeldContext = {}, field?: string): UserFacingError<HeldReason> {

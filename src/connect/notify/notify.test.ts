@@ -9,6 +9,7 @@
 import crypto from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPractice } from '../../practice/practices.js';
 import { createApp, type App } from '../../app.js';
 import { testConfig } from '../../../test/helpers/config.js';
 import { capturedLogger, closedPort, startHookReceiver, startSmtp, until } from '../../../test/helpers/notify-receivers.js';
@@ -40,8 +41,8 @@ async function appWith(smtpPort: number, logger = capturedLogger()) {
 }
 
 /** A sync of REALM whose preview fails (QuickBooks unreachable): a real run through run/sync.ts, closed `failed`. */
-async function failingSync(app: App) {
-  const deps = syncDepsFor(app.ctx, REALM, { actor: 'test' });
+async function failingSync(app: App, realmId = REALM) {
+  const deps = syncDepsFor(app.ctx, realmId, { actor: 'test' });
   return sync(
     {
       ...deps,
@@ -49,7 +50,7 @@ async function failingSync(app: App) {
         throw new Error('QuickBooks could not be reached (HTTP 503)');
       },
     },
-    { realmId: REALM, actor: 'test' },
+    { realmId, actor: 'test' },
   );
 }
 
@@ -98,6 +99,28 @@ describe('notifications (real SMTP server, real webhook receiver)', () => {
     expect(mail.text).toContain(`https://books.example.com/history/${result.runId}`);
     noSecret(mail.raw);
     noSecret(lines.join(''));
+  });
+
+  it("a company of another practice tells that practice's recipients only (issue 15)", async () => {
+    const NORTH_REALM = '9130350000000077';
+    await createPractice(app.ctx.db, { id: 'north', name: 'North Studio' }, 'tester', T0);
+    await app.ctx.qbo.connections.saveConnection({
+      realmId: NORTH_REALM,
+      companyName: 'North Studio Pty Ltd',
+      practiceId: 'north',
+      tokens: { accessToken: 'at-2', refreshToken: 'rt-2', accessExpiresAt: new Date(T0.getTime() + 3600_000), refreshExpiresAt: null, refreshHardExpiresAt: null },
+    });
+    await setNotificationSettings(app.ctx.db, {
+      practiceId: 'north',
+      change: { emails: ['nora@north.example'] },
+      actor: 'user:nora@north.example',
+      clock,
+      cipher: app.ctx.qbo.cipher,
+    });
+    const before = smtp.mails.length;
+    expect((await failingSync(app, NORTH_REALM)).status).toBe('failed');
+    await until(() => smtp.mails.length > before, 'the email');
+    expect(smtp.mails.slice(before).map((m) => [m.to, m.subject])).toEqual([[['nora@north.example'], 'Sync failed for North Studio Pty Ltd']]);
   });
 
   it('the webhook receives the event as JSON, signed with HMAC-SHA256 of the exact body', async () => {

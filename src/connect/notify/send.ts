@@ -8,6 +8,7 @@ import type { AppContext } from '../../context.js';
 import { DeliveryError, postWebhook, sendEmail } from './deliver.js';
 import { renderNotification, type NotificationEvent } from './events.js';
 import { refusal } from './reasons.js';
+import { DEFAULT_PRACTICE } from './model.js';
 import { getNotificationTargets } from './store.js';
 
 export type NotifyCtx = Pick<AppContext, 'db' | 'config' | 'logger' | 'clock' | 'qbo' | 'jobs'>;
@@ -32,8 +33,18 @@ export interface DeliveryOverrides {
   lookup?: (host: string) => Promise<string[]>;
 }
 
-async function channelsFor(ctx: NotifyCtx): Promise<Channel[]> {
-  const t = await getNotificationTargets(ctx.db, ctx.qbo.cipher);
+/**
+ * Whose recipients hear of an event: the practice of its company (issue 15: a practice's notices
+ * never reach another's people); an event of no company (a test) is the default practice's.
+ */
+async function practiceOfEvent(ctx: NotifyCtx, event: NotificationEvent): Promise<string> {
+  if (!('realmId' in event)) return DEFAULT_PRACTICE;
+  const row = await ctx.db.selectFrom('connections').select('practice_id').where('realm_id', '=', event.realmId).executeTakeFirst();
+  return row?.practice_id ?? DEFAULT_PRACTICE;
+}
+
+async function channelsFor(ctx: NotifyCtx, practiceId: string): Promise<Channel[]> {
+  const t = await getNotificationTargets(ctx.db, ctx.qbo.cipher, practiceId);
   const out: Channel[] = [];
   if (t.emails.length > 0) {
     if (ctx.config.smtpUrl) out.push('email');
@@ -45,7 +56,7 @@ async function channelsFor(ctx: NotifyCtx): Promise<Channel[]> {
 
 /** Delivers one channel now; throws a DeliveryError (the 'notify' task lets the queue retry it). */
 export async function deliverNow(ctx: NotifyCtx, payload: DeliveryPayload, overrides: DeliveryOverrides = {}): Promise<void> {
-  const t = await getNotificationTargets(ctx.db, ctx.qbo.cipher);
+  const t = await getNotificationTargets(ctx.db, ctx.qbo.cipher, await practiceOfEvent(ctx, payload.event));
   const message = renderNotification(payload.event, ctx.config.publicUrl, new Date(payload.at));
   if (payload.channel === 'email') {
     // Changed since it was queued: nobody left to tell is not a failure.
@@ -107,7 +118,7 @@ export async function notify(ctx: NotifyCtx, event: NotificationEvent, overrides
     }
     // The channels are sent side by side: the whole takes as long as the slowest one, not their sum.
     await Promise.all(
-      (await channelsFor(ctx)).map(async (channel) => {
+      (await channelsFor(ctx, await practiceOfEvent(ctx, withCompany))).map(async (channel) => {
         const payload: DeliveryPayload = { channel, event: withCompany, at };
         try {
           if (ctx.jobs) {

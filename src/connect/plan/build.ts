@@ -77,7 +77,8 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
   const skipOf = await skipLookup(db, realmId);
 
   // 1. The practice documents in the window, classified by what their links say.
-  const items = await loadDocuments(db, realmId, settings);
+  //    A practice with several companies: only the documents of this company's offices (office-routing.ts).
+  const { items, routed } = await loadDocuments(db, realmId, settings, practice.projects);
   const names = new NameRefs(practice, await linksOfKinds(db, realmId, ['contact', 'supplier', 'staff', 'project']), settings.invoices.incomeAccount !== 'fixed');
 
   // 2. QBO, in bulk: numbers of new documents, changes since the last sync, current copies.
@@ -87,7 +88,7 @@ export async function buildPlan(deps: PlanDeps, realmId: string, opts: BuildPlan
   // 3. Sales, payments and purchases mapped to rows (new credit notes with their applications);
   //    then the names and items they need, linked names changed here, and payments to import.
   const docs = documentRows(ctx, items, view, names, invoiceRef, skipOf);
-  const rows: PlanRow[] = [...docs.rows];
+  const rows: PlanRow[] = [...docs.rows, ...routed];
   const linkedName = names.linkedName();
   rows.push(...(await nameRows(ctx, snap, names.needs, linkedName)));
   rows.push(...(await nameUpdateRows(db, ctx, snap, names.links)));

@@ -69,7 +69,7 @@ function documentRow(ctx: MapContext, it: DocItem, view: QboView, names: NameRef
     return { row };
   }
   const qboNow = link ? view.current.get(`${entity}:${link.qbo_id}`) : undefined;
-  const issues: Issue[] = [];
+  const issues: Issue[] = [...(it.notes ?? [])];
 
   if (it.status === 'synced') {
     // Already in QBO and unchanged here; shown only when QBO changed it since (never overwritten).

@@ -11,6 +11,9 @@ import type { Db } from '../../store/db.js';
 import type { Settings } from '../settings/model.js';
 import { linksByKey, type Link } from '../links.js';
 import { practiceOfRealm } from '../realm.js';
+import type { StoredRecord } from '../../practice/store.js';
+import type { Issue, PlanRow } from './types.js';
+import { routeDocuments } from './office-routing.js';
 
 export type DocStatus = 'new' | 'update' | 'void' | 'synced';
 
@@ -21,6 +24,8 @@ export interface DocItem {
   link?: Link | undefined;
   status: DocStatus;
   label: string;
+  /** Said on the document's row whatever it becomes (office-routing.ts: linked here, its project's office now another company's). */
+  notes?: Issue[];
 }
 
 /** "credit note CN-7 (Harbour Trust)": how sentences name a document. */
@@ -39,8 +44,13 @@ export const dateOf = (it: DocItem): string => (it.doc.stored.record as { date: 
 /** The invoice a credit note names, if any. */
 export const creditedInvoice = (it: DocItem): string | null => (it.doc.stored.record as { invoiceNumber?: string | null }).invoiceNumber ?? null;
 
-/** The company's practice's documents in the window, in kind order (invoices, credit notes, payments, bills, staff expenses). */
-export async function loadDocuments(db: Db, realmId: string, settings: Settings): Promise<DocItem[]> {
+/**
+ * The documents of the company's practice in the window this company takes, in kind order
+ * (invoices, credit notes, payments, bills, staff expenses); and `routed`: the rows of documents it
+ * does not send because of the practice's companies and their offices (plan/office-routing.ts),
+ * each with its error or warning.
+ */
+export async function loadDocuments(db: Db, realmId: string, settings: Settings, projects: Map<string, StoredRecord<'project'>>): Promise<{ items: DocItem[]; routed: PlanRow[] }> {
   const ef = settings.general.exportFrom;
   const practiceId = await practiceOfRealm(db, realmId);
   const load = async <K extends DocumentKind>(kind: K, from: string, on: boolean) => (on ? await listDocumentsForExport(db, practiceId, { kind, fromDate: from }) : []);
@@ -69,7 +79,8 @@ export async function loadDocuments(db: Db, realmId: string, settings: Settings)
       if (status) items.push({ kind, doc, link, status, label: docLabel(kind, doc) });
     }
   }
-  return items;
+  const routed = await routeDocuments(db, realmId, items, projects);
+  return { items: routed.items, routed: routed.rows };
 }
 
 /** What a document's link says is to be done; null when nothing is. */

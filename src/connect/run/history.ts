@@ -37,6 +37,32 @@ export function problemsMessage(runId: string, failed: number, held: number, hel
   return `Nothing failed; ${errorsPart}${forReview ? `; ${reviewPart(forReview)}` : ''}; ${why}`;
 }
 
+/**
+ * How many of a run's held rows were held because of errors in the preview (a scheduled `sync-ready`
+ * run, hold-errors.ts), read from its end-of-sync message as heldOnly reads it (problemsMessage names
+ * them); 0 for a run whose message does not.
+ */
+export function heldForErrorsOf(run: { held: number; message: string | null }): number {
+  const m = /(?:^Nothing failed; |failed; )(\d+) record\(s\) held because of errors in the preview/.exec(run.message ?? '');
+  return m ? Math.min(Number(m[1]), run.held) : 0;
+}
+
+/** The codes of rows held because of errors in the preview (hold-errors.ts), not for a person's review. */
+export const heldForErrorCodes = ['run.held-plan-error', 'run.held-needs-error-row'] as const;
+
+/** A run's rows held because of errors, each with its sentence (it names the record, its error and what to do), oldest first. */
+export async function heldForErrorRecords(db: Db, runId: string, limit = 50): Promise<{ label: string; message: string | null }[]> {
+  return db
+    .selectFrom('run_records')
+    .select(['label', 'message'])
+    .where('run_id', '=', runId)
+    .where('status', '=', 'held')
+    .where('code', 'in', [...heldForErrorCodes])
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
 /** A run's status as people read it (CLI and web): `failed` with only held rows reads "succeeded with N held". */
 export function runStatusWords(run: { status: string; failed: number; held: number; message: string | null }): string {
   // Queued: added to the company's job queue, not yet started by a worker (jobs/enqueue-sync.ts).

@@ -12,6 +12,7 @@ import { syncDepsFor } from '../../connect/run/deps.js';
 import { previewUndo, undoRun, type UndoDeps } from '../../connect/undo/index.js';
 import { apiTokenAuth, requireRole, type AuthEnv } from '../auth/api-token.js';
 import { resolveKnownRealm } from './known-realm.js';
+import { qboRefusal } from '../../connect/reasons.js';
 
 type Ctx = Context<AuthEnv>;
 
@@ -27,14 +28,20 @@ export function undoApi(ctx: AppContext, opts: UndoApiOptions = {}): Hono<AuthEn
 
   api.get('/:runId', requireRole('bookkeeper'), async (c) => {
     const realmId = await realm(c);
-    const preview = await previewUndo(depsFor(realmId, `user:${c.get('user').email}`), realmId, c.req.param('runId'));
+    // QuickBooks not answering is a refusal to say (502), not a 500, as the preview's API does.
+    const preview = await previewUndo(depsFor(realmId, `user:${c.get('user').email}`), realmId, c.req.param('runId')).catch((err: unknown) => {
+      throw qboRefusal(err, 'the undo preview') ?? err;
+    });
     return c.json({ preview });
   });
 
   api.post('/:runId', requireRole('bookkeeper'), async (c) => {
     const realmId = await realm(c);
     const actor = `user:${c.get('user').email}`;
-    const r = await undoRun(depsFor(realmId, actor), { realmId, runId: c.req.param('runId'), actor });
+    // The undo's run, if one was opened, records where it stopped (undo/run.ts).
+    const r = await undoRun(depsFor(realmId, actor), { realmId, runId: c.req.param('runId'), actor }).catch((err: unknown) => {
+      throw qboRefusal(err, 'the undo') ?? err;
+    });
     const { records, settings: _settings, ...run } = r.summary;
     return c.json({ realmId, undoRunId: r.undoRunId, status: r.status, message: r.message, run, records });
   });

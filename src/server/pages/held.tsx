@@ -14,6 +14,7 @@ import { currentUser } from '../web/session.js';
 import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 import { qboClientFor } from '../../connect/connection/qbo-client.js';
 import { qboRefusal } from '../../connect/reasons.js';
+import { QboUnavailableError } from '../../qbo/fault.js';
 import { actOnHeld, listHeld, undoHeldAction, type HeldDeps, type HeldRecord, type HeldView } from '../../connect/held/index.js';
 import { actorOf, notConnectedPage, str, webRealm, when, who } from './work-common.js';
 import { heldAnchor } from '../../connect/reconcile/index.js';
@@ -88,19 +89,25 @@ function HeldCard(props: { h: HeldRecord; csrf: string; canAct: boolean }) {
   );
 }
 
-async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | 'error'; text: string }, status: 200 | RefusalStatus = 200) {
+/**
+ * The page, after `notice`. `askQbo: false` when the action just failed because QuickBooks did not
+ * answer: asking again for the list would only make the person wait a second time for the same answer.
+ */
+async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | 'error'; text: string }, status: 200 | RefusalStatus = 200, askQbo = true) {
   const realmId = await webRealm(deps.ctx);
   if (!realmId) return notConnectedPage(c, 'Held records');
   const canAct = roleAtLeast(currentUser(c), 'bookkeeper');
   const csrf = c.get('csrfToken');
   let view: HeldView | undefined;
   let failed: string | undefined;
-  try {
-    view = await listHeld(heldDeps(deps, realmId), realmId, actorOf(c));
-  } catch (err) {
-    const r = qboRefusal(err, 'the held records');
-    if (!r) throw err;
-    failed = r.message;
+  if (askQbo) {
+    try {
+      view = await listHeld(heldDeps(deps, realmId), realmId, actorOf(c));
+    } catch (err) {
+      const r = qboRefusal(err, 'the held records');
+      if (!r) throw err;
+      failed = r.message;
+    }
   }
   return renderPage(c, {
     title: 'Held records',
@@ -110,6 +117,11 @@ async function show(c: Context<WebEnv>, deps: WebDeps, notice?: { kind: 'ok' | '
         <h1>Held records</h1>
         {notice ? <Notice kind={notice.kind}>{notice.text}</Notice> : null}
         {failed ? <Notice kind="error">{failed}</Notice> : null}
+        {askQbo ? null : (
+          <p>
+            The held records are listed once QuickBooks answers: <a href="/held">show them again</a>.
+          </p>
+        )}
         <p>These records are not sent until someone decides which side is right. Each action is recorded with who took it, and can be undone until the next sync.</p>
         {view && view.held.length === 0 ? <p>Nothing is held.</p> : null}
         {view?.held.map((h) => (
@@ -180,9 +192,15 @@ export const heldPage: WebPage = {
         const r = await f(realmId, body);
         return show(c, deps, { kind: 'ok', text: r.message });
       } catch (err) {
-        const refused = isUserFacing(err) ? err : qboRefusal(err, 'the held record');
-        if (refused) return show(c, deps, { kind: 'error', text: refused.message }, refused.status);
-        throw err;
+        if (isUserFacing(err)) return show(c, deps, { kind: 'error', text: err.message }, err.status);
+        const refused = qboRefusal(err, 'the held record');
+        if (!refused) throw err;
+        // No answer from QuickBooks (qbo/client.ts: unreachable, or retries spent with no write left
+        // uncertain): nothing was done and the record stays held — connect/held/actions.ts changes
+        // what is stored only after QBO answered. The list would be asked of the same silent QBO.
+        if (err instanceof QboUnavailableError)
+          return show(c, deps, { kind: 'error', text: `${refused.message} Nothing was changed: the record is still held.` }, refused.status, false);
+        return show(c, deps, { kind: 'error', text: refused.message }, refused.status);
       }
     };
     app.post('/held/act', pageRole('bookkeeper'), (c) =>

@@ -10,6 +10,7 @@ import { roleAtLeast } from '../web/env.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { syncDepsFor } from '../../connect/run/deps.js';
+import { qboRefusal } from '../../connect/reasons.js';
 import { createdBy, previewUndo, undoRun, type UndoPreview } from '../../connect/undo/index.js';
 import { getRun, heldOnly, listRuns, undoCountsText } from '../../connect/run/history.js';
 import { isUserFacing } from '../../user-facing-error.js';
@@ -244,7 +245,9 @@ async function undoPreviewPage(c: Context<WebEnv>, deps: WebDeps, error?: { mess
   try {
     preview = await previewUndo(syncDepsFor(deps.ctx, realmId, { actor: actorOf(c) }), realmId, runId);
   } catch (err) {
-    if (isUserFacing(err)) return renderPage(c, { title: 'Undo a sync', status: err.status, body: <Notice kind="error">{err.message}</Notice> });
+    // QuickBooks not answering is said (502), not a 500: the preview reads QBO now.
+    const refused = isUserFacing(err) ? err : qboRefusal(err, 'the undo preview');
+    if (refused) return renderPage(c, { title: 'Undo a sync', status: refused.status, body: <Notice kind="error">{refused.message}</Notice> });
     throw err;
   }
   const writes = preview.counts.void + preview.counts.delete + preview.counts.inactivate;
@@ -304,6 +307,14 @@ export const historyPage: WebPage = {
         return c.redirect(`/history/${encodeURIComponent(r.undoRunId)}`, 303);
       } catch (err) {
         if (isUserFacing(err)) return undoPreviewPage(c, deps, { message: err.message, status: err.status });
+        // The undo's run, if one was opened, records where it stopped; the preview would ask the same silent QBO.
+        const refused = qboRefusal(err, 'the undo');
+        if (refused)
+          return renderPage(c, {
+            title: 'Undo a sync',
+            status: refused.status,
+            body: <Notice kind="error">{refused.message} History lists the undo's run and what it did before it stopped.</Notice>,
+          });
         throw err;
       }
     });

@@ -15,11 +15,14 @@ import { heldPage } from './held.js';
 import { settingsPage } from './settings.js';
 import { notificationsPage } from './notifications.js';
 import { schedulePage } from './schedule.js';
+import { officesPage } from './offices.js';
 import { practicePage } from './practice.js';
 import { reconciliationPage } from './reconciliation.js';
+import { firmPage } from './firm.js';
 
 export const pages: WebPage[] = [
   signInPage,
+  firmPage,
   connectionPage,
   usersPage,
   accountPage,
@@ -32,5 +35,6 @@ export const pages: WebPage[] = [
   settingsPage,
   notificationsPage,
   schedulePage,
+  officesPage,
   practicePage,
 ];

@@ -10,6 +10,7 @@ import { roleAtLeast } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
+import { practiceOf } from '../practice-scope.js';
 import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 import { getNotificationSettings, listNotificationAudit, sendTestNotification, setNotificationSettings } from '../../connect/notify/index.js';
 import { actorOf, str, when } from './work-common.js';
@@ -24,8 +25,8 @@ type Typed = { emails: string; webhookUrl: string };
 async function show(c: Context<WebEnv>, deps: WebDeps, flash?: Flash, status: 200 | RefusalStatus = 200, typed?: Typed) {
   const admin = roleAtLeast(currentUser(c), 'administrator');
   // Only an administrator sees the webhook URL whole: its path is often the receiver's credential.
-  const n = await getNotificationSettings(deps.ctx.db, undefined, { masked: !admin });
-  const audit = await listNotificationAudit(deps.ctx.db, { limit: 20 });
+  const n = await getNotificationSettings(deps.ctx.db, practiceOf(c), { masked: !admin });
+  const audit = await listNotificationAudit(deps.ctx.db, { practiceId: practiceOf(c), limit: 20 });
   const csrf = c.get('csrfToken');
   const smtp = !!deps.ctx.config.smtpUrl;
   const saved = c.req.query('saved');
@@ -133,7 +134,13 @@ export const notificationsPage: WebPage = {
     app.post('/settings/notifications', pageRole('administrator'), async (c) => {
       const body = await c.req.parseBody();
       try {
-        const results = await setNotificationSettings(deps.ctx.db, { change: changeFromForm(body), actor: actorOf(c), clock: deps.ctx.clock, cipher: deps.ctx.qbo.cipher });
+        const results = await setNotificationSettings(deps.ctx.db, {
+          practiceId: practiceOf(c),
+          change: changeFromForm(body),
+          actor: actorOf(c),
+          clock: deps.ctx.clock,
+          cipher: deps.ctx.qbo.cipher,
+        });
         return c.redirect(`/settings/notifications?saved=${results.some((r) => r.changed) ? 1 : 0}`, 303);
       } catch (err) {
         if (isUserFacing(err)) return show(c, deps, { kind: 'error', text: err.message }, err.status, { emails: str(body.emails), webhookUrl: str(body.webhookUrl) });

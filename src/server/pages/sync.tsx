@@ -10,7 +10,7 @@ import { roleAtLeast } from '../web/env.js';
 import { CsrfField, Notice, renderPage } from '../web/layout.js';
 import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
-import { getRun, heldOnly, latestRun, type RunSummary } from '../../connect/run/history.js';
+import { getRun, heldForErrorRecords, heldForErrorsOf, heldOnly, latestRun, type RunSummary } from '../../connect/run/history.js';
 import { actorName, localWhen } from '../../connect/run/reasons.js';
 import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 import { enqueueSync } from '../../jobs/enqueue-sync.js';
@@ -25,14 +25,52 @@ const statusText: Record<string, string> = {
   interrupted: 'Interrupted',
 };
 
-/** The status as the web pages say it; given the run, a run with only held rows reads "Finished with N held for review". */
+/**
+ * The status as the web pages say it; given the run, a run with only held rows reads "Finished with N
+ * held for review" — or, for rows a scheduled `sync-ready` run held because of their errors, "held
+ * because of errors": those wait for a fix in the practice, not for a person's review (issue 16).
+ */
 export function runStatusText(status: string, run?: { failed: number; held: number; message: string | null }): string {
-  if (run && heldOnly({ ...run, status })) return `Finished with ${run.held} held for review`;
+  if (run && heldOnly({ ...run, status })) return `Finished with ${heldWords(run)}`;
   return statusText[status] ?? status;
 }
 
+/** "N held for review", "N held because of errors", or both parts. */
+function heldWords(run: { held: number; message: string | null }): string {
+  const forErrors = heldForErrorsOf(run);
+  const forReview = run.held - forErrors;
+  if (!forErrors) return `${run.held} held for review`;
+  return forReview ? `${run.held} held: ${forErrors} because of errors, ${forReview} for review` : `${forErrors} held because of errors`;
+}
+
+/** The rows held because of their errors, each with its sentence (the record, its error, what to do). */
+function HeldForErrors({ rows, count, runId }: { rows: { label: string; message: string | null }[]; count: number; runId: string }) {
+  return (
+    <section aria-labelledby="held-errors-title">
+      <h3 id="held-errors-title">Held because of their errors ({count})</h3>
+      <p>
+        Not sent: each has an error in the <a href="/preview">preview</a>. Fix it in the practice system, or skip it on the preview; the next sync sends it. These are not decided
+        on the Held records page.
+      </p>
+      <ul>
+        {rows.map((r) => (
+          <li>{r.message ?? r.label}</li>
+        ))}
+      </ul>
+      {count > rows.length ? (
+        <p>
+          And {count - rows.length} more: <a href={`/history/${encodeURIComponent(runId)}`}>the run in the history</a> lists them all.
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+/** Rows held because of errors listed on the page; the history lists every one. */
+const HELD_SHOWN = 20;
+
 /** The progress fragment: polls itself while the run is going. */
-export function ProgressView({ run }: { run: RunSummary }) {
+export function ProgressView({ run, heldForErrors = [] }: { run: RunSummary; heldForErrors?: { label: string; message: string | null }[] }) {
   const running = run.status === 'running' || run.status === 'queued';
   const { done, total, group } = run.progress;
   const url = `/sync/runs/${encodeURIComponent(run.id)}/progress`;
@@ -67,6 +105,8 @@ export function ProgressView({ run }: { run: RunSummary }) {
   const value = run.status === 'succeeded' ? max : Math.min(done, max);
   const held = heldOnly(run);
   const bad = run.status !== 'succeeded' && !held;
+  const forErrors = heldForErrorsOf(run);
+  const forReview = run.held - forErrors;
   return (
     <div id="sync-progress" class="sync-progress" role="status">
       <label for="sync-bar">
@@ -77,9 +117,15 @@ export function ProgressView({ run }: { run: RunSummary }) {
         <p>
           {run.status === 'succeeded' ? 'The sync finished. ' : ''}
           {run.created} created, {run.adopted} linked to existing records, {run.updated} updated, {run.voided} voided, {run.imported} imported, <strong>{run.failed} failed</strong>
-          , {run.held} held for review.
+          , {forErrors ? `${forErrors} held because of their errors${forReview ? `, ${forReview} held for review` : ''}` : `${run.held} held for review`}.
         </p>
         {run.message ? <p>{run.message}</p> : null}
+        {forErrors ? <HeldForErrors rows={heldForErrors} count={forErrors} runId={run.id} /> : null}
+        {forErrors && forReview ? (
+          <p>
+            Held for review ({forReview}): changed in QuickBooks too, or a write still to settle; decide on the <a href="/held">Held records</a> page.
+          </p>
+        ) : null}
         <p>
           <a href={`/history/${encodeURIComponent(run.id)}`}>See this run in the history</a>
         </p>
@@ -107,6 +153,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; e
   const latest = run && !opts.runId ? run : await latestRun(deps.ctx.db, realmId, { now: deps.ctx.clock() });
   const busy = latest?.status === 'running' || latest?.status === 'queued' ? latest : undefined;
   const csrf = c.get('csrfToken');
+  const heldRows = run && heldForErrorsOf(run) ? await heldForErrorRecords(deps.ctx.db, run.id, HELD_SHOWN) : [];
   return renderPage(c, {
     title: 'Sync',
     status: opts.status ?? 200,
@@ -135,7 +182,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, opts: { runId?: string; e
         {run ? (
           <section aria-labelledby="run-title">
             <h2 id="run-title">{opts.runId ? 'This sync' : 'The last sync'}</h2>
-            <ProgressView run={run} />
+            <ProgressView run={run} heldForErrors={heldRows} />
           </section>
         ) : (
           <p>No sync has run yet.</p>
@@ -152,7 +199,9 @@ export const syncPage: WebPage = {
     app.get('/sync/runs/:id', (c) => show(c, deps, { runId: c.req.param('id') }));
     app.get('/sync/runs/:id/progress', async (c) => {
       try {
-        return c.html(<ProgressView run={await getRun(deps.ctx.db, c.req.param('id'), { now: deps.ctx.clock() })} />);
+        const run = await getRun(deps.ctx.db, c.req.param('id'), { now: deps.ctx.clock() });
+        const heldRows = heldForErrorsOf(run) ? await heldForErrorRecords(deps.ctx.db, run.id, HELD_SHOWN) : [];
+        return c.html(<ProgressView run={run} heldForErrors={heldRows} />);
       } catch (err) {
         if (isUserFacing(err)) return c.html(<Notice kind="error">{err.message}</Notice>, err.status);
         throw err;

@@ -24,7 +24,8 @@ import * as m0015 from './0015_qbo_budget.js';
 import * as m0016 from './0016_local_jobs.js';
 import * as m0017 from './0017_schedules.js';
 import * as m0018 from './0018_practices.js';
-import * as m0019 from './0019_practice_ledger.js';
+import * as m0019 from './0019_company_status.js';
+import * as m0020 from './0020_practice_ledger.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_meta': m0001,
@@ -45,5 +46,6 @@ export const migrations: Record<string, Migration> = {
   '0016_local_jobs': m0016,
   '0017_schedules': m0017,
   '0018_practices': m0018,
-  '0019_practice_ledger': m0019,
+  '0019_company_status': m0019,
+  '0020_practice_ledger': m0020,
 };

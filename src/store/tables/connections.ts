@@ -33,7 +33,7 @@ export interface ConnectionTables {
     expires_at: string;
     used_at: string | null;
     session_id: string | null;
-    /** The practice that started the connection (migration 0019); null on an older state: the default practice. */
+    /** The practice that started the connection (migration 0020); null on an older state: the default practice. */
     practice_id: string | null;
   };
 }

@@ -18,7 +18,7 @@ export interface PracticeTables {
   practice_records: {
     /** Internal id (UUID); stable for the life of the record. */
     id: string;
-    /** The practice whose ledger holds the record (migration 0019); every query names it (practice/store.ts `records`). */
+    /** The practice whose ledger holds the record (migration 0020); every query names it (practice/store.ts `recordsOf`). */
     practice_id: string;
     /** Record kind: office, staff, contact, project, cost-centre, … invoice, credit-note, payment, bill, staff-expense. */
     kind: string;
