@@ -19,6 +19,7 @@ import { createConnectionService } from '../src/connect/connection/connection.js
 import { refreshCompanyStatus } from '../src/connect/overview/index.js';
 import { qboClientFor } from '../src/connect/connection/qbo-client.js';
 import { startEmulator, type RunningEmulator } from '../src/emulator/run/server.js';
+import { setSetting } from '../src/connect/settings/store.js';
 import { loadDemoPractice } from '../src/practice/demo.js';
 import { createPractice, DEFAULT_PRACTICE_ID } from '../src/practice/practices.js';
 import { benchPostgres } from './postgres.js';
@@ -68,6 +69,10 @@ async function install(url: string, emu: RunningEmulator, count: number): Promis
       const status = await svc.completeConnect({ ...q, actor: 'bench' });
       if (status.state !== 'connected' || q.realmId !== company.realmId) throw new Error(`could not connect ${company.realmId} to ${practiceId}: ${status.message}`);
       realms.push(company.realmId);
+      // The whole demo year, not only this month (the default export-from): a preview of every document.
+      const from = new Date(clock().getTime() - 400 * 86_400_000).toISOString().slice(0, 10);
+      for (const k of ['invoices', 'creditNotes', 'payments', 'bills', 'staffExpenses'])
+        await setSetting(db, { realmId: company.realmId, path: `general.exportFrom.${k}`, value: from, actor: 'bench', clock });
       // The overview's figures, as the hourly company-status job takes them.
       await refreshCompanyStatus({ db, clock, logger, client: qboClientFor(app.ctx, company.realmId, { limits: { intervalMs: 1000 } }) }, company.realmId);
     }

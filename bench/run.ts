@@ -372,7 +372,7 @@ if (practices) {
   const first = models[0] ?? 'request';
   const p = practices;
   lines.push({
-    measure: `6. many practices in one installation (PostgreSQL, ${p.practices} practices × the small demo, a company each; one process serving them; setup ${p.setupSeconds} s)`,
+    measure: `6. many practices in one installation (PostgreSQL, ${p.practices} practices × the small demo's year, a company each; one process serving them; no latency, limits off: the product's own work; setup ${p.setupSeconds} s)`,
     values: {},
   });
   lines.push({
