@@ -9,6 +9,7 @@
  *   options: --time-scale 1  --latency-ms 100  --models request,item  --baseline-slice 10
  *            --no-scale  --no-sync  --no-baseline
  *            --no-throughput  --throughput-companies 40  --throughput-workers 1,2,4  --throughput-concurrency 10
+ *            --no-practices  --practices 200  (many practices in one installation, bench/practices-scale.ts)
  *
  * Worker throughput (bench/worker-throughput.ts) runs worker processes on PostgreSQL (DATABASE_URL's
  * server, or an embedded one) at real time and the given latency, whatever --time-scale says.
@@ -35,6 +36,7 @@ import { ceilingRatio, leastMinutes, round, type BatchMetering } from './ceiling
 import { planAtScale, type PlanScaleResult } from './plan-scale.js';
 import { companyStats, freshMinute, readyDemo, startStack, type StackOptions } from './setup.js';
 import { workerThroughput, type ThroughputResult } from './worker-throughput.js';
+import { practicesAtScale, type PracticesScaleResult } from './practices-scale.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,6 +52,8 @@ const { values: args } = parseArgs({
     'throughput-companies': { type: 'string', default: '40' },
     'throughput-workers': { type: 'string', default: '1,2,4' },
     'throughput-concurrency': { type: 'string', default: '10' },
+    'no-practices': { type: 'boolean', default: false },
+    practices: { type: 'string', default: '200' },
   },
 });
 const timeScale = Number(args['time-scale']);
@@ -59,6 +63,7 @@ const models = (args['no-sync'] ? [] : args.models!.split(',').map((m) => m.trim
 const throughputCompanies = Number(args['throughput-companies']);
 const throughputWorkers = args['throughput-workers']!.split(',').map((w) => Number(w.trim()));
 const throughputConcurrency = Number(args['throughput-concurrency']);
+const practiceCount = Number(args.practices);
 const wholePositive = (n: number) => Number.isInteger(n) && n >= 1;
 if (
   !(timeScale > 0) ||
@@ -67,10 +72,11 @@ if (
   models.some((m) => m !== 'request' && m !== 'item') ||
   !wholePositive(throughputCompanies) ||
   !throughputWorkers.every(wholePositive) ||
-  !wholePositive(throughputConcurrency)
+  !wholePositive(throughputConcurrency) ||
+  !wholePositive(practiceCount)
 ) {
   console.error(
-    'usage: npm run bench -- [--quick] [--time-scale N>0] [--latency-ms N>=0] [--models request,item] [--baseline-slice N>=1] [--no-scale] [--no-sync] [--no-baseline] [--no-throughput] [--throughput-companies N] [--throughput-workers 1,2,4] [--throughput-concurrency N]',
+    'usage: npm run bench -- [--quick] [--time-scale N>0] [--latency-ms N>=0] [--models request,item] [--baseline-slice N>=1] [--no-scale] [--no-sync] [--no-baseline] [--no-throughput] [--throughput-companies N] [--throughput-workers 1,2,4] [--throughput-concurrency N] [--no-practices] [--practices N]',
   );
   process.exit(2);
 }
@@ -249,6 +255,14 @@ if (!args['no-throughput']) {
   });
 }
 
+// Many practices in one installation (issue 15): PostgreSQL, latency 0 and no limits (the product's own work).
+let practices: PracticesScaleResult | undefined;
+if (!args['no-practices']) {
+  const n = args.quick ? Math.min(practiceCount, 20) : practiceCount;
+  log(`practices at scale: ${n} practices × the small demo, each with its own company, on PostgreSQL`);
+  practices = await practicesAtScale({ practices: n, repeat: 7 });
+}
+
 // ---- the table -----------------------------------------------------------------------------------
 const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 type Line = { measure: string; values: Record<string, string>; target?: string; verdict?: string };
@@ -354,6 +368,31 @@ if (throughput) {
     });
 }
 
+if (practices) {
+  const first = models[0] ?? 'request';
+  const p = practices;
+  lines.push({
+    measure: `6. many practices in one installation (PostgreSQL, ${p.practices} practices × the small demo's year, a company each; one process serving them; no latency, limits off: the product's own work; setup ${p.setupSeconds} s)`,
+    values: {},
+  });
+  lines.push({
+    measure: `   firm overview page, ${p.many.companiesShown} companies: median of 7 renders (max)`,
+    values: { [first]: `${p.many.overviewMedianMs} ms (${p.many.overviewMaxMs} ms)` },
+    target: '< 300 ms',
+    verdict: pass(p.many.overviewMedianMs < 300 && p.many.companiesShown === p.practices),
+  });
+  lines.push({
+    measure: `   one practice's preview (${p.many.previewRows} rows), median of 7: with ${p.practices} practices vs alone`,
+    values: { [first]: `${p.many.previewMedianMs} ms vs ${p.single.previewMedianMs} ms (×${p.previewRatio})` },
+    target: 'within 10%',
+    verdict: pass(p.previewRatio <= 1.1),
+  });
+  lines.push({
+    measure: `   the process serving them: RSS after the overview and ${p.practices} previews (peak); one practice alone`,
+    values: { [first]: `${p.many.rssAtEndMb} MB (peak ${p.many.maxRssMb} MB); alone ${p.single.rssAtEndMb} MB (peak ${p.single.maxRssMb} MB)` },
+  });
+}
+
 const columns: BatchMetering[] = models.length ? models : ['request'];
 const header = ['measure', ...columns.map((m) => (m === 'request' ? 'batch counts once' : 'every operation counts')), 'target', 'result'];
 const table = [
@@ -379,11 +418,11 @@ if (baseline?.slice)
 const out = path.resolve(import.meta.dirname, 'results');
 fs.mkdirSync(out, { recursive: true });
 // A run of some sections only is named after them, so it never overwrites a whole run's figures.
-const sections = [models.length ? 'sync' : '', scale ? 'scale' : '', throughput ? 'throughput' : ''].filter(Boolean);
-const partial = sections.length < 3 || args['no-baseline'] ? `-${sections.join('-') || 'none'}` : '';
+const sections = [models.length ? 'sync' : '', scale ? 'scale' : '', throughput ? 'throughput' : '', practices ? 'practices' : ''].filter(Boolean);
+const partial = sections.length < 4 || args['no-baseline'] ? `-${sections.join('-') || 'none'}` : '';
 const file = path.join(out, `${date}${args.quick ? '-quick' : ''}${partial}${timeScale === 1 ? '' : `-scale${timeScale}`}.json`);
 fs.writeFileSync(
   file,
-  `${JSON.stringify({ at: new Date().toISOString(), command, node: process.version, fidelity: 'strict', timeScale, latencyMs, syncSize, scaleSize, baselineSlice: baseline?.slice ?? null, load: { start: loadAtStart, end: loadAtEnd }, wallSeconds: totalSeconds, models: perModel, planAtScale: scale ?? null, workerThroughput: throughput ?? null, table }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), command, node: process.version, fidelity: 'strict', timeScale, latencyMs, syncSize, scaleSize, baselineSlice: baseline?.slice ?? null, load: { start: loadAtStart, end: loadAtEnd }, wallSeconds: totalSeconds, models: perModel, planAtScale: scale ?? null, workerThroughput: throughput ?? null, practicesAtScale: practices ?? null, table }, null, 2)}\n`,
 );
 console.log(`written ${path.relative(process.cwd(), file)}`);
