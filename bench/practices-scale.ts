@@ -54,7 +54,7 @@ async function install(url: string, emu: RunningEmulator, count: number): Promis
   const app = await createApp(config);
   try {
     const { db, clock, logger } = app.ctx;
-    await createUser(db, { email: 'owner@example.com', name: 'Owner', role: 'administrator', passwordHash: await hashPassword(PASSWORD) });
+    await createUser(db, { email: 'owner@example.com', name: 'Owner', role: 'administrator', owner: true, passwordHash: await hashPassword(PASSWORD) });
     const svc = createConnectionService({ db, config: app.ctx.config, logger, clock });
     const realms: string[] = [];
     for (let i = 0; i < count; i++) {
