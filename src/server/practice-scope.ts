@@ -128,51 +128,6 @@ async function carryPrefix(c: Context, practiceId: string): Promise<void> {
   );
 }
 
-/** Routes that name a run (sync, history, undo) or a held-record action by its id in the path. */
-const RUN_IN_PATH = [/^\/sync\/runs\/([^/]+)/, /^\/history\/([^/]+)/, /^\/api\/v1\/sync\/runs\/([^/]+)/, /^\/api\/v1\/history\/([^/]+)/, /^\/api\/v1\/undo\/([^/]+)/];
-const HELD_ACTION_IN_PATH = [/^\/api\/v1\/held\/actions\/([^/]+)\//];
-
-/**
- * Whether the path names a run or held action of a company of another practice: answered 404 before the
- * route reads it (those lookups go by id alone). A company's own refusals (`?realm=`) are connect/realm.ts's.
- */
-async function namesAnotherPracticesRecord(db: Db, path: string, practiceId: string): Promise<boolean> {
-  const decode = (v: string) => {
-    try {
-      return decodeURIComponent(v);
-    } catch {
-      return v;
-    }
-  };
-  for (const r of RUN_IN_PATH) {
-    const m = r.exec(path);
-    if (!m) continue;
-    const id = decode(m[1]!);
-    // Only an id a run could have is looked up; anything else (a NUL, 10 kB) is the route's to refuse.
-    if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) return false;
-    const row = await db
-      .selectFrom('runs')
-      .innerJoin('connections', 'connections.realm_id', 'runs.realm_id')
-      .select('connections.practice_id')
-      .where('runs.id', '=', id)
-      .executeTakeFirst();
-    return !!row && row.practice_id !== practiceId;
-  }
-  for (const r of HELD_ACTION_IN_PATH) {
-    const m = r.exec(path);
-    const id = m ? Number(m[1]) : NaN;
-    if (!Number.isSafeInteger(id)) continue;
-    const row = await db
-      .selectFrom('held_actions')
-      .innerJoin('connections', 'connections.realm_id', 'held_actions.realm_id')
-      .select('connections.practice_id')
-      .where('held_actions.id', '=', id)
-      .executeTakeFirst();
-    return !!row && row.practice_id !== practiceId;
-  }
-  return false;
-}
-
 async function onlyPractice(db: Db): Promise<string | undefined> {
   const rows = await db.selectFrom('practices').select('id').limit(2).execute();
   return rows.length === 1 ? rows[0]!.id : undefined;
@@ -186,6 +141,8 @@ async function onlyPractice(db: Db): Promise<string | undefined> {
 export function practiceScope(db: Db): MiddlewareHandler {
   return async (c, next) => {
     const raw = requestedPath(c);
+    // `//host/…` or `/\host`: no page of ours; never echoed into a redirect (a browser reads it as another site).
+    if (/^\/[/\\]/.test(raw)) return notFound(c);
     const named = splitPracticePath(raw);
     if (named.practiceId === undefined && isGlobalPath(raw)) return next();
     if (named.practiceId !== undefined && (isGlobalPath(named.rest) || isFirmPath(named.rest))) return notFound(c);
@@ -224,7 +181,6 @@ export function practiceScope(db: Db): MiddlewareHandler {
       }
     }
     // else: an API request whose token is read by the API's own middleware (`admitToken`), or a public page.
-    if (await namesAnotherPracticesRecord(db, c.req.path, practiceId)) return notFound(c);
     await actingAs(practiceId, () => next());
     if (prefix !== undefined) await carryPrefix(c, prefix);
   };

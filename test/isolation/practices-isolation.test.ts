@@ -271,7 +271,17 @@ describe('isolation between practices: every route, every role of A, B’s ids',
           const res = await b.call(under(A, path), { method, ...body(method, path), ...as(b.people[role], via) });
           const text = await res.text();
           if (res.status === 500) leaks.push(`${w}: ${res.status}`);
-          if (namesB && res.status !== 404 && res.status !== 403) leaks.push(`${w}: names B's record but answered ${res.status}`);
+          // B's record named under A's prefix is answered as an id that was never made (attack finding:
+          // a generic 404 for B's run beside "no such run" for a made-up one told that B's run exists).
+          if (namesB) {
+            const fakeRun = '5b0c6a1e-0000-4000-8000-00000000dead';
+            const fakeHeld = heldB + 100_000;
+            const ghostPath = path.replaceAll(B_RUN, fakeRun).replace(`/held/actions/${heldB}/`, `/held/actions/${fakeHeld}/`);
+            const ghost = await b.call(under(A, ghostPath), { method, ...body(method, ghostPath), ...as(b.people[role], via) });
+            const ghostText = (await ghost.text()).replaceAll(fakeRun, B_RUN).replaceAll(String(fakeHeld), String(heldB));
+            if (ghost.status !== res.status || ghostText !== text)
+              leaks.push(`${w}: names B's record and answered otherwise than for an id never made (${res.status} vs ${ghost.status})`);
+          }
           for (const m of B_MARKERS) if (text.includes(m)) leaks.push(`${w}: body contains ${m}`);
         }
       }
@@ -281,6 +291,26 @@ describe('isolation between practices: every route, every role of A, B’s ids',
 
   it('left every row of B as it was', async () => {
     expect(await bState(b)).toEqual(before);
+  });
+
+  // Attack findings: pages under no practice showed "the" company (whichever practice's connected
+  // last) in the header and on the connect callback; `//host` was echoed into a redirect.
+  it('shows no company on pages under no practice, and never redirects to another site', async () => {
+    await b.app.ctx.db.updateTable('connections').set({ status: 'connected', disconnected_reason: null }).where('realm_id', '=', B_REALM).execute();
+    try {
+      for (const path of ['/connect/callback?state=garbage&code=x&realmId=' + B_REALM, '/static/nope', '/webhooks/x']) {
+        const res = await b.call(path, as(b.people.viewer, 'session'));
+        const text = await res.text();
+        for (const m of [...B_MARKERS, B_REALM]) expect(text, `${path} names ${m}`).not.toContain(m);
+      }
+      for (const path of ['//evil.example/x?y=1', '///evil.example', '/\\evil.example/x']) {
+        const res = await b.call(path, as(b.people.viewer, 'session'));
+        expect(res.headers.get('location') ?? '', path).not.toMatch(/^\/[/\\]/);
+        expect(res.status, path).toBe(404);
+      }
+    } finally {
+      await b.app.ctx.db.updateTable('connections').set({ status: 'disconnected', disconnected_reason: 'disconnected' }).where('realm_id', '=', B_REALM).execute();
+    }
   });
 
   it('refuses A’s token without a prefix once there are several practices, and sends pages to the person’s practice', async () => {

@@ -49,7 +49,8 @@ describe.each(dialects)('two practices with the same record numbers, two compani
     const refused = await connect(a, 'north').catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(UserFacingError);
     expect((refused as UserFacingError).code).toBe('connection.other-practice');
-    expect((refused as Error).message).toContain(`company ${a} is connected to practice "default", so practice "north" cannot connect it; nothing was changed`);
+    expect((refused as Error).message).toContain(`company ${a} is connected to another practice of this installation, so practice "north" cannot connect it; nothing was changed`);
+    expect((refused as Error).message).not.toContain('"default"');
     expect(await snapshotTables(ctx.db, ['connections'])).toEqual(before);
     expect((await connect(b, 'north')).state).toBe('connected');
     expect((await connect(third, 'north')).state).toBe('connected'); // a second company of one practice

@@ -57,7 +57,8 @@ export const sentences: Record<ConnectionReason, (c: ConnectionContext) => strin
   'connection.sync-running': (c) =>
     `A sync of this company is running (started by ${c.holder ?? 'someone'} ${c.since ?? 'a moment ago'}); disconnecting now would stop it part-way. Wait for it to finish, then disconnect.`,
   'connection.other-practice': (c) =>
-    `QuickBooks company ${c.realmId ?? ''} is connected to practice "${c.holder_practice ?? ''}", so practice "${c.practice ?? ''}" cannot connect it; nothing was changed. A company belongs to one practice: disconnect it there first, or connect it from that practice.`,
+    // The holding practice is not named: the person asking may not belong to it (issue 15, attack finding).
+    `QuickBooks company ${c.realmId ?? ''} is connected to another practice of this installation, so practice "${c.practice ?? ''}" cannot connect it; nothing was changed. A company belongs to one practice: an owner of the firm can disconnect it there first.`,
   'connection.unreachable': (c) => `QuickBooks could not be reached${c.detail ? ` (${c.detail})` : ''}. Check the network and try again.`,
 };
 

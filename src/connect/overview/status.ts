@@ -28,10 +28,13 @@ export interface StatusDeps {
   client: CompanyClient;
 }
 
-/** The figures of a plan: rows with errors, warnings, rows ready to send (not skipped, no error), held records. */
+/** The figures of a plan: rows with errors, warnings, rows ready to send, held records. */
 export function countPlan(plan: Plan, held: number): Omit<CompanyStatus, 'realmId' | 'checkedAt' | 'problem'> {
   let ready = 0;
-  for (const g of plan.groups) for (const r of g.rows) if (!r.skipped && !r.issues.some((i) => i.severity === 'error') && !r.fields?.conflicts.length) ready += 1;
+  // Ready: rows the next sync would act on — not skipped, no error, not held, and something to do (a
+  // row with action 'none', e.g. a document another company holds, is not waiting for anything).
+  for (const g of plan.groups)
+    for (const r of g.rows) if (!r.skipped && r.action !== 'none' && !r.issues.some((i) => i.severity === 'error') && !r.fields?.conflicts.length) ready += 1;
   return { errors: plan.errors, warnings: plan.warnings, ready, held };
 }
 

@@ -53,7 +53,8 @@ export function finish(realmId: string, clock: Clock, settings: Settings, rows: 
       skipped: rs.length - live.length,
       errors: count('error'),
       warnings: count('warning'),
-      totalCents: live.reduce((s, r) => s + (r.practiceTotalCents ?? 0), 0),
+      // What the sync sends: a row with nothing to send (a document another company of the practice holds, a zero-value one) adds nothing (issue 15, attack finding: two companies' previews counted one invoice twice).
+      totalCents: live.filter((r) => r.action !== 'none').reduce((s, r) => s + (r.practiceTotalCents ?? 0), 0),
     };
   });
   return {

@@ -3,6 +3,7 @@
  * each record (action, QBO Id, the error sentence when it failed). Views over `runs` and `run_records`.
  */
 import type { Db } from '../../store/db.js';
+import { actingPractice } from '../acting-practice.js';
 import { liveLocks } from './lock.js';
 import { refusal, sentence } from './reasons.js';
 
@@ -169,8 +170,16 @@ export interface RunDetail extends RunSummary {
 
 type RunRow = Awaited<ReturnType<typeof loadRun>>;
 
+/**
+ * A run by id — within the practice a request acts on (connect/acting-practice.ts): a run of another
+ * practice's company is "no such run", word for word as an id never made, so a person of one practice
+ * can neither read another's run nor learn that it exists (issue 15). Outside a request (the CLI), any.
+ */
 async function loadRun(db: Db, id: string) {
-  return db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+  const practice = actingPractice();
+  let q = db.selectFrom('runs').selectAll('runs').where('runs.id', '=', id);
+  if (practice !== undefined) q = q.where('runs.realm_id', 'in', db.selectFrom('connections').select('realm_id').where('practice_id', '=', practice));
+  return q.executeTakeFirst();
 }
 
 /**

@@ -13,6 +13,7 @@ import { practiceOf } from '../practice-scope.js';
 import type { ConnectionStatus } from '../../connect/connection/connection.js';
 import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 import { prefillSettings } from '../../connect/plan/index.js';
+import { practiceOfRealm } from '../../connect/realm.js';
 import { qboClientFor } from '../../connect/connection/qbo-client.js';
 
 const done: Record<string, string> = {
@@ -191,11 +192,26 @@ export const connectionPage: WebPage = {
         if (!session) {
           return renderPage(c, { title: 'Connected', bare: true, body: <Notice kind="ok">Connected to QuickBooks. You can close this window.</Notice> });
         }
-        return c.redirect('/connection?done=connected', 303);
+        // Back to the Connection page of the practice the company was connected to (the callback is under none).
+        const practice = status.state === 'connected' && q.realmId ? await practiceOfRealm(deps.ctx.db, q.realmId).catch(() => undefined) : undefined;
+        return c.redirect(practice ? `/p/${encodeURIComponent(practice)}/connection?done=connected` : '/connection?done=connected', 303);
       } catch (err) {
         if (!isUserFacing(err)) throw err;
         if (!session) return renderPage(c, { title: 'Not connected', bare: true, status: err.status, body: <Notice kind="error">{err.message}</Notice> });
-        return show(c, deps, { error: err.message, status: err.status });
+        // The callback belongs to no practice: the refusal alone, never a company's connection (issue 15, attack finding).
+        return renderPage(c, {
+          title: 'Not connected',
+          status: err.status,
+          body: (
+            <>
+              <h1>Not connected</h1>
+              <Notice kind="error">{err.message}</Notice>
+              <p>
+                <a href="/connection">Back to the connection page</a>
+              </p>
+            </>
+          ),
+        });
       }
     });
 

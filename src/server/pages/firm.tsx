@@ -24,6 +24,8 @@ const columns: Array<[OverviewSort, string]> = [
   ['held', 'Held records'],
 ];
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
 export function parseSort(c: Context<WebEnv>): { sort: OverviewSort; desc: boolean } {
   const given = c.req.query('sort');
   const sort = (overviewSorts as readonly string[]).includes(given ?? '') ? (given as OverviewSort) : 'attention';
@@ -68,7 +70,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flash?: { kind: 'ok' | 'e
         <h1>Firm overview</h1>
         {flash ? <Notice kind={flash.kind}>{flash.text}</Notice> : null}
         <p>
-          {rows.filter((r) => r.realmId).length} companies in {new Set(rows.map((r) => r.practiceId)).size} practices.{' '}
+          {plural(rows.filter((r) => r.realmId).length, 'company', 'companies')} in {plural(new Set(rows.map((r) => r.practiceId)).size, 'practice', 'practices')}.{' '}
           {sort === 'attention' ? 'Those that need someone first.' : <a href="/firm">Those that need someone first</a>}
         </p>
         <table class="overview">

@@ -8,6 +8,7 @@ import { html } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ConnectionStatus } from '../../connect/connection/connection.js';
+import { actingPractice } from '../../connect/acting-practice.js';
 import type { User } from '../../accounts/users.js';
 import { roleAtLeast, type NavItem, type WebEnv } from './env.js';
 import { currentPractice, practicesOfRequest } from '../practice-scope.js';
@@ -84,7 +85,9 @@ export async function renderPage(c: Context<WebEnv>, opts: PageOptions): Promise
   const csrfToken = c.get('csrfToken') ?? '';
   let status: ConnectionStatus | undefined;
   const connection = c.get('connection');
-  if (user && !opts.bare && connection) {
+  // A page outside any practice (the connect callback, a 404 under a global path) shows no company:
+  // "the" company there would be whichever practice's connected last (issue 15, attack finding).
+  if (user && !opts.bare && connection && actingPractice() !== undefined) {
     try {
       status = await connection.connectionStatus();
     } catch {
