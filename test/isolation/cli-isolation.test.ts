@@ -54,7 +54,6 @@ const EXEMPT: Record<string, string> = {
   backup: 'copies the whole installation by design (the operator owns the data folder)',
   restore: 'replaces the whole installation by design (the operator owns the data folder)',
   emulator: 'runs the offline QBO emulator; reads nothing of the product database',
-  'users add': "adds a person to the installation (memberships say which practices they open); names no practice's data",
   'firm overview': "the firm's view: every practice and company by design (the installation's owner reads it)",
   'firm check': "the firm's view: takes every connected company's figures by design",
   'notify test': 'sends a fixed test message; prints only whether it went',
@@ -167,6 +166,8 @@ async function bState(app: App, bRealm: string) {
       .where('realm_id', '=', bRealm)
       .execute(),
     links: await db.selectFrom('links').select(['record_kind', 'record_key', 'qbo_id', 'sync_token']).where('realm_id', '=', bRealm).orderBy('record_kind').orderBy('record_key').execute(),
+    members: await db.selectFrom('memberships').select(['user_id', 'role']).where('practice_id', '=', B).orderBy('user_id').execute(),
+    tokens: await db.selectFrom('api_tokens').select(['id', 'revoked_at']).where('practice_id', '=', B).orderBy('id').execute(),
     practice: await db.selectFrom('practices').selectAll().where('id', '=', B).execute(),
     journal: await db.selectFrom('journal').select(['id', 'status']).where('realm_id', '=', bRealm).orderBy('id').execute(),
     ledger: await db.selectFrom('practice_records').select(['kind', 'key', 'version']).where('practice_id', '=', B).orderBy('kind').orderBy('key').execute(),
@@ -270,8 +271,8 @@ describe('isolation between practices: every CLI command, run with --practice A,
     const failures: string[] = [];
     const work = probed.flatMap((l) => probesOf(l, ids).map((p) => ({ leaf: l.name, ...p })));
     const started = Date.now();
-    for (let i = 0; i < work.length; i += 4) {
-      const group = work.slice(i, i + 4);
+    for (let i = 0; i < work.length; i += 6) {
+      const group = work.slice(i, i + 6);
       const results = await Promise.all(group.map((w) => runCli(dataDir, emu, w.args)));
       group.forEach((w, k) => {
         const r = results[k]!;
