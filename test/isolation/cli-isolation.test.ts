@@ -160,12 +160,14 @@ async function bState(app: App, bRealm: string) {
     audit: await db.selectFrom('settings_audit').select(['path', 'actor', 'changed_at']).where('realm_id', '=', bRealm).orderBy('id').execute(),
     settings: await db.selectFrom('connect_settings').select(['version']).where('realm_id', '=', bRealm).execute(),
     schedule: await db.selectFrom('schedules').selectAll().where('realm_id', '=', bRealm).execute(),
-    company: await db
-      .selectFrom('connections')
-      .select(['status', 'practice_id', 'offices', 'refresh_token_enc', 'company_name'])
+    company: await db.selectFrom('connections').select(['status', 'practice_id', 'offices', 'refresh_token_enc', 'company_name']).where('realm_id', '=', bRealm).execute(),
+    links: await db
+      .selectFrom('links')
+      .select(['record_kind', 'record_key', 'qbo_id', 'sync_token'])
       .where('realm_id', '=', bRealm)
+      .orderBy('record_kind')
+      .orderBy('record_key')
       .execute(),
-    links: await db.selectFrom('links').select(['record_kind', 'record_key', 'qbo_id', 'sync_token']).where('realm_id', '=', bRealm).orderBy('record_kind').orderBy('record_key').execute(),
     members: await db.selectFrom('memberships').select(['user_id', 'role']).where('practice_id', '=', B).orderBy('user_id').execute(),
     tokens: await db.selectFrom('api_tokens').select(['id', 'revoked_at']).where('practice_id', '=', B).orderBy('id').execute(),
     practice: await db.selectFrom('practices').selectAll().where('id', '=', B).execute(),
@@ -269,6 +271,7 @@ describe('isolation between practices: every CLI command, run with --practice A,
     const before = await bState(app, ids.bRealm);
     await app.close();
     const failures: string[] = [];
+    const codes: string[] = [];
     const work = probed.flatMap((l) => probesOf(l, ids).map((p) => ({ leaf: l.name, ...p })));
     const started = Date.now();
     for (let i = 0; i < work.length; i += 6) {
@@ -276,12 +279,13 @@ describe('isolation between practices: every CLI command, run with --practice A,
       const results = await Promise.all(group.map((w) => runCli(dataDir, emu, w.args)));
       group.forEach((w, k) => {
         const r = results[k]!;
+        codes.push(`${w.leaf} [${w.label}] ${r.code}`);
         const leaked = bMarkers.filter((m) => m !== ids.bRun || !w.args.includes(ids.bRun)).filter((m) => r.out.includes(m));
         if (leaked.length) failures.push(`${w.leaf} [${w.label}] \`${w.args.join(' ')}\` printed B's ${leaked.join(', ')}`);
         if (w.refused && r.code !== 2) failures.push(`${w.leaf} [${w.label}] \`${w.args.join(' ')}\` exit ${r.code}, not the refusal's 2: ${r.out.trim().slice(0, 300)}`);
       });
     }
-    console.log(`${work.length} probes of ${probed.length} commands in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(`${work.length} probes of ${probed.length} commands in ${((Date.now() - started) / 1000).toFixed(0)} s; exit codes: ${codes.join('; ')}`);
     app = await createApp(config);
     expect(failures).toEqual([]);
     expect(await bState(app, ids.bRealm)).toEqual(before);
