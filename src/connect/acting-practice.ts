@@ -3,7 +3,8 @@
  * their own (connect/realm.ts: "the single connected company", "the company last connected here"):
  * they choose among that practice's companies only, so a person of practice A never has a company of
  * practice B chosen for them or named in a refusal (issue 15). Set once per request by the server's
- * practice scope (server/practice-scope.ts); undefined outside a request (the CLI: every company, as before).
+ * practice scope (server/practice-scope.ts), and by a CLI command given `--practice` (cli/commands/settings.ts
+ * `withApp`); undefined otherwise (the CLI without `--practice`: every company, as before).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 

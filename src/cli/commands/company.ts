@@ -27,7 +27,7 @@ export function registerCompany(program: Command): void {
       const given = [opts.set !== undefined, opts.all === true, opts.none === true].filter(Boolean).length;
       if (given > 1) throw new UserFacingError('company.offices-flags', 'Give one of --set, --all or --none.', { field: '--set' });
       await withApp(cmd, async (app) => {
-        const realmId = await readRealmOf(app, opts);
+        const realmId = await readRealmOf(app, opts, cmd);
         if (given === 1) {
           let offices: string[] | null = null;
           if (opts.none) offices = [];

@@ -12,7 +12,9 @@ import type { App } from '../../app.js';
 import { createConnectionService, STATE_TTL_MS, type ConnectionStatus } from '../../connect/connection/connection.js';
 import { isUserFacing } from '../../user-facing-error.js';
 import { OAuthError } from '../../qbo/oauth.js';
-import { cliApp, configFrom, practiceFrom, userError } from '../context.js';
+import { actingAs } from '../../connect/acting-practice.js';
+import { resolvePractice } from '../../practice/practices.js';
+import { cliApp, configFrom, practiceFlag, practiceFrom, userError } from '../context.js';
 import { ConsentError, followEmulatorConsent } from '../auto-consent.js';
 
 type Service = ReturnType<typeof createConnectionService>;
@@ -25,7 +27,10 @@ async function withService<T>(cmd: Command, fn: (svc: Service, app: App) => Prom
   const app = await cliApp(config, asked ? config.logLevel : 'warn');
   try {
     const svc = createConnectionService({ db: app.ctx.db, config: app.ctx.config, logger: app.ctx.logger, clock: app.ctx.clock, store: app.ctx.qbo.connections });
-    return await fn(svc, app);
+    // With --practice, `status` and `disconnect` see that practice's companies only (issue 15).
+    const given = practiceFlag(cmd);
+    if (given === undefined) return await fn(svc, app);
+    return await actingAs(await resolvePractice(app.ctx.db, given, '--practice ID'), () => fn(svc, app));
   } catch (err) {
     if (err instanceof OAuthError) throw userError(err.message);
     throw err;

@@ -23,7 +23,7 @@ export function registerSchedule(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { realm?: string; json?: boolean }, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const s = await getSchedule(app.ctx.db, await readRealmOf(app, opts));
+        const s = await getSchedule(app.ctx.db, await readRealmOf(app, opts, cmd));
         if (opts.json) {
           console.log(JSON.stringify({ ...s, described: describeSchedule(s) }, null, 2));
           return;
@@ -47,7 +47,7 @@ export function registerSchedule(program: Command): void {
     .option('--realm <id>', 'the QBO company (default: the connected one, else the one last connected here)')
     .action(async (kind: string | undefined, opts: SetOpts, cmd: Command) => {
       await withApp(cmd, async (app) => {
-        const realmId = await readRealmOf(app, opts);
+        const realmId = await readRealmOf(app, opts, cmd);
         // A flag for another kind of schedule is refused, never ignored: `hourly --at 10:00` would
         // otherwise save "hourly at :00" and the person would believe it runs at 10:00.
         const effective = kind ?? (await getSchedule(app.ctx.db, realmId)).schedule.kind;

@@ -2,6 +2,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { App } from '../../app.js';
+import { actingAs } from '../../connect/acting-practice.js';
 import { checkRealmInPractice, resolveReadRealm, resolveRealm } from '../../connect/realm.js';
 import { resolvePractice } from '../../practice/practices.js';
 import { coerceCliValue, flatten, getAt, resolvePath } from '../../connect/settings/paths.js';
@@ -20,11 +21,17 @@ export function cliActor(): string {
   return `cli:${name || 'unknown'}`;
 }
 
-/** Opens the app, runs `fn`, closes; a refusal (a bad setting, no company chosen) reaches main.ts, which prints one line, exit 2. */
+/**
+ * Opens the app, runs `fn`, closes; a refusal (a bad setting, no company chosen) reaches main.ts, which
+ * prints one line, exit 2. With `--practice ID` the command acts as that practice does in a web request
+ * (connect/acting-practice.ts): a company is chosen, named or shown among that practice's only, so
+ * `--practice A` never reads or changes practice B's company, runs or settings (issue 15).
+ */
 export async function withApp<T>(cmd: Command, fn: (app: App) => Promise<T>): Promise<T> {
   const app = await cliApp(configFrom(cmd));
   try {
-    return await fn(app);
+    const practice = await practiceNamed(app, cmd);
+    return practice === undefined ? await fn(app) : await actingAs(practice, () => fn(app));
   } finally {
     await app.close();
   }

@@ -2,7 +2,9 @@
 import { Option, type Command } from 'commander';
 import { createApiToken } from '../../accounts/api-tokens.js';
 import { AccountError, createUser, findUserByEmail, roles } from '../../accounts/users.js';
-import { cliApp, configFrom, userError } from '../context.js';
+import { roleIn } from '../../accounts/memberships.js';
+import { resolvePractice } from '../../practice/practices.js';
+import { cliApp, configFrom, practiceFlag, practiceFrom, userError } from '../context.js';
 
 export function registerUsers(program: Command): void {
   const users = program.command('users').description('people who use QBO Connect');
@@ -17,7 +19,10 @@ export function registerUsers(program: Command): void {
     .action(async (email: string, opts: { name: string; role: string }, cmd: Command) => {
       const app = await cliApp(configFrom(cmd));
       try {
-        const user = await createUser(app.ctx.db, { email, name: opts.name, role: opts.role }, app.ctx.clock());
+        // The person becomes a member of --practice when named (issue 15), else of the default practice as before.
+        const given = practiceFlag(cmd);
+        const practiceId = given === undefined ? undefined : await resolvePractice(app.ctx.db, given, '--practice ID');
+        const user = await createUser(app.ctx.db, { email, name: opts.name, role: opts.role, ...(practiceId ? { practiceId } : {}) }, app.ctx.clock());
         console.log(`Added ${user.email} (${user.role}).`);
       } catch (err) {
         if (err instanceof AccountError) throw userError(err.message);
@@ -37,9 +42,13 @@ export function registerUsers(program: Command): void {
     .action(async (opts: { user: string; name: string }, cmd: Command) => {
       const app = await cliApp(configFrom(cmd));
       try {
+        // A token acts on one practice (issue 15): --practice, else the only one; its user must be able
+        // to open it. A person of another practice only is answered like an unknown one (names nothing of theirs).
+        const practiceId = await practiceFrom(app, cmd);
         const user = await findUserByEmail(app.ctx.db, opts.user);
-        if (!user) throw userError(`--user ${opts.user}: no such user; add one with "qbo-connect users add"`);
-        const { token } = await createApiToken(app.ctx.db, user.id, opts.name, app.ctx.clock());
+        if (!user || !(await roleIn(app.ctx.db, user.id, practiceId)))
+          throw userError(`--user ${opts.user}: no such user in practice ${practiceId}; add one with "qbo-connect users add"`);
+        const { token } = await createApiToken(app.ctx.db, user.id, opts.name, app.ctx.clock(), null, practiceId);
         console.log(token);
       } finally {
         await app.close();
