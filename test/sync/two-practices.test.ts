@@ -7,6 +7,7 @@
  * refuses a company another practice holds, and lets a practice connect a second company.
  */
 import { describe, expect, it } from 'vitest';
+import { actingAs } from '../../src/connect/acting-practice.js';
 import { createConnectionService } from '../../src/connect/connection/connection.js';
 import { practiceOfRealm } from '../../src/connect/realm.js';
 import { syncDepsFor } from '../../src/connect/run/deps.js';
@@ -123,5 +124,17 @@ describe.each(dialects)('two practices with the same record numbers, two compani
     expect((await getSettings(ctx.db, a, clock)).invoices.memo).not.toBe('none');
     expect((await listAudit(ctx.db, b)).some((e) => e.path === 'invoices.memo' && e.actor === 'user:nora@example.com')).toBe(true);
     expect((await listAudit(ctx.db, a)).some((e) => e.actor === 'user:nora@example.com')).toBe(false);
+
+    // ---- disconnecting names its company; a practice never reaches another's ------------------------
+    // (attack finding: "disconnect" without a company disconnected the most recent one, another practice's.)
+    const connections = () => snapshotTables(ctx.db, ['connections']);
+    const untouched = await connections();
+    await expect(svc.disconnect(undefined, 'tester', { revoke: false })).rejects.toMatchObject({ code: 'connection.which-company' });
+    await expect(actingAs('north', () => svc.disconnect(undefined, 'tester', { revoke: false }))).rejects.toMatchObject({ code: 'connection.which-company' });
+    await expect(actingAs('default', () => svc.disconnect(b, 'tester', { revoke: false }))).rejects.toMatchObject({ code: 'connection.not-connected' });
+    expect(await connections()).toEqual(untouched);
+    expect((await actingAs('north', () => svc.disconnect(third, 'tester', { revoke: false }))).state).not.toBe('connected');
+    expect((await svc.store.get(b))!.status).toBe('connected');
+    expect((await svc.store.get(a))!.status).toBe('connected');
   });
 });

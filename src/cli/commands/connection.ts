@@ -173,9 +173,10 @@ export function registerConnection(program: Command): void {
   program
     .command('disconnect')
     .description('revoke the QuickBooks connection and forget its tokens')
-    .action(async (_opts, cmd: Command) => {
+    .option('--realm <id>', 'the QBO company (needed when several are connected)')
+    .action(async (opts: { realm?: string }, cmd: Command) => {
       await withService(cmd, async (svc) => {
-        const status = await svc.disconnect(undefined, actor(), { revoke: true });
+        const status = await svc.disconnect(opts.realm, actor(), { revoke: true });
         console.log(status.message);
       });
     });

@@ -254,7 +254,13 @@ export function createConnectionService(deps: ConnectionDeps): ConnectionService
 
     async disconnect(realmId: string | undefined, actor: string, opts: { revoke?: boolean } = {}) {
       const now = deps.clock();
-      const target = realmId ? await store.get(realmId) : current(await store.list(), now);
+      // Among the companies in scope (a request's practice: store.list()): a company named must be one
+      // of them, and with several connected one must be named — "the most recent" disconnected another
+      // practice's company from the CLI (issue 15, attack finding).
+      const inScope = await store.list();
+      const connected = inScope.filter((i) => i.status === 'connected');
+      if (!realmId && connected.length > 1) throw refusal('connection.which-company', { detail: connected.map((i) => `${i.companyName ?? 'unnamed'} (${i.realmId})`).join(', ') });
+      const target = realmId ? inScope.find((i) => i.realmId === realmId) : current(inScope, now);
       if (!target || target.status !== 'connected') throw refusal('connection.not-connected');
       // Not while a sync runs: its writes would fail part-way with records in no count (issue 19).
       // A lock whose lease lapsed (by the database's clock, as the lock judges it) belongs to a process that is gone and does not stop a disconnect.

@@ -20,7 +20,8 @@ export type ConnectionReason =
   | 'connection.not-connected'
   | 'connection.unreachable'
   | 'connection.sync-running'
-  | 'connection.other-practice';
+  | 'connection.other-practice'
+  | 'connection.which-company';
 
 export interface ConnectionContext {
   /** OAuth `error` value from the callback (an Intuit error code, never a secret). */
@@ -59,6 +60,8 @@ export const sentences: Record<ConnectionReason, (c: ConnectionContext) => strin
   'connection.other-practice': (c) =>
     // The holding practice is not named: the person asking may not belong to it (issue 15, attack finding).
     `QuickBooks company ${c.realmId ?? ''} is connected to another practice of this installation, so practice "${c.practice ?? ''}" cannot connect it; nothing was changed. A company belongs to one practice: an owner of the firm can disconnect it there first.`,
+  'connection.which-company': (c) =>
+    `Several QuickBooks companies are connected (${c.detail ?? ''}): say which one to disconnect (--realm ID, or the company's own Disconnect button); nothing was changed.`,
   'connection.unreachable': (c) => `QuickBooks could not be reached${c.detail ? ` (${c.detail})` : ''}. Check the network and try again.`,
 };
 

@@ -120,12 +120,14 @@ async function show(c: Context<WebEnv>, deps: WebDeps, extra: { error?: string; 
             <div class="actions">
               <form method="post" action="/connection/disconnect" class="inline">
                 <CsrfField token={csrf} />
+                {status.realmId ? <input type="hidden" name="realm" value={status.realmId} /> : null}
                 <button type="submit" class="danger">
                   Disconnect
                 </button>
               </form>
               <form method="post" action="/connection/logout" class="inline">
                 <CsrfField token={csrf} />
+                {status.realmId ? <input type="hidden" name="realm" value={status.realmId} /> : null}
                 <button type="submit" class="link-button">
                   Log out of QuickBooks
                 </button>
@@ -218,7 +220,9 @@ export const connectionPage: WebPage = {
     app.post('/connection/disconnect', pageRole('administrator'), async (c) => {
       if (!deps.connection) return show(c, deps);
       try {
-        await deps.connection.disconnect(undefined, currentUser(c)!.email, { revoke: true });
+        // The company the page showed (a practice may have several); one outside the practice is not connected here.
+        const realm = (await c.req.parseBody())['realm'];
+        await deps.connection.disconnect(typeof realm === 'string' && realm ? realm : undefined, currentUser(c)!.email, { revoke: true });
       } catch (err) {
         if (isUserFacing(err)) return show(c, deps, { error: err.message, status: err.status });
         throw err;
@@ -234,7 +238,9 @@ export const connectionPage: WebPage = {
     app.post('/connection/logout', pageRole('administrator'), async (c) => {
       if (!deps.connection) return show(c, deps);
       try {
-        await deps.connection.disconnect(undefined, currentUser(c)!.email, { revoke: false });
+        // The company the page showed (a practice may have several); one outside the practice is not connected here.
+        const realm = (await c.req.parseBody())['realm'];
+        await deps.connection.disconnect(typeof realm === 'string' && realm ? realm : undefined, currentUser(c)!.email, { revoke: false });
       } catch (err) {
         // Not connected (a second tab, or a stale page): say so rather than answer 500.
         if (isUserFacing(err)) return show(c, deps, { error: err.message, status: err.status });
