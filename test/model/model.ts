@@ -46,6 +46,17 @@ export interface Model {
   steps: number;
   /** Set by the closing settle step: from then on every syncable invoice must be in QBO. */
   settled: boolean;
+  /** Practice B (issue 15): the same installation's second practice, with the same record keys. */
+  b: PracticeBModel;
+}
+
+/** Practice B's ledger as the test wrote it: invoices numbered like A's, its own skips and window. */
+export interface PracticeBModel {
+  invoices: Map<string, ModelInvoice>;
+  nextInvoice: number;
+  nextEdit: number;
+  skipped: Set<string>;
+  exportFrom: string;
 }
 
 export function initialModel(contacts: readonly string[]): Model {
@@ -63,6 +74,7 @@ export function initialModel(contacts: readonly string[]): Model {
     accountantPayments: new Map(),
     steps: 0,
     settled: false,
+    b: { invoices: new Map(), nextInvoice: 1, nextEdit: 1, skipped: new Set(), exportFrom: '2026-10-01' },
   };
 }
 
