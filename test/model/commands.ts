@@ -23,7 +23,7 @@ import { hasAnyPayment, practicePaid, type AccountantEdit as EditFacts, type Mod
 import { baseContact, dayOf, invoice, payment } from './practice.js';
 import { disconnect, reconnect, type System } from './system.js';
 import { clientOptions, pickCounts, processingWindowMs } from './sync-options.js';
-import { EditInvoiceB, ImportInvoiceB, SetExportFromB, SkipInvoiceB, SyncB } from './practice-b.js';
+import { EditInvoiceB, ImportInvoiceB, MoveProjectB, SetExportFromB, SetOfficesB, SkipInvoiceB, SyncB } from './practice-b.js';
 
 export interface Real {
   sys: System;
@@ -576,6 +576,10 @@ export const commandKinds = [
   'bAddBack',
   'bExportFrom',
   'bSync',
+  // Office routing in practice B: two offices, two companies.
+  'bSyncSecond',
+  'bSetOffices',
+  'bMoveProject',
 ] as const;
 export type CommandKind = (typeof commandKinds)[number];
 
@@ -633,7 +637,12 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
     bSkip: which.map((w) => new SkipInvoiceB(w, false)),
     bAddBack: which.map((w) => new SkipInvoiceB(w, true)),
     bExportFrom: fc.constantFrom('2026-10-01', '2026-10-25').map((d) => new SetExportFromB(d)),
-    bSync: fc.constant(new SyncB()),
+    bSync: fc.constant(new SyncB(0)),
+    bSyncSecond: fc.constant(new SyncB(1)),
+    bSetOffices: fc
+      .tuple(fc.constantFrom(0 as const, 1 as const), fc.constantFrom(null, ['N'], ['S'], ['N', 'S'], []))
+      .map(([c, o]) => new SetOfficesB(c, o === null ? null : [...o])),
+    bMoveProject: which.map((w) => new MoveProjectB(w)),
   };
   const reconnectArb = fc.constant(new Connection(true));
   // Syncs come often: every other kind of step matters only when a sync follows it.
@@ -668,7 +677,8 @@ export function warmUp(direction: Model['direction']): Cmd[] {
 
 /**
  * The end of every sequence: connected again, no faults, what the preview refuses skipped, two plain
- * syncs of practice A and one of practice B (which meets no faults). Then every active practice
+ * syncs of practice A; B's first company back on the whole ledger, its second on none, one sync
+ * of each (B meets no faults). Then every active practice
  * invoice in the export window that is not skipped must be in QBO (`settled` in invariants.ts):
  * nothing may be lost or wedged by what came before.
  */
@@ -691,7 +701,11 @@ export class Settle implements Cmd {
     }
     await new Sync('none').run(m, r);
     await new Sync('none').run(m, r);
-    await new SyncB().run(m, r);
+    // Practice B's bookkeeper resolves any overlap: the first company takes the whole ledger again.
+    await new SetOfficesB(0, null).run(m, r);
+    await new SetOfficesB(1, []).run(m, r);
+    await new SyncB(0).run(m, r);
+    await new SyncB(1).run(m, r);
     m.settled = true;
   }
   toString = () => 'settle';

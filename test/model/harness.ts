@@ -28,14 +28,14 @@ export function checked(cmd: Cmd): Cmd {
     async run(m, r) {
       r.log.push(cmd.toString());
       // A step of one practice must leave the other's state as it was (the settle step syncs both).
-      const other = cmd instanceof Settle ? undefined : isPracticeBStep(cmd) ? { practiceId: DEFAULT_PRACTICE_ID, realmId: r.sys.realmId } : r.sys.b;
+      const other = cmd instanceof Settle ? undefined : isPracticeBStep(cmd) ? { practiceId: DEFAULT_PRACTICE_ID, realmIds: [r.sys.realmId] } : r.sys.b;
       const db = r.sys.app.ctx.db;
-      const before = other && (await practiceState(db, other.practiceId, other.realmId));
+      const before = other && (await practiceState(db, other.practiceId, other.realmIds));
       await cmd.run(m, r);
       m.steps += 1;
       counters.steps += 1;
       const v = await checkInvariants(r.sys, m, { killedRuns: r.killedRuns });
-      const after = other && (await practiceState(db, other.practiceId, other.realmId));
+      const after = other && (await practiceState(db, other.practiceId, other.realmIds));
       if (other && before !== after) (v.untouched ??= []).push(`practice ${other.practiceId}'s state changed: ${firstDifference(before!, after!)}`);
       if (Object.keys(v).length) throw new Error(`invariant broken after step ${m.steps} (${cmd.toString()}):\n${describeViolations(v)}\nsteps:\n${r.log.join('\n')}`);
     },

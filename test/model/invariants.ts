@@ -11,8 +11,9 @@
  *  - counts:     every finished run's counts add up to its records, and to what it planned;
  *  - settled:    after the closing settle step (reconnected, no faults, two syncs), every active,
  *                unskipped practice invoice in the export window is linked to a QBO invoice;
- *  - isolation, b-once, b-totals, b-settled: practice B, the same installation's second practice with
- *                the same record keys, and its own company (practice-b.ts); untouched: harness.ts.
+ *  - isolation, b-once, b-totals, b-settled, b-routing: practice B, the same installation's second
+ *                practice with the same record keys, its two companies and two offices (practice-b.ts);
+ *                untouched: harness.ts.
  * Each returns sentences; an empty list is a pass.
  */
 import { marker } from '../../src/connect/plan/index.js';
@@ -23,7 +24,7 @@ import type { System } from './system.js';
 
 type QboRow = Record<string, unknown> & { Id: string; SyncToken: string };
 
-export const invariantNames = ['once', 'one-link', 'survives', 'totals', 'counts', 'settled', 'isolation', 'b-once', 'b-totals', 'b-settled', 'untouched'] as const;
+export const invariantNames = ['once', 'one-link', 'survives', 'totals', 'counts', 'settled', 'isolation', 'b-once', 'b-totals', 'b-settled', 'b-routing', 'untouched'] as const;
 export type InvariantName = (typeof invariantNames)[number];
 export type Violations = Partial<Record<InvariantName, string[]>>;
 

@@ -6,6 +6,8 @@
 
 export interface ModelInvoice {
   contactCode: string;
+  /** Practice B's invoices are on their client's project (office routing). */
+  projectNumber?: string;
   date: string;
   dueDate: string;
   text: string;
@@ -57,6 +59,12 @@ export interface PracticeBModel {
   nextEdit: number;
   skipped: Set<string>;
   exportFrom: string;
+  /** Office routing (issue 15): project → office (B's invoices take their client's project, P-C1…). */
+  projectOffice: Map<string, string>;
+  /** B invoice → the first company it was linked in: it must never be created in the other. */
+  firstCompany: Map<string, string>;
+  /** Promises a step saw broken (a sync that sent while the preview had overlap rows), reported and cleared by the next check. */
+  violations: string[];
 }
 
 export function initialModel(contacts: readonly string[]): Model {
@@ -74,7 +82,20 @@ export function initialModel(contacts: readonly string[]): Model {
     accountantPayments: new Map(),
     steps: 0,
     settled: false,
-    b: { invoices: new Map(), nextInvoice: 1, nextEdit: 1, skipped: new Set(), exportFrom: '2026-10-01' },
+    b: {
+      invoices: new Map(),
+      nextInvoice: 1,
+      nextEdit: 1,
+      skipped: new Set(),
+      exportFrom: '2026-10-01',
+      projectOffice: new Map([
+        ['P-C1', 'N'],
+        ['P-C2', 'S'],
+        ['P-C3', 'N'],
+      ]),
+      firstCompany: new Map(),
+      violations: [],
+    },
   };
 }
 

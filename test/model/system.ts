@@ -53,8 +53,11 @@ export interface System {
   accountant: CompanyClient;
   ids: QboIds;
   databaseUrl: string | undefined;
-  /** Practice B (issue 15): a second practice in the same database, with its own emulator company. */
-  b: { practiceId: string; realmId: string };
+  /**
+   * Practice B (issue 15): a second practice in the same database, with its own emulator company
+   * (`realmId`, first: the whole ledger) and a second one for office routing (`realmIds[1]`, first: no office).
+   */
+  b: { practiceId: string; realmId: string; realmIds: [string, string] };
   close(): Promise<void>;
 }
 
