@@ -436,7 +436,6 @@ export class CompanyChanges implements Cmd {
   toString = () => 'companyChanges()';
 }
 
-
 class Killed extends Error {}
 
 /**

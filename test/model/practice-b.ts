@@ -92,11 +92,23 @@ async function connectB(app: App, emu: RunningEmulator, name: string, clock: Mod
   };
   const set = (path: string, value: unknown) => setSetting(db, { realmId, path, value, actor: 'model-b', clock });
   await set('invoices.jobItems', 'fixed-item');
-  await set('invoices.fixedItemId', idOf('Item', (r) => r['Name'] === 'Services'));
+  await set(
+    'invoices.fixedItemId',
+    idOf('Item', (r) => r['Name'] === 'Services'),
+  );
   await set('invoices.memo', 'invoice-text');
-  await set('tax.sales.GST', idOf('TaxCode', (r) => r['Name'] === 'GST'));
-  await set('payments.depositAccountId', idOf('Account', (r) => r['AccountType'] === 'Bank'));
-  await set('payments.methodByPaymentType.EFT', idOf('PaymentMethod', (r) => r['Name'] === 'EFT'));
+  await set(
+    'tax.sales.GST',
+    idOf('TaxCode', (r) => r['Name'] === 'GST'),
+  );
+  await set(
+    'payments.depositAccountId',
+    idOf('Account', (r) => r['AccountType'] === 'Bank'),
+  );
+  await set(
+    'payments.methodByPaymentType.EFT',
+    idOf('PaymentMethod', (r) => r['Name'] === 'EFT'),
+  );
   for (const k of ['invoices', 'creditNotes', 'payments', 'bills', 'staffExpenses']) await set(`general.exportFrom.${k}`, '2026-10-01');
   return realmId;
 }
@@ -160,7 +172,15 @@ export class ImportInvoiceB extends BCmd {
     const contactCode = pick(contactCodes, this.contact)!;
     // B numbers its invoices as A does: INV-1 is in both ledgers, with other clients and amounts.
     const number = `INV-${m.b.nextInvoice++}`;
-    const doc = { number, contactCode, projectNumber: `P-${contactCode}`, date: dayOf(this.day), dueDate: dayOf(this.day + 30), text: `B fees ${number}`, lineCents: this.lineCents };
+    const doc = {
+      number,
+      contactCode,
+      projectNumber: `P-${contactCode}`,
+      date: dayOf(this.day),
+      dueDate: dayOf(this.day + 30),
+      text: `B fees ${number}`,
+      lineCents: this.lineCents,
+    };
     const report = await importDocument(r.sys.app.ctx.db, PRACTICE_B, { invoices: [invoice(doc)] }, r.sys.clock());
     if (!report.ok) throw new Error(`practice B's import of ${number} refused: ${JSON.stringify(report.issues)}`);
     m.b.invoices.set(number, { ...doc, cancelled: false });
@@ -221,7 +241,8 @@ export class SetExportFromB extends BCmd {
   }
   check = () => true;
   async run(m: Model, r: Real) {
-    for (const realmId of r.sys.b.realmIds) await setSetting(r.sys.app.ctx.db, { realmId, path: 'general.exportFrom.invoices', value: this.value, actor: 'model-b', clock: r.sys.clock });
+    for (const realmId of r.sys.b.realmIds)
+      await setSetting(r.sys.app.ctx.db, { realmId, path: 'general.exportFrom.invoices', value: this.value, actor: 'model-b', clock: r.sys.clock });
     m.b.exportFrom = this.value;
   }
   toString = () => `B.set(general.exportFrom.invoices = ${this.value})`;
@@ -246,7 +267,9 @@ export class SyncB extends BCmd {
     const sent = s.created + s.adopted + s.updated + s.voided;
     if (overlaps.length && sent > 0)
       m.b.violations.push(`a sync of B's company ${this.company + 1} wrote ${sent} records while its preview had overlap error rows (${overlaps.map((x) => x.key).join(', ')})`);
-    r.log.push(`  B.sync(${this.company + 1}): ${res.status} ${JSON.stringify(pickCounts(s))}${overlaps.length ? ` [${overlaps.length} overlap rows]` : ''}${res.message ? ` — ${res.message.slice(0, 300)}` : ''}`);
+    r.log.push(
+      `  B.sync(${this.company + 1}): ${res.status} ${JSON.stringify(pickCounts(s))}${overlaps.length ? ` [${overlaps.length} overlap rows]` : ''}${res.message ? ` — ${res.message.slice(0, 300)}` : ''}`,
+    );
   }
   toString = () => `B.sync(company ${this.company + 1})`;
 }
@@ -294,7 +317,15 @@ export class WarmUpB extends BCmd {
       { contactCode: 'C3', day: 33, lineCents: [65_007] },
     ].map((d) => {
       const number = `INV-${m.b.nextInvoice++}`;
-      return { number, contactCode: d.contactCode, projectNumber: `P-${d.contactCode}`, date: dayOf(d.day), dueDate: dayOf(d.day + 30), text: `B fees ${number}`, lineCents: d.lineCents };
+      return {
+        number,
+        contactCode: d.contactCode,
+        projectNumber: `P-${d.contactCode}`,
+        date: dayOf(d.day),
+        dueDate: dayOf(d.day + 30),
+        text: `B fees ${number}`,
+        lineCents: d.lineCents,
+      };
     });
     const report = await importDocument(r.sys.app.ctx.db, PRACTICE_B, { invoices: docs.map((d) => invoice(d)) }, r.sys.clock());
     if (!report.ok) throw new Error(`practice B's warm-up import refused: ${JSON.stringify(report.issues)}`);
@@ -326,7 +357,8 @@ export async function checkPracticeB(sys: System, m: Model, say: (k: PracticeBIn
   const aLinked = new Set(aLinks.map((l) => l.qbo_id));
   if (aPending.length === 0)
     for (const inv of a['Invoice'] ?? [])
-      if (!aLinked.has(inv.Id)) say('isolation', `practice A's company holds Invoice ${inv.Id} (${String(inv['DocNumber'])}, ${String(inv['TotalAmt'])}), which no A invoice is linked to`);
+      if (!aLinked.has(inv.Id))
+        say('isolation', `practice A's company holds Invoice ${inv.Id} (${String(inv['DocNumber'])}, ${String(inv['TotalAmt'])}), which no A invoice is linked to`);
 
   const ledger = (await listRecords(db, PRACTICE_B, 'invoice', { limit: 1000 })).items;
   const bLinks = await db.selectFrom('links').selectAll().where('realm_id', 'in', sys.b.realmIds).where('record_kind', '=', 'invoice').execute();
@@ -335,7 +367,8 @@ export async function checkPracticeB(sys: System, m: Model, say: (k: PracticeBIn
     const name = `B's company ${n + 1}`;
     const b = entitiesOf(sys.emu, realmId);
     // ---- isolation: B's companies -------------------------------------------------------------------
-    for (const c of b['Customer'] ?? []) if (!uidOf(c)?.startsWith('UB-')) say('isolation', `${name} holds Customer ${c.Id} (${String(c['DisplayName'])}), not one of B's contacts`);
+    for (const c of b['Customer'] ?? [])
+      if (!uidOf(c)?.startsWith('UB-')) say('isolation', `${name} holds Customer ${c.Id} (${String(c['DisplayName'])}), not one of B's contacts`);
     const customers = new Set((b['Customer'] ?? []).map((c) => c.Id));
     const links = bLinks.filter((l) => l.realm_id === realmId);
     const linked = new Map(links.map((l) => [l.qbo_id, l.record_key]));
@@ -371,7 +404,8 @@ export async function checkPracticeB(sys: System, m: Model, say: (k: PracticeBIn
         acc.checkable = false;
         continue;
       }
-      if (cents(q['TotalAmt']) !== inv.record.totalCents) say('b-totals', `B's invoice ${inv.key}: ${name}'s total ${String(q['TotalAmt'])}, B's ledger ${inv.record.totalCents / 100}`);
+      if (cents(q['TotalAmt']) !== inv.record.totalCents)
+        say('b-totals', `B's invoice ${inv.key}: ${name}'s total ${String(q['TotalAmt'])}, B's ledger ${inv.record.totalCents / 100}`);
       if (cents(q['Balance']) !== inv.record.totalCents)
         say('b-totals', `B's invoice ${inv.key}: ${name}'s balance ${String(q['Balance'])}, B's ledger ${inv.record.totalCents / 100} (B has no payments)`);
       acc.cents += inv.record.totalCents;
@@ -387,7 +421,13 @@ export async function checkPracticeB(sys: System, m: Model, say: (k: PracticeBIn
 
   // ---- b-settled --------------------------------------------------------------------------------------
   if (m.settled) {
-    const skipped = await db.selectFrom('skips').select('record_id').where('realm_id', '=', sys.b.realmIds[0]).where('record_kind', '=', 'invoice').where('unskipped_at', 'is', null).execute();
+    const skipped = await db
+      .selectFrom('skips')
+      .select('record_id')
+      .where('realm_id', '=', sys.b.realmIds[0])
+      .where('record_kind', '=', 'invoice')
+      .where('unskipped_at', 'is', null)
+      .execute();
     const isSkipped = new Set(skipped.map((x) => x.record_id));
     const linkedKeys = new Set(bLinks.map((l) => l.record_key));
     for (const inv of ledger) {
