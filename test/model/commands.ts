@@ -658,6 +658,8 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
     'editInvoice',
     'resolveHeld',
     'resolveHeld',
+    'bSetOffices',
+    'bSyncSecond',
   ];
   // Reconnecting is not a kind of its own: it only undoes a disconnect, and comes soon after one.
   return [...weighted.filter((k) => !excluded.includes(k)).map((k) => all[k]), reconnectArb, reconnectArb, reconnectArb];
