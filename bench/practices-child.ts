@@ -6,6 +6,8 @@
  *  - builds the first practice's preview `BENCH_REPEAT` times (its company, over loopback HTTP);
  *  - builds every other practice's preview once (the process serving them all);
  * and prints one JSON line: median times and the process's memory (RSS now and at its peak).
+ * With BENCH_COMPARE_URL/BENCH_COMPARE_REALM (the single-practice installation) it only times the
+ * first practice's preview in both installations, alternated call by call.
  * Env: DATABASE_URL, BENCH_EMULATOR_URL, BENCH_REALMS (JSON list, the first practice's first), BENCH_REPEAT.
  */
 import { performance } from 'node:perf_hooks';
@@ -24,8 +26,41 @@ const need = (k: string) => {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-const config = loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: need('BENCH_EMULATOR_URL'), DATABASE_URL: need('DATABASE_URL') });
-const app = await createApp(config);
+const appOn = (databaseUrl: string) =>
+  createApp(loadConfig({ QBO_CONNECT_LOG_LEVEL: 'silent', QBO_ENV: 'emulator', QBO_EMULATOR_URL: need('BENCH_EMULATOR_URL'), DATABASE_URL: databaseUrl }));
+
+// Compare mode: the first practice's preview in two installations, alternated call by call, so a
+// change of the machine's load meanwhile weighs on both alike (one after the other measured the
+// load, not the installations: ×0.98 and ×1.26 on two runs of the same code).
+if (process.env['BENCH_COMPARE_URL']) {
+  const [one, many] = [await appOn(need('BENCH_COMPARE_URL')), await appOn(need('DATABASE_URL'))];
+  const [realmOne, realmMany] = [need('BENCH_COMPARE_REALM'), (JSON.parse(need('BENCH_REALMS')) as string[])[0]!];
+  const time = async (a: typeof one, realmId: string) => {
+    const qbo = qboClientFor(a.ctx, realmId, { limits: { intervalMs: 1000 } });
+    const t0 = performance.now();
+    await buildPlan({ db: a.ctx.db, clock: a.ctx.clock, logger: a.ctx.logger, qbo }, realmId, { actor: 'bench', prefill: false });
+    return performance.now() - t0;
+  };
+  await time(one, realmOne);
+  await time(many, realmMany);
+  const [msOne, msMany]: [number[], number[]] = [[], []];
+  for (let i = 0; i < Number(need('BENCH_REPEAT')) * 3; i++) {
+    // Which goes first alternates too.
+    if (i % 2) {
+      msOne.push(await time(one, realmOne));
+      msMany.push(await time(many, realmMany));
+    } else {
+      msMany.push(await time(many, realmMany));
+      msOne.push(await time(one, realmOne));
+    }
+  }
+  await one.close();
+  await many.close();
+  process.stdout.write(`BENCH-RESULT ${JSON.stringify({ aloneMedianMs: round1(median(msOne)), manyMedianMs: round1(median(msMany)), calls: msOne.length })}\n`);
+  process.exit(0);
+}
+
+const app = await appOn(need('DATABASE_URL'));
 const realms = JSON.parse(need('BENCH_REALMS')) as string[];
 const repeat = Number(need('BENCH_REPEAT'));
 const rssAtStartMb = process.memoryUsage().rss / 2 ** 20;

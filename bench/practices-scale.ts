@@ -29,8 +29,16 @@ export interface PracticesScaleResult {
   setupSeconds: number;
   single: ChildResult;
   many: ChildResult;
+  /** The first practice's preview in both installations, alternated call by call in one process. */
+  compared: Compared;
   /** The first practice's preview in the N-practice installation over the single-practice one's (1.0 = the same). */
   previewRatio: number;
+}
+
+interface Compared {
+  aloneMedianMs: number;
+  manyMedianMs: number;
+  calls: number;
 }
 
 interface ChildResult {
@@ -109,7 +117,14 @@ export async function practicesAtScale(opts: { practices: number; repeat: number
     const base = { BENCH_EMULATOR_URL: emu.url, BENCH_REPEAT: String(opts.repeat) };
     const one = await child({ ...base, DATABASE_URL: single.url, BENCH_REALMS: JSON.stringify(singleRealms) });
     const all = await child({ ...base, DATABASE_URL: many.url, BENCH_REALMS: JSON.stringify(manyRealms) });
-    return { practices: opts.practices, setupSeconds, single: one, many: all, previewRatio: Math.round((all.previewMedianMs / one.previewMedianMs) * 100) / 100 };
+    const compared = (await child({
+      ...base,
+      DATABASE_URL: many.url,
+      BENCH_REALMS: JSON.stringify(manyRealms),
+      BENCH_COMPARE_URL: single.url,
+      BENCH_COMPARE_REALM: singleRealms[0]!,
+    })) as unknown as Compared;
+    return { practices: opts.practices, setupSeconds, single: one, many: all, compared, previewRatio: Math.round((compared.manyMedianMs / compared.aloneMedianMs) * 100) / 100 };
   } finally {
     await many.stop();
     await single.stop();

@@ -197,6 +197,7 @@ export function practiceScope(db: Db): MiddlewareHandler {
       if (!(await isOwner(db, user.id))) return notAnOwner(c);
       c.set('user' as never, { ...user, role: 'administrator' } as never);
       c.set('myPractices' as never, (await practicesOfPerson(db, user.id)) as never);
+      c.set('firmOwner' as never, true as never);
       return next();
     }
     let practiceId = named.practiceId;
@@ -216,7 +217,11 @@ export function practiceScope(db: Db): MiddlewareHandler {
       const role = await roleIn(db, user.id, practiceId);
       if (!role) return notFound(c);
       admit(c, user, practiceId, role, prefix);
-      if (!c.req.path.startsWith('/api/')) c.set('myPractices' as never, (await practicesOfPerson(db, user.id)) as never);
+      if (!c.req.path.startsWith('/api/')) {
+        c.set('myPractices' as never, (await practicesOfPerson(db, user.id)) as never);
+        // The layout shows the firm's pages in the nav to owners only (they are 403 to anyone else).
+        c.set('firmOwner' as never, (await isOwner(db, user.id)) as never);
+      }
     }
     // else: an API request whose token is read by the API's own middleware (`admitToken`), or a public page.
     if (await namesAnotherPracticesRecord(db, c.req.path, practiceId)) return notFound(c);

@@ -107,10 +107,12 @@ describe.each(dialects)('the firm overview [%s]', (dialect) => {
     // The Firm page and the API: administrators see every practice; "Check now" queues the checks.
     await createUser(ctx.db, { email: 'owner@example.com', name: 'Owner', role: 'administrator', owner: true, passwordHash: await hashPassword(PASS) });
     await createUser(ctx.db, { email: 'vic@example.com', name: 'Vic', role: 'viewer', passwordHash: await hashPassword(PASS) });
+    await createUser(ctx.db, { email: 'ada@example.com', name: 'Ada', role: 'administrator', passwordHash: await hashPassword(PASS) });
     const http: Hono = createHttpApp(ctx);
     const web = new WebClient(http);
     expect((await signIn(web, 'owner@example.com', PASS)).status).toBe(303);
     expect((await web.get('/firm')).status).toBe(200);
+    expect(web.lastHtml).toContain('href="/firm"');
     // The page's own rows (the header's practice switcher names the practices too).
     const mainOf = (page: string) => page.slice(page.indexOf('<main'));
     const html = mainOf(web.lastHtml);
@@ -135,5 +137,12 @@ describe.each(dialects)('the firm overview [%s]', (dialect) => {
     expect((await signIn(viewer, 'vic@example.com', PASS)).status).toBe(303);
     expect((await viewer.get('/firm')).status).toBe(403);
     expect(viewer.lastHtml).not.toContain('Beta Architects');
+    // A practice's administrator who is not an owner: no Firm entry in the nav, and the page is not theirs.
+    const admin = new WebClient(http);
+    expect((await signIn(admin, 'ada@example.com', PASS)).status).toBe(303);
+    expect((await admin.get('/p/default/settings')).status).toBe(200);
+    expect(admin.lastHtml).not.toContain('href="/firm"');
+    expect((await admin.get('/firm')).status).toBe(403);
+    expect(admin.lastHtml).not.toContain('Beta Architects');
   }, 120_000);
 });

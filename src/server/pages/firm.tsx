@@ -100,7 +100,7 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flash?: { kind: 'ok' | 'e
 }
 
 export const firmPage: WebPage = {
-  nav: { label: 'Firm', href: '/firm', order: 5, minRole: 'administrator' },
+  nav: { label: 'Firm', href: '/firm', order: 5, minRole: 'administrator', ownerOnly: true },
   mount(app, deps) {
     app.get('/firm', pageRole('administrator'), (c) => show(c, deps));
     app.post('/firm/check', pageRole('administrator'), async (c) => {

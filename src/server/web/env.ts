@@ -41,6 +41,8 @@ export interface NavItem {
   href: string;
   /** The lowest role that sees the item; every signed-in user when unset. */
   minRole?: Role;
+  /** Only the firm's owners see it (the firm's own pages, under no practice). */
+  ownerOnly?: true;
   /** Position in the nav: lower first. Connection 10, Preview 20, Sync 30, History 40, Held records 45, Skipped 50, Settings 60, Practice 70, Users 80, Account 90. */
   order: number;
   /** `/` opens this page once a company is connected (the highest-ordered one wins; else Connection). */

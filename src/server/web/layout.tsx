@@ -44,8 +44,8 @@ function ConnectionBadge({ status }: { status: ConnectionStatus | undefined }) {
   );
 }
 
-function Nav({ items, user, path }: { items: NavItem[]; user: User; path: string }) {
-  const visible = items.filter((i) => roleAtLeast(user, i.minRole ?? 'viewer')).sort((a, b) => a.order - b.order);
+function Nav({ items, user, path, owner }: { items: NavItem[]; user: User; path: string; owner: boolean }) {
+  const visible = items.filter((i) => roleAtLeast(user, i.minRole ?? 'viewer') && (!i.ownerOnly || owner)).sort((a, b) => a.order - b.order);
   return (
     <nav aria-label="Main">
       <ul>
@@ -146,7 +146,7 @@ export async function renderPage(c: Context<WebEnv>, opts: PageOptions): Promise
                 </div>
               ) : null}
             </header>
-            {user && !opts.bare ? <Nav items={c.get('nav') ?? []} user={user} path={c.req.path} /> : null}
+            {user && !opts.bare ? <Nav items={c.get('nav') ?? []} user={user} path={c.req.path} owner={c.get('firmOwner' as never) === true} /> : null}
             <main id="main" tabindex={-1}>
               {opts.body}
             </main>
