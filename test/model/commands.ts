@@ -22,6 +22,8 @@ import { applyQboChanges } from '../../src/connect/changes/apply.js';
 import { hasAnyPayment, practicePaid, type AccountantEdit as EditFacts, type Model } from './model.js';
 import { baseContact, dayOf, invoice, payment } from './practice.js';
 import { disconnect, reconnect, type System } from './system.js';
+import { clientOptions, pickCounts, processingWindowMs } from './sync-options.js';
+import { EditInvoiceB, ImportInvoiceB, MoveProjectB, SetExportFromB, SetOfficesB, SkipInvoiceB, SyncB } from './practice-b.js';
 
 export interface Real {
   sys: System;
@@ -32,12 +34,6 @@ export interface Real {
 
 export type Cmd = fc.AsyncCommand<Model, Real, boolean>;
 
-/**
- * QBO's processing window as this emulator has it: the slowest armed write (slow-writes) is stored
- * 500 ms after it arrives, so 1.5 s after a create left us a look-up is final (QBO's own is 120 s).
- */
-const processingWindowMs = 1_500;
-const clientOptions = { retry: { baseMs: 1, capMs: 5, throttleWaitMs: 10 }, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 20))) };
 const totalOf = (lines: number[]) => lines.reduce((s, c) => s + c + Math.round(c / 10), 0);
 
 async function linkedInvoices(r: Real): Promise<Array<{ key: string; qboId: string; state: string }>> {
@@ -440,16 +436,6 @@ export class CompanyChanges implements Cmd {
   toString = () => 'companyChanges()';
 }
 
-const pickCounts = (s: { created: number; adopted: number; updated: number; voided: number; imported: number; failed: number; held: number }) => ({
-  created: s.created,
-  adopted: s.adopted,
-  updated: s.updated,
-  voided: s.voided,
-  imported: s.imported,
-  failed: s.failed,
-  held: s.held,
-});
-
 class Killed extends Error {}
 
 /**
@@ -581,6 +567,18 @@ export const commandKinds = [
   'undoHeld',
   'scheduledHoldSync',
   'companyChanges',
+  // Practice B (practice-b.ts): the same installation's second practice, same record keys, own company.
+  'bImportInvoice',
+  'bEditInvoice',
+  'bCancelInvoice',
+  'bSkip',
+  'bAddBack',
+  'bExportFrom',
+  'bSync',
+  // Office routing in practice B: two offices, two companies.
+  'bSyncSecond',
+  'bSetOffices',
+  'bMoveProject',
 ] as const;
 export type CommandKind = (typeof commandKinds)[number];
 
@@ -623,6 +621,27 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
     undoHeld: which.map((w) => new UndoHeld(w)),
     scheduledHoldSync: fc.constant(new ScheduledHoldSync()),
     companyChanges: fc.constant(new CompanyChanges()),
+    bImportInvoice: fc
+      .tuple(
+        which,
+        fc.integer({ min: 0, max: 50 }),
+        fc.array(
+          fc.integer({ min: 1, max: 50_000 }).map((c) => c * 10 + 7),
+          { minLength: 1, maxLength: 2 },
+        ),
+      )
+      .map(([c, d, l]) => new ImportInvoiceB(c, d, l)),
+    bEditInvoice: fc.tuple(which, fc.constantFrom('text' as const, 'amount' as const)).map(([w, f]) => new EditInvoiceB(w, f)),
+    bCancelInvoice: which.map((w) => new EditInvoiceB(w, 'cancel')),
+    bSkip: which.map((w) => new SkipInvoiceB(w, false)),
+    bAddBack: which.map((w) => new SkipInvoiceB(w, true)),
+    bExportFrom: fc.constantFrom('2026-10-01', '2026-10-25').map((d) => new SetExportFromB(d)),
+    bSync: fc.constant(new SyncB(0)),
+    bSyncSecond: fc.constant(new SyncB(1)),
+    bSetOffices: fc
+      .tuple(fc.constantFrom(0 as const, 1 as const), fc.constantFrom(null, ['N'], ['S'], ['N', 'S'], []))
+      .map(([c, o]) => new SetOfficesB(c, o === null ? null : [...o])),
+    bMoveProject: which.map((w) => new MoveProjectB(w)),
   };
   const reconnectArb = fc.constant(new Connection(true));
   // Syncs come often: every other kind of step matters only when a sync follows it.
@@ -639,6 +658,8 @@ export function commandArbitraries(excluded: readonly CommandKind[]): Array<fc.A
     'editInvoice',
     'resolveHeld',
     'resolveHeld',
+    'bSetOffices',
+    'bSyncSecond',
   ];
   // Reconnecting is not a kind of its own: it only undoes a disconnect, and comes soon after one.
   return [...weighted.filter((k) => !excluded.includes(k)).map((k) => all[k]), reconnectArb, reconnectArb, reconnectArb];
@@ -657,7 +678,8 @@ export function warmUp(direction: Model['direction']): Cmd[] {
 
 /**
  * The end of every sequence: connected again, no faults, what the preview refuses skipped, two plain
- * syncs. Then every active practice
+ * syncs of practice A; B's first company back on the whole ledger, its second on none, one sync
+ * of each (B meets no faults). Then every active practice
  * invoice in the export window that is not skipped must be in QBO (`settled` in invariants.ts):
  * nothing may be lost or wedged by what came before.
  */
@@ -680,6 +702,11 @@ export class Settle implements Cmd {
     }
     await new Sync('none').run(m, r);
     await new Sync('none').run(m, r);
+    // Practice B's bookkeeper resolves any overlap: the first company takes the whole ledger again.
+    await new SetOfficesB(0, null).run(m, r);
+    await new SetOfficesB(1, []).run(m, r);
+    await new SyncB(0).run(m, r);
+    await new SyncB(1).run(m, r);
     m.settled = true;
   }
   toString = () => 'settle';

@@ -10,17 +10,21 @@
  *                customer's balance, equal the practice's to the cent;
  *  - counts:     every finished run's counts add up to its records, and to what it planned;
  *  - settled:    after the closing settle step (reconnected, no faults, two syncs), every active,
- *                unskipped practice invoice in the export window is linked to a QBO invoice.
+ *                unskipped practice invoice in the export window is linked to a QBO invoice;
+ *  - isolation, b-once, b-totals, b-settled, b-routing: practice B, the same installation's second
+ *                practice with the same record keys, its two companies and two offices (practice-b.ts);
+ *                untouched: harness.ts.
  * Each returns sentences; an empty list is a pass.
  */
 import { marker } from '../../src/connect/plan/index.js';
 import { listRecords } from '../../src/practice/store.js';
 import type { Model } from './model.js';
+import { checkPracticeB } from './practice-b.js';
 import type { System } from './system.js';
 
 type QboRow = Record<string, unknown> & { Id: string; SyncToken: string };
 
-export const invariantNames = ['once', 'one-link', 'survives', 'totals', 'counts', 'settled'] as const;
+export const invariantNames = ['once', 'one-link', 'survives', 'totals', 'counts', 'settled', 'isolation', 'b-once', 'b-totals', 'b-settled', 'b-routing', 'untouched'] as const;
 export type InvariantName = (typeof invariantNames)[number];
 export type Violations = Partial<Record<InvariantName, string[]>>;
 
@@ -167,5 +171,6 @@ export async function checkInvariants(sys: System, m: Model, cx: CheckContext): 
       if (!linkOf.has(`invoice:${inv.key}`)) say('settled', `invoice ${inv.key} is not in QBO after two clean syncs (last run ${last?.status ?? 'none'}: ${last?.message ?? ''})`);
     }
   }
+  await checkPracticeB(sys, m, say);
   return v;
 }

@@ -6,6 +6,8 @@
 
 export interface ModelInvoice {
   contactCode: string;
+  /** Practice B's invoices are on their client's project (office routing). */
+  projectNumber?: string;
   date: string;
   dueDate: string;
   text: string;
@@ -46,6 +48,23 @@ export interface Model {
   steps: number;
   /** Set by the closing settle step: from then on every syncable invoice must be in QBO. */
   settled: boolean;
+  /** Practice B (issue 15): the same installation's second practice, with the same record keys. */
+  b: PracticeBModel;
+}
+
+/** Practice B's ledger as the test wrote it: invoices numbered like A's, its own skips and window. */
+export interface PracticeBModel {
+  invoices: Map<string, ModelInvoice>;
+  nextInvoice: number;
+  nextEdit: number;
+  skipped: Set<string>;
+  exportFrom: string;
+  /** Office routing (issue 15): project → office (B's invoices take their client's project, P-C1…). */
+  projectOffice: Map<string, string>;
+  /** B invoice → the first company it was linked in: it must never be created in the other. */
+  firstCompany: Map<string, string>;
+  /** Promises a step saw broken (a sync that sent while the preview had overlap rows), reported and cleared by the next check. */
+  violations: string[];
 }
 
 export function initialModel(contacts: readonly string[]): Model {
@@ -63,6 +82,20 @@ export function initialModel(contacts: readonly string[]): Model {
     accountantPayments: new Map(),
     steps: 0,
     settled: false,
+    b: {
+      invoices: new Map(),
+      nextInvoice: 1,
+      nextEdit: 1,
+      skipped: new Set(),
+      exportFrom: '2026-10-01',
+      projectOffice: new Map([
+        ['P-C1', 'N'],
+        ['P-C2', 'S'],
+        ['P-C3', 'N'],
+      ]),
+      firstCompany: new Map(),
+      violations: [],
+    },
   };
 }
 

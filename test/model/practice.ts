@@ -21,7 +21,16 @@ export function baseLedger() {
 
 const gst = (cents: number) => Math.round(cents / 10);
 
-export function invoice(input: { number: string; contactCode: string; date: string; dueDate: string; text: string; lineCents: number[]; state?: 'active' | 'cancelled' }): Invoice {
+export function invoice(input: {
+  number: string;
+  contactCode: string;
+  projectNumber?: string;
+  date: string;
+  dueDate: string;
+  text: string;
+  lineCents: number[];
+  state?: 'active' | 'cancelled';
+}): Invoice {
   const lines = input.lineCents.map((c, i) => ({ description: `Fees ${i + 1}`, amountCents: c, taxCode: 'GST', taxCents: gst(c) }));
   const taxCents = lines.reduce((s, l) => s + l.taxCents, 0);
   const net = lines.reduce((s, l) => s + l.amountCents, 0);
@@ -30,6 +39,7 @@ export function invoice(input: { number: string; contactCode: string; date: stri
     date: input.date,
     dueDate: input.dueDate,
     contactCode: input.contactCode,
+    ...(input.projectNumber ? { projectNumber: input.projectNumber } : {}),
     text: input.text,
     lines,
     taxCents,

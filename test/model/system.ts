@@ -17,6 +17,7 @@ import type { Dialect } from '../../src/store/dialect.js';
 import { connectCompany } from '../helpers/emulator-company.js';
 import { testConfig } from '../helpers/config.js';
 import { baseLedger } from './practice.js';
+import { startPracticeB } from './practice-b.js';
 
 /** The model's day: a fixed instant, moved only by the test (a kill lets the lock lapse). */
 export const START = Date.parse('2026-11-20T02:00:00.000Z');
@@ -52,6 +53,11 @@ export interface System {
   accountant: CompanyClient;
   ids: QboIds;
   databaseUrl: string | undefined;
+  /**
+   * Practice B (issue 15): a second practice in the same database, with its own emulator company
+   * (`realmId`, first: the whole ledger) and a second one for office routing (`realmIds[1]`, first: no office).
+   */
+  b: { practiceId: string; realmId: string; realmIds: [string, string] };
   close(): Promise<void>;
 }
 
@@ -111,6 +117,7 @@ export async function startSystem(emu: RunningEmulator, dialect: Dialect, name: 
   await set('payments.methodByPaymentType.EFT', ids.method);
   await set('payments.direction', 'import');
   for (const k of ['invoices', 'creditNotes', 'payments', 'bills', 'staffExpenses']) await set(`general.exportFrom.${k}`, '2026-10-01');
+  const b = await startPracticeB(app, emu, `${name} B`, clock);
   return {
     emu,
     dialect,
@@ -120,6 +127,7 @@ export async function startSystem(emu: RunningEmulator, dialect: Dialect, name: 
     accountant,
     ids,
     databaseUrl: pgDb?.url,
+    b,
     close: async () => {
       await app.close();
       await accApp.close();
