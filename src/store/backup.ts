@@ -27,6 +27,17 @@ export class BackupError extends Error {
 /** Tables that exist in every migrated database, empty of anyone's data. */
 const BOOKKEEPING_TABLES = new Set(['kysely_migration', 'kysely_migration_lock', 'app_meta']);
 
+/**
+ * How to count a table's rows a person made, for "a database nobody has used" (restore without --yes):
+ * the practice `default`, which migration 0018_practices writes into every database, is the schema's,
+ * not anyone's data (a fresh database "held 1 row" and restore asked for --yes). Undefined: skip it.
+ */
+export function dataRowsSql(table: string): string | undefined {
+  if (BOOKKEEPING_TABLES.has(table)) return undefined;
+  const quoted = `"${table.replaceAll('"', '""')}"`;
+  return table === 'practices' ? `SELECT count(*) AS n FROM ${quoted} WHERE id <> 'default'` : `SELECT count(*) AS n FROM ${quoted}`;
+}
+
 /** Writes `target` through a sibling temporary file: synced, then linked into place (or renamed over it with `force`). */
 function placeFile(temp: string, target: string, force: boolean): void {
   const fd = fs.openSync(temp, 'r+');
@@ -322,11 +333,12 @@ export function lockLiveDatabase(dbFile: string): LockedDatabase | undefined {
   return {
     damaged: undefined,
     rows() {
-      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>)
-        .map((r) => r.name)
-        .filter((t) => !BOOKKEEPING_TABLES.has(t));
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>).map((r) => r.name);
       let n = 0;
-      for (const t of tables) n += (db.prepare(`SELECT count(*) AS n FROM "${t.replaceAll('"', '""')}"`).get() as { n: number }).n;
+      for (const t of tables) {
+        const q = dataRowsSql(t);
+        if (q) n += (db.prepare(q).get() as { n: number }).n;
+      }
       return n;
     },
     copyTo(file) {

@@ -14,7 +14,7 @@ import { clockFrom } from '../../clock.js';
 import { createTokenCipher, KEY_FILE, loadOrCreateKey, VaultError } from '../../connect/connection/crypto.js';
 import type { Config } from '../../config.js';
 import { prepareDataFolder } from '../../data-folder.js';
-import { BackupError, inspectSqliteBackup, lockLiveDatabase, removeStalePartials, stageRestore, tempBeside } from '../../store/backup.js';
+import { BackupError, dataRowsSql, inspectSqliteBackup, lockLiveDatabase, removeStalePartials, stageRestore, tempBeside } from '../../store/backup.js';
 import { findTool, libpqEnv, manualSteps, runTool } from '../../store/backup-pg.js';
 // A backup from before the migration renumbering holds the old names (store/migrations/renames.ts).
 import { recognisedMigrationNames } from '../../store/migrate.js';
@@ -185,7 +185,10 @@ async function restorePostgres(config: Config, file: string, yes: boolean): Prom
     const tables = await client.query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT IN ('kysely_migration', 'kysely_migration_lock', 'app_meta')",
     );
-    for (const t of tables.rows) rows += Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${t.table_name.replaceAll('"', '""')}"`)).rows[0]!.n);
+    for (const t of tables.rows) {
+      const q = dataRowsSql(t.table_name);
+      if (q) rows += Number((await client.query<{ n: string }>(q)).rows[0]!.n);
+    }
   } finally {
     await client.end();
   }
