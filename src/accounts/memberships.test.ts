@@ -5,7 +5,7 @@ import { openDatabase, type OpenDb } from '../store/db.js';
 import { migrations } from '../store/migrations/index.js';
 import { createApiToken, userForApiToken } from './api-tokens.js';
 import { addMember, changeMemberRole, invitePerson, listMembers, practicesOfPerson, removeMember, roleIn } from './memberships.js';
-import { AccountError, createUser } from './users.js';
+import { AccountError, disableUser, createUser } from './users.js';
 
 const NOW = new Date('2026-12-05T03:00:00.000Z');
 
@@ -80,6 +80,26 @@ describeEachDialect(
       const again = await invitePerson(ctx.db, { practiceId: 'default', email: 'cy@example.com', name: 'ignored', role: 'viewer' }, olive.email, NOW);
       expect(again).toMatchObject({ created: false, user: { id: first.user.id } });
       expect(await roleIn(ctx.db, first.user.id, 'default')).toBe('viewer');
+    });
+
+    it("a practice's administrator cannot pull in another practice's person (nor learn their name); nobody leaves a practice without an administrator", async () => {
+      await practice('bravo', 'Bravo');
+      const bea = await createUser(ctx.db, { email: 'bea@example.com', name: 'Bea BravoOnly', role: 'viewer', practiceId: 'bravo' }, NOW);
+      const refused = await invitePerson(ctx.db, { practiceId: 'default', email: 'bea@example.com', name: 'typed', role: 'viewer' }, 'ann@example.com', NOW, {
+        mayAddExisting: false,
+      }).catch((e: unknown) => e as Error);
+      expect(refused).toBeInstanceOf(AccountError);
+      expect((refused as Error).message).toContain('an owner of the firm can add them');
+      expect((refused as Error).message).not.toContain('Bea BravoOnly');
+      expect(await roleIn(ctx.db, bea.id, 'default')).toBeUndefined();
+      // Bravo's only administrator, also an administrator of default elsewhere: disabling them would leave bravo without one.
+      await createUser(ctx.db, { email: 'ann@example.com', name: 'Ann', role: 'administrator' }, NOW);
+      const bob = await createUser(ctx.db, { email: 'bob@example.com', name: 'Bob', role: 'administrator', practiceId: 'bravo' }, NOW);
+      await expect(disableUser(ctx.db, bob.id, NOW)).rejects.toThrow('is the last administrator of practice bravo');
+      await addMember(ctx.db, { practiceId: 'bravo', userId: bea.id, role: 'administrator' }, 'ann@example.com', NOW).catch(async () =>
+        changeMemberRole(ctx.db, { practiceId: 'bravo', userId: bea.id, role: 'administrator' }, 'ann@example.com', NOW),
+      );
+      await disableUser(ctx.db, bob.id, NOW);
     });
   },
   { fresh: 'each' },

@@ -179,6 +179,8 @@ export async function invitePerson(
   input: { practiceId: string; email: string; name: string; role: string; passwordHash?: string | null },
   actor: string,
   now: Date = new Date(),
+  /** Whether a person already in the installation may be added (an owner's call): a practice's administrator may not pull someone of another practice in, nor learn their name (issue 15, attack finding). */
+  opts: { mayAddExisting?: boolean } = { mayAddExisting: true },
 ): Promise<{ user: User; created: boolean }> {
   const known = await db
     .selectFrom('users')
@@ -186,6 +188,16 @@ export async function invitePerson(
     .where('email', '=', input.email.trim().toLowerCase())
     .where('disabled_at', 'is', null)
     .executeTakeFirst();
+  if (
+    known &&
+    !opts.mayAddExisting &&
+    !(await db.selectFrom('memberships').select('user_id').where('user_id', '=', known.id).where('practice_id', '=', input.practiceId).executeTakeFirst())
+  ) {
+    throw new AccountError(
+      `user ${input.email.trim().toLowerCase()}: this email belongs to a person already using this installation; an owner of the firm can add them to this practice`,
+      'email',
+    );
+  }
   if (known) {
     await addMember(db, { practiceId: input.practiceId, userId: known.id, role: input.role }, actor, now);
     return { user: known, created: false };

@@ -126,6 +126,22 @@ export async function disableUser(db: Db, userId: string, now: Date = new Date()
       .executeTakeFirstOrThrow();
     if (Number(admins.n) <= 1) throw new AccountError(`user ${target.email}: is the last administrator; make another administrator first`, 'user');
   }
+  // And per practice: no practice is left without an enabled administrator (attack finding: the
+  // installation-wide count let an owner disable a practice's only one).
+  const adminOf = await db.selectFrom('memberships').select('practice_id').where('user_id', '=', userId).where('role', '=', 'administrator').execute();
+  for (const { practice_id } of adminOf) {
+    const others = await db
+      .selectFrom('memberships')
+      .innerJoin('users', 'users.id', 'memberships.user_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('memberships.practice_id', '=', practice_id)
+      .where('memberships.role', '=', 'administrator')
+      .where('users.disabled_at', 'is', null)
+      .where('users.id', '!=', userId)
+      .executeTakeFirstOrThrow();
+    if (Number(others.n) === 0)
+      throw new AccountError(`user ${target.email}: is the last administrator of practice ${practice_id}; make another administrator there first`, 'user');
+  }
   await db.updateTable('users').set({ disabled_at: now.toISOString() }).where('id', '=', userId).execute();
   await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
 }

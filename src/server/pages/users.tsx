@@ -10,7 +10,7 @@ import { pageRole } from '../web/guards.js';
 import { currentUser } from '../web/session.js';
 import { hashPassword, passwordProblem } from '../../accounts/passwords.js';
 import { AccountError, disableUser, listUsers, roles } from '../../accounts/users.js';
-import { invitePerson, listMembers, practicesOfPerson, removeMember } from '../../accounts/memberships.js';
+import { invitePerson, isOwner, listMembers, practicesOfPerson, removeMember } from '../../accounts/memberships.js';
 import { practiceOf } from '../practice-scope.js';
 
 const roleHelp: Record<(typeof roles)[number], string> = {
@@ -114,6 +114,7 @@ export const usersPage: WebPage = {
           { practiceId: practiceOf(c), email: str(body.email), name: str(body.name), role: str(body.role), passwordHash: await hashPassword(password) },
           currentUser(c)!.email,
           deps.ctx.clock(),
+          { mayAddExisting: await isOwner(deps.ctx.db, currentUser(c)!.id) },
         );
         deps.ctx.logger.info({ user: user.email, role: str(body.role), practice: practiceOf(c), by: currentUser(c)!.email }, created ? 'user added' : 'member added');
         return show(c, deps, {
