@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import SQLite from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const bin = path.resolve('bin/qbo-connect.js');
@@ -31,6 +32,23 @@ describe('qbo-connect firm', () => {
     const check = run('firm', 'check');
     expect(check.status, check.stderr).toBe(0);
     expect(check.stdout).toBe('');
+  });
+
+  it('users add --owner makes the firm owner (the operator has no other way to make the first one)', async () => {
+    const added = run('users', 'add', 'olive@example.com', '--name', 'Olive', '--role', 'administrator', '--owner');
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.stdout).toContain('owner of the firm');
+    expect(run('users', 'add', 'pat@example.com', '--name', 'Pat').status).toBe(0);
+    const db = new SQLite(path.join(dataDir, 'qbo-connect.db'), { readonly: true });
+    try {
+      const rows = db.prepare('SELECT email, firm_role FROM users ORDER BY email').all();
+      expect(rows).toEqual([
+        { email: 'olive@example.com', firm_role: 'owner' },
+        { email: 'pat@example.com', firm_role: null },
+      ]);
+    } finally {
+      db.close();
+    }
   });
 
   it('refuses an order it does not know in one line naming --sort, exit 2', () => {

@@ -16,14 +16,19 @@ export function registerUsers(program: Command): void {
     .usage('[options] <email> --name <name>')
     .requiredOption('--name <name>', 'full name (required)')
     .addOption(new Option('--role <role>', 'role').choices(roles).default('viewer'))
-    .action(async (email: string, opts: { name: string; role: string }, cmd: Command) => {
+    .option('--owner', "an owner of the firm too: creates practices, sees every practice and the firm overview (the operator's way to make the first owner)")
+    .action(async (email: string, opts: { name: string; role: string; owner?: boolean }, cmd: Command) => {
       const app = await cliApp(configFrom(cmd));
       try {
         // The person becomes a member of --practice when named (issue 15), else of the default practice as before.
         const given = practiceFlag(cmd);
         const practiceId = given === undefined ? undefined : await resolvePractice(app.ctx.db, given, '--practice ID');
-        const user = await createUser(app.ctx.db, { email, name: opts.name, role: opts.role, ...(practiceId ? { practiceId } : {}) }, app.ctx.clock());
-        console.log(`Added ${user.email} (${user.role}).`);
+        const user = await createUser(
+          app.ctx.db,
+          { email, name: opts.name, role: opts.role, ...(practiceId ? { practiceId } : {}), ...(opts.owner ? { owner: true } : {}) },
+          app.ctx.clock(),
+        );
+        console.log(`Added ${user.email} (${user.role}${opts.owner ? ', owner of the firm' : ''}).`);
       } catch (err) {
         if (err instanceof AccountError) throw userError(err.message);
         throw err;
