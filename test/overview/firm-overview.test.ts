@@ -133,6 +133,19 @@ describe.each(dialects)('the firm overview [%s]', (dialect) => {
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toContain('sort');
 
+    // An owner creates a practice; a bad id is refused naming the field, with what was typed kept.
+    const badId = await web.post('/firm/practices', { id: 'Not Valid', name: 'Delta Design' });
+    expect(badId.status).toBe(400);
+    expect(web.lastHtml).toContain('practice id');
+    expect(web.lastHtml).toContain('value="Delta Design"');
+    expect((await web.post('/firm/practices', { id: 'delta', name: 'Delta Design' })).status).toBe(200);
+    expect(web.lastHtml).toContain('Practice &quot;Delta Design&quot; created at /p/delta/');
+    expect((await web.post('/firm/practices', { id: 'delta', name: 'Again' })).status).toBe(409);
+    expect(await ctx.db.selectFrom('practices').select(['id', 'name', 'created_by']).where('id', '=', 'delta').execute()).toEqual([
+      { id: 'delta', name: 'Delta Design', created_by: 'user:owner@example.com' },
+    ]);
+    expect((await web.get('/p/delta/connection')).status).toBe(200);
+
     const viewer = new WebClient(http);
     expect((await signIn(viewer, 'vic@example.com', PASS)).status).toBe(303);
     expect((await viewer.get('/firm')).status).toBe(403);
@@ -143,6 +156,8 @@ describe.each(dialects)('the firm overview [%s]', (dialect) => {
     expect((await admin.get('/p/default/settings')).status).toBe(200);
     expect(admin.lastHtml).not.toContain('href="/firm"');
     expect((await admin.get('/firm')).status).toBe(403);
+    expect((await admin.post('/firm/practices', { id: 'epsilon', name: 'Not theirs to make' }, { csrf: admin.csrf() })).status).toBe(403);
+    expect(await ctx.db.selectFrom('practices').select('id').where('id', '=', 'epsilon').executeTakeFirst()).toBeUndefined();
     expect(admin.lastHtml).not.toContain('Beta Architects');
   }, 120_000);
 });

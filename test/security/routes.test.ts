@@ -39,6 +39,7 @@ const expected: Record<string, Expectation> = {
   // The firm overview: every practice's companies (issue 15).
   'GET /firm': { min: 'administrator' },
   'POST /firm/check': { min: 'administrator' },
+  'POST /firm/practices': { min: 'administrator' },
   'POST /connection/connect': { min: 'administrator' },
   'POST /connection/disconnect': { min: 'administrator' },
   'POST /connection/logout': { min: 'administrator' },

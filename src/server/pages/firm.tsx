@@ -3,7 +3,8 @@
  * be connected again, the last sync and its result, errors waiting in the preview and held records as
  * of the last check — sortable, "needs attention" first by default. It reads only what is stored
  * (connect/overview): 200 companies render without a QBO request. "Check now" queues a fresh check of
- * every connected company (the `company-status` job, which also runs hourly).
+ * every connected company (the `company-status` job, which also runs hourly). An owner creates a
+ * practice here too.
  */
 import type { Context } from 'hono';
 import type { WebDeps, WebEnv, WebPage } from '../web/env.js';
@@ -12,7 +13,9 @@ import { pageRole } from '../web/guards.js';
 import { attentionOf, firmOverview, overviewSorts, sortOverview, type OverviewRow, type OverviewSort } from '../../connect/overview/index.js';
 import { connectedRealms } from '../../connect/realm.js';
 import { addCompanyStatusJob } from '../../jobs/tasks/company-status.js';
-import { when } from './work-common.js';
+import { str, when } from './work-common.js';
+import { createPractice } from '../../practice/practices.js';
+import { isUserFacing, type RefusalStatus } from '../../user-facing-error.js';
 
 const columns: Array<[OverviewSort, string]> = [
   ['practice', 'Practice'],
@@ -58,13 +61,14 @@ function Row({ r, now }: { r: OverviewRow; now: Date }) {
   );
 }
 
-async function show(c: Context<WebEnv>, deps: WebDeps, flash?: { kind: 'ok' | 'error'; text: string }) {
+async function show(c: Context<WebEnv>, deps: WebDeps, flash?: { kind: 'ok' | 'error'; text: string }, status: 200 | RefusalStatus = 200, typed?: { id: string; name: string }) {
   const now = deps.ctx.clock();
   const { sort, desc } = parseSort(c);
   const rows = sortOverview(await firmOverview(deps.ctx.db), sort, now, desc);
   const href = (key: OverviewSort) => `/firm?sort=${key}${key === sort && !desc ? '&dir=desc' : ''}`;
   return renderPage(c, {
     title: 'Firm overview',
+    status,
     body: (
       <>
         <h1>Firm overview</h1>
@@ -96,6 +100,15 @@ async function show(c: Context<WebEnv>, deps: WebDeps, flash?: { kind: 'ok' | 'e
           <button type="submit">Check every company now</button>
         </form>
         <p class="hint">Errors and held records are as of each company's last check (hourly, or when asked here); a sync's result shows at once.</p>
+        <h2>A new practice</h2>
+        <form method="post" action="/firm/practices" class="setting">
+          <CsrfField token={c.get('csrfToken')} />
+          <label for="practice-id">Id (in its addresses: /p/id/…; lower-case letters, digits and "-")</label>
+          <input id="practice-id" name="id" type="text" required maxlength={40} value={typed?.id ?? ''} />
+          <label for="practice-name">Name</label>
+          <input id="practice-name" name="name" type="text" required maxlength={200} value={typed?.name ?? ''} />
+          <button type="submit">Create the practice</button>
+        </form>
       </>
     ),
   });
@@ -114,6 +127,21 @@ export const firmPage: WebPage = {
         kind: 'ok',
         text: `A check of ${realms.length} connected ${realms.length === 1 ? 'company' : 'companies'} is queued; the figures update as each finishes.`,
       });
+    });
+    // An owner creates a practice (issue 15); the refusal names the field and keeps what was typed.
+    app.post('/firm/practices', pageRole('administrator'), async (c) => {
+      const body = await c.req.parseBody();
+      const typed = { id: str(body['id']).trim(), name: str(body['name']) };
+      try {
+        const p = await createPractice(deps.ctx.db, typed, `user:${c.get('user').email}`, deps.ctx.clock());
+        return show(c, deps, {
+          kind: 'ok',
+          text: `Practice "${p.name}" created at /p/${p.id}/: connect its QuickBooks company on its Connection page and add its people on its Users page.`,
+        });
+      } catch (err) {
+        if (isUserFacing(err)) return show(c, deps, { kind: 'error', text: err.message }, err.status, typed);
+        throw err;
+      }
     });
   },
 };
