@@ -194,8 +194,10 @@ export const connectionPage: WebPage = {
         if (!session) {
           return renderPage(c, { title: 'Connected', bare: true, body: <Notice kind="ok">Connected to QuickBooks. You can close this window.</Notice> });
         }
-        // Back to the Connection page of the practice the company was connected to (the callback is under none).
-        const practice = status.state === 'connected' && q.realmId ? await practiceOfRealm(deps.ctx.db, q.realmId).catch(() => undefined) : undefined;
+        // Back to the Connection page of the practice the company was connected to (the callback is
+        // under none); with one practice, its pages keep their un-prefixed addresses (server/practice-scope.ts).
+        const several = (await deps.ctx.db.selectFrom('practices').select('id').limit(2).execute()).length > 1;
+        const practice = several && status.state === 'connected' && q.realmId ? await practiceOfRealm(deps.ctx.db, q.realmId).catch(() => undefined) : undefined;
         return c.redirect(practice ? `/p/${encodeURIComponent(practice)}/connection?done=connected` : '/connection?done=connected', 303);
       } catch (err) {
         if (!isUserFacing(err)) throw err;
