@@ -54,6 +54,28 @@ describe('the Sync page for a run that held rows', () => {
       progress_group: null,
       undoes: null,
     });
+    // A run belongs to a company of the practice (the page reads runs within the request's practice).
+    const at = '2026-11-01T00:00:00.000Z';
+    await db
+      .insertInto('connections')
+      .values({
+        realm_id: '4620',
+        company_name: 'Co',
+        region: 'AU',
+        status: 'disconnected',
+        access_token_enc: null,
+        refresh_token_enc: null,
+        access_expires_at: null,
+        refresh_expires_at: null,
+        refresh_hard_expires_at: null,
+        connected_at: at,
+        connected_by: null,
+        disconnected_reason: 'disconnected',
+        updated_at: at,
+        lock_owner: null,
+        lock_until: null,
+      })
+      .execute();
     await db
       .insertInto('runs')
       .values([run('run-mixed', 3, 2), run('run-errors', 1, 1), run('run-review', 1, 0)])

@@ -3,8 +3,8 @@
  * with QBO's real limits (and, optionally, a per-request latency), N companies seeded in it, and one
  * product installation on PostgreSQL whose practice ledger is the small demo, connected to every
  * company through the real connection flow (authorize → consent → code exchange, tokens encrypted in
- * the database). One installation holds one practice ledger today, so every company, each in a
- * practice of its own, receives that ledger; each must end holding each of its records exactly once.
+ * the database). Every company is in a practice of its own, whose ledger is the same demo; each must
+ * end holding each of its records exactly once.
  *
  * Each company is readied as a bookkeeper would (test/sync/demo-setup.ts readyDemo: the whole demo
  * year exported, the unmapped mapped, the planted problems skipped), and its first preview is kept:
@@ -83,7 +83,13 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       await ownPractice(app, realmId, `fleet-${index + 1}`);
       const client = syncDepsFor(app.ctx, realmId, { env: {} }).client;
       // The small demo credits an invoice it also has paid in full (see demo-setup.ts).
-      const plan = await readyDemo(app.ctx, client, realmId, { size: opts.size ?? 'small', direction: 'export', exportFrom, applyCredits: false });
+      const plan = await readyDemo(app.ctx, client, realmId, {
+        size: opts.size ?? 'small',
+        direction: 'export',
+        exportFrom,
+        applyCredits: false,
+        practiceId: `fleet-${index + 1}`,
+      });
       companies.push({ index, realmId, plan });
     }
     log(`fleet: ${companies.length} companies connected and readied in ${((Date.now() - t0) / 1000).toFixed(1)} s (${creates(companies[0]?.plan)} records to create each)`);

@@ -18,6 +18,7 @@ import type { Plan } from '../../src/connect/plan/types.js';
 import { nameEntities } from '../../src/connect/run/context.js';
 import type { CompanyStats, RunningEmulator, LimitSettings } from '../../src/emulator/index.js';
 import { listRecords } from '../../src/practice/store.js';
+import { practiceOfRealm } from '../../src/connect/realm.js';
 import { toCents } from '../../src/qbo/money.js';
 import type { ChildRun } from './soak.js';
 
@@ -130,11 +131,12 @@ export async function verifyCompany(input: VerifyInput): Promise<CompanyVerdict>
     const pending = journal.filter((j) => j.status === 'pending');
     for (const j of pending) problems.push(`${j.record_kind} ${j.record_key}: write ${j.request_id} still unresolved (pending)`);
 
-    // Practice totals of the planned documents.
+    // Practice totals of the planned documents, from the company's own practice's ledger.
+    const practiceId = await practiceOfRealm(db, input.realmId);
     const practiceTotal = new Map<string, { total: number; contact: string }>();
     for (const kind of docKinds) {
       for (let offset = 0; ;) {
-        const page = await listRecords(db, 'default', kind, { limit: 1000, offset, from: input.exportFrom });
+        const page = await listRecords(db, practiceId, kind, { limit: 1000, offset, from: input.exportFrom });
         for (const r of page.items) {
           const rec = r.record as unknown as { totalCents?: number; amountCents?: number; contactCode?: string };
           practiceTotal.set(`${kind}:${r.key}`, { total: (kind === 'payment' ? rec.amountCents : rec.totalCents) ?? 0, contact: rec.contactCode ?? '' });
