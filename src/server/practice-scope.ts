@@ -25,8 +25,6 @@ import { isOwner, practicesOfPerson, roleIn, type PracticeOfPerson } from '../ac
 import type { Db } from '../store/db.js';
 import { actingAs } from '../connect/acting-practice.js';
 
-export const DEFAULT_PRACTICE_ID = 'default';
-
 const PAGE_PREFIX = '/p/';
 const API_PREFIX = '/api/v1/practices/';
 
